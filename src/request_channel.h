@@ -1,0 +1,79 @@
+/*
+ * request_channel.h - the queue between the network processors and the
+ * request handler threads (Kafka's RequestChannel).
+ *
+ * A processor reads one complete frame (the 4-byte size prefix stripped),
+ * wraps it in an sm_request_t and puts it on the bounded request queue
+ * (queued.max.requests); while the queue is full, processors stop reading.
+ * As in Kafka, a connection is muted after a request is read and unmuted when
+ * that request's response has been sent (or dropped, for acks=0), so requests
+ * of one connection are handled strictly one at a time and responses go out in
+ * request order even when clients pipeline.
+ *
+ * A handler thread takes a request, and must finish it exactly once with
+ * sm_request_channel_send_response (a response, or NULL for "no response") or
+ * sm_request_channel_close (protocol error: the connection is closed). Either
+ * call consumes the request and may be made from any thread, at any later
+ * time (delayed operations do this from purgatory).
+ *
+ * Thread-safety: all functions are thread-safe.
+ */
+#ifndef SM_REQUEST_CHANNEL_H
+#define SM_REQUEST_CHANNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+typedef struct sm_request_channel sm_request_channel_t;
+
+typedef struct sm_request {
+	uint64_t conn_id;           /* unique per connection, never reused */
+	int processor;              /* index of the owning processor */
+	uint8_t *data;              /* the frame after the size prefix (owned) */
+	size_t len;
+	char peer[64];              /* "127.0.0.1:53211" for log lines */
+	const char *listener;       /* listener name, e.g. "PLAINTEXT" */
+	int64_t recv_time_ms;       /* monotonic clock when fully read */
+	int zero_copy_ok;           /* the listener can send file fragments
+	                               with sendfile(2) (plaintext) */
+} sm_request_t;
+
+sm_request_channel_t *sm_request_channel_new(int queue_size);
+void sm_request_channel_destroy(sm_request_channel_t *ch);
+
+/* Processor side: blocks while the queue is full unless nonblock; returns 0,
+ * or -1 when nonblock and full, or when the channel is shut down. Consumes req
+ * on success only. */
+int sm_request_channel_put(sm_request_channel_t *ch, sm_request_t *req, int nonblock);
+
+/* Handler side: waits up to timeout_ms (-1 forever); NULL on timeout or after
+ * shutdown. */
+sm_request_t *sm_request_channel_receive(sm_request_channel_t *ch, int timeout_ms);
+
+/* Wakes every waiting handler; later receives return NULL at once. */
+void sm_request_channel_shutdown(sm_request_channel_t *ch);
+
+/* Response delivery, implemented by the socket server, which registers itself
+ * with sm_request_channel_set_sink() at startup.
+ * resp: the response frame without its size prefix (response header + body),
+ * consumed (freed) in every case; NULL means "send nothing, unmute" (acks=0). */
+void sm_request_channel_send_response(sm_request_channel_t *ch, sm_request_t *req,
+				      sm_wbuf_t *resp);
+/* Closes the request's connection (after logging why at the caller). */
+void sm_request_channel_close(sm_request_channel_t *ch, sm_request_t *req);
+
+typedef struct sm_response_sink {
+	/* Both consume req (and resp). */
+	void (*send)(void *opaque, sm_request_t *req, sm_wbuf_t *resp);
+	void (*close)(void *opaque, sm_request_t *req);
+	void *opaque;
+} sm_response_sink_t;
+
+void sm_request_channel_set_sink(sm_request_channel_t *ch, const sm_response_sink_t *sink);
+
+/* Frees a request's memory (for the processor / sink implementations). */
+void sm_request_free(sm_request_t *req);
+
+#endif /* SM_REQUEST_CHANNEL_H */

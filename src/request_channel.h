@@ -58,7 +58,10 @@ void sm_request_channel_shutdown(sm_request_channel_t *ch);
 /* Response delivery, implemented by the socket server, which registers itself
  * with sm_request_channel_set_sink() at startup.
  * resp: the response frame without its size prefix (response header + body),
- * consumed (freed) in every case; NULL means "send nothing, unmute" (acks=0). */
+ * consumed (freed) in every case; NULL means "send nothing, unmute" (acks=0).
+ * resp must be heap-allocated (sm_malloc + sm_wbuf_init): both its contents
+ * and the struct itself are freed. With no sink registered (before startup or
+ * after the server shut down) both calls just free req and resp. */
 void sm_request_channel_send_response(sm_request_channel_t *ch, sm_request_t *req,
 				      sm_wbuf_t *resp);
 /* Closes the request's connection (after logging why at the caller). */
@@ -71,6 +74,8 @@ typedef struct sm_response_sink {
 	void *opaque;
 } sm_response_sink_t;
 
+/* The sink is copied. NULL detaches it; detaching waits for every sink call
+ * already in progress, so the sink's owner may be freed afterwards. */
 void sm_request_channel_set_sink(sm_request_channel_t *ch, const sm_response_sink_t *sink);
 
 /* Frees a request's memory (for the processor / sink implementations). */

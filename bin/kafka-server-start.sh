@@ -1,0 +1,31 @@
+#!/bin/sh
+# kafka-server-start.sh [-daemon] server.properties [--override property=value]*
+# Starts a Samsa broker. Without -daemon the broker replaces this shell (so
+# the caller's $! is the broker's pid); with -daemon it runs in the background
+# with its console output in $LOG_DIR/kafkaServer.out.
+set -e
+. "$(dirname "$0")/samsa-env.sh"
+
+if [ $# -lt 1 ]; then
+	echo "USAGE: $0 [-daemon] server.properties [--override property=value]*" >&2
+	exit 1
+fi
+
+daemon=0
+if [ "$1" = "-daemon" ]; then
+	daemon=1
+	shift
+fi
+if [ $# -lt 1 ] || [ ! -r "$1" ]; then
+	echo "USAGE: $0 [-daemon] server.properties [--override property=value]*" >&2
+	[ $# -ge 1 ] && echo "error: cannot read properties file $1" >&2
+	exit 1
+fi
+
+server=$(samsa_binary src/samsa-server)
+mkdir -p "$LOG_DIR"
+if [ $daemon = 1 ]; then
+	samsa_daemonize kafkaServer "$server" "$@"
+else
+	exec "$server" "$@"
+fi

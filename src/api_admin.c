@@ -1,0 +1,393 @@
+/*
+ * api_admin.c - topic administration through ZooKeeper (Kafka's
+ * ZkAdminManager + AdminZkClient): CreateTopics, DeleteTopics and topic
+ * auto-creation. Both requests must reach the controller (NOT_CONTROLLER
+ * otherwise); the handler writes ZooKeeper, the controller's watches pick the
+ * change up, and the handler answers once the metadata cache shows the result
+ * or timeout_ms passes (Kafka's DelayedCreatePartitions/DelayedDeleteTopics).
+ *
+ * Thread-safety: runs on request handler threads.
+ */
+#include "kafka_apis_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "controller.h"
+#include "kafka_zk.h"
+#include "logger.h"
+#include "msg_create_topics.h"
+#include "msg_delete_topics.h"
+
+#define SM_ADMIN_LOGGER "kafka.server.ZkAdminManager"
+
+/* Topic-level configs Kafka 2.8 accepts, with a type check per key. */
+typedef enum { SM_TC_LONG, SM_TC_INT, SM_TC_BOOL, SM_TC_DOUBLE, SM_TC_STR } sm_tc_type_t;
+static const struct {
+	const char *name;
+	sm_tc_type_t type;
+} sm_topic_configs[] = {
+	{ "cleanup.policy", SM_TC_STR }, { "compression.type", SM_TC_STR },
+	{ "delete.retention.ms", SM_TC_LONG }, { "file.delete.delay.ms", SM_TC_LONG },
+	{ "flush.messages", SM_TC_LONG }, { "flush.ms", SM_TC_LONG },
+	{ "follower.replication.throttled.replicas", SM_TC_STR },
+	{ "index.interval.bytes", SM_TC_INT },
+	{ "leader.replication.throttled.replicas", SM_TC_STR },
+	{ "max.compaction.lag.ms", SM_TC_LONG }, { "max.message.bytes", SM_TC_INT },
+	{ "message.downconversion.enable", SM_TC_BOOL }, { "message.format.version", SM_TC_STR },
+	{ "message.timestamp.difference.max.ms", SM_TC_LONG },
+	{ "message.timestamp.type", SM_TC_STR }, { "min.cleanable.dirty.ratio", SM_TC_DOUBLE },
+	{ "min.compaction.lag.ms", SM_TC_LONG }, { "min.insync.replicas", SM_TC_INT },
+	{ "preallocate", SM_TC_BOOL }, { "retention.bytes", SM_TC_LONG },
+	{ "retention.ms", SM_TC_LONG }, { "segment.bytes", SM_TC_INT },
+	{ "segment.index.bytes", SM_TC_INT }, { "segment.jitter.ms", SM_TC_LONG },
+	{ "segment.ms", SM_TC_LONG }, { "unclean.leader.election.enable", SM_TC_BOOL },
+};
+
+static int sm_admin_check_config(const char *key, const char *value, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sizeof(sm_topic_configs) / sizeof(sm_topic_configs[0]); i++) {
+		if (strcmp(sm_topic_configs[i].name, key))
+			continue;
+		if (!value) {
+			snprintf(err, errlen, "Null value not supported for topic configs: %s", key);
+			return -1;
+		}
+		char *end;
+		errno = 0;
+		int ok = 1;
+		switch (sm_topic_configs[i].type) {
+		case SM_TC_LONG:
+		case SM_TC_INT: {
+			long long v = strtoll(value, &end, 10);
+			ok = *value && !*end && !errno &&
+			     (sm_topic_configs[i].type == SM_TC_LONG || (v >= INT32_MIN && v <= INT32_MAX));
+			break;
+		}
+		case SM_TC_BOOL:
+			ok = !strcasecmp(value, "true") || !strcasecmp(value, "false");
+			break;
+		case SM_TC_DOUBLE:
+			(void)strtod(value, &end);
+			ok = *value && !*end;
+			break;
+		case SM_TC_STR:
+			break;
+		}
+		if (!ok) {
+			snprintf(err, errlen, "Invalid value %s for configuration %s", value, key);
+			return -1;
+		}
+		return 0;
+	}
+	snprintf(err, errlen, "Unknown topic config name: %s", key);
+	return -1;
+}
+
+static sm_err_t sm_admin_check_assignment(const int32_t *a, int np, int rf, const int32_t *brokers,
+					  int nb, char *err, size_t errlen)
+{
+	for (int p = 0; p < np; p++) {
+		for (int r = 0; r < rf; r++) {
+			int32_t b = a[p * rf + r];
+			int known = 0;
+			for (int i = 0; i < nb; i++)
+				known |= brokers[i] == b;
+			if (!known) {
+				snprintf(err, errlen, "Unknown broker(s) in replica assignment: %d.", b);
+				return SM_ERR_INVALID_REPLICA_ASSIGNMENT;
+			}
+			for (int q = 0; q < r; q++)
+				if (a[p * rf + q] == b) {
+					snprintf(err, errlen, "Duplicate replica assignment found: %d", b);
+					return SM_ERR_INVALID_REPLICA_ASSIGNMENT;
+				}
+		}
+	}
+	return SM_ERR_NONE;
+}
+
+sm_err_t sm_apis_create_topic(sm_kafka_apis_t *apis, const char *topic, int32_t partitions,
+			      int16_t rf, const int32_t *assignment, int n_assigned_partitions,
+			      int assignment_rf, char *const *cfg_keys, char *const *cfg_values,
+			      int n_cfg, int validate_only, char *err, size_t errlen)
+{
+	sm_zk_t *zk = apis->d.zk;
+	sm_err_t e = sm_kzk_validate_topic_name(topic, err, errlen);
+	if (e)
+		return e;
+	for (int i = 0; i < n_cfg; i++)
+		if (sm_admin_check_config(cfg_keys[i], cfg_values[i], err, errlen))
+			return SM_ERR_INVALID_CONFIG;
+	char **topics = NULL;
+	int n_topics = 0;
+	if ((e = sm_kzk_get_topics(zk, 0, &topics, &n_topics))) {
+		snprintf(err, errlen, "ZooKeeper error reading topics");
+		return SM_ERR_UNKNOWN_SERVER_ERROR;
+	}
+	for (int i = 0; i < n_topics; i++)
+		if (!strcmp(topics[i], topic)) {
+			sm_zk_strings_free(topics, n_topics);
+			snprintf(err, errlen, "Topic '%s' already exists.", topic);
+			return SM_ERR_TOPIC_ALREADY_EXISTS;
+		}
+	e = sm_kzk_check_topic_collision(topic, topics, n_topics, err, errlen);
+	sm_zk_strings_free(topics, n_topics);
+	if (e)
+		return e;
+	int32_t *brokers = NULL;
+	int nb = 0;
+	if (sm_kzk_get_broker_ids(zk, 0, &brokers, &nb)) {
+		snprintf(err, errlen, "ZooKeeper error reading brokers");
+		return SM_ERR_UNKNOWN_SERVER_ERROR;
+	}
+	int32_t *a = NULL;
+	int np = partitions, nrf = rf;
+	if (assignment) {
+		np = n_assigned_partitions;
+		nrf = assignment_rf;
+		e = sm_admin_check_assignment(assignment, np, nrf, brokers, nb, err, errlen);
+	} else {
+		e = sm_kzk_assign_replicas(brokers, nb, partitions, rf, -1, -1, 0, &a, err, errlen);
+	}
+	free(brokers);
+	if (e || validate_only) {
+		free(a);
+		return e;
+	}
+	sm_zk_topic_assignment_t ta = { 0 };
+	for (int p = 0; p < np; p++)
+		sm_zk_topic_add_partition(&ta, p, (assignment ? assignment : a) + p * nrf, nrf);
+	free(a);
+	sm_zk_config_t zc = { 0 };
+	for (int i = 0; i < n_cfg; i++)
+		sm_zk_config_set(&zc, cfg_keys[i], cfg_values[i]);
+	e = sm_kzk_create_topic(zk, topic, &ta, &zc, NULL);
+	sm_zk_topic_clear(&ta);
+	sm_zk_config_clear(&zc);
+	if (e == SM_ERR_TOPIC_ALREADY_EXISTS)
+		snprintf(err, errlen, "Topic '%s' already exists.", topic);
+	else if (e)
+		snprintf(err, errlen, "ZooKeeper error creating topic %s", topic);
+	else
+		sm_log_info(NULL, SM_ADMIN_LOGGER, "Created topic %s with %d partitions", topic, np);
+	return e ? (e < 0 ? SM_ERR_UNKNOWN_SERVER_ERROR : e) : SM_ERR_NONE;
+}
+
+static void sm_admin_sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+/* 1 when every partition of topic has a leader in the metadata cache
+ * (want_present) or the topic is gone from it (!want_present). */
+static int sm_admin_topic_settled(sm_kafka_apis_t *apis, const char *topic, int want_present)
+{
+	sm_mc_snapshot_t *s = sm_metadata_cache_get(apis->d.metadata_cache);
+	const sm_mc_topic_t *t = sm_mc_topic(s, topic);
+	int done;
+	if (!want_present) {
+		done = t == NULL;
+	} else {
+		done = t && sm_mc_partition_count(t) > 0;
+		for (int p = 0; done && p < t->n_partitions; p++)
+			if (t->partitions[p].present && t->partitions[p].leader < 0)
+				done = 0;
+	}
+	sm_mc_snapshot_release(s);
+	return done;
+}
+
+static int sm_admin_wait(sm_kafka_apis_t *apis, const char *topic, int want_present, int timeout_ms)
+{
+	int64_t deadline = sm_apis_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	for (;;) {
+		if (sm_admin_topic_settled(apis, topic, want_present))
+			return 1;
+		if (sm_apis_mono_ms() >= deadline)
+			return 0;
+		sm_admin_sleep_ms(10);
+	}
+}
+
+static int sm_admin_is_controller(sm_kafka_apis_t *apis)
+{
+	return apis->d.controller && sm_controller_is_active(apis->d.controller);
+}
+
+static void sm_admin_create_one(sm_req_ctx_t *ctx, const sm_create_topics_req_t *req,
+				const sm_create_topics_req_topic_t *t, sm_create_topics_resp_topic_t *rt)
+{
+	const sm_kafka_config_t *cfg = ctx->apis->d.cfg;
+	char err[512] = "";
+	int32_t np = t->num_partitions == -1 ? cfg->num_partitions : t->num_partitions;
+	int16_t rf = t->replication_factor == -1 ? (int16_t)cfg->default_replication_factor
+						 : t->replication_factor;
+	int32_t *assign = NULL;
+	int arf = 0;
+	sm_err_t e = SM_ERR_NONE;
+	if (t->assignments_cnt > 0) {
+		if (t->num_partitions != -1 || t->replication_factor != -1) {
+			e = SM_ERR_INVALID_REQUEST;
+			snprintf(err, sizeof(err), "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.");
+		} else {
+			arf = t->assignments[0].broker_ids_cnt;
+			assign = sm_arena_alloc(&ctx->arena, sizeof(int32_t) * (size_t)(t->assignments_cnt * (arf ? arf : 1)));
+			for (int p = 0; p < t->assignments_cnt && !e; p++) {
+				const sm_create_topics_req_assignment_t *as = &t->assignments[p];
+				if (as->partition_index != p || as->broker_ids_cnt != arf || arf == 0) {
+					e = SM_ERR_INVALID_REPLICA_ASSIGNMENT;
+					snprintf(err, sizeof(err), "Partitions should be consecutive 0-based integers with the same replication factor");
+					break;
+				}
+				memcpy(assign + p * arf, as->broker_ids, sizeof(int32_t) * (size_t)arf);
+			}
+			np = t->assignments_cnt;
+			rf = (int16_t)arf;
+		}
+	} else if (np <= 0) {
+		e = SM_ERR_INVALID_PARTITIONS;
+		snprintf(err, sizeof(err), "Number of partitions must be larger than 0.");
+	} else if (rf <= 0) {
+		e = SM_ERR_INVALID_REPLICATION_FACTOR;
+		snprintf(err, sizeof(err), "Replication factor must be larger than 0.");
+	}
+	char **keys = sm_arena_alloc(&ctx->arena, sizeof(char *) * (size_t)(t->configs_cnt + 1));
+	char **vals = sm_arena_alloc(&ctx->arena, sizeof(char *) * (size_t)(t->configs_cnt + 1));
+	for (int i = 0; i < t->configs_cnt; i++) {
+		keys[i] = t->configs[i].name;
+		vals[i] = t->configs[i].value;
+	}
+	if (!e)
+		e = sm_apis_create_topic(ctx->apis, t->name, np, rf, assign, np, arf, keys, vals,
+					 t->configs_cnt, req->validate_only, err, sizeof(err));
+	rt->error_code = (int16_t)e;
+	if (e) {
+		rt->error_message = sm_arena_strndup(&ctx->arena, err, strlen(err));
+		return;
+	}
+	rt->num_partitions = np;
+	rt->replication_factor = rf;
+	rt->configs_cnt = t->configs_cnt;
+	rt->configs = sm_arena_alloc(&ctx->arena, sizeof(*rt->configs) * (size_t)(t->configs_cnt + 1));
+	for (int i = 0; i < t->configs_cnt; i++) {
+		sm_create_topics_resp_config_init(&rt->configs[i]);
+		rt->configs[i].name = keys[i];
+		rt->configs[i].value = vals[i];
+		rt->configs[i].config_source = 1; /* DYNAMIC_TOPIC_CONFIG */
+	}
+}
+
+void sm_api_create_topics(sm_req_ctx_t *ctx)
+{
+	int16_t ver = ctx->hdr.api_version;
+	sm_create_topics_req_t req;
+	if (sm_create_topics_req_read(&ctx->body, ver, &ctx->arena, &req)) {
+		sm_apis_parse_error(ctx);
+		return;
+	}
+	sm_create_topics_resp_t resp;
+	sm_create_topics_resp_init(&resp);
+	resp.topics_cnt = req.topics_cnt;
+	resp.topics = sm_arena_alloc(&ctx->arena, sizeof(*resp.topics) * (size_t)(req.topics_cnt + 1));
+	int controller = sm_admin_is_controller(ctx->apis);
+	for (int i = 0; i < req.topics_cnt; i++) {
+		sm_create_topics_resp_topic_t *rt = &resp.topics[i];
+		sm_create_topics_resp_topic_init(rt);
+		rt->name = req.topics[i].name;
+		int dup = 0;
+		for (int j = 0; j < req.topics_cnt; j++)
+			dup |= j != i && !strcmp(req.topics[j].name, req.topics[i].name);
+		if (!controller) {
+			rt->error_code = SM_ERR_NOT_CONTROLLER;
+		} else if (dup) {
+			rt->error_code = SM_ERR_INVALID_REQUEST;
+			rt->error_message = "Create topics request from client contains a duplicate topic.";
+		} else {
+			sm_admin_create_one(ctx, &req, &req.topics[i], rt);
+		}
+	}
+	for (int i = 0; i < resp.topics_cnt && !req.validate_only; i++) {
+		sm_create_topics_resp_topic_t *rt = &resp.topics[i];
+		if (rt->error_code || req.timeout_ms <= 0)
+			continue;
+		if (!sm_admin_wait(ctx->apis, rt->name, 1, req.timeout_ms))
+			rt->error_code = SM_ERR_REQUEST_TIMED_OUT;
+		sm_mc_snapshot_t *s = sm_metadata_cache_get(ctx->apis->d.metadata_cache);
+		const sm_mc_topic_t *t = sm_mc_topic(s, rt->name);
+		if (t)
+			memcpy(rt->topic_id, t->topic_id, 16);
+		sm_mc_snapshot_release(s);
+	}
+	sm_create_topics_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
+	sm_apis_resp_send(ctx);
+}
+
+static sm_err_t sm_admin_delete_one(sm_req_ctx_t *ctx, const char *name)
+{
+	if (!ctx->apis->d.cfg->delete_topic_enable)
+		return SM_ERR_TOPIC_DELETION_DISABLED;
+	sm_err_t e = sm_kzk_mark_topic_for_deletion(ctx->apis->d.zk, name);
+	if (e == SM_ERR__EXISTS)
+		return SM_ERR_NONE; /* already marked: deletion in progress */
+	if (e == SM_ERR_UNKNOWN_TOPIC_OR_PARTITION || e == SM_ERR__NOENT)
+		return SM_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+	if (e == SM_ERR_NONE)
+		sm_log_info(NULL, SM_ADMIN_LOGGER, "Topic %s marked for deletion", name);
+	return e < 0 ? SM_ERR_UNKNOWN_SERVER_ERROR : e;
+}
+
+void sm_api_delete_topics(sm_req_ctx_t *ctx)
+{
+	int16_t ver = ctx->hdr.api_version;
+	sm_delete_topics_req_t req;
+	if (sm_delete_topics_req_read(&ctx->body, ver, &ctx->arena, &req)) {
+		sm_apis_parse_error(ctx);
+		return;
+	}
+	int n = ver >= 6 ? req.topics_cnt : req.topic_names_cnt;
+	if (n < 0)
+		n = 0;
+	sm_delete_topics_resp_t resp;
+	sm_delete_topics_resp_init(&resp);
+	resp.responses_cnt = n;
+	resp.responses = sm_arena_alloc(&ctx->arena, sizeof(*resp.responses) * (size_t)(n + 1));
+	int controller = sm_admin_is_controller(ctx->apis);
+	sm_mc_snapshot_t *s = sm_metadata_cache_get(ctx->apis->d.metadata_cache);
+	for (int i = 0; i < n; i++) {
+		sm_delete_topics_resp_topic_t *rt = &resp.responses[i];
+		const char *name = ver >= 6 ? req.topics[i].name : req.topic_names[i];
+		if (ver >= 6) {
+			memcpy(rt->topic_id, req.topics[i].topic_id, 16);
+			if (!name) {
+				for (int t = 0; t < s->n_topics; t++)
+					if (!memcmp(s->topics[t].topic_id, req.topics[i].topic_id, 16))
+						name = sm_arena_strndup(&ctx->arena, s->topics[t].name,
+									strlen(s->topics[t].name));
+				if (!name) {
+					rt->error_code = SM_ERR_UNKNOWN_TOPIC_ID;
+					continue;
+				}
+			}
+		}
+		rt->name = (char *)name;
+		if (!controller)
+			rt->error_code = SM_ERR_NOT_CONTROLLER;
+		else
+			rt->error_code = (int16_t)sm_admin_delete_one(ctx, name);
+	}
+	sm_mc_snapshot_release(s);
+	for (int i = 0; i < n; i++) {
+		sm_delete_topics_resp_topic_t *rt = &resp.responses[i];
+		if (rt->error_code || !rt->name || req.timeout_ms <= 0)
+			continue;
+		if (!sm_admin_wait(ctx->apis, rt->name, 0, req.timeout_ms))
+			rt->error_code = SM_ERR_REQUEST_TIMED_OUT;
+	}
+	sm_delete_topics_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
+	sm_apis_resp_send(ctx);
+}

@@ -1,0 +1,60 @@
+/*
+ * api_controller.c - the requests a broker receives from the controller:
+ * LeaderAndIsr, UpdateMetadata and StopReplica (Kafka's
+ * KafkaApis.handleLeaderAndIsrRequest / handleUpdateMetadataRequest /
+ * handleStopReplicaRequest). The broker applies them to its replica manager
+ * and metadata cache; a request from a controller with a stale epoch is
+ * refused with STALE_CONTROLLER_EPOCH.
+ *
+ * Thread-safety: runs on request handler threads; the replica manager and the
+ * metadata cache are thread-safe.
+ */
+#include "kafka_apis_int.h"
+
+#include "logger.h"
+#include "msg_leader_and_isr.h"
+#include "msg_stop_replica.h"
+#include "msg_update_metadata.h"
+
+void sm_api_leader_and_isr(sm_req_ctx_t *ctx)
+{
+	sm_leader_and_isr_req_t req;
+	if (sm_leader_and_isr_req_read(&ctx->body, ctx->hdr.api_version, &ctx->arena, &req)) {
+		sm_apis_parse_error(ctx);
+		return;
+	}
+	sm_leader_and_isr_resp_t resp = { 0 };
+	sm_replica_manager_leader_and_isr(ctx->apis->d.replica_manager, &req, &ctx->arena, &resp);
+	sm_leader_and_isr_resp_write(sm_apis_resp_begin(ctx), ctx->hdr.api_version, &resp);
+	sm_apis_resp_send(ctx);
+}
+
+void sm_api_update_metadata(sm_req_ctx_t *ctx)
+{
+	sm_update_metadata_req_t req;
+	if (sm_update_metadata_req_read(&ctx->body, ctx->hdr.api_version, &ctx->arena, &req)) {
+		sm_apis_parse_error(ctx);
+		return;
+	}
+	sm_update_metadata_resp_t resp = { 0 };
+	resp.error_code = (int16_t)sm_metadata_cache_update(ctx->apis->d.metadata_cache, &req);
+	if (resp.error_code == SM_ERR_NONE)
+		sm_log(SM_LOGFILE_STATE_CHANGE, SM_LOG_TRACE, NULL, "state.change.logger",
+		       "Cached metadata of %d partitions and %d live brokers from controller %d epoch %d",
+		       req.partitions_cnt, req.live_brokers_cnt, req.controller_id, req.controller_epoch);
+	sm_update_metadata_resp_write(sm_apis_resp_begin(ctx), ctx->hdr.api_version, &resp);
+	sm_apis_resp_send(ctx);
+}
+
+void sm_api_stop_replica(sm_req_ctx_t *ctx)
+{
+	sm_stop_replica_req_t req;
+	if (sm_stop_replica_req_read(&ctx->body, ctx->hdr.api_version, &ctx->arena, &req)) {
+		sm_apis_parse_error(ctx);
+		return;
+	}
+	sm_stop_replica_resp_t resp = { 0 };
+	sm_replica_manager_stop_replica(ctx->apis->d.replica_manager, &req, &ctx->arena, &resp);
+	sm_stop_replica_resp_write(sm_apis_resp_begin(ctx), ctx->hdr.api_version, &resp);
+	sm_apis_resp_send(ctx);
+}

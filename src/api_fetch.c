@@ -1,0 +1,340 @@
+/*
+ * api_fetch.c - Fetch and its purgatory (Kafka's KafkaApis.handleFetchRequest,
+ * ReplicaManager.fetchMessages and DelayedFetch).
+ *
+ * A fetch reads every requested partition once; if the result holds at least
+ * min_bytes (or an error, or max_wait is 0) it is answered at once, otherwise
+ * it is parked until new data arrives on one of its partitions or max_wait_ms
+ * passes. Record data is sent straight from the segment files (sendfile) for
+ * Fetch v4+; older versions get the data down-converted to magic 0/1.
+ *
+ * Thread-safety: handlers run on request handler threads; parked fetches are
+ * completed on the purgatory thread ("fetch-purgatory"). The purgatory list is
+ * guarded by fp->lock, which is never held while completing a fetch.
+ */
+#include "kafka_apis_int.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "logger.h"
+#include "message_set.h"
+#include "msg_fetch.h"
+#include "record_batch.h"
+
+typedef struct sm_delayed_fetch {
+	struct sm_delayed_fetch *next;
+	sm_req_ctx_t *ctx;
+	sm_fetch_req_t req;
+	int64_t deadline; /* monotonic ms */
+} sm_delayed_fetch_t;
+
+struct sm_fetch_purgatory {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pthread_t thread;
+	int running;
+	int dirty; /* an append happened since the last check */
+	sm_delayed_fetch_t *head;
+	sm_kafka_apis_t *apis;
+};
+
+/* Releases the file references a fetch response holds. */
+static void sm_fetch_release_files(sm_fetch_resp_t *resp)
+{
+	for (int t = 0; t < resp->topic_count; t++)
+		for (int i = 0; i < resp->topics[t].partition_count; i++) {
+			sm_records_t *r = &resp->topics[t].partitions[i].records;
+			if (r->file)
+				sm_fileref_release(r->file);
+			r->file = NULL;
+		}
+}
+
+/* Copies a file range into the arena (for down-conversion). */
+static const uint8_t *sm_fetch_pread(sm_arena_t *a, const sm_log_read_t *rd)
+{
+	uint8_t *buf = sm_arena_alloc(a, rd->len);
+	size_t done = 0;
+	while (done < rd->len) {
+		ssize_t r = pread(rd->file->fd, buf + done, rd->len - done, rd->pos + (off_t)done);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return NULL;
+		done += (size_t)r;
+	}
+	return buf;
+}
+
+/* Reads one partition into rp; returns the bytes of record data. */
+static size_t sm_fetch_partition(sm_req_ctx_t *ctx, const sm_fetch_req_t *req, const char *topic,
+				 const sm_fetch_req_partition_t *fp, int32_t limit, int min_one,
+				 sm_fetch_resp_partition_t *rp)
+{
+	int16_t ver = ctx->hdr.api_version;
+	sm_fetch_resp_partition_init(rp);
+	rp->partition_index = fp->partition;
+	rp->high_watermark = -1;
+	if (req->isolation_level == 1)
+		rp->aborted_transaction_count = 0;
+	sm_partition_t *p;
+	sm_err_t e = sm_replica_manager_leader_partition(ctx->apis->d.replica_manager, topic,
+							 fp->partition, &p);
+	if (e) {
+		rp->error_code = (int16_t)e;
+		return 0;
+	}
+	int32_t epoch = sm_partition_leader_epoch(p);
+	if (fp->current_leader_epoch >= 0 && fp->current_leader_epoch != epoch) {
+		rp->error_code = fp->current_leader_epoch < epoch ? SM_ERR_FENCED_LEADER_EPOCH
+								 : SM_ERR_UNKNOWN_LEADER_EPOCH;
+		sm_partition_release(p);
+		return 0;
+	}
+	int64_t hw = sm_partition_high_watermark(p);
+	sm_log_t *log = sm_partition_log(p);
+	int64_t max_offset = req->replica_id >= 0 ? sm_log_end_offset(log) : hw;
+	sm_log_read_t rd = { 0 };
+	e = sm_log_read(log, fp->fetch_offset, limit, min_one, max_offset, &rd);
+	rp->high_watermark = hw;
+	rp->last_stable_offset = hw;
+	if (e) {
+		rp->error_code = (int16_t)sm_err_to_wire(e);
+		rp->log_start_offset = sm_log_start_offset(log);
+		sm_partition_release(p);
+		return 0;
+	}
+	rp->log_start_offset = rd.log_start_offset;
+	rp->records.len = 0;
+	size_t n = rd.len;
+	if (n > 0 && ver >= 4) {
+		rp->records.file = rd.file; /* reference moves to the response */
+		rp->records.file_pos = rd.pos;
+		rp->records.len = (int32_t)n;
+		rd.file = NULL;
+	} else if (n > 0) {
+		const uint8_t *data = sm_fetch_pread(&ctx->arena, &rd);
+		sm_wbuf_t out;
+		sm_wbuf_init(&out, n);
+		if (!sm_partition_config(p)->downconversion_enable)
+			e = SM_ERR_UNSUPPORTED_VERSION;
+		else if (!data)
+			e = SM_ERR_KAFKA_STORAGE_ERROR;
+		else
+			e = sm_batch_down_convert(data, n, ver >= 2 ? 1 : 0, &out);
+		if (e) {
+			rp->error_code = (int16_t)sm_err_to_wire(e);
+			n = 0;
+		} else {
+			uint8_t *copy = sm_arena_alloc(&ctx->arena, out.len);
+			memcpy(copy, out.p, out.len);
+			rp->records.ptr = copy;
+			rp->records.len = (int32_t)out.len;
+			n = out.len;
+		}
+		sm_wbuf_free(&out);
+	}
+	if (rd.file)
+		sm_fileref_release(rd.file);
+	sm_partition_release(p);
+	return n;
+}
+
+/* One full pass over the request. Returns the bytes read; *errors is set if
+ * any partition failed. */
+static size_t sm_fetch_run(sm_req_ctx_t *ctx, const sm_fetch_req_t *req, sm_fetch_resp_t *resp,
+			   int *errors)
+{
+	int16_t ver = ctx->hdr.api_version;
+	int64_t budget = ver >= 3 ? req->max_bytes : INT32_MAX;
+	if (budget > ctx->apis->d.cfg->fetch_max_bytes && req->replica_id < 0)
+		budget = ctx->apis->d.cfg->fetch_max_bytes;
+	int min_one = ver >= 3;
+	size_t total = 0;
+	*errors = 0;
+	memset(resp, 0, sizeof(*resp));
+	resp->topic_count = req->topic_count;
+	resp->topics = sm_arena_alloc(&ctx->arena, sizeof(*resp->topics) * (size_t)(req->topic_count + 1));
+	for (int t = 0; t < req->topic_count; t++) {
+		const sm_fetch_req_topic_t *rt = &req->topics[t];
+		sm_fetch_resp_topic_t *ot = &resp->topics[t];
+		ot->topic = rt->topic;
+		ot->partition_count = rt->partition_count;
+		ot->partitions = sm_arena_alloc(&ctx->arena, sizeof(*ot->partitions) * (size_t)(rt->partition_count + 1));
+		for (int i = 0; i < rt->partition_count; i++) {
+			const sm_fetch_req_partition_t *fp = &rt->partitions[i];
+			int64_t limit = fp->partition_max_bytes;
+			if (limit > budget)
+				limit = budget;
+			if (limit < 0)
+				limit = 0;
+			size_t n = sm_fetch_partition(ctx, req, rt->topic, fp, (int32_t)limit, min_one,
+						      &ot->partitions[i]);
+			if (ot->partitions[i].error_code)
+				*errors = 1;
+			if (n > 0)
+				min_one = 0;
+			total += n;
+			budget -= (int64_t)n;
+			if (budget < 0)
+				budget = 0;
+		}
+	}
+	return total;
+}
+
+static void sm_fetch_respond(sm_req_ctx_t *ctx, sm_fetch_resp_t *resp)
+{
+	if (!ctx->req->zero_copy_ok)
+		for (int t = 0; t < resp->topic_count; t++)
+			for (int i = 0; i < resp->topics[t].partition_count; i++) {
+				sm_records_t *r = &resp->topics[t].partitions[i].records;
+				if (!r->file)
+					continue;
+				sm_log_read_t rd = { .file = r->file, .pos = r->file_pos, .len = (size_t)r->len };
+				r->ptr = sm_fetch_pread(&ctx->arena, &rd);
+				if (!r->ptr)
+					r->len = 0;
+				sm_fileref_release(r->file);
+				r->file = NULL;
+			}
+	sm_fetch_resp_write(sm_apis_resp_begin(ctx), ctx->hdr.api_version, resp);
+	sm_fetch_release_files(resp);
+	sm_apis_resp_send(ctx);
+}
+
+/* Completes a parked fetch if it can (or must, when expired). */
+static int sm_fetch_try_complete(sm_delayed_fetch_t *df, int expired)
+{
+	sm_fetch_resp_t resp;
+	int errors;
+	size_t n = sm_fetch_run(df->ctx, &df->req, &resp, &errors);
+	if (!expired && !errors && (int64_t)n < df->req.min_bytes) {
+		sm_fetch_release_files(&resp);
+		return 0;
+	}
+	sm_fetch_respond(df->ctx, &resp);
+	return 1;
+}
+
+static void *sm_fetch_purgatory_main(void *arg)
+{
+	sm_fetch_purgatory_t *fp = arg;
+	pthread_setname_np(pthread_self(), "fetch-purgatory");
+	pthread_mutex_lock(&fp->lock);
+	while (fp->running || fp->head) {
+		int64_t now = sm_apis_mono_ms(), next = now + 1000;
+		for (sm_delayed_fetch_t *d = fp->head; d; d = d->next)
+			if (d->deadline < next)
+				next = d->deadline;
+		if (fp->running && !fp->dirty && next > now) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			int64_t wait = next - now;
+			ts.tv_sec += wait / 1000;
+			ts.tv_nsec += (wait % 1000) * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&fp->cond, &fp->lock, &ts);
+		}
+		int dirty = fp->dirty || !fp->running;
+		fp->dirty = 0;
+		sm_delayed_fetch_t *list = fp->head;
+		fp->head = NULL;
+		pthread_mutex_unlock(&fp->lock);
+		now = sm_apis_mono_ms();
+		sm_delayed_fetch_t *keep = NULL;
+		while (list) {
+			sm_delayed_fetch_t *d = list;
+			list = d->next;
+			int expired = d->deadline <= now || !fp->running;
+			if ((dirty || expired) && sm_fetch_try_complete(d, expired)) {
+				free(d);
+				continue;
+			}
+			d->next = keep;
+			keep = d;
+		}
+		pthread_mutex_lock(&fp->lock);
+		while (keep) {
+			sm_delayed_fetch_t *d = keep;
+			keep = d->next;
+			d->next = fp->head;
+			fp->head = d;
+		}
+	}
+	pthread_mutex_unlock(&fp->lock);
+	return NULL;
+}
+
+sm_fetch_purgatory_t *sm_fetch_purgatory_new(sm_kafka_apis_t *apis)
+{
+	sm_fetch_purgatory_t *fp = sm_calloc(1, sizeof(*fp));
+	pthread_mutex_init(&fp->lock, NULL);
+	pthread_cond_init(&fp->cond, NULL);
+	fp->apis = apis;
+	fp->running = 1;
+	pthread_create(&fp->thread, NULL, sm_fetch_purgatory_main, fp);
+	return fp;
+}
+
+void sm_fetch_purgatory_destroy(sm_fetch_purgatory_t *fp)
+{
+	if (!fp)
+		return;
+	pthread_mutex_lock(&fp->lock);
+	fp->running = 0;
+	pthread_cond_signal(&fp->cond);
+	pthread_mutex_unlock(&fp->lock);
+	pthread_join(fp->thread, NULL);
+	pthread_cond_destroy(&fp->cond);
+	pthread_mutex_destroy(&fp->lock);
+	free(fp);
+}
+
+void sm_fetch_purgatory_notify(void *opaque, sm_partition_t *p)
+{
+	sm_fetch_purgatory_t *fp = opaque;
+	(void)p;
+	pthread_mutex_lock(&fp->lock);
+	if (fp->head) {
+		fp->dirty = 1;
+		pthread_cond_signal(&fp->cond);
+	}
+	pthread_mutex_unlock(&fp->lock);
+}
+
+void sm_api_fetch(sm_req_ctx_t *ctx)
+{
+	sm_delayed_fetch_t *df = sm_calloc(1, sizeof(*df));
+	if (sm_fetch_req_read(&ctx->body, ctx->hdr.api_version, &ctx->arena, &df->req)) {
+		free(df);
+		sm_apis_parse_error(ctx);
+		return;
+	}
+	sm_fetch_resp_t resp;
+	int errors;
+	size_t n = sm_fetch_run(ctx, &df->req, &resp, &errors);
+	if (errors || df->req.max_wait_ms <= 0 || (int64_t)n >= df->req.min_bytes ||
+	    df->req.topic_count == 0) {
+		free(df);
+		sm_fetch_respond(ctx, &resp);
+		return;
+	}
+	sm_fetch_release_files(&resp);
+	df->ctx = ctx;
+	df->deadline = sm_apis_mono_ms() + df->req.max_wait_ms;
+	sm_fetch_purgatory_t *fp = ctx->apis->fetch_purgatory;
+	pthread_mutex_lock(&fp->lock);
+	df->next = fp->head;
+	fp->head = df;
+	pthread_cond_signal(&fp->cond);
+	pthread_mutex_unlock(&fp->lock);
+}

@@ -1,0 +1,93 @@
+/*
+ * api_list_offsets.c - ListOffsets (Kafka's KafkaApis.handleListOffsetRequest):
+ * earliest (-2), latest (-1: the high watermark for consumers, the log end for
+ * replicas) and by timestamp through the time index. v0 answers with the
+ * old-style offsets array.
+ *
+ * Thread-safety: runs on request handler threads.
+ */
+#include "kafka_apis_int.h"
+
+#include <string.h>
+
+#include "msg_list_offsets.h"
+
+static void sm_list_offsets_partition(sm_req_ctx_t *ctx, const sm_list_offsets_req_t *req,
+				      const char *topic, const sm_list_offsets_req_partition_t *rp,
+				      sm_list_offsets_resp_partition_t *op)
+{
+	int16_t ver = ctx->hdr.api_version;
+	op->partition_index = rp->partition_index;
+	op->timestamp = -1;
+	op->offset = -1;
+	op->leader_epoch = -1;
+	sm_partition_t *p;
+	sm_err_t e = sm_replica_manager_leader_partition(ctx->apis->d.replica_manager, topic,
+							 rp->partition_index, &p);
+	if (e) {
+		op->error_code = (int16_t)e;
+		return;
+	}
+	int32_t epoch = sm_partition_leader_epoch(p);
+	if (rp->current_leader_epoch >= 0 && rp->current_leader_epoch != epoch) {
+		op->error_code = rp->current_leader_epoch < epoch ? SM_ERR_FENCED_LEADER_EPOCH
+								  : SM_ERR_UNKNOWN_LEADER_EPOCH;
+		sm_partition_release(p);
+		return;
+	}
+	sm_log_t *log = sm_partition_log(p);
+	int64_t off = -1, ts = -1;
+	if (rp->timestamp == SM_LIST_OFFSETS_EARLIEST_TIMESTAMP) {
+		off = sm_log_start_offset(log);
+	} else if (rp->timestamp == SM_LIST_OFFSETS_LATEST_TIMESTAMP) {
+		off = req->replica_id >= 0 ? sm_log_end_offset(log) : sm_partition_high_watermark(p);
+	} else if (rp->timestamp < 0) {
+		op->error_code = SM_ERR_INVALID_REQUEST;
+	} else {
+		e = sm_log_offset_for_timestamp(log, rp->timestamp, &off, &ts);
+		int64_t hw = sm_partition_high_watermark(p);
+		if (e || (req->replica_id < 0 && off >= hw)) {
+			off = -1;
+			ts = -1;
+		}
+	}
+	if (!op->error_code) {
+		op->offset = off;
+		op->timestamp = ts;
+		if (off >= 0 && ver >= 4)
+			op->leader_epoch = epoch;
+		if (ver == 0) {
+			/* v0: up to max_num_offsets segment-boundary offsets,
+			 * newest first; the log end alone answers "latest". */
+			op->old_style_offsets = sm_arena_alloc(&ctx->arena, sizeof(int64_t));
+			op->old_style_offset_count = 0;
+			if (off >= 0 && rp->max_num_offsets > 0)
+				op->old_style_offsets[op->old_style_offset_count++] = off;
+		}
+	}
+	sm_partition_release(p);
+}
+
+void sm_api_list_offsets(sm_req_ctx_t *ctx)
+{
+	int16_t ver = ctx->hdr.api_version;
+	sm_list_offsets_req_t req;
+	if (sm_list_offsets_req_read(&ctx->body, ver, &ctx->arena, &req)) {
+		sm_apis_parse_error(ctx);
+		return;
+	}
+	sm_list_offsets_resp_t resp = { 0 };
+	resp.topic_count = req.topic_count;
+	resp.topics = sm_arena_alloc(&ctx->arena, sizeof(*resp.topics) * (size_t)(req.topic_count + 1));
+	for (int t = 0; t < req.topic_count; t++) {
+		const sm_list_offsets_req_topic_t *rt = &req.topics[t];
+		sm_list_offsets_resp_topic_t *ot = &resp.topics[t];
+		ot->name = rt->name;
+		ot->partition_count = rt->partition_count;
+		ot->partitions = sm_arena_alloc(&ctx->arena, sizeof(*ot->partitions) * (size_t)(rt->partition_count + 1));
+		for (int i = 0; i < rt->partition_count; i++)
+			sm_list_offsets_partition(ctx, &req, rt->name, &rt->partitions[i], &ot->partitions[i]);
+	}
+	sm_list_offsets_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
+	sm_apis_resp_send(ctx);
+}

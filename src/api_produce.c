@@ -1,0 +1,144 @@
+/*
+ * api_produce.c - Produce (Kafka's KafkaApis.handleProduceRequest +
+ * ReplicaManager.appendRecords + LogValidator): validates each partition's
+ * records, converts legacy message sets (Produce v0-2) to one v2 batch as a
+ * broker with message format v2 does, recompresses when the topic's
+ * compression.type asks for another codec, and appends on the leader.
+ *
+ * acks=0 gets no response; if any partition failed the connection is closed
+ * instead, the only signal such a producer gets (as Kafka does).
+ *
+ * Thread-safety: runs on request handler threads.
+ */
+#include "kafka_apis_int.h"
+
+#include <string.h>
+
+#include "logger.h"
+#include "message_set.h"
+#include "msg_produce.h"
+#include "record_batch.h"
+
+static int sm_produce_internal_topic(const char *t)
+{
+	return !strcmp(t, "__consumer_offsets") || !strcmp(t, "__transaction_state");
+}
+
+/* Validates and appends one partition's records; fills rp. */
+static void sm_produce_partition(sm_req_ctx_t *ctx, const sm_produce_req_t *req, const char *topic,
+				 const sm_produce_req_partition_t *pp,
+				 sm_produce_resp_partition_t *rp)
+{
+	int16_t ver = ctx->hdr.api_version;
+	rp->index = pp->index;
+	rp->base_offset = -1;
+	rp->log_append_time_ms = -1;
+	rp->log_start_offset = -1;
+	if (sm_produce_internal_topic(topic)) {
+		rp->error_code = SM_ERR_INVALID_TOPIC_EXCEPTION;
+		return;
+	}
+	sm_partition_t *p;
+	sm_err_t e = sm_replica_manager_leader_partition(ctx->apis->d.replica_manager, topic,
+							 pp->index, &p);
+	if (e) {
+		rp->error_code = (int16_t)e;
+		return;
+	}
+	const sm_topic_config_t *tc = sm_partition_config(p);
+	sm_wbuf_t conv;
+	sm_wbuf_init(&conv, 0);
+	uint8_t *batch = (uint8_t *)pp->records.ptr;
+	size_t len = pp->records.len > 0 ? (size_t)pp->records.len : 0;
+	sm_batch_info_t info;
+	sm_batch_validate_opts_t o = {
+		.now = sm_apis_now_ms(),
+		.max_timestamp_diff_ms = tc->timestamp_difference_max_ms,
+		.log_append_time = tc->log.message_timestamp_type == SM_LOG_TIMESTAMP_LOG_APPEND_TIME,
+		.compacted = tc->compact,
+		.max_message_bytes = tc->max_message_bytes,
+		.allow_zstd = ver >= 7,
+	};
+	if (len == 0) {
+		e = SM_ERR_INVALID_RECORD;
+	} else if (ver < 3) {
+		/* Legacy message set: up-convert to one v2 batch, then hold it
+		 * to the same rules as a batch a new client sends. */
+		e = sm_msgset_to_batch(batch, len, o.now, &conv, &info);
+		if (!e && info.count == 0)
+			e = SM_ERR_INVALID_RECORD;
+		batch = conv.p;
+		len = conv.len;
+		if (!e)
+			e = sm_batch_validate(batch, len, &o, &info);
+	} else {
+		e = sm_batch_validate(batch, len, &o, &info);
+	}
+	if (!e && tc->compression_type >= 0 && (sm_codec_t)tc->compression_type != info.codec) {
+		sm_wbuf_t re;
+		sm_wbuf_init(&re, len);
+		e = sm_batch_recompress(batch, len, (sm_codec_t)tc->compression_type, 0, &re);
+		sm_wbuf_free(&conv);
+		conv = re;
+		batch = conv.p;
+		len = conv.len;
+	}
+	if (!e) {
+		sm_log_append_info_t ai;
+		e = sm_partition_append_leader(p, batch, len, req->acks, &ai);
+		if (!e) {
+			rp->base_offset = ai.base_offset;
+			rp->log_append_time_ms = ai.log_append_time;
+			rp->log_start_offset = ai.log_start_offset;
+		}
+	}
+	if (e)
+		sm_log_debug(NULL, "kafka.server.ReplicaManager",
+			     "Produce to %s-%d from %s failed: %s", topic, pp->index,
+			     ctx->req->peer, sm_err_name(e));
+	rp->error_code = (int16_t)(e ? sm_err_to_wire(e) : 0);
+	sm_wbuf_free(&conv);
+	sm_partition_release(p);
+}
+
+void sm_api_produce(sm_req_ctx_t *ctx)
+{
+	int16_t ver = ctx->hdr.api_version;
+	sm_produce_req_t req;
+	if (sm_produce_req_read(&ctx->body, ver, &ctx->arena, &req)) {
+		sm_apis_parse_error(ctx);
+		return;
+	}
+	sm_produce_resp_t resp = { 0 };
+	resp.topic_count = req.topic_count;
+	resp.topics = sm_arena_alloc(&ctx->arena, sizeof(*resp.topics) * (size_t)(req.topic_count + 1));
+	int failed = 0;
+	int acks_ok = req.acks == 0 || req.acks == 1 || req.acks == -1;
+	for (int t = 0; t < req.topic_count; t++) {
+		const sm_produce_req_topic_t *rt = &req.topics[t];
+		sm_produce_resp_topic_t *ot = &resp.topics[t];
+		ot->name = rt->name;
+		ot->partition_count = rt->partition_count;
+		ot->partitions = sm_arena_alloc(&ctx->arena, sizeof(*ot->partitions) * (size_t)(rt->partition_count + 1));
+		for (int i = 0; i < rt->partition_count; i++) {
+			sm_produce_resp_partition_t *rp = &ot->partitions[i];
+			if (!acks_ok) {
+				rp->index = rt->partitions[i].index;
+				rp->error_code = SM_ERR_INVALID_REQUIRED_ACKS;
+				rp->base_offset = rp->log_append_time_ms = rp->log_start_offset = -1;
+			} else {
+				sm_produce_partition(ctx, &req, rt->name, &rt->partitions[i], rp);
+			}
+			failed |= rp->error_code != 0;
+		}
+	}
+	if (req.acks == 0) {
+		if (failed)
+			sm_apis_close(ctx, "acks=0 produce request failed for at least one partition");
+		else
+			sm_apis_resp_none(ctx);
+		return;
+	}
+	sm_produce_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
+	sm_apis_resp_send(ctx);
+}

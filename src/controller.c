@@ -1,0 +1,860 @@
+/*
+ * controller.c - Kafka's KafkaController + ControllerEventManager: election,
+ * failover, and the handlers of every controller event. See controller.h.
+ *
+ * Events are queued by ZooKeeper watches (any thread) and processed in FIFO
+ * order by the one "controller-event-thread". Each handler runs the state
+ * machines against the context, collects requests in c->batch and sends them
+ * at the end of the event.
+ */
+#include "controller_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "logger.h"
+
+#define SM_CTRL_LOGGER "kafka.controller.KafkaController"
+
+typedef enum sm_ctrl_event_type {
+	SM_EV_STARTUP,
+	SM_EV_CONTROLLER_CHANGE,
+	SM_EV_REELECT,
+	SM_EV_BROKER_CHANGE,
+	SM_EV_TOPIC_CHANGE,
+	SM_EV_PARTITION_MODIFICATIONS,
+	SM_EV_TOPIC_DELETION,
+	SM_EV_ISR_CHANGE_NOTIFICATION,
+	SM_EV_STOP_REPLICA_RESULT,
+	SM_EV_SESSION_REESTABLISHED,
+	SM_EV_SHUTDOWN,
+} sm_ctrl_event_type_t;
+
+static const char *const sm_ctrl_event_names[] = {
+	"Startup", "ControllerChange", "Reelect", "BrokerChange", "TopicChange",
+	"PartitionModifications", "TopicDeletion", "IsrChangeNotification",
+	"TopicDeletionStopReplicaResponseReceived", "RegisterBrokerAndReelect", "Shutdown",
+};
+
+typedef struct sm_ctrl_event {
+	struct sm_ctrl_event *next;
+	sm_ctrl_event_type_t type;
+	char *topic;
+	int32_t partition;
+	int32_t broker;
+	int16_t error;
+} sm_ctrl_event_t;
+
+void sm_ctrl_state_log(sm_controller_t *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	sm_logv(SM_LOGFILE_STATE_CHANGE, SM_LOG_INFO, NULL, "state.change.logger", fmt, ap);
+	va_end(ap);
+	(void)c;
+}
+
+#define CLOG(c, lvl, ...)                                                                     \
+	do {                                                                                  \
+		char comp_[48];                                                               \
+		snprintf(comp_, sizeof(comp_), "Controller id=%d", (c)->broker_id);          \
+		sm_log(SM_LOGFILE_CONTROLLER, lvl, comp_, SM_CTRL_LOGGER, __VA_ARGS__);      \
+	} while (0)
+
+static void sm_ctrl_enqueue(sm_controller_t *c, sm_ctrl_event_type_t type, const char *topic,
+			    int32_t partition, int32_t broker, int16_t error)
+{
+	sm_ctrl_event_t *ev = sm_calloc(1, sizeof(*ev));
+	ev->type = type;
+	ev->topic = topic ? sm_strdup(topic) : NULL;
+	ev->partition = partition;
+	ev->broker = broker;
+	ev->error = error;
+	pthread_mutex_lock(&c->lock);
+	if (c->stopping && type != SM_EV_SHUTDOWN) {
+		pthread_mutex_unlock(&c->lock);
+		free(ev->topic);
+		free(ev);
+		return;
+	}
+	if (c->tail)
+		c->tail->next = ev;
+	else
+		c->head = ev;
+	c->tail = ev;
+	pthread_cond_signal(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+}
+
+void sm_ctrl_enqueue_stop_replica_result(sm_controller_t *c, int32_t broker, const char *topic,
+					 int32_t partition, int16_t error)
+{
+	sm_ctrl_enqueue(c, SM_EV_STOP_REPLICA_RESULT, topic, partition, broker, error);
+}
+
+/* ---- context ---- */
+
+sm_ctrl_broker_t *sm_ctrl_broker(sm_controller_t *c, int32_t id)
+{
+	for (int i = 0; i < c->ctx.n_brokers; i++)
+		if (c->ctx.brokers[i].id == id)
+			return &c->ctx.brokers[i];
+	return NULL;
+}
+
+int sm_ctrl_broker_alive(sm_controller_t *c, int32_t id)
+{
+	return sm_ctrl_broker(c, id) != NULL;
+}
+
+sm_ctrl_topic_t *sm_ctrl_topic(sm_controller_t *c, const char *name)
+{
+	for (int i = 0; i < c->ctx.n_topics; i++)
+		if (!strcmp(c->ctx.topics[i]->name, name))
+			return c->ctx.topics[i];
+	return NULL;
+}
+
+static void sm_ctrl_partition_free(sm_ctrl_partition_t *p)
+{
+	free(p->replicas);
+	free(p->rstate);
+	sm_zk_partition_state_clear(&p->st);
+}
+
+static void sm_ctrl_topic_free(sm_ctrl_topic_t *t)
+{
+	for (int i = 0; i < t->n_partitions; i++)
+		sm_ctrl_partition_free(&t->partitions[i]);
+	free(t->partitions);
+	free(t->name);
+	free(t);
+}
+
+static void sm_ctrl_remove_topic(sm_controller_t *c, sm_ctrl_topic_t *t)
+{
+	for (int i = 0; i < c->ctx.n_topics; i++)
+		if (c->ctx.topics[i] == t) {
+			c->ctx.topics[i] = c->ctx.topics[--c->ctx.n_topics];
+			break;
+		}
+	sm_ctrl_topic_free(t);
+}
+
+static void sm_ctrl_ctx_clear(sm_controller_t *c)
+{
+	for (int i = 0; i < c->ctx.n_brokers; i++)
+		sm_zk_broker_clear(&c->ctx.brokers[i].info);
+	free(c->ctx.brokers);
+	for (int i = 0; i < c->ctx.n_topics; i++)
+		sm_ctrl_topic_free(c->ctx.topics[i]);
+	free(c->ctx.topics);
+	memset(&c->ctx, 0, sizeof(c->ctx));
+}
+
+static void sm_ctrl_add_broker(sm_controller_t *c, sm_zk_broker_info_t *info)
+{
+	c->ctx.brokers = sm_realloc(c->ctx.brokers, sizeof(*c->ctx.brokers) * (size_t)(c->ctx.n_brokers + 1));
+	sm_ctrl_broker_t *b = &c->ctx.brokers[c->ctx.n_brokers++];
+	b->id = info->id;
+	b->epoch = info->epoch;
+	b->info = *info;
+	memset(info, 0, sizeof(*info));
+	const char *host = NULL;
+	int port = 0;
+	for (int i = 0; i < b->info.n_endpoints; i++)
+		if (!strcmp(b->info.endpoints[i].listener, c->listener)) {
+			host = b->info.endpoints[i].host;
+			port = b->info.endpoints[i].port;
+		}
+	if (!host && b->info.n_endpoints > 0) {
+		host = b->info.endpoints[0].host;
+		port = b->info.endpoints[0].port;
+	}
+	if (host)
+		sm_controller_channel_add_broker(c->channel, b->id, *host ? host : "localhost", port);
+}
+
+static void sm_ctrl_drop_broker(sm_controller_t *c, int32_t id)
+{
+	for (int i = 0; i < c->ctx.n_brokers; i++)
+		if (c->ctx.brokers[i].id == id) {
+			sm_controller_channel_remove_broker(c->channel, id);
+			sm_zk_broker_clear(&c->ctx.brokers[i].info);
+			c->ctx.brokers[i] = c->ctx.brokers[--c->ctx.n_brokers];
+			return;
+		}
+}
+
+/* Reads a topic's assignment (with a data watch) into a new context entry,
+ * giving it a topic id if it has none (IBP >= 2.8). NULL on failure. */
+static sm_ctrl_topic_t *sm_ctrl_load_topic(sm_controller_t *c, const char *name)
+{
+	sm_zk_topic_assignment_t a = { 0 };
+	int32_t zkv;
+	sm_err_t e = sm_kzk_get_topic_assignment(c->zk, name, 1, &a, &zkv);
+	if (e) {
+		if (e != SM_ERR__NOENT)
+			CLOG(c, SM_LOG_ERROR, "Ignoring topic %s: cannot read its assignment (%s)", name, sm_err_name(e));
+		sm_zk_topic_clear(&a);
+		return NULL;
+	}
+	if (!a.has_topic_id) {
+		sm_uuid_random(a.topic_id);
+		a.has_topic_id = 1;
+		e = sm_kzk_set_topic_assignment(c->zk, name, &a, zkv, c->ctx.epoch_zkv, NULL);
+		if (e == SM_ERR_NOT_CONTROLLER) {
+			sm_zk_topic_clear(&a);
+			sm_ctrl_fenced(c);
+			return NULL;
+		}
+	}
+	sm_ctrl_topic_t *t = sm_calloc(1, sizeof(*t));
+	t->name = sm_strdup(name);
+	memcpy(t->id, a.topic_id, 16);
+	int maxp = -1;
+	for (int i = 0; i < a.n_partitions; i++)
+		if (a.partitions[i].partition > maxp)
+			maxp = a.partitions[i].partition;
+	t->n_partitions = maxp + 1;
+	t->partitions = sm_calloc((size_t)(t->n_partitions + 1), sizeof(*t->partitions));
+	for (int i = 0; i < t->n_partitions; i++)
+		t->partitions[i].id = i;
+	for (int i = 0; i < a.n_partitions; i++) {
+		const sm_zk_partition_assignment_t *pa = &a.partitions[i];
+		if (pa->partition < 0)
+			continue;
+		sm_ctrl_partition_t *p = &t->partitions[pa->partition];
+		p->n_replicas = pa->n_replicas;
+		p->replicas = sm_calloc((size_t)(pa->n_replicas + 1), sizeof(int32_t));
+		memcpy(p->replicas, pa->replicas, sizeof(int32_t) * (size_t)pa->n_replicas);
+		p->rstate = sm_calloc((size_t)(pa->n_replicas + 1), sizeof(sm_rsm_state_t));
+	}
+	sm_zk_topic_clear(&a);
+	c->ctx.topics = sm_realloc(c->ctx.topics, sizeof(*c->ctx.topics) * (size_t)(c->ctx.n_topics + 1));
+	c->ctx.topics[c->ctx.n_topics++] = t;
+	return t;
+}
+
+/* Reads existing partition state znodes; sets the initial partition and
+ * replica states as Kafka's state machine startup does. */
+static void sm_ctrl_init_partition_states(sm_controller_t *c, sm_ctrl_topic_t *t, int from)
+{
+	for (int j = from; j < t->n_partitions; j++) {
+		sm_ctrl_partition_t *p = &t->partitions[j];
+		sm_zk_partition_state_t st = { 0 };
+		sm_err_t e = sm_kzk_get_partition_state(c->zk, t->name, p->id, 0, &st);
+		if (e == SM_ERR_NONE) {
+			p->st = st;
+			p->has_state = 1;
+			p->pstate = st.leader >= 0 && sm_ctrl_broker_alive(c, st.leader) ? SM_PSM_ONLINE
+											: SM_PSM_OFFLINE;
+		} else {
+			sm_zk_partition_state_clear(&st);
+			p->pstate = SM_PSM_NEW;
+		}
+		for (int r = 0; r < p->n_replicas; r++)
+			p->rstate[r] = sm_ctrl_broker_alive(c, p->replicas[r]) ? SM_RSM_ONLINE : SM_RSM_OFFLINE;
+	}
+}
+
+/* ---- election and failover ---- */
+
+void sm_ctrl_fenced(sm_controller_t *c)
+{
+	if (!c->active)
+		return;
+	CLOG(c, SM_LOG_WARN, "Controller moved to another broker (epoch check failed); resigning");
+	sm_ctrl_enqueue(c, SM_EV_CONTROLLER_CHANGE, NULL, -1, -1, 0);
+	__atomic_store_n(&c->active, 0, __ATOMIC_RELEASE);
+}
+
+static void sm_ctrl_resign(sm_controller_t *c)
+{
+	int was = c->active || c->channel;
+	__atomic_store_n(&c->active, 0, __ATOMIC_RELEASE);
+	if (c->channel) {
+		sm_controller_channel_destroy(c->channel);
+		c->channel = NULL;
+	}
+	sm_ctrl_batch_clear(&c->batch);
+	sm_ctrl_ctx_clear(c);
+	if (was)
+		CLOG(c, SM_LOG_INFO, "Resigned as the controller");
+}
+
+static void sm_ctrl_delete_isr_notifications(sm_controller_t *c, int watch, char ***out, int *n_out)
+{
+	char **kids = NULL;
+	int n = 0;
+	if (sm_zk_get_children(c->zk, SM_ZKPATH_ISR_CHANGE, watch, &kids, &n))
+		n = 0;
+	if (out) {
+		*out = kids;
+		*n_out = n;
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		char path[512];
+		snprintf(path, sizeof(path), "%s/%s", SM_ZKPATH_ISR_CHANGE, kids[i]);
+		sm_zk_delete(c->zk, path, -1);
+	}
+	sm_zk_strings_free(kids, n);
+}
+
+static void sm_ctrl_process_deletions(sm_controller_t *c);
+
+static void sm_ctrl_on_failover(sm_controller_t *c)
+{
+	CLOG(c, SM_LOG_INFO, "Starting become controller state transition (epoch %d)", c->ctx.epoch);
+	c->channel = sm_controller_channel_new(c->broker_id);
+	sm_controller_channel_set_timeout(c->channel, c->cfg->controller_socket_timeout_ms);
+	int32_t *ids = NULL;
+	int n = 0;
+	sm_kzk_get_broker_ids(c->zk, 1, &ids, &n);
+	free(ids);
+	sm_zk_broker_info_t *brokers = NULL;
+	int nb = 0;
+	sm_kzk_get_all_brokers(c->zk, &brokers, &nb);
+	for (int i = 0; i < nb; i++)
+		sm_ctrl_add_broker(c, &brokers[i]);
+	sm_kzk_brokers_free(brokers, nb);
+	char **dels = NULL;
+	int nd = 0;
+	sm_kzk_get_delete_topics(c->zk, 1, &dels, &nd);
+	sm_zk_strings_free(dels, nd);
+	sm_ctrl_delete_isr_notifications(c, 1, NULL, NULL);
+	char **topics = NULL;
+	int nt = 0;
+	sm_kzk_get_topics(c->zk, 1, &topics, &nt);
+	for (int i = 0; i < nt && c->active; i++) {
+		sm_ctrl_topic_t *t = sm_ctrl_load_topic(c, topics[i]);
+		if (t)
+			sm_ctrl_init_partition_states(c, t, 0);
+	}
+	sm_zk_strings_free(topics, nt);
+	if (!c->active)
+		return;
+	/* Every broker learns the full picture, then leaders are (re)elected
+	 * and every replica is told its role. */
+	sm_ctrl_batch_um_all(c);
+	for (int i = 0; i < c->ctx.n_topics; i++) {
+		sm_ctrl_topic_t *t = c->ctx.topics[i];
+		for (int j = 0; j < t->n_partitions; j++)
+			if (t->partitions[j].pstate == SM_PSM_ONLINE)
+				sm_ctrl_batch_lai_all_replicas(c, t, &t->partitions[j], 0);
+	}
+	sm_psm_trigger_online(c);
+	sm_ctrl_process_deletions(c);
+	CLOG(c, SM_LOG_INFO, "Ready to serve as the new controller with epoch %d", c->ctx.epoch);
+}
+
+static void sm_ctrl_elect(sm_controller_t *c)
+{
+	int32_t id = -1;
+	if (sm_kzk_get_controller_id(c->zk, 1, &id) == SM_ERR_NONE) {
+		c->active_controller_id = id;
+		if (id != c->broker_id)
+			return;
+	}
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	int32_t epoch, zkv, winner = -1;
+	sm_err_t e = sm_kzk_elect_controller(c->zk, c->broker_id, now, &epoch, &zkv, &winner);
+	if (e) {
+		c->active_controller_id = winner;
+		if (e != SM_ERR__EXISTS)
+			CLOG(c, SM_LOG_ERROR, "Error while electing or becoming controller: %s", sm_err_name(e));
+		else
+			CLOG(c, SM_LOG_INFO, "Broker %d has been elected as the controller, so stopping the election process.", winner);
+		/* Re-arm the watch now that /controller exists (or vanished). */
+		(void)sm_kzk_get_controller_id(c->zk, 1, &id);
+		return;
+	}
+	c->active_controller_id = c->broker_id;
+	c->ctx.epoch = epoch;
+	c->ctx.epoch_zkv = zkv;
+	__atomic_store_n(&c->active_epoch, epoch, __ATOMIC_RELEASE);
+	__atomic_store_n(&c->active, 1, __ATOMIC_RELEASE);
+	CLOG(c, SM_LOG_INFO, "%d successfully elected as the controller. Epoch incremented to %d and epoch zk version is now %d",
+	     c->broker_id, epoch, zkv);
+	sm_ctrl_on_failover(c);
+}
+
+/* ---- event handlers ---- */
+
+static void sm_ctrl_on_broker_change(sm_controller_t *c)
+{
+	int32_t *ids = NULL;
+	int n = 0;
+	if (sm_kzk_get_broker_ids(c->zk, 1, &ids, &n))
+		return;
+	/* Dead (or bounced: re-registered with a new czxid) brokers. */
+	int32_t *dead = sm_calloc((size_t)(c->ctx.n_brokers + 1), sizeof(int32_t));
+	int ndead = 0;
+	for (int i = 0; i < c->ctx.n_brokers; i++) {
+		int found = 0;
+		for (int k = 0; k < n; k++)
+			found |= ids[k] == c->ctx.brokers[i].id;
+		sm_zk_broker_info_t info = { 0 };
+		if (found && sm_kzk_get_broker(c->zk, c->ctx.brokers[i].id, 0, &info) == SM_ERR_NONE &&
+		    info.epoch != c->ctx.brokers[i].epoch)
+			found = 0;
+		sm_zk_broker_clear(&info);
+		if (!found)
+			dead[ndead++] = c->ctx.brokers[i].id;
+	}
+	for (int i = 0; i < ndead; i++) {
+		CLOG(c, SM_LOG_INFO, "Broker %d failed or bounced", dead[i]);
+		sm_ctrl_drop_broker(c, dead[i]);
+	}
+	int32_t *added = sm_calloc((size_t)(n + 1), sizeof(int32_t));
+	int nadded = 0;
+	for (int k = 0; k < n; k++) {
+		if (sm_ctrl_broker_alive(c, ids[k]))
+			continue;
+		sm_zk_broker_info_t info = { 0 };
+		if (sm_kzk_get_broker(c->zk, ids[k], 0, &info) == SM_ERR_NONE) {
+			CLOG(c, SM_LOG_INFO, "Newly added broker %d (epoch %lld)", ids[k], (long long)info.epoch);
+			sm_ctrl_add_broker(c, &info);
+			added[nadded++] = ids[k];
+		}
+		sm_zk_broker_clear(&info);
+	}
+	free(ids);
+	/* onBrokerFailure: replicas offline, leaders re-elected, ISRs shrunk. */
+	for (int i = 0; i < c->ctx.n_topics && c->active; i++) {
+		sm_ctrl_topic_t *t = c->ctx.topics[i];
+		for (int j = 0; j < t->n_partitions && c->active; j++) {
+			sm_ctrl_partition_t *p = &t->partitions[j];
+			for (int r = 0; r < p->n_replicas; r++) {
+				int32_t b = p->replicas[r];
+				int is_dead = 0, is_new = 0;
+				for (int d = 0; d < ndead; d++)
+					is_dead |= dead[d] == b;
+				for (int d = 0; d < nadded; d++)
+					is_new |= added[d] == b;
+				if (is_dead && p->rstate[r] != SM_RSM_OFFLINE) {
+					sm_rsm_transition(c, t, p, r, SM_RSM_OFFLINE);
+					if (p->st.leader == b && p->pstate == SM_PSM_ONLINE)
+						sm_psm_transition(c, t, p, SM_PSM_OFFLINE);
+					sm_psm_remove_from_isr(c, t, p, b);
+				}
+				if (is_new) {
+					if (p->rstate[r] == SM_RSM_DELETION_INELIGIBLE || p->rstate[r] == SM_RSM_OFFLINE ||
+					    p->rstate[r] == SM_RSM_NEW || p->rstate[r] == SM_RSM_NONEXISTENT) {
+						if (p->rstate[r] == SM_RSM_NONEXISTENT)
+							sm_rsm_transition(c, t, p, r, SM_RSM_NEW);
+						if (!t->deleting)
+							sm_rsm_transition(c, t, p, r, SM_RSM_ONLINE);
+					}
+					if (p->has_state && !t->deleting)
+						sm_ctrl_batch_lai(c, b, t, p->id, 0);
+				}
+			}
+		}
+	}
+	if (ndead || nadded) {
+		sm_ctrl_batch_um_all(c);
+		sm_psm_trigger_online(c);
+		sm_ctrl_process_deletions(c);
+	}
+	free(dead);
+	free(added);
+}
+
+static void sm_ctrl_new_partitions(sm_controller_t *c, sm_ctrl_topic_t *t, int from)
+{
+	sm_ctrl_init_partition_states(c, t, from);
+	for (int j = from; j < t->n_partitions && c->active; j++) {
+		sm_ctrl_partition_t *p = &t->partitions[j];
+		if (p->pstate == SM_PSM_NEW) {
+			for (int r = 0; r < p->n_replicas; r++)
+				p->rstate[r] = sm_ctrl_broker_alive(c, p->replicas[r]) ? SM_RSM_NEW : SM_RSM_OFFLINE;
+			sm_psm_transition(c, t, p, SM_PSM_ONLINE);
+			for (int r = 0; r < p->n_replicas; r++)
+				if (p->rstate[r] == SM_RSM_NEW && p->pstate == SM_PSM_ONLINE)
+					sm_rsm_transition(c, t, p, r, SM_RSM_ONLINE);
+		} else {
+			sm_ctrl_batch_lai_all_replicas(c, t, p, 0);
+			sm_ctrl_batch_um_partition(c, t, p->id, 0);
+		}
+	}
+}
+
+static void sm_ctrl_on_topic_change(sm_controller_t *c)
+{
+	char **topics = NULL;
+	int nt = 0;
+	if (sm_kzk_get_topics(c->zk, 1, &topics, &nt))
+		return;
+	for (int i = 0; i < c->ctx.n_topics;) {
+		int found = 0;
+		for (int k = 0; k < nt; k++)
+			found |= !strcmp(topics[k], c->ctx.topics[i]->name);
+		if (!found) {
+			CLOG(c, SM_LOG_INFO, "Topic %s vanished from ZooKeeper", c->ctx.topics[i]->name);
+			sm_ctrl_remove_topic(c, c->ctx.topics[i]);
+			continue;
+		}
+		i++;
+	}
+	for (int k = 0; k < nt && c->active; k++) {
+		if (sm_ctrl_topic(c, topics[k]))
+			continue;
+		sm_ctrl_topic_t *t = sm_ctrl_load_topic(c, topics[k]);
+		if (!t)
+			continue;
+		CLOG(c, SM_LOG_INFO, "New topics: [%s], with %d partitions", t->name, t->n_partitions);
+		sm_ctrl_new_partitions(c, t, 0);
+	}
+	sm_zk_strings_free(topics, nt);
+}
+
+static void sm_ctrl_on_partition_modifications(sm_controller_t *c, const char *topic)
+{
+	sm_ctrl_topic_t *t = sm_ctrl_topic(c, topic);
+	if (!t)
+		return;
+	sm_zk_topic_assignment_t a = { 0 };
+	if (sm_kzk_get_topic_assignment(c->zk, topic, 1, &a, NULL)) {
+		sm_zk_topic_clear(&a);
+		return;
+	}
+	int maxp = t->n_partitions - 1;
+	for (int i = 0; i < a.n_partitions; i++)
+		if (a.partitions[i].partition > maxp)
+			maxp = a.partitions[i].partition;
+	if (t->deleting || maxp < t->n_partitions) {
+		sm_zk_topic_clear(&a);
+		return;
+	}
+	int from = t->n_partitions;
+	t->partitions = sm_realloc(t->partitions, sizeof(*t->partitions) * (size_t)(maxp + 1));
+	memset(t->partitions + from, 0, sizeof(*t->partitions) * (size_t)(maxp + 1 - from));
+	t->n_partitions = maxp + 1;
+	for (int i = from; i < t->n_partitions; i++)
+		t->partitions[i].id = i;
+	for (int i = 0; i < a.n_partitions; i++) {
+		const sm_zk_partition_assignment_t *pa = &a.partitions[i];
+		if (pa->partition < from)
+			continue;
+		sm_ctrl_partition_t *p = &t->partitions[pa->partition];
+		p->n_replicas = pa->n_replicas;
+		p->replicas = sm_calloc((size_t)(pa->n_replicas + 1), sizeof(int32_t));
+		memcpy(p->replicas, pa->replicas, sizeof(int32_t) * (size_t)pa->n_replicas);
+		p->rstate = sm_calloc((size_t)(pa->n_replicas + 1), sizeof(sm_rsm_state_t));
+	}
+	sm_zk_topic_clear(&a);
+	CLOG(c, SM_LOG_INFO, "New partitions of topic %s: %d..%d", topic, from, t->n_partitions - 1);
+	sm_ctrl_new_partitions(c, t, from);
+}
+
+/* Topic deletion (Kafka's TopicDeletionManager, simplified): partitions go
+ * Offline -> NonExistent, every live replica gets StopReplica(delete), and
+ * once all replicas confirmed the topic's znodes are removed. Replicas on
+ * dead brokers make the deletion wait until they come back. */
+static void sm_ctrl_start_deletion(sm_controller_t *c, sm_ctrl_topic_t *t)
+{
+	t->deleting = 1;
+	for (int j = 0; j < t->n_partitions; j++) {
+		sm_ctrl_partition_t *p = &t->partitions[j];
+		if (p->pstate != SM_PSM_OFFLINE && p->pstate != SM_PSM_NONEXISTENT)
+			sm_psm_transition(c, t, p, SM_PSM_OFFLINE);
+		sm_ctrl_batch_um_partition(c, t, p->id, 1);
+	}
+}
+
+static int sm_ctrl_try_finish_deletion(sm_controller_t *c, sm_ctrl_topic_t *t)
+{
+	for (int j = 0; j < t->n_partitions; j++) {
+		sm_ctrl_partition_t *p = &t->partitions[j];
+		for (int r = 0; r < p->n_replicas; r++) {
+			if (p->rstate[r] == SM_RSM_DELETION_SUCCESSFUL)
+				continue;
+			if (!sm_ctrl_broker_alive(c, p->replicas[r])) {
+				if (p->rstate[r] != SM_RSM_DELETION_INELIGIBLE) {
+					if (p->rstate[r] != SM_RSM_OFFLINE && p->rstate[r] != SM_RSM_DELETION_STARTED)
+						p->rstate[r] = SM_RSM_OFFLINE;
+					sm_rsm_transition(c, t, p, r, SM_RSM_DELETION_INELIGIBLE);
+				}
+				continue;
+			}
+			if (p->rstate[r] != SM_RSM_DELETION_STARTED) {
+				if (p->rstate[r] != SM_RSM_OFFLINE)
+					p->rstate[r] = SM_RSM_OFFLINE;
+				sm_rsm_transition(c, t, p, r, SM_RSM_DELETION_STARTED);
+				sm_ctrl_batch_sr(c, p->replicas[r], t->name, p->id, 1);
+			}
+		}
+	}
+	for (int j = 0; j < t->n_partitions; j++)
+		for (int r = 0; r < t->partitions[j].n_replicas; r++)
+			if (t->partitions[j].rstate[r] != SM_RSM_DELETION_SUCCESSFUL)
+				return 0;
+	sm_err_t e = sm_kzk_delete_topic(c->zk, t->name, c->ctx.epoch_zkv);
+	if (e == SM_ERR_NOT_CONTROLLER) {
+		sm_ctrl_fenced(c);
+		return 0;
+	}
+	CLOG(c, SM_LOG_INFO, "Deletion of topic %s successfully completed", t->name);
+	sm_ctrl_remove_topic(c, t);
+	return 1;
+}
+
+static void sm_ctrl_process_deletions(sm_controller_t *c)
+{
+	char **names = NULL;
+	int n = 0;
+	if (sm_kzk_get_delete_topics(c->zk, 0, &names, &n))
+		return;
+	for (int i = 0; i < n && c->active; i++) {
+		sm_ctrl_topic_t *t = sm_ctrl_topic(c, names[i]);
+		if (!t || !c->cfg->delete_topic_enable) {
+			CLOG(c, SM_LOG_INFO, "Removing deletion marker of topic %s (%s)", names[i],
+			     t ? "delete.topic.enable is false" : "unknown topic");
+			if (sm_kzk_delete_topic_marker(c->zk, names[i], c->ctx.epoch_zkv) == SM_ERR_NOT_CONTROLLER)
+				sm_ctrl_fenced(c);
+			continue;
+		}
+		if (!t->deleting) {
+			CLOG(c, SM_LOG_INFO, "Starting deletion of topic %s", t->name);
+			sm_ctrl_start_deletion(c, t);
+		}
+		sm_ctrl_try_finish_deletion(c, t);
+	}
+	sm_zk_strings_free(names, n);
+}
+
+static void sm_ctrl_on_stop_replica_result(sm_controller_t *c, const sm_ctrl_event_t *ev)
+{
+	sm_ctrl_topic_t *t = sm_ctrl_topic(c, ev->topic);
+	if (!t || !t->deleting || ev->partition < 0 || ev->partition >= t->n_partitions)
+		return;
+	sm_ctrl_partition_t *p = &t->partitions[ev->partition];
+	for (int r = 0; r < p->n_replicas; r++)
+		if (p->replicas[r] == ev->broker && p->rstate[r] == SM_RSM_DELETION_STARTED)
+			sm_rsm_transition(c, t, p, r, ev->error ? SM_RSM_DELETION_INELIGIBLE
+								: SM_RSM_DELETION_SUCCESSFUL);
+	sm_ctrl_try_finish_deletion(c, t);
+}
+
+static void sm_ctrl_on_isr_change(sm_controller_t *c)
+{
+	char **kids = NULL;
+	int n = 0;
+	sm_ctrl_delete_isr_notifications(c, 1, &kids, &n);
+	for (int i = 0; i < n; i++) {
+		char path[512];
+		snprintf(path, sizeof(path), "%s/%s", SM_ZKPATH_ISR_CHANGE, kids[i]);
+		char *data = NULL;
+		size_t len = 0;
+		if (sm_zk_get(c->zk, path, 0, &data, &len, NULL) == SM_ERR_NONE) {
+			sm_zk_topic_partition_t *tps = NULL;
+			int ntp = 0;
+			char err[256];
+			if (sm_zk_isr_change_decode(data, len, &tps, &ntp, err, sizeof(err)) == SM_ERR_NONE) {
+				for (int k = 0; k < ntp; k++) {
+					sm_ctrl_topic_t *t = sm_ctrl_topic(c, tps[k].topic);
+					if (!t || tps[k].partition < 0 || tps[k].partition >= t->n_partitions)
+						continue;
+					sm_ctrl_partition_t *p = &t->partitions[tps[k].partition];
+					sm_zk_partition_state_t st = { 0 };
+					if (sm_kzk_get_partition_state(c->zk, t->name, p->id, 0, &st) == SM_ERR_NONE) {
+						sm_zk_partition_state_clear(&p->st);
+						p->st = st;
+						p->has_state = 1;
+						sm_ctrl_batch_um_partition(c, t, p->id, 0);
+					}
+				}
+				sm_zk_topic_partitions_free(tps, ntp);
+			} else {
+				CLOG(c, SM_LOG_WARN, "Ignoring malformed ISR change notification %s: %s", path, err);
+			}
+		}
+		free(data);
+		sm_zk_delete(c->zk, path, -1);
+	}
+	sm_zk_strings_free(kids, n);
+}
+
+static void sm_ctrl_process(sm_controller_t *c, sm_ctrl_event_t *ev)
+{
+	switch (ev->type) {
+	case SM_EV_STARTUP:
+		sm_ctrl_elect(c);
+		break;
+	case SM_EV_SESSION_REESTABLISHED:
+		sm_ctrl_resign(c);
+		sm_ctrl_elect(c);
+		break;
+	case SM_EV_CONTROLLER_CHANGE: {
+		int32_t id = -1;
+		sm_err_t e = sm_kzk_get_controller_id(c->zk, 1, &id);
+		int was_ours = c->channel != NULL;
+		c->active_controller_id = e ? -1 : id;
+		if (was_ours && (e || id != c->broker_id))
+			sm_ctrl_resign(c);
+		if (e == SM_ERR__NOENT)
+			sm_ctrl_elect(c);
+		break;
+	}
+	case SM_EV_REELECT:
+		if (c->channel)
+			sm_ctrl_resign(c);
+		sm_ctrl_elect(c);
+		break;
+	default:
+		if (!c->active)
+			break;
+		switch (ev->type) {
+		case SM_EV_BROKER_CHANGE: sm_ctrl_on_broker_change(c); break;
+		case SM_EV_TOPIC_CHANGE: sm_ctrl_on_topic_change(c); break;
+		case SM_EV_PARTITION_MODIFICATIONS: sm_ctrl_on_partition_modifications(c, ev->topic); break;
+		case SM_EV_TOPIC_DELETION: {
+			char **n = NULL;
+			int k = 0;
+			sm_kzk_get_delete_topics(c->zk, 1, &n, &k); /* re-arm the watch */
+			sm_zk_strings_free(n, k);
+			sm_ctrl_process_deletions(c);
+			break;
+		}
+		case SM_EV_ISR_CHANGE_NOTIFICATION: sm_ctrl_on_isr_change(c); break;
+		case SM_EV_STOP_REPLICA_RESULT: sm_ctrl_on_stop_replica_result(c, ev); break;
+		default: break;
+		}
+	}
+	if (c->active)
+		sm_ctrl_batch_send(c);
+	else
+		sm_ctrl_batch_clear(&c->batch);
+	if (!c->active && c->channel)
+		sm_ctrl_resign(c);
+}
+
+static void *sm_ctrl_main(void *arg)
+{
+	sm_controller_t *c = arg;
+	pthread_setname_np(pthread_self(), "ctrl-event");
+	for (;;) {
+		pthread_mutex_lock(&c->lock);
+		while (!c->head)
+			pthread_cond_wait(&c->cond, &c->lock);
+		sm_ctrl_event_t *ev = c->head;
+		c->head = ev->next;
+		if (!c->head)
+			c->tail = NULL;
+		pthread_mutex_unlock(&c->lock);
+		int stop = ev->type == SM_EV_SHUTDOWN;
+		if (stop) {
+			if (c->active)
+				sm_kzk_delete_controller(c->zk, c->broker_id);
+			sm_ctrl_resign(c);
+		} else {
+			sm_log_debug(NULL, SM_CTRL_LOGGER, "Processing controller event %s",
+				     sm_ctrl_event_names[ev->type]);
+			sm_ctrl_process(c, ev);
+		}
+		free(ev->topic);
+		free(ev);
+		if (stop)
+			break;
+	}
+	return NULL;
+}
+
+/* ---- public API ---- */
+
+sm_controller_t *sm_controller_new(const sm_kafka_config_t *cfg, int32_t broker_id, sm_zk_t *zk,
+				   const char *inter_broker_listener)
+{
+	sm_controller_t *c = sm_calloc(1, sizeof(*c));
+	c->cfg = cfg;
+	c->broker_id = broker_id;
+	c->zk = zk;
+	c->listener = sm_strdup(inter_broker_listener);
+	c->active_controller_id = -1;
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->cond, NULL);
+	return c;
+}
+
+void sm_controller_startup(sm_controller_t *c)
+{
+	pthread_create(&c->thread, NULL, sm_ctrl_main, c);
+	c->thread_started = 1;
+	sm_ctrl_enqueue(c, SM_EV_STARTUP, NULL, -1, -1, 0);
+}
+
+void sm_controller_session_reestablished(sm_controller_t *c)
+{
+	sm_ctrl_enqueue(c, SM_EV_SESSION_REESTABLISHED, NULL, -1, -1, 0);
+}
+
+void sm_controller_zk_event(sm_controller_t *c, int type, const char *path)
+{
+	if (!path)
+		return;
+	if (!strcmp(path, SM_ZKPATH_CONTROLLER)) {
+		sm_ctrl_enqueue(c, type == SM_ZK_EVENT_DELETED ? SM_EV_REELECT : SM_EV_CONTROLLER_CHANGE,
+				NULL, -1, -1, 0);
+	} else if (!strcmp(path, SM_ZKPATH_BROKER_IDS)) {
+		sm_ctrl_enqueue(c, SM_EV_BROKER_CHANGE, NULL, -1, -1, 0);
+	} else if (!strcmp(path, SM_ZKPATH_TOPICS)) {
+		sm_ctrl_enqueue(c, SM_EV_TOPIC_CHANGE, NULL, -1, -1, 0);
+	} else if (!strncmp(path, SM_ZKPATH_TOPICS "/", sizeof(SM_ZKPATH_TOPICS)) &&
+		   !strchr(path + sizeof(SM_ZKPATH_TOPICS), '/') && type == SM_ZK_EVENT_CHANGED) {
+		sm_ctrl_enqueue(c, SM_EV_PARTITION_MODIFICATIONS, path + sizeof(SM_ZKPATH_TOPICS), -1, -1, 0);
+	} else if (!strcmp(path, SM_ZKPATH_DELETE_TOPICS)) {
+		sm_ctrl_enqueue(c, SM_EV_TOPIC_DELETION, NULL, -1, -1, 0);
+	} else if (!strcmp(path, SM_ZKPATH_ISR_CHANGE)) {
+		sm_ctrl_enqueue(c, SM_EV_ISR_CHANGE_NOTIFICATION, NULL, -1, -1, 0);
+	}
+}
+
+int sm_controller_is_active(sm_controller_t *c)
+{
+	return __atomic_load_n(&c->active, __ATOMIC_ACQUIRE);
+}
+
+int32_t sm_controller_epoch(sm_controller_t *c)
+{
+	return __atomic_load_n(&c->active_epoch, __ATOMIC_ACQUIRE);
+}
+
+void sm_controller_shutdown(sm_controller_t *c)
+{
+	if (!c->thread_started)
+		return;
+	sm_ctrl_enqueue(c, SM_EV_SHUTDOWN, NULL, -1, -1, 0);
+	pthread_mutex_lock(&c->lock);
+	c->stopping = 1;
+	pthread_mutex_unlock(&c->lock);
+	pthread_join(c->thread, NULL);
+	c->thread_started = 0;
+}
+
+void sm_controller_destroy(sm_controller_t *c)
+{
+	if (!c)
+		return;
+	sm_controller_shutdown(c);
+	while (c->head) {
+		sm_ctrl_event_t *ev = c->head;
+		c->head = ev->next;
+		free(ev->topic);
+		free(ev);
+	}
+	sm_ctrl_ctx_clear(c);
+	free(c->batch.lai);
+	free(c->batch.sr);
+	free(c->batch.um);
+	pthread_cond_destroy(&c->cond);
+	pthread_mutex_destroy(&c->lock);
+	free(c->listener);
+	free(c);
+}

@@ -1,0 +1,372 @@
+/*
+ * controller_batch.c - the requests one controller event produces (Kafka's
+ * ControllerBrokerRequestBatch): LeaderAndIsr per replica broker, StopReplica
+ * per broker and one UpdateMetadata for every live broker, collected while
+ * the event runs and sent together at its end through the controller
+ * channel, at the versions inter.broker.protocol.version 2.8-IV1 uses.
+ *
+ * Thread-safety: controller event thread only (response callbacks run on the
+ * channel's sender threads and only enqueue events or log).
+ */
+#include "controller_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "logger.h"
+
+#define SM_GROW(arr, n, cap)                                                   \
+	do {                                                                   \
+		if ((n) == (cap)) {                                            \
+			(cap) = (cap) ? (cap) * 2 : 16;                        \
+			(arr) = sm_realloc((arr), sizeof(*(arr)) * (size_t)(cap)); \
+		}                                                              \
+	} while (0)
+
+void sm_ctrl_batch_lai(sm_controller_t *c, int32_t broker, sm_ctrl_topic_t *t, int32_t partition,
+		       int is_new)
+{
+	sm_ctrl_batch_t *b = &c->batch;
+	for (int i = 0; i < b->n_lai; i++)
+		if (b->lai[i].broker == broker && b->lai[i].topic == t && b->lai[i].partition == partition) {
+			b->lai[i].is_new |= is_new;
+			return;
+		}
+	SM_GROW(b->lai, b->n_lai, b->cap_lai);
+	b->lai[b->n_lai++] = (sm_ctrl_lai_entry_t){ broker, t, partition, is_new };
+}
+
+void sm_ctrl_batch_lai_all_replicas(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_partition_t *p,
+				    int is_new)
+{
+	for (int i = 0; i < p->n_replicas; i++)
+		if (sm_ctrl_broker_alive(c, p->replicas[i]))
+			sm_ctrl_batch_lai(c, p->replicas[i], t, p->id, is_new);
+}
+
+void sm_ctrl_batch_sr(sm_controller_t *c, int32_t broker, const char *topic, int32_t partition,
+		      int delete)
+{
+	sm_ctrl_batch_t *b = &c->batch;
+	SM_GROW(b->sr, b->n_sr, b->cap_sr);
+	b->sr[b->n_sr++] = (sm_ctrl_sr_entry_t){ broker, sm_strdup(topic), partition, delete };
+}
+
+void sm_ctrl_batch_um_partition(sm_controller_t *c, sm_ctrl_topic_t *t, int32_t partition,
+				int deleting)
+{
+	sm_ctrl_batch_t *b = &c->batch;
+	b->um_wanted = 1;
+	for (int i = 0; i < b->n_um; i++)
+		if (b->um[i].topic == t && b->um[i].partition == partition) {
+			b->um[i].deleting |= deleting;
+			return;
+		}
+	SM_GROW(b->um, b->n_um, b->cap_um);
+	b->um[b->n_um].topic = t;
+	b->um[b->n_um].partition = partition;
+	b->um[b->n_um].deleting = deleting;
+	b->n_um++;
+}
+
+void sm_ctrl_batch_um_all(sm_controller_t *c)
+{
+	c->batch.um_wanted = 1;
+	c->batch.um_all = 1;
+}
+
+void sm_ctrl_batch_clear(sm_ctrl_batch_t *b)
+{
+	for (int i = 0; i < b->n_sr; i++)
+		free(b->sr[i].topic);
+	b->n_lai = b->n_sr = b->n_um = 0;
+	b->um_all = b->um_wanted = 0;
+}
+
+static const sm_zk_endpoint_t *sm_ctrl_endpoint(sm_controller_t *c, const sm_ctrl_broker_t *br)
+{
+	for (int i = 0; i < br->info.n_endpoints; i++)
+		if (!strcmp(br->info.endpoints[i].listener, c->listener))
+			return &br->info.endpoints[i];
+	return br->info.n_endpoints > 0 ? &br->info.endpoints[0] : NULL;
+}
+
+static int16_t sm_ctrl_protocol_id(const char *p)
+{
+	if (!p || !strcmp(p, "PLAINTEXT"))
+		return 0;
+	if (!strcmp(p, "SSL"))
+		return 1;
+	if (!strcmp(p, "SASL_PLAINTEXT"))
+		return 2;
+	if (!strcmp(p, "SASL_SSL"))
+		return 3;
+	return 0;
+}
+
+static void sm_ctrl_on_response(void *opaque, int32_t broker_id, int16_t api_key,
+				int16_t api_version, sm_err_t err, const uint8_t *resp, size_t len)
+{
+	sm_controller_t *c = opaque;
+	if (err) {
+		sm_log(SM_LOGFILE_CONTROLLER, SM_LOG_WARN, NULL, "kafka.controller.RequestSendThread",
+		       "Request (api key %d) to broker %d failed: %s", api_key, broker_id, sm_err_name(err));
+		return;
+	}
+	sm_arena_t a;
+	sm_arena_init(&a);
+	sm_rbuf_t rb;
+	sm_rbuf_init(&rb, resp, len);
+	if (api_key == SM_STOP_REPLICA_KEY) {
+		sm_stop_replica_resp_t r;
+		if (sm_stop_replica_resp_read(&rb, api_version, &a, &r) == 0)
+			for (int i = 0; i < r.partitions_cnt; i++)
+				sm_ctrl_enqueue_stop_replica_result(c, broker_id, r.partitions[i].topic,
+								    r.partitions[i].partition,
+								    r.error_code ? r.error_code : r.partitions[i].error_code);
+	} else if (api_key == SM_LEADER_AND_ISR_KEY) {
+		sm_leader_and_isr_resp_t r;
+		if (sm_leader_and_isr_resp_read(&rb, api_version, &a, &r) == 0 && r.error_code)
+			sm_log(SM_LOGFILE_CONTROLLER, SM_LOG_WARN, NULL, "kafka.controller.KafkaController",
+			       "LeaderAndIsr to broker %d answered %s", broker_id, sm_err_name(r.error_code));
+	}
+	sm_arena_destroy(&a);
+}
+
+static void sm_ctrl_fill_lai_partition(sm_leader_and_isr_partition_t *o, const sm_ctrl_topic_t *t,
+				       const sm_ctrl_partition_t *p, int is_new)
+{
+	o->topic = t->name;
+	o->partition = p->id;
+	o->controller_epoch = p->st.controller_epoch;
+	o->leader = p->st.leader;
+	o->leader_epoch = p->st.leader_epoch;
+	o->isr = p->st.isr;
+	o->isr_cnt = p->st.n_isr;
+	o->zk_version = p->st.zk_version;
+	o->replicas = p->replicas;
+	o->replicas_cnt = p->n_replicas;
+	o->is_new = is_new;
+}
+
+static void sm_ctrl_send_lai(sm_controller_t *c, int32_t broker)
+{
+	sm_ctrl_batch_t *b = &c->batch;
+	sm_ctrl_broker_t *br = sm_ctrl_broker(c, broker);
+	if (!br)
+		return;
+	sm_arena_t a;
+	sm_arena_init(&a);
+	sm_leader_and_isr_req_t req = { 0 };
+	req.controller_id = c->broker_id;
+	req.controller_epoch = c->ctx.epoch;
+	req.broker_epoch = br->epoch;
+	req.type = SM_LEADER_AND_ISR_TYPE_INCREMENTAL;
+	req.partitions = sm_arena_alloc(&a, sizeof(*req.partitions) * (size_t)b->n_lai);
+	req.topic_ids = sm_arena_alloc(&a, sizeof(*req.topic_ids) * (size_t)b->n_lai);
+	req.live_leaders = sm_arena_alloc(&a, sizeof(*req.live_leaders) * (size_t)b->n_lai);
+	for (int i = 0; i < b->n_lai; i++) {
+		sm_ctrl_lai_entry_t *e = &b->lai[i];
+		if (e->broker != broker || e->partition >= e->topic->n_partitions)
+			continue;
+		sm_ctrl_partition_t *p = &e->topic->partitions[e->partition];
+		if (!p->has_state)
+			continue;
+		sm_ctrl_fill_lai_partition(&req.partitions[req.partitions_cnt++], e->topic, p, e->is_new);
+		int seen = 0;
+		for (int k = 0; k < req.topic_ids_cnt; k++)
+			seen |= !strcmp(req.topic_ids[k].topic, e->topic->name);
+		if (!seen) {
+			req.topic_ids[req.topic_ids_cnt].topic = e->topic->name;
+			memcpy(req.topic_ids[req.topic_ids_cnt].id, e->topic->id, 16);
+			req.topic_ids_cnt++;
+		}
+		seen = 0;
+		for (int k = 0; k < req.live_leaders_cnt; k++)
+			seen |= req.live_leaders[k].broker_id == p->st.leader;
+		sm_ctrl_broker_t *lb = sm_ctrl_broker(c, p->st.leader);
+		const sm_zk_endpoint_t *ep = lb ? sm_ctrl_endpoint(c, lb) : NULL;
+		if (!seen && ep) {
+			sm_leader_and_isr_leader_t *ll = &req.live_leaders[req.live_leaders_cnt++];
+			ll->broker_id = lb->id;
+			ll->host = ep->host;
+			ll->port = ep->port;
+		}
+	}
+	if (req.partitions_cnt > 0) {
+		sm_wbuf_t *w = sm_malloc(sizeof(*w));
+		sm_wbuf_init(w, 1024);
+		sm_leader_and_isr_req_write(w, SM_CTRL_LAI_VERSION, &req);
+		sm_controller_channel_send(c->channel, broker, SM_LEADER_AND_ISR_KEY, SM_CTRL_LAI_VERSION,
+					   w, sm_ctrl_on_response, c);
+		sm_ctrl_state_log(c, "Sending LeaderAndIsr request with %d partitions to broker %d",
+				  req.partitions_cnt, broker);
+	}
+	sm_arena_destroy(&a);
+}
+
+static void sm_ctrl_fill_um_partition(sm_controller_t *c, sm_arena_t *a,
+				      sm_update_metadata_partition_t *o, const sm_ctrl_topic_t *t,
+				      const sm_ctrl_partition_t *p, int deleting)
+{
+	o->topic = t->name;
+	o->partition = p->id;
+	o->controller_epoch = p->st.controller_epoch;
+	o->leader = deleting ? -2 : p->st.leader;
+	o->leader_epoch = p->st.leader_epoch;
+	o->isr = p->st.isr;
+	o->isr_cnt = p->st.n_isr;
+	o->zk_version = p->st.zk_version;
+	o->replicas = p->replicas;
+	o->replicas_cnt = p->n_replicas;
+	o->offline_replicas = sm_arena_alloc(a, sizeof(int32_t) * (size_t)(p->n_replicas + 1));
+	for (int i = 0; i < p->n_replicas; i++)
+		if (!sm_ctrl_broker_alive(c, p->replicas[i]))
+			o->offline_replicas[o->offline_replicas_cnt++] = p->replicas[i];
+}
+
+static void sm_ctrl_um_brokers(sm_controller_t *c, sm_arena_t *a, sm_update_metadata_req_t *req)
+{
+	req->live_brokers = sm_arena_alloc(a, sizeof(*req->live_brokers) * (size_t)(c->ctx.n_brokers + 1));
+	req->live_brokers_cnt = c->ctx.n_brokers;
+	for (int i = 0; i < c->ctx.n_brokers; i++) {
+		sm_ctrl_broker_t *br = &c->ctx.brokers[i];
+		sm_update_metadata_broker_t *o = &req->live_brokers[i];
+		o->id = br->id;
+		o->rack = br->info.rack;
+		o->endpoints_cnt = br->info.n_endpoints;
+		o->endpoints = sm_arena_alloc(a, sizeof(*o->endpoints) * (size_t)(br->info.n_endpoints + 1));
+		for (int e = 0; e < br->info.n_endpoints; e++) {
+			o->endpoints[e].host = br->info.endpoints[e].host;
+			o->endpoints[e].port = br->info.endpoints[e].port;
+			o->endpoints[e].listener = br->info.endpoints[e].listener;
+			o->endpoints[e].security_protocol =
+				sm_ctrl_protocol_id(br->info.endpoints[e].security_protocol);
+		}
+	}
+}
+
+static void sm_ctrl_add_topic_id(sm_arena_t *a, sm_update_metadata_req_t *req, int *cap,
+				 const sm_ctrl_topic_t *t)
+{
+	for (int k = 0; k < req->topic_ids_cnt; k++)
+		if (!strcmp(req->topic_ids[k].topic, t->name))
+			return;
+	if (req->topic_ids_cnt == *cap) {
+		int ncap = *cap ? *cap * 2 : 16;
+		sm_msg_topic_id_t *n = sm_arena_alloc(a, sizeof(*n) * (size_t)ncap);
+		if (req->topic_ids_cnt)
+			memcpy(n, req->topic_ids, sizeof(*n) * (size_t)req->topic_ids_cnt);
+		req->topic_ids = n;
+		*cap = ncap;
+	}
+	req->topic_ids[req->topic_ids_cnt].topic = t->name;
+	memcpy(req->topic_ids[req->topic_ids_cnt].id, t->id, 16);
+	req->topic_ids_cnt++;
+}
+
+static void sm_ctrl_send_um(sm_controller_t *c)
+{
+	sm_ctrl_batch_t *b = &c->batch;
+	sm_arena_t a;
+	sm_arena_init(&a);
+	sm_update_metadata_req_t req = { 0 };
+	req.controller_id = c->broker_id;
+	req.controller_epoch = c->ctx.epoch;
+	int total = 0;
+	for (int i = 0; i < c->ctx.n_topics; i++)
+		total += c->ctx.topics[i]->n_partitions;
+	int n = b->um_all ? total : b->n_um;
+	req.partitions = sm_arena_alloc(&a, sizeof(*req.partitions) * (size_t)(n + 1));
+	int idcap = 0;
+	if (b->um_all) {
+		for (int i = 0; i < c->ctx.n_topics; i++) {
+			sm_ctrl_topic_t *t = c->ctx.topics[i];
+			for (int j = 0; j < t->n_partitions; j++)
+				if (t->partitions[j].has_state) {
+					sm_ctrl_fill_um_partition(c, &a, &req.partitions[req.partitions_cnt++], t,
+								  &t->partitions[j], t->deleting);
+					sm_ctrl_add_topic_id(&a, &req, &idcap, t);
+				}
+		}
+	} else {
+		for (int i = 0; i < b->n_um; i++) {
+			sm_ctrl_topic_t *t = b->um[i].topic;
+			if (b->um[i].partition >= t->n_partitions || !t->partitions[b->um[i].partition].has_state)
+				continue;
+			sm_ctrl_fill_um_partition(c, &a, &req.partitions[req.partitions_cnt++], t,
+						  &t->partitions[b->um[i].partition], b->um[i].deleting);
+			sm_ctrl_add_topic_id(&a, &req, &idcap, t);
+		}
+	}
+	sm_ctrl_um_brokers(c, &a, &req);
+	for (int i = 0; i < c->ctx.n_brokers; i++) {
+		req.broker_epoch = c->ctx.brokers[i].epoch;
+		sm_wbuf_t *w = sm_malloc(sizeof(*w));
+		sm_wbuf_init(w, 1024);
+		sm_update_metadata_req_write(w, SM_CTRL_UM_VERSION, &req);
+		sm_controller_channel_send(c->channel, c->ctx.brokers[i].id, SM_UPDATE_METADATA_KEY,
+					   SM_CTRL_UM_VERSION, w, sm_ctrl_on_response, c);
+	}
+	sm_arena_destroy(&a);
+}
+
+static void sm_ctrl_send_sr(sm_controller_t *c, int32_t broker)
+{
+	sm_ctrl_batch_t *b = &c->batch;
+	sm_ctrl_broker_t *br = sm_ctrl_broker(c, broker);
+	if (!br)
+		return;
+	sm_arena_t a;
+	sm_arena_init(&a);
+	sm_stop_replica_req_t req = { 0 };
+	req.controller_id = c->broker_id;
+	req.controller_epoch = c->ctx.epoch;
+	req.broker_epoch = br->epoch;
+	req.partitions = sm_arena_alloc(&a, sizeof(*req.partitions) * (size_t)b->n_sr);
+	for (int i = 0; i < b->n_sr; i++) {
+		if (b->sr[i].broker != broker)
+			continue;
+		sm_stop_replica_partition_t *o = &req.partitions[req.partitions_cnt++];
+		o->topic = b->sr[i].topic;
+		o->partition = b->sr[i].partition;
+		o->delete_partition = b->sr[i].delete;
+		sm_ctrl_topic_t *t = sm_ctrl_topic(c, b->sr[i].topic);
+		/* EpochDuringDelete (-2) lets the broker drop the replica
+		 * whatever leader epoch it last saw. */
+		o->leader_epoch = b->sr[i].delete ? -2
+			: (t && o->partition < t->n_partitions ? t->partitions[o->partition].st.leader_epoch : -1);
+	}
+	sm_wbuf_t *w = sm_malloc(sizeof(*w));
+	sm_wbuf_init(w, 512);
+	sm_stop_replica_req_write(w, SM_CTRL_SR_VERSION, &req);
+	sm_controller_channel_send(c->channel, broker, SM_STOP_REPLICA_KEY, SM_CTRL_SR_VERSION, w,
+				   sm_ctrl_on_response, c);
+	sm_arena_destroy(&a);
+}
+
+void sm_ctrl_batch_send(sm_controller_t *c)
+{
+	sm_ctrl_batch_t *b = &c->batch;
+	if (!c->active || !c->channel) {
+		sm_ctrl_batch_clear(b);
+		return;
+	}
+	/* LeaderAndIsr first, so a broker knows its partitions before
+	 * clients are told about them through UpdateMetadata. */
+	for (int i = 0; i < c->ctx.n_brokers; i++) {
+		int32_t id = c->ctx.brokers[i].id;
+		int has_lai = 0, has_sr = 0;
+		for (int k = 0; k < b->n_lai && !has_lai; k++)
+			has_lai = b->lai[k].broker == id;
+		for (int k = 0; k < b->n_sr && !has_sr; k++)
+			has_sr = b->sr[k].broker == id;
+		if (has_lai)
+			sm_ctrl_send_lai(c, id);
+		if (has_sr)
+			sm_ctrl_send_sr(c, id);
+	}
+	if (b->um_wanted)
+		sm_ctrl_send_um(c);
+	sm_ctrl_batch_clear(b);
+}

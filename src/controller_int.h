@@ -1,0 +1,173 @@
+/*
+ * controller_int.h - the controller's internals: its context (Kafka's
+ * ControllerContext), the two state machines and the per-event request batch
+ * (ControllerBrokerRequestBatch). Everything here is owned by the controller
+ * event thread; nothing else may touch it.
+ */
+#ifndef SM_CONTROLLER_INT_H
+#define SM_CONTROLLER_INT_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "controller.h"
+#include "controller_channel.h"
+#include "kafka_zk.h"
+#include "msg_leader_and_isr.h"
+#include "msg_stop_replica.h"
+#include "msg_update_metadata.h"
+
+/* Versions sent at inter.broker.protocol.version 2.8-IV1. */
+#define SM_CTRL_LAI_VERSION 5
+#define SM_CTRL_UM_VERSION 7
+#define SM_CTRL_SR_VERSION 3
+
+/* Partition states (PartitionStateMachine). */
+typedef enum sm_psm_state {
+	SM_PSM_NONEXISTENT,
+	SM_PSM_NEW,
+	SM_PSM_ONLINE,
+	SM_PSM_OFFLINE,
+	SM_PSM__CNT
+} sm_psm_state_t;
+
+/* Replica states (ReplicaStateMachine). */
+typedef enum sm_rsm_state {
+	SM_RSM_NONEXISTENT,
+	SM_RSM_NEW,
+	SM_RSM_ONLINE,
+	SM_RSM_OFFLINE,
+	SM_RSM_DELETION_STARTED,
+	SM_RSM_DELETION_SUCCESSFUL,
+	SM_RSM_DELETION_INELIGIBLE,
+	SM_RSM__CNT
+} sm_rsm_state_t;
+
+typedef struct sm_ctrl_broker {
+	int32_t id;
+	int64_t epoch; /* czxid of /brokers/ids/<id> */
+	sm_zk_broker_info_t info;
+} sm_ctrl_broker_t;
+
+typedef struct sm_ctrl_partition {
+	int32_t id;
+	int n_replicas;
+	int32_t *replicas;         /* assignment order; first = preferred */
+	sm_rsm_state_t *rstate;    /* per replica, aligned with replicas */
+	int has_state;             /* the state znode exists */
+	sm_zk_partition_state_t st;/* leader, epochs, isr, zk_version */
+	sm_psm_state_t pstate;
+} sm_ctrl_partition_t;
+
+typedef struct sm_ctrl_topic {
+	char *name;
+	uint8_t id[16];
+	int n_partitions;
+	sm_ctrl_partition_t *partitions;
+	int deleting;              /* queued for deletion */
+} sm_ctrl_topic_t;
+
+typedef struct sm_ctrl_ctx {
+	int32_t epoch;
+	int32_t epoch_zkv;
+	int n_brokers;
+	sm_ctrl_broker_t *brokers;
+	int n_topics;
+	sm_ctrl_topic_t **topics;
+} sm_ctrl_ctx_t;
+
+/* Requests collected while one event is processed, sent at its end. */
+typedef struct sm_ctrl_lai_entry {
+	int32_t broker;
+	sm_ctrl_topic_t *topic;
+	int32_t partition;
+	int is_new;
+} sm_ctrl_lai_entry_t;
+
+typedef struct sm_ctrl_sr_entry {
+	int32_t broker;
+	char *topic;
+	int32_t partition;
+	int delete;
+} sm_ctrl_sr_entry_t;
+
+typedef struct sm_ctrl_batch {
+	int n_lai, cap_lai;
+	sm_ctrl_lai_entry_t *lai;
+	int n_sr, cap_sr;
+	sm_ctrl_sr_entry_t *sr;
+	int um_all;                /* UpdateMetadata with every partition */
+	int n_um, cap_um;          /* else: these partitions */
+	struct { sm_ctrl_topic_t *topic; int32_t partition; int deleting; } *um;
+	int um_wanted;             /* send UpdateMetadata at all */
+} sm_ctrl_batch_t;
+
+struct sm_controller {
+	const sm_kafka_config_t *cfg;
+	int32_t broker_id;
+	sm_zk_t *zk;
+	char *listener;
+	/* event queue */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct sm_ctrl_event *head, *tail;
+	pthread_t thread;
+	int thread_started;
+	int stopping;
+	/* readable from any thread */
+	int active;               /* atomic */
+	int32_t active_epoch;     /* atomic */
+	/* event-thread state */
+	int32_t active_controller_id;
+	sm_ctrl_ctx_t ctx;
+	sm_controller_channel_t *channel;
+	sm_ctrl_batch_t batch;
+};
+
+/* ---- context (controller.c) ---- */
+sm_ctrl_broker_t *sm_ctrl_broker(sm_controller_t *c, int32_t id);
+int sm_ctrl_broker_alive(sm_controller_t *c, int32_t id);
+sm_ctrl_topic_t *sm_ctrl_topic(sm_controller_t *c, const char *name);
+/* Called when a ZooKeeper write was fenced: resign. */
+void sm_ctrl_fenced(sm_controller_t *c);
+
+/* ---- partition state machine (partition_state_machine.c) ---- */
+const char *sm_psm_state_name(sm_psm_state_t s);
+/* Moves partition p to target, with the side effects of Kafka's
+ * PartitionStateMachine (leader election and state znode writes for
+ * -> Online). Illegal transitions are logged and refused (-1). */
+int sm_psm_transition(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_partition_t *p,
+		      sm_psm_state_t target);
+/* triggerOnlinePartitionStateChange: every New/Offline partition -> Online. */
+void sm_psm_trigger_online(sm_controller_t *c);
+/* Removes broker from the ISR of p (OfflineReplica side effect): a leader
+ * that leaves makes the leader -1; the last ISR member is kept. */
+void sm_psm_remove_from_isr(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_partition_t *p,
+			    int32_t broker);
+
+/* ---- replica state machine (replica_state_machine.c) ---- */
+const char *sm_rsm_state_name(sm_rsm_state_t s);
+int sm_rsm_transition(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_partition_t *p, int idx,
+		      sm_rsm_state_t target);
+
+/* ---- request batch (controller_batch.c) ---- */
+void sm_ctrl_batch_lai(sm_controller_t *c, int32_t broker, sm_ctrl_topic_t *t, int32_t partition,
+		       int is_new);
+void sm_ctrl_batch_lai_all_replicas(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_partition_t *p,
+				    int is_new);
+void sm_ctrl_batch_sr(sm_controller_t *c, int32_t broker, const char *topic, int32_t partition,
+		      int delete);
+void sm_ctrl_batch_um_partition(sm_controller_t *c, sm_ctrl_topic_t *t, int32_t partition,
+				int deleting);
+void sm_ctrl_batch_um_all(sm_controller_t *c);
+/* Sends everything collected (UpdateMetadata to every live broker). */
+void sm_ctrl_batch_send(sm_controller_t *c);
+void sm_ctrl_batch_clear(sm_ctrl_batch_t *b);
+
+/* StopReplica(delete) completions feed topic deletion (controller.c). */
+void sm_ctrl_enqueue_stop_replica_result(sm_controller_t *c, int32_t broker, const char *topic,
+					 int32_t partition, int16_t error);
+
+void sm_ctrl_state_log(sm_controller_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif /* SM_CONTROLLER_INT_H */

@@ -1,0 +1,53 @@
+/*
+ * kafka_apis.h - request dispatch (Kafka's KafkaApis): parses the request
+ * header, checks the API and version against what this broker advertises,
+ * and hands the request to the handler of its family (api_*.c).
+ *
+ * A request that cannot be parsed, or names an API or version the broker does
+ * not serve, closes its connection (as Kafka does) with a log line naming the
+ * peer and the problem; an ApiVersions request at a too-new version gets the
+ * v0 "UNSUPPORTED_VERSION" answer instead (KIP-511).
+ *
+ * Thread-safety: sm_kafka_apis_handle is called concurrently by the request
+ * handler threads; everything it touches is thread-safe.
+ */
+#ifndef SM_KAFKA_APIS_H
+#define SM_KAFKA_APIS_H
+
+#include <stdint.h>
+
+#include "kafka_config.h"
+#include "metadata_cache.h"
+#include "replica_manager.h"
+#include "request_channel.h"
+#include "zk_client.h"
+
+typedef struct sm_kafka_apis sm_kafka_apis_t;
+typedef struct sm_controller sm_controller_t;
+
+typedef struct sm_kafka_apis_deps {
+	const sm_kafka_config_t *cfg;
+	int32_t broker_id;
+	const char *cluster_id;
+	sm_request_channel_t *channel;
+	sm_metadata_cache_t *metadata_cache;
+	sm_replica_manager_t *replica_manager;
+	sm_zk_t *zk;
+	sm_controller_t *controller;
+} sm_kafka_apis_deps_t;
+
+sm_kafka_apis_t *sm_kafka_apis_new(const sm_kafka_apis_deps_t *deps);
+/* Completes every parked (delayed) request and frees everything. */
+void sm_kafka_apis_destroy(sm_kafka_apis_t *apis);
+/* Handles one request; consumes it (answers, parks it, or closes it). */
+void sm_kafka_apis_handle(sm_kafka_apis_t *apis, sm_request_t *req);
+
+/* Advertised APIs for ApiVersions (and tests): fills up to max entries. */
+typedef struct sm_api_range {
+	int16_t key;
+	int16_t min;
+	int16_t max;
+} sm_api_range_t;
+int sm_kafka_apis_supported(sm_api_range_t *out, int max);
+
+#endif /* SM_KAFKA_APIS_H */

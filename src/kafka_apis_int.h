@@ -1,0 +1,71 @@
+/*
+ * kafka_apis_int.h - internals shared by kafka_apis.c and the per-family
+ * handler files (api_*.c). Not for use elsewhere.
+ */
+#ifndef SM_KAFKA_APIS_INT_H
+#define SM_KAFKA_APIS_INT_H
+
+#include "buf.h"
+#include "kafka_apis.h"
+#include "protocol.h"
+
+typedef struct sm_fetch_purgatory sm_fetch_purgatory_t;
+
+struct sm_kafka_apis {
+	sm_kafka_apis_deps_t d;
+	const char *inter_broker_listener; /* listener the controller uses */
+	sm_fetch_purgatory_t *fetch_purgatory;
+};
+
+/* One request in flight: everything a handler needs, heap-allocated so a
+ * delayed operation can keep it until it answers. */
+typedef struct sm_req_ctx {
+	sm_kafka_apis_t *apis;
+	sm_request_t *req;
+	sm_req_header_t hdr;
+	sm_arena_t arena;  /* decoded request structures */
+	sm_rbuf_t body;    /* reader positioned at the request body */
+	sm_wbuf_t resp;    /* response header + body being written */
+} sm_req_ctx_t;
+
+typedef void (sm_api_handler_t)(sm_req_ctx_t *ctx);
+
+/* Starts the response: writes the response header; returns the writer. */
+sm_wbuf_t *sm_apis_resp_begin(sm_req_ctx_t *ctx);
+/* Sends ctx->resp and frees ctx. */
+void sm_apis_resp_send(sm_req_ctx_t *ctx);
+/* No response (acks=0): unmutes the connection and frees ctx. */
+void sm_apis_resp_none(sm_req_ctx_t *ctx);
+/* Logs why and closes the connection; frees ctx. */
+void sm_apis_close(sm_req_ctx_t *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* For a body that failed to parse. */
+void sm_apis_parse_error(sm_req_ctx_t *ctx);
+void sm_apis_ctx_free(sm_req_ctx_t *ctx);
+
+int64_t sm_apis_now_ms(void);      /* wall clock */
+int64_t sm_apis_mono_ms(void);     /* monotonic */
+
+/* Handlers (api_*.c). */
+sm_api_handler_t sm_api_produce;
+sm_api_handler_t sm_api_fetch;
+sm_api_handler_t sm_api_list_offsets;
+sm_api_handler_t sm_api_metadata;
+sm_api_handler_t sm_api_leader_and_isr;
+sm_api_handler_t sm_api_stop_replica;
+sm_api_handler_t sm_api_update_metadata;
+sm_api_handler_t sm_api_create_topics;
+sm_api_handler_t sm_api_delete_topics;
+
+/* Fetch purgatory (api_fetch.c). */
+sm_fetch_purgatory_t *sm_fetch_purgatory_new(sm_kafka_apis_t *apis);
+void sm_fetch_purgatory_destroy(sm_fetch_purgatory_t *fp);
+void sm_fetch_purgatory_notify(void *opaque, sm_partition_t *p);
+
+/* Topic auto-creation and creation through ZooKeeper (api_admin.c):
+ * assignment over the live brokers of the metadata cache. */
+sm_err_t sm_apis_create_topic(sm_kafka_apis_t *apis, const char *topic, int32_t partitions,
+			      int16_t rf, const int32_t *assignment, int n_assigned_partitions,
+			      int assignment_rf, char *const *cfg_keys, char *const *cfg_values,
+			      int n_cfg, int validate_only, char *err, size_t errlen);
+
+#endif /* SM_KAFKA_APIS_INT_H */

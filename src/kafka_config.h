@@ -1,0 +1,175 @@
+/*
+ * kafka_config.h - the broker configuration (Kafka's KafkaConfig): one table
+ * of (Kafka key, type, default, validator, doc, offset into the struct), as
+ * nginx's command tables and Kafka's ConfigDef are built. Values come from a
+ * server.properties file plus --override key=value pairs; a bad value or a
+ * missing required key is refused with a message naming the key.
+ *
+ * Thread-safety: a loaded sm_kafka_config_t is immutable and may be read from
+ * any thread.
+ */
+#ifndef SM_KAFKA_CONFIG_H
+#define SM_KAFKA_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "properties.h"
+
+typedef enum sm_cfg_type {
+	SM_CFG_INT,
+	SM_CFG_LONG,
+	SM_CFG_BOOL,
+	SM_CFG_STRING,
+	SM_CFG_LIST,
+	SM_CFG_DOUBLE,
+} sm_cfg_type_t;
+
+typedef struct sm_kafka_config {
+	/* identity, ZooKeeper, listeners */
+	int32_t broker_id;
+	int broker_id_generation_enable;
+	int32_t reserved_broker_max_id;
+	char *broker_rack;
+	char *zookeeper_connect;
+	int32_t zookeeper_session_timeout_ms;
+	int32_t zookeeper_connection_timeout_ms;
+	int zookeeper_set_acl;
+	char *listeners;
+	char *advertised_listeners;
+	char *listener_security_protocol_map;
+	char *inter_broker_listener_name;
+	char *security_inter_broker_protocol;
+	char *inter_broker_protocol_version;
+	char *log_message_format_version;
+	/* network and requests */
+	int32_t num_network_threads;
+	int32_t num_io_threads;
+	int32_t background_threads;
+	int32_t queued_max_requests;
+	int32_t socket_send_buffer_bytes;
+	int32_t socket_receive_buffer_bytes;
+	int32_t socket_request_max_bytes;
+	int32_t socket_listen_backlog_size;
+	int64_t connections_max_idle_ms;
+	int32_t max_connections;
+	int32_t request_timeout_ms;
+	int32_t message_max_bytes;
+	int32_t fetch_max_bytes;
+	/* log */
+	char *log_dirs;
+	char *log_dir;
+	int32_t num_partitions;
+	int32_t default_replication_factor;
+	int auto_create_topics_enable;
+	int delete_topic_enable;
+	int32_t log_segment_bytes;
+	int64_t log_roll_ms;
+	int32_t log_roll_hours;
+	int64_t log_roll_jitter_ms;
+	int32_t log_roll_jitter_hours;
+	int64_t log_retention_ms;
+	int32_t log_retention_minutes;
+	int32_t log_retention_hours;
+	int64_t log_retention_bytes;
+	int64_t log_retention_check_interval_ms;
+	int64_t log_segment_delete_delay_ms;
+	char *log_cleanup_policy;
+	int32_t log_index_size_max_bytes;
+	int32_t log_index_interval_bytes;
+	int64_t log_flush_interval_messages;
+	int64_t log_flush_interval_ms;
+	int64_t log_flush_scheduler_interval_ms;
+	int32_t log_flush_offset_checkpoint_interval_ms;
+	int32_t log_flush_start_offset_checkpoint_interval_ms;
+	int log_preallocate;
+	int32_t num_recovery_threads_per_data_dir;
+	char *log_message_timestamp_type;
+	int64_t log_message_timestamp_difference_max_ms;
+	int log_message_downconversion_enable;
+	char *compression_type;
+	int32_t min_insync_replicas;
+	int unclean_leader_election_enable;
+	/* log cleaner */
+	int log_cleaner_enable;
+	int32_t log_cleaner_threads;
+	int64_t log_cleaner_dedupe_buffer_size;
+	int64_t log_cleaner_backoff_ms;
+	double log_cleaner_min_cleanable_ratio;
+	int64_t log_cleaner_delete_retention_ms;
+	int64_t log_cleaner_min_compaction_lag_ms;
+	/* replication and controller */
+	int32_t num_replica_fetchers;
+	int32_t replica_fetch_max_bytes;
+	int32_t replica_fetch_response_max_bytes;
+	int32_t replica_fetch_min_bytes;
+	int32_t replica_fetch_wait_max_ms;
+	int32_t replica_fetch_backoff_ms;
+	int32_t replica_socket_timeout_ms;
+	int64_t replica_lag_time_max_ms;
+	int64_t replica_high_watermark_checkpoint_interval_ms;
+	int32_t controller_socket_timeout_ms;
+	int auto_leader_rebalance_enable;
+	int32_t leader_imbalance_per_broker_percentage;
+	int64_t leader_imbalance_check_interval_seconds;
+	int controlled_shutdown_enable;
+	int32_t controlled_shutdown_max_retries;
+	int64_t controlled_shutdown_retry_backoff_ms;
+	/* group coordinator and transactions (read now, used by later work) */
+	int32_t group_min_session_timeout_ms;
+	int32_t group_max_session_timeout_ms;
+	int32_t group_initial_rebalance_delay_ms;
+	int32_t group_max_size;
+	int32_t offsets_topic_num_partitions;
+	int32_t offsets_topic_replication_factor;
+	int32_t offsets_topic_segment_bytes;
+	int32_t offsets_retention_minutes;
+	int32_t transaction_state_log_num_partitions;
+	int32_t transaction_state_log_replication_factor;
+	int32_t transaction_state_log_min_isr;
+
+	/* Derived at load time. */
+	char **log_dir_list;   /* log.dirs (or log.dir) split on ',' */
+	int log_dir_cnt;
+	int64_t eff_retention_ms;  /* log.retention.ms > .minutes > .hours */
+	int64_t eff_roll_ms;       /* log.roll.ms > log.roll.hours */
+	int64_t eff_roll_jitter_ms;
+	int timestamp_log_append;  /* log.message.timestamp.type == LogAppendTime */
+
+	/* Every key/value as given (file, then overrides), for DescribeConfigs. */
+	sm_props_t given;
+} sm_kafka_config_t;
+
+/* Loads path (may be NULL: defaults only) then applies overrides
+ * ("key=value" strings). Returns 0, or -1 with err naming the key/problem.
+ * Unknown keys are kept in cfg->given and reported by sm_kafka_config_warn_unknown. */
+int sm_kafka_config_load(sm_kafka_config_t *cfg, const char *path, char *const *overrides,
+			 int n_overrides, char *err, size_t errlen);
+/* Same, from an already parsed property set. */
+int sm_kafka_config_from_props(sm_kafka_config_t *cfg, const sm_props_t *props, char *err,
+			       size_t errlen);
+void sm_kafka_config_free(sm_kafka_config_t *cfg);
+/* Logs a WARN for every supplied key Samsa does not know (as Kafka does). */
+void sm_kafka_config_warn_unknown(const sm_kafka_config_t *cfg);
+/* Logs every config value at INFO ("KafkaConfig values:" block). */
+void sm_kafka_config_log(const sm_kafka_config_t *cfg);
+
+/* Table access (DescribeConfigs, tools). */
+typedef struct sm_cfg_def {
+	const char *name;
+	sm_cfg_type_t type;
+	const char *dflt;   /* NULL = no default (null) */
+	int required;
+	int64_t min, max;   /* numeric range (inclusive) */
+	const char *const *choices; /* NULL-terminated allowed strings, or NULL */
+	size_t offset;
+	const char *doc;
+} sm_cfg_def_t;
+
+const sm_cfg_def_t *sm_kafka_config_defs(int *cnt);
+const sm_cfg_def_t *sm_kafka_config_def(const char *name);
+/* Current value of a key rendered as Kafka prints it (NULL for null). The
+ * returned string is malloc'd. */
+char *sm_kafka_config_value_string(const sm_kafka_config_t *cfg, const sm_cfg_def_t *def);
+
+#endif /* SM_KAFKA_CONFIG_H */

@@ -1,0 +1,407 @@
+/*
+ * kafka_server.c - broker lifecycle (Kafka's KafkaServer); see kafka_server.h.
+ *
+ * Threads: the main thread runs sm_kafka_server_run (signals, periodic
+ * checkpoints, ZooKeeper session re-establishment); "req-handler-N" threads
+ * take requests from the request channel; the socket server, controller,
+ * fetch purgatory and controller channel have their own threads.
+ */
+#include "kafka_server.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "controller.h"
+#include "kafka_apis.h"
+#include "kafka_zk.h"
+#include "log_manager.h"
+#include "logger.h"
+#include "metadata_cache.h"
+#include "properties.h"
+#include "replica_manager.h"
+#include "request_channel.h"
+#include "socket_server.h"
+
+#define SM_SRV_LOGGER "kafka.server.KafkaServer"
+
+struct sm_kafka_server {
+	sm_kafka_config_t *cfg;
+	int32_t broker_id;
+	char comp[48]; /* "KafkaServer id=N" */
+	char cluster_id[SM_UUID_B64_LEN + 1];
+	char *inter_broker_listener;
+	sm_zk_t *zk;
+	sm_log_manager_t *lm;
+	sm_replica_manager_t *rm;
+	sm_metadata_cache_t *mc;
+	sm_request_channel_t *channel;
+	sm_socket_server_t *ss;
+	sm_controller_t *controller;
+	sm_kafka_apis_t *apis;
+	pthread_t *handlers;
+	int n_handlers;
+	int handlers_stop;
+	int session_expired; /* atomic: set by the ZooKeeper watcher */
+	sm_zk_broker_info_t reg;
+	int registered;
+};
+
+sm_kafka_server_t *sm_kafka_server_new(sm_kafka_config_t *cfg)
+{
+	sm_kafka_server_t *s = sm_calloc(1, sizeof(*s));
+	s->cfg = cfg;
+	s->broker_id = cfg->broker_id;
+	return s;
+}
+
+/* Runs on libzookeeper's event thread: only records or forwards events. */
+static void sm_server_zk_watcher(void *opaque, int type, const char *path)
+{
+	sm_kafka_server_t *s = opaque;
+	if (type == SM_ZK_EVENT_SESSION) {
+		if (sm_zk_session_state(s->zk) == SM_ZK_SESSION_EXPIRED)
+			__atomic_store_n(&s->session_expired, 1, __ATOMIC_RELEASE);
+		return;
+	}
+	if (s->controller)
+		sm_controller_zk_event(s->controller, type, path);
+}
+
+static void *sm_server_handler_main(void *arg)
+{
+	sm_kafka_server_t *s = arg;
+	static int next_id;
+	char name[16];
+	snprintf(name, sizeof(name), "req-handler-%d", __atomic_fetch_add(&next_id, 1, __ATOMIC_RELAXED));
+	pthread_setname_np(pthread_self(), name);
+	while (!__atomic_load_n(&s->handlers_stop, __ATOMIC_ACQUIRE)) {
+		sm_request_t *req = sm_request_channel_receive(s->channel, 300);
+		if (req)
+			sm_kafka_apis_handle(s->apis, req);
+	}
+	return NULL;
+}
+
+/* broker.id -1: the id in meta.properties, or one generated from the
+ * zkVersion of /brokers/seqid (Kafka's generateBrokerId). */
+static int sm_server_resolve_broker_id(sm_kafka_server_t *s)
+{
+	if (s->broker_id >= 0)
+		return 0;
+	for (int d = 0; d < s->cfg->log_dir_cnt; d++) {
+		char path[4096], err[256];
+		snprintf(path, sizeof(path), "%s/meta.properties", s->cfg->log_dir_list[d]);
+		sm_props_t p;
+		sm_props_init(&p);
+		if (access(path, R_OK) == 0 && sm_props_load(&p, path, err, sizeof(err)) == 0) {
+			const char *v = sm_props_get(&p, "broker.id");
+			if (v) {
+				s->broker_id = atoi(v);
+				sm_props_free(&p);
+				return 0;
+			}
+		}
+		sm_props_free(&p);
+	}
+	if (!s->cfg->broker_id_generation_enable) {
+		sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, NULL, SM_SRV_LOGGER,
+		       "broker.id is -1 and broker.id.generation.enable is false");
+		return -1;
+	}
+	sm_zk_stat_t st;
+	sm_err_t e = sm_zk_set(s->zk, "/brokers/seqid", "", 0, -1, &st);
+	if (e == SM_ERR__NOENT) {
+		sm_zk_create_recursive(s->zk, "/brokers/seqid", "", 0, SM_ZK_PERSISTENT);
+		e = sm_zk_set(s->zk, "/brokers/seqid", "", 0, -1, &st);
+	}
+	if (e) {
+		sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, NULL, SM_SRV_LOGGER, "Failed to generate a broker id: %s", sm_err_name(e));
+		return -1;
+	}
+	s->broker_id = st.version + s->cfg->reserved_broker_max_id;
+	return 0;
+}
+
+/* Security protocol of a listener name per listener.security.protocol.map. */
+static char *sm_server_protocol(const sm_kafka_config_t *cfg, const char *listener)
+{
+	char *map = sm_strdup(cfg->listener_security_protocol_map), *save = NULL, *res = NULL;
+	for (char *tok = strtok_r(map, ",", &save); tok && !res; tok = strtok_r(NULL, ",", &save)) {
+		while (*tok == ' ')
+			tok++;
+		char *colon = strchr(tok, ':');
+		if (colon && (size_t)(colon - tok) == strlen(listener) && !strncasecmp(tok, listener, (size_t)(colon - tok)))
+			res = sm_strdup(colon + 1);
+	}
+	free(map);
+	return res;
+}
+
+/* Builds the registration from advertised.listeners (default: listeners),
+ * filling a blank host with the host name and port 0 with the bound port. */
+static int sm_server_build_registration(sm_kafka_server_t *s, const sm_listener_cfg_t *bound, int nbound)
+{
+	const char *spec = s->cfg->advertised_listeners ? s->cfg->advertised_listeners : s->cfg->listeners;
+	sm_listener_cfg_t *adv = NULL;
+	int n = 0;
+	char err[256];
+	if (sm_listeners_parse(spec, &adv, &n, err, sizeof(err))) {
+		sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, NULL, SM_SRV_LOGGER, "Invalid advertised.listeners: %s", err);
+		return -1;
+	}
+	memset(&s->reg, 0, sizeof(s->reg));
+	s->reg.id = s->broker_id;
+	s->reg.jmx_port = -1;
+	s->reg.port = -1;
+	s->reg.rack = s->cfg->broker_rack ? sm_strdup(s->cfg->broker_rack) : NULL;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	s->reg.timestamp = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	for (int i = 0; i < n; i++) {
+		char host[256];
+		if (adv[i].host[0])
+			snprintf(host, sizeof(host), "%s", adv[i].host);
+		else if (gethostname(host, sizeof(host)) != 0)
+			snprintf(host, sizeof(host), "localhost");
+		int port = adv[i].port;
+		if (port == 0) {
+			for (int b = 0; b < nbound; b++)
+				if (!strcmp(bound[b].name, adv[i].name))
+					port = sm_socket_server_bound_port(s->ss, bound[b].name);
+		}
+		char *proto = sm_server_protocol(s->cfg, adv[i].name);
+		if (!proto) {
+			sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, NULL, SM_SRV_LOGGER,
+			       "No security protocol defined for listener %s in listener.security.protocol.map", adv[i].name);
+			free(adv);
+			return -1;
+		}
+		sm_zk_broker_add_endpoint(&s->reg, adv[i].name, host, port, proto);
+		free(proto);
+	}
+	free(adv);
+	return 0;
+}
+
+static char *sm_server_inter_broker_listener(const sm_kafka_config_t *cfg)
+{
+	if (cfg->inter_broker_listener_name)
+		return sm_strdup(cfg->inter_broker_listener_name);
+	return sm_strdup(cfg->security_inter_broker_protocol);
+}
+
+static int sm_server_register(sm_kafka_server_t *s)
+{
+	int64_t epoch;
+	sm_err_t e = sm_kzk_register_broker(s->zk, &s->reg, &epoch);
+	if (e == SM_ERR__EXISTS) {
+		sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, s->comp, SM_SRV_LOGGER,
+		       "Error while creating ephemeral at /brokers/ids/%d, node already exists and is owned by another live session: broker.id %d is already registered by a running broker",
+		       s->broker_id, s->broker_id);
+		return -1;
+	}
+	if (e) {
+		sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, s->comp, SM_SRV_LOGGER,
+		       "Failed to register broker %d in ZooKeeper: %s", s->broker_id, sm_err_name(e));
+		return -1;
+	}
+	s->registered = 1;
+}
+
+static int sm_server_start_network(sm_kafka_server_t *s, sm_listener_cfg_t **bound, int *nbound)
+{
+	char err[512];
+	if (sm_listeners_parse(s->cfg->listeners, bound, nbound, err, sizeof(err))) {
+		sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, NULL, SM_SRV_LOGGER, "Invalid value for configuration listeners: %s", err);
+		return -1;
+	}
+	s->channel = sm_request_channel_new(s->cfg->queued_max_requests);
+	sm_socket_server_config_t sc;
+	sm_socket_server_config_defaults(&sc);
+	sc.broker_id = s->broker_id;
+	sc.listeners = *bound;
+	sc.num_listeners = *nbound;
+	sc.num_network_threads = s->cfg->num_network_threads;
+	sc.socket_request_max_bytes = s->cfg->socket_request_max_bytes;
+	sc.socket_send_buffer_bytes = s->cfg->socket_send_buffer_bytes;
+	sc.socket_receive_buffer_bytes = s->cfg->socket_receive_buffer_bytes;
+	sc.connections_max_idle_ms = s->cfg->connections_max_idle_ms;
+	sc.socket_listen_backlog_size = s->cfg->socket_listen_backlog_size;
+	sc.max_connections = s->cfg->max_connections == INT32_MAX ? 0 : s->cfg->max_connections;
+	s->ss = sm_socket_server_new(&sc, s->channel);
+	if (sm_socket_server_startup(s->ss, err, sizeof(err))) {
+		sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, s->comp, SM_SRV_LOGGER, "Failed to start the socket server: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int sm_server_start_storage(sm_kafka_server_t *s)
+{
+	sm_log_config_t defaults;
+	sm_log_config_defaults(&defaults);
+	defaults.segment_bytes = s->cfg->log_segment_bytes;
+	defaults.segment_index_bytes = s->cfg->log_index_size_max_bytes;
+	defaults.index_interval_bytes = s->cfg->log_index_interval_bytes;
+	s->lm = sm_log_manager_new((const char *const *)s->cfg->log_dir_list, s->cfg->log_dir_cnt, &defaults);
+	sm_err_t e = sm_log_manager_startup(s->lm, s->cluster_id, s->broker_id);
+	if (e) {
+		sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, s->comp, SM_SRV_LOGGER,
+		       "Fatal error during KafkaServer startup: log directories could not be opened (%s); see the lines above",
+		       sm_err_name(e));
+		return -1;
+	}
+	s->rm = sm_replica_manager_new(s->cfg, s->lm, s->zk, s->broker_id);
+	sm_replica_manager_startup(s->rm);
+	return 0;
+}
+
+int sm_kafka_server_startup(sm_kafka_server_t *s)
+{
+	char err[512];
+	snprintf(s->comp, sizeof(s->comp), "KafkaServer id=%d", s->broker_id);
+	sm_log_info(s->comp, SM_SRV_LOGGER, "starting");
+	sm_log_info(s->comp, SM_SRV_LOGGER, "Connecting to zookeeper on %s", s->cfg->zookeeper_connect);
+	s->zk = sm_zk_new(s->cfg->zookeeper_connect, s->cfg->zookeeper_session_timeout_ms,
+			  s->cfg->zookeeper_connection_timeout_ms, err, sizeof(err));
+	if (!s->zk) {
+		sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, s->comp, SM_SRV_LOGGER, "Fatal error during KafkaServer startup: %s", err);
+		return -1;
+	}
+	if (sm_kzk_create_top_level_paths(s->zk) || sm_kzk_get_or_create_cluster_id(s->zk, s->cluster_id)) {
+		sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, s->comp, SM_SRV_LOGGER, "Fatal error during KafkaServer startup: cannot initialize ZooKeeper paths");
+		return -1;
+	}
+	sm_log_info(NULL, SM_SRV_LOGGER, "Cluster ID = %s", s->cluster_id);
+	if (sm_server_resolve_broker_id(s))
+		return -1;
+	snprintf(s->comp, sizeof(s->comp), "KafkaServer id=%d", s->broker_id);
+	if (sm_server_start_storage(s))
+		return -1;
+	sm_listener_cfg_t *bound = NULL;
+	int nbound = 0;
+	int r = sm_server_start_network(s, &bound, &nbound);
+	if (!r)
+		r = sm_server_build_registration(s, bound, nbound);
+	free(bound);
+	if (r)
+		return -1;
+	s->mc = sm_metadata_cache_new(s->broker_id);
+	s->inter_broker_listener = sm_server_inter_broker_listener(s->cfg);
+	s->controller = sm_controller_new(s->cfg, s->broker_id, s->zk, s->inter_broker_listener);
+	sm_kafka_apis_deps_t deps = {
+		.cfg = s->cfg, .broker_id = s->broker_id, .cluster_id = s->cluster_id,
+		.channel = s->channel, .metadata_cache = s->mc, .replica_manager = s->rm,
+		.zk = s->zk, .controller = s->controller,
+	};
+	s->apis = sm_kafka_apis_new(&deps);
+	s->n_handlers = s->cfg->num_io_threads;
+	s->handlers = sm_calloc((size_t)s->n_handlers, sizeof(pthread_t));
+	for (int i = 0; i < s->n_handlers; i++)
+		pthread_create(&s->handlers[i], NULL, sm_server_handler_main, s);
+	if (sm_server_register(s))
+		return -1;
+	sm_zk_set_watcher(s->zk, sm_server_zk_watcher, s);
+	sm_controller_startup(s->controller);
+	sm_log_info(s->comp, SM_SRV_LOGGER, "started");
+	return 0;
+}
+
+/* After a session expiry: a new session, the registration (new broker
+ * epoch) and the controller election again. */
+static void sm_server_reestablish(sm_kafka_server_t *s)
+{
+	sm_log_warn(NULL, "kafka.zookeeper.ZooKeeperClient", "Session expired; creating a new ZooKeeper session");
+	if (sm_zk_reconnect(s->zk)) {
+		sm_log_error(NULL, "kafka.zookeeper.ZooKeeperClient", "Unable to re-establish the ZooKeeper session; retrying");
+		return;
+	}
+	__atomic_store_n(&s->session_expired, 0, __ATOMIC_RELEASE);
+	if (sm_kzk_register_broker(s->zk, &s->reg, &(int64_t){ 0 }) == SM_ERR_NONE)
+		sm_log_info(NULL, "kafka.zk.KafkaZkClient", "Re-registered broker %d after session expiry", s->broker_id);
+	else
+		sm_log_error(NULL, "kafka.zk.KafkaZkClient", "Failed to re-register broker %d after session expiry", s->broker_id);
+	sm_controller_session_reestablished(s->controller);
+}
+
+void sm_kafka_server_run(sm_kafka_server_t *s)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	int64_t last_hw = 0, last_lm = 0, ticks = 0;
+	for (;;) {
+		struct timespec to = { 0, 200 * 1000000L };
+		int sig = sigtimedwait(&set, NULL, &to);
+		if (sig == SIGTERM || sig == SIGINT)
+			break;
+		ticks += 200;
+		if (__atomic_load_n(&s->session_expired, __ATOMIC_ACQUIRE))
+			sm_server_reestablish(s);
+		if (ticks - last_hw >= s->cfg->replica_high_watermark_checkpoint_interval_ms) {
+			sm_replica_manager_checkpoint_hw(s->rm);
+			last_hw = ticks;
+		}
+		if (ticks - last_lm >= s->cfg->log_flush_offset_checkpoint_interval_ms) {
+			sm_log_manager_checkpoint(s->lm);
+			last_lm = ticks;
+		}
+	}
+	sm_log_info(s->comp, SM_SRV_LOGGER, "shutting down");
+}
+
+void sm_kafka_server_shutdown(sm_kafka_server_t *s)
+{
+	if (s->ss)
+		sm_socket_server_stop_accepting(s->ss);
+	if (s->channel)
+		sm_request_channel_shutdown(s->channel);
+	__atomic_store_n(&s->handlers_stop, 1, __ATOMIC_RELEASE);
+	for (int i = 0; i < s->n_handlers; i++)
+		pthread_join(s->handlers[i], NULL);
+	s->n_handlers = 0;
+	if (s->apis)
+		sm_kafka_apis_destroy(s->apis);
+	s->apis = NULL;
+	if (s->ss)
+		sm_socket_server_shutdown(s->ss);
+	if (s->controller)
+		sm_controller_shutdown(s->controller);
+	if (s->rm)
+		sm_replica_manager_shutdown(s->rm);
+	if (s->rm)
+		sm_replica_manager_destroy(s->rm);
+	s->rm = NULL;
+	if (s->lm)
+		sm_log_manager_shutdown(s->lm);
+	if (s->zk)
+		sm_zk_set_watcher(s->zk, NULL, NULL);
+	sm_log_info(s->comp, SM_SRV_LOGGER, "shut down completed");
+}
+
+void sm_kafka_server_destroy(sm_kafka_server_t *s)
+{
+	if (!s)
+		return;
+	if (s->zk)
+		sm_zk_destroy(s->zk);
+	sm_controller_destroy(s->controller);
+	if (s->ss)
+		sm_socket_server_destroy(s->ss);
+	if (s->channel)
+		sm_request_channel_destroy(s->channel);
+	if (s->lm)
+		sm_log_manager_destroy(s->lm);
+	sm_metadata_cache_destroy(s->mc);
+	sm_zk_broker_clear(&s->reg);
+	free(s->handlers);
+	free(s->inter_broker_listener);
+	free(s);
+}

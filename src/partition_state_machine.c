@@ -1,0 +1,257 @@
+/*
+ * partition_state_machine.c - Kafka's PartitionStateMachine (ZooKeeper mode).
+ *
+ *              +-------------+
+ *              | NonExistent |<------------------------------+
+ *              +-------------+                               |
+ *                    | assignment known                      | topic deleted
+ *                    v                                       |
+ *              +-------------+   leader init   +--------+   +---------+
+ *              |     New     |---------------->| Online |<->| Offline |
+ *              +-------------+                 +--------+   +---------+
+ *                    |         (no live replica)     ^ election  |  ^
+ *                    +------------------------------>|-----------+  |
+ *                                                   leader lost ----+
+ *
+ *   FROM -> TO                 function                side effects
+ *   NonExistent -> New         sm_psm_transition       none (assignment in context)
+ *   New -> Online              sm_psm_init_leader      create state znode: leader =
+ *                                                      first live replica, ISR = live
+ *                                                      replicas, epoch 0; LeaderAndIsr
+ *                                                      to replicas, UpdateMetadata
+ *   Online|Offline -> Online   sm_psm_elect_leader     offline election: first replica
+ *                                                      in assignment order that is live
+ *                                                      and in the ISR (unclean: first
+ *                                                      live replica); leader epoch + 1;
+ *                                                      conditional znode update
+ *   New|Online|Offline -> Offline  (state only)
+ *   Offline -> NonExistent     (state only; deletion)
+ *
+ * Invariants: Online means the state znode names a live leader (as of the
+ * last write); every state znode write is fenced by the controller epoch's
+ * zkVersion and conditional on the partition's zkVersion.
+ * Thread-safety: controller event thread only.
+ */
+#include "controller_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "logger.h"
+
+static const char *const sm_psm_names[SM_PSM__CNT] = {
+	"NonExistentPartition", "NewPartition", "OnlinePartition", "OfflinePartition",
+};
+
+/* Legal previous states per target, as a bit set over sm_psm_state_t. */
+static const unsigned sm_psm_valid_from[SM_PSM__CNT] = {
+	[SM_PSM_NONEXISTENT] = 1u << SM_PSM_OFFLINE,
+	[SM_PSM_NEW] = 1u << SM_PSM_NONEXISTENT,
+	[SM_PSM_ONLINE] = (1u << SM_PSM_NEW) | (1u << SM_PSM_ONLINE) | (1u << SM_PSM_OFFLINE),
+	[SM_PSM_OFFLINE] = (1u << SM_PSM_NEW) | (1u << SM_PSM_ONLINE) | (1u << SM_PSM_OFFLINE),
+};
+
+const char *sm_psm_state_name(sm_psm_state_t s)
+{
+	return s < SM_PSM__CNT ? sm_psm_names[s] : "Unknown";
+}
+
+static int sm_psm_in(const int32_t *v, int n, int32_t x)
+{
+	for (int i = 0; i < n; i++)
+		if (v[i] == x)
+			return 1;
+	return 0;
+}
+
+/* Writes st as the partition's new state (conditional + fenced), retrying
+ * on a concurrent change by re-reading. Returns 0 or -1. */
+static int sm_psm_write(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_partition_t *p,
+			sm_zk_partition_state_t *st)
+{
+	int32_t nv;
+	sm_err_t e = sm_kzk_update_partition_state(c->zk, t->name, p->id, st, p->st.zk_version,
+						   c->ctx.epoch_zkv, &nv);
+	if (e == SM_ERR_NOT_CONTROLLER) {
+		sm_ctrl_fenced(c);
+		return -1;
+	}
+	if (e) {
+		sm_ctrl_state_log(c, "Failed to update state of partition %s-%d: %s", t->name, p->id,
+				  sm_err_name(e));
+		/* Refresh our copy so the next attempt starts from ZooKeeper. */
+		sm_zk_partition_state_t cur = { 0 };
+		if (sm_kzk_get_partition_state(c->zk, t->name, p->id, 0, &cur) == SM_ERR_NONE) {
+			sm_zk_partition_state_clear(&p->st);
+			p->st = cur;
+		}
+		return -1;
+	}
+	sm_zk_partition_state_clear(&p->st);
+	p->st = *st;
+	p->st.isr = NULL;
+	sm_zk_partition_state_set_isr(&p->st, st->isr, st->n_isr);
+	p->st.zk_version = nv;
+	p->has_state = 1;
+	return 0;
+}
+
+static int sm_psm_init_leader(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_partition_t *p)
+{
+	int32_t *live = sm_calloc((size_t)(p->n_replicas + 1), sizeof(int32_t));
+	int n = 0;
+	for (int i = 0; i < p->n_replicas; i++)
+		if (sm_ctrl_broker_alive(c, p->replicas[i]))
+			live[n++] = p->replicas[i];
+	if (n == 0) {
+		free(live);
+		sm_ctrl_state_log(c, "Controller %d epoch %d failed to change state for partition %s-%d from NewPartition to OnlinePartition: no assigned replica is alive",
+				  c->broker_id, c->ctx.epoch, t->name, p->id);
+		return -1;
+	}
+	sm_zk_partition_state_t st = { 0 };
+	st.leader = live[0];
+	st.leader_epoch = 0;
+	st.controller_epoch = c->ctx.epoch;
+	sm_zk_partition_state_set_isr(&st, live, n);
+	free(live);
+	int32_t zkv;
+	sm_err_t e = sm_kzk_create_partition_state(c->zk, t->name, p->id, &st, c->ctx.epoch_zkv, &zkv);
+	if (e == SM_ERR_NOT_CONTROLLER) {
+		sm_zk_partition_state_clear(&st);
+		sm_ctrl_fenced(c);
+		return -1;
+	}
+	if (e == SM_ERR__EXISTS) {
+		/* Written by an earlier controller: adopt it. */
+		sm_zk_partition_state_clear(&st);
+		if (sm_kzk_get_partition_state(c->zk, t->name, p->id, 0, &st))
+			return -1;
+		zkv = st.zk_version;
+	} else if (e) {
+		sm_zk_partition_state_clear(&st);
+		sm_ctrl_state_log(c, "Failed to create state of partition %s-%d: %s", t->name, p->id, sm_err_name(e));
+		return -1;
+	}
+	sm_zk_partition_state_clear(&p->st);
+	p->st = st;
+	p->st.zk_version = zkv;
+	p->has_state = 1;
+	return 0;
+}
+
+/* Offline partition election (Kafka's offlinePartitionLeaderElection). */
+static int sm_psm_elect_leader(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_partition_t *p)
+{
+	int32_t leader = -1;
+	for (int i = 0; i < p->n_replicas && leader < 0; i++)
+		if (sm_ctrl_broker_alive(c, p->replicas[i]) &&
+		    sm_psm_in(p->st.isr, p->st.n_isr, p->replicas[i]))
+			leader = p->replicas[i];
+	int unclean = 0;
+	if (leader < 0) {
+		int enabled = c->cfg->unclean_leader_election_enable;
+		sm_zk_config_t zc = { 0 };
+		if (sm_kzk_get_topic_config(c->zk, t->name, &zc) == SM_ERR_NONE) {
+			const char *v = sm_zk_config_get(&zc, "unclean.leader.election.enable");
+			if (v)
+				enabled = !strcmp(v, "true");
+		}
+		sm_zk_config_clear(&zc);
+		for (int i = 0; enabled && i < p->n_replicas && leader < 0; i++)
+			if (sm_ctrl_broker_alive(c, p->replicas[i]))
+				leader = p->replicas[i];
+		unclean = leader >= 0;
+	}
+	if (leader < 0) {
+		sm_ctrl_state_log(c, "Controller %d epoch %d failed to change state for partition %s-%d to OnlinePartition: no replica in ISR [%d members] is alive and unclean leader election is disabled",
+				  c->broker_id, c->ctx.epoch, t->name, p->id, p->st.n_isr);
+		return -1;
+	}
+	sm_zk_partition_state_t st = { 0 };
+	st.leader = leader;
+	st.leader_epoch = p->st.leader_epoch + 1;
+	st.controller_epoch = c->ctx.epoch;
+	if (unclean) {
+		sm_zk_partition_state_set_isr(&st, &leader, 1);
+		sm_log(SM_LOGFILE_CONTROLLER, SM_LOG_WARN, NULL, "kafka.controller.KafkaController",
+		       "Unclean leader election for partition %s-%d: broker %d becomes leader; data not replicated to it may be lost",
+		       t->name, p->id, leader);
+	} else {
+		sm_zk_partition_state_set_isr(&st, p->st.isr, p->st.n_isr);
+	}
+	int r = sm_psm_write(c, t, p, &st);
+	sm_zk_partition_state_clear(&st);
+	return r;
+}
+
+int sm_psm_transition(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_partition_t *p,
+		      sm_psm_state_t target)
+{
+	sm_psm_state_t from = p->pstate;
+	if (!(sm_psm_valid_from[target] & (1u << from))) {
+		sm_ctrl_state_log(c, "Controller %d epoch %d: illegal state transition of partition %s-%d from %s to %s",
+				  c->broker_id, c->ctx.epoch, t->name, p->id, sm_psm_state_name(from),
+				  sm_psm_state_name(target));
+		return -1;
+	}
+	if (target == SM_PSM_ONLINE) {
+		int r = from == SM_PSM_NEW ? sm_psm_init_leader(c, t, p) : sm_psm_elect_leader(c, t, p);
+		if (r)
+			return -1;
+		sm_ctrl_batch_lai_all_replicas(c, t, p, from == SM_PSM_NEW);
+		sm_ctrl_batch_um_partition(c, t, p->id, 0);
+	}
+	p->pstate = target;
+	sm_ctrl_state_log(c, "Controller %d epoch %d changed partition %s-%d from %s to %s (leader %d, leader epoch %d)",
+			  c->broker_id, c->ctx.epoch, t->name, p->id, sm_psm_state_name(from),
+			  sm_psm_state_name(target), p->st.leader, p->st.leader_epoch);
+	return 0;
+}
+
+void sm_psm_trigger_online(sm_controller_t *c)
+{
+	for (int i = 0; i < c->ctx.n_topics; i++) {
+		sm_ctrl_topic_t *t = c->ctx.topics[i];
+		if (t->deleting)
+			continue;
+		for (int j = 0; j < t->n_partitions; j++) {
+			sm_ctrl_partition_t *p = &t->partitions[j];
+			if (p->pstate == SM_PSM_NEW || p->pstate == SM_PSM_OFFLINE)
+				(void)sm_psm_transition(c, t, p, SM_PSM_ONLINE);
+			if (!c->active)
+				return;
+		}
+	}
+}
+
+void sm_psm_remove_from_isr(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_partition_t *p,
+			    int32_t broker)
+{
+	if (!p->has_state || !sm_psm_in(p->st.isr, p->st.n_isr, broker))
+		return;
+	sm_zk_partition_state_t st = { 0 };
+	st.leader = p->st.leader == broker ? -1 : p->st.leader;
+	st.leader_epoch = p->st.leader_epoch + 1;
+	st.controller_epoch = c->ctx.epoch;
+	if (p->st.n_isr == 1 && p->st.leader == broker) {
+		/* Keep the last ISR member: it is the only replica known to
+		 * hold everything, and clean election will wait for it. */
+		sm_zk_partition_state_set_isr(&st, p->st.isr, p->st.n_isr);
+	} else {
+		int32_t *isr = sm_calloc((size_t)p->st.n_isr, sizeof(int32_t));
+		int n = 0;
+		for (int i = 0; i < p->st.n_isr; i++)
+			if (p->st.isr[i] != broker)
+				isr[n++] = p->st.isr[i];
+		sm_zk_partition_state_set_isr(&st, isr, n);
+		free(isr);
+	}
+	if (sm_psm_write(c, t, p, &st) == 0) {
+		sm_ctrl_batch_lai_all_replicas(c, t, p, 0);
+		sm_ctrl_batch_um_partition(c, t, p->id, 0);
+		if (st.leader < 0)
+			p->pstate = SM_PSM_OFFLINE;
+	}
+	sm_zk_partition_state_clear(&st);
+}

@@ -1,0 +1,280 @@
+/*
+ * protocol.c - the Kafka 2.8 API table, request/response headers and the
+ * shared encoding helpers of the message codecs (Kafka's ApiKeys,
+ * ApiMessageType, RequestHeader, ResponseHeader and the generated
+ * readers'/writers' primitive handling).
+ *
+ * Thread-safety: the table is constant; everything else works only on the
+ * caller's reader, writer and arena.
+ */
+#include <string.h>
+
+#include "protocol.h"
+
+/* validVersions / flexibleVersions of the 2.8 schemas; zk_broker marks the
+ * APIs whose 2.8 "listeners" include a ZooKeeper-mode broker. */
+static const sm_api_info_t sm_proto_apis[SM_API__COUNT] = {
+	{ 0, "Produce", 0, 9, 9, 1 },
+	{ 1, "Fetch", 0, 12, 12, 1 },
+	{ 2, "ListOffsets", 0, 6, 6, 1 },
+	{ 3, "Metadata", 0, 11, 9, 1 },
+	{ 4, "LeaderAndIsr", 0, 5, 4, 1 },
+	{ 5, "StopReplica", 0, 3, 2, 1 },
+	{ 6, "UpdateMetadata", 0, 7, 6, 1 },
+	{ 7, "ControlledShutdown", 0, 3, 3, 1 },
+	{ 8, "OffsetCommit", 0, 8, 8, 1 },
+	{ 9, "OffsetFetch", 0, 7, 6, 1 },
+	{ 10, "FindCoordinator", 0, 3, 3, 1 },
+	{ 11, "JoinGroup", 0, 7, 6, 1 },
+	{ 12, "Heartbeat", 0, 4, 4, 1 },
+	{ 13, "LeaveGroup", 0, 4, 4, 1 },
+	{ 14, "SyncGroup", 0, 5, 4, 1 },
+	{ 15, "DescribeGroups", 0, 5, 5, 1 },
+	{ 16, "ListGroups", 0, 4, 3, 1 },
+	{ 17, "SaslHandshake", 0, 1, -1, 1 },
+	{ 18, "ApiVersions", 0, 3, 3, 1 },
+	{ 19, "CreateTopics", 0, 7, 5, 1 },
+	{ 20, "DeleteTopics", 0, 6, 4, 1 },
+	{ 21, "DeleteRecords", 0, 2, 2, 1 },
+	{ 22, "InitProducerId", 0, 4, 2, 1 },
+	{ 23, "OffsetForLeaderEpoch", 0, 4, 4, 1 },
+	{ 24, "AddPartitionsToTxn", 0, 3, 3, 1 },
+	{ 25, "AddOffsetsToTxn", 0, 3, 3, 1 },
+	{ 26, "EndTxn", 0, 3, 3, 1 },
+	{ 27, "WriteTxnMarkers", 0, 1, 1, 1 },
+	{ 28, "TxnOffsetCommit", 0, 3, 3, 1 },
+	{ 29, "DescribeAcls", 0, 2, 2, 1 },
+	{ 30, "CreateAcls", 0, 2, 2, 1 },
+	{ 31, "DeleteAcls", 0, 2, 2, 1 },
+	{ 32, "DescribeConfigs", 0, 4, 4, 1 },
+	{ 33, "AlterConfigs", 0, 2, 2, 1 },
+	{ 34, "AlterReplicaLogDirs", 0, 2, 2, 1 },
+	{ 35, "DescribeLogDirs", 0, 2, 2, 1 },
+	{ 36, "SaslAuthenticate", 0, 2, 2, 1 },
+	{ 37, "CreatePartitions", 0, 3, 2, 1 },
+	{ 38, "CreateDelegationToken", 0, 2, 2, 1 },
+	{ 39, "RenewDelegationToken", 0, 2, 2, 1 },
+	{ 40, "ExpireDelegationToken", 0, 2, 2, 1 },
+	{ 41, "DescribeDelegationToken", 0, 2, 2, 1 },
+	{ 42, "DeleteGroups", 0, 2, 2, 1 },
+	{ 43, "ElectLeaders", 0, 2, 2, 1 },
+	{ 44, "IncrementalAlterConfigs", 0, 1, 1, 1 },
+	{ 45, "AlterPartitionReassignments", 0, 0, 0, 1 },
+	{ 46, "ListPartitionReassignments", 0, 0, 0, 1 },
+	{ 47, "OffsetDelete", 0, 0, -1, 1 },
+	{ 48, "DescribeClientQuotas", 0, 1, 1, 1 },
+	{ 49, "AlterClientQuotas", 0, 1, 1, 1 },
+	{ 50, "DescribeUserScramCredentials", 0, 0, 0, 1 },
+	{ 51, "AlterUserScramCredentials", 0, 0, 0, 1 },
+	{ 52, "Vote", 0, 0, 0, 0 },
+	{ 53, "BeginQuorumEpoch", 0, 0, -1, 0 },
+	{ 54, "EndQuorumEpoch", 0, 0, -1, 0 },
+	{ 55, "DescribeQuorum", 0, 0, 0, 0 },
+	{ 56, "AlterIsr", 0, 0, 0, 1 },
+	{ 57, "UpdateFeatures", 0, 0, 0, 1 },
+	/* 2.8 advertises Envelope only with an internal forwarding switch. */
+	{ 58, "Envelope", 0, 0, 0, 0 },
+	{ 59, "FetchSnapshot", 0, 0, 0, 0 },
+	{ 60, "DescribeCluster", 0, 0, 0, 1 },
+	{ 61, "DescribeProducers", 0, 0, 0, 1 },
+};
+
+const sm_api_info_t *sm_proto_api(int16_t api_key)
+{
+	if (api_key < 0 || api_key >= SM_API__COUNT)
+		return NULL;
+	return &sm_proto_apis[api_key];
+}
+
+const char *sm_proto_api_name(int16_t api_key)
+{
+	const sm_api_info_t *api = sm_proto_api(api_key);
+	return api ? api->name : "Unknown";
+}
+
+int sm_proto_version_supported(int16_t api_key, int16_t ver)
+{
+	const sm_api_info_t *api = sm_proto_api(api_key);
+	return api && api->zk_broker && ver >= api->min_ver && ver <= api->max_ver;
+}
+
+int sm_proto_is_flexible(int16_t api_key, int16_t ver)
+{
+	const sm_api_info_t *api = sm_proto_api(api_key);
+	return api && api->flex_ver >= 0 && ver >= api->flex_ver;
+}
+
+int sm_proto_req_header_version(int16_t api_key, int16_t ver)
+{
+	if (!sm_proto_api(api_key))
+		return -1;
+	if (sm_proto_is_flexible(api_key, ver))
+		return 2;
+	/* ControlledShutdown v0 predates client ids in the header. */
+	if (api_key == SM_API_CONTROLLED_SHUTDOWN && ver == 0)
+		return 0;
+	return 1;
+}
+
+int sm_proto_resp_header_version(int16_t api_key, int16_t ver)
+{
+	if (!sm_proto_api(api_key))
+		return -1;
+	/* KIP-511: a client must parse it before it knows our versions. */
+	if (api_key == SM_API_API_VERSIONS)
+		return 0;
+	return sm_proto_is_flexible(api_key, ver) ? 1 : 0;
+}
+
+/* ---- headers ---- */
+
+int sm_proto_req_header_read(sm_rbuf_t *rb, sm_arena_t *a, sm_req_header_t *h)
+{
+	h->api_key = sm_rbuf_i16(rb);
+	h->api_version = sm_rbuf_i16(rb);
+	h->correlation_id = sm_rbuf_i32(rb);
+	h->client_id = NULL;
+	h->header_version = -1;
+	SM_RBUF_CHECK(rb);
+	h->header_version = sm_proto_req_header_version(h->api_key, h->api_version);
+	if (h->header_version < 0)
+		return -1;
+	if (h->header_version >= 1) {
+		/* Always the classic int16 form, even in a flexible header. */
+		h->client_id = sm_rbuf_str(rb, 0, a);
+		SM_RBUF_CHECK(rb);
+	}
+	if (!h->client_id)
+		h->client_id = sm_proto_empty_str(a);
+	if (h->header_version >= 2)
+		sm_rbuf_skip_tags(rb);
+	SM_RBUF_CHECK(rb);
+	return 0;
+
+err_parse:
+	return -1;
+}
+
+void sm_proto_req_header_write(sm_wbuf_t *w, const sm_req_header_t *h)
+{
+	int hv = sm_proto_req_header_version(h->api_key, h->api_version);
+
+	sm_wbuf_i16(w, h->api_key);
+	sm_wbuf_i16(w, h->api_version);
+	sm_wbuf_i32(w, h->correlation_id);
+	if (hv >= 1)
+		sm_wbuf_str(w, h->client_id, 0);
+	if (hv >= 2)
+		sm_wbuf_tags_empty(w);
+}
+
+void sm_proto_resp_header_write(sm_wbuf_t *w, int16_t api_key, int16_t ver,
+				int32_t correlation_id)
+{
+	sm_wbuf_i32(w, correlation_id);
+	if (sm_proto_resp_header_version(api_key, ver) >= 1)
+		sm_wbuf_tags_empty(w);
+}
+
+int sm_proto_resp_header_read(sm_rbuf_t *rb, int16_t api_key, int16_t ver,
+			      int32_t *correlation_id)
+{
+	int hv = sm_proto_resp_header_version(api_key, ver);
+
+	if (hv < 0)
+		return -1;
+	*correlation_id = sm_rbuf_i32(rb);
+	if (hv >= 1)
+		sm_rbuf_skip_tags(rb);
+	return rb->err ? -1 : 0;
+}
+
+/* ---- encoding helpers ---- */
+
+char *sm_proto_empty_str(sm_arena_t *a)
+{
+	return sm_arena_strndup(a, "", 0);
+}
+
+char *sm_proto_str_read(sm_rbuf_t *rb, int flex, int nullable, sm_arena_t *a)
+{
+	char *s = sm_rbuf_str(rb, flex, a);
+
+	if (!s && !rb->err && !nullable)
+		sm_rbuf_fail(rb);
+	return s;
+}
+
+void sm_proto_str_write(sm_wbuf_t *w, const char *s, int flex, int nullable)
+{
+	if (!s && !nullable)
+		s = "";
+	sm_wbuf_str(w, s, flex);
+}
+
+int32_t sm_proto_array_read(sm_rbuf_t *rb, int flex, int nullable, size_t min_elem)
+{
+	int32_t n = sm_rbuf_array(rb, flex, min_elem);
+
+	if (n < 0 && !nullable)
+		sm_rbuf_fail(rb);
+	return rb->err ? 0 : n;
+}
+
+void *sm_proto_array_alloc(sm_arena_t *a, int32_t cnt, size_t elem_size)
+{
+	if (cnt <= 0)
+		return NULL;
+	return sm_arena_alloc(a, (size_t)cnt * elem_size);
+}
+
+void sm_proto_array_write(sm_wbuf_t *w, int32_t cnt, int flex, int nullable)
+{
+	if (cnt < 0 && !nullable)
+		cnt = 0;
+	sm_wbuf_array(w, cnt < 0 ? -1 : cnt, flex);
+}
+
+int32_t *sm_proto_i32s_read(sm_rbuf_t *rb, int flex, int nullable, sm_arena_t *a,
+			    int32_t *cnt)
+{
+	int32_t n = sm_proto_array_read(rb, flex, nullable, 4);
+	int32_t *v = sm_proto_array_alloc(a, n, sizeof(*v));
+
+	for (int32_t i = 0; i < n; i++)
+		v[i] = sm_rbuf_i32(rb);
+	*cnt = rb->err ? 0 : n;
+	return v;
+}
+
+void sm_proto_i32s_write(sm_wbuf_t *w, const int32_t *v, int32_t cnt, int flex,
+			 int nullable)
+{
+	sm_proto_array_write(w, cnt, flex, nullable);
+	for (int32_t i = 0; i < cnt; i++)
+		sm_wbuf_i32(w, v[i]);
+}
+
+void sm_proto_tags_read(sm_rbuf_t *rb, sm_arena_t *a, sm_proto_tag_fn fn, void *arg)
+{
+	uint32_t n = sm_rbuf_uvarint(rb);
+
+	for (uint32_t i = 0; i < n && !rb->err; i++) {
+		uint32_t tag = sm_rbuf_uvarint(rb);
+		uint32_t size = sm_rbuf_uvarint(rb);
+		const uint8_t *p = sm_rbuf_raw(rb, size);
+		if (!p)
+			return;
+		sm_rbuf_t val;
+		sm_rbuf_init(&val, p, size);
+		if (fn && (fn(arg, tag, &val, a) < 0 || val.err))
+			sm_rbuf_fail(rb);
+	}
+}
+
+void sm_proto_tag_write(sm_wbuf_t *w, uint32_t tag, const sm_wbuf_t *val)
+{
+	sm_wbuf_uvarint(w, tag);
+	sm_wbuf_uvarint(w, (uint32_t)val->len);
+	sm_wbuf_append(w, val->p, val->len);
+}

@@ -1,0 +1,176 @@
+/*
+ * protocol.h - Kafka wire protocol core: the API key table of Kafka 2.8
+ * (Kafka's ApiKeys / ApiMessageType), request and response headers
+ * (RequestHeader / ResponseHeader) and the small encoding helpers every
+ * message codec shares (nullable strings, arrays, int32 arrays, tagged-field
+ * sections).
+ *
+ * Header versions follow the generated ApiMessageType rules: a request at a
+ * flexible version uses request header v2, otherwise v1, except
+ * ControlledShutdown v0 which uses v0 (no client id). A response to a flexible
+ * request uses response header v1, otherwise v0, except ApiVersions which is
+ * always answered with header v0 (KIP-511) so that a client that does not yet
+ * know the broker's versions can still parse it.
+ *
+ * Thread-safety: the API table is immutable; all functions are reentrant and
+ * only touch the reader/writer/arena they are given.
+ */
+#ifndef SM_PROTOCOL_H
+#define SM_PROTOCOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+/* Every API key Kafka 2.8 knows (ApiKeys), with Kafka's numbers. */
+enum sm_api_key {
+	SM_API_PRODUCE = 0,
+	SM_API_FETCH = 1,
+	SM_API_LIST_OFFSETS = 2,
+	SM_API_METADATA = 3,
+	SM_API_LEADER_AND_ISR = 4,
+	SM_API_STOP_REPLICA = 5,
+	SM_API_UPDATE_METADATA = 6,
+	SM_API_CONTROLLED_SHUTDOWN = 7,
+	SM_API_OFFSET_COMMIT = 8,
+	SM_API_OFFSET_FETCH = 9,
+	SM_API_FIND_COORDINATOR = 10,
+	SM_API_JOIN_GROUP = 11,
+	SM_API_HEARTBEAT = 12,
+	SM_API_LEAVE_GROUP = 13,
+	SM_API_SYNC_GROUP = 14,
+	SM_API_DESCRIBE_GROUPS = 15,
+	SM_API_LIST_GROUPS = 16,
+	SM_API_SASL_HANDSHAKE = 17,
+	SM_API_API_VERSIONS = 18,
+	SM_API_CREATE_TOPICS = 19,
+	SM_API_DELETE_TOPICS = 20,
+	SM_API_DELETE_RECORDS = 21,
+	SM_API_INIT_PRODUCER_ID = 22,
+	SM_API_OFFSET_FOR_LEADER_EPOCH = 23,
+	SM_API_ADD_PARTITIONS_TO_TXN = 24,
+	SM_API_ADD_OFFSETS_TO_TXN = 25,
+	SM_API_END_TXN = 26,
+	SM_API_WRITE_TXN_MARKERS = 27,
+	SM_API_TXN_OFFSET_COMMIT = 28,
+	SM_API_DESCRIBE_ACLS = 29,
+	SM_API_CREATE_ACLS = 30,
+	SM_API_DELETE_ACLS = 31,
+	SM_API_DESCRIBE_CONFIGS = 32,
+	SM_API_ALTER_CONFIGS = 33,
+	SM_API_ALTER_REPLICA_LOG_DIRS = 34,
+	SM_API_DESCRIBE_LOG_DIRS = 35,
+	SM_API_SASL_AUTHENTICATE = 36,
+	SM_API_CREATE_PARTITIONS = 37,
+	SM_API_CREATE_DELEGATION_TOKEN = 38,
+	SM_API_RENEW_DELEGATION_TOKEN = 39,
+	SM_API_EXPIRE_DELEGATION_TOKEN = 40,
+	SM_API_DESCRIBE_DELEGATION_TOKEN = 41,
+	SM_API_DELETE_GROUPS = 42,
+	SM_API_ELECT_LEADERS = 43,
+	SM_API_INCREMENTAL_ALTER_CONFIGS = 44,
+	SM_API_ALTER_PARTITION_REASSIGNMENTS = 45,
+	SM_API_LIST_PARTITION_REASSIGNMENTS = 46,
+	SM_API_OFFSET_DELETE = 47,
+	SM_API_DESCRIBE_CLIENT_QUOTAS = 48,
+	SM_API_ALTER_CLIENT_QUOTAS = 49,
+	SM_API_DESCRIBE_USER_SCRAM_CREDENTIALS = 50,
+	SM_API_ALTER_USER_SCRAM_CREDENTIALS = 51,
+	SM_API_VOTE = 52,
+	SM_API_BEGIN_QUORUM_EPOCH = 53,
+	SM_API_END_QUORUM_EPOCH = 54,
+	SM_API_DESCRIBE_QUORUM = 55,
+	SM_API_ALTER_ISR = 56,
+	SM_API_UPDATE_FEATURES = 57,
+	SM_API_ENVELOPE = 58,
+	SM_API_FETCH_SNAPSHOT = 59,
+	SM_API_DESCRIBE_CLUSTER = 60,
+	SM_API_DESCRIBE_PRODUCERS = 61,
+	SM_API__COUNT = 62
+};
+
+/* What Kafka 2.8 knows about one API. */
+typedef struct sm_api_info {
+	int16_t key;
+	const char *name;   /* Kafka's message name: "Produce", "ApiVersions" */
+	int16_t min_ver;    /* validVersions of the 2.8 schema */
+	int16_t max_ver;
+	int16_t flex_ver;   /* first flexible version, -1 = never flexible */
+	int zk_broker;      /* served and advertised by a ZooKeeper-mode broker
+	                       (KRaft-only APIs and Envelope are not) */
+} sm_api_info_t;
+
+/* NULL for a key Kafka 2.8 does not know. */
+const sm_api_info_t *sm_proto_api(int16_t api_key);
+/* "Produce", or "Unknown" for an unknown key (for log lines). */
+const char *sm_proto_api_name(int16_t api_key);
+/* 1 if a ZK broker accepts this key at this version. */
+int sm_proto_version_supported(int16_t api_key, int16_t ver);
+/* Whether ver uses compact encodings and tagged fields. Versions past the
+ * supported range of a flexible API count as flexible: that is how Kafka
+ * picks the header of e.g. a too-new ApiVersions request. */
+int sm_proto_is_flexible(int16_t api_key, int16_t ver);
+/* Header versions (0, 1, 2 / 0, 1); -1 for an unknown key. */
+int sm_proto_req_header_version(int16_t api_key, int16_t ver);
+int sm_proto_resp_header_version(int16_t api_key, int16_t ver);
+
+/* ---- headers ---- */
+
+typedef struct sm_req_header {
+	int16_t api_key;
+	int16_t api_version;
+	int32_t correlation_id;
+	char *client_id;    /* never NULL after a successful read: null -> "" */
+	int header_version; /* 0, 1 or 2; set by the reader */
+} sm_req_header_t;
+
+/* Reads key and version first, then the rest per the header version. For an
+ * unknown key it still fills api_key/api_version/correlation_id (so the
+ * caller can log them), sets header_version to -1 and returns -1. Also -1 on
+ * truncated or malformed bytes. Tagged fields of a v2 header are skipped. The
+ * reader is left at the start of the body. */
+int sm_proto_req_header_read(sm_rbuf_t *rb, sm_arena_t *a, sm_req_header_t *h);
+/* The header version is derived from api_key/api_version (h->header_version
+ * is ignored). client_id NULL is written as a null string. */
+void sm_proto_req_header_write(sm_wbuf_t *w, const sm_req_header_t *h);
+void sm_proto_resp_header_write(sm_wbuf_t *w, int16_t api_key, int16_t ver,
+				int32_t correlation_id);
+int sm_proto_resp_header_read(sm_rbuf_t *rb, int16_t api_key, int16_t ver,
+			      int32_t *correlation_id);
+
+/* ---- encoding helpers for message codecs ----
+ * flex selects compact encodings; nullable says whether the schema allows
+ * null at this version: a null in a non-nullable field fails the reader, as
+ * Kafka rejects it. */
+
+char *sm_proto_str_read(sm_rbuf_t *rb, int flex, int nullable, sm_arena_t *a);
+/* A non-nullable string given as NULL is written as "". */
+void sm_proto_str_write(sm_wbuf_t *w, const char *s, int flex, int nullable);
+/* Element count, -1 for null. min_elem: the fewest bytes one element can
+ * take, so that a hostile count fails before anything is allocated. */
+int32_t sm_proto_array_read(sm_rbuf_t *rb, int flex, int nullable, size_t min_elem);
+/* Zeroed arena array of cnt elements; NULL when cnt <= 0. */
+void *sm_proto_array_alloc(sm_arena_t *a, int32_t cnt, size_t elem_size);
+/* A non-nullable array given as cnt -1 is written as empty. */
+void sm_proto_array_write(sm_wbuf_t *w, int32_t cnt, int flex, int nullable);
+/* []int32 fields. */
+int32_t *sm_proto_i32s_read(sm_rbuf_t *rb, int flex, int nullable, sm_arena_t *a,
+			    int32_t *cnt);
+void sm_proto_i32s_write(sm_wbuf_t *w, const int32_t *v, int32_t cnt, int flex,
+			 int nullable);
+/* An arena copy of "" (schema default of an absent string). */
+char *sm_proto_empty_str(sm_arena_t *a);
+
+/* Reads one tagged-field section. For each field fn is called with a reader
+ * bounded to that field's value; it returns 0 if it read the value (or does
+ * not know the tag and ignores it), -1 to reject it. Unknown tags are thus
+ * skipped by their size. Any failure sets rb->err. */
+typedef int (*sm_proto_tag_fn)(void *arg, uint32_t tag, sm_rbuf_t *val,
+			       sm_arena_t *a);
+void sm_proto_tags_read(sm_rbuf_t *rb, sm_arena_t *a, sm_proto_tag_fn fn, void *arg);
+/* Appends one tagged field (tag, size, value bytes); the caller writes the
+ * field count first and calls this in increasing tag order. */
+void sm_proto_tag_write(sm_wbuf_t *w, uint32_t tag, const sm_wbuf_t *val);
+
+#endif /* SM_PROTOCOL_H */

@@ -1,0 +1,1134 @@
+/*
+ * socket_server.c - the network layer: listeners, one acceptor thread and
+ * num.network.threads processor threads (Kafka's SocketServer, Acceptor and
+ * Processor), built on libevent.
+ *
+ * DESIGN
+ *
+ * Acceptor ("net-acceptor"): one event_base watching every listening socket.
+ * Each accepted socket gets TCP_NODELAY and the configured buffer sizes and is
+ * handed round-robin to a processor: pushed on the processor's locked
+ * new-connection queue, then the processor's "wake" event is activated
+ * (event_active is thread-safe once evthread_use_pthreads() ran).
+ *
+ * Processor ("net-proc-N"): one event_base and one bufferevent per
+ * connection. The read path takes one complete frame, puts it on the request
+ * channel without blocking and mutes the connection (reading disabled) until
+ * the response has been fully written to the socket, or the handler said
+ * "no response"; then it unmutes and looks at bytes already buffered. That is
+ * Kafka's one-request-at-a-time rule: pipelined requests wait in our input
+ * buffer or in the kernel. If the channel is full the frame is parked on the
+ * connection and a short timer retries, so the loop never blocks.
+ *
+ * Responses and closes come from handler threads through the channel's sink
+ * (sm_ss_sink_send/close): they go on the processor's locked response queue
+ * and wake it. The processor looks the connection up by id; a connection that
+ * has gone since is not an error, the response is dropped. File fragments of
+ * a response are added as libevent file segments, which bufferevent output
+ * sends with sendfile(2); each segment holds a reference on the sm_fileref_t
+ * that libevent drops through the segment's cleanup callback.
+ *
+ * Shutdown: stop the acceptor, detach the sink (the channel waits for sink
+ * calls in progress, so no handler touches us afterwards), stop and join the
+ * processors, then free what is left on their queues and connections.
+ *
+ * Thread-safety: a processor's connections and event_base are touched only on
+ * its thread (and by shutdown after the thread is joined); its two queues
+ * under proc->lock. Counters are atomics. Lock order: channel sink lock ->
+ * proc->lock (sink calls enqueue); processors never take the sink lock.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "logger.h"
+#include "socket_server.h"
+
+#define SM_SS_LOGGER "kafka.network.SocketServer"
+#define SM_SS_ACC_LOGGER "kafka.network.Acceptor"
+#define SM_SS_PROC_LOGGER "kafka.network.Processor"
+#define SM_SS_HASH_SIZE 256
+#define SM_SS_RETRY_MS 5
+/* Smallest request: api_key + api_version + correlation_id. */
+#define SM_SS_MIN_FRAME 8
+
+typedef struct sm_ss_proc sm_ss_proc_t;
+
+typedef struct sm_ss_listener {
+	sm_listener_cfg_t cfg;
+	sm_socket_server_t *ss;
+	int fd;
+	int bound_port;
+	struct event *ev;
+} sm_ss_listener_t;
+
+typedef struct sm_ss_newconn {
+	int fd;
+	const sm_ss_listener_t *listener;
+	char peer[64];
+	struct sm_ss_newconn *next;
+} sm_ss_newconn_t;
+
+/* A handler's verdict on a request, on its way to the owning processor. */
+typedef struct sm_ss_item {
+	sm_request_t *req;
+	sm_wbuf_t *resp;  /* NULL: no response */
+	int close;
+	struct sm_ss_item *next;
+} sm_ss_item_t;
+
+typedef struct sm_ss_conn sm_ss_conn_t;
+struct sm_ss_conn {
+	uint64_t id;
+	sm_ss_proc_t *proc;
+	struct bufferevent *bev;
+	const sm_ss_listener_t *listener;
+	char peer[64];
+	int inflight;          /* muted: a request is out, or its response unsent */
+	int writing;           /* response queued; unmute once output drains */
+	sm_request_t *blocked; /* read while the request queue was full */
+	int64_t last_active_ms;
+	sm_ss_conn_t *hnext;
+	sm_ss_conn_t *prev, *next;
+};
+
+struct sm_ss_proc {
+	sm_socket_server_t *ss;
+	int id;
+	pthread_t thread;
+	int started;
+	struct event_base *base;
+	struct event *wake;
+	struct event *retry;
+	struct event *idle;
+	pthread_mutex_t lock;
+	int stopping;                       /* under lock */
+	sm_ss_newconn_t *newq, **newq_tail; /* under lock */
+	sm_ss_item_t *respq, **respq_tail;  /* under lock */
+	sm_ss_conn_t *buckets[SM_SS_HASH_SIZE];
+	sm_ss_conn_t *conns;
+	int nblocked;
+};
+
+struct sm_socket_server {
+	sm_socket_server_config_t cfg;
+	sm_ss_listener_t *listeners;
+	int nlisteners;
+	sm_request_channel_t *ch;
+	sm_ss_proc_t *procs;
+	int nprocs;
+	unsigned next_proc;        /* acceptor thread only */
+	struct event_base *acc_base;
+	struct event *acc_stop;
+	pthread_t acc_thread;
+	int acc_started;
+	int acc_stopped;
+	int started;
+	int shut;
+	pthread_mutex_t state_lock;
+	char comp[96];
+	uint64_t next_conn_id;     /* atomic */
+	int open_conns;            /* atomic */
+	sm_socket_server_stats_t stats; /* atomic fields */
+};
+
+#define SM_SS_COUNT(ss, field) __atomic_add_fetch(&(ss)->stats.field, 1, __ATOMIC_RELAXED)
+
+static pthread_once_t sm_ss_once = PTHREAD_ONCE_INIT;
+
+static void sm_ss_global_init(void)
+{
+	evthread_use_pthreads();
+	/* Writes to a peer that went away must fail with EPIPE, not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int64_t sm_ss_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- listeners config ---- */
+
+static int sm_listeners_parse_one(char *e, sm_listener_cfg_t *l, char *err, size_t errlen)
+{
+	char *sep = strstr(e, "://");
+	char *host, *port, *end;
+	long pv;
+
+	if (!sep || sep == e || (size_t)(sep - e) >= sizeof(l->name))
+		goto bad;
+	memset(l, 0, sizeof(*l));
+	for (size_t i = 0; e + i < sep; i++) {
+		unsigned char c = (unsigned char)e[i];
+		if (!isalnum(c) && c != '_' && c != '-')
+			goto bad;
+		l->name[i] = (char)toupper(c);
+	}
+	host = sep + 3;
+	if (*host == '[') {
+		char *close = strchr(host, ']');
+		if (!close || close[1] != ':')
+			goto bad;
+		host++;
+		*close = '\0';
+		port = close + 2;
+	} else {
+		char *colon = strrchr(host, ':');
+		if (!colon)
+			goto bad;
+		*colon = '\0';
+		port = colon + 1;
+	}
+	if (strlen(host) >= sizeof(l->host) ||
+	    strspn(host, "0123456789abcdefghijklmnopqrstuvwxyz"
+		   "ABCDEFGHIJKLMNOPQRSTUVWXYZ-%._:") != strlen(host))
+		goto bad;
+	strcpy(l->host, host);
+	errno = 0;
+	pv = strtol(port, &end, 10);
+	if (!*port || *end || errno || pv < 0 || pv > 65535) {
+		snprintf(err, errlen, "Invalid port '%s' in listener %s", port, l->name);
+		return -1;
+	}
+	l->port = (int)pv;
+	return 0;
+bad:
+	snprintf(err, errlen, "Unable to parse %s to a broker endpoint", e);
+	return -1;
+}
+
+static int sm_listeners_check_unique(const sm_listener_cfg_t *ls, int n, const char *spec,
+				     char *err, size_t errlen)
+{
+	for (int i = 0; i < n; i++) {
+		for (int j = 0; j < i; j++) {
+			if (!strcmp(ls[i].name, ls[j].name)) {
+				snprintf(err, errlen, "Each listener must have a different "
+					 "name, listeners: %s (%s appears twice)",
+					 spec, ls[i].name);
+				return -1;
+			}
+			if (ls[i].port && ls[i].port == ls[j].port) {
+				snprintf(err, errlen, "Each listener must have a different "
+					 "port, listeners: %s (port %d appears twice)",
+					 spec, ls[i].port);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+int sm_listeners_parse(const char *spec, sm_listener_cfg_t **out, int *n,
+		       char *err, size_t errlen)
+{
+	sm_listener_cfg_t *ls = NULL;
+	int cnt = 0;
+	char *copy, *save = NULL, *tok;
+
+	*out = NULL;
+	*n = 0;
+	if (!spec)
+		spec = "";
+	copy = sm_strdup(spec);
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		while (isspace((unsigned char)*tok))
+			tok++;
+		char *e = tok + strlen(tok);
+		while (e > tok && isspace((unsigned char)e[-1]))
+			*--e = '\0';
+		if (!*tok)
+			continue;
+		ls = sm_realloc(ls, sizeof(*ls) * (size_t)(cnt + 1));
+		if (sm_listeners_parse_one(tok, &ls[cnt], err, errlen) < 0)
+			goto fail;
+		cnt++;
+	}
+	if (cnt == 0) {
+		snprintf(err, errlen, "No listeners in '%s': expected NAME://host:port", spec);
+		goto fail;
+	}
+	if (sm_listeners_check_unique(ls, cnt, spec, err, errlen) < 0)
+		goto fail;
+	free(copy);
+	*out = ls;
+	*n = cnt;
+	return 0;
+fail:
+	free(copy);
+	free(ls);
+	return -1;
+}
+
+void sm_socket_server_config_defaults(sm_socket_server_config_t *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->broker_id = -1;
+	cfg->num_network_threads = 3;
+	cfg->socket_request_max_bytes = 104857600;
+	cfg->socket_send_buffer_bytes = 102400;
+	cfg->socket_receive_buffer_bytes = 102400;
+	cfg->connections_max_idle_ms = 600000;
+	cfg->socket_listen_backlog_size = 50;
+	cfg->max_connections = 0;
+}
+
+/* ---- connections (processor thread) ---- */
+
+static void sm_ss_format_peer(const struct sockaddr_storage *sa, char *out, size_t outlen)
+{
+	char addr[INET6_ADDRSTRLEN] = "?";
+
+	if (sa->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+		inet_ntop(AF_INET, &s4->sin_addr, addr, sizeof(addr));
+		snprintf(out, outlen, "%s:%u", addr, ntohs(s4->sin_port));
+	} else if (sa->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+			inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], addr, sizeof(addr));
+			snprintf(out, outlen, "%s:%u", addr, ntohs(s6->sin6_port));
+		} else {
+			inet_ntop(AF_INET6, &s6->sin6_addr, addr, sizeof(addr));
+			snprintf(out, outlen, "[%s]:%u", addr, ntohs(s6->sin6_port));
+		}
+	} else {
+		snprintf(out, outlen, "unknown");
+	}
+}
+
+static sm_ss_conn_t **sm_ss_bucket(sm_ss_proc_t *p, uint64_t id)
+{
+	return &p->buckets[(id * 0x9E3779B97F4A7C15ull) >> 56 & (SM_SS_HASH_SIZE - 1)];
+}
+
+static sm_ss_conn_t *sm_ss_conn_find(sm_ss_proc_t *p, uint64_t id)
+{
+	for (sm_ss_conn_t *c = *sm_ss_bucket(p, id); c; c = c->hnext)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+static void sm_ss_conn_free(sm_ss_conn_t *c)
+{
+	sm_ss_proc_t *p = c->proc;
+	sm_ss_conn_t **pp = sm_ss_bucket(p, c->id);
+
+	while (*pp != c)
+		pp = &(*pp)->hnext;
+	*pp = c->hnext;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		p->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	if (c->blocked) {
+		sm_request_free(c->blocked);
+		p->nblocked--;
+	}
+	__atomic_sub_fetch(&p->ss->open_conns, 1, __ATOMIC_RELAXED);
+	SM_SS_COUNT(p->ss, connections_closed);
+	bufferevent_free(c->bev);
+	free(c);
+}
+
+static void sm_ss_conn_close(sm_ss_conn_t *c, const char *why)
+{
+	sm_log_debug(NULL, SM_SS_PROC_LOGGER,
+		     "Closing connection %s (listener %s, connection id %llu): %s",
+		     c->peer, c->listener->cfg.name, (unsigned long long)c->id, why);
+	sm_ss_conn_free(c);
+}
+
+/* A protocol problem: the peer gets no answer, the operator a WARN line. */
+static void sm_ss_conn_reject(sm_ss_conn_t *c, const char *why)
+{
+	sm_log_warn(NULL, SM_SS_PROC_LOGGER, "Closing connection from %s: %s", c->peer, why);
+	sm_ss_conn_close(c, why);
+}
+
+static void sm_ss_arm_retry(sm_ss_proc_t *p)
+{
+	struct timeval tv = { 0, SM_SS_RETRY_MS * 1000 };
+
+	if (!evtimer_pending(p->retry, NULL))
+		evtimer_add(p->retry, &tv);
+}
+
+static void sm_ss_conn_submit(sm_ss_conn_t *c, sm_request_t *req)
+{
+	if (sm_request_channel_put(c->proc->ss->ch, req, 1) == 0)
+		return;
+	/* Queue full: keep the frame and stay muted; the retry timer puts it. */
+	c->blocked = req;
+	c->proc->nblocked++;
+	SM_SS_COUNT(c->proc->ss, requests_parked);
+	sm_ss_arm_retry(c->proc);
+}
+
+/* Takes at most one complete frame out of the input buffer. May free c. */
+static void sm_ss_conn_read(sm_ss_conn_t *c)
+{
+	sm_socket_server_t *ss = c->proc->ss;
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	size_t avail = evbuffer_get_length(in);
+	uint8_t hdr[4];
+	int32_t size;
+	sm_request_t *req;
+	char why[128];
+
+	if (c->inflight || avail < 4)
+		return;
+	evbuffer_copyout(in, hdr, 4);
+	size = (int32_t)sm_be32(hdr);
+	if (size < 0 || size > ss->cfg.socket_request_max_bytes) {
+		snprintf(why, sizeof(why), "request size %d exceeds socket.request.max.bytes %d",
+			 size, ss->cfg.socket_request_max_bytes);
+		sm_ss_conn_reject(c, why);
+		return;
+	}
+	if (size < SM_SS_MIN_FRAME) {
+		snprintf(why, sizeof(why), "request size %d is smaller than a request "
+			 "header (%d bytes)", size, SM_SS_MIN_FRAME);
+		sm_ss_conn_reject(c, why);
+		return;
+	}
+	if (avail - 4 < (size_t)size)
+		return;
+	evbuffer_drain(in, 4);
+	req = sm_calloc(1, sizeof(*req));
+	req->data = sm_malloc((size_t)size);
+	req->len = (size_t)evbuffer_remove(in, req->data, (size_t)size);
+	req->conn_id = c->id;
+	req->processor = c->proc->id;
+	snprintf(req->peer, sizeof(req->peer), "%s", c->peer);
+	req->listener = c->listener->cfg.name;
+	req->recv_time_ms = sm_ss_now_ms();
+	req->zero_copy_ok = 1;
+	SM_SS_COUNT(ss, requests_received);
+	c->inflight = 1;
+	bufferevent_disable(c->bev, EV_READ);
+	sm_ss_conn_submit(c, req);
+}
+
+static void sm_ss_conn_unmute(sm_ss_conn_t *c)
+{
+	c->inflight = 0;
+	c->writing = 0;
+	bufferevent_enable(c->bev, EV_READ);
+	sm_ss_conn_read(c);
+}
+
+static void sm_ss_read_cb(struct bufferevent *bev, void *arg)
+{
+	sm_ss_conn_t *c = arg;
+
+	(void)bev;
+	c->last_active_ms = sm_ss_now_ms();
+	sm_ss_conn_read(c);
+}
+
+static void sm_ss_write_cb(struct bufferevent *bev, void *arg)
+{
+	sm_ss_conn_t *c = arg;
+
+	c->last_active_ms = sm_ss_now_ms();
+	if (c->writing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		sm_ss_conn_unmute(c);
+}
+
+static void sm_ss_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	sm_ss_conn_t *c = arg;
+	char why[128];
+
+	(void)bev;
+	if (what & BEV_EVENT_EOF)
+		snprintf(why, sizeof(why), "peer closed the connection");
+	else if (what & BEV_EVENT_ERROR)
+		snprintf(why, sizeof(why), "%s while %s", strerror(errno),
+			 (what & BEV_EVENT_READING) ? "reading" : "writing");
+	else
+		return;
+	sm_ss_conn_close(c, why);
+}
+
+static void sm_ss_conn_open(sm_ss_proc_t *p, sm_ss_newconn_t *nc)
+{
+	sm_ss_conn_t *c;
+	struct bufferevent *bev;
+	sm_ss_conn_t **b;
+
+	bev = bufferevent_socket_new(p->base, nc->fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!bev) {
+		sm_log_warn(NULL, SM_SS_PROC_LOGGER, "Closing connection from %s: "
+			    "cannot set up its buffers", nc->peer);
+		close(nc->fd);
+		__atomic_sub_fetch(&p->ss->open_conns, 1, __ATOMIC_RELAXED);
+		SM_SS_COUNT(p->ss, connections_closed);
+		return;
+	}
+	c = sm_calloc(1, sizeof(*c));
+	c->id = __atomic_add_fetch(&p->ss->next_conn_id, 1, __ATOMIC_RELAXED);
+	c->proc = p;
+	c->bev = bev;
+	c->listener = nc->listener;
+	memcpy(c->peer, nc->peer, sizeof(c->peer));
+	c->last_active_ms = sm_ss_now_ms();
+	b = sm_ss_bucket(p, c->id);
+	c->hnext = *b;
+	*b = c;
+	c->next = p->conns;
+	if (p->conns)
+		p->conns->prev = c;
+	p->conns = c;
+	bufferevent_setcb(bev, sm_ss_read_cb, sm_ss_write_cb, sm_ss_event_cb, c);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	sm_log_debug(NULL, SM_SS_PROC_LOGGER, "Processor %d listening to new connection "
+		     "from %s on %s (connection id %llu)", p->id, c->peer,
+		     c->listener->cfg.name, (unsigned long long)c->id);
+}
+
+/* ---- responses (processor thread) ---- */
+
+static void sm_ss_seg_cleanup(struct evbuffer_file_segment const *seg, int flags, void *arg)
+{
+	(void)seg;
+	(void)flags;
+	sm_fileref_release(arg);
+}
+
+static int sm_ss_add_file(struct evbuffer *out, const sm_wfrag_t *f)
+{
+	struct evbuffer_file_segment *seg;
+	uint8_t *tmp;
+	size_t done = 0;
+
+	if (f->len == 0)
+		return 0;
+	seg = evbuffer_file_segment_new(f->file->fd, f->offset, (ev_off_t)f->len, 0);
+	if (seg) {
+		int rc;
+		evbuffer_file_segment_add_cleanup_cb(seg, sm_ss_seg_cleanup,
+						     sm_fileref_keep(f->file));
+		rc = evbuffer_add_file_segment(out, seg, 0, (ev_off_t)f->len);
+		evbuffer_file_segment_free(seg); /* the buffer keeps its own ref */
+		return rc;
+	}
+	/* No segment support for this fd: copy the bytes instead. */
+	tmp = sm_malloc(f->len);
+	while (done < f->len) {
+		ssize_t r = pread(f->file->fd, tmp + done, f->len - done,
+				  f->offset + (off_t)done);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			free(tmp);
+			return -1;
+		}
+		done += (size_t)r;
+	}
+	evbuffer_add(out, tmp, f->len);
+	free(tmp);
+	return 0;
+}
+
+/* Queues "int32 size" + resp (memory parts and file fragments in order). */
+static int sm_ss_write_response(sm_ss_conn_t *c, const sm_wbuf_t *resp)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	size_t total = sm_wbuf_size(resp), pos = 0;
+	uint8_t hdr[4];
+
+	if (total > INT32_MAX)
+		return -1;
+	sm_put_be32(hdr, (uint32_t)total);
+	evbuffer_add(out, hdr, 4);
+	for (int i = 0; i < resp->nfrags; i++) {
+		const sm_wfrag_t *f = &resp->frags[i];
+		if (f->at > pos) {
+			evbuffer_add(out, resp->p + pos, f->at - pos);
+			pos = f->at;
+		}
+		if (sm_ss_add_file(out, f) < 0)
+			return -1;
+	}
+	if (resp->len > pos)
+		evbuffer_add(out, resp->p + pos, resp->len - pos);
+	return 0;
+}
+
+static void sm_ss_free_resp(sm_wbuf_t *resp)
+{
+	if (!resp)
+		return;
+	sm_wbuf_free(resp);
+	free(resp);
+}
+
+static void sm_ss_deliver(sm_ss_proc_t *p, sm_ss_item_t *it)
+{
+	sm_ss_conn_t *c = sm_ss_conn_find(p, it->req->conn_id);
+
+	if (!c) {
+		/* The peer left while the request was being handled. */
+	} else if (it->close) {
+		sm_ss_conn_close(c, "closed by the request handler");
+	} else if (!it->resp) {
+		sm_ss_conn_unmute(c);
+	} else if (sm_ss_write_response(c, it->resp) < 0) {
+		sm_log_warn(NULL, SM_SS_PROC_LOGGER, "Closing connection from %s: "
+			    "failed to queue a %zu-byte response", c->peer,
+			    sm_wbuf_size(it->resp));
+		sm_ss_conn_close(c, "response could not be queued");
+	} else {
+		SM_SS_COUNT(p->ss, responses_sent);
+		c->writing = 1;
+	}
+	sm_request_free(it->req);
+	sm_ss_free_resp(it->resp);
+	free(it);
+}
+
+/* ---- processor thread ---- */
+
+static void sm_ss_wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+	sm_ss_proc_t *p = arg;
+	sm_ss_newconn_t *nq;
+	sm_ss_item_t *rq;
+
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&p->lock);
+	if (p->stopping) {
+		pthread_mutex_unlock(&p->lock);
+		event_base_loopbreak(p->base);
+		return;
+	}
+	nq = p->newq;
+	p->newq = NULL;
+	p->newq_tail = &p->newq;
+	rq = p->respq;
+	p->respq = NULL;
+	p->respq_tail = &p->respq;
+	pthread_mutex_unlock(&p->lock);
+	while (nq) {
+		sm_ss_newconn_t *next = nq->next;
+		sm_ss_conn_open(p, nq);
+		free(nq);
+		nq = next;
+	}
+	while (rq) {
+		sm_ss_item_t *next = rq->next;
+		sm_ss_deliver(p, rq);
+		rq = next;
+	}
+}
+
+static void sm_ss_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	sm_ss_proc_t *p = arg;
+
+	(void)fd;
+	(void)what;
+	for (sm_ss_conn_t *c = p->conns; c && p->nblocked > 0; c = c->next) {
+		if (!c->blocked)
+			continue;
+		if (sm_request_channel_put(p->ss->ch, c->blocked, 1) < 0)
+			break;
+		c->blocked = NULL;
+		p->nblocked--;
+	}
+	if (p->nblocked > 0)
+		sm_ss_arm_retry(p);
+}
+
+static void sm_ss_idle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	sm_ss_proc_t *p = arg;
+	int64_t now = sm_ss_now_ms(), limit = p->ss->cfg.connections_max_idle_ms;
+	sm_ss_conn_t *c = p->conns, *next;
+
+	(void)fd;
+	(void)what;
+	for (; c; c = next) {
+		next = c->next;
+		/* A muted connection waits for us, not for the client. */
+		if (c->inflight || now - c->last_active_ms <= limit)
+			continue;
+		sm_ss_conn_close(c, "idle for longer than connections.max.idle.ms");
+	}
+}
+
+static void *sm_ss_proc_main(void *arg)
+{
+	sm_ss_proc_t *p = arg;
+	char name[16];
+
+	snprintf(name, sizeof(name), "net-proc-%d", p->id);
+	pthread_setname_np(pthread_self(), name);
+	event_base_loop(p->base, EVLOOP_NO_EXIT_ON_EMPTY);
+	return NULL;
+}
+
+static void sm_ss_proc_init(sm_socket_server_t *ss, sm_ss_proc_t *p, int id)
+{
+	int64_t idle = ss->cfg.connections_max_idle_ms;
+
+	p->ss = ss;
+	p->id = id;
+	pthread_mutex_init(&p->lock, NULL);
+	p->newq_tail = &p->newq;
+	p->respq_tail = &p->respq;
+	p->base = event_base_new();
+	if (!p->base)
+		abort();
+	p->wake = event_new(p->base, -1, 0, sm_ss_wake_cb, p);
+	p->retry = evtimer_new(p->base, sm_ss_retry_cb, p);
+	if (idle > 0) {
+		/* Check a few times per idle period, at most once a second. */
+		int64_t every = idle / 4 < 10 ? 10 : idle / 4 > 1000 ? 1000 : idle / 4;
+		struct timeval tv = { (time_t)(every / 1000), (suseconds_t)(every % 1000) * 1000 };
+		p->idle = event_new(p->base, -1, EV_PERSIST, sm_ss_idle_cb, p);
+		event_add(p->idle, &tv);
+	}
+}
+
+/* After the thread is joined: drop everything still owned by p. */
+static void sm_ss_proc_cleanup(sm_ss_proc_t *p)
+{
+	while (p->conns)
+		sm_ss_conn_free(p->conns);
+	while (p->newq) {
+		sm_ss_newconn_t *n = p->newq;
+		p->newq = n->next;
+		close(n->fd);
+		__atomic_sub_fetch(&p->ss->open_conns, 1, __ATOMIC_RELAXED);
+		SM_SS_COUNT(p->ss, connections_closed);
+		free(n);
+	}
+	while (p->respq) {
+		sm_ss_item_t *it = p->respq;
+		p->respq = it->next;
+		sm_request_free(it->req);
+		sm_ss_free_resp(it->resp);
+		free(it);
+	}
+	if (p->idle)
+		event_free(p->idle);
+	if (p->retry)
+		event_free(p->retry);
+	if (p->wake)
+		event_free(p->wake);
+	if (p->base)
+		event_base_free(p->base);
+	pthread_mutex_destroy(&p->lock);
+}
+
+static void sm_ss_proc_enqueue(sm_ss_proc_t *p, sm_ss_item_t *it)
+{
+	pthread_mutex_lock(&p->lock);
+	*p->respq_tail = it;
+	p->respq_tail = &it->next;
+	pthread_mutex_unlock(&p->lock);
+	event_active(p->wake, EV_READ, 0);
+}
+
+/* ---- response sink (any thread) ---- */
+
+static void sm_ss_sink_item(sm_socket_server_t *ss, sm_request_t *req, sm_wbuf_t *resp,
+			    int close_conn)
+{
+	sm_ss_item_t *it;
+
+	if (req->processor < 0 || req->processor >= ss->nprocs) {
+		sm_request_free(req);
+		sm_ss_free_resp(resp);
+		return;
+	}
+	it = sm_calloc(1, sizeof(*it));
+	it->req = req;
+	it->resp = resp;
+	it->close = close_conn;
+	sm_ss_proc_enqueue(&ss->procs[req->processor], it);
+}
+
+static void sm_ss_sink_send(void *opaque, sm_request_t *req, sm_wbuf_t *resp)
+{
+	sm_ss_sink_item(opaque, req, resp, 0);
+}
+
+static void sm_ss_sink_close(void *opaque, sm_request_t *req)
+{
+	sm_ss_sink_item(opaque, req, NULL, 1);
+}
+
+/* ---- acceptor ---- */
+
+static void sm_ss_tune_socket(sm_socket_server_t *ss, int fd)
+{
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (ss->cfg.socket_send_buffer_bytes > 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &ss->cfg.socket_send_buffer_bytes,
+			   sizeof(int));
+	if (ss->cfg.socket_receive_buffer_bytes > 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &ss->cfg.socket_receive_buffer_bytes,
+			   sizeof(int));
+}
+
+static void sm_ss_hand_off(sm_socket_server_t *ss, const sm_ss_listener_t *l, int fd,
+			   const char *peer)
+{
+	sm_ss_proc_t *p = &ss->procs[ss->next_proc++ % (unsigned)ss->nprocs];
+	sm_ss_newconn_t *nc = sm_calloc(1, sizeof(*nc));
+
+	nc->fd = fd;
+	nc->listener = l;
+	snprintf(nc->peer, sizeof(nc->peer), "%s", peer);
+	pthread_mutex_lock(&p->lock);
+	*p->newq_tail = nc;
+	p->newq_tail = &nc->next;
+	pthread_mutex_unlock(&p->lock);
+	event_active(p->wake, EV_READ, 0);
+}
+
+static void sm_ss_accept_cb(evutil_socket_t lfd, short what, void *arg)
+{
+	sm_ss_listener_t *l = arg;
+	sm_socket_server_t *ss = l->ss;
+
+	(void)what;
+	for (;;) {
+		struct sockaddr_storage sa;
+		socklen_t sl = sizeof(sa);
+		char peer[64];
+		int fd = accept4(lfd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				sm_log_warn(ss->comp, SM_SS_ACC_LOGGER, "Error accepting "
+					    "connection on %s: %s", l->cfg.name, strerror(errno));
+			return;
+		}
+		sm_ss_format_peer(&sa, peer, sizeof(peer));
+		if (ss->cfg.max_connections > 0 &&
+		    __atomic_load_n(&ss->open_conns, __ATOMIC_RELAXED) >= ss->cfg.max_connections) {
+			sm_log_warn(ss->comp, SM_SS_ACC_LOGGER, "Rejecting connection from %s: "
+				    "max.connections %d reached", peer, ss->cfg.max_connections);
+			SM_SS_COUNT(ss, connections_rejected);
+			close(fd);
+			continue;
+		}
+		sm_ss_tune_socket(ss, fd);
+		__atomic_add_fetch(&ss->open_conns, 1, __ATOMIC_RELAXED);
+		SM_SS_COUNT(ss, connections_accepted);
+		sm_ss_hand_off(ss, l, fd, peer);
+	}
+}
+
+static void sm_ss_acc_stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	event_base_loopbreak(arg);
+}
+
+static void *sm_ss_acc_main(void *arg)
+{
+	sm_socket_server_t *ss = arg;
+
+	pthread_setname_np(pthread_self(), "net-acceptor");
+	event_base_loop(ss->acc_base, EVLOOP_NO_EXIT_ON_EMPTY);
+	return NULL;
+}
+
+/* ---- binding ---- */
+
+static int sm_ss_listen_on(sm_socket_server_t *ss, const struct sockaddr *sa, socklen_t salen,
+			   int v6any)
+{
+	int one = 1, zero = 0, saved;
+	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (v6any)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	/* Set before listen() so accepted sockets negotiate a matching window. */
+	if (ss->cfg.socket_receive_buffer_bytes > 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &ss->cfg.socket_receive_buffer_bytes,
+			   sizeof(int));
+	if (bind(fd, sa, salen) < 0 ||
+	    listen(fd, ss->cfg.socket_listen_backlog_size > 0 ?
+		   ss->cfg.socket_listen_backlog_size : 50) < 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+static int sm_ss_bind_any(sm_socket_server_t *ss, int port)
+{
+	struct sockaddr_in6 s6;
+	struct sockaddr_in s4;
+	int fd;
+
+	/* Empty host: every interface, IPv6 and IPv4 alike when possible. */
+	memset(&s6, 0, sizeof(s6));
+	s6.sin6_family = AF_INET6;
+	s6.sin6_addr = in6addr_any;
+	s6.sin6_port = htons((uint16_t)port);
+	fd = sm_ss_listen_on(ss, (struct sockaddr *)&s6, sizeof(s6), 1);
+	if (fd >= 0 || (errno != EAFNOSUPPORT && errno != EADDRNOTAVAIL))
+		return fd;
+	memset(&s4, 0, sizeof(s4));
+	s4.sin_family = AF_INET;
+	s4.sin_addr.s_addr = htonl(INADDR_ANY);
+	s4.sin_port = htons((uint16_t)port);
+	return sm_ss_listen_on(ss, (struct sockaddr *)&s4, sizeof(s4), 0);
+}
+
+static int sm_ss_bind(sm_socket_server_t *ss, sm_ss_listener_t *l, char *err, size_t errlen)
+{
+	struct addrinfo hints, *res = NULL;
+	struct sockaddr_storage sa;
+	socklen_t sl = sizeof(sa);
+	char port[16];
+	int rc, fd = -1, saved = 0;
+
+	if (!l->cfg.host[0]) {
+		fd = sm_ss_bind_any(ss, l->cfg.port);
+		saved = errno;
+	} else {
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_socktype = SOCK_STREAM;
+		hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+		snprintf(port, sizeof(port), "%d", l->cfg.port);
+		rc = getaddrinfo(l->cfg.host, port, &hints, &res);
+		if (rc != 0) {
+			snprintf(err, errlen, "Cannot resolve host '%s' of listener %s: %s",
+				 l->cfg.host, l->cfg.name, gai_strerror(rc));
+			return -1;
+		}
+		for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
+			fd = sm_ss_listen_on(ss, ai->ai_addr, ai->ai_addrlen, 0);
+			saved = errno;
+		}
+		freeaddrinfo(res);
+	}
+	if (fd < 0) {
+		snprintf(err, errlen, "Socket server failed to bind to %s:%d: %s.",
+			 l->cfg.host, l->cfg.port, strerror(saved));
+		return -1;
+	}
+	l->fd = fd;
+	getsockname(fd, (struct sockaddr *)&sa, &sl);
+	l->bound_port = ntohs(sa.ss_family == AF_INET6 ?
+			      ((struct sockaddr_in6 *)&sa)->sin6_port :
+			      ((struct sockaddr_in *)&sa)->sin_port);
+	return 0;
+}
+
+/* ---- lifecycle ---- */
+
+sm_socket_server_t *sm_socket_server_new(const sm_socket_server_config_t *cfg,
+					 sm_request_channel_t *ch)
+{
+	sm_socket_server_t *ss = sm_calloc(1, sizeof(*ss));
+
+	ss->cfg = *cfg;
+	ss->cfg.listeners = NULL;
+	ss->ch = ch;
+	ss->nlisteners = cfg->num_listeners;
+	ss->listeners = sm_calloc((size_t)(cfg->num_listeners > 0 ? cfg->num_listeners : 1),
+				  sizeof(*ss->listeners));
+	for (int i = 0; i < cfg->num_listeners; i++) {
+		ss->listeners[i].cfg = cfg->listeners[i];
+		ss->listeners[i].ss = ss;
+		ss->listeners[i].fd = -1;
+	}
+	ss->nprocs = cfg->num_network_threads > 0 ? cfg->num_network_threads : 1;
+	pthread_mutex_init(&ss->state_lock, NULL);
+	snprintf(ss->comp, sizeof(ss->comp), "SocketServer listenerType=ZK_BROKER, nodeId=%d",
+		 cfg->broker_id);
+	return ss;
+}
+
+static int sm_ss_start_acceptor(sm_socket_server_t *ss)
+{
+	ss->acc_base = event_base_new();
+	if (!ss->acc_base)
+		abort();
+	ss->acc_stop = event_new(ss->acc_base, -1, 0, sm_ss_acc_stop_cb, ss->acc_base);
+	for (int i = 0; i < ss->nlisteners; i++) {
+		sm_ss_listener_t *l = &ss->listeners[i];
+		l->ev = event_new(ss->acc_base, l->fd, EV_READ | EV_PERSIST, sm_ss_accept_cb, l);
+		event_add(l->ev, NULL);
+	}
+	if (pthread_create(&ss->acc_thread, NULL, sm_ss_acc_main, ss) != 0)
+		return -1;
+	ss->acc_started = 1;
+	return 0;
+}
+
+int sm_socket_server_startup(sm_socket_server_t *ss, char *err, size_t errlen)
+{
+	sm_response_sink_t sink = { sm_ss_sink_send, sm_ss_sink_close, ss };
+
+	pthread_once(&sm_ss_once, sm_ss_global_init);
+	if (ss->started) {
+		snprintf(err, errlen, "Socket server already started");
+		return -1;
+	}
+	if (ss->nlisteners < 1) {
+		snprintf(err, errlen, "Socket server has no listeners");
+		return -1;
+	}
+	for (int i = 0; i < ss->nlisteners; i++) {
+		if (sm_ss_bind(ss, &ss->listeners[i], err, errlen) < 0) {
+			for (int j = 0; j < i; j++) {
+				close(ss->listeners[j].fd);
+				ss->listeners[j].fd = -1;
+			}
+			return -1;
+		}
+	}
+	ss->started = 1;
+	ss->procs = sm_calloc((size_t)ss->nprocs, sizeof(*ss->procs));
+	for (int i = 0; i < ss->nprocs; i++)
+		sm_ss_proc_init(ss, &ss->procs[i], i);
+	for (int i = 0; i < ss->nprocs; i++) {
+		if (pthread_create(&ss->procs[i].thread, NULL, sm_ss_proc_main,
+				   &ss->procs[i]) != 0)
+			goto fail;
+		ss->procs[i].started = 1;
+	}
+	sm_request_channel_set_sink(ss->ch, &sink);
+	if (sm_ss_start_acceptor(ss) < 0)
+		goto fail;
+	for (int i = 0; i < ss->nlisteners; i++)
+		sm_log_info(ss->comp, SM_SS_LOGGER, "Started data-plane acceptor and "
+			    "processor(s) for endpoint : ListenerName(%s) on port %d",
+			    ss->listeners[i].cfg.name, ss->listeners[i].bound_port);
+	sm_log_info(ss->comp, SM_SS_LOGGER, "Started socket server acceptors and processors");
+	return 0;
+fail:
+	snprintf(err, errlen, "Socket server could not start its threads: %s", strerror(errno));
+	sm_socket_server_shutdown(ss);
+	return -1;
+}
+
+int sm_socket_server_bound_port(sm_socket_server_t *ss, const char *listener_name)
+{
+	for (int i = 0; i < ss->nlisteners; i++)
+		if (!strcasecmp(ss->listeners[i].cfg.name, listener_name))
+			return ss->listeners[i].bound_port > 0 ? ss->listeners[i].bound_port : -1;
+	return -1;
+}
+
+void sm_socket_server_stop_accepting(sm_socket_server_t *ss)
+{
+	pthread_mutex_lock(&ss->state_lock);
+	if (ss->acc_stopped || !ss->started) {
+		pthread_mutex_unlock(&ss->state_lock);
+		return;
+	}
+	ss->acc_stopped = 1;
+	if (ss->acc_started) {
+		event_active(ss->acc_stop, EV_READ, 0);
+		pthread_join(ss->acc_thread, NULL);
+	}
+	for (int i = 0; i < ss->nlisteners; i++) {
+		sm_ss_listener_t *l = &ss->listeners[i];
+		if (l->ev)
+			event_free(l->ev);
+		l->ev = NULL;
+		if (l->fd >= 0)
+			close(l->fd);
+		l->fd = -1;
+	}
+	if (ss->acc_stop)
+		event_free(ss->acc_stop);
+	if (ss->acc_base)
+		event_base_free(ss->acc_base);
+	ss->acc_stop = NULL;
+	ss->acc_base = NULL;
+	pthread_mutex_unlock(&ss->state_lock);
+}
+
+void sm_socket_server_shutdown(sm_socket_server_t *ss)
+{
+	if (!ss->started || ss->shut)
+		return;
+	ss->shut = 1;
+	sm_log_info(ss->comp, SM_SS_LOGGER, "Shutting down socket server");
+	sm_socket_server_stop_accepting(ss);
+	/* From here on handlers finishing requests only free them. */
+	sm_request_channel_set_sink(ss->ch, NULL);
+	for (int i = 0; i < ss->nprocs; i++) {
+		sm_ss_proc_t *p = &ss->procs[i];
+		if (!p->started)
+			continue;
+		pthread_mutex_lock(&p->lock);
+		p->stopping = 1;
+		pthread_mutex_unlock(&p->lock);
+		event_active(p->wake, EV_READ, 0);
+	}
+	for (int i = 0; i < ss->nprocs; i++) {
+		if (ss->procs[i].started)
+			pthread_join(ss->procs[i].thread, NULL);
+		sm_ss_proc_cleanup(&ss->procs[i]);
+	}
+	sm_log_info(ss->comp, SM_SS_LOGGER, "Shutdown completed");
+}
+
+void sm_socket_server_destroy(sm_socket_server_t *ss)
+{
+	if (!ss)
+		return;
+	sm_socket_server_shutdown(ss);
+	free(ss->procs);
+	free(ss->listeners);
+	pthread_mutex_destroy(&ss->state_lock);
+	free(ss);
+}
+
+void sm_socket_server_stats(sm_socket_server_t *ss, sm_socket_server_stats_t *out)
+{
+	out->connections_accepted = __atomic_load_n(&ss->stats.connections_accepted, __ATOMIC_RELAXED);
+	out->connections_closed = __atomic_load_n(&ss->stats.connections_closed, __ATOMIC_RELAXED);
+	out->connections_rejected = __atomic_load_n(&ss->stats.connections_rejected, __ATOMIC_RELAXED);
+	out->requests_received = __atomic_load_n(&ss->stats.requests_received, __ATOMIC_RELAXED);
+	out->responses_sent = __atomic_load_n(&ss->stats.responses_sent, __ATOMIC_RELAXED);
+	out->requests_parked = __atomic_load_n(&ss->stats.requests_parked, __ATOMIC_RELAXED);
+}

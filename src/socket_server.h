@@ -1,0 +1,85 @@
+/*
+ * socket_server.h - the broker's network layer (Kafka's SocketServer with its
+ * Acceptor and Processor threads), on libevent.
+ *
+ * One acceptor thread ("net-acceptor") accepts on every listener and hands
+ * sockets round-robin to num.network.threads processor threads
+ * ("net-proc-N"), each running its own event_base. A processor reads
+ * size-prefixed frames, puts each complete one on the request channel and
+ * mutes the connection until that request's response has been written, then
+ * writes responses (file fragments with sendfile(2)) as they come back through
+ * the channel's response sink.
+ *
+ * Thread-safety: new/startup/shutdown/destroy are called by the owner thread;
+ * bound_port, stats and stop_accepting from any thread after startup.
+ */
+#ifndef SM_SOCKET_SERVER_H
+#define SM_SOCKET_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "request_channel.h"
+
+/* One entry of the `listeners` config: NAME://host:port. */
+typedef struct sm_listener_cfg {
+	char name[64];   /* upper-cased listener name, e.g. "PLAINTEXT" */
+	char host[256];  /* "" = all interfaces; IPv6 without brackets */
+	int port;        /* 0 = ephemeral */
+} sm_listener_cfg_t;
+
+/* Parses Kafka's listeners syntax `NAME://host:port[,NAME://host:port...]`
+ * (whitespace around entries ignored, `[v6addr]` for IPv6 hosts). On success
+ * *out is a malloc'd array of *n entries (free() it) and 0 is returned; on
+ * error -1 with a message naming the problem in err. */
+int sm_listeners_parse(const char *spec, sm_listener_cfg_t **out, int *n,
+		       char *err, size_t errlen);
+
+typedef struct sm_socket_server_config {
+	int broker_id;                    /* for log lines only */
+	const sm_listener_cfg_t *listeners; /* copied by sm_socket_server_new */
+	int num_listeners;
+	int num_network_threads;          /* num.network.threads */
+	int socket_request_max_bytes;     /* socket.request.max.bytes */
+	int socket_send_buffer_bytes;     /* -1 = OS default */
+	int socket_receive_buffer_bytes;  /* -1 = OS default */
+	int64_t connections_max_idle_ms;  /* <= 0 disables idle closing */
+	int socket_listen_backlog_size;   /* socket.listen.backlog.size */
+	int max_connections;              /* <= 0 = unlimited */
+} sm_socket_server_config_t;
+
+/* Kafka's defaults for the settings above (no listeners). */
+void sm_socket_server_config_defaults(sm_socket_server_config_t *cfg);
+
+typedef struct sm_socket_server sm_socket_server_t;
+
+typedef struct sm_socket_server_stats {
+	uint64_t connections_accepted;
+	uint64_t connections_closed;
+	uint64_t connections_rejected;  /* over max.connections */
+	uint64_t requests_received;     /* complete frames read */
+	uint64_t responses_sent;        /* frames queued to a socket */
+	uint64_t requests_parked;       /* frames held back: request queue full */
+} sm_socket_server_stats_t;
+
+/* ch stays owned by the caller and must outlive the server. */
+sm_socket_server_t *sm_socket_server_new(const sm_socket_server_config_t *cfg,
+					 sm_request_channel_t *ch);
+/* Binds every listener, starts the threads and registers the response sink.
+ * Ignores SIGPIPE process-wide (a peer closing mid-write must not kill the
+ * broker). Returns 0, or -1 with a message in err (nothing left running). */
+int sm_socket_server_startup(sm_socket_server_t *ss, char *err, size_t errlen);
+/* Actual port of a bound listener (useful with port 0), or -1. */
+int sm_socket_server_bound_port(sm_socket_server_t *ss, const char *listener_name);
+/* Stops the acceptor and closes the listening sockets; existing connections
+ * keep being served. Idempotent. */
+void sm_socket_server_stop_accepting(sm_socket_server_t *ss);
+/* Detaches the response sink, closes every connection and joins all threads.
+ * Requests still held by handlers stay valid; finishing them later just frees
+ * them. Idempotent. The request channel itself is not shut down. */
+void sm_socket_server_shutdown(sm_socket_server_t *ss);
+/* Shuts down if needed and frees the server. */
+void sm_socket_server_destroy(sm_socket_server_t *ss);
+void sm_socket_server_stats(sm_socket_server_t *ss, sm_socket_server_stats_t *out);
+
+#endif /* SM_SOCKET_SERVER_H */

@@ -1,0 +1,143 @@
+/* test_kafka_config.c - properties syntax, config defaults, validation errors
+ * that name the key, overrides and synonyms. */
+#include <CUnit/Basic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kafka_config.h"
+#include "properties.h"
+
+static void test_props_syntax(void)
+{
+	const char *text =
+		"# comment\n"
+		"! also a comment\n"
+		"a=1\n"
+		"b : two words  \n"
+		"c three\n"
+		"  d=con\\\n"
+		"     tinued\n"
+		"e=tab\\there\n"
+		"f=\\u0041\\u00e9\n"
+		"a=override\n"
+		"empty=\n";
+	sm_props_t p;
+	char err[256];
+	sm_props_init(&p);
+	CU_ASSERT_EQUAL(sm_props_parse(&p, text, strlen(text), err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(sm_props_get(&p, "a"), "override");
+	CU_ASSERT_STRING_EQUAL(sm_props_get(&p, "b"), "two words  ");
+	CU_ASSERT_STRING_EQUAL(sm_props_get(&p, "c"), "three");
+	CU_ASSERT_STRING_EQUAL(sm_props_get(&p, "d"), "continued");
+	CU_ASSERT_STRING_EQUAL(sm_props_get(&p, "e"), "tab\there");
+	CU_ASSERT_STRING_EQUAL(sm_props_get(&p, "f"), "A\xc3\xa9");
+	CU_ASSERT_STRING_EQUAL(sm_props_get(&p, "empty"), "");
+	CU_ASSERT_PTR_NULL(sm_props_get(&p, "missing"));
+	sm_props_free(&p);
+}
+
+static int load(sm_kafka_config_t *cfg, const char *text, char *err, size_t errlen)
+{
+	sm_props_t p;
+	sm_props_init(&p);
+	if (sm_props_parse(&p, text, strlen(text), err, errlen)) {
+		sm_props_free(&p);
+		return -1;
+	}
+	int r = sm_kafka_config_from_props(cfg, &p, err, errlen);
+	sm_props_free(&p);
+	return r;
+}
+
+static void test_defaults(void)
+{
+	sm_kafka_config_t cfg;
+	char err[256] = "";
+	CU_ASSERT_EQUAL_FATAL(load(&cfg, "zookeeper.connect=localhost:2181\n", err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(cfg.broker_id, -1);
+	CU_ASSERT_EQUAL(cfg.num_network_threads, 3);
+	CU_ASSERT_EQUAL(cfg.num_io_threads, 8);
+	CU_ASSERT_EQUAL(cfg.socket_request_max_bytes, 104857600);
+	CU_ASSERT_EQUAL(cfg.message_max_bytes, 1048588);
+	CU_ASSERT_EQUAL(cfg.log_segment_bytes, 1073741824);
+	CU_ASSERT_EQUAL(cfg.eff_retention_ms, 168LL * 3600000);
+	CU_ASSERT_EQUAL(cfg.eff_roll_ms, 168LL * 3600000);
+	CU_ASSERT_EQUAL(cfg.zookeeper_connection_timeout_ms, 18000);
+	CU_ASSERT_STRING_EQUAL(cfg.listeners, "PLAINTEXT://:9092");
+	CU_ASSERT_EQUAL(cfg.log_dir_cnt, 1);
+	CU_ASSERT_STRING_EQUAL(cfg.log_dir_list[0], "/tmp/kafka-logs");
+	CU_ASSERT_EQUAL(cfg.auto_create_topics_enable, 1);
+	CU_ASSERT_EQUAL(cfg.offsets_topic_replication_factor, 3);
+	sm_kafka_config_free(&cfg);
+}
+
+static void test_errors_name_the_key(void)
+{
+	sm_kafka_config_t cfg;
+	char err[256] = "";
+	CU_ASSERT_EQUAL(load(&cfg, "broker.id=0\n", err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "zookeeper.connect"));
+	sm_kafka_config_free(&cfg);
+	CU_ASSERT_EQUAL(load(&cfg, "zookeeper.connect=x:1\nnum.io.threads=zero\n", err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "num.io.threads"));
+	sm_kafka_config_free(&cfg);
+	CU_ASSERT_EQUAL(load(&cfg, "zookeeper.connect=x:1\nnum.io.threads=0\n", err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "at least 1"));
+	sm_kafka_config_free(&cfg);
+	CU_ASSERT_EQUAL(load(&cfg, "zookeeper.connect=x:1\nauto.create.topics.enable=maybe\n", err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "auto.create.topics.enable"));
+	sm_kafka_config_free(&cfg);
+	CU_ASSERT_EQUAL(load(&cfg, "zookeeper.connect=x:1\ncompression.type=brotli\n", err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "compression.type"));
+	sm_kafka_config_free(&cfg);
+	CU_ASSERT_EQUAL(load(&cfg, "zookeeper.connect=x:1\nbroker.id=99999999999\n", err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "broker.id"));
+	sm_kafka_config_free(&cfg);
+}
+
+static void test_synonyms_and_overrides(void)
+{
+	char path[] = "/tmp/sm-test-cfg-XXXXXX";
+	int fd = mkstemp(path);
+	CU_ASSERT_FATAL(fd >= 0);
+	const char *text = "zookeeper.connect=zk:2181/kafka\nlog.retention.hours=1\n"
+			   "log.retention.minutes=3\nlog.dirs=/a, /b\nbroker.id=4\n";
+	CU_ASSERT_EQUAL(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	char *overrides[] = { "broker.id=7", "log.roll.ms=1000" };
+	sm_kafka_config_t cfg;
+	char err[256] = "";
+	CU_ASSERT_EQUAL_FATAL(sm_kafka_config_load(&cfg, path, overrides, 2, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(cfg.broker_id, 7);
+	CU_ASSERT_EQUAL(cfg.eff_retention_ms, 3 * 60000);
+	CU_ASSERT_EQUAL(cfg.eff_roll_ms, 1000);
+	CU_ASSERT_EQUAL(cfg.log_dir_cnt, 2);
+	CU_ASSERT_STRING_EQUAL(cfg.log_dir_list[1], "/b");
+	CU_ASSERT_STRING_EQUAL(cfg.zookeeper_connect, "zk:2181/kafka");
+	sm_kafka_config_free(&cfg);
+	char *bad[] = { "noequals" };
+	CU_ASSERT_EQUAL(sm_kafka_config_load(&cfg, path, bad, 1, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "noequals"));
+	sm_kafka_config_free(&cfg);
+	unlink(path);
+	CU_ASSERT_EQUAL(sm_kafka_config_load(&cfg, "/nonexistent/server.properties", NULL, 0, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "/nonexistent/server.properties"));
+	sm_kafka_config_free(&cfg);
+}
+
+int main(void)
+{
+	CU_initialize_registry();
+	CU_pSuite s = CU_add_suite("kafka_config", NULL, NULL);
+	CU_add_test(s, "properties syntax", test_props_syntax);
+	CU_add_test(s, "defaults", test_defaults);
+	CU_add_test(s, "errors name the key", test_errors_name_the_key);
+	CU_add_test(s, "synonyms and overrides", test_synonyms_and_overrides);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}

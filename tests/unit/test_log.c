@@ -1,0 +1,662 @@
+/*
+ * test_log.c - unit tests for the log storage engine: offset/time indexes,
+ * segments, the partition log (append, read, roll, recovery, truncation,
+ * timestamps) and the log manager (meta.properties, checkpoints, clean and
+ * unclean restarts).
+ */
+#define _GNU_SOURCE
+#include <CUnit/Basic.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "checkpoint.h"
+#include "crc32c.h"
+#include "log.h"
+#include "log_manager.h"
+#include "log_segment.h"
+#include "logger.h"
+
+static char test_root[256];
+
+static int rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void tmpdir(char *out, size_t size, const char *name)
+{
+	snprintf(out, size, "%s/%s", test_root, name);
+	nftw(out, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A v2 batch of n uncompressed records, timestamps base_ts + i. */
+static uint8_t *make_batch(int n, int64_t base_ts, size_t vlen, size_t *lenp)
+{
+	sm_wbuf_t w;
+	sm_wbuf_init(&w, 256);
+	sm_wbuf_i64(&w, 0);
+	sm_wbuf_i32(&w, 0);
+	sm_wbuf_i32(&w, -1);
+	sm_wbuf_i8(&w, 2);
+	sm_wbuf_u32(&w, 0);
+	sm_wbuf_i16(&w, 0);
+	sm_wbuf_i32(&w, n - 1);
+	sm_wbuf_i64(&w, base_ts);
+	sm_wbuf_i64(&w, base_ts + n - 1);
+	sm_wbuf_i64(&w, -1);
+	sm_wbuf_i16(&w, -1);
+	sm_wbuf_i32(&w, -1);
+	sm_wbuf_i32(&w, n);
+	for (int i = 0; i < n; i++) {
+		sm_wbuf_t r;
+		sm_wbuf_init(&r, 64);
+		sm_wbuf_i8(&r, 0);
+		sm_wbuf_varlong(&r, i);
+		sm_wbuf_varint(&r, i);
+		sm_wbuf_varint(&r, -1);
+		sm_wbuf_varint(&r, (int32_t)vlen);
+		for (size_t k = 0; k < vlen; k++)
+			sm_wbuf_i8(&r, (int8_t)('a' + k % 26));
+		sm_wbuf_varint(&r, 0);
+		sm_wbuf_varint(&w, (int32_t)r.len);
+		sm_wbuf_append(&w, r.p, r.len);
+		sm_wbuf_free(&r);
+	}
+	sm_put_be32(w.p + 8, (uint32_t)(w.len - 12));
+	sm_put_be32(w.p + 17, sm_crc32c(0, w.p + 21, w.len - 21));
+	*lenp = w.len;
+	return w.p;
+}
+
+static sm_err_t append_n(sm_log_t *log, int records, int64_t ts, size_t vlen,
+			 sm_log_append_info_t *info)
+{
+	size_t len;
+	uint8_t *b = make_batch(records, ts, vlen, &len);
+	sm_err_t err = sm_log_append_leader(log, b, len, 5, ts, info);
+	free(b);
+	return err;
+}
+
+static void small_config(sm_log_config_t *cfg)
+{
+	sm_log_config_defaults(cfg);
+	cfg->segment_bytes = 4000;
+	cfg->segment_index_bytes = 4096;
+	cfg->index_interval_bytes = 300;
+}
+
+/* Reads the whole returned range and checks it is whole batches starting at
+ * the batch that holds offset. Returns the number of batches. */
+static int check_read(sm_log_read_t *rd, int64_t offset)
+{
+	uint8_t *buf = sm_malloc(rd->len ? rd->len : 1);
+	CU_ASSERT_EQUAL_FATAL(pread(rd->file->fd, buf, rd->len, rd->pos), (ssize_t)rd->len);
+	size_t pos = 0;
+	int n = 0;
+	while (pos < rd->len) {
+		sm_seg_batch_t bi;
+		CU_ASSERT_PTR_NULL_FATAL(sm_seg_batch_parse(buf + pos, rd->len - pos, 1, &bi));
+		if (n == 0) {
+			CU_ASSERT(bi.base_offset <= offset && offset <= bi.last_offset);
+		}
+		pos += (size_t)bi.size;
+		n++;
+	}
+	CU_ASSERT_EQUAL(pos, rd->len);
+	free(buf);
+	return n;
+}
+
+static void test_append_read(void)
+{
+	char dir[512];
+	sm_log_config_t cfg;
+	sm_log_t *log;
+	tmpdir(dir, sizeof(dir), "ar-0");
+	small_config(&cfg);
+	CU_ASSERT_EQUAL_FATAL(sm_log_open(dir, "ar", 0, &cfg, 0, -1, 1, &log), SM_ERR_NONE);
+	for (int i = 0; i < 200; i++) {
+		sm_log_append_info_t info;
+		CU_ASSERT_EQUAL_FATAL(append_n(log, 3, 1000 + i * 10, 20, &info), SM_ERR_NONE);
+		CU_ASSERT_EQUAL(info.base_offset, i * 3);
+		CU_ASSERT_EQUAL(info.last_offset, i * 3 + 2);
+		CU_ASSERT_EQUAL(info.log_append_time, -1);
+	}
+	CU_ASSERT_EQUAL(sm_log_end_offset(log), 600);
+	CU_ASSERT(sm_log_segment_count(log) > 3);
+	for (int64_t off = 0; off < 600; off++) {
+		sm_log_read_t rd;
+		CU_ASSERT_EQUAL_FATAL(sm_log_read(log, off, 1 << 20, 1, INT64_MAX, &rd), SM_ERR_NONE);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(rd.file);
+		CU_ASSERT(check_read(&rd, off) >= 1);
+		CU_ASSERT_EQUAL(rd.log_end_offset, 600);
+		sm_fileref_release(rd.file);
+	}
+	sm_log_read_t rd;
+	/* max_bytes smaller than one batch: nothing, unless min_one_batch. */
+	CU_ASSERT_EQUAL(sm_log_read(log, 301, 10, 0, INT64_MAX, &rd), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(rd.len, 0);
+	CU_ASSERT_EQUAL(sm_log_read(log, 301, 10, 1, INT64_MAX, &rd), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(check_read(&rd, 301), 1);
+	size_t one = rd.len;
+	sm_fileref_release(rd.file);
+	CU_ASSERT_EQUAL(sm_log_read(log, 300, (int32_t)(one * 2 + 1), 0, INT64_MAX, &rd), 0);
+	CU_ASSERT_EQUAL(check_read(&rd, 300), 2);
+	sm_fileref_release(rd.file);
+	/* max_offset: only batches whose last offset is below it. */
+	CU_ASSERT_EQUAL(sm_log_read(log, 300, 1 << 20, 1, 306, &rd), 0);
+	CU_ASSERT_EQUAL(check_read(&rd, 300), 2);
+	sm_fileref_release(rd.file);
+	CU_ASSERT_EQUAL(sm_log_read(log, 300, 1 << 20, 1, 302, &rd), 0);
+	CU_ASSERT_EQUAL(rd.len, 0);
+	CU_ASSERT_PTR_NULL(rd.file);
+	/* end of log: empty; beyond: out of range */
+	CU_ASSERT_EQUAL(sm_log_read(log, 600, 1000, 1, INT64_MAX, &rd), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(rd.len, 0);
+	CU_ASSERT_EQUAL(sm_log_read(log, 601, 1000, 1, INT64_MAX, &rd), SM_ERR_OFFSET_OUT_OF_RANGE);
+	CU_ASSERT_EQUAL(sm_log_read(log, -1, 1000, 1, INT64_MAX, &rd), SM_ERR_OFFSET_OUT_OF_RANGE);
+	sm_log_close(log);
+	sm_log_release(log);
+}
+
+/* Reads a whole small file. */
+static uint8_t *slurp(const char *path, size_t *lenp)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	uint8_t *buf = sm_malloc(1 << 20);
+	*lenp = fread(buf, 1, 1 << 20, f);
+	fclose(f);
+	return buf;
+}
+
+static void test_segment_files(void)
+{
+	char dir[512], path[700];
+	sm_log_config_t cfg;
+	sm_log_t *log;
+	tmpdir(dir, sizeof(dir), "files-3");
+	small_config(&cfg);
+	CU_ASSERT_EQUAL_FATAL(sm_log_open(dir, "files", 3, &cfg, 0, -1, 1, &log), SM_ERR_NONE);
+	for (int i = 0; i < 60; i++)
+		CU_ASSERT_EQUAL_FATAL(append_n(log, 2, 5000 + i, 30, NULL), SM_ERR_NONE);
+	snprintf(path, sizeof(path), "%s/00000000000000000000.log", dir);
+	CU_ASSERT_EQUAL(access(path, F_OK), 0);
+	/* The active index is preallocated to segment.index.bytes. */
+	int nseg = sm_log_segment_count(log);
+	CU_ASSERT_FATAL(nseg >= 2);
+	sm_log_close(log);
+	sm_log_release(log);
+
+	size_t llen = 0, ilen = 0, tlen = 0;
+	snprintf(path, sizeof(path), "%s/00000000000000000000.log", dir);
+	uint8_t *lg = slurp(path, &llen);
+	snprintf(path, sizeof(path), "%s/00000000000000000000.index", dir);
+	uint8_t *ix = slurp(path, &ilen);
+	snprintf(path, sizeof(path), "%s/00000000000000000000.timeindex", dir);
+	uint8_t *tx = slurp(path, &tlen);
+	CU_ASSERT_FATAL(lg && ix && tx);
+	CU_ASSERT(llen <= 4000);
+	CU_ASSERT(ilen > 0 && ilen % 8 == 0);
+	CU_ASSERT(tlen > 0 && tlen % 12 == 0);
+	/* Every offset-index entry points at the batch ending at that offset. */
+	for (size_t e = 0; e < ilen; e += 8) {
+		uint32_t rel = sm_be32(ix + e), pos = sm_be32(ix + e + 4);
+		sm_seg_batch_t bi;
+		CU_ASSERT_FATAL(pos < llen);
+		CU_ASSERT_PTR_NULL(sm_seg_batch_parse(lg + pos, llen - pos, 1, &bi));
+		CU_ASSERT_EQUAL(bi.last_offset, (int64_t)rel);
+	}
+	/* Time-index: increasing; last entry is the segment's max timestamp. */
+	int64_t prev = -1, last_off = 0, last_ts = 0;
+	for (size_t e = 0; e < tlen; e += 12) {
+		last_ts = (int64_t)sm_be64(tx + e);
+		last_off = sm_be32(tx + e + 8);
+		CU_ASSERT(last_ts > prev);
+		prev = last_ts;
+	}
+	/* Scan the segment to find its last batch. */
+	size_t pos = 0;
+	sm_seg_batch_t bi = {0};
+	while (pos < llen && !sm_seg_batch_parse(lg + pos, llen - pos, 1, &bi))
+		pos += (size_t)bi.size;
+	CU_ASSERT_EQUAL(pos, llen);
+	CU_ASSERT_EQUAL(last_ts, bi.max_timestamp);
+	CU_ASSERT_EQUAL(last_off, bi.last_offset);
+	snprintf(path, sizeof(path), "%s/%020lld.log", dir, (long long)bi.last_offset + 1);
+	CU_ASSERT_EQUAL(access(path, F_OK), 0);
+	free(lg);
+	free(ix);
+	free(tx);
+}
+
+static void test_roll_full_index(void)
+{
+	char dir[512];
+	sm_log_config_t cfg;
+	sm_log_t *log;
+	tmpdir(dir, sizeof(dir), "full-0");
+	sm_log_config_defaults(&cfg);
+	cfg.segment_index_bytes = 36; /* 4 offset entries, 3 time entries */
+	cfg.index_interval_bytes = 1;
+	CU_ASSERT_EQUAL_FATAL(sm_log_open(dir, "full", 0, &cfg, 0, -1, 1, &log), SM_ERR_NONE);
+	for (int i = 0; i < 12; i++)
+		CU_ASSERT_EQUAL_FATAL(append_n(log, 1, 100 + i, 5, NULL), SM_ERR_NONE);
+	/* time index holds 2 usable entries: a segment takes 3 batches. */
+	CU_ASSERT_EQUAL(sm_log_segment_count(log), 4);
+	char path[700];
+	snprintf(path, sizeof(path), "%s/00000000000000000003.log", dir);
+	CU_ASSERT_EQUAL(access(path, F_OK), 0);
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/00000000000000000000.index", dir);
+	CU_ASSERT_EQUAL(stat(path, &st), 0);
+	CU_ASSERT_EQUAL(st.st_size, 16); /* trimmed to its 2 entries */
+	snprintf(path, sizeof(path), "%s/00000000000000000009.index", dir);
+	CU_ASSERT_EQUAL(stat(path, &st), 0);
+	CU_ASSERT_EQUAL(st.st_size, 32); /* active: preallocated */
+	sm_log_close(log);
+	CU_ASSERT_EQUAL(stat(path, &st), 0);
+	CU_ASSERT_EQUAL(st.st_size, 16); /* trimmed on close */
+	sm_log_release(log);
+}
+
+static void test_roll_time_and_timestamps(void)
+{
+	char dir[512];
+	sm_log_config_t cfg;
+	sm_log_t *log;
+	tmpdir(dir, sizeof(dir), "ts-0");
+	sm_log_config_defaults(&cfg);
+	cfg.segment_ms = 1000;
+	cfg.index_interval_bytes = 1;
+	CU_ASSERT_EQUAL_FATAL(sm_log_open(dir, "ts", 0, &cfg, 0, -1, 1, &log), SM_ERR_NONE);
+	/* batch i holds 4 records with timestamps 10000 + 400*i + 0..3 */
+	for (int i = 0; i < 10; i++)
+		CU_ASSERT_EQUAL_FATAL(append_n(log, 4, 10000 + 400 * i, 8, NULL), SM_ERR_NONE);
+	/* segment.ms = 1000 against record timestamps: 3 batches per segment */
+	CU_ASSERT_EQUAL(sm_log_segment_count(log), 4);
+	int64_t off, ts;
+	CU_ASSERT_EQUAL(sm_log_offset_for_timestamp(log, 10802, &off, &ts), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(off, 10);
+	CU_ASSERT_EQUAL(ts, 10802);
+	CU_ASSERT_EQUAL(sm_log_offset_for_timestamp(log, 10404, &off, &ts), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(off, 8);
+	CU_ASSERT_EQUAL(ts, 10800);
+	CU_ASSERT_EQUAL(sm_log_offset_for_timestamp(log, 0, &off, &ts), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(off, 0);
+	CU_ASSERT_EQUAL(sm_log_offset_for_timestamp(log, 99999, &off, &ts), SM_ERR__NOENT);
+	CU_ASSERT_EQUAL(sm_log_offset_for_timestamp(log, SM_LOG_LATEST_TIMESTAMP, &off, &ts), 0);
+	CU_ASSERT_EQUAL(off, 40);
+	sm_log_close(log);
+	sm_log_release(log);
+}
+
+static void test_log_append_time_and_follower(void)
+{
+	char dir[512];
+	sm_log_config_t cfg;
+	sm_log_t *log;
+	tmpdir(dir, sizeof(dir), "lat-0");
+	sm_log_config_defaults(&cfg);
+	cfg.message_timestamp_type = SM_LOG_TIMESTAMP_LOG_APPEND_TIME;
+	CU_ASSERT_EQUAL_FATAL(sm_log_open(dir, "lat", 0, &cfg, 0, -1, 1, &log), SM_ERR_NONE);
+	size_t len;
+	uint8_t *b = make_batch(2, 50, 4, &len);
+	sm_log_append_info_t info;
+	CU_ASSERT_EQUAL(sm_log_append_leader(log, b, len, 7, 123456, &info), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(info.log_append_time, 123456);
+	sm_seg_batch_t bi;
+	CU_ASSERT_PTR_NULL(sm_seg_batch_parse(b, len, 1, &bi)); /* CRC recomputed */
+	CU_ASSERT_EQUAL(bi.max_timestamp, 123456);
+	CU_ASSERT(bi.attributes & 0x08);
+	CU_ASSERT_EQUAL(sm_be32(b + 12), 7);
+	free(b);
+	/* Follower: offsets must continue at the log end. */
+	b = make_batch(3, 60, 4, &len);
+	CU_ASSERT_EQUAL(sm_log_append_follower(log, b, len, 0, NULL), SM_ERR_OFFSET_OUT_OF_RANGE);
+	sm_put_be64(b, 2);
+	sm_put_be32(b + 17, sm_crc32c(0, b + 21, len - 21)); /* crc excludes the offset anyway */
+	CU_ASSERT_EQUAL(sm_log_append_follower(log, b, len, 0, &info), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(info.last_offset, 4);
+	sm_put_be64(b, 5);
+	b[30] ^= 1; /* corrupt */
+	CU_ASSERT_EQUAL(sm_log_append_follower(log, b, len, 0, NULL), SM_ERR_CORRUPT_MESSAGE);
+	CU_ASSERT_EQUAL(sm_log_end_offset(log), 5);
+	/* truncation */
+	CU_ASSERT_EQUAL(sm_log_truncate_to(log, 3), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(sm_log_end_offset(log), 2); /* cut at the start of batch 2..4 */
+	CU_ASSERT_EQUAL(append_n(log, 1, 70, 4, &info), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(info.base_offset, 2);
+	free(b);
+	sm_log_close(log);
+	sm_log_release(log);
+}
+
+static sm_log_manager_t *start_lm(const char *d1, const char *d2, const char *cluster,
+				  sm_err_t *errp)
+{
+	const char *dirs[2] = {d1, d2};
+	sm_log_config_t cfg;
+	small_config(&cfg);
+	sm_log_manager_t *lm = sm_log_manager_new(dirs, d2 ? 2 : 1, &cfg);
+	*errp = sm_log_manager_startup(lm, cluster, 1);
+	return lm;
+}
+
+static char *read_text(const char *path)
+{
+	size_t n = 0;
+	uint8_t *b = slurp(path, &n);
+	if (!b)
+		return NULL;
+	b[n] = 0;
+	return (char *)b;
+}
+
+static void test_manager_clean_restart(void)
+{
+	char d1[512], d2[512], path[700];
+	sm_err_t err;
+	tmpdir(d1, sizeof(d1), "lm-a");
+	tmpdir(d2, sizeof(d2), "lm-b");
+	sm_log_manager_t *lm = start_lm(d1, d2, "Wq4Wm2dZR1i3F0c8xZ1HkA", &err);
+	CU_ASSERT_EQUAL_FATAL(err, SM_ERR_NONE);
+	sm_log_t *a = sm_log_manager_get_or_create(lm, "my-topic", 0, NULL);
+	sm_log_t *b = sm_log_manager_get_or_create(lm, "my-topic", 1, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_STRING_NOT_EQUAL(sm_log_dir(a), sm_log_dir(b)); /* spread over dirs */
+	CU_ASSERT_PTR_NULL(sm_log_manager_get_or_create(lm, "../evil", 0, NULL));
+	for (int i = 0; i < 40; i++) {
+		CU_ASSERT_EQUAL(append_n(a, 2, 1000 + i, 40, NULL), SM_ERR_NONE);
+		CU_ASSERT_EQUAL(append_n(b, 1, 1000 + i, 40, NULL), SM_ERR_NONE);
+	}
+	sm_log_release(a);
+	sm_log_release(b);
+	/* A second manager cannot take the locked dirs. */
+	sm_err_t err2;
+	sm_log_manager_t *lm2 = start_lm(d1, NULL, NULL, &err2);
+	CU_ASSERT_EQUAL(err2, SM_ERR__STATE);
+	sm_log_manager_destroy(lm2);
+	sm_log_manager_shutdown(lm);
+	sm_log_manager_destroy(lm);
+
+	snprintf(path, sizeof(path), "%s/.kafka_cleanshutdown", d1);
+	CU_ASSERT_EQUAL(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/meta.properties", d1);
+	char *meta = read_text(path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(meta);
+	CU_ASSERT_EQUAL(strncmp(meta, "#\n#", 3), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(meta, "\ncluster.id=Wq4Wm2dZR1i3F0c8xZ1HkA\nversion=0\nbroker.id=1\n"));
+	free(meta);
+	/* Each dir's recovery checkpoint lists its own partition at the log end. */
+	char *c1, *c2;
+	snprintf(path, sizeof(path), "%s/recovery-point-offset-checkpoint", d1);
+	c1 = read_text(path);
+	snprintf(path, sizeof(path), "%s/recovery-point-offset-checkpoint", d2);
+	c2 = read_text(path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c2);
+	CU_ASSERT(!strcmp(c1, "0\n1\nmy-topic 0 80\n") || !strcmp(c2, "0\n1\nmy-topic 0 80\n"));
+	CU_ASSERT(!strcmp(c1, "0\n1\nmy-topic 1 40\n") || !strcmp(c2, "0\n1\nmy-topic 1 40\n"));
+	free(c1);
+	free(c2);
+	snprintf(path, sizeof(path), "%s/log-start-offset-checkpoint", d1);
+	c1 = read_text(path);
+	CU_ASSERT_STRING_EQUAL(c1 ? c1 : "", "0\n0\n");
+	free(c1);
+
+	/* Reopen: data and offsets are back; the clean-shutdown marker is consumed. */
+	lm = start_lm(d1, d2, "Wq4Wm2dZR1i3F0c8xZ1HkA", &err);
+	CU_ASSERT_EQUAL_FATAL(err, SM_ERR_NONE);
+	snprintf(path, sizeof(path), "%s/.kafka_cleanshutdown", d1);
+	CU_ASSERT_NOT_EQUAL(access(path, F_OK), 0);
+	sm_log_t **logs;
+	int n = sm_log_manager_list(lm, &logs);
+	CU_ASSERT_EQUAL(n, 2);
+	for (int i = 0; i < n; i++)
+		sm_log_release(logs[i]);
+	free(logs);
+	a = sm_log_manager_get(lm, "my-topic", 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_EQUAL(sm_log_end_offset(a), 80);
+	sm_log_read_t rd;
+	CU_ASSERT_EQUAL(sm_log_read(a, 41, 100000, 1, INT64_MAX, &rd), SM_ERR_NONE);
+	CU_ASSERT(check_read(&rd, 41) > 0);
+	sm_fileref_release(rd.file);
+	sm_log_append_info_t info;
+	CU_ASSERT_EQUAL(append_n(a, 1, 5000, 5, &info), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(info.base_offset, 80);
+	/* deletion renames then removes the directory */
+	char adir[600];
+	snprintf(adir, sizeof(adir), "%s", sm_log_dir(a));
+	CU_ASSERT_EQUAL(sm_log_manager_delete(lm, "my-topic", 0), SM_ERR_NONE);
+	CU_ASSERT_NOT_EQUAL(access(adir, F_OK), 0);
+	CU_ASSERT_PTR_NULL(sm_log_manager_get(lm, "my-topic", 0));
+	CU_ASSERT_EQUAL(sm_log_manager_delete(lm, "my-topic", 0), SM_ERR__NOENT);
+	/* The in-flight reference still works for reads of already-open files. */
+	CU_ASSERT_EQUAL(sm_log_end_offset(a), 81);
+	sm_log_release(a);
+	sm_log_manager_shutdown(lm);
+	sm_log_manager_destroy(lm);
+}
+
+static void test_manager_crash_recovery(void)
+{
+	char d1[512], path[1200];
+	sm_err_t err;
+	tmpdir(d1, sizeof(d1), "crash");
+	sm_log_manager_t *lm = start_lm(d1, NULL, "cid", &err);
+	CU_ASSERT_EQUAL_FATAL(err, SM_ERR_NONE);
+	sm_log_t *log = sm_log_manager_get_or_create(lm, "orders.v2", 7, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	for (int i = 0; i < 100; i++)
+		CU_ASSERT_EQUAL(append_n(log, 3, 2000 + i, 25, NULL), SM_ERR_NONE);
+	int nseg = sm_log_segment_count(log);
+	CU_ASSERT(nseg > 2);
+	sm_log_release(log);
+	/* Crash: no shutdown. */
+	sm_log_manager_destroy(lm);
+
+	char pdir[600];
+	snprintf(pdir, sizeof(pdir), "%s/orders.v2-7", d1);
+	/* Garbage after the last batch of the active segment. */
+	DIR *dh = opendir(pdir);
+	struct dirent *de;
+	char last_log[300] = "";
+	while ((de = readdir(dh))) {
+		size_t n = strlen(de->d_name);
+		if (n > 4 && !strcmp(de->d_name + n - 4, ".log") && strcmp(de->d_name, last_log) > 0)
+			snprintf(last_log, sizeof(last_log), "%s", de->d_name);
+		if (n > 6 && !strcmp(de->d_name + n - 6, ".index")) {
+			snprintf(path, sizeof(path), "%s/%s", pdir, de->d_name);
+			unlink(path);
+		}
+	}
+	closedir(dh);
+	snprintf(path, sizeof(path), "%s/%s", pdir, last_log);
+	int fd = open(path, O_WRONLY | O_APPEND);
+	CU_ASSERT_FATAL(fd >= 0);
+	uint8_t junk[100];
+	memset(junk, 0xAB, sizeof(junk));
+	sm_put_be64(junk, 300);
+	sm_put_be32(junk + 8, 88);
+	CU_ASSERT_EQUAL(write(fd, junk, sizeof(junk)), (ssize_t)sizeof(junk));
+	close(fd);
+	struct stat st0, st1;
+	stat(path, &st0);
+
+	lm = start_lm(d1, NULL, "cid", &err);
+	CU_ASSERT_EQUAL_FATAL(err, SM_ERR_NONE);
+	stat(path, &st1);
+	CU_ASSERT_EQUAL(st1.st_size, st0.st_size - 100);
+	log = sm_log_manager_get(lm, "orders.v2", 7);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT_EQUAL(sm_log_end_offset(log), 300);
+	CU_ASSERT_EQUAL(sm_log_segment_count(log), nseg);
+	for (int64_t off = 0; off < 300; off += 7) {
+		sm_log_read_t rd;
+		CU_ASSERT_EQUAL_FATAL(sm_log_read(log, off, 200, 1, INT64_MAX, &rd), SM_ERR_NONE);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(rd.file);
+		CU_ASSERT(check_read(&rd, off) >= 1);
+		sm_fileref_release(rd.file);
+	}
+	/* Indexes were rebuilt with entries. */
+	snprintf(path, sizeof(path), "%s/00000000000000000000.index", pdir);
+	CU_ASSERT_EQUAL(stat(path, &st1), 0);
+	CU_ASSERT(st1.st_size > 0 && st1.st_size % 8 == 0);
+	sm_log_append_info_t info;
+	CU_ASSERT_EQUAL(append_n(log, 1, 9000, 5, &info), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(info.base_offset, 300);
+	sm_log_release(log);
+	sm_log_manager_shutdown(lm);
+	sm_log_manager_destroy(lm);
+}
+
+static void test_cluster_id_mismatch(void)
+{
+	char d1[512];
+	sm_err_t err;
+	tmpdir(d1, sizeof(d1), "mismatch");
+	sm_log_manager_t *lm = start_lm(d1, NULL, "clusterA", &err);
+	CU_ASSERT_EQUAL(err, SM_ERR_NONE);
+	sm_log_manager_shutdown(lm);
+	sm_log_manager_destroy(lm);
+	lm = start_lm(d1, NULL, "clusterB", &err);
+	CU_ASSERT_EQUAL(err, SM_ERR_INCONSISTENT_CLUSTER_ID);
+	sm_log_manager_destroy(lm);
+	/* broker.id mismatch */
+	const char *dirs[1] = {d1};
+	sm_log_config_t cfg;
+	sm_log_config_defaults(&cfg);
+	lm = sm_log_manager_new(dirs, 1, &cfg);
+	CU_ASSERT_EQUAL(sm_log_manager_startup(lm, "clusterA", 2), SM_ERR__CONFIG);
+	sm_log_manager_destroy(lm);
+}
+
+static void test_checkpoint_file(void)
+{
+	char d[512], path[700];
+	tmpdir(d, sizeof(d), "ckpt");
+	mkdir(d, 0755);
+	snprintf(path, sizeof(path), "%s/replication-offset-checkpoint", d);
+	sm_checkpoint_t cp;
+	sm_checkpoint_init(&cp);
+	sm_checkpoint_add(&cp, "orders", 0, 18234);
+	sm_checkpoint_add(&cp, "__consumer_offsets", 12, 5);
+	CU_ASSERT_EQUAL(sm_checkpoint_write(path, &cp), SM_ERR_NONE);
+	sm_checkpoint_clear(&cp);
+	char *t = read_text(path);
+	CU_ASSERT_STRING_EQUAL(t ? t : "", "0\n2\norders 0 18234\n__consumer_offsets 12 5\n");
+	free(t);
+	CU_ASSERT_EQUAL(sm_checkpoint_read(path, &cp), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(cp.cnt, 2);
+	CU_ASSERT_EQUAL(sm_checkpoint_get(&cp, "__consumer_offsets", 12, -1), 5);
+	CU_ASSERT_EQUAL(sm_checkpoint_get(&cp, "orders", 1, -1), -1);
+	sm_checkpoint_clear(&cp);
+	const char *bad[] = {"1\n0\n", "0\n2\norders 0 1\n", "0\n1\norders x 1\n",
+			     "0\n1\norders 0 1 9\n", "", "0\n1\norders 0 1\nextra 0 2\n"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CU_ASSERT_EQUAL(sm_checkpoint_write_file(path, bad[i], strlen(bad[i])), 0);
+		CU_ASSERT_EQUAL(sm_checkpoint_read(path, &cp), SM_ERR__CORRUPT);
+		CU_ASSERT_EQUAL(cp.cnt, 0);
+		sm_checkpoint_clear(&cp);
+	}
+	snprintf(path, sizeof(path), "%s/missing", d);
+	CU_ASSERT_EQUAL(sm_checkpoint_read(path, &cp), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(cp.cnt, 0);
+}
+
+static void test_index_primitives(void)
+{
+	char d[512], path[700];
+	tmpdir(d, sizeof(d), "idx");
+	mkdir(d, 0755);
+	snprintf(path, sizeof(path), "%s/00000000000000000100.index", d);
+	sm_index_t ix;
+	int created;
+	CU_ASSERT_EQUAL_FATAL(sm_offset_index_open(&ix, path, 100, 1003, &created), 0);
+	CU_ASSERT(created);
+	CU_ASSERT_EQUAL(ix.max_entries, 125);
+	CU_ASSERT_EQUAL(sm_offset_index_append(&ix, 110, 500), 0);
+	CU_ASSERT_EQUAL(sm_offset_index_append(&ix, 110, 600), SM_ERR__STATE);
+	CU_ASSERT_EQUAL(sm_offset_index_append(&ix, 130, 900), 0);
+	int64_t off;
+	int32_t pos;
+	sm_offset_index_lookup(&ix, 120, &off, &pos);
+	CU_ASSERT(off == 110 && pos == 500);
+	sm_offset_index_lookup(&ix, 99, &off, &pos);
+	CU_ASSERT(off == 100 && pos == 0);
+	CU_ASSERT_EQUAL(sm_index_trim(&ix), 0);
+	sm_index_close(&ix);
+	size_t n = 0;
+	uint8_t *b = slurp(path, &n);
+	const uint8_t want[16] = {0, 0, 0, 10, 0, 0, 1, 0xf4, 0, 0, 0, 30, 0, 0, 3, 0x84};
+	CU_ASSERT_EQUAL(n, 16);
+	CU_ASSERT_EQUAL(memcmp(b, want, 16), 0);
+	free(b);
+	CU_ASSERT_EQUAL_FATAL(sm_offset_index_open(&ix, path, 100, 1003, &created), 0);
+	CU_ASSERT(!created);
+	CU_ASSERT_EQUAL(sm_index_entries(&ix), 2);
+	CU_ASSERT_EQUAL(sm_offset_index_sanity_check(&ix, 1000), 0);
+	CU_ASSERT_EQUAL(sm_offset_index_sanity_check(&ix, 800), SM_ERR__CORRUPT);
+	sm_offset_index_truncate_to(&ix, 130);
+	CU_ASSERT_EQUAL(sm_index_entries(&ix), 1);
+	sm_index_close(&ix);
+
+	snprintf(path, sizeof(path), "%s/00000000000000000100.timeindex", d);
+	CU_ASSERT_EQUAL_FATAL(sm_time_index_open(&ix, path, 100, 36, &created), 0);
+	CU_ASSERT_EQUAL(sm_time_index_maybe_append(&ix, 5000, 105, 0), 0);
+	CU_ASSERT_EQUAL(sm_time_index_maybe_append(&ix, 5000, 106, 0), 0); /* not greater: skipped */
+	CU_ASSERT_EQUAL(sm_index_entries(&ix), 1);
+	CU_ASSERT_EQUAL(sm_time_index_maybe_append(&ix, 6000, 107, 0), 0);
+	CU_ASSERT(sm_time_index_is_full(&ix));
+	CU_ASSERT_EQUAL(sm_time_index_maybe_append(&ix, 7000, 108, 0), SM_ERR__FULL);
+	CU_ASSERT_EQUAL(sm_time_index_maybe_append(&ix, 7000, 108, 1), 0);
+	int64_t ts, toff;
+	sm_time_index_lookup(&ix, 6500, &ts, &toff);
+	CU_ASSERT(ts == 6000 && toff == 107);
+	sm_index_close(&ix);
+	b = slurp(path, &n);
+	const uint8_t want_t[12] = {0, 0, 0, 0, 0, 0, 0x13, 0x88, 0, 0, 0, 5};
+	CU_ASSERT_EQUAL(n, 36);
+	CU_ASSERT_EQUAL(memcmp(b, want_t, 12), 0);
+	free(b);
+}
+
+int main(void)
+{
+	snprintf(test_root, sizeof(test_root), "/tmp/samsa-test-log-%d", (int)getpid());
+	mkdir(test_root, 0755);
+	CU_initialize_registry();
+	CU_pSuite s = CU_add_suite("log", NULL, NULL);
+	CU_add_test(s, "index primitives and byte formats", test_index_primitives);
+	CU_add_test(s, "append and read by offset", test_append_read);
+	CU_add_test(s, "segment file names and index contents", test_segment_files);
+	CU_add_test(s, "roll on full index", test_roll_full_index);
+	CU_add_test(s, "roll on segment.ms and offset for timestamp", test_roll_time_and_timestamps);
+	CU_add_test(s, "LogAppendTime, follower append, truncation",
+		    test_log_append_time_and_follower);
+	CU_add_test(s, "checkpoint file format", test_checkpoint_file);
+	CU_add_test(s, "log manager clean restart", test_manager_clean_restart);
+	CU_add_test(s, "log manager crash recovery", test_manager_crash_recovery);
+	CU_add_test(s, "meta.properties identity mismatch", test_cluster_id_mismatch);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	nftw(test_root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	return failed ? 1 : 0;
+}

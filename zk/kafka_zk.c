@@ -1,0 +1,847 @@
+/*
+ * kafka_zk.c - typed Kafka operations on ZooKeeper (Kafka's KafkaZkClient
+ * and AdminZkClient), topic name rules and AdminUtils' rack-unaware replica
+ * assignment.
+ *
+ * Thread-safety: stateless; each call blocks on the sm_zk_t session, which
+ * may be shared between threads.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "kafka_zk.h"
+#include "logger.h"
+
+#define SM_KZK_LOGGER "kafka.zk.KafkaZkClient"
+#define SM_KZK_COMP NULL
+
+static const char *const sm_kzk_top_level[] = {
+	"/consumers", "/brokers/ids", "/brokers/topics", "/config/changes",
+	"/admin/delete_topics", "/brokers/seqid", "/isr_change_notification",
+	"/latest_producer_id_block", "/log_dir_event_notification",
+	"/config/topics", "/config/clients", "/config/users",
+	"/config/brokers", "/config/ips",
+};
+
+sm_err_t sm_kzk_create_top_level_paths(sm_zk_t *zk)
+{
+	for (size_t i = 0; i < sizeof(sm_kzk_top_level) /
+					sizeof(sm_kzk_top_level[0]); i++) {
+		sm_err_t e = sm_zk_create_recursive(zk, sm_kzk_top_level[i], NULL,
+						    0, SM_ZK_PERSISTENT);
+		if (e && e != SM_ERR__EXISTS)
+			return e;
+	}
+	return SM_ERR_NONE;
+}
+
+sm_err_t sm_kzk_get_or_create_cluster_id(sm_zk_t *zk,
+					 char out[SM_UUID_B64_LEN + 1])
+{
+	char err[256];
+	for (int attempt = 0; attempt < 3; attempt++) {
+		char *data = NULL, *id = NULL;
+		size_t len;
+		sm_err_t e = sm_zk_get(zk, SM_ZKPATH_CLUSTER_ID, 0, &data, &len,
+				       NULL);
+		if (e == SM_ERR_NONE) {
+			e = sm_zk_cluster_id_decode(data, len, &id, err,
+						    sizeof(err));
+			free(data);
+			if (e) {
+				sm_log_error(SM_KZK_COMP, SM_KZK_LOGGER,
+					     "Invalid /cluster/id: %s", err);
+				return e;
+			}
+			snprintf(out, SM_UUID_B64_LEN + 1, "%s", id);
+			free(id);
+			return SM_ERR_NONE;
+		}
+		if (e != SM_ERR__NOENT)
+			return e;
+		uint8_t u[16];
+		char s[SM_UUID_B64_LEN + 1];
+		sm_uuid_random(u);
+		sm_uuid_to_b64(u, s);
+		char *json = sm_zk_cluster_id_encode(s);
+		e = sm_zk_create_recursive(zk, SM_ZKPATH_CLUSTER_ID, json,
+					   strlen(json), SM_ZK_PERSISTENT);
+		free(json);
+		if (e == SM_ERR_NONE) {
+			memcpy(out, s, sizeof(s));
+			return SM_ERR_NONE;
+		}
+		if (e != SM_ERR__EXISTS)
+			return e;
+		/* Another broker created it first: read theirs. */
+	}
+	return SM_ERR__ZK;
+}
+
+/* ---- brokers ---- */
+
+static sm_err_t sm_kzk_register_once(sm_zk_t *zk, const char *path,
+				     const char *json, int64_t *czxid)
+{
+	sm_zk_multi_t *m = sm_zk_multi_new();
+	sm_zk_multi_create(m, path, NULL, 0, SM_ZK_EPHEMERAL);
+	int set = sm_zk_multi_set(m, path, json, strlen(json), 0);
+	sm_err_t e = sm_zk_multi_run(zk, m, NULL);
+	(void)set;
+	sm_zk_multi_destroy(m);
+	if (e)
+		return e;
+	sm_zk_stat_t st;
+	e = sm_zk_exists(zk, path, 0, &st);
+	if (e == SM_ERR_NONE)
+		*czxid = st.czxid;
+	return e;
+}
+
+sm_err_t sm_kzk_register_broker(sm_zk_t *zk, const sm_zk_broker_info_t *info,
+				int64_t *broker_epoch)
+{
+	char *path = sm_zkpath_broker(info->id);
+	char *json = sm_zk_broker_encode(info);
+	int64_t czxid = -1;
+	sm_err_t e = sm_kzk_register_once(zk, path, json, &czxid);
+	if (e == SM_ERR__EXISTS) {
+		sm_zk_stat_t st;
+		sm_err_t e2 = sm_zk_exists(zk, path, 0, &st);
+		if (e2 == SM_ERR__NOENT) {
+			/* The old owner's session just ended: try again. */
+			e = sm_kzk_register_once(zk, path, json, &czxid);
+		} else if (e2 == SM_ERR_NONE &&
+			   st.ephemeral_owner == sm_zk_session_id(zk)) {
+			/* Left over from this very session (a retry after a
+			 * lost response): recreate to get a fresh czxid. */
+			sm_zk_delete(zk, path, -1);
+			e = sm_kzk_register_once(zk, path, json, &czxid);
+		} else if (e2 == SM_ERR_NONE) {
+			sm_log_error(SM_KZK_COMP, SM_KZK_LOGGER,
+				     "Error while creating ephemeral at %s, node "
+				     "already exists and owner '%" PRId64 "' does "
+				     "not match current session '%" PRId64 "'",
+				     path, st.ephemeral_owner,
+				     sm_zk_session_id(zk));
+		} else {
+			e = e2;
+		}
+	}
+	if (e == SM_ERR_NONE) {
+		sm_log_info(SM_KZK_COMP, SM_KZK_LOGGER, "Registered broker %"
+			    PRId32 " at path %s with addresses: %s, czxid "
+			    "(broker epoch): %" PRId64, info->id, path, json,
+			    czxid);
+		if (broker_epoch)
+			*broker_epoch = czxid;
+	}
+	free(path);
+	free(json);
+	return e;
+}
+
+static int sm_kzk_i32cmp(const void *a, const void *b)
+{
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Decimal child name -> id; -1 if it is not one. */
+static int sm_kzk_parse_id(const char *s, int32_t *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (!*s || *end || v < 0 || v > INT32_MAX)
+		return -1;
+	*out = (int32_t)v;
+	return 0;
+}
+
+sm_err_t sm_kzk_get_broker_ids(sm_zk_t *zk, int watch, int32_t **idsp,
+			       int *countp)
+{
+	char **kids;
+	int n;
+	sm_err_t e = sm_zk_get_children(zk, SM_ZKPATH_BROKER_IDS, watch, &kids,
+					&n);
+	if (e)
+		return e;
+	int32_t *ids = sm_calloc((size_t)n + 1, sizeof(*ids));
+	int c = 0;
+	for (int i = 0; i < n; i++)
+		if (sm_kzk_parse_id(kids[i], &ids[c]) == 0)
+			c++;
+	sm_zk_strings_free(kids, n);
+	qsort(ids, (size_t)c, sizeof(*ids), sm_kzk_i32cmp);
+	*idsp = ids;
+	*countp = c;
+	return SM_ERR_NONE;
+}
+
+sm_err_t sm_kzk_get_broker(sm_zk_t *zk, int32_t id, int watch,
+			   sm_zk_broker_info_t *out)
+{
+	char *path = sm_zkpath_broker(id);
+	char *data = NULL, err[256];
+	size_t len;
+	sm_zk_stat_t st;
+	sm_err_t e = sm_zk_get(zk, path, watch, &data, &len, &st);
+	if (e == SM_ERR_NONE) {
+		out->id = id;
+		out->epoch = st.czxid;
+		e = sm_zk_broker_decode(data, len, out, err, sizeof(err));
+		if (e)
+			sm_log_error(SM_KZK_COMP, SM_KZK_LOGGER, "Ignoring %s: %s",
+				     path, err);
+	}
+	free(data);
+	free(path);
+	return e;
+}
+
+sm_err_t sm_kzk_get_all_brokers(sm_zk_t *zk, sm_zk_broker_info_t **outp,
+				int *countp)
+{
+	int32_t *ids;
+	int n;
+	sm_err_t e = sm_kzk_get_broker_ids(zk, 0, &ids, &n);
+	if (e)
+		return e;
+	sm_zk_broker_info_t *out = sm_calloc((size_t)n + 1, sizeof(*out));
+	int c = 0;
+	for (int i = 0; i < n; i++) {
+		e = sm_kzk_get_broker(zk, ids[i], 0, &out[c]);
+		if (e == SM_ERR_NONE)
+			c++;
+		else if (e != SM_ERR__NOENT && e != SM_ERR__PARSE)
+			break;
+		e = SM_ERR_NONE;
+	}
+	free(ids);
+	if (e) {
+		sm_kzk_brokers_free(out, c);
+		return e;
+	}
+	*outp = out;
+	*countp = c;
+	return SM_ERR_NONE;
+}
+
+void sm_kzk_brokers_free(sm_zk_broker_info_t *brokers, int count)
+{
+	for (int i = 0; brokers && i < count; i++)
+		sm_zk_broker_clear(&brokers[i]);
+	free(brokers);
+}
+
+/* ---- fencing ---- */
+
+/* A multi that starts with the controller epoch check (when fenced). */
+static sm_zk_multi_t *sm_kzk_multi(int32_t controller_epoch_zkv)
+{
+	sm_zk_multi_t *m = sm_zk_multi_new();
+	if (controller_epoch_zkv >= 0)
+		sm_zk_multi_check(m, SM_ZKPATH_CONTROLLER_EPOCH,
+				  controller_epoch_zkv);
+	return m;
+}
+
+/* Runs m and destroys it; a failed epoch check becomes NOT_CONTROLLER
+ * (Kafka's ControllerMovedException). *set_stat receives the Stat of op
+ * stat_op if >= 0. */
+static sm_err_t sm_kzk_run(sm_zk_t *zk, sm_zk_multi_t *m,
+			   int32_t controller_epoch_zkv, int stat_op,
+			   sm_zk_stat_t *set_stat)
+{
+	int failed;
+	sm_err_t e = sm_zk_multi_run(zk, m, &failed);
+	if (e && failed == 0 && controller_epoch_zkv >= 0 &&
+	    (e == SM_ERR__BADVERSION || e == SM_ERR__NOENT)) {
+		sm_log_info(SM_KZK_COMP, SM_KZK_LOGGER, "Controller epoch zkVersion "
+			    "%" PRId32 " is stale: controller moved",
+			    controller_epoch_zkv);
+		e = SM_ERR_NOT_CONTROLLER;
+	}
+	if (e == SM_ERR_NONE && stat_op >= 0 && set_stat)
+		*set_stat = *sm_zk_multi_stat(m, stat_op);
+	sm_zk_multi_destroy(m);
+	return e;
+}
+
+/* ---- controller ---- */
+
+sm_err_t sm_kzk_get_controller_epoch(sm_zk_t *zk, int32_t *epoch,
+				     int32_t *epoch_zkv)
+{
+	char *data = NULL, err[256];
+	size_t len;
+	sm_zk_stat_t st;
+	sm_err_t e = sm_zk_get(zk, SM_ZKPATH_CONTROLLER_EPOCH, 0, &data, &len,
+			       &st);
+	if (e == SM_ERR_NONE) {
+		e = sm_zk_controller_epoch_decode(data, len, epoch, err,
+						  sizeof(err));
+		if (e)
+			sm_log_error(SM_KZK_COMP, SM_KZK_LOGGER, "%s", err);
+		else if (epoch_zkv)
+			*epoch_zkv = st.version;
+	}
+	free(data);
+	return e;
+}
+
+sm_err_t sm_kzk_get_controller_id(sm_zk_t *zk, int watch, int32_t *idp)
+{
+	char *data = NULL, err[256];
+	size_t len;
+	sm_err_t e = sm_zk_get(zk, SM_ZKPATH_CONTROLLER, watch, &data, &len,
+			       NULL);
+	if (e == SM_ERR__NOENT && watch) {
+		/* Arm an exists watch so creation is reported too. */
+		sm_err_t e2 = sm_zk_exists(zk, SM_ZKPATH_CONTROLLER, 1, NULL);
+		if (e2 == SM_ERR_NONE) /* created in between: read it */
+			return sm_kzk_get_controller_id(zk, watch, idp);
+	}
+	if (e == SM_ERR_NONE) {
+		e = sm_zk_controller_decode(data, len, idp, err, sizeof(err));
+		if (e)
+			sm_log_error(SM_KZK_COMP, SM_KZK_LOGGER, "%s", err);
+	}
+	free(data);
+	return e;
+}
+
+/* Reads /controller_epoch, creating it with "0" if absent. */
+static sm_err_t sm_kzk_epoch_or_create(sm_zk_t *zk, int32_t *epoch,
+				       int32_t *zkv)
+{
+	sm_err_t e = sm_kzk_get_controller_epoch(zk, epoch, zkv);
+	if (e != SM_ERR__NOENT)
+		return e;
+	char *s = sm_zk_controller_epoch_encode(0);
+	e = sm_zk_create(zk, SM_ZKPATH_CONTROLLER_EPOCH, s, strlen(s),
+			 SM_ZK_PERSISTENT, NULL);
+	free(s);
+	if (e == SM_ERR_NONE) {
+		*epoch = 0;
+		*zkv = 0;
+		return SM_ERR_NONE;
+	}
+	if (e == SM_ERR__EXISTS)
+		return sm_kzk_get_controller_epoch(zk, epoch, zkv);
+	return e;
+}
+
+sm_err_t sm_kzk_elect_controller(sm_zk_t *zk, int32_t broker_id,
+				 int64_t timestamp_ms, int32_t *epoch,
+				 int32_t *epoch_zkv, int32_t *winner)
+{
+	int32_t e0, v0;
+	sm_err_t e = sm_kzk_epoch_or_create(zk, &e0, &v0);
+	if (e)
+		return e;
+	char *json = sm_zk_controller_encode(broker_id, timestamp_ms);
+	char *es = sm_zk_controller_epoch_encode(e0 + 1);
+	sm_zk_multi_t *m = sm_zk_multi_new();
+	sm_zk_multi_create(m, SM_ZKPATH_CONTROLLER, json, strlen(json),
+			   SM_ZK_EPHEMERAL);
+	int set = sm_zk_multi_set(m, SM_ZKPATH_CONTROLLER_EPOCH, es, strlen(es),
+				  v0);
+	sm_zk_stat_t st;
+	e = sm_kzk_run(zk, m, -1, set, &st);
+	free(json);
+	free(es);
+	if (e == SM_ERR_NONE) {
+		*epoch = e0 + 1;
+		*epoch_zkv = st.version;
+		if (winner)
+			*winner = broker_id;
+		return SM_ERR_NONE;
+	}
+	if (e != SM_ERR__EXISTS && e != SM_ERR__BADVERSION)
+		return e;
+	/* Lost, or our own earlier attempt succeeded but its response was
+	 * lost: decide from what is stored now. */
+	int32_t cur = -1, e1 = -1, v1 = -1;
+	sm_err_t ce = sm_kzk_get_controller_id(zk, 0, &cur);
+	if (ce == SM_ERR_NONE && cur == broker_id &&
+	    sm_kzk_get_controller_epoch(zk, &e1, &v1) == SM_ERR_NONE &&
+	    e1 == e0 + 1) {
+		*epoch = e1;
+		*epoch_zkv = v1;
+		if (winner)
+			*winner = broker_id;
+		return SM_ERR_NONE;
+	}
+	if (winner)
+		*winner = ce == SM_ERR_NONE ? cur : -1;
+	return SM_ERR__EXISTS;
+}
+
+sm_err_t sm_kzk_delete_controller(sm_zk_t *zk, int32_t broker_id)
+{
+	int32_t cur;
+	sm_zk_stat_t st;
+	sm_err_t e = sm_kzk_get_controller_id(zk, 0, &cur);
+	if (e)
+		return e == SM_ERR__NOENT ? SM_ERR_NONE : e;
+	if (cur != broker_id)
+		return SM_ERR__STATE;
+	e = sm_zk_exists(zk, SM_ZKPATH_CONTROLLER, 0, &st);
+	if (e)
+		return e == SM_ERR__NOENT ? SM_ERR_NONE : e;
+	e = sm_zk_delete(zk, SM_ZKPATH_CONTROLLER, st.version);
+	return e == SM_ERR__NOENT ? SM_ERR_NONE : e;
+}
+
+/* ---- topics ---- */
+
+sm_err_t sm_kzk_get_topics(sm_zk_t *zk, int watch, char ***topicsp,
+			   int *countp)
+{
+	return sm_zk_get_children(zk, SM_ZKPATH_TOPICS, watch, topicsp, countp);
+}
+
+sm_err_t sm_kzk_get_topic_assignment(sm_zk_t *zk, const char *topic, int watch,
+				     sm_zk_topic_assignment_t *out,
+				     int32_t *zk_version)
+{
+	char *path = sm_zkpath_topic(topic);
+	char *data = NULL, err[256];
+	size_t len;
+	sm_zk_stat_t st;
+	memset(out, 0, sizeof(*out));
+	sm_err_t e = sm_zk_get(zk, path, watch, &data, &len, &st);
+	if (e == SM_ERR_NONE) {
+		e = sm_zk_topic_decode(data, len, out, err, sizeof(err));
+		if (e)
+			sm_log_error(SM_KZK_COMP, SM_KZK_LOGGER, "Ignoring %s: %s",
+				     path, err);
+		else if (zk_version)
+			*zk_version = st.version;
+	}
+	free(data);
+	free(path);
+	return e;
+}
+
+sm_err_t sm_kzk_set_topic_assignment(sm_zk_t *zk, const char *topic,
+				     const sm_zk_topic_assignment_t *a,
+				     int32_t expected_version,
+				     int32_t controller_epoch_zkv,
+				     int32_t *new_zkv)
+{
+	char *path = sm_zkpath_topic(topic);
+	char *json = sm_zk_topic_encode(a);
+	sm_zk_multi_t *m = sm_kzk_multi(controller_epoch_zkv);
+	int set = sm_zk_multi_set(m, path, json, strlen(json), expected_version);
+	sm_zk_stat_t st;
+	sm_err_t e = sm_kzk_run(zk, m, controller_epoch_zkv, set, &st);
+	if (e == SM_ERR_NONE && new_zkv)
+		*new_zkv = st.version;
+	free(json);
+	free(path);
+	return e;
+}
+
+int sm_kzk_topic_exists(sm_zk_t *zk, const char *topic)
+{
+	char *path = sm_zkpath_topic(topic);
+	sm_err_t e = sm_zk_exists(zk, path, 0, NULL);
+	free(path);
+	return e == SM_ERR_NONE ? 1 : e == SM_ERR__NOENT ? 0 : (int)e;
+}
+
+sm_err_t sm_kzk_create_topic(sm_zk_t *zk, const char *topic,
+			     const sm_zk_topic_assignment_t *a,
+			     const sm_zk_config_t *config,
+			     uint8_t topic_id_out[16])
+{
+	/* Config first, so a broker seeing the topic finds its overrides. */
+	char *cpath = sm_zkpath_topic_config(topic);
+	char *cjson = sm_zk_config_encode(config);
+	sm_err_t e = sm_zk_create_recursive(zk, cpath, cjson, strlen(cjson),
+					    SM_ZK_PERSISTENT);
+	if (e == SM_ERR__EXISTS)
+		e = sm_zk_set(zk, cpath, cjson, strlen(cjson), -1, NULL);
+	free(cpath);
+	free(cjson);
+	if (e)
+		return e;
+
+	sm_zk_topic_assignment_t copy = *a;
+	if (!copy.has_topic_id) {
+		sm_uuid_random(copy.topic_id);
+		copy.has_topic_id = 1;
+	}
+	char *path = sm_zkpath_topic(topic);
+	char *json = sm_zk_topic_encode(&copy);
+	e = sm_zk_create_recursive(zk, path, json, strlen(json),
+				   SM_ZK_PERSISTENT);
+	free(path);
+	free(json);
+	if (e == SM_ERR__EXISTS)
+		return SM_ERR_TOPIC_ALREADY_EXISTS;
+	if (e == SM_ERR_NONE) {
+		if (topic_id_out)
+			memcpy(topic_id_out, copy.topic_id, 16);
+		sm_log_info(SM_KZK_COMP, "kafka.zk.AdminZkClient",
+			    "Created topic %s with %d partitions and %d "
+			    "config overrides", topic, a->n_partitions,
+			    config ? config->n : 0);
+	}
+	return e;
+}
+
+/* ---- partition state ---- */
+
+sm_err_t sm_kzk_create_partition_state(sm_zk_t *zk, const char *topic,
+				       int32_t partition,
+				       const sm_zk_partition_state_t *st,
+				       int32_t controller_epoch_zkv,
+				       int32_t *zk_version)
+{
+	char *parents[2] = { sm_zkpath_topic_partitions(topic),
+			     sm_zkpath_partition(topic, partition) };
+	sm_err_t e = SM_ERR_NONE;
+	for (int i = 0; i < 2 && !e; i++) {
+		sm_zk_multi_t *m = sm_kzk_multi(controller_epoch_zkv);
+		sm_zk_multi_create(m, parents[i], NULL, 0, SM_ZK_PERSISTENT);
+		e = sm_kzk_run(zk, m, controller_epoch_zkv, -1, NULL);
+		if (e == SM_ERR__EXISTS)
+			e = SM_ERR_NONE;
+	}
+	free(parents[0]);
+	free(parents[1]);
+	if (e)
+		return e;
+	char *path = sm_zkpath_partition_state(topic, partition);
+	char *json = sm_zk_partition_state_encode(st);
+	sm_zk_multi_t *m = sm_kzk_multi(controller_epoch_zkv);
+	sm_zk_multi_create(m, path, json, strlen(json), SM_ZK_PERSISTENT);
+	e = sm_kzk_run(zk, m, controller_epoch_zkv, -1, NULL);
+	if (e == SM_ERR_NONE && zk_version)
+		*zk_version = 0;
+	free(path);
+	free(json);
+	return e;
+}
+
+sm_err_t sm_kzk_get_partition_state(sm_zk_t *zk, const char *topic,
+				    int32_t partition, int watch,
+				    sm_zk_partition_state_t *out)
+{
+	char *path = sm_zkpath_partition_state(topic, partition);
+	char *data = NULL, err[256];
+	size_t len;
+	sm_zk_stat_t st;
+	memset(out, 0, sizeof(*out));
+	sm_err_t e = sm_zk_get(zk, path, watch, &data, &len, &st);
+	if (e == SM_ERR_NONE) {
+		out->zk_version = st.version;
+		e = sm_zk_partition_state_decode(data, len, out, err,
+						 sizeof(err));
+		if (e)
+			sm_log_error(SM_KZK_COMP, SM_KZK_LOGGER, "Ignoring %s: %s",
+				     path, err);
+	}
+	free(data);
+	free(path);
+	return e;
+}
+
+sm_err_t sm_kzk_update_partition_state(sm_zk_t *zk, const char *topic,
+				       int32_t partition,
+				       const sm_zk_partition_state_t *st,
+				       int32_t expected_zkv,
+				       int32_t controller_epoch_zkv,
+				       int32_t *new_zkv)
+{
+	char *path = sm_zkpath_partition_state(topic, partition);
+	char *json = sm_zk_partition_state_encode(st);
+	sm_zk_multi_t *m = sm_kzk_multi(controller_epoch_zkv);
+	int set = sm_zk_multi_set(m, path, json, strlen(json), expected_zkv);
+	sm_zk_stat_t zst;
+	sm_err_t e = sm_kzk_run(zk, m, controller_epoch_zkv, set, &zst);
+	if (e == SM_ERR_NONE && new_zkv)
+		*new_zkv = zst.version;
+	free(path);
+	free(json);
+	return e;
+}
+
+/* ---- deletion ---- */
+
+sm_err_t sm_kzk_get_delete_topics(sm_zk_t *zk, int watch, char ***topicsp,
+				  int *countp)
+{
+	return sm_zk_get_children(zk, SM_ZKPATH_DELETE_TOPICS, watch, topicsp,
+				  countp);
+}
+
+sm_err_t sm_kzk_mark_topic_for_deletion(sm_zk_t *zk, const char *topic)
+{
+	int ex = sm_kzk_topic_exists(zk, topic);
+	if (ex < 0)
+		return (sm_err_t)ex;
+	if (!ex)
+		return SM_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+	char *path = sm_zkpath_delete_topic(topic);
+	sm_err_t e = sm_zk_create_recursive(zk, path, NULL, 0,
+					    SM_ZK_PERSISTENT);
+	free(path);
+	return e;
+}
+
+int sm_kzk_is_marked_for_deletion(sm_zk_t *zk, const char *topic)
+{
+	char *path = sm_zkpath_delete_topic(topic);
+	sm_err_t e = sm_zk_exists(zk, path, 0, NULL);
+	free(path);
+	return e == SM_ERR_NONE ? 1 : e == SM_ERR__NOENT ? 0 : (int)e;
+}
+
+/* Deletes path and its subtree, bottom-up, each delete fenced. */
+static sm_err_t sm_kzk_fenced_delete_tree(sm_zk_t *zk, const char *path,
+					  int32_t ezkv)
+{
+	char **kids;
+	int n;
+	sm_err_t e = sm_zk_get_children(zk, path, 0, &kids, &n);
+	if (e == SM_ERR__NOENT)
+		return SM_ERR_NONE;
+	if (e)
+		return e;
+	for (int i = 0; i < n && !e; i++) {
+		size_t l = strlen(path) + strlen(kids[i]) + 2;
+		char *child = sm_malloc(l);
+		snprintf(child, l, "%s/%s", path, kids[i]);
+		e = sm_kzk_fenced_delete_tree(zk, child, ezkv);
+		free(child);
+	}
+	sm_zk_strings_free(kids, n);
+	if (e)
+		return e;
+	sm_zk_multi_t *m = sm_kzk_multi(ezkv);
+	sm_zk_multi_delete(m, path, -1);
+	e = sm_kzk_run(zk, m, ezkv, -1, NULL);
+	return e == SM_ERR__NOENT ? SM_ERR_NONE : e;
+}
+
+sm_err_t sm_kzk_delete_topic(sm_zk_t *zk, const char *topic,
+			     int32_t controller_epoch_zkv)
+{
+	char *paths[3] = { sm_zkpath_topic(topic), sm_zkpath_topic_config(topic),
+			   sm_zkpath_delete_topic(topic) };
+	sm_err_t e = SM_ERR_NONE;
+	for (int i = 0; i < 3 && !e; i++)
+		e = sm_kzk_fenced_delete_tree(zk, paths[i], controller_epoch_zkv);
+	for (int i = 0; i < 3; i++)
+		free(paths[i]);
+	return e;
+}
+
+sm_err_t sm_kzk_delete_topic_marker(sm_zk_t *zk, const char *topic,
+				    int32_t controller_epoch_zkv)
+{
+	char *path = sm_zkpath_delete_topic(topic);
+	sm_zk_multi_t *m = sm_kzk_multi(controller_epoch_zkv);
+	sm_zk_multi_delete(m, path, -1);
+	sm_err_t e = sm_kzk_run(zk, m, controller_epoch_zkv, -1, NULL);
+	free(path);
+	return e == SM_ERR__NOENT ? SM_ERR_NONE : e;
+}
+
+/* ---- configs ---- */
+
+sm_err_t sm_kzk_get_entity_config(sm_zk_t *zk, const char *type,
+				  const char *name, sm_zk_config_t *out)
+{
+	char *path = sm_zkpath_entity_config(type, name);
+	char *data = NULL, err[256];
+	size_t len;
+	memset(out, 0, sizeof(*out));
+	sm_err_t e = sm_zk_get(zk, path, 0, &data, &len, NULL);
+	if (e == SM_ERR__NOENT) {
+		e = SM_ERR_NONE;
+	} else if (e == SM_ERR_NONE && len > 0) {
+		e = sm_zk_config_decode(data, len, out, err, sizeof(err));
+		if (e)
+			sm_log_error(SM_KZK_COMP, SM_KZK_LOGGER, "Ignoring %s: %s",
+				     path, err);
+	}
+	free(data);
+	free(path);
+	return e;
+}
+
+sm_err_t sm_kzk_get_topic_config(sm_zk_t *zk, const char *topic,
+				 sm_zk_config_t *out)
+{
+	return sm_kzk_get_entity_config(zk, "topics", topic, out);
+}
+
+sm_err_t sm_kzk_write_config_change(sm_zk_t *zk, const char *entity_path)
+{
+	char *json = sm_zk_config_change_encode(entity_path);
+	sm_err_t e = sm_zk_create(zk, SM_ZKPATH_CONFIG_CHANGE_PREFIX, json,
+				  strlen(json), SM_ZK_PERSISTENT | SM_ZK_SEQUENTIAL,
+				  NULL);
+	if (e == SM_ERR__NOENT)
+		e = sm_zk_create_recursive(zk, SM_ZKPATH_CONFIG_CHANGE_PREFIX,
+					   json, strlen(json),
+					   SM_ZK_PERSISTENT | SM_ZK_SEQUENTIAL);
+	free(json);
+	return e;
+}
+
+sm_err_t sm_kzk_set_entity_config(sm_zk_t *zk, const char *type,
+				  const char *name, const sm_zk_config_t *cfg)
+{
+	char *path = sm_zkpath_entity_config(type, name);
+	char *json = sm_zk_config_encode(cfg);
+	sm_err_t e = sm_zk_set(zk, path, json, strlen(json), -1, NULL);
+	if (e == SM_ERR__NOENT)
+		e = sm_zk_create_recursive(zk, path, json, strlen(json),
+					   SM_ZK_PERSISTENT);
+	free(path);
+	free(json);
+	if (e)
+		return e;
+	size_t l = strlen(type) + strlen(name) + 2;
+	char *entity = sm_malloc(l);
+	snprintf(entity, l, "%s/%s", type, name);
+	e = sm_kzk_write_config_change(zk, entity);
+	free(entity);
+	return e;
+}
+
+/* ---- validation ---- */
+
+sm_err_t sm_kzk_validate_topic_name(const char *name, char *err,
+				    size_t errlen)
+{
+	size_t n = name ? strlen(name) : 0;
+	if (n == 0) {
+		snprintf(err, errlen, "Topic name is illegal, it can't be empty");
+		return SM_ERR_INVALID_TOPIC_EXCEPTION;
+	}
+	if (!strcmp(name, ".") || !strcmp(name, "..")) {
+		snprintf(err, errlen, "Topic name cannot be \".\" or \"..\"");
+		return SM_ERR_INVALID_TOPIC_EXCEPTION;
+	}
+	if (n > SM_TOPIC_NAME_MAX) {
+		snprintf(err, errlen, "Topic name is illegal, it can't be longer "
+			 "than %d characters, topic name: %s", SM_TOPIC_NAME_MAX,
+			 name);
+		return SM_ERR_INVALID_TOPIC_EXCEPTION;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')
+			continue;
+		snprintf(err, errlen, "Topic name \"%s\" is illegal, it contains "
+			 "a character other than ASCII alphanumerics, '.', '_' "
+			 "and '-'", name);
+		return SM_ERR_INVALID_TOPIC_EXCEPTION;
+	}
+	return SM_ERR_NONE;
+}
+
+int sm_kzk_topic_has_collision_chars(const char *name)
+{
+	return strchr(name, '.') || strchr(name, '_');
+}
+
+/* Equal after mapping '.' to '_'. */
+static int sm_kzk_collides(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++) {
+		char x = *a == '.' ? '_' : *a, y = *b == '.' ? '_' : *b;
+		if (x != y)
+			return 0;
+	}
+	return *a == *b;
+}
+
+sm_err_t sm_kzk_check_topic_collision(const char *name, char *const *existing,
+				      int n_existing, char *err, size_t errlen)
+{
+	size_t off = 0;
+	int hits = 0;
+	if (errlen)
+		err[0] = '\0';
+	for (int i = 0; i < n_existing; i++) {
+		if (!strcmp(existing[i], name) ||
+		    !sm_kzk_collides(existing[i], name))
+			continue;
+		if (hits++ == 0)
+			off = (size_t)snprintf(err, errlen, "Topic '%s' collides "
+					       "with existing topics: %s", name,
+					       existing[i]);
+		else if (off < errlen)
+			off += (size_t)snprintf(err + off, errlen - off, ", %s",
+						existing[i]);
+	}
+	return hits ? SM_ERR_INVALID_TOPIC_EXCEPTION : SM_ERR_NONE;
+}
+
+/* ---- replica assignment ---- */
+
+/*
+ * Kafka's rack-unaware placement: brokers sorted by id; partition p's first
+ * replica is broker[(p + start) % N]; the j-th follower sits
+ * 1 + (shift + j) % (N - 1) places after the first, so followers never repeat
+ * the leader. shift grows by one each time p wraps past a multiple of N, so
+ * successive rounds spread followers differently.
+ */
+sm_err_t sm_kzk_assign_replicas(const int32_t *brokers, int n_brokers,
+				int n_partitions, int rf, int start_index,
+				int replica_shift, int start_partition,
+				int32_t **out, char *err, size_t errlen)
+{
+	if (n_partitions <= 0) {
+		snprintf(err, errlen, "Number of partitions must be larger than 0.");
+		return SM_ERR_INVALID_PARTITIONS;
+	}
+	if (rf <= 0) {
+		snprintf(err, errlen, "Replication factor must be larger than 0.");
+		return SM_ERR_INVALID_REPLICATION_FACTOR;
+	}
+	if (rf > n_brokers) {
+		snprintf(err, errlen, "Replication factor: %d larger than "
+			 "available brokers: %d.", rf, n_brokers);
+		return SM_ERR_INVALID_REPLICATION_FACTOR;
+	}
+	int32_t *b = sm_malloc((size_t)n_brokers * sizeof(*b));
+	memcpy(b, brokers, (size_t)n_brokers * sizeof(*b));
+	qsort(b, (size_t)n_brokers, sizeof(*b), sm_kzk_i32cmp);
+	/* Random choices come from the kernel RNG, like Kafka's Random. */
+	uint8_t rnd[16];
+	sm_uuid_random(rnd);
+	int n = n_brokers;
+	int start = start_index >= 0 ? start_index % n
+				     : (int)(sm_be32(rnd) % (uint32_t)n);
+	int shift = replica_shift >= 0 ? replica_shift
+				       : (int)(sm_be32(rnd + 8) % (uint32_t)n);
+	int p = start_partition > 0 ? start_partition : 0;
+	int32_t *r = sm_malloc((size_t)n_partitions * (size_t)rf * sizeof(*r));
+	for (int i = 0; i < n_partitions; i++, p++) {
+		if (p > 0 && p % n == 0)
+			shift++;
+		int first = (p + start) % n;
+		r[i * rf] = b[first];
+		for (int j = 0; j < rf - 1; j++) {
+			int s = 1 + (shift + j) % (n - 1);
+			r[i * rf + j + 1] = b[(first + s) % n];
+		}
+	}
+	free(b);
+	*out = r;
+	return SM_ERR_NONE;
+}

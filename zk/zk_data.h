@@ -1,0 +1,210 @@
+/*
+ * zk_data.h - one typed entry per znode Samsa uses: path builders and JSON
+ * encode/decode in exactly the shapes Kafka 2.8 writes (Kafka's ZkData).
+ *
+ * Encoders return malloc'd NUL-terminated JSON (caller frees). Decoders
+ * accept any key order, ignore unknown keys, accept the older versions Kafka
+ * still reads, and reject malformed JSON or wrongly-typed fields with
+ * SM_ERR__PARSE and a message in err naming the problem; they never crash on
+ * bad bytes. A decoded struct owns its memory: release it with the matching
+ * _clear() (safe on a zeroed or already-cleared struct).
+ *
+ * Thread-safety: pure functions; sm_uuid_random() reads the kernel RNG.
+ */
+#ifndef SM_ZK_DATA_H
+#define SM_ZK_DATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+/* ---- UUIDs (topic ids, cluster id): 22-char URL-safe base64, no padding ---- */
+
+#define SM_UUID_B64_LEN 22
+
+/* 16 random bytes (getrandom, falling back to /dev/urandom). Like Java's
+ * Uuid.randomUuid the result is never all-zero (the "ZERO_UUID" sentinel)
+ * and never starts with '-' when encoded. */
+void sm_uuid_random(uint8_t out[16]);
+/* Writes 22 chars + NUL into out. */
+void sm_uuid_to_b64(const uint8_t id[16], char out[SM_UUID_B64_LEN + 1]);
+/* 0 on success, -1 if s is not exactly 22 valid URL-safe base64 chars. */
+int sm_uuid_from_b64(const char *s, uint8_t out[16]);
+int sm_uuid_is_zero(const uint8_t id[16]);
+
+/* ---- paths (malloc'd) ---- */
+
+char *sm_zkpath_broker(int32_t id);                 /* /brokers/ids/<id> */
+char *sm_zkpath_topic(const char *topic);           /* /brokers/topics/<t> */
+char *sm_zkpath_topic_partitions(const char *topic);/* .../<t>/partitions */
+char *sm_zkpath_partition(const char *topic, int32_t p);    /* .../partitions/<p> */
+char *sm_zkpath_partition_state(const char *topic, int32_t p); /* .../<p>/state */
+char *sm_zkpath_topic_config(const char *topic);    /* /config/topics/<t> */
+char *sm_zkpath_entity_config(const char *type, const char *name); /* /config/<type>/<name> */
+char *sm_zkpath_delete_topic(const char *topic);    /* /admin/delete_topics/<t> */
+
+#define SM_ZKPATH_CONTROLLER "/controller"
+#define SM_ZKPATH_CONTROLLER_EPOCH "/controller_epoch"
+#define SM_ZKPATH_BROKER_IDS "/brokers/ids"
+#define SM_ZKPATH_TOPICS "/brokers/topics"
+#define SM_ZKPATH_DELETE_TOPICS "/admin/delete_topics"
+#define SM_ZKPATH_CLUSTER_ID "/cluster/id"
+#define SM_ZKPATH_CONFIG_CHANGES "/config/changes"
+#define SM_ZKPATH_CONFIG_CHANGE_PREFIX "/config/changes/config_change_"
+#define SM_ZKPATH_ISR_CHANGE "/isr_change_notification"
+#define SM_ZKPATH_ISR_CHANGE_PREFIX "/isr_change_notification/isr_change_"
+
+/* ---- /brokers/ids/<id>: broker registration ---- */
+
+typedef struct sm_zk_endpoint {
+	char *listener;          /* "PLAINTEXT", "REPLICATION", ... */
+	char *host;              /* may be "" */
+	int32_t port;
+	char *security_protocol; /* "PLAINTEXT", "SSL", "SASL_PLAINTEXT", ... */
+} sm_zk_endpoint_t;
+
+typedef struct sm_zk_broker_info {
+	int32_t id;         /* from the path, not the JSON */
+	int version;        /* decoded version; encode always writes 5 */
+	char *host;         /* legacy host (NULL if null) */
+	int32_t port;       /* legacy port (-1 if none) */
+	int32_t jmx_port;
+	int64_t timestamp;  /* ms */
+	char *rack;         /* NULL if unset */
+	int n_endpoints;
+	sm_zk_endpoint_t *endpoints;
+	int64_t epoch;      /* czxid of the znode; filled by kafka_zk readers */
+} sm_zk_broker_info_t;
+
+/* Version 5 JSON. host/port are taken from the first PLAINTEXT endpoint
+ * (null/-1 if none) regardless of info->host/port. */
+char *sm_zk_broker_encode(const sm_zk_broker_info_t *info);
+/* Decodes versions 1-5. Does not touch out->id/out->epoch. */
+sm_err_t sm_zk_broker_decode(const char *json, size_t len,
+			     sm_zk_broker_info_t *out, char *err, size_t errlen);
+void sm_zk_broker_clear(sm_zk_broker_info_t *info);
+/* Adds an endpoint (copies strings). */
+void sm_zk_broker_add_endpoint(sm_zk_broker_info_t *info, const char *listener,
+			       const char *host, int32_t port,
+			       const char *security_protocol);
+/* Parses "LISTENER://host:port" ("[v6]:port" and empty host allowed) into
+ * listener/host/port (malloc'd). -1 if malformed. */
+int sm_zk_parse_endpoint(const char *s, char **listener, char **host,
+			 int32_t *port);
+
+/* ---- /controller and /controller_epoch ---- */
+
+char *sm_zk_controller_encode(int32_t broker_id, int64_t timestamp_ms);
+sm_err_t sm_zk_controller_decode(const char *json, size_t len,
+				 int32_t *broker_id, char *err, size_t errlen);
+char *sm_zk_controller_epoch_encode(int32_t epoch);
+sm_err_t sm_zk_controller_epoch_decode(const char *data, size_t len,
+				       int32_t *epoch, char *err, size_t errlen);
+
+/* ---- /brokers/topics/<t>: replica assignment ---- */
+
+typedef struct sm_zk_partition_assignment {
+	int32_t partition;
+	int n_replicas;
+	int32_t *replicas;
+	int n_adding;
+	int32_t *adding;
+	int n_removing;
+	int32_t *removing;
+} sm_zk_partition_assignment_t;
+
+typedef struct sm_zk_topic_assignment {
+	int has_topic_id;
+	uint8_t topic_id[16];
+	int version;          /* decoded version; encode always writes 3 */
+	int n_partitions;     /* sorted by partition id after decode */
+	sm_zk_partition_assignment_t *partitions;
+} sm_zk_topic_assignment_t;
+
+/* Version 3 JSON; topic_id is written only if has_topic_id. */
+char *sm_zk_topic_encode(const sm_zk_topic_assignment_t *a);
+/* Decodes versions 1-3; missing adding/removing/topic_id are empty/absent. */
+sm_err_t sm_zk_topic_decode(const char *json, size_t len,
+			    sm_zk_topic_assignment_t *out, char *err,
+			    size_t errlen);
+void sm_zk_topic_clear(sm_zk_topic_assignment_t *a);
+/* Appends a partition with a copy of replicas; returns it. */
+sm_zk_partition_assignment_t *
+sm_zk_topic_add_partition(sm_zk_topic_assignment_t *a, int32_t partition,
+			  const int32_t *replicas, int n);
+/* The partition's entry, or NULL. */
+const sm_zk_partition_assignment_t *
+sm_zk_topic_find(const sm_zk_topic_assignment_t *a, int32_t partition);
+
+/* ---- /brokers/topics/<t>/partitions/<p>/state ---- */
+
+typedef struct sm_zk_partition_state {
+	int32_t leader;
+	int32_t leader_epoch;
+	int32_t controller_epoch;
+	int32_t leader_recovery_state; /* 0 RECOVERED (key omitted), 1 RECOVERING */
+	int n_isr;
+	int32_t *isr;
+	int32_t zk_version;            /* Stat.version; filled by kafka_zk */
+} sm_zk_partition_state_t;
+
+char *sm_zk_partition_state_encode(const sm_zk_partition_state_t *st);
+sm_err_t sm_zk_partition_state_decode(const char *json, size_t len,
+				      sm_zk_partition_state_t *out, char *err,
+				      size_t errlen);
+void sm_zk_partition_state_clear(sm_zk_partition_state_t *st);
+void sm_zk_partition_state_set_isr(sm_zk_partition_state_t *st,
+				   const int32_t *isr, int n);
+
+/* ---- /cluster/id ---- */
+
+char *sm_zk_cluster_id_encode(const char *id);
+/* *idp receives a malloc'd copy of the id. */
+sm_err_t sm_zk_cluster_id_decode(const char *json, size_t len, char **idp,
+				 char *err, size_t errlen);
+
+/* ---- /config/<type>/<name>: dynamic config overrides ---- */
+
+typedef struct sm_zk_config {
+	int n;
+	char **keys;
+	char **values;
+} sm_zk_config_t;
+
+/* {"version":1,"config":{...}} with string values. cfg may be NULL (empty). */
+char *sm_zk_config_encode(const sm_zk_config_t *cfg);
+/* Non-string values are rejected (Kafka writes only strings). */
+sm_err_t sm_zk_config_decode(const char *json, size_t len, sm_zk_config_t *out,
+			     char *err, size_t errlen);
+void sm_zk_config_clear(sm_zk_config_t *cfg);
+/* Sets (replacing an existing key) or appends key=value. */
+void sm_zk_config_set(sm_zk_config_t *cfg, const char *key, const char *value);
+/* Value for key, or NULL. */
+const char *sm_zk_config_get(const sm_zk_config_t *cfg, const char *key);
+
+/* ---- /config/changes/config_change_<seq> ---- */
+
+/* {"version":2,"entity_path":"topics/x"} */
+char *sm_zk_config_change_encode(const char *entity_path);
+/* Accepts version 2, and version 1 ({"entity_type","entity_name"}) which is
+ * mapped to "<type>/<name>". *entity_pathp is malloc'd. */
+sm_err_t sm_zk_config_change_decode(const char *json, size_t len,
+				    char **entity_pathp, char *err,
+				    size_t errlen);
+
+/* ---- /isr_change_notification/isr_change_<seq> ---- */
+
+typedef struct sm_zk_topic_partition {
+	char *topic;
+	int32_t partition;
+} sm_zk_topic_partition_t;
+
+char *sm_zk_isr_change_encode(const sm_zk_topic_partition_t *tps, int n);
+/* *tpsp is a malloc'd array; free with sm_zk_topic_partitions_free(). */
+sm_err_t sm_zk_isr_change_decode(const char *json, size_t len,
+				 sm_zk_topic_partition_t **tpsp, int *np,
+				 char *err, size_t errlen);
+void sm_zk_topic_partitions_free(sm_zk_topic_partition_t *tps, int n);
+
+#endif /* SM_ZK_DATA_H */

@@ -212,6 +212,7 @@ static int sm_server_register(sm_kafka_server_t *s)
 		return -1;
 	}
 	s->registered = 1;
+	return 0;
 }
 
 static int sm_server_start_network(sm_kafka_server_t *s, sm_listener_cfg_t **bound, int *nbound)

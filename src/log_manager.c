@@ -2,7 +2,7 @@
  * log_manager.c - the broker's logs across log.dirs (Kafka's LogManager).
  * See log_manager.h.
  */
-#define _GNU_SOURCE /* nftw */
+/* _GNU_SOURCE (for nftw) comes from the build flags. */
 #include "log_manager.h"
 
 #include <dirent.h>

@@ -12,7 +12,9 @@
  *
  * Thread-safety: every function may be called from any thread.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>

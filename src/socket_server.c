@@ -37,7 +37,9 @@
  * under proc->lock. Counters are atomics. Lock order: channel sink lock ->
  * proc->lock (sink calls enqueue); processors never take the sink lock.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>

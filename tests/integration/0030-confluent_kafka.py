@@ -20,17 +20,21 @@ def produce(c):
     sent = {p: [] for p in range(PARTITIONS)}
     errors = []
 
-    def on_delivery(err, msg):
-        if err is not None:
-            errors.append(str(err))
-            return
-        sent[msg.partition()].append((msg.offset(), msg.key(), msg.value(), msg.headers()))
+    # confluent-kafka 1.7 does not hand the headers back in the delivery
+    # report, so each report is matched with the headers that were sent.
+    def reporter(hdrs):
+        def on_delivery(err, msg):
+            if err is not None:
+                errors.append(str(err))
+                return
+            sent[msg.partition()].append((msg.offset(), msg.key(), msg.value(), hdrs))
+        return on_delivery
 
     for i in range(COUNT):
         p = i % PARTITIONS
+        hdrs = [("seq", b"%d" % i), ("bin", bytes([i % 256, 0]))]
         prod.produce(TOPIC, key=b"ck-%d" % (i % 41), value=b"payload-%06d" % i + b"\x00\xff" * (i % 7),
-                     partition=p, headers=[("seq", b"%d" % i), ("bin", bytes([i % 256, 0]))],
-                     on_delivery=on_delivery)
+                     partition=p, headers=hdrs, on_delivery=reporter(hdrs))
         prod.poll(0)
     left = prod.flush(60)
     check(left == 0, "flush() left %d messages undelivered" % left)

@@ -4,7 +4,9 @@
  * timestamps) and the log manager (meta.properties, checkpoints, clean and
  * unclean restarts).
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <CUnit/Basic.h>
 #include <dirent.h>
 #include <fcntl.h>

@@ -11,7 +11,9 @@
  *   "FILE"   -> "head" + 150000 bytes of a file (zero-copy) + "tail"
  *   other    -> echoed: corr id + payload
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <CUnit/Basic.h>
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds Samsa, and runs every test: the unit
+# programs under AddressSanitizer/UBSan and under valgrind, then the unit and
+# integration tests (real ZooKeeper and broker processes on free loopback
+# ports). Ends with "N passed, N failed"; exits non-zero on any failure.
+set -euo pipefail
+top=$(cd "$(dirname "$0")" && pwd)
+cd "$top"
+.ci/install-deps
+jobs=$(nproc 2>/dev/null || echo 2)
+if [ ! -d tests/js/node_modules/kafkajs ]; then
+	(cd tests/js && npm ci --no-audit --no-fund)
+fi
+autoreconf -fi
+
+build() { # dir configure-args...
+	local dir=$1
+	shift
+	mkdir -p "$dir"
+	(cd "$dir" && "$top/configure" -q "$@" && make -s -j"$jobs")
+}
+
+echo "== unit tests under AddressSanitizer and UBSan"
+build "$top/build-asan" --enable-sanitizers
+make -s -C "$top/build-asan" check-unit
+
+echo "== unit tests under valgrind"
+build "$top/build"
+make -s -C "$top/build" check-valgrind
+
+echo "== unit and integration tests"
+make -s -C "$top/build" check

@@ -27,7 +27,9 @@ typedef struct sm_api_entry {
 	sm_api_handler_t *handler;
 } sm_api_entry_t;
 
-/* Kafka 2.8's ranges for every API Samsa serves. */
+/* Kafka 2.8's ranges for every API Samsa serves or will serve. An entry
+ * whose handler is not linked in (weak, NULL) is neither advertised nor
+ * accepted, so the broker never advertises what it cannot do. */
 static const sm_api_entry_t sm_api_table[] = {
 	{ SM_API_PRODUCE, 0, 9, sm_api_produce },
 	{ SM_API_FETCH, 0, 12, sm_api_fetch },
@@ -36,9 +38,31 @@ static const sm_api_entry_t sm_api_table[] = {
 	{ SM_API_LEADER_AND_ISR, 0, 5, sm_api_leader_and_isr },
 	{ SM_API_STOP_REPLICA, 0, 3, sm_api_stop_replica },
 	{ SM_API_UPDATE_METADATA, 0, 7, sm_api_update_metadata },
+	{ SM_API_CONTROLLED_SHUTDOWN, 0, 3, sm_api_controlled_shutdown },
+	{ SM_API_OFFSET_COMMIT, 0, 8, sm_api_offset_commit },
+	{ SM_API_OFFSET_FETCH, 0, 7, sm_api_offset_fetch },
+	{ SM_API_FIND_COORDINATOR, 0, 3, sm_api_find_coordinator },
+	{ SM_API_JOIN_GROUP, 0, 7, sm_api_join_group },
+	{ SM_API_HEARTBEAT, 0, 4, sm_api_heartbeat },
+	{ SM_API_LEAVE_GROUP, 0, 4, sm_api_leave_group },
+	{ SM_API_SYNC_GROUP, 0, 5, sm_api_sync_group },
+	{ SM_API_DESCRIBE_GROUPS, 0, 5, sm_api_describe_groups },
+	{ SM_API_LIST_GROUPS, 0, 4, sm_api_list_groups },
 	{ SM_API_API_VERSIONS, 0, 3, sm_api_api_versions },
 	{ SM_API_CREATE_TOPICS, 0, 7, sm_api_create_topics },
 	{ SM_API_DELETE_TOPICS, 0, 6, sm_api_delete_topics },
+	{ SM_API_DELETE_RECORDS, 0, 2, sm_api_delete_records },
+	{ SM_API_OFFSET_FOR_LEADER_EPOCH, 0, 4, sm_api_offset_for_leader_epoch },
+	{ SM_API_DESCRIBE_CONFIGS, 0, 4, sm_api_describe_configs },
+	{ SM_API_ALTER_CONFIGS, 0, 2, sm_api_alter_configs },
+	{ SM_API_DESCRIBE_LOG_DIRS, 0, 2, sm_api_describe_log_dirs },
+	{ SM_API_CREATE_PARTITIONS, 0, 3, sm_api_create_partitions },
+	{ SM_API_DELETE_GROUPS, 0, 2, sm_api_delete_groups },
+	{ SM_API_ELECT_LEADERS, 0, 2, sm_api_elect_leaders },
+	{ SM_API_INCREMENTAL_ALTER_CONFIGS, 0, 1, sm_api_incremental_alter_configs },
+	{ SM_API_ALTER_PARTITION_REASSIGNMENTS, 0, 0, sm_api_alter_partition_reassignments },
+	{ SM_API_LIST_PARTITION_REASSIGNMENTS, 0, 0, sm_api_list_partition_reassignments },
+	{ SM_API_OFFSET_DELETE, 0, 0, sm_api_offset_delete },
 };
 
 #define SM_API_TABLE_CNT ((int)(sizeof(sm_api_table) / sizeof(sm_api_table[0])))
@@ -46,7 +70,7 @@ static const sm_api_entry_t sm_api_table[] = {
 static const sm_api_entry_t *sm_apis_entry(int16_t key)
 {
 	for (int i = 0; i < SM_API_TABLE_CNT; i++)
-		if (sm_api_table[i].key == key)
+		if (sm_api_table[i].key == key && sm_api_table[i].handler)
 			return &sm_api_table[i];
 	return NULL;
 }
@@ -54,10 +78,13 @@ static const sm_api_entry_t *sm_apis_entry(int16_t key)
 int sm_kafka_apis_supported(sm_api_range_t *out, int max)
 {
 	int n = 0;
-	for (int i = 0; i < SM_API_TABLE_CNT && n < max; i++, n++) {
+	for (int i = 0; i < SM_API_TABLE_CNT && n < max; i++) {
+		if (!sm_api_table[i].handler)
+			continue;
 		out[n].key = sm_api_table[i].key;
 		out[n].min = sm_api_table[i].min;
 		out[n].max = sm_api_table[i].max;
+		n++;
 	}
 	return n;
 }
@@ -157,14 +184,16 @@ static void sm_api_api_versions(sm_req_ctx_t *ctx)
 	int16_t ver = ctx->hdr.api_version;
 	sm_api_versions_resp_t resp;
 	sm_api_versions_resp_init(&resp);
+	sm_api_range_t ranges[SM_API_TABLE_CNT];
 	sm_api_versions_resp_key_t keys[SM_API_TABLE_CNT];
-	for (int i = 0; i < SM_API_TABLE_CNT; i++) {
-		keys[i].api_key = sm_api_table[i].key;
-		keys[i].min_version = sm_api_table[i].min;
-		keys[i].max_version = sm_api_table[i].max;
+	int n = sm_kafka_apis_supported(ranges, SM_API_TABLE_CNT);
+	for (int i = 0; i < n; i++) {
+		keys[i].api_key = ranges[i].key;
+		keys[i].min_version = ranges[i].min;
+		keys[i].max_version = ranges[i].max;
 	}
 	resp.api_keys = keys;
-	resp.api_keys_cnt = SM_API_TABLE_CNT;
+	resp.api_keys_cnt = n;
 	if (ver > 3) {
 		/* KIP-511: answer in v0 with UNSUPPORTED_VERSION and the
 		 * ApiVersions range, so the client can retry lower. */

@@ -152,8 +152,7 @@ int16_t sm_rbuf_i16(sm_rbuf_t *rb)
 
 uint16_t sm_rbuf_u16(sm_rbuf_t *rb)
 {
-	const uint8_t *p = sm_rbuf_raw(rb, 2);
-	return p ? sm_be16(p) : 0;
+	return (uint16_t)sm_rbuf_i16(rb);
 }
 
 int32_t sm_rbuf_i32(sm_rbuf_t *rb)
@@ -164,8 +163,7 @@ int32_t sm_rbuf_i32(sm_rbuf_t *rb)
 
 uint32_t sm_rbuf_u32(sm_rbuf_t *rb)
 {
-	const uint8_t *p = sm_rbuf_raw(rb, 4);
-	return p ? sm_be32(p) : 0;
+	return (uint32_t)sm_rbuf_i32(rb);
 }
 
 int64_t sm_rbuf_i64(sm_rbuf_t *rb)
@@ -238,13 +236,20 @@ void sm_rbuf_uuid(sm_rbuf_t *rb, uint8_t out[16])
 		memset(out, 0, 16);
 }
 
-char *sm_rbuf_str(sm_rbuf_t *rb, int compact, sm_arena_t *a)
+/* A length-prefixed value (int16 length for classic strings, int32 for
+ * classic bytes, uvarint length + 1 when compact). Returns its bytes and sets
+ * *len, or NULL with *len -1 for null and on failure (which sets rb->err). */
+static const uint8_t *sm_rbuf_sized(sm_rbuf_t *rb, int compact, int classic_width,
+				    int32_t *len)
 {
 	int64_t n;
 	if (compact)
 		n = (int64_t)sm_rbuf_uvarint(rb) - 1;
-	else
+	else if (classic_width == 2)
 		n = sm_rbuf_i16(rb);
+	else
+		n = sm_rbuf_i32(rb);
+	*len = -1;
 	if (rb->err)
 		return NULL;
 	if (n < 0) {
@@ -253,29 +258,22 @@ char *sm_rbuf_str(sm_rbuf_t *rb, int compact, sm_arena_t *a)
 		return NULL;
 	}
 	const uint8_t *p = sm_rbuf_raw(rb, (size_t)n);
-	if (!p)
-		return NULL;
-	return sm_arena_strndup(a, (const char *)p, (size_t)n);
+	if (p)
+		*len = (int32_t)n;
+	return p;
+}
+
+char *sm_rbuf_str(sm_rbuf_t *rb, int compact, sm_arena_t *a)
+{
+	int32_t len;
+	const uint8_t *p = sm_rbuf_sized(rb, compact, 2, &len);
+	return p ? sm_arena_strndup(a, (const char *)p, (size_t)len) : NULL;
 }
 
 sm_bytes_t sm_rbuf_bytes(sm_rbuf_t *rb, int compact)
 {
-	sm_bytes_t b = { NULL, -1 };
-	int64_t n;
-	if (compact)
-		n = (int64_t)sm_rbuf_uvarint(rb) - 1;
-	else
-		n = sm_rbuf_i32(rb);
-	if (rb->err)
-		return b;
-	if (n < 0) {
-		if (n < -1)
-			rb->err = 1;
-		return b;
-	}
-	b.ptr = sm_rbuf_raw(rb, (size_t)n);
-	if (b.ptr)
-		b.len = (int32_t)n;
+	sm_bytes_t b;
+	b.ptr = sm_rbuf_sized(rb, compact, 4, &b.len);
 	return b;
 }
 
@@ -397,11 +395,18 @@ void sm_wbuf_i8(sm_wbuf_t *w, int8_t v)
 	sm_wbuf_append(w, &v, 1);
 }
 
+/* The low n bytes of v, most significant first. */
+static void sm_wbuf_be(sm_wbuf_t *w, uint64_t v, size_t n)
+{
+	uint8_t b[8];
+	for (size_t i = 0; i < n; i++)
+		b[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+	sm_wbuf_append(w, b, n);
+}
+
 void sm_wbuf_i16(sm_wbuf_t *w, int16_t v)
 {
-	uint8_t b[2];
-	sm_put_be16(b, (uint16_t)v);
-	sm_wbuf_append(w, b, 2);
+	sm_wbuf_be(w, (uint16_t)v, 2);
 }
 
 void sm_wbuf_u16(sm_wbuf_t *w, uint16_t v)
@@ -411,9 +416,7 @@ void sm_wbuf_u16(sm_wbuf_t *w, uint16_t v)
 
 void sm_wbuf_i32(sm_wbuf_t *w, int32_t v)
 {
-	uint8_t b[4];
-	sm_put_be32(b, (uint32_t)v);
-	sm_wbuf_append(w, b, 4);
+	sm_wbuf_be(w, (uint32_t)v, 4);
 }
 
 void sm_wbuf_u32(sm_wbuf_t *w, uint32_t v)
@@ -423,9 +426,7 @@ void sm_wbuf_u32(sm_wbuf_t *w, uint32_t v)
 
 void sm_wbuf_i64(sm_wbuf_t *w, int64_t v)
 {
-	uint8_t b[8];
-	sm_put_be64(b, (uint64_t)v);
-	sm_wbuf_append(w, b, 8);
+	sm_wbuf_be(w, (uint64_t)v, 8);
 }
 
 void sm_wbuf_f64(sm_wbuf_t *w, double v)
@@ -482,20 +483,23 @@ void sm_wbuf_patch_u32(sm_wbuf_t *w, size_t at, uint32_t v)
 	sm_put_be32(w->p + at, v);
 }
 
+/* A length-prefixed value, len < 0 meaning null. Classic encodings give
+ * strings an int16 length and bytes an int32 one; compact ones a uvarint of
+ * length + 1 either way. */
+static void sm_wbuf_sized(sm_wbuf_t *w, const void *p, int32_t len, int compact,
+			  size_t classic_width)
+{
+	if (compact)
+		sm_wbuf_uvarint(w, len < 0 ? 0 : (uint32_t)len + 1);
+	else
+		sm_wbuf_be(w, (uint64_t)(int64_t)(len < 0 ? -1 : len), classic_width);
+	if (len > 0)
+		sm_wbuf_append(w, p, (size_t)len);
+}
+
 void sm_wbuf_strn(sm_wbuf_t *w, const char *s, int32_t len, int compact)
 {
-	if (!s || len < 0) {
-		if (compact)
-			sm_wbuf_uvarint(w, 0);
-		else
-			sm_wbuf_i16(w, -1);
-		return;
-	}
-	if (compact)
-		sm_wbuf_uvarint(w, (uint32_t)len + 1);
-	else
-		sm_wbuf_i16(w, (int16_t)len);
-	sm_wbuf_append(w, s, (size_t)len);
+	sm_wbuf_sized(w, s, s ? len : -1, compact, 2);
 }
 
 void sm_wbuf_str(sm_wbuf_t *w, const char *s, int compact)
@@ -505,18 +509,7 @@ void sm_wbuf_str(sm_wbuf_t *w, const char *s, int compact)
 
 void sm_wbuf_bytes(sm_wbuf_t *w, const void *p, int32_t len, int compact)
 {
-	if (len < 0) {
-		if (compact)
-			sm_wbuf_uvarint(w, 0);
-		else
-			sm_wbuf_i32(w, -1);
-		return;
-	}
-	if (compact)
-		sm_wbuf_uvarint(w, (uint32_t)len + 1);
-	else
-		sm_wbuf_i32(w, len);
-	sm_wbuf_append(w, p, (size_t)len);
+	sm_wbuf_sized(w, p, len, compact, 4);
 }
 
 void sm_wbuf_array(sm_wbuf_t *w, int32_t n, int compact)

@@ -11,72 +11,7 @@
  */
 #include "msg_fetch.h"
 
-#include <string.h>
-
-/* ---- helpers ---- */
-
-static char *sm_fetch_str_nn(sm_rbuf_t *rb, int compact, sm_arena_t *a)
-{
-	char *s = sm_rbuf_str(rb, compact, a);
-	if (!s)
-		sm_rbuf_fail(rb);
-	return s;
-}
-
-static int32_t sm_fetch_array_nn(sm_rbuf_t *rb, int compact, size_t min)
-{
-	int32_t n = sm_rbuf_array(rb, compact, min);
-	if (rb->err)
-		return -1;
-	if (n < 0) {
-		sm_rbuf_fail(rb);
-		return -1;
-	}
-	return n;
-}
-
-static void *sm_fetch_alloc(sm_arena_t *a, int32_t n, size_t size)
-{
-	return n > 0 ? sm_arena_alloc(a, (size_t)n * size) : NULL;
-}
-
-static int32_t sm_fetch_count(int32_t n)
-{
-	return n > 0 ? n : 0;
-}
-
-static size_t sm_fetch_uvarint_size(uint32_t v)
-{
-	size_t n = 1;
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
-
-/*
- * Reads a tagged-field section. Each field's value is handed to fn in a
- * reader bounded by the field's declared size, so a malformed value cannot
- * consume the bytes that follow it; fn ignores tags it does not know.
- */
-typedef int (*sm_fetch_tag_fn)(void *ctx, uint32_t tag, sm_rbuf_t *sub, sm_arena_t *a);
-
-static void sm_fetch_tags_read(sm_rbuf_t *rb, sm_fetch_tag_fn fn, void *ctx, sm_arena_t *a)
-{
-	uint32_t n = sm_rbuf_uvarint(rb);
-	for (uint32_t i = 0; i < n && !rb->err; i++) {
-		uint32_t tag = sm_rbuf_uvarint(rb);
-		uint32_t size = sm_rbuf_uvarint(rb);
-		const uint8_t *p = sm_rbuf_raw(rb, size);
-		if (!p)
-			return;
-		sm_rbuf_t sub;
-		sm_rbuf_init(&sub, p, size);
-		if (fn(ctx, tag, &sub, a) < 0 || sub.err)
-			sm_rbuf_fail(rb);
-	}
-}
+#include "protocol.h"
 
 /* ---- request ---- */
 
@@ -100,48 +35,66 @@ static size_t sm_fetch_req_part_min(int16_t ver, int flex)
 	return n + (flex ? 1 : 0);
 }
 
-static int sm_fetch_req_topic_read(sm_rbuf_t *rb, int16_t ver, int flex, sm_arena_t *a,
-				   sm_fetch_req_topic_t *t)
+/*
+ * Reads a non-nullable array of elem_size items, each by fn. The count comes
+ * back as 0 after a failure, so nobody walks a partly read array; a failure
+ * shows in rb->err (readers never stop on their own).
+ */
+typedef void (*sm_fetch_elem_fn)(sm_rbuf_t *rb, int16_t ver, int flex, sm_arena_t *a,
+				 void *elem);
+
+static void *sm_fetch_list_read(sm_rbuf_t *rb, int16_t ver, int flex, sm_arena_t *a,
+				size_t min_elem, size_t elem_size, sm_fetch_elem_fn fn,
+				int32_t *cnt)
 {
-	t->topic = sm_fetch_str_nn(rb, flex, a);
-	t->partition_count = sm_fetch_array_nn(rb, flex, sm_fetch_req_part_min(ver, flex));
-	SM_RBUF_CHECK(rb);
-	t->partitions = sm_fetch_alloc(a, t->partition_count, sizeof(*t->partitions));
-	for (int32_t j = 0; j < t->partition_count; j++) {
-		sm_fetch_req_partition_t *p = &t->partitions[j];
-		p->partition = sm_rbuf_i32(rb);
-		p->current_leader_epoch = ver >= 9 ? sm_rbuf_i32(rb) : -1;
-		p->fetch_offset = sm_rbuf_i64(rb);
-		p->last_fetched_epoch = ver >= 12 ? sm_rbuf_i32(rb) : -1;
-		p->log_start_offset = ver >= 5 ? sm_rbuf_i64(rb) : -1;
-		p->partition_max_bytes = sm_rbuf_i32(rb);
-		if (flex)
-			sm_rbuf_skip_tags(rb);
-		SM_RBUF_CHECK(rb);
-	}
-	if (flex)
-		sm_rbuf_skip_tags(rb);
-	SM_RBUF_CHECK(rb);
-	return 0;
-err_parse:
-	return -1;
+	int32_t n = sm_proto_array_read(rb, flex, 0, min_elem);
+	uint8_t *arr = sm_proto_array_alloc(a, n, elem_size);
+
+	for (int32_t i = 0; i < n && !rb->err; i++)
+		fn(rb, ver, flex, a, arr + (size_t)i * elem_size);
+	*cnt = rb->err ? 0 : n;
+	return arr;
 }
 
-static int sm_fetch_forgotten_read(sm_rbuf_t *rb, int flex, sm_arena_t *a,
-				   sm_fetch_forgotten_topic_t *f)
+static void sm_fetch_req_part_read(sm_rbuf_t *rb, int16_t ver, int flex, sm_arena_t *a,
+				   void *elem)
 {
-	f->topic = sm_fetch_str_nn(rb, flex, a);
-	f->partition_count = sm_fetch_array_nn(rb, flex, 4);
-	SM_RBUF_CHECK(rb);
-	f->partitions = sm_fetch_alloc(a, f->partition_count, sizeof(*f->partitions));
-	for (int32_t j = 0; j < f->partition_count; j++)
-		f->partitions[j] = sm_rbuf_i32(rb);
+	sm_fetch_req_partition_t *p = elem;
+
+	(void)a;
+	p->partition = sm_rbuf_i32(rb);
+	p->current_leader_epoch = ver >= 9 ? sm_rbuf_i32(rb) : -1;
+	p->fetch_offset = sm_rbuf_i64(rb);
+	p->last_fetched_epoch = ver >= 12 ? sm_rbuf_i32(rb) : -1;
+	p->log_start_offset = ver >= 5 ? sm_rbuf_i64(rb) : -1;
+	p->partition_max_bytes = sm_rbuf_i32(rb);
 	if (flex)
 		sm_rbuf_skip_tags(rb);
-	SM_RBUF_CHECK(rb);
-	return 0;
-err_parse:
-	return -1;
+}
+
+static void sm_fetch_req_topic_read(sm_rbuf_t *rb, int16_t ver, int flex, sm_arena_t *a,
+				    void *elem)
+{
+	sm_fetch_req_topic_t *t = elem;
+
+	t->topic = sm_proto_str_read(rb, flex, 0, a);
+	t->partitions = sm_fetch_list_read(rb, ver, flex, a, sm_fetch_req_part_min(ver, flex),
+					   sizeof(*t->partitions), sm_fetch_req_part_read,
+					   &t->partition_count);
+	if (flex)
+		sm_rbuf_skip_tags(rb);
+}
+
+static void sm_fetch_forgotten_read(sm_rbuf_t *rb, int16_t ver, int flex, sm_arena_t *a,
+				    void *elem)
+{
+	sm_fetch_forgotten_topic_t *f = elem;
+
+	(void)ver;
+	f->topic = sm_proto_str_read(rb, flex, 0, a);
+	f->partitions = sm_proto_i32s_read(rb, flex, 0, a, &f->partition_count);
+	if (flex)
+		sm_rbuf_skip_tags(rb);
 }
 
 int sm_fetch_req_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, sm_fetch_req_t *out)
@@ -161,27 +114,20 @@ int sm_fetch_req_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, sm_fetch_req_t 
 		out->session_id = sm_rbuf_i32(rb);
 		out->session_epoch = sm_rbuf_i32(rb);
 	}
-	out->topic_count = sm_fetch_array_nn(rb, flex, flex ? 3 : 6);
+	out->topics = sm_fetch_list_read(rb, ver, flex, a, flex ? 3 : 6, sizeof(*out->topics),
+					 sm_fetch_req_topic_read, &out->topic_count);
+	if (ver >= 7)
+		out->forgotten_topics = sm_fetch_list_read(rb, ver, flex, a, flex ? 3 : 6,
+							   sizeof(*out->forgotten_topics),
+							   sm_fetch_forgotten_read,
+							   &out->forgotten_topic_count);
 	SM_RBUF_CHECK(rb);
-	out->topics = sm_fetch_alloc(a, out->topic_count, sizeof(*out->topics));
-	for (int32_t i = 0; i < out->topic_count; i++)
-		if (sm_fetch_req_topic_read(rb, ver, flex, a, &out->topics[i]) < 0)
-			goto err_parse;
-	if (ver >= 7) {
-		out->forgotten_topic_count = sm_fetch_array_nn(rb, flex, flex ? 3 : 6);
-		SM_RBUF_CHECK(rb);
-		out->forgotten_topics = sm_fetch_alloc(a, out->forgotten_topic_count,
-						       sizeof(*out->forgotten_topics));
-		for (int32_t i = 0; i < out->forgotten_topic_count; i++)
-			if (sm_fetch_forgotten_read(rb, flex, a, &out->forgotten_topics[i]) < 0)
-				goto err_parse;
-	}
 	if (ver >= 11)
-		out->rack_id = sm_fetch_str_nn(rb, flex, a);
+		out->rack_id = sm_proto_str_read(rb, flex, 0, a);
 	else
-		out->rack_id = sm_arena_strndup(a, "", 0);
+		out->rack_id = sm_proto_empty_str(a);
 	if (flex)
-		sm_fetch_tags_read(rb, sm_fetch_req_tag, out, a);
+		sm_proto_tags_read(rb, a, sm_fetch_req_tag, out);
 	SM_RBUF_CHECK(rb);
 	return 0;
 err_parse:
@@ -193,14 +139,12 @@ err_parse:
 static void sm_fetch_req_topics_write(sm_wbuf_t *w, int16_t ver, int flex,
 				      const sm_fetch_req_t *in)
 {
-	int32_t nt = sm_fetch_count(in->topic_count);
-	sm_wbuf_array(w, nt, flex);
-	for (int32_t i = 0; i < nt; i++) {
+	sm_proto_array_write(w, in->topic_count, flex, 0);
+	for (int32_t i = 0; i < in->topic_count; i++) {
 		const sm_fetch_req_topic_t *t = &in->topics[i];
-		int32_t np = sm_fetch_count(t->partition_count);
-		sm_wbuf_str(w, t->topic ? t->topic : "", flex);
-		sm_wbuf_array(w, np, flex);
-		for (int32_t j = 0; j < np; j++) {
+		sm_proto_str_write(w, t->topic, flex, 0);
+		sm_proto_array_write(w, t->partition_count, flex, 0);
+		for (int32_t j = 0; j < t->partition_count; j++) {
 			const sm_fetch_req_partition_t *p = &t->partitions[j];
 			sm_wbuf_i32(w, p->partition);
 			if (ver >= 9)
@@ -221,18 +165,29 @@ static void sm_fetch_req_topics_write(sm_wbuf_t *w, int16_t ver, int flex,
 
 static void sm_fetch_forgotten_write(sm_wbuf_t *w, int flex, const sm_fetch_req_t *in)
 {
-	int32_t nf = sm_fetch_count(in->forgotten_topic_count);
-	sm_wbuf_array(w, nf, flex);
-	for (int32_t i = 0; i < nf; i++) {
+	sm_proto_array_write(w, in->forgotten_topic_count, flex, 0);
+	for (int32_t i = 0; i < in->forgotten_topic_count; i++) {
 		const sm_fetch_forgotten_topic_t *f = &in->forgotten_topics[i];
-		int32_t np = sm_fetch_count(f->partition_count);
-		sm_wbuf_str(w, f->topic ? f->topic : "", flex);
-		sm_wbuf_array(w, np, flex);
-		for (int32_t j = 0; j < np; j++)
-			sm_wbuf_i32(w, f->partitions[j]);
+		sm_proto_str_write(w, f->topic, flex, 0);
+		sm_proto_i32s_write(w, f->partitions, f->partition_count, flex, 0);
 		if (flex)
 			sm_wbuf_tags_empty(w);
 	}
+}
+
+/* ClusterId (tag 0) is the only request tag, and only sent when set. */
+static void sm_fetch_req_tags_write(sm_wbuf_t *w, const sm_fetch_req_t *in)
+{
+	if (!in->cluster_id) {
+		sm_wbuf_tags_empty(w);
+		return;
+	}
+	sm_wbuf_t val;
+	sm_wbuf_init(&val, 0);
+	sm_wbuf_str(&val, in->cluster_id, 1);
+	sm_wbuf_uvarint(w, 1);
+	sm_proto_tag_write(w, 0, &val);
+	sm_wbuf_free(&val);
 }
 
 void sm_fetch_req_write(sm_wbuf_t *w, int16_t ver, const sm_fetch_req_t *in)
@@ -253,18 +208,9 @@ void sm_fetch_req_write(sm_wbuf_t *w, int16_t ver, const sm_fetch_req_t *in)
 	if (ver >= 7)
 		sm_fetch_forgotten_write(w, flex, in);
 	if (ver >= 11)
-		sm_wbuf_str(w, in->rack_id ? in->rack_id : "", flex);
-	if (!flex)
-		return;
-	if (!in->cluster_id) {
-		sm_wbuf_tags_empty(w);
-		return;
-	}
-	uint32_t len = (uint32_t)strlen(in->cluster_id);
-	sm_wbuf_uvarint(w, 1);
-	sm_wbuf_uvarint(w, 0);
-	sm_wbuf_uvarint(w, (uint32_t)sm_fetch_uvarint_size(len + 1) + len);
-	sm_wbuf_str(w, in->cluster_id, 1);
+		sm_proto_str_write(w, in->rack_id, flex, 0);
+	if (flex)
+		sm_fetch_req_tags_write(w, in);
 }
 
 /* ---- response ---- */
@@ -318,9 +264,11 @@ static size_t sm_fetch_resp_part_min(int16_t ver, int flex)
 	return n + (flex ? 2 : 4);
 }
 
-static int sm_fetch_resp_part_read(sm_rbuf_t *rb, int16_t ver, int flex, sm_arena_t *a,
-				   sm_fetch_resp_partition_t *p)
+static void sm_fetch_resp_part_read(sm_rbuf_t *rb, int16_t ver, int flex, sm_arena_t *a,
+				    void *elem)
 {
+	sm_fetch_resp_partition_t *p = elem;
+
 	sm_fetch_resp_partition_init(p);
 	p->partition_index = sm_rbuf_i32(rb);
 	p->error_code = sm_rbuf_i16(rb);
@@ -330,11 +278,10 @@ static int sm_fetch_resp_part_read(sm_rbuf_t *rb, int16_t ver, int flex, sm_aren
 	if (ver >= 5)
 		p->log_start_offset = sm_rbuf_i64(rb);
 	if (ver >= 4) {
-		p->aborted_transaction_count = sm_rbuf_array(rb, flex, flex ? 17 : 16);
-		SM_RBUF_CHECK(rb);
-		p->aborted_transactions = sm_fetch_alloc(a, p->aborted_transaction_count,
-							 sizeof(*p->aborted_transactions));
-		for (int32_t k = 0; k < p->aborted_transaction_count; k++) {
+		p->aborted_transaction_count = sm_proto_array_read(rb, flex, 1, flex ? 17 : 16);
+		p->aborted_transactions = sm_proto_array_alloc(a, p->aborted_transaction_count,
+							       sizeof(*p->aborted_transactions));
+		for (int32_t k = 0; k < p->aborted_transaction_count && !rb->err; k++) {
 			p->aborted_transactions[k].producer_id = sm_rbuf_i64(rb);
 			p->aborted_transactions[k].first_offset = sm_rbuf_i64(rb);
 			if (flex)
@@ -345,30 +292,22 @@ static int sm_fetch_resp_part_read(sm_rbuf_t *rb, int16_t ver, int flex, sm_aren
 		p->preferred_read_replica = sm_rbuf_i32(rb);
 	p->records = sm_records_read(rb, flex);
 	if (flex)
-		sm_fetch_tags_read(rb, sm_fetch_resp_part_tag, p, a);
-	SM_RBUF_CHECK(rb);
-	return 0;
-err_parse:
-	p->aborted_transaction_count = 0;
-	return -1;
+		sm_proto_tags_read(rb, a, sm_fetch_resp_part_tag, p);
+	if (rb->err)
+		p->aborted_transaction_count = 0;
 }
 
-static int sm_fetch_resp_topic_read(sm_rbuf_t *rb, int16_t ver, int flex, sm_arena_t *a,
-				    sm_fetch_resp_topic_t *t)
+static void sm_fetch_resp_topic_read(sm_rbuf_t *rb, int16_t ver, int flex, sm_arena_t *a,
+				     void *elem)
 {
-	t->topic = sm_fetch_str_nn(rb, flex, a);
-	t->partition_count = sm_fetch_array_nn(rb, flex, sm_fetch_resp_part_min(ver, flex));
-	SM_RBUF_CHECK(rb);
-	t->partitions = sm_fetch_alloc(a, t->partition_count, sizeof(*t->partitions));
-	for (int32_t j = 0; j < t->partition_count; j++)
-		if (sm_fetch_resp_part_read(rb, ver, flex, a, &t->partitions[j]) < 0)
-			goto err_parse;
+	sm_fetch_resp_topic_t *t = elem;
+
+	t->topic = sm_proto_str_read(rb, flex, 0, a);
+	t->partitions = sm_fetch_list_read(rb, ver, flex, a, sm_fetch_resp_part_min(ver, flex),
+					   sizeof(*t->partitions), sm_fetch_resp_part_read,
+					   &t->partition_count);
 	if (flex)
 		sm_rbuf_skip_tags(rb);
-	SM_RBUF_CHECK(rb);
-	return 0;
-err_parse:
-	return -1;
 }
 
 int sm_fetch_resp_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, sm_fetch_resp_t *out)
@@ -383,17 +322,12 @@ int sm_fetch_resp_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, sm_fetch_resp_
 		out->error_code = sm_rbuf_i16(rb);
 		out->session_id = sm_rbuf_i32(rb);
 	}
-	out->topic_count = sm_fetch_array_nn(rb, flex, flex ? 3 : 6);
-	SM_RBUF_CHECK(rb);
-	out->topics = sm_fetch_alloc(a, out->topic_count, sizeof(*out->topics));
-	for (int32_t i = 0; i < out->topic_count; i++)
-		if (sm_fetch_resp_topic_read(rb, ver, flex, a, &out->topics[i]) < 0)
-			goto err_parse;
+	out->topics = sm_fetch_list_read(rb, ver, flex, a, flex ? 3 : 6, sizeof(*out->topics),
+					 sm_fetch_resp_topic_read, &out->topic_count);
 	if (flex)
 		sm_rbuf_skip_tags(rb);
-	SM_RBUF_CHECK(rb);
-	return 0;
-err_parse:
+	if (!rb->err)
+		return 0;
 	out->topic_count = 0;
 	return -1;
 }
@@ -439,9 +373,8 @@ static void sm_fetch_resp_part_write(sm_wbuf_t *w, int16_t ver, int flex,
 	if (ver >= 5)
 		sm_wbuf_i64(w, p->log_start_offset);
 	if (ver >= 4) {
-		int32_t n = p->aborted_transaction_count < 0 ? -1 : p->aborted_transaction_count;
-		sm_wbuf_array(w, n, flex);
-		for (int32_t k = 0; k < n; k++) {
+		sm_proto_array_write(w, p->aborted_transaction_count, flex, 1);
+		for (int32_t k = 0; k < p->aborted_transaction_count; k++) {
 			sm_wbuf_i64(w, p->aborted_transactions[k].producer_id);
 			sm_wbuf_i64(w, p->aborted_transactions[k].first_offset);
 			if (flex)
@@ -464,14 +397,12 @@ void sm_fetch_resp_write(sm_wbuf_t *w, int16_t ver, const sm_fetch_resp_t *in)
 		sm_wbuf_i16(w, in->error_code);
 		sm_wbuf_i32(w, in->session_id);
 	}
-	int32_t nt = sm_fetch_count(in->topic_count);
-	sm_wbuf_array(w, nt, flex);
-	for (int32_t i = 0; i < nt; i++) {
+	sm_proto_array_write(w, in->topic_count, flex, 0);
+	for (int32_t i = 0; i < in->topic_count; i++) {
 		const sm_fetch_resp_topic_t *t = &in->topics[i];
-		int32_t np = sm_fetch_count(t->partition_count);
-		sm_wbuf_str(w, t->topic ? t->topic : "", flex);
-		sm_wbuf_array(w, np, flex);
-		for (int32_t j = 0; j < np; j++)
+		sm_proto_str_write(w, t->topic, flex, 0);
+		sm_proto_array_write(w, t->partition_count, flex, 0);
+		for (int32_t j = 0; j < t->partition_count; j++)
 			sm_fetch_resp_part_write(w, ver, flex, &t->partitions[j]);
 		if (flex)
 			sm_wbuf_tags_empty(w);

@@ -12,26 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "protocol.h"
+
+/* The protocol helper leaves a partly read array behind on failure; these
+ * callers expect NULL then. */
 int32_t *sm_msg_i32s_read(sm_rbuf_t *rb, int compact, sm_arena_t *a, int32_t *cnt)
 {
-	int32_t n = sm_rbuf_array(rb, compact, 4);
-	int32_t *v = NULL;
+	int32_t *v = sm_proto_i32s_read(rb, compact, 0, a, cnt);
 
-	*cnt = 0;
-	if (rb->err)
-		return NULL;
-	if (n < 0) {
-		sm_rbuf_fail(rb);
-		return NULL;
-	}
-	if (n > 0)
-		v = sm_arena_alloc(a, (size_t)n * sizeof(*v));
-	for (int32_t i = 0; i < n; i++)
-		v[i] = sm_rbuf_i32(rb);
-	if (rb->err)
-		return NULL;
-	*cnt = n;
-	return v;
+	return rb->err ? NULL : v;
 }
 
 void sm_msg_i32s_write(sm_wbuf_t *w, const int32_t *v, int32_t cnt, int compact)
@@ -43,15 +32,12 @@ void sm_msg_i32s_write(sm_wbuf_t *w, const int32_t *v, int32_t cnt, int compact)
 
 char *sm_msg_str_read(sm_rbuf_t *rb, int compact, sm_arena_t *a)
 {
-	char *s = sm_rbuf_str(rb, compact, a);
-	if (!s)
-		sm_rbuf_fail(rb);
-	return s;
+	return sm_proto_str_read(rb, compact, 0, a);
 }
 
 void sm_msg_str_write(sm_wbuf_t *w, const char *s, int compact)
 {
-	sm_wbuf_str(w, s ? s : "", compact);
+	sm_proto_str_write(w, s, compact, 0);
 }
 
 void *sm_msg_grow(sm_arena_t *a, void *arr, int32_t cnt, int32_t *cap, size_t elem)

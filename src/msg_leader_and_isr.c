@@ -8,6 +8,8 @@
 
 #include <string.h>
 
+#include "protocol.h"
+
 /* Partition state. has_topic: v0-1 carry the topic inside each state. */
 static void sm_lai_pstate_read(sm_rbuf_t *rb, int16_t ver, int has_topic, sm_arena_t *a,
 			       sm_leader_and_isr_partition_t *p)
@@ -64,15 +66,13 @@ static void sm_lai_topics_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 			       sm_leader_and_isr_req_t *out)
 {
 	int flex = ver >= SM_LEADER_AND_ISR_FLEX;
-	int32_t ntopics = sm_rbuf_array(rb, flex, 2);
+	int32_t ntopics = sm_proto_array_read(rb, flex, 0, 2);
 	int32_t cap = 0;
 
-	if (ntopics < 0)
-		sm_rbuf_fail(rb);
 	if (rb->err)
 		return;
-	if (ver >= 5 && ntopics > 0) {
-		out->topic_ids = sm_arena_alloc(a, (size_t)ntopics * sizeof(*out->topic_ids));
+	if (ver >= 5) {
+		out->topic_ids = sm_proto_array_alloc(a, ntopics, sizeof(*out->topic_ids));
 		out->topic_ids_cnt = ntopics;
 	}
 	for (int32_t t = 0; t < ntopics && !rb->err; t++) {
@@ -81,9 +81,7 @@ static void sm_lai_topics_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 			out->topic_ids[t].topic = topic;
 			sm_rbuf_uuid(rb, out->topic_ids[t].id);
 		}
-		int32_t np = sm_rbuf_array(rb, flex, SM_LAI_PSTATE_MIN);
-		if (np < 0)
-			sm_rbuf_fail(rb);
+		int32_t np = sm_proto_array_read(rb, flex, 0, SM_LAI_PSTATE_MIN);
 		for (int32_t i = 0; i < np && !rb->err; i++) {
 			out->partitions = sm_msg_grow(a, out->partitions, out->partitions_cnt, &cap,
 						      sizeof(*out->partitions));
@@ -99,14 +97,9 @@ static void sm_lai_topics_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 static void sm_lai_ungrouped_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 				  sm_leader_and_isr_req_t *out)
 {
-	int32_t n = sm_rbuf_array(rb, 0, SM_LAI_PSTATE_MIN + 2);
+	int32_t n = sm_proto_array_read(rb, 0, 0, SM_LAI_PSTATE_MIN + 2);
 
-	if (n < 0)
-		sm_rbuf_fail(rb);
-	if (rb->err)
-		return;
-	if (n > 0)
-		out->partitions = sm_arena_alloc(a, (size_t)n * sizeof(*out->partitions));
+	out->partitions = sm_proto_array_alloc(a, n, sizeof(*out->partitions));
 	for (int32_t i = 0; i < n && !rb->err; i++)
 		sm_lai_pstate_read(rb, ver, 1, a, &out->partitions[i]);
 	out->partitions_cnt = n;
@@ -133,12 +126,9 @@ int sm_leader_and_isr_req_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 		sm_lai_ungrouped_read(rb, ver, a, out);
 	SM_RBUF_CHECK(rb);
 
-	int32_t n = sm_rbuf_array(rb, flex, 9);
-	if (n < 0)
-		goto err_parse;
+	int32_t n = sm_proto_array_read(rb, flex, 0, 9);
 	SM_RBUF_CHECK(rb);
-	if (n > 0)
-		out->live_leaders = sm_arena_alloc(a, (size_t)n * sizeof(*out->live_leaders));
+	out->live_leaders = sm_proto_array_alloc(a, n, sizeof(*out->live_leaders));
 	out->live_leaders_cnt = n;
 	for (int32_t i = 0; i < n; i++) {
 		sm_leader_and_isr_leader_t *l = &out->live_leaders[i];
@@ -251,17 +241,13 @@ static void sm_lai_perr_write(sm_wbuf_t *w, int16_t ver, const sm_leader_and_isr
 static void sm_lai_resp_topics_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 				    sm_leader_and_isr_resp_t *out)
 {
-	int32_t ntopics = sm_rbuf_array(rb, 1, 18);
+	int32_t ntopics = sm_proto_array_read(rb, 1, 0, 18);
 	int32_t cap = 0;
 
-	if (ntopics < 0)
-		sm_rbuf_fail(rb);
 	for (int32_t t = 0; t < ntopics && !rb->err; t++) {
 		uint8_t id[16];
 		sm_rbuf_uuid(rb, id);
-		int32_t np = sm_rbuf_array(rb, 1, 7);
-		if (np < 0)
-			sm_rbuf_fail(rb);
+		int32_t np = sm_proto_array_read(rb, 1, 0, 7);
 		for (int32_t i = 0; i < np && !rb->err; i++) {
 			out->partitions = sm_msg_grow(a, out->partitions, out->partitions_cnt, &cap,
 						      sizeof(*out->partitions));
@@ -285,12 +271,9 @@ int sm_leader_and_isr_resp_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 	if (ver >= 5) {
 		sm_lai_resp_topics_read(rb, ver, a, out);
 	} else {
-		int32_t n = sm_rbuf_array(rb, flex, 8);
-		if (n < 0)
-			goto err_parse;
+		int32_t n = sm_proto_array_read(rb, flex, 0, 8);
 		SM_RBUF_CHECK(rb);
-		if (n > 0)
-			out->partitions = sm_arena_alloc(a, (size_t)n * sizeof(*out->partitions));
+		out->partitions = sm_proto_array_alloc(a, n, sizeof(*out->partitions));
 		out->partitions_cnt = n;
 		for (int32_t i = 0; i < n && !rb->err; i++)
 			sm_lai_perr_read(rb, ver, a, &out->partitions[i]);

@@ -7,37 +7,9 @@
  */
 #include "msg_list_offsets.h"
 
+#include "protocol.h"
+
 /* ---- helpers ---- */
-
-static char *sm_list_offsets_str_nn(sm_rbuf_t *rb, int compact, sm_arena_t *a)
-{
-	char *s = sm_rbuf_str(rb, compact, a);
-	if (!s)
-		sm_rbuf_fail(rb);
-	return s;
-}
-
-static int32_t sm_list_offsets_array_nn(sm_rbuf_t *rb, int compact, size_t min)
-{
-	int32_t n = sm_rbuf_array(rb, compact, min);
-	if (rb->err)
-		return -1;
-	if (n < 0) {
-		sm_rbuf_fail(rb);
-		return -1;
-	}
-	return n;
-}
-
-static void *sm_list_offsets_alloc(sm_arena_t *a, int32_t n, size_t size)
-{
-	return n > 0 ? sm_arena_alloc(a, (size_t)n * size) : NULL;
-}
-
-static int32_t sm_list_offsets_count(int32_t n)
-{
-	return n > 0 ? n : 0;
-}
 
 static void sm_list_offsets_tags_end(sm_wbuf_t *w, int flex)
 {
@@ -51,10 +23,10 @@ static int sm_list_offsets_req_topic_read(sm_rbuf_t *rb, int16_t ver, int flex,
 					  sm_arena_t *a, sm_list_offsets_req_topic_t *t)
 {
 	size_t min = 4 + 8 + (ver >= 4 ? 4 : 0) + (ver == 0 ? 4 : 0) + (flex ? 1 : 0);
-	t->name = sm_list_offsets_str_nn(rb, flex, a);
-	t->partition_count = sm_list_offsets_array_nn(rb, flex, min);
+	t->name = sm_proto_str_read(rb, flex, 0, a);
+	t->partition_count = sm_proto_array_read(rb, flex, 0, min);
 	SM_RBUF_CHECK(rb);
-	t->partitions = sm_list_offsets_alloc(a, t->partition_count, sizeof(*t->partitions));
+	t->partitions = sm_proto_array_alloc(a, t->partition_count, sizeof(*t->partitions));
 	for (int32_t j = 0; j < t->partition_count; j++) {
 		sm_list_offsets_req_partition_t *p = &t->partitions[j];
 		p->partition_index = sm_rbuf_i32(rb);
@@ -83,9 +55,9 @@ int sm_list_offsets_req_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 	out->replica_id = sm_rbuf_i32(rb);
 	if (ver >= 2)
 		out->isolation_level = sm_rbuf_i8(rb);
-	out->topic_count = sm_list_offsets_array_nn(rb, flex, flex ? 3 : 6);
+	out->topic_count = sm_proto_array_read(rb, flex, 0, flex ? 3 : 6);
 	SM_RBUF_CHECK(rb);
-	out->topics = sm_list_offsets_alloc(a, out->topic_count, sizeof(*out->topics));
+	out->topics = sm_proto_array_alloc(a, out->topic_count, sizeof(*out->topics));
 	for (int32_t i = 0; i < out->topic_count; i++)
 		if (sm_list_offsets_req_topic_read(rb, ver, flex, a, &out->topics[i]) < 0)
 			goto err_parse;
@@ -104,14 +76,12 @@ void sm_list_offsets_req_write(sm_wbuf_t *w, int16_t ver, const sm_list_offsets_
 	sm_wbuf_i32(w, in->replica_id);
 	if (ver >= 2)
 		sm_wbuf_i8(w, in->isolation_level);
-	int32_t nt = sm_list_offsets_count(in->topic_count);
-	sm_wbuf_array(w, nt, flex);
-	for (int32_t i = 0; i < nt; i++) {
+	sm_proto_array_write(w, in->topic_count, flex, 0);
+	for (int32_t i = 0; i < in->topic_count; i++) {
 		const sm_list_offsets_req_topic_t *t = &in->topics[i];
-		int32_t np = sm_list_offsets_count(t->partition_count);
-		sm_wbuf_str(w, t->name ? t->name : "", flex);
-		sm_wbuf_array(w, np, flex);
-		for (int32_t j = 0; j < np; j++) {
+		sm_proto_str_write(w, t->name, flex, 0);
+		sm_proto_array_write(w, t->partition_count, flex, 0);
+		for (int32_t j = 0; j < t->partition_count; j++) {
 			const sm_list_offsets_req_partition_t *p = &t->partitions[j];
 			sm_wbuf_i32(w, p->partition_index);
 			if (ver >= 4)
@@ -137,9 +107,9 @@ static int sm_list_offsets_resp_part_read(sm_rbuf_t *rb, int16_t ver, int flex,
 	p->offset = -1;
 	p->leader_epoch = -1;
 	if (ver == 0) {
-		p->old_style_offset_count = sm_list_offsets_array_nn(rb, flex, 8);
+		p->old_style_offset_count = sm_proto_array_read(rb, flex, 0, 8);
 		SM_RBUF_CHECK(rb);
-		p->old_style_offsets = sm_list_offsets_alloc(a, p->old_style_offset_count,
+		p->old_style_offsets = sm_proto_array_alloc(a, p->old_style_offset_count,
 							     sizeof(*p->old_style_offsets));
 		for (int32_t k = 0; k < p->old_style_offset_count; k++)
 			p->old_style_offsets[k] = sm_rbuf_i64(rb);
@@ -162,10 +132,10 @@ static int sm_list_offsets_resp_topic_read(sm_rbuf_t *rb, int16_t ver, int flex,
 					   sm_arena_t *a, sm_list_offsets_resp_topic_t *t)
 {
 	size_t min = 4 + 2 + (ver == 0 ? 4 : 16) + (ver >= 4 ? 4 : 0) + (flex ? 1 : 0);
-	t->name = sm_list_offsets_str_nn(rb, flex, a);
-	t->partition_count = sm_list_offsets_array_nn(rb, flex, min);
+	t->name = sm_proto_str_read(rb, flex, 0, a);
+	t->partition_count = sm_proto_array_read(rb, flex, 0, min);
 	SM_RBUF_CHECK(rb);
-	t->partitions = sm_list_offsets_alloc(a, t->partition_count, sizeof(*t->partitions));
+	t->partitions = sm_proto_array_alloc(a, t->partition_count, sizeof(*t->partitions));
 	for (int32_t j = 0; j < t->partition_count; j++)
 		if (sm_list_offsets_resp_part_read(rb, ver, flex, a, &t->partitions[j]) < 0)
 			goto err_parse;
@@ -186,9 +156,9 @@ int sm_list_offsets_resp_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 		return -1;
 	if (ver >= 2)
 		out->throttle_time_ms = sm_rbuf_i32(rb);
-	out->topic_count = sm_list_offsets_array_nn(rb, flex, flex ? 3 : 6);
+	out->topic_count = sm_proto_array_read(rb, flex, 0, flex ? 3 : 6);
 	SM_RBUF_CHECK(rb);
-	out->topics = sm_list_offsets_alloc(a, out->topic_count, sizeof(*out->topics));
+	out->topics = sm_proto_array_alloc(a, out->topic_count, sizeof(*out->topics));
 	for (int32_t i = 0; i < out->topic_count; i++)
 		if (sm_list_offsets_resp_topic_read(rb, ver, flex, a, &out->topics[i]) < 0)
 			goto err_parse;
@@ -207,9 +177,8 @@ static void sm_list_offsets_resp_part_write(sm_wbuf_t *w, int16_t ver, int flex,
 	sm_wbuf_i32(w, p->partition_index);
 	sm_wbuf_i16(w, p->error_code);
 	if (ver == 0) {
-		int32_t n = sm_list_offsets_count(p->old_style_offset_count);
-		sm_wbuf_array(w, n, flex);
-		for (int32_t k = 0; k < n; k++)
+		sm_proto_array_write(w, p->old_style_offset_count, flex, 0);
+		for (int32_t k = 0; k < p->old_style_offset_count; k++)
 			sm_wbuf_i64(w, p->old_style_offsets[k]);
 	} else {
 		sm_wbuf_i64(w, p->timestamp);
@@ -225,14 +194,12 @@ void sm_list_offsets_resp_write(sm_wbuf_t *w, int16_t ver, const sm_list_offsets
 	int flex = ver >= SM_LIST_OFFSETS_FLEXIBLE_VERSION;
 	if (ver >= 2)
 		sm_wbuf_i32(w, in->throttle_time_ms);
-	int32_t nt = sm_list_offsets_count(in->topic_count);
-	sm_wbuf_array(w, nt, flex);
-	for (int32_t i = 0; i < nt; i++) {
+	sm_proto_array_write(w, in->topic_count, flex, 0);
+	for (int32_t i = 0; i < in->topic_count; i++) {
 		const sm_list_offsets_resp_topic_t *t = &in->topics[i];
-		int32_t np = sm_list_offsets_count(t->partition_count);
-		sm_wbuf_str(w, t->name ? t->name : "", flex);
-		sm_wbuf_array(w, np, flex);
-		for (int32_t j = 0; j < np; j++)
+		sm_proto_str_write(w, t->name, flex, 0);
+		sm_proto_array_write(w, t->partition_count, flex, 0);
+		for (int32_t j = 0; j < t->partition_count; j++)
 			sm_list_offsets_resp_part_write(w, ver, flex, &t->partitions[j]);
 		sm_list_offsets_tags_end(w, flex);
 	}

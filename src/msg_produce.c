@@ -10,6 +10,8 @@
  */
 #include "msg_produce.h"
 
+#include "protocol.h"
+
 /* ---- records ---- */
 
 sm_records_t sm_records_read(sm_rbuf_t *rb, int compact)
@@ -40,34 +42,6 @@ void sm_records_write(sm_wbuf_t *w, const sm_records_t *r, int compact)
 
 /* ---- helpers ---- */
 
-/* A non-nullable string: null on the wire is malformed, as in Kafka's
- * generated readers ("non-nullable field was serialized as null"). */
-static char *sm_produce_str_nn(sm_rbuf_t *rb, int compact, sm_arena_t *a)
-{
-	char *s = sm_rbuf_str(rb, compact, a);
-	if (!s)
-		sm_rbuf_fail(rb);
-	return s;
-}
-
-/* A non-nullable array count; returns -1 (and fails rb) on null/error. */
-static int32_t sm_produce_array_nn(sm_rbuf_t *rb, int compact, size_t min)
-{
-	int32_t n = sm_rbuf_array(rb, compact, min);
-	if (rb->err)
-		return -1;
-	if (n < 0) {
-		sm_rbuf_fail(rb);
-		return -1;
-	}
-	return n;
-}
-
-static void *sm_produce_alloc(sm_arena_t *a, int32_t n, size_t size)
-{
-	return n > 0 ? sm_arena_alloc(a, (size_t)n * size) : NULL;
-}
-
 static void sm_produce_tags_end(sm_wbuf_t *w, int flex)
 {
 	if (flex)
@@ -79,10 +53,10 @@ static void sm_produce_tags_end(sm_wbuf_t *w, int flex)
 static int sm_produce_req_topic_read(sm_rbuf_t *rb, int flex, sm_arena_t *a,
 				     sm_produce_req_topic_t *t)
 {
-	t->name = sm_produce_str_nn(rb, flex, a);
-	t->partition_count = sm_produce_array_nn(rb, flex, flex ? 6 : 8);
+	t->name = sm_proto_str_read(rb, flex, 0, a);
+	t->partition_count = sm_proto_array_read(rb, flex, 0, flex ? 6 : 8);
 	SM_RBUF_CHECK(rb);
-	t->partitions = sm_produce_alloc(a, t->partition_count, sizeof(*t->partitions));
+	t->partitions = sm_proto_array_alloc(a, t->partition_count, sizeof(*t->partitions));
 	for (int32_t i = 0; i < t->partition_count; i++) {
 		sm_produce_req_partition_t *p = &t->partitions[i];
 		p->index = sm_rbuf_i32(rb);
@@ -109,9 +83,9 @@ int sm_produce_req_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, sm_produce_re
 		out->transactional_id = sm_rbuf_str(rb, flex, a);
 	out->acks = sm_rbuf_i16(rb);
 	out->timeout_ms = sm_rbuf_i32(rb);
-	out->topic_count = sm_produce_array_nn(rb, flex, flex ? 3 : 6);
+	out->topic_count = sm_proto_array_read(rb, flex, 0, flex ? 3 : 6);
 	SM_RBUF_CHECK(rb);
-	out->topics = sm_produce_alloc(a, out->topic_count, sizeof(*out->topics));
+	out->topics = sm_proto_array_alloc(a, out->topic_count, sizeof(*out->topics));
 	for (int32_t i = 0; i < out->topic_count; i++)
 		if (sm_produce_req_topic_read(rb, flex, a, &out->topics[i]) < 0)
 			goto err_parse;
@@ -131,14 +105,12 @@ void sm_produce_req_write(sm_wbuf_t *w, int16_t ver, const sm_produce_req_t *in)
 		sm_wbuf_str(w, in->transactional_id, flex);
 	sm_wbuf_i16(w, in->acks);
 	sm_wbuf_i32(w, in->timeout_ms);
-	int32_t nt = in->topic_count > 0 ? in->topic_count : 0;
-	sm_wbuf_array(w, nt, flex);
-	for (int32_t i = 0; i < nt; i++) {
+	sm_proto_array_write(w, in->topic_count, flex, 0);
+	for (int32_t i = 0; i < in->topic_count; i++) {
 		const sm_produce_req_topic_t *t = &in->topics[i];
-		sm_wbuf_str(w, t->name ? t->name : "", flex);
-		int32_t np = t->partition_count > 0 ? t->partition_count : 0;
-		sm_wbuf_array(w, np, flex);
-		for (int32_t j = 0; j < np; j++) {
+		sm_proto_str_write(w, t->name, flex, 0);
+		sm_proto_array_write(w, t->partition_count, flex, 0);
+		for (int32_t j = 0; j < t->partition_count; j++) {
 			sm_wbuf_i32(w, t->partitions[j].index);
 			sm_records_write(w, &t->partitions[j].records, flex);
 			sm_produce_tags_end(w, flex);
@@ -173,9 +145,9 @@ static int sm_produce_resp_part_read(sm_rbuf_t *rb, int16_t ver, int flex, sm_ar
 	p->log_append_time_ms = ver >= 2 ? sm_rbuf_i64(rb) : -1;
 	p->log_start_offset = ver >= 5 ? sm_rbuf_i64(rb) : -1;
 	if (ver >= 8) {
-		p->record_error_count = sm_produce_array_nn(rb, flex, 6);
+		p->record_error_count = sm_proto_array_read(rb, flex, 0, 6);
 		SM_RBUF_CHECK(rb);
-		p->record_errors = sm_produce_alloc(a, p->record_error_count,
+		p->record_errors = sm_proto_array_alloc(a, p->record_error_count,
 						    sizeof(*p->record_errors));
 		for (int32_t k = 0; k < p->record_error_count; k++) {
 			sm_produce_record_error_t *e = &p->record_errors[k];
@@ -198,10 +170,10 @@ err_parse:
 static int sm_produce_resp_topic_read(sm_rbuf_t *rb, int16_t ver, int flex, sm_arena_t *a,
 				      sm_produce_resp_topic_t *t)
 {
-	t->name = sm_produce_str_nn(rb, flex, a);
-	t->partition_count = sm_produce_array_nn(rb, flex, sm_produce_resp_part_min(ver, flex));
+	t->name = sm_proto_str_read(rb, flex, 0, a);
+	t->partition_count = sm_proto_array_read(rb, flex, 0, sm_produce_resp_part_min(ver, flex));
 	SM_RBUF_CHECK(rb);
-	t->partitions = sm_produce_alloc(a, t->partition_count, sizeof(*t->partitions));
+	t->partitions = sm_proto_array_alloc(a, t->partition_count, sizeof(*t->partitions));
 	for (int32_t j = 0; j < t->partition_count; j++)
 		if (sm_produce_resp_part_read(rb, ver, flex, a, &t->partitions[j]) < 0)
 			goto err_parse;
@@ -219,9 +191,9 @@ int sm_produce_resp_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, sm_produce_r
 	*out = (sm_produce_resp_t){ 0 };
 	if (ver < SM_PRODUCE_MIN_VERSION || ver > SM_PRODUCE_MAX_VERSION)
 		return -1;
-	out->topic_count = sm_produce_array_nn(rb, flex, flex ? 3 : 6);
+	out->topic_count = sm_proto_array_read(rb, flex, 0, flex ? 3 : 6);
 	SM_RBUF_CHECK(rb);
-	out->topics = sm_produce_alloc(a, out->topic_count, sizeof(*out->topics));
+	out->topics = sm_proto_array_alloc(a, out->topic_count, sizeof(*out->topics));
 	for (int32_t i = 0; i < out->topic_count; i++)
 		if (sm_produce_resp_topic_read(rb, ver, flex, a, &out->topics[i]) < 0)
 			goto err_parse;
@@ -247,9 +219,8 @@ static void sm_produce_resp_part_write(sm_wbuf_t *w, int16_t ver, int flex,
 	if (ver >= 5)
 		sm_wbuf_i64(w, p->log_start_offset);
 	if (ver >= 8) {
-		int32_t n = p->record_error_count > 0 ? p->record_error_count : 0;
-		sm_wbuf_array(w, n, flex);
-		for (int32_t k = 0; k < n; k++) {
+		sm_proto_array_write(w, p->record_error_count, flex, 0);
+		for (int32_t k = 0; k < p->record_error_count; k++) {
 			sm_wbuf_i32(w, p->record_errors[k].batch_index);
 			sm_wbuf_str(w, p->record_errors[k].batch_index_error_message, flex);
 			sm_produce_tags_end(w, flex);
@@ -262,14 +233,12 @@ static void sm_produce_resp_part_write(sm_wbuf_t *w, int16_t ver, int flex,
 void sm_produce_resp_write(sm_wbuf_t *w, int16_t ver, const sm_produce_resp_t *in)
 {
 	int flex = ver >= SM_PRODUCE_FLEXIBLE_VERSION;
-	int32_t nt = in->topic_count > 0 ? in->topic_count : 0;
-	sm_wbuf_array(w, nt, flex);
-	for (int32_t i = 0; i < nt; i++) {
+	sm_proto_array_write(w, in->topic_count, flex, 0);
+	for (int32_t i = 0; i < in->topic_count; i++) {
 		const sm_produce_resp_topic_t *t = &in->topics[i];
-		sm_wbuf_str(w, t->name ? t->name : "", flex);
-		int32_t np = t->partition_count > 0 ? t->partition_count : 0;
-		sm_wbuf_array(w, np, flex);
-		for (int32_t j = 0; j < np; j++)
+		sm_proto_str_write(w, t->name, flex, 0);
+		sm_proto_array_write(w, t->partition_count, flex, 0);
+		for (int32_t j = 0; j < t->partition_count; j++)
 			sm_produce_resp_part_write(w, ver, flex, &t->partitions[j]);
 		sm_produce_tags_end(w, flex);
 	}

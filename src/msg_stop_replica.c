@@ -9,19 +9,15 @@
 #include <string.h>
 
 #include "msg_interbroker.h"
+#include "protocol.h"
 
 #define SM_SR_FLEX(ver) ((ver) >= SM_STOP_REPLICA_FLEX)
 
 static void sm_sr_v0_read(sm_rbuf_t *rb, sm_arena_t *a, sm_stop_replica_req_t *out)
 {
-	int32_t n = sm_rbuf_array(rb, 0, 6);
+	int32_t n = sm_proto_array_read(rb, 0, 0, 6);
 
-	if (n < 0)
-		sm_rbuf_fail(rb);
-	if (rb->err)
-		return;
-	if (n > 0)
-		out->partitions = sm_arena_alloc(a, (size_t)n * sizeof(*out->partitions));
+	out->partitions = sm_proto_array_alloc(a, n, sizeof(*out->partitions));
 	out->partitions_cnt = n;
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		out->partitions[i].topic = sm_msg_str_read(rb, 0, a);
@@ -34,16 +30,12 @@ static void sm_sr_topics_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 			      sm_stop_replica_req_t *out)
 {
 	int flex = SM_SR_FLEX(ver);
-	int32_t ntopics = sm_rbuf_array(rb, flex, 2);
+	int32_t ntopics = sm_proto_array_read(rb, flex, 0, 2);
 	int32_t cap = 0;
 
-	if (ntopics < 0)
-		sm_rbuf_fail(rb);
 	for (int32_t t = 0; t < ntopics && !rb->err; t++) {
 		char *topic = sm_msg_str_read(rb, flex, a);
-		int32_t np = sm_rbuf_array(rb, flex, 4);
-		if (np < 0)
-			sm_rbuf_fail(rb);
+		int32_t np = sm_proto_array_read(rb, flex, 0, 4);
 		for (int32_t i = 0; i < np && !rb->err; i++) {
 			out->partitions = sm_msg_grow(a, out->partitions, out->partitions_cnt, &cap,
 						      sizeof(*out->partitions));
@@ -157,12 +149,9 @@ int sm_stop_replica_resp_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 	if (ver < 0 || ver > SM_STOP_REPLICA_VMAX)
 		return -1;
 	out->error_code = sm_rbuf_i16(rb);
-	int32_t n = sm_rbuf_array(rb, flex, 7);
-	if (n < 0)
-		goto err_parse;
+	int32_t n = sm_proto_array_read(rb, flex, 0, 7);
 	SM_RBUF_CHECK(rb);
-	if (n > 0)
-		out->partitions = sm_arena_alloc(a, (size_t)n * sizeof(*out->partitions));
+	out->partitions = sm_proto_array_alloc(a, n, sizeof(*out->partitions));
 	out->partitions_cnt = n;
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		sm_stop_replica_partition_err_t *e = &out->partitions[i];

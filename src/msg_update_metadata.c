@@ -9,6 +9,8 @@
 
 #include <string.h>
 
+#include "protocol.h"
+
 #define SM_UM_FLEX(ver) ((ver) >= SM_UPDATE_METADATA_FLEX)
 
 const char *sm_update_metadata_protocol_name(int16_t security_protocol)
@@ -66,15 +68,13 @@ static void sm_um_topics_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 			      sm_update_metadata_req_t *out)
 {
 	int flex = SM_UM_FLEX(ver);
-	int32_t ntopics = sm_rbuf_array(rb, flex, 2);
+	int32_t ntopics = sm_proto_array_read(rb, flex, 0, 2);
 	int32_t cap = 0;
 
-	if (ntopics < 0)
-		sm_rbuf_fail(rb);
 	if (rb->err)
 		return;
-	if (ver >= 7 && ntopics > 0) {
-		out->topic_ids = sm_arena_alloc(a, (size_t)ntopics * sizeof(*out->topic_ids));
+	if (ver >= 7) {
+		out->topic_ids = sm_proto_array_alloc(a, ntopics, sizeof(*out->topic_ids));
 		out->topic_ids_cnt = ntopics;
 	}
 	for (int32_t t = 0; t < ntopics && !rb->err; t++) {
@@ -83,9 +83,7 @@ static void sm_um_topics_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 			out->topic_ids[t].topic = topic;
 			sm_rbuf_uuid(rb, out->topic_ids[t].id);
 		}
-		int32_t np = sm_rbuf_array(rb, flex, SM_UM_PSTATE_MIN);
-		if (np < 0)
-			sm_rbuf_fail(rb);
+		int32_t np = sm_proto_array_read(rb, flex, 0, SM_UM_PSTATE_MIN);
 		for (int32_t i = 0; i < np && !rb->err; i++) {
 			out->partitions = sm_msg_grow(a, out->partitions, out->partitions_cnt, &cap,
 						      sizeof(*out->partitions));
@@ -101,14 +99,9 @@ static void sm_um_topics_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 static void sm_um_ungrouped_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 				 sm_update_metadata_req_t *out)
 {
-	int32_t n = sm_rbuf_array(rb, 0, SM_UM_PSTATE_MIN + 2);
+	int32_t n = sm_proto_array_read(rb, 0, 0, SM_UM_PSTATE_MIN + 2);
 
-	if (n < 0)
-		sm_rbuf_fail(rb);
-	if (rb->err)
-		return;
-	if (n > 0)
-		out->partitions = sm_arena_alloc(a, (size_t)n * sizeof(*out->partitions));
+	out->partitions = sm_proto_array_alloc(a, n, sizeof(*out->partitions));
 	for (int32_t i = 0; i < n && !rb->err; i++)
 		sm_um_pstate_read(rb, ver, 1, a, &out->partitions[i]);
 	out->partitions_cnt = n;
@@ -118,14 +111,9 @@ static void sm_um_endpoints_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 				 sm_update_metadata_broker_t *b)
 {
 	int flex = SM_UM_FLEX(ver);
-	int32_t n = sm_rbuf_array(rb, flex, 7);
+	int32_t n = sm_proto_array_read(rb, flex, 0, 7);
 
-	if (n < 0)
-		sm_rbuf_fail(rb);
-	if (rb->err)
-		return;
-	if (n > 0)
-		b->endpoints = sm_arena_alloc(a, (size_t)n * sizeof(*b->endpoints));
+	b->endpoints = sm_proto_array_alloc(a, n, sizeof(*b->endpoints));
 	b->endpoints_cnt = n;
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		sm_update_metadata_endpoint_t *e = &b->endpoints[i];
@@ -186,12 +174,9 @@ int sm_update_metadata_req_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 	}
 	SM_RBUF_CHECK(rb);
 
-	int32_t n = sm_rbuf_array(rb, flex, 5);
-	if (n < 0)
-		goto err_parse;
+	int32_t n = sm_proto_array_read(rb, flex, 0, 5);
 	SM_RBUF_CHECK(rb);
-	if (n > 0)
-		out->live_brokers = sm_arena_alloc(a, (size_t)n * sizeof(*out->live_brokers));
+	out->live_brokers = sm_proto_array_alloc(a, n, sizeof(*out->live_brokers));
 	out->live_brokers_cnt = n;
 	for (int32_t i = 0; i < n && !rb->err; i++)
 		sm_um_broker_read(rb, ver, a, &out->live_brokers[i]);

@@ -151,7 +151,7 @@ sm_err_t sm_apis_create_topic(sm_kafka_apis_t *apis, const char *topic, int32_t 
 		nrf = assignment_rf;
 		e = sm_admin_check_assignment(assignment, np, nrf, brokers, nb, err, errlen);
 	} else {
-		e = sm_kzk_assign_replicas(brokers, nb, partitions, rf, -1, -1, 0, &a, err, errlen);
+		e = sm_kzk_assign_replicas_live(zk, partitions, rf, -1, 0, &a, err, errlen);
 	}
 	free(brokers);
 	if (e || validate_only) {

@@ -8,6 +8,14 @@
  * passes. Record data is sent straight from the segment files (sendfile) for
  * Fetch v4+; older versions get the data down-converted to magic 0/1.
  *
+ * A fetch from a follower (replica_id >= 0) reads up to the log end offset
+ * instead of the high watermark, records the follower's log end offset (its
+ * fetch offset) on the partition, which may advance the high watermark or
+ * grow the ISR, and gets a diverging_epoch (v12) when its last fetched
+ * epoch ends before its fetch offset on this leader. The purgatory is woken
+ * by appends, high watermark advances and ISR changes alike, and also holds
+ * delayed produces (purgatory.h).
+ *
  * Thread-safety: handlers run on request handler threads; parked fetches are
  * completed on the purgatory thread ("fetch-purgatory"). The purgatory list is
  * guarded by fp->lock, which is never held while completing a fetch.
@@ -24,6 +32,7 @@
 #include "logger.h"
 #include "message_set.h"
 #include "msg_fetch.h"
+#include "purgatory.h"
 #include "record_batch.h"
 
 typedef struct sm_delayed_fetch {
@@ -33,6 +42,16 @@ typedef struct sm_delayed_fetch {
 	int64_t deadline; /* monotonic ms */
 } sm_delayed_fetch_t;
 
+/* Kafka's DebuggingConsumerId. */
+#define SM_FETCH_DEBUG_REPLICA (-2)
+
+typedef struct sm_delayed_op {
+	struct sm_delayed_op *next;
+	sm_delayed_op_fn *fn;
+	void *arg;
+	int64_t deadline; /* monotonic ms */
+} sm_delayed_op_t;
+
 struct sm_fetch_purgatory {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -40,6 +59,7 @@ struct sm_fetch_purgatory {
 	int running;
 	int dirty; /* an append happened since the last check */
 	sm_delayed_fetch_t *head;
+	sm_delayed_op_t *ops;
 	sm_kafka_apis_t *apis;
 };
 
@@ -71,6 +91,24 @@ static const uint8_t *sm_fetch_pread(sm_arena_t *a, const sm_log_read_t *rd)
 	return buf;
 }
 
+/* A follower's fetch: answers a diverging epoch (returns 1, rp filled) or
+ * records the follower's log end offset (returns 0). */
+static int sm_fetch_follower(sm_partition_t *p, int32_t replica_id,
+			     const sm_fetch_req_partition_t *fp, sm_fetch_resp_partition_t *rp)
+{
+	int32_t de;
+	int64_t dend;
+	if (sm_partition_diverging(p, fp->last_fetched_epoch, fp->fetch_offset, &de, &dend)) {
+		rp->diverging_epoch.epoch = de;
+		rp->diverging_epoch.end_offset = dend;
+		rp->high_watermark = rp->last_stable_offset = sm_partition_high_watermark(p);
+		rp->log_start_offset = sm_log_start_offset(sm_partition_log(p));
+		return 1;
+	}
+	sm_partition_update_follower(p, replica_id, fp->fetch_offset);
+	return 0;
+}
+
 /* Reads one partition into rp; returns the bytes of record data. */
 static size_t sm_fetch_partition(sm_req_ctx_t *ctx, const sm_fetch_req_t *req, const char *topic,
 				 const sm_fetch_req_partition_t *fp, int32_t limit, int min_one,
@@ -85,6 +123,12 @@ static size_t sm_fetch_partition(sm_req_ctx_t *ctx, const sm_fetch_req_t *req, c
 	sm_partition_t *p;
 	sm_err_t e = sm_replica_manager_leader_partition(ctx->apis->d.replica_manager, topic,
 							 fp->partition, &p);
+	if (e == SM_ERR_NOT_LEADER_OR_FOLLOWER && req->replica_id == SM_FETCH_DEBUG_REPLICA) {
+		/* The debug consumer (replica verification) reads any replica,
+		 * up to that replica's high watermark. */
+		p = sm_replica_manager_partition(ctx->apis->d.replica_manager, topic, fp->partition);
+		e = p ? SM_ERR_NONE : SM_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+	}
 	if (e) {
 		rp->error_code = (int16_t)e;
 		return 0;
@@ -96,8 +140,12 @@ static size_t sm_fetch_partition(sm_req_ctx_t *ctx, const sm_fetch_req_t *req, c
 		sm_partition_release(p);
 		return 0;
 	}
-	int64_t hw = sm_partition_high_watermark(p);
 	sm_log_t *log = sm_partition_log(p);
+	if (req->replica_id >= 0 && sm_fetch_follower(p, req->replica_id, fp, rp)) {
+		sm_partition_release(p);
+		return 0;
+	}
+	int64_t hw = sm_partition_high_watermark(p);
 	int64_t max_offset = req->replica_id >= 0 ? sm_log_end_offset(log) : hw;
 	sm_log_read_t rd = { 0 };
 	e = sm_log_read(log, fp->fetch_offset, limit, min_one, max_offset, &rd);
@@ -222,14 +270,60 @@ static int sm_fetch_try_complete(sm_delayed_fetch_t *df, int expired)
 	return 1;
 }
 
+/* Runs the parked operations once (dirty: something changed since the last
+ * pass); puts back those still waiting. Called without fp->lock. */
+static void sm_fetch_purgatory_run_ops(sm_fetch_purgatory_t *fp, sm_delayed_op_t *list, int dirty,
+				       int64_t now, int stopping)
+{
+	sm_delayed_op_t *keep = NULL, *last = NULL;
+	while (list) {
+		sm_delayed_op_t *d = list;
+		list = d->next;
+		int expired = d->deadline <= now || stopping;
+		if ((dirty || expired) && d->fn(d->arg, expired)) {
+			free(d);
+			continue;
+		}
+		d->next = keep;
+		keep = d;
+		if (!last)
+			last = d;
+	}
+	if (!keep)
+		return;
+	pthread_mutex_lock(&fp->lock);
+	last->next = fp->ops;
+	fp->ops = keep;
+	pthread_mutex_unlock(&fp->lock);
+}
+
+void sm_purgatory_add(sm_fetch_purgatory_t *fp, int64_t deadline, sm_delayed_op_fn *fn, void *arg)
+{
+	sm_delayed_op_t *d = sm_calloc(1, sizeof(*d));
+	d->fn = fn;
+	d->arg = arg;
+	d->deadline = deadline;
+	pthread_mutex_lock(&fp->lock);
+	d->next = fp->ops;
+	fp->ops = d;
+	/* The caller checked before parking; a change in between must not be
+	 * missed, so look once more. */
+	fp->dirty = 1;
+	pthread_cond_signal(&fp->cond);
+	pthread_mutex_unlock(&fp->lock);
+}
+
 static void *sm_fetch_purgatory_main(void *arg)
 {
 	sm_fetch_purgatory_t *fp = arg;
 	pthread_setname_np(pthread_self(), "fetch-purgatory");
 	pthread_mutex_lock(&fp->lock);
-	while (fp->running || fp->head) {
+	while (fp->running || fp->head || fp->ops) {
 		int64_t now = sm_apis_mono_ms(), next = now + 1000;
 		for (sm_delayed_fetch_t *d = fp->head; d; d = d->next)
+			if (d->deadline < next)
+				next = d->deadline;
+		for (sm_delayed_op_t *d = fp->ops; d; d = d->next)
 			if (d->deadline < next)
 				next = d->deadline;
 		if (fp->running && !fp->dirty && next > now) {
@@ -244,17 +338,20 @@ static void *sm_fetch_purgatory_main(void *arg)
 			}
 			pthread_cond_timedwait(&fp->cond, &fp->lock, &ts);
 		}
-		int dirty = fp->dirty || !fp->running;
+		int dirty = fp->dirty || !fp->running, stopping = !fp->running;
 		fp->dirty = 0;
 		sm_delayed_fetch_t *list = fp->head;
 		fp->head = NULL;
+		sm_delayed_op_t *ops = fp->ops;
+		fp->ops = NULL;
 		pthread_mutex_unlock(&fp->lock);
 		now = sm_apis_mono_ms();
+		sm_fetch_purgatory_run_ops(fp, ops, dirty, now, stopping);
 		sm_delayed_fetch_t *keep = NULL;
 		while (list) {
 			sm_delayed_fetch_t *d = list;
 			list = d->next;
-			int expired = d->deadline <= now || !fp->running;
+			int expired = d->deadline <= now || stopping;
 			if ((dirty || expired) && sm_fetch_try_complete(d, expired)) {
 				free(d);
 				continue;
@@ -303,11 +400,12 @@ void sm_fetch_purgatory_notify(void *opaque, sm_partition_t *p)
 {
 	sm_fetch_purgatory_t *fp = opaque;
 	(void)p;
+	/* Always marked: the purgatory thread may be between taking its
+	 * list and putting back what it could not complete, and that pass
+	 * must be repeated. */
 	pthread_mutex_lock(&fp->lock);
-	if (fp->head) {
-		fp->dirty = 1;
-		pthread_cond_signal(&fp->cond);
-	}
+	fp->dirty = 1;
+	pthread_cond_signal(&fp->cond);
 	pthread_mutex_unlock(&fp->lock);
 }
 
@@ -335,6 +433,9 @@ void sm_api_fetch(sm_req_ctx_t *ctx)
 	pthread_mutex_lock(&fp->lock);
 	df->next = fp->head;
 	fp->head = df;
+	/* Data may have arrived between the read above and parking: look
+	 * once more (DelayedOperation's tryComplete after watching). */
+	fp->dirty = 1;
 	pthread_cond_signal(&fp->cond);
 	pthread_mutex_unlock(&fp->lock);
 }

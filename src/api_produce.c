@@ -6,18 +6,40 @@
  * compression.type asks for another codec, and appends on the leader.
  *
  * acks=0 gets no response; if any partition failed the connection is closed
- * instead, the only signal such a producer gets (as Kafka does).
+ * instead, the only signal such a producer gets (as Kafka does). acks=1 is
+ * answered after the leader's append. acks=-1 waits (DelayedProduce in the
+ * purgatory, purgatory.h) until the high watermark passes every appended
+ * batch, i.e. every ISR member has it, or the request's timeout_ms passes
+ * (REQUEST_TIMED_OUT); an ISR that shrank below min.insync.replicas meanwhile
+ * gives NOT_ENOUGH_REPLICAS_AFTER_APPEND.
  *
- * Thread-safety: runs on request handler threads.
+ * Thread-safety: runs on request handler threads; delayed produces complete
+ * on the purgatory thread.
  */
 #include "kafka_apis_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "logger.h"
 #include "message_set.h"
 #include "msg_produce.h"
+#include "purgatory.h"
 #include "record_batch.h"
+
+/* One partition an acks=-1 request still waits for. */
+typedef struct sm_produce_wait {
+	sm_partition_t *p;     /* NULL once settled */
+	int64_t required;      /* last appended offset + 1 */
+	sm_produce_resp_partition_t *rp;
+} sm_produce_wait_t;
+
+typedef struct sm_delayed_produce {
+	sm_req_ctx_t *ctx;
+	sm_produce_resp_t resp;
+	sm_produce_wait_t *w;
+	int n;
+} sm_delayed_produce_t;
 
 static int sm_produce_internal_topic(const char *t)
 {
@@ -27,7 +49,7 @@ static int sm_produce_internal_topic(const char *t)
 /* Validates and appends one partition's records; fills rp. */
 static void sm_produce_partition(sm_req_ctx_t *ctx, const sm_produce_req_t *req, const char *topic,
 				 const sm_produce_req_partition_t *pp,
-				 sm_produce_resp_partition_t *rp)
+				 sm_produce_resp_partition_t *rp, sm_produce_wait_t *wait)
 {
 	int16_t ver = ctx->hdr.api_version;
 	rp->index = pp->index;
@@ -90,6 +112,11 @@ static void sm_produce_partition(sm_req_ctx_t *ctx, const sm_produce_req_t *req,
 			rp->base_offset = ai.base_offset;
 			rp->log_append_time_ms = ai.log_append_time;
 			rp->log_start_offset = ai.log_start_offset;
+			if (req->acks == -1) {
+				wait->p = sm_partition_keep(p);
+				wait->required = ai.last_offset + 1;
+				wait->rp = rp;
+			}
 		}
 	}
 	if (e)
@@ -99,6 +126,53 @@ static void sm_produce_partition(sm_req_ctx_t *ctx, const sm_produce_req_t *req,
 	rp->error_code = (int16_t)(e ? sm_err_to_wire(e) : 0);
 	sm_wbuf_free(&conv);
 	sm_partition_release(p);
+}
+
+/* Settles what can be settled; answers when nothing is left or the
+ * deadline passed (sm_delayed_op_fn). */
+static int sm_produce_try_complete(void *arg, int expired)
+{
+	sm_delayed_produce_t *dp = arg;
+	int pending = 0;
+	for (int i = 0; i < dp->n; i++) {
+		sm_produce_wait_t *w = &dp->w[i];
+		if (!w->p)
+			continue;
+		sm_err_t e;
+		if (sm_partition_check_acks(w->p, w->required, &e)) {
+			w->rp->error_code = (int16_t)e;
+		} else if (expired) {
+			w->rp->error_code = SM_ERR_REQUEST_TIMED_OUT;
+		} else {
+			pending = 1;
+			continue;
+		}
+		sm_partition_release(w->p);
+		w->p = NULL;
+	}
+	if (pending)
+		return 0;
+	sm_produce_resp_write(sm_apis_resp_begin(dp->ctx), dp->ctx->hdr.api_version, &dp->resp);
+	sm_apis_resp_send(dp->ctx);
+	free(dp->w);
+	free(dp);
+	return 1;
+}
+
+/* acks=-1: answers now if every partition is settled, else parks. */
+static void sm_produce_await(sm_req_ctx_t *ctx, const sm_produce_req_t *req,
+			     const sm_produce_resp_t *resp, sm_produce_wait_t *w, int n)
+{
+	sm_delayed_produce_t *dp = sm_calloc(1, sizeof(*dp));
+	dp->ctx = ctx;
+	dp->resp = *resp;
+	dp->w = w;
+	dp->n = n;
+	if (sm_produce_try_complete(dp, 0))
+		return;
+	int64_t timeout = req->timeout_ms > 0 ? req->timeout_ms : 0;
+	sm_purgatory_add(ctx->apis->fetch_purgatory, sm_apis_mono_ms() + timeout,
+			 sm_produce_try_complete, dp);
 }
 
 void sm_api_produce(sm_req_ctx_t *ctx)
@@ -112,8 +186,12 @@ void sm_api_produce(sm_req_ctx_t *ctx)
 	sm_produce_resp_t resp = { 0 };
 	resp.topic_count = req.topic_count;
 	resp.topics = sm_arena_alloc(&ctx->arena, sizeof(*resp.topics) * (size_t)(req.topic_count + 1));
-	int failed = 0;
+	int failed = 0, nw = 0;
 	int acks_ok = req.acks == 0 || req.acks == 1 || req.acks == -1;
+	for (int t = 0; t < req.topic_count; t++)
+		nw += req.topics[t].partition_count;
+	sm_produce_wait_t *waits = sm_calloc((size_t)nw + 1, sizeof(*waits));
+	nw = 0;
 	for (int t = 0; t < req.topic_count; t++) {
 		const sm_produce_req_topic_t *rt = &req.topics[t];
 		sm_produce_resp_topic_t *ot = &resp.topics[t];
@@ -127,11 +205,18 @@ void sm_api_produce(sm_req_ctx_t *ctx)
 				rp->error_code = SM_ERR_INVALID_REQUIRED_ACKS;
 				rp->base_offset = rp->log_append_time_ms = rp->log_start_offset = -1;
 			} else {
-				sm_produce_partition(ctx, &req, rt->name, &rt->partitions[i], rp);
+				sm_produce_partition(ctx, &req, rt->name, &rt->partitions[i], rp,
+						     &waits[nw]);
+				nw += waits[nw].p != NULL;
 			}
 			failed |= rp->error_code != 0;
 		}
 	}
+	if (req.acks == -1) {
+		sm_produce_await(ctx, &req, &resp, waits, nw);
+		return;
+	}
+	free(waits);
 	if (req.acks == 0) {
 		if (failed)
 			sm_apis_close(ctx, "acks=0 produce request failed for at least one partition");

@@ -31,12 +31,20 @@ typedef enum sm_ctrl_event_type {
 	SM_EV_STOP_REPLICA_RESULT,
 	SM_EV_SESSION_REESTABLISHED,
 	SM_EV_SHUTDOWN,
+	SM_EV_ELECT_LEADERS,
+	SM_EV_CONTROLLED_SHUTDOWN,
+	SM_EV_PREFERRED_ELECTION,
+	SM_EV_AUTO_REBALANCE,
+	SM_EV_ALTER_REASSIGNMENTS,
+	SM_EV_REASSIGN_ZNODE,
 } sm_ctrl_event_type_t;
 
 static const char *const sm_ctrl_event_names[] = {
 	"Startup", "ControllerChange", "Reelect", "BrokerChange", "TopicChange",
 	"PartitionModifications", "TopicDeletion", "IsrChangeNotification",
 	"TopicDeletionStopReplicaResponseReceived", "RegisterBrokerAndReelect", "Shutdown",
+	"ReplicaLeaderElection", "ControlledShutdown", "ReplicaLeaderElection(znode)",
+	"AutoPreferredReplicaLeaderElection", "ApiPartitionReassignment", "ZkPartitionReassignment",
 };
 
 typedef struct sm_ctrl_event {
@@ -46,7 +54,23 @@ typedef struct sm_ctrl_event {
 	int32_t partition;
 	int32_t broker;
 	int16_t error;
+	sm_ctrl_sync_t *sync;
 } sm_ctrl_event_t;
+
+int64_t sm_ctrl_mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sm_ctrl_event_free(sm_ctrl_event_t *ev)
+{
+	if (ev->sync)
+		sm_ctrl_sync_finish(ev->sync, SM_ERR_NOT_CONTROLLER);
+	free(ev->topic);
+	free(ev);
+}
 
 void sm_ctrl_state_log(sm_controller_t *c, const char *fmt, ...)
 {
@@ -64,11 +88,12 @@ void sm_ctrl_state_log(sm_controller_t *c, const char *fmt, ...)
 		sm_log(SM_LOGFILE_CONTROLLER, lvl, comp_, SM_CTRL_LOGGER, __VA_ARGS__);      \
 	} while (0)
 
-static void sm_ctrl_enqueue(sm_controller_t *c, sm_ctrl_event_type_t type, const char *topic,
-			    int32_t partition, int32_t broker, int16_t error)
+static void sm_ctrl_enqueue_ev(sm_controller_t *c, sm_ctrl_event_type_t type, const char *topic,
+			       int32_t partition, int32_t broker, int16_t error, sm_ctrl_sync_t *sync)
 {
 	sm_ctrl_event_t *ev = sm_calloc(1, sizeof(*ev));
 	ev->type = type;
+	ev->sync = sync;
 	ev->topic = topic ? sm_strdup(topic) : NULL;
 	ev->partition = partition;
 	ev->broker = broker;
@@ -76,8 +101,7 @@ static void sm_ctrl_enqueue(sm_controller_t *c, sm_ctrl_event_type_t type, const
 	pthread_mutex_lock(&c->lock);
 	if (c->stopping && type != SM_EV_SHUTDOWN) {
 		pthread_mutex_unlock(&c->lock);
-		free(ev->topic);
-		free(ev);
+		sm_ctrl_event_free(ev);
 		return;
 	}
 	if (c->tail)
@@ -87,6 +111,20 @@ static void sm_ctrl_enqueue(sm_controller_t *c, sm_ctrl_event_type_t type, const
 	c->tail = ev;
 	pthread_cond_signal(&c->cond);
 	pthread_mutex_unlock(&c->lock);
+}
+
+static void sm_ctrl_enqueue(sm_controller_t *c, sm_ctrl_event_type_t type, const char *topic,
+			    int32_t partition, int32_t broker, int16_t error)
+{
+	sm_ctrl_enqueue_ev(c, type, topic, partition, broker, error, NULL);
+}
+
+void sm_ctrl_enqueue_sync(sm_controller_t *c, int kind, sm_ctrl_sync_t *s)
+{
+	sm_ctrl_event_type_t type = kind == SM_CTRL_SYNC_ELECT      ? SM_EV_ELECT_LEADERS
+				    : kind == SM_CTRL_SYNC_SHUTDOWN ? SM_EV_CONTROLLED_SHUTDOWN
+								    : SM_EV_ALTER_REASSIGNMENTS;
+	sm_ctrl_enqueue_ev(c, type, NULL, -1, -1, 0, s);
 }
 
 void sm_ctrl_enqueue_stop_replica_result(sm_controller_t *c, int32_t broker, const char *topic,
@@ -120,6 +158,8 @@ sm_ctrl_topic_t *sm_ctrl_topic(sm_controller_t *c, const char *name)
 
 static void sm_ctrl_partition_free(sm_ctrl_partition_t *p)
 {
+	free(p->adding);
+	free(p->removing);
 	free(p->replicas);
 	free(p->rstate);
 	sm_zk_partition_state_clear(&p->st);
@@ -232,6 +272,16 @@ static sm_ctrl_topic_t *sm_ctrl_load_topic(sm_controller_t *c, const char *name)
 		p->replicas = sm_calloc((size_t)(pa->n_replicas + 1), sizeof(int32_t));
 		memcpy(p->replicas, pa->replicas, sizeof(int32_t) * (size_t)pa->n_replicas);
 		p->rstate = sm_calloc((size_t)(pa->n_replicas + 1), sizeof(sm_rsm_state_t));
+		if (pa->n_adding || pa->n_removing) {
+			p->adding = sm_calloc((size_t)pa->n_adding + 1, sizeof(int32_t));
+			p->removing = sm_calloc((size_t)pa->n_removing + 1, sizeof(int32_t));
+			if (pa->n_adding)
+				memcpy(p->adding, pa->adding, sizeof(int32_t) * (size_t)pa->n_adding);
+			if (pa->n_removing)
+				memcpy(p->removing, pa->removing, sizeof(int32_t) * (size_t)pa->n_removing);
+			p->n_adding = pa->n_adding;
+			p->n_removing = pa->n_removing;
+		}
 	}
 	sm_zk_topic_clear(&a);
 	c->ctx.topics = sm_realloc(c->ctx.topics, sizeof(*c->ctx.topics) * (size_t)(c->ctx.n_topics + 1));
@@ -243,10 +293,20 @@ static sm_ctrl_topic_t *sm_ctrl_load_topic(sm_controller_t *c, const char *name)
  * replica states as Kafka's state machine startup does. */
 static void sm_ctrl_init_partition_states(sm_controller_t *c, sm_ctrl_topic_t *t, int from)
 {
+	int n = t->n_partitions - from;
+	if (n <= 0)
+		return;
+	/* One pipelined batch of reads for the whole topic. */
+	sm_kzk_tp_ref_t *tps = sm_calloc((size_t)n, sizeof(*tps));
+	sm_zk_partition_state_t *sts = sm_calloc((size_t)n, sizeof(*sts));
+	sm_err_t *errs = sm_calloc((size_t)n, sizeof(sm_err_t));
+	for (int j = from; j < t->n_partitions; j++)
+		tps[j - from] = (sm_kzk_tp_ref_t){ t->name, t->partitions[j].id };
+	sm_kzk_get_partition_states(c->zk, n, tps, sts, errs);
 	for (int j = from; j < t->n_partitions; j++) {
 		sm_ctrl_partition_t *p = &t->partitions[j];
-		sm_zk_partition_state_t st = { 0 };
-		sm_err_t e = sm_kzk_get_partition_state(c->zk, t->name, p->id, 0, &st);
+		sm_zk_partition_state_t st = sts[j - from];
+		sm_err_t e = errs[j - from];
 		if (e == SM_ERR_NONE) {
 			p->st = st;
 			p->has_state = 1;
@@ -259,6 +319,9 @@ static void sm_ctrl_init_partition_states(sm_controller_t *c, sm_ctrl_topic_t *t
 		for (int r = 0; r < p->n_replicas; r++)
 			p->rstate[r] = sm_ctrl_broker_alive(c, p->replicas[r]) ? SM_RSM_ONLINE : SM_RSM_OFFLINE;
 	}
+	free(tps);
+	free(sts);
+	free(errs);
 }
 
 /* ---- election and failover ---- */
@@ -281,7 +344,10 @@ static void sm_ctrl_resign(sm_controller_t *c)
 		c->channel = NULL;
 	}
 	sm_ctrl_batch_clear(&c->batch);
+	sm_psm_discard(c);
 	sm_ctrl_ctx_clear(c);
+	c->n_shutting_down = 0;
+	c->next_rebalance_ms = 0;
 	if (was)
 		CLOG(c, SM_LOG_INFO, "Resigned as the controller");
 }
@@ -310,6 +376,8 @@ static void sm_ctrl_process_deletions(sm_controller_t *c);
 static void sm_ctrl_on_failover(sm_controller_t *c)
 {
 	CLOG(c, SM_LOG_INFO, "Starting become controller state transition (epoch %d)", c->ctx.epoch);
+	int64_t t0 = sm_ctrl_mono_ms();
+	uint64_t rt0 = sm_zk_round_trips(c->zk);
 	c->channel = sm_controller_channel_new(c->broker_id);
 	sm_controller_channel_set_timeout(c->channel, c->cfg->controller_socket_timeout_ms);
 	int32_t *ids = NULL;
@@ -338,6 +406,21 @@ static void sm_ctrl_on_failover(sm_controller_t *c)
 	sm_zk_strings_free(topics, nt);
 	if (!c->active)
 		return;
+	/* ReplicaStateMachine startup: replicas on dead brokers go Offline,
+	 * which takes them out of the ISR (a dead leader leaves none). The
+	 * state writes of the whole failover go out pipelined. */
+	c->defer = 1;
+	for (int i = 0; i < c->ctx.n_topics && c->active; i++) {
+		sm_ctrl_topic_t *t = c->ctx.topics[i];
+		for (int j = 0; j < t->n_partitions && c->active && !t->deleting; j++) {
+			sm_ctrl_partition_t *p = &t->partitions[j];
+			for (int r = 0; r < p->n_replicas && c->active; r++)
+				if (!sm_ctrl_broker_alive(c, p->replicas[r]))
+					sm_psm_remove_from_isr(c, t, p, p->replicas[r]);
+		}
+	}
+	if (!c->active)
+		return;
 	/* Every broker learns the full picture, then leaders are (re)elected
 	 * and every replica is told its role. */
 	sm_ctrl_batch_um_all(c);
@@ -348,8 +431,20 @@ static void sm_ctrl_on_failover(sm_controller_t *c)
 				sm_ctrl_batch_lai_all_replicas(c, t, &t->partitions[j], 0);
 	}
 	sm_psm_trigger_online(c);
+	sm_psm_flush(c);
 	sm_ctrl_process_deletions(c);
-	CLOG(c, SM_LOG_INFO, "Ready to serve as the new controller with epoch %d", c->ctx.epoch);
+	sm_ctrl_on_preferred_znode(c);
+	sm_ctrl_reassign_resume(c);
+	sm_ctrl_on_reassign_znode(c);
+	if (c->cfg->auto_leader_rebalance_enable)
+		c->next_rebalance_ms = sm_ctrl_mono_ms() + 5000;
+	int np = 0;
+	for (int i = 0; i < c->ctx.n_topics; i++)
+		np += c->ctx.topics[i]->n_partitions;
+	/* The figures the failover benchmark reads. */
+	CLOG(c, SM_LOG_INFO, "Ready to serve as the new controller with epoch %d (%d partitions, %lld ms, %llu ZooKeeper requests)",
+	     c->ctx.epoch, np, (long long)(sm_ctrl_mono_ms() - t0),
+	     (unsigned long long)(sm_zk_round_trips(c->zk) - rt0));
 }
 
 static void sm_ctrl_elect(sm_controller_t *c)
@@ -389,6 +484,8 @@ static void sm_ctrl_elect(sm_controller_t *c)
 
 static void sm_ctrl_on_broker_change(sm_controller_t *c)
 {
+	int64_t t0 = sm_ctrl_mono_ms();
+	uint64_t rt0 = sm_zk_round_trips(c->zk);
 	int32_t *ids = NULL;
 	int n = 0;
 	if (sm_kzk_get_broker_ids(c->zk, 1, &ids, &n))
@@ -411,6 +508,9 @@ static void sm_ctrl_on_broker_change(sm_controller_t *c)
 	for (int i = 0; i < ndead; i++) {
 		CLOG(c, SM_LOG_INFO, "Broker %d failed or bounced", dead[i]);
 		sm_ctrl_drop_broker(c, dead[i]);
+		for (int k = 0; k < c->n_shutting_down; k++)
+			if (c->shutting_down[k] == dead[i])
+				c->shutting_down[k--] = c->shutting_down[--c->n_shutting_down];
 	}
 	int32_t *added = sm_calloc((size_t)(n + 1), sizeof(int32_t));
 	int nadded = 0;
@@ -426,7 +526,9 @@ static void sm_ctrl_on_broker_change(sm_controller_t *c)
 		sm_zk_broker_clear(&info);
 	}
 	free(ids);
-	/* onBrokerFailure: replicas offline, leaders re-elected, ISRs shrunk. */
+	/* onBrokerFailure: replicas offline, leaders re-elected, ISRs shrunk;
+	 * the state writes go out pipelined. */
+	c->defer = 1;
 	for (int i = 0; i < c->ctx.n_topics && c->active; i++) {
 		sm_ctrl_topic_t *t = c->ctx.topics[i];
 		for (int j = 0; j < t->n_partitions && c->active; j++) {
@@ -461,7 +563,11 @@ static void sm_ctrl_on_broker_change(sm_controller_t *c)
 	if (ndead || nadded) {
 		sm_ctrl_batch_um_all(c);
 		sm_psm_trigger_online(c);
+		sm_psm_flush(c);
 		sm_ctrl_process_deletions(c);
+		CLOG(c, SM_LOG_INFO, "Handled broker change (%d failed, %d new) in %lld ms with %llu ZooKeeper requests",
+		     ndead, nadded, (long long)(sm_ctrl_mono_ms() - t0),
+		     (unsigned long long)(sm_zk_round_trips(c->zk) - rt0));
 	}
 	free(dead);
 	free(added);
@@ -669,6 +775,8 @@ static void sm_ctrl_on_isr_change(sm_controller_t *c)
 						p->st = st;
 						p->has_state = 1;
 						sm_ctrl_batch_um_partition(c, t, p->id, 0);
+						if (p->n_adding || p->n_removing)
+							sm_ctrl_reassign_check(c, t, p);
 					}
 				}
 				sm_zk_topic_partitions_free(tps, ntp);
@@ -725,8 +833,30 @@ static void sm_ctrl_process(sm_controller_t *c, sm_ctrl_event_t *ev)
 		}
 		case SM_EV_ISR_CHANGE_NOTIFICATION: sm_ctrl_on_isr_change(c); break;
 		case SM_EV_STOP_REPLICA_RESULT: sm_ctrl_on_stop_replica_result(c, ev); break;
+		case SM_EV_ELECT_LEADERS:
+			sm_ctrl_do_elect_leaders(c, ev->sync);
+			ev->sync = NULL;
+			break;
+		case SM_EV_CONTROLLED_SHUTDOWN:
+			sm_ctrl_do_controlled_shutdown(c, ev->sync);
+			ev->sync = NULL;
+			break;
+		case SM_EV_ALTER_REASSIGNMENTS:
+			sm_ctrl_do_alter_reassignments(c, ev->sync);
+			ev->sync = NULL;
+			break;
+		case SM_EV_REASSIGN_ZNODE: sm_ctrl_on_reassign_znode(c); break;
+		case SM_EV_PREFERRED_ELECTION: sm_ctrl_on_preferred_znode(c); break;
+		case SM_EV_AUTO_REBALANCE: sm_ctrl_auto_rebalance(c); break;
 		default: break;
 		}
+	}
+	/* Nothing queued may outlive its event (nor be sent after a resign). */
+	if (c->defer || c->n_pw) {
+		if (c->active)
+			sm_psm_flush(c);
+		else
+			sm_psm_discard(c);
 	}
 	if (c->active)
 		sm_ctrl_batch_send(c);
@@ -742,8 +872,28 @@ static void *sm_ctrl_main(void *arg)
 	pthread_setname_np(pthread_self(), "ctrl-event");
 	for (;;) {
 		pthread_mutex_lock(&c->lock);
-		while (!c->head)
-			pthread_cond_wait(&c->cond, &c->lock);
+		while (!c->head) {
+			/* next_rebalance_ms is written only by this thread. */
+			int64_t due = c->next_rebalance_ms;
+			if (!due) {
+				pthread_cond_wait(&c->cond, &c->lock);
+				continue;
+			}
+			int64_t now = sm_ctrl_mono_ms();
+			if (now >= due) {
+				c->next_rebalance_ms = 0;
+				pthread_mutex_unlock(&c->lock);
+				sm_ctrl_enqueue(c, SM_EV_AUTO_REBALANCE, NULL, -1, -1, 0);
+				pthread_mutex_lock(&c->lock);
+				continue;
+			}
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			int64_t ns = ts.tv_nsec + (due - now) * 1000000LL;
+			ts.tv_sec += (time_t)(ns / 1000000000LL);
+			ts.tv_nsec = (long)(ns % 1000000000LL);
+			pthread_cond_timedwait(&c->cond, &c->lock, &ts);
+		}
 		sm_ctrl_event_t *ev = c->head;
 		c->head = ev->next;
 		if (!c->head)
@@ -759,8 +909,7 @@ static void *sm_ctrl_main(void *arg)
 				     sm_ctrl_event_names[ev->type]);
 			sm_ctrl_process(c, ev);
 		}
-		free(ev->topic);
-		free(ev);
+		sm_ctrl_event_free(ev);
 		if (stop)
 			break;
 	}
@@ -813,6 +962,10 @@ void sm_controller_zk_event(sm_controller_t *c, int type, const char *path)
 		sm_ctrl_enqueue(c, SM_EV_TOPIC_DELETION, NULL, -1, -1, 0);
 	} else if (!strcmp(path, SM_ZKPATH_ISR_CHANGE)) {
 		sm_ctrl_enqueue(c, SM_EV_ISR_CHANGE_NOTIFICATION, NULL, -1, -1, 0);
+	} else if (!strcmp(path, SM_ZKPATH_REASSIGN_PARTITIONS)) {
+		sm_ctrl_enqueue(c, SM_EV_REASSIGN_ZNODE, NULL, -1, -1, 0);
+	} else if (!strcmp(path, SM_ZKPATH_PREFERRED_ELECTION)) {
+		sm_ctrl_enqueue(c, SM_EV_PREFERRED_ELECTION, NULL, -1, -1, 0);
 	}
 }
 
@@ -846,9 +999,11 @@ void sm_controller_destroy(sm_controller_t *c)
 	while (c->head) {
 		sm_ctrl_event_t *ev = c->head;
 		c->head = ev->next;
-		free(ev->topic);
-		free(ev);
+		sm_ctrl_event_free(ev);
 	}
+	free(c->shutting_down);
+	sm_psm_discard(c);
+	free(c->pw);
 	sm_ctrl_ctx_clear(c);
 	free(c->batch.lai);
 	free(c->batch.sr);

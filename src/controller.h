@@ -16,7 +16,9 @@
 #include <stdint.h>
 
 #include "kafka_config.h"
+#include "err.h"
 #include "zk_client.h"
+#include "zk_data.h"
 
 typedef struct sm_controller sm_controller_t;
 
@@ -34,6 +36,41 @@ void sm_controller_zk_event(sm_controller_t *c, int type, const char *path);
 /* 1 while this broker is the active controller. */
 int sm_controller_is_active(sm_controller_t *c);
 int32_t sm_controller_epoch(sm_controller_t *c);
+/* One partition's outcome of an admin operation. */
+typedef struct sm_ctrl_tp_result {
+	char *topic;         /* malloc'd */
+	int32_t partition;
+	int16_t error;
+	const char *message; /* static text or NULL */
+} sm_ctrl_tp_result_t;
+
+/* ElectLeaders through the event queue (Kafka's ReplicaLeaderElection):
+ * election_type 0 = preferred, 1 = unclean. tps NULL = every partition.
+ * Blocks up to timeout_ms. Returns SM_ERR_NOT_CONTROLLER if this broker is
+ * not (or stops being) the controller, SM_ERR_REQUEST_TIMED_OUT, or 0 with
+ * *res (malloc'd; free with sm_controller_results_free) per partition. */
+sm_err_t sm_controller_elect_leaders(sm_controller_t *c, int election_type,
+				     const sm_zk_topic_partition_t *tps, int n_tps, int timeout_ms,
+				     sm_ctrl_tp_result_t **res, int *n_res);
+/* ControlledShutdown for broker_id (the controller side): moves leadership
+ * away, takes the broker out of ISRs, and returns in *remaining the
+ * partitions it still leads. Errors as above plus
+ * SM_ERR_BROKER_NOT_AVAILABLE and SM_ERR_STALE_BROKER_EPOCH. */
+sm_err_t sm_controller_controlled_shutdown(sm_controller_t *c, int32_t broker_id,
+					   int64_t broker_epoch, int timeout_ms,
+					   sm_ctrl_tp_result_t **remaining, int *n_remaining);
+/* AlterPartitionReassignments: targets[i] (n_targets[i] replicas) for
+ * tps[i]; a NULL target cancels that partition's reassignment. Results per
+ * partition as above. */
+sm_err_t sm_controller_alter_reassignments(sm_controller_t *c, const sm_zk_topic_partition_t *tps,
+					   int32_t *const *targets, const int *n_targets, int n,
+					   int timeout_ms, sm_ctrl_tp_result_t **res, int *n_res);
+void sm_controller_results_free(sm_ctrl_tp_result_t *res, int n);
+/* The broker side (KafkaServer.controlledShutdown): sends ControlledShutdown
+ * v3 to the current controller until it reports no remaining partitions,
+ * at most controlled.shutdown.max.retries times with
+ * controlled.shutdown.retry.backoff.ms between. Returns 0 on success. */
+int sm_controller_request_controlled_shutdown(sm_controller_t *c);
 /* Resigns (if active), stops the event thread. */
 void sm_controller_shutdown(sm_controller_t *c);
 void sm_controller_destroy(sm_controller_t *c);

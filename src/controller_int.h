@@ -57,6 +57,10 @@ typedef struct sm_ctrl_partition {
 	int has_state;             /* the state znode exists */
 	sm_zk_partition_state_t st;/* leader, epochs, isr, zk_version */
 	sm_psm_state_t pstate;
+	/* Ongoing reassignment (KIP-455): replicas = target + removing. */
+	int n_adding, n_removing;
+	int32_t *adding, *removing;
+	int zk_reassign;           /* started from /admin/reassign_partitions */
 } sm_ctrl_partition_t;
 
 typedef struct sm_ctrl_topic {
@@ -102,6 +106,28 @@ typedef struct sm_ctrl_batch {
 	int um_wanted;             /* send UpdateMetadata at all */
 } sm_ctrl_batch_t;
 
+/* A request-handler call waiting for the event thread (ElectLeaders,
+ * ControlledShutdown): shared by the caller and the event; the last of the
+ * two to let go frees it, so a caller that timed out leaves safely. */
+typedef struct sm_ctrl_sync {
+	pthread_mutex_t m;
+	pthread_cond_t cv;
+	int done;
+	int refs;
+	/* input */
+	int election_type;
+	sm_zk_topic_partition_t *tps; /* NULL = every partition */
+	int n_tps;
+	int32_t **targets;            /* reassignment: per tps entry, NULL = cancel */
+	int *n_targets;
+	int32_t broker;
+	int64_t broker_epoch;
+	/* output */
+	sm_err_t err;
+	sm_ctrl_tp_result_t *res;
+	int n_res, cap_res;
+} sm_ctrl_sync_t;
+
 struct sm_controller {
 	const sm_kafka_config_t *cfg;
 	int32_t broker_id;
@@ -122,6 +148,14 @@ struct sm_controller {
 	sm_ctrl_ctx_t ctx;
 	sm_controller_channel_t *channel;
 	sm_ctrl_batch_t batch;
+	/* Partition-state writes queued while defer is set, sent pipelined
+	 * by sm_psm_flush (failover and broker changes touch thousands). */
+	int defer;
+	int n_pw, cap_pw;
+	struct sm_ctrl_pending_write *pw;
+	int32_t *shutting_down;   /* brokers in controlled shutdown */
+	int n_shutting_down;
+	int64_t next_rebalance_ms; /* monotonic; 0 = none scheduled */
 };
 
 /* ---- context (controller.c) ---- */
@@ -145,6 +179,18 @@ void sm_psm_trigger_online(sm_controller_t *c);
 void sm_psm_remove_from_isr(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_partition_t *p,
 			    int32_t broker);
 
+/* Sends the queued partition-state writes together (pipelined) and
+ * leaves defer mode; a write that lost its race re-reads the state. */
+void sm_psm_flush(sm_controller_t *c);
+/* Drops queued writes unsent (resignation); frees what they hold. */
+void sm_psm_discard(sm_controller_t *c);
+
+/* Online -> Online with a chosen leader and ISR (preferred, controlled
+ * shutdown and reassignment elections): leader epoch + 1, fenced
+ * conditional write, LeaderAndIsr to the replicas, UpdateMetadata. */
+int sm_psm_move_leader(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_partition_t *p,
+		       int32_t leader, const int32_t *isr, int n_isr, const char *why);
+
 /* ---- replica state machine (replica_state_machine.c) ---- */
 const char *sm_rsm_state_name(sm_rsm_state_t s);
 int sm_rsm_transition(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_partition_t *p, int idx,
@@ -167,6 +213,38 @@ void sm_ctrl_batch_clear(sm_ctrl_batch_t *b);
 /* StopReplica(delete) completions feed topic deletion (controller.c). */
 void sm_ctrl_enqueue_stop_replica_result(sm_controller_t *c, int32_t broker, const char *topic,
 					 int32_t partition, int16_t error);
+
+/* ---- partition reassignment (controller_reassign.c) ---- */
+/* Starts (or, target NULL, cancels) a reassignment of p. 0 or the Kafka
+ * error with a static message. */
+sm_err_t sm_ctrl_reassign(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_partition_t *p,
+			  const int32_t *target, int n_target, int zk_triggered, const char **msg);
+/* Completes p's reassignment once every target replica is in the ISR. */
+void sm_ctrl_reassign_check(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_partition_t *p);
+/* /admin/reassign_partitions: start what it lists, re-arm the watch. */
+void sm_ctrl_on_reassign_znode(sm_controller_t *c);
+/* After failover: resume reassignments found in the topic znodes. */
+void sm_ctrl_reassign_resume(sm_controller_t *c);
+void sm_ctrl_do_alter_reassignments(sm_controller_t *c, sm_ctrl_sync_t *s);
+
+/* ---- admin operations (controller_admin.c) ---- */
+int sm_ctrl_broker_shutting_down(sm_controller_t *c, int32_t id);
+void sm_ctrl_sync_add(sm_ctrl_sync_t *s, const char *topic, int32_t partition, int16_t error,
+		      const char *message);
+/* Marks s done (err unless already set) and drops the event's reference. */
+void sm_ctrl_sync_finish(sm_ctrl_sync_t *s, sm_err_t err);
+void sm_ctrl_do_elect_leaders(sm_controller_t *c, sm_ctrl_sync_t *s);
+void sm_ctrl_do_controlled_shutdown(sm_controller_t *c, sm_ctrl_sync_t *s);
+/* /admin/preferred_replica_election: run it, delete it, re-arm the watch. */
+void sm_ctrl_on_preferred_znode(sm_controller_t *c);
+/* auto.leader.rebalance.enable's periodic check. */
+void sm_ctrl_auto_rebalance(sm_controller_t *c);
+/* Queues an event carrying s (type: SM_CTRL_SYNC_*). */
+#define SM_CTRL_SYNC_ELECT 0
+#define SM_CTRL_SYNC_SHUTDOWN 1
+#define SM_CTRL_SYNC_REASSIGN 2
+void sm_ctrl_enqueue_sync(sm_controller_t *c, int kind, sm_ctrl_sync_t *s);
+int64_t sm_ctrl_mono_ms(void);
 
 void sm_ctrl_state_log(sm_controller_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

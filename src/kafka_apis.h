@@ -24,6 +24,7 @@
 
 typedef struct sm_kafka_apis sm_kafka_apis_t;
 typedef struct sm_controller sm_controller_t;
+typedef struct sm_group_coordinator sm_group_coordinator_t;
 
 typedef struct sm_kafka_apis_deps {
 	const sm_kafka_config_t *cfg;
@@ -34,6 +35,7 @@ typedef struct sm_kafka_apis_deps {
 	sm_replica_manager_t *replica_manager;
 	sm_zk_t *zk;
 	sm_controller_t *controller;
+	sm_group_coordinator_t *group_coordinator;
 } sm_kafka_apis_deps_t;
 
 sm_kafka_apis_t *sm_kafka_apis_new(const sm_kafka_apis_deps_t *deps);

@@ -17,9 +17,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config_manager.h"
 #include "controller.h"
+#include "group_coordinator.h"
 #include "kafka_apis.h"
 #include "kafka_zk.h"
+#include "log_cleaner.h"
 #include "log_manager.h"
 #include "logger.h"
 #include "metadata_cache.h"
@@ -38,12 +41,16 @@ struct sm_kafka_server {
 	char *inter_broker_listener;
 	sm_zk_t *zk;
 	sm_log_manager_t *lm;
+	sm_log_cleaner_t *cleaner;
 	sm_replica_manager_t *rm;
 	sm_metadata_cache_t *mc;
 	sm_request_channel_t *channel;
 	sm_socket_server_t *ss;
 	sm_controller_t *controller;
+	sm_config_manager_t *config_manager;
 	sm_kafka_apis_t *apis;
+	sm_group_metadata_manager_t *gmm;
+	sm_group_coordinator_t *gc;
 	pthread_t *handlers;
 	int n_handlers;
 	int handlers_stop;
@@ -71,6 +78,8 @@ static void sm_server_zk_watcher(void *opaque, int type, const char *path)
 	}
 	if (s->controller)
 		sm_controller_zk_event(s->controller, type, path);
+	if (s->config_manager)
+		sm_config_manager_zk_event(s->config_manager, type, path);
 }
 
 static void *sm_server_handler_main(void *arg)
@@ -243,6 +252,25 @@ static int sm_server_start_network(sm_kafka_server_t *s, sm_listener_cfg_t **bou
 	return 0;
 }
 
+/* Before any LeaderAndIsr can arrive, so no offsets partition is missed. */
+static void sm_server_start_group_coordinator(sm_kafka_server_t *s)
+{
+	sm_gc_config_t gcfg = {
+		.broker_id = s->broker_id,
+		.num_partitions = s->cfg->offsets_topic_num_partitions,
+		.min_session_timeout_ms = s->cfg->group_min_session_timeout_ms,
+		.max_session_timeout_ms = s->cfg->group_max_session_timeout_ms,
+		.initial_rebalance_delay_ms = s->cfg->group_initial_rebalance_delay_ms,
+		.max_size = s->cfg->group_max_size,
+		.offsets_retention_ms = (int64_t)s->cfg->offsets_retention_minutes * 60000,
+		.retention_check_ms = 600000,
+	};
+	s->gmm = sm_gmm_new(s->rm, SM_GC_OFFSETS_TOPIC);
+	s->gc = sm_group_coordinator_new(&gcfg, s->gmm);
+	sm_replica_manager_set_leadership_listener(s->rm, sm_group_coordinator_on_leadership, s->gc);
+	sm_group_coordinator_start(s->gc);
+}
+
 static int sm_server_start_storage(sm_kafka_server_t *s)
 {
 	sm_log_config_t defaults;
@@ -259,7 +287,19 @@ static int sm_server_start_storage(sm_kafka_server_t *s)
 		return -1;
 	}
 	s->rm = sm_replica_manager_new(s->cfg, s->lm, s->zk, s->broker_id);
+	sm_server_start_group_coordinator(s);
 	sm_replica_manager_startup(s->rm);
+	sm_log_manager_start_scheduler(s->lm, s->zk, s->broker_id,
+				       s->cfg->log_retention_check_interval_ms,
+				       s->cfg->log_flush_scheduler_interval_ms);
+	sm_log_cleaner_config_t ccfg;
+	sm_log_cleaner_config_defaults(&ccfg);
+	ccfg.enable = s->cfg->log_cleaner_enable;
+	ccfg.threads = s->cfg->log_cleaner_threads;
+	ccfg.dedupe_buffer_size = s->cfg->log_cleaner_dedupe_buffer_size;
+	ccfg.backoff_ms = s->cfg->log_cleaner_backoff_ms;
+	s->cleaner = sm_log_cleaner_new(&ccfg, s->lm);
+	sm_log_cleaner_startup(s->cleaner);
 	return 0;
 }
 
@@ -299,7 +339,7 @@ int sm_kafka_server_startup(sm_kafka_server_t *s)
 	sm_kafka_apis_deps_t deps = {
 		.cfg = s->cfg, .broker_id = s->broker_id, .cluster_id = s->cluster_id,
 		.channel = s->channel, .metadata_cache = s->mc, .replica_manager = s->rm,
-		.zk = s->zk, .controller = s->controller,
+		.zk = s->zk, .controller = s->controller, .group_coordinator = s->gc,
 	};
 	s->apis = sm_kafka_apis_new(&deps);
 	s->n_handlers = s->cfg->num_io_threads;
@@ -308,8 +348,10 @@ int sm_kafka_server_startup(sm_kafka_server_t *s)
 		pthread_create(&s->handlers[i], NULL, sm_server_handler_main, s);
 	if (sm_server_register(s))
 		return -1;
+	s->config_manager = sm_config_manager_new(s->zk, s->rm, s->controller);
 	sm_zk_set_watcher(s->zk, sm_server_zk_watcher, s);
 	sm_controller_startup(s->controller);
+	sm_config_manager_startup(s->config_manager);
 	sm_log_info(s->comp, SM_SRV_LOGGER, "started");
 	return 0;
 }
@@ -356,6 +398,9 @@ void sm_kafka_server_run(sm_kafka_server_t *s)
 		}
 	}
 	sm_log_info(s->comp, SM_SRV_LOGGER, "shutting down");
+	/* Leadership moves away while this broker still serves requests. */
+	if (s->cfg->controlled_shutdown_enable && s->controller && s->registered)
+		(void)sm_controller_request_controlled_shutdown(s->controller);
 }
 
 void sm_kafka_server_shutdown(sm_kafka_server_t *s)
@@ -368,18 +413,31 @@ void sm_kafka_server_shutdown(sm_kafka_server_t *s)
 	for (int i = 0; i < s->n_handlers; i++)
 		pthread_join(s->handlers[i], NULL);
 	s->n_handlers = 0;
+	/* Parked JoinGroup/SyncGroup requests are answered while the
+	 * request channel still exists. */
+	if (s->gc)
+		sm_group_coordinator_shutdown(s->gc);
 	if (s->apis)
 		sm_kafka_apis_destroy(s->apis);
 	s->apis = NULL;
 	if (s->ss)
 		sm_socket_server_shutdown(s->ss);
+	sm_config_manager_shutdown(s->config_manager);
 	if (s->controller)
 		sm_controller_shutdown(s->controller);
 	if (s->rm)
 		sm_replica_manager_shutdown(s->rm);
 	if (s->rm)
+		sm_replica_manager_set_leadership_listener(s->rm, NULL, NULL);
+	sm_group_coordinator_destroy(s->gc);
+	s->gc = NULL;
+	sm_gmm_destroy(s->gmm);
+	s->gmm = NULL;
+	if (s->rm)
 		sm_replica_manager_destroy(s->rm);
 	s->rm = NULL;
+	if (s->cleaner)
+		sm_log_cleaner_shutdown(s->cleaner);
 	if (s->lm)
 		sm_log_manager_shutdown(s->lm);
 	if (s->zk)
@@ -393,11 +451,13 @@ void sm_kafka_server_destroy(sm_kafka_server_t *s)
 		return;
 	if (s->zk)
 		sm_zk_destroy(s->zk);
+	sm_config_manager_destroy(s->config_manager);
 	sm_controller_destroy(s->controller);
 	if (s->ss)
 		sm_socket_server_destroy(s->ss);
 	if (s->channel)
 		sm_request_channel_destroy(s->channel);
+	sm_log_cleaner_destroy(s->cleaner);
 	if (s->lm)
 		sm_log_manager_destroy(s->lm);
 	sm_metadata_cache_destroy(s->mc);

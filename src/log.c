@@ -39,6 +39,15 @@ struct sm_log {
 	int64_t recovery_point;     /* atomic */
 	int64_t last_flush_ms;
 	int closed;
+	int offline;                /* atomic */
+	sm_log_failure_cb_t *failure_cb;
+	void *failure_opaque;
+	struct sm_log_pending {     /* renamed to .deleted, removed when due */
+		sm_log_segment_t *seg;
+		int64_t due_ms;
+	} *pending;                 /* guarded by the append lock */
+	int npending;
+	int pending_cap;
 };
 
 void sm_log_config_defaults(sm_log_config_t *cfg)
@@ -53,8 +62,12 @@ void sm_log_config_defaults(sm_log_config_t *cfg)
 	cfg->flush_ms = INT64_MAX;
 	cfg->retention_bytes = -1;
 	cfg->retention_ms = 604800000;
+	cfg->file_delete_delay_ms = 60000;
 	cfg->max_message_bytes = 1048588;
 	cfg->message_timestamp_type = SM_LOG_TIMESTAMP_CREATE_TIME;
+	cfg->cleanup_delete = 1;
+	cfg->delete_retention_ms = 86400000;
+	cfg->min_cleanable_ratio = 0.5;
 }
 
 static int64_t sm_log_wall_ms(void)
@@ -95,6 +108,23 @@ static void sm_log_segs_delete_from(sm_log_t *log, int from)
 static sm_log_segment_t *sm_log_active(const sm_log_t *log)
 {
 	return log->segs[log->nsegs - 1];
+}
+
+/* An I/O error: the log goes offline (Kafka takes the whole log dir offline;
+ * the failure handler tells the log manager, which does that). */
+static void sm_log_fail(sm_log_t *log, const char *what)
+{
+	if (__atomic_exchange_n(&log->offline, 1, __ATOMIC_ACQ_REL))
+		return;
+	sm_log_error(log->component, SM_LOG_LOGGER,
+		     "Error while %s in dir %s; the log is now offline", what, log->dir);
+	if (log->failure_cb)
+		log->failure_cb(log->failure_opaque, log);
+}
+
+static int sm_log_offline(const sm_log_t *log)
+{
+	return __atomic_load_n(&log->offline, __ATOMIC_ACQUIRE);
 }
 
 /* Index of the segment with the greatest base offset <= offset, or -1. */
@@ -337,6 +367,9 @@ void sm_log_release(sm_log_t *log)
 	for (int i = 0; i < log->nsegs; i++)
 		sm_log_segment_close(log->segs[i]);
 	free(log->segs);
+	for (int i = 0; i < log->npending; i++)
+		sm_log_segment_delete(log->pending[i].seg);
+	free(log->pending);
 	pthread_mutex_destroy(&log->lock);
 	pthread_rwlock_destroy(&log->seg_lock);
 	free(log->dir);
@@ -353,11 +386,15 @@ static sm_err_t sm_log_flush_locked(sm_log_t *log, int64_t upto)
 	if (upto <= rp)
 		return SM_ERR_NONE;
 	int i = sm_log_floor(log, rp);
+	if (sm_log_offline(log))
+		return SM_ERR_KAFKA_STORAGE_ERROR;
 	for (i = i < 0 ? 0 : i; i < log->nsegs && log->segs[i]->base_offset < upto; i++)
 		if (sm_log_segment_flush(log->segs[i]))
-			err = SM_ERR__IO;
+			err = SM_ERR_KAFKA_STORAGE_ERROR;
 	if (!err)
 		__atomic_store_n(&log->recovery_point, upto, __ATOMIC_RELEASE);
+	else
+		sm_log_fail(log, "flushing the log");
 	log->last_flush_ms = sm_log_wall_ms();
 	return err;
 }
@@ -369,9 +406,13 @@ static sm_err_t sm_log_roll_locked(sm_log_t *log, int64_t now_ms)
 	int64_t base = log->leo;
 	if (old->base_offset == base && sm_log_segment_size(old) == 0)
 		return SM_ERR_NONE;
+	if (sm_log_offline(log))
+		return SM_ERR_KAFKA_STORAGE_ERROR;
 	sm_err_t err = sm_log_new_segment(log, base, now_ms, &seg);
-	if (err)
-		return err;
+	if (err) {
+		sm_log_fail(log, "rolling a new segment");
+		return SM_ERR_KAFKA_STORAGE_ERROR;
+	}
 	pthread_rwlock_wrlock(&log->seg_lock);
 	sm_log_segment_on_become_inactive(old);
 	sm_log_segs_push(log, seg);
@@ -404,13 +445,13 @@ sm_err_t sm_log_flush(sm_log_t *log)
 void sm_log_close(sm_log_t *log)
 {
 	pthread_mutex_lock(&log->lock);
-	if (!log->closed) {
+	if (!log->closed && !sm_log_offline(log)) {
 		sm_log_flush_locked(log, log->leo);
 		pthread_rwlock_wrlock(&log->seg_lock);
 		sm_log_segment_on_become_inactive(sm_log_active(log));
 		pthread_rwlock_unlock(&log->seg_lock);
-		log->closed = 1;
 	}
+	log->closed = 1;
 	pthread_mutex_unlock(&log->lock);
 }
 
@@ -429,6 +470,8 @@ static sm_err_t sm_log_append_locked(sm_log_t *log, const uint8_t *data, size_t 
 {
 	if (log->closed)
 		return SM_ERR__STATE;
+	if (sm_log_offline(log))
+		return SM_ERR_KAFKA_STORAGE_ERROR;
 	if ((int64_t)len > log->cfg.segment_bytes) {
 		sm_log_warn(log->component, SM_LOG_LOGGER,
 			    "Message batch size is %zu bytes in append, which exceeds the maximum "
@@ -444,8 +487,12 @@ static sm_err_t sm_log_append_locked(sm_log_t *log, const uint8_t *data, size_t 
 		active = sm_log_active(log);
 	}
 	sm_err_t err = sm_log_segment_append(active, last_offset, max_ts, offset_of_max_ts, data, len);
+	if (err == SM_ERR__IO) {
+		sm_log_fail(log, "appending to the active segment");
+		return SM_ERR_KAFKA_STORAGE_ERROR;
+	}
 	if (err)
-		return err == SM_ERR__IO ? SM_ERR_KAFKA_STORAGE_ERROR : err;
+		return err;
 	__atomic_store_n(&log->leo, last_offset + 1, __ATOMIC_RELEASE);
 	if (log->leo - log->recovery_point >= log->cfg.flush_messages ||
 	    now_ms - log->last_flush_ms >= log->cfg.flush_ms)
@@ -542,7 +589,9 @@ sm_err_t sm_log_read(sm_log_t *log, int64_t offset, int32_t max_bytes, int min_o
 	out->log_start_offset = start;
 	out->log_end_offset = leo;
 	sm_err_t err = SM_ERR_NONE;
-	if (offset < start || offset > leo) {
+	if (sm_log_offline(log)) {
+		err = SM_ERR_KAFKA_STORAGE_ERROR;
+	} else if (offset < start || offset > leo) {
 		err = SM_ERR_OFFSET_OUT_OF_RANGE;
 	} else if (offset < leo) {
 		int i = sm_log_floor(log, offset);
@@ -569,6 +618,8 @@ sm_err_t sm_log_offset_for_timestamp(sm_log_t *log, int64_t ts, int64_t *offset_
 				     int64_t *ts_out)
 {
 	*ts_out = -1;
+	if (sm_log_offline(log))
+		return SM_ERR_KAFKA_STORAGE_ERROR;
 	if (ts == SM_LOG_LATEST_TIMESTAMP) {
 		*offset_out = sm_log_end_offset(log);
 		return SM_ERR_NONE;
@@ -610,8 +661,9 @@ sm_err_t sm_log_truncate_to(sm_log_t *log, int64_t offset)
 	if (offset < 0)
 		return SM_ERR_OFFSET_OUT_OF_RANGE;
 	pthread_mutex_lock(&log->lock);
-	if (log->closed || offset >= log->leo) {
-		err = log->closed ? SM_ERR__STATE : SM_ERR_NONE;
+	if (log->closed || sm_log_offline(log) || offset >= log->leo) {
+		err = log->closed ? SM_ERR__STATE
+				  : sm_log_offline(log) ? SM_ERR_KAFKA_STORAGE_ERROR : SM_ERR_NONE;
 		pthread_mutex_unlock(&log->lock);
 		return err;
 	}
@@ -638,6 +690,203 @@ sm_err_t sm_log_truncate_to(sm_log_t *log, int64_t offset)
 	pthread_rwlock_unlock(&log->seg_lock);
 	pthread_mutex_unlock(&log->lock);
 	return err;
+}
+
+/* ---- retention and log start offset ---- */
+
+/* Kafka never deletes an empty active segment (there is nothing to free and
+ * the log needs an active segment). */
+static int sm_log_seg_deletable(const sm_log_t *log, int i)
+{
+	return i < log->nsegs - 1 || sm_log_segment_size(log->segs[i]) > 0;
+}
+
+static int sm_log_count_expired(const sm_log_t *log, int64_t now_ms)
+{
+	int n = 0;
+	if (log->cfg.retention_ms < 0)
+		return 0;
+	while (n < log->nsegs && sm_log_seg_deletable(log, n) &&
+	       now_ms - sm_log_segment_largest_timestamp(log->segs[n]) > log->cfg.retention_ms)
+		n++;
+	return n;
+}
+
+static int sm_log_count_oversized(const sm_log_t *log)
+{
+	int64_t diff = -log->cfg.retention_bytes;
+	int n = 0;
+	if (log->cfg.retention_bytes < 0)
+		return 0;
+	for (int i = 0; i < log->nsegs; i++)
+		diff += sm_log_segment_size(log->segs[i]);
+	while (n < log->nsegs && sm_log_seg_deletable(log, n) &&
+	       diff - sm_log_segment_size(log->segs[n]) >= 0)
+		diff -= sm_log_segment_size(log->segs[n++]);
+	return n;
+}
+
+static int sm_log_count_below_start(const sm_log_t *log)
+{
+	int n = 0;
+	while (n + 1 < log->nsegs && log->segs[n + 1]->base_offset <= log->log_start_offset)
+		n++;
+	return n;
+}
+
+static void sm_log_pending_push(sm_log_t *log, sm_log_segment_t *seg, int64_t due_ms)
+{
+	if (log->npending == log->pending_cap) {
+		log->pending_cap = log->pending_cap ? log->pending_cap * 2 : 8;
+		log->pending = sm_realloc(log->pending,
+					  sizeof(*log->pending) * (size_t)log->pending_cap);
+	}
+	log->pending[log->npending].seg = seg;
+	log->pending[log->npending].due_ms = due_ms;
+	log->npending++;
+}
+
+/* Removes the first n segments from the list (rolling first if that would
+ * take the active one) and schedules their files for deletion. Append lock
+ * held. */
+static int sm_log_delete_first(sm_log_t *log, int n, const char *reason)
+{
+	if (n <= 0 || sm_log_offline(log))
+		return 0;
+	if (n >= log->nsegs) {
+		if (sm_log_roll_locked(log, sm_log_wall_ms()))
+			return 0;
+		n = log->nsegs - 1;
+	}
+	char bases[256];
+	size_t used = 0;
+	bases[0] = '\0';
+	for (int i = 0; i < n && used + 24 < sizeof(bases); i++)
+		used += (size_t)snprintf(bases + used, sizeof(bases) - used, "%s%" PRId64,
+					 i ? "," : "", log->segs[i]->base_offset);
+	sm_log_info(log->component, SM_LOG_LOGGER,
+		    "Found deletable segments with base offsets [%s%s] due to %s breach", bases,
+		    used + 24 >= sizeof(bases) ? ",..." : "", reason);
+	sm_log_segment_t **gone = sm_malloc(sizeof(*gone) * (size_t)n);
+	pthread_rwlock_wrlock(&log->seg_lock);
+	memcpy(gone, log->segs, sizeof(*gone) * (size_t)n);
+	memmove(log->segs, log->segs + n, sizeof(*log->segs) * (size_t)(log->nsegs - n));
+	log->nsegs -= n;
+	if (log->segs[0]->base_offset > log->log_start_offset) {
+		__atomic_store_n(&log->log_start_offset, log->segs[0]->base_offset,
+				 __ATOMIC_RELEASE);
+		sm_log_info(log->component, SM_LOG_LOGGER,
+			    "Incremented log start offset to %" PRId64 " due to segment deletion",
+			    log->segs[0]->base_offset);
+	}
+	pthread_rwlock_unlock(&log->seg_lock);
+	int64_t due = sm_log_wall_ms() + log->cfg.file_delete_delay_ms;
+	for (int i = 0; i < n; i++) {
+		if (sm_log_segment_rename_deleted(gone[i]))
+			sm_log_fail(log, "renaming a deleted segment");
+		sm_log_pending_push(log, gone[i], due);
+	}
+	free(gone);
+	return n;
+}
+
+int sm_log_delete_old_segments(sm_log_t *log, int64_t now_ms)
+{
+	char reason[96];
+	int total = 0;
+	pthread_mutex_lock(&log->lock);
+	if (!log->closed && !sm_log_offline(log)) {
+		snprintf(reason, sizeof(reason), "retention time %" PRId64 "ms",
+			 log->cfg.retention_ms);
+		total += sm_log_delete_first(log, sm_log_count_expired(log, now_ms), reason);
+		snprintf(reason, sizeof(reason), "retention size in bytes %" PRId64,
+			 log->cfg.retention_bytes);
+		total += sm_log_delete_first(log, sm_log_count_oversized(log), reason);
+		snprintf(reason, sizeof(reason), "log start offset %" PRId64,
+			 log->log_start_offset);
+		total += sm_log_delete_first(log, sm_log_count_below_start(log), reason);
+	}
+	pthread_mutex_unlock(&log->lock);
+	return total;
+}
+
+sm_err_t sm_log_delete_records(sm_log_t *log, int64_t offset, int64_t *low_watermark)
+{
+	sm_err_t err = SM_ERR_NONE;
+	pthread_mutex_lock(&log->lock);
+	if (log->closed || sm_log_offline(log)) {
+		err = SM_ERR_KAFKA_STORAGE_ERROR;
+	} else if (offset < 0 || offset > log->leo) {
+		err = SM_ERR_OFFSET_OUT_OF_RANGE;
+	} else if (offset > log->log_start_offset) {
+		__atomic_store_n(&log->log_start_offset, offset, __ATOMIC_RELEASE);
+		sm_log_info(log->component, SM_LOG_LOGGER,
+			    "Incremented log start offset to %" PRId64 " due to client delete "
+			    "records request", offset);
+		char reason[64];
+		snprintf(reason, sizeof(reason), "log start offset %" PRId64, offset);
+		sm_log_delete_first(log, sm_log_count_below_start(log), reason);
+	}
+	if (low_watermark)
+		*low_watermark = log->log_start_offset;
+	pthread_mutex_unlock(&log->lock);
+	return err;
+}
+
+void sm_log_delete_pending(sm_log_t *log, int64_t now_ms, int force)
+{
+	pthread_mutex_lock(&log->lock);
+	int kept = 0;
+	for (int i = 0; i < log->npending; i++) {
+		if (force || log->pending[i].due_ms <= now_ms) {
+			sm_log_info(log->component, SM_LOG_LOGGER,
+				    "Deleting segment files %s", log->pending[i].seg->log_path);
+			sm_log_segment_delete(log->pending[i].seg);
+		} else {
+			log->pending[kept++] = log->pending[i];
+		}
+	}
+	log->npending = kept;
+	pthread_mutex_unlock(&log->lock);
+}
+
+int sm_log_pending_deletes(sm_log_t *log)
+{
+	pthread_mutex_lock(&log->lock);
+	int n = log->npending;
+	pthread_mutex_unlock(&log->lock);
+	return n;
+}
+
+sm_err_t sm_log_flush_if_due(sm_log_t *log, int64_t now_ms)
+{
+	sm_err_t err = SM_ERR_NONE;
+	pthread_mutex_lock(&log->lock);
+	if (!log->closed && log->cfg.flush_ms != INT64_MAX &&
+	    now_ms - log->last_flush_ms >= log->cfg.flush_ms && log->leo > log->recovery_point)
+		err = sm_log_flush_locked(log, log->leo);
+	pthread_mutex_unlock(&log->lock);
+	return err;
+}
+
+/* ---- log directory failure ---- */
+
+void sm_log_set_failure_handler(sm_log_t *log, sm_log_failure_cb_t *cb, void *opaque)
+{
+	pthread_mutex_lock(&log->lock);
+	log->failure_cb = cb;
+	log->failure_opaque = opaque;
+	pthread_mutex_unlock(&log->lock);
+}
+
+void sm_log_set_offline(sm_log_t *log)
+{
+	__atomic_store_n(&log->offline, 1, __ATOMIC_RELEASE);
+}
+
+int sm_log_is_offline(sm_log_t *log)
+{
+	return sm_log_offline(log);
 }
 
 /* ---- accessors ---- */
@@ -696,4 +945,116 @@ int32_t sm_log_partition(const sm_log_t *log)
 const char *sm_log_dir(const sm_log_t *log)
 {
 	return log->dir;
+}
+
+/* ---- log cleaner hooks ---- */
+
+int sm_log_cleanable_segments(sm_log_t *log, sm_log_seg_view_t **out)
+{
+	pthread_rwlock_rdlock(&log->seg_lock);
+	int n = log->nsegs > 0 ? log->nsegs - 1 : 0;
+	sm_log_seg_view_t *v = sm_calloc((size_t)n + 1, sizeof(*v));
+	for (int i = 0; i < n; i++) {
+		sm_log_segment_t *seg = log->segs[i];
+		struct stat st;
+		v[i].base_offset = seg->base_offset;
+		v[i].next_base = log->segs[i + 1]->base_offset;
+		v[i].size = sm_log_segment_size(seg);
+		v[i].largest_timestamp =
+			__atomic_load_n(&seg->max_timestamp_so_far, __ATOMIC_RELAXED);
+		v[i].file = sm_fileref_keep(seg->file);
+		v[i].last_modified_ms = fstat(seg->file->fd, &st) == 0
+			? (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000 : 0;
+		if (v[i].largest_timestamp < 0)
+			v[i].largest_timestamp = v[i].last_modified_ms;
+	}
+	pthread_rwlock_unlock(&log->seg_lock);
+	*out = v;
+	return n;
+}
+
+void sm_log_seg_views_free(sm_log_seg_view_t *v, int n)
+{
+	for (int i = 0; v && i < n; i++)
+		sm_fileref_release(v[i].file);
+	free(v);
+}
+
+void sm_log_get_config(sm_log_t *log, sm_log_config_t *out)
+{
+	pthread_mutex_lock(&log->lock);
+	*out = log->cfg;
+	pthread_mutex_unlock(&log->lock);
+}
+
+/* Position of the inactive run segs[i..i+n) whose base offsets are bases[],
+ * or -1 when the list changed (truncation, retention) since the cleaner
+ * looked at it. */
+static int sm_log_find_run(const sm_log_t *log, const int64_t *bases, int n)
+{
+	int i = sm_log_floor(log, bases[0]);
+	if (i < 0 || i + n > log->nsegs - 1)
+		return -1;
+	for (int k = 0; k < n; k++)
+		if (log->segs[i + k]->base_offset != bases[k])
+			return -1;
+	return i;
+}
+
+sm_err_t sm_log_replace_segments(sm_log_t *log, const int64_t *bases, int n,
+				 const char *swap_path)
+{
+	sm_err_t err = SM_ERR_NONE;
+	pthread_mutex_lock(&log->lock);
+	int i = log->closed || n <= 0 ? -1 : sm_log_find_run(log, bases, n);
+	if (i < 0) {
+		pthread_mutex_unlock(&log->lock);
+		return SM_ERR__STATE;
+	}
+	sm_log_segment_t *first = log->segs[i], *seg = NULL;
+	/* The first segment's name is reused: its stale indexes go first so a
+	 * crash after the rename rebuilds them from the cleaned data; the
+	 * rename itself atomically replaces the data, and the later segments
+	 * (whose records the cleaned file now holds) go only after it. */
+	if (first->oidx.path)
+		unlink(first->oidx.path);
+	if (first->tidx.path)
+		unlink(first->tidx.path);
+	if (rename(swap_path, first->log_path) < 0) {
+		sm_log_error(log->component, SM_LOG_LOGGER, "Failed to rename %s to %s: %s",
+			     swap_path, first->log_path, strerror(errno));
+		pthread_mutex_unlock(&log->lock);
+		return SM_ERR__IO;
+	}
+	for (int k = 1; k < n; k++)
+		sm_log_segment_rename_deleted(log->segs[i + k]);
+	int needs = 0;
+	int64_t truncated = 0;
+	err = sm_log_segment_open(log->dir, bases[0], log->cfg.segment_index_bytes,
+				  log->cfg.index_interval_bytes, 0, sm_log_wall_ms(), 0, &seg, &needs);
+	if (!err)
+		err = sm_log_segment_recover(seg, log->cfg.segment_index_bytes, &truncated);
+	if (!err && (sm_index_trim(&seg->oidx) || sm_index_trim(&seg->tidx)))
+		err = SM_ERR__IO;
+	if (err) {
+		/* The old segment objects keep serving reads from their open
+		 * files; the next load rebuilds from what is on disk. */
+		sm_log_segment_close(seg);
+		pthread_mutex_unlock(&log->lock);
+		return SM_ERR__IO;
+	}
+	pthread_rwlock_wrlock(&log->seg_lock);
+	sm_log_segment_t **old = sm_malloc(sizeof(*old) * (size_t)n);
+	memcpy(old, log->segs + i, sizeof(*old) * (size_t)n);
+	log->segs[i] = seg;
+	memmove(log->segs + i + 1, log->segs + i + n,
+		sizeof(*log->segs) * (size_t)(log->nsegs - i - n));
+	log->nsegs -= n - 1;
+	pthread_rwlock_unlock(&log->seg_lock);
+	pthread_mutex_unlock(&log->lock);
+	sm_log_segment_close(old[0]);
+	for (int k = 1; k < n; k++)
+		sm_log_segment_delete(old[k]);
+	free(old);
+	return SM_ERR_NONE;
 }

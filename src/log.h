@@ -38,14 +38,21 @@ typedef struct sm_log_config {
 	int32_t index_interval_bytes; /* index.interval.bytes */
 	int64_t flush_messages;       /* flush.messages */
 	int64_t flush_ms;             /* flush.ms */
-	int64_t retention_bytes;      /* retention.bytes (not enforced yet) */
-	int64_t retention_ms;         /* retention.ms (not enforced yet) */
+	int64_t retention_bytes;      /* retention.bytes, -1 unlimited */
+	int64_t retention_ms;         /* retention.ms, -1 unlimited */
+	int64_t file_delete_delay_ms; /* file.delete.delay.ms */
 	int32_t max_message_bytes;    /* max.message.bytes */
 	int message_timestamp_type;   /* message.timestamp.type: SM_LOG_TIMESTAMP_* */
+	/* cleanup.policy and the log cleaner's per-topic settings */
+	int cleanup_compact;          /* cleanup.policy has "compact" */
+	int cleanup_delete;           /* cleanup.policy has "delete" */
+	int64_t delete_retention_ms;  /* delete.retention.ms */
+	int64_t min_compaction_lag_ms;/* min.compaction.lag.ms */
+	double min_cleanable_ratio;   /* min.cleanable.dirty.ratio */
 } sm_log_config_t;
 
 /* Kafka's defaults (1 GiB segments, 7 days, 10 MiB indexes, 4096 interval,
- * never flush on count/time, CreateTime). */
+ * never flush on count/time, CreateTime, deleted files kept one minute). */
 void sm_log_config_defaults(sm_log_config_t *cfg);
 
 typedef struct sm_log sm_log_t;
@@ -119,5 +126,65 @@ int64_t sm_log_first_segment_base(sm_log_t *log);
 const char *sm_log_topic(const sm_log_t *log);
 int32_t sm_log_partition(const sm_log_t *log);
 const char *sm_log_dir(const sm_log_t *log);
+
+/* ---- retention, log start offset, deletion ---- */
+
+/* One retention pass (Kafka's deleteOldSegments): leading segments whose
+ * largest timestamp is older than retention.ms, then those that bring the
+ * size down to retention.bytes, then those wholly below the log start offset.
+ * The active segment is rolled first when it has to go too. Deleted segments
+ * are renamed to *.deleted and their files removed by sm_log_delete_pending
+ * once file.delete.delay.ms has passed. Returns how many were deleted. */
+int sm_log_delete_old_segments(sm_log_t *log, int64_t now_ms);
+/* DeleteRecords: raises the log start offset to offset (never lowers it) and
+ * deletes the segments wholly below it. *low_watermark (may be NULL) gets the
+ * resulting log start offset. SM_ERR_OFFSET_OUT_OF_RANGE beyond the log end;
+ * the caller bounds offset by the high watermark. */
+sm_err_t sm_log_delete_records(sm_log_t *log, int64_t offset, int64_t *low_watermark);
+/* Removes the files of segments deleted at least file.delete.delay.ms before
+ * now_ms (every pending one when force). */
+void sm_log_delete_pending(sm_log_t *log, int64_t now_ms, int force);
+/* Number of deleted segments whose files still wait for removal. */
+int sm_log_pending_deletes(sm_log_t *log);
+/* flush.ms: flushes when the last flush is at least flush.ms old and there is
+ * unflushed data. */
+sm_err_t sm_log_flush_if_due(sm_log_t *log, int64_t now_ms);
+
+/* ---- log directory failure ---- */
+
+/* Called (with the log's append lock held: it must only record the event and
+ * return) when an I/O error takes the log offline. */
+typedef void (sm_log_failure_cb_t)(void *opaque, sm_log_t *log);
+void sm_log_set_failure_handler(sm_log_t *log, sm_log_failure_cb_t *cb, void *opaque);
+/* Once offline, appends, reads, rolls, flushes and truncation answer
+ * SM_ERR_KAFKA_STORAGE_ERROR and nothing touches the files again. */
+void sm_log_set_offline(sm_log_t *log);
+int sm_log_is_offline(sm_log_t *log);
+
+/* ---- log cleaner hooks (kafka.log.Log's view for the LogCleaner) ---- */
+
+/* One inactive segment as the cleaner sees it. */
+typedef struct sm_log_seg_view {
+	int64_t base_offset;
+	int64_t next_base;         /* base offset of the following segment */
+	int64_t size;
+	int64_t largest_timestamp; /* greatest batch timestamp, else mtime */
+	int64_t last_modified_ms;  /* the .log file's mtime */
+	sm_fileref_t *file;        /* own reference */
+} sm_log_seg_view_t;
+
+/* Snapshot of every segment but the active one, ascending; returns the
+ * count. Free with sm_log_seg_views_free. */
+int sm_log_cleanable_segments(sm_log_t *log, sm_log_seg_view_t **out);
+void sm_log_seg_views_free(sm_log_seg_view_t *v, int n);
+/* Copy of the log's current configuration. */
+void sm_log_get_config(sm_log_t *log, sm_log_config_t *out);
+/* Kafka's replaceSegments: the n consecutive inactive segments with base
+ * offsets bases[] are replaced by the cleaned file swap_path, which becomes
+ * <bases[0]>.log (indexes rebuilt); the others are renamed *.deleted and
+ * removed. SM_ERR__STATE when those segments are no longer in the log
+ * (truncated or deleted meanwhile): the caller discards swap_path. */
+sm_err_t sm_log_replace_segments(sm_log_t *log, const int64_t *bases, int n,
+				 const char *swap_path);
 
 #endif /* SM_LOG_H */

@@ -23,6 +23,7 @@
 #include "buf.h"
 #include "checkpoint.h"
 #include "logger.h"
+#include "zk_client.h"
 
 #define SM_LM_LOGGER "kafka.log.LogManager"
 #define SM_LM_RECOVERY_CKPT "recovery-point-offset-checkpoint"
@@ -35,6 +36,8 @@ typedef struct sm_lm_dir {
 	int lock_fd;
 	int clean;
 	int nlogs;
+	int failed;  /* atomic: an I/O error was reported, not yet handled */
+	int offline; /* atomic */
 } sm_lm_dir_t;
 
 typedef struct sm_lm_entry {
@@ -50,13 +53,32 @@ struct sm_log_manager {
 	sm_lm_entry_t *logs;
 	int nlogs;
 	int logs_cap;
+	/* kafka-scheduler */
+	pthread_t sched;
+	int sched_running;
+	int sched_stop;               /* under sched_lock */
+	pthread_mutex_t sched_lock;   /* leaf lock */
+	pthread_cond_t sched_cond;
+	struct sm_zk *zk;
+	int32_t broker_id;
+	int64_t retention_check_ms;
+	int64_t flush_check_ms;
+	int64_t last_retention_ms;
+	int64_t last_flush_check_ms;
 };
+
+static void sm_lm_on_log_failure(void *opaque, sm_log_t *log);
+static void sm_lm_stop_scheduler(sm_log_manager_t *lm);
 
 sm_log_manager_t *sm_log_manager_new(const char *const *dirs, int ndirs,
 				     const sm_log_config_t *defaults)
 {
 	sm_log_manager_t *lm = sm_calloc(1, sizeof(*lm));
 	pthread_mutex_init(&lm->lock, NULL);
+	pthread_mutex_init(&lm->sched_lock, NULL);
+	pthread_cond_init(&lm->sched_cond, NULL);
+	lm->retention_check_ms = 300000;
+	lm->flush_check_ms = INT64_MAX;
 	lm->dirs = sm_calloc((size_t)ndirs, sizeof(*lm->dirs));
 	lm->ndirs = ndirs;
 	for (int i = 0; i < ndirs; i++) {
@@ -83,6 +105,7 @@ static void sm_lm_add(sm_log_manager_t *lm, sm_log_t *log, int dir)
 	}
 	lm->logs[lm->nlogs].log = log;
 	lm->logs[lm->nlogs].dir = dir;
+	sm_log_set_failure_handler(log, sm_lm_on_log_failure, lm);
 	lm->nlogs++;
 	lm->dirs[dir].nlogs++;
 }
@@ -372,10 +395,17 @@ sm_log_t *sm_log_manager_get_or_create(sm_log_manager_t *lm, const char *topic,
 	if (i >= 0) {
 		log = sm_log_keep(lm->logs[i].log);
 	} else {
-		int best = 0;
-		for (int d = 1; d < lm->ndirs; d++)
-			if (lm->dirs[d].nlogs < lm->dirs[best].nlogs)
+		int best = -1;
+		for (int d = 0; d < lm->ndirs; d++)
+			if (!__atomic_load_n(&lm->dirs[d].offline, __ATOMIC_ACQUIRE) &&
+			    (best < 0 || lm->dirs[d].nlogs < lm->dirs[best].nlogs))
 				best = d;
+		if (best < 0) {
+			pthread_mutex_unlock(&lm->lock);
+			sm_log_error(NULL, SM_LM_LOGGER, "Can not create log for %s-%d because "
+				     "all log dirs are offline", topic, (int)partition);
+			return NULL;
+		}
 		char path[4096];
 		snprintf(path, sizeof(path), "%s/%s-%d", lm->dirs[best].path, topic, (int)partition);
 		if (!sm_log_open(path, topic, partition, cfg ? cfg : &lm->defaults, 0, -1, 1, &log)) {
@@ -447,6 +477,222 @@ int sm_log_manager_list(sm_log_manager_t *lm, sm_log_t ***logsp)
 	return n;
 }
 
+/* ---- log dir failure ---- */
+
+/* Log's append lock held: only flag the dir and wake the scheduler. The dir
+ * paths never change after sm_log_manager_new, so no manager lock is needed. */
+static void sm_lm_on_log_failure(void *opaque, sm_log_t *log)
+{
+	sm_log_manager_t *lm = opaque;
+	const char *ldir = sm_log_dir(log);
+	for (int d = 0; d < lm->ndirs; d++) {
+		size_t n = strlen(lm->dirs[d].path);
+		if (!strncmp(ldir, lm->dirs[d].path, n) && ldir[n] == '/')
+			__atomic_store_n(&lm->dirs[d].failed, 1, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_lock(&lm->sched_lock);
+	pthread_cond_signal(&lm->sched_cond);
+	pthread_mutex_unlock(&lm->sched_lock);
+}
+
+static void sm_lm_notify_zk(sm_log_manager_t *lm)
+{
+	char data[128], *created = NULL;
+	if (!lm->zk)
+		return;
+	int n = snprintf(data, sizeof(data), "{\"version\":1,\"broker\":%d,\"event\":1}",
+			 (int)lm->broker_id);
+	sm_err_t err = sm_zk_create(lm->zk, "/log_dir_event_notification/log_dir_event_", data,
+				    (size_t)n, SM_ZK_PERSISTENT | SM_ZK_SEQUENTIAL, &created);
+	if (err)
+		sm_log_error(NULL, SM_LM_LOGGER, "Failed to write the log dir event notification: "
+			     "%s", sm_err_name(err));
+	else
+		sm_log_info(NULL, SM_LM_LOGGER, "Wrote log dir event notification %s", created);
+	free(created);
+}
+
+/* Takes dir d offline (manager lock held). Returns 1 if it was online. */
+static int sm_lm_take_offline_locked(sm_log_manager_t *lm, int d)
+{
+	if (__atomic_exchange_n(&lm->dirs[d].offline, 1, __ATOMIC_ACQ_REL))
+		return 0;
+	sm_log_error(NULL, SM_LM_LOGGER, "Stopping serving logs in dir %s: the log dir has "
+		     "failed", lm->dirs[d].path);
+	char names[1024];
+	size_t used = 0;
+	names[0] = '\0';
+	for (int i = 0; i < lm->nlogs; i++) {
+		sm_log_t *log = lm->logs[i].log;
+		if (lm->logs[i].dir != d)
+			continue;
+		sm_log_set_offline(log);
+		if (used + 2 < sizeof(names))
+			used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s-%d",
+						 used ? "," : "", sm_log_topic(log),
+						 (int)sm_log_partition(log));
+	}
+	sm_log_error(NULL, SM_LM_LOGGER, "Logs for partitions %s are offline due to failure "
+		     "on log directory %s", names, lm->dirs[d].path);
+	return 1;
+}
+
+static void sm_lm_handle_failures(sm_log_manager_t *lm)
+{
+	int newly = 0, online = 0;
+	pthread_mutex_lock(&lm->lock);
+	for (int d = 0; d < lm->ndirs; d++) {
+		if (__atomic_exchange_n(&lm->dirs[d].failed, 0, __ATOMIC_ACQ_REL))
+			newly += sm_lm_take_offline_locked(lm, d);
+		online += !lm->dirs[d].offline;
+	}
+	pthread_mutex_unlock(&lm->lock);
+	if (!newly)
+		return;
+	sm_lm_notify_zk(lm);
+	if (online == 0 && lm->zk) {
+		/* as Kafka: a broker without any usable log dir cannot serve */
+		sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, NULL, SM_LM_LOGGER,
+		       "Shutdown broker because all log dirs have failed");
+		_exit(1);
+	}
+}
+
+void sm_log_manager_fail_dir(sm_log_manager_t *lm, int dir)
+{
+	if (dir < 0 || dir >= lm->ndirs)
+		return;
+	__atomic_store_n(&lm->dirs[dir].failed, 1, __ATOMIC_RELEASE);
+	sm_lm_handle_failures(lm);
+}
+
+int sm_log_manager_dir_count(sm_log_manager_t *lm)
+{
+	return lm->ndirs;
+}
+
+const char *sm_log_manager_dir_path(sm_log_manager_t *lm, int dir)
+{
+	return dir >= 0 && dir < lm->ndirs ? lm->dirs[dir].path : NULL;
+}
+
+int sm_log_manager_dir_offline(sm_log_manager_t *lm, int dir)
+{
+	return dir >= 0 && dir < lm->ndirs &&
+	       __atomic_load_n(&lm->dirs[dir].offline, __ATOMIC_ACQUIRE);
+}
+
+int sm_log_manager_list_dir(sm_log_manager_t *lm, int dir, sm_log_t ***logsp)
+{
+	pthread_mutex_lock(&lm->lock);
+	sm_log_t **logs = sm_calloc((size_t)(lm->nlogs ? lm->nlogs : 1), sizeof(*logs));
+	int n = 0;
+	for (int i = 0; i < lm->nlogs; i++)
+		if (lm->logs[i].dir == dir)
+			logs[n++] = sm_log_keep(lm->logs[i].log);
+	pthread_mutex_unlock(&lm->lock);
+	*logsp = logs;
+	return n;
+}
+
+/* ---- kafka-scheduler ---- */
+
+static int64_t sm_lm_wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int sm_log_manager_run_once(sm_log_manager_t *lm, int64_t now_ms, int force_retention)
+{
+	sm_lm_handle_failures(lm);
+	int retention = force_retention || now_ms - lm->last_retention_ms >= lm->retention_check_ms;
+	int flush = lm->flush_check_ms > 0 && lm->flush_check_ms != INT64_MAX &&
+		    now_ms - lm->last_flush_check_ms >= lm->flush_check_ms;
+	if (retention)
+		lm->last_retention_ms = now_ms;
+	if (flush)
+		lm->last_flush_check_ms = now_ms;
+	sm_log_t **logs;
+	int n = sm_log_manager_list(lm, &logs), deleted = 0;
+	for (int i = 0; i < n; i++) {
+		if (retention)
+			deleted += sm_log_delete_old_segments(logs[i], now_ms);
+		sm_log_delete_pending(logs[i], now_ms, 0);
+		if (flush)
+			sm_log_flush_if_due(logs[i], now_ms);
+		sm_log_release(logs[i]);
+	}
+	free(logs);
+	if (deleted > 0)
+		sm_log_manager_checkpoint(lm); /* the log start offsets moved */
+	sm_lm_handle_failures(lm);
+	return deleted;
+}
+
+static void *sm_lm_sched_main(void *arg)
+{
+	sm_log_manager_t *lm = arg;
+	int64_t tick = lm->retention_check_ms;
+	if (lm->flush_check_ms > 0 && lm->flush_check_ms < tick)
+		tick = lm->flush_check_ms;
+	if (tick > 500) /* pending deletions and dir failures need a finer tick */
+		tick = 500;
+	if (tick < 10)
+		tick = 10;
+	pthread_mutex_lock(&lm->sched_lock);
+	while (!lm->sched_stop) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += tick / 1000;
+		ts.tv_nsec += (tick % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&lm->sched_cond, &lm->sched_lock, &ts);
+		if (lm->sched_stop)
+			break;
+		pthread_mutex_unlock(&lm->sched_lock);
+		sm_log_manager_run_once(lm, sm_lm_wall_ms(), 0);
+		pthread_mutex_lock(&lm->sched_lock);
+	}
+	pthread_mutex_unlock(&lm->sched_lock);
+	return NULL;
+}
+
+void sm_log_manager_start_scheduler(sm_log_manager_t *lm, struct sm_zk *zk, int32_t broker_id,
+				    int64_t retention_check_ms, int64_t flush_check_ms)
+{
+	if (lm->sched_running)
+		return;
+	lm->zk = zk;
+	lm->broker_id = broker_id;
+	lm->retention_check_ms = retention_check_ms > 0 ? retention_check_ms : 300000;
+	lm->flush_check_ms = flush_check_ms;
+	lm->last_retention_ms = lm->last_flush_check_ms = sm_lm_wall_ms();
+	lm->sched_stop = 0;
+	sm_log_info(NULL, SM_LM_LOGGER, "Starting log cleanup with a period of %lld ms.",
+		    (long long)lm->retention_check_ms);
+	if (pthread_create(&lm->sched, NULL, sm_lm_sched_main, lm) == 0) {
+		pthread_setname_np(lm->sched, "kafka-scheduler");
+		lm->sched_running = 1;
+	}
+}
+
+static void sm_lm_stop_scheduler(sm_log_manager_t *lm)
+{
+	if (!lm->sched_running)
+		return;
+	pthread_mutex_lock(&lm->sched_lock);
+	lm->sched_stop = 1;
+	pthread_cond_signal(&lm->sched_cond);
+	pthread_mutex_unlock(&lm->sched_lock);
+	pthread_join(lm->sched, NULL);
+	lm->sched_running = 0;
+}
+
 /* ---- checkpoints and shutdown ---- */
 
 static void sm_lm_checkpoint_locked(sm_log_manager_t *lm)
@@ -454,7 +700,7 @@ static void sm_lm_checkpoint_locked(sm_log_manager_t *lm)
 	for (int d = 0; d < lm->ndirs; d++) {
 		sm_checkpoint_t rp, lso;
 		char path[4096];
-		if (lm->dirs[d].lock_fd < 0)
+		if (lm->dirs[d].lock_fd < 0 || lm->dirs[d].offline)
 			continue;
 		sm_checkpoint_init(&rp);
 		sm_checkpoint_init(&lso);
@@ -488,6 +734,7 @@ void sm_log_manager_checkpoint(sm_log_manager_t *lm)
 void sm_log_manager_shutdown(sm_log_manager_t *lm)
 {
 	sm_log_info(NULL, SM_LM_LOGGER, "Shutting down.");
+	sm_lm_stop_scheduler(lm);
 	pthread_mutex_lock(&lm->lock);
 	for (int i = 0; i < lm->nlogs; i++)
 		sm_log_close(lm->logs[i].log);
@@ -497,7 +744,9 @@ void sm_log_manager_shutdown(sm_log_manager_t *lm)
 			continue;
 		char path[4096];
 		snprintf(path, sizeof(path), "%s/%s", lm->dirs[d].path, SM_LM_CLEAN_SHUTDOWN);
-		sm_checkpoint_write_file(path, "", 0);
+		/* an offline dir is recovered at the next start */
+		if (!lm->dirs[d].offline)
+			sm_checkpoint_write_file(path, "", 0);
 		close(lm->dirs[d].lock_fd);
 		lm->dirs[d].lock_fd = -1;
 	}
@@ -509,6 +758,7 @@ void sm_log_manager_destroy(sm_log_manager_t *lm)
 {
 	if (!lm)
 		return;
+	sm_lm_stop_scheduler(lm);
 	for (int i = 0; i < lm->nlogs; i++)
 		sm_log_release(lm->logs[i].log);
 	free(lm->logs);
@@ -519,5 +769,7 @@ void sm_log_manager_destroy(sm_log_manager_t *lm)
 	}
 	free(lm->dirs);
 	pthread_mutex_destroy(&lm->lock);
+	pthread_mutex_destroy(&lm->sched_lock);
+	pthread_cond_destroy(&lm->sched_cond);
 	free(lm);
 }

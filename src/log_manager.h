@@ -4,9 +4,18 @@
  * and log-start-offset checkpoints, loading at startup (with recovery after an
  * unclean shutdown), creation, deletion and clean shutdown.
  *
+ * A "kafka-scheduler" thread (sm_log_manager_start_scheduler) enforces
+ * retention every log.retention.check.interval.ms, removes *.deleted files
+ * once file.delete.delay.ms has passed, flushes logs whose flush.ms is due,
+ * and takes a log dir offline after an I/O error in it: its logs answer
+ * KAFKA_STORAGE_ERROR, new logs go elsewhere, and the broker writes a
+ * /log_dir_event_notification/log_dir_event_<seq> znode.
+ *
  * Thread-safety: every function may be called from any thread; the manager's
  * map of logs is guarded by one mutex that is never held while calling into
- * another module that could call back. Lock order: manager, then log.
+ * another module that could call back. Lock order: manager, then log. A log
+ * reports a failure with its own lock held, so that path only sets a flag and
+ * wakes the scheduler (whose mutex is a leaf).
  */
 #ifndef SM_LOG_MANAGER_H
 #define SM_LOG_MANAGER_H
@@ -15,6 +24,8 @@
 
 #include "err.h"
 #include "log.h"
+
+struct sm_zk;
 
 typedef struct sm_log_manager sm_log_manager_t;
 
@@ -51,6 +62,25 @@ void sm_log_manager_checkpoint(sm_log_manager_t *lm);
 void sm_log_manager_shutdown(sm_log_manager_t *lm);
 /* Frees everything (after shutdown, or in place of it to model a crash). */
 void sm_log_manager_destroy(sm_log_manager_t *lm);
+
+/* Starts the kafka-scheduler thread. zk (may be NULL) receives log dir event
+ * notifications for broker_id. Intervals in ms; flush_check_ms <= 0 or
+ * INT64_MAX disables the flush.ms check. Stopped by shutdown/destroy. */
+void sm_log_manager_start_scheduler(sm_log_manager_t *lm, struct sm_zk *zk, int32_t broker_id,
+				    int64_t retention_check_ms, int64_t flush_check_ms);
+/* One scheduler pass, as the thread runs it (tests call it directly):
+ * offline-dir handling, retention when force_retention or due, pending file
+ * deletions, flush.ms. Returns the number of segments deleted. */
+int sm_log_manager_run_once(sm_log_manager_t *lm, int64_t now_ms, int force_retention);
+
+/* Log dirs, in configuration order (DescribeLogDirs). */
+int sm_log_manager_dir_count(sm_log_manager_t *lm);
+const char *sm_log_manager_dir_path(sm_log_manager_t *lm, int dir);
+int sm_log_manager_dir_offline(sm_log_manager_t *lm, int dir);
+/* Like sm_log_manager_list, for the logs in one dir. */
+int sm_log_manager_list_dir(sm_log_manager_t *lm, int dir, sm_log_t ***logsp);
+/* Marks a dir offline as an I/O error in it would (tests, operators). */
+void sm_log_manager_fail_dir(sm_log_manager_t *lm, int dir);
 
 /* Validates a Kafka topic name: 1..249 of [a-zA-Z0-9._-], not "." or "..". */
 int sm_log_manager_valid_topic(const char *topic);

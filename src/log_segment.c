@@ -222,6 +222,44 @@ void sm_log_segment_delete(sm_log_segment_t *seg)
 	sm_log_segment_close(seg);
 }
 
+/* Renames path to path + ".deleted" and remembers the new name. */
+static int sm_seg_rename_one(char **path)
+{
+	if (!*path)
+		return 0;
+	size_t n = strlen(*path) + sizeof(".deleted");
+	char *to = sm_malloc(n);
+	snprintf(to, n, "%s.deleted", *path);
+	if (rename(*path, to) < 0) {
+		sm_log_error(NULL, SM_SEG_LOGGER, "Failed to rename %s to %s: %s", *path, to,
+			     strerror(errno));
+		free(to);
+		return -1;
+	}
+	free(*path);
+	*path = to;
+	return 0;
+}
+
+sm_err_t sm_log_segment_rename_deleted(sm_log_segment_t *seg)
+{
+	int r = sm_seg_rename_one(&seg->log_path);
+	r |= sm_seg_rename_one(&seg->oidx.path);
+	r |= sm_seg_rename_one(&seg->tidx.path);
+	return r ? SM_ERR__IO : SM_ERR_NONE;
+}
+
+int64_t sm_log_segment_largest_timestamp(const sm_log_segment_t *seg)
+{
+	int64_t ts = __atomic_load_n(&seg->max_timestamp_so_far, __ATOMIC_RELAXED);
+	struct stat st;
+	if (ts > 0)
+		return ts;
+	if (fstat(seg->file->fd, &st) < 0)
+		return 0;
+	return (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+}
+
 sm_err_t sm_log_segment_flush(sm_log_segment_t *seg)
 {
 	sm_err_t err = SM_ERR_NONE;

@@ -137,5 +137,12 @@ sm_err_t sm_log_segment_flush(sm_log_segment_t *seg);
 void sm_log_segment_close(sm_log_segment_t *seg);
 /* Unlinks the segment's files, then closes. */
 void sm_log_segment_delete(sm_log_segment_t *seg);
+/* Renames the .log, .index and .timeindex files to <name>.deleted (Kafka's
+ * asynchronous deletion); the segment keeps its open descriptors, so readers
+ * in flight are unaffected. Returns SM_ERR__IO if a rename fails. */
+sm_err_t sm_log_segment_rename_deleted(sm_log_segment_t *seg);
+/* Kafka's LogSegment.largestTimestamp: the greatest batch timestamp, or the
+ * file's modification time when no batch carries one. */
+int64_t sm_log_segment_largest_timestamp(const sm_log_segment_t *seg);
 
 #endif /* SM_LOG_SEGMENT_H */

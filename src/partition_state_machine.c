@@ -64,11 +64,100 @@ static int sm_psm_in(const int32_t *v, int n, int32_t x)
 	return 0;
 }
 
+struct sm_ctrl_pending_write {
+	sm_ctrl_topic_t *t;
+	int32_t partition;
+	int32_t expected;
+	sm_zk_partition_state_t st;
+};
+
+/* Takes st as p's state now, predicting the version the write will give
+ * (a setData bumps it by one; writes of one session apply in order), and
+ * queues the write for sm_psm_flush. */
+static void sm_psm_defer(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_partition_t *p,
+			 const sm_zk_partition_state_t *st)
+{
+	if (c->n_pw == c->cap_pw) {
+		c->cap_pw = c->cap_pw ? c->cap_pw * 2 : 256;
+		c->pw = sm_realloc(c->pw, sizeof(*c->pw) * (size_t)c->cap_pw);
+	}
+	struct sm_ctrl_pending_write *w = &c->pw[c->n_pw++];
+	memset(w, 0, sizeof(*w));
+	w->t = t;
+	w->partition = p->id;
+	w->expected = p->st.zk_version;
+	w->st = *st;
+	w->st.isr = NULL;
+	sm_zk_partition_state_set_isr(&w->st, st->isr, st->n_isr);
+	int32_t nv = p->st.zk_version + 1;
+	sm_zk_partition_state_clear(&p->st);
+	p->st = *st;
+	p->st.isr = NULL;
+	sm_zk_partition_state_set_isr(&p->st, st->isr, st->n_isr);
+	p->st.zk_version = nv;
+	p->has_state = 1;
+}
+
+void sm_psm_discard(sm_controller_t *c)
+{
+	for (int i = 0; i < c->n_pw; i++)
+		sm_zk_partition_state_clear(&c->pw[i].st);
+	c->n_pw = 0;
+	c->defer = 0;
+}
+
+void sm_psm_flush(sm_controller_t *c)
+{
+	int n = c->n_pw;
+	c->defer = 0;
+	if (n == 0)
+		return;
+	sm_kzk_tp_ref_t *tps = sm_calloc((size_t)n, sizeof(*tps));
+	sm_zk_partition_state_t *sts = sm_calloc((size_t)n, sizeof(*sts));
+	int32_t *exp = sm_calloc((size_t)n, sizeof(int32_t));
+	sm_err_t *errs = sm_calloc((size_t)n, sizeof(sm_err_t));
+	for (int i = 0; i < n; i++) {
+		tps[i] = (sm_kzk_tp_ref_t){ c->pw[i].t->name, c->pw[i].partition };
+		sts[i] = c->pw[i].st;
+		exp[i] = c->pw[i].expected;
+	}
+	sm_kzk_update_partition_states(c->zk, n, tps, sts, exp, c->ctx.epoch_zkv, NULL, errs);
+	int fenced = 0;
+	for (int i = 0; i < n; i++) {
+		struct sm_ctrl_pending_write *w = &c->pw[i];
+		fenced |= errs[i] == SM_ERR_NOT_CONTROLLER;
+		if (errs[i] && errs[i] != SM_ERR_NOT_CONTROLLER && w->partition < w->t->n_partitions) {
+			sm_ctrl_partition_t *p = &w->t->partitions[w->partition];
+			sm_ctrl_state_log(c, "Failed to update state of partition %s-%d: %s", w->t->name,
+					  w->partition, sm_err_name(errs[i]));
+			sm_zk_partition_state_t cur = { 0 };
+			if (sm_kzk_get_partition_state(c->zk, w->t->name, p->id, 0, &cur) == SM_ERR_NONE) {
+				sm_zk_partition_state_clear(&p->st);
+				p->st = cur;
+			} else {
+				sm_zk_partition_state_clear(&cur);
+			}
+		}
+		sm_zk_partition_state_clear(&w->st);
+	}
+	c->n_pw = 0;
+	free(tps);
+	free(sts);
+	free(exp);
+	free(errs);
+	if (fenced)
+		sm_ctrl_fenced(c);
+}
+
 /* Writes st as the partition's new state (conditional + fenced), retrying
  * on a concurrent change by re-reading. Returns 0 or -1. */
 static int sm_psm_write(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_partition_t *p,
 			sm_zk_partition_state_t *st)
 {
+	if (c->defer) {
+		sm_psm_defer(c, t, p, st);
+		return 0;
+	}
 	int32_t nv;
 	sm_err_t e = sm_kzk_update_partition_state(c->zk, t->name, p->id, st, p->st.zk_version,
 						   c->ctx.epoch_zkv, &nv);
@@ -178,7 +267,15 @@ static int sm_psm_elect_leader(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_p
 		       "Unclean leader election for partition %s-%d: broker %d becomes leader; data not replicated to it may be lost",
 		       t->name, p->id, leader);
 	} else {
-		sm_zk_partition_state_set_isr(&st, p->st.isr, p->st.n_isr);
+		/* OfflinePartitionLeaderElectionStrategy: the new ISR is the
+		 * live part of the old one. */
+		int32_t *isr = sm_calloc((size_t)p->st.n_isr + 1, sizeof(int32_t));
+		int n = 0;
+		for (int i = 0; i < p->st.n_isr; i++)
+			if (sm_ctrl_broker_alive(c, p->st.isr[i]))
+				isr[n++] = p->st.isr[i];
+		sm_zk_partition_state_set_isr(&st, isr, n);
+		free(isr);
 	}
 	int r = sm_psm_write(c, t, p, &st);
 	sm_zk_partition_state_clear(&st);
@@ -223,6 +320,30 @@ void sm_psm_trigger_online(sm_controller_t *c)
 				return;
 		}
 	}
+}
+
+int sm_psm_move_leader(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_partition_t *p,
+		       int32_t leader, const int32_t *isr, int n_isr, const char *why)
+{
+	if (!p->has_state)
+		return -1;
+	sm_zk_partition_state_t st = { 0 };
+	int32_t old = p->st.leader;
+	st.leader = leader;
+	st.leader_epoch = p->st.leader_epoch + 1;
+	st.controller_epoch = c->ctx.epoch;
+	sm_zk_partition_state_set_isr(&st, isr, n_isr);
+	int r = sm_psm_write(c, t, p, &st);
+	sm_zk_partition_state_clear(&st);
+	if (r)
+		return -1;
+	sm_ctrl_batch_lai_all_replicas(c, t, p, 0);
+	sm_ctrl_batch_um_partition(c, t, p->id, 0);
+	if (leader >= 0)
+		p->pstate = SM_PSM_ONLINE;
+	sm_ctrl_state_log(c, "Controller %d epoch %d elected leader %d for partition %s-%d (was %d, leader epoch %d) by %s",
+			  c->broker_id, c->ctx.epoch, leader, t->name, p->id, old, p->st.leader_epoch, why);
+	return 0;
 }
 
 void sm_psm_remove_from_isr(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_partition_t *p,

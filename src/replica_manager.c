@@ -1,10 +1,13 @@
 /*
  * replica_manager.c - hosted partitions, leadership changes from the
- * controller, leader appends and the high watermark (Kafka's ReplicaManager
- * and Partition). See replica_manager.h.
+ * controller, leader appends, follower tracking, the ISR and the high
+ * watermark (Kafka's ReplicaManager and Partition). See replica_manager.h.
  *
  * Partitions live in a chained hash table keyed by (topic, partition) under
  * rm->lock; each partition guards its leadership fields with its own mutex.
+ * An ISR change is computed under the partition mutex, written to ZooKeeper
+ * without it (isr_inflight keeps a second change from racing the first) and
+ * applied only if the leader epoch did not move meanwhile.
  */
 #include "replica_manager.h"
 
@@ -18,6 +21,7 @@
 #include "compression.h"
 #include "kafka_zk.h"
 #include "logger.h"
+#include "replica_fetcher.h"
 
 #define SM_RM_BUCKETS 4096
 #define SM_RM_LOGGER "kafka.server.ReplicaManager"
@@ -39,6 +43,16 @@ struct sm_partition {
 	int n_isr;
 	int32_t *isr;
 	int64_t hw;                 /* guarded by lock */
+	/* Leader's view of each replica, parallel to replicas[] (Kafka's
+	 * Replica): LEO (-1 unknown), when it was last caught up, and the
+	 * leader's LEO and time at its previous fetch. Monotonic ms. */
+	int64_t *r_leo;
+	int64_t *r_caught_up_ms;
+	int64_t *r_fetch_ms;
+	int64_t *r_fetch_leader_leo;
+	int64_t epoch_start_offset; /* leader LEO when this epoch began */
+	int isr_inflight;           /* an ISR write is in progress */
+	sm_lec_t *lec;
 	sm_log_t *log;
 	sm_topic_config_t tcfg;
 	sm_replica_manager_t *rm;
@@ -55,7 +69,28 @@ struct sm_replica_manager {
 	int32_t broker_id;
 	sm_append_listener_t *listener;
 	void *listener_opaque;
+	sm_leadership_listener_t *lead_listener; /* group coordinator */
+	void *lead_listener_opaque;
+	sm_fetcher_manager_t *fetchers;
+	/* "isr-expiration" thread and pending ISR change notifications,
+	 * guarded by sched_lock. */
+	pthread_mutex_t sched_lock;
+	pthread_cond_t sched_cond;
+	pthread_t sched;
+	int sched_running;
+	sm_zk_topic_partition_t *isr_changes;
+	int n_isr_changes;
+	int cap_isr_changes;
 };
+
+static int sm_rm_leaders(sm_replica_manager_t *rm, sm_partition_t ***out);
+
+static int64_t sm_rm_mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static unsigned sm_rm_hash(const char *topic, int32_t partition)
 {
@@ -76,6 +111,9 @@ sm_replica_manager_t *sm_replica_manager_new(const sm_kafka_config_t *cfg, sm_lo
 	rm->zk = zk;
 	rm->broker_id = broker_id;
 	rm->controller_epoch = -1;
+	pthread_mutex_init(&rm->sched_lock, NULL);
+	pthread_cond_init(&rm->sched_cond, NULL);
+	rm->fetchers = sm_fetcher_manager_new(cfg, broker_id);
 	return rm;
 }
 
@@ -88,7 +126,28 @@ void sm_replica_manager_set_append_listener(sm_replica_manager_t *rm, sm_append_
 	pthread_mutex_unlock(&rm->lock);
 }
 
-static sm_partition_t *sm_partition_keep(sm_partition_t *p)
+void sm_replica_manager_set_leadership_listener(sm_replica_manager_t *rm,
+						sm_leadership_listener_t *cb, void *opaque)
+{
+	pthread_mutex_lock(&rm->lock);
+	rm->lead_listener = cb;
+	rm->lead_listener_opaque = opaque;
+	pthread_mutex_unlock(&rm->lock);
+}
+
+/* Tells the leadership listener, with no lock held. */
+static void sm_rm_notify_leadership(sm_replica_manager_t *rm, const char *topic, int32_t partition,
+				    int is_leader)
+{
+	pthread_mutex_lock(&rm->lock);
+	sm_leadership_listener_t *cb = rm->lead_listener;
+	void *opaque = rm->lead_listener_opaque;
+	pthread_mutex_unlock(&rm->lock);
+	if (cb)
+		cb(opaque, topic, partition, is_leader);
+}
+
+sm_partition_t *sm_partition_keep(sm_partition_t *p)
 {
 	__atomic_add_fetch(&p->refcnt, 1, __ATOMIC_RELAXED);
 	return p;
@@ -100,7 +159,12 @@ void sm_partition_release(sm_partition_t *p)
 		return;
 	if (p->log)
 		sm_log_release(p->log);
+	sm_lec_destroy(p->lec);
 	pthread_mutex_destroy(&p->lock);
+	free(p->r_leo);
+	free(p->r_caught_up_ms);
+	free(p->r_fetch_ms);
+	free(p->r_fetch_leader_leo);
 	free(p->replicas);
 	free(p->isr);
 	free(p->topic);
@@ -164,6 +228,11 @@ int sm_replica_manager_partition_count(sm_replica_manager_t *rm)
 	return n;
 }
 
+sm_log_manager_t *sm_replica_manager_log_manager(sm_replica_manager_t *rm)
+{
+	return rm->lm;
+}
+
 sm_err_t sm_replica_manager_leader_partition(sm_replica_manager_t *rm, const char *topic,
 					     int32_t partition, sm_partition_t **out)
 {
@@ -206,6 +275,7 @@ static void sm_rm_default_config(const sm_kafka_config_t *cfg, sm_topic_config_t
 	tc->log.flush_ms = cfg->log_flush_interval_ms ? cfg->log_flush_interval_ms : INT64_MAX;
 	tc->log.retention_bytes = cfg->log_retention_bytes;
 	tc->log.retention_ms = cfg->eff_retention_ms;
+	tc->log.file_delete_delay_ms = cfg->log_segment_delete_delay_ms;
 	tc->log.max_message_bytes = cfg->message_max_bytes;
 	tc->log.message_timestamp_type = cfg->timestamp_log_append ? SM_LOG_TIMESTAMP_LOG_APPEND_TIME
 								   : SM_LOG_TIMESTAMP_CREATE_TIME;
@@ -213,6 +283,11 @@ static void sm_rm_default_config(const sm_kafka_config_t *cfg, sm_topic_config_t
 	tc->min_insync_replicas = cfg->min_insync_replicas;
 	tc->compression_type = sm_rm_codec(cfg->compression_type);
 	tc->compact = strstr(cfg->log_cleanup_policy, "compact") != NULL;
+	tc->log.cleanup_compact = tc->compact;
+	tc->log.cleanup_delete = strstr(cfg->log_cleanup_policy, "delete") != NULL;
+	tc->log.delete_retention_ms = cfg->log_cleaner_delete_retention_ms;
+	tc->log.min_compaction_lag_ms = cfg->log_cleaner_min_compaction_lag_ms;
+	tc->log.min_cleanable_ratio = cfg->log_cleaner_min_cleanable_ratio;
 	tc->timestamp_difference_max_ms = cfg->log_message_timestamp_difference_max_ms;
 	tc->downconversion_enable = cfg->log_message_downconversion_enable;
 	tc->unclean_leader_election_enable = cfg->unclean_leader_election_enable;
@@ -239,6 +314,8 @@ static void sm_rm_apply_override(sm_topic_config_t *tc, const char *k, const cha
 		tc->log.retention_bytes = n;
 	else if (!strcmp(k, "retention.ms"))
 		tc->log.retention_ms = n;
+	else if (!strcmp(k, "file.delete.delay.ms"))
+		tc->log.file_delete_delay_ms = n;
 	else if (!strcmp(k, "max.message.bytes"))
 		tc->log.max_message_bytes = tc->max_message_bytes = (int32_t)n;
 	else if (!strcmp(k, "message.timestamp.type"))
@@ -247,8 +324,15 @@ static void sm_rm_apply_override(sm_topic_config_t *tc, const char *k, const cha
 		tc->min_insync_replicas = (int32_t)n;
 	else if (!strcmp(k, "compression.type"))
 		tc->compression_type = sm_rm_codec(v);
-	else if (!strcmp(k, "cleanup.policy"))
-		tc->compact = strstr(v, "compact") != NULL;
+	else if (!strcmp(k, "cleanup.policy")) {
+		tc->compact = tc->log.cleanup_compact = strstr(v, "compact") != NULL;
+		tc->log.cleanup_delete = strstr(v, "delete") != NULL;
+	} else if (!strcmp(k, "delete.retention.ms"))
+		tc->log.delete_retention_ms = n;
+	else if (!strcmp(k, "min.compaction.lag.ms"))
+		tc->log.min_compaction_lag_ms = n;
+	else if (!strcmp(k, "min.cleanable.dirty.ratio"))
+		tc->log.min_cleanable_ratio = strtod(v, NULL);
 	else if (!strcmp(k, "message.timestamp.difference.max.ms"))
 		tc->timestamp_difference_max_ms = n;
 	else if (!strcmp(k, "message.downconversion.enable"))
@@ -293,6 +377,7 @@ static sm_err_t sm_rm_get_or_create(sm_replica_manager_t *rm, const char *topic,
 	p->leader_id = -1;
 	p->leader_epoch = -1;
 	p->log = log;
+	p->lec = sm_lec_open(sm_log_dir(log));
 	p->tcfg = tc;
 	p->rm = rm;
 	pthread_mutex_lock(&rm->lock);
@@ -322,18 +407,276 @@ static void sm_rm_set_i32s(int32_t **dst, int *n, const int32_t *src, int cnt)
 	*n = cnt;
 }
 
-/* The leader's HW is the smallest LEO over the ISR; until followers report
- * their LEO (replication), only an ISR of the leader alone moves it. */
-static void sm_partition_maybe_advance_hw(sm_partition_t *p)
+/* Index of broker in p->replicas, or -1. Caller holds p->lock. */
+static int sm_partition_replica_index(const sm_partition_t *p, int32_t broker)
 {
-	if (p->is_leader && p->n_isr <= 1) {
-		int64_t leo = sm_log_end_offset(p->log);
-		if (leo > p->hw)
-			p->hw = leo;
+	for (int i = 0; i < p->n_replicas; i++)
+		if (p->replicas[i] == broker)
+			return i;
+	return -1;
+}
+
+static int sm_partition_in_isr(const sm_partition_t *p, int32_t broker)
+{
+	for (int i = 0; i < p->n_isr; i++)
+		if (p->isr[i] == broker)
+			return 1;
+	return 0;
+}
+
+/* Fresh follower state for a new leader epoch: LEOs unknown, ISR members
+ * count as caught up now so they get a full lag period (Kafka's makeLeader).
+ * Caller holds p->lock. */
+static void sm_partition_reset_followers(sm_partition_t *p, int64_t now)
+{
+	size_t n = (size_t)(p->n_replicas > 0 ? p->n_replicas : 1);
+	p->r_leo = sm_realloc(p->r_leo, n * sizeof(int64_t));
+	p->r_caught_up_ms = sm_realloc(p->r_caught_up_ms, n * sizeof(int64_t));
+	p->r_fetch_ms = sm_realloc(p->r_fetch_ms, n * sizeof(int64_t));
+	p->r_fetch_leader_leo = sm_realloc(p->r_fetch_leader_leo, n * sizeof(int64_t));
+	for (int i = 0; i < p->n_replicas; i++) {
+		p->r_leo[i] = -1;
+		p->r_caught_up_ms[i] = sm_partition_in_isr(p, p->replicas[i]) ? now : 0;
+		p->r_fetch_ms[i] = 0;
+		p->r_fetch_leader_leo[i] = -1;
 	}
 }
 
-static sm_err_t sm_rm_apply_state(sm_replica_manager_t *rm, const sm_leader_and_isr_partition_t *st)
+/* The leader's HW is the smallest LEO over the ISR; a follower whose LEO is
+ * not known yet holds it where it is. It never moves back. Caller holds
+ * p->lock. Returns 1 if it moved. */
+static int sm_partition_maybe_advance_hw(sm_partition_t *p)
+{
+	if (!p->is_leader)
+		return 0;
+	int64_t hw = sm_log_end_offset(p->log);
+	for (int i = 0; i < p->n_isr; i++) {
+		if (p->isr[i] == p->rm->broker_id)
+			continue;
+		int idx = sm_partition_replica_index(p, p->isr[i]);
+		if (idx < 0 || !p->r_leo || p->r_leo[idx] < 0)
+			return 0;
+		if (p->r_leo[idx] < hw)
+			hw = p->r_leo[idx];
+	}
+	if (hw <= p->hw)
+		return 0;
+	p->hw = hw;
+	return 1;
+}
+
+/* The listener runs under rm->lock so that once
+ * sm_replica_manager_set_append_listener(NULL) returns no call is still in
+ * flight (the listener only signals a condition variable). */
+static void sm_rm_notify(sm_partition_t *p)
+{
+	sm_replica_manager_t *rm = p->rm;
+	pthread_mutex_lock(&rm->lock);
+	if (rm->listener)
+		rm->listener(rm->listener_opaque, p);
+	pthread_mutex_unlock(&rm->lock);
+}
+
+/* Queues p for the next /isr_change_notification. */
+static void sm_rm_record_isr_change(sm_replica_manager_t *rm, const sm_partition_t *p)
+{
+	pthread_mutex_lock(&rm->sched_lock);
+	for (int i = 0; i < rm->n_isr_changes; i++)
+		if (rm->isr_changes[i].partition == p->partition &&
+		    !strcmp(rm->isr_changes[i].topic, p->topic)) {
+			pthread_mutex_unlock(&rm->sched_lock);
+			return;
+		}
+	if (rm->n_isr_changes == rm->cap_isr_changes) {
+		rm->cap_isr_changes = rm->cap_isr_changes ? rm->cap_isr_changes * 2 : 16;
+		rm->isr_changes = sm_realloc(rm->isr_changes,
+					     sizeof(*rm->isr_changes) * (size_t)rm->cap_isr_changes);
+	}
+	rm->isr_changes[rm->n_isr_changes].topic = sm_strdup(p->topic);
+	rm->isr_changes[rm->n_isr_changes].partition = p->partition;
+	rm->n_isr_changes++;
+	pthread_mutex_unlock(&rm->sched_lock);
+}
+
+static void sm_rm_fmt_isr(char *out, size_t len, const int32_t *isr, int n)
+{
+	size_t o = 0;
+	out[0] = '\0';
+	for (int i = 0; i < n && o + 12 < len; i++)
+		o += (size_t)snprintf(out + o, len - o, "%s%d", i ? "," : "", isr[i]);
+}
+
+/* Conditional write of the state znode with a new ISR (the classic path of
+ * a leader at inter.broker.protocol.version < 2.7-IV2). On BADVERSION the
+ * node is re-read: if it already holds exactly this state (a retried write
+ * that did land) its version is adopted, otherwise the controller changed
+ * the partition and the leader gives up until the next LeaderAndIsr. */
+static sm_err_t sm_rm_write_isr(sm_replica_manager_t *rm, const sm_partition_t *p, int32_t epoch,
+				int32_t zkv, int32_t ctrl_epoch, int32_t *isr, int n, int32_t *new_zkv)
+{
+	*new_zkv = zkv + 1;
+	if (!rm->zk)
+		return SM_ERR_NONE;
+	sm_zk_partition_state_t st = { .leader = rm->broker_id, .leader_epoch = epoch,
+				       .controller_epoch = ctrl_epoch, .n_isr = n, .isr = isr };
+	sm_err_t e = sm_kzk_update_partition_state(rm->zk, p->topic, p->partition, &st, zkv, -1,
+						   new_zkv);
+	if (e != SM_ERR__BADVERSION)
+		return e;
+	sm_zk_partition_state_t cur = { 0 };
+	if (sm_kzk_get_partition_state(rm->zk, p->topic, p->partition, 0, &cur) == SM_ERR_NONE &&
+	    cur.leader == rm->broker_id && cur.leader_epoch == epoch && cur.n_isr == n &&
+	    !memcmp(cur.isr, isr, sizeof(int32_t) * (size_t)n)) {
+		*new_zkv = cur.zk_version;
+		e = SM_ERR_NONE;
+	}
+	sm_zk_partition_state_clear(&cur);
+	return e;
+}
+
+/* Replaces the ISR of a partition this broker leads (Partition.shrinkIsr /
+ * expandIsr). */
+static void sm_rm_update_isr(sm_partition_t *p, int32_t *isr, int n, const char *what)
+{
+	sm_replica_manager_t *rm = p->rm;
+	pthread_mutex_lock(&p->lock);
+	if (!p->is_leader || p->isr_inflight) {
+		pthread_mutex_unlock(&p->lock);
+		return;
+	}
+	p->isr_inflight = 1;
+	int32_t epoch = p->leader_epoch, zkv = p->zk_version, cepoch = p->controller_epoch;
+	char from[256], to[256];
+	sm_rm_fmt_isr(from, sizeof(from), p->isr, p->n_isr);
+	pthread_mutex_unlock(&p->lock);
+	sm_rm_fmt_isr(to, sizeof(to), isr, n);
+	int32_t new_zkv;
+	sm_err_t e = sm_rm_write_isr(rm, p, epoch, zkv, cepoch, isr, n, &new_zkv);
+	int applied = 0;
+	pthread_mutex_lock(&p->lock);
+	p->isr_inflight = 0;
+	if (!e && p->is_leader && p->leader_epoch == epoch) {
+		sm_rm_set_i32s(&p->isr, &p->n_isr, isr, n);
+		p->zk_version = new_zkv;
+		sm_partition_maybe_advance_hw(p);
+		applied = 1;
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (!applied) {
+		sm_log_info(NULL, "kafka.cluster.Partition",
+			    "[Partition %s-%d broker=%d] Cached zkVersion %d not equal to that in zookeeper, skip updating ISR (%s)",
+			    p->topic, p->partition, rm->broker_id, zkv, e ? sm_err_name(e) : "leader changed");
+		return;
+	}
+	sm_log_info(NULL, "kafka.cluster.Partition",
+		    "[Partition %s-%d broker=%d] %s ISR from %s to %s. Leader: (highWatermark: %lld, endOffset: %lld). Out of sync replicas: see above.",
+		    p->topic, p->partition, rm->broker_id, what, from, to,
+		    (long long)sm_partition_high_watermark(p), (long long)sm_log_end_offset(p->log));
+	sm_rm_record_isr_change(rm, p);
+	sm_rm_notify(p);
+}
+
+void sm_partition_update_follower(sm_partition_t *p, int32_t replica_id, int64_t fetch_offset)
+{
+	int64_t now = sm_rm_mono_ms();
+	pthread_mutex_lock(&p->lock);
+	int idx = sm_partition_replica_index(p, replica_id);
+	int64_t leo = sm_log_end_offset(p->log);
+	if (!p->is_leader || idx < 0 || replica_id == p->rm->broker_id || !p->r_leo ||
+	    fetch_offset < 0 || fetch_offset > leo) {
+		pthread_mutex_unlock(&p->lock);
+		return;
+	}
+	if (fetch_offset >= leo)
+		p->r_caught_up_ms[idx] = now;
+	else if (p->r_fetch_leader_leo[idx] >= 0 && fetch_offset >= p->r_fetch_leader_leo[idx])
+		p->r_caught_up_ms[idx] = p->r_fetch_ms[idx];
+	p->r_fetch_leader_leo[idx] = leo;
+	p->r_fetch_ms[idx] = now;
+	p->r_leo[idx] = fetch_offset;
+	int moved = sm_partition_maybe_advance_hw(p);
+	int32_t *isr = NULL;
+	int n = 0;
+	if (!p->isr_inflight && !sm_partition_in_isr(p, replica_id) && fetch_offset >= p->hw &&
+	    fetch_offset >= p->epoch_start_offset) {
+		isr = sm_malloc(sizeof(int32_t) * (size_t)(p->n_isr + 1));
+		for (int i = 0; i < p->n_isr; i++)
+			isr[n++] = p->isr[i];
+		isr[n++] = replica_id;
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (moved)
+		sm_rm_notify(p);
+	if (isr)
+		sm_rm_update_isr(p, isr, n, "Expanding");
+	free(isr);
+}
+
+/* Drops ISR followers that have not caught up within lag_ms
+ * (Partition.maybeShrinkIsr); a follower at the leader's LEO is never out
+ * of sync, even if it stopped fetching. */
+static void sm_partition_maybe_shrink_isr(sm_partition_t *p, int64_t now, int64_t lag_ms)
+{
+	pthread_mutex_lock(&p->lock);
+	if (!p->is_leader || p->isr_inflight || !p->r_leo) {
+		pthread_mutex_unlock(&p->lock);
+		return;
+	}
+	int64_t leo = sm_log_end_offset(p->log);
+	int32_t *isr = sm_malloc(sizeof(int32_t) * (size_t)(p->n_isr + 1));
+	int n = 0, removed = 0;
+	for (int i = 0; i < p->n_isr; i++) {
+		int idx = sm_partition_replica_index(p, p->isr[i]);
+		if (p->isr[i] != p->rm->broker_id && idx >= 0 && p->r_leo[idx] != leo &&
+		    now - p->r_caught_up_ms[idx] > lag_ms) {
+			sm_log_info(NULL, "kafka.cluster.Partition",
+				    "[Partition %s-%d broker=%d] Shrinking ISR: replica %d is out of sync (end offset %lld, leader end offset %lld, last caught up %lld ms ago)",
+				    p->topic, p->partition, p->rm->broker_id, p->isr[i],
+				    (long long)p->r_leo[idx], (long long)leo,
+				    (long long)(now - p->r_caught_up_ms[idx]));
+			removed = 1;
+			continue;
+		}
+		isr[n++] = p->isr[i];
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (removed)
+		sm_rm_update_isr(p, isr, n, "Shrinking");
+	free(isr);
+}
+
+/* Host and port of leader in the request's live leaders, or NULL. */
+static const sm_leader_and_isr_leader_t *sm_rm_live_leader(const sm_leader_and_isr_req_t *req,
+							    int32_t leader)
+{
+	for (int i = 0; i < req->live_leaders_cnt; i++)
+		if (req->live_leaders[i].broker_id == leader)
+			return &req->live_leaders[i];
+	return NULL;
+}
+
+/* Starts or stops fetching for p after a leadership change. */
+static void sm_rm_update_fetcher(sm_replica_manager_t *rm, sm_partition_t *p,
+				 const sm_leader_and_isr_req_t *req,
+				 const sm_leader_and_isr_partition_t *st)
+{
+	if (st->leader == rm->broker_id || st->leader < 0) {
+		sm_fetcher_manager_remove(rm->fetchers, p->topic, p->partition);
+		return;
+	}
+	const sm_leader_and_isr_leader_t *ll = sm_rm_live_leader(req, st->leader);
+	if (!ll || !ll->host) {
+		sm_log_warn(NULL, SM_RM_LOGGER,
+			    "[ReplicaManager broker=%d] No endpoint for leader %d of %s-%d; not fetching",
+			    rm->broker_id, st->leader, p->topic, p->partition);
+		sm_fetcher_manager_remove(rm->fetchers, p->topic, p->partition);
+		return;
+	}
+	sm_fetcher_manager_add(rm->fetchers, p, st->leader, st->leader_epoch, ll->host, ll->port);
+}
+
+static sm_err_t sm_rm_apply_state(sm_replica_manager_t *rm, const sm_leader_and_isr_req_t *req,
+				  const sm_leader_and_isr_partition_t *st)
 {
 	int mine = 0;
 	for (int i = 0; i < st->replicas_cnt; i++)
@@ -344,6 +687,10 @@ static sm_err_t sm_rm_apply_state(sm_replica_manager_t *rm, const sm_leader_and_
 	sm_err_t e = sm_rm_get_or_create(rm, st->topic, st->partition, &p);
 	if (e)
 		return e == SM_ERR__IO || e == SM_ERR__FULL ? SM_ERR_KAFKA_STORAGE_ERROR : e;
+	/* A new leader stops fetching before it takes appends, so no
+	 * follower append lands after its epoch's start offset. */
+	if (st->leader == rm->broker_id && st->leader_epoch > sm_partition_leader_epoch(p))
+		sm_fetcher_manager_remove(rm->fetchers, st->topic, st->partition);
 	pthread_mutex_lock(&p->lock);
 	if (st->leader_epoch <= p->leader_epoch) {
 		int32_t cur = p->leader_epoch;
@@ -365,12 +712,21 @@ static sm_err_t sm_rm_apply_state(sm_replica_manager_t *rm, const sm_leader_and_
 	int64_t leo = sm_log_end_offset(p->log);
 	if (p->hw > leo)
 		p->hw = leo;
+	sm_partition_reset_followers(p, sm_rm_mono_ms());
+	if (p->is_leader) {
+		/* The new epoch starts at the current end: followers truncate to
+		 * it, and OffsetForLeaderEpoch answers from it. */
+		p->epoch_start_offset = leo;
+		sm_lec_assign(p->lec, st->leader_epoch, leo);
+	}
 	sm_partition_maybe_advance_hw(p);
 	pthread_mutex_unlock(&p->lock);
+	sm_rm_update_fetcher(rm, p, req, st);
 	sm_log(SM_LOGFILE_STATE_CHANGE, SM_LOG_INFO, NULL, SM_SC_LOGGER,
 	       "[Broker id=%d] %s partition %s-%d with leader %d, leader epoch %d, high watermark %lld",
 	       rm->broker_id, p->is_leader ? (was_leader ? "Stayed leader of" : "Leader of") : "Follower of",
-	       st->topic, st->partition, st->leader, st->leader_epoch, (long long)p->hw);
+	       st->topic, st->partition, st->leader, st->leader_epoch, (long long)sm_partition_high_watermark(p));
+	sm_rm_notify(p);
 	sm_partition_release(p);
 	return SM_ERR_NONE;
 }
@@ -401,7 +757,10 @@ void sm_replica_manager_leader_and_isr(sm_replica_manager_t *rm, const sm_leader
 		for (int t = 0; t < req->topic_ids_cnt; t++)
 			if (!strcmp(req->topic_ids[t].topic, st->topic))
 				memcpy(pe->topic_id, req->topic_ids[t].id, 16);
-		pe->error_code = (int16_t)sm_rm_apply_state(rm, st);
+		pe->error_code = (int16_t)sm_rm_apply_state(rm, req, st);
+		if (pe->error_code == SM_ERR_NONE)
+			sm_rm_notify_leadership(rm, st->topic, st->partition,
+						st->leader == rm->broker_id);
 	}
 }
 
@@ -419,6 +778,8 @@ static sm_err_t sm_rm_stop_one(sm_replica_manager_t *rm, const sm_stop_replica_p
 			break;
 		}
 	pthread_mutex_unlock(&rm->lock);
+	/* The fetcher must let go before the log may be deleted. */
+	sm_fetcher_manager_remove(rm->fetchers, sp->topic, sp->partition);
 	if (p) {
 		pthread_mutex_lock(&p->lock);
 		p->is_leader = 0;
@@ -457,6 +818,7 @@ void sm_replica_manager_stop_replica(sm_replica_manager_t *rm, const sm_stop_rep
 		resp->partitions[i].partition = sp->partition;
 		resp->partitions[i].error_code = (int16_t)sm_rm_stop_one(
 			rm, sp, sp->delete_partition || req->delete_partitions);
+		sm_rm_notify_leadership(rm, sp->topic, sp->partition, 0);
 	}
 }
 
@@ -484,11 +846,227 @@ sm_err_t sm_partition_append_leader(sm_partition_t *p, uint8_t *batch, size_t le
 	pthread_mutex_unlock(&p->lock);
 	if (e)
 		return e == SM_ERR__IO || e == SM_ERR__FULL ? SM_ERR_KAFKA_STORAGE_ERROR : e;
-	sm_replica_manager_t *rm = p->rm;
-	sm_append_listener_t *cb = rm->listener;
-	if (cb)
-		cb(rm->listener_opaque, p);
+	sm_rm_notify(p);
 	return SM_ERR_NONE;
+}
+
+/* ---- dynamic topic configs ---- */
+
+void sm_replica_manager_topic_config_changed(sm_replica_manager_t *rm, const char *topic)
+{
+	sm_topic_config_t tc;
+	sm_rm_topic_config(rm, topic, &tc);
+	sm_partition_t **v;
+	int n = sm_rm_leaders(rm, &v);
+	for (int i = 0; i < n; i++) {
+		sm_partition_t *p = v[i];
+		if (!strcmp(p->topic, topic)) {
+			pthread_mutex_lock(&p->lock);
+			p->tcfg = tc;
+			pthread_mutex_unlock(&p->lock);
+			sm_log_set_config(p->log, &tc.log);
+		}
+		sm_partition_release(p);
+	}
+	free(v);
+}
+
+/* ---- replication accessors ---- */
+
+int32_t sm_replica_manager_broker_id(const sm_replica_manager_t *rm) { return rm->broker_id; }
+sm_lec_t *sm_partition_epoch_cache(sm_partition_t *p) { return p->lec; }
+
+int sm_partition_isr(sm_partition_t *p, int32_t *out, int max)
+{
+	pthread_mutex_lock(&p->lock);
+	int n = p->n_isr;
+	for (int i = 0; i < n && i < max; i++)
+		out[i] = p->isr[i];
+	pthread_mutex_unlock(&p->lock);
+	return n;
+}
+
+int sm_partition_diverging(sm_partition_t *p, int32_t last_fetched_epoch, int64_t fetch_offset,
+			   int32_t *epoch, int64_t *end_offset)
+{
+	if (last_fetched_epoch < 0)
+		return 0;
+	sm_lec_end_offset_for(p->lec, last_fetched_epoch, sm_log_end_offset(p->log), epoch, end_offset);
+	return *epoch < last_fetched_epoch || *end_offset < fetch_offset;
+}
+
+sm_err_t sm_replica_manager_epoch_end_offset(sm_replica_manager_t *rm, const char *topic,
+					     int32_t partition, int32_t current_leader_epoch,
+					     int32_t requested, int32_t *epoch_out,
+					     int64_t *end_offset_out)
+{
+	*epoch_out = -1;
+	*end_offset_out = -1;
+	sm_partition_t *p;
+	sm_err_t e = sm_replica_manager_leader_partition(rm, topic, partition, &p);
+	if (e)
+		return e;
+	int32_t cur = sm_partition_leader_epoch(p);
+	if (current_leader_epoch >= 0 && current_leader_epoch != cur)
+		e = current_leader_epoch < cur ? SM_ERR_FENCED_LEADER_EPOCH : SM_ERR_UNKNOWN_LEADER_EPOCH;
+	else
+		sm_lec_end_offset_for(p->lec, requested, sm_log_end_offset(p->log), epoch_out,
+				      end_offset_out);
+	sm_partition_release(p);
+	return e;
+}
+
+int sm_partition_check_acks(sm_partition_t *p, int64_t required_offset, sm_err_t *err)
+{
+	pthread_mutex_lock(&p->lock);
+	int done = 1;
+	*err = SM_ERR_NONE;
+	if (!p->is_leader)
+		*err = SM_ERR_NOT_LEADER_OR_FOLLOWER;
+	else if (p->hw < required_offset)
+		done = 0;
+	else if (p->n_isr < p->tcfg.min_insync_replicas)
+		*err = SM_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND;
+	pthread_mutex_unlock(&p->lock);
+	return done;
+}
+
+/* ---- follower side ---- */
+
+int sm_partition_is_follower_of(sm_partition_t *p, int32_t leader, int32_t leader_epoch)
+{
+	pthread_mutex_lock(&p->lock);
+	int r = !p->is_leader && p->leader_id == leader && p->leader_epoch == leader_epoch;
+	pthread_mutex_unlock(&p->lock);
+	return r;
+}
+
+sm_err_t sm_partition_append_follower(sm_partition_t *p, const uint8_t *batches, size_t len)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	sm_err_t e = sm_log_append_follower(p->log, batches, len, now, NULL);
+	if (e)
+		return e;
+	/* v2 batch header: baseOffset(8) batchLength(4) partitionLeaderEpoch(4)
+	 * magic(1); the log has validated the framing. */
+	for (size_t pos = 0; pos + 17 <= len;) {
+		sm_rbuf_t rb;
+		sm_rbuf_init(&rb, batches + pos, len - pos);
+		int64_t base = sm_rbuf_i64(&rb);
+		int32_t blen = sm_rbuf_i32(&rb);
+		int32_t epoch = sm_rbuf_i32(&rb);
+		if (rb.err || blen <= 0 || (size_t)blen + 12 > len - pos)
+			break;
+		sm_lec_assign(p->lec, epoch, base);
+		pos += (size_t)blen + 12;
+	}
+	return SM_ERR_NONE;
+}
+
+sm_err_t sm_partition_truncate_to(sm_partition_t *p, int64_t offset)
+{
+	sm_err_t e = SM_ERR_NONE;
+	if (offset < sm_log_end_offset(p->log))
+		e = sm_log_truncate_to(p->log, offset);
+	sm_lec_truncate_from_end(p->lec, offset);
+	pthread_mutex_lock(&p->lock);
+	if (p->hw > offset)
+		p->hw = offset;
+	pthread_mutex_unlock(&p->lock);
+	return e;
+}
+
+void sm_partition_follower_set_hw(sm_partition_t *p, int64_t leader_hw)
+{
+	int64_t leo = sm_log_end_offset(p->log);
+	pthread_mutex_lock(&p->lock);
+	if (!p->is_leader)
+		p->hw = leader_hw < leo ? leader_hw : leo;
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* ---- "isr-expiration": ISR shrink checks and change propagation ---- */
+
+#define SM_RM_TICK_MS 250
+#define SM_RM_ISR_PROPAGATE_MS 2500
+
+/* Every hosted partition (new references) into *out; returns the count. */
+static int sm_rm_leaders(sm_replica_manager_t *rm, sm_partition_t ***out)
+{
+	pthread_mutex_lock(&rm->lock);
+	sm_partition_t **v = sm_calloc((size_t)rm->count + 1, sizeof(*v));
+	int n = 0;
+	for (int b = 0; b < SM_RM_BUCKETS; b++)
+		for (sm_partition_t *p = rm->buckets[b]; p; p = p->next)
+			if (n < rm->count)
+				v[n++] = sm_partition_keep(p);
+	pthread_mutex_unlock(&rm->lock);
+	*out = v;
+	return n;
+}
+
+/* Writes /isr_change_notification/isr_change_<seq> for what is pending. */
+static void sm_rm_propagate_isr_changes(sm_replica_manager_t *rm)
+{
+	pthread_mutex_lock(&rm->sched_lock);
+	sm_zk_topic_partition_t *tps = rm->isr_changes;
+	int n = rm->n_isr_changes;
+	rm->isr_changes = NULL;
+	rm->n_isr_changes = rm->cap_isr_changes = 0;
+	pthread_mutex_unlock(&rm->sched_lock);
+	if (n == 0)
+		return;
+	char *json = sm_zk_isr_change_encode(tps, n);
+	sm_err_t e = rm->zk ? sm_zk_create(rm->zk, SM_ZKPATH_ISR_CHANGE_PREFIX, json, strlen(json),
+					   SM_ZK_PERSISTENT | SM_ZK_SEQUENTIAL, NULL)
+			    : SM_ERR_NONE;
+	if (e)
+		sm_log_warn(NULL, SM_RM_LOGGER, "Failed to write ISR change notification: %s", sm_err_name(e));
+	free(json);
+	sm_zk_topic_partitions_free(tps, n);
+}
+
+static void *sm_rm_sched_main(void *arg)
+{
+	sm_replica_manager_t *rm = arg;
+	pthread_setname_np(pthread_self(), "isr-expiration");
+	int64_t lag = rm->cfg->replica_lag_time_max_ms;
+	int64_t last_shrink = sm_rm_mono_ms(), last_prop = 0;
+	pthread_mutex_lock(&rm->sched_lock);
+	while (rm->sched_running) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += SM_RM_TICK_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&rm->sched_cond, &rm->sched_lock, &ts);
+		if (!rm->sched_running)
+			break;
+		int pending = rm->n_isr_changes > 0;
+		pthread_mutex_unlock(&rm->sched_lock);
+		int64_t now = sm_rm_mono_ms();
+		if (now - last_shrink >= lag / 2) {
+			last_shrink = now;
+			sm_partition_t **v;
+			int n = sm_rm_leaders(rm, &v);
+			for (int i = 0; i < n; i++) {
+				sm_partition_maybe_shrink_isr(v[i], now, lag);
+				sm_partition_release(v[i]);
+			}
+			free(v);
+		}
+		if (pending && now - last_prop >= SM_RM_ISR_PROPAGATE_MS) {
+			sm_rm_propagate_isr_changes(rm);
+			last_prop = now;
+		}
+		pthread_mutex_lock(&rm->sched_lock);
+	}
+	pthread_mutex_unlock(&rm->sched_lock);
+	return NULL;
 }
 
 /* ---- startup, checkpoints, shutdown ---- */
@@ -514,6 +1092,7 @@ static void sm_rm_load_one(sm_replica_manager_t *rm, sm_log_t *log, const sm_che
 	p->leader_id = -1;
 	p->leader_epoch = -1;
 	p->log = log; /* takes the list's reference */
+	p->lec = sm_lec_open(sm_log_dir(log));
 	p->rm = rm;
 	sm_rm_topic_config(rm, p->topic, &p->tcfg);
 	sm_log_set_config(log, &p->tcfg.log);
@@ -549,6 +1128,8 @@ void sm_replica_manager_startup(sm_replica_manager_t *rm)
 	free(logs);
 	sm_checkpoint_clear(&hws);
 	sm_log_info(NULL, SM_RM_LOGGER, "[ReplicaManager broker=%d] Loaded %d partitions", rm->broker_id, n);
+	rm->sched_running = 1;
+	pthread_create(&rm->sched, NULL, sm_rm_sched_main, rm);
 }
 
 /* Writes replication-offset-checkpoint (high watermarks) in every log dir. */
@@ -583,6 +1164,14 @@ void sm_replica_manager_checkpoint_hw(sm_replica_manager_t *rm)
 
 void sm_replica_manager_shutdown(sm_replica_manager_t *rm)
 {
+	pthread_mutex_lock(&rm->sched_lock);
+	int running = rm->sched_running;
+	rm->sched_running = 0;
+	pthread_cond_signal(&rm->sched_cond);
+	pthread_mutex_unlock(&rm->sched_lock);
+	if (running)
+		pthread_join(rm->sched, NULL);
+	sm_fetcher_manager_shutdown(rm->fetchers);
 	sm_replica_manager_checkpoint_hw(rm);
 }
 
@@ -598,6 +1187,10 @@ void sm_replica_manager_destroy(sm_replica_manager_t *rm)
 			p = n;
 		}
 	}
+	sm_fetcher_manager_destroy(rm->fetchers);
+	sm_zk_topic_partitions_free(rm->isr_changes, rm->n_isr_changes);
+	pthread_cond_destroy(&rm->sched_cond);
+	pthread_mutex_destroy(&rm->sched_lock);
 	pthread_mutex_destroy(&rm->lock);
 	free(rm);
 }

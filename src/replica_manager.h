@@ -2,12 +2,22 @@
  * replica_manager.h - the partitions this broker hosts (Kafka's
  * ReplicaManager + Partition): applies LeaderAndIsr and StopReplica from the
  * controller, appends produced batches on leaders, tracks the high watermark,
- * and serves reads. Replication (followers fetching, ISR changes) builds on
- * this.
+ * and serves reads. On leaders it tracks every follower's log end offset
+ * (from their fetches), the ISR (shrinking followers that lag longer than
+ * replica.lag.time.max.ms, expanding those that catch up; each change is
+ * written to the partition state znode and announced under
+ * /isr_change_notification) and the high watermark = min LEO over the ISR.
+ * On followers the replica fetcher (replica_fetcher.h) keeps the log in
+ * step with the leader. Every partition has a leader epoch cache
+ * (leader_epoch_cache.h).
+ *
+ * Threads: "isr-expiration" (ISR shrink checks and ISR change propagation)
+ * and the fetcher threads, started by sm_replica_manager_startup.
  *
  * Thread-safety: all functions are thread-safe. Partitions are refcounted;
  * a partition's leadership fields are guarded by its own mutex, its log by the
- * log's own lock. Lock order: replica manager -> partition -> log.
+ * log's own lock. Lock order: fetcher thread -> replica manager -> partition
+ * -> log. No lock is held across a ZooKeeper call.
  */
 #ifndef SM_REPLICA_MANAGER_H
 #define SM_REPLICA_MANAGER_H
@@ -16,6 +26,7 @@
 
 #include "err.h"
 #include "kafka_config.h"
+#include "leader_epoch_cache.h"
 #include "log.h"
 #include "log_manager.h"
 #include "msg_leader_and_isr.h"
@@ -38,13 +49,22 @@ typedef struct sm_topic_config {
 typedef struct sm_partition sm_partition_t;
 typedef struct sm_replica_manager sm_replica_manager_t;
 
-/* Called after every successful append (to wake delayed fetches). */
+/* Called after every successful append and every high watermark advance or
+ * ISR change (to wake delayed fetches and produces). */
 typedef void (sm_append_listener_t)(void *opaque, sm_partition_t *p);
+
+/* Called after each LeaderAndIsr partition state is applied (is_leader says
+ * whether this broker now leads it) and after StopReplica (is_leader 0),
+ * with no replica manager lock held. */
+typedef void (sm_leadership_listener_t)(void *opaque, const char *topic, int32_t partition,
+					int is_leader);
 
 sm_replica_manager_t *sm_replica_manager_new(const sm_kafka_config_t *cfg, sm_log_manager_t *lm,
 					     sm_zk_t *zk, int32_t broker_id);
 void sm_replica_manager_set_append_listener(sm_replica_manager_t *rm, sm_append_listener_t *cb,
 					    void *opaque);
+void sm_replica_manager_set_leadership_listener(sm_replica_manager_t *rm,
+						sm_leadership_listener_t *cb, void *opaque);
 /* Re-creates partitions for every log found on disk (as followers without a
  * leader, until the controller's LeaderAndIsr says otherwise) and restores
  * high watermarks from replication-offset-checkpoint. */
@@ -71,7 +91,10 @@ sm_partition_t *sm_replica_manager_partition(sm_replica_manager_t *rm, const cha
 					     int32_t partition);
 /* Number of hosted partitions. */
 int sm_replica_manager_partition_count(sm_replica_manager_t *rm);
+/* The log manager the partitions' logs live in (borrowed). */
+sm_log_manager_t *sm_replica_manager_log_manager(sm_replica_manager_t *rm);
 
+sm_partition_t *sm_partition_keep(sm_partition_t *p); /* new reference */
 void sm_partition_release(sm_partition_t *p);
 const char *sm_partition_topic(const sm_partition_t *p);
 int32_t sm_partition_id(const sm_partition_t *p);
@@ -85,5 +108,48 @@ sm_log_t *sm_partition_log(sm_partition_t *p); /* borrowed */
  * advances the high watermark as far as the ISR allows. */
 sm_err_t sm_partition_append_leader(sm_partition_t *p, uint8_t *batch, size_t len,
 				    int16_t required_acks, sm_log_append_info_t *info);
+
+/* ---- replication ---- */
+
+/* Re-reads /config/topics/<topic> and applies it to the hosted partitions
+ * of topic (a ZooKeeper read: call without locks). */
+void sm_replica_manager_topic_config_changed(sm_replica_manager_t *rm, const char *topic);
+
+int32_t sm_replica_manager_broker_id(const sm_replica_manager_t *rm);
+sm_lec_t *sm_partition_epoch_cache(sm_partition_t *p); /* borrowed */
+/* Current ISR copied into out (at most max); returns its size. */
+int sm_partition_isr(sm_partition_t *p, int32_t *out, int max);
+
+/* Leader side of a follower's fetch: fetch_offset is the follower's log end
+ * offset. Updates its caught-up time, may advance the high watermark and
+ * may add the follower back to the ISR (a ZooKeeper write, so never call
+ * with a lock held). Ignored for non-replicas and on non-leaders. */
+void sm_partition_update_follower(sm_partition_t *p, int32_t replica_id, int64_t fetch_offset);
+/* Fetch v12 divergence check (leader): 1 and (*epoch, *end_offset) if a
+ * fetch at fetch_offset whose last batch has last_fetched_epoch runs past the
+ * end of that epoch on this leader. */
+int sm_partition_diverging(sm_partition_t *p, int32_t last_fetched_epoch, int64_t fetch_offset,
+			   int32_t *epoch, int64_t *end_offset);
+/* OffsetForLeaderEpoch on the leader: epoch/end offset for requested.
+ * current_leader_epoch (-1 = unchecked) fences stale callers. */
+sm_err_t sm_replica_manager_epoch_end_offset(sm_replica_manager_t *rm, const char *topic,
+					     int32_t partition, int32_t current_leader_epoch,
+					     int32_t requested, int32_t *epoch_out,
+					     int64_t *end_offset_out);
+/* acks=-1: returns 1 when the request for offsets < required_offset can be
+ * answered, with *err NONE, NOT_ENOUGH_REPLICAS_AFTER_APPEND (the high
+ * watermark passed but the ISR is below min.insync.replicas) or
+ * NOT_LEADER_OR_FOLLOWER; 0 while it must wait. */
+int sm_partition_check_acks(sm_partition_t *p, int64_t required_offset, sm_err_t *err);
+
+/* Follower side (replica fetcher). */
+/* 1 if this broker follows leader in leader_epoch. */
+int sm_partition_is_follower_of(sm_partition_t *p, int32_t leader, int32_t leader_epoch);
+/* Appends fetched batches, recording new leader epochs in the cache. */
+sm_err_t sm_partition_append_follower(sm_partition_t *p, const uint8_t *batches, size_t len);
+/* Truncates the log and the epoch cache to offset; the HW follows. */
+sm_err_t sm_partition_truncate_to(sm_partition_t *p, int64_t offset);
+/* HW learned from the leader, capped at the local log end offset. */
+void sm_partition_follower_set_hw(sm_partition_t *p, int64_t leader_hw);
 
 #endif /* SM_REPLICA_MANAGER_H */

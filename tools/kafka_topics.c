@@ -524,14 +524,11 @@ static void sm_kt_zk_assignment(sm_zk_t *zk, const sm_kt_opts_t *o,
 				   o->replica_assignment);
 		return;
 	}
-	int32_t *ids = NULL, *out = NULL;
-	int n_ids = 0;
-	if (sm_kzk_get_broker_ids(zk, 0, &ids, &n_ids))
-		sm_kt_fail("Unable to read the live brokers from ZooKeeper");
-	sm_err_t e = sm_kzk_assign_replicas(ids, n_ids, n_new, rf, -1, -1,
-					    first_partition, &out, err,
-					    sizeof(err));
-	free(ids);
+	int32_t *out = NULL;
+	/* Rack-aware when the brokers registered racks, as AdminUtils. */
+	sm_err_t e = sm_kzk_assign_replicas_live(zk, n_new, rf, -1,
+						 first_partition, &out, err,
+						 sizeof(err));
 	if (e)
 		sm_kt_fail("%s", err);
 	memset(a, 0, sizeof(*a));

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "buf.h"
 #include "kafka_zk.h"
 #include "logger.h"
@@ -844,4 +846,289 @@ sm_err_t sm_kzk_assign_replicas(const int32_t *brokers, int n_brokers,
 	free(b);
 	*out = r;
 	return SM_ERR_NONE;
+}
+
+/* ---- /admin/reassign_partitions ---- */
+
+void sm_kzk_reassignments_free(sm_kzk_reassignment_t *r, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free(r[i].topic);
+		free(r[i].replicas);
+	}
+	free(r);
+}
+
+static int sm_kzk_reassign_entry(json_t *e, sm_kzk_reassignment_t *r)
+{
+	json_t *t = json_is_object(e) ? json_object_get(e, "topic") : NULL;
+	json_t *p = json_is_object(e) ? json_object_get(e, "partition") : NULL;
+	json_t *rs = json_is_object(e) ? json_object_get(e, "replicas") : NULL;
+	if (!json_is_string(t) || !json_is_integer(p) || !json_is_array(rs))
+		return -1;
+	json_int_t pv = json_integer_value(p);
+	if (pv < 0 || pv > INT32_MAX)
+		return -1;
+	size_t n = json_array_size(rs);
+	r->topic = sm_strdup(json_string_value(t));
+	r->partition = (int32_t)pv;
+	r->replicas = sm_calloc(n + 1, sizeof(int32_t));
+	for (size_t i = 0; i < n; i++) {
+		json_t *b = json_array_get(rs, i);
+		if (!json_is_integer(b) || json_integer_value(b) < 0 || json_integer_value(b) > INT32_MAX)
+			return -1;
+		r->replicas[i] = (int32_t)json_integer_value(b);
+	}
+	r->n_replicas = (int)n;
+	return 0;
+}
+
+sm_err_t sm_kzk_reassignment_decode(const char *json, size_t len, sm_kzk_reassignment_t **outp,
+				    int *np, char *err, size_t errlen)
+{
+	json_error_t je;
+	*outp = NULL;
+	*np = 0;
+	json_t *o = json_loadb(json ? json : "", json ? len : 0, JSON_REJECT_DUPLICATES, &je);
+	if (!o) {
+		snprintf(err, errlen, "reassignment JSON does not parse: %s", je.text);
+		return SM_ERR__PARSE;
+	}
+	json_t *a = json_is_object(o) ? json_object_get(o, "partitions") : NULL;
+	if (!json_is_array(a)) {
+		snprintf(err, errlen, "reassignment JSON: \"partitions\" is not a list");
+		json_decref(o);
+		return SM_ERR__PARSE;
+	}
+	size_t n = json_array_size(a);
+	sm_kzk_reassignment_t *r = sm_calloc(n + 1, sizeof(*r));
+	for (size_t i = 0; i < n; i++) {
+		if (sm_kzk_reassign_entry(json_array_get(a, i), &r[i])) {
+			snprintf(err, errlen, "reassignment JSON: bad entry #%zu", i);
+			sm_kzk_reassignments_free(r, (int)i + 1);
+			json_decref(o);
+			return SM_ERR__PARSE;
+		}
+	}
+	json_decref(o);
+	*outp = r;
+	*np = (int)n;
+	return SM_ERR_NONE;
+}
+
+char *sm_kzk_reassignment_encode(const sm_kzk_reassignment_t *r, int n, int with_log_dirs)
+{
+	json_t *o = json_object(), *a = json_array();
+	json_object_set_new(o, "version", json_integer(1));
+	for (int i = 0; i < n; i++) {
+		json_t *e = json_object(), *rs = json_array(), *ld = json_array();
+		json_object_set_new(e, "topic", json_string(r[i].topic));
+		json_object_set_new(e, "partition", json_integer(r[i].partition));
+		for (int k = 0; k < r[i].n_replicas; k++) {
+			json_array_append_new(rs, json_integer(r[i].replicas[k]));
+			json_array_append_new(ld, json_string("any"));
+		}
+		json_object_set_new(e, "replicas", rs);
+		if (with_log_dirs)
+			json_object_set_new(e, "log_dirs", ld);
+		else
+			json_decref(ld);
+		json_array_append_new(a, e);
+	}
+	json_object_set_new(o, "partitions", a);
+	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	char *out = sm_strdup(s);
+	free(s);
+	return out;
+}
+
+/* ---- rack-aware assignment ---- */
+
+typedef struct sm_kzk_br {
+	int32_t id;
+	const char *rack;
+} sm_kzk_br_t;
+
+static int sm_kzk_br_cmp(const void *a, const void *b)
+{
+	const sm_kzk_br_t *x = a, *y = b;
+	int c = strcmp(x->rack, y->rack);
+	return c ? c : (x->id > y->id) - (x->id < y->id);
+}
+
+/* getRackAlternatedBrokerList: one broker of each rack in turn. */
+static int sm_kzk_rack_alternate(sm_kzk_br_t *br, int n, sm_kzk_br_t *out)
+{
+	qsort(br, (size_t)n, sizeof(*br), sm_kzk_br_cmp);
+	int nracks = 0;
+	int *start = sm_calloc((size_t)n + 1, sizeof(int)), *end = sm_calloc((size_t)n + 1, sizeof(int));
+	for (int i = 0; i < n; i++) {
+		if (i == 0 || strcmp(br[i].rack, br[i - 1].rack))
+			start[nracks++] = i;
+		end[nracks - 1] = i + 1;
+	}
+	int k = 0;
+	for (int r = 0; k < n; r = (r + 1) % nracks)
+		if (start[r] < end[r])
+			out[k++] = br[start[r]++];
+	free(start);
+	free(end);
+	return nracks;
+}
+
+static int sm_kzk_rack_seen(const char *const *v, int n, const char *rack)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(v[i], rack))
+			return 1;
+	return 0;
+}
+
+sm_err_t sm_kzk_assign_replicas_rack(const int32_t *brokers, char *const *racks,
+				     int n_brokers, int n_partitions, int rf,
+				     int start_index, int replica_shift,
+				     int start_partition, int32_t **out,
+				     char *err, size_t errlen)
+{
+	int with = 0;
+	for (int i = 0; i < n_brokers; i++)
+		with += racks && racks[i] != NULL;
+	if (with == 0)
+		return sm_kzk_assign_replicas(brokers, n_brokers, n_partitions, rf, start_index,
+					      replica_shift, start_partition, out, err, errlen);
+	if (with != n_brokers) {
+		snprintf(err, errlen, "Not all brokers have rack information for replica rack aware assignment.");
+		return SM_ERR_UNKNOWN_SERVER_ERROR;
+	}
+	/* The plain function validates counts; its output is discarded. */
+	int32_t *tmp = NULL;
+	sm_err_t e = sm_kzk_assign_replicas(brokers, n_brokers, n_partitions, rf, 0, 0, 0, &tmp, err,
+					    errlen);
+	free(tmp);
+	if (e)
+		return e;
+	int n = n_brokers;
+	sm_kzk_br_t *br = sm_calloc((size_t)n, sizeof(*br)), *arr = sm_calloc((size_t)n, sizeof(*arr));
+	for (int i = 0; i < n; i++)
+		br[i] = (sm_kzk_br_t){ brokers[i], racks[i] };
+	int nracks = sm_kzk_rack_alternate(br, n, arr);
+	uint8_t rnd[16];
+	sm_uuid_random(rnd);
+	int start = start_index >= 0 ? start_index % n : (int)(sm_be32(rnd) % (uint32_t)n);
+	int shift = replica_shift >= 0 ? replica_shift : (int)(sm_be32(rnd + 8) % (uint32_t)n);
+	int p = start_partition > 0 ? start_partition : 0;
+	int32_t *r = sm_malloc((size_t)n_partitions * (size_t)rf * sizeof(*r));
+	const char **used_racks = sm_calloc((size_t)rf + 1, sizeof(char *));
+	for (int i = 0; i < n_partitions; i++, p++) {
+		if (p > 0 && p % n == 0)
+			shift++;
+		int first = (p + start) % n;
+		int nr = 0, nu = 0;
+		r[i * rf + nr++] = arr[first].id;
+		used_racks[nu++] = arr[first].rack;
+		for (int k = 0; nr < rf; k++) {
+			int s = 1 + (shift * nracks + k) % (n - 1);
+			const sm_kzk_br_t *b = &arr[(first + s) % n];
+			int dup = 0;
+			for (int q = 0; q < nr; q++)
+				dup |= r[i * rf + q] == b->id;
+			int rack_ok = !sm_kzk_rack_seen(used_racks, nu, b->rack) || nu == nracks;
+			if (rack_ok && (!dup || nr == n)) {
+				r[i * rf + nr++] = b->id;
+				if (!sm_kzk_rack_seen(used_racks, nu, b->rack))
+					used_racks[nu++] = b->rack;
+			}
+		}
+	}
+	free(used_racks);
+	free(br);
+	free(arr);
+	*out = r;
+	return SM_ERR_NONE;
+}
+
+sm_err_t sm_kzk_assign_replicas_live(sm_zk_t *zk, int n_partitions, int rf,
+				     int fixed_start_index, int start_partition,
+				     int32_t **out, char *err, size_t errlen)
+{
+	sm_zk_broker_info_t *bs = NULL;
+	int n = 0;
+	*out = NULL;
+	if (sm_kzk_get_all_brokers(zk, &bs, &n)) {
+		snprintf(err, errlen, "ZooKeeper error reading brokers");
+		return SM_ERR_UNKNOWN_SERVER_ERROR;
+	}
+	int32_t *ids = sm_calloc((size_t)n + 1, sizeof(int32_t));
+	char **racks = sm_calloc((size_t)n + 1, sizeof(char *));
+	for (int i = 0; i < n; i++) {
+		ids[i] = bs[i].id;
+		racks[i] = bs[i].rack;
+	}
+	sm_err_t e = sm_kzk_assign_replicas_rack(ids, racks, n, n_partitions, rf, fixed_start_index,
+						 fixed_start_index, start_partition, out, err, errlen);
+	free(ids);
+	free(racks);
+	sm_kzk_brokers_free(bs, n);
+	return e;
+}
+
+/* ---- pipelined partition state access (controller failover) ---- */
+
+void sm_kzk_get_partition_states(sm_zk_t *zk, int n, const sm_kzk_tp_ref_t *tps,
+				 sm_zk_partition_state_t *out, sm_err_t *errs)
+{
+	char **paths = sm_calloc((size_t)n + 1, sizeof(char *));
+	char **datas = sm_calloc((size_t)n + 1, sizeof(char *));
+	size_t *lens = sm_calloc((size_t)n + 1, sizeof(size_t));
+	sm_zk_stat_t *stats = sm_calloc((size_t)n + 1, sizeof(*stats));
+	for (int i = 0; i < n; i++)
+		paths[i] = sm_zkpath_partition_state(tps[i].topic, tps[i].partition);
+	sm_zk_get_many(zk, paths, n, datas, lens, stats, errs);
+	for (int i = 0; i < n; i++) {
+		char err[256];
+		memset(&out[i], 0, sizeof(out[i]));
+		if (errs[i] == SM_ERR_NONE) {
+			out[i].zk_version = stats[i].version;
+			errs[i] = sm_zk_partition_state_decode(datas[i], lens[i], &out[i], err, sizeof(err));
+			if (errs[i])
+				sm_log_error(SM_KZK_COMP, SM_KZK_LOGGER, "Ignoring %s: %s", paths[i], err);
+		}
+		free(datas[i]);
+		free(paths[i]);
+	}
+	free(paths);
+	free(datas);
+	free(lens);
+	free(stats);
+}
+
+void sm_kzk_update_partition_states(sm_zk_t *zk, int n, const sm_kzk_tp_ref_t *tps,
+				    const sm_zk_partition_state_t *states, const int32_t *expected_zkv,
+				    int32_t controller_epoch_zkv, int32_t *new_zkv, sm_err_t *errs)
+{
+	sm_zk_multi_t **ms = sm_calloc((size_t)n + 1, sizeof(*ms));
+	int *set = sm_calloc((size_t)n + 1, sizeof(int));
+	int *failed = sm_calloc((size_t)n + 1, sizeof(int));
+	for (int i = 0; i < n; i++) {
+		char *path = sm_zkpath_partition_state(tps[i].topic, tps[i].partition);
+		char *json = sm_zk_partition_state_encode(&states[i]);
+		ms[i] = sm_kzk_multi(controller_epoch_zkv);
+		set[i] = sm_zk_multi_set(ms[i], path, json, strlen(json), expected_zkv[i]);
+		free(path);
+		free(json);
+	}
+	sm_zk_multi_run_many(zk, ms, n, errs, failed);
+	for (int i = 0; i < n; i++) {
+		/* As sm_kzk_run: a failed epoch check means the controller moved. */
+		if (errs[i] && failed[i] == 0 && controller_epoch_zkv >= 0 &&
+		    (errs[i] == SM_ERR__BADVERSION || errs[i] == SM_ERR__NOENT))
+			errs[i] = SM_ERR_NOT_CONTROLLER;
+		if (errs[i] == SM_ERR_NONE && new_zkv)
+			new_zkv[i] = sm_zk_multi_stat(ms[i], set[i])->version;
+		sm_zk_multi_destroy(ms[i]);
+	}
+	free(ms);
+	free(set);
+	free(failed);
 }

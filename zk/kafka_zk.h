@@ -28,6 +28,10 @@
 #include "zk_client.h"
 #include "zk_data.h"
 
+/* Admin request znodes the controller watches (ZOOKEEPER-LAYOUT). */
+#define SM_ZKPATH_PREFERRED_ELECTION "/admin/preferred_replica_election"
+#define SM_ZKPATH_REASSIGN_PARTITIONS "/admin/reassign_partitions"
+
 /* ---- startup ---- */
 
 /* Creates the persistent top-level paths every broker ensures at startup
@@ -132,6 +136,22 @@ sm_err_t sm_kzk_update_partition_state(sm_zk_t *zk, const char *topic,
 				       int32_t controller_epoch_zkv,
 				       int32_t *new_zkv);
 
+/* Pipelined forms of the two calls above for many partitions at once
+ * (the controller's failover; Kafka's asynchronous batches): one request
+ * per partition, all in flight together. errs[i] per partition; new_zkv
+ * may be NULL. */
+typedef struct sm_kzk_tp_ref {
+	const char *topic;
+	int32_t partition;
+} sm_kzk_tp_ref_t;
+void sm_kzk_get_partition_states(sm_zk_t *zk, int n, const sm_kzk_tp_ref_t *tps,
+				 sm_zk_partition_state_t *out, sm_err_t *errs);
+void sm_kzk_update_partition_states(sm_zk_t *zk, int n, const sm_kzk_tp_ref_t *tps,
+				    const sm_zk_partition_state_t *states,
+				    const int32_t *expected_zkv,
+				    int32_t controller_epoch_zkv, int32_t *new_zkv,
+				    sm_err_t *errs);
+
 /* ---- deletion ---- */
 
 /* Children of /admin/delete_topics (watch = child watch), sorted. */
@@ -167,6 +187,23 @@ sm_err_t sm_kzk_set_entity_config(sm_zk_t *zk, const char *type,
 /* Creates /config/changes/config_change_<seq> for entity_path. */
 sm_err_t sm_kzk_write_config_change(sm_zk_t *zk, const char *entity_path);
 
+/* ---- /admin/reassign_partitions (and the tool's reassignment file) ---- */
+typedef struct sm_kzk_reassignment {
+	char *topic;
+	int32_t partition;
+	int n_replicas;
+	int32_t *replicas;
+} sm_kzk_reassignment_t;
+/* {"version":1,"partitions":[{"topic":..,"partition":..,"replicas":[..]
+ * (,"log_dirs":[..])}]}: log_dirs is accepted and ignored; anything else
+ * malformed -> SM_ERR__PARSE with the reason in err. *outp is malloc'd. */
+sm_err_t sm_kzk_reassignment_decode(const char *json, size_t len, sm_kzk_reassignment_t **outp,
+				    int *np, char *err, size_t errlen);
+/* The same JSON; with_log_dirs adds "log_dirs":["any",..] as the tool
+ * prints it. malloc'd. */
+char *sm_kzk_reassignment_encode(const sm_kzk_reassignment_t *r, int n, int with_log_dirs);
+void sm_kzk_reassignments_free(sm_kzk_reassignment_t *r, int n);
+
 /* ---- validation and assignment (no ZooKeeper) ---- */
 
 #define SM_TOPIC_NAME_MAX 249
@@ -197,5 +234,26 @@ sm_err_t sm_kzk_assign_replicas(const int32_t *brokers, int n_brokers,
 				int n_partitions, int rf, int start_index,
 				int replica_shift, int start_partition,
 				int32_t **out, char *err, size_t errlen);
+
+/* AdminUtils.assignReplicasToBrokersRackAware when racks[] (aligned with
+ * brokers[], entries may be NULL) name a rack for every broker; no rack at
+ * all falls back to sm_kzk_assign_replicas; some but not all ->
+ * SM_ERR_UNKNOWN_SERVER_ERROR ("Not all brokers have rack information for
+ * replica rack aware assignment."). Brokers are alternated by rack (racks
+ * sorted, brokers sorted within each), and each partition's replicas land
+ * on distinct racks while there are racks left. Same out/errors as above. */
+sm_err_t sm_kzk_assign_replicas_rack(const int32_t *brokers, char *const *racks,
+				     int n_brokers, int n_partitions, int rf,
+				     int start_index, int replica_shift,
+				     int start_partition, int32_t **out,
+				     char *err, size_t errlen);
+
+/* AdminZkClient's default: assignment over the registered brokers, rack-
+ * aware when they have racks. fixed_start_index (Kafka's fixedStartIndex)
+ * sets both the start index and the replica shift; -1 picks them at
+ * random. */
+sm_err_t sm_kzk_assign_replicas_live(sm_zk_t *zk, int n_partitions, int rf,
+				     int fixed_start_index, int start_partition,
+				     int32_t **out, char *err, size_t errlen);
 
 #endif /* SM_KAFKA_ZK_H */

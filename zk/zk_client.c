@@ -40,7 +40,15 @@ struct sm_zk {
 	int state;    /* SM_ZK_SESSION_* */
 	sm_zk_watcher_cb_t *cb;
 	void *opaque;
+	uint64_t round_trips; /* atomic: requests sent (benchmarks count them) */
 };
+
+#define SM_ZK_COUNT(zk) __atomic_add_fetch(&(zk)->round_trips, 1, __ATOMIC_RELAXED)
+
+uint64_t sm_zk_round_trips(sm_zk_t *zk)
+{
+	return __atomic_load_n(&zk->round_trips, __ATOMIC_RELAXED);
+}
 
 /* ---- connect string ---- */
 
@@ -367,6 +375,7 @@ sm_err_t sm_zk_get(sm_zk_t *zk, const char *path, int watch, char **datap,
 	for (;;) {
 		char *buf = sm_malloc((size_t)cap + 1);
 		int len = cap;
+		SM_ZK_COUNT(zk);
 		int rc = zoo_get(zk->zh, path, watch, buf, &len, &st);
 		if (rc != ZOK) {
 			free(buf);
@@ -400,6 +409,7 @@ sm_err_t sm_zk_get_children(sm_zk_t *zk, const char *path, int watch,
 			    char ***childrenp, int *countp)
 {
 	struct String_vector sv = { 0, NULL };
+	SM_ZK_COUNT(zk);
 	int rc = zoo_get_children(zk->zh, path, watch, &sv);
 	if (rc != ZOK)
 		return sm_zk_map(rc, "getChildren", path);
@@ -430,6 +440,7 @@ sm_err_t sm_zk_exists(sm_zk_t *zk, const char *path, int watch,
 		      sm_zk_stat_t *stat)
 {
 	struct Stat st;
+	SM_ZK_COUNT(zk);
 	int rc = zoo_exists(zk->zh, path, watch, &st);
 	if (rc == ZOK)
 		sm_zk_stat_copy(stat, &st);
@@ -441,6 +452,7 @@ sm_err_t sm_zk_create(sm_zk_t *zk, const char *path, const char *data,
 {
 	size_t plen = strlen(path) + 16;
 	char *out = sm_malloc(plen);
+	SM_ZK_COUNT(zk);
 	int rc = zoo_create(zk->zh, path, data, data ? (int)len : -1,
 			    &ZOO_OPEN_ACL_UNSAFE, sm_zk_zmode(mode), out,
 			    (int)plen);
@@ -477,6 +489,7 @@ sm_err_t sm_zk_set(sm_zk_t *zk, const char *path, const char *data,
 		   size_t len, int32_t version, sm_zk_stat_t *stat)
 {
 	struct Stat st;
+	SM_ZK_COUNT(zk);
 	int rc = zoo_set2(zk->zh, path, data, data ? (int)len : -1, version,
 			  &st);
 	if (rc == ZOK)
@@ -486,6 +499,7 @@ sm_err_t sm_zk_set(sm_zk_t *zk, const char *path, const char *data,
 
 sm_err_t sm_zk_delete(sm_zk_t *zk, const char *path, int32_t version)
 {
+	SM_ZK_COUNT(zk);
 	return sm_zk_map(zoo_delete(zk->zh, path, version), "delete", path);
 }
 
@@ -632,17 +646,10 @@ static void sm_zk_multi_init_op(zoo_op_t *zo, sm_zk_mop_t *op)
 	}
 }
 
-sm_err_t sm_zk_multi_run(sm_zk_t *zk, sm_zk_multi_t *m, int *failed_op)
+/* Maps a finished multi's answer (rc, res[]) onto its ops. */
+static sm_err_t sm_zk_multi_finish(sm_zk_multi_t *m, int rc, const zoo_op_result_t *res,
+				   int *failed_op)
 {
-	if (failed_op)
-		*failed_op = -1;
-	if (m->n == 0)
-		return SM_ERR_NONE;
-	zoo_op_t *zops = sm_calloc((size_t)m->n, sizeof(*zops));
-	zoo_op_result_t *res = sm_calloc((size_t)m->n, sizeof(*res));
-	for (int i = 0; i < m->n; i++)
-		sm_zk_multi_init_op(&zops[i], &m->ops[i]);
-	int rc = zoo_multi(zk->zh, m->n, zops, res);
 	sm_err_t first = SM_ERR_NONE;
 	int first_i = -1;
 	for (int i = 0; i < m->n; i++) {
@@ -664,13 +671,165 @@ sm_err_t sm_zk_multi_run(sm_zk_t *zk, sm_zk_multi_t *m, int *failed_op)
 			first = sm_zk_map(r, "multi", op->path);
 		}
 	}
-	free(zops);
-	free(res);
 	if (rc != ZOK && first_i < 0) /* connection-level failure */
 		first = sm_zk_map(rc, "multi", NULL);
 	if (failed_op)
 		*failed_op = first_i;
 	return first;
+}
+
+sm_err_t sm_zk_multi_run(sm_zk_t *zk, sm_zk_multi_t *m, int *failed_op)
+{
+	if (failed_op)
+		*failed_op = -1;
+	if (m->n == 0)
+		return SM_ERR_NONE;
+	zoo_op_t *zops = sm_calloc((size_t)m->n, sizeof(*zops));
+	zoo_op_result_t *res = sm_calloc((size_t)m->n, sizeof(*res));
+	for (int i = 0; i < m->n; i++)
+		sm_zk_multi_init_op(&zops[i], &m->ops[i]);
+	SM_ZK_COUNT(zk);
+	int rc = zoo_multi(zk->zh, m->n, zops, res);
+	sm_err_t first = sm_zk_multi_finish(m, rc, res, failed_op);
+	free(zops);
+	free(res);
+	return first;
+}
+
+/* ---- pipelined requests ---- */
+
+/* Requests in flight at once: enough to hide the round trip, bounded so
+ * a huge batch does not queue unboundedly in the client. */
+#define SM_ZK_PIPELINE 512
+
+typedef struct sm_zk_waiter {
+	pthread_mutex_t m;
+	pthread_cond_t cv;
+	int pending;
+} sm_zk_waiter_t;
+
+typedef struct sm_zk_actx {
+	sm_zk_waiter_t *w;
+	int rc;
+	zoo_op_t *zops;
+	zoo_op_result_t *res;
+	char *data;
+	int len;
+	struct Stat st;
+} sm_zk_actx_t;
+
+static void sm_zk_waiter_done(sm_zk_waiter_t *w)
+{
+	pthread_mutex_lock(&w->m);
+	w->pending--;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->m);
+}
+
+/* Waits until at most max requests are in flight. */
+static void sm_zk_waiter_wait(sm_zk_waiter_t *w, int max)
+{
+	pthread_mutex_lock(&w->m);
+	while (w->pending > max)
+		pthread_cond_wait(&w->cv, &w->m);
+	pthread_mutex_unlock(&w->m);
+}
+
+static void sm_zk_amulti_done(int rc, const void *data)
+{
+	sm_zk_actx_t *a = (sm_zk_actx_t *)data;
+	a->rc = rc;
+	sm_zk_waiter_done(a->w);
+}
+
+static void sm_zk_aget_done(int rc, const char *value, int len, const struct Stat *st,
+			    const void *data)
+{
+	sm_zk_actx_t *a = (sm_zk_actx_t *)data;
+	a->rc = rc;
+	if (rc == ZOK) {
+		a->len = len > 0 ? len : 0;
+		a->data = sm_malloc((size_t)a->len + 1);
+		if (a->len)
+			memcpy(a->data, value, (size_t)a->len);
+		a->data[a->len] = '\0';
+		if (st)
+			a->st = *st;
+	}
+	sm_zk_waiter_done(a->w);
+}
+
+void sm_zk_multi_run_many(sm_zk_t *zk, sm_zk_multi_t *const *ms, int n, sm_err_t *errs,
+			  int *failed_ops)
+{
+	sm_zk_waiter_t w = { .pending = 0 };
+	pthread_mutex_init(&w.m, NULL);
+	pthread_cond_init(&w.cv, NULL);
+	sm_zk_actx_t *ax = sm_calloc((size_t)n + 1, sizeof(*ax));
+	for (int i = 0; i < n; i++) {
+		sm_zk_multi_t *m = ms[i];
+		ax[i].w = &w;
+		ax[i].zops = sm_calloc((size_t)m->n + 1, sizeof(zoo_op_t));
+		ax[i].res = sm_calloc((size_t)m->n + 1, sizeof(zoo_op_result_t));
+		for (int k = 0; k < m->n; k++)
+			sm_zk_multi_init_op(&ax[i].zops[k], &m->ops[k]);
+		sm_zk_waiter_wait(&w, SM_ZK_PIPELINE - 1);
+		pthread_mutex_lock(&w.m);
+		w.pending++;
+		pthread_mutex_unlock(&w.m);
+		SM_ZK_COUNT(zk);
+		int rc = zoo_amulti(zk->zh, m->n, ax[i].zops, ax[i].res, sm_zk_amulti_done, &ax[i]);
+		if (rc != ZOK) {
+			ax[i].rc = rc;
+			sm_zk_waiter_done(&w);
+		}
+	}
+	sm_zk_waiter_wait(&w, 0);
+	for (int i = 0; i < n; i++) {
+		int f = -1;
+		errs[i] = ms[i]->n ? sm_zk_multi_finish(ms[i], ax[i].rc, ax[i].res, &f) : SM_ERR_NONE;
+		if (failed_ops)
+			failed_ops[i] = f;
+		free(ax[i].zops);
+		free(ax[i].res);
+	}
+	free(ax);
+	pthread_cond_destroy(&w.cv);
+	pthread_mutex_destroy(&w.m);
+}
+
+void sm_zk_get_many(sm_zk_t *zk, char *const *paths, int n, char **datas, size_t *lens,
+		    sm_zk_stat_t *stats, sm_err_t *errs)
+{
+	sm_zk_waiter_t w = { .pending = 0 };
+	pthread_mutex_init(&w.m, NULL);
+	pthread_cond_init(&w.cv, NULL);
+	sm_zk_actx_t *ax = sm_calloc((size_t)n + 1, sizeof(*ax));
+	for (int i = 0; i < n; i++) {
+		ax[i].w = &w;
+		sm_zk_waiter_wait(&w, SM_ZK_PIPELINE - 1);
+		pthread_mutex_lock(&w.m);
+		w.pending++;
+		pthread_mutex_unlock(&w.m);
+		SM_ZK_COUNT(zk);
+		int rc = zoo_aget(zk->zh, paths[i], 0, sm_zk_aget_done, &ax[i]);
+		if (rc != ZOK) {
+			ax[i].rc = rc;
+			sm_zk_waiter_done(&w);
+		}
+	}
+	sm_zk_waiter_wait(&w, 0);
+	for (int i = 0; i < n; i++) {
+		errs[i] = ax[i].rc == ZOK ? SM_ERR_NONE : sm_zk_map(ax[i].rc, "get", paths[i]);
+		datas[i] = ax[i].data;
+		if (lens)
+			lens[i] = (size_t)ax[i].len;
+		if (stats && ax[i].rc == ZOK)
+			sm_zk_stat_copy(&stats[i], &ax[i].st);
+	}
+	free(ax);
+	pthread_cond_destroy(&w.cv);
+	pthread_mutex_destroy(&w.m);
 }
 
 sm_err_t sm_zk_multi_result(const sm_zk_multi_t *m, int i)

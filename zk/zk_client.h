@@ -78,6 +78,8 @@ sm_zk_t *sm_zk_new(const char *connect, int session_timeout_ms,
 		   int connection_timeout_ms, char *err, size_t errlen);
 /* Closes the session (ephemeral nodes vanish) and frees everything. */
 void sm_zk_destroy(sm_zk_t *zk);
+/* Requests sent to ZooKeeper so far on this handle (benchmarks). */
+uint64_t sm_zk_round_trips(sm_zk_t *zk);
 
 /* Installs the single watcher callback (cb NULL removes it). */
 void sm_zk_set_watcher(sm_zk_t *zk, sm_zk_watcher_cb_t *cb, void *opaque);
@@ -151,6 +153,18 @@ sm_err_t sm_zk_multi_run(sm_zk_t *zk, sm_zk_multi_t *m, int *failed_op);
  * nothing was applied, whatever the per-op results say: ops before the
  * failing one report 0, ops after it SM_ERR__ZK. */
 sm_err_t sm_zk_multi_result(const sm_zk_multi_t *m, int i);
+
+/* Pipelined requests (what Kafka's asynchronous ZooKeeper client does for
+ * the controller): every request is sent without waiting for the previous
+ * answer (a bounded number in flight), then all answers are awaited.
+ * sm_zk_multi_run_many: errs[i] / failed_ops[i] (may be NULL) as
+ * sm_zk_multi_run returns them for ms[i]. sm_zk_get_many: no watches;
+ * datas[i] malloc'd and NUL-terminated (NULL on error), lens/stats may be
+ * NULL. */
+void sm_zk_multi_run_many(sm_zk_t *zk, sm_zk_multi_t *const *ms, int n, sm_err_t *errs,
+			  int *failed_ops);
+void sm_zk_get_many(sm_zk_t *zk, char *const *paths, int n, char **datas, size_t *lens,
+		    sm_zk_stat_t *stats, sm_err_t *errs);
 const sm_zk_stat_t *sm_zk_multi_stat(const sm_zk_multi_t *m, int i);
 const char *sm_zk_multi_created_path(const sm_zk_multi_t *m, int i);
 

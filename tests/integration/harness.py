@@ -174,27 +174,39 @@ def _stop_process(proc, name, sig=signal.SIGTERM, timeout=STOP_TIMEOUT):
 
 
 class ZooKeeper:
-    """One standalone ZooKeeper server in its own directory."""
+    """One ZooKeeper server in its own directory: standalone, or (myid set)
+    member `myid` of an ensemble whose write_config() names all members."""
 
-    def __init__(self, root):
-        self.dir = os.path.join(root, "zookeeper")
+    def __init__(self, root, myid=None):
+        self.myid = myid
+        self.dir = os.path.join(root, "zookeeper" if myid is None else "zookeeper-%d" % myid)
         self.data = os.path.join(self.dir, "data")
         os.makedirs(self.data)
         self.port = free_port()
+        self.quorum_ports = (free_port(), free_port())
         self.cfg = os.path.join(self.dir, "zoo.cfg")
         self.out = os.path.join(self.dir, "zookeeper.out")
         self.proc = None
+        self.write_config([])
+
+    def write_config(self, members):
+        """members: every ZooKeeper of the ensemble (empty: standalone)."""
         with open(self.cfg, "w") as f:
             f.write("tickTime=2000\ninitLimit=5\nsyncLimit=2\n"
                     "dataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\n"
                     "maxClientCnxns=0\nadmin.enableServer=false\n"
                     "4lw.commands.whitelist=*\n" % (self.data, self.port))
+            for m in members:
+                f.write("server.%d=127.0.0.1:%d:%d\n" % ((m.myid,) + m.quorum_ports))
+        if members:
+            with open(os.path.join(self.data, "myid"), "w") as f:
+                f.write("%d\n" % self.myid)
 
     @property
     def connect(self):
         return "127.0.0.1:%d" % self.port
 
-    def start(self):
+    def start(self, wait=True):
         cp = ZK_CLASSPATH + [j for j in ZK_LOG_JARS if os.path.exists(j)]
         cmd = ["java", "-Xmx256M", "-Dzookeeper.log.dir=" + self.dir,
                "-Dzookeeper.root.logger=INFO,CONSOLE",
@@ -205,13 +217,21 @@ class ZooKeeper:
                                          stdin=subprocess.DEVNULL, cwd=self.dir,
                                          preexec_fn=_die_with_parent)
         log("zookeeper pid %d on port %d" % (self.proc.pid, self.port))
+        if wait:
+            self.wait_serving()
 
+    def wait_serving(self):
         def serving():
             if self.proc.poll() is not None:
                 fail("ZooKeeper exited with status %s during startup; log tail:\n%s"
                      % (self.proc.returncode, tail(self.out)))
             return four_letter(self.port, "srvr").startswith("Zookeeper version")
         wait_until(serving, START_TIMEOUT, "ZooKeeper on port %d to serve" % self.port)
+
+    def kill9(self):
+        if self.proc is not None:
+            _stop_process(self.proc, "zookeeper", sig=signal.SIGKILL)
+            self.proc = None
 
     def stop(self):
         if self.proc is not None:
@@ -248,6 +268,10 @@ class Broker:
             "transaction.state.log.replication.factor": "1",
             "transaction.state.log.min.isr": "1",
             "group.initial.rebalance.delay.ms": "0",
+            # Controlled shutdown retries while partitions cannot move (the
+            # last brokers of a cluster); Kafka's 5 s back-off would slow
+            # every multi-broker teardown.
+            "controlled.shutdown.retry.backoff.ms": "300",
         }
         self.props.update({k: str(v) for k, v in (overrides or {}).items()})
         self.write_props()
@@ -340,10 +364,17 @@ class Cluster:
     """ZooKeeper plus N brokers in one temp directory. Use as a context
     manager; cleanup also runs from atexit and on SIGTERM/SIGINT."""
 
-    def __init__(self, brokers=1, chroot="", broker_props=None, start=True, name=None):
+    def __init__(self, brokers=1, chroot="", broker_props=None, start=True, name=None,
+                 zk_nodes=1):
         self.root = tempfile.mkdtemp(prefix="samsa-it-%s-" % (name or "test"))
         self.chroot = chroot
-        self.zk = ZooKeeper(self.root)
+        if zk_nodes == 1:
+            self.zks = [ZooKeeper(self.root)]
+        else:
+            self.zks = [ZooKeeper(self.root, myid=i + 1) for i in range(zk_nodes)]
+            for z in self.zks:
+                z.write_config(self.zks)
+        self.zk = self.zks[0]
         self.brokers = []
         self._n = brokers
         self._props = broker_props or {}
@@ -355,7 +386,7 @@ class Cluster:
 
     @property
     def zk_connect(self):
-        return self.zk.connect + self.chroot
+        return ",".join(z.connect for z in self.zks) + self.chroot
 
     @property
     def bootstrap(self):
@@ -375,7 +406,10 @@ class Cluster:
 
     def __enter__(self):
         try:
-            self.zk.start()
+            for z in self.zks:          # an ensemble serves once a quorum is up
+                z.start(wait=False)
+            for z in self.zks:
+                z.wait_serving()
             if self._start:
                 for _ in range(self._n):
                     self.add_broker()
@@ -397,8 +431,9 @@ class Cluster:
             print(tail(b.server_log, 80))
             print("---- broker %d console output (tail) %s" % (b.id, b.out_path))
             print(tail(b.out_path, 30))
-        print("---- zookeeper (tail) %s" % self.zk.out)
-        print(tail(self.zk.out, 40))
+        for z in self.zks:
+            print("---- zookeeper (tail) %s" % z.out)
+            print(tail(z.out, 40))
         sys.stdout.flush()
 
     def close(self):
@@ -415,7 +450,8 @@ class Cluster:
                 pass
         for b in reversed(self.brokers):
             b.stop(timeout=15)
-        self.zk.stop()
+        for z in self.zks:
+            z.stop()
         if self.failed or os.environ.get("SM_KEEP_TMP") == "1":
             log("kept %s" % self.root)
         else:
@@ -426,7 +462,7 @@ class Cluster:
     def kazoo(self, chroot=True):
         """A connected kazoo client (stopped automatically at exit)."""
         from kazoo.client import KazooClient
-        hosts = self.zk_connect if chroot else self.zk.connect
+        hosts = self.zk_connect if chroot else ",".join(z.connect for z in self.zks)
         zk = KazooClient(hosts=hosts, timeout=10)
         zk.start(timeout=15)
         self._kazoos.append(zk)
@@ -498,12 +534,14 @@ def _on_signal(signum, frame):
     raise SystemExit("killed by signal %d" % signum)
 
 
-def main(test, brokers=1, chroot="", broker_props=None, name=None):
+def main(test, brokers=1, chroot="", broker_props=None, name=None, zk_nodes=1):
     """Runs test(cluster) inside a fresh cluster and exits 0 on success,
-    1 with the reason (and log tails) on failure."""
+    1 with the reason (and log tails) on failure. zk_nodes > 1 starts a
+    ZooKeeper ensemble (c.zks; c.zk is its first member)."""
     signal.signal(signal.SIGTERM, _on_signal)
     name = name or os.path.basename(sys.argv[0]).split(".")[0]
-    cluster = Cluster(brokers=brokers, chroot=chroot, broker_props=broker_props, name=name)
+    cluster = Cluster(brokers=brokers, chroot=chroot, broker_props=broker_props, name=name,
+                      zk_nodes=zk_nodes)
     try:
         with cluster:
             test(cluster)

@@ -13,19 +13,39 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "err.h"
 #include "message_set.h"
 #include "msg_api_versions.h"
+#include "msg_alter_partition_reassignments.h"
+#include "msg_controlled_shutdown.h"
+#include "msg_create_partitions.h"
 #include "msg_create_topics.h"
+#include "msg_delete_records.h"
 #include "msg_delete_topics.h"
+#include "msg_describe_log_dirs.h"
+#include "msg_elect_leaders.h"
 #include "msg_fetch.h"
 #include "msg_leader_and_isr.h"
 #include "msg_list_offsets.h"
+#include "msg_list_partition_reassignments.h"
 #include "msg_metadata.h"
+#include "msg_offset_for_leader_epoch.h"
 #include "msg_produce.h"
 #include "msg_stop_replica.h"
 #include "msg_update_metadata.h"
+#include "msg_delete_groups.h"
+#include "msg_describe_groups.h"
+#include "msg_find_coordinator.h"
+#include "msg_heartbeat.h"
+#include "msg_join_group.h"
+#include "msg_leave_group.h"
+#include "msg_list_groups.h"
+#include "msg_offset_commit.h"
+#include "msg_offset_delete.h"
+#include "msg_offset_fetch.h"
+#include "msg_sync_group.h"
 #include "net_client.h"
 #include "protocol.h"
 #include "record_batch.h"
@@ -315,6 +335,45 @@ done:
 	return why[0] ? -1 : 0;
 }
 
+/* The probe topic was created on this broker, so its only leader epoch is 0
+ * and that epoch ends at the log end offset. */
+static int probe_offset_for_leader_epoch(int16_t ver, char *why_out)
+{
+	char why[256] = "";
+	sm_wbuf_t body, resp;
+	sm_arena_t a;
+	sm_wbuf_init(&body, 128);
+	sm_wbuf_init(&resp, 256);
+	sm_arena_init(&a);
+	sm_ofle_req_partition_t p = { .partition = 0, .current_leader_epoch = -1, .leader_epoch = 0 };
+	sm_ofle_req_topic_t t = { .topic = (char *)probe_topic, .partitions = &p, .partitions_cnt = 1 };
+	sm_ofle_req_t req = { .replica_id = -1, .topics = &t, .topics_cnt = 1 };
+	sm_ofle_req_write(&body, ver, &req);
+	if (probe_call(SM_API_OFFSET_FOR_LEADER_EPOCH, ver, &body, &resp, why, sizeof(why)))
+		goto done;
+	sm_ofle_resp_t r;
+	sm_rbuf_t rb;
+	sm_rbuf_init(&rb, resp.p, resp.len);
+	if (sm_ofle_resp_read(&rb, ver, &a, &r))
+		PROBE_FAIL("response does not parse");
+	if (r.topics_cnt != 1 || r.topics[0].partitions_cnt != 1)
+		PROBE_FAIL("wrong response shape");
+	const sm_ofle_resp_partition_t *rp = &r.topics[0].partitions[0];
+	if (rp->error_code)
+		PROBE_FAIL("error %s", sm_err_name(rp->error_code));
+	if (rp->end_offset != probe_produced)
+		PROBE_FAIL("end offset %lld, expected %lld", (long long)rp->end_offset,
+			   (long long)probe_produced);
+	if (ver >= 1 && rp->leader_epoch != 0)
+		PROBE_FAIL("leader epoch %d, expected 0", rp->leader_epoch);
+done:
+	strcpy(why_out, why);
+	sm_wbuf_free(&body);
+	sm_wbuf_free(&resp);
+	sm_arena_destroy(&a);
+	return why[0] ? -1 : 0;
+}
+
 static int probe_create_delete(int16_t key, int16_t ver, char *why_out)
 {
 	char why[256] = "", name[64];
@@ -434,19 +493,589 @@ done:
 	return why[0] ? -1 : 0;
 }
 
+/* Controller admin APIs, non-destructively: ControlledShutdown for an
+ * unregistered broker (BROKER_NOT_AVAILABLE), a preferred election of the
+ * probe topic's only partition (ELECTION_NOT_NEEDED), CreatePartitions to
+ * the current count (INVALID_PARTITIONS), cancelling a reassignment that
+ * is not running (NO_REASSIGNMENT_IN_PROGRESS) and listing none. */
+static int probe_cluster_admin(int16_t key, int16_t ver, char *why_out)
+{
+	char why[256] = "";
+	sm_wbuf_t body, resp;
+	sm_arena_t a;
+	sm_wbuf_init(&body, 128);
+	sm_wbuf_init(&resp, 256);
+	sm_arena_init(&a);
+	sm_rbuf_t rb;
+	int16_t err = -1, want;
+	if (key == SM_API_CONTROLLED_SHUTDOWN) {
+		want = SM_ERR_BROKER_NOT_AVAILABLE;
+		sm_controlled_shutdown_req_t req = { .broker_id = 999, .broker_epoch = -1 };
+		sm_controlled_shutdown_req_write(&body, ver, &req);
+		/* v0 has a header without client id. */
+		int e = sm_net_client_request_hdr(probe_client, key, ver, &body, ver == 0 ? 0 : ver >= 3 ? 2 : 1,
+						  ver >= 3, &resp, 10000);
+		if (e)
+			PROBE_FAIL("request failed: %s", sm_err_name(e));
+		sm_controlled_shutdown_resp_t r;
+		sm_rbuf_init(&rb, resp.p, resp.len);
+		if (sm_controlled_shutdown_resp_read(&rb, ver, &a, &r))
+			PROBE_FAIL("response does not parse");
+		err = r.error_code;
+	} else if (key == SM_API_ELECT_LEADERS) {
+		want = SM_ERR_ELECTION_NOT_NEEDED;
+		int32_t p0 = 0;
+		sm_elect_leaders_tp_t tp = { .topic = (char *)probe_topic, .partitions = &p0, .partitions_cnt = 1 };
+		sm_elect_leaders_req_t req;
+		sm_elect_leaders_req_init(&req);
+		req.topic_partitions = &tp;
+		req.topic_partitions_cnt = 1;
+		sm_elect_leaders_req_write(&body, ver, &req);
+		if (probe_call(key, ver, &body, &resp, why, sizeof(why)))
+			goto done;
+		sm_elect_leaders_resp_t r;
+		sm_rbuf_init(&rb, resp.p, resp.len);
+		if (sm_elect_leaders_resp_read(&rb, ver, &a, &r))
+			PROBE_FAIL("response does not parse");
+		if (r.error_code || r.results_cnt != 1 || r.results[0].partition_results_cnt != 1)
+			PROBE_FAIL("wrong response shape (error %s)", sm_err_name(r.error_code));
+		err = r.results[0].partition_results[0].error_code;
+	} else if (key == SM_API_ALTER_PARTITION_REASSIGNMENTS) {
+		/* Cancelling a reassignment that is not running. */
+		want = SM_ERR_NO_REASSIGNMENT_IN_PROGRESS;
+		sm_apr_req_partition_t p = { .partition_index = 0, .replicas_cnt = -1 };
+		sm_apr_req_topic_t t = { .name = (char *)probe_topic, .partitions = &p, .partitions_cnt = 1 };
+		sm_apr_req_t req;
+		sm_apr_req_init(&req);
+		req.topics = &t;
+		req.topics_cnt = 1;
+		sm_apr_req_write(&body, ver, &req);
+		if (probe_call(key, ver, &body, &resp, why, sizeof(why)))
+			goto done;
+		sm_apr_resp_t r;
+		sm_rbuf_init(&rb, resp.p, resp.len);
+		if (sm_apr_resp_read(&rb, ver, &a, &r))
+			PROBE_FAIL("response does not parse");
+		if (r.error_code || r.responses_cnt != 1 || r.responses[0].partitions_cnt != 1)
+			PROBE_FAIL("wrong response shape (error %s)", sm_err_name(r.error_code));
+		err = r.responses[0].partitions[0].error_code;
+	} else if (key == SM_API_LIST_PARTITION_REASSIGNMENTS) {
+		want = SM_ERR_NONE;
+		sm_lpr_req_t req;
+		sm_lpr_req_init(&req);
+		sm_lpr_req_write(&body, ver, &req);
+		if (probe_call(key, ver, &body, &resp, why, sizeof(why)))
+			goto done;
+		sm_lpr_resp_t r;
+		sm_rbuf_init(&rb, resp.p, resp.len);
+		if (sm_lpr_resp_read(&rb, ver, &a, &r))
+			PROBE_FAIL("response does not parse");
+		if (r.topics_cnt != 0)
+			PROBE_FAIL("%d topics under reassignment, expected none", r.topics_cnt);
+		err = r.error_code;
+	} else {
+		want = SM_ERR_INVALID_PARTITIONS;
+		sm_create_partitions_topic_t t = { .name = (char *)probe_topic, .count = 1,
+						   .assignments_cnt = -1 };
+		sm_create_partitions_req_t req = { .topics = &t, .topics_cnt = 1, .timeout_ms = 10000 };
+		sm_create_partitions_req_write(&body, ver, &req);
+		if (probe_call(key, ver, &body, &resp, why, sizeof(why)))
+			goto done;
+		sm_create_partitions_resp_t r;
+		sm_rbuf_init(&rb, resp.p, resp.len);
+		if (sm_create_partitions_resp_read(&rb, ver, &a, &r))
+			PROBE_FAIL("response does not parse");
+		if (r.results_cnt != 1)
+			PROBE_FAIL("wrong response shape");
+		err = r.results[0].error_code;
+	}
+	if (err != want)
+		PROBE_FAIL("error %s, expected %s", sm_err_name(err), sm_err_name(want));
+done:
+	strcpy(why_out, why);
+	sm_wbuf_free(&body);
+	sm_wbuf_free(&resp);
+	sm_arena_destroy(&a);
+	return why[0] ? -1 : 0;
+}
+
+/* One DeleteRecords round: (topic, partition 0, offset) plus an unknown
+ * topic; fills err and low from the first, checks the unknown one. */
+static int probe_delete_records_call(int16_t ver, int64_t offset, int16_t *err, int64_t *low,
+				     char *why, size_t whylen)
+{
+	sm_wbuf_t body, resp;
+	sm_arena_t a;
+	int rc = -1;
+	sm_wbuf_init(&body, 128);
+	sm_wbuf_init(&resp, 256);
+	sm_arena_init(&a);
+	sm_delete_records_req_part_t p0 = { .partition_index = 0, .offset = offset };
+	sm_delete_records_req_part_t p1 = { .partition_index = 0, .offset = 5 };
+	sm_delete_records_req_topic_t t[2] = {
+		{ .name = (char *)probe_topic, .partitions = &p0, .partitions_cnt = 1 },
+		{ .name = "api-probe-no-such-topic", .partitions = &p1, .partitions_cnt = 1 },
+	};
+	sm_delete_records_req_t req = { .topics = t, .topics_cnt = 2, .timeout_ms = 10000 };
+	sm_delete_records_req_write(&body, ver, &req);
+	if (probe_call(SM_API_DELETE_RECORDS, ver, &body, &resp, why, whylen))
+		goto out;
+	sm_delete_records_resp_t r;
+	sm_rbuf_t rb;
+	sm_rbuf_init(&rb, resp.p, resp.len);
+	if (sm_delete_records_resp_read(&rb, ver, &a, &r) || r.topics_cnt != 2 ||
+	    r.topics[0].partitions_cnt != 1 || r.topics[1].partitions_cnt != 1) {
+		snprintf(why, whylen, "response does not parse or has the wrong shape");
+		goto out;
+	}
+	if (r.topics[1].partitions[0].error_code != SM_ERR_UNKNOWN_TOPIC_OR_PARTITION) {
+		snprintf(why, whylen, "unknown topic answered %s",
+			 sm_err_name(r.topics[1].partitions[0].error_code));
+		goto out;
+	}
+	*err = r.topics[0].partitions[0].error_code;
+	*low = r.topics[0].partitions[0].low_watermark;
+	rc = 0;
+out:
+	sm_wbuf_free(&body);
+	sm_wbuf_free(&resp);
+	sm_arena_destroy(&a);
+	return rc;
+}
+
+/* Runs after every read of the probe data: v0 and v1 move the log start to
+ * offsets 1 and 2, v2 to the high watermark (-1); beyond it is refused. */
+static int probe_delete_records(int16_t ver, char *why_out)
+{
+	char why[256] = "";
+	int16_t err = 0;
+	int64_t low = 0;
+	int64_t target = ver < 2 ? ver + 1 : -1;
+	int64_t want = ver < 2 ? target : probe_produced;
+	if (probe_produced < 3)
+		PROBE_FAIL("the probe topic holds only %lld records", (long long)probe_produced);
+	if (probe_delete_records_call(ver, probe_produced + 100, &err, &low, why, sizeof(why)))
+		goto done;
+	if (err != SM_ERR_OFFSET_OUT_OF_RANGE || low != -1)
+		PROBE_FAIL("beyond the high watermark: %s low %lld", sm_err_name(err), (long long)low);
+	if (probe_delete_records_call(ver, target, &err, &low, why, sizeof(why)))
+		goto done;
+	if (err || low != want)
+		PROBE_FAIL("%s low watermark %lld, expected %lld", sm_err_name(err), (long long)low,
+			   (long long)want);
+done:
+	strcpy(why_out, why);
+	return why[0] ? -1 : 0;
+}
+
+/* Every partition (a null topic list) and then only the probe partition: the
+ * probe topic's partition 0 is listed with a size. */
+static int probe_describe_log_dirs(int16_t ver, char *why_out)
+{
+	char why[256] = "";
+	sm_wbuf_t body, resp;
+	sm_arena_t a;
+	sm_wbuf_init(&body, 64);
+	sm_wbuf_init(&resp, 1024);
+	sm_arena_init(&a);
+	int32_t part0 = 0;
+	sm_describe_log_dirs_req_topic_t qt = { .topic = (char *)probe_topic, .partitions = &part0,
+						 .partitions_cnt = 1 };
+	for (int pass = 0; pass < 2; pass++) {
+		sm_describe_log_dirs_req_t req = { .topics = pass ? &qt : NULL,
+						   .topics_cnt = pass ? 1 : -1 };
+		sm_wbuf_reset(&body);
+		sm_describe_log_dirs_req_write(&body, ver, &req);
+		if (probe_call(SM_API_DESCRIBE_LOG_DIRS, ver, &body, &resp, why, sizeof(why)))
+			goto done;
+		sm_describe_log_dirs_resp_t r;
+		sm_rbuf_t rb;
+		sm_rbuf_init(&rb, resp.p, resp.len);
+		if (sm_describe_log_dirs_resp_read(&rb, ver, &a, &r) || r.results_cnt < 1)
+			PROBE_FAIL("response does not parse or lists no log dir");
+		int found = 0, others = 0;
+		for (int32_t d = 0; d < r.results_cnt; d++) {
+			if (r.results[d].error_code)
+				PROBE_FAIL("log dir %s: %s", r.results[d].log_dir,
+					   sm_err_name(r.results[d].error_code));
+			for (int32_t t = 0; t < r.results[d].topics_cnt; t++) {
+				const sm_describe_log_dirs_topic_t *tp = &r.results[d].topics[t];
+				for (int32_t k = 0; k < tp->partitions_cnt; k++) {
+					if (!strcmp(tp->name, probe_topic) &&
+					    tp->partitions[k].partition_index == 0 &&
+					    tp->partitions[k].partition_size > 0)
+						found++;
+					else
+						others++;
+				}
+			}
+		}
+		if (found != 1 || (pass && others))
+			PROBE_FAIL("pass %d: probe partition listed %d times, %d others", pass, found,
+				   others);
+	}
+done:
+	strcpy(why_out, why);
+	sm_wbuf_free(&body);
+	sm_wbuf_free(&resp);
+	sm_arena_destroy(&a);
+	return why[0] ? -1 : 0;
+}
+
+/* ---- group APIs: each version works against a fresh group ---- */
+
+/* Sends, retrying while the coordinator is loading or being created; the
+ * decoded response body is left in resp. */
+typedef int (probe_grp_err_fn)(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out);
+
+static int probe_grp_call(int16_t key, int16_t ver, sm_wbuf_t *body, sm_wbuf_t *resp,
+			  probe_grp_err_fn *rd, void *out, sm_arena_t *a, char *why, size_t whylen)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		sm_wbuf_reset(resp);
+		if (probe_call(key, ver, body, resp, why, whylen))
+			return -1;
+		sm_rbuf_t rb;
+		sm_rbuf_init(&rb, resp->p, resp->len);
+		int e = rd(&rb, ver, a, out);
+		if (e < 0) {
+			snprintf(why, whylen, "response does not parse");
+			return -1;
+		}
+		if (e != SM_ERR_COORDINATOR_LOAD_IN_PROGRESS && e != SM_ERR_COORDINATOR_NOT_AVAILABLE &&
+		    e != SM_ERR_NOT_COORDINATOR)
+			return 0;
+		struct timespec ts = { 0, 100 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	snprintf(why, whylen, "coordinator never became available");
+	return -1;
+}
+
+static int probe_rd_find(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out)
+{
+	sm_find_coordinator_resp_t *r = out;
+	return sm_find_coordinator_resp_read(rb, ver, a, r) ? -1 : r->error_code;
+}
+static int probe_rd_join(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out)
+{
+	sm_join_group_resp_t *r = out;
+	return sm_join_group_resp_read(rb, ver, a, r) ? -1 : r->error_code;
+}
+static int probe_rd_sync(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out)
+{
+	sm_sync_group_resp_t *r = out;
+	return sm_sync_group_resp_read(rb, ver, a, r) ? -1 : r->error_code;
+}
+static int probe_rd_hb(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out)
+{
+	sm_heartbeat_resp_t *r = out;
+	return sm_heartbeat_resp_read(rb, ver, a, r) ? -1 : r->error_code;
+}
+static int probe_rd_leave(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out)
+{
+	sm_leave_group_resp_t *r = out;
+	return sm_leave_group_resp_read(rb, ver, a, r) ? -1 : r->error_code;
+}
+static int probe_rd_commit(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out)
+{
+	sm_offset_commit_resp_t *r = out;
+	if (sm_offset_commit_resp_read(rb, ver, a, r))
+		return -1;
+	return r->topics_cnt == 1 && r->topics[0].partitions_cnt == 1 ? r->topics[0].partitions[0].error_code : -1;
+}
+static int probe_rd_fetch(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out)
+{
+	sm_offset_fetch_resp_t *r = out;
+	if (sm_offset_fetch_resp_read(rb, ver, a, r))
+		return -1;
+	if (r->error_code)
+		return r->error_code;
+	return r->topics_cnt == 1 && r->topics[0].partitions_cnt == 1 ? r->topics[0].partitions[0].error_code : -1;
+}
+static int probe_rd_describe(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out)
+{
+	sm_describe_groups_resp_t *r = out;
+	if (sm_describe_groups_resp_read(rb, ver, a, r))
+		return -1;
+	return r->groups_cnt == 1 ? r->groups[0].error_code : -1;
+}
+static int probe_rd_list(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out)
+{
+	sm_list_groups_resp_t *r = out;
+	return sm_list_groups_resp_read(rb, ver, a, r) ? -1 : r->error_code;
+}
+static int probe_rd_delete(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out)
+{
+	sm_delete_groups_resp_t *r = out;
+	if (sm_delete_groups_resp_read(rb, ver, a, r))
+		return -1;
+	return r->results_cnt == 1 ? r->results[0].error_code : -1;
+}
+static int probe_rd_odelete(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out)
+{
+	sm_offset_delete_resp_t *r = out;
+	return sm_offset_delete_resp_read(rb, ver, a, r) ? -1 : r->error_code;
+}
+
+/* JoinGroup at ver (v4+: after MEMBER_ID_REQUIRED) as the only member of
+ * group; the member id lands in a. */
+static int probe_grp_join(const char *group, int16_t ver, sm_arena_t *a, sm_join_group_resp_t *r,
+			  char *why, size_t whylen)
+{
+	sm_wbuf_t body, resp;
+	sm_wbuf_init(&body, 128);
+	sm_wbuf_init(&resp, 256);
+	sm_join_group_req_protocol_t p = { .name = "range", .metadata = { (const uint8_t *)"\0\0\0\0\0\0", 6 } };
+	sm_join_group_req_t req;
+	sm_join_group_req_init(&req);
+	req.group_id = (char *)group;
+	req.session_timeout_ms = 10000;
+	req.rebalance_timeout_ms = 10000;
+	req.member_id = "";
+	req.protocol_type = "consumer";
+	req.protocols = &p;
+	req.protocols_cnt = 1;
+	int rc = -1;
+	for (int round = 0; round < 2; round++) {
+		sm_wbuf_reset(&body);
+		sm_join_group_req_write(&body, ver, &req);
+		if (probe_grp_call(SM_API_JOIN_GROUP, ver, &body, &resp, probe_rd_join, r, a, why, whylen))
+			goto out;
+		if (r->error_code == SM_ERR_MEMBER_ID_REQUIRED && ver >= 4 && round == 0) {
+			req.member_id = r->member_id;
+			continue;
+		}
+		break;
+	}
+	if (r->error_code)
+		snprintf(why, whylen, "JoinGroup error %s", sm_err_name(r->error_code));
+	else if (r->generation_id != 1 || strcmp(r->leader, r->member_id) || r->members_cnt != 1)
+		snprintf(why, whylen, "JoinGroup: generation %d, leader '%s', %d members",
+			 r->generation_id, r->leader, r->members_cnt);
+	else
+		rc = 0;
+out:
+	sm_wbuf_free(&body);
+	sm_wbuf_free(&resp);
+	return rc;
+}
+
+static int probe_group(int16_t key, int16_t ver, char *why_out)
+{
+	char why[256] = "", group[64];
+	sm_wbuf_t body, resp;
+	sm_arena_t a;
+	sm_wbuf_init(&body, 128);
+	sm_wbuf_init(&resp, 256);
+	sm_arena_init(&a);
+	snprintf(group, sizeof(group), "probe-%d-v%d", key, ver);
+	sm_join_group_resp_t jr;
+	switch (key) {
+	case SM_API_FIND_COORDINATOR: {
+		sm_find_coordinator_req_t req = { .key = group, .key_type = 0 };
+		sm_find_coordinator_resp_t r;
+		sm_find_coordinator_req_write(&body, ver, &req);
+		if (probe_grp_call(key, ver, &body, &resp, probe_rd_find, &r, &a, why, sizeof(why)))
+			goto done;
+		if (r.error_code || r.node_id < 0 || r.port <= 0)
+			PROBE_FAIL("error %s, node %d", sm_err_name(r.error_code), r.node_id);
+		break;
+	}
+	case SM_API_JOIN_GROUP:
+		probe_grp_join(group, ver, &a, &jr, why, sizeof(why));
+		break;
+	case SM_API_SYNC_GROUP:
+	case SM_API_HEARTBEAT:
+	case SM_API_LEAVE_GROUP: {
+		if (probe_grp_join(group, 1, &a, &jr, why, sizeof(why)))
+			goto done;
+		int e;
+		if (key == SM_API_SYNC_GROUP) {
+			sm_sync_group_req_assignment_t as = { .member_id = jr.member_id,
+							      .assignment = { (const uint8_t *)"abc", 3 } };
+			sm_sync_group_req_t req;
+			sm_sync_group_req_init(&req);
+			req.group_id = group;
+			req.generation_id = jr.generation_id;
+			req.member_id = jr.member_id;
+			req.assignments = &as;
+			req.assignments_cnt = 1;
+			sm_sync_group_resp_t r;
+			sm_sync_group_req_write(&body, ver, &req);
+			if (probe_grp_call(key, ver, &body, &resp, probe_rd_sync, &r, &a, why, sizeof(why)))
+				goto done;
+			if (!r.error_code && (r.assignment.len != 3 || memcmp(r.assignment.ptr, "abc", 3)))
+				PROBE_FAIL("assignment not echoed");
+			e = r.error_code;
+		} else if (key == SM_API_HEARTBEAT) {
+			sm_heartbeat_req_t req;
+			sm_heartbeat_req_init(&req);
+			req.group_id = group;
+			req.generation_id = jr.generation_id;
+			req.member_id = jr.member_id;
+			sm_heartbeat_resp_t r;
+			sm_heartbeat_req_write(&body, ver, &req);
+			if (probe_grp_call(key, ver, &body, &resp, probe_rd_hb, &r, &a, why, sizeof(why)))
+				goto done;
+			e = r.error_code;
+		} else {
+			sm_leave_group_req_member_t m = { .member_id = jr.member_id };
+			sm_leave_group_req_t req;
+			sm_leave_group_req_init(&req);
+			req.group_id = group;
+			req.members = &m;
+			req.members_cnt = 1;
+			sm_leave_group_resp_t r;
+			sm_leave_group_req_write(&body, ver, &req);
+			if (probe_grp_call(key, ver, &body, &resp, probe_rd_leave, &r, &a, why, sizeof(why)))
+				goto done;
+			e = r.error_code;
+			if (!e && ver >= 3 && (r.members_cnt != 1 || r.members[0].error_code))
+				PROBE_FAIL("member result missing or failed");
+		}
+		if (e)
+			PROBE_FAIL("error %s", sm_err_name(e));
+		break;
+	}
+	case SM_API_OFFSET_COMMIT: {
+		snprintf(group, sizeof(group), "probe-offsets-v%d", ver);
+		sm_offset_commit_req_partition_t p;
+		sm_offset_commit_req_partition_init(&p);
+		p.partition_index = 0;
+		p.committed_offset = 5 + ver;
+		p.committed_metadata = "m";
+		sm_offset_commit_req_topic_t t = { .name = (char *)probe_topic, .partitions = &p, .partitions_cnt = 1 };
+		sm_offset_commit_req_t req;
+		sm_offset_commit_req_init(&req);
+		req.group_id = group;
+		req.member_id = "";
+		req.topics = &t;
+		req.topics_cnt = 1;
+		sm_offset_commit_resp_t r;
+		sm_offset_commit_req_write(&body, ver, &req);
+		if (probe_grp_call(key, ver, &body, &resp, probe_rd_commit, &r, &a, why, sizeof(why)))
+			goto done;
+		if (r.topics_cnt != 1 || r.topics[0].partitions_cnt != 1 || r.topics[0].partitions[0].error_code)
+			PROBE_FAIL("commit failed");
+		break;
+	}
+	case SM_API_OFFSET_FETCH: {
+		/* Reads what OffsetCommit at the same version number stored. */
+		snprintf(group, sizeof(group), "probe-offsets-v%d", ver);
+		int32_t part = 0;
+		sm_offset_fetch_req_topic_t t = { .name = (char *)probe_topic, .partition_indexes = &part,
+						  .partition_indexes_cnt = 1 };
+		sm_offset_fetch_req_t req;
+		sm_offset_fetch_req_init(&req);
+		req.group_id = group;
+		req.topics = &t;
+		req.topics_cnt = 1;
+		sm_offset_fetch_resp_t r;
+		sm_offset_fetch_req_write(&body, ver, &req);
+		if (probe_grp_call(key, ver, &body, &resp, probe_rd_fetch, &r, &a, why, sizeof(why)))
+			goto done;
+		if (r.topics_cnt != 1 || r.topics[0].partitions_cnt != 1)
+			PROBE_FAIL("wrong response shape");
+		if (r.topics[0].partitions[0].committed_offset != 5 + ver)
+			PROBE_FAIL("committed offset %lld, expected %d",
+				   (long long)r.topics[0].partitions[0].committed_offset, 5 + ver);
+		break;
+	}
+	case SM_API_DESCRIBE_GROUPS: {
+		char *g = "probe-offsets-v0";
+		sm_describe_groups_req_t req;
+		sm_describe_groups_req_init(&req);
+		req.groups = &g;
+		req.groups_cnt = 1;
+		sm_describe_groups_resp_t r;
+		sm_describe_groups_req_write(&body, ver, &req);
+		if (probe_grp_call(key, ver, &body, &resp, probe_rd_describe, &r, &a, why, sizeof(why)))
+			goto done;
+		if (r.groups_cnt != 1 || r.groups[0].error_code || strcmp(r.groups[0].group_state, "Empty"))
+			PROBE_FAIL("group state '%s'", r.groups_cnt == 1 ? r.groups[0].group_state : "?");
+		break;
+	}
+	case SM_API_LIST_GROUPS: {
+		sm_list_groups_req_t req;
+		sm_list_groups_req_init(&req);
+		sm_list_groups_resp_t r;
+		sm_list_groups_req_write(&body, ver, &req);
+		if (probe_grp_call(key, ver, &body, &resp, probe_rd_list, &r, &a, why, sizeof(why)))
+			goto done;
+		if (r.error_code || r.groups_cnt < 1)
+			PROBE_FAIL("error %s, %d groups", sm_err_name(r.error_code), r.groups_cnt);
+		break;
+	}
+	case SM_API_OFFSET_DELETE:
+	case SM_API_DELETE_GROUPS: {
+		snprintf(group, sizeof(group), "probe-offsets-v%d", ver);
+		int e;
+		if (key == SM_API_DELETE_GROUPS) {
+			char *g = group;
+			sm_delete_groups_req_t req = { .groups_names = &g, .groups_names_cnt = 1 };
+			sm_delete_groups_resp_t r;
+			sm_delete_groups_req_write(&body, ver, &req);
+			if (probe_grp_call(key, ver, &body, &resp, probe_rd_delete, &r, &a, why, sizeof(why)))
+				goto done;
+			e = r.results_cnt == 1 ? r.results[0].error_code : -1;
+		} else {
+			sm_offset_delete_req_partition_t p = { .partition_index = 0 };
+			sm_offset_delete_req_topic_t t = { .name = (char *)probe_topic, .partitions = &p, .partitions_cnt = 1 };
+			sm_offset_delete_req_t req = { .group_id = group, .topics = &t, .topics_cnt = 1 };
+			sm_offset_delete_resp_t r;
+			sm_offset_delete_req_write(&body, ver, &req);
+			if (probe_grp_call(key, ver, &body, &resp, probe_rd_odelete, &r, &a, why, sizeof(why)))
+				goto done;
+			e = r.error_code;
+			if (!e && (r.topics_cnt != 1 || r.topics[0].partitions[0].error_code))
+				e = -1;
+		}
+		if (e)
+			PROBE_FAIL("error %s", sm_err_name(e));
+		break;
+	}
+	}
+done:
+	strcpy(why_out, why);
+	sm_wbuf_free(&body);
+	sm_wbuf_free(&resp);
+	sm_arena_destroy(&a);
+	return why[0] ? -1 : 0;
+}
+
 static int probe_one(int16_t key, int16_t ver, char *why)
 {
 	switch (key) {
+	case SM_API_FIND_COORDINATOR:
+	case SM_API_JOIN_GROUP:
+	case SM_API_SYNC_GROUP:
+	case SM_API_HEARTBEAT:
+	case SM_API_LEAVE_GROUP:
+	case SM_API_OFFSET_COMMIT:
+	case SM_API_OFFSET_FETCH:
+	case SM_API_DESCRIBE_GROUPS:
+	case SM_API_LIST_GROUPS:
+	case SM_API_OFFSET_DELETE:
+	case SM_API_DELETE_GROUPS: return probe_group(key, ver, why);
 	case SM_API_API_VERSIONS: return probe_api_versions(ver, why);
 	case SM_API_METADATA: return probe_metadata(ver, why);
 	case SM_API_PRODUCE: return probe_produce(ver, why);
 	case SM_API_FETCH: return probe_fetch(ver, why);
 	case SM_API_LIST_OFFSETS: return probe_list_offsets(ver, why);
+	case SM_API_OFFSET_FOR_LEADER_EPOCH: return probe_offset_for_leader_epoch(ver, why);
 	case SM_API_CREATE_TOPICS:
 	case SM_API_DELETE_TOPICS: return probe_create_delete(key, ver, why);
 	case SM_API_LEADER_AND_ISR:
 	case SM_API_UPDATE_METADATA:
 	case SM_API_STOP_REPLICA: return probe_interbroker(key, ver, why);
+	case SM_API_CONTROLLED_SHUTDOWN:
+	case SM_API_ELECT_LEADERS:
+	case SM_API_ALTER_PARTITION_REASSIGNMENTS:
+	case SM_API_LIST_PARTITION_REASSIGNMENTS:
+	case SM_API_CREATE_PARTITIONS: return probe_cluster_admin(key, ver, why);
+	case SM_API_DELETE_RECORDS: return probe_delete_records(ver, why);
+	case SM_API_DESCRIBE_LOG_DIRS: return probe_describe_log_dirs(ver, why);
 	}
 	snprintf(why, 256, "advertised, but the probe has no check for it");
 	return -1;
@@ -456,8 +1085,15 @@ static int probe_one(int16_t key, int16_t ver, char *why)
  * listed at every version; topics are created before they are deleted. */
 static const int16_t probe_order[] = {
 	SM_API_API_VERSIONS, SM_API_METADATA, SM_API_PRODUCE, SM_API_FETCH,
-	SM_API_LIST_OFFSETS, SM_API_CREATE_TOPICS, SM_API_DELETE_TOPICS,
+	SM_API_LIST_OFFSETS, SM_API_OFFSET_FOR_LEADER_EPOCH, SM_API_CREATE_TOPICS, SM_API_DELETE_TOPICS,
 	SM_API_LEADER_AND_ISR, SM_API_UPDATE_METADATA, SM_API_STOP_REPLICA,
+	SM_API_CONTROLLED_SHUTDOWN, SM_API_ELECT_LEADERS, SM_API_CREATE_PARTITIONS,
+	SM_API_ALTER_PARTITION_REASSIGNMENTS, SM_API_LIST_PARTITION_REASSIGNMENTS,
+	SM_API_FIND_COORDINATOR, SM_API_JOIN_GROUP, SM_API_SYNC_GROUP, SM_API_HEARTBEAT,
+	SM_API_LEAVE_GROUP, SM_API_OFFSET_COMMIT, SM_API_OFFSET_FETCH, SM_API_DESCRIBE_GROUPS,
+	SM_API_LIST_GROUPS, SM_API_OFFSET_DELETE, SM_API_DELETE_GROUPS,
+	SM_API_DESCRIBE_LOG_DIRS,
+	SM_API_DELETE_RECORDS, /* moves the log start: after every read of the probe data */
 };
 
 int main(int argc, char **argv)

@@ -1,0 +1,562 @@
+/*
+ * api_group.c - KafkaApis handlers of the group family: FindCoordinator,
+ * JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch,
+ * DescribeGroups, ListGroups, DeleteGroups, OffsetDelete. They decode with
+ * the msg_* codecs and call the group coordinator (group_coordinator.h).
+ *
+ * JoinGroup and SyncGroup may be parked by the coordinator: their ctx is
+ * finished from the coordinator's callback, possibly on the "group-coord"
+ * thread; the handler does not touch ctx after handing it over.
+ *
+ * Thread-safety: handlers run concurrently on the request handler threads.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "group_coordinator.h"
+#include "kafka_apis_int.h"
+#include "logger.h"
+#include "metadata_cache.h"
+#include "msg_delete_groups.h"
+#include "msg_describe_groups.h"
+#include "msg_find_coordinator.h"
+#include "msg_heartbeat.h"
+#include "msg_join_group.h"
+#include "msg_leave_group.h"
+#include "msg_list_groups.h"
+#include "msg_offset_commit.h"
+#include "msg_offset_delete.h"
+#include "msg_offset_fetch.h"
+#include "msg_sync_group.h"
+
+static sm_group_coordinator_t *sm_apig_gc(sm_req_ctx_t *ctx)
+{
+	return ctx->apis->d.group_coordinator;
+}
+
+/* Kafka reports the client's address as "/<ip>". */
+static const char *sm_apig_client_host(sm_req_ctx_t *ctx)
+{
+	const char *peer = ctx->req ? ctx->req->peer : "";
+	const char *colon = strrchr(peer, ':');
+	size_t n = colon ? (size_t)(colon - peer) : strlen(peer);
+	char *h = sm_arena_alloc(&ctx->arena, n + 2);
+	h[0] = '/';
+	memcpy(h + 1, peer, n);
+	return h;
+}
+
+/* ---- FindCoordinator ---- */
+
+/* Creates __consumer_offsets as Kafka does on first use. */
+static void sm_apig_create_offsets_topic(sm_req_ctx_t *ctx)
+{
+	const sm_kafka_config_t *cfg = ctx->apis->d.cfg;
+	char seg[32], err[256];
+	snprintf(seg, sizeof(seg), "%d", cfg->offsets_topic_segment_bytes);
+	char *keys[] = { "cleanup.policy", "compression.type", "segment.bytes" };
+	char *vals[] = { "compact", "producer", seg };
+	sm_err_t e = sm_apis_create_topic(ctx->apis, SM_GC_OFFSETS_TOPIC, cfg->offsets_topic_num_partitions,
+					  (int16_t)cfg->offsets_topic_replication_factor, NULL, 0, 0,
+					  keys, vals, 3, 0, err, sizeof(err));
+	if (e == SM_ERR_NONE)
+		sm_log_info(NULL, "kafka.server.ZkAdminManager",
+			    "Created topic %s with %d partitions and replication factor %d",
+			    SM_GC_OFFSETS_TOPIC, cfg->offsets_topic_num_partitions,
+			    cfg->offsets_topic_replication_factor);
+	else if (e != SM_ERR_TOPIC_ALREADY_EXISTS)
+		sm_log_warn(NULL, "kafka.server.ZkAdminManager", "Could not create %s: %s",
+			    SM_GC_OFFSETS_TOPIC, err);
+}
+
+static void sm_apig_find(sm_req_ctx_t *ctx, const sm_find_coordinator_req_t *req,
+			 sm_find_coordinator_resp_t *resp)
+{
+	resp->node_id = -1;
+	resp->host = "";
+	resp->port = -1;
+	sm_group_coordinator_t *gc = sm_apig_gc(ctx);
+	if (req->key_type != 0 || !gc) {
+		resp->error_code = req->key_type > 1 ? SM_ERR_INVALID_REQUEST : SM_ERR_COORDINATOR_NOT_AVAILABLE;
+		return;
+	}
+	resp->error_code = SM_ERR_COORDINATOR_NOT_AVAILABLE;
+	sm_mc_snapshot_t *s = sm_metadata_cache_get(ctx->apis->d.metadata_cache);
+	const sm_mc_topic_t *t = sm_mc_topic(s, SM_GC_OFFSETS_TOPIC);
+	if (!t) {
+		sm_mc_snapshot_release(s);
+		sm_apig_create_offsets_topic(ctx);
+		return;
+	}
+	const sm_mc_partition_t *p =
+		sm_mc_partition(t, sm_group_coordinator_partition_for(gc, req->key ? req->key : ""));
+	const sm_mc_broker_t *b = p && p->leader >= 0 ? sm_mc_broker(s, p->leader) : NULL;
+	const sm_mc_endpoint_t *ep = b ? sm_mc_endpoint(b, ctx->req->listener) : NULL;
+	if (ep) {
+		resp->error_code = SM_ERR_NONE;
+		resp->node_id = b->id;
+		resp->host = sm_arena_strndup(&ctx->arena, ep->host, strlen(ep->host));
+		resp->port = ep->port;
+	}
+	sm_mc_snapshot_release(s);
+}
+
+void sm_api_find_coordinator(sm_req_ctx_t *ctx)
+{
+	int16_t ver = ctx->hdr.api_version;
+	sm_find_coordinator_req_t req;
+	if (sm_find_coordinator_req_read(&ctx->body, ver, &ctx->arena, &req)) {
+		sm_apis_parse_error(ctx);
+		return;
+	}
+	sm_find_coordinator_resp_t resp;
+	sm_find_coordinator_resp_init(&resp);
+	sm_apig_find(ctx, &req, &resp);
+	if (resp.error_code == SM_ERR_COORDINATOR_NOT_AVAILABLE && ver >= 1)
+		resp.error_message = "The coordinator is not available.";
+	sm_find_coordinator_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
+	sm_apis_resp_send(ctx);
+}
+
+/* ---- JoinGroup ---- */
+
+static void sm_apig_join_done(void *opaque, const sm_gc_join_result_t *r)
+{
+	sm_req_ctx_t *ctx = opaque;
+	int16_t ver = ctx->hdr.api_version;
+	sm_join_group_resp_t resp;
+	sm_join_group_resp_init(&resp);
+	resp.error_code = (int16_t)r->error;
+	resp.generation_id = r->generation_id;
+	resp.protocol_type = (char *)r->protocol_type;
+	resp.protocol_name = (char *)(r->protocol_name ? r->protocol_name : (ver >= 7 ? NULL : ""));
+	resp.leader = (char *)(r->leader ? r->leader : "");
+	resp.member_id = (char *)(r->member_id ? r->member_id : "");
+	resp.members_cnt = r->n_members;
+	resp.members = sm_arena_alloc(&ctx->arena, sizeof(*resp.members) * (size_t)(r->n_members + 1));
+	for (int i = 0; i < r->n_members; i++) {
+		resp.members[i].member_id = (char *)r->members[i].member_id;
+		resp.members[i].group_instance_id = (char *)r->members[i].group_instance_id;
+		resp.members[i].metadata.ptr = r->members[i].metadata;
+		resp.members[i].metadata.len = r->members[i].metadata_len;
+	}
+	sm_join_group_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
+	sm_apis_resp_send(ctx);
+}
+
+void sm_api_join_group(sm_req_ctx_t *ctx)
+{
+	int16_t ver = ctx->hdr.api_version;
+	sm_join_group_req_t req;
+	if (sm_join_group_req_read(&ctx->body, ver, &ctx->arena, &req)) {
+		sm_apis_parse_error(ctx);
+		return;
+	}
+	sm_group_protocol_t *protos =
+		sm_arena_alloc(&ctx->arena, sizeof(*protos) * (size_t)(req.protocols_cnt + 1));
+	for (int i = 0; i < req.protocols_cnt; i++) {
+		protos[i].name = req.protocols[i].name;
+		protos[i].metadata = (uint8_t *)req.protocols[i].metadata.ptr;
+		protos[i].metadata_len = req.protocols[i].metadata.len;
+	}
+	sm_gc_join_req_t jr = {
+		.group_id = req.group_id, .member_id = req.member_id,
+		.group_instance_id = req.group_instance_id, .client_id = ctx->hdr.client_id,
+		.client_host = sm_apig_client_host(ctx), .session_timeout_ms = req.session_timeout_ms,
+		.rebalance_timeout_ms = req.rebalance_timeout_ms, .protocol_type = req.protocol_type,
+		.protocols = protos, .n_protocols = req.protocols_cnt,
+		.require_known_member_id = ver >= 4,
+	};
+	if (!sm_apig_gc(ctx)) {
+		sm_gc_join_result_t r = { .error = SM_ERR_NOT_COORDINATOR, .generation_id = -1 };
+		sm_apig_join_done(ctx, &r);
+		return;
+	}
+	sm_group_coordinator_join(sm_apig_gc(ctx), &jr, sm_apig_join_done, ctx);
+}
+
+/* ---- SyncGroup ---- */
+
+static void sm_apig_sync_done(void *opaque, const sm_gc_sync_result_t *r)
+{
+	sm_req_ctx_t *ctx = opaque;
+	sm_sync_group_resp_t resp;
+	sm_sync_group_resp_init(&resp);
+	resp.error_code = (int16_t)r->error;
+	resp.protocol_type = (char *)r->protocol_type;
+	resp.protocol_name = (char *)r->protocol_name;
+	resp.assignment.ptr = r->assignment;
+	resp.assignment.len = r->assignment_len;
+	sm_sync_group_resp_write(sm_apis_resp_begin(ctx), ctx->hdr.api_version, &resp);
+	sm_apis_resp_send(ctx);
+}
+
+void sm_api_sync_group(sm_req_ctx_t *ctx)
+{
+	int16_t ver = ctx->hdr.api_version;
+	sm_sync_group_req_t req;
+	if (sm_sync_group_req_read(&ctx->body, ver, &ctx->arena, &req)) {
+		sm_apis_parse_error(ctx);
+		return;
+	}
+	sm_gc_assignment_t *as =
+		sm_arena_alloc(&ctx->arena, sizeof(*as) * (size_t)(req.assignments_cnt + 1));
+	for (int i = 0; i < req.assignments_cnt; i++) {
+		as[i].member_id = req.assignments[i].member_id;
+		as[i].assignment = req.assignments[i].assignment.ptr;
+		as[i].len = req.assignments[i].assignment.len;
+	}
+	sm_gc_sync_req_t sr = {
+		.group_id = req.group_id, .generation_id = req.generation_id,
+		.member_id = req.member_id, .group_instance_id = req.group_instance_id,
+		.protocol_type = req.protocol_type, .protocol_name = req.protocol_name,
+		.assignments = as, .n_assignments = req.assignments_cnt,
+	};
+	if (!sm_apig_gc(ctx)) {
+		sm_gc_sync_result_t r = { .error = SM_ERR_NOT_COORDINATOR };
+		sm_apig_sync_done(ctx, &r);
+		return;
+	}
+	sm_group_coordinator_sync(sm_apig_gc(ctx), &sr, sm_apig_sync_done, ctx);
+}
+
+/* ---- Heartbeat / LeaveGroup ---- */
+
+void sm_api_heartbeat(sm_req_ctx_t *ctx)
+{
+	int16_t ver = ctx->hdr.api_version;
+	sm_heartbeat_req_t req;
+	if (sm_heartbeat_req_read(&ctx->body, ver, &ctx->arena, &req)) {
+		sm_apis_parse_error(ctx);
+		return;
+	}
+	sm_heartbeat_resp_t resp;
+	sm_heartbeat_resp_init(&resp);
+	resp.error_code = sm_apig_gc(ctx)
+		? (int16_t)sm_group_coordinator_heartbeat(sm_apig_gc(ctx), req.group_id, req.member_id,
+							  req.group_instance_id, req.generation_id)
+		: SM_ERR_NOT_COORDINATOR;
+	sm_heartbeat_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
+	sm_apis_resp_send(ctx);
+}
+
+void sm_api_leave_group(sm_req_ctx_t *ctx)
+{
+	int16_t ver = ctx->hdr.api_version;
+	sm_leave_group_req_t req;
+	if (sm_leave_group_req_read(&ctx->body, ver, &ctx->arena, &req)) {
+		sm_apis_parse_error(ctx);
+		return;
+	}
+	int n = req.members_cnt;
+	sm_gc_leave_member_t *lm = sm_arena_alloc(&ctx->arena, sizeof(*lm) * (size_t)(n + 1));
+	for (int i = 0; i < n; i++) {
+		lm[i].member_id = req.members[i].member_id;
+		lm[i].group_instance_id = req.members[i].group_instance_id;
+	}
+	sm_leave_group_resp_t resp;
+	sm_leave_group_resp_init(&resp);
+	sm_err_t e = sm_apig_gc(ctx) ? sm_group_coordinator_leave(sm_apig_gc(ctx), req.group_id, lm, n)
+				     : SM_ERR_NOT_COORDINATOR;
+	resp.error_code = (int16_t)e;
+	if (ver < 3) {
+		/* One member: its error is the answer. */
+		if (!e && n > 0)
+			resp.error_code = (int16_t)lm[0].error;
+	} else if (!e) {
+		resp.members_cnt = n;
+		resp.members = sm_arena_alloc(&ctx->arena, sizeof(*resp.members) * (size_t)(n + 1));
+		for (int i = 0; i < n; i++) {
+			resp.members[i].member_id = req.members[i].member_id;
+			resp.members[i].group_instance_id = req.members[i].group_instance_id;
+			resp.members[i].error_code = (int16_t)lm[i].error;
+		}
+	}
+	sm_leave_group_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
+	sm_apis_resp_send(ctx);
+}
+
+/* ---- OffsetCommit / OffsetFetch / OffsetDelete ---- */
+
+void sm_api_offset_commit(sm_req_ctx_t *ctx)
+{
+	int16_t ver = ctx->hdr.api_version;
+	sm_offset_commit_req_t req;
+	if (sm_offset_commit_req_read(&ctx->body, ver, &ctx->arena, &req)) {
+		sm_apis_parse_error(ctx);
+		return;
+	}
+	int n = 0;
+	for (int t = 0; t < req.topics_cnt; t++)
+		n += req.topics[t].partitions_cnt;
+	sm_gc_offset_t *e = sm_arena_alloc(&ctx->arena, sizeof(*e) * (size_t)(n + 1));
+	int64_t expire = -1;
+	if (req.retention_time_ms >= 0)
+		expire = sm_apis_now_ms() + req.retention_time_ms;
+	int k = 0;
+	for (int t = 0; t < req.topics_cnt; t++) {
+		for (int i = 0; i < req.topics[t].partitions_cnt; i++, k++) {
+			const sm_offset_commit_req_partition_t *p = &req.topics[t].partitions[i];
+			e[k].topic = req.topics[t].name;
+			e[k].partition = p->partition_index;
+			e[k].offset = p->committed_offset;
+			e[k].leader_epoch = p->committed_leader_epoch;
+			e[k].metadata = p->committed_metadata;
+			e[k].commit_ts = p->commit_timestamp;
+			e[k].expire_ts = expire;
+		}
+	}
+	if (sm_apig_gc(ctx))
+		sm_group_coordinator_commit_offsets(sm_apig_gc(ctx), req.group_id, req.generation_id,
+						    req.member_id, req.group_instance_id, e, n);
+	else
+		for (int i = 0; i < n; i++)
+			e[i].error = SM_ERR_NOT_COORDINATOR;
+	sm_offset_commit_resp_t resp;
+	sm_offset_commit_resp_init(&resp);
+	resp.topics_cnt = req.topics_cnt;
+	resp.topics = sm_arena_alloc(&ctx->arena, sizeof(*resp.topics) * (size_t)(req.topics_cnt + 1));
+	k = 0;
+	for (int t = 0; t < req.topics_cnt; t++) {
+		sm_offset_commit_resp_topic_t *rt = &resp.topics[t];
+		rt->name = req.topics[t].name;
+		rt->partitions_cnt = req.topics[t].partitions_cnt;
+		rt->partitions = sm_arena_alloc(&ctx->arena, sizeof(*rt->partitions) * (size_t)(rt->partitions_cnt + 1));
+		for (int i = 0; i < rt->partitions_cnt; i++, k++) {
+			rt->partitions[i].partition_index = e[k].partition;
+			rt->partitions[i].error_code = (int16_t)e[k].error;
+		}
+	}
+	sm_offset_commit_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
+	sm_apis_resp_send(ctx);
+}
+
+static void sm_apig_fetch_part(sm_offset_fetch_resp_partition_t *rp, const sm_gc_offset_t *o)
+{
+	sm_offset_fetch_resp_partition_init(rp);
+	rp->partition_index = o->partition;
+	rp->committed_offset = o->offset;
+	rp->committed_leader_epoch = o->leader_epoch;
+	rp->metadata = (char *)(o->metadata ? o->metadata : "");
+	rp->error_code = (int16_t)o->error;
+}
+
+/* Groups the flat list into topics (in first-seen order). */
+static void sm_apig_fetch_all(sm_req_ctx_t *ctx, const sm_gc_offset_t *o, int n,
+			      sm_offset_fetch_resp_t *resp)
+{
+	resp->topics = sm_arena_alloc(&ctx->arena, sizeof(*resp->topics) * (size_t)(n + 1));
+	for (int i = 0; i < n; i++) {
+		sm_offset_fetch_resp_topic_t *rt = NULL;
+		for (int t = 0; t < resp->topics_cnt && !rt; t++)
+			if (!strcmp(resp->topics[t].name, o[i].topic))
+				rt = &resp->topics[t];
+		if (!rt) {
+			rt = &resp->topics[resp->topics_cnt++];
+			rt->name = (char *)o[i].topic;
+			rt->partitions = sm_arena_alloc(&ctx->arena, sizeof(*rt->partitions) * (size_t)(n + 1));
+		}
+		sm_apig_fetch_part(&rt->partitions[rt->partitions_cnt++], &o[i]);
+	}
+}
+
+void sm_api_offset_fetch(sm_req_ctx_t *ctx)
+{
+	int16_t ver = ctx->hdr.api_version;
+	sm_offset_fetch_req_t req;
+	if (sm_offset_fetch_req_read(&ctx->body, ver, &ctx->arena, &req)) {
+		sm_apis_parse_error(ctx);
+		return;
+	}
+	sm_group_coordinator_t *gc = sm_apig_gc(ctx);
+	sm_offset_fetch_resp_t resp;
+	sm_offset_fetch_resp_init(&resp);
+	sm_err_t err = SM_ERR_NOT_COORDINATOR;
+	if (req.topics_cnt < 0) {
+		sm_gc_offset_t *all = NULL;
+		int n = 0;
+		if (gc)
+			err = sm_group_coordinator_fetch_all_offsets(gc, req.group_id, &ctx->arena, &all, &n);
+		sm_apig_fetch_all(ctx, all, n, &resp);
+	} else {
+		int n = 0;
+		for (int t = 0; t < req.topics_cnt; t++)
+			n += req.topics[t].partition_indexes_cnt;
+		sm_gc_offset_t *e = sm_arena_alloc(&ctx->arena, sizeof(*e) * (size_t)(n + 1));
+		int k = 0;
+		for (int t = 0; t < req.topics_cnt; t++)
+			for (int i = 0; i < req.topics[t].partition_indexes_cnt; i++, k++) {
+				e[k].topic = req.topics[t].name;
+				e[k].partition = req.topics[t].partition_indexes[i];
+			}
+		if (gc)
+			err = sm_group_coordinator_fetch_offsets(gc, req.group_id, e, n, &ctx->arena);
+		for (int i = 0; i < n; i++) {
+			e[i].error = err;
+			if (err) {
+				e[i].offset = -1;
+				e[i].leader_epoch = -1;
+				e[i].metadata = "";
+			}
+		}
+		resp.topics_cnt = 0;
+		sm_apig_fetch_all(ctx, e, n, &resp);
+		/* v2+ report group errors once, at the top. */
+		for (int t = 0; ver >= 2 && t < resp.topics_cnt; t++)
+			for (int i = 0; i < resp.topics[t].partitions_cnt; i++)
+				resp.topics[t].partitions[i].error_code = 0;
+	}
+	resp.error_code = ver >= 2 ? (int16_t)err : 0;
+	sm_offset_fetch_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
+	sm_apis_resp_send(ctx);
+}
+
+void sm_api_offset_delete(sm_req_ctx_t *ctx)
+{
+	int16_t ver = ctx->hdr.api_version;
+	sm_offset_delete_req_t req;
+	if (sm_offset_delete_req_read(&ctx->body, ver, &ctx->arena, &req)) {
+		sm_apis_parse_error(ctx);
+		return;
+	}
+	int n = 0;
+	for (int t = 0; t < req.topics_cnt; t++)
+		n += req.topics[t].partitions_cnt;
+	sm_gc_offset_t *e = sm_arena_alloc(&ctx->arena, sizeof(*e) * (size_t)(n + 1));
+	int k = 0;
+	for (int t = 0; t < req.topics_cnt; t++)
+		for (int i = 0; i < req.topics[t].partitions_cnt; i++, k++) {
+			e[k].topic = req.topics[t].name;
+			e[k].partition = req.topics[t].partitions[i].partition_index;
+		}
+	sm_err_t err = sm_apig_gc(ctx) ? sm_group_coordinator_delete_offsets(sm_apig_gc(ctx), req.group_id, e, n)
+				       : SM_ERR_NOT_COORDINATOR;
+	sm_offset_delete_resp_t resp;
+	sm_offset_delete_resp_init(&resp);
+	resp.error_code = (int16_t)err;
+	if (!err) {
+		resp.topics_cnt = req.topics_cnt;
+		resp.topics = sm_arena_alloc(&ctx->arena, sizeof(*resp.topics) * (size_t)(req.topics_cnt + 1));
+		k = 0;
+		for (int t = 0; t < req.topics_cnt; t++) {
+			sm_offset_delete_resp_topic_t *rt = &resp.topics[t];
+			rt->name = req.topics[t].name;
+			rt->partitions_cnt = req.topics[t].partitions_cnt;
+			rt->partitions = sm_arena_alloc(&ctx->arena, sizeof(*rt->partitions) * (size_t)(rt->partitions_cnt + 1));
+			for (int i = 0; i < rt->partitions_cnt; i++, k++) {
+				rt->partitions[i].partition_index = e[k].partition;
+				rt->partitions[i].error_code = (int16_t)e[k].error;
+			}
+		}
+	}
+	sm_offset_delete_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
+	sm_apis_resp_send(ctx);
+}
+
+/* ---- DescribeGroups / ListGroups / DeleteGroups ---- */
+
+static void sm_apig_describe_one(sm_req_ctx_t *ctx, const char *group_id,
+				 sm_describe_groups_resp_group_t *rg)
+{
+	sm_describe_groups_resp_group_init(rg);
+	rg->group_id = (char *)group_id;
+	sm_gc_group_desc_t d;
+	if (!sm_apig_gc(ctx)) {
+		memset(&d, 0, sizeof(d));
+		d.error = SM_ERR_NOT_COORDINATOR;
+		d.state = d.protocol_type = d.protocol = "";
+	} else {
+		sm_group_coordinator_describe(sm_apig_gc(ctx), group_id, &ctx->arena, &d);
+	}
+	rg->error_code = (int16_t)d.error;
+	rg->group_state = (char *)(d.error ? "" : d.state);
+	rg->protocol_type = (char *)d.protocol_type;
+	rg->protocol_data = (char *)d.protocol;
+	rg->members_cnt = d.n_members;
+	rg->members = sm_arena_alloc(&ctx->arena, sizeof(*rg->members) * (size_t)(d.n_members + 1));
+	for (int i = 0; i < d.n_members; i++) {
+		sm_describe_groups_resp_member_t *m = &rg->members[i];
+		m->member_id = (char *)d.members[i].member_id;
+		m->group_instance_id = (char *)d.members[i].group_instance_id;
+		m->client_id = (char *)d.members[i].client_id;
+		m->client_host = (char *)d.members[i].client_host;
+		m->member_metadata.ptr = d.members[i].metadata;
+		m->member_metadata.len = d.members[i].metadata_len;
+		m->member_assignment.ptr = d.members[i].assignment;
+		m->member_assignment.len = d.members[i].assignment_len;
+	}
+}
+
+void sm_api_describe_groups(sm_req_ctx_t *ctx)
+{
+	int16_t ver = ctx->hdr.api_version;
+	sm_describe_groups_req_t req;
+	if (sm_describe_groups_req_read(&ctx->body, ver, &ctx->arena, &req)) {
+		sm_apis_parse_error(ctx);
+		return;
+	}
+	sm_describe_groups_resp_t resp;
+	sm_describe_groups_resp_init(&resp);
+	resp.groups_cnt = req.groups_cnt;
+	resp.groups = sm_arena_alloc(&ctx->arena, sizeof(*resp.groups) * (size_t)(req.groups_cnt + 1));
+	for (int i = 0; i < req.groups_cnt; i++) {
+		sm_apig_describe_one(ctx, req.groups[i] ? req.groups[i] : "", &resp.groups[i]);
+		if (req.include_authorized_operations)
+			resp.groups[i].authorized_operations = 0;
+	}
+	sm_describe_groups_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
+	sm_apis_resp_send(ctx);
+}
+
+void sm_api_list_groups(sm_req_ctx_t *ctx)
+{
+	int16_t ver = ctx->hdr.api_version;
+	sm_list_groups_req_t req;
+	if (sm_list_groups_req_read(&ctx->body, ver, &ctx->arena, &req)) {
+		sm_apis_parse_error(ctx);
+		return;
+	}
+	sm_list_groups_resp_t resp;
+	sm_list_groups_resp_init(&resp);
+	sm_gc_group_listing_t *l = NULL;
+	int n = 0;
+	sm_err_t e = SM_ERR_NONE;
+	if (sm_apig_gc(ctx))
+		e = sm_group_coordinator_list(sm_apig_gc(ctx), (const char *const *)req.states_filter,
+					      req.states_filter_cnt > 0 ? req.states_filter_cnt : 0,
+					      &ctx->arena, &l, &n);
+	resp.error_code = (int16_t)e;
+	resp.groups_cnt = e ? 0 : n;
+	resp.groups = sm_arena_alloc(&ctx->arena, sizeof(*resp.groups) * (size_t)(n + 1));
+	for (int i = 0; i < resp.groups_cnt; i++) {
+		resp.groups[i].group_id = (char *)l[i].group_id;
+		resp.groups[i].protocol_type = (char *)l[i].protocol_type;
+		resp.groups[i].group_state = (char *)l[i].state;
+	}
+	sm_list_groups_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
+	sm_apis_resp_send(ctx);
+}
+
+void sm_api_delete_groups(sm_req_ctx_t *ctx)
+{
+	int16_t ver = ctx->hdr.api_version;
+	sm_delete_groups_req_t req;
+	if (sm_delete_groups_req_read(&ctx->body, ver, &ctx->arena, &req)) {
+		sm_apis_parse_error(ctx);
+		return;
+	}
+	sm_delete_groups_resp_t resp;
+	sm_delete_groups_resp_init(&resp);
+	resp.results_cnt = req.groups_names_cnt;
+	resp.results = sm_arena_alloc(&ctx->arena, sizeof(*resp.results) * (size_t)(req.groups_names_cnt + 1));
+	for (int i = 0; i < req.groups_names_cnt; i++) {
+		const char *g = req.groups_names[i] ? req.groups_names[i] : "";
+		resp.results[i].group_id = (char *)g;
+		resp.results[i].error_code = sm_apig_gc(ctx)
+			? (int16_t)sm_group_coordinator_delete_group(sm_apig_gc(ctx), g)
+			: SM_ERR_NOT_COORDINATOR;
+	}
+	sm_delete_groups_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
+	sm_apis_resp_send(ctx);
+}

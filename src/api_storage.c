@@ -1,0 +1,156 @@
+/*
+ * api_storage.c - request handlers for the storage admin APIs (Kafka's
+ * KafkaApis.handleDeleteRecordsRequest / handleDescribeLogDirsRequest):
+ * DeleteRecords moves a leader's log start offset; DescribeLogDirs lists
+ * every log dir with its partitions' sizes.
+ *
+ * Thread-safety: handlers run on any request handler thread; they touch only
+ * the request context, the replica manager and the log manager, which are
+ * thread-safe.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kafka_apis_int.h"
+#include "log.h"
+#include "log_manager.h"
+#include "msg_delete_records.h"
+#include "msg_describe_log_dirs.h"
+#include "replica_manager.h"
+
+/* One partition of DeleteRecords: offset -1 is the high watermark; nothing
+ * beyond the high watermark may be deleted (a consumer could not have read
+ * it yet). */
+static int16_t sm_api_delete_records_one(sm_req_ctx_t *ctx, const char *topic, int32_t partition,
+					 int64_t offset, int64_t *low)
+{
+	sm_partition_t *p = NULL;
+	*low = -1;
+	if (!strcmp(topic, "__consumer_offsets") || !strcmp(topic, "__transaction_state"))
+		return SM_ERR_INVALID_TOPIC_EXCEPTION; /* Kafka refuses internal topics */
+	sm_err_t err = sm_replica_manager_leader_partition(ctx->apis->d.replica_manager, topic,
+							   partition, &p);
+	if (err)
+		return (int16_t)sm_err_to_wire(err);
+	int64_t hw = sm_partition_high_watermark(p);
+	if (offset == SM_DELETE_RECORDS_HIGH_WATERMARK)
+		offset = hw;
+	if (offset < 0 || offset > hw)
+		err = SM_ERR_OFFSET_OUT_OF_RANGE;
+	else
+		err = sm_log_delete_records(sm_partition_log(p), offset, low);
+	if (err)
+		*low = -1;
+	sm_partition_release(p);
+	return (int16_t)sm_err_to_wire(err);
+}
+
+void sm_api_delete_records(sm_req_ctx_t *ctx)
+{
+	int16_t ver = ctx->hdr.api_version;
+	sm_delete_records_req_t req;
+	if (sm_delete_records_req_read(&ctx->body, ver, &ctx->arena, &req)) {
+		sm_apis_parse_error(ctx);
+		return;
+	}
+	sm_delete_records_resp_t resp;
+	memset(&resp, 0, sizeof(resp));
+	resp.topics_cnt = req.topics_cnt > 0 ? req.topics_cnt : 0;
+	resp.topics = sm_arena_alloc(&ctx->arena, sizeof(*resp.topics) * (size_t)(resp.topics_cnt + 1));
+	for (int32_t i = 0; i < resp.topics_cnt; i++) {
+		const sm_delete_records_req_topic_t *qt = &req.topics[i];
+		sm_delete_records_resp_topic_t *rt = &resp.topics[i];
+		rt->name = qt->name;
+		rt->partitions_cnt = qt->partitions_cnt;
+		rt->partitions = sm_arena_alloc(&ctx->arena, sizeof(*rt->partitions) *
+							     (size_t)(qt->partitions_cnt + 1));
+		for (int32_t j = 0; j < qt->partitions_cnt; j++) {
+			sm_delete_records_resp_part_t *rp = &rt->partitions[j];
+			rp->partition_index = qt->partitions[j].partition_index;
+			rp->error_code = sm_api_delete_records_one(ctx, qt->name, rp->partition_index,
+								   qt->partitions[j].offset,
+								   &rp->low_watermark);
+		}
+	}
+	sm_delete_records_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
+	sm_apis_resp_send(ctx);
+}
+
+/* ---- DescribeLogDirs ---- */
+
+static int sm_api_dld_wanted(const sm_describe_log_dirs_req_t *req, const char *topic,
+			     int32_t partition)
+{
+	if (req->topics_cnt < 0)
+		return 1;
+	for (int32_t i = 0; i < req->topics_cnt; i++) {
+		if (strcmp(req->topics[i].topic, topic))
+			continue;
+		for (int32_t j = 0; j < req->topics[i].partitions_cnt; j++)
+			if (req->topics[i].partitions[j] == partition)
+				return 1;
+	}
+	return 0;
+}
+
+static sm_describe_log_dirs_topic_t *sm_api_dld_topic(sm_arena_t *a,
+						      sm_describe_log_dirs_result_t *r,
+						      const char *name, int max)
+{
+	for (int32_t i = 0; i < r->topics_cnt; i++)
+		if (!strcmp(r->topics[i].name, name))
+			return &r->topics[i];
+	sm_describe_log_dirs_topic_t *t = &r->topics[r->topics_cnt++];
+	t->name = sm_arena_strndup(a, name, strlen(name));
+	t->partitions = sm_arena_alloc(a, sizeof(*t->partitions) * (size_t)max);
+	return t;
+}
+
+static void sm_api_dld_fill(sm_req_ctx_t *ctx, sm_log_manager_t *lm, int dir,
+			    const sm_describe_log_dirs_req_t *req, sm_describe_log_dirs_result_t *r)
+{
+	const char *path = sm_log_manager_dir_path(lm, dir);
+	r->log_dir = sm_arena_strndup(&ctx->arena, path, strlen(path));
+	r->total_bytes = r->usable_bytes = -1;
+	if (sm_log_manager_dir_offline(lm, dir)) {
+		r->error_code = SM_ERR_KAFKA_STORAGE_ERROR;
+		return;
+	}
+	sm_log_t **logs;
+	int n = sm_log_manager_list_dir(lm, dir, &logs);
+	r->topics = sm_arena_alloc(&ctx->arena, sizeof(*r->topics) * (size_t)(n + 1));
+	for (int i = 0; i < n; i++) {
+		const char *topic = sm_log_topic(logs[i]);
+		int32_t part = sm_log_partition(logs[i]);
+		if (sm_api_dld_wanted(req, topic, part)) {
+			sm_describe_log_dirs_topic_t *t = sm_api_dld_topic(&ctx->arena, r, topic, n);
+			sm_describe_log_dirs_part_t *p = &t->partitions[t->partitions_cnt++];
+			p->partition_index = part;
+			p->partition_size = sm_log_size_bytes(logs[i]);
+			p->offset_lag = 0; /* max(HW - LEO, 0) for a current log */
+			p->is_future_key = 0;
+		}
+		sm_log_release(logs[i]);
+	}
+	free(logs);
+}
+
+void sm_api_describe_log_dirs(sm_req_ctx_t *ctx)
+{
+	int16_t ver = ctx->hdr.api_version;
+	sm_describe_log_dirs_req_t req;
+	if (sm_describe_log_dirs_req_read(&ctx->body, ver, &ctx->arena, &req)) {
+		sm_apis_parse_error(ctx);
+		return;
+	}
+	sm_log_manager_t *lm = sm_replica_manager_log_manager(ctx->apis->d.replica_manager);
+	sm_describe_log_dirs_resp_t resp;
+	memset(&resp, 0, sizeof(resp));
+	resp.results_cnt = sm_log_manager_dir_count(lm);
+	resp.results = sm_arena_alloc(&ctx->arena,
+				      sizeof(*resp.results) * (size_t)(resp.results_cnt + 1));
+	for (int d = 0; d < resp.results_cnt; d++)
+		sm_api_dld_fill(ctx, lm, d, &req, &resp.results[d]);
+	sm_describe_log_dirs_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
+	sm_apis_resp_send(ctx);
+}

@@ -1,0 +1,196 @@
+/*
+ * config_manager.c - /config/changes listener (Kafka's DynamicConfigManager
+ * for topic configs); see config_manager.h.
+ *
+ * Thread-safety: cm->lock guards the wake-up flag and the running flag; the
+ * thread alone touches last_seq.
+ */
+#include "config_manager.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kafka_zk.h"
+#include "logger.h"
+
+#define SM_CM_LOGGER "kafka.server.DynamicConfigManager"
+#define SM_CM_CHANGES "/config/changes"
+#define SM_CM_PREFIX "config_change_"
+#define SM_CM_POLL_MS 5000
+#define SM_CM_ELECT_TIMEOUT_MS 30000
+
+struct sm_config_manager {
+	sm_zk_t *zk;
+	sm_replica_manager_t *rm;
+	sm_controller_t *controller;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pthread_t thread;
+	int started;
+	int running;
+	int pending;
+	int64_t last_seq;
+};
+
+int64_t sm_config_change_seq(const char *name)
+{
+	size_t n = sizeof(SM_CM_PREFIX) - 1;
+	if (strncmp(name, SM_CM_PREFIX, n) || !name[n])
+		return -1;
+	char *end;
+	long long v = strtoll(name + n, &end, 10);
+	return *end || v < 0 ? -1 : v;
+}
+
+sm_config_manager_t *sm_config_manager_new(sm_zk_t *zk, sm_replica_manager_t *rm,
+					   sm_controller_t *controller)
+{
+	sm_config_manager_t *cm = sm_calloc(1, sizeof(*cm));
+	cm->zk = zk;
+	cm->rm = rm;
+	cm->controller = controller;
+	cm->last_seq = -1;
+	pthread_mutex_init(&cm->lock, NULL);
+	pthread_cond_init(&cm->cond, NULL);
+	return cm;
+}
+
+/* Unclean election for the offline partitions of topic (controller only). */
+static void sm_cm_unclean_election(sm_config_manager_t *cm, const char *topic)
+{
+	if (!cm->controller || !sm_controller_is_active(cm->controller))
+		return;
+	sm_zk_topic_assignment_t a = { 0 };
+	if (sm_kzk_get_topic_assignment(cm->zk, topic, 0, &a, NULL) != SM_ERR_NONE)
+		return;
+	sm_zk_topic_partition_t *tps = sm_calloc((size_t)a.n_partitions + 1, sizeof(*tps));
+	for (int i = 0; i < a.n_partitions; i++) {
+		tps[i].topic = (char *)topic;
+		tps[i].partition = a.partitions[i].partition;
+	}
+	sm_ctrl_tp_result_t *res = NULL;
+	int n = 0;
+	sm_err_t e = sm_controller_elect_leaders(cm->controller, 1, tps, a.n_partitions,
+						 SM_CM_ELECT_TIMEOUT_MS, &res, &n);
+	for (int i = 0; !e && i < n; i++)
+		if (!res[i].error)
+			sm_log_warn(NULL, SM_CM_LOGGER,
+				    "Unclean leader election enabled for %s: elected a leader for offline partition %s-%d; data loss is possible",
+				    topic, res[i].topic, res[i].partition);
+	sm_controller_results_free(res, n);
+	free(tps);
+	sm_zk_topic_clear(&a);
+}
+
+static void sm_cm_apply(sm_config_manager_t *cm, const char *entity_path)
+{
+	if (strncmp(entity_path, "topics/", 7) || !entity_path[7]) {
+		sm_log_debug(NULL, SM_CM_LOGGER, "Ignoring config change for %s", entity_path);
+		return;
+	}
+	const char *topic = entity_path + 7;
+	sm_log_info(NULL, SM_CM_LOGGER, "Processing override for entityPath: %s", entity_path);
+	sm_replica_manager_topic_config_changed(cm->rm, topic);
+	sm_zk_config_t zc = { 0 };
+	if (sm_kzk_get_topic_config(cm->zk, topic, &zc) == SM_ERR_NONE) {
+		const char *v = sm_zk_config_get(&zc, "unclean.leader.election.enable");
+		if (v && !strcmp(v, "true"))
+			sm_cm_unclean_election(cm, topic);
+	}
+	sm_zk_config_clear(&zc);
+}
+
+/* Lists the notifications (re-arming the watch) and processes new ones;
+ * the first pass only records where the history ends. */
+static void sm_cm_process(sm_config_manager_t *cm, int first)
+{
+	char **kids = NULL;
+	int n = 0;
+	if (sm_zk_get_children(cm->zk, SM_CM_CHANGES, 1, &kids, &n) != SM_ERR_NONE)
+		return;
+	for (int i = 0; i < n; i++) {
+		int64_t seq = sm_config_change_seq(kids[i]);
+		if (seq <= cm->last_seq)
+			continue;
+		cm->last_seq = seq;
+		if (first)
+			continue;
+		char path[512], err[256], *data = NULL, *entity = NULL;
+		size_t len = 0;
+		snprintf(path, sizeof(path), "%s/%s", SM_CM_CHANGES, kids[i]);
+		if (sm_zk_get(cm->zk, path, 0, &data, &len, NULL) != SM_ERR_NONE)
+			continue;
+		if (sm_zk_config_change_decode(data, len, &entity, err, sizeof(err)) == SM_ERR_NONE)
+			sm_cm_apply(cm, entity);
+		else
+			sm_log_warn(NULL, SM_CM_LOGGER, "Ignoring malformed config change %s: %s", path, err);
+		free(entity);
+		free(data);
+	}
+	sm_zk_strings_free(kids, n);
+}
+
+static void *sm_cm_main(void *arg)
+{
+	sm_config_manager_t *cm = arg;
+	pthread_setname_np(pthread_self(), "config-change");
+	sm_cm_process(cm, 1);
+	pthread_mutex_lock(&cm->lock);
+	while (cm->running) {
+		if (!cm->pending) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += SM_CM_POLL_MS / 1000;
+			pthread_cond_timedwait(&cm->cond, &cm->lock, &ts);
+		}
+		if (!cm->running)
+			break;
+		cm->pending = 0;
+		pthread_mutex_unlock(&cm->lock);
+		sm_cm_process(cm, 0);
+		pthread_mutex_lock(&cm->lock);
+	}
+	pthread_mutex_unlock(&cm->lock);
+	return NULL;
+}
+
+void sm_config_manager_startup(sm_config_manager_t *cm)
+{
+	cm->running = 1;
+	cm->started = 1;
+	pthread_create(&cm->thread, NULL, sm_cm_main, cm);
+}
+
+void sm_config_manager_zk_event(sm_config_manager_t *cm, int type, const char *path)
+{
+	if (type != SM_ZK_EVENT_CHILD || !path || strcmp(path, SM_CM_CHANGES))
+		return;
+	pthread_mutex_lock(&cm->lock);
+	cm->pending = 1;
+	pthread_cond_signal(&cm->cond);
+	pthread_mutex_unlock(&cm->lock);
+}
+
+void sm_config_manager_shutdown(sm_config_manager_t *cm)
+{
+	if (!cm || !cm->started)
+		return;
+	pthread_mutex_lock(&cm->lock);
+	cm->running = 0;
+	pthread_cond_signal(&cm->cond);
+	pthread_mutex_unlock(&cm->lock);
+	pthread_join(cm->thread, NULL);
+	cm->started = 0;
+}
+
+void sm_config_manager_destroy(sm_config_manager_t *cm)
+{
+	if (!cm)
+		return;
+	sm_config_manager_shutdown(cm);
+	pthread_cond_destroy(&cm->cond);
+	pthread_mutex_destroy(&cm->lock);
+	free(cm);
+}

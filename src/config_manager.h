@@ -1,0 +1,42 @@
+/*
+ * config_manager.h - dynamic topic configuration at run time (Kafka's
+ * DynamicConfigManager + ZkNodeChangeNotificationListener): every broker
+ * watches /config/changes; for each new config_change_<seq> naming
+ * "topics/<t>" it re-reads /config/topics/<t>, applies the overrides to the
+ * partitions of <t> it hosts, and, if it is the active controller and the
+ * topic now has unclean.leader.election.enable=true, runs an unclean
+ * election for the topic's offline partitions (Kafka's
+ * TopicUncleanLeaderElectionEnable event). Notifications present at startup
+ * are already reflected in what the broker read while starting, so only
+ * later ones are processed. Other entity types are ignored.
+ *
+ * Threads: "config-change-listener" does all ZooKeeper work; the watch
+ * callback only wakes it. It also re-lists the children every few seconds,
+ * which re-arms a watch lost with an expired session.
+ *
+ * Thread-safety: all functions are thread-safe.
+ */
+#ifndef SM_CONFIG_MANAGER_H
+#define SM_CONFIG_MANAGER_H
+
+#include <stdint.h>
+
+#include "controller.h"
+#include "replica_manager.h"
+#include "zk_client.h"
+
+typedef struct sm_config_manager sm_config_manager_t;
+
+sm_config_manager_t *sm_config_manager_new(sm_zk_t *zk, sm_replica_manager_t *rm,
+					   sm_controller_t *controller);
+/* Starts the thread (which arms the watch). */
+void sm_config_manager_startup(sm_config_manager_t *cm);
+/* Feeds a ZooKeeper watch event (from the session watcher callback). */
+void sm_config_manager_zk_event(sm_config_manager_t *cm, int type, const char *path);
+void sm_config_manager_shutdown(sm_config_manager_t *cm);
+void sm_config_manager_destroy(sm_config_manager_t *cm);
+
+/* The sequence number of a "config_change_<seq>" node name, or -1. */
+int64_t sm_config_change_seq(const char *name);
+
+#endif /* SM_CONFIG_MANAGER_H */

@@ -1,0 +1,138 @@
+/*
+ * group_metadata.h - one consumer group's in-memory state (Kafka's
+ * GroupMetadata and MemberMetadata): its members and their offered
+ * protocols, the generation, the chosen protocol and leader, and the
+ * committed offsets. Also the group state names and protocol selection.
+ *
+ * Thread-safety: none. A group belongs to the group coordinator, which
+ * touches it only under its lock.
+ */
+#ifndef SM_GROUP_METADATA_H
+#define SM_GROUP_METADATA_H
+
+#include <stdint.h>
+
+#include "err.h"
+
+typedef enum sm_group_state {
+	SM_GROUP_EMPTY = 0,
+	SM_GROUP_PREPARING_REBALANCE,
+	SM_GROUP_COMPLETING_REBALANCE,
+	SM_GROUP_STABLE,
+	SM_GROUP_DEAD,
+	SM_GROUP_STATE_CNT
+} sm_group_state_t;
+
+/* One protocol a member offers (JoinGroup's protocols[]). */
+typedef struct sm_group_protocol {
+	char *name;
+	uint8_t *metadata;
+	int32_t metadata_len;
+} sm_group_protocol_t;
+
+/* Completion hooks of parked JoinGroup/SyncGroup requests; the result
+ * types are defined in group_coordinator.h. */
+typedef struct sm_gc_join_result sm_gc_join_result_t;
+typedef struct sm_gc_sync_result sm_gc_sync_result_t;
+typedef void (sm_gc_join_cb_t)(void *opaque, const sm_gc_join_result_t *res);
+typedef void (sm_gc_sync_cb_t)(void *opaque, const sm_gc_sync_result_t *res);
+
+typedef struct sm_group_member {
+	char *member_id;
+	char *group_instance_id; /* NULL unless static (KIP-345) */
+	char *client_id;
+	char *client_host;
+	int32_t session_timeout_ms;
+	int32_t rebalance_timeout_ms;
+	int n_protocols;
+	sm_group_protocol_t *protocols;
+	uint8_t *assignment;
+	int32_t assignment_len;
+	int64_t last_heartbeat_ms; /* monotonic */
+	sm_gc_join_cb_t *join_cb;   /* non-NULL while a JoinGroup is parked */
+	void *join_opaque;
+	sm_gc_sync_cb_t *sync_cb;   /* non-NULL while a SyncGroup is parked */
+	void *sync_opaque;
+	int is_new;                 /* joined during the current rebalance */
+	struct sm_group_member *next;
+} sm_group_member_t;
+
+/* A committed offset (OffsetCommitValue). */
+typedef struct sm_group_offset {
+	char *topic;
+	int32_t partition;
+	int64_t offset;
+	int32_t leader_epoch;
+	char *metadata;
+	int64_t commit_ts;
+	int64_t expire_ts; /* -1: by offsets.retention.minutes */
+} sm_group_offset_t;
+
+typedef struct sm_group {
+	char *group_id;
+	int32_t partition;          /* of __consumer_offsets */
+	sm_group_state_t state;
+	int64_t state_ts;           /* wall clock of the last state change */
+	int32_t generation;
+	char *protocol_type;        /* NULL when no members */
+	char *protocol_name;        /* chosen protocol, NULL when none */
+	char *leader_id;
+	sm_group_member_t *members; /* insertion order */
+	int n_members;
+	/* Rebalance timing (monotonic ms). */
+	int64_t rebalance_deadline;
+	int64_t initial_delay_end;  /* > 0 while the initial delay runs */
+	int64_t initial_delay_cap;
+	int new_member_added;       /* during the initial delay */
+	/* Committed offsets. */
+	int n_offsets, cap_offsets;
+	sm_group_offset_t *offsets;
+	struct sm_group *next;
+} sm_group_t;
+
+const char *sm_group_state_name(sm_group_state_t s);
+/* Kafka's name back to the state, -1 if none. */
+int sm_group_state_parse(const char *name);
+/* Whether Kafka's GroupMetadata allows FROM -> TO (the table in
+ * group_coordinator.c's header comment). */
+int sm_group_can_transition(sm_group_state_t from, sm_group_state_t to);
+
+sm_group_t *sm_group_new(const char *group_id, int32_t partition, int64_t now_ms);
+void sm_group_destroy(sm_group_t *g);
+
+sm_group_member_t *sm_group_member_new(const char *member_id, const char *instance_id,
+				       const char *client_id, const char *client_host);
+void sm_group_member_destroy(sm_group_member_t *m);
+/* Replaces m's protocols with copies of the given ones. */
+void sm_group_member_set_protocols(sm_group_member_t *m, const sm_group_protocol_t *p, int n);
+void sm_group_member_set_assignment(sm_group_member_t *m, const uint8_t *a, int32_t len);
+/* The metadata m offered for protocol name, NULL if it does not offer it. */
+const sm_group_protocol_t *sm_group_member_protocol(const sm_group_member_t *m, const char *name);
+/* 1 if m offers exactly these protocols with the same metadata. */
+int sm_group_member_same_protocols(const sm_group_member_t *m, const sm_group_protocol_t *p, int n);
+
+void sm_group_add_member(sm_group_t *g, sm_group_member_t *m);
+/* Unlinks m (not freed); elects a new leader if it led. */
+void sm_group_remove_member(sm_group_t *g, sm_group_member_t *m);
+sm_group_member_t *sm_group_find_member(const sm_group_t *g, const char *member_id);
+sm_group_member_t *sm_group_find_static(const sm_group_t *g, const char *instance_id);
+
+/* Whether a member offering protocol_type and protocols may join: the type
+ * must match the group's and some protocol must be offered by everyone. */
+int sm_group_supports_protocols(const sm_group_t *g, const char *protocol_type,
+				const sm_group_protocol_t *p, int n);
+/* Kafka's vote: among the protocols every member offers, each member votes
+ * for its most preferred; the most votes wins (ties: the first candidate in
+ * the leader's order). NULL when there is no common protocol. */
+const char *sm_group_select_protocol(const sm_group_t *g);
+
+/* Offsets. */
+sm_group_offset_t *sm_group_offset_find(sm_group_t *g, const char *topic, int32_t partition);
+/* Inserts or replaces (copies strings). */
+void sm_group_offset_put(sm_group_t *g, const char *topic, int32_t partition, int64_t offset,
+			 int32_t leader_epoch, const char *metadata, int64_t commit_ts,
+			 int64_t expire_ts);
+/* Removes the entry; 1 if it existed. */
+int sm_group_offset_remove(sm_group_t *g, const char *topic, int32_t partition);
+
+#endif /* SM_GROUP_METADATA_H */

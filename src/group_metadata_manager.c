@@ -1,0 +1,347 @@
+/*
+ * group_metadata_manager.c - storage of consumer group state in
+ * __consumer_offsets (Kafka's GroupMetadataManager: storeOffsets,
+ * storeGroup, tombstones on deletion/expiry, and loadGroupsAndOffsets).
+ *
+ * Every write is one uncompressed v2 batch appended through the leader path,
+ * so a follower replicates it like any produced batch and a compacted log
+ * keeps the latest value per key. Kafka waits for acks=-1 before answering;
+ * Samsa's leader append advances the high watermark as far as the ISR
+ * allows and answers at once (see docs/deviations.md).
+ *
+ * Thread-safety: stateless apart from the ops; see the header.
+ */
+#include "group_metadata_manager.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "record_batch.h"
+#include "replica_manager.h"
+
+struct sm_group_metadata_manager {
+	sm_gmm_ops_t ops;
+	sm_replica_manager_t *rm;
+	char *topic;
+};
+
+static int64_t sm_gmm_wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static sm_err_t sm_gmm_rm_append(void *opaque, int32_t partition, uint8_t *batch, size_t len)
+{
+	sm_group_metadata_manager_t *gmm = opaque;
+	sm_partition_t *p = NULL;
+	sm_err_t e = sm_replica_manager_leader_partition(gmm->rm, gmm->topic, partition, &p);
+	if (e)
+		return e;
+	sm_log_append_info_t info;
+	e = sm_partition_append_leader(p, batch, len, -1, &info);
+	sm_partition_release(p);
+	return e;
+}
+
+/* Copies a log read into out (file bytes read with pread). */
+static sm_err_t sm_gmm_copy_read(const sm_log_read_t *rd, sm_wbuf_t *out)
+{
+	size_t at = sm_wbuf_reserve(out, rd->len);
+	size_t done = 0;
+	while (done < rd->len) {
+		ssize_t r = pread(rd->file->fd, out->p + at + done, rd->len - done,
+				  rd->pos + (off_t)done);
+		if (r <= 0)
+			return SM_ERR_KAFKA_STORAGE_ERROR;
+		done += (size_t)r;
+	}
+	return SM_ERR_NONE;
+}
+
+static sm_err_t sm_gmm_rm_read(void *opaque, int32_t partition, sm_wbuf_t *out)
+{
+	sm_group_metadata_manager_t *gmm = opaque;
+	sm_partition_t *p = sm_replica_manager_partition(gmm->rm, gmm->topic, partition);
+	if (!p)
+		return SM_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+	sm_log_t *log = sm_partition_log(p);
+	int64_t hw = sm_partition_high_watermark(p);
+	int64_t offset = log ? sm_log_start_offset(log) : hw;
+	sm_err_t e = SM_ERR_NONE;
+	while (!e && offset < hw) {
+		sm_log_read_t rd = { 0 };
+		e = sm_log_read(log, offset, 1 << 20, 1, hw, &rd);
+		if (e || rd.len == 0) {
+			if (rd.file)
+				sm_fileref_release(rd.file);
+			break;
+		}
+		size_t start = out->len;
+		e = sm_gmm_copy_read(&rd, out);
+		sm_fileref_release(rd.file);
+		/* Advance past the last whole batch read. */
+		int64_t next = -1;
+		size_t pos = start;
+		while (!e && pos < out->len) {
+			int64_t sz = sm_batch_entry_size(out->p + pos, out->len - pos);
+			sm_batch_hdr_t h;
+			if (sz <= 0 || sm_batch_hdr_parse(out->p + pos, (size_t)sz, &h))
+				break;
+			next = sm_batch_last_offset(&h) + 1;
+			pos += (size_t)sz;
+		}
+		out->len = pos;
+		if (next <= offset)
+			break;
+		offset = next;
+	}
+	sm_partition_release(p);
+	return e;
+}
+
+sm_group_metadata_manager_t *sm_gmm_new(sm_replica_manager_t *rm, const char *topic)
+{
+	sm_group_metadata_manager_t *gmm = sm_calloc(1, sizeof(*gmm));
+	gmm->rm = rm;
+	gmm->topic = sm_strdup(topic);
+	gmm->ops.append = sm_gmm_rm_append;
+	gmm->ops.read = sm_gmm_rm_read;
+	gmm->ops.opaque = gmm;
+	return gmm;
+}
+
+sm_group_metadata_manager_t *sm_gmm_new_ops(const sm_gmm_ops_t *ops)
+{
+	sm_group_metadata_manager_t *gmm = sm_calloc(1, sizeof(*gmm));
+	gmm->ops = *ops;
+	return gmm;
+}
+
+void sm_gmm_destroy(sm_group_metadata_manager_t *gmm)
+{
+	if (!gmm)
+		return;
+	free(gmm->topic);
+	free(gmm);
+}
+
+/* Builds one batch of n records whose keys/values are the byte ranges
+ * recorded in offs[] of kv, and appends it. */
+static sm_err_t sm_gmm_append(sm_group_metadata_manager_t *gmm, int32_t partition,
+			      const sm_wbuf_t *kv, const size_t *offs, int n)
+{
+	sm_record_t *recs = sm_calloc((size_t)n, sizeof(*recs));
+	int64_t now = sm_gmm_wall_ms();
+	for (int i = 0; i < n; i++) {
+		size_t k0 = offs[4 * i], k1 = offs[4 * i + 1], v0 = offs[4 * i + 2], v1 = offs[4 * i + 3];
+		recs[i].timestamp = now;
+		recs[i].key = kv->p + k0;
+		recs[i].key_len = (int32_t)(k1 - k0);
+		recs[i].value = v0 == SIZE_MAX ? NULL : kv->p + v0;
+		recs[i].value_len = v0 == SIZE_MAX ? -1 : (int32_t)(v1 - v0);
+	}
+	sm_wbuf_t batch;
+	sm_wbuf_init(&batch, 256);
+	sm_batch_build(&batch, SM_CODEC_NONE, 0, now, recs, n);
+	sm_err_t e = gmm->ops.append(gmm->ops.opaque, partition, batch.p, batch.len);
+	sm_wbuf_free(&batch);
+	free(recs);
+	return e;
+}
+
+sm_err_t sm_gmm_store_offsets(sm_group_metadata_manager_t *gmm, int32_t partition,
+			      const char *group, const sm_group_offset_t *o, int n)
+{
+	if (n <= 0)
+		return SM_ERR_NONE;
+	sm_wbuf_t kv;
+	sm_wbuf_init(&kv, 256);
+	size_t *offs = sm_calloc((size_t)n * 4, sizeof(size_t));
+	for (int i = 0; i < n; i++) {
+		sm_group_offset_key_t k = { .group = (char *)group, .topic = o[i].topic,
+					    .partition = o[i].partition };
+		offs[4 * i] = kv.len;
+		sm_group_offset_key_write(&kv, &k);
+		offs[4 * i + 1] = offs[4 * i + 2] = kv.len;
+		sm_group_offset_value_t v;
+		sm_group_offset_value_init(&v);
+		v.offset = o[i].offset;
+		v.leader_epoch = o[i].leader_epoch;
+		v.metadata = o[i].metadata;
+		v.commit_timestamp = o[i].commit_ts;
+		v.expire_timestamp = o[i].expire_ts;
+		sm_group_offset_value_write(&kv, &v);
+		offs[4 * i + 3] = kv.len;
+	}
+	sm_err_t e = sm_gmm_append(gmm, partition, &kv, offs, n);
+	free(offs);
+	sm_wbuf_free(&kv);
+	return e;
+}
+
+sm_err_t sm_gmm_store_group(sm_group_metadata_manager_t *gmm, const sm_group_t *g, int64_t now_ms)
+{
+	sm_group_metadata_value_t v;
+	sm_group_metadata_value_init(&v);
+	v.protocol_type = g->protocol_type ? g->protocol_type : "";
+	v.generation = g->generation;
+	v.protocol = g->protocol_name;
+	v.leader = g->leader_id;
+	v.current_state_timestamp = now_ms;
+	v.members_cnt = g->n_members;
+	v.members = sm_calloc((size_t)(g->n_members ? g->n_members : 1), sizeof(*v.members));
+	int i = 0;
+	for (const sm_group_member_t *m = g->members; m; m = m->next, i++) {
+		sm_group_member_metadata_t *mm = &v.members[i];
+		sm_group_member_metadata_init(mm);
+		mm->member_id = m->member_id;
+		mm->group_instance_id = m->group_instance_id;
+		mm->client_id = m->client_id;
+		mm->client_host = m->client_host;
+		mm->rebalance_timeout = m->rebalance_timeout_ms;
+		mm->session_timeout = m->session_timeout_ms;
+		const sm_group_protocol_t *p =
+			g->protocol_name ? sm_group_member_protocol(m, g->protocol_name) : NULL;
+		mm->subscription.ptr = p ? p->metadata : NULL;
+		mm->subscription.len = p ? p->metadata_len : 0;
+		mm->assignment.ptr = m->assignment;
+		mm->assignment.len = m->assignment_len;
+	}
+	sm_wbuf_t kv;
+	sm_wbuf_init(&kv, 256);
+	size_t offs[4];
+	sm_group_metadata_key_t k = { .group = g->group_id };
+	offs[0] = kv.len;
+	sm_group_metadata_key_write(&kv, &k);
+	offs[1] = offs[2] = kv.len;
+	sm_group_metadata_value_write(&kv, &v);
+	offs[3] = kv.len;
+	sm_err_t e = sm_gmm_append(gmm, g->partition, &kv, offs, 1);
+	sm_wbuf_free(&kv);
+	free(v.members);
+	return e;
+}
+
+sm_err_t sm_gmm_store_tombstones(sm_group_metadata_manager_t *gmm, int32_t partition,
+				 const char *group, const sm_group_offset_t *o, int n,
+				 int with_group)
+{
+	int total = n + (with_group ? 1 : 0);
+	if (total <= 0)
+		return SM_ERR_NONE;
+	sm_wbuf_t kv;
+	sm_wbuf_init(&kv, 256);
+	size_t *offs = sm_calloc((size_t)total * 4, sizeof(size_t));
+	for (int i = 0; i < total; i++) {
+		offs[4 * i] = kv.len;
+		if (i < n) {
+			sm_group_offset_key_t k = { .group = (char *)group, .topic = o[i].topic,
+						    .partition = o[i].partition };
+			sm_group_offset_key_write(&kv, &k);
+		} else {
+			sm_group_metadata_key_t k = { .group = (char *)group };
+			sm_group_metadata_key_write(&kv, &k);
+		}
+		offs[4 * i + 1] = kv.len;
+		offs[4 * i + 2] = SIZE_MAX;
+		offs[4 * i + 3] = SIZE_MAX;
+	}
+	sm_err_t e = sm_gmm_append(gmm, partition, &kv, offs, total);
+	free(offs);
+	sm_wbuf_free(&kv);
+	return e;
+}
+
+/* Replays one record; -1 if it does not decode. */
+static int sm_gmm_replay_record(const sm_record_t *r, const sm_gmm_loader_t *l)
+{
+	sm_arena_t a;
+	sm_arena_init(&a);
+	int rc = -1;
+	sm_rbuf_t kb, vb;
+	sm_rbuf_init(&kb, r->key, r->key_len > 0 ? (size_t)r->key_len : 0);
+	int type = r->key_len > 0 ? sm_group_key_type(r->key, (size_t)r->key_len) : -1;
+	if (type == SM_GROUP_KEY_OFFSET_COMMIT) {
+		sm_group_offset_key_t k;
+		if (sm_group_offset_key_read(&kb, &a, &k))
+			goto out;
+		if (r->value_len < 0) {
+			l->offset(l->opaque, k.group, k.topic, k.partition, NULL);
+			rc = 0;
+			goto out;
+		}
+		sm_group_offset_value_t v;
+		sm_rbuf_init(&vb, r->value, (size_t)r->value_len);
+		if (sm_group_offset_value_read(&vb, &a, &v))
+			goto out;
+		l->offset(l->opaque, k.group, k.topic, k.partition, &v);
+		rc = 0;
+	} else if (type == SM_GROUP_KEY_GROUP_METADATA) {
+		sm_group_metadata_key_t k;
+		if (sm_group_metadata_key_read(&kb, &a, &k))
+			goto out;
+		if (r->value_len < 0) {
+			l->group(l->opaque, k.group, NULL);
+			rc = 0;
+			goto out;
+		}
+		sm_group_metadata_value_t v;
+		sm_rbuf_init(&vb, r->value, (size_t)r->value_len);
+		if (sm_group_metadata_value_read(&vb, &a, &v))
+			goto out;
+		l->group(l->opaque, k.group, &v);
+		rc = 0;
+	}
+out:
+	sm_arena_destroy(&a);
+	return rc;
+}
+
+sm_err_t sm_gmm_replay(const uint8_t *p, size_t len, const sm_gmm_loader_t *l, int *skipped)
+{
+	size_t pos = 0;
+	int bad = 0;
+	while (pos < len) {
+		int64_t sz = sm_batch_entry_size(p + pos, len - pos);
+		if (sz <= 0)
+			break;
+		sm_batch_hdr_t h;
+		if (sm_batch_hdr_parse(p + pos, (size_t)sz, &h) == 0 && h.magic == 2 &&
+		    !sm_batch_is_control(&h)) {
+			sm_batch_iter_t it;
+			if (sm_batch_iter_init(&it, p + pos, (size_t)sz, 0) == SM_ERR_NONE) {
+				sm_record_t r;
+				int k;
+				while ((k = sm_batch_iter_next(&it, &r)) == 1)
+					if (sm_gmm_replay_record(&r, l))
+						bad++;
+				if (k < 0)
+					bad++;
+			} else {
+				bad++;
+			}
+			sm_batch_iter_destroy(&it);
+		}
+		pos += (size_t)sz;
+	}
+	if (skipped)
+		*skipped = bad;
+	return SM_ERR_NONE;
+}
+
+sm_err_t sm_gmm_load(sm_group_metadata_manager_t *gmm, int32_t partition,
+		     const sm_gmm_loader_t *l, int *skipped)
+{
+	sm_wbuf_t buf;
+	sm_wbuf_init(&buf, 4096);
+	sm_err_t e = gmm->ops.read(gmm->ops.opaque, partition, &buf);
+	if (!e)
+		e = sm_gmm_replay(buf.p, buf.len, l, skipped);
+	sm_wbuf_free(&buf);
+	return e;
+}

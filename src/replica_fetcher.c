@@ -1,0 +1,681 @@
+/*
+ * replica_fetcher.c - follower fetcher threads (Kafka's ReplicaFetcherManager
+ * and ReplicaFetcherThread); see replica_fetcher.h.
+ *
+ * A round of a thread: under its lock, snapshot the partitions that are
+ * ready (not backing off); without the lock, talk to the leader; under the
+ * lock again, apply the answer to the partitions still followed in the same
+ * leader epoch. Lock order: manager lock -> thread lock -> partition ->
+ * log.
+ */
+#include "replica_fetcher.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "logger.h"
+#include "msg_fetch.h"
+#include "msg_offset_for_leader_epoch.h"
+#include "net_client.h"
+#include "protocol.h"
+#include "replica_manager.h"
+
+#define SM_RF_LOGGER "kafka.server.ReplicaFetcherThread"
+#define SM_RF_FETCH_VERSION 12
+#define SM_RF_OFLE_VERSION 3
+
+typedef struct sm_rf_part {
+	struct sm_rf_part *next;
+	sm_partition_t *p;
+	int32_t leader_epoch;
+	int truncating;
+	int64_t delay_until; /* monotonic ms */
+} sm_rf_part_t;
+
+typedef struct sm_rf_thread {
+	struct sm_rf_thread *next;
+	sm_fetcher_manager_t *fm;
+	int32_t leader;
+	int fetcher_id;
+	char name[64];
+	char comp[96];
+	char *host;
+	int port;
+	int endpoint_changed;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	sm_rf_part_t *parts;
+	int running;
+	int cancel[2];
+	sm_net_client_t *client;
+} sm_rf_thread_t;
+
+struct sm_fetcher_manager {
+	pthread_mutex_t lock;
+	const sm_kafka_config_t *cfg;
+	int32_t broker_id;
+	sm_rf_thread_t *threads;
+	int shut;
+};
+
+/* One partition of an in-flight round (the snapshot). */
+typedef struct sm_rf_snap {
+	sm_partition_t *p;
+	int32_t leader_epoch;
+	int64_t offset;      /* fetch offset (LEO) at snapshot time */
+	int32_t last_epoch;  /* latest epoch in the cache */
+} sm_rf_snap_t;
+
+static int64_t sm_rf_mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int sm_fetcher_id(const char *topic, int32_t partition, int num_fetchers)
+{
+	uint32_t h = 0;
+	for (const unsigned char *c = (const unsigned char *)topic; *c; c++)
+		h = h * 31u + *c;
+	int32_t v = (int32_t)(31u * h + (uint32_t)partition);
+	if (v == INT32_MIN)
+		v = 0;
+	if (v < 0)
+		v = -v;
+	return num_fetchers > 0 ? v % num_fetchers : 0;
+}
+
+/* The part for p's topic-partition in t, with its predecessor link. Caller
+ * holds t->lock. */
+static sm_rf_part_t **sm_rf_find(sm_rf_thread_t *t, const char *topic, int32_t partition)
+{
+	for (sm_rf_part_t **pp = &t->parts; *pp; pp = &(*pp)->next)
+		if (sm_partition_id((*pp)->p) == partition && !strcmp(sm_partition_topic((*pp)->p), topic))
+			return pp;
+	return NULL;
+}
+
+static void sm_rf_backoff(sm_rf_thread_t *t, sm_rf_part_t *part)
+{
+	part->delay_until = sm_rf_mono_ms() + t->fm->cfg->replica_fetch_backoff_ms;
+}
+
+/* The part for a snapshot entry if it is still followed in the same epoch
+ * and in the expected phase. Caller holds t->lock. */
+static sm_rf_part_t *sm_rf_current(sm_rf_thread_t *t, const sm_rf_snap_t *s, int truncating)
+{
+	sm_rf_part_t **pp = sm_rf_find(t, sm_partition_topic(s->p), sm_partition_id(s->p));
+	if (!pp || (*pp)->p != s->p || (*pp)->leader_epoch != s->leader_epoch ||
+	    (*pp)->truncating != truncating)
+		return NULL;
+	return *pp;
+}
+
+/* ---- truncation by leader epoch ---- */
+
+/* Where to truncate after the leader said (epoch, end) for our latest
+ * epoch (AbstractFetcherThread.getOffsetTruncationState). *done is 0 when
+ * the follower must ask again with an older epoch. */
+static int64_t sm_rf_truncation_offset(sm_partition_t *p, int32_t leader_epoch, int64_t end,
+				       int *done)
+{
+	int64_t leo = sm_log_end_offset(sm_partition_log(p));
+	*done = 1;
+	if (end < 0)
+		return sm_partition_high_watermark(p);
+	if (leader_epoch < 0)
+		return end < leo ? end : leo;
+	int32_t fe;
+	int64_t fend;
+	sm_lec_end_offset_for(sm_partition_epoch_cache(p), leader_epoch, leo, &fe, &fend);
+	if (fe < 0)
+		return end < leo ? end : leo;
+	int64_t off = fend < leo ? fend : leo;
+	if (fe != leader_epoch) {
+		*done = 0;
+		return off;
+	}
+	return end < off ? end : off;
+}
+
+static void sm_rf_apply_truncation(sm_rf_thread_t *t, sm_rf_part_t *part, int32_t epoch,
+				   int64_t end)
+{
+	int done;
+	int64_t off = sm_rf_truncation_offset(part->p, epoch, end, &done);
+	sm_log_info(t->comp, SM_RF_LOGGER,
+		    "Truncating partition %s-%d with TruncationState(offset=%lld, completed=%s) due to leader epoch and offset EpochEndOffset(errorCode=0, partition=%s-%d, leaderEpoch=%d, endOffset=%lld)",
+		    sm_partition_topic(part->p), sm_partition_id(part->p), (long long)off,
+		    done ? "true" : "false", sm_partition_topic(part->p), sm_partition_id(part->p),
+		    epoch, (long long)end);
+	sm_err_t e = sm_partition_truncate_to(part->p, off);
+	if (e) {
+		sm_log_error(t->comp, SM_RF_LOGGER, "Truncation of %s-%d failed: %s",
+			     sm_partition_topic(part->p), sm_partition_id(part->p), sm_err_name(e));
+		sm_rf_backoff(t, part);
+		return;
+	}
+	part->truncating = !done;
+}
+
+static void sm_rf_handle_ofle_resp(sm_rf_thread_t *t, const sm_ofle_resp_t *resp,
+				   const sm_rf_snap_t *snap, int n)
+{
+	for (int i = 0; i < resp->topics_cnt; i++)
+		for (int j = 0; j < resp->topics[i].partitions_cnt; j++) {
+			const sm_ofle_resp_partition_t *rp = &resp->topics[i].partitions[j];
+			for (int k = 0; k < n; k++) {
+				if (sm_partition_id(snap[k].p) != rp->partition ||
+				    strcmp(sm_partition_topic(snap[k].p), resp->topics[i].topic))
+					continue;
+				sm_rf_part_t *part = sm_rf_current(t, &snap[k], 1);
+				if (!part)
+					break;
+				if (rp->error_code) {
+					sm_log_warn(t->comp, SM_RF_LOGGER,
+						    "Error getting the end offset of %s-%d's leader epoch: %s",
+						    resp->topics[i].topic, rp->partition,
+						    sm_err_name(rp->error_code));
+					sm_rf_backoff(t, part);
+				} else {
+					sm_rf_apply_truncation(t, part, rp->leader_epoch, rp->end_offset);
+				}
+				break;
+			}
+		}
+}
+
+/* Topic-grouped request parts: writes the topic array of either request. */
+static int sm_rf_group(const sm_rf_snap_t *snap, int n, int *order)
+{
+	int k = 0;
+	char *done = sm_calloc((size_t)n + 1, 1);
+	for (int i = 0; i < n; i++) {
+		if (done[i])
+			continue;
+		for (int j = i; j < n; j++)
+			if (!done[j] && !strcmp(sm_partition_topic(snap[i].p), sm_partition_topic(snap[j].p))) {
+				done[j] = 1;
+				order[k++] = j;
+			}
+	}
+	free(done);
+	return k;
+}
+
+static void sm_rf_truncate_round(sm_rf_thread_t *t, sm_rf_snap_t *snap, int n)
+{
+	sm_arena_t a;
+	sm_arena_init(&a);
+	int *order = sm_calloc((size_t)n + 1, sizeof(int));
+	sm_rf_group(snap, n, order);
+	sm_ofle_req_t req = { .replica_id = t->fm->broker_id };
+	req.topics = sm_arena_alloc(&a, sizeof(*req.topics) * (size_t)n);
+	for (int i = 0; i < n; i++) {
+		const sm_rf_snap_t *s = &snap[order[i]];
+		sm_ofle_req_topic_t *tp = req.topics_cnt ? &req.topics[req.topics_cnt - 1] : NULL;
+		if (!tp || strcmp(tp->topic, sm_partition_topic(s->p))) {
+			tp = &req.topics[req.topics_cnt++];
+			tp->topic = (char *)sm_partition_topic(s->p);
+			tp->partitions = sm_arena_alloc(&a, sizeof(*tp->partitions) * (size_t)n);
+		}
+		sm_ofle_req_partition_t *rp = &tp->partitions[tp->partitions_cnt++];
+		rp->partition = sm_partition_id(s->p);
+		rp->current_leader_epoch = s->leader_epoch;
+		rp->leader_epoch = s->last_epoch;
+	}
+	free(order);
+	sm_wbuf_t body, out;
+	sm_wbuf_init(&body, 256);
+	sm_wbuf_init(&out, 256);
+	sm_ofle_req_write(&body, SM_RF_OFLE_VERSION, &req);
+	int e = sm_net_client_request(t->client, SM_OFFSET_FOR_LEADER_EPOCH_KEY, SM_RF_OFLE_VERSION,
+				      &body, 0, &out, t->fm->cfg->replica_socket_timeout_ms);
+	sm_ofle_resp_t resp;
+	sm_rbuf_t rb;
+	sm_rbuf_init(&rb, out.p, out.len);
+	pthread_mutex_lock(&t->lock);
+	if (!e && sm_ofle_resp_read(&rb, SM_RF_OFLE_VERSION, &a, &resp) == 0) {
+		sm_rf_handle_ofle_resp(t, &resp, snap, n);
+	} else {
+		sm_log_warn(t->comp, SM_RF_LOGGER, "Error sending leader epoch request to broker %d: %s",
+			    t->leader, e ? sm_net_client_last_error(t->client) : "malformed response");
+		for (int i = 0; i < n; i++) {
+			sm_rf_part_t *part = sm_rf_current(t, &snap[i], 1);
+			if (part)
+				sm_rf_backoff(t, part);
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
+	sm_wbuf_free(&body);
+	sm_wbuf_free(&out);
+	sm_arena_destroy(&a);
+}
+
+/* ---- fetching ---- */
+
+/* Length of the complete v2 batches at the start of data. */
+static size_t sm_rf_whole_batches(const uint8_t *data, size_t len)
+{
+	size_t pos = 0;
+	while (pos + 12 <= len) {
+		sm_rbuf_t rb;
+		sm_rbuf_init(&rb, data + pos + 8, 4);
+		int32_t blen = sm_rbuf_i32(&rb);
+		if (blen <= 0 || (size_t)blen > len - pos - 12)
+			break;
+		pos += 12 + (size_t)blen;
+	}
+	return pos;
+}
+
+static void sm_rf_apply_partition(sm_rf_thread_t *t, sm_rf_part_t *part, const sm_rf_snap_t *s,
+				  const sm_fetch_resp_partition_t *rp)
+{
+	sm_partition_t *p = part->p;
+	if (rp->error_code == SM_ERR_OFFSET_OUT_OF_RANGE ||
+	    (!rp->error_code && (rp->diverging_epoch.epoch >= 0 || rp->diverging_epoch.end_offset >= 0))) {
+		sm_log_info(t->comp, SM_RF_LOGGER, "Partition %s-%d %s at offset %lld; truncating by leader epoch",
+			    sm_partition_topic(p), sm_partition_id(p),
+			    rp->error_code ? "is out of range" : "diverged from the leader",
+			    (long long)s->offset);
+		part->truncating = 1;
+		return;
+	}
+	if (rp->error_code) {
+		sm_log_warn(t->comp, SM_RF_LOGGER, "Error in response for fetch of %s-%d: %s",
+			    sm_partition_topic(p), sm_partition_id(p), sm_err_name(rp->error_code));
+		sm_rf_backoff(t, part);
+		return;
+	}
+	if (!sm_partition_is_follower_of(p, t->leader, part->leader_epoch))
+		return; /* a LeaderAndIsr is about to remove it */
+	if (rp->records.ptr && rp->records.len > 0) {
+		if (sm_log_end_offset(sm_partition_log(p)) != s->offset)
+			return; /* the log moved meanwhile: fetch again */
+		size_t n = sm_rf_whole_batches(rp->records.ptr, (size_t)rp->records.len);
+		sm_err_t e = n ? sm_partition_append_follower(p, rp->records.ptr, n) : SM_ERR_NONE;
+		if (e) {
+			sm_log_error(t->comp, SM_RF_LOGGER, "Follower append to %s-%d at offset %lld failed: %s",
+				     sm_partition_topic(p), sm_partition_id(p), (long long)s->offset,
+				     sm_err_name(e));
+			part->truncating = e == SM_ERR_OFFSET_OUT_OF_RANGE;
+			if (!part->truncating)
+				sm_rf_backoff(t, part);
+			return;
+		}
+	}
+	if (rp->high_watermark >= 0)
+		sm_partition_follower_set_hw(p, rp->high_watermark);
+}
+
+static void sm_rf_handle_fetch_resp(sm_rf_thread_t *t, const sm_fetch_resp_t *resp,
+				    const sm_rf_snap_t *snap, int n)
+{
+	for (int i = 0; i < resp->topic_count; i++)
+		for (int j = 0; j < resp->topics[i].partition_count; j++) {
+			const sm_fetch_resp_partition_t *rp = &resp->topics[i].partitions[j];
+			for (int k = 0; k < n; k++) {
+				if (sm_partition_id(snap[k].p) != rp->partition_index ||
+				    strcmp(sm_partition_topic(snap[k].p), resp->topics[i].topic))
+					continue;
+				sm_rf_part_t *part = sm_rf_current(t, &snap[k], 0);
+				if (part)
+					sm_rf_apply_partition(t, part, &snap[k], rp);
+				break;
+			}
+		}
+}
+
+static void sm_rf_build_fetch(sm_rf_thread_t *t, sm_rf_snap_t *snap, int n, sm_arena_t *a,
+			      sm_fetch_req_t *req)
+{
+	const sm_kafka_config_t *cfg = t->fm->cfg;
+	memset(req, 0, sizeof(*req));
+	req->replica_id = t->fm->broker_id;
+	req->max_wait_ms = cfg->replica_fetch_wait_max_ms;
+	req->min_bytes = cfg->replica_fetch_min_bytes;
+	req->max_bytes = cfg->replica_fetch_response_max_bytes;
+	req->session_epoch = -1;
+	req->rack_id = (char *)"";
+	int *order = sm_calloc((size_t)n + 1, sizeof(int));
+	sm_rf_group(snap, n, order);
+	req->topics = sm_arena_alloc(a, sizeof(*req->topics) * (size_t)n);
+	for (int i = 0; i < n; i++) {
+		const sm_rf_snap_t *s = &snap[order[i]];
+		sm_fetch_req_topic_t *tp = req->topic_count ? &req->topics[req->topic_count - 1] : NULL;
+		if (!tp || strcmp(tp->topic, sm_partition_topic(s->p))) {
+			tp = &req->topics[req->topic_count++];
+			tp->topic = (char *)sm_partition_topic(s->p);
+			tp->partitions = sm_arena_alloc(a, sizeof(*tp->partitions) * (size_t)n);
+		}
+		sm_fetch_req_partition_t *fp = &tp->partitions[tp->partition_count++];
+		fp->partition = sm_partition_id(s->p);
+		fp->current_leader_epoch = s->leader_epoch;
+		fp->fetch_offset = s->offset;
+		fp->last_fetched_epoch = s->last_epoch;
+		fp->log_start_offset = sm_log_start_offset(sm_partition_log(s->p));
+		fp->partition_max_bytes = cfg->replica_fetch_max_bytes;
+	}
+	free(order);
+}
+
+static void sm_rf_fetch_round(sm_rf_thread_t *t, sm_rf_snap_t *snap, int n)
+{
+	sm_arena_t a;
+	sm_arena_init(&a);
+	sm_fetch_req_t req;
+	sm_rf_build_fetch(t, snap, n, &a, &req);
+	sm_wbuf_t body, out;
+	sm_wbuf_init(&body, 256);
+	sm_wbuf_init(&out, 4096);
+	sm_fetch_req_write(&body, SM_RF_FETCH_VERSION, &req);
+	int e = sm_net_client_request(t->client, 1, SM_RF_FETCH_VERSION, &body, 1, &out,
+				      t->fm->cfg->replica_socket_timeout_ms + req.max_wait_ms);
+	sm_fetch_resp_t resp;
+	sm_rbuf_t rb;
+	sm_rbuf_init(&rb, out.p, out.len);
+	pthread_mutex_lock(&t->lock);
+	if (!e && sm_fetch_resp_read(&rb, SM_RF_FETCH_VERSION, &a, &resp) == 0 && !resp.error_code) {
+		sm_rf_handle_fetch_resp(t, &resp, snap, n);
+	} else if (t->running) {
+		sm_log_warn(t->comp, SM_RF_LOGGER, "Error sending fetch request to broker %d at %s:%d: %s",
+			    t->leader, t->host, t->port,
+			    e ? sm_net_client_last_error(t->client) : "malformed or failed response");
+		for (int i = 0; i < n; i++) {
+			sm_rf_part_t *part = sm_rf_current(t, &snap[i], 0);
+			if (part)
+				sm_rf_backoff(t, part);
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
+	sm_wbuf_free(&body);
+	sm_wbuf_free(&out);
+	sm_arena_destroy(&a);
+}
+
+/* ---- thread ---- */
+
+/* Snapshots the ready partitions of one phase. Caller holds t->lock.
+ * Returns the count; *next_ms receives the earliest back-off end. */
+static int sm_rf_snapshot(sm_rf_thread_t *t, int truncating, sm_rf_snap_t **out, int64_t *next_ms)
+{
+	int64_t now = sm_rf_mono_ms();
+	int cnt = 0;
+	for (sm_rf_part_t *x = t->parts; x; x = x->next)
+		cnt++;
+	sm_rf_snap_t *v = sm_calloc((size_t)cnt + 1, sizeof(*v));
+	int n = 0;
+	for (sm_rf_part_t *x = t->parts; x; x = x->next) {
+		if (x->delay_until > now) {
+			if (x->delay_until < *next_ms)
+				*next_ms = x->delay_until;
+			continue;
+		}
+		if (x->truncating != truncating)
+			continue;
+		v[n].p = sm_partition_keep(x->p);
+		v[n].leader_epoch = x->leader_epoch;
+		v[n].offset = sm_log_end_offset(sm_partition_log(x->p));
+		v[n].last_epoch = sm_lec_latest_epoch(sm_partition_epoch_cache(x->p));
+		n++;
+	}
+	*out = v;
+	return n;
+}
+
+static void sm_rf_snap_free(sm_rf_snap_t *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		sm_partition_release(v[i].p);
+	free(v);
+}
+
+/* Partitions without any epoch truncate to their high watermark at once
+ * (there is nothing to ask the leader about). Caller holds t->lock. */
+static void sm_rf_truncate_without_epochs(sm_rf_thread_t *t)
+{
+	for (sm_rf_part_t *x = t->parts; x; x = x->next)
+		if (x->truncating && sm_lec_latest_epoch(sm_partition_epoch_cache(x->p)) < 0)
+			sm_rf_apply_truncation(t, x, -1, -1);
+}
+
+static void sm_rf_wait(sm_rf_thread_t *t, int64_t until)
+{
+	int64_t wait = until - sm_rf_mono_ms();
+	if (wait <= 0)
+		return;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += wait / 1000;
+	ts.tv_nsec += (wait % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&t->cond, &t->lock, &ts);
+}
+
+static void *sm_rf_main(void *arg)
+{
+	sm_rf_thread_t *t = arg;
+	char tname[16];
+	snprintf(tname, sizeof(tname), "fetcher-%d-%d", t->fetcher_id, t->leader);
+	pthread_setname_np(pthread_self(), tname);
+	sm_log_info(t->comp, SM_RF_LOGGER, "Starting");
+	pthread_mutex_lock(&t->lock);
+	while (t->running) {
+		if (t->endpoint_changed) {
+			sm_net_client_destroy(t->client);
+			t->client = sm_net_client_new(t->host, t->port);
+			sm_net_client_set_client_id(t->client, t->name);
+			sm_net_client_set_cancel_fd(t->client, t->cancel[0]);
+			t->endpoint_changed = 0;
+		}
+		sm_rf_truncate_without_epochs(t);
+		int64_t next = sm_rf_mono_ms() + 1000;
+		sm_rf_snap_t *snap;
+		int truncating = 1;
+		int n = sm_rf_snapshot(t, 1, &snap, &next);
+		if (n == 0) {
+			free(snap);
+			truncating = 0;
+			n = sm_rf_snapshot(t, 0, &snap, &next);
+		}
+		if (n == 0) {
+			free(snap);
+			sm_rf_wait(t, next);
+			continue;
+		}
+		pthread_mutex_unlock(&t->lock);
+		if (truncating)
+			sm_rf_truncate_round(t, snap, n);
+		else
+			sm_rf_fetch_round(t, snap, n);
+		sm_rf_snap_free(snap, n);
+		pthread_mutex_lock(&t->lock);
+	}
+	pthread_mutex_unlock(&t->lock);
+	sm_log_info(t->comp, SM_RF_LOGGER, "Stopped");
+	return NULL;
+}
+
+/* ---- manager ---- */
+
+sm_fetcher_manager_t *sm_fetcher_manager_new(const sm_kafka_config_t *cfg, int32_t broker_id)
+{
+	sm_fetcher_manager_t *fm = sm_calloc(1, sizeof(*fm));
+	pthread_mutex_init(&fm->lock, NULL);
+	fm->cfg = cfg;
+	fm->broker_id = broker_id;
+	return fm;
+}
+
+/* Caller holds fm->lock. */
+static sm_rf_thread_t *sm_rf_thread_get(sm_fetcher_manager_t *fm, int32_t leader, int id,
+					const char *host, int port)
+{
+	for (sm_rf_thread_t *t = fm->threads; t; t = t->next)
+		if (t->leader == leader && t->fetcher_id == id) {
+			pthread_mutex_lock(&t->lock);
+			if (strcmp(t->host, host) || t->port != port) {
+				free(t->host);
+				t->host = sm_strdup(host);
+				t->port = port;
+				t->endpoint_changed = 1;
+			}
+			pthread_mutex_unlock(&t->lock);
+			return t;
+		}
+	sm_rf_thread_t *t = sm_calloc(1, sizeof(*t));
+	t->fm = fm;
+	t->leader = leader;
+	t->fetcher_id = id;
+	snprintf(t->name, sizeof(t->name), "ReplicaFetcherThread-%d-%d", id, leader);
+	snprintf(t->comp, sizeof(t->comp), "ReplicaFetcher replicaId=%d, leaderId=%d, fetcherId=%d",
+		 fm->broker_id, leader, id);
+	t->host = sm_strdup(host);
+	t->port = port;
+	t->endpoint_changed = 1;
+	pthread_mutex_init(&t->lock, NULL);
+	pthread_cond_init(&t->cond, NULL);
+	if (pipe2(t->cancel, O_CLOEXEC | O_NONBLOCK))
+		t->cancel[0] = t->cancel[1] = -1;
+	t->running = 1;
+	t->next = fm->threads;
+	fm->threads = t;
+	pthread_create(&t->thread, NULL, sm_rf_main, t);
+	return t;
+}
+
+/* Removes the partition from t; returns 1 if it was there. Caller holds
+ * t->lock. */
+static int sm_rf_take(sm_rf_thread_t *t, const char *topic, int32_t partition)
+{
+	sm_rf_part_t **pp = sm_rf_find(t, topic, partition);
+	if (!pp)
+		return 0;
+	sm_rf_part_t *x = *pp;
+	*pp = x->next;
+	sm_partition_release(x->p);
+	free(x);
+	return 1;
+}
+
+void sm_fetcher_manager_add(sm_fetcher_manager_t *fm, sm_partition_t *p, int32_t leader,
+			    int32_t leader_epoch, const char *host, int port)
+{
+	const char *topic = sm_partition_topic(p);
+	int32_t partition = sm_partition_id(p);
+	int id = sm_fetcher_id(topic, partition, fm->cfg->num_replica_fetchers);
+	pthread_mutex_lock(&fm->lock);
+	if (fm->shut) {
+		pthread_mutex_unlock(&fm->lock);
+		return;
+	}
+	for (sm_rf_thread_t *t = fm->threads; t; t = t->next) {
+		pthread_mutex_lock(&t->lock);
+		sm_rf_take(t, topic, partition);
+		pthread_mutex_unlock(&t->lock);
+	}
+	sm_rf_thread_t *t = sm_rf_thread_get(fm, leader, id, host, port);
+	sm_rf_part_t *x = sm_calloc(1, sizeof(*x));
+	x->p = sm_partition_keep(p);
+	x->leader_epoch = leader_epoch;
+	x->truncating = 1;
+	pthread_mutex_lock(&t->lock);
+	x->next = t->parts;
+	t->parts = x;
+	pthread_cond_signal(&t->cond);
+	pthread_mutex_unlock(&t->lock);
+	pthread_mutex_unlock(&fm->lock);
+	sm_log_info(NULL, "kafka.server.ReplicaFetcherManager",
+		    "[ReplicaFetcherManager on broker %d] Added fetcher to broker %d for partitions %s-%d (leader epoch %d)",
+		    fm->broker_id, leader, topic, partition, leader_epoch);
+}
+
+void sm_fetcher_manager_remove(sm_fetcher_manager_t *fm, const char *topic, int32_t partition)
+{
+	int removed = 0;
+	pthread_mutex_lock(&fm->lock);
+	for (sm_rf_thread_t *t = fm->threads; t; t = t->next) {
+		pthread_mutex_lock(&t->lock);
+		removed |= sm_rf_take(t, topic, partition);
+		pthread_mutex_unlock(&t->lock);
+	}
+	pthread_mutex_unlock(&fm->lock);
+	if (removed)
+		sm_log_info(NULL, "kafka.server.ReplicaFetcherManager",
+			    "[ReplicaFetcherManager on broker %d] Removed fetcher for partitions %s-%d",
+			    fm->broker_id, topic, partition);
+}
+
+int sm_fetcher_manager_count(sm_fetcher_manager_t *fm)
+{
+	int n = 0;
+	pthread_mutex_lock(&fm->lock);
+	for (sm_rf_thread_t *t = fm->threads; t; t = t->next) {
+		pthread_mutex_lock(&t->lock);
+		for (sm_rf_part_t *x = t->parts; x; x = x->next)
+			n++;
+		pthread_mutex_unlock(&t->lock);
+	}
+	pthread_mutex_unlock(&fm->lock);
+	return n;
+}
+
+void sm_fetcher_manager_shutdown(sm_fetcher_manager_t *fm)
+{
+	if (!fm)
+		return;
+	pthread_mutex_lock(&fm->lock);
+	fm->shut = 1;
+	sm_rf_thread_t *list = fm->threads;
+	pthread_mutex_unlock(&fm->lock);
+	for (sm_rf_thread_t *t = list; t; t = t->next) {
+		pthread_mutex_lock(&t->lock);
+		t->running = 0;
+		pthread_cond_signal(&t->cond);
+		pthread_mutex_unlock(&t->lock);
+		if (t->cancel[1] >= 0 && write(t->cancel[1], "x", 1) < 0 && errno != EAGAIN)
+			sm_log_warn(t->comp, SM_RF_LOGGER, "Cannot wake the fetcher: %s", strerror(errno));
+	}
+	for (sm_rf_thread_t *t = list; t; t = t->next)
+		if (t->thread) {
+			pthread_join(t->thread, NULL);
+			t->thread = 0;
+		}
+}
+
+void sm_fetcher_manager_destroy(sm_fetcher_manager_t *fm)
+{
+	if (!fm)
+		return;
+	sm_fetcher_manager_shutdown(fm);
+	sm_rf_thread_t *t = fm->threads;
+	while (t) {
+		sm_rf_thread_t *next = t->next;
+		while (t->parts)
+			sm_rf_take(t, sm_partition_topic(t->parts->p), sm_partition_id(t->parts->p));
+		sm_net_client_destroy(t->client);
+		if (t->cancel[0] >= 0) {
+			close(t->cancel[0]);
+			close(t->cancel[1]);
+		}
+		pthread_cond_destroy(&t->cond);
+		pthread_mutex_destroy(&t->lock);
+		free(t->host);
+		free(t);
+		t = next;
+	}
+	pthread_mutex_destroy(&fm->lock);
+	free(fm);
+}

@@ -1,0 +1,413 @@
+/*
+ * test_group_coordinator.c - the group state machine, protocol selection,
+ * offsets, and storage/reload through a fake __consumer_offsets partition.
+ */
+#include <CUnit/Basic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "group_coordinator.h"
+#include "group_metadata.h"
+#include "group_metadata_manager.h"
+#include "group_records.h"
+
+static int64_t fake_now = 1000000;
+static int64_t fake_clock(void)
+{
+	return fake_now;
+}
+
+/* Fake partition storage: every batch appended, concatenated. */
+typedef struct fake_log {
+	sm_wbuf_t data;
+	int appends;
+	int64_t next_offset;
+} fake_log_t;
+
+static sm_err_t fake_append(void *opaque, int32_t partition, uint8_t *batch, size_t len)
+{
+	(void)partition;
+	fake_log_t *f = opaque;
+	/* Stamp the base offset like a leader would (first 8 bytes). */
+	int64_t off = f->next_offset;
+	for (int i = 0; i < 8; i++)
+		batch[i] = (uint8_t)(off >> (56 - 8 * i));
+	f->next_offset += 100;
+	sm_wbuf_append(&f->data, batch, len);
+	f->appends++;
+	return SM_ERR_NONE;
+}
+
+static sm_err_t fake_read(void *opaque, int32_t partition, sm_wbuf_t *out)
+{
+	(void)partition;
+	fake_log_t *f = opaque;
+	sm_wbuf_append(out, f->data.p, f->data.len);
+	return SM_ERR_NONE;
+}
+
+/* Captured results. */
+typedef struct join_out {
+	int called;
+	sm_err_t error;
+	int32_t generation;
+	char member_id[256];
+	char leader[256];
+	char protocol[64];
+	int n_members;
+} join_out_t;
+
+static void join_cb(void *opaque, const sm_gc_join_result_t *r)
+{
+	join_out_t *o = opaque;
+	o->called++;
+	o->error = r->error;
+	o->generation = r->generation_id;
+	snprintf(o->member_id, sizeof(o->member_id), "%s", r->member_id ? r->member_id : "");
+	snprintf(o->leader, sizeof(o->leader), "%s", r->leader ? r->leader : "");
+	snprintf(o->protocol, sizeof(o->protocol), "%s", r->protocol_name ? r->protocol_name : "");
+	o->n_members = r->n_members;
+}
+
+typedef struct sync_out {
+	int called;
+	sm_err_t error;
+	char assignment[64];
+} sync_out_t;
+
+static void sync_cb(void *opaque, const sm_gc_sync_result_t *r)
+{
+	sync_out_t *o = opaque;
+	o->called++;
+	o->error = r->error;
+	snprintf(o->assignment, sizeof(o->assignment), "%.*s", r->assignment_len,
+		 r->assignment ? (const char *)r->assignment : "");
+}
+
+static sm_gc_config_t test_cfg(void)
+{
+	sm_gc_config_t c = {
+		.broker_id = 0, .num_partitions = 1, .min_session_timeout_ms = 6000,
+		.max_session_timeout_ms = 1800000, .initial_rebalance_delay_ms = 0,
+		.max_size = 3, .offsets_retention_ms = 7LL * 24 * 3600 * 1000,
+		.retention_check_ms = 1000,
+	};
+	return c;
+}
+
+/* The coordinator does not own its storage. */
+static sm_group_metadata_manager_t *test_gmm;
+
+static void destroy_gc(sm_group_coordinator_t *gc)
+{
+	sm_group_coordinator_destroy(gc);
+	sm_gmm_destroy(test_gmm);
+	test_gmm = NULL;
+}
+
+static sm_group_coordinator_t *new_gc(fake_log_t *f)
+{
+	sm_gc_config_t c = test_cfg();
+	sm_group_metadata_manager_t *gmm = NULL;
+	if (f) {
+		sm_gmm_ops_t ops = { .append = fake_append, .read = fake_read, .opaque = f };
+		gmm = sm_gmm_new_ops(&ops);
+	}
+	test_gmm = gmm;
+	sm_group_coordinator_t *gc = sm_group_coordinator_new(&c, gmm);
+	sm_group_coordinator_set_clock(gc, fake_clock, fake_clock);
+	sm_group_coordinator_on_leadership(gc, SM_GC_OFFSETS_TOPIC, 0, 1);
+	sm_group_coordinator_load_now(gc, 0);
+	return gc;
+}
+
+static sm_group_protocol_t range_proto[] = { { .name = "range", .metadata = (uint8_t *)"m", .metadata_len = 1 },
+					     { .name = "roundrobin", .metadata = (uint8_t *)"m", .metadata_len = 1 } };
+
+static void do_join(sm_group_coordinator_t *gc, const char *member, int v4, const sm_group_protocol_t *p,
+		    int n, join_out_t *o)
+{
+	sm_gc_join_req_t r = { .group_id = "g", .member_id = member, .client_id = "c",
+			       .client_host = "/127.0.0.1", .session_timeout_ms = 10000,
+			       .rebalance_timeout_ms = 20000, .protocol_type = "consumer",
+			       .protocols = p, .n_protocols = n, .require_known_member_id = v4 };
+	memset(o, 0, sizeof(*o));
+	sm_group_coordinator_join(gc, &r, join_cb, o);
+}
+
+static void do_sync(sm_group_coordinator_t *gc, const char *member, int32_t gen,
+		    const sm_gc_assignment_t *a, int n, sync_out_t *o)
+{
+	sm_gc_sync_req_t r = { .group_id = "g", .generation_id = gen, .member_id = member,
+			       .assignments = a, .n_assignments = n };
+	memset(o, 0, sizeof(*o));
+	sm_group_coordinator_sync(gc, &r, sync_cb, o);
+}
+
+static void test_single_member_flow(void)
+{
+	sm_group_coordinator_t *gc = new_gc(NULL);
+	join_out_t j;
+	do_join(gc, "", 1, range_proto, 2, &j);
+	CU_ASSERT_EQUAL(j.called, 1);
+	CU_ASSERT_EQUAL(j.error, SM_ERR_MEMBER_ID_REQUIRED);
+	CU_ASSERT(strncmp(j.member_id, "c-", 2) == 0);
+	char id[256];
+	strcpy(id, j.member_id);
+	do_join(gc, id, 1, range_proto, 2, &j);
+	CU_ASSERT_EQUAL(j.called, 1);
+	CU_ASSERT_EQUAL(j.error, SM_ERR_NONE);
+	CU_ASSERT_EQUAL(j.generation, 1);
+	CU_ASSERT_STRING_EQUAL(j.leader, id);
+	CU_ASSERT_STRING_EQUAL(j.protocol, "range");
+	CU_ASSERT_EQUAL(j.n_members, 1);
+	sync_out_t s;
+	sm_gc_assignment_t a = { .member_id = id, .assignment = (const uint8_t *)"A0", .len = 2 };
+	do_sync(gc, id, 1, &a, 1, &s);
+	CU_ASSERT_EQUAL(s.called, 1);
+	CU_ASSERT_EQUAL(s.error, SM_ERR_NONE);
+	CU_ASSERT_STRING_EQUAL(s.assignment, "A0");
+	CU_ASSERT_EQUAL(sm_group_coordinator_heartbeat(gc, "g", id, NULL, 1), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(sm_group_coordinator_heartbeat(gc, "g", id, NULL, 7), SM_ERR_ILLEGAL_GENERATION);
+	CU_ASSERT_EQUAL(sm_group_coordinator_heartbeat(gc, "g", "nobody", NULL, 1), SM_ERR_UNKNOWN_MEMBER_ID);
+	sm_arena_t ar;
+	sm_arena_init(&ar);
+	sm_gc_group_desc_t d;
+	sm_group_coordinator_describe(gc, "g", &ar, &d);
+	CU_ASSERT_STRING_EQUAL(d.state, "Stable");
+	CU_ASSERT_STRING_EQUAL(d.protocol, "range");
+	CU_ASSERT_EQUAL(d.n_members, 1);
+	CU_ASSERT_EQUAL(d.members[0].assignment_len, 2);
+	sm_arena_destroy(&ar);
+	destroy_gc(gc);
+}
+
+static void test_second_member_rebalance(void)
+{
+	sm_group_coordinator_t *gc = new_gc(NULL);
+	join_out_t j1, j2;
+	do_join(gc, "", 0, range_proto, 2, &j1);
+	CU_ASSERT_EQUAL(j1.error, SM_ERR_NONE); /* v<4: no MEMBER_ID_REQUIRED */
+	char id1[256];
+	strcpy(id1, j1.member_id);
+	sync_out_t s1;
+	do_sync(gc, id1, 1, NULL, 0, &s1);
+	CU_ASSERT_EQUAL(s1.error, SM_ERR_NONE);
+	do_join(gc, "", 0, range_proto + 1, 1, &j2);
+	CU_ASSERT_EQUAL(j2.called, 0); /* parked until member 1 rejoins */
+	CU_ASSERT_EQUAL(sm_group_coordinator_heartbeat(gc, "g", id1, NULL, 1), SM_ERR_REBALANCE_IN_PROGRESS);
+	do_join(gc, id1, 0, range_proto, 2, &j1);
+	CU_ASSERT_EQUAL(j1.called, 1);
+	CU_ASSERT_EQUAL(j2.called, 1);
+	CU_ASSERT_EQUAL(j1.generation, 2);
+	/* Only roundrobin is common to both. */
+	CU_ASSERT_STRING_EQUAL(j1.protocol, "roundrobin");
+	CU_ASSERT_EQUAL(j1.n_members, 2);
+	CU_ASSERT_EQUAL(j2.n_members, 0);
+	/* The follower's SyncGroup waits for the leader's. */
+	sync_out_t s2;
+	do_sync(gc, j2.member_id, 2, NULL, 0, &s2);
+	CU_ASSERT_EQUAL(s2.called, 0);
+	sm_gc_assignment_t a[2] = { { .member_id = id1, .assignment = (const uint8_t *)"x", .len = 1 },
+				    { .member_id = j2.member_id, .assignment = (const uint8_t *)"y", .len = 1 } };
+	do_sync(gc, id1, 2, a, 2, &s1);
+	CU_ASSERT_EQUAL(s1.called, 1);
+	CU_ASSERT_EQUAL(s2.called, 1);
+	CU_ASSERT_STRING_EQUAL(s1.assignment, "x");
+	CU_ASSERT_STRING_EQUAL(s2.assignment, "y");
+	/* A kafkajs-style protocol cannot join. */
+	sm_group_protocol_t rr = { .name = "RoundRobinAssigner", .metadata = (uint8_t *)"m", .metadata_len = 1 };
+	join_out_t j3;
+	do_join(gc, "", 0, &rr, 1, &j3);
+	CU_ASSERT_EQUAL(j3.error, SM_ERR_INCONSISTENT_GROUP_PROTOCOL);
+	/* Session expiry of member 2 triggers a rebalance that member 1 completes. */
+	fake_now += 5000;
+	CU_ASSERT_EQUAL(sm_group_coordinator_heartbeat(gc, "g", id1, NULL, 2), SM_ERR_NONE);
+	fake_now += 6000;
+	sm_group_coordinator_tick(gc);
+	CU_ASSERT_EQUAL(sm_group_coordinator_heartbeat(gc, "g", id1, NULL, 2), SM_ERR_REBALANCE_IN_PROGRESS);
+	do_join(gc, id1, 0, range_proto, 2, &j1);
+	CU_ASSERT_EQUAL(j1.called, 1);
+	CU_ASSERT_EQUAL(j1.generation, 3);
+	CU_ASSERT_EQUAL(j1.n_members, 1);
+	CU_ASSERT_STRING_EQUAL(j1.protocol, "range");
+	destroy_gc(gc);
+}
+
+static void test_errors_and_leave(void)
+{
+	sm_group_coordinator_t *gc = new_gc(NULL);
+	sm_gc_join_req_t r = { .group_id = "g", .member_id = "", .client_id = "c",
+			       .session_timeout_ms = 10, .protocol_type = "consumer",
+			       .protocols = range_proto, .n_protocols = 2 };
+	join_out_t j;
+	memset(&j, 0, sizeof(j));
+	sm_group_coordinator_join(gc, &r, join_cb, &j);
+	CU_ASSERT_EQUAL(j.error, SM_ERR_INVALID_SESSION_TIMEOUT);
+	do_join(gc, "ghost", 0, range_proto, 2, &j);
+	CU_ASSERT_EQUAL(j.error, SM_ERR_UNKNOWN_MEMBER_ID);
+	do_join(gc, "", 0, range_proto, 2, &j);
+	char id[256];
+	strcpy(id, j.member_id);
+	CU_ASSERT_EQUAL(sm_group_coordinator_delete_group(gc, "g"), SM_ERR_NON_EMPTY_GROUP);
+	sm_gc_leave_member_t lm[2] = { { .member_id = id }, { .member_id = "ghost" } };
+	CU_ASSERT_EQUAL(sm_group_coordinator_leave(gc, "g", lm, 2), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(lm[0].error, SM_ERR_NONE);
+	CU_ASSERT_EQUAL(lm[1].error, SM_ERR_UNKNOWN_MEMBER_ID);
+	sm_arena_t ar;
+	sm_arena_init(&ar);
+	sm_gc_group_listing_t *l;
+	int n;
+	CU_ASSERT_EQUAL(sm_group_coordinator_list(gc, NULL, 0, &ar, &l, &n), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(n, 1);
+	CU_ASSERT_STRING_EQUAL(l[0].state, "Empty");
+	const char *st[] = { "Stable" };
+	sm_group_coordinator_list(gc, st, 1, &ar, &l, &n);
+	CU_ASSERT_EQUAL(n, 0);
+	sm_arena_destroy(&ar);
+	CU_ASSERT_EQUAL(sm_group_coordinator_delete_group(gc, "g"), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(sm_group_coordinator_delete_group(gc, "g"), SM_ERR_GROUP_ID_NOT_FOUND);
+	/* A partition this broker does not lead. */
+	sm_group_coordinator_on_leadership(gc, SM_GC_OFFSETS_TOPIC, 0, 0);
+	CU_ASSERT_EQUAL(sm_group_coordinator_check(gc, "g"), SM_ERR_NOT_COORDINATOR);
+	sm_group_coordinator_on_leadership(gc, SM_GC_OFFSETS_TOPIC, 0, 1);
+	CU_ASSERT_EQUAL(sm_group_coordinator_check(gc, "g"), SM_ERR_COORDINATOR_LOAD_IN_PROGRESS);
+	sm_group_coordinator_tick(gc);
+	CU_ASSERT_EQUAL(sm_group_coordinator_check(gc, "g"), SM_ERR_NONE);
+	destroy_gc(gc);
+}
+
+static void test_offsets_store_and_reload(void)
+{
+	fake_log_t f = { .next_offset = 0 };
+	sm_wbuf_init(&f.data, 64);
+	sm_group_coordinator_t *gc = new_gc(&f);
+	sm_gc_offset_t e[3] = {
+		{ .topic = "t", .partition = 0, .offset = 42, .leader_epoch = -1, .metadata = "meta", .commit_ts = -1, .expire_ts = -1 },
+		{ .topic = "t", .partition = 1, .offset = 7, .leader_epoch = 3, .metadata = NULL, .commit_ts = -1, .expire_ts = -1 },
+		{ .topic = "u", .partition = 0, .offset = 1, .leader_epoch = -1, .metadata = NULL, .commit_ts = -1, .expire_ts = -1 },
+	};
+	/* A group-less commit needs generation -1. */
+	CU_ASSERT_EQUAL(sm_group_coordinator_commit_offsets(gc, "g", 5, "m", NULL, e, 3), SM_ERR_ILLEGAL_GENERATION);
+	CU_ASSERT_EQUAL(sm_group_coordinator_commit_offsets(gc, "g", -1, "", NULL, e, 3), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(e[0].error, SM_ERR_NONE);
+	CU_ASSERT_EQUAL(f.appends, 1);
+	char big[SM_GC_OFFSET_METADATA_MAX_BYTES + 2];
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	sm_gc_offset_t too = { .topic = "t", .partition = 2, .offset = 1, .metadata = big, .commit_ts = -1, .expire_ts = -1 };
+	sm_group_coordinator_commit_offsets(gc, "g", -1, "", NULL, &too, 1);
+	CU_ASSERT_EQUAL(too.error, SM_ERR_OFFSET_METADATA_TOO_LARGE);
+	/* OffsetDelete of u-0 writes a tombstone. */
+	sm_gc_offset_t del = { .topic = "u", .partition = 0 };
+	CU_ASSERT_EQUAL(sm_group_coordinator_delete_offsets(gc, "g", &del, 1), SM_ERR_NONE);
+	/* A second group with members, so group metadata is written. */
+	sm_gc_join_req_t r = { .group_id = "h", .member_id = "", .client_id = "c", .session_timeout_ms = 10000,
+			       .protocol_type = "consumer", .protocols = range_proto, .n_protocols = 1 };
+	join_out_t j;
+	memset(&j, 0, sizeof(j));
+	sm_group_coordinator_join(gc, &r, join_cb, &j);
+	sm_gc_sync_req_t sr = { .group_id = "h", .generation_id = 1, .member_id = j.member_id };
+	sync_out_t s;
+	memset(&s, 0, sizeof(s));
+	sm_group_coordinator_sync(gc, &sr, sync_cb, &s);
+	CU_ASSERT_EQUAL(s.error, SM_ERR_NONE);
+	destroy_gc(gc);
+
+	/* A new coordinator (say, after failover) loads everything back. */
+	gc = new_gc(&f);
+	sm_arena_t ar;
+	sm_arena_init(&ar);
+	sm_gc_offset_t q[3] = { { .topic = "t", .partition = 0 }, { .topic = "t", .partition = 1 },
+				{ .topic = "u", .partition = 0 } };
+	CU_ASSERT_EQUAL(sm_group_coordinator_fetch_offsets(gc, "g", q, 3, &ar), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(q[0].offset, 42);
+	CU_ASSERT_STRING_EQUAL(q[0].metadata, "meta");
+	CU_ASSERT_EQUAL(q[1].offset, 7);
+	CU_ASSERT_EQUAL(q[1].leader_epoch, 3);
+	CU_ASSERT_EQUAL(q[2].offset, -1);
+	sm_gc_offset_t *all;
+	int n;
+	sm_group_coordinator_fetch_all_offsets(gc, "g", &ar, &all, &n);
+	CU_ASSERT_EQUAL(n, 2);
+	sm_gc_group_desc_t d;
+	sm_group_coordinator_describe(gc, "h", &ar, &d);
+	CU_ASSERT_STRING_EQUAL(d.state, "Stable");
+	CU_ASSERT_EQUAL(d.n_members, 1);
+	/* DeleteGroups writes tombstones; a reload finds nothing. */
+	CU_ASSERT_EQUAL(sm_group_coordinator_delete_group(gc, "g"), SM_ERR_NONE);
+	destroy_gc(gc);
+	gc = new_gc(&f);
+	sm_group_coordinator_fetch_all_offsets(gc, "g", &ar, &all, &n);
+	CU_ASSERT_EQUAL(n, 0);
+	sm_group_coordinator_describe(gc, "g", &ar, &d);
+	CU_ASSERT_STRING_EQUAL(d.state, "Dead");
+	sm_arena_destroy(&ar);
+	destroy_gc(gc);
+	sm_wbuf_free(&f.data);
+}
+
+static void test_offsets_expire(void)
+{
+	fake_log_t f = { .next_offset = 0 };
+	sm_wbuf_init(&f.data, 64);
+	sm_group_coordinator_t *gc = new_gc(&f);
+	sm_gc_offset_t e = { .topic = "t", .partition = 0, .offset = 5, .leader_epoch = -1, .commit_ts = -1, .expire_ts = -1 };
+	sm_group_coordinator_commit_offsets(gc, "g", -1, "", NULL, &e, 1);
+	fake_now += 7LL * 24 * 3600 * 1000 + 5000;
+	sm_group_coordinator_tick(gc);
+	sm_arena_t ar;
+	sm_arena_init(&ar);
+	sm_gc_offset_t q = { .topic = "t", .partition = 0 };
+	sm_group_coordinator_fetch_offsets(gc, "g", &q, 1, &ar);
+	CU_ASSERT_EQUAL(q.offset, -1);
+	sm_arena_destroy(&ar);
+	destroy_gc(gc);
+	sm_wbuf_free(&f.data);
+}
+
+static void test_state_table_and_vote(void)
+{
+	CU_ASSERT(sm_group_can_transition(SM_GROUP_EMPTY, SM_GROUP_PREPARING_REBALANCE));
+	CU_ASSERT(sm_group_can_transition(SM_GROUP_COMPLETING_REBALANCE, SM_GROUP_STABLE));
+	CU_ASSERT(!sm_group_can_transition(SM_GROUP_EMPTY, SM_GROUP_STABLE));
+	CU_ASSERT(!sm_group_can_transition(SM_GROUP_STABLE, SM_GROUP_EMPTY));
+	CU_ASSERT_EQUAL(sm_group_state_parse("stable"), SM_GROUP_STABLE);
+	sm_group_t *g = sm_group_new("g", 0, 0);
+	sm_group_protocol_t p1[] = { { .name = "a" }, { .name = "b" } };
+	sm_group_protocol_t p2[] = { { .name = "b" }, { .name = "a" } };
+	sm_group_member_t *m1 = sm_group_member_new("m1", NULL, "c", "h");
+	sm_group_member_t *m2 = sm_group_member_new("m2", NULL, "c", "h");
+	sm_group_member_t *m3 = sm_group_member_new("m3", NULL, "c", "h");
+	sm_group_member_set_protocols(m1, p1, 2);
+	sm_group_member_set_protocols(m2, p2, 2);
+	sm_group_member_set_protocols(m3, p2, 2);
+	sm_group_add_member(g, m1);
+	sm_group_add_member(g, m2);
+	sm_group_add_member(g, m3);
+	CU_ASSERT_STRING_EQUAL(sm_group_select_protocol(g), "b");
+	sm_group_protocol_t only_c = { .name = "c" };
+	CU_ASSERT(!sm_group_supports_protocols(g, "consumer", &only_c, 1));
+	CU_ASSERT_STRING_EQUAL(g->leader_id, "m1");
+	sm_group_remove_member(g, m1);
+	sm_group_member_destroy(m1);
+	CU_ASSERT_STRING_EQUAL(g->leader_id, "m2");
+	sm_group_destroy(g);
+}
+
+int main(void)
+{
+	CU_initialize_registry();
+	CU_pSuite s = CU_add_suite("group_coordinator", NULL, NULL);
+	CU_add_test(s, "single member join/sync/heartbeat", test_single_member_flow);
+	CU_add_test(s, "second member rebalance, protocol vote, expiry", test_second_member_rebalance);
+	CU_add_test(s, "errors, leave, list, delete, ownership", test_errors_and_leave);
+	CU_add_test(s, "offsets stored and reloaded", test_offsets_store_and_reload);
+	CU_add_test(s, "offsets retention", test_offsets_expire);
+	CU_add_test(s, "state table and protocol vote", test_state_table_and_vote);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,350 @@
+/*
+ * kafka_dump_log.c - kafka-dump-log.sh (Kafka's kafka.tools.DumpLogSegments):
+ * prints the batches (and with --deep-iteration/--print-data-log the
+ * records) of .log segment files, and the entries of .index and .timeindex
+ * files, in Kafka 2.8's output format. Reads the files directly; no broker
+ * needed.
+ *
+ * Thread-safety: single-threaded program.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "buf.h"
+#include "crc32c.h"
+#include "record_batch.h"
+
+typedef struct dl_opts {
+	int print_data;
+	int deep;
+	int verify_only;
+	int sanity_only;
+	int64_t max_message_size;
+} dl_opts_t;
+
+static const char *dl_codec_names[] = { "NONE", "GZIP", "SNAPPY", "LZ4", "ZSTD" };
+
+/* Whole file in memory (segments are at most segment.bytes). */
+static uint8_t *dl_slurp(const char *path, size_t *lenp)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	struct stat st;
+	if (fstat(fileno(f), &st) < 0) {
+		fclose(f);
+		return NULL;
+	}
+	size_t n = (size_t)st.st_size;
+	uint8_t *buf = sm_malloc(n ? n : 1);
+	if (n && fread(buf, 1, n, f) != n) {
+		free(buf);
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	*lenp = n;
+	return buf;
+}
+
+/* "<20 digits>.suffix" -> base offset; -1 if the name has no number. */
+static int64_t dl_base_offset(const char *path)
+{
+	const char *name = strrchr(path, '/');
+	name = name ? name + 1 : path;
+	char *end;
+	errno = 0;
+	long long v = strtoll(name, &end, 10);
+	if (errno || end == name || *end != '.')
+		return -1;
+	return v;
+}
+
+static void dl_print_bytes(const char *label, const uint8_t *p, int32_t len)
+{
+	if (len < 0)
+		return;
+	printf(" %s: ", label);
+	fwrite(p, 1, (size_t)len, stdout);
+}
+
+static void dl_print_record(const sm_batch_hdr_t *h, const sm_record_t *r, const dl_opts_t *o)
+{
+	int32_t seq = -1;
+	if (h->base_sequence >= 0) {
+		int64_t s = (int64_t)h->base_sequence + (r->offset - h->base_offset);
+		seq = (int32_t)(s > INT32_MAX ? s - INT32_MAX - 1 : s);
+	}
+	printf("| offset: %" PRId64 " %s: %" PRId64 " keysize: %d valuesize: %d sequence: %d "
+	       "headerKeys: [", r->offset,
+	       sm_batch_is_log_append_time(h) ? "LogAppendTime" : "CreateTime", r->timestamp,
+	       (int)r->key_len, (int)r->value_len, (int)seq);
+	for (int32_t i = 0; i < r->header_count; i++) {
+		if (i)
+			putchar(',');
+		fwrite(r->headers[i].key, 1, (size_t)r->headers[i].key_len, stdout);
+	}
+	putchar(']');
+	if (sm_batch_is_control(h)) {
+		int16_t type = r->key_len >= 4 ? (int16_t)sm_be16(r->key + 2) : -1;
+		if ((type == 0 || type == 1) && r->value_len >= 6)
+			printf(" endTxnMarker: %s coordinatorEpoch: %d", type ? "COMMIT" : "ABORT",
+			       (int)(int32_t)sm_be32(r->value + 2));
+		else
+			printf(" controlType: %s(%d)", "UNKNOWN", (int)type);
+	} else if (o->print_data && r->value_len >= 0) {
+		dl_print_bytes("key", r->key, r->key_len);
+		dl_print_bytes("payload", r->value, r->value_len);
+	}
+	putchar('\n');
+}
+
+static void dl_print_batch(const sm_batch_hdr_t *h, const uint8_t *p, size_t size, int64_t pos)
+{
+	int valid = sm_batch_verify(p, size) == SM_ERR_NONE;
+	int32_t last_seq = -1;
+	if (h->base_sequence >= 0) {
+		int64_t s = (int64_t)h->base_sequence + h->last_offset_delta;
+		last_seq = (int32_t)(s > INT32_MAX ? s - INT32_MAX - 1 : s);
+	}
+	int codec = h->attributes & SM_BATCH_ATTR_CODEC_MASK;
+	printf("baseOffset: %" PRId64 " lastOffset: %" PRId64 " count: %d baseSequence: %d "
+	       "lastSequence: %d producerId: %" PRId64 " producerEpoch: %d "
+	       "partitionLeaderEpoch: %d isTransactional: %s isControl: %s position: %" PRId64
+	       " %s: %" PRId64 " size: %zu magic: %d compresscodec: %s crc: %" PRIu32
+	       " isvalid: %s\n",
+	       h->base_offset, sm_batch_last_offset(h), (int)h->record_count,
+	       (int)h->base_sequence, (int)last_seq, h->producer_id, (int)h->producer_epoch,
+	       (int)h->partition_leader_epoch, sm_batch_is_transactional(h) ? "true" : "false",
+	       sm_batch_is_control(h) ? "true" : "false", pos,
+	       sm_batch_is_log_append_time(h) ? "LogAppendTime" : "CreateTime", h->max_timestamp,
+	       size, (int)h->magic, codec <= 4 ? dl_codec_names[codec] : "UNKNOWN", h->crc,
+	       valid ? "true" : "false");
+}
+
+/* Returns the last offset seen (for the consecutiveness check). */
+static int64_t dl_deep(const sm_batch_hdr_t *h, const uint8_t *p, size_t size,
+		       const dl_opts_t *o, int64_t last, const char *path)
+{
+	sm_batch_iter_t it;
+	sm_record_t r;
+	if (sm_batch_iter_init(&it, p, size, 0) == SM_ERR_NONE) {
+		while (sm_batch_iter_next(&it, &r) == 1) {
+			if (last >= 0 && r.offset != last + 1)
+				fprintf(stderr, "Non-consecutive offsets in %s\n  %" PRId64
+					" is followed by %" PRId64 "\n", path, last, r.offset);
+			last = r.offset;
+			dl_print_record(h, &r, o);
+		}
+	}
+	if (it.err)
+		fprintf(stderr, "Failed to read the records of the batch at offset %" PRId64
+			" in %s: %s\n", h->base_offset, path, sm_err_name(it.err));
+	sm_batch_iter_destroy(&it);
+	return last;
+}
+
+static int dl_dump_log(const char *path, const dl_opts_t *o)
+{
+	size_t len;
+	uint8_t *buf = dl_slurp(path, &len);
+	if (!buf) {
+		fprintf(stderr, "Could not read %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	printf("Starting offset: %" PRId64 "\n", dl_base_offset(path));
+	size_t pos = 0;
+	int64_t last = -1;
+	while (pos < len) {
+		int64_t size = sm_batch_entry_size(buf + pos, len - pos);
+		sm_batch_hdr_t h;
+		if (size <= 0 || size > o->max_message_size + SM_LOG_OVERHEAD ||
+		    sm_batch_hdr_parse(buf + pos, (size_t)size, &h) || h.magic != 2)
+			break;
+		dl_print_batch(&h, buf + pos, (size_t)size, (int64_t)pos);
+		if (o->deep)
+			last = dl_deep(&h, buf + pos, (size_t)size, o, last, path);
+		pos += (size_t)size;
+	}
+	if (pos < len) {
+		const char *name = strrchr(path, '/');
+		printf("Found %zu invalid bytes at the end of %s\n", len - pos, name ? name + 1 : path);
+	}
+	free(buf);
+	return 0;
+}
+
+/* Path of the sibling file with another suffix (the .log of an index). */
+static void dl_sibling(char *out, size_t size, const char *path, const char *suffix)
+{
+	snprintf(out, size, "%s", path);
+	char *dot = strrchr(out, '.');
+	char *slash = strrchr(out, '/');
+	if (dot && (!slash || dot > slash))
+		*dot = '\0';
+	strncat(out, suffix, size - strlen(out) - 1);
+}
+
+/* The last offset of the batch starting at pos in the .log, or -1. */
+static int64_t dl_batch_last_at(const uint8_t *log, size_t log_len, int64_t pos)
+{
+	sm_batch_hdr_t h;
+	if (!log || pos < 0 || (size_t)pos >= log_len ||
+	    sm_batch_hdr_parse(log + pos, log_len - (size_t)pos, &h))
+		return -1;
+	return sm_batch_last_offset(&h);
+}
+
+static int dl_index_sane(const char *path, size_t len, int esz, const uint8_t *idx, int64_t base)
+{
+	if (len % (size_t)esz) {
+		fprintf(stderr, "Index file %s is corrupt, found %zu bytes which is neither positive "
+			"nor a multiple of %d.\n", path, len, esz);
+		return 0;
+	}
+	if (len == 0)
+		return 1;
+	int64_t last = base + (int32_t)sm_be32(idx + len - (size_t)esz + (esz == 12 ? 8 : 0));
+	if (last < base) {
+		fprintf(stderr, "Corrupt index found, index file (%s) has non-zero size but the last "
+			"offset is %" PRId64 " which is less than the base offset %" PRId64 ".\n",
+			path, last, base);
+		return 0;
+	}
+	return 1;
+}
+
+static int dl_dump_index(const char *path, const dl_opts_t *o, int time_index)
+{
+	size_t len, log_len = 0;
+	int esz = time_index ? 12 : 8;
+	int64_t base = dl_base_offset(path);
+	uint8_t *idx = dl_slurp(path, &len);
+	if (!idx) {
+		fprintf(stderr, "Could not read %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	if (o->sanity_only) {
+		int ok = dl_index_sane(path, len, esz, idx, base);
+		if (ok)
+			printf("%s passed sanity check.\n", path);
+		free(idx);
+		return ok ? 0 : 1;
+	}
+	char lp[4096];
+	dl_sibling(lp, sizeof(lp), path, ".log");
+	uint8_t *log = dl_slurp(lp, &log_len);
+	int mismatches = 0;
+	for (size_t i = 0; i + (size_t)esz <= len; i += (size_t)esz) {
+		int64_t off, ts = 0;
+		int32_t position = 0;
+		if (time_index) {
+			ts = (int64_t)sm_be64(idx + i);
+			off = base + (int32_t)sm_be32(idx + i + 8);
+		} else {
+			off = base + (int32_t)sm_be32(idx + i);
+			position = (int32_t)sm_be32(idx + i + 4);
+		}
+		if (off == base && i > 0)
+			break; /* zero-filled tail of a preallocated index */
+		if (!time_index) {
+			int64_t found = dl_batch_last_at(log, log_len, position);
+			if (found != off) {
+				if (!mismatches++)
+					fprintf(stderr, "Mismatches in :%s\n", path);
+				fprintf(stderr, "  Index offset: %" PRId64 ", log offset: %" PRId64 "\n",
+					off, found);
+			}
+		}
+		if (o->verify_only)
+			continue;
+		if (time_index)
+			printf("timestamp: %" PRId64 " offset: %" PRId64 "\n", ts, off);
+		else
+			printf("offset: %" PRId64 " position: %d\n", off, (int)position);
+	}
+	free(log);
+	free(idx);
+	return 0;
+}
+
+static void dl_usage(FILE *f)
+{
+	fprintf(f, "This tool helps to parse a log file and dump its contents to the console, "
+		"useful for debugging a seemingly corrupt log segment.\n"
+		"Option                  Description\n"
+		"------                  -----------\n"
+		"--deep-iteration        if set, uses deep instead of shallow iteration.\n"
+		"--files <file1, file2, ...>  REQUIRED: The comma separated list of data and "
+		"index log files to be dumped.\n"
+		"--help                  Print usage information.\n"
+		"--index-sanity-check    if set, just checks the index sanity without printing "
+		"its content.\n"
+		"--max-message-size <size>  Size of largest message. (default: 5242880)\n"
+		"--print-data-log        if set, printing the messages content when dumping data "
+		"logs.\n"
+		"--verify-index-only     if set, just verify the index log without printing its "
+		"content.\n");
+}
+
+static int dl_dump_one(const char *file, const dl_opts_t *o)
+{
+	printf("Dumping %s\n", file);
+	const char *dot = strrchr(file, '.');
+	if (dot && !strcmp(dot, ".log"))
+		return dl_dump_log(file, o);
+	if (dot && !strcmp(dot, ".index"))
+		return dl_dump_index(file, o, 0);
+	if (dot && !strcmp(dot, ".timeindex"))
+		return dl_dump_index(file, o, 1);
+	fprintf(stderr, "Ignoring unknown file %s\n", file);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	dl_opts_t o = { .max_message_size = 5 * 1024 * 1024 };
+	const char *files = NULL;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--files") && i + 1 < argc)
+			files = argv[++i];
+		else if (!strncmp(a, "--files=", 8))
+			files = a + 8;
+		else if (!strcmp(a, "--print-data-log"))
+			o.print_data = 1;
+		else if (!strcmp(a, "--deep-iteration"))
+			o.deep = 1;
+		else if (!strcmp(a, "--verify-index-only"))
+			o.verify_only = 1;
+		else if (!strcmp(a, "--index-sanity-check"))
+			o.sanity_only = 1;
+		else if (!strcmp(a, "--max-message-size") && i + 1 < argc)
+			o.max_message_size = strtoll(argv[++i], NULL, 10);
+		else if (!strcmp(a, "--help")) {
+			dl_usage(stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "Unrecognized option '%s'\n", a);
+			dl_usage(stderr);
+			return 1;
+		}
+	}
+	if (!files) {
+		fprintf(stderr, "Missing required argument \"[files]\"\n");
+		dl_usage(stderr);
+		return 1;
+	}
+	if (o.print_data)
+		o.deep = 1;
+	char *list = sm_strdup(files), *save = NULL;
+	int rc = 0;
+	for (char *f = strtok_r(list, ",", &save); f; f = strtok_r(NULL, ",", &save))
+		rc |= dl_dump_one(f, &o);
+	free(list);
+	return rc;
+}

@@ -1,0 +1,570 @@
+/*
+ * kafka_reassign_partitions.c - kafka-reassign-partitions (Kafka 2.8's
+ * ReassignPartitionsCommand): --generate, --execute and --verify through a
+ * broker (--bootstrap-server: Metadata, AlterPartitionReassignments,
+ * ListPartitionReassignments) or ZooKeeper (--zookeeper:
+ * /admin/reassign_partitions and the topic znodes), plus --list and
+ * --cancel through a broker. Input and output JSON are Kafka's.
+ *
+ * Thread-safety: a single-threaded program.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "kafka_zk.h"
+#include "msg_alter_partition_reassignments.h"
+#include "msg_list_partition_reassignments.h"
+#include "msg_metadata.h"
+#include "net_client.h"
+#include "protocol.h"
+#include "zk_client.h"
+
+typedef struct sm_rp {
+	const char *bootstrap, *zookeeper, *file, *topics_file, *broker_list;
+	char action;
+	sm_net_client_t *boot, *ctl;
+	sm_zk_t *zk;
+} sm_rp_t;
+
+static void sm_rp_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void sm_rp_fail(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	exit(1);
+}
+
+static char *sm_rp_slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		sm_rp_fail("Cannot read %s", path);
+	size_t cap = 4096, n = 0;
+	char *buf = sm_malloc(cap);
+	size_t r;
+	while ((r = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+		n += r;
+		if (cap - n - 1 == 0)
+			buf = sm_realloc(buf, cap *= 2);
+	}
+	fclose(f);
+	buf[n] = 0;
+	*len = n;
+	return buf;
+}
+
+/* ---- broker access ---- */
+
+/* One client for the first host:port of a comma-separated list. */
+static sm_net_client_t *sm_rp_client(const char *hostport)
+{
+	char host[256];
+	const char *end = strchr(hostport, ',');
+	const char *colon = hostport;
+	for (const char *q = hostport; *q && q != end; q++)
+		if (*q == ':')
+			colon = q;
+	if (*colon != ':')
+		colon = NULL;
+	size_t hl = colon ? (size_t)(colon - hostport) : 0;
+	if (!colon || hl >= sizeof(host))
+		sm_rp_fail("Bad host:port %s", hostport);
+	memcpy(host, hostport, hl);
+	host[hl] = 0;
+	return sm_net_client_new(host, atoi(colon + 1));
+}
+
+/* Metadata v1 (all topics when topic is NULL) into md (arena a). */
+static void sm_rp_metadata(sm_rp_t *o, sm_arena_t *a, sm_metadata_resp_t *md)
+{
+	sm_wbuf_t body, resp;
+	sm_wbuf_init(&body, 16);
+	sm_wbuf_init(&resp, 1024);
+	sm_metadata_req_t req;
+	sm_metadata_req_init(&req);
+	req.topics_cnt = -1;
+	sm_metadata_req_write(&body, 1, &req);
+	/* Any bootstrap server will do: try them in order. */
+	while (sm_net_client_request(o->boot, SM_API_METADATA, 1, &body, 0, &resp, 30000)) {
+		const char *next = strchr(o->bootstrap, ',');
+		if (!next)
+			sm_rp_fail("Cannot reach the broker: %s", sm_net_client_last_error(o->boot));
+		o->bootstrap = next + 1;
+		sm_net_client_destroy(o->boot);
+		o->boot = sm_rp_client(o->bootstrap);
+	}
+	sm_rbuf_t rb;
+	sm_rbuf_init(&rb, resp.p, resp.len);
+	if (sm_metadata_resp_read(&rb, 1, a, md))
+		sm_rp_fail("%s", "Bad Metadata response");
+	if (!o->ctl)
+		for (int i = 0; i < md->brokers_cnt; i++)
+			if (md->brokers[i].node_id == md->controller_id) {
+				char hp[300];
+				snprintf(hp, sizeof(hp), "%s:%d", md->brokers[i].host, md->brokers[i].port);
+				o->ctl = sm_rp_client(hp);
+			}
+	sm_wbuf_free(&body);
+	sm_wbuf_free(&resp);
+}
+
+/* Current replicas of topic-partition, or n = -1 if unknown. */
+static int32_t *sm_rp_current(sm_rp_t *o, const char *topic, int32_t part, int *n)
+{
+	*n = -1;
+	int32_t *out = NULL;
+	if (o->zk) {
+		sm_zk_topic_assignment_t a = { 0 };
+		if (sm_kzk_get_topic_assignment(o->zk, topic, 0, &a, NULL) == SM_ERR_NONE) {
+			const sm_zk_partition_assignment_t *pa = sm_zk_topic_find(&a, part);
+			if (pa) {
+				*n = pa->n_replicas;
+				out = sm_calloc((size_t)pa->n_replicas + 1, sizeof(int32_t));
+				memcpy(out, pa->replicas, sizeof(int32_t) * (size_t)pa->n_replicas);
+			}
+		}
+		sm_zk_topic_clear(&a);
+		return out;
+	}
+	sm_arena_t a;
+	sm_arena_init(&a);
+	sm_metadata_resp_t md;
+	sm_rp_metadata(o, &a, &md);
+	for (int i = 0; i < md.topics_cnt; i++)
+		for (int j = 0; !strcmp(md.topics[i].name, topic) && j < md.topics[i].partitions_cnt; j++)
+			if (md.topics[i].partitions[j].partition_index == part) {
+				const sm_metadata_resp_partition_t *p = &md.topics[i].partitions[j];
+				*n = p->replica_nodes_cnt;
+				out = sm_calloc((size_t)*n + 1, sizeof(int32_t));
+				memcpy(out, p->replica_nodes, sizeof(int32_t) * (size_t)*n);
+			}
+	sm_arena_destroy(&a);
+	return out;
+}
+
+static void sm_rp_print_current(sm_rp_t *o, const sm_kzk_reassignment_t *r, int n)
+{
+	sm_kzk_reassignment_t *cur = sm_calloc((size_t)n + 1, sizeof(*cur));
+	for (int i = 0; i < n; i++) {
+		cur[i].topic = sm_strdup(r[i].topic);
+		cur[i].partition = r[i].partition;
+		cur[i].replicas = sm_rp_current(o, r[i].topic, r[i].partition, &cur[i].n_replicas);
+		if (cur[i].n_replicas < 0)
+			sm_rp_fail("Topic-partition %s does not exist", r[i].topic);
+	}
+	char *js = sm_kzk_reassignment_encode(cur, n, 1);
+	printf("Current partition replica assignment\n\n%s\n\n"
+	       "Save this to use as the --reassignment-json-file option during rollback\n", js);
+	free(js);
+	sm_kzk_reassignments_free(cur, n);
+}
+
+static void sm_rp_print_tps(const char *head, const sm_kzk_reassignment_t *r, int n)
+{
+	printf("%s", head);
+	for (int i = 0; i < n; i++)
+		printf("%s%s-%d", i ? "," : "", r[i].topic, r[i].partition);
+	printf("\n");
+}
+
+/* AlterPartitionReassignments to the controller; cancel sends nulls.
+ * Returns the number of partitions that failed; ok_out counts successes. */
+static int sm_rp_alter(sm_rp_t *o, const sm_kzk_reassignment_t *r, int n, int cancel, int *ok_out)
+{
+	sm_arena_t a;
+	sm_arena_init(&a);
+	sm_metadata_resp_t md;
+	sm_rp_metadata(o, &a, &md);
+	if (!o->ctl)
+		sm_rp_fail("%s", "Cannot find the controller");
+	sm_apr_req_t req;
+	sm_apr_req_init(&req);
+	req.topics = sm_arena_alloc(&a, sizeof(*req.topics) * (size_t)(n + 1));
+	req.topics_cnt = n; /* one topic entry per partition: simple and valid */
+	for (int i = 0; i < n; i++) {
+		sm_apr_req_partition_t *p = sm_arena_alloc(&a, sizeof(*p));
+		p->partition_index = r[i].partition;
+		p->replicas = cancel ? NULL : r[i].replicas;
+		p->replicas_cnt = cancel ? -1 : r[i].n_replicas;
+		req.topics[i] = (sm_apr_req_topic_t){ r[i].topic, p, 1 };
+	}
+	sm_wbuf_t body, resp;
+	sm_wbuf_init(&body, 256);
+	sm_wbuf_init(&resp, 256);
+	sm_apr_req_write(&body, 0, &req);
+	if (sm_net_client_request(o->ctl, SM_API_ALTER_PARTITION_REASSIGNMENTS, 0, &body, 1, &resp, 60000))
+		sm_rp_fail("AlterPartitionReassignments failed: %s", sm_net_client_last_error(o->ctl));
+	sm_rbuf_t rb;
+	sm_rbuf_init(&rb, resp.p, resp.len);
+	sm_apr_resp_t ar;
+	if (sm_apr_resp_read(&rb, 0, &a, &ar))
+		sm_rp_fail("%s", "Bad AlterPartitionReassignments response");
+	if (ar.error_code)
+		sm_rp_fail("Error: %s", ar.error_message ? ar.error_message : sm_err_name(ar.error_code));
+	int failed = 0, ok = 0;
+	for (int i = 0; i < ar.responses_cnt; i++)
+		for (int j = 0; j < ar.responses[i].partitions_cnt; j++) {
+			const sm_apr_resp_partition_t *p = &ar.responses[i].partitions[j];
+			if (!p->error_code) {
+				ok++;
+				continue;
+			}
+			if (cancel && p->error_code == SM_ERR_NO_REASSIGNMENT_IN_PROGRESS)
+				continue;
+			failed++;
+			fprintf(stderr, "Error reassigning partition(s):\n%s-%d: %s\n", ar.responses[i].name,
+				p->partition_index, p->error_message ? p->error_message : sm_err_name(p->error_code));
+		}
+	sm_wbuf_free(&body);
+	sm_wbuf_free(&resp);
+	sm_arena_destroy(&a);
+	*ok_out = ok;
+	return failed;
+}
+
+/* 1 if topic-partition has an ongoing reassignment. */
+static int sm_rp_ongoing(sm_rp_t *o, const char *topic, int32_t part)
+{
+	int ongoing = 0;
+	if (o->zk) {
+		sm_zk_topic_assignment_t a = { 0 };
+		if (sm_kzk_get_topic_assignment(o->zk, topic, 0, &a, NULL) == SM_ERR_NONE) {
+			const sm_zk_partition_assignment_t *pa = sm_zk_topic_find(&a, part);
+			ongoing = pa && (pa->n_adding || pa->n_removing);
+		}
+		sm_zk_topic_clear(&a);
+		return ongoing;
+	}
+	sm_arena_t a;
+	sm_arena_init(&a);
+	sm_metadata_resp_t md;
+	sm_rp_metadata(o, &a, &md);
+	sm_lpr_req_t req;
+	sm_lpr_req_init(&req);
+	sm_lpr_req_topic_t t = { (char *)topic, &part, 1 };
+	req.topics = &t;
+	req.topics_cnt = 1;
+	sm_wbuf_t body, resp;
+	sm_wbuf_init(&body, 64);
+	sm_wbuf_init(&resp, 256);
+	sm_lpr_req_write(&body, 0, &req);
+	sm_lpr_resp_t lr;
+	sm_rbuf_t rb;
+	if (!o->ctl || sm_net_client_request(o->ctl, SM_API_LIST_PARTITION_REASSIGNMENTS, 0, &body, 1, &resp, 30000))
+		sm_rp_fail("%s", "ListPartitionReassignments failed");
+	sm_rbuf_init(&rb, resp.p, resp.len);
+	if (sm_lpr_resp_read(&rb, 0, &a, &lr) || lr.error_code)
+		sm_rp_fail("%s", "Bad ListPartitionReassignments response");
+	for (int i = 0; i < lr.topics_cnt; i++)
+		ongoing |= lr.topics[i].partitions_cnt > 0;
+	sm_wbuf_free(&body);
+	sm_wbuf_free(&resp);
+	sm_arena_destroy(&a);
+	return ongoing;
+}
+
+static void sm_rp_ints(const int32_t *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		printf("%s%d", i ? "," : "", v[i]);
+}
+
+static int sm_rp_verify(sm_rp_t *o, const sm_kzk_reassignment_t *r, int n)
+{
+	int pending = 0;
+	printf("Status of partition reassignment:\n");
+	for (int i = 0; i < n; i++) {
+		if (sm_rp_ongoing(o, r[i].topic, r[i].partition)) {
+			printf("Reassignment of partition %s-%d is still in progress.\n", r[i].topic, r[i].partition);
+			pending++;
+			continue;
+		}
+		int nc;
+		int32_t *cur = sm_rp_current(o, r[i].topic, r[i].partition, &nc);
+		int same = nc == r[i].n_replicas;
+		for (int k = 0; same && k < nc; k++)
+			same = cur[k] == r[i].replicas[k];
+		if (same) {
+			printf("Reassignment of partition %s-%d is complete.\n", r[i].topic, r[i].partition);
+		} else {
+			printf("There is no active reassignment of partition %s-%d, but replica set is ", r[i].topic,
+			       r[i].partition);
+			sm_rp_ints(cur, nc < 0 ? 0 : nc);
+			printf(" rather than ");
+			sm_rp_ints(r[i].replicas, r[i].n_replicas);
+			printf(".\n");
+			pending++;
+		}
+		free(cur);
+	}
+	return pending ? 1 : 0;
+}
+
+static int sm_rp_list(sm_rp_t *o)
+{
+	sm_arena_t a;
+	sm_arena_init(&a);
+	sm_metadata_resp_t md;
+	sm_rp_metadata(o, &a, &md);
+	sm_lpr_req_t req;
+	sm_lpr_req_init(&req);
+	sm_wbuf_t body, resp;
+	sm_wbuf_init(&body, 16);
+	sm_wbuf_init(&resp, 256);
+	sm_lpr_req_write(&body, 0, &req);
+	sm_lpr_resp_t lr;
+	sm_rbuf_t rb;
+	if (!o->ctl || sm_net_client_request(o->ctl, SM_API_LIST_PARTITION_REASSIGNMENTS, 0, &body, 1, &resp, 30000))
+		sm_rp_fail("%s", "ListPartitionReassignments failed");
+	sm_rbuf_init(&rb, resp.p, resp.len);
+	if (sm_lpr_resp_read(&rb, 0, &a, &lr) || lr.error_code)
+		sm_rp_fail("%s", "Bad ListPartitionReassignments response");
+	int any = 0;
+	for (int i = 0; i < lr.topics_cnt; i++)
+		for (int j = 0; j < lr.topics[i].partitions_cnt; j++) {
+			const sm_lpr_resp_partition_t *p = &lr.topics[i].partitions[j];
+			if (!any++)
+				printf("Current partition reassignments:\n");
+			printf("%s-%d: replicas: ", lr.topics[i].name, p->partition_index);
+			sm_rp_ints(p->replicas, p->replicas_cnt);
+			printf(".");
+			if (p->adding_replicas_cnt) {
+				printf(" adding: ");
+				sm_rp_ints(p->adding_replicas, p->adding_replicas_cnt);
+				printf(".");
+			}
+			if (p->removing_replicas_cnt) {
+				printf(" removing: ");
+				sm_rp_ints(p->removing_replicas, p->removing_replicas_cnt);
+				printf(".");
+			}
+			printf("\n");
+		}
+	if (!any)
+		printf("No partition reassignments found.\n");
+	sm_wbuf_free(&body);
+	sm_wbuf_free(&resp);
+	sm_arena_destroy(&a);
+	return 0;
+}
+
+/* Every partition of topic with its replicas, appended to *out. */
+static void sm_rp_topic_partitions(sm_rp_t *o, const char *topic, sm_kzk_reassignment_t **out, int *n)
+{
+	int count = 0;
+	if (o->zk) {
+		sm_zk_topic_assignment_t a = { 0 };
+		if (sm_kzk_get_topic_assignment(o->zk, topic, 0, &a, NULL) == SM_ERR_NONE)
+			count = a.n_partitions;
+		sm_zk_topic_clear(&a);
+	} else {
+		sm_arena_t a;
+		sm_arena_init(&a);
+		sm_metadata_resp_t md;
+		sm_rp_metadata(o, &a, &md);
+		for (int i = 0; i < md.topics_cnt; i++)
+			if (!strcmp(md.topics[i].name, topic))
+				count = md.topics[i].partitions_cnt;
+		sm_arena_destroy(&a);
+	}
+	if (count == 0)
+		sm_rp_fail("Topic %s does not exist", topic);
+	*out = sm_realloc(*out, sizeof(**out) * (size_t)(*n + count + 1));
+	for (int p = 0; p < count; p++) {
+		sm_kzk_reassignment_t *r = &(*out)[(*n)++];
+		r->topic = sm_strdup(topic);
+		r->partition = p;
+		r->replicas = sm_rp_current(o, topic, p, &r->n_replicas);
+		if (r->n_replicas < 0)
+			r->n_replicas = 0;
+	}
+}
+
+static int sm_rp_generate(sm_rp_t *o)
+{
+	if (!o->topics_file || !o->broker_list)
+		sm_rp_fail("%s", "If --generate option is used, command must include both --topics-to-move-json-file and --broker-list options");
+	size_t len;
+	char *txt = sm_rp_slurp(o->topics_file, &len);
+	json_error_t je;
+	json_t *root = json_loadb(txt, len, 0, &je);
+	json_t *topics = root ? json_object_get(root, "topics") : NULL;
+	if (!json_is_array(topics))
+		sm_rp_fail("Malformed --topics-to-move-json-file %s", o->topics_file);
+	int32_t brokers[1024];
+	int nb = 0;
+	for (const char *s = o->broker_list; *s && nb < 1024;) {
+		brokers[nb++] = (int32_t)strtol(s, (char **)&s, 10);
+		if (*s == ',')
+			s++;
+		else if (*s)
+			sm_rp_fail("Bad --broker-list %s", o->broker_list);
+	}
+	sm_kzk_reassignment_t *cur = NULL, *prop;
+	int n = 0;
+	for (size_t i = 0; i < json_array_size(topics); i++) {
+		json_t *t = json_object_get(json_array_get(topics, i), "topic");
+		if (!json_is_string(t))
+			sm_rp_fail("Malformed --topics-to-move-json-file %s", o->topics_file);
+		sm_rp_topic_partitions(o, json_string_value(t), &cur, &n);
+	}
+	prop = sm_calloc((size_t)n + 1, sizeof(*prop));
+	for (int i = 0; i < n;) {
+		int j = i;
+		while (j < n && !strcmp(cur[j].topic, cur[i].topic))
+			j++;
+		int32_t *a = NULL;
+		char err[256];
+		int rf = cur[i].n_replicas;
+		if (sm_kzk_assign_replicas(brokers, nb, j - i, rf, -1, -1, 0, &a, err, sizeof(err)))
+			sm_rp_fail("%s", err);
+		for (int k = i; k < j; k++) {
+			prop[k].topic = sm_strdup(cur[k].topic);
+			prop[k].partition = cur[k].partition;
+			prop[k].n_replicas = rf;
+			prop[k].replicas = sm_calloc((size_t)rf + 1, sizeof(int32_t));
+			memcpy(prop[k].replicas, a + (k - i) * rf, sizeof(int32_t) * (size_t)rf);
+		}
+		free(a);
+		i = j;
+	}
+	char *c1 = sm_kzk_reassignment_encode(cur, n, 1), *c2 = sm_kzk_reassignment_encode(prop, n, 1);
+	printf("Current partition replica assignment\n%s\n\nProposed partition reassignment configuration\n%s\n",
+	       c1, c2);
+	free(c1);
+	free(c2);
+	sm_kzk_reassignments_free(cur, n);
+	sm_kzk_reassignments_free(prop, n);
+	json_decref(root);
+	free(txt);
+	return 0;
+}
+
+static int sm_rp_execute(sm_rp_t *o, const sm_kzk_reassignment_t *r, int n)
+{
+	sm_rp_print_current(o, r, n);
+	if (o->zk) {
+		char *js = sm_kzk_reassignment_encode(r, n, 0);
+		sm_err_t e = sm_zk_create(o->zk, SM_ZKPATH_REASSIGN_PARTITIONS, js, strlen(js), 0, NULL);
+		free(js);
+		if (e == SM_ERR__EXISTS)
+			sm_rp_fail("%s", "There is an existing assignment running.");
+		if (e)
+			sm_rp_fail("Failed to create %s", SM_ZKPATH_REASSIGN_PARTITIONS);
+	} else {
+		int ok;
+		if (sm_rp_alter(o, r, n, 0, &ok))
+			return 1;
+	}
+	sm_rp_print_tps(n == 1 ? "Successfully started partition reassignment for "
+			       : "Successfully started partition reassignments for ", r, n);
+	return 0;
+}
+
+static int sm_rp_cancel(sm_rp_t *o, const sm_kzk_reassignment_t *r, int n)
+{
+	int ok = 0;
+	if (sm_rp_alter(o, r, n, 1, &ok))
+		return 1;
+	if (!ok) {
+		printf("None of the specified partition reassignments are active.\n");
+		return 0;
+	}
+	sm_rp_print_tps("Successfully cancelled partition reassignment(s) for: ", r, n);
+	return 0;
+}
+
+static const char *const sm_rp_usage_text =
+	"This tool helps to move topic partitions between replicas.\n"
+	"Option                                  Description\n"
+	"--bootstrap-server <String>             the server(s) to use for bootstrapping.\n"
+	"--broker-list <String>                  The list of brokers to which the partitions need to be reassigned in the form \"0,1,2\".\n"
+	"--cancel                                Cancel an active reassignment.\n"
+	"--execute                               Kick off the reassignment as specified by the --reassignment-json-file option.\n"
+	"--generate                              Generate a candidate partition reassignment configuration.\n"
+	"--list                                  List all active partition reassignments.\n"
+	"--reassignment-json-file <String>       The JSON file with the partition reassignment configuration.\n"
+	"--topics-to-move-json-file <String>     Generate a reassignment configuration to move the partitions of the specified topics.\n"
+	"--verify                                Verify if the reassignment completed as specified by the --reassignment-json-file option.\n"
+	"--zookeeper <String>                    DEPRECATED: the connection string for the zookeeper connection.\n";
+
+int main(int argc, char **argv)
+{
+	sm_rp_t o = { 0 };
+	static const struct option opts[] = {
+		{ "bootstrap-server", required_argument, NULL, 'b' },
+		{ "zookeeper", required_argument, NULL, 'z' },
+		{ "reassignment-json-file", required_argument, NULL, 'f' },
+		{ "topics-to-move-json-file", required_argument, NULL, 't' },
+		{ "broker-list", required_argument, NULL, 'l' },
+		{ "generate", no_argument, NULL, 'G' }, { "execute", no_argument, NULL, 'E' },
+		{ "verify", no_argument, NULL, 'V' }, { "list", no_argument, NULL, 'L' },
+		{ "cancel", no_argument, NULL, 'C' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'b': o.bootstrap = optarg; break;
+		case 'z': o.zookeeper = optarg; break;
+		case 'f': o.file = optarg; break;
+		case 't': o.topics_file = optarg; break;
+		case 'l': o.broker_list = optarg; break;
+		case 'G': case 'E': case 'V': case 'L': case 'C':
+			if (o.action)
+				sm_rp_fail("%s", "Command must include exactly one action: --generate, --execute, --verify, --cancel, --list");
+			o.action = (char)ch;
+			break;
+		case 'h': fputs(sm_rp_usage_text, stdout); return 0;
+		default: fputs(sm_rp_usage_text, stderr); return 1;
+		}
+	}
+	if (!o.action)
+		sm_rp_fail("%s", "Command must include exactly one action: --generate, --execute, --verify, --cancel, --list");
+	if (!!o.bootstrap == !!o.zookeeper)
+		sm_rp_fail("%s", "Please specify --bootstrap-server");
+	if (o.zookeeper && (o.action == 'L' || o.action == 'C'))
+		sm_rp_fail("%s", "--zookeeper can only be used with --generate, --execute and --verify");
+	if (o.zookeeper) {
+		char err[256];
+		if (!(o.zk = sm_zk_new(o.zookeeper, 30000, 30000, err, sizeof(err))))
+			sm_rp_fail("%s", err);
+	} else {
+		o.boot = sm_rp_client(o.bootstrap);
+	}
+	int rc;
+	if (o.action == 'G') {
+		rc = sm_rp_generate(&o);
+	} else if (o.action == 'L') {
+		rc = sm_rp_list(&o);
+	} else {
+		if (!o.file)
+			sm_rp_fail("%s", "Missing required argument \"[reassignment-json-file]\"");
+		size_t len;
+		char *txt = sm_rp_slurp(o.file, &len), err[256];
+		sm_kzk_reassignment_t *r = NULL;
+		int n = 0;
+		if (sm_kzk_reassignment_decode(txt, len, &r, &n, err, sizeof(err)))
+			sm_rp_fail("%s", err);
+		rc = o.action == 'E' ? sm_rp_execute(&o, r, n)
+		     : o.action == 'V' ? sm_rp_verify(&o, r, n)
+					 : sm_rp_cancel(&o, r, n);
+		sm_kzk_reassignments_free(r, n);
+		free(txt);
+	}
+	if (o.boot)
+		sm_net_client_destroy(o.boot);
+	if (o.ctl)
+		sm_net_client_destroy(o.ctl);
+	if (o.zk)
+		sm_zk_destroy(o.zk);
+	return rc;
+}

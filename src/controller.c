@@ -37,6 +37,7 @@ typedef enum sm_ctrl_event_type {
 	SM_EV_AUTO_REBALANCE,
 	SM_EV_ALTER_REASSIGNMENTS,
 	SM_EV_REASSIGN_ZNODE,
+	SM_EV_BROKER_MODIFICATIONS,
 } sm_ctrl_event_type_t;
 
 static const char *const sm_ctrl_event_names[] = {
@@ -44,7 +45,7 @@ static const char *const sm_ctrl_event_names[] = {
 	"PartitionModifications", "TopicDeletion", "IsrChangeNotification",
 	"TopicDeletionStopReplicaResponseReceived", "RegisterBrokerAndReelect", "Shutdown",
 	"ReplicaLeaderElection", "ControlledShutdown", "ReplicaLeaderElection(znode)",
-	"AutoPreferredReplicaLeaderElection", "ApiPartitionReassignment", "ZkPartitionReassignment",
+	"AutoPreferredReplicaLeaderElection", "ApiPartitionReassignment", "ZkPartitionReassignment", "BrokerModifications",
 };
 
 typedef struct sm_ctrl_event {
@@ -387,8 +388,13 @@ static void sm_ctrl_on_failover(sm_controller_t *c)
 	sm_zk_broker_info_t *brokers = NULL;
 	int nb = 0;
 	sm_kzk_get_all_brokers(c->zk, &brokers, &nb);
-	for (int i = 0; i < nb; i++)
+	for (int i = 0; i < nb; i++) {
+		/* A data watch per registration (BrokerModifications). */
+		sm_zk_broker_info_t w = { 0 };
+		(void)sm_kzk_get_broker(c->zk, brokers[i].id, 1, &w);
+		sm_zk_broker_clear(&w);
 		sm_ctrl_add_broker(c, &brokers[i]);
+	}
 	sm_kzk_brokers_free(brokers, nb);
 	char **dels = NULL;
 	int nd = 0;
@@ -518,7 +524,7 @@ static void sm_ctrl_on_broker_change(sm_controller_t *c)
 		if (sm_ctrl_broker_alive(c, ids[k]))
 			continue;
 		sm_zk_broker_info_t info = { 0 };
-		if (sm_kzk_get_broker(c->zk, ids[k], 0, &info) == SM_ERR_NONE) {
+		if (sm_kzk_get_broker(c->zk, ids[k], 1, &info) == SM_ERR_NONE) {
 			CLOG(c, SM_LOG_INFO, "Newly added broker %d (epoch %lld)", ids[k], (long long)info.epoch);
 			sm_ctrl_add_broker(c, &info);
 			added[nadded++] = ids[k];
@@ -571,6 +577,24 @@ static void sm_ctrl_on_broker_change(sm_controller_t *c)
 	}
 	free(dead);
 	free(added);
+}
+
+/* A live broker rewrote its registration (same session, e.g. new
+ * endpoints or features): every broker learns it through UpdateMetadata.
+ * A new session (czxid) is a bounce, which BrokerChange handles. */
+static void sm_ctrl_on_broker_modifications(sm_controller_t *c, int32_t id)
+{
+	sm_ctrl_broker_t *b = sm_ctrl_broker(c, id);
+	sm_zk_broker_info_t info = { 0 };
+	if (!b || sm_kzk_get_broker(c->zk, id, 1, &info) != SM_ERR_NONE || info.epoch != b->epoch) {
+		sm_zk_broker_clear(&info);
+		return;
+	}
+	CLOG(c, SM_LOG_INFO, "Updated broker %d's registration (epoch %lld)", id, (long long)info.epoch);
+	sm_ctrl_drop_broker(c, id);
+	sm_ctrl_add_broker(c, &info);
+	sm_zk_broker_clear(&info);
+	sm_ctrl_batch_um_all(c);
 }
 
 static void sm_ctrl_new_partitions(sm_controller_t *c, sm_ctrl_topic_t *t, int from)
@@ -846,6 +870,7 @@ static void sm_ctrl_process(sm_controller_t *c, sm_ctrl_event_t *ev)
 			ev->sync = NULL;
 			break;
 		case SM_EV_REASSIGN_ZNODE: sm_ctrl_on_reassign_znode(c); break;
+		case SM_EV_BROKER_MODIFICATIONS: sm_ctrl_on_broker_modifications(c, ev->broker); break;
 		case SM_EV_PREFERRED_ELECTION: sm_ctrl_on_preferred_znode(c); break;
 		case SM_EV_AUTO_REBALANCE: sm_ctrl_auto_rebalance(c); break;
 		default: break;
@@ -953,6 +978,12 @@ void sm_controller_zk_event(sm_controller_t *c, int type, const char *path)
 				NULL, -1, -1, 0);
 	} else if (!strcmp(path, SM_ZKPATH_BROKER_IDS)) {
 		sm_ctrl_enqueue(c, SM_EV_BROKER_CHANGE, NULL, -1, -1, 0);
+	} else if (!strncmp(path, SM_ZKPATH_BROKER_IDS "/", sizeof(SM_ZKPATH_BROKER_IDS)) &&
+		   type == SM_ZK_EVENT_CHANGED) {
+		char *end;
+		long id = strtol(path + sizeof(SM_ZKPATH_BROKER_IDS), &end, 10);
+		if (!*end && id >= 0 && id <= INT32_MAX)
+			sm_ctrl_enqueue(c, SM_EV_BROKER_MODIFICATIONS, NULL, -1, (int32_t)id, 0);
 	} else if (!strcmp(path, SM_ZKPATH_TOPICS)) {
 		sm_ctrl_enqueue(c, SM_EV_TOPIC_CHANGE, NULL, -1, -1, 0);
 	} else if (!strncmp(path, SM_ZKPATH_TOPICS "/", sizeof(SM_ZKPATH_TOPICS)) &&

@@ -194,11 +194,11 @@ static void sm_ctrl_send_lai(sm_controller_t *c, int32_t broker)
 		}
 	}
 	if (req.partitions_cnt > 0) {
-		sm_wbuf_t *w = sm_malloc(sizeof(*w));
-		sm_wbuf_init(w, 1024);
-		sm_leader_and_isr_req_write(w, SM_CTRL_LAI_VERSION, &req);
+		sm_wbuf_t w; /* its contents move into the channel's queue */
+		sm_wbuf_init(&w, 1024);
+		sm_leader_and_isr_req_write(&w, SM_CTRL_LAI_VERSION, &req);
 		sm_controller_channel_send(c->channel, broker, SM_LEADER_AND_ISR_KEY, SM_CTRL_LAI_VERSION,
-					   w, sm_ctrl_on_response, c);
+					   &w, sm_ctrl_on_response, c);
 		sm_ctrl_state_log(c, "Sending LeaderAndIsr request with %d partitions to broker %d",
 				  req.partitions_cnt, broker);
 	}
@@ -302,11 +302,11 @@ static void sm_ctrl_send_um(sm_controller_t *c)
 	sm_ctrl_um_brokers(c, &a, &req);
 	for (int i = 0; i < c->ctx.n_brokers; i++) {
 		req.broker_epoch = c->ctx.brokers[i].epoch;
-		sm_wbuf_t *w = sm_malloc(sizeof(*w));
-		sm_wbuf_init(w, 1024);
-		sm_update_metadata_req_write(w, SM_CTRL_UM_VERSION, &req);
+		sm_wbuf_t w; /* its contents move into the channel's queue */
+		sm_wbuf_init(&w, 1024);
+		sm_update_metadata_req_write(&w, SM_CTRL_UM_VERSION, &req);
 		sm_controller_channel_send(c->channel, c->ctx.brokers[i].id, SM_UPDATE_METADATA_KEY,
-					   SM_CTRL_UM_VERSION, w, sm_ctrl_on_response, c);
+					   SM_CTRL_UM_VERSION, &w, sm_ctrl_on_response, c);
 	}
 	sm_arena_destroy(&a);
 }
@@ -337,10 +337,10 @@ static void sm_ctrl_send_sr(sm_controller_t *c, int32_t broker)
 		o->leader_epoch = b->sr[i].delete ? -2
 			: (t && o->partition < t->n_partitions ? t->partitions[o->partition].st.leader_epoch : -1);
 	}
-	sm_wbuf_t *w = sm_malloc(sizeof(*w));
-	sm_wbuf_init(w, 512);
-	sm_stop_replica_req_write(w, SM_CTRL_SR_VERSION, &req);
-	sm_controller_channel_send(c->channel, broker, SM_STOP_REPLICA_KEY, SM_CTRL_SR_VERSION, w,
+	sm_wbuf_t w; /* its contents move into the channel's queue */
+	sm_wbuf_init(&w, 512);
+	sm_stop_replica_req_write(&w, SM_CTRL_SR_VERSION, &req);
+	sm_controller_channel_send(c->channel, broker, SM_STOP_REPLICA_KEY, SM_CTRL_SR_VERSION, &w,
 				   sm_ctrl_on_response, c);
 	sm_arena_destroy(&a);
 }

@@ -401,6 +401,9 @@ void sm_kafka_server_run(sm_kafka_server_t *s)
 	/* Leadership moves away while this broker still serves requests. */
 	if (s->cfg->controlled_shutdown_enable && s->controller && s->registered)
 		(void)sm_controller_request_controlled_shutdown(s->controller);
+	/* Out of every ISR now: fetching on would let leaders add it back. */
+	if (s->rm)
+		sm_replica_manager_stop_fetchers(s->rm);
 }
 
 void sm_kafka_server_shutdown(sm_kafka_server_t *s)

@@ -349,6 +349,18 @@ int sm_psm_move_leader(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_partition
 void sm_psm_remove_from_isr(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_partition_t *p,
 			    int32_t broker)
 {
+	/* Leaders change ISRs themselves and announce it only later through
+	 * /isr_change_notification: start from ZooKeeper's copy (as Kafka's
+	 * removeReplicasFromIsr reads the state), or a broker a leader just
+	 * added back would stay in the ISR after it died. */
+	sm_zk_partition_state_t cur = { 0 };
+	if (p->has_state && !c->defer &&
+	    sm_kzk_get_partition_state(c->zk, t->name, p->id, 0, &cur) == SM_ERR_NONE) {
+		sm_zk_partition_state_clear(&p->st);
+		p->st = cur;
+	} else {
+		sm_zk_partition_state_clear(&cur);
+	}
 	if (!p->has_state || !sm_psm_in(p->st.isr, p->st.n_isr, broker))
 		return;
 	sm_zk_partition_state_t st = { 0 };

@@ -1162,6 +1162,11 @@ void sm_replica_manager_checkpoint_hw(sm_replica_manager_t *rm)
 	free(cps);
 }
 
+void sm_replica_manager_stop_fetchers(sm_replica_manager_t *rm)
+{
+	sm_fetcher_manager_shutdown(rm->fetchers);
+}
+
 void sm_replica_manager_shutdown(sm_replica_manager_t *rm)
 {
 	pthread_mutex_lock(&rm->sched_lock);

@@ -71,6 +71,8 @@ void sm_replica_manager_set_leadership_listener(sm_replica_manager_t *rm,
 void sm_replica_manager_startup(sm_replica_manager_t *rm);
 /* Writes replication-offset-checkpoint (HW of every partition). */
 void sm_replica_manager_checkpoint_hw(sm_replica_manager_t *rm);
+/* Stops the replica fetchers for good (after a controlled shutdown). */
+void sm_replica_manager_stop_fetchers(sm_replica_manager_t *rm);
 void sm_replica_manager_shutdown(sm_replica_manager_t *rm);
 void sm_replica_manager_destroy(sm_replica_manager_t *rm);
 

@@ -302,9 +302,18 @@ sm_err_t sm_log_segment_append(sm_log_segment_t *seg, int64_t largest_offset,
 		seg->offset_of_max_timestamp = offset_of_max_timestamp;
 	}
 	if (seg->bytes_since_last_index_entry > seg->index_interval_bytes) {
-		sm_offset_index_append(&seg->oidx, largest_offset, (int32_t)pos);
-		sm_time_index_maybe_append(&seg->tidx, seg->max_timestamp_so_far,
-					   seg->offset_of_max_timestamp, 0);
+		int32_t oentries = sm_index_entries(&seg->oidx);
+		if (sm_offset_index_append(&seg->oidx, largest_offset, (int32_t)pos) == SM_ERR__IO ||
+		    sm_time_index_maybe_append(&seg->tidx, seg->max_timestamp_so_far,
+					       seg->offset_of_max_timestamp, 0) == SM_ERR__IO) {
+			/* An index write failed (a full disk): take the batch
+			 * back out so the segment and its indexes agree. */
+			__atomic_store_n(&seg->oidx.entries, oentries, __ATOMIC_RELEASE);
+			if (ftruncate(seg->file->fd, (off_t)pos) < 0) {
+				/* the size below still hides the batch */
+			}
+			return SM_ERR__IO;
+		}
 		seg->bytes_since_last_index_entry = 0;
 	}
 	seg->bytes_since_last_index_entry += (int64_t)len;

@@ -40,6 +40,26 @@ static sm_err_t sm_index_map(sm_index_t *idx, size_t len)
 	return SM_ERR_NONE;
 }
 
+sm_err_t sm_index_write_entry(sm_index_t *idx, int32_t n, const uint8_t *entry)
+{
+	size_t left = (size_t)idx->entry_size;
+	off_t pos = (off_t)n * idx->entry_size;
+	while (left > 0) {
+		ssize_t r = pwrite(idx->fd, entry, left, pos);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			sm_log_error(NULL, SM_INDEX_LOGGER, "Failed to write an entry to index file %s: %s",
+				     idx->path, r < 0 ? strerror(errno) : "short write");
+			return SM_ERR__IO;
+		}
+		entry += r;
+		left -= (size_t)r;
+		pos += r;
+	}
+	return SM_ERR_NONE;
+}
+
 static int64_t sm_index_round(int64_t bytes, int entry_size)
 {
 	if (bytes < 0)
@@ -192,9 +212,12 @@ sm_err_t sm_offset_index_append(sm_index_t *idx, int64_t offset, int32_t positio
 	int64_t rel = offset - idx->base_offset;
 	if (rel < 0 || rel > INT32_MAX)
 		return SM_ERR__STATE;
-	uint8_t *p = idx->map + (size_t)n * SM_OFFSET_INDEX_ENTRY_SIZE;
-	sm_put_be32(p, (uint32_t)rel);
-	sm_put_be32(p + 4, (uint32_t)position);
+	uint8_t e[SM_OFFSET_INDEX_ENTRY_SIZE];
+	sm_put_be32(e, (uint32_t)rel);
+	sm_put_be32(e + 4, (uint32_t)position);
+	sm_err_t err = sm_index_write_entry(idx, n, e);
+	if (err)
+		return err;
 	__atomic_store_n(&idx->entries, n + 1, __ATOMIC_RELEASE);
 	return SM_ERR_NONE;
 }

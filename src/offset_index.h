@@ -50,6 +50,11 @@ sm_err_t sm_index_trim(sm_index_t *idx);
 /* Drops every entry (the file keeps its length). */
 void sm_index_reset(sm_index_t *idx);
 sm_err_t sm_index_flush(sm_index_t *idx);
+/* Writes entry n (entry_size bytes) with pwrite rather than through the map:
+ * a sparse index file on a full disk then fails with SM_ERR__IO (ENOSPC)
+ * instead of killing the process with SIGBUS when the page is touched. The
+ * shared map sees the bytes at once. Does not change the entry count. */
+sm_err_t sm_index_write_entry(sm_index_t *idx, int32_t n, const uint8_t *entry);
 /* Unmaps and closes; the file stays. */
 void sm_index_close(sm_index_t *idx);
 /* Closes and unlinks the file. */

@@ -51,9 +51,12 @@ sm_err_t sm_time_index_maybe_append(sm_index_t *idx, int64_t timestamp, int64_t 
 	int64_t rel = offset - idx->base_offset;
 	if (rel < 0 || rel > INT32_MAX)
 		return SM_ERR__STATE;
-	uint8_t *p = idx->map + (size_t)n * SM_TIME_INDEX_ENTRY_SIZE;
-	sm_put_be64(p, (uint64_t)timestamp);
-	sm_put_be32(p + 8, (uint32_t)rel);
+	uint8_t e[SM_TIME_INDEX_ENTRY_SIZE];
+	sm_put_be64(e, (uint64_t)timestamp);
+	sm_put_be32(e + 8, (uint32_t)rel);
+	sm_err_t err = sm_index_write_entry(idx, n, e);
+	if (err)
+		return err;
 	__atomic_store_n(&idx->entries, n + 1, __ATOMIC_RELEASE);
 	return SM_ERR_NONE;
 }

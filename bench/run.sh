@@ -11,8 +11,24 @@ export SM_BENCH_DIR
 echo "== samsa storage benchmarks ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cpus)"
 echo "== rerun: make bench  (SM_BENCH_MB=${SM_BENCH_MB:-256} SM_BENCH_RECOVERY_MB=${SM_BENCH_RECOVERY_MB:-1024})"
 "$BUILD/bench/bench_log"
+# Read path: Fetch through the broker's sendfile path vs a plain sendfile
+# copy over loopback (ZooKeeper and one broker, about half a minute; see
+# bench/README.md). SM_BENCH_FETCH=0 skips it; SM_BENCH_FETCH_MB sizes it.
+if [ "${SM_BENCH_FETCH:-1}" != 0 ]; then
+	SM_TOP_BUILDDIR="$BUILD" /usr/bin/python3 "$(dirname "$0")/fetch.py"
+fi
 # Controller failover (real ZooKeeper and brokers, a few minutes; see
 # bench/README.md). SM_BENCH_CTRL=0 skips it.
 if [ "${SM_BENCH_CTRL:-1}" != 0 ]; then
 	SM_TOP_BUILDDIR="$BUILD" /usr/bin/python3 "$(dirname "$0")/controller_failover.py"
+fi
+# Replication: acks=all at RF 3 vs acks=1 at RF 1 with the producer perf
+# tool (3 brokers, about half a minute; see bench/README.md).
+# SM_BENCH_REPL=0 skips it; SM_BENCH_REPL_RECORDS sizes it.
+if [ "${SM_BENCH_REPL:-1}" != 0 ]; then
+	if [ -x "$BUILD/tools/kafka-producer-perf-test" ]; then
+		SM_TOP_BUILDDIR="$BUILD" /usr/bin/python3 "$(dirname "$0")/replication.py"
+	else
+		echo "== replication: skipped ($BUILD/tools/kafka-producer-perf-test not built; run make first)"
+	fi
 fi

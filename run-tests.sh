@@ -28,5 +28,5 @@ echo "== unit tests under valgrind"
 build "$top/build"
 make -s -C "$top/build" check-valgrind
 
-echo "== unit and integration tests"
-make -s -C "$top/build" check
+echo "== unit and integration tests, with the long replication matrix"
+SM_WITH_LONG=1 make -s -C "$top/build" check

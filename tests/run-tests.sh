@@ -5,7 +5,9 @@
 #
 # Environment: SM_SKIP_INTEGRATION=1 runs the unit programs only;
 # SM_VALGRIND=1 runs each unit program under valgrind's leak checker;
-# SM_TESTS=pattern restricts integration tests to names matching the pattern.
+# SM_TESTS=pattern restricts integration tests to names matching the pattern;
+# SM_WITH_LONG=1 adds the long tests (tests/integration/long, the replication
+# matrix that `make check-long` runs on its own).
 set -u
 top_src=${SM_TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 top_build=${SM_TOP_BUILDDIR:-$top_src}
@@ -41,7 +43,9 @@ for prog in "$@"; do
 done
 
 if [ "${SM_SKIP_INTEGRATION:-0}" != 1 ]; then
-	for t in "$top_src"/tests/integration/[0-9][0-9][0-9][0-9]-*; do
+	long=""
+	[ "${SM_WITH_LONG:-0}" = 1 ] && long="$top_src/tests/integration/long/[0-9][0-9][0-9][0-9]-*"
+	for t in "$top_src"/tests/integration/[0-9][0-9][0-9][0-9]-* $long; do
 		[ -e "$t" ] || continue
 		case "$t" in
 		*.sh) cmd="sh" ;;

@@ -1,10 +1,13 @@
 /*
  * kafka_configs.c - kafka-configs: describe and alter entity config
- * overrides (Kafka 2.8's kafka.admin.ConfigCommand) directly in ZooKeeper
- * (--zookeeper): /config/<type>/<name> plus a /config/changes notification
- * so brokers apply the change at run time. Same options and output lines
- * as Kafka's ZooKeeper path. The --bootstrap-server path (DescribeConfigs /
- * IncrementalAlterConfigs) is not available yet and says so.
+ * overrides (Kafka 2.8's kafka.admin.ConfigCommand), either directly in
+ * ZooKeeper (--zookeeper): /config/<type>/<name> plus a /config/changes
+ * notification so brokers apply the change at run time; or through a broker
+ * (--bootstrap-server) for topics, brokers and broker-loggers with
+ * DescribeConfigs, IncrementalAlterConfigs (topics, broker-loggers) and
+ * AlterConfigs (brokers), as Kafka's AdminClient path does. Same options and
+ * output lines as Kafka's tool; client quotas (users, clients) are only
+ * available through --zookeeper.
  *
  * Thread-safety: a single-threaded command-line program.
  */
@@ -15,28 +18,23 @@
 
 #include "buf.h"
 #include "kafka_zk.h"
+#include "log_config.h"
 #include "logger.h"
+#include "msg_alter_configs.h"
+#include "msg_describe_configs.h"
+#include "msg_incremental_alter_configs.h"
+#include "proto_admin.h"
+#include "protocol.h"
 
 typedef struct sm_kc_opts {
 	int describe, alter;
 	const char *zookeeper, *bootstrap;
 	const char *type, *name;
 	int entity_default;
+	int all;
 	const char *add, *del;
+	char *args; /* the command line, for error messages */
 } sm_kc_opts_t;
-
-/* Topic-level configs Kafka 2.8 accepts (LogConfig). */
-static const char *const sm_kc_topic_keys[] = {
-	"cleanup.policy", "compression.type", "delete.retention.ms", "file.delete.delay.ms",
-	"flush.messages", "flush.ms", "follower.replication.throttled.replicas",
-	"index.interval.bytes", "leader.replication.throttled.replicas",
-	"max.compaction.lag.ms", "max.message.bytes", "message.downconversion.enable",
-	"message.format.version", "message.timestamp.difference.max.ms",
-	"message.timestamp.type", "min.cleanable.dirty.ratio", "min.compaction.lag.ms",
-	"min.insync.replicas", "preallocate", "retention.bytes", "retention.ms",
-	"segment.bytes", "segment.index.bytes", "segment.jitter.ms", "segment.ms",
-	"unclean.leader.election.enable",
-};
 
 static int sm_kc_usage(const char *msg)
 {
@@ -54,7 +52,8 @@ static int sm_kc_usage(const char *msg)
 		"--entity-default            Default entity name for clients/users/brokers\n"
 		"--topic <topic>             The topic's name (--entity-type topics --entity-name <topic>)\n"
 		"--add-config <k=v,...>      Key Value pairs of configs to add (lists in square brackets)\n"
-		"--delete-config <k,...>     Config keys to remove\n");
+		"--delete-config <k,...>     Config keys to remove\n"
+		"--all                       List all configs for the given entity (with --bootstrap-server)\n");
 	return 1;
 }
 
@@ -92,14 +91,6 @@ static int sm_kc_parse_add(const char *s, sm_zk_config_t *cfg, char *err, size_t
 	}
 	free(copy);
 	return rc;
-}
-
-static int sm_kc_known_topic_key(const char *k)
-{
-	for (size_t i = 0; i < sizeof(sm_kc_topic_keys) / sizeof(sm_kc_topic_keys[0]); i++)
-		if (!strcmp(k, sm_kc_topic_keys[i]))
-			return 1;
-	return 0;
 }
 
 /* "topic 'x'", "brokers 'x'", ... as ConfigCommand prints entities. */
@@ -170,10 +161,8 @@ static int sm_kc_alter(sm_zk_t *zk, const sm_kc_opts_t *o, const char *name)
 			goto out;
 		}
 		for (int i = 0; i < add.n; i++)
-			if (!sm_kc_known_topic_key(add.keys[i])) {
-				snprintf(err, sizeof(err), "Unknown topic config name: %s", add.keys[i]);
+			if (sm_log_config_validate(add.keys[i], add.values[i], NULL, err, sizeof(err)))
 				goto out;
-			}
 	}
 	sm_err_t e = sm_kzk_get_entity_config(zk, o->type, name, &cfg);
 	if (e) {
@@ -202,6 +191,395 @@ out:
 	return rc;
 }
 
+/* ---- --bootstrap-server: the AdminClient path ---- */
+
+static char *sm_kc_join_args(int argc, char **argv)
+{
+	size_t len = 1;
+	for (int i = 1; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	char *s = sm_calloc(1, len);
+	for (int i = 1; i < argc; i++)
+		snprintf(s + strlen(s), len - strlen(s), "%s%s", i > 1 ? " " : "", argv[i]);
+	return s;
+}
+
+/* What ConfigCommand prints for an exception that is not one of its own
+ * argument errors: a header line, then the exception. */
+static int sm_kc_fail(const sm_kc_opts_t *o, const char *exc, int16_t code, const char *msg)
+{
+	fprintf(stderr, "Error while executing config command with args '%s'\n", o->args);
+	fprintf(stderr, "%s%s: %s\n", exc ? exc : "java.util.concurrent.ExecutionException: ",
+		sm_pa_error_class(code), msg && *msg ? msg : sm_pa_error_message(code));
+	return 1;
+}
+
+static const char *sm_kc_source_name(int8_t s)
+{
+	static const char *const names[] = { "UNKNOWN", "DYNAMIC_TOPIC_CONFIG",
+					     "DYNAMIC_BROKER_CONFIG",
+					     "DYNAMIC_DEFAULT_BROKER_CONFIG", "STATIC_BROKER_CONFIG",
+					     "DEFAULT_CONFIG", "DYNAMIC_BROKER_LOGGER_CONFIG" };
+	return s >= 0 && s <= 6 ? names[s] : "UNKNOWN";
+}
+
+static int8_t sm_kc_resource_type(const char *type)
+{
+	return !strcmp(type, "topics") ? SM_CONFIG_RESOURCE_TOPIC
+	     : !strcmp(type, "brokers") ? SM_CONFIG_RESOURCE_BROKER
+					: SM_CONFIG_RESOURCE_BROKER_LOGGER;
+}
+
+/* A broker resource goes to that broker; anything else to the controller
+ * (any broker would do). */
+static sm_net_client_t *sm_kc_client(const sm_metadata_resp_t *md, int8_t rtype, const char *name)
+{
+	if (rtype != SM_CONFIG_RESOURCE_TOPIC && *name)
+		return sm_pa_broker_client(md, atoi(name));
+	int32_t id = md->controller_id >= 0 ? md->controller_id
+					     : md->brokers_cnt ? md->brokers[0].node_id : -1;
+	return sm_pa_broker_client(md, id);
+}
+
+/* Sends one request; the response body is left in resp. */
+static int sm_kc_call(const sm_metadata_resp_t *md, int8_t rtype, const char *name, int16_t key,
+		      int16_t ver, const sm_wbuf_t *body, sm_wbuf_t *resp)
+{
+	sm_net_client_t *c = sm_kc_client(md, rtype, name);
+	if (!c) {
+		fprintf(stderr, "Error while executing config command: broker %s is not in the cluster\n",
+			name);
+		return -1;
+	}
+	int rc = sm_net_client_request(c, key, ver, body, sm_proto_is_flexible(key, ver), resp,
+				       SM_PA_TIMEOUT_MS);
+	if (rc)
+		fprintf(stderr, "Error while executing config command: %s\n",
+			sm_net_client_last_error(c));
+	sm_net_client_destroy(c);
+	return rc ? -1 : 0;
+}
+
+static int sm_kc_entry_cmp(const void *x, const void *y)
+{
+	return strcmp(((const sm_describe_configs_entry_t *)x)->name,
+		      ((const sm_describe_configs_entry_t *)y)->name);
+}
+
+/* DescribeConfigs v4 for one resource: its result (entries sorted by name),
+ * or NULL after printing the failure. */
+static sm_describe_configs_result_t *sm_kc_describe_one(const sm_kc_opts_t *o,
+						       const sm_metadata_resp_t *md, sm_arena_t *a,
+						       int8_t rtype, const char *name)
+{
+	sm_describe_configs_req_resource_t res = { rtype, (char *)name, NULL, -1 };
+	sm_describe_configs_req_t req = { &res, 1, 1, 0 };
+	sm_describe_configs_resp_t resp;
+	sm_wbuf_t body, out;
+	sm_wbuf_init(&body, 64);
+	sm_wbuf_init(&out, 4096);
+	sm_describe_configs_req_write(&body, 4, &req);
+	sm_describe_configs_result_t *r = NULL;
+	if (!sm_kc_call(md, rtype, name, SM_API_DESCRIBE_CONFIGS, 4, &body, &out)) {
+		sm_rbuf_t rb;
+		sm_rbuf_init(&rb, out.p, out.len);
+		if (sm_describe_configs_resp_read(&rb, 4, a, &resp) || resp.results_cnt != 1)
+			fprintf(stderr, "Error while executing config command: malformed DescribeConfigs response\n");
+		else if (resp.results[0].error_code)
+			sm_kc_fail(o, NULL, resp.results[0].error_code, resp.results[0].error_message);
+		else
+			r = &resp.results[0];
+	}
+	if (r && r->configs_cnt > 1)
+		qsort(r->configs, (size_t)r->configs_cnt, sizeof(*r->configs), sm_kc_entry_cmp);
+	sm_wbuf_free(&body);
+	sm_wbuf_free(&out);
+	return r;
+}
+
+/* The source --describe shows without --all (-1: every entry). */
+static int sm_kc_dynamic_source(int8_t rtype, const char *name)
+{
+	if (rtype == SM_CONFIG_RESOURCE_TOPIC)
+		return SM_CONFIG_SOURCE_DYNAMIC_TOPIC;
+	if (rtype == SM_CONFIG_RESOURCE_BROKER)
+		return *name ? SM_CONFIG_SOURCE_DYNAMIC_BROKER : SM_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER;
+	return -1;
+}
+
+static int sm_kc_bs_describe_one(const sm_kc_opts_t *o, const sm_metadata_resp_t *md,
+				 const char *name)
+{
+	int8_t rtype = sm_kc_resource_type(o->type);
+	char word[32];
+	snprintf(word, sizeof(word), "%.*s", (int)strlen(o->type) - 1, o->type);
+	if (!*name && rtype == SM_CONFIG_RESOURCE_BROKER)
+		printf("Default configs for %s in the cluster are:\n", o->type);
+	else
+		printf("%s configs for %s %s are:\n", o->all ? "All" : "Dynamic", word, name);
+	fflush(stdout);
+	sm_arena_t a;
+	sm_arena_init(&a);
+	sm_describe_configs_result_t *r = sm_kc_describe_one(o, md, &a, rtype, name);
+	int want = o->all ? -1 : sm_kc_dynamic_source(rtype, name);
+	for (int32_t i = 0; r && i < r->configs_cnt; i++) {
+		const sm_describe_configs_entry_t *e = &r->configs[i];
+		if (want >= 0 && e->config_source != want)
+			continue;
+		printf("  %s=%s sensitive=%s synonyms={", e->name, e->value ? e->value : "null",
+		       e->is_sensitive ? "true" : "false");
+		for (int32_t k = 0; k < e->synonyms_cnt; k++)
+			printf("%s%s:%s=%s", k ? ", " : "", sm_kc_source_name(e->synonyms[k].source),
+			       e->synonyms[k].name,
+			       e->synonyms[k].value ? e->synonyms[k].value : "null");
+		printf("}\n");
+	}
+	sm_arena_destroy(&a);
+	return r ? 0 : 1;
+}
+
+static int sm_kc_name_cmp(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* Client-side checks ConfigCommand makes before any request. */
+static int sm_kc_check_name(const sm_kc_opts_t *o, const char *name)
+{
+	char err[512];
+	if (!strcmp(o->type, "topics") && *name && sm_kzk_validate_topic_name(name, err, sizeof(err)))
+		return sm_kc_fail(o, "", SM_ERR_INVALID_TOPIC_EXCEPTION, err);
+	if (strcmp(o->type, "topics") && *name && name[strspn(name, "0123456789")]) {
+		fprintf(stderr, "The entity name for %s must be a valid integer broker id, found: %s\n",
+			o->type, name);
+		return 1;
+	}
+	return 0;
+}
+
+static int sm_kc_bs_describe(const sm_kc_opts_t *o, const sm_metadata_resp_t *md)
+{
+	const char *name = o->entity_default ? "" : o->name;
+	if (name)
+		return sm_kc_check_name(o, name) || sm_kc_bs_describe_one(o, md, name);
+	/* every topic, or every broker then the cluster default */
+	int n = 0, rc = 0;
+	char **names = sm_calloc((size_t)(md->topics_cnt + md->brokers_cnt + 2), sizeof(char *));
+	char ids[32];
+	if (!strcmp(o->type, "topics")) {
+		for (int32_t i = 0; i < md->topics_cnt; i++)
+			names[n++] = sm_strdup(md->topics[i].name);
+		qsort(names, (size_t)n, sizeof(*names), sm_kc_name_cmp);
+	} else {
+		for (int32_t i = 0; i < md->brokers_cnt; i++) {
+			snprintf(ids, sizeof(ids), "%d", (int)md->brokers[i].node_id);
+			names[n++] = sm_strdup(ids);
+		}
+		names[n++] = sm_strdup("");
+	}
+	for (int i = 0; i < n; i++) {
+		if (!rc)
+			rc = sm_kc_bs_describe_one(o, md, names[i]);
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}
+
+typedef struct sm_kc_change {
+	sm_zk_config_t add;
+	char **del;
+	int ndel;
+} sm_kc_change_t;
+
+static void sm_kc_change_clear(sm_kc_change_t *c)
+{
+	sm_zk_config_clear(&c->add);
+	sm_zk_strings_free(c->del, c->ndel);
+}
+
+static int sm_kc_has(const sm_describe_configs_result_t *r, int want, const char *k)
+{
+	for (int32_t i = 0; i < r->configs_cnt; i++)
+		if ((want < 0 || r->configs[i].config_source == want) && !strcmp(r->configs[i].name, k))
+			return 1;
+	return 0;
+}
+
+/* Keys of --delete-config (or --add-config for loggers) absent from the
+ * current entries: "a,b", or "" when all are present. */
+static void sm_kc_missing(const sm_describe_configs_result_t *r, int want, char *const *keys,
+			  int n, char *out, size_t len)
+{
+	out[0] = '\0';
+	for (int i = 0; i < n; i++)
+		if (!sm_kc_has(r, want, keys[i]))
+			snprintf(out + strlen(out), len - strlen(out), "%s%s", out[0] ? "," : "",
+				 keys[i]);
+}
+
+static int sm_kc_alter_result(const sm_kc_opts_t *o, const sm_alter_configs_resp_t *r)
+{
+	if (r->responses_cnt != 1) {
+		fprintf(stderr, "Error while executing config command: malformed response\n");
+		return 1;
+	}
+	if (r->responses[0].error_code)
+		return sm_kc_fail(o, NULL, r->responses[0].error_code, r->responses[0].error_message);
+	return 0;
+}
+
+/* IncrementalAlterConfigs v1: SET every added key, DELETE every deleted one. */
+static int sm_kc_send_incremental(const sm_kc_opts_t *o, const sm_metadata_resp_t *md,
+				  int8_t rtype, const char *name, const sm_kc_change_t *c)
+{
+	sm_arena_t a;
+	sm_arena_init(&a);
+	sm_incr_alter_configs_req_resource_t res = { rtype, (char *)name, NULL, c->add.n + c->ndel };
+	res.configs = sm_arena_alloc(&a, sizeof(*res.configs) * (size_t)(res.configs_cnt + 1));
+	for (int i = 0; i < c->add.n; i++)
+		res.configs[i] = (sm_incr_alter_configs_req_config_t){ c->add.keys[i], SM_CONFIG_OP_SET,
+								      c->add.values[i] };
+	for (int i = 0; i < c->ndel; i++)
+		res.configs[c->add.n + i] = (sm_incr_alter_configs_req_config_t){
+			c->del[i], SM_CONFIG_OP_DELETE, "" };
+	sm_incr_alter_configs_req_t req = { &res, 1, 0 };
+	sm_wbuf_t body, out;
+	sm_wbuf_init(&body, 256);
+	sm_wbuf_init(&out, 256);
+	sm_incr_alter_configs_req_write(&body, 1, &req);
+	int rc = 1;
+	if (!sm_kc_call(md, rtype, name, SM_API_INCREMENTAL_ALTER_CONFIGS, 1, &body, &out)) {
+		sm_incr_alter_configs_resp_t r;
+		sm_rbuf_t rb;
+		sm_rbuf_init(&rb, out.p, out.len);
+		rc = sm_incr_alter_configs_resp_read(&rb, 1, &a, &r) ? 1 : sm_kc_alter_result(o, &r);
+	}
+	sm_wbuf_free(&body);
+	sm_wbuf_free(&out);
+	sm_arena_destroy(&a);
+	return rc;
+}
+
+/* AlterConfigs v2 (brokers): the whole new dynamic set, as ConfigCommand
+ * sends it: the current dynamic entries plus added minus deleted. */
+static int sm_kc_send_broker(const sm_kc_opts_t *o, const sm_metadata_resp_t *md,
+			     const char *name, const sm_describe_configs_result_t *cur,
+			     const sm_kc_change_t *c)
+{
+	int want = sm_kc_dynamic_source(SM_CONFIG_RESOURCE_BROKER, name);
+	sm_zk_config_t next = { 0 };
+	for (int32_t i = 0; i < cur->configs_cnt; i++)
+		if (cur->configs[i].config_source == want)
+			sm_zk_config_set(&next, cur->configs[i].name,
+					 cur->configs[i].value ? cur->configs[i].value : "");
+	for (int i = 0; i < c->add.n; i++)
+		sm_zk_config_set(&next, c->add.keys[i], c->add.values[i]);
+	sm_arena_t a;
+	sm_arena_init(&a);
+	sm_alter_configs_req_resource_t res = { SM_CONFIG_RESOURCE_BROKER, (char *)name, NULL, 0 };
+	res.configs = sm_arena_alloc(&a, sizeof(*res.configs) * (size_t)(next.n + 1));
+	for (int i = 0; i < next.n; i++) {
+		int deleted = 0;
+		for (int k = 0; k < c->ndel; k++)
+			deleted |= !strcmp(c->del[k], next.keys[i]);
+		if (!deleted)
+			res.configs[res.configs_cnt++] = (sm_alter_configs_req_config_t){ next.keys[i],
+											  next.values[i] };
+	}
+	sm_alter_configs_req_t req = { &res, 1, 0 };
+	sm_wbuf_t body, out;
+	sm_wbuf_init(&body, 256);
+	sm_wbuf_init(&out, 256);
+	sm_alter_configs_req_write(&body, 2, &req);
+	int rc = 1;
+	if (!sm_kc_call(md, SM_CONFIG_RESOURCE_BROKER, name, SM_API_ALTER_CONFIGS, 2, &body, &out)) {
+		sm_alter_configs_resp_t r;
+		sm_rbuf_t rb;
+		sm_rbuf_init(&rb, out.p, out.len);
+		rc = sm_alter_configs_resp_read(&rb, 2, &a, &r) ? 1 : sm_kc_alter_result(o, &r);
+	}
+	sm_wbuf_free(&body);
+	sm_wbuf_free(&out);
+	sm_arena_destroy(&a);
+	sm_zk_config_clear(&next);
+	return rc;
+}
+
+static int sm_kc_parse_change(const sm_kc_opts_t *o, sm_kc_change_t *c)
+{
+	char err[512];
+	memset(c, 0, sizeof(*c));
+	if (o->add && sm_kc_parse_add(o->add, &c->add, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	char *copy = sm_strdup(o->del ? o->del : ""), *save = NULL;
+	for (char *k = strtok_r(copy, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
+		c->del = sm_realloc(c->del, sizeof(char *) * (size_t)(c->ndel + 1));
+		c->del[c->ndel++] = sm_strdup(k);
+	}
+	free(copy);
+	return 0;
+}
+
+static int sm_kc_bs_alter(const sm_kc_opts_t *o, const sm_metadata_resp_t *md)
+{
+	const char *name = o->entity_default ? "" : o->name;
+	int8_t rtype = sm_kc_resource_type(o->type);
+	sm_kc_change_t c;
+	if (sm_kc_check_name(o, name) || sm_kc_parse_change(o, &c))
+		return 1;
+	sm_arena_t a;
+	sm_arena_init(&a);
+	int rc = 1, want = sm_kc_dynamic_source(rtype, name);
+	char missing[1024];
+	sm_describe_configs_result_t *cur = sm_kc_describe_one(o, md, &a, rtype, name);
+	if (!cur)
+		goto out;
+	sm_kc_missing(cur, want, c.del, c.ndel, missing, sizeof(missing));
+	if (rtype == SM_CONFIG_RESOURCE_BROKER_LOGGER && !missing[0])
+		sm_kc_missing(cur, want, c.add.keys, c.add.n, missing, sizeof(missing));
+	if (missing[0]) {
+		fprintf(stderr, "Invalid %s: %s\n",
+			rtype == SM_CONFIG_RESOURCE_BROKER_LOGGER ? "broker logger(s)" : "config(s)",
+			missing);
+		goto out;
+	}
+	if (rtype == SM_CONFIG_RESOURCE_BROKER)
+		rc = sm_kc_send_broker(o, md, name, cur, &c);
+	else
+		rc = sm_kc_send_incremental(o, md, rtype, name, &c);
+	if (!rc && *name)
+		printf("Completed updating config for %.*s %s.\n", (int)strlen(o->type) - 1, o->type, name);
+	else if (!rc)
+		printf("Completed updating default config for %s in the cluster.\n", o->type);
+out:
+	sm_arena_destroy(&a);
+	sm_kc_change_clear(&c);
+	return rc;
+}
+
+static int sm_kc_bootstrap(const sm_kc_opts_t *o)
+{
+	if (!strcmp(o->type, "users") || !strcmp(o->type, "clients")) {
+		fprintf(stderr, "Client quotas are not served through --bootstrap-server by Samsa; use --zookeeper\n");
+		return 1;
+	}
+	if (o->entity_default && strcmp(o->type, "brokers")) {
+		fprintf(stderr, "--entity-default is only valid with --entity-type brokers for --bootstrap-server\n");
+		return 1;
+	}
+	sm_arena_t a;
+	sm_arena_init(&a);
+	sm_metadata_resp_t md;
+	int rc = 1;
+	if (!sm_pa_metadata(o->bootstrap, NULL, 0, &a, &md))
+		rc = o->describe ? sm_kc_bs_describe(o, &md) : sm_kc_bs_alter(o, &md);
+	sm_arena_destroy(&a);
+	return rc;
+}
+
 static int sm_kc_parse(int argc, char **argv, sm_kc_opts_t *o)
 {
 	static const struct option longopts[] = {
@@ -216,6 +594,7 @@ static int sm_kc_parse(int argc, char **argv, sm_kc_opts_t *o)
 		{ "add-config", required_argument, NULL, 'A' },
 		{ "delete-config", required_argument, NULL, 'X' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "all", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -234,6 +613,7 @@ static int sm_kc_parse(int argc, char **argv, sm_kc_opts_t *o)
 		case 'A': o->add = optarg; break;
 		case 'X': o->del = optarg; break;
 		case 'f': break;
+		case 'L': o->all = 1; break;
 		default: return sm_kc_usage(NULL);
 		}
 	}
@@ -244,9 +624,12 @@ static int sm_kc_parse(int argc, char **argv, sm_kc_opts_t *o)
 	if (!o->type)
 		return sm_kc_usage("Missing required argument \"[entity-type]\"");
 	if (strcmp(o->type, "topics") && strcmp(o->type, "brokers") && strcmp(o->type, "users") &&
-	    strcmp(o->type, "clients"))
-		return sm_kc_usage("Invalid entity type; --entity-type must be one of topics, clients, users, brokers");
-	if (!o->name && !o->entity_default && (o->alter || strcmp(o->type, "topics")))
+	    strcmp(o->type, "clients") && (!o->bootstrap || strcmp(o->type, "broker-loggers")))
+		return sm_kc_usage(o->bootstrap ? "Invalid entity type; --entity-type must be one of topics, clients, users, brokers, broker-loggers"
+						 : "Invalid entity type; --entity-type must be one of topics, clients, users, brokers");
+	if (o->all && (!o->describe || !o->bootstrap))
+		return sm_kc_usage("--all can only be used with --describe and --bootstrap-server");
+	if (!o->name && !o->entity_default && o->alter)
 		return sm_kc_usage("An entity name must be specified with --alter");
 	if (o->alter && !o->add && !o->del)
 		return sm_kc_usage("At least one of --add-config or --delete-config must be specified with --alter");
@@ -258,11 +641,13 @@ int main(int argc, char **argv)
 	sm_kc_opts_t o = { 0 };
 	if (sm_kc_parse(argc, argv, &o))
 		return 1;
-	if (!o.zookeeper) {
-		fprintf(stderr, "kafka-configs: --bootstrap-server is not supported by Samsa yet; use --zookeeper\n");
-		return 1;
-	}
 	sm_logger_init(NULL, SM_LOG_WARN, 0);
+	if (!o.zookeeper) {
+		o.args = sm_kc_join_args(argc, argv);
+		int brc = sm_kc_bootstrap(&o);
+		free(o.args);
+		return brc;
+	}
 	char err[256];
 	sm_zk_t *zk = sm_zk_new(o.zookeeper, 30000, 30000, err, sizeof(err));
 	if (!zk) {

@@ -106,6 +106,11 @@ static const struct {
 	  "access log file on the disk." },
 	{ SM_ERR_POLICY_VIOLATION, "PolicyViolationException",
 	  "Request parameters do not satisfy the configured policy." },
+	{ SM_ERR_INVALID_CONFIG, "InvalidConfigurationException", "Configuration is invalid." },
+	{ SM_ERR_INVALID_REQUEST, "InvalidRequestException",
+	  "This most likely occurs because of a request being malformed by the client library "
+	  "or the message was sent to an incompatible broker. See the broker logs for more "
+	  "details." },
 };
 
 const char *sm_pa_error_message(int16_t code)

@@ -24,7 +24,10 @@
 #include "msg_create_topics.h"
 #include "msg_delete_records.h"
 #include "msg_delete_topics.h"
+#include "msg_alter_configs.h"
+#include "msg_describe_configs.h"
 #include "msg_describe_log_dirs.h"
+#include "msg_incremental_alter_configs.h"
 #include "msg_elect_leaders.h"
 #include "msg_fetch.h"
 #include "msg_leader_and_isr.h"
@@ -722,6 +725,196 @@ done:
 	return why[0] ? -1 : 0;
 }
 
+/* ---- config APIs: describe, then alter and read back ---- */
+
+/* DescribeConfigs of one resource at ver; the result is left in *out. */
+static int probe_dc(int16_t ver, int8_t rtype, const char *name, char **keys, int32_t nkeys,
+		    sm_arena_t *a, sm_describe_configs_result_t *out, char *why, size_t whylen)
+{
+	sm_wbuf_t body, resp;
+	sm_wbuf_init(&body, 64);
+	sm_wbuf_init(&resp, 4096);
+	sm_describe_configs_req_resource_t res = { rtype, (char *)name, keys, nkeys };
+	sm_describe_configs_req_t req = { &res, 1, 1, 1 };
+	sm_describe_configs_req_write(&body, ver, &req);
+	int rc = probe_call(SM_API_DESCRIBE_CONFIGS, ver, &body, &resp, why, whylen);
+	sm_describe_configs_resp_t r;
+	sm_rbuf_t rb;
+	sm_rbuf_init(&rb, resp.p, resp.len);
+	if (!rc && (sm_describe_configs_resp_read(&rb, ver, a, &r) || r.results_cnt != 1)) {
+		snprintf(why, whylen, "DescribeConfigs response does not parse");
+		rc = -1;
+	}
+	if (!rc)
+		*out = r.results[0];
+	sm_wbuf_free(&body);
+	sm_wbuf_free(&resp);
+	return rc;
+}
+
+static const sm_describe_configs_entry_t *probe_dc_entry(const sm_describe_configs_result_t *r,
+							 const char *name)
+{
+	for (int32_t i = 0; i < r->configs_cnt; i++)
+		if (!strcmp(r->configs[i].name, name))
+			return &r->configs[i];
+	return NULL;
+}
+
+static int probe_describe_configs(int16_t ver, char *why_out)
+{
+	char why[256] = "";
+	sm_arena_t a;
+	sm_arena_init(&a);
+	sm_describe_configs_result_t r;
+	if (probe_dc(ver, SM_CONFIG_RESOURCE_TOPIC, probe_topic, NULL, -1, &a, &r, why, sizeof(why)))
+		goto done;
+	const sm_describe_configs_entry_t *e = probe_dc_entry(&r, "cleanup.policy");
+	if (r.error_code || r.configs_cnt != 26 || !e || !e->value || e->read_only)
+		PROBE_FAIL("topic: error %d, %d configs, cleanup.policy %s", r.error_code,
+			   r.configs_cnt, e && e->value ? e->value : "missing");
+	if (ver >= 1 && (e->config_source < 1 || e->config_source > 5 || e->synonyms_cnt < 1))
+		PROBE_FAIL("cleanup.policy: source %d, %d synonyms", e->config_source, e->synonyms_cnt);
+	if (ver == 0 && e->is_default != (strcmp(e->value, "delete") == 0))
+		PROBE_FAIL("cleanup.policy=%s: is_default %d", e->value, e->is_default);
+	if (ver >= 3 && (e->config_type != SM_CONFIG_TYPE_LIST || !e->documentation))
+		PROBE_FAIL("cleanup.policy: type %d, documentation %s", e->config_type,
+			   e->documentation ? "present" : "missing");
+	char *key = "retention.ms";
+	if (probe_dc(ver, SM_CONFIG_RESOURCE_TOPIC, probe_topic, &key, 1, &a, &r, why, sizeof(why)))
+		goto done;
+	if (r.error_code || r.configs_cnt != 1 || strcmp(r.configs[0].name, "retention.ms"))
+		PROBE_FAIL("configuration_keys [retention.ms]: %d configs", r.configs_cnt);
+	if (probe_dc(ver, SM_CONFIG_RESOURCE_TOPIC, "no-such-topic-probe", NULL, -1, &a, &r, why,
+		     sizeof(why)))
+		goto done;
+	if (r.error_code != SM_ERR_UNKNOWN_TOPIC_OR_PARTITION || r.configs_cnt)
+		PROBE_FAIL("missing topic: error %d", r.error_code);
+	if (probe_dc(ver, SM_CONFIG_RESOURCE_BROKER, "", NULL, -1, &a, &r, why, sizeof(why)))
+		goto done;
+	if (r.error_code || r.configs_cnt)
+		PROBE_FAIL("default broker: error %d, %d configs", r.error_code, r.configs_cnt);
+	if (probe_dc(ver, SM_CONFIG_RESOURCE_BROKER, "x", NULL, -1, &a, &r, why, sizeof(why)))
+		goto done;
+	if (r.error_code != SM_ERR_INVALID_REQUEST || !r.error_message)
+		PROBE_FAIL("broker 'x': error %d", r.error_code);
+done:
+	strcpy(why_out, why);
+	sm_arena_destroy(&a);
+	return why[0] ? -1 : 0;
+}
+
+/* One alter of the probe topic (or resource rtype/name) at ver: AlterConfigs
+ * sets k=v as the whole override set, IncrementalAlterConfigs applies op. */
+static int probe_alter(int16_t key, int16_t ver, int8_t rtype, const char *name, const char *k,
+		       int8_t op, const char *v, int validate_only, int16_t *err, char *why,
+		       size_t whylen)
+{
+	sm_wbuf_t body, resp;
+	sm_arena_t a;
+	sm_wbuf_init(&body, 64);
+	sm_wbuf_init(&resp, 256);
+	sm_arena_init(&a);
+	if (key == SM_API_ALTER_CONFIGS) {
+		sm_alter_configs_req_config_t c = { (char *)k, (char *)v };
+		sm_alter_configs_req_resource_t res = { rtype, (char *)name, &c, k ? 1 : 0 };
+		sm_alter_configs_req_t req = { &res, 1, validate_only };
+		sm_alter_configs_req_write(&body, ver, &req);
+	} else {
+		sm_incr_alter_configs_req_config_t c = { (char *)k, op, (char *)v };
+		sm_incr_alter_configs_req_resource_t res = { rtype, (char *)name, &c, 1 };
+		sm_incr_alter_configs_req_t req = { &res, 1, validate_only };
+		sm_incr_alter_configs_req_write(&body, ver, &req);
+	}
+	int rc = probe_call(key, ver, &body, &resp, why, whylen);
+	sm_alter_configs_resp_t r;
+	sm_rbuf_t rb;
+	sm_rbuf_init(&rb, resp.p, resp.len);
+	if (!rc && ((key == SM_API_ALTER_CONFIGS ? sm_alter_configs_resp_read(&rb, ver, &a, &r)
+						 : sm_incr_alter_configs_resp_read(&rb, ver, &a, &r)) ||
+		    r.responses_cnt != 1 || strcmp(r.responses[0].resource_name, name))) {
+		snprintf(why, whylen, "response does not parse");
+		rc = -1;
+	}
+	if (!rc)
+		*err = r.responses[0].error_code;
+	sm_wbuf_free(&body);
+	sm_wbuf_free(&resp);
+	sm_arena_destroy(&a);
+	return rc;
+}
+
+/* The probe topic's delete.retention.ms as DescribeConfigs v1 reports it. */
+static int probe_dc_value(const char *k, char *val, size_t len, int8_t *source, char *why,
+			  size_t whylen)
+{
+	sm_arena_t a;
+	sm_arena_init(&a);
+	sm_describe_configs_result_t r;
+	char *key = (char *)k;
+	int rc = probe_dc(1, SM_CONFIG_RESOURCE_TOPIC, probe_topic, &key, 1, &a, &r, why, whylen);
+	if (!rc && (r.error_code || r.configs_cnt != 1)) {
+		snprintf(why, whylen, "describe %s: error %d", k, r.error_code);
+		rc = -1;
+	}
+	if (!rc) {
+		snprintf(val, len, "%s", r.configs[0].value ? r.configs[0].value : "null");
+		*source = r.configs[0].config_source;
+	}
+	sm_arena_destroy(&a);
+	return rc;
+}
+
+static int probe_alter_configs(int16_t key, int16_t ver, char *why_out)
+{
+	char why[256] = "", cw[128] = "", val[64], want[32];
+	const char *k = "delete.retention.ms";
+	int8_t src, set = SM_CONFIG_OP_SET;
+	int16_t err = 0;
+	snprintf(want, sizeof(want), "%d", 86400000 + 100 * key + ver);
+	/* validate_only changes nothing; bad names and values are refused */
+	if (probe_alter(key, ver, SM_CONFIG_RESOURCE_TOPIC, probe_topic, k, set, "1", 1, &err, cw,
+			sizeof(cw)) || err)
+		PROBE_FAIL("%svalidate_only: error %d", cw, err);
+	if (probe_alter(key, ver, SM_CONFIG_RESOURCE_TOPIC, probe_topic, "no.such.config", set, "1",
+			0, &err, cw, sizeof(cw)) || err != SM_ERR_INVALID_CONFIG)
+		PROBE_FAIL("%sunknown name: error %d", cw, err);
+	if (probe_alter(key, ver, SM_CONFIG_RESOURCE_TOPIC, probe_topic, k, set, "abc", 0, &err,
+			cw, sizeof(cw)) || err != SM_ERR_INVALID_REQUEST)
+		PROBE_FAIL("%sbad value: error %d", cw, err);
+	if (probe_alter(key, ver, SM_CONFIG_RESOURCE_BROKER, "", "log.retention.ms", set, "1", 0,
+			&err, cw, sizeof(cw)) || err != SM_ERR_INVALID_REQUEST)
+		PROBE_FAIL("%sdynamic broker config: error %d", cw, err);
+	if (probe_dc_value(k, val, sizeof(val), &src, why, sizeof(why)))
+		goto done;
+	if (!strcmp(val, "1") || src == SM_CONFIG_SOURCE_DYNAMIC_TOPIC)
+		PROBE_FAIL("validate_only changed %s to %s", k, val);
+	/* a real change reads back as a DYNAMIC_TOPIC_CONFIG override */
+	if (probe_alter(key, ver, SM_CONFIG_RESOURCE_TOPIC, probe_topic, k, set, want, 0, &err, cw,
+			sizeof(cw)) || err)
+		PROBE_FAIL("%sset: error %d", cw, err);
+	if (probe_dc_value(k, val, sizeof(val), &src, why, sizeof(why)))
+		goto done;
+	if (strcmp(val, want) || src != SM_CONFIG_SOURCE_DYNAMIC_TOPIC)
+		PROBE_FAIL("after set: %s=%s source %d", k, val, src);
+	/* and goes away again (AlterConfigs: an empty set; incremental: DELETE) */
+	if (probe_alter(key, ver, SM_CONFIG_RESOURCE_TOPIC, probe_topic,
+			key == SM_API_ALTER_CONFIGS ? NULL : k, SM_CONFIG_OP_DELETE, NULL, 0, &err, cw,
+			sizeof(cw)) || err)
+		PROBE_FAIL("%sremove: error %d", cw, err);
+	if (probe_dc_value(k, val, sizeof(val), &src, why, sizeof(why)))
+		goto done;
+	if (src == SM_CONFIG_SOURCE_DYNAMIC_TOPIC)
+		PROBE_FAIL("after removal: %s=%s still an override", k, val);
+	if (key == SM_API_INCREMENTAL_ALTER_CONFIGS &&
+	    (probe_alter(key, ver, SM_CONFIG_RESOURCE_TOPIC, probe_topic, k, SM_CONFIG_OP_APPEND, "1",
+			 0, &err, cw, sizeof(cw)) || err != SM_ERR_INVALID_REQUEST))
+		PROBE_FAIL("%sAPPEND to a non-list config: error %d", cw, err);
+done:
+	strcpy(why_out, why);
+	return why[0] ? -1 : 0;
+}
+
 /* ---- group APIs: each version works against a fresh group ---- */
 
 /* Sends, retrying while the coordinator is loading or being created; the
@@ -1076,6 +1269,9 @@ static int probe_one(int16_t key, int16_t ver, char *why)
 	case SM_API_CREATE_PARTITIONS: return probe_cluster_admin(key, ver, why);
 	case SM_API_DELETE_RECORDS: return probe_delete_records(ver, why);
 	case SM_API_DESCRIBE_LOG_DIRS: return probe_describe_log_dirs(ver, why);
+	case SM_API_DESCRIBE_CONFIGS: return probe_describe_configs(ver, why);
+	case SM_API_ALTER_CONFIGS:
+	case SM_API_INCREMENTAL_ALTER_CONFIGS: return probe_alter_configs(key, ver, why);
 	}
 	snprintf(why, 256, "advertised, but the probe has no check for it");
 	return -1;
@@ -1093,6 +1289,7 @@ static const int16_t probe_order[] = {
 	SM_API_LEAVE_GROUP, SM_API_OFFSET_COMMIT, SM_API_OFFSET_FETCH, SM_API_DESCRIBE_GROUPS,
 	SM_API_LIST_GROUPS, SM_API_OFFSET_DELETE, SM_API_DELETE_GROUPS,
 	SM_API_DESCRIBE_LOG_DIRS,
+	SM_API_DESCRIBE_CONFIGS, SM_API_ALTER_CONFIGS, SM_API_INCREMENTAL_ALTER_CONFIGS,
 	SM_API_DELETE_RECORDS, /* moves the log start: after every read of the probe data */
 };
 

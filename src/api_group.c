@@ -4,9 +4,10 @@
  * DescribeGroups, ListGroups, DeleteGroups, OffsetDelete. They decode with
  * the msg_* codecs and call the group coordinator (group_coordinator.h).
  *
- * JoinGroup and SyncGroup may be parked by the coordinator: their ctx is
- * finished from the coordinator's callback, possibly on the "group-coord"
- * thread; the handler does not touch ctx after handing it over.
+ * JoinGroup, SyncGroup and OffsetCommit may be parked by the coordinator:
+ * their ctx is finished from the coordinator's callback, possibly on the
+ * "group-coord" or purgatory thread; the handler does not touch ctx after
+ * handing it over.
  *
  * Thread-safety: handlers run concurrently on the request handler threads.
  */
@@ -279,26 +280,62 @@ void sm_api_leave_group(sm_req_ctx_t *ctx)
 
 /* ---- OffsetCommit / OffsetFetch / OffsetDelete ---- */
 
+/* An OffsetCommit waiting for its write (in ctx->arena). */
+typedef struct sm_apig_commit {
+	sm_req_ctx_t *ctx;
+	sm_offset_commit_req_t req;
+	sm_gc_offset_t *e;
+} sm_apig_commit_t;
+
+/* sm_gc_commit_cb_t: answers from e[].error. */
+static void sm_apig_commit_done(void *opaque, sm_err_t error)
+{
+	(void)error; /* already in every entry */
+	sm_apig_commit_t *oc = opaque;
+	sm_req_ctx_t *ctx = oc->ctx;
+	const sm_offset_commit_req_t *req = &oc->req;
+	sm_offset_commit_resp_t resp;
+	sm_offset_commit_resp_init(&resp);
+	resp.topics_cnt = req->topics_cnt;
+	resp.topics = sm_arena_alloc(&ctx->arena, sizeof(*resp.topics) * (size_t)(req->topics_cnt + 1));
+	int k = 0;
+	for (int t = 0; t < req->topics_cnt; t++) {
+		sm_offset_commit_resp_topic_t *rt = &resp.topics[t];
+		rt->name = req->topics[t].name;
+		rt->partitions_cnt = req->topics[t].partitions_cnt;
+		rt->partitions = sm_arena_alloc(&ctx->arena, sizeof(*rt->partitions) * (size_t)(rt->partitions_cnt + 1));
+		for (int i = 0; i < rt->partitions_cnt; i++, k++) {
+			rt->partitions[i].partition_index = oc->e[k].partition;
+			rt->partitions[i].error_code = (int16_t)oc->e[k].error;
+		}
+	}
+	sm_offset_commit_resp_write(sm_apis_resp_begin(ctx), ctx->hdr.api_version, &resp);
+	sm_apis_resp_send(ctx);
+}
+
 void sm_api_offset_commit(sm_req_ctx_t *ctx)
 {
 	int16_t ver = ctx->hdr.api_version;
-	sm_offset_commit_req_t req;
-	if (sm_offset_commit_req_read(&ctx->body, ver, &ctx->arena, &req)) {
+	sm_apig_commit_t *oc = sm_arena_alloc(&ctx->arena, sizeof(*oc));
+	oc->ctx = ctx;
+	sm_offset_commit_req_t *req = &oc->req;
+	if (sm_offset_commit_req_read(&ctx->body, ver, &ctx->arena, req)) {
 		sm_apis_parse_error(ctx);
 		return;
 	}
 	int n = 0;
-	for (int t = 0; t < req.topics_cnt; t++)
-		n += req.topics[t].partitions_cnt;
+	for (int t = 0; t < req->topics_cnt; t++)
+		n += req->topics[t].partitions_cnt;
 	sm_gc_offset_t *e = sm_arena_alloc(&ctx->arena, sizeof(*e) * (size_t)(n + 1));
+	oc->e = e;
 	int64_t expire = -1;
-	if (req.retention_time_ms >= 0)
-		expire = sm_apis_now_ms() + req.retention_time_ms;
+	if (req->retention_time_ms >= 0)
+		expire = sm_apis_now_ms() + req->retention_time_ms;
 	int k = 0;
-	for (int t = 0; t < req.topics_cnt; t++) {
-		for (int i = 0; i < req.topics[t].partitions_cnt; i++, k++) {
-			const sm_offset_commit_req_partition_t *p = &req.topics[t].partitions[i];
-			e[k].topic = req.topics[t].name;
+	for (int t = 0; t < req->topics_cnt; t++) {
+		for (int i = 0; i < req->topics[t].partitions_cnt; i++, k++) {
+			const sm_offset_commit_req_partition_t *p = &req->topics[t].partitions[i];
+			e[k].topic = req->topics[t].name;
 			e[k].partition = p->partition_index;
 			e[k].offset = p->committed_offset;
 			e[k].leader_epoch = p->committed_leader_epoch;
@@ -307,29 +344,15 @@ void sm_api_offset_commit(sm_req_ctx_t *ctx)
 			e[k].expire_ts = expire;
 		}
 	}
-	if (sm_apig_gc(ctx))
-		sm_group_coordinator_commit_offsets(sm_apig_gc(ctx), req.group_id, req.generation_id,
-						    req.member_id, req.group_instance_id, e, n);
-	else
+	if (!sm_apig_gc(ctx)) {
 		for (int i = 0; i < n; i++)
 			e[i].error = SM_ERR_NOT_COORDINATOR;
-	sm_offset_commit_resp_t resp;
-	sm_offset_commit_resp_init(&resp);
-	resp.topics_cnt = req.topics_cnt;
-	resp.topics = sm_arena_alloc(&ctx->arena, sizeof(*resp.topics) * (size_t)(req.topics_cnt + 1));
-	k = 0;
-	for (int t = 0; t < req.topics_cnt; t++) {
-		sm_offset_commit_resp_topic_t *rt = &resp.topics[t];
-		rt->name = req.topics[t].name;
-		rt->partitions_cnt = req.topics[t].partitions_cnt;
-		rt->partitions = sm_arena_alloc(&ctx->arena, sizeof(*rt->partitions) * (size_t)(rt->partitions_cnt + 1));
-		for (int i = 0; i < rt->partitions_cnt; i++, k++) {
-			rt->partitions[i].partition_index = e[k].partition;
-			rt->partitions[i].error_code = (int16_t)e[k].error;
-		}
+		sm_apig_commit_done(oc, SM_ERR_NOT_COORDINATOR);
+		return;
 	}
-	sm_offset_commit_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
-	sm_apis_resp_send(ctx);
+	sm_group_coordinator_commit_offsets(sm_apig_gc(ctx), req->group_id, req->generation_id,
+					    req->member_id, req->group_instance_id, e, n,
+					    sm_apig_commit_done, oc);
 }
 
 static void sm_apig_fetch_part(sm_offset_fetch_resp_partition_t *rp, const sm_gc_offset_t *o)
@@ -391,19 +414,19 @@ void sm_api_offset_fetch(sm_req_ctx_t *ctx)
 				e[k].partition = req.topics[t].partition_indexes[i];
 			}
 		if (gc)
-			err = sm_group_coordinator_fetch_offsets(gc, req.group_id, e, n, &ctx->arena);
-		for (int i = 0; i < n; i++) {
+			err = sm_group_coordinator_fetch_offsets(gc, req.group_id, e, n,
+								 ver >= 7 && req.require_stable, &ctx->arena);
+		for (int i = 0; i < n && err; i++) {
 			e[i].error = err;
-			if (err) {
-				e[i].offset = -1;
-				e[i].leader_epoch = -1;
-				e[i].metadata = "";
-			}
+			e[i].offset = -1;
+			e[i].leader_epoch = -1;
+			e[i].metadata = "";
 		}
 		resp.topics_cnt = 0;
 		sm_apig_fetch_all(ctx, e, n, &resp);
-		/* v2+ report group errors once, at the top. */
-		for (int t = 0; ver >= 2 && t < resp.topics_cnt; t++)
+		/* v2+ report group errors once, at the top; a partition's own
+		 * error (UNSTABLE_OFFSET_COMMIT) stays with it. */
+		for (int t = 0; ver >= 2 && err && t < resp.topics_cnt; t++)
 			for (int i = 0; i < resp.topics[t].partitions_cnt; i++)
 				resp.topics[t].partitions[i].error_code = 0;
 	}

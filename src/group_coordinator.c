@@ -21,7 +21,8 @@
  *   CompletingRebalance  PreparingRebalance   sm_gc_prepare_rebalance parked syncs: REBALANCE_IN_PROGRESS
  *   PreparingRebalance   CompletingRebalance  sm_gc_complete_join    generation+1, protocol chosen, joins answered
  *   PreparingRebalance   Empty                sm_gc_complete_join    generation+1, GroupMetadata stored
- *   CompletingRebalance  Stable               sm_gc_sync_leader      GroupMetadata stored, syncs answered
+ *   CompletingRebalance  Stable               sm_gc_sync_stored      GroupMetadata replicated, syncs answered
+ *   CompletingRebalance  PreparingRebalance   sm_gc_sync_stored      GroupMetadata write failed, syncs get its error
  *   Empty                Dead                 delete/expiry          tombstones written
  *
  * Invariants: Empty has no members; PreparingRebalance has a rebalance
@@ -31,12 +32,23 @@
  * in group_metadata.c (sm_group_can_transition) and is checked on every
  * change.
  *
+ * Writes to __consumer_offsets (group_metadata_manager.h) are acks=-1, as
+ * Kafka's: the leader's SyncGroup assignment and an OffsetCommit are answered
+ * when the write ends (every ISR member has it, or it failed or timed out),
+ * which with a multi-replica ISR is later, on the purgatory thread. Until
+ * then the group stays in CompletingRebalance and committed offsets stay
+ * pending (group->pending, invisible to OffsetFetch, as Kafka's
+ * pendingOffsetCommits). A write names its group by id and incarnation
+ * (uid): one that ends after the group was unloaded, deleted or re-created
+ * changes nothing but its own answer.
+ *
  * Thread-safety: one mutex (gc->lock) guards all groups, members, pending
  * member ids and partition states; it is held while callbacks run and while
  * records are appended to __consumer_offsets (lock order: coordinator ->
  * replica manager). The replica manager's leadership listener only flips
  * partition states; loading runs on the "group-coord" thread without the
- * lock while it reads the log.
+ * lock while it reads the log. Writes end (sm_gc_write_done) on the
+ * purgatory thread, which takes the lock holding no other.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* pthread_setname_np */
@@ -80,8 +92,30 @@ struct sm_group_coordinator {
 	uint8_t *pload;   /* load requested */
 	sm_gc_clock_t *mono, *wall;
 	int64_t last_expiry;
+	uint64_t next_uid;        /* group incarnations */
+	uint64_t next_write_seq;  /* offset commit writes, in log order */
 	char comp[48];
 };
+
+/* One write to __consumer_offsets in flight. */
+enum { SM_GC_W_COMMIT, SM_GC_W_SYNC, SM_GC_W_EMPTY };
+
+typedef struct sm_gc_write {
+	sm_group_coordinator_t *gc;
+	int kind;                 /* SM_GC_W_* */
+	char *group_id;
+	uint64_t group_uid;
+	int32_t generation;       /* of the group when written */
+	/* SM_GC_W_COMMIT: the caller's entries (valid until cb) and the
+	 * records written, whose strings point into them. */
+	uint64_t write_seq;
+	sm_gc_offset_t *e;
+	int n;
+	sm_group_offset_t *recs;
+	int nrec;
+	sm_gc_commit_cb_t *cb;
+	void *opaque;
+} sm_gc_write_t;
 
 static int64_t sm_gc_default_mono(void)
 {
@@ -162,6 +196,7 @@ static sm_group_t *sm_gc_create(sm_group_coordinator_t *gc, const char *group_id
 {
 	sm_group_t *g = sm_group_new(group_id, sm_group_coordinator_partition_for(gc, group_id),
 				     gc->wall());
+	g->uid = ++gc->next_uid;
 	g->next = gc->groups;
 	gc->groups = g;
 	return g;
@@ -311,14 +346,137 @@ static int sm_gc_pending_in_group(const sm_group_coordinator_t *gc, const sm_gro
 	return 0;
 }
 
-static void sm_gc_store_group(sm_group_coordinator_t *gc, sm_group_t *g)
+/* ---- writes to __consumer_offsets (lock held unless said) ---- */
+
+static void sm_gc_sync_stored(sm_group_coordinator_t *gc, sm_group_t *g, sm_err_t se);
+static void sm_gc_commit_stored(sm_group_coordinator_t *gc, sm_gc_write_t *w, sm_err_t se);
+
+static sm_gc_write_t *sm_gc_write_new(sm_group_coordinator_t *gc, int kind, const sm_group_t *g)
 {
-	if (!gc->gmm)
+	sm_gc_write_t *w = sm_calloc(1, sizeof(*w));
+	w->gc = gc;
+	w->kind = kind;
+	w->group_id = sm_strdup(g->group_id);
+	w->group_uid = g->uid;
+	w->generation = g->generation;
+	return w;
+}
+
+static void sm_gc_write_free(sm_gc_write_t *w)
+{
+	free(w->recs);
+	free(w->group_id);
+	free(w);
+}
+
+/* The group a write was for, if it is still that incarnation and this
+ * broker still coordinates it. */
+static sm_group_t *sm_gc_write_group(sm_group_coordinator_t *gc, const sm_gc_write_t *w)
+{
+	sm_group_t *g = sm_gc_find(gc, w->group_id);
+	if (!g || g->uid != w->group_uid || g->state == SM_GROUP_DEAD ||
+	    gc->pstate[g->partition] != SM_GC_P_LOADED)
+		return NULL;
+	return g;
+}
+
+static void sm_gc_write_end(sm_group_coordinator_t *gc, sm_gc_write_t *w, sm_err_t se)
+{
+	sm_group_t *g = sm_gc_write_group(gc, w);
+	switch (w->kind) {
+	case SM_GC_W_COMMIT:
+		sm_gc_commit_stored(gc, w, se);
+		break;
+	case SM_GC_W_SYNC:
+		/* Kafka's storeGroup callback acts only on the rebalance it
+		 * was written for. */
+		if (g && g->state == SM_GROUP_COMPLETING_REBALANCE && g->generation == w->generation)
+			sm_gc_sync_stored(gc, g, se);
+		break;
+	default:
+		if (se)
+			sm_log_warn(gc->comp, SM_GC_LOGGER, "Failed to write empty metadata for group %s: %s",
+				    w->group_id, sm_err_name(se));
+		break;
+	}
+}
+
+/* sm_gmm_done_fn: a parked write ended (purgatory thread, no lock held). */
+static void sm_gc_write_done(void *arg, sm_err_t se)
+{
+	sm_gc_write_t *w = arg;
+	sm_group_coordinator_t *gc = w->gc;
+	pthread_mutex_lock(&gc->lock);
+	sm_gc_write_end(gc, w, se);
+	pthread_mutex_unlock(&gc->lock);
+	sm_gc_write_free(w);
+}
+
+/* Writes g's metadata; w (consumed) says what to do when the write ends. */
+static void sm_gc_write_group_metadata(sm_group_coordinator_t *gc, sm_group_t *g, sm_gc_write_t *w)
+{
+	sm_err_t se = SM_ERR_NONE;
+	if (gc->gmm && sm_gmm_store_group(gc->gmm, g, gc->wall(), sm_gc_write_done, w, &se))
 		return;
-	sm_err_t e = sm_gmm_store_group(gc->gmm, g, gc->wall());
-	if (e)
-		sm_log_warn(gc->comp, SM_GC_LOGGER, "Failed to write the metadata of group %s with generation %d: %s",
-			    g->group_id, g->generation, sm_err_name(e));
+	sm_gc_write_end(gc, w, se);
+	sm_gc_write_free(w);
+}
+
+/* Kafka's GroupMetadataManager.storeGroup mapping of a write error. */
+static sm_err_t sm_gc_group_store_error(sm_group_coordinator_t *gc, const sm_group_t *g, sm_err_t se)
+{
+	switch (se) {
+	case SM_ERR_NONE:
+		return SM_ERR_NONE;
+	case SM_ERR_UNKNOWN_TOPIC_OR_PARTITION:
+	case SM_ERR_NOT_ENOUGH_REPLICAS:
+	case SM_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND:
+		return SM_ERR_COORDINATOR_NOT_AVAILABLE;
+	case SM_ERR_NOT_LEADER_OR_FOLLOWER:
+	case SM_ERR_KAFKA_STORAGE_ERROR:
+		return SM_ERR_NOT_COORDINATOR;
+	case SM_ERR_REQUEST_TIMED_OUT:
+		return SM_ERR_REBALANCE_IN_PROGRESS;
+	case SM_ERR_MESSAGE_TOO_LARGE:
+	case SM_ERR_RECORD_LIST_TOO_LARGE:
+	case SM_ERR_INVALID_FETCH_SIZE:
+		sm_log_error(gc->comp, SM_GC_LOGGER, "Appending metadata message for group %s generation %d failed due to %s, returning UNKNOWN error code to the client",
+			     g->group_id, g->generation, sm_err_name(se));
+		return SM_ERR_UNKNOWN_SERVER_ERROR;
+	default:
+		sm_log_error(gc->comp, SM_GC_LOGGER, "Appending metadata message for group %s generation %d failed due to unexpected error: %s",
+			     g->group_id, g->generation, sm_err_name(se));
+		return (sm_err_t)sm_err_to_wire(se);
+	}
+}
+
+/* Kafka's GroupMetadataManager.storeOffsets mapping of a write error
+ * (REQUEST_TIMED_OUT passes through, as in Kafka 2.8). */
+static sm_err_t sm_gc_commit_error(sm_err_t se)
+{
+	switch (se) {
+	case SM_ERR_NONE:
+		return SM_ERR_NONE;
+	case SM_ERR_UNKNOWN_TOPIC_OR_PARTITION:
+	case SM_ERR_NOT_ENOUGH_REPLICAS:
+	case SM_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND:
+		return SM_ERR_COORDINATOR_NOT_AVAILABLE;
+	case SM_ERR_NOT_LEADER_OR_FOLLOWER:
+	case SM_ERR_KAFKA_STORAGE_ERROR:
+		return SM_ERR_NOT_COORDINATOR;
+	case SM_ERR_MESSAGE_TOO_LARGE:
+	case SM_ERR_RECORD_LIST_TOO_LARGE:
+	case SM_ERR_INVALID_FETCH_SIZE:
+		return SM_ERR_INVALID_COMMIT_OFFSET_SIZE;
+	default:
+		return (sm_err_t)sm_err_to_wire(se);
+	}
+}
+
+/* An Empty group's metadata after a rebalance; only logged if it fails. */
+static void sm_gc_store_empty_group(sm_group_coordinator_t *gc, sm_group_t *g)
+{
+	sm_gc_write_group_metadata(gc, g, sm_gc_write_new(gc, SM_GC_W_EMPTY, g));
 }
 
 static void sm_gc_complete_join(sm_group_coordinator_t *gc, sm_group_t *g)
@@ -343,7 +501,7 @@ static void sm_gc_complete_join(sm_group_coordinator_t *gc, sm_group_t *g)
 		sm_gc_set_state(gc, g, SM_GROUP_EMPTY);
 		sm_log_info(gc->comp, SM_GC_LOGGER, "Group %s with generation %d is now empty (%s-%d)",
 			    g->group_id, g->generation, SM_GC_OFFSETS_TOPIC, g->partition);
-		sm_gc_store_group(gc, g);
+		sm_gc_store_empty_group(gc, g);
 		return;
 	}
 	const char *proto = sm_group_select_protocol(g);
@@ -601,8 +759,12 @@ void sm_group_coordinator_join(sm_group_coordinator_t *gc, const sm_gc_join_req_
 
 /* ---- SyncGroup ---- */
 
+/* The leader's assignment is written; the group becomes Stable once the
+ * write ends well (sm_gc_sync_stored). */
 static void sm_gc_sync_leader(sm_group_coordinator_t *gc, sm_group_t *g, const sm_gc_sync_req_t *req)
 {
+	sm_log_info(gc->comp, SM_GC_LOGGER, "Assignment received from leader for group %s for generation %d",
+		    g->group_id, g->generation);
 	for (sm_group_member_t *m = g->members; m; m = m->next) {
 		sm_group_member_set_assignment(m, NULL, 0);
 		for (int i = 0; i < req->n_assignments; i++)
@@ -611,10 +773,32 @@ static void sm_gc_sync_leader(sm_group_coordinator_t *gc, sm_group_t *g, const s
 				sm_group_member_set_assignment(m, req->assignments[i].assignment,
 							       req->assignments[i].len);
 	}
-	sm_gc_store_group(gc, g);
+	sm_gc_write_group_metadata(gc, g, sm_gc_write_new(gc, SM_GC_W_SYNC, g));
+}
+
+/* The write of the assignment of g's current generation ended: propagate
+ * the assignment, or the error followed by a new rebalance (Kafka's
+ * setAndPropagateAssignment / resetAndPropagateAssignmentError). */
+static void sm_gc_sync_stored(sm_group_coordinator_t *gc, sm_group_t *g, sm_err_t se)
+{
+	if (se) {
+		sm_err_t err = sm_gc_group_store_error(gc, g, se);
+		for (sm_group_member_t *m = g->members; m; m = m->next) {
+			sm_group_member_set_assignment(m, NULL, 0);
+			if (m->sync_cb) {
+				sm_gc_sync_cb_t *cb = m->sync_cb;
+				m->sync_cb = NULL;
+				sm_gc_sync_error(cb, m->sync_opaque, err);
+			}
+		}
+		char reason[300];
+		snprintf(reason, sizeof(reason), "error when storing group assignment during SyncGroup (member: %.200s)",
+			 g->leader_id ? g->leader_id : "");
+		sm_gc_prepare_rebalance(gc, g, reason);
+		sm_gc_try_complete_join(gc, g);
+		return;
+	}
 	sm_gc_set_state(gc, g, SM_GROUP_STABLE);
-	sm_log_info(gc->comp, SM_GC_LOGGER, "Assignment received from leader for group %s for generation %d",
-		    g->group_id, g->generation);
 	for (sm_group_member_t *m = g->members; m; m = m->next) {
 		if (!m->sync_cb)
 			continue;
@@ -780,56 +964,95 @@ static sm_err_t sm_gc_commit_check(sm_group_coordinator_t *gc, const char *group
 	return SM_ERR_NONE;
 }
 
-sm_err_t sm_group_coordinator_commit_offsets(sm_group_coordinator_t *gc, const char *group_id,
-					     int32_t generation_id, const char *member_id,
-					     const char *group_instance_id, sm_gc_offset_t *e,
-					     int n)
+/* The offset commit w ended: the offsets enter the cache if the write
+ * succeeded and they are still pending and newer than what is there
+ * (Kafka's onOffsetCommitAppend / failPendingOffsetWrite); then the
+ * request is answered. */
+static void sm_gc_commit_stored(sm_group_coordinator_t *gc, sm_gc_write_t *w, sm_err_t se)
+{
+	sm_group_t *g = sm_gc_write_group(gc, w);
+	for (int j = 0; g && j < w->nrec; j++) {
+		const sm_group_offset_t *r = &w->recs[j];
+		uint64_t pending = sm_group_pending_seq(g, r->topic, r->partition);
+		if (!se && pending) {
+			sm_group_offset_t *o = sm_group_offset_find(g, r->topic, r->partition);
+			if (!o || o->write_seq < w->write_seq) {
+				o = sm_group_offset_put(g, r->topic, r->partition, r->offset, r->leader_epoch,
+							r->metadata, r->commit_ts, r->expire_ts);
+				o->write_seq = w->write_seq;
+			}
+		}
+		if (pending == w->write_seq)
+			sm_group_pending_remove(g, r->topic, r->partition);
+	}
+	sm_err_t err = sm_gc_commit_error(se);
+	if (se)
+		sm_log_debug(gc->comp, SM_GC_LOGGER, "Offset commit of %d partitions from group %s with generation %d failed when appending to log due to %s",
+			     w->nrec, w->group_id, w->generation, sm_err_name(se));
+	for (int i = 0; i < w->n; i++)
+		if (!w->e[i].error)
+			w->e[i].error = err;
+	w->cb(w->opaque, SM_ERR_NONE);
+}
+
+/* Validates e[] into records; entries with too large metadata get
+ * OFFSET_METADATA_TOO_LARGE and are not written. Returns the count. */
+static int sm_gc_commit_records(sm_group_coordinator_t *gc, sm_gc_offset_t *e, int n,
+				sm_group_offset_t *recs)
+{
+	int64_t now = gc->wall();
+	int nrec = 0;
+	for (int i = 0; i < n; i++) {
+		e[i].error = SM_ERR_NONE;
+		if (e[i].metadata && strlen(e[i].metadata) > SM_GC_OFFSET_METADATA_MAX_BYTES) {
+			e[i].error = SM_ERR_OFFSET_METADATA_TOO_LARGE;
+			continue;
+		}
+		sm_group_offset_t *r = &recs[nrec++];
+		r->topic = (char *)e[i].topic;
+		r->partition = e[i].partition;
+		r->offset = e[i].offset;
+		r->leader_epoch = e[i].leader_epoch;
+		r->metadata = (char *)(e[i].metadata ? e[i].metadata : "");
+		r->commit_ts = e[i].commit_ts >= 0 ? e[i].commit_ts : now;
+		r->expire_ts = e[i].expire_ts;
+	}
+	return nrec;
+}
+
+void sm_group_coordinator_commit_offsets(sm_group_coordinator_t *gc, const char *group_id,
+					 int32_t generation_id, const char *member_id,
+					 const char *group_instance_id, sm_gc_offset_t *e, int n,
+					 sm_gc_commit_cb_t *cb, void *opaque)
 {
 	pthread_mutex_lock(&gc->lock);
 	sm_group_t *g = NULL;
 	sm_err_t err = sm_gc_commit_check(gc, group_id, generation_id, member_id, group_instance_id, &g);
-	sm_group_offset_t *recs = NULL;
-	int nrec = 0;
-	if (!err && n > 0) {
-		int64_t now = gc->wall();
-		recs = sm_calloc((size_t)n, sizeof(*recs));
-		for (int i = 0; i < n; i++) {
-			e[i].error = SM_ERR_NONE;
-			if (e[i].metadata && strlen(e[i].metadata) > SM_GC_OFFSET_METADATA_MAX_BYTES) {
-				e[i].error = SM_ERR_OFFSET_METADATA_TOO_LARGE;
-				continue;
-			}
-			sm_group_offset_t *r = &recs[nrec++];
-			r->topic = (char *)e[i].topic;
-			r->partition = e[i].partition;
-			r->offset = e[i].offset;
-			r->leader_epoch = e[i].leader_epoch;
-			r->metadata = (char *)(e[i].metadata ? e[i].metadata : "");
-			r->commit_ts = e[i].commit_ts >= 0 ? e[i].commit_ts : now;
-			r->expire_ts = e[i].expire_ts;
-		}
-		sm_err_t se = gc->gmm ? sm_gmm_store_offsets(gc->gmm, g->partition, group_id, recs, nrec)
-				      : SM_ERR_NONE;
-		for (int i = 0, j = 0; i < n; i++) {
-			if (e[i].error)
-				continue;
-			sm_group_offset_t *r = &recs[j++];
-			if (se) {
-				/* Kafka maps storage failures to retriable coordinator errors. */
-				e[i].error = se == SM_ERR_NOT_LEADER_OR_FOLLOWER ? SM_ERR_NOT_COORDINATOR
-										  : SM_ERR_COORDINATOR_NOT_AVAILABLE;
-				continue;
-			}
-			sm_group_offset_put(g, r->topic, r->partition, r->offset, r->leader_epoch,
-					    r->metadata, r->commit_ts, r->expire_ts);
-		}
-	}
-	if (err)
+	if (err || n <= 0) {
 		for (int i = 0; i < n; i++)
 			e[i].error = err;
-	free(recs);
+		cb(opaque, err);
+		pthread_mutex_unlock(&gc->lock);
+		return;
+	}
+	sm_gc_write_t *w = sm_gc_write_new(gc, SM_GC_W_COMMIT, g);
+	w->recs = sm_calloc((size_t)n, sizeof(*w->recs));
+	w->nrec = sm_gc_commit_records(gc, e, n, w->recs);
+	w->write_seq = ++gc->next_write_seq;
+	w->e = e;
+	w->n = n;
+	w->cb = cb;
+	w->opaque = opaque;
+	for (int j = 0; j < w->nrec; j++)
+		sm_group_pending_add(g, w->recs[j].topic, w->recs[j].partition, w->write_seq);
+	sm_err_t se = SM_ERR_NONE;
+	if (!w->nrec || !gc->gmm ||
+	    !sm_gmm_store_offsets(gc->gmm, g->partition, group_id, w->recs, w->nrec,
+				  sm_gc_write_done, w, &se)) {
+		sm_gc_commit_stored(gc, w, se);
+		sm_gc_write_free(w);
+	}
 	pthread_mutex_unlock(&gc->lock);
-	return err;
 }
 
 static void sm_gc_offset_copy(sm_gc_offset_t *dst, const sm_group_offset_t *o, sm_arena_t *a)
@@ -842,14 +1065,20 @@ static void sm_gc_offset_copy(sm_gc_offset_t *dst, const sm_group_offset_t *o, s
 }
 
 sm_err_t sm_group_coordinator_fetch_offsets(sm_group_coordinator_t *gc, const char *group_id,
-					    sm_gc_offset_t *e, int n, sm_arena_t *a)
+					    sm_gc_offset_t *e, int n, int require_stable, sm_arena_t *a)
 {
 	pthread_mutex_lock(&gc->lock);
 	sm_err_t err = sm_gc_owner_err(gc, group_id);
 	sm_group_t *g = err ? NULL : sm_gc_find(gc, group_id);
 	for (int i = 0; i < n; i++) {
 		sm_group_offset_t *o = g && e[i].topic ? sm_group_offset_find(g, e[i].topic, e[i].partition) : NULL;
-		if (o) {
+		if (require_stable && g && e[i].topic && sm_group_pending_seq(g, e[i].topic, e[i].partition)) {
+			/* KIP-447: a commit still being written makes the offset unstable. */
+			e[i].offset = -1;
+			e[i].leader_epoch = -1;
+			e[i].metadata = "";
+			e[i].error = SM_ERR_UNSTABLE_OFFSET_COMMIT;
+		} else if (o) {
 			sm_gc_offset_copy(&e[i], o, a);
 		} else {
 			e[i].offset = -1;
@@ -924,7 +1153,11 @@ sm_err_t sm_group_coordinator_delete_offsets(sm_group_coordinator_t *gc, const c
 			for (sm_group_member_t *m = g->members; m && g->protocol_name; m = m->next)
 				if (sm_gc_subscribes(sm_group_member_protocol(m, g->protocol_name), e[i].topic))
 					e[i].error = SM_ERR_GROUP_SUBSCRIBED_TO_TOPIC;
-			if (e[i].error || !sm_group_offset_find(g, e[i].topic, e[i].partition))
+			if (e[i].error)
+				continue;
+			/* Kafka's removeOffsets also drops a pending commit. */
+			sm_group_pending_remove(g, e[i].topic, e[i].partition);
+			if (!sm_group_offset_find(g, e[i].topic, e[i].partition))
 				continue;
 			tomb[nt].topic = (char *)e[i].topic;
 			tomb[nt++].partition = e[i].partition;
@@ -1097,13 +1330,27 @@ static void sm_gc_load_group(void *opaque, const char *group, const sm_group_met
 	sm_group_coordinator_t *gc = opaque;
 	pthread_mutex_lock(&gc->lock);
 	sm_group_t *g = sm_gc_find(gc, group);
+	if (!g && v)
+		g = sm_gc_create(gc, group);
 	if (g) {
+		/* The record replaces the membership; offsets read so far stay
+		 * (Kafka merges offsets and groups once the partition is read). */
+		while (g->members) {
+			sm_group_member_t *m = g->members;
+			sm_group_remove_member(g, m);
+			sm_group_member_destroy(m);
+		}
+		free(g->protocol_type);
+		free(g->protocol_name);
+		free(g->leader_id);
+		g->protocol_type = g->protocol_name = g->leader_id = NULL;
+		g->generation = 0;
+		g->state = SM_GROUP_EMPTY;
+	}
+	if (g && !v && !g->n_offsets) {
 		sm_gc_unlink(gc, g);
 		sm_group_destroy(g);
-		g = NULL;
-	}
-	if (v) {
-		g = sm_gc_create(gc, group);
+	} else if (v) {
 		g->generation = v->generation;
 		g->protocol_type = v->protocol_type && *v->protocol_type ? sm_strdup(v->protocol_type) : NULL;
 		g->protocol_name = v->protocol ? sm_strdup(v->protocol) : NULL;
@@ -1271,6 +1518,8 @@ static void sm_gc_expire_offsets(sm_group_coordinator_t *gc, int64_t wall)
 		int nd = 0;
 		for (int i = 0; i < g->n_offsets; i++) {
 			const sm_group_offset_t *o = &g->offsets[i];
+			if (sm_group_pending_seq(g, o->topic, o->partition))
+				continue;
 			int64_t base = o->commit_ts > g->state_ts ? o->commit_ts : g->state_ts;
 			int expired = o->expire_ts >= 0 ? wall >= o->expire_ts
 							 : wall >= base + gc->cfg.offsets_retention_ms;
@@ -1284,7 +1533,7 @@ static void sm_gc_expire_offsets(sm_group_coordinator_t *gc, int64_t wall)
 		free(dead);
 		if (nd)
 			sm_log_info(gc->comp, SM_GC_LOGGER, "Removed %d expired offsets of group %s", nd, g->group_id);
-		if (!g->n_offsets && g->generation > 0) {
+		if (!g->n_offsets && !g->n_pending && g->generation > 0) {
 			sm_log_info(gc->comp, SM_GC_LOGGER, "Group %s transitioned to Dead in generation %d",
 				    g->group_id, g->generation);
 			sm_gc_drop_group(gc, g);

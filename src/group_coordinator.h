@@ -5,8 +5,11 @@
  * partition this broker leads. Wire-independent: the api_group.c handlers
  * translate requests into these calls.
  *
- * JoinGroup and SyncGroup may park: their callback runs later, from another
- * request handler thread or from the coordinator thread ("group-coord"),
+ * JoinGroup, SyncGroup and OffsetCommit may park: their callback runs later,
+ * from another request handler thread, the coordinator thread
+ * ("group-coord") or the purgatory thread (when a write to
+ * __consumer_offsets ends: SyncGroup and OffsetCommit are answered once
+ * every ISR member has the write, as Kafka's acks=-1 appendForGroup),
  * exactly once per call, with the coordinator lock held (the callback must
  * only copy the result and queue a response).
  *
@@ -47,8 +50,10 @@ sm_group_coordinator_t *sm_group_coordinator_new(const sm_gc_config_t *cfg,
 /* Starts the coordinator thread (timers, loading, expiry). */
 void sm_group_coordinator_start(sm_group_coordinator_t *gc);
 /* Stops the thread and answers every parked request with
- * NOT_COORDINATOR. */
+ * NOT_COORDINATOR. Writes still waiting for the ISR end later (when the
+ * purgatory is destroyed), which is safe until destroy. */
 void sm_group_coordinator_shutdown(sm_group_coordinator_t *gc);
+/* Every write must have ended: destroy the purgatory first. */
 void sm_group_coordinator_destroy(sm_group_coordinator_t *gc);
 /* Test seams: monotonic and wall clocks. */
 void sm_group_coordinator_set_clock(sm_group_coordinator_t *gc, sm_gc_clock_t *mono,
@@ -160,17 +165,22 @@ typedef struct sm_gc_offset {
 	sm_err_t error;          /* out */
 } sm_gc_offset_t;
 
+/* error is the group-level error (also copied into every entry). */
+typedef void (sm_gc_commit_cb_t)(void *opaque, sm_err_t error);
+
 /* generation_id -1 with an empty member id is a simple (group-less)
- * commit. Fills e[].error; returns the group-level error (also copied into
- * every entry). */
-sm_err_t sm_group_coordinator_commit_offsets(sm_group_coordinator_t *gc, const char *group_id,
-					     int32_t generation_id, const char *member_id,
-					     const char *group_instance_id, sm_gc_offset_t *e,
-					     int n);
-/* Fills offset/leader_epoch/metadata (copied into a) of e[] (topic and
- * partition given). */
+ * commit. Fills e[].error and calls cb once the write ended (see the top);
+ * e[] and its strings must stay valid until then. The offsets become
+ * visible to OffsetFetch only once written to every ISR member. */
+void sm_group_coordinator_commit_offsets(sm_group_coordinator_t *gc, const char *group_id,
+					 int32_t generation_id, const char *member_id,
+					 const char *group_instance_id, sm_gc_offset_t *e, int n,
+					 sm_gc_commit_cb_t *cb, void *opaque);
+/* Fills offset/leader_epoch/metadata (copied into a) and error of e[]
+ * (topic and partition given); with require_stable (OffsetFetch v7+) an
+ * offset whose commit is still being written is UNSTABLE_OFFSET_COMMIT. */
 sm_err_t sm_group_coordinator_fetch_offsets(sm_group_coordinator_t *gc, const char *group_id,
-					    sm_gc_offset_t *e, int n, sm_arena_t *a);
+					    sm_gc_offset_t *e, int n, int require_stable, sm_arena_t *a);
 /* Every committed offset of the group, in a. */
 sm_err_t sm_group_coordinator_fetch_all_offsets(sm_group_coordinator_t *gc, const char *group_id,
 						sm_arena_t *a, sm_gc_offset_t **out, int *n);

@@ -82,6 +82,9 @@ void sm_group_destroy(sm_group_t *g)
 		free(g->offsets[i].metadata);
 	}
 	free(g->offsets);
+	for (int i = 0; i < g->n_pending; i++)
+		free(g->pending[i].topic);
+	free(g->pending);
 	free(g->group_id);
 	free(g->protocol_type);
 	free(g->protocol_name);
@@ -288,9 +291,9 @@ sm_group_offset_t *sm_group_offset_find(sm_group_t *g, const char *topic, int32_
 	return NULL;
 }
 
-void sm_group_offset_put(sm_group_t *g, const char *topic, int32_t partition, int64_t offset,
-			 int32_t leader_epoch, const char *metadata, int64_t commit_ts,
-			 int64_t expire_ts)
+sm_group_offset_t *sm_group_offset_put(sm_group_t *g, const char *topic, int32_t partition,
+				       int64_t offset, int32_t leader_epoch, const char *metadata,
+				       int64_t commit_ts, int64_t expire_ts)
 {
 	sm_group_offset_t *o = sm_group_offset_find(g, topic, partition);
 	if (!o) {
@@ -309,6 +312,8 @@ void sm_group_offset_put(sm_group_t *g, const char *topic, int32_t partition, in
 	o->metadata = sm_strdup(metadata ? metadata : "");
 	o->commit_ts = commit_ts;
 	o->expire_ts = expire_ts;
+	o->write_seq = 0;
+	return o;
 }
 
 int sm_group_offset_remove(sm_group_t *g, const char *topic, int32_t partition)
@@ -320,4 +325,43 @@ int sm_group_offset_remove(sm_group_t *g, const char *topic, int32_t partition)
 	free(o->metadata);
 	*o = g->offsets[--g->n_offsets];
 	return 1;
+}
+
+static sm_group_pending_commit_t *sm_group_pending_find(const sm_group_t *g, const char *topic,
+							int32_t partition)
+{
+	for (int i = 0; i < g->n_pending; i++)
+		if (g->pending[i].partition == partition && !strcmp(g->pending[i].topic, topic))
+			return &g->pending[i];
+	return NULL;
+}
+
+void sm_group_pending_add(sm_group_t *g, const char *topic, int32_t partition, uint64_t write_seq)
+{
+	sm_group_pending_commit_t *pc = sm_group_pending_find(g, topic, partition);
+	if (!pc) {
+		if (g->n_pending == g->cap_pending) {
+			g->cap_pending = g->cap_pending ? g->cap_pending * 2 : 8;
+			g->pending = sm_realloc(g->pending, (size_t)g->cap_pending * sizeof(*g->pending));
+		}
+		pc = &g->pending[g->n_pending++];
+		pc->topic = sm_strdup(topic);
+		pc->partition = partition;
+	}
+	pc->write_seq = write_seq;
+}
+
+uint64_t sm_group_pending_seq(const sm_group_t *g, const char *topic, int32_t partition)
+{
+	const sm_group_pending_commit_t *pc = sm_group_pending_find(g, topic, partition);
+	return pc ? pc->write_seq : 0;
+}
+
+void sm_group_pending_remove(sm_group_t *g, const char *topic, int32_t partition)
+{
+	sm_group_pending_commit_t *pc = sm_group_pending_find(g, topic, partition);
+	if (!pc)
+		return;
+	free(pc->topic);
+	*pc = g->pending[--g->n_pending];
 }

@@ -66,10 +66,20 @@ typedef struct sm_group_offset {
 	char *metadata;
 	int64_t commit_ts;
 	int64_t expire_ts; /* -1: by offsets.retention.minutes */
+	uint64_t write_seq; /* order of the coordinator write that stored it (0: loaded) */
 } sm_group_offset_t;
+
+/* An offset commit written to the log but not yet replicated to the ISR
+ * (Kafka's pendingOffsetCommits): invisible to OffsetFetch until then. */
+typedef struct sm_group_pending_commit {
+	char *topic;
+	int32_t partition;
+	uint64_t write_seq; /* the latest write of this partition's offset */
+} sm_group_pending_commit_t;
 
 typedef struct sm_group {
 	char *group_id;
+	uint64_t uid;               /* this incarnation, unique per coordinator */
 	int32_t partition;          /* of __consumer_offsets */
 	sm_group_state_t state;
 	int64_t state_ts;           /* wall clock of the last state change */
@@ -87,6 +97,9 @@ typedef struct sm_group {
 	/* Committed offsets. */
 	int n_offsets, cap_offsets;
 	sm_group_offset_t *offsets;
+	/* Offset commits awaiting replication. */
+	int n_pending, cap_pending;
+	sm_group_pending_commit_t *pending;
 	struct sm_group *next;
 } sm_group_t;
 
@@ -128,11 +141,18 @@ const char *sm_group_select_protocol(const sm_group_t *g);
 
 /* Offsets. */
 sm_group_offset_t *sm_group_offset_find(sm_group_t *g, const char *topic, int32_t partition);
-/* Inserts or replaces (copies strings). */
-void sm_group_offset_put(sm_group_t *g, const char *topic, int32_t partition, int64_t offset,
-			 int32_t leader_epoch, const char *metadata, int64_t commit_ts,
-			 int64_t expire_ts);
+/* Inserts or replaces (copies strings; write_seq becomes 0); returns the
+ * entry, valid until the next put or remove. */
+sm_group_offset_t *sm_group_offset_put(sm_group_t *g, const char *topic, int32_t partition,
+				       int64_t offset, int32_t leader_epoch, const char *metadata,
+				       int64_t commit_ts, int64_t expire_ts);
 /* Removes the entry; 1 if it existed. */
 int sm_group_offset_remove(sm_group_t *g, const char *topic, int32_t partition);
+
+/* Pending commits: records write_seq as the partition's latest pending
+ * write; the write_seq pending for the partition (0: none); forgets it. */
+void sm_group_pending_add(sm_group_t *g, const char *topic, int32_t partition, uint64_t write_seq);
+uint64_t sm_group_pending_seq(const sm_group_t *g, const char *topic, int32_t partition);
+void sm_group_pending_remove(sm_group_t *g, const char *topic, int32_t partition);
 
 #endif /* SM_GROUP_METADATA_H */

@@ -5,11 +5,14 @@
  *
  * Every write is one uncompressed v2 batch appended through the leader path,
  * so a follower replicates it like any produced batch and a compacted log
- * keeps the latest value per key. Kafka waits for acks=-1 before answering;
- * Samsa's leader append advances the high watermark as far as the ISR
- * allows and answers at once (see docs/deviations.md).
+ * keeps the latest value per key. An acks=-1 write that the ISR does not
+ * have yet waits as a delayed operation in the purgatory, re-checked on
+ * every high watermark advance or ISR change of the partition, exactly like
+ * an acks=-1 produce (api_produce.c); with a single-replica ISR the append
+ * itself advances the high watermark and the write ends at once.
  *
- * Thread-safety: stateless apart from the ops; see the header.
+ * Thread-safety: the purgatory pointer is atomic; otherwise stateless apart
+ * from the ops; see the header.
  */
 #include "group_metadata_manager.h"
 
@@ -19,6 +22,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "purgatory.h"
 #include "record_batch.h"
 #include "replica_manager.h"
 
@@ -26,7 +30,19 @@ struct sm_group_metadata_manager {
 	sm_gmm_ops_t ops;
 	sm_replica_manager_t *rm;
 	char *topic;
+	int16_t required_acks;
+	int32_t timeout_ms;
+	sm_fetch_purgatory_t *purgatory; /* atomic */
 };
+
+/* An acks=-1 write waiting for the ISR (Kafka's DelayedProduce of one
+ * partition). */
+typedef struct sm_gmm_wait {
+	sm_partition_t *p;
+	int64_t required; /* last appended offset + 1 */
+	sm_gmm_done_fn *done;
+	void *arg;
+} sm_gmm_wait_t;
 
 static int64_t sm_gmm_wall_ms(void)
 {
@@ -35,17 +51,60 @@ static int64_t sm_gmm_wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static sm_err_t sm_gmm_rm_append(void *opaque, int32_t partition, uint8_t *batch, size_t len)
+static int64_t sm_gmm_mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* sm_delayed_op_fn: ends the write once the ISR has it or time is up. */
+static int sm_gmm_wait_try(void *arg, int expired)
+{
+	sm_gmm_wait_t *w = arg;
+	sm_err_t e;
+	if (!sm_partition_check_acks(w->p, w->required, &e)) {
+		if (!expired)
+			return 0;
+		e = SM_ERR_REQUEST_TIMED_OUT;
+	}
+	sm_partition_release(w->p);
+	w->done(w->arg, e);
+	free(w);
+	return 1;
+}
+
+static int sm_gmm_rm_append(void *opaque, int32_t partition, uint8_t *batch, size_t len,
+			    sm_gmm_done_fn *done, void *arg, sm_err_t *err)
 {
 	sm_group_metadata_manager_t *gmm = opaque;
 	sm_partition_t *p = NULL;
-	sm_err_t e = sm_replica_manager_leader_partition(gmm->rm, gmm->topic, partition, &p);
-	if (e)
-		return e;
-	sm_log_append_info_t info;
-	e = sm_partition_append_leader(p, batch, len, -1, &info);
-	sm_partition_release(p);
-	return e;
+	int16_t acks = done ? gmm->required_acks : 1;
+	/* Kafka's appendRecords refuses what a producer could not ask for. */
+	*err = acks < -1 || acks > 1 ? SM_ERR_INVALID_REQUIRED_ACKS
+		: sm_replica_manager_leader_partition(gmm->rm, gmm->topic, partition, &p);
+	if (*err)
+		return 0;
+	sm_log_append_info_t info = { 0 };
+	*err = sm_partition_append_leader(p, batch, len, acks, &info);
+	int64_t required = info.last_offset + 1;
+	if (*err || acks != -1 || sm_partition_check_acks(p, required, err)) {
+		sm_partition_release(p);
+		return 0;
+	}
+	sm_fetch_purgatory_t *fp = __atomic_load_n(&gmm->purgatory, __ATOMIC_ACQUIRE);
+	if (!fp) {
+		sm_partition_release(p);
+		*err = SM_ERR_REQUEST_TIMED_OUT;
+		return 0;
+	}
+	sm_gmm_wait_t *w = sm_calloc(1, sizeof(*w));
+	w->p = p;
+	w->required = required;
+	w->done = done;
+	w->arg = arg;
+	sm_purgatory_add(fp, sm_gmm_mono_ms() + gmm->timeout_ms, sm_gmm_wait_try, w);
+	return 1;
 }
 
 /* Copies a log read into out (file bytes read with pread). */
@@ -70,12 +129,15 @@ static sm_err_t sm_gmm_rm_read(void *opaque, int32_t partition, sm_wbuf_t *out)
 	if (!p)
 		return SM_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 	sm_log_t *log = sm_partition_log(p);
-	int64_t hw = sm_partition_high_watermark(p);
-	int64_t offset = log ? sm_log_start_offset(log) : hw;
+	/* To the log end, as Kafka's loader: a new leader's high watermark may
+	 * still lag records every ISR member had (acks=-1 writes answered by
+	 * the previous leader). */
+	int64_t end = log ? sm_log_end_offset(log) : 0;
+	int64_t offset = log ? sm_log_start_offset(log) : end;
 	sm_err_t e = SM_ERR_NONE;
-	while (!e && offset < hw) {
+	while (!e && offset < end) {
 		sm_log_read_t rd = { 0 };
-		e = sm_log_read(log, offset, 1 << 20, 1, hw, &rd);
+		e = sm_log_read(log, offset, 1 << 20, 1, end, &rd);
 		if (e || rd.len == 0) {
 			if (rd.file)
 				sm_fileref_release(rd.file);
@@ -104,11 +166,14 @@ static sm_err_t sm_gmm_rm_read(void *opaque, int32_t partition, sm_wbuf_t *out)
 	return e;
 }
 
-sm_group_metadata_manager_t *sm_gmm_new(sm_replica_manager_t *rm, const char *topic)
+sm_group_metadata_manager_t *sm_gmm_new(sm_replica_manager_t *rm, const char *topic,
+					int16_t required_acks, int32_t timeout_ms)
 {
 	sm_group_metadata_manager_t *gmm = sm_calloc(1, sizeof(*gmm));
 	gmm->rm = rm;
 	gmm->topic = sm_strdup(topic);
+	gmm->required_acks = required_acks;
+	gmm->timeout_ms = timeout_ms > 0 ? timeout_ms : 0;
 	gmm->ops.append = sm_gmm_rm_append;
 	gmm->ops.read = sm_gmm_rm_read;
 	gmm->ops.opaque = gmm;
@@ -122,6 +187,11 @@ sm_group_metadata_manager_t *sm_gmm_new_ops(const sm_gmm_ops_t *ops)
 	return gmm;
 }
 
+void sm_gmm_set_purgatory(sm_group_metadata_manager_t *gmm, sm_fetch_purgatory_t *fp)
+{
+	__atomic_store_n(&gmm->purgatory, fp, __ATOMIC_RELEASE);
+}
+
 void sm_gmm_destroy(sm_group_metadata_manager_t *gmm)
 {
 	if (!gmm)
@@ -131,9 +201,9 @@ void sm_gmm_destroy(sm_group_metadata_manager_t *gmm)
 }
 
 /* Builds one batch of n records whose keys/values are the byte ranges
- * recorded in offs[] of kv, and appends it. */
-static sm_err_t sm_gmm_append(sm_group_metadata_manager_t *gmm, int32_t partition,
-			      const sm_wbuf_t *kv, const size_t *offs, int n)
+ * recorded in offs[] of kv, and appends it (the ops' contract). */
+static int sm_gmm_append(sm_group_metadata_manager_t *gmm, int32_t partition, const sm_wbuf_t *kv,
+			 const size_t *offs, int n, sm_gmm_done_fn *done, void *arg, sm_err_t *err)
 {
 	sm_record_t *recs = sm_calloc((size_t)n, sizeof(*recs));
 	int64_t now = sm_gmm_wall_ms();
@@ -148,17 +218,19 @@ static sm_err_t sm_gmm_append(sm_group_metadata_manager_t *gmm, int32_t partitio
 	sm_wbuf_t batch;
 	sm_wbuf_init(&batch, 256);
 	sm_batch_build(&batch, SM_CODEC_NONE, 0, now, recs, n);
-	sm_err_t e = gmm->ops.append(gmm->ops.opaque, partition, batch.p, batch.len);
+	int parked = gmm->ops.append(gmm->ops.opaque, partition, batch.p, batch.len, done, arg, err);
 	sm_wbuf_free(&batch);
 	free(recs);
-	return e;
+	return parked;
 }
 
-sm_err_t sm_gmm_store_offsets(sm_group_metadata_manager_t *gmm, int32_t partition,
-			      const char *group, const sm_group_offset_t *o, int n)
+int sm_gmm_store_offsets(sm_group_metadata_manager_t *gmm, int32_t partition, const char *group,
+			 const sm_group_offset_t *o, int n, sm_gmm_done_fn *done, void *arg,
+			 sm_err_t *err)
 {
+	*err = SM_ERR_NONE;
 	if (n <= 0)
-		return SM_ERR_NONE;
+		return 0;
 	sm_wbuf_t kv;
 	sm_wbuf_init(&kv, 256);
 	size_t *offs = sm_calloc((size_t)n * 4, sizeof(size_t));
@@ -178,13 +250,14 @@ sm_err_t sm_gmm_store_offsets(sm_group_metadata_manager_t *gmm, int32_t partitio
 		sm_group_offset_value_write(&kv, &v);
 		offs[4 * i + 3] = kv.len;
 	}
-	sm_err_t e = sm_gmm_append(gmm, partition, &kv, offs, n);
+	int parked = sm_gmm_append(gmm, partition, &kv, offs, n, done, arg, err);
 	free(offs);
 	sm_wbuf_free(&kv);
-	return e;
+	return parked;
 }
 
-sm_err_t sm_gmm_store_group(sm_group_metadata_manager_t *gmm, const sm_group_t *g, int64_t now_ms)
+int sm_gmm_store_group(sm_group_metadata_manager_t *gmm, const sm_group_t *g, int64_t now_ms,
+		       sm_gmm_done_fn *done, void *arg, sm_err_t *err)
 {
 	sm_group_metadata_value_t v;
 	sm_group_metadata_value_init(&v);
@@ -221,10 +294,10 @@ sm_err_t sm_gmm_store_group(sm_group_metadata_manager_t *gmm, const sm_group_t *
 	offs[1] = offs[2] = kv.len;
 	sm_group_metadata_value_write(&kv, &v);
 	offs[3] = kv.len;
-	sm_err_t e = sm_gmm_append(gmm, g->partition, &kv, offs, 1);
+	int parked = sm_gmm_append(gmm, g->partition, &kv, offs, 1, done, arg, err);
 	sm_wbuf_free(&kv);
 	free(v.members);
-	return e;
+	return parked;
 }
 
 sm_err_t sm_gmm_store_tombstones(sm_group_metadata_manager_t *gmm, int32_t partition,
@@ -251,7 +324,8 @@ sm_err_t sm_gmm_store_tombstones(sm_group_metadata_manager_t *gmm, int32_t parti
 		offs[4 * i + 2] = SIZE_MAX;
 		offs[4 * i + 3] = SIZE_MAX;
 	}
-	sm_err_t e = sm_gmm_append(gmm, partition, &kv, offs, total);
+	sm_err_t e;
+	(void)sm_gmm_append(gmm, partition, &kv, offs, total, NULL, NULL, &e);
 	free(offs);
 	sm_wbuf_free(&kv);
 	return e;

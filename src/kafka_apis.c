@@ -115,6 +115,11 @@ sm_kafka_apis_t *sm_kafka_apis_new(const sm_kafka_apis_deps_t *deps)
 	return apis;
 }
 
+sm_fetch_purgatory_t *sm_kafka_apis_purgatory(sm_kafka_apis_t *apis)
+{
+	return apis->fetch_purgatory;
+}
+
 void sm_kafka_apis_destroy(sm_kafka_apis_t *apis)
 {
 	if (!apis)

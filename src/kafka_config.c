@@ -126,6 +126,8 @@ static const sm_cfg_def_t sm_cfg_defs[] = {
 	INT("offsets.topic.replication.factor", offsets_topic_replication_factor, "3", 1, 32767, "Replication factor of __consumer_offsets"),
 	INT("offsets.topic.segment.bytes", offsets_topic_segment_bytes, "104857600", 1, IMAX, "Segment size of __consumer_offsets"),
 	INT("offsets.retention.minutes", offsets_retention_minutes, "10080", 1, IMAX, "Committed offset retention"),
+	INT("offsets.commit.timeout.ms", offsets_commit_timeout_ms, "5000", 1, IMAX, "Offset commits wait this long for the __consumer_offsets ISR"),
+	INT("offsets.commit.required.acks", offsets_commit_required_acks, "-1", -1, 32767, "Acks an offset commit waits for (-1: the ISR)"),
 	INT("transaction.state.log.num.partitions", transaction_state_log_num_partitions, "50", 1, IMAX, "Partitions of __transaction_state"),
 	INT("transaction.state.log.replication.factor", transaction_state_log_replication_factor, "3", 1, 32767, "Replication factor of __transaction_state"),
 	INT("transaction.state.log.min.isr", transaction_state_log_min_isr, "2", 1, IMAX, "min.insync.replicas of __transaction_state"),
@@ -278,6 +280,10 @@ static int sm_cfg_derive(sm_kafka_config_t *cfg, char *err, size_t errlen)
 	}
 	if (cfg->replica_fetch_wait_max_ms >= cfg->replica_lag_time_max_ms) {
 		snprintf(err, errlen, "replica.fetch.wait.max.ms should always be less than or equal to replica.lag.time.max.ms to prevent frequent changes in ISR");
+		return -1;
+	}
+	if (cfg->offsets_commit_required_acks > cfg->offsets_topic_replication_factor) {
+		snprintf(err, errlen, "offsets.commit.required.acks must be greater or equal -1 and less or equal to offsets.topic.replication.factor");
 		return -1;
 	}
 	return 0;

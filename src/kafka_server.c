@@ -265,7 +265,8 @@ static void sm_server_start_group_coordinator(sm_kafka_server_t *s)
 		.offsets_retention_ms = (int64_t)s->cfg->offsets_retention_minutes * 60000,
 		.retention_check_ms = 600000,
 	};
-	s->gmm = sm_gmm_new(s->rm, SM_GC_OFFSETS_TOPIC);
+	s->gmm = sm_gmm_new(s->rm, SM_GC_OFFSETS_TOPIC, (int16_t)s->cfg->offsets_commit_required_acks,
+			    s->cfg->offsets_commit_timeout_ms);
 	s->gc = sm_group_coordinator_new(&gcfg, s->gmm);
 	sm_replica_manager_set_leadership_listener(s->rm, sm_group_coordinator_on_leadership, s->gc);
 	sm_group_coordinator_start(s->gc);
@@ -342,6 +343,9 @@ int sm_kafka_server_startup(sm_kafka_server_t *s)
 		.zk = s->zk, .controller = s->controller, .group_coordinator = s->gc,
 	};
 	s->apis = sm_kafka_apis_new(&deps);
+	/* Offset commits and group metadata wait for the ISR in its purgatory. */
+	if (s->gmm)
+		sm_gmm_set_purgatory(s->gmm, sm_kafka_apis_purgatory(s->apis));
 	s->n_handlers = s->cfg->num_io_threads;
 	s->handlers = sm_calloc((size_t)s->n_handlers, sizeof(pthread_t));
 	for (int i = 0; i < s->n_handlers; i++)
@@ -420,6 +424,8 @@ void sm_kafka_server_shutdown(sm_kafka_server_t *s)
 	 * request channel still exists. */
 	if (s->gc)
 		sm_group_coordinator_shutdown(s->gc);
+	if (s->gmm)
+		sm_gmm_set_purgatory(s->gmm, NULL);
 	if (s->apis)
 		sm_kafka_apis_destroy(s->apis);
 	s->apis = NULL;

@@ -4,15 +4,20 @@
  * purgatory's thread so that every high watermark advance, append or ISR
  * change re-checks them together with the parked fetches.
  *
- * Thread-safety: sm_purgatory_add may be called from any thread; fn runs on
- * the purgatory thread ("fetch-purgatory") without the purgatory lock.
+ * Users: acks=-1 produces (api_produce.c) and the group coordinator's
+ * acks=-1 writes to __consumer_offsets (group_metadata_manager.c), which
+ * gets the purgatory from sm_kafka_apis_purgatory at startup.
+ *
+ * Thread-safety: sm_purgatory_add may be called from any thread, also from
+ * fn; fn runs on the purgatory thread ("fetch-purgatory") without the
+ * purgatory lock.
  */
 #ifndef SM_PURGATORY_H
 #define SM_PURGATORY_H
 
 #include <stdint.h>
 
-#include "kafka_apis_int.h"
+typedef struct sm_fetch_purgatory sm_fetch_purgatory_t;
 
 /* Tries to complete the operation; expired is 1 once its deadline passed
  * (or the broker shuts down) and the operation must complete now. Returns 1

@@ -1,6 +1,8 @@
 /*
  * test_group_coordinator.c - the group state machine, protocol selection,
- * offsets, and storage/reload through a fake __consumer_offsets partition.
+ * offsets, and storage/reload through a fake __consumer_offsets partition,
+ * whose acks=-1 writes can be held back (parked) and ended by the test as
+ * the purgatory would.
  */
 #include <CUnit/Basic.h>
 #include <stdlib.h>
@@ -17,17 +19,29 @@ static int64_t fake_clock(void)
 	return fake_now;
 }
 
-/* Fake partition storage: every batch appended, concatenated. */
+/* Fake partition storage: every batch appended, concatenated. With park
+ * set, acks=-1 writes wait (up to 8) until the test ends them; fail makes
+ * the next append fail. */
 typedef struct fake_log {
 	sm_wbuf_t data;
 	int appends;
 	int64_t next_offset;
+	int park;
+	sm_err_t fail;
+	int n_parked;
+	sm_gmm_done_fn *done[8];
+	void *arg[8];
 } fake_log_t;
 
-static sm_err_t fake_append(void *opaque, int32_t partition, uint8_t *batch, size_t len)
+static int fake_append(void *opaque, int32_t partition, uint8_t *batch, size_t len,
+		       sm_gmm_done_fn *done, void *arg, sm_err_t *err)
 {
 	(void)partition;
 	fake_log_t *f = opaque;
+	*err = f->fail;
+	f->fail = SM_ERR_NONE;
+	if (*err)
+		return 0;
 	/* Stamp the base offset like a leader would (first 8 bytes). */
 	int64_t off = f->next_offset;
 	for (int i = 0; i < 8; i++)
@@ -35,7 +49,21 @@ static sm_err_t fake_append(void *opaque, int32_t partition, uint8_t *batch, siz
 	f->next_offset += 100;
 	sm_wbuf_append(&f->data, batch, len);
 	f->appends++;
-	return SM_ERR_NONE;
+	if (!done || !f->park || f->n_parked == 8)
+		return 0;
+	f->done[f->n_parked] = done;
+	f->arg[f->n_parked++] = arg;
+	return 1;
+}
+
+/* Ends parked write i with e (the purgatory's call). */
+static void fake_end(fake_log_t *f, int i, sm_err_t e)
+{
+	sm_gmm_done_fn *done = f->done[i];
+	void *arg = f->arg[i];
+	f->done[i] = NULL;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(done);
+	done(arg, e);
 }
 
 static sm_err_t fake_read(void *opaque, int32_t partition, sm_wbuf_t *out)
@@ -67,6 +95,27 @@ static void join_cb(void *opaque, const sm_gc_join_result_t *r)
 	snprintf(o->leader, sizeof(o->leader), "%s", r->leader ? r->leader : "");
 	snprintf(o->protocol, sizeof(o->protocol), "%s", r->protocol_name ? r->protocol_name : "");
 	o->n_members = r->n_members;
+}
+
+typedef struct commit_out {
+	int called;
+	sm_err_t error;
+} commit_out_t;
+
+static void commit_cb(void *opaque, sm_err_t e)
+{
+	commit_out_t *o = opaque;
+	o->called++;
+	o->error = e;
+}
+
+/* Commits e[0..n) and returns the group-level error (-1000 while parked). */
+static int do_commit(sm_group_coordinator_t *gc, const char *group, int32_t gen, const char *member,
+		     sm_gc_offset_t *e, int n, commit_out_t *o)
+{
+	memset(o, 0, sizeof(*o));
+	sm_group_coordinator_commit_offsets(gc, group, gen, member, NULL, e, n, commit_cb, o);
+	return o->called ? (int)o->error : -1000;
 }
 
 typedef struct sync_out {
@@ -287,17 +336,22 @@ static void test_offsets_store_and_reload(void)
 		{ .topic = "t", .partition = 1, .offset = 7, .leader_epoch = 3, .metadata = NULL, .commit_ts = -1, .expire_ts = -1 },
 		{ .topic = "u", .partition = 0, .offset = 1, .leader_epoch = -1, .metadata = NULL, .commit_ts = -1, .expire_ts = -1 },
 	};
+	commit_out_t co;
 	/* A group-less commit needs generation -1. */
-	CU_ASSERT_EQUAL(sm_group_coordinator_commit_offsets(gc, "g", 5, "m", NULL, e, 3), SM_ERR_ILLEGAL_GENERATION);
-	CU_ASSERT_EQUAL(sm_group_coordinator_commit_offsets(gc, "g", -1, "", NULL, e, 3), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(do_commit(gc, "g", 5, "m", e, 3, &co), SM_ERR_ILLEGAL_GENERATION);
+	CU_ASSERT_EQUAL(e[0].error, SM_ERR_ILLEGAL_GENERATION);
+	CU_ASSERT_EQUAL(do_commit(gc, "g", -1, "", e, 3, &co), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(co.called, 1);
 	CU_ASSERT_EQUAL(e[0].error, SM_ERR_NONE);
 	CU_ASSERT_EQUAL(f.appends, 1);
 	char big[SM_GC_OFFSET_METADATA_MAX_BYTES + 2];
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = 0;
 	sm_gc_offset_t too = { .topic = "t", .partition = 2, .offset = 1, .metadata = big, .commit_ts = -1, .expire_ts = -1 };
-	sm_group_coordinator_commit_offsets(gc, "g", -1, "", NULL, &too, 1);
+	do_commit(gc, "g", -1, "", &too, 1, &co);
+	CU_ASSERT_EQUAL(co.called, 1);
 	CU_ASSERT_EQUAL(too.error, SM_ERR_OFFSET_METADATA_TOO_LARGE);
+	CU_ASSERT_EQUAL(f.appends, 1);
 	/* OffsetDelete of u-0 writes a tombstone. */
 	sm_gc_offset_t del = { .topic = "u", .partition = 0 };
 	CU_ASSERT_EQUAL(sm_group_coordinator_delete_offsets(gc, "g", &del, 1), SM_ERR_NONE);
@@ -320,7 +374,7 @@ static void test_offsets_store_and_reload(void)
 	sm_arena_init(&ar);
 	sm_gc_offset_t q[3] = { { .topic = "t", .partition = 0 }, { .topic = "t", .partition = 1 },
 				{ .topic = "u", .partition = 0 } };
-	CU_ASSERT_EQUAL(sm_group_coordinator_fetch_offsets(gc, "g", q, 3, &ar), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(sm_group_coordinator_fetch_offsets(gc, "g", q, 3, 0, &ar), SM_ERR_NONE);
 	CU_ASSERT_EQUAL(q[0].offset, 42);
 	CU_ASSERT_STRING_EQUAL(q[0].metadata, "meta");
 	CU_ASSERT_EQUAL(q[1].offset, 7);
@@ -353,17 +407,204 @@ static void test_offsets_expire(void)
 	sm_wbuf_init(&f.data, 64);
 	sm_group_coordinator_t *gc = new_gc(&f);
 	sm_gc_offset_t e = { .topic = "t", .partition = 0, .offset = 5, .leader_epoch = -1, .commit_ts = -1, .expire_ts = -1 };
-	sm_group_coordinator_commit_offsets(gc, "g", -1, "", NULL, &e, 1);
+	commit_out_t co;
+	CU_ASSERT_EQUAL(do_commit(gc, "g", -1, "", &e, 1, &co), SM_ERR_NONE);
 	fake_now += 7LL * 24 * 3600 * 1000 + 5000;
 	sm_group_coordinator_tick(gc);
 	sm_arena_t ar;
 	sm_arena_init(&ar);
 	sm_gc_offset_t q = { .topic = "t", .partition = 0 };
-	sm_group_coordinator_fetch_offsets(gc, "g", &q, 1, &ar);
+	sm_group_coordinator_fetch_offsets(gc, "g", &q, 1, 0, &ar);
 	CU_ASSERT_EQUAL(q.offset, -1);
 	sm_arena_destroy(&ar);
 	destroy_gc(gc);
 	sm_wbuf_free(&f.data);
+}
+
+static int64_t fetch_one(sm_group_coordinator_t *gc, const char *group, const char *topic, int32_t partition)
+{
+	sm_arena_t ar;
+	sm_arena_init(&ar);
+	sm_gc_offset_t q = { .topic = topic, .partition = partition };
+	sm_group_coordinator_fetch_offsets(gc, group, &q, 1, 0, &ar);
+	sm_arena_destroy(&ar);
+	return q.offset;
+}
+
+static const char *state_of(sm_group_coordinator_t *gc, const char *group, char *buf, size_t len)
+{
+	sm_arena_t ar;
+	sm_arena_init(&ar);
+	sm_gc_group_desc_t d;
+	sm_group_coordinator_describe(gc, group, &ar, &d);
+	snprintf(buf, len, "%s", d.state);
+	sm_arena_destroy(&ar);
+	return buf;
+}
+
+/* An offset commit is answered, and its offsets become visible, only once
+ * the write reached the ISR; failures map as Kafka's storeOffsets. */
+static void test_commit_waits_for_isr(void)
+{
+	fake_log_t f = { .next_offset = 0, .park = 1 };
+	sm_wbuf_init(&f.data, 64);
+	sm_group_coordinator_t *gc = new_gc(&f);
+	commit_out_t co;
+	sm_gc_offset_t e = { .topic = "t", .partition = 0, .offset = 10, .leader_epoch = -1, .commit_ts = -1, .expire_ts = -1 };
+	CU_ASSERT_EQUAL(do_commit(gc, "g", -1, "", &e, 1, &co), -1000);
+	CU_ASSERT_EQUAL(fetch_one(gc, "g", "t", 0), -1); /* pending: invisible */
+	sm_arena_t ar;
+	sm_arena_init(&ar);
+	sm_gc_offset_t q = { .topic = "t", .partition = 0 };
+	CU_ASSERT_EQUAL(sm_group_coordinator_fetch_offsets(gc, "g", &q, 1, 1, &ar), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(q.error, SM_ERR_UNSTABLE_OFFSET_COMMIT);
+	sm_arena_destroy(&ar);
+	fake_end(&f, 0, SM_ERR_NONE);
+	CU_ASSERT_EQUAL(co.called, 1);
+	CU_ASSERT_EQUAL(e.error, SM_ERR_NONE);
+	CU_ASSERT_EQUAL(fetch_one(gc, "g", "t", 0), 10);
+
+	/* Parked writes that fail: the cache keeps the last good offset. */
+	struct { sm_err_t append, want; } m[] = {
+		{ SM_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND, SM_ERR_COORDINATOR_NOT_AVAILABLE },
+		{ SM_ERR_REQUEST_TIMED_OUT, SM_ERR_REQUEST_TIMED_OUT },
+		{ SM_ERR_NOT_LEADER_OR_FOLLOWER, SM_ERR_NOT_COORDINATOR },
+		{ SM_ERR_KAFKA_STORAGE_ERROR, SM_ERR_NOT_COORDINATOR },
+	};
+	for (int i = 0; i < 4; i++) {
+		e.offset = 100 + i;
+		CU_ASSERT_EQUAL(do_commit(gc, "g", -1, "", &e, 1, &co), -1000);
+		fake_end(&f, 1 + i, m[i].append);
+		CU_ASSERT_EQUAL(co.called, 1);
+		CU_ASSERT_EQUAL(e.error, m[i].want);
+		CU_ASSERT_EQUAL(fetch_one(gc, "g", "t", 0), 10);
+	}
+	/* Appends that fail at once. */
+	struct { sm_err_t append, want; } now[] = {
+		{ SM_ERR_NOT_ENOUGH_REPLICAS, SM_ERR_COORDINATOR_NOT_AVAILABLE },
+		{ SM_ERR_MESSAGE_TOO_LARGE, SM_ERR_INVALID_COMMIT_OFFSET_SIZE },
+		{ SM_ERR_RECORD_LIST_TOO_LARGE, SM_ERR_INVALID_COMMIT_OFFSET_SIZE },
+		{ SM_ERR_UNKNOWN_TOPIC_OR_PARTITION, SM_ERR_COORDINATOR_NOT_AVAILABLE },
+	};
+	for (int i = 0; i < 4; i++) {
+		f.fail = now[i].append;
+		CU_ASSERT_EQUAL(do_commit(gc, "g", -1, "", &e, 1, &co), SM_ERR_NONE);
+		CU_ASSERT_EQUAL(e.error, now[i].want);
+	}
+	CU_ASSERT_EQUAL(fetch_one(gc, "g", "t", 0), 10);
+
+	/* Two commits in flight ending out of order: the later write wins. */
+	commit_out_t c2;
+	sm_gc_offset_t e2 = e;
+	e.offset = 20;
+	e2.offset = 30;
+	CU_ASSERT_EQUAL(do_commit(gc, "g", -1, "", &e, 1, &co), -1000);
+	CU_ASSERT_EQUAL(do_commit(gc, "g", -1, "", &e2, 1, &c2), -1000);
+	fake_end(&f, 6, SM_ERR_NONE);
+	CU_ASSERT_EQUAL(c2.called, 1);
+	CU_ASSERT_EQUAL(fetch_one(gc, "g", "t", 0), 30);
+	fake_end(&f, 5, SM_ERR_NONE);
+	CU_ASSERT_EQUAL(co.called, 1);
+	CU_ASSERT_EQUAL(fetch_one(gc, "g", "t", 0), 30);
+
+	/* A write that ends after the partition moved away is still answered. */
+	e.offset = 40;
+	CU_ASSERT_EQUAL(do_commit(gc, "g", -1, "", &e, 1, &co), -1000);
+	sm_group_coordinator_on_leadership(gc, SM_GC_OFFSETS_TOPIC, 0, 0);
+	fake_end(&f, 7, SM_ERR_NOT_LEADER_OR_FOLLOWER);
+	CU_ASSERT_EQUAL(co.called, 1);
+	CU_ASSERT_EQUAL(e.error, SM_ERR_NOT_COORDINATOR);
+	destroy_gc(gc);
+	sm_wbuf_free(&f.data);
+}
+
+/* The leader's SyncGroup: Stable and answered once the group metadata is
+ * replicated; a failed write sends everyone back to rebalance. */
+static void test_sync_waits_for_isr(void)
+{
+	fake_log_t f = { .next_offset = 0, .park = 1 };
+	sm_wbuf_init(&f.data, 64);
+	sm_group_coordinator_t *gc = new_gc(&f);
+	char st[32];
+	join_out_t j;
+	do_join(gc, "", 0, range_proto, 2, &j);
+	CU_ASSERT_EQUAL_FATAL(j.error, SM_ERR_NONE);
+	char id[256];
+	strcpy(id, j.member_id);
+	sync_out_t s;
+	sm_gc_assignment_t a = { .member_id = id, .assignment = (const uint8_t *)"A0", .len = 2 };
+	do_sync(gc, id, 1, &a, 1, &s);
+	CU_ASSERT_EQUAL(s.called, 0);
+	CU_ASSERT_STRING_EQUAL(state_of(gc, "g", st, sizeof(st)), "CompletingRebalance");
+	CU_ASSERT_EQUAL(sm_group_coordinator_heartbeat(gc, "g", id, NULL, 1), SM_ERR_NONE);
+	fake_end(&f, 0, SM_ERR_NONE);
+	CU_ASSERT_EQUAL(s.called, 1);
+	CU_ASSERT_EQUAL(s.error, SM_ERR_NONE);
+	CU_ASSERT_STRING_EQUAL(s.assignment, "A0");
+	CU_ASSERT_STRING_EQUAL(state_of(gc, "g", st, sizeof(st)), "Stable");
+
+	/* The group's offsets, committed by the member (answered at once). */
+	f.park = 0;
+	commit_out_t co;
+	sm_gc_offset_t e = { .topic = "t", .partition = 3, .offset = 77, .leader_epoch = -1, .commit_ts = -1, .expire_ts = -1 };
+	CU_ASSERT_EQUAL(do_commit(gc, "g", 1, id, &e, 1, &co), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(e.error, SM_ERR_NONE);
+	f.park = 1;
+
+	/* The leader rejoins: generation 2, whose assignment write times out. */
+	do_join(gc, id, 0, range_proto, 2, &j);
+	CU_ASSERT_EQUAL(j.generation, 2);
+	do_sync(gc, id, 2, &a, 1, &s);
+	CU_ASSERT_EQUAL(s.called, 0);
+	fake_end(&f, 1, SM_ERR_REQUEST_TIMED_OUT);
+	CU_ASSERT_EQUAL(s.called, 1);
+	CU_ASSERT_EQUAL(s.error, SM_ERR_REBALANCE_IN_PROGRESS);
+	CU_ASSERT_STRING_EQUAL(state_of(gc, "g", st, sizeof(st)), "PreparingRebalance");
+
+	/* It leaves: the Empty group's metadata is the last record, after
+	 * the offsets; a reload keeps both. */
+	sm_gc_leave_member_t lm = { .member_id = id };
+	CU_ASSERT_EQUAL(sm_group_coordinator_leave(gc, "g", &lm, 1), SM_ERR_NONE);
+	CU_ASSERT_STRING_EQUAL(state_of(gc, "g", st, sizeof(st)), "Empty");
+	fake_end(&f, 2, SM_ERR_NONE);
+	destroy_gc(gc);
+	gc = new_gc(&f);
+	CU_ASSERT_STRING_EQUAL(state_of(gc, "g", st, sizeof(st)), "Empty");
+	CU_ASSERT_EQUAL(fetch_one(gc, "g", "t", 3), 77);
+	destroy_gc(gc);
+	sm_wbuf_free(&f.data);
+}
+
+/* While its offsets partition loads, the coordinator answers
+ * COORDINATOR_LOAD_IN_PROGRESS. */
+static void test_load_in_progress(void)
+{
+	sm_group_coordinator_t *gc = new_gc(NULL);
+	sm_group_coordinator_on_leadership(gc, SM_GC_OFFSETS_TOPIC, 0, 0);
+	sm_group_coordinator_on_leadership(gc, SM_GC_OFFSETS_TOPIC, 0, 1);
+	join_out_t j;
+	do_join(gc, "", 0, range_proto, 2, &j);
+	CU_ASSERT_EQUAL(j.error, SM_ERR_COORDINATOR_LOAD_IN_PROGRESS);
+	commit_out_t co;
+	sm_gc_offset_t e = { .topic = "t", .partition = 0, .offset = 1, .leader_epoch = -1, .commit_ts = -1, .expire_ts = -1 };
+	CU_ASSERT_EQUAL(do_commit(gc, "g", -1, "", &e, 1, &co), SM_ERR_COORDINATOR_LOAD_IN_PROGRESS);
+	CU_ASSERT_EQUAL(e.error, SM_ERR_COORDINATOR_LOAD_IN_PROGRESS);
+	sm_arena_t ar;
+	sm_arena_init(&ar);
+	sm_gc_offset_t q = { .topic = "t", .partition = 0 };
+	CU_ASSERT_EQUAL(sm_group_coordinator_fetch_offsets(gc, "g", &q, 1, 0, &ar), SM_ERR_COORDINATOR_LOAD_IN_PROGRESS);
+	CU_ASSERT_EQUAL(sm_group_coordinator_heartbeat(gc, "g", "m", NULL, 1), SM_ERR_COORDINATOR_LOAD_IN_PROGRESS);
+	sm_gc_group_desc_t d;
+	sm_group_coordinator_describe(gc, "g", &ar, &d);
+	CU_ASSERT_EQUAL(d.error, SM_ERR_COORDINATOR_LOAD_IN_PROGRESS);
+	sm_gc_group_listing_t *l;
+	int n;
+	CU_ASSERT_EQUAL(sm_group_coordinator_list(gc, NULL, 0, &ar, &l, &n), SM_ERR_COORDINATOR_LOAD_IN_PROGRESS);
+	sm_group_coordinator_tick(gc);
+	CU_ASSERT_EQUAL(sm_group_coordinator_fetch_offsets(gc, "g", &q, 1, 0, &ar), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(do_commit(gc, "g", -1, "", &e, 1, &co), SM_ERR_NONE);
+	sm_arena_destroy(&ar);
+	destroy_gc(gc);
 }
 
 static void test_state_table_and_vote(void)
@@ -404,6 +645,9 @@ int main(void)
 	CU_add_test(s, "errors, leave, list, delete, ownership", test_errors_and_leave);
 	CU_add_test(s, "offsets stored and reloaded", test_offsets_store_and_reload);
 	CU_add_test(s, "offsets retention", test_offsets_expire);
+	CU_add_test(s, "offset commits wait for the ISR", test_commit_waits_for_isr);
+	CU_add_test(s, "SyncGroup waits for the ISR", test_sync_waits_for_isr);
+	CU_add_test(s, "COORDINATOR_LOAD_IN_PROGRESS while loading", test_load_in_progress);
 	CU_add_test(s, "state table and protocol vote", test_state_table_and_vote);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();

@@ -118,6 +118,10 @@ static size_t sm_fetch_partition(sm_req_ctx_t *ctx, const sm_fetch_req_t *req, c
 	sm_fetch_resp_partition_init(rp);
 	rp->partition_index = fp->partition;
 	rp->high_watermark = -1;
+	/* An error partition carries an empty record set, never a null one:
+	 * Kafka sends MemoryRecords.EMPTY, and librdkafka refuses a whole
+	 * response with "invalid MessageSetSize -1". */
+	rp->records.len = 0;
 	if (req->isolation_level == 1)
 		rp->aborted_transaction_count = 0;
 	sm_partition_t *p;

@@ -262,10 +262,15 @@ static int probe_fetch(int16_t ver, char *why_out)
 	sm_wbuf_init(&body, 256);
 	sm_wbuf_init(&resp, 4096);
 	sm_arena_init(&a);
-	sm_fetch_req_partition_t p = { .partition = 0, .current_leader_epoch = -1,
-				       .fetch_offset = 0, .last_fetched_epoch = -1,
-				       .log_start_offset = -1, .partition_max_bytes = 1 << 20 };
-	sm_fetch_req_topic_t t = { .topic = (char *)probe_topic, .partitions = &p, .partition_count = 1 };
+	/* Partition 99 does not exist: its error answer must carry an empty
+	 * record set (Kafka's MemoryRecords.EMPTY), not a null one. */
+	sm_fetch_req_partition_t p[2] = {
+		{ .partition = 0, .current_leader_epoch = -1, .fetch_offset = 0,
+		  .last_fetched_epoch = -1, .log_start_offset = -1, .partition_max_bytes = 1 << 20 },
+		{ .partition = 99, .current_leader_epoch = -1, .fetch_offset = 0,
+		  .last_fetched_epoch = -1, .log_start_offset = -1, .partition_max_bytes = 1 << 20 },
+	};
+	sm_fetch_req_topic_t t = { .topic = (char *)probe_topic, .partitions = p, .partition_count = 2 };
 	sm_fetch_req_t req = { .replica_id = -1, .max_wait_ms = 0, .min_bytes = 1,
 			       .max_bytes = 1 << 24, .session_epoch = -1, .topics = &t,
 			       .topic_count = 1, .rack_id = "" };
@@ -277,9 +282,16 @@ static int probe_fetch(int16_t ver, char *why_out)
 	sm_rbuf_init(&rb, resp.p, resp.len);
 	if (sm_fetch_resp_read(&rb, ver, &a, &r))
 		PROBE_FAIL("response does not parse");
-	if (r.topic_count != 1 || r.topics[0].partition_count != 1)
+	if (r.topic_count != 1 || r.topics[0].partition_count != 2)
 		PROBE_FAIL("wrong response shape");
 	const sm_fetch_resp_partition_t *rp = &r.topics[0].partitions[0];
+	const sm_fetch_resp_partition_t *missing = &r.topics[0].partitions[1];
+	if (rp->partition_index != 0 || missing->partition_index != 99)
+		PROBE_FAIL("partitions answered in the wrong order");
+	if (missing->error_code != SM_ERR_UNKNOWN_TOPIC_OR_PARTITION || missing->records.len != 0)
+		PROBE_FAIL("unknown partition: error %s, records length %d (expected "
+			   "UNKNOWN_TOPIC_OR_PARTITION and 0)", sm_err_name(missing->error_code),
+			   (int)missing->records.len);
 	if (rp->error_code)
 		PROBE_FAIL("error %s", sm_err_name(rp->error_code));
 	if (rp->high_watermark != probe_produced)

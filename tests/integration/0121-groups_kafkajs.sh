@@ -1,5 +1,5 @@
 #!/bin/sh
-# Proves kafkajs 2.2.4 groups: three consumers in one process split a 6-partition topic two each, the survivors own all six within the session timeout when one leaves, a restarted member resumes from the committed offsets, and a kafkajs RoundRobinAssigner member joining a group of librdkafka range members gets INCONSISTENT_GROUP_PROTOCOL while the group stays as it was.
+# Proves kafkajs 2.2.4 groups: three consumers in one process split a 6-partition topic two each, the survivors own all six within the session timeout when one leaves and, in a second group, when a member in a separate node process is killed with SIGKILL without leaving, a restarted member resumes from the committed offsets, and a kafkajs RoundRobinAssigner member joining a group of librdkafka range members gets INCONSISTENT_GROUP_PROTOCOL while the group stays as it was.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 jsdir="$here/../js"
@@ -30,6 +30,7 @@ def members(c, group):
 def test(c):
     c.create_topic("js-grp", partitions=6)
     node(c, "rebalance", "js-g")
+    node(c, "killed", "js-g-killed")
 
     # A librdkafka member using only the range assignor holds the group.
     rk = subprocess.Popen([KCAT, "-b", c.bootstrap, "-q", "-G", "js-mixed",

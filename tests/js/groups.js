@@ -4,11 +4,20 @@
 //     three consumers in one group split a 6-partition topic two each; when
 //     one disconnects the other two own all six; a restarted member finds
 //     the committed offsets and re-reads nothing.
+//   node groups.js BOOTSTRAP TOPIC GROUP killed
+//     two consumers here and one in a child node process (mode "member")
+//     split a 6-partition topic two each; the child is killed with SIGKILL,
+//     so it never leaves, and the two survivors own all six once the broker
+//     expires it after the session timeout.
+//   node groups.js BOOTSTRAP TOPIC GROUP member
+//     one consumer that prints "owned N" after every join; used by "killed".
 //   node groups.js BOOTSTRAP TOPIC GROUP inconsistent
 //     a member using kafkajs's default RoundRobinAssigner joins a group whose
 //     members use librdkafka's range: the join fails with
 //     INCONSISTENT_GROUP_PROTOCOL (error 23).
 'use strict';
+const { spawn } = require('child_process');
+const readline = require('readline');
 const { Kafka, logLevel } = require('kafkajs');
 
 const [bootstrap, topic, groupId, mode] = process.argv.slice(2);
@@ -28,9 +37,11 @@ async function waitFor(pred, ms, what) {
   }
 }
 
-function member(idx, owned, seen) {
-  const c = kafka.consumer({ groupId, sessionTimeout: 6000, heartbeatInterval: 1000,
-    rebalanceTimeout: 10000 });
+const SESSION_MS = 6000;
+
+function member(idx, owned, seen, extra) {
+  const c = kafka.consumer({ groupId, sessionTimeout: SESSION_MS, heartbeatInterval: 1000,
+    rebalanceTimeout: 10000, ...extra });
   c.on(c.events.GROUP_JOIN, (e) => {
     owned[idx] = (e.payload.memberAssignment[topic] || []).length;
   });
@@ -43,6 +54,10 @@ function member(idx, owned, seen) {
   } };
 }
 
+// kafkajs heartbeats between fetches; a short fetch wait keeps them about
+// heartbeatInterval apart on an idle topic.
+const SHORT_FETCH = { maxWaitTimeInMs: 500 };
+
 async function rebalance() {
   const producer = kafka.producer();
   await producer.connect();
@@ -53,7 +68,7 @@ async function rebalance() {
 
   const owned = [0, 0, 0];
   const seen = new Set();
-  const ms = [0, 1, 2].map((i) => member(i, owned, seen));
+  const ms = [0, 1, 2].map((i) => member(i, owned, seen, SHORT_FETCH));
   await Promise.all(ms.map((m) => m.start()));
   await waitFor(() => owned.join() === '2,2,2', 40000, 'a 2/2/2 split, have ' + owned);
   console.log('three members own 2,2,2');
@@ -84,6 +99,53 @@ async function rebalance() {
   console.log('restarted member resumed from the committed offsets');
 }
 
+async function killed() {
+  const owned = [0, 0, 0];
+  const ms = [0, 1].map((i) => member(i, owned, new Set(), SHORT_FETCH));
+  const child = spawn(process.execPath, [__filename, bootstrap, topic, groupId, 'member'],
+    { stdio: ['pipe', 'pipe', 'inherit'] });
+  let exited = null;
+  child.on('exit', (code, signal) => { exited = signal || code; });
+  readline.createInterface({ input: child.stdout }).on('line', (l) => {
+    const m = /^owned (\d+)$/.exec(l);
+    if (m) owned[2] = Number(m[1]);
+  });
+  try {
+    await Promise.all(ms.map((m) => m.start()));
+    await waitFor(() => owned.join() === '2,2,2' || exited !== null, 40000,
+      'a 2/2/2 split with the child member, have ' + owned);
+    if (exited !== null) fail('child member exited early: ' + exited);
+    console.log('three members own 2,2,2, one in child pid ' + child.pid);
+    const t0 = Date.now();
+    process.kill(child.pid, 'SIGKILL');
+    await waitFor(() => exited !== null, 5000, 'the child member to die');
+    owned[2] = 0;
+    await waitFor(() => owned[0] === 3 && owned[1] === 3, SESSION_MS + 4000,
+      'survivors to own 3/3 after the kill, have ' + owned);
+    console.log('survivors own 3,3 ' + (Date.now() - t0) + 'ms after the child member was killed');
+  } finally {
+    if (exited === null) child.kill('SIGKILL');
+  }
+  await ms[0].c.disconnect();
+  await ms[1].c.disconnect();
+}
+
+// The child side of "killed": one member, reporting what it owns; it exits
+// if the parent goes away (its stdin closes).
+async function childMember() {
+  process.stdin.on('end', () => process.exit(1));
+  process.stdin.resume();
+  const c = kafka.consumer({ groupId, sessionTimeout: SESSION_MS, heartbeatInterval: 1000,
+    rebalanceTimeout: 10000, ...SHORT_FETCH });
+  c.on(c.events.GROUP_JOIN, (e) => {
+    console.log('owned ' + (e.payload.memberAssignment[topic] || []).length);
+  });
+  await c.connect();
+  await c.subscribe({ topics: [topic], fromBeginning: true });
+  await c.run({ eachMessage: async () => {} });
+  await new Promise(() => {});
+}
+
 async function inconsistent() {
   const c = kafka.consumer({ groupId, sessionTimeout: 6000, retry: { retries: 0, restartOnFailure: async () => false } });
   let crash = null;
@@ -98,6 +160,8 @@ async function inconsistent() {
   console.log('join refused: INCONSISTENT_GROUP_PROTOCOL');
 }
 
-(mode === 'rebalance' ? rebalance() : inconsistent())
+const modes = { rebalance, killed, member: childMember, inconsistent };
+if (!modes[mode]) fail('unknown mode ' + mode);
+modes[mode]()
   .then(() => process.exit(0))
   .catch((e) => fail(e.stack || String(e)));

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "compression.h"
 #include "logger.h"
 #include "message_set.h"
 #include "msg_fetch.h"
@@ -240,8 +241,43 @@ static size_t sm_fetch_run(sm_req_ctx_t *ctx, const sm_fetch_req_t *req, sm_fetc
 	return total;
 }
 
+/* Kafka's maybeConvertFetchedData: a client older than Fetch v10 cannot
+ * read zstd (KIP-110), so every partition hosted here whose topic has
+ * compression.type=zstd is answered UNSUPPORTED_COMPRESSION_TYPE, whatever
+ * the read gave. Like Kafka this goes by the topic's configuration, not by the
+ * batches (zstd batches in a compression.type=producer topic are sent). */
+static void sm_fetch_refuse_zstd(sm_req_ctx_t *ctx, sm_fetch_resp_t *resp)
+{
+	sm_replica_manager_t *rm = ctx->apis->d.replica_manager;
+	for (int t = 0; t < resp->topic_count; t++) {
+		sm_fetch_resp_topic_t *ot = &resp->topics[t];
+		for (int i = 0; i < ot->partition_count; i++) {
+			sm_fetch_resp_partition_t *rp = &ot->partitions[i];
+			sm_partition_t *p = sm_replica_manager_partition(rm, ot->topic,
+									 rp->partition_index);
+			if (!p)
+				continue;
+			int zstd = sm_partition_config(p)->compression_type == SM_CODEC_ZSTD;
+			sm_partition_release(p);
+			if (!zstd)
+				continue;
+			if (rp->records.file)
+				sm_fileref_release(rp->records.file);
+			int32_t idx = rp->partition_index;
+			sm_fetch_resp_partition_init(rp);
+			rp->partition_index = idx;
+			rp->error_code = SM_ERR_UNSUPPORTED_COMPRESSION_TYPE;
+			rp->high_watermark = -1;
+			rp->aborted_transaction_count = -1;
+			rp->records.len = 0; /* empty, never null (see sm_fetch_partition) */
+		}
+	}
+}
+
 static void sm_fetch_respond(sm_req_ctx_t *ctx, sm_fetch_resp_t *resp)
 {
+	if (ctx->hdr.api_version < 10)
+		sm_fetch_refuse_zstd(ctx, resp);
 	if (!ctx->req->zero_copy_ok)
 		for (int t = 0; t < resp->topic_count; t++)
 			for (int i = 0; i < resp->topics[t].partition_count; i++) {

@@ -38,6 +38,8 @@ typedef enum sm_ctrl_event_type {
 	SM_EV_ALTER_REASSIGNMENTS,
 	SM_EV_REASSIGN_ZNODE,
 	SM_EV_BROKER_MODIFICATIONS,
+	SM_EV_LOG_DIR_EVENT,
+	SM_EV_LAI_RESPONSE,
 } sm_ctrl_event_type_t;
 
 static const char *const sm_ctrl_event_names[] = {
@@ -46,6 +48,7 @@ static const char *const sm_ctrl_event_names[] = {
 	"TopicDeletionStopReplicaResponseReceived", "RegisterBrokerAndReelect", "Shutdown",
 	"ReplicaLeaderElection", "ControlledShutdown", "ReplicaLeaderElection(znode)",
 	"AutoPreferredReplicaLeaderElection", "ApiPartitionReassignment", "ZkPartitionReassignment", "BrokerModifications",
+	"LogDirEventNotification", "LeaderAndIsrResponseReceived",
 };
 
 typedef struct sm_ctrl_event {
@@ -56,6 +59,8 @@ typedef struct sm_ctrl_event {
 	int32_t broker;
 	int16_t error;
 	sm_ctrl_sync_t *sync;
+	sm_ctrl_lai_result_t *results; /* LeaderAndIsrResponseReceived */
+	int n_results;
 } sm_ctrl_event_t;
 
 int64_t sm_ctrl_mono_ms(void)
@@ -69,6 +74,7 @@ static void sm_ctrl_event_free(sm_ctrl_event_t *ev)
 {
 	if (ev->sync)
 		sm_ctrl_sync_finish(ev->sync, SM_ERR_NOT_CONTROLLER);
+	sm_ctrl_lai_results_free(ev->results, ev->n_results);
 	free(ev->topic);
 	free(ev);
 }
@@ -89,11 +95,15 @@ void sm_ctrl_state_log(sm_controller_t *c, const char *fmt, ...)
 		sm_log(SM_LOGFILE_CONTROLLER, lvl, comp_, SM_CTRL_LOGGER, __VA_ARGS__);      \
 	} while (0)
 
-static void sm_ctrl_enqueue_ev(sm_controller_t *c, sm_ctrl_event_type_t type, const char *topic,
-			       int32_t partition, int32_t broker, int16_t error, sm_ctrl_sync_t *sync)
+static void sm_ctrl_enqueue_ev_results(sm_controller_t *c, sm_ctrl_event_type_t type,
+				       const char *topic, int32_t partition, int32_t broker,
+				       int16_t error, sm_ctrl_sync_t *sync,
+				       sm_ctrl_lai_result_t *results, int n_results)
 {
 	sm_ctrl_event_t *ev = sm_calloc(1, sizeof(*ev));
 	ev->type = type;
+	ev->results = results;
+	ev->n_results = n_results;
 	ev->sync = sync;
 	ev->topic = topic ? sm_strdup(topic) : NULL;
 	ev->partition = partition;
@@ -114,6 +124,12 @@ static void sm_ctrl_enqueue_ev(sm_controller_t *c, sm_ctrl_event_type_t type, co
 	pthread_mutex_unlock(&c->lock);
 }
 
+static void sm_ctrl_enqueue_ev(sm_controller_t *c, sm_ctrl_event_type_t type, const char *topic,
+			       int32_t partition, int32_t broker, int16_t error, sm_ctrl_sync_t *sync)
+{
+	sm_ctrl_enqueue_ev_results(c, type, topic, partition, broker, error, sync, NULL, 0);
+}
+
 static void sm_ctrl_enqueue(sm_controller_t *c, sm_ctrl_event_type_t type, const char *topic,
 			    int32_t partition, int32_t broker, int16_t error)
 {
@@ -126,6 +142,12 @@ void sm_ctrl_enqueue_sync(sm_controller_t *c, int kind, sm_ctrl_sync_t *s)
 				    : kind == SM_CTRL_SYNC_SHUTDOWN ? SM_EV_CONTROLLED_SHUTDOWN
 								    : SM_EV_ALTER_REASSIGNMENTS;
 	sm_ctrl_enqueue_ev(c, type, NULL, -1, -1, 0, s);
+}
+
+void sm_ctrl_enqueue_lai_response(sm_controller_t *c, int32_t broker, int16_t error,
+				  sm_ctrl_lai_result_t *results, int n)
+{
+	sm_ctrl_enqueue_ev_results(c, SM_EV_LAI_RESPONSE, NULL, -1, broker, error, NULL, results, n);
 }
 
 void sm_ctrl_enqueue_stop_replica_result(sm_controller_t *c, int32_t broker, const char *topic,
@@ -193,6 +215,7 @@ static void sm_ctrl_ctx_clear(sm_controller_t *c)
 	for (int i = 0; i < c->ctx.n_topics; i++)
 		sm_ctrl_topic_free(c->ctx.topics[i]);
 	free(c->ctx.topics);
+	sm_ctrl_offline_clear(c);
 	memset(&c->ctx, 0, sizeof(c->ctx));
 }
 
@@ -438,6 +461,9 @@ static void sm_ctrl_on_failover(sm_controller_t *c)
 	}
 	sm_psm_trigger_online(c);
 	sm_psm_flush(c);
+	/* Log dir failures announced before this failover: the LeaderAndIsr
+	 * just queued for every replica reveals the offline ones. */
+	sm_ctrl_on_log_dir_event(c);
 	sm_ctrl_process_deletions(c);
 	sm_ctrl_on_preferred_znode(c);
 	sm_ctrl_reassign_resume(c);
@@ -514,6 +540,7 @@ static void sm_ctrl_on_broker_change(sm_controller_t *c)
 	for (int i = 0; i < ndead; i++) {
 		CLOG(c, SM_LOG_INFO, "Broker %d failed or bounced", dead[i]);
 		sm_ctrl_drop_broker(c, dead[i]);
+		sm_ctrl_offline_forget_broker(c, dead[i]);
 		for (int k = 0; k < c->n_shutting_down; k++)
 			if (c->shutting_down[k] == dead[i])
 				c->shutting_down[k--] = c->shutting_down[--c->n_shutting_down];
@@ -527,6 +554,7 @@ static void sm_ctrl_on_broker_change(sm_controller_t *c)
 		if (sm_kzk_get_broker(c->zk, ids[k], 1, &info) == SM_ERR_NONE) {
 			CLOG(c, SM_LOG_INFO, "Newly added broker %d (epoch %lld)", ids[k], (long long)info.epoch);
 			sm_ctrl_add_broker(c, &info);
+			sm_ctrl_offline_forget_broker(c, ids[k]);
 			added[nadded++] = ids[k];
 		}
 		sm_zk_broker_clear(&info);
@@ -873,6 +901,10 @@ static void sm_ctrl_process(sm_controller_t *c, sm_ctrl_event_t *ev)
 		case SM_EV_BROKER_MODIFICATIONS: sm_ctrl_on_broker_modifications(c, ev->broker); break;
 		case SM_EV_PREFERRED_ELECTION: sm_ctrl_on_preferred_znode(c); break;
 		case SM_EV_AUTO_REBALANCE: sm_ctrl_auto_rebalance(c); break;
+		case SM_EV_LOG_DIR_EVENT: sm_ctrl_on_log_dir_event(c); break;
+		case SM_EV_LAI_RESPONSE:
+			sm_ctrl_on_lai_response(c, ev->broker, ev->error, ev->results, ev->n_results);
+			break;
 		default: break;
 		}
 	}
@@ -993,6 +1025,8 @@ void sm_controller_zk_event(sm_controller_t *c, int type, const char *path)
 		sm_ctrl_enqueue(c, SM_EV_TOPIC_DELETION, NULL, -1, -1, 0);
 	} else if (!strcmp(path, SM_ZKPATH_ISR_CHANGE)) {
 		sm_ctrl_enqueue(c, SM_EV_ISR_CHANGE_NOTIFICATION, NULL, -1, -1, 0);
+	} else if (!strcmp(path, SM_ZKPATH_LOG_DIR_EVENT)) {
+		sm_ctrl_enqueue(c, SM_EV_LOG_DIR_EVENT, NULL, -1, -1, 0);
 	} else if (!strcmp(path, SM_ZKPATH_REASSIGN_PARTITIONS)) {
 		sm_ctrl_enqueue(c, SM_EV_REASSIGN_ZNODE, NULL, -1, -1, 0);
 	} else if (!strcmp(path, SM_ZKPATH_PREFERRED_ELECTION)) {

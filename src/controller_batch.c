@@ -40,7 +40,7 @@ void sm_ctrl_batch_lai_all_replicas(sm_controller_t *c, sm_ctrl_topic_t *t, sm_c
 				    int is_new)
 {
 	for (int i = 0; i < p->n_replicas; i++)
-		if (sm_ctrl_broker_alive(c, p->replicas[i]))
+		if (sm_ctrl_replica_online(c, t->name, p->id, p->replicas[i]))
 			sm_ctrl_batch_lai(c, p->replicas[i], t, p->id, is_new);
 }
 
@@ -104,6 +104,20 @@ static int16_t sm_ctrl_protocol_id(const char *p)
 	return 0;
 }
 
+/* The response's partition errors, out of its arena, for the event. */
+static sm_ctrl_lai_result_t *sm_ctrl_lai_results_copy(const sm_leader_and_isr_resp_t *r)
+{
+	sm_ctrl_lai_result_t *v = sm_calloc((size_t)r->partitions_cnt + 1, sizeof(*v));
+	for (int i = 0; i < r->partitions_cnt; i++) {
+		const sm_leader_and_isr_partition_err_t *pe = &r->partitions[i];
+		v[i].topic = pe->topic ? sm_strdup(pe->topic) : NULL;
+		memcpy(v[i].topic_id, pe->topic_id, 16);
+		v[i].partition = pe->partition;
+		v[i].error = pe->error_code;
+	}
+	return v;
+}
+
 static void sm_ctrl_on_response(void *opaque, int32_t broker_id, int16_t api_key,
 				int16_t api_version, sm_err_t err, const uint8_t *resp, size_t len)
 {
@@ -126,9 +140,13 @@ static void sm_ctrl_on_response(void *opaque, int32_t broker_id, int16_t api_key
 								    r.error_code ? r.error_code : r.partitions[i].error_code);
 	} else if (api_key == SM_LEADER_AND_ISR_KEY) {
 		sm_leader_and_isr_resp_t r;
-		if (sm_leader_and_isr_resp_read(&rb, api_version, &a, &r) == 0 && r.error_code)
-			sm_log(SM_LOGFILE_CONTROLLER, SM_LOG_WARN, NULL, "kafka.controller.KafkaController",
-			       "LeaderAndIsr to broker %d answered %s", broker_id, sm_err_name(r.error_code));
+		if (sm_leader_and_isr_resp_read(&rb, api_version, &a, &r) == 0) {
+			if (r.error_code)
+				sm_log(SM_LOGFILE_CONTROLLER, SM_LOG_WARN, NULL, "kafka.controller.KafkaController",
+				       "LeaderAndIsr to broker %d answered %s", broker_id, sm_err_name(r.error_code));
+			sm_ctrl_enqueue_lai_response(c, broker_id, r.error_code,
+						     sm_ctrl_lai_results_copy(&r), r.partitions_cnt);
+		}
 	}
 	sm_arena_destroy(&a);
 }
@@ -221,7 +239,7 @@ static void sm_ctrl_fill_um_partition(sm_controller_t *c, sm_arena_t *a,
 	o->replicas_cnt = p->n_replicas;
 	o->offline_replicas = sm_arena_alloc(a, sizeof(int32_t) * (size_t)(p->n_replicas + 1));
 	for (int i = 0; i < p->n_replicas; i++)
-		if (!sm_ctrl_broker_alive(c, p->replicas[i]))
+		if (!sm_ctrl_replica_online(c, t->name, p->id, p->replicas[i]))
 			o->offline_replicas[o->offline_replicas_cnt++] = p->replicas[i];
 }
 

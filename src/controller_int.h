@@ -71,6 +71,14 @@ typedef struct sm_ctrl_topic {
 	int deleting;              /* queued for deletion */
 } sm_ctrl_topic_t;
 
+/* A replica whose broker reported its log dir offline (KAFKA_STORAGE_ERROR
+ * in a LeaderAndIsr response). */
+typedef struct sm_ctrl_offline_replica {
+	int32_t broker;
+	char *topic;
+	int32_t partition;
+} sm_ctrl_offline_replica_t;
+
 typedef struct sm_ctrl_ctx {
 	int32_t epoch;
 	int32_t epoch_zkv;
@@ -78,7 +86,20 @@ typedef struct sm_ctrl_ctx {
 	sm_ctrl_broker_t *brokers;
 	int n_topics;
 	sm_ctrl_topic_t **topics;
+	/* Kafka's replicasOnOfflineDirs: kept until the broker fails or
+	 * re-registers. */
+	int n_offline, cap_offline;
+	sm_ctrl_offline_replica_t *offline;
 } sm_ctrl_ctx_t;
+
+/* One partition's result in a LeaderAndIsr response, as queued for the
+ * event thread: topic is the name (v0-4) or NULL with topic_id (v5). */
+typedef struct sm_ctrl_lai_result {
+	char *topic;
+	uint8_t topic_id[16];
+	int32_t partition;
+	int16_t error;
+} sm_ctrl_lai_result_t;
 
 /* Requests collected while one event is processed, sent at its end. */
 typedef struct sm_ctrl_lai_entry {
@@ -162,6 +183,10 @@ struct sm_controller {
 sm_ctrl_broker_t *sm_ctrl_broker(sm_controller_t *c, int32_t id);
 int sm_ctrl_broker_alive(sm_controller_t *c, int32_t id);
 sm_ctrl_topic_t *sm_ctrl_topic(sm_controller_t *c, const char *name);
+/* Kafka's isReplicaOnline: the broker is alive and the replica is not on
+ * one of its offline log dirs. */
+int sm_ctrl_replica_online(sm_controller_t *c, const char *topic, int32_t partition,
+			   int32_t broker);
 /* Called when a ZooKeeper write was fenced: resign. */
 void sm_ctrl_fenced(sm_controller_t *c);
 
@@ -213,6 +238,25 @@ void sm_ctrl_batch_clear(sm_ctrl_batch_t *b);
 /* StopReplica(delete) completions feed topic deletion (controller.c). */
 void sm_ctrl_enqueue_stop_replica_result(sm_controller_t *c, int32_t broker, const char *topic,
 					 int32_t partition, int16_t error);
+
+/* LeaderAndIsr response from broker (any thread): queues the event that
+ * feeds sm_ctrl_on_lai_response. results (n entries) is consumed. */
+void sm_ctrl_enqueue_lai_response(sm_controller_t *c, int32_t broker, int16_t error,
+				  sm_ctrl_lai_result_t *results, int n);
+
+/* ---- log dir failures (controller_log_dir.c) ---- */
+/* LogDirEventNotification: reads and deletes the notifications (re-arming
+ * the watch) and re-sends LeaderAndIsr for every replica of each live
+ * broker named, so it reports which of them are offline. */
+void sm_ctrl_on_log_dir_event(sm_controller_t *c);
+/* LeaderAndIsrResponseReceived: replicas answered KAFKA_STORAGE_ERROR go
+ * offline (onReplicasBecomeOffline); those answered NONE are online. */
+void sm_ctrl_on_lai_response(sm_controller_t *c, int32_t broker, int16_t error,
+			     const sm_ctrl_lai_result_t *results, int n);
+/* Forgets the offline replicas of broker (it failed or re-registered). */
+void sm_ctrl_offline_forget_broker(sm_controller_t *c, int32_t broker);
+void sm_ctrl_offline_clear(sm_controller_t *c);
+void sm_ctrl_lai_results_free(sm_ctrl_lai_result_t *results, int n);
 
 /* ---- partition reassignment (controller_reassign.c) ---- */
 /* Starts (or, target NULL, cancels) a reassignment of p. 0 or the Kafka

@@ -37,6 +37,7 @@ struct sm_log {
 	int64_t leo;                /* atomic */
 	int64_t log_start_offset;   /* atomic */
 	int64_t recovery_point;     /* atomic */
+	int64_t hw;                 /* atomic: the partition's high watermark */
 	int64_t last_flush_ms;
 	int closed;
 	int offline;                /* atomic */
@@ -313,6 +314,7 @@ static sm_err_t sm_log_load(sm_log_t *log, int64_t recovery_point, int64_t ckpt_
 	log->log_start_offset = ckpt_start > log->segs[0]->base_offset ? ckpt_start
 								       : log->segs[0]->base_offset;
 	log->recovery_point = recovery_point < log->leo ? recovery_point : log->leo;
+	log->hw = log->log_start_offset; /* until the partition sets it, as Kafka */
 	if (clean)
 		log->recovery_point = log->leo;
 	log->last_flush_ms = now;
@@ -687,6 +689,8 @@ sm_err_t sm_log_truncate_to(sm_log_t *log, int64_t offset)
 				 __ATOMIC_RELEASE);
 	if (log->recovery_point > log->leo)
 		__atomic_store_n(&log->recovery_point, log->leo, __ATOMIC_RELEASE);
+	if (__atomic_load_n(&log->hw, __ATOMIC_ACQUIRE) > log->leo)
+		__atomic_store_n(&log->hw, log->leo, __ATOMIC_RELEASE);
 	pthread_rwlock_unlock(&log->seg_lock);
 	pthread_mutex_unlock(&log->lock);
 	return err;
@@ -694,11 +698,19 @@ sm_err_t sm_log_truncate_to(sm_log_t *log, int64_t offset)
 
 /* ---- retention and log start offset ---- */
 
-/* Kafka never deletes an empty active segment (there is nothing to free and
- * the log needs an active segment). */
+/* Kafka's deletableSegments: a segment may go only once everything in it is
+ * below the high watermark, i.e. when the next segment's base offset (the log
+ * end offset for the active segment) is <= the HW. So the log start offset
+ * never passes the HW, and the active segment goes only when the HW has
+ * reached the log end. An empty active segment never goes (there is nothing
+ * to free and the log needs an active segment). */
 static int sm_log_seg_deletable(const sm_log_t *log, int i)
 {
-	return i < log->nsegs - 1 || sm_log_segment_size(log->segs[i]) > 0;
+	int last = i == log->nsegs - 1;
+	int64_t upper = last ? log->leo : log->segs[i + 1]->base_offset;
+	if (upper > __atomic_load_n(&log->hw, __ATOMIC_ACQUIRE))
+		return 0;
+	return !last || sm_log_segment_size(log->segs[i]) > 0;
 }
 
 static int sm_log_count_expired(const sm_log_t *log, int64_t now_ms)
@@ -729,7 +741,8 @@ static int sm_log_count_oversized(const sm_log_t *log)
 static int sm_log_count_below_start(const sm_log_t *log)
 {
 	int n = 0;
-	while (n + 1 < log->nsegs && log->segs[n + 1]->base_offset <= log->log_start_offset)
+	while (n + 1 < log->nsegs && sm_log_seg_deletable(log, n) &&
+	       log->segs[n + 1]->base_offset <= log->log_start_offset)
 		n++;
 	return n;
 }
@@ -795,13 +808,17 @@ int sm_log_delete_old_segments(sm_log_t *log, int64_t now_ms)
 	char reason[96];
 	int total = 0;
 	pthread_mutex_lock(&log->lock);
-	if (!log->closed && !sm_log_offline(log)) {
+	/* Kafka applies retention.ms/retention.bytes only with cleanup.policy
+	 * delete; the log start offset always counts. */
+	if (!log->closed && !sm_log_offline(log) && log->cfg.cleanup_delete) {
 		snprintf(reason, sizeof(reason), "retention time %" PRId64 "ms",
 			 log->cfg.retention_ms);
 		total += sm_log_delete_first(log, sm_log_count_expired(log, now_ms), reason);
 		snprintf(reason, sizeof(reason), "retention size in bytes %" PRId64,
 			 log->cfg.retention_bytes);
 		total += sm_log_delete_first(log, sm_log_count_oversized(log), reason);
+	}
+	if (!log->closed && !sm_log_offline(log)) {
 		snprintf(reason, sizeof(reason), "log start offset %" PRId64,
 			 log->log_start_offset);
 		total += sm_log_delete_first(log, sm_log_count_below_start(log), reason);
@@ -816,7 +833,9 @@ sm_err_t sm_log_delete_records(sm_log_t *log, int64_t offset, int64_t *low_water
 	pthread_mutex_lock(&log->lock);
 	if (log->closed || sm_log_offline(log)) {
 		err = SM_ERR_KAFKA_STORAGE_ERROR;
-	} else if (offset < 0 || offset > log->leo) {
+	} else if (offset < 0 || offset > log->leo ||
+		   offset > __atomic_load_n(&log->hw, __ATOMIC_ACQUIRE)) {
+		/* Kafka's maybeIncrementLogStartOffset: never past the HW */
 		err = SM_ERR_OFFSET_OUT_OF_RANGE;
 	} else if (offset > log->log_start_offset) {
 		__atomic_store_n(&log->log_start_offset, offset, __ATOMIC_RELEASE);
@@ -894,6 +913,23 @@ int sm_log_is_offline(sm_log_t *log)
 int64_t sm_log_end_offset(sm_log_t *log)
 {
 	return __atomic_load_n(&log->leo, __ATOMIC_ACQUIRE);
+}
+
+/* Kafka's Log.updateHighWatermark: bounded by the log start and end offsets. */
+void sm_log_set_high_watermark(sm_log_t *log, int64_t hw)
+{
+	int64_t start = __atomic_load_n(&log->log_start_offset, __ATOMIC_ACQUIRE);
+	int64_t leo = __atomic_load_n(&log->leo, __ATOMIC_ACQUIRE);
+	if (hw > leo)
+		hw = leo;
+	if (hw < start)
+		hw = start;
+	__atomic_store_n(&log->hw, hw, __ATOMIC_RELEASE);
+}
+
+int64_t sm_log_high_watermark(sm_log_t *log)
+{
+	return __atomic_load_n(&log->hw, __ATOMIC_ACQUIRE);
 }
 
 int64_t sm_log_start_offset(sm_log_t *log)

@@ -116,6 +116,13 @@ sm_err_t sm_log_flush(sm_log_t *log);
 void sm_log_set_config(sm_log_t *log, const sm_log_config_t *cfg);
 
 int64_t sm_log_end_offset(sm_log_t *log);
+/* The partition's high watermark, of which the log keeps a copy (as Kafka's
+ * Log holds highWatermark) so that retention and DeleteRecords stay below
+ * it. The partition sets it on every change; the log bounds it by its start
+ * and end offsets and lowers it on truncation. It starts at the log start
+ * offset, so nothing is deleted by retention before it is set. */
+void sm_log_set_high_watermark(sm_log_t *log, int64_t hw);
+int64_t sm_log_high_watermark(sm_log_t *log);
 int64_t sm_log_start_offset(sm_log_t *log);
 int64_t sm_log_recovery_point(sm_log_t *log);
 int64_t sm_log_size_bytes(sm_log_t *log);
@@ -131,15 +138,18 @@ const char *sm_log_dir(const sm_log_t *log);
 
 /* One retention pass (Kafka's deleteOldSegments): leading segments whose
  * largest timestamp is older than retention.ms, then those that bring the
- * size down to retention.bytes, then those wholly below the log start offset.
- * The active segment is rolled first when it has to go too. Deleted segments
+ * size down to retention.bytes (those two only with cleanup.policy delete),
+ * then those wholly below the log start offset;
+ * in every case only segments wholly below the high watermark
+ * (sm_log_set_high_watermark). The active segment is rolled first when it
+ * has to go too (only possible when the HW is at the log end). Deleted segments
  * are renamed to *.deleted and their files removed by sm_log_delete_pending
  * once file.delete.delay.ms has passed. Returns how many were deleted. */
 int sm_log_delete_old_segments(sm_log_t *log, int64_t now_ms);
 /* DeleteRecords: raises the log start offset to offset (never lowers it) and
  * deletes the segments wholly below it. *low_watermark (may be NULL) gets the
- * resulting log start offset. SM_ERR_OFFSET_OUT_OF_RANGE beyond the log end;
- * the caller bounds offset by the high watermark. */
+ * resulting log start offset. SM_ERR_OFFSET_OUT_OF_RANGE beyond the high
+ * watermark. */
 sm_err_t sm_log_delete_records(sm_log_t *log, int64_t offset, int64_t *low_watermark);
 /* Removes the files of segments deleted at least file.delete.delay.ms before
  * now_ms (every pending one when force). */

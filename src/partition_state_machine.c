@@ -20,10 +20,12 @@
  *                                                      replicas, epoch 0; LeaderAndIsr
  *                                                      to replicas, UpdateMetadata
  *   Online|Offline -> Online   sm_psm_elect_leader     offline election: first replica
- *                                                      in assignment order that is live
+ *                                                      in assignment order that is online
  *                                                      and in the ISR (unclean: first
- *                                                      live replica); leader epoch + 1;
+ *                                                      online replica); leader epoch + 1;
  *                                                      conditional znode update
+ *   ("online": live broker, and the replica is not on a log dir the broker
+ *   reported offline -- sm_ctrl_replica_online)
  *   New|Online|Offline -> Offline  (state only)
  *   Offline -> NonExistent     (state only; deletion)
  *
@@ -190,7 +192,7 @@ static int sm_psm_init_leader(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_pa
 	int32_t *live = sm_calloc((size_t)(p->n_replicas + 1), sizeof(int32_t));
 	int n = 0;
 	for (int i = 0; i < p->n_replicas; i++)
-		if (sm_ctrl_broker_alive(c, p->replicas[i]))
+		if (sm_ctrl_replica_online(c, t->name, p->id, p->replicas[i]))
 			live[n++] = p->replicas[i];
 	if (n == 0) {
 		free(live);
@@ -234,7 +236,7 @@ static int sm_psm_elect_leader(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_p
 {
 	int32_t leader = -1;
 	for (int i = 0; i < p->n_replicas && leader < 0; i++)
-		if (sm_ctrl_broker_alive(c, p->replicas[i]) &&
+		if (sm_ctrl_replica_online(c, t->name, p->id, p->replicas[i]) &&
 		    sm_psm_in(p->st.isr, p->st.n_isr, p->replicas[i]))
 			leader = p->replicas[i];
 	int unclean = 0;
@@ -248,7 +250,7 @@ static int sm_psm_elect_leader(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_p
 		}
 		sm_zk_config_clear(&zc);
 		for (int i = 0; enabled && i < p->n_replicas && leader < 0; i++)
-			if (sm_ctrl_broker_alive(c, p->replicas[i]))
+			if (sm_ctrl_replica_online(c, t->name, p->id, p->replicas[i]))
 				leader = p->replicas[i];
 		unclean = leader >= 0;
 	}
@@ -272,7 +274,7 @@ static int sm_psm_elect_leader(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_p
 		int32_t *isr = sm_calloc((size_t)p->st.n_isr + 1, sizeof(int32_t));
 		int n = 0;
 		for (int i = 0; i < p->st.n_isr; i++)
-			if (sm_ctrl_broker_alive(c, p->st.isr[i]))
+			if (sm_ctrl_replica_online(c, t->name, p->id, p->st.isr[i]))
 				isr[n++] = p->st.isr[i];
 		sm_zk_partition_state_set_isr(&st, isr, n);
 		free(isr);

@@ -52,6 +52,8 @@ struct sm_partition {
 	int64_t *r_fetch_leader_leo;
 	int64_t epoch_start_offset; /* leader LEO when this epoch began */
 	int isr_inflight;           /* an ISR write is in progress */
+	int offline;                /* its log dir failed (HostedPartition.Offline);
+				     * set once, under lock, after its log went offline */
 	sm_lec_t *lec;
 	sm_log_t *log;
 	sm_topic_config_t tcfg;
@@ -78,6 +80,7 @@ struct sm_replica_manager {
 	pthread_cond_t sched_cond;
 	pthread_t sched;
 	int sched_running;
+	int offline_dirs;           /* offline log dirs seen (scheduler thread) */
 	sm_zk_topic_partition_t *isr_changes;
 	int n_isr_changes;
 	int cap_isr_changes;
@@ -241,11 +244,11 @@ sm_err_t sm_replica_manager_leader_partition(sm_replica_manager_t *rm, const cha
 	if (!p)
 		return SM_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 	pthread_mutex_lock(&p->lock);
-	int leader = p->is_leader;
+	int leader = p->is_leader, offline = p->offline;
 	pthread_mutex_unlock(&p->lock);
-	if (!leader) {
+	if (!leader || offline) {
 		sm_partition_release(p);
-		return SM_ERR_NOT_LEADER_OR_FOLLOWER;
+		return offline ? SM_ERR_KAFKA_STORAGE_ERROR : SM_ERR_NOT_LEADER_OR_FOLLOWER;
 	}
 	*out = p;
 	return SM_ERR_NONE;
@@ -380,6 +383,7 @@ static sm_err_t sm_rm_get_or_create(sm_replica_manager_t *rm, const char *topic,
 	p->lec = sm_lec_open(sm_log_dir(log));
 	p->tcfg = tc;
 	p->rm = rm;
+	p->hw = sm_log_high_watermark(log); /* a log kept from before keeps its HW */
 	pthread_mutex_lock(&rm->lock);
 	sm_partition_t *raced = sm_rm_find(rm, topic, partition);
 	if (raced) {
@@ -442,6 +446,15 @@ static void sm_partition_reset_followers(sm_partition_t *p, int64_t now)
 	}
 }
 
+/* Every HW change goes through here: the log keeps a copy for retention and
+ * DeleteRecords (Kafka's Log.highWatermark). Caller holds p->lock, or owns p
+ * alone. */
+static void sm_partition_set_hw(sm_partition_t *p, int64_t hw)
+{
+	p->hw = hw;
+	sm_log_set_high_watermark(p->log, hw);
+}
+
 /* The leader's HW is the smallest LEO over the ISR; a follower whose LEO is
  * not known yet holds it where it is. It never moves back. Caller holds
  * p->lock. Returns 1 if it moved. */
@@ -461,7 +474,7 @@ static int sm_partition_maybe_advance_hw(sm_partition_t *p)
 	}
 	if (hw <= p->hw)
 		return 0;
-	p->hw = hw;
+	sm_partition_set_hw(p, hw);
 	return 1;
 }
 
@@ -645,6 +658,25 @@ static void sm_partition_maybe_shrink_isr(sm_partition_t *p, int64_t now, int64_
 	free(isr);
 }
 
+/* A partition whose log dir failed stops fetching and leading, and stays
+ * so until the broker restarts (ReplicaManager.handleLogDirFailure marks it
+ * HostedPartition.Offline). Returns 1 the first time. */
+static int sm_rm_mark_offline(sm_replica_manager_t *rm, sm_partition_t *p)
+{
+	pthread_mutex_lock(&p->lock);
+	int newly = !p->offline, was_leader = p->is_leader;
+	p->offline = 1;
+	p->is_leader = 0;
+	pthread_mutex_unlock(&p->lock);
+	if (!newly)
+		return 0;
+	sm_fetcher_manager_remove(rm->fetchers, p->topic, p->partition);
+	if (was_leader)
+		sm_rm_notify_leadership(rm, p->topic, p->partition, 0);
+	sm_rm_notify(p);
+	return 1;
+}
+
 /* Host and port of leader in the request's live leaders, or NULL. */
 static const sm_leader_and_isr_leader_t *sm_rm_live_leader(const sm_leader_and_isr_req_t *req,
 							    int32_t leader)
@@ -687,6 +719,14 @@ static sm_err_t sm_rm_apply_state(sm_replica_manager_t *rm, const sm_leader_and_
 	sm_err_t e = sm_rm_get_or_create(rm, st->topic, st->partition, &p);
 	if (e)
 		return e == SM_ERR__IO || e == SM_ERR__FULL ? SM_ERR_KAFKA_STORAGE_ERROR : e;
+	if (sm_log_is_offline(p->log)) { /* never comes back online */
+		sm_rm_mark_offline(rm, p);
+		sm_partition_release(p);
+		sm_log(SM_LOGFILE_STATE_CHANGE, SM_LOG_WARN, NULL, SM_SC_LOGGER,
+		       "[Broker id=%d] Ignoring LeaderAndIsr request from controller %d epoch %d for partition %s-%d as the local replica for the partition is in an offline log directory",
+		       rm->broker_id, req->controller_id, req->controller_epoch, st->topic, st->partition);
+		return SM_ERR_KAFKA_STORAGE_ERROR;
+	}
 	/* A new leader stops fetching before it takes appends, so no
 	 * follower append lands after its epoch's start offset. */
 	if (st->leader == rm->broker_id && st->leader_epoch > sm_partition_leader_epoch(p))
@@ -711,7 +751,7 @@ static sm_err_t sm_rm_apply_state(sm_replica_manager_t *rm, const sm_leader_and_
 	sm_rm_set_i32s(&p->isr, &p->n_isr, st->isr, st->isr_cnt);
 	int64_t leo = sm_log_end_offset(p->log);
 	if (p->hw > leo)
-		p->hw = leo;
+		sm_partition_set_hw(p, leo);
 	sm_partition_reset_followers(p, sm_rm_mono_ms());
 	if (p->is_leader) {
 		/* The new epoch starts at the current end: followers truncate to
@@ -770,6 +810,16 @@ static sm_err_t sm_rm_stop_one(sm_replica_manager_t *rm, const sm_stop_replica_p
 	pthread_mutex_lock(&rm->lock);
 	unsigned h = sm_rm_hash(sp->topic, sp->partition);
 	sm_partition_t **pp = &rm->buckets[h], *p = NULL;
+	sm_partition_t *found = sm_rm_find(rm, sp->topic, sp->partition);
+	if (found && sm_log_is_offline(found->log)) {
+		/* An offline replica stays known (and offline): its files
+		 * cannot be touched until the broker restarts. */
+		sm_partition_keep(found);
+		pthread_mutex_unlock(&rm->lock);
+		sm_rm_mark_offline(rm, found);
+		sm_partition_release(found);
+		return SM_ERR_KAFKA_STORAGE_ERROR;
+	}
 	for (; *pp; pp = &(*pp)->next)
 		if ((*pp)->partition == sp->partition && !strcmp((*pp)->topic, sp->topic)) {
 			p = *pp;
@@ -973,7 +1023,7 @@ sm_err_t sm_partition_truncate_to(sm_partition_t *p, int64_t offset)
 	sm_lec_truncate_from_end(p->lec, offset);
 	pthread_mutex_lock(&p->lock);
 	if (p->hw > offset)
-		p->hw = offset;
+		sm_partition_set_hw(p, offset);
 	pthread_mutex_unlock(&p->lock);
 	return e;
 }
@@ -983,7 +1033,7 @@ void sm_partition_follower_set_hw(sm_partition_t *p, int64_t leader_hw)
 	int64_t leo = sm_log_end_offset(p->log);
 	pthread_mutex_lock(&p->lock);
 	if (!p->is_leader)
-		p->hw = leader_hw < leo ? leader_hw : leo;
+		sm_partition_set_hw(p, leader_hw < leo ? leader_hw : leo);
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -1005,6 +1055,36 @@ static int sm_rm_leaders(sm_replica_manager_t *rm, sm_partition_t ***out)
 	pthread_mutex_unlock(&rm->lock);
 	*out = v;
 	return n;
+}
+
+/* The replica manager's part of a log dir failure: once the log manager
+ * has taken a dir offline, the partitions in it stop fetching and leading
+ * (the controller moves their leadership when it hears of the failure). */
+static void sm_rm_handle_offline_logs(sm_replica_manager_t *rm)
+{
+	int nd = rm->lm ? sm_log_manager_dir_count(rm->lm) : 0, off = 0;
+	for (int d = 0; d < nd; d++)
+		off += sm_log_manager_dir_offline(rm->lm, d) != 0;
+	if (off == rm->offline_dirs)
+		return;
+	rm->offline_dirs = off;
+	sm_partition_t **v;
+	int n = sm_rm_leaders(rm, &v);
+	char names[1024];
+	size_t used = 0;
+	names[0] = '\0';
+	for (int i = 0; i < n; i++) {
+		sm_partition_t *p = v[i];
+		if (sm_log_is_offline(p->log) && sm_rm_mark_offline(rm, p) && used + 2 < sizeof(names))
+			used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s-%d",
+						 used ? "," : "", p->topic, (int)p->partition);
+		sm_partition_release(p);
+	}
+	free(v);
+	if (used)
+		sm_log_warn(NULL, SM_RM_LOGGER,
+			    "[ReplicaManager broker=%d] Stopped fetcher for partitions %s because they are in a failed log directory",
+			    rm->broker_id, names);
 }
 
 /* Writes /isr_change_notification/isr_change_<seq> for what is pending. */
@@ -1048,6 +1128,7 @@ static void *sm_rm_sched_main(void *arg)
 			break;
 		int pending = rm->n_isr_changes > 0;
 		pthread_mutex_unlock(&rm->sched_lock);
+		sm_rm_handle_offline_logs(rm);
 		int64_t now = sm_rm_mono_ms();
 		if (now - last_shrink >= lag / 2) {
 			last_shrink = now;
@@ -1098,7 +1179,7 @@ static void sm_rm_load_one(sm_replica_manager_t *rm, sm_log_t *log, const sm_che
 	sm_log_set_config(log, &p->tcfg.log);
 	int64_t hw = sm_checkpoint_get(hws, p->topic, p->partition, 0);
 	int64_t leo = sm_log_end_offset(log);
-	p->hw = hw > leo ? leo : hw;
+	sm_partition_set_hw(p, hw > leo ? leo : hw);
 	unsigned h = sm_rm_hash(p->topic, p->partition);
 	pthread_mutex_lock(&rm->lock);
 	p->next = rm->buckets[h];
@@ -1155,6 +1236,11 @@ void sm_replica_manager_checkpoint_hw(sm_replica_manager_t *rm)
 	for (int d = 0; d < nd; d++) {
 		char path[4096];
 		snprintf(path, sizeof(path), "%s/%s", rm->cfg->log_dir_list[d], SM_RM_HW_FILE);
+		if (rm->lm && d < sm_log_manager_dir_count(rm->lm) &&
+		    sm_log_manager_dir_offline(rm->lm, d)) {
+			sm_checkpoint_clear(&cps[d]);
+			continue; /* a failed dir is not written again */
+		}
 		if (sm_checkpoint_write(path, &cps[d]))
 			sm_log_error(NULL, SM_RM_LOGGER, "Error while writing %s", path);
 		sm_checkpoint_clear(&cps[d]);

@@ -7,7 +7,10 @@
  *   New|Online|Offline|DeletionIneligible
  *       -> Online                                LeaderAndIsr to the replica
  *   New|Online|Offline|DeletionIneligible
- *       -> Offline                               removed from the ISR
+ *       -> Offline                               removed from the ISR (its broker
+ *                                                failed, or reported the replica's
+ *                                                log dir offline: then also
+ *                                                StopReplica, see controller_log_dir.c)
  *   Offline -> ReplicaDeletionStarted            StopReplica(delete=true)
  *   DeletionStarted -> DeletionSuccessful        replica confirmed deletion
  *   DeletionStarted|Offline -> DeletionIneligible  replica failed/offline

@@ -1049,3 +1049,34 @@ sm_err_t sm_zk_isr_change_decode(const char *json, size_t len,
 	*np = (int)n;
 	return SM_ERR_NONE;
 }
+
+/* ---- /log_dir_event_notification/log_dir_event_<seq> ---- */
+
+char *sm_zk_log_dir_event_encode(int32_t broker)
+{
+	json_t *o = json_pack("{s:i, s:i, s:i}", "version", 1, "broker", (int)broker,
+			      "event", SM_ZK_LOG_DIR_FAILURE);
+	return sm_zkd_dump(o);
+}
+
+sm_err_t sm_zk_log_dir_event_decode(const char *json, size_t len, int32_t *brokerp,
+				    char *err, size_t errlen)
+{
+	const char *what = "log dir event notification";
+	json_t *o = sm_zkd_load(json, len, what, err, errlen);
+	if (!o)
+		return SM_ERR__PARSE;
+	int32_t broker = -1, event = SM_ZK_LOG_DIR_FAILURE;
+	int r = sm_zkd_int(o, "broker", 1, &broker, what, err, errlen);
+	if (!r)
+		r = sm_zkd_int(o, "event", 0, &event, what, err, errlen);
+	json_decref(o);
+	if (r)
+		return SM_ERR__PARSE;
+	if (event != SM_ZK_LOG_DIR_FAILURE) {
+		sm_zkd_seterr(err, errlen, "%s: unknown event %d", what, (int)event);
+		return SM_ERR__PARSE;
+	}
+	*brokerp = broker;
+	return SM_ERR_NONE;
+}

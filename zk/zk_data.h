@@ -54,6 +54,8 @@ char *sm_zkpath_delete_topic(const char *topic);    /* /admin/delete_topics/<t> 
 #define SM_ZKPATH_CONFIG_CHANGE_PREFIX "/config/changes/config_change_"
 #define SM_ZKPATH_ISR_CHANGE "/isr_change_notification"
 #define SM_ZKPATH_ISR_CHANGE_PREFIX "/isr_change_notification/isr_change_"
+#define SM_ZKPATH_LOG_DIR_EVENT "/log_dir_event_notification"
+#define SM_ZKPATH_LOG_DIR_EVENT_PREFIX "/log_dir_event_notification/log_dir_event_"
 
 /* ---- /brokers/ids/<id>: broker registration ---- */
 
@@ -206,5 +208,14 @@ sm_err_t sm_zk_isr_change_decode(const char *json, size_t len,
 				 sm_zk_topic_partition_t **tpsp, int *np,
 				 char *err, size_t errlen);
 void sm_zk_topic_partitions_free(sm_zk_topic_partition_t *tps, int n);
+
+/* ---- /log_dir_event_notification/log_dir_event_<seq> ---- */
+
+/* {"version":1,"broker":N,"event":1}: broker N lost a log dir (event 1,
+ * LogDirFailure, is the only one Kafka defines). */
+#define SM_ZK_LOG_DIR_FAILURE 1
+char *sm_zk_log_dir_event_encode(int32_t broker);
+sm_err_t sm_zk_log_dir_event_decode(const char *json, size_t len, int32_t *brokerp,
+				    char *err, size_t errlen);
 
 #endif /* SM_ZK_DATA_H */

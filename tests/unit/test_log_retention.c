@@ -134,6 +134,7 @@ static void test_retention_time(void)
 		CU_ASSERT_EQUAL(append(log, 5, now), SM_ERR_NONE);
 	int before = sm_log_segment_count(log);
 	CU_ASSERT(before >= 4);
+	sm_log_set_high_watermark(log, sm_log_end_offset(log)); /* all replicated */
 	/* only the old segments go: the recent ones are within retention */
 	int n = sm_log_delete_old_segments(log, now);
 	CU_ASSERT_EQUAL(n, 6); /* one 5-record batch per segment */
@@ -183,6 +184,7 @@ static void test_retention_size(void)
 		CU_ASSERT_EQUAL(append(log, 5, now), SM_ERR_NONE);
 	int64_t size = sm_log_size_bytes(log);
 	int segs = sm_log_segment_count(log);
+	sm_log_set_high_watermark(log, sm_log_end_offset(log));
 	CU_ASSERT_EQUAL(sm_log_delete_old_segments(log, now), 0); /* unlimited */
 	cfg.retention_bytes = size / 2;
 	sm_log_set_config(log, &cfg);
@@ -210,6 +212,10 @@ static void test_delete_records(void)
 	CU_ASSERT_EQUAL_FATAL(sm_log_open(dir, "dr", 0, &cfg, 0, -1, 1, &log), SM_ERR_NONE);
 	for (int i = 0; i < 8; i++)
 		CU_ASSERT_EQUAL(append(log, 5, now), SM_ERR_NONE);
+	/* never past the high watermark (Kafka's maybeIncrementLogStartOffset) */
+	CU_ASSERT_EQUAL(sm_log_delete_records(log, 1, &low), SM_ERR_OFFSET_OUT_OF_RANGE);
+	CU_ASSERT_EQUAL(sm_log_start_offset(log), 0);
+	sm_log_set_high_watermark(log, sm_log_end_offset(log));
 	CU_ASSERT_EQUAL(sm_log_delete_records(log, 41, &low), SM_ERR_OFFSET_OUT_OF_RANGE);
 	CU_ASSERT_EQUAL(sm_log_delete_records(log, 12, &low), SM_ERR_NONE);
 	CU_ASSERT_EQUAL(low, 12);
@@ -228,6 +234,72 @@ static void test_delete_records(void)
 	CU_ASSERT_EQUAL(sm_log_segment_count(log), 1);
 	CU_ASSERT_EQUAL(append(log, 1, now), SM_ERR_NONE);
 	CU_ASSERT_EQUAL(sm_log_end_offset(log), 41);
+	sm_log_close(log);
+	sm_log_release(log);
+}
+
+/* Kafka's deletableSegments: retention only takes segments wholly below the
+ * high watermark (next segment's base, or the log end for the active one). */
+static void test_retention_waits_for_hw(void)
+{
+	char dir[512];
+	sm_log_config_t cfg;
+	sm_log_t *log;
+	int64_t now = now_ms(), old = now - 10 * 3600 * 1000;
+	tmpdir(dir, sizeof(dir), "hw-0");
+	cfg_small(&cfg);
+	cfg.retention_ms = 3600 * 1000;
+	CU_ASSERT_EQUAL_FATAL(sm_log_open(dir, "hw", 0, &cfg, 0, -1, 1, &log), SM_ERR_NONE);
+	for (int i = 0; i < 6; i++) /* segments 0, 5, .., 25, all expired */
+		CU_ASSERT_EQUAL(append(log, 5, old), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(sm_log_segment_count(log), 6);
+	/* HW not set yet: it is the log start offset, nothing goes */
+	CU_ASSERT_EQUAL(sm_log_high_watermark(log), 0);
+	CU_ASSERT_EQUAL(sm_log_delete_old_segments(log, now), 0);
+	/* cleanup.policy=compact alone: retention.ms does not apply */
+	sm_log_set_high_watermark(log, 30);
+	cfg.cleanup_delete = 0;
+	cfg.cleanup_compact = 1;
+	sm_log_set_config(log, &cfg);
+	CU_ASSERT_EQUAL(sm_log_delete_old_segments(log, now), 0);
+	cfg.cleanup_delete = 1;
+	cfg.cleanup_compact = 0;
+	sm_log_set_config(log, &cfg);
+	/* HW 12 lies in segment 10: only 0 and 5 are wholly below it */
+	sm_log_set_high_watermark(log, 12);
+	CU_ASSERT_EQUAL(sm_log_delete_old_segments(log, now), 2);
+	CU_ASSERT_EQUAL(sm_log_start_offset(log), 10);
+	/* HW exactly at a segment's base: the one before it may go */
+	sm_log_set_high_watermark(log, 15);
+	CU_ASSERT_EQUAL(sm_log_delete_old_segments(log, now), 1);
+	CU_ASSERT_EQUAL(sm_log_start_offset(log), 15);
+	/* HW below the log end: the active segment (25) stays */
+	sm_log_set_high_watermark(log, 29);
+	CU_ASSERT_EQUAL(sm_log_delete_old_segments(log, now), 2);
+	CU_ASSERT_EQUAL(sm_log_start_offset(log), 25);
+	CU_ASSERT_EQUAL(sm_log_segment_count(log), 1);
+	/* HW at the log end: the active segment is rolled and deleted */
+	sm_log_set_high_watermark(log, 30);
+	CU_ASSERT_EQUAL(sm_log_delete_old_segments(log, now), 1);
+	CU_ASSERT_EQUAL(sm_log_start_offset(log), 30);
+	CU_ASSERT_EQUAL(sm_log_end_offset(log), 30);
+
+	/* retention.bytes waits for the HW the same way */
+	for (int i = 0; i < 6; i++)
+		CU_ASSERT_EQUAL(append(log, 5, now), SM_ERR_NONE);
+	cfg.retention_ms = -1;
+	cfg.retention_bytes = 1;
+	sm_log_set_config(log, &cfg);
+	CU_ASSERT_EQUAL(sm_log_delete_old_segments(log, now), 0); /* HW still 30 */
+	sm_log_set_high_watermark(log, 45);
+	CU_ASSERT_EQUAL(sm_log_delete_old_segments(log, now), 3);
+	CU_ASSERT_EQUAL(sm_log_start_offset(log), 45);
+
+	/* the HW is bounded by the log end and lowered by truncation */
+	sm_log_set_high_watermark(log, 1000);
+	CU_ASSERT_EQUAL(sm_log_high_watermark(log), 60);
+	CU_ASSERT_EQUAL(sm_log_truncate_to(log, 55), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(sm_log_high_watermark(log), 55);
 	sm_log_close(log);
 	sm_log_release(log);
 }
@@ -307,6 +379,7 @@ static void test_manager_retention_and_failure(void)
 	/* DeleteRecords, then the scheduler pass checkpoints the start offset */
 	for (int i = 0; i < 6; i++)
 		CU_ASSERT_EQUAL(append(a, 5, now), SM_ERR_NONE);
+	sm_log_set_high_watermark(a, sm_log_end_offset(a));
 	CU_ASSERT_EQUAL(sm_log_delete_records(a, 22, NULL), SM_ERR_NONE);
 	sm_log_manager_run_once(lm, now, 1);
 	sm_log_manager_checkpoint(lm);
@@ -364,6 +437,7 @@ static void test_manager_scheduler_thread(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
 	for (int i = 0; i < 4; i++)
 		CU_ASSERT_EQUAL(append(a, 5, now_ms() - 5000), SM_ERR_NONE);
+	sm_log_set_high_watermark(a, sm_log_end_offset(a));
 	sm_log_manager_start_scheduler(lm, NULL, 1, 50, 0);
 	for (int i = 0; i < 100 && sm_log_start_offset(a) < 20; i++)
 		usleep(20000);
@@ -385,6 +459,7 @@ int main(void)
 	CU_add_test(s, "retention by time, .deleted files and their delay", test_retention_time);
 	CU_add_test(s, "retention by size", test_retention_size);
 	CU_add_test(s, "DeleteRecords moves the log start offset", test_delete_records);
+	CU_add_test(s, "retention waits for the high watermark", test_retention_waits_for_hw);
 	CU_add_test(s, ".deleted files removed at load", test_deleted_files_removed_on_open);
 	CU_add_test(s, "flush.ms", test_flush_ms);
 	CU_add_test(s, "log manager: dirs, start checkpoint, dir failure",

@@ -367,6 +367,17 @@ static void test_notifications(void)
 	CU_ASSERT_EQUAL(sm_zk_isr_change_decode(S("{\"partitions\":[{\"topic\":\"a\"},1]}"),
 						&out, &n, err, sizeof(err)),
 			SM_ERR__PARSE);
+
+	j = sm_zk_log_dir_event_encode(2);
+	CU_ASSERT_STRING_EQUAL(j, "{\"version\":1,\"broker\":2,\"event\":1}");
+	int32_t b = -1;
+	CU_ASSERT_EQUAL(sm_zk_log_dir_event_decode(S(j), &b, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(b, 2);
+	free(j);
+	CU_ASSERT_EQUAL(sm_zk_log_dir_event_decode(S("{\"version\":1,\"event\":1}"), &b, err,
+						   sizeof(err)), SM_ERR__PARSE);
+	CU_ASSERT_EQUAL(sm_zk_log_dir_event_decode(S("{\"version\":1,\"broker\":1,\"event\":2}"),
+						   &b, err, sizeof(err)), SM_ERR__PARSE);
 }
 
 static void test_topic_names(void)

@@ -10,7 +10,6 @@
  */
 #include "kafka_apis_int.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,74 +17,12 @@
 
 #include "controller.h"
 #include "kafka_zk.h"
+#include "log_config.h"
 #include "logger.h"
 #include "msg_create_topics.h"
 #include "msg_delete_topics.h"
 
 #define SM_ADMIN_LOGGER "kafka.server.ZkAdminManager"
-
-/* Topic-level configs Kafka 2.8 accepts, with a type check per key. */
-typedef enum { SM_TC_LONG, SM_TC_INT, SM_TC_BOOL, SM_TC_DOUBLE, SM_TC_STR } sm_tc_type_t;
-static const struct {
-	const char *name;
-	sm_tc_type_t type;
-} sm_topic_configs[] = {
-	{ "cleanup.policy", SM_TC_STR }, { "compression.type", SM_TC_STR },
-	{ "delete.retention.ms", SM_TC_LONG }, { "file.delete.delay.ms", SM_TC_LONG },
-	{ "flush.messages", SM_TC_LONG }, { "flush.ms", SM_TC_LONG },
-	{ "follower.replication.throttled.replicas", SM_TC_STR },
-	{ "index.interval.bytes", SM_TC_INT },
-	{ "leader.replication.throttled.replicas", SM_TC_STR },
-	{ "max.compaction.lag.ms", SM_TC_LONG }, { "max.message.bytes", SM_TC_INT },
-	{ "message.downconversion.enable", SM_TC_BOOL }, { "message.format.version", SM_TC_STR },
-	{ "message.timestamp.difference.max.ms", SM_TC_LONG },
-	{ "message.timestamp.type", SM_TC_STR }, { "min.cleanable.dirty.ratio", SM_TC_DOUBLE },
-	{ "min.compaction.lag.ms", SM_TC_LONG }, { "min.insync.replicas", SM_TC_INT },
-	{ "preallocate", SM_TC_BOOL }, { "retention.bytes", SM_TC_LONG },
-	{ "retention.ms", SM_TC_LONG }, { "segment.bytes", SM_TC_INT },
-	{ "segment.index.bytes", SM_TC_INT }, { "segment.jitter.ms", SM_TC_LONG },
-	{ "segment.ms", SM_TC_LONG }, { "unclean.leader.election.enable", SM_TC_BOOL },
-};
-
-static int sm_admin_check_config(const char *key, const char *value, char *err, size_t errlen)
-{
-	for (size_t i = 0; i < sizeof(sm_topic_configs) / sizeof(sm_topic_configs[0]); i++) {
-		if (strcmp(sm_topic_configs[i].name, key))
-			continue;
-		if (!value) {
-			snprintf(err, errlen, "Null value not supported for topic configs: %s", key);
-			return -1;
-		}
-		char *end;
-		errno = 0;
-		int ok = 1;
-		switch (sm_topic_configs[i].type) {
-		case SM_TC_LONG:
-		case SM_TC_INT: {
-			long long v = strtoll(value, &end, 10);
-			ok = *value && !*end && !errno &&
-			     (sm_topic_configs[i].type == SM_TC_LONG || (v >= INT32_MIN && v <= INT32_MAX));
-			break;
-		}
-		case SM_TC_BOOL:
-			ok = !strcasecmp(value, "true") || !strcasecmp(value, "false");
-			break;
-		case SM_TC_DOUBLE:
-			(void)strtod(value, &end);
-			ok = *value && !*end;
-			break;
-		case SM_TC_STR:
-			break;
-		}
-		if (!ok) {
-			snprintf(err, errlen, "Invalid value %s for configuration %s", value, key);
-			return -1;
-		}
-		return 0;
-	}
-	snprintf(err, errlen, "Unknown topic config name: %s", key);
-	return -1;
-}
 
 static sm_err_t sm_admin_check_assignment(const int32_t *a, int np, int rf, const int32_t *brokers,
 					  int nb, char *err, size_t errlen)
@@ -119,9 +56,6 @@ sm_err_t sm_apis_create_topic(sm_kafka_apis_t *apis, const char *topic, int32_t 
 	sm_err_t e = sm_kzk_validate_topic_name(topic, err, errlen);
 	if (e)
 		return e;
-	for (int i = 0; i < n_cfg; i++)
-		if (sm_admin_check_config(cfg_keys[i], cfg_values[i], err, errlen))
-			return SM_ERR_INVALID_CONFIG;
 	char **topics = NULL;
 	int n_topics = 0;
 	if ((e = sm_kzk_get_topics(zk, 0, &topics, &n_topics))) {
@@ -154,6 +88,11 @@ sm_err_t sm_apis_create_topic(sm_kafka_apis_t *apis, const char *topic, int32_t 
 		e = sm_kzk_assign_replicas_live(zk, partitions, rf, -1, 0, &a, err, errlen);
 	}
 	free(brokers);
+	/* AdminZkClient.validateTopicCreate ends with LogConfig.validate; its
+	 * ConfigException becomes INVALID_CONFIG with the same message. */
+	if (!e && (e = sm_log_config_validate_all(cfg_keys, cfg_values, n_cfg, err, errlen)) ==
+			  SM_ERR__CONFIG)
+		e = SM_ERR_INVALID_CONFIG;
 	if (e || validate_only) {
 		free(a);
 		return e;
@@ -219,6 +158,58 @@ static int sm_admin_is_controller(sm_kafka_apis_t *apis)
 	return apis->d.controller && sm_controller_is_active(apis->d.controller);
 }
 
+/* ZkAdminManager.createTopics' checks before the assignment: the topic is
+ * not in the metadata cache, and no config value is null. */
+static sm_err_t sm_admin_check_request(sm_kafka_apis_t *apis,
+				       const sm_create_topics_req_topic_t *t, char *err,
+				       size_t errlen)
+{
+	sm_mc_snapshot_t *s = sm_metadata_cache_get(apis->d.metadata_cache);
+	int exists = sm_mc_topic(s, t->name) != NULL;
+	sm_mc_snapshot_release(s);
+	if (exists) {
+		snprintf(err, errlen, "Topic '%s' already exists.", t->name);
+		return SM_ERR_TOPIC_ALREADY_EXISTS;
+	}
+	size_t len = 0;
+	for (int i = 0; i < t->configs_cnt; i++) {
+		if (t->configs[i].value)
+			continue;
+		if (!len)
+			len = (size_t)snprintf(err, errlen, "Null value not supported for topic configs : ");
+		else if (len < errlen)
+			len += (size_t)snprintf(err + len, errlen - len, ",");
+		if (len < errlen)
+			len += (size_t)snprintf(err + len, errlen - len, "%s", t->configs[i].name);
+	}
+	return len ? SM_ERR_INVALID_REQUEST : SM_ERR_NONE;
+}
+
+/* KIP-525: a v5+ answer carries every topic config of the new topic with its
+ * effective value and source (maybePopulateMetadataAndConfigs), as
+ * DescribeConfigs would describe it once the topic exists. */
+static void sm_admin_resp_configs(sm_req_ctx_t *ctx, char *const *keys, char *const *vals, int n,
+				  sm_create_topics_resp_topic_t *rt)
+{
+	sm_zk_config_t over = { 0 };
+	for (int i = 0; i < n; i++)
+		sm_zk_config_set(&over, keys[i], vals[i]);
+	sm_apis_topic_config_t *tc;
+	int cnt = sm_apis_topic_configs(ctx->apis->d.cfg, &over, &ctx->arena, &tc);
+	sm_zk_config_clear(&over);
+	rt->configs_cnt = cnt;
+	rt->configs = sm_arena_alloc(&ctx->arena, sizeof(*rt->configs) * (size_t)(cnt + 1));
+	for (int i = 0; i < cnt; i++) {
+		sm_create_topics_resp_config_t *c = &rt->configs[i];
+		sm_create_topics_resp_config_init(c);
+		c->name = (char *)tc[i].name;
+		c->value = (char *)tc[i].value;
+		c->read_only = tc[i].read_only;
+		c->config_source = tc[i].source;
+		c->is_sensitive = tc[i].is_sensitive;
+	}
+}
+
 static void sm_admin_create_one(sm_req_ctx_t *ctx, const sm_create_topics_req_t *req,
 				const sm_create_topics_req_topic_t *t, sm_create_topics_resp_topic_t *rt)
 {
@@ -229,8 +220,10 @@ static void sm_admin_create_one(sm_req_ctx_t *ctx, const sm_create_topics_req_t 
 						 : t->replication_factor;
 	int32_t *assign = NULL;
 	int arf = 0;
-	sm_err_t e = SM_ERR_NONE;
-	if (t->assignments_cnt > 0) {
+	sm_err_t e = sm_admin_check_request(ctx->apis, t, err, sizeof(err));
+	if (e) {
+		/* answered below */
+	} else if (t->assignments_cnt > 0) {
 		if (t->num_partitions != -1 || t->replication_factor != -1) {
 			e = SM_ERR_INVALID_REQUEST;
 			snprintf(err, sizeof(err), "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.");
@@ -272,14 +265,8 @@ static void sm_admin_create_one(sm_req_ctx_t *ctx, const sm_create_topics_req_t 
 	}
 	rt->num_partitions = np;
 	rt->replication_factor = rf;
-	rt->configs_cnt = t->configs_cnt;
-	rt->configs = sm_arena_alloc(&ctx->arena, sizeof(*rt->configs) * (size_t)(t->configs_cnt + 1));
-	for (int i = 0; i < t->configs_cnt; i++) {
-		sm_create_topics_resp_config_init(&rt->configs[i]);
-		rt->configs[i].name = keys[i];
-		rt->configs[i].value = vals[i];
-		rt->configs[i].config_source = 1; /* DYNAMIC_TOPIC_CONFIG */
-	}
+	if (ctx->hdr.api_version >= 5)
+		sm_admin_resp_configs(ctx, keys, vals, t->configs_cnt, rt);
 }
 
 void sm_api_create_topics(sm_req_ctx_t *ctx)
@@ -315,8 +302,13 @@ void sm_api_create_topics(sm_req_ctx_t *ctx)
 		sm_create_topics_resp_topic_t *rt = &resp.topics[i];
 		if (rt->error_code || req.timeout_ms <= 0)
 			continue;
-		if (!sm_admin_wait(ctx->apis, rt->name, 1, req.timeout_ms))
+		if (!sm_admin_wait(ctx->apis, rt->name, 1, req.timeout_ms)) {
+			/* a failed create answers without metadata or configs */
 			rt->error_code = SM_ERR_REQUEST_TIMED_OUT;
+			rt->num_partitions = -1;
+			rt->replication_factor = -1;
+			rt->configs_cnt = 0;
+		}
 		sm_mc_snapshot_t *s = sm_metadata_cache_get(ctx->apis->d.metadata_cache);
 		const sm_mc_topic_t *t = sm_mc_topic(s, rt->name);
 		if (t)

@@ -233,6 +233,24 @@ static void sm_cfgapi_describe_topic(sm_req_ctx_t *ctx, sm_cfgapi_list_t *l)
 	sm_zk_config_clear(&over);
 }
 
+int sm_apis_topic_configs(const sm_kafka_config_t *cfg, const sm_zk_config_t *over, sm_arena_t *a,
+			  sm_apis_topic_config_t **out)
+{
+	sm_describe_configs_result_t r = { 0 };
+	sm_cfgapi_list_t l = { a, NULL, 0, 0, &r, 0 };
+	int n;
+	const sm_log_config_def_t *defs = sm_log_config_defs(&n);
+	for (int i = 0; i < n; i++)
+		sm_cfgapi_topic_entry(&l, cfg, &defs[i], over);
+	*out = sm_arena_alloc(a, sizeof(**out) * (size_t)(r.configs_cnt + 1));
+	for (int i = 0; i < r.configs_cnt; i++) {
+		const sm_describe_configs_entry_t *e = &r.configs[i];
+		(*out)[i] = (sm_apis_topic_config_t){ e->name, e->value, e->config_source,
+						      e->read_only, e->is_sensitive };
+	}
+	return r.configs_cnt;
+}
+
 /* Kafka's brokerConfigSynonyms: the time-unit families share a chain. */
 static void sm_cfgapi_broker_names(const char *name, const char **names)
 {

@@ -93,4 +93,19 @@ sm_err_t sm_apis_create_topic(sm_kafka_apis_t *apis, const char *topic, int32_t 
 			      int assignment_rf, char *const *cfg_keys, char *const *cfg_values,
 			      int n_cfg, int validate_only, char *err, size_t errlen);
 
+/* Every topic config with its effective value and source for a topic whose
+ * overrides are over, computed as DescribeConfigs reports them (Kafka's
+ * createTopicConfigEntry; api_configs.c): an override is
+ * DYNAMIC_TOPIC_CONFIG with its canonical value, any other config takes the
+ * broker synonym's value and source (STATIC_BROKER_CONFIG or
+ * DEFAULT_CONFIG). Allocated in a, sorted by name; returns the count. */
+struct sm_zk_config;
+typedef struct sm_apis_topic_config {
+	const char *name, *value;
+	int8_t source; /* SM_CONFIG_SOURCE_* */
+	int read_only, is_sensitive;
+} sm_apis_topic_config_t;
+int sm_apis_topic_configs(const sm_kafka_config_t *cfg, const struct sm_zk_config *over,
+			  sm_arena_t *a, sm_apis_topic_config_t **out);
+
 #endif /* SM_KAFKA_APIS_INT_H */

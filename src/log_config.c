@@ -306,6 +306,45 @@ sm_err_t sm_log_config_validate(const char *name, const char *value, char **cano
 	return ok ? SM_ERR_NONE : SM_ERR__CONFIG;
 }
 
+/* 1 when names[i] is repeated later (a Properties keeps the last value). */
+static int sm_lc_overridden(char *const *names, int n, int i)
+{
+	for (int j = i + 1; j < n; j++)
+		if (!strcmp(names[i], names[j]))
+			return 1;
+	return 0;
+}
+
+sm_err_t sm_log_config_validate_all(char *const *names, char *const *values, int n, char *err,
+				    size_t errlen)
+{
+	for (int i = 0; i < n; i++)
+		if (!sm_log_config_def(names[i])) {
+			snprintf(err, errlen, "Unknown topic config name: %s", names[i]);
+			return SM_ERR_INVALID_CONFIG;
+		}
+	long long min_lag = 0, max_lag = INT64_MAX; /* LogConfig's defaults */
+	for (int i = 0; i < n; i++) {
+		if (sm_lc_overridden(names, n, i))
+			continue;
+		char *canon = NULL;
+		sm_err_t e = sm_log_config_validate(names[i], values[i], &canon, err, errlen);
+		if (e)
+			return e;
+		if (!strcmp(names[i], "min.compaction.lag.ms"))
+			min_lag = strtoll(canon, NULL, 10);
+		else if (!strcmp(names[i], "max.compaction.lag.ms"))
+			max_lag = strtoll(canon, NULL, 10);
+		free(canon);
+	}
+	if (min_lag > max_lag) {
+		snprintf(err, errlen, "conflict topic config setting min.compaction.lag.ms (%lld) > max.compaction.lag.ms (%lld)",
+			 min_lag, max_lag);
+		return SM_ERR_INVALID_CONFIG;
+	}
+	return SM_ERR_NONE;
+}
+
 static char *sm_lc_i64(int64_t v)
 {
 	char buf[32];

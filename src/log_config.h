@@ -46,6 +46,15 @@ const sm_log_config_def_t *sm_log_config_def(const char *name);
 sm_err_t sm_log_config_validate(const char *name, const char *value, char **canon, char *err,
 				size_t errlen);
 
+/* LogConfig.validate over one topic's overrides (CreateTopics): every name
+ * first (SM_ERR_INVALID_CONFIG, "Unknown topic config name: k"), then every
+ * value (SM_ERR__CONFIG with ConfigException's text), then
+ * LogConfig.validateValues (SM_ERR_INVALID_CONFIG when min.compaction.lag.ms
+ * exceeds max.compaction.lag.ms). As with a Properties, a repeated name
+ * counts with its last value only. Values must not be NULL. */
+sm_err_t sm_log_config_validate_all(char *const *names, char *const *values, int n, char *err,
+				    size_t errlen);
+
 /* The value a topic without an override gets from the broker config
  * (malloc'd, as Kafka renders it). */
 char *sm_log_config_broker_value(const sm_kafka_config_t *cfg, const sm_log_config_def_t *d);

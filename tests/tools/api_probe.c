@@ -389,6 +389,55 @@ done:
 	return why[0] ? -1 : 0;
 }
 
+/* KIP-525: a v5+ CreateTopics answer lists every topic config; the override
+ * is DYNAMIC_TOPIC_CONFIG with its canonical value, an untouched config
+ * (preallocate, not set by the harness) is DEFAULT_CONFIG. */
+static int probe_create_configs(const sm_create_topics_resp_topic_t *t, char *why, size_t len)
+{
+	int seen = 0;
+	if (t->num_partitions != 1 || t->replication_factor != 1) {
+		snprintf(why, len, "partitions %d, replication factor %d, expected 1 and 1",
+			 t->num_partitions, t->replication_factor);
+		return -1;
+	}
+	if (t->configs_cnt != 26) {
+		snprintf(why, len, "%d configs, expected LogConfig's 26", t->configs_cnt);
+		return -1;
+	}
+	for (int i = 0; i < t->configs_cnt; i++) {
+		const sm_create_topics_resp_config_t *c = &t->configs[i];
+		if (c->read_only || c->is_sensitive) {
+			snprintf(why, len, "config %s read-only or sensitive", c->name);
+			return -1;
+		}
+		if (!strcmp(c->name, "retention.ms")) {
+			seen++;
+			if (c->config_source != SM_CONFIG_SOURCE_DYNAMIC_TOPIC || !c->value ||
+			    strcmp(c->value, "3600000")) {
+				snprintf(why, len, "retention.ms = %s (source %d), expected 3600000 (1)",
+					 c->value ? c->value : "null", c->config_source);
+				return -1;
+			}
+		} else if (!strcmp(c->name, "preallocate")) {
+			seen++;
+			if (c->config_source != SM_CONFIG_SOURCE_DEFAULT || !c->value ||
+			    strcmp(c->value, "false")) {
+				snprintf(why, len, "preallocate = %s (source %d), expected false (5)",
+					 c->value ? c->value : "null", c->config_source);
+				return -1;
+			}
+		} else if (c->config_source == SM_CONFIG_SOURCE_DYNAMIC_TOPIC) {
+			snprintf(why, len, "%s reported as a topic override", c->name);
+			return -1;
+		}
+	}
+	if (seen != 2) {
+		snprintf(why, len, "retention.ms or preallocate missing from the configs");
+		return -1;
+	}
+	return 0;
+}
+
 static int probe_create_delete(int16_t key, int16_t ver, char *why_out)
 {
 	char why[256] = "", name[64];
@@ -402,7 +451,9 @@ static int probe_create_delete(int16_t key, int16_t ver, char *why_out)
 	if (key == SM_API_CREATE_TOPICS) {
 		sm_create_topics_req_t req;
 		sm_create_topics_req_init(&req);
-		sm_create_topics_req_topic_t t = { .name = name, .num_partitions = 1, .replication_factor = 1 };
+		sm_create_topics_req_config_t over = { .name = "retention.ms", .value = " 3600000" };
+		sm_create_topics_req_topic_t t = { .name = name, .num_partitions = 1, .replication_factor = 1,
+						   .configs = &over, .configs_cnt = 1 };
 		req.topics = &t;
 		req.topics_cnt = 1;
 		req.timeout_ms = 10000;
@@ -417,6 +468,8 @@ static int probe_create_delete(int16_t key, int16_t ver, char *why_out)
 			PROBE_FAIL("wrong response shape");
 		if (r.topics[0].error_code)
 			PROBE_FAIL("error %s", sm_err_name(r.topics[0].error_code));
+		if (ver >= 5 && probe_create_configs(&r.topics[0], why, sizeof(why)))
+			goto done;
 	} else {
 		sm_delete_topics_req_t req;
 		sm_delete_topics_req_init(&req);

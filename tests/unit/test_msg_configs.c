@@ -375,6 +375,36 @@ static void test_log_config_validate(void)
 	CU_ASSERT_STRING_EQUAL(buf, "0.5");
 }
 
+static sm_err_t validate_all(const char *k1, const char *v1, const char *k2, const char *v2,
+			     char *err, size_t len)
+{
+	char *keys[2] = { (char *)k1, (char *)k2 }, *vals[2] = { (char *)v1, (char *)v2 };
+	err[0] = '\0';
+	return sm_log_config_validate_all(keys, vals, k2 ? 2 : 1, err, len);
+}
+
+static void test_log_config_validate_all(void)
+{
+	char err[512];
+	CU_ASSERT_EQUAL(validate_all("retention.ms", "1000", "cleanup.policy", "compact", err,
+				     sizeof(err)), SM_ERR_NONE);
+	/* names first: the unknown name wins over an earlier bad value */
+	CU_ASSERT_EQUAL(validate_all("retention.ms", "abc", "nope", "1", err, sizeof(err)),
+			SM_ERR_INVALID_CONFIG);
+	CU_ASSERT_STRING_EQUAL(err, "Unknown topic config name: nope");
+	CU_ASSERT_EQUAL(validate_all("segment.bytes", "x", NULL, NULL, err, sizeof(err)),
+			SM_ERR__CONFIG);
+	CU_ASSERT_STRING_EQUAL(err, "Invalid value x for configuration segment.bytes: Not a number of type INT");
+	/* a repeated name counts with its last value (Properties) */
+	CU_ASSERT_EQUAL(validate_all("retention.ms", "abc", "retention.ms", "5", err, sizeof(err)),
+			SM_ERR_NONE);
+	CU_ASSERT_EQUAL(validate_all("min.compaction.lag.ms", "60000", "max.compaction.lag.ms", "1",
+				     err, sizeof(err)), SM_ERR_INVALID_CONFIG);
+	CU_ASSERT_STRING_EQUAL(err, "conflict topic config setting min.compaction.lag.ms (60000) > max.compaction.lag.ms (1)");
+	CU_ASSERT_EQUAL(validate_all("min.compaction.lag.ms", "60000", NULL, NULL, err, sizeof(err)),
+			SM_ERR_NONE);
+}
+
 int main(void)
 {
 	CU_initialize_registry();
@@ -385,6 +415,7 @@ int main(void)
 	CU_add_test(s, "AlterConfigs v0-2 round trip and truncation", test_alter_configs);
 	CU_add_test(s, "IncrementalAlterConfigs v0-1 round trip and truncation", test_incremental_alter_configs);
 	CU_add_test(s, "topic config validation (LogConfig)", test_log_config_validate);
+	CU_add_test(s, "LogConfig.validate over a topic's overrides", test_log_config_validate_all);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -93,7 +93,7 @@ static const uint8_t *sm_fetch_pread(sm_arena_t *a, const sm_log_read_t *rd)
 }
 
 /* A follower's fetch: answers a diverging epoch (returns 1, rp filled) or
- * records the follower's log end offset (returns 0). */
+ * records the follower's log end and log start offsets (returns 0). */
 static int sm_fetch_follower(sm_partition_t *p, int32_t replica_id,
 			     const sm_fetch_req_partition_t *fp, sm_fetch_resp_partition_t *rp)
 {
@@ -106,7 +106,7 @@ static int sm_fetch_follower(sm_partition_t *p, int32_t replica_id,
 		rp->log_start_offset = sm_log_start_offset(sm_partition_log(p));
 		return 1;
 	}
-	sm_partition_update_follower(p, replica_id, fp->fetch_offset);
+	sm_partition_update_follower(p, replica_id, fp->fetch_offset, fp->log_start_offset);
 	return 0;
 }
 

@@ -1,12 +1,14 @@
 /*
  * api_storage.c - request handlers for the storage admin APIs (Kafka's
  * KafkaApis.handleDeleteRecordsRequest / handleDescribeLogDirsRequest):
- * DeleteRecords moves a leader's log start offset; DescribeLogDirs lists
- * every log dir with its partitions' sizes.
+ * DeleteRecords moves a leader's log start offset and answers once every
+ * live replica's log start offset has followed (DelayedDeleteRecords);
+ * DescribeLogDirs lists every log dir with its partitions' sizes.
  *
  * Thread-safety: handlers run on any request handler thread; they touch only
- * the request context, the replica manager and the log manager, which are
- * thread-safe.
+ * the request context, the replica manager, the metadata cache and the log
+ * manager, which are thread-safe. Delayed DeleteRecords complete on the
+ * purgatory thread.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,15 +16,56 @@
 #include "kafka_apis_int.h"
 #include "log.h"
 #include "log_manager.h"
+#include "metadata_cache.h"
 #include "msg_delete_records.h"
 #include "msg_describe_log_dirs.h"
+#include "purgatory.h"
 #include "replica_manager.h"
+
+/* One partition a DeleteRecords request still waits for. */
+typedef struct sm_dr_wait {
+	const char *topic;      /* in the request's arena; NULL once settled */
+	int64_t required;       /* the offset deleted up to */
+	sm_delete_records_resp_part_t *rp;
+} sm_dr_wait_t;
+
+/* DelayedDeleteRecords: answered once every partition's low watermark has
+ * reached its offset, it failed, or timeout_ms passed. */
+typedef struct sm_delayed_delete_records {
+	sm_req_ctx_t *ctx;
+	sm_delete_records_resp_t resp;
+	sm_dr_wait_t *w;
+	int n;
+} sm_delayed_delete_records_t;
+
+static int sm_api_dr_alive(void *opaque, int32_t broker_id)
+{
+	return sm_mc_broker(opaque, broker_id) != NULL;
+}
+
+/* Low watermark of a partition this broker leads, looked up afresh as
+ * Kafka's DelayedDeleteRecords does (leadership may have moved). */
+static sm_err_t sm_api_dr_low_watermark(sm_req_ctx_t *ctx, sm_mc_snapshot_t *s, const char *topic,
+					int32_t partition, int64_t *lw)
+{
+	sm_partition_t *p;
+	*lw = -1;
+	sm_err_t e = sm_replica_manager_leader_partition(ctx->apis->d.replica_manager, topic,
+							 partition, &p);
+	if (e)
+		return e;
+	e = sm_partition_low_watermark(p, sm_api_dr_alive, s, lw);
+	sm_partition_release(p);
+	return e;
+}
 
 /* One partition of DeleteRecords: offset -1 is the high watermark; nothing
  * beyond the high watermark may be deleted (a consumer could not have read
- * it yet). */
-static int16_t sm_api_delete_records_one(sm_req_ctx_t *ctx, const char *topic, int32_t partition,
-					 int64_t offset, int64_t *low)
+ * it yet). On success *required is the offset to wait for and *low the
+ * partition's low watermark now. */
+static int16_t sm_api_delete_records_one(sm_req_ctx_t *ctx, sm_mc_snapshot_t *s, const char *topic,
+					 int32_t partition, int64_t offset, int64_t *required,
+					 int64_t *low)
 {
 	sm_partition_t *p = NULL;
 	*low = -1;
@@ -38,11 +81,54 @@ static int16_t sm_api_delete_records_one(sm_req_ctx_t *ctx, const char *topic, i
 	if (offset < 0 || offset > hw)
 		err = SM_ERR_OFFSET_OUT_OF_RANGE;
 	else
-		err = sm_log_delete_records(sm_partition_log(p), offset, low);
+		err = sm_log_delete_records(sm_partition_log(p), offset, NULL);
+	if (!err)
+		err = sm_partition_low_watermark(p, sm_api_dr_alive, s, low);
 	if (err)
 		*low = -1;
+	*required = offset;
 	sm_partition_release(p);
 	return (int16_t)sm_err_to_wire(err);
+}
+
+/* Settles what can be settled; answers when nothing is left or the
+ * deadline passed (sm_delayed_op_fn). A partition still waiting at the
+ * deadline answers REQUEST_TIMED_OUT with the low watermark it had when
+ * its records were deleted. */
+static int sm_api_dr_try_complete(void *arg, int expired)
+{
+	sm_delayed_delete_records_t *dd = arg;
+	sm_mc_snapshot_t *s = sm_metadata_cache_get(dd->ctx->apis->d.metadata_cache);
+	int pending = 0;
+	for (int i = 0; i < dd->n; i++) {
+		sm_dr_wait_t *w = &dd->w[i];
+		if (!w->topic)
+			continue;
+		int64_t lw;
+		sm_err_t e = sm_api_dr_low_watermark(dd->ctx, s, w->topic, w->rp->partition_index, &lw);
+		if (e) {
+			w->rp->error_code = (int16_t)sm_err_to_wire(e);
+			w->rp->low_watermark = -1;
+		} else if (lw >= w->required) {
+			w->rp->error_code = SM_ERR_NONE;
+			w->rp->low_watermark = lw;
+		} else if (expired) {
+			w->rp->error_code = SM_ERR_REQUEST_TIMED_OUT;
+		} else {
+			pending = 1;
+			continue;
+		}
+		w->topic = NULL;
+	}
+	sm_mc_snapshot_release(s);
+	if (pending)
+		return 0;
+	sm_delete_records_resp_write(sm_apis_resp_begin(dd->ctx), dd->ctx->hdr.api_version,
+				     &dd->resp);
+	sm_apis_resp_send(dd->ctx);
+	free(dd->w);
+	free(dd);
+	return 1;
 }
 
 void sm_api_delete_records(sm_req_ctx_t *ctx)
@@ -53,27 +139,46 @@ void sm_api_delete_records(sm_req_ctx_t *ctx)
 		sm_apis_parse_error(ctx);
 		return;
 	}
-	sm_delete_records_resp_t resp;
-	memset(&resp, 0, sizeof(resp));
-	resp.topics_cnt = req.topics_cnt > 0 ? req.topics_cnt : 0;
-	resp.topics = sm_arena_alloc(&ctx->arena, sizeof(*resp.topics) * (size_t)(resp.topics_cnt + 1));
-	for (int32_t i = 0; i < resp.topics_cnt; i++) {
+	sm_delayed_delete_records_t *dd = sm_calloc(1, sizeof(*dd));
+	dd->ctx = ctx;
+	sm_delete_records_resp_t *resp = &dd->resp;
+	resp->topics_cnt = req.topics_cnt > 0 ? req.topics_cnt : 0;
+	resp->topics = sm_arena_alloc(&ctx->arena, sizeof(*resp->topics) * (size_t)(resp->topics_cnt + 1));
+	int nw = 0;
+	for (int32_t i = 0; i < resp->topics_cnt; i++)
+		nw += req.topics[i].partitions_cnt > 0 ? req.topics[i].partitions_cnt : 0;
+	dd->w = sm_calloc((size_t)nw + 1, sizeof(*dd->w));
+	sm_mc_snapshot_t *s = sm_metadata_cache_get(ctx->apis->d.metadata_cache);
+	for (int32_t i = 0; i < resp->topics_cnt; i++) {
 		const sm_delete_records_req_topic_t *qt = &req.topics[i];
-		sm_delete_records_resp_topic_t *rt = &resp.topics[i];
+		sm_delete_records_resp_topic_t *rt = &resp->topics[i];
 		rt->name = qt->name;
 		rt->partitions_cnt = qt->partitions_cnt;
 		rt->partitions = sm_arena_alloc(&ctx->arena, sizeof(*rt->partitions) *
 							     (size_t)(qt->partitions_cnt + 1));
 		for (int32_t j = 0; j < qt->partitions_cnt; j++) {
 			sm_delete_records_resp_part_t *rp = &rt->partitions[j];
+			int64_t required = -1;
 			rp->partition_index = qt->partitions[j].partition_index;
-			rp->error_code = sm_api_delete_records_one(ctx, qt->name, rp->partition_index,
-								   qt->partitions[j].offset,
+			rp->error_code = sm_api_delete_records_one(ctx, s, qt->name, rp->partition_index,
+								   qt->partitions[j].offset, &required,
 								   &rp->low_watermark);
+			if (rp->error_code)
+				continue;
+			dd->w[dd->n].topic = qt->name;
+			dd->w[dd->n].required = required;
+			dd->w[dd->n].rp = rp;
+			dd->n++;
 		}
 	}
-	sm_delete_records_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
-	sm_apis_resp_send(ctx);
+	sm_mc_snapshot_release(s);
+	if (sm_api_dr_try_complete(dd, 0))
+		return;
+	/* Park until the followers' log start offsets catch up, re-checked on
+	 * every follower fetch that moves one (ReplicaManager.deleteRecords). */
+	int64_t timeout = req.timeout_ms > 0 ? req.timeout_ms : 0;
+	sm_purgatory_add(ctx->apis->fetch_purgatory, sm_apis_mono_ms() + timeout,
+			 sm_api_dr_try_complete, dd);
 }
 
 /* ---- DescribeLogDirs ---- */

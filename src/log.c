@@ -827,8 +827,13 @@ int sm_log_delete_old_segments(sm_log_t *log, int64_t now_ms)
 	return total;
 }
 
-sm_err_t sm_log_delete_records(sm_log_t *log, int64_t offset, int64_t *low_watermark)
+static sm_err_t sm_log_increment_log_start_offset_lw(sm_log_t *log, int64_t offset,
+						     sm_log_start_reason_t reason,
+						     int64_t *low_watermark)
 {
+	/* Kafka's LogStartOffsetIncrementReason names */
+	static const char *const why[] = { "client delete records request",
+					   "leader offset increment" };
 	sm_err_t err = SM_ERR_NONE;
 	pthread_mutex_lock(&log->lock);
 	if (log->closed || sm_log_offline(log)) {
@@ -840,16 +845,28 @@ sm_err_t sm_log_delete_records(sm_log_t *log, int64_t offset, int64_t *low_water
 	} else if (offset > log->log_start_offset) {
 		__atomic_store_n(&log->log_start_offset, offset, __ATOMIC_RELEASE);
 		sm_log_info(log->component, SM_LOG_LOGGER,
-			    "Incremented log start offset to %" PRId64 " due to client delete "
-			    "records request", offset);
-		char reason[64];
-		snprintf(reason, sizeof(reason), "log start offset %" PRId64, offset);
-		sm_log_delete_first(log, sm_log_count_below_start(log), reason);
+			    "Incremented log start offset to %" PRId64 " due to %s", offset,
+			    why[reason]);
+		char what[64];
+		snprintf(what, sizeof(what), "log start offset %" PRId64, offset);
+		sm_log_delete_first(log, sm_log_count_below_start(log), what);
 	}
 	if (low_watermark)
 		*low_watermark = log->log_start_offset;
 	pthread_mutex_unlock(&log->lock);
 	return err;
+}
+
+sm_err_t sm_log_delete_records(sm_log_t *log, int64_t offset, int64_t *low_watermark)
+{
+	return sm_log_increment_log_start_offset_lw(log, offset, SM_LOG_START_CLIENT_DELETE,
+						    low_watermark);
+}
+
+sm_err_t sm_log_increment_log_start_offset(sm_log_t *log, int64_t offset,
+					   sm_log_start_reason_t reason)
+{
+	return sm_log_increment_log_start_offset_lw(log, offset, reason, NULL);
 }
 
 void sm_log_delete_pending(sm_log_t *log, int64_t now_ms, int force)

@@ -151,6 +151,14 @@ int sm_log_delete_old_segments(sm_log_t *log, int64_t now_ms);
  * resulting log start offset. SM_ERR_OFFSET_OUT_OF_RANGE beyond the high
  * watermark. */
 sm_err_t sm_log_delete_records(sm_log_t *log, int64_t offset, int64_t *low_watermark);
+/* Why a log start offset moved (Kafka's LogStartOffsetIncrementReason). */
+typedef enum sm_log_start_reason {
+	SM_LOG_START_CLIENT_DELETE,     /* DeleteRecords on the leader */
+	SM_LOG_START_LEADER_INCREMENT,  /* a follower following its leader */
+} sm_log_start_reason_t;
+/* sm_log_delete_records with the reason logged. */
+sm_err_t sm_log_increment_log_start_offset(sm_log_t *log, int64_t offset,
+					   sm_log_start_reason_t reason);
 /* Removes the files of segments deleted at least file.delete.delay.ms before
  * now_ms (every pending one when force). */
 void sm_log_delete_pending(sm_log_t *log, int64_t now_ms, int force);

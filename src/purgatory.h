@@ -1,10 +1,12 @@
 /*
  * purgatory.h - delayed operations other than fetches (Kafka's
- * DelayedOperationPurgatory for DelayedProduce), parked on the fetch
- * purgatory's thread so that every high watermark advance, append or ISR
- * change re-checks them together with the parked fetches.
+ * DelayedOperationPurgatory for DelayedProduce and DelayedDeleteRecords),
+ * parked on the fetch purgatory's thread so that every high watermark
+ * advance, append, ISR change or follower log start move re-checks them
+ * together with the parked fetches.
  *
- * Users: acks=-1 produces (api_produce.c) and the group coordinator's
+ * Users: acks=-1 produces (api_produce.c), DeleteRecords waiting for the
+ * followers' log start offsets (api_storage.c) and the group coordinator's
  * acks=-1 writes to __consumer_offsets (group_metadata_manager.c), which
  * gets the purgatory from sm_kafka_apis_purgatory at startup.
  *

@@ -315,6 +315,10 @@ static void sm_rf_apply_partition(sm_rf_thread_t *t, sm_rf_part_t *part, const s
 	}
 	if (rp->high_watermark >= 0)
 		sm_partition_follower_set_hw(p, rp->high_watermark);
+	/* After the HW: the leader's log start offset (DeleteRecords, retention)
+	 * moves this replica's too, which the leader learns from the next fetch
+	 * and counts in its low watermark. */
+	sm_partition_follower_set_log_start(p, rp->log_start_offset);
 }
 
 static void sm_rf_handle_fetch_resp(sm_rf_thread_t *t, const sm_fetch_resp_t *resp,

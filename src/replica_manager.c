@@ -44,9 +44,11 @@ struct sm_partition {
 	int32_t *isr;
 	int64_t hw;                 /* guarded by lock */
 	/* Leader's view of each replica, parallel to replicas[] (Kafka's
-	 * Replica): LEO (-1 unknown), when it was last caught up, and the
-	 * leader's LEO and time at its previous fetch. Monotonic ms. */
+	 * Replica): LEO and log start offset (-1 unknown), when it was last
+	 * caught up, and the leader's LEO and time at its previous fetch.
+	 * Monotonic ms. */
 	int64_t *r_leo;
+	int64_t *r_log_start_offset;
 	int64_t *r_caught_up_ms;
 	int64_t *r_fetch_ms;
 	int64_t *r_fetch_leader_leo;
@@ -165,6 +167,7 @@ void sm_partition_release(sm_partition_t *p)
 	sm_lec_destroy(p->lec);
 	pthread_mutex_destroy(&p->lock);
 	free(p->r_leo);
+	free(p->r_log_start_offset);
 	free(p->r_caught_up_ms);
 	free(p->r_fetch_ms);
 	free(p->r_fetch_leader_leo);
@@ -435,11 +438,13 @@ static void sm_partition_reset_followers(sm_partition_t *p, int64_t now)
 {
 	size_t n = (size_t)(p->n_replicas > 0 ? p->n_replicas : 1);
 	p->r_leo = sm_realloc(p->r_leo, n * sizeof(int64_t));
+	p->r_log_start_offset = sm_realloc(p->r_log_start_offset, n * sizeof(int64_t));
 	p->r_caught_up_ms = sm_realloc(p->r_caught_up_ms, n * sizeof(int64_t));
 	p->r_fetch_ms = sm_realloc(p->r_fetch_ms, n * sizeof(int64_t));
 	p->r_fetch_leader_leo = sm_realloc(p->r_fetch_leader_leo, n * sizeof(int64_t));
 	for (int i = 0; i < p->n_replicas; i++) {
 		p->r_leo[i] = -1;
+		p->r_log_start_offset[i] = -1;
 		p->r_caught_up_ms[i] = sm_partition_in_isr(p, p->replicas[i]) ? now : 0;
 		p->r_fetch_ms[i] = 0;
 		p->r_fetch_leader_leo[i] = -1;
@@ -589,7 +594,8 @@ static void sm_rm_update_isr(sm_partition_t *p, int32_t *isr, int n, const char 
 	sm_rm_notify(p);
 }
 
-void sm_partition_update_follower(sm_partition_t *p, int32_t replica_id, int64_t fetch_offset)
+void sm_partition_update_follower(sm_partition_t *p, int32_t replica_id, int64_t fetch_offset,
+				  int64_t log_start_offset)
 {
 	int64_t now = sm_rm_mono_ms();
 	pthread_mutex_lock(&p->lock);
@@ -607,6 +613,10 @@ void sm_partition_update_follower(sm_partition_t *p, int32_t replica_id, int64_t
 	p->r_fetch_leader_leo[idx] = leo;
 	p->r_fetch_ms[idx] = now;
 	p->r_leo[idx] = fetch_offset;
+	/* A follower's log start offset can raise the low watermark that a
+	 * parked DeleteRecords waits for (Partition.updateFollowerFetchState). */
+	int lso_moved = p->r_log_start_offset[idx] != log_start_offset;
+	p->r_log_start_offset[idx] = log_start_offset;
 	int moved = sm_partition_maybe_advance_hw(p);
 	int32_t *isr = NULL;
 	int n = 0;
@@ -618,11 +628,36 @@ void sm_partition_update_follower(sm_partition_t *p, int32_t replica_id, int64_t
 		isr[n++] = replica_id;
 	}
 	pthread_mutex_unlock(&p->lock);
-	if (moved)
+	if (moved || lso_moved)
 		sm_rm_notify(p);
 	if (isr)
 		sm_rm_update_isr(p, isr, n, "Expanding");
 	free(isr);
+}
+
+sm_err_t sm_partition_low_watermark(sm_partition_t *p, sm_broker_alive_fn *alive, void *opaque,
+				     int64_t *out)
+{
+	*out = -1;
+	pthread_mutex_lock(&p->lock);
+	if (p->offline || !p->is_leader) {
+		sm_err_t e = p->offline ? SM_ERR_KAFKA_STORAGE_ERROR : SM_ERR_NOT_LEADER_OR_FOLLOWER;
+		pthread_mutex_unlock(&p->lock);
+		return e;
+	}
+	/* Partition.lowWatermarkIfLeader: every assigned replica on a live
+	 * broker counts, in the ISR or not; one not heard from yet (-1) holds
+	 * the low watermark at -1. */
+	int64_t lw = sm_log_start_offset(p->log);
+	for (int i = 0; i < p->n_replicas && p->r_log_start_offset; i++) {
+		if (p->replicas[i] == p->rm->broker_id || !alive(opaque, p->replicas[i]))
+			continue;
+		if (p->r_log_start_offset[i] < lw)
+			lw = p->r_log_start_offset[i];
+	}
+	pthread_mutex_unlock(&p->lock);
+	*out = lw;
+	return SM_ERR_NONE;
 }
 
 /* Drops ISR followers that have not caught up within lag_ms
@@ -1035,6 +1070,20 @@ void sm_partition_follower_set_hw(sm_partition_t *p, int64_t leader_hw)
 	if (!p->is_leader)
 		sm_partition_set_hw(p, leader_hw < leo ? leader_hw : leo);
 	pthread_mutex_unlock(&p->lock);
+}
+
+void sm_partition_follower_set_log_start(sm_partition_t *p, int64_t leader_log_start_offset)
+{
+	pthread_mutex_lock(&p->lock);
+	int leader = p->is_leader;
+	pthread_mutex_unlock(&p->lock);
+	/* Never past this replica's own HW (Log.maybeIncrementLogStartOffset);
+	 * a later fetch brings it the rest of the way. */
+	if (!leader && leader_log_start_offset >= 0 &&
+	    leader_log_start_offset > sm_log_start_offset(p->log) &&
+	    leader_log_start_offset <= sm_partition_high_watermark(p))
+		sm_log_increment_log_start_offset(p->log, leader_log_start_offset,
+						  SM_LOG_START_LEADER_INCREMENT);
 }
 
 /* ---- "isr-expiration": ISR shrink checks and change propagation ---- */

@@ -123,10 +123,20 @@ sm_lec_t *sm_partition_epoch_cache(sm_partition_t *p); /* borrowed */
 int sm_partition_isr(sm_partition_t *p, int32_t *out, int max);
 
 /* Leader side of a follower's fetch: fetch_offset is the follower's log end
- * offset. Updates its caught-up time, may advance the high watermark and
- * may add the follower back to the ISR (a ZooKeeper write, so never call
- * with a lock held). Ignored for non-replicas and on non-leaders. */
-void sm_partition_update_follower(sm_partition_t *p, int32_t replica_id, int64_t fetch_offset);
+ * offset, log_start_offset its log start offset (-1 before Fetch v5).
+ * Updates its caught-up time, may advance the high watermark and may add
+ * the follower back to the ISR (a ZooKeeper write, so never call with a
+ * lock held). Ignored for non-replicas and on non-leaders. */
+void sm_partition_update_follower(sm_partition_t *p, int32_t replica_id, int64_t fetch_offset,
+				  int64_t log_start_offset);
+/* 1 if broker_id is a live broker (the metadata cache's view). */
+typedef int (sm_broker_alive_fn)(void *opaque, int32_t broker_id);
+/* Leader's low watermark for DeleteRecords (Partition.lowWatermarkIfLeader):
+ * the smallest log start offset of this replica and every replica on a live
+ * broker, -1 while one of them has not reported its own. Errors:
+ * NOT_LEADER_OR_FOLLOWER, KAFKA_STORAGE_ERROR. */
+sm_err_t sm_partition_low_watermark(sm_partition_t *p, sm_broker_alive_fn *alive, void *opaque,
+				     int64_t *out);
 /* Fetch v12 divergence check (leader): 1 and (*epoch, *end_offset) if a
  * fetch at fetch_offset whose last batch has last_fetched_epoch runs past the
  * end of that epoch on this leader. */
@@ -153,5 +163,8 @@ sm_err_t sm_partition_append_follower(sm_partition_t *p, const uint8_t *batches,
 sm_err_t sm_partition_truncate_to(sm_partition_t *p, int64_t offset);
 /* HW learned from the leader, capped at the local log end offset. */
 void sm_partition_follower_set_hw(sm_partition_t *p, int64_t leader_hw);
+/* Follows the leader's log start offset (ReplicaFetcherThread's
+ * maybeIncrementLogStartOffset), never past this replica's HW. */
+void sm_partition_follower_set_log_start(sm_partition_t *p, int64_t leader_log_start_offset);
 
 #endif /* SM_REPLICA_MANAGER_H */

@@ -283,17 +283,17 @@ static void test_rm_leader(void)
 	CU_ASSERT_EQUAL(sm_partition_high_watermark(p), 0);
 	sm_err_t e;
 	CU_ASSERT_EQUAL(sm_partition_check_acks(p, 2, &e), 0);
-	sm_partition_update_follower(p, 2, 1);
+	sm_partition_update_follower(p, 2, 1, 0);
 	CU_ASSERT_EQUAL(sm_partition_high_watermark(p), 1);
-	sm_partition_update_follower(p, 2, 2);
+	sm_partition_update_follower(p, 2, 2, 0);
 	CU_ASSERT_EQUAL(sm_partition_high_watermark(p), 2);
 	CU_ASSERT_EQUAL(sm_partition_check_acks(p, 2, &e), 1);
 	CU_ASSERT_EQUAL(e, SM_ERR_NONE);
 	/* A fetch past the leader's end is ignored. */
-	sm_partition_update_follower(p, 2, 99);
+	sm_partition_update_follower(p, 2, 99, 0);
 	CU_ASSERT_EQUAL(sm_partition_high_watermark(p), 2);
 	/* Replica 3 caught up to the HW rejoins the ISR. */
-	sm_partition_update_follower(p, 3, 2);
+	sm_partition_update_follower(p, 3, 2, 0);
 	int32_t isr[4];
 	CU_ASSERT_EQUAL(sm_partition_isr(p, isr, 4), 3);
 	CU_ASSERT_EQUAL(isr[2], 3);
@@ -323,6 +323,52 @@ static void test_rm_leader(void)
 	CU_ASSERT_EQUAL(e, SM_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND);
 	rm_append(p, 1, -1, SM_ERR_NOT_ENOUGH_REPLICAS);
 	rm_append(p, 1, 1, SM_ERR_NONE);
+	sm_partition_release(p);
+	rm_teardown();
+}
+
+/* Fake liveness: a bit per broker id. */
+static int lw_alive(void *opaque, int32_t broker_id)
+{
+	return (*(unsigned *)opaque >> broker_id) & 1;
+}
+
+static void test_rm_low_watermark(void)
+{
+	rm_setup();
+	static const int32_t isr12[] = { 1, 2 };
+	rm_lai(1, 3, isr12, 2, 0);
+	sm_partition_t *p;
+	CU_ASSERT_EQUAL_FATAL(sm_replica_manager_leader_partition(rm, "t", 0, &p), 0);
+	rm_append(p, 4, 1, SM_ERR_NONE);
+	unsigned live = 1u << 1 | 1u << 2 | 1u << 3;
+	int64_t lw;
+	/* Followers not heard from yet hold it at -1. */
+	CU_ASSERT_EQUAL(sm_partition_low_watermark(p, lw_alive, &live, &lw), 0);
+	CU_ASSERT_EQUAL(lw, -1);
+	sm_partition_update_follower(p, 2, 4, 0);
+	sm_partition_update_follower(p, 3, 4, 0);
+	CU_ASSERT_EQUAL(sm_partition_high_watermark(p), 4);
+	CU_ASSERT_EQUAL(sm_log_delete_records(sm_partition_log(p), 3, NULL), 0);
+	CU_ASSERT_EQUAL(sm_partition_low_watermark(p, lw_alive, &live, &lw), 0);
+	CU_ASSERT_EQUAL(lw, 0);
+	sm_partition_update_follower(p, 2, 4, 3);
+	CU_ASSERT_EQUAL(sm_partition_low_watermark(p, lw_alive, &live, &lw), 0);
+	CU_ASSERT_EQUAL(lw, 0); /* replica 3 counts although not in the ISR */
+	sm_partition_update_follower(p, 3, 4, 2);
+	CU_ASSERT_EQUAL(sm_partition_low_watermark(p, lw_alive, &live, &lw), 0);
+	CU_ASSERT_EQUAL(lw, 2);
+	/* A replica on a dead broker does not count; the leader's own does. */
+	live &= ~(1u << 3);
+	CU_ASSERT_EQUAL(sm_partition_low_watermark(p, lw_alive, &live, &lw), 0);
+	CU_ASSERT_EQUAL(lw, 3);
+	sm_partition_update_follower(p, 2, 4, 4);
+	CU_ASSERT_EQUAL(sm_partition_low_watermark(p, lw_alive, &live, &lw), 0);
+	CU_ASSERT_EQUAL(lw, 3);
+	/* A new leader epoch forgets what followers reported. */
+	rm_lai(1, 4, isr12, 2, 0);
+	CU_ASSERT_EQUAL(sm_partition_low_watermark(p, lw_alive, &live, &lw), 0);
+	CU_ASSERT_EQUAL(lw, -1);
 	sm_partition_release(p);
 	rm_teardown();
 }
@@ -363,6 +409,18 @@ static void test_rm_follower(void)
 	sm_wbuf_free(&w);
 	sm_partition_follower_set_hw(p, 10);
 	CU_ASSERT_EQUAL(sm_partition_high_watermark(p), 2);
+	/* The leader's log start offset moves this replica's, never past its
+	 * own HW. */
+	sm_partition_follower_set_log_start(p, 3);
+	CU_ASSERT_EQUAL(sm_log_start_offset(sm_partition_log(p)), 0);
+	sm_partition_follower_set_log_start(p, 1);
+	CU_ASSERT_EQUAL(sm_log_start_offset(sm_partition_log(p)), 1);
+	sm_partition_follower_set_log_start(p, 0);
+	CU_ASSERT_EQUAL(sm_log_start_offset(sm_partition_log(p)), 1);
+	int64_t lw;
+	unsigned live = ~0u;
+	CU_ASSERT_EQUAL(sm_partition_low_watermark(p, lw_alive, &live, &lw),
+			SM_ERR_NOT_LEADER_OR_FOLLOWER);
 	sm_partition_release(p);
 	rm_teardown();
 }
@@ -380,7 +438,8 @@ int main(void)
 	CU_add_test(s, "leader-epoch-checkpoint file", test_lec_file);
 	CU_add_test(s, "fetcher ids", test_fetcher_id);
 	CU_add_test(s, "leader: HW, acks, ISR expand/shrink, epochs", test_rm_leader);
-	CU_add_test(s, "follower: truncation and epochs", test_rm_follower);
+	CU_add_test(s, "leader: low watermark for DeleteRecords", test_rm_low_watermark);
+	CU_add_test(s, "follower: truncation, epochs, log start", test_rm_follower);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -3,21 +3,23 @@
  * ZkAdminManager + AdminZkClient): CreateTopics, DeleteTopics and topic
  * auto-creation. Both requests must reach the controller (NOT_CONTROLLER
  * otherwise); the handler writes ZooKeeper, the controller's watches pick the
- * change up, and the handler answers once the metadata cache shows the result
- * or timeout_ms passes (Kafka's DelayedCreatePartitions/DelayedDeleteTopics).
+ * change up, and the request waits in the purgatory until the metadata cache
+ * shows the result or timeout_ms passes (Kafka's DelayedCreatePartitions /
+ * DelayedDeleteTopics; sm_apis_admin_await, also used by CreatePartitions).
  *
- * Thread-safety: runs on request handler threads.
+ * Thread-safety: runs on request handler threads; parked requests complete
+ * on the purgatory thread.
  */
 #include "kafka_apis_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "controller.h"
 #include "kafka_zk.h"
 #include "log_config.h"
+#include "purgatory.h"
 #include "logger.h"
 #include "msg_create_topics.h"
 #include "msg_delete_topics.h"
@@ -116,12 +118,6 @@ sm_err_t sm_apis_create_topic(sm_kafka_apis_t *apis, const char *topic, int32_t 
 	return e ? (e < 0 ? SM_ERR_UNKNOWN_SERVER_ERROR : e) : SM_ERR_NONE;
 }
 
-static void sm_admin_sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
-}
-
 /* 1 when every partition of topic has a leader in the metadata cache
  * (want_present) or the topic is gone from it (!want_present). */
 static int sm_admin_topic_settled(sm_kafka_apis_t *apis, const char *topic, int want_present)
@@ -141,16 +137,35 @@ static int sm_admin_topic_settled(sm_kafka_apis_t *apis, const char *topic, int 
 	return done;
 }
 
-static int sm_admin_wait(sm_kafka_apis_t *apis, const char *topic, int want_present, int timeout_ms)
+/* sm_delayed_op_fn of a parked topic-admin request. */
+static int sm_admin_await_try(void *arg, int expired)
 {
-	int64_t deadline = sm_apis_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
-	for (;;) {
-		if (sm_admin_topic_settled(apis, topic, want_present))
-			return 1;
-		if (sm_apis_mono_ms() >= deadline)
-			return 0;
-		sm_admin_sleep_ms(10);
+	sm_admin_delayed_t *d = arg;
+	int pending = 0;
+	for (int i = 0; i < d->n; i++) {
+		if (d->waiting[i] && !expired && d->settled(d, i))
+			d->waiting[i] = 0;
+		pending |= d->waiting[i];
 	}
+	if (pending && !expired)
+		return 0;
+	for (int i = 0; i < d->n; i++)
+		if (d->waiting[i])
+			d->timed_out(d, i);
+	d->respond(d);
+	free(d->waiting);
+	free(d);
+	return 1;
+}
+
+void sm_apis_admin_await(sm_admin_delayed_t *d, int32_t timeout_ms)
+{
+	/* Kafka answers at once when the request allows no time: what was
+	 * started is REQUEST_TIMED_OUT (clients know it is under way). */
+	if (sm_admin_await_try(d, timeout_ms <= 0))
+		return;
+	sm_purgatory_add(d->ctx->apis->fetch_purgatory, sm_apis_mono_ms() + timeout_ms,
+			 sm_admin_await_try, d);
 }
 
 static int sm_admin_is_controller(sm_kafka_apis_t *apis)
@@ -269,6 +284,36 @@ static void sm_admin_create_one(sm_req_ctx_t *ctx, const sm_create_topics_req_t 
 		sm_admin_resp_configs(ctx, keys, vals, t->configs_cnt, rt);
 }
 
+static int sm_admin_create_settled(sm_admin_delayed_t *d, int i)
+{
+	sm_create_topics_resp_t *resp = d->resp;
+	return sm_admin_topic_settled(d->ctx->apis, resp->topics[i].name, 1);
+}
+
+static void sm_admin_create_timed_out(sm_admin_delayed_t *d, int i)
+{
+	sm_create_topics_resp_topic_t *rt = &((sm_create_topics_resp_t *)d->resp)->topics[i];
+	/* a create that did not finish answers without metadata or configs */
+	rt->error_code = SM_ERR_REQUEST_TIMED_OUT;
+	rt->num_partitions = -1;
+	rt->replication_factor = -1;
+	rt->configs_cnt = 0;
+}
+
+static void sm_admin_create_respond(sm_admin_delayed_t *d)
+{
+	sm_create_topics_resp_t *resp = d->resp;
+	sm_mc_snapshot_t *s = sm_metadata_cache_get(d->ctx->apis->d.metadata_cache);
+	for (int i = 0; i < resp->topics_cnt; i++) {
+		const sm_mc_topic_t *t = sm_mc_topic(s, resp->topics[i].name);
+		if (t && !resp->topics[i].error_code)
+			memcpy(resp->topics[i].topic_id, t->topic_id, 16);
+	}
+	sm_mc_snapshot_release(s);
+	sm_create_topics_resp_write(sm_apis_resp_begin(d->ctx), d->ctx->hdr.api_version, resp);
+	sm_apis_resp_send(d->ctx);
+}
+
 void sm_api_create_topics(sm_req_ctx_t *ctx)
 {
 	int16_t ver = ctx->hdr.api_version;
@@ -277,13 +322,15 @@ void sm_api_create_topics(sm_req_ctx_t *ctx)
 		sm_apis_parse_error(ctx);
 		return;
 	}
-	sm_create_topics_resp_t resp;
-	sm_create_topics_resp_init(&resp);
-	resp.topics_cnt = req.topics_cnt;
-	resp.topics = sm_arena_alloc(&ctx->arena, sizeof(*resp.topics) * (size_t)(req.topics_cnt + 1));
+	sm_create_topics_resp_t *resp = sm_arena_alloc(&ctx->arena, sizeof(*resp));
+	sm_create_topics_resp_init(resp);
+	resp->topics_cnt = req.topics_cnt;
+	resp->topics = sm_arena_alloc(&ctx->arena, sizeof(*resp->topics) * (size_t)(req.topics_cnt + 1));
 	int controller = sm_admin_is_controller(ctx->apis);
+	sm_admin_delayed_t *d = sm_calloc(1, sizeof(*d));
+	d->waiting = sm_calloc((size_t)req.topics_cnt + 1, 1);
 	for (int i = 0; i < req.topics_cnt; i++) {
-		sm_create_topics_resp_topic_t *rt = &resp.topics[i];
+		sm_create_topics_resp_topic_t *rt = &resp->topics[i];
 		sm_create_topics_resp_topic_init(rt);
 		rt->name = req.topics[i].name;
 		int dup = 0;
@@ -297,26 +344,15 @@ void sm_api_create_topics(sm_req_ctx_t *ctx)
 		} else {
 			sm_admin_create_one(ctx, &req, &req.topics[i], rt);
 		}
+		d->waiting[i] = !req.validate_only && !rt->error_code;
 	}
-	for (int i = 0; i < resp.topics_cnt && !req.validate_only; i++) {
-		sm_create_topics_resp_topic_t *rt = &resp.topics[i];
-		if (rt->error_code || req.timeout_ms <= 0)
-			continue;
-		if (!sm_admin_wait(ctx->apis, rt->name, 1, req.timeout_ms)) {
-			/* a failed create answers without metadata or configs */
-			rt->error_code = SM_ERR_REQUEST_TIMED_OUT;
-			rt->num_partitions = -1;
-			rt->replication_factor = -1;
-			rt->configs_cnt = 0;
-		}
-		sm_mc_snapshot_t *s = sm_metadata_cache_get(ctx->apis->d.metadata_cache);
-		const sm_mc_topic_t *t = sm_mc_topic(s, rt->name);
-		if (t)
-			memcpy(rt->topic_id, t->topic_id, 16);
-		sm_mc_snapshot_release(s);
-	}
-	sm_create_topics_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
-	sm_apis_resp_send(ctx);
+	d->ctx = ctx;
+	d->n = req.topics_cnt;
+	d->resp = resp;
+	d->settled = sm_admin_create_settled;
+	d->timed_out = sm_admin_create_timed_out;
+	d->respond = sm_admin_create_respond;
+	sm_apis_admin_await(d, req.timeout_ms);
 }
 
 static sm_err_t sm_admin_delete_one(sm_req_ctx_t *ctx, const char *name)
@@ -333,6 +369,23 @@ static sm_err_t sm_admin_delete_one(sm_req_ctx_t *ctx, const char *name)
 	return e < 0 ? SM_ERR_UNKNOWN_SERVER_ERROR : e;
 }
 
+static int sm_admin_delete_settled(sm_admin_delayed_t *d, int i)
+{
+	sm_delete_topics_resp_t *resp = d->resp;
+	return sm_admin_topic_settled(d->ctx->apis, resp->responses[i].name, 0);
+}
+
+static void sm_admin_delete_timed_out(sm_admin_delayed_t *d, int i)
+{
+	((sm_delete_topics_resp_t *)d->resp)->responses[i].error_code = SM_ERR_REQUEST_TIMED_OUT;
+}
+
+static void sm_admin_delete_respond(sm_admin_delayed_t *d)
+{
+	sm_delete_topics_resp_write(sm_apis_resp_begin(d->ctx), d->ctx->hdr.api_version, d->resp);
+	sm_apis_resp_send(d->ctx);
+}
+
 void sm_api_delete_topics(sm_req_ctx_t *ctx)
 {
 	int16_t ver = ctx->hdr.api_version;
@@ -344,14 +397,14 @@ void sm_api_delete_topics(sm_req_ctx_t *ctx)
 	int n = ver >= 6 ? req.topics_cnt : req.topic_names_cnt;
 	if (n < 0)
 		n = 0;
-	sm_delete_topics_resp_t resp;
-	sm_delete_topics_resp_init(&resp);
-	resp.responses_cnt = n;
-	resp.responses = sm_arena_alloc(&ctx->arena, sizeof(*resp.responses) * (size_t)(n + 1));
+	sm_delete_topics_resp_t *resp = sm_arena_alloc(&ctx->arena, sizeof(*resp));
+	sm_delete_topics_resp_init(resp);
+	resp->responses_cnt = n;
+	resp->responses = sm_arena_alloc(&ctx->arena, sizeof(*resp->responses) * (size_t)(n + 1));
 	int controller = sm_admin_is_controller(ctx->apis);
 	sm_mc_snapshot_t *s = sm_metadata_cache_get(ctx->apis->d.metadata_cache);
 	for (int i = 0; i < n; i++) {
-		sm_delete_topics_resp_topic_t *rt = &resp.responses[i];
+		sm_delete_topics_resp_topic_t *rt = &resp->responses[i];
 		const char *name = ver >= 6 ? req.topics[i].name : req.topic_names[i];
 		if (ver >= 6) {
 			memcpy(rt->topic_id, req.topics[i].topic_id, 16);
@@ -373,13 +426,15 @@ void sm_api_delete_topics(sm_req_ctx_t *ctx)
 			rt->error_code = (int16_t)sm_admin_delete_one(ctx, name);
 	}
 	sm_mc_snapshot_release(s);
-	for (int i = 0; i < n; i++) {
-		sm_delete_topics_resp_topic_t *rt = &resp.responses[i];
-		if (rt->error_code || !rt->name || req.timeout_ms <= 0)
-			continue;
-		if (!sm_admin_wait(ctx->apis, rt->name, 0, req.timeout_ms))
-			rt->error_code = SM_ERR_REQUEST_TIMED_OUT;
-	}
-	sm_delete_topics_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
-	sm_apis_resp_send(ctx);
+	sm_admin_delayed_t *d = sm_calloc(1, sizeof(*d));
+	d->waiting = sm_calloc((size_t)n + 1, 1);
+	for (int i = 0; i < n; i++)
+		d->waiting[i] = !resp->responses[i].error_code && resp->responses[i].name;
+	d->ctx = ctx;
+	d->n = n;
+	d->resp = resp;
+	d->settled = sm_admin_delete_settled;
+	d->timed_out = sm_admin_delete_timed_out;
+	d->respond = sm_admin_delete_respond;
+	sm_apis_admin_await(d, req.timeout_ms);
 }

@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "controller.h"
 #include "kafka_zk.h"
@@ -149,12 +148,6 @@ void sm_api_elect_leaders(sm_req_ctx_t *ctx)
 
 /* ---- CreatePartitions ---- */
 
-static void sm_ca_sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
-}
-
 /* 1 once the metadata cache shows count partitions of topic, all led. */
 static int sm_ca_partitions_led(sm_kafka_apis_t *apis, const char *topic, int count)
 {
@@ -280,27 +273,47 @@ static sm_err_t sm_ca_create_partitions_one(sm_req_ctx_t *ctx, const sm_create_p
 	return e;
 }
 
+static int sm_ca_create_settled(sm_admin_delayed_t *d, int i)
+{
+	const sm_create_partitions_req_t *req = d->req;
+	sm_create_partitions_resp_t *resp = d->resp;
+	return sm_ca_partitions_led(d->ctx->apis, resp->results[i].name, req->topics[i].count);
+}
+
+static void sm_ca_create_timed_out(sm_admin_delayed_t *d, int i)
+{
+	((sm_create_partitions_resp_t *)d->resp)->results[i].error_code = SM_ERR_REQUEST_TIMED_OUT;
+}
+
+static void sm_ca_create_respond(sm_admin_delayed_t *d)
+{
+	sm_create_partitions_resp_write(sm_apis_resp_begin(d->ctx), d->ctx->hdr.api_version, d->resp);
+	sm_apis_resp_send(d->ctx);
+}
+
 void sm_api_create_partitions(sm_req_ctx_t *ctx)
 {
 	int16_t ver = ctx->hdr.api_version;
-	sm_create_partitions_req_t req;
-	if (sm_create_partitions_req_read(&ctx->body, ver, &ctx->arena, &req)) {
+	sm_create_partitions_req_t *req = sm_arena_alloc(&ctx->arena, sizeof(*req));
+	if (sm_create_partitions_req_read(&ctx->body, ver, &ctx->arena, req)) {
 		sm_apis_parse_error(ctx);
 		return;
 	}
-	sm_create_partitions_resp_t resp;
-	sm_create_partitions_resp_init(&resp);
-	resp.results_cnt = req.topics_cnt;
-	resp.results = sm_arena_alloc(&ctx->arena, sizeof(*resp.results) * (size_t)(req.topics_cnt + 1));
+	sm_create_partitions_resp_t *resp = sm_arena_alloc(&ctx->arena, sizeof(*resp));
+	sm_create_partitions_resp_init(resp);
+	resp->results_cnt = req->topics_cnt;
+	resp->results = sm_arena_alloc(&ctx->arena, sizeof(*resp->results) * (size_t)(req->topics_cnt + 1));
 	int controller = sm_ca_is_controller(ctx->apis);
-	for (int i = 0; i < req.topics_cnt; i++) {
-		const sm_create_partitions_topic_t *t = &req.topics[i];
-		sm_create_partitions_result_t *r = &resp.results[i];
+	sm_admin_delayed_t *d = sm_calloc(1, sizeof(*d));
+	d->waiting = sm_calloc((size_t)req->topics_cnt + 1, 1);
+	for (int i = 0; i < req->topics_cnt; i++) {
+		const sm_create_partitions_topic_t *t = &req->topics[i];
+		sm_create_partitions_result_t *r = &resp->results[i];
 		memset(r, 0, sizeof(*r));
 		r->name = t->name;
 		int dup = 0;
-		for (int j = 0; j < req.topics_cnt; j++)
-			dup |= j != i && !strcmp(req.topics[j].name, t->name);
+		for (int j = 0; j < req->topics_cnt; j++)
+			dup |= j != i && !strcmp(req->topics[j].name, t->name);
 		char err[512] = "";
 		sm_err_t e;
 		if (!controller)
@@ -308,26 +321,20 @@ void sm_api_create_partitions(sm_req_ctx_t *ctx)
 		else if (dup)
 			e = SM_ERR_INVALID_REQUEST, snprintf(err, sizeof(err), "Duplicate topic in request.");
 		else
-			e = sm_ca_create_partitions_one(ctx, t, req.validate_only, err, sizeof(err));
+			e = sm_ca_create_partitions_one(ctx, t, req->validate_only, err, sizeof(err));
 		r->error_code = (int16_t)e;
 		if (*err)
 			r->error_message = sm_arena_strndup(&ctx->arena, err, strlen(err));
+		d->waiting[i] = !req->validate_only && !e;
 	}
-	int64_t deadline = sm_apis_mono_ms() + (req.timeout_ms > 0 ? req.timeout_ms : 0);
-	for (int i = 0; i < resp.results_cnt && !req.validate_only; i++) {
-		sm_create_partitions_result_t *r = &resp.results[i];
-		if (r->error_code || req.timeout_ms <= 0)
-			continue;
-		while (!sm_ca_partitions_led(ctx->apis, r->name, req.topics[i].count)) {
-			if (sm_apis_mono_ms() >= deadline) {
-				r->error_code = SM_ERR_REQUEST_TIMED_OUT;
-				break;
-			}
-			sm_ca_sleep_ms(10);
-		}
-	}
-	sm_create_partitions_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
-	sm_apis_resp_send(ctx);
+	d->ctx = ctx;
+	d->n = req->topics_cnt;
+	d->req = req;
+	d->resp = resp;
+	d->settled = sm_ca_create_settled;
+	d->timed_out = sm_ca_create_timed_out;
+	d->respond = sm_ca_create_respond;
+	sm_apis_admin_await(d, req->timeout_ms);
 }
 
 /* ---- AlterPartitionReassignments ---- */

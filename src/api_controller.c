@@ -38,6 +38,9 @@ void sm_api_update_metadata(sm_req_ctx_t *ctx)
 	}
 	sm_update_metadata_resp_t resp = { 0 };
 	resp.error_code = (int16_t)sm_metadata_cache_update(ctx->apis->d.metadata_cache, &req);
+	/* Topic-admin requests parked until the metadata shows their result. */
+	if (resp.error_code == SM_ERR_NONE)
+		sm_fetch_purgatory_notify(ctx->apis->fetch_purgatory, NULL);
 	if (resp.error_code == SM_ERR_NONE)
 		sm_log(SM_LOGFILE_STATE_CHANGE, SM_LOG_TRACE, NULL, "state.change.logger",
 		       "Cached metadata of %d partitions and %d live brokers from controller %d epoch %d",

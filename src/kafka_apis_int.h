@@ -86,6 +86,28 @@ sm_fetch_purgatory_t *sm_fetch_purgatory_new(sm_kafka_apis_t *apis);
 void sm_fetch_purgatory_destroy(sm_fetch_purgatory_t *fp);
 void sm_fetch_purgatory_notify(void *opaque, sm_partition_t *p);
 
+/* A topic-admin request (CreateTopics, DeleteTopics, CreatePartitions)
+ * waiting until the metadata cache shows each item's result (Kafka's
+ * DelayedCreatePartitions / DelayedDeleteTopics). It is parked in the
+ * purgatory, which re-checks it whenever an UpdateMetadata arrives, so no
+ * handler thread waits. settled(d, i) tells whether item i is done;
+ * timed_out(d, i) marks an item still waiting at the deadline; respond(d)
+ * writes and sends the response; all three run on one thread at a time.
+ * waiting[] (n entries) says which items wait; sm_apis_admin_await
+ * consumes d (and frees it and waiting when it answers). */
+typedef struct sm_admin_delayed sm_admin_delayed_t;
+struct sm_admin_delayed {
+	sm_req_ctx_t *ctx;
+	int n;
+	unsigned char *waiting;
+	void *resp; /* the handler's response, in ctx's arena */
+	const void *req;
+	int (*settled)(sm_admin_delayed_t *d, int i);
+	void (*timed_out)(sm_admin_delayed_t *d, int i);
+	void (*respond)(sm_admin_delayed_t *d);
+};
+void sm_apis_admin_await(sm_admin_delayed_t *d, int32_t timeout_ms);
+
 /* Topic auto-creation and creation through ZooKeeper (api_admin.c):
  * assignment over the live brokers of the metadata cache. */
 sm_err_t sm_apis_create_topic(sm_kafka_apis_t *apis, const char *topic, int32_t partitions,

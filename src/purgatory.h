@@ -8,7 +8,10 @@
  * Users: acks=-1 produces (api_produce.c), DeleteRecords waiting for the
  * followers' log start offsets (api_storage.c) and the group coordinator's
  * acks=-1 writes to __consumer_offsets (group_metadata_manager.c), which
- * gets the purgatory from sm_kafka_apis_purgatory at startup.
+ * gets the purgatory from sm_kafka_apis_purgatory at startup; and
+ * CreateTopics, DeleteTopics and CreatePartitions waiting for the metadata
+ * cache (sm_apis_admin_await in api_admin.c, re-checked on every
+ * UpdateMetadata).
  *
  * Thread-safety: sm_purgatory_add may be called from any thread, also from
  * fn; fn runs on the purgatory thread ("fetch-purgatory") without the

@@ -470,6 +470,21 @@ static int probe_create_delete(int16_t key, int16_t ver, char *why_out)
 			PROBE_FAIL("error %s", sm_err_name(r.topics[0].error_code));
 		if (ver >= 5 && probe_create_configs(&r.topics[0], why, sizeof(why)))
 			goto done;
+		/* timeout_ms 0: Kafka starts the creation and answers at once
+		 * with REQUEST_TIMED_OUT (clients treat it as under way). */
+		snprintf(name, sizeof(name), "probe-topic-t0-v%d", ver);
+		req.timeout_ms = 0;
+		sm_wbuf_reset(&body);
+		sm_wbuf_reset(&resp);
+		sm_create_topics_req_write(&body, ver, &req);
+		if (probe_call(key, ver, &body, &resp, why, sizeof(why)))
+			goto done;
+		sm_rbuf_init(&rb, resp.p, resp.len);
+		if (sm_create_topics_resp_read(&rb, ver, &a, &r))
+			PROBE_FAIL("timeout 0: response does not parse");
+		if (r.topics_cnt != 1 || r.topics[0].error_code != SM_ERR_REQUEST_TIMED_OUT)
+			PROBE_FAIL("timeout 0: error %s, expected REQUEST_TIMED_OUT",
+				   r.topics_cnt == 1 ? sm_err_name(r.topics[0].error_code) : "?");
 	} else {
 		sm_delete_topics_req_t req;
 		sm_delete_topics_req_init(&req);

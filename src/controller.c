@@ -17,7 +17,6 @@
 
 #include "logger.h"
 
-#define SM_CTRL_LOGGER "kafka.controller.KafkaController"
 
 typedef enum sm_ctrl_event_type {
 	SM_EV_STARTUP,
@@ -87,13 +86,6 @@ void sm_ctrl_state_log(sm_controller_t *c, const char *fmt, ...)
 	va_end(ap);
 	(void)c;
 }
-
-#define CLOG(c, lvl, ...)                                                                     \
-	do {                                                                                  \
-		char comp_[48];                                                               \
-		snprintf(comp_, sizeof(comp_), "Controller id=%d", (c)->broker_id);          \
-		sm_log(SM_LOGFILE_CONTROLLER, lvl, comp_, SM_CTRL_LOGGER, __VA_ARGS__);      \
-	} while (0)
 
 static void sm_ctrl_enqueue_ev_results(sm_controller_t *c, sm_ctrl_event_type_t type,
 				       const char *topic, int32_t partition, int32_t broker,

@@ -17,6 +17,16 @@
 #include "msg_stop_replica.h"
 #include "msg_update_metadata.h"
 
+#define SM_CTRL_LOGGER "kafka.controller.KafkaController"
+
+/* A controller.log line with Kafka's "[Controller id=N]" component. */
+#define CLOG(c, lvl, ...)                                                                     \
+	do {                                                                                  \
+		char comp_[48];                                                               \
+		snprintf(comp_, sizeof(comp_), "Controller id=%d", (c)->broker_id);          \
+		sm_log(SM_LOGFILE_CONTROLLER, lvl, comp_, SM_CTRL_LOGGER, __VA_ARGS__);      \
+	} while (0)
+
 /* Versions sent at inter.broker.protocol.version 2.8-IV1. */
 #define SM_CTRL_LAI_VERSION 5
 #define SM_CTRL_UM_VERSION 7

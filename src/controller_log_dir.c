@@ -26,15 +26,6 @@
 
 #include "logger.h"
 
-#define SM_CLD_LOGGER "kafka.controller.KafkaController"
-
-#define CLOG(c, lvl, ...)                                                                     \
-	do {                                                                                  \
-		char comp_[48];                                                               \
-		snprintf(comp_, sizeof(comp_), "Controller id=%d", (c)->broker_id);          \
-		sm_log(SM_LOGFILE_CONTROLLER, lvl, comp_, SM_CLD_LOGGER, __VA_ARGS__);       \
-	} while (0)
-
 /* ---- the offline replica set ---- */
 
 static int sm_cld_find(const sm_controller_t *c, const char *topic, int32_t partition,

@@ -138,23 +138,31 @@ static int sm_admin_topic_settled(sm_kafka_apis_t *apis, const char *topic, int 
 }
 
 /* sm_delayed_op_fn of a parked topic-admin request. */
-static int sm_admin_await_try(void *arg, int expired)
+/* Answers: items still waiting are marked timed out. */
+static void sm_admin_await_finish(sm_admin_delayed_t *d)
 {
-	sm_admin_delayed_t *d = arg;
-	int pending = 0;
-	for (int i = 0; i < d->n; i++) {
-		if (d->waiting[i] && !expired && d->settled(d, i))
-			d->waiting[i] = 0;
-		pending |= d->waiting[i];
-	}
-	if (pending && !expired)
-		return 0;
 	for (int i = 0; i < d->n; i++)
 		if (d->waiting[i])
 			d->timed_out(d, i);
 	d->respond(d);
 	free(d->waiting);
 	free(d);
+}
+
+/* sm_delayed_op_fn of a parked topic-admin request; at the deadline the
+ * items are checked once more, as Kafka's onComplete does. */
+static int sm_admin_await_try(void *arg, int expired)
+{
+	sm_admin_delayed_t *d = arg;
+	int pending = 0;
+	for (int i = 0; i < d->n; i++) {
+		if (d->waiting[i] && d->settled(d, i))
+			d->waiting[i] = 0;
+		pending |= d->waiting[i];
+	}
+	if (pending && !expired)
+		return 0;
+	sm_admin_await_finish(d);
 	return 1;
 }
 
@@ -162,10 +170,11 @@ void sm_apis_admin_await(sm_admin_delayed_t *d, int32_t timeout_ms)
 {
 	/* Kafka answers at once when the request allows no time: what was
 	 * started is REQUEST_TIMED_OUT (clients know it is under way). */
-	if (sm_admin_await_try(d, timeout_ms <= 0))
-		return;
-	sm_purgatory_add(d->ctx->apis->fetch_purgatory, sm_apis_mono_ms() + timeout_ms,
-			 sm_admin_await_try, d);
+	if (timeout_ms <= 0)
+		sm_admin_await_finish(d);
+	else if (!sm_admin_await_try(d, 0))
+		sm_purgatory_add(d->ctx->apis->fetch_purgatory, sm_apis_mono_ms() + timeout_ms,
+				 sm_admin_await_try, d);
 }
 
 static int sm_admin_is_controller(sm_kafka_apis_t *apis)

@@ -163,7 +163,6 @@ static size_t sm_fetch_partition(sm_req_ctx_t *ctx, const sm_fetch_req_t *req, c
 		return 0;
 	}
 	rp->log_start_offset = rd.log_start_offset;
-	rp->records.len = 0;
 	size_t n = rd.len;
 	if (n > 0 && ver >= 4) {
 		rp->records.file = rd.file; /* reference moves to the response */

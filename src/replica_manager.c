@@ -1074,14 +1074,16 @@ void sm_partition_follower_set_hw(sm_partition_t *p, int64_t leader_hw)
 
 void sm_partition_follower_set_log_start(sm_partition_t *p, int64_t leader_log_start_offset)
 {
+	/* Most fetch responses bring no change: no lock taken for them. */
+	if (leader_log_start_offset <= sm_log_start_offset(p->log))
+		return;
 	pthread_mutex_lock(&p->lock);
 	int leader = p->is_leader;
+	int64_t hw = p->hw;
 	pthread_mutex_unlock(&p->lock);
 	/* Never past this replica's own HW (Log.maybeIncrementLogStartOffset);
 	 * a later fetch brings it the rest of the way. */
-	if (!leader && leader_log_start_offset >= 0 &&
-	    leader_log_start_offset > sm_log_start_offset(p->log) &&
-	    leader_log_start_offset <= sm_partition_high_watermark(p))
+	if (!leader && leader_log_start_offset <= hw)
 		sm_log_increment_log_start_offset(p->log, leader_log_start_offset,
 						  SM_LOG_START_LEADER_INCREMENT);
 }

@@ -18,6 +18,7 @@ const char *sm_err_name(sm_err_t err)
 	case SM_ERR__STATE: return "_STATE";
 	case SM_ERR__CORRUPT: return "_CORRUPT";
 	case SM_ERR__FULL: return "_FULL";
+	case SM_ERR__NOSPACE: return "_NOSPACE";
 	case SM_ERR_UNKNOWN_SERVER_ERROR: return "UNKNOWN_SERVER_ERROR";
 	case SM_ERR_NONE: return "NONE";
 	case SM_ERR_OFFSET_OUT_OF_RANGE: return "OFFSET_OUT_OF_RANGE";
@@ -133,6 +134,7 @@ int16_t sm_err_to_wire(sm_err_t err)
 	switch (err) {
 	case SM_ERR__PARSE: return SM_ERR_CORRUPT_MESSAGE;
 	case SM_ERR__IO:
+	case SM_ERR__NOSPACE:
 	case SM_ERR__FULL: return SM_ERR_KAFKA_STORAGE_ERROR;
 	case SM_ERR__CORRUPT: return SM_ERR_CORRUPT_MESSAGE;
 	case SM_ERR__NOENT: return SM_ERR_UNKNOWN_TOPIC_OR_PARTITION;

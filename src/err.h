@@ -22,6 +22,7 @@ typedef enum sm_err {
 	SM_ERR__STATE = -192,     /* operation illegal in the current state */
 	SM_ERR__CORRUPT = -191,   /* on-disk data failed validation */
 	SM_ERR__FULL = -190,      /* queue or disk full */
+	SM_ERR__NOSPACE = -189,   /* a write found no space (ENOSPC, EDQUOT) */
 
 	/* Kafka wire codes (org.apache.kafka.common.protocol.Errors). */
 	SM_ERR_UNKNOWN_SERVER_ERROR = -1,

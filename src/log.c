@@ -41,6 +41,7 @@ struct sm_log {
 	int64_t last_flush_ms;
 	int closed;
 	int offline;                /* atomic */
+	int full;                   /* atomic: appends refused, dir out of space */
 	sm_log_failure_cb_t *failure_cb;
 	void *failure_opaque;
 	struct sm_log_pending {     /* renamed to .deleted, removed when due */
@@ -126,6 +127,37 @@ static void sm_log_fail(sm_log_t *log, const char *what)
 static int sm_log_offline(const sm_log_t *log)
 {
 	return __atomic_load_n(&log->offline, __ATOMIC_ACQUIRE);
+}
+
+/* A write found no space (ENOSPC, EDQUOT). Unlike other I/O errors this is
+ * not fatal to the dir: the failed write has been rolled back (the segment
+ * cut to its last whole batch, indexes and log end offset untouched), the
+ * log refuses appends until the log manager's probe finds space again, and
+ * reads go on (docs/design/disk-full.md). */
+static void sm_log_no_space(sm_log_t *log, const char *what)
+{
+	if (__atomic_exchange_n(&log->full, 1, __ATOMIC_ACQ_REL))
+		return;
+	sm_log_warn(log->component, SM_LOG_LOGGER,
+		    "No space left on device while %s in dir %s; appends are refused until "
+		    "space returns", what, log->dir);
+	if (log->failure_cb)
+		log->failure_cb(log->failure_opaque, log);
+}
+
+static int sm_log_full(const sm_log_t *log)
+{
+	return __atomic_load_n(&log->full, __ATOMIC_ACQUIRE);
+}
+
+/* Routes a failed write: no space makes the log full, anything else
+ * offline. */
+static void sm_log_write_failed(sm_log_t *log, sm_err_t err, const char *what)
+{
+	if (err == SM_ERR__NOSPACE)
+		sm_log_no_space(log, what);
+	else
+		sm_log_fail(log, what);
 }
 
 /* Index of the segment with the greatest base offset <= offset, or -1. */
@@ -412,7 +444,8 @@ static sm_err_t sm_log_roll_locked(sm_log_t *log, int64_t now_ms)
 		return SM_ERR_KAFKA_STORAGE_ERROR;
 	sm_err_t err = sm_log_new_segment(log, base, now_ms, &seg);
 	if (err) {
-		sm_log_fail(log, "rolling a new segment");
+		/* the old segment stays active: nothing has changed */
+		sm_log_write_failed(log, err, "rolling a new segment");
 		return SM_ERR_KAFKA_STORAGE_ERROR;
 	}
 	pthread_rwlock_wrlock(&log->seg_lock);
@@ -472,7 +505,7 @@ static sm_err_t sm_log_append_locked(sm_log_t *log, const uint8_t *data, size_t 
 {
 	if (log->closed)
 		return SM_ERR__STATE;
-	if (sm_log_offline(log))
+	if (sm_log_offline(log) || sm_log_full(log))
 		return SM_ERR_KAFKA_STORAGE_ERROR;
 	if ((int64_t)len > log->cfg.segment_bytes) {
 		sm_log_warn(log->component, SM_LOG_LOGGER,
@@ -489,8 +522,10 @@ static sm_err_t sm_log_append_locked(sm_log_t *log, const uint8_t *data, size_t 
 		active = sm_log_active(log);
 	}
 	sm_err_t err = sm_log_segment_append(active, last_offset, max_ts, offset_of_max_ts, data, len);
-	if (err == SM_ERR__IO) {
-		sm_log_fail(log, "appending to the active segment");
+	if (err == SM_ERR__IO || err == SM_ERR__NOSPACE) {
+		/* the segment took the partial write back out; the log end
+		 * offset below is not advanced */
+		sm_log_write_failed(log, err, "appending to the active segment");
 		return SM_ERR_KAFKA_STORAGE_ERROR;
 	}
 	if (err)
@@ -923,6 +958,16 @@ void sm_log_set_offline(sm_log_t *log)
 int sm_log_is_offline(sm_log_t *log)
 {
 	return sm_log_offline(log);
+}
+
+void sm_log_set_full(sm_log_t *log, int full)
+{
+	__atomic_store_n(&log->full, full ? 1 : 0, __ATOMIC_RELEASE);
+}
+
+int sm_log_is_full(sm_log_t *log)
+{
+	return sm_log_full(log);
 }
 
 /* ---- accessors ---- */

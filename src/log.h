@@ -171,13 +171,21 @@ sm_err_t sm_log_flush_if_due(sm_log_t *log, int64_t now_ms);
 /* ---- log directory failure ---- */
 
 /* Called (with the log's append lock held: it must only record the event and
- * return) when an I/O error takes the log offline. */
+ * return) when an I/O error takes the log offline, or when a write finds no
+ * space and the log becomes full (sm_log_is_full tells which). */
 typedef void (sm_log_failure_cb_t)(void *opaque, sm_log_t *log);
 void sm_log_set_failure_handler(sm_log_t *log, sm_log_failure_cb_t *cb, void *opaque);
 /* Once offline, appends, reads, rolls, flushes and truncation answer
  * SM_ERR_KAFKA_STORAGE_ERROR and nothing touches the files again. */
 void sm_log_set_offline(sm_log_t *log);
 int sm_log_is_offline(sm_log_t *log);
+/* A full log (a write found ENOSPC/EDQUOT, docs/design/disk-full.md) refuses
+ * appends with SM_ERR_KAFKA_STORAGE_ERROR before touching its files; reads,
+ * truncation, retention and flushes go on. The log manager sets and clears
+ * it for every log of a dir (entering on the first failed write, leaving
+ * when its probe finds space). */
+void sm_log_set_full(sm_log_t *log, int full);
+int sm_log_is_full(sm_log_t *log);
 
 /* ---- log cleaner hooks (kafka.log.Log's view for the LogCleaner) ---- */
 

@@ -30,6 +30,12 @@
 #define SM_LM_START_CKPT "log-start-offset-checkpoint"
 #define SM_LM_CLEAN_SHUTDOWN ".kafka_cleanshutdown"
 #define SM_LM_META "meta.properties"
+/* A full dir is probed this often by writing and fsyncing a file of this
+ * size (room for a default max.message.bytes batch, so appends do not fail
+ * again at once), removed right after. */
+#define SM_LM_PROBE_FILE ".log-dir-space-probe"
+#define SM_LM_PROBE_INTERVAL_MS 2000
+#define SM_LM_PROBE_BYTES (1024 * 1024)
 
 typedef struct sm_lm_dir {
 	char *path;
@@ -38,6 +44,9 @@ typedef struct sm_lm_dir {
 	int nlogs;
 	int failed;  /* atomic: an I/O error was reported, not yet handled */
 	int offline; /* atomic */
+	int no_space;/* atomic: a write found no space, not yet handled */
+	int full;    /* atomic: appends refused until the probe finds space */
+	int64_t next_probe_ms; /* kafka-scheduler only */
 } sm_lm_dir_t;
 
 typedef struct sm_lm_entry {
@@ -68,6 +77,7 @@ struct sm_log_manager {
 };
 
 static void sm_lm_on_log_failure(void *opaque, sm_log_t *log);
+static int64_t sm_lm_wall_ms(void);
 static void sm_lm_stop_scheduler(sm_log_manager_t *lm);
 
 sm_log_manager_t *sm_log_manager_new(const char *const *dirs, int ndirs,
@@ -395,11 +405,18 @@ sm_log_t *sm_log_manager_get_or_create(sm_log_manager_t *lm, const char *topic,
 	if (i >= 0) {
 		log = sm_log_keep(lm->logs[i].log);
 	} else {
+		/* the online dir with the fewest logs, one with space first */
 		int best = -1;
-		for (int d = 0; d < lm->ndirs; d++)
-			if (!__atomic_load_n(&lm->dirs[d].offline, __ATOMIC_ACQUIRE) &&
-			    (best < 0 || lm->dirs[d].nlogs < lm->dirs[best].nlogs))
+		for (int d = 0; d < lm->ndirs; d++) {
+			if (__atomic_load_n(&lm->dirs[d].offline, __ATOMIC_ACQUIRE))
+				continue;
+			int full = __atomic_load_n(&lm->dirs[d].full, __ATOMIC_ACQUIRE);
+			int best_full = best >= 0 && __atomic_load_n(&lm->dirs[best].full,
+								     __ATOMIC_ACQUIRE);
+			if (best < 0 || (best_full && !full) ||
+			    (full == best_full && lm->dirs[d].nlogs < lm->dirs[best].nlogs))
 				best = d;
+		}
 		if (best < 0) {
 			pthread_mutex_unlock(&lm->lock);
 			sm_log_error(NULL, SM_LM_LOGGER, "Can not create log for %s-%d because "
@@ -411,6 +428,8 @@ sm_log_t *sm_log_manager_get_or_create(sm_log_manager_t *lm, const char *topic,
 		if (!sm_log_open(path, topic, partition, cfg ? cfg : &lm->defaults, 0, -1, 1, &log)) {
 			sm_log_info(NULL, SM_LM_LOGGER, "Created log for partition %s-%d in %s",
 				    topic, (int)partition, path);
+			if (__atomic_load_n(&lm->dirs[best].full, __ATOMIC_ACQUIRE))
+				sm_log_set_full(log, 1);
 			sm_lm_add(lm, sm_log_keep(log), best);
 		}
 	}
@@ -485,10 +504,15 @@ static void sm_lm_on_log_failure(void *opaque, sm_log_t *log)
 {
 	sm_log_manager_t *lm = opaque;
 	const char *ldir = sm_log_dir(log);
+	int offline = sm_log_is_offline(log);
 	for (int d = 0; d < lm->ndirs; d++) {
 		size_t n = strlen(lm->dirs[d].path);
-		if (!strncmp(ldir, lm->dirs[d].path, n) && ldir[n] == '/')
+		if (strncmp(ldir, lm->dirs[d].path, n) || ldir[n] != '/')
+			continue;
+		if (offline)
 			__atomic_store_n(&lm->dirs[d].failed, 1, __ATOMIC_RELEASE);
+		else
+			__atomic_store_n(&lm->dirs[d].no_space, 1, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_lock(&lm->sched_lock);
 	pthread_cond_signal(&lm->sched_cond);
@@ -537,13 +561,53 @@ static int sm_lm_take_offline_locked(sm_log_manager_t *lm, int d)
 	return 1;
 }
 
+/* Comma-separated partitions of dir d into names (manager lock held); with
+ * set_full >= 0 also sets or clears every such log's full state. */
+static void sm_lm_dir_logs_locked(sm_log_manager_t *lm, int d, int set_full, char *names,
+				  size_t size)
+{
+	size_t used = 0;
+	names[0] = '\0';
+	for (int i = 0; i < lm->nlogs; i++) {
+		sm_log_t *log = lm->logs[i].log;
+		if (lm->logs[i].dir != d)
+			continue;
+		if (set_full >= 0)
+			sm_log_set_full(log, set_full);
+		if (used + 2 < size)
+			used += (size_t)snprintf(names + used, size - used, "%s%s-%d", used ? "," : "",
+						 sm_log_topic(log), (int)sm_log_partition(log));
+	}
+}
+
+/* A write in dir d found no space (manager lock held): every log of the dir
+ * refuses appends until the probe finds space (docs/design/disk-full.md).
+ * Also run when the dir is already full, for a log that failed between a
+ * probe's success and the clearing of the flags. */
+static void sm_lm_enter_full_locked(sm_log_manager_t *lm, int d, int64_t now_ms)
+{
+	char names[1024];
+	int was = __atomic_exchange_n(&lm->dirs[d].full, 1, __ATOMIC_ACQ_REL);
+	sm_lm_dir_logs_locked(lm, d, 1, names, sizeof(names));
+	if (was)
+		return;
+	lm->dirs[d].next_probe_ms = now_ms + SM_LM_PROBE_INTERVAL_MS;
+	sm_log_warn(NULL, SM_LM_LOGGER, "Log dir %s is full: appends to partitions %s are "
+		    "refused with KAFKA_STORAGE_ERROR until space returns (probed every %d ms); "
+		    "reads continue", lm->dirs[d].path, names, SM_LM_PROBE_INTERVAL_MS);
+}
+
 static void sm_lm_handle_failures(sm_log_manager_t *lm)
 {
 	int newly = 0, online = 0;
+	int64_t now = sm_lm_wall_ms();
 	pthread_mutex_lock(&lm->lock);
 	for (int d = 0; d < lm->ndirs; d++) {
 		if (__atomic_exchange_n(&lm->dirs[d].failed, 0, __ATOMIC_ACQ_REL))
 			newly += sm_lm_take_offline_locked(lm, d);
+		if (__atomic_exchange_n(&lm->dirs[d].no_space, 0, __ATOMIC_ACQ_REL) &&
+		    !lm->dirs[d].offline)
+			sm_lm_enter_full_locked(lm, d, now);
 		online += !lm->dirs[d].offline;
 	}
 	pthread_mutex_unlock(&lm->lock);
@@ -582,6 +646,68 @@ int sm_log_manager_dir_offline(sm_log_manager_t *lm, int dir)
 	       __atomic_load_n(&lm->dirs[dir].offline, __ATOMIC_ACQUIRE);
 }
 
+int sm_log_manager_dir_full(sm_log_manager_t *lm, int dir)
+{
+	return dir >= 0 && dir < lm->ndirs && __atomic_load_n(&lm->dirs[dir].full, __ATOMIC_ACQUIRE);
+}
+
+/* Writes and fsyncs SM_LM_PROBE_BYTES to a probe file in path, then removes
+ * it. 0 when the dir has room again, else the errno. */
+static int sm_lm_probe_space(const char *path)
+{
+	char file[4096];
+	static const uint8_t zeros[65536];
+	snprintf(file, sizeof(file), "%s/%s", path, SM_LM_PROBE_FILE);
+	int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return errno;
+	int err = 0;
+	for (size_t done = 0; done < SM_LM_PROBE_BYTES && !err;) {
+		ssize_t r = write(fd, zeros, sizeof(zeros));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			err = r < 0 ? errno : EIO;
+		else
+			done += (size_t)r;
+	}
+	if (!err && fsync(fd) < 0)
+		err = errno;
+	close(fd);
+	unlink(file);
+	return err;
+}
+
+/* kafka-scheduler: probes each full dir whose probe is due; on success the
+ * dir's logs take appends again. */
+static void sm_lm_probe_full_dirs(sm_log_manager_t *lm, int64_t now_ms)
+{
+	for (int d = 0; d < lm->ndirs; d++) {
+		sm_lm_dir_t *dir = &lm->dirs[d];
+		if (!__atomic_load_n(&dir->full, __ATOMIC_ACQUIRE) ||
+		    __atomic_load_n(&dir->offline, __ATOMIC_ACQUIRE) || now_ms < dir->next_probe_ms)
+			continue;
+		dir->next_probe_ms = now_ms + SM_LM_PROBE_INTERVAL_MS;
+		int e = sm_lm_probe_space(dir->path);
+		if (e == ENOSPC || e == EDQUOT)
+			continue;
+		if (e) {
+			/* the dir fails in some other way: Kafka's rule applies */
+			sm_log_error(NULL, SM_LM_LOGGER, "Probing full log dir %s failed: %s",
+				     dir->path, strerror(e));
+			__atomic_store_n(&dir->failed, 1, __ATOMIC_RELEASE);
+			continue;
+		}
+		char names[1024];
+		pthread_mutex_lock(&lm->lock);
+		__atomic_store_n(&dir->full, 0, __ATOMIC_RELEASE);
+		sm_lm_dir_logs_locked(lm, d, 0, names, sizeof(names));
+		pthread_mutex_unlock(&lm->lock);
+		sm_log_info(NULL, SM_LM_LOGGER, "Log dir %s has space again: appends to partitions "
+			    "%s resume", dir->path, names);
+	}
+}
+
 int sm_log_manager_list_dir(sm_log_manager_t *lm, int dir, sm_log_t ***logsp)
 {
 	pthread_mutex_lock(&lm->lock);
@@ -607,6 +733,7 @@ static int64_t sm_lm_wall_ms(void)
 int sm_log_manager_run_once(sm_log_manager_t *lm, int64_t now_ms, int force_retention)
 {
 	sm_lm_handle_failures(lm);
+	sm_lm_probe_full_dirs(lm, now_ms);
 	int retention = force_retention || now_ms - lm->last_retention_ms >= lm->retention_check_ms;
 	int flush = lm->flush_check_ms > 0 && lm->flush_check_ms != INT64_MAX &&
 		    now_ms - lm->last_flush_check_ms >= lm->flush_check_ms;

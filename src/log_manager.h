@@ -9,7 +9,10 @@
  * once file.delete.delay.ms has passed, flushes logs whose flush.ms is due,
  * and takes a log dir offline after an I/O error in it: its logs answer
  * KAFKA_STORAGE_ERROR, new logs go elsewhere, and the broker writes a
- * /log_dir_event_notification/log_dir_event_<seq> znode.
+ * /log_dir_event_notification/log_dir_event_<seq> znode. A write that finds
+ * no space (ENOSPC/EDQUOT) makes the dir "full" instead: its logs refuse
+ * appends until the scheduler's probe (a small file written and fsynced
+ * every few seconds) succeeds, and nothing is taken offline.
  *
  * Thread-safety: every function may be called from any thread; the manager's
  * map of logs is guarded by one mutex that is never held while calling into
@@ -77,6 +80,10 @@ int sm_log_manager_run_once(sm_log_manager_t *lm, int64_t now_ms, int force_rete
 int sm_log_manager_dir_count(sm_log_manager_t *lm);
 const char *sm_log_manager_dir_path(sm_log_manager_t *lm, int dir);
 int sm_log_manager_dir_offline(sm_log_manager_t *lm, int dir);
+/* 1 while the dir is full: a write in it found no space (ENOSPC/EDQUOT) and
+ * the scheduler's probe has not yet found space again; its logs refuse
+ * appends but stay online (docs/design/disk-full.md). */
+int sm_log_manager_dir_full(sm_log_manager_t *lm, int dir);
 /* Like sm_log_manager_list, for the logs in one dir. */
 int sm_log_manager_list_dir(sm_log_manager_t *lm, int dir, sm_log_t ***logsp);
 /* Marks a dir offline as an I/O error in it would (tests, operators). */

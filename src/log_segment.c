@@ -71,13 +71,20 @@ static int sm_seg_pread(int fd, void *buf, size_t len, int64_t pos)
 	return 0;
 }
 
+ssize_t (*sm_log_segment_pwrite_hook)(int fd, const void *buf, size_t len, off_t pos);
+
+/* Writes all of buf at pos; -1 with errno set on failure (EIO for a write
+ * that makes no progress). */
 static int sm_seg_pwrite(int fd, const void *buf, size_t len, int64_t pos)
 {
 	const uint8_t *p = buf;
 	while (len > 0) {
-		ssize_t r = pwrite(fd, p, len, (off_t)pos);
+		ssize_t r = sm_log_segment_pwrite_hook ? sm_log_segment_pwrite_hook(fd, p, len, (off_t)pos)
+						       : pwrite(fd, p, len, (off_t)pos);
 		if (r < 0 && errno == EINTR)
 			continue;
+		if (r == 0)
+			errno = EIO;
 		if (r <= 0)
 			return -1;
 		p += r;
@@ -167,11 +174,12 @@ sm_err_t sm_log_segment_open(const char *dir, int64_t base_offset, int32_t max_i
 	int fd = open(path, flags, 0644);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0) {
+		int e = errno;
 		sm_log_error(NULL, SM_SEG_LOGGER, "Failed to open log segment %s: %s", path,
-			     strerror(errno));
+			     strerror(e));
 		if (fd >= 0)
 			close(fd);
-		return SM_ERR__IO;
+		return sm_seg_io_err(e);
 	}
 	sm_log_segment_t *seg = sm_calloc(1, sizeof(*seg));
 	seg->base_offset = base_offset;
@@ -182,12 +190,18 @@ sm_err_t sm_log_segment_open(const char *dir, int64_t base_offset, int32_t max_i
 	seg->created_ms = now_ms;
 	seg->roll_jitter_ms = roll_jitter_ms;
 	seg->rolling_based_timestamp = -1;
+	errno = 0;
 	int r = sm_seg_open_indexes(seg, dir, max_index_bytes, create);
 	if (r < 0) {
+		int e = errno;
+		/* a roll that found no room for the indexes leaves no empty
+		 * segment behind */
+		if (create)
+			unlink(seg->log_path);
 		sm_fileref_release(seg->file);
 		free(seg->log_path);
 		free(seg);
-		return SM_ERR__IO;
+		return sm_seg_io_err(e);
 	}
 	if (r > 0) {
 		sm_index_reset(&seg->oidx);
@@ -285,13 +299,19 @@ sm_err_t sm_log_segment_append(sm_log_segment_t *seg, int64_t largest_offset,
 	if (pos + (int64_t)len > INT32_MAX)
 		return SM_ERR__STATE;
 	if (sm_seg_pwrite(seg->file->fd, data, len, pos) < 0) {
+		int e = errno;
 		sm_log_error(NULL, SM_SEG_LOGGER, "Failed to append %zu bytes to %s: %s", len,
-			     seg->log_path, strerror(errno));
+			     seg->log_path, strerror(e));
+		/* No torn batch stays behind a partial write: cut the file back
+		 * to the last whole batch. */
 		if (ftruncate(seg->file->fd, (off_t)pos) < 0) {
-			/* the size below still hides the partial write */
+			/* the size below still hides the partial write, the
+			 * next append overwrites it and recovery drops it */
 		}
-		return SM_ERR__IO;
+		return sm_seg_io_err(e);
 	}
+	int64_t prev_max_ts = seg->max_timestamp_so_far;
+	int64_t prev_off_of_max = seg->offset_of_max_timestamp;
 	if (pos == 0) {
 		seg->rolling_based_timestamp = largest_timestamp;
 		seg->rolling_based_loaded = 1;
@@ -303,16 +323,23 @@ sm_err_t sm_log_segment_append(sm_log_segment_t *seg, int64_t largest_offset,
 	}
 	if (seg->bytes_since_last_index_entry > seg->index_interval_bytes) {
 		int32_t oentries = sm_index_entries(&seg->oidx);
-		if (sm_offset_index_append(&seg->oidx, largest_offset, (int32_t)pos) == SM_ERR__IO ||
-		    sm_time_index_maybe_append(&seg->tidx, seg->max_timestamp_so_far,
-					       seg->offset_of_max_timestamp, 0) == SM_ERR__IO) {
+		sm_err_t ierr = sm_offset_index_append(&seg->oidx, largest_offset, (int32_t)pos);
+		if (ierr != SM_ERR__IO && ierr != SM_ERR__NOSPACE)
+			ierr = sm_time_index_maybe_append(&seg->tidx, seg->max_timestamp_so_far,
+							  seg->offset_of_max_timestamp, 0);
+		if (ierr == SM_ERR__IO || ierr == SM_ERR__NOSPACE) {
 			/* An index write failed (a full disk): take the batch
-			 * back out so the segment and its indexes agree. */
+			 * back out so the segment, its indexes and the
+			 * timestamps it tracks are as before the append. */
 			__atomic_store_n(&seg->oidx.entries, oentries, __ATOMIC_RELEASE);
+			__atomic_store_n(&seg->max_timestamp_so_far, prev_max_ts, __ATOMIC_RELAXED);
+			seg->offset_of_max_timestamp = prev_off_of_max;
+			if (pos == 0)
+				seg->rolling_based_loaded = 0;
 			if (ftruncate(seg->file->fd, (off_t)pos) < 0) {
 				/* the size below still hides the batch */
 			}
-			return SM_ERR__IO;
+			return ierr;
 		}
 		seg->bytes_since_last_index_entry = 0;
 	}

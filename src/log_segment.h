@@ -13,6 +13,7 @@
 #ifndef SM_LOG_SEGMENT_H
 #define SM_LOG_SEGMENT_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -70,6 +71,18 @@ typedef struct sm_log_segment {
 	int64_t created_ms;
 	int64_t roll_jitter_ms;
 } sm_log_segment_t;
+
+/* SM_ERR__NOSPACE for a write that found no space (ENOSPC, EDQUOT: the
+ * log dir becomes "full", docs/design/disk-full.md), else SM_ERR__IO. */
+static inline sm_err_t sm_seg_io_err(int errnum)
+{
+	return errnum == ENOSPC || errnum == EDQUOT ? SM_ERR__NOSPACE : SM_ERR__IO;
+}
+
+/* Test-only fault injection: when set, segment data writes go through it
+ * instead of pwrite(2) (tests/unit/test_log.c makes a write fail half-way
+ * with ENOSPC). NULL in the broker. */
+extern ssize_t (*sm_log_segment_pwrite_hook)(int fd, const void *buf, size_t len, off_t pos);
 
 /* "<dir>/<20-digit base><suffix>" into buf. */
 void sm_log_segment_file_name(char *buf, size_t size, const char *dir, int64_t base_offset,

@@ -49,9 +49,11 @@ sm_err_t sm_index_write_entry(sm_index_t *idx, int32_t n, const uint8_t *entry)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
+			int e = r < 0 ? errno : EIO;
 			sm_log_error(NULL, SM_INDEX_LOGGER, "Failed to write an entry to index file %s: %s",
-				     idx->path, r < 0 ? strerror(errno) : "short write");
-			return SM_ERR__IO;
+				     idx->path, r < 0 ? strerror(e) : "short write");
+			/* a full disk is recoverable (see docs/design/disk-full.md) */
+			return e == ENOSPC || e == EDQUOT ? SM_ERR__NOSPACE : SM_ERR__IO;
 		}
 		entry += r;
 		left -= (size_t)r;

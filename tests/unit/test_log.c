@@ -9,6 +9,7 @@
 #endif
 #include <CUnit/Basic.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -527,6 +528,144 @@ static void test_manager_crash_recovery(void)
 	sm_log_manager_destroy(lm);
 }
 
+/* Fault injection for the segment write path: the first call writes half
+ * of what it is given, every later call fails with ENOSPC, as a filling disk
+ * does. */
+static int nospace_calls;
+
+static ssize_t pwrite_nospace(int fd, const void *buf, size_t len, off_t pos)
+{
+	if (nospace_calls++ == 0 && len > 1)
+		return pwrite(fd, buf, len / 2, pos);
+	errno = ENOSPC;
+	return -1;
+}
+
+static off_t file_size(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+/* Every offset of [0, end) reads back as whole, CRC-valid batches. */
+static void check_all_readable(sm_log_t *log, int64_t end)
+{
+	for (int64_t off = 0; off < end; off++) {
+		sm_log_read_t rd;
+		CU_ASSERT_EQUAL_FATAL(sm_log_read(log, off, 1 << 20, 1, INT64_MAX, &rd), SM_ERR_NONE);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(rd.file);
+		CU_ASSERT(check_read(&rd, off) >= 1);
+		sm_fileref_release(rd.file);
+	}
+}
+
+static void test_no_space_rollback(void)
+{
+	char dir[512], seg[700];
+	sm_log_config_t cfg;
+	sm_log_t *log;
+	sm_log_append_info_t info;
+	tmpdir(dir, sizeof(dir), "nospace-0");
+	small_config(&cfg);
+	cfg.segment_bytes = 1 << 20;
+	CU_ASSERT_EQUAL_FATAL(sm_log_open(dir, "nospace", 0, &cfg, 0, -1, 1, &log), SM_ERR_NONE);
+	for (int i = 0; i < 10; i++)
+		CU_ASSERT_EQUAL_FATAL(append_n(log, 3, 1000 + i, 30, NULL), SM_ERR_NONE);
+	snprintf(seg, sizeof(seg), "%s/00000000000000000000.log", dir);
+	off_t before = file_size(seg);
+	CU_ASSERT(before > 0);
+
+	/* A write that lands half a batch and then finds no space: refused,
+	 * the half batch is cut off, the log end offset stays, and the log is
+	 * full, not offline. */
+	nospace_calls = 0;
+	sm_log_segment_pwrite_hook = pwrite_nospace;
+	CU_ASSERT_EQUAL(append_n(log, 3, 2000, 30, &info), SM_ERR_KAFKA_STORAGE_ERROR);
+	CU_ASSERT_EQUAL(nospace_calls, 2);
+	sm_log_segment_pwrite_hook = NULL;
+	CU_ASSERT_EQUAL(info.base_offset, -1);
+	CU_ASSERT_EQUAL(file_size(seg), before);
+	CU_ASSERT_EQUAL(sm_log_end_offset(log), 30);
+	CU_ASSERT(sm_log_is_full(log));
+	CU_ASSERT(!sm_log_is_offline(log));
+
+	/* While full: appends are refused without touching the file (the hook
+	 * would count a call), reads go on. */
+	nospace_calls = 0;
+	sm_log_segment_pwrite_hook = pwrite_nospace;
+	CU_ASSERT_EQUAL(append_n(log, 1, 2001, 30, NULL), SM_ERR_KAFKA_STORAGE_ERROR);
+	CU_ASSERT_EQUAL(nospace_calls, 0);
+	sm_log_segment_pwrite_hook = NULL;
+	check_all_readable(log, 30);
+
+	/* Space returns: the next append takes the next offset. */
+	sm_log_set_full(log, 0);
+	CU_ASSERT_EQUAL(append_n(log, 3, 3000, 30, &info), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(info.base_offset, 30);
+	CU_ASSERT_EQUAL(sm_log_end_offset(log), 33);
+	check_all_readable(log, 33);
+	off_t after = file_size(seg);
+	sm_log_release(log);	/* a crash: no close, no flush */
+
+	/* Recovery from offset 0 finds every batch valid: nothing to cut. */
+	CU_ASSERT_EQUAL_FATAL(sm_log_open(dir, "nospace", 0, &cfg, 0, -1, 0, &log), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(sm_log_end_offset(log), 33);
+	CU_ASSERT_EQUAL(file_size(seg), after);
+	check_all_readable(log, 33);
+	sm_log_close(log);
+	sm_log_release(log);
+}
+
+/* The log manager side: a write that finds no space makes the whole dir
+ * full (every log in it refuses appends, nothing goes offline), and the
+ * scheduler's probe brings it back once the dir takes writes again. */
+static void test_manager_dir_full(void)
+{
+	char d1[512];
+	sm_err_t err;
+	tmpdir(d1, sizeof(d1), "dirfull");
+	sm_log_manager_t *lm = start_lm(d1, NULL, "cid", &err);
+	CU_ASSERT_EQUAL_FATAL(err, SM_ERR_NONE);
+	sm_log_t *a = sm_log_manager_get_or_create(lm, "full", 0, NULL);
+	sm_log_t *b = sm_log_manager_get_or_create(lm, "full", 1, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_EQUAL(append_n(a, 2, 1000, 10, NULL), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(append_n(b, 2, 1000, 10, NULL), SM_ERR_NONE);
+
+	nospace_calls = 1; /* every write fails */
+	sm_log_segment_pwrite_hook = pwrite_nospace;
+	CU_ASSERT_EQUAL(append_n(a, 2, 2000, 10, NULL), SM_ERR_KAFKA_STORAGE_ERROR);
+	sm_log_segment_pwrite_hook = NULL;
+	int64_t now = 1000000;
+	sm_log_manager_run_once(lm, now, 0);
+	CU_ASSERT(sm_log_manager_dir_full(lm, 0));
+	CU_ASSERT(!sm_log_manager_dir_offline(lm, 0));
+	CU_ASSERT(sm_log_is_full(b));
+	CU_ASSERT(!sm_log_is_offline(a) && !sm_log_is_offline(b));
+	CU_ASSERT_EQUAL(append_n(b, 2, 2000, 10, NULL), SM_ERR_KAFKA_STORAGE_ERROR);
+
+	/* The probe (a real write in the dir, which has room) clears it. The
+	 * scheduler time is far ahead of the wall clock that set the first
+	 * probe time, so the probe is due. */
+	now = INT64_MAX / 2;
+	sm_log_manager_run_once(lm, now, 0);
+	CU_ASSERT(!sm_log_manager_dir_full(lm, 0));
+	CU_ASSERT(!sm_log_is_full(a) && !sm_log_is_full(b));
+	sm_log_append_info_t info;
+	CU_ASSERT_EQUAL(append_n(a, 2, 3000, 10, &info), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(info.base_offset, 2);
+	CU_ASSERT_EQUAL(append_n(b, 2, 3000, 10, &info), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(info.base_offset, 2);
+	char probe[700];
+	snprintf(probe, sizeof(probe), "%s/.log-dir-space-probe", d1);
+	CU_ASSERT_EQUAL(access(probe, F_OK), -1); /* the probe file is gone */
+	sm_log_release(a);
+	sm_log_release(b);
+	sm_log_manager_shutdown(lm);
+	sm_log_manager_destroy(lm);
+}
+
 static void test_cluster_id_mismatch(void)
 {
 	char d1[512];
@@ -655,6 +794,10 @@ int main(void)
 	CU_add_test(s, "log manager clean restart", test_manager_clean_restart);
 	CU_add_test(s, "log manager crash recovery", test_manager_crash_recovery);
 	CU_add_test(s, "meta.properties identity mismatch", test_cluster_id_mismatch);
+	CU_add_test(s, "no space: partial write rolled back, log full, then resumes",
+		    test_no_space_rollback);
+	CU_add_test(s, "no space: the dir is full until the probe finds space",
+		    test_manager_dir_full);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

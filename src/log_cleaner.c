@@ -660,6 +660,13 @@ static int sm_lc_write_all(int fd, sm_wbuf_t *w)
 	return 0;
 }
 
+/* A failed cleaner write: no space (ENOSPC, EDQUOT) is retried once the dir
+ * has room again; anything else makes the log uncleanable. */
+static sm_err_t sm_lc_io_err(void)
+{
+	return errno == ENOSPC || errno == EDQUOT ? SM_ERR__NOSPACE : SM_ERR__IO;
+}
+
 static sm_err_t sm_lc_clean_segment(sm_lc_job_t *j, const sm_log_seg_view_t *v, int fd)
 {
 	int retain_deletes = v->last_modified_ms > j->delete_horizon_ms;
@@ -684,7 +691,7 @@ static sm_err_t sm_lc_clean_segment(sm_lc_job_t *j, const sm_log_seg_view_t *v, 
 		}
 		err = sm_lc_filter_batch(j, p, len, retain_deletes);
 		if (!err && j->out.len >= SM_LC_WINDOW && sm_lc_write_all(fd, &j->out))
-			err = SM_ERR__IO;
+			err = sm_lc_io_err();
 	}
 	if (!err && rc < 0)
 		err = SM_ERR_CORRUPT_MESSAGE;
@@ -709,14 +716,18 @@ static sm_err_t sm_lc_clean_group(sm_lc_job_t *j, int from, int to)
 	if (fd < 0) {
 		sm_log(SM_LOGFILE_CLEANER, SM_LOG_ERROR, NULL, SM_LC_LOGGER,
 		       "Cleaner %d: cannot create %s: %s", j->id, cleaned, strerror(errno));
-		return SM_ERR__IO;
+		return sm_lc_io_err();
 	}
 	sm_err_t err = SM_ERR_NONE;
 	for (int i = from; i < to && !err; i++)
 		err = sm_lc_clean_segment(j, &j->v[i], fd);
 	int64_t written = err ? 0 : (int64_t)j->out.len + (int64_t)lseek(fd, 0, SEEK_CUR);
 	if (!err && (sm_lc_write_all(fd, &j->out) || fsync(fd) < 0))
-		err = SM_ERR__IO;
+		err = sm_lc_io_err();
+	if (err == SM_ERR__NOSPACE)
+		sm_log(SM_LOGFILE_CLEANER, SM_LOG_WARN, NULL, SM_LC_LOGGER,
+		       "Cleaner %d: no space left in %s for the cleaned segment of log %s; "
+		       "cleaning is retried later", j->id, dir, j->name);
 	/* The cleaned segment inherits the last replaced segment's mtime: the
 	 * delete horizon of later cleanings is measured from it. */
 	int64_t mt = j->v[to - 1].last_modified_ms;
@@ -941,7 +952,9 @@ static sm_log_t *sm_lc_grab_filthiest(sm_log_cleaner_t *lc, int64_t now_ms)
 		if (!cfg.cleanup_compact)
 			continue;
 		pthread_mutex_lock(&lc->lock);
-		int skip = sm_lc_is_listed(lc->uncleanable, lc->n_uncleanable, sm_log_dir(logs[i]));
+		/* a full dir has no room for the cleaned copy */
+		int skip = sm_log_is_full(logs[i]) ||
+			   sm_lc_is_listed(lc->uncleanable, lc->n_uncleanable, sm_log_dir(logs[i]));
 		for (int k = 0; k < lc->n_in_progress && !skip; k++)
 			skip = lc->in_progress[k] == logs[i];
 		pthread_mutex_unlock(&lc->lock);

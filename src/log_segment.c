@@ -142,7 +142,12 @@ static int sm_seg_open_indexes(sm_log_segment_t *seg, const char *dir, int32_t m
 	if (create)
 		unlink(path);
 	if (sm_time_index_open(&seg->tidx, path, seg->base_offset, max_index_bytes, &tcreated)) {
-		sm_index_close(&seg->oidx);
+		int e = errno;
+		if (create) /* a failed roll leaves no files behind */
+			sm_index_delete(&seg->oidx);
+		else
+			sm_index_close(&seg->oidx);
+		errno = e;
 		return -1;
 	}
 	if (create)

@@ -616,6 +616,44 @@ static void test_no_space_rollback(void)
 	sm_log_release(log);
 }
 
+static ssize_t pwrite_eio(int fd, const void *buf, size_t len, off_t pos)
+{
+	(void)fd;
+	(void)buf;
+	(void)len;
+	(void)pos;
+	errno = EIO;
+	return -1;
+}
+
+/* Any other write error keeps Kafka's rule: the log goes offline (and, in
+ * the manager, its dir), never merely full. */
+static void test_eio_offline(void)
+{
+	char d1[512];
+	sm_err_t err;
+	tmpdir(d1, sizeof(d1), "eio");
+	sm_log_manager_t *lm = start_lm(d1, NULL, "cid", &err);
+	CU_ASSERT_EQUAL_FATAL(err, SM_ERR_NONE);
+	sm_log_t *log = sm_log_manager_get_or_create(lm, "eio", 0, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	CU_ASSERT_EQUAL(append_n(log, 2, 1000, 10, NULL), SM_ERR_NONE);
+	sm_log_segment_pwrite_hook = pwrite_eio;
+	CU_ASSERT_EQUAL(append_n(log, 2, 2000, 10, NULL), SM_ERR_KAFKA_STORAGE_ERROR);
+	sm_log_segment_pwrite_hook = NULL;
+	CU_ASSERT(sm_log_is_offline(log));
+	CU_ASSERT(!sm_log_is_full(log));
+	sm_log_manager_run_once(lm, 1000000, 0);
+	CU_ASSERT(sm_log_manager_dir_offline(lm, 0));
+	CU_ASSERT(!sm_log_manager_dir_full(lm, 0));
+	sm_log_manager_run_once(lm, INT64_MAX / 2, 0); /* no probe brings it back */
+	CU_ASSERT(sm_log_manager_dir_offline(lm, 0));
+	CU_ASSERT_EQUAL(append_n(log, 2, 3000, 10, NULL), SM_ERR_KAFKA_STORAGE_ERROR);
+	sm_log_release(log);
+	sm_log_manager_shutdown(lm);
+	sm_log_manager_destroy(lm);
+}
+
 /* The log manager side: a write that finds no space makes the whole dir
  * full (every log in it refuses appends, nothing goes offline), and the
  * scheduler's probe brings it back once the dir takes writes again. */
@@ -798,6 +836,7 @@ int main(void)
 		    test_no_space_rollback);
 	CU_add_test(s, "no space: the dir is full until the probe finds space",
 		    test_manager_dir_full);
+	CU_add_test(s, "EIO on a write still takes the dir offline", test_eio_offline);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -401,7 +401,8 @@ static int batch_iter_next_stream(sm_batch_iter_t *it, sm_record_t *rec)
 		return -1;
 	}
 	sm_wbuf_reset(&it->scratch);
-	uint8_t *dst = it->scratch.p + sm_wbuf_reserve(&it->scratch, (size_t)len);
+	size_t at = sm_wbuf_reserve(&it->scratch, (size_t)len);
+	uint8_t *dst = it->scratch.p + at;
 	if (rs_take(rs, dst, (uint64_t)len)) {
 		it->err = rs->err;
 		return -1;

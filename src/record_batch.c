@@ -383,6 +383,70 @@ sm_err_t sm_batch_iter_init(sm_batch_iter_t *it, const uint8_t *p, size_t len,
 	return SM_ERR_NONE;
 }
 
+/* The next record of a compressed batch with its value passed over: the
+ * rest is re-encoded into it->scratch with a null value and parsed from
+ * there, so only key and headers (each bounded) are held. */
+static int batch_iter_next_skim(sm_batch_iter_t *it, sm_record_t *rec)
+{
+	sm_batch_rstream_t *rs = it->rs;
+	sm_wbuf_t *w = &it->scratch;
+	int32_t len, off, klen, vlen;
+	int64_t ts;
+	uint8_t attrs;
+	if (rs_varint(rs, &len))
+		goto err_stream;
+	if (len < 0)
+		goto err_bad;
+	uint64_t end = rs->consumed + (uint64_t)len;
+	if (rs_byte(rs, &attrs) || rs_varlong(rs, &ts) || rs_varint(rs, &off) ||
+	    rs_varint(rs, &klen))
+		goto err_stream;
+	sm_wbuf_reset(w);
+	sm_wbuf_i8(w, (int8_t)attrs);
+	sm_wbuf_varlong(w, ts);
+	sm_wbuf_varint(w, off);
+	sm_wbuf_varint(w, klen < 0 ? -1 : klen);
+	if (klen >= 0) {
+		if (klen > rs_left(rs, end))
+			goto err_bad;
+		if ((size_t)klen > it->max_record)
+			goto err_large;
+		size_t at = sm_wbuf_reserve(w, (size_t)klen);
+		if (rs_take(rs, w->p + at, (uint64_t)klen))
+			goto err_stream;
+	}
+	if (rs_varint(rs, &vlen))
+		goto err_stream;
+	if (vlen >= 0 && (vlen > rs_left(rs, end) || rs_take(rs, NULL, (uint64_t)vlen)))
+		goto err_stream_or_bad;
+	sm_wbuf_varint(w, -1);
+	int64_t rest = rs_left(rs, end); /* the headers */
+	if (rest < 0)
+		goto err_bad;
+	if ((uint64_t)rest > it->max_record)
+		goto err_large;
+	size_t at = sm_wbuf_reserve(w, (size_t)rest);
+	if (rs_take(rs, w->p + at, (uint64_t)rest))
+		goto err_stream;
+	if (batch_record_body(w->p, w->len, &it->hdr, rec, &it->hdrs, &it->hdrs_cap))
+		goto err_bad;
+	rec->value = NULL;
+	rec->value_len = vlen < 0 ? -1 : vlen;
+	return 1;
+err_large:
+	it->err = SM_ERR_MESSAGE_TOO_LARGE;
+	return -1;
+err_stream_or_bad:
+	if (rs->err)
+		goto err_stream;
+err_bad:
+	it->err = SM_ERR_INVALID_RECORD;
+	return -1;
+err_stream:
+	it->err = rs->err;
+	return -1;
+}
+
 /* The next record of a compressed batch, decoded into it->scratch. */
 static int batch_iter_next_stream(sm_batch_iter_t *it, sm_record_t *rec)
 {
@@ -428,7 +492,9 @@ int sm_batch_iter_next(sm_batch_iter_t *it, sm_record_t *rec)
 		return -1;
 	}
 	if (it->rs) {
-		if (batch_iter_next_stream(it, rec) < 0)
+		int rc = it->skip_values ? batch_iter_next_skim(it, rec) :
+					   batch_iter_next_stream(it, rec);
+		if (rc < 0)
 			return -1;
 	} else if (batch_record_parse(&it->rb, &it->hdr, rec, &it->hdrs, &it->hdrs_cap)) {
 		it->err = SM_ERR_INVALID_RECORD;

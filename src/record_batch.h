@@ -200,6 +200,9 @@ typedef struct sm_batch_iter {
 	sm_wbuf_t scratch; /* compressed: the current record */
 	struct sm_batch_rstream *rs; /* compressed: the decoder */
 	size_t max_record;
+	int skip_values;   /* set after init: values of compressed batches
+			    * are passed over, not decoded into memory
+			    * (rec->value NULL, rec->value_len kept) */
 	int32_t index;
 	sm_err_t err;
 	sm_record_header_t *hdrs;

@@ -574,6 +574,15 @@ static void test_compressed_bombs(void)
 		CU_ASSERT_EQUAL(it.err, SM_ERR_MESSAGE_TOO_LARGE);
 		CU_ASSERT(it.scratch.cap < 1024 * 1024);
 		sm_batch_iter_destroy(&it);
+		/* Passing over values, the record is read without holding it. */
+		CU_ASSERT_EQUAL(sm_batch_iter_init(&it, w.p, w.len, 0), SM_ERR_NONE);
+		it.skip_values = 1;
+		CU_ASSERT_EQUAL(sm_batch_iter_next(&it, &rec), 1);
+		CU_ASSERT(rec.key_len == 1 && rec.key && rec.key[0] == 'k');
+		CU_ASSERT(rec.value == NULL && rec.value_len == (int32_t)n);
+		CU_ASSERT_EQUAL(sm_batch_iter_next(&it, &rec), 0);
+		CU_ASSERT(it.scratch.cap < 1024 * 1024);
+		sm_batch_iter_destroy(&it);
 		/* So does recompression, whose bound is the same. */
 		sm_wbuf_t re;
 		sm_wbuf_init(&re, 0);
@@ -633,6 +642,22 @@ static void test_compressed_roundtrip(void)
 			if (rec.header_count == 2)
 				CU_ASSERT(rec.headers[1].value == NULL);
 			i++;
+		}
+		CU_ASSERT_EQUAL(rc, 0);
+		CU_ASSERT_EQUAL(i, NREC);
+		sm_batch_iter_destroy(&it);
+		/* Keys and headers without the values. */
+		CU_ASSERT_EQUAL_FATAL(sm_batch_iter_init(&it, w.p, w.len, 0), SM_ERR_NONE);
+		it.skip_values = 1;
+		for (i = 0; (rc = sm_batch_iter_next(&it, &rec)) > 0; i++) {
+			CU_ASSERT_EQUAL(rec.offset, i);
+			CU_ASSERT(rec.key_len == (i % 3 ? 17 : -1));
+			CU_ASSERT(rec.key_len < 0 || !memcmp(rec.key, val, 17));
+			CU_ASSERT(rec.value == NULL && rec.value_len == VLEN - i);
+			CU_ASSERT_EQUAL(rec.header_count, i % 3);
+			if (rec.header_count >= 1)
+				CU_ASSERT(rec.headers[0].value_len == 20000 &&
+					  !memcmp(rec.headers[0].value, val, 20000));
 		}
 		CU_ASSERT_EQUAL(rc, 0);
 		CU_ASSERT_EQUAL(i, NREC);

@@ -119,7 +119,12 @@ static void sm_produce_partition(sm_req_ctx_t *ctx, const sm_produce_req_t *req,
 			}
 		}
 	}
-	if (e)
+	if (e == SM_ERR_CORRUPT_MESSAGE || e == SM_ERR_INVALID_RECORD)
+		/* Bad data from the client: worth a line naming it. */
+		sm_log_info(NULL, "kafka.server.ReplicaManager",
+			    "Produce to %s-%d from %s refused: %s (%zu bytes)", topic,
+			    pp->index, ctx->req->peer, sm_err_name(e), len);
+	else if (e)
 		sm_log_debug(NULL, "kafka.server.ReplicaManager",
 			     "Produce to %s-%d from %s failed: %s", topic, pp->index,
 			     ctx->req->peer, sm_err_name(e));

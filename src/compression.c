@@ -14,12 +14,17 @@
  * and broker write); on read a payload without the xerial magic is one raw
  * snappy block, as snappy-java and librdkafka producers send.
  *
- * Every decoder bounds its output (max_out) so a small hostile payload
- * cannot make the broker allocate without limit.
+ * Decoding is streaming (sm_dstream_*): the decoded bytes go out in pieces
+ * into a caller buffer and each decoder holds at most one block or window,
+ * with the limits in compression.h, so a small hostile payload can neither
+ * make the broker allocate without limit nor hold a whole decoded batch.
+ * sm_decompress, for the paths that need the bytes whole, is a loop over
+ * the stream with an output budget (max_out).
  *
  * Thread-safety: reentrant, no shared state.
  */
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <lz4.h>
@@ -143,55 +148,7 @@ static uint8_t *compression_room(sm_wbuf_t *w, size_t n)
 	return w->p + at;
 }
 
-/* How much a streaming decoder may write next: one chunk, or one byte past
- * the budget so that overflowing it is detected. */
-static size_t compression_step(const sm_wbuf_t *w, size_t start, size_t max_out)
-{
-	size_t left = max_out - (w->len - start);
-	return left >= SM_COMPRESSION_CHUNK ? SM_COMPRESSION_CHUNK : left + 1;
-}
-
 /* ---- gzip ---- */
-
-static sm_err_t compression_gunzip(const uint8_t *in, size_t len,
-				   sm_wbuf_t *out, size_t start, size_t max_out)
-{
-	z_stream zs;
-	sm_err_t err = SM_ERR_CORRUPT_MESSAGE;
-
-	if (len > UINT_MAX)
-		return err;
-	memset(&zs, 0, sizeof(zs));
-	if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
-		return err;
-	zs.next_in = (Bytef *)in;
-	zs.avail_in = (uInt)len;
-	for (;;) {
-		size_t room = compression_step(out, start, max_out);
-		zs.next_out = compression_room(out, room);
-		zs.avail_out = (uInt)room;
-		int rc = inflate(&zs, Z_NO_FLUSH);
-		out->len += room - zs.avail_out;
-		if (out->len - start > max_out)
-			break;
-		if (rc == Z_STREAM_END) {
-			/* GZIPInputStream reads on when another member follows
-			 * and ignores anything else after the trailer. */
-			if (zs.avail_in >= 2 && zs.next_in[0] == 0x1f &&
-			    zs.next_in[1] == 0x8b) {
-				if (inflateReset(&zs) != Z_OK)
-					break;
-				continue;
-			}
-			err = SM_ERR_NONE;
-			break;
-		}
-		if (rc != Z_OK)
-			break; /* corrupt, or truncated (Z_BUF_ERROR) */
-	}
-	inflateEnd(&zs);
-	return err;
-}
 
 static sm_err_t compression_gzip(const uint8_t *in, size_t len, sm_wbuf_t *out)
 {
@@ -218,47 +175,6 @@ static sm_err_t compression_gzip(const uint8_t *in, size_t len, sm_wbuf_t *out)
 }
 
 /* ---- snappy ---- */
-
-static sm_err_t compression_unsnappy_block(const uint8_t *in, size_t len,
-					   sm_wbuf_t *out, size_t start,
-					   size_t max_out)
-{
-	size_t ulen;
-	if (snappy_uncompressed_length((const char *)in, len, &ulen) != SNAPPY_OK)
-		return SM_ERR_CORRUPT_MESSAGE;
-	if (ulen > max_out - (out->len - start))
-		return SM_ERR_CORRUPT_MESSAGE;
-	char *dst = (char *)compression_room(out, ulen);
-	size_t n = ulen;
-	if (snappy_uncompress((const char *)in, len, dst, &n) != SNAPPY_OK ||
-	    n != ulen)
-		return SM_ERR_CORRUPT_MESSAGE;
-	out->len += n;
-	return SM_ERR_NONE;
-}
-
-static sm_err_t compression_unsnappy(const uint8_t *in, size_t len,
-				     sm_wbuf_t *out, size_t start, size_t max_out)
-{
-	if (len < 16 || memcmp(in, sm_compression_xerial_magic, 8) != 0)
-		return compression_unsnappy_block(in, len, out, start, max_out);
-	/* xerial: magic, version, compatible version, then sized blocks. */
-	size_t pos = 16;
-	while (pos < len) {
-		if (len - pos < 4)
-			return SM_ERR_CORRUPT_MESSAGE;
-		uint32_t clen = sm_be32(in + pos);
-		pos += 4;
-		if (clen > len - pos)
-			return SM_ERR_CORRUPT_MESSAGE;
-		sm_err_t err = compression_unsnappy_block(in + pos, clen, out,
-							  start, max_out);
-		if (err)
-			return err;
-		pos += clen;
-	}
-	return SM_ERR_NONE;
-}
 
 static sm_err_t compression_snappy(const uint8_t *in, size_t len, sm_wbuf_t *out)
 {
@@ -304,52 +220,6 @@ static size_t compression_lz4_header(const uint8_t *in, size_t len, int magic,
 	return hlen;
 }
 
-static sm_err_t compression_unlz4(const uint8_t *in, size_t len, sm_wbuf_t *out,
-				  size_t start, size_t max_out, int magic)
-{
-	int flg;
-	size_t block_max;
-	size_t pos = compression_lz4_header(in, len, magic, &flg, &block_max);
-	if (!pos)
-		return SM_ERR_CORRUPT_MESSAGE;
-	for (;;) {
-		if (len - pos < 4)
-			return SM_ERR_CORRUPT_MESSAGE;
-		uint32_t bsize = compression_le32(in + pos);
-		pos += 4;
-		if (bsize == 0)
-			break; /* end mark */
-		int raw = (bsize & 0x80000000u) != 0;
-		bsize &= 0x7fffffffu;
-		size_t trailer = (flg & 0x10) ? 4 : 0;
-		if (bsize > block_max || bsize > len - pos ||
-		    trailer > len - pos - bsize)
-			return SM_ERR_CORRUPT_MESSAGE;
-		if (trailer && sm_xxh32(in + pos, bsize, 0) !=
-				       compression_le32(in + pos + bsize))
-			return SM_ERR_CORRUPT_MESSAGE;
-		size_t left = max_out - (out->len - start);
-		if (raw) {
-			if (bsize > left)
-				return SM_ERR_CORRUPT_MESSAGE;
-			sm_wbuf_append(out, in + pos, bsize);
-		} else {
-			size_t cap = block_max < left ? block_max : left;
-			char *dst = (char *)compression_room(out, cap);
-			int n = LZ4_decompress_safe((const char *)in + pos, dst,
-						    (int)bsize, (int)cap);
-			if (n < 0)
-				return SM_ERR_CORRUPT_MESSAGE;
-			out->len += (size_t)n;
-		}
-		pos += bsize + trailer;
-	}
-	/* A flagged content checksum follows the end mark; Kafka skips it. */
-	if ((flg & 0x04) && len - pos < 4)
-		return SM_ERR_CORRUPT_MESSAGE;
-	return SM_ERR_NONE;
-}
-
 static sm_err_t compression_lz4(const uint8_t *in, size_t len, sm_wbuf_t *out,
 				int magic)
 {
@@ -384,40 +254,6 @@ static sm_err_t compression_lz4(const uint8_t *in, size_t len, sm_wbuf_t *out,
 
 /* ---- zstd ---- */
 
-static sm_err_t compression_unzstd(const uint8_t *in, size_t len,
-				   sm_wbuf_t *out, size_t start, size_t max_out)
-{
-	sm_err_t err = SM_ERR_CORRUPT_MESSAGE;
-	if (len == 0)
-		return err;
-	ZSTD_DStream *ds = ZSTD_createDStream();
-	if (!ds)
-		return err;
-	ZSTD_initDStream(ds);
-	ZSTD_inBuffer ib = { in, len, 0 };
-	for (;;) {
-		size_t room = compression_step(out, start, max_out);
-		ZSTD_outBuffer ob = { compression_room(out, room), room, 0 };
-		size_t before = ib.pos;
-		size_t rc = ZSTD_decompressStream(ds, &ob, &ib);
-		if (ZSTD_isError(rc))
-			break;
-		out->len += ob.pos;
-		if (out->len - start > max_out)
-			break;
-		/* rc 0: frame fully decoded and flushed. */
-		if (ib.pos == ib.size && (ob.pos < room || rc == 0)) {
-			if (rc == 0)
-				err = SM_ERR_NONE; /* else: truncated frame */
-			break;
-		}
-		if (ob.pos == 0 && ib.pos == before)
-			break; /* no progress */
-	}
-	ZSTD_freeDStream(ds);
-	return err;
-}
-
 static sm_err_t compression_zstd(const uint8_t *in, size_t len, sm_wbuf_t *out)
 {
 	size_t bound = ZSTD_compressBound(len);
@@ -429,39 +265,337 @@ static sm_err_t compression_zstd(const uint8_t *in, size_t len, sm_wbuf_t *out)
 	return SM_ERR_NONE;
 }
 
+/* ---- streaming decompression ---- */
+
+/* zlib's allocations, counted so that mem_peak covers the inflate state. */
+static void dstream_note(sm_dstream_t *d, size_t add, size_t sub)
+{
+	d->mem = d->mem + add - sub;
+	if (d->mem > d->mem_peak)
+		d->mem_peak = d->mem;
+}
+
+static voidpf dstream_zalloc(voidpf opaque, uInt items, uInt size)
+{
+	sm_dstream_t *d = opaque;
+	size_t n = (size_t)items * size;
+	size_t *p = malloc(n + sizeof(size_t));
+	if (!p)
+		return Z_NULL;
+	*p = n;
+	dstream_note(d, n, 0);
+	return p + 1;
+}
+
+static void dstream_zfree(voidpf opaque, voidpf addr)
+{
+	if (!addr)
+		return;
+	size_t *p = (size_t *)addr - 1;
+	dstream_note(opaque, 0, *p);
+	free(p);
+}
+
+static uint8_t *dstream_block_buf(sm_dstream_t *d, size_t n)
+{
+	if (n > d->own_cap) {
+		dstream_note(d, n, d->own_cap);
+		free(d->own);
+		d->own = sm_malloc(n);
+		d->own_cap = n;
+	}
+	return d->own;
+}
+
+sm_err_t sm_dstream_init(sm_dstream_t *d, sm_codec_t codec, const uint8_t *in,
+			 size_t len, int magic)
+{
+	memset(d, 0, sizeof(*d));
+	d->codec = codec;
+	d->magic = magic;
+	d->in = in;
+	d->len = len;
+	d->err = SM_ERR_CORRUPT_MESSAGE; /* until set up */
+	switch (codec) {
+	case SM_CODEC_NONE:
+		break;
+	case SM_CODEC_GZIP: {
+		if (len > UINT_MAX)
+			return d->err;
+		z_stream *zs = calloc(1, sizeof(*zs));
+		if (!zs)
+			return d->err;
+		dstream_note(d, sizeof(*zs), 0);
+		zs->zalloc = dstream_zalloc;
+		zs->zfree = dstream_zfree;
+		zs->opaque = d;
+		if (inflateInit2(zs, 16 + MAX_WBITS) != Z_OK) {
+			free(zs);
+			return d->err;
+		}
+		zs->next_in = (Bytef *)in;
+		zs->avail_in = (uInt)len;
+		d->ctx = zs;
+		break;
+	}
+	case SM_CODEC_SNAPPY:
+		d->xerial = len >= 16 &&
+			    !memcmp(in, sm_compression_xerial_magic, 8);
+		d->pos = d->xerial ? 16 : 0;
+		break;
+	case SM_CODEC_LZ4:
+		d->pos = compression_lz4_header(in, len, magic, &d->flg,
+						&d->block_max);
+		if (!d->pos)
+			return d->err;
+		break;
+	case SM_CODEC_ZSTD: {
+		if (len == 0)
+			return d->err;
+		ZSTD_DStream *ds = ZSTD_createDStream();
+		if (!ds)
+			return d->err;
+		d->ctx = ds;
+		/* Bounds the window a frame may ask the decoder to allocate. */
+		if (ZSTD_isError(ZSTD_DCtx_setParameter(ds, ZSTD_d_windowLogMax,
+							SM_DSTREAM_ZSTD_WINDOW_LOG_MAX)))
+			return d->err;
+		d->zrc = 1;
+		dstream_note(d, ZSTD_sizeof_DStream(ds), 0);
+		break;
+	}
+	default:
+		return d->err = SM_ERR_UNSUPPORTED_COMPRESSION_TYPE;
+	}
+	return d->err = SM_ERR_NONE;
+}
+
+static long dstream_gzip(sm_dstream_t *d, uint8_t *buf, size_t n)
+{
+	z_stream *zs = d->ctx;
+	if (n > UINT_MAX)
+		n = UINT_MAX;
+	for (;;) {
+		zs->next_out = buf;
+		zs->avail_out = (uInt)n;
+		int rc = inflate(zs, Z_NO_FLUSH);
+		size_t got = n - zs->avail_out;
+		if (rc == Z_STREAM_END) {
+			/* GZIPInputStream reads on when another member follows
+			 * and ignores anything else after the trailer. */
+			if (zs->avail_in >= 2 && zs->next_in[0] == 0x1f &&
+			    zs->next_in[1] == 0x8b) {
+				if (inflateReset(zs) != Z_OK)
+					return -1;
+			} else {
+				d->done = 1;
+			}
+		} else if (rc != Z_OK) {
+			return -1; /* corrupt, or truncated (Z_BUF_ERROR) */
+		}
+		if (got || d->done)
+			return (long)got;
+	}
+}
+
+static long dstream_zstd(sm_dstream_t *d, uint8_t *buf, size_t n)
+{
+	ZSTD_DStream *ds = d->ctx;
+	ZSTD_inBuffer ib = { d->in, d->len, d->pos };
+	for (;;) {
+		/* A frame ended exactly at the end of the input: complete
+		 * (frames may follow one another, as zstd-jni reads them). */
+		if (d->zrc == 0 && ib.pos == ib.size) {
+			d->done = 1;
+			return 0;
+		}
+		ZSTD_outBuffer ob = { buf, n, 0 };
+		size_t before = ib.pos;
+		size_t rc = ZSTD_decompressStream(ds, &ob, &ib);
+		d->pos = ib.pos;
+		if (ZSTD_isError(rc))
+			return -1;
+		d->zrc = rc;
+		size_t sz = ZSTD_sizeof_DStream(ds);
+		if (sz > d->mem)
+			dstream_note(d, sz, d->mem);
+		if (ob.pos)
+			return (long)ob.pos;
+		if (rc != 0 && (ib.pos == ib.size || ib.pos == before))
+			return -1; /* truncated frame, or no progress */
+	}
+}
+
+/* Decodes the next lz4 block into d->blk; 0 at the end mark, -1 if bad. */
+static int dstream_lz4_block(sm_dstream_t *d)
+{
+	const uint8_t *in = d->in;
+	size_t len = d->len, pos = d->pos;
+	if (len - pos < 4)
+		return -1;
+	uint32_t bsize = compression_le32(in + pos);
+	pos += 4;
+	if (bsize == 0) {
+		/* A flagged content checksum follows; Kafka skips it. */
+		if ((d->flg & 0x04) && len - pos < 4)
+			return -1;
+		d->pos = pos;
+		return 0;
+	}
+	int raw = (bsize & 0x80000000u) != 0;
+	bsize &= 0x7fffffffu;
+	size_t trailer = (d->flg & 0x10) ? 4 : 0;
+	if (bsize > d->block_max || bsize > len - pos ||
+	    trailer > len - pos - bsize)
+		return -1;
+	if (trailer && sm_xxh32(in + pos, bsize, 0) !=
+			       compression_le32(in + pos + bsize))
+		return -1;
+	if (raw) {
+		d->blk = in + pos;
+		d->blk_len = bsize;
+	} else {
+		uint8_t *dst = dstream_block_buf(d, d->block_max);
+		int got = LZ4_decompress_safe((const char *)in + pos, (char *)dst,
+					      (int)bsize, (int)d->block_max);
+		if (got < 0)
+			return -1;
+		d->blk = dst;
+		d->blk_len = (size_t)got;
+	}
+	d->blk_pos = 0;
+	d->pos = pos + bsize + trailer;
+	return 1;
+}
+
+/* Decodes one snappy block of clen bytes at d->pos into d->blk. */
+static int dstream_snappy_decode(sm_dstream_t *d, size_t clen)
+{
+	const char *src = (const char *)d->in + d->pos;
+	size_t ulen;
+	if (snappy_uncompressed_length(src, clen, &ulen) != SNAPPY_OK ||
+	    ulen > SM_DSTREAM_SNAPPY_MAX_BLOCK)
+		return -1;
+	uint8_t *dst = dstream_block_buf(d, ulen ? ulen : 1);
+	size_t got = ulen;
+	if (snappy_uncompress(src, clen, (char *)dst, &got) != SNAPPY_OK ||
+	    got != ulen)
+		return -1;
+	d->blk = dst;
+	d->blk_len = got;
+	d->blk_pos = 0;
+	d->pos += clen;
+	return 1;
+}
+
+/* Next snappy block: xerial framing is magic, version, compatible version,
+ * then sized blocks; without it the payload is one raw block. */
+static int dstream_snappy_block(sm_dstream_t *d)
+{
+	if (d->pos >= d->len && (d->xerial || d->pos > 0))
+		return 0;
+	if (!d->xerial)
+		return dstream_snappy_decode(d, d->len);
+	if (d->len - d->pos < 4)
+		return -1;
+	uint32_t clen = sm_be32(d->in + d->pos);
+	d->pos += 4;
+	if (clen > d->len - d->pos)
+		return -1;
+	return dstream_snappy_decode(d, clen);
+}
+
+long sm_dstream_read(sm_dstream_t *d, uint8_t *buf, size_t n)
+{
+	if (d->err)
+		return -1;
+	if (d->done || n == 0)
+		return 0;
+	long got;
+	switch (d->codec) {
+	case SM_CODEC_NONE: {
+		size_t left = d->len - d->pos;
+		got = (long)(left < n ? left : n);
+		memcpy(buf, d->in + d->pos, (size_t)got);
+		d->pos += (size_t)got;
+		d->done = got == 0;
+		return got;
+	}
+	case SM_CODEC_GZIP:
+		got = dstream_gzip(d, buf, n);
+		break;
+	case SM_CODEC_ZSTD:
+		got = dstream_zstd(d, buf, n);
+		break;
+	case SM_CODEC_LZ4:
+	case SM_CODEC_SNAPPY:
+		got = 0;
+		while (d->blk_pos == d->blk_len) {
+			int rc = d->codec == SM_CODEC_LZ4 ? dstream_lz4_block(d) :
+							    dstream_snappy_block(d);
+			if (rc <= 0) {
+				got = rc;
+				d->done = rc == 0;
+				break;
+			}
+		}
+		if (got == 0 && !d->done) {
+			size_t left = d->blk_len - d->blk_pos;
+			got = (long)(left < n ? left : n);
+			memcpy(buf, d->blk + d->blk_pos, (size_t)got);
+			d->blk_pos += (size_t)got;
+		}
+		break;
+	default:
+		got = -1;
+	}
+	if (got < 0)
+		d->err = SM_ERR_CORRUPT_MESSAGE;
+	return got;
+}
+
+void sm_dstream_end(sm_dstream_t *d)
+{
+	if (d->codec == SM_CODEC_GZIP && d->ctx) {
+		inflateEnd(d->ctx);
+		free(d->ctx);
+	} else if (d->codec == SM_CODEC_ZSTD && d->ctx) {
+		ZSTD_freeDStream(d->ctx);
+	}
+	d->ctx = NULL;
+	free(d->own);
+	d->own = NULL;
+	d->own_cap = 0;
+}
+
 /* ---- dispatch ---- */
 
 sm_err_t sm_decompress(sm_codec_t codec, const uint8_t *in, size_t len,
 		       sm_wbuf_t *out, size_t max_out, int magic)
 {
 	size_t start = out->len;
-	sm_err_t err;
-
-	switch (codec) {
-	case SM_CODEC_NONE:
-		if (len > max_out)
-			return SM_ERR_CORRUPT_MESSAGE;
-		sm_wbuf_append(out, in, len);
-		return SM_ERR_NONE;
-	case SM_CODEC_GZIP:
-		err = compression_gunzip(in, len, out, start, max_out);
-		break;
-	case SM_CODEC_SNAPPY:
-		err = compression_unsnappy(in, len, out, start, max_out);
-		break;
-	case SM_CODEC_LZ4:
-		err = compression_unlz4(in, len, out, start, max_out, magic);
-		break;
-	case SM_CODEC_ZSTD:
-		err = compression_unzstd(in, len, out, start, max_out);
-		break;
-	default:
-		return SM_ERR_UNSUPPORTED_COMPRESSION_TYPE;
+	sm_dstream_t d;
+	sm_err_t err = sm_dstream_init(&d, codec, in, len, magic);
+	while (!err) {
+		/* One byte past the budget, so that overflowing it shows. */
+		size_t left = max_out - (out->len - start);
+		size_t room = left >= SM_COMPRESSION_CHUNK ? SM_COMPRESSION_CHUNK :
+							    left + 1;
+		long got = sm_dstream_read(&d, compression_room(out, room), room);
+		if (got < 0)
+			err = d.err;
+		else if (got == 0)
+			break;
+		else if ((out->len += (size_t)got) - start > max_out)
+			err = SM_ERR_CORRUPT_MESSAGE;
 	}
+	sm_dstream_end(&d);
 	if (err)
 		out->len = start;
 	return err;
 }
+
+
 
 sm_err_t sm_compress(sm_codec_t codec, const uint8_t *in, size_t len,
 		     sm_wbuf_t *out, int magic)

@@ -48,6 +48,58 @@ sm_err_t sm_decompress(sm_codec_t codec, const uint8_t *in, size_t len,
 		       sm_wbuf_t *out, size_t max_out, int magic);
 
 /*
+ * Streaming decompression: the decoded bytes are handed out in pieces into a
+ * buffer the caller owns, so a small stream that expands enormously (a
+ * "compression bomb") never exists decoded in memory at once. What the
+ * decoder itself holds is bounded per codec:
+ *   gzip:   zlib's inflate state (about 44 KiB, 32 KiB window);
+ *   zstd:   the frame's window, refused above 2^SM_DSTREAM_ZSTD_WINDOW_LOG_MAX;
+ *   lz4:    one block (the frame's declared block size, at most 4 MiB);
+ *   snappy: one block (xerial block or one raw snappy payload) whose declared
+ *           length is refused above SM_DSTREAM_SNAPPY_MAX_BLOCK.
+ * SM_DSTREAM_MAX_MEM bounds them all; mem_peak records what one stream
+ * actually held (zlib and zstd allocations counted), for tests and logs.
+ */
+#define SM_DSTREAM_ZSTD_WINDOW_LOG_MAX 23           /* 8 MiB: zstd -19 */
+#define SM_DSTREAM_SNAPPY_MAX_BLOCK (8u * 1024 * 1024)
+#define SM_DSTREAM_MAX_MEM (9u * 1024 * 1024)
+
+typedef struct sm_dstream {
+	sm_codec_t codec;
+	int magic;
+	const uint8_t *in;
+	size_t len;
+	size_t pos;         /* next unread input byte (block codecs, none) */
+	int done;           /* end of stream reached */
+	sm_err_t err;       /* sticky */
+	void *ctx;          /* z_stream * or ZSTD_DStream * */
+	size_t zrc;         /* zstd: last ZSTD_decompressStream hint */
+	const uint8_t *blk; /* lz4/snappy: decoded block being handed out */
+	size_t blk_len, blk_pos;
+	uint8_t *own;       /* allocation behind blk when decoded */
+	size_t own_cap;
+	int flg;            /* lz4 FLG byte */
+	size_t block_max;   /* lz4 block size */
+	int xerial;         /* snappy: xerial framing, else one raw block */
+	size_t mem;         /* bytes the decoder holds now */
+	size_t mem_peak;    /* and at most */
+} sm_dstream_t;
+
+/* Sets up d over in[0..len) (which must stay valid until sm_dstream_end).
+ * magic as for sm_decompress. SM_ERR_NONE, SM_ERR_CORRUPT_MESSAGE (bad lz4
+ * header, snappy/zstd limits) or SM_ERR_UNSUPPORTED_COMPRESSION_TYPE; in all
+ * cases d must be ended with sm_dstream_end. */
+sm_err_t sm_dstream_init(sm_dstream_t *d, sm_codec_t codec, const uint8_t *in,
+			 size_t len, int magic);
+
+/* Decodes up to n (> 0) bytes into buf. Returns how many (0: the stream is
+ * complete), or -1 with d->err = SM_ERR_CORRUPT_MESSAGE for corrupt or
+ * truncated data or a decoder limit. */
+long sm_dstream_read(sm_dstream_t *d, uint8_t *buf, size_t n);
+
+void sm_dstream_end(sm_dstream_t *d);
+
+/*
  * Compresses in[0..len) and appends the stream to out, in the format a Java
  * producer writes: gzip stream; snappy in xerial framing with 32 KiB blocks;
  * lz4 frame with FLG 0x60, BD 0x40 (with magic 0 the header checksum is

@@ -512,6 +512,7 @@ static sm_err_t sm_lc_map_segment(sm_lc_job_t *j, const sm_log_seg_view_t *v, in
 		sm_record_t rec;
 		int n = 0;
 		err = sm_batch_iter_init(&it, p, len, 0);
+		it.skip_values = 1; /* the offset map needs keys only */
 		while (!err && (n = sm_batch_iter_next(&it, &rec)) > 0) {
 			if (rec.offset < j->first_dirty || rec.offset >= j->first_uncleanable ||
 			    rec.key_len < 0)

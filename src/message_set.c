@@ -302,6 +302,11 @@ static sm_err_t msgset_down_batch(const uint8_t *p, size_t len, int to_magic,
 				      rec.offset - first : rec.offset;
 		sm_msgset_append(dst, off, to_magic, attrs, rec.timestamp,
 				 rec.key, rec.key_len, rec.value, rec.value_len);
+		/* The wrapper is compressed whole: bound what it holds. */
+		if (dst == &inner && inner.len > SM_BATCH_DEFAULT_MAX_UNCOMPRESSED) {
+			err = SM_ERR_MESSAGE_TOO_LARGE;
+			goto done;
+		}
 	}
 	if (rc < 0) {
 		err = it.err;

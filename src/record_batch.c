@@ -8,6 +8,12 @@
  * (InvalidRecordException); a batch too short for its own header or with a
  * bad CRC is CORRUPT_MESSAGE (CorruptRecordException).
  *
+ * Compressed records are never decoded whole: validation streams them
+ * through the decoder (compression.h) into a fixed stack buffer, skipping
+ * keys and values as Kafka's skipKeyValueIterator does, and the iterator
+ * decodes one record at a time (DefaultRecordBatch.streamingIterator), so a
+ * small batch that decodes to gigabytes costs CPU, not memory.
+ *
  * Thread-safety: reentrant; an iterator belongs to one thread.
  */
 #include <stdlib.h>
@@ -101,16 +107,12 @@ err_parse:
 
 /* Decodes the record at rb's position. Returns 0, or -1 when the record is
  * malformed or its length prefix disagrees with its content. */
-static int batch_record_parse(sm_rbuf_t *rb, const sm_batch_hdr_t *h,
-			      sm_record_t *rec, sm_record_header_t **hdrs,
-			      int32_t *hcap)
+static int batch_record_body(const uint8_t *body, size_t len,
+			     const sm_batch_hdr_t *h, sm_record_t *rec,
+			     sm_record_header_t **hdrs, int32_t *hcap)
 {
-	int32_t len = sm_rbuf_varint(rb);
-	SM_RBUF_CHECK(rb);
-	if (len < 0 || (size_t)len > sm_rbuf_remaining(rb))
-		goto err_parse;
 	sm_rbuf_t r;
-	sm_rbuf_init(&r, rb->p + rb->pos, (size_t)len);
+	sm_rbuf_init(&r, body, len);
 	(void)sm_rbuf_i8(&r); /* attributes: unused */
 	int64_t ts_delta = sm_rbuf_varlong(&r);
 	int32_t off_delta = sm_rbuf_varint(&r);
@@ -128,7 +130,6 @@ static int batch_record_parse(sm_rbuf_t *rb, const sm_batch_hdr_t *h,
 		goto err_parse;
 	if (sm_rbuf_remaining(&r) != 0)
 		goto err_parse;
-	rb->pos += (size_t)len;
 	rec->headers = rec->header_count ? *hdrs : NULL;
 	rec->offset = (int64_t)((uint64_t)h->base_offset + (uint64_t)(int64_t)off_delta);
 	if (sm_batch_is_log_append_time(h))
@@ -141,15 +142,223 @@ err_parse:
 	return -1;
 }
 
+static int batch_record_parse(sm_rbuf_t *rb, const sm_batch_hdr_t *h,
+			      sm_record_t *rec, sm_record_header_t **hdrs,
+			      int32_t *hcap)
+{
+	int32_t len = sm_rbuf_varint(rb);
+	SM_RBUF_CHECK(rb);
+	if (len < 0 || (size_t)len > sm_rbuf_remaining(rb))
+		goto err_parse;
+	if (batch_record_body(rb->p + rb->pos, (size_t)len, h, rec, hdrs, hcap))
+		goto err_parse;
+	rb->pos += (size_t)len;
+	return 0;
+err_parse:
+	return -1;
+}
+
+/* ---- streaming record reader ---- */
+
+/* Decoded record bytes come through buf[pos..len); consumed counts every
+ * byte taken so that record lengths can be checked without holding them. */
+typedef struct sm_batch_rstream {
+	sm_dstream_t ds;
+	uint8_t *buf;
+	size_t cap, pos, len;
+	uint64_t consumed;
+	uint64_t total;     /* decoded so far */
+	uint64_t max_total; /* 0: unbounded */
+	sm_err_t err;       /* sticky: CORRUPT_MESSAGE or INVALID_RECORD */
+} sm_batch_rstream_t;
+
+static sm_err_t rs_init(sm_batch_rstream_t *rs, const sm_batch_hdr_t *h,
+			const uint8_t *batch, uint8_t *buf, size_t cap,
+			uint64_t max_total)
+{
+	memset(rs, 0, sizeof(*rs));
+	rs->buf = buf;
+	rs->cap = cap;
+	rs->max_total = max_total;
+	const uint8_t *recs = batch + SM_BATCH_HEADER_SIZE;
+	size_t rlen = (size_t)h->batch_length - SM_BATCH_MIN_LENGTH;
+	return rs->err = sm_dstream_init(&rs->ds, sm_batch_codec(h), recs, rlen,
+					 SM_BATCH_MAGIC);
+}
+
+/* 1: bytes available; 0: end of the decoded records; -1: rs->err. */
+static int rs_fill(sm_batch_rstream_t *rs)
+{
+	if (rs->pos < rs->len)
+		return 1;
+	if (rs->err)
+		return -1;
+	long n = sm_dstream_read(&rs->ds, rs->buf, rs->cap);
+	if (n < 0) {
+		rs->err = rs->ds.err;
+		return -1;
+	}
+	rs->pos = 0;
+	rs->len = (size_t)n;
+	rs->total += (uint64_t)n;
+	if (rs->max_total && rs->total > rs->max_total) {
+		rs->err = SM_ERR_CORRUPT_MESSAGE;
+		return -1;
+	}
+	return n > 0;
+}
+
+/* Records that end before their count or length says: INVALID_RECORD, as
+ * Kafka's "premature EOF" is. */
+static int rs_need(sm_batch_rstream_t *rs)
+{
+	int rc = rs_fill(rs);
+	if (rc == 0)
+		rs->err = SM_ERR_INVALID_RECORD;
+	return rc > 0 ? 0 : -1;
+}
+
+static int rs_byte(sm_batch_rstream_t *rs, uint8_t *b)
+{
+	if (rs_need(rs))
+		return -1;
+	*b = rs->buf[rs->pos++];
+	rs->consumed++;
+	return 0;
+}
+
+static int rs_uvar(sm_batch_rstream_t *rs, int max_bytes, uint64_t *v)
+{
+	uint64_t x = 0;
+	for (int i = 0; i < max_bytes; i++) {
+		uint8_t b;
+		if (rs_byte(rs, &b))
+			return -1;
+		x |= (uint64_t)(b & 0x7f) << (7 * i);
+		if (!(b & 0x80)) {
+			*v = x;
+			return 0;
+		}
+	}
+	rs->err = SM_ERR_INVALID_RECORD; /* varint too long */
+	return -1;
+}
+
+static int rs_varint(sm_batch_rstream_t *rs, int32_t *v)
+{
+	uint64_t u;
+	if (rs_uvar(rs, 5, &u))
+		return -1;
+	uint32_t x = (uint32_t)u;
+	*v = (int32_t)((x >> 1) ^ (0u - (x & 1)));
+	return 0;
+}
+
+static int rs_varlong(sm_batch_rstream_t *rs, int64_t *v)
+{
+	uint64_t x;
+	if (rs_uvar(rs, 10, &x))
+		return -1;
+	*v = (int64_t)((x >> 1) ^ (0u - (x & 1)));
+	return 0;
+}
+
+/* Passes over n decoded bytes, or copies them to dst if not NULL. */
+static int rs_take(sm_batch_rstream_t *rs, uint8_t *dst, uint64_t n)
+{
+	while (n > 0) {
+		if (rs_need(rs))
+			return -1;
+		size_t k = rs->len - rs->pos;
+		if (k > n)
+			k = (size_t)n;
+		if (dst) {
+			memcpy(dst, rs->buf + rs->pos, k);
+			dst += k;
+		}
+		rs->pos += k;
+		rs->consumed += k;
+		n -= k;
+	}
+	return 0;
+}
+
+static void rs_end(sm_batch_rstream_t *rs)
+{
+	sm_dstream_end(&rs->ds);
+}
+
+/* What validation needs of one record; key and value are skipped. */
+typedef struct batch_rec_meta {
+	int64_t ts_delta;
+	int32_t off_delta;
+	int32_t key_len;
+} batch_rec_meta_t;
+
+/* Bytes of the record ending at end still unread, or -1 past it. */
+static int64_t rs_left(const sm_batch_rstream_t *rs, uint64_t end)
+{
+	return rs->consumed <= end ? (int64_t)(end - rs->consumed) : -1;
+}
+
+/* Reads one record's fields, skipping key, value and headers; every
+ * length is checked against what the record's own length leaves, so a
+ * hostile length costs nothing. 0, or -1 with rs->err set. */
+static int rs_record_skim(sm_batch_rstream_t *rs, batch_rec_meta_t *m)
+{
+	int32_t len, n, vlen;
+	uint8_t attrs;
+	if (rs_varint(rs, &len))
+		return -1;
+	if (len < 0)
+		goto bad;
+	uint64_t end = rs->consumed + (uint64_t)len;
+	if (rs_byte(rs, &attrs) || rs_varlong(rs, &m->ts_delta) ||
+	    rs_varint(rs, &m->off_delta) || rs_varint(rs, &m->key_len))
+		return -1;
+	if (m->key_len < 0)
+		m->key_len = -1;
+	else if (m->key_len > rs_left(rs, end) || rs_take(rs, NULL, (uint64_t)m->key_len))
+		goto bad_or_err;
+	if (rs_varint(rs, &vlen))
+		return -1;
+	if (vlen >= 0 && (vlen > rs_left(rs, end) || rs_take(rs, NULL, (uint64_t)vlen)))
+		goto bad_or_err;
+	if (rs_varint(rs, &n))
+		return -1;
+	/* Each header takes at least two bytes: bounds a hostile count. */
+	if (n < 0 || rs_left(rs, end) < 0 || n > rs_left(rs, end) / 2)
+		goto bad;
+	for (int32_t i = 0; i < n; i++) {
+		int32_t hk, hv;
+		if (rs_varint(rs, &hk))
+			return -1;
+		if (hk < 0 || hk > rs_left(rs, end) || rs_take(rs, NULL, (uint64_t)hk))
+			goto bad_or_err;
+		if (rs_varint(rs, &hv))
+			return -1;
+		if (hv >= 0 && (hv > rs_left(rs, end) || rs_take(rs, NULL, (uint64_t)hv)))
+			goto bad_or_err;
+	}
+	if (rs->consumed != end)
+		goto bad;
+	return 0;
+bad_or_err:
+	if (rs->err)
+		return -1;
+bad:
+	rs->err = SM_ERR_INVALID_RECORD;
+	return -1;
+}
+
 /* ---- iterator ---- */
 
 sm_err_t sm_batch_iter_init(sm_batch_iter_t *it, const uint8_t *p, size_t len,
-			    size_t max_uncompressed)
+			    size_t max_record)
 {
 	memset(it, 0, sizeof(*it));
 	sm_wbuf_init(&it->scratch, 0);
-	if (!max_uncompressed)
-		max_uncompressed = SM_BATCH_DEFAULT_MAX_UNCOMPRESSED;
+	it->max_record = max_record ? max_record : SM_BATCH_DEFAULT_MAX_UNCOMPRESSED;
 	if (sm_batch_hdr_parse(p, len, &it->hdr) || it->hdr.magic != SM_BATCH_MAGIC ||
 	    it->hdr.batch_length < SM_BATCH_MIN_LENGTH ||
 	    (size_t)it->hdr.batch_length + SM_LOG_OVERHEAD > len)
@@ -162,15 +371,112 @@ sm_err_t sm_batch_iter_init(sm_batch_iter_t *it, const uint8_t *p, size_t len,
 	if (codec > SM_CODEC_MAX)
 		return it->err = SM_ERR_UNSUPPORTED_COMPRESSION_TYPE;
 	if (codec != SM_CODEC_NONE) {
-		sm_err_t err = sm_decompress(codec, recs, rlen, &it->scratch,
-					     max_uncompressed, SM_BATCH_MAGIC);
+		/* The decoder and its window share one allocation. */
+		it->rs = sm_malloc(sizeof(*it->rs) + SM_BATCH_STREAM_BUF);
+		sm_err_t err = rs_init(it->rs, &it->hdr, p, (uint8_t *)(it->rs + 1),
+				       SM_BATCH_STREAM_BUF, 0);
 		if (err)
 			return it->err = err;
-		recs = it->scratch.p;
-		rlen = it->scratch.len;
+		return SM_ERR_NONE;
 	}
 	sm_rbuf_init(&it->rb, recs, rlen);
 	return SM_ERR_NONE;
+}
+
+/* The next record of a compressed batch with its value passed over: the
+ * rest is re-encoded into it->scratch with a null value and parsed from
+ * there, so only key and headers (each bounded) are held. */
+static int batch_iter_next_skim(sm_batch_iter_t *it, sm_record_t *rec)
+{
+	sm_batch_rstream_t *rs = it->rs;
+	sm_wbuf_t *w = &it->scratch;
+	int32_t len, off, klen, vlen;
+	int64_t ts;
+	uint8_t attrs;
+	if (rs_varint(rs, &len))
+		goto err_stream;
+	if (len < 0)
+		goto err_bad;
+	uint64_t end = rs->consumed + (uint64_t)len;
+	if (rs_byte(rs, &attrs) || rs_varlong(rs, &ts) || rs_varint(rs, &off) ||
+	    rs_varint(rs, &klen))
+		goto err_stream;
+	sm_wbuf_reset(w);
+	sm_wbuf_i8(w, (int8_t)attrs);
+	sm_wbuf_varlong(w, ts);
+	sm_wbuf_varint(w, off);
+	sm_wbuf_varint(w, klen < 0 ? -1 : klen);
+	if (klen >= 0) {
+		if (klen > rs_left(rs, end))
+			goto err_bad;
+		if ((size_t)klen > it->max_record)
+			goto err_large;
+		size_t at = sm_wbuf_reserve(w, (size_t)klen);
+		if (rs_take(rs, w->p + at, (uint64_t)klen))
+			goto err_stream;
+	}
+	if (rs_varint(rs, &vlen))
+		goto err_stream;
+	if (vlen >= 0 && (vlen > rs_left(rs, end) || rs_take(rs, NULL, (uint64_t)vlen)))
+		goto err_stream_or_bad;
+	sm_wbuf_varint(w, -1);
+	int64_t rest = rs_left(rs, end); /* the headers */
+	if (rest < 0)
+		goto err_bad;
+	if ((uint64_t)rest > it->max_record)
+		goto err_large;
+	size_t at = sm_wbuf_reserve(w, (size_t)rest);
+	if (rs_take(rs, w->p + at, (uint64_t)rest))
+		goto err_stream;
+	if (batch_record_body(w->p, w->len, &it->hdr, rec, &it->hdrs, &it->hdrs_cap))
+		goto err_bad;
+	rec->value = NULL;
+	rec->value_len = vlen < 0 ? -1 : vlen;
+	return 1;
+err_large:
+	it->err = SM_ERR_MESSAGE_TOO_LARGE;
+	return -1;
+err_stream_or_bad:
+	if (rs->err)
+		goto err_stream;
+err_bad:
+	it->err = SM_ERR_INVALID_RECORD;
+	return -1;
+err_stream:
+	it->err = rs->err;
+	return -1;
+}
+
+/* The next record of a compressed batch, decoded into it->scratch. */
+static int batch_iter_next_stream(sm_batch_iter_t *it, sm_record_t *rec)
+{
+	sm_batch_rstream_t *rs = it->rs;
+	int32_t len;
+	if (rs_varint(rs, &len)) {
+		it->err = rs->err;
+		return -1;
+	}
+	if (len < 0) {
+		it->err = SM_ERR_INVALID_RECORD;
+		return -1;
+	}
+	if ((size_t)len > it->max_record) {
+		it->err = SM_ERR_MESSAGE_TOO_LARGE; /* refused, not allocated */
+		return -1;
+	}
+	sm_wbuf_reset(&it->scratch);
+	size_t at = sm_wbuf_reserve(&it->scratch, (size_t)len);
+	uint8_t *dst = it->scratch.p + at;
+	if (rs_take(rs, dst, (uint64_t)len)) {
+		it->err = rs->err;
+		return -1;
+	}
+	if (batch_record_body(dst, (size_t)len, &it->hdr, rec, &it->hdrs,
+			      &it->hdrs_cap)) {
+		it->err = SM_ERR_INVALID_RECORD;
+		return -1;
+	}
+	return 1;
 }
 
 int sm_batch_iter_next(sm_batch_iter_t *it, sm_record_t *rec)
@@ -178,12 +484,19 @@ int sm_batch_iter_next(sm_batch_iter_t *it, sm_record_t *rec)
 	if (it->err)
 		return -1;
 	if (it->index >= it->hdr.record_count) {
-		if (sm_rbuf_remaining(&it->rb) == 0)
+		int left = it->rs ? rs_fill(it->rs) : sm_rbuf_remaining(&it->rb) != 0;
+		if (left == 0)
 			return 0;
-		it->err = SM_ERR_INVALID_RECORD; /* records left over */
+		/* records left over, or undecodable data after the last one */
+		it->err = left > 0 ? SM_ERR_INVALID_RECORD : it->rs->err;
 		return -1;
 	}
-	if (batch_record_parse(&it->rb, &it->hdr, rec, &it->hdrs, &it->hdrs_cap)) {
+	if (it->rs) {
+		int rc = it->skip_values ? batch_iter_next_skim(it, rec) :
+					   batch_iter_next_stream(it, rec);
+		if (rc < 0)
+			return -1;
+	} else if (batch_record_parse(&it->rb, &it->hdr, rec, &it->hdrs, &it->hdrs_cap)) {
 		it->err = SM_ERR_INVALID_RECORD;
 		return -1;
 	}
@@ -193,6 +506,11 @@ int sm_batch_iter_next(sm_batch_iter_t *it, sm_record_t *rec)
 
 void sm_batch_iter_destroy(sm_batch_iter_t *it)
 {
+	if (it->rs) {
+		rs_end(it->rs);
+		free(it->rs);
+		it->rs = NULL;
+	}
 	sm_wbuf_free(&it->scratch);
 	free(it->hdrs);
 	it->hdrs = NULL;
@@ -246,46 +564,59 @@ static int batch_ts_too_far(int64_t ts, int64_t now, int64_t max_diff)
 	return max_diff >= 0 && d > (uint64_t)max_diff;
 }
 
-static sm_err_t batch_check_records(const uint8_t *p, size_t len,
+/* Walks the records as LogValidator.validateMessagesAndAssignOffsets-
+ * Compressed does for v2: decoded a buffer at a time, keys and values
+ * skipped, so nothing here grows with the decoded size. */
+static sm_err_t batch_check_records(const uint8_t *p, const sm_batch_hdr_t *h,
 				    const sm_batch_validate_opts_t *o,
 				    sm_batch_info_t *info)
 {
-	sm_batch_iter_t it;
-	sm_record_t rec;
-	sm_err_t err = sm_batch_iter_init(&it, p, len, o->max_uncompressed);
-	int check_ts = !o->log_append_time && !sm_batch_is_log_append_time(&it.hdr);
-	int rc;
+	uint8_t buf[SM_BATCH_STREAM_BUF];
+	sm_batch_rstream_t rs;
+	batch_rec_meta_t m;
+	int check_ts = !o->log_append_time && !sm_batch_is_log_append_time(h);
+	sm_err_t err = rs_init(&rs, h, p, buf, sizeof(buf), o->max_uncompressed);
 
 	info->max_timestamp = SM_NO_TIMESTAMP;
 	info->offset_delta_of_max_timestamp = -1;
 	info->first_timestamp = SM_NO_TIMESTAMP;
-	while (!err && (rc = sm_batch_iter_next(&it, &rec)) != 0) {
-		if (rc < 0) {
-			err = it.err;
+	for (int32_t delta = 0; !err && delta < h->record_count; delta++) {
+		if (rs_record_skim(&rs, &m)) {
+			err = rs.err;
 			break;
 		}
-		int32_t delta = it.index - 1;
-		if (rec.offset - it.hdr.base_offset != delta) {
+		if (m.off_delta != delta) {
 			err = SM_ERR_INVALID_RECORD;
 			break;
 		}
-		if (o->compacted && !rec.key) {
+		if (o->compacted && m.key_len < 0) {
 			err = SM_ERR_INVALID_RECORD;
 			break;
 		}
-		if (check_ts && rec.timestamp != SM_NO_TIMESTAMP &&
-		    batch_ts_too_far(rec.timestamp, o->now, o->max_timestamp_diff_ms)) {
+		int64_t ts = sm_batch_is_log_append_time(h) ? h->max_timestamp :
+			     (int64_t)((uint64_t)h->base_timestamp + (uint64_t)m.ts_delta);
+		if (check_ts && ts != SM_NO_TIMESTAMP &&
+		    batch_ts_too_far(ts, o->now, o->max_timestamp_diff_ms)) {
 			err = SM_ERR_INVALID_TIMESTAMP;
 			break;
 		}
 		if (delta == 0)
-			info->first_timestamp = rec.timestamp;
-		if (rec.timestamp > info->max_timestamp) {
-			info->max_timestamp = rec.timestamp;
+			info->first_timestamp = ts;
+		if (ts > info->max_timestamp) {
+			info->max_timestamp = ts;
 			info->offset_delta_of_max_timestamp = delta;
 		}
 	}
-	sm_batch_iter_destroy(&it);
+	/* Nothing may follow the last record (Kafka: "Incorrect declared
+	 * batch size"); undecodable bytes there are corrupt data. */
+	if (!err) {
+		int rc = rs_fill(&rs);
+		if (rc != 0)
+			err = rc > 0 ? SM_ERR_INVALID_RECORD : rs.err;
+	}
+	info->uncompressed = rs.total;
+	info->stream_mem = rs.ds.mem_peak;
+	rs_end(&rs);
 	return err;
 }
 
@@ -301,7 +632,7 @@ sm_err_t sm_batch_validate(const uint8_t *p, size_t len,
 	sm_err_t err = batch_check_frame(p, len, opts, &h);
 	if (err)
 		return err;
-	err = batch_check_records(p, len, opts, info);
+	err = batch_check_records(p, &h, opts, info);
 	if (err)
 		return err;
 	info->count = h.record_count;
@@ -341,32 +672,45 @@ void sm_batch_stamp(uint8_t *batch, size_t len, int64_t base_offset,
 sm_err_t sm_batch_recompress(const uint8_t *p, size_t len, sm_codec_t target,
 			     size_t max_uncompressed, sm_wbuf_t *out)
 {
-	sm_batch_iter_t it;
-	sm_err_t err = sm_batch_iter_init(&it, p, len, max_uncompressed);
+	sm_batch_hdr_t h;
+	if (sm_batch_hdr_parse(p, len, &h) || h.magic != SM_BATCH_MAGIC ||
+	    h.batch_length < SM_BATCH_MIN_LENGTH ||
+	    (size_t)h.batch_length + SM_LOG_OVERHEAD > len)
+		return SM_ERR_CORRUPT_MESSAGE;
+	if (!max_uncompressed)
+		max_uncompressed = SM_BATCH_DEFAULT_MAX_UNCOMPRESSED;
+	/* The record bytes do not depend on the codec: re-encode them as they
+	 * are. They are held whole for the new codec, hence the bound: a
+	 * batch decoding to more is refused (MESSAGE_TOO_LARGE) rather than
+	 * allocated. */
+	sm_wbuf_t recs;
+	sm_wbuf_init(&recs, 0);
+	const uint8_t *body = p + SM_BATCH_HEADER_SIZE;
+	size_t blen = (size_t)h.batch_length - SM_BATCH_MIN_LENGTH;
+	sm_err_t err = sm_decompress(sm_batch_codec(&h), body, blen, &recs,
+				     max_uncompressed, SM_BATCH_MAGIC);
 	if (err) {
-		sm_batch_iter_destroy(&it);
-		return err;
+		sm_wbuf_free(&recs);
+		return err == SM_ERR_CORRUPT_MESSAGE ? SM_ERR_MESSAGE_TOO_LARGE : err;
 	}
-	const sm_batch_hdr_t *h = &it.hdr;
 	sm_batch_build_opts_t o;
 	sm_batch_build_opts_init(&o);
 	o.codec = target;
-	o.base_offset = h->base_offset;
-	o.base_timestamp = h->base_timestamp;
-	o.partition_leader_epoch = h->partition_leader_epoch;
-	o.producer_id = h->producer_id;
-	o.producer_epoch = h->producer_epoch;
-	o.base_sequence = h->base_sequence;
+	o.base_offset = h.base_offset;
+	o.base_timestamp = h.base_timestamp;
+	o.partition_leader_epoch = h.partition_leader_epoch;
+	o.producer_id = h.producer_id;
+	o.producer_epoch = h.producer_epoch;
+	o.base_sequence = h.base_sequence;
 	size_t start = out->len;
-	/* The record bytes do not depend on the codec: re-encode them as is. */
-	sm_batch_write(out, &o, it.rb.p, it.rb.len, h->record_count,
-		       h->last_offset_delta, h->max_timestamp);
-	uint16_t attrs = (uint16_t)((h->attributes & ~SM_BATCH_ATTR_CODEC_MASK) |
+	sm_batch_write(out, &o, recs.p, recs.len, h.record_count,
+		       h.last_offset_delta, h.max_timestamp);
+	uint16_t attrs = (uint16_t)((h.attributes & ~SM_BATCH_ATTR_CODEC_MASK) |
 				    (out->p[start + 22] & SM_BATCH_ATTR_CODEC_MASK));
 	sm_put_be16(out->p + start + SM_BATCH_ATTR_OFFSET, attrs);
 	sm_put_be32(out->p + start + SM_BATCH_CRC_OFFSET,
 		    batch_crc(out->p + start, out->len - start));
-	sm_batch_iter_destroy(&it);
+	sm_wbuf_free(&recs);
 	return SM_ERR_NONE;
 }
 

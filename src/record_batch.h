@@ -32,8 +32,15 @@
 #define SM_NO_TIMESTAMP (-1LL)
 #define SM_NO_PRODUCER_ID (-1LL)
 
-/* Default bound on a batch's decompressed records when the caller gives 0. */
-#define SM_BATCH_DEFAULT_MAX_UNCOMPRESSED (256u * 1024 * 1024)
+/*
+ * Decoded bytes a path that must hold them (one record an iterator yields,
+ * the records of a batch being recompressed or down-converted) may hold at
+ * once when the caller gives 0. Validation holds none: it streams.
+ */
+#define SM_BATCH_DEFAULT_MAX_UNCOMPRESSED (32u * 1024 * 1024)
+
+/* The buffer the streaming validator decodes into (on its stack). */
+#define SM_BATCH_STREAM_BUF (16u * 1024)
 
 typedef struct sm_batch_hdr {
 	int64_t base_offset;
@@ -99,7 +106,8 @@ typedef struct sm_batch_validate_opts {
 	int allow_control;            /* coordinator origin (txn markers, group
 				       * and txn state): control batches ok,
 				       * client-only checks skipped */
-	size_t max_uncompressed;      /* 0: SM_BATCH_DEFAULT_MAX_UNCOMPRESSED */
+	uint64_t max_uncompressed;    /* bound on the decoded records; 0: none
+				       * (Kafka has none: they are streamed) */
 } sm_batch_validate_opts_t;
 
 typedef struct sm_batch_info {
@@ -115,6 +123,8 @@ typedef struct sm_batch_info {
 	int is_control;
 	int log_append_time;
 	size_t size;                       /* bytes of the batch */
+	uint64_t uncompressed;             /* decoded bytes of the records */
+	size_t stream_mem;                 /* most the decoder held meanwhile */
 } sm_batch_info_t;
 
 /*
@@ -125,11 +135,16 @@ typedef struct sm_batch_info {
  *     deltas not 0..n-1, null key on a compacted topic, control batch from a
  *     client, producer id without base sequence;
  *   CORRUPT_MESSAGE: batchLength below the v2 minimum, CRC mismatch,
- *     undecodable compressed data;
+ *     undecodable or truncated compressed data, a decoder limit
+ *     (compression.h) or more decoded bytes than opts->max_uncompressed;
  *   MESSAGE_TOO_LARGE: batch over max_message_bytes;
  *   UNSUPPORTED_COMPRESSION_TYPE: zstd without allow_zstd, or codec 5-7;
  *   INVALID_TIMESTAMP: a CreateTime record too far from now.
  * info (may be NULL) is filled on success.
+ * Compressed records are streamed through the decoder into a fixed buffer of
+ * SM_BATCH_STREAM_BUF bytes and keys and values are skipped, not held (as
+ * Kafka's skipKeyValueIterator does): memory does not grow with the decoded
+ * size, whatever the compression ratio.
  */
 sm_err_t sm_batch_validate(const uint8_t *p, size_t len,
 			   const sm_batch_validate_opts_t *opts,
@@ -146,8 +161,9 @@ void sm_batch_stamp(uint8_t *batch, size_t len, int64_t base_offset,
 /*
  * Appends to out a copy of the batch p[0..len) whose records are re-encoded
  * with codec target (topic compression.type differs from the producer's).
- * Header fields are kept, the codec bits and CRC are new. max_uncompressed
- * bounds decompression (0: default).
+ * Header fields are kept, the codec bits and CRC are new. The decoded
+ * records are held whole for the new codec: max_uncompressed (0: default)
+ * bounds them and a batch decoding to more gets SM_ERR_MESSAGE_TOO_LARGE.
  */
 sm_err_t sm_batch_recompress(const uint8_t *p, size_t len, sm_codec_t target,
 			     size_t max_uncompressed, sm_wbuf_t *out);
@@ -172,12 +188,21 @@ typedef struct sm_record {
 	int32_t header_count;
 } sm_record_t;
 
+struct sm_batch_rstream;
+
 /* Yields the records of one v2 batch; pointers stay valid until the next
- * call to _next or _destroy. */
+ * call to _next or _destroy. Compressed records are decoded as they are
+ * read: the iterator holds one record (at most max_record bytes) plus the
+ * decoder's bounded state, never the whole decoded batch. */
 typedef struct sm_batch_iter {
 	sm_batch_hdr_t hdr;
-	sm_rbuf_t rb;
-	sm_wbuf_t scratch; /* decompressed records */
+	sm_rbuf_t rb;      /* uncompressed: the records in place */
+	sm_wbuf_t scratch; /* compressed: the current record */
+	struct sm_batch_rstream *rs; /* compressed: the decoder */
+	size_t max_record;
+	int skip_values;   /* set after init: values of compressed batches
+			    * are passed over, not decoded into memory
+			    * (rec->value NULL, rec->value_len kept) */
 	int32_t index;
 	sm_err_t err;
 	sm_record_header_t *hdrs;
@@ -186,11 +211,14 @@ typedef struct sm_batch_iter {
 
 /* Sets up the iterator over the batch p[0..len) (exactly one batch; the CRC
  * is not checked, see sm_batch_verify). On error the iterator still needs
- * sm_batch_iter_destroy. max_uncompressed 0 = default. */
+ * sm_batch_iter_destroy. max_record bounds one decoded record of a
+ * compressed batch (0 = SM_BATCH_DEFAULT_MAX_UNCOMPRESSED); a bigger one
+ * fails with SM_ERR_MESSAGE_TOO_LARGE instead of being allocated. */
 sm_err_t sm_batch_iter_init(sm_batch_iter_t *it, const uint8_t *p, size_t len,
-			    size_t max_uncompressed);
+			    size_t max_record);
 /* 1: *rec filled; 0: no more records; -1: malformed (it->err says why,
- * also set if the records end early or leave bytes over). */
+ * also set if the records end early or leave bytes over; CORRUPT_MESSAGE
+ * for undecodable compressed data). */
 int sm_batch_iter_next(sm_batch_iter_t *it, sm_record_t *rec);
 void sm_batch_iter_destroy(sm_batch_iter_t *it);
 

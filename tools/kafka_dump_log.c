@@ -133,6 +133,9 @@ static int64_t dl_deep(const sm_batch_hdr_t *h, const uint8_t *p, size_t size,
 	sm_batch_iter_t it;
 	sm_record_t r;
 	if (sm_batch_iter_init(&it, p, size, 0) == SM_ERR_NONE) {
+		/* Without --print-data-log only sizes are shown: values of
+		 * compressed batches are passed over, not decoded whole. */
+		it.skip_values = !o->print_data && !sm_batch_is_control(h);
 		while (sm_batch_iter_next(&it, &r) == 1) {
 			if (last >= 0 && r.offset != last + 1)
 				fprintf(stderr, "Non-consecutive offsets in %s\n  %" PRId64

@@ -334,6 +334,126 @@ static void test_names(void)
 	CU_ASSERT_EQUAL(sm_codec_from_config("brotli", &c), -1);
 }
 
+/* Streams a whole stream through a small caller buffer; returns the decoded
+ * size, or -1 on error. *peak gets what the decoder held at most. */
+static long long test_stream(sm_codec_t codec, const uint8_t *in, size_t len,
+			     size_t *peak)
+{
+	uint8_t buf[4096];
+	sm_dstream_t d;
+	long long total = 0;
+	if (sm_dstream_init(&d, codec, in, len, 2)) {
+		sm_dstream_end(&d);
+		return -1;
+	}
+	for (;;) {
+		long n = sm_dstream_read(&d, buf, sizeof(buf));
+		if (n < 0) {
+			total = -1;
+			CU_ASSERT_EQUAL(d.err, SM_ERR_CORRUPT_MESSAGE);
+			break;
+		}
+		if (n == 0)
+			break;
+		CU_ASSERT(n <= (long)sizeof(buf));
+		for (long i = 0; i < n; i++)
+			if (buf[i]) {
+				total = -2; /* the bombs are all zeros */
+				goto out;
+			}
+		total += n;
+	}
+out:
+	if (peak)
+		*peak = d.mem_peak;
+	sm_dstream_end(&d);
+	return total;
+}
+
+/* 64 MiB of zeros in each codec: decoded through a 4 KiB caller buffer with
+ * the decoder's own memory bounded, whatever the ratio; cut short, the
+ * stream fails. */
+static void test_bombs(void)
+{
+	size_t n = 64u * 1024 * 1024;
+	uint8_t *zero = calloc(1, n);
+	for (int codec = SM_CODEC_GZIP; codec <= SM_CODEC_ZSTD; codec++) {
+		sm_wbuf_t z;
+		sm_wbuf_init(&z, 0);
+		CU_ASSERT_EQUAL_FATAL(sm_compress(codec, zero, n, &z, 2), SM_ERR_NONE);
+		size_t peak = 0;
+		CU_ASSERT_EQUAL(test_stream(codec, z.p, z.len, &peak), (long long)n);
+		CU_ASSERT(peak <= SM_DSTREAM_MAX_MEM);
+		if (codec == SM_CODEC_GZIP)
+			CU_ASSERT(peak < 64 * 1024);
+		if (codec == SM_CODEC_LZ4 || codec == SM_CODEC_SNAPPY)
+			CU_ASSERT(peak <= 64 * 1024); /* one block */
+		CU_ASSERT_EQUAL(test_stream(codec, z.p, z.len - 1, NULL), -1);
+		CU_ASSERT_EQUAL(test_stream(codec, z.p, z.len / 2, NULL), -1);
+		/* The whole-buffer form stops at its budget. */
+		sm_wbuf_t out;
+		sm_wbuf_init(&out, 0);
+		CU_ASSERT_EQUAL(sm_decompress(codec, z.p, z.len, &out, 1 << 20, 2),
+				SM_ERR_CORRUPT_MESSAGE);
+		CU_ASSERT(out.cap <= 4 << 20);
+		sm_wbuf_free(&out);
+		sm_wbuf_free(&z);
+	}
+	free(zero);
+}
+
+/* Decoder limits: a zstd frame asking for a window above the bound, snappy
+ * blocks declaring more than the block bound, an lz4 block longer than the
+ * frame's block size. */
+static void test_decoder_limits(void)
+{
+	uint8_t small[1000];
+	memset(small, 'a', sizeof(small));
+	ZSTD_CCtx *cc = ZSTD_createCCtx();
+	ZSTD_CCtx_setParameter(cc, ZSTD_c_windowLog, SM_DSTREAM_ZSTD_WINDOW_LOG_MAX + 2);
+	uint8_t f[2048];
+	ZSTD_outBuffer ob = { f, sizeof(f), 0 };
+	ZSTD_inBuffer ib = { small, sizeof(small), 0 };
+	/* Fed in two steps so the frame header cannot carry the size. */
+	CU_ASSERT(!ZSTD_isError(ZSTD_compressStream2(cc, &ob, &ib, ZSTD_e_continue)));
+	ZSTD_inBuffer none = { NULL, 0, 0 };
+	CU_ASSERT(ZSTD_compressStream2(cc, &ob, &none, ZSTD_e_end) == 0);
+	ZSTD_freeCCtx(cc);
+	unsigned long long csize = ZSTD_getFrameContentSize(f, ob.pos);
+	CU_ASSERT_EQUAL(csize, ZSTD_CONTENTSIZE_UNKNOWN);
+	CU_ASSERT_EQUAL(test_stream(SM_CODEC_ZSTD, f, ob.pos, NULL), -1);
+
+	/* Snappy: one raw block of 9 MiB, and the same in xerial framing. */
+	size_t big = SM_DSTREAM_SNAPPY_MAX_BLOCK + 1024 * 1024;
+	uint8_t *zero = calloc(1, big);
+	size_t clen = snappy_max_compressed_length(big);
+	uint8_t *raw = malloc(clen + 20);
+	CU_ASSERT_FATAL(snappy_compress((const char *)zero, big, (char *)raw + 20,
+					&clen) == SNAPPY_OK);
+	CU_ASSERT_EQUAL(test_stream(SM_CODEC_SNAPPY, raw + 20, clen, NULL), -1);
+	static const uint8_t xm[16] = { 0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0,
+					0, 0, 0, 1, 0, 0, 0, 1 };
+	memcpy(raw, xm, 16);
+	sm_put_be32(raw + 16, (uint32_t)clen);
+	CU_ASSERT_EQUAL(test_stream(SM_CODEC_SNAPPY, raw, clen + 20, NULL), -1);
+	/* ... while a block within the bound decodes. */
+	clen = snappy_max_compressed_length(big);
+	CU_ASSERT_FATAL(snappy_compress((const char *)zero, 1 << 20, (char *)raw + 20,
+					&clen) == SNAPPY_OK);
+	sm_put_be32(raw + 16, (uint32_t)clen);
+	CU_ASSERT_EQUAL(test_stream(SM_CODEC_SNAPPY, raw, clen + 20, NULL), 1 << 20);
+	free(raw);
+	free(zero);
+
+	/* lz4: a 64 KiB-block frame whose block claims 64 KiB + 1. */
+	sm_wbuf_t z;
+	sm_wbuf_init(&z, 0);
+	CU_ASSERT_EQUAL(sm_compress(SM_CODEC_LZ4, small, sizeof(small), &z, 2), SM_ERR_NONE);
+	z.p[7] = 0x01; z.p[8] = 0x00; z.p[9] = 0x01; z.p[10] = 0x00;
+	CU_ASSERT_EQUAL(test_stream(SM_CODEC_LZ4, z.p, z.len, NULL), -1);
+	sm_wbuf_free(&z);
+}
+
 int main(void)
 {
 	CU_initialize_registry();
@@ -347,6 +467,8 @@ int main(void)
 	CU_add_test(s, "zstd without content size", test_zstd_vectors);
 	CU_add_test(s, "corrupt input", test_corrupt);
 	CU_add_test(s, "names", test_names);
+	CU_add_test(s, "bombs streamed with bounded memory", test_bombs);
+	CU_add_test(s, "decoder limits", test_decoder_limits);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -232,7 +232,7 @@ static sm_err_t sm_ca_extend(sm_zk_t *zk, const sm_create_partitions_topic_t *t,
 }
 
 static sm_err_t sm_ca_create_partitions_one(sm_req_ctx_t *ctx, const sm_create_partitions_topic_t *t,
-					    int validate_only, char *err, size_t errlen)
+					    int validate_only, int64_t *budget, char *err, size_t errlen)
 {
 	sm_zk_t *zk = ctx->apis->d.zk;
 	sm_zk_topic_assignment_t cur = { 0 };
@@ -254,7 +254,14 @@ static sm_err_t sm_ca_create_partitions_one(sm_req_ctx_t *ctx, const sm_create_p
 		snprintf(err, errlen, "Topic currently has %d partitions, %d would not be an increase.", old,
 			 t->count);
 		e = SM_ERR_INVALID_PARTITIONS;
+	} else if ((int64_t)(t->count - old) * (old ? cur.partitions[0].n_replicas : 1) > *budget) {
+		/* checked before the assignment is allocated (see deviations.md) */
+		snprintf(err, errlen, "Increasing the partitions of '%s' from %d to %d exceeds the broker's "
+			 "limit of %d new replicas per request.", t->name, old, t->count,
+			 SM_ADMIN_MAX_REQUEST_REPLICAS);
+		e = SM_ERR_INVALID_PARTITIONS;
 	} else {
+		*budget -= (int64_t)(t->count - old) * (old ? cur.partitions[0].n_replicas : 1);
 		e = sm_ca_extend(zk, t, &cur, old, err, errlen);
 	}
 	if (!e && !validate_only) {
@@ -304,6 +311,16 @@ void sm_api_create_partitions(sm_req_ctx_t *ctx)
 	resp->results_cnt = req->topics_cnt;
 	resp->results = sm_arena_alloc(&ctx->arena, sizeof(*resp->results) * (size_t)(req->topics_cnt + 1));
 	int controller = sm_ca_is_controller(ctx->apis);
+	const char **names = sm_arena_alloc_array(&ctx->arena, req->topics_cnt, sizeof(*names));
+	for (int i = 0; names && i < req->topics_cnt; i++)
+		names[i] = req->topics[i].name;
+	uint8_t *dup = names ? sm_apis_duplicates(&ctx->arena, names, req->topics_cnt) : NULL;
+	if (!dup) {
+		sm_apis_close(ctx, "CreatePartitions with %d topics exceeds the request budget",
+			      req->topics_cnt);
+		return;
+	}
+	int64_t budget = SM_ADMIN_MAX_REQUEST_REPLICAS;
 	sm_admin_delayed_t *d = sm_calloc(1, sizeof(*d));
 	d->waiting = sm_calloc((size_t)req->topics_cnt + 1, 1);
 	for (int i = 0; i < req->topics_cnt; i++) {
@@ -311,20 +328,19 @@ void sm_api_create_partitions(sm_req_ctx_t *ctx)
 		sm_create_partitions_result_t *r = &resp->results[i];
 		memset(r, 0, sizeof(*r));
 		r->name = t->name;
-		int dup = 0;
-		for (int j = 0; j < req->topics_cnt; j++)
-			dup |= j != i && !strcmp(req->topics[j].name, t->name);
 		char err[512] = "";
 		sm_err_t e;
 		if (!controller)
 			e = SM_ERR_NOT_CONTROLLER;
-		else if (dup)
+		else if (dup[i])
 			e = SM_ERR_INVALID_REQUEST, snprintf(err, sizeof(err), "Duplicate topic in request.");
 		else
-			e = sm_ca_create_partitions_one(ctx, t, req->validate_only, err, sizeof(err));
+			e = sm_ca_create_partitions_one(ctx, t, req->validate_only, &budget, err, sizeof(err));
 		r->error_code = (int16_t)e;
 		if (*err)
 			r->error_message = sm_arena_strndup(&ctx->arena, err, strlen(err));
+		if (e && *err)
+			sm_apis_refused(ctx, "topic %s: %s (error %d)", t->name, err, e);
 		d->waiting[i] = !req->validate_only && !e;
 	}
 	d->ctx = ctx;

@@ -191,8 +191,18 @@ uint8_t *sm_apis_duplicates(sm_arena_t *a, const char *const *names, int n)
 	return dup;
 }
 
+#define SM_APIS_REFUSED_LOG_MAX 5
+
 void sm_apis_refused(sm_req_ctx_t *ctx, const char *fmt, ...)
 {
+	if (ctx->n_refused++ > SM_APIS_REFUSED_LOG_MAX)
+		return;
+	if (ctx->n_refused > SM_APIS_REFUSED_LOG_MAX) {
+		sm_log_info(NULL, "kafka.server.KafkaApis", "Further refusals in %s request from %s "
+			    "(correlation id %d) are not logged", sm_proto_api_name(ctx->hdr.api_key),
+			    ctx->req->peer, ctx->hdr.correlation_id);
+		return;
+	}
 	char msg[512];
 	va_list ap;
 	va_start(ap, fmt);

@@ -26,6 +26,7 @@ typedef struct sm_req_ctx {
 	sm_arena_t arena;  /* decoded request structures */
 	sm_rbuf_t body;    /* reader positioned at the request body */
 	sm_wbuf_t resp;    /* response header + body being written */
+	int n_refused;     /* sm_apis_refused calls so far */
 } sm_req_ctx_t;
 
 typedef void (sm_api_handler_t)(sm_req_ctx_t *ctx);
@@ -51,7 +52,9 @@ void sm_apis_resp_none(sm_req_ctx_t *ctx);
 /* Logs why and closes the connection; frees ctx. */
 void sm_apis_close(sm_req_ctx_t *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Logs, naming the peer, why a request (or one topic/partition of it) is
- * answered with an error code; the connection stays open. */
+ * answered with an error code; the connection stays open. Only the first
+ * few of one request are logged, so a request refused 100,000 times does
+ * not write 100,000 lines. */
 void sm_apis_refused(sm_req_ctx_t *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Flags (arena array of n bytes) marking every name that occurs more than
  * once in names[0..n) (NULL names never match); sorts, so a request with

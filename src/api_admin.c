@@ -475,6 +475,34 @@ static void sm_admin_delete_respond(sm_admin_delayed_t *d)
 	sm_apis_resp_send(d->ctx);
 }
 
+/* bsearch key: a pointer to a 16-byte topic id; elements: topic pointers. */
+static int sm_admin_id_cmp(const void *a, const void *b)
+{
+	const uint8_t *x = *(const uint8_t *const *)a;
+	const sm_mc_topic_t *y = *(const sm_mc_topic_t *const *)b;
+	return memcmp(x, y->topic_id, 16);
+}
+
+static int sm_admin_id_sort_cmp(const void *a, const void *b)
+{
+	const sm_mc_topic_t *x = *(const sm_mc_topic_t *const *)a;
+	const sm_mc_topic_t *y = *(const sm_mc_topic_t *const *)b;
+	return memcmp(x->topic_id, y->topic_id, 16);
+}
+
+/* The snapshot's topics sorted by id, so a DeleteTopics naming many ids
+ * costs a search each instead of a scan of every topic. */
+static const sm_mc_topic_t **sm_admin_topics_by_id(sm_req_ctx_t *ctx, const sm_mc_snapshot_t *s)
+{
+	if (s->n_topics <= 0)
+		return NULL;
+	const sm_mc_topic_t **v = sm_arena_alloc(&ctx->arena, sizeof(*v) * (size_t)s->n_topics);
+	for (int t = 0; t < s->n_topics; t++)
+		v[t] = &s->topics[t];
+	qsort(v, (size_t)s->n_topics, sizeof(*v), sm_admin_id_sort_cmp);
+	return v;
+}
+
 void sm_api_delete_topics(sm_req_ctx_t *ctx)
 {
 	int16_t ver = ctx->hdr.api_version;
@@ -492,16 +520,21 @@ void sm_api_delete_topics(sm_req_ctx_t *ctx)
 	resp->responses = sm_arena_alloc(&ctx->arena, sizeof(*resp->responses) * (size_t)(n + 1));
 	int controller = sm_admin_is_controller(ctx->apis);
 	sm_mc_snapshot_t *s = sm_metadata_cache_get(ctx->apis->d.metadata_cache);
+	const sm_mc_topic_t **by_id = NULL;
 	for (int i = 0; i < n; i++) {
 		sm_delete_topics_resp_topic_t *rt = &resp->responses[i];
 		const char *name = ver >= 6 ? req.topics[i].name : req.topic_names[i];
 		if (ver >= 6) {
 			memcpy(rt->topic_id, req.topics[i].topic_id, 16);
 			if (!name) {
-				for (int t = 0; t < s->n_topics; t++)
-					if (!memcmp(s->topics[t].topic_id, req.topics[i].topic_id, 16))
-						name = sm_arena_strndup(&ctx->arena, s->topics[t].name,
-									strlen(s->topics[t].name));
+				if (!by_id)
+					by_id = sm_admin_topics_by_id(ctx, s);
+				const uint8_t *key = req.topics[i].topic_id;
+				const sm_mc_topic_t **hit =
+					by_id ? bsearch(&key, by_id, (size_t)s->n_topics, sizeof(*by_id),
+							sm_admin_id_cmp) : NULL;
+				if (hit)
+					name = sm_arena_strndup(&ctx->arena, (*hit)->name, strlen((*hit)->name));
 				if (!name) {
 					rt->error_code = SM_ERR_UNKNOWN_TOPIC_ID;
 					continue;

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Proves well-framed but hostile requests (CreateTopics whose assignment size wraps, INT32_MAX partitions with and without validate_only, a huge replication factor, malformed manual assignments, 100,000 duplicate topic names, CreatePartitions to INT32_MAX, OffsetCommit with an INT64_MAX retention, Metadata on a cache without topics, garbage in the preferred-election and partition-state znodes) get Kafka's error code or a closed connection, leave the broker up and free of sanitizer reports, and do not disturb acknowledged data."""
+"""Proves well-framed but hostile requests (CreateTopics whose assignment size wraps, INT32_MAX partitions with and without validate_only, a huge replication factor, malformed manual assignments, 100,000 duplicate topic names, CreatePartitions to INT32_MAX, ElectLeaders for 200,000 partitions, 100,000 config keys, OffsetCommit with an INT64_MAX retention, Metadata on a cache without topics, garbage in the preferred-election and partition-state znodes) get Kafka's error code or a closed connection, leave the broker up and free of sanitizer reports, and do not disturb acknowledged data."""
 import os
 import socket
 import struct
@@ -169,6 +169,28 @@ def offset_commit_result(r):
     return r.array(lambda: (r.string(), r.array(lambda: (r.i32(), r.i16()))))
 
 
+def elect_leaders_v0(topic, partitions):
+    body = array([string(topic) + array([s32(p) for p in partitions])]) + s32(30000)
+    return request(43, 0, body)
+
+
+def elect_leaders_result(r):
+    r.i32()
+    return r.array(lambda: (r.string(), r.array(lambda: (r.i32(), r.i16(), r.string()))))
+
+
+def incremental_alter_configs_v0(topic, keys, validate_only=True):
+    configs = array([string(k) + struct.pack(">b", 0) + string("1") for k in keys])
+    body = array([struct.pack(">b", 2) + string(topic) + configs]) + \
+        struct.pack(">b", validate_only)
+    return request(44, 0, body)
+
+
+def alter_configs_result(r):
+    r.i32()
+    return r.array(lambda: (r.i16(), r.string(), r.take(">b"), r.string()))
+
+
 def metadata_v4(topics):
     return request(3, 4, array([string(t) for t in topics]) + struct.pack(">b", 0))
 
@@ -269,6 +291,28 @@ def test(c):
               "CreatePartitions to INT32_MAX partitions: %r" % (res,))
         log("CreatePartitions to INT32_MAX (validate_only=%s) -> error %d (%s)"
             % (vo, res[0][1], res[0][2]))
+
+    # ElectLeaders naming 200,000 partitions of one topic: the answer groups
+    # them per topic without a copy per partition.
+    n = 200000
+    r = exchange(port, elect_leaders_v0(TOPIC, list(range(n))))
+    check(r is not None, "ElectLeaders with %d partitions closed the connection" % n)
+    res = elect_leaders_result(r)
+    check(len(res) == 1 and res[0][0] == TOPIC and len(res[0][1]) == n,
+          "ElectLeaders answer does not list the %d partitions of one topic" % n)
+    check([p for p, _, _ in res[0][1]] == list(range(n)), "ElectLeaders answer out of order")
+    check(all(e == UNKNOWN_TOPIC_OR_PARTITION for p, e, _ in res[0][1] if p > 0),
+          "ElectLeaders: partitions that do not exist not answered UNKNOWN_TOPIC_OR_PARTITION")
+    log("ElectLeaders for %d partitions answered" % n)
+
+    # IncrementalAlterConfigs with 100,000 keys, the last a duplicate.
+    keys = ["k%06d" % i for i in range(100000)] + ["k000000"]
+    r = exchange(port, incremental_alter_configs_v0(TOPIC, keys))
+    check(r is not None, "IncrementalAlterConfigs with 100,000 keys closed the connection")
+    res = alter_configs_result(r)
+    check(len(res) == 1 and res[0][0] == INVALID_REQUEST and "k000000" in (res[0][1] or ""),
+          "IncrementalAlterConfigs with a duplicate key: %r" % (res,))
+    log("IncrementalAlterConfigs with 100,001 keys -> error %d (%s)" % (res[0][0], res[0][1]))
 
     # OffsetCommit v2 with retention INT64_MAX (now + retention overflowed),
     # and v1 with a commit timestamp of INT64_MAX. Retried until the

@@ -251,7 +251,7 @@ int32_t *sm_proto_i32s_read(sm_rbuf_t *rb, int flex, int nullable, sm_arena_t *a
 	int32_t n = sm_proto_array_read(rb, flex, nullable, 4);
 	int32_t *v = sm_proto_array_ralloc(rb, a, n, sizeof(*v));
 
-	for (int32_t i = 0; i < n; i++)
+	for (int32_t i = 0; i < n && !rb->err; i++)
 		v[i] = sm_rbuf_i32(rb);
 	*cnt = rb->err ? 0 : n;
 	return v;

@@ -6,6 +6,7 @@
 
 #include "buf.h"
 #include "crc32c.h"
+#include "protocol.h"
 
 static void test_ints_roundtrip(void)
 {
@@ -164,6 +165,29 @@ static void test_checked_array_alloc(void)
 	CU_ASSERT_PTR_NULL(sm_alloc_array(17, sizeof(int32_t), 64));
 	CU_ASSERT_PTR_NULL(sm_alloc_array((int64_t)INT32_MAX * 32767, sizeof(int32_t), (size_t)1 << 30));
 	CU_ASSERT_PTR_NULL(sm_alloc_array(-5, 4, 1024));
+
+	/* a decoder's array over the request budget fails the reader, so the
+	 * request is refused as malformed instead of allocated */
+	uint8_t frame[4 + 4 * 1000];
+	sm_put_be32(frame, 1000);
+	memset(frame + 4, 0, sizeof(frame) - 4);
+	sm_rbuf_t rb;
+	sm_rbuf_init(&rb, frame, sizeof(frame));
+	sm_arena_init(&a);
+	sm_arena_set_budget(&a, 1024);
+	int32_t cnt = -1;
+	CU_ASSERT_PTR_NULL(sm_proto_i32s_read(&rb, 0, 0, &a, &cnt));
+	CU_ASSERT(rb.err != 0);
+	CU_ASSERT_EQUAL(cnt, 0);
+	sm_arena_destroy(&a);
+	sm_rbuf_init(&rb, frame, sizeof(frame));
+	sm_arena_init(&a);
+	sm_arena_set_budget(&a, 1 << 20);
+	int32_t *ids = sm_proto_i32s_read(&rb, 0, 0, &a, &cnt);
+	CU_ASSERT_PTR_NOT_NULL(ids);
+	CU_ASSERT_EQUAL(rb.err, 0);
+	CU_ASSERT_EQUAL(cnt, 1000);
+	sm_arena_destroy(&a);
 }
 
 static void test_file_fragments(void)

@@ -265,7 +265,9 @@ static sm_err_t batch_check_records(const uint8_t *p, size_t len,
 			break;
 		}
 		int32_t delta = it.index - 1;
-		if (rec.offset - it.hdr.base_offset != delta) {
+		/* unsigned: a producer's base offset may sit anywhere, and the
+		 * iterator wraps rec.offset the same way */
+		if ((int64_t)((uint64_t)rec.offset - (uint64_t)it.hdr.base_offset) != delta) {
 			err = SM_ERR_INVALID_RECORD;
 			break;
 		}

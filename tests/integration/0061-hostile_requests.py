@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Proves well-framed but hostile requests (CreateTopics whose assignment size wraps, INT32_MAX partitions with and without validate_only, a huge replication factor, malformed manual assignments, 100,000 duplicate topic names, CreatePartitions to INT32_MAX, ElectLeaders for 200,000 partitions, 100,000 config keys, OffsetCommit with an INT64_MAX retention, Metadata on a cache without topics, garbage in the preferred-election and partition-state znodes) get Kafka's error code or a closed connection, leave the broker up and free of sanitizer reports, and do not disturb acknowledged data."""
+"""Proves well-framed but hostile requests (CreateTopics whose assignment size wraps, INT32_MAX partitions with and without validate_only, a huge replication factor, malformed manual assignments, 100,000 duplicate topic names, CreatePartitions to INT32_MAX, ElectLeaders for 200,000 partitions, 100,000 config keys, a produced batch claiming base offset INT64_MAX, OffsetCommit with an INT64_MAX retention, Metadata on a cache without topics, garbage in the preferred-election and partition-state znodes) get Kafka's error code or a closed connection, leave the broker up and free of sanitizer reports, and do not disturb acknowledged data."""
 import os
 import socket
 import struct
@@ -191,6 +191,60 @@ def alter_configs_result(r):
     return r.array(lambda: (r.i16(), r.string(), r.take(">b"), r.string()))
 
 
+def _crc32c_table():
+    t = []
+    for n in range(256):
+        c = n
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+        t.append(c)
+    return t
+
+
+CRC32C = _crc32c_table()
+
+
+def crc32c(data):
+    c = 0xFFFFFFFF
+    for b in data:
+        c = CRC32C[(c ^ b) & 0xFF] ^ (c >> 8)
+    return c ^ 0xFFFFFFFF
+
+
+def zigzag(v):
+    v = (v << 1) ^ (v >> 63)
+    out = bytearray()
+    while True:
+        b = v & 0x7F
+        v >>= 7
+        if v:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def record_batch(base_offset, values, ts=1700000000000):
+    recs = b""
+    for i, v in enumerate(values):
+        body = (b"\0" + zigzag(0) + zigzag(i) + zigzag(-1) + zigzag(len(v)) + v + zigzag(0))
+        recs += zigzag(len(body)) + body
+    after_crc = (struct.pack(">hiqqqhii", 0, len(values) - 1, ts, ts, -1, -1, -1, len(values)) +
+                 recs)
+    tail = struct.pack(">ibI", 0, 2, crc32c(after_crc)) + after_crc
+    return struct.pack(">qi", base_offset, len(tail)) + tail
+
+
+def produce_v3(topic, partition, batch):
+    body = (string(None) + s16(1) + s32(30000) +
+            array([string(topic) + array([s32(partition) + s32(len(batch)) + batch])]))
+    return request(0, 3, body)
+
+
+def produce_result(r):
+    return r.array(lambda: (r.string(), r.array(lambda: (r.i32(), r.i16(), r.i64(), r.i64()))))
+
+
 def metadata_v4(topics):
     return request(3, 4, array([string(t) for t in topics]) + struct.pack(">b", 0))
 
@@ -314,6 +368,15 @@ def test(c):
           "IncrementalAlterConfigs with a duplicate key: %r" % (res,))
     log("IncrementalAlterConfigs with 100,001 keys -> error %d (%s)" % (res[0][0], res[0][1]))
 
+    # A producer's batch claiming base offset INT64_MAX (base + last delta
+    # overflowed): the leader assigns the real offsets, as Kafka does.
+    r = exchange(port, produce_v3(TOPIC, 0, record_batch(INT64_MAX, [b"late-1", b"late-2"])))
+    check(r is not None, "Produce with base offset INT64_MAX closed the connection")
+    res = produce_result(r)
+    check(res and res[0][1][0][1] == NONE and res[0][1][0][2] == COUNT,
+          "Produce with base offset INT64_MAX: %r" % (res,))
+    log("Produce with base offset INT64_MAX stored at offset %d" % res[0][1][0][2])
+
     # OffsetCommit v2 with retention INT64_MAX (now + retention overflowed),
     # and v1 with a commit timestamp of INT64_MAX. Retried until the
     # coordinator has loaded __consumer_offsets.
@@ -360,7 +423,9 @@ def test(c):
 
     check(b.alive(), "broker process is gone")
     after = c.read_partition(TOPIC, 0)
-    check(after == before, "acknowledged messages changed after the attack")
+    check(after[:COUNT] == before, "acknowledged messages changed after the attack")
+    check([(v, o) for _, v, o in after[COUNT:]] == [(b"late-1", COUNT), (b"late-2", COUNT + 1)],
+          "the records produced with base offset INT64_MAX: %r" % (after[COUNT:],))
 
     # The refusals are logged naming the peer.
     text = b.log_text()

@@ -234,8 +234,78 @@ static void sm_admin_resp_configs(sm_req_ctx_t *ctx, char *const *keys, char *co
 	}
 }
 
+static int sm_admin_i32cmp(const void *a, const void *b)
+{
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* A manual assignment checked as AdminZkClient.validateTopicCreate does,
+ * before anything sized by it is allocated: every list as long as the first
+ * (so n x rf is bounded by the ids the request actually carries), no
+ * duplicate broker in a list, partition ids a permutation of 0..n-1. The
+ * lists are copied into *out in partition order. Duplicates are found by
+ * sorting a copy, so a single huge list costs O(rf log rf), not O(rf^2). */
+static sm_err_t sm_admin_manual_assignment(sm_req_ctx_t *ctx, const sm_create_topics_req_topic_t *t,
+					   int64_t *budget, int32_t **out, char *err, size_t errlen)
+{
+	int n = t->assignments_cnt;
+	int arf = t->assignments[0].broker_ids_cnt;
+	for (int p = 0; p < n; p++)
+		if (t->assignments[p].broker_ids_cnt != arf) {
+			snprintf(err, errlen, "All partitions should have the same number of replicas");
+			return SM_ERR_INVALID_REPLICA_ASSIGNMENT;
+		}
+	if (arf <= 0) {
+		snprintf(err, errlen, "Replication factor must be larger than 0.");
+		return SM_ERR_INVALID_REPLICATION_FACTOR;
+	}
+	if ((int64_t)n * arf > *budget) {
+		snprintf(err, errlen, "Replica assignment of %d partitions x %d replicas exceeds the "
+			 "broker's limit of %d replicas per request.", n, arf, SM_ADMIN_MAX_REQUEST_REPLICAS);
+		return SM_ERR_INVALID_REPLICA_ASSIGNMENT;
+	}
+	int32_t *a = sm_arena_alloc_array(&ctx->arena, (int64_t)n * arf, sizeof(int32_t));
+	int32_t *sorted = sm_arena_alloc_array(&ctx->arena, arf, sizeof(int32_t));
+	uint8_t *seen = sm_arena_alloc_array(&ctx->arena, n, 1);
+	if (!a || !sorted || !seen) {
+		snprintf(err, errlen, "Replica assignment too large for the request's memory budget.");
+		return SM_ERR_INVALID_REPLICA_ASSIGNMENT;
+	}
+	for (int i = 0; i < n; i++) {
+		const sm_create_topics_req_assignment_t *as = &t->assignments[i];
+		int32_t p = as->partition_index;
+		if (p < 0 || p >= n || seen[p]) {
+			snprintf(err, errlen, "partitions should be a consecutive 0-based integer sequence");
+			return SM_ERR_INVALID_REPLICA_ASSIGNMENT;
+		}
+		seen[p] = 1;
+		memcpy(sorted, as->broker_ids, sizeof(int32_t) * (size_t)arf);
+		qsort(sorted, (size_t)arf, sizeof(int32_t), sm_admin_i32cmp);
+		for (int r = 1; r < arf; r++)
+			if (sorted[r] == sorted[r - 1]) {
+				snprintf(err, errlen, "Duplicate replica assignment found: %d", sorted[r]);
+				return SM_ERR_INVALID_REPLICA_ASSIGNMENT;
+			}
+		memcpy(a + (size_t)p * (size_t)arf, as->broker_ids, sizeof(int32_t) * (size_t)arf);
+	}
+	*budget -= (int64_t)n * arf;
+	*out = a;
+	return SM_ERR_NONE;
+}
+
+static int sm_admin_live_brokers(sm_req_ctx_t *ctx)
+{
+	sm_mc_snapshot_t *s = sm_metadata_cache_get(ctx->apis->d.metadata_cache);
+	int n = s->n_brokers;
+	sm_mc_snapshot_release(s);
+	return n;
+}
+
+/* budget: replicas the rest of the request may still ask for. */
 static void sm_admin_create_one(sm_req_ctx_t *ctx, const sm_create_topics_req_t *req,
-				const sm_create_topics_req_topic_t *t, sm_create_topics_resp_topic_t *rt)
+				const sm_create_topics_req_topic_t *t, sm_create_topics_resp_topic_t *rt,
+				int64_t *budget)
 {
 	const sm_kafka_config_t *cfg = ctx->apis->d.cfg;
 	char err[512] = "";
@@ -251,20 +321,10 @@ static void sm_admin_create_one(sm_req_ctx_t *ctx, const sm_create_topics_req_t 
 		if (t->num_partitions != -1 || t->replication_factor != -1) {
 			e = SM_ERR_INVALID_REQUEST;
 			snprintf(err, sizeof(err), "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.");
-		} else {
+		} else if (!(e = sm_admin_manual_assignment(ctx, t, budget, &assign, err, sizeof(err)))) {
 			arf = t->assignments[0].broker_ids_cnt;
-			assign = sm_arena_alloc(&ctx->arena, sizeof(int32_t) * (size_t)(t->assignments_cnt * (arf ? arf : 1)));
-			for (int p = 0; p < t->assignments_cnt && !e; p++) {
-				const sm_create_topics_req_assignment_t *as = &t->assignments[p];
-				if (as->partition_index != p || as->broker_ids_cnt != arf || arf == 0) {
-					e = SM_ERR_INVALID_REPLICA_ASSIGNMENT;
-					snprintf(err, sizeof(err), "Partitions should be consecutive 0-based integers with the same replication factor");
-					break;
-				}
-				memcpy(assign + p * arf, as->broker_ids, sizeof(int32_t) * (size_t)arf);
-			}
 			np = t->assignments_cnt;
-			rf = (int16_t)arf;
+			rf = (int16_t)(arf > INT16_MAX ? INT16_MAX : arf);
 		}
 	} else if (np <= 0) {
 		e = SM_ERR_INVALID_PARTITIONS;
@@ -272,6 +332,15 @@ static void sm_admin_create_one(sm_req_ctx_t *ctx, const sm_create_topics_req_t 
 	} else if (rf <= 0) {
 		e = SM_ERR_INVALID_REPLICATION_FACTOR;
 		snprintf(err, sizeof(err), "Replication factor must be larger than 0.");
+	} else if (rf <= sm_admin_live_brokers(ctx) && (int64_t)np * rf > *budget) {
+		/* rf above the live brokers is left to the assignment, which
+		 * answers INVALID_REPLICATION_FACTOR as Kafka does */
+		e = SM_ERR_INVALID_PARTITIONS;
+		snprintf(err, sizeof(err), "Number of partitions %d with replication factor %d exceeds "
+			 "the broker's limit of %d replicas per request.", np, rf,
+			 SM_ADMIN_MAX_REQUEST_REPLICAS);
+	} else {
+		*budget -= (int64_t)np * rf;
 	}
 	char **keys = sm_arena_alloc(&ctx->arena, sizeof(char *) * (size_t)(t->configs_cnt + 1));
 	char **vals = sm_arena_alloc(&ctx->arena, sizeof(char *) * (size_t)(t->configs_cnt + 1));
@@ -285,6 +354,7 @@ static void sm_admin_create_one(sm_req_ctx_t *ctx, const sm_create_topics_req_t 
 	rt->error_code = (int16_t)e;
 	if (e) {
 		rt->error_message = sm_arena_strndup(&ctx->arena, err, strlen(err));
+		sm_apis_refused(ctx, "topic %s: %s (error %d)", t->name, err, e);
 		return;
 	}
 	rt->num_partitions = np;
@@ -336,25 +406,35 @@ void sm_api_create_topics(sm_req_ctx_t *ctx)
 	resp->topics_cnt = req.topics_cnt;
 	resp->topics = sm_arena_alloc(&ctx->arena, sizeof(*resp->topics) * (size_t)(req.topics_cnt + 1));
 	int controller = sm_admin_is_controller(ctx->apis);
+	const char **names = sm_arena_alloc_array(&ctx->arena, req.topics_cnt, sizeof(*names));
+	for (int i = 0; names && i < req.topics_cnt; i++)
+		names[i] = req.topics[i].name;
+	uint8_t *dup = names ? sm_apis_duplicates(&ctx->arena, names, req.topics_cnt) : NULL;
+	if (!dup) {
+		sm_apis_close(ctx, "CreateTopics with %d topics exceeds the request budget", req.topics_cnt);
+		return;
+	}
+	int64_t budget = SM_ADMIN_MAX_REQUEST_REPLICAS;
+	int ndup = 0;
 	sm_admin_delayed_t *d = sm_calloc(1, sizeof(*d));
 	d->waiting = sm_calloc((size_t)req.topics_cnt + 1, 1);
 	for (int i = 0; i < req.topics_cnt; i++) {
 		sm_create_topics_resp_topic_t *rt = &resp->topics[i];
 		sm_create_topics_resp_topic_init(rt);
 		rt->name = req.topics[i].name;
-		int dup = 0;
-		for (int j = 0; j < req.topics_cnt; j++)
-			dup |= j != i && !strcmp(req.topics[j].name, req.topics[i].name);
 		if (!controller) {
 			rt->error_code = SM_ERR_NOT_CONTROLLER;
-		} else if (dup) {
+		} else if (dup[i]) {
 			rt->error_code = SM_ERR_INVALID_REQUEST;
 			rt->error_message = "Create topics request from client contains a duplicate topic.";
+			ndup++;
 		} else {
-			sm_admin_create_one(ctx, &req, &req.topics[i], rt);
+			sm_admin_create_one(ctx, &req, &req.topics[i], rt, &budget);
 		}
 		d->waiting[i] = !req.validate_only && !rt->error_code;
 	}
+	if (ndup)
+		sm_apis_refused(ctx, "%d of %d topics are duplicates", ndup, req.topics_cnt);
 	d->ctx = ctx;
 	d->n = req.topics_cnt;
 	d->resp = resp;
@@ -395,6 +475,34 @@ static void sm_admin_delete_respond(sm_admin_delayed_t *d)
 	sm_apis_resp_send(d->ctx);
 }
 
+/* bsearch key: a pointer to a 16-byte topic id; elements: topic pointers. */
+static int sm_admin_id_cmp(const void *a, const void *b)
+{
+	const uint8_t *x = *(const uint8_t *const *)a;
+	const sm_mc_topic_t *y = *(const sm_mc_topic_t *const *)b;
+	return memcmp(x, y->topic_id, 16);
+}
+
+static int sm_admin_id_sort_cmp(const void *a, const void *b)
+{
+	const sm_mc_topic_t *x = *(const sm_mc_topic_t *const *)a;
+	const sm_mc_topic_t *y = *(const sm_mc_topic_t *const *)b;
+	return memcmp(x->topic_id, y->topic_id, 16);
+}
+
+/* The snapshot's topics sorted by id, so a DeleteTopics naming many ids
+ * costs a search each instead of a scan of every topic. */
+static const sm_mc_topic_t **sm_admin_topics_by_id(sm_req_ctx_t *ctx, const sm_mc_snapshot_t *s)
+{
+	if (s->n_topics <= 0)
+		return NULL;
+	const sm_mc_topic_t **v = sm_arena_alloc(&ctx->arena, sizeof(*v) * (size_t)s->n_topics);
+	for (int t = 0; t < s->n_topics; t++)
+		v[t] = &s->topics[t];
+	qsort(v, (size_t)s->n_topics, sizeof(*v), sm_admin_id_sort_cmp);
+	return v;
+}
+
 void sm_api_delete_topics(sm_req_ctx_t *ctx)
 {
 	int16_t ver = ctx->hdr.api_version;
@@ -412,16 +520,21 @@ void sm_api_delete_topics(sm_req_ctx_t *ctx)
 	resp->responses = sm_arena_alloc(&ctx->arena, sizeof(*resp->responses) * (size_t)(n + 1));
 	int controller = sm_admin_is_controller(ctx->apis);
 	sm_mc_snapshot_t *s = sm_metadata_cache_get(ctx->apis->d.metadata_cache);
+	const sm_mc_topic_t **by_id = NULL;
 	for (int i = 0; i < n; i++) {
 		sm_delete_topics_resp_topic_t *rt = &resp->responses[i];
 		const char *name = ver >= 6 ? req.topics[i].name : req.topic_names[i];
 		if (ver >= 6) {
 			memcpy(rt->topic_id, req.topics[i].topic_id, 16);
 			if (!name) {
-				for (int t = 0; t < s->n_topics; t++)
-					if (!memcmp(s->topics[t].topic_id, req.topics[i].topic_id, 16))
-						name = sm_arena_strndup(&ctx->arena, s->topics[t].name,
-									strlen(s->topics[t].name));
+				if (!by_id)
+					by_id = sm_admin_topics_by_id(ctx, s);
+				const uint8_t *key = req.topics[i].topic_id;
+				const sm_mc_topic_t **hit =
+					by_id ? bsearch(&key, by_id, (size_t)s->n_topics, sizeof(*by_id),
+							sm_admin_id_cmp) : NULL;
+				if (hit)
+					name = sm_arena_strndup(&ctx->arena, (*hit)->name, strlen((*hit)->name));
 				if (!name) {
 					rt->error_code = SM_ERR_UNKNOWN_TOPIC_ID;
 					continue;

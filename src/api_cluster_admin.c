@@ -68,36 +68,45 @@ void sm_api_controlled_shutdown(sm_req_ctx_t *ctx)
 
 /* ---- ElectLeaders ---- */
 
-static sm_elect_leaders_presult_t *sm_ca_el_slot(sm_req_ctx_t *ctx, sm_elect_leaders_resp_t *resp,
-						 int *cap, const char *topic)
+/* One partition's outcome before it is grouped under its topic. */
+typedef struct {
+	const char *topic;
+	int seq; /* keeps the request's order within a topic */
+	sm_elect_leaders_presult_t r;
+} sm_ca_el_entry_t;
+
+static int sm_ca_el_cmp(const void *a, const void *b)
 {
-	sm_elect_leaders_result_t *r = NULL;
-	for (int i = 0; i < resp->results_cnt && !r; i++)
-		if (!strcmp(resp->results[i].topic, topic))
-			r = &resp->results[i];
-	if (!r) {
-		if (resp->results_cnt == *cap) {
-			int ncap = *cap ? *cap * 2 : 8;
-			sm_elect_leaders_result_t *nr = sm_arena_alloc(&ctx->arena, sizeof(*nr) * (size_t)ncap);
-			if (resp->results_cnt)
-				memcpy(nr, resp->results, sizeof(*nr) * (size_t)resp->results_cnt);
-			resp->results = nr;
-			*cap = ncap;
-		}
-		r = &resp->results[resp->results_cnt++];
+	const sm_ca_el_entry_t *x = a, *y = b;
+	int c = strcmp(x->topic, y->topic);
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* Groups n outcomes by topic with one sort: a request naming many topics or
+ * many partitions of one topic costs O(n log n), not a search and a copy per
+ * partition. */
+static void sm_ca_el_group(sm_req_ctx_t *ctx, sm_ca_el_entry_t *v, int n,
+			   sm_elect_leaders_resp_t *resp)
+{
+	qsort(v, (size_t)n, sizeof(*v), sm_ca_el_cmp);
+	int nt = 0;
+	for (int i = 0; i < n; i++)
+		nt += i == 0 || strcmp(v[i].topic, v[i - 1].topic);
+	resp->results = sm_arena_alloc(&ctx->arena, sizeof(*resp->results) * (size_t)(nt + 1));
+	resp->results_cnt = 0;
+	for (int i = 0; i < n;) {
+		int j = i;
+		while (j < n && !strcmp(v[j].topic, v[i].topic))
+			j++;
+		sm_elect_leaders_result_t *r = &resp->results[resp->results_cnt++];
 		memset(r, 0, sizeof(*r));
-		r->topic = sm_arena_strndup(&ctx->arena, topic, strlen(topic));
+		r->topic = sm_arena_strndup(&ctx->arena, v[i].topic, strlen(v[i].topic));
+		r->partition_results = sm_arena_alloc(&ctx->arena,
+						      sizeof(*r->partition_results) * (size_t)(j - i));
+		for (int k = i; k < j; k++)
+			r->partition_results[r->partition_results_cnt++] = v[k].r;
+		i = j;
 	}
-	/* Grows one by one: results per topic are few and the arena is
-	 * freed with the request. */
-	sm_elect_leaders_presult_t *np = sm_arena_alloc(&ctx->arena,
-							sizeof(*np) * (size_t)(r->partition_results_cnt + 1));
-	if (r->partition_results_cnt)
-		memcpy(np, r->partition_results, sizeof(*np) * (size_t)r->partition_results_cnt);
-	r->partition_results = np;
-	sm_elect_leaders_presult_t *p = &np[r->partition_results_cnt++];
-	memset(p, 0, sizeof(*p));
-	return p;
 }
 
 void sm_api_elect_leaders(sm_req_ctx_t *ctx)
@@ -110,7 +119,6 @@ void sm_api_elect_leaders(sm_req_ctx_t *ctx)
 	}
 	sm_elect_leaders_resp_t resp;
 	sm_elect_leaders_resp_init(&resp);
-	int cap = 0;
 	int ntp = 0;
 	for (int i = 0; i < req.topic_partitions_cnt; i++)
 		ntp += req.topic_partitions[i].partitions_cnt;
@@ -127,20 +135,17 @@ void sm_api_elect_leaders(sm_req_ctx_t *ctx)
 		e = sm_controller_elect_leaders(ctx->apis->d.controller, ver >= 1 ? req.election_type : 0,
 						req.topic_partitions_cnt < 0 ? NULL : tps, ntp,
 						req.timeout_ms, &res, &nres);
-	if (e) {
-		/* Every requested partition carries the failure. */
-		for (int i = 0; i < ntp; i++) {
-			sm_elect_leaders_presult_t *p = sm_ca_el_slot(ctx, &resp, &cap, tps[i].topic);
-			p->partition_id = tps[i].partition;
-			p->error_code = (int16_t)(e < 0 ? SM_ERR_UNKNOWN_SERVER_ERROR : e);
-		}
-	}
-	for (int i = 0; i < nres; i++) {
-		sm_elect_leaders_presult_t *p = sm_ca_el_slot(ctx, &resp, &cap, res[i].topic);
-		p->partition_id = res[i].partition;
-		p->error_code = res[i].error;
-		p->error_message = (char *)res[i].message;
-	}
+	int n = (e ? ntp : 0) + nres, m = 0;
+	sm_ca_el_entry_t *v = sm_arena_alloc(&ctx->arena, sizeof(*v) * (size_t)(n + 1));
+	/* on failure every requested partition carries it */
+	for (int i = 0; e && i < ntp; i++, m++)
+		v[m] = (sm_ca_el_entry_t){ tps[i].topic, m,
+					   { tps[i].partition,
+					     (int16_t)(e < 0 ? SM_ERR_UNKNOWN_SERVER_ERROR : e), NULL } };
+	for (int i = 0; i < nres; i++, m++)
+		v[m] = (sm_ca_el_entry_t){ res[i].topic, m,
+					   { res[i].partition, res[i].error, (char *)res[i].message } };
+	sm_ca_el_group(ctx, v, m, &resp);
 	sm_elect_leaders_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
 	sm_controller_results_free(res, nres);
 	sm_apis_resp_send(ctx);
@@ -232,7 +237,7 @@ static sm_err_t sm_ca_extend(sm_zk_t *zk, const sm_create_partitions_topic_t *t,
 }
 
 static sm_err_t sm_ca_create_partitions_one(sm_req_ctx_t *ctx, const sm_create_partitions_topic_t *t,
-					    int validate_only, char *err, size_t errlen)
+					    int validate_only, int64_t *budget, char *err, size_t errlen)
 {
 	sm_zk_t *zk = ctx->apis->d.zk;
 	sm_zk_topic_assignment_t cur = { 0 };
@@ -254,7 +259,14 @@ static sm_err_t sm_ca_create_partitions_one(sm_req_ctx_t *ctx, const sm_create_p
 		snprintf(err, errlen, "Topic currently has %d partitions, %d would not be an increase.", old,
 			 t->count);
 		e = SM_ERR_INVALID_PARTITIONS;
+	} else if ((int64_t)(t->count - old) * (old ? cur.partitions[0].n_replicas : 1) > *budget) {
+		/* checked before the assignment is allocated (see deviations.md) */
+		snprintf(err, errlen, "Increasing the partitions of '%s' from %d to %d exceeds the broker's "
+			 "limit of %d new replicas per request.", t->name, old, t->count,
+			 SM_ADMIN_MAX_REQUEST_REPLICAS);
+		e = SM_ERR_INVALID_PARTITIONS;
 	} else {
+		*budget -= (int64_t)(t->count - old) * (old ? cur.partitions[0].n_replicas : 1);
 		e = sm_ca_extend(zk, t, &cur, old, err, errlen);
 	}
 	if (!e && !validate_only) {
@@ -304,6 +316,16 @@ void sm_api_create_partitions(sm_req_ctx_t *ctx)
 	resp->results_cnt = req->topics_cnt;
 	resp->results = sm_arena_alloc(&ctx->arena, sizeof(*resp->results) * (size_t)(req->topics_cnt + 1));
 	int controller = sm_ca_is_controller(ctx->apis);
+	const char **names = sm_arena_alloc_array(&ctx->arena, req->topics_cnt, sizeof(*names));
+	for (int i = 0; names && i < req->topics_cnt; i++)
+		names[i] = req->topics[i].name;
+	uint8_t *dup = names ? sm_apis_duplicates(&ctx->arena, names, req->topics_cnt) : NULL;
+	if (!dup) {
+		sm_apis_close(ctx, "CreatePartitions with %d topics exceeds the request budget",
+			      req->topics_cnt);
+		return;
+	}
+	int64_t budget = SM_ADMIN_MAX_REQUEST_REPLICAS;
 	sm_admin_delayed_t *d = sm_calloc(1, sizeof(*d));
 	d->waiting = sm_calloc((size_t)req->topics_cnt + 1, 1);
 	for (int i = 0; i < req->topics_cnt; i++) {
@@ -311,20 +333,19 @@ void sm_api_create_partitions(sm_req_ctx_t *ctx)
 		sm_create_partitions_result_t *r = &resp->results[i];
 		memset(r, 0, sizeof(*r));
 		r->name = t->name;
-		int dup = 0;
-		for (int j = 0; j < req->topics_cnt; j++)
-			dup |= j != i && !strcmp(req->topics[j].name, t->name);
 		char err[512] = "";
 		sm_err_t e;
 		if (!controller)
 			e = SM_ERR_NOT_CONTROLLER;
-		else if (dup)
+		else if (dup[i])
 			e = SM_ERR_INVALID_REQUEST, snprintf(err, sizeof(err), "Duplicate topic in request.");
 		else
-			e = sm_ca_create_partitions_one(ctx, t, req->validate_only, err, sizeof(err));
+			e = sm_ca_create_partitions_one(ctx, t, req->validate_only, &budget, err, sizeof(err));
 		r->error_code = (int16_t)e;
 		if (*err)
 			r->error_message = sm_arena_strndup(&ctx->arena, err, strlen(err));
+		if (e && *err)
+			sm_apis_refused(ctx, "topic %s: %s (error %d)", t->name, err, e);
 		d->waiting[i] = !req->validate_only && !e;
 	}
 	d->ctx = ctx;

@@ -434,16 +434,22 @@ static sm_err_t sm_cfgapi_invalid_value(int8_t type, const char *name, const cha
 }
 
 /* Common request checks: duplicates (incremental only) and null values. */
-static sm_err_t sm_cfgapi_check_ops(const sm_cfgapi_op_t *ops, int n, int incremental, char *err,
-				    size_t errlen)
+static sm_err_t sm_cfgapi_check_ops(sm_req_ctx_t *ctx, const sm_cfgapi_op_t *ops, int n,
+				    int incremental, char *err, size_t errlen)
 {
 	char list[SM_CFGAPI_ERRLEN] = "";
-	for (int i = 0; incremental && i < n; i++)
-		for (int j = 0; j < i; j++)
-			if (!strcmp(ops[i].name, ops[j].name)) {
+	if (incremental && n > 1) {
+		/* sorted, not pairwise: a resource may carry very many keys */
+		const char **names = sm_arena_alloc_array(&ctx->arena, n, sizeof(*names));
+		for (int i = 0; names && i < n; i++)
+			names[i] = ops[i].name;
+		uint8_t *dup = names ? sm_apis_duplicates(&ctx->arena, names, n) : NULL;
+		for (int i = 0; i < n; i++)
+			if (!dup || dup[i]) {
 				snprintf(err, errlen, "Error due to duplicate config keys : %s", ops[i].name);
 				return SM_ERR_INVALID_REQUEST;
 			}
+	}
 	for (int i = 0; i < n; i++) {
 		if (ops[i].op < SM_CONFIG_OP_SET || ops[i].op > SM_CONFIG_OP_SUBTRACT) {
 			snprintf(err, errlen, "Unknown config operation %d for config key: %s",
@@ -653,7 +659,7 @@ static sm_err_t sm_cfgapi_alter_one(sm_req_ctx_t *ctx, int8_t type, const char *
 				    const sm_cfgapi_op_t *ops, int n, int incremental,
 				    int validate_only, char *err, size_t errlen)
 {
-	sm_err_t e = sm_cfgapi_check_ops(ops, n, incremental, err, errlen);
+	sm_err_t e = sm_cfgapi_check_ops(ctx, ops, n, incremental, err, errlen);
 	if (e)
 		return e;
 	if (type == SM_CONFIG_RESOURCE_TOPIC)

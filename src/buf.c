@@ -25,6 +25,15 @@ void *sm_malloc(size_t n)
 	return p;
 }
 
+void *sm_alloc_array(int64_t cnt, size_t elem_size, size_t limit)
+{
+	size_t n;
+	if (cnt < 0 || (uint64_t)cnt > SIZE_MAX || sm_size_mul((size_t)cnt, elem_size, &n) ||
+	    n > limit)
+		return NULL;
+	return calloc(n ? n : 1, 1);
+}
+
 void *sm_calloc(size_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size ? size : 1);
@@ -68,6 +77,8 @@ struct sm_arena_chunk {
 void sm_arena_init(sm_arena_t *a)
 {
 	a->head = NULL;
+	a->total = 0;
+	a->budget = 0;
 }
 
 void *sm_arena_alloc(sm_arena_t *a, size_t size)
@@ -84,8 +95,22 @@ void *sm_arena_alloc(sm_arena_t *a, size_t size)
 	}
 	void *p = c->data + c->used;
 	c->used += size;
+	a->total += size;
 	memset(p, 0, size);
 	return p;
+}
+
+void *sm_arena_alloc_array(sm_arena_t *a, int64_t cnt, size_t elem_size)
+{
+	size_t n;
+	if (cnt < 0 || (uint64_t)cnt > SIZE_MAX || sm_size_mul((size_t)cnt, elem_size, &n))
+		return NULL;
+	/* sm_arena_alloc rounds up to 8 and its chunk header must fit too */
+	if (n > SIZE_MAX / 2)
+		return NULL;
+	if (a->budget && (a->total > a->budget || n > a->budget - a->total))
+		return NULL;
+	return sm_arena_alloc(a, n);
 }
 
 char *sm_arena_strndup(sm_arena_t *a, const char *p, size_t len)

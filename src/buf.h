@@ -28,11 +28,27 @@
 typedef struct sm_arena_chunk sm_arena_chunk_t;
 typedef struct sm_arena {
 	sm_arena_chunk_t *head;
+	size_t total;  /* bytes handed out so far */
+	size_t budget; /* cap for sm_arena_alloc_array(); 0 = none */
 } sm_arena_t;
 
 void sm_arena_init(sm_arena_t *a);
 /* Zeroed, 8-byte aligned memory that lives until sm_arena_destroy(). */
 void *sm_arena_alloc(sm_arena_t *a, size_t size);
+/* Caps what sm_arena_alloc_array() may hand out over the arena's life (one
+ * request's budget); plain sm_arena_alloc() counts against it but never
+ * fails. */
+static inline void sm_arena_set_budget(sm_arena_t *a, size_t budget)
+{
+	a->budget = budget;
+}
+/* The one allocation for arrays whose element count a peer chose (directly,
+ * or as a product such as partitions x replicas): cnt elements of elem_size,
+ * zeroed. Returns NULL, allocating nothing, when cnt is negative, when
+ * cnt * elem_size overflows, or when it would take the arena past its
+ * budget; cnt == 0 gives a valid (empty) pointer. The caller answers the
+ * peer with an error instead of aborting on a failed allocation. */
+void *sm_arena_alloc_array(sm_arena_t *a, int64_t cnt, size_t elem_size);
 /* NUL-terminated copy of p[0..len) in the arena. */
 char *sm_arena_strndup(sm_arena_t *a, const char *p, size_t len);
 void sm_arena_destroy(sm_arena_t *a);
@@ -184,6 +200,31 @@ static inline void sm_put_be32(uint8_t *p, uint32_t v)
 	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
 }
 static inline void sm_put_be64(uint8_t *p, uint64_t v) { sm_put_be32(p, (uint32_t)(v >> 32)); sm_put_be32(p + 4, (uint32_t)v); }
+
+/* ---- checked arithmetic on peer-supplied values ---- */
+
+/* *out = a * b; 0, or -1 (and *out untouched) when it does not fit. */
+static inline int sm_size_mul(size_t a, size_t b, size_t *out)
+{
+	size_t r;
+	if (__builtin_mul_overflow(a, b, &r))
+		return -1;
+	*out = r;
+	return 0;
+}
+/* a + b clamped to [INT64_MIN, INT64_MAX]: a deadline or expiry computed
+ * from a peer's duration or timestamp never wraps. */
+static inline int64_t sm_i64_sat_add(int64_t a, int64_t b)
+{
+	int64_t r;
+	if (__builtin_add_overflow(a, b, &r))
+		return b > 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+/* Heap counterpart of sm_arena_alloc_array() for arrays that outlive a
+ * request: NULL (no abort) when cnt is negative, cnt * elem_size overflows,
+ * exceeds limit bytes, or malloc fails. Zeroed; free() it. */
+void *sm_alloc_array(int64_t cnt, size_t elem_size, size_t limit);
 
 /* Allocation wrappers that abort on failure. */
 void *sm_malloc(size_t n);

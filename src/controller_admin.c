@@ -320,7 +320,8 @@ void sm_ctrl_on_preferred_znode(sm_controller_t *c)
 	char err[256];
 	sm_ctrl_sync_t *s = sm_ctrl_sync_new();
 	s->refs = 1;
-	if (sm_zk_isr_change_decode(data, len, &tps, &n, err, sizeof(err)) == SM_ERR_NONE) {
+	if (sm_zk_partitions_list_decode(data, len, SM_ZKPATH_PREFERRED_ELECTION, &tps, &n, err,
+					 sizeof(err)) == SM_ERR_NONE) {
 		sm_log(SM_LOGFILE_CONTROLLER, SM_LOG_INFO, NULL, SM_CTRLA_LOGGER,
 		       "Starting preferred replica leader election for %d partitions (znode)", n);
 		for (int i = 0; i < n && c->active; i++)
@@ -333,7 +334,7 @@ void sm_ctrl_on_preferred_znode(sm_controller_t *c)
 		sm_zk_topic_partitions_free(tps, n);
 	} else {
 		sm_log(SM_LOGFILE_CONTROLLER, SM_LOG_WARN, NULL, SM_CTRLA_LOGGER,
-		       "Ignoring malformed %s: %s", SM_ZKPATH_PREFERRED_ELECTION, err);
+		       "Ignoring malformed %s (deleting it): %s", SM_ZKPATH_PREFERRED_ELECTION, err);
 	}
 	sm_ctrl_sync_finish(s, SM_ERR_NONE);
 	free(data);

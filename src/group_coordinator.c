@@ -1522,7 +1522,7 @@ static void sm_gc_expire_offsets(sm_group_coordinator_t *gc, int64_t wall)
 				continue;
 			int64_t base = o->commit_ts > g->state_ts ? o->commit_ts : g->state_ts;
 			int expired = o->expire_ts >= 0 ? wall >= o->expire_ts
-							 : wall >= base + gc->cfg.offsets_retention_ms;
+							 : wall >= sm_i64_sat_add(base, gc->cfg.offsets_retention_ms);
 			if (expired)
 				dead[nd++] = *o;
 		}

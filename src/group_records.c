@@ -177,7 +177,7 @@ int sm_group_metadata_value_read(sm_rbuf_t *rb, sm_arena_t *a, sm_group_metadata
 		out->current_state_timestamp = sm_rbuf_i64(rb);
 	size_t min = 3 * 2 + (ver >= 3 ? 2 : 0) + (ver >= 1 ? 4 : 0) + 4 + 2 * 4;
 	int32_t n = sm_proto_array_read(rb, 0, 0, min);
-	out->members = sm_proto_array_alloc(a, n, sizeof(*out->members));
+	out->members = sm_proto_array_ralloc(rb, a, n, sizeof(*out->members));
 	for (int32_t i = 0; i < n && !rb->err; i++)
 		sm_group_member_read(rb, ver, a, &out->members[i]);
 	out->members_cnt = rb->err ? 0 : n;

@@ -162,6 +162,56 @@ void sm_apis_resp_none(sm_req_ctx_t *ctx)
 	sm_apis_ctx_free(ctx);
 }
 
+typedef struct {
+	const char *name;
+	int i;
+} sm_apis_named_t;
+
+static int sm_apis_named_cmp(const void *a, const void *b)
+{
+	const sm_apis_named_t *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+uint8_t *sm_apis_duplicates(sm_arena_t *a, const char *const *names, int n)
+{
+	uint8_t *dup = sm_arena_alloc_array(a, n, 1);
+	sm_apis_named_t *v = sm_arena_alloc_array(a, n, sizeof(*v));
+	if (!dup || !v)
+		return NULL;
+	int m = 0;
+	for (int i = 0; i < n; i++)
+		if (names[i])
+			v[m++] = (sm_apis_named_t){ names[i], i };
+	qsort(v, (size_t)m, sizeof(*v), sm_apis_named_cmp);
+	for (int k = 1; k < m; k++)
+		if (!strcmp(v[k].name, v[k - 1].name))
+			dup[v[k].i] = dup[v[k - 1].i] = 1;
+	return dup;
+}
+
+#define SM_APIS_REFUSED_LOG_MAX 5
+
+void sm_apis_refused(sm_req_ctx_t *ctx, const char *fmt, ...)
+{
+	if (ctx->n_refused++ > SM_APIS_REFUSED_LOG_MAX)
+		return;
+	if (ctx->n_refused > SM_APIS_REFUSED_LOG_MAX) {
+		sm_log_info(NULL, "kafka.server.KafkaApis", "Further refusals in %s request from %s "
+			    "(correlation id %d) are not logged", sm_proto_api_name(ctx->hdr.api_key),
+			    ctx->req->peer, ctx->hdr.correlation_id);
+		return;
+	}
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	sm_log_info(NULL, "kafka.server.KafkaApis", "Refused part of %s request from %s (correlation id %d): %s",
+		    sm_proto_api_name(ctx->hdr.api_key), ctx->req->peer, ctx->hdr.correlation_id, msg);
+}
+
 void sm_apis_close(sm_req_ctx_t *ctx, const char *fmt, ...)
 {
 	char msg[512];
@@ -234,6 +284,7 @@ void sm_kafka_apis_handle(sm_kafka_apis_t *apis, sm_request_t *req)
 	ctx->apis = apis;
 	ctx->req = req;
 	sm_arena_init(&ctx->arena);
+	sm_arena_set_budget(&ctx->arena, SM_REQ_ARENA_BASE + SM_REQ_ARENA_PER_BYTE * req->len);
 	sm_wbuf_init(&ctx->resp, 256);
 	sm_rbuf_init(&ctx->body, req->data, req->len);
 	if (sm_proto_req_header_read(&ctx->body, &ctx->arena, &ctx->hdr)) {

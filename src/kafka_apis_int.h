@@ -26,9 +26,22 @@ typedef struct sm_req_ctx {
 	sm_arena_t arena;  /* decoded request structures */
 	sm_rbuf_t body;    /* reader positioned at the request body */
 	sm_wbuf_t resp;    /* response header + body being written */
+	int n_refused;     /* sm_apis_refused calls so far */
 } sm_req_ctx_t;
 
 typedef void (sm_api_handler_t)(sm_req_ctx_t *ctx);
+
+/* What the arrays of one request may cost in its arena
+ * (sm_arena_alloc_array): a fixed allowance plus a multiple of the frame,
+ * because a decoded element is a few times larger than its smallest wire
+ * form. Real requests stay far below it; a frame whose counts ask for more
+ * is refused as malformed instead of making the broker balloon. */
+#define SM_REQ_ARENA_BASE (64u << 20)
+#define SM_REQ_ARENA_PER_BYTE 8u
+/* Replicas (partitions x replication factor, summed over its topics) one
+ * CreateTopics or CreatePartitions request may ask for, validate_only or
+ * not; see docs/deviations.md. */
+#define SM_ADMIN_MAX_REQUEST_REPLICAS (1 << 20)
 
 /* Starts the response: writes the response header; returns the writer. */
 sm_wbuf_t *sm_apis_resp_begin(sm_req_ctx_t *ctx);
@@ -38,6 +51,15 @@ void sm_apis_resp_send(sm_req_ctx_t *ctx);
 void sm_apis_resp_none(sm_req_ctx_t *ctx);
 /* Logs why and closes the connection; frees ctx. */
 void sm_apis_close(sm_req_ctx_t *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Logs, naming the peer, why a request (or one topic/partition of it) is
+ * answered with an error code; the connection stays open. Only the first
+ * few of one request are logged, so a request refused 100,000 times does
+ * not write 100,000 lines. */
+void sm_apis_refused(sm_req_ctx_t *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Flags (arena array of n bytes) marking every name that occurs more than
+ * once in names[0..n) (NULL names never match); sorts, so a request with
+ * many names costs O(n log n). NULL when over the arena's budget. */
+uint8_t *sm_apis_duplicates(sm_arena_t *a, const char *const *names, int n);
 /* For a body that failed to parse. */
 void sm_apis_parse_error(sm_req_ctx_t *ctx);
 void sm_apis_ctx_free(sm_req_ctx_t *ctx);

@@ -22,8 +22,39 @@
 static const char *const sm_cfg_ts_types[] = { "CreateTime", "LogAppendTime", NULL };
 static const char *const sm_cfg_codecs[] = { "producer", "uncompressed", "gzip", "snappy",
 					      "lz4", "zstd", NULL };
+static const char *const sm_cfg_policies[] = { "compact", "delete", NULL };
 static const char *const sm_cfg_protocols[] = { "PLAINTEXT", "SSL", "SASL_PLAINTEXT",
 						 "SASL_SSL", NULL };
+
+/* Kafka's ValidList: every comma-separated element one of the choices. */
+static int sm_cfg_check_list(const sm_cfg_def_t *d, const char *v, char *err, size_t errlen)
+{
+	const char *p = v;
+	for (;;) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		while (n && (*p == ' ' || *p == '\t'))
+			p++, n--;
+		while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		int ok = n == 0 && !end && p == v; /* an empty list is allowed */
+		for (const char *const *c = d->choices; !ok && *c; c++)
+			ok = strlen(*c) == n && !strncmp(*c, p, n);
+		if (!ok) {
+			char allowed[128] = "";
+			size_t len = 0;
+			for (const char *const *c = d->choices; *c && len < sizeof(allowed); c++)
+				len += (size_t)snprintf(allowed + len, sizeof(allowed) - len, "%s%s",
+							c == d->choices ? "" : ", ", *c);
+			snprintf(err, errlen, "Invalid value %s for configuration %s: String must be one of: %s",
+				 v, d->name, allowed);
+			return -1;
+		}
+		if (!end)
+			return 0;
+		p = end + 1;
+	}
+}
 
 #define INT(n, f, d, lo, hi, doc) { n, SM_CFG_INT, d, 0, lo, hi, NULL, OFF(f), doc }
 #define LONG(n, f, d, lo, hi, doc) { n, SM_CFG_LONG, d, 0, lo, hi, NULL, OFF(f), doc }
@@ -79,7 +110,7 @@ static const sm_cfg_def_t sm_cfg_defs[] = {
 	LONG("log.retention.bytes", log_retention_bytes, "-1", -1, LMAX, "Retention size per partition"),
 	LONG("log.retention.check.interval.ms", log_retention_check_interval_ms, "300000", 1, LMAX, "How often retention runs"),
 	LONG("log.segment.delete.delay.ms", log_segment_delete_delay_ms, "60000", 0, LMAX, "Delay before deleted files are removed"),
-	LIST("log.cleanup.policy", log_cleanup_policy, "delete", "delete, compact, or both"),
+	{ "log.cleanup.policy", SM_CFG_LIST, "delete", 0, 0, 0, sm_cfg_policies, OFF(log_cleanup_policy), "delete, compact, or both" },
 	INT("log.index.size.max.bytes", log_index_size_max_bytes, "10485760", 4, IMAX, "Index preallocation size"),
 	INT("log.index.interval.bytes", log_index_interval_bytes, "4096", 0, IMAX, "Bytes between index entries"),
 	LONG("log.flush.interval.messages", log_flush_interval_messages, "9223372036854775807", 1, LMAX, "fsync after this many messages"),
@@ -168,6 +199,8 @@ static int sm_cfg_set(sm_kafka_config_t *cfg, const sm_cfg_def_t *d, const char 
 		char **sp = field;
 		free(*sp);
 		*sp = raw ? sm_cfg_trim(raw) : NULL;
+		if (*sp && d->choices && d->type == SM_CFG_LIST)
+			return sm_cfg_check_list(d, *sp, err, errlen);
 		if (*sp && d->choices) {
 			for (const char *const *c = d->choices; *c; c++)
 				if (!strcmp(*c, *sp))

@@ -544,7 +544,10 @@ sm_err_t sm_log_append_leader(sm_log_t *log, uint8_t *batch, size_t len, int32_t
 	if (sm_seg_batch_parse(batch, len, 0, &bi) || bi.size != (int64_t)len)
 		return SM_ERR_CORRUPT_MESSAGE;
 	pthread_mutex_lock(&log->lock);
-	int64_t base = log->leo, last = base + (bi.last_offset - bi.base_offset);
+	/* the producer's base offset is replaced, so the delta comes from the
+	 * header itself, not from its (saturated) last offset */
+	int64_t base = log->leo;
+	int64_t last = base + (int32_t)sm_be32(batch + SM_BATCH_OFF_LAST_DELTA);
 	int64_t max_ts = bi.max_timestamp, append_time = -1;
 	sm_put_be64(batch, (uint64_t)base);
 	sm_put_be32(batch + SM_BATCH_OFF_EPOCH, (uint32_t)leader_epoch);

@@ -38,7 +38,9 @@ const char *sm_seg_batch_parse(const uint8_t *p, size_t avail, int check_crc, sm
 	int32_t delta = (int32_t)sm_be32(p + SM_BATCH_OFF_LAST_DELTA);
 	if (delta < 0 || bi->base_offset < 0)
 		return "negative offset in record batch header";
-	bi->last_offset = bi->base_offset + delta;
+	/* saturated: a producer's batch carries whatever base offset it likes
+	 * (the leader replaces it) */
+	bi->last_offset = sm_i64_sat_add(bi->base_offset, delta);
 	bi->attributes = (int16_t)sm_be16(p + SM_BATCH_OFF_ATTRIBUTES);
 	bi->base_timestamp = (int64_t)sm_be64(p + SM_BATCH_OFF_BASE_TS);
 	bi->max_timestamp = (int64_t)sm_be64(p + SM_BATCH_OFF_MAX_TS);
@@ -433,7 +435,7 @@ int64_t sm_log_segment_next_offset(const sm_log_segment_t *seg)
 	int64_t pos = ipos >= 0 && ipos <= limit ? ipos : 0;
 	sm_seg_batch_t bi;
 	while (pos < limit && !sm_log_segment_read_batch(seg, pos, limit, 0, &bi)) {
-		next = bi.last_offset + 1;
+		next = sm_i64_sat_add(bi.last_offset, 1);
 		pos += bi.size;
 	}
 	return next;

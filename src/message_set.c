@@ -138,9 +138,11 @@ static sm_err_t msgset_open_wrapper(sm_msgset_iter_t *it, const sm_legacy_msg_t 
 		return SM_ERR_INVALID_RECORD; /* no inner messages */
 	sm_rbuf_init(&it->inner, it->scratch.p, it->scratch.len);
 	it->inner_base = 0;
+	/* offsets come from the producer (and are replaced on append):
+	 * wrapping arithmetic, never signed overflow */
 	if (w->magic >= 1 && w->offset != 0)
-		it->inner_base = w->offset -
-				 msgset_last_offset(it->scratch.p, it->scratch.len);
+		it->inner_base = (int64_t)((uint64_t)w->offset -
+					   (uint64_t)msgset_last_offset(it->scratch.p, it->scratch.len));
 	it->wrapper_ts = w->timestamp;
 	it->wrapper_lat = w->log_append_time;
 	it->wrapper_codec = codec;
@@ -179,7 +181,7 @@ static int msgset_inner_next(sm_msgset_iter_t *it, sm_legacy_msg_t *m)
 		it->err = SM_ERR_INVALID_RECORD;
 		return -1;
 	}
-	m->offset += it->inner_base;
+	m->offset = (int64_t)((uint64_t)m->offset + (uint64_t)it->inner_base);
 	m->wrapper_codec = it->wrapper_codec;
 	if (it->wrapper_lat) {
 		m->timestamp = it->wrapper_ts;

@@ -126,7 +126,8 @@ static int sm_mc_broker_cmp(const void *a, const void *b)
 const sm_mc_topic_t *sm_mc_topic(const sm_mc_snapshot_t *s, const char *name)
 {
 	sm_mc_topic_t key = { .name = (char *)name };
-	if (s->n_topics == 0) /* bsearch must not see a NULL array */
+	/* an empty cache has no array: bsearch on NULL is undefined */
+	if (!s || !s->topics || s->n_topics <= 0 || !name)
 		return NULL;
 	return bsearch(&key, s->topics, (size_t)s->n_topics, sizeof(key), sm_mc_topic_cmp);
 }
@@ -141,7 +142,7 @@ const sm_mc_partition_t *sm_mc_partition(const sm_mc_topic_t *t, int32_t partiti
 const sm_mc_broker_t *sm_mc_broker(const sm_mc_snapshot_t *s, int32_t id)
 {
 	sm_mc_broker_t key = { .id = id };
-	if (s->n_brokers == 0) /* no array yet (before the first UpdateMetadata) */
+	if (!s || !s->brokers || s->n_brokers <= 0)
 		return NULL;
 	return bsearch(&key, s->brokers, (size_t)s->n_brokers, sizeof(key), sm_mc_broker_cmp);
 }

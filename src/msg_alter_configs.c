@@ -18,7 +18,7 @@ static void sm_ac_configs_read(sm_rbuf_t *rb, int flex, sm_arena_t *a,
 			       sm_alter_configs_req_resource_t *r)
 {
 	int32_t m = sm_proto_array_read(rb, flex, 0, 2 * SM_AC_STR_MIN(flex) + SM_AC_TAGS_MIN(flex));
-	r->configs = sm_proto_array_alloc(a, m, sizeof(*r->configs));
+	r->configs = sm_proto_array_ralloc(rb, a, m, sizeof(*r->configs));
 	for (int32_t k = 0; k < m && !rb->err; k++) {
 		r->configs[k].name = sm_proto_str_read(rb, flex, 0, a);
 		r->configs[k].value = sm_proto_str_read(rb, flex, 1, a);
@@ -35,7 +35,7 @@ int sm_alter_configs_req_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 	memset(out, 0, sizeof(*out));
 	int32_t n = sm_proto_array_read(rb, flex, 0, 1 + SM_AC_STR_MIN(flex) +
 							     SM_AC_ARR_MIN(flex) + SM_AC_TAGS_MIN(flex));
-	out->resources = sm_proto_array_alloc(a, n, sizeof(*out->resources));
+	out->resources = sm_proto_array_ralloc(rb, a, n, sizeof(*out->resources));
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		sm_alter_configs_req_resource_t *r = &out->resources[i];
 		r->resource_type = sm_rbuf_i8(rb);
@@ -86,7 +86,7 @@ int sm_alter_configs_resp_read_flex(sm_rbuf_t *rb, int flex, sm_arena_t *a,
 	out->throttle_time_ms = sm_rbuf_i32(rb);
 	int32_t n = sm_proto_array_read(rb, flex, 0, 3 + 2 * SM_AC_STR_MIN(flex) +
 							     SM_AC_TAGS_MIN(flex));
-	out->responses = sm_proto_array_alloc(a, n, sizeof(*out->responses));
+	out->responses = sm_proto_array_ralloc(rb, a, n, sizeof(*out->responses));
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		sm_alter_configs_resource_resp_t *r = &out->responses[i];
 		r->error_code = sm_rbuf_i16(rb);

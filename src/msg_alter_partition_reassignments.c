@@ -26,12 +26,12 @@ int sm_apr_req_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, sm_apr_req_t *out
 	sm_apr_req_init(out);
 	out->timeout_ms = sm_rbuf_i32(rb);
 	int32_t n = sm_proto_array_read(rb, 1, 0, 1 + 1 + 1);
-	out->topics = sm_proto_array_alloc(a, n, sizeof(*out->topics));
+	out->topics = sm_proto_array_ralloc(rb, a, n, sizeof(*out->topics));
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		sm_apr_req_topic_t *t = &out->topics[i];
 		t->name = sm_proto_str_read(rb, 1, 0, a);
 		int32_t np = sm_proto_array_read(rb, 1, 0, 4 + 1 + 1);
-		t->partitions = sm_proto_array_alloc(a, np, sizeof(*t->partitions));
+		t->partitions = sm_proto_array_ralloc(rb, a, np, sizeof(*t->partitions));
 		for (int32_t j = 0; j < np && !rb->err; j++) {
 			t->partitions[j].partition_index = sm_rbuf_i32(rb);
 			t->partitions[j].replicas = sm_proto_i32s_read(rb, 1, 1, a, &t->partitions[j].replicas_cnt);
@@ -77,12 +77,12 @@ int sm_apr_resp_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, sm_apr_resp_t *o
 	out->error_code = sm_rbuf_i16(rb);
 	out->error_message = sm_proto_str_read(rb, 1, 1, a);
 	int32_t n = sm_proto_array_read(rb, 1, 0, 1 + 1 + 1);
-	out->responses = sm_proto_array_alloc(a, n, sizeof(*out->responses));
+	out->responses = sm_proto_array_ralloc(rb, a, n, sizeof(*out->responses));
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		sm_apr_resp_topic_t *t = &out->responses[i];
 		t->name = sm_proto_str_read(rb, 1, 0, a);
 		int32_t np = sm_proto_array_read(rb, 1, 0, 4 + 2 + 1 + 1);
-		t->partitions = sm_proto_array_alloc(a, np, sizeof(*t->partitions));
+		t->partitions = sm_proto_array_ralloc(rb, a, np, sizeof(*t->partitions));
 		for (int32_t j = 0; j < np && !rb->err; j++) {
 			t->partitions[j].partition_index = sm_rbuf_i32(rb);
 			t->partitions[j].error_code = sm_rbuf_i16(rb);

@@ -54,7 +54,7 @@ static sm_api_versions_supported_feature_t *
 sm_api_versions_sfeats_read(sm_rbuf_t *rb, sm_arena_t *a, int32_t *cnt)
 {
 	int32_t n = sm_proto_array_read(rb, 1, 0, 1 + 2 + 2 + 1);
-	sm_api_versions_supported_feature_t *f = sm_proto_array_alloc(a, n, sizeof(*f));
+	sm_api_versions_supported_feature_t *f = sm_proto_array_ralloc(rb, a, n, sizeof(*f));
 
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		f[i].name = sm_proto_str_read(rb, 1, 0, a);
@@ -70,7 +70,7 @@ static sm_api_versions_finalized_feature_t *
 sm_api_versions_ffeats_read(sm_rbuf_t *rb, sm_arena_t *a, int32_t *cnt)
 {
 	int32_t n = sm_proto_array_read(rb, 1, 0, 1 + 2 + 2 + 1);
-	sm_api_versions_finalized_feature_t *f = sm_proto_array_alloc(a, n, sizeof(*f));
+	sm_api_versions_finalized_feature_t *f = sm_proto_array_ralloc(rb, a, n, sizeof(*f));
 
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		f[i].name = sm_proto_str_read(rb, 1, 0, a);
@@ -125,7 +125,7 @@ int sm_api_versions_resp_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 	sm_api_versions_resp_init(out);
 	out->error_code = sm_rbuf_i16(rb);
 	int32_t n = sm_proto_array_read(rb, flex, 0, 6 + (flex ? 1 : 0));
-	out->api_keys = sm_proto_array_alloc(a, n, sizeof(*out->api_keys));
+	out->api_keys = sm_proto_array_ralloc(rb, a, n, sizeof(*out->api_keys));
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		out->api_keys[i].api_key = sm_rbuf_i16(rb);
 		out->api_keys[i].min_version = sm_rbuf_i16(rb);

@@ -57,7 +57,7 @@ int sm_controlled_shutdown_resp_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 	sm_controlled_shutdown_resp_init(out);
 	out->error_code = sm_rbuf_i16(rb);
 	int32_t n = sm_proto_array_read(rb, flex, 0, (flex ? 1u : 2u) + 4 + (flex ? 1u : 0u));
-	out->remaining = sm_proto_array_alloc(a, n, sizeof(*out->remaining));
+	out->remaining = sm_proto_array_ralloc(rb, a, n, sizeof(*out->remaining));
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		out->remaining[i].topic_name = sm_proto_str_read(rb, flex, 0, a);
 		out->remaining[i].partition_index = sm_rbuf_i32(rb);

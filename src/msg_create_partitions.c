@@ -30,7 +30,7 @@ static void sm_cp_topic_read(sm_rbuf_t *rb, int flex, sm_arena_t *a, sm_create_p
 	t->name = sm_proto_str_read(rb, flex, 0, a);
 	t->count = sm_rbuf_i32(rb);
 	int32_t n = sm_proto_array_read(rb, flex, 1, SM_CP_ARR_MIN(flex) + SM_CP_TAGS_MIN(flex));
-	t->assignments = sm_proto_array_alloc(a, n, sizeof(*t->assignments));
+	t->assignments = sm_proto_array_ralloc(rb, a, n, sizeof(*t->assignments));
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		t->assignments[i].broker_ids = sm_proto_i32s_read(rb, flex, 0, a,
 								  &t->assignments[i].broker_ids_cnt);
@@ -49,7 +49,7 @@ int sm_create_partitions_req_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 
 	sm_create_partitions_req_init(out);
 	int32_t n = sm_proto_array_read(rb, flex, 0, SM_CP_STR_MIN(flex) + 4 + SM_CP_ARR_MIN(flex));
-	out->topics = sm_proto_array_alloc(a, n, sizeof(*out->topics));
+	out->topics = sm_proto_array_ralloc(rb, a, n, sizeof(*out->topics));
 	for (int32_t i = 0; i < n && !rb->err; i++)
 		sm_cp_topic_read(rb, flex, a, &out->topics[i]);
 	SM_RBUF_CHECK(rb);
@@ -100,7 +100,7 @@ int sm_create_partitions_resp_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 	out->throttle_time_ms = sm_rbuf_i32(rb);
 	int32_t n = sm_proto_array_read(rb, flex, 0,
 					SM_CP_STR_MIN(flex) * 2 + 2 + SM_CP_TAGS_MIN(flex));
-	out->results = sm_proto_array_alloc(a, n, sizeof(*out->results));
+	out->results = sm_proto_array_ralloc(rb, a, n, sizeof(*out->results));
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		sm_create_partitions_result_t *r = &out->results[i];
 		r->name = sm_proto_str_read(rb, flex, 0, a);

@@ -49,7 +49,7 @@ static void sm_create_topics_req_topic_read(sm_rbuf_t *rb, int flex, sm_arena_t 
 	t->num_partitions = sm_rbuf_i32(rb);
 	t->replication_factor = sm_rbuf_i16(rb);
 	int32_t n = sm_proto_array_read(rb, flex, 0, 4 + SM_CREATE_TOPICS_ARR_MIN(flex) + tmin);
-	t->assignments = sm_proto_array_alloc(a, n, sizeof(*t->assignments));
+	t->assignments = sm_proto_array_ralloc(rb, a, n, sizeof(*t->assignments));
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		sm_create_topics_req_assignment_t *as = &t->assignments[i];
 		as->partition_index = sm_rbuf_i32(rb);
@@ -59,7 +59,7 @@ static void sm_create_topics_req_topic_read(sm_rbuf_t *rb, int flex, sm_arena_t 
 	}
 	t->assignments_cnt = rb->err ? 0 : n;
 	n = sm_proto_array_read(rb, flex, 0, 2 * smin + tmin);
-	t->configs = sm_proto_array_alloc(a, n, sizeof(*t->configs));
+	t->configs = sm_proto_array_ralloc(rb, a, n, sizeof(*t->configs));
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		t->configs[i].name = sm_proto_str_read(rb, flex, 0, a);
 		t->configs[i].value = sm_proto_str_read(rb, flex, 1, a);
@@ -80,7 +80,7 @@ int sm_create_topics_req_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 
 	sm_create_topics_req_init(out);
 	int32_t n = sm_proto_array_read(rb, flex, 0, min);
-	out->topics = sm_proto_array_alloc(a, n, sizeof(*out->topics));
+	out->topics = sm_proto_array_ralloc(rb, a, n, sizeof(*out->topics));
 	for (int32_t i = 0; i < n && !rb->err; i++)
 		sm_create_topics_req_topic_read(rb, flex, a, &out->topics[i]);
 	SM_RBUF_CHECK(rb);
@@ -144,7 +144,7 @@ static sm_create_topics_resp_config_t *sm_create_topics_resp_configs_read(sm_rbu
 {
 	/* Only flexible versions carry configs. */
 	int32_t n = sm_proto_array_read(rb, 1, 1, 1 + 1 + 1 + 1 + 1 + 1);
-	sm_create_topics_resp_config_t *c = sm_proto_array_alloc(a, n, sizeof(*c));
+	sm_create_topics_resp_config_t *c = sm_proto_array_ralloc(rb, a, n, sizeof(*c));
 
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		c[i].name = sm_proto_str_read(rb, 1, 0, a);
@@ -204,7 +204,7 @@ int sm_create_topics_resp_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 	if (ver >= 2)
 		out->throttle_time_ms = sm_rbuf_i32(rb);
 	int32_t n = sm_proto_array_read(rb, flex, 0, min);
-	out->topics = sm_proto_array_alloc(a, n, sizeof(*out->topics));
+	out->topics = sm_proto_array_ralloc(rb, a, n, sizeof(*out->topics));
 	for (int32_t i = 0; i < n && !rb->err; i++)
 		sm_create_topics_resp_topic_read(rb, ver, a, &out->topics[i]);
 	SM_RBUF_CHECK(rb);

@@ -29,7 +29,7 @@ int sm_delete_groups_req_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 
 	sm_delete_groups_req_init(out);
 	int32_t n = sm_proto_array_read(rb, flex, 0, SM_DELETE_GROUPS_STR_MIN(flex));
-	out->groups_names = sm_proto_array_alloc(a, n, sizeof(*out->groups_names));
+	out->groups_names = sm_proto_array_ralloc(rb, a, n, sizeof(*out->groups_names));
 	for (int32_t i = 0; i < n && !rb->err; i++)
 		out->groups_names[i] = sm_proto_str_read(rb, flex, 0, a);
 	SM_RBUF_CHECK(rb);
@@ -63,7 +63,7 @@ int sm_delete_groups_resp_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 	out->throttle_time_ms = sm_rbuf_i32(rb);
 	int32_t n = sm_proto_array_read(rb, flex, 0,
 					SM_DELETE_GROUPS_STR_MIN(flex) + 2 + (flex ? 1 : 0));
-	out->results = sm_proto_array_alloc(a, n, sizeof(*out->results));
+	out->results = sm_proto_array_ralloc(rb, a, n, sizeof(*out->results));
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		out->results[i].group_id = sm_proto_str_read(rb, flex, 0, a);
 		out->results[i].error_code = sm_rbuf_i16(rb);

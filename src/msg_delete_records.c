@@ -21,12 +21,12 @@ int sm_delete_records_req_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 	memset(out, 0, sizeof(*out));
 	int32_t n = sm_proto_array_read(rb, flex, 0, SM_DR_STR_MIN(flex) + SM_DR_ARR_MIN(flex) +
 							     SM_DR_TAGS_MIN(flex));
-	out->topics = sm_proto_array_alloc(a, n, sizeof(*out->topics));
+	out->topics = sm_proto_array_ralloc(rb, a, n, sizeof(*out->topics));
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		sm_delete_records_req_topic_t *t = &out->topics[i];
 		t->name = sm_proto_str_read(rb, flex, 0, a);
 		int32_t m = sm_proto_array_read(rb, flex, 0, 12 + SM_DR_TAGS_MIN(flex));
-		t->partitions = sm_proto_array_alloc(a, m, sizeof(*t->partitions));
+		t->partitions = sm_proto_array_ralloc(rb, a, m, sizeof(*t->partitions));
 		for (int32_t j = 0; j < m && !rb->err; j++) {
 			t->partitions[j].partition_index = sm_rbuf_i32(rb);
 			t->partitions[j].offset = sm_rbuf_i64(rb);
@@ -79,12 +79,12 @@ int sm_delete_records_resp_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 	out->throttle_time_ms = sm_rbuf_i32(rb);
 	int32_t n = sm_proto_array_read(rb, flex, 0, SM_DR_STR_MIN(flex) + SM_DR_ARR_MIN(flex) +
 							     SM_DR_TAGS_MIN(flex));
-	out->topics = sm_proto_array_alloc(a, n, sizeof(*out->topics));
+	out->topics = sm_proto_array_ralloc(rb, a, n, sizeof(*out->topics));
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		sm_delete_records_resp_topic_t *t = &out->topics[i];
 		t->name = sm_proto_str_read(rb, flex, 0, a);
 		int32_t m = sm_proto_array_read(rb, flex, 0, 14 + SM_DR_TAGS_MIN(flex));
-		t->partitions = sm_proto_array_alloc(a, m, sizeof(*t->partitions));
+		t->partitions = sm_proto_array_ralloc(rb, a, m, sizeof(*t->partitions));
 		for (int32_t j = 0; j < m && !rb->err; j++) {
 			t->partitions[j].partition_index = sm_rbuf_i32(rb);
 			t->partitions[j].low_watermark = sm_rbuf_i64(rb);

@@ -32,7 +32,7 @@ int sm_delete_topics_req_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 	sm_delete_topics_req_init(out);
 	if (ver >= 6) {
 		n = sm_proto_array_read(rb, flex, 0, 1 + 16 + 1);
-		out->topics = sm_proto_array_alloc(a, n, sizeof(*out->topics));
+		out->topics = sm_proto_array_ralloc(rb, a, n, sizeof(*out->topics));
 		for (int32_t i = 0; i < n && !rb->err; i++) {
 			out->topics[i].name = sm_proto_str_read(rb, flex, 1, a);
 			sm_rbuf_uuid(rb, out->topics[i].topic_id);
@@ -42,7 +42,7 @@ int sm_delete_topics_req_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 		out->topics_cnt = n;
 	} else {
 		n = sm_proto_array_read(rb, flex, 0, SM_DELETE_TOPICS_STR_MIN(flex));
-		out->topic_names = sm_proto_array_alloc(a, n, sizeof(*out->topic_names));
+		out->topic_names = sm_proto_array_ralloc(rb, a, n, sizeof(*out->topic_names));
 		for (int32_t i = 0; i < n && !rb->err; i++)
 			out->topic_names[i] = sm_proto_str_read(rb, flex, 0, a);
 		SM_RBUF_CHECK(rb);
@@ -90,7 +90,7 @@ int sm_delete_topics_resp_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 	if (ver >= 1)
 		out->throttle_time_ms = sm_rbuf_i32(rb);
 	int32_t n = sm_proto_array_read(rb, flex, 0, min);
-	out->responses = sm_proto_array_alloc(a, n, sizeof(*out->responses));
+	out->responses = sm_proto_array_ralloc(rb, a, n, sizeof(*out->responses));
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		sm_delete_topics_resp_topic_t *t = &out->responses[i];
 		t->name = sm_proto_str_read(rb, flex, ver >= 6, a);

@@ -19,7 +19,7 @@
 static char **sm_dc_keys_read(sm_rbuf_t *rb, int flex, sm_arena_t *a, int32_t *cnt)
 {
 	int32_t n = sm_proto_array_read(rb, flex, 1, SM_DC_STR_MIN(flex));
-	char **v = sm_proto_array_alloc(a, n, sizeof(*v));
+	char **v = sm_proto_array_ralloc(rb, a, n, sizeof(*v));
 	for (int32_t i = 0; i < n && !rb->err; i++)
 		v[i] = sm_proto_str_read(rb, flex, 0, a);
 	*cnt = rb->err ? 0 : n;
@@ -33,7 +33,7 @@ int sm_describe_configs_req_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 	memset(out, 0, sizeof(*out));
 	int32_t n = sm_proto_array_read(rb, flex, 0, 1 + SM_DC_STR_MIN(flex) +
 							     SM_DC_ARR_MIN(flex) + SM_DC_TAGS_MIN(flex));
-	out->resources = sm_proto_array_alloc(a, n, sizeof(*out->resources));
+	out->resources = sm_proto_array_ralloc(rb, a, n, sizeof(*out->resources));
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		sm_describe_configs_req_resource_t *r = &out->resources[i];
 		r->resource_type = sm_rbuf_i8(rb);
@@ -95,7 +95,7 @@ static void sm_dc_entry_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 	if (ver >= 1) {
 		int32_t m = sm_proto_array_read(rb, flex, 0, 2 * SM_DC_STR_MIN(flex) + 1 +
 								     SM_DC_TAGS_MIN(flex));
-		e->synonyms = sm_proto_array_alloc(a, m, sizeof(*e->synonyms));
+		e->synonyms = sm_proto_array_ralloc(rb, a, m, sizeof(*e->synonyms));
 		for (int32_t k = 0; k < m && !rb->err; k++) {
 			e->synonyms[k].name = sm_proto_str_read(rb, flex, 0, a);
 			e->synonyms[k].value = sm_proto_str_read(rb, flex, 1, a);
@@ -123,7 +123,7 @@ int sm_describe_configs_resp_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 	memset(out, 0, sizeof(*out));
 	out->throttle_time_ms = sm_rbuf_i32(rb);
 	int32_t n = sm_proto_array_read(rb, flex, 0, 3 + 2 * smin + SM_DC_ARR_MIN(flex) + tmin);
-	out->results = sm_proto_array_alloc(a, n, sizeof(*out->results));
+	out->results = sm_proto_array_ralloc(rb, a, n, sizeof(*out->results));
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		sm_describe_configs_result_t *r = &out->results[i];
 		r->error_code = sm_rbuf_i16(rb);
@@ -131,7 +131,7 @@ int sm_describe_configs_resp_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 		r->resource_type = sm_rbuf_i8(rb);
 		r->resource_name = sm_proto_str_read(rb, flex, 0, a);
 		int32_t m = sm_proto_array_read(rb, flex, 0, entry_min);
-		r->configs = sm_proto_array_alloc(a, m, sizeof(*r->configs));
+		r->configs = sm_proto_array_ralloc(rb, a, m, sizeof(*r->configs));
 		for (int32_t j = 0; j < m && !rb->err; j++)
 			sm_dc_entry_read(rb, ver, a, &r->configs[j]);
 		r->configs_cnt = rb->err ? 0 : m;

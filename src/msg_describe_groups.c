@@ -55,7 +55,7 @@ int sm_describe_groups_req_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 
 	sm_describe_groups_req_init(out);
 	int32_t n = sm_proto_array_read(rb, flex, 0, SM_DESCRIBE_GROUPS_STR_MIN(flex));
-	out->groups = sm_proto_array_alloc(a, n, sizeof(*out->groups));
+	out->groups = sm_proto_array_ralloc(rb, a, n, sizeof(*out->groups));
 	for (int32_t i = 0; i < n && !rb->err; i++)
 		out->groups[i] = sm_proto_str_read(rb, flex, 0, a);
 	SM_RBUF_CHECK(rb);
@@ -95,7 +95,7 @@ static void sm_describe_groups_members_read(sm_rbuf_t *rb, int16_t ver, sm_arena
 		     SM_DESCRIBE_GROUPS_TAGS_MIN(flex);
 	int32_t n = sm_proto_array_read(rb, flex, 0, min);
 
-	g->members = sm_proto_array_alloc(a, n, sizeof(*g->members));
+	g->members = sm_proto_array_ralloc(rb, a, n, sizeof(*g->members));
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		sm_describe_groups_resp_member_t *m = &g->members[i];
 		m->member_id = sm_proto_str_read(rb, flex, 0, a);
@@ -140,7 +140,7 @@ int sm_describe_groups_resp_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 	if (ver >= 1)
 		out->throttle_time_ms = sm_rbuf_i32(rb);
 	int32_t n = sm_proto_array_read(rb, flex, 0, min);
-	out->groups = sm_proto_array_alloc(a, n, sizeof(*out->groups));
+	out->groups = sm_proto_array_ralloc(rb, a, n, sizeof(*out->groups));
 	for (int32_t i = 0; i < n && !rb->err; i++)
 		sm_describe_groups_group_read(rb, ver, a, &out->groups[i]);
 	SM_RBUF_CHECK(rb);

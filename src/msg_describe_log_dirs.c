@@ -22,7 +22,7 @@ int sm_describe_log_dirs_req_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 	memset(out, 0, sizeof(*out));
 	int32_t n = sm_proto_array_read(rb, flex, 1, SM_DLD_STR_MIN(flex) + SM_DLD_ARR_MIN(flex) +
 							     SM_DLD_TAGS_MIN(flex));
-	out->topics = sm_proto_array_alloc(a, n, sizeof(*out->topics));
+	out->topics = sm_proto_array_ralloc(rb, a, n, sizeof(*out->topics));
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		sm_describe_log_dirs_req_topic_t *t = &out->topics[i];
 		t->topic = sm_proto_str_read(rb, flex, 0, a);
@@ -62,7 +62,7 @@ static void sm_dld_topic_read(sm_rbuf_t *rb, int flex, sm_arena_t *a,
 {
 	t->name = sm_proto_str_read(rb, flex, 0, a);
 	int32_t m = sm_proto_array_read(rb, flex, 0, 21 + SM_DLD_TAGS_MIN(flex));
-	t->partitions = sm_proto_array_alloc(a, m, sizeof(*t->partitions));
+	t->partitions = sm_proto_array_ralloc(rb, a, m, sizeof(*t->partitions));
 	for (int32_t k = 0; k < m && !rb->err; k++) {
 		sm_describe_log_dirs_part_t *p = &t->partitions[k];
 		p->partition_index = sm_rbuf_i32(rb);
@@ -88,7 +88,7 @@ int sm_describe_log_dirs_resp_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 	int32_t n = sm_proto_array_read(rb, flex, 0, 2 + SM_DLD_STR_MIN(flex) +
 							     SM_DLD_ARR_MIN(flex) +
 							     (ver >= 4 ? 16 : 0) + SM_DLD_TAGS_MIN(flex));
-	out->results = sm_proto_array_alloc(a, n, sizeof(*out->results));
+	out->results = sm_proto_array_ralloc(rb, a, n, sizeof(*out->results));
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		sm_describe_log_dirs_result_t *r = &out->results[i];
 		r->error_code = sm_rbuf_i16(rb);
@@ -96,7 +96,7 @@ int sm_describe_log_dirs_resp_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 		int32_t m = sm_proto_array_read(rb, flex, 0, SM_DLD_STR_MIN(flex) +
 								     SM_DLD_ARR_MIN(flex) +
 								     SM_DLD_TAGS_MIN(flex));
-		r->topics = sm_proto_array_alloc(a, m, sizeof(*r->topics));
+		r->topics = sm_proto_array_ralloc(rb, a, m, sizeof(*r->topics));
 		for (int32_t j = 0; j < m && !rb->err; j++)
 			sm_dld_topic_read(rb, flex, a, &r->topics[j]);
 		r->topics_cnt = m > 0 ? m : 0;

@@ -35,7 +35,7 @@ int sm_elect_leaders_req_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 		out->election_type = sm_rbuf_i8(rb);
 	int32_t n = sm_proto_array_read(rb, flex, 1,
 					SM_EL_STR_MIN(flex) + SM_EL_ARR_MIN(flex) + SM_EL_TAGS_MIN(flex));
-	out->topic_partitions = sm_proto_array_alloc(a, n, sizeof(*out->topic_partitions));
+	out->topic_partitions = sm_proto_array_ralloc(rb, a, n, sizeof(*out->topic_partitions));
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		sm_elect_leaders_tp_t *tp = &out->topic_partitions[i];
 		tp->topic = sm_proto_str_read(rb, flex, 0, a);
@@ -78,7 +78,7 @@ static void sm_el_result_read(sm_rbuf_t *rb, int flex, sm_arena_t *a, sm_elect_l
 {
 	r->topic = sm_proto_str_read(rb, flex, 0, a);
 	int32_t n = sm_proto_array_read(rb, flex, 0, 4 + 2 + SM_EL_STR_MIN(flex) + SM_EL_TAGS_MIN(flex));
-	r->partition_results = sm_proto_array_alloc(a, n, sizeof(*r->partition_results));
+	r->partition_results = sm_proto_array_ralloc(rb, a, n, sizeof(*r->partition_results));
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		sm_elect_leaders_presult_t *p = &r->partition_results[i];
 		p->partition_id = sm_rbuf_i32(rb);
@@ -103,7 +103,7 @@ int sm_elect_leaders_resp_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 		out->error_code = sm_rbuf_i16(rb);
 	int32_t n = sm_proto_array_read(rb, flex, 0,
 					SM_EL_STR_MIN(flex) + SM_EL_ARR_MIN(flex) + SM_EL_TAGS_MIN(flex));
-	out->results = sm_proto_array_alloc(a, n, sizeof(*out->results));
+	out->results = sm_proto_array_ralloc(rb, a, n, sizeof(*out->results));
 	for (int32_t i = 0; i < n && !rb->err; i++)
 		sm_el_result_read(rb, flex, a, &out->results[i]);
 	SM_RBUF_CHECK(rb);

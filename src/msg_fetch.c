@@ -48,7 +48,7 @@ static void *sm_fetch_list_read(sm_rbuf_t *rb, int16_t ver, int flex, sm_arena_t
 				int32_t *cnt)
 {
 	int32_t n = sm_proto_array_read(rb, flex, 0, min_elem);
-	uint8_t *arr = sm_proto_array_alloc(a, n, elem_size);
+	uint8_t *arr = sm_proto_array_ralloc(rb, a, n, elem_size);
 
 	for (int32_t i = 0; i < n && !rb->err; i++)
 		fn(rb, ver, flex, a, arr + (size_t)i * elem_size);
@@ -279,7 +279,7 @@ static void sm_fetch_resp_part_read(sm_rbuf_t *rb, int16_t ver, int flex, sm_are
 		p->log_start_offset = sm_rbuf_i64(rb);
 	if (ver >= 4) {
 		p->aborted_transaction_count = sm_proto_array_read(rb, flex, 1, flex ? 17 : 16);
-		p->aborted_transactions = sm_proto_array_alloc(a, p->aborted_transaction_count,
+		p->aborted_transactions = sm_proto_array_ralloc(rb, a, p->aborted_transaction_count,
 							       sizeof(*p->aborted_transactions));
 		for (int32_t k = 0; k < p->aborted_transaction_count && !rb->err; k++) {
 			p->aborted_transactions[k].producer_id = sm_rbuf_i64(rb);

@@ -20,7 +20,7 @@ static void sm_iac_configs_read(sm_rbuf_t *rb, int flex, sm_arena_t *a,
 {
 	int32_t m = sm_proto_array_read(rb, flex, 0, 2 * SM_IAC_STR_MIN(flex) + 1 +
 							     SM_IAC_TAGS_MIN(flex));
-	r->configs = sm_proto_array_alloc(a, m, sizeof(*r->configs));
+	r->configs = sm_proto_array_ralloc(rb, a, m, sizeof(*r->configs));
 	for (int32_t k = 0; k < m && !rb->err; k++) {
 		r->configs[k].name = sm_proto_str_read(rb, flex, 0, a);
 		r->configs[k].config_operation = sm_rbuf_i8(rb);
@@ -38,7 +38,7 @@ int sm_incr_alter_configs_req_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 	memset(out, 0, sizeof(*out));
 	int32_t n = sm_proto_array_read(rb, flex, 0, 1 + SM_IAC_STR_MIN(flex) +
 							     SM_IAC_ARR_MIN(flex) + SM_IAC_TAGS_MIN(flex));
-	out->resources = sm_proto_array_alloc(a, n, sizeof(*out->resources));
+	out->resources = sm_proto_array_ralloc(rb, a, n, sizeof(*out->resources));
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		sm_incr_alter_configs_req_resource_t *r = &out->resources[i];
 		r->resource_type = sm_rbuf_i8(rb);

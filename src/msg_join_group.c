@@ -59,7 +59,7 @@ int sm_join_group_req_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, sm_join_gr
 	int32_t n = sm_proto_array_read(rb, flex, 0,
 					SM_JOIN_GROUP_STR_MIN(flex) + SM_JOIN_GROUP_BYTES_MIN(flex) +
 						SM_JOIN_GROUP_TAGS_MIN(flex));
-	out->protocols = sm_proto_array_alloc(a, n, sizeof(*out->protocols));
+	out->protocols = sm_proto_array_ralloc(rb, a, n, sizeof(*out->protocols));
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		out->protocols[i].name = sm_proto_str_read(rb, flex, 0, a);
 		out->protocols[i].metadata = sm_join_group_bytes_read(rb, flex);
@@ -111,7 +111,7 @@ static void sm_join_group_resp_members_read(sm_rbuf_t *rb, int16_t ver, sm_arena
 		     SM_JOIN_GROUP_TAGS_MIN(flex);
 	int32_t n = sm_proto_array_read(rb, flex, 0, min);
 
-	out->members = sm_proto_array_alloc(a, n, sizeof(*out->members));
+	out->members = sm_proto_array_ralloc(rb, a, n, sizeof(*out->members));
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		sm_join_group_resp_member_t *m = &out->members[i];
 		m->member_id = sm_proto_str_read(rb, flex, 0, a);

@@ -72,7 +72,7 @@ static void sm_lai_topics_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 	if (rb->err)
 		return;
 	if (ver >= 5) {
-		out->topic_ids = sm_proto_array_alloc(a, ntopics, sizeof(*out->topic_ids));
+		out->topic_ids = sm_proto_array_ralloc(rb, a, ntopics, sizeof(*out->topic_ids));
 		out->topic_ids_cnt = ntopics;
 	}
 	for (int32_t t = 0; t < ntopics && !rb->err; t++) {
@@ -99,7 +99,7 @@ static void sm_lai_ungrouped_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 {
 	int32_t n = sm_proto_array_read(rb, 0, 0, SM_LAI_PSTATE_MIN + 2);
 
-	out->partitions = sm_proto_array_alloc(a, n, sizeof(*out->partitions));
+	out->partitions = sm_proto_array_ralloc(rb, a, n, sizeof(*out->partitions));
 	for (int32_t i = 0; i < n && !rb->err; i++)
 		sm_lai_pstate_read(rb, ver, 1, a, &out->partitions[i]);
 	out->partitions_cnt = n;
@@ -128,9 +128,9 @@ int sm_leader_and_isr_req_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 
 	int32_t n = sm_proto_array_read(rb, flex, 0, 9);
 	SM_RBUF_CHECK(rb);
-	out->live_leaders = sm_proto_array_alloc(a, n, sizeof(*out->live_leaders));
+	out->live_leaders = sm_proto_array_ralloc(rb, a, n, sizeof(*out->live_leaders));
 	out->live_leaders_cnt = n;
-	for (int32_t i = 0; i < n; i++) {
+	for (int32_t i = 0; i < n && !rb->err; i++) {
 		sm_leader_and_isr_leader_t *l = &out->live_leaders[i];
 		l->broker_id = sm_rbuf_i32(rb);
 		l->host = sm_msg_str_read(rb, flex, a);
@@ -273,7 +273,7 @@ int sm_leader_and_isr_resp_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 	} else {
 		int32_t n = sm_proto_array_read(rb, flex, 0, 8);
 		SM_RBUF_CHECK(rb);
-		out->partitions = sm_proto_array_alloc(a, n, sizeof(*out->partitions));
+		out->partitions = sm_proto_array_ralloc(rb, a, n, sizeof(*out->partitions));
 		out->partitions_cnt = n;
 		for (int32_t i = 0; i < n && !rb->err; i++)
 			sm_lai_perr_read(rb, ver, a, &out->partitions[i]);

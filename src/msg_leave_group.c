@@ -43,7 +43,7 @@ int sm_leave_group_req_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 	}
 	size_t smin = SM_LEAVE_GROUP_STR_MIN(flex);
 	int32_t n = sm_proto_array_read(rb, flex, 0, 2 * smin + SM_LEAVE_GROUP_TAGS_MIN(flex));
-	out->members = sm_proto_array_alloc(a, n, sizeof(*out->members));
+	out->members = sm_proto_array_ralloc(rb, a, n, sizeof(*out->members));
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		out->members[i].member_id = sm_proto_str_read(rb, flex, 0, a);
 		out->members[i].group_instance_id = sm_proto_str_read(rb, flex, 1, a);
@@ -96,7 +96,7 @@ int sm_leave_group_resp_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 		size_t smin = SM_LEAVE_GROUP_STR_MIN(flex);
 		int32_t n = sm_proto_array_read(rb, flex, 0,
 						2 * smin + 2 + SM_LEAVE_GROUP_TAGS_MIN(flex));
-		out->members = sm_proto_array_alloc(a, n, sizeof(*out->members));
+		out->members = sm_proto_array_ralloc(rb, a, n, sizeof(*out->members));
 		for (int32_t i = 0; i < n && !rb->err; i++) {
 			sm_leave_group_resp_member_t *m = &out->members[i];
 			m->member_id = sm_proto_str_read(rb, flex, 0, a);

@@ -30,7 +30,7 @@ int sm_list_groups_req_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 	sm_list_groups_req_init(out);
 	if (ver >= 4) {
 		int32_t n = sm_proto_array_read(rb, flex, 0, SM_LIST_GROUPS_STR_MIN(flex));
-		out->states_filter = sm_proto_array_alloc(a, n, sizeof(*out->states_filter));
+		out->states_filter = sm_proto_array_ralloc(rb, a, n, sizeof(*out->states_filter));
 		for (int32_t i = 0; i < n && !rb->err; i++)
 			out->states_filter[i] = sm_proto_str_read(rb, flex, 0, a);
 		SM_RBUF_CHECK(rb);
@@ -69,7 +69,7 @@ int sm_list_groups_resp_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 		out->throttle_time_ms = sm_rbuf_i32(rb);
 	out->error_code = sm_rbuf_i16(rb);
 	int32_t n = sm_proto_array_read(rb, flex, 0, (ver >= 4 ? 3 : 2) * smin + (flex ? 1 : 0));
-	out->groups = sm_proto_array_alloc(a, n, sizeof(*out->groups));
+	out->groups = sm_proto_array_ralloc(rb, a, n, sizeof(*out->groups));
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		sm_list_groups_resp_group_t *g = &out->groups[i];
 		g->group_id = sm_proto_str_read(rb, flex, 0, a);

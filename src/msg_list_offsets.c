@@ -26,8 +26,8 @@ static int sm_list_offsets_req_topic_read(sm_rbuf_t *rb, int16_t ver, int flex,
 	t->name = sm_proto_str_read(rb, flex, 0, a);
 	t->partition_count = sm_proto_array_read(rb, flex, 0, min);
 	SM_RBUF_CHECK(rb);
-	t->partitions = sm_proto_array_alloc(a, t->partition_count, sizeof(*t->partitions));
-	for (int32_t j = 0; j < t->partition_count; j++) {
+	t->partitions = sm_proto_array_ralloc(rb, a, t->partition_count, sizeof(*t->partitions));
+	for (int32_t j = 0; j < t->partition_count && !rb->err; j++) {
 		sm_list_offsets_req_partition_t *p = &t->partitions[j];
 		p->partition_index = sm_rbuf_i32(rb);
 		p->current_leader_epoch = ver >= 4 ? sm_rbuf_i32(rb) : -1;
@@ -57,8 +57,8 @@ int sm_list_offsets_req_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 		out->isolation_level = sm_rbuf_i8(rb);
 	out->topic_count = sm_proto_array_read(rb, flex, 0, flex ? 3 : 6);
 	SM_RBUF_CHECK(rb);
-	out->topics = sm_proto_array_alloc(a, out->topic_count, sizeof(*out->topics));
-	for (int32_t i = 0; i < out->topic_count; i++)
+	out->topics = sm_proto_array_ralloc(rb, a, out->topic_count, sizeof(*out->topics));
+	for (int32_t i = 0; i < out->topic_count && !rb->err; i++)
 		if (sm_list_offsets_req_topic_read(rb, ver, flex, a, &out->topics[i]) < 0)
 			goto err_parse;
 	if (flex)
@@ -109,9 +109,9 @@ static int sm_list_offsets_resp_part_read(sm_rbuf_t *rb, int16_t ver, int flex,
 	if (ver == 0) {
 		p->old_style_offset_count = sm_proto_array_read(rb, flex, 0, 8);
 		SM_RBUF_CHECK(rb);
-		p->old_style_offsets = sm_proto_array_alloc(a, p->old_style_offset_count,
+		p->old_style_offsets = sm_proto_array_ralloc(rb, a, p->old_style_offset_count,
 							     sizeof(*p->old_style_offsets));
-		for (int32_t k = 0; k < p->old_style_offset_count; k++)
+		for (int32_t k = 0; k < p->old_style_offset_count && !rb->err; k++)
 			p->old_style_offsets[k] = sm_rbuf_i64(rb);
 	} else {
 		p->timestamp = sm_rbuf_i64(rb);
@@ -135,8 +135,8 @@ static int sm_list_offsets_resp_topic_read(sm_rbuf_t *rb, int16_t ver, int flex,
 	t->name = sm_proto_str_read(rb, flex, 0, a);
 	t->partition_count = sm_proto_array_read(rb, flex, 0, min);
 	SM_RBUF_CHECK(rb);
-	t->partitions = sm_proto_array_alloc(a, t->partition_count, sizeof(*t->partitions));
-	for (int32_t j = 0; j < t->partition_count; j++)
+	t->partitions = sm_proto_array_ralloc(rb, a, t->partition_count, sizeof(*t->partitions));
+	for (int32_t j = 0; j < t->partition_count && !rb->err; j++)
 		if (sm_list_offsets_resp_part_read(rb, ver, flex, a, &t->partitions[j]) < 0)
 			goto err_parse;
 	if (flex)
@@ -158,8 +158,8 @@ int sm_list_offsets_resp_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 		out->throttle_time_ms = sm_rbuf_i32(rb);
 	out->topic_count = sm_proto_array_read(rb, flex, 0, flex ? 3 : 6);
 	SM_RBUF_CHECK(rb);
-	out->topics = sm_proto_array_alloc(a, out->topic_count, sizeof(*out->topics));
-	for (int32_t i = 0; i < out->topic_count; i++)
+	out->topics = sm_proto_array_ralloc(rb, a, out->topic_count, sizeof(*out->topics));
+	for (int32_t i = 0; i < out->topic_count && !rb->err; i++)
 		if (sm_list_offsets_resp_topic_read(rb, ver, flex, a, &out->topics[i]) < 0)
 			goto err_parse;
 	if (flex)

@@ -27,7 +27,7 @@ int sm_lpr_req_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, sm_lpr_req_t *out
 	sm_lpr_req_init(out);
 	out->timeout_ms = sm_rbuf_i32(rb);
 	int32_t n = sm_proto_array_read(rb, 1, 1, 1 + 1 + 1);
-	out->topics = sm_proto_array_alloc(a, n, sizeof(*out->topics));
+	out->topics = sm_proto_array_ralloc(rb, a, n, sizeof(*out->topics));
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		out->topics[i].name = sm_proto_str_read(rb, 1, 0, a);
 		out->topics[i].partition_indexes = sm_proto_i32s_read(rb, 1, 0, a,
@@ -66,12 +66,12 @@ int sm_lpr_resp_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, sm_lpr_resp_t *o
 	out->error_code = sm_rbuf_i16(rb);
 	out->error_message = sm_proto_str_read(rb, 1, 1, a);
 	int32_t n = sm_proto_array_read(rb, 1, 0, 1 + 1 + 1);
-	out->topics = sm_proto_array_alloc(a, n, sizeof(*out->topics));
+	out->topics = sm_proto_array_ralloc(rb, a, n, sizeof(*out->topics));
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		sm_lpr_resp_topic_t *t = &out->topics[i];
 		t->name = sm_proto_str_read(rb, 1, 0, a);
 		int32_t np = sm_proto_array_read(rb, 1, 0, 4 + 3 + 1);
-		t->partitions = sm_proto_array_alloc(a, np, sizeof(*t->partitions));
+		t->partitions = sm_proto_array_ralloc(rb, a, np, sizeof(*t->partitions));
 		for (int32_t j = 0; j < np && !rb->err; j++) {
 			sm_lpr_resp_partition_t *p = &t->partitions[j];
 			p->partition_index = sm_rbuf_i32(rb);

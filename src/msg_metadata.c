@@ -56,7 +56,7 @@ int sm_metadata_req_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, sm_metadata_
 
 	sm_metadata_req_init(out);
 	int32_t n = sm_proto_array_read(rb, flex, ver >= 1, min);
-	out->topics = sm_proto_array_alloc(a, n, sizeof(*out->topics));
+	out->topics = sm_proto_array_ralloc(rb, a, n, sizeof(*out->topics));
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		if (ver >= 10)
 			sm_rbuf_uuid(rb, out->topics[i].topic_id);
@@ -112,7 +112,7 @@ static void sm_metadata_brokers_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 	size_t min = 4 + SM_METADATA_STR_MIN(flex) + 4 + (ver >= 1 ? SM_METADATA_STR_MIN(flex) : 0) +
 		     SM_METADATA_TAGS_MIN(flex);
 	int32_t n = sm_proto_array_read(rb, flex, 0, min);
-	sm_metadata_resp_broker_t *b = sm_proto_array_alloc(a, n, sizeof(*b));
+	sm_metadata_resp_broker_t *b = sm_proto_array_ralloc(rb, a, n, sizeof(*b));
 
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		b[i].node_id = sm_rbuf_i32(rb);
@@ -161,7 +161,7 @@ static void sm_metadata_topic_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 	if (ver >= 1)
 		t->is_internal = sm_rbuf_bool(rb);
 	int32_t n = sm_proto_array_read(rb, flex, 0, pmin);
-	t->partitions = sm_proto_array_alloc(a, n, sizeof(*t->partitions));
+	t->partitions = sm_proto_array_ralloc(rb, a, n, sizeof(*t->partitions));
 	for (int32_t i = 0; i < n && !rb->err; i++)
 		sm_metadata_partition_read(rb, ver, a, &t->partitions[i]);
 	t->partitions_cnt = rb->err ? 0 : n;
@@ -186,7 +186,7 @@ int sm_metadata_resp_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, sm_metadata
 	if (ver >= 1)
 		out->controller_id = sm_rbuf_i32(rb);
 	int32_t n = sm_proto_array_read(rb, flex, 0, tmin);
-	out->topics = sm_proto_array_alloc(a, n, sizeof(*out->topics));
+	out->topics = sm_proto_array_ralloc(rb, a, n, sizeof(*out->topics));
 	for (int32_t i = 0; i < n && !rb->err; i++)
 		sm_metadata_topic_read(rb, ver, a, &out->topics[i]);
 	SM_RBUF_CHECK(rb);

@@ -44,7 +44,7 @@ static void sm_offset_commit_req_topic_read(sm_rbuf_t *rb, int16_t ver, sm_arena
 
 	t->name = sm_proto_str_read(rb, flex, 0, a);
 	int32_t n = sm_proto_array_read(rb, flex, 0, min);
-	t->partitions = sm_proto_array_alloc(a, n, sizeof(*t->partitions));
+	t->partitions = sm_proto_array_ralloc(rb, a, n, sizeof(*t->partitions));
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		sm_offset_commit_req_partition_t *p = &t->partitions[i];
 		sm_offset_commit_req_partition_init(p);
@@ -84,7 +84,7 @@ int sm_offset_commit_req_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 					SM_OFFSET_COMMIT_STR_MIN(flex) +
 						SM_OFFSET_COMMIT_ARR_MIN(flex) +
 						SM_OFFSET_COMMIT_TAGS_MIN(flex));
-	out->topics = sm_proto_array_alloc(a, n, sizeof(*out->topics));
+	out->topics = sm_proto_array_ralloc(rb, a, n, sizeof(*out->topics));
 	for (int32_t i = 0; i < n && !rb->err; i++)
 		sm_offset_commit_req_topic_read(rb, ver, a, &out->topics[i]);
 	SM_RBUF_CHECK(rb);
@@ -142,7 +142,7 @@ static void sm_offset_commit_resp_topic_read(sm_rbuf_t *rb, int flex, sm_arena_t
 {
 	t->name = sm_proto_str_read(rb, flex, 0, a);
 	int32_t n = sm_proto_array_read(rb, flex, 0, 4 + 2 + SM_OFFSET_COMMIT_TAGS_MIN(flex));
-	t->partitions = sm_proto_array_alloc(a, n, sizeof(*t->partitions));
+	t->partitions = sm_proto_array_ralloc(rb, a, n, sizeof(*t->partitions));
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		t->partitions[i].partition_index = sm_rbuf_i32(rb);
 		t->partitions[i].error_code = sm_rbuf_i16(rb);
@@ -166,7 +166,7 @@ int sm_offset_commit_resp_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 					SM_OFFSET_COMMIT_STR_MIN(flex) +
 						SM_OFFSET_COMMIT_ARR_MIN(flex) +
 						SM_OFFSET_COMMIT_TAGS_MIN(flex));
-	out->topics = sm_proto_array_alloc(a, n, sizeof(*out->topics));
+	out->topics = sm_proto_array_ralloc(rb, a, n, sizeof(*out->topics));
 	for (int32_t i = 0; i < n && !rb->err; i++)
 		sm_offset_commit_resp_topic_read(rb, flex, a, &out->topics[i]);
 	SM_RBUF_CHECK(rb);

@@ -27,12 +27,12 @@ int sm_offset_delete_req_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 	sm_offset_delete_req_init(out);
 	out->group_id = sm_proto_str_read(rb, 0, 0, a);
 	int32_t n = sm_proto_array_read(rb, 0, 0, 2 + 4);
-	out->topics = sm_proto_array_alloc(a, n, sizeof(*out->topics));
+	out->topics = sm_proto_array_ralloc(rb, a, n, sizeof(*out->topics));
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		sm_offset_delete_req_topic_t *t = &out->topics[i];
 		t->name = sm_proto_str_read(rb, 0, 0, a);
 		int32_t m = sm_proto_array_read(rb, 0, 0, 4);
-		t->partitions = sm_proto_array_alloc(a, m, sizeof(*t->partitions));
+		t->partitions = sm_proto_array_ralloc(rb, a, m, sizeof(*t->partitions));
 		for (int32_t j = 0; j < m && !rb->err; j++)
 			t->partitions[j].partition_index = sm_rbuf_i32(rb);
 		t->partitions_cnt = rb->err ? 0 : m;
@@ -67,12 +67,12 @@ int sm_offset_delete_resp_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 	out->error_code = sm_rbuf_i16(rb);
 	out->throttle_time_ms = sm_rbuf_i32(rb);
 	int32_t n = sm_proto_array_read(rb, 0, 0, 2 + 4);
-	out->topics = sm_proto_array_alloc(a, n, sizeof(*out->topics));
+	out->topics = sm_proto_array_ralloc(rb, a, n, sizeof(*out->topics));
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		sm_offset_delete_resp_topic_t *t = &out->topics[i];
 		t->name = sm_proto_str_read(rb, 0, 0, a);
 		int32_t m = sm_proto_array_read(rb, 0, 0, 4 + 2);
-		t->partitions = sm_proto_array_alloc(a, m, sizeof(*t->partitions));
+		t->partitions = sm_proto_array_ralloc(rb, a, m, sizeof(*t->partitions));
 		for (int32_t j = 0; j < m && !rb->err; j++) {
 			t->partitions[j].partition_index = sm_rbuf_i32(rb);
 			t->partitions[j].error_code = sm_rbuf_i16(rb);

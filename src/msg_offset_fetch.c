@@ -43,7 +43,7 @@ int sm_offset_fetch_req_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 					SM_OFFSET_FETCH_STR_MIN(flex) +
 						SM_OFFSET_FETCH_ARR_MIN(flex) +
 						SM_OFFSET_FETCH_TAGS_MIN(flex));
-	out->topics = sm_proto_array_alloc(a, n, sizeof(*out->topics));
+	out->topics = sm_proto_array_ralloc(rb, a, n, sizeof(*out->topics));
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		sm_offset_fetch_req_topic_t *t = &out->topics[i];
 		t->name = sm_proto_str_read(rb, flex, 0, a);
@@ -95,7 +95,7 @@ static void sm_offset_fetch_resp_topic_read(sm_rbuf_t *rb, int16_t ver, sm_arena
 
 	t->name = sm_proto_str_read(rb, flex, 0, a);
 	int32_t n = sm_proto_array_read(rb, flex, 0, min);
-	t->partitions = sm_proto_array_alloc(a, n, sizeof(*t->partitions));
+	t->partitions = sm_proto_array_ralloc(rb, a, n, sizeof(*t->partitions));
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		sm_offset_fetch_resp_partition_t *p = &t->partitions[i];
 		sm_offset_fetch_resp_partition_init(p);
@@ -124,7 +124,7 @@ int sm_offset_fetch_resp_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 	int32_t n = sm_proto_array_read(rb, flex, 0,
 					SM_OFFSET_FETCH_STR_MIN(flex) + SM_OFFSET_FETCH_ARR_MIN(flex) +
 						SM_OFFSET_FETCH_TAGS_MIN(flex));
-	out->topics = sm_proto_array_alloc(a, n, sizeof(*out->topics));
+	out->topics = sm_proto_array_ralloc(rb, a, n, sizeof(*out->topics));
 	for (int32_t i = 0; i < n && !rb->err; i++)
 		sm_offset_fetch_resp_topic_read(rb, ver, a, &out->topics[i]);
 	SM_RBUF_CHECK(rb);

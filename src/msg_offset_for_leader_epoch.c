@@ -29,8 +29,8 @@ static int sm_ofle_req_topic_read(sm_rbuf_t *rb, int16_t ver, int flex, sm_arena
 	t->topic = sm_proto_str_read(rb, flex, 0, a);
 	t->partitions_cnt = sm_proto_array_read(rb, flex, 0, min);
 	SM_RBUF_CHECK(rb);
-	t->partitions = sm_proto_array_alloc(a, t->partitions_cnt, sizeof(*t->partitions));
-	for (int32_t i = 0; i < t->partitions_cnt; i++) {
+	t->partitions = sm_proto_array_ralloc(rb, a, t->partitions_cnt, sizeof(*t->partitions));
+	for (int32_t i = 0; i < t->partitions_cnt && !rb->err; i++) {
 		sm_ofle_req_partition_t *p = &t->partitions[i];
 		p->partition = sm_rbuf_i32(rb);
 		p->current_leader_epoch = ver >= 2 ? sm_rbuf_i32(rb) : -1;
@@ -55,8 +55,8 @@ int sm_ofle_req_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, sm_ofle_req_t *o
 		out->replica_id = sm_rbuf_i32(rb);
 	out->topics_cnt = sm_proto_array_read(rb, flex, 0, flex ? 3 : 6);
 	SM_RBUF_CHECK(rb);
-	out->topics = sm_proto_array_alloc(a, out->topics_cnt, sizeof(*out->topics));
-	for (int32_t i = 0; i < out->topics_cnt; i++)
+	out->topics = sm_proto_array_ralloc(rb, a, out->topics_cnt, sizeof(*out->topics));
+	for (int32_t i = 0; i < out->topics_cnt && !rb->err; i++)
 		if (sm_ofle_req_topic_read(rb, ver, flex, a, &out->topics[i]))
 			goto err_parse;
 	sm_ofle_tags_skip(rb, flex);
@@ -100,8 +100,8 @@ static int sm_ofle_resp_topic_read(sm_rbuf_t *rb, int16_t ver, int flex, sm_aren
 	t->topic = sm_proto_str_read(rb, flex, 0, a);
 	t->partitions_cnt = sm_proto_array_read(rb, flex, 0, min);
 	SM_RBUF_CHECK(rb);
-	t->partitions = sm_proto_array_alloc(a, t->partitions_cnt, sizeof(*t->partitions));
-	for (int32_t i = 0; i < t->partitions_cnt; i++) {
+	t->partitions = sm_proto_array_ralloc(rb, a, t->partitions_cnt, sizeof(*t->partitions));
+	for (int32_t i = 0; i < t->partitions_cnt && !rb->err; i++) {
 		sm_ofle_resp_partition_t *p = &t->partitions[i];
 		p->error_code = sm_rbuf_i16(rb);
 		p->partition = sm_rbuf_i32(rb);
@@ -127,8 +127,8 @@ int sm_ofle_resp_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, sm_ofle_resp_t 
 		out->throttle_time_ms = sm_rbuf_i32(rb);
 	out->topics_cnt = sm_proto_array_read(rb, flex, 0, flex ? 3 : 6);
 	SM_RBUF_CHECK(rb);
-	out->topics = sm_proto_array_alloc(a, out->topics_cnt, sizeof(*out->topics));
-	for (int32_t i = 0; i < out->topics_cnt; i++)
+	out->topics = sm_proto_array_ralloc(rb, a, out->topics_cnt, sizeof(*out->topics));
+	for (int32_t i = 0; i < out->topics_cnt && !rb->err; i++)
 		if (sm_ofle_resp_topic_read(rb, ver, flex, a, &out->topics[i]))
 			goto err_parse;
 	sm_ofle_tags_skip(rb, flex);

@@ -56,8 +56,8 @@ static int sm_produce_req_topic_read(sm_rbuf_t *rb, int flex, sm_arena_t *a,
 	t->name = sm_proto_str_read(rb, flex, 0, a);
 	t->partition_count = sm_proto_array_read(rb, flex, 0, flex ? 6 : 8);
 	SM_RBUF_CHECK(rb);
-	t->partitions = sm_proto_array_alloc(a, t->partition_count, sizeof(*t->partitions));
-	for (int32_t i = 0; i < t->partition_count; i++) {
+	t->partitions = sm_proto_array_ralloc(rb, a, t->partition_count, sizeof(*t->partitions));
+	for (int32_t i = 0; i < t->partition_count && !rb->err; i++) {
 		sm_produce_req_partition_t *p = &t->partitions[i];
 		p->index = sm_rbuf_i32(rb);
 		p->records = sm_records_read(rb, flex);
@@ -85,8 +85,8 @@ int sm_produce_req_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, sm_produce_re
 	out->timeout_ms = sm_rbuf_i32(rb);
 	out->topic_count = sm_proto_array_read(rb, flex, 0, flex ? 3 : 6);
 	SM_RBUF_CHECK(rb);
-	out->topics = sm_proto_array_alloc(a, out->topic_count, sizeof(*out->topics));
-	for (int32_t i = 0; i < out->topic_count; i++)
+	out->topics = sm_proto_array_ralloc(rb, a, out->topic_count, sizeof(*out->topics));
+	for (int32_t i = 0; i < out->topic_count && !rb->err; i++)
 		if (sm_produce_req_topic_read(rb, flex, a, &out->topics[i]) < 0)
 			goto err_parse;
 	if (flex)
@@ -147,9 +147,9 @@ static int sm_produce_resp_part_read(sm_rbuf_t *rb, int16_t ver, int flex, sm_ar
 	if (ver >= 8) {
 		p->record_error_count = sm_proto_array_read(rb, flex, 0, 6);
 		SM_RBUF_CHECK(rb);
-		p->record_errors = sm_proto_array_alloc(a, p->record_error_count,
+		p->record_errors = sm_proto_array_ralloc(rb, a, p->record_error_count,
 						    sizeof(*p->record_errors));
-		for (int32_t k = 0; k < p->record_error_count; k++) {
+		for (int32_t k = 0; k < p->record_error_count && !rb->err; k++) {
 			sm_produce_record_error_t *e = &p->record_errors[k];
 			e->batch_index = sm_rbuf_i32(rb);
 			e->batch_index_error_message = sm_rbuf_str(rb, flex, a);
@@ -173,8 +173,8 @@ static int sm_produce_resp_topic_read(sm_rbuf_t *rb, int16_t ver, int flex, sm_a
 	t->name = sm_proto_str_read(rb, flex, 0, a);
 	t->partition_count = sm_proto_array_read(rb, flex, 0, sm_produce_resp_part_min(ver, flex));
 	SM_RBUF_CHECK(rb);
-	t->partitions = sm_proto_array_alloc(a, t->partition_count, sizeof(*t->partitions));
-	for (int32_t j = 0; j < t->partition_count; j++)
+	t->partitions = sm_proto_array_ralloc(rb, a, t->partition_count, sizeof(*t->partitions));
+	for (int32_t j = 0; j < t->partition_count && !rb->err; j++)
 		if (sm_produce_resp_part_read(rb, ver, flex, a, &t->partitions[j]) < 0)
 			goto err_parse;
 	if (flex)
@@ -193,8 +193,8 @@ int sm_produce_resp_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, sm_produce_r
 		return -1;
 	out->topic_count = sm_proto_array_read(rb, flex, 0, flex ? 3 : 6);
 	SM_RBUF_CHECK(rb);
-	out->topics = sm_proto_array_alloc(a, out->topic_count, sizeof(*out->topics));
-	for (int32_t i = 0; i < out->topic_count; i++)
+	out->topics = sm_proto_array_ralloc(rb, a, out->topic_count, sizeof(*out->topics));
+	for (int32_t i = 0; i < out->topic_count && !rb->err; i++)
 		if (sm_produce_resp_topic_read(rb, ver, flex, a, &out->topics[i]) < 0)
 			goto err_parse;
 	if (ver >= 1)

@@ -17,7 +17,7 @@ static void sm_sr_v0_read(sm_rbuf_t *rb, sm_arena_t *a, sm_stop_replica_req_t *o
 {
 	int32_t n = sm_proto_array_read(rb, 0, 0, 6);
 
-	out->partitions = sm_proto_array_alloc(a, n, sizeof(*out->partitions));
+	out->partitions = sm_proto_array_ralloc(rb, a, n, sizeof(*out->partitions));
 	out->partitions_cnt = n;
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		out->partitions[i].topic = sm_msg_str_read(rb, 0, a);
@@ -151,7 +151,7 @@ int sm_stop_replica_resp_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 	out->error_code = sm_rbuf_i16(rb);
 	int32_t n = sm_proto_array_read(rb, flex, 0, 7);
 	SM_RBUF_CHECK(rb);
-	out->partitions = sm_proto_array_alloc(a, n, sizeof(*out->partitions));
+	out->partitions = sm_proto_array_ralloc(rb, a, n, sizeof(*out->partitions));
 	out->partitions_cnt = n;
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		sm_stop_replica_partition_err_t *e = &out->partitions[i];

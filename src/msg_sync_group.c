@@ -56,7 +56,7 @@ int sm_sync_group_req_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, sm_sync_gr
 	int32_t n = sm_proto_array_read(rb, flex, 0,
 					SM_SYNC_GROUP_STR_MIN(flex) + SM_SYNC_GROUP_BYTES_MIN(flex) +
 						SM_SYNC_GROUP_TAGS_MIN(flex));
-	out->assignments = sm_proto_array_alloc(a, n, sizeof(*out->assignments));
+	out->assignments = sm_proto_array_ralloc(rb, a, n, sizeof(*out->assignments));
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		out->assignments[i].member_id = sm_proto_str_read(rb, flex, 0, a);
 		out->assignments[i].assignment = sm_sync_group_bytes_read(rb, flex);

@@ -74,7 +74,7 @@ static void sm_um_topics_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 	if (rb->err)
 		return;
 	if (ver >= 7) {
-		out->topic_ids = sm_proto_array_alloc(a, ntopics, sizeof(*out->topic_ids));
+		out->topic_ids = sm_proto_array_ralloc(rb, a, ntopics, sizeof(*out->topic_ids));
 		out->topic_ids_cnt = ntopics;
 	}
 	for (int32_t t = 0; t < ntopics && !rb->err; t++) {
@@ -101,7 +101,7 @@ static void sm_um_ungrouped_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 {
 	int32_t n = sm_proto_array_read(rb, 0, 0, SM_UM_PSTATE_MIN + 2);
 
-	out->partitions = sm_proto_array_alloc(a, n, sizeof(*out->partitions));
+	out->partitions = sm_proto_array_ralloc(rb, a, n, sizeof(*out->partitions));
 	for (int32_t i = 0; i < n && !rb->err; i++)
 		sm_um_pstate_read(rb, ver, 1, a, &out->partitions[i]);
 	out->partitions_cnt = n;
@@ -113,7 +113,7 @@ static void sm_um_endpoints_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 	int flex = SM_UM_FLEX(ver);
 	int32_t n = sm_proto_array_read(rb, flex, 0, 7);
 
-	b->endpoints = sm_proto_array_alloc(a, n, sizeof(*b->endpoints));
+	b->endpoints = sm_proto_array_ralloc(rb, a, n, sizeof(*b->endpoints));
 	b->endpoints_cnt = n;
 	for (int32_t i = 0; i < n && !rb->err; i++) {
 		sm_update_metadata_endpoint_t *e = &b->endpoints[i];
@@ -176,7 +176,7 @@ int sm_update_metadata_req_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a,
 
 	int32_t n = sm_proto_array_read(rb, flex, 0, 5);
 	SM_RBUF_CHECK(rb);
-	out->live_brokers = sm_proto_array_alloc(a, n, sizeof(*out->live_brokers));
+	out->live_brokers = sm_proto_array_ralloc(rb, a, n, sizeof(*out->live_brokers));
 	out->live_brokers_cnt = n;
 	for (int32_t i = 0; i < n && !rb->err; i++)
 		sm_um_broker_read(rb, ver, a, &out->live_brokers[i]);

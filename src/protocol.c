@@ -228,6 +228,16 @@ void *sm_proto_array_alloc(sm_arena_t *a, int32_t cnt, size_t elem_size)
 	return sm_arena_alloc(a, (size_t)cnt * elem_size);
 }
 
+void *sm_proto_array_ralloc(sm_rbuf_t *rb, sm_arena_t *a, int32_t cnt, size_t elem_size)
+{
+	if (cnt <= 0 || rb->err)
+		return NULL;
+	void *p = sm_arena_alloc_array(a, cnt, elem_size);
+	if (!p)
+		sm_rbuf_fail(rb);
+	return p;
+}
+
 void sm_proto_array_write(sm_wbuf_t *w, int32_t cnt, int flex, int nullable)
 {
 	if (cnt < 0 && !nullable)
@@ -239,9 +249,9 @@ int32_t *sm_proto_i32s_read(sm_rbuf_t *rb, int flex, int nullable, sm_arena_t *a
 			    int32_t *cnt)
 {
 	int32_t n = sm_proto_array_read(rb, flex, nullable, 4);
-	int32_t *v = sm_proto_array_alloc(a, n, sizeof(*v));
+	int32_t *v = sm_proto_array_ralloc(rb, a, n, sizeof(*v));
 
-	for (int32_t i = 0; i < n; i++)
+	for (int32_t i = 0; i < n && !rb->err; i++)
 		v[i] = sm_rbuf_i32(rb);
 	*cnt = rb->err ? 0 : n;
 	return v;

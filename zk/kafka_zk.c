@@ -802,6 +802,9 @@ sm_err_t sm_kzk_check_topic_collision(const char *name, char *const *existing,
  * the leader. shift grows by one each time p wraps past a multiple of N, so
  * successive rounds spread followers differently.
  */
+/* Largest replica assignment built in one go: 64 MiB of broker ids. */
+#define SM_KZK_MAX_ASSIGN_BYTES ((size_t)64 << 20)
+
 sm_err_t sm_kzk_assign_replicas(const int32_t *brokers, int n_brokers,
 				int n_partitions, int rf, int start_index,
 				int replica_shift, int start_partition,
@@ -832,7 +835,15 @@ sm_err_t sm_kzk_assign_replicas(const int32_t *brokers, int n_brokers,
 	int shift = replica_shift >= 0 ? replica_shift
 				       : (int)(sm_be32(rnd + 8) % (uint32_t)n);
 	int p = start_partition > 0 ? start_partition : 0;
-	int32_t *r = sm_malloc((size_t)n_partitions * (size_t)rf * sizeof(*r));
+	/* the counts come from clients: a size that cannot be allocated is
+	 * refused, never an abort (request handlers bound it well below) */
+	int32_t *r = sm_alloc_array((int64_t)n_partitions * rf, sizeof(*r), SM_KZK_MAX_ASSIGN_BYTES);
+	if (!r) {
+		free(b);
+		snprintf(err, errlen, "Assignment of %d partitions x %d replicas is too large.",
+			 n_partitions, rf);
+		return SM_ERR_INVALID_PARTITIONS;
+	}
 	for (int i = 0; i < n_partitions; i++, p++) {
 		if (p > 0 && p % n == 0)
 			shift++;

@@ -1018,7 +1018,14 @@ sm_err_t sm_zk_isr_change_decode(const char *json, size_t len,
 				 sm_zk_topic_partition_t **tpsp, int *np,
 				 char *err, size_t errlen)
 {
-	const char *what = "isr change notification";
+	return sm_zk_partitions_list_decode(json, len, "isr change notification", tpsp, np, err,
+					    errlen);
+}
+
+sm_err_t sm_zk_partitions_list_decode(const char *json, size_t len, const char *what,
+				      sm_zk_topic_partition_t **tpsp, int *np,
+				      char *err, size_t errlen)
+{
 	json_t *o = sm_zkd_load(json, len, what, err, errlen);
 	if (!o)
 		return SM_ERR__PARSE;

@@ -207,6 +207,11 @@ char *sm_zk_isr_change_encode(const sm_zk_topic_partition_t *tps, int n);
 sm_err_t sm_zk_isr_change_decode(const char *json, size_t len,
 				 sm_zk_topic_partition_t **tpsp, int *np,
 				 char *err, size_t errlen);
+/* The same {"version":1,"partitions":[{"topic","partition"}...]} shape under
+ * another znode (/admin/preferred_replica_election); what names it in err. */
+sm_err_t sm_zk_partitions_list_decode(const char *json, size_t len, const char *what,
+				      sm_zk_topic_partition_t **tpsp, int *np,
+				      char *err, size_t errlen);
 void sm_zk_topic_partitions_free(sm_zk_topic_partition_t *tps, int n);
 
 /* ---- /log_dir_event_notification/log_dir_event_<seq> ---- */

@@ -37,6 +37,9 @@ def test(c):
     refuse(base, ["compression.type=brotli"], "compression.type")
     refuse(base, ["message.max.bytes=-5"], "message.max.bytes")
     refuse(base, ["noequalsign"], "noequalsign")
+    # log.cleanup.policy is a list whose every element must be a known policy
+    refuse(base + "log.cleanup.policy=nonsense\n", [], "log.cleanup.policy")
+    refuse(base, ["log.cleanup.policy=compact,bogus"], "log.cleanup.policy")
     refuse(base + "listeners=PLAINTEXT://127.0.0.1:notaport\n", [], "listeners")
     # A missing properties file is named too.
     p = subprocess.run([SERVER, "/nonexistent/server.properties"], stdout=subprocess.PIPE,

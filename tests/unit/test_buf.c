@@ -6,6 +6,7 @@
 
 #include "buf.h"
 #include "crc32c.h"
+#include "protocol.h"
 
 static void test_ints_roundtrip(void)
 {
@@ -119,6 +120,76 @@ static void test_hostile_lengths(void)
 	sm_arena_destroy(&a);
 }
 
+/* The checked allocation every client-sized array goes through. */
+static void test_checked_array_alloc(void)
+{
+	size_t n = 0;
+	CU_ASSERT_EQUAL(sm_size_mul(3, 4, &n), 0);
+	CU_ASSERT_EQUAL(n, 12);
+	CU_ASSERT_EQUAL(sm_size_mul(SIZE_MAX / 2, 3, &n), -1);
+	CU_ASSERT_EQUAL(n, 12);
+	CU_ASSERT_EQUAL(sm_i64_sat_add(INT64_MAX - 5, 10), INT64_MAX);
+	CU_ASSERT_EQUAL(sm_i64_sat_add(INT64_MIN + 5, -10), INT64_MIN);
+	CU_ASSERT_EQUAL(sm_i64_sat_add(1700000000000LL, INT64_MAX), INT64_MAX);
+	CU_ASSERT_EQUAL(sm_i64_sat_add(-3, 5), 2);
+
+	sm_arena_t a;
+	sm_arena_init(&a);
+	sm_arena_set_budget(&a, 1 << 20);
+	/* 4,097 x 2^20 int32s: the CreateTopics product that wrapped in int */
+	CU_ASSERT_PTR_NULL(sm_arena_alloc_array(&a, (int64_t)4097 << 20, sizeof(int32_t)));
+	CU_ASSERT_PTR_NULL(sm_arena_alloc_array(&a, -1, 4));
+	CU_ASSERT_PTR_NULL(sm_arena_alloc_array(&a, INT64_MAX, 8));         /* overflows */
+	CU_ASSERT_PTR_NULL(sm_arena_alloc_array(&a, 1, SIZE_MAX));
+	CU_ASSERT_PTR_NOT_NULL(sm_arena_alloc_array(&a, 0, 16));           /* empty is valid */
+	int32_t *v = sm_arena_alloc_array(&a, 1000, sizeof(int32_t));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	for (int i = 0; i < 1000; i++)
+		CU_ASSERT_EQUAL(v[i], 0);
+	/* the budget is for the whole arena: two halves fit, a third does not */
+	CU_ASSERT_PTR_NOT_NULL(sm_arena_alloc_array(&a, 100, 4096));
+	CU_ASSERT_PTR_NOT_NULL(sm_arena_alloc_array(&a, 100, 4096));
+	CU_ASSERT_PTR_NULL(sm_arena_alloc_array(&a, 100, 4096));
+	CU_ASSERT(a.total <= (size_t)1 << 20);
+	sm_arena_destroy(&a);
+
+	/* no budget: only overflow is refused */
+	sm_arena_init(&a);
+	CU_ASSERT_PTR_NOT_NULL(sm_arena_alloc_array(&a, 3 << 20, 1));
+	CU_ASSERT_PTR_NULL(sm_arena_alloc_array(&a, INT64_MAX / 2, 4));
+	sm_arena_destroy(&a);
+
+	int32_t *h = sm_alloc_array(16, sizeof(int32_t), 64);
+	CU_ASSERT_PTR_NOT_NULL(h);
+	free(h);
+	CU_ASSERT_PTR_NULL(sm_alloc_array(17, sizeof(int32_t), 64));
+	CU_ASSERT_PTR_NULL(sm_alloc_array((int64_t)INT32_MAX * 32767, sizeof(int32_t), (size_t)1 << 30));
+	CU_ASSERT_PTR_NULL(sm_alloc_array(-5, 4, 1024));
+
+	/* a decoder's array over the request budget fails the reader, so the
+	 * request is refused as malformed instead of allocated */
+	uint8_t frame[4 + 4 * 1000];
+	sm_put_be32(frame, 1000);
+	memset(frame + 4, 0, sizeof(frame) - 4);
+	sm_rbuf_t rb;
+	sm_rbuf_init(&rb, frame, sizeof(frame));
+	sm_arena_init(&a);
+	sm_arena_set_budget(&a, 1024);
+	int32_t cnt = -1;
+	CU_ASSERT_PTR_NULL(sm_proto_i32s_read(&rb, 0, 0, &a, &cnt));
+	CU_ASSERT(rb.err != 0);
+	CU_ASSERT_EQUAL(cnt, 0);
+	sm_arena_destroy(&a);
+	sm_rbuf_init(&rb, frame, sizeof(frame));
+	sm_arena_init(&a);
+	sm_arena_set_budget(&a, 1 << 20);
+	int32_t *ids = sm_proto_i32s_read(&rb, 0, 0, &a, &cnt);
+	CU_ASSERT_PTR_NOT_NULL(ids);
+	CU_ASSERT_EQUAL(rb.err, 0);
+	CU_ASSERT_EQUAL(cnt, 1000);
+	sm_arena_destroy(&a);
+}
+
 static void test_file_fragments(void)
 {
 	char path[] = "/tmp/sm-test-buf-XXXXXX";
@@ -161,6 +232,7 @@ int main(void)
 	CU_add_test(s, "varint encoding", test_varint_encoding);
 	CU_add_test(s, "strings, bytes, arrays", test_strings);
 	CU_add_test(s, "hostile lengths", test_hostile_lengths);
+	CU_add_test(s, "checked array allocation", test_checked_array_alloc);
 	CU_add_test(s, "file fragments", test_file_fragments);
 	CU_add_test(s, "crc32c", test_crc32c);
 	CU_basic_set_mode(CU_BRM_VERBOSE);

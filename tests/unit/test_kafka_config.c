@@ -92,6 +92,18 @@ static void test_errors_name_the_key(void)
 	CU_ASSERT_EQUAL(load(&cfg, "zookeeper.connect=x:1\ncompression.type=brotli\n", err, sizeof(err)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "compression.type"));
 	sm_kafka_config_free(&cfg);
+	/* log.cleanup.policy is a list of known policies, like Kafka's ValidList */
+	CU_ASSERT_EQUAL(load(&cfg, "zookeeper.connect=x:1\nlog.cleanup.policy=nonsense\n", err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "log.cleanup.policy"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "compact, delete"));
+	sm_kafka_config_free(&cfg);
+	CU_ASSERT_EQUAL(load(&cfg, "zookeeper.connect=x:1\nlog.cleanup.policy=compact,bogus\n", err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "log.cleanup.policy"));
+	sm_kafka_config_free(&cfg);
+	CU_ASSERT_EQUAL(load(&cfg, "zookeeper.connect=x:1\nlog.cleanup.policy=compact, delete\n", err, sizeof(err)), 0);
+	sm_kafka_config_free(&cfg);
+	CU_ASSERT_EQUAL(load(&cfg, "zookeeper.connect=x:1\nlog.cleanup.policy=compact,\n", err, sizeof(err)), -1);
+	sm_kafka_config_free(&cfg);
 	CU_ASSERT_EQUAL(load(&cfg, "zookeeper.connect=x:1\nbroker.id=99999999999\n", err, sizeof(err)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "broker.id"));
 	sm_kafka_config_free(&cfg);

@@ -5,7 +5,8 @@
 #
 # Environment: SM_SKIP_INTEGRATION=1 runs the unit programs only;
 # SM_VALGRIND=1 runs each unit program under valgrind's leak checker;
-# SM_TESTS=pattern restricts integration tests to names matching the pattern;
+# SM_TESTS="pattern ..." restricts integration tests to names matching any of
+# the (space-separated) patterns;
 # SM_WITH_LONG=1 adds the long tests (tests/integration/long, the replication
 # matrix that `make check-long` runs on its own).
 set -u
@@ -54,7 +55,11 @@ if [ "${SM_SKIP_INTEGRATION:-0}" != 1 ]; then
 		*) continue ;;
 		esac
 		if [ -n "${SM_TESTS:-}" ]; then
-			case "$(basename "$t")" in *$SM_TESTS*) ;; *) continue ;; esac
+			match=0
+			for pat in $SM_TESTS; do
+				case "$(basename "$t")" in *$pat*) match=1 ;; esac
+			done
+			[ "$match" = 1 ] || continue
 		fi
 		run_one "integration/$(basename "$t")" $cmd "$t"
 	done

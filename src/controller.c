@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "logger.h"
+#include "thread_role.h"
 
 
 typedef enum sm_ctrl_event_type {
@@ -836,6 +837,7 @@ static void sm_ctrl_on_isr_change(sm_controller_t *c)
 
 static void sm_ctrl_process(sm_controller_t *c, sm_ctrl_event_t *ev)
 {
+	SM_ASSERT_ROLE(SM_ROLE_CONTROLLER);
 	switch (ev->type) {
 	case SM_EV_STARTUP:
 		sm_ctrl_elect(c);
@@ -919,6 +921,7 @@ static void *sm_ctrl_main(void *arg)
 {
 	sm_controller_t *c = arg;
 	pthread_setname_np(pthread_self(), "ctrl-event");
+	sm_thread_role_set(SM_ROLE_CONTROLLER);
 	for (;;) {
 		pthread_mutex_lock(&c->lock);
 		while (!c->head) {

@@ -64,6 +64,7 @@
 
 #include "group_records.h"
 #include "logger.h"
+#include "thread_role.h"
 
 #define SM_GC_LOGGER "kafka.coordinator.group.GroupCoordinator"
 #define SM_GC_TICK_MS 100
@@ -1576,6 +1577,7 @@ static void *sm_gc_main(void *arg)
 {
 	sm_group_coordinator_t *gc = arg;
 	pthread_setname_np(pthread_self(), "group-coord");
+	sm_thread_role_set(SM_ROLE_GROUP_COORD);
 	pthread_mutex_lock(&gc->lock);
 	while (!gc->stop) {
 		pthread_mutex_unlock(&gc->lock);

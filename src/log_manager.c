@@ -24,6 +24,7 @@
 #include "checkpoint.h"
 #include "logger.h"
 #include "zk_client.h"
+#include "thread_role.h"
 
 #define SM_LM_LOGGER "kafka.log.LogManager"
 #define SM_LM_RECOVERY_CKPT "recovery-point-offset-checkpoint"
@@ -634,6 +635,7 @@ int sm_log_manager_run_once(sm_log_manager_t *lm, int64_t now_ms, int force_rete
 static void *sm_lm_sched_main(void *arg)
 {
 	sm_log_manager_t *lm = arg;
+	sm_thread_role_set(SM_ROLE_SCHEDULER);
 	int64_t tick = lm->retention_check_ms;
 	if (lm->flush_check_ms > 0 && lm->flush_check_ms < tick)
 		tick = lm->flush_check_ms;

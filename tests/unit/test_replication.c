@@ -270,6 +270,17 @@ static void rm_append(sm_partition_t *p, int n, int16_t acks, sm_err_t expect)
 	sm_wbuf_free(&w);
 }
 
+/* Waits (up to 30 s, polling) for the ISR to reach n members, as an ISR
+ * expansion is applied by the isr-expiration thread; returns the size. */
+static int rm_wait_isr(sm_partition_t *p, int n)
+{
+	int32_t isr[8];
+	int have = 0;
+	for (int i = 0; i < 3000 && (have = sm_partition_isr(p, isr, 8)) != n; i++)
+		usleep(10000);
+	return have;
+}
+
 static void test_rm_leader(void)
 {
 	rm_setup();
@@ -292,9 +303,11 @@ static void test_rm_leader(void)
 	/* A fetch past the leader's end is ignored. */
 	sm_partition_update_follower(p, 2, 99, 0);
 	CU_ASSERT_EQUAL(sm_partition_high_watermark(p), 2);
-	/* Replica 3 caught up to the HW rejoins the ISR. */
+	/* Replica 3 caught up to the HW rejoins the ISR: the fetch only queues
+	 * the expansion, the isr-expiration thread writes and applies it. */
 	sm_partition_update_follower(p, 3, 2, 0);
 	int32_t isr[4];
+	CU_ASSERT_EQUAL(rm_wait_isr(p, 3), 3);
 	CU_ASSERT_EQUAL(sm_partition_isr(p, isr, 4), 3);
 	CU_ASSERT_EQUAL(isr[2], 3);
 	/* OffsetForLeaderEpoch and divergence. */

@@ -516,6 +516,7 @@ static void sm_lm_notify_zk(sm_log_manager_t *lm)
 /* Takes dir d offline (manager lock held). Returns 1 if it was online. */
 static int sm_lm_take_offline_locked(sm_log_manager_t *lm, int d)
 {
+	SM_ASSERT_HELD(&lm->lock);
 	if (__atomic_exchange_n(&lm->dirs[d].offline, 1, __ATOMIC_ACQ_REL))
 		return 0;
 	sm_log_error(NULL, SM_LM_LOGGER, "Stopping serving logs in dir %s: the log dir has "

@@ -35,6 +35,7 @@
 #include "msg_fetch.h"
 #include "purgatory.h"
 #include "record_batch.h"
+#include "thread_role.h"
 
 typedef struct sm_delayed_fetch {
 	struct sm_delayed_fetch *next;
@@ -173,7 +174,10 @@ static size_t sm_fetch_partition(sm_req_ctx_t *ctx, const sm_fetch_req_t *req, c
 		const uint8_t *data = sm_fetch_pread(&ctx->arena, &rd);
 		sm_wbuf_t out;
 		sm_wbuf_init(&out, n);
-		if (!sm_partition_config(p)->downconversion_enable)
+		const sm_topic_config_t *tc = sm_partition_config_acquire(p);
+		int downconvert = tc->downconversion_enable;
+		sm_topic_config_release(tc);
+		if (!downconvert)
 			e = SM_ERR_UNSUPPORTED_VERSION;
 		else if (!data)
 			e = SM_ERR_KAFKA_STORAGE_ERROR;
@@ -256,7 +260,9 @@ static void sm_fetch_refuse_zstd(sm_req_ctx_t *ctx, sm_fetch_resp_t *resp)
 									 rp->partition_index);
 			if (!p)
 				continue;
-			int zstd = sm_partition_config(p)->compression_type == SM_CODEC_ZSTD;
+			const sm_topic_config_t *tc = sm_partition_config_acquire(p);
+			int zstd = tc->compression_type == SM_CODEC_ZSTD;
+			sm_topic_config_release(tc);
 			sm_partition_release(p);
 			if (!zstd)
 				continue;
@@ -356,6 +362,7 @@ static void *sm_fetch_purgatory_main(void *arg)
 {
 	sm_fetch_purgatory_t *fp = arg;
 	pthread_setname_np(pthread_self(), "fetch-purgatory");
+	sm_thread_role_set(SM_ROLE_PURGATORY);
 	pthread_mutex_lock(&fp->lock);
 	while (fp->running || fp->head || fp->ops) {
 		int64_t now = sm_apis_mono_ms(), next = now + 1000;

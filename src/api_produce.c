@@ -67,7 +67,7 @@ static void sm_produce_partition(sm_req_ctx_t *ctx, const sm_produce_req_t *req,
 		rp->error_code = (int16_t)e;
 		return;
 	}
-	const sm_topic_config_t *tc = sm_partition_config(p);
+	const sm_topic_config_t *tc = sm_partition_config_acquire(p);
 	sm_wbuf_t conv;
 	sm_wbuf_init(&conv, 0);
 	uint8_t *batch = (uint8_t *)pp->records.ptr;
@@ -130,6 +130,7 @@ static void sm_produce_partition(sm_req_ctx_t *ctx, const sm_produce_req_t *req,
 			     ctx->req->peer, sm_err_name(e));
 	rp->error_code = (int16_t)(e ? sm_err_to_wire(e) : 0);
 	sm_wbuf_free(&conv);
+	sm_topic_config_release(tc);
 	sm_partition_release(p);
 }
 

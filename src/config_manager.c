@@ -14,6 +14,7 @@
 
 #include "kafka_zk.h"
 #include "logger.h"
+#include "thread_role.h"
 
 #define SM_CM_LOGGER "kafka.server.DynamicConfigManager"
 #define SM_CM_CHANGES "/config/changes"
@@ -136,6 +137,7 @@ static void *sm_cm_main(void *arg)
 {
 	sm_config_manager_t *cm = arg;
 	pthread_setname_np(pthread_self(), "config-change");
+	sm_thread_role_set(SM_ROLE_CONFIG_CHANGE);
 	sm_cm_process(cm, 1);
 	pthread_mutex_lock(&cm->lock);
 	while (cm->running) {

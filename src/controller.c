@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "logger.h"
+#include "thread_role.h"
 
 
 typedef enum sm_ctrl_event_type {
@@ -130,6 +131,11 @@ static void sm_ctrl_enqueue(sm_controller_t *c, sm_ctrl_event_type_t type, const
 
 void sm_ctrl_enqueue_sync(sm_controller_t *c, int kind, sm_ctrl_sync_t *s)
 {
+	/* The caller then waits for the controller thread: never the
+	 * controller itself (it would wait for itself) nor a thread that must
+	 * not block. */
+	SM_ASSERT_NOT_ROLE(SM_ROLE_CONTROLLER | SM_ROLE_PURGATORY | SM_ROLE_PROCESSOR |
+			   SM_ROLE_ACCEPTOR | SM_ROLE_ZK_CALLBACK);
 	sm_ctrl_event_type_t type = kind == SM_CTRL_SYNC_ELECT      ? SM_EV_ELECT_LEADERS
 				    : kind == SM_CTRL_SYNC_SHUTDOWN ? SM_EV_CONTROLLED_SHUTDOWN
 								    : SM_EV_ALTER_REASSIGNMENTS;
@@ -836,6 +842,7 @@ static void sm_ctrl_on_isr_change(sm_controller_t *c)
 
 static void sm_ctrl_process(sm_controller_t *c, sm_ctrl_event_t *ev)
 {
+	SM_ASSERT_ROLE(SM_ROLE_CONTROLLER);
 	switch (ev->type) {
 	case SM_EV_STARTUP:
 		sm_ctrl_elect(c);
@@ -919,6 +926,7 @@ static void *sm_ctrl_main(void *arg)
 {
 	sm_controller_t *c = arg;
 	pthread_setname_np(pthread_self(), "ctrl-event");
+	sm_thread_role_set(SM_ROLE_CONTROLLER);
 	for (;;) {
 		pthread_mutex_lock(&c->lock);
 		while (!c->head) {

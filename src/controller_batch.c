@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "logger.h"
+#include "thread_role.h"
 
 #define SM_GROW(arr, n, cap)                                                   \
 	do {                                                                   \
@@ -365,6 +366,7 @@ static void sm_ctrl_send_sr(sm_controller_t *c, int32_t broker)
 
 void sm_ctrl_batch_send(sm_controller_t *c)
 {
+	SM_ASSERT_ROLE(SM_ROLE_CONTROLLER);
 	sm_ctrl_batch_t *b = &c->batch;
 	if (!c->active || !c->channel) {
 		sm_ctrl_batch_clear(b);

@@ -31,6 +31,7 @@
 
 #include "logger.h"
 #include "net_client.h"
+#include "thread_role.h"
 
 #define SM_CC_LOGGER "kafka.controller.RequestSendThread"
 #define SM_CC_BACKOFF_MIN_MS 100
@@ -207,6 +208,7 @@ static void *sm_cc_thread_main(void *arg)
 
 	snprintf(name, sizeof(name), "ctrl-send-%d", b->id);
 	pthread_setname_np(pthread_self(), name);
+	sm_thread_role_set(SM_ROLE_CONTROLLER_SENDER);
 	snprintf(cid, sizeof(cid), "%d", b->controller_id);
 	sm_net_client_t *nc = sm_net_client_new(b->host, b->port);
 	sm_net_client_set_client_id(nc, cid);

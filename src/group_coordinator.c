@@ -64,6 +64,7 @@
 
 #include "group_records.h"
 #include "logger.h"
+#include "thread_role.h"
 
 #define SM_GC_LOGGER "kafka.coordinator.group.GroupCoordinator"
 #define SM_GC_TICK_MS 100
@@ -167,6 +168,7 @@ int32_t sm_group_coordinator_partition_for(const sm_group_coordinator_t *gc, con
 
 static sm_group_t *sm_gc_find(sm_group_coordinator_t *gc, const char *group_id)
 {
+	SM_ASSERT_HELD(&gc->lock);
 	for (sm_group_t *g = gc->groups; g; g = g->next)
 		if (!strcmp(g->group_id, group_id))
 			return g;
@@ -214,6 +216,7 @@ static void sm_gc_unlink(sm_group_coordinator_t *gc, sm_group_t *g)
 
 static void sm_gc_set_state(sm_group_coordinator_t *gc, sm_group_t *g, sm_group_state_t to)
 {
+	SM_ASSERT_HELD(&gc->lock);
 	if (!sm_group_can_transition(g->state, to))
 		sm_log_error(gc->comp, SM_GC_LOGGER, "Group %s should be in one of the valid previous states of %s, but is in %s",
 			     g->group_id, sm_group_state_name(to), sm_group_state_name(g->state));
@@ -310,6 +313,7 @@ static int32_t sm_gc_max_rebalance_timeout(const sm_group_t *g)
 
 static void sm_gc_prepare_rebalance(sm_group_coordinator_t *gc, sm_group_t *g, const char *reason)
 {
+	SM_ASSERT_HELD(&gc->lock);
 	if (g->state == SM_GROUP_COMPLETING_REBALANCE) {
 		for (sm_group_member_t *m = g->members; m; m = m->next) {
 			sm_group_member_set_assignment(m, NULL, 0);
@@ -415,6 +419,7 @@ static void sm_gc_write_done(void *arg, sm_err_t se)
 /* Writes g's metadata; w (consumed) says what to do when the write ends. */
 static void sm_gc_write_group_metadata(sm_group_coordinator_t *gc, sm_group_t *g, sm_gc_write_t *w)
 {
+	SM_ASSERT_HELD(&gc->lock);
 	sm_err_t se = SM_ERR_NONE;
 	if (gc->gmm && sm_gmm_store_group(gc->gmm, g, gc->wall(), sm_gc_write_done, w, &se))
 		return;
@@ -481,6 +486,7 @@ static void sm_gc_store_empty_group(sm_group_coordinator_t *gc, sm_group_t *g)
 
 static void sm_gc_complete_join(sm_group_coordinator_t *gc, sm_group_t *g)
 {
+	SM_ASSERT_HELD(&gc->lock);
 	sm_group_member_t *m = g->members;
 	while (m) {
 		sm_group_member_t *next = m->next;
@@ -527,6 +533,7 @@ static void sm_gc_complete_join(sm_group_coordinator_t *gc, sm_group_t *g)
 
 static void sm_gc_try_complete_join(sm_group_coordinator_t *gc, sm_group_t *g)
 {
+	SM_ASSERT_HELD(&gc->lock);
 	if (g->state != SM_GROUP_PREPARING_REBALANCE || g->initial_delay_end > 0)
 		return;
 	for (sm_group_member_t *m = g->members; m; m = m->next)
@@ -1367,6 +1374,7 @@ static void sm_gc_load_group(void *opaque, const char *group, const sm_group_met
 /* Drops the groups of partition p, answering parked requests (lock held). */
 static void sm_gc_unload(sm_group_coordinator_t *gc, int32_t p)
 {
+	SM_ASSERT_HELD(&gc->lock);
 	sm_group_t **pp = &gc->groups;
 	while (*pp) {
 		sm_group_t *g = *pp;
@@ -1444,6 +1452,7 @@ void sm_group_coordinator_on_leadership(void *opaque, const char *topic, int32_t
 
 static void sm_gc_expire_members(sm_group_coordinator_t *gc, sm_group_t *g, int64_t now)
 {
+	SM_ASSERT_HELD(&gc->lock);
 	sm_group_member_t *m = g->members;
 	while (m) {
 		sm_group_member_t *next = m->next;
@@ -1464,6 +1473,7 @@ static void sm_gc_expire_members(sm_group_coordinator_t *gc, sm_group_t *g, int6
 
 static void sm_gc_rebalance_timers(sm_group_coordinator_t *gc, sm_group_t *g, int64_t now)
 {
+	SM_ASSERT_HELD(&gc->lock);
 	if (g->state != SM_GROUP_PREPARING_REBALANCE)
 		return;
 	if (g->initial_delay_end > 0 && now >= g->initial_delay_end) {
@@ -1486,6 +1496,7 @@ static void sm_gc_rebalance_timers(sm_group_coordinator_t *gc, sm_group_t *g, in
 
 static void sm_gc_expire_pending(sm_group_coordinator_t *gc, int64_t now)
 {
+	SM_ASSERT_HELD(&gc->lock);
 	sm_gc_pending_t **pp = &gc->pending;
 	while (*pp) {
 		sm_gc_pending_t *p = *pp;
@@ -1576,6 +1587,7 @@ static void *sm_gc_main(void *arg)
 {
 	sm_group_coordinator_t *gc = arg;
 	pthread_setname_np(pthread_self(), "group-coord");
+	sm_thread_role_set(SM_ROLE_GROUP_COORD);
 	pthread_mutex_lock(&gc->lock);
 	while (!gc->stop) {
 		pthread_mutex_unlock(&gc->lock);

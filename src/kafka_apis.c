@@ -15,6 +15,7 @@
 
 #include "logger.h"
 #include "msg_api_versions.h"
+#include "thread_role.h"
 
 #define SM_APIS_LOGGER "kafka.server.KafkaApis"
 
@@ -280,6 +281,7 @@ static void sm_api_api_versions(sm_req_ctx_t *ctx)
 
 void sm_kafka_apis_handle(sm_kafka_apis_t *apis, sm_request_t *req)
 {
+	SM_ASSERT_ROLE(SM_ROLE_HANDLER);
 	sm_req_ctx_t *ctx = sm_calloc(1, sizeof(*ctx));
 	ctx->apis = apis;
 	ctx->req = req;

@@ -30,6 +30,7 @@
 #include "replica_manager.h"
 #include "request_channel.h"
 #include "socket_server.h"
+#include "thread_role.h"
 
 #define SM_SRV_LOGGER "kafka.server.KafkaServer"
 
@@ -89,6 +90,7 @@ static void *sm_server_handler_main(void *arg)
 	char name[16];
 	snprintf(name, sizeof(name), "req-handler-%d", __atomic_fetch_add(&next_id, 1, __ATOMIC_RELAXED));
 	pthread_setname_np(pthread_self(), name);
+	sm_thread_role_set(SM_ROLE_HANDLER);
 	while (!__atomic_load_n(&s->handlers_stop, __ATOMIC_ACQUIRE)) {
 		sm_request_t *req = sm_request_channel_receive(s->channel, 300);
 		if (req)

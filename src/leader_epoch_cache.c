@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "checkpoint.h"
 #include "logger.h"
+#include "thread_role.h"
 
 #define SM_LEC_LOGGER "kafka.server.epoch.LeaderEpochFileCache"
 
@@ -130,6 +131,7 @@ static void sm_lec_load(sm_lec_t *c)
 /* Caller holds c->lock. */
 static void sm_lec_flush(sm_lec_t *c)
 {
+	SM_ASSERT_HELD(&c->lock);
 	if (!c->path)
 		return;
 	sm_wbuf_t w;

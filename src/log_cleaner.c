@@ -41,6 +41,7 @@
 #include "checkpoint.h"
 #include "logger.h"
 #include "record_batch.h"
+#include "thread_role.h"
 
 #define SM_LC_LOGGER "kafka.log.LogCleaner"
 #define SM_LC_CHECKPOINT "cleaner-offset-checkpoint"
@@ -385,6 +386,7 @@ static char *sm_lc_parent(sm_log_t *log)
  * lc->lock. */
 static sm_lc_dir_ckpt_t *sm_lc_dir(sm_log_cleaner_t *lc, const char *parent)
 {
+	SM_ASSERT_HELD(&lc->lock);
 	for (int i = 0; i < lc->ndirs; i++)
 		if (!strcmp(lc->dirs[i].path, parent))
 			return &lc->dirs[i];
@@ -1039,6 +1041,7 @@ static void *sm_lc_thread_main(void *arg)
 	/* "kafka-log-cleaner-thread-N" does not fit the kernel's 15 bytes. */
 	snprintf(name, sizeof(name), "log-cleaner-%d", a.id);
 	pthread_setname_np(pthread_self(), name);
+	sm_thread_role_set(SM_ROLE_CLEANER);
 	sm_log(SM_LOGFILE_CLEANER, SM_LOG_INFO, NULL, SM_LC_LOGGER,
 	       "[kafka-log-cleaner-thread-%d]: Starting", a.id);
 	for (;;) {

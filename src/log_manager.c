@@ -24,6 +24,7 @@
 #include "checkpoint.h"
 #include "logger.h"
 #include "zk_client.h"
+#include "thread_role.h"
 
 #define SM_LM_LOGGER "kafka.log.LogManager"
 #define SM_LM_RECOVERY_CKPT "recovery-point-offset-checkpoint"
@@ -539,6 +540,7 @@ static void sm_lm_notify_zk(sm_log_manager_t *lm)
 /* Takes dir d offline (manager lock held). Returns 1 if it was online. */
 static int sm_lm_take_offline_locked(sm_log_manager_t *lm, int d)
 {
+	SM_ASSERT_HELD(&lm->lock);
 	if (__atomic_exchange_n(&lm->dirs[d].offline, 1, __ATOMIC_ACQ_REL))
 		return 0;
 	sm_log_error(NULL, SM_LM_LOGGER, "Stopping serving logs in dir %s: the log dir has "
@@ -761,6 +763,7 @@ int sm_log_manager_run_once(sm_log_manager_t *lm, int64_t now_ms, int force_rete
 static void *sm_lm_sched_main(void *arg)
 {
 	sm_log_manager_t *lm = arg;
+	sm_thread_role_set(SM_ROLE_SCHEDULER);
 	int64_t tick = lm->retention_check_ms;
 	if (lm->flush_check_ms > 0 && lm->flush_check_ms < tick)
 		tick = lm->flush_check_ms;

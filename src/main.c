@@ -13,6 +13,7 @@
 #include "kafka_config.h"
 #include "kafka_server.h"
 #include "logger.h"
+#include "thread_role.h"
 
 static void sm_main_usage(void)
 {
@@ -29,6 +30,7 @@ int main(int argc, char **argv)
 		printf("samsa %s\n", PACKAGE_VERSION);
 		return 0;
 	}
+	sm_thread_role_set(SM_ROLE_MAIN);
 	char **overrides = calloc((size_t)argc, sizeof(char *));
 	int n = 0;
 	for (int i = 2; i < argc; i++) {

@@ -40,6 +40,7 @@
 #include <string.h>
 
 #include "logger.h"
+#include "thread_role.h"
 
 static const char *const sm_psm_names[SM_PSM__CNT] = {
 	"NonExistentPartition", "NewPartition", "OnlinePartition", "OfflinePartition",
@@ -110,6 +111,7 @@ void sm_psm_discard(sm_controller_t *c)
 
 void sm_psm_flush(sm_controller_t *c)
 {
+	SM_ASSERT_ROLE(SM_ROLE_CONTROLLER);
 	int n = c->n_pw;
 	c->defer = 0;
 	if (n == 0)
@@ -287,6 +289,7 @@ static int sm_psm_elect_leader(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_p
 int sm_psm_transition(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_partition_t *p,
 		      sm_psm_state_t target)
 {
+	SM_ASSERT_ROLE(SM_ROLE_CONTROLLER);
 	sm_psm_state_t from = p->pstate;
 	if (!(sm_psm_valid_from[target] & (1u << from))) {
 		sm_ctrl_state_log(c, "Controller %d epoch %d: illegal state transition of partition %s-%d from %s to %s",

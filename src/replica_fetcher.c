@@ -25,6 +25,7 @@
 #include "net_client.h"
 #include "protocol.h"
 #include "replica_manager.h"
+#include "thread_role.h"
 
 #define SM_RF_LOGGER "kafka.server.ReplicaFetcherThread"
 #define SM_RF_FETCH_VERSION 12
@@ -112,6 +113,7 @@ static void sm_rf_backoff(sm_rf_thread_t *t, sm_rf_part_t *part)
  * and in the expected phase. Caller holds t->lock. */
 static sm_rf_part_t *sm_rf_current(sm_rf_thread_t *t, const sm_rf_snap_t *s, int truncating)
 {
+	SM_ASSERT_HELD(&t->lock);
 	sm_rf_part_t **pp = sm_rf_find(t, sm_partition_topic(s->p), sm_partition_id(s->p));
 	if (!pp || (*pp)->p != s->p || (*pp)->leader_epoch != s->leader_epoch ||
 	    (*pp)->truncating != truncating)
@@ -412,6 +414,7 @@ static void sm_rf_fetch_round(sm_rf_thread_t *t, sm_rf_snap_t *snap, int n)
  * Returns the count; *next_ms receives the earliest back-off end. */
 static int sm_rf_snapshot(sm_rf_thread_t *t, int truncating, sm_rf_snap_t **out, int64_t *next_ms)
 {
+	SM_ASSERT_HELD(&t->lock);
 	int64_t now = sm_rf_mono_ms();
 	int cnt = 0;
 	for (sm_rf_part_t *x = t->parts; x; x = x->next)
@@ -447,6 +450,7 @@ static void sm_rf_snap_free(sm_rf_snap_t *v, int n)
  * (there is nothing to ask the leader about). Caller holds t->lock. */
 static void sm_rf_truncate_without_epochs(sm_rf_thread_t *t)
 {
+	SM_ASSERT_HELD(&t->lock);
 	for (sm_rf_part_t *x = t->parts; x; x = x->next)
 		if (x->truncating && sm_lec_latest_epoch(sm_partition_epoch_cache(x->p)) < 0)
 			sm_rf_apply_truncation(t, x, -1, -1);
@@ -474,6 +478,7 @@ static void *sm_rf_main(void *arg)
 	char tname[16];
 	snprintf(tname, sizeof(tname), "fetcher-%d-%d", t->fetcher_id, t->leader);
 	pthread_setname_np(pthread_self(), tname);
+	sm_thread_role_set(SM_ROLE_FETCHER);
 	sm_log_info(t->comp, SM_RF_LOGGER, "Starting");
 	pthread_mutex_lock(&t->lock);
 	while (t->running) {
@@ -527,6 +532,7 @@ sm_fetcher_manager_t *sm_fetcher_manager_new(const sm_kafka_config_t *cfg, int32
 static sm_rf_thread_t *sm_rf_thread_get(sm_fetcher_manager_t *fm, int32_t leader, int id,
 					const char *host, int port)
 {
+	SM_ASSERT_HELD(&fm->lock);
 	for (sm_rf_thread_t *t = fm->threads; t; t = t->next)
 		if (t->leader == leader && t->fetcher_id == id) {
 			pthread_mutex_lock(&t->lock);
@@ -564,6 +570,7 @@ static sm_rf_thread_t *sm_rf_thread_get(sm_fetcher_manager_t *fm, int32_t leader
  * t->lock. */
 static int sm_rf_take(sm_rf_thread_t *t, const char *topic, int32_t partition)
 {
+	SM_ASSERT_HELD(&t->lock);
 	sm_rf_part_t **pp = sm_rf_find(t, topic, partition);
 	if (!pp)
 		return 0;
@@ -667,8 +674,10 @@ void sm_fetcher_manager_destroy(sm_fetcher_manager_t *fm)
 	sm_rf_thread_t *t = fm->threads;
 	while (t) {
 		sm_rf_thread_t *next = t->next;
+		pthread_mutex_lock(&t->lock); /* its thread is gone; sm_rf_take asserts it */
 		while (t->parts)
 			sm_rf_take(t, sm_partition_topic(t->parts->p), sm_partition_id(t->parts->p));
+		pthread_mutex_unlock(&t->lock);
 		sm_net_client_destroy(t->client);
 		if (t->cancel[0] >= 0) {
 			close(t->cancel[0]);

@@ -7,7 +7,16 @@
  * rm->lock; each partition guards its leadership fields with its own mutex.
  * An ISR change is computed under the partition mutex, written to ZooKeeper
  * without it (isr_inflight keeps a second change from racing the first) and
- * applied only if the leader epoch did not move meanwhile.
+ * applied only if the leader epoch did not move meanwhile. Every ISR write
+ * happens on the "isr-expiration" thread: a follower fetch that qualifies a
+ * replica for the ISR (handled on a request handler or completed on the
+ * fetch purgatory, which must not block on ZooKeeper) only queues the
+ * partition for expansion and wakes that thread.
+ *
+ * A partition's topic config is an immutable refcounted snapshot: readers
+ * take a reference under the leaf mutex cfg_lock (a pointer copy and an
+ * increment), the config-change thread builds a new snapshot and swaps the
+ * pointer; the old one is freed when its last reader drops it.
  */
 #include "replica_manager.h"
 
@@ -22,10 +31,35 @@
 #include "kafka_zk.h"
 #include "logger.h"
 #include "replica_fetcher.h"
+#include "thread_role.h"
 
 #define SM_RM_BUCKETS 4096
 #define SM_RM_LOGGER "kafka.server.ReplicaManager"
 #define SM_SC_LOGGER "state.change.logger"
+
+/* One published topic config; cfg first so that a reader's pointer to it
+ * leads back to the snapshot. */
+typedef struct sm_tcfg_snap {
+	sm_topic_config_t cfg;
+	int refcnt;
+} sm_tcfg_snap_t;
+
+static sm_tcfg_snap_t *sm_tcfg_snap_new(const sm_topic_config_t *tc)
+{
+	sm_tcfg_snap_t *s = sm_calloc(1, sizeof(*s));
+	s->cfg = *tc;
+	s->refcnt = 1;
+	return s;
+}
+
+void sm_topic_config_release(const sm_topic_config_t *tc)
+{
+	if (!tc)
+		return;
+	sm_tcfg_snap_t *s = (sm_tcfg_snap_t *)(void *)tc;
+	if (__atomic_sub_fetch(&s->refcnt, 1, __ATOMIC_ACQ_REL) == 0)
+		free(s);
+}
 
 struct sm_partition {
 	sm_partition_t *next; /* hash chain */
@@ -54,11 +88,13 @@ struct sm_partition {
 	int64_t *r_fetch_leader_leo;
 	int64_t epoch_start_offset; /* leader LEO when this epoch began */
 	int isr_inflight;           /* an ISR write is in progress */
+	int isr_expand_queued;      /* on rm->isr_expand, not yet looked at */
 	int offline;                /* its log dir failed (HostedPartition.Offline);
 				     * set once, under lock, after its log went offline */
 	sm_lec_t *lec;
 	sm_log_t *log;
-	sm_topic_config_t tcfg;
+	pthread_mutex_t cfg_lock;   /* leaf: guards the tcfg pointer only */
+	sm_tcfg_snap_t *tcfg;       /* never NULL; immutable */
 	sm_replica_manager_t *rm;
 };
 
@@ -86,6 +122,10 @@ struct sm_replica_manager {
 	sm_zk_topic_partition_t *isr_changes;
 	int n_isr_changes;
 	int cap_isr_changes;
+	/* Partitions (references) with a follower to add to the ISR. */
+	sm_partition_t **isr_expand;
+	int n_isr_expand;
+	int cap_isr_expand;
 };
 
 static int sm_rm_leaders(sm_replica_manager_t *rm, sm_partition_t ***out);
@@ -166,6 +206,9 @@ void sm_partition_release(sm_partition_t *p)
 		sm_log_release(p->log);
 	sm_lec_destroy(p->lec);
 	pthread_mutex_destroy(&p->lock);
+	pthread_mutex_destroy(&p->cfg_lock);
+	if (p->tcfg)
+		sm_topic_config_release(&p->tcfg->cfg);
 	free(p->r_leo);
 	free(p->r_log_start_offset);
 	free(p->r_caught_up_ms);
@@ -179,7 +222,36 @@ void sm_partition_release(sm_partition_t *p)
 
 const char *sm_partition_topic(const sm_partition_t *p) { return p->topic; }
 int32_t sm_partition_id(const sm_partition_t *p) { return p->partition; }
-const sm_topic_config_t *sm_partition_config(const sm_partition_t *p) { return &p->tcfg; }
+const sm_topic_config_t *sm_partition_config_acquire(sm_partition_t *p)
+{
+	pthread_mutex_lock(&p->cfg_lock);
+	sm_tcfg_snap_t *s = p->tcfg;
+	__atomic_add_fetch(&s->refcnt, 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&p->cfg_lock);
+	return &s->cfg;
+}
+
+/* Publishes a new snapshot; the previous one lives on until its last
+ * reader releases it. */
+static void sm_partition_config_publish(sm_partition_t *p, const sm_topic_config_t *tc)
+{
+	sm_tcfg_snap_t *s = sm_tcfg_snap_new(tc), *old;
+	pthread_mutex_lock(&p->cfg_lock);
+	old = p->tcfg;
+	p->tcfg = s;
+	pthread_mutex_unlock(&p->cfg_lock);
+	if (old)
+		sm_topic_config_release(&old->cfg);
+}
+
+/* min.insync.replicas of the current snapshot. */
+static int32_t sm_partition_min_isr(sm_partition_t *p)
+{
+	const sm_topic_config_t *tc = sm_partition_config_acquire(p);
+	int32_t v = tc->min_insync_replicas;
+	sm_topic_config_release(tc);
+	return v;
+}
 sm_log_t *sm_partition_log(sm_partition_t *p) { return p->log; }
 
 int64_t sm_partition_high_watermark(sm_partition_t *p)
@@ -209,6 +281,7 @@ int sm_partition_isr_size(sm_partition_t *p)
 /* Caller holds rm->lock. */
 static sm_partition_t *sm_rm_find(sm_replica_manager_t *rm, const char *topic, int32_t partition)
 {
+	SM_ASSERT_HELD(&rm->lock);
 	for (sm_partition_t *p = rm->buckets[sm_rm_hash(topic, partition)]; p; p = p->next)
 		if (p->partition == partition && !strcmp(p->topic, topic))
 			return p;
@@ -384,7 +457,8 @@ static sm_err_t sm_rm_get_or_create(sm_replica_manager_t *rm, const char *topic,
 	p->leader_epoch = -1;
 	p->log = log;
 	p->lec = sm_lec_open(sm_log_dir(log));
-	p->tcfg = tc;
+	pthread_mutex_init(&p->cfg_lock, NULL);
+	p->tcfg = sm_tcfg_snap_new(&tc);
 	p->rm = rm;
 	p->hw = sm_log_high_watermark(log); /* a log kept from before keeps its HW */
 	pthread_mutex_lock(&rm->lock);
@@ -417,6 +491,7 @@ static void sm_rm_set_i32s(int32_t **dst, int *n, const int32_t *src, int cnt)
 /* Index of broker in p->replicas, or -1. Caller holds p->lock. */
 static int sm_partition_replica_index(const sm_partition_t *p, int32_t broker)
 {
+	SM_ASSERT_HELD(&p->lock);
 	for (int i = 0; i < p->n_replicas; i++)
 		if (p->replicas[i] == broker)
 			return i;
@@ -436,6 +511,7 @@ static int sm_partition_in_isr(const sm_partition_t *p, int32_t broker)
  * Caller holds p->lock. */
 static void sm_partition_reset_followers(sm_partition_t *p, int64_t now)
 {
+	SM_ASSERT_HELD(&p->lock);
 	size_t n = (size_t)(p->n_replicas > 0 ? p->n_replicas : 1);
 	p->r_leo = sm_realloc(p->r_leo, n * sizeof(int64_t));
 	p->r_log_start_offset = sm_realloc(p->r_log_start_offset, n * sizeof(int64_t));
@@ -465,6 +541,7 @@ static void sm_partition_set_hw(sm_partition_t *p, int64_t hw)
  * p->lock. Returns 1 if it moved. */
 static int sm_partition_maybe_advance_hw(sm_partition_t *p)
 {
+	SM_ASSERT_HELD(&p->lock);
 	if (!p->is_leader)
 		return 0;
 	int64_t hw = sm_log_end_offset(p->log);
@@ -556,6 +633,7 @@ static sm_err_t sm_rm_write_isr(sm_replica_manager_t *rm, const sm_partition_t *
  * expandIsr). */
 static void sm_rm_update_isr(sm_partition_t *p, int32_t *isr, int n, const char *what)
 {
+	SM_ASSERT_ROLE(SM_ROLE_ISR_EXPIRATION);
 	sm_replica_manager_t *rm = p->rm;
 	pthread_mutex_lock(&p->lock);
 	if (!p->is_leader || p->isr_inflight) {
@@ -594,6 +672,34 @@ static void sm_rm_update_isr(sm_partition_t *p, int32_t *isr, int n, const char 
 	sm_rm_notify(p);
 }
 
+/* Whether replicas[idx], a follower outside the ISR, has caught up to the
+ * high watermark and to the start of this leader epoch (Kafka's
+ * isFollowerInSync). Caller holds p->lock. */
+static int sm_partition_can_join_isr(const sm_partition_t *p, int idx)
+{
+	SM_ASSERT_HELD(&p->lock);
+	int32_t r = p->replicas[idx];
+	int64_t leo = p->r_leo ? p->r_leo[idx] : -1;
+	return r != p->rm->broker_id && !sm_partition_in_isr(p, r) && leo >= 0 && leo >= p->hw &&
+	       leo >= p->epoch_start_offset;
+}
+
+/* Hands p to the "isr-expiration" thread for an ISR expansion (the only
+ * thread that writes ISRs to ZooKeeper) and wakes it. */
+static void sm_rm_queue_expand(sm_partition_t *p)
+{
+	sm_replica_manager_t *rm = p->rm;
+	pthread_mutex_lock(&rm->sched_lock);
+	if (rm->n_isr_expand == rm->cap_isr_expand) {
+		rm->cap_isr_expand = rm->cap_isr_expand ? rm->cap_isr_expand * 2 : 16;
+		rm->isr_expand = sm_realloc(rm->isr_expand,
+					    sizeof(*rm->isr_expand) * (size_t)rm->cap_isr_expand);
+	}
+	rm->isr_expand[rm->n_isr_expand++] = sm_partition_keep(p);
+	pthread_cond_signal(&rm->sched_cond);
+	pthread_mutex_unlock(&rm->sched_lock);
+}
+
 void sm_partition_update_follower(sm_partition_t *p, int32_t replica_id, int64_t fetch_offset,
 				  int64_t log_start_offset)
 {
@@ -618,19 +724,40 @@ void sm_partition_update_follower(sm_partition_t *p, int32_t replica_id, int64_t
 	int lso_moved = p->r_log_start_offset[idx] != log_start_offset;
 	p->r_log_start_offset[idx] = log_start_offset;
 	int moved = sm_partition_maybe_advance_hw(p);
-	int32_t *isr = NULL;
-	int n = 0;
-	if (!p->isr_inflight && !sm_partition_in_isr(p, replica_id) && fetch_offset >= p->hw &&
-	    fetch_offset >= p->epoch_start_offset) {
-		isr = sm_malloc(sizeof(int32_t) * (size_t)(p->n_isr + 1));
-		for (int i = 0; i < p->n_isr; i++)
-			isr[n++] = p->isr[i];
-		isr[n++] = replica_id;
+	int expand = 0;
+	if (!p->isr_expand_queued && sm_partition_can_join_isr(p, idx)) {
+		p->isr_expand_queued = 1;
+		expand = 1;
 	}
 	pthread_mutex_unlock(&p->lock);
 	if (moved || lso_moved)
 		sm_rm_notify(p);
-	if (isr)
+	if (expand)
+		sm_rm_queue_expand(p);
+}
+
+/* Partition.maybeExpandIsr on the "isr-expiration" thread: adds every
+ * follower that is (still) caught up to the high watermark of this leader
+ * epoch, writes the new ISR to ZooKeeper and only then uses it. */
+static void sm_partition_maybe_expand_isr(sm_partition_t *p)
+{
+	pthread_mutex_lock(&p->lock);
+	p->isr_expand_queued = 0;
+	if (!p->is_leader || p->isr_inflight || !p->r_leo) {
+		pthread_mutex_unlock(&p->lock);
+		return;
+	}
+	int32_t *isr = sm_malloc(sizeof(int32_t) * (size_t)(p->n_isr + p->n_replicas + 1));
+	int n = 0, added = 0;
+	for (int i = 0; i < p->n_isr; i++)
+		isr[n++] = p->isr[i];
+	for (int i = 0; i < p->n_replicas; i++)
+		if (sm_partition_can_join_isr(p, i)) {
+			isr[n++] = p->replicas[i];
+			added = 1;
+		}
+	pthread_mutex_unlock(&p->lock);
+	if (added)
 		sm_rm_update_isr(p, isr, n, "Expanding");
 	free(isr);
 }
@@ -913,12 +1040,13 @@ sm_err_t sm_partition_append_leader(sm_partition_t *p, uint8_t *batch, size_t le
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	int32_t min_isr = sm_partition_min_isr(p);
 	pthread_mutex_lock(&p->lock);
 	if (!p->is_leader) {
 		pthread_mutex_unlock(&p->lock);
 		return SM_ERR_NOT_LEADER_OR_FOLLOWER;
 	}
-	if (required_acks == -1 && p->n_isr < p->tcfg.min_insync_replicas) {
+	if (required_acks == -1 && p->n_isr < min_isr) {
 		pthread_mutex_unlock(&p->lock);
 		return SM_ERR_NOT_ENOUGH_REPLICAS;
 	}
@@ -946,9 +1074,7 @@ void sm_replica_manager_topic_config_changed(sm_replica_manager_t *rm, const cha
 	for (int i = 0; i < n; i++) {
 		sm_partition_t *p = v[i];
 		if (!strcmp(p->topic, topic)) {
-			pthread_mutex_lock(&p->lock);
-			p->tcfg = tc;
-			pthread_mutex_unlock(&p->lock);
+			sm_partition_config_publish(p, &tc);
 			sm_log_set_config(p->log, &tc.log);
 		}
 		sm_partition_release(p);
@@ -1003,6 +1129,7 @@ sm_err_t sm_replica_manager_epoch_end_offset(sm_replica_manager_t *rm, const cha
 
 int sm_partition_check_acks(sm_partition_t *p, int64_t required_offset, sm_err_t *err)
 {
+	int32_t min_isr = sm_partition_min_isr(p);
 	pthread_mutex_lock(&p->lock);
 	int done = 1;
 	*err = SM_ERR_NONE;
@@ -1010,7 +1137,7 @@ int sm_partition_check_acks(sm_partition_t *p, int64_t required_offset, sm_err_t
 		*err = SM_ERR_NOT_LEADER_OR_FOLLOWER;
 	else if (p->hw < required_offset)
 		done = 0;
-	else if (p->n_isr < p->tcfg.min_insync_replicas)
+	else if (p->n_isr < min_isr)
 		*err = SM_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND;
 	pthread_mutex_unlock(&p->lock);
 	return done;
@@ -1163,6 +1290,7 @@ static void *sm_rm_sched_main(void *arg)
 {
 	sm_replica_manager_t *rm = arg;
 	pthread_setname_np(pthread_self(), "isr-expiration");
+	sm_thread_role_set(SM_ROLE_ISR_EXPIRATION);
 	int64_t lag = rm->cfg->replica_lag_time_max_ms;
 	int64_t last_shrink = sm_rm_mono_ms(), last_prop = 0;
 	pthread_mutex_lock(&rm->sched_lock);
@@ -1174,9 +1302,21 @@ static void *sm_rm_sched_main(void *arg)
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000L;
 		}
-		pthread_cond_timedwait(&rm->sched_cond, &rm->sched_lock, &ts);
+		if (!rm->n_isr_expand)
+			pthread_cond_timedwait(&rm->sched_cond, &rm->sched_lock, &ts);
 		if (!rm->sched_running)
 			break;
+		sm_partition_t **expand = rm->isr_expand;
+		int n_expand = rm->n_isr_expand;
+		rm->isr_expand = NULL;
+		rm->n_isr_expand = rm->cap_isr_expand = 0;
+		pthread_mutex_unlock(&rm->sched_lock);
+		for (int i = 0; i < n_expand; i++) {
+			sm_partition_maybe_expand_isr(expand[i]);
+			sm_partition_release(expand[i]);
+		}
+		free(expand);
+		pthread_mutex_lock(&rm->sched_lock);
 		int pending = rm->n_isr_changes > 0;
 		pthread_mutex_unlock(&rm->sched_lock);
 		sm_rm_handle_offline_logs(rm);
@@ -1226,8 +1366,11 @@ static void sm_rm_load_one(sm_replica_manager_t *rm, sm_log_t *log, const sm_che
 	p->log = log; /* takes the list's reference */
 	p->lec = sm_lec_open(sm_log_dir(log));
 	p->rm = rm;
-	sm_rm_topic_config(rm, p->topic, &p->tcfg);
-	sm_log_set_config(log, &p->tcfg.log);
+	sm_topic_config_t tc;
+	sm_rm_topic_config(rm, p->topic, &tc);
+	pthread_mutex_init(&p->cfg_lock, NULL);
+	p->tcfg = sm_tcfg_snap_new(&tc);
+	sm_log_set_config(log, &tc.log);
 	int64_t hw = sm_checkpoint_get(hws, p->topic, p->partition, 0);
 	int64_t leo = sm_log_end_offset(log);
 	sm_partition_set_hw(p, hw > leo ? leo : hw);
@@ -1331,6 +1474,9 @@ void sm_replica_manager_destroy(sm_replica_manager_t *rm)
 	}
 	sm_fetcher_manager_destroy(rm->fetchers);
 	sm_zk_topic_partitions_free(rm->isr_changes, rm->n_isr_changes);
+	for (int i = 0; i < rm->n_isr_expand; i++)
+		sm_partition_release(rm->isr_expand[i]);
+	free(rm->isr_expand);
 	pthread_cond_destroy(&rm->sched_cond);
 	pthread_mutex_destroy(&rm->sched_lock);
 	pthread_mutex_destroy(&rm->lock);

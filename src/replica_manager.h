@@ -100,7 +100,11 @@ sm_partition_t *sm_partition_keep(sm_partition_t *p); /* new reference */
 void sm_partition_release(sm_partition_t *p);
 const char *sm_partition_topic(const sm_partition_t *p);
 int32_t sm_partition_id(const sm_partition_t *p);
-const sm_topic_config_t *sm_partition_config(const sm_partition_t *p);
+/* The topic config in force now: an immutable snapshot the caller holds a
+ * reference to, valid until sm_topic_config_release(). Never blocks on a
+ * config change (the config-change thread publishes a new snapshot). */
+const sm_topic_config_t *sm_partition_config_acquire(sm_partition_t *p);
+void sm_topic_config_release(const sm_topic_config_t *tc);
 int64_t sm_partition_high_watermark(sm_partition_t *p);
 int32_t sm_partition_leader_epoch(sm_partition_t *p);
 int sm_partition_isr_size(sm_partition_t *p);

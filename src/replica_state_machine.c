@@ -19,6 +19,7 @@
  * Thread-safety: controller event thread only.
  */
 #include "controller_int.h"
+#include "thread_role.h"
 
 static const char *const sm_rsm_names[SM_RSM__CNT] = {
 	"NonExistentReplica", "NewReplica", "OnlineReplica", "OfflineReplica",
@@ -47,6 +48,7 @@ const char *sm_rsm_state_name(sm_rsm_state_t s)
 int sm_rsm_transition(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_partition_t *p, int idx,
 		      sm_rsm_state_t target)
 {
+	SM_ASSERT_ROLE(SM_ROLE_CONTROLLER);
 	sm_rsm_state_t from = p->rstate[idx];
 	if (!(sm_rsm_valid_from[target] & (1u << from))) {
 		sm_ctrl_state_log(c, "Controller %d epoch %d: illegal state transition of replica %d of partition %s-%d from %s to %s",

@@ -62,6 +62,7 @@
 
 #include "logger.h"
 #include "socket_server.h"
+#include "thread_role.h"
 
 #define SM_SS_LOGGER "kafka.network.SocketServer"
 #define SM_SS_ACC_LOGGER "kafka.network.Acceptor"
@@ -692,6 +693,7 @@ static void *sm_ss_proc_main(void *arg)
 
 	snprintf(name, sizeof(name), "net-proc-%d", p->id);
 	pthread_setname_np(pthread_self(), name);
+	sm_thread_role_set(SM_ROLE_PROCESSOR);
 	event_base_loop(p->base, EVLOOP_NO_EXIT_ON_EMPTY);
 	return NULL;
 }
@@ -867,6 +869,7 @@ static void *sm_ss_acc_main(void *arg)
 	sm_socket_server_t *ss = arg;
 
 	pthread_setname_np(pthread_self(), "net-acceptor");
+	sm_thread_role_set(SM_ROLE_ACCEPTOR);
 	event_base_loop(ss->acc_base, EVLOOP_NO_EXIT_ON_EMPTY);
 	return NULL;
 }

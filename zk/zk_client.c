@@ -7,6 +7,9 @@
  * watcher runs on libzookeeper's completion thread and only updates the
  * state and forwards events to the registered callback. sm_zk_reconnect()
  * and sm_zk_destroy() require that no other thread is using the handle.
+ * The synchronous entry points assert that the caller's thread role may
+ * block on ZooKeeper (SM_ROLES_ZK_CALLERS, docs/design/threads.md); the
+ * watcher callback runs in the zk-callback role, so it cannot call them.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -23,6 +26,7 @@
 
 #include "buf.h"
 #include "logger.h"
+#include "thread_role.h"
 #include "zk_client.h"
 
 #define SM_ZK_LOGGER "kafka.zookeeper.ZooKeeperClient"
@@ -178,8 +182,11 @@ static void sm_zk_global_watcher(zhandle_t *zh, int type, int zstate,
 	void *opaque = zk->opaque;
 	pthread_mutex_unlock(&zk->lock);
 
-	if (ev && cb)
+	if (ev && cb) {
+		unsigned prev = sm_thread_role_set(SM_ROLE_ZK_CALLBACK);
 		cb(opaque, ev, path);
+		sm_thread_role_set(prev);
+	}
 }
 
 /* Opens a handle on conn and waits for SyncConnected. */
@@ -302,6 +309,7 @@ void sm_zk_destroy(sm_zk_t *zk)
 
 sm_err_t sm_zk_reconnect(sm_zk_t *zk)
 {
+	SM_ASSERT_ROLE(SM_ROLES_ZK_CALLERS);
 	char err[512];
 	if (zk->zh) {
 		zookeeper_close(zk->zh);
@@ -368,6 +376,7 @@ static int sm_zk_zmode(int mode)
 sm_err_t sm_zk_get(sm_zk_t *zk, const char *path, int watch, char **datap,
 		   size_t *lenp, sm_zk_stat_t *stat)
 {
+	SM_ASSERT_ROLE(SM_ROLES_ZK_CALLERS);
 	struct Stat st;
 	int cap = 1024;
 
@@ -408,6 +417,7 @@ static int sm_zk_strcmp(const void *a, const void *b)
 sm_err_t sm_zk_get_children(sm_zk_t *zk, const char *path, int watch,
 			    char ***childrenp, int *countp)
 {
+	SM_ASSERT_ROLE(SM_ROLES_ZK_CALLERS);
 	struct String_vector sv = { 0, NULL };
 	SM_ZK_COUNT(zk);
 	int rc = zoo_get_children(zk->zh, path, watch, &sv);
@@ -439,6 +449,7 @@ void sm_zk_strings_free(char **strs, int count)
 sm_err_t sm_zk_exists(sm_zk_t *zk, const char *path, int watch,
 		      sm_zk_stat_t *stat)
 {
+	SM_ASSERT_ROLE(SM_ROLES_ZK_CALLERS);
 	struct Stat st;
 	SM_ZK_COUNT(zk);
 	int rc = zoo_exists(zk->zh, path, watch, &st);
@@ -450,6 +461,7 @@ sm_err_t sm_zk_exists(sm_zk_t *zk, const char *path, int watch,
 sm_err_t sm_zk_create(sm_zk_t *zk, const char *path, const char *data,
 		      size_t len, int mode, char **created_path)
 {
+	SM_ASSERT_ROLE(SM_ROLES_ZK_CALLERS);
 	size_t plen = strlen(path) + 16;
 	char *out = sm_malloc(plen);
 	SM_ZK_COUNT(zk);
@@ -466,6 +478,7 @@ sm_err_t sm_zk_create(sm_zk_t *zk, const char *path, const char *data,
 sm_err_t sm_zk_create_recursive(sm_zk_t *zk, const char *path,
 				const char *data, size_t len, int mode)
 {
+	SM_ASSERT_ROLE(SM_ROLES_ZK_CALLERS);
 	sm_err_t e = sm_zk_create(zk, path, data, len, mode, NULL);
 	if (e != SM_ERR__NOENT)
 		return e;
@@ -488,6 +501,7 @@ sm_err_t sm_zk_create_recursive(sm_zk_t *zk, const char *path,
 sm_err_t sm_zk_set(sm_zk_t *zk, const char *path, const char *data,
 		   size_t len, int32_t version, sm_zk_stat_t *stat)
 {
+	SM_ASSERT_ROLE(SM_ROLES_ZK_CALLERS);
 	struct Stat st;
 	SM_ZK_COUNT(zk);
 	int rc = zoo_set2(zk->zh, path, data, data ? (int)len : -1, version,
@@ -499,12 +513,14 @@ sm_err_t sm_zk_set(sm_zk_t *zk, const char *path, const char *data,
 
 sm_err_t sm_zk_delete(sm_zk_t *zk, const char *path, int32_t version)
 {
+	SM_ASSERT_ROLE(SM_ROLES_ZK_CALLERS);
 	SM_ZK_COUNT(zk);
 	return sm_zk_map(zoo_delete(zk->zh, path, version), "delete", path);
 }
 
 sm_err_t sm_zk_delete_recursive(sm_zk_t *zk, const char *path)
 {
+	SM_ASSERT_ROLE(SM_ROLES_ZK_CALLERS);
 	char **kids;
 	int n;
 	sm_err_t e = sm_zk_get_children(zk, path, 0, &kids, &n);
@@ -680,6 +696,7 @@ static sm_err_t sm_zk_multi_finish(sm_zk_multi_t *m, int rc, const zoo_op_result
 
 sm_err_t sm_zk_multi_run(sm_zk_t *zk, sm_zk_multi_t *m, int *failed_op)
 {
+	SM_ASSERT_ROLE(SM_ROLES_ZK_CALLERS);
 	if (failed_op)
 		*failed_op = -1;
 	if (m->n == 0)
@@ -762,6 +779,7 @@ static void sm_zk_aget_done(int rc, const char *value, int len, const struct Sta
 void sm_zk_multi_run_many(sm_zk_t *zk, sm_zk_multi_t *const *ms, int n, sm_err_t *errs,
 			  int *failed_ops)
 {
+	SM_ASSERT_ROLE(SM_ROLES_ZK_CALLERS);
 	sm_zk_waiter_t w = { .pending = 0 };
 	pthread_mutex_init(&w.m, NULL);
 	pthread_cond_init(&w.cv, NULL);
@@ -801,6 +819,7 @@ void sm_zk_multi_run_many(sm_zk_t *zk, sm_zk_multi_t *const *ms, int n, sm_err_t
 void sm_zk_get_many(sm_zk_t *zk, char *const *paths, int n, char **datas, size_t *lens,
 		    sm_zk_stat_t *stats, sm_err_t *errs)
 {
+	SM_ASSERT_ROLE(SM_ROLES_ZK_CALLERS);
 	sm_zk_waiter_t w = { .pending = 0 };
 	pthread_mutex_init(&w.m, NULL);
 	pthread_cond_init(&w.cv, NULL);

@@ -44,6 +44,12 @@ ZK_CLASSPATH = ["/etc/zookeeper/conf", "/usr/share/java/zookeeper.jar"]
 ZK_LOG_JARS = ["/usr/share/java/slf4j-log4j12.jar", "/usr/share/java/log4j-1.2.jar"]
 
 START_TIMEOUT = float(os.environ.get("SM_START_TIMEOUT", "60"))
+# What a sanitizer or a thread/lock assert writes to a broker's stderr. Any
+# of them fails the test, even if the broker carried on (TSan reports and
+# exits only at the end unless halt_on_error is set).
+SANITIZER_MARKERS = ("WARNING: ThreadSanitizer", "ERROR: AddressSanitizer",
+                     "ERROR: LeakSanitizer", "runtime error:", "SUMMARY: UndefinedBehaviorSanitizer",
+                     "samsa: thread rule violated", "samsa: lock rule violated")
 STOP_TIMEOUT = 30.0
 
 
@@ -359,6 +365,15 @@ class Broker:
         except OSError:
             return ""
 
+    def sanitizer_reports(self):
+        """Lines of broker.out (the process's stdout and stderr over all its
+        runs) that start a sanitizer report or a thread/lock rule abort."""
+        try:
+            with open(self.out_path, errors="replace") as f:
+                return [l.rstrip("\n") for l in f if any(m in l for m in SANITIZER_MARKERS)]
+        except OSError:
+            return []
+
 
 class Cluster:
     """ZooKeeper plus N brokers in one temp directory. Use as a context
@@ -380,6 +395,7 @@ class Cluster:
         self._props = broker_props or {}
         self._start = start
         self.failed = False
+        self.sanitizer_failed = False
         self._closed = False
         self._kazoos = []
         atexit.register(self.close)
@@ -452,6 +468,14 @@ class Cluster:
             b.stop(timeout=15)
         for z in self.zks:
             z.stop()
+        reports = [(b, r) for b in self.brokers for r in b.sanitizer_reports()]
+        if reports:
+            for b, r in reports:
+                print("FAIL: broker %d (%s): %s" % (b.id, b.out_path, r), flush=True)
+            if not self.failed:
+                self.failed = True
+                self.dump_logs()
+            self.sanitizer_failed = True
         if self.failed or os.environ.get("SM_KEEP_TMP") == "1":
             log("kept %s" % self.root)
         else:
@@ -545,6 +569,8 @@ def main(test, brokers=1, chroot="", broker_props=None, name=None, zk_nodes=1):
     try:
         with cluster:
             test(cluster)
+        if cluster.sanitizer_failed:
+            fail("a broker reported a sanitizer error or broke a thread/lock rule (see above)")
     except TestFailure as e:
         print("FAIL: %s" % e, flush=True)
         sys.exit(1)

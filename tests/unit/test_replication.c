@@ -6,6 +6,7 @@
  * (truncation, epoch tracking on follower appends).
  */
 #include <CUnit/Basic.h>
+#include <pthread.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -270,6 +271,63 @@ static void rm_append(sm_partition_t *p, int n, int16_t acks, sm_err_t expect)
 	sm_wbuf_free(&w);
 }
 
+/* Waits (up to 30 s, polling) for the ISR to reach n members, as an ISR
+ * expansion is applied by the isr-expiration thread; returns the size. */
+static int rm_wait_isr(sm_partition_t *p, int n)
+{
+	int32_t isr[8];
+	int have = 0;
+	for (int i = 0; i < 3000 && (have = sm_partition_isr(p, isr, 8)) != n; i++)
+		usleep(10000);
+	return have;
+}
+
+/* Config snapshots: readers on other threads take and drop references
+ * while the config-change path publishes new snapshots; each reader sees a
+ * whole config (TSan and ASan builds check the publication and the frees). */
+static int cfg_stop;
+
+static void *cfg_reader(void *arg)
+{
+	sm_partition_t *p = arg;
+	long seen = 0;
+	while (!__atomic_load_n(&cfg_stop, __ATOMIC_ACQUIRE) || seen < 1000) {
+		const sm_topic_config_t *tc = sm_partition_config_acquire(p);
+		if (tc->min_insync_replicas != 2 || tc->max_message_bytes <= 0)
+			return NULL;
+		sm_topic_config_release(tc);
+		seen++;
+	}
+	return (void *)seen;
+}
+
+static void test_rm_config_snapshots(void)
+{
+	rm_setup();
+	static const int32_t isr12[] = { 1, 2 };
+	rm_lai(1, 3, isr12, 2, 0);
+	sm_partition_t *p;
+	CU_ASSERT_EQUAL_FATAL(sm_replica_manager_leader_partition(rm, "t", 0, &p), 0);
+	const sm_topic_config_t *held = sm_partition_config_acquire(p);
+	cfg_stop = 0;
+	pthread_t r[2];
+	for (int i = 0; i < 2; i++)
+		pthread_create(&r[i], NULL, cfg_reader, p);
+	for (int i = 0; i < 2000; i++)
+		sm_replica_manager_topic_config_changed(rm, "t");
+	__atomic_store_n(&cfg_stop, 1, __ATOMIC_RELEASE);
+	for (int i = 0; i < 2; i++) {
+		void *seen;
+		pthread_join(r[i], &seen);
+		CU_ASSERT((long)seen >= 1000);
+	}
+	/* A snapshot taken before the changes is still whole. */
+	CU_ASSERT_EQUAL(held->min_insync_replicas, 2);
+	sm_topic_config_release(held);
+	sm_partition_release(p);
+	rm_teardown();
+}
+
 static void test_rm_leader(void)
 {
 	rm_setup();
@@ -292,9 +350,11 @@ static void test_rm_leader(void)
 	/* A fetch past the leader's end is ignored. */
 	sm_partition_update_follower(p, 2, 99, 0);
 	CU_ASSERT_EQUAL(sm_partition_high_watermark(p), 2);
-	/* Replica 3 caught up to the HW rejoins the ISR. */
+	/* Replica 3 caught up to the HW rejoins the ISR: the fetch only queues
+	 * the expansion, the isr-expiration thread writes and applies it. */
 	sm_partition_update_follower(p, 3, 2, 0);
 	int32_t isr[4];
+	CU_ASSERT_EQUAL(rm_wait_isr(p, 3), 3);
 	CU_ASSERT_EQUAL(sm_partition_isr(p, isr, 4), 3);
 	CU_ASSERT_EQUAL(isr[2], 3);
 	/* OffsetForLeaderEpoch and divergence. */
@@ -438,6 +498,7 @@ int main(void)
 	CU_add_test(s, "leader-epoch-checkpoint file", test_lec_file);
 	CU_add_test(s, "fetcher ids", test_fetcher_id);
 	CU_add_test(s, "leader: HW, acks, ISR expand/shrink, epochs", test_rm_leader);
+	CU_add_test(s, "leader: topic config snapshots under concurrent changes", test_rm_config_snapshots);
 	CU_add_test(s, "leader: low watermark for DeleteRecords", test_rm_low_watermark);
 	CU_add_test(s, "follower: truncation, epochs, log start", test_rm_follower);
 	CU_basic_set_mode(CU_BRM_VERBOSE);

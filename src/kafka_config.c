@@ -58,7 +58,11 @@ static const sm_cfg_def_t sm_cfg_defs[] = {
 	INT("socket.request.max.bytes", socket_request_max_bytes, "104857600", 1, IMAX, "Largest request accepted"),
 	INT("socket.listen.backlog.size", socket_listen_backlog_size, "50", 1, IMAX, "Accept backlog"),
 	LONG("connections.max.idle.ms", connections_max_idle_ms, "600000", -1, LMAX, "Idle connections are closed after this"),
-	INT("max.connections", max_connections, "2147483647", 0, IMAX, "Broker-wide connection limit"),
+	INT("max.connections", max_connections, "2147483647", 0, IMAX, "Broker-wide connection limit; the acceptor waits for a free slot (listener.name.X.max.connections per listener)"),
+	INT("max.connections.per.ip", max_connections_per_ip, "2147483647", 0, IMAX, "Connections allowed from one address; more are closed at once"),
+	STR("max.connections.per.ip.overrides", max_connections_per_ip_overrides, "", "Per-address limits host:count,host:count"),
+	INT("max.connection.creation.rate", max_connection_creation_rate, "2147483647", 0, IMAX, "New connections per second, broker-wide (listener.name.X.max.connection.creation.rate per listener)"),
+	LONG("queued.max.request.bytes", queued_max_request_bytes, "536870912", -1, LMAX, "Bytes of requests read but not yet answered before processors stop reading (-1: unbounded)"),
 	INT("request.timeout.ms", request_timeout_ms, "30000", 0, IMAX, "Timeout of the broker's own requests"),
 	INT("message.max.bytes", message_max_bytes, "1048588", 0, IMAX, "Largest record batch accepted"),
 	INT("fetch.max.bytes", fetch_max_bytes, "57671680", 1024, IMAX, "Largest fetch response for consumers"),
@@ -280,6 +284,16 @@ static int sm_cfg_derive(sm_kafka_config_t *cfg, char *err, size_t errlen)
 	}
 	if (cfg->replica_fetch_wait_max_ms >= cfg->replica_lag_time_max_ms) {
 		snprintf(err, errlen, "replica.fetch.wait.max.ms should always be less than or equal to replica.lag.time.max.ms to prevent frequent changes in ISR");
+		return -1;
+	}
+	if (cfg->queued_max_request_bytes > 0 &&
+	    cfg->queued_max_request_bytes < cfg->socket_request_max_bytes) {
+		snprintf(err, errlen, "queued.max.request.bytes must be larger or equal to socket.request.max.bytes");
+		return -1;
+	}
+	if (cfg->max_connections_per_ip == 0 &&
+	    !strpbrk(cfg->max_connections_per_ip_overrides ? cfg->max_connections_per_ip_overrides : "", ":")) {
+		snprintf(err, errlen, "max.connections.per.ip can be set to zero only if max.connections.per.ip.overrides property is set.");
 		return -1;
 	}
 	if (cfg->offsets_commit_required_acks > cfg->offsets_topic_replication_factor) {

@@ -53,6 +53,10 @@ typedef struct sm_kafka_config {
 	int32_t socket_listen_backlog_size;
 	int64_t connections_max_idle_ms;
 	int32_t max_connections;
+	int32_t max_connections_per_ip;
+	char *max_connections_per_ip_overrides;
+	int32_t max_connection_creation_rate;
+	int64_t queued_max_request_bytes;
 	int32_t request_timeout_ms;
 	int32_t message_max_bytes;
 	int32_t fetch_max_bytes;

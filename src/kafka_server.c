@@ -8,6 +8,7 @@
  */
 #include "kafka_server.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -224,12 +225,47 @@ static int sm_server_register(sm_kafka_server_t *s)
 	return 0;
 }
 
+/* listener.name.<name>.<key> (the name lower-cased, as Kafka prefixes
+ * listener configs): an int >= 0, *out unchanged when absent. */
+static int sm_server_listener_int(const sm_kafka_server_t *s, const char *listener,
+				  const char *key, int *out)
+{
+	char name[160], *end;
+	const char *v;
+	long long x;
+	int n = snprintf(name, sizeof(name), "listener.name.%s.%s", listener, key);
+
+	for (int i = 14; i < n && name[i] != '.'; i++)
+		name[i] = (char)tolower((unsigned char)name[i]);
+	v = sm_props_get(&s->cfg->given, name);
+	if (!v)
+		return 0;
+	errno = 0;
+	x = strtoll(v, &end, 10);
+	if (!*v || *end || errno || x < 0 || x > INT32_MAX) {
+		sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, NULL, SM_SRV_LOGGER,
+		       "Invalid value %s for configuration %s: Value must be at least 0", v, name);
+		return -1;
+	}
+	*out = (int)x;
+	return 0;
+}
+
 static int sm_server_start_network(sm_kafka_server_t *s, sm_listener_cfg_t **bound, int *nbound)
 {
 	char err[512];
 	if (sm_listeners_parse(s->cfg->listeners, bound, nbound, err, sizeof(err))) {
 		sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, NULL, SM_SRV_LOGGER, "Invalid value for configuration listeners: %s", err);
 		return -1;
+	}
+	for (int i = 0; i < *nbound; i++) {
+		sm_listener_cfg_t *l = &(*bound)[i];
+		if (sm_server_listener_int(s, l->name, "max.connections", &l->max_connections) ||
+		    sm_server_listener_int(s, l->name, "max.connection.creation.rate",
+					   &l->max_connection_creation_rate))
+			return -1;
+		if (l->max_connections == INT32_MAX)
+			l->max_connections = 0;
 	}
 	s->channel = sm_request_channel_new(s->cfg->queued_max_requests);
 	sm_socket_server_config_t sc;
@@ -244,6 +280,11 @@ static int sm_server_start_network(sm_kafka_server_t *s, sm_listener_cfg_t **bou
 	sc.connections_max_idle_ms = s->cfg->connections_max_idle_ms;
 	sc.socket_listen_backlog_size = s->cfg->socket_listen_backlog_size;
 	sc.max_connections = s->cfg->max_connections == INT32_MAX ? 0 : s->cfg->max_connections;
+	sc.max_connections_per_ip = s->cfg->max_connections_per_ip;
+	sc.max_connections_per_ip_overrides = s->cfg->max_connections_per_ip_overrides;
+	sc.max_connection_creation_rate = s->cfg->max_connection_creation_rate;
+	sc.queued_max_request_bytes = s->cfg->queued_max_request_bytes;
+	sc.inter_broker_listener = s->inter_broker_listener;
 	s->ss = sm_socket_server_new(&sc, s->channel);
 	if (sm_socket_server_startup(s->ss, err, sizeof(err))) {
 		sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, s->comp, SM_SRV_LOGGER, "Failed to start the socket server: %s", err);
@@ -328,6 +369,9 @@ int sm_kafka_server_startup(sm_kafka_server_t *s)
 		return -1;
 	sm_listener_cfg_t *bound = NULL;
 	int nbound = 0;
+	/* Before the network: the socket server exempts this listener from the
+	 * broker-wide connection limits. */
+	s->inter_broker_listener = sm_server_inter_broker_listener(s->cfg);
 	int r = sm_server_start_network(s, &bound, &nbound);
 	if (!r)
 		r = sm_server_build_registration(s, bound, nbound);
@@ -335,7 +379,6 @@ int sm_kafka_server_startup(sm_kafka_server_t *s)
 	if (r)
 		return -1;
 	s->mc = sm_metadata_cache_new(s->broker_id);
-	s->inter_broker_listener = sm_server_inter_broker_listener(s->cfg);
 	s->controller = sm_controller_new(s->cfg, s->broker_id, s->zk, s->inter_broker_listener);
 	sm_kafka_apis_deps_t deps = {
 		.cfg = s->cfg, .broker_id = s->broker_id, .cluster_id = s->cluster_id,

@@ -28,6 +28,24 @@
  * sends with sendfile(2); each segment holds a reference on the sm_fileref_t
  * that libevent drops through the segment's cleanup callback.
  *
+ * Request memory (queued.max.request.bytes, Kafka's MemoryPool): the read
+ * high watermark of a connection is 4 bytes until its size prefix has been
+ * checked against socket.request.max.bytes and the broker-wide pool granted
+ * that many bytes, then exactly the frame; so nothing beyond a size prefix is
+ * buffered for a frame the pool has not granted. A connection refused a grant
+ * is muted (mem_wait) until a release wakes the processors ("memwake"). The
+ * grant moves to the request and returns to the pool when the request is
+ * freed, i.e. once its response is queued (or the connection is gone).
+ *
+ * Connection bounds (Kafka's ConnectionQuotas): the acceptor counts
+ * connections per client address and closes one over
+ * max.connections.per.ip(.overrides) at once. Otherwise it holds the
+ * accepted socket on its listener ("pending") and stops watching that
+ * listener while max.connections (or the listener's limit) is reached, until
+ * a processor closing a connection wakes it; and while the connection
+ * creation rate is exceeded, until a timer fires. Held sockets stay in the
+ * kernel's accept backlog meanwhile, as Kafka's blocked acceptor leaves them.
+ *
  * Shutdown: stop the acceptor, detach the sink (the channel waits for sink
  * calls in progress, so no handler touches us afterwards), stop and join the
  * processors, then free what is left on their queues and connections.
@@ -60,6 +78,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include "connection_quotas.h"
 #include "logger.h"
 #include "socket_server.h"
 
@@ -79,12 +98,24 @@ typedef struct sm_ss_listener {
 	int fd;
 	int bound_port;
 	struct event *ev;
+	int exempt;             /* inter-broker: broker-wide limits do not apply */
+	int open_conns;         /* atomic */
+	/* Acceptor thread only: */
+	sm_rate_limiter_t rate; /* listener.name.X.max.connection.creation.rate */
+	struct event *timer;    /* end of a creation-rate delay */
+	int paused;             /* ev removed while a connection is held */
+	int pend_fd;            /* the held connection, -1: none */
+	char pend_peer[64];
+	char pend_ip[64];
+	int pend_rated;         /* its creation has been recorded */
+	int pend_blocked;       /* it waits for a connection slot */
 } sm_ss_listener_t;
 
 typedef struct sm_ss_newconn {
 	int fd;
-	const sm_ss_listener_t *listener;
+	sm_ss_listener_t *listener;
 	char peer[64];
+	char ip[64];
 	struct sm_ss_newconn *next;
 } sm_ss_newconn_t;
 
@@ -101,11 +132,15 @@ struct sm_ss_conn {
 	uint64_t id;
 	sm_ss_proc_t *proc;
 	struct bufferevent *bev;
-	const sm_ss_listener_t *listener;
+	sm_ss_listener_t *listener;
 	char peer[64];
+	char ip[64];           /* per-address count key */
 	int inflight;          /* muted: a request is out, or its response unsent */
 	int writing;           /* response queued; unmute once output drains */
 	sm_request_t *blocked; /* read while the request queue was full */
+	int32_t frame_size;    /* size prefix read and checked; -1: none yet */
+	int64_t reserved;      /* bytes granted by the pool for that frame */
+	int mem_wait;          /* muted until the pool can grant frame_size */
 	int64_t last_active_ms;
 	sm_ss_conn_t *hnext;
 	sm_ss_conn_t *prev, *next;
@@ -120,6 +155,7 @@ struct sm_ss_proc {
 	struct event *wake;
 	struct event *retry;
 	struct event *idle;
+	struct event *memwake;
 	pthread_mutex_t lock;
 	int stopping;                       /* under lock */
 	sm_ss_newconn_t *newq, **newq_tail; /* under lock */
@@ -127,7 +163,14 @@ struct sm_ss_proc {
 	sm_ss_conn_t *buckets[SM_SS_HASH_SIZE];
 	sm_ss_conn_t *conns;
 	int nblocked;
+	int nmemwait;
 };
+
+/* At most one line a second of a kind that a flood could repeat. */
+typedef struct sm_ss_loglim {
+	int64_t last_ms;
+	unsigned long long suppressed;
+} sm_ss_loglim_t;
 
 struct sm_socket_server {
 	sm_socket_server_config_t cfg;
@@ -149,6 +192,14 @@ struct sm_socket_server {
 	uint64_t next_conn_id;     /* atomic */
 	int open_conns;            /* atomic */
 	sm_socket_server_stats_t stats; /* atomic fields */
+	sm_mempool_t *pool;        /* queued.max.request.bytes */
+	char *overrides;           /* max.connections.per.ip.overrides */
+	sm_ip_quotas_t *ipq;       /* max.connections.per.ip(.overrides) */
+	/* Acceptor thread only: */
+	sm_rate_limiter_t broker_rate; /* max.connection.creation.rate */
+	sm_ss_loglim_t ll_ip, ll_blocked, ll_rate;
+	struct event *acc_wake;    /* a slot freed up: retry held connections */
+	int acc_blocked;           /* atomic: a held connection waits for a slot */
 };
 
 #define SM_SS_COUNT(ss, field) __atomic_add_fetch(&(ss)->stats.field, 1, __ATOMIC_RELAXED)
@@ -167,6 +218,22 @@ static int64_t sm_ss_now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* 1 when a line of this kind may be logged now; *suppressed gets how many
+ * were dropped since the last one. Owner thread only. */
+static int sm_ss_loglim_ok(sm_ss_loglim_t *ll, unsigned long long *suppressed)
+{
+	int64_t now = sm_ss_now_ms();
+
+	if (ll->last_ms && now - ll->last_ms < 1000) {
+		ll->suppressed++;
+		return 0;
+	}
+	ll->last_ms = now;
+	*suppressed = ll->suppressed;
+	ll->suppressed = 0;
+	return 1;
 }
 
 /* ---- listeners config ---- */
@@ -293,6 +360,9 @@ void sm_socket_server_config_defaults(sm_socket_server_config_t *cfg)
 	cfg->connections_max_idle_ms = 600000;
 	cfg->socket_listen_backlog_size = 50;
 	cfg->max_connections = 0;
+	cfg->max_connections_per_ip = INT32_MAX;
+	cfg->max_connection_creation_rate = INT32_MAX;
+	cfg->queued_max_request_bytes = -1;
 }
 
 /* ---- connections (processor thread) ---- */
@@ -319,6 +389,23 @@ static void sm_ss_format_peer(const struct sockaddr_storage *sa, char *out, size
 	}
 }
 
+/* The address alone, in the form max.connections.per.ip.overrides entries
+ * are resolved to (IPv4-mapped IPv6 as IPv4). */
+static void sm_ss_format_ip(const struct sockaddr_storage *sa, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "?");
+	if (sa->ss_family == AF_INET) {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out,
+			  (socklen_t)outlen);
+	} else if (sa->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+			inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], out, (socklen_t)outlen);
+		else
+			inet_ntop(AF_INET6, &s6->sin6_addr, out, (socklen_t)outlen);
+	}
+}
+
 static sm_ss_conn_t **sm_ss_bucket(sm_ss_proc_t *p, uint64_t id)
 {
 	return &p->buckets[(id * 0x9E3779B97F4A7C15ull) >> 56 & (SM_SS_HASH_SIZE - 1)];
@@ -330,6 +417,25 @@ static sm_ss_conn_t *sm_ss_conn_find(sm_ss_proc_t *p, uint64_t id)
 		if (c->id == id)
 			return c;
 	return NULL;
+}
+
+/* A connection counted by the acceptor is gone: give back its address's and
+ * listener's slots and wake the acceptor if it holds a connection for one.
+ * Any thread. */
+static void sm_ss_conn_gone(sm_socket_server_t *ss, sm_ss_listener_t *l, const char *ip)
+{
+	sm_ip_quotas_dec(ss->ipq, ip);
+	__atomic_sub_fetch(&l->open_conns, 1, __ATOMIC_SEQ_CST);
+	__atomic_sub_fetch(&ss->open_conns, 1, __ATOMIC_SEQ_CST);
+	SM_SS_COUNT(ss, connections_closed);
+	/* Pairs with the acceptor setting acc_blocked before it re-checks the
+	 * counts (both seq_cst), so a wake-up cannot be lost. */
+	if (__atomic_load_n(&ss->acc_blocked, __ATOMIC_SEQ_CST)) {
+		pthread_mutex_lock(&ss->state_lock);
+		if (ss->acc_wake && !ss->acc_stopped)
+			event_active(ss->acc_wake, EV_READ, 0);
+		pthread_mutex_unlock(&ss->state_lock);
+	}
 }
 
 static void sm_ss_conn_free(sm_ss_conn_t *c)
@@ -350,9 +456,12 @@ static void sm_ss_conn_free(sm_ss_conn_t *c)
 		sm_request_free(c->blocked);
 		p->nblocked--;
 	}
-	__atomic_sub_fetch(&p->ss->open_conns, 1, __ATOMIC_RELAXED);
-	SM_SS_COUNT(p->ss, connections_closed);
+	if (c->mem_wait)
+		p->nmemwait--;
 	bufferevent_free(c->bev);
+	if (c->reserved > 0)
+		sm_mempool_release(p->ss->pool, c->reserved);
+	sm_ss_conn_gone(p->ss, c->listener, c->ip);
 	free(c);
 }
 
@@ -390,6 +499,46 @@ static void sm_ss_conn_submit(sm_ss_conn_t *c, sm_request_t *req)
 	sm_ss_arm_retry(c->proc);
 }
 
+/* Reads exactly the granted frame from now on. */
+static void sm_ss_conn_granted(sm_ss_conn_t *c)
+{
+	c->reserved = c->frame_size;
+	bufferevent_setwatermark(c->bev, EV_READ, 0, 4 + (size_t)c->frame_size);
+}
+
+/* Asks the pool for the frame announced by c's size prefix; mutes c until a
+ * release when the pool is exhausted. Returns 1 when granted. */
+static int sm_ss_conn_reserve(sm_ss_conn_t *c)
+{
+	if (sm_mempool_try_reserve(c->proc->ss->pool, c->frame_size)) {
+		sm_ss_conn_granted(c);
+		return 1;
+	}
+	c->mem_wait = 1;
+	c->proc->nmemwait++;
+	bufferevent_disable(c->bev, EV_READ);
+	SM_SS_COUNT(c->proc->ss, memory_waits);
+	sm_log_debug(NULL, SM_SS_PROC_LOGGER, "Muting connection %s: queued.max.request.bytes "
+		     "%lld exhausted, its %d-byte request waits for memory", c->peer,
+		     (long long)c->proc->ss->cfg.queued_max_request_bytes, (int)c->frame_size);
+	return 0;
+}
+
+/* Moves the frame from the input buffer into req->data piece by piece, so the
+ * buffer's chains are freed as they are copied (no second full copy). */
+static void sm_ss_take_body(struct evbuffer *in, uint8_t *dst, size_t size)
+{
+	size_t done = 0;
+
+	while (done < size) {
+		size_t n = size - done < 262144 ? size - done : 262144;
+		int r = evbuffer_remove(in, dst + done, n);
+		if (r <= 0)
+			break;
+		done += (size_t)r;
+	}
+}
+
 /* Takes at most one complete frame out of the input buffer. May free c. */
 static void sm_ss_conn_read(sm_ss_conn_t *c)
 {
@@ -401,28 +550,42 @@ static void sm_ss_conn_read(sm_ss_conn_t *c)
 	sm_request_t *req;
 	char why[128];
 
-	if (c->inflight || avail < 4)
+	if (c->inflight || c->mem_wait || avail < 4)
 		return;
-	evbuffer_copyout(in, hdr, 4);
-	size = (int32_t)sm_be32(hdr);
-	if (size < 0 || size > ss->cfg.socket_request_max_bytes) {
-		snprintf(why, sizeof(why), "request size %d exceeds socket.request.max.bytes %d",
-			 size, ss->cfg.socket_request_max_bytes);
-		sm_ss_conn_reject(c, why);
-		return;
+	if (c->frame_size < 0) {
+		/* Checked before anything is allocated for the body. */
+		evbuffer_copyout(in, hdr, 4);
+		size = (int32_t)sm_be32(hdr);
+		if (size < 0 || size > ss->cfg.socket_request_max_bytes) {
+			snprintf(why, sizeof(why), "request size %d exceeds "
+				 "socket.request.max.bytes %d", size,
+				 ss->cfg.socket_request_max_bytes);
+			sm_ss_conn_reject(c, why);
+			return;
+		}
+		if (size < SM_SS_MIN_FRAME) {
+			snprintf(why, sizeof(why), "request size %d is smaller than a request "
+				 "header (%d bytes)", size, SM_SS_MIN_FRAME);
+			sm_ss_conn_reject(c, why);
+			return;
+		}
+		c->frame_size = size;
+		if (!sm_ss_conn_reserve(c))
+			return;
 	}
-	if (size < SM_SS_MIN_FRAME) {
-		snprintf(why, sizeof(why), "request size %d is smaller than a request "
-			 "header (%d bytes)", size, SM_SS_MIN_FRAME);
-		sm_ss_conn_reject(c, why);
-		return;
-	}
+	size = c->frame_size;
 	if (avail - 4 < (size_t)size)
 		return;
 	evbuffer_drain(in, 4);
 	req = sm_calloc(1, sizeof(*req));
 	req->data = sm_malloc((size_t)size);
-	req->len = (size_t)evbuffer_remove(in, req->data, (size_t)size);
+	sm_ss_take_body(in, req->data, (size_t)size);
+	req->len = (size_t)size;
+	req->pool = sm_mempool_ref(ss->pool);
+	req->pool_bytes = c->reserved;
+	c->reserved = 0;
+	c->frame_size = -1;
+	bufferevent_setwatermark(c->bev, EV_READ, 0, 4);
 	req->conn_id = c->id;
 	req->processor = c->proc->id;
 	snprintf(req->peer, sizeof(req->peer), "%s", c->peer);
@@ -488,8 +651,7 @@ static void sm_ss_conn_open(sm_ss_proc_t *p, sm_ss_newconn_t *nc)
 		sm_log_warn(NULL, SM_SS_PROC_LOGGER, "Closing connection from %s: "
 			    "cannot set up its buffers", nc->peer);
 		close(nc->fd);
-		__atomic_sub_fetch(&p->ss->open_conns, 1, __ATOMIC_RELAXED);
-		SM_SS_COUNT(p->ss, connections_closed);
+		sm_ss_conn_gone(p->ss, nc->listener, nc->ip);
 		return;
 	}
 	c = sm_calloc(1, sizeof(*c));
@@ -498,6 +660,8 @@ static void sm_ss_conn_open(sm_ss_proc_t *p, sm_ss_newconn_t *nc)
 	c->bev = bev;
 	c->listener = nc->listener;
 	memcpy(c->peer, nc->peer, sizeof(c->peer));
+	memcpy(c->ip, nc->ip, sizeof(c->ip));
+	c->frame_size = -1;
 	c->last_active_ms = sm_ss_now_ms();
 	b = sm_ss_bucket(p, c->id);
 	c->hnext = *b;
@@ -507,6 +671,8 @@ static void sm_ss_conn_open(sm_ss_proc_t *p, sm_ss_newconn_t *nc)
 		p->conns->prev = c;
 	p->conns = c;
 	bufferevent_setcb(bev, sm_ss_read_cb, sm_ss_write_cb, sm_ss_event_cb, c);
+	/* Only the size prefix until the pool grants the frame. */
+	bufferevent_setwatermark(bev, EV_READ, 0, 4);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 	sm_log_debug(NULL, SM_SS_PROC_LOGGER, "Processor %d listening to new connection "
 		     "from %s on %s (connection id %llu)", p->id, c->peer,
@@ -668,6 +834,39 @@ static void sm_ss_retry_cb(evutil_socket_t fd, short what, void *arg)
 		sm_ss_arm_retry(p);
 }
 
+/* The pool has room again: grant waiting connections in list order until it
+ * runs out (then the pool calls us again on the next release). */
+static void sm_ss_memwake_cb(evutil_socket_t fd, short what, void *arg)
+{
+	sm_ss_proc_t *p = arg;
+	sm_ss_conn_t *c, *next;
+
+	(void)fd;
+	(void)what;
+	for (c = p->conns; c && p->nmemwait > 0; c = next) {
+		next = c->next;
+		if (!c->mem_wait)
+			continue;
+		if (!sm_mempool_try_reserve(p->ss->pool, c->frame_size))
+			break;
+		c->mem_wait = 0;
+		p->nmemwait--;
+		sm_ss_conn_granted(c);
+		bufferevent_enable(c->bev, EV_READ);
+		sm_ss_conn_read(c);
+	}
+}
+
+/* Pool callback (any thread, pool lock held): wake every processor. */
+static void sm_ss_mem_available(void *arg)
+{
+	sm_socket_server_t *ss = arg;
+
+	for (int i = 0; i < ss->nprocs; i++)
+		if (ss->procs[i].memwake)
+			event_active(ss->procs[i].memwake, EV_READ, 0);
+}
+
 static void sm_ss_idle_cb(evutil_socket_t fd, short what, void *arg)
 {
 	sm_ss_proc_t *p = arg;
@@ -679,7 +878,7 @@ static void sm_ss_idle_cb(evutil_socket_t fd, short what, void *arg)
 	for (; c; c = next) {
 		next = c->next;
 		/* A muted connection waits for us, not for the client. */
-		if (c->inflight || now - c->last_active_ms <= limit)
+		if (c->inflight || c->mem_wait || now - c->last_active_ms <= limit)
 			continue;
 		sm_ss_conn_close(c, "idle for longer than connections.max.idle.ms");
 	}
@@ -710,6 +909,7 @@ static void sm_ss_proc_init(sm_socket_server_t *ss, sm_ss_proc_t *p, int id)
 		abort();
 	p->wake = event_new(p->base, -1, 0, sm_ss_wake_cb, p);
 	p->retry = evtimer_new(p->base, sm_ss_retry_cb, p);
+	p->memwake = event_new(p->base, -1, 0, sm_ss_memwake_cb, p);
 	if (idle > 0) {
 		/* Check a few times per idle period, at most once a second. */
 		int64_t every = idle / 4 < 10 ? 10 : idle / 4 > 1000 ? 1000 : idle / 4;
@@ -728,8 +928,7 @@ static void sm_ss_proc_cleanup(sm_ss_proc_t *p)
 		sm_ss_newconn_t *n = p->newq;
 		p->newq = n->next;
 		close(n->fd);
-		__atomic_sub_fetch(&p->ss->open_conns, 1, __ATOMIC_RELAXED);
-		SM_SS_COUNT(p->ss, connections_closed);
+		sm_ss_conn_gone(p->ss, n->listener, n->ip);
 		free(n);
 	}
 	while (p->respq) {
@@ -743,6 +942,9 @@ static void sm_ss_proc_cleanup(sm_ss_proc_t *p)
 		event_free(p->idle);
 	if (p->retry)
 		event_free(p->retry);
+	if (p->memwake)
+		event_free(p->memwake);
+	p->memwake = NULL;
 	if (p->wake)
 		event_free(p->wake);
 	if (p->base)
@@ -803,8 +1005,8 @@ static void sm_ss_tune_socket(sm_socket_server_t *ss, int fd)
 			   sizeof(int));
 }
 
-static void sm_ss_hand_off(sm_socket_server_t *ss, const sm_ss_listener_t *l, int fd,
-			   const char *peer)
+static void sm_ss_hand_off(sm_socket_server_t *ss, sm_ss_listener_t *l, int fd,
+			   const char *peer, const char *ip)
 {
 	sm_ss_proc_t *p = &ss->procs[ss->next_proc++ % (unsigned)ss->nprocs];
 	sm_ss_newconn_t *nc = sm_calloc(1, sizeof(*nc));
@@ -812,11 +1014,96 @@ static void sm_ss_hand_off(sm_socket_server_t *ss, const sm_ss_listener_t *l, in
 	nc->fd = fd;
 	nc->listener = l;
 	snprintf(nc->peer, sizeof(nc->peer), "%s", peer);
+	snprintf(nc->ip, sizeof(nc->ip), "%s", ip);
 	pthread_mutex_lock(&p->lock);
 	*p->newq_tail = nc;
 	p->newq_tail = &nc->next;
 	pthread_mutex_unlock(&p->lock);
 	event_active(p->wake, EV_READ, 0);
+}
+
+static int sm_ss_slot_free(sm_socket_server_t *ss, sm_ss_listener_t *l)
+{
+	if (l->cfg.max_connections > 0 &&
+	    __atomic_load_n(&l->open_conns, __ATOMIC_SEQ_CST) >= l->cfg.max_connections)
+		return 0;
+	if (!l->exempt && ss->cfg.max_connections > 0 &&
+	    __atomic_load_n(&ss->open_conns, __ATOMIC_SEQ_CST) >= ss->cfg.max_connections)
+		return 0;
+	return 1;
+}
+
+/* Tries to pass l's held connection to a processor: 1 when done, 0 while it
+ * must wait for a slot (acc_wake) or for its creation-rate delay (l->timer).
+ * Kafka's Acceptor blocks in ConnectionQuotas.inc the same way. */
+static int sm_ss_admit_pending(sm_socket_server_t *ss, sm_ss_listener_t *l)
+{
+	unsigned long long sup;
+
+	__atomic_store_n(&ss->acc_blocked, 1, __ATOMIC_SEQ_CST);
+	if (!sm_ss_slot_free(ss, l)) {
+		if (!l->pend_blocked) {
+			l->pend_blocked = 1;
+			SM_SS_COUNT(ss, connections_blocked);
+			if (sm_ss_loglim_ok(&ss->ll_blocked, &sup))
+				sm_log_info(ss->comp, SM_SS_ACC_LOGGER, "Connection from %s on "
+					    "listener %s waits for a slot: %s reached; not "
+					    "accepting on %s until a connection closes (%llu "
+					    "similar messages suppressed)", l->pend_peer,
+					    l->cfg.name, l->cfg.max_connections > 0 &&
+					    __atomic_load_n(&l->open_conns, __ATOMIC_SEQ_CST) >=
+					    l->cfg.max_connections ? "the listener's max.connections"
+					    : "max.connections", l->cfg.name, sup);
+		}
+		return 0;
+	}
+	if (!l->pend_rated) {
+		int64_t now = sm_ss_now_ms(), delay = sm_rate_limiter_record(&l->rate, now);
+
+		if (!l->exempt) {
+			int64_t bd = sm_rate_limiter_record(&ss->broker_rate, now);
+			if (bd > delay)
+				delay = bd;
+		}
+		l->pend_rated = 1;
+		if (delay > 0) {
+			struct timeval tv = { (time_t)(delay / 1000),
+					      (suseconds_t)(delay % 1000) * 1000 };
+			SM_SS_COUNT(ss, connections_throttled);
+			if (sm_ss_loglim_ok(&ss->ll_rate, &sup))
+				sm_log_info(ss->comp, SM_SS_ACC_LOGGER, "Throttling connection "
+					    "from %s on listener %s for %lld ms: connection "
+					    "creation rate over max.connection.creation.rate "
+					    "(%llu similar messages suppressed)", l->pend_peer,
+					    l->cfg.name, (long long)delay, sup);
+			evtimer_add(l->timer, &tv);
+			return 0;
+		}
+	}
+	sm_ss_tune_socket(ss, l->pend_fd);
+	__atomic_add_fetch(&ss->open_conns, 1, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&l->open_conns, 1, __ATOMIC_SEQ_CST);
+	SM_SS_COUNT(ss, connections_accepted);
+	sm_ss_hand_off(ss, l, l->pend_fd, l->pend_peer, l->pend_ip);
+	l->pend_fd = -1;
+	return 1;
+}
+
+static void sm_ss_pause(sm_ss_listener_t *l)
+{
+	if (!l->paused) {
+		event_del(l->ev);
+		l->paused = 1;
+	}
+}
+
+static void sm_ss_resume(sm_ss_listener_t *l)
+{
+	if (l->paused) {
+		/* Level-triggered: connections waiting in the backlog fire it. */
+		event_add(l->ev, NULL);
+		l->paused = 0;
+	}
 }
 
 static void sm_ss_accept_cb(evutil_socket_t lfd, short what, void *arg)
@@ -828,9 +1115,15 @@ static void sm_ss_accept_cb(evutil_socket_t lfd, short what, void *arg)
 	for (;;) {
 		struct sockaddr_storage sa;
 		socklen_t sl = sizeof(sa);
-		char peer[64];
-		int fd = accept4(lfd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		char peer[64], ip[64];
+		unsigned long long sup;
+		int fd, limit;
 
+		if (l->pend_fd >= 0 && !sm_ss_admit_pending(ss, l)) {
+			sm_ss_pause(l);
+			return;
+		}
+		fd = accept4(lfd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
@@ -840,18 +1133,41 @@ static void sm_ss_accept_cb(evutil_socket_t lfd, short what, void *arg)
 			return;
 		}
 		sm_ss_format_peer(&sa, peer, sizeof(peer));
-		if (ss->cfg.max_connections > 0 &&
-		    __atomic_load_n(&ss->open_conns, __ATOMIC_RELAXED) >= ss->cfg.max_connections) {
-			sm_log_warn(ss->comp, SM_SS_ACC_LOGGER, "Rejecting connection from %s: "
-				    "max.connections %d reached", peer, ss->cfg.max_connections);
+		sm_ss_format_ip(&sa, ip, sizeof(ip));
+		if (!sm_ip_quotas_inc(ss->ipq, ip, &limit)) {
+			/* Kafka closes it at once (TooManyConnectionsException). */
 			SM_SS_COUNT(ss, connections_rejected);
+			if (sm_ss_loglim_ok(&ss->ll_ip, &sup))
+				sm_log_info(ss->comp, SM_SS_ACC_LOGGER, "Rejected connection "
+					    "from %s on listener %s, address %s has reached the "
+					    "maximum number of connections %d "
+					    "(max.connections.per.ip) (%llu similar messages "
+					    "suppressed)", peer, l->cfg.name, ip, limit, sup);
 			close(fd);
 			continue;
 		}
-		sm_ss_tune_socket(ss, fd);
-		__atomic_add_fetch(&ss->open_conns, 1, __ATOMIC_RELAXED);
-		SM_SS_COUNT(ss, connections_accepted);
-		sm_ss_hand_off(ss, l, fd, peer);
+		l->pend_fd = fd;
+		snprintf(l->pend_peer, sizeof(l->pend_peer), "%s", peer);
+		snprintf(l->pend_ip, sizeof(l->pend_ip), "%s", ip);
+		l->pend_rated = 0;
+		l->pend_blocked = 0;
+	}
+}
+
+/* A slot freed up or a creation-rate delay ended: retry held connections. */
+static void sm_ss_acc_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	sm_socket_server_t *ss = arg;
+
+	(void)fd;
+	(void)what;
+	__atomic_store_n(&ss->acc_blocked, 0, __ATOMIC_SEQ_CST);
+	for (int i = 0; i < ss->nlisteners; i++) {
+		sm_ss_listener_t *l = &ss->listeners[i];
+		if (l->pend_fd < 0 || evtimer_pending(l->timer, NULL))
+			continue;
+		if (sm_ss_admit_pending(ss, l))
+			sm_ss_resume(l);
 	}
 }
 
@@ -978,7 +1294,18 @@ sm_socket_server_t *sm_socket_server_new(const sm_socket_server_config_t *cfg,
 		ss->listeners[i].cfg = cfg->listeners[i];
 		ss->listeners[i].ss = ss;
 		ss->listeners[i].fd = -1;
+		ss->listeners[i].pend_fd = -1;
+		ss->listeners[i].exempt = cfg->inter_broker_listener &&
+			!strcasecmp(cfg->inter_broker_listener, cfg->listeners[i].name);
+		sm_rate_limiter_init(&ss->listeners[i].rate,
+				     cfg->listeners[i].max_connection_creation_rate, sm_ss_now_ms());
 	}
+	ss->cfg.max_connections_per_ip_overrides = NULL;
+	ss->cfg.inter_broker_listener = NULL;
+	ss->overrides = sm_strdup(cfg->max_connections_per_ip_overrides ?
+				  cfg->max_connections_per_ip_overrides : "");
+	ss->pool = sm_mempool_new(cfg->queued_max_request_bytes);
+	sm_rate_limiter_init(&ss->broker_rate, cfg->max_connection_creation_rate, sm_ss_now_ms());
 	ss->nprocs = cfg->num_network_threads > 0 ? cfg->num_network_threads : 1;
 	pthread_mutex_init(&ss->state_lock, NULL);
 	snprintf(ss->comp, sizeof(ss->comp), "SocketServer listenerType=ZK_BROKER, nodeId=%d",
@@ -995,8 +1322,12 @@ static int sm_ss_start_acceptor(sm_socket_server_t *ss)
 	for (int i = 0; i < ss->nlisteners; i++) {
 		sm_ss_listener_t *l = &ss->listeners[i];
 		l->ev = event_new(ss->acc_base, l->fd, EV_READ | EV_PERSIST, sm_ss_accept_cb, l);
+		l->timer = evtimer_new(ss->acc_base, sm_ss_acc_retry_cb, ss);
 		event_add(l->ev, NULL);
 	}
+	pthread_mutex_lock(&ss->state_lock);
+	ss->acc_wake = event_new(ss->acc_base, -1, 0, sm_ss_acc_retry_cb, ss);
+	pthread_mutex_unlock(&ss->state_lock);
 	if (pthread_create(&ss->acc_thread, NULL, sm_ss_acc_main, ss) != 0)
 		return -1;
 	ss->acc_started = 1;
@@ -1016,6 +1347,15 @@ int sm_socket_server_startup(sm_socket_server_t *ss, char *err, size_t errlen)
 		snprintf(err, errlen, "Socket server has no listeners");
 		return -1;
 	}
+	if (!ss->ipq) {
+		sm_ip_override_t *ov;
+		int nov;
+
+		if (sm_ip_overrides_parse(ss->overrides, &ov, &nov, err, errlen) < 0)
+			return -1;
+		ss->ipq = sm_ip_quotas_new(ss->cfg.max_connections_per_ip, ov, nov);
+		free(ov);
+	}
 	for (int i = 0; i < ss->nlisteners; i++) {
 		if (sm_ss_bind(ss, &ss->listeners[i], err, errlen) < 0) {
 			for (int j = 0; j < i; j++) {
@@ -1029,6 +1369,7 @@ int sm_socket_server_startup(sm_socket_server_t *ss, char *err, size_t errlen)
 	ss->procs = sm_calloc((size_t)ss->nprocs, sizeof(*ss->procs));
 	for (int i = 0; i < ss->nprocs; i++)
 		sm_ss_proc_init(ss, &ss->procs[i], i);
+	sm_mempool_set_callback(ss->pool, sm_ss_mem_available, ss);
 	for (int i = 0; i < ss->nprocs; i++) {
 		if (pthread_create(&ss->procs[i].thread, NULL, sm_ss_proc_main,
 				   &ss->procs[i]) != 0)
@@ -1075,10 +1416,21 @@ void sm_socket_server_stop_accepting(sm_socket_server_t *ss)
 		if (l->ev)
 			event_free(l->ev);
 		l->ev = NULL;
+		if (l->timer)
+			event_free(l->timer);
+		l->timer = NULL;
 		if (l->fd >= 0)
 			close(l->fd);
 		l->fd = -1;
+		if (l->pend_fd >= 0) {
+			close(l->pend_fd);
+			sm_ip_quotas_dec(ss->ipq, l->pend_ip);
+		}
+		l->pend_fd = -1;
 	}
+	if (ss->acc_wake)
+		event_free(ss->acc_wake);
+	ss->acc_wake = NULL;
 	if (ss->acc_stop)
 		event_free(ss->acc_stop);
 	if (ss->acc_base)
@@ -1106,11 +1458,13 @@ void sm_socket_server_shutdown(sm_socket_server_t *ss)
 		pthread_mutex_unlock(&p->lock);
 		event_active(p->wake, EV_READ, 0);
 	}
-	for (int i = 0; i < ss->nprocs; i++) {
+	for (int i = 0; i < ss->nprocs; i++)
 		if (ss->procs[i].started)
 			pthread_join(ss->procs[i].thread, NULL);
+	/* Handlers may still free requests (and their grants): no more wakes. */
+	sm_mempool_set_callback(ss->pool, NULL, NULL);
+	for (int i = 0; i < ss->nprocs; i++)
 		sm_ss_proc_cleanup(&ss->procs[i]);
-	}
 	sm_log_info(ss->comp, SM_SS_LOGGER, "Shutdown completed");
 }
 
@@ -1121,6 +1475,9 @@ void sm_socket_server_destroy(sm_socket_server_t *ss)
 	sm_socket_server_shutdown(ss);
 	free(ss->procs);
 	free(ss->listeners);
+	free(ss->overrides);
+	sm_ip_quotas_free(ss->ipq);
+	sm_mempool_unref(ss->pool);
 	pthread_mutex_destroy(&ss->state_lock);
 	free(ss);
 }
@@ -1133,4 +1490,13 @@ void sm_socket_server_stats(sm_socket_server_t *ss, sm_socket_server_stats_t *ou
 	out->requests_received = __atomic_load_n(&ss->stats.requests_received, __ATOMIC_RELAXED);
 	out->responses_sent = __atomic_load_n(&ss->stats.responses_sent, __ATOMIC_RELAXED);
 	out->requests_parked = __atomic_load_n(&ss->stats.requests_parked, __ATOMIC_RELAXED);
+	out->connections_blocked = __atomic_load_n(&ss->stats.connections_blocked, __ATOMIC_RELAXED);
+	out->connections_throttled = __atomic_load_n(&ss->stats.connections_throttled,
+						     __ATOMIC_RELAXED);
+	out->memory_waits = __atomic_load_n(&ss->stats.memory_waits, __ATOMIC_RELAXED);
+}
+
+int64_t sm_socket_server_queued_bytes(sm_socket_server_t *ss)
+{
+	return sm_mempool_used(ss->pool);
 }

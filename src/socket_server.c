@@ -166,10 +166,14 @@ struct sm_ss_proc {
 	int nmemwait;
 };
 
-/* At most one line a second of a kind that a flood could repeat. */
+/* At most SM_SS_LOG_BURST lines a second of a kind that a flood could
+ * repeat; the next line after a quiet spell says how many were dropped. */
+#define SM_SS_LOG_BURST 10
 typedef struct sm_ss_loglim {
-	int64_t last_ms;
+	int64_t window_ms;
+	int lines;
 	unsigned long long suppressed;
+	char note[64];  /* " (N similar messages suppressed)" or "" */
 } sm_ss_loglim_t;
 
 struct sm_socket_server {
@@ -220,18 +224,26 @@ static int64_t sm_ss_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* 1 when a line of this kind may be logged now; *suppressed gets how many
- * were dropped since the last one. Owner thread only. */
-static int sm_ss_loglim_ok(sm_ss_loglim_t *ll, unsigned long long *suppressed)
+/* 1 when a line of this kind may be logged now (then ll->note is the
+ * suffix to append). Owner thread only. */
+static int sm_ss_loglim_ok(sm_ss_loglim_t *ll)
 {
 	int64_t now = sm_ss_now_ms();
 
-	if (ll->last_ms && now - ll->last_ms < 1000) {
+	if (now - ll->window_ms >= 1000) {
+		ll->window_ms = now;
+		ll->lines = 0;
+	}
+	if (ll->lines >= SM_SS_LOG_BURST) {
 		ll->suppressed++;
 		return 0;
 	}
-	ll->last_ms = now;
-	*suppressed = ll->suppressed;
+	ll->lines++;
+	if (ll->suppressed)
+		snprintf(ll->note, sizeof(ll->note), " (%llu similar messages suppressed)",
+			 ll->suppressed);
+	else
+		ll->note[0] = '\0';
 	ll->suppressed = 0;
 	return 1;
 }
@@ -1038,22 +1050,19 @@ static int sm_ss_slot_free(sm_socket_server_t *ss, sm_ss_listener_t *l)
  * Kafka's Acceptor blocks in ConnectionQuotas.inc the same way. */
 static int sm_ss_admit_pending(sm_socket_server_t *ss, sm_ss_listener_t *l)
 {
-	unsigned long long sup;
-
 	__atomic_store_n(&ss->acc_blocked, 1, __ATOMIC_SEQ_CST);
 	if (!sm_ss_slot_free(ss, l)) {
 		if (!l->pend_blocked) {
 			l->pend_blocked = 1;
 			SM_SS_COUNT(ss, connections_blocked);
-			if (sm_ss_loglim_ok(&ss->ll_blocked, &sup))
+			if (sm_ss_loglim_ok(&ss->ll_blocked))
 				sm_log_info(ss->comp, SM_SS_ACC_LOGGER, "Connection from %s on "
 					    "listener %s waits for a slot: %s reached; not "
-					    "accepting on %s until a connection closes (%llu "
-					    "similar messages suppressed)", l->pend_peer,
-					    l->cfg.name, l->cfg.max_connections > 0 &&
+					    "accepting on %s until a connection closes%s",
+					    l->pend_peer, l->cfg.name, l->cfg.max_connections > 0 &&
 					    __atomic_load_n(&l->open_conns, __ATOMIC_SEQ_CST) >=
 					    l->cfg.max_connections ? "the listener's max.connections"
-					    : "max.connections", l->cfg.name, sup);
+					    : "max.connections", l->cfg.name, ss->ll_blocked.note);
 		}
 		return 0;
 	}
@@ -1070,12 +1079,12 @@ static int sm_ss_admit_pending(sm_socket_server_t *ss, sm_ss_listener_t *l)
 			struct timeval tv = { (time_t)(delay / 1000),
 					      (suseconds_t)(delay % 1000) * 1000 };
 			SM_SS_COUNT(ss, connections_throttled);
-			if (sm_ss_loglim_ok(&ss->ll_rate, &sup))
+			if (sm_ss_loglim_ok(&ss->ll_rate))
 				sm_log_info(ss->comp, SM_SS_ACC_LOGGER, "Throttling connection "
 					    "from %s on listener %s for %lld ms: connection "
-					    "creation rate over max.connection.creation.rate "
-					    "(%llu similar messages suppressed)", l->pend_peer,
-					    l->cfg.name, (long long)delay, sup);
+					    "creation rate over max.connection.creation.rate%s",
+					    l->pend_peer, l->cfg.name, (long long)delay,
+					    ss->ll_rate.note);
 			evtimer_add(l->timer, &tv);
 			return 0;
 		}
@@ -1116,7 +1125,6 @@ static void sm_ss_accept_cb(evutil_socket_t lfd, short what, void *arg)
 		struct sockaddr_storage sa;
 		socklen_t sl = sizeof(sa);
 		char peer[64], ip[64];
-		unsigned long long sup;
 		int fd, limit;
 
 		if (l->pend_fd >= 0 && !sm_ss_admit_pending(ss, l)) {
@@ -1137,12 +1145,12 @@ static void sm_ss_accept_cb(evutil_socket_t lfd, short what, void *arg)
 		if (!sm_ip_quotas_inc(ss->ipq, ip, &limit)) {
 			/* Kafka closes it at once (TooManyConnectionsException). */
 			SM_SS_COUNT(ss, connections_rejected);
-			if (sm_ss_loglim_ok(&ss->ll_ip, &sup))
+			if (sm_ss_loglim_ok(&ss->ll_ip))
 				sm_log_info(ss->comp, SM_SS_ACC_LOGGER, "Rejected connection "
 					    "from %s on listener %s, address %s has reached the "
 					    "maximum number of connections %d "
-					    "(max.connections.per.ip) (%llu similar messages "
-					    "suppressed)", peer, l->cfg.name, ip, limit, sup);
+					    "(max.connections.per.ip)%s", peer, l->cfg.name, ip,
+					    limit, ss->ll_ip.note);
 			close(fd);
 			continue;
 		}

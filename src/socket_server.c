@@ -33,9 +33,11 @@
  * checked against socket.request.max.bytes and the broker-wide pool granted
  * that many bytes, then exactly the frame; so nothing beyond a size prefix is
  * buffered for a frame the pool has not granted. A connection refused a grant
- * is muted (mem_wait) until a release wakes the processors ("memwake"). The
- * grant moves to the request and returns to the pool when the request is
- * freed, i.e. once its response is queued (or the connection is gone).
+ * is muted (mem_wait) until a release wakes the processors ("memwake"). A
+ * grant allocates the request and its body at once (untouched pages cost
+ * nothing) and body bytes move into it as they arrive, so a frame is in
+ * memory once. The request holds the grant and returns it to the pool when
+ * it is freed: once its response is queued, or the connection is gone.
  *
  * Connection bounds (Kafka's ConnectionQuotas): the acceptor counts
  * connections per client address and closes one over
@@ -139,8 +141,10 @@ struct sm_ss_conn {
 	int writing;           /* response queued; unmute once output drains */
 	sm_request_t *blocked; /* read while the request queue was full */
 	int32_t frame_size;    /* size prefix read and checked; -1: none yet */
-	int64_t reserved;      /* bytes granted by the pool for that frame */
 	int mem_wait;          /* muted until the pool can grant frame_size */
+	sm_request_t *partial; /* granted frame being read (holds the grant) */
+	size_t got;            /* body bytes of it read so far */
+	int hdr_drained;       /* its size prefix is out of the input buffer */
 	int64_t last_active_ms;
 	sm_ss_conn_t *hnext;
 	sm_ss_conn_t *prev, *next;
@@ -471,8 +475,7 @@ static void sm_ss_conn_free(sm_ss_conn_t *c)
 	if (c->mem_wait)
 		p->nmemwait--;
 	bufferevent_free(c->bev);
-	if (c->reserved > 0)
-		sm_mempool_release(p->ss->pool, c->reserved);
+	sm_request_free(c->partial);
 	sm_ss_conn_gone(p->ss, c->listener, c->ip);
 	free(c);
 }
@@ -511,10 +514,19 @@ static void sm_ss_conn_submit(sm_ss_conn_t *c, sm_request_t *req)
 	sm_ss_arm_retry(c->proc);
 }
 
-/* Reads exactly the granted frame from now on. */
+/* The pool granted c's frame: allocate its body (pages are touched only as
+ * bytes arrive) and read nothing beyond the frame from now on. */
 static void sm_ss_conn_granted(sm_ss_conn_t *c)
 {
-	c->reserved = c->frame_size;
+	sm_socket_server_t *ss = c->proc->ss;
+	sm_request_t *req = sm_calloc(1, sizeof(*req));
+
+	req->data = sm_malloc((size_t)c->frame_size);
+	/* The grant travels with the request and returns when it is freed. */
+	req->pool = sm_mempool_ref(ss->pool);
+	req->pool_bytes = c->frame_size;
+	c->partial = req;
+	c->got = 0;
 	bufferevent_setwatermark(c->bev, EV_READ, 0, 4 + (size_t)c->frame_size);
 }
 
@@ -536,35 +548,25 @@ static int sm_ss_conn_reserve(sm_ss_conn_t *c)
 	return 0;
 }
 
-/* Moves the frame from the input buffer into req->data piece by piece, so the
- * buffer's chains are freed as they are copied (no second full copy). */
-static void sm_ss_take_body(struct evbuffer *in, uint8_t *dst, size_t size)
-{
-	size_t done = 0;
-
-	while (done < size) {
-		size_t n = size - done < 262144 ? size - done : 262144;
-		int r = evbuffer_remove(in, dst + done, n);
-		if (r <= 0)
-			break;
-		done += (size_t)r;
-	}
-}
-
-/* Takes at most one complete frame out of the input buffer. May free c. */
+/* Takes at most one complete frame out of the input buffer. May free c.
+ * Body bytes move from the input buffer into the request as they arrive, so
+ * the buffer never holds more than a read's worth: the frame is in memory
+ * once, in the granted request. */
 static void sm_ss_conn_read(sm_ss_conn_t *c)
 {
 	sm_socket_server_t *ss = c->proc->ss;
 	struct evbuffer *in = bufferevent_get_input(c->bev);
-	size_t avail = evbuffer_get_length(in);
+	size_t avail = evbuffer_get_length(in), want;
 	uint8_t hdr[4];
 	int32_t size;
 	sm_request_t *req;
 	char why[128];
 
-	if (c->inflight || c->mem_wait || avail < 4)
+	if (c->inflight || c->mem_wait)
 		return;
 	if (c->frame_size < 0) {
+		if (avail < 4)
+			return;
 		/* Checked before anything is allocated for the body. */
 		evbuffer_copyout(in, hdr, 4);
 		size = (int32_t)sm_be32(hdr);
@@ -585,19 +587,28 @@ static void sm_ss_conn_read(sm_ss_conn_t *c)
 		if (!sm_ss_conn_reserve(c))
 			return;
 	}
-	size = c->frame_size;
-	if (avail - 4 < (size_t)size)
+	req = c->partial;
+	if (c->got == 0 && !c->hdr_drained) {
+		evbuffer_drain(in, 4);
+		c->hdr_drained = 1;
+	}
+	want = (size_t)c->frame_size - c->got;
+	avail = evbuffer_get_length(in);
+	if (avail > 0) {
+		size_t n = avail < want ? avail : want;
+		c->got += (size_t)evbuffer_remove(in, req->data + c->got, n);
+		want = (size_t)c->frame_size - c->got;
+	}
+	if (want > 0) {
+		bufferevent_setwatermark(c->bev, EV_READ, 0, want);
 		return;
-	evbuffer_drain(in, 4);
-	req = sm_calloc(1, sizeof(*req));
-	req->data = sm_malloc((size_t)size);
-	sm_ss_take_body(in, req->data, (size_t)size);
-	req->len = (size_t)size;
-	req->pool = sm_mempool_ref(ss->pool);
-	req->pool_bytes = c->reserved;
-	c->reserved = 0;
+	}
+	c->partial = NULL;
+	c->got = 0;
+	c->hdr_drained = 0;
 	c->frame_size = -1;
 	bufferevent_setwatermark(c->bev, EV_READ, 0, 4);
+	req->len = (size_t)req->pool_bytes;
 	req->conn_id = c->id;
 	req->processor = c->proc->id;
 	snprintf(req->peer, sizeof(req->peer), "%s", c->peer);

@@ -291,8 +291,8 @@ static int sm_cfg_derive(sm_kafka_config_t *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "queued.max.request.bytes must be larger or equal to socket.request.max.bytes");
 		return -1;
 	}
-	if (cfg->max_connections_per_ip == 0 &&
-	    !strpbrk(cfg->max_connections_per_ip_overrides ? cfg->max_connections_per_ip_overrides : "", ":")) {
+	if (cfg->max_connections_per_ip == 0 && (!cfg->max_connections_per_ip_overrides ||
+	    !cfg->max_connections_per_ip_overrides[strspn(cfg->max_connections_per_ip_overrides, " \t,")])) {
 		snprintf(err, errlen, "max.connections.per.ip can be set to zero only if max.connections.per.ip.overrides property is set.");
 		return -1;
 	}

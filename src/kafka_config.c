@@ -367,10 +367,29 @@ void sm_kafka_config_free(sm_kafka_config_t *cfg)
 	sm_props_free(&cfg->given);
 }
 
+/* listener.name.<listener>.<key> for the per-listener keys the socket server
+ * reads at startup (kafka_server.c). */
+int sm_kafka_config_is_listener_key(const char *key)
+{
+	static const char *const keys[] = { "max.connections", "max.connection.creation.rate" };
+	const char *rest;
+
+	if (strncmp(key, "listener.name.", 14) != 0)
+		return 0;
+	rest = strchr(key + 14, '.');
+	if (!rest || rest == key + 14)
+		return 0;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(rest + 1, keys[i]))
+			return 1;
+	return 0;
+}
+
 void sm_kafka_config_warn_unknown(const sm_kafka_config_t *cfg)
 {
 	for (int i = 0; i < cfg->given.cnt; i++)
-		if (!sm_kafka_config_def(cfg->given.v[i].key))
+		if (!sm_kafka_config_def(cfg->given.v[i].key) &&
+		    !sm_kafka_config_is_listener_key(cfg->given.v[i].key))
 			sm_log_warn(NULL, "kafka.server.KafkaConfig",
 				    "The configuration '%s' was supplied but isn't a known config.",
 				    cfg->given.v[i].key);

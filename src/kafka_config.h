@@ -155,6 +155,9 @@ int sm_kafka_config_load(sm_kafka_config_t *cfg, const char *path, char *const *
 int sm_kafka_config_from_props(sm_kafka_config_t *cfg, const sm_props_t *props, char *err,
 			       size_t errlen);
 void sm_kafka_config_free(sm_kafka_config_t *cfg);
+/* 1 for a listener-prefixed key Samsa reads (listener.name.<l>.max.connections,
+ * listener.name.<l>.max.connection.creation.rate). */
+int sm_kafka_config_is_listener_key(const char *key);
 /* Logs a WARN for every supplied key Samsa does not know (as Kafka does). */
 void sm_kafka_config_warn_unknown(const sm_kafka_config_t *cfg);
 /* Logs every config value at INFO ("KafkaConfig values:" block). */

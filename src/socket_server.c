@@ -596,7 +596,9 @@ static void sm_ss_conn_read(sm_ss_conn_t *c)
 	avail = evbuffer_get_length(in);
 	if (avail > 0) {
 		size_t n = avail < want ? avail : want;
-		c->got += (size_t)evbuffer_remove(in, req->data + c->got, n);
+		int r = evbuffer_remove(in, req->data + c->got, n);
+		if (r > 0)
+			c->got += (size_t)r;
 		want = (size_t)c->frame_size - c->got;
 	}
 	if (want > 0) {

@@ -128,6 +128,11 @@ static void test_network_bounds(void)
 	CU_ASSERT_EQUAL(load(&cfg, "zookeeper.connect=x:1\nmax.connections.per.ip=0\n"
 			     "max.connections.per.ip.overrides=127.0.0.1:5\n", err, sizeof(err)), 0);
 	sm_kafka_config_free(&cfg);
+	CU_ASSERT(sm_kafka_config_is_listener_key("listener.name.external.max.connections"));
+	CU_ASSERT(sm_kafka_config_is_listener_key("listener.name.a.max.connection.creation.rate"));
+	CU_ASSERT_FALSE(sm_kafka_config_is_listener_key("listener.name..max.connections"));
+	CU_ASSERT_FALSE(sm_kafka_config_is_listener_key("listener.name.a.max.connections.x"));
+	CU_ASSERT_FALSE(sm_kafka_config_is_listener_key("max.connections"));
 	CU_ASSERT_EQUAL(load(&cfg, "zookeeper.connect=x:1\nmax.connection.creation.rate=-1\n", err,
 			     sizeof(err)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "max.connection.creation.rate"));

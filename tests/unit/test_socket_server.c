@@ -640,6 +640,59 @@ static void test_max_connections(void)
 	fx_stop(&fx);
 }
 
+static void tweak_listener_limit(sm_socket_server_config_t *cfg)
+{
+	/* The fixture's listener array is its own malloc'd copy. */
+	((sm_listener_cfg_t *)cfg->listeners)[0].max_connections = 1;
+	cfg->inter_broker_listener = "PLAINTEXT"; /* the listener limit still applies */
+	cfg->max_connections = 1;
+}
+
+static void test_listener_max_connections(void)
+{
+	fixture_t fx;
+	int a, b;
+	uint8_t buf[256];
+	int32_t corr = -1;
+
+	fx_tweak = tweak_listener_limit;
+	CU_ASSERT_FATAL(fx_start(&fx, 16, 2, 1, 600000, 1) == 0);
+	a = cli_connect(fx.port);
+	CU_ASSERT(cli_echo(a, 1, "a"));
+	b = cli_connect(fx.port);
+	CU_ASSERT(cli_send(b, 2, "b", 1) == 0);
+	CU_ASSERT(WAIT_STAT(&fx, connections_blocked, 1));
+	close(a);
+	CU_ASSERT_EQUAL(cli_recv(b, &corr, buf, sizeof(buf)), 1);
+	CU_ASSERT_EQUAL(corr, 2);
+	close(b);
+	fx_stop(&fx);
+}
+
+static void tweak_inter_broker(sm_socket_server_config_t *cfg)
+{
+	cfg->inter_broker_listener = "plaintext";
+}
+
+static void test_inter_broker_exempt(void)
+{
+	fixture_t fx;
+	int fds[3];
+
+	/* Broker-wide max.connections=1 does not hold the inter-broker
+	 * listener's connections back. */
+	fx_tweak = tweak_inter_broker;
+	CU_ASSERT_FATAL(fx_start(&fx, 16, 2, 1, 600000, 1) == 0);
+	for (int i = 0; i < 3; i++) {
+		fds[i] = cli_connect(fx.port);
+		CU_ASSERT(cli_echo(fds[i], i, "ib"));
+	}
+	CU_ASSERT_EQUAL(fx_stats(&fx).connections_blocked, 0);
+	for (int i = 0; i < 3; i++)
+		close(fds[i]);
+	fx_stop(&fx);
+}
+
 static void tweak_per_ip(sm_socket_server_config_t *cfg)
 {
 	cfg->max_connections_per_ip = 2;
@@ -779,8 +832,21 @@ static void test_request_memory_bound(void)
 	CU_ASSERT_EQUAL(cli_recv(a, &corr, buf, sizeof(buf)), 0);
 	CU_ASSERT_EQUAL(corr, 1);
 	CU_ASSERT_EQUAL(sm_socket_server_queued_bytes(fx.ss), 0);
+	/* A peer leaving mid-frame gives its grant back. */
+	{
+		uint8_t part[4 + 20];
+		memset(part, 0, sizeof(part));
+		sm_put_be32(part, 50);
+		CU_ASSERT(write_all(b, part, sizeof(part)) == 0);
+		for (int i = 0; i < 1000 && sm_socket_server_queued_bytes(fx.ss) != 50; i++)
+			usleep(5000);
+		CU_ASSERT_EQUAL(sm_socket_server_queued_bytes(fx.ss), 50);
+		close(b);
+		for (int i = 0; i < 1000 && sm_socket_server_queued_bytes(fx.ss) != 0; i++)
+			usleep(5000);
+		CU_ASSERT_EQUAL(sm_socket_server_queued_bytes(fx.ss), 0);
+	}
 	close(a);
-	close(b);
 	fx_stop(&fx);
 }
 
@@ -946,6 +1012,8 @@ int main(void)
 	CU_add_test(s, "queue-full backpressure", test_queue_full_backpressure);
 	CU_add_test(s, "idle connections closed", test_idle_close);
 	CU_add_test(s, "max.connections", test_max_connections);
+	CU_add_test(s, "listener max.connections", test_listener_max_connections);
+	CU_add_test(s, "inter-broker listener exempt", test_inter_broker_exempt);
 	CU_add_test(s, "max.connections.per.ip", test_max_connections_per_ip);
 	CU_add_test(s, "max.connections.per.ip.overrides", test_per_ip_overrides);
 	CU_add_test(s, "max.connection.creation.rate", test_creation_rate);

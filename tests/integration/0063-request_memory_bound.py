@@ -42,6 +42,14 @@ def proc_status(pid, key):
     raise KeyError(key)
 
 
+def sanitized(pid):
+    """True when the broker runs with AddressSanitizer, whose quarantine of
+    freed memory (256 MB) makes RSS say nothing about live memory; the
+    functional checks still run then."""
+    with open("/proc/%d/maps" % pid) as f:
+        return "libasan" in f.read()
+
+
 def frame_header(size, corr):
     # ApiVersions v0 header; the rest of the announced size is zeros.
     return struct.pack(">ihhih", size, 18, 0, corr, -1)
@@ -94,6 +102,9 @@ def test(c):
     base = proc_status(pid, "VmRSS")
     bound = base + QUEUED + REQ_MAX + SLACK
     log("base RSS %.1f MiB, bound %.1f MiB" % (base / MIB, bound / MIB))
+    if sanitized(pid):
+        log("AddressSanitizer build: RSS bound not checked")
+        bound = float("inf")
 
     tricklers = [Trickler(b.port, i) for i in range(TRICKLERS)]
     done, errors = [], []

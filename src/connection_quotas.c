@@ -135,6 +135,149 @@ int64_t sm_rate_limiter_record(sm_rate_limiter_t *rl, int64_t now_ms)
 	return (int64_t)(-rl->tokens * 1000.0 / rl->rate) + 1;
 }
 
+void sm_rate_limiter_unrecord(sm_rate_limiter_t *rl)
+{
+	if (rl->rate <= 0)
+		return;
+	rl->tokens += 1;
+	if (rl->tokens > rl->burst)
+		rl->tokens = rl->burst;
+}
+
+int64_t sm_rate_limiter_try(sm_rate_limiter_t *rl, int64_t now_ms)
+{
+	if (rl->rate <= 0)
+		return 0;
+	if (now_ms > rl->last_ms) {
+		rl->tokens += (double)(now_ms - rl->last_ms) * rl->rate / 1000.0;
+		if (rl->tokens > rl->burst)
+			rl->tokens = rl->burst;
+		rl->last_ms = now_ms;
+	}
+	if (rl->tokens >= 1) {
+		rl->tokens -= 1;
+		return 0;
+	}
+	return (int64_t)((1 - rl->tokens) * 1000.0 / rl->rate) + 1;
+}
+
+/* ---- per-address connection creation rate ---- */
+
+#define SM_IPR_BUCKETS 256
+
+typedef struct sm_ipr_entry {
+	char ip[64];
+	sm_rate_limiter_t rl;
+	int configured;   /* its own quota, not the default's */
+	struct sm_ipr_entry *next;
+} sm_ipr_entry_t;
+
+struct sm_ip_rates {
+	double dflt;      /* <= 0: none */
+	int64_t created_ms;
+	int ndynamic;     /* entries made for the default quota */
+	sm_ipr_entry_t *buckets[SM_IPR_BUCKETS];
+};
+
+static unsigned sm_ipr_hash(const char *s)
+{
+	unsigned h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h % SM_IPR_BUCKETS;
+}
+
+static sm_ipr_entry_t *sm_ipr_find(sm_ip_rates_t *q, const char *ip)
+{
+	for (sm_ipr_entry_t *e = q->buckets[sm_ipr_hash(ip)]; e; e = e->next)
+		if (!strcmp(e->ip, ip))
+			return e;
+	return NULL;
+}
+
+static sm_ipr_entry_t *sm_ipr_add(sm_ip_rates_t *q, const char *ip, double rate, int64_t now)
+{
+	sm_ipr_entry_t *e = sm_calloc(1, sizeof(*e));
+	unsigned b = sm_ipr_hash(ip);
+
+	snprintf(e->ip, sizeof(e->ip), "%s", ip);
+	sm_rate_limiter_init(&e->rl, rate, now);
+	e->next = q->buckets[b];
+	q->buckets[b] = e;
+	return e;
+}
+
+sm_ip_rates_t *sm_ip_rates_new(const sm_ip_rate_t *r, int n, int64_t now_ms)
+{
+	sm_ip_rates_t *q;
+
+	if (!r || n <= 0)
+		return NULL;
+	q = sm_calloc(1, sizeof(*q));
+	q->created_ms = now_ms;
+	for (int i = 0; i < n; i++) {
+		if (!strcmp(r[i].ip, "<default>")) {
+			q->dflt = r[i].rate;
+		} else if (!sm_ipr_find(q, r[i].ip)) {
+			sm_ipr_add(q, r[i].ip, r[i].rate, now_ms)->configured = 1;
+		}
+	}
+	return q;
+}
+
+void sm_ip_rates_free(sm_ip_rates_t *q)
+{
+	if (!q)
+		return;
+	for (int i = 0; i < SM_IPR_BUCKETS; i++) {
+		while (q->buckets[i]) {
+			sm_ipr_entry_t *e = q->buckets[i];
+			q->buckets[i] = e->next;
+			free(e);
+		}
+	}
+	free(q);
+}
+
+/* Drops default-quota entries whose bucket is full again: they hold nothing
+ * a fresh entry would not, and this keeps the table bounded by the addresses
+ * seen within about a second. */
+static void sm_ipr_prune(sm_ip_rates_t *q, int64_t now)
+{
+	for (int i = 0; i < SM_IPR_BUCKETS; i++) {
+		sm_ipr_entry_t **pp = &q->buckets[i], *e;
+		while ((e = *pp) != NULL) {
+			double refill = (double)(now - e->rl.last_ms) * e->rl.rate / 1000.0;
+			if (!e->configured && e->rl.tokens + refill >= e->rl.burst) {
+				*pp = e->next;
+				free(e);
+				q->ndynamic--;
+			} else {
+				pp = &e->next;
+			}
+		}
+	}
+}
+
+int64_t sm_ip_rates_record(sm_ip_rates_t *q, const char *ip, int64_t now_ms)
+{
+	sm_ipr_entry_t *e;
+
+	if (!q)
+		return 0;
+	e = sm_ipr_find(q, ip);
+	if (!e) {
+		if (q->dflt <= 0)
+			return 0;
+		if (q->ndynamic >= 4096)
+			sm_ipr_prune(q, now_ms);
+		e = sm_ipr_add(q, ip, q->dflt, now_ms);
+		q->ndynamic++;
+	}
+	return sm_rate_limiter_try(&e->rl, now_ms);
+}
+
 /* ---- per-address overrides ---- */
 
 static char *sm_cq_trim(char *s)

@@ -61,6 +61,31 @@ void sm_rate_limiter_init(sm_rate_limiter_t *rl, double rate_per_sec, int64_t no
  * record waits behind them. */
 int64_t sm_rate_limiter_record(sm_rate_limiter_t *rl, int64_t now_ms);
 
+/* Gives back one recorded event (a connection refused after recording). */
+void sm_rate_limiter_unrecord(sm_rate_limiter_t *rl);
+/* Takes one event only if it may proceed at once: returns 0 (recorded), or
+ * the ms until it could, recording nothing (Kafka un-records a connection
+ * it throttles by address). */
+int64_t sm_rate_limiter_try(sm_rate_limiter_t *rl, int64_t now_ms);
+
+/* ---- per-address connection creation rate (KIP-612 IP quotas) ---- */
+
+typedef struct sm_ip_rate {
+	char ip[64];  /* numeric; "<default>" for the default entity */
+	double rate;  /* connection_creation_rate, per second */
+} sm_ip_rate_t;
+
+typedef struct sm_ip_rates sm_ip_rates_t;
+
+/* Quotas from /config/ips/<ip> (a "<default>" entry applies to addresses
+ * without their own). NULL or n == 0: no per-address rate limits. */
+sm_ip_rates_t *sm_ip_rates_new(const sm_ip_rate_t *r, int n, int64_t now_ms);
+void sm_ip_rates_free(sm_ip_rates_t *q);
+/* A new connection from ip at now_ms: 0 when within the address's quota (it
+ * is recorded), else the ms it would have to wait (nothing recorded: the
+ * caller closes it). Acceptor thread only. */
+int64_t sm_ip_rates_record(sm_ip_rates_t *q, const char *ip, int64_t now_ms);
+
 /* ---- per-address connection counts ---- */
 
 typedef struct sm_ip_override {

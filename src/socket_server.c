@@ -39,14 +39,16 @@
  * memory once. The request holds the grant and returns it to the pool when
  * it is freed: once its response is queued, or the connection is gone.
  *
- * Connection bounds (Kafka's ConnectionQuotas): the acceptor counts
- * connections per client address and closes one over
- * max.connections.per.ip(.overrides) at once. Otherwise it holds the
- * accepted socket on its listener ("pending") and stops watching that
- * listener while max.connections (or the listener's limit) is reached, until
- * a processor closing a connection wakes it; and while the connection
- * creation rate is exceeded, until a timer fires. Held sockets stay in the
- * kernel's accept backlog meanwhile, as Kafka's blocked acceptor leaves them.
+ * Connection bounds (Kafka's ConnectionQuotas.inc, in its order): the
+ * acceptor holds the socket it accepted on its listener ("pending") and
+ * stops watching that listener while max.connections (or the listener's
+ * limit) is reached, until a processor closing a connection wakes it; then
+ * while the listener's or the broker's creation rate is exceeded, until a
+ * timer fires. Further connections wait in the kernel's accept backlog
+ * meanwhile, as with Kafka's blocked acceptor. Then the address's
+ * connection_creation_rate quota (/config/ips): over it, the socket is closed
+ * after the throttle time, unserved; then max.connections.per.ip(.overrides):
+ * over it, the socket is closed at once.
  *
  * Shutdown: stop the acceptor, detach the sink (the channel waits for sink
  * calls in progress, so no handler touches us afterwards), stop and join the
@@ -170,6 +172,13 @@ struct sm_ss_proc {
 	int nmemwait;
 };
 
+/* A connection refused by its address's creation rate, closed later. */
+typedef struct sm_ss_delayed {
+	int fd;
+	int64_t close_at_ms;
+	struct sm_ss_delayed *next;
+} sm_ss_delayed_t;
+
 /* At most SM_SS_LOG_BURST lines a second of a kind that a flood could
  * repeat; the next line after a quiet spell says how many were dropped. */
 #define SM_SS_LOG_BURST 10
@@ -205,7 +214,10 @@ struct sm_socket_server {
 	sm_ip_quotas_t *ipq;       /* max.connections.per.ip(.overrides) */
 	/* Acceptor thread only: */
 	sm_rate_limiter_t broker_rate; /* max.connection.creation.rate */
-	sm_ss_loglim_t ll_ip, ll_blocked, ll_rate;
+	sm_ss_loglim_t ll_ip, ll_blocked, ll_rate, ll_iprate;
+	sm_ip_rates_t *ip_rates;   /* connection_creation_rate per address */
+	sm_ss_delayed_t *delayed;  /* sorted by close_at_ms */
+	struct event *delay_timer;
 	struct event *acc_wake;    /* a slot freed up: retry held connections */
 	int acc_blocked;           /* atomic: a held connection waits for a slot */
 };
@@ -1047,6 +1059,90 @@ static void sm_ss_hand_off(sm_socket_server_t *ss, sm_ss_listener_t *l, int fd,
 	event_active(p->wake, EV_READ, 0);
 }
 
+static void sm_ss_delay_timer_arm(sm_socket_server_t *ss)
+{
+	int64_t d;
+	struct timeval tv;
+
+	if (!ss->delayed)
+		return;
+	d = ss->delayed->close_at_ms - sm_ss_now_ms();
+	if (d < 0)
+		d = 0;
+	tv.tv_sec = (time_t)(d / 1000);
+	tv.tv_usec = (suseconds_t)(d % 1000) * 1000;
+	evtimer_add(ss->delay_timer, &tv);
+}
+
+static void sm_ss_delay_cb(evutil_socket_t fd, short what, void *arg)
+{
+	sm_socket_server_t *ss = arg;
+	int64_t now = sm_ss_now_ms();
+
+	(void)fd;
+	(void)what;
+	while (ss->delayed && ss->delayed->close_at_ms <= now) {
+		sm_ss_delayed_t *d = ss->delayed;
+		ss->delayed = d->next;
+		close(d->fd);
+		free(d);
+	}
+	sm_ss_delay_timer_arm(ss);
+}
+
+/* Kafka keeps a connection throttled by its address's quota open for the
+ * throttle time before closing it, so a reconnecting client backs off. */
+static void sm_ss_close_later(sm_socket_server_t *ss, int fd, int64_t delay_ms)
+{
+	sm_ss_delayed_t *d = sm_calloc(1, sizeof(*d)), **pp = &ss->delayed;
+
+	d->fd = fd;
+	d->close_at_ms = sm_ss_now_ms() + delay_ms;
+	while (*pp && (*pp)->close_at_ms <= d->close_at_ms)
+		pp = &(*pp)->next;
+	d->next = *pp;
+	*pp = d;
+	sm_ss_delay_timer_arm(ss);
+}
+
+/* The per-address checks, in Kafka's order (after the slot and the listener
+ * and broker rates): the address's creation rate quota, then
+ * max.connections.per.ip. Returns 1 when fd may be served; otherwise fd is
+ * closed (now or after the throttle time) and 0 returned. */
+static int sm_ss_admit_ip(sm_socket_server_t *ss, sm_ss_listener_t *l, int fd)
+{
+	int64_t delay = sm_ip_rates_record(ss->ip_rates, l->pend_ip, sm_ss_now_ms());
+	int limit;
+
+	if (delay > 0) {
+		/* Not counted against the listener and broker rates either. */
+		sm_rate_limiter_unrecord(&l->rate);
+		if (!l->exempt)
+			sm_rate_limiter_unrecord(&ss->broker_rate);
+		SM_SS_COUNT(ss, connections_ip_throttled);
+		if (sm_ss_loglim_ok(&ss->ll_iprate))
+			sm_log_info(ss->comp, SM_SS_ACC_LOGGER, "Throttled connection from "
+				    "%s on listener %s: address %s is over its "
+				    "connection_creation_rate quota; closing it in %lld ms%s",
+				    l->pend_peer, l->cfg.name, l->pend_ip, (long long)delay,
+				    ss->ll_iprate.note);
+		sm_ss_close_later(ss, fd, delay);
+		return 0;
+	}
+	if (!sm_ip_quotas_inc(ss->ipq, l->pend_ip, &limit)) {
+		/* Kafka closes it at once (TooManyConnectionsException). */
+		SM_SS_COUNT(ss, connections_rejected);
+		if (sm_ss_loglim_ok(&ss->ll_ip))
+			sm_log_info(ss->comp, SM_SS_ACC_LOGGER, "Rejected connection from %s "
+				    "on listener %s, address %s has reached the maximum "
+				    "number of connections %d (max.connections.per.ip)%s",
+				    l->pend_peer, l->cfg.name, l->pend_ip, limit, ss->ll_ip.note);
+		close(fd);
+		return 0;
+	}
+	return 1;
+}
+
 static int sm_ss_slot_free(sm_socket_server_t *ss, sm_ss_listener_t *l)
 {
 	if (l->cfg.max_connections > 0 &&
@@ -1063,6 +1159,8 @@ static int sm_ss_slot_free(sm_socket_server_t *ss, sm_ss_listener_t *l)
  * Kafka's Acceptor blocks in ConnectionQuotas.inc the same way. */
 static int sm_ss_admit_pending(sm_socket_server_t *ss, sm_ss_listener_t *l)
 {
+	int fd;
+
 	__atomic_store_n(&ss->acc_blocked, 1, __ATOMIC_SEQ_CST);
 	if (!sm_ss_slot_free(ss, l)) {
 		if (!l->pend_blocked) {
@@ -1102,12 +1200,15 @@ static int sm_ss_admit_pending(sm_socket_server_t *ss, sm_ss_listener_t *l)
 			return 0;
 		}
 	}
-	sm_ss_tune_socket(ss, l->pend_fd);
+	fd = l->pend_fd;
+	l->pend_fd = -1;   /* from here on it is accepted or closed */
+	if (!sm_ss_admit_ip(ss, l, fd))
+		return 1;
+	sm_ss_tune_socket(ss, fd);
 	__atomic_add_fetch(&ss->open_conns, 1, __ATOMIC_SEQ_CST);
 	__atomic_add_fetch(&l->open_conns, 1, __ATOMIC_SEQ_CST);
 	SM_SS_COUNT(ss, connections_accepted);
-	sm_ss_hand_off(ss, l, l->pend_fd, l->pend_peer, l->pend_ip);
-	l->pend_fd = -1;
+	sm_ss_hand_off(ss, l, fd, l->pend_peer, l->pend_ip);
 	return 1;
 }
 
@@ -1138,7 +1239,7 @@ static void sm_ss_accept_cb(evutil_socket_t lfd, short what, void *arg)
 		struct sockaddr_storage sa;
 		socklen_t sl = sizeof(sa);
 		char peer[64], ip[64];
-		int fd, limit;
+		int fd;
 
 		if (l->pend_fd >= 0 && !sm_ss_admit_pending(ss, l)) {
 			sm_ss_pause(l);
@@ -1155,18 +1256,6 @@ static void sm_ss_accept_cb(evutil_socket_t lfd, short what, void *arg)
 		}
 		sm_ss_format_peer(&sa, peer, sizeof(peer));
 		sm_ss_format_ip(&sa, ip, sizeof(ip));
-		if (!sm_ip_quotas_inc(ss->ipq, ip, &limit)) {
-			/* Kafka closes it at once (TooManyConnectionsException). */
-			SM_SS_COUNT(ss, connections_rejected);
-			if (sm_ss_loglim_ok(&ss->ll_ip))
-				sm_log_info(ss->comp, SM_SS_ACC_LOGGER, "Rejected connection "
-					    "from %s on listener %s, address %s has reached the "
-					    "maximum number of connections %d "
-					    "(max.connections.per.ip)%s", peer, l->cfg.name, ip,
-					    limit, ss->ll_ip.note);
-			close(fd);
-			continue;
-		}
 		l->pend_fd = fd;
 		snprintf(l->pend_peer, sizeof(l->pend_peer), "%s", peer);
 		snprintf(l->pend_ip, sizeof(l->pend_ip), "%s", ip);
@@ -1326,6 +1415,9 @@ sm_socket_server_t *sm_socket_server_new(const sm_socket_server_config_t *cfg,
 	ss->overrides = sm_strdup(cfg->max_connections_per_ip_overrides ?
 				  cfg->max_connections_per_ip_overrides : "");
 	ss->pool = sm_mempool_new(cfg->queued_max_request_bytes);
+	ss->ip_rates = sm_ip_rates_new(cfg->ip_rates, cfg->num_ip_rates, sm_ss_now_ms());
+	ss->cfg.ip_rates = NULL;
+	ss->cfg.num_ip_rates = 0;
 	sm_rate_limiter_init(&ss->broker_rate, cfg->max_connection_creation_rate, sm_ss_now_ms());
 	ss->nprocs = cfg->num_network_threads > 0 ? cfg->num_network_threads : 1;
 	pthread_mutex_init(&ss->state_lock, NULL);
@@ -1348,6 +1440,7 @@ static int sm_ss_start_acceptor(sm_socket_server_t *ss)
 	}
 	pthread_mutex_lock(&ss->state_lock);
 	ss->acc_wake = event_new(ss->acc_base, -1, 0, sm_ss_acc_retry_cb, ss);
+	ss->delay_timer = evtimer_new(ss->acc_base, sm_ss_delay_cb, ss);
 	pthread_mutex_unlock(&ss->state_lock);
 	if (pthread_create(&ss->acc_thread, NULL, sm_ss_acc_main, ss) != 0)
 		return -1;
@@ -1443,15 +1536,22 @@ void sm_socket_server_stop_accepting(sm_socket_server_t *ss)
 		if (l->fd >= 0)
 			close(l->fd);
 		l->fd = -1;
-		if (l->pend_fd >= 0) {
+		if (l->pend_fd >= 0)
 			close(l->pend_fd);
-			sm_ip_quotas_dec(ss->ipq, l->pend_ip);
-		}
 		l->pend_fd = -1;
 	}
 	if (ss->acc_wake)
 		event_free(ss->acc_wake);
 	ss->acc_wake = NULL;
+	if (ss->delay_timer)
+		event_free(ss->delay_timer);
+	ss->delay_timer = NULL;
+	while (ss->delayed) {
+		sm_ss_delayed_t *d = ss->delayed;
+		ss->delayed = d->next;
+		close(d->fd);
+		free(d);
+	}
 	if (ss->acc_stop)
 		event_free(ss->acc_stop);
 	if (ss->acc_base)
@@ -1498,6 +1598,7 @@ void sm_socket_server_destroy(sm_socket_server_t *ss)
 	free(ss->listeners);
 	free(ss->overrides);
 	sm_ip_quotas_free(ss->ipq);
+	sm_ip_rates_free(ss->ip_rates);
 	sm_mempool_unref(ss->pool);
 	pthread_mutex_destroy(&ss->state_lock);
 	free(ss);
@@ -1515,6 +1616,8 @@ void sm_socket_server_stats(sm_socket_server_t *ss, sm_socket_server_stats_t *ou
 	out->connections_throttled = __atomic_load_n(&ss->stats.connections_throttled,
 						     __ATOMIC_RELAXED);
 	out->memory_waits = __atomic_load_n(&ss->stats.memory_waits, __ATOMIC_RELAXED);
+	out->connections_ip_throttled = __atomic_load_n(&ss->stats.connections_ip_throttled,
+							__ATOMIC_RELAXED);
 }
 
 int64_t sm_socket_server_queued_bytes(sm_socket_server_t *ss)

@@ -17,7 +17,10 @@
  * connection (stops accepting on that listener) while max.connections or the
  * listener's limit is reached, and delays accepting to keep to
  * max.connection.creation.rate. The inter-broker listener is exempt from the
- * broker-wide connection count and rate limits, as in Kafka.
+ * broker-wide connection count and rate limits, as in Kafka. A connection
+ * over its address's connection_creation_rate quota (/config/ips) is closed
+ * once the time it would have had to wait has passed (Kafka's delayed
+ * close), without being served.
  *
  * Thread-safety: new/startup/shutdown/destroy are called by the owner thread;
  * bound_port, stats and stop_accepting from any thread after startup.
@@ -28,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "connection_quotas.h"
 #include "request_channel.h"
 
 /* One entry of the `listeners` config: NAME://host:port. */
@@ -63,6 +67,8 @@ typedef struct sm_socket_server_config {
 	int max_connection_creation_rate; /* per second; <= 0 or INT32_MAX = unlimited */
 	int64_t queued_max_request_bytes; /* <= 0 = unbounded */
 	const char *inter_broker_listener; /* exempt from broker-wide limits; NULL = none */
+	const sm_ip_rate_t *ip_rates;     /* /config/ips quotas (copied); may be NULL */
+	int num_ip_rates;
 } sm_socket_server_config_t;
 
 /* Kafka's defaults for the settings above (no listeners). */
@@ -76,6 +82,7 @@ typedef struct sm_socket_server_stats {
 	uint64_t connections_rejected;  /* over max.connections.per.ip */
 	uint64_t connections_blocked;   /* accepts held back by max.connections */
 	uint64_t connections_throttled; /* accepts delayed by the creation rate */
+	uint64_t connections_ip_throttled; /* closed over an address's creation rate */
 	uint64_t memory_waits;          /* frames that waited for queued.max.request.bytes */
 	uint64_t requests_received;     /* complete frames read */
 	uint64_t responses_sent;        /* frames queued to a socket */

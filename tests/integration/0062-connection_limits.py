@@ -5,7 +5,9 @@ limit at once and max.connections.per.ip.overrides gives an address more;
 max.connections makes the acceptor wait for a free slot (the held connection
 is served once another closes) while the inter-broker listener stays
 reachable; max.connection.creation.rate slows accepting down without refusing
-anyone; connections.max.idle.ms closes idle connections.
+anyone; a connection_creation_rate quota in /config/ips/<ip> closes the
+connections of that address over it, unserved; connections.max.idle.ms
+closes idle connections.
 
 Clients bind distinct loopback source addresses (127.0.0.2, 127.0.0.3) so the
 per-address limits do not touch kcat on 127.0.0.1."""
@@ -180,6 +182,29 @@ def phase_rate(c, b, ext_port, rate, n):
         s.close()
 
 
+def phase_ip_rate(c, b, n):
+    log("/config/ips/127.0.0.2 connection_creation_rate=2: %d quick connections" % n)
+    socks = [connect(b.port, "127.0.0.2") for _ in range(n)]
+    for i, s in enumerate(socks):
+        s.sendall(api_versions_v0(700 + i))
+    served_n, closed = 0, []
+    for i, s in enumerate(socks):
+        try:
+            read_response(s, 700 + i)
+            served_n += 1
+        except (OSError, harness.TestFailure):
+            closed.append(s)     # closed unserved after its throttle time
+    # The quota admits two at once and two a second after; the rest are
+    # closed by the broker, not served.
+    check(served_n >= 1, "no connection from 127.0.0.2 was served")
+    check(closed, "all %d connections from 127.0.0.2 were served despite its quota" % n)
+    wait_until(lambda: log_has(b, "Throttled connection from 127.0.0.2"), 60,
+               "the per-address throttling in server.log")
+    roundtrip(c, "ip-rate")      # 127.0.0.1 has no quota
+    for s in socks:
+        s.close()
+
+
 def phase_idle(c, b):
     log("connections.max.idle.ms: an idle connection is closed by the broker")
     s = connect(b.port, "127.0.0.2")
@@ -215,6 +240,9 @@ def test(c):
     phase_per_ip(c, b)
     phase_max_connections(c, b, ext_port, 12)
 
+    zk = c.kazoo()
+    zk.create("/config/ips/127.0.0.2",
+              b'{"version":1,"config":{"connection_creation_rate":"2"}}', makepath=True)
     b.stop()
     del b.props["max.connections"]
     b.props.update({
@@ -226,6 +254,7 @@ def test(c):
     b.start()
     roundtrip(c, "restart")
     phase_rate(c, b, ext_port, 10, 40)
+    phase_ip_rate(c, b, 20)
     phase_idle(c, b)
 
 

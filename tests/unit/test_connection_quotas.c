@@ -5,6 +5,7 @@
  */
 #include <CUnit/Basic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,6 +91,55 @@ static void test_rate_limiter(void)
 	CU_ASSERT_EQUAL(sm_rate_limiter_record(&rl, now), 2001);
 }
 
+static void test_rate_try_and_ip_rates(void)
+{
+	sm_rate_limiter_t rl;
+	sm_ip_rate_t r[3] = { { "10.0.0.1", 2 }, { "<default>", 1 }, { "10.0.0.3", 0 } };
+	sm_ip_rates_t *q;
+	int64_t now = 5000;
+
+	/* try never goes into debt: a refusal records nothing. */
+	sm_rate_limiter_init(&rl, 2, now);
+	CU_ASSERT_EQUAL(sm_rate_limiter_try(&rl, now), 0);
+	CU_ASSERT_EQUAL(sm_rate_limiter_try(&rl, now), 0);
+	CU_ASSERT_EQUAL(sm_rate_limiter_try(&rl, now), 501);
+	CU_ASSERT_EQUAL(sm_rate_limiter_try(&rl, now), 501);
+	CU_ASSERT_EQUAL(sm_rate_limiter_try(&rl, now + 501), 0);
+	/* unrecord gives one back, never above the burst. */
+	sm_rate_limiter_unrecord(&rl);
+	CU_ASSERT_EQUAL(sm_rate_limiter_try(&rl, now + 501), 0);
+	sm_rate_limiter_unrecord(&rl);
+	sm_rate_limiter_unrecord(&rl);
+	sm_rate_limiter_unrecord(&rl);
+	CU_ASSERT_EQUAL(sm_rate_limiter_try(&rl, now + 501), 0);
+	CU_ASSERT_EQUAL(sm_rate_limiter_try(&rl, now + 501), 0);
+	CU_ASSERT(sm_rate_limiter_try(&rl, now + 501) > 0);
+
+	CU_ASSERT_PTR_NULL(sm_ip_rates_new(NULL, 0, now));
+	CU_ASSERT_EQUAL(sm_ip_rates_record(NULL, "10.0.0.1", now), 0);
+	q = sm_ip_rates_new(r, 3, now);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+	/* Its own quota: two at once, then refused. */
+	CU_ASSERT_EQUAL(sm_ip_rates_record(q, "10.0.0.1", now), 0);
+	CU_ASSERT_EQUAL(sm_ip_rates_record(q, "10.0.0.1", now), 0);
+	CU_ASSERT(sm_ip_rates_record(q, "10.0.0.1", now) > 0);
+	/* The default quota, separately per address. */
+	CU_ASSERT_EQUAL(sm_ip_rates_record(q, "10.0.0.2", now), 0);
+	CU_ASSERT_EQUAL(sm_ip_rates_record(q, "10.0.0.2", now), 1001);
+	CU_ASSERT_EQUAL(sm_ip_rates_record(q, "10.0.0.9", now), 0);
+	/* 0: unlimited for that address despite the default. */
+	for (int i = 0; i < 100; i++)
+		CU_ASSERT_EQUAL(sm_ip_rates_record(q, "10.0.0.3", now), 0);
+	/* Many addresses under the default stay bounded (pruned once idle). */
+	for (int i = 0; i < 20000; i++) {
+		char ip[32];
+		snprintf(ip, sizeof(ip), "10.1.%d.%d", i / 250, i % 250);
+		CU_ASSERT_EQUAL(sm_ip_rates_record(q, ip, now + 2000 + i), 0);
+	}
+	CU_ASSERT(sm_ip_rates_record(q, "10.0.0.1", now + 100000) == 0);
+	sm_ip_rates_free(q);
+}
+
 static void test_overrides_parse(void)
 {
 	sm_ip_override_t *ov = NULL;
@@ -172,6 +222,7 @@ int main(void)
 	CU_add_test(s, "pool is non-strict and wakes on shortage end", test_pool_non_strict);
 	CU_add_test(s, "pool unbounded, references", test_pool_unbounded_and_refs);
 	CU_add_test(s, "creation rate token bucket", test_rate_limiter);
+	CU_add_test(s, "creation rate try, per-address quotas", test_rate_try_and_ip_rates);
 	CU_add_test(s, "per-ip overrides parse", test_overrides_parse);
 	CU_add_test(s, "per-ip counting", test_ip_counts);
 	CU_basic_set_mode(CU_BRM_VERBOSE);

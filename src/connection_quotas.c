@@ -169,11 +169,12 @@ typedef struct sm_ipr_entry {
 	char ip[64];
 	sm_rate_limiter_t rl;
 	int configured;   /* its own quota, not the default's */
+	int deny;         /* a quota of 0: every connection is throttled */
 	struct sm_ipr_entry *next;
 } sm_ipr_entry_t;
 
 struct sm_ip_rates {
-	double dflt;      /* <= 0: none */
+	double dflt;      /* < 0: none */
 	int64_t created_ms;
 	int ndynamic;     /* entries made for the default quota */
 	sm_ipr_entry_t *buckets[SM_IPR_BUCKETS];
@@ -203,6 +204,7 @@ static sm_ipr_entry_t *sm_ipr_add(sm_ip_rates_t *q, const char *ip, double rate,
 
 	snprintf(e->ip, sizeof(e->ip), "%s", ip);
 	sm_rate_limiter_init(&e->rl, rate, now);
+	e->deny = rate <= 0;
 	e->next = q->buckets[b];
 	q->buckets[b] = e;
 	return e;
@@ -216,9 +218,10 @@ sm_ip_rates_t *sm_ip_rates_new(const sm_ip_rate_t *r, int n, int64_t now_ms)
 		return NULL;
 	q = sm_calloc(1, sizeof(*q));
 	q->created_ms = now_ms;
+	q->dflt = -1;
 	for (int i = 0; i < n; i++) {
 		if (!strcmp(r[i].ip, "<default>")) {
-			q->dflt = r[i].rate;
+			q->dflt = r[i].rate >= (double)INT32_MAX ? -1 : r[i].rate;
 		} else if (!sm_ipr_find(q, r[i].ip)) {
 			sm_ipr_add(q, r[i].ip, r[i].rate, now_ms)->configured = 1;
 		}
@@ -249,7 +252,7 @@ static void sm_ipr_prune(sm_ip_rates_t *q, int64_t now)
 		sm_ipr_entry_t **pp = &q->buckets[i], *e;
 		while ((e = *pp) != NULL) {
 			double refill = (double)(now - e->rl.last_ms) * e->rl.rate / 1000.0;
-			if (!e->configured && e->rl.tokens + refill >= e->rl.burst) {
+			if (!e->configured && !e->deny && e->rl.tokens + refill >= e->rl.burst) {
 				*pp = e->next;
 				free(e);
 				q->ndynamic--;
@@ -268,13 +271,15 @@ int64_t sm_ip_rates_record(sm_ip_rates_t *q, const char *ip, int64_t now_ms)
 		return 0;
 	e = sm_ipr_find(q, ip);
 	if (!e) {
-		if (q->dflt <= 0)
+		if (q->dflt < 0)
 			return 0;
 		if (q->ndynamic >= 4096)
 			sm_ipr_prune(q, now_ms);
 		e = sm_ipr_add(q, ip, q->dflt, now_ms);
 		q->ndynamic++;
 	}
+	if (e->deny)
+		return 1000;  /* Kafka's one-second quota window */
 	return sm_rate_limiter_try(&e->rl, now_ms);
 }
 

@@ -78,7 +78,8 @@ typedef struct sm_ip_rate {
 typedef struct sm_ip_rates sm_ip_rates_t;
 
 /* Quotas from /config/ips/<ip> (a "<default>" entry applies to addresses
- * without their own). NULL or n == 0: no per-address rate limits. */
+ * without their own; a rate of INT32_MAX is Kafka's "unlimited", 0 throttles
+ * every connection). NULL or n == 0: no per-address rate limits. */
 sm_ip_rates_t *sm_ip_rates_new(const sm_ip_rate_t *r, int n, int64_t now_ms);
 void sm_ip_rates_free(sm_ip_rates_t *q);
 /* A new connection from ip at now_ms: 0 when within the address's quota (it

@@ -1161,7 +1161,10 @@ static int sm_ss_admit_pending(sm_socket_server_t *ss, sm_ss_listener_t *l)
 {
 	int fd;
 
-	__atomic_store_n(&ss->acc_blocked, 1, __ATOMIC_SEQ_CST);
+	/* Announce the wait before the re-check, so a close in between is
+	 * either seen here or wakes us (sm_ss_conn_gone). */
+	if (!sm_ss_slot_free(ss, l))
+		__atomic_store_n(&ss->acc_blocked, 1, __ATOMIC_SEQ_CST);
 	if (!sm_ss_slot_free(ss, l)) {
 		if (!l->pend_blocked) {
 			l->pend_blocked = 1;
@@ -1405,7 +1408,9 @@ sm_socket_server_t *sm_socket_server_new(const sm_socket_server_config_t *cfg,
 		ss->listeners[i].ss = ss;
 		ss->listeners[i].fd = -1;
 		ss->listeners[i].pend_fd = -1;
-		ss->listeners[i].exempt = cfg->inter_broker_listener &&
+		/* Kafka protects the inter-broker listener only when there are
+		 * others to starve it. */
+		ss->listeners[i].exempt = cfg->inter_broker_listener && cfg->num_listeners > 1 &&
 			!strcasecmp(cfg->inter_broker_listener, cfg->listeners[i].name);
 		sm_rate_limiter_init(&ss->listeners[i].rate,
 				     cfg->listeners[i].max_connection_creation_rate, sm_ss_now_ms());

@@ -16,8 +16,9 @@
  * acceptor closes a connection over max.connections.per.ip at once, holds a
  * connection (stops accepting on that listener) while max.connections or the
  * listener's limit is reached, and delays accepting to keep to
- * max.connection.creation.rate. The inter-broker listener is exempt from the
- * broker-wide connection count and rate limits, as in Kafka. A connection
+ * max.connection.creation.rate. With more than one listener, the
+ * inter-broker listener is exempt from the broker-wide connection count and
+ * rate limits, as in Kafka. A connection
  * over its address's connection_creation_rate quota (/config/ips) is closed
  * once the time it would have had to wait has passed (Kafka's delayed
  * close), without being served.
@@ -66,7 +67,8 @@ typedef struct sm_socket_server_config {
 	const char *max_connections_per_ip_overrides; /* "host:count,..."; NULL = none */
 	int max_connection_creation_rate; /* per second; <= 0 or INT32_MAX = unlimited */
 	int64_t queued_max_request_bytes; /* <= 0 = unbounded */
-	const char *inter_broker_listener; /* exempt from broker-wide limits; NULL = none */
+	const char *inter_broker_listener; /* exempt from broker-wide limits when
+	                                      there are other listeners; may be NULL */
 	const sm_ip_rate_t *ip_rates;     /* /config/ips quotas (copied); may be NULL */
 	int num_ip_rates;
 } sm_socket_server_config_t;

@@ -127,9 +127,9 @@ static void test_rate_try_and_ip_rates(void)
 	CU_ASSERT_EQUAL(sm_ip_rates_record(q, "10.0.0.2", now), 0);
 	CU_ASSERT_EQUAL(sm_ip_rates_record(q, "10.0.0.2", now), 1001);
 	CU_ASSERT_EQUAL(sm_ip_rates_record(q, "10.0.0.9", now), 0);
-	/* 0: unlimited for that address despite the default. */
-	for (int i = 0; i < 100; i++)
-		CU_ASSERT_EQUAL(sm_ip_rates_record(q, "10.0.0.3", now), 0);
+	/* 0: every connection from that address is throttled. */
+	CU_ASSERT_EQUAL(sm_ip_rates_record(q, "10.0.0.3", now), 1000);
+	CU_ASSERT_EQUAL(sm_ip_rates_record(q, "10.0.0.3", now + 5000), 1000);
 	/* Many addresses under the default stay bounded (pruned once idle). */
 	for (int i = 0; i < 20000; i++) {
 		char ip[32];
@@ -138,6 +138,14 @@ static void test_rate_try_and_ip_rates(void)
 	}
 	CU_ASSERT(sm_ip_rates_record(q, "10.0.0.1", now + 100000) == 0);
 	sm_ip_rates_free(q);
+	/* Kafka's unlimited default (Int.MaxValue) limits nobody. */
+	{
+		sm_ip_rate_t u[1] = { { "<default>", INT32_MAX } };
+		q = sm_ip_rates_new(u, 1, now);
+		for (int i = 0; i < 100; i++)
+			CU_ASSERT_EQUAL(sm_ip_rates_record(q, "10.0.0.4", now), 0);
+		sm_ip_rates_free(q);
+	}
 }
 
 static void test_overrides_parse(void)

@@ -126,6 +126,8 @@ static int sm_mc_broker_cmp(const void *a, const void *b)
 const sm_mc_topic_t *sm_mc_topic(const sm_mc_snapshot_t *s, const char *name)
 {
 	sm_mc_topic_t key = { .name = (char *)name };
+	if (s->n_topics == 0)
+		return NULL;  /* topics is NULL then; bsearch must not see it */
 	return bsearch(&key, s->topics, (size_t)s->n_topics, sizeof(key), sm_mc_topic_cmp);
 }
 
@@ -139,6 +141,8 @@ const sm_mc_partition_t *sm_mc_partition(const sm_mc_topic_t *t, int32_t partiti
 const sm_mc_broker_t *sm_mc_broker(const sm_mc_snapshot_t *s, int32_t id)
 {
 	sm_mc_broker_t key = { .id = id };
+	if (s->n_brokers == 0)
+		return NULL;  /* brokers is NULL before the first UpdateMetadata */
 	return bsearch(&key, s->brokers, (size_t)s->n_brokers, sizeof(key), sm_mc_broker_cmp);
 }
 

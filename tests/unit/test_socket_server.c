@@ -794,6 +794,28 @@ static void test_creation_rate(void)
 	fx_stop(&fx);
 }
 
+static void tweak_listener_rate(sm_socket_server_config_t *cfg)
+{
+	((sm_listener_cfg_t *)cfg->listeners)[0].max_connection_creation_rate = 20;
+}
+
+static void test_listener_creation_rate(void)
+{
+	fixture_t fx;
+	int fds[30];
+
+	fx_tweak = tweak_listener_rate;
+	CU_ASSERT_FATAL(fx_start(&fx, 16, 2, 2, 600000, 0) == 0);
+	for (int i = 0; i < 30; i++)
+		fds[i] = cli_connect(fx.port);
+	for (int i = 0; i < 30; i++)
+		CU_ASSERT(cli_echo(fds[i], i, "listener rate"));
+	CU_ASSERT(fx_stats(&fx).connections_throttled > 0);
+	for (int i = 0; i < 30; i++)
+		close(fds[i]);
+	fx_stop(&fx);
+}
+
 static void tweak_memory(sm_socket_server_config_t *cfg)
 {
 	cfg->queued_max_request_bytes = 100;
@@ -1021,6 +1043,7 @@ int main(void)
 	CU_add_test(s, "max.connections.per.ip", test_max_connections_per_ip);
 	CU_add_test(s, "max.connections.per.ip.overrides", test_per_ip_overrides);
 	CU_add_test(s, "max.connection.creation.rate", test_creation_rate);
+	CU_add_test(s, "listener max.connection.creation.rate", test_listener_creation_rate);
 	CU_add_test(s, "queued.max.request.bytes", test_request_memory_bound);
 	CU_add_test(s, "bind conflict reported", test_bind_conflict);
 	CU_add_test(s, "stop accepting", test_stop_accepting);

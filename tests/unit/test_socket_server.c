@@ -816,6 +816,33 @@ static void test_listener_creation_rate(void)
 	fx_stop(&fx);
 }
 
+static const sm_ip_rate_t one_a_second[1] = { { "127.0.0.1", 1 } };
+
+static void tweak_ip_rate(sm_socket_server_config_t *cfg)
+{
+	cfg->ip_rates = one_a_second;
+	cfg->num_ip_rates = 1;
+}
+
+static void test_ip_creation_rate(void)
+{
+	fixture_t fx;
+	int a, b;
+
+	fx_tweak = tweak_ip_rate;
+	CU_ASSERT_FATAL(fx_start(&fx, 16, 2, 1, 600000, 0) == 0);
+	a = cli_connect(fx.port);
+	b = cli_connect(fx.port);
+	CU_ASSERT(cli_echo(a, 1, "first"));
+	/* Over the address's quota: closed unserved after the throttle time. */
+	CU_ASSERT(cli_closed(b));
+	CU_ASSERT_EQUAL(fx_stats(&fx).connections_ip_throttled, 1);
+	CU_ASSERT_EQUAL(fx_stats(&fx).connections_accepted, 1);
+	close(a);
+	close(b);
+	fx_stop(&fx);
+}
+
 static void tweak_memory(sm_socket_server_config_t *cfg)
 {
 	cfg->queued_max_request_bytes = 100;
@@ -1044,6 +1071,7 @@ int main(void)
 	CU_add_test(s, "max.connections.per.ip.overrides", test_per_ip_overrides);
 	CU_add_test(s, "max.connection.creation.rate", test_creation_rate);
 	CU_add_test(s, "listener max.connection.creation.rate", test_listener_creation_rate);
+	CU_add_test(s, "per-address connection_creation_rate", test_ip_creation_rate);
 	CU_add_test(s, "queued.max.request.bytes", test_request_memory_bound);
 	CU_add_test(s, "bind conflict reported", test_bind_conflict);
 	CU_add_test(s, "stop accepting", test_stop_accepting);

@@ -600,7 +600,7 @@ static void sm_ss_conn_read(sm_ss_conn_t *c)
 			return;
 	}
 	req = c->partial;
-	if (c->got == 0 && !c->hdr_drained) {
+	if (!c->hdr_drained) {
 		evbuffer_drain(in, 4);
 		c->hdr_drained = 1;
 	}

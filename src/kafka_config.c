@@ -89,7 +89,11 @@ static const sm_cfg_def_t sm_cfg_defs[] = {
 	INT("socket.request.max.bytes", socket_request_max_bytes, "104857600", 1, IMAX, "Largest request accepted"),
 	INT("socket.listen.backlog.size", socket_listen_backlog_size, "50", 1, IMAX, "Accept backlog"),
 	LONG("connections.max.idle.ms", connections_max_idle_ms, "600000", -1, LMAX, "Idle connections are closed after this"),
-	INT("max.connections", max_connections, "2147483647", 0, IMAX, "Broker-wide connection limit"),
+	INT("max.connections", max_connections, "2147483647", 0, IMAX, "Broker-wide connection limit; the acceptor waits for a free slot (listener.name.X.max.connections per listener)"),
+	INT("max.connections.per.ip", max_connections_per_ip, "2147483647", 0, IMAX, "Connections allowed from one address; more are closed at once"),
+	STR("max.connections.per.ip.overrides", max_connections_per_ip_overrides, "", "Per-address limits host:count,host:count"),
+	INT("max.connection.creation.rate", max_connection_creation_rate, "2147483647", 0, IMAX, "New connections per second, broker-wide (listener.name.X.max.connection.creation.rate per listener)"),
+	LONG("queued.max.request.bytes", queued_max_request_bytes, "536870912", -1, LMAX, "Bytes of requests read but not yet answered before processors stop reading (-1: unbounded)"),
 	INT("request.timeout.ms", request_timeout_ms, "30000", 0, IMAX, "Timeout of the broker's own requests"),
 	INT("message.max.bytes", message_max_bytes, "1048588", 0, IMAX, "Largest record batch accepted"),
 	INT("fetch.max.bytes", fetch_max_bytes, "57671680", 1024, IMAX, "Largest fetch response for consumers"),
@@ -315,6 +319,16 @@ static int sm_cfg_derive(sm_kafka_config_t *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "replica.fetch.wait.max.ms should always be less than or equal to replica.lag.time.max.ms to prevent frequent changes in ISR");
 		return -1;
 	}
+	if (cfg->queued_max_request_bytes > 0 &&
+	    cfg->queued_max_request_bytes < cfg->socket_request_max_bytes) {
+		snprintf(err, errlen, "queued.max.request.bytes must be larger or equal to socket.request.max.bytes");
+		return -1;
+	}
+	if (cfg->max_connections_per_ip == 0 && (!cfg->max_connections_per_ip_overrides ||
+	    !cfg->max_connections_per_ip_overrides[strspn(cfg->max_connections_per_ip_overrides, " \t,")])) {
+		snprintf(err, errlen, "max.connections.per.ip can be set to zero only if max.connections.per.ip.overrides property is set.");
+		return -1;
+	}
 	if (cfg->offsets_commit_required_acks > cfg->offsets_topic_replication_factor) {
 		snprintf(err, errlen, "offsets.commit.required.acks must be greater or equal -1 and less or equal to offsets.topic.replication.factor");
 		return -1;
@@ -386,10 +400,29 @@ void sm_kafka_config_free(sm_kafka_config_t *cfg)
 	sm_props_free(&cfg->given);
 }
 
+/* listener.name.<listener>.<key> for the per-listener keys the socket server
+ * reads at startup (kafka_server.c). */
+int sm_kafka_config_is_listener_key(const char *key)
+{
+	static const char *const keys[] = { "max.connections", "max.connection.creation.rate" };
+	const char *rest;
+
+	if (strncmp(key, "listener.name.", 14) != 0)
+		return 0;
+	rest = strchr(key + 14, '.');
+	if (!rest || rest == key + 14)
+		return 0;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(rest + 1, keys[i]))
+			return 1;
+	return 0;
+}
+
 void sm_kafka_config_warn_unknown(const sm_kafka_config_t *cfg)
 {
 	for (int i = 0; i < cfg->given.cnt; i++)
-		if (!sm_kafka_config_def(cfg->given.v[i].key))
+		if (!sm_kafka_config_def(cfg->given.v[i].key) &&
+		    !sm_kafka_config_is_listener_key(cfg->given.v[i].key))
 			sm_log_warn(NULL, "kafka.server.KafkaConfig",
 				    "The configuration '%s' was supplied but isn't a known config.",
 				    cfg->given.v[i].key);

@@ -53,6 +53,10 @@ typedef struct sm_kafka_config {
 	int32_t socket_listen_backlog_size;
 	int64_t connections_max_idle_ms;
 	int32_t max_connections;
+	int32_t max_connections_per_ip;
+	char *max_connections_per_ip_overrides;
+	int32_t max_connection_creation_rate;
+	int64_t queued_max_request_bytes;
 	int32_t request_timeout_ms;
 	int32_t message_max_bytes;
 	int32_t fetch_max_bytes;
@@ -151,6 +155,9 @@ int sm_kafka_config_load(sm_kafka_config_t *cfg, const char *path, char *const *
 int sm_kafka_config_from_props(sm_kafka_config_t *cfg, const sm_props_t *props, char *err,
 			       size_t errlen);
 void sm_kafka_config_free(sm_kafka_config_t *cfg);
+/* 1 for a listener-prefixed key Samsa reads (listener.name.<l>.max.connections,
+ * listener.name.<l>.max.connection.creation.rate). */
+int sm_kafka_config_is_listener_key(const char *key);
 /* Logs a WARN for every supplied key Samsa does not know (as Kafka does). */
 void sm_kafka_config_warn_unknown(const sm_kafka_config_t *cfg);
 /* Logs every config value at INFO ("KafkaConfig values:" block). */

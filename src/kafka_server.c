@@ -8,7 +8,11 @@
  */
 #include "kafka_server.h"
 
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -226,12 +230,114 @@ static int sm_server_register(sm_kafka_server_t *s)
 	return 0;
 }
 
+/* listener.name.<name>.<key> (the name lower-cased, as Kafka prefixes
+ * listener configs): an int >= 0, *out unchanged when absent. */
+static int sm_server_listener_int(const sm_kafka_server_t *s, const char *listener,
+				  const char *key, int *out)
+{
+	char name[160], *end;
+	const char *v;
+	long long x;
+	int n = snprintf(name, sizeof(name), "listener.name.%s.%s", listener, key);
+
+	for (int i = 14; i < n && name[i] != '.'; i++)
+		name[i] = (char)tolower((unsigned char)name[i]);
+	v = sm_props_get(&s->cfg->given, name);
+	if (!v)
+		return 0;
+	errno = 0;
+	x = strtoll(v, &end, 10);
+	if (!*v || *end || errno || x < 0 || x > INT32_MAX) {
+		sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, NULL, SM_SRV_LOGGER,
+		       "Invalid value %s for configuration %s: Value must be at least 0", v, name);
+		return -1;
+	}
+	*out = (int)x;
+	return 0;
+}
+
+/* The numeric form the acceptor names peers with, or -1 for a name that is
+ * not an IP address. */
+static int sm_server_numeric_ip(const char *name, char *out, size_t outlen)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (inet_pton(AF_INET, name, &a4) == 1)
+		return inet_ntop(AF_INET, &a4, out, (socklen_t)outlen) ? 0 : -1;
+	if (inet_pton(AF_INET6, name, &a6) != 1)
+		return -1;
+	if (IN6_IS_ADDR_V4MAPPED(&a6))
+		return inet_ntop(AF_INET, &a6.s6_addr[12], out, (socklen_t)outlen) ? 0 : -1;
+	return inet_ntop(AF_INET6, &a6, out, (socklen_t)outlen) ? 0 : -1;
+}
+
+/* KIP-612 IP quotas: connection_creation_rate of every /config/ips/<ip> and
+ * /config/ips/<default>, read once at startup (changes made later are not
+ * applied until a restart). */
+static void sm_server_ip_rates(sm_kafka_server_t *s, sm_ip_rate_t **out, int *n)
+{
+	char **kids = NULL;
+	int nkids = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (sm_zk_get_children(s->zk, "/config/ips", 0, &kids, &nkids) != SM_ERR_NONE)
+		return;
+	for (int i = 0; i < nkids; i++) {
+		sm_zk_config_t zc = { 0 };
+		const char *v;
+		char ip[64], *end;
+		long long rate;
+
+		if (strcmp(kids[i], "<default>") &&
+		    sm_server_numeric_ip(kids[i], ip, sizeof(ip)) < 0) {
+			sm_log_warn(s->comp, SM_SRV_LOGGER, "Ignoring /config/ips/%s: not an IP "
+				    "address or <default>", kids[i]);
+			continue;
+		}
+		if (!strcmp(kids[i], "<default>"))
+			snprintf(ip, sizeof(ip), "<default>");
+		if (sm_kzk_get_entity_config(s->zk, "ips", kids[i], &zc) != SM_ERR_NONE)
+			continue;
+		v = sm_zk_config_get(&zc, "connection_creation_rate");
+		if (v) {
+			errno = 0;
+			rate = strtoll(v, &end, 10);
+			if (!*v || *end || errno || rate < 0 || rate > INT32_MAX) {
+				sm_log_warn(s->comp, SM_SRV_LOGGER, "Ignoring invalid "
+					    "connection_creation_rate %s of /config/ips/%s", v,
+					    kids[i]);
+			} else {
+				*out = sm_realloc(*out, sizeof(**out) * (size_t)(*n + 1));
+				memset(&(*out)[*n], 0, sizeof(**out));
+				snprintf((*out)[*n].ip, sizeof((*out)[*n].ip), "%s", ip);
+				(*out)[*n].rate = (double)rate;
+				(*n)++;
+				sm_log_info(s->comp, SM_SRV_LOGGER, "Connection creation rate "
+					    "quota of %s: %lld per second", kids[i], rate);
+			}
+		}
+		sm_zk_config_clear(&zc);
+	}
+	sm_zk_strings_free(kids, nkids);
+}
+
 static int sm_server_start_network(sm_kafka_server_t *s, sm_listener_cfg_t **bound, int *nbound)
 {
 	char err[512];
 	if (sm_listeners_parse(s->cfg->listeners, bound, nbound, err, sizeof(err))) {
 		sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, NULL, SM_SRV_LOGGER, "Invalid value for configuration listeners: %s", err);
 		return -1;
+	}
+	for (int i = 0; i < *nbound; i++) {
+		sm_listener_cfg_t *l = &(*bound)[i];
+		if (sm_server_listener_int(s, l->name, "max.connections", &l->max_connections) ||
+		    sm_server_listener_int(s, l->name, "max.connection.creation.rate",
+					   &l->max_connection_creation_rate))
+			return -1;
+		if (l->max_connections == INT32_MAX)
+			l->max_connections = 0;
 	}
 	s->channel = sm_request_channel_new(s->cfg->queued_max_requests);
 	sm_socket_server_config_t sc;
@@ -246,7 +352,16 @@ static int sm_server_start_network(sm_kafka_server_t *s, sm_listener_cfg_t **bou
 	sc.connections_max_idle_ms = s->cfg->connections_max_idle_ms;
 	sc.socket_listen_backlog_size = s->cfg->socket_listen_backlog_size;
 	sc.max_connections = s->cfg->max_connections == INT32_MAX ? 0 : s->cfg->max_connections;
+	sc.max_connections_per_ip = s->cfg->max_connections_per_ip;
+	sc.max_connections_per_ip_overrides = s->cfg->max_connections_per_ip_overrides;
+	sc.max_connection_creation_rate = s->cfg->max_connection_creation_rate;
+	sc.queued_max_request_bytes = s->cfg->queued_max_request_bytes;
+	sc.inter_broker_listener = s->inter_broker_listener;
+	sm_ip_rate_t *ip_rates;
+	sm_server_ip_rates(s, &ip_rates, &sc.num_ip_rates);
+	sc.ip_rates = ip_rates;
 	s->ss = sm_socket_server_new(&sc, s->channel);
+	free(ip_rates);   /* copied by the socket server */
 	if (sm_socket_server_startup(s->ss, err, sizeof(err))) {
 		sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, s->comp, SM_SRV_LOGGER, "Failed to start the socket server: %s", err);
 		return -1;
@@ -330,6 +445,9 @@ int sm_kafka_server_startup(sm_kafka_server_t *s)
 		return -1;
 	sm_listener_cfg_t *bound = NULL;
 	int nbound = 0;
+	/* Before the network: the socket server exempts this listener from the
+	 * broker-wide connection limits. */
+	s->inter_broker_listener = sm_server_inter_broker_listener(s->cfg);
 	int r = sm_server_start_network(s, &bound, &nbound);
 	if (!r)
 		r = sm_server_build_registration(s, bound, nbound);
@@ -337,7 +455,6 @@ int sm_kafka_server_startup(sm_kafka_server_t *s)
 	if (r)
 		return -1;
 	s->mc = sm_metadata_cache_new(s->broker_id);
-	s->inter_broker_listener = sm_server_inter_broker_listener(s->cfg);
 	s->controller = sm_controller_new(s->cfg, s->broker_id, s->zk, s->inter_broker_listener);
 	sm_kafka_apis_deps_t deps = {
 		.cfg = s->cfg, .broker_id = s->broker_id, .cluster_id = s->cluster_id,

@@ -43,6 +43,10 @@ void sm_request_free(sm_request_t *req)
 	if (!req)
 		return;
 	free(req->data);
+	if (req->pool) {
+		sm_mempool_release(req->pool, req->pool_bytes);
+		sm_mempool_unref(req->pool);
+	}
 	free(req);
 }
 

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "connection_quotas.h"
 
 typedef struct sm_request_channel sm_request_channel_t;
 
@@ -38,6 +39,9 @@ typedef struct sm_request {
 	int64_t recv_time_ms;       /* monotonic clock when fully read */
 	int zero_copy_ok;           /* the listener can send file fragments
 	                               with sendfile(2) (plaintext) */
+	sm_mempool_t *pool;         /* queued.max.request.bytes grant (a
+	                               reference), returned by sm_request_free */
+	int64_t pool_bytes;
 } sm_request_t;
 
 sm_request_channel_t *sm_request_channel_new(int queue_size);

@@ -28,6 +28,28 @@
  * sends with sendfile(2); each segment holds a reference on the sm_fileref_t
  * that libevent drops through the segment's cleanup callback.
  *
+ * Request memory (queued.max.request.bytes, Kafka's MemoryPool): the read
+ * high watermark of a connection is 4 bytes until its size prefix has been
+ * checked against socket.request.max.bytes and the broker-wide pool granted
+ * that many bytes, then exactly the frame; so nothing beyond a size prefix is
+ * buffered for a frame the pool has not granted. A connection refused a grant
+ * is muted (mem_wait) until a release wakes the processors ("memwake"). A
+ * grant allocates the request and its body at once (untouched pages cost
+ * nothing) and body bytes move into it as they arrive, so a frame is in
+ * memory once. The request holds the grant and returns it to the pool when
+ * it is freed: once its response is queued, or the connection is gone.
+ *
+ * Connection bounds (Kafka's ConnectionQuotas.inc, in its order): the
+ * acceptor holds the socket it accepted on its listener ("pending") and
+ * stops watching that listener while max.connections (or the listener's
+ * limit) is reached, until a processor closing a connection wakes it; then
+ * while the listener's or the broker's creation rate is exceeded, until a
+ * timer fires. Further connections wait in the kernel's accept backlog
+ * meanwhile, as with Kafka's blocked acceptor. Then the address's
+ * connection_creation_rate quota (/config/ips): over it, the socket is closed
+ * after the throttle time, unserved; then max.connections.per.ip(.overrides):
+ * over it, the socket is closed at once.
+ *
  * Shutdown: stop the acceptor, detach the sink (the channel waits for sink
  * calls in progress, so no handler touches us afterwards), stop and join the
  * processors, then free what is left on their queues and connections.
@@ -60,6 +82,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include "connection_quotas.h"
 #include "logger.h"
 #include "socket_server.h"
 #include "thread_role.h"
@@ -80,12 +103,24 @@ typedef struct sm_ss_listener {
 	int fd;
 	int bound_port;
 	struct event *ev;
+	int exempt;             /* inter-broker: broker-wide limits do not apply */
+	int open_conns;         /* atomic */
+	/* Acceptor thread only: */
+	sm_rate_limiter_t rate; /* listener.name.X.max.connection.creation.rate */
+	struct event *timer;    /* end of a creation-rate delay */
+	int paused;             /* ev removed while a connection is held */
+	int pend_fd;            /* the held connection, -1: none */
+	char pend_peer[64];
+	char pend_ip[64];
+	int pend_rated;         /* its creation has been recorded */
+	int pend_blocked;       /* it waits for a connection slot */
 } sm_ss_listener_t;
 
 typedef struct sm_ss_newconn {
 	int fd;
-	const sm_ss_listener_t *listener;
+	sm_ss_listener_t *listener;
 	char peer[64];
+	char ip[64];
 	struct sm_ss_newconn *next;
 } sm_ss_newconn_t;
 
@@ -102,11 +137,17 @@ struct sm_ss_conn {
 	uint64_t id;
 	sm_ss_proc_t *proc;
 	struct bufferevent *bev;
-	const sm_ss_listener_t *listener;
+	sm_ss_listener_t *listener;
 	char peer[64];
+	char ip[64];           /* per-address count key */
 	int inflight;          /* muted: a request is out, or its response unsent */
 	int writing;           /* response queued; unmute once output drains */
 	sm_request_t *blocked; /* read while the request queue was full */
+	int32_t frame_size;    /* size prefix read and checked; -1: none yet */
+	int mem_wait;          /* muted until the pool can grant frame_size */
+	sm_request_t *partial; /* granted frame being read (holds the grant) */
+	size_t got;            /* body bytes of it read so far */
+	int hdr_drained;       /* its size prefix is out of the input buffer */
 	int64_t last_active_ms;
 	sm_ss_conn_t *hnext;
 	sm_ss_conn_t *prev, *next;
@@ -121,6 +162,7 @@ struct sm_ss_proc {
 	struct event *wake;
 	struct event *retry;
 	struct event *idle;
+	struct event *memwake;
 	pthread_mutex_t lock;
 	int stopping;                       /* under lock */
 	sm_ss_newconn_t *newq, **newq_tail; /* under lock */
@@ -128,7 +170,25 @@ struct sm_ss_proc {
 	sm_ss_conn_t *buckets[SM_SS_HASH_SIZE];
 	sm_ss_conn_t *conns;
 	int nblocked;
+	int nmemwait;
 };
+
+/* A connection refused by its address's creation rate, closed later. */
+typedef struct sm_ss_delayed {
+	int fd;
+	int64_t close_at_ms;
+	struct sm_ss_delayed *next;
+} sm_ss_delayed_t;
+
+/* At most SM_SS_LOG_BURST lines a second of a kind that a flood could
+ * repeat; the next line after a quiet spell says how many were dropped. */
+#define SM_SS_LOG_BURST 10
+typedef struct sm_ss_loglim {
+	int64_t window_ms;
+	int lines;
+	unsigned long long suppressed;
+	char note[64];  /* " (N similar messages suppressed)" or "" */
+} sm_ss_loglim_t;
 
 struct sm_socket_server {
 	sm_socket_server_config_t cfg;
@@ -150,6 +210,17 @@ struct sm_socket_server {
 	uint64_t next_conn_id;     /* atomic */
 	int open_conns;            /* atomic */
 	sm_socket_server_stats_t stats; /* atomic fields */
+	sm_mempool_t *pool;        /* queued.max.request.bytes */
+	char *overrides;           /* max.connections.per.ip.overrides */
+	sm_ip_quotas_t *ipq;       /* max.connections.per.ip(.overrides) */
+	/* Acceptor thread only: */
+	sm_rate_limiter_t broker_rate; /* max.connection.creation.rate */
+	sm_ss_loglim_t ll_ip, ll_blocked, ll_rate, ll_iprate;
+	sm_ip_rates_t *ip_rates;   /* connection_creation_rate per address */
+	sm_ss_delayed_t *delayed;  /* sorted by close_at_ms */
+	struct event *delay_timer;
+	struct event *acc_wake;    /* a slot freed up: retry held connections */
+	int acc_blocked;           /* atomic: a held connection waits for a slot */
 };
 
 #define SM_SS_COUNT(ss, field) __atomic_add_fetch(&(ss)->stats.field, 1, __ATOMIC_RELAXED)
@@ -168,6 +239,30 @@ static int64_t sm_ss_now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* 1 when a line of this kind may be logged now (then ll->note is the
+ * suffix to append). Owner thread only. */
+static int sm_ss_loglim_ok(sm_ss_loglim_t *ll)
+{
+	int64_t now = sm_ss_now_ms();
+
+	if (now - ll->window_ms >= 1000) {
+		ll->window_ms = now;
+		ll->lines = 0;
+	}
+	if (ll->lines >= SM_SS_LOG_BURST) {
+		ll->suppressed++;
+		return 0;
+	}
+	ll->lines++;
+	if (ll->suppressed)
+		snprintf(ll->note, sizeof(ll->note), " (%llu similar messages suppressed)",
+			 ll->suppressed);
+	else
+		ll->note[0] = '\0';
+	ll->suppressed = 0;
+	return 1;
 }
 
 /* ---- listeners config ---- */
@@ -294,6 +389,9 @@ void sm_socket_server_config_defaults(sm_socket_server_config_t *cfg)
 	cfg->connections_max_idle_ms = 600000;
 	cfg->socket_listen_backlog_size = 50;
 	cfg->max_connections = 0;
+	cfg->max_connections_per_ip = INT32_MAX;
+	cfg->max_connection_creation_rate = INT32_MAX;
+	cfg->queued_max_request_bytes = -1;
 }
 
 /* ---- connections (processor thread) ---- */
@@ -320,6 +418,23 @@ static void sm_ss_format_peer(const struct sockaddr_storage *sa, char *out, size
 	}
 }
 
+/* The address alone, in the form max.connections.per.ip.overrides entries
+ * are resolved to (IPv4-mapped IPv6 as IPv4). */
+static void sm_ss_format_ip(const struct sockaddr_storage *sa, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "?");
+	if (sa->ss_family == AF_INET) {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out,
+			  (socklen_t)outlen);
+	} else if (sa->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+			inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], out, (socklen_t)outlen);
+		else
+			inet_ntop(AF_INET6, &s6->sin6_addr, out, (socklen_t)outlen);
+	}
+}
+
 static sm_ss_conn_t **sm_ss_bucket(sm_ss_proc_t *p, uint64_t id)
 {
 	return &p->buckets[(id * 0x9E3779B97F4A7C15ull) >> 56 & (SM_SS_HASH_SIZE - 1)];
@@ -331,6 +446,25 @@ static sm_ss_conn_t *sm_ss_conn_find(sm_ss_proc_t *p, uint64_t id)
 		if (c->id == id)
 			return c;
 	return NULL;
+}
+
+/* A connection counted by the acceptor is gone: give back its address's and
+ * listener's slots and wake the acceptor if it holds a connection for one.
+ * Any thread. */
+static void sm_ss_conn_gone(sm_socket_server_t *ss, sm_ss_listener_t *l, const char *ip)
+{
+	sm_ip_quotas_dec(ss->ipq, ip);
+	__atomic_sub_fetch(&l->open_conns, 1, __ATOMIC_SEQ_CST);
+	__atomic_sub_fetch(&ss->open_conns, 1, __ATOMIC_SEQ_CST);
+	SM_SS_COUNT(ss, connections_closed);
+	/* Pairs with the acceptor setting acc_blocked before it re-checks the
+	 * counts (both seq_cst), so a wake-up cannot be lost. */
+	if (__atomic_load_n(&ss->acc_blocked, __ATOMIC_SEQ_CST)) {
+		pthread_mutex_lock(&ss->state_lock);
+		if (ss->acc_wake && !ss->acc_stopped)
+			event_active(ss->acc_wake, EV_READ, 0);
+		pthread_mutex_unlock(&ss->state_lock);
+	}
 }
 
 static void sm_ss_conn_free(sm_ss_conn_t *c)
@@ -351,9 +485,11 @@ static void sm_ss_conn_free(sm_ss_conn_t *c)
 		sm_request_free(c->blocked);
 		p->nblocked--;
 	}
-	__atomic_sub_fetch(&p->ss->open_conns, 1, __ATOMIC_RELAXED);
-	SM_SS_COUNT(p->ss, connections_closed);
+	if (c->mem_wait)
+		p->nmemwait--;
 	bufferevent_free(c->bev);
+	sm_request_free(c->partial);
+	sm_ss_conn_gone(p->ss, c->listener, c->ip);
 	free(c);
 }
 
@@ -391,39 +527,103 @@ static void sm_ss_conn_submit(sm_ss_conn_t *c, sm_request_t *req)
 	sm_ss_arm_retry(c->proc);
 }
 
-/* Takes at most one complete frame out of the input buffer. May free c. */
+/* The pool granted c's frame: allocate its body (pages are touched only as
+ * bytes arrive) and read nothing beyond the frame from now on. */
+static void sm_ss_conn_granted(sm_ss_conn_t *c)
+{
+	sm_socket_server_t *ss = c->proc->ss;
+	sm_request_t *req = sm_calloc(1, sizeof(*req));
+
+	req->data = sm_malloc((size_t)c->frame_size);
+	/* The grant travels with the request and returns when it is freed. */
+	req->pool = sm_mempool_ref(ss->pool);
+	req->pool_bytes = c->frame_size;
+	c->partial = req;
+	c->got = 0;
+	bufferevent_setwatermark(c->bev, EV_READ, 0, 4 + (size_t)c->frame_size);
+}
+
+/* Asks the pool for the frame announced by c's size prefix; mutes c until a
+ * release when the pool is exhausted. Returns 1 when granted. */
+static int sm_ss_conn_reserve(sm_ss_conn_t *c)
+{
+	if (sm_mempool_try_reserve(c->proc->ss->pool, c->frame_size)) {
+		sm_ss_conn_granted(c);
+		return 1;
+	}
+	c->mem_wait = 1;
+	c->proc->nmemwait++;
+	bufferevent_disable(c->bev, EV_READ);
+	SM_SS_COUNT(c->proc->ss, memory_waits);
+	sm_log_debug(NULL, SM_SS_PROC_LOGGER, "Muting connection %s: queued.max.request.bytes "
+		     "%lld exhausted, its %d-byte request waits for memory", c->peer,
+		     (long long)c->proc->ss->cfg.queued_max_request_bytes, (int)c->frame_size);
+	return 0;
+}
+
+/* Takes at most one complete frame out of the input buffer. May free c.
+ * Body bytes move from the input buffer into the request as they arrive, so
+ * the buffer never holds more than a read's worth: the frame is in memory
+ * once, in the granted request. */
 static void sm_ss_conn_read(sm_ss_conn_t *c)
 {
 	sm_socket_server_t *ss = c->proc->ss;
 	struct evbuffer *in = bufferevent_get_input(c->bev);
-	size_t avail = evbuffer_get_length(in);
+	size_t avail = evbuffer_get_length(in), want;
 	uint8_t hdr[4];
 	int32_t size;
 	sm_request_t *req;
 	char why[128];
 
-	if (c->inflight || avail < 4)
+	if (c->inflight || c->mem_wait)
 		return;
-	evbuffer_copyout(in, hdr, 4);
-	size = (int32_t)sm_be32(hdr);
-	if (size < 0 || size > ss->cfg.socket_request_max_bytes) {
-		snprintf(why, sizeof(why), "request size %d exceeds socket.request.max.bytes %d",
-			 size, ss->cfg.socket_request_max_bytes);
-		sm_ss_conn_reject(c, why);
+	if (c->frame_size < 0) {
+		if (avail < 4)
+			return;
+		/* Checked before anything is allocated for the body. */
+		evbuffer_copyout(in, hdr, 4);
+		size = (int32_t)sm_be32(hdr);
+		if (size < 0 || size > ss->cfg.socket_request_max_bytes) {
+			snprintf(why, sizeof(why), "request size %d exceeds "
+				 "socket.request.max.bytes %d", size,
+				 ss->cfg.socket_request_max_bytes);
+			sm_ss_conn_reject(c, why);
+			return;
+		}
+		if (size < SM_SS_MIN_FRAME) {
+			snprintf(why, sizeof(why), "request size %d is smaller than a request "
+				 "header (%d bytes)", size, SM_SS_MIN_FRAME);
+			sm_ss_conn_reject(c, why);
+			return;
+		}
+		c->frame_size = size;
+		if (!sm_ss_conn_reserve(c))
+			return;
+	}
+	req = c->partial;
+	if (!c->hdr_drained) {
+		evbuffer_drain(in, 4);
+		c->hdr_drained = 1;
+	}
+	want = (size_t)c->frame_size - c->got;
+	avail = evbuffer_get_length(in);
+	if (avail > 0) {
+		size_t n = avail < want ? avail : want;
+		int r = evbuffer_remove(in, req->data + c->got, n);
+		if (r > 0)
+			c->got += (size_t)r;
+		want = (size_t)c->frame_size - c->got;
+	}
+	if (want > 0) {
+		bufferevent_setwatermark(c->bev, EV_READ, 0, want);
 		return;
 	}
-	if (size < SM_SS_MIN_FRAME) {
-		snprintf(why, sizeof(why), "request size %d is smaller than a request "
-			 "header (%d bytes)", size, SM_SS_MIN_FRAME);
-		sm_ss_conn_reject(c, why);
-		return;
-	}
-	if (avail - 4 < (size_t)size)
-		return;
-	evbuffer_drain(in, 4);
-	req = sm_calloc(1, sizeof(*req));
-	req->data = sm_malloc((size_t)size);
-	req->len = (size_t)evbuffer_remove(in, req->data, (size_t)size);
+	c->partial = NULL;
+	c->got = 0;
+	c->hdr_drained = 0;
+	c->frame_size = -1;
+	bufferevent_setwatermark(c->bev, EV_READ, 0, 4);
+	req->len = (size_t)req->pool_bytes;
 	req->conn_id = c->id;
 	req->processor = c->proc->id;
 	snprintf(req->peer, sizeof(req->peer), "%s", c->peer);
@@ -489,8 +689,7 @@ static void sm_ss_conn_open(sm_ss_proc_t *p, sm_ss_newconn_t *nc)
 		sm_log_warn(NULL, SM_SS_PROC_LOGGER, "Closing connection from %s: "
 			    "cannot set up its buffers", nc->peer);
 		close(nc->fd);
-		__atomic_sub_fetch(&p->ss->open_conns, 1, __ATOMIC_RELAXED);
-		SM_SS_COUNT(p->ss, connections_closed);
+		sm_ss_conn_gone(p->ss, nc->listener, nc->ip);
 		return;
 	}
 	c = sm_calloc(1, sizeof(*c));
@@ -499,6 +698,8 @@ static void sm_ss_conn_open(sm_ss_proc_t *p, sm_ss_newconn_t *nc)
 	c->bev = bev;
 	c->listener = nc->listener;
 	memcpy(c->peer, nc->peer, sizeof(c->peer));
+	memcpy(c->ip, nc->ip, sizeof(c->ip));
+	c->frame_size = -1;
 	c->last_active_ms = sm_ss_now_ms();
 	b = sm_ss_bucket(p, c->id);
 	c->hnext = *b;
@@ -508,6 +709,8 @@ static void sm_ss_conn_open(sm_ss_proc_t *p, sm_ss_newconn_t *nc)
 		p->conns->prev = c;
 	p->conns = c;
 	bufferevent_setcb(bev, sm_ss_read_cb, sm_ss_write_cb, sm_ss_event_cb, c);
+	/* Only the size prefix until the pool grants the frame. */
+	bufferevent_setwatermark(bev, EV_READ, 0, 4);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 	sm_log_debug(NULL, SM_SS_PROC_LOGGER, "Processor %d listening to new connection "
 		     "from %s on %s (connection id %llu)", p->id, c->peer,
@@ -669,6 +872,39 @@ static void sm_ss_retry_cb(evutil_socket_t fd, short what, void *arg)
 		sm_ss_arm_retry(p);
 }
 
+/* The pool has room again: grant waiting connections in list order until it
+ * runs out (then the pool calls us again on the next release). */
+static void sm_ss_memwake_cb(evutil_socket_t fd, short what, void *arg)
+{
+	sm_ss_proc_t *p = arg;
+	sm_ss_conn_t *c, *next;
+
+	(void)fd;
+	(void)what;
+	for (c = p->conns; c && p->nmemwait > 0; c = next) {
+		next = c->next;
+		if (!c->mem_wait)
+			continue;
+		if (!sm_mempool_try_reserve(p->ss->pool, c->frame_size))
+			break;
+		c->mem_wait = 0;
+		p->nmemwait--;
+		sm_ss_conn_granted(c);
+		bufferevent_enable(c->bev, EV_READ);
+		sm_ss_conn_read(c);
+	}
+}
+
+/* Pool callback (any thread, pool lock held): wake every processor. */
+static void sm_ss_mem_available(void *arg)
+{
+	sm_socket_server_t *ss = arg;
+
+	for (int i = 0; i < ss->nprocs; i++)
+		if (ss->procs[i].memwake)
+			event_active(ss->procs[i].memwake, EV_READ, 0);
+}
+
 static void sm_ss_idle_cb(evutil_socket_t fd, short what, void *arg)
 {
 	sm_ss_proc_t *p = arg;
@@ -680,7 +916,7 @@ static void sm_ss_idle_cb(evutil_socket_t fd, short what, void *arg)
 	for (; c; c = next) {
 		next = c->next;
 		/* A muted connection waits for us, not for the client. */
-		if (c->inflight || now - c->last_active_ms <= limit)
+		if (c->inflight || c->mem_wait || now - c->last_active_ms <= limit)
 			continue;
 		sm_ss_conn_close(c, "idle for longer than connections.max.idle.ms");
 	}
@@ -712,6 +948,7 @@ static void sm_ss_proc_init(sm_socket_server_t *ss, sm_ss_proc_t *p, int id)
 		abort();
 	p->wake = event_new(p->base, -1, 0, sm_ss_wake_cb, p);
 	p->retry = evtimer_new(p->base, sm_ss_retry_cb, p);
+	p->memwake = event_new(p->base, -1, 0, sm_ss_memwake_cb, p);
 	if (idle > 0) {
 		/* Check a few times per idle period, at most once a second. */
 		int64_t every = idle / 4 < 10 ? 10 : idle / 4 > 1000 ? 1000 : idle / 4;
@@ -730,8 +967,7 @@ static void sm_ss_proc_cleanup(sm_ss_proc_t *p)
 		sm_ss_newconn_t *n = p->newq;
 		p->newq = n->next;
 		close(n->fd);
-		__atomic_sub_fetch(&p->ss->open_conns, 1, __ATOMIC_RELAXED);
-		SM_SS_COUNT(p->ss, connections_closed);
+		sm_ss_conn_gone(p->ss, n->listener, n->ip);
 		free(n);
 	}
 	while (p->respq) {
@@ -745,6 +981,9 @@ static void sm_ss_proc_cleanup(sm_ss_proc_t *p)
 		event_free(p->idle);
 	if (p->retry)
 		event_free(p->retry);
+	if (p->memwake)
+		event_free(p->memwake);
+	p->memwake = NULL;
 	if (p->wake)
 		event_free(p->wake);
 	if (p->base)
@@ -805,8 +1044,8 @@ static void sm_ss_tune_socket(sm_socket_server_t *ss, int fd)
 			   sizeof(int));
 }
 
-static void sm_ss_hand_off(sm_socket_server_t *ss, const sm_ss_listener_t *l, int fd,
-			   const char *peer)
+static void sm_ss_hand_off(sm_socket_server_t *ss, sm_ss_listener_t *l, int fd,
+			   const char *peer, const char *ip)
 {
 	sm_ss_proc_t *p = &ss->procs[ss->next_proc++ % (unsigned)ss->nprocs];
 	sm_ss_newconn_t *nc = sm_calloc(1, sizeof(*nc));
@@ -814,11 +1053,185 @@ static void sm_ss_hand_off(sm_socket_server_t *ss, const sm_ss_listener_t *l, in
 	nc->fd = fd;
 	nc->listener = l;
 	snprintf(nc->peer, sizeof(nc->peer), "%s", peer);
+	snprintf(nc->ip, sizeof(nc->ip), "%s", ip);
 	pthread_mutex_lock(&p->lock);
 	*p->newq_tail = nc;
 	p->newq_tail = &nc->next;
 	pthread_mutex_unlock(&p->lock);
 	event_active(p->wake, EV_READ, 0);
+}
+
+static void sm_ss_delay_timer_arm(sm_socket_server_t *ss)
+{
+	int64_t d;
+	struct timeval tv;
+
+	if (!ss->delayed)
+		return;
+	d = ss->delayed->close_at_ms - sm_ss_now_ms();
+	if (d < 0)
+		d = 0;
+	tv.tv_sec = (time_t)(d / 1000);
+	tv.tv_usec = (suseconds_t)(d % 1000) * 1000;
+	evtimer_add(ss->delay_timer, &tv);
+}
+
+static void sm_ss_delay_cb(evutil_socket_t fd, short what, void *arg)
+{
+	sm_socket_server_t *ss = arg;
+	int64_t now = sm_ss_now_ms();
+
+	(void)fd;
+	(void)what;
+	while (ss->delayed && ss->delayed->close_at_ms <= now) {
+		sm_ss_delayed_t *d = ss->delayed;
+		ss->delayed = d->next;
+		close(d->fd);
+		free(d);
+	}
+	sm_ss_delay_timer_arm(ss);
+}
+
+/* Kafka keeps a connection throttled by its address's quota open for the
+ * throttle time before closing it, so a reconnecting client backs off. */
+static void sm_ss_close_later(sm_socket_server_t *ss, int fd, int64_t delay_ms)
+{
+	sm_ss_delayed_t *d = sm_calloc(1, sizeof(*d)), **pp = &ss->delayed;
+
+	d->fd = fd;
+	d->close_at_ms = sm_ss_now_ms() + delay_ms;
+	while (*pp && (*pp)->close_at_ms <= d->close_at_ms)
+		pp = &(*pp)->next;
+	d->next = *pp;
+	*pp = d;
+	sm_ss_delay_timer_arm(ss);
+}
+
+/* The per-address checks, in Kafka's order (after the slot and the listener
+ * and broker rates): the address's creation rate quota, then
+ * max.connections.per.ip. Returns 1 when fd may be served; otherwise fd is
+ * closed (now or after the throttle time) and 0 returned. */
+static int sm_ss_admit_ip(sm_socket_server_t *ss, sm_ss_listener_t *l, int fd)
+{
+	int64_t delay = sm_ip_rates_record(ss->ip_rates, l->pend_ip, sm_ss_now_ms());
+	int limit;
+
+	if (delay > 0) {
+		/* Not counted against the listener and broker rates either. */
+		sm_rate_limiter_unrecord(&l->rate);
+		if (!l->exempt)
+			sm_rate_limiter_unrecord(&ss->broker_rate);
+		SM_SS_COUNT(ss, connections_ip_throttled);
+		if (sm_ss_loglim_ok(&ss->ll_iprate))
+			sm_log_info(ss->comp, SM_SS_ACC_LOGGER, "Throttled connection from "
+				    "%s on listener %s: address %s is over its "
+				    "connection_creation_rate quota; closing it in %lld ms%s",
+				    l->pend_peer, l->cfg.name, l->pend_ip, (long long)delay,
+				    ss->ll_iprate.note);
+		sm_ss_close_later(ss, fd, delay);
+		return 0;
+	}
+	if (!sm_ip_quotas_inc(ss->ipq, l->pend_ip, &limit)) {
+		/* Kafka closes it at once (TooManyConnectionsException). */
+		SM_SS_COUNT(ss, connections_rejected);
+		if (sm_ss_loglim_ok(&ss->ll_ip))
+			sm_log_info(ss->comp, SM_SS_ACC_LOGGER, "Rejected connection from %s "
+				    "on listener %s, address %s has reached the maximum "
+				    "number of connections %d (max.connections.per.ip)%s",
+				    l->pend_peer, l->cfg.name, l->pend_ip, limit, ss->ll_ip.note);
+		close(fd);
+		return 0;
+	}
+	return 1;
+}
+
+static int sm_ss_slot_free(sm_socket_server_t *ss, sm_ss_listener_t *l)
+{
+	if (l->cfg.max_connections > 0 &&
+	    __atomic_load_n(&l->open_conns, __ATOMIC_SEQ_CST) >= l->cfg.max_connections)
+		return 0;
+	if (!l->exempt && ss->cfg.max_connections > 0 &&
+	    __atomic_load_n(&ss->open_conns, __ATOMIC_SEQ_CST) >= ss->cfg.max_connections)
+		return 0;
+	return 1;
+}
+
+/* Tries to pass l's held connection to a processor: 1 when done, 0 while it
+ * must wait for a slot (acc_wake) or for its creation-rate delay (l->timer).
+ * Kafka's Acceptor blocks in ConnectionQuotas.inc the same way. */
+static int sm_ss_admit_pending(sm_socket_server_t *ss, sm_ss_listener_t *l)
+{
+	int fd;
+
+	/* Announce the wait before the re-check, so a close in between is
+	 * either seen here or wakes us (sm_ss_conn_gone). */
+	if (!sm_ss_slot_free(ss, l))
+		__atomic_store_n(&ss->acc_blocked, 1, __ATOMIC_SEQ_CST);
+	if (!sm_ss_slot_free(ss, l)) {
+		if (!l->pend_blocked) {
+			l->pend_blocked = 1;
+			SM_SS_COUNT(ss, connections_blocked);
+			if (sm_ss_loglim_ok(&ss->ll_blocked))
+				sm_log_info(ss->comp, SM_SS_ACC_LOGGER, "Connection from %s on "
+					    "listener %s waits for a slot: %s reached; not "
+					    "accepting on %s until a connection closes%s",
+					    l->pend_peer, l->cfg.name, l->cfg.max_connections > 0 &&
+					    __atomic_load_n(&l->open_conns, __ATOMIC_SEQ_CST) >=
+					    l->cfg.max_connections ? "the listener's max.connections"
+					    : "max.connections", l->cfg.name, ss->ll_blocked.note);
+		}
+		return 0;
+	}
+	if (!l->pend_rated) {
+		int64_t now = sm_ss_now_ms(), delay = sm_rate_limiter_record(&l->rate, now);
+
+		if (!l->exempt) {
+			int64_t bd = sm_rate_limiter_record(&ss->broker_rate, now);
+			if (bd > delay)
+				delay = bd;
+		}
+		l->pend_rated = 1;
+		if (delay > 0) {
+			struct timeval tv = { (time_t)(delay / 1000),
+					      (suseconds_t)(delay % 1000) * 1000 };
+			SM_SS_COUNT(ss, connections_throttled);
+			if (sm_ss_loglim_ok(&ss->ll_rate))
+				sm_log_info(ss->comp, SM_SS_ACC_LOGGER, "Throttling connection "
+					    "from %s on listener %s for %lld ms: connection "
+					    "creation rate over max.connection.creation.rate%s",
+					    l->pend_peer, l->cfg.name, (long long)delay,
+					    ss->ll_rate.note);
+			evtimer_add(l->timer, &tv);
+			return 0;
+		}
+	}
+	fd = l->pend_fd;
+	l->pend_fd = -1;   /* from here on it is accepted or closed */
+	if (!sm_ss_admit_ip(ss, l, fd))
+		return 1;
+	sm_ss_tune_socket(ss, fd);
+	__atomic_add_fetch(&ss->open_conns, 1, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&l->open_conns, 1, __ATOMIC_SEQ_CST);
+	SM_SS_COUNT(ss, connections_accepted);
+	sm_ss_hand_off(ss, l, fd, l->pend_peer, l->pend_ip);
+	return 1;
+}
+
+static void sm_ss_pause(sm_ss_listener_t *l)
+{
+	if (!l->paused) {
+		event_del(l->ev);
+		l->paused = 1;
+	}
+}
+
+static void sm_ss_resume(sm_ss_listener_t *l)
+{
+	if (l->paused) {
+		/* Level-triggered: connections waiting in the backlog fire it. */
+		event_add(l->ev, NULL);
+		l->paused = 0;
+	}
 }
 
 static void sm_ss_accept_cb(evutil_socket_t lfd, short what, void *arg)
@@ -830,9 +1243,14 @@ static void sm_ss_accept_cb(evutil_socket_t lfd, short what, void *arg)
 	for (;;) {
 		struct sockaddr_storage sa;
 		socklen_t sl = sizeof(sa);
-		char peer[64];
-		int fd = accept4(lfd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		char peer[64], ip[64];
+		int fd;
 
+		if (l->pend_fd >= 0 && !sm_ss_admit_pending(ss, l)) {
+			sm_ss_pause(l);
+			return;
+		}
+		fd = accept4(lfd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
@@ -842,18 +1260,29 @@ static void sm_ss_accept_cb(evutil_socket_t lfd, short what, void *arg)
 			return;
 		}
 		sm_ss_format_peer(&sa, peer, sizeof(peer));
-		if (ss->cfg.max_connections > 0 &&
-		    __atomic_load_n(&ss->open_conns, __ATOMIC_RELAXED) >= ss->cfg.max_connections) {
-			sm_log_warn(ss->comp, SM_SS_ACC_LOGGER, "Rejecting connection from %s: "
-				    "max.connections %d reached", peer, ss->cfg.max_connections);
-			SM_SS_COUNT(ss, connections_rejected);
-			close(fd);
+		sm_ss_format_ip(&sa, ip, sizeof(ip));
+		l->pend_fd = fd;
+		snprintf(l->pend_peer, sizeof(l->pend_peer), "%s", peer);
+		snprintf(l->pend_ip, sizeof(l->pend_ip), "%s", ip);
+		l->pend_rated = 0;
+		l->pend_blocked = 0;
+	}
+}
+
+/* A slot freed up or a creation-rate delay ended: retry held connections. */
+static void sm_ss_acc_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	sm_socket_server_t *ss = arg;
+
+	(void)fd;
+	(void)what;
+	__atomic_store_n(&ss->acc_blocked, 0, __ATOMIC_SEQ_CST);
+	for (int i = 0; i < ss->nlisteners; i++) {
+		sm_ss_listener_t *l = &ss->listeners[i];
+		if (l->pend_fd < 0 || evtimer_pending(l->timer, NULL))
 			continue;
-		}
-		sm_ss_tune_socket(ss, fd);
-		__atomic_add_fetch(&ss->open_conns, 1, __ATOMIC_RELAXED);
-		SM_SS_COUNT(ss, connections_accepted);
-		sm_ss_hand_off(ss, l, fd, peer);
+		if (sm_ss_admit_pending(ss, l))
+			sm_ss_resume(l);
 	}
 }
 
@@ -981,7 +1410,23 @@ sm_socket_server_t *sm_socket_server_new(const sm_socket_server_config_t *cfg,
 		ss->listeners[i].cfg = cfg->listeners[i];
 		ss->listeners[i].ss = ss;
 		ss->listeners[i].fd = -1;
+		ss->listeners[i].pend_fd = -1;
+		/* Kafka protects the inter-broker listener only when there are
+		 * others to starve it. */
+		ss->listeners[i].exempt = cfg->inter_broker_listener && cfg->num_listeners > 1 &&
+			!strcasecmp(cfg->inter_broker_listener, cfg->listeners[i].name);
+		sm_rate_limiter_init(&ss->listeners[i].rate,
+				     cfg->listeners[i].max_connection_creation_rate, sm_ss_now_ms());
 	}
+	ss->cfg.max_connections_per_ip_overrides = NULL;
+	ss->cfg.inter_broker_listener = NULL;
+	ss->overrides = sm_strdup(cfg->max_connections_per_ip_overrides ?
+				  cfg->max_connections_per_ip_overrides : "");
+	ss->pool = sm_mempool_new(cfg->queued_max_request_bytes);
+	ss->ip_rates = sm_ip_rates_new(cfg->ip_rates, cfg->num_ip_rates, sm_ss_now_ms());
+	ss->cfg.ip_rates = NULL;
+	ss->cfg.num_ip_rates = 0;
+	sm_rate_limiter_init(&ss->broker_rate, cfg->max_connection_creation_rate, sm_ss_now_ms());
 	ss->nprocs = cfg->num_network_threads > 0 ? cfg->num_network_threads : 1;
 	pthread_mutex_init(&ss->state_lock, NULL);
 	snprintf(ss->comp, sizeof(ss->comp), "SocketServer listenerType=ZK_BROKER, nodeId=%d",
@@ -998,8 +1443,13 @@ static int sm_ss_start_acceptor(sm_socket_server_t *ss)
 	for (int i = 0; i < ss->nlisteners; i++) {
 		sm_ss_listener_t *l = &ss->listeners[i];
 		l->ev = event_new(ss->acc_base, l->fd, EV_READ | EV_PERSIST, sm_ss_accept_cb, l);
+		l->timer = evtimer_new(ss->acc_base, sm_ss_acc_retry_cb, ss);
 		event_add(l->ev, NULL);
 	}
+	pthread_mutex_lock(&ss->state_lock);
+	ss->acc_wake = event_new(ss->acc_base, -1, 0, sm_ss_acc_retry_cb, ss);
+	ss->delay_timer = evtimer_new(ss->acc_base, sm_ss_delay_cb, ss);
+	pthread_mutex_unlock(&ss->state_lock);
 	if (pthread_create(&ss->acc_thread, NULL, sm_ss_acc_main, ss) != 0)
 		return -1;
 	ss->acc_started = 1;
@@ -1019,6 +1469,15 @@ int sm_socket_server_startup(sm_socket_server_t *ss, char *err, size_t errlen)
 		snprintf(err, errlen, "Socket server has no listeners");
 		return -1;
 	}
+	if (!ss->ipq) {
+		sm_ip_override_t *ov;
+		int nov;
+
+		if (sm_ip_overrides_parse(ss->overrides, &ov, &nov, err, errlen) < 0)
+			return -1;
+		ss->ipq = sm_ip_quotas_new(ss->cfg.max_connections_per_ip, ov, nov);
+		free(ov);
+	}
 	for (int i = 0; i < ss->nlisteners; i++) {
 		if (sm_ss_bind(ss, &ss->listeners[i], err, errlen) < 0) {
 			for (int j = 0; j < i; j++) {
@@ -1032,6 +1491,7 @@ int sm_socket_server_startup(sm_socket_server_t *ss, char *err, size_t errlen)
 	ss->procs = sm_calloc((size_t)ss->nprocs, sizeof(*ss->procs));
 	for (int i = 0; i < ss->nprocs; i++)
 		sm_ss_proc_init(ss, &ss->procs[i], i);
+	sm_mempool_set_callback(ss->pool, sm_ss_mem_available, ss);
 	for (int i = 0; i < ss->nprocs; i++) {
 		if (pthread_create(&ss->procs[i].thread, NULL, sm_ss_proc_main,
 				   &ss->procs[i]) != 0)
@@ -1078,9 +1538,27 @@ void sm_socket_server_stop_accepting(sm_socket_server_t *ss)
 		if (l->ev)
 			event_free(l->ev);
 		l->ev = NULL;
+		if (l->timer)
+			event_free(l->timer);
+		l->timer = NULL;
 		if (l->fd >= 0)
 			close(l->fd);
 		l->fd = -1;
+		if (l->pend_fd >= 0)
+			close(l->pend_fd);
+		l->pend_fd = -1;
+	}
+	if (ss->acc_wake)
+		event_free(ss->acc_wake);
+	ss->acc_wake = NULL;
+	if (ss->delay_timer)
+		event_free(ss->delay_timer);
+	ss->delay_timer = NULL;
+	while (ss->delayed) {
+		sm_ss_delayed_t *d = ss->delayed;
+		ss->delayed = d->next;
+		close(d->fd);
+		free(d);
 	}
 	if (ss->acc_stop)
 		event_free(ss->acc_stop);
@@ -1109,11 +1587,13 @@ void sm_socket_server_shutdown(sm_socket_server_t *ss)
 		pthread_mutex_unlock(&p->lock);
 		event_active(p->wake, EV_READ, 0);
 	}
-	for (int i = 0; i < ss->nprocs; i++) {
+	for (int i = 0; i < ss->nprocs; i++)
 		if (ss->procs[i].started)
 			pthread_join(ss->procs[i].thread, NULL);
+	/* Handlers may still free requests (and their grants): no more wakes. */
+	sm_mempool_set_callback(ss->pool, NULL, NULL);
+	for (int i = 0; i < ss->nprocs; i++)
 		sm_ss_proc_cleanup(&ss->procs[i]);
-	}
 	sm_log_info(ss->comp, SM_SS_LOGGER, "Shutdown completed");
 }
 
@@ -1124,6 +1604,10 @@ void sm_socket_server_destroy(sm_socket_server_t *ss)
 	sm_socket_server_shutdown(ss);
 	free(ss->procs);
 	free(ss->listeners);
+	free(ss->overrides);
+	sm_ip_quotas_free(ss->ipq);
+	sm_ip_rates_free(ss->ip_rates);
+	sm_mempool_unref(ss->pool);
 	pthread_mutex_destroy(&ss->state_lock);
 	free(ss);
 }
@@ -1136,4 +1620,15 @@ void sm_socket_server_stats(sm_socket_server_t *ss, sm_socket_server_stats_t *ou
 	out->requests_received = __atomic_load_n(&ss->stats.requests_received, __ATOMIC_RELAXED);
 	out->responses_sent = __atomic_load_n(&ss->stats.responses_sent, __ATOMIC_RELAXED);
 	out->requests_parked = __atomic_load_n(&ss->stats.requests_parked, __ATOMIC_RELAXED);
+	out->connections_blocked = __atomic_load_n(&ss->stats.connections_blocked, __ATOMIC_RELAXED);
+	out->connections_throttled = __atomic_load_n(&ss->stats.connections_throttled,
+						     __ATOMIC_RELAXED);
+	out->memory_waits = __atomic_load_n(&ss->stats.memory_waits, __ATOMIC_RELAXED);
+	out->connections_ip_throttled = __atomic_load_n(&ss->stats.connections_ip_throttled,
+							__ATOMIC_RELAXED);
+}
+
+int64_t sm_socket_server_queued_bytes(sm_socket_server_t *ss)
+{
+	return sm_mempool_used(ss->pool);
 }

@@ -10,6 +10,19 @@
  * writes responses (file fragments with sendfile(2)) as they come back through
  * the channel's response sink.
  *
+ * Bounds (Kafka's ConnectionQuotas and request MemoryPool): a frame body is
+ * read only after queued.max.request.bytes granted its size (until then the
+ * connection is muted and only its 4-byte size prefix has been read); the
+ * acceptor closes a connection over max.connections.per.ip at once, holds a
+ * connection (stops accepting on that listener) while max.connections or the
+ * listener's limit is reached, and delays accepting to keep to
+ * max.connection.creation.rate. With more than one listener, the
+ * inter-broker listener is exempt from the broker-wide connection count and
+ * rate limits, as in Kafka. A connection
+ * over its address's connection_creation_rate quota (/config/ips) is closed
+ * once the time it would have had to wait has passed (Kafka's delayed
+ * close), without being served.
+ *
  * Thread-safety: new/startup/shutdown/destroy are called by the owner thread;
  * bound_port, stats and stop_accepting from any thread after startup.
  */
@@ -19,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "connection_quotas.h"
 #include "request_channel.h"
 
 /* One entry of the `listeners` config: NAME://host:port. */
@@ -26,6 +40,9 @@ typedef struct sm_listener_cfg {
 	char name[64];   /* upper-cased listener name, e.g. "PLAINTEXT" */
 	char host[256];  /* "" = all interfaces; IPv6 without brackets */
 	int port;        /* 0 = ephemeral */
+	int max_connections;              /* listener.name.X.max.connections; 0 = none */
+	int max_connection_creation_rate; /* listener.name.X.max.connection.creation.rate;
+	                                     0 = none */
 } sm_listener_cfg_t;
 
 /* Parses Kafka's listeners syntax `NAME://host:port[,NAME://host:port...]`
@@ -46,6 +63,14 @@ typedef struct sm_socket_server_config {
 	int64_t connections_max_idle_ms;  /* <= 0 disables idle closing */
 	int socket_listen_backlog_size;   /* socket.listen.backlog.size */
 	int max_connections;              /* <= 0 = unlimited */
+	int max_connections_per_ip;       /* INT32_MAX = unlimited */
+	const char *max_connections_per_ip_overrides; /* "host:count,..."; NULL = none */
+	int max_connection_creation_rate; /* per second; <= 0 or INT32_MAX = unlimited */
+	int64_t queued_max_request_bytes; /* <= 0 = unbounded */
+	const char *inter_broker_listener; /* exempt from broker-wide limits when
+	                                      there are other listeners; may be NULL */
+	const sm_ip_rate_t *ip_rates;     /* /config/ips quotas (copied); may be NULL */
+	int num_ip_rates;
 } sm_socket_server_config_t;
 
 /* Kafka's defaults for the settings above (no listeners). */
@@ -56,7 +81,11 @@ typedef struct sm_socket_server sm_socket_server_t;
 typedef struct sm_socket_server_stats {
 	uint64_t connections_accepted;
 	uint64_t connections_closed;
-	uint64_t connections_rejected;  /* over max.connections */
+	uint64_t connections_rejected;  /* over max.connections.per.ip */
+	uint64_t connections_blocked;   /* accepts held back by max.connections */
+	uint64_t connections_throttled; /* accepts delayed by the creation rate */
+	uint64_t connections_ip_throttled; /* closed over an address's creation rate */
+	uint64_t memory_waits;          /* frames that waited for queued.max.request.bytes */
 	uint64_t requests_received;     /* complete frames read */
 	uint64_t responses_sent;        /* frames queued to a socket */
 	uint64_t requests_parked;       /* frames held back: request queue full */
@@ -66,6 +95,7 @@ typedef struct sm_socket_server_stats {
 sm_socket_server_t *sm_socket_server_new(const sm_socket_server_config_t *cfg,
 					 sm_request_channel_t *ch);
 /* Binds every listener, starts the threads and registers the response sink.
+ * Fails on an invalid max.connections.per.ip.overrides.
  * Ignores SIGPIPE process-wide (a peer closing mid-write must not kill the
  * broker). Returns 0, or -1 with a message in err (nothing left running). */
 int sm_socket_server_startup(sm_socket_server_t *ss, char *err, size_t errlen);
@@ -81,5 +111,7 @@ void sm_socket_server_shutdown(sm_socket_server_t *ss);
 /* Shuts down if needed and frees the server. */
 void sm_socket_server_destroy(sm_socket_server_t *ss);
 void sm_socket_server_stats(sm_socket_server_t *ss, sm_socket_server_stats_t *out);
+/* Request bytes currently granted by queued.max.request.bytes. */
+int64_t sm_socket_server_queued_bytes(sm_socket_server_t *ss);
 
 #endif /* SM_SOCKET_SERVER_H */

@@ -109,6 +109,48 @@ static void test_errors_name_the_key(void)
 	sm_kafka_config_free(&cfg);
 }
 
+/* The network bounds' keys: defaults and Kafka's cross-key rules. */
+static void test_network_bounds(void)
+{
+	sm_kafka_config_t cfg;
+	char err[256] = "";
+	CU_ASSERT_EQUAL_FATAL(load(&cfg, "zookeeper.connect=x:1\n", err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(cfg.max_connections_per_ip, 2147483647);
+	CU_ASSERT_STRING_EQUAL(cfg.max_connections_per_ip_overrides, "");
+	CU_ASSERT_EQUAL(cfg.max_connection_creation_rate, 2147483647);
+	CU_ASSERT_EQUAL(cfg.queued_max_request_bytes, 536870912);
+	CU_ASSERT_EQUAL(cfg.connections_max_idle_ms, 600000);
+	sm_kafka_config_free(&cfg);
+	CU_ASSERT_EQUAL(load(&cfg, "zookeeper.connect=x:1\nqueued.max.request.bytes=1000\n", err,
+			     sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "queued.max.request.bytes must be larger or equal to "
+				      "socket.request.max.bytes"));
+	sm_kafka_config_free(&cfg);
+	CU_ASSERT_EQUAL(load(&cfg, "zookeeper.connect=x:1\nqueued.max.request.bytes=-1\n"
+			     "socket.request.max.bytes=2000000000\n", err, sizeof(err)), 0);
+	sm_kafka_config_free(&cfg);
+	CU_ASSERT_EQUAL(load(&cfg, "zookeeper.connect=x:1\nqueued.max.request.bytes=-2\n", err,
+			     sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "queued.max.request.bytes"));
+	sm_kafka_config_free(&cfg);
+	CU_ASSERT_EQUAL(load(&cfg, "zookeeper.connect=x:1\nmax.connections.per.ip=0\n", err,
+			     sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "max.connections.per.ip.overrides"));
+	sm_kafka_config_free(&cfg);
+	CU_ASSERT_EQUAL(load(&cfg, "zookeeper.connect=x:1\nmax.connections.per.ip=0\n"
+			     "max.connections.per.ip.overrides=127.0.0.1:5\n", err, sizeof(err)), 0);
+	sm_kafka_config_free(&cfg);
+	CU_ASSERT(sm_kafka_config_is_listener_key("listener.name.external.max.connections"));
+	CU_ASSERT(sm_kafka_config_is_listener_key("listener.name.a.max.connection.creation.rate"));
+	CU_ASSERT_FALSE(sm_kafka_config_is_listener_key("listener.name..max.connections"));
+	CU_ASSERT_FALSE(sm_kafka_config_is_listener_key("listener.name.a.max.connections.x"));
+	CU_ASSERT_FALSE(sm_kafka_config_is_listener_key("max.connections"));
+	CU_ASSERT_EQUAL(load(&cfg, "zookeeper.connect=x:1\nmax.connection.creation.rate=-1\n", err,
+			     sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "max.connection.creation.rate"));
+	sm_kafka_config_free(&cfg);
+}
+
 static void test_synonyms_and_overrides(void)
 {
 	char path[] = "/tmp/sm-test-cfg-XXXXXX";
@@ -147,6 +189,7 @@ int main(void)
 	CU_add_test(s, "defaults", test_defaults);
 	CU_add_test(s, "errors name the key", test_errors_name_the_key);
 	CU_add_test(s, "synonyms and overrides", test_synonyms_and_overrides);
+	CU_add_test(s, "network bounds keys", test_network_bounds);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

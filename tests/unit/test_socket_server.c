@@ -108,6 +108,9 @@ static void *handler_main(void *arg)
 
 /* ---- fixture ---- */
 
+/* Extra settings for the next fx_start (reset by it). */
+static void (*fx_tweak)(sm_socket_server_config_t *cfg);
+
 static int fx_start(fixture_t *fx, int queue_size, int nhandlers, int nprocs,
 		    int64_t idle_ms, int max_conns)
 {
@@ -127,6 +130,9 @@ static int fx_start(fixture_t *fx, int queue_size, int nhandlers, int nprocs,
 	cfg.socket_request_max_bytes = 65536;
 	cfg.connections_max_idle_ms = idle_ms;
 	cfg.max_connections = max_conns;
+	if (fx_tweak)
+		fx_tweak(&cfg);
+	fx_tweak = NULL;
 	fx->ch = sm_request_channel_new(queue_size);
 	fx->ss = sm_socket_server_new(&cfg, fx->ch);
 	free(ls);
@@ -608,19 +614,292 @@ static void test_max_connections(void)
 {
 	fixture_t fx;
 	int a, b, c;
+	uint8_t buf[256];
+	int32_t corr = -1;
 
 	CU_ASSERT_FATAL(fx_start(&fx, 16, 2, 2, 600000, 2) == 0);
 	a = cli_connect(fx.port);
 	b = cli_connect(fx.port);
 	CU_ASSERT(WAIT_STAT(&fx, connections_accepted, 2));
+	/* Kafka's acceptor waits for a slot instead of refusing: the third
+	 * connection is held, its request unanswered, until one closes. */
 	c = cli_connect(fx.port);
-	CU_ASSERT(cli_closed(c));
-	CU_ASSERT_EQUAL(fx_stats(&fx).connections_rejected, 1);
+	CU_ASSERT_FATAL(c >= 0);
+	CU_ASSERT(cli_send(c, 3, "c", 1) == 0);
+	CU_ASSERT(WAIT_STAT(&fx, connections_blocked, 1));
+	CU_ASSERT_EQUAL(fx_stats(&fx).connections_accepted, 2);
+	CU_ASSERT_EQUAL(fx_stats(&fx).connections_rejected, 0);
 	CU_ASSERT(cli_echo(a, 1, "a"));
 	CU_ASSERT(cli_echo(b, 2, "b"));
 	close(a);
+	CU_ASSERT_EQUAL(cli_recv(c, &corr, buf, sizeof(buf)), 1);
+	CU_ASSERT_EQUAL(corr, 3);
+	CU_ASSERT_EQUAL(fx_stats(&fx).connections_accepted, 3);
 	close(b);
 	close(c);
+	fx_stop(&fx);
+}
+
+static void tweak_listener_limit(sm_socket_server_config_t *cfg)
+{
+	/* The fixture's listener array is its own malloc'd copy. */
+	((sm_listener_cfg_t *)cfg->listeners)[0].max_connections = 1;
+	cfg->inter_broker_listener = "PLAINTEXT"; /* the listener limit still applies */
+	cfg->max_connections = 1;
+}
+
+static void test_listener_max_connections(void)
+{
+	fixture_t fx;
+	int a, b;
+	uint8_t buf[256];
+	int32_t corr = -1;
+
+	fx_tweak = tweak_listener_limit;
+	CU_ASSERT_FATAL(fx_start(&fx, 16, 2, 1, 600000, 1) == 0);
+	a = cli_connect(fx.port);
+	CU_ASSERT(cli_echo(a, 1, "a"));
+	b = cli_connect(fx.port);
+	CU_ASSERT(cli_send(b, 2, "b", 1) == 0);
+	CU_ASSERT(WAIT_STAT(&fx, connections_blocked, 1));
+	close(a);
+	CU_ASSERT_EQUAL(cli_recv(b, &corr, buf, sizeof(buf)), 1);
+	CU_ASSERT_EQUAL(corr, 2);
+	close(b);
+	fx_stop(&fx);
+}
+
+static void tweak_inter_broker(sm_socket_server_config_t *cfg)
+{
+	cfg->inter_broker_listener = "plaintext";
+}
+
+static void test_inter_broker_exempt(void)
+{
+	fixture_t fx;
+	int a, b;
+	uint8_t buf[256];
+	int32_t corr = -1;
+
+	/* The only listener is not protected even if it is the inter-broker
+	 * one (Kafka protects it only when other listeners could starve it):
+	 * max.connections=1 holds the second connection. */
+	fx_tweak = tweak_inter_broker;
+	CU_ASSERT_FATAL(fx_start(&fx, 16, 2, 1, 600000, 1) == 0);
+	a = cli_connect(fx.port);
+	CU_ASSERT(cli_echo(a, 1, "a"));
+	b = cli_connect(fx.port);
+	CU_ASSERT(cli_send(b, 2, "b", 1) == 0);
+	CU_ASSERT(WAIT_STAT(&fx, connections_blocked, 1));
+	close(a);
+	CU_ASSERT_EQUAL(cli_recv(b, &corr, buf, sizeof(buf)), 1);
+	close(b);
+	fx_stop(&fx);
+}
+
+static void tweak_per_ip(sm_socket_server_config_t *cfg)
+{
+	cfg->max_connections_per_ip = 2;
+}
+
+static void test_max_connections_per_ip(void)
+{
+	fixture_t fx;
+	int fds[3];
+
+	fx_tweak = tweak_per_ip;
+	CU_ASSERT_FATAL(fx_start(&fx, 16, 2, 2, 600000, 0) == 0);
+	for (int i = 0; i < 3; i++)
+		fds[i] = cli_connect(fx.port);
+	/* The third from 127.0.0.1 is closed at once. */
+	CU_ASSERT(cli_closed(fds[2]));
+	CU_ASSERT(WAIT_STAT(&fx, connections_rejected, 1));
+	CU_ASSERT(cli_echo(fds[0], 1, "a"));
+	CU_ASSERT(cli_echo(fds[1], 2, "b"));
+	close(fds[2]);
+	close(fds[0]);
+	/* Its slot frees once the broker saw the close. */
+	CU_ASSERT(WAIT_STAT(&fx, connections_closed, 1));
+	fds[2] = cli_connect(fx.port);
+	CU_ASSERT(cli_echo(fds[2], 3, "again"));
+	close(fds[1]);
+	close(fds[2]);
+	fx_stop(&fx);
+}
+
+static void tweak_overrides(sm_socket_server_config_t *cfg)
+{
+	cfg->max_connections_per_ip = 0;
+	cfg->max_connections_per_ip_overrides = "localhost:1,127.0.0.1:3";
+}
+
+static void test_per_ip_overrides(void)
+{
+	fixture_t fx;
+	int fds[4];
+
+	fx_tweak = tweak_overrides;
+	CU_ASSERT_FATAL(fx_start(&fx, 16, 2, 1, 600000, 0) == 0);
+	for (int i = 0; i < 4; i++)
+		fds[i] = cli_connect(fx.port);
+	CU_ASSERT(cli_closed(fds[3]));
+	for (int i = 0; i < 3; i++)
+		CU_ASSERT(cli_echo(fds[i], i, "ok"));
+	for (int i = 0; i < 4; i++)
+		close(fds[i]);
+	fx_stop(&fx);
+
+	fx_tweak = tweak_overrides;
+	{
+		sm_socket_server_config_t cfg;
+		sm_listener_cfg_t l = { "PLAINTEXT", "127.0.0.1", 0, 0, 0 };
+		sm_request_channel_t *ch = sm_request_channel_new(4);
+		sm_socket_server_t *ss;
+		char err[256] = "";
+
+		fx_tweak = NULL;
+		sm_socket_server_config_defaults(&cfg);
+		cfg.listeners = &l;
+		cfg.num_listeners = 1;
+		cfg.max_connections_per_ip_overrides = "127.0.0.1:x";
+		ss = sm_socket_server_new(&cfg, ch);
+		CU_ASSERT_EQUAL(sm_socket_server_startup(ss, err, sizeof(err)), -1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, "max.connections.per.ip.overrides"));
+		sm_socket_server_destroy(ss);
+		sm_request_channel_destroy(ch);
+	}
+}
+
+static void tweak_rate(sm_socket_server_config_t *cfg)
+{
+	cfg->max_connection_creation_rate = 20;
+}
+
+static void test_creation_rate(void)
+{
+	fixture_t fx;
+	int fds[30];
+
+	fx_tweak = tweak_rate;
+	CU_ASSERT_FATAL(fx_start(&fx, 16, 2, 2, 600000, 0) == 0);
+	for (int i = 0; i < 30; i++)
+		fds[i] = cli_connect(fx.port);
+	/* Slowed down, never refused: everyone is served in the end. */
+	for (int i = 0; i < 30; i++)
+		CU_ASSERT(cli_echo(fds[i], i, "rate"));
+	CU_ASSERT(fx_stats(&fx).connections_throttled > 0);
+	CU_ASSERT_EQUAL(fx_stats(&fx).connections_rejected, 0);
+	for (int i = 0; i < 30; i++)
+		close(fds[i]);
+	fx_stop(&fx);
+}
+
+static void tweak_listener_rate(sm_socket_server_config_t *cfg)
+{
+	((sm_listener_cfg_t *)cfg->listeners)[0].max_connection_creation_rate = 20;
+}
+
+static void test_listener_creation_rate(void)
+{
+	fixture_t fx;
+	int fds[30];
+
+	fx_tweak = tweak_listener_rate;
+	CU_ASSERT_FATAL(fx_start(&fx, 16, 2, 2, 600000, 0) == 0);
+	for (int i = 0; i < 30; i++)
+		fds[i] = cli_connect(fx.port);
+	for (int i = 0; i < 30; i++)
+		CU_ASSERT(cli_echo(fds[i], i, "listener rate"));
+	CU_ASSERT(fx_stats(&fx).connections_throttled > 0);
+	for (int i = 0; i < 30; i++)
+		close(fds[i]);
+	fx_stop(&fx);
+}
+
+static const sm_ip_rate_t one_a_second[1] = { { "127.0.0.1", 1 } };
+
+static void tweak_ip_rate(sm_socket_server_config_t *cfg)
+{
+	cfg->ip_rates = one_a_second;
+	cfg->num_ip_rates = 1;
+}
+
+static void test_ip_creation_rate(void)
+{
+	fixture_t fx;
+	int a, b;
+
+	fx_tweak = tweak_ip_rate;
+	CU_ASSERT_FATAL(fx_start(&fx, 16, 2, 1, 600000, 0) == 0);
+	a = cli_connect(fx.port);
+	b = cli_connect(fx.port);
+	CU_ASSERT(cli_echo(a, 1, "first"));
+	/* Over the address's quota: closed unserved after the throttle time. */
+	CU_ASSERT(cli_closed(b));
+	CU_ASSERT_EQUAL(fx_stats(&fx).connections_ip_throttled, 1);
+	CU_ASSERT_EQUAL(fx_stats(&fx).connections_accepted, 1);
+	close(a);
+	close(b);
+	fx_stop(&fx);
+}
+
+static void tweak_memory(sm_socket_server_config_t *cfg)
+{
+	cfg->queued_max_request_bytes = 100;
+}
+
+static void test_request_memory_bound(void)
+{
+	fixture_t fx;
+	char big[220];
+	int a, b;
+	uint8_t buf[256];
+	int32_t corr = -1;
+	sm_wbuf_t *w;
+
+	nheld = 0;
+	memset(big, 'x', sizeof(big));
+	memcpy(big, "HOLD", 4);
+	fx_tweak = tweak_memory;
+	CU_ASSERT_FATAL(fx_start(&fx, 16, 2, 2, 600000, 0) == 0);
+	a = cli_connect(fx.port);
+	b = cli_connect(fx.port);
+	/* Granted (the pool was not exhausted), overshoots, and is held. */
+	CU_ASSERT(cli_send(a, 1, big, sizeof(big)) == 0);
+	for (int i = 0; i < 1000 && __atomic_load_n(&nheld, __ATOMIC_SEQ_CST) < 1; i++)
+		usleep(5000);
+	CU_ASSERT_FATAL(nheld == 1);
+	CU_ASSERT_EQUAL(sm_socket_server_queued_bytes(fx.ss), 8 + (int64_t)sizeof(big));
+	/* The next frame waits: only its size prefix is read. */
+	CU_ASSERT(cli_send(b, 2, "waits", 5) == 0);
+	CU_ASSERT(WAIT_STAT(&fx, memory_waits, 1));
+	CU_ASSERT_EQUAL(fx_stats(&fx).requests_received, 1);
+	/* Answering the held request returns its bytes and wakes the reader. */
+	w = sm_malloc(sizeof(*w));
+	sm_wbuf_init(w, 16);
+	sm_wbuf_append(w, held[0]->data + 4, 4);
+	sm_request_channel_send_response(fx.ch, held[0], w);
+	nheld = 0;
+	CU_ASSERT_EQUAL(cli_recv(b, &corr, buf, sizeof(buf)), 5);
+	CU_ASSERT_EQUAL(corr, 2);
+	CU_ASSERT_EQUAL(cli_recv(a, &corr, buf, sizeof(buf)), 0);
+	CU_ASSERT_EQUAL(corr, 1);
+	CU_ASSERT_EQUAL(sm_socket_server_queued_bytes(fx.ss), 0);
+	/* A peer leaving mid-frame gives its grant back. */
+	{
+		uint8_t part[4 + 20];
+		memset(part, 0, sizeof(part));
+		sm_put_be32(part, 50);
+		CU_ASSERT(write_all(b, part, sizeof(part)) == 0);
+		for (int i = 0; i < 1000 && sm_socket_server_queued_bytes(fx.ss) != 50; i++)
+			usleep(5000);
+		CU_ASSERT_EQUAL(sm_socket_server_queued_bytes(fx.ss), 50);
+		close(b);
+		for (int i = 0; i < 1000 && sm_socket_server_queued_bytes(fx.ss) != 0; i++)
+			usleep(5000);
+		CU_ASSERT_EQUAL(sm_socket_server_queued_bytes(fx.ss), 0);
+	}
+	close(a);
 	fx_stop(&fx);
 }
 
@@ -628,7 +907,7 @@ static void test_bind_conflict(void)
 {
 	fixture_t fx;
 	sm_socket_server_config_t cfg;
-	sm_listener_cfg_t l = { "PLAINTEXT", "127.0.0.1", 0 };
+	sm_listener_cfg_t l = { "PLAINTEXT", "127.0.0.1", 0, 0, 0 };
 	sm_request_channel_t *ch2 = sm_request_channel_new(4);
 	sm_socket_server_t *ss2;
 	char err[256] = "";
@@ -786,6 +1065,14 @@ int main(void)
 	CU_add_test(s, "queue-full backpressure", test_queue_full_backpressure);
 	CU_add_test(s, "idle connections closed", test_idle_close);
 	CU_add_test(s, "max.connections", test_max_connections);
+	CU_add_test(s, "listener max.connections", test_listener_max_connections);
+	CU_add_test(s, "single inter-broker listener not exempt", test_inter_broker_exempt);
+	CU_add_test(s, "max.connections.per.ip", test_max_connections_per_ip);
+	CU_add_test(s, "max.connections.per.ip.overrides", test_per_ip_overrides);
+	CU_add_test(s, "max.connection.creation.rate", test_creation_rate);
+	CU_add_test(s, "listener max.connection.creation.rate", test_listener_creation_rate);
+	CU_add_test(s, "per-address connection_creation_rate", test_ip_creation_rate);
+	CU_add_test(s, "queued.max.request.bytes", test_request_memory_bound);
 	CU_add_test(s, "bind conflict reported", test_bind_conflict);
 	CU_add_test(s, "stop accepting", test_stop_accepting);
 	CU_add_test(s, "two listeners, any host", test_two_listeners_any_host);

@@ -42,6 +42,16 @@
  * (uid): one that ends after the group was unloaded, deleted or re-created
  * changes nothing but its own answer.
  *
+ * Deadlines (Kafka's delayed heartbeat, join and pending-member
+ * operations) are timers on one min-heap (gc_timer.h): each member's
+ * session deadline, each PreparingRebalance group's initial delay or
+ * rebalance timeout, each pending member id's expiry. The "group-coord"
+ * thread sleeps until the earliest, and every public call that reads or
+ * changes groups first fires whatever is due (sm_gc_run_due), so the state
+ * a request sees always follows the deadlines, whether or not the thread
+ * has woken yet. A timer is cancelled before its member, group or pending
+ * id is freed.
+ *
  * Thread-safety: one mutex (gc->lock) guards all groups, members, pending
  * member ids and partition states; it is held while callbacks run and while
  * records are appended to __consumer_offsets (lock order: coordinator ->
@@ -161,7 +171,7 @@ sm_group_coordinator_t *sm_group_coordinator_new(const sm_gc_config_t *cfg,
 	pthread_cond_init(&gc->cond, &ca);
 	pthread_condattr_destroy(&ca);
 	sm_gc_timer_heap_init(&gc->timers);
-	gc->wait_until = INT64_MAX;
+	gc->wait_until = INT64_MIN; /* the thread is not waiting */
 	gc->pstate = sm_calloc((size_t)gc->cfg.num_partitions, 1);
 	gc->pload = sm_calloc((size_t)gc->cfg.num_partitions, 1);
 	gc->mono = sm_gc_default_mono;

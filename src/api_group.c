@@ -280,11 +280,49 @@ void sm_api_leave_group(sm_req_ctx_t *ctx)
 
 /* ---- OffsetCommit / OffsetFetch / OffsetDelete ---- */
 
-/* An OffsetCommit waiting for its write (in ctx->arena). */
+/* Whether topic-partition exists in the metadata cache (Kafka's
+ * metadataCache.contains). */
+static int sm_apig_tp_exists(const sm_mc_snapshot_t *s, const char *topic, int32_t partition)
+{
+	const sm_mc_topic_t *t = topic ? sm_mc_topic(s, topic) : NULL;
+	return t && sm_mc_partition(t, partition) != NULL;
+}
+
+/* Kafka's OffsetCommit and OffsetDelete answer a partition the metadata
+ * cache does not know with UNKNOWN_TOPIC_OR_PARTITION and leave it out of
+ * what the coordinator sees (so it is neither stored nor subject to the
+ * group's errors). Marks those entries of e[0..n) and returns in *known
+ * (arena) the indexes of the others; the count of them. */
+static int sm_apig_split_unknown(sm_req_ctx_t *ctx, const char *what, sm_gc_offset_t *e, int n,
+				 int **known)
+{
+	*known = sm_arena_alloc(&ctx->arena, sizeof(**known) * (size_t)(n + 1));
+	sm_mc_snapshot_t *s = sm_metadata_cache_get(ctx->apis->d.metadata_cache);
+	int nk = 0;
+	for (int i = 0; i < n; i++) {
+		e[i].error = SM_ERR_NONE;
+		if (sm_apig_tp_exists(s, e[i].topic, e[i].partition)) {
+			(*known)[nk++] = i;
+			continue;
+		}
+		e[i].error = SM_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+		sm_apis_refused(ctx, "%s for unknown partition %.200s-%d: UNKNOWN_TOPIC_OR_PARTITION", what,
+				e[i].topic ? e[i].topic : "", e[i].partition);
+	}
+	sm_mc_snapshot_release(s);
+	return nk;
+}
+
+/* An OffsetCommit waiting for its write (in ctx->arena): e[] are all the
+ * request's partitions, ek[] the nk existing ones handed to the
+ * coordinator (ek[j] is e[known[j]]). */
 typedef struct sm_apig_commit {
 	sm_req_ctx_t *ctx;
 	sm_offset_commit_req_t req;
 	sm_gc_offset_t *e;
+	sm_gc_offset_t *ek;
+	int *known;
+	int nk;
 } sm_apig_commit_t;
 
 /* sm_gc_commit_cb_t: answers from e[].error. */
@@ -294,6 +332,8 @@ static void sm_apig_commit_done(void *opaque, sm_err_t error)
 	sm_apig_commit_t *oc = opaque;
 	sm_req_ctx_t *ctx = oc->ctx;
 	const sm_offset_commit_req_t *req = &oc->req;
+	for (int j = 0; j < oc->nk; j++)
+		oc->e[oc->known[j]].error = oc->ek[j].error;
 	sm_offset_commit_resp_t resp;
 	sm_offset_commit_resp_init(&resp);
 	resp.topics_cnt = req->topics_cnt;
@@ -344,14 +384,24 @@ void sm_api_offset_commit(sm_req_ctx_t *ctx)
 			e[k].expire_ts = expire;
 		}
 	}
+	oc->nk = sm_apig_split_unknown(ctx, "OffsetCommit", e, n, &oc->known);
+	oc->ek = sm_arena_alloc(&ctx->arena, sizeof(*oc->ek) * (size_t)(oc->nk + 1));
+	for (int j = 0; j < oc->nk; j++)
+		oc->ek[j] = e[oc->known[j]];
+	if (!oc->nk) {
+		/* Nothing left for the coordinator: Kafka answers at once,
+		 * without looking at the group. */
+		sm_apig_commit_done(oc, SM_ERR_NONE);
+		return;
+	}
 	if (!sm_apig_gc(ctx)) {
-		for (int i = 0; i < n; i++)
-			e[i].error = SM_ERR_NOT_COORDINATOR;
+		for (int j = 0; j < oc->nk; j++)
+			oc->ek[j].error = SM_ERR_NOT_COORDINATOR;
 		sm_apig_commit_done(oc, SM_ERR_NOT_COORDINATOR);
 		return;
 	}
 	sm_group_coordinator_commit_offsets(sm_apig_gc(ctx), req->group_id, req->generation_id,
-					    req->member_id, req->group_instance_id, e, n,
+					    req->member_id, req->group_instance_id, oc->ek, oc->nk,
 					    sm_apig_commit_done, oc);
 }
 
@@ -453,8 +503,17 @@ void sm_api_offset_delete(sm_req_ctx_t *ctx)
 			e[k].topic = req.topics[t].name;
 			e[k].partition = req.topics[t].partitions[i].partition_index;
 		}
-	sm_err_t err = sm_apig_gc(ctx) ? sm_group_coordinator_delete_offsets(sm_apig_gc(ctx), req.group_id, e, n)
+	int *known;
+	int nk = sm_apig_split_unknown(ctx, "OffsetDelete", e, n, &known);
+	sm_gc_offset_t *ek = sm_arena_alloc(&ctx->arena, sizeof(*ek) * (size_t)(nk + 1));
+	for (int j = 0; j < nk; j++)
+		ek[j] = e[known[j]];
+	/* The group is checked even when no partition is left (Kafka's
+	 * handleDeleteOffsets with an empty set). */
+	sm_err_t err = sm_apig_gc(ctx) ? sm_group_coordinator_delete_offsets(sm_apig_gc(ctx), req.group_id, ek, nk)
 				       : SM_ERR_NOT_COORDINATOR;
+	for (int j = 0; j < nk; j++)
+		e[known[j]].error = ek[j].error;
 	sm_offset_delete_resp_t resp;
 	sm_offset_delete_resp_init(&resp);
 	resp.error_code = (int16_t)err;

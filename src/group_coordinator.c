@@ -42,6 +42,16 @@
  * (uid): one that ends after the group was unloaded, deleted or re-created
  * changes nothing but its own answer.
  *
+ * Deadlines (Kafka's delayed heartbeat, join and pending-member
+ * operations) are timers on one min-heap (gc_timer.h): each member's
+ * session deadline, each PreparingRebalance group's initial delay or
+ * rebalance timeout, each pending member id's expiry. The "group-coord"
+ * thread sleeps until the earliest, and every public call that reads or
+ * changes groups first fires whatever is due (sm_gc_run_due), so the state
+ * a request sees always follows the deadlines, whether or not the thread
+ * has woken yet. A timer is cancelled before its member, group or pending
+ * id is freed.
+ *
  * Thread-safety: one mutex (gc->lock) guards all groups, members, pending
  * member ids and partition states; it is held while callbacks run and while
  * records are appended to __consumer_offsets (lock order: coordinator ->
@@ -67,7 +77,9 @@
 #include "thread_role.h"
 
 #define SM_GC_LOGGER "kafka.coordinator.group.GroupCoordinator"
-#define SM_GC_TICK_MS 100
+/* Longest sleep of the coordinator thread with nothing due: only bounds
+ * the effect of a missed wake-up. */
+#define SM_GC_MAX_WAIT_MS 60000
 
 enum { SM_GC_P_NONE = 0, SM_GC_P_LOADING, SM_GC_P_LOADED };
 
@@ -76,7 +88,7 @@ enum { SM_GC_P_NONE = 0, SM_GC_P_LOADING, SM_GC_P_LOADED };
 typedef struct sm_gc_pending {
 	char *group_id;
 	char *member_id;
-	int64_t deadline;
+	sm_gc_timer_t timer;  /* its expiry (one session timeout) */
 	struct sm_gc_pending *next;
 } sm_gc_pending_t;
 
@@ -92,6 +104,10 @@ struct sm_group_coordinator {
 	uint8_t *pstate;  /* per offsets partition: SM_GC_P_* */
 	uint8_t *pload;   /* load requested */
 	sm_gc_clock_t *mono, *wall;
+	/* Every heartbeat, rebalance and pending member id deadline; the
+	 * thread sleeps until the earliest (wait_until, monotonic ms). */
+	sm_gc_timer_heap_t timers;
+	int64_t wait_until;
 	int64_t last_expiry;
 	uint64_t next_uid;        /* group incarnations */
 	uint64_t next_write_seq;  /* offset commit writes, in log order */
@@ -99,7 +115,7 @@ struct sm_group_coordinator {
 };
 
 /* One write to __consumer_offsets in flight. */
-enum { SM_GC_W_COMMIT, SM_GC_W_SYNC, SM_GC_W_EMPTY };
+enum { SM_GC_W_COMMIT, SM_GC_W_SYNC, SM_GC_W_EMPTY, SM_GC_W_STATIC };
 
 typedef struct sm_gc_write {
 	sm_group_coordinator_t *gc;
@@ -116,6 +132,12 @@ typedef struct sm_gc_write {
 	int nrec;
 	sm_gc_commit_cb_t *cb;
 	void *opaque;
+	/* SM_GC_W_STATIC: the replacement of a static member's id, to be
+	 * answered (or undone) when the write ends. */
+	char *new_member_id;
+	char *old_member_id;
+	char *old_leader_id;
+	sm_group_member_t *old_protocols; /* holds only the protocols */
 } sm_gc_write_t;
 
 static int64_t sm_gc_default_mono(void)
@@ -143,7 +165,14 @@ sm_group_coordinator_t *sm_group_coordinator_new(const sm_gc_config_t *cfg,
 		gc->cfg.retention_check_ms = 600000;
 	gc->gmm = gmm;
 	pthread_mutex_init(&gc->lock, NULL);
-	pthread_cond_init(&gc->cond, NULL);
+	/* Timers are monotonic deadlines: the thread waits on that clock. */
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&gc->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	sm_gc_timer_heap_init(&gc->timers);
+	gc->wait_until = INT64_MIN; /* the thread is not waiting */
 	gc->pstate = sm_calloc((size_t)gc->cfg.num_partitions, 1);
 	gc->pload = sm_calloc((size_t)gc->cfg.num_partitions, 1);
 	gc->mono = sm_gc_default_mono;
@@ -173,6 +202,24 @@ static sm_group_t *sm_gc_find(sm_group_coordinator_t *gc, const char *group_id)
 		if (!strcmp(g->group_id, group_id))
 			return g;
 	return NULL;
+}
+
+/* Kafka's isStaticMemberFenced: the instance id names a static member of
+ * g whose current member id is another one (a newer instance took over).
+ * Checked before the member id is looked up, so that an old instance gets
+ * FENCED_INSTANCE_ID and stops instead of UNKNOWN_MEMBER_ID, on which it
+ * would rejoin and fence the new instance in turn. */
+static int sm_gc_fenced(sm_group_coordinator_t *gc, const sm_group_t *g, const char *member_id,
+			const char *instance_id, const char *op)
+{
+	if (!instance_id)
+		return 0;
+	const sm_group_member_t *s = sm_group_find_static(g, instance_id);
+	if (!s || !strcmp(s->member_id, member_id ? member_id : ""))
+		return 0;
+	sm_log_error(gc->comp, SM_GC_LOGGER, "given member.id %s is identified as a known static member %s, but not matching the expected member.id %s during %s, will respond with instance fenced error",
+		     member_id ? member_id : "", instance_id, s->member_id, op);
+	return 1;
 }
 
 static sm_err_t sm_gc_owner_err(sm_group_coordinator_t *gc, const char *group_id)
@@ -214,6 +261,56 @@ static void sm_gc_unlink(sm_group_coordinator_t *gc, sm_group_t *g)
 	}
 }
 
+/* ---- timers (lock held) ---- */
+
+/* Arms t; wakes the thread when t is now the earliest deadline. */
+static void sm_gc_arm(sm_group_coordinator_t *gc, sm_gc_timer_t *t, int64_t deadline)
+{
+	sm_gc_timer_arm(&gc->timers, t, deadline);
+	if (deadline < gc->wait_until)
+		pthread_cond_signal(&gc->cond);
+}
+
+/* A heartbeat (or anything Kafka counts as one) from m: its session
+ * deadline moves to now + session timeout (Kafka's
+ * completeAndScheduleNextHeartbeatExpiration). */
+static void sm_gc_touch(sm_group_coordinator_t *gc, sm_group_t *g, sm_group_member_t *m, int64_t now)
+{
+	m->last_heartbeat_ms = now;
+	m->hb_timer.ctx = g;
+	sm_gc_arm(gc, &m->hb_timer, sm_i64_sat_add(now, m->session_timeout_ms));
+}
+
+/* PreparingRebalance ends at the initial delay (while it runs) or at the
+ * rebalance deadline; no other state has a group timer. */
+static void sm_gc_arm_group(sm_group_coordinator_t *gc, sm_group_t *g)
+{
+	if (g->state != SM_GROUP_PREPARING_REBALANCE) {
+		sm_gc_timer_cancel(&gc->timers, &g->rb_timer);
+		return;
+	}
+	int64_t d = g->rebalance_deadline;
+	if (g->initial_delay_end > 0 && g->initial_delay_end < d)
+		d = g->initial_delay_end;
+	sm_gc_arm(gc, &g->rb_timer, d);
+}
+
+static void sm_gc_run_due(sm_group_coordinator_t *gc);
+
+static void sm_gc_member_free(sm_group_coordinator_t *gc, sm_group_member_t *m)
+{
+	sm_gc_timer_cancel(&gc->timers, &m->hb_timer);
+	sm_group_member_destroy(m);
+}
+
+static void sm_gc_group_free(sm_group_coordinator_t *gc, sm_group_t *g)
+{
+	sm_gc_timer_cancel(&gc->timers, &g->rb_timer);
+	for (sm_group_member_t *m = g->members; m; m = m->next)
+		sm_gc_timer_cancel(&gc->timers, &m->hb_timer);
+	sm_group_destroy(g);
+}
+
 static void sm_gc_set_state(sm_group_coordinator_t *gc, sm_group_t *g, sm_group_state_t to)
 {
 	SM_ASSERT_HELD(&gc->lock);
@@ -222,6 +319,7 @@ static void sm_gc_set_state(sm_group_coordinator_t *gc, sm_group_t *g, sm_group_
 			     g->group_id, sm_group_state_name(to), sm_group_state_name(g->state));
 	g->state = to;
 	g->state_ts = gc->wall();
+	sm_gc_arm_group(gc, g);
 }
 
 /* Kafka's member id: client id, a dash and a random UUID. */
@@ -354,6 +452,7 @@ static int sm_gc_pending_in_group(const sm_group_coordinator_t *gc, const sm_gro
 
 static void sm_gc_sync_stored(sm_group_coordinator_t *gc, sm_group_t *g, sm_err_t se);
 static void sm_gc_commit_stored(sm_group_coordinator_t *gc, sm_gc_write_t *w, sm_err_t se);
+static void sm_gc_static_stored(sm_group_coordinator_t *gc, sm_group_t *g, sm_gc_write_t *w, sm_err_t se);
 
 static sm_gc_write_t *sm_gc_write_new(sm_group_coordinator_t *gc, int kind, const sm_group_t *g)
 {
@@ -370,6 +469,10 @@ static void sm_gc_write_free(sm_gc_write_t *w)
 {
 	free(w->recs);
 	free(w->group_id);
+	free(w->new_member_id);
+	free(w->old_member_id);
+	free(w->old_leader_id);
+	sm_group_member_destroy(w->old_protocols);
 	free(w);
 }
 
@@ -396,6 +499,9 @@ static void sm_gc_write_end(sm_group_coordinator_t *gc, sm_gc_write_t *w, sm_err
 		 * was written for. */
 		if (g && g->state == SM_GROUP_COMPLETING_REBALANCE && g->generation == w->generation)
 			sm_gc_sync_stored(gc, g, se);
+		break;
+	case SM_GC_W_STATIC:
+		sm_gc_static_stored(gc, g, w, se);
 		break;
 	default:
 		if (se)
@@ -495,7 +601,7 @@ static void sm_gc_complete_join(sm_group_coordinator_t *gc, sm_group_t *g)
 				    m->member_id, g->group_id);
 			sm_gc_fail_member(m, SM_ERR_UNKNOWN_MEMBER_ID);
 			sm_group_remove_member(g, m);
-			sm_group_member_destroy(m);
+			sm_gc_member_free(gc, m);
 		}
 		m = next;
 	}
@@ -521,7 +627,7 @@ static void sm_gc_complete_join(sm_group_coordinator_t *gc, sm_group_t *g)
 		    g->group_id, g->generation, SM_GC_OFFSETS_TOPIC, g->partition, g->n_members);
 	int64_t now = gc->mono();
 	for (m = g->members; m; m = m->next) {
-		m->last_heartbeat_ms = now;
+		sm_gc_touch(gc, g, m, now);
 		m->is_new = 0;
 		if (m->join_cb) {
 			sm_gc_join_cb_t *cb = m->join_cb;
@@ -550,7 +656,7 @@ static void sm_gc_remove_and_update(sm_group_coordinator_t *gc, sm_group_t *g, s
 {
 	sm_gc_fail_member(m, SM_ERR_UNKNOWN_MEMBER_ID);
 	sm_group_remove_member(g, m);
-	sm_group_member_destroy(m);
+	sm_gc_member_free(gc, m);
 	switch (g->state) {
 	case SM_GROUP_STABLE:
 	case SM_GROUP_COMPLETING_REBALANCE:
@@ -567,13 +673,14 @@ static void sm_gc_remove_and_update(sm_group_coordinator_t *gc, sm_group_t *g, s
 
 /* ---- JoinGroup ---- */
 
-static void sm_gc_member_update(sm_group_member_t *m, const sm_gc_join_req_t *req, int64_t now)
+static void sm_gc_member_update(sm_group_coordinator_t *gc, sm_group_t *g, sm_group_member_t *m,
+				const sm_gc_join_req_t *req)
 {
 	sm_group_member_set_protocols(m, req->protocols, req->n_protocols);
 	m->session_timeout_ms = req->session_timeout_ms;
 	m->rebalance_timeout_ms = req->rebalance_timeout_ms > 0 ? req->rebalance_timeout_ms
 								  : req->session_timeout_ms;
-	m->last_heartbeat_ms = now;
+	sm_gc_touch(gc, g, m, gc->mono());
 }
 
 /* Parks m's JoinGroup (a previous one is answered first). */
@@ -591,7 +698,7 @@ static void sm_gc_add_member(sm_group_coordinator_t *gc, sm_group_t *g, const sm
 	sm_group_member_t *m = sm_group_member_new(member_id, req->group_instance_id, req->client_id,
 						   req->client_host);
 	free(member_id);
-	sm_gc_member_update(m, req, gc->mono());
+	sm_gc_member_update(gc, g, m, req);
 	m->is_new = 1;
 	if (!g->members) {
 		free(g->protocol_type);
@@ -610,33 +717,109 @@ static void sm_gc_add_member(sm_group_coordinator_t *gc, sm_group_t *g, const sm
 	}
 }
 
-/* A static member (KIP-345) rejoining with a fresh id replaces its old
- * self; the old id is fenced. */
-static void sm_gc_replace_static(sm_group_coordinator_t *gc, sm_group_t *g, sm_group_member_t *old,
-				 const sm_gc_join_req_t *req, sm_gc_join_cb_t *cb, void *opaque)
+/* Replaces the member id of static member m (Kafka's
+ * replaceGroupInstance): whatever the old instance has parked is fenced,
+ * and the leader id follows the member. */
+static void sm_gc_rename_member(sm_group_t *g, sm_group_member_t *m, const char *id)
 {
-	sm_gc_fail_member(old, SM_ERR_FENCED_INSTANCE_ID);
-	char *id = sm_gc_member_id(req->client_id);
-	int was_leader = g->leader_id && !strcmp(g->leader_id, old->member_id);
-	free(old->member_id);
-	old->member_id = id;
+	sm_gc_fail_member(m, SM_ERR_FENCED_INSTANCE_ID);
+	int was_leader = g->leader_id && !strcmp(g->leader_id, m->member_id);
+	free(m->member_id);
+	m->member_id = sm_strdup(id);
 	if (was_leader) {
 		free(g->leader_id);
 		g->leader_id = sm_strdup(id);
 	}
-	int same = sm_group_member_same_protocols(old, req->protocols, req->n_protocols);
-	sm_gc_member_update(old, req, gc->mono());
-	if (g->state == SM_GROUP_STABLE && same && !was_leader) {
-		sm_gc_join_reply(g, old, cb, opaque);
+}
+
+/* A static member (KIP-345) rejoining with an empty member id, i.e. a
+ * restarted instance, takes over its old self under a fresh id (Kafka's
+ * updateStaticMemberAndRebalance). It keeps its session and rebalance
+ * timeouts and assignment; only its protocols are updated. Whether the
+ * group rebalances depends only on the group's state:
+ * - Stable: no rebalance unless the protocol the group would now select
+ *   differs from the current one. Being the leader does not matter: the
+ *   answer names the previous leader id, which is no longer any member's,
+ *   so the returning instance does not run an assignment that a Stable
+ *   group would never distribute. The group is written first (the new
+ *   member id must survive a coordinator move) and the JoinGroup is
+ *   answered when the write ends (sm_gc_static_stored).
+ * - CompletingRebalance: rebalance, since the leader may be assigning to
+ *   the old member id.
+ * - PreparingRebalance: the member simply counts as joined. */
+static void sm_gc_replace_static(sm_group_coordinator_t *gc, sm_group_t *g, sm_group_member_t *m,
+				 const sm_gc_join_req_t *req, sm_gc_join_cb_t *cb, void *opaque)
+{
+	char *id = sm_gc_member_id(req->client_id);
+	sm_log_info(gc->comp, SM_GC_LOGGER, "Static member %s of group %s with unknown member id rejoins, assigning new member id %s, while old member id %s will be removed.",
+		    m->group_instance_id, g->group_id, id, m->member_id);
+	sm_gc_write_t *w = sm_gc_write_new(gc, SM_GC_W_STATIC, g);
+	w->new_member_id = id;
+	w->old_member_id = sm_strdup(m->member_id);
+	w->old_leader_id = g->leader_id ? sm_strdup(g->leader_id) : NULL;
+	w->old_protocols = sm_group_member_new("", NULL, NULL, NULL);
+	sm_group_member_set_protocols(w->old_protocols, m->protocols, m->n_protocols);
+	sm_gc_rename_member(g, m, id);
+	sm_gc_touch(gc, g, m, gc->mono());
+	sm_group_member_set_protocols(m, req->protocols, req->n_protocols);
+	sm_gc_park_join(m, cb, opaque);
+	switch (g->state) {
+	case SM_GROUP_STABLE: {
+		const char *next = sm_group_select_protocol(g);
+		if (next && g->protocol_name && !strcmp(next, g->protocol_name)) {
+			sm_gc_write_group_metadata(gc, g, w);
+			return;
+		}
+		char reason[512];
+		snprintf(reason, sizeof(reason), "Group's selectedProtocol will change because static member %.200s with instance id %.100s joined with change of protocol",
+			 m->member_id, m->group_instance_id);
+		sm_gc_prepare_rebalance(gc, g, reason);
+		break;
+	}
+	case SM_GROUP_COMPLETING_REBALANCE: {
+		char reason[512];
+		snprintf(reason, sizeof(reason), "Updating metadata for static member %.200s with instance id %.100s",
+			 m->member_id, m->group_instance_id);
+		sm_gc_prepare_rebalance(gc, g, reason);
+		break;
+	}
+	default:
+		break;
+	}
+	sm_gc_write_free(w);
+	sm_gc_try_complete_join(gc, g);
+}
+
+/* The write of a Stable group after a static member's id was replaced
+ * ended: answer the new instance with the current generation (and the
+ * leader id from before the replacement), or on failure undo the
+ * replacement and answer the error. */
+static void sm_gc_static_stored(sm_group_coordinator_t *gc, sm_group_t *g, sm_gc_write_t *w, sm_err_t se)
+{
+	sm_group_member_t *m = g ? sm_group_find_member(g, w->new_member_id) : NULL;
+	if (!m || !m->join_cb)
+		return;
+	sm_gc_join_cb_t *cb = m->join_cb;
+	void *opaque = m->join_opaque;
+	m->join_cb = NULL;
+	if (se) {
+		sm_err_t err = sm_gc_group_store_error(gc, g, se);
+		sm_log_warn(gc->comp, SM_GC_LOGGER, "Failed to persist metadata for group %s: %s",
+			    g->group_id, sm_err_name(err));
+		sm_group_member_set_protocols(m, w->old_protocols->protocols, w->old_protocols->n_protocols);
+		sm_gc_rename_member(g, m, w->old_member_id);
+		sm_gc_touch(gc, g, m, gc->mono());
+		sm_gc_join_result_t r = { .error = err, .generation_id = g->generation,
+					  .protocol_type = g->protocol_type, .protocol_name = g->protocol_name,
+					  .leader = w->old_leader_id ? w->old_leader_id : "", .member_id = "" };
+		cb(opaque, &r);
 		return;
 	}
-	sm_gc_park_join(old, cb, opaque);
-	if (g->state == SM_GROUP_PREPARING_REBALANCE)
-		sm_gc_try_complete_join(gc, g);
-	else if (g->state != SM_GROUP_EMPTY && g->state != SM_GROUP_DEAD) {
-		sm_gc_prepare_rebalance(gc, g, "static member rejoined with a new member id");
-		sm_gc_try_complete_join(gc, g);
-	}
+	sm_gc_join_result_t r = { .error = SM_ERR_NONE, .generation_id = g->generation,
+				  .protocol_type = g->protocol_type, .protocol_name = g->protocol_name,
+				  .leader = w->old_leader_id ? w->old_leader_id : "",
+				  .member_id = m->member_id };
+	cb(opaque, &r);
 }
 
 static void sm_gc_join_new(sm_group_coordinator_t *gc, sm_group_t *g, const sm_gc_join_req_t *req,
@@ -658,7 +841,8 @@ static void sm_gc_join_new(sm_group_coordinator_t *gc, sm_group_t *g, const sm_g
 		sm_gc_pending_t *p = sm_calloc(1, sizeof(*p));
 		p->group_id = sm_strdup(g->group_id);
 		p->member_id = id;
-		p->deadline = gc->mono() + req->session_timeout_ms;
+		sm_gc_timer_init(&p->timer, SM_GROUP_TIMER_PENDING, p, NULL);
+		sm_gc_arm(gc, &p->timer, sm_i64_sat_add(gc->mono(), req->session_timeout_ms));
 		p->next = gc->pending;
 		gc->pending = p;
 		sm_gc_join_error(cb, opaque, SM_ERR_MEMBER_ID_REQUIRED, id);
@@ -675,6 +859,7 @@ static int sm_gc_take_pending(sm_group_coordinator_t *gc, const char *group_id, 
 		if (strcmp(p->group_id, group_id) || strcmp(p->member_id, member_id))
 			continue;
 		*pp = p->next;
+		sm_gc_timer_cancel(&gc->timers, &p->timer);
 		free(p->group_id);
 		free(p->member_id);
 		free(p);
@@ -687,38 +872,39 @@ static void sm_gc_join_known(sm_group_coordinator_t *gc, sm_group_t *g, const sm
 			     sm_gc_join_cb_t *cb, void *opaque)
 {
 	sm_group_member_t *m = sm_group_find_member(g, req->member_id);
-	if (!m) {
-		if (sm_gc_take_pending(gc, g->group_id, req->member_id)) {
-			if (gc->cfg.max_size > 0 && g->n_members >= gc->cfg.max_size)
-				sm_gc_join_error(cb, opaque, SM_ERR_GROUP_MAX_SIZE_REACHED, req->member_id);
-			else
-				sm_gc_add_member(gc, g, req, sm_strdup(req->member_id), cb, opaque);
-			return;
-		}
-		sm_gc_join_error(cb, opaque, SM_ERR_UNKNOWN_MEMBER_ID, req->member_id);
+	if (!m && sm_gc_take_pending(gc, g->group_id, req->member_id)) {
+		if (gc->cfg.max_size > 0 && g->n_members >= gc->cfg.max_size)
+			sm_gc_join_error(cb, opaque, SM_ERR_GROUP_MAX_SIZE_REACHED, req->member_id);
+		else
+			sm_gc_add_member(gc, g, req, sm_strdup(req->member_id), cb, opaque);
 		return;
 	}
-	if (req->group_instance_id &&
-	    (!m->group_instance_id || strcmp(m->group_instance_id, req->group_instance_id))) {
+	if (sm_gc_fenced(gc, g, req->member_id, req->group_instance_id, "join-group")) {
 		sm_gc_join_error(cb, opaque, SM_ERR_FENCED_INSTANCE_ID, req->member_id);
+		return;
+	}
+	/* An unknown id, or a static instance id the group does not know:
+	 * the member resets its id and joins anew. */
+	if (!m || (req->group_instance_id && !sm_group_find_static(g, req->group_instance_id))) {
+		sm_gc_join_error(cb, opaque, SM_ERR_UNKNOWN_MEMBER_ID, req->member_id);
 		return;
 	}
 	int same = sm_group_member_same_protocols(m, req->protocols, req->n_protocols);
 	int is_leader = g->leader_id && !strcmp(g->leader_id, m->member_id);
 	switch (g->state) {
 	case SM_GROUP_PREPARING_REBALANCE:
-		sm_gc_member_update(m, req, gc->mono());
+		sm_gc_member_update(gc, g, m, req);
 		sm_gc_park_join(m, cb, opaque);
 		sm_gc_try_complete_join(gc, g);
 		return;
 	case SM_GROUP_COMPLETING_REBALANCE:
 	case SM_GROUP_STABLE:
 		if (same && (g->state == SM_GROUP_COMPLETING_REBALANCE || !is_leader)) {
-			m->last_heartbeat_ms = gc->mono();
+			sm_gc_touch(gc, g, m, gc->mono());
 			sm_gc_join_reply(g, m, cb, opaque);
 			return;
 		}
-		sm_gc_member_update(m, req, gc->mono());
+		sm_gc_member_update(gc, g, m, req);
 		sm_gc_park_join(m, cb, opaque);
 		sm_gc_prepare_rebalance(gc, g, is_leader ? "leader rejoined" : "member changed its protocols");
 		sm_gc_try_complete_join(gc, g);
@@ -733,6 +919,7 @@ void sm_group_coordinator_join(sm_group_coordinator_t *gc, const sm_gc_join_req_
 			       sm_gc_join_cb_t *cb, void *opaque)
 {
 	pthread_mutex_lock(&gc->lock);
+	sm_gc_run_due(gc);
 	const char *mid = req->member_id ? req->member_id : "";
 	sm_err_t e = SM_ERR_NONE;
 	if (!req->group_id || !*req->group_id)
@@ -814,6 +1001,7 @@ static void sm_gc_sync_stored(sm_group_coordinator_t *gc, sm_group_t *g, sm_err_
 		sm_gc_sync_result_t r = { .protocol_type = g->protocol_type, .protocol_name = g->protocol_name,
 					  .assignment = m->assignment, .assignment_len = m->assignment_len };
 		cb(m->sync_opaque, &r);
+		sm_gc_touch(gc, g, m, gc->mono());
 	}
 }
 
@@ -828,12 +1016,11 @@ static sm_err_t sm_gc_sync_check(sm_group_coordinator_t *gc, const sm_gc_sync_re
 		return SM_ERR_UNKNOWN_MEMBER_ID;
 	if (g->state == SM_GROUP_DEAD)
 		return SM_ERR_COORDINATOR_NOT_AVAILABLE;
+	if (sm_gc_fenced(gc, g, req->member_id, req->group_instance_id, "sync-group"))
+		return SM_ERR_FENCED_INSTANCE_ID;
 	sm_group_member_t *m = req->member_id ? sm_group_find_member(g, req->member_id) : NULL;
 	if (!m)
 		return SM_ERR_UNKNOWN_MEMBER_ID;
-	if (req->group_instance_id &&
-	    (!m->group_instance_id || strcmp(m->group_instance_id, req->group_instance_id)))
-		return SM_ERR_FENCED_INSTANCE_ID;
 	if (req->generation_id != g->generation)
 		return SM_ERR_ILLEGAL_GENERATION;
 	if ((req->protocol_type && g->protocol_type && strcmp(req->protocol_type, g->protocol_type)) ||
@@ -848,6 +1035,7 @@ void sm_group_coordinator_sync(sm_group_coordinator_t *gc, const sm_gc_sync_req_
 			       sm_gc_sync_cb_t *cb, void *opaque)
 {
 	pthread_mutex_lock(&gc->lock);
+	sm_gc_run_due(gc);
 	sm_group_t *g = NULL;
 	sm_group_member_t *m = NULL;
 	sm_err_t e = sm_gc_sync_check(gc, req, &g, &m);
@@ -860,11 +1048,11 @@ void sm_group_coordinator_sync(sm_group_coordinator_t *gc, const sm_gc_sync_req_
 			sm_gc_sync_error(m->sync_cb, m->sync_opaque, SM_ERR_REBALANCE_IN_PROGRESS);
 		m->sync_cb = cb;
 		m->sync_opaque = opaque;
-		m->last_heartbeat_ms = gc->mono();
+		sm_gc_touch(gc, g, m, gc->mono());
 		if (g->leader_id && !strcmp(g->leader_id, m->member_id))
 			sm_gc_sync_leader(gc, g, req);
 	} else if (g->state == SM_GROUP_STABLE) {
-		m->last_heartbeat_ms = gc->mono();
+		sm_gc_touch(gc, g, m, gc->mono());
 		sm_gc_sync_result_t r = { .protocol_type = g->protocol_type, .protocol_name = g->protocol_name,
 					  .assignment = m->assignment, .assignment_len = m->assignment_len };
 		cb(opaque, &r);
@@ -881,6 +1069,7 @@ sm_err_t sm_group_coordinator_heartbeat(sm_group_coordinator_t *gc, const char *
 					int32_t generation_id)
 {
 	pthread_mutex_lock(&gc->lock);
+	sm_gc_run_due(gc);
 	sm_err_t e = sm_gc_owner_err(gc, group_id);
 	sm_group_t *g = e ? NULL : sm_gc_find(gc, group_id);
 	sm_group_member_t *m = NULL;
@@ -888,15 +1077,14 @@ sm_err_t sm_group_coordinator_heartbeat(sm_group_coordinator_t *gc, const char *
 		e = SM_ERR_UNKNOWN_MEMBER_ID;
 	else if (!e && g->state == SM_GROUP_DEAD)
 		e = SM_ERR_COORDINATOR_NOT_AVAILABLE;
+	if (!e && sm_gc_fenced(gc, g, member_id, group_instance_id, "heartbeat"))
+		e = SM_ERR_FENCED_INSTANCE_ID;
 	if (!e && !(m = sm_group_find_member(g, member_id ? member_id : "")))
 		e = SM_ERR_UNKNOWN_MEMBER_ID;
-	if (!e && group_instance_id &&
-	    (!m->group_instance_id || strcmp(m->group_instance_id, group_instance_id)))
-		e = SM_ERR_FENCED_INSTANCE_ID;
 	if (!e && generation_id != g->generation)
 		e = SM_ERR_ILLEGAL_GENERATION;
 	if (!e) {
-		m->last_heartbeat_ms = gc->mono();
+		sm_gc_touch(gc, g, m, gc->mono());
 		if (g->state == SM_GROUP_PREPARING_REBALANCE)
 			e = SM_ERR_REBALANCE_IN_PROGRESS;
 	}
@@ -908,21 +1096,34 @@ sm_err_t sm_group_coordinator_leave(sm_group_coordinator_t *gc, const char *grou
 				    sm_gc_leave_member_t *lm, int n)
 {
 	pthread_mutex_lock(&gc->lock);
+	sm_gc_run_due(gc);
 	sm_err_t e = sm_gc_owner_err(gc, group_id);
 	sm_group_t *g = e ? NULL : sm_gc_find(gc, group_id);
+	if (!e && g && g->state == SM_GROUP_DEAD)
+		e = SM_ERR_COORDINATOR_NOT_AVAILABLE;
 	for (int i = 0; !e && i < n; i++) {
-		sm_group_member_t *m = NULL;
-		if (g && lm[i].member_id && *lm[i].member_id)
-			m = sm_group_find_member(g, lm[i].member_id);
-		else if (g && lm[i].group_instance_id)
-			m = sm_group_find_static(g, lm[i].group_instance_id);
-		if (!m) {
-			lm[i].error = SM_ERR_UNKNOWN_MEMBER_ID;
+		const char *mid = lm[i].member_id ? lm[i].member_id : "";
+		const char *iid = lm[i].group_instance_id;
+		/* Kafka's handleLeaveGroup: a member id that is not the
+		 * instance's current one is fenced; otherwise the static
+		 * instance (KIP-345 admin removal by instance id) or the
+		 * member id names who leaves. */
+		if (g && *mid && sm_gc_fenced(gc, g, mid, iid, "leave-group")) {
+			lm[i].error = SM_ERR_FENCED_INSTANCE_ID;
 			continue;
 		}
-		if (lm[i].group_instance_id &&
-		    (!m->group_instance_id || strcmp(m->group_instance_id, lm[i].group_instance_id))) {
-			lm[i].error = SM_ERR_FENCED_INSTANCE_ID;
+		sm_group_member_t *m = NULL;
+		if (g && iid)
+			m = sm_group_find_static(g, iid);
+		if (g && !m)
+			m = sm_group_find_member(g, mid);
+		if (!m && g && *mid && sm_gc_take_pending(gc, g->group_id, mid)) {
+			lm[i].error = SM_ERR_NONE;
+			sm_gc_try_complete_join(gc, g);
+			continue;
+		}
+		if (!m) {
+			lm[i].error = SM_ERR_UNKNOWN_MEMBER_ID;
 			continue;
 		}
 		lm[i].error = SM_ERR_NONE;
@@ -956,18 +1157,20 @@ static sm_err_t sm_gc_commit_check(sm_group_coordinator_t *gc, const char *group
 	if (g->state == SM_GROUP_DEAD)
 		return SM_ERR_COORDINATOR_NOT_AVAILABLE;
 	*gp = g;
+	if (sm_gc_fenced(gc, g, member_id, instance_id, "commit-offsets"))
+		return SM_ERR_FENCED_INSTANCE_ID;
 	if (generation_id < 0 && g->state == SM_GROUP_EMPTY)
 		return SM_ERR_NONE;
-	if (g->state == SM_GROUP_COMPLETING_REBALANCE)
-		return SM_ERR_REBALANCE_IN_PROGRESS;
 	sm_group_member_t *m = member_id ? sm_group_find_member(g, member_id) : NULL;
 	if (!m)
 		return SM_ERR_UNKNOWN_MEMBER_ID;
-	if (instance_id && (!m->group_instance_id || strcmp(m->group_instance_id, instance_id)))
-		return SM_ERR_FENCED_INSTANCE_ID;
 	if (generation_id != g->generation)
 		return SM_ERR_ILLEGAL_GENERATION;
-	m->last_heartbeat_ms = gc->mono();
+	/* Kafka checks the state last: a valid member of the current
+	 * generation that has not synced yet retries after the rebalance. */
+	if (g->state == SM_GROUP_COMPLETING_REBALANCE)
+		return SM_ERR_REBALANCE_IN_PROGRESS;
+	sm_gc_touch(gc, g, m, gc->mono());
 	return SM_ERR_NONE;
 }
 
@@ -1033,6 +1236,7 @@ void sm_group_coordinator_commit_offsets(sm_group_coordinator_t *gc, const char 
 					 sm_gc_commit_cb_t *cb, void *opaque)
 {
 	pthread_mutex_lock(&gc->lock);
+	sm_gc_run_due(gc);
 	sm_group_t *g = NULL;
 	sm_err_t err = sm_gc_commit_check(gc, group_id, generation_id, member_id, group_instance_id, &g);
 	if (err || n <= 0) {
@@ -1075,6 +1279,7 @@ sm_err_t sm_group_coordinator_fetch_offsets(sm_group_coordinator_t *gc, const ch
 					    sm_gc_offset_t *e, int n, int require_stable, sm_arena_t *a)
 {
 	pthread_mutex_lock(&gc->lock);
+	sm_gc_run_due(gc);
 	sm_err_t err = sm_gc_owner_err(gc, group_id);
 	sm_group_t *g = err ? NULL : sm_gc_find(gc, group_id);
 	for (int i = 0; i < n; i++) {
@@ -1102,6 +1307,7 @@ sm_err_t sm_group_coordinator_fetch_all_offsets(sm_group_coordinator_t *gc, cons
 						sm_arena_t *a, sm_gc_offset_t **out, int *n)
 {
 	pthread_mutex_lock(&gc->lock);
+	sm_gc_run_due(gc);
 	*out = NULL;
 	*n = 0;
 	sm_err_t err = sm_gc_owner_err(gc, group_id);
@@ -1146,6 +1352,7 @@ sm_err_t sm_group_coordinator_delete_offsets(sm_group_coordinator_t *gc, const c
 					     sm_gc_offset_t *e, int n)
 {
 	pthread_mutex_lock(&gc->lock);
+	sm_gc_run_due(gc);
 	sm_err_t err = sm_gc_owner_err(gc, group_id);
 	sm_group_t *g = err ? NULL : sm_gc_find(gc, group_id);
 	if (!err && (!g || g->state == SM_GROUP_DEAD))
@@ -1203,6 +1410,7 @@ void sm_group_coordinator_describe(sm_group_coordinator_t *gc, const char *group
 	out->protocol_type = "";
 	out->protocol = "";
 	pthread_mutex_lock(&gc->lock);
+	sm_gc_run_due(gc);
 	out->error = sm_gc_owner_err(gc, group_id);
 	sm_group_t *g = out->error ? NULL : sm_gc_find(gc, group_id);
 	if (g) {
@@ -1237,6 +1445,7 @@ sm_err_t sm_group_coordinator_list(sm_group_coordinator_t *gc, const char *const
 				   int n_states, sm_arena_t *a, sm_gc_group_listing_t **out, int *n)
 {
 	pthread_mutex_lock(&gc->lock);
+	sm_gc_run_due(gc);
 	sm_err_t err = SM_ERR_NONE;
 	for (int p = 0; p < gc->cfg.num_partitions; p++)
 		if (gc->pstate[p] == SM_GC_P_LOADING)
@@ -1271,12 +1480,13 @@ static void sm_gc_drop_group(sm_group_coordinator_t *gc, sm_group_t *g)
 		sm_gmm_store_tombstones(gc->gmm, g->partition, g->group_id, g->offsets, g->n_offsets, 1);
 	sm_gc_set_state(gc, g, SM_GROUP_DEAD);
 	sm_gc_unlink(gc, g);
-	sm_group_destroy(g);
+	sm_gc_group_free(gc, g);
 }
 
 sm_err_t sm_group_coordinator_delete_group(sm_group_coordinator_t *gc, const char *group_id)
 {
 	pthread_mutex_lock(&gc->lock);
+	sm_gc_run_due(gc);
 	sm_err_t e = sm_gc_owner_err(gc, group_id);
 	sm_group_t *g = e ? NULL : sm_gc_find(gc, group_id);
 	if (!e && (!g || g->state == SM_GROUP_DEAD))
@@ -1345,7 +1555,7 @@ static void sm_gc_load_group(void *opaque, const char *group, const sm_group_met
 		while (g->members) {
 			sm_group_member_t *m = g->members;
 			sm_group_remove_member(g, m);
-			sm_group_member_destroy(m);
+			sm_gc_member_free(gc, m);
 		}
 		free(g->protocol_type);
 		free(g->protocol_name);
@@ -1356,7 +1566,7 @@ static void sm_gc_load_group(void *opaque, const char *group, const sm_group_met
 	}
 	if (g && !v && !g->n_offsets) {
 		sm_gc_unlink(gc, g);
-		sm_group_destroy(g);
+		sm_gc_group_free(gc, g);
 	} else if (v) {
 		g->generation = v->generation;
 		g->protocol_type = v->protocol_type && *v->protocol_type ? sm_strdup(v->protocol_type) : NULL;
@@ -1385,7 +1595,7 @@ static void sm_gc_unload(sm_group_coordinator_t *gc, int32_t p)
 		*pp = g->next;
 		for (sm_group_member_t *m = g->members; m; m = m->next)
 			sm_gc_fail_member(m, SM_ERR_NOT_COORDINATOR);
-		sm_group_destroy(g);
+		sm_gc_group_free(gc, g);
 	}
 }
 
@@ -1412,6 +1622,13 @@ void sm_group_coordinator_load_now(sm_group_coordinator_t *gc, int32_t partition
 			sm_gc_unload(gc, partition);
 	} else {
 		gc->pstate[partition] = SM_GC_P_LOADED;
+		/* Loaded members get a full session from now (Kafka's
+		 * onGroupLoaded schedules their heartbeats). */
+		int64_t now = gc->mono();
+		for (sm_group_t *g = gc->groups; g; g = g->next)
+			if (g->partition == partition)
+				for (sm_group_member_t *m = g->members; m; m = m->next)
+					sm_gc_touch(gc, g, m, now);
 		if (e)
 			sm_log_warn(gc->comp, SM_GC_LOGGER, "Error loading offsets from %s-%d: %s",
 				    SM_GC_OFFSETS_TOPIC, partition, sm_err_name(e));
@@ -1450,27 +1667,6 @@ void sm_group_coordinator_on_leadership(void *opaque, const char *topic, int32_t
 
 /* ---- timers (lock held) ---- */
 
-static void sm_gc_expire_members(sm_group_coordinator_t *gc, sm_group_t *g, int64_t now)
-{
-	SM_ASSERT_HELD(&gc->lock);
-	sm_group_member_t *m = g->members;
-	while (m) {
-		sm_group_member_t *next = m->next;
-		if (!m->join_cb && !m->sync_cb && g->state != SM_GROUP_EMPTY &&
-		    now - m->last_heartbeat_ms >= m->session_timeout_ms) {
-			sm_log_info(gc->comp, SM_GC_LOGGER, "Member %s in group %s has failed, removing it from the group",
-				    m->member_id, g->group_id);
-			char reason[300];
-			snprintf(reason, sizeof(reason), "removing member %.200s on heartbeat expiration", m->member_id);
-			sm_gc_remove_and_update(gc, g, m, reason);
-			/* The group may have moved on; start over. */
-			m = g->members;
-			continue;
-		}
-		m = next;
-	}
-}
-
 static void sm_gc_rebalance_timers(sm_group_coordinator_t *gc, sm_group_t *g, int64_t now)
 {
 	SM_ASSERT_HELD(&gc->lock);
@@ -1494,16 +1690,32 @@ static void sm_gc_rebalance_timers(sm_group_coordinator_t *gc, sm_group_t *g, in
 		sm_gc_complete_join(gc, g);
 }
 
-static void sm_gc_expire_pending(sm_group_coordinator_t *gc, int64_t now)
+/* A member's session deadline passed. Kafka counts a member that waits
+ * in JoinGroup or SyncGroup as having heartbeated (hasSatisfiedHeartbeat);
+ * it is looked at again a session later, unless the rebalance answers it
+ * first (which re-arms it). */
+static void sm_gc_member_expired(sm_group_coordinator_t *gc, sm_group_t *g, sm_group_member_t *m,
+				 int64_t now)
 {
 	SM_ASSERT_HELD(&gc->lock);
-	sm_gc_pending_t **pp = &gc->pending;
-	while (*pp) {
-		sm_gc_pending_t *p = *pp;
-		if (now < p->deadline) {
-			pp = &p->next;
+	if (m->join_cb || m->sync_cb) {
+		sm_gc_arm(gc, &m->hb_timer, sm_i64_sat_add(now, m->session_timeout_ms));
+		return;
+	}
+	sm_log_info(gc->comp, SM_GC_LOGGER, "Member %s in group %s has failed, removing it from the group",
+		    m->member_id, g->group_id);
+	char reason[300];
+	snprintf(reason, sizeof(reason), "removing member %.200s on heartbeat expiration", m->member_id);
+	sm_gc_remove_and_update(gc, g, m, reason);
+}
+
+/* A pending member id (KIP-394) was not used within its session timeout. */
+static void sm_gc_pending_expired(sm_group_coordinator_t *gc, sm_gc_pending_t *p)
+{
+	SM_ASSERT_HELD(&gc->lock);
+	for (sm_gc_pending_t **pp = &gc->pending; *pp; pp = &(*pp)->next) {
+		if (*pp != p)
 			continue;
-		}
 		*pp = p->next;
 		sm_group_t *g = sm_gc_find(gc, p->group_id);
 		free(p->group_id);
@@ -1511,6 +1723,35 @@ static void sm_gc_expire_pending(sm_group_coordinator_t *gc, int64_t now)
 		free(p);
 		if (g)
 			sm_gc_try_complete_join(gc, g);
+		return;
+	}
+}
+
+/* Fires every timer whose deadline has passed, earliest first. Each
+ * request that reads or changes group state calls this first, so none sees
+ * a member past its session deadline or a rebalance past its timeout, even
+ * if the thread has not woken yet. */
+static void sm_gc_run_due(sm_group_coordinator_t *gc)
+{
+	int64_t now = gc->mono();
+	sm_gc_timer_t *t;
+	while ((t = sm_gc_timer_pop_due(&gc->timers, now))) {
+		switch (t->kind) {
+		case SM_GROUP_TIMER_MEMBER:
+			sm_gc_member_expired(gc, t->ctx, t->owner, now);
+			break;
+		case SM_GROUP_TIMER_REBALANCE: {
+			sm_group_t *g = t->owner;
+			sm_gc_rebalance_timers(gc, g, now);
+			sm_gc_arm_group(gc, g);
+			break;
+		}
+		case SM_GROUP_TIMER_PENDING:
+			sm_gc_pending_expired(gc, t->owner);
+			break;
+		default:
+			break;
+		}
 	}
 }
 
@@ -1555,14 +1796,8 @@ static void sm_gc_expire_offsets(sm_group_coordinator_t *gc, int64_t wall)
 
 static void sm_gc_tick_locked(sm_group_coordinator_t *gc)
 {
+	sm_gc_run_due(gc);
 	int64_t now = gc->mono();
-	sm_gc_expire_pending(gc, now);
-	for (sm_group_t *g = gc->groups; g; g = g->next) {
-		if (gc->pstate[g->partition] != SM_GC_P_LOADED)
-			continue;
-		sm_gc_expire_members(gc, g, now);
-		sm_gc_rebalance_timers(gc, g, now);
-	}
 	if (now - gc->last_expiry >= gc->cfg.retention_check_ms) {
 		gc->last_expiry = now;
 		sm_gc_expire_offsets(gc, gc->wall());
@@ -1595,14 +1830,32 @@ static void *sm_gc_main(void *arg)
 		pthread_mutex_lock(&gc->lock);
 		if (gc->stop)
 			break;
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += SM_GC_TICK_MS * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
+		/* Sleep until the earliest timer or the next offsets expiry
+		 * check; arming an earlier timer, a load or shutdown wakes us. */
+		int64_t until = sm_i64_sat_add(gc->last_expiry, gc->cfg.retention_check_ms);
+		const sm_gc_timer_t *t = sm_gc_timer_peek(&gc->timers);
+		if (t && t->deadline < until)
+			until = t->deadline;
+		int64_t now = gc->mono();
+		int64_t wait_ms = until > now ? until - now : 0;
+		if (wait_ms > SM_GC_MAX_WAIT_MS)
+			wait_ms = SM_GC_MAX_WAIT_MS;
+		gc->wait_until = now + wait_ms;
+		int load = 0;
+		for (int32_t p = 0; p < gc->cfg.num_partitions && !load; p++)
+			load = gc->pload[p];
+		if (wait_ms > 0 && !load) {
+			struct timespec ts;
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			ts.tv_sec += (time_t)(wait_ms / 1000);
+			ts.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&gc->cond, &gc->lock, &ts);
 		}
-		pthread_cond_timedwait(&gc->cond, &gc->lock, &ts);
+		gc->wait_until = INT64_MIN;
 	}
 	pthread_mutex_unlock(&gc->lock);
 	return NULL;
@@ -1642,6 +1895,7 @@ void sm_group_coordinator_destroy(sm_group_coordinator_t *gc)
 	while (gc->pending) {
 		sm_gc_pending_t *p = gc->pending;
 		gc->pending = p->next;
+		sm_gc_timer_cancel(&gc->timers, &p->timer);
 		free(p->group_id);
 		free(p->member_id);
 		free(p);
@@ -1651,6 +1905,7 @@ void sm_group_coordinator_destroy(sm_group_coordinator_t *gc)
 		gc->groups = g->next;
 		sm_group_destroy(g);
 	}
+	sm_gc_timer_heap_destroy(&gc->timers);
 	free(gc->pstate);
 	free(gc->pload);
 	pthread_mutex_destroy(&gc->lock);

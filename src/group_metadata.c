@@ -64,6 +64,7 @@ sm_group_t *sm_group_new(const char *group_id, int32_t partition, int64_t now_ms
 	g->partition = partition;
 	g->state = SM_GROUP_EMPTY;
 	g->state_ts = now_ms;
+	sm_gc_timer_init(&g->rb_timer, SM_GROUP_TIMER_REBALANCE, g, g);
 	return g;
 }
 
@@ -100,6 +101,7 @@ sm_group_member_t *sm_group_member_new(const char *member_id, const char *instan
 	m->group_instance_id = sm_group_dup(instance_id);
 	m->client_id = sm_strdup(client_id ? client_id : "");
 	m->client_host = sm_strdup(client_host ? client_host : "");
+	sm_gc_timer_init(&m->hb_timer, SM_GROUP_TIMER_MEMBER, m, NULL);
 	return m;
 }
 

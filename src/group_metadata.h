@@ -13,6 +13,10 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "gc_timer.h"
+
+/* Kinds of the coordinator's timers embedded in groups and members. */
+enum { SM_GROUP_TIMER_MEMBER = 1, SM_GROUP_TIMER_REBALANCE, SM_GROUP_TIMER_PENDING };
 
 typedef enum sm_group_state {
 	SM_GROUP_EMPTY = 0,
@@ -54,6 +58,7 @@ typedef struct sm_group_member {
 	sm_gc_sync_cb_t *sync_cb;   /* non-NULL while a SyncGroup is parked */
 	void *sync_opaque;
 	int is_new;                 /* joined during the current rebalance */
+	sm_gc_timer_t hb_timer;     /* session deadline (the coordinator's heap) */
 	struct sm_group_member *next;
 } sm_group_member_t;
 
@@ -100,6 +105,7 @@ typedef struct sm_group {
 	/* Offset commits awaiting replication. */
 	int n_pending, cap_pending;
 	sm_group_pending_commit_t *pending;
+	sm_gc_timer_t rb_timer;     /* initial delay / rebalance deadline */
 	struct sm_group *next;
 } sm_group_t;
 

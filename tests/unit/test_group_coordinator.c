@@ -636,6 +636,277 @@ static void test_state_table_and_vote(void)
 	sm_group_destroy(g);
 }
 
+/* The timer heap keeps the earliest deadline on top through arming,
+ * re-arming (both ways) and cancelling, and pops in deadline order. */
+static void test_timer_heap(void)
+{
+	enum { N = 200 };
+	sm_gc_timer_heap_t h;
+	sm_gc_timer_heap_init(&h);
+	static sm_gc_timer_t t[N];
+	srand(7);
+	for (int i = 0; i < N; i++) {
+		sm_gc_timer_init(&t[i], 1, &t[i], NULL);
+		CU_ASSERT(!sm_gc_timer_armed(&t[i]));
+		sm_gc_timer_arm(&h, &t[i], rand() % 1000);
+	}
+	for (int i = 0; i < N; i += 3)
+		sm_gc_timer_arm(&h, &t[i], rand() % 2000); /* re-arm, up or down */
+	for (int i = 1; i < N; i += 5)
+		sm_gc_timer_cancel(&h, &t[i]);
+	sm_gc_timer_cancel(&h, &t[1]); /* twice: a no-op */
+	int armed = 0;
+	for (int i = 0; i < N; i++)
+		armed += sm_gc_timer_armed(&t[i]);
+	CU_ASSERT_EQUAL(h.n, armed);
+	CU_ASSERT_PTR_NULL(sm_gc_timer_pop_due(&h, -1));
+	int64_t last = -1;
+	int popped = 0;
+	sm_gc_timer_t *x;
+	while ((x = sm_gc_timer_pop_due(&h, 5000))) {
+		CU_ASSERT(x->deadline >= last);
+		CU_ASSERT(!sm_gc_timer_armed(x));
+		last = x->deadline;
+		popped++;
+	}
+	CU_ASSERT_EQUAL(popped, armed);
+	CU_ASSERT_PTR_NULL(sm_gc_timer_peek(&h));
+	/* Only what is due pops. */
+	sm_gc_timer_arm(&h, &t[0], 10);
+	sm_gc_timer_arm(&h, &t[1], 20);
+	CU_ASSERT_PTR_EQUAL(sm_gc_timer_pop_due(&h, 15), &t[0]);
+	CU_ASSERT_PTR_NULL(sm_gc_timer_pop_due(&h, 15));
+	CU_ASSERT_PTR_EQUAL(sm_gc_timer_peek(&h), &t[1]);
+	sm_gc_timer_heap_destroy(&h);
+	CU_ASSERT(!sm_gc_timer_armed(&t[1]));
+}
+
+static void do_join_static(sm_group_coordinator_t *gc, const char *member, const char *instance,
+			   const sm_group_protocol_t *p, int n, join_out_t *o)
+{
+	sm_gc_join_req_t r = { .group_id = "g", .member_id = member, .group_instance_id = instance,
+			       .client_id = "c", .client_host = "/127.0.0.1",
+			       .session_timeout_ms = 10000, .rebalance_timeout_ms = 20000,
+			       .protocol_type = "consumer", .protocols = p, .n_protocols = n,
+			       .require_known_member_id = 1 };
+	memset(o, 0, sizeof(*o));
+	sm_group_coordinator_join(gc, &r, join_cb, o);
+}
+
+/* Three static members a, b, c in a Stable group of generation 1; ids[i]
+ * are their member ids, a leads. */
+static sm_group_coordinator_t *static_group(fake_log_t *f, char ids[3][256])
+{
+	sm_group_coordinator_t *gc = new_gc(f);
+	const char *inst[3] = { "a", "b", "c" };
+	join_out_t j[3];
+	do_join_static(gc, "", inst[0], range_proto, 2, &j[0]);
+	CU_ASSERT_EQUAL(j[0].error, SM_ERR_NONE); /* static: no MEMBER_ID_REQUIRED */
+	strcpy(ids[0], j[0].member_id);
+	do_join_static(gc, "", inst[1], range_proto, 2, &j[1]);
+	do_join_static(gc, "", inst[2], range_proto, 2, &j[2]);
+	CU_ASSERT_EQUAL(j[1].called, 0); /* parked until a rejoins */
+	do_join_static(gc, ids[0], inst[0], range_proto, 2, &j[0]);
+	strcpy(ids[1], j[1].member_id);
+	strcpy(ids[2], j[2].member_id);
+	CU_ASSERT_EQUAL(j[0].generation, 2);
+	CU_ASSERT_EQUAL(j[1].generation, 2);
+	CU_ASSERT_EQUAL(j[2].generation, 2);
+	CU_ASSERT_STRING_EQUAL(j[0].leader, ids[0]);
+	sync_out_t s[3];
+	do_sync(gc, ids[1], 2, NULL, 0, &s[1]);
+	do_sync(gc, ids[2], 2, NULL, 0, &s[2]);
+	sm_gc_assignment_t a[3] = { { .member_id = ids[0], .assignment = (const uint8_t *)"A", .len = 1 },
+				    { .member_id = ids[1], .assignment = (const uint8_t *)"B", .len = 1 },
+				    { .member_id = ids[2], .assignment = (const uint8_t *)"C", .len = 1 } };
+	do_sync(gc, ids[0], 2, a, 3, &s[0]);
+	CU_ASSERT_STRING_EQUAL(s[1].assignment, "B");
+	return gc;
+}
+
+/* KIP-345 as Kafka 2.8: a restarted static member takes over its old
+ * member without a rebalance, even when it led; the old id is fenced in
+ * every request that names the instance. */
+static void test_static_member_rejoin(void)
+{
+	fake_log_t f = { .next_offset = 0 };
+	sm_wbuf_init(&f.data, 64);
+	char ids[3][256];
+	sm_group_coordinator_t *gc = static_group(&f, ids);
+	char buf[32];
+	CU_ASSERT_STRING_EQUAL(state_of(gc, "g", buf, sizeof(buf)), "Stable");
+	int writes = f.appends;
+	join_out_t j;
+	do_join_static(gc, "", "b", range_proto, 2, &j);
+	CU_ASSERT_EQUAL(j.called, 1);
+	CU_ASSERT_EQUAL(j.error, SM_ERR_NONE);
+	CU_ASSERT_EQUAL(j.generation, 2);
+	CU_ASSERT_STRING_EQUAL(j.leader, ids[0]);
+	CU_ASSERT_EQUAL(j.n_members, 0);
+	CU_ASSERT_STRING_NOT_EQUAL(j.member_id, ids[1]);
+	CU_ASSERT_EQUAL(f.appends, writes + 1); /* the new member id is stored */
+	CU_ASSERT_STRING_EQUAL(state_of(gc, "g", buf, sizeof(buf)), "Stable");
+	char nb[256];
+	strcpy(nb, j.member_id);
+	/* It gets its previous assignment. */
+	sync_out_t s;
+	do_sync(gc, nb, 2, NULL, 0, &s);
+	CU_ASSERT_EQUAL(s.error, SM_ERR_NONE);
+	CU_ASSERT_STRING_EQUAL(s.assignment, "B");
+	/* The old instance is fenced, not unknown. */
+	CU_ASSERT_EQUAL(sm_group_coordinator_heartbeat(gc, "g", ids[1], "b", 2), SM_ERR_FENCED_INSTANCE_ID);
+	CU_ASSERT_EQUAL(sm_group_coordinator_heartbeat(gc, "g", ids[1], NULL, 2), SM_ERR_UNKNOWN_MEMBER_ID);
+	CU_ASSERT_EQUAL(sm_group_coordinator_heartbeat(gc, "g", nb, "b", 2), SM_ERR_NONE);
+	sm_gc_sync_req_t sr = { .group_id = "g", .generation_id = 2, .member_id = ids[1], .group_instance_id = "b" };
+	memset(&s, 0, sizeof(s));
+	sm_group_coordinator_sync(gc, &sr, sync_cb, &s);
+	CU_ASSERT_EQUAL(s.error, SM_ERR_FENCED_INSTANCE_ID);
+	do_join_static(gc, ids[1], "b", range_proto, 2, &j);
+	CU_ASSERT_EQUAL(j.error, SM_ERR_FENCED_INSTANCE_ID);
+	sm_gc_offset_t e = { .topic = "t", .partition = 0, .offset = 5, .leader_epoch = -1,
+			     .commit_ts = -1, .expire_ts = -1 };
+	commit_out_t co;
+	memset(&co, 0, sizeof(co));
+	sm_group_coordinator_commit_offsets(gc, "g", 2, ids[1], "b", &e, 1, commit_cb, &co);
+	CU_ASSERT_EQUAL(co.error, SM_ERR_FENCED_INSTANCE_ID);
+	CU_ASSERT_EQUAL(e.error, SM_ERR_FENCED_INSTANCE_ID);
+	sm_gc_leave_member_t lm = { .member_id = ids[1], .group_instance_id = "b" };
+	CU_ASSERT_EQUAL(sm_group_coordinator_leave(gc, "g", &lm, 1), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(lm.error, SM_ERR_FENCED_INSTANCE_ID);
+	CU_ASSERT_STRING_EQUAL(state_of(gc, "g", buf, sizeof(buf)), "Stable");
+
+	/* The leader restarting does not rebalance either; it is answered
+	 * with the old leader id so that it does not assign. */
+	do_join_static(gc, "", "a", range_proto, 2, &j);
+	CU_ASSERT_EQUAL(j.error, SM_ERR_NONE);
+	CU_ASSERT_EQUAL(j.generation, 2);
+	CU_ASSERT_STRING_EQUAL(j.leader, ids[0]);
+	CU_ASSERT_EQUAL(j.n_members, 0);
+	CU_ASSERT_STRING_EQUAL(state_of(gc, "g", buf, sizeof(buf)), "Stable");
+	char na[256];
+	strcpy(na, j.member_id);
+	do_sync(gc, na, 2, NULL, 0, &s);
+	CU_ASSERT_STRING_EQUAL(s.assignment, "A");
+	/* The new leader id is the member's: its JoinGroup rebalances. */
+	do_join_static(gc, na, "a", range_proto, 2, &j);
+	CU_ASSERT_EQUAL(j.called, 0);
+	CU_ASSERT_STRING_EQUAL(state_of(gc, "g", buf, sizeof(buf)), "PreparingRebalance");
+	destroy_gc(gc);
+	sm_wbuf_free(&f.data);
+}
+
+/* A static rejoin rebalances only when the selected protocol would change
+ * or the group is completing a rebalance; a failed write undoes it. */
+static void test_static_member_rebalance_rules(void)
+{
+	fake_log_t f = { .next_offset = 0 }, f2 = { .next_offset = 0 };
+	sm_wbuf_init(&f.data, 64);
+	sm_wbuf_init(&f2.data, 64);
+	char ids[3][256];
+	char buf[32];
+	join_out_t j;
+	sm_group_coordinator_t *gc = static_group(&f, ids);
+	/* Only roundrobin offered: the vote changes from range. */
+	do_join_static(gc, "", "c", range_proto + 1, 1, &j);
+	CU_ASSERT_EQUAL(j.called, 0);
+	CU_ASSERT_STRING_EQUAL(state_of(gc, "g", buf, sizeof(buf)), "PreparingRebalance");
+	destroy_gc(gc);
+
+	gc = static_group(&f2, ids);
+	/* Different metadata, same selected protocol: no rebalance. */
+	sm_group_protocol_t p2[] = { { .name = "range", .metadata = (uint8_t *)"other", .metadata_len = 5 } };
+	do_join_static(gc, "", "c", p2, 1, &j);
+	CU_ASSERT_EQUAL(j.error, SM_ERR_NONE);
+	CU_ASSERT_STRING_EQUAL(state_of(gc, "g", buf, sizeof(buf)), "Stable");
+	/* A dynamic join starts a rebalance; members rejoin, CompletingRebalance. */
+	join_out_t d;
+	do_join(gc, "", 0, range_proto, 2, &d);
+	CU_ASSERT_EQUAL(d.error, SM_ERR_GROUP_MAX_SIZE_REACHED);
+	sm_gc_leave_member_t lm = { .member_id = "", .group_instance_id = "c" };
+	CU_ASSERT_EQUAL(sm_group_coordinator_leave(gc, "g", &lm, 1), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(lm.error, SM_ERR_NONE);
+	CU_ASSERT_STRING_EQUAL(state_of(gc, "g", buf, sizeof(buf)), "PreparingRebalance");
+	join_out_t ja, jb;
+	do_join_static(gc, ids[0], "a", range_proto, 2, &ja);
+	do_join_static(gc, ids[1], "b", range_proto, 2, &jb);
+	CU_ASSERT_EQUAL(jb.generation, 3);
+	CU_ASSERT_STRING_EQUAL(state_of(gc, "g", buf, sizeof(buf)), "CompletingRebalance");
+	/* b restarts before the leader synced: rebalance, the old b's parked
+	 * SyncGroup is fenced. */
+	sync_out_t sb;
+	do_sync(gc, ids[1], 3, NULL, 0, &sb);
+	CU_ASSERT_EQUAL(sb.called, 0);
+	do_join_static(gc, "", "b", range_proto, 2, &j);
+	CU_ASSERT_EQUAL(sb.called, 1);
+	CU_ASSERT_EQUAL(sb.error, SM_ERR_FENCED_INSTANCE_ID);
+	CU_ASSERT_STRING_EQUAL(state_of(gc, "g", buf, sizeof(buf)), "PreparingRebalance");
+	CU_ASSERT_EQUAL(j.called, 0);
+	do_join_static(gc, ids[0], "a", range_proto, 2, &ja);
+	CU_ASSERT_EQUAL(j.called, 1);
+	CU_ASSERT_EQUAL(j.generation, 4);
+	destroy_gc(gc);
+
+	/* The write of the new member id fails: the old id stays. */
+	fake_log_t pf = { .next_offset = 0 };
+	sm_wbuf_init(&pf.data, 64);
+	gc = static_group(&pf, ids);
+	pf.park = 1;
+	int w = pf.n_parked;
+	do_join_static(gc, "", "b", range_proto, 2, &j);
+	CU_ASSERT_EQUAL(j.called, 0);
+	fake_end(&pf, w, SM_ERR_NOT_LEADER_OR_FOLLOWER);
+	CU_ASSERT_EQUAL(j.called, 1);
+	CU_ASSERT_EQUAL(j.error, SM_ERR_NOT_COORDINATOR);
+	CU_ASSERT_EQUAL(sm_group_coordinator_heartbeat(gc, "g", ids[1], "b", 2), SM_ERR_NONE);
+	destroy_gc(gc);
+	sm_wbuf_free(&f.data);
+	sm_wbuf_free(&f2.data);
+	sm_wbuf_free(&pf.data);
+}
+
+/* Deadlines are kept exactly, whether or not the thread has run: a
+ * request after a member's session deadline never sees it. */
+static void test_deadlines_on_observe(void)
+{
+	sm_group_coordinator_t *gc = new_gc(NULL);
+	join_out_t j;
+	do_join(gc, "", 0, range_proto, 2, &j);
+	char id[256];
+	strcpy(id, j.member_id);
+	sync_out_t s;
+	do_sync(gc, id, 1, NULL, 0, &s);
+	fake_now += 9999;
+	CU_ASSERT_EQUAL(sm_group_coordinator_delete_group(gc, "g"), SM_ERR_NON_EMPTY_GROUP);
+	fake_now += 1; /* exactly the session timeout: expired, no tick needed */
+	char buf[32];
+	CU_ASSERT_STRING_EQUAL(state_of(gc, "g", buf, sizeof(buf)), "Empty");
+	CU_ASSERT_EQUAL(sm_group_coordinator_delete_group(gc, "g"), SM_ERR_NONE);
+
+	/* A pending member id (KIP-394) lasts one session timeout. */
+	do_join(gc, "", 1, range_proto, 2, &j);
+	CU_ASSERT_EQUAL(j.error, SM_ERR_MEMBER_ID_REQUIRED);
+	strcpy(id, j.member_id);
+	fake_now += 10000;
+	do_join(gc, id, 1, range_proto, 2, &j);
+	CU_ASSERT_EQUAL(j.error, SM_ERR_UNKNOWN_MEMBER_ID);
+
+	/* The rebalance timeout removes a member that did not rejoin. */
+	do_join(gc, "", 0, range_proto, 2, &j);
+	strcpy(id, j.member_id);
+	do_sync(gc, id, j.generation, NULL, 0, &s);
+	join_out_t j2;
+	do_join(gc, "", 0, range_proto, 2, &j2);
+	CU_ASSERT_EQUAL(j2.called, 0);
+	fake_now += 5000;
+	CU_ASSERT_EQUAL(sm_group_coordinator_heartbeat(gc, "g", id, NULL, j.generation), SM_ERR_REBALANCE_IN_PROGRESS);
+	fake_now += 15000; /* 20 s rebalance timeout since the rebalance began */
+	CU_ASSERT_STRING_EQUAL(state_of(gc, "g", buf, sizeof(buf)), "CompletingRebalance");
+	CU_ASSERT_EQUAL(j2.called, 1);
+	CU_ASSERT_EQUAL(j2.n_members, 1);
+	CU_ASSERT_STRING_EQUAL(j2.leader, j2.member_id);
+	destroy_gc(gc);
+}
+
 int main(void)
 {
 	CU_initialize_registry();
@@ -649,6 +920,10 @@ int main(void)
 	CU_add_test(s, "SyncGroup waits for the ISR", test_sync_waits_for_isr);
 	CU_add_test(s, "COORDINATOR_LOAD_IN_PROGRESS while loading", test_load_in_progress);
 	CU_add_test(s, "state table and protocol vote", test_state_table_and_vote);
+	CU_add_test(s, "timer heap order, re-arm, cancel", test_timer_heap);
+	CU_add_test(s, "static member rejoin and fencing", test_static_member_rejoin);
+	CU_add_test(s, "static member rebalance rules", test_static_member_rebalance_rules);
+	CU_add_test(s, "deadlines kept on observe", test_deadlines_on_observe);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

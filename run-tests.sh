@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds Samsa, and runs every test: the unit
-# programs under AddressSanitizer/UBSan and under valgrind, then the unit and
-# integration tests (real ZooKeeper and broker processes on free loopback
-# ports). Ends with "N passed, N failed"; exits non-zero on any failure.
+# programs and the hostile-input tests under AddressSanitizer/UBSan, the unit
+# programs and the threaded integration tests under ThreadSanitizer, the unit
+# programs under valgrind, then the unit and integration tests (real ZooKeeper
+# and broker processes on free loopback ports). Ends with "N passed, N failed"; exits non-zero on any failure.
 set -euo pipefail
 top=$(cd "$(dirname "$0")" && pwd)
 cd "$top"
@@ -23,6 +24,13 @@ build() { # dir configure-args...
 echo "== unit tests under AddressSanitizer and UBSan"
 build "$top/build-asan" --enable-sanitizers
 make -s -C "$top/build-asan" check-unit
+
+echo "== hostile-input integration tests against the ASan/UBSan broker"
+make -s -C "$top/build-asan" check-hostile
+
+echo "== unit and threading integration tests under ThreadSanitizer"
+build "$top/build-tsan" --enable-tsan
+make -s -C "$top/build-tsan" check-tsan
 
 echo "== unit tests under valgrind"
 build "$top/build"

@@ -28,70 +28,13 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import javautil  # noqa: E402
 from harness import log  # noqa: E402
 
 NAME = "0600-java_clients"
-JAVA_DIR = os.path.join(harness.SRC, "tests", "java")
 VERSIONS = os.environ.get("SM_JAVA_KAFKA_VERSIONS", "3.9.2 4.4.0").split()
 PARTS = os.environ.get("SM_JAVA_PARTS", "producer consumer admin streams").split()
 MAIN = "org.samsa.interop.Interop"
-ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-# Maven's words for an artifact the repository answered "not found" for,
-# as opposed to a repository that could not be reached.
-NOT_SERVED = re.compile(r"Could not find artifact|was not found in|Could not resolve dependencies.*not found",
-                        re.S)
-
-
-def skip(msg):
-    print("SKIP: %s" % msg, flush=True)
-    sys.exit(0)
-
-
-def tools():
-    missing = [t for t in ("mvn", "java", "javac") if not shutil.which(t)]
-    if missing:
-        what = "%s missing (Debian packages maven, default-jdk-headless)" % ", ".join(missing)
-        if ON_CI:
-            print("FAIL: %s; CI must have them" % what, flush=True)
-            sys.exit(1)
-        skip(what)
-
-
-def resolve(version, work):
-    """The classpath of kafka-clients + kafka-streams `version`, or None with
-    a SKIP line when Maven Central does not serve that version. Any other
-    Maven failure (network, repository) fails the test."""
-    out = os.path.join(work, "cp-%s.txt" % version)
-    t0 = time.monotonic()
-    p = subprocess.run(["mvn", "-B", "-q", "-f", os.path.join(JAVA_DIR, "pom.xml"),
-                        "-Dkafka.version=" + version, "-Dmdep.outputFile=" + out,
-                        "dependency:build-classpath"],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                       timeout=600)
-    text = p.stdout.decode(errors="replace")
-    if p.returncode != 0:
-        if NOT_SERVED.search(text) and "Could not transfer" not in text:
-            print("SKIP: cannot fetch org.apache.kafka:kafka-clients/kafka-streams:%s: "
-                  "not served by the Maven repository\n%s" % (version, text[-1500:]), flush=True)
-            return None
-        harness.fail("Maven could not resolve kafka-clients/kafka-streams %s (network or "
-                     "repository failure):\n%s" % (version, text[-3000:]))
-    with open(out) as f:
-        cp = f.read().strip()
-    log("kafka %s classpath resolved in %.1fs" % (version, time.monotonic() - t0))
-    return cp
-
-
-def compile_sources(version, cp, work):
-    classes = os.path.join(work, "classes-%s" % version)
-    os.makedirs(classes)
-    srcs = []
-    for root, _, files in os.walk(os.path.join(JAVA_DIR, "src", "main", "java")):
-        srcs += [os.path.join(root, f) for f in files if f.endswith(".java")]
-    harness.run(["javac", "-nowarn", "-d", classes, "-cp", cp] + sorted(srcs), timeout=300,
-                what="javac against kafka %s" % version)
-    return classes
 
 
 def run_java(c, version, cp, work, results):
@@ -133,21 +76,21 @@ def run_java(c, version, cp, work, results):
 
 def main():
     signal.signal(signal.SIGTERM, harness._on_signal)
-    tools()
+    javautil.require_tools()
     t_start = time.monotonic()
     work = tempfile.mkdtemp(prefix="samsa-java-")
     results = []
     classpaths = []
     try:
         for v in VERSIONS:
-            cp = resolve(v, work)
+            cp = javautil.resolve(v, work)
             if cp is None:
                 continue
-            classes = compile_sources(v, cp, work)
+            classes = javautil.compile_sources(v, cp, work)
             classpaths.append((v, classes + ":" + cp))
         t_ready = time.monotonic()
         if not classpaths:
-            skip("no Kafka client version could be fetched")
+            javautil.skip("no Kafka client version could be fetched")
         cluster = harness.Cluster(brokers=3, name=NAME)
         with cluster as c:
             for v, cp in classpaths:

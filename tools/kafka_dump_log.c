@@ -243,18 +243,19 @@ static int dl_dump_index(const char *path, const dl_opts_t *o, int time_index)
 		fprintf(stderr, "Could not read %s: %s\n", path, strerror(errno));
 		return 1;
 	}
+	if (!time_index && len < (size_t)esz) {
+		/* Kafka 2.8 says so (before any sanity check or verification)
+		 * rather than printing nothing. */
+		printf("%s is empty.\n", path);
+		free(idx);
+		return 0;
+	}
 	if (o->sanity_only) {
 		int ok = dl_index_sane(path, len, esz, idx, base);
 		if (ok)
 			printf("%s passed sanity check.\n", path);
 		free(idx);
 		return ok ? 0 : 1;
-	}
-	if (!time_index && len < (size_t)esz) {
-		/* Kafka 2.8 says so rather than printing nothing. */
-		printf("%s is empty.\n", path);
-		free(idx);
-		return 0;
 	}
 	char lp[4096];
 	dl_sibling(lp, sizeof(lp), path, ".log");

@@ -49,6 +49,9 @@ NORMALISE = [
     (re.compile(r" [A-Za-z0-9._-]+(\([\d,]+\))$"), r" \1"),
     # ConsumerGroupCommand 3.x: two spaces before the coordinator's id
     (re.compile(r":(\d+)  \((-?\d+)\)"), r":\1 (\2) "),
+    # TopicCommand prints a topic's overrides in the order DescribeConfigs
+    # returned them (a hash order in Kafka); Samsa's tool sorts them
+    (re.compile(r"\tConfigs: (.+)$"), lambda m: "\tConfigs: " + ",".join(sorted(m.group(1).split(",")))),
     # Samsa's --bootstrap-server describe omits TopicId (docs/deviations.md)
     (re.compile(r"\tTopicId: [A-Za-z0-9_-]+"), ""),
     # DumpLogSegments 3.x: "Log starting offset", deleteHorizonMs on batch
@@ -83,12 +86,15 @@ def samsa(script, *args):
     return p.stdout.decode(errors="replace")
 
 
-def compare(name, ours, theirs, sort=False):
+def compare(name, ours, theirs, sort=False, squash=False):
     """Line-for-line comparison after normalise(); sort: the row order
-    carries no meaning (ConsumerGroupCommand 3.9 prints partitions in hash
-    order)."""
+    carries no meaning (Kafka prints topics and group rows in hash order);
+    squash: only the column widths differ between 2.8 and 3.x."""
     a = [normalise(x) for x in ours.splitlines()]
     b = [normalise(x) for x in theirs.splitlines()]
+    if squash:
+        a = [re.sub(r" +", " ", x).rstrip() for x in a]
+        b = [re.sub(r" +", " ", x).rstrip() for x in b]
     if sort:
         a, b = sorted(a), sorted(b)
     diff = list(difflib.unified_diff(a, b, "samsa " + name, "kafka " + name, lineterm="", n=1))
@@ -164,6 +170,13 @@ def test(c):
     compare("topics --describe", samsa("kafka-topics.sh", "--bootstrap-server", b, "--describe",
                                        "--topic", TOPIC),
             kafka(TOPIC_CMD, "--bootstrap-server", b, "--describe", "--topic", TOPIC))
+    compare("topics --describe (all topics)", samsa("kafka-topics.sh", "--bootstrap-server", b, "--describe"),
+            kafka(TOPIC_CMD, "--bootstrap-server", b, "--describe"), sort=True)
+    compare("configs --describe --all topic",
+            samsa("kafka-configs.sh", "--bootstrap-server", b, "--describe", "--all", "--entity-type", "topics",
+                  "--entity-name", COMPACT),
+            kafka(CONFIG_CMD, "--bootstrap-server", b, "--describe", "--all", "--entity-type", "topics",
+                  "--entity-name", COMPACT))
     compare("configs --describe topic",
             samsa("kafka-configs.sh", "--bootstrap-server", b, "--describe", "--entity-type", "topics",
                   "--entity-name", TOPIC),
@@ -179,6 +192,9 @@ def test(c):
     compare("consumer-groups --describe",
             samsa("kafka-consumer-groups.sh", "--bootstrap-server", b, "--describe", "--group", GROUP),
             kafka(GROUP_CMD, "--bootstrap-server", b, "--describe", "--group", GROUP), sort=True)
+    compare("consumer-groups --list --state",
+            samsa("kafka-consumer-groups.sh", "--bootstrap-server", b, "--list", "--state"),
+            kafka(GROUP_CMD, "--bootstrap-server", b, "--list", "--state"), sort=True, squash=True)
     compare("consumer-groups --describe --state",
             samsa("kafka-consumer-groups.sh", "--bootstrap-server", b, "--describe", "--group", GROUP,
                   "--state"),

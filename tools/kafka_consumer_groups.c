@@ -848,10 +848,12 @@ static void cg_print_state(cg_t *cg, const cg_group_t *g)
 			port = cg->md.brokers[b].port;
 		}
 	snprintf(coord, sizeof(coord), "%s:%d (%d)", host, (int)port, (int)g->coordinator);
-	int wg = cg_maxw(15, g->id), wc = cg_maxw(25, coord);
-	printf("\n%-*s %-*s %-20s %-15s %s\n", wg, "GROUP", wc, "COORDINATOR (ID)",
+	/* Kafka 2.8 sizes the GROUP column by the coordinator's text (at least
+	 * 25) and gives the coordinator a fixed 25. */
+	int wg = cg_maxw(25, coord);
+	printf("\n%-*s %-25s %-20s %-15s %s\n", wg, "GROUP", "COORDINATOR (ID)",
 	       "ASSIGNMENT-STRATEGY", "STATE", "#MEMBERS");
-	printf("%-*s %-*s %-20s %-15s %d\n", wg, g->id, wc, coord, g->protocol, g->state,
+	printf("%-*s %-25s %-20s %-15s %d\n", wg, g->id, coord, g->protocol, g->state,
 	       g->nmembers);
 }
 

@@ -72,17 +72,31 @@ static void dl_print_bytes(const char *label, const uint8_t *p, int32_t len)
 	fwrite(p, 1, (size_t)len, stdout);
 }
 
-static void dl_print_record(const sm_batch_hdr_t *h, const sm_record_t *r, const dl_opts_t *o)
+/*
+ * One record of a deep iteration. Kafka 2.8 repeats the batch's fields on
+ * every record line (3.1 dropped them); a v2 record has no CRC of its own,
+ * so it is always "isValid: true crc: null".
+ */
+static void dl_print_record(const sm_batch_hdr_t *h, size_t batch_size, int64_t pos,
+			    const sm_record_t *r, const dl_opts_t *o)
 {
-	int32_t seq = -1;
+	int32_t seq = -1, last_seq = -1;
 	if (h->base_sequence >= 0) {
 		int64_t s = (int64_t)h->base_sequence + (r->offset - h->base_offset);
 		seq = (int32_t)(s > INT32_MAX ? s - INT32_MAX - 1 : s);
+		s = (int64_t)h->base_sequence + h->last_offset_delta;
+		last_seq = (int32_t)(s > INT32_MAX ? s - INT32_MAX - 1 : s);
 	}
-	printf("| offset: %" PRId64 " %s: %" PRId64 " keysize: %d valuesize: %d sequence: %d "
-	       "headerKeys: [", r->offset,
+	int codec = h->attributes & SM_BATCH_ATTR_CODEC_MASK;
+	printf("| offset: %" PRId64 " isValid: true crc: null keySize: %d valueSize: %d %s: %" PRId64
+	       " baseOffset: %" PRId64 " lastOffset: %" PRId64 " baseSequence: %d lastSequence: %d"
+	       " producerEpoch: %d partitionLeaderEpoch: %d batchSize: %zu magic: %d"
+	       " compressType: %s position: %" PRId64 " sequence: %d headerKeys: [",
+	       r->offset, (int)r->key_len, (int)r->value_len,
 	       sm_batch_is_log_append_time(h) ? "LogAppendTime" : "CreateTime", r->timestamp,
-	       (int)r->key_len, (int)r->value_len, (int)seq);
+	       h->base_offset, sm_batch_last_offset(h), (int)h->base_sequence, (int)last_seq,
+	       (int)h->producer_epoch, (int)h->partition_leader_epoch, batch_size, (int)h->magic,
+	       codec <= 4 ? dl_codec_names[codec] : "UNKNOWN", pos, (int)seq);
 	for (int32_t i = 0; i < r->header_count; i++) {
 		if (i)
 			putchar(',');
@@ -96,7 +110,8 @@ static void dl_print_record(const sm_batch_hdr_t *h, const sm_record_t *r, const
 			       (int)(int32_t)sm_be32(r->value + 2));
 		else
 			printf(" controlType: %s(%d)", "UNKNOWN", (int)type);
-	} else if (o->print_data && r->value_len >= 0) {
+	} else if (o->print_data) {
+		/* A tombstone still shows its key. */
 		dl_print_bytes("key", r->key, r->key_len);
 		dl_print_bytes("payload", r->value, r->value_len);
 	}
@@ -127,7 +142,7 @@ static void dl_print_batch(const sm_batch_hdr_t *h, const uint8_t *p, size_t siz
 }
 
 /* Returns the last offset seen (for the consecutiveness check). */
-static int64_t dl_deep(const sm_batch_hdr_t *h, const uint8_t *p, size_t size,
+static int64_t dl_deep(const sm_batch_hdr_t *h, const uint8_t *p, size_t size, int64_t pos,
 		       const dl_opts_t *o, int64_t last, const char *path)
 {
 	sm_batch_iter_t it;
@@ -141,7 +156,7 @@ static int64_t dl_deep(const sm_batch_hdr_t *h, const uint8_t *p, size_t size,
 				fprintf(stderr, "Non-consecutive offsets in %s\n  %" PRId64
 					" is followed by %" PRId64 "\n", path, last, r.offset);
 			last = r.offset;
-			dl_print_record(h, &r, o);
+			dl_print_record(h, size, pos, &r, o);
 		}
 	}
 	if (it.err)
@@ -170,7 +185,7 @@ static int dl_dump_log(const char *path, const dl_opts_t *o)
 			break;
 		dl_print_batch(&h, buf + pos, (size_t)size, (int64_t)pos);
 		if (o->deep)
-			last = dl_deep(&h, buf + pos, (size_t)size, o, last, path);
+			last = dl_deep(&h, buf + pos, (size_t)size, (int64_t)pos, o, last, path);
 		pos += (size_t)size;
 	}
 	if (pos < len) {
@@ -230,6 +245,13 @@ static int dl_dump_index(const char *path, const dl_opts_t *o, int time_index)
 	if (!idx) {
 		fprintf(stderr, "Could not read %s: %s\n", path, strerror(errno));
 		return 1;
+	}
+	if (!time_index && len < (size_t)esz) {
+		/* Kafka 2.8 says so (before any sanity check or verification)
+		 * rather than printing nothing. */
+		printf("%s is empty.\n", path);
+		free(idx);
+		return 0;
 	}
 	if (o->sanity_only) {
 		int ok = dl_index_sane(path, len, esz, idx, base);

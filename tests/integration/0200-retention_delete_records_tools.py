@@ -116,7 +116,11 @@ def dump_log(c):
                        r"partitionLeaderEpoch: \d+ isTransactional: false isControl: false "
                        r"position: (\d+) CreateTime: \d+ size: (\d+) magic: 2 "
                        r"compresscodec: NONE crc: \d+ isvalid: true$")
-    rec = re.compile(r"^\| offset: (\d+) CreateTime: \d+ keysize: 2 valuesize: 5 sequence: -?\d+ "
+    # Kafka 2.8 repeats the batch's fields on every record line.
+    rec = re.compile(r"^\| offset: (\d+) isValid: true crc: null keySize: 2 valueSize: 5 CreateTime: \d+ "
+                     r"baseOffset: \d+ lastOffset: \d+ baseSequence: -?\d+ lastSequence: -?\d+ "
+                     r"producerEpoch: -?\d+ partitionLeaderEpoch: \d+ batchSize: \d+ magic: 2 "
+                     r"compressType: NONE position: \d+ sequence: -?\d+ "
                      r"headerKeys: \[\] key: (k\d) payload: (\w+)$")
     batches = [m for m in map(batch.match, lines) if m]
     records = [m.groups() for m in map(rec.match, lines) if m]
@@ -134,7 +138,8 @@ def dump_log(c):
     seg = os.path.join(c.brokers[0].data_dir, "dlz-0", "%020d.log" % 0)
     out = harness.run([tool, "--files", seg, "--deep-iteration"], env=env).stdout.decode()
     check("compresscodec: GZIP" in out and "isvalid: true" in out, "gzip batch: %r" % out)
-    offs = re.findall(r"^\| offset: (\d+) CreateTime: \d+ keysize: -1 valuesize: \d+ ", out, re.M)
+    offs = re.findall(r"^\| offset: (\d+) isValid: true crc: null keySize: -1 valueSize: \d+ CreateTime: \d+ "
+                      r".* compressType: GZIP ", out, re.M)
     check(offs == [str(i) for i in range(20)], "deep iteration of gzip batches: %r" % out)
     check(" payload: " not in out, "--deep-iteration alone printed payloads")
 

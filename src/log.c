@@ -180,7 +180,7 @@ static sm_err_t sm_log_new_segment(sm_log_t *log, int64_t base, int64_t now_ms,
 				   sm_log_segment_t **out)
 {
 	return sm_log_segment_open(log->dir, base, log->cfg.segment_index_bytes,
-				   log->cfg.index_interval_bytes, 1, now_ms, sm_log_jitter(&log->cfg),
+				   log->cfg.index_interval_bytes, SM_SEG_OPEN_CREATE, now_ms, sm_log_jitter(&log->cfg),
 				   out, NULL);
 }
 
@@ -275,7 +275,7 @@ static sm_err_t sm_log_load_segments(sm_log_t *log, int64_t now_ms)
 		sm_log_segment_t *seg;
 		int needs = 0;
 		err = sm_log_segment_open(log->dir, bases[i], log->cfg.segment_index_bytes,
-					  log->cfg.index_interval_bytes, 0, now_ms,
+					  log->cfg.index_interval_bytes, SM_SEG_OPEN_EXISTING, now_ms,
 					  sm_log_jitter(&log->cfg), &seg, &needs);
 		if (err)
 			break;
@@ -1132,7 +1132,8 @@ sm_err_t sm_log_replace_segments(sm_log_t *log, const int64_t *bases, int n,
 	int needs = 0;
 	int64_t truncated = 0;
 	err = sm_log_segment_open(log->dir, bases[0], log->cfg.segment_index_bytes,
-				  log->cfg.index_interval_bytes, 0, sm_log_wall_ms(), 0, &seg, &needs);
+				  log->cfg.index_interval_bytes, SM_SEG_OPEN_REBUILD, sm_log_wall_ms(), 0,
+				  &seg, &needs);
 	if (!err)
 		err = sm_log_segment_recover(seg, log->cfg.segment_index_bytes, &truncated);
 	if (!err && (sm_index_trim(&seg->oidx) || sm_index_trim(&seg->tidx)))

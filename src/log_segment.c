@@ -131,8 +131,9 @@ const char *sm_log_segment_read_batch(const sm_log_segment_t *seg, int64_t pos, 
 /* ---- open / close ---- */
 
 static int sm_seg_open_indexes(sm_log_segment_t *seg, const char *dir, int32_t max_index_bytes,
-			       int create)
+			       int mode)
 {
+	int create = mode == SM_SEG_OPEN_CREATE, rebuild = mode == SM_SEG_OPEN_REBUILD;
 	char path[4096];
 	int ocreated = 0, tcreated = 0;
 	sm_log_segment_file_name(path, sizeof(path), dir, seg->base_offset, ".index");
@@ -154,6 +155,8 @@ static int sm_seg_open_indexes(sm_log_segment_t *seg, const char *dir, int32_t m
 	}
 	if (create)
 		return 0;
+	if (rebuild)
+		return 1;
 	if (ocreated || tcreated) {
 		sm_log_error(NULL, "kafka.log.Log",
 			     "Could not find %s index file corresponding to log file %s, "
@@ -177,7 +180,7 @@ sm_err_t sm_log_segment_open(const char *dir, int64_t base_offset, int32_t max_i
 {
 	char path[4096];
 	sm_log_segment_file_name(path, sizeof(path), dir, base_offset, ".log");
-	int flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT | O_TRUNC : 0);
+	int flags = O_RDWR | O_CLOEXEC | (create == SM_SEG_OPEN_CREATE ? O_CREAT | O_TRUNC : 0);
 	int fd = open(path, flags, 0644);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0) {
@@ -203,7 +206,7 @@ sm_err_t sm_log_segment_open(const char *dir, int64_t base_offset, int32_t max_i
 		int e = errno;
 		/* a roll that found no room for the indexes leaves no empty
 		 * segment behind */
-		if (create)
+		if (create == SM_SEG_OPEN_CREATE)
 			unlink(seg->log_path);
 		sm_fileref_release(seg->file);
 		free(seg->log_path);

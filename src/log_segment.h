@@ -88,9 +88,19 @@ extern ssize_t (*sm_log_segment_pwrite_hook)(int fd, const void *buf, size_t len
 void sm_log_segment_file_name(char *buf, size_t size, const char *dir, int64_t base_offset,
 			      const char *suffix);
 
-/* Opens (or creates, create != 0) the segment with base_offset in dir.
- * *needs_recovery is set when an index is missing or fails its sanity check
- * (the index is then emptied and must be rebuilt by sm_log_segment_recover). */
+/* How sm_log_segment_open treats the files it finds. */
+enum {
+	SM_SEG_OPEN_EXISTING = 0, /* data and indexes as left on disk */
+	SM_SEG_OPEN_CREATE = 1,   /* a new, empty segment (any old files go) */
+	SM_SEG_OPEN_REBUILD = 2,  /* data swapped in by the cleaner: its indexes
+				   * are rebuilt by sm_log_segment_recover, so
+				   * their absence is expected, not reported */
+};
+
+/* Opens (or creates, create == SM_SEG_OPEN_CREATE) the segment with
+ * base_offset in dir. *needs_recovery is set when an index is missing or
+ * fails its sanity check, and always with SM_SEG_OPEN_REBUILD (the index is
+ * then emptied and must be rebuilt by sm_log_segment_recover). */
 sm_err_t sm_log_segment_open(const char *dir, int64_t base_offset, int32_t max_index_bytes,
 			     int32_t index_interval_bytes, int create, int64_t now_ms,
 			     int64_t roll_jitter_ms, sm_log_segment_t **out, int *needs_recovery);

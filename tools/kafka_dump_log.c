@@ -1,8 +1,8 @@
 /*
  * kafka_dump_log.c - kafka-dump-log.sh (Kafka's kafka.tools.DumpLogSegments):
  * prints the batches (and with --deep-iteration/--print-data-log the
- * records) of .log segment files, and the entries of .index and .timeindex
- * files, in Kafka 2.8's output format. Reads the files directly; no broker
+ * records) of .log segment files, the entries of .index and .timeindex
+ * files, and the producers of .snapshot files, in Kafka 2.8's output format. Reads the files directly; no broker
  * needed.
  *
  * Thread-safety: single-threaded program.
@@ -294,6 +294,61 @@ static void dl_usage(FILE *f)
 		"content.\n");
 }
 
+/* A producer-state snapshot (version 1, producer_state.h): one line per
+ * producer, as DumpLogSegments prints a ProducerStateEntry. */
+static int dl_dump_snapshot(const char *file)
+{
+	size_t len = 0;
+	uint8_t *p = dl_slurp(file, &len);
+	if (!p) {
+		fprintf(stderr, "Cannot read %s: %s\n", file, strerror(errno));
+		return 1;
+	}
+	int rc = 0;
+	if (len < 10 || (int16_t)sm_be16(p) != 1) {
+		fprintf(stderr, "Snapshot %s has an unknown version or is too short\n", file);
+		rc = 1;
+	} else if (sm_be32(p + 2) != sm_crc32c(0, p + 6, len - 6)) {
+		fprintf(stderr, "Snapshot %s failed CRC validation: stored %u, computed %u\n", file,
+			sm_be32(p + 2), sm_crc32c(0, p + 6, len - 6));
+		rc = 1;
+	} else {
+		int32_t n = (int32_t)sm_be32(p + 6);
+		if (n < 0 || (len - 10) % 46 || (len - 10) / 46 != (size_t)n) {
+			fprintf(stderr, "Snapshot %s: %d entries do not fit its %zu bytes\n", file, n,
+				len);
+			rc = 1;
+			n = 0;
+		}
+		for (int32_t i = 0; i < n; i++) {
+			const uint8_t *q = p + 10 + (size_t)i * 46;
+			int64_t txn = (int64_t)sm_be64(q + 38), last_off = (int64_t)sm_be64(q + 14);
+			int32_t last_seq = (int32_t)sm_be32(q + 10), delta = (int32_t)sm_be32(q + 22);
+			int64_t ts = (int64_t)sm_be64(q + 26);
+			char txnbuf[48];
+			if (txn < 0)
+				snprintf(txnbuf, sizeof(txnbuf), "OptionalLong.empty");
+			else
+				snprintf(txnbuf, sizeof(txnbuf), "OptionalLong[%" PRId64 "]", txn);
+			printf("producerId: %" PRId64 " producerEpoch: %d coordinatorEpoch: %d "
+			       "currentTxnFirstOffset: %s lastTimestamp: %" PRId64,
+			       (int64_t)sm_be64(q), (int16_t)sm_be16(q + 8), (int32_t)sm_be32(q + 34),
+			       txnbuf, ts);
+			if (last_off >= 0) {
+				int64_t first = (int64_t)last_seq - delta;
+				if (first < 0)
+					first += INT32_MAX + 1LL;
+				printf(" firstSequence: %" PRId64 " lastSequence: %d lastOffset: %" PRId64
+				       " offsetDelta: %d timestamp: %" PRId64, first, last_seq, last_off,
+				       delta, ts);
+			}
+			printf("\n");
+		}
+	}
+	free(p);
+	return rc;
+}
+
 static int dl_dump_one(const char *file, const dl_opts_t *o)
 {
 	printf("Dumping %s\n", file);
@@ -304,6 +359,8 @@ static int dl_dump_one(const char *file, const dl_opts_t *o)
 		return dl_dump_index(file, o, 0);
 	if (dot && !strcmp(dot, ".timeindex"))
 		return dl_dump_index(file, o, 1);
+	if (dot && !strcmp(dot, ".snapshot"))
+		return dl_dump_snapshot(file);
 	fprintf(stderr, "Ignoring unknown file %s\n", file);
 	return 0;
 }

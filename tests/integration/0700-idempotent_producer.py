@@ -5,7 +5,9 @@ produces N messages to an RF=3 topic on 3 brokers the leader of partition 0
 is killed with kill -9 twice (and restarted each time); every message is
 acknowledged without error and each partition afterwards holds every
 message sent to it exactly once, in send order. N is 50,000 (200,000 with
-SM_WITH_LONG=1)."""
+SM_WITH_LONG=1). Then a raw client's batch, acknowledged by the leader
+with acks=all, is re-sent after that leader shut down: the new leader, which
+only replicated it, answers with the original offset and stores nothing."""
 import json
 import os
 import sys
@@ -15,6 +17,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import check, log, wait_until  # noqa: E402
+from produceutil import Conn, record_batch  # noqa: E402
 
 TOPIC = "idem"
 PARTITIONS = 3
@@ -127,6 +130,29 @@ def test(c):
         log("partition %d: %d messages exactly once, in order" % (p, len(vals)))
     text = "".join(b.log_text() for b in c.brokers)
     check("OUT_OF_ORDER_SEQUENCE_NUMBER" not in text, "a broker refused a sequence")
+    dedup_after_leader_change(c, zk)
+
+
+def dedup_after_leader_change(c, zk):
+    leader = leader_of(zk, 1)
+    conn = Conn(c.brokers[leader].port)
+    err, pid, _ = conn.init_producer_id(ver=4)
+    check(err == 0, "InitProducerId: %d" % err)
+    b = record_batch([b"raw-%d" % i for i in range(5)], pid=pid, epoch=0, seq=0)
+    err, base = conn.produce(TOPIC, 1, b)
+    check(err == 0, "raw produce: %d" % err)
+    end = conn.end_offset(TOPIC, 1)
+    conn.close()
+    check(c.brokers[leader].stop() == 0, "clean shutdown of broker %d" % leader)
+    wait_until(lambda: leader_of(zk, 1) not in (leader, -1), 60, "a new leader for partition 1")
+    new = leader_of(zk, 1)
+    conn = Conn(c.brokers[new].port)
+    check(conn.produce(TOPIC, 1, b) == (0, base),
+          "new leader %d did not deduplicate the replicated batch" % new)
+    check(conn.end_offset(TOPIC, 1) == end, "duplicate appended on the new leader")
+    conn.close()
+    log("leader %d -> %d: the retried batch answered with its offset %d, stored once"
+        % (leader, new, base))
 
 
 harness.main(test, brokers=3, broker_props=PROPS)

@@ -9,7 +9,8 @@ OUT_OF_ORDER_SEQUENCE_NUMBER and older epochs INVALID_PRODUCER_EPOCH; the
 producer state survives a kill -9 and a clean restart (.snapshot files,
 printed by kafka-dump-log.sh); and librdkafka with enable.idempotence=true,
 whose first Produce response is lost by a proxy, retries and leaves exactly
-one copy of every message."""
+one copy of every message. A transactional librdkafka producer fails to
+initialise and the broker log says why."""
 import glob
 import json
 import os
@@ -73,6 +74,17 @@ def producer_ids(c, port):
           == (COORDINATOR_NOT_AVAILABLE, -1, -1), "transactional id not refused")
     log("producer ids 0-4 from block 0-999, version 0-4, bad requests refused")
     conn.close()
+    from confluent_kafka import KafkaException, Producer
+    txp = Producer({"bootstrap.servers": c.bootstrap, "transactional.id": "tx-probe"})
+    try:
+        txp.init_transactions(5)
+        check(False, "a transactional producer initialised")
+    except KafkaException as e:
+        log("transactional librdkafka producer refused: %s" % e.args[0].str())
+    del txp
+    text = c.brokers[0].log_text()
+    check('"tx-probe": transactions are not supported by this broker' in text,
+          "no broker log line explains the refused transactional producer")
 
 
 def dedup_rules(c, port):

@@ -358,8 +358,9 @@ static void sm_log_replay_producers(sm_log_t *log, int64_t from)
 }
 
 /* Kafka's truncateAndReload: snapshots above the log end go, the newest
- * readable one at or above the log start is loaded (a corrupt one is deleted and the next older
- * one tried) and the batches after it are replayed. */
+ * readable one at or above the log start is loaded (a corrupt one is
+ * deleted and the next older one tried) and the batches after it are
+ * replayed. Append lock held, or the log not yet published. */
 static void sm_log_load_producer_state(sm_log_t *log, int64_t now_ms)
 {
 	if (!log->ps)

@@ -2,8 +2,8 @@
  * kafka_dump_log.c - kafka-dump-log.sh (Kafka's kafka.tools.DumpLogSegments):
  * prints the batches (and with --deep-iteration/--print-data-log the
  * records) of .log segment files, the entries of .index and .timeindex
- * files, and the producers of .snapshot files, in Kafka 2.8's output format. Reads the files directly; no broker
- * needed.
+ * files, and the producers of .snapshot files, in Kafka 2.8's output
+ * format. Reads the files directly; no broker needed.
  *
  * Thread-safety: single-threaded program.
  */

@@ -150,8 +150,10 @@ def survives_restarts(c, pid, b1, end):
     p = harness.run([os.path.join(harness.BIN, "kafka-dump-log.sh"), "--files", snaps[-1]],
                     env=dict(os.environ, SAMSA_BUILD_DIR=harness.BUILD))
     out = p.stdout.decode()
-    check(("producerId: %d producerEpoch: 1" % pid) in out and "lastSequence: 2" in out,
-          "kafka-dump-log.sh on the snapshot printed %r" % out[:500])
+    want = ("producerId: %d producerEpoch: 1 coordinatorEpoch: -1 currentTxnFirstOffset: None "
+            "firstSequence: 0 lastSequence: 2 lastOffset: %d offsetDelta: 2 timestamp: "
+            % (pid, b1 + 2))
+    check(want in out, "kafka-dump-log.sh on the snapshot printed %r" % out[:500])
     b.start()
     c.wait_for_leaders(TOPIC, 1)
     conn = Conn(b.port)

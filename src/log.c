@@ -685,11 +685,12 @@ sm_err_t sm_log_append_leader(sm_log_t *log, uint8_t *batch, size_t len, int32_t
 	}
 	if (dup) {
 		/* a retry whose first answer was lost: the original offsets,
-		 * nothing written */
+		 * nothing written; Kafka answers the cached batch's timestamp as
+		 * the log append time whatever the topic's timestamp type */
 		if (info) {
 			info->base_offset = dup->first_off;
 			info->last_offset = dup->last_off;
-			info->log_append_time = append_time >= 0 ? dup->max_ts : -1;
+			info->log_append_time = dup->max_ts;
 			info->log_start_offset = log->log_start_offset;
 			info->duplicate = 1;
 		}

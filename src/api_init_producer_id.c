@@ -36,8 +36,14 @@ void sm_api_init_producer_id(sm_req_ctx_t *ctx)
 	}
 	sm_init_producer_id_resp_t resp;
 	sm_init_producer_id_resp_init(&resp);
+	/* Kafka's order: a half-set producer id/epoch pair first (KafkaApis),
+	 * then the coordinator's checks of a transactional request */
 	int half_set = ver >= 3 && ((req.producer_id == -1) != (req.producer_epoch == -1));
-	if (req.transactional_id) {
+	if (half_set) {
+		resp.error_code = SM_ERR_INVALID_REQUEST;
+		sm_apis_refused(ctx, "producer id %" PRId64 " with epoch %d", req.producer_id,
+				req.producer_epoch);
+	} else if (req.transactional_id) {
 		if (!*req.transactional_id) {
 			resp.error_code = SM_ERR_INVALID_REQUEST;
 			sm_apis_refused(ctx, "empty transactional id");
@@ -46,19 +52,11 @@ void sm_api_init_producer_id(sm_req_ctx_t *ctx)
 			resp.error_code = SM_ERR_INVALID_TRANSACTION_TIMEOUT;
 			sm_apis_refused(ctx, "transaction timeout %d ms outside 1..%d",
 					req.transaction_timeout_ms, SM_TXN_MAX_TIMEOUT_MS);
-		} else if (half_set) {
-			resp.error_code = SM_ERR_INVALID_REQUEST;
-			sm_apis_refused(ctx, "producer id %" PRId64 " with epoch %d",
-					req.producer_id, req.producer_epoch);
 		} else {
 			resp.error_code = SM_ERR_COORDINATOR_NOT_AVAILABLE;
 			sm_apis_refused(ctx, "transactional id \"%.100s\": transactions are not "
 					"supported by this broker", req.transactional_id);
 		}
-	} else if (half_set) {
-		resp.error_code = SM_ERR_INVALID_REQUEST;
-		sm_apis_refused(ctx, "producer id %" PRId64 " with epoch %d", req.producer_id,
-				req.producer_epoch);
 	} else if (!ctx->apis->pid_manager) {
 		resp.error_code = SM_ERR_COORDINATOR_NOT_AVAILABLE;
 	} else {

@@ -27,6 +27,7 @@ from produceutil import Conn, record_batch  # noqa: E402
 TOPIC = "dedup"
 PROXIED = "dedup-proxied"
 INVALID_REQUEST = 42
+INVALID_TRANSACTION_TIMEOUT = 50
 COORDINATOR_NOT_AVAILABLE = 15
 OUT_OF_ORDER = 45
 INVALID_PRODUCER_EPOCH = 47
@@ -70,6 +71,10 @@ def producer_ids(c, port):
     check(conn.init_producer_id(ver=3, pid=7, epoch=-1) == (INVALID_REQUEST, -1, -1),
           "half-set producer id/epoch not refused")
     check(conn.init_producer_id(ver=4, txn_id="")[0] == INVALID_REQUEST, "empty txn id")
+    check(conn.init_producer_id(ver=4, txn_id="t", timeout_ms=0)[0] == INVALID_TRANSACTION_TIMEOUT,
+          "transaction timeout 0 accepted")
+    check(conn.init_producer_id(ver=4, txn_id="t", timeout_ms=900001)[0]
+          == INVALID_TRANSACTION_TIMEOUT, "transaction timeout 900001 accepted")
     check(conn.init_producer_id(ver=4, txn_id="t", timeout_ms=60000)
           == (COORDINATOR_NOT_AVAILABLE, -1, -1), "transactional id not refused")
     log("producer ids 0-4 from block 0-999, version 0-4, bad requests refused")

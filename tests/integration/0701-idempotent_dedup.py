@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Proves idempotent produce deduplication as Kafka 2.8 does it: producer ids
-come in blocks of 1000 from /latest_producer_id_block (Kafka's JSON, a new
-block per broker start), InitProducerId answers every version 0-4; a batch
+come in blocks of 1000 from /latest_producer_id_block (Kafka's JSON, the next
+block when one is used up, a new block per broker start; garbage in the
+znode refused with COORDINATOR_NOT_AVAILABLE and a log line), InitProducerId
+answers every version 0-4; a batch
 re-sent with the same producer id, epoch and sequences is answered with its
 original base offset and stored once (for each of the last five batches),
 while gaps, stale retries and new epochs not starting at 0 get
@@ -78,6 +80,23 @@ def producer_ids(c, port):
     check(conn.init_producer_id(ver=4, txn_id="t", timeout_ms=60000)
           == (COORDINATOR_NOT_AVAILABLE, -1, -1), "transactional id not refused")
     log("producer ids 0-4 from block 0-999, version 0-4, bad requests refused")
+    for want in range(5, 1000):
+        err, pid, _ = conn.init_producer_id(ver=4)
+        check((err, pid) == (0, want), "producer id %d: %r" % (want, (err, pid)))
+    # the block is used up; garbage in the znode stops the next claim
+    # without harm, a valid block after it is continued
+    zk = c.kazoo()
+    zk.set("/latest_producer_id_block", b'{"version":1,"broker":0,"block_start":"x"}')
+    check(conn.init_producer_id(ver=4) == (COORDINATOR_NOT_AVAILABLE, -1, -1),
+          "a claim over a garbage znode succeeded")
+    check("/latest_producer_id_block holds garbage" in c.brokers[0].log_text(),
+          "no log line names the garbage znode")
+    zk.set("/latest_producer_id_block", raw)
+    err, pid, _ = conn.init_producer_id(ver=4)
+    check((err, pid) == (0, 1000), "producer id after the block 0-999: %r" % ((err, pid),))
+    check(block(c) == {"version": 1, "broker": 0, "block_start": "1000", "block_end": "1999"},
+          "second block %r" % block(c))
+    log("block used up: the next claim refused over a garbage znode, then block 1000-1999")
     conn.close()
     from confluent_kafka import KafkaException, Producer
     txp = Producer({"bootstrap.servers": c.bootstrap, "transactional.id": "tx-probe"})
@@ -143,11 +162,11 @@ def survives_restarts(c, pid, b1, end):
           "duplicate after kill -9 not detected")
     check(conn.produce(TOPIC, 0, batch(4242, 0, 17, 2, b"u"))[0] == 0, "unknown-producer retry")
     check(conn.end_offset(TOPIC, 0) == end, "duplicate appended after kill -9")
-    check(block(c)["block_start"] == "1000", "restart did not claim a new block: %r" % block(c))
+    check(block(c)["block_start"] == "2000", "restart did not claim a new block: %r" % block(c))
     err, npid, _ = conn.init_producer_id(ver=4)
-    check(err == 0 and npid == 1000, "first producer id after a restart: %d" % npid)
+    check(err == 0 and npid == 2000, "first producer id after a restart: %d" % npid)
     conn.close()
-    log("kill -9: producer state recovered, duplicate detected, next producer id 1000")
+    log("kill -9: producer state recovered, duplicate detected, next producer id 2000")
     b.stop()
     snaps = sorted(glob.glob(os.path.join(pdir, "*.snapshot")))
     check(snaps and snaps[-1].endswith("%020d.snapshot" % end),

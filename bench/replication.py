@@ -31,10 +31,10 @@ SUMMARY = re.compile(r"^(\d+) records sent, ([\d.]+) records/sec \(([\d.]+) MB/s
                      r"([\d.]+) ms max latency, (\d+) ms 50th, (\d+) ms 95th, (\d+) ms 99th, (\d+) ms 99\.9th\.$")
 
 
-def perf(c, topic, acks, records, size):
+def perf(c, topic, acks, records, size, props=()):
     cmd = [os.path.join(BIN, "kafka-producer-perf-test.sh"), "--topic", topic, "--num-records", str(records),
            "--record-size", str(size), "--throughput", "-1", "--producer-props",
-           "bootstrap.servers=" + c.bootstrap, "acks=" + acks] + EXTRA_PROPS
+           "bootstrap.servers=" + c.bootstrap, "acks=" + acks] + EXTRA_PROPS + list(props)
     t0 = time.monotonic()
     p = run(cmd, timeout=1800, what="kafka-producer-perf-test.sh (%s, acks=%s)" % (topic, acks))
     secs = time.monotonic() - t0

@@ -22,6 +22,12 @@ fi
 if [ "${SM_BENCH_CTRL:-1}" != 0 ]; then
 	SM_TOP_BUILDDIR="$BUILD" /usr/bin/python3 "$(dirname "$0")/controller_failover.py"
 fi
+# Idempotence: enable.idempotence=true against false with the producer perf
+# tool (one broker, about half a minute; see bench/README.md).
+# SM_BENCH_IDEM=0 skips it; SM_BENCH_IDEM_RECORDS sizes it.
+if [ "${SM_BENCH_IDEM:-1}" != 0 ] && [ -x "$BUILD/tools/kafka-producer-perf-test" ]; then
+	SM_TOP_BUILDDIR="$BUILD" /usr/bin/python3 "$(dirname "$0")/idempotence.py"
+fi
 # Replication: acks=all at RF 3 vs acks=1 at RF 1 with the producer perf
 # tool (3 brokers, about half a minute; see bench/README.md).
 # SM_BENCH_REPL=0 skips it; SM_BENCH_REPL_RECORDS sizes it.

@@ -72,7 +72,7 @@ static void sm_produce_partition(sm_req_ctx_t *ctx, const sm_produce_req_t *req,
 	sm_wbuf_init(&conv, 0);
 	uint8_t *batch = (uint8_t *)pp->records.ptr;
 	size_t len = pp->records.len > 0 ? (size_t)pp->records.len : 0;
-	sm_batch_info_t info;
+	sm_batch_info_t info = { 0 };
 	sm_batch_validate_opts_t o = {
 		.now = sm_apis_now_ms(),
 		.max_timestamp_diff_ms = tc->timestamp_difference_max_ms,
@@ -96,6 +96,14 @@ static void sm_produce_partition(sm_req_ctx_t *ctx, const sm_produce_req_t *req,
 	} else {
 		e = sm_batch_validate(batch, len, &o, &info);
 	}
+	if (!e && info.is_transactional)
+		/* Kafka answers a transactional batch without a transactional id
+		 * with 53; with one, no transaction coordinator here could have
+		 * handed out its producer id (transactions are not supported yet,
+		 * docs/deviations.md), so the batch would open a transaction
+		 * nothing ever closes */
+		e = req->transactional_id ? SM_ERR_INVALID_TXN_STATE
+					  : SM_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
 	if (!e && tc->compression_type >= 0 && (sm_codec_t)tc->compression_type != info.codec) {
 		sm_wbuf_t re;
 		sm_wbuf_init(&re, len);
@@ -108,6 +116,12 @@ static void sm_produce_partition(sm_req_ctx_t *ctx, const sm_produce_req_t *req,
 	if (!e) {
 		sm_log_append_info_t ai;
 		e = sm_partition_append_leader(p, batch, len, req->acks, &ai);
+		if (!e && ai.duplicate)
+			sm_log_debug(NULL, "kafka.server.ReplicaManager",
+				     "Produce to %s-%d from %s: duplicate of the batch at offset %lld "
+				     "(producer %lld), answered with its offsets", topic, pp->index,
+				     ctx->req->peer, (long long)ai.base_offset,
+				     (long long)info.producer_id);
 		if (!e) {
 			rp->base_offset = ai.base_offset;
 			rp->log_append_time_ms = ai.log_append_time;
@@ -119,7 +133,13 @@ static void sm_produce_partition(sm_req_ctx_t *ctx, const sm_produce_req_t *req,
 			}
 		}
 	}
-	if (e == SM_ERR_CORRUPT_MESSAGE || e == SM_ERR_INVALID_RECORD)
+	if (e == SM_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER || e == SM_ERR_INVALID_PRODUCER_EPOCH ||
+	    e == SM_ERR_INVALID_TXN_STATE || e == SM_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+		sm_log_info(NULL, "kafka.server.ReplicaManager",
+			    "Produce to %s-%d from %s refused: %s (producer %lld, epoch %d, first "
+			    "sequence %d)", topic, pp->index, ctx->req->peer, sm_err_name(e),
+			    (long long)info.producer_id, info.producer_epoch, info.base_sequence);
+	else if (e == SM_ERR_CORRUPT_MESSAGE || e == SM_ERR_INVALID_RECORD)
 		/* Bad data from the client: worth a line naming it. */
 		sm_log_info(NULL, "kafka.server.ReplicaManager",
 			    "Produce to %s-%d from %s refused: %s (%zu bytes)", topic,

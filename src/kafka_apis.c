@@ -13,9 +13,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "log.h"
 #include "logger.h"
 #include "msg_api_versions.h"
 #include "thread_role.h"
+#include "producer_id_manager.h"
 
 #define SM_APIS_LOGGER "kafka.server.KafkaApis"
 
@@ -53,6 +55,7 @@ static const sm_api_entry_t sm_api_table[] = {
 	{ SM_API_CREATE_TOPICS, 0, 7, sm_api_create_topics },
 	{ SM_API_DELETE_TOPICS, 0, 6, sm_api_delete_topics },
 	{ SM_API_DELETE_RECORDS, 0, 2, sm_api_delete_records },
+	{ SM_API_INIT_PRODUCER_ID, 0, 4, sm_api_init_producer_id },
 	{ SM_API_OFFSET_FOR_LEADER_EPOCH, 0, 4, sm_api_offset_for_leader_epoch },
 	{ SM_API_DESCRIBE_CONFIGS, 0, 4, sm_api_describe_configs },
 	{ SM_API_ALTER_CONFIGS, 0, 2, sm_api_alter_configs },
@@ -109,6 +112,12 @@ sm_kafka_apis_t *sm_kafka_apis_new(const sm_kafka_apis_deps_t *deps)
 	sm_kafka_apis_t *apis = sm_calloc(1, sizeof(*apis));
 	apis->d = *deps;
 	apis->fetch_purgatory = sm_fetch_purgatory_new(apis);
+	/* Kafka's transaction coordinator claims its first producer id block
+	 * at startup; the idempotent path needs nothing else from it */
+	if (deps->zk)
+		apis->pid_manager = sm_pid_manager_new(deps->zk, deps->broker_id);
+	if (deps->cfg)
+		sm_log_set_producer_expiration_ms(deps->cfg->transactional_id_expiration_ms);
 	if (deps->replica_manager)
 		sm_replica_manager_set_append_listener(deps->replica_manager,
 						       sm_fetch_purgatory_notify,
@@ -128,6 +137,7 @@ void sm_kafka_apis_destroy(sm_kafka_apis_t *apis)
 	if (apis->d.replica_manager)
 		sm_replica_manager_set_append_listener(apis->d.replica_manager, NULL, NULL);
 	sm_fetch_purgatory_destroy(apis->fetch_purgatory);
+	sm_pid_manager_destroy(apis->pid_manager);
 	free(apis);
 }
 

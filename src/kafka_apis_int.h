@@ -15,6 +15,7 @@ struct sm_kafka_apis {
 	sm_kafka_apis_deps_t d;
 	const char *inter_broker_listener; /* listener the controller uses */
 	sm_fetch_purgatory_t *fetch_purgatory;
+	struct sm_pid_manager *pid_manager; /* NULL without ZooKeeper (tests) */
 };
 
 /* One request in flight: everything a handler needs, heap-allocated so a
@@ -102,6 +103,7 @@ sm_api_handler_t sm_api_stop_replica;
 sm_api_handler_t sm_api_update_metadata;
 sm_api_handler_t sm_api_create_topics;
 sm_api_handler_t sm_api_delete_topics;
+sm_api_handler_t sm_api_init_producer_id;
 
 /* Fetch purgatory (api_fetch.c). */
 sm_fetch_purgatory_t *sm_fetch_purgatory_new(sm_kafka_apis_t *apis);

@@ -161,6 +161,7 @@ static const sm_cfg_def_t sm_cfg_defs[] = {
 	INT("offsets.topic.replication.factor", offsets_topic_replication_factor, "3", 1, 32767, "Replication factor of __consumer_offsets"),
 	INT("offsets.topic.segment.bytes", offsets_topic_segment_bytes, "104857600", 1, IMAX, "Segment size of __consumer_offsets"),
 	INT("offsets.retention.minutes", offsets_retention_minutes, "10080", 1, IMAX, "Committed offset retention"),
+	INT("transactional.id.expiration.ms", transactional_id_expiration_ms, "604800000", 1, IMAX, "Idle time after which producer state is expired"),
 	INT("offsets.commit.timeout.ms", offsets_commit_timeout_ms, "5000", 1, IMAX, "Offset commits wait this long for the __consumer_offsets ISR"),
 	INT("offsets.commit.required.acks", offsets_commit_required_acks, "-1", -1, 32767, "Acks an offset commit waits for (-1: the ISR)"),
 	INT("transaction.state.log.num.partitions", transaction_state_log_num_partitions, "50", 1, IMAX, "Partitions of __transaction_state"),

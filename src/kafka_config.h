@@ -128,6 +128,7 @@ typedef struct sm_kafka_config {
 	int32_t offsets_topic_replication_factor;
 	int32_t offsets_topic_segment_bytes;
 	int32_t offsets_retention_minutes;
+	int32_t transactional_id_expiration_ms;
 	int32_t offsets_commit_timeout_ms;
 	int32_t offsets_commit_required_acks;
 	int32_t transaction_state_log_num_partitions;

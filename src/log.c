@@ -19,8 +19,22 @@
 #include "crc32c.h"
 #include "log_segment.h"
 #include "logger.h"
+#include "producer_state.h"
 
 #define SM_LOG_LOGGER "kafka.log.Log"
+
+/* transactional.id.expiration.ms (2.8 expires producer state with it). */
+static int64_t sm_log_producer_expiration_ms = SM_PS_DEFAULT_EXPIRATION_MS;
+
+void sm_log_set_producer_expiration_ms(int64_t ms)
+{
+	__atomic_store_n(&sm_log_producer_expiration_ms, ms, __ATOMIC_RELAXED);
+}
+
+static int64_t sm_log_expiration(void)
+{
+	return __atomic_load_n(&sm_log_producer_expiration_ms, __ATOMIC_RELAXED);
+}
 
 struct sm_log {
 	char *dir;
@@ -50,6 +64,9 @@ struct sm_log {
 	} *pending;                 /* guarded by the append lock */
 	int npending;
 	int pending_cap;
+	sm_producer_state_t *ps;    /* idempotent producers; append lock */
+	int64_t last_snapshot;      /* offset of the newest .snapshot, -1 none */
+	int64_t ps_checked_ms;      /* last producer expiry check */
 };
 
 void sm_log_config_defaults(sm_log_config_t *cfg)
@@ -311,6 +328,92 @@ static sm_err_t sm_log_recover_unflushed(sm_log_t *log, int64_t recovery_point)
 	return SM_ERR_NONE;
 }
 
+/* Feeds the producer state every v2 batch header from offset from to the log
+ * end (replication semantics: nothing is refused). Segment lock or append
+ * lock held. */
+static void sm_log_replay_producers(sm_log_t *log, int64_t from)
+{
+	int i = sm_log_floor(log, from);
+	for (i = i < 0 ? 0 : i; i < log->nsegs; i++) {
+		const sm_log_segment_t *seg = log->segs[i];
+		int64_t size = sm_log_segment_size(seg), pos = 0;
+		sm_seg_batch_t bi;
+		if (seg->base_offset < from &&
+		    sm_log_segment_translate_offset(seg, from, size, &pos, &bi))
+			continue;
+		uint8_t hdr[SM_BATCH_HEADER_SIZE];
+		while (pos < size) {
+			if (sm_log_segment_read_batch(seg, pos, size, 0, &bi))
+				break;
+			if (bi.last_offset >= from &&
+			    pread(seg->file->fd, hdr, sizeof(hdr), pos) == (ssize_t)sizeof(hdr)) {
+				sm_ps_append_t a;
+				if (sm_ps_append_from_header(hdr, &a))
+					sm_ps_update(log->ps, &a);
+			}
+			pos += bi.size;
+		}
+	}
+	sm_ps_set_map_end(log->ps, log->leo);
+}
+
+/* Kafka's truncateAndReload: snapshots above the log end go, the newest
+ * readable one at or above the log start is loaded (a corrupt one is
+ * deleted and the next older one tried) and the batches after it are
+ * replayed. Append lock held, or the log not yet published. */
+static void sm_log_load_producer_state(sm_log_t *log, int64_t now_ms)
+{
+	if (!log->ps)
+		log->ps = sm_ps_new();
+	int64_t *snaps;
+	int n = sm_ps_snapshot_list(log->dir, &snaps);
+	char path[4096];
+	int64_t from = log->log_start_offset;
+	sm_ps_clear(log->ps, from);
+	log->last_snapshot = -1;
+	for (int i = n - 1; i >= 0; i--) {
+		sm_ps_snapshot_path(path, sizeof(path), log->dir, snaps[i]);
+		if (snaps[i] > log->leo) {
+			unlink(path); /* from data that recovery or truncation removed */
+			continue;
+		}
+		if (log->last_snapshot >= 0 || snaps[i] < log->log_start_offset)
+			continue; /* older ones stay until their segment goes */
+		size_t len = 0;
+		uint8_t *p = sm_ps_read_file(path, &len);
+		sm_err_t e = p ? sm_ps_snapshot_decode(log->ps, p, len, snaps[i], now_ms,
+						       sm_log_expiration())
+			       : SM_ERR_CORRUPT_MESSAGE;
+		free(p);
+		if (e) {
+			sm_log_warn(log->component, SM_LOG_LOGGER,
+				    "Deleting corrupt producer state snapshot %s", path);
+			unlink(path);
+			continue;
+		}
+		log->last_snapshot = from = snaps[i];
+	}
+	free(snaps);
+	sm_log_info(log->component, SM_LOG_LOGGER,
+		    "Loading producer state till offset %" PRId64 " from %s offset %" PRId64,
+		    log->leo, log->last_snapshot >= 0 ? "snapshot at" : "log start", from);
+	sm_log_replay_producers(log, from);
+}
+
+/* Writes <map end>.snapshot when the state moved past the last one (Kafka's
+ * takeSnapshot). Append lock held. */
+static void sm_log_take_snapshot(sm_log_t *log)
+{
+	if (!log->ps || sm_ps_map_end(log->ps) <= log->last_snapshot)
+		return;
+	sm_err_t e = sm_ps_snapshot_write(log->ps, log->dir);
+	if (e) {
+		sm_log_write_failed(log, e, "writing a producer state snapshot");
+		return;
+	}
+	log->last_snapshot = sm_ps_map_end(log->ps);
+}
+
 static sm_err_t sm_log_load(sm_log_t *log, int64_t recovery_point, int64_t ckpt_start,
 			    int clean)
 {
@@ -350,6 +453,8 @@ static sm_err_t sm_log_load(sm_log_t *log, int64_t recovery_point, int64_t ckpt_
 	if (clean)
 		log->recovery_point = log->leo;
 	log->last_flush_ms = now;
+	sm_log_load_producer_state(log, now);
+	log->ps_checked_ms = now;
 	return SM_ERR_NONE;
 }
 
@@ -404,6 +509,7 @@ void sm_log_release(sm_log_t *log)
 	for (int i = 0; i < log->npending; i++)
 		sm_log_segment_delete(log->pending[i].seg);
 	free(log->pending);
+	sm_ps_free(log->ps);
 	pthread_mutex_destroy(&log->lock);
 	pthread_rwlock_destroy(&log->seg_lock);
 	free(log->dir);
@@ -442,6 +548,10 @@ static sm_err_t sm_log_roll_locked(sm_log_t *log, int64_t now_ms)
 		return SM_ERR_NONE;
 	if (sm_log_offline(log))
 		return SM_ERR_KAFKA_STORAGE_ERROR;
+	/* as Kafka: the producer state at the new base offset is saved first,
+	 * so recovery never has to replay more than the active segment */
+	sm_ps_set_map_end(log->ps, base);
+	sm_log_take_snapshot(log);
 	sm_err_t err = sm_log_new_segment(log, base, now_ms, &seg);
 	if (err) {
 		/* the old segment stays active: nothing has changed */
@@ -482,6 +592,8 @@ void sm_log_close(sm_log_t *log)
 	pthread_mutex_lock(&log->lock);
 	if (!log->closed && !sm_log_offline(log)) {
 		sm_log_flush_locked(log, log->leo);
+		sm_ps_set_map_end(log->ps, log->leo);
+		sm_log_take_snapshot(log);
 		pthread_rwlock_wrlock(&log->seg_lock);
 		sm_log_segment_on_become_inactive(sm_log_active(log));
 		pthread_rwlock_unlock(&log->seg_lock);
@@ -560,12 +672,41 @@ sm_err_t sm_log_append_leader(sm_log_t *log, uint8_t *batch, size_t len, int32_t
 				      len - SM_BATCH_OFF_ATTRIBUTES));
 		max_ts = append_time = now_ms;
 	}
-	sm_err_t err = sm_log_append_locked(log, batch, len, last, max_ts, last, now_ms);
+	sm_ps_append_t pa;
+	int has_pid = sm_ps_append_from_header(batch, &pa);
+	const sm_ps_batch_t *dup = NULL;
+	sm_err_t err = SM_ERR_NONE;
+	if (has_pid && log->ps) {
+		if (now_ms - log->ps_checked_ms >= SM_PS_EXPIRATION_CHECK_MS) {
+			sm_ps_expire(log->ps, now_ms, sm_log_expiration());
+			log->ps_checked_ms = now_ms;
+		}
+		err = sm_ps_check(log->ps, &pa, &dup);
+	}
+	if (dup) {
+		/* a retry whose first answer was lost: the original offsets,
+		 * nothing written; Kafka answers the cached batch's timestamp as
+		 * the log append time whatever the topic's timestamp type */
+		if (info) {
+			info->base_offset = dup->first_off;
+			info->last_offset = dup->last_off;
+			info->log_append_time = dup->max_ts;
+			info->log_start_offset = log->log_start_offset;
+			info->duplicate = 1;
+		}
+		pthread_mutex_unlock(&log->lock);
+		return SM_ERR_NONE;
+	}
+	if (!err)
+		err = sm_log_append_locked(log, batch, len, last, max_ts, last, now_ms);
+	if (!err && has_pid && log->ps)
+		sm_ps_update(log->ps, &pa);
 	if (info) {
 		info->base_offset = err ? -1 : base;
 		info->last_offset = err ? -1 : last;
 		info->log_append_time = append_time;
 		info->log_start_offset = log->log_start_offset;
+		info->duplicate = 0;
 	}
 	pthread_mutex_unlock(&log->lock);
 	return err;
@@ -607,11 +748,21 @@ sm_err_t sm_log_append_follower(sm_log_t *log, const uint8_t *batches, size_t le
 	if (!err)
 		err = sm_log_append_locked(log, batches, len, prev_last, max_ts,
 					   off_of_max < 0 ? prev_last : off_of_max, now_ms);
+	/* followers keep the producer state as the leader does (Kafka's
+	 * replication origin: nothing refused), so a new leader deduplicates
+	 * retries of batches it only replicated */
+	for (size_t pos = 0; !err && log->ps && pos < len;) {
+		sm_ps_append_t pa;
+		if (sm_ps_append_from_header(batches + pos, &pa))
+			sm_ps_update(log->ps, &pa);
+		pos += SM_BATCH_LOG_OVERHEAD + (size_t)sm_be32(batches + pos + SM_BATCH_OFF_LENGTH);
+	}
 	if (info) {
 		info->base_offset = err ? -1 : first;
 		info->last_offset = err ? -1 : prev_last;
 		info->log_append_time = -1;
 		info->log_start_offset = log->log_start_offset;
+		info->duplicate = 0;
 	}
 	pthread_mutex_unlock(&log->lock);
 	return err;
@@ -729,6 +880,10 @@ sm_err_t sm_log_truncate_to(sm_log_t *log, int64_t offset)
 		__atomic_store_n(&log->recovery_point, log->leo, __ATOMIC_RELEASE);
 	if (__atomic_load_n(&log->hw, __ATOMIC_ACQUIRE) > log->leo)
 		__atomic_store_n(&log->hw, log->leo, __ATOMIC_RELEASE);
+	/* the producer state forgets the truncated batches: snapshots above the
+	 * new end go, the rest is reloaded (Kafka's truncateAndReload) */
+	if (!err)
+		sm_log_load_producer_state(log, sm_log_wall_ms());
 	pthread_rwlock_unlock(&log->seg_lock);
 	pthread_mutex_unlock(&log->lock);
 	return err;
@@ -835,6 +990,9 @@ static int sm_log_delete_first(sm_log_t *log, int n, const char *reason)
 	for (int i = 0; i < n; i++) {
 		if (sm_log_segment_rename_deleted(gone[i]))
 			sm_log_fail(log, "renaming a deleted segment");
+		/* the producer snapshot of a deleted segment goes with it */
+		sm_ps_snapshot_delete_range(log->dir, gone[i]->base_offset,
+					    gone[i]->base_offset + 1);
 		sm_log_pending_push(log, gone[i], due);
 	}
 	free(gone);

@@ -62,6 +62,8 @@ typedef struct sm_log_append_info {
 	int64_t last_offset;
 	int64_t log_append_time; /* -1 unless LogAppendTime */
 	int64_t log_start_offset;
+	int duplicate;           /* a retried idempotent batch: nothing written,
+				  * the offsets are those of the original */
 } sm_log_append_info_t;
 
 typedef struct sm_log_read {
@@ -88,7 +90,11 @@ void sm_log_release(sm_log_t *log);
 void sm_log_close(sm_log_t *log);
 
 /* Leader append of one validated v2 batch (modified in place: baseOffset,
- * partitionLeaderEpoch, and for LogAppendTime attributes/maxTimestamp/crc). */
+ * partitionLeaderEpoch, and for LogAppendTime attributes/maxTimestamp/crc).
+ * A batch with a producer id is checked against the partition's producer
+ * state (producer_state.h) first: SM_ERR_INVALID_PRODUCER_EPOCH,
+ * SM_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, or for a retried duplicate success
+ * with info->duplicate set and the original offsets. */
 sm_err_t sm_log_append_leader(sm_log_t *log, uint8_t *batch, size_t len, int32_t leader_epoch,
 			      int64_t now_ms, sm_log_append_info_t *info);
 /* Follower append of offset-assigned batches; the first must start at the log
@@ -106,7 +112,8 @@ sm_err_t sm_log_read(sm_log_t *log, int64_t offset, int32_t max_bytes, int min_o
 sm_err_t sm_log_offset_for_timestamp(sm_log_t *log, int64_t ts, int64_t *offset_out,
 				     int64_t *ts_out);
 
-/* Removes everything at offsets >= offset (follower truncation). */
+/* Removes everything at offsets >= offset (follower truncation); the
+ * producer state is reloaded from the surviving snapshots and batches. */
 sm_err_t sm_log_truncate_to(sm_log_t *log, int64_t offset);
 /* Starts a new active segment at the log end offset (no-op when empty). */
 sm_err_t sm_log_roll(sm_log_t *log, int64_t now_ms);
@@ -167,6 +174,10 @@ int sm_log_pending_deletes(sm_log_t *log);
 /* flush.ms: flushes when the last flush is at least flush.ms old and there is
  * unflushed data. */
 sm_err_t sm_log_flush_if_due(sm_log_t *log, int64_t now_ms);
+
+/* transactional.id.expiration.ms: producers idle this long (and with no
+ * open transaction) are forgotten by every log, as Kafka 2.8 does. */
+void sm_log_set_producer_expiration_ms(int64_t ms);
 
 /* ---- log directory failure ---- */
 

@@ -1087,3 +1087,46 @@ sm_err_t sm_zk_log_dir_event_decode(const char *json, size_t len, int32_t *broke
 	*brokerp = broker;
 	return SM_ERR_NONE;
 }
+
+/* ---- /latest_producer_id_block ---- */
+
+char *sm_zk_producer_id_block_encode(int32_t broker, int64_t start, int64_t end)
+{
+	char a[24], b[24];
+	snprintf(a, sizeof(a), "%" PRId64, start);
+	snprintf(b, sizeof(b), "%" PRId64, end);
+	json_t *o = json_object();
+	json_object_set_new(o, "version", json_integer(1));
+	json_object_set_new(o, "broker", json_integer(broker));
+	json_object_set_new(o, "block_start", json_string(a));
+	json_object_set_new(o, "block_end", json_string(b));
+	return sm_zkd_dump(o);
+}
+
+sm_err_t sm_zk_producer_id_block_decode(const char *json, size_t len, int32_t *brokerp,
+					int64_t *startp, int64_t *endp, char *err,
+					size_t errlen)
+{
+	const char *what = "producer id block";
+	json_t *o = sm_zkd_load(json, len, what, err, errlen);
+	if (!o)
+		return SM_ERR__PARSE;
+	int32_t broker = -1;
+	int64_t start, end;
+	sm_err_t e = SM_ERR_NONE;
+	if (sm_zkd_int(o, "broker", 0, &broker, what, err, errlen)) {
+		e = SM_ERR__PARSE;
+	} else if (sm_zkd_strnum(json_object_get(o, "block_start"), &start) ||
+		   sm_zkd_strnum(json_object_get(o, "block_end"), &end) || start < 0 ||
+		   end < start) {
+		sm_zkd_seterr(err, errlen, "%s: \"block_start\"/\"block_end\" missing or invalid",
+			      what);
+		e = SM_ERR__PARSE;
+	} else {
+		*brokerp = broker;
+		*startp = start;
+		*endp = end;
+	}
+	json_decref(o);
+	return e;
+}

@@ -223,4 +223,13 @@ char *sm_zk_log_dir_event_encode(int32_t broker);
 sm_err_t sm_zk_log_dir_event_decode(const char *json, size_t len, int32_t *brokerp,
 				    char *err, size_t errlen);
 
+/* ---- /latest_producer_id_block ---- */
+
+/* {"version":1,"broker":<id>,"block_start":"<n>","block_end":"<m>"}: the
+ * bounds (inclusive) as decimal strings, as Kafka's ProducerIdBlockZNode. */
+char *sm_zk_producer_id_block_encode(int32_t broker, int64_t start, int64_t end);
+sm_err_t sm_zk_producer_id_block_decode(const char *json, size_t len, int32_t *brokerp,
+					int64_t *startp, int64_t *endp, char *err,
+					size_t errlen);
+
 #endif /* SM_ZK_DATA_H */

@@ -28,6 +28,7 @@
 #include "msg_describe_configs.h"
 #include "msg_describe_log_dirs.h"
 #include "msg_incremental_alter_configs.h"
+#include "msg_init_producer_id.h"
 #include "msg_elect_leaders.h"
 #include "msg_fetch.h"
 #include "msg_leader_and_isr.h"
@@ -1317,6 +1318,56 @@ done:
 	return why[0] ? -1 : 0;
 }
 
+/* InitProducerId: an idempotent request gets a producer id (a new one each
+ * time) with epoch 0; a transactional one the documented refusal. */
+static int probe_init_producer_id(int16_t ver, char *why)
+{
+	static int64_t last_pid = -1;
+	sm_wbuf_t body, resp;
+	sm_arena_t a;
+	int rc = -1;
+	why[0] = '\0';
+	for (int txn = 0; txn < 2; txn++) {
+		sm_wbuf_init(&body, 64);
+		sm_wbuf_init(&resp, 64);
+		sm_arena_init(&a);
+		sm_init_producer_id_req_t req;
+		sm_init_producer_id_req_init(&req);
+		req.transactional_id = txn ? "api-probe-txn" : NULL;
+		req.transaction_timeout_ms = txn ? 60000 : -1;
+		sm_init_producer_id_req_write(&body, ver, &req);
+		sm_init_producer_id_resp_t r;
+		sm_rbuf_t rb;
+		int bad = probe_call(SM_API_INIT_PRODUCER_ID, ver, &body, &resp, why, 256);
+		if (!bad) {
+			sm_rbuf_init(&rb, resp.p, resp.len);
+			if (sm_init_producer_id_resp_read(&rb, ver, &a, &r)) {
+				snprintf(why, 256, "response does not parse");
+				bad = 1;
+			} else if (!txn && (r.error_code || r.producer_id <= last_pid ||
+					    r.producer_epoch != 0)) {
+				snprintf(why, 256, "error %s, producer id %lld epoch %d",
+					 sm_err_name(r.error_code), (long long)r.producer_id,
+					 r.producer_epoch);
+				bad = 1;
+			} else if (txn && (r.error_code != SM_ERR_COORDINATOR_NOT_AVAILABLE ||
+					   r.producer_id != -1)) {
+				snprintf(why, 256, "transactional id answered %s",
+					 sm_err_name(r.error_code));
+				bad = 1;
+			} else if (!txn) {
+				last_pid = r.producer_id;
+			}
+		}
+		sm_wbuf_free(&body);
+		sm_wbuf_free(&resp);
+		sm_arena_destroy(&a);
+		if (bad)
+			return rc;
+	}
+	return 0;
+}
+
 static int probe_one(int16_t key, int16_t ver, char *why)
 {
 	switch (key) {
@@ -1352,6 +1403,7 @@ static int probe_one(int16_t key, int16_t ver, char *why)
 	case SM_API_DESCRIBE_CONFIGS: return probe_describe_configs(ver, why);
 	case SM_API_ALTER_CONFIGS:
 	case SM_API_INCREMENTAL_ALTER_CONFIGS: return probe_alter_configs(key, ver, why);
+	case SM_API_INIT_PRODUCER_ID: return probe_init_producer_id(ver, why);
 	}
 	snprintf(why, 256, "advertised, but the probe has no check for it");
 	return -1;
@@ -1370,6 +1422,7 @@ static const int16_t probe_order[] = {
 	SM_API_LIST_GROUPS, SM_API_OFFSET_DELETE, SM_API_DELETE_GROUPS,
 	SM_API_DESCRIBE_LOG_DIRS,
 	SM_API_DESCRIBE_CONFIGS, SM_API_ALTER_CONFIGS, SM_API_INCREMENTAL_ALTER_CONFIGS,
+	SM_API_INIT_PRODUCER_ID,
 	SM_API_DELETE_RECORDS, /* moves the log start: after every read of the probe data */
 };
 

@@ -168,14 +168,6 @@ public final class Interop {
 		return sb.toString();
 	}
 
-	/** Whether e (or a cause) says the broker does not serve InitProducerId. */
-	private static boolean noInitProducerId(Throwable e) {
-		for (Throwable k = e; k != null; k = k.getCause())
-			if (k instanceof UnsupportedVersionException && String.valueOf(k.getMessage()).contains("INIT_PRODUCER_ID"))
-				return true;
-		return false;
-	}
-
 	private static void require(boolean cond, String what) {
 		if (!cond)
 			throw new AssertionError(what);
@@ -290,23 +282,24 @@ public final class Interop {
 			createTopic(a, prefix + "idem", 1, 3, null);
 		}
 
-		xfail(part, "default-idempotent-producer",
-			"InitProducerId not supported yet; becomes a required pass with the exactly-once work", () -> {
-				// Only serializers and bootstrap: enable.idempotence defaults to
-				// true, so the producer first asks for a producer id.
-				KafkaProducer<String, String> p = producer(new Properties());
-				try {
-					RecordMetadata md = p.send(new ProducerRecord<>(prefix + "idem", "k", "v")).get(30, TimeUnit.SECONDS);
-					require(md.offset() >= 0, "no offset");
-				} catch (Exception e) {
-					// send() itself throws once the producer id request failed.
-					if (noInitProducerId(e))
-						throw new ExpectedFailure(describe(e));
-					throw e;
-				} finally {
-					p.close(Duration.ofSeconds(5));
-				}
-			});
+		check(part, "default-idempotent-producer", () -> {
+			// Only serializers and bootstrap: enable.idempotence defaults to
+			// true, so the producer first asks for a producer id
+			// (InitProducerId) and numbers its batches.
+			final int n = 2000;
+			List<Future<RecordMetadata>> fs = new ArrayList<>();
+			try (KafkaProducer<String, String> p = producer(new Properties())) {
+				for (int i = 0; i < n; i++)
+					fs.add(p.send(new ProducerRecord<>(prefix + "idem", "k", "v" + i)));
+				p.flush();
+				for (Future<RecordMetadata> f : fs)
+					require(f.get(60, TimeUnit.SECONDS).offset() >= 0, "no offset");
+			}
+			List<ConsumerRecord<String, String>> got = readAll(prefix + "idem");
+			require(got.size() == n, "read " + got.size() + " records, produced " + n);
+			for (int i = 0; i < n; i++)
+				require(got.get(i).value().equals("v" + i), "record " + i + " is " + got.get(i).value());
+		});
 
 		check(part, "acks-all-10000-records-read-back", () -> {
 			final int n = 10000;
@@ -911,19 +904,15 @@ public final class Interop {
 		}
 		Map<String, Long> expected = produceLines(in);
 
-		xfail(part, "word-count-at-least-once-default-producer",
-			"Streams' producer is idempotent by default and InitProducerId is not served yet", () -> {
-				String why = runWordCount(prefix + "wcd", in, prefix + "words-out-defaults", "at_least_once",
-					new Properties(), expected, 60000, 5000);
-				if (why != null && why.contains("INIT_PRODUCER_ID"))
-					throw new ExpectedFailure(why);
-				if (why != null)
-					throw new AssertionError(why);
-			});
+		check(part, "word-count-at-least-once-default-producer", () -> {
+			// Streams' producer is idempotent by default (clients 3.0+).
+			String why = runWordCount(prefix + "wcd", in, prefix + "words-out-defaults", "at_least_once",
+				new Properties(), expected, 120000, 20000);
+			require(why == null, why);
+		});
 
 		check(part, "word-count-at-least-once", () -> {
-			// The one override: the default idempotent producer needs
-			// InitProducerId (see the check above).
+			// With the idempotent producer off, as older applications run.
 			String why = runWordCount(prefix + "wc", in, prefix + "words-out-alos", "at_least_once",
 				props(StreamsConfig.producerPrefix(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG), "false"),
 				expected, 120000, 20000);
@@ -931,7 +920,7 @@ public final class Interop {
 		});
 
 		xfail(part, "word-count-exactly-once-v2",
-			"exactly_once_v2 needs InitProducerId and transactions, not served yet", () -> {
+			"exactly_once_v2 needs transactions (AddPartitionsToTxn, EndTxn, TxnOffsetCommit), not served yet", () -> {
 				String why = runWordCount(prefix + "wce", in, prefix + "words-out-eos", "exactly_once_v2",
 					new Properties(), expected, 20000, 5000);
 				if (why != null)

@@ -1,0 +1,79 @@
+/*
+ * api_init_producer_id.c - InitProducerId (Kafka's
+ * KafkaApis.handleInitProducerIdRequest and
+ * TransactionCoordinator.handleInitProducerId), versions 0-4.
+ *
+ * An idempotent producer (null transactional id) gets a fresh producer id
+ * from this broker's block (producer_id_manager.h) and epoch 0, from any
+ * broker, as in Kafka. Transactions are not implemented yet: a request with
+ * a transactional id passes Kafka's request checks and is then answered
+ * COORDINATOR_NOT_AVAILABLE, the answer FindCoordinator gives for a
+ * transaction coordinator too, so a transactional client fails its
+ * initialisation with that error instead of being handed ids no coordinator
+ * stands behind (docs/deviations.md).
+ *
+ * Thread-safety: runs on request handler threads.
+ */
+#include "kafka_apis_int.h"
+
+#include <inttypes.h>
+
+#include "logger.h"
+#include "msg_init_producer_id.h"
+#include "producer_id_manager.h"
+
+/* transaction.max.timeout.ms default: the bound Kafka checks a
+ * transactional request's timeout against. */
+#define SM_TXN_MAX_TIMEOUT_MS 900000
+
+void sm_api_init_producer_id(sm_req_ctx_t *ctx)
+{
+	int16_t ver = ctx->hdr.api_version;
+	sm_init_producer_id_req_t req;
+	if (sm_init_producer_id_req_read(&ctx->body, ver, &ctx->arena, &req)) {
+		sm_apis_parse_error(ctx);
+		return;
+	}
+	sm_init_producer_id_resp_t resp;
+	sm_init_producer_id_resp_init(&resp);
+	/* Kafka's order: a half-set producer id/epoch pair first (KafkaApis),
+	 * then the coordinator's checks of a transactional request */
+	int half_set = ver >= 3 && ((req.producer_id == -1) != (req.producer_epoch == -1));
+	if (half_set) {
+		resp.error_code = SM_ERR_INVALID_REQUEST;
+		sm_apis_refused(ctx, "producer id %" PRId64 " with epoch %d", req.producer_id,
+				req.producer_epoch);
+	} else if (req.transactional_id) {
+		if (!*req.transactional_id) {
+			resp.error_code = SM_ERR_INVALID_REQUEST;
+			sm_apis_refused(ctx, "empty transactional id");
+		} else if (req.transaction_timeout_ms <= 0 ||
+			   req.transaction_timeout_ms > SM_TXN_MAX_TIMEOUT_MS) {
+			resp.error_code = SM_ERR_INVALID_TRANSACTION_TIMEOUT;
+			sm_apis_refused(ctx, "transaction timeout %d ms outside 1..%d",
+					req.transaction_timeout_ms, SM_TXN_MAX_TIMEOUT_MS);
+		} else {
+			resp.error_code = SM_ERR_COORDINATOR_NOT_AVAILABLE;
+			sm_apis_refused(ctx, "transactional id \"%.100s\": transactions are not "
+					"supported by this broker", req.transactional_id);
+		}
+	} else if (!ctx->apis->pid_manager) {
+		resp.error_code = SM_ERR_COORDINATOR_NOT_AVAILABLE;
+	} else {
+		int64_t pid;
+		sm_err_t e = sm_pid_manager_next(ctx->apis->pid_manager, &pid);
+		if (e) {
+			resp.error_code = (int16_t)e;
+			sm_apis_refused(ctx, "no producer id available (%s)", sm_err_name(e));
+		} else {
+			/* the transaction timeout is not checked for an
+			 * idempotent producer (clients send -1 or INT32_MAX) */
+			resp.producer_id = pid;
+			resp.producer_epoch = 0;
+			sm_log_debug(NULL, "kafka.server.KafkaApis",
+				     "Assigned producer id %" PRId64 " to %s", pid, ctx->req->peer);
+		}
+	}
+	sm_init_producer_id_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
+	sm_apis_resp_send(ctx);
+}

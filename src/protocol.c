@@ -7,6 +7,8 @@
  * Thread-safety: the table is constant; everything else works only on the
  * caller's reader, writer and arena.
  */
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "protocol.h"
@@ -277,4 +279,218 @@ void sm_proto_tag_write(sm_wbuf_t *w, uint32_t tag, const sm_wbuf_t *val)
 	sm_wbuf_uvarint(w, tag);
 	sm_wbuf_uvarint(w, (uint32_t)val->len);
 	sm_wbuf_append(w, val->p, val->len);
+}
+
+/* ---- helpers of the generated codecs ---- */
+
+void sm_proto_rctx_init(sm_proto_rctx_t *cx, const sm_rbuf_t *rb, sm_arena_t *a)
+{
+	size_t left = sm_rbuf_remaining(rb);
+
+	cx->a = a;
+	if (left > (SIZE_MAX - SM_PROTO_READ_BUDGET_MIN) / SM_PROTO_READ_BUDGET_FACTOR)
+		cx->budget = SIZE_MAX;
+	else
+		cx->budget = left * SM_PROTO_READ_BUDGET_FACTOR + SM_PROTO_READ_BUDGET_MIN;
+}
+
+void *sm_proto_array_alloc_checked(sm_rbuf_t *rb, sm_proto_rctx_t *cx, int32_t cnt,
+				   size_t elem_size)
+{
+	if (cnt <= 0 || rb->err)
+		return NULL;
+	if (elem_size && (size_t)cnt > cx->budget / elem_size) {
+		sm_rbuf_fail(rb);
+		return NULL;
+	}
+	cx->budget -= (size_t)cnt * elem_size;
+	return sm_arena_alloc(cx->a, (size_t)cnt * elem_size);
+}
+
+sm_bytes_t sm_proto_bytes_read(sm_rbuf_t *rb, int flex, int nullable)
+{
+	sm_bytes_t b = sm_rbuf_bytes(rb, flex);
+
+	if (b.len < 0 && !rb->err && !nullable)
+		sm_rbuf_fail(rb);
+	return b;
+}
+
+void sm_proto_bytes_write(sm_wbuf_t *w, sm_bytes_t b, int flex, int nullable)
+{
+	if (b.len < 0 && !nullable)
+		b.len = 0;
+	sm_wbuf_bytes(w, b.ptr, b.len, flex);
+}
+
+size_t sm_proto_uvarint_size(uint32_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+static size_t sm_proto_len_size(int64_t len, int flex, size_t fixed)
+{
+	if (!flex)
+		return fixed + (len > 0 ? (size_t)len : 0);
+	if (len < 0)
+		return 1;
+	return sm_proto_uvarint_size((uint32_t)len + 1) + (size_t)len;
+}
+
+size_t sm_proto_str_size(const char *s, int flex, int nullable)
+{
+	if (!s && !nullable)
+		s = "";
+	return sm_proto_len_size(s ? (int64_t)strlen(s) : -1, flex, 2);
+}
+
+size_t sm_proto_bytes_size(sm_bytes_t b, int flex, int nullable)
+{
+	if (b.len < 0 && !nullable)
+		b.len = 0;
+	return sm_proto_len_size(b.len, flex, 4);
+}
+
+size_t sm_proto_array_hdr_size(int32_t cnt, int flex, int nullable)
+{
+	if (cnt < 0 && !nullable)
+		cnt = 0;
+	if (!flex)
+		return 4;
+	return cnt < 0 ? 1 : sm_proto_uvarint_size((uint32_t)cnt + 1);
+}
+
+int sm_proto_uuid_is_zero(const uint8_t id[16])
+{
+	for (int i = 0; i < 16; i++)
+		if (id[i])
+			return 0;
+	return 1;
+}
+
+void sm_proto_json_key(sm_wbuf_t *w, const char *name, int *first)
+{
+	if (!*first)
+		sm_wbuf_append(w, ",", 1);
+	*first = 0;
+	sm_proto_json_str(w, name, 0);
+	sm_wbuf_append(w, ":", 1);
+}
+
+void sm_proto_json_bool(sm_wbuf_t *w, int v)
+{
+	if (v)
+		sm_wbuf_append(w, "true", 4);
+	else
+		sm_wbuf_append(w, "false", 5);
+}
+
+void sm_proto_json_i64(sm_wbuf_t *w, int64_t v)
+{
+	char tmp[24];
+	int n = snprintf(tmp, sizeof(tmp), "%" PRId64, v);
+
+	sm_wbuf_append(w, tmp, (size_t)n);
+}
+
+void sm_proto_json_f64(sm_wbuf_t *w, double v)
+{
+	char tmp[40];
+	int n;
+
+	/* JSON has no NaN or infinities. */
+	if (v != v || v > 1.7976931348623157e308 || v < -1.7976931348623157e308)
+		n = snprintf(tmp, sizeof(tmp), "null");
+	else
+		n = snprintf(tmp, sizeof(tmp), "%.17g", v);
+	sm_wbuf_append(w, tmp, (size_t)n);
+}
+
+void sm_proto_json_str(sm_wbuf_t *w, const char *s, int nullable)
+{
+	if (!s) {
+		if (nullable) {
+			sm_wbuf_append(w, "null", 4);
+			return;
+		}
+		s = "";
+	}
+	sm_wbuf_append(w, "\"", 1);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		char esc[8];
+		if (*p == '"' || *p == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)*p;
+			sm_wbuf_append(w, esc, 2);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			int n = snprintf(esc, sizeof(esc), "\\u%04x", *p);
+			sm_wbuf_append(w, esc, (size_t)n);
+		} else if (*p >= 0x80) {
+			/* Peers may send any bytes; keep the document valid UTF-8
+			 * by escaping non-ASCII bytes one by one. */
+			int n = snprintf(esc, sizeof(esc), "\\u%04x", *p);
+			sm_wbuf_append(w, esc, (size_t)n);
+		} else {
+			sm_wbuf_append(w, p, 1);
+		}
+	}
+	sm_wbuf_append(w, "\"", 1);
+}
+
+static void sm_proto_base64(sm_wbuf_t *w, const uint8_t *p, size_t len, int url)
+{
+	static const char std[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char urls[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	const char *tab = url ? urls : std;
+
+	for (size_t i = 0; i < len; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16;
+		size_t n = len - i < 3 ? len - i : 3;
+		char out[4];
+
+		if (n > 1)
+			v |= (uint32_t)p[i + 1] << 8;
+		if (n > 2)
+			v |= p[i + 2];
+		out[0] = tab[(v >> 18) & 63];
+		out[1] = tab[(v >> 12) & 63];
+		out[2] = n > 1 ? tab[(v >> 6) & 63] : '=';
+		out[3] = n > 2 ? tab[v & 63] : '=';
+		/* Kafka's Uuid form has no padding. */
+		sm_wbuf_append(w, out, url ? n + 1 : 4);
+	}
+}
+
+void sm_proto_json_bytes(sm_wbuf_t *w, sm_bytes_t b)
+{
+	if (b.len < 0) {
+		sm_wbuf_append(w, "null", 4);
+		return;
+	}
+	sm_wbuf_append(w, "\"", 1);
+	sm_proto_base64(w, b.ptr, (size_t)b.len, 0);
+	sm_wbuf_append(w, "\"", 1);
+}
+
+void sm_proto_json_records(sm_wbuf_t *w, sm_bytes_t b)
+{
+	if (b.len < 0)
+		sm_wbuf_append(w, "null", 4);
+	else
+		sm_proto_json_i64(w, b.len);
+}
+
+void sm_proto_json_uuid(sm_wbuf_t *w, const uint8_t id[16])
+{
+	sm_wbuf_append(w, "\"", 1);
+	sm_proto_base64(w, id, 16, 1);
+	sm_wbuf_append(w, "\"", 1);
 }

@@ -173,4 +173,47 @@ void sm_proto_tags_read(sm_rbuf_t *rb, sm_arena_t *a, sm_proto_tag_fn fn, void *
  * field count first and calls this in increasing tag order. */
 void sm_proto_tag_write(sm_wbuf_t *w, uint32_t tag, const sm_wbuf_t *val);
 
+/* ---- helpers of the generated codecs (src/protocol/gen.py) ---- */
+
+/* Decoded structures may take more memory than their wire bytes (an array
+ * element of a few bytes becomes a wider C struct), so a read gets a budget
+ * for array memory: SM_PROTO_READ_BUDGET_FACTOR times the bytes it was
+ * given, plus SM_PROTO_READ_BUDGET_MIN. An array that would exceed it fails
+ * the read before anything is allocated. */
+#define SM_PROTO_READ_BUDGET_FACTOR 16
+#define SM_PROTO_READ_BUDGET_MIN (64 * 1024)
+
+typedef struct sm_proto_rctx {
+	sm_arena_t *a;
+	size_t budget; /* bytes of array memory still allowed */
+} sm_proto_rctx_t;
+
+void sm_proto_rctx_init(sm_proto_rctx_t *cx, const sm_rbuf_t *rb, sm_arena_t *a);
+/* cnt elements of elem_size from the arena, charged to the budget; NULL for
+ * cnt <= 0. Overflow or an exhausted budget fails rb and returns NULL. */
+void *sm_proto_array_alloc_checked(sm_rbuf_t *rb, sm_proto_rctx_t *cx, int32_t cnt,
+				   size_t elem_size);
+/* bytes/records fields: a null in a non-nullable field fails the reader. */
+sm_bytes_t sm_proto_bytes_read(sm_rbuf_t *rb, int flex, int nullable);
+/* A non-nullable value given as null (len -1) is written empty. */
+void sm_proto_bytes_write(sm_wbuf_t *w, sm_bytes_t b, int flex, int nullable);
+/* Encoded sizes, matching the writers above. */
+size_t sm_proto_uvarint_size(uint32_t v);
+size_t sm_proto_str_size(const char *s, int flex, int nullable);
+size_t sm_proto_bytes_size(sm_bytes_t b, int flex, int nullable);
+size_t sm_proto_array_hdr_size(int32_t cnt, int flex, int nullable);
+int sm_proto_uuid_is_zero(const uint8_t id[16]);
+
+/* JSON rendering (the request log). sm_proto_json_key writes a separating
+ * comma unless *first, then "name":. Strings are escaped; bytes are base64;
+ * records render as their size; UUIDs in Kafka's URL-safe base64 form. */
+void sm_proto_json_key(sm_wbuf_t *w, const char *name, int *first);
+void sm_proto_json_bool(sm_wbuf_t *w, int v);
+void sm_proto_json_i64(sm_wbuf_t *w, int64_t v);
+void sm_proto_json_f64(sm_wbuf_t *w, double v);
+void sm_proto_json_str(sm_wbuf_t *w, const char *s, int nullable);
+void sm_proto_json_bytes(sm_wbuf_t *w, sm_bytes_t b);
+void sm_proto_json_records(sm_wbuf_t *w, sm_bytes_t b);
+void sm_proto_json_uuid(sm_wbuf_t *w, const uint8_t id[16]);
+
 #endif /* SM_PROTOCOL_H */

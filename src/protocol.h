@@ -90,6 +90,12 @@ enum sm_api_key {
 	SM_API__COUNT = 62
 };
 
+/* Values with a meaning beyond their type, used by several codecs' callers. */
+#define SM_COORDINATOR_TYPE_GROUP 0       /* FindCoordinator key_type */
+#define SM_COORDINATOR_TYPE_TRANSACTION 1
+/* authorized_operations when the client did not ask for them (KIP-430). */
+#define SM_DESCRIBE_GROUPS_AUTHZ_OPS_NONE INT32_MIN
+
 /* What Kafka 2.8 knows about one API. */
 typedef struct sm_api_info {
 	int16_t key;

@@ -190,7 +190,7 @@ static void sm_api_api_versions(sm_req_ctx_t *ctx)
 	sm_api_versions_resp_t resp;
 	sm_api_versions_resp_init(&resp);
 	sm_api_range_t ranges[SM_API_TABLE_CNT];
-	sm_api_versions_resp_key_t keys[SM_API_TABLE_CNT];
+	sm_api_versions_resp_api_key_t keys[SM_API_TABLE_CNT];
 	int n = sm_kafka_apis_supported(ranges, SM_API_TABLE_CNT);
 	for (int i = 0; i < n; i++) {
 		keys[i].api_key = ranges[i].key;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "protocol.h"
+#include "msg_metadata.h"
 
 /* validVersions / flexibleVersions of the 2.8 schemas; zk_broker marks the
  * APIs whose 2.8 "listeners" include a ZooKeeper-mode broker. */
@@ -493,4 +494,30 @@ void sm_proto_json_uuid(sm_wbuf_t *w, const uint8_t id[16])
 	sm_wbuf_append(w, "\"", 1);
 	sm_proto_base64(w, id, 16, 1);
 	sm_wbuf_append(w, "\"", 1);
+}
+
+/* ---- request rules beyond the wire format ---- */
+
+int sm_metadata_req_all_topics(const sm_metadata_req_t *r, int16_t ver)
+{
+	if (ver == 0)
+		return r->topics_cnt <= 0;
+	return r->topics_cnt < 0;
+}
+
+static int sm_proto_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+int sm_api_versions_valid_software(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || !sm_proto_alnum(s[0]) || !sm_proto_alnum(s[n - 1]))
+		return 0;
+	for (size_t i = 1; i + 1 < n; i++)
+		if (!sm_proto_alnum(s[i]) && s[i] != '-' && s[i] != '.')
+			return 0;
+	return 1;
 }

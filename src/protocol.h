@@ -96,6 +96,9 @@ enum sm_api_key {
 /* authorized_operations when the client did not ask for them (KIP-430). */
 #define SM_DESCRIBE_GROUPS_AUTHZ_OPS_NONE INT32_MIN
 
+/* Metadata authorized operations when not requested (KIP-430). */
+#define SM_METADATA_AUTHZ_OPS_UNSET INT32_MIN
+
 /* What Kafka 2.8 knows about one API. */
 typedef struct sm_api_info {
 	int16_t key;
@@ -178,6 +181,16 @@ void sm_proto_tags_read(sm_rbuf_t *rb, sm_arena_t *a, sm_proto_tag_fn fn, void *
 /* Appends one tagged field (tag, size, value bytes); the caller writes the
  * field count first and calls this in increasing tag order. */
 void sm_proto_tag_write(sm_wbuf_t *w, uint32_t tag, const sm_wbuf_t *val);
+
+/* ---- request rules beyond the wire format ---- */
+
+/* Whether a Metadata request asks for every topic: in v0 an empty topic
+ * array does (v0 cannot send null); from v1 only a null array does. */
+struct sm_metadata_req;
+int sm_metadata_req_all_topics(const struct sm_metadata_req *r, int16_t ver);
+/* ApiVersions v3+ client software name/version rule (KIP-511): non-empty,
+ * letters, digits, '-' and '.', starting and ending with a letter or digit. */
+int sm_api_versions_valid_software(const char *s);
 
 /* ---- helpers of the generated codecs (src/protocol/gen.py) ---- */
 

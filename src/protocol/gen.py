@@ -572,9 +572,9 @@ class Gen:
         c.append('\t(void)cx;')
         for f in s.fields:
             cond = self.positional(m, f)
-            # An absent string that can never be null reads as "", as in
-            # Kafka's generated classes.
-            empty = (f.base == 'string' and not f.is_array and f.null == 'none' and
+            # An absent string reads as its default: "" unless the spec
+            # says null, as in Kafka's generated classes.
+            empty = (f.base == 'string' and not f.is_array and
                      f.tag is None and f.default != 'null')
             if cond == '0':
                 continue

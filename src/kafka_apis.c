@@ -2,11 +2,13 @@
  * kafka_apis.c - request dispatch and ApiVersions (Kafka's KafkaApis).
  *
  * The handler table is also the advertised API list: an API is in ApiVersions
- * exactly when it has a handler here, with the version range that handler
- * serves, so the broker never advertises what it cannot do.
+ * exactly when it has a handler here, at the version range of the generated
+ * table (src/protocol/specs), so the broker never advertises what it cannot
+ * do.
  */
 #include "kafka_apis_int.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 
 #include "logger.h"
 #include "msg_api_versions.h"
+#include "proto_gen.h"
 
 #define SM_APIS_LOGGER "kafka.server.KafkaApis"
 
@@ -27,50 +30,83 @@ typedef struct sm_api_entry {
 	sm_api_handler_t *handler;
 } sm_api_entry_t;
 
-/* Kafka 2.8's ranges for every API Samsa serves or will serve. An entry
- * whose handler is not linked in (weak, NULL) is neither advertised nor
- * accepted, so the broker never advertises what it cannot do. */
-static const sm_api_entry_t sm_api_table[] = {
-	{ SM_API_PRODUCE, 0, 9, sm_api_produce },
-	{ SM_API_FETCH, 0, 12, sm_api_fetch },
-	{ SM_API_LIST_OFFSETS, 0, 6, sm_api_list_offsets },
-	{ SM_API_METADATA, 0, 11, sm_api_metadata },
-	{ SM_API_LEADER_AND_ISR, 0, 5, sm_api_leader_and_isr },
-	{ SM_API_STOP_REPLICA, 0, 3, sm_api_stop_replica },
-	{ SM_API_UPDATE_METADATA, 0, 7, sm_api_update_metadata },
-	{ SM_API_CONTROLLED_SHUTDOWN, 0, 3, sm_api_controlled_shutdown },
-	{ SM_API_OFFSET_COMMIT, 0, 8, sm_api_offset_commit },
-	{ SM_API_OFFSET_FETCH, 0, 7, sm_api_offset_fetch },
-	{ SM_API_FIND_COORDINATOR, 0, 3, sm_api_find_coordinator },
-	{ SM_API_JOIN_GROUP, 0, 7, sm_api_join_group },
-	{ SM_API_HEARTBEAT, 0, 4, sm_api_heartbeat },
-	{ SM_API_LEAVE_GROUP, 0, 4, sm_api_leave_group },
-	{ SM_API_SYNC_GROUP, 0, 5, sm_api_sync_group },
-	{ SM_API_DESCRIBE_GROUPS, 0, 5, sm_api_describe_groups },
-	{ SM_API_LIST_GROUPS, 0, 4, sm_api_list_groups },
-	{ SM_API_API_VERSIONS, 0, 3, sm_api_api_versions },
-	{ SM_API_CREATE_TOPICS, 0, 7, sm_api_create_topics },
-	{ SM_API_DELETE_TOPICS, 0, 6, sm_api_delete_topics },
-	{ SM_API_DELETE_RECORDS, 0, 2, sm_api_delete_records },
-	{ SM_API_OFFSET_FOR_LEADER_EPOCH, 0, 4, sm_api_offset_for_leader_epoch },
-	{ SM_API_DESCRIBE_CONFIGS, 0, 4, sm_api_describe_configs },
-	{ SM_API_ALTER_CONFIGS, 0, 2, sm_api_alter_configs },
-	{ SM_API_DESCRIBE_LOG_DIRS, 0, 2, sm_api_describe_log_dirs },
-	{ SM_API_CREATE_PARTITIONS, 0, 3, sm_api_create_partitions },
-	{ SM_API_DELETE_GROUPS, 0, 2, sm_api_delete_groups },
-	{ SM_API_ELECT_LEADERS, 0, 2, sm_api_elect_leaders },
-	{ SM_API_INCREMENTAL_ALTER_CONFIGS, 0, 1, sm_api_incremental_alter_configs },
-	{ SM_API_ALTER_PARTITION_REASSIGNMENTS, 0, 0, sm_api_alter_partition_reassignments },
-	{ SM_API_LIST_PARTITION_REASSIGNMENTS, 0, 0, sm_api_list_partition_reassignments },
-	{ SM_API_OFFSET_DELETE, 0, 0, sm_api_offset_delete },
+/* The APIs Samsa serves. Their version ranges come from the generated
+ * table (sm_proto_versions, from src/protocol/specs), so a served API is
+ * always advertised at Kafka 2.8's full range and the ranges live in one
+ * place. The handlers are strong references: a handler missing from the
+ * build fails the link instead of silently dropping its API. */
+static const struct {
+	int16_t key;
+	sm_api_handler_t *handler;
+} sm_api_handlers[] = {
+	{ SM_API_PRODUCE, sm_api_produce },
+	{ SM_API_FETCH, sm_api_fetch },
+	{ SM_API_LIST_OFFSETS, sm_api_list_offsets },
+	{ SM_API_METADATA, sm_api_metadata },
+	{ SM_API_LEADER_AND_ISR, sm_api_leader_and_isr },
+	{ SM_API_STOP_REPLICA, sm_api_stop_replica },
+	{ SM_API_UPDATE_METADATA, sm_api_update_metadata },
+	{ SM_API_CONTROLLED_SHUTDOWN, sm_api_controlled_shutdown },
+	{ SM_API_OFFSET_COMMIT, sm_api_offset_commit },
+	{ SM_API_OFFSET_FETCH, sm_api_offset_fetch },
+	{ SM_API_FIND_COORDINATOR, sm_api_find_coordinator },
+	{ SM_API_JOIN_GROUP, sm_api_join_group },
+	{ SM_API_HEARTBEAT, sm_api_heartbeat },
+	{ SM_API_LEAVE_GROUP, sm_api_leave_group },
+	{ SM_API_SYNC_GROUP, sm_api_sync_group },
+	{ SM_API_DESCRIBE_GROUPS, sm_api_describe_groups },
+	{ SM_API_LIST_GROUPS, sm_api_list_groups },
+	{ SM_API_API_VERSIONS, sm_api_api_versions },
+	{ SM_API_CREATE_TOPICS, sm_api_create_topics },
+	{ SM_API_DELETE_TOPICS, sm_api_delete_topics },
+	{ SM_API_DELETE_RECORDS, sm_api_delete_records },
+	{ SM_API_OFFSET_FOR_LEADER_EPOCH, sm_api_offset_for_leader_epoch },
+	{ SM_API_DESCRIBE_CONFIGS, sm_api_describe_configs },
+	{ SM_API_ALTER_CONFIGS, sm_api_alter_configs },
+	{ SM_API_DESCRIBE_LOG_DIRS, sm_api_describe_log_dirs },
+	{ SM_API_CREATE_PARTITIONS, sm_api_create_partitions },
+	{ SM_API_DELETE_GROUPS, sm_api_delete_groups },
+	{ SM_API_ELECT_LEADERS, sm_api_elect_leaders },
+	{ SM_API_INCREMENTAL_ALTER_CONFIGS, sm_api_incremental_alter_configs },
+	{ SM_API_ALTER_PARTITION_REASSIGNMENTS, sm_api_alter_partition_reassignments },
+	{ SM_API_LIST_PARTITION_REASSIGNMENTS, sm_api_list_partition_reassignments },
+	{ SM_API_OFFSET_DELETE, sm_api_offset_delete },
 };
 
-#define SM_API_TABLE_CNT ((int)(sizeof(sm_api_table) / sizeof(sm_api_table[0])))
+#define SM_API_TABLE_CNT ((int)(sizeof(sm_api_handlers) / sizeof(sm_api_handlers[0])))
+
+/* Handlers joined with their generated version ranges, in handler order;
+ * built once. */
+static sm_api_entry_t sm_api_table[SM_API_TABLE_CNT];
+static pthread_once_t sm_api_table_once = PTHREAD_ONCE_INIT;
+
+static void sm_api_table_build(void)
+{
+	for (int i = 0; i < SM_API_TABLE_CNT; i++) {
+		const sm_proto_version_t *v = NULL;
+		for (int j = 0; j < SM_PROTO_VERSIONS_CNT; j++)
+			if (sm_proto_versions[j].key == sm_api_handlers[i].key)
+				v = &sm_proto_versions[j];
+		/* Start-up check: a handler for an API the specs do not
+		 * describe would be advertised with no versions. */
+		if (!v) {
+			sm_log_error(NULL, SM_APIS_LOGGER,
+				     "API key %d has a handler but no message spec",
+				     sm_api_handlers[i].key);
+			abort();
+		}
+		sm_api_table[i].key = v->key;
+		sm_api_table[i].min = v->min_ver;
+		sm_api_table[i].max = v->max_ver;
+		sm_api_table[i].handler = sm_api_handlers[i].handler;
+	}
+}
 
 static const sm_api_entry_t *sm_apis_entry(int16_t key)
 {
+	pthread_once(&sm_api_table_once, sm_api_table_build);
 	for (int i = 0; i < SM_API_TABLE_CNT; i++)
-		if (sm_api_table[i].key == key && sm_api_table[i].handler)
+		if (sm_api_table[i].key == key)
 			return &sm_api_table[i];
 	return NULL;
 }
@@ -78,9 +114,9 @@ static const sm_api_entry_t *sm_apis_entry(int16_t key)
 int sm_kafka_apis_supported(sm_api_range_t *out, int max)
 {
 	int n = 0;
+
+	pthread_once(&sm_api_table_once, sm_api_table_build);
 	for (int i = 0; i < SM_API_TABLE_CNT && n < max; i++) {
-		if (!sm_api_table[i].handler)
-			continue;
 		out[n].key = sm_api_table[i].key;
 		out[n].min = sm_api_table[i].min;
 		out[n].max = sm_api_table[i].max;
@@ -106,6 +142,9 @@ int64_t sm_apis_mono_ms(void)
 sm_kafka_apis_t *sm_kafka_apis_new(const sm_kafka_apis_deps_t *deps)
 {
 	sm_kafka_apis_t *apis = sm_calloc(1, sizeof(*apis));
+
+	/* Checks the handler table against the specs at start-up. */
+	pthread_once(&sm_api_table_once, sm_api_table_build);
 	apis->d = *deps;
 	apis->fetch_purgatory = sm_fetch_purgatory_new(apis);
 	if (deps->replica_manager)

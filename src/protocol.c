@@ -1,92 +1,63 @@
 /*
- * protocol.c - the Kafka 2.8 API table, request/response headers and the
- * shared encoding helpers of the message codecs (Kafka's ApiKeys,
- * ApiMessageType, RequestHeader, ResponseHeader and the generated
- * readers'/writers' primitive handling).
+ * protocol.c - the Kafka 2.8 API table (built from the generated version
+ * table of src/protocol/specs), request/response headers and the shared
+ * encoding helpers of the message codecs (Kafka's ApiKeys, ApiMessageType,
+ * RequestHeader, ResponseHeader and the generated readers'/writers'
+ * primitive handling, read budget, JSON rendering).
  *
- * Thread-safety: the table is constant; everything else works only on the
- * caller's reader, writer and arena.
+ * Thread-safety: the table is built once (pthread_once) and then constant;
+ * everything else works only on the caller's reader, writer and arena.
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "protocol.h"
 #include "msg_metadata.h"
+#include "proto_gen.h"
 
-/* validVersions / flexibleVersions of the 2.8 schemas; zk_broker marks the
- * APIs whose 2.8 "listeners" include a ZooKeeper-mode broker. */
-static const sm_api_info_t sm_proto_apis[SM_API__COUNT] = {
-	{ 0, "Produce", 0, 9, 9, 1 },
-	{ 1, "Fetch", 0, 12, 12, 1 },
-	{ 2, "ListOffsets", 0, 6, 6, 1 },
-	{ 3, "Metadata", 0, 11, 9, 1 },
-	{ 4, "LeaderAndIsr", 0, 5, 4, 1 },
-	{ 5, "StopReplica", 0, 3, 2, 1 },
-	{ 6, "UpdateMetadata", 0, 7, 6, 1 },
-	{ 7, "ControlledShutdown", 0, 3, 3, 1 },
-	{ 8, "OffsetCommit", 0, 8, 8, 1 },
-	{ 9, "OffsetFetch", 0, 7, 6, 1 },
-	{ 10, "FindCoordinator", 0, 3, 3, 1 },
-	{ 11, "JoinGroup", 0, 7, 6, 1 },
-	{ 12, "Heartbeat", 0, 4, 4, 1 },
-	{ 13, "LeaveGroup", 0, 4, 4, 1 },
-	{ 14, "SyncGroup", 0, 5, 4, 1 },
-	{ 15, "DescribeGroups", 0, 5, 5, 1 },
-	{ 16, "ListGroups", 0, 4, 3, 1 },
-	{ 17, "SaslHandshake", 0, 1, -1, 1 },
-	{ 18, "ApiVersions", 0, 3, 3, 1 },
-	{ 19, "CreateTopics", 0, 7, 5, 1 },
-	{ 20, "DeleteTopics", 0, 6, 4, 1 },
-	{ 21, "DeleteRecords", 0, 2, 2, 1 },
-	{ 22, "InitProducerId", 0, 4, 2, 1 },
-	{ 23, "OffsetForLeaderEpoch", 0, 4, 4, 1 },
-	{ 24, "AddPartitionsToTxn", 0, 3, 3, 1 },
-	{ 25, "AddOffsetsToTxn", 0, 3, 3, 1 },
-	{ 26, "EndTxn", 0, 3, 3, 1 },
-	{ 27, "WriteTxnMarkers", 0, 1, 1, 1 },
-	{ 28, "TxnOffsetCommit", 0, 3, 3, 1 },
-	{ 29, "DescribeAcls", 0, 2, 2, 1 },
-	{ 30, "CreateAcls", 0, 2, 2, 1 },
-	{ 31, "DeleteAcls", 0, 2, 2, 1 },
-	{ 32, "DescribeConfigs", 0, 4, 4, 1 },
-	{ 33, "AlterConfigs", 0, 2, 2, 1 },
-	{ 34, "AlterReplicaLogDirs", 0, 2, 2, 1 },
-	{ 35, "DescribeLogDirs", 0, 2, 2, 1 },
-	{ 36, "SaslAuthenticate", 0, 2, 2, 1 },
-	{ 37, "CreatePartitions", 0, 3, 2, 1 },
-	{ 38, "CreateDelegationToken", 0, 2, 2, 1 },
-	{ 39, "RenewDelegationToken", 0, 2, 2, 1 },
-	{ 40, "ExpireDelegationToken", 0, 2, 2, 1 },
-	{ 41, "DescribeDelegationToken", 0, 2, 2, 1 },
-	{ 42, "DeleteGroups", 0, 2, 2, 1 },
-	{ 43, "ElectLeaders", 0, 2, 2, 1 },
-	{ 44, "IncrementalAlterConfigs", 0, 1, 1, 1 },
-	{ 45, "AlterPartitionReassignments", 0, 0, 0, 1 },
-	{ 46, "ListPartitionReassignments", 0, 0, 0, 1 },
-	{ 47, "OffsetDelete", 0, 0, -1, 1 },
-	{ 48, "DescribeClientQuotas", 0, 1, 1, 1 },
-	{ 49, "AlterClientQuotas", 0, 1, 1, 1 },
-	{ 50, "DescribeUserScramCredentials", 0, 0, 0, 1 },
-	{ 51, "AlterUserScramCredentials", 0, 0, 0, 1 },
+/* Kafka 2.8 API keys a ZooKeeper-mode broker never serves, so they have no
+ * message spec: validVersions / flexibleVersions of their 2.8 schemas. */
+static const sm_api_info_t sm_proto_kraft_apis[] = {
 	{ 52, "Vote", 0, 0, 0, 0 },
 	{ 53, "BeginQuorumEpoch", 0, 0, -1, 0 },
 	{ 54, "EndQuorumEpoch", 0, 0, -1, 0 },
 	{ 55, "DescribeQuorum", 0, 0, 0, 0 },
-	{ 56, "AlterIsr", 0, 0, 0, 1 },
-	{ 57, "UpdateFeatures", 0, 0, 0, 1 },
-	/* 2.8 advertises Envelope only with an internal forwarding switch. */
-	{ 58, "Envelope", 0, 0, 0, 0 },
 	{ 59, "FetchSnapshot", 0, 0, 0, 0 },
-	{ 60, "DescribeCluster", 0, 0, 0, 1 },
-	{ 61, "DescribeProducers", 0, 0, 0, 1 },
 };
+
+/* Every key, built once from the generated version table (the specs) and
+ * the rows above. */
+static sm_api_info_t sm_proto_apis[SM_API__COUNT];
+static pthread_once_t sm_proto_apis_once = PTHREAD_ONCE_INIT;
+
+static void sm_proto_apis_build(void)
+{
+	for (int i = 0; i < SM_PROTO_VERSIONS_CNT; i++) {
+		const sm_proto_version_t *v = &sm_proto_versions[i];
+		if (v->key < 0 || v->key >= SM_API__COUNT)
+			continue;
+		sm_api_info_t *a = &sm_proto_apis[v->key];
+		a->key = v->key;
+		a->name = v->name;
+		a->min_ver = v->min_ver;
+		a->max_ver = v->max_ver;
+		a->flex_ver = v->flex_ver;
+		/* 2.8 advertises Envelope only with an internal forwarding
+		 * switch. */
+		a->zk_broker = v->key != SM_API_ENVELOPE;
+	}
+	for (size_t i = 0; i < sizeof(sm_proto_kraft_apis) / sizeof(sm_proto_kraft_apis[0]); i++)
+		sm_proto_apis[sm_proto_kraft_apis[i].key] = sm_proto_kraft_apis[i];
+}
 
 const sm_api_info_t *sm_proto_api(int16_t api_key)
 {
 	if (api_key < 0 || api_key >= SM_API__COUNT)
 		return NULL;
-	return &sm_proto_apis[api_key];
+	pthread_once(&sm_proto_apis_once, sm_proto_apis_build);
+	return sm_proto_apis[api_key].name ? &sm_proto_apis[api_key] : NULL;
 }
 
 const char *sm_proto_api_name(int16_t api_key)

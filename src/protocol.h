@@ -96,6 +96,8 @@ enum sm_api_key {
 /* authorized_operations when the client did not ask for them (KIP-430). */
 #define SM_DESCRIBE_GROUPS_AUTHZ_OPS_NONE INT32_MIN
 
+/* DeleteRecords offset meaning "up to the high watermark". */
+#define SM_DELETE_RECORDS_HIGH_WATERMARK (-1)
 /* Metadata authorized operations when not requested (KIP-430). */
 #define SM_METADATA_AUTHZ_OPS_UNSET INT32_MIN
 

@@ -693,8 +693,8 @@ static int probe_delete_records_call(int16_t ver, int64_t offset, int16_t *err, 
 	sm_wbuf_init(&body, 128);
 	sm_wbuf_init(&resp, 256);
 	sm_arena_init(&a);
-	sm_delete_records_req_part_t p0 = { .partition_index = 0, .offset = offset };
-	sm_delete_records_req_part_t p1 = { .partition_index = 0, .offset = 5 };
+	sm_delete_records_req_partition_t p0 = { .partition_index = 0, .offset = offset };
+	sm_delete_records_req_partition_t p1 = { .partition_index = 0, .offset = 5 };
 	sm_delete_records_req_topic_t t[2] = {
 		{ .name = (char *)probe_topic, .partitions = &p0, .partitions_cnt = 1 },
 		{ .name = "api-probe-no-such-topic", .partitions = &p1, .partitions_cnt = 1 },

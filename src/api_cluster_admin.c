@@ -55,11 +55,11 @@ void sm_api_controlled_shutdown(sm_req_ctx_t *ctx)
 						      ctx->apis->d.cfg->controller_socket_timeout_ms,
 						      &rem, &n);
 	resp.error_code = (int16_t)(e < 0 ? SM_ERR_UNKNOWN_SERVER_ERROR : e);
-	resp.remaining_cnt = n;
-	resp.remaining = sm_arena_alloc(&ctx->arena, sizeof(*resp.remaining) * (size_t)(n + 1));
+	resp.remaining_partitions_cnt = n;
+	resp.remaining_partitions = sm_arena_alloc(&ctx->arena, sizeof(*resp.remaining_partitions) * (size_t)(n + 1));
 	for (int i = 0; i < n; i++) {
-		resp.remaining[i].topic_name = sm_arena_strndup(&ctx->arena, rem[i].topic, strlen(rem[i].topic));
-		resp.remaining[i].partition_index = rem[i].partition;
+		resp.remaining_partitions[i].topic_name = sm_arena_strndup(&ctx->arena, rem[i].topic, strlen(rem[i].topic));
+		resp.remaining_partitions[i].partition_index = rem[i].partition;
 	}
 	sm_controller_results_free(rem, n);
 	sm_controlled_shutdown_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
@@ -68,34 +68,34 @@ void sm_api_controlled_shutdown(sm_req_ctx_t *ctx)
 
 /* ---- ElectLeaders ---- */
 
-static sm_elect_leaders_presult_t *sm_ca_el_slot(sm_req_ctx_t *ctx, sm_elect_leaders_resp_t *resp,
+static sm_elect_leaders_resp_partition_result_t *sm_ca_el_slot(sm_req_ctx_t *ctx, sm_elect_leaders_resp_t *resp,
 						 int *cap, const char *topic)
 {
-	sm_elect_leaders_result_t *r = NULL;
-	for (int i = 0; i < resp->results_cnt && !r; i++)
-		if (!strcmp(resp->results[i].topic, topic))
-			r = &resp->results[i];
+	sm_elect_leaders_resp_replica_election_result_t *r = NULL;
+	for (int i = 0; i < resp->replica_election_results_cnt && !r; i++)
+		if (!strcmp(resp->replica_election_results[i].topic, topic))
+			r = &resp->replica_election_results[i];
 	if (!r) {
-		if (resp->results_cnt == *cap) {
+		if (resp->replica_election_results_cnt == *cap) {
 			int ncap = *cap ? *cap * 2 : 8;
-			sm_elect_leaders_result_t *nr = sm_arena_alloc(&ctx->arena, sizeof(*nr) * (size_t)ncap);
-			if (resp->results_cnt)
-				memcpy(nr, resp->results, sizeof(*nr) * (size_t)resp->results_cnt);
-			resp->results = nr;
+			sm_elect_leaders_resp_replica_election_result_t *nr = sm_arena_alloc(&ctx->arena, sizeof(*nr) * (size_t)ncap);
+			if (resp->replica_election_results_cnt)
+				memcpy(nr, resp->replica_election_results, sizeof(*nr) * (size_t)resp->replica_election_results_cnt);
+			resp->replica_election_results = nr;
 			*cap = ncap;
 		}
-		r = &resp->results[resp->results_cnt++];
+		r = &resp->replica_election_results[resp->replica_election_results_cnt++];
 		memset(r, 0, sizeof(*r));
 		r->topic = sm_arena_strndup(&ctx->arena, topic, strlen(topic));
 	}
 	/* Grows one by one: results per topic are few and the arena is
 	 * freed with the request. */
-	sm_elect_leaders_presult_t *np = sm_arena_alloc(&ctx->arena,
-							sizeof(*np) * (size_t)(r->partition_results_cnt + 1));
-	if (r->partition_results_cnt)
-		memcpy(np, r->partition_results, sizeof(*np) * (size_t)r->partition_results_cnt);
-	r->partition_results = np;
-	sm_elect_leaders_presult_t *p = &np[r->partition_results_cnt++];
+	sm_elect_leaders_resp_partition_result_t *np = sm_arena_alloc(&ctx->arena,
+							sizeof(*np) * (size_t)(r->partition_result_cnt + 1));
+	if (r->partition_result_cnt)
+		memcpy(np, r->partition_result, sizeof(*np) * (size_t)r->partition_result_cnt);
+	r->partition_result = np;
+	sm_elect_leaders_resp_partition_result_t *p = &np[r->partition_result_cnt++];
 	memset(p, 0, sizeof(*p));
 	return p;
 }
@@ -130,13 +130,13 @@ void sm_api_elect_leaders(sm_req_ctx_t *ctx)
 	if (e) {
 		/* Every requested partition carries the failure. */
 		for (int i = 0; i < ntp; i++) {
-			sm_elect_leaders_presult_t *p = sm_ca_el_slot(ctx, &resp, &cap, tps[i].topic);
+			sm_elect_leaders_resp_partition_result_t *p = sm_ca_el_slot(ctx, &resp, &cap, tps[i].topic);
 			p->partition_id = tps[i].partition;
 			p->error_code = (int16_t)(e < 0 ? SM_ERR_UNKNOWN_SERVER_ERROR : e);
 		}
 	}
 	for (int i = 0; i < nres; i++) {
-		sm_elect_leaders_presult_t *p = sm_ca_el_slot(ctx, &resp, &cap, res[i].topic);
+		sm_elect_leaders_resp_partition_result_t *p = sm_ca_el_slot(ctx, &resp, &cap, res[i].topic);
 		p->partition_id = res[i].partition;
 		p->error_code = res[i].error;
 		p->error_message = (char *)res[i].message;
@@ -162,7 +162,7 @@ static int sm_ca_partitions_led(sm_kafka_apis_t *apis, const char *topic, int co
 	return ok;
 }
 
-static sm_err_t sm_ca_check_assignments(const sm_create_partitions_topic_t *t, int added, int rf,
+static sm_err_t sm_ca_check_assignments(const sm_create_partitions_req_topic_t *t, int added, int rf,
 					const int32_t *brokers, int nb, char *err, size_t errlen)
 {
 	if (t->assignments_cnt != added) {
@@ -171,7 +171,7 @@ static sm_err_t sm_ca_check_assignments(const sm_create_partitions_topic_t *t, i
 		return SM_ERR_INVALID_REPLICA_ASSIGNMENT;
 	}
 	for (int i = 0; i < added; i++) {
-		const sm_create_partitions_assignment_t *as = &t->assignments[i];
+		const sm_create_partitions_req_assignment_t *as = &t->assignments[i];
 		if (as->broker_ids_cnt != rf) {
 			snprintf(err, errlen, "Inconsistent replication factor between partitions, partition 0 has %d while partitions [%d] have replication factors [%d], respectively.",
 				 rf, i, as->broker_ids_cnt);
@@ -197,7 +197,7 @@ static sm_err_t sm_ca_check_assignments(const sm_create_partitions_topic_t *t, i
 }
 
 /* New assignment rows for partitions old..count-1 appended to cur. */
-static sm_err_t sm_ca_extend(sm_zk_t *zk, const sm_create_partitions_topic_t *t,
+static sm_err_t sm_ca_extend(sm_zk_t *zk, const sm_create_partitions_req_topic_t *t,
 			     sm_zk_topic_assignment_t *cur, int old, char *err, size_t errlen)
 {
 	int rf = old ? cur->partitions[0].n_replicas : 1;
@@ -231,7 +231,7 @@ static sm_err_t sm_ca_extend(sm_zk_t *zk, const sm_create_partitions_topic_t *t,
 	return e;
 }
 
-static sm_err_t sm_ca_create_partitions_one(sm_req_ctx_t *ctx, const sm_create_partitions_topic_t *t,
+static sm_err_t sm_ca_create_partitions_one(sm_req_ctx_t *ctx, const sm_create_partitions_req_topic_t *t,
 					    int validate_only, char *err, size_t errlen)
 {
 	sm_zk_t *zk = ctx->apis->d.zk;
@@ -307,8 +307,8 @@ void sm_api_create_partitions(sm_req_ctx_t *ctx)
 	sm_admin_delayed_t *d = sm_calloc(1, sizeof(*d));
 	d->waiting = sm_calloc((size_t)req->topics_cnt + 1, 1);
 	for (int i = 0; i < req->topics_cnt; i++) {
-		const sm_create_partitions_topic_t *t = &req->topics[i];
-		sm_create_partitions_result_t *r = &resp->results[i];
+		const sm_create_partitions_req_topic_t *t = &req->topics[i];
+		sm_create_partitions_resp_result_t *r = &resp->results[i];
 		memset(r, 0, sizeof(*r));
 		r->name = t->name;
 		int dup = 0;

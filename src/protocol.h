@@ -96,6 +96,9 @@ enum sm_api_key {
 /* authorized_operations when the client did not ask for them (KIP-430). */
 #define SM_DESCRIBE_GROUPS_AUTHZ_OPS_NONE INT32_MIN
 
+/* ElectLeaders election_type. */
+#define SM_ELECTION_PREFERRED 0
+#define SM_ELECTION_UNCLEAN 1
 /* DeleteRecords offset meaning "up to the high watermark". */
 #define SM_DELETE_RECORDS_HIGH_WATERMARK (-1)
 /* Metadata authorized operations when not requested (KIP-430). */

@@ -608,7 +608,7 @@ static int probe_cluster_admin(int16_t key, int16_t ver, char *why_out)
 	} else if (key == SM_API_ELECT_LEADERS) {
 		want = SM_ERR_ELECTION_NOT_NEEDED;
 		int32_t p0 = 0;
-		sm_elect_leaders_tp_t tp = { .topic = (char *)probe_topic, .partitions = &p0, .partitions_cnt = 1 };
+		sm_elect_leaders_req_topic_partition_t tp = { .topic = (char *)probe_topic, .partitions = &p0, .partitions_cnt = 1 };
 		sm_elect_leaders_req_t req;
 		sm_elect_leaders_req_init(&req);
 		req.topic_partitions = &tp;
@@ -620,9 +620,9 @@ static int probe_cluster_admin(int16_t key, int16_t ver, char *why_out)
 		sm_rbuf_init(&rb, resp.p, resp.len);
 		if (sm_elect_leaders_resp_read(&rb, ver, &a, &r))
 			PROBE_FAIL("response does not parse");
-		if (r.error_code || r.results_cnt != 1 || r.results[0].partition_results_cnt != 1)
+		if (r.error_code || r.replica_election_results_cnt != 1 || r.replica_election_results[0].partition_result_cnt != 1)
 			PROBE_FAIL("wrong response shape (error %s)", sm_err_name(r.error_code));
-		err = r.results[0].partition_results[0].error_code;
+		err = r.replica_election_results[0].partition_result[0].error_code;
 	} else if (key == SM_API_ALTER_PARTITION_REASSIGNMENTS) {
 		/* Cancelling a reassignment that is not running. */
 		want = SM_ERR_NO_REASSIGNMENT_IN_PROGRESS;
@@ -658,7 +658,7 @@ static int probe_cluster_admin(int16_t key, int16_t ver, char *why_out)
 		err = r.error_code;
 	} else {
 		want = SM_ERR_INVALID_PARTITIONS;
-		sm_create_partitions_topic_t t = { .name = (char *)probe_topic, .count = 1,
+		sm_create_partitions_req_topic_t t = { .name = (char *)probe_topic, .count = 1,
 						   .assignments_cnt = -1 };
 		sm_create_partitions_req_t req = { .topics = &t, .topics_cnt = 1, .timeout_ms = 10000 };
 		sm_create_partitions_req_write(&body, ver, &req);

@@ -121,7 +121,7 @@ static void cp_req_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 	r->topics_cnt = 2;
 	r->topics = sm_proto_array_alloc(a, 2, sizeof(*r->topics));
 	for (int i = 0; i < 2; i++) {
-		sm_create_partitions_topic_t *t = &r->topics[i];
+		sm_create_partitions_req_topic_t *t = &r->topics[i];
 		t->name = S(a, "topic", i);
 		t->count = 5 + i;
 		if (variant == 0 && i == 0) {
@@ -227,17 +227,17 @@ static void el_resp_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 	r->throttle_time_ms = 5;
 	if (ver >= 1)
 		r->error_code = (int16_t)(variant ? 0 : 29);
-	r->results_cnt = variant ? 2 : 0;
-	r->results = sm_proto_array_alloc(a, r->results_cnt, sizeof(*r->results));
-	for (int i = 0; i < r->results_cnt; i++) {
-		sm_elect_leaders_result_t *t = &r->results[i];
+	r->replica_election_results_cnt = variant ? 2 : 0;
+	r->replica_election_results = sm_proto_array_alloc(a, r->replica_election_results_cnt, sizeof(*r->replica_election_results));
+	for (int i = 0; i < r->replica_election_results_cnt; i++) {
+		sm_elect_leaders_resp_replica_election_result_t *t = &r->replica_election_results[i];
 		t->topic = S(a, "r", i);
-		t->partition_results_cnt = 2;
-		t->partition_results = sm_proto_array_alloc(a, 2, sizeof(*t->partition_results));
+		t->partition_result_cnt = 2;
+		t->partition_result = sm_proto_array_alloc(a, 2, sizeof(*t->partition_result));
 		for (int j = 0; j < 2; j++) {
-			t->partition_results[j].partition_id = j * 3;
-			t->partition_results[j].error_code = (int16_t)(j ? 84 : 0);
-			t->partition_results[j].error_message = j ? S(a, "why", j) : NULL;
+			t->partition_result[j].partition_id = j * 3;
+			t->partition_result[j].error_code = (int16_t)(j ? 84 : 0);
+			t->partition_result[j].error_message = j ? S(a, "why", j) : NULL;
 		}
 	}
 }
@@ -248,13 +248,13 @@ static void el_resp_cmp(int16_t ver, const void *xp, const void *yp)
 	(void)ver;
 	CU_ASSERT_EQUAL(x->throttle_time_ms, y->throttle_time_ms);
 	CU_ASSERT_EQUAL(x->error_code, y->error_code);
-	CU_ASSERT_EQUAL_FATAL(x->results_cnt, y->results_cnt);
-	for (int i = 0; i < x->results_cnt; i++) {
-		CK_STR(x->results[i].topic, y->results[i].topic);
-		CU_ASSERT_EQUAL_FATAL(x->results[i].partition_results_cnt, y->results[i].partition_results_cnt);
-		for (int j = 0; j < x->results[i].partition_results_cnt; j++) {
-			const sm_elect_leaders_presult_t *p = &x->results[i].partition_results[j];
-			const sm_elect_leaders_presult_t *q = &y->results[i].partition_results[j];
+	CU_ASSERT_EQUAL_FATAL(x->replica_election_results_cnt, y->replica_election_results_cnt);
+	for (int i = 0; i < x->replica_election_results_cnt; i++) {
+		CK_STR(x->replica_election_results[i].topic, y->replica_election_results[i].topic);
+		CU_ASSERT_EQUAL_FATAL(x->replica_election_results[i].partition_result_cnt, y->replica_election_results[i].partition_result_cnt);
+		for (int j = 0; j < x->replica_election_results[i].partition_result_cnt; j++) {
+			const sm_elect_leaders_resp_partition_result_t *p = &x->replica_election_results[i].partition_result[j];
+			const sm_elect_leaders_resp_partition_result_t *q = &y->replica_election_results[i].partition_result[j];
 			CU_ASSERT_EQUAL(p->partition_id, q->partition_id);
 			CU_ASSERT_EQUAL(p->error_code, q->error_code);
 			CK_STR(p->error_message, q->error_message);
@@ -288,11 +288,11 @@ static void cs_resp_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 	(void)ver;
 	sm_controlled_shutdown_resp_init(r);
 	r->error_code = (int16_t)(variant ? 0 : 41);
-	r->remaining_cnt = variant ? 3 : 0;
-	r->remaining = sm_proto_array_alloc(a, r->remaining_cnt, sizeof(*r->remaining));
-	for (int i = 0; i < r->remaining_cnt; i++) {
-		r->remaining[i].topic_name = S(a, "left", i);
-		r->remaining[i].partition_index = i * 2;
+	r->remaining_partitions_cnt = variant ? 3 : 0;
+	r->remaining_partitions = sm_proto_array_alloc(a, r->remaining_partitions_cnt, sizeof(*r->remaining_partitions));
+	for (int i = 0; i < r->remaining_partitions_cnt; i++) {
+		r->remaining_partitions[i].topic_name = S(a, "left", i);
+		r->remaining_partitions[i].partition_index = i * 2;
 	}
 }
 
@@ -301,10 +301,10 @@ static void cs_resp_cmp(int16_t ver, const void *xp, const void *yp)
 	const sm_controlled_shutdown_resp_t *x = xp, *y = yp;
 	(void)ver;
 	CU_ASSERT_EQUAL(x->error_code, y->error_code);
-	CU_ASSERT_EQUAL_FATAL(x->remaining_cnt, y->remaining_cnt);
-	for (int i = 0; i < x->remaining_cnt; i++) {
-		CK_STR(x->remaining[i].topic_name, y->remaining[i].topic_name);
-		CU_ASSERT_EQUAL(x->remaining[i].partition_index, y->remaining[i].partition_index);
+	CU_ASSERT_EQUAL_FATAL(x->remaining_partitions_cnt, y->remaining_partitions_cnt);
+	for (int i = 0; i < x->remaining_partitions_cnt; i++) {
+		CK_STR(x->remaining_partitions[i].topic_name, y->remaining_partitions[i].topic_name);
+		CU_ASSERT_EQUAL(x->remaining_partitions[i].partition_index, y->remaining_partitions[i].partition_index);
 	}
 }
 

@@ -96,6 +96,36 @@ enum sm_api_key {
 /* authorized_operations when the client did not ask for them (KIP-430). */
 #define SM_DESCRIBE_GROUPS_AUTHZ_OPS_NONE INT32_MIN
 
+/* Config resources, sources and types (Kafka's ConfigResource.Type,
+ * DescribeConfigsResponse.ConfigSource and .ConfigType), shared by the
+ * config APIs. */
+/* ConfigResource.Type */
+#define SM_CONFIG_RESOURCE_UNKNOWN 0
+#define SM_CONFIG_RESOURCE_TOPIC 2
+#define SM_CONFIG_RESOURCE_BROKER 4
+#define SM_CONFIG_RESOURCE_BROKER_LOGGER 8
+
+/* ConfigSource */
+#define SM_CONFIG_SOURCE_UNKNOWN 0
+#define SM_CONFIG_SOURCE_DYNAMIC_TOPIC 1
+#define SM_CONFIG_SOURCE_DYNAMIC_BROKER 2
+#define SM_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER 3
+#define SM_CONFIG_SOURCE_STATIC_BROKER 4
+#define SM_CONFIG_SOURCE_DEFAULT 5
+#define SM_CONFIG_SOURCE_DYNAMIC_BROKER_LOGGER 6
+
+/* ConfigType */
+#define SM_CONFIG_TYPE_UNKNOWN 0
+#define SM_CONFIG_TYPE_BOOLEAN 1
+#define SM_CONFIG_TYPE_STRING 2
+#define SM_CONFIG_TYPE_INT 3
+#define SM_CONFIG_TYPE_SHORT 4
+#define SM_CONFIG_TYPE_LONG 5
+#define SM_CONFIG_TYPE_DOUBLE 6
+#define SM_CONFIG_TYPE_LIST 7
+#define SM_CONFIG_TYPE_CLASS 8
+#define SM_CONFIG_TYPE_PASSWORD 9
+
 /* ElectLeaders election_type. */
 #define SM_ELECTION_PREFERRED 0
 #define SM_ELECTION_UNCLEAN 1

@@ -809,7 +809,7 @@ done:
 
 /* DescribeConfigs of one resource at ver; the result is left in *out. */
 static int probe_dc(int16_t ver, int8_t rtype, const char *name, char **keys, int32_t nkeys,
-		    sm_arena_t *a, sm_describe_configs_result_t *out, char *why, size_t whylen)
+		    sm_arena_t *a, sm_describe_configs_resp_result_t *out, char *why, size_t whylen)
 {
 	sm_wbuf_t body, resp;
 	sm_wbuf_init(&body, 64);
@@ -832,7 +832,7 @@ static int probe_dc(int16_t ver, int8_t rtype, const char *name, char **keys, in
 	return rc;
 }
 
-static const sm_describe_configs_entry_t *probe_dc_entry(const sm_describe_configs_result_t *r,
+static const sm_describe_configs_resp_config_t *probe_dc_entry(const sm_describe_configs_resp_result_t *r,
 							 const char *name)
 {
 	for (int32_t i = 0; i < r->configs_cnt; i++)
@@ -846,10 +846,10 @@ static int probe_describe_configs(int16_t ver, char *why_out)
 	char why[256] = "";
 	sm_arena_t a;
 	sm_arena_init(&a);
-	sm_describe_configs_result_t r;
+	sm_describe_configs_resp_result_t r;
 	if (probe_dc(ver, SM_CONFIG_RESOURCE_TOPIC, probe_topic, NULL, -1, &a, &r, why, sizeof(why)))
 		goto done;
-	const sm_describe_configs_entry_t *e = probe_dc_entry(&r, "cleanup.policy");
+	const sm_describe_configs_resp_config_t *e = probe_dc_entry(&r, "cleanup.policy");
 	if (r.error_code || r.configs_cnt != 26 || !e || !e->value || e->read_only)
 		PROBE_FAIL("topic: error %d, %d configs, cleanup.policy %s", r.error_code,
 			   r.configs_cnt, e && e->value ? e->value : "missing");
@@ -930,7 +930,7 @@ static int probe_dc_value(const char *k, char *val, size_t len, int8_t *source, 
 {
 	sm_arena_t a;
 	sm_arena_init(&a);
-	sm_describe_configs_result_t r;
+	sm_describe_configs_resp_result_t r;
 	char *key = (char *)k;
 	int rc = probe_dc(1, SM_CONFIG_RESOURCE_TOPIC, probe_topic, &key, 1, &a, &r, why, whylen);
 	if (!rc && (r.error_code || r.configs_cnt != 1)) {

@@ -342,8 +342,8 @@ void sm_api_create_partitions(sm_req_ctx_t *ctx)
 void sm_api_alter_partition_reassignments(sm_req_ctx_t *ctx)
 {
 	int16_t ver = ctx->hdr.api_version;
-	sm_apr_req_t req;
-	if (sm_apr_req_read(&ctx->body, ver, &ctx->arena, &req)) {
+	sm_alter_partition_reassignments_req_t req;
+	if (sm_alter_partition_reassignments_req_read(&ctx->body, ver, &ctx->arena, &req)) {
 		sm_apis_parse_error(ctx);
 		return;
 	}
@@ -358,13 +358,13 @@ void sm_api_alter_partition_reassignments(sm_req_ctx_t *ctx)
 	int k = 0;
 	for (int i = 0; i < req.topics_cnt; i++)
 		for (int j = 0; j < req.topics[i].partitions_cnt; j++, k++) {
-			const sm_apr_req_partition_t *rp = &req.topics[i].partitions[j];
+			const sm_alter_partition_reassignments_req_partition_t *rp = &req.topics[i].partitions[j];
 			tps[k] = (sm_zk_topic_partition_t){ req.topics[i].name, rp->partition_index };
 			targets[k] = rp->replicas_cnt < 0 ? NULL : rp->replicas_cnt ? rp->replicas : empty;
 			ntargets[k] = rp->replicas_cnt < 0 ? 0 : rp->replicas_cnt;
 		}
-	sm_apr_resp_t resp;
-	sm_apr_resp_init(&resp);
+	sm_alter_partition_reassignments_resp_t resp;
+	sm_alter_partition_reassignments_resp_init(&resp);
 	sm_ctrl_tp_result_t *res = NULL;
 	int nres = 0;
 	sm_err_t e = SM_ERR_NOT_CONTROLLER;
@@ -376,12 +376,12 @@ void sm_api_alter_partition_reassignments(sm_req_ctx_t *ctx)
 	resp.responses = sm_arena_alloc(&ctx->arena, sizeof(*resp.responses) * (size_t)(req.topics_cnt + 1));
 	k = 0;
 	for (int i = 0; i < req.topics_cnt; i++) {
-		sm_apr_resp_topic_t *rt = &resp.responses[i];
+		sm_alter_partition_reassignments_resp_response_t *rt = &resp.responses[i];
 		rt->name = req.topics[i].name;
 		rt->partitions_cnt = req.topics[i].partitions_cnt;
 		rt->partitions = sm_arena_alloc(&ctx->arena, sizeof(*rt->partitions) * (size_t)(rt->partitions_cnt + 1));
 		for (int j = 0; j < rt->partitions_cnt; j++, k++) {
-			sm_apr_resp_partition_t *rp = &rt->partitions[j];
+			sm_alter_partition_reassignments_resp_partition_t *rp = &rt->partitions[j];
 			memset(rp, 0, sizeof(*rp));
 			rp->partition_index = req.topics[i].partitions[j].partition_index;
 			rp->error_code = (int16_t)(e ? resp.error_code : SM_ERR_REQUEST_TIMED_OUT);
@@ -391,14 +391,14 @@ void sm_api_alter_partition_reassignments(sm_req_ctx_t *ctx)
 			}
 		}
 	}
-	sm_apr_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
+	sm_alter_partition_reassignments_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
 	sm_controller_results_free(res, nres);
 	sm_apis_resp_send(ctx);
 }
 
 /* ---- ListPartitionReassignments ---- */
 
-static int sm_ca_wanted(const sm_lpr_req_t *req, const char *topic, int32_t partition)
+static int sm_ca_wanted(const sm_list_partition_reassignments_req_t *req, const char *topic, int32_t partition)
 {
 	if (req->topics_cnt < 0)
 		return 1;
@@ -418,12 +418,12 @@ static int32_t *sm_ca_i32dup(sm_req_ctx_t *ctx, const int32_t *v, int n)
 	return o;
 }
 
-static void sm_ca_list_topic(sm_req_ctx_t *ctx, const sm_lpr_req_t *req, const char *name,
-			     sm_lpr_resp_t *resp)
+static void sm_ca_list_topic(sm_req_ctx_t *ctx, const sm_list_partition_reassignments_req_t *req, const char *name,
+			     sm_list_partition_reassignments_resp_t *resp)
 {
 	sm_zk_topic_assignment_t a = { 0 };
 	if (sm_kzk_get_topic_assignment(ctx->apis->d.zk, name, 0, &a, NULL) == SM_ERR_NONE) {
-		sm_lpr_resp_topic_t *t = NULL;
+		sm_list_partition_reassignments_resp_topic_t *t = NULL;
 		for (int p = 0; p < a.n_partitions; p++) {
 			const sm_zk_partition_assignment_t *pa = &a.partitions[p];
 			if ((!pa->n_adding && !pa->n_removing) || !sm_ca_wanted(req, name, pa->partition))
@@ -434,7 +434,7 @@ static void sm_ca_list_topic(sm_req_ctx_t *ctx, const sm_lpr_req_t *req, const c
 				t->partitions = sm_arena_alloc(&ctx->arena,
 							       sizeof(*t->partitions) * (size_t)(a.n_partitions + 1));
 			}
-			sm_lpr_resp_partition_t *rp = &t->partitions[t->partitions_cnt++];
+			sm_list_partition_reassignments_resp_partition_t *rp = &t->partitions[t->partitions_cnt++];
 			rp->partition_index = pa->partition;
 			rp->replicas = sm_ca_i32dup(ctx, pa->replicas, pa->n_replicas);
 			rp->replicas_cnt = pa->n_replicas;
@@ -450,13 +450,13 @@ static void sm_ca_list_topic(sm_req_ctx_t *ctx, const sm_lpr_req_t *req, const c
 void sm_api_list_partition_reassignments(sm_req_ctx_t *ctx)
 {
 	int16_t ver = ctx->hdr.api_version;
-	sm_lpr_req_t req;
-	if (sm_lpr_req_read(&ctx->body, ver, &ctx->arena, &req)) {
+	sm_list_partition_reassignments_req_t req;
+	if (sm_list_partition_reassignments_req_read(&ctx->body, ver, &ctx->arena, &req)) {
 		sm_apis_parse_error(ctx);
 		return;
 	}
-	sm_lpr_resp_t resp;
-	sm_lpr_resp_init(&resp);
+	sm_list_partition_reassignments_resp_t resp;
+	sm_list_partition_reassignments_resp_init(&resp);
 	char **topics = NULL;
 	int nt = 0;
 	if (!sm_ca_is_controller(ctx->apis)) {
@@ -470,6 +470,6 @@ void sm_api_list_partition_reassignments(sm_req_ctx_t *ctx)
 			sm_ca_list_topic(ctx, &req, topics[i], &resp);
 	}
 	sm_zk_strings_free(topics, nt);
-	sm_lpr_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
+	sm_list_partition_reassignments_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
 	sm_apis_resp_send(ctx);
 }

@@ -626,32 +626,32 @@ static int probe_cluster_admin(int16_t key, int16_t ver, char *why_out)
 	} else if (key == SM_API_ALTER_PARTITION_REASSIGNMENTS) {
 		/* Cancelling a reassignment that is not running. */
 		want = SM_ERR_NO_REASSIGNMENT_IN_PROGRESS;
-		sm_apr_req_partition_t p = { .partition_index = 0, .replicas_cnt = -1 };
-		sm_apr_req_topic_t t = { .name = (char *)probe_topic, .partitions = &p, .partitions_cnt = 1 };
-		sm_apr_req_t req;
-		sm_apr_req_init(&req);
+		sm_alter_partition_reassignments_req_partition_t p = { .partition_index = 0, .replicas_cnt = -1 };
+		sm_alter_partition_reassignments_req_topic_t t = { .name = (char *)probe_topic, .partitions = &p, .partitions_cnt = 1 };
+		sm_alter_partition_reassignments_req_t req;
+		sm_alter_partition_reassignments_req_init(&req);
 		req.topics = &t;
 		req.topics_cnt = 1;
-		sm_apr_req_write(&body, ver, &req);
+		sm_alter_partition_reassignments_req_write(&body, ver, &req);
 		if (probe_call(key, ver, &body, &resp, why, sizeof(why)))
 			goto done;
-		sm_apr_resp_t r;
+		sm_alter_partition_reassignments_resp_t r;
 		sm_rbuf_init(&rb, resp.p, resp.len);
-		if (sm_apr_resp_read(&rb, ver, &a, &r))
+		if (sm_alter_partition_reassignments_resp_read(&rb, ver, &a, &r))
 			PROBE_FAIL("response does not parse");
 		if (r.error_code || r.responses_cnt != 1 || r.responses[0].partitions_cnt != 1)
 			PROBE_FAIL("wrong response shape (error %s)", sm_err_name(r.error_code));
 		err = r.responses[0].partitions[0].error_code;
 	} else if (key == SM_API_LIST_PARTITION_REASSIGNMENTS) {
 		want = SM_ERR_NONE;
-		sm_lpr_req_t req;
-		sm_lpr_req_init(&req);
-		sm_lpr_req_write(&body, ver, &req);
+		sm_list_partition_reassignments_req_t req;
+		sm_list_partition_reassignments_req_init(&req);
+		sm_list_partition_reassignments_req_write(&body, ver, &req);
 		if (probe_call(key, ver, &body, &resp, why, sizeof(why)))
 			goto done;
-		sm_lpr_resp_t r;
+		sm_list_partition_reassignments_resp_t r;
 		sm_rbuf_init(&rb, resp.p, resp.len);
-		if (sm_lpr_resp_read(&rb, ver, &a, &r))
+		if (sm_list_partition_reassignments_resp_read(&rb, ver, &a, &r))
 			PROBE_FAIL("response does not parse");
 		if (r.topics_cnt != 0)
 			PROBE_FAIL("%d topics under reassignment, expected none", r.topics_cnt);

@@ -312,9 +312,9 @@ static void cs_resp_cmp(int16_t ver, const void *xp, const void *yp)
 
 static void apr_req_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 {
-	sm_apr_req_t *r = o;
+	sm_alter_partition_reassignments_req_t *r = o;
 	(void)ver;
-	sm_apr_req_init(r);
+	sm_alter_partition_reassignments_req_init(r);
 	r->timeout_ms = 4321;
 	r->topics_cnt = 2;
 	r->topics = sm_proto_array_alloc(a, 2, sizeof(*r->topics));
@@ -323,7 +323,7 @@ static void apr_req_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 		r->topics[i].partitions_cnt = 2;
 		r->topics[i].partitions = sm_proto_array_alloc(a, 2, sizeof(*r->topics[i].partitions));
 		for (int j = 0; j < 2; j++) {
-			sm_apr_req_partition_t *p = &r->topics[i].partitions[j];
+			sm_alter_partition_reassignments_req_partition_t *p = &r->topics[i].partitions[j];
 			p->partition_index = j + 10 * i;
 			if (variant && j == 1) {
 				p->replicas_cnt = -1; /* cancel */
@@ -337,7 +337,7 @@ static void apr_req_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 
 static void apr_req_cmp(int16_t ver, const void *xp, const void *yp)
 {
-	const sm_apr_req_t *x = xp, *y = yp;
+	const sm_alter_partition_reassignments_req_t *x = xp, *y = yp;
 	(void)ver;
 	CU_ASSERT_EQUAL(x->timeout_ms, y->timeout_ms);
 	CU_ASSERT_EQUAL_FATAL(x->topics_cnt, y->topics_cnt);
@@ -345,7 +345,7 @@ static void apr_req_cmp(int16_t ver, const void *xp, const void *yp)
 		CK_STR(x->topics[i].name, y->topics[i].name);
 		CU_ASSERT_EQUAL_FATAL(x->topics[i].partitions_cnt, y->topics[i].partitions_cnt);
 		for (int j = 0; j < x->topics[i].partitions_cnt; j++) {
-			const sm_apr_req_partition_t *p = &x->topics[i].partitions[j], *q = &y->topics[i].partitions[j];
+			const sm_alter_partition_reassignments_req_partition_t *p = &x->topics[i].partitions[j], *q = &y->topics[i].partitions[j];
 			CU_ASSERT_EQUAL(p->partition_index, q->partition_index);
 			ck_i32s(p->replicas, p->replicas_cnt, q->replicas, q->replicas_cnt);
 		}
@@ -354,9 +354,9 @@ static void apr_req_cmp(int16_t ver, const void *xp, const void *yp)
 
 static void apr_resp_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 {
-	sm_apr_resp_t *r = o;
+	sm_alter_partition_reassignments_resp_t *r = o;
 	(void)ver;
-	sm_apr_resp_init(r);
+	sm_alter_partition_reassignments_resp_init(r);
 	r->throttle_time_ms = 3;
 	r->error_code = (int16_t)(variant ? 0 : 41);
 	r->error_message = variant ? NULL : S(a, "top", 0);
@@ -376,7 +376,7 @@ static void apr_resp_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 
 static void apr_resp_cmp(int16_t ver, const void *xp, const void *yp)
 {
-	const sm_apr_resp_t *x = xp, *y = yp;
+	const sm_alter_partition_reassignments_resp_t *x = xp, *y = yp;
 	(void)ver;
 	CU_ASSERT_EQUAL(x->throttle_time_ms, y->throttle_time_ms);
 	CU_ASSERT_EQUAL(x->error_code, y->error_code);
@@ -398,9 +398,9 @@ static void apr_resp_cmp(int16_t ver, const void *xp, const void *yp)
 
 static void lpr_req_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 {
-	sm_lpr_req_t *r = o;
+	sm_list_partition_reassignments_req_t *r = o;
 	(void)ver;
-	sm_lpr_req_init(r);
+	sm_list_partition_reassignments_req_init(r);
 	r->timeout_ms = 77;
 	if (!variant)
 		return; /* null topics: every reassignment */
@@ -415,7 +415,7 @@ static void lpr_req_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 
 static void lpr_req_cmp(int16_t ver, const void *xp, const void *yp)
 {
-	const sm_lpr_req_t *x = xp, *y = yp;
+	const sm_list_partition_reassignments_req_t *x = xp, *y = yp;
 	(void)ver;
 	CU_ASSERT_EQUAL(x->timeout_ms, y->timeout_ms);
 	CU_ASSERT_EQUAL_FATAL(x->topics_cnt, y->topics_cnt);
@@ -428,9 +428,9 @@ static void lpr_req_cmp(int16_t ver, const void *xp, const void *yp)
 
 static void lpr_resp_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 {
-	sm_lpr_resp_t *r = o;
+	sm_list_partition_reassignments_resp_t *r = o;
 	(void)ver;
-	sm_lpr_resp_init(r);
+	sm_list_partition_reassignments_resp_init(r);
 	r->throttle_time_ms = 9;
 	r->error_code = (int16_t)(variant ? 0 : 41);
 	r->topics_cnt = variant ? 1 : 0;
@@ -440,7 +440,7 @@ static void lpr_resp_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 		r->topics[i].partitions_cnt = 2;
 		r->topics[i].partitions = sm_proto_array_alloc(a, 2, sizeof(*r->topics[i].partitions));
 		for (int j = 0; j < 2; j++) {
-			sm_lpr_resp_partition_t *p = &r->topics[i].partitions[j];
+			sm_list_partition_reassignments_resp_partition_t *p = &r->topics[i].partitions[j];
 			p->partition_index = j;
 			p->replicas = i32s(a, 3, j);
 			p->replicas_cnt = 3;
@@ -454,7 +454,7 @@ static void lpr_resp_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 
 static void lpr_resp_cmp(int16_t ver, const void *xp, const void *yp)
 {
-	const sm_lpr_resp_t *x = xp, *y = yp;
+	const sm_list_partition_reassignments_resp_t *x = xp, *y = yp;
 	(void)ver;
 	CU_ASSERT_EQUAL(x->throttle_time_ms, y->throttle_time_ms);
 	CU_ASSERT_EQUAL(x->error_code, y->error_code);
@@ -463,7 +463,7 @@ static void lpr_resp_cmp(int16_t ver, const void *xp, const void *yp)
 		CK_STR(x->topics[i].name, y->topics[i].name);
 		CU_ASSERT_EQUAL_FATAL(x->topics[i].partitions_cnt, y->topics[i].partitions_cnt);
 		for (int j = 0; j < x->topics[i].partitions_cnt; j++) {
-			const sm_lpr_resp_partition_t *p = &x->topics[i].partitions[j], *q = &y->topics[i].partitions[j];
+			const sm_list_partition_reassignments_resp_partition_t *p = &x->topics[i].partitions[j], *q = &y->topics[i].partitions[j];
 			CU_ASSERT_EQUAL(p->partition_index, q->partition_index);
 			ck_i32s(p->replicas, p->replicas_cnt, q->replicas, q->replicas_cnt);
 			ck_i32s(p->adding_replicas, p->adding_replicas_cnt, q->adding_replicas, q->adding_replicas_cnt);
@@ -485,10 +485,10 @@ CODEC(el_req, el_req, 2, sm_elect_leaders_req_t, elect_leaders_req);
 CODEC(el_resp, el_resp, 2, sm_elect_leaders_resp_t, elect_leaders_resp);
 CODEC(cs_req, cs_req, 3, sm_controlled_shutdown_req_t, controlled_shutdown_req);
 CODEC(cs_resp, cs_resp, 3, sm_controlled_shutdown_resp_t, controlled_shutdown_resp);
-CODEC(apr_req, apr_req, 0, sm_apr_req_t, apr_req);
-CODEC(apr_resp, apr_resp, 0, sm_apr_resp_t, apr_resp);
-CODEC(lpr_req, lpr_req, 0, sm_lpr_req_t, lpr_req);
-CODEC(lpr_resp, lpr_resp, 0, sm_lpr_resp_t, lpr_resp);
+CODEC(apr_req, apr_req, 0, sm_alter_partition_reassignments_req_t, alter_partition_reassignments_req);
+CODEC(apr_resp, apr_resp, 0, sm_alter_partition_reassignments_resp_t, alter_partition_reassignments_resp);
+CODEC(lpr_req, lpr_req, 0, sm_list_partition_reassignments_req_t, list_partition_reassignments_req);
+CODEC(lpr_resp, lpr_resp, 0, sm_list_partition_reassignments_resp_t, list_partition_reassignments_resp);
 
 static void test_rt_reassignments(void)
 {
@@ -591,9 +591,9 @@ static void test_known_encodings(void)
 	/* AlterPartitionReassignments v0: timeout 1, topic "t", partition 2
 	 * with null replicas (cancel); compact arrays count n+1. */
 	static const uint8_t apr0[] = { 0, 0, 0, 1, 2, 2, 't', 2, 0, 0, 0, 2, 0, 0, 0, 0 };
-	sm_apr_req_t apr;
+	sm_alter_partition_reassignments_req_t apr;
 	sm_rbuf_init(&rb, apr0, sizeof(apr0));
-	CU_ASSERT_EQUAL_FATAL(sm_apr_req_read(&rb, 0, &a, &apr), 0);
+	CU_ASSERT_EQUAL_FATAL(sm_alter_partition_reassignments_req_read(&rb, 0, &a, &apr), 0);
 	CU_ASSERT_EQUAL_FATAL(apr.topics_cnt, 1);
 	CK_STR(apr.topics[0].name, "t");
 	CU_ASSERT_EQUAL_FATAL(apr.topics[0].partitions_cnt, 1);

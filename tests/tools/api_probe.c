@@ -360,20 +360,20 @@ static int probe_offset_for_leader_epoch(int16_t ver, char *why_out)
 	sm_wbuf_init(&body, 128);
 	sm_wbuf_init(&resp, 256);
 	sm_arena_init(&a);
-	sm_ofle_req_partition_t p = { .partition = 0, .current_leader_epoch = -1, .leader_epoch = 0 };
-	sm_ofle_req_topic_t t = { .topic = (char *)probe_topic, .partitions = &p, .partitions_cnt = 1 };
-	sm_ofle_req_t req = { .replica_id = -1, .topics = &t, .topics_cnt = 1 };
-	sm_ofle_req_write(&body, ver, &req);
+	sm_offset_for_leader_epoch_req_partition_t p = { .partition = 0, .current_leader_epoch = -1, .leader_epoch = 0 };
+	sm_offset_for_leader_epoch_req_topic_t t = { .topic = (char *)probe_topic, .partitions = &p, .partitions_cnt = 1 };
+	sm_offset_for_leader_epoch_req_t req = { .replica_id = -1, .topics = &t, .topics_cnt = 1 };
+	sm_offset_for_leader_epoch_req_write(&body, ver, &req);
 	if (probe_call(SM_API_OFFSET_FOR_LEADER_EPOCH, ver, &body, &resp, why, sizeof(why)))
 		goto done;
-	sm_ofle_resp_t r;
+	sm_offset_for_leader_epoch_resp_t r;
 	sm_rbuf_t rb;
 	sm_rbuf_init(&rb, resp.p, resp.len);
-	if (sm_ofle_resp_read(&rb, ver, &a, &r))
+	if (sm_offset_for_leader_epoch_resp_read(&rb, ver, &a, &r))
 		PROBE_FAIL("response does not parse");
 	if (r.topics_cnt != 1 || r.topics[0].partitions_cnt != 1)
 		PROBE_FAIL("wrong response shape");
-	const sm_ofle_resp_partition_t *rp = &r.topics[0].partitions[0];
+	const sm_offset_for_leader_epoch_resp_partition_t *rp = &r.topics[0].partitions[0];
 	if (rp->error_code)
 		PROBE_FAIL("error %s", sm_err_name(rp->error_code));
 	if (rp->end_offset != probe_produced)

@@ -258,6 +258,16 @@ size_t sm_proto_bytes_size(sm_bytes_t b, int flex, int nullable);
 size_t sm_proto_array_hdr_size(int32_t cnt, int flex, int nullable);
 int sm_proto_uuid_is_zero(const uint8_t id[16]);
 
+/* A generated message's type-erased codec (sm_<api>_req_codec /
+ * sm_<api>_resp_codec): decode into a size-byte buffer, render as JSON. */
+typedef struct sm_proto_codec {
+	int16_t api_key;
+	const char *name; /* "HeartbeatRequest" */
+	size_t size;
+	int (*read)(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out);
+	void (*json)(sm_wbuf_t *w, int16_t ver, const void *in);
+} sm_proto_codec_t;
+
 /* JSON rendering (the request log). sm_proto_json_key writes a separating
  * comma unless *first, then "name":. Strings are escaped; bytes are base64;
  * records render as their size; UUIDs in Kafka's URL-safe base64 form. */

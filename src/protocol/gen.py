@@ -709,6 +709,27 @@ class Gen:
         c.append('}')
         c.append('')
 
+    def emit_codec(self, m):
+        """A descriptor with type-erased read/json, so a table keyed by API
+        can decode and render any message (the request log)."""
+        cn = m.root.cname
+        c = self.c
+        self.h.append('extern const sm_proto_codec_t %s_codec;' % cn)
+        c.append('static int %s_read_any(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out)' % cn)
+        c.append('{')
+        c.append('\treturn %s_read(rb, ver, a, out);' % cn)
+        c.append('}')
+        c.append('')
+        c.append('static void %s_json_any(sm_wbuf_t *w, int16_t ver, const void *in)' % cn)
+        c.append('{')
+        c.append('\t%s_json(w, ver, in);' % cn)
+        c.append('}')
+        c.append('')
+        c.append('const sm_proto_codec_t %s_codec = {' % cn)
+        c.append('\t%d, "%s", sizeof(%s_t), %s_read_any, %s_json_any' % (m.key, m.kname, cn, cn, cn))
+        c.append('};')
+        c.append('')
+
     def mark_is_default(self, m):
         def walk(s):
             for f in s.fields:
@@ -769,6 +790,8 @@ class Gen:
             c.append('')
             for s in m.structs:
                 self.emit_struct_funcs(m, s, s is m.root)
+            if m.kind in ('request', 'response'):
+                self.emit_codec(m)
             h.append('')
         h.append('#endif /* %s */' % guard)
         return '\n'.join(h) + '\n', '\n'.join(tidy(c)).rstrip('\n') + '\n'

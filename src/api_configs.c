@@ -667,7 +667,7 @@ static sm_err_t sm_cfgapi_alter_one(sm_req_ctx_t *ctx, int8_t type, const char *
 	return SM_ERR_INVALID_REQUEST;
 }
 
-static void sm_cfgapi_result(sm_req_ctx_t *ctx, sm_alter_configs_resource_resp_t *r, int8_t type,
+static void sm_cfgapi_result(sm_req_ctx_t *ctx, sm_alter_configs_resp_response_t *r, int8_t type,
 			     char *name, const sm_cfgapi_op_t *ops, int n, int incremental,
 			     int validate_only)
 {
@@ -710,23 +710,29 @@ void sm_api_alter_configs(sm_req_ctx_t *ctx)
 void sm_api_incremental_alter_configs(sm_req_ctx_t *ctx)
 {
 	int16_t ver = ctx->hdr.api_version;
-	sm_incr_alter_configs_req_t req;
-	if (sm_incr_alter_configs_req_read(&ctx->body, ver, &ctx->arena, &req)) {
+	sm_incremental_alter_configs_req_t req;
+	if (sm_incremental_alter_configs_req_read(&ctx->body, ver, &ctx->arena, &req)) {
 		sm_apis_parse_error(ctx);
 		return;
 	}
-	sm_incr_alter_configs_resp_t resp = { 0 };
+	sm_incremental_alter_configs_resp_t resp = { 0 };
 	resp.responses_cnt = req.resources_cnt;
 	resp.responses = sm_arena_alloc(&ctx->arena, sizeof(*resp.responses) * (size_t)(req.resources_cnt + 1));
 	for (int32_t i = 0; i < req.resources_cnt; i++) {
-		const sm_incr_alter_configs_req_resource_t *q = &req.resources[i];
+		const sm_incremental_alter_configs_req_resource_t *q = &req.resources[i];
 		sm_cfgapi_op_t *ops = sm_arena_alloc(&ctx->arena, sizeof(*ops) * (size_t)(q->configs_cnt + 1));
 		for (int32_t k = 0; k < q->configs_cnt; k++)
 			ops[k] = (sm_cfgapi_op_t){ q->configs[k].name, q->configs[k].config_operation,
 						   q->configs[k].value };
-		sm_cfgapi_result(ctx, &resp.responses[i], q->resource_type, q->resource_name, ops,
-				 q->configs_cnt, 1, req.validate_only);
+		/* Same result element as AlterConfigs, in its own type. */
+		sm_alter_configs_resp_response_t r;
+		sm_cfgapi_result(ctx, &r, q->resource_type, q->resource_name, ops, q->configs_cnt, 1,
+				 req.validate_only);
+		resp.responses[i].error_code = r.error_code;
+		resp.responses[i].error_message = r.error_message;
+		resp.responses[i].resource_type = r.resource_type;
+		resp.responses[i].resource_name = r.resource_name;
 	}
-	sm_incr_alter_configs_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
+	sm_incremental_alter_configs_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
 	sm_apis_resp_send(ctx);
 }

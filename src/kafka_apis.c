@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "logger.h"
+#include "msg_alter_configs.h"
 #include "msg_alter_partition_reassignments.h"
 #include "msg_api_versions.h"
 #include "msg_controlled_shutdown.h"
@@ -29,6 +30,7 @@
 #include "msg_elect_leaders.h"
 #include "msg_find_coordinator.h"
 #include "msg_heartbeat.h"
+#include "msg_incremental_alter_configs.h"
 #include "msg_join_group.h"
 #include "msg_list_groups.h"
 #include "msg_list_partition_reassignments.h"
@@ -88,12 +90,13 @@ static const struct {
 	{ SM_API_DELETE_RECORDS, sm_api_delete_records, &sm_delete_records_req_codec },
 	{ SM_API_OFFSET_FOR_LEADER_EPOCH, sm_api_offset_for_leader_epoch, &sm_offset_for_leader_epoch_req_codec },
 	{ SM_API_DESCRIBE_CONFIGS, sm_api_describe_configs, &sm_describe_configs_req_codec },
-	{ SM_API_ALTER_CONFIGS, sm_api_alter_configs, NULL },
+	{ SM_API_ALTER_CONFIGS, sm_api_alter_configs, &sm_alter_configs_req_codec },
 	{ SM_API_DESCRIBE_LOG_DIRS, sm_api_describe_log_dirs, NULL },
 	{ SM_API_CREATE_PARTITIONS, sm_api_create_partitions, &sm_create_partitions_req_codec },
 	{ SM_API_DELETE_GROUPS, sm_api_delete_groups, &sm_delete_groups_req_codec },
 	{ SM_API_ELECT_LEADERS, sm_api_elect_leaders, &sm_elect_leaders_req_codec },
-	{ SM_API_INCREMENTAL_ALTER_CONFIGS, sm_api_incremental_alter_configs, NULL },
+	{ SM_API_INCREMENTAL_ALTER_CONFIGS, sm_api_incremental_alter_configs,
+	  &sm_incremental_alter_configs_req_codec },
 	{ SM_API_ALTER_PARTITION_REASSIGNMENTS, sm_api_alter_partition_reassignments, &sm_alter_partition_reassignments_req_codec },
 	{ SM_API_LIST_PARTITION_REASSIGNMENTS, sm_api_list_partition_reassignments, &sm_list_partition_reassignments_req_codec },
 	{ SM_API_OFFSET_DELETE, sm_api_offset_delete, &sm_offset_delete_req_codec },

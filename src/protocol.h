@@ -126,6 +126,12 @@ enum sm_api_key {
 #define SM_CONFIG_TYPE_CLASS 8
 #define SM_CONFIG_TYPE_PASSWORD 9
 
+/* IncrementalAlterConfigs config_operation (AlterConfigOp.OpType). */
+#define SM_CONFIG_OP_SET 0
+#define SM_CONFIG_OP_DELETE 1
+#define SM_CONFIG_OP_APPEND 2
+#define SM_CONFIG_OP_SUBTRACT 3
+
 /* ElectLeaders election_type. */
 #define SM_ELECTION_PREFERRED 0
 #define SM_ELECTION_UNCLEAN 1

@@ -418,14 +418,16 @@ static void sm_kc_missing(const sm_describe_configs_resp_result_t *r, int want, 
 				 keys[i]);
 }
 
-static int sm_kc_alter_result(const sm_kc_opts_t *o, const sm_alter_configs_resp_t *r)
+/* The single resource result of an AlterConfigs / IncrementalAlterConfigs
+ * response (cnt results, the first one's code and message). */
+static int sm_kc_alter_result(const sm_kc_opts_t *o, int32_t cnt, int16_t code, const char *msg)
 {
-	if (r->responses_cnt != 1) {
+	if (cnt != 1) {
 		fprintf(stderr, "Error while executing config command: malformed response\n");
 		return 1;
 	}
-	if (r->responses[0].error_code)
-		return sm_kc_fail(o, NULL, r->responses[0].error_code, r->responses[0].error_message);
+	if (code)
+		return sm_kc_fail(o, NULL, code, msg);
 	return 0;
 }
 
@@ -435,25 +437,28 @@ static int sm_kc_send_incremental(const sm_kc_opts_t *o, const sm_metadata_resp_
 {
 	sm_arena_t a;
 	sm_arena_init(&a);
-	sm_incr_alter_configs_req_resource_t res = { rtype, (char *)name, NULL, c->add.n + c->ndel };
+	sm_incremental_alter_configs_req_resource_t res = { rtype, (char *)name, NULL, c->add.n + c->ndel };
 	res.configs = sm_arena_alloc(&a, sizeof(*res.configs) * (size_t)(res.configs_cnt + 1));
 	for (int i = 0; i < c->add.n; i++)
-		res.configs[i] = (sm_incr_alter_configs_req_config_t){ c->add.keys[i], SM_CONFIG_OP_SET,
+		res.configs[i] = (sm_incremental_alter_configs_req_config_t){ c->add.keys[i], SM_CONFIG_OP_SET,
 								      c->add.values[i] };
 	for (int i = 0; i < c->ndel; i++)
-		res.configs[c->add.n + i] = (sm_incr_alter_configs_req_config_t){
+		res.configs[c->add.n + i] = (sm_incremental_alter_configs_req_config_t){
 			c->del[i], SM_CONFIG_OP_DELETE, "" };
-	sm_incr_alter_configs_req_t req = { &res, 1, 0 };
+	sm_incremental_alter_configs_req_t req = { &res, 1, 0 };
 	sm_wbuf_t body, out;
 	sm_wbuf_init(&body, 256);
 	sm_wbuf_init(&out, 256);
-	sm_incr_alter_configs_req_write(&body, 1, &req);
+	sm_incremental_alter_configs_req_write(&body, 1, &req);
 	int rc = 1;
 	if (!sm_kc_call(md, rtype, name, SM_API_INCREMENTAL_ALTER_CONFIGS, 1, &body, &out)) {
-		sm_incr_alter_configs_resp_t r;
+		sm_incremental_alter_configs_resp_t r;
 		sm_rbuf_t rb;
 		sm_rbuf_init(&rb, out.p, out.len);
-		rc = sm_incr_alter_configs_resp_read(&rb, 1, &a, &r) ? 1 : sm_kc_alter_result(o, &r);
+		rc = sm_incremental_alter_configs_resp_read(&rb, 1, &a, &r) ? 1
+			: sm_kc_alter_result(o, r.responses_cnt,
+					     r.responses_cnt ? r.responses[0].error_code : 0,
+					     r.responses_cnt ? r.responses[0].error_message : NULL);
 	}
 	sm_wbuf_free(&body);
 	sm_wbuf_free(&out);
@@ -497,7 +502,10 @@ static int sm_kc_send_broker(const sm_kc_opts_t *o, const sm_metadata_resp_t *md
 		sm_alter_configs_resp_t r;
 		sm_rbuf_t rb;
 		sm_rbuf_init(&rb, out.p, out.len);
-		rc = sm_alter_configs_resp_read(&rb, 2, &a, &r) ? 1 : sm_kc_alter_result(o, &r);
+		rc = sm_alter_configs_resp_read(&rb, 2, &a, &r) ? 1
+			: sm_kc_alter_result(o, r.responses_cnt,
+					     r.responses_cnt ? r.responses[0].error_code : 0,
+					     r.responses_cnt ? r.responses[0].error_message : NULL);
 	}
 	sm_wbuf_free(&body);
 	sm_wbuf_free(&out);

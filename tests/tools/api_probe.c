@@ -901,23 +901,35 @@ static int probe_alter(int16_t key, int16_t ver, int8_t rtype, const char *name,
 		sm_alter_configs_req_t req = { &res, 1, validate_only };
 		sm_alter_configs_req_write(&body, ver, &req);
 	} else {
-		sm_incr_alter_configs_req_config_t c = { (char *)k, op, (char *)v };
-		sm_incr_alter_configs_req_resource_t res = { rtype, (char *)name, &c, 1 };
-		sm_incr_alter_configs_req_t req = { &res, 1, validate_only };
-		sm_incr_alter_configs_req_write(&body, ver, &req);
+		sm_incremental_alter_configs_req_config_t c = { (char *)k, op, (char *)v };
+		sm_incremental_alter_configs_req_resource_t res = { rtype, (char *)name, &c, 1 };
+		sm_incremental_alter_configs_req_t req = { &res, 1, validate_only };
+		sm_incremental_alter_configs_req_write(&body, ver, &req);
 	}
 	int rc = probe_call(key, ver, &body, &resp, why, whylen);
 	sm_alter_configs_resp_t r;
+	sm_incremental_alter_configs_resp_t ri;
 	sm_rbuf_t rb;
+	int32_t cnt = 0;
+	const char *rname = NULL;
+	int16_t code = 0;
 	sm_rbuf_init(&rb, resp.p, resp.len);
-	if (!rc && ((key == SM_API_ALTER_CONFIGS ? sm_alter_configs_resp_read(&rb, ver, &a, &r)
-						 : sm_incr_alter_configs_resp_read(&rb, ver, &a, &r)) ||
-		    r.responses_cnt != 1 || strcmp(r.responses[0].resource_name, name))) {
+	if (!rc && key == SM_API_ALTER_CONFIGS && !sm_alter_configs_resp_read(&rb, ver, &a, &r)) {
+		cnt = r.responses_cnt;
+		rname = cnt ? r.responses[0].resource_name : NULL;
+		code = cnt ? r.responses[0].error_code : 0;
+	} else if (!rc && key != SM_API_ALTER_CONFIGS &&
+		   !sm_incremental_alter_configs_resp_read(&rb, ver, &a, &ri)) {
+		cnt = ri.responses_cnt;
+		rname = cnt ? ri.responses[0].resource_name : NULL;
+		code = cnt ? ri.responses[0].error_code : 0;
+	}
+	if (!rc && (cnt != 1 || !rname || strcmp(rname, name))) {
 		snprintf(why, whylen, "response does not parse");
 		rc = -1;
 	}
 	if (!rc)
-		*err = r.responses[0].error_code;
+		*err = code;
 	sm_wbuf_free(&body);
 	sm_wbuf_free(&resp);
 	sm_arena_destroy(&a);

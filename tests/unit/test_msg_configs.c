@@ -241,8 +241,8 @@ static void test_alter_configs(void)
 		p.throttle_time_ms = 7;
 		p.responses_cnt = 2;
 		p.responses = sm_arena_alloc(&a, 2 * sizeof(*p.responses));
-		p.responses[0] = (sm_alter_configs_resource_resp_t){ 0, NULL, 2, dup(&a, "orders") };
-		p.responses[1] = (sm_alter_configs_resource_resp_t){ 42, dup(&a, "bad"), 4, dup(&a, "0") };
+		p.responses[0] = (sm_alter_configs_resp_response_t){ 0, NULL, 2, dup(&a, "orders") };
+		p.responses[1] = (sm_alter_configs_resp_response_t){ 42, dup(&a, "bad"), 4, dup(&a, "0") };
 		sm_wbuf_init(&w, 64);
 		sm_alter_configs_resp_write(&w, ver, &p);
 		sm_rbuf_init(&rb, w.p, w.len);
@@ -269,7 +269,7 @@ static void test_incremental_alter_configs(void)
 	for (int16_t ver = 0; ver <= 1; ver++) {
 		sm_arena_t a;
 		sm_arena_init(&a);
-		sm_incr_alter_configs_req_t q, q2;
+		sm_incremental_alter_configs_req_t q, q2;
 		memset(&q, 0, sizeof(q));
 		q.resources_cnt = 2;
 		q.resources = sm_arena_alloc(&a, 2 * sizeof(*q.resources));
@@ -278,18 +278,18 @@ static void test_incremental_alter_configs(void)
 		q.resources[0].resource_name = dup(&a, "orders");
 		q.resources[0].configs_cnt = 2;
 		q.resources[0].configs = sm_arena_alloc(&a, 2 * sizeof(*q.resources[0].configs));
-		q.resources[0].configs[0] = (sm_incr_alter_configs_req_config_t){
+		q.resources[0].configs[0] = (sm_incremental_alter_configs_req_config_t){
 			dup(&a, "cleanup.policy"), SM_CONFIG_OP_APPEND, dup(&a, "compact") };
-		q.resources[0].configs[1] = (sm_incr_alter_configs_req_config_t){
+		q.resources[0].configs[1] = (sm_incremental_alter_configs_req_config_t){
 			dup(&a, "retention.ms"), SM_CONFIG_OP_DELETE, NULL };
 		q.resources[1].resource_type = SM_CONFIG_RESOURCE_BROKER;
 		q.resources[1].resource_name = dup(&a, "");
 		sm_wbuf_t w, w2;
 		sm_wbuf_init(&w, 64);
-		sm_incr_alter_configs_req_write(&w, ver, &q);
+		sm_incremental_alter_configs_req_write(&w, ver, &q);
 		sm_rbuf_t rb;
 		sm_rbuf_init(&rb, w.p, w.len);
-		CU_ASSERT_EQUAL_FATAL(sm_incr_alter_configs_req_read(&rb, ver, &a, &q2), 0);
+		CU_ASSERT_EQUAL_FATAL(sm_incremental_alter_configs_req_read(&rb, ver, &a, &q2), 0);
 		CU_ASSERT_EQUAL(rb.len - rb.pos, 0);
 		CU_ASSERT_EQUAL_FATAL(q2.resources_cnt, 2);
 		CU_ASSERT_EQUAL(q2.resources[0].configs[0].config_operation, SM_CONFIG_OP_APPEND);
@@ -300,27 +300,27 @@ static void test_incremental_alter_configs(void)
 		CU_ASSERT_EQUAL(q2.resources[1].configs_cnt, 0);
 		CU_ASSERT_EQUAL(q2.validate_only, 0);
 		sm_wbuf_init(&w2, 64);
-		sm_incr_alter_configs_req_write(&w2, ver, &q2);
+		sm_incremental_alter_configs_req_write(&w2, ver, &q2);
 		CU_ASSERT(w.len == w2.len && !memcmp(w.p, w2.p, w.len));
-		CHECK_TRUNCATIONS(w, sm_incr_alter_configs_req_read, ver, &a, &q2);
+		CHECK_TRUNCATIONS(w, sm_incremental_alter_configs_req_read, ver, &a, &q2);
 		sm_wbuf_free(&w2);
 		sm_wbuf_free(&w);
 
-		sm_incr_alter_configs_resp_t p, p2;
+		sm_incremental_alter_configs_resp_t p, p2;
 		memset(&p, 0, sizeof(p));
 		p.responses_cnt = 1;
 		p.responses = sm_arena_alloc(&a, sizeof(*p.responses));
-		p.responses[0] = (sm_alter_configs_resource_resp_t){ 40, dup(&a, "Unknown"), 2, dup(&a, "t") };
+		p.responses[0] = (sm_incremental_alter_configs_resp_response_t){ 40, dup(&a, "Unknown"), 2, dup(&a, "t") };
 		sm_wbuf_init(&w, 64);
-		sm_incr_alter_configs_resp_write(&w, ver, &p);
+		sm_incremental_alter_configs_resp_write(&w, ver, &p);
 		/* v1 is flexible: compact strings and tagged-field sections */
 		CU_ASSERT_EQUAL(w.len, ver ? 4 + 1 + 2 + 8 + 1 + 2 + 1 + 1 : 4 + 4 + 2 + 9 + 1 + 3);
 		sm_rbuf_init(&rb, w.p, w.len);
-		CU_ASSERT_EQUAL_FATAL(sm_incr_alter_configs_resp_read(&rb, ver, &a, &p2), 0);
+		CU_ASSERT_EQUAL_FATAL(sm_incremental_alter_configs_resp_read(&rb, ver, &a, &p2), 0);
 		CU_ASSERT_EQUAL(p2.responses[0].error_code, 40);
 		CU_ASSERT_STRING_EQUAL(p2.responses[0].error_message, "Unknown");
 		CU_ASSERT_STRING_EQUAL(p2.responses[0].resource_name, "t");
-		CHECK_TRUNCATIONS(w, sm_incr_alter_configs_resp_read, ver, &a, &p2);
+		CHECK_TRUNCATIONS(w, sm_incremental_alter_configs_resp_read, ver, &a, &p2);
 		sm_wbuf_free(&w);
 		sm_arena_destroy(&a);
 	}

@@ -522,7 +522,7 @@ void sm_api_delete_topics(sm_req_ctx_t *ctx)
 	sm_mc_snapshot_t *s = sm_metadata_cache_get(ctx->apis->d.metadata_cache);
 	const sm_mc_topic_t **by_id = NULL;
 	for (int i = 0; i < n; i++) {
-		sm_delete_topics_resp_topic_t *rt = &resp->responses[i];
+		sm_delete_topics_resp_response_t *rt = &resp->responses[i];
 		const char *name = ver >= 6 ? req.topics[i].name : req.topic_names[i];
 		if (ver >= 6) {
 			memcpy(rt->topic_id, req.topics[i].topic_id, 16);

@@ -55,11 +55,11 @@ void sm_api_controlled_shutdown(sm_req_ctx_t *ctx)
 						      ctx->apis->d.cfg->controller_socket_timeout_ms,
 						      &rem, &n);
 	resp.error_code = (int16_t)(e < 0 ? SM_ERR_UNKNOWN_SERVER_ERROR : e);
-	resp.remaining_cnt = n;
-	resp.remaining = sm_arena_alloc(&ctx->arena, sizeof(*resp.remaining) * (size_t)(n + 1));
+	resp.remaining_partitions_cnt = n;
+	resp.remaining_partitions = sm_arena_alloc(&ctx->arena, sizeof(*resp.remaining_partitions) * (size_t)(n + 1));
 	for (int i = 0; i < n; i++) {
-		resp.remaining[i].topic_name = sm_arena_strndup(&ctx->arena, rem[i].topic, strlen(rem[i].topic));
-		resp.remaining[i].partition_index = rem[i].partition;
+		resp.remaining_partitions[i].topic_name = sm_arena_strndup(&ctx->arena, rem[i].topic, strlen(rem[i].topic));
+		resp.remaining_partitions[i].partition_index = rem[i].partition;
 	}
 	sm_controller_results_free(rem, n);
 	sm_controlled_shutdown_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
@@ -72,7 +72,7 @@ void sm_api_controlled_shutdown(sm_req_ctx_t *ctx)
 typedef struct {
 	const char *topic;
 	int seq; /* keeps the request's order within a topic */
-	sm_elect_leaders_presult_t r;
+	sm_elect_leaders_resp_partition_result_t r;
 } sm_ca_el_entry_t;
 
 static int sm_ca_el_cmp(const void *a, const void *b)
@@ -92,19 +92,19 @@ static void sm_ca_el_group(sm_req_ctx_t *ctx, sm_ca_el_entry_t *v, int n,
 	int nt = 0;
 	for (int i = 0; i < n; i++)
 		nt += i == 0 || strcmp(v[i].topic, v[i - 1].topic);
-	resp->results = sm_arena_alloc(&ctx->arena, sizeof(*resp->results) * (size_t)(nt + 1));
-	resp->results_cnt = 0;
+	resp->replica_election_results = sm_arena_alloc(&ctx->arena, sizeof(*resp->replica_election_results) * (size_t)(nt + 1));
+	resp->replica_election_results_cnt = 0;
 	for (int i = 0; i < n;) {
 		int j = i;
 		while (j < n && !strcmp(v[j].topic, v[i].topic))
 			j++;
-		sm_elect_leaders_result_t *r = &resp->results[resp->results_cnt++];
+		sm_elect_leaders_resp_replica_election_result_t *r = &resp->replica_election_results[resp->replica_election_results_cnt++];
 		memset(r, 0, sizeof(*r));
 		r->topic = sm_arena_strndup(&ctx->arena, v[i].topic, strlen(v[i].topic));
-		r->partition_results = sm_arena_alloc(&ctx->arena,
-						      sizeof(*r->partition_results) * (size_t)(j - i));
+		r->partition_result = sm_arena_alloc(&ctx->arena,
+						      sizeof(*r->partition_result) * (size_t)(j - i));
 		for (int k = i; k < j; k++)
-			r->partition_results[r->partition_results_cnt++] = v[k].r;
+			r->partition_result[r->partition_result_cnt++] = v[k].r;
 		i = j;
 	}
 }
@@ -140,11 +140,12 @@ void sm_api_elect_leaders(sm_req_ctx_t *ctx)
 	/* on failure every requested partition carries it */
 	for (int i = 0; e && i < ntp; i++, m++)
 		v[m] = (sm_ca_el_entry_t){ tps[i].topic, m,
-					   { tps[i].partition,
-					     (int16_t)(e < 0 ? SM_ERR_UNKNOWN_SERVER_ERROR : e), NULL } };
+					   { .partition_id = tps[i].partition,
+					     .error_code = (int16_t)(e < 0 ? SM_ERR_UNKNOWN_SERVER_ERROR : e) } };
 	for (int i = 0; i < nres; i++, m++)
 		v[m] = (sm_ca_el_entry_t){ res[i].topic, m,
-					   { res[i].partition, res[i].error, (char *)res[i].message } };
+					   { .partition_id = res[i].partition, .error_code = res[i].error,
+					     .error_message = (char *)res[i].message } };
 	sm_ca_el_group(ctx, v, m, &resp);
 	sm_elect_leaders_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
 	sm_controller_results_free(res, nres);
@@ -167,7 +168,7 @@ static int sm_ca_partitions_led(sm_kafka_apis_t *apis, const char *topic, int co
 	return ok;
 }
 
-static sm_err_t sm_ca_check_assignments(const sm_create_partitions_topic_t *t, int added, int rf,
+static sm_err_t sm_ca_check_assignments(const sm_create_partitions_req_topic_t *t, int added, int rf,
 					const int32_t *brokers, int nb, char *err, size_t errlen)
 {
 	if (t->assignments_cnt != added) {
@@ -176,7 +177,7 @@ static sm_err_t sm_ca_check_assignments(const sm_create_partitions_topic_t *t, i
 		return SM_ERR_INVALID_REPLICA_ASSIGNMENT;
 	}
 	for (int i = 0; i < added; i++) {
-		const sm_create_partitions_assignment_t *as = &t->assignments[i];
+		const sm_create_partitions_req_assignment_t *as = &t->assignments[i];
 		if (as->broker_ids_cnt != rf) {
 			snprintf(err, errlen, "Inconsistent replication factor between partitions, partition 0 has %d while partitions [%d] have replication factors [%d], respectively.",
 				 rf, i, as->broker_ids_cnt);
@@ -202,7 +203,7 @@ static sm_err_t sm_ca_check_assignments(const sm_create_partitions_topic_t *t, i
 }
 
 /* New assignment rows for partitions old..count-1 appended to cur. */
-static sm_err_t sm_ca_extend(sm_zk_t *zk, const sm_create_partitions_topic_t *t,
+static sm_err_t sm_ca_extend(sm_zk_t *zk, const sm_create_partitions_req_topic_t *t,
 			     sm_zk_topic_assignment_t *cur, int old, char *err, size_t errlen)
 {
 	int rf = old ? cur->partitions[0].n_replicas : 1;
@@ -236,7 +237,7 @@ static sm_err_t sm_ca_extend(sm_zk_t *zk, const sm_create_partitions_topic_t *t,
 	return e;
 }
 
-static sm_err_t sm_ca_create_partitions_one(sm_req_ctx_t *ctx, const sm_create_partitions_topic_t *t,
+static sm_err_t sm_ca_create_partitions_one(sm_req_ctx_t *ctx, const sm_create_partitions_req_topic_t *t,
 					    int validate_only, int64_t *budget, char *err, size_t errlen)
 {
 	sm_zk_t *zk = ctx->apis->d.zk;
@@ -329,8 +330,8 @@ void sm_api_create_partitions(sm_req_ctx_t *ctx)
 	sm_admin_delayed_t *d = sm_calloc(1, sizeof(*d));
 	d->waiting = sm_calloc((size_t)req->topics_cnt + 1, 1);
 	for (int i = 0; i < req->topics_cnt; i++) {
-		const sm_create_partitions_topic_t *t = &req->topics[i];
-		sm_create_partitions_result_t *r = &resp->results[i];
+		const sm_create_partitions_req_topic_t *t = &req->topics[i];
+		sm_create_partitions_resp_result_t *r = &resp->results[i];
 		memset(r, 0, sizeof(*r));
 		r->name = t->name;
 		char err[512] = "";
@@ -363,8 +364,8 @@ void sm_api_create_partitions(sm_req_ctx_t *ctx)
 void sm_api_alter_partition_reassignments(sm_req_ctx_t *ctx)
 {
 	int16_t ver = ctx->hdr.api_version;
-	sm_apr_req_t req;
-	if (sm_apr_req_read(&ctx->body, ver, &ctx->arena, &req)) {
+	sm_alter_partition_reassignments_req_t req;
+	if (sm_alter_partition_reassignments_req_read(&ctx->body, ver, &ctx->arena, &req)) {
 		sm_apis_parse_error(ctx);
 		return;
 	}
@@ -379,13 +380,13 @@ void sm_api_alter_partition_reassignments(sm_req_ctx_t *ctx)
 	int k = 0;
 	for (int i = 0; i < req.topics_cnt; i++)
 		for (int j = 0; j < req.topics[i].partitions_cnt; j++, k++) {
-			const sm_apr_req_partition_t *rp = &req.topics[i].partitions[j];
+			const sm_alter_partition_reassignments_req_partition_t *rp = &req.topics[i].partitions[j];
 			tps[k] = (sm_zk_topic_partition_t){ req.topics[i].name, rp->partition_index };
 			targets[k] = rp->replicas_cnt < 0 ? NULL : rp->replicas_cnt ? rp->replicas : empty;
 			ntargets[k] = rp->replicas_cnt < 0 ? 0 : rp->replicas_cnt;
 		}
-	sm_apr_resp_t resp;
-	sm_apr_resp_init(&resp);
+	sm_alter_partition_reassignments_resp_t resp;
+	sm_alter_partition_reassignments_resp_init(&resp);
 	sm_ctrl_tp_result_t *res = NULL;
 	int nres = 0;
 	sm_err_t e = SM_ERR_NOT_CONTROLLER;
@@ -397,12 +398,12 @@ void sm_api_alter_partition_reassignments(sm_req_ctx_t *ctx)
 	resp.responses = sm_arena_alloc(&ctx->arena, sizeof(*resp.responses) * (size_t)(req.topics_cnt + 1));
 	k = 0;
 	for (int i = 0; i < req.topics_cnt; i++) {
-		sm_apr_resp_topic_t *rt = &resp.responses[i];
+		sm_alter_partition_reassignments_resp_response_t *rt = &resp.responses[i];
 		rt->name = req.topics[i].name;
 		rt->partitions_cnt = req.topics[i].partitions_cnt;
 		rt->partitions = sm_arena_alloc(&ctx->arena, sizeof(*rt->partitions) * (size_t)(rt->partitions_cnt + 1));
 		for (int j = 0; j < rt->partitions_cnt; j++, k++) {
-			sm_apr_resp_partition_t *rp = &rt->partitions[j];
+			sm_alter_partition_reassignments_resp_partition_t *rp = &rt->partitions[j];
 			memset(rp, 0, sizeof(*rp));
 			rp->partition_index = req.topics[i].partitions[j].partition_index;
 			rp->error_code = (int16_t)(e ? resp.error_code : SM_ERR_REQUEST_TIMED_OUT);
@@ -412,14 +413,14 @@ void sm_api_alter_partition_reassignments(sm_req_ctx_t *ctx)
 			}
 		}
 	}
-	sm_apr_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
+	sm_alter_partition_reassignments_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
 	sm_controller_results_free(res, nres);
 	sm_apis_resp_send(ctx);
 }
 
 /* ---- ListPartitionReassignments ---- */
 
-static int sm_ca_wanted(const sm_lpr_req_t *req, const char *topic, int32_t partition)
+static int sm_ca_wanted(const sm_list_partition_reassignments_req_t *req, const char *topic, int32_t partition)
 {
 	if (req->topics_cnt < 0)
 		return 1;
@@ -439,12 +440,12 @@ static int32_t *sm_ca_i32dup(sm_req_ctx_t *ctx, const int32_t *v, int n)
 	return o;
 }
 
-static void sm_ca_list_topic(sm_req_ctx_t *ctx, const sm_lpr_req_t *req, const char *name,
-			     sm_lpr_resp_t *resp)
+static void sm_ca_list_topic(sm_req_ctx_t *ctx, const sm_list_partition_reassignments_req_t *req, const char *name,
+			     sm_list_partition_reassignments_resp_t *resp)
 {
 	sm_zk_topic_assignment_t a = { 0 };
 	if (sm_kzk_get_topic_assignment(ctx->apis->d.zk, name, 0, &a, NULL) == SM_ERR_NONE) {
-		sm_lpr_resp_topic_t *t = NULL;
+		sm_list_partition_reassignments_resp_topic_t *t = NULL;
 		for (int p = 0; p < a.n_partitions; p++) {
 			const sm_zk_partition_assignment_t *pa = &a.partitions[p];
 			if ((!pa->n_adding && !pa->n_removing) || !sm_ca_wanted(req, name, pa->partition))
@@ -455,7 +456,7 @@ static void sm_ca_list_topic(sm_req_ctx_t *ctx, const sm_lpr_req_t *req, const c
 				t->partitions = sm_arena_alloc(&ctx->arena,
 							       sizeof(*t->partitions) * (size_t)(a.n_partitions + 1));
 			}
-			sm_lpr_resp_partition_t *rp = &t->partitions[t->partitions_cnt++];
+			sm_list_partition_reassignments_resp_partition_t *rp = &t->partitions[t->partitions_cnt++];
 			rp->partition_index = pa->partition;
 			rp->replicas = sm_ca_i32dup(ctx, pa->replicas, pa->n_replicas);
 			rp->replicas_cnt = pa->n_replicas;
@@ -471,13 +472,13 @@ static void sm_ca_list_topic(sm_req_ctx_t *ctx, const sm_lpr_req_t *req, const c
 void sm_api_list_partition_reassignments(sm_req_ctx_t *ctx)
 {
 	int16_t ver = ctx->hdr.api_version;
-	sm_lpr_req_t req;
-	if (sm_lpr_req_read(&ctx->body, ver, &ctx->arena, &req)) {
+	sm_list_partition_reassignments_req_t req;
+	if (sm_list_partition_reassignments_req_read(&ctx->body, ver, &ctx->arena, &req)) {
 		sm_apis_parse_error(ctx);
 		return;
 	}
-	sm_lpr_resp_t resp;
-	sm_lpr_resp_init(&resp);
+	sm_list_partition_reassignments_resp_t resp;
+	sm_list_partition_reassignments_resp_init(&resp);
 	char **topics = NULL;
 	int nt = 0;
 	if (!sm_ca_is_controller(ctx->apis)) {
@@ -491,6 +492,6 @@ void sm_api_list_partition_reassignments(sm_req_ctx_t *ctx)
 			sm_ca_list_topic(ctx, &req, topics[i], &resp);
 	}
 	sm_zk_strings_free(topics, nt);
-	sm_lpr_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
+	sm_list_partition_reassignments_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
 	sm_apis_resp_send(ctx);
 }

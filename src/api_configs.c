@@ -105,7 +105,7 @@ typedef struct sm_cfgapi_list {
 	sm_arena_t *a;
 	const sm_describe_configs_req_resource_t *res;
 	int include_synonyms, include_doc;
-	sm_describe_configs_result_t *out;
+	sm_describe_configs_resp_result_t *out;
 	int cap;
 } sm_cfgapi_list_t;
 
@@ -123,7 +123,7 @@ static int sm_cfgapi_wanted(const sm_describe_configs_req_resource_t *res, const
  * configs in names, from the entry named names[0] on. */
 static int sm_cfgapi_synonyms(const sm_kafka_config_t *cfg, const char *const *names,
 			      const char *fallback_dflt, sm_arena_t *a,
-			      sm_describe_configs_synonym_t *out, int n)
+			      sm_describe_configs_resp_synonym_t *out, int n)
 {
 	int n0 = n;
 	for (int pass = 0; pass < 2; pass++) {
@@ -145,26 +145,26 @@ static int sm_cfgapi_synonyms(const sm_kafka_config_t *cfg, const char *const *n
 	return n;
 }
 
-static sm_describe_configs_entry_t *sm_cfgapi_add(sm_cfgapi_list_t *l, const char *name)
+static sm_describe_configs_resp_config_t *sm_cfgapi_add(sm_cfgapi_list_t *l, const char *name)
 {
-	sm_describe_configs_result_t *r = l->out;
+	sm_describe_configs_resp_result_t *r = l->out;
 	if (r->configs_cnt == l->cap) {
 		int cap = l->cap ? l->cap * 2 : 64;
-		sm_describe_configs_entry_t *n = sm_arena_alloc(l->a, sizeof(*n) * (size_t)cap);
+		sm_describe_configs_resp_config_t *n = sm_arena_alloc(l->a, sizeof(*n) * (size_t)cap);
 		if (r->configs_cnt)
 			memcpy(n, r->configs, sizeof(*n) * (size_t)r->configs_cnt);
 		r->configs = n;
 		l->cap = cap;
 	}
-	sm_describe_configs_entry_t *e = &r->configs[r->configs_cnt++];
+	sm_describe_configs_resp_config_t *e = &r->configs[r->configs_cnt++];
 	memset(e, 0, sizeof(*e));
 	e->name = sm_cfgapi_dup(l->a, name);
 	return e;
 }
 
 /* Source, synonyms (when asked) and is_default from the full synonym list. */
-static void sm_cfgapi_finish(sm_cfgapi_list_t *l, sm_describe_configs_entry_t *e,
-			     sm_describe_configs_synonym_t *syn, int nsyn)
+static void sm_cfgapi_finish(sm_cfgapi_list_t *l, sm_describe_configs_resp_config_t *e,
+			     sm_describe_configs_resp_synonym_t *syn, int nsyn)
 {
 	e->config_source = nsyn ? syn[0].source : SM_CONFIG_SOURCE_DEFAULT;
 	e->is_default = e->config_source == SM_CONFIG_SOURCE_DEFAULT;
@@ -178,11 +178,11 @@ static void sm_cfgapi_finish(sm_cfgapi_list_t *l, sm_describe_configs_entry_t *e
 static void sm_cfgapi_topic_entry(sm_cfgapi_list_t *l, const sm_kafka_config_t *cfg,
 				  const sm_log_config_def_t *d, const sm_zk_config_t *over)
 {
-	sm_describe_configs_synonym_t syn[8];
+	sm_describe_configs_resp_synonym_t syn[8];
 	int nsyn = 0;
 	const char *ov = sm_zk_config_get(over, d->name);
 	char *canon = NULL, err[256];
-	sm_describe_configs_entry_t *e = sm_cfgapi_add(l, d->name);
+	sm_describe_configs_resp_config_t *e = sm_cfgapi_add(l, d->name);
 	if (ov) {
 		if (sm_log_config_validate(d->name, ov, &canon, err, sizeof(err)))
 			canon = sm_strdup(ov);
@@ -236,7 +236,7 @@ static void sm_cfgapi_describe_topic(sm_req_ctx_t *ctx, sm_cfgapi_list_t *l)
 int sm_apis_topic_configs(const sm_kafka_config_t *cfg, const sm_zk_config_t *over, sm_arena_t *a,
 			  sm_apis_topic_config_t **out)
 {
-	sm_describe_configs_result_t r = { 0 };
+	sm_describe_configs_resp_result_t r = { 0 };
 	sm_cfgapi_list_t l = { a, NULL, 0, 0, &r, 0 };
 	int n;
 	const sm_log_config_def_t *defs = sm_log_config_defs(&n);
@@ -244,7 +244,7 @@ int sm_apis_topic_configs(const sm_kafka_config_t *cfg, const sm_zk_config_t *ov
 		sm_cfgapi_topic_entry(&l, cfg, &defs[i], over);
 	*out = sm_arena_alloc(a, sizeof(**out) * (size_t)(r.configs_cnt + 1));
 	for (int i = 0; i < r.configs_cnt; i++) {
-		const sm_describe_configs_entry_t *e = &r.configs[i];
+		const sm_describe_configs_resp_config_t *e = &r.configs[i];
 		(*out)[i] = (sm_apis_topic_config_t){ e->name, e->value, e->config_source,
 						      e->read_only, e->is_sensitive };
 	}
@@ -278,9 +278,9 @@ static void sm_cfgapi_broker_names(const char *name, const char **names)
 static void sm_cfgapi_broker_entry(sm_cfgapi_list_t *l, const sm_kafka_config_t *cfg,
 				   const char *name, const sm_cfg_def_t *d)
 {
-	sm_describe_configs_synonym_t syn[8];
+	sm_describe_configs_resp_synonym_t syn[8];
 	const char *names[5];
-	sm_describe_configs_entry_t *e = sm_cfgapi_add(l, name);
+	sm_describe_configs_resp_config_t *e = sm_cfgapi_add(l, name);
 	e->read_only = 1;
 	if (!d) {
 		/* a key KafkaConfig does not define: sensitive, value hidden */
@@ -362,7 +362,7 @@ static void sm_cfgapi_describe_logger(sm_req_ctx_t *ctx, sm_cfgapi_list_t *l)
 	}
 	if (!sm_cfgapi_wanted(l->res, "root"))
 		return;
-	sm_describe_configs_entry_t *c = sm_cfgapi_add(l, "root");
+	sm_describe_configs_resp_config_t *c = sm_cfgapi_add(l, "root");
 	c->value = (char *)sm_cfgapi_root_level();
 	c->config_source = SM_CONFIG_SOURCE_DYNAMIC_BROKER_LOGGER;
 }
@@ -380,7 +380,7 @@ void sm_api_describe_configs(sm_req_ctx_t *ctx)
 	resp.results = sm_arena_alloc(&ctx->arena, sizeof(*resp.results) * (size_t)(req.resources_cnt + 1));
 	for (int32_t i = 0; i < req.resources_cnt; i++) {
 		const sm_describe_configs_req_resource_t *q = &req.resources[i];
-		sm_describe_configs_result_t *r = &resp.results[i];
+		sm_describe_configs_resp_result_t *r = &resp.results[i];
 		memset(r, 0, sizeof(*r));
 		r->resource_type = q->resource_type;
 		r->resource_name = q->resource_name;
@@ -673,7 +673,7 @@ static sm_err_t sm_cfgapi_alter_one(sm_req_ctx_t *ctx, int8_t type, const char *
 	return SM_ERR_INVALID_REQUEST;
 }
 
-static void sm_cfgapi_result(sm_req_ctx_t *ctx, sm_alter_configs_resource_resp_t *r, int8_t type,
+static void sm_cfgapi_result(sm_req_ctx_t *ctx, sm_alter_configs_resp_response_t *r, int8_t type,
 			     char *name, const sm_cfgapi_op_t *ops, int n, int incremental,
 			     int validate_only)
 {
@@ -716,23 +716,29 @@ void sm_api_alter_configs(sm_req_ctx_t *ctx)
 void sm_api_incremental_alter_configs(sm_req_ctx_t *ctx)
 {
 	int16_t ver = ctx->hdr.api_version;
-	sm_incr_alter_configs_req_t req;
-	if (sm_incr_alter_configs_req_read(&ctx->body, ver, &ctx->arena, &req)) {
+	sm_incremental_alter_configs_req_t req;
+	if (sm_incremental_alter_configs_req_read(&ctx->body, ver, &ctx->arena, &req)) {
 		sm_apis_parse_error(ctx);
 		return;
 	}
-	sm_incr_alter_configs_resp_t resp = { 0 };
+	sm_incremental_alter_configs_resp_t resp = { 0 };
 	resp.responses_cnt = req.resources_cnt;
 	resp.responses = sm_arena_alloc(&ctx->arena, sizeof(*resp.responses) * (size_t)(req.resources_cnt + 1));
 	for (int32_t i = 0; i < req.resources_cnt; i++) {
-		const sm_incr_alter_configs_req_resource_t *q = &req.resources[i];
+		const sm_incremental_alter_configs_req_resource_t *q = &req.resources[i];
 		sm_cfgapi_op_t *ops = sm_arena_alloc(&ctx->arena, sizeof(*ops) * (size_t)(q->configs_cnt + 1));
 		for (int32_t k = 0; k < q->configs_cnt; k++)
 			ops[k] = (sm_cfgapi_op_t){ q->configs[k].name, q->configs[k].config_operation,
 						   q->configs[k].value };
-		sm_cfgapi_result(ctx, &resp.responses[i], q->resource_type, q->resource_name, ops,
-				 q->configs_cnt, 1, req.validate_only);
+		/* Same result element as AlterConfigs, in its own type. */
+		sm_alter_configs_resp_response_t r;
+		sm_cfgapi_result(ctx, &r, q->resource_type, q->resource_name, ops, q->configs_cnt, 1,
+				 req.validate_only);
+		resp.responses[i].error_code = r.error_code;
+		resp.responses[i].error_message = r.error_message;
+		resp.responses[i].resource_type = r.resource_type;
+		resp.responses[i].resource_name = r.resource_name;
 	}
-	sm_incr_alter_configs_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
+	sm_incremental_alter_configs_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
 	sm_apis_resp_send(ctx);
 }

@@ -15,24 +15,24 @@
 void sm_api_offset_for_leader_epoch(sm_req_ctx_t *ctx)
 {
 	int16_t ver = ctx->hdr.api_version;
-	sm_ofle_req_t req;
-	if (sm_ofle_req_read(&ctx->body, ver, &ctx->arena, &req)) {
+	sm_offset_for_leader_epoch_req_t req;
+	if (sm_offset_for_leader_epoch_req_read(&ctx->body, ver, &ctx->arena, &req)) {
 		sm_apis_parse_error(ctx);
 		return;
 	}
-	sm_ofle_resp_t resp = { 0 };
+	sm_offset_for_leader_epoch_resp_t resp = { 0 };
 	resp.topics_cnt = req.topics_cnt;
 	resp.topics = sm_arena_alloc(&ctx->arena, sizeof(*resp.topics) * (size_t)(req.topics_cnt + 1));
 	for (int32_t i = 0; i < req.topics_cnt; i++) {
-		const sm_ofle_req_topic_t *rt = &req.topics[i];
-		sm_ofle_resp_topic_t *ot = &resp.topics[i];
+		const sm_offset_for_leader_epoch_req_topic_t *rt = &req.topics[i];
+		sm_offset_for_leader_epoch_resp_topic_t *ot = &resp.topics[i];
 		ot->topic = rt->topic;
 		ot->partitions_cnt = rt->partitions_cnt;
 		ot->partitions = sm_arena_alloc(&ctx->arena,
 						sizeof(*ot->partitions) * (size_t)(rt->partitions_cnt + 1));
 		for (int32_t j = 0; j < rt->partitions_cnt; j++) {
-			const sm_ofle_req_partition_t *rp = &rt->partitions[j];
-			sm_ofle_resp_partition_t *op = &ot->partitions[j];
+			const sm_offset_for_leader_epoch_req_partition_t *rp = &rt->partitions[j];
+			sm_offset_for_leader_epoch_resp_partition_t *op = &ot->partitions[j];
 			op->partition = rp->partition;
 			sm_err_t e = sm_replica_manager_epoch_end_offset(
 				ctx->apis->d.replica_manager, rt->topic, rp->partition,
@@ -41,6 +41,6 @@ void sm_api_offset_for_leader_epoch(sm_req_ctx_t *ctx)
 			op->error_code = (int16_t)sm_err_to_wire(e);
 		}
 	}
-	sm_ofle_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
+	sm_offset_for_leader_epoch_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
 	sm_apis_resp_send(ctx);
 }

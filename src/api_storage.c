@@ -26,7 +26,7 @@
 typedef struct sm_dr_wait {
 	const char *topic;      /* in the request's arena; NULL once settled */
 	int64_t required;       /* the offset deleted up to */
-	sm_delete_records_resp_part_t *rp;
+	sm_delete_records_resp_partition_t *rp;
 } sm_dr_wait_t;
 
 /* DelayedDeleteRecords: answered once every partition's low watermark has
@@ -157,7 +157,7 @@ void sm_api_delete_records(sm_req_ctx_t *ctx)
 		rt->partitions = sm_arena_alloc(&ctx->arena, sizeof(*rt->partitions) *
 							     (size_t)(qt->partitions_cnt + 1));
 		for (int32_t j = 0; j < qt->partitions_cnt; j++) {
-			sm_delete_records_resp_part_t *rp = &rt->partitions[j];
+			sm_delete_records_resp_partition_t *rp = &rt->partitions[j];
 			int64_t required = -1;
 			rp->partition_index = qt->partitions[j].partition_index;
 			rp->error_code = sm_api_delete_records_one(ctx, s, qt->name, rp->partition_index,

@@ -519,7 +519,7 @@ static int sm_ctrla_shutdown_once(sm_controller_t *c, int64_t epoch, int *remain
 					sm_log_warn(NULL, "kafka.server.KafkaServer",
 						    "Controlled shutdown failed: %s", sm_err_name(r.error_code));
 				else
-					*remaining = r.remaining_cnt, rc = 0;
+					*remaining = r.remaining_partitions_cnt, rc = 0;
 			}
 			sm_arena_destroy(&a);
 		}

@@ -2,11 +2,13 @@
  * kafka_apis.c - request dispatch and ApiVersions (Kafka's KafkaApis).
  *
  * The handler table is also the advertised API list: an API is in ApiVersions
- * exactly when it has a handler here, with the version range that handler
- * serves, so the broker never advertises what it cannot do.
+ * exactly when it has a handler here, at the version range of the generated
+ * table (src/protocol/specs), so the broker never advertises what it cannot
+ * do.
  */
 #include "kafka_apis_int.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,11 +17,37 @@
 
 #include "log.h"
 #include "logger.h"
+#include "msg_alter_configs.h"
+#include "msg_alter_partition_reassignments.h"
 #include "msg_api_versions.h"
 #include "thread_role.h"
 #include "producer_id_manager.h"
+#include "msg_controlled_shutdown.h"
+#include "msg_create_partitions.h"
+#include "msg_create_topics.h"
+#include "msg_delete_groups.h"
+#include "msg_delete_records.h"
+#include "msg_delete_topics.h"
+#include "msg_describe_configs.h"
+#include "msg_describe_groups.h"
+#include "msg_elect_leaders.h"
+#include "msg_find_coordinator.h"
+#include "msg_heartbeat.h"
+#include "msg_incremental_alter_configs.h"
+#include "msg_init_producer_id.h"
+#include "msg_join_group.h"
+#include "msg_list_groups.h"
+#include "msg_list_partition_reassignments.h"
+#include "msg_metadata.h"
+#include "msg_offset_commit.h"
+#include "msg_offset_delete.h"
+#include "msg_offset_fetch.h"
+#include "msg_offset_for_leader_epoch.h"
+#include "msg_sync_group.h"
+#include "proto_gen.h"
 
 #define SM_APIS_LOGGER "kafka.server.KafkaApis"
+#define SM_APIS_REQUEST_LOGGER "kafka.request.logger"
 
 static sm_api_handler_t sm_api_api_versions;
 
@@ -28,53 +56,92 @@ typedef struct sm_api_entry {
 	int16_t min;
 	int16_t max;
 	sm_api_handler_t *handler;
+	const sm_proto_codec_t *codec;
 } sm_api_entry_t;
 
-/* Kafka 2.8's ranges for every API Samsa serves or will serve. An entry
- * whose handler is not linked in (weak, NULL) is neither advertised nor
- * accepted, so the broker never advertises what it cannot do. */
-static const sm_api_entry_t sm_api_table[] = {
-	{ SM_API_PRODUCE, 0, 9, sm_api_produce },
-	{ SM_API_FETCH, 0, 12, sm_api_fetch },
-	{ SM_API_LIST_OFFSETS, 0, 6, sm_api_list_offsets },
-	{ SM_API_METADATA, 0, 11, sm_api_metadata },
-	{ SM_API_LEADER_AND_ISR, 0, 5, sm_api_leader_and_isr },
-	{ SM_API_STOP_REPLICA, 0, 3, sm_api_stop_replica },
-	{ SM_API_UPDATE_METADATA, 0, 7, sm_api_update_metadata },
-	{ SM_API_CONTROLLED_SHUTDOWN, 0, 3, sm_api_controlled_shutdown },
-	{ SM_API_OFFSET_COMMIT, 0, 8, sm_api_offset_commit },
-	{ SM_API_OFFSET_FETCH, 0, 7, sm_api_offset_fetch },
-	{ SM_API_FIND_COORDINATOR, 0, 3, sm_api_find_coordinator },
-	{ SM_API_JOIN_GROUP, 0, 7, sm_api_join_group },
-	{ SM_API_HEARTBEAT, 0, 4, sm_api_heartbeat },
-	{ SM_API_LEAVE_GROUP, 0, 4, sm_api_leave_group },
-	{ SM_API_SYNC_GROUP, 0, 5, sm_api_sync_group },
-	{ SM_API_DESCRIBE_GROUPS, 0, 5, sm_api_describe_groups },
-	{ SM_API_LIST_GROUPS, 0, 4, sm_api_list_groups },
-	{ SM_API_API_VERSIONS, 0, 3, sm_api_api_versions },
-	{ SM_API_CREATE_TOPICS, 0, 7, sm_api_create_topics },
-	{ SM_API_DELETE_TOPICS, 0, 6, sm_api_delete_topics },
-	{ SM_API_DELETE_RECORDS, 0, 2, sm_api_delete_records },
-	{ SM_API_INIT_PRODUCER_ID, 0, 4, sm_api_init_producer_id },
-	{ SM_API_OFFSET_FOR_LEADER_EPOCH, 0, 4, sm_api_offset_for_leader_epoch },
-	{ SM_API_DESCRIBE_CONFIGS, 0, 4, sm_api_describe_configs },
-	{ SM_API_ALTER_CONFIGS, 0, 2, sm_api_alter_configs },
-	{ SM_API_DESCRIBE_LOG_DIRS, 0, 2, sm_api_describe_log_dirs },
-	{ SM_API_CREATE_PARTITIONS, 0, 3, sm_api_create_partitions },
-	{ SM_API_DELETE_GROUPS, 0, 2, sm_api_delete_groups },
-	{ SM_API_ELECT_LEADERS, 0, 2, sm_api_elect_leaders },
-	{ SM_API_INCREMENTAL_ALTER_CONFIGS, 0, 1, sm_api_incremental_alter_configs },
-	{ SM_API_ALTER_PARTITION_REASSIGNMENTS, 0, 0, sm_api_alter_partition_reassignments },
-	{ SM_API_LIST_PARTITION_REASSIGNMENTS, 0, 0, sm_api_list_partition_reassignments },
-	{ SM_API_OFFSET_DELETE, 0, 0, sm_api_offset_delete },
+/* The APIs Samsa serves. Their version ranges come from the generated
+ * table (sm_proto_versions, from src/protocol/specs), so a served API is
+ * always advertised at Kafka 2.8's full range and the ranges live in one
+ * place. The handlers are strong references: a handler missing from the
+ * build fails the link instead of silently dropping its API. */
+static const struct {
+	int16_t key;
+	sm_api_handler_t *handler;
+	/* The generated request codec, for the request log; NULL while the
+	 * API's codec is still hand-written. */
+	const sm_proto_codec_t *codec;
+} sm_api_handlers[] = {
+	{ SM_API_PRODUCE, sm_api_produce, NULL },
+	{ SM_API_FETCH, sm_api_fetch, NULL },
+	{ SM_API_LIST_OFFSETS, sm_api_list_offsets, NULL },
+	{ SM_API_METADATA, sm_api_metadata, &sm_metadata_req_codec },
+	{ SM_API_LEADER_AND_ISR, sm_api_leader_and_isr, NULL },
+	{ SM_API_STOP_REPLICA, sm_api_stop_replica, NULL },
+	{ SM_API_UPDATE_METADATA, sm_api_update_metadata, NULL },
+	{ SM_API_CONTROLLED_SHUTDOWN, sm_api_controlled_shutdown, &sm_controlled_shutdown_req_codec },
+	{ SM_API_OFFSET_COMMIT, sm_api_offset_commit, &sm_offset_commit_req_codec },
+	{ SM_API_OFFSET_FETCH, sm_api_offset_fetch, &sm_offset_fetch_req_codec },
+	{ SM_API_FIND_COORDINATOR, sm_api_find_coordinator, &sm_find_coordinator_req_codec },
+	{ SM_API_JOIN_GROUP, sm_api_join_group, &sm_join_group_req_codec },
+	{ SM_API_HEARTBEAT, sm_api_heartbeat, &sm_heartbeat_req_codec },
+	{ SM_API_LEAVE_GROUP, sm_api_leave_group, NULL },
+	{ SM_API_SYNC_GROUP, sm_api_sync_group, &sm_sync_group_req_codec },
+	{ SM_API_DESCRIBE_GROUPS, sm_api_describe_groups, &sm_describe_groups_req_codec },
+	{ SM_API_LIST_GROUPS, sm_api_list_groups, &sm_list_groups_req_codec },
+	{ SM_API_API_VERSIONS, sm_api_api_versions, &sm_api_versions_req_codec },
+	{ SM_API_CREATE_TOPICS, sm_api_create_topics, &sm_create_topics_req_codec },
+	{ SM_API_DELETE_TOPICS, sm_api_delete_topics, &sm_delete_topics_req_codec },
+	{ SM_API_DELETE_RECORDS, sm_api_delete_records, &sm_delete_records_req_codec },
+	{ SM_API_INIT_PRODUCER_ID, sm_api_init_producer_id, &sm_init_producer_id_req_codec },
+	{ SM_API_OFFSET_FOR_LEADER_EPOCH, sm_api_offset_for_leader_epoch, &sm_offset_for_leader_epoch_req_codec },
+	{ SM_API_DESCRIBE_CONFIGS, sm_api_describe_configs, &sm_describe_configs_req_codec },
+	{ SM_API_ALTER_CONFIGS, sm_api_alter_configs, &sm_alter_configs_req_codec },
+	{ SM_API_DESCRIBE_LOG_DIRS, sm_api_describe_log_dirs, NULL },
+	{ SM_API_CREATE_PARTITIONS, sm_api_create_partitions, &sm_create_partitions_req_codec },
+	{ SM_API_DELETE_GROUPS, sm_api_delete_groups, &sm_delete_groups_req_codec },
+	{ SM_API_ELECT_LEADERS, sm_api_elect_leaders, &sm_elect_leaders_req_codec },
+	{ SM_API_INCREMENTAL_ALTER_CONFIGS, sm_api_incremental_alter_configs,
+	  &sm_incremental_alter_configs_req_codec },
+	{ SM_API_ALTER_PARTITION_REASSIGNMENTS, sm_api_alter_partition_reassignments, &sm_alter_partition_reassignments_req_codec },
+	{ SM_API_LIST_PARTITION_REASSIGNMENTS, sm_api_list_partition_reassignments, &sm_list_partition_reassignments_req_codec },
+	{ SM_API_OFFSET_DELETE, sm_api_offset_delete, &sm_offset_delete_req_codec },
 };
 
-#define SM_API_TABLE_CNT ((int)(sizeof(sm_api_table) / sizeof(sm_api_table[0])))
+#define SM_API_TABLE_CNT ((int)(sizeof(sm_api_handlers) / sizeof(sm_api_handlers[0])))
+
+/* Handlers joined with their generated version ranges, in handler order;
+ * built once. */
+static sm_api_entry_t sm_api_table[SM_API_TABLE_CNT];
+static pthread_once_t sm_api_table_once = PTHREAD_ONCE_INIT;
+
+static void sm_api_table_build(void)
+{
+	for (int i = 0; i < SM_API_TABLE_CNT; i++) {
+		const sm_proto_version_t *v = NULL;
+		for (int j = 0; j < SM_PROTO_VERSIONS_CNT; j++)
+			if (sm_proto_versions[j].key == sm_api_handlers[i].key)
+				v = &sm_proto_versions[j];
+		/* Start-up check: a handler for an API the specs do not
+		 * describe would be advertised with no versions. */
+		if (!v) {
+			sm_log_error(NULL, SM_APIS_LOGGER,
+				     "API key %d has a handler but no message spec",
+				     sm_api_handlers[i].key);
+			abort();
+		}
+		sm_api_table[i].key = v->key;
+		sm_api_table[i].min = v->min_ver;
+		sm_api_table[i].max = v->max_ver;
+		sm_api_table[i].handler = sm_api_handlers[i].handler;
+		sm_api_table[i].codec = sm_api_handlers[i].codec;
+	}
+}
 
 static const sm_api_entry_t *sm_apis_entry(int16_t key)
 {
+	pthread_once(&sm_api_table_once, sm_api_table_build);
 	for (int i = 0; i < SM_API_TABLE_CNT; i++)
-		if (sm_api_table[i].key == key && sm_api_table[i].handler)
+		if (sm_api_table[i].key == key)
 			return &sm_api_table[i];
 	return NULL;
 }
@@ -82,9 +149,9 @@ static const sm_api_entry_t *sm_apis_entry(int16_t key)
 int sm_kafka_apis_supported(sm_api_range_t *out, int max)
 {
 	int n = 0;
+
+	pthread_once(&sm_api_table_once, sm_api_table_build);
 	for (int i = 0; i < SM_API_TABLE_CNT && n < max; i++) {
-		if (!sm_api_table[i].handler)
-			continue;
 		out[n].key = sm_api_table[i].key;
 		out[n].min = sm_api_table[i].min;
 		out[n].max = sm_api_table[i].max;
@@ -110,6 +177,9 @@ int64_t sm_apis_mono_ms(void)
 sm_kafka_apis_t *sm_kafka_apis_new(const sm_kafka_apis_deps_t *deps)
 {
 	sm_kafka_apis_t *apis = sm_calloc(1, sizeof(*apis));
+
+	/* Checks the handler table against the specs at start-up. */
+	pthread_once(&sm_api_table_once, sm_api_table_build);
 	apis->d = *deps;
 	apis->fetch_purgatory = sm_fetch_purgatory_new(apis);
 	/* Kafka's transaction coordinator claims its first producer id block
@@ -251,7 +321,7 @@ static void sm_api_api_versions(sm_req_ctx_t *ctx)
 	sm_api_versions_resp_t resp;
 	sm_api_versions_resp_init(&resp);
 	sm_api_range_t ranges[SM_API_TABLE_CNT];
-	sm_api_versions_resp_key_t keys[SM_API_TABLE_CNT];
+	sm_api_versions_resp_api_key_t keys[SM_API_TABLE_CNT];
 	int n = sm_kafka_apis_supported(ranges, SM_API_TABLE_CNT);
 	for (int i = 0; i < n; i++) {
 		keys[i].api_key = ranges[i].key;
@@ -289,6 +359,41 @@ static void sm_api_api_versions(sm_req_ctx_t *ctx)
 	sm_apis_resp_send(ctx);
 }
 
+#define SM_APIS_LIT(w, lit) sm_wbuf_append((w), (lit), sizeof(lit) - 1)
+
+/* At DEBUG, logs each request as JSON like Kafka's kafka.request.logger
+ * (decoded a second time from a copy of the body reader, so the handler
+ * still sees it untouched). */
+static void sm_apis_log_request(sm_req_ctx_t *ctx, const sm_api_entry_t *e)
+{
+	if (!e->codec || !sm_logger_enabled(SM_LOG_DEBUG))
+		return;
+	sm_rbuf_t rb = ctx->body;
+	void *msg = sm_arena_alloc(&ctx->arena, e->codec->size);
+	sm_wbuf_t w;
+
+	sm_wbuf_init(&w, 256);
+	SM_APIS_LIT(&w, "{\"requestHeader\":{\"requestApiKey\":");
+	sm_proto_json_i64(&w, ctx->hdr.api_key);
+	SM_APIS_LIT(&w, ",\"requestApiVersion\":");
+	sm_proto_json_i64(&w, ctx->hdr.api_version);
+	SM_APIS_LIT(&w, ",\"correlationId\":");
+	sm_proto_json_i64(&w, ctx->hdr.correlation_id);
+	SM_APIS_LIT(&w, ",\"clientId\":");
+	sm_proto_json_str(&w, ctx->hdr.client_id, 1);
+	SM_APIS_LIT(&w, "},\"request\":");
+	if (e->codec->read(&rb, ctx->hdr.api_version, &ctx->arena, msg) == 0)
+		e->codec->json(&w, ctx->hdr.api_version, msg);
+	else
+		SM_APIS_LIT(&w, "null");
+	SM_APIS_LIT(&w, ",\"connection\":");
+	sm_proto_json_str(&w, ctx->req->peer, 0);
+	SM_APIS_LIT(&w, "}");
+	sm_log(SM_LOGFILE_SERVER, SM_LOG_DEBUG, NULL, SM_APIS_REQUEST_LOGGER, "Received request:%.*s",
+	       (int)w.len, (const char *)w.p);
+	sm_wbuf_free(&w);
+}
+
 void sm_kafka_apis_handle(sm_kafka_apis_t *apis, sm_request_t *req)
 {
 	SM_ASSERT_ROLE(SM_ROLE_HANDLER);
@@ -320,5 +425,6 @@ void sm_kafka_apis_handle(sm_kafka_apis_t *apis, sm_request_t *req)
 			      ctx->hdr.api_version, sm_proto_api_name(e->key), e->min, e->max);
 		return;
 	}
+	sm_apis_log_request(ctx, e);
 	e->handler(ctx);
 }

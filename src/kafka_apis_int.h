@@ -69,31 +69,28 @@ int64_t sm_apis_now_ms(void);      /* wall clock */
 int64_t sm_apis_mono_ms(void);     /* monotonic */
 
 /* Handlers (api_*.c). */
-/* Handlers of API families that may not be linked into a build yet are
- * weak: an API is advertised exactly when its handler exists. */
-#define SM_API_WEAK __attribute__((weak))
-SM_API_WEAK sm_api_handler_t sm_api_controlled_shutdown;
-SM_API_WEAK sm_api_handler_t sm_api_offset_commit;
-SM_API_WEAK sm_api_handler_t sm_api_offset_fetch;
-SM_API_WEAK sm_api_handler_t sm_api_find_coordinator;
-SM_API_WEAK sm_api_handler_t sm_api_join_group;
-SM_API_WEAK sm_api_handler_t sm_api_heartbeat;
-SM_API_WEAK sm_api_handler_t sm_api_leave_group;
-SM_API_WEAK sm_api_handler_t sm_api_sync_group;
-SM_API_WEAK sm_api_handler_t sm_api_describe_groups;
-SM_API_WEAK sm_api_handler_t sm_api_list_groups;
-SM_API_WEAK sm_api_handler_t sm_api_delete_records;
-SM_API_WEAK sm_api_handler_t sm_api_offset_for_leader_epoch;
-SM_API_WEAK sm_api_handler_t sm_api_describe_configs;
-SM_API_WEAK sm_api_handler_t sm_api_alter_configs;
-SM_API_WEAK sm_api_handler_t sm_api_describe_log_dirs;
-SM_API_WEAK sm_api_handler_t sm_api_create_partitions;
-SM_API_WEAK sm_api_handler_t sm_api_delete_groups;
-SM_API_WEAK sm_api_handler_t sm_api_elect_leaders;
-SM_API_WEAK sm_api_handler_t sm_api_incremental_alter_configs;
-SM_API_WEAK sm_api_handler_t sm_api_alter_partition_reassignments;
-SM_API_WEAK sm_api_handler_t sm_api_list_partition_reassignments;
-SM_API_WEAK sm_api_handler_t sm_api_offset_delete;
+sm_api_handler_t sm_api_controlled_shutdown;
+sm_api_handler_t sm_api_offset_commit;
+sm_api_handler_t sm_api_offset_fetch;
+sm_api_handler_t sm_api_find_coordinator;
+sm_api_handler_t sm_api_join_group;
+sm_api_handler_t sm_api_heartbeat;
+sm_api_handler_t sm_api_leave_group;
+sm_api_handler_t sm_api_sync_group;
+sm_api_handler_t sm_api_describe_groups;
+sm_api_handler_t sm_api_list_groups;
+sm_api_handler_t sm_api_delete_records;
+sm_api_handler_t sm_api_offset_for_leader_epoch;
+sm_api_handler_t sm_api_describe_configs;
+sm_api_handler_t sm_api_alter_configs;
+sm_api_handler_t sm_api_describe_log_dirs;
+sm_api_handler_t sm_api_create_partitions;
+sm_api_handler_t sm_api_delete_groups;
+sm_api_handler_t sm_api_elect_leaders;
+sm_api_handler_t sm_api_incremental_alter_configs;
+sm_api_handler_t sm_api_alter_partition_reassignments;
+sm_api_handler_t sm_api_list_partition_reassignments;
+sm_api_handler_t sm_api_offset_delete;
 sm_api_handler_t sm_api_produce;
 sm_api_handler_t sm_api_fetch;
 sm_api_handler_t sm_api_list_offsets;

@@ -1,89 +1,63 @@
 /*
- * protocol.c - the Kafka 2.8 API table, request/response headers and the
- * shared encoding helpers of the message codecs (Kafka's ApiKeys,
- * ApiMessageType, RequestHeader, ResponseHeader and the generated
- * readers'/writers' primitive handling).
+ * protocol.c - the Kafka 2.8 API table (built from the generated version
+ * table of src/protocol/specs), request/response headers and the shared
+ * encoding helpers of the message codecs (Kafka's ApiKeys, ApiMessageType,
+ * RequestHeader, ResponseHeader and the generated readers'/writers'
+ * primitive handling, read budget, JSON rendering).
  *
- * Thread-safety: the table is constant; everything else works only on the
- * caller's reader, writer and arena.
+ * Thread-safety: the table is built once (pthread_once) and then constant;
+ * everything else works only on the caller's reader, writer and arena.
  */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "protocol.h"
+#include "msg_metadata.h"
+#include "proto_gen.h"
 
-/* validVersions / flexibleVersions of the 2.8 schemas; zk_broker marks the
- * APIs whose 2.8 "listeners" include a ZooKeeper-mode broker. */
-static const sm_api_info_t sm_proto_apis[SM_API__COUNT] = {
-	{ 0, "Produce", 0, 9, 9, 1 },
-	{ 1, "Fetch", 0, 12, 12, 1 },
-	{ 2, "ListOffsets", 0, 6, 6, 1 },
-	{ 3, "Metadata", 0, 11, 9, 1 },
-	{ 4, "LeaderAndIsr", 0, 5, 4, 1 },
-	{ 5, "StopReplica", 0, 3, 2, 1 },
-	{ 6, "UpdateMetadata", 0, 7, 6, 1 },
-	{ 7, "ControlledShutdown", 0, 3, 3, 1 },
-	{ 8, "OffsetCommit", 0, 8, 8, 1 },
-	{ 9, "OffsetFetch", 0, 7, 6, 1 },
-	{ 10, "FindCoordinator", 0, 3, 3, 1 },
-	{ 11, "JoinGroup", 0, 7, 6, 1 },
-	{ 12, "Heartbeat", 0, 4, 4, 1 },
-	{ 13, "LeaveGroup", 0, 4, 4, 1 },
-	{ 14, "SyncGroup", 0, 5, 4, 1 },
-	{ 15, "DescribeGroups", 0, 5, 5, 1 },
-	{ 16, "ListGroups", 0, 4, 3, 1 },
-	{ 17, "SaslHandshake", 0, 1, -1, 1 },
-	{ 18, "ApiVersions", 0, 3, 3, 1 },
-	{ 19, "CreateTopics", 0, 7, 5, 1 },
-	{ 20, "DeleteTopics", 0, 6, 4, 1 },
-	{ 21, "DeleteRecords", 0, 2, 2, 1 },
-	{ 22, "InitProducerId", 0, 4, 2, 1 },
-	{ 23, "OffsetForLeaderEpoch", 0, 4, 4, 1 },
-	{ 24, "AddPartitionsToTxn", 0, 3, 3, 1 },
-	{ 25, "AddOffsetsToTxn", 0, 3, 3, 1 },
-	{ 26, "EndTxn", 0, 3, 3, 1 },
-	{ 27, "WriteTxnMarkers", 0, 1, 1, 1 },
-	{ 28, "TxnOffsetCommit", 0, 3, 3, 1 },
-	{ 29, "DescribeAcls", 0, 2, 2, 1 },
-	{ 30, "CreateAcls", 0, 2, 2, 1 },
-	{ 31, "DeleteAcls", 0, 2, 2, 1 },
-	{ 32, "DescribeConfigs", 0, 4, 4, 1 },
-	{ 33, "AlterConfigs", 0, 2, 2, 1 },
-	{ 34, "AlterReplicaLogDirs", 0, 2, 2, 1 },
-	{ 35, "DescribeLogDirs", 0, 2, 2, 1 },
-	{ 36, "SaslAuthenticate", 0, 2, 2, 1 },
-	{ 37, "CreatePartitions", 0, 3, 2, 1 },
-	{ 38, "CreateDelegationToken", 0, 2, 2, 1 },
-	{ 39, "RenewDelegationToken", 0, 2, 2, 1 },
-	{ 40, "ExpireDelegationToken", 0, 2, 2, 1 },
-	{ 41, "DescribeDelegationToken", 0, 2, 2, 1 },
-	{ 42, "DeleteGroups", 0, 2, 2, 1 },
-	{ 43, "ElectLeaders", 0, 2, 2, 1 },
-	{ 44, "IncrementalAlterConfigs", 0, 1, 1, 1 },
-	{ 45, "AlterPartitionReassignments", 0, 0, 0, 1 },
-	{ 46, "ListPartitionReassignments", 0, 0, 0, 1 },
-	{ 47, "OffsetDelete", 0, 0, -1, 1 },
-	{ 48, "DescribeClientQuotas", 0, 1, 1, 1 },
-	{ 49, "AlterClientQuotas", 0, 1, 1, 1 },
-	{ 50, "DescribeUserScramCredentials", 0, 0, 0, 1 },
-	{ 51, "AlterUserScramCredentials", 0, 0, 0, 1 },
+/* Kafka 2.8 API keys a ZooKeeper-mode broker never serves, so they have no
+ * message spec: validVersions / flexibleVersions of their 2.8 schemas. */
+static const sm_api_info_t sm_proto_kraft_apis[] = {
 	{ 52, "Vote", 0, 0, 0, 0 },
 	{ 53, "BeginQuorumEpoch", 0, 0, -1, 0 },
 	{ 54, "EndQuorumEpoch", 0, 0, -1, 0 },
 	{ 55, "DescribeQuorum", 0, 0, 0, 0 },
-	{ 56, "AlterIsr", 0, 0, 0, 1 },
-	{ 57, "UpdateFeatures", 0, 0, 0, 1 },
-	/* 2.8 advertises Envelope only with an internal forwarding switch. */
-	{ 58, "Envelope", 0, 0, 0, 0 },
 	{ 59, "FetchSnapshot", 0, 0, 0, 0 },
-	{ 60, "DescribeCluster", 0, 0, 0, 1 },
-	{ 61, "DescribeProducers", 0, 0, 0, 1 },
 };
+
+/* Every key, built once from the generated version table (the specs) and
+ * the rows above. */
+static sm_api_info_t sm_proto_apis[SM_API__COUNT];
+static pthread_once_t sm_proto_apis_once = PTHREAD_ONCE_INIT;
+
+static void sm_proto_apis_build(void)
+{
+	for (int i = 0; i < SM_PROTO_VERSIONS_CNT; i++) {
+		const sm_proto_version_t *v = &sm_proto_versions[i];
+		if (v->key < 0 || v->key >= SM_API__COUNT)
+			continue;
+		sm_api_info_t *a = &sm_proto_apis[v->key];
+		a->key = v->key;
+		a->name = v->name;
+		a->min_ver = v->min_ver;
+		a->max_ver = v->max_ver;
+		a->flex_ver = v->flex_ver;
+		/* 2.8 advertises Envelope only with an internal forwarding
+		 * switch. */
+		a->zk_broker = v->key != SM_API_ENVELOPE;
+	}
+	for (size_t i = 0; i < sizeof(sm_proto_kraft_apis) / sizeof(sm_proto_kraft_apis[0]); i++)
+		sm_proto_apis[sm_proto_kraft_apis[i].key] = sm_proto_kraft_apis[i];
+}
 
 const sm_api_info_t *sm_proto_api(int16_t api_key)
 {
 	if (api_key < 0 || api_key >= SM_API__COUNT)
 		return NULL;
-	return &sm_proto_apis[api_key];
+	pthread_once(&sm_proto_apis_once, sm_proto_apis_build);
+	return sm_proto_apis[api_key].name ? &sm_proto_apis[api_key] : NULL;
 }
 
 const char *sm_proto_api_name(int16_t api_key)
@@ -287,4 +261,244 @@ void sm_proto_tag_write(sm_wbuf_t *w, uint32_t tag, const sm_wbuf_t *val)
 	sm_wbuf_uvarint(w, tag);
 	sm_wbuf_uvarint(w, (uint32_t)val->len);
 	sm_wbuf_append(w, val->p, val->len);
+}
+
+/* ---- helpers of the generated codecs ---- */
+
+void sm_proto_rctx_init(sm_proto_rctx_t *cx, const sm_rbuf_t *rb, sm_arena_t *a)
+{
+	size_t left = sm_rbuf_remaining(rb);
+
+	cx->a = a;
+	if (left > (SIZE_MAX - SM_PROTO_READ_BUDGET_MIN) / SM_PROTO_READ_BUDGET_FACTOR)
+		cx->budget = SIZE_MAX;
+	else
+		cx->budget = left * SM_PROTO_READ_BUDGET_FACTOR + SM_PROTO_READ_BUDGET_MIN;
+}
+
+void *sm_proto_array_alloc_checked(sm_rbuf_t *rb, sm_proto_rctx_t *cx, int32_t cnt,
+				   size_t elem_size)
+{
+	if (cnt <= 0 || rb->err)
+		return NULL;
+	if (elem_size && (size_t)cnt > cx->budget / elem_size) {
+		sm_rbuf_fail(rb);
+		return NULL;
+	}
+	cx->budget -= (size_t)cnt * elem_size;
+	return sm_arena_alloc(cx->a, (size_t)cnt * elem_size);
+}
+
+sm_bytes_t sm_proto_bytes_read(sm_rbuf_t *rb, int flex, int nullable)
+{
+	sm_bytes_t b = sm_rbuf_bytes(rb, flex);
+
+	if (b.len < 0 && !rb->err && !nullable)
+		sm_rbuf_fail(rb);
+	return b;
+}
+
+void sm_proto_bytes_write(sm_wbuf_t *w, sm_bytes_t b, int flex, int nullable)
+{
+	if (b.len < 0 && !nullable)
+		b.len = 0;
+	sm_wbuf_bytes(w, b.ptr, b.len, flex);
+}
+
+size_t sm_proto_uvarint_size(uint32_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+static size_t sm_proto_len_size(int64_t len, int flex, size_t fixed)
+{
+	if (!flex)
+		return fixed + (len > 0 ? (size_t)len : 0);
+	if (len < 0)
+		return 1;
+	return sm_proto_uvarint_size((uint32_t)len + 1) + (size_t)len;
+}
+
+size_t sm_proto_str_size(const char *s, int flex, int nullable)
+{
+	if (!s && !nullable)
+		s = "";
+	return sm_proto_len_size(s ? (int64_t)strlen(s) : -1, flex, 2);
+}
+
+size_t sm_proto_bytes_size(sm_bytes_t b, int flex, int nullable)
+{
+	if (b.len < 0 && !nullable)
+		b.len = 0;
+	return sm_proto_len_size(b.len, flex, 4);
+}
+
+size_t sm_proto_array_hdr_size(int32_t cnt, int flex, int nullable)
+{
+	if (cnt < 0 && !nullable)
+		cnt = 0;
+	if (!flex)
+		return 4;
+	return cnt < 0 ? 1 : sm_proto_uvarint_size((uint32_t)cnt + 1);
+}
+
+int sm_proto_uuid_is_zero(const uint8_t id[16])
+{
+	for (int i = 0; i < 16; i++)
+		if (id[i])
+			return 0;
+	return 1;
+}
+
+void sm_proto_json_key(sm_wbuf_t *w, const char *name, int *first)
+{
+	if (!*first)
+		sm_wbuf_append(w, ",", 1);
+	*first = 0;
+	sm_proto_json_str(w, name, 0);
+	sm_wbuf_append(w, ":", 1);
+}
+
+void sm_proto_json_bool(sm_wbuf_t *w, int v)
+{
+	if (v)
+		sm_wbuf_append(w, "true", 4);
+	else
+		sm_wbuf_append(w, "false", 5);
+}
+
+void sm_proto_json_i64(sm_wbuf_t *w, int64_t v)
+{
+	char tmp[24];
+	int n = snprintf(tmp, sizeof(tmp), "%" PRId64, v);
+
+	sm_wbuf_append(w, tmp, (size_t)n);
+}
+
+void sm_proto_json_f64(sm_wbuf_t *w, double v)
+{
+	char tmp[40];
+	int n;
+
+	/* JSON has no NaN or infinities. */
+	if (v != v || v > 1.7976931348623157e308 || v < -1.7976931348623157e308)
+		n = snprintf(tmp, sizeof(tmp), "null");
+	else
+		n = snprintf(tmp, sizeof(tmp), "%.17g", v);
+	sm_wbuf_append(w, tmp, (size_t)n);
+}
+
+void sm_proto_json_str(sm_wbuf_t *w, const char *s, int nullable)
+{
+	if (!s) {
+		if (nullable) {
+			sm_wbuf_append(w, "null", 4);
+			return;
+		}
+		s = "";
+	}
+	sm_wbuf_append(w, "\"", 1);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		char esc[8];
+		if (*p == '"' || *p == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)*p;
+			sm_wbuf_append(w, esc, 2);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			int n = snprintf(esc, sizeof(esc), "\\u%04x", *p);
+			sm_wbuf_append(w, esc, (size_t)n);
+		} else if (*p >= 0x80) {
+			/* Peers may send any bytes; keep the document valid UTF-8
+			 * by escaping non-ASCII bytes one by one. */
+			int n = snprintf(esc, sizeof(esc), "\\u%04x", *p);
+			sm_wbuf_append(w, esc, (size_t)n);
+		} else {
+			sm_wbuf_append(w, p, 1);
+		}
+	}
+	sm_wbuf_append(w, "\"", 1);
+}
+
+static void sm_proto_base64(sm_wbuf_t *w, const uint8_t *p, size_t len, int url)
+{
+	static const char std[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char urls[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	const char *tab = url ? urls : std;
+
+	for (size_t i = 0; i < len; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16;
+		size_t n = len - i < 3 ? len - i : 3;
+		char out[4];
+
+		if (n > 1)
+			v |= (uint32_t)p[i + 1] << 8;
+		if (n > 2)
+			v |= p[i + 2];
+		out[0] = tab[(v >> 18) & 63];
+		out[1] = tab[(v >> 12) & 63];
+		out[2] = n > 1 ? tab[(v >> 6) & 63] : '=';
+		out[3] = n > 2 ? tab[v & 63] : '=';
+		/* Kafka's Uuid form has no padding. */
+		sm_wbuf_append(w, out, url ? n + 1 : 4);
+	}
+}
+
+void sm_proto_json_bytes(sm_wbuf_t *w, sm_bytes_t b)
+{
+	if (b.len < 0) {
+		sm_wbuf_append(w, "null", 4);
+		return;
+	}
+	sm_wbuf_append(w, "\"", 1);
+	sm_proto_base64(w, b.ptr, (size_t)b.len, 0);
+	sm_wbuf_append(w, "\"", 1);
+}
+
+void sm_proto_json_records(sm_wbuf_t *w, sm_bytes_t b)
+{
+	if (b.len < 0)
+		sm_wbuf_append(w, "null", 4);
+	else
+		sm_proto_json_i64(w, b.len);
+}
+
+void sm_proto_json_uuid(sm_wbuf_t *w, const uint8_t id[16])
+{
+	sm_wbuf_append(w, "\"", 1);
+	sm_proto_base64(w, id, 16, 1);
+	sm_wbuf_append(w, "\"", 1);
+}
+
+/* ---- request rules beyond the wire format ---- */
+
+int sm_metadata_req_all_topics(const sm_metadata_req_t *r, int16_t ver)
+{
+	if (ver == 0)
+		return r->topics_cnt <= 0;
+	return r->topics_cnt < 0;
+}
+
+static int sm_proto_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+int sm_api_versions_valid_software(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || !sm_proto_alnum(s[0]) || !sm_proto_alnum(s[n - 1]))
+		return 0;
+	for (size_t i = 1; i + 1 < n; i++)
+		if (!sm_proto_alnum(s[i]) && s[i] != '-' && s[i] != '.')
+			return 0;
+	return 1;
 }

@@ -90,6 +90,56 @@ enum sm_api_key {
 	SM_API__COUNT = 62
 };
 
+/* Values with a meaning beyond their type, used by several codecs' callers. */
+#define SM_COORDINATOR_TYPE_GROUP 0       /* FindCoordinator key_type */
+#define SM_COORDINATOR_TYPE_TRANSACTION 1
+/* authorized_operations when the client did not ask for them (KIP-430). */
+#define SM_DESCRIBE_GROUPS_AUTHZ_OPS_NONE INT32_MIN
+
+/* Config resources, sources and types (Kafka's ConfigResource.Type,
+ * DescribeConfigsResponse.ConfigSource and .ConfigType), shared by the
+ * config APIs. */
+/* ConfigResource.Type */
+#define SM_CONFIG_RESOURCE_UNKNOWN 0
+#define SM_CONFIG_RESOURCE_TOPIC 2
+#define SM_CONFIG_RESOURCE_BROKER 4
+#define SM_CONFIG_RESOURCE_BROKER_LOGGER 8
+
+/* ConfigSource */
+#define SM_CONFIG_SOURCE_UNKNOWN 0
+#define SM_CONFIG_SOURCE_DYNAMIC_TOPIC 1
+#define SM_CONFIG_SOURCE_DYNAMIC_BROKER 2
+#define SM_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER 3
+#define SM_CONFIG_SOURCE_STATIC_BROKER 4
+#define SM_CONFIG_SOURCE_DEFAULT 5
+#define SM_CONFIG_SOURCE_DYNAMIC_BROKER_LOGGER 6
+
+/* ConfigType */
+#define SM_CONFIG_TYPE_UNKNOWN 0
+#define SM_CONFIG_TYPE_BOOLEAN 1
+#define SM_CONFIG_TYPE_STRING 2
+#define SM_CONFIG_TYPE_INT 3
+#define SM_CONFIG_TYPE_SHORT 4
+#define SM_CONFIG_TYPE_LONG 5
+#define SM_CONFIG_TYPE_DOUBLE 6
+#define SM_CONFIG_TYPE_LIST 7
+#define SM_CONFIG_TYPE_CLASS 8
+#define SM_CONFIG_TYPE_PASSWORD 9
+
+/* IncrementalAlterConfigs config_operation (AlterConfigOp.OpType). */
+#define SM_CONFIG_OP_SET 0
+#define SM_CONFIG_OP_DELETE 1
+#define SM_CONFIG_OP_APPEND 2
+#define SM_CONFIG_OP_SUBTRACT 3
+
+/* ElectLeaders election_type. */
+#define SM_ELECTION_PREFERRED 0
+#define SM_ELECTION_UNCLEAN 1
+/* DeleteRecords offset meaning "up to the high watermark". */
+#define SM_DELETE_RECORDS_HIGH_WATERMARK (-1)
+/* Metadata authorized operations when not requested (KIP-430). */
+#define SM_METADATA_AUTHZ_OPS_UNSET INT32_MIN
+
 /* What Kafka 2.8 knows about one API. */
 typedef struct sm_api_info {
 	int16_t key;
@@ -178,5 +228,68 @@ void sm_proto_tags_read(sm_rbuf_t *rb, sm_arena_t *a, sm_proto_tag_fn fn, void *
 /* Appends one tagged field (tag, size, value bytes); the caller writes the
  * field count first and calls this in increasing tag order. */
 void sm_proto_tag_write(sm_wbuf_t *w, uint32_t tag, const sm_wbuf_t *val);
+
+/* ---- request rules beyond the wire format ---- */
+
+/* Whether a Metadata request asks for every topic: in v0 an empty topic
+ * array does (v0 cannot send null); from v1 only a null array does. */
+struct sm_metadata_req;
+int sm_metadata_req_all_topics(const struct sm_metadata_req *r, int16_t ver);
+/* ApiVersions v3+ client software name/version rule (KIP-511): non-empty,
+ * letters, digits, '-' and '.', starting and ending with a letter or digit. */
+int sm_api_versions_valid_software(const char *s);
+
+/* ---- helpers of the generated codecs (src/protocol/gen.py) ---- */
+
+/* Decoded structures may take more memory than their wire bytes (an array
+ * element of a few bytes becomes a wider C struct), so a read gets a budget
+ * for array memory: SM_PROTO_READ_BUDGET_FACTOR times the bytes it was
+ * given, plus SM_PROTO_READ_BUDGET_MIN. An array that would exceed it fails
+ * the read before anything is allocated. */
+#define SM_PROTO_READ_BUDGET_FACTOR 16
+#define SM_PROTO_READ_BUDGET_MIN (64 * 1024)
+
+typedef struct sm_proto_rctx {
+	sm_arena_t *a;
+	size_t budget; /* bytes of array memory still allowed */
+} sm_proto_rctx_t;
+
+void sm_proto_rctx_init(sm_proto_rctx_t *cx, const sm_rbuf_t *rb, sm_arena_t *a);
+/* cnt elements of elem_size from the arena, charged to the budget; NULL for
+ * cnt <= 0. Overflow or an exhausted budget fails rb and returns NULL. */
+void *sm_proto_array_alloc_checked(sm_rbuf_t *rb, sm_proto_rctx_t *cx, int32_t cnt,
+				   size_t elem_size);
+/* bytes/records fields: a null in a non-nullable field fails the reader. */
+sm_bytes_t sm_proto_bytes_read(sm_rbuf_t *rb, int flex, int nullable);
+/* A non-nullable value given as null (len -1) is written empty. */
+void sm_proto_bytes_write(sm_wbuf_t *w, sm_bytes_t b, int flex, int nullable);
+/* Encoded sizes, matching the writers above. */
+size_t sm_proto_uvarint_size(uint32_t v);
+size_t sm_proto_str_size(const char *s, int flex, int nullable);
+size_t sm_proto_bytes_size(sm_bytes_t b, int flex, int nullable);
+size_t sm_proto_array_hdr_size(int32_t cnt, int flex, int nullable);
+int sm_proto_uuid_is_zero(const uint8_t id[16]);
+
+/* A generated message's type-erased codec (sm_<api>_req_codec /
+ * sm_<api>_resp_codec): decode into a size-byte buffer, render as JSON. */
+typedef struct sm_proto_codec {
+	int16_t api_key;
+	const char *name; /* "HeartbeatRequest" */
+	size_t size;
+	int (*read)(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out);
+	void (*json)(sm_wbuf_t *w, int16_t ver, const void *in);
+} sm_proto_codec_t;
+
+/* JSON rendering (the request log). sm_proto_json_key writes a separating
+ * comma unless *first, then "name":. Strings are escaped; bytes are base64;
+ * records render as their size; UUIDs in Kafka's URL-safe base64 form. */
+void sm_proto_json_key(sm_wbuf_t *w, const char *name, int *first);
+void sm_proto_json_bool(sm_wbuf_t *w, int v);
+void sm_proto_json_i64(sm_wbuf_t *w, int64_t v);
+void sm_proto_json_f64(sm_wbuf_t *w, double v);
+void sm_proto_json_str(sm_wbuf_t *w, const char *s, int nullable);
+void sm_proto_json_bytes(sm_wbuf_t *w, sm_bytes_t b);
+void sm_proto_json_records(sm_wbuf_t *w, sm_bytes_t b);
+void sm_proto_json_uuid(sm_wbuf_t *w, const uint8_t id[16]);
 
 #endif /* SM_PROTOCOL_H */

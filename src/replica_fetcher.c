@@ -168,12 +168,12 @@ static void sm_rf_apply_truncation(sm_rf_thread_t *t, sm_rf_part_t *part, int32_
 	part->truncating = !done;
 }
 
-static void sm_rf_handle_ofle_resp(sm_rf_thread_t *t, const sm_ofle_resp_t *resp,
+static void sm_rf_handle_ofle_resp(sm_rf_thread_t *t, const sm_offset_for_leader_epoch_resp_t *resp,
 				   const sm_rf_snap_t *snap, int n)
 {
 	for (int i = 0; i < resp->topics_cnt; i++)
 		for (int j = 0; j < resp->topics[i].partitions_cnt; j++) {
-			const sm_ofle_resp_partition_t *rp = &resp->topics[i].partitions[j];
+			const sm_offset_for_leader_epoch_resp_partition_t *rp = &resp->topics[i].partitions[j];
 			for (int k = 0; k < n; k++) {
 				if (sm_partition_id(snap[k].p) != rp->partition ||
 				    strcmp(sm_partition_topic(snap[k].p), resp->topics[i].topic))
@@ -219,17 +219,17 @@ static void sm_rf_truncate_round(sm_rf_thread_t *t, sm_rf_snap_t *snap, int n)
 	sm_arena_init(&a);
 	int *order = sm_calloc((size_t)n + 1, sizeof(int));
 	sm_rf_group(snap, n, order);
-	sm_ofle_req_t req = { .replica_id = t->fm->broker_id };
+	sm_offset_for_leader_epoch_req_t req = { .replica_id = t->fm->broker_id };
 	req.topics = sm_arena_alloc(&a, sizeof(*req.topics) * (size_t)n);
 	for (int i = 0; i < n; i++) {
 		const sm_rf_snap_t *s = &snap[order[i]];
-		sm_ofle_req_topic_t *tp = req.topics_cnt ? &req.topics[req.topics_cnt - 1] : NULL;
+		sm_offset_for_leader_epoch_req_topic_t *tp = req.topics_cnt ? &req.topics[req.topics_cnt - 1] : NULL;
 		if (!tp || strcmp(tp->topic, sm_partition_topic(s->p))) {
 			tp = &req.topics[req.topics_cnt++];
 			tp->topic = (char *)sm_partition_topic(s->p);
 			tp->partitions = sm_arena_alloc(&a, sizeof(*tp->partitions) * (size_t)n);
 		}
-		sm_ofle_req_partition_t *rp = &tp->partitions[tp->partitions_cnt++];
+		sm_offset_for_leader_epoch_req_partition_t *rp = &tp->partitions[tp->partitions_cnt++];
 		rp->partition = sm_partition_id(s->p);
 		rp->current_leader_epoch = s->leader_epoch;
 		rp->leader_epoch = s->last_epoch;
@@ -238,14 +238,14 @@ static void sm_rf_truncate_round(sm_rf_thread_t *t, sm_rf_snap_t *snap, int n)
 	sm_wbuf_t body, out;
 	sm_wbuf_init(&body, 256);
 	sm_wbuf_init(&out, 256);
-	sm_ofle_req_write(&body, SM_RF_OFLE_VERSION, &req);
-	int e = sm_net_client_request(t->client, SM_OFFSET_FOR_LEADER_EPOCH_KEY, SM_RF_OFLE_VERSION,
+	sm_offset_for_leader_epoch_req_write(&body, SM_RF_OFLE_VERSION, &req);
+	int e = sm_net_client_request(t->client, SM_API_OFFSET_FOR_LEADER_EPOCH, SM_RF_OFLE_VERSION,
 				      &body, 0, &out, t->fm->cfg->replica_socket_timeout_ms);
-	sm_ofle_resp_t resp;
+	sm_offset_for_leader_epoch_resp_t resp;
 	sm_rbuf_t rb;
 	sm_rbuf_init(&rb, out.p, out.len);
 	pthread_mutex_lock(&t->lock);
-	if (!e && sm_ofle_resp_read(&rb, SM_RF_OFLE_VERSION, &a, &resp) == 0) {
+	if (!e && sm_offset_for_leader_epoch_resp_read(&rb, SM_RF_OFLE_VERSION, &a, &resp) == 0) {
 		sm_rf_handle_ofle_resp(t, &resp, snap, n);
 	} else {
 		sm_log_warn(t->comp, SM_RF_LOGGER, "Error sending leader epoch request to broker %d: %s",

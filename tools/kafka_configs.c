@@ -262,13 +262,13 @@ static int sm_kc_call(const sm_metadata_resp_t *md, int8_t rtype, const char *na
 
 static int sm_kc_entry_cmp(const void *x, const void *y)
 {
-	return strcmp(((const sm_describe_configs_entry_t *)x)->name,
-		      ((const sm_describe_configs_entry_t *)y)->name);
+	return strcmp(((const sm_describe_configs_resp_config_t *)x)->name,
+		      ((const sm_describe_configs_resp_config_t *)y)->name);
 }
 
 /* DescribeConfigs v4 for one resource: its result (entries sorted by name),
  * or NULL after printing the failure. */
-static sm_describe_configs_result_t *sm_kc_describe_one(const sm_kc_opts_t *o,
+static sm_describe_configs_resp_result_t *sm_kc_describe_one(const sm_kc_opts_t *o,
 						       const sm_metadata_resp_t *md, sm_arena_t *a,
 						       int8_t rtype, const char *name)
 {
@@ -279,7 +279,7 @@ static sm_describe_configs_result_t *sm_kc_describe_one(const sm_kc_opts_t *o,
 	sm_wbuf_init(&body, 64);
 	sm_wbuf_init(&out, 4096);
 	sm_describe_configs_req_write(&body, 4, &req);
-	sm_describe_configs_result_t *r = NULL;
+	sm_describe_configs_resp_result_t *r = NULL;
 	if (!sm_kc_call(md, rtype, name, SM_API_DESCRIBE_CONFIGS, 4, &body, &out)) {
 		sm_rbuf_t rb;
 		sm_rbuf_init(&rb, out.p, out.len);
@@ -320,10 +320,10 @@ static int sm_kc_bs_describe_one(const sm_kc_opts_t *o, const sm_metadata_resp_t
 	fflush(stdout);
 	sm_arena_t a;
 	sm_arena_init(&a);
-	sm_describe_configs_result_t *r = sm_kc_describe_one(o, md, &a, rtype, name);
+	sm_describe_configs_resp_result_t *r = sm_kc_describe_one(o, md, &a, rtype, name);
 	int want = o->all ? -1 : sm_kc_dynamic_source(rtype, name);
 	for (int32_t i = 0; r && i < r->configs_cnt; i++) {
-		const sm_describe_configs_entry_t *e = &r->configs[i];
+		const sm_describe_configs_resp_config_t *e = &r->configs[i];
 		if (want >= 0 && e->config_source != want)
 			continue;
 		printf("  %s=%s sensitive=%s synonyms={", e->name, e->value ? e->value : "null",
@@ -398,7 +398,7 @@ static void sm_kc_change_clear(sm_kc_change_t *c)
 	sm_zk_strings_free(c->del, c->ndel);
 }
 
-static int sm_kc_has(const sm_describe_configs_result_t *r, int want, const char *k)
+static int sm_kc_has(const sm_describe_configs_resp_result_t *r, int want, const char *k)
 {
 	for (int32_t i = 0; i < r->configs_cnt; i++)
 		if ((want < 0 || r->configs[i].config_source == want) && !strcmp(r->configs[i].name, k))
@@ -408,7 +408,7 @@ static int sm_kc_has(const sm_describe_configs_result_t *r, int want, const char
 
 /* Keys of --delete-config (or --add-config for loggers) absent from the
  * current entries: "a,b", or "" when all are present. */
-static void sm_kc_missing(const sm_describe_configs_result_t *r, int want, char *const *keys,
+static void sm_kc_missing(const sm_describe_configs_resp_result_t *r, int want, char *const *keys,
 			  int n, char *out, size_t len)
 {
 	out[0] = '\0';
@@ -418,14 +418,16 @@ static void sm_kc_missing(const sm_describe_configs_result_t *r, int want, char 
 				 keys[i]);
 }
 
-static int sm_kc_alter_result(const sm_kc_opts_t *o, const sm_alter_configs_resp_t *r)
+/* The single resource result of an AlterConfigs / IncrementalAlterConfigs
+ * response (cnt results, the first one's code and message). */
+static int sm_kc_alter_result(const sm_kc_opts_t *o, int32_t cnt, int16_t code, const char *msg)
 {
-	if (r->responses_cnt != 1) {
+	if (cnt != 1) {
 		fprintf(stderr, "Error while executing config command: malformed response\n");
 		return 1;
 	}
-	if (r->responses[0].error_code)
-		return sm_kc_fail(o, NULL, r->responses[0].error_code, r->responses[0].error_message);
+	if (code)
+		return sm_kc_fail(o, NULL, code, msg);
 	return 0;
 }
 
@@ -435,25 +437,28 @@ static int sm_kc_send_incremental(const sm_kc_opts_t *o, const sm_metadata_resp_
 {
 	sm_arena_t a;
 	sm_arena_init(&a);
-	sm_incr_alter_configs_req_resource_t res = { rtype, (char *)name, NULL, c->add.n + c->ndel };
+	sm_incremental_alter_configs_req_resource_t res = { rtype, (char *)name, NULL, c->add.n + c->ndel };
 	res.configs = sm_arena_alloc(&a, sizeof(*res.configs) * (size_t)(res.configs_cnt + 1));
 	for (int i = 0; i < c->add.n; i++)
-		res.configs[i] = (sm_incr_alter_configs_req_config_t){ c->add.keys[i], SM_CONFIG_OP_SET,
+		res.configs[i] = (sm_incremental_alter_configs_req_config_t){ c->add.keys[i], SM_CONFIG_OP_SET,
 								      c->add.values[i] };
 	for (int i = 0; i < c->ndel; i++)
-		res.configs[c->add.n + i] = (sm_incr_alter_configs_req_config_t){
+		res.configs[c->add.n + i] = (sm_incremental_alter_configs_req_config_t){
 			c->del[i], SM_CONFIG_OP_DELETE, "" };
-	sm_incr_alter_configs_req_t req = { &res, 1, 0 };
+	sm_incremental_alter_configs_req_t req = { &res, 1, 0 };
 	sm_wbuf_t body, out;
 	sm_wbuf_init(&body, 256);
 	sm_wbuf_init(&out, 256);
-	sm_incr_alter_configs_req_write(&body, 1, &req);
+	sm_incremental_alter_configs_req_write(&body, 1, &req);
 	int rc = 1;
 	if (!sm_kc_call(md, rtype, name, SM_API_INCREMENTAL_ALTER_CONFIGS, 1, &body, &out)) {
-		sm_incr_alter_configs_resp_t r;
+		sm_incremental_alter_configs_resp_t r;
 		sm_rbuf_t rb;
 		sm_rbuf_init(&rb, out.p, out.len);
-		rc = sm_incr_alter_configs_resp_read(&rb, 1, &a, &r) ? 1 : sm_kc_alter_result(o, &r);
+		rc = sm_incremental_alter_configs_resp_read(&rb, 1, &a, &r) ? 1
+			: sm_kc_alter_result(o, r.responses_cnt,
+					     r.responses_cnt ? r.responses[0].error_code : 0,
+					     r.responses_cnt ? r.responses[0].error_message : NULL);
 	}
 	sm_wbuf_free(&body);
 	sm_wbuf_free(&out);
@@ -464,7 +469,7 @@ static int sm_kc_send_incremental(const sm_kc_opts_t *o, const sm_metadata_resp_
 /* AlterConfigs v2 (brokers): the whole new dynamic set, as ConfigCommand
  * sends it: the current dynamic entries plus added minus deleted. */
 static int sm_kc_send_broker(const sm_kc_opts_t *o, const sm_metadata_resp_t *md,
-			     const char *name, const sm_describe_configs_result_t *cur,
+			     const char *name, const sm_describe_configs_resp_result_t *cur,
 			     const sm_kc_change_t *c)
 {
 	int want = sm_kc_dynamic_source(SM_CONFIG_RESOURCE_BROKER, name);
@@ -497,7 +502,10 @@ static int sm_kc_send_broker(const sm_kc_opts_t *o, const sm_metadata_resp_t *md
 		sm_alter_configs_resp_t r;
 		sm_rbuf_t rb;
 		sm_rbuf_init(&rb, out.p, out.len);
-		rc = sm_alter_configs_resp_read(&rb, 2, &a, &r) ? 1 : sm_kc_alter_result(o, &r);
+		rc = sm_alter_configs_resp_read(&rb, 2, &a, &r) ? 1
+			: sm_kc_alter_result(o, r.responses_cnt,
+					     r.responses_cnt ? r.responses[0].error_code : 0,
+					     r.responses_cnt ? r.responses[0].error_message : NULL);
 	}
 	sm_wbuf_free(&body);
 	sm_wbuf_free(&out);
@@ -534,7 +542,7 @@ static int sm_kc_bs_alter(const sm_kc_opts_t *o, const sm_metadata_resp_t *md)
 	sm_arena_init(&a);
 	int rc = 1, want = sm_kc_dynamic_source(rtype, name);
 	char missing[1024];
-	sm_describe_configs_result_t *cur = sm_kc_describe_one(o, md, &a, rtype, name);
+	sm_describe_configs_resp_result_t *cur = sm_kc_describe_one(o, md, &a, rtype, name);
 	if (!cur)
 		goto out;
 	sm_kc_missing(cur, want, c.del, c.ndel, missing, sizeof(missing));

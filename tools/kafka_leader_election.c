@@ -107,13 +107,13 @@ static sm_net_client_t *sm_le_controller(const char *bootstrap)
 static void sm_le_print_list(const char *head, sm_elect_leaders_resp_t *r, int want_ok, int16_t code)
 {
 	int first = 1;
-	for (int i = 0; i < r->results_cnt; i++)
-		for (int j = 0; j < r->results[i].partition_results_cnt; j++) {
-			int16_t e = r->results[i].partition_results[j].error_code;
+	for (int i = 0; i < r->replica_election_results_cnt; i++)
+		for (int j = 0; j < r->replica_election_results[i].partition_result_cnt; j++) {
+			int16_t e = r->replica_election_results[i].partition_result[j].error_code;
 			if (want_ok ? e != 0 : e != code)
 				continue;
-			printf("%s%s-%d", first ? head : ", ", r->results[i].topic,
-			       r->results[i].partition_results[j].partition_id);
+			printf("%s%s-%d", first ? head : ", ", r->replica_election_results[i].topic,
+			       r->replica_election_results[i].partition_result[j].partition_id);
 			first = 0;
 		}
 	if (!first)
@@ -127,7 +127,7 @@ static int sm_le_bootstrap(const sm_le_opts_t *o)
 	sm_elect_leaders_req_init(&req);
 	req.election_type = (int8_t)o->type;
 	int32_t part = o->partition;
-	sm_elect_leaders_tp_t tp = { .topic = (char *)o->topic, .partitions = &part, .partitions_cnt = 1 };
+	sm_elect_leaders_req_topic_partition_t tp = { .topic = (char *)o->topic, .partitions = &part, .partitions_cnt = 1 };
 	req.topic_partitions = o->all ? NULL : &tp;
 	req.topic_partitions_cnt = o->all ? -1 : 1;
 	sm_wbuf_t body, resp;
@@ -151,14 +151,14 @@ static int sm_le_bootstrap(const sm_le_opts_t *o)
 	sm_le_print_list(head, &r, 1, 0);
 	sm_le_print_list("Valid replica already elected for partitions ", &r, 0, SM_ERR_ELECTION_NOT_NEEDED);
 	int failed = 0;
-	for (int i = 0; i < r.results_cnt; i++)
-		for (int j = 0; j < r.results[i].partition_results_cnt; j++) {
-			const sm_elect_leaders_presult_t *p = &r.results[i].partition_results[j];
+	for (int i = 0; i < r.replica_election_results_cnt; i++)
+		for (int j = 0; j < r.replica_election_results[i].partition_result_cnt; j++) {
+			const sm_elect_leaders_resp_partition_result_t *p = &r.replica_election_results[i].partition_result[j];
 			if (!p->error_code || p->error_code == SM_ERR_ELECTION_NOT_NEEDED)
 				continue;
 			if (!failed++)
 				printf("Error completing leader election (%s) for partitions\n", type);
-			printf("%s-%d: %s\n", r.results[i].topic, p->partition_id,
+			printf("%s-%d: %s\n", r.replica_election_results[i].topic, p->partition_id,
 			       p->error_message ? p->error_message : sm_err_name(p->error_code));
 		}
 	sm_arena_destroy(&a);

@@ -185,34 +185,34 @@ static int sm_rp_alter(sm_rp_t *o, const sm_kzk_reassignment_t *r, int n, int ca
 	sm_rp_metadata(o, &a, &md);
 	if (!o->ctl)
 		sm_rp_fail("%s", "Cannot find the controller");
-	sm_apr_req_t req;
-	sm_apr_req_init(&req);
+	sm_alter_partition_reassignments_req_t req;
+	sm_alter_partition_reassignments_req_init(&req);
 	req.topics = sm_arena_alloc(&a, sizeof(*req.topics) * (size_t)(n + 1));
 	req.topics_cnt = n; /* one topic entry per partition: simple and valid */
 	for (int i = 0; i < n; i++) {
-		sm_apr_req_partition_t *p = sm_arena_alloc(&a, sizeof(*p));
+		sm_alter_partition_reassignments_req_partition_t *p = sm_arena_alloc(&a, sizeof(*p));
 		p->partition_index = r[i].partition;
 		p->replicas = cancel ? NULL : r[i].replicas;
 		p->replicas_cnt = cancel ? -1 : r[i].n_replicas;
-		req.topics[i] = (sm_apr_req_topic_t){ r[i].topic, p, 1 };
+		req.topics[i] = (sm_alter_partition_reassignments_req_topic_t){ r[i].topic, p, 1 };
 	}
 	sm_wbuf_t body, resp;
 	sm_wbuf_init(&body, 256);
 	sm_wbuf_init(&resp, 256);
-	sm_apr_req_write(&body, 0, &req);
+	sm_alter_partition_reassignments_req_write(&body, 0, &req);
 	if (sm_net_client_request(o->ctl, SM_API_ALTER_PARTITION_REASSIGNMENTS, 0, &body, 1, &resp, 60000))
 		sm_rp_fail("AlterPartitionReassignments failed: %s", sm_net_client_last_error(o->ctl));
 	sm_rbuf_t rb;
 	sm_rbuf_init(&rb, resp.p, resp.len);
-	sm_apr_resp_t ar;
-	if (sm_apr_resp_read(&rb, 0, &a, &ar))
+	sm_alter_partition_reassignments_resp_t ar;
+	if (sm_alter_partition_reassignments_resp_read(&rb, 0, &a, &ar))
 		sm_rp_fail("%s", "Bad AlterPartitionReassignments response");
 	if (ar.error_code)
 		sm_rp_fail("Error: %s", ar.error_message ? ar.error_message : sm_err_name(ar.error_code));
 	int failed = 0, ok = 0;
 	for (int i = 0; i < ar.responses_cnt; i++)
 		for (int j = 0; j < ar.responses[i].partitions_cnt; j++) {
-			const sm_apr_resp_partition_t *p = &ar.responses[i].partitions[j];
+			const sm_alter_partition_reassignments_resp_partition_t *p = &ar.responses[i].partitions[j];
 			if (!p->error_code) {
 				ok++;
 				continue;
@@ -247,21 +247,21 @@ static int sm_rp_ongoing(sm_rp_t *o, const char *topic, int32_t part)
 	sm_arena_init(&a);
 	sm_metadata_resp_t md;
 	sm_rp_metadata(o, &a, &md);
-	sm_lpr_req_t req;
-	sm_lpr_req_init(&req);
-	sm_lpr_req_topic_t t = { (char *)topic, &part, 1 };
+	sm_list_partition_reassignments_req_t req;
+	sm_list_partition_reassignments_req_init(&req);
+	sm_list_partition_reassignments_req_topic_t t = { (char *)topic, &part, 1 };
 	req.topics = &t;
 	req.topics_cnt = 1;
 	sm_wbuf_t body, resp;
 	sm_wbuf_init(&body, 64);
 	sm_wbuf_init(&resp, 256);
-	sm_lpr_req_write(&body, 0, &req);
-	sm_lpr_resp_t lr;
+	sm_list_partition_reassignments_req_write(&body, 0, &req);
+	sm_list_partition_reassignments_resp_t lr;
 	sm_rbuf_t rb;
 	if (!o->ctl || sm_net_client_request(o->ctl, SM_API_LIST_PARTITION_REASSIGNMENTS, 0, &body, 1, &resp, 30000))
 		sm_rp_fail("%s", "ListPartitionReassignments failed");
 	sm_rbuf_init(&rb, resp.p, resp.len);
-	if (sm_lpr_resp_read(&rb, 0, &a, &lr) || lr.error_code)
+	if (sm_list_partition_reassignments_resp_read(&rb, 0, &a, &lr) || lr.error_code)
 		sm_rp_fail("%s", "Bad ListPartitionReassignments response");
 	for (int i = 0; i < lr.topics_cnt; i++)
 		ongoing |= lr.topics[i].partitions_cnt > 0;
@@ -314,23 +314,23 @@ static int sm_rp_list(sm_rp_t *o)
 	sm_arena_init(&a);
 	sm_metadata_resp_t md;
 	sm_rp_metadata(o, &a, &md);
-	sm_lpr_req_t req;
-	sm_lpr_req_init(&req);
+	sm_list_partition_reassignments_req_t req;
+	sm_list_partition_reassignments_req_init(&req);
 	sm_wbuf_t body, resp;
 	sm_wbuf_init(&body, 16);
 	sm_wbuf_init(&resp, 256);
-	sm_lpr_req_write(&body, 0, &req);
-	sm_lpr_resp_t lr;
+	sm_list_partition_reassignments_req_write(&body, 0, &req);
+	sm_list_partition_reassignments_resp_t lr;
 	sm_rbuf_t rb;
 	if (!o->ctl || sm_net_client_request(o->ctl, SM_API_LIST_PARTITION_REASSIGNMENTS, 0, &body, 1, &resp, 30000))
 		sm_rp_fail("%s", "ListPartitionReassignments failed");
 	sm_rbuf_init(&rb, resp.p, resp.len);
-	if (sm_lpr_resp_read(&rb, 0, &a, &lr) || lr.error_code)
+	if (sm_list_partition_reassignments_resp_read(&rb, 0, &a, &lr) || lr.error_code)
 		sm_rp_fail("%s", "Bad ListPartitionReassignments response");
 	int any = 0;
 	for (int i = 0; i < lr.topics_cnt; i++)
 		for (int j = 0; j < lr.topics[i].partitions_cnt; j++) {
-			const sm_lpr_resp_partition_t *p = &lr.topics[i].partitions[j];
+			const sm_list_partition_reassignments_resp_partition_t *p = &lr.topics[i].partitions[j];
 			if (!any++)
 				printf("Current partition reassignments:\n");
 			printf("%s-%d: replicas: ", lr.topics[i].name, p->partition_index);

@@ -361,20 +361,20 @@ static int probe_offset_for_leader_epoch(int16_t ver, char *why_out)
 	sm_wbuf_init(&body, 128);
 	sm_wbuf_init(&resp, 256);
 	sm_arena_init(&a);
-	sm_ofle_req_partition_t p = { .partition = 0, .current_leader_epoch = -1, .leader_epoch = 0 };
-	sm_ofle_req_topic_t t = { .topic = (char *)probe_topic, .partitions = &p, .partitions_cnt = 1 };
-	sm_ofle_req_t req = { .replica_id = -1, .topics = &t, .topics_cnt = 1 };
-	sm_ofle_req_write(&body, ver, &req);
+	sm_offset_for_leader_epoch_req_partition_t p = { .partition = 0, .current_leader_epoch = -1, .leader_epoch = 0 };
+	sm_offset_for_leader_epoch_req_topic_t t = { .topic = (char *)probe_topic, .partitions = &p, .partitions_cnt = 1 };
+	sm_offset_for_leader_epoch_req_t req = { .replica_id = -1, .topics = &t, .topics_cnt = 1 };
+	sm_offset_for_leader_epoch_req_write(&body, ver, &req);
 	if (probe_call(SM_API_OFFSET_FOR_LEADER_EPOCH, ver, &body, &resp, why, sizeof(why)))
 		goto done;
-	sm_ofle_resp_t r;
+	sm_offset_for_leader_epoch_resp_t r;
 	sm_rbuf_t rb;
 	sm_rbuf_init(&rb, resp.p, resp.len);
-	if (sm_ofle_resp_read(&rb, ver, &a, &r))
+	if (sm_offset_for_leader_epoch_resp_read(&rb, ver, &a, &r))
 		PROBE_FAIL("response does not parse");
 	if (r.topics_cnt != 1 || r.topics[0].partitions_cnt != 1)
 		PROBE_FAIL("wrong response shape");
-	const sm_ofle_resp_partition_t *rp = &r.topics[0].partitions[0];
+	const sm_offset_for_leader_epoch_resp_partition_t *rp = &r.topics[0].partitions[0];
 	if (rp->error_code)
 		PROBE_FAIL("error %s", sm_err_name(rp->error_code));
 	if (rp->end_offset != probe_produced)
@@ -609,7 +609,7 @@ static int probe_cluster_admin(int16_t key, int16_t ver, char *why_out)
 	} else if (key == SM_API_ELECT_LEADERS) {
 		want = SM_ERR_ELECTION_NOT_NEEDED;
 		int32_t p0 = 0;
-		sm_elect_leaders_tp_t tp = { .topic = (char *)probe_topic, .partitions = &p0, .partitions_cnt = 1 };
+		sm_elect_leaders_req_topic_partition_t tp = { .topic = (char *)probe_topic, .partitions = &p0, .partitions_cnt = 1 };
 		sm_elect_leaders_req_t req;
 		sm_elect_leaders_req_init(&req);
 		req.topic_partitions = &tp;
@@ -621,45 +621,45 @@ static int probe_cluster_admin(int16_t key, int16_t ver, char *why_out)
 		sm_rbuf_init(&rb, resp.p, resp.len);
 		if (sm_elect_leaders_resp_read(&rb, ver, &a, &r))
 			PROBE_FAIL("response does not parse");
-		if (r.error_code || r.results_cnt != 1 || r.results[0].partition_results_cnt != 1)
+		if (r.error_code || r.replica_election_results_cnt != 1 || r.replica_election_results[0].partition_result_cnt != 1)
 			PROBE_FAIL("wrong response shape (error %s)", sm_err_name(r.error_code));
-		err = r.results[0].partition_results[0].error_code;
+		err = r.replica_election_results[0].partition_result[0].error_code;
 	} else if (key == SM_API_ALTER_PARTITION_REASSIGNMENTS) {
 		/* Cancelling a reassignment that is not running. */
 		want = SM_ERR_NO_REASSIGNMENT_IN_PROGRESS;
-		sm_apr_req_partition_t p = { .partition_index = 0, .replicas_cnt = -1 };
-		sm_apr_req_topic_t t = { .name = (char *)probe_topic, .partitions = &p, .partitions_cnt = 1 };
-		sm_apr_req_t req;
-		sm_apr_req_init(&req);
+		sm_alter_partition_reassignments_req_partition_t p = { .partition_index = 0, .replicas_cnt = -1 };
+		sm_alter_partition_reassignments_req_topic_t t = { .name = (char *)probe_topic, .partitions = &p, .partitions_cnt = 1 };
+		sm_alter_partition_reassignments_req_t req;
+		sm_alter_partition_reassignments_req_init(&req);
 		req.topics = &t;
 		req.topics_cnt = 1;
-		sm_apr_req_write(&body, ver, &req);
+		sm_alter_partition_reassignments_req_write(&body, ver, &req);
 		if (probe_call(key, ver, &body, &resp, why, sizeof(why)))
 			goto done;
-		sm_apr_resp_t r;
+		sm_alter_partition_reassignments_resp_t r;
 		sm_rbuf_init(&rb, resp.p, resp.len);
-		if (sm_apr_resp_read(&rb, ver, &a, &r))
+		if (sm_alter_partition_reassignments_resp_read(&rb, ver, &a, &r))
 			PROBE_FAIL("response does not parse");
 		if (r.error_code || r.responses_cnt != 1 || r.responses[0].partitions_cnt != 1)
 			PROBE_FAIL("wrong response shape (error %s)", sm_err_name(r.error_code));
 		err = r.responses[0].partitions[0].error_code;
 	} else if (key == SM_API_LIST_PARTITION_REASSIGNMENTS) {
 		want = SM_ERR_NONE;
-		sm_lpr_req_t req;
-		sm_lpr_req_init(&req);
-		sm_lpr_req_write(&body, ver, &req);
+		sm_list_partition_reassignments_req_t req;
+		sm_list_partition_reassignments_req_init(&req);
+		sm_list_partition_reassignments_req_write(&body, ver, &req);
 		if (probe_call(key, ver, &body, &resp, why, sizeof(why)))
 			goto done;
-		sm_lpr_resp_t r;
+		sm_list_partition_reassignments_resp_t r;
 		sm_rbuf_init(&rb, resp.p, resp.len);
-		if (sm_lpr_resp_read(&rb, ver, &a, &r))
+		if (sm_list_partition_reassignments_resp_read(&rb, ver, &a, &r))
 			PROBE_FAIL("response does not parse");
 		if (r.topics_cnt != 0)
 			PROBE_FAIL("%d topics under reassignment, expected none", r.topics_cnt);
 		err = r.error_code;
 	} else {
 		want = SM_ERR_INVALID_PARTITIONS;
-		sm_create_partitions_topic_t t = { .name = (char *)probe_topic, .count = 1,
+		sm_create_partitions_req_topic_t t = { .name = (char *)probe_topic, .count = 1,
 						   .assignments_cnt = -1 };
 		sm_create_partitions_req_t req = { .topics = &t, .topics_cnt = 1, .timeout_ms = 10000 };
 		sm_create_partitions_req_write(&body, ver, &req);
@@ -694,8 +694,8 @@ static int probe_delete_records_call(int16_t ver, int64_t offset, int16_t *err, 
 	sm_wbuf_init(&body, 128);
 	sm_wbuf_init(&resp, 256);
 	sm_arena_init(&a);
-	sm_delete_records_req_part_t p0 = { .partition_index = 0, .offset = offset };
-	sm_delete_records_req_part_t p1 = { .partition_index = 0, .offset = 5 };
+	sm_delete_records_req_partition_t p0 = { .partition_index = 0, .offset = offset };
+	sm_delete_records_req_partition_t p1 = { .partition_index = 0, .offset = 5 };
 	sm_delete_records_req_topic_t t[2] = {
 		{ .name = (char *)probe_topic, .partitions = &p0, .partitions_cnt = 1 },
 		{ .name = "api-probe-no-such-topic", .partitions = &p1, .partitions_cnt = 1 },
@@ -810,7 +810,7 @@ done:
 
 /* DescribeConfigs of one resource at ver; the result is left in *out. */
 static int probe_dc(int16_t ver, int8_t rtype, const char *name, char **keys, int32_t nkeys,
-		    sm_arena_t *a, sm_describe_configs_result_t *out, char *why, size_t whylen)
+		    sm_arena_t *a, sm_describe_configs_resp_result_t *out, char *why, size_t whylen)
 {
 	sm_wbuf_t body, resp;
 	sm_wbuf_init(&body, 64);
@@ -833,7 +833,7 @@ static int probe_dc(int16_t ver, int8_t rtype, const char *name, char **keys, in
 	return rc;
 }
 
-static const sm_describe_configs_entry_t *probe_dc_entry(const sm_describe_configs_result_t *r,
+static const sm_describe_configs_resp_config_t *probe_dc_entry(const sm_describe_configs_resp_result_t *r,
 							 const char *name)
 {
 	for (int32_t i = 0; i < r->configs_cnt; i++)
@@ -847,10 +847,10 @@ static int probe_describe_configs(int16_t ver, char *why_out)
 	char why[256] = "";
 	sm_arena_t a;
 	sm_arena_init(&a);
-	sm_describe_configs_result_t r;
+	sm_describe_configs_resp_result_t r;
 	if (probe_dc(ver, SM_CONFIG_RESOURCE_TOPIC, probe_topic, NULL, -1, &a, &r, why, sizeof(why)))
 		goto done;
-	const sm_describe_configs_entry_t *e = probe_dc_entry(&r, "cleanup.policy");
+	const sm_describe_configs_resp_config_t *e = probe_dc_entry(&r, "cleanup.policy");
 	if (r.error_code || r.configs_cnt != 26 || !e || !e->value || e->read_only)
 		PROBE_FAIL("topic: error %d, %d configs, cleanup.policy %s", r.error_code,
 			   r.configs_cnt, e && e->value ? e->value : "missing");
@@ -902,23 +902,35 @@ static int probe_alter(int16_t key, int16_t ver, int8_t rtype, const char *name,
 		sm_alter_configs_req_t req = { &res, 1, validate_only };
 		sm_alter_configs_req_write(&body, ver, &req);
 	} else {
-		sm_incr_alter_configs_req_config_t c = { (char *)k, op, (char *)v };
-		sm_incr_alter_configs_req_resource_t res = { rtype, (char *)name, &c, 1 };
-		sm_incr_alter_configs_req_t req = { &res, 1, validate_only };
-		sm_incr_alter_configs_req_write(&body, ver, &req);
+		sm_incremental_alter_configs_req_config_t c = { (char *)k, op, (char *)v };
+		sm_incremental_alter_configs_req_resource_t res = { rtype, (char *)name, &c, 1 };
+		sm_incremental_alter_configs_req_t req = { &res, 1, validate_only };
+		sm_incremental_alter_configs_req_write(&body, ver, &req);
 	}
 	int rc = probe_call(key, ver, &body, &resp, why, whylen);
 	sm_alter_configs_resp_t r;
+	sm_incremental_alter_configs_resp_t ri;
 	sm_rbuf_t rb;
+	int32_t cnt = 0;
+	const char *rname = NULL;
+	int16_t code = 0;
 	sm_rbuf_init(&rb, resp.p, resp.len);
-	if (!rc && ((key == SM_API_ALTER_CONFIGS ? sm_alter_configs_resp_read(&rb, ver, &a, &r)
-						 : sm_incr_alter_configs_resp_read(&rb, ver, &a, &r)) ||
-		    r.responses_cnt != 1 || strcmp(r.responses[0].resource_name, name))) {
+	if (!rc && key == SM_API_ALTER_CONFIGS && !sm_alter_configs_resp_read(&rb, ver, &a, &r)) {
+		cnt = r.responses_cnt;
+		rname = cnt ? r.responses[0].resource_name : NULL;
+		code = cnt ? r.responses[0].error_code : 0;
+	} else if (!rc && key != SM_API_ALTER_CONFIGS &&
+		   !sm_incremental_alter_configs_resp_read(&rb, ver, &a, &ri)) {
+		cnt = ri.responses_cnt;
+		rname = cnt ? ri.responses[0].resource_name : NULL;
+		code = cnt ? ri.responses[0].error_code : 0;
+	}
+	if (!rc && (cnt != 1 || !rname || strcmp(rname, name))) {
 		snprintf(why, whylen, "response does not parse");
 		rc = -1;
 	}
 	if (!rc)
-		*err = r.responses[0].error_code;
+		*err = code;
 	sm_wbuf_free(&body);
 	sm_wbuf_free(&resp);
 	sm_arena_destroy(&a);
@@ -931,7 +943,7 @@ static int probe_dc_value(const char *k, char *val, size_t len, int8_t *source, 
 {
 	sm_arena_t a;
 	sm_arena_init(&a);
-	sm_describe_configs_result_t r;
+	sm_describe_configs_resp_result_t r;
 	char *key = (char *)k;
 	int rc = probe_dc(1, SM_CONFIG_RESOURCE_TOPIC, probe_topic, &key, 1, &a, &r, why, whylen);
 	if (!rc && (r.error_code || r.configs_cnt != 1)) {

@@ -518,7 +518,7 @@ static void dt_resp_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 	r->responses_cnt = variant ? 0 : 2;
 	r->responses = sm_proto_array_alloc(a, 2, sizeof(*r->responses));
 	for (int i = 0; i < r->responses_cnt; i++) {
-		sm_delete_topics_resp_topic_t *t = &r->responses[i];
+		sm_delete_topics_resp_response_t *t = &r->responses[i];
 		t->name = (ver >= 6 && i) ? NULL : S(a, "old", i);
 		if (ver >= 6)
 			uuid_fill(t->topic_id, i + 40);
@@ -667,7 +667,7 @@ static void test_known_api_versions_fallback(void)
 	static const uint8_t exp[] = { 0x00, 0x00, 0x00, 0x07, /* correlation id */
 				       0x00, 0x23, 0x00, 0x00, 0x00, 0x01,
 				       0x00, 0x12, 0x00, 0x00, 0x00, 0x03 };
-	sm_api_versions_resp_key_t key = { SM_API_API_VERSIONS, 0, 3 };
+	sm_api_versions_resp_api_key_t key = { SM_API_API_VERSIONS, 0, 3 };
 	sm_api_versions_resp_t r;
 	sm_wbuf_t w;
 
@@ -691,7 +691,7 @@ static void test_known_api_versions_v3_response(void)
 	static const uint8_t epoch[] = { 0x00, 0x00, 0x02, 0x00, 0x03, 0x00, 0x00, 0x00, 0x0b,
 					 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x01, 0x08,
 					 0, 0, 0, 0, 0, 0, 0, 0x05 };
-	sm_api_versions_resp_key_t key = { SM_API_METADATA, 0, 11 };
+	sm_api_versions_resp_api_key_t key = { SM_API_METADATA, 0, 11 };
 	sm_api_versions_resp_t r;
 	sm_wbuf_t w;
 

@@ -121,7 +121,7 @@ static void cp_req_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 	r->topics_cnt = 2;
 	r->topics = sm_proto_array_alloc(a, 2, sizeof(*r->topics));
 	for (int i = 0; i < 2; i++) {
-		sm_create_partitions_topic_t *t = &r->topics[i];
+		sm_create_partitions_req_topic_t *t = &r->topics[i];
 		t->name = S(a, "topic", i);
 		t->count = 5 + i;
 		if (variant == 0 && i == 0) {
@@ -227,17 +227,17 @@ static void el_resp_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 	r->throttle_time_ms = 5;
 	if (ver >= 1)
 		r->error_code = (int16_t)(variant ? 0 : 29);
-	r->results_cnt = variant ? 2 : 0;
-	r->results = sm_proto_array_alloc(a, r->results_cnt, sizeof(*r->results));
-	for (int i = 0; i < r->results_cnt; i++) {
-		sm_elect_leaders_result_t *t = &r->results[i];
+	r->replica_election_results_cnt = variant ? 2 : 0;
+	r->replica_election_results = sm_proto_array_alloc(a, r->replica_election_results_cnt, sizeof(*r->replica_election_results));
+	for (int i = 0; i < r->replica_election_results_cnt; i++) {
+		sm_elect_leaders_resp_replica_election_result_t *t = &r->replica_election_results[i];
 		t->topic = S(a, "r", i);
-		t->partition_results_cnt = 2;
-		t->partition_results = sm_proto_array_alloc(a, 2, sizeof(*t->partition_results));
+		t->partition_result_cnt = 2;
+		t->partition_result = sm_proto_array_alloc(a, 2, sizeof(*t->partition_result));
 		for (int j = 0; j < 2; j++) {
-			t->partition_results[j].partition_id = j * 3;
-			t->partition_results[j].error_code = (int16_t)(j ? 84 : 0);
-			t->partition_results[j].error_message = j ? S(a, "why", j) : NULL;
+			t->partition_result[j].partition_id = j * 3;
+			t->partition_result[j].error_code = (int16_t)(j ? 84 : 0);
+			t->partition_result[j].error_message = j ? S(a, "why", j) : NULL;
 		}
 	}
 }
@@ -248,13 +248,13 @@ static void el_resp_cmp(int16_t ver, const void *xp, const void *yp)
 	(void)ver;
 	CU_ASSERT_EQUAL(x->throttle_time_ms, y->throttle_time_ms);
 	CU_ASSERT_EQUAL(x->error_code, y->error_code);
-	CU_ASSERT_EQUAL_FATAL(x->results_cnt, y->results_cnt);
-	for (int i = 0; i < x->results_cnt; i++) {
-		CK_STR(x->results[i].topic, y->results[i].topic);
-		CU_ASSERT_EQUAL_FATAL(x->results[i].partition_results_cnt, y->results[i].partition_results_cnt);
-		for (int j = 0; j < x->results[i].partition_results_cnt; j++) {
-			const sm_elect_leaders_presult_t *p = &x->results[i].partition_results[j];
-			const sm_elect_leaders_presult_t *q = &y->results[i].partition_results[j];
+	CU_ASSERT_EQUAL_FATAL(x->replica_election_results_cnt, y->replica_election_results_cnt);
+	for (int i = 0; i < x->replica_election_results_cnt; i++) {
+		CK_STR(x->replica_election_results[i].topic, y->replica_election_results[i].topic);
+		CU_ASSERT_EQUAL_FATAL(x->replica_election_results[i].partition_result_cnt, y->replica_election_results[i].partition_result_cnt);
+		for (int j = 0; j < x->replica_election_results[i].partition_result_cnt; j++) {
+			const sm_elect_leaders_resp_partition_result_t *p = &x->replica_election_results[i].partition_result[j];
+			const sm_elect_leaders_resp_partition_result_t *q = &y->replica_election_results[i].partition_result[j];
 			CU_ASSERT_EQUAL(p->partition_id, q->partition_id);
 			CU_ASSERT_EQUAL(p->error_code, q->error_code);
 			CK_STR(p->error_message, q->error_message);
@@ -288,11 +288,11 @@ static void cs_resp_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 	(void)ver;
 	sm_controlled_shutdown_resp_init(r);
 	r->error_code = (int16_t)(variant ? 0 : 41);
-	r->remaining_cnt = variant ? 3 : 0;
-	r->remaining = sm_proto_array_alloc(a, r->remaining_cnt, sizeof(*r->remaining));
-	for (int i = 0; i < r->remaining_cnt; i++) {
-		r->remaining[i].topic_name = S(a, "left", i);
-		r->remaining[i].partition_index = i * 2;
+	r->remaining_partitions_cnt = variant ? 3 : 0;
+	r->remaining_partitions = sm_proto_array_alloc(a, r->remaining_partitions_cnt, sizeof(*r->remaining_partitions));
+	for (int i = 0; i < r->remaining_partitions_cnt; i++) {
+		r->remaining_partitions[i].topic_name = S(a, "left", i);
+		r->remaining_partitions[i].partition_index = i * 2;
 	}
 }
 
@@ -301,10 +301,10 @@ static void cs_resp_cmp(int16_t ver, const void *xp, const void *yp)
 	const sm_controlled_shutdown_resp_t *x = xp, *y = yp;
 	(void)ver;
 	CU_ASSERT_EQUAL(x->error_code, y->error_code);
-	CU_ASSERT_EQUAL_FATAL(x->remaining_cnt, y->remaining_cnt);
-	for (int i = 0; i < x->remaining_cnt; i++) {
-		CK_STR(x->remaining[i].topic_name, y->remaining[i].topic_name);
-		CU_ASSERT_EQUAL(x->remaining[i].partition_index, y->remaining[i].partition_index);
+	CU_ASSERT_EQUAL_FATAL(x->remaining_partitions_cnt, y->remaining_partitions_cnt);
+	for (int i = 0; i < x->remaining_partitions_cnt; i++) {
+		CK_STR(x->remaining_partitions[i].topic_name, y->remaining_partitions[i].topic_name);
+		CU_ASSERT_EQUAL(x->remaining_partitions[i].partition_index, y->remaining_partitions[i].partition_index);
 	}
 }
 
@@ -312,9 +312,9 @@ static void cs_resp_cmp(int16_t ver, const void *xp, const void *yp)
 
 static void apr_req_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 {
-	sm_apr_req_t *r = o;
+	sm_alter_partition_reassignments_req_t *r = o;
 	(void)ver;
-	sm_apr_req_init(r);
+	sm_alter_partition_reassignments_req_init(r);
 	r->timeout_ms = 4321;
 	r->topics_cnt = 2;
 	r->topics = sm_proto_array_alloc(a, 2, sizeof(*r->topics));
@@ -323,7 +323,7 @@ static void apr_req_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 		r->topics[i].partitions_cnt = 2;
 		r->topics[i].partitions = sm_proto_array_alloc(a, 2, sizeof(*r->topics[i].partitions));
 		for (int j = 0; j < 2; j++) {
-			sm_apr_req_partition_t *p = &r->topics[i].partitions[j];
+			sm_alter_partition_reassignments_req_partition_t *p = &r->topics[i].partitions[j];
 			p->partition_index = j + 10 * i;
 			if (variant && j == 1) {
 				p->replicas_cnt = -1; /* cancel */
@@ -337,7 +337,7 @@ static void apr_req_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 
 static void apr_req_cmp(int16_t ver, const void *xp, const void *yp)
 {
-	const sm_apr_req_t *x = xp, *y = yp;
+	const sm_alter_partition_reassignments_req_t *x = xp, *y = yp;
 	(void)ver;
 	CU_ASSERT_EQUAL(x->timeout_ms, y->timeout_ms);
 	CU_ASSERT_EQUAL_FATAL(x->topics_cnt, y->topics_cnt);
@@ -345,7 +345,7 @@ static void apr_req_cmp(int16_t ver, const void *xp, const void *yp)
 		CK_STR(x->topics[i].name, y->topics[i].name);
 		CU_ASSERT_EQUAL_FATAL(x->topics[i].partitions_cnt, y->topics[i].partitions_cnt);
 		for (int j = 0; j < x->topics[i].partitions_cnt; j++) {
-			const sm_apr_req_partition_t *p = &x->topics[i].partitions[j], *q = &y->topics[i].partitions[j];
+			const sm_alter_partition_reassignments_req_partition_t *p = &x->topics[i].partitions[j], *q = &y->topics[i].partitions[j];
 			CU_ASSERT_EQUAL(p->partition_index, q->partition_index);
 			ck_i32s(p->replicas, p->replicas_cnt, q->replicas, q->replicas_cnt);
 		}
@@ -354,9 +354,9 @@ static void apr_req_cmp(int16_t ver, const void *xp, const void *yp)
 
 static void apr_resp_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 {
-	sm_apr_resp_t *r = o;
+	sm_alter_partition_reassignments_resp_t *r = o;
 	(void)ver;
-	sm_apr_resp_init(r);
+	sm_alter_partition_reassignments_resp_init(r);
 	r->throttle_time_ms = 3;
 	r->error_code = (int16_t)(variant ? 0 : 41);
 	r->error_message = variant ? NULL : S(a, "top", 0);
@@ -376,7 +376,7 @@ static void apr_resp_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 
 static void apr_resp_cmp(int16_t ver, const void *xp, const void *yp)
 {
-	const sm_apr_resp_t *x = xp, *y = yp;
+	const sm_alter_partition_reassignments_resp_t *x = xp, *y = yp;
 	(void)ver;
 	CU_ASSERT_EQUAL(x->throttle_time_ms, y->throttle_time_ms);
 	CU_ASSERT_EQUAL(x->error_code, y->error_code);
@@ -398,9 +398,9 @@ static void apr_resp_cmp(int16_t ver, const void *xp, const void *yp)
 
 static void lpr_req_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 {
-	sm_lpr_req_t *r = o;
+	sm_list_partition_reassignments_req_t *r = o;
 	(void)ver;
-	sm_lpr_req_init(r);
+	sm_list_partition_reassignments_req_init(r);
 	r->timeout_ms = 77;
 	if (!variant)
 		return; /* null topics: every reassignment */
@@ -415,7 +415,7 @@ static void lpr_req_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 
 static void lpr_req_cmp(int16_t ver, const void *xp, const void *yp)
 {
-	const sm_lpr_req_t *x = xp, *y = yp;
+	const sm_list_partition_reassignments_req_t *x = xp, *y = yp;
 	(void)ver;
 	CU_ASSERT_EQUAL(x->timeout_ms, y->timeout_ms);
 	CU_ASSERT_EQUAL_FATAL(x->topics_cnt, y->topics_cnt);
@@ -428,9 +428,9 @@ static void lpr_req_cmp(int16_t ver, const void *xp, const void *yp)
 
 static void lpr_resp_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 {
-	sm_lpr_resp_t *r = o;
+	sm_list_partition_reassignments_resp_t *r = o;
 	(void)ver;
-	sm_lpr_resp_init(r);
+	sm_list_partition_reassignments_resp_init(r);
 	r->throttle_time_ms = 9;
 	r->error_code = (int16_t)(variant ? 0 : 41);
 	r->topics_cnt = variant ? 1 : 0;
@@ -440,7 +440,7 @@ static void lpr_resp_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 		r->topics[i].partitions_cnt = 2;
 		r->topics[i].partitions = sm_proto_array_alloc(a, 2, sizeof(*r->topics[i].partitions));
 		for (int j = 0; j < 2; j++) {
-			sm_lpr_resp_partition_t *p = &r->topics[i].partitions[j];
+			sm_list_partition_reassignments_resp_partition_t *p = &r->topics[i].partitions[j];
 			p->partition_index = j;
 			p->replicas = i32s(a, 3, j);
 			p->replicas_cnt = 3;
@@ -454,7 +454,7 @@ static void lpr_resp_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 
 static void lpr_resp_cmp(int16_t ver, const void *xp, const void *yp)
 {
-	const sm_lpr_resp_t *x = xp, *y = yp;
+	const sm_list_partition_reassignments_resp_t *x = xp, *y = yp;
 	(void)ver;
 	CU_ASSERT_EQUAL(x->throttle_time_ms, y->throttle_time_ms);
 	CU_ASSERT_EQUAL(x->error_code, y->error_code);
@@ -463,7 +463,7 @@ static void lpr_resp_cmp(int16_t ver, const void *xp, const void *yp)
 		CK_STR(x->topics[i].name, y->topics[i].name);
 		CU_ASSERT_EQUAL_FATAL(x->topics[i].partitions_cnt, y->topics[i].partitions_cnt);
 		for (int j = 0; j < x->topics[i].partitions_cnt; j++) {
-			const sm_lpr_resp_partition_t *p = &x->topics[i].partitions[j], *q = &y->topics[i].partitions[j];
+			const sm_list_partition_reassignments_resp_partition_t *p = &x->topics[i].partitions[j], *q = &y->topics[i].partitions[j];
 			CU_ASSERT_EQUAL(p->partition_index, q->partition_index);
 			ck_i32s(p->replicas, p->replicas_cnt, q->replicas, q->replicas_cnt);
 			ck_i32s(p->adding_replicas, p->adding_replicas_cnt, q->adding_replicas, q->adding_replicas_cnt);
@@ -485,10 +485,10 @@ CODEC(el_req, el_req, 2, sm_elect_leaders_req_t, elect_leaders_req);
 CODEC(el_resp, el_resp, 2, sm_elect_leaders_resp_t, elect_leaders_resp);
 CODEC(cs_req, cs_req, 3, sm_controlled_shutdown_req_t, controlled_shutdown_req);
 CODEC(cs_resp, cs_resp, 3, sm_controlled_shutdown_resp_t, controlled_shutdown_resp);
-CODEC(apr_req, apr_req, 0, sm_apr_req_t, apr_req);
-CODEC(apr_resp, apr_resp, 0, sm_apr_resp_t, apr_resp);
-CODEC(lpr_req, lpr_req, 0, sm_lpr_req_t, lpr_req);
-CODEC(lpr_resp, lpr_resp, 0, sm_lpr_resp_t, lpr_resp);
+CODEC(apr_req, apr_req, 0, sm_alter_partition_reassignments_req_t, alter_partition_reassignments_req);
+CODEC(apr_resp, apr_resp, 0, sm_alter_partition_reassignments_resp_t, alter_partition_reassignments_resp);
+CODEC(lpr_req, lpr_req, 0, sm_list_partition_reassignments_req_t, list_partition_reassignments_req);
+CODEC(lpr_resp, lpr_resp, 0, sm_list_partition_reassignments_resp_t, list_partition_reassignments_resp);
 
 static void test_rt_reassignments(void)
 {
@@ -591,9 +591,9 @@ static void test_known_encodings(void)
 	/* AlterPartitionReassignments v0: timeout 1, topic "t", partition 2
 	 * with null replicas (cancel); compact arrays count n+1. */
 	static const uint8_t apr0[] = { 0, 0, 0, 1, 2, 2, 't', 2, 0, 0, 0, 2, 0, 0, 0, 0 };
-	sm_apr_req_t apr;
+	sm_alter_partition_reassignments_req_t apr;
 	sm_rbuf_init(&rb, apr0, sizeof(apr0));
-	CU_ASSERT_EQUAL_FATAL(sm_apr_req_read(&rb, 0, &a, &apr), 0);
+	CU_ASSERT_EQUAL_FATAL(sm_alter_partition_reassignments_req_read(&rb, 0, &a, &apr), 0);
 	CU_ASSERT_EQUAL_FATAL(apr.topics_cnt, 1);
 	CK_STR(apr.topics[0].name, "t");
 	CU_ASSERT_EQUAL_FATAL(apr.topics[0].partitions_cnt, 1);

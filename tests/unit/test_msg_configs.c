@@ -88,21 +88,21 @@ static void dc_resp_fill(sm_arena_t *a, sm_describe_configs_resp_t *p)
 	p->throttle_time_ms = 5;
 	p->results_cnt = 2;
 	p->results = sm_arena_alloc(a, 2 * sizeof(*p->results));
-	sm_describe_configs_result_t *r = &p->results[0];
+	sm_describe_configs_resp_result_t *r = &p->results[0];
 	memset(r, 0, 2 * sizeof(*r));
 	r->resource_type = SM_CONFIG_RESOURCE_TOPIC;
 	r->resource_name = dup(a, "orders");
 	r->configs_cnt = 2;
 	r->configs = sm_arena_alloc(a, 2 * sizeof(*r->configs));
 	memset(r->configs, 0, 2 * sizeof(*r->configs));
-	sm_describe_configs_entry_t *e = &r->configs[0];
+	sm_describe_configs_resp_config_t *e = &r->configs[0];
 	e->name = dup(a, "cleanup.policy");
 	e->value = dup(a, "compact");
 	e->config_source = SM_CONFIG_SOURCE_DYNAMIC_TOPIC;
 	e->synonyms_cnt = 2;
 	e->synonyms = sm_arena_alloc(a, 2 * sizeof(*e->synonyms));
-	e->synonyms[0] = (sm_describe_configs_synonym_t){ e->name, e->value, 1 };
-	e->synonyms[1] = (sm_describe_configs_synonym_t){ dup(a, "log.cleanup.policy"), NULL, 5 };
+	e->synonyms[0] = (sm_describe_configs_resp_synonym_t){ e->name, e->value, 1 };
+	e->synonyms[1] = (sm_describe_configs_resp_synonym_t){ dup(a, "log.cleanup.policy"), NULL, 5 };
 	e->config_type = SM_CONFIG_TYPE_LIST;
 	e->documentation = dup(a, "policy");
 	e = &r->configs[1];
@@ -123,11 +123,11 @@ static void dc_resp_check(int16_t ver, const sm_describe_configs_resp_t *p)
 {
 	CU_ASSERT_EQUAL(p->throttle_time_ms, 5);
 	CU_ASSERT_EQUAL_FATAL(p->results_cnt, 2);
-	const sm_describe_configs_result_t *r = &p->results[0];
+	const sm_describe_configs_resp_result_t *r = &p->results[0];
 	CU_ASSERT_PTR_NULL(r->error_message);
 	CU_ASSERT_STRING_EQUAL(r->resource_name, "orders");
 	CU_ASSERT_EQUAL_FATAL(r->configs_cnt, 2);
-	const sm_describe_configs_entry_t *e = &r->configs[0];
+	const sm_describe_configs_resp_config_t *e = &r->configs[0];
 	CU_ASSERT_STRING_EQUAL(e->name, "cleanup.policy");
 	CU_ASSERT_STRING_EQUAL(e->value, "compact");
 	CU_ASSERT_EQUAL(e->config_source, ver >= 1 ? SM_CONFIG_SOURCE_DYNAMIC_TOPIC : -1);
@@ -144,7 +144,12 @@ static void dc_resp_check(int16_t ver, const sm_describe_configs_resp_t *p)
 	CU_ASSERT_PTR_NULL(e->value);
 	CU_ASSERT(e->read_only && e->is_sensitive);
 	CU_ASSERT_EQUAL(e->is_default, ver == 0);
-	CU_ASSERT_PTR_NULL(e->documentation);
+	/* Null from v3; absent before it, so the schema default "". */
+	if (ver >= 3) {
+		CU_ASSERT_PTR_NULL(e->documentation);
+	} else {
+		CU_ASSERT_STRING_EQUAL(e->documentation, "");
+	}
 	CU_ASSERT_EQUAL(p->results[1].error_code, 3);
 	CU_ASSERT_STRING_EQUAL(p->results[1].error_message, "nope");
 	CU_ASSERT_EQUAL(p->results[1].configs_cnt, 0);
@@ -236,8 +241,8 @@ static void test_alter_configs(void)
 		p.throttle_time_ms = 7;
 		p.responses_cnt = 2;
 		p.responses = sm_arena_alloc(&a, 2 * sizeof(*p.responses));
-		p.responses[0] = (sm_alter_configs_resource_resp_t){ 0, NULL, 2, dup(&a, "orders") };
-		p.responses[1] = (sm_alter_configs_resource_resp_t){ 42, dup(&a, "bad"), 4, dup(&a, "0") };
+		p.responses[0] = (sm_alter_configs_resp_response_t){ 0, NULL, 2, dup(&a, "orders") };
+		p.responses[1] = (sm_alter_configs_resp_response_t){ 42, dup(&a, "bad"), 4, dup(&a, "0") };
 		sm_wbuf_init(&w, 64);
 		sm_alter_configs_resp_write(&w, ver, &p);
 		sm_rbuf_init(&rb, w.p, w.len);
@@ -264,7 +269,7 @@ static void test_incremental_alter_configs(void)
 	for (int16_t ver = 0; ver <= 1; ver++) {
 		sm_arena_t a;
 		sm_arena_init(&a);
-		sm_incr_alter_configs_req_t q, q2;
+		sm_incremental_alter_configs_req_t q, q2;
 		memset(&q, 0, sizeof(q));
 		q.resources_cnt = 2;
 		q.resources = sm_arena_alloc(&a, 2 * sizeof(*q.resources));
@@ -273,18 +278,18 @@ static void test_incremental_alter_configs(void)
 		q.resources[0].resource_name = dup(&a, "orders");
 		q.resources[0].configs_cnt = 2;
 		q.resources[0].configs = sm_arena_alloc(&a, 2 * sizeof(*q.resources[0].configs));
-		q.resources[0].configs[0] = (sm_incr_alter_configs_req_config_t){
+		q.resources[0].configs[0] = (sm_incremental_alter_configs_req_config_t){
 			dup(&a, "cleanup.policy"), SM_CONFIG_OP_APPEND, dup(&a, "compact") };
-		q.resources[0].configs[1] = (sm_incr_alter_configs_req_config_t){
+		q.resources[0].configs[1] = (sm_incremental_alter_configs_req_config_t){
 			dup(&a, "retention.ms"), SM_CONFIG_OP_DELETE, NULL };
 		q.resources[1].resource_type = SM_CONFIG_RESOURCE_BROKER;
 		q.resources[1].resource_name = dup(&a, "");
 		sm_wbuf_t w, w2;
 		sm_wbuf_init(&w, 64);
-		sm_incr_alter_configs_req_write(&w, ver, &q);
+		sm_incremental_alter_configs_req_write(&w, ver, &q);
 		sm_rbuf_t rb;
 		sm_rbuf_init(&rb, w.p, w.len);
-		CU_ASSERT_EQUAL_FATAL(sm_incr_alter_configs_req_read(&rb, ver, &a, &q2), 0);
+		CU_ASSERT_EQUAL_FATAL(sm_incremental_alter_configs_req_read(&rb, ver, &a, &q2), 0);
 		CU_ASSERT_EQUAL(rb.len - rb.pos, 0);
 		CU_ASSERT_EQUAL_FATAL(q2.resources_cnt, 2);
 		CU_ASSERT_EQUAL(q2.resources[0].configs[0].config_operation, SM_CONFIG_OP_APPEND);
@@ -295,27 +300,27 @@ static void test_incremental_alter_configs(void)
 		CU_ASSERT_EQUAL(q2.resources[1].configs_cnt, 0);
 		CU_ASSERT_EQUAL(q2.validate_only, 0);
 		sm_wbuf_init(&w2, 64);
-		sm_incr_alter_configs_req_write(&w2, ver, &q2);
+		sm_incremental_alter_configs_req_write(&w2, ver, &q2);
 		CU_ASSERT(w.len == w2.len && !memcmp(w.p, w2.p, w.len));
-		CHECK_TRUNCATIONS(w, sm_incr_alter_configs_req_read, ver, &a, &q2);
+		CHECK_TRUNCATIONS(w, sm_incremental_alter_configs_req_read, ver, &a, &q2);
 		sm_wbuf_free(&w2);
 		sm_wbuf_free(&w);
 
-		sm_incr_alter_configs_resp_t p, p2;
+		sm_incremental_alter_configs_resp_t p, p2;
 		memset(&p, 0, sizeof(p));
 		p.responses_cnt = 1;
 		p.responses = sm_arena_alloc(&a, sizeof(*p.responses));
-		p.responses[0] = (sm_alter_configs_resource_resp_t){ 40, dup(&a, "Unknown"), 2, dup(&a, "t") };
+		p.responses[0] = (sm_incremental_alter_configs_resp_response_t){ 40, dup(&a, "Unknown"), 2, dup(&a, "t") };
 		sm_wbuf_init(&w, 64);
-		sm_incr_alter_configs_resp_write(&w, ver, &p);
+		sm_incremental_alter_configs_resp_write(&w, ver, &p);
 		/* v1 is flexible: compact strings and tagged-field sections */
 		CU_ASSERT_EQUAL(w.len, ver ? 4 + 1 + 2 + 8 + 1 + 2 + 1 + 1 : 4 + 4 + 2 + 9 + 1 + 3);
 		sm_rbuf_init(&rb, w.p, w.len);
-		CU_ASSERT_EQUAL_FATAL(sm_incr_alter_configs_resp_read(&rb, ver, &a, &p2), 0);
+		CU_ASSERT_EQUAL_FATAL(sm_incremental_alter_configs_resp_read(&rb, ver, &a, &p2), 0);
 		CU_ASSERT_EQUAL(p2.responses[0].error_code, 40);
 		CU_ASSERT_STRING_EQUAL(p2.responses[0].error_message, "Unknown");
 		CU_ASSERT_STRING_EQUAL(p2.responses[0].resource_name, "t");
-		CHECK_TRUNCATIONS(w, sm_incr_alter_configs_resp_read, ver, &a, &p2);
+		CHECK_TRUNCATIONS(w, sm_incremental_alter_configs_resp_read, ver, &a, &p2);
 		sm_wbuf_free(&w);
 		sm_arena_destroy(&a);
 	}

@@ -152,6 +152,9 @@ static void fc_resp_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 	if (ver >= 1) {
 		r->throttle_time_ms = variant ? 0 : 321;
 		r->error_message = variant ? NULL : "The coordinator is not available.";
+	} else {
+		/* Absent before v1: reads back as the schema default "". */
+		r->error_message = "";
 	}
 	r->error_code = variant ? 0 : 15;
 	r->node_id = variant ? -1 : 3;

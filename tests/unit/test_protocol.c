@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "buf.h"
+#include "msg_describe_groups.h"
 #include "protocol.h"
+#include "proto_gen.h"
 
 static void test_table(void)
 {
@@ -325,6 +327,60 @@ static void test_tags(void)
 	sm_arena_destroy(&a);
 }
 
+/* The generated readers bound hostile counts before allocating. */
+static void test_read_budget(void)
+{
+	sm_arena_t a;
+	sm_rbuf_t rb;
+	sm_proto_rctx_t cx;
+	uint8_t small[64] = { 0 };
+
+	sm_arena_init(&a);
+	/* A budget of 16 x 64 + 64 KiB: 100 KiB of array memory is refused,
+	 * 1 KiB is granted and charged. */
+	sm_rbuf_init(&rb, small, sizeof(small));
+	sm_proto_rctx_init(&cx, &rb, &a);
+	CU_ASSERT_EQUAL(cx.budget, 16 * 64 + 64 * 1024);
+	CU_ASSERT_PTR_NOT_NULL(sm_proto_array_alloc_checked(&rb, &cx, 1024, 1));
+	CU_ASSERT_EQUAL(cx.budget, 16 * 64 + 63 * 1024);
+	CU_ASSERT_FALSE(rb.err);
+	CU_ASSERT_PTR_NULL(sm_proto_array_alloc_checked(&rb, &cx, 100 * 1024, 1));
+	CU_ASSERT(rb.err);
+	/* count x size overflow fails too. */
+	sm_rbuf_init(&rb, small, sizeof(small));
+	sm_proto_rctx_init(&cx, &rb, &a);
+	cx.budget = SIZE_MAX;
+	CU_ASSERT_PTR_NULL(sm_proto_array_alloc_checked(&rb, &cx, INT32_MAX, SIZE_MAX / 2));
+	CU_ASSERT(rb.err);
+
+	/* DescribeGroups v5 request claiming 2^28 groups in 5 bytes: refused
+	 * by the count check before anything is allocated. */
+	uint8_t req[] = { 0x80, 0x80, 0x80, 0x80, 0x01, 0x00, 0x00 };
+	sm_describe_groups_req_t dg;
+	sm_rbuf_init(&rb, req, sizeof(req));
+	CU_ASSERT_EQUAL(sm_describe_groups_req_read(&rb, 5, &a, &dg), -1);
+	sm_arena_destroy(&a);
+}
+
+/* The generated version table and the API table agree. */
+static void test_version_table(void)
+{
+	for (int i = 0; i < SM_PROTO_VERSIONS_CNT; i++) {
+		const sm_proto_version_t *v = &sm_proto_versions[i];
+		const sm_api_info_t *a = sm_proto_api(v->key);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+		CU_ASSERT_EQUAL(a->max_ver, v->max_ver);
+		CU_ASSERT_EQUAL(a->flex_ver, v->flex_ver);
+		CU_ASSERT_STRING_EQUAL(a->name, v->name);
+	}
+	/* 2.8: keys 0-51, 56-58, 60, 61 have specs. */
+	CU_ASSERT_EQUAL(SM_PROTO_VERSIONS_CNT, 57);
+	CU_ASSERT_PTR_NOT_NULL(sm_proto_api(SM_API_VOTE));
+	CU_ASSERT_FALSE(sm_proto_api(SM_API_VOTE)->zk_broker);
+	CU_ASSERT_FALSE(sm_proto_api(SM_API_ENVELOPE)->zk_broker);
+	CU_ASSERT_PTR_NULL(sm_proto_api(62));
+}
+
 int main(void)
 {
 	CU_initialize_registry();
@@ -338,6 +394,8 @@ int main(void)
 	CU_add_test(s, "response header", test_resp_header);
 	CU_add_test(s, "string/array helpers", test_helpers);
 	CU_add_test(s, "tagged-field sections", test_tags);
+	CU_add_test(s, "generated readers: array budget and hostile counts", test_read_budget);
+	CU_add_test(s, "generated version table", test_version_table);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

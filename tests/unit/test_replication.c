@@ -38,21 +38,21 @@ static int rm_cb(const char *path, const struct stat *st, int flag, struct FTW *
 
 static void test_ofle_roundtrip(void)
 {
-	for (int16_t v = 0; v <= SM_OFFSET_FOR_LEADER_EPOCH_VMAX; v++) {
-		sm_ofle_req_partition_t rp[2] = { { 0, 7, 5 }, { 3, 8, 6 } };
-		sm_ofle_req_topic_t rt = { .topic = (char *)"orders", .partitions = rp, .partitions_cnt = 2 };
-		sm_ofle_req_t req = { .replica_id = 2, .topics = &rt, .topics_cnt = 1 };
+	for (int16_t v = 0; v <= sm_proto_api(SM_API_OFFSET_FOR_LEADER_EPOCH)->max_ver; v++) {
+		sm_offset_for_leader_epoch_req_partition_t rp[2] = { { 0, 7, 5 }, { 3, 8, 6 } };
+		sm_offset_for_leader_epoch_req_topic_t rt = { .topic = (char *)"orders", .partitions = rp, .partitions_cnt = 2 };
+		sm_offset_for_leader_epoch_req_t req = { .replica_id = 2, .topics = &rt, .topics_cnt = 1 };
 		sm_wbuf_t w;
 		sm_wbuf_init(&w, 64);
-		sm_ofle_req_write(&w, v, &req);
+		sm_offset_for_leader_epoch_req_write(&w, v, &req);
 		sm_arena_t a;
 		sm_arena_init(&a);
 		sm_rbuf_t rb;
 		sm_rbuf_init(&rb, w.p, w.len);
-		sm_ofle_req_t got;
-		CU_ASSERT_EQUAL_FATAL(sm_ofle_req_read(&rb, v, &a, &got), 0);
+		sm_offset_for_leader_epoch_req_t got;
+		CU_ASSERT_EQUAL_FATAL(sm_offset_for_leader_epoch_req_read(&rb, v, &a, &got), 0);
 		CU_ASSERT_EQUAL(rb.pos, w.len);
-		CU_ASSERT_EQUAL(got.replica_id, v >= 3 ? 2 : SM_OFLE_REPLICA_DEFAULT);
+		CU_ASSERT_EQUAL(got.replica_id, v >= 3 ? 2 : -2 /* schema default */);
 		CU_ASSERT_EQUAL_FATAL(got.topics_cnt, 1);
 		CU_ASSERT_STRING_EQUAL(got.topics[0].topic, "orders");
 		CU_ASSERT_EQUAL_FATAL(got.topics[0].partitions_cnt, 2);
@@ -62,17 +62,17 @@ static void test_ofle_roundtrip(void)
 		/* Every truncation of the body fails cleanly. */
 		for (size_t cut = 0; cut < w.len; cut++) {
 			sm_rbuf_init(&rb, w.p, cut);
-			CU_ASSERT_EQUAL(sm_ofle_req_read(&rb, v, &a, &got), -1);
+			CU_ASSERT_EQUAL(sm_offset_for_leader_epoch_req_read(&rb, v, &a, &got), -1);
 		}
-		sm_ofle_resp_partition_t op = { .error_code = 74, .partition = 3, .leader_epoch = 6,
+		sm_offset_for_leader_epoch_resp_partition_t op = { .error_code = 74, .partition = 3, .leader_epoch = 6,
 						.end_offset = 1234 };
-		sm_ofle_resp_topic_t ot = { .topic = (char *)"orders", .partitions = &op, .partitions_cnt = 1 };
-		sm_ofle_resp_t resp = { .throttle_time_ms = 9, .topics = &ot, .topics_cnt = 1 };
+		sm_offset_for_leader_epoch_resp_topic_t ot = { .topic = (char *)"orders", .partitions = &op, .partitions_cnt = 1 };
+		sm_offset_for_leader_epoch_resp_t resp = { .throttle_time_ms = 9, .topics = &ot, .topics_cnt = 1 };
 		sm_wbuf_reset(&w);
-		sm_ofle_resp_write(&w, v, &resp);
+		sm_offset_for_leader_epoch_resp_write(&w, v, &resp);
 		sm_rbuf_init(&rb, w.p, w.len);
-		sm_ofle_resp_t gr;
-		CU_ASSERT_EQUAL_FATAL(sm_ofle_resp_read(&rb, v, &a, &gr), 0);
+		sm_offset_for_leader_epoch_resp_t gr;
+		CU_ASSERT_EQUAL_FATAL(sm_offset_for_leader_epoch_resp_read(&rb, v, &a, &gr), 0);
 		CU_ASSERT_EQUAL(rb.pos, w.len);
 		CU_ASSERT_EQUAL(gr.throttle_time_ms, v >= 2 ? 9 : 0);
 		CU_ASSERT_EQUAL_FATAL(gr.topics_cnt, 1);
@@ -81,7 +81,7 @@ static void test_ofle_roundtrip(void)
 		CU_ASSERT_EQUAL(gr.topics[0].partitions[0].end_offset, 1234);
 		for (size_t cut = 0; cut < w.len; cut++) {
 			sm_rbuf_init(&rb, w.p, cut);
-			CU_ASSERT_EQUAL(sm_ofle_resp_read(&rb, v, &a, &gr), -1);
+			CU_ASSERT_EQUAL(sm_offset_for_leader_epoch_resp_read(&rb, v, &a, &gr), -1);
 		}
 		sm_arena_destroy(&a);
 		sm_wbuf_free(&w);
@@ -96,10 +96,10 @@ static void test_ofle_hostile(void)
 	sm_arena_init(&a);
 	sm_rbuf_t rb;
 	sm_rbuf_init(&rb, body, sizeof(body));
-	sm_ofle_req_t req;
-	CU_ASSERT_EQUAL(sm_ofle_req_read(&rb, 0, &a, &req), -1);
+	sm_offset_for_leader_epoch_req_t req;
+	CU_ASSERT_EQUAL(sm_offset_for_leader_epoch_req_read(&rb, 0, &a, &req), -1);
 	sm_rbuf_init(&rb, body, sizeof(body));
-	CU_ASSERT_EQUAL(sm_ofle_req_read(&rb, 5, &a, &req), -1); /* unsupported version */
+	CU_ASSERT_EQUAL(sm_offset_for_leader_epoch_req_read(&rb, 5, &a, &req), -1); /* unsupported version */
 	sm_arena_destroy(&a);
 }
 

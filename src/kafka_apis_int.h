@@ -15,6 +15,7 @@ struct sm_kafka_apis {
 	sm_kafka_apis_deps_t d;
 	const char *inter_broker_listener; /* listener the controller uses */
 	sm_fetch_purgatory_t *fetch_purgatory;
+	const char *capture_dir; /* SM_REQUEST_CAPTURE_DIR (tests), or NULL */
 };
 
 /* One request in flight: everything a handler needs, heap-allocated so a

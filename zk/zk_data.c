@@ -753,8 +753,10 @@ sm_err_t sm_zk_topic_decode(const char *json, size_t len,
 	json_object_foreach(parts, k, v) {
 		int32_t p, *arr;
 		int n;
-		if (sm_zkd_partition_key(k, &p) || sm_zkd_int_array(v, &arr, &n) ||
-		    sm_zk_topic_find(out, p)) {
+		/* The duplicate check ("0" and "-0" are one partition) comes
+		 * before the replica list is allocated, or that would leak. */
+		if (sm_zkd_partition_key(k, &p) || sm_zk_topic_find(out, p) ||
+		    sm_zkd_int_array(v, &arr, &n)) {
 			sm_zkd_seterr(err, errlen, "%s: bad partition entry "
 				      "\"%s\"", what, k);
 			goto fail;

@@ -268,8 +268,10 @@ static void sm_seed_zkdata(void)
 	for (int i = 0; i < 16; i++)
 		t.topic_id[i] = (uint8_t)(0x11 * (i + 1));
 	int32_t reps[3] = { 1, 2, 3 };
-	sm_zk_partition_assignment_t *pa = sm_zk_topic_add_partition(&t, 0, reps, 3);
+	sm_zk_topic_add_partition(&t, 0, reps, 3);
 	sm_zk_topic_add_partition(&t, 1, reps + 1, 2);
+	/* Taken after the adds: each may move the partition array. */
+	sm_zk_partition_assignment_t *pa = &t.partitions[0];
 	pa->adding = malloc(sizeof(int32_t));
 	pa->adding[0] = 3;
 	pa->n_adding = 1;

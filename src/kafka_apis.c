@@ -9,11 +9,13 @@
 #include "kafka_apis_int.h"
 
 #include <pthread.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "logger.h"
@@ -174,6 +176,39 @@ int64_t sm_apis_mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* ---- frame capture (fuzz seed corpus, tests only) ----
+ *
+ * With SM_REQUEST_CAPTURE_DIR set, the first request frame of each
+ * (API, version, client id) and the first in-memory response to it are
+ * written there: req-KK-vVV-<client> holds the frame as received (no size
+ * prefix), resp-KK-vVV-<client> the api key and version (int16 each) and
+ * the response frame, the formats of tests/fuzz's request and response
+ * harnesses. O_EXCL keeps the first one, so the directory stays small. */
+
+static void sm_apis_capture(const sm_req_ctx_t *ctx, const char *kind, const uint8_t *pre,
+			    size_t pre_len, const uint8_t *p, size_t len)
+{
+	char client[33], path[4096];
+	const char *cid = ctx->hdr.client_id ? ctx->hdr.client_id : "";
+	size_t n = 0;
+	for (; cid[n] && n < sizeof(client) - 1; n++) {
+		char c = cid[n];
+		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			 c == '-' || c == '_' || c == '.';
+		client[n] = ok ? c : '_';
+	}
+	client[n] = 0;
+	snprintf(path, sizeof(path), "%s/%s-%02d-v%02d-%s", ctx->apis->capture_dir, kind,
+		 ctx->hdr.api_key, ctx->hdr.api_version, n ? client : "none");
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	if ((pre_len && write(fd, pre, pre_len) != (ssize_t)pre_len) ||
+	    write(fd, p, len) != (ssize_t)len)
+		sm_log_warn(NULL, SM_APIS_LOGGER, "Could not write captured frame %s", path);
+	close(fd);
+}
+
 sm_kafka_apis_t *sm_kafka_apis_new(const sm_kafka_apis_deps_t *deps)
 {
 	sm_kafka_apis_t *apis = sm_calloc(1, sizeof(*apis));
@@ -181,6 +216,14 @@ sm_kafka_apis_t *sm_kafka_apis_new(const sm_kafka_apis_deps_t *deps)
 	/* Checks the handler table against the specs at start-up. */
 	pthread_once(&sm_api_table_once, sm_api_table_build);
 	apis->d = *deps;
+	apis->capture_dir = getenv("SM_REQUEST_CAPTURE_DIR");
+	if (apis->capture_dir && !*apis->capture_dir)
+		apis->capture_dir = NULL;
+	if (apis->capture_dir)
+		sm_log_warn(NULL, SM_APIS_LOGGER,
+			    "SM_REQUEST_CAPTURE_DIR is set: writing request and response frames to %s "
+			    "(a test setting, never for production)",
+			    apis->capture_dir);
 	apis->fetch_purgatory = sm_fetch_purgatory_new(apis);
 	/* Kafka's transaction coordinator claims its first producer id block
 	 * at startup; the idempotent path needs nothing else from it */
@@ -228,6 +271,11 @@ sm_wbuf_t *sm_apis_resp_begin(sm_req_ctx_t *ctx)
 
 void sm_apis_resp_send(sm_req_ctx_t *ctx)
 {
+	if (ctx->apis->capture_dir && !ctx->resp.nfrags) {
+		uint8_t kv[4] = { (uint8_t)(ctx->hdr.api_key >> 8), (uint8_t)ctx->hdr.api_key,
+				  (uint8_t)(ctx->hdr.api_version >> 8), (uint8_t)ctx->hdr.api_version };
+		sm_apis_capture(ctx, "resp", kv, sizeof(kv), ctx->resp.p, ctx->resp.len);
+	}
 	sm_wbuf_t *w = sm_malloc(sizeof(*w));
 	*w = ctx->resp;
 	memset(&ctx->resp, 0, sizeof(ctx->resp));
@@ -413,6 +461,8 @@ void sm_kafka_apis_handle(sm_kafka_apis_t *apis, sm_request_t *req)
 			sm_apis_close(ctx, "invalid request header (%zu bytes)", req->len);
 		return;
 	}
+	if (apis->capture_dir)
+		sm_apis_capture(ctx, "req", NULL, 0, req->data, req->len);
 	const sm_api_entry_t *e = sm_apis_entry(ctx->hdr.api_key);
 	if (!e) {
 		sm_apis_close(ctx, "unsupported API %s (key %d)", sm_proto_api_name(ctx->hdr.api_key),

@@ -16,6 +16,7 @@ struct sm_kafka_apis {
 	const char *inter_broker_listener; /* listener the controller uses */
 	sm_fetch_purgatory_t *fetch_purgatory;
 	struct sm_pid_manager *pid_manager; /* NULL without ZooKeeper (tests) */
+	const char *capture_dir; /* SM_REQUEST_CAPTURE_DIR (tests), or NULL */
 };
 
 /* One request in flight: everything a handler needs, heap-allocated so a

@@ -509,8 +509,21 @@ sm_err_t sm_zk_broker_decode(const char *json, size_t len,
 			sm_zkd_seterr(err, errlen, "%s: v1 without host/port", what);
 			goto fail;
 		}
-		sm_zk_broker_add_endpoint(out, "PLAINTEXT", out->host,
-					  out->port, "PLAINTEXT");
+		/* The endpoint this stands for must pass the same checks
+		 * as a v2+ "endpoints" entry (port range, bracketed host):
+		 * the broker re-encodes it in that form. */
+		char *ep = sm_zkd_fmt("PLAINTEXT://%s:%" PRId32, out->host, out->port);
+		char *l, *h;
+		int32_t port;
+		int bad = sm_zk_parse_endpoint(ep, &l, &h, &port);
+		free(ep);
+		if (bad) {
+			sm_zkd_seterr(err, errlen, "%s: invalid v1 host/port", what);
+			goto fail;
+		}
+		sm_zk_broker_add_endpoint(out, l, h, port, "PLAINTEXT");
+		free(l);
+		free(h);
 	} else if (sm_zkd_broker_endpoints(o, out, err, errlen)) {
 		goto fail;
 	}
@@ -740,8 +753,10 @@ sm_err_t sm_zk_topic_decode(const char *json, size_t len,
 	json_object_foreach(parts, k, v) {
 		int32_t p, *arr;
 		int n;
-		if (sm_zkd_partition_key(k, &p) || sm_zkd_int_array(v, &arr, &n) ||
-		    sm_zk_topic_find(out, p)) {
+		/* The duplicate check ("0" and "-0" are one partition) comes
+		 * before the replica list is allocated, or that would leak. */
+		if (sm_zkd_partition_key(k, &p) || sm_zk_topic_find(out, p) ||
+		    sm_zkd_int_array(v, &arr, &n)) {
 			sm_zkd_seterr(err, errlen, "%s: bad partition entry "
 				      "\"%s\"", what, k);
 			goto fail;

@@ -36,6 +36,10 @@ void sm_api_init_producer_id(sm_req_ctx_t *ctx)
 	}
 	sm_init_producer_id_resp_t resp;
 	sm_init_producer_id_resp_init(&resp);
+	/* An error answer carries no producer: id and epoch -1, as Kafka's
+	 * InitProducerIdRequest.getErrorResponse */
+	resp.producer_id = -1;
+	resp.producer_epoch = -1;
 	/* Kafka's order: a half-set producer id/epoch pair first (KafkaApis),
 	 * then the coordinator's checks of a transactional request */
 	int half_set = ver >= 3 && ((req.producer_id == -1) != (req.producer_epoch == -1));

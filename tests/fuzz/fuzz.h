@@ -36,6 +36,7 @@
 #include "msg_find_coordinator.h"
 #include "msg_heartbeat.h"
 #include "msg_incremental_alter_configs.h"
+#include "msg_init_producer_id.h"
 #include "msg_join_group.h"
 #include "msg_leader_and_isr.h"
 #include "msg_leave_group.h"
@@ -75,16 +76,17 @@
 	X(SM_API_CREATE_TOPICS, create_topics)                                 \
 	X(SM_API_DELETE_TOPICS, delete_topics)                                 \
 	X(SM_API_DELETE_RECORDS, delete_records)                               \
-	X(SM_API_OFFSET_FOR_LEADER_EPOCH, ofle)                                \
+	X(SM_API_INIT_PRODUCER_ID, init_producer_id)                           \
+	X(SM_API_OFFSET_FOR_LEADER_EPOCH, offset_for_leader_epoch)             \
 	X(SM_API_DESCRIBE_CONFIGS, describe_configs)                           \
 	X(SM_API_ALTER_CONFIGS, alter_configs)                                 \
 	X(SM_API_DESCRIBE_LOG_DIRS, describe_log_dirs)                         \
 	X(SM_API_CREATE_PARTITIONS, create_partitions)                         \
 	X(SM_API_DELETE_GROUPS, delete_groups)                                 \
 	X(SM_API_ELECT_LEADERS, elect_leaders)                                 \
-	X(SM_API_INCREMENTAL_ALTER_CONFIGS, incr_alter_configs)                \
-	X(SM_API_ALTER_PARTITION_REASSIGNMENTS, apr)                           \
-	X(SM_API_LIST_PARTITION_REASSIGNMENTS, lpr)                            \
+	X(SM_API_INCREMENTAL_ALTER_CONFIGS, incremental_alter_configs)         \
+	X(SM_API_ALTER_PARTITION_REASSIGNMENTS, alter_partition_reassignments) \
+	X(SM_API_LIST_PARTITION_REASSIGNMENTS, list_partition_reassignments)  \
 	X(SM_API_OFFSET_DELETE, offset_delete)
 
 /* Decompression budget of the harnesses: far below the broker's 256 MiB so

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds Samsa, and runs every test: the unit
 # programs and the hostile-input tests under AddressSanitizer/UBSan, the unit
-# programs and the threaded integration tests under ThreadSanitizer, the unit
-# programs under valgrind, then the unit and integration tests (real ZooKeeper
-# and broker processes on free loopback ports). Ends with "N passed, N failed"; exits non-zero on any failure.
+# programs and the threaded integration tests under ThreadSanitizer, every
+# libFuzzer harness for a short bounded time, the unit programs under
+# valgrind, then the unit and integration tests (real ZooKeeper and broker
+# processes on free loopback ports). Ends with "N passed, N failed"; exits
+# non-zero on any failure.
 set -euo pipefail
 top=$(cd "$(dirname "$0")" && pwd)
 cd "$top"
@@ -31,6 +33,10 @@ make -s -C "$top/build-asan" check-hostile
 echo "== unit and threading integration tests under ThreadSanitizer"
 build "$top/build-tsan" --enable-tsan
 make -s -C "$top/build-tsan" check-tsan
+
+echo "== libFuzzer harnesses (clang, ASan/UBSan), each for a bounded time"
+build "$top/build-fuzz" --enable-fuzz CC=clang
+make -s -C "$top/build-fuzz" fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-20}"
 
 echo "== unit tests under valgrind"
 build "$top/build"

@@ -239,12 +239,14 @@ def build_kinds():
     gz = gzip_bomb(RECORD_BYTES)
     kinds = {"gzip": valid(batch(1, gz)),
              "gzip-corrupt": (batch(1, corrupt(gz)), CORRUPT_MESSAGE)}
-    if shutil.which("zstd"):
-        zs = cli_bomb(["zstd", "-q", "-c", "-3"], RECORD_BYTES)
-        kinds["zstd"] = valid(batch(4, zs))
-        kinds["zstd-truncated"] = (batch(4, zs[:len(zs) * 2 // 3]), CORRUPT_MESSAGE)
-    if shutil.which("lz4"):
-        kinds["lz4"] = valid(batch(3, cli_bomb(["lz4", "-q", "-c"], RECORD_BYTES)))
+    # zstd and lz4 frames come from the command-line tools (Debian's zstd
+    # and lz4 packages, in .ci/packages)
+    for tool in ("zstd", "lz4"):
+        check(shutil.which(tool), "the %s command is missing (apt-get install %s)" % (tool, tool))
+    zs = cli_bomb(["zstd", "-q", "-c", "-3"], RECORD_BYTES)
+    kinds["zstd"] = valid(batch(4, zs))
+    kinds["zstd-truncated"] = (batch(4, zs[:len(zs) * 2 // 3]), CORRUPT_MESSAGE)
+    kinds["lz4"] = valid(batch(3, cli_bomb(["lz4", "-q", "-c"], RECORD_BYTES)))
     kinds["snappy"] = valid(batch(2, snappy_bomb(SNAPPY_RECORD_BYTES)))
     for k, (b, e) in kinds.items():
         log("bomb %s: %d bytes, expect error %d" % (k, len(b), e))

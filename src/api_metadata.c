@@ -1,7 +1,9 @@
 /*
  * api_metadata.c - Metadata (Kafka's KafkaApis.handleTopicMetadataRequest in
  * ZooKeeper mode): answered from the metadata cache, auto-creating unknown
- * topics when both the client and auto.create.topics.enable allow it.
+ * topics when both the client and auto.create.topics.enable allow it; and
+ * DescribeCluster (KIP-700, handleDescribeCluster), the same broker list,
+ * cluster id and controller without the topics.
  *
  * Thread-safety: runs on request handler threads over an immutable metadata
  * snapshot.
@@ -12,6 +14,7 @@
 
 #include "kafka_zk.h"
 #include "logger.h"
+#include "msg_describe_cluster.h"
 #include "msg_metadata.h"
 
 /* Bitfields of every operation, as Kafka reports them without an authorizer
@@ -174,6 +177,42 @@ void sm_api_metadata(sm_req_ctx_t *ctx)
 		}
 	}
 	sm_metadata_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
+	sm_mc_snapshot_release(s);
+	sm_apis_resp_send(ctx);
+}
+
+/* Kafka's handleDescribeCluster: the brokers alive on the request's listener,
+ * the cluster id and the controller (-1 when none is known). Without an
+ * authorizer every cluster operation is allowed, so an asked-for bitfield is
+ * all of them; unasked it stays at Integer.MIN_VALUE. */
+void sm_api_describe_cluster(sm_req_ctx_t *ctx)
+{
+	int16_t ver = ctx->hdr.api_version;
+	sm_describe_cluster_req_t req;
+	if (sm_describe_cluster_req_read(&ctx->body, ver, &ctx->arena, &req)) {
+		sm_apis_parse_error(ctx);
+		return;
+	}
+	sm_mc_snapshot_t *s = sm_metadata_cache_get(ctx->apis->d.metadata_cache);
+	sm_describe_cluster_resp_t resp;
+	sm_describe_cluster_resp_init(&resp);
+	resp.cluster_id = (char *)(ctx->apis->d.cluster_id ? ctx->apis->d.cluster_id : "");
+	resp.controller_id = sm_mc_broker(s, s->controller_id) ? s->controller_id : -1;
+	if (req.include_cluster_authorized_operations)
+		resp.cluster_authorized_operations = SM_CLUSTER_ALL_OPS;
+	resp.brokers = sm_arena_alloc(&ctx->arena, sizeof(*resp.brokers) * (size_t)(s->n_brokers + 1));
+	resp.brokers_cnt = 0;
+	for (int i = 0; i < s->n_brokers; i++) {
+		const sm_mc_endpoint_t *ep = sm_mc_endpoint(&s->brokers[i], ctx->req->listener);
+		if (!ep)
+			continue;
+		sm_describe_cluster_resp_broker_t *b = &resp.brokers[resp.brokers_cnt++];
+		b->broker_id = s->brokers[i].id;
+		b->host = ep->host;
+		b->port = ep->port;
+		b->rack = s->brokers[i].rack;
+	}
+	sm_describe_cluster_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
 	sm_mc_snapshot_release(s);
 	sm_apis_resp_send(ctx);
 }

@@ -30,6 +30,7 @@
 #include "msg_delete_groups.h"
 #include "msg_delete_records.h"
 #include "msg_delete_topics.h"
+#include "msg_describe_cluster.h"
 #include "msg_describe_configs.h"
 #include "msg_describe_groups.h"
 #include "msg_elect_leaders.h"
@@ -107,6 +108,7 @@ static const struct {
 	{ SM_API_ALTER_PARTITION_REASSIGNMENTS, sm_api_alter_partition_reassignments, &sm_alter_partition_reassignments_req_codec },
 	{ SM_API_LIST_PARTITION_REASSIGNMENTS, sm_api_list_partition_reassignments, &sm_list_partition_reassignments_req_codec },
 	{ SM_API_OFFSET_DELETE, sm_api_offset_delete, &sm_offset_delete_req_codec },
+	{ SM_API_DESCRIBE_CLUSTER, sm_api_describe_cluster, &sm_describe_cluster_req_codec },
 };
 
 #define SM_API_TABLE_CNT ((int)(sizeof(sm_api_handlers) / sizeof(sm_api_handlers[0])))

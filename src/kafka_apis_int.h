@@ -71,6 +71,7 @@ int64_t sm_apis_mono_ms(void);     /* monotonic */
 
 /* Handlers (api_*.c). */
 sm_api_handler_t sm_api_controlled_shutdown;
+sm_api_handler_t sm_api_describe_cluster;
 sm_api_handler_t sm_api_offset_commit;
 sm_api_handler_t sm_api_offset_fetch;
 sm_api_handler_t sm_api_find_coordinator;

@@ -48,6 +48,7 @@
 #include "msg_list_groups.h"
 #include "msg_offset_commit.h"
 #include "msg_offset_delete.h"
+#include "msg_describe_cluster.h"
 #include "msg_offset_fetch.h"
 #include "msg_sync_group.h"
 #include "net_client.h"
@@ -1380,6 +1381,52 @@ static int probe_init_producer_id(int16_t ver, char *why)
 	return 0;
 }
 
+/* DescribeCluster: the probed broker itself in the broker list, a cluster
+ * id, a controller, and the authorized-operations bitfield only when asked
+ * for (Integer.MIN_VALUE otherwise, every cluster operation with it). */
+static int probe_describe_cluster(int16_t ver, char *why)
+{
+	int rc = 0;
+	why[0] = '\0';
+	for (int ask = 0; ask < 2 && !rc; ask++) {
+		sm_wbuf_t body, resp;
+		sm_arena_t a;
+		sm_wbuf_init(&body, 16);
+		sm_wbuf_init(&resp, 256);
+		sm_arena_init(&a);
+		sm_describe_cluster_req_t req;
+		sm_describe_cluster_req_init(&req);
+		req.include_cluster_authorized_operations = ask;
+		sm_describe_cluster_req_write(&body, ver, &req);
+		sm_describe_cluster_resp_t r;
+		sm_rbuf_t rb;
+		if (probe_call(SM_API_DESCRIBE_CLUSTER, ver, &body, &resp, why, 256)) {
+			rc = -1;
+		} else {
+			sm_rbuf_init(&rb, resp.p, resp.len);
+			if (sm_describe_cluster_resp_read(&rb, ver, &a, &r)) {
+				snprintf(why, 256, "response does not parse");
+				rc = -1;
+			} else if (r.error_code || !r.cluster_id || !*r.cluster_id ||
+				   r.controller_id < 0 || r.brokers_cnt < 1 || !r.brokers[0].host ||
+				   r.brokers[0].port <= 0) {
+				snprintf(why, 256, "error %s, cluster id '%s', controller %d, %d brokers",
+					 sm_err_name(r.error_code), r.cluster_id ? r.cluster_id : "(null)",
+					 r.controller_id, r.brokers_cnt);
+				rc = -1;
+			} else if (r.cluster_authorized_operations != (ask ? 8096 : INT32_MIN)) {
+				snprintf(why, 256, "authorized operations %d when %sasked for",
+					 r.cluster_authorized_operations, ask ? "" : "not ");
+				rc = -1;
+			}
+		}
+		sm_wbuf_free(&body);
+		sm_wbuf_free(&resp);
+		sm_arena_destroy(&a);
+	}
+	return rc;
+}
+
 static int probe_one(int16_t key, int16_t ver, char *why)
 {
 	switch (key) {
@@ -1416,6 +1463,7 @@ static int probe_one(int16_t key, int16_t ver, char *why)
 	case SM_API_ALTER_CONFIGS:
 	case SM_API_INCREMENTAL_ALTER_CONFIGS: return probe_alter_configs(key, ver, why);
 	case SM_API_INIT_PRODUCER_ID: return probe_init_producer_id(ver, why);
+	case SM_API_DESCRIBE_CLUSTER: return probe_describe_cluster(ver, why);
 	}
 	snprintf(why, 256, "advertised, but the probe has no check for it");
 	return -1;
@@ -1434,7 +1482,7 @@ static const int16_t probe_order[] = {
 	SM_API_LIST_GROUPS, SM_API_OFFSET_DELETE, SM_API_DELETE_GROUPS,
 	SM_API_DESCRIBE_LOG_DIRS,
 	SM_API_DESCRIBE_CONFIGS, SM_API_ALTER_CONFIGS, SM_API_INCREMENTAL_ALTER_CONFIGS,
-	SM_API_INIT_PRODUCER_ID,
+	SM_API_INIT_PRODUCER_ID, SM_API_DESCRIBE_CLUSTER,
 	SM_API_DELETE_RECORDS, /* moves the log start: after every read of the probe data */
 };
 

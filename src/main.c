@@ -2,6 +2,8 @@
  * main.c - samsa-server: `samsa-server server.properties [--override k=v]...`
  * (the command line of Kafka's kafka.Kafka). Diagnostics go to $LOG_DIR
  * (server.log, controller.log, state-change.log) and server.log to stdout.
+ * Under systemd (Type=notify) it reports READY=1 once started, with the
+ * listeners accepting, and STOPPING=1 when a signal begins the shutdown.
  */
 #include "config.h"
 
@@ -13,6 +15,7 @@
 #include "kafka_config.h"
 #include "kafka_server.h"
 #include "logger.h"
+#include "sd_notify.h"
 #include "thread_role.h"
 
 static void sm_main_usage(void)
@@ -72,7 +75,9 @@ int main(int argc, char **argv)
 	sm_kafka_server_t *s = sm_kafka_server_new(&cfg);
 	int rc = 0;
 	if (sm_kafka_server_startup(s) == 0) {
+		sm_sd_notify("READY=1\nSTATUS=Serving");
 		sm_kafka_server_run(s);
+		sm_sd_notify("STOPPING=1\nSTATUS=Shutting down");
 	} else {
 		fprintf(stderr, "samsa-server: startup failed; see the log for details\n");
 		rc = 1;

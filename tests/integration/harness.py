@@ -262,6 +262,7 @@ class Broker:
         self.props_path = os.path.join(self.dir, "server.properties")
         self.out_path = os.path.join(self.dir, "broker.out")
         self.proc = None
+        self._killed = False
         self.props = {
             "broker.id": str(broker_id),
             "listeners": "PLAINTEXT://127.0.0.1:%d" % self.port,
@@ -315,7 +316,13 @@ class Broker:
 
     def start(self, extra_args=()):
         """Starts the broker and waits for its '[KafkaServer id=N] started'
-        line (a restart waits for a new one)."""
+        line (a restart waits for a new one). After kill -9 it first waits
+        for the dead process's ZooKeeper session to expire: until then its
+        ephemeral /brokers/ids/N is still there and the broker, as Kafka's,
+        refuses to start with that id."""
+        if self._killed:
+            self._wait_registration_gone()
+            self._killed = False
         before = self._started_count()
         self.spawn(extra_args)
         log("broker %d pid %d on port %d" % (self.id, self.proc.pid, self.port))
@@ -345,7 +352,22 @@ class Broker:
             return None
         rc = _stop_process(self.proc, "broker %d" % self.id, sig=signal.SIGKILL)
         self.proc = None
+        self._killed = True
         return rc
+
+    def _wait_registration_gone(self):
+        path = "/brokers/ids/%d" % self.id
+        try:
+            zk = self.cluster.kazoo()
+        except Exception as e:  # ZooKeeper itself may be down in the test
+            log("not waiting for %s to expire: %s" % (path, e))
+            return
+        try:
+            wait_until(lambda: zk.exists(path) is None, 60,
+                       "the ZooKeeper session of the killed broker %d to expire" % self.id)
+        finally:
+            zk.stop()
+            zk.close()
 
     def restart(self):
         rc = self.stop()

@@ -83,6 +83,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.ElectionNotNeededException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -743,6 +744,20 @@ public final class Interop {
 				Collection<ConsumerGroupListing> ls2 = get(a.listConsumerGroups().all());
 				for (ConsumerGroupListing l : ls2)
 					require(!l.groupId().equals(g), "group still listed after delete");
+			});
+
+			check(part, "alter-consumer-group-offsets-unknown-topic", () -> {
+				// Kafka answers UNKNOWN_TOPIC_OR_PARTITION per partition for a
+				// topic that does not exist; the admin client throws it.
+				String missing = prefix + "no-such-topic";
+				try {
+					get(a.alterConsumerGroupOffsets(prefix + "alter-grp",
+						Map.of(new TopicPartition(missing, 0), new OffsetAndMetadata(1))).all());
+					throw new AssertionError("offsets for a missing topic were accepted");
+				} catch (ExecutionException e) {
+					require(e.getCause() instanceof UnknownTopicOrPartitionException,
+						"expected UnknownTopicOrPartitionException, got " + describe(e));
+				}
 			});
 
 			check(part, "describe-log-dirs", () -> {

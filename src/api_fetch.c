@@ -12,9 +12,19 @@
  * instead of the high watermark, records the follower's log end offset (its
  * fetch offset) on the partition, which may advance the high watermark or
  * grow the ISR, and gets a diverging_epoch (v12) when its last fetched
- * epoch ends before its fetch offset on this leader. The purgatory is woken
- * by appends, high watermark advances and ISR changes alike, and also holds
- * delayed produces (purgatory.h).
+ * epoch ends before its fetch offset on this leader. A follower's fetch is
+ * also answered at once when the leader's high watermark moved past what it
+ * last told that follower, so followers learn it within one round trip.
+ * The purgatory is woken by appends, high watermark advances (on leaders
+ * and followers) and ISR changes alike, and also holds delayed produces
+ * (purgatory.h).
+ *
+ * Fetching from the closest replica (KIP-392): with replica.selector.class
+ * set, a consumer's Fetch v11+ carrying a rack id gets, from the leader, the
+ * id of a follower in its rack as preferred_read_replica and no records
+ * (ReplicaManager.findPreferredReadReplica, replica_selector.h); a
+ * consumer's Fetch v11+ is served by a follower too, up to that follower's
+ * high watermark, with the same leader epoch checks as on the leader.
  *
  * Thread-safety: handlers run on request handler threads; parked fetches are
  * completed on the purgatory thread ("fetch-purgatory"). The purgatory list is
@@ -35,6 +45,7 @@
 #include "msg_fetch.h"
 #include "purgatory.h"
 #include "record_batch.h"
+#include "replica_selector.h"
 #include "thread_role.h"
 
 typedef struct sm_delayed_fetch {
@@ -111,10 +122,50 @@ static int sm_fetch_follower(sm_partition_t *p, int32_t replica_id,
 	return 0;
 }
 
-/* Reads one partition into rp; returns the bytes of record data. */
+/* Most replicas a partition is described with to the selector. */
+#define SM_FETCH_MAX_VIEWS 64
+
+/* The leader's choice of a follower for a consumer's fetch (KIP-392), or
+ * -1 to serve it here. Only consumers sending Fetch v11+ with a rack id and
+ * only when replica.selector.class is set. */
+static int32_t sm_fetch_preferred_replica(sm_req_ctx_t *ctx, const sm_fetch_req_t *req,
+					  sm_partition_t *p, int64_t fetch_offset)
+{
+	const sm_kafka_config_t *cfg = ctx->apis->d.cfg;
+	if (cfg->replica_selector == SM_REPLICA_SELECTOR_NONE || ctx->hdr.api_version < 11 ||
+	    req->replica_id >= 0 || !req->rack_id || !*req->rack_id)
+		return -1;
+	sm_replica_view_t views[SM_FETCH_MAX_VIEWS];
+	int64_t leader_leo;
+	int n = sm_partition_follower_views(p, views, SM_FETCH_MAX_VIEWS, &leader_leo);
+	if (n < 0)
+		return -1;
+	sm_replica_view_t leader = { .id = cfg->broker_id, .log_end_offset = leader_leo };
+	/* Racks and liveness as the metadata cache has them: a broker
+	 * without an endpoint on the client's listener is not a choice
+	 * (Kafka's getPartitionReplicaEndpoints). */
+	sm_mc_snapshot_t *snap = sm_metadata_cache_get(ctx->apis->d.metadata_cache);
+	const sm_mc_broker_t *b = sm_mc_broker(snap, leader.id);
+	leader.alive = b && sm_mc_endpoint(b, ctx->req->listener);
+	leader.rack = b ? b->rack : NULL;
+	for (int i = 0; i < n; i++) {
+		b = sm_mc_broker(snap, views[i].id);
+		views[i].alive = b && sm_mc_endpoint(b, ctx->req->listener);
+		views[i].rack = b ? b->rack : NULL;
+	}
+	int32_t id = sm_replica_select((sm_replica_selector_t)cfg->replica_selector, req->rack_id,
+				       fetch_offset, &leader, views, n);
+	sm_mc_snapshot_release(snap);
+	return id;
+}
+
+/* Reads one partition into rp; returns the bytes of record data. *urgent
+ * is set when the fetch must be answered at once although it may have no
+ * data (a preferred read replica, a diverging epoch, high watermark news for
+ * a follower). */
 static size_t sm_fetch_partition(sm_req_ctx_t *ctx, const sm_fetch_req_t *req, const char *topic,
 				 const sm_fetch_req_partition_t *fp, int32_t limit, int min_one,
-				 sm_fetch_resp_partition_t *rp)
+				 sm_fetch_resp_partition_t *rp, int *urgent)
 {
 	int16_t ver = ctx->hdr.api_version;
 	sm_fetch_resp_partition_init(rp);
@@ -129,9 +180,11 @@ static size_t sm_fetch_partition(sm_req_ctx_t *ctx, const sm_fetch_req_t *req, c
 	sm_partition_t *p;
 	sm_err_t e = sm_replica_manager_leader_partition(ctx->apis->d.replica_manager, topic,
 							 fp->partition, &p);
-	if (e == SM_ERR_NOT_LEADER_OR_FOLLOWER && req->replica_id == SM_FETCH_DEBUG_REPLICA) {
+	if (e == SM_ERR_NOT_LEADER_OR_FOLLOWER &&
+	    (req->replica_id == SM_FETCH_DEBUG_REPLICA || (req->replica_id < 0 && ver >= 11))) {
 		/* The debug consumer (replica verification) reads any replica,
-		 * up to that replica's high watermark. */
+		 * and so does a consumer from Fetch v11 on (KIP-392: it carries
+		 * client metadata), up to that replica's high watermark. */
 		p = sm_replica_manager_partition(ctx->apis->d.replica_manager, topic, fp->partition);
 		e = p ? SM_ERR_NONE : SM_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 	}
@@ -148,10 +201,27 @@ static size_t sm_fetch_partition(sm_req_ctx_t *ctx, const sm_fetch_req_t *req, c
 	}
 	sm_log_t *log = sm_partition_log(p);
 	if (req->replica_id >= 0 && sm_fetch_follower(p, req->replica_id, fp, rp)) {
+		*urgent = 1;
+		sm_partition_release(p);
+		return 0;
+	}
+	int32_t preferred = sm_fetch_preferred_replica(ctx, req, p, fp->fetch_offset);
+	if (preferred >= 0) {
+		/* No read: the client goes to the preferred replica. */
+		rp->preferred_read_replica = preferred;
+		rp->high_watermark = rp->last_stable_offset = sm_partition_high_watermark(p);
+		rp->log_start_offset = sm_log_start_offset(log);
+		*urgent = 1;
+		sm_log_debug(NULL, "kafka.server.ReplicaManager",
+			     "Replica selector RackAwareReplicaSelector returned preferred replica %d for "
+			     "%s-%d (client %s, rack %s)", preferred, topic, fp->partition,
+			     ctx->req->peer, req->rack_id);
 		sm_partition_release(p);
 		return 0;
 	}
 	int64_t hw = sm_partition_high_watermark(p);
+	if (req->replica_id >= 0 && sm_partition_follower_hw_news(p, req->replica_id, hw))
+		*urgent = 1;
 	int64_t max_offset = req->replica_id >= 0 ? sm_log_end_offset(log) : hw;
 	sm_log_read_t rd = { 0 };
 	e = sm_log_read(log, fp->fetch_offset, limit, min_one, max_offset, &rd);
@@ -202,7 +272,7 @@ static size_t sm_fetch_partition(sm_req_ctx_t *ctx, const sm_fetch_req_t *req, c
 }
 
 /* One full pass over the request. Returns the bytes read; *errors is set if
- * any partition failed. */
+ * any partition failed or must be answered at once anyway. */
 static size_t sm_fetch_run(sm_req_ctx_t *ctx, const sm_fetch_req_t *req, sm_fetch_resp_t *resp,
 			   int *errors)
 {
@@ -230,7 +300,7 @@ static size_t sm_fetch_run(sm_req_ctx_t *ctx, const sm_fetch_req_t *req, sm_fetc
 			if (limit < 0)
 				limit = 0;
 			size_t n = sm_fetch_partition(ctx, req, rt->topic, fp, (int32_t)limit, min_one,
-						      &ot->partitions[i]);
+						      &ot->partitions[i], errors);
 			if (ot->partitions[i].error_code)
 				*errors = 1;
 			if (n > 0)

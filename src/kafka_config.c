@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "logger.h"
+#include "replica_selector.h"
 
 #define SM_CFG_LOGGER "kafka.server.KafkaConfig"
 #define OFF(f) offsetof(sm_kafka_config_t, f)
@@ -69,6 +70,7 @@ static const sm_cfg_def_t sm_cfg_defs[] = {
 	BOOL("broker.id.generation.enable", broker_id_generation_enable, "true", "Allow automatic broker id generation"),
 	INT("reserved.broker.max.id", reserved_broker_max_id, "1000", 0, IMAX, "Generated broker ids start above this"),
 	STR("broker.rack", broker_rack, NULL, "Rack of the broker"),
+	STR("replica.selector.class", replica_selector_class, NULL, "Preferred read replica selector (null: the leader serves all fetches)"),
 	{ "zookeeper.connect", SM_CFG_STRING, NULL, 1, 0, 0, NULL, OFF(zookeeper_connect), "ZooKeeper connect string host:port[,host:port...][/chroot]" },
 	INT("zookeeper.session.timeout.ms", zookeeper_session_timeout_ms, "18000", 1, IMAX, "ZooKeeper session timeout"),
 	INT("zookeeper.connection.timeout.ms", zookeeper_connection_timeout_ms, NULL, 1, IMAX, "Max wait for the ZooKeeper connection (default: the session timeout)"),
@@ -330,6 +332,15 @@ static int sm_cfg_derive(sm_kafka_config_t *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "max.connections.per.ip can be set to zero only if max.connections.per.ip.overrides property is set.");
 		return -1;
 	}
+	/* Kafka instantiates the class at start and fails on one it cannot
+	 * find; the only selector Kafka 2.8 ships is the rack-aware one. */
+	sm_replica_selector_t sel;
+	if (sm_replica_selector_parse(cfg->replica_selector_class, &sel)) {
+		snprintf(err, errlen, "Invalid value %s for configuration replica.selector.class: Class %s cannot be found (supported: %s)",
+			 cfg->replica_selector_class, cfg->replica_selector_class, SM_RACK_AWARE_REPLICA_SELECTOR);
+		return -1;
+	}
+	cfg->replica_selector = (int)sel;
 	if (cfg->offsets_commit_required_acks > cfg->offsets_topic_replication_factor) {
 		snprintf(err, errlen, "offsets.commit.required.acks must be greater or equal -1 and less or equal to offsets.topic.replication.factor");
 		return -1;

@@ -31,6 +31,7 @@ typedef struct sm_kafka_config {
 	int broker_id_generation_enable;
 	int32_t reserved_broker_max_id;
 	char *broker_rack;
+	char *replica_selector_class;   /* KIP-392 (replica_selector.h) */
 	char *zookeeper_connect;
 	int32_t zookeeper_session_timeout_ms;
 	int32_t zookeeper_connection_timeout_ms;
@@ -142,6 +143,7 @@ typedef struct sm_kafka_config {
 	int64_t eff_roll_ms;       /* log.roll.ms > log.roll.hours */
 	int64_t eff_roll_jitter_ms;
 	int timestamp_log_append;  /* log.message.timestamp.type == LogAppendTime */
+	int replica_selector;      /* sm_replica_selector_t of replica.selector.class */
 
 	/* Every key/value as given (file, then overrides), for DescribeConfigs. */
 	sm_props_t given;

@@ -86,6 +86,7 @@ struct sm_partition {
 	int64_t *r_caught_up_ms;
 	int64_t *r_fetch_ms;
 	int64_t *r_fetch_leader_leo;
+	int64_t *r_sent_hw;         /* HW last answered to it (-1 none) */
 	int64_t epoch_start_offset; /* leader LEO when this epoch began */
 	int isr_inflight;           /* an ISR write is in progress */
 	int isr_expand_queued;      /* on rm->isr_expand, not yet looked at */
@@ -214,6 +215,7 @@ void sm_partition_release(sm_partition_t *p)
 	free(p->r_caught_up_ms);
 	free(p->r_fetch_ms);
 	free(p->r_fetch_leader_leo);
+	free(p->r_sent_hw);
 	free(p->replicas);
 	free(p->isr);
 	free(p->topic);
@@ -518,12 +520,14 @@ static void sm_partition_reset_followers(sm_partition_t *p, int64_t now)
 	p->r_caught_up_ms = sm_realloc(p->r_caught_up_ms, n * sizeof(int64_t));
 	p->r_fetch_ms = sm_realloc(p->r_fetch_ms, n * sizeof(int64_t));
 	p->r_fetch_leader_leo = sm_realloc(p->r_fetch_leader_leo, n * sizeof(int64_t));
+	p->r_sent_hw = sm_realloc(p->r_sent_hw, n * sizeof(int64_t));
 	for (int i = 0; i < p->n_replicas; i++) {
 		p->r_leo[i] = -1;
 		p->r_log_start_offset[i] = -1;
 		p->r_caught_up_ms[i] = sm_partition_in_isr(p, p->replicas[i]) ? now : 0;
 		p->r_fetch_ms[i] = 0;
 		p->r_fetch_leader_leo[i] = -1;
+		p->r_sent_hw[i] = -1;
 	}
 }
 
@@ -1193,10 +1197,53 @@ sm_err_t sm_partition_truncate_to(sm_partition_t *p, int64_t offset)
 void sm_partition_follower_set_hw(sm_partition_t *p, int64_t leader_hw)
 {
 	int64_t leo = sm_log_end_offset(p->log);
+	int64_t hw = leader_hw < leo ? leader_hw : leo;
 	pthread_mutex_lock(&p->lock);
-	if (!p->is_leader)
-		sm_partition_set_hw(p, leader_hw < leo ? leader_hw : leo);
+	int moved = !p->is_leader && hw != p->hw;
+	if (moved)
+		sm_partition_set_hw(p, hw);
 	pthread_mutex_unlock(&p->lock);
+	/* Consumers fetching from this follower (KIP-392) read up to its HW:
+	 * wake those parked in the purgatory. */
+	if (moved)
+		sm_rm_notify(p);
+}
+
+int sm_partition_follower_hw_news(sm_partition_t *p, int32_t replica_id, int64_t hw)
+{
+	pthread_mutex_lock(&p->lock);
+	int idx = sm_partition_replica_index(p, replica_id);
+	int news = p->is_leader && idx >= 0 && p->r_sent_hw && hw > p->r_sent_hw[idx];
+	if (news)
+		p->r_sent_hw[idx] = hw;
+	pthread_mutex_unlock(&p->lock);
+	return news;
+}
+
+int sm_partition_follower_views(sm_partition_t *p, sm_replica_view_t *out, int max,
+				int64_t *leader_leo)
+{
+	int64_t now = sm_rm_mono_ms();
+	pthread_mutex_lock(&p->lock);
+	if (!p->is_leader || p->offline || !p->r_leo) {
+		pthread_mutex_unlock(&p->lock);
+		return -1;
+	}
+	*leader_leo = sm_log_end_offset(p->log);
+	int n = 0;
+	for (int i = 0; i < p->n_replicas && n < max; i++) {
+		if (p->replicas[i] == p->rm->broker_id)
+			continue;
+		sm_replica_view_t *v = &out[n++];
+		memset(v, 0, sizeof(*v));
+		v->id = p->replicas[i];
+		v->log_start_offset = p->r_log_start_offset[i];
+		v->log_end_offset = p->r_leo[i];
+		/* Never caught up: as long ago as the clock goes. */
+		v->time_since_caught_up_ms = now - p->r_caught_up_ms[i];
+	}
+	pthread_mutex_unlock(&p->lock);
+	return n;
 }
 
 void sm_partition_follower_set_log_start(sm_partition_t *p, int64_t leader_log_start_offset)

@@ -31,6 +31,7 @@
 #include "log_manager.h"
 #include "msg_leader_and_isr.h"
 #include "msg_stop_replica.h"
+#include "replica_selector.h"
 #include "zk_client.h"
 
 /* Effective per-topic settings: broker defaults overlaid with
@@ -165,8 +166,24 @@ int sm_partition_is_follower_of(sm_partition_t *p, int32_t leader, int32_t leade
 sm_err_t sm_partition_append_follower(sm_partition_t *p, const uint8_t *batches, size_t len);
 /* Truncates the log and the epoch cache to offset; the HW follows. */
 sm_err_t sm_partition_truncate_to(sm_partition_t *p, int64_t offset);
-/* HW learned from the leader, capped at the local log end offset. */
+/* HW learned from the leader, capped at the local log end offset; a move
+ * wakes the purgatory (consumers fetching from this follower). */
 void sm_partition_follower_set_hw(sm_partition_t *p, int64_t leader_hw);
+
+/* ---- fetching from the closest replica (KIP-392) ---- */
+
+/* Leader: 1 if hw is newer than the HW last answered to follower
+ * replica_id in this leader epoch, and records hw as answered. A follower's
+ * fetch with such news is answered at once, so the follower's HW (and the
+ * consumers reading from it) trail the leader's by one round trip. */
+int sm_partition_follower_hw_news(sm_partition_t *p, int32_t replica_id, int64_t hw);
+/* Leader's view of its followers (Kafka's remoteReplicas): id, log start
+ * and log end offsets (-1 unknown) and time since last caught up, into out
+ * (at most max; rack and alive are left for the caller); *leader_leo is the
+ * local log end offset. Returns the count, or -1 when this broker does not
+ * lead p. */
+int sm_partition_follower_views(sm_partition_t *p, sm_replica_view_t *out, int max,
+				int64_t *leader_leo);
 /* Follows the leader's log start offset (ReplicaFetcherThread's
  * maybeIncrementLogStartOffset), never past this replica's HW. */
 void sm_partition_follower_set_log_start(sm_partition_t *p, int64_t leader_log_start_offset);

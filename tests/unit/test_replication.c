@@ -2,7 +2,8 @@
  * test_replication.c - unit tests of replication: the OffsetForLeaderEpoch
  * codec, the leader epoch cache and its checkpoint file, fetcher ids, and
  * the replica manager's leader side (high watermark over the ISR, acks=-1
- * completion, ISR expansion and shrink, divergence) and follower side
+ * completion, ISR expansion and shrink, divergence, the follower views and
+ * HW news of KIP-392) and follower side
  * (truncation, epoch tracking on follower appends).
  */
 #include <CUnit/Basic.h>
@@ -357,6 +358,21 @@ static void test_rm_leader(void)
 	CU_ASSERT_EQUAL(rm_wait_isr(p, 3), 3);
 	CU_ASSERT_EQUAL(sm_partition_isr(p, isr, 4), 3);
 	CU_ASSERT_EQUAL(isr[2], 3);
+	/* KIP-392: the leader's view of its followers for the replica
+	 * selector, and HW news answered once per follower. */
+	sm_replica_view_t views[4];
+	int64_t leo = -1;
+	CU_ASSERT_EQUAL(sm_partition_follower_views(p, views, 4, &leo), 2);
+	CU_ASSERT_EQUAL(leo, 2);
+	CU_ASSERT(views[0].id == 2 && views[1].id == 3);
+	CU_ASSERT(views[0].log_end_offset == 2 && views[0].log_start_offset == 0);
+	CU_ASSERT(views[1].time_since_caught_up_ms >= 0);
+	CU_ASSERT_EQUAL(sm_partition_follower_views(p, views, 1, &leo), 1);
+	CU_ASSERT_EQUAL(sm_partition_follower_hw_news(p, 2, 2), 1);
+	CU_ASSERT_EQUAL(sm_partition_follower_hw_news(p, 2, 2), 0);
+	CU_ASSERT_EQUAL(sm_partition_follower_hw_news(p, 3, 2), 1);
+	CU_ASSERT_EQUAL(sm_partition_follower_hw_news(p, 2, 1), 0);
+	CU_ASSERT_EQUAL(sm_partition_follower_hw_news(p, 9, 5), 0);
 	/* OffsetForLeaderEpoch and divergence. */
 	int32_t ep;
 	int64_t end;

@@ -44,7 +44,7 @@ static int64_t now_ms(void)
 static sm_ps_append_t ap(int64_t pid, int16_t epoch, int32_t seq, int n, int64_t off)
 {
 	sm_ps_append_t a = { pid, epoch, seq, sm_ps_last_seq(seq, n - 1), off, off + n - 1,
-			     1000 + off };
+			     1000 + off, 0 };
 	return a;
 }
 
@@ -116,9 +116,9 @@ static void test_sequence_rules(void)
 static void test_snapshot_format(void)
 {
 	sm_producer_state_t *ps = sm_ps_new();
-	sm_ps_append_t a = { 5, 2, 10, 14, 100, 104, 1700000000123LL };
+	sm_ps_append_t a = { 5, 2, 10, 14, 100, 104, 1700000000123LL, 0 };
 	sm_ps_update(ps, &a);
-	sm_ps_append_t b = { 3, 0, 0, 0, 105, 105, 1700000000200LL };
+	sm_ps_append_t b = { 3, 0, 0, 0, 105, 105, 1700000000200LL, 0 };
 	sm_ps_update(ps, &b);
 	sm_wbuf_t w;
 	sm_wbuf_init(&w, 64);

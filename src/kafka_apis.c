@@ -56,6 +56,7 @@ static const sm_api_entry_t sm_api_table[] = {
 	{ SM_API_DELETE_TOPICS, 0, 6, sm_api_delete_topics },
 	{ SM_API_DELETE_RECORDS, 0, 2, sm_api_delete_records },
 	{ SM_API_INIT_PRODUCER_ID, 0, 4, sm_api_init_producer_id },
+	{ SM_API_WRITE_TXN_MARKERS, 0, 1, sm_api_write_txn_markers },
 	{ SM_API_OFFSET_FOR_LEADER_EPOCH, 0, 4, sm_api_offset_for_leader_epoch },
 	{ SM_API_DESCRIBE_CONFIGS, 0, 4, sm_api_describe_configs },
 	{ SM_API_ALTER_CONFIGS, 0, 2, sm_api_alter_configs },

@@ -474,6 +474,15 @@ int64_t sm_log_last_stable_offset(sm_log_t *log)
 	return fu < hw ? fu : hw;
 }
 
+int64_t sm_log_txn_first_offset(sm_log_t *log, int64_t pid)
+{
+	pthread_mutex_lock(&log->lock);
+	const sm_ps_entry_t *e = log->ps ? sm_ps_get(log->ps, pid) : NULL;
+	int64_t first = e ? e->txn_first_off : -1;
+	pthread_mutex_unlock(&log->lock);
+	return first;
+}
+
 int sm_log_collect_aborted(sm_log_t *log, int64_t start, int64_t upper,
 			   sm_log_aborted_txn_t **out)
 {

@@ -467,11 +467,39 @@ static void sm_log_txn_load(sm_log_t *log)
 	pthread_rwlock_unlock(&log->txn_lock);
 }
 
+/* Rewrites seg's .txnindex with the aborted transactions whose marker is in
+ * [from, upper) (after the cleaner merged segments). Append lock held. */
+static void sm_log_txn_rewrite(sm_log_t *log, sm_log_segment_t *seg, int64_t from, int64_t upper)
+{
+	sm_wbuf_t w;
+	sm_wbuf_init(&w, 0);
+	pthread_rwlock_rdlock(&log->txn_lock);
+	for (int k = 0; k < log->naborted; k++)
+		if (log->aborted[k].last_offset >= from && log->aborted[k].last_offset < upper) {
+			uint8_t b[SM_TXN_INDEX_ENTRY];
+			sm_log_txn_encode(b, &log->aborted[k]);
+			sm_wbuf_append(&w, b, sizeof(b));
+		}
+	pthread_rwlock_unlock(&log->txn_lock);
+	unlink(seg->txn_path);
+	if (w.len > 0) {
+		sm_err_t e = sm_log_segment_txn_append(seg, w.p, w.len);
+		if (e)
+			sm_log_write_failed(log, e, "rewriting a transaction index");
+	}
+	sm_wbuf_free(&w);
+}
+
 int64_t sm_log_last_stable_offset(sm_log_t *log)
 {
 	int64_t hw = __atomic_load_n(&log->hw, __ATOMIC_ACQUIRE);
 	int64_t fu = __atomic_load_n(&log->first_unstable, __ATOMIC_ACQUIRE);
 	return fu < hw ? fu : hw;
+}
+
+int64_t sm_log_first_unstable_offset(sm_log_t *log)
+{
+	return __atomic_load_n(&log->first_unstable, __ATOMIC_ACQUIRE);
 }
 
 int64_t sm_log_txn_first_offset(sm_log_t *log, int64_t pid)
@@ -1260,6 +1288,15 @@ static int sm_log_delete_first(sm_log_t *log, int n, const char *reason)
 		sm_log_pending_push(log, gone[i], due);
 	}
 	free(gone);
+	/* their .txnindex entries are gone from disk too: forget them */
+	int64_t first = log->segs[0]->base_offset;
+	pthread_rwlock_wrlock(&log->txn_lock);
+	int k = 0;
+	while (k < log->naborted && log->aborted[k].last_offset < first)
+		k++;
+	memmove(log->aborted, log->aborted + k, sizeof(*log->aborted) * (size_t)(log->naborted - k));
+	log->naborted -= k;
+	pthread_rwlock_unlock(&log->txn_lock);
 	return n;
 }
 
@@ -1579,6 +1616,10 @@ sm_err_t sm_log_replace_segments(sm_log_t *log, const int64_t *bases, int n,
 		pthread_mutex_unlock(&log->lock);
 		return SM_ERR__IO;
 	}
+	/* the merged segments' aborted transactions move to the cleaned
+	 * segment's .txnindex (their markers are kept by the cleaner) */
+	int64_t upper = i + n < log->nsegs ? log->segs[i + n]->base_offset : INT64_MAX;
+	sm_log_txn_rewrite(log, seg, bases[0], upper);
 	pthread_rwlock_wrlock(&log->seg_lock);
 	sm_log_segment_t **old = sm_malloc(sizeof(*old) * (size_t)n);
 	memcpy(old, log->segs + i, sizeof(*old) * (size_t)n);

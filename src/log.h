@@ -206,6 +206,9 @@ sm_err_t sm_log_append_marker(sm_log_t *log, const struct sm_ps_marker *marker,
 /* Last stable offset: min(HW, first offset of any open transaction or of a
  * completed one whose marker is not below the HW yet). */
 int64_t sm_log_last_stable_offset(sm_log_t *log);
+/* First offset of the earliest open or unreplicated transaction,
+ * INT64_MAX when none (Kafka's firstUnstableOffset; the cleaner stops there). */
+int64_t sm_log_first_unstable_offset(sm_log_t *log);
 /* First offset of producer pid's open transaction, -1 when none. */
 int64_t sm_log_txn_first_offset(sm_log_t *log, int64_t pid);
 /* Kafka's collectAbortedTransactions: the aborted transactions with

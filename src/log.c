@@ -1455,7 +1455,7 @@ void sm_log_set_high_watermark(sm_log_t *log, int64_t hw)
 		pthread_mutex_lock(&log->lock);
 		if (log->ps) {
 			sm_ps_on_high_watermark(log->ps, hw);
-			__atomic_store_n(&log->has_unrepl, sm_ps_first_unstable(log->ps) != INT64_MAX,
+			__atomic_store_n(&log->has_unrepl, sm_ps_unreplicated(log->ps) > 0,
 					 __ATOMIC_RELEASE);
 			sm_log_refresh_unstable(log);
 		}

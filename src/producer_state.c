@@ -294,6 +294,11 @@ void sm_ps_on_high_watermark(sm_producer_state_t *ps, int64_t hw)
 	ps->n_unrepl = k;
 }
 
+int sm_ps_unreplicated(const sm_producer_state_t *ps)
+{
+	return ps->n_unrepl;
+}
+
 /* Earliest first offset of an open transaction other than skip_pid's (-1:
  * none skipped), and of an unreplicated one when with_unrepl. */
 static int64_t sm_ps_first_unstable_except(const sm_producer_state_t *ps, int64_t skip_pid,

@@ -135,6 +135,8 @@ void sm_ps_complete(sm_producer_state_t *ps, const sm_ps_marker_t *m, sm_ps_comp
 int64_t sm_ps_lso_after(const sm_producer_state_t *ps, const sm_ps_completed_t *c);
 /* Forgets the completed transactions whose marker is below hw. */
 void sm_ps_on_high_watermark(sm_producer_state_t *ps, int64_t hw);
+/* Number of completed transactions whose marker is not below the HW yet. */
+int sm_ps_unreplicated(const sm_producer_state_t *ps);
 /* First offset of the earliest open or unreplicated transaction, INT64_MAX
  * when none (Kafka's firstUnstableOffset). */
 int64_t sm_ps_first_unstable(const sm_producer_state_t *ps);

@@ -1294,8 +1294,11 @@ static int sm_log_delete_first(sm_log_t *log, int n, const char *reason)
 	int k = 0;
 	while (k < log->naborted && log->aborted[k].last_offset < first)
 		k++;
-	memmove(log->aborted, log->aborted + k, sizeof(*log->aborted) * (size_t)(log->naborted - k));
-	log->naborted -= k;
+	if (k > 0) {
+		memmove(log->aborted, log->aborted + k,
+			sizeof(*log->aborted) * (size_t)(log->naborted - k));
+		log->naborted -= k;
+	}
 	pthread_rwlock_unlock(&log->txn_lock);
 	return n;
 }

@@ -7,7 +7,8 @@ an RF=3 topic open transactions that hold the last stable offset back (Fetch
 read_committed and ListOffsets isolation 1 stop there, a read_committed
 confluent-kafka consumer sees nothing of them) while read_uncommitted reads
 everything; WriteTxnMarkers v0/v1 COMMIT for one producer and ABORT for the
-other end them (stale coordinator and producer epochs fenced with 52/47); the
+other end them (stale coordinator and producer epochs fenced with 52/47,
+requests with counts beyond their bytes closed with a log line); the
 read_committed consumer then sees exactly the committed records and a fetch
 lists the aborted transaction; after kill -9 of a leader the new leader (which
 only replicated the data) has the same LSO, aborted list and open transaction,
@@ -219,6 +220,24 @@ def test(c):
               "read_uncommitted fetch: err %d lso %d %r" % (err, lso, batch_offsets(recs)))
     check(consume(c, "read_committed") == [], "read_committed consumer saw open transactions")
     log("open transactions hold the LSO at 0 (HW 7); read_committed sees nothing")
+
+    # hostile WriteTxnMarkers: counts far beyond the bytes sent close the
+    # connection with a log line; the broker goes on
+    for body, ver in ((s32(0x7FFFFFFF), 0),
+                      (s32(1) + s64(pa) + s16(0) + b"\1" + s32(0x7FFFFFFF), 0),
+                      (uvarint(0x7FFFFFF0) + b"\0", 1)):
+        h = Conn(port_of(c, ldr[0]))
+        answered = True
+        try:
+            h.call(27, ver, body, flexible=ver >= 1)
+        except (harness.TestFailure, OSError):
+            answered = False
+        h.close()
+        check(not answered, "hostile WriteTxnMarkers v%d answered" % ver)
+    victim_log = [x for x in c.brokers if x.id == ldr[0]][0]
+    wait_until(lambda: "invalid WriteTxnMarkers request body" in victim_log.log_text(), 30,
+               "a log line for the hostile WriteTxnMarkers requests")
+    check(list_offset(conns[ldr[0]], 0, 1) == 0, "broker unusable after hostile requests")
 
     # fencing: a marker from an older producer epoch
     for part in (0, 1):

@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -262,7 +263,8 @@ static int sm_log_scan_dir(sm_log_t *log, int64_t **bases_out)
 			}
 			bases[n++] = base;
 		} else if (sm_log_parse_name(de->d_name, ".index", &base) ||
-			   sm_log_parse_name(de->d_name, ".timeindex", &base)) {
+			   sm_log_parse_name(de->d_name, ".timeindex", &base) ||
+			   sm_log_parse_name(de->d_name, ".txnindex", &base)) {
 			char lp[4096];
 			sm_log_segment_file_name(lp, sizeof(lp), log->dir, base, ".log");
 			if (access(lp, F_OK) != 0) {
@@ -481,11 +483,26 @@ static void sm_log_txn_rewrite(sm_log_t *log, sm_log_segment_t *seg, int64_t fro
 			sm_wbuf_append(&w, b, sizeof(b));
 		}
 	pthread_rwlock_unlock(&log->txn_lock);
-	unlink(seg->txn_path);
-	if (w.len > 0) {
-		sm_err_t e = sm_log_segment_txn_append(seg, w.p, w.len);
-		if (e)
+	/* written aside and renamed over the old file, so a crash leaves
+	 * either index whole */
+	char tmp[4096];
+	snprintf(tmp, sizeof(tmp), "%s.cleaned", seg->txn_path);
+	unlink(tmp);
+	sm_err_t e = SM_ERR_NONE;
+	if (w.len == 0) {
+		unlink(seg->txn_path);
+	} else {
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0 || write(fd, w.p, w.len) != (ssize_t)w.len || fsync(fd) < 0)
+			e = errno == ENOSPC || errno == EDQUOT ? SM_ERR__NOSPACE : SM_ERR__IO;
+		if (fd >= 0)
+			close(fd);
+		if (!e && rename(tmp, seg->txn_path) < 0)
+			e = SM_ERR__IO;
+		if (e) {
+			unlink(tmp);
 			sm_log_write_failed(log, e, "rewriting a transaction index");
+		}
 	}
 	sm_wbuf_free(&w);
 }

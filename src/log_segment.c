@@ -244,6 +244,8 @@ void sm_log_segment_close(sm_log_segment_t *seg)
 
 sm_err_t sm_log_segment_txn_append(sm_log_segment_t *seg, const void *p, size_t len)
 {
+	if (!seg->txn_path)
+		return SM_ERR__STATE;
 	int fd = open(seg->txn_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return sm_seg_io_err(errno);
@@ -263,7 +265,8 @@ void sm_log_segment_delete(sm_log_segment_t *seg)
 	if (!seg)
 		return;
 	unlink(seg->log_path);
-	unlink(seg->txn_path);
+	if (seg->txn_path)
+		unlink(seg->txn_path);
 	sm_index_delete(&seg->oidx);
 	sm_index_delete(&seg->tidx);
 	sm_log_segment_close(seg);
@@ -293,8 +296,14 @@ sm_err_t sm_log_segment_rename_deleted(sm_log_segment_t *seg)
 	int r = sm_seg_rename_one(&seg->log_path);
 	r |= sm_seg_rename_one(&seg->oidx.path);
 	r |= sm_seg_rename_one(&seg->tidx.path);
-	if (access(seg->txn_path, F_OK) == 0)
+	if (seg->txn_path && access(seg->txn_path, F_OK) == 0) {
 		r |= sm_seg_rename_one(&seg->txn_path);
+	} else {
+		/* none: a later segment of the same base may create one, which
+		 * removing this segment must not touch */
+		free(seg->txn_path);
+		seg->txn_path = NULL;
+	}
 	return r ? SM_ERR__IO : SM_ERR_NONE;
 }
 

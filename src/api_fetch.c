@@ -222,11 +222,33 @@ static size_t sm_fetch_partition(sm_req_ctx_t *ctx, const sm_fetch_req_t *req, c
 	int64_t hw = sm_partition_high_watermark(p);
 	if (req->replica_id >= 0 && sm_partition_follower_hw_news(p, req->replica_id, hw))
 		*urgent = 1;
-	int64_t max_offset = req->replica_id >= 0 ? sm_log_end_offset(log) : hw;
+	int64_t lso = sm_log_last_stable_offset(log);
+	if (lso > hw)
+		lso = hw; /* the log's copy of the HW may lag the partition's */
+	/* read_committed (v4+) stops at the last stable offset */
+	int committed = req->isolation_level == 1 && ver >= 4 && req->replica_id < 0;
+	int64_t max_offset = req->replica_id >= 0 ? sm_log_end_offset(log) : committed ? lso : hw;
 	sm_log_read_t rd = { 0 };
 	e = sm_log_read(log, fp->fetch_offset, limit, min_one, max_offset, &rd);
 	rp->high_watermark = hw;
-	rp->last_stable_offset = hw;
+	rp->last_stable_offset = lso;
+	if (!e && committed && rd.len > 0) {
+		/* the aborted transactions the fetched range may hold (Kafka's
+		 * collectAbortedTransactions, bounded by the LSO rather than the
+		 * end of the fetched bytes: a superset clients filter by offset) */
+		sm_log_aborted_txn_t *ab;
+		int na = sm_log_collect_aborted(log, fp->fetch_offset, lso, &ab);
+		if (na > 0) {
+			rp->aborted_transactions =
+				sm_arena_alloc(&ctx->arena, sizeof(*rp->aborted_transactions) * (size_t)na);
+			for (int i = 0; i < na; i++) {
+				rp->aborted_transactions[i].producer_id = ab[i].pid;
+				rp->aborted_transactions[i].first_offset = ab[i].first_offset;
+			}
+			rp->aborted_transaction_count = na;
+		}
+		free(ab);
+	}
 	if (e) {
 		rp->error_code = (int16_t)sm_err_to_wire(e);
 		rp->log_start_offset = sm_log_start_offset(log);

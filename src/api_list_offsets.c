@@ -41,11 +41,18 @@ static void sm_list_offsets_partition(sm_req_ctx_t *ctx, const sm_list_offsets_r
 		off = sm_log_start_offset(log);
 	} else if (rp->timestamp == SM_LIST_OFFSETS_LATEST_TIMESTAMP) {
 		off = req->replica_id >= 0 ? sm_log_end_offset(log) : sm_partition_high_watermark(p);
+		if (req->replica_id < 0 && req->isolation_level == 1 && ver >= 2) {
+			/* read_committed: the last stable offset */
+			int64_t lso = sm_log_last_stable_offset(log);
+			off = lso < off ? lso : off;
+		}
 	} else if (rp->timestamp < 0) {
 		op->error_code = SM_ERR_INVALID_REQUEST;
 	} else {
 		e = sm_log_offset_for_timestamp(log, rp->timestamp, &off, &ts);
 		int64_t hw = sm_partition_high_watermark(p);
+		if (req->isolation_level == 1 && ver >= 2 && sm_log_last_stable_offset(log) < hw)
+			hw = sm_log_last_stable_offset(log);
 		if (e || (req->replica_id < 0 && off >= hw)) {
 			off = -1;
 			ts = -1;

@@ -96,14 +96,12 @@ static void sm_produce_partition(sm_req_ctx_t *ctx, const sm_produce_req_t *req,
 	} else {
 		e = sm_batch_validate(batch, len, &o, &info);
 	}
-	if (!e && info.is_transactional)
-		/* Kafka answers a transactional batch without a transactional id
-		 * with 53; with one, no transaction coordinator here could have
-		 * handed out its producer id (transactions are not supported yet,
-		 * docs/deviations.md), so the batch would open a transaction
-		 * nothing ever closes */
-		e = req->transactional_id ? SM_ERR_INVALID_TXN_STATE
-					  : SM_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+	if (!e && info.is_transactional && !req->transactional_id)
+		/* Kafka authorizes the transactional id of a request carrying
+		 * transactional batches; a null one fails that (53). As 2.8,
+		 * nothing checks that the partition was added to a transaction:
+		 * the batch opens (or continues) its producer's transaction */
+		e = SM_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
 	if (!e && tc->compression_type >= 0 && (sm_codec_t)tc->compression_type != info.codec) {
 		sm_wbuf_t re;
 		sm_wbuf_init(&re, len);

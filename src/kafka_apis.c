@@ -38,6 +38,7 @@
 #include "msg_heartbeat.h"
 #include "msg_incremental_alter_configs.h"
 #include "msg_init_producer_id.h"
+#include "msg_write_txn_markers.h"
 #include "msg_join_group.h"
 #include "msg_list_groups.h"
 #include "msg_list_partition_reassignments.h"
@@ -96,6 +97,7 @@ static const struct {
 	{ SM_API_DELETE_TOPICS, sm_api_delete_topics, &sm_delete_topics_req_codec },
 	{ SM_API_DELETE_RECORDS, sm_api_delete_records, &sm_delete_records_req_codec },
 	{ SM_API_INIT_PRODUCER_ID, sm_api_init_producer_id, &sm_init_producer_id_req_codec },
+	{ SM_API_WRITE_TXN_MARKERS, sm_api_write_txn_markers, &sm_write_txn_markers_req_codec },
 	{ SM_API_OFFSET_FOR_LEADER_EPOCH, sm_api_offset_for_leader_epoch, &sm_offset_for_leader_epoch_req_codec },
 	{ SM_API_DESCRIBE_CONFIGS, sm_api_describe_configs, &sm_describe_configs_req_codec },
 	{ SM_API_ALTER_CONFIGS, sm_api_alter_configs, &sm_alter_configs_req_codec },

@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -22,6 +23,8 @@
 #include "producer_state.h"
 
 #define SM_LOG_LOGGER "kafka.log.Log"
+#define SM_PS_CONTROL_ATTR 0x20
+#define SM_TXN_MARKER_SIZE 78 /* header 61 + one 17-byte control record */
 
 /* transactional.id.expiration.ms (2.8 expires producer state with it). */
 static int64_t sm_log_producer_expiration_ms = SM_PS_DEFAULT_EXPIRATION_MS;
@@ -67,6 +70,13 @@ struct sm_log {
 	sm_producer_state_t *ps;    /* idempotent producers; append lock */
 	int64_t last_snapshot;      /* offset of the newest .snapshot, -1 none */
 	int64_t ps_checked_ms;      /* last producer expiry check */
+	/* transactions (append lock, except the atomics) */
+	int64_t first_unstable;     /* atomic: sm_ps_first_unstable, INT64_MAX none */
+	int has_unrepl;             /* atomic: completed txns above the HW exist */
+	pthread_rwlock_t txn_lock;  /* the aborted list (leaf lock) */
+	sm_log_aborted_txn_t *aborted; /* every .txnindex entry, ascending last
+					* offset */
+	int naborted, aborted_cap;
 };
 
 void sm_log_config_defaults(sm_log_config_t *cfg)
@@ -253,7 +263,8 @@ static int sm_log_scan_dir(sm_log_t *log, int64_t **bases_out)
 			}
 			bases[n++] = base;
 		} else if (sm_log_parse_name(de->d_name, ".index", &base) ||
-			   sm_log_parse_name(de->d_name, ".timeindex", &base)) {
+			   sm_log_parse_name(de->d_name, ".timeindex", &base) ||
+			   sm_log_parse_name(de->d_name, ".txnindex", &base)) {
 			char lp[4096];
 			sm_log_segment_file_name(lp, sizeof(lp), log->dir, base, ".log");
 			if (access(lp, F_OK) != 0) {
@@ -328,6 +339,223 @@ static sm_err_t sm_log_recover_unflushed(sm_log_t *log, int64_t recovery_point)
 	return SM_ERR_NONE;
 }
 
+/* ---- transactions: LSO and .txnindex ---- */
+
+static void sm_log_txn_encode(uint8_t *b, const sm_log_aborted_txn_t *a)
+{
+	sm_put_be16(b, SM_TXN_INDEX_VERSION);
+	sm_put_be64(b + 2, (uint64_t)a->pid);
+	sm_put_be64(b + 10, (uint64_t)a->first_offset);
+	sm_put_be64(b + 18, (uint64_t)a->last_offset);
+	sm_put_be64(b + 26, (uint64_t)a->last_stable_offset);
+}
+
+int sm_log_txn_decode(const uint8_t *b, sm_log_aborted_txn_t *a)
+{
+	if ((int16_t)sm_be16(b) != SM_TXN_INDEX_VERSION)
+		return -1;
+	a->pid = (int64_t)sm_be64(b + 2);
+	a->first_offset = (int64_t)sm_be64(b + 10);
+	a->last_offset = (int64_t)sm_be64(b + 18);
+	a->last_stable_offset = (int64_t)sm_be64(b + 26);
+	return 0;
+}
+
+/* Republishes the first unstable offset after a producer state change.
+ * Append lock held. */
+static void sm_log_refresh_unstable(sm_log_t *log)
+{
+	int64_t fu = log->ps ? sm_ps_first_unstable(log->ps) : INT64_MAX;
+	__atomic_store_n(&log->first_unstable, fu, __ATOMIC_RELEASE);
+}
+
+/* Records an aborted transaction whose marker is in segment seg (Kafka's
+ * updateTxnIndex). Append lock held. */
+static void sm_log_txn_record(sm_log_t *log, sm_log_segment_t *seg, const sm_log_aborted_txn_t *a)
+{
+	uint8_t b[SM_TXN_INDEX_ENTRY];
+	sm_log_txn_encode(b, a);
+	sm_err_t e = sm_log_segment_txn_append(seg, b, sizeof(b));
+	if (e)
+		sm_log_write_failed(log, e, "appending to a transaction index");
+	pthread_rwlock_wrlock(&log->txn_lock);
+	if (log->naborted == log->aborted_cap) {
+		log->aborted_cap = log->aborted_cap ? log->aborted_cap * 2 : 8;
+		log->aborted = sm_realloc(log->aborted, sizeof(*log->aborted) *
+					  (size_t)log->aborted_cap);
+	}
+	log->aborted[log->naborted++] = *a;
+	pthread_rwlock_unlock(&log->txn_lock);
+}
+
+/* Feeds one stored batch (its first len bytes, at least the header) to the
+ * producer state: data batches update their producer, end-transaction
+ * markers complete its transaction; an abort not yet in the transaction
+ * index is recorded in the one of segment seg (replay after an unclean
+ * shutdown rebuilds the entries written after the last flush this way).
+ * Returns 1 when the set of open/unreplicated transactions may have changed.
+ * Append lock held (or the log not yet published). */
+static int sm_log_ps_feed(sm_log_t *log, const uint8_t *batch, size_t len, sm_log_segment_t *seg)
+{
+	sm_ps_append_t a;
+	sm_ps_marker_t m;
+	if (sm_ps_append_from_header(batch, &a)) {
+		const sm_ps_entry_t *e = sm_ps_get(log->ps, a.pid);
+		int opens = a.is_txn && (!e || e->txn_first_off < 0);
+		sm_ps_update(log->ps, &a);
+		return opens;
+	}
+	if (!sm_ps_marker_from_batch(batch, len, &m))
+		return 0;
+	sm_ps_completed_t c = { .pid = m.pid, .last_off = m.offset };
+	int64_t lso = sm_ps_lso_after(log->ps, &c);
+	sm_ps_complete(log->ps, &m, &c);
+	__atomic_store_n(&log->has_unrepl, 1, __ATOMIC_RELEASE);
+	int64_t known = log->naborted ? log->aborted[log->naborted - 1].last_offset : -1;
+	if (c.aborted && c.last_off > known && seg) {
+		sm_log_aborted_txn_t t = { c.pid, c.first_off, c.last_off, lso };
+		sm_log_txn_record(log, seg, &t);
+	}
+	return 1;
+}
+
+/* Loads every segment's .txnindex; entries at or above the log end (from
+ * data that recovery or truncation removed) are dropped from memory and
+ * file, an unreadable file is deleted (replay rebuilds what it can). Append
+ * lock and segment lock held, or the log not yet published. */
+static void sm_log_txn_load(sm_log_t *log)
+{
+	pthread_rwlock_wrlock(&log->txn_lock);
+	log->naborted = 0;
+	for (int i = 0; i < log->nsegs; i++) {
+		sm_log_segment_t *seg = log->segs[i];
+		size_t len = 0;
+		uint8_t *p = sm_ps_read_file(seg->txn_path, &len);
+		if (!p)
+			continue;
+		size_t kept = 0, n = len / SM_TXN_INDEX_ENTRY;
+		int bad = len % SM_TXN_INDEX_ENTRY != 0;
+		for (size_t k = 0; k < n && !bad; k++) {
+			sm_log_aborted_txn_t t;
+			if (sm_log_txn_decode(p + k * SM_TXN_INDEX_ENTRY, &t) ||
+			    t.last_offset < t.first_offset) {
+				bad = 1;
+				break;
+			}
+			if (t.last_offset >= log->leo)
+				break;
+			if (log->naborted == log->aborted_cap) {
+				log->aborted_cap = log->aborted_cap ? log->aborted_cap * 2 : 8;
+				log->aborted = sm_realloc(log->aborted, sizeof(*log->aborted) *
+							  (size_t)log->aborted_cap);
+			}
+			log->aborted[log->naborted++] = t;
+			kept++;
+		}
+		free(p);
+		if (bad) {
+			sm_log_warn(log->component, SM_LOG_LOGGER,
+				    "Deleting corrupt transaction index %s", seg->txn_path);
+			unlink(seg->txn_path);
+			log->naborted -= (int)kept;
+		} else if (kept < n) {
+			if (kept == 0)
+				unlink(seg->txn_path);
+			else if (truncate(seg->txn_path, (off_t)(kept * SM_TXN_INDEX_ENTRY)) < 0)
+				sm_log_warn(log->component, SM_LOG_LOGGER, "Failed to truncate %s: %s",
+					    seg->txn_path, strerror(errno));
+		}
+	}
+	pthread_rwlock_unlock(&log->txn_lock);
+}
+
+/* Rewrites seg's .txnindex with the aborted transactions whose marker is in
+ * [from, upper) (after the cleaner merged segments). Append lock held. */
+static void sm_log_txn_rewrite(sm_log_t *log, sm_log_segment_t *seg, int64_t from, int64_t upper)
+{
+	sm_wbuf_t w;
+	sm_wbuf_init(&w, 0);
+	pthread_rwlock_rdlock(&log->txn_lock);
+	for (int k = 0; k < log->naborted; k++)
+		if (log->aborted[k].last_offset >= from && log->aborted[k].last_offset < upper) {
+			uint8_t b[SM_TXN_INDEX_ENTRY];
+			sm_log_txn_encode(b, &log->aborted[k]);
+			sm_wbuf_append(&w, b, sizeof(b));
+		}
+	pthread_rwlock_unlock(&log->txn_lock);
+	/* written aside and renamed over the old file, so a crash leaves
+	 * either index whole */
+	char tmp[4096];
+	snprintf(tmp, sizeof(tmp), "%s.cleaned", seg->txn_path);
+	unlink(tmp);
+	sm_err_t e = SM_ERR_NONE;
+	if (w.len == 0) {
+		unlink(seg->txn_path);
+	} else {
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0 || write(fd, w.p, w.len) != (ssize_t)w.len || fsync(fd) < 0)
+			e = errno == ENOSPC || errno == EDQUOT ? SM_ERR__NOSPACE : SM_ERR__IO;
+		if (fd >= 0)
+			close(fd);
+		if (!e && rename(tmp, seg->txn_path) < 0)
+			e = SM_ERR__IO;
+		if (e) {
+			unlink(tmp);
+			sm_log_write_failed(log, e, "rewriting a transaction index");
+		}
+	}
+	sm_wbuf_free(&w);
+}
+
+int64_t sm_log_last_stable_offset(sm_log_t *log)
+{
+	int64_t hw = __atomic_load_n(&log->hw, __ATOMIC_ACQUIRE);
+	int64_t fu = __atomic_load_n(&log->first_unstable, __ATOMIC_ACQUIRE);
+	return fu < hw ? fu : hw;
+}
+
+int64_t sm_log_first_unstable_offset(sm_log_t *log)
+{
+	return __atomic_load_n(&log->first_unstable, __ATOMIC_ACQUIRE);
+}
+
+int64_t sm_log_txn_first_offset(sm_log_t *log, int64_t pid)
+{
+	pthread_mutex_lock(&log->lock);
+	const sm_ps_entry_t *e = log->ps ? sm_ps_get(log->ps, pid) : NULL;
+	int64_t first = e ? e->txn_first_off : -1;
+	pthread_mutex_unlock(&log->lock);
+	return first;
+}
+
+int sm_log_collect_aborted(sm_log_t *log, int64_t start, int64_t upper,
+			   sm_log_aborted_txn_t **out)
+{
+	*out = NULL;
+	int n = 0;
+	pthread_rwlock_rdlock(&log->txn_lock);
+	/* entries are in marker order: skip those completed before start */
+	int lo = 0, hi = log->naborted;
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+		if (log->aborted[mid].last_offset < start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (int i = lo; i < log->naborted; i++)
+		n += log->aborted[i].first_offset < upper;
+	if (n > 0) {
+		*out = sm_malloc(sizeof(**out) * (size_t)n);
+		n = 0;
+		for (int i = lo; i < log->naborted; i++)
+			if (log->aborted[i].first_offset < upper)
+				(*out)[n++] = log->aborted[i];
+	}
+	pthread_rwlock_unlock(&log->txn_lock);
+	return n;
+}
+
 /* Feeds the producer state every v2 batch header from offset from to the log
  * end (replication semantics: nothing is refused). Segment lock or append
  * lock held. */
@@ -335,7 +563,7 @@ static void sm_log_replay_producers(sm_log_t *log, int64_t from)
 {
 	int i = sm_log_floor(log, from);
 	for (i = i < 0 ? 0 : i; i < log->nsegs; i++) {
-		const sm_log_segment_t *seg = log->segs[i];
+		sm_log_segment_t *seg = log->segs[i];
 		int64_t size = sm_log_segment_size(seg), pos = 0;
 		sm_seg_batch_t bi;
 		if (seg->base_offset < from &&
@@ -347,14 +575,24 @@ static void sm_log_replay_producers(sm_log_t *log, int64_t from)
 				break;
 			if (bi.last_offset >= from &&
 			    pread(seg->file->fd, hdr, sizeof(hdr), pos) == (ssize_t)sizeof(hdr)) {
-				sm_ps_append_t a;
-				if (sm_ps_append_from_header(hdr, &a))
-					sm_ps_update(log->ps, &a);
+				uint8_t ctl[256];
+				if (!(sm_be16(hdr + SM_BATCH_OFF_ATTRIBUTES) & SM_PS_CONTROL_ATTR)) {
+					sm_log_ps_feed(log, hdr, sizeof(hdr), seg);
+				} else if (bi.size <= (int64_t)sizeof(ctl) &&
+					   pread(seg->file->fd, ctl, (size_t)bi.size, pos) ==
+						   (ssize_t)bi.size) {
+					/* markers are small: anything larger is no
+					 * marker */
+					sm_log_ps_feed(log, ctl, (size_t)bi.size, log->segs[i]);
+				}
 			}
 			pos += bi.size;
 		}
 	}
 	sm_ps_set_map_end(log->ps, log->leo);
+	/* nothing replayed is known to be replicated yet: the partition's HW
+	 * update settles that */
+	sm_log_refresh_unstable(log);
 }
 
 /* Kafka's truncateAndReload: snapshots above the log end go, the newest
@@ -370,6 +608,7 @@ static void sm_log_load_producer_state(sm_log_t *log, int64_t now_ms)
 	char path[4096];
 	int64_t from = log->log_start_offset;
 	sm_ps_clear(log->ps, from);
+	sm_log_txn_load(log);
 	log->last_snapshot = -1;
 	for (int i = n - 1; i >= 0; i--) {
 		sm_ps_snapshot_path(path, sizeof(path), log->dir, snaps[i]);
@@ -477,6 +716,8 @@ sm_err_t sm_log_open(const char *dir, const char *topic, int32_t partition,
 	log->refcnt = 1;
 	pthread_mutex_init(&log->lock, NULL);
 	pthread_rwlock_init(&log->seg_lock, NULL);
+	pthread_rwlock_init(&log->txn_lock, NULL);
+	log->first_unstable = INT64_MAX;
 	int64_t t0 = sm_log_wall_ms();
 	sm_err_t err = sm_log_load(log, recovery_point, log_start_offset, clean_shutdown);
 	if (err) {
@@ -506,12 +747,14 @@ void sm_log_release(sm_log_t *log)
 	for (int i = 0; i < log->nsegs; i++)
 		sm_log_segment_close(log->segs[i]);
 	free(log->segs);
+	free(log->aborted);
 	for (int i = 0; i < log->npending; i++)
 		sm_log_segment_delete(log->pending[i].seg);
 	free(log->pending);
 	sm_ps_free(log->ps);
 	pthread_mutex_destroy(&log->lock);
 	pthread_rwlock_destroy(&log->seg_lock);
+	pthread_rwlock_destroy(&log->txn_lock);
 	free(log->dir);
 	free(log->topic);
 	free(log);
@@ -699,8 +942,8 @@ sm_err_t sm_log_append_leader(sm_log_t *log, uint8_t *batch, size_t len, int32_t
 	}
 	if (!err)
 		err = sm_log_append_locked(log, batch, len, last, max_ts, last, now_ms);
-	if (!err && has_pid && log->ps)
-		sm_ps_update(log->ps, &pa);
+	if (!err && has_pid && log->ps && sm_log_ps_feed(log, batch, len, sm_log_active(log)))
+		sm_log_refresh_unstable(log);
 	if (info) {
 		info->base_offset = err ? -1 : base;
 		info->last_offset = err ? -1 : last;
@@ -751,15 +994,81 @@ sm_err_t sm_log_append_follower(sm_log_t *log, const uint8_t *batches, size_t le
 	/* followers keep the producer state as the leader does (Kafka's
 	 * replication origin: nothing refused), so a new leader deduplicates
 	 * retries of batches it only replicated */
+	int txn_changed = 0;
 	for (size_t pos = 0; !err && log->ps && pos < len;) {
-		sm_ps_append_t pa;
-		if (sm_ps_append_from_header(batches + pos, &pa))
-			sm_ps_update(log->ps, &pa);
-		pos += SM_BATCH_LOG_OVERHEAD + (size_t)sm_be32(batches + pos + SM_BATCH_OFF_LENGTH);
+		size_t blen = SM_BATCH_LOG_OVERHEAD +
+			      (size_t)sm_be32(batches + pos + SM_BATCH_OFF_LENGTH);
+		txn_changed |= sm_log_ps_feed(log, batches + pos, blen, sm_log_active(log));
+		pos += blen;
 	}
+	if (txn_changed)
+		sm_log_refresh_unstable(log);
 	if (info) {
 		info->base_offset = err ? -1 : first;
 		info->last_offset = err ? -1 : prev_last;
+		info->log_append_time = -1;
+		info->log_start_offset = log->log_start_offset;
+		info->duplicate = 0;
+	}
+	pthread_mutex_unlock(&log->lock);
+	return err;
+}
+
+/* Builds Kafka's end-transaction marker batch (MemoryRecords
+ * .withEndTransactionMarker): one control record, key (version 0, type
+ * 0 ABORT / 1 COMMIT), value (version 0, coordinator epoch), attributes
+ * transactional|control, no sequence. */
+static void sm_log_build_marker(uint8_t *b, int64_t base, int32_t leader_epoch,
+				const sm_ps_marker_t *m, int64_t ts)
+{
+	memset(b, 0, SM_TXN_MARKER_SIZE);
+	sm_put_be64(b, (uint64_t)base);
+	sm_put_be32(b + SM_BATCH_OFF_LENGTH, SM_TXN_MARKER_SIZE - SM_BATCH_LOG_OVERHEAD);
+	sm_put_be32(b + SM_BATCH_OFF_EPOCH, (uint32_t)leader_epoch);
+	b[SM_BATCH_OFF_MAGIC] = 2;
+	sm_put_be16(b + SM_BATCH_OFF_ATTRIBUTES, SM_PS_CONTROL_ATTR | 0x10);
+	sm_put_be64(b + SM_BATCH_OFF_BASE_TS, (uint64_t)ts);
+	sm_put_be64(b + SM_BATCH_OFF_MAX_TS, (uint64_t)ts);
+	sm_put_be64(b + 43, (uint64_t)m->pid);
+	sm_put_be16(b + 51, (uint16_t)m->epoch);
+	sm_put_be32(b + 53, 0xffffffffu);
+	sm_put_be32(b + SM_BATCH_OFF_RECORD_COUNT, 1);
+	uint8_t *r = b + SM_BATCH_HEADER_SIZE;
+	*r++ = 32; /* record length 16, zigzag varint */
+	*r++ = 0;  /* attributes */
+	*r++ = 0;  /* timestamp delta */
+	*r++ = 0;  /* offset delta */
+	*r++ = 8;  /* key length 4 */
+	r += 2;    /* key version 0 */
+	sm_put_be16(r, m->aborted ? 0 : 1);
+	r += 2;
+	*r++ = 12; /* value length 6 */
+	r += 2;    /* value version 0 */
+	sm_put_be32(r, (uint32_t)m->coord_epoch);
+	r += 4;
+	*r = 0;    /* no headers */
+	sm_put_be32(b + SM_BATCH_OFF_CRC, sm_crc32c(0, b + SM_BATCH_OFF_ATTRIBUTES,
+						     SM_TXN_MARKER_SIZE - SM_BATCH_OFF_ATTRIBUTES));
+}
+
+sm_err_t sm_log_append_marker(sm_log_t *log, const sm_ps_marker_t *marker, int32_t leader_epoch,
+			      int64_t now_ms, sm_log_append_info_t *info)
+{
+	pthread_mutex_lock(&log->lock);
+	sm_ps_marker_t m = *marker;
+	m.offset = log->leo;
+	m.ts = now_ms;
+	sm_err_t err = log->ps ? sm_ps_check_marker(log->ps, &m) : SM_ERR_NONE;
+	uint8_t b[SM_TXN_MARKER_SIZE];
+	sm_log_build_marker(b, m.offset, leader_epoch, &m, now_ms);
+	if (!err)
+		err = sm_log_append_locked(log, b, sizeof(b), m.offset, now_ms, m.offset, now_ms);
+	if (!err && log->ps) {
+		sm_log_ps_feed(log, b, sizeof(b), sm_log_active(log));
+		sm_log_refresh_unstable(log);
+	}
+	if (info) {
+		info->base_offset = info->last_offset = err ? -1 : m.offset;
 		info->log_append_time = -1;
 		info->log_start_offset = log->log_start_offset;
 		info->duplicate = 0;
@@ -996,6 +1305,18 @@ static int sm_log_delete_first(sm_log_t *log, int n, const char *reason)
 		sm_log_pending_push(log, gone[i], due);
 	}
 	free(gone);
+	/* their .txnindex entries are gone from disk too: forget them */
+	int64_t first = log->segs[0]->base_offset;
+	pthread_rwlock_wrlock(&log->txn_lock);
+	int k = 0;
+	while (k < log->naborted && log->aborted[k].last_offset < first)
+		k++;
+	if (k > 0) {
+		memmove(log->aborted, log->aborted + k,
+			sizeof(*log->aborted) * (size_t)(log->naborted - k));
+		log->naborted -= k;
+	}
+	pthread_rwlock_unlock(&log->txn_lock);
 	return n;
 }
 
@@ -1148,6 +1469,18 @@ void sm_log_set_high_watermark(sm_log_t *log, int64_t hw)
 	if (hw < start)
 		hw = start;
 	__atomic_store_n(&log->hw, hw, __ATOMIC_RELEASE);
+	if (__atomic_load_n(&log->has_unrepl, __ATOMIC_ACQUIRE)) {
+		/* completed transactions count as unstable until their marker
+		 * is replicated (Kafka's onHighWatermarkUpdated) */
+		pthread_mutex_lock(&log->lock);
+		if (log->ps) {
+			sm_ps_on_high_watermark(log->ps, hw);
+			__atomic_store_n(&log->has_unrepl, sm_ps_unreplicated(log->ps) > 0,
+					 __ATOMIC_RELEASE);
+			sm_log_refresh_unstable(log);
+		}
+		pthread_mutex_unlock(&log->lock);
+	}
 }
 
 int64_t sm_log_high_watermark(sm_log_t *log)
@@ -1303,6 +1636,10 @@ sm_err_t sm_log_replace_segments(sm_log_t *log, const int64_t *bases, int n,
 		pthread_mutex_unlock(&log->lock);
 		return SM_ERR__IO;
 	}
+	/* the merged segments' aborted transactions move to the cleaned
+	 * segment's .txnindex (their markers are kept by the cleaner) */
+	int64_t upper = i + n < log->nsegs ? log->segs[i + n]->base_offset : INT64_MAX;
+	sm_log_txn_rewrite(log, seg, bases[0], upper);
 	pthread_rwlock_wrlock(&log->seg_lock);
 	sm_log_segment_t **old = sm_malloc(sizeof(*old) * (size_t)n);
 	memcpy(old, log->segs + i, sizeof(*old) * (size_t)n);

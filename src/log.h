@@ -179,6 +179,44 @@ sm_err_t sm_log_flush_if_due(sm_log_t *log, int64_t now_ms);
  * open transaction) are forgotten by every log, as Kafka 2.8 does. */
 void sm_log_set_producer_expiration_ms(int64_t ms);
 
+/* ---- transactions ---- */
+
+/* One .txnindex entry (Kafka's AbortedTxn, 34 bytes on disk: int16 version
+ * 0, producer id, first offset, last offset = the ABORT marker's offset, the
+ * LSO when the marker was appended). */
+#define SM_TXN_INDEX_VERSION 0
+#define SM_TXN_INDEX_ENTRY 34
+typedef struct sm_log_aborted_txn {
+	int64_t pid;
+	int64_t first_offset;
+	int64_t last_offset;
+	int64_t last_stable_offset;
+} sm_log_aborted_txn_t;
+/* Decodes one 34-byte entry; -1 for an unknown version. */
+int sm_log_txn_decode(const uint8_t *b, sm_log_aborted_txn_t *a);
+
+struct sm_ps_marker;
+/* Leader append of an end-transaction marker (WriteTxnMarkers): checks the
+ * producer and coordinator epochs (SM_ERR_INVALID_PRODUCER_EPOCH,
+ * SM_ERR_TRANSACTION_COORDINATOR_FENCED), appends a COMMIT/ABORT control
+ * batch at the log end, completes the producer's transaction and, for an
+ * abort, adds the .txnindex entry. marker->offset and ts are ignored. */
+sm_err_t sm_log_append_marker(sm_log_t *log, const struct sm_ps_marker *marker,
+			      int32_t leader_epoch, int64_t now_ms, sm_log_append_info_t *info);
+/* Last stable offset: min(HW, first offset of any open transaction or of a
+ * completed one whose marker is not below the HW yet). */
+int64_t sm_log_last_stable_offset(sm_log_t *log);
+/* First offset of the earliest open or unreplicated transaction,
+ * INT64_MAX when none (Kafka's firstUnstableOffset; the cleaner stops there). */
+int64_t sm_log_first_unstable_offset(sm_log_t *log);
+/* First offset of producer pid's open transaction, -1 when none. */
+int64_t sm_log_txn_first_offset(sm_log_t *log, int64_t pid);
+/* Kafka's collectAbortedTransactions: the aborted transactions with
+ * last offset >= start and first offset < upper, in marker order
+ * (malloc'd *out, NULL when none); returns the count. */
+int sm_log_collect_aborted(sm_log_t *log, int64_t start, int64_t upper,
+			   sm_log_aborted_txn_t **out);
+
 /* ---- log directory failure ---- */
 
 /* Called (with the log's append lock held: it must only record the event and

@@ -11,7 +11,10 @@
  *   3. every segment below the map's end is rewritten, in groups whose total
  *      size fits one segment: a record survives when its key's latest offset
  *      is not later than its own and it is not a tombstone past the delete
- *      horizon; a batch whose records all survive is copied byte for byte,
+ *      horizon; batches of aborted transactions (the log's .txnindex
+ *      entries) are left out of the map and discarded, end-transaction
+ *      markers are always kept, and nothing at or above the first unstable
+ *      offset (an open or unreplicated transaction) is cleaned; a batch whose records all survive is copied byte for byte,
  *      otherwise it is rebuilt with its original codec, base offset, last
  *      offset and producer fields; an idempotent producer's last batch keeps
  *      an empty header so its sequence state survives;
@@ -459,10 +462,27 @@ typedef struct sm_lc_job {
 	sm_lc_pid_t *pids;
 	int npids;
 	int cap_pids;
+	sm_log_aborted_txn_t *aborted; /* the log's aborted transactions */
+	int naborted;
 	sm_wbuf_t out;  /* cleaned bytes not yet written */
 	sm_wbuf_t recs; /* records of the batch being rebuilt */
 	sm_log_clean_stats_t st;
 } sm_lc_job_t;
+
+/* Whether a data batch belongs to an aborted transaction (Kafka's
+ * AbortedTransactionMetadata): transactional, and its producer has an
+ * aborted transaction spanning its base offset. */
+static int sm_lc_aborted(const sm_lc_job_t *j, const sm_batch_hdr_t *h)
+{
+	if (!sm_batch_is_transactional(h) || sm_batch_is_control(h) || h->producer_id < 0)
+		return 0;
+	for (int i = 0; i < j->naborted; i++)
+		if (j->aborted[i].pid == h->producer_id &&
+		    j->aborted[i].first_offset <= h->base_offset &&
+		    h->base_offset <= j->aborted[i].last_offset)
+			return 1;
+	return 0;
+}
 
 static sm_lc_pid_t *sm_lc_pid_find(sm_lc_job_t *j, int64_t pid)
 {
@@ -508,7 +528,7 @@ static sm_err_t sm_lc_map_segment(sm_lc_job_t *j, const sm_log_seg_view_t *v, in
 			break;
 		if (h.producer_id >= 0)
 			sm_lc_pid_note(j, h.producer_id, h.base_offset);
-		if (sm_batch_is_control(&h))
+		if (sm_batch_is_control(&h) || sm_lc_aborted(j, &h))
 			continue;
 		sm_batch_iter_t it;
 		sm_record_t rec;
@@ -613,8 +633,16 @@ static sm_err_t sm_lc_filter_batch(sm_lc_job_t *j, const uint8_t *p, size_t len,
 	sm_batch_hdr_t h;
 	sm_batch_hdr_parse(p, len, &h);
 	if (h.magic != SM_BATCH_MAGIC || sm_batch_is_control(&h)) {
-		/* Transaction markers stay until transactions are supported. */
+		/* Markers are kept (Kafka removes them past the delete horizon
+		 * once their transaction's data is gone: docs/deviations.md). */
 		sm_wbuf_append(&j->out, p, len);
+		return SM_ERR_NONE;
+	}
+	if (sm_lc_aborted(j, &h)) {
+		/* aborted data goes; the producer's last batch keeps its header */
+		j->st.records_read += h.record_count > 0 ? h.record_count : 0;
+		if (sm_lc_keep_empty(j, &h))
+			sm_lc_write_rebuilt(j, &h, 0, SM_NO_TIMESTAMP);
 		return SM_ERR_NONE;
 	}
 	sm_batch_iter_t it;
@@ -803,6 +831,16 @@ static int sm_lc_bounds(sm_log_cleaner_t *lc, sm_lc_job_t *j, int64_t now_ms)
 		fd = start;
 	j->first_dirty = fd;
 	j->first_uncleanable = j->nv ? j->v[j->nv - 1].next_base : fd;
+	/* as Kafka: never past the first unstable offset (open transactions,
+	 * and completed ones whose marker is not replicated yet), from the
+	 * start of the segment holding it */
+	int64_t fu = sm_log_first_unstable_offset(j->log);
+	for (int i = 0; i < j->nv; i++)
+		if (j->v[i].next_base > fu) {
+			if (j->v[i].base_offset < j->first_uncleanable)
+				j->first_uncleanable = j->v[i].base_offset;
+			break;
+		}
 	if (j->cfg.min_compaction_lag_ms > 0)
 		for (int i = 0; i < j->nv; i++)
 			if (j->v[i].largest_timestamp > now_ms - j->cfg.min_compaction_lag_ms) {
@@ -836,6 +874,7 @@ static void sm_lc_job_init(sm_lc_job_t *j, int id, sm_log_t *log)
 	snprintf(j->name, sizeof(j->name), "%s-%d", sm_log_topic(log), (int)sm_log_partition(log));
 	sm_log_get_config(log, &j->cfg);
 	j->nv = sm_log_cleanable_segments(log, &j->v);
+	j->naborted = sm_log_collect_aborted(log, 0, INT64_MAX, &j->aborted);
 }
 
 static void sm_lc_job_destroy(sm_lc_job_t *j)
@@ -843,6 +882,7 @@ static void sm_lc_job_destroy(sm_lc_job_t *j)
 	sm_log_seg_views_free(j->v, j->nv);
 	sm_offset_map_destroy(j->map);
 	free(j->pids);
+	free(j->aborted);
 	sm_wbuf_free(&j->out);
 	sm_wbuf_free(&j->recs);
 }

@@ -200,6 +200,10 @@ sm_err_t sm_log_segment_open(const char *dir, int64_t base_offset, int32_t max_i
 	seg->created_ms = now_ms;
 	seg->roll_jitter_ms = roll_jitter_ms;
 	seg->rolling_based_timestamp = -1;
+	sm_log_segment_file_name(path, sizeof(path), dir, base_offset, ".txnindex");
+	seg->txn_path = sm_strdup(path);
+	if (create == SM_SEG_OPEN_CREATE)
+		unlink(seg->txn_path); /* a stale one from a removed segment */
 	errno = 0;
 	int r = sm_seg_open_indexes(seg, dir, max_index_bytes, create);
 	if (r < 0) {
@@ -210,6 +214,7 @@ sm_err_t sm_log_segment_open(const char *dir, int64_t base_offset, int32_t max_i
 			unlink(seg->log_path);
 		sm_fileref_release(seg->file);
 		free(seg->log_path);
+		free(seg->txn_path);
 		free(seg);
 		return sm_seg_io_err(e);
 	}
@@ -233,7 +238,26 @@ void sm_log_segment_close(sm_log_segment_t *seg)
 	sm_index_close(&seg->tidx);
 	sm_fileref_release(seg->file);
 	free(seg->log_path);
+	free(seg->txn_path);
 	free(seg);
+}
+
+sm_err_t sm_log_segment_txn_append(sm_log_segment_t *seg, const void *p, size_t len)
+{
+	if (!seg->txn_path)
+		return SM_ERR__STATE;
+	int fd = open(seg->txn_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return sm_seg_io_err(errno);
+	ssize_t r = write(fd, p, len);
+	int e = errno;
+	close(fd);
+	if (r != (ssize_t)len) {
+		sm_log_error(NULL, SM_SEG_LOGGER, "Failed to append to %s: %s", seg->txn_path,
+			     r < 0 ? strerror(e) : "short write");
+		return r < 0 ? sm_seg_io_err(e) : SM_ERR__IO;
+	}
+	return SM_ERR_NONE;
 }
 
 void sm_log_segment_delete(sm_log_segment_t *seg)
@@ -241,6 +265,8 @@ void sm_log_segment_delete(sm_log_segment_t *seg)
 	if (!seg)
 		return;
 	unlink(seg->log_path);
+	if (seg->txn_path)
+		unlink(seg->txn_path);
 	sm_index_delete(&seg->oidx);
 	sm_index_delete(&seg->tidx);
 	sm_log_segment_close(seg);
@@ -270,6 +296,14 @@ sm_err_t sm_log_segment_rename_deleted(sm_log_segment_t *seg)
 	int r = sm_seg_rename_one(&seg->log_path);
 	r |= sm_seg_rename_one(&seg->oidx.path);
 	r |= sm_seg_rename_one(&seg->tidx.path);
+	if (seg->txn_path && access(seg->txn_path, F_OK) == 0) {
+		r |= sm_seg_rename_one(&seg->txn_path);
+	} else {
+		/* none: a later segment of the same base may create one, which
+		 * removing this segment must not touch */
+		free(seg->txn_path);
+		seg->txn_path = NULL;
+	}
 	return r ? SM_ERR__IO : SM_ERR_NONE;
 }
 

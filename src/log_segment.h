@@ -70,6 +70,8 @@ typedef struct sm_log_segment {
 	int rolling_based_loaded;
 	int64_t created_ms;
 	int64_t roll_jitter_ms;
+	char *txn_path; /* <base>.txnindex; the file exists only once a
+			 * transaction was aborted in this segment */
 } sm_log_segment_t;
 
 /* SM_ERR__NOSPACE for a write that found no space (ENOSPC, EDQUOT: the
@@ -158,6 +160,9 @@ sm_err_t sm_log_segment_find_offset_by_timestamp(const sm_log_segment_t *seg, in
 sm_err_t sm_log_segment_flush(sm_log_segment_t *seg);
 /* Frees memory and closes files; the file ref lives on while readers hold it. */
 void sm_log_segment_close(sm_log_segment_t *seg);
+/* Appends raw .txnindex entries (creating the file); SM_ERR__IO or
+ * SM_ERR__NOSPACE on failure. */
+sm_err_t sm_log_segment_txn_append(sm_log_segment_t *seg, const void *p, size_t len);
 /* Unlinks the segment's files, then closes. */
 void sm_log_segment_delete(sm_log_segment_t *seg);
 /* Renames the .log, .index and .timeindex files to <name>.deleted (Kafka's

@@ -28,11 +28,17 @@
 #define SM_PS_OFF_LAST_DELTA 23
 #define SM_PS_OFF_MAX_TS 35
 #define SM_PS_ATTR_CONTROL 0x20
+#define SM_PS_ATTR_TXN 0x10
+#define SM_PS_HEADER 61
 
 struct sm_producer_state {
 	sm_ps_entry_t *e; /* ascending pid */
 	int n, cap;
 	int64_t map_end;
+	/* completed transactions whose marker is not below the HW yet
+	 * (Kafka's unreplicatedTxns), ascending marker offset */
+	sm_ps_completed_t *unrepl;
+	int n_unrepl, cap_unrepl;
 };
 
 sm_producer_state_t *sm_ps_new(void)
@@ -45,12 +51,14 @@ void sm_ps_free(sm_producer_state_t *ps)
 	if (!ps)
 		return;
 	free(ps->e);
+	free(ps->unrepl);
 	free(ps);
 }
 
 void sm_ps_clear(sm_producer_state_t *ps, int64_t end_offset)
 {
 	ps->n = 0;
+	ps->n_unrepl = 0;
 	ps->map_end = end_offset;
 }
 
@@ -126,6 +134,7 @@ int sm_ps_append_from_header(const uint8_t *hdr, sm_ps_append_t *a)
 	uint16_t attrs = sm_be16(hdr + SM_PS_OFF_ATTRS);
 	if (pid < 0 || (attrs & SM_PS_ATTR_CONTROL))
 		return 0;
+	a->is_txn = (attrs & SM_PS_ATTR_TXN) != 0;
 	int32_t delta = (int32_t)sm_be32(hdr + SM_PS_OFF_LAST_DELTA);
 	a->pid = pid;
 	a->epoch = (int16_t)sm_be16(hdr + SM_PS_OFF_PEPOCH);
@@ -160,6 +169,9 @@ sm_err_t sm_ps_check(const sm_producer_state_t *ps, const sm_ps_append_t *a,
 	}
 	if (a->epoch < e->epoch)
 		return SM_ERR_INVALID_PRODUCER_EPOCH;
+	if (!a->is_txn && e->txn_first_off >= 0)
+		/* as 2.8: plain data while a transaction is open */
+		return SM_ERR_INVALID_TXN_STATE;
 	if (a->epoch != e->epoch) {
 		/* a bumped epoch starts again at 0 */
 		if (a->first_seq != 0 && e->epoch != -1)
@@ -192,8 +204,128 @@ void sm_ps_update(sm_producer_state_t *ps, const sm_ps_append_t *a)
 	sm_ps_batch_t b = { a->first_seq, a->last_seq, a->first_off, a->last_off, a->max_ts };
 	sm_ps_push(e, &b);
 	e->last_ts = a->max_ts;
+	if (a->is_txn && e->txn_first_off < 0)
+		e->txn_first_off = a->first_off; /* a transaction begins */
 	if (a->last_off + 1 > ps->map_end)
 		ps->map_end = a->last_off + 1;
+}
+
+int sm_ps_marker_from_batch(const uint8_t *batch, size_t len, sm_ps_marker_t *m)
+{
+	if (len < SM_PS_HEADER + 1)
+		return 0;
+	uint16_t attrs = sm_be16(batch + SM_PS_OFF_ATTRS);
+	int64_t pid = (int64_t)sm_be64(batch + SM_PS_OFF_PID);
+	if (!(attrs & SM_PS_ATTR_CONTROL) || pid < 0)
+		return 0;
+	/* the single record: varint length, attributes, timestamp delta,
+	 * offset delta, key (control key: int16 version, int16 type), value
+	 * (int16 version, int32 coordinator epoch); control batches are never
+	 * compressed */
+	sm_rbuf_t rb;
+	sm_rbuf_init(&rb, batch + SM_PS_HEADER, len - SM_PS_HEADER);
+	int64_t rlen = sm_rbuf_varlong(&rb);
+	(void)rlen;
+	sm_rbuf_i8(&rb);
+	sm_rbuf_varlong(&rb);
+	sm_rbuf_varint(&rb);
+	int32_t klen = sm_rbuf_varint(&rb);
+	if (rb.err || klen < 4 || (size_t)klen > sm_rbuf_remaining(&rb))
+		return 0;
+	sm_rbuf_i16(&rb);
+	int16_t type = sm_rbuf_i16(&rb);
+	sm_rbuf_skip(&rb, (size_t)klen - 4);
+	int32_t vlen = sm_rbuf_varint(&rb);
+	if (rb.err || (type != 0 && type != 1) || vlen < 6 || (size_t)vlen > sm_rbuf_remaining(&rb))
+		return 0;
+	sm_rbuf_i16(&rb);
+	m->coord_epoch = sm_rbuf_i32(&rb);
+	if (rb.err)
+		return 0;
+	m->pid = pid;
+	m->epoch = (int16_t)sm_be16(batch + SM_PS_OFF_PEPOCH);
+	m->offset = (int64_t)sm_be64(batch);
+	m->ts = (int64_t)sm_be64(batch + SM_PS_OFF_MAX_TS);
+	m->aborted = type == 0;
+	return 1;
+}
+
+sm_err_t sm_ps_check_marker(const sm_producer_state_t *ps, const sm_ps_marker_t *m)
+{
+	const sm_ps_entry_t *e = sm_ps_get(ps, m->pid);
+	if (!e)
+		return SM_ERR_NONE;
+	if (m->epoch < e->epoch)
+		return SM_ERR_INVALID_PRODUCER_EPOCH;
+	if (e->coord_epoch > m->coord_epoch)
+		return SM_ERR_TRANSACTION_COORDINATOR_FENCED;
+	return SM_ERR_NONE;
+}
+
+void sm_ps_complete(sm_producer_state_t *ps, const sm_ps_marker_t *m, sm_ps_completed_t *out)
+{
+	sm_ps_entry_t *e = sm_ps_get_or_add(ps, m->pid);
+	out->pid = m->pid;
+	out->first_off = e->txn_first_off >= 0 ? e->txn_first_off : m->offset;
+	out->last_off = m->offset;
+	out->aborted = m->aborted;
+	if (e->epoch != m->epoch) {
+		e->n_recent = 0;
+		e->epoch = m->epoch;
+	}
+	e->txn_first_off = -1;
+	e->coord_epoch = m->coord_epoch;
+	e->last_ts = m->ts;
+	if (ps->n_unrepl == ps->cap_unrepl) {
+		ps->cap_unrepl = ps->cap_unrepl ? ps->cap_unrepl * 2 : 4;
+		ps->unrepl = sm_realloc(ps->unrepl, sizeof(*ps->unrepl) * (size_t)ps->cap_unrepl);
+	}
+	ps->unrepl[ps->n_unrepl++] = *out;
+	if (m->offset + 1 > ps->map_end)
+		ps->map_end = m->offset + 1;
+}
+
+void sm_ps_on_high_watermark(sm_producer_state_t *ps, int64_t hw)
+{
+	int k = 0;
+	for (int i = 0; i < ps->n_unrepl; i++)
+		if (ps->unrepl[i].last_off >= hw)
+			ps->unrepl[k++] = ps->unrepl[i];
+	ps->n_unrepl = k;
+}
+
+int sm_ps_unreplicated(const sm_producer_state_t *ps)
+{
+	return ps->n_unrepl;
+}
+
+/* Earliest first offset of an open transaction other than skip_pid's (-1:
+ * none skipped), and of an unreplicated one when with_unrepl. */
+static int64_t sm_ps_first_unstable_except(const sm_producer_state_t *ps, int64_t skip_pid,
+					   int with_unrepl)
+{
+	int64_t first = INT64_MAX;
+	for (int i = 0; i < ps->n; i++)
+		if (ps->e[i].txn_first_off >= 0 && ps->e[i].pid != skip_pid &&
+		    ps->e[i].txn_first_off < first)
+			first = ps->e[i].txn_first_off;
+	for (int i = 0; with_unrepl && i < ps->n_unrepl; i++)
+		if (ps->unrepl[i].first_off < first)
+			first = ps->unrepl[i].first_off;
+	return first;
+}
+
+int64_t sm_ps_first_unstable(const sm_producer_state_t *ps)
+{
+	return sm_ps_first_unstable_except(ps, -1, 1);
+}
+
+int64_t sm_ps_lso_after(const sm_producer_state_t *ps, const sm_ps_completed_t *c)
+{
+	/* called before sm_ps_complete: the completing transaction is still
+	 * open and must not count; as Kafka, only open transactions do */
+	int64_t first = sm_ps_first_unstable_except(ps, c->pid, 0);
+	return first == INT64_MAX ? c->last_off + 1 : first;
 }
 
 static int sm_ps_expired(const sm_ps_entry_t *e, int64_t now_ms, int64_t expiration_ms)

@@ -55,7 +55,27 @@ typedef struct sm_ps_append {
 	int32_t last_seq;  /* first_seq + lastOffsetDelta, mod 2^31 */
 	int64_t first_off, last_off;
 	int64_t max_ts;
+	int is_txn;        /* transactional attribute bit */
 } sm_ps_append_t;
+
+/* A transaction closed by a COMMIT/ABORT marker (Kafka's CompletedTxn). */
+typedef struct sm_ps_completed {
+	int64_t pid;
+	int64_t first_off;  /* first offset of the transaction (the marker's
+			     * own offset when it had no data here) */
+	int64_t last_off;   /* offset of the marker */
+	int aborted;
+} sm_ps_completed_t;
+
+/* One end-transaction marker (a control batch) as the producer state sees it. */
+typedef struct sm_ps_marker {
+	int64_t pid;
+	int16_t epoch;
+	int32_t coord_epoch;
+	int64_t offset;
+	int64_t ts;
+	int aborted;
+} sm_ps_marker_t;
 
 typedef struct sm_producer_state sm_producer_state_t;
 
@@ -85,16 +105,41 @@ int sm_ps_append_from_header(const uint8_t *hdr, sm_ps_append_t *a);
  *     and writes nothing;
  *   SM_ERR_INVALID_PRODUCER_EPOCH: an epoch older than the producer's;
  *   SM_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER: a gap, a new epoch not starting at
- *     sequence 0, or a retry older than the five cached batches.
+ *     sequence 0, or a retry older than the five cached batches;
+ *   SM_ERR_INVALID_TXN_STATE: a non-transactional batch from a producer
+ *     with an open transaction.
  * A producer the partition does not know is accepted with any sequence
  * (KIP-360, 2.5+).
  */
 sm_err_t sm_ps_check(const sm_producer_state_t *ps, const sm_ps_append_t *a,
 		     const sm_ps_batch_t **dup);
+/* Reads an end-transaction marker from the v2 control batch at hdr (whole
+ * batch of len bytes); 0 when it is not one (or malformed), 1 otherwise. */
+int sm_ps_marker_from_batch(const uint8_t *batch, size_t len, sm_ps_marker_t *m);
 /* Records an appended batch (leader after sm_ps_check, follower and replay
  * without it; Kafka's replication semantics: nothing is refused). Advances
  * the map end offset to a->last_off + 1. */
 void sm_ps_update(sm_producer_state_t *ps, const sm_ps_append_t *a);
+/* Leader check of an end-transaction marker (Kafka's appendEndTxnMarker with
+ * origin Coordinator): SM_ERR_INVALID_PRODUCER_EPOCH for an epoch older than
+ * the producer's, SM_ERR_TRANSACTION_COORDINATOR_FENCED for a coordinator
+ * epoch older than the last marker's. */
+sm_err_t sm_ps_check_marker(const sm_producer_state_t *ps, const sm_ps_marker_t *m);
+/* Records a marker (any origin): the producer's open transaction, if any,
+ * is closed, described in *out and kept as unreplicated until the high
+ * watermark passes the marker (sm_ps_on_high_watermark). Advances the map
+ * end offset past the marker. */
+void sm_ps_complete(sm_producer_state_t *ps, const sm_ps_marker_t *m, sm_ps_completed_t *out);
+/* Kafka's lastStableOffset(completedTxn), before sm_ps_complete: the first
+ * offset of the earliest other open transaction, else the marker offset + 1. */
+int64_t sm_ps_lso_after(const sm_producer_state_t *ps, const sm_ps_completed_t *c);
+/* Forgets the completed transactions whose marker is below hw. */
+void sm_ps_on_high_watermark(sm_producer_state_t *ps, int64_t hw);
+/* Number of completed transactions whose marker is not below the HW yet. */
+int sm_ps_unreplicated(const sm_producer_state_t *ps);
+/* First offset of the earliest open or unreplicated transaction, INT64_MAX
+ * when none (Kafka's firstUnstableOffset). */
+int64_t sm_ps_first_unstable(const sm_producer_state_t *ps);
 /* Drops producers with no open transaction whose last timestamp is at
  * least expiration_ms before now; returns how many. */
 int sm_ps_expire(sm_producer_state_t *ps, int64_t now_ms, int64_t expiration_ms);

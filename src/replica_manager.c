@@ -29,6 +29,7 @@
 #include "checkpoint.h"
 #include "compression.h"
 #include "kafka_zk.h"
+#include "producer_state.h"
 #include "logger.h"
 #include "replica_fetcher.h"
 #include "thread_role.h"
@@ -1058,6 +1059,33 @@ sm_err_t sm_partition_append_leader(sm_partition_t *p, uint8_t *batch, size_t le
 	/* The partition lock orders appends with leadership changes; the log
 	 * serializes appends itself. */
 	sm_err_t e = sm_log_append_leader(p->log, batch, len, epoch, now, info);
+	if (!e)
+		sm_partition_maybe_advance_hw(p);
+	pthread_mutex_unlock(&p->lock);
+	if (e)
+		return e == SM_ERR__IO || e == SM_ERR__FULL ? SM_ERR_KAFKA_STORAGE_ERROR : e;
+	sm_rm_notify(p);
+	return SM_ERR_NONE;
+}
+
+sm_err_t sm_partition_append_marker(sm_partition_t *p, const sm_ps_marker_t *marker,
+				    sm_log_append_info_t *info)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	int32_t min_isr = sm_partition_min_isr(p);
+	pthread_mutex_lock(&p->lock);
+	if (!p->is_leader) {
+		pthread_mutex_unlock(&p->lock);
+		return SM_ERR_NOT_LEADER_OR_FOLLOWER;
+	}
+	/* markers are written with acks=-1, so min.insync.replicas applies */
+	if (p->n_isr < min_isr) {
+		pthread_mutex_unlock(&p->lock);
+		return SM_ERR_NOT_ENOUGH_REPLICAS;
+	}
+	sm_err_t e = sm_log_append_marker(p->log, marker, p->leader_epoch, now, info);
 	if (!e)
 		sm_partition_maybe_advance_hw(p);
 	pthread_mutex_unlock(&p->lock);

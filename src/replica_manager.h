@@ -158,6 +158,12 @@ sm_err_t sm_replica_manager_epoch_end_offset(sm_replica_manager_t *rm, const cha
  * watermark passed but the ISR is below min.insync.replicas) or
  * NOT_LEADER_OR_FOLLOWER; 0 while it must wait. */
 int sm_partition_check_acks(sm_partition_t *p, int64_t required_offset, sm_err_t *err);
+struct sm_ps_marker;
+/* WriteTxnMarkers on the leader: appends an end-transaction marker
+ * (sm_log_append_marker) under the acks=-1 rules (min.insync.replicas);
+ * SM_ERR_NOT_LEADER_OR_FOLLOWER when not the leader. */
+sm_err_t sm_partition_append_marker(sm_partition_t *p, const struct sm_ps_marker *marker,
+				    sm_log_append_info_t *info);
 
 /* Follower side (replica fetcher). */
 /* 1 if this broker follows leader in leader_epoch. */

@@ -2,7 +2,8 @@
  * kafka_dump_log.c - kafka-dump-log.sh (Kafka's kafka.tools.DumpLogSegments):
  * prints the batches (and with --deep-iteration/--print-data-log the
  * records) of .log segment files, the entries of .index and .timeindex
- * files, and the producers of .snapshot files, in Kafka 2.8's output
+ * files, the producers of .snapshot files and the aborted transactions of
+ * .txnindex files, in Kafka 2.8's output
  * format. Reads the files directly; no broker needed.
  *
  * Thread-safety: single-threaded program.
@@ -16,6 +17,7 @@
 
 #include "buf.h"
 #include "crc32c.h"
+#include "log.h"
 #include "record_batch.h"
 
 typedef struct dl_opts {
@@ -367,6 +369,36 @@ static int dl_dump_snapshot(const char *file)
 	return 0; /* as 2.8: a damaged snapshot is reported, not an error */
 }
 
+/* A transaction index (34-byte entries, log.h): one line per aborted
+ * transaction, as 2.8's DumpLogSegments.dumpTxnIndex prints an AbortedTxn;
+ * a partial trailing entry or an unknown version is reported on stderr. */
+static int dl_dump_txn_index(const char *file)
+{
+	size_t len = 0;
+	uint8_t *p = dl_slurp(file, &len);
+	if (!p) {
+		fprintf(stderr, "Cannot read %s: %s\n", file, strerror(errno));
+		return 1;
+	}
+	for (size_t off = 0; off + SM_TXN_INDEX_ENTRY <= len; off += SM_TXN_INDEX_ENTRY) {
+		sm_log_aborted_txn_t t;
+		int16_t ver = (int16_t)sm_be16(p + off);
+		if (sm_log_txn_decode(p + off, &t)) {
+			fprintf(stderr, "Found an aborted transaction entry with unknown version %d "
+				"at position %zu of %s\n", ver, off, file);
+			break;
+		}
+		printf("version: %d producerId: %" PRId64 " firstOffset: %" PRId64
+		       " lastOffset: %" PRId64 " lastStableOffset: %" PRId64 "\n", ver, t.pid,
+		       t.first_offset, t.last_offset, t.last_stable_offset);
+	}
+	if (len % SM_TXN_INDEX_ENTRY)
+		fprintf(stderr, "%s has %zu trailing bytes, not a whole entry\n", file,
+			len % SM_TXN_INDEX_ENTRY);
+	free(p);
+	return 0;
+}
+
 static int dl_dump_one(const char *file, const dl_opts_t *o)
 {
 	printf("Dumping %s\n", file);
@@ -379,6 +411,8 @@ static int dl_dump_one(const char *file, const dl_opts_t *o)
 		return dl_dump_index(file, o, 1);
 	if (dot && !strcmp(dot, ".snapshot"))
 		return dl_dump_snapshot(file);
+	if (dot && !strcmp(dot, ".txnindex"))
+		return dl_dump_txn_index(file);
 	fprintf(stderr, "Ignoring unknown file %s\n", file);
 	return 0;
 }

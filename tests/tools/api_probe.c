@@ -51,6 +51,7 @@
 #include "msg_describe_cluster.h"
 #include "msg_offset_fetch.h"
 #include "msg_sync_group.h"
+#include "msg_write_txn_markers.h"
 #include "net_client.h"
 #include "protocol.h"
 #include "record_batch.h"
@@ -1427,6 +1428,46 @@ static int probe_describe_cluster(int16_t ver, char *why)
 	return rc;
 }
 
+/* A marker for a topic that does not exist: answered per partition with
+ * UNKNOWN_TOPIC_OR_PARTITION, nothing appended. */
+static int probe_write_txn_markers(int16_t ver, char *why)
+{
+	sm_wbuf_t body, resp;
+	sm_arena_t a;
+	sm_wbuf_init(&body, 64);
+	sm_wbuf_init(&resp, 64);
+	sm_arena_init(&a);
+	int32_t part = 0;
+	sm_write_txn_markers_req_topic_t t = { .name = "api-probe-no-such-topic",
+						.partition_indexes = &part,
+						.partition_indexes_cnt = 1 };
+	sm_write_txn_markers_req_marker_t m = { .producer_id = 4242, .producer_epoch = 0,
+						 .transaction_result = 1, .topics = &t,
+						 .topics_cnt = 1, .coordinator_epoch = 0 };
+	sm_write_txn_markers_req_t req = { .markers = &m, .markers_cnt = 1 };
+	sm_write_txn_markers_req_write(&body, ver, &req);
+	int bad = probe_call(SM_API_WRITE_TXN_MARKERS, ver, &body, &resp, why, 256);
+	if (!bad) {
+		sm_write_txn_markers_resp_t r;
+		sm_rbuf_t rb;
+		sm_rbuf_init(&rb, resp.p, resp.len);
+		if (sm_write_txn_markers_resp_read(&rb, ver, &a, &r)) {
+			snprintf(why, 256, "response does not parse");
+			bad = 1;
+		} else if (r.markers_cnt != 1 || r.markers[0].producer_id != 4242 ||
+			   r.markers[0].topics_cnt != 1 || r.markers[0].topics[0].partitions_cnt != 1 ||
+			   r.markers[0].topics[0].partitions[0].error_code !=
+				   SM_ERR_UNKNOWN_TOPIC_OR_PARTITION) {
+			snprintf(why, 256, "unexpected answer for an unknown partition");
+			bad = 1;
+		}
+	}
+	sm_wbuf_free(&body);
+	sm_wbuf_free(&resp);
+	sm_arena_destroy(&a);
+	return bad ? -1 : 0;
+}
+
 static int probe_one(int16_t key, int16_t ver, char *why)
 {
 	switch (key) {
@@ -1464,6 +1505,7 @@ static int probe_one(int16_t key, int16_t ver, char *why)
 	case SM_API_INCREMENTAL_ALTER_CONFIGS: return probe_alter_configs(key, ver, why);
 	case SM_API_INIT_PRODUCER_ID: return probe_init_producer_id(ver, why);
 	case SM_API_DESCRIBE_CLUSTER: return probe_describe_cluster(ver, why);
+	case SM_API_WRITE_TXN_MARKERS: return probe_write_txn_markers(ver, why);
 	}
 	snprintf(why, 256, "advertised, but the probe has no check for it");
 	return -1;
@@ -1482,7 +1524,7 @@ static const int16_t probe_order[] = {
 	SM_API_LIST_GROUPS, SM_API_OFFSET_DELETE, SM_API_DELETE_GROUPS,
 	SM_API_DESCRIBE_LOG_DIRS,
 	SM_API_DESCRIBE_CONFIGS, SM_API_ALTER_CONFIGS, SM_API_INCREMENTAL_ALTER_CONFIGS,
-	SM_API_INIT_PRODUCER_ID, SM_API_DESCRIBE_CLUSTER,
+	SM_API_INIT_PRODUCER_ID, SM_API_DESCRIBE_CLUSTER, SM_API_WRITE_TXN_MARKERS,
 	SM_API_DELETE_RECORDS, /* moves the log start: after every read of the probe data */
 };
 

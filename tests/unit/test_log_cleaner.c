@@ -21,6 +21,7 @@
 #include "log.h"
 #include "log_cleaner.h"
 #include "logger.h"
+#include "producer_state.h"
 #include "record_batch.h"
 
 static char test_root[256];
@@ -68,6 +69,9 @@ static sm_log_t *open_log(const char *name, int64_t segment_bytes)
 	return log;
 }
 
+/* set: append_batch writes transactional batches */
+static int append_transactional;
+
 /* Appends one batch with n records key-<(first+i) % nkeys> = v<round>; value
  * NULL for tombstones. */
 static void append_batch(sm_log_t *log, sm_codec_t codec, int nkeys, int first, int n,
@@ -93,6 +97,7 @@ static void append_batch(sm_log_t *log, sm_codec_t codec, int nkeys, int first, 
 		o.producer_id = producer_id;
 		o.producer_epoch = 0;
 		o.base_sequence = round * n;
+		o.transactional = append_transactional;
 	}
 	sm_wbuf_t w;
 	sm_wbuf_init(&w, 1024);
@@ -389,6 +394,55 @@ static void test_producer_empty_batch(void)
 	sm_log_release(log);
 }
 
+/* Kafka's rules for transactions: an aborted transaction's records neither
+ * shadow older values nor survive, its marker and .txnindex entry stay;
+ * nothing from the first unstable offset on is cleaned. */
+static void test_aborted_transactions(void)
+{
+	sm_log_t *log = open_log("txn", 1024);
+	append_batch(log, SM_CODEC_NONE, 100, 0, 4, 0, 0, -1); /* 0-3 committed */
+	append_transactional = 1;
+	append_batch(log, SM_CODEC_NONE, 100, 0, 4, 1, 0, 50); /* 4-7 aborted */
+	append_transactional = 0;
+	sm_ps_marker_t m = { .pid = 50, .epoch = 0, .coord_epoch = 1, .aborted = 1 };
+	sm_log_append_info_t ai;
+	CU_ASSERT_EQUAL(sm_log_append_marker(log, &m, 0, 1700000000000LL, &ai), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(ai.base_offset, 8);
+	/* an open transaction later on: the cleaner stops before its segment */
+	for (int round = 2; round < 30; round++)
+		append_batch(log, SM_CODEC_NONE, 100, 10, 2, round, 0, -1);
+	append_transactional = 1;
+	append_batch(log, SM_CODEC_NONE, 100, 20, 2, 0, 0, 60);
+	append_transactional = 0;
+	int64_t open_at = sm_log_end_offset(log) - 2;
+	for (int round = 30; round < 60; round++)
+		append_batch(log, SM_CODEC_NONE, 100, 10, 2, round, 0, -1);
+	sm_log_set_high_watermark(log, sm_log_end_offset(log));
+	CU_ASSERT_EQUAL(sm_log_first_unstable_offset(log), open_at);
+	sm_log_cleaner_t *lc = new_cleaner(1 << 20);
+	CU_ASSERT_EQUAL(sm_log_cleaner_clean(lc, 0, log, 1700000000000LL, NULL), SM_ERR_NONE);
+	readback_t rb;
+	read_all(log, &rb);
+	for (int k = 0; k < 4; k++) {
+		char key[16];
+		snprintf(key, sizeof(key), "key-%d", k);
+		const kv_t *e = last_of(&rb, key);
+		CU_ASSERT_FATAL(e != NULL);
+		CU_ASSERT_EQUAL(e->offset, k); /* the committed value, not the aborted one */
+	}
+	/* both values of key-10 around the open transaction are still there:
+	 * nothing past it was cleaned */
+	CU_ASSERT(count_key(&rb, "key-10", INT64_MAX) >= 2);
+	CU_ASSERT_EQUAL(last_of(&rb, "key-20")->offset, open_at);
+	sm_log_aborted_txn_t *ab;
+	CU_ASSERT_EQUAL(sm_log_collect_aborted(log, 0, INT64_MAX, &ab), 1);
+	free(ab);
+	free(rb.recs);
+	sm_log_cleaner_destroy(lc);
+	sm_log_close(log);
+	sm_log_release(log);
+}
+
 /* A map too small for the dirty section stops at the last mapped offset;
  * the rest is cleaned by the following passes; a non-compacted log is
  * left alone. */
@@ -466,6 +520,7 @@ int main(void)
 	CU_add_test(s, "compressed batches", test_compressed);
 	CU_add_test(s, "producer empty batch", test_producer_empty_batch);
 	CU_add_test(s, "small map, policy", test_small_map_and_policy);
+	CU_add_test(s, "aborted transactions, first unstable offset", test_aborted_transactions);
 	CU_add_test(s, "reopen after clean", test_reopen_after_clean);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();

@@ -44,7 +44,7 @@ static int64_t now_ms(void)
 static sm_ps_append_t ap(int64_t pid, int16_t epoch, int32_t seq, int n, int64_t off)
 {
 	sm_ps_append_t a = { pid, epoch, seq, sm_ps_last_seq(seq, n - 1), off, off + n - 1,
-			     1000 + off };
+			     1000 + off, 0 };
 	return a;
 }
 
@@ -116,9 +116,9 @@ static void test_sequence_rules(void)
 static void test_snapshot_format(void)
 {
 	sm_producer_state_t *ps = sm_ps_new();
-	sm_ps_append_t a = { 5, 2, 10, 14, 100, 104, 1700000000123LL };
+	sm_ps_append_t a = { 5, 2, 10, 14, 100, 104, 1700000000123LL, 0 };
 	sm_ps_update(ps, &a);
-	sm_ps_append_t b = { 3, 0, 0, 0, 105, 105, 1700000000200LL };
+	sm_ps_append_t b = { 3, 0, 0, 0, 105, 105, 1700000000200LL, 0 };
 	sm_ps_update(ps, &b);
 	sm_wbuf_t w;
 	sm_wbuf_init(&w, 64);
@@ -221,6 +221,133 @@ static sm_err_t append(sm_log_t *log, int64_t pid, int16_t epoch, int32_t seq, i
 	sm_err_t e = sm_log_append_leader(log, b, len, 0, now_ms(), ai);
 	free(b);
 	return e;
+}
+
+/* A transactional batch (attribute bit 0x10) from producer pid. */
+static sm_err_t append_txn(sm_log_t *log, int64_t pid, int16_t epoch, int32_t seq, int n,
+			   sm_log_append_info_t *ai)
+{
+	size_t len;
+	uint8_t *b = pbatch(pid, epoch, seq, n, &len);
+	sm_put_be16(b + 21, 0x10);
+	sm_put_be32(b + 17, sm_crc32c(0, b + 21, len - 21));
+	sm_err_t e = sm_log_append_leader(log, b, len, 0, now_ms(), ai);
+	free(b);
+	return e;
+}
+
+static sm_err_t marker(sm_log_t *log, int64_t pid, int16_t epoch, int32_t coord, int abort,
+		       int64_t *off)
+{
+	sm_ps_marker_t m = { .pid = pid, .epoch = epoch, .coord_epoch = coord, .aborted = abort };
+	sm_log_append_info_t ai;
+	sm_err_t e = sm_log_append_marker(log, &m, 0, now_ms(), &ai);
+	*off = ai.base_offset;
+	return e;
+}
+
+/* the partition moves its HW to the log end (all replicas caught up) */
+static int64_t lso_at(sm_log_t *log, int64_t hw)
+{
+	sm_log_set_high_watermark(log, hw);
+	return sm_log_last_stable_offset(log);
+}
+
+static int count_aborted(sm_log_t *log, int64_t start, int64_t upper, sm_log_aborted_txn_t *first)
+{
+	sm_log_aborted_txn_t *v;
+	int n = sm_log_collect_aborted(log, start, upper, &v);
+	if (n > 0 && first)
+		*first = v[0];
+	free(v);
+	return n;
+}
+
+static void test_txn_lso_and_index(void)
+{
+	char dir[512], path[600];
+	snprintf(dir, sizeof(dir), "%s/txn-0", test_root);
+	snprintf(path, sizeof(path), "%s/00000000000000000000.txnindex", dir);
+	sm_log_config_t cfg;
+	sm_log_config_defaults(&cfg);
+	sm_log_t *log;
+	CU_ASSERT_EQUAL_FATAL(sm_log_open(dir, "txn", 0, &cfg, 0, -1, 1, &log), SM_ERR_NONE);
+	sm_log_append_info_t ai;
+	int64_t off;
+	CU_ASSERT_EQUAL(append(log, 1, 0, 0, 3, &ai), SM_ERR_NONE);          /* 0-2 */
+	CU_ASSERT_EQUAL(lso_at(log, 3), 3);
+	CU_ASSERT_EQUAL(append_txn(log, 10, 0, 0, 2, &ai), SM_ERR_NONE);      /* 3-4 */
+	CU_ASSERT_EQUAL(sm_log_txn_first_offset(log, 10), 3);
+	CU_ASSERT_EQUAL(lso_at(log, 5), 3);
+	CU_ASSERT_EQUAL(append_txn(log, 20, 3, 0, 2, &ai), SM_ERR_NONE);      /* 5-6 */
+	CU_ASSERT_EQUAL(lso_at(log, 7), 3);
+	/* plain data from a producer with an open transaction: 48 */
+	CU_ASSERT_EQUAL(append(log, 10, 0, 2, 1, &ai), SM_ERR_INVALID_TXN_STATE);
+	/* COMMIT pid 10 at 7: stable only once the marker is replicated */
+	CU_ASSERT_EQUAL(marker(log, 10, 0, 5, 0, &off), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(off, 7);
+	CU_ASSERT_EQUAL(lso_at(log, 7), 3);
+	CU_ASSERT_EQUAL(lso_at(log, 8), 5);
+	/* fencing: an older coordinator epoch, an older producer epoch */
+	CU_ASSERT_EQUAL(marker(log, 10, 0, 4, 0, &off), SM_ERR_TRANSACTION_COORDINATOR_FENCED);
+	CU_ASSERT_EQUAL(marker(log, 20, 2, 5, 1, &off), SM_ERR_INVALID_PRODUCER_EPOCH);
+	CU_ASSERT_EQUAL(sm_log_end_offset(log), 8);
+	/* ABORT pid 20 at 8 -> one .txnindex entry */
+	CU_ASSERT_EQUAL(access(path, F_OK), -1);
+	CU_ASSERT_EQUAL(marker(log, 20, 3, 5, 1, &off), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(off, 8);
+	CU_ASSERT_EQUAL(lso_at(log, 8), 5);
+	CU_ASSERT_EQUAL(lso_at(log, 9), 9);
+	size_t len = 0;
+	uint8_t *p = sm_ps_read_file(path, &len);
+	static const uint8_t want[34] = { 0, 0,  0, 0, 0, 0, 0, 0, 0, 20,
+					  0, 0, 0, 0, 0, 0, 0, 5,  0, 0, 0, 0, 0, 0, 0, 8,
+					  0, 0, 0, 0, 0, 0, 0, 9 };
+	CU_ASSERT_FATAL(p != NULL);
+	CU_ASSERT_EQUAL(len, 34);
+	CU_ASSERT(len == 34 && !memcmp(p, want, 34));
+	free(p);
+	sm_log_aborted_txn_t t = { -1, -1, -1, -1 };
+	CU_ASSERT_EQUAL(count_aborted(log, 0, 9, &t), 1);
+	CU_ASSERT(t.pid == 20 && t.first_offset == 5 && t.last_offset == 8 &&
+		  t.last_stable_offset == 9);
+	CU_ASSERT_EQUAL(count_aborted(log, 5, 6, NULL), 1);
+	CU_ASSERT_EQUAL(count_aborted(log, 0, 5, NULL), 0); /* starts at the bound */
+	CU_ASSERT_EQUAL(count_aborted(log, 9, 100, NULL), 0); /* ended before */
+	/* an open transaction at 9, then an unclean restart: the .txnindex is
+	 * reloaded and the open transaction holds the LSO again (replay) */
+	CU_ASSERT_EQUAL(append_txn(log, 40, 0, 0, 1, &ai), SM_ERR_NONE);      /* 9 */
+	CU_ASSERT_EQUAL(append(log, 1, 0, 3, 2, &ai), SM_ERR_NONE);           /* 10-11 */
+	CU_ASSERT_EQUAL(lso_at(log, 12), 9);
+	sm_log_release(log);
+	CU_ASSERT_EQUAL_FATAL(sm_log_open(dir, "txn", 0, &cfg, 0, -1, 0, &log), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(lso_at(log, 12), 9);
+	CU_ASSERT_EQUAL(count_aborted(log, 0, 12, &t), 1);
+	CU_ASSERT(t.pid == 20 && t.first_offset == 5 && t.last_stable_offset == 9);
+	/* a clean restart: the snapshot carries the open transaction */
+	sm_log_close(log);
+	sm_log_release(log);
+	CU_ASSERT_EQUAL_FATAL(sm_log_open(dir, "txn", 0, &cfg, 12, -1, 1, &log), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(sm_log_txn_first_offset(log, 40), 9);
+	CU_ASSERT_EQUAL(lso_at(log, 12), 9);
+	/* a lost .txnindex is rebuilt by replay after an unclean restart */
+	sm_log_release(log);
+	unlink(path);
+	char snap[600];
+	snprintf(snap, sizeof(snap), "%s/00000000000000000012.snapshot", dir);
+	unlink(snap);
+	CU_ASSERT_EQUAL_FATAL(sm_log_open(dir, "txn", 0, &cfg, 0, -1, 0, &log), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(count_aborted(log, 0, 12, &t), 1);
+	CU_ASSERT(t.pid == 20 && t.first_offset == 5 && t.last_offset == 8);
+	CU_ASSERT_EQUAL(access(path, F_OK), 0);
+	/* truncation below the ABORT marker: the entry goes, pid 20's
+	 * transaction is open again */
+	CU_ASSERT_EQUAL(sm_log_truncate_to(log, 8), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(count_aborted(log, 0, 12, NULL), 0);
+	CU_ASSERT_EQUAL(access(path, F_OK), -1);
+	CU_ASSERT_EQUAL(lso_at(log, 8), 5);
+	sm_log_close(log);
+	sm_log_release(log);
 }
 
 static int count_snapshots(const char *dir)
@@ -414,6 +541,8 @@ int main(void)
 	CU_add_test(s, "snapshot format byte-exact, round trip, damage", test_snapshot_format);
 	CU_add_test(s, "log: roll snapshots, recovery, truncation, follower", test_log_recovery);
 	CU_add_test(s, "log: snapshots deleted with their segments", test_snapshots_follow_segments);
+	CU_add_test(s, "log: LSO, end markers, fencing, .txnindex, recovery",
+		    test_txn_lso_and_index);
 	CU_add_test(s, "producer id block JSON", test_pid_block_json);
 	CU_add_test(s, "InitProducerId codec, versions 0-4", test_init_producer_id_codec);
 	CU_basic_set_mode(CU_BRM_VERBOSE);

@@ -224,6 +224,95 @@ static void test_crc32c(void)
 	CU_ASSERT_EQUAL(one, inc);
 }
 
+/* Known values, checked against every implementation: Kafka's own test
+ * vector (Crc32CTest: "Some String") and RFC 3720's (iSCSI, B.4). */
+static void test_crc32c_vectors(void)
+{
+	static const sm_crc32c_impl_t impls[] = {
+		SM_CRC32C_TABLE, SM_CRC32C_SSE42, SM_CRC32C_SSE42_3WAY
+	};
+	uint8_t zeros[32], ones[32], inc[32], dec[32];
+	memset(zeros, 0, sizeof(zeros));
+	memset(ones, 0xff, sizeof(ones));
+	for (int i = 0; i < 32; i++) {
+		inc[i] = (uint8_t)i;
+		dec[i] = (uint8_t)(31 - i);
+	}
+	for (size_t k = 0; k < sizeof(impls) / sizeof(impls[0]); k++) {
+		sm_crc32c_impl_t m = impls[k];
+		CU_ASSERT_EQUAL(sm_crc32c_with(m, 0, "Some String", 11), 608512271u);
+		CU_ASSERT_EQUAL(sm_crc32c_with(m, 0, "123456789", 9), 0xE3069283u);
+		CU_ASSERT_EQUAL(sm_crc32c_with(m, 0, zeros, 32), 0x8A9136AAu);
+		CU_ASSERT_EQUAL(sm_crc32c_with(m, 0, ones, 32), 0x62A8AB43u);
+		CU_ASSERT_EQUAL(sm_crc32c_with(m, 0, inc, 32), 0x46DD794Eu);
+		CU_ASSERT_EQUAL(sm_crc32c_with(m, 0, dec, 32), 0x113FDB5Cu);
+		CU_ASSERT_EQUAL(sm_crc32c_with(m, 0, "", 0), 0u);
+	}
+}
+
+/* A bit-at-a-time CRC-32C straight from the polynomial: the reference the
+ * fast implementations are held to. */
+static uint32_t crc32c_bitwise(uint32_t crc, const uint8_t *p, size_t n)
+{
+	uint32_t c = ~crc;
+	while (n--) {
+		c ^= *p++;
+		for (int k = 0; k < 8; k++)
+			c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+	}
+	return ~c;
+}
+
+/* Random contents, lengths (across the 8-byte words and the 3-lane blocks
+ * of 768 B and 12 KiB) and start alignments: all implementations agree
+ * with the reference, one-shot and split in two at a random point. */
+static void test_crc32c_random(void)
+{
+	enum { MAXLEN = 3 * 3 * 4096 + 100 };
+	uint8_t *buf = malloc(MAXLEN + 16);
+	CU_ASSERT_FATAL(buf != NULL);
+	uint64_t x = 0x9E3779B97F4A7C15u; /* fixed seed: reproducible */
+	for (size_t i = 0; i < MAXLEN + 16; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		buf[i] = (uint8_t)x;
+	}
+	static const size_t edges[] = {
+		0, 1, 7, 8, 9, 767, 768, 769, 1535, 1536, 1537, 12287, 12288,
+		12289, 12288 + 768, 24576 + 767, MAXLEN
+	};
+	int mismatches = 0;
+	for (int round = 0; round < 600; round++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		size_t align = (size_t)(x % 16);
+		size_t len;
+		if (round < (int)(sizeof(edges) / sizeof(edges[0])))
+			len = edges[round];
+		else if (round % 3)
+			len = (size_t)((x >> 8) % 2048);
+		else
+			len = (size_t)((x >> 8) % (MAXLEN + 1));
+		size_t cut = len ? (size_t)((x >> 40) % (len + 1)) : 0;
+		const uint8_t *p = buf + align;
+		uint32_t seed = round & 1 ? (uint32_t)(x >> 20) : 0;
+		uint32_t want = crc32c_bitwise(seed, p, len);
+		for (int m = SM_CRC32C_TABLE; m <= SM_CRC32C_SSE42_3WAY; m++) {
+			uint32_t one = sm_crc32c_with((sm_crc32c_impl_t)m, seed, p, len);
+			uint32_t two = sm_crc32c_with((sm_crc32c_impl_t)m, seed, p, cut);
+			two = sm_crc32c_with((sm_crc32c_impl_t)m, two, p + cut, len - cut);
+			if (one != want || two != want)
+				mismatches++;
+		}
+		if (sm_crc32c(seed, p, len) != want)
+			mismatches++;
+	}
+	CU_ASSERT_EQUAL(mismatches, 0);
+	free(buf);
+}
+
 int main(void)
 {
 	CU_initialize_registry();
@@ -235,6 +324,8 @@ int main(void)
 	CU_add_test(s, "checked array allocation", test_checked_array_alloc);
 	CU_add_test(s, "file fragments", test_file_fragments);
 	CU_add_test(s, "crc32c", test_crc32c);
+	CU_add_test(s, "crc32c known vectors, every implementation", test_crc32c_vectors);
+	CU_add_test(s, "crc32c random lengths and alignments", test_crc32c_random);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -212,6 +212,20 @@ int sm_rbuf_bool(sm_rbuf_t *rb)
 
 static uint64_t sm_rbuf_uleb(sm_rbuf_t *rb, int maxbytes)
 {
+	/* One- and two-byte values (lengths, counts, deltas of small records)
+	 * are the common case: decoded without the loop's per-byte checks.
+	 * maxbytes is always at least 2. */
+	if (!rb->err && rb->len - rb->pos >= 2) {
+		const uint8_t *q = rb->p + rb->pos;
+		if (!(q[0] & 0x80)) {
+			rb->pos++;
+			return q[0];
+		}
+		if (!(q[1] & 0x80)) {
+			rb->pos += 2;
+			return (uint64_t)(q[0] & 0x7f) | (uint64_t)q[1] << 7;
+		}
+	}
 	uint64_t v = 0;
 	for (int i = 0; i < maxbytes; i++) {
 		const uint8_t *p = sm_rbuf_raw(rb, 1);

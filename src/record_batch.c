@@ -160,11 +160,16 @@ err_parse:
 
 /* ---- streaming record reader ---- */
 
-/* Decoded record bytes come through buf[pos..len); consumed counts every
- * byte taken so that record lengths can be checked without holding them. */
+/* Decoded record bytes come through data[pos..len); consumed counts every
+ * byte taken so that record lengths can be checked without holding them.
+ * Compressed records are decoded into buf and data points there; the
+ * records of an uncompressed batch are read where they lie (direct), so
+ * validating one touches each byte once and copies nothing. */
 typedef struct sm_batch_rstream {
 	sm_dstream_t ds;
 	uint8_t *buf;
+	const uint8_t *data;
+	int direct;
 	size_t cap, pos, len;
 	uint64_t consumed;
 	uint64_t total;     /* decoded so far */
@@ -178,12 +183,24 @@ static sm_err_t rs_init(sm_batch_rstream_t *rs, const sm_batch_hdr_t *h,
 {
 	memset(rs, 0, sizeof(*rs));
 	rs->buf = buf;
+	rs->data = buf;
 	rs->cap = cap;
 	rs->max_total = max_total;
 	const uint8_t *recs = batch + SM_BATCH_HEADER_SIZE;
 	size_t rlen = (size_t)h->batch_length - SM_BATCH_MIN_LENGTH;
-	return rs->err = sm_dstream_init(&rs->ds, sm_batch_codec(h), recs, rlen,
-					 SM_BATCH_MAGIC);
+	rs->err = sm_dstream_init(&rs->ds, sm_batch_codec(h), recs, rlen,
+				  SM_BATCH_MAGIC);
+	/* Over the decoded-size budget, the uncompressed records still go
+	 * through the window so the error is the one, and comes at the point,
+	 * that the stream gives. */
+	if (!rs->err && sm_batch_codec(h) == SM_CODEC_NONE &&
+	    (!max_total || rlen <= max_total)) {
+		rs->direct = 1;
+		rs->data = recs;
+		rs->len = rlen;
+		rs->total = rlen;
+	}
+	return rs->err;
 }
 
 /* 1: bytes available; 0: end of the decoded records; -1: rs->err. */
@@ -193,6 +210,8 @@ static int rs_fill(sm_batch_rstream_t *rs)
 		return 1;
 	if (rs->err)
 		return -1;
+	if (rs->direct)
+		return 0;
 	long n = sm_dstream_read(&rs->ds, rs->buf, rs->cap);
 	if (n < 0) {
 		rs->err = rs->ds.err;
@@ -222,13 +241,31 @@ static int rs_byte(sm_batch_rstream_t *rs, uint8_t *b)
 {
 	if (rs_need(rs))
 		return -1;
-	*b = rs->buf[rs->pos++];
+	*b = rs->data[rs->pos++];
 	rs->consumed++;
 	return 0;
 }
 
 static int rs_uvar(sm_batch_rstream_t *rs, int max_bytes, uint64_t *v)
 {
+	/* Most varints of a record (attributes aside: lengths, deltas,
+	 * header counts) take one or two bytes; read those without the
+	 * per-byte refill checks of the loop. */
+	if (rs->len - rs->pos >= 2) {
+		const uint8_t *q = rs->data + rs->pos;
+		if (!(q[0] & 0x80)) {
+			*v = q[0];
+			rs->pos++;
+			rs->consumed++;
+			return 0;
+		}
+		if (!(q[1] & 0x80)) {
+			*v = (uint64_t)(q[0] & 0x7f) | (uint64_t)q[1] << 7;
+			rs->pos += 2;
+			rs->consumed += 2;
+			return 0;
+		}
+	}
 	uint64_t x = 0;
 	for (int i = 0; i < max_bytes; i++) {
 		uint8_t b;
@@ -273,7 +310,7 @@ static int rs_take(sm_batch_rstream_t *rs, uint8_t *dst, uint64_t n)
 		if (k > n)
 			k = (size_t)n;
 		if (dst) {
-			memcpy(dst, rs->buf + rs->pos, k);
+			memcpy(dst, rs->data + rs->pos, k);
 			dst += k;
 		}
 		rs->pos += k;

@@ -57,6 +57,69 @@ static void test_varint_encoding(void)
 	CU_ASSERT_NOT_EQUAL(rb.err, 0);
 }
 
+/* The one- and two-byte fast paths of the readers against the loop: every
+ * value around the 7/14/21-bit edges round-trips, wherever it sits
+ * relative to the end of the buffer (a value at the very end takes the
+ * loop), and a varint cut short or too long fails the reader. */
+static void test_varint_fast_paths(void)
+{
+	static const int64_t vals[] = {
+		0, 1, -1, 63, -64, 64, -65, 127, 128, 8191, -8192, 8192, 16383,
+		16384, 1048575, -1048576, INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN
+	};
+	const size_t nv = sizeof(vals) / sizeof(vals[0]);
+	for (size_t i = 0; i < nv; i++) {
+		for (int tail = 0; tail <= 2; tail++) {
+			sm_wbuf_t w;
+			sm_wbuf_init(&w, 0);
+			int32_t v32 = (int32_t)vals[i];
+			uint32_t u32 = (uint32_t)vals[i];
+			sm_wbuf_varint(&w, v32);
+			sm_wbuf_varlong(&w, vals[i]);
+			sm_wbuf_uvarint(&w, u32);
+			for (int t = 0; t < tail; t++)
+				sm_wbuf_i8(&w, 0x7f);
+			sm_rbuf_t rb;
+			sm_rbuf_init(&rb, w.p, w.len);
+			CU_ASSERT_EQUAL(sm_rbuf_varint(&rb), v32);
+			CU_ASSERT_EQUAL(sm_rbuf_varlong(&rb), vals[i]);
+			CU_ASSERT_EQUAL(sm_rbuf_uvarint(&rb), u32);
+			CU_ASSERT_EQUAL(rb.err, 0);
+			CU_ASSERT_EQUAL(rb.pos, w.len - (size_t)tail);
+			sm_wbuf_free(&w);
+		}
+	}
+	/* Non-minimal encodings decode as Kafka's reader does. */
+	static const uint8_t zero2[] = { 0x80, 0x00 }, one3[] = { 0x81, 0x80, 0x00 };
+	sm_rbuf_t rb;
+	sm_rbuf_init(&rb, zero2, sizeof(zero2));
+	CU_ASSERT_EQUAL(sm_rbuf_uvarint(&rb), 0);
+	CU_ASSERT(rb.err == 0 && rb.pos == 2);
+	sm_rbuf_init(&rb, one3, sizeof(one3));
+	CU_ASSERT_EQUAL(sm_rbuf_uvarint(&rb), 1);
+	CU_ASSERT(rb.err == 0 && rb.pos == 3);
+	/* Cut after a continuation byte, with one or two bytes left. */
+	static const uint8_t cut1[] = { 0x80 }, cut2[] = { 0x80, 0x80 };
+	sm_rbuf_init(&rb, cut1, sizeof(cut1));
+	(void)sm_rbuf_varint(&rb);
+	CU_ASSERT_NOT_EQUAL(rb.err, 0);
+	sm_rbuf_init(&rb, cut2, sizeof(cut2));
+	(void)sm_rbuf_varlong(&rb);
+	CU_ASSERT_NOT_EQUAL(rb.err, 0);
+	/* A reader that already failed stays failed and reads nothing. */
+	static const uint8_t ok[] = { 0x02, 0x02 };
+	sm_rbuf_init(&rb, ok, sizeof(ok));
+	rb.err = 1;
+	CU_ASSERT_EQUAL(sm_rbuf_varint(&rb), 0);
+	CU_ASSERT_EQUAL(rb.pos, 0);
+	/* Ten continuation bytes: too long for a varlong. */
+	static const uint8_t long11[] = { 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+					  0x80, 0x80, 0x80, 0x80, 0x01 };
+	sm_rbuf_init(&rb, long11, sizeof(long11));
+	(void)sm_rbuf_varlong(&rb);
+	CU_ASSERT_NOT_EQUAL(rb.err, 0);
+}
+
 static void test_strings(void)
 {
 	sm_arena_t a;
@@ -319,6 +382,7 @@ int main(void)
 	CU_pSuite s = CU_add_suite("buf", NULL, NULL);
 	CU_add_test(s, "ints round trip", test_ints_roundtrip);
 	CU_add_test(s, "varint encoding", test_varint_encoding);
+	CU_add_test(s, "varint fast paths", test_varint_fast_paths);
 	CU_add_test(s, "strings, bytes, arrays", test_strings);
 	CU_add_test(s, "hostile lengths", test_hostile_lengths);
 	CU_add_test(s, "checked array allocation", test_checked_array_alloc);

@@ -807,6 +807,90 @@ static void test_compressed_mutations(void)
 	}
 }
 
+/* Uncompressed records are validated where they lie, compressed ones
+ * through the decoder's window: the same record bytes, damaged at random
+ * (varints cut, lengths grown, bytes added or dropped), must get the same
+ * verdict and the same figures both ways. Records have 1-, 2- and 3-byte
+ * varints (keys of 0..199 bytes, values up to 9000) to cover the fast
+ * paths and the loop. */
+static void test_uncompressed_direct_matches_stream(void)
+{
+	sm_batch_validate_opts_t o = test_opts();
+	srand(5151);
+	uint8_t *big = malloc(9000);
+	CU_ASSERT_FATAL(big != NULL);
+	memset(big, 'v', 9000);
+	sm_wbuf_t good, recs, a, b;
+	sm_wbuf_init(&good, 0);
+	sm_wbuf_init(&recs, 0);
+	sm_wbuf_init(&a, 0);
+	sm_wbuf_init(&b, 0);
+	const int n = 12;
+	for (int i = 0; i < n; i++) {
+		int32_t klen = (i * 37) % 200, vlen = i % 4 == 3 ? 9000 : i * 11;
+		sm_batch_record_write(&good, i, (int64_t)i * 100 - 300, big, klen,
+				      i == 5 ? NULL : big, i == 5 ? -1 : vlen,
+				      i % 2 ? &test_hdr : NULL, i % 2);
+	}
+	int agreed = 0, total = 0, accepted = 0;
+	for (int round = 0; round < 3000; round++) {
+		sm_wbuf_reset(&recs);
+		sm_wbuf_append(&recs, good.p, good.len);
+		int count = n;
+		if (round > 0) {
+			int flips = 1 + rand() % 3;
+			for (int f = 0; f < flips; f++)
+				recs.p[(size_t)rand() % recs.len] ^= (uint8_t)(1 + rand() % 255);
+			if (round % 5 == 0)
+				recs.len -= (size_t)rand() % 40; /* cut short */
+			if (round % 7 == 0)
+				sm_wbuf_i8(&recs, 0); /* trailing byte */
+			if (round % 11 == 0)
+				count = n - 1 + rand() % 3;
+		}
+		sm_wbuf_reset(&a);
+		sm_wbuf_reset(&b);
+		test_raw_batch(&a, SM_CODEC_NONE, recs.p, recs.len, count, count - 1);
+		test_raw_batch(&b, SM_CODEC_GZIP, recs.p, recs.len, count, count - 1);
+		sm_batch_info_t ia, ib;
+		sm_err_t ea = sm_batch_validate(a.p, a.len, &o, &ia);
+		sm_err_t eb = sm_batch_validate(b.p, b.len, &o, &ib);
+		total++;
+		if (ea == eb && (ea != SM_ERR_NONE ||
+				 (ia.max_timestamp == ib.max_timestamp &&
+				  ia.offset_delta_of_max_timestamp ==
+					  ib.offset_delta_of_max_timestamp &&
+				  ia.first_timestamp == ib.first_timestamp &&
+				  ia.uncompressed == ib.uncompressed &&
+				  ia.count == ib.count)))
+			agreed++;
+		if (ea == SM_ERR_NONE)
+			accepted++;
+		if (round == 0) {
+			CU_ASSERT_EQUAL(ea, SM_ERR_NONE);
+			CU_ASSERT_EQUAL(ia.count, n);
+			CU_ASSERT_EQUAL(ia.uncompressed, good.len);
+			CU_ASSERT_EQUAL(ia.stream_mem, 0);
+			CU_ASSERT_EQUAL(ia.max_timestamp, TEST_NOW + 800);
+			CU_ASSERT_EQUAL(ia.offset_delta_of_max_timestamp, 11);
+		}
+	}
+	CU_ASSERT_EQUAL(agreed, total);
+	CU_ASSERT(accepted > 0 && accepted < total); /* both verdicts seen */
+	/* The decoded-size budget still applies to uncompressed records. */
+	sm_wbuf_reset(&a);
+	test_raw_batch(&a, SM_CODEC_NONE, good.p, good.len, n, n - 1);
+	o.max_uncompressed = good.len;
+	CU_ASSERT_EQUAL(sm_batch_validate(a.p, a.len, &o, NULL), SM_ERR_NONE);
+	o.max_uncompressed = good.len - 1;
+	CU_ASSERT_EQUAL(sm_batch_validate(a.p, a.len, &o, NULL), SM_ERR_CORRUPT_MESSAGE);
+	free(big);
+	sm_wbuf_free(&good);
+	sm_wbuf_free(&recs);
+	sm_wbuf_free(&a);
+	sm_wbuf_free(&b);
+}
+
 int main(void)
 {
 	CU_initialize_registry();
@@ -821,6 +905,8 @@ int main(void)
 	CU_add_test(s, "compressed round trip", test_compressed_roundtrip);
 	CU_add_test(s, "compressed corrupt, truncated, miscounted", test_compressed_bad);
 	CU_add_test(s, "compressed batches damaged at random", test_compressed_mutations);
+	CU_add_test(s, "uncompressed validated in place, as the stream does",
+		    test_uncompressed_direct_matches_stream);
 	CU_pSuite l = CU_add_suite("message_set", NULL, NULL);
 	CU_add_test(l, "up-convert magic 0/1", test_upconvert);
 	CU_add_test(l, "bad legacy sets", test_legacy_bad);

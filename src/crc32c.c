@@ -153,6 +153,8 @@ static inline uint32_t sm_crc32c_sse42_3lanes(uint32_t c, const uint8_t *p,
 __attribute__((target("sse4.2")))
 static uint32_t sm_crc32c_sse42_3way(uint32_t c, const uint8_t *p, size_t n)
 {
+	if (n < 3 * SM_CRC32C_SHORT)
+		return sm_crc32c_sse42(c, p, n); /* short: one stream is best */
 	while (n >= 3 * SM_CRC32C_LONG) {
 		c = sm_crc32c_sse42_3lanes(c, p, SM_CRC32C_LONG, sm_crc32c_long);
 		p += 3 * SM_CRC32C_LONG;

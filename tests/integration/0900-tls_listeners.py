@@ -71,6 +71,40 @@ def kafka_python_roundtrip(port, certs, topic):
     check(got == [b"kp-%05d" % i for i in range(N)], "kafka-python read back %d records" % len(got))
 
 
+def tools_roundtrip(c, port, certs):
+    """bin/*.sh tools with Kafka-style client configs (PEM, then PKCS12
+    stores) on the client-auth listener."""
+    pem = os.path.join(c.root, "client-pem.properties")
+    p12 = os.path.join(c.root, "client-p12.properties")
+    with open(pem, "w") as f:
+        f.write("security.protocol=SSL\nssl.keystore.type=PEM\nssl.keystore.location=%s\n"
+                "ssl.truststore.type=PEM\nssl.truststore.location=%s\n"
+                "ssl.endpoint.identification.algorithm=https\n"
+                % (certs["client_pem"], certs["ca_crt"]))
+    with open(p12, "w") as f:
+        f.write("security.protocol=SSL\nssl.keystore.type=PKCS12\nssl.keystore.location=%s\n"
+                "ssl.keystore.password=%s\nssl.truststore.type=PKCS12\n"
+                "ssl.truststore.location=%s\nssl.truststore.password=%s\n"
+                % (certs["client_p12"], tlsutil.PASSWORD, certs["truststore_p12"],
+                   tlsutil.PASSWORD))
+    boot = "127.0.0.1:%d" % port
+    p = run([os.path.join(BIN, "kafka-topics.sh"), "--bootstrap-server", boot, "--command-config",
+             pem, "--create", "--topic", "tls-tools", "--partitions", "1",
+             "--replication-factor", "1"], what="kafka-topics.sh over SSL")
+    check(b"Created topic tls-tools." in p.stdout, "kafka-topics over SSL: %r" % p.stdout)
+    vals = ["tool-%04d" % i for i in range(100)]
+    run([os.path.join(BIN, "kafka-console-producer.sh"), "--bootstrap-server", boot, "--topic",
+         "tls-tools", "--producer.config", p12], input=("\n".join(vals) + "\n").encode(),
+        what="kafka-console-producer.sh over SSL (PKCS12)")
+    out = run([os.path.join(BIN, "kafka-console-consumer.sh"), "--bootstrap-server", boot,
+               "--topic", "tls-tools", "--from-beginning", "--max-messages", "100",
+               "--consumer.config", pem], timeout=60,
+              what="kafka-console-consumer.sh over SSL (PEM)")
+    check(out.stdout.decode().split() == vals, "console consumer over SSL read %r" %
+          out.stdout[:200])
+    log("bin tools over SSL ok")
+
+
 def test(c):
     certs = tlsutil.make(os.path.join(c.root, "certs"))
     sslp, authp = free_port(), free_port()
@@ -114,6 +148,7 @@ def test(c):
     check(out.stdout.decode().split() == lines, "kcat read back over AUTH")
     log("kcat round trip over SSL and AUTH ok")
 
+    tools_roundtrip(c, authp, certs)
     confluent_roundtrip(sslp, certs, "tls-ck")
     confluent_roundtrip(authp, certs, "tls-ck-auth")
     kafka_python_roundtrip(sslp, certs, "tls-kp")

@@ -132,6 +132,53 @@ static void sm_tool_props_del(sm_tool_props_t *p, const char *key)
 	}
 }
 
+/* The key (if key_prop) and the certificates of a PKCS12 file as in-line
+ * PEM values of p. 0, or -1 when the file cannot be opened. */
+static int sm_tool_p12_to_pem(sm_tool_props_t *p, const char *path, const char *pw,
+			      const char *key_prop, const char *certs_prop)
+{
+	BIO *in = BIO_new_file(path, "rb"), *kout = BIO_new(BIO_s_mem()), *cout = BIO_new(BIO_s_mem());
+	PKCS12 *p12 = in ? d2i_PKCS12_bio(in, NULL) : NULL;
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	STACK_OF(X509) *ca = NULL;
+	int ok = p12 && PKCS12_parse(p12, pw ? pw : "", &key, &cert, &ca);
+	char *pem = NULL;
+	long n;
+
+	if (ok && cert)
+		PEM_write_bio_X509(cout, cert);
+	for (int i = 0; ok && ca && i < sk_X509_num(ca); i++)
+		PEM_write_bio_X509(cout, sk_X509_value(ca, i));
+	if (ok && key_prop)
+		ok = key && PEM_write_bio_PrivateKey(kout, key, NULL, NULL, 0, NULL, NULL);
+	n = BIO_get_mem_data(cout, &pem);
+	ok = ok && n > 0;
+	if (ok) {
+		char *copy = sm_malloc((size_t)n + 1);
+		memcpy(copy, pem, (size_t)n);
+		copy[n] = '\0';
+		sm_tool_props_set(p, certs_prop, copy);
+		free(copy);
+	}
+	if (ok && key_prop) {
+		n = BIO_get_mem_data(kout, &pem);
+		char *copy = sm_malloc((size_t)n + 1);
+		memcpy(copy, pem, (size_t)n);
+		copy[n] = '\0';
+		sm_tool_props_set(p, key_prop, copy);
+		free(copy);
+	}
+	EVP_PKEY_free(key);
+	X509_free(cert);
+	sk_X509_pop_free(ca, X509_free);
+	PKCS12_free(p12);
+	BIO_free(in);
+	BIO_free(kout);
+	BIO_free(cout);
+	return ok ? 0 : -1;
+}
+
 /* A Kafka client config's ssl.* keys in librdkafka's terms, so a
  * --command-config written for Kafka's Java tools works unchanged: PEM
  * stores become ssl.ca.location / ssl.certificate.location +
@@ -170,38 +217,27 @@ static int sm_tool_ssl_translate(sm_tool_props_t *p, char *err, size_t errlen)
 		char *loc = sm_strdup(tl);
 		sm_tool_props_set(p, "ssl.ca.location", loc);
 		free(loc);
-	} else if (tl) {
-		const char *pw = sm_tool_props_get(p, "ssl.truststore.password");
-		BIO *in = BIO_new_file(tl, "rb"), *out = BIO_new(BIO_s_mem());
-		PKCS12 *p12 = in ? d2i_PKCS12_bio(in, NULL) : NULL;
-		EVP_PKEY *key = NULL;
-		X509 *cert = NULL;
-		STACK_OF(X509) *ca = NULL;
-		int ok = p12 && PKCS12_parse(p12, pw ? pw : "", &key, &cert, &ca);
-		if (ok && cert)
-			PEM_write_bio_X509(out, cert);
-		for (int i = 0; ok && ca && i < sk_X509_num(ca); i++)
-			PEM_write_bio_X509(out, sk_X509_value(ca, i));
-		char *pem = NULL;
-		long n = BIO_get_mem_data(out, &pem);
-		if (ok && n > 0) {
-			char *copy = sm_malloc((size_t)n + 1);
-			memcpy(copy, pem, (size_t)n);
-			copy[n] = '\0';
-			sm_tool_props_set(p, "ssl.ca.pem", copy);
-			free(copy);
-		}
-		EVP_PKEY_free(key);
-		X509_free(cert);
-		sk_X509_pop_free(ca, X509_free);
-		PKCS12_free(p12);
-		BIO_free(in);
-		BIO_free(out);
-		if (!ok || n <= 0) {
-			snprintf(err, errlen, "cannot read PKCS12 truststore %s (wrong ssl.truststore.password?)",
-				 tl);
+	} else if (tl && sm_tool_p12_to_pem(p, tl, sm_tool_props_get(p, "ssl.truststore.password"),
+					    NULL, "ssl.ca.pem")) {
+		snprintf(err, errlen, "cannot read PKCS12 truststore %s (wrong ssl.truststore.password?)",
+			 tl);
+		return -1;
+	}
+	if (kl && !strcasecmp(kt, "PKCS12")) {
+		/* In-line PEM rather than librdkafka's own PKCS12 loader, which
+		 * leaks the key it reads. */
+		char *loc = sm_strdup(kl);
+		int bad = sm_tool_p12_to_pem(p, loc, sm_tool_props_get(p, "ssl.keystore.password"),
+					     "ssl.key.pem", "ssl.certificate.pem");
+		if (bad) {
+			snprintf(err, errlen, "cannot read PKCS12 keystore %s (wrong ssl.keystore.password?)",
+				 loc);
+			free(loc);
 			return -1;
 		}
+		free(loc);
+		sm_tool_props_del(p, "ssl.keystore.location");
+		sm_tool_props_del(p, "ssl.keystore.password");
 	}
 	if ((v = sm_tool_props_get(p, "ssl.keystore.certificate.chain")) != NULL) {
 		char *c = sm_strdup(v);

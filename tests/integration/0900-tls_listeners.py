@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""Proves TLS listeners: one broker with PLAINTEXT, SSL (PEM keystore) and AUTH (an SSL listener by listener.security.protocol.map, PKCS12 keystore through listener.name.auth.ssl.*, ssl.client.auth=required) listeners registers all three endpoints with their protocols in its znode and answers Metadata with the endpoints of the listener asked; kcat, confluent-kafka and kafka-python produce and consume over SSL; on AUTH a client without a certificate is refused and one with it is served, and the broker logs its principal User:CN=client1,OU=Clients,O=Samsa; a plaintext client on the SSL port fails cleanly, garbage and truncated handshakes are logged and the broker keeps serving."""
+"""Proves TLS listeners: one broker with PLAINTEXT, SSL (PEM keystore) and AUTH (an SSL listener by listener.security.protocol.map, PKCS12 keystore through listener.name.auth.ssl.*, ssl.client.auth=required) listeners registers all three endpoints with their protocols in its znode and answers Metadata with the endpoints of the listener asked; kcat, confluent-kafka and kafka-python produce and consume over SSL; on AUTH a client without a certificate is refused and one with it is served, and the broker logs its principal User:CN=client1,OU=Clients,O=Samsa; a plaintext client on the SSL port fails cleanly, garbage and truncated handshakes are logged and the broker keeps serving; a JKS keystore is refused at startup naming ssl.keystore.type."""
 import json
 import os
+import re
 import socket
 import ssl
 import sys
@@ -196,6 +197,18 @@ def test(c):
     out = c.kcat("-C", "-t", TOPIC, "-p", "0", "-o", "beginning", "-e", "-q")
     check(out.stdout.decode().split() == lines, "broker serves PLAINTEXT after the garbage")
     check(b.alive(), "broker alive at the end")
+
+    # A JKS keystore (Kafka's default type) cannot be read: refused at start.
+    j = c.add_broker(props={"ssl.keystore.location": certs["broker_p12"],
+                            "ssl.keystore.password": tlsutil.PASSWORD}, start=False)
+    j.props["listeners"] = "SSL://127.0.0.1:%d" % j.port
+    j.props["inter.broker.listener.name"] = "SSL"
+    j.write_props()
+    j.spawn()
+    wait_until(lambda: j.proc.poll() is not None, 60, "the JKS broker to exit")
+    check(j.proc.returncode != 0, "the JKS broker exited with status 0")
+    check(re.search(r"FATAL .*ssl\.keystore\.type.*JKS", j.log_text()),
+          "no FATAL line naming ssl.keystore.type: %s" % j.log_text()[-2000:])
 
 
 if __name__ == "__main__":

@@ -716,6 +716,8 @@ static void sm_ss_tls_reason(sm_ss_conn_t *c, char *out, size_t outlen)
 	out[0] = '\0';
 	while ((e = bufferevent_get_openssl_error(c->bev)) != 0 && len < outlen) {
 		char one[200];
+		if (ERR_GET_LIB(e) == 0) /* libevent's own marker, no OpenSSL reason */
+			continue;
 		ERR_error_string_n(e, one, sizeof(one));
 		len += (size_t)snprintf(out + len, outlen - len, "%s%s", len ? "; " : "", one);
 	}

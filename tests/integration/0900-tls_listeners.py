@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Proves TLS listeners: one broker with PLAINTEXT, SSL (PEM keystore) and AUTH (an SSL listener by listener.security.protocol.map, PKCS12 keystore through listener.name.auth.ssl.*, ssl.client.auth=required) listeners registers all three endpoints with their protocols in its znode and answers Metadata with the endpoints of the listener asked; kcat, confluent-kafka and kafka-python produce and consume over SSL; on AUTH a client without a certificate is refused and one with it is served, and the broker logs its principal User:CN=client1,OU=Clients,O=Samsa; a plaintext client on the SSL port fails cleanly, garbage and truncated handshakes are logged and the broker keeps serving; a JKS keystore is refused at startup naming ssl.keystore.type."""
+"""Proves TLS listeners: one broker with PLAINTEXT, SSL (PEM keystore) and AUTH (an SSL listener by listener.security.protocol.map, PKCS12 keystore through listener.name.auth.ssl.*, ssl.client.auth=required) listeners registers all three endpoints with their protocols in its znode and answers Metadata with the endpoints of the listener asked; kcat, confluent-kafka and kafka-python produce and consume over SSL; on AUTH a client without a certificate is refused and one with it is served, and the broker logs its principal User:CN=client1,OU=Clients,O=Samsa; a plaintext client on the SSL port fails cleanly, garbage and truncated handshakes are logged and the broker keeps serving; a JKS keystore is refused at startup naming ssl.keystore.type; with inter-broker SSL and https endpoint identification a certificate that does not name the address is refused (IP address mismatch)."""
 import json
 import os
 import re
@@ -209,6 +209,31 @@ def test(c):
     check(j.proc.returncode != 0, "the JKS broker exited with status 0")
     check(re.search(r"FATAL .*ssl\.keystore\.type.*JKS", j.log_text()),
           "no FATAL line naming ssl.keystore.type: %s" % j.log_text()[-2000:])
+
+    # Inter-broker SSL with https endpoint identification: a broker whose
+    # certificate does not name 127.0.0.1 cannot be reached by its own
+    # controller (a cluster of its own under another chroot).
+    w = c.add_broker(props={"ssl.keystore.type": "PEM",
+                            "ssl.keystore.location": certs["wronghost_pem"],
+                            "ssl.truststore.type": "PEM",
+                            "ssl.truststore.location": certs["ca_crt"],
+                            "zookeeper.connect": c.zk_connect + "/wronghost"}, start=False)
+    w.props["listeners"] = "SSL://127.0.0.1:%d" % w.port
+    w.props["inter.broker.listener.name"] = "SSL"
+    w.write_props()
+    w.spawn()
+    ctl_log = os.path.join(w.log_dir, "controller.log")
+
+    def refused():
+        try:
+            with open(ctl_log, errors="replace") as f:
+                text = f.read()
+        except OSError:
+            return False
+        return re.search(r"connection to broker 127\.0\.0\.1:%d .*was unsuccessful: SSL handshake "
+                         r"with .*certificate verify failed.*IP address mismatch" % w.port, text)
+    wait_until(refused, 60, "the controller refusing a certificate without the broker's address")
+    check(w.alive(), "the broker with the wrong certificate died")
 
 
 if __name__ == "__main__":

@@ -198,7 +198,6 @@ typedef struct sm_ss_delayed {
 	struct sm_ss_delayed *next;
 } sm_ss_delayed_t;
 
-
 struct sm_socket_server {
 	sm_socket_server_config_t cfg;
 	sm_ss_listener_t *listeners;
@@ -536,8 +535,6 @@ static void sm_ss_conn_submit(sm_ss_conn_t *c, sm_request_t *req)
 	sm_ss_arm_retry(c->proc);
 }
 
-/* The pool granted c's frame: allocate its body (pages are touched only as
- * bytes arrive) and read nothing beyond the frame from now on. */
 /* Reads at most high bytes ahead. Not on TLS connections: an OpenSSL
  * bufferevent that stops short of a record's end leaves the rest decrypted
  * inside OpenSSL, and nothing wakes it until more bytes reach the socket.
@@ -548,6 +545,8 @@ static void sm_ss_set_wm(sm_ss_conn_t *c, size_t high)
 	bufferevent_setwatermark(c->bev, EV_READ, 0, c->tls ? 0 : high);
 }
 
+/* The pool granted c's frame: allocate its body (pages are touched only as
+ * bytes arrive) and read nothing beyond the frame from now on. */
 static void sm_ss_conn_granted(sm_ss_conn_t *c)
 {
 	sm_socket_server_t *ss = c->proc->ss;

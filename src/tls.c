@@ -583,14 +583,14 @@ int sm_tls_map_principal(const char *rules, const char *dn, char *out, size_t ou
 		}
 		if (sm_tls_rule_compile(&r, &re))
 			continue;
-		if (regexec(&re, dn, 10, m, 0) != 0) {
+		/* The pattern must match the whole name (Java's matches()). */
+		if (regexec(&re, dn, 10, m, 0) != 0 || m[0].rm_so != 0 ||
+		    (size_t)m[0].rm_eo != strlen(dn)) {
 			regfree(&re);
 			continue;
 		}
-		/* Kafka replaces the match in the name ($n groups), then cases it. */
+		/* The name becomes the replacement ($n groups), then is cased. */
 		char res[1024];
-		size_t pre = (size_t)m[0].rm_so;
-		o = (size_t)snprintf(res, sizeof(res), "%.*s", (int)pre, dn);
 		for (const char *q = r.repl; *q && o + 1 < sizeof(res); q++) {
 			if (*q == '$' && isdigit((unsigned char)q[1])) {
 				int g = q[1] - '0';
@@ -606,7 +606,6 @@ int sm_tls_map_principal(const char *rules, const char *dn, char *out, size_t ou
 			res[o++] = *q;
 		}
 		res[o < sizeof(res) ? o : sizeof(res) - 1] = '\0';
-		snprintf(res + strlen(res), sizeof(res) - strlen(res), "%s", dn + m[0].rm_eo);
 		regfree(&re);
 		for (char *c = res; *c; c++)
 			*c = (char)(r.lower ? tolower((unsigned char)*c) :

@@ -38,6 +38,10 @@ static void test_rules(void)
 	CU_ASSERT_STRING_EQUAL(out, "CN=other");
 	/* Without DEFAULT a subject no rule matches is refused. */
 	CU_ASSERT_EQUAL(sm_tls_map_principal("RULE:^CN=x$/x/", "CN=y", out, sizeof(out)), -1);
+	/* Only a match of the whole name counts, as Java's matches(). */
+	CU_ASSERT_EQUAL(sm_tls_map_principal("RULE:CN=([a-z]+)/$1/", "CN=abc,O=x", out, sizeof(out)), -1);
+	CU_ASSERT_EQUAL(sm_tls_map_principal("RULE:CN=([a-z]+),O=x/$1/", "CN=abc,O=x", out, sizeof(out)), 0);
+	CU_ASSERT_STRING_EQUAL(out, "abc");
 	CU_ASSERT_EQUAL(sm_tls_rules_check("RULE:^CN=x$/x", out, sizeof(out)), -1);
 	CU_ASSERT_EQUAL(sm_tls_rules_check("NOPE", out, sizeof(out)), -1);
 	CU_ASSERT_EQUAL(sm_tls_rules_check("RULE:^CN=(x$/x/", out, sizeof(out)), -1);

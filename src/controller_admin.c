@@ -497,6 +497,7 @@ static int sm_ctrla_shutdown_once(sm_controller_t *c, int64_t epoch, int *remain
 	int rc = -1;
 	sm_net_client_t *nc = host ? sm_net_client_new(*host ? host : "localhost", port) : NULL;
 	if (nc) {
+		sm_net_client_use_interbroker_tls(nc);
 		sm_wbuf_t body, resp;
 		sm_wbuf_init(&body, 32);
 		sm_wbuf_init(&resp, 64);

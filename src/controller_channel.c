@@ -211,6 +211,7 @@ static void *sm_cc_thread_main(void *arg)
 	sm_thread_role_set(SM_ROLE_CONTROLLER_SENDER);
 	snprintf(cid, sizeof(cid), "%d", b->controller_id);
 	sm_net_client_t *nc = sm_net_client_new(b->host, b->port);
+	sm_net_client_use_interbroker_tls(nc);
 	sm_net_client_set_client_id(nc, cid);
 	sm_net_client_set_cancel_fd(nc, b->cancel[0]);
 	sm_wbuf_init(&resp, 256);

@@ -440,6 +440,10 @@ static void sm_apis_log_request(sm_req_ctx_t *ctx, const sm_api_entry_t *e)
 		SM_APIS_LIT(&w, "null");
 	SM_APIS_LIT(&w, ",\"connection\":");
 	sm_proto_json_str(&w, ctx->req->peer, 0);
+	SM_APIS_LIT(&w, ",\"listener\":");
+	sm_proto_json_str(&w, ctx->req->listener, 0);
+	SM_APIS_LIT(&w, ",\"principal\":");
+	sm_proto_json_str(&w, ctx->req->principal[0] ? ctx->req->principal : "User:ANONYMOUS", 0);
 	SM_APIS_LIT(&w, "}");
 	sm_log(SM_LOGFILE_SERVER, SM_LOG_DEBUG, NULL, SM_APIS_REQUEST_LOGGER, "Received request:%.*s",
 	       (int)w.len, (const char *)w.p);

@@ -430,11 +430,36 @@ int sm_kafka_config_is_listener_key(const char *key)
 	return 0;
 }
 
+/* ssl.* keys, bare or per listener; read by tls.c, not in the table because
+ * each may differ per listener. */
+static int sm_kafka_config_is_ssl_key(const char *key)
+{
+	static const char *const keys[] = {
+		"ssl.keystore.type", "ssl.keystore.location", "ssl.keystore.password",
+		"ssl.key.password", "ssl.keystore.certificate.chain", "ssl.keystore.key",
+		"ssl.truststore.type", "ssl.truststore.location", "ssl.truststore.password",
+		"ssl.truststore.certificates", "ssl.client.auth", "ssl.enabled.protocols",
+		"ssl.protocol", "ssl.cipher.suites", "ssl.endpoint.identification.algorithm",
+		"ssl.principal.mapping.rules",
+	};
+	if (!strncmp(key, "listener.name.", 14)) {
+		const char *dot = strchr(key + 14, '.');
+		if (!dot || dot == key + 14)
+			return 0;
+		key = dot + 1;
+	}
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(key, keys[i]))
+			return 1;
+	return 0;
+}
+
 void sm_kafka_config_warn_unknown(const sm_kafka_config_t *cfg)
 {
 	for (int i = 0; i < cfg->given.cnt; i++)
 		if (!sm_kafka_config_def(cfg->given.v[i].key) &&
-		    !sm_kafka_config_is_listener_key(cfg->given.v[i].key))
+		    !sm_kafka_config_is_listener_key(cfg->given.v[i].key) &&
+		    !sm_kafka_config_is_ssl_key(cfg->given.v[i].key))
 			sm_log_warn(NULL, "kafka.server.KafkaConfig",
 				    "The configuration '%s' was supplied but isn't a known config.",
 				    cfg->given.v[i].key);

@@ -35,6 +35,7 @@
 #include "request_channel.h"
 #include "socket_server.h"
 #include "thread_role.h"
+#include "tls.h"
 
 #define SM_SRV_LOGGER "kafka.server.KafkaServer"
 
@@ -62,6 +63,9 @@ struct sm_kafka_server {
 	int session_expired; /* atomic: set by the ZooKeeper watcher */
 	sm_zk_broker_info_t reg;
 	int registered;
+	SSL_CTX **tls_ctx;   /* one per SSL listener */
+	int n_tls_ctx;
+	SSL_CTX *tls_client; /* to the inter-broker listener, if it is SSL */
 };
 
 sm_kafka_server_t *sm_kafka_server_new(sm_kafka_config_t *cfg)
@@ -323,6 +327,51 @@ static void sm_server_ip_rates(sm_kafka_server_t *s, sm_ip_rate_t **out, int *n)
 	sm_zk_strings_free(kids, nkids);
 }
 
+static char *sm_server_protocol(const sm_kafka_config_t *cfg, const char *listener);
+
+/* The TLS contexts: one per SSL listener and the inter-broker client's.
+ * A bad ssl.* setting (or a JKS store) stops the broker naming the key. */
+static int sm_server_tls_setup(sm_kafka_server_t *s, sm_listener_cfg_t *ls, int n)
+{
+	char err[768];
+	s->tls_ctx = sm_calloc((size_t)(n > 0 ? n : 1), sizeof(*s->tls_ctx));
+	for (int i = 0; i < n; i++) {
+		char *proto = sm_server_protocol(s->cfg, ls[i].name);
+		if (!proto) {
+			sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, NULL, SM_SRV_LOGGER,
+			       "No security protocol defined for listener %s in listener.security.protocol.map",
+			       ls[i].name);
+			return -1;
+		}
+		int ssl = !strcmp(proto, "SSL") || !strcmp(proto, "SASL_SSL");
+		free(proto);
+		if (!ssl)
+			continue;
+		SSL_CTX *ctx = sm_tls_server_ctx_new(&s->cfg->given, ls[i].name, err, sizeof(err));
+		if (!ctx) {
+			sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, NULL, SM_SRV_LOGGER, "%s", err);
+			return -1;
+		}
+		s->tls_ctx[s->n_tls_ctx++] = ctx;
+		ls[i].ssl_ctx = ctx;
+		ls[i].principal_rules = sm_tls_get(&s->cfg->given, ls[i].name, "ssl.principal.mapping.rules");
+	}
+	char *ibp = sm_server_protocol(s->cfg, s->inter_broker_listener);
+	if (ibp && (!strcmp(ibp, "SSL") || !strcmp(ibp, "SASL_SSL"))) {
+		int verify_host = 0;
+		s->tls_client = sm_tls_client_ctx_new(&s->cfg->given, s->inter_broker_listener,
+						      &verify_host, err, sizeof(err));
+		if (!s->tls_client) {
+			sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, NULL, SM_SRV_LOGGER, "%s", err);
+			free(ibp);
+			return -1;
+		}
+		sm_tls_interbroker_set(s->tls_client, verify_host);
+	}
+	free(ibp);
+	return 0;
+}
+
 static int sm_server_start_network(sm_kafka_server_t *s, sm_listener_cfg_t **bound, int *nbound)
 {
 	char err[512];
@@ -339,6 +388,8 @@ static int sm_server_start_network(sm_kafka_server_t *s, sm_listener_cfg_t **bou
 		if (l->max_connections == INT32_MAX)
 			l->max_connections = 0;
 	}
+	if (sm_server_tls_setup(s, *bound, *nbound))
+		return -1;
 	s->channel = sm_request_channel_new(s->cfg->queued_max_requests);
 	sm_socket_server_config_t sc;
 	sm_socket_server_config_defaults(&sc);
@@ -592,5 +643,10 @@ void sm_kafka_server_destroy(sm_kafka_server_t *s)
 	sm_zk_broker_clear(&s->reg);
 	free(s->handlers);
 	free(s->inter_broker_listener);
+	sm_tls_interbroker_set(NULL, 0);
+	for (int i = 0; i < s->n_tls_ctx; i++)
+		SSL_CTX_free(s->tls_ctx[i]);
+	free(s->tls_ctx);
+	SSL_CTX_free(s->tls_client);
 	free(s);
 }

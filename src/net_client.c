@@ -5,6 +5,13 @@
  * and the optional cancel fd, bounded by one deadline per call, so a dead
  * peer or an unroutable address never blocks a thread past its timeout.
  *
+ * With TLS (the inter-broker listener's protocol is SSL) the same waits
+ * drive OpenSSL on the non-blocking socket: the handshake right after the
+ * TCP connect, SSL_write/SSL_read afterwards (WANT_READ/WANT_WRITE become
+ * polls). The leader's certificate is verified against the truststore, and
+ * its name against the host when ssl.endpoint.identification.algorithm is
+ * https.
+ *
  * Thread-safety: one thread at a time per client.
  */
 #include "net_client.h"
@@ -23,6 +30,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "tls.h"
+
 #define SM_NET_CLIENT_API_VERSIONS 18
 
 struct sm_net_client {
@@ -32,7 +46,10 @@ struct sm_net_client {
 	int fd;
 	int cancel_fd;
 	int32_t next_corr_id;
-	char errstr[256];
+	char errstr[512];
+	SSL_CTX *tls_ctx;  /* NULL: plaintext */
+	int verify_host;
+	SSL *ssl;          /* the connection's, while connected over TLS */
 };
 
 static int64_t sm_net_client_now_ms(void)
@@ -79,8 +96,17 @@ int sm_net_client_is_connected(const sm_net_client_t *c)
 	return c->fd >= 0;
 }
 
+void sm_net_client_use_interbroker_tls(sm_net_client_t *c)
+{
+	c->tls_ctx = sm_tls_interbroker_ctx(&c->verify_host);
+}
+
 void sm_net_client_close(sm_net_client_t *c)
 {
+	if (c->ssl) {
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+	}
 	if (c->fd >= 0) {
 		close(c->fd);
 		c->fd = -1;
@@ -158,6 +184,63 @@ static int sm_net_client_try_addr(sm_net_client_t *c, const struct addrinfo *ai,
 	return 0;
 }
 
+/* Waits for what the last SSL call on c asked for. 0: retry it. */
+static int sm_net_client_tls_wait(sm_net_client_t *c, int rc, int64_t deadline, const char *what)
+{
+	int e = SSL_get_error(c->ssl, rc);
+	int err;
+	char reason[300];
+
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		err = sm_net_client_wait(c, c->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
+					 deadline);
+		if (!err)
+			return 0;
+		snprintf(reason, sizeof(reason), "%s %s", err == SM_ERR__STATE ? "cancelled" : "timed out", what);
+		return sm_net_client_fail(c, err, reason, 0);
+	}
+	if (e == SSL_ERROR_ZERO_RETURN)
+		return sm_net_client_fail(c, SM_ERR_NETWORK_EXCEPTION, "connection closed by", 0);
+	if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
+		return sm_net_client_fail(c, SM_ERR_NETWORK_EXCEPTION, what, errno ? errno : ECONNRESET);
+	sm_tls_errors(reason, sizeof(reason));
+	long vr = SSL_get_verify_result(c->ssl);
+	char msg[400];
+	snprintf(msg, sizeof(msg), "%s (%s%s%s)", what, reason, vr != X509_V_OK ? ": " : "",
+		 vr != X509_V_OK ? X509_verify_cert_error_string(vr) : "");
+	return sm_net_client_fail(c, SM_ERR_NETWORK_EXCEPTION, msg, 0);
+}
+
+static int sm_net_client_tls_handshake(sm_net_client_t *c, int64_t deadline)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+	int ip = inet_pton(AF_INET, c->host, &a4) == 1 || inet_pton(AF_INET6, c->host, &a6) == 1;
+
+	c->ssl = SSL_new(c->tls_ctx);
+	if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1)
+		return sm_net_client_fail(c, SM_ERR_NETWORK_EXCEPTION, "SSL setup for", 0);
+	if (!ip)
+		SSL_set_tlsext_host_name(c->ssl, c->host);
+	if (c->verify_host) {
+		/* Kafka's https endpoint identification: the certificate must
+		 * name the address connected to (an IP SAN for an IP). */
+		int ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), c->host)
+			    : SSL_set1_host(c->ssl, c->host);
+		if (ok != 1)
+			return sm_net_client_fail(c, SM_ERR_NETWORK_EXCEPTION, "SSL host check setup for", 0);
+	}
+	ERR_clear_error();
+	for (;;) {
+		int rc = SSL_connect(c->ssl);
+		if (rc == 1)
+			return 0;
+		int err = sm_net_client_tls_wait(c, rc, deadline, "SSL handshake with");
+		if (err)
+			return err;
+	}
+}
+
 int sm_net_client_connect(sm_net_client_t *c, int timeout_ms)
 {
 	struct addrinfo hints, *res = NULL;
@@ -182,12 +265,32 @@ int sm_net_client_connect(sm_net_client_t *c, int timeout_ms)
 			break;
 	}
 	freeaddrinfo(res);
+	if (!err && c->tls_ctx)
+		err = sm_net_client_tls_handshake(c, deadline);
 	return err;
 }
 
 static int sm_net_client_send_all(sm_net_client_t *c, struct iovec *iov, int iovcnt,
 				  int64_t deadline)
 {
+	while (c->ssl && iovcnt > 0) {
+		if (iov->iov_len == 0) {
+			iov++;
+			iovcnt--;
+			continue;
+		}
+		ERR_clear_error();
+		int n = SSL_write(c->ssl, iov->iov_base,
+				  (int)(iov->iov_len > INT32_MAX ? INT32_MAX : iov->iov_len));
+		if (n <= 0) {
+			int err = sm_net_client_tls_wait(c, n, deadline, "send to");
+			if (err)
+				return err;
+			continue;
+		}
+		iov->iov_base = (uint8_t *)iov->iov_base + n;
+		iov->iov_len -= (size_t)n;
+	}
 	while (iovcnt > 0) {
 		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)iovcnt };
 		ssize_t n = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
@@ -216,6 +319,18 @@ static int sm_net_client_send_all(sm_net_client_t *c, struct iovec *iov, int iov
 
 static int sm_net_client_recv_all(sm_net_client_t *c, uint8_t *p, size_t len, int64_t deadline)
 {
+	while (c->ssl && len > 0) {
+		ERR_clear_error();
+		int n = SSL_read(c->ssl, p, (int)(len > INT32_MAX ? INT32_MAX : len));
+		if (n <= 0) {
+			int err = sm_net_client_tls_wait(c, n, deadline, "receive from");
+			if (err)
+				return err;
+			continue;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
 	while (len > 0) {
 		ssize_t n = recv(c->fd, p, len, 0);
 		if (n == 0)

@@ -48,6 +48,10 @@ void sm_net_client_set_client_id(sm_net_client_t *c, const char *client_id);
  * never reads or closes fd; -1 (the default) disables this. */
 void sm_net_client_set_cancel_fd(sm_net_client_t *c, int fd);
 
+/* Connects over TLS from now on when the inter-broker listener's protocol
+ * is SSL (the context tls.c holds); plaintext otherwise. */
+void sm_net_client_use_interbroker_tls(sm_net_client_t *c);
+
 /* Connects if not connected. Returns 0 or an sm_err_t. */
 int sm_net_client_connect(sm_net_client_t *c, int timeout_ms);
 int sm_net_client_is_connected(const sm_net_client_t *c);

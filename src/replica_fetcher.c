@@ -485,6 +485,7 @@ static void *sm_rf_main(void *arg)
 		if (t->endpoint_changed) {
 			sm_net_client_destroy(t->client);
 			t->client = sm_net_client_new(t->host, t->port);
+			sm_net_client_use_interbroker_tls(t->client);
 			sm_net_client_set_client_id(t->client, t->name);
 			sm_net_client_set_cancel_fd(t->client, t->cancel[0]);
 			t->endpoint_changed = 0;

@@ -39,6 +39,8 @@ typedef struct sm_request {
 	int64_t recv_time_ms;       /* monotonic clock when fully read */
 	int zero_copy_ok;           /* the listener can send file fragments
 	                               with sendfile(2) (plaintext) */
+	char principal[256];        /* authenticated principal of the
+	                               connection, "User:ANONYMOUS" if none */
 	sm_mempool_t *pool;         /* queued.max.request.bytes grant (a
 	                               reference), returned by sm_request_free */
 	int64_t pool_bytes;

@@ -79,13 +79,17 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/thread.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "connection_quotas.h"
 #include "logger.h"
 #include "socket_server.h"
 #include "thread_role.h"
+#include "tls.h"
 
 #define SM_SS_LOGGER "kafka.network.SocketServer"
 #define SM_SS_ACC_LOGGER "kafka.network.Acceptor"
@@ -94,6 +98,16 @@
 #define SM_SS_RETRY_MS 5
 /* Smallest request: api_key + api_version + correlation_id. */
 #define SM_SS_MIN_FRAME 8
+
+/* At most SM_SS_LOG_BURST lines a second of a kind that a flood could
+ * repeat; the next line after a quiet spell says how many were dropped. */
+#define SM_SS_LOG_BURST 10
+typedef struct sm_ss_loglim {
+	int64_t window_ms;
+	int lines;
+	unsigned long long suppressed;
+	char note[64];  /* " (N similar messages suppressed)" or "" */
+} sm_ss_loglim_t;
 
 typedef struct sm_ss_proc sm_ss_proc_t;
 
@@ -148,6 +162,9 @@ struct sm_ss_conn {
 	sm_request_t *partial; /* granted frame being read (holds the grant) */
 	size_t got;            /* body bytes of it read so far */
 	int hdr_drained;       /* its size prefix is out of the input buffer */
+	int tls;               /* an SSL listener's connection */
+	int handshaken;        /* its TLS handshake completed */
+	char principal[256];   /* "User:..." once authenticated */
 	int64_t last_active_ms;
 	sm_ss_conn_t *hnext;
 	sm_ss_conn_t *prev, *next;
@@ -171,6 +188,7 @@ struct sm_ss_proc {
 	sm_ss_conn_t *conns;
 	int nblocked;
 	int nmemwait;
+	sm_ss_loglim_t ll_tls;              /* failed handshakes */
 };
 
 /* A connection refused by its address's creation rate, closed later. */
@@ -179,16 +197,6 @@ typedef struct sm_ss_delayed {
 	int64_t close_at_ms;
 	struct sm_ss_delayed *next;
 } sm_ss_delayed_t;
-
-/* At most SM_SS_LOG_BURST lines a second of a kind that a flood could
- * repeat; the next line after a quiet spell says how many were dropped. */
-#define SM_SS_LOG_BURST 10
-typedef struct sm_ss_loglim {
-	int64_t window_ms;
-	int lines;
-	unsigned long long suppressed;
-	char note[64];  /* " (N similar messages suppressed)" or "" */
-} sm_ss_loglim_t;
 
 struct sm_socket_server {
 	sm_socket_server_config_t cfg;
@@ -527,6 +535,16 @@ static void sm_ss_conn_submit(sm_ss_conn_t *c, sm_request_t *req)
 	sm_ss_arm_retry(c->proc);
 }
 
+/* Reads at most high bytes ahead. Not on TLS connections: an OpenSSL
+ * bufferevent that stops short of a record's end leaves the rest decrypted
+ * inside OpenSSL, and nothing wakes it until more bytes reach the socket.
+ * They read whole records (16 KB at most) instead; reading still stops
+ * while the connection is muted. */
+static void sm_ss_set_wm(sm_ss_conn_t *c, size_t high)
+{
+	bufferevent_setwatermark(c->bev, EV_READ, 0, c->tls ? 0 : high);
+}
+
 /* The pool granted c's frame: allocate its body (pages are touched only as
  * bytes arrive) and read nothing beyond the frame from now on. */
 static void sm_ss_conn_granted(sm_ss_conn_t *c)
@@ -540,7 +558,7 @@ static void sm_ss_conn_granted(sm_ss_conn_t *c)
 	req->pool_bytes = c->frame_size;
 	c->partial = req;
 	c->got = 0;
-	bufferevent_setwatermark(c->bev, EV_READ, 0, 4 + (size_t)c->frame_size);
+	sm_ss_set_wm(c, 4 + (size_t)c->frame_size);
 }
 
 /* Asks the pool for the frame announced by c's size prefix; mutes c until a
@@ -615,21 +633,23 @@ static void sm_ss_conn_read(sm_ss_conn_t *c)
 		want = (size_t)c->frame_size - c->got;
 	}
 	if (want > 0) {
-		bufferevent_setwatermark(c->bev, EV_READ, 0, want);
+		sm_ss_set_wm(c, want);
 		return;
 	}
 	c->partial = NULL;
 	c->got = 0;
 	c->hdr_drained = 0;
 	c->frame_size = -1;
-	bufferevent_setwatermark(c->bev, EV_READ, 0, 4);
+	sm_ss_set_wm(c, 4);
 	req->len = (size_t)req->pool_bytes;
 	req->conn_id = c->id;
 	req->processor = c->proc->id;
 	snprintf(req->peer, sizeof(req->peer), "%s", c->peer);
 	req->listener = c->listener->cfg.name;
 	req->recv_time_ms = sm_ss_now_ms();
-	req->zero_copy_ok = 1;
+	/* sendfile would bypass SSL_write: TLS responses copy file bytes. */
+	req->zero_copy_ok = !c->tls;
+	snprintf(req->principal, sizeof(req->principal), "%s", c->principal);
 	SM_SS_COUNT(ss, requests_received);
 	c->inflight = 1;
 	bufferevent_disable(c->bev, EV_READ);
@@ -662,15 +682,80 @@ static void sm_ss_write_cb(struct bufferevent *bev, void *arg)
 		sm_ss_conn_unmute(c);
 }
 
+/* The TLS handshake completed: the principal of the client certificate
+ * (for the authorizer) or ANONYMOUS. Returns -1 (c freed) when the
+ * principal mapping rules reject the subject. */
+static int sm_ss_tls_connected(sm_ss_conn_t *c)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+	char p[256];
+
+	c->handshaken = 1;
+	if (sm_tls_peer_principal(ssl, c->listener->cfg.principal_rules, p, sizeof(p)) < 0) {
+		char why[400];
+		snprintf(why, sizeof(why), "no ssl.principal.mapping.rules rule matches the "
+			 "certificate subject %s", p);
+		sm_ss_conn_reject(c, why);
+		return -1;
+	}
+	snprintf(c->principal, sizeof(c->principal), "%s", p);
+	sm_log_debug(NULL, SM_SS_PROC_LOGGER, "SSL handshake with %s on listener %s completed "
+		     "(%s, %s), principal %s (connection id %llu)", c->peer,
+		     c->listener->cfg.name, SSL_get_version(ssl), SSL_get_cipher_name(ssl),
+		     c->principal, (unsigned long long)c->id);
+	return 0;
+}
+
+/* OpenSSL's reasons for the failure of c, for the log line. */
+static void sm_ss_tls_reason(sm_ss_conn_t *c, char *out, size_t outlen)
+{
+	unsigned long e;
+	size_t len = 0;
+
+	out[0] = '\0';
+	while ((e = bufferevent_get_openssl_error(c->bev)) != 0 && len < outlen) {
+		char one[200];
+		if (ERR_GET_LIB(e) == 0) /* libevent's own marker, no OpenSSL reason */
+			continue;
+		ERR_error_string_n(e, one, sizeof(one));
+		len += (size_t)snprintf(out + len, outlen - len, "%s%s", len ? "; " : "", one);
+	}
+	if (!out[0])
+		snprintf(out, outlen, "connection closed during the handshake");
+}
+
 static void sm_ss_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	sm_ss_conn_t *c = arg;
-	char why[128];
+	char why[512];
 
 	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		if (c->tls && !c->handshaken)
+			sm_ss_tls_connected(c);
+		return;
+	}
+	if (c->tls && !c->handshaken && (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))) {
+		/* Kafka's Selector line for a failed handshake; a flood of
+		 * them (garbage on the port) is rate-limited. */
+		char reason[400];
+		sm_ss_tls_reason(c, reason, sizeof(reason));
+		if (sm_ss_loglim_ok(&c->proc->ll_tls))
+			sm_log_info(NULL, SM_SS_PROC_LOGGER, "Failed authentication with %s "
+				    "(SSL handshake failed) on listener %s: %s%s", c->peer,
+				    c->listener->cfg.name, reason, c->proc->ll_tls.note);
+		snprintf(why, sizeof(why), "SSL handshake failed: %s", reason);
+		sm_ss_conn_close(c, why);
+		return;
+	}
 	if (what & BEV_EVENT_EOF)
 		snprintf(why, sizeof(why), "peer closed the connection");
-	else if (what & BEV_EVENT_ERROR)
+	else if (what & BEV_EVENT_ERROR && c->tls) {
+		char reason[400];
+		sm_ss_tls_reason(c, reason, sizeof(reason));
+		snprintf(why, sizeof(why), "%s while %s (%s)", strerror(errno),
+			 (what & BEV_EVENT_READING) ? "reading" : "writing", reason);
+	} else if (what & BEV_EVENT_ERROR)
 		snprintf(why, sizeof(why), "%s while %s", strerror(errno),
 			 (what & BEV_EVENT_READING) ? "reading" : "writing");
 	else
@@ -684,7 +769,18 @@ static void sm_ss_conn_open(sm_ss_proc_t *p, sm_ss_newconn_t *nc)
 	struct bufferevent *bev;
 	sm_ss_conn_t **b;
 
-	bev = bufferevent_socket_new(p->base, nc->fd, BEV_OPT_CLOSE_ON_FREE);
+	if (nc->listener->cfg.ssl_ctx) {
+		SSL *ssl = SSL_new(nc->listener->cfg.ssl_ctx);
+		bev = ssl ? bufferevent_openssl_socket_new(p->base, nc->fd, ssl,
+							 BUFFEREVENT_SSL_ACCEPTING,
+							 BEV_OPT_CLOSE_ON_FREE) : NULL;
+		if (!bev && ssl)
+			SSL_free(ssl);
+		if (bev) /* a peer closing without close_notify is no error */
+			bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	} else {
+		bev = bufferevent_socket_new(p->base, nc->fd, BEV_OPT_CLOSE_ON_FREE);
+	}
 	if (!bev) {
 		sm_log_warn(NULL, SM_SS_PROC_LOGGER, "Closing connection from %s: "
 			    "cannot set up its buffers", nc->peer);
@@ -697,6 +793,8 @@ static void sm_ss_conn_open(sm_ss_proc_t *p, sm_ss_newconn_t *nc)
 	c->proc = p;
 	c->bev = bev;
 	c->listener = nc->listener;
+	c->tls = nc->listener->cfg.ssl_ctx != NULL;
+	snprintf(c->principal, sizeof(c->principal), "User:ANONYMOUS");
 	memcpy(c->peer, nc->peer, sizeof(c->peer));
 	memcpy(c->ip, nc->ip, sizeof(c->ip));
 	c->frame_size = -1;
@@ -710,7 +808,7 @@ static void sm_ss_conn_open(sm_ss_proc_t *p, sm_ss_newconn_t *nc)
 	p->conns = c;
 	bufferevent_setcb(bev, sm_ss_read_cb, sm_ss_write_cb, sm_ss_event_cb, c);
 	/* Only the size prefix until the pool grants the frame. */
-	bufferevent_setwatermark(bev, EV_READ, 0, 4);
+	sm_ss_set_wm(c, 4);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 	sm_log_debug(NULL, SM_SS_PROC_LOGGER, "Processor %d listening to new connection "
 		     "from %s on %s (connection id %llu)", p->id, c->peer,

@@ -10,6 +10,12 @@
  * writes responses (file fragments with sendfile(2)) as they come back through
  * the channel's response sink.
  *
+ * An SSL listener (ssl_ctx set) runs each connection through a libevent
+ * OpenSSL bufferevent: the handshake happens before the first frame is read,
+ * the peer's principal (tls.h) is taken when it completes and travels with
+ * every request, and file fragments are copied through SSL_write instead of
+ * sendfile (requests from it carry zero_copy_ok = 0).
+ *
  * Bounds (Kafka's ConnectionQuotas and request MemoryPool): a frame body is
  * read only after queued.max.request.bytes granted its size (until then the
  * connection is muted and only its 4-byte size prefix has been read); the
@@ -43,6 +49,11 @@ typedef struct sm_listener_cfg {
 	int max_connections;              /* listener.name.X.max.connections; 0 = none */
 	int max_connection_creation_rate; /* listener.name.X.max.connection.creation.rate;
 	                                     0 = none */
+	void *ssl_ctx;                    /* SSL_CTX of an SSL listener (owned by the
+	                                     caller, outlives the server); NULL:
+	                                     plaintext */
+	const char *principal_rules;      /* ssl.principal.mapping.rules (caller's);
+	                                     NULL = DEFAULT */
 } sm_listener_cfg_t;
 
 /* Parses Kafka's listeners syntax `NAME://host:port[,NAME://host:port...]`

@@ -20,6 +20,9 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include <openssl/pem.h>
+#include <openssl/pkcs12.h>
+
 /* ---- properties ---- */
 
 void sm_tool_props_init(sm_tool_props_t *p)
@@ -117,6 +120,154 @@ static void sm_tool_props_line(sm_tool_props_t *p, char *line)
 	}
 }
 
+static void sm_tool_props_del(sm_tool_props_t *p, const char *key)
+{
+	for (size_t i = 0; i < p->cnt; i++) {
+		if (!strcmp(p->v[i].key, key)) {
+			free(p->v[i].key);
+			free(p->v[i].value);
+			p->v[i] = p->v[--p->cnt];
+			return;
+		}
+	}
+}
+
+/* The key (if key_prop) and the certificates of a PKCS12 file as in-line
+ * PEM values of p. 0, or -1 when the file cannot be opened. */
+static int sm_tool_p12_to_pem(sm_tool_props_t *p, const char *path, const char *pw,
+			      const char *key_prop, const char *certs_prop)
+{
+	BIO *in = BIO_new_file(path, "rb"), *kout = BIO_new(BIO_s_mem()), *cout = BIO_new(BIO_s_mem());
+	PKCS12 *p12 = in ? d2i_PKCS12_bio(in, NULL) : NULL;
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	STACK_OF(X509) *ca = NULL;
+	int ok = p12 && PKCS12_parse(p12, pw ? pw : "", &key, &cert, &ca);
+	char *pem = NULL;
+	long n;
+
+	if (ok && cert)
+		PEM_write_bio_X509(cout, cert);
+	for (int i = 0; ok && ca && i < sk_X509_num(ca); i++)
+		PEM_write_bio_X509(cout, sk_X509_value(ca, i));
+	if (ok && key_prop)
+		ok = key && PEM_write_bio_PrivateKey(kout, key, NULL, NULL, 0, NULL, NULL);
+	n = BIO_get_mem_data(cout, &pem);
+	ok = ok && n > 0;
+	if (ok) {
+		char *copy = sm_malloc((size_t)n + 1);
+		memcpy(copy, pem, (size_t)n);
+		copy[n] = '\0';
+		sm_tool_props_set(p, certs_prop, copy);
+		free(copy);
+	}
+	if (ok && key_prop) {
+		n = BIO_get_mem_data(kout, &pem);
+		char *copy = sm_malloc((size_t)n + 1);
+		memcpy(copy, pem, (size_t)n);
+		copy[n] = '\0';
+		sm_tool_props_set(p, key_prop, copy);
+		free(copy);
+	}
+	EVP_PKEY_free(key);
+	X509_free(cert);
+	sk_X509_pop_free(ca, X509_free);
+	PKCS12_free(p12);
+	BIO_free(in);
+	BIO_free(kout);
+	BIO_free(cout);
+	return ok ? 0 : -1;
+}
+
+/* A Kafka client config's ssl.* keys in librdkafka's terms, so a
+ * --command-config written for Kafka's Java tools works unchanged: PEM
+ * stores become ssl.ca.location / ssl.certificate.location +
+ * ssl.key.location (or the *.pem in-line values), a PKCS12 keystore stays
+ * ssl.keystore.location, a PKCS12 truststore is handed over as PEM. Keys
+ * librdkafka has no equivalent for (protocol lists, Java cipher names) are
+ * dropped: librdkafka's defaults are TLS 1.2 and 1.3 as Kafka's. */
+static int sm_tool_ssl_translate(sm_tool_props_t *p, char *err, size_t errlen)
+{
+	const char *kt = sm_tool_props_get(p, "ssl.keystore.type");
+	const char *tt = sm_tool_props_get(p, "ssl.truststore.type");
+	const char *tl = sm_tool_props_get(p, "ssl.truststore.location");
+	const char *kl = sm_tool_props_get(p, "ssl.keystore.location");
+	const char *v;
+
+	if (kl && (!kt || !strcasecmp(kt, "JKS"))) {
+		snprintf(err, errlen, "ssl.keystore.type %s is not supported: use PEM or PKCS12",
+			 kt ? kt : "JKS (the default)");
+		return -1;
+	}
+	if (tl && (!tt || !strcasecmp(tt, "JKS"))) {
+		snprintf(err, errlen, "ssl.truststore.type %s is not supported: use PEM or PKCS12",
+			 tt ? tt : "JKS (the default)");
+		return -1;
+	}
+	if (kl && !strcasecmp(kt, "PEM")) {
+		/* One file, key and chain, as Kafka's PEM keystore. */
+		char *loc = sm_strdup(kl);
+		sm_tool_props_del(p, "ssl.keystore.location");
+		sm_tool_props_del(p, "ssl.keystore.password");
+		sm_tool_props_set(p, "ssl.certificate.location", loc);
+		sm_tool_props_set(p, "ssl.key.location", loc);
+		free(loc);
+	}
+	if (tl && !strcasecmp(tt, "PEM")) {
+		char *loc = sm_strdup(tl);
+		sm_tool_props_set(p, "ssl.ca.location", loc);
+		free(loc);
+	} else if (tl && sm_tool_p12_to_pem(p, tl, sm_tool_props_get(p, "ssl.truststore.password"),
+					    NULL, "ssl.ca.pem")) {
+		snprintf(err, errlen, "cannot read PKCS12 truststore %s (wrong ssl.truststore.password?)",
+			 tl);
+		return -1;
+	}
+	if (kl && !strcasecmp(kt, "PKCS12")) {
+		/* In-line PEM rather than librdkafka's own PKCS12 loader, which
+		 * leaks the key it reads. */
+		char *loc = sm_strdup(kl);
+		int bad = sm_tool_p12_to_pem(p, loc, sm_tool_props_get(p, "ssl.keystore.password"),
+					     "ssl.key.pem", "ssl.certificate.pem");
+		if (bad) {
+			snprintf(err, errlen, "cannot read PKCS12 keystore %s (wrong ssl.keystore.password?)",
+				 loc);
+			free(loc);
+			return -1;
+		}
+		free(loc);
+		sm_tool_props_del(p, "ssl.keystore.location");
+		sm_tool_props_del(p, "ssl.keystore.password");
+	}
+	if ((v = sm_tool_props_get(p, "ssl.keystore.certificate.chain")) != NULL) {
+		char *c = sm_strdup(v);
+		sm_tool_props_set(p, "ssl.certificate.pem", c);
+		free(c);
+	}
+	if ((v = sm_tool_props_get(p, "ssl.keystore.key")) != NULL) {
+		char *c = sm_strdup(v);
+		sm_tool_props_set(p, "ssl.key.pem", c);
+		free(c);
+	}
+	if ((v = sm_tool_props_get(p, "ssl.truststore.certificates")) != NULL) {
+		char *c = sm_strdup(v);
+		sm_tool_props_set(p, "ssl.ca.pem", c);
+		free(c);
+	}
+	if ((v = sm_tool_props_get(p, "ssl.endpoint.identification.algorithm")) != NULL && !*v)
+		sm_tool_props_set(p, "ssl.endpoint.identification.algorithm", "none");
+	static const char *const drop[] = {
+		"ssl.keystore.type", "ssl.truststore.type", "ssl.truststore.location",
+		"ssl.truststore.password", "ssl.truststore.certificates",
+		"ssl.keystore.certificate.chain", "ssl.keystore.key", "ssl.enabled.protocols",
+		"ssl.protocol", "ssl.cipher.suites", "ssl.keymanager.algorithm",
+		"ssl.trustmanager.algorithm", "ssl.secure.random.implementation",
+	};
+	for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
+		sm_tool_props_del(p, drop[i]);
+	return 0;
+}
+
 int sm_tool_props_load(sm_tool_props_t *p, const char *path, char *err,
 		       size_t errlen)
 {
@@ -133,7 +284,7 @@ int sm_tool_props_load(sm_tool_props_t *p, const char *path, char *err,
 		sm_tool_props_line(p, line);
 	free(line);
 	fclose(fp);
-	return 0;
+	return sm_tool_ssl_translate(p, err, errlen);
 }
 
 int sm_tool_parse_bool(const char *s, int def)

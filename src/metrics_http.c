@@ -72,6 +72,20 @@ int sm_metrics_parse_listener(const char *listener, char *host, size_t hostlen, 
 	return 0;
 }
 
+/* Names the peer of a refused request in the log. */
+static void sm_metrics_http_refuse(struct evhttp_request *req, int code, const char *why)
+{
+	char *addr = NULL;
+	ev_uint16_t port = 0;
+	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+	if (conn)
+		evhttp_connection_get_peer(conn, &addr, &port);
+	const char *uri = evhttp_request_get_uri(req);
+	sm_log_info(NULL, SM_METRICS_LOGGER, "Refused HTTP request from %s:%u for %.200s: %s (%d)",
+		    addr ? addr : "?", (unsigned)port, uri ? uri : "?", why, code);
+	evhttp_send_error(req, code, NULL);
+}
+
 static void sm_metrics_http_cb(struct evhttp_request *req, void *arg)
 {
 	(void)arg;
@@ -79,11 +93,11 @@ static void sm_metrics_http_cb(struct evhttp_request *req, void *arg)
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
 	const char *path_end = uri ? uri + strcspn(uri, "?") : NULL;
 	if (!uri || (size_t)(path_end - uri) != strlen("/metrics") || strncmp(uri, "/metrics", 8)) {
-		evhttp_send_error(req, HTTP_NOTFOUND, "Only /metrics is served here");
+		sm_metrics_http_refuse(req, HTTP_NOTFOUND, "only /metrics is served");
 		return;
 	}
 	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
-		evhttp_send_error(req, HTTP_BADMETHOD, NULL);
+		sm_metrics_http_refuse(req, HTTP_BADMETHOD, "only GET and HEAD are served");
 		return;
 	}
 	struct evbuffer *out = evbuffer_new();

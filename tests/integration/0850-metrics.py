@@ -9,7 +9,7 @@ server.log):
   (topic label and label-less total) advanced by exactly what was sent
   (asserted within 1%), and
   kafka_network_requestmetrics_requests_total{request="Produce",version="3"}
-  advanced by the number of requests; a kcat consumer then moves
+  advanced by the number of requests (ListOffsets v1 too); a kcat consumer then moves
   _bytesout_total by the bytes stored;
 * kafka_server_replicamanager_underreplicatedpartitions summed over the
   brokers goes 0 -> 3 -> 0 for a 3-partition RF=3 topic when a broker is
@@ -128,6 +128,13 @@ def test(c):
         check(delta(reqs) == n_req, "%s advanced by %s, %d requests were sent" % (reqs, delta(reqs), n_req))
         check(delta(hist) >= n_req, "%s advanced by %s < %d" % (hist, delta(hist), n_req))
         total_bytes += n_bytes
+    # Another API, counted the same way.
+    lo = 'kafka_network_requestmetrics_requests_total{request="ListOffsets",version="1"}'
+    before = scrape(b0).get(lo, 0)
+    for _ in range(11):
+        conn.end_offset(TOPIC, 0)
+    got = scrape(b0).get(lo, 0) - before
+    check(got == 11, "%s advanced by %s, 11 requests were sent" % (lo, got))
     conn.close()
 
     # --- consume: bytes out follow the stored bytes ---

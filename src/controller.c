@@ -925,6 +925,7 @@ static void sm_ctrl_process(sm_controller_t *c, sm_ctrl_event_t *ev)
 /* Kafka's offlinePartitionCount skips topics queued for deletion. */
 static void sm_ctrl_publish_metrics(sm_controller_t *c)
 {
+	SM_ASSERT_ROLE(SM_ROLE_CONTROLLER);
 	int64_t offline = 0, topics = 0, partitions = 0;
 	if (__atomic_load_n(&c->active, __ATOMIC_ACQUIRE)) {
 		topics = c->ctx.n_topics;

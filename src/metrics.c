@@ -97,8 +97,8 @@ static uint32_t sm_metrics_hash(const char *s)
 	return h;
 }
 
-/* Lock-free on every call but a topic's first. */
-static sm_metrics_topic_t *sm_metrics_topic(const char *name)
+/* The entry of a topic already seen, or NULL; lock-free. */
+static sm_metrics_topic_t *sm_metrics_topic_find(const char *name)
 {
 	if (!name)
 		return NULL;
@@ -107,6 +107,20 @@ static sm_metrics_topic_t *sm_metrics_topic(const char *name)
 	     t = __atomic_load_n(&t->next, __ATOMIC_ACQUIRE))
 		if (!strcmp(t->name, name))
 			return t;
+	return NULL;
+}
+
+/* Finds or creates; lock-free on every call but a topic's first. Only
+ * called for partitions this broker served without error, so the table
+ * holds topics hosted here, never names a client made up. */
+static sm_metrics_topic_t *sm_metrics_topic(const char *name)
+{
+	if (!name)
+		return NULL;
+	sm_metrics_topic_t *found = sm_metrics_topic_find(name);
+	if (found)
+		return found;
+	uint32_t b = sm_metrics_hash(name) % SM_METRICS_TOPIC_BUCKETS;
 	pthread_mutex_lock(&sm_m.insert_lock);
 	sm_metrics_topic_t *t = sm_m.topics[b];
 	for (; t; t = t->next)
@@ -148,9 +162,11 @@ void sm_metrics_fetch_out(const char *topic, int64_t bytes)
 		ADD(t->bytes_out, bytes);
 }
 
+/* A failed partition may name a topic that does not exist: it is counted
+ * per topic only if the topic is already known. */
 void sm_metrics_produce_partition(const char *topic, int failed)
 {
-	sm_metrics_topic_t *t = sm_metrics_topic(topic);
+	sm_metrics_topic_t *t = failed ? sm_metrics_topic_find(topic) : sm_metrics_topic(topic);
 	ADD(sm_m.all.produce_reqs, 1);
 	if (failed)
 		ADD(sm_m.all.produce_failed, 1);
@@ -163,7 +179,7 @@ void sm_metrics_produce_partition(const char *topic, int failed)
 
 void sm_metrics_fetch_partition(const char *topic, int failed)
 {
-	sm_metrics_topic_t *t = sm_metrics_topic(topic);
+	sm_metrics_topic_t *t = failed ? sm_metrics_topic_find(topic) : sm_metrics_topic(topic);
 	ADD(sm_m.all.fetch_reqs, 1);
 	if (failed)
 		ADD(sm_m.all.fetch_failed, 1);

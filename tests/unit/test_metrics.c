@@ -61,6 +61,15 @@ static void test_topic_counters(void)
 	CU_ASSERT_EQUAL(value_of(t, "kafka_server_brokertopicmetrics_totalproducerequests_total{topic=\"orders\"}"), 2);
 	CU_ASSERT_EQUAL(value_of(t, "kafka_server_brokertopicmetrics_failedproducerequests_total{topic=\"orders\"}"), 1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(t, "# TYPE kafka_server_brokertopicmetrics_bytesin_total counter\n"));
+	/* Failures naming unknown topics add to the total only: a client
+	 * cannot grow the table with made-up names. */
+	sm_metrics_produce_partition("no-such-topic", 1);
+	sm_metrics_fetch_partition("no-such-topic-either", 1);
+	free(t);
+	t = render();
+	CU_ASSERT_PTR_NULL(strstr(t, "no-such-topic"));
+	CU_ASSERT(value_of(t, "kafka_server_brokertopicmetrics_failedproducerequests_total") >= 2);
+	CU_ASSERT(value_of(t, "kafka_server_brokertopicmetrics_failedfetchrequests_total") >= 1);
 	/* audit sorts before orders */
 	CU_ASSERT(strstr(t, "messagesin_total{topic=\"audit\"}") < strstr(t, "messagesin_total{topic=\"orders\"}"));
 	free(t);

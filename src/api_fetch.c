@@ -42,6 +42,7 @@
 #include "compression.h"
 #include "logger.h"
 #include "message_set.h"
+#include "metrics.h"
 #include "msg_fetch.h"
 #include "purgatory.h"
 #include "record_batch.h"
@@ -371,10 +372,18 @@ static void sm_fetch_refuse_zstd(sm_req_ctx_t *ctx, sm_fetch_resp_t *resp)
 	}
 }
 
-static void sm_fetch_respond(sm_req_ctx_t *ctx, sm_fetch_resp_t *resp)
+static void sm_fetch_respond(sm_req_ctx_t *ctx, sm_fetch_resp_t *resp, int consumer)
 {
 	if (ctx->hdr.api_version < 10)
 		sm_fetch_refuse_zstd(ctx, resp);
+	/* BytesOutPerSec counts what consumers are sent, not followers. */
+	for (int t = 0; t < resp->topic_count; t++)
+		for (int i = 0; i < resp->topics[t].partition_count; i++) {
+			const sm_fetch_resp_partition_t *rp = &resp->topics[t].partitions[i];
+			sm_metrics_fetch_partition(resp->topics[t].topic, rp->error_code != 0);
+			if (consumer)
+				sm_metrics_fetch_out(resp->topics[t].topic, rp->records.len);
+		}
 	if (!ctx->req->zero_copy_ok)
 		for (int t = 0; t < resp->topic_count; t++)
 			for (int i = 0; i < resp->topics[t].partition_count; i++) {
@@ -403,7 +412,7 @@ static int sm_fetch_try_complete(sm_delayed_fetch_t *df, int expired)
 		sm_fetch_release_files(&resp);
 		return 0;
 	}
-	sm_fetch_respond(df->ctx, &resp);
+	sm_fetch_respond(df->ctx, &resp, df->req.replica_id < 0);
 	return 1;
 }
 
@@ -560,8 +569,9 @@ void sm_api_fetch(sm_req_ctx_t *ctx)
 	size_t n = sm_fetch_run(ctx, &df->req, &resp, &errors);
 	if (errors || df->req.max_wait_ms <= 0 || (int64_t)n >= df->req.min_bytes ||
 	    df->req.topic_count == 0) {
+		int consumer = df->req.replica_id < 0;
 		free(df);
-		sm_fetch_respond(ctx, &resp);
+		sm_fetch_respond(ctx, &resp, consumer);
 		return;
 	}
 	sm_fetch_release_files(&resp);

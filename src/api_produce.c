@@ -23,6 +23,7 @@
 
 #include "logger.h"
 #include "message_set.h"
+#include "metrics.h"
 #include "msg_produce.h"
 #include "purgatory.h"
 #include "record_batch.h"
@@ -121,6 +122,9 @@ static void sm_produce_partition(sm_req_ctx_t *ctx, const sm_produce_req_t *req,
 				     ctx->req->peer, (long long)ai.base_offset,
 				     (long long)info.producer_id);
 		if (!e) {
+			/* Kafka's bytesIn: the records as the client sent them. */
+			sm_metrics_produce(topic, ai.last_offset - ai.base_offset + 1,
+					   pp->records.len);
 			rp->base_offset = ai.base_offset;
 			rp->log_append_time_ms = ai.log_append_time;
 			rp->log_start_offset = ai.log_start_offset;
@@ -147,6 +151,7 @@ static void sm_produce_partition(sm_req_ctx_t *ctx, const sm_produce_req_t *req,
 			     "Produce to %s-%d from %s failed: %s", topic, pp->index,
 			     ctx->req->peer, sm_err_name(e));
 	rp->error_code = (int16_t)(e ? sm_err_to_wire(e) : 0);
+	sm_metrics_produce_partition(topic, e != SM_ERR_NONE);
 	sm_wbuf_free(&conv);
 	sm_topic_config_release(tc);
 	sm_partition_release(p);

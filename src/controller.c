@@ -922,6 +922,38 @@ static void sm_ctrl_process(sm_controller_t *c, sm_ctrl_event_t *ev)
 		sm_ctrl_resign(c);
 }
 
+/* Kafka's offlinePartitionCount skips topics queued for deletion. */
+static void sm_ctrl_publish_metrics(sm_controller_t *c)
+{
+	SM_ASSERT_ROLE(SM_ROLE_CONTROLLER);
+	int64_t offline = 0, topics = 0, partitions = 0;
+	if (__atomic_load_n(&c->active, __ATOMIC_ACQUIRE)) {
+		topics = c->ctx.n_topics;
+		for (int t = 0; t < c->ctx.n_topics; t++) {
+			const sm_ctrl_topic_t *tp = c->ctx.topics[t];
+			partitions += tp->n_partitions;
+			if (tp->deleting)
+				continue;
+			for (int i = 0; i < tp->n_partitions; i++)
+				if (tp->partitions[i].pstate == SM_PSM_OFFLINE)
+					offline++;
+		}
+	}
+	__atomic_store_n(&c->m_offline_partitions, offline, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->m_topics, topics, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->m_partitions, partitions, __ATOMIC_RELAXED);
+}
+
+void sm_controller_metrics(sm_controller_t *c, sm_metrics_gauges_t *g)
+{
+	if (!sm_controller_is_active(c))
+		return;
+	g->active_controller = 1;
+	g->offline_partitions = __atomic_load_n(&c->m_offline_partitions, __ATOMIC_RELAXED);
+	g->global_topic_count = __atomic_load_n(&c->m_topics, __ATOMIC_RELAXED);
+	g->global_partition_count = __atomic_load_n(&c->m_partitions, __ATOMIC_RELAXED);
+}
+
 static void *sm_ctrl_main(void *arg)
 {
 	sm_controller_t *c = arg;
@@ -966,6 +998,7 @@ static void *sm_ctrl_main(void *arg)
 				     sm_ctrl_event_names[ev->type]);
 			sm_ctrl_process(c, ev);
 		}
+		sm_ctrl_publish_metrics(c);
 		sm_ctrl_event_free(ev);
 		if (stop)
 			break;

@@ -19,6 +19,7 @@
 #include "err.h"
 #include "zk_client.h"
 #include "zk_data.h"
+#include "metrics.h"
 
 typedef struct sm_controller sm_controller_t;
 
@@ -35,6 +36,9 @@ void sm_controller_session_reestablished(sm_controller_t *c);
 void sm_controller_zk_event(sm_controller_t *c, int type, const char *path);
 /* 1 while this broker is the active controller. */
 int sm_controller_is_active(sm_controller_t *c);
+/* KafkaController gauges (ActiveControllerCount, OfflinePartitionsCount,
+ * GlobalTopicCount, GlobalPartitionCount) into g; untouched when not active. */
+void sm_controller_metrics(sm_controller_t *c, sm_metrics_gauges_t *g);
 int32_t sm_controller_epoch(sm_controller_t *c);
 /* One partition's outcome of an admin operation. */
 typedef struct sm_ctrl_tp_result {

@@ -174,6 +174,9 @@ struct sm_controller {
 	/* readable from any thread */
 	int active;               /* atomic */
 	int32_t active_epoch;     /* atomic */
+	/* KafkaController gauges, published by the event thread after each
+	 * event (atomic; 0 when not active). */
+	int64_t m_offline_partitions, m_topics, m_partitions;
 	/* event-thread state */
 	int32_t active_controller_id;
 	sm_ctrl_ctx_t ctx;

@@ -7,6 +7,7 @@
  * do.
  */
 #include "kafka_apis_int.h"
+#include "metrics.h"
 
 #include <pthread.h>
 #include <fcntl.h>
@@ -280,6 +281,7 @@ void sm_apis_resp_send(sm_req_ctx_t *ctx)
 				  (uint8_t)(ctx->hdr.api_version >> 8), (uint8_t)ctx->hdr.api_version };
 		sm_apis_capture(ctx, "resp", kv, sizeof(kv), ctx->resp.p, ctx->resp.len);
 	}
+	sm_metrics_request_done(ctx->hdr.api_key, sm_apis_mono_ms() - ctx->req->recv_time_ms);
 	sm_wbuf_t *w = sm_malloc(sizeof(*w));
 	*w = ctx->resp;
 	memset(&ctx->resp, 0, sizeof(ctx->resp));
@@ -290,6 +292,7 @@ void sm_apis_resp_send(sm_req_ctx_t *ctx)
 
 void sm_apis_resp_none(sm_req_ctx_t *ctx)
 {
+	sm_metrics_request_done(ctx->hdr.api_key, sm_apis_mono_ms() - ctx->req->recv_time_ms);
 	sm_request_channel_send_response(ctx->apis->d.channel, ctx->req, NULL);
 	ctx->req = NULL;
 	sm_apis_ctx_free(ctx);
@@ -484,5 +487,6 @@ void sm_kafka_apis_handle(sm_kafka_apis_t *apis, sm_request_t *req)
 		return;
 	}
 	sm_apis_log_request(ctx, e);
+	sm_metrics_request(ctx->hdr.api_key, ctx->hdr.api_version);
 	e->handler(ctx);
 }

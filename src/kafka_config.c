@@ -94,6 +94,8 @@ static const sm_cfg_def_t sm_cfg_defs[] = {
 	INT("max.connections", max_connections, "2147483647", 0, IMAX, "Broker-wide connection limit; the acceptor waits for a free slot (listener.name.X.max.connections per listener)"),
 	INT("max.connections.per.ip", max_connections_per_ip, "2147483647", 0, IMAX, "Connections allowed from one address; more are closed at once"),
 	STR("max.connections.per.ip.overrides", max_connections_per_ip_overrides, "", "Per-address limits host:count,host:count"),
+	/* Samsa only (docs/metrics.md): empty serves no metrics endpoint. */
+	STR("metrics.listener", metrics_listener, "", "Prometheus endpoint http://host:port serving GET /metrics; empty disables it"),
 	INT("max.connection.creation.rate", max_connection_creation_rate, "2147483647", 0, IMAX, "New connections per second, broker-wide (listener.name.X.max.connection.creation.rate per listener)"),
 	LONG("queued.max.request.bytes", queued_max_request_bytes, "536870912", -1, LMAX, "Bytes of requests read but not yet answered before processors stop reading (-1: unbounded)"),
 	INT("request.timeout.ms", request_timeout_ms, "30000", 0, IMAX, "Timeout of the broker's own requests"),

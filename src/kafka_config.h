@@ -56,6 +56,7 @@ typedef struct sm_kafka_config {
 	int32_t max_connections;
 	int32_t max_connections_per_ip;
 	char *max_connections_per_ip_overrides;
+	char *metrics_listener;          /* Samsa: "" or http://host:port */
 	int32_t max_connection_creation_rate;
 	int64_t queued_max_request_bytes;
 	int32_t request_timeout_ms;

@@ -7,6 +7,7 @@
  * fetch purgatory and controller channel have their own threads.
  */
 #include "kafka_server.h"
+#include "metrics.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -66,6 +67,7 @@ struct sm_kafka_server {
 	SSL_CTX **tls_ctx;   /* one per SSL listener */
 	int n_tls_ctx;
 	SSL_CTX *tls_client; /* to the inter-broker listener, if it is SSL */
+	sm_metrics_http_t *metrics_http;
 };
 
 sm_kafka_server_t *sm_kafka_server_new(sm_kafka_config_t *cfg)
@@ -89,6 +91,17 @@ static void sm_server_zk_watcher(void *opaque, int type, const char *path)
 		sm_controller_zk_event(s->controller, type, path);
 	if (s->config_manager)
 		sm_config_manager_zk_event(s->config_manager, type, path);
+}
+
+/* Scrape-time gauges (metrics-http thread): both sources take only their
+ * own locks. */
+static void sm_server_metrics_gauges(void *opaque, sm_metrics_gauges_t *g)
+{
+	sm_kafka_server_t *s = opaque;
+	if (s->rm)
+		sm_replica_manager_metrics(s->rm, g);
+	if (s->controller)
+		sm_controller_metrics(s->controller, g);
 }
 
 static void *sm_server_handler_main(void *arg)
@@ -491,6 +504,14 @@ int sm_kafka_server_startup(sm_kafka_server_t *s)
 	sm_log_info(NULL, SM_SRV_LOGGER, "Cluster ID = %s", s->cluster_id);
 	if (sm_server_resolve_broker_id(s))
 		return -1;
+	if (s->cfg->metrics_listener && *s->cfg->metrics_listener) {
+		s->metrics_http = sm_metrics_http_start(s->cfg->metrics_listener, err, sizeof(err));
+		if (!s->metrics_http) {
+			sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, s->comp, SM_SRV_LOGGER,
+			       "Fatal error during KafkaServer startup: %s", err);
+			return -1;
+		}
+	}
 	snprintf(s->comp, sizeof(s->comp), "KafkaServer id=%d", s->broker_id);
 	if (sm_server_start_storage(s))
 		return -1;
@@ -526,6 +547,7 @@ int sm_kafka_server_startup(sm_kafka_server_t *s)
 	sm_zk_set_watcher(s->zk, sm_server_zk_watcher, s);
 	sm_controller_startup(s->controller);
 	sm_config_manager_startup(s->config_manager);
+	sm_metrics_set_gauge_source(sm_server_metrics_gauges, s);
 	sm_log_info(s->comp, SM_SRV_LOGGER, "started");
 	return 0;
 }
@@ -582,6 +604,10 @@ void sm_kafka_server_run(sm_kafka_server_t *s)
 
 void sm_kafka_server_shutdown(sm_kafka_server_t *s)
 {
+	/* First: a scrape must not walk what is torn down below. */
+	sm_metrics_set_gauge_source(NULL, NULL);
+	sm_metrics_http_stop(s->metrics_http);
+	s->metrics_http = NULL;
 	if (s->ss)
 		sm_socket_server_stop_accepting(s->ss);
 	if (s->channel)

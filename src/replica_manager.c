@@ -310,6 +310,32 @@ int sm_replica_manager_partition_count(sm_replica_manager_t *rm)
 	return n;
 }
 
+void sm_replica_manager_metrics(sm_replica_manager_t *rm, sm_metrics_gauges_t *g)
+{
+	/* rm -> partition; the topic config (a leaf lock) is read before the
+	 * partition lock, as everywhere. A scrape walks every partition once. */
+	pthread_mutex_lock(&rm->lock);
+	for (int b = 0; b < SM_RM_BUCKETS; b++)
+		for (sm_partition_t *p = rm->buckets[b]; p; p = p->next) {
+			int32_t min_isr = sm_partition_min_isr(p);
+			pthread_mutex_lock(&p->lock);
+			g->partition_count++;
+			if (p->offline)
+				g->offline_replicas++;
+			else if (p->is_leader) {
+				g->leader_count++;
+				if (p->n_isr < p->n_replicas)
+					g->under_replicated++;
+				if (p->n_isr < min_isr)
+					g->under_min_isr++;
+				else if (p->n_isr == min_isr)
+					g->at_min_isr++;
+			}
+			pthread_mutex_unlock(&p->lock);
+		}
+	pthread_mutex_unlock(&rm->lock);
+}
+
 sm_log_manager_t *sm_replica_manager_log_manager(sm_replica_manager_t *rm)
 {
 	return rm->lm;

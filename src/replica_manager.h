@@ -29,6 +29,7 @@
 #include "leader_epoch_cache.h"
 #include "log.h"
 #include "log_manager.h"
+#include "metrics.h"
 #include "msg_leader_and_isr.h"
 #include "msg_stop_replica.h"
 #include "replica_selector.h"
@@ -95,6 +96,9 @@ sm_partition_t *sm_replica_manager_partition(sm_replica_manager_t *rm, const cha
 /* Number of hosted partitions. */
 int sm_replica_manager_partition_count(sm_replica_manager_t *rm);
 /* The log manager the partitions' logs live in (borrowed). */
+/* Adds this broker's ReplicaManager gauges (partition, leader,
+ * under-replicated, under/at-min-ISR and offline counts) to g. */
+void sm_replica_manager_metrics(sm_replica_manager_t *rm, sm_metrics_gauges_t *g);
 sm_log_manager_t *sm_replica_manager_log_manager(sm_replica_manager_t *rm);
 
 sm_partition_t *sm_partition_keep(sm_partition_t *p); /* new reference */

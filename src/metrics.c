@@ -1,0 +1,386 @@
+/*
+ * metrics.c - the metric registry and its Prometheus text rendering
+ * (metrics.h, docs/metrics.md).
+ *
+ * Counters are plain uint64_t updated with relaxed atomic adds: a scrape
+ * may see one counter a little ahead of another, which Prometheus
+ * tolerates, and the hot path pays one uncontended-in-the-common-case
+ * atomic add per update, never a lock.
+ */
+#include "metrics.h"
+
+#include "buf.h"
+#include "protocol.h"
+
+#include <event2/buffer.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <dirent.h>
+#include <unistd.h>
+#include <stdio.h>
+#include <stddef.h>
+
+#define SM_METRICS_APIS SM_API__COUNT
+#define SM_METRICS_VERS 32
+
+/* Request total time buckets, milliseconds (Kafka's TotalTimeMs unit). */
+static const int64_t sm_metrics_le_ms[] = { 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500,
+					    5000, 10000, 30000 };
+#define SM_METRICS_NLE (int)(sizeof(sm_metrics_le_ms) / sizeof(sm_metrics_le_ms[0]))
+
+typedef struct sm_metrics_topic {
+	struct sm_metrics_topic *next; /* published with a release store */
+	char *name;
+	uint64_t messages_in, bytes_in, bytes_out;
+	uint64_t produce_reqs, produce_failed, fetch_reqs, fetch_failed;
+} sm_metrics_topic_t;
+
+#define SM_METRICS_TOPIC_BUCKETS 1024
+
+static struct {
+	uint64_t requests[SM_METRICS_APIS][SM_METRICS_VERS];
+	uint64_t time_bucket[SM_METRICS_APIS][SM_METRICS_NLE]; /* not cumulative */
+	uint64_t time_count[SM_METRICS_APIS];
+	uint64_t time_sum_ms[SM_METRICS_APIS];
+	/* broker-wide totals (the label-less series) */
+	sm_metrics_topic_t all;
+	sm_metrics_topic_t *topics[SM_METRICS_TOPIC_BUCKETS];
+	uint64_t n_topics;
+	pthread_mutex_t insert_lock;
+	pthread_mutex_t gauge_lock;
+	sm_metrics_gauge_fn *gauge_fn;
+	void *gauge_opaque;
+} sm_m = { .insert_lock = PTHREAD_MUTEX_INITIALIZER, .gauge_lock = PTHREAD_MUTEX_INITIALIZER };
+
+#define ADD(var, n) __atomic_fetch_add(&(var), (uint64_t)(n), __ATOMIC_RELAXED)
+#define GET(var) __atomic_load_n(&(var), __ATOMIC_RELAXED)
+
+void sm_metrics_set_gauge_source(sm_metrics_gauge_fn *fn, void *opaque)
+{
+	pthread_mutex_lock(&sm_m.gauge_lock);
+	sm_m.gauge_fn = fn;
+	sm_m.gauge_opaque = opaque;
+	pthread_mutex_unlock(&sm_m.gauge_lock);
+}
+
+void sm_metrics_request(int16_t api_key, int16_t ver)
+{
+	if (api_key < 0 || api_key >= SM_METRICS_APIS || ver < 0 || ver >= SM_METRICS_VERS)
+		return;
+	ADD(sm_m.requests[api_key][ver], 1);
+}
+
+void sm_metrics_request_done(int16_t api_key, int64_t total_ms)
+{
+	if (api_key < 0 || api_key >= SM_METRICS_APIS)
+		return;
+	if (total_ms < 0)
+		total_ms = 0;
+	int b = 0;
+	while (b < SM_METRICS_NLE && total_ms > sm_metrics_le_ms[b])
+		b++;
+	if (b < SM_METRICS_NLE)
+		ADD(sm_m.time_bucket[api_key][b], 1);
+	ADD(sm_m.time_sum_ms[api_key], total_ms);
+	/* Last, so that a scrape never sees a count above its +Inf bucket by
+	 * more than the requests finishing right now. */
+	ADD(sm_m.time_count[api_key], 1);
+}
+
+static uint32_t sm_metrics_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+/* The entry of a topic already seen, or NULL; lock-free. */
+static sm_metrics_topic_t *sm_metrics_topic_find(const char *name)
+{
+	if (!name)
+		return NULL;
+	uint32_t b = sm_metrics_hash(name) % SM_METRICS_TOPIC_BUCKETS;
+	for (sm_metrics_topic_t *t = __atomic_load_n(&sm_m.topics[b], __ATOMIC_ACQUIRE); t;
+	     t = __atomic_load_n(&t->next, __ATOMIC_ACQUIRE))
+		if (!strcmp(t->name, name))
+			return t;
+	return NULL;
+}
+
+/* Finds or creates; lock-free on every call but a topic's first. Only
+ * called for partitions this broker served without error, so the table
+ * holds topics hosted here, never names a client made up. */
+static sm_metrics_topic_t *sm_metrics_topic(const char *name)
+{
+	if (!name)
+		return NULL;
+	sm_metrics_topic_t *found = sm_metrics_topic_find(name);
+	if (found)
+		return found;
+	uint32_t b = sm_metrics_hash(name) % SM_METRICS_TOPIC_BUCKETS;
+	pthread_mutex_lock(&sm_m.insert_lock);
+	sm_metrics_topic_t *t = sm_m.topics[b];
+	for (; t; t = t->next)
+		if (!strcmp(t->name, name))
+			break;
+	if (!t) {
+		t = sm_calloc(1, sizeof(*t));
+		t->name = sm_strdup(name);
+		t->next = sm_m.topics[b];
+		__atomic_store_n(&sm_m.topics[b], t, __ATOMIC_RELEASE);
+		sm_m.n_topics++;
+	}
+	pthread_mutex_unlock(&sm_m.insert_lock);
+	return t;
+}
+
+void sm_metrics_produce(const char *topic, int64_t messages, int64_t bytes)
+{
+	sm_metrics_topic_t *t = sm_metrics_topic(topic);
+	if (messages < 0)
+		messages = 0;
+	if (bytes < 0)
+		bytes = 0;
+	ADD(sm_m.all.messages_in, messages);
+	ADD(sm_m.all.bytes_in, bytes);
+	if (t) {
+		ADD(t->messages_in, messages);
+		ADD(t->bytes_in, bytes);
+	}
+}
+
+void sm_metrics_fetch_out(const char *topic, int64_t bytes)
+{
+	if (bytes <= 0)
+		return;
+	sm_metrics_topic_t *t = sm_metrics_topic(topic);
+	ADD(sm_m.all.bytes_out, bytes);
+	if (t)
+		ADD(t->bytes_out, bytes);
+}
+
+/* A failed partition may name a topic that does not exist: it is counted
+ * per topic only if the topic is already known. */
+void sm_metrics_produce_partition(const char *topic, int failed)
+{
+	sm_metrics_topic_t *t = failed ? sm_metrics_topic_find(topic) : sm_metrics_topic(topic);
+	ADD(sm_m.all.produce_reqs, 1);
+	if (failed)
+		ADD(sm_m.all.produce_failed, 1);
+	if (t) {
+		ADD(t->produce_reqs, 1);
+		if (failed)
+			ADD(t->produce_failed, 1);
+	}
+}
+
+void sm_metrics_fetch_partition(const char *topic, int failed)
+{
+	sm_metrics_topic_t *t = failed ? sm_metrics_topic_find(topic) : sm_metrics_topic(topic);
+	ADD(sm_m.all.fetch_reqs, 1);
+	if (failed)
+		ADD(sm_m.all.fetch_failed, 1);
+	if (t) {
+		ADD(t->fetch_reqs, 1);
+		if (failed)
+			ADD(t->fetch_failed, 1);
+	}
+}
+
+/* ---- rendering ---- */
+
+static void sm_metrics_head(struct evbuffer *o, const char *name, const char *type, const char *help)
+{
+	evbuffer_add_printf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* Label values escaped as the text format requires. */
+static void sm_metrics_label(struct evbuffer *o, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			evbuffer_add_printf(o, "\\%c", *v);
+		else if (*v == '\n')
+			evbuffer_add(o, "\\n", 2);
+		else
+			evbuffer_add(o, v, 1);
+	}
+}
+
+static int sm_metrics_topic_cmp(const void *a, const void *b)
+{
+	return strcmp((*(sm_metrics_topic_t *const *)a)->name, (*(sm_metrics_topic_t *const *)b)->name);
+}
+
+typedef struct {
+	const char *name, *help;
+	size_t off;
+} sm_metrics_topic_counter_t;
+
+#define TOFF(f) offsetof(sm_metrics_topic_t, f)
+static const sm_metrics_topic_counter_t sm_metrics_topic_counters[] = {
+	{ "kafka_server_brokertopicmetrics_messagesin_total",
+	  "Records appended as leader from client produce requests (MessagesInPerSec)", TOFF(messages_in) },
+	{ "kafka_server_brokertopicmetrics_bytesin_total",
+	  "Bytes of record batches appended from client produce requests (BytesInPerSec)", TOFF(bytes_in) },
+	{ "kafka_server_brokertopicmetrics_bytesout_total",
+	  "Record bytes sent in consumer fetch responses (BytesOutPerSec)", TOFF(bytes_out) },
+	{ "kafka_server_brokertopicmetrics_totalproducerequests_total",
+	  "Partitions in produce requests (TotalProduceRequestsPerSec)", TOFF(produce_reqs) },
+	{ "kafka_server_brokertopicmetrics_failedproducerequests_total",
+	  "Partitions in produce requests that failed (FailedProduceRequestsPerSec)", TOFF(produce_failed) },
+	{ "kafka_server_brokertopicmetrics_totalfetchrequests_total",
+	  "Partitions in consumer fetch requests (TotalFetchRequestsPerSec)", TOFF(fetch_reqs) },
+	{ "kafka_server_brokertopicmetrics_failedfetchrequests_total",
+	  "Partitions in consumer fetch requests that failed (FailedFetchRequestsPerSec)", TOFF(fetch_failed) },
+};
+
+static void sm_metrics_render_topics(struct evbuffer *o)
+{
+	pthread_mutex_lock(&sm_m.insert_lock);
+	size_t n = (size_t)sm_m.n_topics, i = 0;
+	sm_metrics_topic_t **v = sm_calloc(n ? n : 1, sizeof(*v));
+	for (int b = 0; b < SM_METRICS_TOPIC_BUCKETS; b++)
+		for (sm_metrics_topic_t *t = sm_m.topics[b]; t && i < n; t = t->next)
+			v[i++] = t;
+	pthread_mutex_unlock(&sm_m.insert_lock);
+	/* Entries are never freed, so they are safe to read unlocked. */
+	qsort(v, i, sizeof(*v), sm_metrics_topic_cmp);
+	for (size_t c = 0; c < sizeof(sm_metrics_topic_counters) / sizeof(sm_metrics_topic_counters[0]); c++) {
+		const sm_metrics_topic_counter_t *tc = &sm_metrics_topic_counters[c];
+		sm_metrics_head(o, tc->name, "counter", tc->help);
+		evbuffer_add_printf(o, "%s %llu\n", tc->name,
+				    (unsigned long long)GET(*(uint64_t *)((char *)&sm_m.all + tc->off)));
+		for (size_t k = 0; k < i; k++) {
+			evbuffer_add_printf(o, "%s{topic=\"", tc->name);
+			sm_metrics_label(o, v[k]->name);
+			evbuffer_add_printf(o, "\"} %llu\n",
+					    (unsigned long long)GET(*(uint64_t *)((char *)v[k] + tc->off)));
+		}
+	}
+	free(v);
+}
+
+static void sm_metrics_render_requests(struct evbuffer *o)
+{
+	const char *n = "kafka_network_requestmetrics_requests_total";
+	sm_metrics_head(o, n, "counter", "Requests received, by API and version (RequestsPerSec)");
+	for (int k = 0; k < SM_METRICS_APIS; k++)
+		for (int v = 0; v < SM_METRICS_VERS; v++) {
+			uint64_t c = GET(sm_m.requests[k][v]);
+			if (c)
+				evbuffer_add_printf(o, "%s{request=\"%s\",version=\"%d\"} %llu\n", n,
+						    sm_proto_api_name((int16_t)k), v, (unsigned long long)c);
+		}
+	n = "kafka_network_requestmetrics_totaltimems";
+	sm_metrics_head(o, n, "histogram",
+			"Milliseconds from a request's arrival to its response being queued for sending (TotalTimeMs)");
+	for (int k = 0; k < SM_METRICS_APIS; k++) {
+		uint64_t count = GET(sm_m.time_count[k]);
+		if (!count)
+			continue;
+		const char *r = sm_proto_api_name((int16_t)k);
+		uint64_t cum = 0;
+		for (int b = 0; b < SM_METRICS_NLE; b++) {
+			cum += GET(sm_m.time_bucket[k][b]);
+			evbuffer_add_printf(o, "%s_bucket{request=\"%s\",le=\"%lld\"} %llu\n", n, r,
+					    (long long)sm_metrics_le_ms[b], (unsigned long long)cum);
+		}
+		/* The buckets are read before count, and count is added last:
+		 * keep +Inf >= every bucket. */
+		if (count < cum)
+			count = cum;
+		evbuffer_add_printf(o, "%s_bucket{request=\"%s\",le=\"+Inf\"} %llu\n", n, r,
+				    (unsigned long long)count);
+		evbuffer_add_printf(o, "%s_sum{request=\"%s\"} %llu\n", n, r,
+				    (unsigned long long)GET(sm_m.time_sum_ms[k]));
+		evbuffer_add_printf(o, "%s_count{request=\"%s\"} %llu\n", n, r, (unsigned long long)count);
+	}
+}
+
+static void sm_metrics_gauge(struct evbuffer *o, const char *name, const char *help, int64_t v)
+{
+	sm_metrics_head(o, name, "gauge", help);
+	evbuffer_add_printf(o, "%s %lld\n", name, (long long)v);
+}
+
+static void sm_metrics_render_gauges(struct evbuffer *o)
+{
+	sm_metrics_gauges_t g;
+	memset(&g, 0, sizeof(g));
+	pthread_mutex_lock(&sm_m.gauge_lock);
+	if (sm_m.gauge_fn)
+		sm_m.gauge_fn(sm_m.gauge_opaque, &g);
+	pthread_mutex_unlock(&sm_m.gauge_lock);
+	sm_metrics_gauge(o, "kafka_server_replicamanager_partitioncount",
+			 "Partitions hosted by this broker", g.partition_count);
+	sm_metrics_gauge(o, "kafka_server_replicamanager_leadercount",
+			 "Partitions this broker leads", g.leader_count);
+	sm_metrics_gauge(o, "kafka_server_replicamanager_underreplicatedpartitions",
+			 "Led partitions whose ISR is smaller than their replica set", g.under_replicated);
+	sm_metrics_gauge(o, "kafka_server_replicamanager_underminisrpartitioncount",
+			 "Led partitions whose ISR is smaller than min.insync.replicas", g.under_min_isr);
+	sm_metrics_gauge(o, "kafka_server_replicamanager_atminisrpartitioncount",
+			 "Led partitions whose ISR size equals min.insync.replicas", g.at_min_isr);
+	sm_metrics_gauge(o, "kafka_server_replicamanager_offlinereplicacount",
+			 "Hosted partitions whose log directory is offline", g.offline_replicas);
+	sm_metrics_gauge(o, "kafka_controller_kafkacontroller_activecontrollercount",
+			 "1 on the active controller, 0 elsewhere", g.active_controller);
+	sm_metrics_gauge(o, "kafka_controller_kafkacontroller_offlinepartitionscount",
+			 "Partitions without an online leader (controller only)", g.offline_partitions);
+	sm_metrics_gauge(o, "kafka_controller_kafkacontroller_globaltopiccount",
+			 "Topics in the cluster (controller only)", g.global_topic_count);
+	sm_metrics_gauge(o, "kafka_controller_kafkacontroller_globalpartitioncount",
+			 "Partitions in the cluster (controller only)", g.global_partition_count);
+}
+
+/* process_* as the Prometheus client libraries define them, from /proc. */
+static void sm_metrics_render_process(struct evbuffer *o)
+{
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru) == 0) {
+		double s = (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+			   ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
+		sm_metrics_head(o, "process_cpu_seconds_total", "counter",
+				"Total user and system CPU time spent in seconds.");
+		evbuffer_add_printf(o, "process_cpu_seconds_total %.6f\n", s);
+	}
+	FILE *f = fopen("/proc/self/statm", "r");
+	if (f) {
+		unsigned long long size, rss;
+		if (fscanf(f, "%llu %llu", &size, &rss) == 2) {
+			long page = sysconf(_SC_PAGESIZE);
+			sm_metrics_gauge(o, "process_virtual_memory_bytes", "Virtual memory size in bytes.",
+					 (int64_t)(size * (unsigned long long)page));
+			sm_metrics_gauge(o, "process_resident_memory_bytes", "Resident memory size in bytes.",
+					 (int64_t)(rss * (unsigned long long)page));
+		}
+		fclose(f);
+	}
+	DIR *d = opendir("/proc/self/fd");
+	if (d) {
+		int64_t n = 0;
+		struct dirent *de;
+		while ((de = readdir(d)))
+			if (de->d_name[0] != '.')
+				n++;
+		closedir(d);
+		/* The directory handle itself is one of them. */
+		sm_metrics_gauge(o, "process_open_fds", "Number of open file descriptors.", n - 1);
+	}
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		sm_metrics_gauge(o, "process_max_fds", "Maximum number of open file descriptors.",
+				 (int64_t)rl.rlim_cur);
+}
+
+void sm_metrics_render(struct evbuffer *out)
+{
+	sm_metrics_render_topics(out);
+	sm_metrics_render_requests(out);
+	sm_metrics_render_gauges(out);
+	sm_metrics_render_process(out);
+}

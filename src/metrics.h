@@ -1,0 +1,80 @@
+/*
+ * metrics.h - the broker's Prometheus metrics (docs/metrics.md).
+ *
+ * One process-wide registry. The hot paths (request dispatch, produce
+ * appends, consumer fetch responses) only add to counters with relaxed
+ * atomics: no lock is taken per request or per message. Per-topic counters
+ * live in a hash table whose entries are published with a release store and
+ * never removed, so a lookup is lock-free; only the first sight of a topic
+ * takes the insert mutex. Gauges about partitions and the controller are
+ * computed when scraped, through a callback the server registers.
+ *
+ * Names follow what the Prometheus JMX exporter's kafka-2_0_0.yml rules make
+ * of Kafka's MBeans (kafka_server_brokertopicmetrics_messagesin_total, ...),
+ * so dashboards and alerts written for Kafka work unchanged.
+ *
+ * Thread-safety: every function may be called from any thread.
+ */
+#ifndef SM_METRICS_H
+#define SM_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct evbuffer;
+
+/* Broker gauges, filled at scrape time by the registered source. */
+typedef struct sm_metrics_gauges {
+	int64_t partition_count;
+	int64_t leader_count;
+	int64_t under_replicated;
+	int64_t under_min_isr;
+	int64_t at_min_isr;
+	int64_t offline_replicas;
+	int64_t active_controller;   /* 1 on the active controller */
+	int64_t offline_partitions;  /* controller's count; 0 elsewhere */
+	int64_t global_topic_count;  /* controller only */
+	int64_t global_partition_count;
+} sm_metrics_gauges_t;
+
+typedef void sm_metrics_gauge_fn(void *opaque, sm_metrics_gauges_t *out);
+
+/* Registers (or, with fn NULL, removes) the gauge source. The caller
+ * guarantees opaque outlives the registration. */
+void sm_metrics_set_gauge_source(sm_metrics_gauge_fn *fn, void *opaque);
+
+/* A request of api_key at version ver was accepted for handling. */
+void sm_metrics_request(int16_t api_key, int16_t ver);
+/* Its response was handed to the network after total_ms (receive to send). */
+void sm_metrics_request_done(int16_t api_key, int64_t total_ms);
+
+/* Records appended as leader from a client Produce (Kafka's MessagesInPerSec
+ * and BytesInPerSec: the batch size as the client sent it). */
+void sm_metrics_produce(const char *topic, int64_t messages, int64_t bytes);
+/* Record bytes in a consumer Fetch response (BytesOutPerSec; follower
+ * fetches are not counted, as in Kafka). */
+void sm_metrics_fetch_out(const char *topic, int64_t bytes);
+/* Counted per partition in a Produce / consumer Fetch, as Kafka's
+ * TotalProduceRequestsPerSec / TotalFetchRequestsPerSec. */
+void sm_metrics_produce_partition(const char *topic, int failed);
+void sm_metrics_fetch_partition(const char *topic, int failed);
+
+/* Appends the whole exposition (text format 0.0.4) to out. */
+void sm_metrics_render(struct evbuffer *out);
+
+/* The HTTP endpoint (metrics_http.c): listener is "http://host:port"
+ * (host may be empty or 0.0.0.0 for every address; port 0 picks a free
+ * one). Returns NULL after writing the reason to err. */
+typedef struct sm_metrics_http sm_metrics_http_t;
+sm_metrics_http_t *sm_metrics_http_start(const char *listener, char *err, size_t errlen);
+/* The bound port (useful with port 0). */
+int sm_metrics_http_port(const sm_metrics_http_t *h);
+/* Stops the thread and closes the socket; NULL is a no-op. */
+void sm_metrics_http_stop(sm_metrics_http_t *h);
+
+/* Parses "http://host:port" into host (empty for every address) and port;
+ * 0 or -1 with a reason. Exposed for the unit tests. */
+int sm_metrics_parse_listener(const char *listener, char *host, size_t hostlen, int *port,
+			      char *err, size_t errlen);
+
+#endif /* SM_METRICS_H */

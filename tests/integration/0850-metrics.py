@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""Prometheus metrics (docs/metrics.md) on a 3-broker cluster, every broker
+serving metrics.listener=http://127.0.0.1:0 (the bound port is read from its
+server.log):
+
+* a raw client sends a known number of Produce v3 requests with known
+  batches to the leader of a single-replica topic: between rounds, a scrape
+  shows kafka_server_brokertopicmetrics_messagesin_total / _bytesin_total
+  (topic label and label-less total) advanced by exactly what was sent
+  (asserted within 1%), and
+  kafka_network_requestmetrics_requests_total{request="Produce",version="3"}
+  advanced by the number of requests (ListOffsets v1 too); a kcat consumer then moves
+  _bytesout_total by the bytes stored;
+* kafka_server_replicamanager_underreplicatedpartitions summed over the
+  brokers goes 0 -> 3 -> 0 for a 3-partition RF=3 topic when a broker is
+  killed (kill -9) and restarted;
+* exactly one broker reports activecontrollercount 1;
+* `promtool check metrics` accepts every broker's output. Without promtool
+  the check says so loudly and fails when CI is set."""
+import os
+import re
+import shutil
+import subprocess
+import urllib.request
+
+import harness
+from harness import check, log, wait_until
+from produceutil import Conn, record_batch
+
+TOPIC = "metrics-in"
+URP_TOPIC = "metrics-urp"
+
+
+def metrics_port(b):
+    with open(b.server_log, errors="replace") as f:
+        ports = re.findall(r"Serving Prometheus metrics on http://127\.0\.0\.1:(\d+)/metrics", f.read())
+    check(ports, "broker %d logged no metrics endpoint" % b.id)
+    return int(ports[-1])
+
+
+def scrape_text(b):
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % metrics_port(b), timeout=30) as r:
+        check(r.status == 200, "GET /metrics answered %d" % r.status)
+        ctype = r.headers.get("Content-Type", "")
+        check(ctype.startswith("text/plain; version=0.0.4"), "Content-Type %r" % ctype)
+        return r.read().decode()
+
+
+def parse(text):
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        series, value = line.rsplit(" ", 1)
+        out[series] = float(value)
+    return out
+
+
+def scrape(b):
+    return parse(scrape_text(b))
+
+
+def near(got, want, what):
+    check(abs(got - want) <= want * 0.01, "%s advanced by %s, expected %s (+-1%%)" % (what, got, want))
+
+
+def promtool_check(c):
+    promtool = shutil.which("promtool")
+    if not promtool:
+        msg = ("!!! promtool NOT FOUND: the exposition format was NOT validated "
+               "(apt-get install prometheus) !!!")
+        print(msg, flush=True)
+        check(not os.environ.get("CI"), msg)
+        return
+    for b in c.brokers:
+        text = scrape_text(b)
+        p = subprocess.run([promtool, "check", "metrics"], input=text.encode(),
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+        check(p.returncode == 0, "promtool check metrics on broker %d: %s" % (b.id, p.stdout.decode()))
+    log("promtool accepts the output of all %d brokers" % len(c.brokers))
+
+
+def urp_sum(c):
+    return sum(scrape(b).get("kafka_server_replicamanager_underreplicatedpartitions", 0)
+               for b in c.brokers if b.alive())
+
+
+def test(c):
+    # A single-replica topic on broker 0, so that one broker sees all of it.
+    c.topics("--zookeeper", c.zk_connect, "--create", "--topic", TOPIC,
+             "--replica-assignment", "0")
+    c.wait_for_leaders(TOPIC, 1)
+    c.create_topic(URP_TOPIC, partitions=3, rf=3)
+    b0 = c.brokers[0]
+
+    # Exactly one active controller.
+    active = [scrape(b).get("kafka_controller_kafkacontroller_activecontrollercount") for b in c.brokers]
+    check(sorted(active) == [0, 0, 1], "activecontrollercount per broker: %s" % active)
+
+    # --- produce rounds with a raw client, scraping between them ---
+    conn = Conn(b0.port)
+    m_topic = 'kafka_server_brokertopicmetrics_messagesin_total{topic="%s"}' % TOPIC
+    b_topic = 'kafka_server_brokertopicmetrics_bytesin_total{topic="%s"}' % TOPIC
+    m_all = "kafka_server_brokertopicmetrics_messagesin_total"
+    b_all = "kafka_server_brokertopicmetrics_bytesin_total"
+    reqs = 'kafka_network_requestmetrics_requests_total{request="Produce",version="3"}'
+    hist = 'kafka_network_requestmetrics_totaltimems_count{request="Produce"}'
+    total_bytes = 0
+    for rnd in range(3):
+        before = scrape(b0)
+        n_req, n_msg, n_bytes = 0, 0, 0
+        for i in range(20 + rnd * 7):
+            values = [("r%d-%d-%d-%s" % (rnd, i, k, "x" * (k % 13))).encode() for k in range(1 + (i % 9))]
+            batch = record_batch(values)
+            err, _ = conn.produce(TOPIC, 0, batch, acks=1)
+            check(err == 0, "produce error %d" % err)
+            n_req += 1
+            n_msg += len(values)
+            n_bytes += len(batch)
+        after = scrape(b0)
+        delta = lambda k: after.get(k, 0) - before.get(k, 0)  # noqa: E731
+        log("round %d: sent %d requests, %d records, %d bytes; scrape: %d, %d, %d" %
+            (rnd, n_req, n_msg, n_bytes, delta(reqs), delta(m_topic), delta(b_topic)))
+        near(delta(m_topic), n_msg, m_topic)
+        near(delta(b_topic), n_bytes, b_topic)
+        near(delta(m_all), n_msg, m_all)
+        near(delta(b_all), n_bytes, b_all)
+        check(delta(reqs) == n_req, "%s advanced by %s, %d requests were sent" % (reqs, delta(reqs), n_req))
+        check(delta(hist) >= n_req, "%s advanced by %s < %d" % (hist, delta(hist), n_req))
+        total_bytes += n_bytes
+    # Another API, counted the same way.
+    lo = 'kafka_network_requestmetrics_requests_total{request="ListOffsets",version="1"}'
+    before = scrape(b0).get(lo, 0)
+    for _ in range(11):
+        conn.end_offset(TOPIC, 0)
+    got = scrape(b0).get(lo, 0) - before
+    check(got == 11, "%s advanced by %s, 11 requests were sent" % (lo, got))
+    conn.close()
+
+    # --- consume: bytes out follow the stored bytes ---
+    o_topic = 'kafka_server_brokertopicmetrics_bytesout_total{topic="%s"}' % TOPIC
+    before = scrape(b0).get(o_topic, 0)
+    c.kcat("-C", "-t", TOPIC, "-p", "0", "-o", "beginning", "-e", "-q")
+    out = scrape(b0).get(o_topic, 0) - before
+    log("consumer fetched %d bytes (%d produced)" % (out, total_bytes))
+    check(out >= total_bytes, "%s advanced by %d < %d bytes stored" % (o_topic, out, total_bytes))
+
+    gauges = scrape(b0)
+    for name in ("kafka_server_replicamanager_partitioncount", "kafka_server_replicamanager_leadercount",
+                 "process_resident_memory_bytes", "process_open_fds", "process_cpu_seconds_total"):
+        check(gauges.get(name, 0) > 0, "%s is %s" % (name, gauges.get(name)))
+    check(gauges["kafka_server_replicamanager_partitioncount"] >= 4, "partitioncount %s"
+          % gauges["kafka_server_replicamanager_partitioncount"])
+
+    promtool_check(c)
+
+    # --- UnderReplicatedPartitions 0 -> 3 -> 0 ---
+    wait_until(lambda: urp_sum(c) == 0, 60, "no under-replicated partitions")
+    victim = c.brokers[2]
+    victim.kill9()
+    log("killed broker %d" % victim.id)
+    wait_until(lambda: urp_sum(c) == 3, 120, "3 under-replicated partitions with broker 2 dead")
+    victim.start()
+    wait_until(lambda: urp_sum(c) == 0, 120, "no under-replicated partitions after broker 2 is back")
+    active = [scrape(b).get("kafka_controller_kafkacontroller_activecontrollercount") for b in c.brokers]
+    check(sum(active) == 1, "activecontrollercount per broker after the restart: %s" % active)
+    promtool_check(c)
+
+
+harness.main(test, brokers=3, broker_props={
+    "metrics.listener": "http://127.0.0.1:0",
+    # The leader drops a dead follower from the ISR after this long.
+    "replica.lag.time.max.ms": "2000",
+    "zookeeper.session.timeout.ms": "6000",
+})

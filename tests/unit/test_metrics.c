@@ -1,0 +1,244 @@
+/* test_metrics.c - the metric registry and its Prometheus text: counters
+ * add up per topic and in the label-less total, request counts carry API
+ * name and version, the total-time histogram is cumulative and ends in
+ * +Inf = _count, gauges come from the registered source, the listener
+ * string is parsed strictly, and the HTTP endpoint serves /metrics on a real
+ * socket (404 elsewhere). */
+#include <CUnit/Basic.h>
+#include <arpa/inet.h>
+#include <event2/buffer.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "metrics.h"
+#include "protocol.h"
+
+static char *render(void)
+{
+	struct evbuffer *b = evbuffer_new();
+	sm_metrics_render(b);
+	size_t n = evbuffer_get_length(b);
+	char *s = malloc(n + 1);
+	evbuffer_remove(b, s, n);
+	s[n] = 0;
+	evbuffer_free(b);
+	return s;
+}
+
+/* The value of the series line starting with exactly `series ` or -1. */
+static long long value_of(const char *text, const char *series)
+{
+	size_t n = strlen(series);
+	for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (!strncmp(p, series, n) && p[n] == ' ')
+			return atoll(p + n + 1);
+	return -1;
+}
+
+static void test_topic_counters(void)
+{
+	char *before = render();
+	long long all0 = value_of(before, "kafka_server_brokertopicmetrics_messagesin_total");
+	free(before);
+	CU_ASSERT(all0 >= 0);
+	sm_metrics_produce("orders", 10, 1000);
+	sm_metrics_produce("orders", 5, 500);
+	sm_metrics_produce("audit", 1, 70);
+	sm_metrics_fetch_out("orders", 1500);
+	sm_metrics_fetch_out("orders", 0);
+	sm_metrics_produce_partition("orders", 0);
+	sm_metrics_produce_partition("orders", 1);
+	char *t = render();
+	CU_ASSERT_EQUAL(value_of(t, "kafka_server_brokertopicmetrics_messagesin_total{topic=\"orders\"}"), 15);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_server_brokertopicmetrics_bytesin_total{topic=\"orders\"}"), 1500);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_server_brokertopicmetrics_messagesin_total{topic=\"audit\"}"), 1);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_server_brokertopicmetrics_messagesin_total"), all0 + 16);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_server_brokertopicmetrics_bytesout_total{topic=\"orders\"}"), 1500);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_server_brokertopicmetrics_totalproducerequests_total{topic=\"orders\"}"), 2);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_server_brokertopicmetrics_failedproducerequests_total{topic=\"orders\"}"), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "# TYPE kafka_server_brokertopicmetrics_bytesin_total counter\n"));
+	/* Failures naming unknown topics add to the total only: a client
+	 * cannot grow the table with made-up names. */
+	sm_metrics_produce_partition("no-such-topic", 1);
+	sm_metrics_fetch_partition("no-such-topic-either", 1);
+	free(t);
+	t = render();
+	CU_ASSERT_PTR_NULL(strstr(t, "no-such-topic"));
+	CU_ASSERT(value_of(t, "kafka_server_brokertopicmetrics_failedproducerequests_total") >= 2);
+	CU_ASSERT(value_of(t, "kafka_server_brokertopicmetrics_failedfetchrequests_total") >= 1);
+	/* audit sorts before orders */
+	CU_ASSERT(strstr(t, "messagesin_total{topic=\"audit\"}") < strstr(t, "messagesin_total{topic=\"orders\"}"));
+	free(t);
+}
+
+static void test_requests_histogram(void)
+{
+	sm_metrics_request(SM_API_PRODUCE, 8);
+	sm_metrics_request(SM_API_PRODUCE, 8);
+	sm_metrics_request(SM_API_PRODUCE, 3);
+	sm_metrics_request(-1, 0);       /* ignored, not a crash */
+	sm_metrics_request(SM_API_PRODUCE, 999);
+	sm_metrics_request_done(SM_API_PRODUCE, 0);
+	sm_metrics_request_done(SM_API_PRODUCE, 7);
+	sm_metrics_request_done(SM_API_PRODUCE, 100000);
+	sm_metrics_request_done(9999, 1);
+	char *t = render();
+	CU_ASSERT_EQUAL(value_of(t, "kafka_network_requestmetrics_requests_total{request=\"Produce\",version=\"8\"}"), 2);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_network_requestmetrics_requests_total{request=\"Produce\",version=\"3\"}"), 1);
+	const char *h = "kafka_network_requestmetrics_totaltimems";
+	char s[256];
+	snprintf(s, sizeof(s), "%s_bucket{request=\"Produce\",le=\"1\"}", h);
+	CU_ASSERT_EQUAL(value_of(t, s), 1);
+	snprintf(s, sizeof(s), "%s_bucket{request=\"Produce\",le=\"10\"}", h);
+	CU_ASSERT_EQUAL(value_of(t, s), 2);
+	snprintf(s, sizeof(s), "%s_bucket{request=\"Produce\",le=\"30000\"}", h);
+	CU_ASSERT_EQUAL(value_of(t, s), 2);
+	snprintf(s, sizeof(s), "%s_bucket{request=\"Produce\",le=\"+Inf\"}", h);
+	CU_ASSERT_EQUAL(value_of(t, s), 3);
+	snprintf(s, sizeof(s), "%s_count{request=\"Produce\"}", h);
+	CU_ASSERT_EQUAL(value_of(t, s), 3);
+	snprintf(s, sizeof(s), "%s_sum{request=\"Produce\"}", h);
+	CU_ASSERT_EQUAL(value_of(t, s), 100007);
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "# TYPE kafka_network_requestmetrics_totaltimems histogram\n"));
+	free(t);
+}
+
+static void gauges(void *opaque, sm_metrics_gauges_t *g)
+{
+	g->under_replicated = *(int *)opaque;
+	g->active_controller = 1;
+}
+
+static void test_gauges_and_process(void)
+{
+	int urp = 4;
+	sm_metrics_set_gauge_source(gauges, &urp);
+	char *t = render();
+	CU_ASSERT_EQUAL(value_of(t, "kafka_server_replicamanager_underreplicatedpartitions"), 4);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_controller_kafkacontroller_activecontrollercount"), 1);
+	CU_ASSERT(value_of(t, "process_resident_memory_bytes") > 0);
+	CU_ASSERT(value_of(t, "process_open_fds") > 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "process_cpu_seconds_total "));
+	free(t);
+	sm_metrics_set_gauge_source(NULL, NULL);
+	t = render();
+	CU_ASSERT_EQUAL(value_of(t, "kafka_server_replicamanager_underreplicatedpartitions"), 0);
+	free(t);
+}
+
+static void test_parse_listener(void)
+{
+	char host[64], err[256];
+	int port;
+	CU_ASSERT_EQUAL(sm_metrics_parse_listener("http://127.0.0.1:9404", host, sizeof(host), &port, err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(host, "127.0.0.1");
+	CU_ASSERT_EQUAL(port, 9404);
+	CU_ASSERT_EQUAL(sm_metrics_parse_listener("http://:0", host, sizeof(host), &port, err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(host, "");
+	CU_ASSERT_EQUAL(sm_metrics_parse_listener("http://[::1]:80", host, sizeof(host), &port, err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(host, "::1");
+	CU_ASSERT_EQUAL(sm_metrics_parse_listener("https://h:1", host, sizeof(host), &port, err, sizeof(err)), -1);
+	CU_ASSERT_EQUAL(sm_metrics_parse_listener("http://h", host, sizeof(host), &port, err, sizeof(err)), -1);
+	CU_ASSERT_EQUAL(sm_metrics_parse_listener("http://h:", host, sizeof(host), &port, err, sizeof(err)), -1);
+	CU_ASSERT_EQUAL(sm_metrics_parse_listener("http://h:70000", host, sizeof(host), &port, err, sizeof(err)), -1);
+	CU_ASSERT_EQUAL(sm_metrics_parse_listener("http://h:9x", host, sizeof(host), &port, err, sizeof(err)), -1);
+	CU_ASSERT_EQUAL(sm_metrics_parse_listener(NULL, host, sizeof(host), &port, err, sizeof(err)), -1);
+	char longhost[400];
+	memset(longhost, 'a', sizeof(longhost));
+	memcpy(longhost, "http://", 7);
+	strcpy(longhost + 390, ":1");
+	CU_ASSERT_EQUAL(sm_metrics_parse_listener(longhost, host, sizeof(host), &port, err, sizeof(err)), -1);
+}
+
+/* One HTTP/1.0 exchange; returns the whole answer. */
+static char *http_get(int port, const char *request)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+		close(fd);
+		return NULL;
+	}
+	if (write(fd, request, strlen(request)) < 0) {
+		close(fd);
+		return NULL;
+	}
+	size_t cap = 1 << 16, len = 0;
+	char *buf = malloc(cap);
+	ssize_t r;
+	while ((r = read(fd, buf + len, cap - 1 - len)) > 0) {
+		len += (size_t)r;
+		if (len + 1 == cap)
+			buf = realloc(buf, cap *= 2);
+	}
+	buf[len] = 0;
+	close(fd);
+	return buf;
+}
+
+static void test_http(void)
+{
+	char err[256];
+	CU_ASSERT_PTR_NULL(sm_metrics_http_start("ftp://x:1", err, sizeof(err)));
+	sm_metrics_http_t *h = sm_metrics_http_start("http://127.0.0.1:0", err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+	int port = sm_metrics_http_port(h);
+	CU_ASSERT(port > 0);
+	char *r = http_get(port, "GET /metrics HTTP/1.0\r\n\r\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT(!strncmp(r, "HTTP/1.0 200", 12) || !strncmp(r, "HTTP/1.1 200", 12));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r, "text/plain; version=0.0.4"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r, "kafka_server_brokertopicmetrics_bytesin_total"));
+	free(r);
+	r = http_get(port, "GET /other HTTP/1.0\r\n\r\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r, " 404 "));
+	free(r);
+	r = http_get(port, "DELETE /metrics HTTP/1.0\r\n\r\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r, " 405 "));
+	free(r);
+	/* A header section over the limit is refused, the server lives on. */
+	size_t big = 20000;
+	char *req = malloc(big + 64);
+	strcpy(req, "GET /metrics HTTP/1.0\r\nX-A: ");
+	size_t off = strlen(req);
+	memset(req + off, 'a', big);
+	strcpy(req + off + big, "\r\n\r\n");
+	r = http_get(port, req);
+	free(req);
+	CU_ASSERT(r == NULL || strstr(r, " 200 ") == NULL);
+	free(r);
+	r = http_get(port, "GET /metrics?x=1 HTTP/1.0\r\n\r\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r, " 200 "));
+	free(r);
+	/* The port is taken: a second endpoint on it fails with a reason. */
+	char l[64];
+	snprintf(l, sizeof(l), "http://127.0.0.1:%d", port);
+	CU_ASSERT_PTR_NULL(sm_metrics_http_start(l, err, sizeof(err)));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "cannot bind"));
+	sm_metrics_http_stop(h);
+	sm_metrics_http_stop(NULL);
+}
+
+int main(void)
+{
+	CU_initialize_registry();
+	CU_pSuite s = CU_add_suite("metrics", NULL, NULL);
+	CU_add_test(s, "topic counters", test_topic_counters);
+	CU_add_test(s, "requests and histogram", test_requests_histogram);
+	CU_add_test(s, "gauges and process", test_gauges_and_process);
+	CU_add_test(s, "parse listener", test_parse_listener);
+	CU_add_test(s, "http endpoint", test_http);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	unsigned f = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	return f ? 1 : 0;
+}

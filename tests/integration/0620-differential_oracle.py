@@ -367,8 +367,19 @@ def compare(what, a, b):
     report(what, out)
 
 
-def both(conns, what, key, ver, body, schema, flexible=False, sort=None):
-    """Sends one request to both brokers; compares the decoded responses."""
+def error_codes(v):
+    """Every error_code in a decoded response, in order."""
+    if isinstance(v, dict):
+        return [x for k, y in v.items() for x in ([y] if k == "error_code" else error_codes(y))]
+    if isinstance(v, list):
+        return [x for y in v for x in error_codes(y)]
+    return []
+
+
+def both(conns, what, key, ver, body, schema, flexible=False, sort=None, expect=None):
+    """Sends one request to both brokers; compares the decoded responses.
+    expect: the error codes both must answer (so the script is known to
+    exercise what it names, whatever the comparison says)."""
     res = []
     for c in conns:
         who = "samsa" if c is conns[0] else "kafka"
@@ -383,6 +394,11 @@ def both(conns, what, key, ver, body, schema, flexible=False, sort=None):
             sort(d)
         res.append(d)
     compare(what, res[0], res[1])
+    codes = [error_codes(d) for d in res]
+    log("%s: error codes samsa=%s kafka=%s" % (what, codes[0], codes[1]))
+    if expect is not None:
+        for who, got in zip(("samsa", "kafka"), codes):
+            check(got == expect, "%s: %s answered error codes %s, expected %s" % (what, who, got, expect))
     return res
 
 
@@ -553,15 +569,16 @@ def script(conns):
     # CreateTopics
     both(conns, "CreateTopics v4 valid", 19, 4, create_topics_body(
         [(TOPIC, 3, 1, {"retention.ms": "86400000"}), ("oracle-b", 1, 1, {})]), CREATE_TOPICS,
-        sort=by_name("topics"))
+        sort=by_name("topics"), expect=[0, 0])
     wait_topic(conns, TOPIC, 3)
     wait_topic(conns, "oracle-b", 1)
-    both(conns, "CreateTopics v4 duplicate", 19, 4, create_topics_body([(TOPIC, 3, 1, {})]), CREATE_TOPICS)
+    both(conns, "CreateTopics v4 duplicate", 19, 4, create_topics_body([(TOPIC, 3, 1, {})]), CREATE_TOPICS,
+         expect=[36])
     both(conns, "CreateTopics v3 invalid names", 19, 3, create_topics_body(
         [("bad/name", 1, 1, {}), ("..", 1, 1, {}), ("x" * 250, 1, 1, {})]), CREATE_TOPICS,
         sort=by_name("topics"))
     both(conns, "CreateTopics v4 replication factor 3 on one broker", 19, 4,
-         create_topics_body([("oracle-rf", 1, 3, {})]), CREATE_TOPICS)
+         create_topics_body([("oracle-rf", 1, 3, {})]), CREATE_TOPICS, expect=[38])
     both(conns, "CreateTopics v4 replication factor 0", 19, 4,
          create_topics_body([("oracle-rf0", 1, 0, {})]), CREATE_TOPICS)
     both(conns, "CreateTopics v4 partitions 0", 19, 4,
@@ -569,7 +586,7 @@ def script(conns):
     both(conns, "CreateTopics v4 unknown config", 19, 4,
          create_topics_body([("oracle-cfg", 1, 1, {"no.such.config": "1"})]), CREATE_TOPICS)
     both(conns, "CreateTopics v4 validate_only", 19, 4,
-         create_topics_body([("oracle-vo", 2, 1, {})], validate_only=True), CREATE_TOPICS)
+         create_topics_body([("oracle-vo", 2, 1, {})], validate_only=True), CREATE_TOPICS, expect=[0])
     both(conns, "CreateTopics v2 same name twice in a request", 19, 2,
          create_topics_body([("oracle-twice", 1, 1, {}), ("oracle-twice", 1, 1, {})]), CREATE_TOPICS,
          sort=by_name("topics"))
@@ -593,12 +610,14 @@ def script(conns):
     # Produce
     ts = int(time.time() * 1000)
     good = record_batch([b"a", b"bb", b"ccc"], ts=ts)
-    both(conns, "Produce v3 acks 1", 0, 3, produce_body(3, TOPIC, 0, good), produce_schema(3))
+    both(conns, "Produce v3 acks 1", 0, 3, produce_body(3, TOPIC, 0, good), produce_schema(3),
+         expect=[0])
     both(conns, "Produce v7 acks 1", 0, 7, produce_body(7, TOPIC, 0, record_batch([b"d"], ts=ts)),
          produce_schema(7))
     bad = bytearray(good)
     bad[-1] ^= 0xFF                          # the CRC no longer matches
-    both(conns, "Produce v3 corrupt batch (crc)", 0, 3, produce_body(3, TOPIC, 1, bytes(bad)), produce_schema(3))
+    both(conns, "Produce v3 corrupt batch (crc)", 0, 3, produce_body(3, TOPIC, 1, bytes(bad)), produce_schema(3),
+         expect=[2])
     both(conns, "Produce v8 corrupt batch (crc)", 0, 8, produce_body(8, TOPIC, 1, bytes(bad)), produce_schema(8))
     trunc = good[:-5]
     both(conns, "Produce v3 truncated batch", 0, 3, produce_body(3, TOPIC, 1, trunc), produce_schema(3))
@@ -649,7 +668,7 @@ def script(conns):
 
     # DeleteTopics
     both(conns, "DeleteTopics v3", 20, 3, array([string("oracle-b"), string("oracle-none")]) + s32(30000),
-         DELETE_TOPICS, sort=by_name("responses"))
+         DELETE_TOPICS, sort=by_name("responses"), expect=[0, 3])
 
 
 def znodes(c):
@@ -665,9 +684,13 @@ def znodes(c):
         cfg = json.loads(zk.get(chroot + "/config/topics/" + TOPIC)[0])
         res.append({"topic": t, "state": parts, "config": cfg})
     for r in res:
-        r["topic"].pop("topic_id", None)          # a random id each
+        r["topic"]["topic_id"] = "present" if r["topic"].get("topic_id") else "absent"   # random
         for st in r["state"].values():
             st.pop("controller_epoch", None)
+    log("znodes of %s: samsa %s, kafka %s" % (TOPIC, json.dumps(res[0], sort_keys=True),
+                                               json.dumps(res[1], sort_keys=True)))
+    check(res[0]["config"].get("config", {}).get("retention.ms") == "86400000",
+          "samsa's /config/topics/%s lacks the override" % TOPIC)
     compare("znode /brokers/topics/%s (+partition state, config)" % TOPIC, res[0], res[1])
 
 

@@ -65,6 +65,11 @@ ALLOWED = [
      "docs/deviations.md, Wire protocol: Fetch offsets of an OFFSET_OUT_OF_RANGE partition"),
     (r"^ListOffsets v1 partition listed twice: ",
      "docs/deviations.md, Wire protocol: ListOffsets with a partition listed twice"),
+    (r"^CreateTopics v5 .*\.configs\.(compression\.(gzip|lz4|zstd)\.level|local\.retention\.(ms|bytes)|"
+     r"remote\.storage\.enable|remote\.log\.[a-z.]+|message\.timestamp\.(before|after)\.max\.ms): "
+     r"samsa='<absent>'", "topic configs added after 2.8 (KIP-390, KIP-405, KIP-937)"),
+    (r"^CreateTopics v5 .*\.configs\.message\.format\.version\.value: samsa='2\.8' kafka='2\.8-IV1'$",
+     "docs/deviations.md, Wire protocol: message.format.version as configured"),
     (r"^ApiVersions v3: _tags\.", "feature tagged fields of Kafka 3.x (KIP-584 finalized features)"),
 ]
 
@@ -240,6 +245,11 @@ API_VERSIONS[2] = API_VERSIONS[1]
 
 CREATE_TOPICS = [("throttle_time_ms", "i32"),
                  ("topics", ("arr", [("name", "str"), ("error_code", "i16"), ("error_message", "str")]))]
+CREATE_TOPICS_5 = [("throttle_time_ms", "i32"), ("topics", ("carr", [
+    ("name", "cstr"), ("error_code", "i16"), ("error_message", "cstr"), ("num_partitions", "i32"),
+    ("replication_factor", "i16"), ("configs", ("carr", [
+        ("name", "cstr"), ("value", "cstr"), ("read_only", "bool"), ("config_source", "i8"),
+        ("is_sensitive", "bool"), ("_tags", "tags")])), ("_tags", "tags")])), ("_tags", "tags")]
 DELETE_TOPICS = [("throttle_time_ms", "i32"), ("responses", ("arr", [("name", "str"), ("error_code", "i16")]))]
 
 
@@ -477,6 +487,26 @@ def create_topics_body(topics, validate_only=False, timeout=30000):
                   for n, p, rf, cfg in topics]) + s32(timeout) + struct.pack(">?", validate_only)
 
 
+def create_topics_body_5(topics, validate_only=False, timeout=30000):
+    """CreateTopics v5 (flexible) of [(name, partitions, rf, configs)]."""
+    def cstr(v):
+        b = v.encode()
+        return uvarint(len(b) + 1) + b
+    body = uvarint(len(topics) + 1)
+    for n, p, rf, cfg in topics:
+        body += cstr(n) + s32(p) + s16(rf) + uvarint(1) + uvarint(len(cfg) + 1)
+        body += b"".join(cstr(k) + cstr(v) + b"\0" for k, v in cfg.items()) + b"\0"
+    return body + s32(timeout) + struct.pack(">?", validate_only) + b"\0"
+
+
+def configs_by_name(d):
+    """CreateTopics v5 configs as {name: entry}: their order is a hash
+    order in Kafka."""
+    for t in d["topics"]:
+        if t["configs"] is not None:
+            t["configs"] = {c.pop("name"): c for c in t["configs"]}
+
+
 def metadata_body(v, topics, auto=False):
     body = s32(-1) if topics is None else array([string(t) for t in topics])
     if v >= 4:
@@ -590,6 +620,17 @@ def script(conns):
     both(conns, "CreateTopics v2 same name twice in a request", 19, 2,
          create_topics_body([("oracle-twice", 1, 1, {}), ("oracle-twice", 1, 1, {})]), CREATE_TOPICS,
          sort=by_name("topics"))
+
+    # CreateTopics v5 answers the topic's configs (validate_only: nothing
+    # is created, so the same request can be compared twice over).
+    for vo in (True, False):
+        both(conns, "CreateTopics v5%s with configs" % (" validate_only" if vo else ""), 19, 5,
+             create_topics_body_5([("oracle-v5", 2, 1, {"cleanup.policy": "compact",
+                                                        "min.insync.replicas": "1"})], validate_only=vo),
+             CREATE_TOPICS_5, flexible=True, sort=configs_by_name, expect=[0])
+    both(conns, "CreateTopics v5 invalid config value", 19, 5,
+         create_topics_body_5([("oracle-v5b", 1, 1, {"cleanup.policy": "sometimes"})]),
+         CREATE_TOPICS_5, flexible=True, sort=configs_by_name)
 
     # Metadata
     for v in (1, 4, 8):
@@ -730,7 +771,10 @@ def main():
             javautil.skip("cannot fetch org.apache.kafka:kafka_2.13:%s: %s" % (VERSION, str(e)[-1500:]))
         if CP is None:
             sys.exit(0)
-        harness.main(test, brokers=1, chroot="/samsa", name=NAME)
+        # The same static settings as Kafka's (config sources compare too).
+        harness.main(test, brokers=1, chroot="/samsa", name=NAME,
+                     broker_props={"inter.broker.protocol.version": "2.8",
+                                   "log.message.format.version": "2.8"})
     finally:
         shutil.rmtree(work, ignore_errors=True)
         print("==== %.0fs" % (time.monotonic() - t0), flush=True)

@@ -521,8 +521,8 @@ def produce_body(v, topic, part, batch, acks=1):
             array([string(topic) + array([s32(part) + s32(len(batch)) + batch])]))
 
 
-def fetch_body(v, topic, part, offset):
-    body = s32(-1) + s32(500) + s32(1) + s32(1 << 20) + s8(0)
+def fetch_body(v, topic, part, offset, isolation=0):
+    body = s32(-1) + s32(500) + s32(1) + s32(1 << 20) + s8(isolation)
     if v >= 7:
         body += s32(0) + s32(-1)
     p = s32(part)
@@ -663,6 +663,16 @@ def script(conns):
     trunc = good[:-5]
     both(conns, "Produce v3 truncated batch", 0, 3, produce_body(3, TOPIC, 1, trunc), produce_schema(3))
     both(conns, "Produce v3 unknown partition", 0, 3, produce_body(3, TOPIC, 7, good), produce_schema(3))
+    both(conns, "Produce v3 acks 2", 0, 3, produce_body(3, TOPIC, 0, good, acks=2), produce_schema(3),
+         expect=[21])
+    both(conns, "Produce v3 unknown topic", 0, 3, produce_body(3, "oracle-nowhere", 0, good), produce_schema(3))
+    # A record count above the records the batch holds (CRC recomputed, so
+    # only the count is wrong).
+    miscount = bytearray(good)
+    struct.pack_into(">i", miscount, 57, 5)
+    struct.pack_into(">I", miscount, 17, crc32c(bytes(miscount[21:])))
+    both(conns, "Produce v3 record count above the records", 0, 3,
+         produce_body(3, TOPIC, 1, bytes(miscount)), produce_schema(3))
     both(conns, "Produce v3 acks 1 partition 2", 0, 3, produce_body(3, TOPIC, 2, good), produce_schema(3))
 
     # Fetch
@@ -670,6 +680,8 @@ def script(conns):
         for off in (0, 3, 4, 99):
             both(conns, "Fetch v%d offset %d" % (v, off), 1, v, fetch_body(v, TOPIC, 0, off), fetch_schema(v))
         both(conns, "Fetch v%d unknown partition" % v, 1, v, fetch_body(v, TOPIC, 9, 0), fetch_schema(v))
+        both(conns, "Fetch v%d read_committed" % v, 1, v, fetch_body(v, TOPIC, 0, 0, isolation=1),
+             fetch_schema(v))
 
     # ListOffsets
     for v in (1, 2, 5):
@@ -681,6 +693,8 @@ def script(conns):
     both(conns, "ListOffsets v1 partition listed twice", 2, 1,
          list_offsets_body(1, TOPIC, [(0, -2), (0, -1), (1, -1)]), list_offsets_schema(1),
          sort=by_name("topics", "partitions"))
+    both(conns, "ListOffsets v1 unknown partition", 2, 1, list_offsets_body(1, TOPIC, [(7, -1)]),
+         list_offsets_schema(1), expect=[3])
     both(conns, "ListOffsets v1 unknown topic", 2, 1, list_offsets_body(1, "oracle-none", [(0, -1)]),
          list_offsets_schema(1))
 

@@ -456,7 +456,12 @@ def start_kafka(c, work):
                 return "started (kafka.server.KafkaServer)" in f.read()
         except OSError:
             return False
-    harness.wait_until(started, 90, "kafka.Kafka to start", interval=0.2)
+    try:
+        harness.wait_until(started, 90, "kafka.Kafka to start", interval=0.2)
+    except BaseException:
+        stop_kafka(proc)
+        print("---- kafka server.log (tail)\n" + harness.tail(os.path.join(d, "server.log"), 60))
+        raise
     log("kafka.Kafka %s up on %d in %.1fs" % (VERSION, port, time.monotonic() - t0))
     return proc, port, d
 

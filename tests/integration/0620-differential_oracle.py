@@ -734,26 +734,32 @@ def script(conns):
 
 
 def znodes(c):
-    """The znodes each wrote for topic creation, in its chroot."""
+    """The znodes each wrote for topic creation, in its chroot: a topic
+    with an override (CreateTopics v4), one with two (v5) and one
+    auto-created by Metadata v1."""
     zk = c.kazoo(chroot=False)
-    res = []
-    for chroot in ("/samsa", "/oracle"):
-        t = json.loads(zk.get(chroot + "/brokers/topics/" + TOPIC)[0])
-        parts = {}
-        for p in range(3):
-            st = json.loads(zk.get("%s/brokers/topics/%s/partitions/%d/state" % (chroot, TOPIC, p))[0])
-            parts[p] = st
-        cfg = json.loads(zk.get(chroot + "/config/topics/" + TOPIC)[0])
-        res.append({"topic": t, "state": parts, "config": cfg})
-    for r in res:
-        r["topic"]["topic_id"] = "present" if r["topic"].get("topic_id") else "absent"   # random
-        for st in r["state"].values():
-            st.pop("controller_epoch", None)
-    log("znodes of %s: samsa %s, kafka %s" % (TOPIC, json.dumps(res[0], sort_keys=True),
-                                               json.dumps(res[1], sort_keys=True)))
-    check(res[0]["config"].get("config", {}).get("retention.ms") == "86400000",
-          "samsa's /config/topics/%s lacks the override" % TOPIC)
-    compare("znode /brokers/topics/%s (+partition state, config)" % TOPIC, res[0], res[1])
+    for topic, n, override in ((TOPIC, 3, ("retention.ms", "86400000")),
+                               ("oracle-v5", 2, ("cleanup.policy", "compact")),
+                               ("oracle-auto", 1, None)):
+        res = []
+        for chroot in ("/samsa", "/oracle"):
+            t = json.loads(zk.get("%s/brokers/topics/%s" % (chroot, topic))[0])
+            parts = {}
+            for p in range(n):
+                parts[p] = json.loads(zk.get("%s/brokers/topics/%s/partitions/%d/state"
+                                             % (chroot, topic, p))[0])
+            cfg = json.loads(zk.get("%s/config/topics/%s" % (chroot, topic))[0])
+            res.append({"topic": t, "state": parts, "config": cfg})
+        for r in res:
+            r["topic"]["topic_id"] = "present" if r["topic"].get("topic_id") else "absent"   # random
+            for st in r["state"].values():
+                st.pop("controller_epoch", None)        # a per-cluster counter
+        log("znodes of %s: samsa %s, kafka %s" % (topic, json.dumps(res[0], sort_keys=True),
+                                                   json.dumps(res[1], sort_keys=True)))
+        if override:
+            check(res[0]["config"].get("config", {}).get(override[0]) == override[1],
+                  "samsa's /config/topics/%s lacks %s=%s" % (topic, override[0], override[1]))
+        compare("znode /brokers/topics/%s (+partition state, config)" % topic, res[0], res[1])
 
 
 def test(c):

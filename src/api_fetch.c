@@ -176,8 +176,9 @@ static size_t sm_fetch_partition(sm_req_ctx_t *ctx, const sm_fetch_req_t *req, c
 	 * Kafka sends MemoryRecords.EMPTY, and librdkafka refuses a whole
 	 * response with "invalid MessageSetSize -1". */
 	rp->records.len = 0;
-	if (req->isolation_level == 1)
-		rp->aborted_transaction_count = 0;
+	/* null unless a read_committed read succeeds (Kafka sends null for
+	 * read_uncommitted and for every error partition) */
+	rp->aborted_transaction_count = -1;
 	sm_partition_t *p;
 	sm_err_t e = sm_replica_manager_leader_partition(ctx->apis->d.replica_manager, topic,
 							 fp->partition, &p);
@@ -251,11 +252,16 @@ static size_t sm_fetch_partition(sm_req_ctx_t *ctx, const sm_fetch_req_t *req, c
 		free(ab);
 	}
 	if (e) {
+		/* A failed read (OFFSET_OUT_OF_RANGE, a storage error) answers no
+		 * offsets, as Kafka's LogReadResult for an exception does. */
 		rp->error_code = (int16_t)sm_err_to_wire(e);
-		rp->log_start_offset = sm_log_start_offset(log);
+		rp->high_watermark = rp->last_stable_offset = rp->log_start_offset = -1;
+		rp->aborted_transaction_count = -1;
 		sm_partition_release(p);
 		return 0;
 	}
+	if (req->isolation_level == 1 && rp->aborted_transaction_count < 0)
+		rp->aborted_transaction_count = 0; /* read_committed: a list, maybe empty */
 	rp->log_start_offset = rd.log_start_offset;
 	size_t n = rd.len;
 	if (n > 0 && ver >= 4) {

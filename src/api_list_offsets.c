@@ -8,6 +8,7 @@
  */
 #include "kafka_apis_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "msg_list_offsets.h"
@@ -75,6 +76,45 @@ static void sm_list_offsets_partition(sm_req_ctx_t *ctx, const sm_list_offsets_r
 	sm_partition_release(p);
 }
 
+typedef struct {
+	const char *topic;
+	int32_t partition;
+	int32_t t, i; /* where the request names it */
+} sm_lo_entry_t;
+
+static int sm_lo_entry_cmp(const void *a, const void *b)
+{
+	const sm_lo_entry_t *x = a, *y = b;
+	int c = strcmp(x->topic, y->topic);
+	return c ? c : (x->partition > y->partition) - (x->partition < y->partition);
+}
+
+/* Marks dup[t][i] for every entry whose partition the request names more
+ * than once (Kafka's ListOffsetsRequest.duplicatePartitions): from v1 on,
+ * each such entry is answered INVALID_REQUEST. One sort, O(n log n). */
+static char **sm_lo_duplicates(sm_req_ctx_t *ctx, const sm_list_offsets_req_t *req)
+{
+	size_t n = 0;
+	for (int t = 0; t < req->topic_count; t++)
+		n += (size_t)req->topics[t].partition_count;
+	char **dup = sm_arena_alloc(&ctx->arena, sizeof(*dup) * (size_t)(req->topic_count + 1));
+	for (int t = 0; t < req->topic_count; t++)
+		dup[t] = sm_arena_alloc(&ctx->arena, (size_t)req->topics[t].partition_count + 1);
+	if (n < 2)
+		return dup;
+	sm_lo_entry_t *v = sm_arena_alloc(&ctx->arena, sizeof(*v) * n);
+	size_t k = 0;
+	for (int t = 0; t < req->topic_count; t++)
+		for (int i = 0; i < req->topics[t].partition_count; i++)
+			v[k++] = (sm_lo_entry_t){ req->topics[t].name ? req->topics[t].name : "",
+						  req->topics[t].partitions[i].partition_index, t, i };
+	qsort(v, n, sizeof(*v), sm_lo_entry_cmp);
+	for (size_t j = 1; j < n; j++)
+		if (!sm_lo_entry_cmp(&v[j - 1], &v[j]))
+			dup[v[j - 1].t][v[j - 1].i] = dup[v[j].t][v[j].i] = 1;
+	return dup;
+}
+
 void sm_api_list_offsets(sm_req_ctx_t *ctx)
 {
 	int16_t ver = ctx->hdr.api_version;
@@ -86,14 +126,27 @@ void sm_api_list_offsets(sm_req_ctx_t *ctx)
 	sm_list_offsets_resp_t resp = { 0 };
 	resp.topic_count = req.topic_count;
 	resp.topics = sm_arena_alloc(&ctx->arena, sizeof(*resp.topics) * (size_t)(req.topic_count + 1));
+	char **dup = ver >= 1 ? sm_lo_duplicates(ctx, &req) : NULL;
 	for (int t = 0; t < req.topic_count; t++) {
 		const sm_list_offsets_req_topic_t *rt = &req.topics[t];
 		sm_list_offsets_resp_topic_t *ot = &resp.topics[t];
 		ot->name = rt->name;
 		ot->partition_count = rt->partition_count;
 		ot->partitions = sm_arena_alloc(&ctx->arena, sizeof(*ot->partitions) * (size_t)(rt->partition_count + 1));
-		for (int i = 0; i < rt->partition_count; i++)
+		for (int i = 0; i < rt->partition_count; i++) {
+			if (dup && dup[t][i]) {
+				sm_list_offsets_resp_partition_t *op = &ot->partitions[i];
+				memset(op, 0, sizeof(*op));
+				op->partition_index = rt->partitions[i].partition_index;
+				op->timestamp = op->offset = -1;
+				op->leader_epoch = -1;
+				op->error_code = SM_ERR_INVALID_REQUEST;
+				sm_apis_refused(ctx, "ListOffsets names %s-%d more than once",
+						rt->name ? rt->name : "", op->partition_index);
+				continue;
+			}
 			sm_list_offsets_partition(ctx, &req, rt->name, &rt->partitions[i], &ot->partitions[i]);
+		}
 	}
 	sm_list_offsets_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
 	sm_apis_resp_send(ctx);

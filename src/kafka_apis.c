@@ -41,6 +41,7 @@
 #include "msg_init_producer_id.h"
 #include "msg_write_txn_markers.h"
 #include "msg_join_group.h"
+#include "msg_leave_group.h"
 #include "msg_list_groups.h"
 #include "msg_list_partition_reassignments.h"
 #include "msg_metadata.h"
@@ -89,7 +90,7 @@ static const struct {
 	{ SM_API_FIND_COORDINATOR, sm_api_find_coordinator, &sm_find_coordinator_req_codec },
 	{ SM_API_JOIN_GROUP, sm_api_join_group, &sm_join_group_req_codec },
 	{ SM_API_HEARTBEAT, sm_api_heartbeat, &sm_heartbeat_req_codec },
-	{ SM_API_LEAVE_GROUP, sm_api_leave_group, NULL },
+	{ SM_API_LEAVE_GROUP, sm_api_leave_group, &sm_leave_group_req_codec },
 	{ SM_API_SYNC_GROUP, sm_api_sync_group, &sm_sync_group_req_codec },
 	{ SM_API_DESCRIBE_GROUPS, sm_api_describe_groups, &sm_describe_groups_req_codec },
 	{ SM_API_LIST_GROUPS, sm_api_list_groups, &sm_list_groups_req_codec },

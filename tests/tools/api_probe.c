@@ -1212,8 +1212,12 @@ static int probe_group(int16_t key, int16_t ver, char *why_out)
 			sm_leave_group_req_t req;
 			sm_leave_group_req_init(&req);
 			req.group_id = group;
-			req.members = &m;
-			req.members_cnt = 1;
+			if (ver < 3) {
+				req.member_id = jr.member_id;
+			} else {
+				req.members = &m;
+				req.members_cnt = 1;
+			}
 			sm_leave_group_resp_t r;
 			sm_leave_group_req_write(&body, ver, &req);
 			if (probe_grp_call(key, ver, &body, &resp, probe_rd_leave, &r, &a, why, sizeof(why)))

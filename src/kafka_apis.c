@@ -34,6 +34,7 @@
 #include "msg_describe_cluster.h"
 #include "msg_describe_configs.h"
 #include "msg_describe_groups.h"
+#include "msg_describe_log_dirs.h"
 #include "msg_elect_leaders.h"
 #include "msg_find_coordinator.h"
 #include "msg_heartbeat.h"
@@ -103,7 +104,7 @@ static const struct {
 	{ SM_API_OFFSET_FOR_LEADER_EPOCH, sm_api_offset_for_leader_epoch, &sm_offset_for_leader_epoch_req_codec },
 	{ SM_API_DESCRIBE_CONFIGS, sm_api_describe_configs, &sm_describe_configs_req_codec },
 	{ SM_API_ALTER_CONFIGS, sm_api_alter_configs, &sm_alter_configs_req_codec },
-	{ SM_API_DESCRIBE_LOG_DIRS, sm_api_describe_log_dirs, NULL },
+	{ SM_API_DESCRIBE_LOG_DIRS, sm_api_describe_log_dirs, &sm_describe_log_dirs_req_codec },
 	{ SM_API_CREATE_PARTITIONS, sm_api_create_partitions, &sm_create_partitions_req_codec },
 	{ SM_API_DELETE_GROUPS, sm_api_delete_groups, &sm_delete_groups_req_codec },
 	{ SM_API_ELECT_LEADERS, sm_api_elect_leaders, &sm_elect_leaders_req_codec },

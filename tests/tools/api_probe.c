@@ -785,7 +785,7 @@ static int probe_describe_log_dirs(int16_t ver, char *why_out)
 				PROBE_FAIL("log dir %s: %s", r.results[d].log_dir,
 					   sm_err_name(r.results[d].error_code));
 			for (int32_t t = 0; t < r.results[d].topics_cnt; t++) {
-				const sm_describe_log_dirs_topic_t *tp = &r.results[d].topics[t];
+				const sm_describe_log_dirs_resp_topic_t *tp = &r.results[d].topics[t];
 				for (int32_t k = 0; k < tp->partitions_cnt; k++) {
 					if (!strcmp(tp->name, probe_topic) &&
 					    tp->partitions[k].partition_index == 0 &&

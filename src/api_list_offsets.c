@@ -67,9 +67,9 @@ static void sm_list_offsets_partition(sm_req_ctx_t *ctx, const sm_list_offsets_r
 			/* v0: up to max_num_offsets segment-boundary offsets,
 			 * newest first; the log end alone answers "latest". */
 			op->old_style_offsets = sm_arena_alloc(&ctx->arena, sizeof(int64_t));
-			op->old_style_offset_count = 0;
+			op->old_style_offsets_cnt = 0;
 			if (off >= 0 && rp->max_num_offsets > 0)
-				op->old_style_offsets[op->old_style_offset_count++] = off;
+				op->old_style_offsets[op->old_style_offsets_cnt++] = off;
 		}
 	}
 	sm_partition_release(p);
@@ -83,16 +83,17 @@ void sm_api_list_offsets(sm_req_ctx_t *ctx)
 		sm_apis_parse_error(ctx);
 		return;
 	}
-	sm_list_offsets_resp_t resp = { 0 };
-	resp.topic_count = req.topic_count;
-	resp.topics = sm_arena_alloc(&ctx->arena, sizeof(*resp.topics) * (size_t)(req.topic_count + 1));
-	for (int t = 0; t < req.topic_count; t++) {
+	sm_list_offsets_resp_t resp;
+	sm_list_offsets_resp_init(&resp);
+	resp.topics_cnt = req.topics_cnt;
+	resp.topics = sm_arena_alloc(&ctx->arena, sizeof(*resp.topics) * (size_t)(req.topics_cnt + 1));
+	for (int t = 0; t < req.topics_cnt; t++) {
 		const sm_list_offsets_req_topic_t *rt = &req.topics[t];
 		sm_list_offsets_resp_topic_t *ot = &resp.topics[t];
 		ot->name = rt->name;
-		ot->partition_count = rt->partition_count;
-		ot->partitions = sm_arena_alloc(&ctx->arena, sizeof(*ot->partitions) * (size_t)(rt->partition_count + 1));
-		for (int i = 0; i < rt->partition_count; i++)
+		ot->partitions_cnt = rt->partitions_cnt;
+		ot->partitions = sm_arena_alloc(&ctx->arena, sizeof(*ot->partitions) * (size_t)(rt->partitions_cnt + 1));
+		for (int i = 0; i < rt->partitions_cnt; i++)
 			sm_list_offsets_partition(ctx, &req, rt->name, &rt->partitions[i], &ot->partitions[i]);
 	}
 	sm_list_offsets_resp_write(sm_apis_resp_begin(ctx), ver, &resp);

@@ -44,6 +44,7 @@
 #include "msg_join_group.h"
 #include "msg_leave_group.h"
 #include "msg_list_groups.h"
+#include "msg_list_offsets.h"
 #include "msg_list_partition_reassignments.h"
 #include "msg_metadata.h"
 #include "msg_offset_commit.h"
@@ -80,7 +81,7 @@ static const struct {
 } sm_api_handlers[] = {
 	{ SM_API_PRODUCE, sm_api_produce, NULL },
 	{ SM_API_FETCH, sm_api_fetch, NULL },
-	{ SM_API_LIST_OFFSETS, sm_api_list_offsets, NULL },
+	{ SM_API_LIST_OFFSETS, sm_api_list_offsets, &sm_list_offsets_req_codec },
 	{ SM_API_METADATA, sm_api_metadata, &sm_metadata_req_codec },
 	{ SM_API_LEADER_AND_ISR, sm_api_leader_and_isr, NULL },
 	{ SM_API_STOP_REPLICA, sm_api_stop_replica, NULL },

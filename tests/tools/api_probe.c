@@ -326,8 +326,8 @@ static int probe_list_offsets(int16_t ver, char *why_out)
 	sm_list_offsets_req_partition_t p = { .partition_index = 0, .current_leader_epoch = -1,
 					      .timestamp = SM_LIST_OFFSETS_LATEST_TIMESTAMP,
 					      .max_num_offsets = 1 };
-	sm_list_offsets_req_topic_t t = { .name = (char *)probe_topic, .partitions = &p, .partition_count = 1 };
-	sm_list_offsets_req_t req = { .replica_id = -1, .topics = &t, .topic_count = 1 };
+	sm_list_offsets_req_topic_t t = { .name = (char *)probe_topic, .partitions = &p, .partitions_cnt = 1 };
+	sm_list_offsets_req_t req = { .replica_id = -1, .topics = &t, .topics_cnt = 1 };
 	sm_list_offsets_req_write(&body, ver, &req);
 	if (probe_call(SM_API_LIST_OFFSETS, ver, &body, &resp, why, sizeof(why)))
 		goto done;
@@ -336,12 +336,12 @@ static int probe_list_offsets(int16_t ver, char *why_out)
 	sm_rbuf_init(&rb, resp.p, resp.len);
 	if (sm_list_offsets_resp_read(&rb, ver, &a, &r))
 		PROBE_FAIL("response does not parse");
-	if (r.topic_count != 1 || r.topics[0].partition_count != 1)
+	if (r.topics_cnt != 1 || r.topics[0].partitions_cnt != 1)
 		PROBE_FAIL("wrong response shape");
 	const sm_list_offsets_resp_partition_t *rp = &r.topics[0].partitions[0];
 	if (rp->error_code)
 		PROBE_FAIL("error %s", sm_err_name(rp->error_code));
-	int64_t off = ver == 0 ? (rp->old_style_offset_count > 0 ? rp->old_style_offsets[0] : -1)
+	int64_t off = ver == 0 ? (rp->old_style_offsets_cnt > 0 ? rp->old_style_offsets[0] : -1)
 			       : rp->offset;
 	if (off != probe_produced)
 		PROBE_FAIL("latest offset %lld, expected %lld", (long long)off, (long long)probe_produced);

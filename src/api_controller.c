@@ -13,6 +13,7 @@
 
 #include "logger.h"
 #include "msg_leader_and_isr.h"
+#include "msg_interbroker.h"
 #include "msg_stop_replica.h"
 #include "msg_update_metadata.h"
 
@@ -56,8 +57,14 @@ void sm_api_stop_replica(sm_req_ctx_t *ctx)
 		sm_apis_parse_error(ctx);
 		return;
 	}
-	sm_stop_replica_resp_t resp = { 0 };
-	sm_replica_manager_stop_replica(ctx->apis->d.replica_manager, &req, &ctx->arena, &resp);
+	/* One flat partition list whatever the version's layout. */
+	int32_t n;
+	sm_stop_replica_partition_t *parts = sm_stop_replica_flatten(&req, ctx->hdr.api_version,
+								     &ctx->arena, &n);
+	sm_stop_replica_resp_t resp;
+	sm_stop_replica_resp_init(&resp);
+	sm_replica_manager_stop_replica(ctx->apis->d.replica_manager, req.controller_epoch, parts, n,
+					&ctx->arena, &resp);
 	sm_stop_replica_resp_write(sm_apis_resp_begin(ctx), ctx->hdr.api_version, &resp);
 	sm_apis_resp_send(ctx);
 }

@@ -132,13 +132,15 @@ static void sm_ctrl_on_response(void *opaque, int32_t broker_id, int16_t api_key
 	sm_arena_init(&a);
 	sm_rbuf_t rb;
 	sm_rbuf_init(&rb, resp, len);
-	if (api_key == SM_STOP_REPLICA_KEY) {
+	if (api_key == SM_API_STOP_REPLICA) {
 		sm_stop_replica_resp_t r;
 		if (sm_stop_replica_resp_read(&rb, api_version, &a, &r) == 0)
-			for (int i = 0; i < r.partitions_cnt; i++)
-				sm_ctrl_enqueue_stop_replica_result(c, broker_id, r.partitions[i].topic,
-								    r.partitions[i].partition,
-								    r.error_code ? r.error_code : r.partitions[i].error_code);
+			for (int i = 0; i < r.partition_errors_cnt; i++) {
+				const sm_stop_replica_resp_partition_error_t *pe = &r.partition_errors[i];
+				sm_ctrl_enqueue_stop_replica_result(c, broker_id, pe->topic_name,
+								    pe->partition_index,
+								    r.error_code ? r.error_code : pe->error_code);
+			}
 	} else if (api_key == SM_LEADER_AND_ISR_KEY) {
 		sm_leader_and_isr_resp_t r;
 		if (sm_leader_and_isr_resp_read(&rb, api_version, &a, &r) == 0) {
@@ -338,15 +340,17 @@ static void sm_ctrl_send_sr(sm_controller_t *c, int32_t broker)
 		return;
 	sm_arena_t a;
 	sm_arena_init(&a);
-	sm_stop_replica_req_t req = { 0 };
+	sm_stop_replica_req_t req;
+	sm_stop_replica_req_init(&req);
 	req.controller_id = c->broker_id;
 	req.controller_epoch = c->ctx.epoch;
 	req.broker_epoch = br->epoch;
-	req.partitions = sm_arena_alloc(&a, sizeof(*req.partitions) * (size_t)b->n_sr);
+	sm_stop_replica_partition_t *parts = sm_arena_alloc(&a, sizeof(*parts) * (size_t)(b->n_sr + 1));
+	int32_t n = 0;
 	for (int i = 0; i < b->n_sr; i++) {
 		if (b->sr[i].broker != broker)
 			continue;
-		sm_stop_replica_partition_t *o = &req.partitions[req.partitions_cnt++];
+		sm_stop_replica_partition_t *o = &parts[n++];
 		o->topic = b->sr[i].topic;
 		o->partition = b->sr[i].partition;
 		o->delete_partition = b->sr[i].delete;
@@ -356,10 +360,11 @@ static void sm_ctrl_send_sr(sm_controller_t *c, int32_t broker)
 		o->leader_epoch = b->sr[i].delete ? -2
 			: (t && o->partition < t->n_partitions ? t->partitions[o->partition].st.leader_epoch : -1);
 	}
+	sm_stop_replica_nest(&req, SM_CTRL_SR_VERSION, parts, n, &a);
 	sm_wbuf_t w; /* its contents move into the channel's queue */
 	sm_wbuf_init(&w, 512);
 	sm_stop_replica_req_write(&w, SM_CTRL_SR_VERSION, &req);
-	sm_controller_channel_send(c->channel, broker, SM_STOP_REPLICA_KEY, SM_CTRL_SR_VERSION, &w,
+	sm_controller_channel_send(c->channel, broker, SM_API_STOP_REPLICA, SM_CTRL_SR_VERSION, &w,
 				   sm_ctrl_on_response, c);
 	sm_arena_destroy(&a);
 }

@@ -51,6 +51,7 @@
 #include "msg_offset_delete.h"
 #include "msg_offset_fetch.h"
 #include "msg_offset_for_leader_epoch.h"
+#include "msg_stop_replica.h"
 #include "msg_sync_group.h"
 #include "proto_gen.h"
 
@@ -84,7 +85,7 @@ static const struct {
 	{ SM_API_LIST_OFFSETS, sm_api_list_offsets, &sm_list_offsets_req_codec },
 	{ SM_API_METADATA, sm_api_metadata, &sm_metadata_req_codec },
 	{ SM_API_LEADER_AND_ISR, sm_api_leader_and_isr, NULL },
-	{ SM_API_STOP_REPLICA, sm_api_stop_replica, NULL },
+	{ SM_API_STOP_REPLICA, sm_api_stop_replica, &sm_stop_replica_req_codec },
 	{ SM_API_UPDATE_METADATA, sm_api_update_metadata, NULL },
 	{ SM_API_CONTROLLED_SHUTDOWN, sm_api_controlled_shutdown, &sm_controlled_shutdown_req_codec },
 	{ SM_API_OFFSET_COMMIT, sm_api_offset_commit, &sm_offset_commit_req_codec },

@@ -37,6 +37,7 @@
 #include "msg_metadata.h"
 #include "msg_offset_for_leader_epoch.h"
 #include "msg_produce.h"
+#include "msg_interbroker.h"
 #include "msg_stop_replica.h"
 #include "msg_update_metadata.h"
 #include "msg_delete_groups.h"
@@ -558,8 +559,9 @@ static int probe_interbroker(int16_t key, int16_t ver, char *why_out)
 	} else {
 		sm_stop_replica_partition_t p = { .topic = (char *)probe_topic, .partition = 0,
 						  .leader_epoch = -1 };
-		sm_stop_replica_req_t req = { .controller_id = 0, .controller_epoch = 0,
-					      .broker_epoch = -1, .partitions = &p, .partitions_cnt = 1 };
+		sm_stop_replica_req_t req;
+		sm_stop_replica_req_init(&req);
+		sm_stop_replica_nest(&req, ver, &p, 1, &a);
 		sm_stop_replica_req_write(&body, ver, &req);
 		if (probe_call(key, ver, &body, &resp, why, sizeof(why)))
 			goto done;

@@ -423,7 +423,7 @@ static void test_um_bad_input(void)
 	sm_arena_destroy(&a);
 }
 
-/* ---- StopReplica ---- */
+/* ---- StopReplica (generated codec, flat view in msg_interbroker) ---- */
 
 static void test_sr_req_all_versions(void)
 {
@@ -432,28 +432,34 @@ static void test_sr_req_all_versions(void)
 		{ "beta", 2, 6, 0 },
 		{ "alpha", 7, 8, 1 },
 	};
-	sm_stop_replica_req_t in = { 4, 23, 777, 1, parts, 3 };
-	for (int16_t v = 0; v <= SM_STOP_REPLICA_VMAX; v++) {
+	for (int16_t v = 0; v <= 3; v++) {
 		sm_arena_t a;
-		sm_stop_replica_req_t o;
+		sm_stop_replica_req_t in, o;
 		sm_arena_init(&a);
+		sm_stop_replica_req_init(&in);
+		in.controller_id = 4;
+		in.controller_epoch = 23;
+		in.broker_epoch = 777;
+		in.delete_partitions = 1;
+		sm_stop_replica_nest(&in, v, parts, 3, &a);
 		roundtrip((wr_fn)sm_stop_replica_req_write, (rd_fn)sm_stop_replica_req_read, v, &in,
 			  &o, &a);
 		CU_ASSERT_EQUAL(o.controller_id, 4);
 		CU_ASSERT_EQUAL(o.controller_epoch, 23);
 		CU_ASSERT_EQUAL(o.broker_epoch, v >= 1 ? 777 : -1);
 		CU_ASSERT_EQUAL(o.delete_partitions, v <= 2 ? 1 : 0);
-		CU_ASSERT_EQUAL_FATAL(o.partitions_cnt, 3);
+		int32_t n;
+		sm_stop_replica_partition_t *f = sm_stop_replica_flatten(&o, v, &a, &n);
+		CU_ASSERT_EQUAL_FATAL(n, 3);
 		/* v0 is flat; v1+ nest alpha's partitions together. */
 		static const int flat[] = { 0, 1, 2 }, nested[] = { 0, 2, 1 };
 		const int *ord = v == 0 ? flat : nested;
 		for (int i = 0; i < 3; i++) {
 			const sm_stop_replica_partition_t *p = &parts[ord[i]];
-			CU_ASSERT(str_eq(o.partitions[i].topic, p->topic));
-			CU_ASSERT_EQUAL(o.partitions[i].partition, p->partition);
-			CU_ASSERT_EQUAL(o.partitions[i].leader_epoch, v >= 3 ? p->leader_epoch : -1);
-			CU_ASSERT_EQUAL(o.partitions[i].delete_partition,
-					v >= 3 ? p->delete_partition : 1);
+			CU_ASSERT(str_eq(f[i].topic, p->topic));
+			CU_ASSERT_EQUAL(f[i].partition, p->partition);
+			CU_ASSERT_EQUAL(f[i].leader_epoch, v >= 3 ? p->leader_epoch : -1);
+			CU_ASSERT_EQUAL(f[i].delete_partition, v >= 3 ? p->delete_partition : 1);
 		}
 		sm_arena_destroy(&a);
 	}
@@ -463,7 +469,14 @@ static void test_sr_req_all_versions(void)
 static void test_sr_req_v0_bytes(void)
 {
 	sm_stop_replica_partition_t p = { "ab", 3, 0, 0 };
-	sm_stop_replica_req_t in = { 1, 2, -1, 1, &p, 1 };
+	sm_stop_replica_req_t in;
+	sm_arena_t a;
+	sm_arena_init(&a);
+	sm_stop_replica_req_init(&in);
+	in.controller_id = 1;
+	in.controller_epoch = 2;
+	in.delete_partitions = 1;
+	sm_stop_replica_nest(&in, 0, &p, 1, &a);
 	static const uint8_t wire[] = { 0, 0, 0, 1, 0, 0, 0, 2, 1, 0, 0, 0, 1,
 					0, 2, 'a', 'b', 0, 0, 0, 3 };
 	sm_wbuf_t w;
@@ -471,23 +484,24 @@ static void test_sr_req_v0_bytes(void)
 	sm_stop_replica_req_write(&w, 0, &in);
 	CU_ASSERT(w.len == sizeof(wire) && memcmp(w.p, wire, w.len) == 0);
 	sm_wbuf_free(&w);
+	sm_arena_destroy(&a);
 }
 
 static void test_sr_resp_all_versions(void)
 {
-	sm_stop_replica_partition_err_t errs[] = { { "alpha", 0, 0 }, { "beta", 9, 3 } };
+	sm_stop_replica_resp_partition_error_t errs[] = { { "alpha", 0, 0 }, { "beta", 9, 3 } };
 	sm_stop_replica_resp_t in = { 41, errs, 2 };
-	for (int16_t v = 0; v <= SM_STOP_REPLICA_VMAX; v++) {
+	for (int16_t v = 0; v <= 3; v++) {
 		sm_arena_t a;
 		sm_stop_replica_resp_t o;
 		sm_arena_init(&a);
 		roundtrip((wr_fn)sm_stop_replica_resp_write, (rd_fn)sm_stop_replica_resp_read, v, &in,
 			  &o, &a);
 		CU_ASSERT_EQUAL(o.error_code, 41);
-		CU_ASSERT_EQUAL_FATAL(o.partitions_cnt, 2);
-		CU_ASSERT(str_eq(o.partitions[1].topic, "beta"));
-		CU_ASSERT_EQUAL(o.partitions[1].partition, 9);
-		CU_ASSERT_EQUAL(o.partitions[1].error_code, 3);
+		CU_ASSERT_EQUAL_FATAL(o.partition_errors_cnt, 2);
+		CU_ASSERT(str_eq(o.partition_errors[1].topic_name, "beta"));
+		CU_ASSERT_EQUAL(o.partition_errors[1].partition_index, 9);
+		CU_ASSERT_EQUAL(o.partition_errors[1].error_code, 3);
 		sm_arena_destroy(&a);
 	}
 }

@@ -33,11 +33,14 @@ void sm_api_leader_and_isr(sm_req_ctx_t *ctx)
 void sm_api_update_metadata(sm_req_ctx_t *ctx)
 {
 	sm_update_metadata_req_t req;
-	if (sm_update_metadata_req_read(&ctx->body, ctx->hdr.api_version, &ctx->arena, &req)) {
+	/* The cache reads the normalized form (msg_interbroker.h). */
+	if (sm_update_metadata_req_read(&ctx->body, ctx->hdr.api_version, &ctx->arena, &req) ||
+	    sm_update_metadata_normalize(&req, ctx->hdr.api_version, &ctx->arena)) {
 		sm_apis_parse_error(ctx);
 		return;
 	}
-	sm_update_metadata_resp_t resp = { 0 };
+	sm_update_metadata_resp_t resp;
+	sm_update_metadata_resp_init(&resp);
 	resp.error_code = (int16_t)sm_metadata_cache_update(ctx->apis->d.metadata_cache, &req);
 	/* Topic-admin requests parked until the metadata shows their result. */
 	if (resp.error_code == SM_ERR_NONE)
@@ -45,7 +48,7 @@ void sm_api_update_metadata(sm_req_ctx_t *ctx)
 	if (resp.error_code == SM_ERR_NONE)
 		sm_log(SM_LOGFILE_STATE_CHANGE, SM_LOG_TRACE, NULL, "state.change.logger",
 		       "Cached metadata of %d partitions and %d live brokers from controller %d epoch %d",
-		       req.partitions_cnt, req.live_brokers_cnt, req.controller_id, req.controller_epoch);
+		       req.ungrouped_partition_states_cnt, req.live_brokers_cnt, req.controller_id, req.controller_epoch);
 	sm_update_metadata_resp_write(sm_apis_resp_begin(ctx), ctx->hdr.api_version, &resp);
 	sm_apis_resp_send(ctx);
 }

@@ -53,6 +53,7 @@
 #include "msg_offset_for_leader_epoch.h"
 #include "msg_stop_replica.h"
 #include "msg_sync_group.h"
+#include "msg_update_metadata.h"
 #include "proto_gen.h"
 
 #define SM_APIS_LOGGER "kafka.server.KafkaApis"
@@ -86,7 +87,7 @@ static const struct {
 	{ SM_API_METADATA, sm_api_metadata, &sm_metadata_req_codec },
 	{ SM_API_LEADER_AND_ISR, sm_api_leader_and_isr, NULL },
 	{ SM_API_STOP_REPLICA, sm_api_stop_replica, &sm_stop_replica_req_codec },
-	{ SM_API_UPDATE_METADATA, sm_api_update_metadata, NULL },
+	{ SM_API_UPDATE_METADATA, sm_api_update_metadata, &sm_update_metadata_req_codec },
 	{ SM_API_CONTROLLED_SHUTDOWN, sm_api_controlled_shutdown, &sm_controlled_shutdown_req_codec },
 	{ SM_API_OFFSET_COMMIT, sm_api_offset_commit, &sm_offset_commit_req_codec },
 	{ SM_API_OFFSET_FETCH, sm_api_offset_fetch, &sm_offset_fetch_req_codec },

@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "msg_stop_replica.h"
+#include "msg_update_metadata.h"
 
 /* A topic name and its 16-byte topic id (KIP-516), as carried by
  * LeaderAndIsr v5+ and UpdateMetadata v7+. */
@@ -86,5 +87,27 @@ sm_stop_replica_partition_t *sm_stop_replica_flatten(const sm_stop_replica_req_t
  * in a. */
 void sm_stop_replica_nest(sm_stop_replica_req_t *req, int16_t ver,
 			  const sm_stop_replica_partition_t *p, int32_t n, sm_arena_t *a);
+
+/* ---- UpdateMetadata normalized form ----
+ * The metadata cache reads one shape whatever the version: every partition
+ * state in ungrouped_partition_states with its topic_name, every live
+ * broker with its endpoints and their listener names, topic ids in
+ * topic_states (v7+). */
+
+/* Kafka's name of a security protocol id, or NULL if unknown. */
+const char *sm_update_metadata_protocol_name(int16_t security_protocol);
+
+/* Brings a decoded request of version ver to the normalized form: v5+
+ * partition states are listed ungrouped with their topic, a v0 broker gets
+ * one PLAINTEXT endpoint from its host and port, v0-2 endpoints get their
+ * protocol's name as listener. -1 when an endpoint's protocol id has no
+ * name (no listener to give it), else 0. Arrays live in a. */
+int sm_update_metadata_normalize(sm_update_metadata_req_t *req, int16_t ver, sm_arena_t *a);
+/* The inverse before writing version ver: v5+ nest the ungrouped partition
+ * states by topic in order of first appearance, with the topic's id from
+ * ids (all zero when absent); v0 brokers send their PLAINTEXT endpoint (or
+ * their first). Arrays live in a. */
+void sm_update_metadata_nest(sm_update_metadata_req_t *req, int16_t ver, const sm_msg_topic_id_t *ids,
+			     int32_t nids, sm_arena_t *a);
 
 #endif /* SM_MSG_INTERBROKER_H */

@@ -547,7 +547,8 @@ static int probe_interbroker(int16_t key, int16_t ver, char *why_out)
 			PROBE_FAIL("response does not parse");
 		err = r.error_code;
 	} else if (key == SM_API_UPDATE_METADATA) {
-		sm_update_metadata_req_t req = { .controller_id = 0, .controller_epoch = 0, .broker_epoch = -1 };
+		sm_update_metadata_req_t req;
+		sm_update_metadata_req_init(&req);
 		sm_update_metadata_req_write(&body, ver, &req);
 		if (probe_call(key, ver, &body, &resp, why, sizeof(why)))
 			goto done;

@@ -13,6 +13,7 @@
 
 #include "logger.h"
 #include "msg_leader_and_isr.h"
+#include "msg_interbroker.h"
 #include "msg_stop_replica.h"
 #include "msg_update_metadata.h"
 
@@ -32,11 +33,14 @@ void sm_api_leader_and_isr(sm_req_ctx_t *ctx)
 void sm_api_update_metadata(sm_req_ctx_t *ctx)
 {
 	sm_update_metadata_req_t req;
-	if (sm_update_metadata_req_read(&ctx->body, ctx->hdr.api_version, &ctx->arena, &req)) {
+	/* The cache reads the normalized form (msg_interbroker.h). */
+	if (sm_update_metadata_req_read(&ctx->body, ctx->hdr.api_version, &ctx->arena, &req) ||
+	    sm_update_metadata_normalize(&req, ctx->hdr.api_version, &ctx->arena)) {
 		sm_apis_parse_error(ctx);
 		return;
 	}
-	sm_update_metadata_resp_t resp = { 0 };
+	sm_update_metadata_resp_t resp;
+	sm_update_metadata_resp_init(&resp);
 	resp.error_code = (int16_t)sm_metadata_cache_update(ctx->apis->d.metadata_cache, &req);
 	/* Topic-admin requests parked until the metadata shows their result. */
 	if (resp.error_code == SM_ERR_NONE)
@@ -44,7 +48,7 @@ void sm_api_update_metadata(sm_req_ctx_t *ctx)
 	if (resp.error_code == SM_ERR_NONE)
 		sm_log(SM_LOGFILE_STATE_CHANGE, SM_LOG_TRACE, NULL, "state.change.logger",
 		       "Cached metadata of %d partitions and %d live brokers from controller %d epoch %d",
-		       req.partitions_cnt, req.live_brokers_cnt, req.controller_id, req.controller_epoch);
+		       req.ungrouped_partition_states_cnt, req.live_brokers_cnt, req.controller_id, req.controller_epoch);
 	sm_update_metadata_resp_write(sm_apis_resp_begin(ctx), ctx->hdr.api_version, &resp);
 	sm_apis_resp_send(ctx);
 }
@@ -56,8 +60,14 @@ void sm_api_stop_replica(sm_req_ctx_t *ctx)
 		sm_apis_parse_error(ctx);
 		return;
 	}
-	sm_stop_replica_resp_t resp = { 0 };
-	sm_replica_manager_stop_replica(ctx->apis->d.replica_manager, &req, &ctx->arena, &resp);
+	/* One flat partition list whatever the version's layout. */
+	int32_t n;
+	sm_stop_replica_partition_t *parts = sm_stop_replica_flatten(&req, ctx->hdr.api_version,
+								     &ctx->arena, &n);
+	sm_stop_replica_resp_t resp;
+	sm_stop_replica_resp_init(&resp);
+	sm_replica_manager_stop_replica(ctx->apis->d.replica_manager, req.controller_epoch, parts, n,
+					&ctx->arena, &resp);
 	sm_stop_replica_resp_write(sm_apis_resp_begin(ctx), ctx->hdr.api_version, &resp);
 	sm_apis_resp_send(ctx);
 }

@@ -254,6 +254,15 @@ void sm_api_leave_group(sm_req_ctx_t *ctx)
 		sm_apis_parse_error(ctx);
 		return;
 	}
+	/* v0-2 name a single member; it becomes a one-element batch so that
+	 * the coordinator has one code path (Kafka's LeaveGroupRequest.members). */
+	sm_leave_group_req_member_t single;
+	if (ver < 3) {
+		sm_leave_group_req_member_init(&single);
+		single.member_id = req.member_id;
+		req.members = &single;
+		req.members_cnt = 1;
+	}
 	int n = req.members_cnt;
 	sm_gc_leave_member_t *lm = sm_arena_alloc(&ctx->arena, sizeof(*lm) * (size_t)(n + 1));
 	for (int i = 0; i < n; i++) {

@@ -68,9 +68,9 @@ static void sm_list_offsets_partition(sm_req_ctx_t *ctx, const sm_list_offsets_r
 			/* v0: up to max_num_offsets segment-boundary offsets,
 			 * newest first; the log end alone answers "latest". */
 			op->old_style_offsets = sm_arena_alloc(&ctx->arena, sizeof(int64_t));
-			op->old_style_offset_count = 0;
+			op->old_style_offsets_cnt = 0;
 			if (off >= 0 && rp->max_num_offsets > 0)
-				op->old_style_offsets[op->old_style_offset_count++] = off;
+				op->old_style_offsets[op->old_style_offsets_cnt++] = off;
 		}
 	}
 	sm_partition_release(p);
@@ -95,17 +95,17 @@ static int sm_lo_entry_cmp(const void *a, const void *b)
 static char **sm_lo_duplicates(sm_req_ctx_t *ctx, const sm_list_offsets_req_t *req)
 {
 	size_t n = 0;
-	for (int t = 0; t < req->topic_count; t++)
-		n += (size_t)req->topics[t].partition_count;
-	char **dup = sm_arena_alloc(&ctx->arena, sizeof(*dup) * (size_t)(req->topic_count + 1));
-	for (int t = 0; t < req->topic_count; t++)
-		dup[t] = sm_arena_alloc(&ctx->arena, (size_t)req->topics[t].partition_count + 1);
+	for (int t = 0; t < req->topics_cnt; t++)
+		n += (size_t)req->topics[t].partitions_cnt;
+	char **dup = sm_arena_alloc(&ctx->arena, sizeof(*dup) * (size_t)(req->topics_cnt + 1));
+	for (int t = 0; t < req->topics_cnt; t++)
+		dup[t] = sm_arena_alloc(&ctx->arena, (size_t)req->topics[t].partitions_cnt + 1);
 	if (n < 2)
 		return dup;
 	sm_lo_entry_t *v = sm_arena_alloc(&ctx->arena, sizeof(*v) * n);
 	size_t k = 0;
-	for (int t = 0; t < req->topic_count; t++)
-		for (int i = 0; i < req->topics[t].partition_count; i++)
+	for (int t = 0; t < req->topics_cnt; t++)
+		for (int i = 0; i < req->topics[t].partitions_cnt; i++)
 			v[k++] = (sm_lo_entry_t){ req->topics[t].name ? req->topics[t].name : "",
 						  req->topics[t].partitions[i].partition_index, t, i };
 	qsort(v, n, sizeof(*v), sm_lo_entry_cmp);
@@ -123,17 +123,18 @@ void sm_api_list_offsets(sm_req_ctx_t *ctx)
 		sm_apis_parse_error(ctx);
 		return;
 	}
-	sm_list_offsets_resp_t resp = { 0 };
-	resp.topic_count = req.topic_count;
-	resp.topics = sm_arena_alloc(&ctx->arena, sizeof(*resp.topics) * (size_t)(req.topic_count + 1));
+	sm_list_offsets_resp_t resp;
+	sm_list_offsets_resp_init(&resp);
+	resp.topics_cnt = req.topics_cnt;
+	resp.topics = sm_arena_alloc(&ctx->arena, sizeof(*resp.topics) * (size_t)(req.topics_cnt + 1));
 	char **dup = ver >= 1 ? sm_lo_duplicates(ctx, &req) : NULL;
-	for (int t = 0; t < req.topic_count; t++) {
+	for (int t = 0; t < req.topics_cnt; t++) {
 		const sm_list_offsets_req_topic_t *rt = &req.topics[t];
 		sm_list_offsets_resp_topic_t *ot = &resp.topics[t];
 		ot->name = rt->name;
-		ot->partition_count = rt->partition_count;
-		ot->partitions = sm_arena_alloc(&ctx->arena, sizeof(*ot->partitions) * (size_t)(rt->partition_count + 1));
-		for (int i = 0; i < rt->partition_count; i++) {
+		ot->partitions_cnt = rt->partitions_cnt;
+		ot->partitions = sm_arena_alloc(&ctx->arena, sizeof(*ot->partitions) * (size_t)(rt->partitions_cnt + 1));
+		for (int i = 0; i < rt->partitions_cnt; i++) {
 			if (dup && dup[t][i]) {
 				sm_list_offsets_resp_partition_t *op = &ot->partitions[i];
 				memset(op, 0, sizeof(*op));

@@ -198,25 +198,24 @@ static int sm_api_dld_wanted(const sm_describe_log_dirs_req_t *req, const char *
 	return 0;
 }
 
-static sm_describe_log_dirs_topic_t *sm_api_dld_topic(sm_arena_t *a,
-						      sm_describe_log_dirs_result_t *r,
+static sm_describe_log_dirs_resp_topic_t *sm_api_dld_topic(sm_arena_t *a,
+						      sm_describe_log_dirs_resp_result_t *r,
 						      const char *name, int max)
 {
 	for (int32_t i = 0; i < r->topics_cnt; i++)
 		if (!strcmp(r->topics[i].name, name))
 			return &r->topics[i];
-	sm_describe_log_dirs_topic_t *t = &r->topics[r->topics_cnt++];
+	sm_describe_log_dirs_resp_topic_t *t = &r->topics[r->topics_cnt++];
 	t->name = sm_arena_strndup(a, name, strlen(name));
 	t->partitions = sm_arena_alloc(a, sizeof(*t->partitions) * (size_t)max);
 	return t;
 }
 
 static void sm_api_dld_fill(sm_req_ctx_t *ctx, sm_log_manager_t *lm, int dir,
-			    const sm_describe_log_dirs_req_t *req, sm_describe_log_dirs_result_t *r)
+			    const sm_describe_log_dirs_req_t *req, sm_describe_log_dirs_resp_result_t *r)
 {
 	const char *path = sm_log_manager_dir_path(lm, dir);
 	r->log_dir = sm_arena_strndup(&ctx->arena, path, strlen(path));
-	r->total_bytes = r->usable_bytes = -1;
 	if (sm_log_manager_dir_offline(lm, dir)) {
 		r->error_code = SM_ERR_KAFKA_STORAGE_ERROR;
 		return;
@@ -228,8 +227,8 @@ static void sm_api_dld_fill(sm_req_ctx_t *ctx, sm_log_manager_t *lm, int dir,
 		const char *topic = sm_log_topic(logs[i]);
 		int32_t part = sm_log_partition(logs[i]);
 		if (sm_api_dld_wanted(req, topic, part)) {
-			sm_describe_log_dirs_topic_t *t = sm_api_dld_topic(&ctx->arena, r, topic, n);
-			sm_describe_log_dirs_part_t *p = &t->partitions[t->partitions_cnt++];
+			sm_describe_log_dirs_resp_topic_t *t = sm_api_dld_topic(&ctx->arena, r, topic, n);
+			sm_describe_log_dirs_resp_partition_t *p = &t->partitions[t->partitions_cnt++];
 			p->partition_index = part;
 			p->partition_size = sm_log_size_bytes(logs[i]);
 			p->offset_lag = 0; /* max(HW - LEO, 0) for a current log */
@@ -250,7 +249,7 @@ void sm_api_describe_log_dirs(sm_req_ctx_t *ctx)
 	}
 	sm_log_manager_t *lm = sm_replica_manager_log_manager(ctx->apis->d.replica_manager);
 	sm_describe_log_dirs_resp_t resp;
-	memset(&resp, 0, sizeof(resp));
+	sm_describe_log_dirs_resp_init(&resp);
 	resp.results_cnt = sm_log_manager_dir_count(lm);
 	resp.results = sm_arena_alloc(&ctx->arena,
 				      sizeof(*resp.results) * (size_t)(resp.results_cnt + 1));

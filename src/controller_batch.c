@@ -132,13 +132,15 @@ static void sm_ctrl_on_response(void *opaque, int32_t broker_id, int16_t api_key
 	sm_arena_init(&a);
 	sm_rbuf_t rb;
 	sm_rbuf_init(&rb, resp, len);
-	if (api_key == SM_STOP_REPLICA_KEY) {
+	if (api_key == SM_API_STOP_REPLICA) {
 		sm_stop_replica_resp_t r;
 		if (sm_stop_replica_resp_read(&rb, api_version, &a, &r) == 0)
-			for (int i = 0; i < r.partitions_cnt; i++)
-				sm_ctrl_enqueue_stop_replica_result(c, broker_id, r.partitions[i].topic,
-								    r.partitions[i].partition,
-								    r.error_code ? r.error_code : r.partitions[i].error_code);
+			for (int i = 0; i < r.partition_errors_cnt; i++) {
+				const sm_stop_replica_resp_partition_error_t *pe = &r.partition_errors[i];
+				sm_ctrl_enqueue_stop_replica_result(c, broker_id, pe->topic_name,
+								    pe->partition_index,
+								    r.error_code ? r.error_code : pe->error_code);
+			}
 	} else if (api_key == SM_LEADER_AND_ISR_KEY) {
 		sm_leader_and_isr_resp_t r;
 		if (sm_leader_and_isr_resp_read(&rb, api_version, &a, &r) == 0) {
@@ -225,11 +227,12 @@ static void sm_ctrl_send_lai(sm_controller_t *c, int32_t broker)
 }
 
 static void sm_ctrl_fill_um_partition(sm_controller_t *c, sm_arena_t *a,
-				      sm_update_metadata_partition_t *o, const sm_ctrl_topic_t *t,
+				      sm_update_metadata_req_partition_state_t *o, const sm_ctrl_topic_t *t,
 				      const sm_ctrl_partition_t *p, int deleting)
 {
-	o->topic = t->name;
-	o->partition = p->id;
+	sm_update_metadata_req_partition_state_init(o);
+	o->topic_name = t->name;
+	o->partition_index = p->id;
 	o->controller_epoch = p->st.controller_epoch;
 	o->leader = deleting ? -2 : p->st.leader;
 	o->leader_epoch = p->st.leader_epoch;
@@ -250,7 +253,8 @@ static void sm_ctrl_um_brokers(sm_controller_t *c, sm_arena_t *a, sm_update_meta
 	req->live_brokers_cnt = c->ctx.n_brokers;
 	for (int i = 0; i < c->ctx.n_brokers; i++) {
 		sm_ctrl_broker_t *br = &c->ctx.brokers[i];
-		sm_update_metadata_broker_t *o = &req->live_brokers[i];
+		sm_update_metadata_req_live_broker_t *o = &req->live_brokers[i];
+		sm_update_metadata_req_live_broker_init(o);
 		o->id = br->id;
 		o->rack = br->info.rack;
 		o->endpoints_cnt = br->info.n_endpoints;
@@ -265,23 +269,29 @@ static void sm_ctrl_um_brokers(sm_controller_t *c, sm_arena_t *a, sm_update_meta
 	}
 }
 
-static void sm_ctrl_add_topic_id(sm_arena_t *a, sm_update_metadata_req_t *req, int *cap,
-				 const sm_ctrl_topic_t *t)
+/* Topic ids of the partitions sent, one per topic (ids, n: the table). */
+typedef struct sm_ctrl_topic_ids {
+	sm_msg_topic_id_t *ids;
+	int32_t n;
+	int32_t cap;
+} sm_ctrl_topic_ids_t;
+
+static void sm_ctrl_add_topic_id(sm_arena_t *a, sm_ctrl_topic_ids_t *tab, const sm_ctrl_topic_t *t)
 {
-	for (int k = 0; k < req->topic_ids_cnt; k++)
-		if (!strcmp(req->topic_ids[k].topic, t->name))
+	for (int k = 0; k < tab->n; k++)
+		if (!strcmp(tab->ids[k].topic, t->name))
 			return;
-	if (req->topic_ids_cnt == *cap) {
-		int ncap = *cap ? *cap * 2 : 16;
+	if (tab->n == tab->cap) {
+		int32_t ncap = tab->cap ? tab->cap * 2 : 16;
 		sm_msg_topic_id_t *n = sm_arena_alloc(a, sizeof(*n) * (size_t)ncap);
-		if (req->topic_ids_cnt)
-			memcpy(n, req->topic_ids, sizeof(*n) * (size_t)req->topic_ids_cnt);
-		req->topic_ids = n;
-		*cap = ncap;
+		if (tab->n)
+			memcpy(n, tab->ids, sizeof(*n) * (size_t)tab->n);
+		tab->ids = n;
+		tab->cap = ncap;
 	}
-	req->topic_ids[req->topic_ids_cnt].topic = t->name;
-	memcpy(req->topic_ids[req->topic_ids_cnt].id, t->id, 16);
-	req->topic_ids_cnt++;
+	tab->ids[tab->n].topic = t->name;
+	memcpy(tab->ids[tab->n].id, t->id, 16);
+	tab->n++;
 }
 
 static void sm_ctrl_send_um(sm_controller_t *c)
@@ -289,23 +299,27 @@ static void sm_ctrl_send_um(sm_controller_t *c)
 	sm_ctrl_batch_t *b = &c->batch;
 	sm_arena_t a;
 	sm_arena_init(&a);
-	sm_update_metadata_req_t req = { 0 };
+	sm_update_metadata_req_t req;
+	sm_update_metadata_req_init(&req);
 	req.controller_id = c->broker_id;
 	req.controller_epoch = c->ctx.epoch;
 	int total = 0;
 	for (int i = 0; i < c->ctx.n_topics; i++)
 		total += c->ctx.topics[i]->n_partitions;
 	int n = b->um_all ? total : b->n_um;
-	req.partitions = sm_arena_alloc(&a, sizeof(*req.partitions) * (size_t)(n + 1));
-	int idcap = 0;
+	req.ungrouped_partition_states =
+		sm_arena_alloc(&a, sizeof(*req.ungrouped_partition_states) * (size_t)(n + 1));
+	sm_update_metadata_req_partition_state_t *ps = req.ungrouped_partition_states;
+	int32_t *np = &req.ungrouped_partition_states_cnt;
+	sm_ctrl_topic_ids_t ids = { NULL, 0, 0 };
 	if (b->um_all) {
 		for (int i = 0; i < c->ctx.n_topics; i++) {
 			sm_ctrl_topic_t *t = c->ctx.topics[i];
 			for (int j = 0; j < t->n_partitions; j++)
 				if (t->partitions[j].has_state) {
-					sm_ctrl_fill_um_partition(c, &a, &req.partitions[req.partitions_cnt++], t,
-								  &t->partitions[j], t->deleting);
-					sm_ctrl_add_topic_id(&a, &req, &idcap, t);
+					sm_ctrl_fill_um_partition(c, &a, &ps[(*np)++], t, &t->partitions[j],
+								  t->deleting);
+					sm_ctrl_add_topic_id(&a, &ids, t);
 				}
 		}
 	} else {
@@ -313,18 +327,19 @@ static void sm_ctrl_send_um(sm_controller_t *c)
 			sm_ctrl_topic_t *t = b->um[i].topic;
 			if (b->um[i].partition >= t->n_partitions || !t->partitions[b->um[i].partition].has_state)
 				continue;
-			sm_ctrl_fill_um_partition(c, &a, &req.partitions[req.partitions_cnt++], t,
+			sm_ctrl_fill_um_partition(c, &a, &ps[(*np)++], t,
 						  &t->partitions[b->um[i].partition], b->um[i].deleting);
-			sm_ctrl_add_topic_id(&a, &req, &idcap, t);
+			sm_ctrl_add_topic_id(&a, &ids, t);
 		}
 	}
 	sm_ctrl_um_brokers(c, &a, &req);
+	sm_update_metadata_nest(&req, SM_CTRL_UM_VERSION, ids.ids, ids.n, &a);
 	for (int i = 0; i < c->ctx.n_brokers; i++) {
 		req.broker_epoch = c->ctx.brokers[i].epoch;
 		sm_wbuf_t w; /* its contents move into the channel's queue */
 		sm_wbuf_init(&w, 1024);
 		sm_update_metadata_req_write(&w, SM_CTRL_UM_VERSION, &req);
-		sm_controller_channel_send(c->channel, c->ctx.brokers[i].id, SM_UPDATE_METADATA_KEY,
+		sm_controller_channel_send(c->channel, c->ctx.brokers[i].id, SM_API_UPDATE_METADATA,
 					   SM_CTRL_UM_VERSION, &w, sm_ctrl_on_response, c);
 	}
 	sm_arena_destroy(&a);
@@ -338,15 +353,17 @@ static void sm_ctrl_send_sr(sm_controller_t *c, int32_t broker)
 		return;
 	sm_arena_t a;
 	sm_arena_init(&a);
-	sm_stop_replica_req_t req = { 0 };
+	sm_stop_replica_req_t req;
+	sm_stop_replica_req_init(&req);
 	req.controller_id = c->broker_id;
 	req.controller_epoch = c->ctx.epoch;
 	req.broker_epoch = br->epoch;
-	req.partitions = sm_arena_alloc(&a, sizeof(*req.partitions) * (size_t)b->n_sr);
+	sm_stop_replica_partition_t *parts = sm_arena_alloc(&a, sizeof(*parts) * (size_t)(b->n_sr + 1));
+	int32_t n = 0;
 	for (int i = 0; i < b->n_sr; i++) {
 		if (b->sr[i].broker != broker)
 			continue;
-		sm_stop_replica_partition_t *o = &req.partitions[req.partitions_cnt++];
+		sm_stop_replica_partition_t *o = &parts[n++];
 		o->topic = b->sr[i].topic;
 		o->partition = b->sr[i].partition;
 		o->delete_partition = b->sr[i].delete;
@@ -356,10 +373,11 @@ static void sm_ctrl_send_sr(sm_controller_t *c, int32_t broker)
 		o->leader_epoch = b->sr[i].delete ? -2
 			: (t && o->partition < t->n_partitions ? t->partitions[o->partition].st.leader_epoch : -1);
 	}
+	sm_stop_replica_nest(&req, SM_CTRL_SR_VERSION, parts, n, &a);
 	sm_wbuf_t w; /* its contents move into the channel's queue */
 	sm_wbuf_init(&w, 512);
 	sm_stop_replica_req_write(&w, SM_CTRL_SR_VERSION, &req);
-	sm_controller_channel_send(c->channel, broker, SM_STOP_REPLICA_KEY, SM_CTRL_SR_VERSION, &w,
+	sm_controller_channel_send(c->channel, broker, SM_API_STOP_REPLICA, SM_CTRL_SR_VERSION, &w,
 				   sm_ctrl_on_response, c);
 	sm_arena_destroy(&a);
 }

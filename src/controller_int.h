@@ -14,6 +14,7 @@
 #include "controller_channel.h"
 #include "kafka_zk.h"
 #include "msg_leader_and_isr.h"
+#include "msg_interbroker.h"
 #include "msg_stop_replica.h"
 #include "msg_update_metadata.h"
 

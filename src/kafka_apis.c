@@ -34,6 +34,7 @@
 #include "msg_describe_cluster.h"
 #include "msg_describe_configs.h"
 #include "msg_describe_groups.h"
+#include "msg_describe_log_dirs.h"
 #include "msg_elect_leaders.h"
 #include "msg_find_coordinator.h"
 #include "msg_heartbeat.h"
@@ -41,14 +42,18 @@
 #include "msg_init_producer_id.h"
 #include "msg_write_txn_markers.h"
 #include "msg_join_group.h"
+#include "msg_leave_group.h"
 #include "msg_list_groups.h"
+#include "msg_list_offsets.h"
 #include "msg_list_partition_reassignments.h"
 #include "msg_metadata.h"
 #include "msg_offset_commit.h"
 #include "msg_offset_delete.h"
 #include "msg_offset_fetch.h"
 #include "msg_offset_for_leader_epoch.h"
+#include "msg_stop_replica.h"
 #include "msg_sync_group.h"
+#include "msg_update_metadata.h"
 #include "proto_gen.h"
 
 #define SM_APIS_LOGGER "kafka.server.KafkaApis"
@@ -78,18 +83,18 @@ static const struct {
 } sm_api_handlers[] = {
 	{ SM_API_PRODUCE, sm_api_produce, NULL },
 	{ SM_API_FETCH, sm_api_fetch, NULL },
-	{ SM_API_LIST_OFFSETS, sm_api_list_offsets, NULL },
+	{ SM_API_LIST_OFFSETS, sm_api_list_offsets, &sm_list_offsets_req_codec },
 	{ SM_API_METADATA, sm_api_metadata, &sm_metadata_req_codec },
 	{ SM_API_LEADER_AND_ISR, sm_api_leader_and_isr, NULL },
-	{ SM_API_STOP_REPLICA, sm_api_stop_replica, NULL },
-	{ SM_API_UPDATE_METADATA, sm_api_update_metadata, NULL },
+	{ SM_API_STOP_REPLICA, sm_api_stop_replica, &sm_stop_replica_req_codec },
+	{ SM_API_UPDATE_METADATA, sm_api_update_metadata, &sm_update_metadata_req_codec },
 	{ SM_API_CONTROLLED_SHUTDOWN, sm_api_controlled_shutdown, &sm_controlled_shutdown_req_codec },
 	{ SM_API_OFFSET_COMMIT, sm_api_offset_commit, &sm_offset_commit_req_codec },
 	{ SM_API_OFFSET_FETCH, sm_api_offset_fetch, &sm_offset_fetch_req_codec },
 	{ SM_API_FIND_COORDINATOR, sm_api_find_coordinator, &sm_find_coordinator_req_codec },
 	{ SM_API_JOIN_GROUP, sm_api_join_group, &sm_join_group_req_codec },
 	{ SM_API_HEARTBEAT, sm_api_heartbeat, &sm_heartbeat_req_codec },
-	{ SM_API_LEAVE_GROUP, sm_api_leave_group, NULL },
+	{ SM_API_LEAVE_GROUP, sm_api_leave_group, &sm_leave_group_req_codec },
 	{ SM_API_SYNC_GROUP, sm_api_sync_group, &sm_sync_group_req_codec },
 	{ SM_API_DESCRIBE_GROUPS, sm_api_describe_groups, &sm_describe_groups_req_codec },
 	{ SM_API_LIST_GROUPS, sm_api_list_groups, &sm_list_groups_req_codec },
@@ -102,7 +107,7 @@ static const struct {
 	{ SM_API_OFFSET_FOR_LEADER_EPOCH, sm_api_offset_for_leader_epoch, &sm_offset_for_leader_epoch_req_codec },
 	{ SM_API_DESCRIBE_CONFIGS, sm_api_describe_configs, &sm_describe_configs_req_codec },
 	{ SM_API_ALTER_CONFIGS, sm_api_alter_configs, &sm_alter_configs_req_codec },
-	{ SM_API_DESCRIBE_LOG_DIRS, sm_api_describe_log_dirs, NULL },
+	{ SM_API_DESCRIBE_LOG_DIRS, sm_api_describe_log_dirs, &sm_describe_log_dirs_req_codec },
 	{ SM_API_CREATE_PARTITIONS, sm_api_create_partitions, &sm_create_partitions_req_codec },
 	{ SM_API_DELETE_GROUPS, sm_api_delete_groups, &sm_delete_groups_req_codec },
 	{ SM_API_ELECT_LEADERS, sm_api_elect_leaders, &sm_elect_leaders_req_codec },

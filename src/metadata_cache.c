@@ -192,18 +192,18 @@ static sm_mc_topic_t *sm_mc_find_or_add(sm_mc_snapshot_t *s, const char *name)
 	return t;
 }
 
-static void sm_mc_apply_partition(sm_mc_topic_t *t, const sm_update_metadata_partition_t *up)
+static void sm_mc_apply_partition(sm_mc_topic_t *t, const sm_update_metadata_req_partition_state_t *up)
 {
-	if (up->partition < 0)
+	if (up->partition_index < 0)
 		return;
-	if (up->partition >= t->n_partitions) {
-		int n = up->partition + 1;
+	if (up->partition_index >= t->n_partitions) {
+		int n = up->partition_index + 1;
 		t->partitions = sm_realloc(t->partitions, sizeof(*t->partitions) * (size_t)n);
 		memset(t->partitions + t->n_partitions, 0,
 		       sizeof(*t->partitions) * (size_t)(n - t->n_partitions));
 		t->n_partitions = n;
 	}
-	sm_mc_partition_t *p = &t->partitions[up->partition];
+	sm_mc_partition_t *p = &t->partitions[up->partition_index];
 	sm_mc_partition_clear(p);
 	if (up->leader == -2) /* LeaderDuringDelete: the topic is being deleted */
 		return;
@@ -225,14 +225,14 @@ static void sm_mc_set_brokers(sm_mc_snapshot_t *s, const sm_update_metadata_req_
 	s->n_brokers = req->live_brokers_cnt;
 	s->brokers = sm_calloc((size_t)(s->n_brokers ? s->n_brokers : 1), sizeof(*s->brokers));
 	for (int i = 0; i < s->n_brokers; i++) {
-		const sm_update_metadata_broker_t *ub = &req->live_brokers[i];
+		const sm_update_metadata_req_live_broker_t *ub = &req->live_brokers[i];
 		sm_mc_broker_t *b = &s->brokers[i];
 		b->id = ub->id;
 		b->rack = ub->rack ? sm_strdup(ub->rack) : NULL;
 		b->n_endpoints = ub->endpoints_cnt;
 		b->endpoints = sm_calloc((size_t)(ub->endpoints_cnt ? ub->endpoints_cnt : 1), sizeof(*b->endpoints));
 		for (int e = 0; e < ub->endpoints_cnt; e++) {
-			const sm_update_metadata_endpoint_t *ue = &ub->endpoints[e];
+			const sm_update_metadata_req_endpoint_t *ue = &ub->endpoints[e];
 			b->endpoints[e].listener = sm_strdup(ue->listener ? ue->listener : "PLAINTEXT");
 			b->endpoints[e].host = sm_strdup(ue->host ? ue->host : "");
 			b->endpoints[e].port = ue->port;
@@ -274,16 +274,17 @@ sm_err_t sm_metadata_cache_update(sm_metadata_cache_t *mc, const sm_update_metad
 	s->refcnt = 1;
 	s->controller_id = req->controller_id;
 	s->n_topics = old->n_topics;
-	s->topics = sm_mc_copy_topics(old, req->partitions_cnt);
-	for (int i = 0; i < req->partitions_cnt; i++) {
-		const sm_update_metadata_partition_t *up = &req->partitions[i];
-		sm_mc_topic_t *t = sm_mc_find_or_add(s, up->topic ? up->topic : "");
+	s->topics = sm_mc_copy_topics(old, req->ungrouped_partition_states_cnt);
+	for (int i = 0; i < req->ungrouped_partition_states_cnt; i++) {
+		const sm_update_metadata_req_partition_state_t *up = &req->ungrouped_partition_states[i];
+		sm_mc_topic_t *t = sm_mc_find_or_add(s, up->topic_name ? up->topic_name : "");
 		sm_mc_apply_partition(t, up);
 	}
-	for (int i = 0; i < req->topic_ids_cnt; i++)
+	for (int i = 0; i < req->topic_states_cnt; i++)
 		for (int j = 0; j < s->n_topics; j++)
-			if (req->topic_ids[i].topic && !strcmp(s->topics[j].name, req->topic_ids[i].topic))
-				memcpy(s->topics[j].topic_id, req->topic_ids[i].id, 16);
+			if (req->topic_states[i].topic_name &&
+			    !strcmp(s->topics[j].name, req->topic_states[i].topic_name))
+				memcpy(s->topics[j].topic_id, req->topic_states[i].topic_id, 16);
 	sm_mc_set_brokers(s, req);
 	sm_mc_compact_topics(s);
 	sm_mc_snapshot_t *prev = mc->cur;

@@ -148,3 +148,212 @@ void sm_msg_topic_id_find(const sm_msg_topic_id_t *tab, int32_t n, const char *t
 	}
 	memset(out, 0, 16);
 }
+
+/* ---- StopReplica flat view ---- */
+
+sm_stop_replica_partition_t *sm_stop_replica_flatten(const sm_stop_replica_req_t *req, int16_t ver,
+						     sm_arena_t *a, int32_t *cnt)
+{
+	/* Every count below is one the reader already checked against the
+	 * bytes sent, so the sum fits the read budget. */
+	size_t n = 0;
+	if (ver == 0) {
+		n = (size_t)(req->ungrouped_partitions_cnt > 0 ? req->ungrouped_partitions_cnt : 0);
+	} else if (ver <= 2) {
+		for (int32_t t = 0; t < req->topics_cnt; t++)
+			n += (size_t)(req->topics[t].partition_indexes_cnt > 0
+					      ? req->topics[t].partition_indexes_cnt : 0);
+	} else {
+		for (int32_t t = 0; t < req->topic_states_cnt; t++)
+			n += (size_t)(req->topic_states[t].partition_states_cnt > 0
+					      ? req->topic_states[t].partition_states_cnt : 0);
+	}
+	sm_stop_replica_partition_t *out = sm_arena_alloc(a, sizeof(*out) * (n + 1));
+	int32_t k = 0;
+	if (ver == 0) {
+		for (int32_t i = 0; i < req->ungrouped_partitions_cnt; i++)
+			out[k++] = (sm_stop_replica_partition_t){
+				req->ungrouped_partitions[i].topic_name,
+				req->ungrouped_partitions[i].partition_index, -1, req->delete_partitions
+			};
+	} else if (ver <= 2) {
+		for (int32_t t = 0; t < req->topics_cnt; t++)
+			for (int32_t i = 0; i < req->topics[t].partition_indexes_cnt; i++)
+				out[k++] = (sm_stop_replica_partition_t){
+					req->topics[t].name, req->topics[t].partition_indexes[i], -1,
+					req->delete_partitions
+				};
+	} else {
+		for (int32_t t = 0; t < req->topic_states_cnt; t++) {
+			const sm_stop_replica_req_topic_state_t *ts = &req->topic_states[t];
+			for (int32_t i = 0; i < ts->partition_states_cnt; i++)
+				out[k++] = (sm_stop_replica_partition_t){
+					ts->topic_name, ts->partition_states[i].partition_index,
+					ts->partition_states[i].leader_epoch,
+					ts->partition_states[i].delete_partition
+				};
+		}
+	}
+	*cnt = k;
+	return out;
+}
+
+static int sm_sr_topic_cmp(const void *x, const void *y)
+{
+	const sm_stop_replica_partition_t *a = x, *b = y;
+	return sm_msg_strcmp0(a->topic, b->topic);
+}
+
+void sm_stop_replica_nest(sm_stop_replica_req_t *req, int16_t ver,
+			  const sm_stop_replica_partition_t *p, int32_t n, sm_arena_t *a)
+{
+	req->ungrouped_partitions_cnt = req->topics_cnt = req->topic_states_cnt = 0;
+	if (ver == 0) {
+		req->ungrouped_partitions = sm_arena_alloc(a, sizeof(*req->ungrouped_partitions) *
+								      (size_t)(n + 1));
+		for (int32_t i = 0; i < n; i++)
+			req->ungrouped_partitions[i] = (sm_stop_replica_req_ungrouped_partition_t){
+				p[i].topic ? p[i].topic : "", p[i].partition
+			};
+		req->ungrouped_partitions_cnt = n;
+		return;
+	}
+	sm_msg_groups_t g;
+	sm_msg_groups_build(&g, p, sizeof(*p), n, sm_sr_topic_cmp);
+	if (ver <= 2)
+		req->topics = sm_arena_alloc(a, sizeof(*req->topics) * (size_t)(g.ngroups + 1));
+	else
+		req->topic_states = sm_arena_alloc(a, sizeof(*req->topic_states) *
+							      (size_t)(g.ngroups + 1));
+	for (int32_t t = 0; t < g.ngroups; t++) {
+		int32_t m = g.start[t + 1] - g.start[t];
+		const sm_stop_replica_partition_t *first = &p[g.order[g.start[t]]];
+		char *name = first->topic ? first->topic : "";
+		if (ver <= 2) {
+			sm_stop_replica_req_topic_t *o = &req->topics[t];
+			o->name = name;
+			o->partition_indexes = sm_arena_alloc(a, sizeof(int32_t) * (size_t)m);
+			o->partition_indexes_cnt = m;
+			for (int32_t i = 0; i < m; i++)
+				o->partition_indexes[i] = p[g.order[g.start[t] + i]].partition;
+		} else {
+			sm_stop_replica_req_topic_state_t *o = &req->topic_states[t];
+			o->topic_name = name;
+			o->partition_states = sm_arena_alloc(a, sizeof(*o->partition_states) * (size_t)m);
+			o->partition_states_cnt = m;
+			for (int32_t i = 0; i < m; i++) {
+				const sm_stop_replica_partition_t *q = &p[g.order[g.start[t] + i]];
+				o->partition_states[i] = (sm_stop_replica_req_partition_state_t){
+					q->partition, q->leader_epoch, q->delete_partition
+				};
+			}
+		}
+	}
+	if (ver <= 2)
+		req->topics_cnt = g.ngroups;
+	else
+		req->topic_states_cnt = g.ngroups;
+	sm_msg_groups_free(&g);
+}
+
+/* ---- UpdateMetadata normalized form ---- */
+
+const char *sm_update_metadata_protocol_name(int16_t security_protocol)
+{
+	static const char *const names[] = { "PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL" };
+
+	if (security_protocol < 0 || security_protocol > 3)
+		return NULL;
+	return names[security_protocol];
+}
+
+int sm_update_metadata_normalize(sm_update_metadata_req_t *req, int16_t ver, sm_arena_t *a)
+{
+	if (ver >= 5) {
+		/* Counts were checked by the reader against the bytes sent. */
+		size_t n = 0;
+		for (int32_t t = 0; t < req->topic_states_cnt; t++)
+			n += (size_t)(req->topic_states[t].partition_states_cnt > 0
+					      ? req->topic_states[t].partition_states_cnt : 0);
+		req->ungrouped_partition_states =
+			sm_arena_alloc(a, sizeof(*req->ungrouped_partition_states) * (n + 1));
+		int32_t k = 0;
+		for (int32_t t = 0; t < req->topic_states_cnt; t++) {
+			const sm_update_metadata_req_topic_state_t *ts = &req->topic_states[t];
+			for (int32_t i = 0; i < ts->partition_states_cnt; i++) {
+				sm_update_metadata_req_partition_state_t *p =
+					&req->ungrouped_partition_states[k++];
+				*p = ts->partition_states[i];
+				p->topic_name = ts->topic_name;
+			}
+		}
+		req->ungrouped_partition_states_cnt = k;
+	}
+	for (int32_t b = 0; b < req->live_brokers_cnt; b++) {
+		sm_update_metadata_req_live_broker_t *br = &req->live_brokers[b];
+		if (ver == 0) {
+			sm_update_metadata_req_endpoint_t *e = sm_arena_alloc(a, sizeof(*e));
+			sm_update_metadata_req_endpoint_init(e);
+			e->host = br->v0_host;
+			e->port = br->v0_port;
+			e->security_protocol = 0;
+			br->endpoints = e;
+			br->endpoints_cnt = 1;
+		}
+		if (ver >= 3)
+			continue;
+		for (int32_t i = 0; i < br->endpoints_cnt; i++) {
+			const char *name =
+				sm_update_metadata_protocol_name(br->endpoints[i].security_protocol);
+			if (!name)
+				return -1;
+			br->endpoints[i].listener = (char *)name;
+		}
+	}
+	return 0;
+}
+
+static int sm_um_topic_cmp(const void *x, const void *y)
+{
+	const sm_update_metadata_req_partition_state_t *a = x, *b = y;
+	return sm_msg_strcmp0(a->topic_name, b->topic_name);
+}
+
+void sm_update_metadata_nest(sm_update_metadata_req_t *req, int16_t ver, const sm_msg_topic_id_t *ids,
+			     int32_t nids, sm_arena_t *a)
+{
+	if (ver == 0) {
+		/* v0 has one host/port per broker and it must be the PLAINTEXT one. */
+		for (int32_t b = 0; b < req->live_brokers_cnt; b++) {
+			sm_update_metadata_req_live_broker_t *br = &req->live_brokers[b];
+			const sm_update_metadata_req_endpoint_t *e = NULL;
+			for (int32_t i = 0; i < br->endpoints_cnt && !e; i++)
+				if (br->endpoints[i].security_protocol == 0)
+					e = &br->endpoints[i];
+			if (!e && br->endpoints_cnt > 0)
+				e = &br->endpoints[0];
+			br->v0_host = e && e->host ? e->host : "";
+			br->v0_port = e ? e->port : -1;
+		}
+	}
+	if (ver < 5)
+		return;
+	const sm_update_metadata_req_partition_state_t *p = req->ungrouped_partition_states;
+	sm_msg_groups_t g;
+	sm_msg_groups_build(&g, p, sizeof(*p), req->ungrouped_partition_states_cnt, sm_um_topic_cmp);
+	req->topic_states = sm_arena_alloc(a, sizeof(*req->topic_states) * (size_t)(g.ngroups + 1));
+	for (int32_t t = 0; t < g.ngroups; t++) {
+		sm_update_metadata_req_topic_state_t *o = &req->topic_states[t];
+		int32_t m = g.start[t + 1] - g.start[t];
+		const char *topic = p[g.order[g.start[t]]].topic_name;
+		sm_update_metadata_req_topic_state_init(o);
+		o->topic_name = (char *)(topic ? topic : "");
+		sm_msg_topic_id_find(ids, nids, o->topic_name, t, o->topic_id);
+		o->partition_states = sm_arena_alloc(a, sizeof(*o->partition_states) * (size_t)m);
+		o->partition_states_cnt = m;
+		for (int32_t i = 0; i < m; i++)
+			o->partition_states[i] = p[g.order[g.start[t] + i]];
+	}
+	req->topic_states_cnt = g.ngroups;
+	sm_msg_groups_free(&g);
+}

@@ -1,6 +1,7 @@
 /*
  * msg_interbroker.h - helpers shared by the controller-to-broker message
- * codecs (msg_leader_and_isr, msg_update_metadata, msg_stop_replica): int32
+ * codecs (msg_leader_and_isr, msg_update_metadata; the flat view of the
+ * generated StopReplica request): int32
  * arrays, non-nullable strings, arena arrays that grow while a nested message
  * is flattened, and the topic grouping the writers of nested versions need.
  * Kafka generates the equivalent code per message; Samsa shares it here.
@@ -14,6 +15,8 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "msg_stop_replica.h"
+#include "msg_update_metadata.h"
 
 /* A topic name and its 16-byte topic id (KIP-516), as carried by
  * LeaderAndIsr v5+ and UpdateMetadata v7+. */
@@ -60,5 +63,51 @@ int sm_msg_strcmp0(const char *a, const char *b);
  * table order whenever the table was built from the same message. */
 void sm_msg_topic_id_find(const sm_msg_topic_id_t *tab, int32_t n, const char *topic,
 			  int32_t hint, uint8_t out[16]);
+
+/* ---- StopReplica flat view ----
+ * The generated StopReplica request keeps Kafka's three layouts (v0
+ * ungrouped partitions, v1-2 partitions nested by topic with one
+ * delete_partitions flag, v3 partition states nested by topic). The
+ * controller and the replica manager work on one flat list instead. */
+typedef struct sm_stop_replica_partition {
+	char *topic;
+	int32_t partition;
+	int32_t leader_epoch; /* v3+, else -1 */
+	int delete_partition; /* v3+, else the request's delete_partitions */
+} sm_stop_replica_partition_t;
+
+/* The partitions of a decoded request of version ver, in wire order, as an
+ * arena array of *cnt entries (what Kafka's
+ * StopReplicaRequest.partitionStates() yields). */
+sm_stop_replica_partition_t *sm_stop_replica_flatten(const sm_stop_replica_req_t *req, int16_t ver,
+						     sm_arena_t *a, int32_t *cnt);
+/* Sets the partition layout of ver in req from n flat partitions, nested by
+ * topic in order of first appearance (v1+); v0-2 carry no epochs or
+ * per-partition flags, req->delete_partitions stands for all. Arrays live
+ * in a. */
+void sm_stop_replica_nest(sm_stop_replica_req_t *req, int16_t ver,
+			  const sm_stop_replica_partition_t *p, int32_t n, sm_arena_t *a);
+
+/* ---- UpdateMetadata normalized form ----
+ * The metadata cache reads one shape whatever the version: every partition
+ * state in ungrouped_partition_states with its topic_name, every live
+ * broker with its endpoints and their listener names, topic ids in
+ * topic_states (v7+). */
+
+/* Kafka's name of a security protocol id, or NULL if unknown. */
+const char *sm_update_metadata_protocol_name(int16_t security_protocol);
+
+/* Brings a decoded request of version ver to the normalized form: v5+
+ * partition states are listed ungrouped with their topic, a v0 broker gets
+ * one PLAINTEXT endpoint from its host and port, v0-2 endpoints get their
+ * protocol's name as listener. -1 when an endpoint's protocol id has no
+ * name (no listener to give it), else 0. Arrays live in a. */
+int sm_update_metadata_normalize(sm_update_metadata_req_t *req, int16_t ver, sm_arena_t *a);
+/* The inverse before writing version ver: v5+ nest the ungrouped partition
+ * states by topic in order of first appearance, with the topic's id from
+ * ids (all zero when absent); v0 brokers send their PLAINTEXT endpoint (or
+ * their first). Arrays live in a. */
+void sm_update_metadata_nest(sm_update_metadata_req_t *req, int16_t ver, const sm_msg_topic_id_t *ids,
+			     int32_t nids, sm_arena_t *a);
 
 #endif /* SM_MSG_INTERBROKER_H */

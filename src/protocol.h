@@ -139,6 +139,9 @@ enum sm_api_key {
 #define SM_DELETE_RECORDS_HIGH_WATERMARK (-1)
 /* Metadata authorized operations when not requested (KIP-430). */
 #define SM_METADATA_AUTHZ_OPS_UNSET INT32_MIN
+/* ListOffsets request timestamps asking for the log end and start. */
+#define SM_LIST_OFFSETS_LATEST_TIMESTAMP (-1)
+#define SM_LIST_OFFSETS_EARLIEST_TIMESTAMP (-2)
 
 /* What Kafka 2.8 knows about one API. */
 typedef struct sm_api_info {

@@ -1040,27 +1040,27 @@ static sm_err_t sm_rm_stop_one(sm_replica_manager_t *rm, const sm_stop_replica_p
 	return SM_ERR_NONE;
 }
 
-void sm_replica_manager_stop_replica(sm_replica_manager_t *rm, const sm_stop_replica_req_t *req,
+void sm_replica_manager_stop_replica(sm_replica_manager_t *rm, int32_t controller_epoch,
+				     const sm_stop_replica_partition_t *parts, int32_t n,
 				     sm_arena_t *a, sm_stop_replica_resp_t *resp)
 {
-	memset(resp, 0, sizeof(*resp));
+	sm_stop_replica_resp_init(resp);
 	pthread_mutex_lock(&rm->lock);
-	int stale = req->controller_epoch < rm->controller_epoch;
+	int stale = controller_epoch < rm->controller_epoch;
 	if (!stale)
-		rm->controller_epoch = req->controller_epoch;
+		rm->controller_epoch = controller_epoch;
 	pthread_mutex_unlock(&rm->lock);
 	if (stale) {
 		resp->error_code = SM_ERR_STALE_CONTROLLER_EPOCH;
 		return;
 	}
-	resp->partitions = sm_arena_alloc(a, sizeof(*resp->partitions) * (size_t)(req->partitions_cnt + 1));
-	resp->partitions_cnt = req->partitions_cnt;
-	for (int i = 0; i < req->partitions_cnt; i++) {
-		const sm_stop_replica_partition_t *sp = &req->partitions[i];
-		resp->partitions[i].topic = sp->topic;
-		resp->partitions[i].partition = sp->partition;
-		resp->partitions[i].error_code = (int16_t)sm_rm_stop_one(
-			rm, sp, sp->delete_partition || req->delete_partitions);
+	resp->partition_errors = sm_arena_alloc(a, sizeof(*resp->partition_errors) * (size_t)(n + 1));
+	resp->partition_errors_cnt = n;
+	for (int i = 0; i < n; i++) {
+		const sm_stop_replica_partition_t *sp = &parts[i];
+		resp->partition_errors[i].topic_name = sp->topic;
+		resp->partition_errors[i].partition_index = sp->partition;
+		resp->partition_errors[i].error_code = (int16_t)sm_rm_stop_one(rm, sp, sp->delete_partition);
 		sm_rm_notify_leadership(rm, sp->topic, sp->partition, 0);
 	}
 }

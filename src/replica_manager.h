@@ -31,6 +31,7 @@
 #include "log_manager.h"
 #include "metrics.h"
 #include "msg_leader_and_isr.h"
+#include "msg_interbroker.h"
 #include "msg_stop_replica.h"
 #include "replica_selector.h"
 #include "zk_client.h"
@@ -81,8 +82,10 @@ void sm_replica_manager_destroy(sm_replica_manager_t *rm);
 /* LeaderAndIsr: fills resp (partition errors, allocated in a). */
 void sm_replica_manager_leader_and_isr(sm_replica_manager_t *rm, const sm_leader_and_isr_req_t *req,
 				       sm_arena_t *a, sm_leader_and_isr_resp_t *resp);
-/* StopReplica: fills resp. */
-void sm_replica_manager_stop_replica(sm_replica_manager_t *rm, const sm_stop_replica_req_t *req,
+/* StopReplica of n partitions (the request's flat view) from a controller
+ * of controller_epoch: fills resp (partition errors, allocated in a). */
+void sm_replica_manager_stop_replica(sm_replica_manager_t *rm, int32_t controller_epoch,
+				     const sm_stop_replica_partition_t *parts, int32_t n,
 				     sm_arena_t *a, sm_stop_replica_resp_t *resp);
 
 /* The partition if this broker leads it (new reference in *out), else

@@ -494,10 +494,10 @@ static void cg_list_offsets(cg_t *cg, const cg_tp_t *tps, int n, int64_t ts, int
 		for (int k = i; k < n; k++) {
 			if (cg_leader(cg, tps[k].topic, tps[k].partition) != leader)
 				continue;
-			sm_list_offsets_req_topic_t *t = &req.topics[req.topic_count++];
+			sm_list_offsets_req_topic_t *t = &req.topics[req.topics_cnt++];
 			t->name = (char *)tps[k].topic;
 			t->partitions = sm_arena_alloc(&cg->a, sizeof(*t->partitions));
-			t->partition_count = 1;
+			t->partitions_cnt = 1;
 			t->partitions[0].partition_index = tps[k].partition;
 			t->partitions[0].current_leader_epoch = -1;
 			t->partitions[0].timestamp = ts;
@@ -512,8 +512,8 @@ static void cg_list_offsets(cg_t *cg, const cg_tp_t *tps, int n, int64_t ts, int
 		sm_list_offsets_resp_t r;
 		if (!p || CG_PARSE(cg, sm_list_offsets_resp_read, 1, p, len, &r))
 			continue;
-		for (int32_t t = 0; t < r.topic_count; t++)
-			for (int32_t q = 0; q < r.topics[t].partition_count; q++) {
+		for (int32_t t = 0; t < r.topics_cnt; t++)
+			for (int32_t q = 0; q < r.topics[t].partitions_cnt; q++) {
 				const sm_list_offsets_resp_partition_t *pp = &r.topics[t].partitions[q];
 				for (int k = i; k < n && !pp->error_code; k++)
 					if (tps[k].partition == pp->partition_index &&

@@ -46,14 +46,14 @@ static int ld_has(const ld_list_t *l, const char *s)
 	return 0;
 }
 
-static json_t *ld_dir_json(const sm_describe_log_dirs_result_t *r, const ld_list_t *topics)
+static json_t *ld_dir_json(const sm_describe_log_dirs_resp_result_t *r, const ld_list_t *topics)
 {
 	json_t *d = json_object(), *parts = json_array();
 	json_object_set_new(d, "logDir", json_string(r->log_dir));
 	json_object_set_new(d, "error", r->error_code ? json_string(sm_pa_error_class(r->error_code))
 						      : json_null());
 	for (int32_t t = 0; t < r->topics_cnt; t++) {
-		const sm_describe_log_dirs_topic_t *tp = &r->topics[t];
+		const sm_describe_log_dirs_resp_topic_t *tp = &r->topics[t];
 		if (topics->n && !ld_has(topics, tp->name))
 			continue;
 		for (int32_t p = 0; p < tp->partitions_cnt; p++) {

@@ -158,8 +158,8 @@ static int sm_rv_start_offsets(sm_rv_t *rv)
 			return -1;
 		sm_list_offsets_req_partition_t p = { .partition_index = x->partition, .current_leader_epoch = -1,
 						      .timestamp = rv->time, .max_num_offsets = 1 };
-		sm_list_offsets_req_topic_t t = { .name = x->topic, .partitions = &p, .partition_count = 1 };
-		sm_list_offsets_req_t req = { .replica_id = -1, .topics = &t, .topic_count = 1 };
+		sm_list_offsets_req_topic_t t = { .name = x->topic, .partitions = &p, .partitions_cnt = 1 };
+		sm_list_offsets_req_t req = { .replica_id = -1, .topics = &t, .topics_cnt = 1 };
 		sm_wbuf_t body, out;
 		sm_wbuf_init(&body, 64);
 		sm_wbuf_init(&out, 256);
@@ -168,8 +168,8 @@ static int sm_rv_start_offsets(sm_rv_t *rv)
 		sm_rbuf_t rb;
 		int ok = !sm_net_client_request(c, SM_API_LIST_OFFSETS, 1, &body, 0, &out, 10000);
 		sm_rbuf_init(&rb, out.p, out.len);
-		ok = ok && !sm_list_offsets_resp_read(&rb, 1, &rv->arena, &r) && r.topic_count == 1 &&
-		     r.topics[0].partition_count == 1 && !r.topics[0].partitions[0].error_code;
+		ok = ok && !sm_list_offsets_resp_read(&rb, 1, &rv->arena, &r) && r.topics_cnt == 1 &&
+		     r.topics[0].partitions_cnt == 1 && !r.topics[0].partitions[0].error_code;
 		if (ok)
 			x->offset = r.topics[0].partitions[0].offset;
 		sm_wbuf_free(&body);

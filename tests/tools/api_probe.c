@@ -37,6 +37,7 @@
 #include "msg_metadata.h"
 #include "msg_offset_for_leader_epoch.h"
 #include "msg_produce.h"
+#include "msg_interbroker.h"
 #include "msg_stop_replica.h"
 #include "msg_update_metadata.h"
 #include "msg_delete_groups.h"
@@ -326,8 +327,8 @@ static int probe_list_offsets(int16_t ver, char *why_out)
 	sm_list_offsets_req_partition_t p = { .partition_index = 0, .current_leader_epoch = -1,
 					      .timestamp = SM_LIST_OFFSETS_LATEST_TIMESTAMP,
 					      .max_num_offsets = 1 };
-	sm_list_offsets_req_topic_t t = { .name = (char *)probe_topic, .partitions = &p, .partition_count = 1 };
-	sm_list_offsets_req_t req = { .replica_id = -1, .topics = &t, .topic_count = 1 };
+	sm_list_offsets_req_topic_t t = { .name = (char *)probe_topic, .partitions = &p, .partitions_cnt = 1 };
+	sm_list_offsets_req_t req = { .replica_id = -1, .topics = &t, .topics_cnt = 1 };
 	sm_list_offsets_req_write(&body, ver, &req);
 	if (probe_call(SM_API_LIST_OFFSETS, ver, &body, &resp, why, sizeof(why)))
 		goto done;
@@ -336,12 +337,12 @@ static int probe_list_offsets(int16_t ver, char *why_out)
 	sm_rbuf_init(&rb, resp.p, resp.len);
 	if (sm_list_offsets_resp_read(&rb, ver, &a, &r))
 		PROBE_FAIL("response does not parse");
-	if (r.topic_count != 1 || r.topics[0].partition_count != 1)
+	if (r.topics_cnt != 1 || r.topics[0].partitions_cnt != 1)
 		PROBE_FAIL("wrong response shape");
 	const sm_list_offsets_resp_partition_t *rp = &r.topics[0].partitions[0];
 	if (rp->error_code)
 		PROBE_FAIL("error %s", sm_err_name(rp->error_code));
-	int64_t off = ver == 0 ? (rp->old_style_offset_count > 0 ? rp->old_style_offsets[0] : -1)
+	int64_t off = ver == 0 ? (rp->old_style_offsets_cnt > 0 ? rp->old_style_offsets[0] : -1)
 			       : rp->offset;
 	if (off != probe_produced)
 		PROBE_FAIL("latest offset %lld, expected %lld", (long long)off, (long long)probe_produced);
@@ -546,7 +547,8 @@ static int probe_interbroker(int16_t key, int16_t ver, char *why_out)
 			PROBE_FAIL("response does not parse");
 		err = r.error_code;
 	} else if (key == SM_API_UPDATE_METADATA) {
-		sm_update_metadata_req_t req = { .controller_id = 0, .controller_epoch = 0, .broker_epoch = -1 };
+		sm_update_metadata_req_t req;
+		sm_update_metadata_req_init(&req);
 		sm_update_metadata_req_write(&body, ver, &req);
 		if (probe_call(key, ver, &body, &resp, why, sizeof(why)))
 			goto done;
@@ -558,8 +560,9 @@ static int probe_interbroker(int16_t key, int16_t ver, char *why_out)
 	} else {
 		sm_stop_replica_partition_t p = { .topic = (char *)probe_topic, .partition = 0,
 						  .leader_epoch = -1 };
-		sm_stop_replica_req_t req = { .controller_id = 0, .controller_epoch = 0,
-					      .broker_epoch = -1, .partitions = &p, .partitions_cnt = 1 };
+		sm_stop_replica_req_t req;
+		sm_stop_replica_req_init(&req);
+		sm_stop_replica_nest(&req, ver, &p, 1, &a);
 		sm_stop_replica_req_write(&body, ver, &req);
 		if (probe_call(key, ver, &body, &resp, why, sizeof(why)))
 			goto done;
@@ -785,7 +788,7 @@ static int probe_describe_log_dirs(int16_t ver, char *why_out)
 				PROBE_FAIL("log dir %s: %s", r.results[d].log_dir,
 					   sm_err_name(r.results[d].error_code));
 			for (int32_t t = 0; t < r.results[d].topics_cnt; t++) {
-				const sm_describe_log_dirs_topic_t *tp = &r.results[d].topics[t];
+				const sm_describe_log_dirs_resp_topic_t *tp = &r.results[d].topics[t];
 				for (int32_t k = 0; k < tp->partitions_cnt; k++) {
 					if (!strcmp(tp->name, probe_topic) &&
 					    tp->partitions[k].partition_index == 0 &&
@@ -1212,8 +1215,12 @@ static int probe_group(int16_t key, int16_t ver, char *why_out)
 			sm_leave_group_req_t req;
 			sm_leave_group_req_init(&req);
 			req.group_id = group;
-			req.members = &m;
-			req.members_cnt = 1;
+			if (ver < 3) {
+				req.member_id = jr.member_id;
+			} else {
+				req.members = &m;
+				req.members_cnt = 1;
+			}
 			sm_leave_group_resp_t r;
 			sm_leave_group_req_write(&body, ver, &req);
 			if (probe_grp_call(key, ver, &body, &resp, probe_rd_leave, &r, &a, why, sizeof(why)))

@@ -303,12 +303,16 @@ static void lg_req_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 	sm_leave_group_req_t *r = o;
 	sm_leave_group_req_init(r);
 	r->group_id = "g1";
-	/* Before v3 the normalized form is always exactly one member. */
-	r->members_cnt = ver < 3 ? 1 : variant ? 0 : 3;
+	/* Before v3 a single member id, from v3 the batch. */
+	if (ver < 3) {
+		r->member_id = variant ? sm_proto_empty_str(a) : "m-0";
+		return;
+	}
+	r->members_cnt = variant ? 0 : 3;
 	r->members = sm_proto_array_alloc(a, 3, sizeof(*r->members));
 	for (int i = 0; i < r->members_cnt; i++) {
-		r->members[i].member_id = variant ? sm_proto_empty_str(a) : S(a, "m", i);
-		if (ver >= 3 && i != 1)
+		r->members[i].member_id = S(a, "m", i);
+		if (i != 1)
 			r->members[i].group_instance_id = S(a, "inst", i);
 	}
 }
@@ -318,6 +322,8 @@ static void lg_req_cmp(int16_t ver, const void *xp, const void *yp)
 	const sm_leave_group_req_t *x = xp, *y = yp;
 	(void)ver;
 	CK_STR(x->group_id, y->group_id);
+	if (ver < 3)
+		CK_STR(x->member_id, y->member_id);
 	CU_ASSERT_EQUAL_FATAL(x->members_cnt, y->members_cnt);
 	for (int i = 0; i < x->members_cnt; i++) {
 		CK_STR(x->members[i].member_id, y->members[i].member_id);
@@ -1002,8 +1008,9 @@ static void test_known_find_coordinator(void)
 	sm_arena_destroy(&a);
 }
 
-/* LeaveGroup v0-2 carry one member id; the codec presents it as a batch. */
-static void test_leave_group_normalized(void)
+/* LeaveGroup v0-2 carry one member id and no batch; the batch (v3+) is not
+ * written before v3. The handler folds the single id into a batch. */
+static void test_leave_group_single_member(void)
 {
 	sm_arena_t a;
 	sm_wbuf_t w;
@@ -1014,23 +1021,16 @@ static void test_leave_group_normalized(void)
 	sm_arena_init(&a);
 	sm_rbuf_init(&rb, v1, sizeof(v1));
 	CU_ASSERT_EQUAL_FATAL(sm_leave_group_req_read(&rb, 1, &a, &q), 0);
-	CU_ASSERT_EQUAL_FATAL(q.members_cnt, 1);
-	CU_ASSERT_STRING_EQUAL(q.members[0].member_id, "m-1");
-	CU_ASSERT_PTR_NULL(q.members[0].group_instance_id);
+	CU_ASSERT_STRING_EQUAL(q.member_id, "m-1");
+	CU_ASSERT_EQUAL(q.members_cnt, 0);
 
-	/* Writing a batch at v2 sends only the first member. */
-	sm_leave_group_req_member_t two[2] = { { "m-1", NULL }, { "m-2", "i" } };
+	/* A batch set at v2 is not on the wire. */
+	sm_leave_group_req_member_t two[2] = { { "m-2", NULL }, { "m-3", "i" } };
 	q.members = two;
 	q.members_cnt = 2;
 	sm_wbuf_init(&w, 32);
 	sm_leave_group_req_write(&w, 2, &q);
 	ck_wbuf(&w, v1, sizeof(v1));
-	/* And an empty batch sends "". */
-	sm_wbuf_reset(&w);
-	q.members_cnt = 0;
-	sm_leave_group_req_write(&w, 0, &q);
-	static const uint8_t empty[] = { 0, 2, 'g', '1', 0, 0 };
-	ck_wbuf(&w, empty, sizeof(empty));
 	sm_wbuf_free(&w);
 	sm_arena_destroy(&a);
 }
@@ -1248,7 +1248,7 @@ int main(void)
 	CU_add_test(s, "round trip, every codec and version", test_roundtrip_all);
 	CU_add_test(s, "codec ranges match the API table", test_versions_match_table);
 	CU_add_test(s, "FindCoordinator encodings", test_known_find_coordinator);
-	CU_add_test(s, "LeaveGroup v0-2 normalized to a batch", test_leave_group_normalized);
+	CU_add_test(s, "LeaveGroup v0-2 single member id", test_leave_group_single_member);
 	CU_add_test(s, "defaults of absent fields", test_defaults_of_absent_fields);
 	CU_add_test(s, "version-dependent nullability", test_version_nullability);
 	CU_add_test(s, "unknown tags skipped", test_unknown_tags_skipped);

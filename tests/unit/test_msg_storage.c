@@ -118,18 +118,14 @@ static void dld_fill_resp(sm_arena_t *a, sm_describe_log_dirs_resp_t *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->throttle_time_ms = 4;
-	r->error_code = 58;
 	r->results_cnt = 2;
 	r->results = sm_arena_alloc(a, 2 * sizeof(*r->results));
 	r->results[0].log_dir = sm_arena_strndup(a, "/data/a", 7);
-	r->results[0].total_bytes = 1000;
-	r->results[0].usable_bytes = 500;
 	r->results[1].log_dir = sm_arena_strndup(a, "/data/b", 7);
 	r->results[1].error_code = 56;
-	r->results[1].total_bytes = r->results[1].usable_bytes = -1;
 	r->results[0].topics_cnt = 1;
 	r->results[0].topics = sm_arena_alloc(a, sizeof(*r->results[0].topics));
-	sm_describe_log_dirs_topic_t *t = &r->results[0].topics[0];
+	sm_describe_log_dirs_resp_topic_t *t = &r->results[0].topics[0];
 	t->name = sm_arena_strndup(a, "tt", 2);
 	t->partitions_cnt = 2;
 	t->partitions = sm_arena_alloc(a, 2 * sizeof(*t->partitions));
@@ -143,7 +139,7 @@ static void dld_fill_resp(sm_arena_t *a, sm_describe_log_dirs_resp_t *r)
 
 static void test_describe_log_dirs(void)
 {
-	for (int16_t ver = 0; ver <= 4; ver++) {
+	for (int16_t ver = 0; ver <= 2; ver++) {
 		sm_arena_t a;
 		sm_arena_init(&a);
 		sm_describe_log_dirs_req_t q, q2;
@@ -181,23 +177,18 @@ static void test_describe_log_dirs(void)
 		CU_ASSERT_EQUAL_FATAL(sm_describe_log_dirs_resp_read(&rb, ver, &a, &p2), 0);
 		CU_ASSERT_EQUAL(rb.len - rb.pos, 0);
 		CU_ASSERT_EQUAL(p2.throttle_time_ms, 4);
-		CU_ASSERT_EQUAL(p2.error_code, ver >= 3 ? 58 : 0);
 		CU_ASSERT_EQUAL(p2.results_cnt, 2);
 		CU_ASSERT_STRING_EQUAL(p2.results[1].log_dir, "/data/b");
 		CU_ASSERT_EQUAL(p2.results[1].error_code, 56);
-		CU_ASSERT_EQUAL(p2.results[0].total_bytes, ver >= 4 ? 1000 : -1);
-		CU_ASSERT_EQUAL(p2.results[0].usable_bytes, ver >= 4 ? 500 : -1);
-		sm_describe_log_dirs_part_t *pp = &p2.results[0].topics[0].partitions[1];
+		sm_describe_log_dirs_resp_partition_t *pp = &p2.results[0].topics[0].partitions[1];
 		CU_ASSERT_EQUAL(pp->partition_index, 1);
 		CU_ASSERT_EQUAL(pp->partition_size, 99);
 		CU_ASSERT_EQUAL(pp->offset_lag, 3);
 		CU_ASSERT_EQUAL(pp->is_future_key, 1);
-		if (ver >= 4) {
-			sm_wbuf_init(&w2, 64);
-			sm_describe_log_dirs_resp_write(&w2, ver, &p2);
-			CU_ASSERT(w.len == w2.len && !memcmp(w.p, w2.p, w.len));
-			sm_wbuf_free(&w2);
-		}
+		sm_wbuf_init(&w2, 64);
+		sm_describe_log_dirs_resp_write(&w2, ver, &p2);
+		CU_ASSERT(w.len == w2.len && !memcmp(w.p, w2.p, w.len));
+		sm_wbuf_free(&w2);
 		for (size_t cut = 0; cut < w.len; cut++) {
 			sm_rbuf_init(&rb, w.p, cut);
 			CU_ASSERT_EQUAL(sm_describe_log_dirs_resp_read(&rb, ver, &a, &p2), -1);
@@ -213,7 +204,7 @@ int main(void)
 	CU_pSuite s = CU_add_suite("msg_storage", NULL, NULL);
 	CU_add_test(s, "DeleteRecords v0-2 round trip and truncation", test_delete_records);
 	CU_add_test(s, "DeleteRecords known v0 bytes, hostile count", test_delete_records_known_v0);
-	CU_add_test(s, "DescribeLogDirs v0-4 round trip and truncation", test_describe_log_dirs);
+	CU_add_test(s, "DescribeLogDirs v0-2 round trip and truncation", test_describe_log_dirs);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Proves Kafka's classic replication matrix on 3 brokers (3-partition RF=3 topic, min.insync.replicas=2, acks=all, verifiable producer and group consumer running throughout): for each of clean shutdown, hard kill, clean bounce x3 and hard bounce x3 of the partition leader and of the controller, every acknowledged record is consumed afterwards and each partition keeps acknowledgement order. Run by `make check-long`."""
+"""Proves Kafka's classic replication matrix on 3 brokers (3-partition RF=3 topic, min.insync.replicas=2, acks=all, idempotent verifiable producer and group consumer running throughout): for each of clean shutdown, hard kill, clean bounce x3 and hard bounce x3 of the partition leader and of the controller, every acknowledged record is consumed afterwards and each partition keeps acknowledgement order. Run by `make check-long`."""
 import json
 import os
 import subprocess
@@ -70,8 +70,15 @@ def run_case(c, zk, n, failure, target):
     topic = "matrix-%d" % n
     c.create_topic(topic, partitions=3, rf=3)
     wait_until(lambda: isr_full(zk, topic), 30, "full ISR")
+    # Order under retries is Kafka's promise only for an idempotent producer
+    # (a plain one with several requests in flight may reorder a retried
+    # batch behind a later one), so the producer is idempotent.
+    pcfg = os.path.join(c.root, "producer-%d.properties" % n)
+    with open(pcfg, "w") as f:
+        f.write("enable.idempotence=true\n")
     prod = Tool([os.path.join(BIN, "kafka-verifiable-producer.sh"), "--topic", topic,
-                 "--bootstrap-server", c.bootstrap, "--throughput", "400", "--acks", "-1"])
+                 "--bootstrap-server", c.bootstrap, "--throughput", "400", "--acks", "-1",
+                 "--producer.config", pcfg])
     cons = Tool([os.path.join(BIN, "kafka-verifiable-consumer.sh"), "--topic", topic,
                  "--bootstrap-server", c.bootstrap, "--group-id", "group-%d" % n, "--verbose",
                  "--session-timeout", "10000"])

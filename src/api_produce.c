@@ -28,17 +28,10 @@
 #include "purgatory.h"
 #include "record_batch.h"
 
-/* One partition an acks=-1 request still waits for. */
-typedef struct sm_produce_wait {
-	sm_partition_t *p;     /* NULL once settled */
-	int64_t required;      /* last appended offset + 1 */
-	sm_produce_resp_partition_t *rp;
-} sm_produce_wait_t;
-
 typedef struct sm_delayed_produce {
 	sm_req_ctx_t *ctx;
 	sm_produce_resp_t resp;
-	sm_produce_wait_t *w;
+	sm_acks_wait_t *w;
 	int n;
 } sm_delayed_produce_t;
 
@@ -50,7 +43,7 @@ static int sm_produce_internal_topic(const char *t)
 /* Validates and appends one partition's records; fills rp. */
 static void sm_produce_partition(sm_req_ctx_t *ctx, const sm_produce_req_t *req, const char *topic,
 				 const sm_produce_req_partition_t *pp,
-				 sm_produce_resp_partition_t *rp, sm_produce_wait_t *wait)
+				 sm_produce_resp_partition_t *rp, sm_acks_wait_t *wait)
 {
 	int16_t ver = ctx->hdr.api_version;
 	rp->index = pp->index;
@@ -131,7 +124,7 @@ static void sm_produce_partition(sm_req_ctx_t *ctx, const sm_produce_req_t *req,
 			if (req->acks == -1) {
 				wait->p = sm_partition_keep(p);
 				wait->required = ai.last_offset + 1;
-				wait->rp = rp;
+				wait->error_code = &rp->error_code;
 			}
 		}
 	}
@@ -162,24 +155,7 @@ static void sm_produce_partition(sm_req_ctx_t *ctx, const sm_produce_req_t *req,
 static int sm_produce_try_complete(void *arg, int expired)
 {
 	sm_delayed_produce_t *dp = arg;
-	int pending = 0;
-	for (int i = 0; i < dp->n; i++) {
-		sm_produce_wait_t *w = &dp->w[i];
-		if (!w->p)
-			continue;
-		sm_err_t e;
-		if (sm_partition_check_acks(w->p, w->required, &e)) {
-			w->rp->error_code = (int16_t)e;
-		} else if (expired) {
-			w->rp->error_code = SM_ERR_REQUEST_TIMED_OUT;
-		} else {
-			pending = 1;
-			continue;
-		}
-		sm_partition_release(w->p);
-		w->p = NULL;
-	}
-	if (pending)
+	if (!sm_apis_acks_settle(dp->w, dp->n, expired))
 		return 0;
 	sm_produce_resp_write(sm_apis_resp_begin(dp->ctx), dp->ctx->hdr.api_version, &dp->resp);
 	sm_apis_resp_send(dp->ctx);
@@ -190,7 +166,7 @@ static int sm_produce_try_complete(void *arg, int expired)
 
 /* acks=-1: answers now if every partition is settled, else parks. */
 static void sm_produce_await(sm_req_ctx_t *ctx, const sm_produce_req_t *req,
-			     const sm_produce_resp_t *resp, sm_produce_wait_t *w, int n)
+			     const sm_produce_resp_t *resp, sm_acks_wait_t *w, int n)
 {
 	sm_delayed_produce_t *dp = sm_calloc(1, sizeof(*dp));
 	dp->ctx = ctx;
@@ -219,7 +195,7 @@ void sm_api_produce(sm_req_ctx_t *ctx)
 	int acks_ok = req.acks == 0 || req.acks == 1 || req.acks == -1;
 	for (int t = 0; t < req.topic_count; t++)
 		nw += req.topics[t].partition_count;
-	sm_produce_wait_t *waits = sm_calloc((size_t)nw + 1, sizeof(*waits));
+	sm_acks_wait_t *waits = sm_calloc((size_t)nw + 1, sizeof(*waits));
 	nw = 0;
 	for (int t = 0; t < req.topic_count; t++) {
 		const sm_produce_req_topic_t *rt = &req.topics[t];

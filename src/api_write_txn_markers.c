@@ -24,22 +24,16 @@
 #include "producer_state.h"
 #include "purgatory.h"
 
-typedef struct sm_wtm_wait {
-	sm_partition_t *p;    /* NULL once settled */
-	int64_t required;     /* marker offset + 1 */
-	sm_write_txn_markers_resp_partition_t *rp;
-} sm_wtm_wait_t;
-
 typedef struct sm_delayed_wtm {
 	sm_req_ctx_t *ctx;
 	sm_write_txn_markers_resp_t resp;
-	sm_wtm_wait_t *w;
+	sm_acks_wait_t *w;
 	int n;
 } sm_delayed_wtm_t;
 
 static void sm_wtm_partition(sm_req_ctx_t *ctx, const sm_write_txn_markers_req_marker_t *m,
 			     const char *topic, int32_t partition,
-			     sm_write_txn_markers_resp_partition_t *rp, sm_wtm_wait_t *w)
+			     sm_write_txn_markers_resp_partition_t *rp, sm_acks_wait_t *w)
 {
 	rp->partition_index = partition;
 	sm_partition_t *p;
@@ -54,7 +48,7 @@ static void sm_wtm_partition(sm_req_ctx_t *ctx, const sm_write_txn_markers_req_m
 		if (!e) {
 			w->p = p;
 			w->required = ai.last_offset + 1;
-			w->rp = rp;
+			w->error_code = &rp->error_code;
 		} else {
 			sm_partition_release(p);
 		}
@@ -76,24 +70,7 @@ static void sm_wtm_partition(sm_req_ctx_t *ctx, const sm_write_txn_markers_req_m
 static int sm_wtm_try_complete(void *arg, int expired)
 {
 	sm_delayed_wtm_t *dw = arg;
-	int pending = 0;
-	for (int i = 0; i < dw->n; i++) {
-		sm_wtm_wait_t *w = &dw->w[i];
-		if (!w->p)
-			continue;
-		sm_err_t e;
-		if (sm_partition_check_acks(w->p, w->required, &e)) {
-			w->rp->error_code = (int16_t)e;
-		} else if (expired) {
-			w->rp->error_code = SM_ERR_REQUEST_TIMED_OUT;
-		} else {
-			pending = 1;
-			continue;
-		}
-		sm_partition_release(w->p);
-		w->p = NULL;
-	}
-	if (pending)
+	if (!sm_apis_acks_settle(dw->w, dw->n, expired))
 		return 0;
 	sm_write_txn_markers_resp_write(sm_apis_resp_begin(dw->ctx), dw->ctx->hdr.api_version,
 					&dw->resp);

@@ -334,6 +334,27 @@ uint8_t *sm_apis_duplicates(sm_arena_t *a, const char *const *names, int n)
 
 #define SM_APIS_REFUSED_LOG_MAX 5
 
+int sm_apis_acks_settle(sm_acks_wait_t *w, int n, int expired)
+{
+	int pending = 0;
+	for (int i = 0; i < n; i++) {
+		if (!w[i].p)
+			continue;
+		sm_err_t e;
+		if (sm_partition_check_acks(w[i].p, w[i].required, &e)) {
+			*w[i].error_code = (int16_t)e;
+		} else if (expired) {
+			*w[i].error_code = SM_ERR_REQUEST_TIMED_OUT;
+		} else {
+			pending = 1;
+			continue;
+		}
+		sm_partition_release(w[i].p);
+		w[i].p = NULL;
+	}
+	return !pending;
+}
+
 void sm_apis_refused(sm_req_ctx_t *ctx, const char *fmt, ...)
 {
 	if (ctx->n_refused++ > SM_APIS_REFUSED_LOG_MAX)

@@ -58,6 +58,20 @@ void sm_apis_close(sm_req_ctx_t *ctx, const char *fmt, ...) __attribute__((forma
  * few of one request are logged, so a request refused 100,000 times does
  * not write 100,000 lines. */
 void sm_apis_refused(sm_req_ctx_t *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* One partition an acks=-1 write (Produce, WriteTxnMarkers) still waits for:
+ * the partition (NULL once settled), the offset its high watermark must
+ * pass, and the response field that receives the outcome. */
+typedef struct sm_acks_wait {
+	sm_partition_t *p;
+	int64_t required;
+	int16_t *error_code;
+} sm_acks_wait_t;
+
+/* Settles every wait whose partition reached its offset or failed, and at
+ * expiry the rest with REQUEST_TIMED_OUT, releasing their partitions.
+ * Returns 1 when none is left waiting. */
+int sm_apis_acks_settle(sm_acks_wait_t *w, int n, int expired);
 /* Flags (arena array of n bytes) marking every name that occurs more than
  * once in names[0..n) (NULL names never match); sorts, so a request with
  * many names costs O(n log n). NULL when over the arena's budget. */

@@ -453,6 +453,31 @@ static void sm_server_start_group_coordinator(sm_kafka_server_t *s)
 	sm_group_coordinator_start(s->gc);
 }
 
+/* The log manager took a log dir offline (kafka-scheduler thread): tell the
+ * controller through /log_dir_event_notification, as Kafka's
+ * LogDirFailureHandler does, and stop when no dir is left. */
+static void sm_server_on_log_dir_failure(void *opaque, int online)
+{
+	sm_kafka_server_t *s = opaque;
+	char *data = sm_zk_log_dir_event_encode(s->broker_id), *created = NULL;
+	sm_err_t err = sm_zk_create(s->zk, SM_ZKPATH_LOG_DIR_EVENT_PREFIX, data, strlen(data),
+				    SM_ZK_PERSISTENT | SM_ZK_SEQUENTIAL, &created);
+	if (err)
+		sm_log(SM_LOGFILE_SERVER, SM_LOG_ERROR, s->comp, "kafka.log.LogManager",
+		       "Failed to write the log dir event notification: %s", sm_err_name(err));
+	else
+		sm_log(SM_LOGFILE_SERVER, SM_LOG_INFO, s->comp, "kafka.log.LogManager",
+		       "Wrote log dir event notification %s", created);
+	free(created);
+	free(data);
+	if (online == 0) {
+		/* as Kafka: a broker without any usable log dir cannot serve */
+		sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, s->comp, "kafka.log.LogManager",
+		       "Shutdown broker because all log dirs have failed");
+		_exit(1);
+	}
+}
+
 static int sm_server_start_storage(sm_kafka_server_t *s)
 {
 	sm_log_config_t defaults;
@@ -471,9 +496,9 @@ static int sm_server_start_storage(sm_kafka_server_t *s)
 	s->rm = sm_replica_manager_new(s->cfg, s->lm, s->zk, s->broker_id);
 	sm_server_start_group_coordinator(s);
 	sm_replica_manager_startup(s->rm);
-	sm_log_manager_start_scheduler(s->lm, s->zk, s->broker_id,
-				       s->cfg->log_retention_check_interval_ms,
-				       s->cfg->log_flush_scheduler_interval_ms);
+	sm_log_manager_start_scheduler(s->lm, s->cfg->log_retention_check_interval_ms,
+				       s->cfg->log_flush_scheduler_interval_ms,
+				       sm_server_on_log_dir_failure, s);
 	sm_log_cleaner_config_t ccfg;
 	sm_log_cleaner_config_defaults(&ccfg);
 	ccfg.enable = s->cfg->log_cleaner_enable;

@@ -23,7 +23,6 @@
 #include "buf.h"
 #include "checkpoint.h"
 #include "logger.h"
-#include "zk_client.h"
 #include "thread_role.h"
 
 #define SM_LM_LOGGER "kafka.log.LogManager"
@@ -69,8 +68,8 @@ struct sm_log_manager {
 	int sched_stop;               /* under sched_lock */
 	pthread_mutex_t sched_lock;   /* leaf lock */
 	pthread_cond_t sched_cond;
-	struct sm_zk *zk;
-	int32_t broker_id;
+	sm_log_dir_failure_fn *on_failure;
+	void *on_failure_opaque;
 	int64_t retention_check_ms;
 	int64_t flush_check_ms;
 	int64_t last_retention_ms;
@@ -520,23 +519,6 @@ static void sm_lm_on_log_failure(void *opaque, sm_log_t *log)
 	pthread_mutex_unlock(&lm->sched_lock);
 }
 
-static void sm_lm_notify_zk(sm_log_manager_t *lm)
-{
-	char data[128], *created = NULL;
-	if (!lm->zk)
-		return;
-	int n = snprintf(data, sizeof(data), "{\"version\":1,\"broker\":%d,\"event\":1}",
-			 (int)lm->broker_id);
-	sm_err_t err = sm_zk_create(lm->zk, "/log_dir_event_notification/log_dir_event_", data,
-				    (size_t)n, SM_ZK_PERSISTENT | SM_ZK_SEQUENTIAL, &created);
-	if (err)
-		sm_log_error(NULL, SM_LM_LOGGER, "Failed to write the log dir event notification: "
-			     "%s", sm_err_name(err));
-	else
-		sm_log_info(NULL, SM_LM_LOGGER, "Wrote log dir event notification %s", created);
-	free(created);
-}
-
 /* Takes dir d offline (manager lock held). Returns 1 if it was online. */
 static int sm_lm_take_offline_locked(sm_log_manager_t *lm, int d)
 {
@@ -615,13 +597,8 @@ static void sm_lm_handle_failures(sm_log_manager_t *lm)
 	pthread_mutex_unlock(&lm->lock);
 	if (!newly)
 		return;
-	sm_lm_notify_zk(lm);
-	if (online == 0 && lm->zk) {
-		/* as Kafka: a broker without any usable log dir cannot serve */
-		sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, NULL, SM_LM_LOGGER,
-		       "Shutdown broker because all log dirs have failed");
-		_exit(1);
-	}
+	if (lm->on_failure)
+		lm->on_failure(lm->on_failure_opaque, online);
 }
 
 void sm_log_manager_fail_dir(sm_log_manager_t *lm, int dir)
@@ -792,13 +769,14 @@ static void *sm_lm_sched_main(void *arg)
 	return NULL;
 }
 
-void sm_log_manager_start_scheduler(sm_log_manager_t *lm, struct sm_zk *zk, int32_t broker_id,
-				    int64_t retention_check_ms, int64_t flush_check_ms)
+void sm_log_manager_start_scheduler(sm_log_manager_t *lm, int64_t retention_check_ms,
+				    int64_t flush_check_ms, sm_log_dir_failure_fn *on_failure,
+				    void *opaque)
 {
 	if (lm->sched_running)
 		return;
-	lm->zk = zk;
-	lm->broker_id = broker_id;
+	lm->on_failure = on_failure;
+	lm->on_failure_opaque = opaque;
 	lm->retention_check_ms = retention_check_ms > 0 ? retention_check_ms : 300000;
 	lm->flush_check_ms = flush_check_ms;
 	lm->last_retention_ms = lm->last_flush_check_ms = sm_lm_wall_ms();

@@ -8,8 +8,10 @@
  * retention every log.retention.check.interval.ms, removes *.deleted files
  * once file.delete.delay.ms has passed, flushes logs whose flush.ms is due,
  * and takes a log dir offline after an I/O error in it: its logs answer
- * KAFKA_STORAGE_ERROR, new logs go elsewhere, and the broker writes a
- * /log_dir_event_notification/log_dir_event_<seq> znode. A write that finds
+ * KAFKA_STORAGE_ERROR, new logs go elsewhere, and the scheduler tells its
+ * owner through a callback (the broker then writes a
+ * /log_dir_event_notification/log_dir_event_<seq> znode: this layer knows
+ * nothing of ZooKeeper). A write that finds
  * no space (ENOSPC/EDQUOT) makes the dir "full" instead: its logs refuse
  * appends until the scheduler's probe (a small file written and fsynced
  * every few seconds) succeeds, and nothing is taken offline.
@@ -27,8 +29,6 @@
 
 #include "err.h"
 #include "log.h"
-
-struct sm_zk;
 
 typedef struct sm_log_manager sm_log_manager_t;
 
@@ -66,11 +66,17 @@ void sm_log_manager_shutdown(sm_log_manager_t *lm);
 /* Frees everything (after shutdown, or in place of it to model a crash). */
 void sm_log_manager_destroy(sm_log_manager_t *lm);
 
-/* Starts the kafka-scheduler thread. zk (may be NULL) receives log dir event
- * notifications for broker_id. Intervals in ms; flush_check_ms <= 0 or
- * INT64_MAX disables the flush.ms check. Stopped by shutdown/destroy. */
-void sm_log_manager_start_scheduler(sm_log_manager_t *lm, struct sm_zk *zk, int32_t broker_id,
-				    int64_t retention_check_ms, int64_t flush_check_ms);
+/* Told once a scheduler pass has taken one or more log dirs offline; online
+ * is the number of dirs still serving. Runs on the kafka-scheduler thread
+ * with no manager lock held. */
+typedef void (sm_log_dir_failure_fn)(void *opaque, int online);
+
+/* Starts the kafka-scheduler thread. Intervals in ms; flush_check_ms <= 0 or
+ * INT64_MAX disables the flush.ms check. on_failure (may be NULL) hears of
+ * dirs taken offline. Stopped by shutdown/destroy. */
+void sm_log_manager_start_scheduler(sm_log_manager_t *lm, int64_t retention_check_ms,
+				    int64_t flush_check_ms, sm_log_dir_failure_fn *on_failure,
+				    void *opaque);
 /* One scheduler pass, as the thread runs it (tests call it directly):
  * offline-dir handling, retention when force_retention or due, pending file
  * deletions, flush.ms. Returns the number of segments deleted. */

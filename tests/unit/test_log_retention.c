@@ -438,7 +438,7 @@ static void test_manager_scheduler_thread(void)
 	for (int i = 0; i < 4; i++)
 		CU_ASSERT_EQUAL(append(a, 5, now_ms() - 5000), SM_ERR_NONE);
 	sm_log_set_high_watermark(a, sm_log_end_offset(a));
-	sm_log_manager_start_scheduler(lm, NULL, 1, 50, 0);
+	sm_log_manager_start_scheduler(lm, 50, 0, NULL, NULL);
 	for (int i = 0; i < 100 && sm_log_start_offset(a) < 20; i++)
 		usleep(20000);
 	CU_ASSERT_EQUAL(sm_log_start_offset(a), 20);

@@ -13,7 +13,6 @@
 
 #include "buf.h"
 #include "logger.h"
-#include "replica_selector.h"
 
 #define SM_CFG_LOGGER "kafka.server.KafkaConfig"
 #define OFF(f) offsetof(sm_kafka_config_t, f)
@@ -292,6 +291,19 @@ static void sm_cfg_split_dirs(sm_kafka_config_t *cfg)
 }
 
 /* Synonyms and cross-key rules, as KafkaConfig resolves them. */
+int sm_replica_selector_parse(const char *cls, sm_replica_selector_t *out)
+{
+	if (!cls || !*cls) {
+		*out = SM_REPLICA_SELECTOR_NONE;
+		return 0;
+	}
+	if (!strcmp(cls, SM_RACK_AWARE_REPLICA_SELECTOR)) {
+		*out = SM_REPLICA_SELECTOR_RACK_AWARE;
+		return 0;
+	}
+	return -1;
+}
+
 static int sm_cfg_derive(sm_kafka_config_t *cfg, char *err, size_t errlen)
 {
 	const sm_props_t *g = &cfg->given;

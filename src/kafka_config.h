@@ -25,6 +25,18 @@ typedef enum sm_cfg_type {
 	SM_CFG_DOUBLE,
 } sm_cfg_type_t;
 
+/* replica.selector.class values. */
+typedef enum {
+	SM_REPLICA_SELECTOR_NONE = 0,  /* null (the default): the leader serves every fetch */
+	SM_REPLICA_SELECTOR_RACK_AWARE /* org.apache.kafka.common.replica.RackAwareReplicaSelector */
+} sm_replica_selector_t;
+
+#define SM_RACK_AWARE_REPLICA_SELECTOR "org.apache.kafka.common.replica.RackAwareReplicaSelector"
+
+/* Parses replica.selector.class (NULL or empty: none). Returns -1 for a
+ * class this broker does not have. */
+int sm_replica_selector_parse(const char *cls, sm_replica_selector_t *out);
+
 typedef struct sm_kafka_config {
 	/* identity, ZooKeeper, listeners */
 	int32_t broker_id;

@@ -6,19 +6,6 @@
 
 #include <string.h>
 
-int sm_replica_selector_parse(const char *cls, sm_replica_selector_t *out)
-{
-	if (!cls || !*cls) {
-		*out = SM_REPLICA_SELECTOR_NONE;
-		return 0;
-	}
-	if (!strcmp(cls, SM_RACK_AWARE_REPLICA_SELECTOR)) {
-		*out = SM_REPLICA_SELECTOR_RACK_AWARE;
-		return 0;
-	}
-	return -1;
-}
-
 /* ReplicaView.comparator: 1 if a ranks above b. */
 static int sm_replica_better(const sm_replica_view_t *a, const sm_replica_view_t *b)
 {

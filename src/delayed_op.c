@@ -1,0 +1,339 @@
+/*
+ * delayed_op.c - the purgatory of delayed operations (delayed_op.h).
+ *
+ * Under one mutex: a hash table from key to the operations watching it, a
+ * FIFO run queue of operations to try, and a min-heap of deadlines
+ * (gc_timer.h). An operation is in one of four states: WATCHING (parked),
+ * QUEUED (waiting for the thread to try it), RUNNING (fn is running, lock
+ * released) or gone. The thread takes one queued operation at a time, runs
+ * it unlocked, and then frees it, queues it again (a check arrived while it
+ * ran) or puts it back to watching.
+ */
+#include "delayed_op.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "gc_timer.h"
+#include "logger.h"
+#include "thread_role.h"
+
+enum { SM_OP_WATCHING, SM_OP_QUEUED, SM_OP_RUNNING };
+
+typedef struct sm_op_watch sm_op_watch_t;
+
+typedef struct sm_op {
+	sm_delayed_op_fn *fn;
+	void *arg;
+	int64_t deadline;
+	sm_gc_timer_t timer;
+	int state;
+	int again;   /* checked while running */
+	int expired; /* deadline passed or stopping */
+	struct sm_op *qnext;
+	int nkeys;
+	sm_op_watch_t **keys;
+} sm_op_t;
+
+/* One key and the operations watching it. */
+struct sm_op_watch {
+	sm_op_watch_t *next; /* hash chain */
+	uint32_t hash;
+	int32_t id;
+	char *name;
+	sm_op_t **ops;
+	int n, cap;
+};
+
+struct sm_purgatory {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pthread_t thread;
+	char thread_name[16];
+	int stopping;
+	size_t nops;
+	uint64_t tries;
+	sm_op_t *qhead, *qtail;
+	sm_gc_timer_heap_t timers;
+	sm_op_watch_t **buckets;
+	size_t nbuckets, nwatches;
+};
+
+static int64_t sm_op_mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint32_t sm_op_hash(const char *name, int32_t id)
+{
+	uint32_t h = 2166136261u;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	h = (h ^ (uint32_t)id) * 16777619u;
+	return h;
+}
+
+static void sm_op_rehash_locked(sm_purgatory_t *pg, size_t nb)
+{
+	sm_op_watch_t **b = sm_calloc(nb, sizeof(*b));
+	for (size_t i = 0; i < pg->nbuckets; i++)
+		while (pg->buckets[i]) {
+			sm_op_watch_t *w = pg->buckets[i];
+			pg->buckets[i] = w->next;
+			w->next = b[w->hash & (nb - 1)];
+			b[w->hash & (nb - 1)] = w;
+		}
+	free(pg->buckets);
+	pg->buckets = b;
+	pg->nbuckets = nb;
+}
+
+static sm_op_watch_t *sm_op_find_locked(sm_purgatory_t *pg, const char *name, int32_t id,
+					int create)
+{
+	uint32_t h = sm_op_hash(name, id);
+	for (sm_op_watch_t *w = pg->buckets[h & (pg->nbuckets - 1)]; w; w = w->next)
+		if (w->hash == h && w->id == id && !strcmp(w->name, name))
+			return w;
+	if (!create)
+		return NULL;
+	if (pg->nwatches >= pg->nbuckets * 2)
+		sm_op_rehash_locked(pg, pg->nbuckets * 2);
+	sm_op_watch_t *w = sm_calloc(1, sizeof(*w));
+	w->hash = h;
+	w->id = id;
+	w->name = sm_strdup(name);
+	w->next = pg->buckets[h & (pg->nbuckets - 1)];
+	pg->buckets[h & (pg->nbuckets - 1)] = w;
+	pg->nwatches++;
+	return w;
+}
+
+static void sm_op_watch_remove_locked(sm_purgatory_t *pg, sm_op_watch_t *w, sm_op_t *op)
+{
+	for (int i = 0; i < w->n; i++)
+		if (w->ops[i] == op) {
+			w->ops[i] = w->ops[--w->n];
+			break;
+		}
+	if (w->n)
+		return;
+	sm_op_watch_t **pp = &pg->buckets[w->hash & (pg->nbuckets - 1)];
+	while (*pp != w)
+		pp = &(*pp)->next;
+	*pp = w->next;
+	pg->nwatches--;
+	free(w->ops);
+	free(w->name);
+	free(w);
+}
+
+static void sm_op_enqueue_locked(sm_purgatory_t *pg, sm_op_t *op)
+{
+	op->state = SM_OP_QUEUED;
+	op->qnext = NULL;
+	if (pg->qtail)
+		pg->qtail->qnext = op;
+	else
+		pg->qhead = op;
+	pg->qtail = op;
+	pthread_cond_signal(&pg->cond);
+}
+
+/* A check or a deadline for op: try it (again). */
+static void sm_op_poke_locked(sm_purgatory_t *pg, sm_op_t *op)
+{
+	if (op->state == SM_OP_WATCHING)
+		sm_op_enqueue_locked(pg, op);
+	else if (op->state == SM_OP_RUNNING)
+		op->again = 1;
+}
+
+static void sm_op_free_locked(sm_purgatory_t *pg, sm_op_t *op)
+{
+	for (int i = 0; i < op->nkeys; i++)
+		sm_op_watch_remove_locked(pg, op->keys[i], op);
+	sm_gc_timer_cancel(&pg->timers, &op->timer);
+	free(op->keys);
+	free(op);
+	pg->nops--;
+}
+
+void sm_purgatory_watch(sm_purgatory_t *pg, int64_t deadline, sm_delayed_op_fn *fn, void *arg,
+			const sm_op_key_t *keys, int nkeys)
+{
+	sm_op_t *op = sm_calloc(1, sizeof(*op));
+	op->fn = fn;
+	op->arg = arg;
+	op->deadline = deadline;
+	sm_gc_timer_init(&op->timer, 0, op, NULL);
+	if (nkeys < 0)
+		nkeys = 0;
+	op->keys = sm_calloc((size_t)nkeys + 1, sizeof(*op->keys));
+	pthread_mutex_lock(&pg->lock);
+	for (int i = 0; i < nkeys; i++) {
+		sm_op_watch_t *w = sm_op_find_locked(pg, keys[i].name ? keys[i].name : "", keys[i].id, 1);
+		int dup = 0;
+		for (int j = 0; j < op->nkeys; j++)
+			dup |= op->keys[j] == w;
+		if (dup)
+			continue; /* a key named twice is watched once */
+		if (w->n == w->cap) {
+			w->cap = w->cap ? w->cap * 2 : 4;
+			w->ops = sm_realloc(w->ops, (size_t)w->cap * sizeof(*w->ops));
+		}
+		w->ops[w->n++] = op;
+		op->keys[op->nkeys++] = w;
+	}
+	sm_gc_timer_arm(&pg->timers, &op->timer, deadline);
+	pg->nops++;
+	/* The caller looked before parking; whatever changed since is seen
+	 * by this first try (DelayedOperation's tryComplete after watch). */
+	sm_op_enqueue_locked(pg, op);
+	pthread_mutex_unlock(&pg->lock);
+}
+
+void sm_purgatory_check(sm_purgatory_t *pg, const char *name, int32_t id)
+{
+	pthread_mutex_lock(&pg->lock);
+	sm_op_watch_t *w = sm_op_find_locked(pg, name ? name : "", id, 0);
+	for (int i = 0; w && i < w->n; i++)
+		sm_op_poke_locked(pg, w->ops[i]);
+	pthread_mutex_unlock(&pg->lock);
+}
+
+size_t sm_purgatory_size(sm_purgatory_t *pg)
+{
+	pthread_mutex_lock(&pg->lock);
+	size_t n = pg->nops;
+	pthread_mutex_unlock(&pg->lock);
+	return n;
+}
+
+uint64_t sm_purgatory_tries(sm_purgatory_t *pg)
+{
+	pthread_mutex_lock(&pg->lock);
+	uint64_t n = pg->tries;
+	pthread_mutex_unlock(&pg->lock);
+	return n;
+}
+
+/* Queues every operation whose deadline passed (every one when stopping). */
+static void sm_op_expire_locked(sm_purgatory_t *pg, int64_t now)
+{
+	sm_gc_timer_t *t;
+	while ((t = sm_gc_timer_pop_due(&pg->timers, pg->stopping ? INT64_MAX : now))) {
+		sm_op_t *op = t->owner;
+		op->expired = 1;
+		sm_op_poke_locked(pg, op);
+	}
+}
+
+static void sm_op_wait_locked(sm_purgatory_t *pg, int64_t now)
+{
+	sm_gc_timer_t *t = sm_gc_timer_peek(&pg->timers);
+	if (!t) {
+		pthread_cond_wait(&pg->cond, &pg->lock);
+		return;
+	}
+	int64_t wait = t->deadline - now;
+	if (wait <= 0)
+		return;
+	if (wait > 60000)
+		wait = 60000;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += wait / 1000;
+	ts.tv_nsec += (wait % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&pg->cond, &pg->lock, &ts);
+}
+
+static void *sm_purgatory_main(void *arg)
+{
+	sm_purgatory_t *pg = arg;
+	pthread_setname_np(pthread_self(), pg->thread_name);
+	sm_thread_role_set(SM_ROLE_PURGATORY);
+	pthread_mutex_lock(&pg->lock);
+	for (;;) {
+		int64_t now = sm_op_mono_ms();
+		sm_op_expire_locked(pg, now);
+		sm_op_t *op = pg->qhead;
+		if (!op) {
+			if (pg->stopping && pg->nops == 0)
+				break;
+			sm_op_wait_locked(pg, now);
+			continue;
+		}
+		pg->qhead = op->qnext;
+		if (!pg->qhead)
+			pg->qtail = NULL;
+		op->state = SM_OP_RUNNING;
+		op->again = 0;
+		int expired = op->expired || op->deadline <= now || pg->stopping;
+		pg->tries++;
+		pthread_mutex_unlock(&pg->lock);
+		int done = op->fn(op->arg, expired);
+		pthread_mutex_lock(&pg->lock);
+		if (done) {
+			sm_op_free_locked(pg, op);
+		} else if (expired) {
+			/* fn must complete an expired operation; one that does
+			 * not is tried again shortly rather than spun on */
+			sm_log_error(NULL, "kafka.server.DelayedOperationPurgatory",
+				     "%s: an expired operation did not complete; retrying in 100 ms",
+				     pg->thread_name);
+			op->state = SM_OP_WATCHING;
+			op->expired = 0;
+			sm_gc_timer_arm(&pg->timers, &op->timer, now + 100);
+		} else if (op->again) {
+			sm_op_enqueue_locked(pg, op);
+		} else {
+			op->state = SM_OP_WATCHING;
+		}
+	}
+	pthread_mutex_unlock(&pg->lock);
+	return NULL;
+}
+
+sm_purgatory_t *sm_purgatory_new(const char *thread_name)
+{
+	sm_purgatory_t *pg = sm_calloc(1, sizeof(*pg));
+	pthread_mutex_init(&pg->lock, NULL);
+	pthread_cond_init(&pg->cond, NULL);
+	snprintf(pg->thread_name, sizeof(pg->thread_name), "%s", thread_name);
+	sm_gc_timer_heap_init(&pg->timers);
+	pg->nbuckets = 256;
+	pg->buckets = sm_calloc(pg->nbuckets, sizeof(*pg->buckets));
+	if (pthread_create(&pg->thread, NULL, sm_purgatory_main, pg)) {
+		sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, NULL, "kafka.server.DelayedOperationPurgatory",
+		       "cannot start the %s thread", thread_name);
+		abort();
+	}
+	return pg;
+}
+
+void sm_purgatory_destroy(sm_purgatory_t *pg)
+{
+	if (!pg)
+		return;
+	pthread_mutex_lock(&pg->lock);
+	pg->stopping = 1;
+	pthread_cond_signal(&pg->cond);
+	pthread_mutex_unlock(&pg->lock);
+	pthread_join(pg->thread, NULL);
+	sm_gc_timer_heap_destroy(&pg->timers);
+	free(pg->buckets);
+	pthread_cond_destroy(&pg->cond);
+	pthread_mutex_destroy(&pg->lock);
+	free(pg);
+}

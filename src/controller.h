@@ -70,11 +70,6 @@ sm_err_t sm_controller_alter_reassignments(sm_controller_t *c, const sm_zk_topic
 					   int32_t *const *targets, const int *n_targets, int n,
 					   int timeout_ms, sm_ctrl_tp_result_t **res, int *n_res);
 void sm_controller_results_free(sm_ctrl_tp_result_t *res, int n);
-/* The broker side (KafkaServer.controlledShutdown): sends ControlledShutdown
- * v3 to the current controller until it reports no remaining partitions,
- * at most controlled.shutdown.max.retries times with
- * controlled.shutdown.retry.backoff.ms between. Returns 0 on success. */
-int sm_controller_request_controlled_shutdown(sm_controller_t *c);
 /* Resigns (if active), stops the event thread. */
 void sm_controller_shutdown(sm_controller_t *c);
 void sm_controller_destroy(sm_controller_t *c);

@@ -31,6 +31,8 @@
 #include "log_manager.h"
 #include "logger.h"
 #include "metadata_cache.h"
+#include "msg_controlled_shutdown.h"
+#include "net_client.h"
 #include "properties.h"
 #include "replica_manager.h"
 #include "request_channel.h"
@@ -594,6 +596,108 @@ static void sm_server_reestablish(sm_kafka_server_t *s)
 	sm_controller_session_reestablished(s->controller);
 }
 
+/* ---- controlled shutdown, broker side ---- */
+
+/* One ControlledShutdown v3 round trip to the current controller.
+ * Returns 0 and *remaining, or -1 (logged). */
+static int sm_server_shutdown_once(sm_kafka_server_t *s, int64_t epoch, int *remaining)
+{
+	int32_t ctl = -1;
+	if (sm_kzk_get_controller_id(s->zk, 0, &ctl) != SM_ERR_NONE)
+		return -1;
+	sm_zk_broker_info_t info = { 0 };
+	if (sm_kzk_get_broker(s->zk, ctl, 0, &info) != SM_ERR_NONE)
+		return -1;
+	const char *host = NULL;
+	int port = 0;
+	for (int i = 0; i < info.n_endpoints; i++)
+		if (!host || !strcmp(info.endpoints[i].listener, s->inter_broker_listener)) {
+			host = info.endpoints[i].host;
+			port = info.endpoints[i].port;
+		}
+	int rc = -1;
+	sm_net_client_t *nc = host ? sm_net_client_new(*host ? host : "localhost", port) : NULL;
+	if (nc) {
+		sm_net_client_use_interbroker_tls(nc);
+		sm_wbuf_t body, resp;
+		sm_wbuf_init(&body, 32);
+		sm_wbuf_init(&resp, 64);
+		sm_controlled_shutdown_req_t req = { s->broker_id, epoch };
+		sm_controlled_shutdown_req_write(&body, 3, &req);
+		int e = sm_net_client_request(nc, SM_API_CONTROLLED_SHUTDOWN, 3, &body, 1, &resp,
+					      s->cfg->controller_socket_timeout_ms);
+		if (e) {
+			sm_log_warn(NULL, "kafka.server.KafkaServer",
+				    "Error during controlled shutdown, possibly because leader movement took longer than the configured controller.socket.timeout.ms: %s",
+				    sm_net_client_last_error(nc));
+		} else {
+			sm_arena_t a;
+			sm_arena_init(&a);
+			sm_rbuf_t rb;
+			sm_rbuf_init(&rb, resp.p, resp.len);
+			sm_controlled_shutdown_resp_t r;
+			if (sm_controlled_shutdown_resp_read(&rb, 3, &a, &r) == 0) {
+				if (r.error_code)
+					sm_log_warn(NULL, "kafka.server.KafkaServer",
+						    "Controlled shutdown failed: %s", sm_err_name(r.error_code));
+				else
+					*remaining = r.remaining_partitions_cnt, rc = 0;
+			}
+			sm_arena_destroy(&a);
+		}
+		sm_wbuf_free(&body);
+		sm_wbuf_free(&resp);
+		sm_net_client_destroy(nc);
+	}
+	sm_zk_broker_clear(&info);
+	return rc;
+}
+
+/* KafkaServer.controlledShutdown: sends ControlledShutdown v3 to the current
+ * controller until it reports no remaining partitions, at most
+ * controlled.shutdown.max.retries times with
+ * controlled.shutdown.retry.backoff.ms between. Returns 0 on success. */
+static int sm_server_controlled_shutdown(sm_kafka_server_t *s)
+{
+	sm_zk_broker_info_t self = { 0 };
+	int64_t epoch = -1;
+	if (sm_kzk_get_broker(s->zk, s->broker_id, 0, &self) == SM_ERR_NONE)
+		epoch = self.epoch;
+	sm_zk_broker_clear(&self);
+	sm_log_info(NULL, "kafka.server.KafkaServer", "Starting controlled shutdown");
+	for (int attempt = 0; attempt <= s->cfg->controlled_shutdown_max_retries; attempt++) {
+		int32_t *ids = NULL;
+		int nids = 0;
+		if (sm_kzk_get_broker_ids(s->zk, 0, &ids, &nids) == SM_ERR_NONE && nids == 1 &&
+		    ids[0] == s->broker_id) {
+			/* Nobody to hand leadership to: retrying cannot help. */
+			free(ids);
+			sm_log_info(NULL, "kafka.server.KafkaServer",
+				    "No other live broker; skipping controlled shutdown");
+			return 0;
+		}
+		free(ids);
+		int remaining = -1;
+		if (sm_server_shutdown_once(s, epoch, &remaining) == 0) {
+			if (remaining == 0) {
+				sm_log_info(NULL, "kafka.server.KafkaServer", "Controlled shutdown succeeded");
+				return 0;
+			}
+			sm_log_info(NULL, "kafka.server.KafkaServer",
+				    "Remaining partitions to move: %d", remaining);
+		}
+		if (attempt == s->cfg->controlled_shutdown_max_retries)
+			break;
+		sm_log_info(NULL, "kafka.server.KafkaServer", "Retrying controlled shutdown after the previous attempt failed...");
+		struct timespec ts = { (time_t)(s->cfg->controlled_shutdown_retry_backoff_ms / 1000),
+				       (long)(s->cfg->controlled_shutdown_retry_backoff_ms % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	sm_log_warn(NULL, "kafka.server.KafkaServer", "Proceeding to do an unclean shutdown as all the controlled shutdown attempts failed");
+	return -1;
+}
+
+
 void sm_kafka_server_run(sm_kafka_server_t *s)
 {
 	sigset_t set;
@@ -621,7 +725,7 @@ void sm_kafka_server_run(sm_kafka_server_t *s)
 	sm_log_info(s->comp, SM_SRV_LOGGER, "shutting down");
 	/* Leadership moves away while this broker still serves requests. */
 	if (s->cfg->controlled_shutdown_enable && s->controller && s->registered)
-		(void)sm_controller_request_controlled_shutdown(s->controller);
+		(void)sm_server_controlled_shutdown(s);
 	/* Out of every ISR now: fetching on would let leaders add it back. */
 	if (s->rm)
 		sm_replica_manager_stop_fetchers(s->rm);

@@ -1,0 +1,148 @@
+#!/usr/bin/python3
+"""kafka-mirror-maker.sh copies the topics matching --whitelist from one
+Samsa cluster to another (each with its own ZooKeeper) and loses nothing
+when the target cluster's broker is stopped and started again mid-run:
+every record produced to the source (key, value, headers) is found on the
+target afterwards (duplicates allowed, at least once), a topic outside the
+whitelist is not copied, and after a clean stop the group's committed
+offsets on the source are the source partitions' end offsets. The ignored
+--message.handler is warned about."""
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import BIN, check, log  # noqa: E402
+from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
+
+TOPIC = "mm-orders"
+OTHER = "unmirrored"
+PARTS = 3
+GROUP = "mm-group"
+N1, N2, N3 = 3000, 3000, 2000
+
+
+def produce(boot, start, n):
+    p = Producer({"bootstrap.servers": boot, "acks": "all", "linger.ms": 5})
+    errs = []
+    for i in range(start, start + n):
+        hdrs = [("idx", str(i).encode())] if i % 3 == 0 else None
+        p.produce(TOPIC, key=("k%d" % (i % 17)).encode(), value=("v%07d" % i).encode(),
+                  headers=hdrs, on_delivery=lambda e, m: e and errs.append(e))
+        p.poll(0)
+    check(p.flush(60) == 0, "source producer did not flush")
+    check(not errs, "source produce errors: %r" % errs[:3])
+
+
+def read_all(boot, topic, want, deadline_s):
+    """Reads the topic from the start until want values were seen (or the
+    deadline passes); returns {value: (key, headers)} and the record count."""
+    c = Consumer({"bootstrap.servers": boot, "group.id": "mm-reader-%d" % time.time(),
+                  "enable.auto.commit": False, "auto.offset.reset": "earliest"})
+    c.assign([TopicPartition(topic, p, 0) for p in range(PARTS)])
+    seen, count = {}, 0
+    deadline = time.time() + deadline_s
+    try:
+        while len(seen) < want and time.time() < deadline:
+            m = c.poll(0.5)
+            if m is None or m.error():
+                continue
+            count += 1
+            seen[m.value().decode()] = (m.key().decode(), m.headers())
+    finally:
+        c.close()
+    return seen, count
+
+
+def test(src):
+    with harness.Cluster(brokers=1, name="mm-target") as dst:
+        src.create_topic(TOPIC, partitions=PARTS)
+        src.create_topic(OTHER, partitions=1)
+        dst.create_topic(TOPIC, partitions=PARTS)
+        produce(src.bootstrap, 0, N1)
+        harness.run([os.path.join(BIN, "kafka-console-producer.sh"), "--bootstrap-server",
+                     src.bootstrap, "--topic", OTHER], input=b"not-copied\n", what="producer")
+
+        ccfg = os.path.join(src.root, "mm-consumer.properties")
+        with open(ccfg, "w") as f:
+            f.write("bootstrap.servers=%s\ngroup.id=%s\nauto.offset.reset=earliest\n"
+                    "key.deserializer=org.apache.kafka.common.serialization.ByteArrayDeserializer\n"
+                    % (src.bootstrap, GROUP))
+        pcfg = os.path.join(src.root, "mm-producer.properties")
+        with open(pcfg, "w") as f:
+            # The target's port changes on restart unless it is pinned:
+            # the broker restarts with the same properties file.
+            f.write("bootstrap.servers=%s\n"
+                    "key.serializer=org.apache.kafka.common.serialization.ByteArraySerializer\n"
+                    % dst.bootstrap)
+        mm_log = open(os.path.join(src.root, "mirror-maker.log"), "wb")
+        mm = subprocess.Popen([os.path.join(BIN, "kafka-mirror-maker.sh"), "--consumer.config", ccfg,
+                               "--producer.config", pcfg, "--whitelist", " 'mm-.*' ",
+                               "--num.streams", "2", "--offset.commit.interval.ms", "500",
+                               "--message.handler", "com.example.Handler"],
+                              stdout=mm_log, stderr=subprocess.STDOUT,
+                              env=dict(os.environ, SAMSA_BUILD_DIR=harness.BUILD),
+                              preexec_fn=harness._die_with_parent)
+        try:
+            seen, _ = read_all(dst.bootstrap, TOPIC, N1, 120)
+            check(len(seen) == N1, "before the bounce: %d of %d records mirrored" % (len(seen), N1))
+            log("first %d records mirrored; stopping the target broker" % N1)
+
+            # Stop the target while the source keeps receiving records.
+            b = dst.brokers[0]
+            b.stop()
+            produce(src.bootstrap, N1, N2)
+            time.sleep(2)  # let the mirror maker queue records against the stopped target
+            check(mm.poll() is None, "mirror maker exited while the target was down")
+            b.start()
+            log("target broker back")
+            t = threading.Thread(target=produce, args=(src.bootstrap, N1 + N2, N3))
+            t.start()
+            t.join()
+            total = N1 + N2 + N3
+            seen, count = read_all(dst.bootstrap, TOPIC, total, 180)
+            missing = [i for i in range(total) if "v%07d" % i not in seen]
+            check(not missing, "%d records missing on the target, first %r"
+                  % (len(missing), missing[:10]))
+            check(count >= total, "read %d records for %d values" % (count, total))
+            for i in range(total):
+                key, hdrs = seen["v%07d" % i]
+                check(key == "k%d" % (i % 17), "key of record %d: %r" % (i, key))
+                if i % 3 == 0:
+                    check(hdrs == [("idx", str(i).encode())], "headers of %d: %r" % (i, hdrs))
+            log("all %d records on the target (%d read, %d duplicates)" % (total, count, count - total))
+            md = dst.metadata() or {}
+            check(md.get("topics") and OTHER not in [t["topic"] for t in md["topics"]],
+                  "topic outside the whitelist was mirrored: %r" % md)
+        finally:
+            if mm.poll() is None:
+                mm.send_signal(signal.SIGTERM)
+            try:
+                rc = mm.wait(120)
+            except subprocess.TimeoutExpired:
+                mm.kill()
+                mm.wait()
+                rc = "killed"
+            mm_log.close()
+        with open(os.path.join(src.root, "mirror-maker.log"), errors="replace") as f:
+            out = f.read()
+        log(out[-2000:])
+        check(rc == 0, "mirror maker exit status %r" % rc)
+        check("Ignoring --message.handler com.example.Handler" in out, "no warning for the handler")
+
+        # The clean stop committed everything the target acknowledged.
+        c = Consumer({"bootstrap.servers": src.bootstrap, "group.id": GROUP,
+                      "enable.auto.commit": False})
+        tps = [TopicPartition(TOPIC, p) for p in range(PARTS)]
+        committed = c.committed(tps, timeout=30)
+        ends = [c.get_watermark_offsets(tp, timeout=30)[1] for tp in tps]
+        c.close()
+        check([tp.offset for tp in committed] == ends,
+              "committed %r, end offsets %r" % ([tp.offset for tp in committed], ends))
+
+
+harness.main(test, brokers=1)

@@ -175,6 +175,8 @@ int sm_logger_configure(const char *path, char *err, size_t errlen)
 	}
 	int rc = 0;
 	const char *pre = "log4j.appender.";
+	for (int f = 0; f < SM_LOGFILE__CNT; f++)
+		sm_logger_roll[f].mode = SM_ROLL_NONE;
 	for (int i = 0; i < p.cnt && !rc; i++) {
 		const char *k = p.v[i].key, *cls = p.v[i].value;
 		/* log4j.appender.NAME=CLASS; NAME has no dot. */

@@ -7,7 +7,9 @@ every record produced to the source (key, value, headers) is found on the
 target afterwards (duplicates allowed, at least once), a topic outside the
 whitelist is not copied, and after a clean stop the group's committed
 offsets on the source are the source partitions' end offsets. The ignored
---message.handler is warned about."""
+--message.handler is warned about. With --abort.on.send.failure (the
+default) a record the target refuses for good stops the tool with status
+1 and no offset at or past that record is committed."""
 import os
 import signal
 import subprocess
@@ -24,6 +26,8 @@ TOPIC = "mm-orders"
 OTHER = "unmirrored"
 PARTS = 3
 GROUP = "mm-group"
+BIG = "mm-big"
+BIG_GROUP = "mm-big-group"
 N1, N2, N3 = 3000, 6000, 2000
 
 
@@ -171,6 +175,64 @@ def test(src):
         c.close()
         check([tp.offset for tp in committed] == ends,
               "committed %r, end offsets %r" % ([tp.offset for tp in committed], ends))
+
+        abort_on_send_failure(src, dst, ccfg, pcfg)
+
+
+def big_count(boot):
+    c = Consumer({"bootstrap.servers": boot, "group.id": "mm-count"})
+    try:
+        return c.get_watermark_offsets(TopicPartition(BIG, 0), timeout=10)[1]
+    except Exception:  # noqa: B902 - not there yet
+        return 0
+    finally:
+        c.close()
+
+
+def abort_on_send_failure(src, dst, ccfg, pcfg):
+    """A record the target refuses for good (too large for the target
+    topic) stops the mirror maker with status 1, and the source offset
+    committed for its group stays before that record."""
+    src.create_topic(BIG, partitions=1)
+    dst.create_topic(BIG, partitions=1, extra=["--config", "max.message.bytes=1000"])
+    cfg2 = ccfg + ".big"
+    with open(ccfg) as f, open(cfg2, "w") as g:
+        g.write(f.read().replace("group.id=%s" % GROUP, "group.id=%s" % BIG_GROUP))
+    out_path = os.path.join(src.root, "mirror-maker-big.log")
+    with open(out_path, "wb") as out:
+        mm = subprocess.Popen([os.path.join(BIN, "kafka-mirror-maker.sh"), "--consumer.config", cfg2,
+                               "--producer.config", pcfg, "--whitelist", BIG,
+                               "--offset.commit.interval.ms", "100"],
+                              stdout=out, stderr=subprocess.STDOUT,
+                              env=dict(os.environ, SAMSA_BUILD_DIR=harness.BUILD),
+                              preexec_fn=harness._die_with_parent)
+    try:
+        p = Producer({"bootstrap.servers": src.bootstrap})
+        p.produce(BIG, value=b"small-0")
+        check(p.flush(30) == 0, "source producer did not flush")
+        # The first record is acknowledged by the target before the
+        # refused one is even produced to the source.
+        harness.wait_until(lambda: big_count(dst.bootstrap) >= 1, 120, "small-0 on the target")
+        for v in (b"x" * 5000, b"small-2"):
+            p.produce(BIG, value=v)
+        check(p.flush(30) == 0, "source producer did not flush")
+        rc = mm.wait(180)
+    finally:
+        if mm.poll() is None:
+            mm.kill()
+            mm.wait()
+    with open(out_path, errors="replace") as f:
+        err = f.read()
+    log(err[-1500:])
+    check(rc == 1, "mirror maker exit status %d after a refused record" % rc)
+    check("Error when sending message to topic %s" % BIG in err, "no send error logged")
+    c = Consumer({"bootstrap.servers": src.bootstrap, "group.id": BIG_GROUP,
+                  "enable.auto.commit": False})
+    committed = c.committed([TopicPartition(BIG, 0)], timeout=30)[0].offset
+    c.close()
+    # Offset 0 was acknowledged, offset 1 is the refused record: the
+    # commit covers the first and nothing at or past the second.
+    check(committed == 1, "committed offset %d, expected 1" % committed)
 
 
 harness.main(test, brokers=1)

@@ -272,16 +272,36 @@ static void sm_logger_prune_dated(struct sm_logger_roll *r)
 	free(names);
 }
 
+/* Opens the file's path afresh and puts it under fd's number. */
+static void sm_logger_reopen(struct sm_logger_roll *r, int fd)
+{
+	int nfd = open(r->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (nfd >= 0) {
+		dup3(nfd, fd, O_CLOEXEC);
+		close(nfd);
+	}
+	__atomic_store_n(&r->size, 0, __ATOMIC_RELAXED);
+}
+
 /* Renames as the policy says and puts a fresh file under fd's number.
+ * A file removed from under the broker (by hand, or a foreign rotation
+ * tool) is only recreated: the backups are not shifted for it.
  * Caller holds r->lock. */
 static void sm_logger_roll_now(struct sm_logger_roll *r, int fd, const char *new_suffix)
 {
 	char to[4400], from[4400];
+	struct stat st;
+	if (stat(r->path, &st) != 0) {
+		if (new_suffix)
+			snprintf(r->suffix, sizeof(r->suffix), "%s", new_suffix);
+		sm_logger_reopen(r, fd);
+		return;
+	}
 	if (r->mode == SM_ROLL_DATE) {
 		snprintf(to, sizeof(to), "%s%s", r->path, r->suffix);
+		snprintf(r->suffix, sizeof(r->suffix), "%s", new_suffix);
 		if (rename(r->path, to) != 0)
 			return;
-		snprintf(r->suffix, sizeof(r->suffix), "%s", new_suffix);
 	} else {
 		if (r->max_backups == 0) {
 			if (ftruncate(fd, 0) == 0)
@@ -296,15 +316,12 @@ static void sm_logger_roll_now(struct sm_logger_roll *r, int fd, const char *new
 			rename(from, to);
 		}
 		snprintf(to, sizeof(to), "%s.1", r->path);
-		if (rename(r->path, to) != 0)
+		if (rename(r->path, to) != 0) {
+			__atomic_store_n(&r->size, 0, __ATOMIC_RELAXED);
 			return;
+		}
 	}
-	int nfd = open(r->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (nfd >= 0) {
-		dup3(nfd, fd, O_CLOEXEC);
-		close(nfd);
-	}
-	__atomic_store_n(&r->size, 0, __ATOMIC_RELAXED);
+	sm_logger_reopen(r, fd);
 	if (r->mode == SM_ROLL_DATE && r->max_backups >= 0)
 		sm_logger_prune_dated(r);
 }

@@ -2,7 +2,8 @@
  * RollingFileAppender sizes and backup shifting (MaxBackupIndex, and 0
  * truncating), DailyRollingFileAppender rolling a file left from an earlier
  * period at the first line (named after that period) and pruning dated
- * files past MaxBackupIndex, and bad settings refused with a message. */
+ * files past MaxBackupIndex, a file removed by hand recreated without
+ * shifting the backups, and bad settings refused with a message. */
 #include <CUnit/Basic.h>
 #include <dirent.h>
 #include <stdio.h>
@@ -83,6 +84,30 @@ static void test_size_rolling(void)
 	CU_ASSERT(file_size("server.log") > 0 && file_size("server.log") < 1024 + 200);
 	/* controller.log has no appender: untouched. */
 	CU_ASSERT_EQUAL(file_size("controller.log.1"), -1);
+	rm_dir();
+}
+
+/* server.log removed by hand: it is recreated at the next roll point and
+ * the backups are left as they are. */
+static void test_removed_file(void)
+{
+	fresh_dir();
+	CU_ASSERT_EQUAL(configure("log4j.appender.k=org.apache.log4j.RollingFileAppender\n"
+				  "log4j.appender.k.File=server.log\n"
+				  "log4j.appender.k.MaxFileSize=1KB\n"
+				  "log4j.appender.k.MaxBackupIndex=2\n"), 0);
+	write_file("server.log.1", "one\n");
+	write_file("server.log.2", "two\n");
+	CU_ASSERT_EQUAL_FATAL(sm_logger_init(dir, SM_LOG_INFO, 0), 0);
+	char p[512];
+	snprintf(p, sizeof(p), "%s/server.log", dir);
+	CU_ASSERT_EQUAL(unlink(p), 0);
+	for (int i = 0; i < 20; i++)
+		sm_log_info(NULL, "test", "line %03d %s", i, "........................................");
+	sm_logger_close();
+	CU_ASSERT(file_size("server.log") > 0);
+	CU_ASSERT_EQUAL(file_size("server.log.1"), 4);
+	CU_ASSERT_EQUAL(file_size("server.log.2"), 4);
 	rm_dir();
 }
 
@@ -168,6 +193,7 @@ int main(void)
 	CU_pSuite s = CU_add_suite("logger", NULL, NULL);
 	CU_add_test(s, "size rolling", test_size_rolling);
 	CU_add_test(s, "size rolling without backups", test_size_zero_backups);
+	CU_add_test(s, "file removed by hand", test_removed_file);
 	CU_add_test(s, "daily rolling of an old file, pruning", test_daily_rolls_old_file_and_prunes);
 	CU_add_test(s, "bad settings", test_bad_settings);
 	CU_basic_set_mode(CU_BRM_VERBOSE);

@@ -44,3 +44,10 @@ fi
 if [ "${SM_BENCH_TLS:-1}" != 0 ] && [ -x "$BUILD/tools/kafka-consumer-perf-test" ]; then
 	SM_TOP_BUILDDIR="$BUILD" /usr/bin/python3 "$(dirname "$0")/tls.py"
 fi
+# Metrics: producer and consumer perf tools against a broker serving (and
+# scraped on) metrics.listener vs one without it (two one-broker clusters,
+# about a minute; see bench/README.md). SM_BENCH_METRICS=0 skips it;
+# SM_BENCH_METRICS_RECORDS and SM_BENCH_METRICS_ROUNDS size it.
+if [ "${SM_BENCH_METRICS:-1}" != 0 ] && [ -x "$BUILD/tools/kafka-consumer-perf-test" ]; then
+	SM_TOP_BUILDDIR="$BUILD" /usr/bin/python3 "$(dirname "$0")/metrics_overhead.py"
+fi

@@ -41,6 +41,7 @@ kafka.admin.DeleteRecordsCommand) script=kafka-delete-records.sh ;;
 kafka.admin.LogDirsCommand) script=kafka-log-dirs.sh ;;
 kafka.tools.GetOffsetShell) script=kafka-get-offsets.sh ;;
 kafka.tools.DumpLogSegments) script=kafka-dump-log.sh ;;
+kafka.tools.MirrorMaker) script=kafka-mirror-maker.sh ;;
 kafka.tools.ConsoleProducer) script=kafka-console-producer.sh ;;
 kafka.tools.ConsoleConsumer) script=kafka-console-consumer.sh ;;
 kafka.tools.ReplicaVerificationTool) script=kafka-replica-verification.sh ;;

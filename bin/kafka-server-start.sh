@@ -22,6 +22,14 @@ if [ $# -lt 1 ] || [ ! -r "$1" ]; then
 	exit 1
 fi
 
+# As Kafka's script: the log4j configuration (here only the rolling of the
+# log files) is conf/log4j.properties unless KAFKA_LOG4J_OPTS is set (an
+# empty value turns rolling off).
+if [ -z "${KAFKA_LOG4J_OPTS+set}" ] && [ -r "$SAMSA_CONF_DIR/log4j.properties" ]; then
+	KAFKA_LOG4J_OPTS="-Dlog4j.configuration=file:$SAMSA_CONF_DIR/log4j.properties"
+	export KAFKA_LOG4J_OPTS
+fi
+
 server=$(samsa_binary src/samsa-server)
 mkdir -p "$LOG_DIR"
 if [ $daemon = 1 ]; then

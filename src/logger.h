@@ -12,6 +12,7 @@
 #define SM_LOGGER_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 typedef enum sm_log_level {
 	SM_LOG_TRACE,
@@ -35,6 +36,14 @@ typedef enum sm_logfile {
  * Returns 0, or -1 with a message on stderr. */
 int sm_logger_init(const char *log_dir, sm_log_level_t min_level, int console);
 void sm_logger_close(void);
+/* Reads the rolling policy of the log files from a log4j.properties file
+ * (Kafka's config/log4j.properties): each appender whose File names one of
+ * the files above may be an org.apache.log4j.DailyRollingFileAppender
+ * (DatePattern) or RollingFileAppender (MaxFileSize, MaxBackupIndex);
+ * other appenders and keys are ignored. MaxBackupIndex on a daily appender
+ * keeps that many dated files (log4j 1.2 keeps them all). Call before
+ * sm_logger_init. Returns 0, or -1 with a message. */
+int sm_logger_configure(const char *log4j_path, char *err, size_t errlen);
 void sm_logger_set_level(sm_log_level_t min_level);
 int sm_logger_enabled(sm_log_level_t level);
 

@@ -18,6 +18,36 @@
 #include "sd_notify.h"
 #include "thread_role.h"
 
+/*
+ * The log4j.properties named by KAFKA_LOG4J_OPTS
+ * ("-Dlog4j.configuration=file:/etc/kafka/log4j.properties", as Kafka's
+ * scripts set it) gives the rolling of the log files. A file that cannot
+ * be used is reported and the logs are then written without rolling, as
+ * log4j carries on with a bad configuration.
+ */
+static void sm_main_log4j(void)
+{
+	const char *opts = getenv("KAFKA_LOG4J_OPTS");
+	const char *key = "-Dlog4j.configuration=";
+	const char *p = opts ? strstr(opts, key) : NULL;
+	if (!p)
+		return;
+	p += strlen(key);
+	if (!strncmp(p, "file://", 7))
+		p += 7;
+	else if (!strncmp(p, "file:", 5))
+		p += 5;
+	char path[4096];
+	size_t n = strcspn(p, " \t");
+	if (n == 0 || n >= sizeof(path))
+		return;
+	memcpy(path, p, n);
+	path[n] = '\0';
+	char err[1024];
+	if (sm_logger_configure(path, err, sizeof(err)))
+		fprintf(stderr, "samsa-server: log4j configuration not used: %s\n", err);
+}
+
 static void sm_main_usage(void)
 {
 	fprintf(stderr, "USAGE: samsa-server server.properties [--override property=value]*\n");
@@ -47,6 +77,7 @@ int main(int argc, char **argv)
 		}
 	}
 	const char *log_dir = getenv("LOG_DIR");
+	sm_main_log4j();
 	if (sm_logger_init(log_dir && *log_dir ? log_dir : NULL, SM_LOG_INFO, 1)) {
 		free(overrides);
 		return 1;

@@ -4,7 +4,10 @@
  * records) of .log segment files, the entries of .index and .timeindex
  * files, the producers of .snapshot files and the aborted transactions of
  * .txnindex files, in Kafka 2.8's output
- * format. Reads the files directly; no broker needed.
+ * format. With --offsets-decoder the records of __consumer_offsets
+ * segments are decoded (src/group_records.h) and printed as Kafka's
+ * GroupMetadataManager.formatRecordKeyAndValue prints them. Reads the
+ * files directly; no broker needed.
  *
  * Thread-safety: single-threaded program.
  */
@@ -17,6 +20,7 @@
 
 #include "buf.h"
 #include "crc32c.h"
+#include "group_records.h"
 #include "log.h"
 #include "record_batch.h"
 
@@ -26,6 +30,8 @@ typedef struct dl_opts {
 	int verify_only;
 	int sanity_only;
 	int64_t max_message_size;
+	int offsets_decoder;
+	int decode_failed;	/* set when a record cannot be decoded */
 } dl_opts_t;
 
 static const char *dl_codec_names[] = { "NONE", "GZIP", "SNAPPY", "LZ4", "ZSTD" };
@@ -74,13 +80,231 @@ static void dl_print_bytes(const char *label, const uint8_t *p, int32_t len)
 	fwrite(p, 1, (size_t)len, stdout);
 }
 
+/* ---- --offsets-decoder ---- */
+
+/* Kafka prints bytes as "%X".format(BigInt(1, bytes)): upper-case hex of
+ * the unsigned number, so leading zero bytes vanish ("" for no bytes). */
+static void dl_hex(FILE *f, const uint8_t *p, int32_t len)
+{
+	int32_t i = 0;
+	if (len <= 0)
+		return;
+	while (i < len && p[i] == 0)
+		i++;
+	if (i == len) {
+		fputc('0', f);
+		return;
+	}
+	fprintf(f, "%X", p[i++]);
+	for (; i < len; i++)
+		fprintf(f, "%02X", p[i]);
+}
+
+/* A JSON string as Jackson writes it (non-ASCII left as is). */
+static void dl_json_str(FILE *f, const char *s)
+{
+	if (!s) {
+		fputs("null", f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		switch (c) {
+		case '"': fputs("\\\"", f); break;
+		case '\\': fputs("\\\\", f); break;
+		case '\b': fputs("\\b", f); break;
+		case '\f': fputs("\\f", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\r': fputs("\\r", f); break;
+		case '\t': fputs("\\t", f); break;
+		default:
+			if (c < 0x20)
+				fprintf(f, "\\u%04X", c);
+			else
+				fputc(c, f);
+		}
+	}
+	fputc('"', f);
+}
+
+/*
+ * A consumer-protocol Assignment (int16 version, [topic, [partition]],
+ * nullable user data) as "[t-0, t-1]" (Java's List<TopicPartition>) and
+ * ":HEX" of the user data when there is any. Empty bytes print "[]".
+ * Returns -1 when the bytes do not hold an assignment.
+ */
+static int dl_consumer_assignment(FILE *f, sm_bytes_t b, sm_arena_t *a)
+{
+	if (b.len <= 0) {
+		fputs("[]", f);
+		return 0;
+	}
+	sm_rbuf_t rb;
+	sm_rbuf_init(&rb, b.ptr, (size_t)b.len);
+	int16_t ver = sm_rbuf_i16(&rb);
+	int32_t nt = sm_rbuf_array(&rb, 0, 6);
+	if (rb.err || ver < 0 || nt < 0)
+		return -1;
+	int first = 1;
+	fputc('[', f);
+	for (int32_t i = 0; i < nt; i++) {
+		char *topic = sm_rbuf_str(&rb, 0, a);
+		int32_t np = sm_rbuf_array(&rb, 0, 4);
+		if (rb.err || !topic || np < 0)
+			return -1;
+		for (int32_t j = 0; j < np; j++) {
+			int32_t part = sm_rbuf_i32(&rb);
+			if (rb.err)
+				return -1;
+			fprintf(f, "%s%s-%d", first ? "" : ", ", topic, (int)part);
+			first = 0;
+		}
+	}
+	fputc(']', f);
+	/* v0 assignments may end here; user data is then absent. */
+	if (sm_rbuf_remaining(&rb) >= 4) {
+		sm_bytes_t ud = sm_rbuf_bytes(&rb, 0);
+		if (rb.err)
+			return -1;
+		if (ud.len > 0) {
+			fputc(':', f);
+			dl_hex(f, ud.ptr, ud.len);
+		}
+	}
+	return 0;
+}
+
+/*
+ * Key and payload strings of one __consumer_offsets record (malloc'ed), as
+ * Kafka 2.8's offsets decoder makes them. Returns 0, or -1 with Kafka's
+ * message in err (the record cannot be decoded; Kafka's tool stops there).
+ */
+static int dl_offsets_format(const sm_record_t *r, char **key, char **payload, char *err,
+			     size_t errlen)
+{
+	sm_arena_t a;
+	sm_rbuf_t rb;
+	size_t klen = 0, plen = 0;
+	int rc = -1;
+	*key = *payload = NULL;
+	if (r->key_len < 0) {
+		snprintf(err, errlen, "Failed to decode message using offset topic decoder "
+			 "(message had a missing key)");
+		return -1;
+	}
+	sm_arena_init(&a);
+	FILE *kf = open_memstream(key, &klen), *pf = open_memstream(payload, &plen);
+	if (!kf || !pf) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	int type = sm_group_key_type(r->key, (size_t)r->key_len);
+	sm_rbuf_init(&rb, r->key, (size_t)r->key_len);
+	if (type == SM_GROUP_KEY_OFFSET_COMMIT) {
+		sm_group_offset_key_t k;
+		if (sm_group_offset_key_read(&rb, &a, &k)) {
+			snprintf(err, errlen, "Failed to decode message using offset topic decoder "
+				 "(malformed offset commit key at offset %" PRId64 ")", r->offset);
+			goto out;
+		}
+		fprintf(kf, "offset_commit::group=%s,partition=%s-%d", k.group, k.topic,
+			(int)k.partition);
+		if (r->value_len < 0) {
+			fputs("<DELETE>", pf);
+		} else {
+			sm_group_offset_value_t v;
+			sm_rbuf_init(&rb, r->value, (size_t)r->value_len);
+			if (sm_group_offset_value_read(&rb, &a, &v)) {
+				snprintf(err, errlen, "Unknown or malformed offset message value at "
+					 "offset %" PRId64, r->offset);
+				goto out;
+			}
+			fprintf(pf, "offset=%" PRId64, v.offset);
+			if (v.metadata && *v.metadata)
+				fprintf(pf, ",metadata=%s", v.metadata);
+		}
+	} else if (type == SM_GROUP_KEY_GROUP_METADATA) {
+		sm_group_metadata_key_t k;
+		if (sm_group_metadata_key_read(&rb, &a, &k)) {
+			snprintf(err, errlen, "Failed to decode message using offset topic decoder "
+				 "(malformed group metadata key at offset %" PRId64 ")", r->offset);
+			goto out;
+		}
+		fprintf(kf, "group_metadata::group=%s", k.group);
+		if (r->value_len < 0) {
+			fputs("<DELETE>", pf);
+		} else {
+			sm_group_metadata_value_t v;
+			sm_rbuf_init(&rb, r->value, (size_t)r->value_len);
+			if (sm_group_metadata_value_read(&rb, &a, &v)) {
+				snprintf(err, errlen, "Unknown or malformed group metadata message value "
+					 "at offset %" PRId64, r->offset);
+				goto out;
+			}
+			const char *ptype = v.protocol_type ? v.protocol_type : "";
+			int consumer = !strcmp(ptype, "consumer");
+			char *asg = NULL;
+			size_t alen = 0;
+			FILE *af = open_memstream(&asg, &alen);
+			if (!af) {
+				snprintf(err, errlen, "out of memory");
+				goto out;
+			}
+			fputc('{', af);
+			int bad = 0;
+			for (int32_t i = 0; i < v.members_cnt; i++) {
+				const sm_group_member_metadata_t *m = &v.members[i];
+				fprintf(af, "%s%s=", i ? "," : "", m->member_id ? m->member_id : "");
+				if (consumer)
+					bad |= dl_consumer_assignment(af, m->assignment, &a);
+				else
+					dl_hex(af, m->assignment.ptr, m->assignment.len);
+			}
+			fputc('}', af);
+			fclose(af);
+			if (bad) {
+				free(asg);
+				snprintf(err, errlen, "Failed to decode the consumer assignment of group "
+					 "%s at offset %" PRId64, k.group, r->offset);
+				goto out;
+			}
+			fputs("{\"protocolType\":", pf);
+			dl_json_str(pf, ptype);
+			fputs(",\"protocol\":", pf);
+			dl_json_str(pf, v.protocol);
+			fprintf(pf, ",\"generationId\":%d,\"assignment\":", (int)v.generation);
+			dl_json_str(pf, asg);
+			fputc('}', pf);
+			free(asg);
+		}
+	} else {
+		int16_t ver = r->key_len >= 2 ? (int16_t)sm_be16(r->key) : -1;
+		snprintf(err, errlen, "Unknown group metadata message version: %d", (int)ver);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (kf)
+		fclose(kf);
+	if (pf)
+		fclose(pf);
+	if (rc) {
+		free(*key);
+		free(*payload);
+		*key = *payload = NULL;
+	}
+	sm_arena_destroy(&a);
+	return rc;
+}
+
 /*
  * One record of a deep iteration. Kafka 2.8 repeats the batch's fields on
  * every record line (3.1 dropped them); a v2 record has no CRC of its own,
  * so it is always "isValid: true crc: null".
  */
 static void dl_print_record(const sm_batch_hdr_t *h, size_t batch_size, int64_t pos,
-			    const sm_record_t *r, const dl_opts_t *o)
+			    const sm_record_t *r, dl_opts_t *o)
 {
 	int32_t seq = -1, last_seq = -1;
 	if (h->base_sequence >= 0) {
@@ -112,6 +336,18 @@ static void dl_print_record(const sm_batch_hdr_t *h, size_t batch_size, int64_t 
 			       (int)(int32_t)sm_be32(r->value + 2));
 		else
 			printf(" controlType: %s(%d)", "UNKNOWN", (int)type);
+	} else if (o->offsets_decoder) {
+		char *k, *v, err[512];
+		if (dl_offsets_format(r, &k, &v, err, sizeof(err))) {
+			putchar('\n');
+			fflush(stdout);
+			fprintf(stderr, "%s\n", err);
+			o->decode_failed = 1;
+			return;
+		}
+		printf(" key: %s payload: %s", k, v);
+		free(k);
+		free(v);
 	} else if (o->print_data) {
 		/* A tombstone still shows its key. */
 		dl_print_bytes("key", r->key, r->key_len);
@@ -145,7 +381,7 @@ static void dl_print_batch(const sm_batch_hdr_t *h, const uint8_t *p, size_t siz
 
 /* Returns the last offset seen (for the consecutiveness check). */
 static int64_t dl_deep(const sm_batch_hdr_t *h, const uint8_t *p, size_t size, int64_t pos,
-		       const dl_opts_t *o, int64_t last, const char *path)
+		       dl_opts_t *o, int64_t last, const char *path)
 {
 	sm_batch_iter_t it;
 	sm_record_t r;
@@ -153,7 +389,7 @@ static int64_t dl_deep(const sm_batch_hdr_t *h, const uint8_t *p, size_t size, i
 		/* Without --print-data-log only sizes are shown: values of
 		 * compressed batches are passed over, not decoded whole. */
 		it.skip_values = !o->print_data && !sm_batch_is_control(h);
-		while (sm_batch_iter_next(&it, &r) == 1) {
+		while (!o->decode_failed && sm_batch_iter_next(&it, &r) == 1) {
 			if (last >= 0 && r.offset != last + 1)
 				fprintf(stderr, "Non-consecutive offsets in %s\n  %" PRId64
 					" is followed by %" PRId64 "\n", path, last, r.offset);
@@ -168,7 +404,7 @@ static int64_t dl_deep(const sm_batch_hdr_t *h, const uint8_t *p, size_t size, i
 	return last;
 }
 
-static int dl_dump_log(const char *path, const dl_opts_t *o)
+static int dl_dump_log(const char *path, dl_opts_t *o)
 {
 	size_t len;
 	uint8_t *buf = dl_slurp(path, &len);
@@ -179,7 +415,7 @@ static int dl_dump_log(const char *path, const dl_opts_t *o)
 	printf("Starting offset: %" PRId64 "\n", dl_base_offset(path));
 	size_t pos = 0;
 	int64_t last = -1;
-	while (pos < len) {
+	while (pos < len && !o->decode_failed) {
 		int64_t size = sm_batch_entry_size(buf + pos, len - pos);
 		sm_batch_hdr_t h;
 		if (size <= 0 || size > o->max_message_size + SM_LOG_OVERHEAD ||
@@ -189,6 +425,11 @@ static int dl_dump_log(const char *path, const dl_opts_t *o)
 		if (o->deep)
 			last = dl_deep(&h, buf + pos, (size_t)size, (int64_t)pos, o, last, path);
 		pos += (size_t)size;
+	}
+	if (o->decode_failed) {
+		/* Kafka's tool stops at the first record its decoder fails on. */
+		free(buf);
+		return 1;
 	}
 	if (pos < len) {
 		const char *name = strrchr(path, '/');
@@ -312,6 +553,8 @@ static void dl_usage(FILE *f)
 		"--index-sanity-check    if set, just checks the index sanity without printing "
 		"its content.\n"
 		"--max-message-size <size>  Size of largest message. (default: 5242880)\n"
+		"--offsets-decoder       if set, log data will be parsed as offset data from the "
+		"__consumer_offsets topic.\n"
 		"--print-data-log        if set, printing the messages content when dumping data "
 		"logs.\n"
 		"--verify-index-only     if set, just verify the index log without printing its "
@@ -399,7 +642,7 @@ static int dl_dump_txn_index(const char *file)
 	return 0;
 }
 
-static int dl_dump_one(const char *file, const dl_opts_t *o)
+static int dl_dump_one(const char *file, dl_opts_t *o)
 {
 	printf("Dumping %s\n", file);
 	const char *dot = strrchr(file, '.');
@@ -433,6 +676,8 @@ int main(int argc, char **argv)
 			o.deep = 1;
 		else if (!strcmp(a, "--verify-index-only"))
 			o.verify_only = 1;
+		else if (!strcmp(a, "--offsets-decoder"))
+			o.offsets_decoder = 1;
 		else if (!strcmp(a, "--index-sanity-check"))
 			o.sanity_only = 1;
 		else if (!strcmp(a, "--max-message-size") && i + 1 < argc)
@@ -451,11 +696,15 @@ int main(int argc, char **argv)
 		dl_usage(stderr);
 		return 1;
 	}
+	/* A decoder implies --print-data-log, which implies deep iteration. */
+	if (o.offsets_decoder)
+		o.print_data = 1;
 	if (o.print_data)
 		o.deep = 1;
 	char *list = sm_strdup(files), *save = NULL;
 	int rc = 0;
-	for (char *f = strtok_r(list, ",", &save); f; f = strtok_r(NULL, ",", &save))
+	for (char *f = strtok_r(list, ",", &save); f && !o.decode_failed;
+	     f = strtok_r(NULL, ",", &save))
 		rc |= dl_dump_one(f, &o);
 	free(list);
 	return rc;

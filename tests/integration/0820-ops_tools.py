@@ -88,7 +88,10 @@ def test(c):
                         "--bootstrap-server", c.bootstrap)
     check(out.count(" -> (") == 2, "run-class BrokerApiVersionsCommand:\n" + out)
     rc, out, err = tool("kafka-run-class.sh", "kafka.tools.MirrorMaker", check_rc=False)
-    check(rc != 0 and "kafka.tools.MirrorMaker is not available" in err,
+    check(rc == 1 and 'Missing required argument "[consumer.config]"' in err,
+          "run-class MirrorMaker: rc %d %r" % (rc, err))
+    rc, out, err = tool("kafka-run-class.sh", "kafka.tools.StreamsResetter", check_rc=False)
+    check(rc != 0 and "kafka.tools.StreamsResetter is not available" in err,
           "unknown class: rc %d %r" % (rc, err))
 
 

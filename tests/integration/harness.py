@@ -306,7 +306,10 @@ class Broker:
 
     def spawn(self, extra_args=()):
         """Starts the process without waiting for readiness."""
-        env = dict(os.environ, SAMSA_BUILD_DIR=BUILD, LOG_DIR=self.log_dir)
+        # One file per log unless a test asks for rolling: tests read
+        # server.log and must not see it rolled at the top of an hour.
+        env = dict(os.environ, SAMSA_BUILD_DIR=BUILD, LOG_DIR=self.log_dir,
+                   KAFKA_LOG4J_OPTS=os.environ.get("KAFKA_LOG4J_OPTS", ""))
         cmd = [os.path.join(BIN, "kafka-server-start.sh"), self.props_path] + list(extra_args)
         with open(self.out_path, "ab") as out:
             self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,

@@ -53,6 +53,7 @@
 #include "msg_offset_for_leader_epoch.h"
 #include "msg_stop_replica.h"
 #include "msg_sync_group.h"
+#include "msg_txn_offset_commit.h"
 #include "msg_update_metadata.h"
 #include "proto_gen.h"
 
@@ -104,6 +105,7 @@ static const struct {
 	{ SM_API_DELETE_RECORDS, sm_api_delete_records, &sm_delete_records_req_codec },
 	{ SM_API_INIT_PRODUCER_ID, sm_api_init_producer_id, &sm_init_producer_id_req_codec },
 	{ SM_API_WRITE_TXN_MARKERS, sm_api_write_txn_markers, &sm_write_txn_markers_req_codec },
+	{ SM_API_TXN_OFFSET_COMMIT, sm_api_txn_offset_commit, &sm_txn_offset_commit_req_codec },
 	{ SM_API_OFFSET_FOR_LEADER_EPOCH, sm_api_offset_for_leader_epoch, &sm_offset_for_leader_epoch_req_codec },
 	{ SM_API_DESCRIBE_CONFIGS, sm_api_describe_configs, &sm_describe_configs_req_codec },
 	{ SM_API_ALTER_CONFIGS, sm_api_alter_configs, &sm_alter_configs_req_codec },

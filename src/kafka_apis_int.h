@@ -118,6 +118,7 @@ sm_api_handler_t sm_api_create_topics;
 sm_api_handler_t sm_api_delete_topics;
 sm_api_handler_t sm_api_init_producer_id;
 sm_api_handler_t sm_api_write_txn_markers;
+sm_api_handler_t sm_api_txn_offset_commit;
 
 /* Fetch purgatory (api_fetch.c). */
 sm_fetch_purgatory_t *sm_fetch_purgatory_new(sm_kafka_apis_t *apis);

@@ -1065,8 +1065,9 @@ void sm_replica_manager_stop_replica(sm_replica_manager_t *rm, int32_t controlle
 	}
 }
 
-sm_err_t sm_partition_append_leader(sm_partition_t *p, uint8_t *batch, size_t len,
-				    int16_t required_acks, sm_log_append_info_t *info)
+static sm_err_t sm_partition_append_origin(sm_partition_t *p, uint8_t *batch, size_t len,
+					   int16_t required_acks, int coordinator,
+					   sm_log_append_info_t *info)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -1084,7 +1085,8 @@ sm_err_t sm_partition_append_leader(sm_partition_t *p, uint8_t *batch, size_t le
 	int32_t epoch = p->leader_epoch;
 	/* The partition lock orders appends with leadership changes; the log
 	 * serializes appends itself. */
-	sm_err_t e = sm_log_append_leader(p->log, batch, len, epoch, now, info);
+	sm_err_t e = coordinator ? sm_log_append_coordinator(p->log, batch, len, epoch, now, info)
+				 : sm_log_append_leader(p->log, batch, len, epoch, now, info);
 	if (!e)
 		sm_partition_maybe_advance_hw(p);
 	pthread_mutex_unlock(&p->lock);
@@ -1092,6 +1094,18 @@ sm_err_t sm_partition_append_leader(sm_partition_t *p, uint8_t *batch, size_t le
 		return e == SM_ERR__IO || e == SM_ERR__FULL ? SM_ERR_KAFKA_STORAGE_ERROR : e;
 	sm_rm_notify(p);
 	return SM_ERR_NONE;
+}
+
+sm_err_t sm_partition_append_leader(sm_partition_t *p, uint8_t *batch, size_t len,
+				    int16_t required_acks, sm_log_append_info_t *info)
+{
+	return sm_partition_append_origin(p, batch, len, required_acks, 0, info);
+}
+
+sm_err_t sm_partition_append_coordinator(sm_partition_t *p, uint8_t *batch, size_t len,
+					 int16_t required_acks, sm_log_append_info_t *info)
+{
+	return sm_partition_append_origin(p, batch, len, required_acks, 1, info);
 }
 
 sm_err_t sm_partition_append_marker(sm_partition_t *p, const sm_ps_marker_t *marker,

@@ -122,6 +122,9 @@ sm_log_t *sm_partition_log(sm_partition_t *p); /* borrowed */
  * advances the high watermark as far as the ISR allows. */
 sm_err_t sm_partition_append_leader(sm_partition_t *p, uint8_t *batch, size_t len,
 				    int16_t required_acks, sm_log_append_info_t *info);
+/* The same for the group coordinator's writes (sm_log_append_coordinator). */
+sm_err_t sm_partition_append_coordinator(sm_partition_t *p, uint8_t *batch, size_t len,
+					 int16_t required_acks, sm_log_append_info_t *info);
 
 /* ---- replication ---- */
 

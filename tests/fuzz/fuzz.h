@@ -52,6 +52,7 @@
 #include "msg_produce.h"
 #include "msg_stop_replica.h"
 #include "msg_sync_group.h"
+#include "msg_txn_offset_commit.h"
 #include "msg_update_metadata.h"
 #include "protocol.h"
 
@@ -79,6 +80,7 @@
 	X(SM_API_DELETE_RECORDS, delete_records)                               \
 	X(SM_API_INIT_PRODUCER_ID, init_producer_id)                           \
 	X(SM_API_WRITE_TXN_MARKERS, write_txn_markers)                         \
+	X(SM_API_TXN_OFFSET_COMMIT, txn_offset_commit)                         \
 	X(SM_API_OFFSET_FOR_LEADER_EPOCH, offset_for_leader_epoch)             \
 	X(SM_API_DESCRIBE_CONFIGS, describe_configs)                           \
 	X(SM_API_ALTER_CONFIGS, alter_configs)                                 \

@@ -382,7 +382,7 @@ static void test_offsets_store_and_reload(void)
 	CU_ASSERT_EQUAL(q[2].offset, -1);
 	sm_gc_offset_t *all;
 	int n;
-	sm_group_coordinator_fetch_all_offsets(gc, "g", &ar, &all, &n);
+	sm_group_coordinator_fetch_all_offsets(gc, "g", 0, &ar, &all, &n);
 	CU_ASSERT_EQUAL(n, 2);
 	sm_gc_group_desc_t d;
 	sm_group_coordinator_describe(gc, "h", &ar, &d);
@@ -392,7 +392,7 @@ static void test_offsets_store_and_reload(void)
 	CU_ASSERT_EQUAL(sm_group_coordinator_delete_group(gc, "g"), SM_ERR_NONE);
 	destroy_gc(gc);
 	gc = new_gc(&f);
-	sm_group_coordinator_fetch_all_offsets(gc, "g", &ar, &all, &n);
+	sm_group_coordinator_fetch_all_offsets(gc, "g", 0, &ar, &all, &n);
 	CU_ASSERT_EQUAL(n, 0);
 	sm_group_coordinator_describe(gc, "g", &ar, &d);
 	CU_ASSERT_STRING_EQUAL(d.state, "Dead");

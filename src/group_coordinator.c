@@ -1376,7 +1376,14 @@ void sm_group_coordinator_txn_completion(sm_group_coordinator_t *gc, int32_t par
 	if (partition < 0 || partition >= gc->cfg.num_partitions)
 		return;
 	pthread_mutex_lock(&gc->lock);
-	sm_gc_txn_complete_locked(gc, partition, producer_id, commit);
+	if (gc->pstate[partition] == SM_GC_P_LOADED) {
+		sm_gc_txn_complete_locked(gc, partition, producer_id, commit);
+	} else if (gc->pstate[partition] == SM_GC_P_LOADING) {
+		/* The load may have read the log before this marker: it
+		 * starts over and replays the marker itself. */
+		gc->pload[partition] = 1;
+		pthread_cond_signal(&gc->cond);
+	}
 	pthread_mutex_unlock(&gc->lock);
 }
 

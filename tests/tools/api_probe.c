@@ -52,6 +52,7 @@
 #include "msg_describe_cluster.h"
 #include "msg_offset_fetch.h"
 #include "msg_sync_group.h"
+#include "msg_txn_offset_commit.h"
 #include "msg_write_txn_markers.h"
 #include "net_client.h"
 #include "protocol.h"
@@ -1475,6 +1476,45 @@ static int probe_write_txn_markers(int16_t ver, char *why)
 	return bad ? -1 : 0;
 }
 
+/* An offset for a topic that does not exist: UNKNOWN_TOPIC_OR_PARTITION
+ * for the partition, before the group is looked at. */
+static int probe_txn_offset_commit(int16_t ver, char *why)
+{
+	sm_wbuf_t body, resp;
+	sm_arena_t a;
+	sm_wbuf_init(&body, 64);
+	sm_wbuf_init(&resp, 64);
+	sm_arena_init(&a);
+	sm_txn_offset_commit_req_partition_t p = { .partition_index = 0, .committed_offset = 1,
+						     .committed_leader_epoch = -1,
+						     .committed_metadata = "" };
+	sm_txn_offset_commit_req_topic_t t = { .name = "api-probe-no-such-topic",
+						.partitions = &p, .partitions_cnt = 1 };
+	sm_txn_offset_commit_req_t req = { .transactional_id = "api-probe", .group_id = "api-probe",
+					   .producer_id = 4242, .producer_epoch = 0,
+					   .generation_id = -1, .member_id = "",
+					   .topics = &t, .topics_cnt = 1 };
+	sm_txn_offset_commit_req_write(&body, ver, &req);
+	int bad = probe_call(SM_API_TXN_OFFSET_COMMIT, ver, &body, &resp, why, 256);
+	if (!bad) {
+		sm_txn_offset_commit_resp_t r;
+		sm_rbuf_t rb;
+		sm_rbuf_init(&rb, resp.p, resp.len);
+		if (sm_txn_offset_commit_resp_read(&rb, ver, &a, &r)) {
+			snprintf(why, 256, "response does not parse");
+			bad = 1;
+		} else if (r.topics_cnt != 1 || r.topics[0].partitions_cnt != 1 ||
+			   r.topics[0].partitions[0].error_code != SM_ERR_UNKNOWN_TOPIC_OR_PARTITION) {
+			snprintf(why, 256, "unexpected answer for an unknown partition");
+			bad = 1;
+		}
+	}
+	sm_wbuf_free(&body);
+	sm_wbuf_free(&resp);
+	sm_arena_destroy(&a);
+	return bad ? -1 : 0;
+}
+
 static int probe_one(int16_t key, int16_t ver, char *why)
 {
 	switch (key) {
@@ -1513,6 +1553,7 @@ static int probe_one(int16_t key, int16_t ver, char *why)
 	case SM_API_INIT_PRODUCER_ID: return probe_init_producer_id(ver, why);
 	case SM_API_DESCRIBE_CLUSTER: return probe_describe_cluster(ver, why);
 	case SM_API_WRITE_TXN_MARKERS: return probe_write_txn_markers(ver, why);
+	case SM_API_TXN_OFFSET_COMMIT: return probe_txn_offset_commit(ver, why);
 	}
 	snprintf(why, 256, "advertised, but the probe has no check for it");
 	return -1;
@@ -1532,6 +1573,7 @@ static const int16_t probe_order[] = {
 	SM_API_DESCRIBE_LOG_DIRS,
 	SM_API_DESCRIBE_CONFIGS, SM_API_ALTER_CONFIGS, SM_API_INCREMENTAL_ALTER_CONFIGS,
 	SM_API_INIT_PRODUCER_ID, SM_API_DESCRIBE_CLUSTER, SM_API_WRITE_TXN_MARKERS,
+	SM_API_TXN_OFFSET_COMMIT,
 	SM_API_DELETE_RECORDS, /* moves the log start: after every read of the probe data */
 };
 

@@ -216,7 +216,13 @@ void sm_api_add_partitions_to_txn(sm_req_ctx_t *ctx)
 			a->errs[k] = -1;
 			tps[k].topic = t->name;
 			tps[k].partition = t->partitions[j];
-			if (!mp) {
+			/* internal topics are never authorised for a
+			 * producer's writes */
+			if (t->name && (!strcmp(t->name, SM_TXN_OFFSETS_TOPIC) ||
+					!strcmp(t->name, SM_TXN_STATE_TOPIC))) {
+				a->errs[k] = SM_ERR_TOPIC_AUTHORIZATION_FAILED;
+				unknown++;
+			} else if (!mp) {
 				a->errs[k] = SM_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 				unknown++;
 			}
@@ -225,7 +231,7 @@ void sm_api_add_partitions_to_txn(sm_req_ctx_t *ctx)
 	sm_mc_snapshot_release(s);
 	const char *tid = r->v3_and_below_transactional_id;
 	if (unknown) {
-		sm_apis_refused(ctx, "AddPartitionsToTxn for \"%.100s\": %d unknown partitions",
+		sm_apis_refused(ctx, "AddPartitionsToTxn for \"%.100s\": %d unknown or internal partitions",
 				tid ? tid : "", unknown);
 		sm_apit_add_respond(a, SM_ERR_OPERATION_NOT_ATTEMPTED);
 		return;

@@ -310,6 +310,8 @@ static void sm_txn_build_batch(sm_wbuf_t *out, const char *tid, const sm_txn_met
 	sm_wbuf_free(&kv);
 }
 
+static void sm_txn_coordinator_leadership(sm_txn_coordinator_t *tc, int32_t partition,
+					  int is_leader, int32_t epoch);
 static void sm_txn_write_done(void *arg, sm_err_t e);
 static void sm_txn_finish_locked(sm_txn_op_t *op, sm_err_t e);
 
@@ -524,7 +526,9 @@ static sm_txn_op_t *sm_txn_prepare(sm_txn_coordinator_t *tc, sm_txn_meta_t *m, i
 	op->why = why;
 	op->target.state = commit ? SM_TXN_PREPARE_COMMIT : SM_TXN_PREPARE_ABORT;
 	if (epoch != m->epoch) {
-		op->target.last_epoch = m->epoch;
+		/* a fence: 2.8 forgets the last epoch here, so the fenced
+		 * producer cannot pass as a retry */
+		op->target.last_epoch = -1;
 		op->target.epoch = epoch;
 	}
 	op->target.update_ms = sm_txn_wall_ms();
@@ -966,14 +970,33 @@ void sm_txn_coordinator_on_leadership(void *opaque, const char *topic, int32_t p
 	if (!topic || strcmp(topic, SM_TXN_STATE_TOPIC) || partition < 0 ||
 	    partition >= tc->cfg.num_partitions)
 		return;
-	int32_t epoch = -1;
-	if (is_leader) {
-		sm_partition_t *p = sm_replica_manager_partition(tc->rm, topic, partition);
-		if (!p)
-			return;
-		epoch = sm_partition_leader_epoch(p);
-		sm_partition_release(p);
+	if (!is_leader) {
+		sm_txn_coordinator_unload(tc, partition);
+		return;
 	}
+	sm_partition_t *p = tc->rm ? sm_replica_manager_partition(tc->rm, topic, partition) : NULL;
+	if (!p)
+		return;
+	int32_t epoch = sm_partition_leader_epoch(p);
+	sm_partition_release(p);
+	sm_txn_coordinator_load(tc, partition, epoch);
+}
+
+void sm_txn_coordinator_load(sm_txn_coordinator_t *tc, int32_t partition, int32_t epoch)
+{
+	sm_txn_coordinator_leadership(tc, partition, 1, epoch);
+}
+
+void sm_txn_coordinator_unload(sm_txn_coordinator_t *tc, int32_t partition)
+{
+	sm_txn_coordinator_leadership(tc, partition, 0, -1);
+}
+
+static void sm_txn_coordinator_leadership(sm_txn_coordinator_t *tc, int32_t partition,
+					  int is_leader, int32_t epoch)
+{
+	if (partition < 0 || partition >= tc->cfg.num_partitions)
+		return;
 	int32_t dropped = -1;
 	pthread_mutex_lock(&tc->lock);
 	if (tc->pstate[partition] != SM_TXN_P_NONE && (!is_leader || epoch > tc->pepoch[partition])) {
@@ -992,6 +1015,27 @@ void sm_txn_coordinator_on_leadership(void *opaque, const char *topic, int32_t p
 	pthread_mutex_unlock(&tc->lock);
 	if (dropped >= 0 && tc->ch)
 		sm_txn_marker_channel_drop_epoch(tc->ch, partition, dropped);
+}
+
+int sm_txn_coordinator_describe(sm_txn_coordinator_t *tc, const char *tid, int8_t *state,
+				int64_t *pid, int16_t *epoch, int *n_partitions)
+{
+	int32_t partition = sm_txn_coordinator_partition_for(tc, tid);
+	pthread_mutex_lock(&tc->lock);
+	int rc = tc->pstate[partition] == SM_TXN_P_LOADED ? 0 : -1;
+	if (!rc) {
+		const sm_txn_meta_t *m = sm_txn_find(tc, partition, tid);
+		if (m) {
+			*state = m->pending && m->state != SM_TXN_PREPARE_COMMIT &&
+					 m->state != SM_TXN_PREPARE_ABORT ? -1 : m->state;
+			*pid = m->pid;
+			*epoch = m->epoch;
+			*n_partitions = m->n_tps;
+			rc = 1;
+		}
+	}
+	pthread_mutex_unlock(&tc->lock);
+	return rc;
 }
 
 /* ---- txn-coord: timeouts and expiration ---- */

@@ -86,6 +86,17 @@ void sm_txn_coordinator_destroy(sm_txn_coordinator_t *tc);
 void sm_txn_coordinator_on_leadership(void *tc, const char *topic, int32_t partition,
 				      int is_leader);
 
+/* What the listener does once it knows the partition's leader epoch:
+ * load (a newer epoch unloads first) or unload a partition. */
+void sm_txn_coordinator_load(sm_txn_coordinator_t *tc, int32_t partition, int32_t epoch);
+void sm_txn_coordinator_unload(sm_txn_coordinator_t *tc, int32_t partition);
+
+/* A transactional id's state: 1 and its fields; 0 unknown; -1 when its
+ * partition is not loaded here. *state is -1 while a write other than a
+ * Prepare* one is in flight. */
+int sm_txn_coordinator_describe(sm_txn_coordinator_t *tc, const char *tid, int8_t *state,
+				int64_t *pid, int16_t *epoch, int *n_partitions);
+
 /* The __transaction_state partition of a transactional id. */
 int32_t sm_txn_coordinator_partition_for(const sm_txn_coordinator_t *tc, const char *tid);
 

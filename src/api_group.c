@@ -80,12 +80,15 @@ static void sm_apig_find(sm_req_ctx_t *ctx, const sm_find_coordinator_req_t *req
 	resp->host = "";
 	resp->port = -1;
 	sm_group_coordinator_t *gc = sm_apig_gc(ctx);
+	if (req->key_type == 1) {
+		const char *host = "";
+		resp->error_code = (int16_t)sm_api_txn_coordinator_node(ctx, req->key ? req->key : "",
+									 &resp->node_id, &host, &resp->port);
+		resp->host = (char *)host;
+		return;
+	}
 	if (req->key_type != 0 || !gc) {
 		resp->error_code = req->key_type > 1 ? SM_ERR_INVALID_REQUEST : SM_ERR_COORDINATOR_NOT_AVAILABLE;
-		if (req->key_type == 1)
-			/* the only trace a transactional client leaves: say why */
-			sm_apis_refused(ctx, "transaction coordinator for \"%.100s\": transactions are "
-					"not supported by this broker", req->key ? req->key : "");
 		return;
 	}
 	resp->error_code = SM_ERR_COORDINATOR_NOT_AVAILABLE;

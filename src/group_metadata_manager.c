@@ -195,6 +195,17 @@ void sm_gmm_set_purgatory(sm_group_metadata_manager_t *gmm, sm_fetch_purgatory_t
 	__atomic_store_n(&gmm->purgatory, fp, __ATOMIC_RELEASE);
 }
 
+int sm_gmm_append_batch(sm_group_metadata_manager_t *gmm, int32_t partition, uint8_t *batch,
+			size_t len, sm_gmm_done_fn *done, void *arg, sm_err_t *err)
+{
+	return gmm->ops.append(gmm->ops.opaque, partition, batch, len, done, arg, err);
+}
+
+sm_err_t sm_gmm_read_all(sm_group_metadata_manager_t *gmm, int32_t partition, sm_wbuf_t *out)
+{
+	return gmm->ops.read(gmm->ops.opaque, partition, out);
+}
+
 void sm_gmm_destroy(sm_group_metadata_manager_t *gmm)
 {
 	if (!gmm)

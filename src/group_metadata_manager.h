@@ -92,6 +92,12 @@ sm_err_t sm_gmm_store_tombstones(sm_group_metadata_manager_t *gmm, int32_t parti
 				 const char *group, const sm_group_offset_t *o, int n,
 				 int with_group);
 
+/* The ops themselves, for another internal topic written the same way
+ * (__transaction_state, txn_state_manager.c). */
+int sm_gmm_append_batch(sm_group_metadata_manager_t *gmm, int32_t partition, uint8_t *batch,
+			size_t len, sm_gmm_done_fn *done, void *arg, sm_err_t *err);
+sm_err_t sm_gmm_read_all(sm_group_metadata_manager_t *gmm, int32_t partition, sm_wbuf_t *out);
+
 /* What loading yields, in log order; a NULL value is a tombstone. An offset
  * record of a transactional batch goes to txn_offset with the batch's
  * producer id, and each COMMIT/ABORT marker to txn_end (Kafka's loader

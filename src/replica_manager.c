@@ -111,8 +111,10 @@ struct sm_replica_manager {
 	int32_t broker_id;
 	sm_append_listener_t *listener;
 	void *listener_opaque;
-	sm_leadership_listener_t *lead_listener; /* group coordinator */
-	void *lead_listener_opaque;
+	/* group coordinator, transaction coordinator */
+	sm_leadership_listener_t *lead_listener[SM_RM_LEAD_LISTENERS];
+	void *lead_listener_opaque[SM_RM_LEAD_LISTENERS];
+	int n_lead_listeners;
 	sm_fetcher_manager_t *fetchers;
 	/* "isr-expiration" thread and pending ISR change notifications,
 	 * guarded by sched_lock. */
@@ -173,25 +175,44 @@ void sm_replica_manager_set_append_listener(sm_replica_manager_t *rm, sm_append_
 	pthread_mutex_unlock(&rm->lock);
 }
 
-void sm_replica_manager_set_leadership_listener(sm_replica_manager_t *rm,
-						sm_leadership_listener_t *cb, void *opaque)
+int sm_replica_manager_add_leadership_listener(sm_replica_manager_t *rm,
+					       sm_leadership_listener_t *cb, void *opaque)
+{
+	int rc = -1;
+	pthread_mutex_lock(&rm->lock);
+	if (rm->n_lead_listeners < SM_RM_LEAD_LISTENERS) {
+		rm->lead_listener[rm->n_lead_listeners] = cb;
+		rm->lead_listener_opaque[rm->n_lead_listeners] = opaque;
+		rm->n_lead_listeners++;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&rm->lock);
+	return rc;
+}
+
+void sm_replica_manager_clear_leadership_listeners(sm_replica_manager_t *rm)
 {
 	pthread_mutex_lock(&rm->lock);
-	rm->lead_listener = cb;
-	rm->lead_listener_opaque = opaque;
+	rm->n_lead_listeners = 0;
 	pthread_mutex_unlock(&rm->lock);
 }
 
-/* Tells the leadership listener, with no lock held. */
+/* Tells the leadership listeners, in the order they were added, with no
+ * lock held (a copy of the list is taken first). */
 static void sm_rm_notify_leadership(sm_replica_manager_t *rm, const char *topic, int32_t partition,
 				    int is_leader)
 {
+	sm_leadership_listener_t *cb[SM_RM_LEAD_LISTENERS];
+	void *opaque[SM_RM_LEAD_LISTENERS];
 	pthread_mutex_lock(&rm->lock);
-	sm_leadership_listener_t *cb = rm->lead_listener;
-	void *opaque = rm->lead_listener_opaque;
+	int n = rm->n_lead_listeners;
+	for (int i = 0; i < n; i++) {
+		cb[i] = rm->lead_listener[i];
+		opaque[i] = rm->lead_listener_opaque[i];
+	}
 	pthread_mutex_unlock(&rm->lock);
-	if (cb)
-		cb(opaque, topic, partition, is_leader);
+	for (int i = 0; i < n; i++)
+		cb[i](opaque[i], topic, partition, is_leader);
 }
 
 sm_partition_t *sm_partition_keep(sm_partition_t *p)

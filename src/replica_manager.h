@@ -66,8 +66,13 @@ sm_replica_manager_t *sm_replica_manager_new(const sm_kafka_config_t *cfg, sm_lo
 					     sm_zk_t *zk, int32_t broker_id);
 void sm_replica_manager_set_append_listener(sm_replica_manager_t *rm, sm_append_listener_t *cb,
 					    void *opaque);
-void sm_replica_manager_set_leadership_listener(sm_replica_manager_t *rm,
-						sm_leadership_listener_t *cb, void *opaque);
+/* Up to SM_RM_LEAD_LISTENERS listeners (the group and the transaction
+ * coordinators); -1 when the list is full. */
+#define SM_RM_LEAD_LISTENERS 4
+int sm_replica_manager_add_leadership_listener(sm_replica_manager_t *rm,
+					       sm_leadership_listener_t *cb, void *opaque);
+/* Removes every listener (at shutdown, before they are destroyed). */
+void sm_replica_manager_clear_leadership_listeners(sm_replica_manager_t *rm);
 /* Re-creates partitions for every log found on disk (as followers without a
  * leader, until the controller's LeaderAndIsr says otherwise) and restores
  * high watermarks from replication-offset-checkpoint. */

@@ -477,7 +477,9 @@ static void sm_txn_finish_locked(sm_txn_op_t *op, sm_err_t e)
 		sm_txn_target_from(&keep, &op->target);
 		sm_txn_meta_apply(m, &keep);
 		m->pending = 1;
-		op->do_markers = 1;
+		/* once shut down the channel is gone: the next coordinator
+		 * of the partition sends the markers */
+		op->do_markers = !tc->stop;
 		op->reply_err = op->why == SM_TXN_WHY_FENCE ? SM_ERR_CONCURRENT_TRANSACTIONS : SM_ERR_NONE;
 		sm_log_info(tc->comp, SM_TXN_LOGGER,
 			    "Transactional id %s (producer id %" PRId64 ", epoch %d): %s with %d partitions",
@@ -916,6 +918,8 @@ static void sm_txn_resend_prepared(sm_txn_coordinator_t *tc, int32_t partition,
 		if (m->pending ||
 		    (m->state != SM_TXN_PREPARE_COMMIT && m->state != SM_TXN_PREPARE_ABORT))
 			continue;
+		if (tc->stop)
+			return;
 		sm_txn_op_t *op = sm_txn_op_new(tc, SM_TXN_OP_PREPARE, m, partition, NULL, NULL);
 		op->do_markers = 1;
 		m->pending = 1;
@@ -999,6 +1003,7 @@ static void sm_txn_coordinator_leadership(sm_txn_coordinator_t *tc, int32_t part
 		return;
 	int32_t dropped = -1;
 	pthread_mutex_lock(&tc->lock);
+	sm_txn_marker_channel_t *ch = tc->stop ? NULL : tc->ch;
 	if (tc->pstate[partition] != SM_TXN_P_NONE && (!is_leader || epoch > tc->pepoch[partition])) {
 		sm_log_info(tc->comp, SM_TXN_SM_LOGGER,
 			    "Unloading transaction metadata from %s-%d (coordinator epoch %d)",
@@ -1013,8 +1018,8 @@ static void sm_txn_coordinator_leadership(sm_txn_coordinator_t *tc, int32_t part
 		pthread_cond_signal(&tc->cond);
 	}
 	pthread_mutex_unlock(&tc->lock);
-	if (dropped >= 0 && tc->ch)
-		sm_txn_marker_channel_drop_epoch(tc->ch, partition, dropped);
+	if (dropped >= 0 && ch)
+		sm_txn_marker_channel_drop_epoch(ch, partition, dropped);
 }
 
 int sm_txn_coordinator_describe(sm_txn_coordinator_t *tc, const char *tid, int8_t *state,

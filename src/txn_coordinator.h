@@ -77,8 +77,11 @@ sm_txn_coordinator_t *sm_txn_coordinator_new(const sm_txn_config_t *cfg,
 					     sm_txn_marker_channel_t *ch, sm_replica_manager_t *rm);
 /* Starts the txn-coord thread (loading, timeouts, id expiration). */
 void sm_txn_coordinator_start(sm_txn_coordinator_t *tc);
-/* Stops the thread; requests still waiting are answered by their writes'
- * and markers' owners (purgatory, channel) before those are destroyed. */
+/* Stops the thread; from then on no markers are handed to the channel (it
+ * is destroyed next) and transactions left in Prepare* are completed by
+ * the partition's next coordinator. Requests still waiting are answered by
+ * their writes' and markers' owners (purgatory, channel) as those are
+ * destroyed. */
 void sm_txn_coordinator_shutdown(sm_txn_coordinator_t *tc);
 void sm_txn_coordinator_destroy(sm_txn_coordinator_t *tc);
 

@@ -21,6 +21,7 @@
 #include "group_metadata_manager.h"
 #include "metadata_cache.h"
 #include "record_batch.h"
+#include "msg_transaction_state.h"
 #include "txn_coordinator.h"
 
 /* ---- an in-memory __transaction_state with one partition ---- */
@@ -247,6 +248,37 @@ static void test_state_machine(void)
 	CU_ASSERT(add(tc, "tx", pid, 3, "a", 0) == SM_ERR_NONE);
 	CU_ASSERT(end(tc, "tx", pid, 3, 0) == SM_ERR_NONE);
 	CU_ASSERT(wait_state(tc, "tx", SM_TXN_COMPLETE_ABORT) == 0);
+
+	/* a PrepareCommit left by a previous coordinator is completed on
+	 * load: markers again, then CompleteCommit */
+	sm_wbuf_t kv;
+	sm_wbuf_init(&kv, 128);
+	sm_rec_transaction_log_key_t k = { .transactional_id = "crashed" };
+	sm_wbuf_i16(&kv, 0);
+	sm_rec_transaction_log_key_write(&kv, 0, &k);
+	size_t klen = kv.len;
+	int32_t ids[2] = { 0, 1 };
+	sm_rec_transaction_log_value_transaction_partition_t tp = {
+		.topic = "a", .partition_ids = ids, .partition_ids_cnt = 2 };
+	sm_rec_transaction_log_value_t v = {
+		.producer_id = 77, .producer_epoch = 2, .transaction_timeout_ms = 60000,
+		.transaction_status = SM_TXN_PREPARE_COMMIT, .transaction_partitions = &tp,
+		.transaction_partitions_cnt = 1, .transaction_last_update_timestamp_ms = 1,
+		.transaction_start_timestamp_ms = 1 };
+	sm_wbuf_i16(&kv, 0);
+	sm_rec_transaction_log_value_write(&kv, 0, &v);
+	sm_record_t rec = { .key = kv.p, .key_len = (int32_t)klen, .value = kv.p + klen,
+			    .value_len = (int32_t)(kv.len - klen) };
+	pthread_mutex_lock(&g_log_lock);
+	sm_batch_build(&g_log, SM_CODEC_NONE, 0, 0, &rec, 1);
+	pthread_mutex_unlock(&g_log_lock);
+	sm_wbuf_free(&kv);
+	sm_txn_coordinator_load(tc, 0, 7); /* a newer epoch reloads */
+	CU_ASSERT_FATAL(wait_loaded(tc) == 0);
+	CU_ASSERT(wait_state(tc, "crashed", SM_TXN_COMPLETE_COMMIT) == 0);
+	CU_ASSERT(sm_txn_coordinator_describe(tc, "crashed", &st, &p2, &ep, &n) == 1);
+	CU_ASSERT(p2 == 77 && ep == 2 && n == 0);
+	CU_ASSERT(end(tc, "crashed", 77, 2, 1) == SM_ERR_NONE);
 
 	free_tc(tc, gmm, mc, ch);
 	sm_wbuf_free(&g_log);

@@ -510,11 +510,11 @@ void sm_api_txn_offset_commit(sm_req_ctx_t *ctx)
 		return;
 	}
 	sm_err_t early = SM_ERR_NONE;
-	if (req->producer_id < 0) {
-		/* Kafka cannot build a transactional batch without a
-		 * producer id and fails the request. */
+	if (req->producer_id < -1) {
+		/* -1 is Kafka's "no producer": a plain commit; other negative
+		 * ids name no producer a marker could ever end. */
 		early = SM_ERR_UNKNOWN_SERVER_ERROR;
-		sm_apis_refused(ctx, "TxnOffsetCommit without a producer id (%lld)",
+		sm_apis_refused(ctx, "TxnOffsetCommit with producer id %lld",
 				(long long)req->producer_id);
 	} else if (!sm_apig_gc(ctx)) {
 		early = SM_ERR_NOT_COORDINATOR;

@@ -1338,11 +1338,16 @@ void sm_group_coordinator_txn_commit_offsets(sm_group_coordinator_t *gc, const c
 	w->cb = cb;
 	w->opaque = opaque;
 	/* Pending from now on (Kafka's prepareTxnOffsetCommit): OffsetFetch
-	 * with require_stable answers UNSTABLE_OFFSET_COMMIT for them. */
+	 * with require_stable answers UNSTABLE_OFFSET_COMMIT for them. Without
+	 * a producer id (-1) Kafka stores a plain commit. */
 	for (int j = 0; j < w->nrec; j++) {
 		const sm_group_offset_t *r = &w->recs[j];
-		sm_group_txn_put(g, producer_id, r->topic, r->partition, r->offset, r->leader_epoch,
-				 r->metadata, r->commit_ts, r->expire_ts, w->write_seq);
+		if (producer_id < 0)
+			sm_group_pending_add(g, r->topic, r->partition, w->write_seq);
+		else
+			sm_group_txn_put(g, producer_id, r->topic, r->partition, r->offset,
+					 r->leader_epoch, r->metadata, r->commit_ts, r->expire_ts,
+					 w->write_seq);
 	}
 	sm_err_t se = SM_ERR_NONE;
 	if (!w->nrec || !gc->gmm ||

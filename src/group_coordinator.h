@@ -180,7 +180,8 @@ void sm_group_coordinator_commit_offsets(sm_group_coordinator_t *gc, const char 
  * transactional commit (INVALID_GROUP_ID for an empty id, a member id
  * enforced when set, a generation when >= 0, static member fencing), then
  * the offsets are written as a transactional batch of the producer and
- * kept pending for it until sm_group_coordinator_txn_completion. Answers
+ * kept pending for it until sm_group_coordinator_txn_completion; with
+ * producer_id -1 (Kafka's NO_PRODUCER_ID) they are a plain commit. Answers
  * as sm_group_coordinator_commit_offsets. */
 void sm_group_coordinator_txn_commit_offsets(sm_group_coordinator_t *gc, const char *group_id,
 					     int64_t producer_id, int16_t producer_epoch,

@@ -1047,12 +1047,19 @@ static void test_txn_offsets(void)
 	fetch_two(gc, 1, o);
 	CU_ASSERT_EQUAL(o[0], 10);
 
+	/* Producer id -1 (none): a plain commit, visible at once. */
+	sm_gc_offset_t c3 = { .topic = "t", .partition = 1, .offset = 60, .leader_epoch = -1, .commit_ts = -1, .expire_ts = -1 };
+	CU_ASSERT_EQUAL(do_txn_commit(gc, -1, -1, &c3, 1, &co), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(count_txn_batches(&f, -1), 0);
+	fetch_two(gc, 1, o);
+	CU_ASSERT_EQUAL(o[1], 60);
+
 	/* The reload replays the markers to the same result. */
 	destroy_gc(gc);
 	gc = new_gc(&f);
 	fetch_two(gc, 1, o);
 	CU_ASSERT_EQUAL(o[0], 10);
-	CU_ASSERT_EQUAL(o[1], 41);
+	CU_ASSERT_EQUAL(o[1], 60);
 	destroy_gc(gc);
 	sm_wbuf_free(&f.data);
 }

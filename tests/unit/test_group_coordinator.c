@@ -601,6 +601,11 @@ static void test_load_in_progress(void)
 	sm_gc_group_listing_t *l;
 	int n;
 	CU_ASSERT_EQUAL(sm_group_coordinator_list(gc, NULL, 0, &ar, &l, &n), SM_ERR_COORDINATOR_LOAD_IN_PROGRESS);
+	memset(&co, 0, sizeof(co));
+	sm_group_coordinator_txn_commit_offsets(gc, "g", 5, 0, -1, "", NULL, &e, 1, commit_cb, &co);
+	CU_ASSERT_EQUAL(e.error, SM_ERR_COORDINATOR_LOAD_IN_PROGRESS);
+	/* a marker while loading: the load (re)starts and replays it */
+	sm_group_coordinator_txn_completion(gc, 0, 5, 1);
 	sm_group_coordinator_tick(gc);
 	CU_ASSERT_EQUAL(sm_group_coordinator_fetch_offsets(gc, "g", &q, 1, 0, &ar), SM_ERR_NONE);
 	CU_ASSERT_EQUAL(do_commit(gc, "g", -1, "", &e, 1, &co), SM_ERR_NONE);
@@ -771,6 +776,14 @@ static void test_static_member_rejoin(void)
 	sm_group_coordinator_commit_offsets(gc, "g", 2, ids[1], "b", &e, 1, commit_cb, &co);
 	CU_ASSERT_EQUAL(co.error, SM_ERR_FENCED_INSTANCE_ID);
 	CU_ASSERT_EQUAL(e.error, SM_ERR_FENCED_INSTANCE_ID);
+	/* TxnOffsetCommit v3 of the old instance too; the new one commits */
+	memset(&co, 0, sizeof(co));
+	sm_group_coordinator_txn_commit_offsets(gc, "g", 5, 0, 2, ids[1], "b", &e, 1, commit_cb, &co);
+	CU_ASSERT_EQUAL(e.error, SM_ERR_FENCED_INSTANCE_ID);
+	sm_group_coordinator_txn_commit_offsets(gc, "g", 5, 0, 2, nb, "b", &e, 1, commit_cb, &co);
+	CU_ASSERT_EQUAL(e.error, SM_ERR_NONE);
+	sm_group_coordinator_txn_commit_offsets(gc, "g", 5, 0, 1, nb, "b", &e, 1, commit_cb, &co);
+	CU_ASSERT_EQUAL(e.error, SM_ERR_ILLEGAL_GENERATION);
 	sm_gc_leave_member_t lm = { .member_id = ids[1], .group_instance_id = "b" };
 	CU_ASSERT_EQUAL(sm_group_coordinator_leave(gc, "g", &lm, 1), SM_ERR_NONE);
 	CU_ASSERT_EQUAL(lm.error, SM_ERR_FENCED_INSTANCE_ID);

@@ -42,6 +42,16 @@
  * (uid): one that ends after the group was unloaded, deleted or re-created
  * changes nothing but its own answer.
  *
+ * Transactional offset commits (TxnOffsetCommit, KIP-98/447) are written
+ * as a transactional batch of their producer and kept per producer id in
+ * the group (group->txn, Kafka's pendingTransactionalOffsetCommits) until
+ * a COMMIT or ABORT marker of that producer reaches the group's partition
+ * (sm_group_coordinator_txn_completion, called by WriteTxnMarkers, or the
+ * marker met while loading): COMMIT makes them the committed offsets unless
+ * a commit written later in the log is there (write_seq orders writes and
+ * loaded records alike), ABORT drops them. Until then OffsetFetch with
+ * require_stable answers UNSTABLE_OFFSET_COMMIT for their partitions.
+ *
  * Deadlines (Kafka's delayed heartbeat, join and pending-member
  * operations) are timers on one min-heap (gc_timer.h): each member's
  * session deadline, each PreparingRebalance group's initial delay or

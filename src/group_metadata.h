@@ -1,8 +1,9 @@
 /*
  * group_metadata.h - one consumer group's in-memory state (Kafka's
  * GroupMetadata and MemberMetadata): its members and their offered
- * protocols, the generation, the chosen protocol and leader, and the
- * committed offsets. Also the group state names and protocol selection.
+ * protocols, the generation, the chosen protocol and leader, the
+ * committed offsets and those of open transactions (per producer id). Also
+ * the group state names and protocol selection.
  *
  * Thread-safety: none. A group belongs to the group coordinator, which
  * touches it only under its lock.

@@ -10,6 +10,11 @@
  * every high watermark advance or ISR change of the partition, exactly like
  * an acks=-1 produce (api_produce.c); with a single-replica ISR the append
  * itself advances the high watermark and the write ends at once.
+ * Appends use the coordinator's origin (sm_partition_append_coordinator):
+ * a TxnOffsetCommit batch carries its producer's id and epoch with base
+ * sequence 0 every time, so only its epoch is checked. Loading hands the
+ * offsets of transactional batches and the COMMIT/ABORT markers to the
+ * loader separately.
  *
  * Thread-safety: the purgatory pointer is atomic; otherwise stateless apart
  * from the ops; see the header.

@@ -968,7 +968,7 @@ public final class Interop {
 		});
 
 		xfail(part, "word-count-exactly-once-v2",
-			"exactly_once_v2 needs transactions (AddPartitionsToTxn, EndTxn, TxnOffsetCommit), not served yet", () -> {
+			"exactly_once_v2 needs TxnOffsetCommit, not served yet", () -> {
 				String why = runWordCount(prefix + "wce", in, prefix + "words-out-eos", "exactly_once_v2",
 					new Properties(), expected, 20000, 5000);
 				if (why != null)

@@ -738,13 +738,13 @@ static void sm_tm_run_finished(sm_txn_marker_channel_t *ch)
 	while (ch->fin_head) {
 		sm_tm_txn_t *list = ch->fin_head;
 		ch->fin_head = ch->fin_tail = NULL;
+		ch->n_finished = 0;
 		pthread_mutex_unlock(&ch->lock);
 		for (sm_tm_txn_t *t = list; t; t = t->next)
 			t->done(t->opaque, t->err);
 		pthread_mutex_lock(&ch->lock);
 		while (list) {
 			sm_tm_txn_t *n = list->next;
-			ch->n_finished--;
 			sm_tm_txn_release(list);
 			list = n;
 		}
@@ -973,6 +973,7 @@ size_t sm_txn_marker_channel_unknown_dest_count(sm_txn_marker_channel_t *ch)
 	return n;
 }
 
+/* Counts a transaction until its callback is about to run. */
 size_t sm_txn_marker_channel_pending_count(sm_txn_marker_channel_t *ch)
 {
 	pthread_mutex_lock(&ch->lock);

@@ -43,7 +43,7 @@ static int64_t now_ms(void)
 
 /* ---- a WriteTxnMarkers server ---- */
 
-enum { MODE_OK, MODE_CLOSE_FIRST, MODE_OMIT_FIRST, MODE_GARBAGE_FIRST };
+enum { MODE_OK, MODE_CLOSE_FIRST, MODE_OMIT_FIRST, MODE_GARBAGE_FIRST, MODE_EXTRA_FIRST };
 
 #define SEEN_MAX 512
 #define SCRIPT_MAX 8
@@ -174,7 +174,8 @@ static int srv_serve_one(srv_t *s, int fd)
 			sm_write_txn_markers_resp_topic_t *rt = &rm->topics[j];
 			rt->name = t->name;
 			rt->partitions_cnt = t->partition_indexes_cnt;
-			rt->partitions = sm_arena_alloc(&a, (size_t)t->partition_indexes_cnt *
+			/* Room for each partition twice (MODE_EXTRA_FIRST). */
+			rt->partitions = sm_arena_alloc(&a, 2 * (size_t)t->partition_indexes_cnt *
 								   sizeof(*rt->partitions) + 1);
 			for (int32_t k = 0; k < t->partition_indexes_cnt; k++) {
 				int32_t p = t->partition_indexes[k];
@@ -193,12 +194,17 @@ static int srv_serve_one(srv_t *s, int fd)
 					e->req_no = req_no;
 				}
 			}
+			/* The first request answers every partition twice. */
+			if (mode == MODE_EXTRA_FIRST && req_no == 0) {
+				memcpy(rt->partitions + rt->partitions_cnt, rt->partitions,
+				       (size_t)rt->partitions_cnt * sizeof(*rt->partitions));
+				rt->partitions_cnt *= 2;
+			}
 			/* The first request's last partition goes unanswered. */
 			if (mode == MODE_OMIT_FIRST && req_no == 0 && j == m->topics_cnt - 1)
 				rt->partitions_cnt--;
 		}
 	}
-	s->nconn += 0;
 	pthread_cond_broadcast(&s->cond);
 	pthread_mutex_unlock(&s->lock);
 	free(frame);
@@ -693,12 +699,14 @@ static void test_drop_epoch(void)
 	done_destroy(&d3);
 }
 
-/* A dropped connection, a response leaving a partition out, and a
- * malformed response: each is retried until answered. */
+/* A dropped connection, a response leaving a partition out, a malformed
+ * response and one with more results than partitions asked: each is
+ * retried until answered. */
 static void test_network_and_bad_responses(void)
 {
-	static const int modes[] = { MODE_CLOSE_FIRST, MODE_OMIT_FIRST, MODE_GARBAGE_FIRST };
-	for (int i = 0; i < 3; i++) {
+	static const int modes[] = { MODE_CLOSE_FIRST, MODE_OMIT_FIRST, MODE_GARBAGE_FIRST,
+				     MODE_EXTRA_FIRST };
+	for (int i = 0; i < 4; i++) {
 		fx_t f;
 		done_t d;
 		fx_init(&f, modes[i], MODE_OK);

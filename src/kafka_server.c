@@ -558,7 +558,7 @@ int sm_kafka_server_startup(sm_kafka_server_t *s)
 		.cfg = s->cfg, .broker_id = s->broker_id, .cluster_id = s->cluster_id,
 		.channel = s->channel, .metadata_cache = s->mc, .replica_manager = s->rm,
 		.zk = s->zk, .controller = s->controller, .group_coordinator = s->gc,
-		.txn_coordinator = s->tc,
+		.txn_coordinator = s->tc, .txn_markers = s->txn_markers,
 	};
 	s->apis = sm_kafka_apis_new(&deps);
 	/* Offset commits and group metadata wait for the ISR in its purgatory. */

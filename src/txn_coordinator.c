@@ -920,6 +920,10 @@ static void sm_txn_resend_prepared(sm_txn_coordinator_t *tc, int32_t partition,
 			continue;
 		if (tc->stop)
 			return;
+		sm_log_info(tc->comp, SM_TXN_LOGGER,
+			    "Sending %s markers of transactional id %s (producer id %" PRId64
+			    ", epoch %d) to %d partitions", m->state == SM_TXN_PREPARE_COMMIT ? "COMMIT" : "ABORT",
+			    m->tid, m->pid, m->epoch, m->n_tps);
 		sm_txn_op_t *op = sm_txn_op_new(tc, SM_TXN_OP_PREPARE, m, partition, NULL, NULL);
 		op->do_markers = 1;
 		m->pending = 1;

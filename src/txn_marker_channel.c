@@ -370,9 +370,7 @@ static size_t sm_tm_collect(sm_txn_marker_channel_t *ch, sm_tm_dest_t *d, sm_tm_
 			mine = SM_TM_MAX_REQ_PARTS - n_parts;
 		if (n_items == cap) {
 			cap = cap ? cap * 2 : 8;
-			items = realloc(items, cap * sizeof(*items));
-			if (!items)
-				abort();
+			items = sm_realloc(items, cap * sizeof(*items));
 		}
 		sm_tm_item_t *it = &items[n_items++];
 		it->txn = t;
@@ -458,6 +456,23 @@ static int sm_tm_find_error(const sm_write_txn_markers_resp_t *r, int64_t pid, c
 		}
 	}
 	return SM_TM_NO_RESULT;
+}
+
+static size_t sm_tm_resp_parts(const sm_write_txn_markers_resp_t *r)
+{
+	size_t n = 0;
+	for (int32_t i = 0; i < r->markers_cnt; i++)
+		for (int32_t j = 0; j < r->markers[i].topics_cnt; j++)
+			n += (size_t)r->markers[i].topics[j].partitions_cnt;
+	return n;
+}
+
+static size_t sm_tm_items_parts(const sm_tm_item_t *items, size_t n_items)
+{
+	size_t n = 0;
+	for (size_t k = 0; k < n_items; k++)
+		n += items[k].n;
+	return n;
 }
 
 /* Every non-ended partition of the request back to UNROUTED. */
@@ -628,6 +643,16 @@ static void *sm_tm_sender_main(void *arg)
 					    "broker %d (%s:%d); reconnecting", ver, resp.len, d->id,
 					    host, port);
 				err = SM_ERR__PARSE;
+			} else if (sm_tm_resp_parts(&r) > sm_tm_items_parts(items, n_items)) {
+				/* Answers are looked up per requested partition: more
+				 * results than questions is a broken peer, and would
+				 * only make those lookups slow. */
+				sm_log_warn(ch->comp, SM_TM_LOGGER,
+					    "WriteTxnMarkers response from broker %d (%s:%d) has %zu "
+					    "partition results for %zu requested; reconnecting",
+					    d->id, host, port, sm_tm_resp_parts(&r),
+					    sm_tm_items_parts(items, n_items));
+				err = SM_ERR__PARSE;
 			}
 		} else if (err != SM_ERR__STATE) {
 			sm_log_warn(ch->comp, SM_TM_LOGGER,
@@ -738,13 +763,13 @@ static void sm_tm_run_finished(sm_txn_marker_channel_t *ch)
 	while (ch->fin_head) {
 		sm_tm_txn_t *list = ch->fin_head;
 		ch->fin_head = ch->fin_tail = NULL;
+		ch->n_finished = 0;
 		pthread_mutex_unlock(&ch->lock);
 		for (sm_tm_txn_t *t = list; t; t = t->next)
 			t->done(t->opaque, t->err);
 		pthread_mutex_lock(&ch->lock);
 		while (list) {
 			sm_tm_txn_t *n = list->next;
-			ch->n_finished--;
 			sm_tm_txn_release(list);
 			list = n;
 		}
@@ -973,6 +998,7 @@ size_t sm_txn_marker_channel_unknown_dest_count(sm_txn_marker_channel_t *ch)
 	return n;
 }
 
+/* Counts a transaction until its callback is about to run. */
 size_t sm_txn_marker_channel_pending_count(sm_txn_marker_channel_t *ch)
 {
 	pthread_mutex_lock(&ch->lock);

@@ -88,7 +88,7 @@ void sm_txn_marker_channel_metadata_changed(sm_txn_marker_channel_t *ch);
 
 /* Gauges (Kafka's UnknownDestinationQueueSize and the number of
  * transactions with pending markers): partitions waiting for a leader or a
- * retry, and transactions whose callback has not run yet. */
+ * retry, and transactions whose callback has not started yet. */
 size_t sm_txn_marker_channel_unknown_dest_count(sm_txn_marker_channel_t *ch);
 size_t sm_txn_marker_channel_pending_count(sm_txn_marker_channel_t *ch);
 

@@ -967,13 +967,13 @@ public final class Interop {
 			require(why == null, why);
 		});
 
-		xfail(part, "word-count-exactly-once-v2",
-			"exactly_once_v2 needs TxnOffsetCommit, not served yet", () -> {
-				String why = runWordCount(prefix + "wce", in, prefix + "words-out-eos", "exactly_once_v2",
-					new Properties(), expected, 20000, 5000);
-				if (why != null)
-					throw new ExpectedFailure(why);
-			});
+		check(part, "word-count-exactly-once-v2", () -> {
+			// Transactions through the coordinator, the consumer's
+			// offsets with TxnOffsetCommit v3 (group generation and member).
+			String why = runWordCount(prefix + "wce", in, prefix + "words-out-eos", "exactly_once_v2",
+				new Properties(), expected, 120000, 20000);
+			require(why == null, why);
+		});
 	}
 
 	public static void main(String[] args) throws Exception {

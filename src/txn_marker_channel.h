@@ -54,7 +54,9 @@ typedef void (sm_txn_markers_done_t)(void *opaque, sm_err_t e);
  * network too, as Kafka does). The channel starts its threads lazily. */
 sm_txn_marker_channel_t *sm_txn_marker_channel_new(int32_t broker_id, sm_metadata_cache_t *mc);
 /* Stops the senders; pending transactions get SM_ERR_NOT_COORDINATOR (their
- * callbacks run on the calling thread, which must hold no lock they take). */
+ * callbacks run on the calling thread). It joins the channel's threads, one
+ * of which may be inside a callback: call it holding no lock a callback
+ * takes. */
 void sm_txn_marker_channel_destroy(sm_txn_marker_channel_t *ch);
 
 /* What Kafka's channel takes from KafkaConfig: the inter-broker listener

@@ -22,7 +22,10 @@
  *
  * Thread-safety: every function may be called from any thread; callbacks
  * run on a channel thread with no channel lock held and may call
- * sm_txn_marker_channel_send again.
+ * sm_txn_marker_channel_send again. That thread (role txn-marker, see
+ * docs/design/threads.md) runs every callback in turn: a callback must not
+ * wait for long (e.g. for an acks=-1 append to be replicated: start it and
+ * complete it elsewhere) and may not call ZooKeeper.
  */
 #ifndef SM_TXN_MARKER_CHANNEL_H
 #define SM_TXN_MARKER_CHANNEL_H

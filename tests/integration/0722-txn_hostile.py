@@ -10,7 +10,9 @@ INVALID_REQUEST in AddPartitionsToTxn, AddOffsetsToTxn and EndTxn;
 FindCoordinator key type 2 is INVALID_REQUEST; unknown producers get
 INVALID_PRODUCER_ID_MAPPING and a stale epoch INVALID_PRODUCER_EPOCH (v0-1)
 or PRODUCER_FENCED (v2+); EndTxn of a transaction that never started is
-INVALID_TXN_STATE."""
+INVALID_TXN_STATE. After a restart with another
+transaction.state.log.num.partitions the coordinator keeps the topic's own
+partition count, so transactional ids keep their partition."""
 import os
 import socket
 import struct
@@ -136,6 +138,22 @@ def test(c):
           "EndTxn abort after the abuse")
     conn.close()
     check(c.brokers[0].alive(), "the broker died")
+
+    # a restart with another transaction.state.log.num.partitions keeps the
+    # topic's own count (50): the id still maps to its partition (15, not 2
+    # of 7), so its producer id is found and its epoch bumped
+    b = c.brokers[0]
+    b.stop()
+    b.props["transaction.state.log.num.partitions"] = "7"
+    b.write_props()
+    b.start()
+    check("__transaction_state has 50 partitions (transaction.state.log.num.partitions is 7)"
+          in b.log_text(), "no log line about the partition count from ZooKeeper")
+    conn = Conn(b.port)
+    r = wait_until(lambda: (lambda e: e if e[0] == 0 else None)(
+        conn.init_producer_id(ver=1, txn_id=TID, timeout_ms=60000)), 60, "InitProducerId after restart")
+    check(r[1] == pid and r[2] == epoch + 1, "after the restart: %r, was pid %d epoch %d" % (r, pid, epoch))
+    conn.close()
 
 
 harness.main(test, brokers=1)

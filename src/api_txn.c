@@ -129,6 +129,13 @@ void sm_api_txn_init_producer_id(sm_req_ctx_t *ctx, const char *tid, int32_t tim
 		sm_apit_init_done(ctx, SM_ERR_COORDINATOR_NOT_AVAILABLE, -1, -1);
 		return;
 	}
+	/* A client that skipped FindCoordinator still gets the topic created
+	 * (it is answered NOT_COORDINATOR until its partition is loaded). */
+	sm_mc_snapshot_t *s = sm_metadata_cache_get(ctx->apis->d.metadata_cache);
+	int exists = sm_mc_topic(s, SM_TXN_STATE_TOPIC) != NULL;
+	sm_mc_snapshot_release(s);
+	if (!exists)
+		sm_apit_create_state_topic(ctx);
 	sm_txn_coordinator_init_pid(tc, tid, timeout_ms, expected_pid, expected_epoch,
 				    sm_apit_new_pid, ctx, sm_apit_init_done, ctx);
 }

@@ -129,6 +129,13 @@ void sm_api_txn_init_producer_id(sm_req_ctx_t *ctx, const char *tid, int32_t tim
 		sm_apit_init_done(ctx, SM_ERR_COORDINATOR_NOT_AVAILABLE, -1, -1);
 		return;
 	}
+	/* A client that skipped FindCoordinator still gets the topic created
+	 * (it is answered NOT_COORDINATOR until its partition is loaded). */
+	sm_mc_snapshot_t *s = sm_metadata_cache_get(ctx->apis->d.metadata_cache);
+	int exists = sm_mc_topic(s, SM_TXN_STATE_TOPIC) != NULL;
+	sm_mc_snapshot_release(s);
+	if (!exists)
+		sm_apit_create_state_topic(ctx);
 	sm_txn_coordinator_init_pid(tc, tid, timeout_ms, expected_pid, expected_epoch,
 				    sm_apit_new_pid, ctx, sm_apit_init_done, ctx);
 }
@@ -252,19 +259,25 @@ void sm_api_add_partitions_to_txn(sm_req_ctx_t *ctx)
 
 /* ---- AddOffsetsToTxn ---- */
 
-static void sm_apit_offsets_done(void *arg, sm_err_t e, int64_t pid, int16_t epoch)
+static void sm_apit_offsets_respond(sm_req_ctx_t *ctx, sm_err_t e)
 {
-	(void)pid;
-	(void)epoch;
-	sm_req_ctx_t *ctx = arg;
 	int16_t ver = ctx->hdr.api_version;
-	if (e && e != SM_ERR_CONCURRENT_TRANSACTIONS)
-		sm_apis_refused(ctx, "AddOffsetsToTxn: %s", sm_err_name(e));
 	sm_add_offsets_to_txn_resp_t resp;
 	sm_add_offsets_to_txn_resp_init(&resp);
 	resp.error_code = sm_apit_fenced(e, ver, 2);
 	sm_add_offsets_to_txn_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
 	sm_apis_resp_send(ctx);
+}
+
+/* sm_txn_reply_fn: the coordinator's answer. */
+static void sm_apit_offsets_done(void *arg, sm_err_t e, int64_t pid, int16_t epoch)
+{
+	(void)pid;
+	(void)epoch;
+	sm_req_ctx_t *ctx = arg;
+	if (e && e != SM_ERR_CONCURRENT_TRANSACTIONS)
+		sm_apis_refused(ctx, "AddOffsetsToTxn: %s", sm_err_name(e));
+	sm_apit_offsets_respond(ctx, e);
 }
 
 void sm_api_add_offsets_to_txn(sm_req_ctx_t *ctx)
@@ -277,11 +290,11 @@ void sm_api_add_offsets_to_txn(sm_req_ctx_t *ctx)
 	}
 	if (!req.transactional_id || !*req.transactional_id || !req.group_id) {
 		sm_apis_refused(ctx, "AddOffsetsToTxn without a transactional id or group");
-		sm_apit_offsets_done(ctx, SM_ERR_INVALID_REQUEST, -1, -1);
+		sm_apit_offsets_respond(ctx, SM_ERR_INVALID_REQUEST);
 		return;
 	}
 	if (!sm_apit_tc(ctx)) {
-		sm_apit_offsets_done(ctx, SM_ERR_COORDINATOR_NOT_AVAILABLE, -1, -1);
+		sm_apit_offsets_respond(ctx, SM_ERR_COORDINATOR_NOT_AVAILABLE);
 		return;
 	}
 	/* The group's offsets partition joins the transaction, so the
@@ -297,19 +310,25 @@ void sm_api_add_offsets_to_txn(sm_req_ctx_t *ctx)
 
 /* ---- EndTxn ---- */
 
-static void sm_apit_end_done(void *arg, sm_err_t e, int64_t pid, int16_t epoch)
+static void sm_apit_end_respond(sm_req_ctx_t *ctx, sm_err_t e)
 {
-	(void)pid;
-	(void)epoch;
-	sm_req_ctx_t *ctx = arg;
 	int16_t ver = ctx->hdr.api_version;
-	if (e && e != SM_ERR_CONCURRENT_TRANSACTIONS)
-		sm_apis_refused(ctx, "EndTxn: %s", sm_err_name(e));
 	sm_end_txn_resp_t resp;
 	sm_end_txn_resp_init(&resp);
 	resp.error_code = sm_apit_fenced(e, ver, 2);
 	sm_end_txn_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
 	sm_apis_resp_send(ctx);
+}
+
+/* sm_txn_reply_fn: the coordinator's answer. */
+static void sm_apit_end_done(void *arg, sm_err_t e, int64_t pid, int16_t epoch)
+{
+	(void)pid;
+	(void)epoch;
+	sm_req_ctx_t *ctx = arg;
+	if (e && e != SM_ERR_CONCURRENT_TRANSACTIONS)
+		sm_apis_refused(ctx, "EndTxn: %s", sm_err_name(e));
+	sm_apit_end_respond(ctx, e);
 }
 
 void sm_api_end_txn(sm_req_ctx_t *ctx)
@@ -322,11 +341,11 @@ void sm_api_end_txn(sm_req_ctx_t *ctx)
 	}
 	if (!req.transactional_id || !*req.transactional_id) {
 		sm_apis_refused(ctx, "EndTxn without a transactional id");
-		sm_apit_end_done(ctx, SM_ERR_INVALID_REQUEST, -1, -1);
+		sm_apit_end_respond(ctx, SM_ERR_INVALID_REQUEST);
 		return;
 	}
 	if (!sm_apit_tc(ctx)) {
-		sm_apit_end_done(ctx, SM_ERR_COORDINATOR_NOT_AVAILABLE, -1, -1);
+		sm_apit_end_respond(ctx, SM_ERR_COORDINATOR_NOT_AVAILABLE);
 		return;
 	}
 	sm_txn_coordinator_end(sm_apit_tc(ctx), req.transactional_id, req.producer_id,

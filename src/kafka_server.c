@@ -462,9 +462,22 @@ static void sm_server_start_group_coordinator(sm_kafka_server_t *s)
  * registers, so no LeaderAndIsr for __transaction_state is missed. */
 static void sm_server_start_txn_coordinator(sm_kafka_server_t *s)
 {
+	/* Kafka takes the partition count of an existing __transaction_state
+	 * from ZooKeeper (ids map to partitions by it), the config otherwise. */
+	int32_t n_parts = s->cfg->transaction_state_log_num_partitions;
+	sm_zk_topic_assignment_t a;
+	memset(&a, 0, sizeof(a));
+	if (sm_kzk_get_topic_assignment(s->zk, SM_TXN_STATE_TOPIC, 0, &a, NULL) == SM_ERR_NONE &&
+	    a.n_partitions > 0 && a.n_partitions != n_parts) {
+		sm_log_info(s->comp, SM_SRV_LOGGER,
+			    "%s has %d partitions (transaction.state.log.num.partitions is %d): using %d",
+			    SM_TXN_STATE_TOPIC, a.n_partitions, n_parts, a.n_partitions);
+		n_parts = a.n_partitions;
+	}
+	sm_zk_topic_clear(&a);
 	sm_txn_config_t tcfg = {
 		.broker_id = s->broker_id,
-		.num_partitions = s->cfg->transaction_state_log_num_partitions,
+		.num_partitions = n_parts,
 		.abort_interval_ms = s->cfg->transaction_abort_timed_out_transaction_cleanup_interval_ms,
 		.remove_interval_ms = s->cfg->transaction_remove_expired_transaction_cleanup_interval_ms,
 		.id_expiration_ms = s->cfg->transactional_id_expiration_ms,

@@ -623,6 +623,13 @@ void sm_txn_coordinator_init_pid(sm_txn_coordinator_t *tc, const char *tid, int3
 			t->last_epoch = expected_pid >= 0 ? m->epoch : -1;
 			t->epoch = 0;
 			fresh = -1;
+		} else if (m->epoch >= SM_TXN_EPOCH_EXHAUSTED) {
+			/* a stale producer naming the previous id while the
+			 * current one is exhausted: no epoch is left to give */
+			pthread_mutex_unlock(&tc->lock);
+			sm_txn_op_free(op);
+			sm_txn_reply_now(reply, arg, SM_ERR_PRODUCER_FENCED);
+			return;
 		} else if (expected_epoch < 0 || m->epoch < 0 || expected_epoch == m->epoch) {
 			/* Kafka's prepareIncrementProducerEpoch */
 			t->last_epoch = expected_epoch < 0 ? -1 : m->epoch;

@@ -62,6 +62,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -629,7 +630,8 @@ static void *sm_tm_sender_main(void *arg)
 		 * request.timeout.ms; wait a little longer to hear it. */
 		if (!err)
 			err = sm_net_client_request(nc, SM_TM_API_KEY, ver, &req, ver >= 1, &resp,
-						    timeout + 1000);
+						    timeout > INT_MAX - 1000 ? INT_MAX
+									     : timeout + 1000);
 		sm_arena_t a;
 		sm_write_txn_markers_resp_t r;
 		sm_arena_init(&a);

@@ -22,7 +22,10 @@
  *
  * Thread-safety: every function may be called from any thread; callbacks
  * run on a channel thread with no channel lock held and may call
- * sm_txn_marker_channel_send again.
+ * sm_txn_marker_channel_send again. That thread (role txn-marker, see
+ * docs/design/threads.md) runs every callback in turn: a callback must not
+ * wait for long (e.g. for an acks=-1 append to be replicated: start it and
+ * complete it elsewhere) and may not call ZooKeeper.
  */
 #ifndef SM_TXN_MARKER_CHANNEL_H
 #define SM_TXN_MARKER_CHANNEL_H
@@ -54,7 +57,9 @@ typedef void (sm_txn_markers_done_t)(void *opaque, sm_err_t e);
  * network too, as Kafka does). The channel starts its threads lazily. */
 sm_txn_marker_channel_t *sm_txn_marker_channel_new(int32_t broker_id, sm_metadata_cache_t *mc);
 /* Stops the senders; pending transactions get SM_ERR_NOT_COORDINATOR (their
- * callbacks run on the calling thread, which must hold no lock they take). */
+ * callbacks run on the calling thread). It joins the channel's threads, one
+ * of which may be inside a callback: call it holding no lock a callback
+ * takes. */
 void sm_txn_marker_channel_destroy(sm_txn_marker_channel_t *ch);
 
 /* What Kafka's channel takes from KafkaConfig: the inter-broker listener

@@ -80,9 +80,13 @@ def producer_ids(c, port):
           "transaction timeout 0 accepted")
     check(conn.init_producer_id(ver=4, txn_id="t", timeout_ms=900001)[0]
           == INVALID_TRANSACTION_TIMEOUT, "transaction timeout 900001 accepted")
-    # no __transaction_state yet: this broker coordinates no transactional id
+    # no __transaction_state yet: this broker coordinates no transactional
+    # id (the request has the topic created)
     check(conn.init_producer_id(ver=4, txn_id="t", timeout_ms=60000)
           == (NOT_COORDINATOR, -1, -1), "transactional id without a coordinator not refused")
+    wait_until(lambda: any(t.get("topic") == "__transaction_state" and not t.get("err")
+                           for t in (c.metadata("__transaction_state") or {}).get("topics", [])),
+               30, "__transaction_state created by InitProducerId")
     log("producer ids 0-4 from block 0-999, version 0-4, bad requests refused")
     for want in range(5, 1000):
         err, pid, _ = conn.init_producer_id(ver=4)

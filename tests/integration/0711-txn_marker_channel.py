@@ -11,18 +11,23 @@ consumer sees exactly the committed records. A marker with a stale
 coordinator epoch or producer epoch ends the send with
 TRANSACTION_COORDINATOR_FENCED / INVALID_PRODUCER_EPOCH and leaves the
 transaction open; WriteTxnMarkers v0 (inter.broker.protocol.version 2.7)
-then commits it."""
+then commits it. Retriable errors from a real leader: with both followers of
+a partition stopped its ISR falls below min.insync.replicas, the leader
+answers NOT_ENOUGH_REPLICAS and the channel keeps retrying until the
+followers are back, then the COMMIT lands."""
 import os
 import struct
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import check, log  # noqa: E402
+from harness import check, log, wait_until  # noqa: E402
 from produceutil import Conn, array, record_batch, s32, s64, string  # noqa: E402
 
 TOPIC = "txm"
 TXN_ID = "tx-channel"
+NOT_ENOUGH_REPLICAS = 19
 PARTS = (0, 1, 2)
 
 
@@ -73,10 +78,9 @@ def consume(c, isolation):
     return sorted(vals)
 
 
-def send_markers(c, ldr, txns, ibp=None):
-    """Runs txn_markers_send with the cluster's brokers and leaders; txns:
-    [(pid, epoch, coordinator epoch, commit, ["topic:partition", ...])].
-    Returns {pid: error name}."""
+def markers_cmd(c, ldr, txns, ibp=None):
+    """txn_markers_send with the cluster's brokers and leaders; txns:
+    [(pid, epoch, coordinator epoch, commit, ["topic:partition", ...])]."""
     tool = os.path.join(harness.BUILD, "tests", "tools", "txn_markers_send")
     cmd = [tool]
     if ibp:
@@ -88,14 +92,26 @@ def send_markers(c, ldr, txns, ibp=None):
     for pid, epoch, coord, commit, tps in txns:
         cmd += ["--txn", "%d:%d:%d:%s:%s" % (pid, epoch, coord, "commit" if commit else "abort",
                                              ",".join(tps))]
-    p = harness.run(cmd, timeout=180, what="txn_markers_send")
+    return cmd
+
+
+def results(stdout, n):
+    """{pid: error name} from txn_markers_send's output."""
     out = {}
-    for line in p.stdout.decode().splitlines():
+    for line in stdout.decode(errors="replace").splitlines():
         f = line.split()
         if len(f) == 3 and f[0] == "txn":
             out[int(f[1])] = f[2]
-    check(len(out) == len(txns), "txn_markers_send printed %r" % p.stdout[-2000:])
+    check(len(out) == n, "txn_markers_send printed %r" % stdout[-2000:])
     return out
+
+
+def send_markers(c, ldr, txns, ibp=None):
+    """Runs txn_markers_send; returns {pid: error name}."""
+    p = harness.run(markers_cmd(c, ldr, txns, ibp), timeout=180, what="txn_markers_send")
+    return results(p.stdout, len(txns))
+
+
 
 
 def test(c):
@@ -152,9 +168,53 @@ def test(c):
     got = consume(c, "read_committed")
     check(got == sorted(committed + [b"A2-0"]), "read_committed consumer saw %r" % got)
     log("WriteTxnMarkers v0 (IBP 2.7) commits the second transaction")
+
+    # NOT_ENOUGH_REPLICAS from a real leader is retried until the ISR is back
+    part, lead = 1, ldr[1]
+    b = record_batch([b"A3-1"], pid=pa, epoch=0, seq=seq[pa][part], attrs=0x10)
+    err, base = conns[lead].produce(TOPIC, part, b, txn_id=TXN_ID)
+    check(err == 0 and base == 9, "third transaction: error %d base %d" % (err, base))
     for x in conns.values():
         x.close()
+    followers = [x for x in c.brokers if x.id != lead]
+    for f in followers:
+        f.stop()
+    # The ISR loses the stopped followers (through the controller, or
+    # through the leader once its end offset moved: the acks=1 record)
+    # until acks=-1 writes get NOT_ENOUGH_REPLICAS.
+    leader = [x for x in c.brokers if x.id == lead][0]
+    conn = Conn(leader.port)
+    err, _ = conn.produce(TOPIC, part, record_batch([b"plain-late"]), acks=1)
+    check(err == 0, "acks=1 produce with the followers down: %d" % err)
+    wait_until(lambda: conn.produce(TOPIC, part, record_batch([b"probe"]))[0] ==
+               NOT_ENOUGH_REPLICAS, 90, "the leader to answer NOT_ENOUGH_REPLICAS")
+    out_path = os.path.join(c.root, "txn_markers_send.out")
+    with open(out_path, "wb") as out:
+        proc = subprocess.Popen(markers_cmd(c, ldr, [(pa, 0, 3, 1, ["%s:%d" % (TOPIC, part)])]),
+                                stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, preexec_fn=harness._die_with_parent)
+    try:
+        def refused():
+            with open(out_path, "rb") as f:
+                return b"NOT_ENOUGH_REPLICAS, retrying" in f.read()
+        wait_until(refused, 60, "the channel to retry after NOT_ENOUGH_REPLICAS")
+        check(proc.poll() is None, "the channel gave up on NOT_ENOUGH_REPLICAS")
+        for f in followers:
+            f.start()
+        proc.wait(timeout=180)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    check(proc.returncode == 0, "txn_markers_send exit status %s" % proc.returncode)
+    with open(out_path, "rb") as f:
+        res = results(f.read(), 1)
+    check(res == {pa: "NONE"}, "commit after NOT_ENOUGH_REPLICAS: %r" % res)
+    hw, lso = list_offset(conn, part, 0), list_offset(conn, part, 1)
+    check(hw == lso and lso > 11, "p%d after the retried COMMIT: HW %d LSO %d" % (part, hw, lso))
+    conn.close()
+    log("NOT_ENOUGH_REPLICAS retried until the followers came back; the COMMIT landed")
 
 
 if __name__ == "__main__":
-    harness.main(test, brokers=3)
+    harness.main(test, brokers=3, broker_props={"replica.lag.time.max.ms": "3000"})

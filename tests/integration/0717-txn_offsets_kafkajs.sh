@@ -17,12 +17,12 @@ JSDIR = os.path.abspath(sys.argv[1])
 def test(c):
     c.create_topic("js-txn-in", partitions=2)
     c.create_topic("js-txn-out", partitions=1)
-    p = run(["node", os.path.join(JSDIR, "transactions.js"), c.bootstrap, "js-txn-in",
+    p = run(["node", os.path.join(JSDIR, "txn_offsets.js"), c.bootstrap, "js-txn-in",
              "js-txn-out", "js-txn-group"],
             timeout=300, env={"NODE_PATH": os.path.join(JSDIR, "node_modules"),
-                              "KAFKAJS_NO_PARTITIONER_WARNING": "1"}, what="node transactions.js")
+                              "KAFKAJS_NO_PARTITIONER_WARNING": "1"}, what="node txn_offsets.js")
     log(p.stdout.decode().strip())
-    check(b"PASS:" in p.stdout, "no PASS line from transactions.js")
+    check(b"PASS:" in p.stdout, "no PASS line from txn_offsets.js")
     from confluent_kafka import Consumer, TopicPartition
 
     def output():

@@ -1,87 +1,68 @@
 // transactions.js - kafkajs 2.2.4's transactional producer against Samsa:
-// records and consumer offsets committed in one transaction
-// (AddOffsetsToTxn, then TxnOffsetCommit v1), an aborted transaction whose
-// offsets never become the group's, and a later commit that shows the
-// abort was applied (the group keeps the first transaction's offset).
+// a committed and an aborted transaction to every partition of a topic,
+// then a second producer with the same transactionalId, which fences the
+// first (its next send or commit fails). The caller checks with
+// read_committed and read_uncommitted consumers what became visible.
 //
-// Usage: node transactions.js BOOTSTRAP IN_TOPIC OUT_TOPIC GROUP
+// Usage: node transactions.js BOOTSTRAP TOPIC PARTITIONS TRANSACTIONAL_ID
 'use strict';
 
 const { Kafka, logLevel } = require('kafkajs');
 
-const [bootstrap, inTopic, outTopic, group] = process.argv.slice(2);
-if (!bootstrap || !inTopic || !outTopic || !group) {
-  console.error('usage: node transactions.js BOOTSTRAP IN_TOPIC OUT_TOPIC GROUP');
+const [bootstrap, topic, partArg, tid] = process.argv.slice(2);
+if (!bootstrap || !topic || !partArg || !tid) {
+  console.error('usage: node transactions.js BOOTSTRAP TOPIC PARTITIONS TRANSACTIONAL_ID');
   process.exit(2);
 }
+const PARTITIONS = Number(partArg);
 
 function fail(msg) {
   console.error('FAIL: ' + msg);
   process.exit(1);
 }
 
-// The group's committed offsets of inTopic, {partition: offset}.
-async function committed(admin) {
-  const res = await admin.fetchOffsets({ groupId: group, topics: [inTopic] });
-  const out = {};
-  for (const t of res)
-    for (const p of t.partitions)
-      out[p.partition] = Number(p.offset);
+function messages(prefix, n) {
+  const out = [];
+  for (let i = 0; i < n; i++)
+    out.push({ partition: i % PARTITIONS, value: prefix + '-' + i });
   return out;
-}
-
-// Polls until pred(offsets) holds: the coordinator writes the markers after
-// answering EndTxn, so the offsets follow shortly after the commit.
-async function until(admin, pred, what) {
-  for (let i = 0; i < 600; i++) {
-    const o = await committed(admin);
-    if (pred(o))
-      return o;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  fail('gave up waiting for ' + what + ': ' + JSON.stringify(await committed(admin)));
-}
-
-async function txn(producer, values, offsets, commit) {
-  const t = await producer.transaction();
-  await t.send({ topic: outTopic, messages: values.map((v) => ({ partition: 0, value: v })) });
-  await t.sendOffsets({ consumerGroupId: group,
-                        topics: [{ topic: inTopic, partitions: offsets }] });
-  if (commit)
-    await t.commit();
-  else
-    await t.abort();
 }
 
 async function main() {
   const kafka = new Kafka({ clientId: 'samsa-txn', brokers: bootstrap.split(','),
-                            logLevel: logLevel.ERROR });
-  const producer = kafka.producer({ transactionalId: 'js-tx', maxInFlightRequests: 1,
-                                    idempotent: true });
-  await producer.connect();
-  const admin = kafka.admin();
-  await admin.connect();
+                            logLevel: logLevel.NOTHING });
+  const p1 = kafka.producer({ transactionalId: tid, idempotent: true, maxInFlightRequests: 1 });
+  await p1.connect();
 
-  await txn(producer, ['a', 'b'], [{ partition: 0, offset: '5' }], true);
-  let o = await until(admin, (x) => x[0] === 5, 'the first transaction\'s offset 5');
-  if (o[1] !== -1)
-    fail('partition 1 has an offset: ' + JSON.stringify(o));
+  let txn = await p1.transaction();
+  await txn.send({ topic, messages: messages('js-committed', 30) });
+  await txn.commit();
 
-  await txn(producer, ['x'], [{ partition: 0, offset: '9' }], false);
-  o = await committed(admin);
-  if (o[0] !== 5)
-    fail('offset after the abort: ' + JSON.stringify(o));
+  txn = await p1.transaction();
+  await txn.send({ topic, messages: messages('js-aborted', 12) });
+  await txn.abort();
 
-  // the next transaction begins once the abort is complete; when its
-  // offset is visible, the aborted 9 must not be
-  await txn(producer, ['c'], [{ partition: 1, offset: '3' }], true);
-  o = await until(admin, (x) => x[1] === 3, 'the third transaction\'s offset 3');
-  if (o[0] !== 5)
-    fail('the aborted offset became the group\'s: ' + JSON.stringify(o));
-
-  await producer.disconnect();
-  await admin.disconnect();
-  console.log('PASS: committed offsets ' + JSON.stringify(o) + ', the aborted one dropped');
+  // an open transaction of p1, then a new instance with the same id
+  txn = await p1.transaction();
+  await txn.send({ topic, messages: messages('js-zombie', 6) });
+  const p2 = kafka.producer({ transactionalId: tid, idempotent: true, maxInFlightRequests: 1 });
+  await p2.connect();
+  // kafkajs asks for its producer id with the first transaction:
+  // InitProducerId fences p1 and aborts p1's open transaction
+  const t2 = await p2.transaction();
+  let fenced = false;
+  try {
+    await txn.commit();
+  } catch (e) {
+    fenced = true;
+    console.log('zombie commit refused: ' + e.type);
+  }
+  if (!fenced) fail('the fenced producer could commit');
+  await t2.send({ topic, messages: messages('js-successor', 6) });
+  await t2.commit();
+  await p2.disconnect();
+  await p1.disconnect().catch(() => {});
+  console.log('PASS: kafkajs committed, aborted, and was fenced by a new instance');
 }
 
 main().catch((e) => fail(e.stack || String(e)));

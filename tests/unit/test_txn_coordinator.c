@@ -284,6 +284,48 @@ static void test_state_machine(void)
 	sm_wbuf_free(&g_log);
 }
 
+/* Epoch exhaustion: a new producer id with epoch 0 (the old id and epoch
+ * remembered, so a retry of the rotation gets the same answer). */
+static void test_pid_rotation(void)
+{
+	sm_wbuf_init(&g_log, 1024);
+	g_appends = 0;
+	sm_wbuf_t kv;
+	sm_wbuf_init(&kv, 128);
+	sm_rec_transaction_log_key_t k = { .transactional_id = "old" };
+	sm_wbuf_i16(&kv, 0);
+	sm_rec_transaction_log_key_write(&kv, 0, &k);
+	size_t klen = kv.len;
+	sm_rec_transaction_log_value_t v = {
+		.producer_id = 5, .producer_epoch = 32766, .transaction_timeout_ms = 60000,
+		.transaction_status = SM_TXN_COMPLETE_COMMIT, .transaction_partitions_cnt = 0,
+		.transaction_last_update_timestamp_ms = 1, .transaction_start_timestamp_ms = 1 };
+	sm_wbuf_i16(&kv, 0);
+	sm_rec_transaction_log_value_write(&kv, 0, &v);
+	sm_record_t rec = { .key = kv.p, .key_len = (int32_t)klen, .value = kv.p + klen,
+			    .value_len = (int32_t)(kv.len - klen) };
+	sm_batch_build(&g_log, SM_CODEC_NONE, 0, 0, &rec, 1);
+	sm_wbuf_free(&kv);
+
+	sm_group_metadata_manager_t *gmm;
+	sm_metadata_cache_t *mc;
+	sm_txn_marker_channel_t *ch;
+	sm_txn_coordinator_t *tc = new_tc(&gmm, &mc, &ch);
+	sm_txn_coordinator_load(tc, 0, 1);
+	CU_ASSERT_FATAL(wait_loaded(tc) == 0);
+	g_next_pid = 2000;
+	reply_t r = init_pid(tc, "old", 5, 32766);
+	CU_ASSERT(r.e == SM_ERR_NONE && r.pid == 2000 && r.epoch == 0);
+	r = init_pid(tc, "old", 5, 32766); /* the rotation's answer was lost */
+	CU_ASSERT(r.e == SM_ERR_NONE && r.pid == 2000 && r.epoch == 0);
+	r = init_pid(tc, "old", 5, 100);
+	CU_ASSERT(r.e == SM_ERR_PRODUCER_FENCED);
+	r = init_pid(tc, "old", 2000, 0);
+	CU_ASSERT(r.e == SM_ERR_NONE && r.pid == 2000 && r.epoch == 1);
+	free_tc(tc, gmm, mc, ch);
+	sm_wbuf_free(&g_log);
+}
+
 /* A record written as Kafka writes it (TRANSACTIONS.md's example) loads;
  * a damaged one is counted and skipped. */
 typedef struct seen {
@@ -360,6 +402,7 @@ int main(void)
 	CU_initialize_registry();
 	CU_pSuite s = CU_add_suite("txn_coordinator", NULL, NULL);
 	CU_add_test(s, "states, epochs, fencing, reload", test_state_machine);
+	CU_add_test(s, "epoch exhaustion: producer id rotation", test_pid_rotation);
 	CU_add_test(s, "TransactionLogValue v0 records, damage", test_record_format);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();

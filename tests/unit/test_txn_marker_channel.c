@@ -43,7 +43,8 @@ static int64_t now_ms(void)
 
 /* ---- a WriteTxnMarkers server ---- */
 
-enum { MODE_OK, MODE_CLOSE_FIRST, MODE_OMIT_FIRST, MODE_GARBAGE_FIRST, MODE_EXTRA_FIRST };
+enum { MODE_OK, MODE_CLOSE_FIRST, MODE_OMIT_FIRST, MODE_GARBAGE_FIRST, MODE_EXTRA_FIRST,
+       MODE_SILENT };
 
 #define SEEN_MAX 512
 #define SCRIPT_MAX 8
@@ -211,6 +212,10 @@ static int srv_serve_one(srv_t *s, int fd)
 	if (bad || (mode == MODE_CLOSE_FIRST && req_no == 0)) {
 		sm_arena_destroy(&a);
 		return -1;
+	}
+	if (mode == MODE_SILENT) { /* keeps the connection, never answers */
+		sm_arena_destroy(&a);
+		return 0;
 	}
 	sm_wbuf_t w;
 	sm_wbuf_init(&w, 128);
@@ -741,10 +746,17 @@ static void test_destroy_pending(void)
 	fx_init(&f, MODE_OK, MODE_OK);
 	done_init(&d1);
 	done_init(&d2);
-	int dead_port = f.a->port;
-	srv_stop(f.a);
-	f.a = srv_start(MODE_OK); /* fx_destroy stops it */
-	f.ports[0] = dead_port;
+	/* Broker 1's address: a port bound but never listening, so connects
+	 * are refused and nothing else can take it meanwhile. */
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	int hold = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	CU_ASSERT_FATAL(hold >= 0 && bind(hold, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	getsockname(hold, (struct sockaddr *)&sa, &sl);
+	f.ports[0] = ntohs(sa.sin_port);
 	fx_meta(&f, std_parts, 4);
 	sm_txn_tp_t tps1[] = { { "t", 0 } };
 	sm_txn_tp_t tps2[] = { { "t", 1 } };
@@ -760,9 +772,32 @@ static void test_destroy_pending(void)
 	CU_ASSERT_EQUAL(d1.err, SM_ERR_NOT_COORDINATOR);
 	CU_ASSERT_EQUAL(done_calls(&d2), 1);
 	CU_ASSERT_EQUAL(d2.err, SM_ERR_NOT_COORDINATOR);
+	CU_ASSERT_EQUAL(srv_seen(f.a, 9001, "t", 0), 0);
+	close(hold);
 	fx_destroy(&f);
 	done_destroy(&d1);
 	done_destroy(&d2);
+}
+
+/* destroy cuts short a sender waiting for an answer that never comes
+ * (with a 10-minute request timeout, only the cancel fd can end it). */
+static void test_destroy_in_flight(void)
+{
+	fx_t f;
+	done_t d;
+	fx_init(&f, MODE_SILENT, MODE_OK);
+	done_init(&d);
+	sm_txn_marker_channel_configure(f.ch, NULL, NULL, 600000);
+	fx_meta(&f, std_parts, 4);
+	sm_txn_tp_t tps[] = { { "t", 0 } };
+	sm_txn_marker_channel_send(f.ch, 9100, 1, 0, 0, 1, tps, 1, done_cb, &d);
+	CU_ASSERT(srv_wait_seen(f.a, 9100, "t", 0, 1));
+	sm_txn_marker_channel_destroy(f.ch);
+	f.ch = sm_txn_marker_channel_new(1, f.mc);
+	CU_ASSERT_EQUAL(done_calls(&d), 1);
+	CU_ASSERT_EQUAL(d.err, SM_ERR_NOT_COORDINATOR);
+	fx_destroy(&f);
+	done_destroy(&d);
 }
 
 /* Many transactions, two of the same producer: all complete; a request
@@ -849,6 +884,7 @@ int main(void)
 	CU_add_test(s, "drop_epoch", test_drop_epoch);
 	CU_add_test(s, "network and bad responses", test_network_and_bad_responses);
 	CU_add_test(s, "destroy with pending", test_destroy_pending);
+	CU_add_test(s, "destroy with a request in flight", test_destroy_in_flight);
 	CU_add_test(s, "many transactions, v0", test_many_and_v0);
 	CU_add_test(s, "callback sends again", test_callback_sends);
 	CU_basic_set_mode(CU_BRM_VERBOSE);

@@ -16,6 +16,7 @@
 #include "msg_interbroker.h"
 #include "msg_stop_replica.h"
 #include "msg_update_metadata.h"
+#include "txn_marker_channel.h"
 
 void sm_api_leader_and_isr(sm_req_ctx_t *ctx)
 {
@@ -45,6 +46,9 @@ void sm_api_update_metadata(sm_req_ctx_t *ctx)
 	/* Topic-admin requests parked until the metadata shows their result. */
 	if (resp.error_code == SM_ERR_NONE)
 		sm_fetch_purgatory_notify(ctx->apis->fetch_purgatory, NULL);
+	/* Markers waiting for a partition's new leader go out now. */
+	if (resp.error_code == SM_ERR_NONE && ctx->apis->d.txn_markers)
+		sm_txn_marker_channel_metadata_changed(ctx->apis->d.txn_markers);
 	if (resp.error_code == SM_ERR_NONE)
 		sm_log(SM_LOGFILE_STATE_CHANGE, SM_LOG_TRACE, NULL, "state.change.logger",
 		       "Cached metadata of %d partitions and %d live brokers from controller %d epoch %d",

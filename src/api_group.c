@@ -1,10 +1,11 @@
 /*
  * api_group.c - KafkaApis handlers of the group family: FindCoordinator,
  * JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch,
- * DescribeGroups, ListGroups, DeleteGroups, OffsetDelete. They decode with
+ * DescribeGroups, ListGroups, DeleteGroups, OffsetDelete, and the group
+ * side of transactions, TxnOffsetCommit. They decode with
  * the msg_* codecs and call the group coordinator (group_coordinator.h).
  *
- * JoinGroup, SyncGroup and OffsetCommit may be parked by the coordinator:
+ * JoinGroup, SyncGroup, OffsetCommit and TxnOffsetCommit may be parked by the coordinator:
  * their ctx is finished from the coordinator's callback, possibly on the
  * "group-coord" or purgatory thread; the handler does not touch ctx after
  * handing it over.
@@ -30,6 +31,7 @@
 #include "msg_offset_delete.h"
 #include "msg_offset_fetch.h"
 #include "msg_sync_group.h"
+#include "msg_txn_offset_commit.h"
 
 static sm_group_coordinator_t *sm_apig_gc(sm_req_ctx_t *ctx)
 {
@@ -78,12 +80,15 @@ static void sm_apig_find(sm_req_ctx_t *ctx, const sm_find_coordinator_req_t *req
 	resp->host = "";
 	resp->port = -1;
 	sm_group_coordinator_t *gc = sm_apig_gc(ctx);
+	if (req->key_type == 1) {
+		const char *host = "";
+		resp->error_code = (int16_t)sm_api_txn_coordinator_node(ctx, req->key ? req->key : "",
+									 &resp->node_id, &host, &resp->port);
+		resp->host = (char *)host;
+		return;
+	}
 	if (req->key_type != 0 || !gc) {
 		resp->error_code = req->key_type > 1 ? SM_ERR_INVALID_REQUEST : SM_ERR_COORDINATOR_NOT_AVAILABLE;
-		if (req->key_type == 1)
-			/* the only trace a transactional client leaves: say why */
-			sm_apis_refused(ctx, "transaction coordinator for \"%.100s\": transactions are "
-					"not supported by this broker", req->key ? req->key : "");
 		return;
 	}
 	resp->error_code = SM_ERR_COORDINATOR_NOT_AVAILABLE;
@@ -418,6 +423,114 @@ void sm_api_offset_commit(sm_req_ctx_t *ctx)
 					    sm_apig_commit_done, oc);
 }
 
+/* A TxnOffsetCommit waiting for its write (in ctx->arena), as
+ * sm_apig_commit_t. */
+typedef struct sm_apig_txn_commit {
+	sm_req_ctx_t *ctx;
+	sm_txn_offset_commit_req_t req;
+	sm_gc_offset_t *e;
+	sm_gc_offset_t *ek;
+	int *known;
+	int nk;
+} sm_apig_txn_commit_t;
+
+/* sm_gc_commit_cb_t: answers from e[].error. */
+static void sm_apig_txn_commit_done(void *opaque, sm_err_t error)
+{
+	(void)error; /* already in every entry */
+	sm_apig_txn_commit_t *oc = opaque;
+	sm_req_ctx_t *ctx = oc->ctx;
+	int16_t ver = ctx->hdr.api_version;
+	const sm_txn_offset_commit_req_t *req = &oc->req;
+	for (int j = 0; j < oc->nk; j++)
+		oc->e[oc->known[j]].error = oc->ek[j].error;
+	sm_txn_offset_commit_resp_t resp;
+	sm_txn_offset_commit_resp_init(&resp);
+	resp.topics_cnt = req->topics_cnt;
+	resp.topics = sm_arena_alloc(&ctx->arena, sizeof(*resp.topics) * (size_t)(req->topics_cnt + 1));
+	int k = 0;
+	for (int t = 0; t < req->topics_cnt; t++) {
+		sm_txn_offset_commit_resp_topic_t *rt = &resp.topics[t];
+		rt->name = req->topics[t].name;
+		rt->partitions_cnt = req->topics[t].partitions_cnt;
+		rt->partitions = sm_arena_alloc(&ctx->arena, sizeof(*rt->partitions) * (size_t)(rt->partitions_cnt + 1));
+		for (int i = 0; i < rt->partitions_cnt; i++, k++) {
+			sm_err_t pe = oc->e[k].error;
+			/* Kafka hides COORDINATOR_LOAD_IN_PROGRESS from v0-1
+			 * clients (KAFKA-7296): they would not retry it. */
+			if (ver < 2 && pe == SM_ERR_COORDINATOR_LOAD_IN_PROGRESS)
+				pe = SM_ERR_COORDINATOR_NOT_AVAILABLE;
+			rt->partitions[i].partition_index = oc->e[k].partition;
+			rt->partitions[i].error_code = (int16_t)pe;
+		}
+	}
+	sm_txn_offset_commit_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
+	sm_apis_resp_send(ctx);
+}
+
+/* TxnOffsetCommit (Kafka's handleTxnOffsetCommitRequest), versions 0-3:
+ * unknown partitions get UNKNOWN_TOPIC_OR_PARTITION, the rest go to the
+ * coordinator, which writes them as the producer's transactional batch
+ * and keeps them pending until its marker (group_coordinator.h). */
+void sm_api_txn_offset_commit(sm_req_ctx_t *ctx)
+{
+	int16_t ver = ctx->hdr.api_version;
+	sm_apig_txn_commit_t *oc = sm_arena_alloc(&ctx->arena, sizeof(*oc));
+	oc->ctx = ctx;
+	sm_txn_offset_commit_req_t *req = &oc->req;
+	if (sm_txn_offset_commit_req_read(&ctx->body, ver, &ctx->arena, req)) {
+		sm_apis_parse_error(ctx);
+		return;
+	}
+	/* counts are bounded by the request's bytes (the codec checks them) */
+	int n = 0;
+	for (int t = 0; t < req->topics_cnt; t++)
+		n += req->topics[t].partitions_cnt;
+	sm_gc_offset_t *e = sm_arena_alloc(&ctx->arena, sizeof(*e) * (size_t)(n + 1));
+	oc->e = e;
+	int k = 0;
+	for (int t = 0; t < req->topics_cnt; t++) {
+		for (int i = 0; i < req->topics[t].partitions_cnt; i++, k++) {
+			const sm_txn_offset_commit_req_partition_t *p = &req->topics[t].partitions[i];
+			e[k].topic = req->topics[t].name;
+			e[k].partition = p->partition_index;
+			e[k].offset = p->committed_offset;
+			e[k].leader_epoch = p->committed_leader_epoch;
+			e[k].metadata = p->committed_metadata;
+			e[k].commit_ts = -1;
+			e[k].expire_ts = -1;
+		}
+	}
+	oc->nk = sm_apig_split_unknown(ctx, "TxnOffsetCommit", e, n, &oc->known);
+	oc->ek = sm_arena_alloc(&ctx->arena, sizeof(*oc->ek) * (size_t)(oc->nk + 1));
+	for (int j = 0; j < oc->nk; j++)
+		oc->ek[j] = e[oc->known[j]];
+	if (!oc->nk) {
+		sm_apig_txn_commit_done(oc, SM_ERR_NONE);
+		return;
+	}
+	sm_err_t early = SM_ERR_NONE;
+	if (req->producer_id < -1) {
+		/* -1 is Kafka's "no producer": a plain commit; other negative
+		 * ids name no producer a marker could ever end. */
+		early = SM_ERR_UNKNOWN_SERVER_ERROR;
+		sm_apis_refused(ctx, "TxnOffsetCommit with producer id %lld",
+				(long long)req->producer_id);
+	} else if (!sm_apig_gc(ctx)) {
+		early = SM_ERR_NOT_COORDINATOR;
+	}
+	if (early) {
+		for (int j = 0; j < oc->nk; j++)
+			oc->ek[j].error = early;
+		sm_apig_txn_commit_done(oc, early);
+		return;
+	}
+	sm_group_coordinator_txn_commit_offsets(sm_apig_gc(ctx), req->group_id, req->producer_id,
+						req->producer_epoch, req->generation_id,
+						req->member_id, req->group_instance_id, oc->ek,
+						oc->nk, sm_apig_txn_commit_done, oc);
+}
+
 static void sm_apig_fetch_part(sm_offset_fetch_resp_partition_t *rp, const sm_gc_offset_t *o)
 {
 	sm_offset_fetch_resp_partition_init(rp);
@@ -463,7 +576,9 @@ void sm_api_offset_fetch(sm_req_ctx_t *ctx)
 		sm_gc_offset_t *all = NULL;
 		int n = 0;
 		if (gc)
-			err = sm_group_coordinator_fetch_all_offsets(gc, req.group_id, &ctx->arena, &all, &n);
+			err = sm_group_coordinator_fetch_all_offsets(gc, req.group_id,
+								     ver >= 7 && req.require_stable,
+								     &ctx->arena, &all, &n);
 		sm_apig_fetch_all(ctx, all, n, &resp);
 	} else {
 		int n = 0;

@@ -5,12 +5,9 @@
  *
  * An idempotent producer (null transactional id) gets a fresh producer id
  * from this broker's block (producer_id_manager.h) and epoch 0, from any
- * broker, as in Kafka. Transactions are not implemented yet: a request with
- * a transactional id passes Kafka's request checks and is then answered
- * COORDINATOR_NOT_AVAILABLE, the answer FindCoordinator gives for a
- * transaction coordinator too, so a transactional client fails its
- * initialisation with that error instead of being handed ids no coordinator
- * stands behind (docs/deviations.md).
+ * broker, as in Kafka. A request with a transactional id passes Kafka's
+ * request checks (empty id, transaction.max.timeout.ms) and goes to the
+ * transaction coordinator (api_txn.c, txn_coordinator.h), which answers it.
  *
  * Thread-safety: runs on request handler threads.
  */
@@ -21,10 +18,6 @@
 #include "logger.h"
 #include "msg_init_producer_id.h"
 #include "producer_id_manager.h"
-
-/* transaction.max.timeout.ms default: the bound Kafka checks a
- * transactional request's timeout against. */
-#define SM_TXN_MAX_TIMEOUT_MS 900000
 
 void sm_api_init_producer_id(sm_req_ctx_t *ctx)
 {
@@ -52,14 +45,18 @@ void sm_api_init_producer_id(sm_req_ctx_t *ctx)
 			resp.error_code = SM_ERR_INVALID_REQUEST;
 			sm_apis_refused(ctx, "empty transactional id");
 		} else if (req.transaction_timeout_ms <= 0 ||
-			   req.transaction_timeout_ms > SM_TXN_MAX_TIMEOUT_MS) {
+			   req.transaction_timeout_ms > ctx->apis->d.cfg->transaction_max_timeout_ms) {
 			resp.error_code = SM_ERR_INVALID_TRANSACTION_TIMEOUT;
 			sm_apis_refused(ctx, "transaction timeout %d ms outside 1..%d",
-					req.transaction_timeout_ms, SM_TXN_MAX_TIMEOUT_MS);
+					req.transaction_timeout_ms,
+					ctx->apis->d.cfg->transaction_max_timeout_ms);
 		} else {
-			resp.error_code = SM_ERR_COORDINATOR_NOT_AVAILABLE;
-			sm_apis_refused(ctx, "transactional id \"%.100s\": transactions are not "
-					"supported by this broker", req.transactional_id);
+			/* the transaction coordinator answers (api_txn.c) */
+			sm_api_txn_init_producer_id(ctx, req.transactional_id,
+						    req.transaction_timeout_ms,
+						    ver >= 3 ? req.producer_id : -1,
+						    ver >= 3 ? req.producer_epoch : -1);
+			return;
 		}
 	} else if (!ctx->apis->pid_manager) {
 		resp.error_code = SM_ERR_COORDINATOR_NOT_AVAILABLE;

@@ -11,6 +11,12 @@
  * .txnindex for aborts); older producer epochs get INVALID_PRODUCER_EPOCH,
  * older coordinator epochs TRANSACTION_COORDINATOR_FENCED.
  *
+ * A marker that reached a __consumer_offsets partition also ends the
+ * producer's transactional offset commits there: once the answer is
+ * settled, each such partition whose marker succeeded is handed to the
+ * group coordinator (Kafka's scheduleHandleTxnCompletion), which commits
+ * or drops the producer's pending offsets of that partition's groups.
+ *
  * Thread-safety: runs on request handler threads; delayed answers complete
  * on the purgatory thread.
  */
@@ -18,17 +24,29 @@
 
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "group_coordinator.h"
 #include "logger.h"
 #include "msg_write_txn_markers.h"
 #include "producer_state.h"
 #include "purgatory.h"
+
+/* A marker appended to an offsets partition, for the group coordinator. */
+typedef struct sm_wtm_offsets {
+	int32_t partition;
+	int64_t pid;
+	int commit;
+	const int16_t *error_code; /* the partition's answer */
+} sm_wtm_offsets_t;
 
 typedef struct sm_delayed_wtm {
 	sm_req_ctx_t *ctx;
 	sm_write_txn_markers_resp_t resp;
 	sm_acks_wait_t *w;
 	int n;
+	sm_wtm_offsets_t *off;
+	int n_off;
 } sm_delayed_wtm_t;
 
 static void sm_wtm_partition(sm_req_ctx_t *ctx, const sm_write_txn_markers_req_marker_t *m,
@@ -72,10 +90,18 @@ static int sm_wtm_try_complete(void *arg, int expired)
 	sm_delayed_wtm_t *dw = arg;
 	if (!sm_apis_acks_settle(dw->w, dw->n, expired))
 		return 0;
+	/* before the answer, so that the transaction's offsets are visible
+	 * to OffsetFetch by the time the coordinator hears the marker is in */
+	sm_group_coordinator_t *gc = dw->ctx->apis->d.group_coordinator;
+	for (int i = 0; gc && i < dw->n_off; i++)
+		if (*dw->off[i].error_code == 0)
+			sm_group_coordinator_txn_completion(gc, dw->off[i].partition, dw->off[i].pid,
+							    dw->off[i].commit);
 	sm_write_txn_markers_resp_write(sm_apis_resp_begin(dw->ctx), dw->ctx->hdr.api_version,
 					&dw->resp);
 	sm_apis_resp_send(dw->ctx);
 	free(dw->w);
+	free(dw->off);
 	free(dw);
 	return 1;
 }
@@ -99,6 +125,7 @@ void sm_api_write_txn_markers(sm_req_ctx_t *ctx)
 		for (int32_t j = 0; j < req.markers[i].topics_cnt; j++)
 			nw += (size_t)req.markers[i].topics[j].partition_indexes_cnt;
 	dw->w = sm_calloc(nw + 1, sizeof(*dw->w));
+	dw->off = sm_calloc(nw + 1, sizeof(*dw->off));
 	for (int32_t i = 0; i < req.markers_cnt; i++) {
 		const sm_write_txn_markers_req_marker_t *m = &req.markers[i];
 		sm_write_txn_markers_resp_marker_t *om = &resp->markers[i];
@@ -116,6 +143,13 @@ void sm_api_write_txn_markers(sm_req_ctx_t *ctx)
 			for (int32_t k = 0; k < t->partition_indexes_cnt; k++) {
 				sm_wtm_partition(ctx, m, t->name, t->partition_indexes[k],
 						 &ot->partitions[k], &dw->w[dw->n]);
+				if (dw->w[dw->n].p && !strcmp(t->name, SM_GC_OFFSETS_TOPIC)) {
+					sm_wtm_offsets_t *o = &dw->off[dw->n_off++];
+					o->partition = t->partition_indexes[k];
+					o->pid = m->producer_id;
+					o->commit = m->transaction_result != 0;
+					o->error_code = &ot->partitions[k].error_code;
+				}
 				dw->n += dw->w[dw->n].p != NULL;
 			}
 		}

@@ -42,6 +42,16 @@
  * (uid): one that ends after the group was unloaded, deleted or re-created
  * changes nothing but its own answer.
  *
+ * Transactional offset commits (TxnOffsetCommit, KIP-98/447) are written
+ * as a transactional batch of their producer and kept per producer id in
+ * the group (group->txn, Kafka's pendingTransactionalOffsetCommits) until
+ * a COMMIT or ABORT marker of that producer reaches the group's partition
+ * (sm_group_coordinator_txn_completion, called by WriteTxnMarkers, or the
+ * marker met while loading): COMMIT makes them the committed offsets unless
+ * a commit written later in the log is there (write_seq orders writes and
+ * loaded records alike), ABORT drops them. Until then OffsetFetch with
+ * require_stable answers UNSTABLE_OFFSET_COMMIT for their partitions.
+ *
  * Deadlines (Kafka's delayed heartbeat, join and pending-member
  * operations) are timers on one min-heap (gc_timer.h): each member's
  * session deadline, each PreparingRebalance group's initial delay or
@@ -124,8 +134,10 @@ typedef struct sm_gc_write {
 	uint64_t group_uid;
 	int32_t generation;       /* of the group when written */
 	/* SM_GC_W_COMMIT: the caller's entries (valid until cb) and the
-	 * records written, whose strings point into them. */
+	 * records written, whose strings point into them; pid >= 0 for a
+	 * transactional commit (TxnOffsetCommit) of that producer. */
 	uint64_t write_seq;
+	int64_t pid;
 	sm_gc_offset_t *e;
 	int n;
 	sm_group_offset_t *recs;
@@ -462,6 +474,7 @@ static sm_gc_write_t *sm_gc_write_new(sm_group_coordinator_t *gc, int kind, cons
 	w->group_id = sm_strdup(g->group_id);
 	w->group_uid = g->uid;
 	w->generation = g->generation;
+	w->pid = -1;
 	return w;
 }
 
@@ -1181,7 +1194,22 @@ static sm_err_t sm_gc_commit_check(sm_group_coordinator_t *gc, const char *group
 static void sm_gc_commit_stored(sm_group_coordinator_t *gc, sm_gc_write_t *w, sm_err_t se)
 {
 	sm_group_t *g = sm_gc_write_group(gc, w);
-	for (int j = 0; g && j < w->nrec; j++) {
+	for (int j = 0; g && w->pid >= 0 && j < w->nrec; j++) {
+		/* A transactional offset stays pending until its producer's
+		 * marker; its write only tells whether it may be committed
+		 * (Kafka's onTxnOffsetCommitAppend / failPendingTxnOffsetCommit).
+		 * A newer commit of the same producer replaced it if the
+		 * write_seq differs. */
+		const sm_group_offset_t *r = &w->recs[j];
+		sm_group_txn_offset_t *t = sm_group_txn_find(g, w->pid, r->topic, r->partition);
+		if (!t || t->o.write_seq != w->write_seq)
+			continue;
+		if (se)
+			sm_group_txn_remove(g, w->pid, r->topic, r->partition);
+		else
+			t->appended = 1;
+	}
+	for (int j = 0; g && w->pid < 0 && j < w->nrec; j++) {
 		const sm_group_offset_t *r = &w->recs[j];
 		uint64_t pending = sm_group_pending_seq(g, r->topic, r->partition);
 		if (!se && pending) {
@@ -1266,6 +1294,120 @@ void sm_group_coordinator_commit_offsets(sm_group_coordinator_t *gc, const char 
 	pthread_mutex_unlock(&gc->lock);
 }
 
+/* Kafka's doTxnCommitOffsets checks: only what the producer sends is
+ * enforced (a member id when set, a generation when >= 0). */
+static sm_err_t sm_gc_txn_commit_check(sm_group_coordinator_t *gc, const char *group_id,
+				       int32_t generation_id, const char *member_id,
+				       const char *instance_id, sm_group_t **gp)
+{
+	if (!group_id || !*group_id)
+		return SM_ERR_INVALID_GROUP_ID;
+	sm_err_t e = sm_gc_owner_err(gc, group_id);
+	if (e)
+		return e;
+	sm_group_t *g = sm_gc_find(gc, group_id);
+	if (!g)
+		g = sm_gc_create(gc, group_id);
+	*gp = g;
+	if (g->state == SM_GROUP_DEAD)
+		return SM_ERR_COORDINATOR_NOT_AVAILABLE;
+	if (sm_gc_fenced(gc, g, member_id, instance_id, "txn-commit-offsets"))
+		return SM_ERR_FENCED_INSTANCE_ID;
+	if (member_id && *member_id && !sm_group_find_member(g, member_id))
+		return SM_ERR_UNKNOWN_MEMBER_ID;
+	if (generation_id >= 0 && generation_id != g->generation)
+		return SM_ERR_ILLEGAL_GENERATION;
+	return SM_ERR_NONE;
+}
+
+void sm_group_coordinator_txn_commit_offsets(sm_group_coordinator_t *gc, const char *group_id,
+					     int64_t producer_id, int16_t producer_epoch,
+					     int32_t generation_id, const char *member_id,
+					     const char *group_instance_id, sm_gc_offset_t *e, int n,
+					     sm_gc_commit_cb_t *cb, void *opaque)
+{
+	pthread_mutex_lock(&gc->lock);
+	sm_gc_run_due(gc);
+	sm_group_t *g = NULL;
+	sm_err_t err = sm_gc_txn_commit_check(gc, group_id, generation_id, member_id,
+					      group_instance_id, &g);
+	if (err || n <= 0) {
+		for (int i = 0; i < n; i++)
+			e[i].error = err;
+		cb(opaque, err);
+		pthread_mutex_unlock(&gc->lock);
+		return;
+	}
+	sm_gc_write_t *w = sm_gc_write_new(gc, SM_GC_W_COMMIT, g);
+	w->recs = sm_calloc((size_t)n, sizeof(*w->recs));
+	w->nrec = sm_gc_commit_records(gc, e, n, w->recs);
+	w->write_seq = ++gc->next_write_seq;
+	w->pid = producer_id;
+	w->e = e;
+	w->n = n;
+	w->cb = cb;
+	w->opaque = opaque;
+	/* Pending from now on (Kafka's prepareTxnOffsetCommit): OffsetFetch
+	 * with require_stable answers UNSTABLE_OFFSET_COMMIT for them. Without
+	 * a producer id (-1) Kafka stores a plain commit. */
+	for (int j = 0; j < w->nrec; j++) {
+		const sm_group_offset_t *r = &w->recs[j];
+		if (producer_id < 0)
+			sm_group_pending_add(g, r->topic, r->partition, w->write_seq);
+		else
+			sm_group_txn_put(g, producer_id, r->topic, r->partition, r->offset,
+					 r->leader_epoch, r->metadata, r->commit_ts, r->expire_ts,
+					 w->write_seq);
+	}
+	sm_err_t se = SM_ERR_NONE;
+	if (!w->nrec || !gc->gmm ||
+	    !sm_gmm_store_txn_offsets(gc->gmm, g->partition, group_id, producer_id,
+				      producer_epoch, w->recs, w->nrec, sm_gc_write_done, w, &se)) {
+		sm_gc_commit_stored(gc, w, se);
+		sm_gc_write_free(w);
+	}
+	pthread_mutex_unlock(&gc->lock);
+}
+
+/* Kafka's handleTxnCompletion for one offsets partition: every group of
+ * it forgets pid's pending offsets, committing them first on COMMIT. */
+static void sm_gc_txn_complete_locked(sm_group_coordinator_t *gc, int32_t partition, int64_t pid,
+				      int commit)
+{
+	SM_ASSERT_HELD(&gc->lock);
+	for (sm_group_t *g = gc->groups; g; g = g->next) {
+		if (g->partition != partition || g->state == SM_GROUP_DEAD || !g->n_txn)
+			continue;
+		int k = sm_group_txn_complete(g, pid, commit);
+		if (k)
+			sm_log_debug(gc->comp, SM_GC_LOGGER, "%s of %d transactional offsets of producer %lld in group %s",
+				     commit ? "Commit" : "Abort", k, (long long)pid, g->group_id);
+	}
+}
+
+void sm_group_coordinator_txn_completion(sm_group_coordinator_t *gc, int32_t partition,
+					 int64_t producer_id, int commit)
+{
+	if (partition < 0 || partition >= gc->cfg.num_partitions)
+		return;
+	pthread_mutex_lock(&gc->lock);
+	if (gc->pstate[partition] == SM_GC_P_LOADED) {
+		sm_gc_txn_complete_locked(gc, partition, producer_id, commit);
+	} else if (gc->pstate[partition] == SM_GC_P_LOADING) {
+		/* The load may have read the log before this marker: it
+		 * starts over and replays the marker itself. */
+		gc->pload[partition] = 1;
+		pthread_cond_signal(&gc->cond);
+	}
+	pthread_mutex_unlock(&gc->lock);
+}
+
+/* Kafka's hasPendingOffsetCommitsForTopicPartition. */
+static int sm_gc_unstable(const sm_group_t *g, const char *topic, int32_t partition)
+{
+	return sm_group_pending_seq(g, topic, partition) || sm_group_txn_pending_tp(g, topic, partition);
+}
+
 static void sm_gc_offset_copy(sm_gc_offset_t *dst, const sm_group_offset_t *o, sm_arena_t *a)
 {
 	dst->offset = o->offset;
@@ -1284,8 +1426,9 @@ sm_err_t sm_group_coordinator_fetch_offsets(sm_group_coordinator_t *gc, const ch
 	sm_group_t *g = err ? NULL : sm_gc_find(gc, group_id);
 	for (int i = 0; i < n; i++) {
 		sm_group_offset_t *o = g && e[i].topic ? sm_group_offset_find(g, e[i].topic, e[i].partition) : NULL;
-		if (require_stable && g && e[i].topic && sm_group_pending_seq(g, e[i].topic, e[i].partition)) {
-			/* KIP-447: a commit still being written makes the offset unstable. */
+		if (require_stable && g && e[i].topic && sm_gc_unstable(g, e[i].topic, e[i].partition)) {
+			/* KIP-447: a commit still being written, or one of an
+			 * open transaction, makes the offset unstable. */
 			e[i].offset = -1;
 			e[i].leader_epoch = -1;
 			e[i].metadata = "";
@@ -1304,7 +1447,8 @@ sm_err_t sm_group_coordinator_fetch_offsets(sm_group_coordinator_t *gc, const ch
 }
 
 sm_err_t sm_group_coordinator_fetch_all_offsets(sm_group_coordinator_t *gc, const char *group_id,
-						sm_arena_t *a, sm_gc_offset_t **out, int *n)
+						int require_stable, sm_arena_t *a,
+						sm_gc_offset_t **out, int *n)
 {
 	pthread_mutex_lock(&gc->lock);
 	sm_gc_run_due(gc);
@@ -1319,6 +1463,12 @@ sm_err_t sm_group_coordinator_fetch_all_offsets(sm_group_coordinator_t *gc, cons
 			d->topic = sm_arena_strndup(a, g->offsets[i].topic, strlen(g->offsets[i].topic));
 			d->partition = g->offsets[i].partition;
 			sm_gc_offset_copy(d, &g->offsets[i], a);
+			if (require_stable && sm_gc_unstable(g, d->topic, d->partition)) {
+				d->offset = -1;
+				d->leader_epoch = -1;
+				d->metadata = "";
+				d->error = SM_ERR_UNSTABLE_OFFSET_COMMIT;
+			}
 		}
 		*n = g->n_offsets;
 	}
@@ -1369,8 +1519,10 @@ sm_err_t sm_group_coordinator_delete_offsets(sm_group_coordinator_t *gc, const c
 					e[i].error = SM_ERR_GROUP_SUBSCRIBED_TO_TOPIC;
 			if (e[i].error)
 				continue;
-			/* Kafka's removeOffsets also drops a pending commit. */
+			/* Kafka's removeOffsets also drops a pending commit,
+			 * transactional ones included. */
 			sm_group_pending_remove(g, e[i].topic, e[i].partition);
+			sm_group_txn_remove_tp(g, e[i].topic, e[i].partition);
 			if (!sm_group_offset_find(g, e[i].topic, e[i].partition))
 				continue;
 			tomb[nt].topic = (char *)e[i].topic;
@@ -1505,21 +1657,67 @@ sm_err_t sm_group_coordinator_delete_group(sm_group_coordinator_t *gc, const cha
 
 /* ---- loading and unloading offsets partitions ---- */
 
+/* What a load's callbacks need: the coordinator and the partition read. */
+typedef struct sm_gc_load_ctx {
+	sm_group_coordinator_t *gc;
+	int32_t partition;
+} sm_gc_load_ctx_t;
+
+/* Loaded offsets get write sequence numbers in log order, so that a
+ * transaction committed later in the log replaces an offset only if that
+ * one was written before the transaction's offset (Kafka compares the
+ * batches' log offsets). */
 static void sm_gc_load_offset(void *opaque, const char *group, const char *topic, int32_t partition,
 			      const sm_group_offset_value_t *v)
 {
-	sm_group_coordinator_t *gc = opaque;
+	sm_group_coordinator_t *gc = ((sm_gc_load_ctx_t *)opaque)->gc;
 	pthread_mutex_lock(&gc->lock);
 	sm_group_t *g = sm_gc_find(gc, group);
 	if (v) {
 		if (!g)
 			g = sm_gc_create(gc, group);
-		sm_group_offset_put(g, topic, partition, v->offset, v->leader_epoch, v->metadata,
-				    v->commit_timestamp, v->version == 1 ? v->expire_timestamp : -1);
+		sm_group_offset_t *o = sm_group_offset_put(g, topic, partition, v->offset,
+							   v->leader_epoch, v->metadata,
+							   v->commit_timestamp,
+							   v->version == 1 ? v->expire_timestamp : -1);
+		o->write_seq = ++gc->next_write_seq;
 	} else if (g) {
 		sm_group_offset_remove(g, topic, partition);
 	}
 	pthread_mutex_unlock(&gc->lock);
+}
+
+/* An offset of an open (so far) transaction: pending until its marker. */
+static void sm_gc_load_txn_offset(void *opaque, int64_t pid, const char *group, const char *topic,
+				  int32_t partition, const sm_group_offset_value_t *v)
+{
+	sm_group_coordinator_t *gc = ((sm_gc_load_ctx_t *)opaque)->gc;
+	pthread_mutex_lock(&gc->lock);
+	sm_group_t *g = sm_gc_find(gc, group);
+	if (v) {
+		if (!g)
+			g = sm_gc_create(gc, group);
+		sm_group_txn_offset_t *t =
+			sm_group_txn_put(g, pid, topic, partition, v->offset, v->leader_epoch,
+					 v->metadata, v->commit_timestamp,
+					 v->version == 1 ? v->expire_timestamp : -1,
+					 ++gc->next_write_seq);
+		t->appended = 1;
+	} else if (g) {
+		sm_group_txn_remove(g, pid, topic, partition);
+	}
+	pthread_mutex_unlock(&gc->lock);
+}
+
+static void sm_gc_txn_complete_locked(sm_group_coordinator_t *gc, int32_t partition, int64_t pid,
+				      int commit);
+
+static void sm_gc_load_txn_end(void *opaque, int64_t pid, int commit)
+{
+	sm_gc_load_ctx_t *lc = opaque;
+	pthread_mutex_lock(&lc->gc->lock);
+	sm_gc_txn_complete_locked(lc->gc, lc->partition, pid, commit);
+	pthread_mutex_unlock(&lc->gc->lock);
 }
 
 static void sm_gc_load_members(sm_group_coordinator_t *gc, sm_group_t *g, const sm_group_metadata_value_t *v)
@@ -1544,7 +1742,7 @@ static void sm_gc_load_members(sm_group_coordinator_t *gc, sm_group_t *g, const 
 
 static void sm_gc_load_group(void *opaque, const char *group, const sm_group_metadata_value_t *v)
 {
-	sm_group_coordinator_t *gc = opaque;
+	sm_group_coordinator_t *gc = ((sm_gc_load_ctx_t *)opaque)->gc;
 	pthread_mutex_lock(&gc->lock);
 	sm_group_t *g = sm_gc_find(gc, group);
 	if (!g && v)
@@ -1564,7 +1762,7 @@ static void sm_gc_load_group(void *opaque, const char *group, const sm_group_met
 		g->generation = 0;
 		g->state = SM_GROUP_EMPTY;
 	}
-	if (g && !v && !g->n_offsets) {
+	if (g && !v && !g->n_offsets && !g->n_txn) {
 		sm_gc_unlink(gc, g);
 		sm_gc_group_free(gc, g);
 	} else if (v) {
@@ -1612,7 +1810,10 @@ void sm_group_coordinator_load_now(sm_group_coordinator_t *gc, int32_t partition
 	int64_t t0 = gc->mono();
 	sm_err_t e = SM_ERR_NONE;
 	if (gc->gmm) {
-		sm_gmm_loader_t l = { .offset = sm_gc_load_offset, .group = sm_gc_load_group, .opaque = gc };
+		sm_gc_load_ctx_t lc = { .gc = gc, .partition = partition };
+		sm_gmm_loader_t l = { .offset = sm_gc_load_offset, .group = sm_gc_load_group,
+				      .txn_offset = sm_gc_load_txn_offset,
+				      .txn_end = sm_gc_load_txn_end, .opaque = &lc };
 		e = sm_gmm_load(gc->gmm, partition, &l, &skipped);
 	}
 	pthread_mutex_lock(&gc->lock);
@@ -1785,7 +1986,9 @@ static void sm_gc_expire_offsets(sm_group_coordinator_t *gc, int64_t wall)
 		free(dead);
 		if (nd)
 			sm_log_info(gc->comp, SM_GC_LOGGER, "Removed %d expired offsets of group %s", nd, g->group_id);
-		if (!g->n_offsets && !g->n_pending && g->generation > 0) {
+		/* Kafka's hasOffsets: an open transaction's offsets keep the
+		 * group (they may still be committed). */
+		if (!g->n_offsets && !g->n_pending && !g->n_txn && g->generation > 0) {
 			sm_log_info(gc->comp, SM_GC_LOGGER, "Group %s transitioned to Dead in generation %d",
 				    g->group_id, g->generation);
 			sm_gc_drop_group(gc, g);

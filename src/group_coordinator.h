@@ -176,14 +176,34 @@ void sm_group_coordinator_commit_offsets(sm_group_coordinator_t *gc, const char 
 					 int32_t generation_id, const char *member_id,
 					 const char *group_instance_id, sm_gc_offset_t *e, int n,
 					 sm_gc_commit_cb_t *cb, void *opaque);
+/* TxnOffsetCommit (Kafka's handleTxnCommitOffsets): the checks of a
+ * transactional commit (INVALID_GROUP_ID for an empty id, a member id
+ * enforced when set, a generation when >= 0, static member fencing), then
+ * the offsets are written as a transactional batch of the producer and
+ * kept pending for it until sm_group_coordinator_txn_completion; with
+ * producer_id -1 (Kafka's NO_PRODUCER_ID) they are a plain commit. Answers
+ * as sm_group_coordinator_commit_offsets. */
+void sm_group_coordinator_txn_commit_offsets(sm_group_coordinator_t *gc, const char *group_id,
+					     int64_t producer_id, int16_t producer_epoch,
+					     int32_t generation_id, const char *member_id,
+					     const char *group_instance_id, sm_gc_offset_t *e, int n,
+					     sm_gc_commit_cb_t *cb, void *opaque);
+/* A COMMIT (commit != 0) or ABORT marker of producer_id was written to the
+ * offsets partition (Kafka's scheduleHandleTxnCompletion): every group of
+ * that partition commits or drops the producer's pending offsets. */
+void sm_group_coordinator_txn_completion(sm_group_coordinator_t *gc, int32_t partition,
+					 int64_t producer_id, int commit);
 /* Fills offset/leader_epoch/metadata (copied into a) and error of e[]
  * (topic and partition given); with require_stable (OffsetFetch v7+) an
- * offset whose commit is still being written is UNSTABLE_OFFSET_COMMIT. */
+ * offset whose commit is still being written, or that an open transaction
+ * committed, is UNSTABLE_OFFSET_COMMIT. */
 sm_err_t sm_group_coordinator_fetch_offsets(sm_group_coordinator_t *gc, const char *group_id,
 					    sm_gc_offset_t *e, int n, int require_stable, sm_arena_t *a);
-/* Every committed offset of the group, in a. */
+/* Every committed offset of the group, in a (with require_stable, those
+ * with a commit pending are UNSTABLE_OFFSET_COMMIT). */
 sm_err_t sm_group_coordinator_fetch_all_offsets(sm_group_coordinator_t *gc, const char *group_id,
-						sm_arena_t *a, sm_gc_offset_t **out, int *n);
+						int require_stable, sm_arena_t *a,
+						sm_gc_offset_t **out, int *n);
 /* OffsetDelete: fills e[].error. */
 sm_err_t sm_group_coordinator_delete_offsets(sm_group_coordinator_t *gc, const char *group_id,
 					     sm_gc_offset_t *e, int n);

@@ -86,6 +86,11 @@ void sm_group_destroy(sm_group_t *g)
 	for (int i = 0; i < g->n_pending; i++)
 		free(g->pending[i].topic);
 	free(g->pending);
+	for (int i = 0; i < g->n_txn; i++) {
+		free(g->txn[i].o.topic);
+		free(g->txn[i].o.metadata);
+	}
+	free(g->txn);
 	free(g->group_id);
 	free(g->protocol_type);
 	free(g->protocol_name);
@@ -366,4 +371,103 @@ void sm_group_pending_remove(sm_group_t *g, const char *topic, int32_t partition
 		return;
 	free(pc->topic);
 	*pc = g->pending[--g->n_pending];
+}
+
+/* ---- transactional offsets ---- */
+
+sm_group_txn_offset_t *sm_group_txn_find(sm_group_t *g, int64_t pid, const char *topic,
+					 int32_t partition)
+{
+	for (int i = 0; i < g->n_txn; i++)
+		if (g->txn[i].pid == pid && g->txn[i].o.partition == partition &&
+		    !strcmp(g->txn[i].o.topic, topic))
+			return &g->txn[i];
+	return NULL;
+}
+
+sm_group_txn_offset_t *sm_group_txn_put(sm_group_t *g, int64_t pid, const char *topic,
+					int32_t partition, int64_t offset, int32_t leader_epoch,
+					const char *metadata, int64_t commit_ts, int64_t expire_ts,
+					uint64_t write_seq)
+{
+	sm_group_txn_offset_t *t = sm_group_txn_find(g, pid, topic, partition);
+	if (!t) {
+		if (g->n_txn == g->cap_txn) {
+			g->cap_txn = g->cap_txn ? g->cap_txn * 2 : 8;
+			g->txn = sm_realloc(g->txn, (size_t)g->cap_txn * sizeof(*g->txn));
+		}
+		t = &g->txn[g->n_txn++];
+		t->pid = pid;
+		t->o.topic = sm_strdup(topic);
+		t->o.partition = partition;
+	} else {
+		free(t->o.metadata);
+	}
+	t->o.offset = offset;
+	t->o.leader_epoch = leader_epoch;
+	t->o.metadata = sm_strdup(metadata ? metadata : "");
+	t->o.commit_ts = commit_ts;
+	t->o.expire_ts = expire_ts;
+	t->o.write_seq = write_seq;
+	t->appended = 0;
+	return t;
+}
+
+static void sm_group_txn_drop(sm_group_t *g, sm_group_txn_offset_t *t)
+{
+	free(t->o.topic);
+	free(t->o.metadata);
+	*t = g->txn[--g->n_txn];
+}
+
+void sm_group_txn_remove(sm_group_t *g, int64_t pid, const char *topic, int32_t partition)
+{
+	sm_group_txn_offset_t *t = sm_group_txn_find(g, pid, topic, partition);
+	if (t)
+		sm_group_txn_drop(g, t);
+}
+
+int sm_group_txn_pending_tp(const sm_group_t *g, const char *topic, int32_t partition)
+{
+	for (int i = 0; i < g->n_txn; i++)
+		if (g->txn[i].o.partition == partition && !strcmp(g->txn[i].o.topic, topic))
+			return 1;
+	return 0;
+}
+
+void sm_group_txn_remove_tp(sm_group_t *g, const char *topic, int32_t partition)
+{
+	for (int i = 0; i < g->n_txn;) {
+		if (g->txn[i].o.partition == partition && !strcmp(g->txn[i].o.topic, topic))
+			sm_group_txn_drop(g, &g->txn[i]);
+		else
+			i++;
+	}
+}
+
+int sm_group_txn_complete(sm_group_t *g, int64_t pid, int commit)
+{
+	int n = 0;
+	for (int i = 0; i < g->n_txn;) {
+		sm_group_txn_offset_t *t = &g->txn[i];
+		if (t->pid != pid) {
+			i++;
+			continue;
+		}
+		n++;
+		/* An offset whose own write has not ended cannot be part of
+		 * a committed transaction (the producer waits for its answer
+		 * before ending the transaction): it is dropped. */
+		if (commit && t->appended) {
+			sm_group_offset_t *o = sm_group_offset_find(g, t->o.topic, t->o.partition);
+			if (!o || o->write_seq < t->o.write_seq) {
+				o = sm_group_offset_put(g, t->o.topic, t->o.partition, t->o.offset,
+							t->o.leader_epoch, t->o.metadata,
+							t->o.commit_ts, t->o.expire_ts);
+				o->write_seq = t->o.write_seq;
+			}
+		}
+		sm_group_txn_drop(g, t);
+	}
+	return n;
 }

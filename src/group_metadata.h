@@ -1,8 +1,9 @@
 /*
  * group_metadata.h - one consumer group's in-memory state (Kafka's
  * GroupMetadata and MemberMetadata): its members and their offered
- * protocols, the generation, the chosen protocol and leader, and the
- * committed offsets. Also the group state names and protocol selection.
+ * protocols, the generation, the chosen protocol and leader, the
+ * committed offsets and those of open transactions (per producer id). Also
+ * the group state names and protocol selection.
  *
  * Thread-safety: none. A group belongs to the group coordinator, which
  * touches it only under its lock.
@@ -82,6 +83,16 @@ typedef struct sm_group_pending_commit {
 	uint64_t write_seq; /* the latest write of this partition's offset */
 } sm_group_pending_commit_t;
 
+/* An offset committed inside a transaction (TxnOffsetCommit, Kafka's
+ * pendingTransactionalOffsetCommits): kept per producer id, invisible to
+ * OffsetFetch until the producer's COMMIT marker reaches the group's
+ * __consumer_offsets partition, dropped at its ABORT. */
+typedef struct sm_group_txn_offset {
+	int64_t pid;
+	sm_group_offset_t o; /* o.write_seq: order of its write in the log */
+	int appended;        /* the write succeeded (Kafka's appendedBatchOffset) */
+} sm_group_txn_offset_t;
+
 typedef struct sm_group {
 	char *group_id;
 	uint64_t uid;               /* this incarnation, unique per coordinator */
@@ -105,6 +116,9 @@ typedef struct sm_group {
 	/* Offset commits awaiting replication. */
 	int n_pending, cap_pending;
 	sm_group_pending_commit_t *pending;
+	/* Transactional offset commits awaiting their producer's marker. */
+	int n_txn, cap_txn;
+	sm_group_txn_offset_t *txn;
 	sm_gc_timer_t rb_timer;     /* initial delay / rebalance deadline */
 	struct sm_group *next;
 } sm_group_t;
@@ -160,5 +174,24 @@ int sm_group_offset_remove(sm_group_t *g, const char *topic, int32_t partition);
 void sm_group_pending_add(sm_group_t *g, const char *topic, int32_t partition, uint64_t write_seq);
 uint64_t sm_group_pending_seq(const sm_group_t *g, const char *topic, int32_t partition);
 void sm_group_pending_remove(sm_group_t *g, const char *topic, int32_t partition);
+
+/* Transactional offsets. Put replaces the producer's entry for the
+ * partition (strings copied, not appended yet); find/remove by producer and
+ * partition; sm_group_txn_pending_tp says whether any producer has one for
+ * the partition; sm_group_txn_remove_tp drops every producer's. */
+sm_group_txn_offset_t *sm_group_txn_put(sm_group_t *g, int64_t pid, const char *topic,
+					int32_t partition, int64_t offset, int32_t leader_epoch,
+					const char *metadata, int64_t commit_ts, int64_t expire_ts,
+					uint64_t write_seq);
+sm_group_txn_offset_t *sm_group_txn_find(sm_group_t *g, int64_t pid, const char *topic,
+					 int32_t partition);
+void sm_group_txn_remove(sm_group_t *g, int64_t pid, const char *topic, int32_t partition);
+int sm_group_txn_pending_tp(const sm_group_t *g, const char *topic, int32_t partition);
+void sm_group_txn_remove_tp(sm_group_t *g, const char *topic, int32_t partition);
+/* Kafka's completePendingTxnOffsetCommit: forgets every offset of pid;
+ * with commit, each appended one replaces the committed offset unless that
+ * one was written later (a larger write_seq). Returns how many of pid's
+ * offsets there were. */
+int sm_group_txn_complete(sm_group_t *g, int64_t pid, int commit);
 
 #endif /* SM_GROUP_METADATA_H */

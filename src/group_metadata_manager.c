@@ -10,6 +10,11 @@
  * every high watermark advance or ISR change of the partition, exactly like
  * an acks=-1 produce (api_produce.c); with a single-replica ISR the append
  * itself advances the high watermark and the write ends at once.
+ * Appends use the coordinator's origin (sm_partition_append_coordinator):
+ * a TxnOffsetCommit batch carries its producer's id and epoch with base
+ * sequence 0 every time, so only its epoch is checked. Loading hands the
+ * offsets of transactional batches and the COMMIT/ABORT markers to the
+ * loader separately.
  *
  * Thread-safety: the purgatory pointer is atomic; otherwise stateless apart
  * from the ops; see the header.
@@ -22,6 +27,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "producer_state.h"
 #include "purgatory.h"
 #include "record_batch.h"
 #include "replica_manager.h"
@@ -86,7 +92,9 @@ static int sm_gmm_rm_append(void *opaque, int32_t partition, uint8_t *batch, siz
 	if (*err)
 		return 0;
 	sm_log_append_info_t info = { 0 };
-	*err = sm_partition_append_leader(p, batch, len, acks, &info);
+	/* origin Coordinator: a transactional offset commit's producer id is
+	 * checked for its epoch only (Kafka's appendForGroup) */
+	*err = sm_partition_append_coordinator(p, batch, len, acks, &info);
 	int64_t required = info.last_offset + 1;
 	if (*err || acks != -1 || sm_partition_check_acks(p, required, err)) {
 		sm_partition_release(p);
@@ -192,6 +200,17 @@ void sm_gmm_set_purgatory(sm_group_metadata_manager_t *gmm, sm_fetch_purgatory_t
 	__atomic_store_n(&gmm->purgatory, fp, __ATOMIC_RELEASE);
 }
 
+int sm_gmm_append_batch(sm_group_metadata_manager_t *gmm, int32_t partition, uint8_t *batch,
+			size_t len, sm_gmm_done_fn *done, void *arg, sm_err_t *err)
+{
+	return gmm->ops.append(gmm->ops.opaque, partition, batch, len, done, arg, err);
+}
+
+sm_err_t sm_gmm_read_all(sm_group_metadata_manager_t *gmm, int32_t partition, sm_wbuf_t *out)
+{
+	return gmm->ops.read(gmm->ops.opaque, partition, out);
+}
+
 void sm_gmm_destroy(sm_group_metadata_manager_t *gmm)
 {
 	if (!gmm)
@@ -201,9 +220,11 @@ void sm_gmm_destroy(sm_group_metadata_manager_t *gmm)
 }
 
 /* Builds one batch of n records whose keys/values are the byte ranges
- * recorded in offs[] of kv, and appends it (the ops' contract). */
-static int sm_gmm_append(sm_group_metadata_manager_t *gmm, int32_t partition, const sm_wbuf_t *kv,
-			 const size_t *offs, int n, sm_gmm_done_fn *done, void *arg, sm_err_t *err)
+ * recorded in offs[] of kv, and appends it (the ops' contract); pid >= 0
+ * makes it a transactional batch of that producer. */
+static int sm_gmm_append_pid(sm_group_metadata_manager_t *gmm, int32_t partition,
+			     const sm_wbuf_t *kv, const size_t *offs, int n, int64_t pid,
+			     int16_t epoch, sm_gmm_done_fn *done, void *arg, sm_err_t *err)
 {
 	sm_record_t *recs = sm_calloc((size_t)n, sizeof(*recs));
 	int64_t now = sm_gmm_wall_ms();
@@ -217,16 +238,32 @@ static int sm_gmm_append(sm_group_metadata_manager_t *gmm, int32_t partition, co
 	}
 	sm_wbuf_t batch;
 	sm_wbuf_init(&batch, 256);
-	sm_batch_build(&batch, SM_CODEC_NONE, 0, now, recs, n);
+	sm_batch_build_opts_t bo;
+	sm_batch_build_opts_init(&bo);
+	bo.base_timestamp = now;
+	if (pid >= 0) {
+		bo.producer_id = pid;
+		bo.producer_epoch = epoch;
+		bo.base_sequence = 0;
+		bo.transactional = 1;
+	}
+	sm_batch_build_ex(&batch, &bo, recs, n);
 	int parked = gmm->ops.append(gmm->ops.opaque, partition, batch.p, batch.len, done, arg, err);
 	sm_wbuf_free(&batch);
 	free(recs);
 	return parked;
 }
 
-int sm_gmm_store_offsets(sm_group_metadata_manager_t *gmm, int32_t partition, const char *group,
-			 const sm_group_offset_t *o, int n, sm_gmm_done_fn *done, void *arg,
-			 sm_err_t *err)
+static int sm_gmm_append(sm_group_metadata_manager_t *gmm, int32_t partition, const sm_wbuf_t *kv,
+			 const size_t *offs, int n, sm_gmm_done_fn *done, void *arg, sm_err_t *err)
+{
+	return sm_gmm_append_pid(gmm, partition, kv, offs, n, -1, -1, done, arg, err);
+}
+
+static int sm_gmm_store_offsets_pid(sm_group_metadata_manager_t *gmm, int32_t partition,
+				    const char *group, int64_t pid, int16_t epoch,
+				    const sm_group_offset_t *o, int n, sm_gmm_done_fn *done,
+				    void *arg, sm_err_t *err)
 {
 	*err = SM_ERR_NONE;
 	if (n <= 0)
@@ -250,10 +287,25 @@ int sm_gmm_store_offsets(sm_group_metadata_manager_t *gmm, int32_t partition, co
 		sm_group_offset_value_write(&kv, &v);
 		offs[4 * i + 3] = kv.len;
 	}
-	int parked = sm_gmm_append(gmm, partition, &kv, offs, n, done, arg, err);
+	int parked = sm_gmm_append_pid(gmm, partition, &kv, offs, n, pid, epoch, done, arg, err);
 	free(offs);
 	sm_wbuf_free(&kv);
 	return parked;
+}
+
+int sm_gmm_store_offsets(sm_group_metadata_manager_t *gmm, int32_t partition, const char *group,
+			 const sm_group_offset_t *o, int n, sm_gmm_done_fn *done, void *arg,
+			 sm_err_t *err)
+{
+	return sm_gmm_store_offsets_pid(gmm, partition, group, -1, -1, o, n, done, arg, err);
+}
+
+int sm_gmm_store_txn_offsets(sm_group_metadata_manager_t *gmm, int32_t partition,
+			     const char *group, int64_t pid, int16_t epoch,
+			     const sm_group_offset_t *o, int n, sm_gmm_done_fn *done, void *arg,
+			     sm_err_t *err)
+{
+	return sm_gmm_store_offsets_pid(gmm, partition, group, pid, epoch, o, n, done, arg, err);
 }
 
 int sm_gmm_store_group(sm_group_metadata_manager_t *gmm, const sm_group_t *g, int64_t now_ms,
@@ -331,8 +383,9 @@ sm_err_t sm_gmm_store_tombstones(sm_group_metadata_manager_t *gmm, int32_t parti
 	return e;
 }
 
-/* Replays one record; -1 if it does not decode. */
-static int sm_gmm_replay_record(const sm_record_t *r, const sm_gmm_loader_t *l)
+/* Replays one record; -1 if it does not decode. pid >= 0: the record is
+ * part of that producer's transaction. */
+static int sm_gmm_replay_record(const sm_record_t *r, int64_t pid, const sm_gmm_loader_t *l)
 {
 	sm_arena_t a;
 	sm_arena_init(&a);
@@ -344,16 +397,17 @@ static int sm_gmm_replay_record(const sm_record_t *r, const sm_gmm_loader_t *l)
 		sm_group_offset_key_t k;
 		if (sm_group_offset_key_read(&kb, &a, &k))
 			goto out;
-		if (r->value_len < 0) {
-			l->offset(l->opaque, k.group, k.topic, k.partition, NULL);
-			rc = 0;
-			goto out;
+		sm_group_offset_value_t v, *vp = NULL;
+		if (r->value_len >= 0) {
+			sm_rbuf_init(&vb, r->value, (size_t)r->value_len);
+			if (sm_group_offset_value_read(&vb, &a, &v))
+				goto out;
+			vp = &v;
 		}
-		sm_group_offset_value_t v;
-		sm_rbuf_init(&vb, r->value, (size_t)r->value_len);
-		if (sm_group_offset_value_read(&vb, &a, &v))
-			goto out;
-		l->offset(l->opaque, k.group, k.topic, k.partition, &v);
+		if (pid >= 0 && l->txn_offset)
+			l->txn_offset(l->opaque, pid, k.group, k.topic, k.partition, vp);
+		else
+			l->offset(l->opaque, k.group, k.topic, k.partition, vp);
 		rc = 0;
 	} else if (type == SM_GROUP_KEY_GROUP_METADATA) {
 		sm_group_metadata_key_t k;
@@ -385,14 +439,21 @@ sm_err_t sm_gmm_replay(const uint8_t *p, size_t len, const sm_gmm_loader_t *l, i
 		if (sz <= 0)
 			break;
 		sm_batch_hdr_t h;
-		if (sm_batch_hdr_parse(p + pos, (size_t)sz, &h) == 0 && h.magic == 2 &&
-		    !sm_batch_is_control(&h)) {
+		int ok = sm_batch_hdr_parse(p + pos, (size_t)sz, &h) == 0 && h.magic == 2;
+		int64_t pid = ok && sm_batch_is_transactional(&h) ? h.producer_id : -1;
+		sm_ps_marker_t m;
+		if (ok && sm_batch_is_control(&h)) {
+			/* a transaction's end: its offsets become committed or
+			 * are dropped (Kafka's loader, ControlRecordType) */
+			if (pid >= 0 && l->txn_end && sm_ps_marker_from_batch(p + pos, (size_t)sz, &m))
+				l->txn_end(l->opaque, m.pid, !m.aborted);
+		} else if (ok) {
 			sm_batch_iter_t it;
 			if (sm_batch_iter_init(&it, p + pos, (size_t)sz, 0) == SM_ERR_NONE) {
 				sm_record_t r;
 				int k;
 				while ((k = sm_batch_iter_next(&it, &r)) == 1)
-					if (sm_gmm_replay_record(&r, l))
+					if (sm_gmm_replay_record(&r, pid, l))
 						bad++;
 				if (k < 0)
 					bad++;

@@ -74,6 +74,15 @@ void sm_gmm_set_purgatory(sm_group_metadata_manager_t *gmm, sm_fetch_purgatory_t
 int sm_gmm_store_offsets(sm_group_metadata_manager_t *gmm, int32_t partition, const char *group,
 			 const sm_group_offset_t *o, int n, sm_gmm_done_fn *done, void *arg,
 			 sm_err_t *err);
+/* The same as a transactional batch of producer pid/epoch (TxnOffsetCommit,
+ * Kafka's storeOffsets with a producer id): base sequence 0, appended with
+ * the coordinator's origin (epoch checked, no sequence checks), so the
+ * partition's producer state opens the producer's transaction and the last
+ * stable offset stops there until its marker. */
+int sm_gmm_store_txn_offsets(sm_group_metadata_manager_t *gmm, int32_t partition,
+			     const char *group, int64_t pid, int16_t epoch,
+			     const sm_group_offset_t *o, int n, sm_gmm_done_fn *done, void *arg,
+			     sm_err_t *err);
 /* The group's GroupMetadataKey/Value (v3) as of now. */
 int sm_gmm_store_group(sm_group_metadata_manager_t *gmm, const sm_group_t *g, int64_t now_ms,
 		       sm_gmm_done_fn *done, void *arg, sm_err_t *err);
@@ -83,11 +92,24 @@ sm_err_t sm_gmm_store_tombstones(sm_group_metadata_manager_t *gmm, int32_t parti
 				 const char *group, const sm_group_offset_t *o, int n,
 				 int with_group);
 
-/* What loading yields, in log order; a NULL value is a tombstone. */
+/* The ops themselves, for another internal topic written the same way
+ * (__transaction_state, txn_state_manager.c). */
+int sm_gmm_append_batch(sm_group_metadata_manager_t *gmm, int32_t partition, uint8_t *batch,
+			size_t len, sm_gmm_done_fn *done, void *arg, sm_err_t *err);
+sm_err_t sm_gmm_read_all(sm_group_metadata_manager_t *gmm, int32_t partition, sm_wbuf_t *out);
+
+/* What loading yields, in log order; a NULL value is a tombstone. An offset
+ * record of a transactional batch goes to txn_offset with the batch's
+ * producer id, and each COMMIT/ABORT marker to txn_end (Kafka's loader
+ * keeps such offsets pending until the marker); a loader without
+ * txn_offset gets them as plain offsets and no markers. */
 typedef struct sm_gmm_loader {
 	void (*offset)(void *opaque, const char *group, const char *topic, int32_t partition,
 		       const sm_group_offset_value_t *v);
 	void (*group)(void *opaque, const char *group, const sm_group_metadata_value_t *v);
+	void (*txn_offset)(void *opaque, int64_t pid, const char *group, const char *topic,
+			   int32_t partition, const sm_group_offset_value_t *v);
+	void (*txn_end)(void *opaque, int64_t pid, int commit);
 	void *opaque;
 } sm_gmm_loader_t;
 

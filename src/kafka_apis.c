@@ -41,6 +41,9 @@
 #include "msg_incremental_alter_configs.h"
 #include "msg_init_producer_id.h"
 #include "msg_write_txn_markers.h"
+#include "msg_add_partitions_to_txn.h"
+#include "msg_add_offsets_to_txn.h"
+#include "msg_end_txn.h"
 #include "msg_join_group.h"
 #include "msg_leave_group.h"
 #include "msg_list_groups.h"
@@ -53,6 +56,7 @@
 #include "msg_offset_for_leader_epoch.h"
 #include "msg_stop_replica.h"
 #include "msg_sync_group.h"
+#include "msg_txn_offset_commit.h"
 #include "msg_update_metadata.h"
 #include "proto_gen.h"
 
@@ -104,6 +108,10 @@ static const struct {
 	{ SM_API_DELETE_RECORDS, sm_api_delete_records, &sm_delete_records_req_codec },
 	{ SM_API_INIT_PRODUCER_ID, sm_api_init_producer_id, &sm_init_producer_id_req_codec },
 	{ SM_API_WRITE_TXN_MARKERS, sm_api_write_txn_markers, &sm_write_txn_markers_req_codec },
+	{ SM_API_ADD_PARTITIONS_TO_TXN, sm_api_add_partitions_to_txn, &sm_add_partitions_to_txn_req_codec },
+	{ SM_API_ADD_OFFSETS_TO_TXN, sm_api_add_offsets_to_txn, &sm_add_offsets_to_txn_req_codec },
+	{ SM_API_END_TXN, sm_api_end_txn, &sm_end_txn_req_codec },
+	{ SM_API_TXN_OFFSET_COMMIT, sm_api_txn_offset_commit, &sm_txn_offset_commit_req_codec },
 	{ SM_API_OFFSET_FOR_LEADER_EPOCH, sm_api_offset_for_leader_epoch, &sm_offset_for_leader_epoch_req_codec },
 	{ SM_API_DESCRIBE_CONFIGS, sm_api_describe_configs, &sm_describe_configs_req_codec },
 	{ SM_API_ALTER_CONFIGS, sm_api_alter_configs, &sm_alter_configs_req_codec },

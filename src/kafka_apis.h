@@ -25,6 +25,8 @@
 typedef struct sm_kafka_apis sm_kafka_apis_t;
 typedef struct sm_controller sm_controller_t;
 typedef struct sm_group_coordinator sm_group_coordinator_t;
+typedef struct sm_txn_coordinator sm_txn_coordinator_t;
+typedef struct sm_txn_marker_channel sm_txn_marker_channel_t;
 typedef struct sm_fetch_purgatory sm_fetch_purgatory_t;
 
 typedef struct sm_kafka_apis_deps {
@@ -37,6 +39,8 @@ typedef struct sm_kafka_apis_deps {
 	sm_zk_t *zk;
 	sm_controller_t *controller;
 	sm_group_coordinator_t *group_coordinator;
+	sm_txn_coordinator_t *txn_coordinator; /* NULL: transactions refused */
+	sm_txn_marker_channel_t *txn_markers;  /* told of metadata updates */
 } sm_kafka_apis_deps_t;
 
 sm_kafka_apis_t *sm_kafka_apis_new(const sm_kafka_apis_deps_t *deps);

@@ -118,6 +118,19 @@ sm_api_handler_t sm_api_create_topics;
 sm_api_handler_t sm_api_delete_topics;
 sm_api_handler_t sm_api_init_producer_id;
 sm_api_handler_t sm_api_write_txn_markers;
+sm_api_handler_t sm_api_txn_offset_commit;
+sm_api_handler_t sm_api_add_partitions_to_txn;
+sm_api_handler_t sm_api_add_offsets_to_txn;
+sm_api_handler_t sm_api_end_txn;
+
+/* The transaction coordinator's side of InitProducerId and FindCoordinator
+ * (api_txn.c). The first answers the request itself. */
+void sm_api_txn_init_producer_id(sm_req_ctx_t *ctx, const char *tid, int32_t timeout_ms,
+				 int64_t expected_pid, int16_t expected_epoch);
+/* The leader of tid's __transaction_state partition on ctx's listener;
+ * COORDINATOR_NOT_AVAILABLE (the topic is created when missing). */
+sm_err_t sm_api_txn_coordinator_node(sm_req_ctx_t *ctx, const char *tid, int32_t *node,
+				     const char **host, int32_t *port);
 
 /* Fetch purgatory (api_fetch.c). */
 sm_fetch_purgatory_t *sm_fetch_purgatory_new(sm_kafka_apis_t *apis);

@@ -170,6 +170,10 @@ static const sm_cfg_def_t sm_cfg_defs[] = {
 	INT("transaction.state.log.num.partitions", transaction_state_log_num_partitions, "50", 1, IMAX, "Partitions of __transaction_state"),
 	INT("transaction.state.log.replication.factor", transaction_state_log_replication_factor, "3", 1, 32767, "Replication factor of __transaction_state"),
 	INT("transaction.state.log.min.isr", transaction_state_log_min_isr, "2", 1, IMAX, "min.insync.replicas of __transaction_state"),
+	INT("transaction.state.log.segment.bytes", transaction_state_log_segment_bytes, "104857600", 1, IMAX, "Segment size of __transaction_state"),
+	INT("transaction.max.timeout.ms", transaction_max_timeout_ms, "900000", 1, IMAX, "Largest transaction timeout a producer may ask for"),
+	INT("transaction.abort.timed.out.transaction.cleanup.interval.ms", transaction_abort_timed_out_transaction_cleanup_interval_ms, "10000", 1, IMAX, "How often transactions past their timeout are looked for and aborted"),
+	INT("transaction.remove.expired.transaction.cleanup.interval.ms", transaction_remove_expired_transaction_cleanup_interval_ms, "3600000", 1, IMAX, "How often transactional ids idle past transactional.id.expiration.ms are removed"),
 };
 
 #define SM_CFG_CNT ((int)(sizeof(sm_cfg_defs) / sizeof(sm_cfg_defs[0])))

@@ -148,6 +148,10 @@ typedef struct sm_kafka_config {
 	int32_t transaction_state_log_num_partitions;
 	int32_t transaction_state_log_replication_factor;
 	int32_t transaction_state_log_min_isr;
+	int32_t transaction_state_log_segment_bytes;
+	int32_t transaction_max_timeout_ms;
+	int32_t transaction_abort_timed_out_transaction_cleanup_interval_ms;
+	int32_t transaction_remove_expired_transaction_cleanup_interval_ms;
 
 	/* Derived at load time. */
 	char **log_dir_list;   /* log.dirs (or log.dir) split on ',' */

@@ -25,6 +25,8 @@
 #include "config_manager.h"
 #include "controller.h"
 #include "group_coordinator.h"
+#include "txn_coordinator.h"
+#include "txn_marker_channel.h"
 #include "kafka_apis.h"
 #include "kafka_zk.h"
 #include "log_cleaner.h"
@@ -60,6 +62,9 @@ struct sm_kafka_server {
 	sm_kafka_apis_t *apis;
 	sm_group_metadata_manager_t *gmm;
 	sm_group_coordinator_t *gc;
+	sm_group_metadata_manager_t *txn_log; /* __transaction_state writer */
+	sm_txn_marker_channel_t *txn_markers;
+	sm_txn_coordinator_t *tc;
 	pthread_t *handlers;
 	int n_handlers;
 	int handlers_stop;
@@ -451,7 +456,7 @@ static void sm_server_start_group_coordinator(sm_kafka_server_t *s)
 	s->gmm = sm_gmm_new(s->rm, SM_GC_OFFSETS_TOPIC, (int16_t)s->cfg->offsets_commit_required_acks,
 			    s->cfg->offsets_commit_timeout_ms);
 	s->gc = sm_group_coordinator_new(&gcfg, s->gmm);
-	sm_replica_manager_set_leadership_listener(s->rm, sm_group_coordinator_on_leadership, s->gc);
+	sm_replica_manager_add_leadership_listener(s->rm, sm_group_coordinator_on_leadership, s->gc);
 	sm_group_coordinator_start(s->gc);
 }
 
@@ -478,6 +483,42 @@ static void sm_server_on_log_dir_failure(void *opaque, int online)
 		       "Shutdown broker because all log dirs have failed");
 		_exit(1);
 	}
+}
+
+/* Needs the metadata cache (for the marker channel); before the broker
+ * registers, so no LeaderAndIsr for __transaction_state is missed. */
+static void sm_server_start_txn_coordinator(sm_kafka_server_t *s)
+{
+	/* Kafka takes the partition count of an existing __transaction_state
+	 * from ZooKeeper (ids map to partitions by it), the config otherwise. */
+	int32_t n_parts = s->cfg->transaction_state_log_num_partitions;
+	sm_zk_topic_assignment_t a;
+	memset(&a, 0, sizeof(a));
+	if (sm_kzk_get_topic_assignment(s->zk, SM_TXN_STATE_TOPIC, 0, &a, NULL) == SM_ERR_NONE &&
+	    a.n_partitions > 0 && a.n_partitions != n_parts) {
+		sm_log_info(s->comp, SM_SRV_LOGGER,
+			    "%s has %d partitions (transaction.state.log.num.partitions is %d): using %d",
+			    SM_TXN_STATE_TOPIC, a.n_partitions, n_parts, a.n_partitions);
+		n_parts = a.n_partitions;
+	}
+	sm_zk_topic_clear(&a);
+	sm_txn_config_t tcfg = {
+		.broker_id = s->broker_id,
+		.num_partitions = n_parts,
+		.abort_interval_ms = s->cfg->transaction_abort_timed_out_transaction_cleanup_interval_ms,
+		.remove_interval_ms = s->cfg->transaction_remove_expired_transaction_cleanup_interval_ms,
+		.id_expiration_ms = s->cfg->transactional_id_expiration_ms,
+	};
+	/* acks=-1 within request.timeout.ms, as Kafka's
+	 * appendTransactionToLog */
+	s->txn_log = sm_gmm_new(s->rm, SM_TXN_STATE_TOPIC, -1, s->cfg->request_timeout_ms);
+	s->txn_markers = sm_txn_marker_channel_new(s->broker_id, s->mc);
+	sm_txn_marker_channel_configure(s->txn_markers, s->inter_broker_listener,
+					s->cfg->inter_broker_protocol_version,
+					s->cfg->request_timeout_ms);
+	s->tc = sm_txn_coordinator_new(&tcfg, s->txn_log, s->txn_markers, s->rm);
+	sm_replica_manager_add_leadership_listener(s->rm, sm_txn_coordinator_on_leadership, s->tc);
+	sm_txn_coordinator_start(s->tc);
 }
 
 static int sm_server_start_storage(sm_kafka_server_t *s)
@@ -554,16 +595,20 @@ int sm_kafka_server_startup(sm_kafka_server_t *s)
 	if (r)
 		return -1;
 	s->mc = sm_metadata_cache_new(s->broker_id);
+	sm_server_start_txn_coordinator(s);
 	s->controller = sm_controller_new(s->cfg, s->broker_id, s->zk, s->inter_broker_listener);
 	sm_kafka_apis_deps_t deps = {
 		.cfg = s->cfg, .broker_id = s->broker_id, .cluster_id = s->cluster_id,
 		.channel = s->channel, .metadata_cache = s->mc, .replica_manager = s->rm,
 		.zk = s->zk, .controller = s->controller, .group_coordinator = s->gc,
+		.txn_coordinator = s->tc, .txn_markers = s->txn_markers,
 	};
 	s->apis = sm_kafka_apis_new(&deps);
 	/* Offset commits and group metadata wait for the ISR in its purgatory. */
 	if (s->gmm)
 		sm_gmm_set_purgatory(s->gmm, sm_kafka_apis_purgatory(s->apis));
+	if (s->txn_log)
+		sm_gmm_set_purgatory(s->txn_log, sm_kafka_apis_purgatory(s->apis));
 	s->n_handlers = s->cfg->num_io_threads;
 	s->handlers = sm_calloc((size_t)s->n_handlers, sizeof(pthread_t));
 	for (int i = 0; i < s->n_handlers; i++)
@@ -751,6 +796,13 @@ void sm_kafka_server_shutdown(sm_kafka_server_t *s)
 		sm_group_coordinator_shutdown(s->gc);
 	if (s->gmm)
 		sm_gmm_set_purgatory(s->gmm, NULL);
+	/* The coordinator's thread stops; the marker senders answer what they
+	 * still hold (NOT_COORDINATOR) before the apis' purgatory goes. */
+	sm_txn_coordinator_shutdown(s->tc);
+	sm_txn_marker_channel_destroy(s->txn_markers);
+	s->txn_markers = NULL;
+	if (s->txn_log)
+		sm_gmm_set_purgatory(s->txn_log, NULL);
 	if (s->apis)
 		sm_kafka_apis_destroy(s->apis);
 	s->apis = NULL;
@@ -762,8 +814,12 @@ void sm_kafka_server_shutdown(sm_kafka_server_t *s)
 	if (s->rm)
 		sm_replica_manager_shutdown(s->rm);
 	if (s->rm)
-		sm_replica_manager_set_leadership_listener(s->rm, NULL, NULL);
+		sm_replica_manager_clear_leadership_listeners(s->rm);
 	sm_group_coordinator_destroy(s->gc);
+	sm_txn_coordinator_destroy(s->tc);
+	s->tc = NULL;
+	sm_gmm_destroy(s->txn_log);
+	s->txn_log = NULL;
 	s->gc = NULL;
 	sm_gmm_destroy(s->gmm);
 	s->gmm = NULL;

@@ -892,8 +892,9 @@ static sm_err_t sm_log_append_locked(sm_log_t *log, const uint8_t *data, size_t 
 	return SM_ERR_NONE;
 }
 
-sm_err_t sm_log_append_leader(sm_log_t *log, uint8_t *batch, size_t len, int32_t leader_epoch,
-			      int64_t now_ms, sm_log_append_info_t *info)
+static sm_err_t sm_log_append_leader_origin(sm_log_t *log, uint8_t *batch, size_t len,
+					    int32_t leader_epoch, int64_t now_ms, int coordinator,
+					    sm_log_append_info_t *info)
 {
 	sm_seg_batch_t bi;
 	if (sm_seg_batch_parse(batch, len, 0, &bi) || bi.size != (int64_t)len)
@@ -924,7 +925,8 @@ sm_err_t sm_log_append_leader(sm_log_t *log, uint8_t *batch, size_t len, int32_t
 			sm_ps_expire(log->ps, now_ms, sm_log_expiration());
 			log->ps_checked_ms = now_ms;
 		}
-		err = sm_ps_check(log->ps, &pa, &dup);
+		err = coordinator ? sm_ps_check_coordinator(log->ps, &pa)
+				  : sm_ps_check(log->ps, &pa, &dup);
 	}
 	if (dup) {
 		/* a retry whose first answer was lost: the original offsets,
@@ -953,6 +955,19 @@ sm_err_t sm_log_append_leader(sm_log_t *log, uint8_t *batch, size_t len, int32_t
 	}
 	pthread_mutex_unlock(&log->lock);
 	return err;
+}
+
+sm_err_t sm_log_append_leader(sm_log_t *log, uint8_t *batch, size_t len, int32_t leader_epoch,
+			      int64_t now_ms, sm_log_append_info_t *info)
+{
+	return sm_log_append_leader_origin(log, batch, len, leader_epoch, now_ms, 0, info);
+}
+
+sm_err_t sm_log_append_coordinator(sm_log_t *log, uint8_t *batch, size_t len,
+				   int32_t leader_epoch, int64_t now_ms,
+				   sm_log_append_info_t *info)
+{
+	return sm_log_append_leader_origin(log, batch, len, leader_epoch, now_ms, 1, info);
 }
 
 sm_err_t sm_log_append_follower(sm_log_t *log, const uint8_t *batches, size_t len,

@@ -97,6 +97,12 @@ void sm_log_close(sm_log_t *log);
  * with info->duplicate set and the original offsets. */
 sm_err_t sm_log_append_leader(sm_log_t *log, uint8_t *batch, size_t len, int32_t leader_epoch,
 			      int64_t now_ms, sm_log_append_info_t *info);
+/* The same for a batch written by the group coordinator (Kafka's origin
+ * Coordinator): its producer id is checked for epoch and transaction
+ * state only (sm_ps_check_coordinator), never deduplicated. */
+sm_err_t sm_log_append_coordinator(sm_log_t *log, uint8_t *batch, size_t len,
+				   int32_t leader_epoch, int64_t now_ms,
+				   sm_log_append_info_t *info);
 /* Follower append of offset-assigned batches; the first must start at the log
  * end offset and offsets must increase. Each batch header is checked (magic,
  * framing, CRC-32C). info may be NULL. */

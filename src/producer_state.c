@@ -184,6 +184,18 @@ sm_err_t sm_ps_check(const sm_producer_state_t *ps, const sm_ps_append_t *a,
 	return SM_ERR_NONE;
 }
 
+sm_err_t sm_ps_check_coordinator(const sm_producer_state_t *ps, const sm_ps_append_t *a)
+{
+	const sm_ps_entry_t *e = sm_ps_get(ps, a->pid);
+	if (!e)
+		return SM_ERR_NONE;
+	if (a->epoch < e->epoch)
+		return SM_ERR_INVALID_PRODUCER_EPOCH;
+	if (!a->is_txn && e->txn_first_off >= 0)
+		return SM_ERR_INVALID_TXN_STATE;
+	return SM_ERR_NONE;
+}
+
 static void sm_ps_push(sm_ps_entry_t *e, const sm_ps_batch_t *b)
 {
 	if (e->n_recent == SM_PS_KEEP_BATCHES) {

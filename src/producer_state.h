@@ -113,6 +113,10 @@ int sm_ps_append_from_header(const uint8_t *hdr, sm_ps_append_t *a);
  */
 sm_err_t sm_ps_check(const sm_producer_state_t *ps, const sm_ps_append_t *a,
 		     const sm_ps_batch_t **dup);
+/* The same for a batch the group coordinator writes (origin Coordinator:
+ * TxnOffsetCommit's transactional offsets): no sequence or duplicate
+ * checks, only SM_ERR_INVALID_PRODUCER_EPOCH and SM_ERR_INVALID_TXN_STATE. */
+sm_err_t sm_ps_check_coordinator(const sm_producer_state_t *ps, const sm_ps_append_t *a);
 /* Reads an end-transaction marker from the v2 control batch at hdr (whole
  * batch of len bytes); 0 when it is not one (or malformed), 1 otherwise. */
 int sm_ps_marker_from_batch(const uint8_t *batch, size_t len, sm_ps_marker_t *m);

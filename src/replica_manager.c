@@ -111,8 +111,10 @@ struct sm_replica_manager {
 	int32_t broker_id;
 	sm_append_listener_t *listener;
 	void *listener_opaque;
-	sm_leadership_listener_t *lead_listener; /* group coordinator */
-	void *lead_listener_opaque;
+	/* group coordinator, transaction coordinator */
+	sm_leadership_listener_t *lead_listener[SM_RM_LEAD_LISTENERS];
+	void *lead_listener_opaque[SM_RM_LEAD_LISTENERS];
+	int n_lead_listeners;
 	sm_fetcher_manager_t *fetchers;
 	/* "isr-expiration" thread and pending ISR change notifications,
 	 * guarded by sched_lock. */
@@ -173,25 +175,44 @@ void sm_replica_manager_set_append_listener(sm_replica_manager_t *rm, sm_append_
 	pthread_mutex_unlock(&rm->lock);
 }
 
-void sm_replica_manager_set_leadership_listener(sm_replica_manager_t *rm,
-						sm_leadership_listener_t *cb, void *opaque)
+int sm_replica_manager_add_leadership_listener(sm_replica_manager_t *rm,
+					       sm_leadership_listener_t *cb, void *opaque)
+{
+	int rc = -1;
+	pthread_mutex_lock(&rm->lock);
+	if (rm->n_lead_listeners < SM_RM_LEAD_LISTENERS) {
+		rm->lead_listener[rm->n_lead_listeners] = cb;
+		rm->lead_listener_opaque[rm->n_lead_listeners] = opaque;
+		rm->n_lead_listeners++;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&rm->lock);
+	return rc;
+}
+
+void sm_replica_manager_clear_leadership_listeners(sm_replica_manager_t *rm)
 {
 	pthread_mutex_lock(&rm->lock);
-	rm->lead_listener = cb;
-	rm->lead_listener_opaque = opaque;
+	rm->n_lead_listeners = 0;
 	pthread_mutex_unlock(&rm->lock);
 }
 
-/* Tells the leadership listener, with no lock held. */
+/* Tells the leadership listeners, in the order they were added, with no
+ * lock held (a copy of the list is taken first). */
 static void sm_rm_notify_leadership(sm_replica_manager_t *rm, const char *topic, int32_t partition,
 				    int is_leader)
 {
+	sm_leadership_listener_t *cb[SM_RM_LEAD_LISTENERS];
+	void *opaque[SM_RM_LEAD_LISTENERS];
 	pthread_mutex_lock(&rm->lock);
-	sm_leadership_listener_t *cb = rm->lead_listener;
-	void *opaque = rm->lead_listener_opaque;
+	int n = rm->n_lead_listeners;
+	for (int i = 0; i < n; i++) {
+		cb[i] = rm->lead_listener[i];
+		opaque[i] = rm->lead_listener_opaque[i];
+	}
 	pthread_mutex_unlock(&rm->lock);
-	if (cb)
-		cb(opaque, topic, partition, is_leader);
+	for (int i = 0; i < n; i++)
+		cb[i](opaque[i], topic, partition, is_leader);
 }
 
 sm_partition_t *sm_partition_keep(sm_partition_t *p)
@@ -1065,8 +1086,9 @@ void sm_replica_manager_stop_replica(sm_replica_manager_t *rm, int32_t controlle
 	}
 }
 
-sm_err_t sm_partition_append_leader(sm_partition_t *p, uint8_t *batch, size_t len,
-				    int16_t required_acks, sm_log_append_info_t *info)
+static sm_err_t sm_partition_append_origin(sm_partition_t *p, uint8_t *batch, size_t len,
+					   int16_t required_acks, int coordinator,
+					   sm_log_append_info_t *info)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -1084,7 +1106,8 @@ sm_err_t sm_partition_append_leader(sm_partition_t *p, uint8_t *batch, size_t le
 	int32_t epoch = p->leader_epoch;
 	/* The partition lock orders appends with leadership changes; the log
 	 * serializes appends itself. */
-	sm_err_t e = sm_log_append_leader(p->log, batch, len, epoch, now, info);
+	sm_err_t e = coordinator ? sm_log_append_coordinator(p->log, batch, len, epoch, now, info)
+				 : sm_log_append_leader(p->log, batch, len, epoch, now, info);
 	if (!e)
 		sm_partition_maybe_advance_hw(p);
 	pthread_mutex_unlock(&p->lock);
@@ -1092,6 +1115,18 @@ sm_err_t sm_partition_append_leader(sm_partition_t *p, uint8_t *batch, size_t le
 		return e == SM_ERR__IO || e == SM_ERR__FULL ? SM_ERR_KAFKA_STORAGE_ERROR : e;
 	sm_rm_notify(p);
 	return SM_ERR_NONE;
+}
+
+sm_err_t sm_partition_append_leader(sm_partition_t *p, uint8_t *batch, size_t len,
+				    int16_t required_acks, sm_log_append_info_t *info)
+{
+	return sm_partition_append_origin(p, batch, len, required_acks, 0, info);
+}
+
+sm_err_t sm_partition_append_coordinator(sm_partition_t *p, uint8_t *batch, size_t len,
+					 int16_t required_acks, sm_log_append_info_t *info)
+{
+	return sm_partition_append_origin(p, batch, len, required_acks, 1, info);
 }
 
 sm_err_t sm_partition_append_marker(sm_partition_t *p, const sm_ps_marker_t *marker,

@@ -66,8 +66,13 @@ sm_replica_manager_t *sm_replica_manager_new(const sm_kafka_config_t *cfg, sm_lo
 					     sm_zk_t *zk, int32_t broker_id);
 void sm_replica_manager_set_append_listener(sm_replica_manager_t *rm, sm_append_listener_t *cb,
 					    void *opaque);
-void sm_replica_manager_set_leadership_listener(sm_replica_manager_t *rm,
-						sm_leadership_listener_t *cb, void *opaque);
+/* Up to SM_RM_LEAD_LISTENERS listeners (the group and the transaction
+ * coordinators); -1 when the list is full. */
+#define SM_RM_LEAD_LISTENERS 4
+int sm_replica_manager_add_leadership_listener(sm_replica_manager_t *rm,
+					       sm_leadership_listener_t *cb, void *opaque);
+/* Removes every listener (at shutdown, before they are destroyed). */
+void sm_replica_manager_clear_leadership_listeners(sm_replica_manager_t *rm);
 /* Re-creates partitions for every log found on disk (as followers without a
  * leader, until the controller's LeaderAndIsr says otherwise) and restores
  * high watermarks from replication-offset-checkpoint. */
@@ -122,6 +127,9 @@ sm_log_t *sm_partition_log(sm_partition_t *p); /* borrowed */
  * advances the high watermark as far as the ISR allows. */
 sm_err_t sm_partition_append_leader(sm_partition_t *p, uint8_t *batch, size_t len,
 				    int16_t required_acks, sm_log_append_info_t *info);
+/* The same for the group coordinator's writes (sm_log_append_coordinator). */
+sm_err_t sm_partition_append_coordinator(sm_partition_t *p, uint8_t *batch, size_t len,
+					 int16_t required_acks, sm_log_append_info_t *info);
 
 /* ---- replication ---- */
 

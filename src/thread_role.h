@@ -41,6 +41,8 @@ typedef enum sm_thread_role {
 	SM_ROLE_CONTROLLER_SENDER = 1 << 12, /* ctrl-send-<id> */
 	SM_ROLE_ZK_CALLBACK       = 1 << 13, /* libzookeeper_mt, inside our callbacks */
 	SM_ROLE_METRICS           = 1 << 14, /* metrics-http */
+	SM_ROLE_TXN_MARKER        = 1 << 15, /* txn-marker-route, txn-marker-<id> */
+	SM_ROLE_TXN_COORD         = 1 << 16, /* txn-coord */
 } sm_thread_role_t;
 
 /* Threads that may make synchronous ZooKeeper calls (threads.md). */

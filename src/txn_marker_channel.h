@@ -22,7 +22,10 @@
  *
  * Thread-safety: every function may be called from any thread; callbacks
  * run on a channel thread with no channel lock held and may call
- * sm_txn_marker_channel_send again.
+ * sm_txn_marker_channel_send again. That thread (role txn-marker, see
+ * docs/design/threads.md) runs every callback in turn: a callback must not
+ * wait for long (e.g. for an acks=-1 append to be replicated: start it and
+ * complete it elsewhere) and may not call ZooKeeper.
  */
 #ifndef SM_TXN_MARKER_CHANNEL_H
 #define SM_TXN_MARKER_CHANNEL_H
@@ -43,14 +46,33 @@ typedef struct sm_txn_tp {
 
 /* e: SM_ERR_NONE once every partition has its marker (or was dropped
  * because its topic is gone); SM_ERR_NOT_COORDINATOR when the coordinator
- * epoch was dropped first. Runs exactly once per send. */
+ * epoch was dropped first; SM_ERR_INVALID_PRODUCER_EPOCH or
+ * SM_ERR_TRANSACTION_COORDINATOR_FENCED when a partition leader refused the
+ * marker because a newer producer epoch or coordinator epoch exists (Kafka
+ * then stops sending this transaction's markers and writes no completion
+ * record: the owner does the same). Runs exactly once per send. */
 typedef void (sm_txn_markers_done_t)(void *opaque, sm_err_t e);
 
 /* broker_id: this broker (its own leaderships are reached through the
  * network too, as Kafka does). The channel starts its threads lazily. */
 sm_txn_marker_channel_t *sm_txn_marker_channel_new(int32_t broker_id, sm_metadata_cache_t *mc);
-/* Stops the senders; pending transactions get SM_ERR_NOT_COORDINATOR. */
+/* Stops the senders; pending transactions get SM_ERR_NOT_COORDINATOR (their
+ * callbacks run on the calling thread). It joins the channel's threads, one
+ * of which may be inside a callback: call it holding no lock a callback
+ * takes. */
 void sm_txn_marker_channel_destroy(sm_txn_marker_channel_t *ch);
+
+/* What Kafka's channel takes from KafkaConfig: the inter-broker listener
+ * whose endpoints (in the metadata cache) it connects to (default
+ * "PLAINTEXT"), inter.broker.protocol.version (WriteTxnMarkers v1 from 2.8
+ * on, v0 before; default v1) and request.timeout.ms (default 30000). NULL
+ * or <= 0 keeps a setting. Call before the first send. */
+void sm_txn_marker_channel_configure(sm_txn_marker_channel_t *ch, const char *listener,
+				     const char *inter_broker_protocol_version,
+				     int request_timeout_ms);
+
+/* The WriteTxnMarkers version an inter.broker.protocol.version implies. */
+int16_t sm_txn_marker_request_version(const char *inter_broker_protocol_version);
 
 /* Queues the markers of one transaction (result: 1 commit, 0 abort).
  * tps may be empty (n == 0): done then runs at once. */
@@ -65,7 +87,14 @@ void sm_txn_marker_channel_send(sm_txn_marker_channel_t *ch, int64_t producer_id
 void sm_txn_marker_channel_drop_epoch(sm_txn_marker_channel_t *ch, int32_t txn_partition,
 				      int32_t coordinator_epoch);
 
-/* Wakes senders waiting for a leader (called on metadata updates). */
+/* Wakes senders waiting for a leader (called on metadata updates). Without
+ * it, partitions waiting for a leader are looked up again every second. */
 void sm_txn_marker_channel_metadata_changed(sm_txn_marker_channel_t *ch);
+
+/* Gauges (Kafka's UnknownDestinationQueueSize and the number of
+ * transactions with pending markers): partitions waiting for a leader or a
+ * retry, and transactions whose callback has not started yet. */
+size_t sm_txn_marker_channel_unknown_dest_count(sm_txn_marker_channel_t *ch);
+size_t sm_txn_marker_channel_pending_count(sm_txn_marker_channel_t *ch);
 
 #endif /* SM_TXN_MARKER_CHANNEL_H */

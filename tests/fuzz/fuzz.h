@@ -38,6 +38,9 @@
 #include "msg_incremental_alter_configs.h"
 #include "msg_init_producer_id.h"
 #include "msg_write_txn_markers.h"
+#include "msg_add_partitions_to_txn.h"
+#include "msg_add_offsets_to_txn.h"
+#include "msg_end_txn.h"
 #include "msg_join_group.h"
 #include "msg_leader_and_isr.h"
 #include "msg_leave_group.h"
@@ -52,6 +55,7 @@
 #include "msg_produce.h"
 #include "msg_stop_replica.h"
 #include "msg_sync_group.h"
+#include "msg_txn_offset_commit.h"
 #include "msg_update_metadata.h"
 #include "protocol.h"
 
@@ -79,6 +83,10 @@
 	X(SM_API_DELETE_RECORDS, delete_records)                               \
 	X(SM_API_INIT_PRODUCER_ID, init_producer_id)                           \
 	X(SM_API_WRITE_TXN_MARKERS, write_txn_markers)                         \
+	X(SM_API_ADD_PARTITIONS_TO_TXN, add_partitions_to_txn)                 \
+	X(SM_API_ADD_OFFSETS_TO_TXN, add_offsets_to_txn)                       \
+	X(SM_API_END_TXN, end_txn)                                             \
+	X(SM_API_TXN_OFFSET_COMMIT, txn_offset_commit)                         \
 	X(SM_API_OFFSET_FOR_LEADER_EPOCH, offset_for_leader_epoch)             \
 	X(SM_API_DESCRIBE_CONFIGS, describe_configs)                           \
 	X(SM_API_ALTER_CONFIGS, alter_configs)                                 \

@@ -52,7 +52,11 @@
 #include "msg_describe_cluster.h"
 #include "msg_offset_fetch.h"
 #include "msg_sync_group.h"
+#include "msg_txn_offset_commit.h"
 #include "msg_write_txn_markers.h"
+#include "msg_add_offsets_to_txn.h"
+#include "msg_add_partitions_to_txn.h"
+#include "msg_end_txn.h"
 #include "net_client.h"
 #include "protocol.h"
 #include "record_batch.h"
@@ -1339,8 +1343,44 @@ done:
 	return why[0] ? -1 : 0;
 }
 
+/* The transactional producer the transaction probes share (set by the
+ * InitProducerId probe). */
+static int64_t probe_txn_pid = -1;
+static int16_t probe_txn_epoch = -1;
+#define PROBE_TXN_ID "api-probe-txn"
+
+static void probe_pause(void)
+{
+	struct timespec ts = { 0, 50 * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+/* Errors a transactional request meets while __transaction_state is
+ * created and loaded, or the markers of the last transaction are written:
+ * the client retries them. */
+static int probe_txn_retriable(int16_t e)
+{
+	return e == SM_ERR_NOT_COORDINATOR || e == SM_ERR_COORDINATOR_NOT_AVAILABLE ||
+	       e == SM_ERR_COORDINATOR_LOAD_IN_PROGRESS || e == SM_ERR_CONCURRENT_TRANSACTIONS;
+}
+
+/* FindCoordinator key type 1 (v1): creates __transaction_state. */
+static void probe_find_txn_coordinator(void)
+{
+	sm_wbuf_t body, resp;
+	sm_wbuf_init(&body, 64);
+	sm_wbuf_init(&resp, 64);
+	sm_find_coordinator_req_t req = { .key = PROBE_TXN_ID, .key_type = 1 };
+	sm_find_coordinator_req_write(&body, 1, &req);
+	char why[256];
+	(void)probe_call(SM_API_FIND_COORDINATOR, 1, &body, &resp, why, sizeof(why));
+	sm_wbuf_free(&body);
+	sm_wbuf_free(&resp);
+}
+
 /* InitProducerId: an idempotent request gets a producer id (a new one each
- * time) with epoch 0; a transactional one the documented refusal. */
+ * time) with epoch 0; a transactional one (retried while the coordinator
+ * is found and loaded) the next epoch of the probe's transactional id. */
 static int probe_init_producer_id(int16_t ver, char *why)
 {
 	static int64_t last_pid = -1;
@@ -1348,17 +1388,19 @@ static int probe_init_producer_id(int16_t ver, char *why)
 	sm_arena_t a;
 	int rc = -1;
 	why[0] = '\0';
-	for (int txn = 0; txn < 2; txn++) {
+	probe_find_txn_coordinator();
+	for (int txn = 0, tries = 0; txn < 2; tries++) {
 		sm_wbuf_init(&body, 64);
 		sm_wbuf_init(&resp, 64);
 		sm_arena_init(&a);
 		sm_init_producer_id_req_t req;
 		sm_init_producer_id_req_init(&req);
-		req.transactional_id = txn ? "api-probe-txn" : NULL;
+		req.transactional_id = txn ? PROBE_TXN_ID : NULL;
 		req.transaction_timeout_ms = txn ? 60000 : -1;
 		sm_init_producer_id_req_write(&body, ver, &req);
 		sm_init_producer_id_resp_t r;
 		sm_rbuf_t rb;
+		int retry = 0;
 		int bad = probe_call(SM_API_INIT_PRODUCER_ID, ver, &body, &resp, why, 256);
 		if (!bad) {
 			sm_rbuf_init(&rb, resp.p, resp.len);
@@ -1371,13 +1413,20 @@ static int probe_init_producer_id(int16_t ver, char *why)
 					 sm_err_name(r.error_code), (long long)r.producer_id,
 					 r.producer_epoch);
 				bad = 1;
-			} else if (txn && (r.error_code != SM_ERR_COORDINATOR_NOT_AVAILABLE ||
-					   r.producer_id != -1)) {
-				snprintf(why, 256, "transactional id answered %s",
-					 sm_err_name(r.error_code));
+			} else if (txn && probe_txn_retriable(r.error_code) && tries < 400) {
+				retry = 1;
+			} else if (txn && (r.error_code || r.producer_id < 0 ||
+					   (probe_txn_pid >= 0 && (r.producer_id != probe_txn_pid ||
+								   r.producer_epoch != probe_txn_epoch + 1)))) {
+				snprintf(why, 256, "transactional id answered %s, producer id %lld epoch %d",
+					 sm_err_name(r.error_code), (long long)r.producer_id,
+					 r.producer_epoch);
 				bad = 1;
 			} else if (!txn) {
 				last_pid = r.producer_id;
+			} else {
+				probe_txn_pid = r.producer_id;
+				probe_txn_epoch = r.producer_epoch;
 			}
 		}
 		sm_wbuf_free(&body);
@@ -1385,6 +1434,102 @@ static int probe_init_producer_id(int16_t ver, char *why)
 		sm_arena_destroy(&a);
 		if (bad)
 			return rc;
+		if (retry)
+			probe_pause();
+		else
+			txn++;
+	}
+	return 0;
+}
+
+/* AddPartitionsToTxn, AddOffsetsToTxn and EndTxn in the probe's
+ * transaction: the probe topic and a group's offsets partition join it
+ * (NONE at every version, again when already in it), EndTxn commits it and
+ * a repeated commit is NONE (CompleteCommit); a wrong epoch is
+ * PRODUCER_FENCED from v2, INVALID_PRODUCER_EPOCH before. */
+static int probe_txn(int16_t key, int16_t ver, char *why)
+{
+	why[0] = '\0';
+	if (probe_txn_pid < 0) {
+		snprintf(why, 256, "no transactional producer id (InitProducerId failed)");
+		return -1;
+	}
+	for (int fenced = 0; fenced < 2; fenced++) {
+		int16_t epoch = fenced ? (int16_t)(probe_txn_epoch + 1) : probe_txn_epoch;
+		int16_t want = !fenced ? SM_ERR_NONE
+			: ver >= 2 ? SM_ERR_PRODUCER_FENCED : SM_ERR_INVALID_PRODUCER_EPOCH;
+		for (int tries = 0;; tries++) {
+			sm_wbuf_t body, resp;
+			sm_arena_t a;
+			sm_wbuf_init(&body, 64);
+			sm_wbuf_init(&resp, 64);
+			sm_arena_init(&a);
+			int32_t part = 0;
+			if (key == SM_API_ADD_PARTITIONS_TO_TXN) {
+				sm_add_partitions_to_txn_req_topic_t t = {
+					.name = (char *)probe_topic, .partitions = &part, .partitions_cnt = 1 };
+				sm_add_partitions_to_txn_req_t req = {
+					.v3_and_below_transactional_id = PROBE_TXN_ID,
+					.v3_and_below_producer_id = probe_txn_pid,
+					.v3_and_below_producer_epoch = epoch,
+					.v3_and_below_topics = &t, .v3_and_below_topics_cnt = 1 };
+				sm_add_partitions_to_txn_req_write(&body, ver, &req);
+			} else if (key == SM_API_ADD_OFFSETS_TO_TXN) {
+				sm_add_offsets_to_txn_req_t req = {
+					.transactional_id = PROBE_TXN_ID, .producer_id = probe_txn_pid,
+					.producer_epoch = epoch, .group_id = "api-probe-txn-group" };
+				sm_add_offsets_to_txn_req_write(&body, ver, &req);
+			} else {
+				sm_end_txn_req_t req = { .transactional_id = PROBE_TXN_ID,
+							 .producer_id = probe_txn_pid,
+							 .producer_epoch = epoch, .committed = 1 };
+				sm_end_txn_req_write(&body, ver, &req);
+			}
+			int bad = probe_call(key, ver, &body, &resp, why, 256);
+			int16_t e = -1;
+			if (!bad) {
+				sm_rbuf_t rb;
+				sm_rbuf_init(&rb, resp.p, resp.len);
+				if (key == SM_API_ADD_PARTITIONS_TO_TXN) {
+					sm_add_partitions_to_txn_resp_t r;
+					if (sm_add_partitions_to_txn_resp_read(&rb, ver, &a, &r) ||
+					    r.results_by_topic_v3_and_below_cnt != 1 ||
+					    r.results_by_topic_v3_and_below[0].results_by_partition_cnt != 1)
+						bad = 1;
+					else
+						e = r.results_by_topic_v3_and_below[0]
+							    .results_by_partition[0].partition_error_code;
+				} else if (key == SM_API_ADD_OFFSETS_TO_TXN) {
+					sm_add_offsets_to_txn_resp_t r;
+					if (sm_add_offsets_to_txn_resp_read(&rb, ver, &a, &r))
+						bad = 1;
+					else
+						e = r.error_code;
+				} else {
+					sm_end_txn_resp_t r;
+					if (sm_end_txn_resp_read(&rb, ver, &a, &r))
+						bad = 1;
+					else
+						e = r.error_code;
+				}
+				if (bad)
+					snprintf(why, 256, "response does not parse");
+			}
+			sm_wbuf_free(&body);
+			sm_wbuf_free(&resp);
+			sm_arena_destroy(&a);
+			if (bad)
+				return -1;
+			if (e == want)
+				break;
+			if (e == SM_ERR_CONCURRENT_TRANSACTIONS && tries < 400) {
+				probe_pause();
+				continue;
+			}
+			snprintf(why, 256, "%s epoch %d: %s, expected %s", fenced ? "wrong" : "current",
+				 epoch, sm_err_name(e), sm_err_name(want));
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -1475,6 +1620,45 @@ static int probe_write_txn_markers(int16_t ver, char *why)
 	return bad ? -1 : 0;
 }
 
+/* An offset for a topic that does not exist: UNKNOWN_TOPIC_OR_PARTITION
+ * for the partition, before the group is looked at. */
+static int probe_txn_offset_commit(int16_t ver, char *why)
+{
+	sm_wbuf_t body, resp;
+	sm_arena_t a;
+	sm_wbuf_init(&body, 64);
+	sm_wbuf_init(&resp, 64);
+	sm_arena_init(&a);
+	sm_txn_offset_commit_req_partition_t p = { .partition_index = 0, .committed_offset = 1,
+						     .committed_leader_epoch = -1,
+						     .committed_metadata = "" };
+	sm_txn_offset_commit_req_topic_t t = { .name = "api-probe-no-such-topic",
+						.partitions = &p, .partitions_cnt = 1 };
+	sm_txn_offset_commit_req_t req = { .transactional_id = "api-probe", .group_id = "api-probe",
+					   .producer_id = 4242, .producer_epoch = 0,
+					   .generation_id = -1, .member_id = "",
+					   .topics = &t, .topics_cnt = 1 };
+	sm_txn_offset_commit_req_write(&body, ver, &req);
+	int bad = probe_call(SM_API_TXN_OFFSET_COMMIT, ver, &body, &resp, why, 256);
+	if (!bad) {
+		sm_txn_offset_commit_resp_t r;
+		sm_rbuf_t rb;
+		sm_rbuf_init(&rb, resp.p, resp.len);
+		if (sm_txn_offset_commit_resp_read(&rb, ver, &a, &r)) {
+			snprintf(why, 256, "response does not parse");
+			bad = 1;
+		} else if (r.topics_cnt != 1 || r.topics[0].partitions_cnt != 1 ||
+			   r.topics[0].partitions[0].error_code != SM_ERR_UNKNOWN_TOPIC_OR_PARTITION) {
+			snprintf(why, 256, "unexpected answer for an unknown partition");
+			bad = 1;
+		}
+	}
+	sm_wbuf_free(&body);
+	sm_wbuf_free(&resp);
+	sm_arena_destroy(&a);
+	return bad ? -1 : 0;
+}
+
 static int probe_one(int16_t key, int16_t ver, char *why)
 {
 	switch (key) {
@@ -1513,6 +1697,10 @@ static int probe_one(int16_t key, int16_t ver, char *why)
 	case SM_API_INIT_PRODUCER_ID: return probe_init_producer_id(ver, why);
 	case SM_API_DESCRIBE_CLUSTER: return probe_describe_cluster(ver, why);
 	case SM_API_WRITE_TXN_MARKERS: return probe_write_txn_markers(ver, why);
+	case SM_API_TXN_OFFSET_COMMIT: return probe_txn_offset_commit(ver, why);
+	case SM_API_ADD_PARTITIONS_TO_TXN:
+	case SM_API_ADD_OFFSETS_TO_TXN:
+	case SM_API_END_TXN: return probe_txn(key, ver, why);
 	}
 	snprintf(why, 256, "advertised, but the probe has no check for it");
 	return -1;
@@ -1532,7 +1720,10 @@ static const int16_t probe_order[] = {
 	SM_API_DESCRIBE_LOG_DIRS,
 	SM_API_DESCRIBE_CONFIGS, SM_API_ALTER_CONFIGS, SM_API_INCREMENTAL_ALTER_CONFIGS,
 	SM_API_INIT_PRODUCER_ID, SM_API_DESCRIBE_CLUSTER, SM_API_WRITE_TXN_MARKERS,
+	SM_API_TXN_OFFSET_COMMIT,
 	SM_API_DELETE_RECORDS, /* moves the log start: after every read of the probe data */
+	/* a commit marker lands in the probe topic: after DeleteRecords counted it */
+	SM_API_ADD_PARTITIONS_TO_TXN, SM_API_ADD_OFFSETS_TO_TXN, SM_API_END_TXN,
 };
 
 int main(int argc, char **argv)

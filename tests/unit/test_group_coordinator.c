@@ -12,6 +12,7 @@
 #include "group_metadata.h"
 #include "group_metadata_manager.h"
 #include "group_records.h"
+#include "record_batch.h"
 
 static int64_t fake_now = 1000000;
 static int64_t fake_clock(void)
@@ -382,7 +383,7 @@ static void test_offsets_store_and_reload(void)
 	CU_ASSERT_EQUAL(q[2].offset, -1);
 	sm_gc_offset_t *all;
 	int n;
-	sm_group_coordinator_fetch_all_offsets(gc, "g", &ar, &all, &n);
+	sm_group_coordinator_fetch_all_offsets(gc, "g", 0, &ar, &all, &n);
 	CU_ASSERT_EQUAL(n, 2);
 	sm_gc_group_desc_t d;
 	sm_group_coordinator_describe(gc, "h", &ar, &d);
@@ -392,7 +393,7 @@ static void test_offsets_store_and_reload(void)
 	CU_ASSERT_EQUAL(sm_group_coordinator_delete_group(gc, "g"), SM_ERR_NONE);
 	destroy_gc(gc);
 	gc = new_gc(&f);
-	sm_group_coordinator_fetch_all_offsets(gc, "g", &ar, &all, &n);
+	sm_group_coordinator_fetch_all_offsets(gc, "g", 0, &ar, &all, &n);
 	CU_ASSERT_EQUAL(n, 0);
 	sm_group_coordinator_describe(gc, "g", &ar, &d);
 	CU_ASSERT_STRING_EQUAL(d.state, "Dead");
@@ -600,6 +601,11 @@ static void test_load_in_progress(void)
 	sm_gc_group_listing_t *l;
 	int n;
 	CU_ASSERT_EQUAL(sm_group_coordinator_list(gc, NULL, 0, &ar, &l, &n), SM_ERR_COORDINATOR_LOAD_IN_PROGRESS);
+	memset(&co, 0, sizeof(co));
+	sm_group_coordinator_txn_commit_offsets(gc, "g", 5, 0, -1, "", NULL, &e, 1, commit_cb, &co);
+	CU_ASSERT_EQUAL(e.error, SM_ERR_COORDINATOR_LOAD_IN_PROGRESS);
+	/* a marker while loading: the load (re)starts and replays it */
+	sm_group_coordinator_txn_completion(gc, 0, 5, 1);
 	sm_group_coordinator_tick(gc);
 	CU_ASSERT_EQUAL(sm_group_coordinator_fetch_offsets(gc, "g", &q, 1, 0, &ar), SM_ERR_NONE);
 	CU_ASSERT_EQUAL(do_commit(gc, "g", -1, "", &e, 1, &co), SM_ERR_NONE);
@@ -770,6 +776,14 @@ static void test_static_member_rejoin(void)
 	sm_group_coordinator_commit_offsets(gc, "g", 2, ids[1], "b", &e, 1, commit_cb, &co);
 	CU_ASSERT_EQUAL(co.error, SM_ERR_FENCED_INSTANCE_ID);
 	CU_ASSERT_EQUAL(e.error, SM_ERR_FENCED_INSTANCE_ID);
+	/* TxnOffsetCommit v3 of the old instance too; the new one commits */
+	memset(&co, 0, sizeof(co));
+	sm_group_coordinator_txn_commit_offsets(gc, "g", 5, 0, 2, ids[1], "b", &e, 1, commit_cb, &co);
+	CU_ASSERT_EQUAL(e.error, SM_ERR_FENCED_INSTANCE_ID);
+	sm_group_coordinator_txn_commit_offsets(gc, "g", 5, 0, 2, nb, "b", &e, 1, commit_cb, &co);
+	CU_ASSERT_EQUAL(e.error, SM_ERR_NONE);
+	sm_group_coordinator_txn_commit_offsets(gc, "g", 5, 0, 1, nb, "b", &e, 1, commit_cb, &co);
+	CU_ASSERT_EQUAL(e.error, SM_ERR_ILLEGAL_GENERATION);
 	sm_gc_leave_member_t lm = { .member_id = ids[1], .group_instance_id = "b" };
 	CU_ASSERT_EQUAL(sm_group_coordinator_leave(gc, "g", &lm, 1), SM_ERR_NONE);
 	CU_ASSERT_EQUAL(lm.error, SM_ERR_FENCED_INSTANCE_ID);
@@ -907,6 +921,162 @@ static void test_deadlines_on_observe(void)
 	destroy_gc(gc);
 }
 
+/* Fetches t-0 and t-1 of g; each entry's offset, or -88 when unstable. */
+static void fetch_two(sm_group_coordinator_t *gc, int stable, int64_t out[2])
+{
+	sm_arena_t ar;
+	sm_arena_init(&ar);
+	sm_gc_offset_t q[2] = { { .topic = "t", .partition = 0 }, { .topic = "t", .partition = 1 } };
+	CU_ASSERT_EQUAL(sm_group_coordinator_fetch_offsets(gc, "g", q, 2, stable, &ar), SM_ERR_NONE);
+	for (int i = 0; i < 2; i++)
+		out[i] = q[i].error == SM_ERR_UNSTABLE_OFFSET_COMMIT ? -88 : q[i].offset;
+	sm_arena_destroy(&ar);
+}
+
+static int do_txn_commit(sm_group_coordinator_t *gc, int64_t pid, int16_t epoch,
+			 sm_gc_offset_t *e, int n, commit_out_t *o)
+{
+	memset(o, 0, sizeof(*o));
+	sm_group_coordinator_txn_commit_offsets(gc, "g", pid, epoch, -1, "", NULL, e, n, commit_cb, o);
+	return o->called ? (int)o->error : -1000;
+}
+
+/* The marker WriteTxnMarkers would append to the offsets partition. */
+static void fake_marker(fake_log_t *f, int64_t pid, int commit)
+{
+	sm_batch_build_control(&f->data, f->next_offset, fake_now, pid, 0, 0, commit);
+	f->next_offset += 1;
+}
+
+/* Each transactional batch's header: transactional, with the producer. */
+static int count_txn_batches(const fake_log_t *f, int64_t pid)
+{
+	int n = 0;
+	size_t pos = 0;
+	while (pos < f->data.len) {
+		int64_t sz = sm_batch_entry_size(f->data.p + pos, f->data.len - pos);
+		sm_batch_hdr_t h;
+		if (sz <= 0 || sm_batch_hdr_parse(f->data.p + pos, (size_t)sz, &h))
+			break;
+		if (sm_batch_is_transactional(&h) && !sm_batch_is_control(&h) && h.producer_id == pid)
+			n++;
+		pos += (size_t)sz;
+	}
+	return n;
+}
+
+static void test_txn_offsets(void)
+{
+	fake_log_t f = { .next_offset = 0 };
+	sm_wbuf_init(&f.data, 64);
+	sm_group_coordinator_t *gc = new_gc(&f);
+	CU_ASSERT_EQUAL(sm_group_coordinator_partition_for(gc, "g"), 0);
+	commit_out_t co;
+	sm_gc_offset_t plain = { .topic = "t", .partition = 0, .offset = 5, .leader_epoch = -1, .commit_ts = -1, .expire_ts = -1 };
+	CU_ASSERT_EQUAL(do_commit(gc, "g", -1, "", &plain, 1, &co), SM_ERR_NONE);
+	sm_gc_offset_t a[2] = {
+		{ .topic = "t", .partition = 0, .offset = 10, .leader_epoch = -1, .commit_ts = -1, .expire_ts = -1 },
+		{ .topic = "t", .partition = 1, .offset = 20, .leader_epoch = -1, .commit_ts = -1, .expire_ts = -1 },
+	};
+	CU_ASSERT_EQUAL(do_txn_commit(gc, 7, 0, a, 2, &co), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(a[0].error, SM_ERR_NONE);
+	sm_gc_offset_t b = { .topic = "t", .partition = 0, .offset = 30, .leader_epoch = -1, .commit_ts = -1, .expire_ts = -1 };
+	CU_ASSERT_EQUAL(do_txn_commit(gc, 8, 0, &b, 1, &co), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(count_txn_batches(&f, 7), 1);
+	CU_ASSERT_EQUAL(count_txn_batches(&f, 8), 1);
+	/* the checks: an empty group id, an unknown member, a generation */
+	sm_gc_offset_t x = { .topic = "t", .partition = 0, .offset = 1, .leader_epoch = -1, .commit_ts = -1, .expire_ts = -1 };
+	memset(&co, 0, sizeof(co));
+	sm_group_coordinator_txn_commit_offsets(gc, "", 7, 0, -1, "", NULL, &x, 1, commit_cb, &co);
+	CU_ASSERT_EQUAL(x.error, SM_ERR_INVALID_GROUP_ID);
+	sm_group_coordinator_txn_commit_offsets(gc, "g", 7, 0, -1, "who", NULL, &x, 1, commit_cb, &co);
+	CU_ASSERT_EQUAL(x.error, SM_ERR_UNKNOWN_MEMBER_ID);
+	sm_group_coordinator_txn_commit_offsets(gc, "g", 7, 0, 3, "", NULL, &x, 1, commit_cb, &co);
+	CU_ASSERT_EQUAL(x.error, SM_ERR_ILLEGAL_GENERATION);
+	int64_t o[2];
+	fetch_two(gc, 0, o);
+	CU_ASSERT_EQUAL(o[0], 5);
+	CU_ASSERT_EQUAL(o[1], -1);
+	fetch_two(gc, 1, o);
+	CU_ASSERT_EQUAL(o[0], -88);
+	CU_ASSERT_EQUAL(o[1], -88);
+
+	/* Retention removes the plain offset (as Kafka, which only spares
+	 * offsets with a plain commit in flight) but not the pending ones. */
+	fake_now += 8LL * 24 * 3600 * 1000;
+	sm_group_coordinator_tick(gc);
+	fetch_two(gc, 0, o);
+	CU_ASSERT_EQUAL(o[0], -1);
+	fetch_two(gc, 1, o);
+	CU_ASSERT_EQUAL(o[0], -88);
+	CU_ASSERT_EQUAL(o[1], -88);
+
+	/* A reload keeps both producers' offsets pending. */
+	destroy_gc(gc);
+	gc = new_gc(&f);
+	fetch_two(gc, 0, o);
+	CU_ASSERT_EQUAL(o[0], -1);
+	CU_ASSERT_EQUAL(o[1], -1);
+	fetch_two(gc, 1, o);
+	CU_ASSERT_EQUAL(o[0], -88);
+	CU_ASSERT_EQUAL(o[1], -88);
+
+	/* COMMIT of 7: its offsets become the committed ones; 8's t-0 is
+	 * still open. ABORT of 8 drops it. A marker of a producer with
+	 * nothing here, or of another partition, changes nothing. */
+	fake_marker(&f, 7, 1);
+	sm_group_coordinator_txn_completion(gc, 0, 7, 1);
+	sm_group_coordinator_txn_completion(gc, 5, 8, 1);
+	sm_group_coordinator_txn_completion(gc, 0, 99, 1);
+	fetch_two(gc, 0, o);
+	CU_ASSERT_EQUAL(o[0], 10);
+	CU_ASSERT_EQUAL(o[1], 20);
+	fetch_two(gc, 1, o);
+	CU_ASSERT_EQUAL(o[0], -88);
+	CU_ASSERT_EQUAL(o[1], 20);
+	fake_marker(&f, 8, 0);
+	sm_group_coordinator_txn_completion(gc, 0, 8, 0);
+	fetch_two(gc, 1, o);
+	CU_ASSERT_EQUAL(o[0], 10);
+	CU_ASSERT_EQUAL(o[1], 20);
+
+	/* A plain commit written after a transactional one it overlaps wins
+	 * over it when the transaction commits later. */
+	sm_gc_offset_t c1 = { .topic = "t", .partition = 1, .offset = 40, .leader_epoch = -1, .commit_ts = -1, .expire_ts = -1 };
+	CU_ASSERT_EQUAL(do_txn_commit(gc, 7, 0, &c1, 1, &co), SM_ERR_NONE);
+	sm_gc_offset_t p1 = { .topic = "t", .partition = 1, .offset = 41, .leader_epoch = -1, .commit_ts = -1, .expire_ts = -1 };
+	CU_ASSERT_EQUAL(do_commit(gc, "g", -1, "", &p1, 1, &co), SM_ERR_NONE);
+	fake_marker(&f, 7, 1);
+	sm_group_coordinator_txn_completion(gc, 0, 7, 1);
+	fetch_two(gc, 1, o);
+	CU_ASSERT_EQUAL(o[0], 10);
+	CU_ASSERT_EQUAL(o[1], 41);
+
+	/* A failed write forgets the offset it was for. */
+	f.fail = SM_ERR_NOT_LEADER_OR_FOLLOWER;
+	sm_gc_offset_t c2 = { .topic = "t", .partition = 0, .offset = 50, .leader_epoch = -1, .commit_ts = -1, .expire_ts = -1 };
+	do_txn_commit(gc, 9, 0, &c2, 1, &co);
+	CU_ASSERT_EQUAL(c2.error, SM_ERR_NOT_COORDINATOR);
+	fetch_two(gc, 1, o);
+	CU_ASSERT_EQUAL(o[0], 10);
+
+	/* Producer id -1 (none): a plain commit, visible at once. */
+	sm_gc_offset_t c3 = { .topic = "t", .partition = 1, .offset = 60, .leader_epoch = -1, .commit_ts = -1, .expire_ts = -1 };
+	CU_ASSERT_EQUAL(do_txn_commit(gc, -1, -1, &c3, 1, &co), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(count_txn_batches(&f, -1), 0);
+	fetch_two(gc, 1, o);
+	CU_ASSERT_EQUAL(o[1], 60);
+
+	/* The reload replays the markers to the same result. */
+	destroy_gc(gc);
+	gc = new_gc(&f);
+	fetch_two(gc, 1, o);
+	CU_ASSERT_EQUAL(o[0], 10);
+	CU_ASSERT_EQUAL(o[1], 60);
+	destroy_gc(gc);
+	sm_wbuf_free(&f.data);
+}
+
 int main(void)
 {
 	CU_initialize_registry();
@@ -924,6 +1094,7 @@ int main(void)
 	CU_add_test(s, "static member rejoin and fencing", test_static_member_rejoin);
 	CU_add_test(s, "static member rebalance rules", test_static_member_rebalance_rules);
 	CU_add_test(s, "deadlines kept on observe", test_deadlines_on_observe);
+	CU_add_test(s, "transactional offsets: pending, markers, reload", test_txn_offsets);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -113,6 +113,35 @@ static void test_sequence_rules(void)
 	sm_ps_free(ps);
 }
 
+/* The group coordinator's transactional offset batches all start at
+ * sequence 0: never duplicates or out of order, only the epoch counts. */
+static void test_coordinator_origin(void)
+{
+	sm_producer_state_t *ps = sm_ps_new();
+	sm_ps_append_t a = ap(9, 1, 0, 2, 0);
+	a.is_txn = 1;
+	CU_ASSERT_EQUAL(sm_ps_check_coordinator(ps, &a), SM_ERR_NONE);
+	sm_ps_update(ps, &a);
+	CU_ASSERT_EQUAL(sm_ps_get(ps, 9)->txn_first_off, 0);
+	sm_ps_append_t b = ap(9, 1, 0, 2, 2);
+	b.is_txn = 1;
+	const sm_ps_batch_t *dup;
+	/* a client batch like it would be a duplicate */
+	CU_ASSERT_EQUAL(sm_ps_check(ps, &b, &dup), SM_ERR_NONE);
+	CU_ASSERT_PTR_NOT_NULL(dup);
+	CU_ASSERT_EQUAL(sm_ps_check_coordinator(ps, &b), SM_ERR_NONE);
+	sm_ps_update(ps, &b);
+	sm_ps_append_t c = ap(9, 1, 0, 5, 4);
+	c.is_txn = 1;
+	CU_ASSERT_EQUAL(sm_ps_check_coordinator(ps, &c), SM_ERR_NONE);
+	sm_ps_append_t old = ap(9, 0, 0, 1, 4);
+	old.is_txn = 1;
+	CU_ASSERT_EQUAL(sm_ps_check_coordinator(ps, &old), SM_ERR_INVALID_PRODUCER_EPOCH);
+	sm_ps_append_t plain = ap(9, 1, 0, 1, 4);
+	CU_ASSERT_EQUAL(sm_ps_check_coordinator(ps, &plain), SM_ERR_INVALID_TXN_STATE);
+	sm_ps_free(ps);
+}
+
 static void test_snapshot_format(void)
 {
 	sm_producer_state_t *ps = sm_ps_new();
@@ -538,6 +567,7 @@ int main(void)
 	CU_initialize_registry();
 	CU_pSuite s = CU_add_suite("producer_state", NULL, NULL);
 	CU_add_test(s, "sequence rules, duplicates, epochs, wrap, expiry", test_sequence_rules);
+	CU_add_test(s, "coordinator origin: epoch only", test_coordinator_origin);
 	CU_add_test(s, "snapshot format byte-exact, round trip, damage", test_snapshot_format);
 	CU_add_test(s, "log: roll snapshots, recovery, truncation, follower", test_log_recovery);
 	CU_add_test(s, "log: snapshots deleted with their segments", test_snapshots_follow_segments);

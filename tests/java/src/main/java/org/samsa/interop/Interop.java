@@ -250,8 +250,14 @@ public final class Interop {
 	/** Every record of the topic, read from the beginning to the end offsets
 	 *  taken before reading (no group). */
 	private static List<ConsumerRecord<String, String>> readAll(String topic) throws Exception {
+		return readAll(topic, new Properties());
+	}
+
+	/** readAll with consumer settings (isolation.level: the end offsets are
+	 *  then the LSO for read_committed). */
+	private static List<ConsumerRecord<String, String>> readAll(String topic, Properties extra) throws Exception {
 		List<ConsumerRecord<String, String>> out = new ArrayList<>();
-		try (KafkaConsumer<String, String> c = consumer(new Properties())) {
+		try (KafkaConsumer<String, String> c = consumer(extra)) {
 			List<TopicPartition> tps = new ArrayList<>();
 			c.partitionsFor(topic, Duration.ofSeconds(30)).forEach(pi -> tps.add(new TopicPartition(topic, pi.partition())));
 			c.assign(tps);
@@ -281,7 +287,34 @@ public final class Interop {
 		try (Admin a = admin()) {
 			createTopic(a, topic, 3, 3, null);
 			createTopic(a, prefix + "idem", 1, 3, null);
+			createTopic(a, prefix + "txn", 2, 3, null);
 		}
+
+		check(part, "transactional-producer-commit-abort", () -> {
+			// initTransactions (FindCoordinator key type 1, InitProducerId
+			// with a transactional id), then a committed and an aborted
+			// transaction: read_committed sees only the first, read_uncommitted both.
+			String t = prefix + "txn";
+			try (KafkaProducer<String, String> p = producer(props(
+					ProducerConfig.TRANSACTIONAL_ID_CONFIG, prefix + "java-tx"))) {
+				p.initTransactions();
+				p.beginTransaction();
+				for (int i = 0; i < 100; i++)
+					p.send(new ProducerRecord<>(t, "k" + i, "c" + i));
+				p.commitTransaction();
+				p.beginTransaction();
+				for (int i = 0; i < 50; i++)
+					p.send(new ProducerRecord<>(t, "k" + i, "a" + i));
+				p.flush();
+				p.abortTransaction();
+			}
+			List<ConsumerRecord<String, String>> committed = readAll(t, props("isolation.level", "read_committed"));
+			require(committed.size() == 100, "read_committed read " + committed.size() + " records, committed 100");
+			for (ConsumerRecord<String, String> r : committed)
+				require(r.value().startsWith("c"), "aborted record " + r.value() + " visible to read_committed");
+			List<ConsumerRecord<String, String>> all = readAll(t, props("isolation.level", "read_uncommitted"));
+			require(all.size() == 150, "read_uncommitted read " + all.size() + " records, produced 150");
+		});
 
 		check(part, "default-idempotent-producer", () -> {
 			// Only serializers and bootstrap: enable.idempotence defaults to
@@ -934,13 +967,13 @@ public final class Interop {
 			require(why == null, why);
 		});
 
-		xfail(part, "word-count-exactly-once-v2",
-			"exactly_once_v2 needs transactions (AddPartitionsToTxn, EndTxn, TxnOffsetCommit), not served yet", () -> {
-				String why = runWordCount(prefix + "wce", in, prefix + "words-out-eos", "exactly_once_v2",
-					new Properties(), expected, 20000, 5000);
-				if (why != null)
-					throw new ExpectedFailure(why);
-			});
+		check(part, "word-count-exactly-once-v2", () -> {
+			// Transactions through the coordinator, the consumer's
+			// offsets with TxnOffsetCommit v3 (group generation and member).
+			String why = runWordCount(prefix + "wce", in, prefix + "words-out-eos", "exactly_once_v2",
+				new Properties(), expected, 120000, 20000);
+			require(why == null, why);
+		});
 	}
 
 	public static void main(String[] args) throws Exception {

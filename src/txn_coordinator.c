@@ -1093,7 +1093,10 @@ static void sm_txn_remove_expired(sm_txn_coordinator_t *tc, sm_txn_op_t **post)
 	for (int32_t p = 0; p < tc->cfg.num_partitions; p++) {
 		if (tc->pstate[p] != SM_TXN_P_LOADED)
 			continue;
-		for (sm_txn_meta_t *m = tc->metas[p]; m; m = m->next) {
+		sm_txn_meta_t *next;
+		/* a tombstone acknowledged at once frees m: take next first */
+		for (sm_txn_meta_t *m = tc->metas[p]; m; m = next) {
+			next = m->next;
 			if (m->pending || (m->state != SM_TXN_EMPTY &&
 					   m->state != SM_TXN_COMPLETE_COMMIT &&
 					   m->state != SM_TXN_COMPLETE_ABORT) ||

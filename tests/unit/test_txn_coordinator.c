@@ -252,6 +252,16 @@ static void test_state_machine(void)
 	CU_ASSERT(sm_txn_coordinator_describe(tc, "tx", &st, &p2, &ep, &n) == 1);
 	CU_ASSERT(st == SM_TXN_EMPTY && p2 == pid && ep == 3 && n == 0);
 	CU_ASSERT(add(tc, "tx", pid, 3, "a", 0) == SM_ERR_NONE);
+	/* partitions of several topics, interleaved, survive a reload
+	 * (written grouped by topic) */
+	sm_txn_tp_t more[4] = { { "b", 2 }, { "a", 5 }, { "b", 2 }, { "c", 0 } };
+	reply_t ra = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	sm_txn_coordinator_add_partitions(tc, "tx", pid, 3, more, 4, on_reply, &ra);
+	CU_ASSERT(ra.done && ra.e == SM_ERR_NONE);
+	sm_txn_coordinator_load(tc, 0, 7);
+	CU_ASSERT_FATAL(wait_loaded(tc) == 0);
+	CU_ASSERT(sm_txn_coordinator_describe(tc, "tx", &st, &p2, &ep, &n) == 1);
+	CU_ASSERT(st == SM_TXN_ONGOING && n == 4);
 	CU_ASSERT(end(tc, "tx", pid, 3, 0) == SM_ERR_NONE);
 	CU_ASSERT(wait_state(tc, "tx", SM_TXN_COMPLETE_ABORT) == 0);
 
@@ -279,7 +289,7 @@ static void test_state_machine(void)
 	sm_batch_build(&g_log, SM_CODEC_NONE, 0, 0, &rec, 1);
 	pthread_mutex_unlock(&g_log_lock);
 	sm_wbuf_free(&kv);
-	sm_txn_coordinator_load(tc, 0, 7); /* a newer epoch reloads */
+	sm_txn_coordinator_load(tc, 0, 8); /* a newer epoch reloads */
 	CU_ASSERT_FATAL(wait_loaded(tc) == 0);
 	CU_ASSERT(wait_state(tc, "crashed", SM_TXN_COMPLETE_COMMIT) == 0);
 	CU_ASSERT(sm_txn_coordinator_describe(tc, "crashed", &st, &p2, &ep, &n) == 1);

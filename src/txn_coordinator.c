@@ -138,12 +138,51 @@ static sm_txn_tp_t *sm_txn_tps_copy(const sm_txn_tp_t *tps, int n)
 	return c;
 }
 
-static int sm_txn_tps_has(const sm_txn_tp_t *tps, int n, const char *topic, int32_t partition)
+/* qsort order of (topic, partition) pointers. */
+static int sm_txn_tp_cmp(const void *a, const void *b)
 {
-	for (int i = 0; i < n; i++)
-		if (tps[i].partition == partition && !strcmp(tps[i].topic, topic))
-			return 1;
-	return 0;
+	const sm_txn_tp_t *x = *(const sm_txn_tp_t *const *)a, *y = *(const sm_txn_tp_t *const *)b;
+	int c = strcmp(x->topic, y->topic);
+	return c ? c : (x->partition > y->partition) - (x->partition < y->partition);
+}
+
+/* A set of (topic, partition) over borrowed entries, open addressing: a
+ * request may name every partition of the cluster, so merging it into a
+ * transaction must not cost n * m comparisons. */
+typedef struct sm_txn_tpset {
+	const sm_txn_tp_t **slot;
+	size_t mask;
+} sm_txn_tpset_t;
+
+static size_t sm_txn_tp_hash(const char *topic, int32_t partition)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (const unsigned char *c = (const unsigned char *)topic; *c; c++)
+		h = (h ^ *c) * 1099511628211ull;
+	h = (h ^ (uint32_t)partition) * 1099511628211ull;
+	return (size_t)(h ^ (h >> 29));
+}
+
+static void sm_txn_tpset_init(sm_txn_tpset_t *s, size_t n)
+{
+	size_t cap = 16;
+	while (cap < 2 * n + 2)
+		cap <<= 1;
+	s->slot = sm_calloc(cap, sizeof(*s->slot));
+	s->mask = cap - 1;
+}
+
+/* 1 when tp was added, 0 when an equal entry is there already. */
+static int sm_txn_tpset_add(sm_txn_tpset_t *s, const sm_txn_tp_t *tp)
+{
+	size_t h = sm_txn_tp_hash(tp->topic, tp->partition) & s->mask;
+	while (s->slot[h]) {
+		if (s->slot[h]->partition == tp->partition && !strcmp(s->slot[h]->topic, tp->topic))
+			return 0;
+		h = (h + 1) & s->mask;
+	}
+	s->slot[h] = tp;
+	return 1;
 }
 
 /* ---- metadata ---- */
@@ -260,7 +299,7 @@ static void sm_txn_build_batch(sm_wbuf_t *out, const char *tid, const sm_txn_met
 	size_t cap = (size_t)(t->n_tps > 0 ? t->n_tps : 1);
 	sm_rec_transaction_log_value_transaction_partition_t *parts = sm_calloc(cap, sizeof(*parts));
 	int32_t *ids = sm_calloc(cap, sizeof(int32_t));
-	uint8_t *grouped = sm_calloc(cap, 1);
+	const sm_txn_tp_t **sorted = sm_calloc(cap, sizeof(*sorted));
 	if (!tomb) {
 		sm_rec_transaction_log_value_t v;
 		sm_rec_transaction_log_value_init(&v);
@@ -276,19 +315,20 @@ static void sm_txn_build_batch(sm_wbuf_t *out, const char *tid, const sm_txn_met
 			v.transaction_partitions = NULL;
 			v.transaction_partitions_cnt = -1;
 		} else {
-			int np = 0, used = 0;
+			/* sorted by topic, so each topic's partitions are
+			 * adjacent (n log n for any number of topics) */
+			for (int i = 0; i < t->n_tps; i++)
+				sorted[i] = &t->tps[i];
+			qsort(sorted, (size_t)t->n_tps, sizeof(*sorted), sm_txn_tp_cmp);
+			int np = 0;
 			for (int i = 0; i < t->n_tps; i++) {
-				if (grouped[i])
-					continue;
-				parts[np].topic = (char *)t->tps[i].topic;
-				parts[np].partition_ids = ids + used;
-				for (int j = i; j < t->n_tps; j++)
-					if (!grouped[j] && !strcmp(t->tps[j].topic, t->tps[i].topic)) {
-						grouped[j] = 1;
-						ids[used++] = t->tps[j].partition;
-						parts[np].partition_ids_cnt++;
-					}
-				np++;
+				if (!np || strcmp(parts[np - 1].topic, sorted[i]->topic)) {
+					parts[np].topic = (char *)sorted[i]->topic;
+					parts[np].partition_ids = ids + i;
+					np++;
+				}
+				ids[i] = sorted[i]->partition;
+				parts[np - 1].partition_ids_cnt++;
 			}
 			v.transaction_partitions = parts;
 			v.transaction_partitions_cnt = np;
@@ -304,7 +344,7 @@ static void sm_txn_build_batch(sm_wbuf_t *out, const char *tid, const sm_txn_met
 	r.value = tomb ? NULL : kv.p + klen;
 	r.value_len = tomb ? -1 : (int32_t)(kv.len - klen);
 	sm_batch_build(out, SM_CODEC_NONE, 0, now, &r, 1);
-	free(grouped);
+	free(sorted);
 	free(ids);
 	free(parts);
 	sm_wbuf_free(&kv);
@@ -689,13 +729,26 @@ void sm_txn_coordinator_add_partitions(sm_txn_coordinator_t *tc, const char *tid
 		e = SM_ERR_CONCURRENT_TRANSACTIONS;
 	else if (!e && m->state == SM_TXN_DEAD)
 		e = SM_ERR_INVALID_PRODUCER_ID_MAPPING;
-	int missing = 0;
-	if (!e)
+	int missing = 0, ongoing = !e && m->state == SM_TXN_ONGOING;
+	uint8_t *fresh = NULL; /* request entries that join the set */
+	if (!e) {
+		/* a new transaction starts from an empty set: the last one's
+		 * partitions are done */
+		sm_txn_tpset_t set;
+		sm_txn_tpset_init(&set, (size_t)(ongoing ? m->n_tps : 0) + (size_t)n);
+		for (int i = 0; ongoing && i < m->n_tps; i++)
+			(void)sm_txn_tpset_add(&set, &m->tps[i]);
+		fresh = sm_calloc((size_t)(n > 0 ? n : 1), 1);
 		for (int i = 0; i < n; i++)
-			if (!sm_txn_tps_has(m->tps, m->n_tps, tps[i].topic, tps[i].partition))
+			if (sm_txn_tpset_add(&set, &tps[i])) {
+				fresh[i] = 1;
 				missing++;
-	if (e || (m->state == SM_TXN_ONGOING && !missing)) {
+			}
+		free(set.slot);
+	}
+	if (e || (ongoing && !missing)) {
 		pthread_mutex_unlock(&tc->lock);
+		free(fresh);
 		sm_txn_reply_now(reply, arg, e);
 		return;
 	}
@@ -707,13 +760,14 @@ void sm_txn_coordinator_add_partitions(sm_txn_coordinator_t *tc, const char *tid
 		t->tps = NULL;
 		t->n_tps = 0;
 	}
-	t->tps = sm_realloc(t->tps, (size_t)(t->n_tps + n + 1) * sizeof(*t->tps));
+	t->tps = sm_realloc(t->tps, (size_t)(t->n_tps + missing + 1) * sizeof(*t->tps));
 	for (int i = 0; i < n; i++)
-		if (!sm_txn_tps_has(t->tps, t->n_tps, tps[i].topic, tps[i].partition)) {
+		if (fresh[i]) {
 			t->tps[t->n_tps].topic = sm_strdup(tps[i].topic);
 			t->tps[t->n_tps].partition = tps[i].partition;
 			t->n_tps++;
 		}
+	free(fresh);
 	t->update_ms = sm_txn_wall_ms();
 	if (m->state != SM_TXN_ONGOING)
 		t->start_ms = t->update_ms;
@@ -1093,7 +1147,10 @@ static void sm_txn_remove_expired(sm_txn_coordinator_t *tc, sm_txn_op_t **post)
 	for (int32_t p = 0; p < tc->cfg.num_partitions; p++) {
 		if (tc->pstate[p] != SM_TXN_P_LOADED)
 			continue;
-		for (sm_txn_meta_t *m = tc->metas[p]; m; m = m->next) {
+		sm_txn_meta_t *next;
+		/* a tombstone acknowledged at once frees m: take next first */
+		for (sm_txn_meta_t *m = tc->metas[p]; m; m = next) {
+			next = m->next;
 			if (m->pending || (m->state != SM_TXN_EMPTY &&
 					   m->state != SM_TXN_COMPLETE_COMMIT &&
 					   m->state != SM_TXN_COMPLETE_ABORT) ||

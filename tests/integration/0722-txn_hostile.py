@@ -3,7 +3,8 @@
 answers and leave the broker up and free of sanitizer reports:
 AddPartitionsToTxn claiming INT32_MAX topics (or partitions) in a few bytes
 closes the connection with a log line naming the peer; 100,000 partitions
-of an unknown topic are each answered UNKNOWN_TOPIC_OR_PARTITION; an
+of an unknown topic are each answered UNKNOWN_TOPIC_OR_PARTITION, 100,000
+entries repeating two real partitions are added as two; an
 internal topic is refused with TOPIC_AUTHORIZATION_FAILED and the rest of
 the request OPERATION_NOT_ATTEMPTED; an empty transactional id is
 INVALID_REQUEST in AddPartitionsToTxn, AddOffsetsToTxn and EndTxn;
@@ -131,6 +132,11 @@ def test(c):
           == PRODUCER_FENCED, "EndTxn v2 with another epoch")
     check(single_error(conn.call(26, 1, string(TID) + s64(pid) + s16(epoch) + b"\x01"))
           == INVALID_TXN_STATE, "EndTxn without a transaction")
+    # 100,000 entries naming the two real partitions over and over: one
+    # answer each, the transaction holds two partitions
+    res = add_partitions_result(conn.call(24, 1, add_partitions_v1(
+        TID, pid, epoch, [(TOPIC, [i % 2 for i in range(100000)])])))
+    check(set(res.values()) == {0}, "repeated partitions: %r" % set(res.values()))
     # and the coordinator still works
     res = add_partitions_result(conn.call(24, 1, add_partitions_v1(TID, pid, epoch, [(TOPIC, [0, 1])])))
     check(set(res.values()) == {0}, "AddPartitionsToTxn after the abuse: %r" % res)

@@ -138,6 +138,10 @@ static int wait_state(sm_txn_coordinator_t *tc, const char *tid, int8_t want)
 	return -1;
 }
 
+static int64_t g_expiration_ms = 604800000;
+static int32_t g_remove_interval_ms = 3600000;
+static int32_t g_abort_interval_ms = 3600000;
+
 static sm_txn_coordinator_t *new_tc(sm_group_metadata_manager_t **gmm, sm_metadata_cache_t **mc,
 				    sm_txn_marker_channel_t **ch)
 {
@@ -145,8 +149,10 @@ static sm_txn_coordinator_t *new_tc(sm_group_metadata_manager_t **gmm, sm_metada
 	*gmm = sm_gmm_new_ops(&ops);
 	*mc = sm_metadata_cache_new(0);
 	*ch = sm_txn_marker_channel_new(0, *mc);
-	sm_txn_config_t cfg = { .broker_id = 0, .num_partitions = 1, .abort_interval_ms = 3600000,
-				.remove_interval_ms = 3600000, .id_expiration_ms = 604800000 };
+	sm_txn_config_t cfg = { .broker_id = 0, .num_partitions = 1,
+				.abort_interval_ms = g_abort_interval_ms,
+				.remove_interval_ms = g_remove_interval_ms,
+				.id_expiration_ms = g_expiration_ms };
 	sm_txn_coordinator_t *tc = sm_txn_coordinator_new(&cfg, *gmm, *ch, NULL);
 	sm_txn_coordinator_start(tc);
 	return tc;
@@ -246,6 +252,16 @@ static void test_state_machine(void)
 	CU_ASSERT(sm_txn_coordinator_describe(tc, "tx", &st, &p2, &ep, &n) == 1);
 	CU_ASSERT(st == SM_TXN_EMPTY && p2 == pid && ep == 3 && n == 0);
 	CU_ASSERT(add(tc, "tx", pid, 3, "a", 0) == SM_ERR_NONE);
+	/* partitions of several topics, interleaved, survive a reload
+	 * (written grouped by topic) */
+	sm_txn_tp_t more[4] = { { "b", 2 }, { "a", 5 }, { "b", 2 }, { "c", 0 } };
+	reply_t ra = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	sm_txn_coordinator_add_partitions(tc, "tx", pid, 3, more, 4, on_reply, &ra);
+	CU_ASSERT(ra.done && ra.e == SM_ERR_NONE);
+	sm_txn_coordinator_load(tc, 0, 7);
+	CU_ASSERT_FATAL(wait_loaded(tc) == 0);
+	CU_ASSERT(sm_txn_coordinator_describe(tc, "tx", &st, &p2, &ep, &n) == 1);
+	CU_ASSERT(st == SM_TXN_ONGOING && n == 4);
 	CU_ASSERT(end(tc, "tx", pid, 3, 0) == SM_ERR_NONE);
 	CU_ASSERT(wait_state(tc, "tx", SM_TXN_COMPLETE_ABORT) == 0);
 
@@ -273,7 +289,7 @@ static void test_state_machine(void)
 	sm_batch_build(&g_log, SM_CODEC_NONE, 0, 0, &rec, 1);
 	pthread_mutex_unlock(&g_log_lock);
 	sm_wbuf_free(&kv);
-	sm_txn_coordinator_load(tc, 0, 7); /* a newer epoch reloads */
+	sm_txn_coordinator_load(tc, 0, 8); /* a newer epoch reloads */
 	CU_ASSERT_FATAL(wait_loaded(tc) == 0);
 	CU_ASSERT(wait_state(tc, "crashed", SM_TXN_COMPLETE_COMMIT) == 0);
 	CU_ASSERT(sm_txn_coordinator_describe(tc, "crashed", &st, &p2, &ep, &n) == 1);
@@ -323,6 +339,72 @@ static void test_pid_rotation(void)
 	r = init_pid(tc, "old", 2000, 0);
 	CU_ASSERT(r.e == SM_ERR_NONE && r.pid == 2000 && r.epoch == 1);
 	free_tc(tc, gmm, mc, ch);
+	sm_wbuf_free(&g_log);
+}
+
+/* The txn-coord thread: a transaction open past its timeout is aborted
+ * with a bumped epoch (its producer fenced), and an id idle past
+ * transactional.id.expiration.ms is removed with a tombstone. */
+typedef struct seen_ids {
+	int tombs;
+} seen_ids_t;
+
+static void count_tombs(void *opaque, const char *tid, const sm_txn_log_entry_t *v)
+{
+	(void)tid;
+	if (!v)
+		((seen_ids_t *)opaque)->tombs++;
+}
+
+static void test_timeouts_and_expiry(void)
+{
+	sm_wbuf_init(&g_log, 1024);
+	g_appends = 0;
+	g_abort_interval_ms = 10;
+	g_remove_interval_ms = 3600000;
+	sm_group_metadata_manager_t *gmm;
+	sm_metadata_cache_t *mc;
+	sm_txn_marker_channel_t *ch;
+	sm_txn_coordinator_t *tc = new_tc(&gmm, &mc, &ch);
+	sm_txn_coordinator_load(tc, 0, 1);
+	CU_ASSERT_FATAL(wait_loaded(tc) == 0);
+	reply_t r = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	sm_txn_coordinator_init_pid(tc, "slow", 1, -1, -1, new_pid, NULL, on_reply, &r);
+	CU_ASSERT(r.done && r.e == SM_ERR_NONE && r.epoch == 0);
+	int64_t pid = r.pid;
+	CU_ASSERT(add(tc, "slow", pid, 0, "a", 0) == SM_ERR_NONE);
+	/* the 1 ms timeout passes: aborted with epoch 1 */
+	CU_ASSERT(wait_state(tc, "slow", SM_TXN_COMPLETE_ABORT) == 0);
+	int8_t st;
+	int64_t p2;
+	int16_t ep;
+	int n;
+	CU_ASSERT(sm_txn_coordinator_describe(tc, "slow", &st, &p2, &ep, &n) == 1 && ep == 1);
+	CU_ASSERT(end(tc, "slow", pid, 0, 1) == SM_ERR_PRODUCER_FENCED);
+	free_tc(tc, gmm, mc, ch);
+
+	/* expiration: ids in Empty/Complete* idle for 1 ms are removed */
+	g_abort_interval_ms = 3600000;
+	g_remove_interval_ms = 10;
+	g_expiration_ms = 1;
+	tc = new_tc(&gmm, &mc, &ch);
+	sm_txn_coordinator_load(tc, 0, 2);
+	CU_ASSERT_FATAL(wait_loaded(tc) == 0);
+	int gone = 0;
+	for (int i = 0; i < 20000 && !gone; i++) {
+		gone = sm_txn_coordinator_describe(tc, "slow", &st, &p2, &ep, &n) == 0;
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+	}
+	CU_ASSERT(gone);
+	seen_ids_t s = { 0 };
+	pthread_mutex_lock(&g_log_lock);
+	sm_txn_log_replay(g_log.p, g_log.len, count_tombs, &s, NULL);
+	pthread_mutex_unlock(&g_log_lock);
+	CU_ASSERT(s.tombs == 1);
+	free_tc(tc, gmm, mc, ch);
+	g_remove_interval_ms = 3600000;
+	g_expiration_ms = 604800000;
 	sm_wbuf_free(&g_log);
 }
 
@@ -403,6 +485,7 @@ int main(void)
 	CU_pSuite s = CU_add_suite("txn_coordinator", NULL, NULL);
 	CU_add_test(s, "states, epochs, fencing, reload", test_state_machine);
 	CU_add_test(s, "epoch exhaustion: producer id rotation", test_pid_rotation);
+	CU_add_test(s, "timeout abort, transactional id expiration", test_timeouts_and_expiry);
 	CU_add_test(s, "TransactionLogValue v0 records, damage", test_record_format);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();

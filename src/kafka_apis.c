@@ -42,6 +42,7 @@
 #include "msg_init_producer_id.h"
 #include "msg_write_txn_markers.h"
 #include "msg_join_group.h"
+#include "msg_leader_and_isr.h"
 #include "msg_leave_group.h"
 #include "msg_list_groups.h"
 #include "msg_list_offsets.h"
@@ -85,7 +86,7 @@ static const struct {
 	{ SM_API_FETCH, sm_api_fetch, NULL },
 	{ SM_API_LIST_OFFSETS, sm_api_list_offsets, &sm_list_offsets_req_codec },
 	{ SM_API_METADATA, sm_api_metadata, &sm_metadata_req_codec },
-	{ SM_API_LEADER_AND_ISR, sm_api_leader_and_isr, NULL },
+	{ SM_API_LEADER_AND_ISR, sm_api_leader_and_isr, &sm_leader_and_isr_req_codec },
 	{ SM_API_STOP_REPLICA, sm_api_stop_replica, &sm_stop_replica_req_codec },
 	{ SM_API_UPDATE_METADATA, sm_api_update_metadata, &sm_update_metadata_req_codec },
 	{ SM_API_CONTROLLED_SHUTDOWN, sm_api_controlled_shutdown, &sm_controlled_shutdown_req_codec },

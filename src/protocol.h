@@ -142,6 +142,11 @@ enum sm_api_key {
 /* ListOffsets request timestamps asking for the log end and start. */
 #define SM_LIST_OFFSETS_LATEST_TIMESTAMP (-1)
 #define SM_LIST_OFFSETS_EARLIEST_TIMESTAMP (-2)
+/* LeaderAndIsr request 'type' (v5+, KIP-516): whether the request lists
+ * every partition the broker hosts. */
+#define SM_LEADER_AND_ISR_TYPE_UNKNOWN 0
+#define SM_LEADER_AND_ISR_TYPE_INCREMENTAL 1
+#define SM_LEADER_AND_ISR_TYPE_FULL 2
 
 /* What Kafka 2.8 knows about one API. */
 typedef struct sm_api_info {

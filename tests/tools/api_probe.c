@@ -533,11 +533,16 @@ static int probe_interbroker(int16_t key, int16_t ver, char *why_out)
 	int16_t err = 0;
 	sm_rbuf_t rb;
 	if (key == SM_API_LEADER_AND_ISR) {
-		sm_leader_and_isr_partition_t p = { .topic = (char *)probe_topic, .leader = 0,
-						    .isr = replicas, .isr_cnt = 1,
-						    .replicas = replicas, .replicas_cnt = 1 };
-		sm_leader_and_isr_req_t req = { .controller_id = 0, .controller_epoch = 0,
-						.broker_epoch = -1, .partitions = &p, .partitions_cnt = 1 };
+		sm_leader_and_isr_req_partition_state_t p;
+		sm_leader_and_isr_req_partition_state_init(&p);
+		p.topic_name = (char *)probe_topic;
+		p.isr = p.replicas = replicas;
+		p.isr_cnt = p.replicas_cnt = 1;
+		sm_leader_and_isr_req_t req;
+		sm_leader_and_isr_req_init(&req);
+		req.ungrouped_partition_states = &p;
+		req.ungrouped_partition_states_cnt = 1;
+		sm_leader_and_isr_nest(&req, ver, NULL, 0, &a);
 		sm_leader_and_isr_req_write(&body, ver, &req);
 		if (probe_call(key, ver, &body, &resp, why, sizeof(why)))
 			goto done;

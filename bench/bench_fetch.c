@@ -199,11 +199,12 @@ static int bf_produce(const bf_target_t *t, long mb)
 	sm_wbuf_init(&body, batch_bytes + 4096);
 	sm_wbuf_init(&resp, 256);
 	bf_make_batch(&recs, 1024, batch_bytes);
-	sm_produce_req_partition_t p = { .index = t->partition };
+	sm_produce_req_partition_data_t p = { .index = t->partition };
 	p.records.ptr = recs.p;
 	p.records.len = (int32_t)recs.len;
-	sm_produce_req_topic_t tp = { .name = (char *)t->topic, .partitions = &p, .partition_count = 1 };
-	sm_produce_req_t req = { .acks = 1, .timeout_ms = 30000, .topics = &tp, .topic_count = 1 };
+	sm_produce_req_topic_data_t tp = { .name = (char *)t->topic, .partition_data = &p,
+					   .partition_data_cnt = 1 };
+	sm_produce_req_t req = { .acks = 1, .timeout_ms = 30000, .topic_data = &tp, .topic_data_cnt = 1 };
 	sm_produce_req_write(&body, BF_PRODUCE_VERSION, &req);
 	uint64_t total = (uint64_t)mb << 20, done = 0;
 	double t0 = bf_now();
@@ -214,11 +215,11 @@ static int bf_produce(const bf_target_t *t, long mb)
 		sm_produce_resp_t r;
 		sm_rbuf_t rb;
 		sm_rbuf_init(&rb, resp.p, resp.len);
-		if (!err && (sm_produce_resp_read(&rb, BF_PRODUCE_VERSION, &a, &r) || r.topic_count != 1 ||
-			     r.topics[0].partition_count != 1))
+		if (!err && (sm_produce_resp_read(&rb, BF_PRODUCE_VERSION, &a, &r) || r.responses_cnt != 1 ||
+			     r.responses[0].partition_responses_cnt != 1))
 			err = SM_ERR__PARSE;
 		if (!err)
-			err = r.topics[0].partitions[0].error_code;
+			err = r.responses[0].partition_responses[0].error_code;
 		sm_arena_destroy(&a);
 		if (err) {
 			fprintf(stderr, "bench_fetch: produce failed: %s (%s)\n", sm_err_name(err),

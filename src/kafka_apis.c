@@ -52,6 +52,7 @@
 #include "msg_offset_delete.h"
 #include "msg_offset_fetch.h"
 #include "msg_offset_for_leader_epoch.h"
+#include "msg_produce.h"
 #include "msg_stop_replica.h"
 #include "msg_sync_group.h"
 #include "msg_update_metadata.h"
@@ -82,7 +83,7 @@ static const struct {
 	 * API's codec is still hand-written. */
 	const sm_proto_codec_t *codec;
 } sm_api_handlers[] = {
-	{ SM_API_PRODUCE, sm_api_produce, NULL },
+	{ SM_API_PRODUCE, sm_api_produce, &sm_produce_req_codec },
 	{ SM_API_FETCH, sm_api_fetch, NULL },
 	{ SM_API_LIST_OFFSETS, sm_api_list_offsets, &sm_list_offsets_req_codec },
 	{ SM_API_METADATA, sm_api_metadata, &sm_metadata_req_codec },

@@ -4,7 +4,7 @@
  * tagged fields: ClusterId (request, tag 0) and DivergingEpoch (0),
  * CurrentLeader (1), SnapshotId (2) per response partition (KIP-595/630).
  *
- * Response records are written with sm_records_write(), so file-backed
+ * Response records are written with sm_proto_records_write(), so file-backed
  * records go out by sendfile and never pass through this code.
  *
  * Thread-safety: pure functions over caller-owned buffers and arenas.
@@ -290,7 +290,7 @@ static void sm_fetch_resp_part_read(sm_rbuf_t *rb, int16_t ver, int flex, sm_are
 	}
 	if (ver >= 11)
 		p->preferred_read_replica = sm_rbuf_i32(rb);
-	p->records = sm_records_read(rb, flex);
+	p->records = sm_proto_records_read(rb, flex, 1);
 	if (flex)
 		sm_proto_tags_read(rb, a, sm_fetch_resp_part_tag, p);
 	if (rb->err)
@@ -383,7 +383,7 @@ static void sm_fetch_resp_part_write(sm_wbuf_t *w, int16_t ver, int flex,
 	}
 	if (ver >= 11)
 		sm_wbuf_i32(w, p->preferred_read_replica);
-	sm_records_write(w, &p->records, flex);
+	sm_proto_records_write(w, &p->records, flex, 1);
 	if (flex)
 		sm_fetch_resp_part_tags_write(w, p);
 }

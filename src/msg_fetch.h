@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "buf.h"
-#include "msg_produce.h"
+#include "protocol.h"
 
 #define SM_FETCH_MIN_VERSION 0
 #define SM_FETCH_MAX_VERSION 12

@@ -305,6 +305,29 @@ void sm_proto_bytes_write(sm_wbuf_t *w, sm_bytes_t b, int flex, int nullable)
 	sm_wbuf_bytes(w, b.ptr, b.len, flex);
 }
 
+sm_records_t sm_proto_records_read(sm_rbuf_t *rb, int flex, int nullable)
+{
+	sm_bytes_t b = sm_proto_bytes_read(rb, flex, nullable);
+	sm_records_t r = { b.ptr, rb->err ? -1 : b.len, NULL, 0 };
+
+	return r;
+}
+
+void sm_proto_records_write(sm_wbuf_t *w, const sm_records_t *r, int flex, int nullable)
+{
+	if (r->len < 0 || !r->file) {
+		sm_proto_bytes_write(w, (sm_bytes_t){ r->ptr, r->len }, flex, nullable);
+		return;
+	}
+	/* Only the length goes into memory; the bytes stay in the segment
+	 * file until the socket layer sends them. */
+	if (flex)
+		sm_wbuf_uvarint(w, (uint32_t)r->len + 1);
+	else
+		sm_wbuf_i32(w, r->len);
+	sm_wbuf_add_file(w, r->file, r->file_pos, (size_t)r->len);
+}
+
 size_t sm_proto_uvarint_size(uint32_t v)
 {
 	size_t n = 1;
@@ -337,6 +360,11 @@ size_t sm_proto_bytes_size(sm_bytes_t b, int flex, int nullable)
 	if (b.len < 0 && !nullable)
 		b.len = 0;
 	return sm_proto_len_size(b.len, flex, 4);
+}
+
+size_t sm_proto_records_size(const sm_records_t *r, int flex, int nullable)
+{
+	return sm_proto_bytes_size((sm_bytes_t){ r->ptr, r->len }, flex, nullable);
 }
 
 size_t sm_proto_array_hdr_size(int32_t cnt, int flex, int nullable)
@@ -462,12 +490,12 @@ void sm_proto_json_bytes(sm_wbuf_t *w, sm_bytes_t b)
 	sm_wbuf_append(w, "\"", 1);
 }
 
-void sm_proto_json_records(sm_wbuf_t *w, sm_bytes_t b)
+void sm_proto_json_records(sm_wbuf_t *w, const sm_records_t *r)
 {
-	if (b.len < 0)
+	if (r->len < 0)
 		sm_wbuf_append(w, "null", 4);
 	else
-		sm_proto_json_i64(w, b.len);
+		sm_proto_json_i64(w, r->len);
 }
 
 void sm_proto_json_uuid(sm_wbuf_t *w, const uint8_t id[16])

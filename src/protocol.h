@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "buf.h"
 
@@ -267,14 +268,34 @@ void sm_proto_rctx_init(sm_proto_rctx_t *cx, const sm_rbuf_t *rb, sm_arena_t *a)
  * cnt <= 0. Overflow or an exhausted budget fails rb and returns NULL. */
 void *sm_proto_array_alloc_checked(sm_rbuf_t *rb, sm_proto_rctx_t *cx, int32_t cnt,
 				   size_t elem_size);
+/*
+ * A `records` field (Produce request, Fetch response): record batches (v3+
+ * message format) or a legacy message set, opaque to the codec; the log
+ * layer validates them. Read: ptr/len point into the request buffer (no
+ * copy, so the buffer must outlive the decoded message), file is NULL.
+ * Write: a non-NULL file splices [file_pos, file_pos + len) of that file
+ * into the output (the zero-copy fetch path, sendfile) and ptr is ignored;
+ * otherwise ptr/len are copied. len -1 is null. The writer takes its own
+ * reference to file.
+ */
+typedef struct sm_records {
+	const uint8_t *ptr;
+	int32_t len; /* -1 = null */
+	sm_fileref_t *file;
+	off_t file_pos;
+} sm_records_t;
+
 /* bytes/records fields: a null in a non-nullable field fails the reader. */
 sm_bytes_t sm_proto_bytes_read(sm_rbuf_t *rb, int flex, int nullable);
 /* A non-nullable value given as null (len -1) is written empty. */
 void sm_proto_bytes_write(sm_wbuf_t *w, sm_bytes_t b, int flex, int nullable);
+sm_records_t sm_proto_records_read(sm_rbuf_t *rb, int flex, int nullable);
+void sm_proto_records_write(sm_wbuf_t *w, const sm_records_t *r, int flex, int nullable);
 /* Encoded sizes, matching the writers above. */
 size_t sm_proto_uvarint_size(uint32_t v);
 size_t sm_proto_str_size(const char *s, int flex, int nullable);
 size_t sm_proto_bytes_size(sm_bytes_t b, int flex, int nullable);
+size_t sm_proto_records_size(const sm_records_t *r, int flex, int nullable);
 size_t sm_proto_array_hdr_size(int32_t cnt, int flex, int nullable);
 int sm_proto_uuid_is_zero(const uint8_t id[16]);
 
@@ -297,7 +318,7 @@ void sm_proto_json_i64(sm_wbuf_t *w, int64_t v);
 void sm_proto_json_f64(sm_wbuf_t *w, double v);
 void sm_proto_json_str(sm_wbuf_t *w, const char *s, int nullable);
 void sm_proto_json_bytes(sm_wbuf_t *w, sm_bytes_t b);
-void sm_proto_json_records(sm_wbuf_t *w, sm_bytes_t b);
+void sm_proto_json_records(sm_wbuf_t *w, const sm_records_t *r);
 void sm_proto_json_uuid(sm_wbuf_t *w, const uint8_t id[16]);
 
 #endif /* SM_PROTOCOL_H */

@@ -122,8 +122,8 @@ static void sm_seed_protocol(void)
 					sm_batch_sample(&recs, SM_CODEC_NONE, 0);
 				else
 					sm_msgset_sample(&recs, ver >= 2 ? 1 : 0, SM_CODEC_NONE);
-				sm_produce_req_partition_t pp = { 0, { recs.p, (int32_t)recs.len, NULL, 0 } };
-				sm_produce_req_topic_t pt = { (char *)"t", &pp, 1 };
+				sm_produce_req_partition_data_t pp = { 0, { recs.p, (int32_t)recs.len, NULL, 0 } };
+				sm_produce_req_topic_data_t pt = { (char *)"t", &pp, 1 };
 				sm_produce_req_t r = { NULL, 1, 30000, &pt, 1 };
 				sm_produce_req_write(w, ver, &r);
 			} else {

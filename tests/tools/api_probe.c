@@ -192,11 +192,12 @@ static int probe_produce(int16_t ver, char *why_out)
 	sm_wbuf_init(&recs, 256);
 	sm_arena_init(&a);
 	probe_records(ver, &recs);
-	sm_produce_req_partition_t p = { .index = 0 };
+	sm_produce_req_partition_data_t p = { .index = 0 };
 	p.records.ptr = recs.p;
 	p.records.len = (int32_t)recs.len;
-	sm_produce_req_topic_t t = { .name = (char *)probe_topic, .partitions = &p, .partition_count = 1 };
-	sm_produce_req_t req = { .acks = 1, .timeout_ms = 10000, .topics = &t, .topic_count = 1 };
+	sm_produce_req_topic_data_t t = { .name = (char *)probe_topic, .partition_data = &p,
+					  .partition_data_cnt = 1 };
+	sm_produce_req_t req = { .acks = 1, .timeout_ms = 10000, .topic_data = &t, .topic_data_cnt = 1 };
 	sm_produce_req_write(&body, ver, &req);
 	if (probe_call(SM_API_PRODUCE, ver, &body, &resp, why, sizeof(why)))
 		goto done;
@@ -205,9 +206,9 @@ static int probe_produce(int16_t ver, char *why_out)
 	sm_rbuf_init(&rb, resp.p, resp.len);
 	if (sm_produce_resp_read(&rb, ver, &a, &r))
 		PROBE_FAIL("response does not parse");
-	if (r.topic_count != 1 || r.topics[0].partition_count != 1)
+	if (r.responses_cnt != 1 || r.responses[0].partition_responses_cnt != 1)
 		PROBE_FAIL("wrong response shape");
-	const sm_produce_resp_partition_t *rp = &r.topics[0].partitions[0];
+	const sm_produce_resp_partition_response_t *rp = &r.responses[0].partition_responses[0];
 	if (rp->error_code)
 		PROBE_FAIL("error %s", sm_err_name(rp->error_code));
 	if (rp->base_offset != probe_produced)

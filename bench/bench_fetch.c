@@ -245,10 +245,10 @@ static void bf_fetch_request(sm_wbuf_t *w, const bf_target_t *t, int32_t corr, i
 	sm_fetch_req_partition_t p = { .partition = t->partition, .current_leader_epoch = -1,
 				       .fetch_offset = offset, .last_fetched_epoch = -1,
 				       .log_start_offset = -1, .partition_max_bytes = max_bytes };
-	sm_fetch_req_topic_t tp = { .topic = (char *)t->topic, .partitions = &p, .partition_count = 1 };
+	sm_fetch_req_topic_t tp = { .topic = (char *)t->topic, .partitions = &p, .partitions_cnt = 1 };
 	sm_fetch_req_t req = { .replica_id = -1, .max_wait_ms = 500, .min_bytes = 1,
 			       .max_bytes = max_bytes, .session_epoch = -1, .topics = &tp,
-			       .topic_count = 1, .rack_id = "" };
+			       .topics_cnt = 1, .rack_id = "" };
 	sm_wbuf_reset(w);
 	size_t at = sm_wbuf_reserve(w, 4);
 	sm_wbuf_i16(w, SM_API_FETCH);

@@ -36,6 +36,7 @@
 #include "msg_describe_groups.h"
 #include "msg_describe_log_dirs.h"
 #include "msg_elect_leaders.h"
+#include "msg_fetch.h"
 #include "msg_find_coordinator.h"
 #include "msg_heartbeat.h"
 #include "msg_incremental_alter_configs.h"
@@ -84,7 +85,7 @@ static const struct {
 	const sm_proto_codec_t *codec;
 } sm_api_handlers[] = {
 	{ SM_API_PRODUCE, sm_api_produce, &sm_produce_req_codec },
-	{ SM_API_FETCH, sm_api_fetch, NULL },
+	{ SM_API_FETCH, sm_api_fetch, &sm_fetch_req_codec },
 	{ SM_API_LIST_OFFSETS, sm_api_list_offsets, &sm_list_offsets_req_codec },
 	{ SM_API_METADATA, sm_api_metadata, &sm_metadata_req_codec },
 	{ SM_API_LEADER_AND_ISR, sm_api_leader_and_isr, &sm_leader_and_isr_req_codec },

@@ -147,11 +147,11 @@ static void sm_seed_protocol(void)
 				fp.high_watermark = 6;
 				fp.records.ptr = recs.p;
 				fp.records.len = (int32_t)recs.len;
-				sm_fetch_resp_topic_t ft = { (char *)"t", &fp, 1 };
+				sm_fetch_resp_response_t ft = { (char *)"t", &fp, 1 };
 				sm_fetch_resp_t r;
 				memset(&r, 0, sizeof(r));
-				r.topics = &ft;
-				r.topic_count = 1;
+				r.responses = &ft;
+				r.responses_cnt = 1;
 				sm_fetch_resp_write(w, ver, &r);
 			} else {
 				switch (key) {

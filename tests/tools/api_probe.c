@@ -275,10 +275,10 @@ static int probe_fetch(int16_t ver, char *why_out)
 		{ .partition = 99, .current_leader_epoch = -1, .fetch_offset = 0,
 		  .last_fetched_epoch = -1, .log_start_offset = -1, .partition_max_bytes = 1 << 20 },
 	};
-	sm_fetch_req_topic_t t = { .topic = (char *)probe_topic, .partitions = p, .partition_count = 2 };
+	sm_fetch_req_topic_t t = { .topic = (char *)probe_topic, .partitions = p, .partitions_cnt = 2 };
 	sm_fetch_req_t req = { .replica_id = -1, .max_wait_ms = 0, .min_bytes = 1,
 			       .max_bytes = 1 << 24, .session_epoch = -1, .topics = &t,
-			       .topic_count = 1, .rack_id = "" };
+			       .topics_cnt = 1, .rack_id = "" };
 	sm_fetch_req_write(&body, ver, &req);
 	if (probe_call(SM_API_FETCH, ver, &body, &resp, why, sizeof(why)))
 		goto done;
@@ -287,10 +287,10 @@ static int probe_fetch(int16_t ver, char *why_out)
 	sm_rbuf_init(&rb, resp.p, resp.len);
 	if (sm_fetch_resp_read(&rb, ver, &a, &r))
 		PROBE_FAIL("response does not parse");
-	if (r.topic_count != 1 || r.topics[0].partition_count != 2)
+	if (r.responses_cnt != 1 || r.responses[0].partitions_cnt != 2)
 		PROBE_FAIL("wrong response shape");
-	const sm_fetch_resp_partition_t *rp = &r.topics[0].partitions[0];
-	const sm_fetch_resp_partition_t *missing = &r.topics[0].partitions[1];
+	const sm_fetch_resp_partition_t *rp = &r.responses[0].partitions[0];
+	const sm_fetch_resp_partition_t *missing = &r.responses[0].partitions[1];
 	if (rp->partition_index != 0 || missing->partition_index != 99)
 		PROBE_FAIL("partitions answered in the wrong order");
 	if (missing->error_code != SM_ERR_UNKNOWN_TOPIC_OR_PARTITION || missing->records.len != 0)

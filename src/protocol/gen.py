@@ -1066,6 +1066,9 @@ def main():
          'typedef struct sm_proto_version {', '\tint16_t key;', '\tconst char *name;',
          '\tint16_t min_ver;', '\tint16_t max_ver;', '\tint16_t flex_ver;',
          '} sm_proto_version_t;', '',
+         '/* Kafka\'s key of every API with a spec (ApiKeys). */', 'enum sm_api_key {']
+    h += ['\tSM_API_%s = %d,' % (st.upper(), k) for k, _, _, _, _, st in apis]
+    h += ['\tSM_API__COUNT = %d' % (apis[-1][0] + 1), '};', '',
          '#define SM_PROTO_VERSIONS_CNT %d' % len(apis),
          'extern const sm_proto_version_t sm_proto_versions[SM_PROTO_VERSIONS_CNT];', '',
          '#endif /* SM_PROTO_GEN_H */']

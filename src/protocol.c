@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "protocol.h"
+#include "msg_header.h"
 #include "msg_metadata.h"
 #include "proto_gen.h"
 
@@ -100,67 +101,50 @@ int sm_proto_resp_header_version(int16_t api_key, int16_t ver)
 	return sm_proto_is_flexible(api_key, ver) ? 1 : 0;
 }
 
-/* ---- headers ---- */
+/* ---- headers: the generated RequestHeader / ResponseHeader codecs at the
+ * header version the key and version call for ---- */
 
 int sm_proto_req_header_read(sm_rbuf_t *rb, sm_arena_t *a, sm_req_header_t *h)
 {
-	h->api_key = sm_rbuf_i16(rb);
-	h->api_version = sm_rbuf_i16(rb);
-	h->correlation_id = sm_rbuf_i32(rb);
+	/* The key and version at the front pick the header's own version. */
+	sm_rbuf_t peek = *rb;
+	h->api_key = sm_rbuf_i16(&peek);
+	h->api_version = sm_rbuf_i16(&peek);
+	h->correlation_id = sm_rbuf_i32(&peek);
 	h->client_id = NULL;
-	h->header_version = -1;
-	SM_RBUF_CHECK(rb);
-	h->header_version = sm_proto_req_header_version(h->api_key, h->api_version);
-	if (h->header_version < 0)
+	h->header_version = peek.err ? -1 : sm_proto_req_header_version(h->api_key, h->api_version);
+	sm_request_header_t g;
+	if (h->header_version < 0 || sm_request_header_read(rb, (int16_t)h->header_version, a, &g))
 		return -1;
-	if (h->header_version >= 1) {
-		/* Always the classic int16 form, even in a flexible header. */
-		h->client_id = sm_rbuf_str(rb, 0, a);
-		SM_RBUF_CHECK(rb);
-	}
-	if (!h->client_id)
-		h->client_id = sm_proto_empty_str(a);
-	if (h->header_version >= 2)
-		sm_rbuf_skip_tags(rb);
-	SM_RBUF_CHECK(rb);
+	h->client_id = g.client_id ? g.client_id : sm_proto_empty_str(a);
 	return 0;
-
-err_parse:
-	return -1;
 }
 
 void sm_proto_req_header_write(sm_wbuf_t *w, const sm_req_header_t *h)
 {
-	int hv = sm_proto_req_header_version(h->api_key, h->api_version);
+	sm_request_header_t g = { h->api_key, h->api_version, h->correlation_id, h->client_id };
 
-	sm_wbuf_i16(w, h->api_key);
-	sm_wbuf_i16(w, h->api_version);
-	sm_wbuf_i32(w, h->correlation_id);
-	if (hv >= 1)
-		sm_wbuf_str(w, h->client_id, 0);
-	if (hv >= 2)
-		sm_wbuf_tags_empty(w);
+	sm_request_header_write(w, (int16_t)sm_proto_req_header_version(h->api_key, h->api_version), &g);
 }
 
 void sm_proto_resp_header_write(sm_wbuf_t *w, int16_t api_key, int16_t ver,
 				int32_t correlation_id)
 {
-	sm_wbuf_i32(w, correlation_id);
-	if (sm_proto_resp_header_version(api_key, ver) >= 1)
-		sm_wbuf_tags_empty(w);
+	sm_response_header_t g = { correlation_id };
+
+	sm_response_header_write(w, (int16_t)sm_proto_resp_header_version(api_key, ver), &g);
 }
 
 int sm_proto_resp_header_read(sm_rbuf_t *rb, int16_t api_key, int16_t ver,
 			      int32_t *correlation_id)
 {
 	int hv = sm_proto_resp_header_version(api_key, ver);
+	sm_response_header_t g;
 
-	if (hv < 0)
+	if (hv < 0 || sm_response_header_read(rb, (int16_t)hv, NULL, &g))
 		return -1;
-	*correlation_id = sm_rbuf_i32(rb);
-	if (hv >= 1)
-		sm_rbuf_skip_tags(rb);
-	return rb->err ? -1 : 0;
+	*correlation_id = g.correlation_id;
+	return 0;
 }
 
 /* ---- encoding helpers ---- */

@@ -203,26 +203,6 @@ void sm_proto_array_write(sm_wbuf_t *w, int32_t cnt, int flex, int nullable)
 	sm_wbuf_array(w, cnt < 0 ? -1 : cnt, flex);
 }
 
-int32_t *sm_proto_i32s_read(sm_rbuf_t *rb, int flex, int nullable, sm_arena_t *a,
-			    int32_t *cnt)
-{
-	int32_t n = sm_proto_array_read(rb, flex, nullable, 4);
-	int32_t *v = sm_proto_array_ralloc(rb, a, n, sizeof(*v));
-
-	for (int32_t i = 0; i < n && !rb->err; i++)
-		v[i] = sm_rbuf_i32(rb);
-	*cnt = rb->err ? 0 : n;
-	return v;
-}
-
-void sm_proto_i32s_write(sm_wbuf_t *w, const int32_t *v, int32_t cnt, int flex,
-			 int nullable)
-{
-	sm_proto_array_write(w, cnt, flex, nullable);
-	for (int32_t i = 0; i < cnt; i++)
-		sm_wbuf_i32(w, v[i]);
-}
-
 void sm_proto_tags_read(sm_rbuf_t *rb, sm_arena_t *a, sm_proto_tag_fn fn, void *arg)
 {
 	uint32_t n = sm_rbuf_uvarint(rb);
@@ -238,13 +218,6 @@ void sm_proto_tags_read(sm_rbuf_t *rb, sm_arena_t *a, sm_proto_tag_fn fn, void *
 		if (fn && (fn(arg, tag, &val, a) < 0 || val.err))
 			sm_rbuf_fail(rb);
 	}
-}
-
-void sm_proto_tag_write(sm_wbuf_t *w, uint32_t tag, const sm_wbuf_t *val)
-{
-	sm_wbuf_uvarint(w, tag);
-	sm_wbuf_uvarint(w, (uint32_t)val->len);
-	sm_wbuf_append(w, val->p, val->len);
 }
 
 /* ---- helpers of the generated codecs ---- */

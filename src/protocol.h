@@ -2,7 +2,7 @@
  * protocol.h - Kafka wire protocol core: the API key table of Kafka 2.8
  * (Kafka's ApiKeys / ApiMessageType), request and response headers
  * (RequestHeader / ResponseHeader) and the small encoding helpers every
- * message codec shares (nullable strings, arrays, int32 arrays, tagged-field
+ * message codec shares (nullable strings, arrays, records, tagged-field
  * sections).
  *
  * Header versions follow the generated ApiMessageType rules: a request at a
@@ -163,11 +163,6 @@ void *sm_proto_array_alloc(sm_arena_t *a, int32_t cnt, size_t elem_size);
 void *sm_proto_array_ralloc(sm_rbuf_t *rb, sm_arena_t *a, int32_t cnt, size_t elem_size);
 /* A non-nullable array given as cnt -1 is written as empty. */
 void sm_proto_array_write(sm_wbuf_t *w, int32_t cnt, int flex, int nullable);
-/* []int32 fields. */
-int32_t *sm_proto_i32s_read(sm_rbuf_t *rb, int flex, int nullable, sm_arena_t *a,
-			    int32_t *cnt);
-void sm_proto_i32s_write(sm_wbuf_t *w, const int32_t *v, int32_t cnt, int flex,
-			 int nullable);
 /* An arena copy of "" (schema default of an absent string). */
 char *sm_proto_empty_str(sm_arena_t *a);
 
@@ -178,9 +173,6 @@ char *sm_proto_empty_str(sm_arena_t *a);
 typedef int (*sm_proto_tag_fn)(void *arg, uint32_t tag, sm_rbuf_t *val,
 			       sm_arena_t *a);
 void sm_proto_tags_read(sm_rbuf_t *rb, sm_arena_t *a, sm_proto_tag_fn fn, void *arg);
-/* Appends one tagged field (tag, size, value bytes); the caller writes the
- * field count first and calls this in increasing tag order. */
-void sm_proto_tag_write(sm_wbuf_t *w, uint32_t tag, const sm_wbuf_t *val);
 
 /* ---- request rules beyond the wire format ---- */
 

@@ -199,11 +199,12 @@ static int bf_produce(const bf_target_t *t, long mb)
 	sm_wbuf_init(&body, batch_bytes + 4096);
 	sm_wbuf_init(&resp, 256);
 	bf_make_batch(&recs, 1024, batch_bytes);
-	sm_produce_req_partition_t p = { .index = t->partition };
+	sm_produce_req_partition_data_t p = { .index = t->partition };
 	p.records.ptr = recs.p;
 	p.records.len = (int32_t)recs.len;
-	sm_produce_req_topic_t tp = { .name = (char *)t->topic, .partitions = &p, .partition_count = 1 };
-	sm_produce_req_t req = { .acks = 1, .timeout_ms = 30000, .topics = &tp, .topic_count = 1 };
+	sm_produce_req_topic_data_t tp = { .name = (char *)t->topic, .partition_data = &p,
+					   .partition_data_cnt = 1 };
+	sm_produce_req_t req = { .acks = 1, .timeout_ms = 30000, .topic_data = &tp, .topic_data_cnt = 1 };
 	sm_produce_req_write(&body, BF_PRODUCE_VERSION, &req);
 	uint64_t total = (uint64_t)mb << 20, done = 0;
 	double t0 = bf_now();
@@ -214,11 +215,11 @@ static int bf_produce(const bf_target_t *t, long mb)
 		sm_produce_resp_t r;
 		sm_rbuf_t rb;
 		sm_rbuf_init(&rb, resp.p, resp.len);
-		if (!err && (sm_produce_resp_read(&rb, BF_PRODUCE_VERSION, &a, &r) || r.topic_count != 1 ||
-			     r.topics[0].partition_count != 1))
+		if (!err && (sm_produce_resp_read(&rb, BF_PRODUCE_VERSION, &a, &r) || r.responses_cnt != 1 ||
+			     r.responses[0].partition_responses_cnt != 1))
 			err = SM_ERR__PARSE;
 		if (!err)
-			err = r.topics[0].partitions[0].error_code;
+			err = r.responses[0].partition_responses[0].error_code;
 		sm_arena_destroy(&a);
 		if (err) {
 			fprintf(stderr, "bench_fetch: produce failed: %s (%s)\n", sm_err_name(err),
@@ -244,10 +245,10 @@ static void bf_fetch_request(sm_wbuf_t *w, const bf_target_t *t, int32_t corr, i
 	sm_fetch_req_partition_t p = { .partition = t->partition, .current_leader_epoch = -1,
 				       .fetch_offset = offset, .last_fetched_epoch = -1,
 				       .log_start_offset = -1, .partition_max_bytes = max_bytes };
-	sm_fetch_req_topic_t tp = { .topic = (char *)t->topic, .partitions = &p, .partition_count = 1 };
+	sm_fetch_req_topic_t tp = { .topic = (char *)t->topic, .partitions = &p, .partitions_cnt = 1 };
 	sm_fetch_req_t req = { .replica_id = -1, .max_wait_ms = 500, .min_bytes = 1,
 			       .max_bytes = max_bytes, .session_epoch = -1, .topics = &tp,
-			       .topic_count = 1, .rack_id = "" };
+			       .topics_cnt = 1, .rack_id = "" };
 	sm_wbuf_reset(w);
 	size_t at = sm_wbuf_reserve(w, 4);
 	sm_wbuf_i16(w, SM_API_FETCH);

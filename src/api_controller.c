@@ -25,8 +25,11 @@ void sm_api_leader_and_isr(sm_req_ctx_t *ctx)
 		sm_apis_parse_error(ctx);
 		return;
 	}
-	sm_leader_and_isr_resp_t resp = { 0 };
+	/* The replica manager reads the normalized form (msg_interbroker.h). */
+	sm_leader_and_isr_normalize(&req, ctx->hdr.api_version, &ctx->arena);
+	sm_leader_and_isr_resp_t resp;
 	sm_replica_manager_leader_and_isr(ctx->apis->d.replica_manager, &req, &ctx->arena, &resp);
+	sm_leader_and_isr_resp_nest(&resp, ctx->hdr.api_version, &req, &ctx->arena);
 	sm_leader_and_isr_resp_write(sm_apis_resp_begin(ctx), ctx->hdr.api_version, &resp);
 	sm_apis_resp_send(ctx);
 }

@@ -80,9 +80,9 @@ struct sm_fetch_purgatory {
 /* Releases the file references a fetch response holds. */
 static void sm_fetch_release_files(sm_fetch_resp_t *resp)
 {
-	for (int t = 0; t < resp->topic_count; t++)
-		for (int i = 0; i < resp->topics[t].partition_count; i++) {
-			sm_records_t *r = &resp->topics[t].partitions[i].records;
+	for (int t = 0; t < resp->responses_cnt; t++)
+		for (int i = 0; i < resp->responses[t].partitions_cnt; i++) {
+			sm_records_t *r = &resp->responses[t].partitions[i].records;
 			if (r->file)
 				sm_fileref_release(r->file);
 			r->file = NULL;
@@ -178,7 +178,7 @@ static size_t sm_fetch_partition(sm_req_ctx_t *ctx, const sm_fetch_req_t *req, c
 	rp->records.len = 0;
 	/* null unless a read_committed read succeeds (Kafka sends null for
 	 * read_uncommitted and for every error partition) */
-	rp->aborted_transaction_count = -1;
+	rp->aborted_transactions_cnt = -1;
 	sm_partition_t *p;
 	sm_err_t e = sm_replica_manager_leader_partition(ctx->apis->d.replica_manager, topic,
 							 fp->partition, &p);
@@ -247,7 +247,7 @@ static size_t sm_fetch_partition(sm_req_ctx_t *ctx, const sm_fetch_req_t *req, c
 				rp->aborted_transactions[i].producer_id = ab[i].pid;
 				rp->aborted_transactions[i].first_offset = ab[i].first_offset;
 			}
-			rp->aborted_transaction_count = na;
+			rp->aborted_transactions_cnt = na;
 		}
 		free(ab);
 	}
@@ -256,12 +256,12 @@ static size_t sm_fetch_partition(sm_req_ctx_t *ctx, const sm_fetch_req_t *req, c
 		 * offsets, as Kafka's LogReadResult for an exception does. */
 		rp->error_code = (int16_t)sm_err_to_wire(e);
 		rp->high_watermark = rp->last_stable_offset = rp->log_start_offset = -1;
-		rp->aborted_transaction_count = -1;
+		rp->aborted_transactions_cnt = -1;
 		sm_partition_release(p);
 		return 0;
 	}
-	if (req->isolation_level == 1 && rp->aborted_transaction_count < 0)
-		rp->aborted_transaction_count = 0; /* read_committed: a list, maybe empty */
+	if (req->isolation_level == 1 && rp->aborted_transactions_cnt < 0)
+		rp->aborted_transactions_cnt = 0; /* read_committed: a list, maybe empty */
 	rp->log_start_offset = rd.log_start_offset;
 	size_t n = rd.len;
 	if (n > 0 && ver >= 4) {
@@ -313,15 +313,15 @@ static size_t sm_fetch_run(sm_req_ctx_t *ctx, const sm_fetch_req_t *req, sm_fetc
 	size_t total = 0;
 	*errors = 0;
 	memset(resp, 0, sizeof(*resp));
-	resp->topic_count = req->topic_count;
-	resp->topics = sm_arena_alloc(&ctx->arena, sizeof(*resp->topics) * (size_t)(req->topic_count + 1));
-	for (int t = 0; t < req->topic_count; t++) {
+	resp->responses_cnt = req->topics_cnt;
+	resp->responses = sm_arena_alloc(&ctx->arena, sizeof(*resp->responses) * (size_t)(req->topics_cnt + 1));
+	for (int t = 0; t < req->topics_cnt; t++) {
 		const sm_fetch_req_topic_t *rt = &req->topics[t];
-		sm_fetch_resp_topic_t *ot = &resp->topics[t];
+		sm_fetch_resp_response_t *ot = &resp->responses[t];
 		ot->topic = rt->topic;
-		ot->partition_count = rt->partition_count;
-		ot->partitions = sm_arena_alloc(&ctx->arena, sizeof(*ot->partitions) * (size_t)(rt->partition_count + 1));
-		for (int i = 0; i < rt->partition_count; i++) {
+		ot->partitions_cnt = rt->partitions_cnt;
+		ot->partitions = sm_arena_alloc(&ctx->arena, sizeof(*ot->partitions) * (size_t)(rt->partitions_cnt + 1));
+		for (int i = 0; i < rt->partitions_cnt; i++) {
 			const sm_fetch_req_partition_t *fp = &rt->partitions[i];
 			int64_t limit = fp->partition_max_bytes;
 			if (limit > budget)
@@ -351,9 +351,9 @@ static size_t sm_fetch_run(sm_req_ctx_t *ctx, const sm_fetch_req_t *req, sm_fetc
 static void sm_fetch_refuse_zstd(sm_req_ctx_t *ctx, sm_fetch_resp_t *resp)
 {
 	sm_replica_manager_t *rm = ctx->apis->d.replica_manager;
-	for (int t = 0; t < resp->topic_count; t++) {
-		sm_fetch_resp_topic_t *ot = &resp->topics[t];
-		for (int i = 0; i < ot->partition_count; i++) {
+	for (int t = 0; t < resp->responses_cnt; t++) {
+		sm_fetch_resp_response_t *ot = &resp->responses[t];
+		for (int i = 0; i < ot->partitions_cnt; i++) {
 			sm_fetch_resp_partition_t *rp = &ot->partitions[i];
 			sm_partition_t *p = sm_replica_manager_partition(rm, ot->topic,
 									 rp->partition_index);
@@ -372,7 +372,7 @@ static void sm_fetch_refuse_zstd(sm_req_ctx_t *ctx, sm_fetch_resp_t *resp)
 			rp->partition_index = idx;
 			rp->error_code = SM_ERR_UNSUPPORTED_COMPRESSION_TYPE;
 			rp->high_watermark = -1;
-			rp->aborted_transaction_count = -1;
+			rp->aborted_transactions_cnt = -1;
 			rp->records.len = 0; /* empty, never null (see sm_fetch_partition) */
 		}
 	}
@@ -383,17 +383,17 @@ static void sm_fetch_respond(sm_req_ctx_t *ctx, sm_fetch_resp_t *resp, int consu
 	if (ctx->hdr.api_version < 10)
 		sm_fetch_refuse_zstd(ctx, resp);
 	/* BytesOutPerSec counts what consumers are sent, not followers. */
-	for (int t = 0; t < resp->topic_count; t++)
-		for (int i = 0; i < resp->topics[t].partition_count; i++) {
-			const sm_fetch_resp_partition_t *rp = &resp->topics[t].partitions[i];
-			sm_metrics_fetch_partition(resp->topics[t].topic, rp->error_code != 0);
+	for (int t = 0; t < resp->responses_cnt; t++)
+		for (int i = 0; i < resp->responses[t].partitions_cnt; i++) {
+			const sm_fetch_resp_partition_t *rp = &resp->responses[t].partitions[i];
+			sm_metrics_fetch_partition(resp->responses[t].topic, rp->error_code != 0);
 			if (consumer)
-				sm_metrics_fetch_out(resp->topics[t].topic, rp->records.len);
+				sm_metrics_fetch_out(resp->responses[t].topic, rp->records.len);
 		}
 	if (!ctx->req->zero_copy_ok)
-		for (int t = 0; t < resp->topic_count; t++)
-			for (int i = 0; i < resp->topics[t].partition_count; i++) {
-				sm_records_t *r = &resp->topics[t].partitions[i].records;
+		for (int t = 0; t < resp->responses_cnt; t++)
+			for (int i = 0; i < resp->responses[t].partitions_cnt; i++) {
+				sm_records_t *r = &resp->responses[t].partitions[i].records;
 				if (!r->file)
 					continue;
 				sm_log_read_t rd = { .file = r->file, .pos = r->file_pos, .len = (size_t)r->len };
@@ -574,7 +574,7 @@ void sm_api_fetch(sm_req_ctx_t *ctx)
 	int errors;
 	size_t n = sm_fetch_run(ctx, &df->req, &resp, &errors);
 	if (errors || df->req.max_wait_ms <= 0 || (int64_t)n >= df->req.min_bytes ||
-	    df->req.topic_count == 0) {
+	    df->req.topics_cnt == 0) {
 		int consumer = df->req.replica_id < 0;
 		free(df);
 		sm_fetch_respond(ctx, &resp, consumer);

@@ -42,8 +42,8 @@ static int sm_produce_internal_topic(const char *t)
 
 /* Validates and appends one partition's records; fills rp. */
 static void sm_produce_partition(sm_req_ctx_t *ctx, const sm_produce_req_t *req, const char *topic,
-				 const sm_produce_req_partition_t *pp,
-				 sm_produce_resp_partition_t *rp, sm_acks_wait_t *wait)
+				 const sm_produce_req_partition_data_t *pp,
+				 sm_produce_resp_partition_response_t *rp, sm_acks_wait_t *wait)
 {
 	int16_t ver = ctx->hdr.api_version;
 	rp->index = pp->index;
@@ -188,29 +188,32 @@ void sm_api_produce(sm_req_ctx_t *ctx)
 		sm_apis_parse_error(ctx);
 		return;
 	}
-	sm_produce_resp_t resp = { 0 };
-	resp.topic_count = req.topic_count;
-	resp.topics = sm_arena_alloc(&ctx->arena, sizeof(*resp.topics) * (size_t)(req.topic_count + 1));
+	sm_produce_resp_t resp;
+	sm_produce_resp_init(&resp);
+	resp.responses_cnt = req.topic_data_cnt;
+	resp.responses = sm_arena_alloc(&ctx->arena, sizeof(*resp.responses) * (size_t)(req.topic_data_cnt + 1));
 	int failed = 0, nw = 0;
 	int acks_ok = req.acks == 0 || req.acks == 1 || req.acks == -1;
-	for (int t = 0; t < req.topic_count; t++)
-		nw += req.topics[t].partition_count;
+	for (int t = 0; t < req.topic_data_cnt; t++)
+		nw += req.topic_data[t].partition_data_cnt;
 	sm_acks_wait_t *waits = sm_calloc((size_t)nw + 1, sizeof(*waits));
 	nw = 0;
-	for (int t = 0; t < req.topic_count; t++) {
-		const sm_produce_req_topic_t *rt = &req.topics[t];
-		sm_produce_resp_topic_t *ot = &resp.topics[t];
+	for (int t = 0; t < req.topic_data_cnt; t++) {
+		const sm_produce_req_topic_data_t *rt = &req.topic_data[t];
+		sm_produce_resp_response_t *ot = &resp.responses[t];
 		ot->name = rt->name;
-		ot->partition_count = rt->partition_count;
-		ot->partitions = sm_arena_alloc(&ctx->arena, sizeof(*ot->partitions) * (size_t)(rt->partition_count + 1));
-		for (int i = 0; i < rt->partition_count; i++) {
-			sm_produce_resp_partition_t *rp = &ot->partitions[i];
+		ot->partition_responses_cnt = rt->partition_data_cnt;
+		ot->partition_responses = sm_arena_alloc(&ctx->arena, sizeof(*ot->partition_responses) *
+								      (size_t)(rt->partition_data_cnt + 1));
+		for (int i = 0; i < rt->partition_data_cnt; i++) {
+			sm_produce_resp_partition_response_t *rp = &ot->partition_responses[i];
+			sm_produce_resp_partition_response_init(rp);
 			if (!acks_ok) {
-				rp->index = rt->partitions[i].index;
+				rp->index = rt->partition_data[i].index;
 				rp->error_code = SM_ERR_INVALID_REQUIRED_ACKS;
 				rp->base_offset = rp->log_append_time_ms = rp->log_start_offset = -1;
 			} else {
-				sm_produce_partition(ctx, &req, rt->name, &rt->partitions[i], rp,
+				sm_produce_partition(ctx, &req, rt->name, &rt->partition_data[i], rp,
 						     &waits[nw]);
 				nw += waits[nw].p != NULL;
 			}

@@ -105,17 +105,29 @@ static int16_t sm_ctrl_protocol_id(const char *p)
 	return 0;
 }
 
-/* The response's partition errors, out of its arena, for the event. */
-static sm_ctrl_lai_result_t *sm_ctrl_lai_results_copy(const sm_leader_and_isr_resp_t *r)
+/* The response's partition errors, out of its arena, for the event: by
+ * topic name up to v4, by topic id (topic NULL) from v5. */
+static sm_ctrl_lai_result_t *sm_ctrl_lai_results_copy(const sm_leader_and_isr_resp_t *r, int16_t ver,
+						      int *n)
 {
-	sm_ctrl_lai_result_t *v = sm_calloc((size_t)r->partitions_cnt + 1, sizeof(*v));
-	for (int i = 0; i < r->partitions_cnt; i++) {
-		const sm_leader_and_isr_partition_err_t *pe = &r->partitions[i];
-		v[i].topic = pe->topic ? sm_strdup(pe->topic) : NULL;
-		memcpy(v[i].topic_id, pe->topic_id, 16);
-		v[i].partition = pe->partition;
-		v[i].error = pe->error_code;
+	int32_t total = r->partition_errors_cnt;
+	for (int32_t t = 0; ver >= 5 && t < r->topics_cnt; t++)
+		total += r->topics[t].partition_errors_cnt;
+	sm_ctrl_lai_result_t *v = sm_calloc((size_t)total + 1, sizeof(*v));
+	*n = 0;
+	for (int32_t i = 0; ver < 5 && i < r->partition_errors_cnt; i++) {
+		const sm_leader_and_isr_resp_partition_error_t *pe = &r->partition_errors[i];
+		v[*n].topic = pe->topic_name ? sm_strdup(pe->topic_name) : NULL;
+		v[*n].partition = pe->partition_index;
+		v[(*n)++].error = pe->error_code;
 	}
+	for (int32_t t = 0; ver >= 5 && t < r->topics_cnt; t++)
+		for (int32_t i = 0; i < r->topics[t].partition_errors_cnt; i++) {
+			const sm_leader_and_isr_resp_partition_error_t *pe = &r->topics[t].partition_errors[i];
+			memcpy(v[*n].topic_id, r->topics[t].topic_id, 16);
+			v[*n].partition = pe->partition_index;
+			v[(*n)++].error = pe->error_code;
+		}
 	return v;
 }
 
@@ -141,30 +153,32 @@ static void sm_ctrl_on_response(void *opaque, int32_t broker_id, int16_t api_key
 								    pe->partition_index,
 								    r.error_code ? r.error_code : pe->error_code);
 			}
-	} else if (api_key == SM_LEADER_AND_ISR_KEY) {
+	} else if (api_key == SM_API_LEADER_AND_ISR) {
 		sm_leader_and_isr_resp_t r;
 		if (sm_leader_and_isr_resp_read(&rb, api_version, &a, &r) == 0) {
 			if (r.error_code)
 				sm_log(SM_LOGFILE_CONTROLLER, SM_LOG_WARN, NULL, "kafka.controller.KafkaController",
 				       "LeaderAndIsr to broker %d answered %s", broker_id, sm_err_name(r.error_code));
-			sm_ctrl_enqueue_lai_response(c, broker_id, r.error_code,
-						     sm_ctrl_lai_results_copy(&r), r.partitions_cnt);
+			int n;
+			sm_ctrl_lai_result_t *res = sm_ctrl_lai_results_copy(&r, api_version, &n);
+			sm_ctrl_enqueue_lai_response(c, broker_id, r.error_code, res, n);
 		}
 	}
 	sm_arena_destroy(&a);
 }
 
-static void sm_ctrl_fill_lai_partition(sm_leader_and_isr_partition_t *o, const sm_ctrl_topic_t *t,
-				       const sm_ctrl_partition_t *p, int is_new)
+static void sm_ctrl_fill_lai_partition(sm_leader_and_isr_req_partition_state_t *o,
+				       const sm_ctrl_topic_t *t, const sm_ctrl_partition_t *p, int is_new)
 {
-	o->topic = t->name;
-	o->partition = p->id;
+	sm_leader_and_isr_req_partition_state_init(o);
+	o->topic_name = t->name;
+	o->partition_index = p->id;
 	o->controller_epoch = p->st.controller_epoch;
 	o->leader = p->st.leader;
 	o->leader_epoch = p->st.leader_epoch;
 	o->isr = p->st.isr;
 	o->isr_cnt = p->st.n_isr;
-	o->zk_version = p->st.zk_version;
+	o->partition_epoch = p->st.zk_version;
 	o->replicas = p->replicas;
 	o->replicas_cnt = p->n_replicas;
 	o->is_new = is_new;
@@ -178,14 +192,18 @@ static void sm_ctrl_send_lai(sm_controller_t *c, int32_t broker)
 		return;
 	sm_arena_t a;
 	sm_arena_init(&a);
-	sm_leader_and_isr_req_t req = { 0 };
+	sm_leader_and_isr_req_t req;
+	sm_leader_and_isr_req_init(&req);
 	req.controller_id = c->broker_id;
 	req.controller_epoch = c->ctx.epoch;
 	req.broker_epoch = br->epoch;
 	req.type = SM_LEADER_AND_ISR_TYPE_INCREMENTAL;
-	req.partitions = sm_arena_alloc(&a, sizeof(*req.partitions) * (size_t)b->n_lai);
-	req.topic_ids = sm_arena_alloc(&a, sizeof(*req.topic_ids) * (size_t)b->n_lai);
-	req.live_leaders = sm_arena_alloc(&a, sizeof(*req.live_leaders) * (size_t)b->n_lai);
+	sm_leader_and_isr_req_partition_state_t *ps =
+		sm_arena_alloc(&a, sizeof(*ps) * (size_t)(b->n_lai + 1));
+	int32_t np = 0;
+	sm_msg_topic_id_t *ids = sm_arena_alloc(&a, sizeof(*ids) * (size_t)(b->n_lai + 1));
+	int32_t nids = 0;
+	req.live_leaders = sm_arena_alloc(&a, sizeof(*req.live_leaders) * (size_t)(b->n_lai + 1));
 	for (int i = 0; i < b->n_lai; i++) {
 		sm_ctrl_lai_entry_t *e = &b->lai[i];
 		if (e->broker != broker || e->partition >= e->topic->n_partitions)
@@ -193,14 +211,14 @@ static void sm_ctrl_send_lai(sm_controller_t *c, int32_t broker)
 		sm_ctrl_partition_t *p = &e->topic->partitions[e->partition];
 		if (!p->has_state)
 			continue;
-		sm_ctrl_fill_lai_partition(&req.partitions[req.partitions_cnt++], e->topic, p, e->is_new);
+		sm_ctrl_fill_lai_partition(&ps[np++], e->topic, p, e->is_new);
 		int seen = 0;
-		for (int k = 0; k < req.topic_ids_cnt; k++)
-			seen |= !strcmp(req.topic_ids[k].topic, e->topic->name);
+		for (int k = 0; k < nids; k++)
+			seen |= !strcmp(ids[k].topic, e->topic->name);
 		if (!seen) {
-			req.topic_ids[req.topic_ids_cnt].topic = e->topic->name;
-			memcpy(req.topic_ids[req.topic_ids_cnt].id, e->topic->id, 16);
-			req.topic_ids_cnt++;
+			ids[nids].topic = e->topic->name;
+			memcpy(ids[nids].id, e->topic->id, 16);
+			nids++;
 		}
 		seen = 0;
 		for (int k = 0; k < req.live_leaders_cnt; k++)
@@ -208,20 +226,24 @@ static void sm_ctrl_send_lai(sm_controller_t *c, int32_t broker)
 		sm_ctrl_broker_t *lb = sm_ctrl_broker(c, p->st.leader);
 		const sm_zk_endpoint_t *ep = lb ? sm_ctrl_endpoint(c, lb) : NULL;
 		if (!seen && ep) {
-			sm_leader_and_isr_leader_t *ll = &req.live_leaders[req.live_leaders_cnt++];
+			sm_leader_and_isr_req_live_leader_t *ll = &req.live_leaders[req.live_leaders_cnt++];
+			sm_leader_and_isr_req_live_leader_init(ll);
 			ll->broker_id = lb->id;
-			ll->host = ep->host;
+			ll->host_name = ep->host;
 			ll->port = ep->port;
 		}
 	}
-	if (req.partitions_cnt > 0) {
+	if (np > 0) {
+		req.ungrouped_partition_states = ps;
+		req.ungrouped_partition_states_cnt = np;
+		sm_leader_and_isr_nest(&req, SM_CTRL_LAI_VERSION, ids, nids, &a);
 		sm_wbuf_t w; /* its contents move into the channel's queue */
 		sm_wbuf_init(&w, 1024);
 		sm_leader_and_isr_req_write(&w, SM_CTRL_LAI_VERSION, &req);
-		sm_controller_channel_send(c->channel, broker, SM_LEADER_AND_ISR_KEY, SM_CTRL_LAI_VERSION,
+		sm_controller_channel_send(c->channel, broker, SM_API_LEADER_AND_ISR, SM_CTRL_LAI_VERSION,
 					   &w, sm_ctrl_on_response, c);
 		sm_ctrl_state_log(c, "Sending LeaderAndIsr request with %d partitions to broker %d",
-				  req.partitions_cnt, broker);
+				  np, broker);
 	}
 	sm_arena_destroy(&a);
 }

@@ -36,6 +36,7 @@
 #include "msg_describe_groups.h"
 #include "msg_describe_log_dirs.h"
 #include "msg_elect_leaders.h"
+#include "msg_fetch.h"
 #include "msg_find_coordinator.h"
 #include "msg_heartbeat.h"
 #include "msg_incremental_alter_configs.h"
@@ -45,6 +46,7 @@
 #include "msg_add_offsets_to_txn.h"
 #include "msg_end_txn.h"
 #include "msg_join_group.h"
+#include "msg_leader_and_isr.h"
 #include "msg_leave_group.h"
 #include "msg_list_groups.h"
 #include "msg_list_offsets.h"
@@ -54,6 +56,7 @@
 #include "msg_offset_delete.h"
 #include "msg_offset_fetch.h"
 #include "msg_offset_for_leader_epoch.h"
+#include "msg_produce.h"
 #include "msg_stop_replica.h"
 #include "msg_sync_group.h"
 #include "msg_txn_offset_commit.h"
@@ -85,11 +88,11 @@ static const struct {
 	 * API's codec is still hand-written. */
 	const sm_proto_codec_t *codec;
 } sm_api_handlers[] = {
-	{ SM_API_PRODUCE, sm_api_produce, NULL },
-	{ SM_API_FETCH, sm_api_fetch, NULL },
+	{ SM_API_PRODUCE, sm_api_produce, &sm_produce_req_codec },
+	{ SM_API_FETCH, sm_api_fetch, &sm_fetch_req_codec },
 	{ SM_API_LIST_OFFSETS, sm_api_list_offsets, &sm_list_offsets_req_codec },
 	{ SM_API_METADATA, sm_api_metadata, &sm_metadata_req_codec },
-	{ SM_API_LEADER_AND_ISR, sm_api_leader_and_isr, NULL },
+	{ SM_API_LEADER_AND_ISR, sm_api_leader_and_isr, &sm_leader_and_isr_req_codec },
 	{ SM_API_STOP_REPLICA, sm_api_stop_replica, &sm_stop_replica_req_codec },
 	{ SM_API_UPDATE_METADATA, sm_api_update_metadata, &sm_update_metadata_req_codec },
 	{ SM_API_CONTROLLED_SHUTDOWN, sm_api_controlled_shutdown, &sm_controlled_shutdown_req_codec },

@@ -14,44 +14,6 @@
 
 #include "protocol.h"
 
-/* The protocol helper leaves a partly read array behind on failure; these
- * callers expect NULL then. */
-int32_t *sm_msg_i32s_read(sm_rbuf_t *rb, int compact, sm_arena_t *a, int32_t *cnt)
-{
-	int32_t *v = sm_proto_i32s_read(rb, compact, 0, a, cnt);
-
-	return rb->err ? NULL : v;
-}
-
-void sm_msg_i32s_write(sm_wbuf_t *w, const int32_t *v, int32_t cnt, int compact)
-{
-	sm_wbuf_array(w, cnt, compact);
-	for (int32_t i = 0; i < cnt; i++)
-		sm_wbuf_i32(w, v[i]);
-}
-
-char *sm_msg_str_read(sm_rbuf_t *rb, int compact, sm_arena_t *a)
-{
-	return sm_proto_str_read(rb, compact, 0, a);
-}
-
-void sm_msg_str_write(sm_wbuf_t *w, const char *s, int compact)
-{
-	sm_proto_str_write(w, s, compact, 0);
-}
-
-void *sm_msg_grow(sm_arena_t *a, void *arr, int32_t cnt, int32_t *cap, size_t elem)
-{
-	if (cnt < *cap)
-		return arr;
-	int32_t ncap = *cap ? *cap * 2 : 8;
-	void *n = sm_arena_alloc(a, (size_t)ncap * elem);
-	if (cnt > 0)
-		memcpy(n, arr, (size_t)cnt * elem);
-	*cap = ncap;
-	return n;
-}
-
 int sm_msg_strcmp0(const char *a, const char *b)
 {
 	return strcmp(a ? a : "", b ? b : "");
@@ -355,5 +317,94 @@ void sm_update_metadata_nest(sm_update_metadata_req_t *req, int16_t ver, const s
 			o->partition_states[i] = p[g.order[g.start[t] + i]];
 	}
 	req->topic_states_cnt = g.ngroups;
+	sm_msg_groups_free(&g);
+}
+
+/* ---- LeaderAndIsr normalized form ---- */
+
+void sm_leader_and_isr_normalize(sm_leader_and_isr_req_t *req, int16_t ver, sm_arena_t *a)
+{
+	if (ver < 2)
+		return;
+	/* Counts were checked by the reader against the bytes sent. */
+	size_t n = 0;
+	for (int32_t t = 0; t < req->topic_states_cnt; t++)
+		n += (size_t)(req->topic_states[t].partition_states_cnt > 0
+				      ? req->topic_states[t].partition_states_cnt : 0);
+	req->ungrouped_partition_states = sm_arena_alloc(a, sizeof(*req->ungrouped_partition_states) * (n + 1));
+	int32_t k = 0;
+	for (int32_t t = 0; t < req->topic_states_cnt; t++) {
+		const sm_leader_and_isr_req_topic_state_t *ts = &req->topic_states[t];
+		for (int32_t i = 0; i < ts->partition_states_cnt; i++) {
+			sm_leader_and_isr_req_partition_state_t *p = &req->ungrouped_partition_states[k++];
+			*p = ts->partition_states[i];
+			p->topic_name = ts->topic_name;
+		}
+	}
+	req->ungrouped_partition_states_cnt = k;
+}
+
+static int sm_lai_topic_cmp(const void *x, const void *y)
+{
+	const sm_leader_and_isr_req_partition_state_t *a = x, *b = y;
+	return sm_msg_strcmp0(a->topic_name, b->topic_name);
+}
+
+void sm_leader_and_isr_nest(sm_leader_and_isr_req_t *req, int16_t ver, const sm_msg_topic_id_t *ids,
+			    int32_t nids, sm_arena_t *a)
+{
+	if (ver < 2)
+		return;
+	const sm_leader_and_isr_req_partition_state_t *p = req->ungrouped_partition_states;
+	sm_msg_groups_t g;
+	sm_msg_groups_build(&g, p, sizeof(*p), req->ungrouped_partition_states_cnt, sm_lai_topic_cmp);
+	req->topic_states = sm_arena_alloc(a, sizeof(*req->topic_states) * (size_t)(g.ngroups + 1));
+	for (int32_t t = 0; t < g.ngroups; t++) {
+		sm_leader_and_isr_req_topic_state_t *o = &req->topic_states[t];
+		int32_t m = g.start[t + 1] - g.start[t];
+		const char *topic = p[g.order[g.start[t]]].topic_name;
+		sm_leader_and_isr_req_topic_state_init(o);
+		o->topic_name = (char *)(topic ? topic : "");
+		sm_msg_topic_id_find(ids, nids, o->topic_name, t, o->topic_id);
+		o->partition_states = sm_arena_alloc(a, sizeof(*o->partition_states) * (size_t)m);
+		o->partition_states_cnt = m;
+		for (int32_t i = 0; i < m; i++)
+			o->partition_states[i] = p[g.order[g.start[t] + i]];
+	}
+	req->topic_states_cnt = g.ngroups;
+	sm_msg_groups_free(&g);
+}
+
+static int sm_lai_err_topic_cmp(const void *x, const void *y)
+{
+	const sm_leader_and_isr_resp_partition_error_t *a = x, *b = y;
+	return sm_msg_strcmp0(a->topic_name, b->topic_name);
+}
+
+void sm_leader_and_isr_resp_nest(sm_leader_and_isr_resp_t *resp, int16_t ver,
+				 const sm_leader_and_isr_req_t *req, sm_arena_t *a)
+{
+	if (ver < 5)
+		return;
+	const sm_leader_and_isr_resp_partition_error_t *p = resp->partition_errors;
+	sm_msg_groups_t g;
+	sm_msg_groups_build(&g, p, sizeof(*p), resp->partition_errors_cnt, sm_lai_err_topic_cmp);
+	resp->topics = sm_arena_alloc(a, sizeof(*resp->topics) * (size_t)(g.ngroups + 1));
+	for (int32_t t = 0; t < g.ngroups; t++) {
+		sm_leader_and_isr_resp_topic_t *o = &resp->topics[t];
+		int32_t m = g.start[t + 1] - g.start[t];
+		const char *topic = p[g.order[g.start[t]]].topic_name;
+		sm_leader_and_isr_resp_topic_init(o);
+		for (int32_t k = 0; k < req->topic_states_cnt; k++)
+			if (!sm_msg_strcmp0(req->topic_states[k].topic_name, topic)) {
+				memcpy(o->topic_id, req->topic_states[k].topic_id, 16);
+				break;
+			}
+		o->partition_errors = sm_arena_alloc(a, sizeof(*o->partition_errors) * (size_t)m);
+		o->partition_errors_cnt = m;
+		for (int32_t i = 0; i < m; i++)
+			o->partition_errors[i] = p[g.order[g.start[t] + i]];
+	}
+	resp->topics_cnt = g.ngroups;
 	sm_msg_groups_free(&g);
 }

@@ -1,10 +1,9 @@
 /*
- * msg_interbroker.h - helpers shared by the controller-to-broker message
- * codecs (msg_leader_and_isr, msg_update_metadata; the flat view of the
- * generated StopReplica request): int32
- * arrays, non-nullable strings, arena arrays that grow while a nested message
- * is flattened, and the topic grouping the writers of nested versions need.
- * Kafka generates the equivalent code per message; Samsa shares it here.
+ * msg_interbroker.h - the one shape the controller and the broker use for
+ * each controller-to-broker message (LeaderAndIsr, UpdateMetadata,
+ * StopReplica) whatever its version, mapped to and from the generated
+ * codecs' per-version layouts, and the topic grouping the nested versions
+ * need.
  *
  * Thread-safety: pure functions on caller-owned buffers.
  */
@@ -15,6 +14,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "msg_leader_and_isr.h"
 #include "msg_stop_replica.h"
 #include "msg_update_metadata.h"
 
@@ -24,21 +24,6 @@ typedef struct sm_msg_topic_id {
 	char *topic;
 	uint8_t id[16];
 } sm_msg_topic_id_t;
-
-/* Non-nullable int32 array: a null count fails the reader. Returns the arena
- * copy (NULL when empty) and its length in *cnt. */
-int32_t *sm_msg_i32s_read(sm_rbuf_t *rb, int compact, sm_arena_t *a, int32_t *cnt);
-void sm_msg_i32s_write(sm_wbuf_t *w, const int32_t *v, int32_t cnt, int compact);
-
-/* Non-nullable string: null fails the reader; NULL is written as "". */
-char *sm_msg_str_read(sm_rbuf_t *rb, int compact, sm_arena_t *a);
-void sm_msg_str_write(sm_wbuf_t *w, const char *s, int compact);
-
-/* Makes room for element number cnt in an arena array of elem-sized items
- * with capacity *cap, doubling it when full; returns the (possibly moved)
- * array. The arena keeps the old copy, so growth costs at most twice the
- * final size. */
-void *sm_msg_grow(sm_arena_t *a, void *arr, int32_t cnt, int32_t *cap, size_t elem);
 
 /* The order in which a writer emits n items of a flat array nested by key:
  * equal keys are adjacent, groups come in the order of their first item, and
@@ -109,5 +94,23 @@ int sm_update_metadata_normalize(sm_update_metadata_req_t *req, int16_t ver, sm_
  * their first). Arrays live in a. */
 void sm_update_metadata_nest(sm_update_metadata_req_t *req, int16_t ver, const sm_msg_topic_id_t *ids,
 			     int32_t nids, sm_arena_t *a);
+
+/* ---- LeaderAndIsr normalized form ----
+ * The replica manager reads every partition state in
+ * ungrouped_partition_states with its topic_name whatever the version, and
+ * answers in the flat partition_errors. */
+
+/* Lists a decoded v2+ request's partition states ungrouped with their
+ * topic (arrays in a); v0-1 already are. */
+void sm_leader_and_isr_normalize(sm_leader_and_isr_req_t *req, int16_t ver, sm_arena_t *a);
+/* The inverse before writing version ver: v2+ nest the ungrouped partition
+ * states by topic in order of first appearance, each topic with its id
+ * from ids (all zero when absent). Arrays live in a. */
+void sm_leader_and_isr_nest(sm_leader_and_isr_req_t *req, int16_t ver, const sm_msg_topic_id_t *ids,
+			    int32_t nids, sm_arena_t *a);
+/* Before writing a v5+ response: nests the flat partition_errors by topic,
+ * each with the id the (normalized) request gave its topic. */
+void sm_leader_and_isr_resp_nest(sm_leader_and_isr_resp_t *resp, int16_t ver,
+				 const sm_leader_and_isr_req_t *req, sm_arena_t *a);
 
 #endif /* SM_MSG_INTERBROKER_H */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "protocol.h"
+#include "msg_header.h"
 #include "msg_metadata.h"
 #include "proto_gen.h"
 
@@ -100,67 +101,50 @@ int sm_proto_resp_header_version(int16_t api_key, int16_t ver)
 	return sm_proto_is_flexible(api_key, ver) ? 1 : 0;
 }
 
-/* ---- headers ---- */
+/* ---- headers: the generated RequestHeader / ResponseHeader codecs at the
+ * header version the key and version call for ---- */
 
 int sm_proto_req_header_read(sm_rbuf_t *rb, sm_arena_t *a, sm_req_header_t *h)
 {
-	h->api_key = sm_rbuf_i16(rb);
-	h->api_version = sm_rbuf_i16(rb);
-	h->correlation_id = sm_rbuf_i32(rb);
+	/* The key and version at the front pick the header's own version. */
+	sm_rbuf_t peek = *rb;
+	h->api_key = sm_rbuf_i16(&peek);
+	h->api_version = sm_rbuf_i16(&peek);
+	h->correlation_id = sm_rbuf_i32(&peek);
 	h->client_id = NULL;
-	h->header_version = -1;
-	SM_RBUF_CHECK(rb);
-	h->header_version = sm_proto_req_header_version(h->api_key, h->api_version);
-	if (h->header_version < 0)
+	h->header_version = peek.err ? -1 : sm_proto_req_header_version(h->api_key, h->api_version);
+	sm_request_header_t g;
+	if (h->header_version < 0 || sm_request_header_read(rb, (int16_t)h->header_version, a, &g))
 		return -1;
-	if (h->header_version >= 1) {
-		/* Always the classic int16 form, even in a flexible header. */
-		h->client_id = sm_rbuf_str(rb, 0, a);
-		SM_RBUF_CHECK(rb);
-	}
-	if (!h->client_id)
-		h->client_id = sm_proto_empty_str(a);
-	if (h->header_version >= 2)
-		sm_rbuf_skip_tags(rb);
-	SM_RBUF_CHECK(rb);
+	h->client_id = g.client_id ? g.client_id : sm_proto_empty_str(a);
 	return 0;
-
-err_parse:
-	return -1;
 }
 
 void sm_proto_req_header_write(sm_wbuf_t *w, const sm_req_header_t *h)
 {
-	int hv = sm_proto_req_header_version(h->api_key, h->api_version);
+	sm_request_header_t g = { h->api_key, h->api_version, h->correlation_id, h->client_id };
 
-	sm_wbuf_i16(w, h->api_key);
-	sm_wbuf_i16(w, h->api_version);
-	sm_wbuf_i32(w, h->correlation_id);
-	if (hv >= 1)
-		sm_wbuf_str(w, h->client_id, 0);
-	if (hv >= 2)
-		sm_wbuf_tags_empty(w);
+	sm_request_header_write(w, (int16_t)sm_proto_req_header_version(h->api_key, h->api_version), &g);
 }
 
 void sm_proto_resp_header_write(sm_wbuf_t *w, int16_t api_key, int16_t ver,
 				int32_t correlation_id)
 {
-	sm_wbuf_i32(w, correlation_id);
-	if (sm_proto_resp_header_version(api_key, ver) >= 1)
-		sm_wbuf_tags_empty(w);
+	sm_response_header_t g = { correlation_id };
+
+	sm_response_header_write(w, (int16_t)sm_proto_resp_header_version(api_key, ver), &g);
 }
 
 int sm_proto_resp_header_read(sm_rbuf_t *rb, int16_t api_key, int16_t ver,
 			      int32_t *correlation_id)
 {
 	int hv = sm_proto_resp_header_version(api_key, ver);
+	sm_response_header_t g;
 
-	if (hv < 0)
+	if (hv < 0 || sm_response_header_read(rb, (int16_t)hv, NULL, &g))
 		return -1;
-	*correlation_id = sm_rbuf_i32(rb);
-	if (hv >= 1)
-		sm_rbuf_skip_tags(rb);
-	return rb->err ? -1 : 0;
+	*correlation_id = g.correlation_id;
+	return 0;
 }
 
 /* ---- encoding helpers ---- */
@@ -219,26 +203,6 @@ void sm_proto_array_write(sm_wbuf_t *w, int32_t cnt, int flex, int nullable)
 	sm_wbuf_array(w, cnt < 0 ? -1 : cnt, flex);
 }
 
-int32_t *sm_proto_i32s_read(sm_rbuf_t *rb, int flex, int nullable, sm_arena_t *a,
-			    int32_t *cnt)
-{
-	int32_t n = sm_proto_array_read(rb, flex, nullable, 4);
-	int32_t *v = sm_proto_array_ralloc(rb, a, n, sizeof(*v));
-
-	for (int32_t i = 0; i < n && !rb->err; i++)
-		v[i] = sm_rbuf_i32(rb);
-	*cnt = rb->err ? 0 : n;
-	return v;
-}
-
-void sm_proto_i32s_write(sm_wbuf_t *w, const int32_t *v, int32_t cnt, int flex,
-			 int nullable)
-{
-	sm_proto_array_write(w, cnt, flex, nullable);
-	for (int32_t i = 0; i < cnt; i++)
-		sm_wbuf_i32(w, v[i]);
-}
-
 void sm_proto_tags_read(sm_rbuf_t *rb, sm_arena_t *a, sm_proto_tag_fn fn, void *arg)
 {
 	uint32_t n = sm_rbuf_uvarint(rb);
@@ -254,13 +218,6 @@ void sm_proto_tags_read(sm_rbuf_t *rb, sm_arena_t *a, sm_proto_tag_fn fn, void *
 		if (fn && (fn(arg, tag, &val, a) < 0 || val.err))
 			sm_rbuf_fail(rb);
 	}
-}
-
-void sm_proto_tag_write(sm_wbuf_t *w, uint32_t tag, const sm_wbuf_t *val)
-{
-	sm_wbuf_uvarint(w, tag);
-	sm_wbuf_uvarint(w, (uint32_t)val->len);
-	sm_wbuf_append(w, val->p, val->len);
 }
 
 /* ---- helpers of the generated codecs ---- */
@@ -305,6 +262,29 @@ void sm_proto_bytes_write(sm_wbuf_t *w, sm_bytes_t b, int flex, int nullable)
 	sm_wbuf_bytes(w, b.ptr, b.len, flex);
 }
 
+sm_records_t sm_proto_records_read(sm_rbuf_t *rb, int flex, int nullable)
+{
+	sm_bytes_t b = sm_proto_bytes_read(rb, flex, nullable);
+	sm_records_t r = { b.ptr, rb->err ? -1 : b.len, NULL, 0 };
+
+	return r;
+}
+
+void sm_proto_records_write(sm_wbuf_t *w, const sm_records_t *r, int flex, int nullable)
+{
+	if (r->len < 0 || !r->file) {
+		sm_proto_bytes_write(w, (sm_bytes_t){ r->ptr, r->len }, flex, nullable);
+		return;
+	}
+	/* Only the length goes into memory; the bytes stay in the segment
+	 * file until the socket layer sends them. */
+	if (flex)
+		sm_wbuf_uvarint(w, (uint32_t)r->len + 1);
+	else
+		sm_wbuf_i32(w, r->len);
+	sm_wbuf_add_file(w, r->file, r->file_pos, (size_t)r->len);
+}
+
 size_t sm_proto_uvarint_size(uint32_t v)
 {
 	size_t n = 1;
@@ -337,6 +317,11 @@ size_t sm_proto_bytes_size(sm_bytes_t b, int flex, int nullable)
 	if (b.len < 0 && !nullable)
 		b.len = 0;
 	return sm_proto_len_size(b.len, flex, 4);
+}
+
+size_t sm_proto_records_size(const sm_records_t *r, int flex, int nullable)
+{
+	return sm_proto_bytes_size((sm_bytes_t){ r->ptr, r->len }, flex, nullable);
 }
 
 size_t sm_proto_array_hdr_size(int32_t cnt, int flex, int nullable)
@@ -462,12 +447,12 @@ void sm_proto_json_bytes(sm_wbuf_t *w, sm_bytes_t b)
 	sm_wbuf_append(w, "\"", 1);
 }
 
-void sm_proto_json_records(sm_wbuf_t *w, sm_bytes_t b)
+void sm_proto_json_records(sm_wbuf_t *w, const sm_records_t *r)
 {
-	if (b.len < 0)
+	if (r->len < 0)
 		sm_wbuf_append(w, "null", 4);
 	else
-		sm_proto_json_i64(w, b.len);
+		sm_proto_json_i64(w, r->len);
 }
 
 void sm_proto_json_uuid(sm_wbuf_t *w, const uint8_t id[16])

@@ -2,7 +2,7 @@
  * protocol.h - Kafka wire protocol core: the API key table of Kafka 2.8
  * (Kafka's ApiKeys / ApiMessageType), request and response headers
  * (RequestHeader / ResponseHeader) and the small encoding helpers every
- * message codec shares (nullable strings, arrays, int32 arrays, tagged-field
+ * message codec shares (nullable strings, arrays, records, tagged-field
  * sections).
  *
  * Header versions follow the generated ApiMessageType rules: a request at a
@@ -20,74 +20,19 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "buf.h"
+#include "proto_gen.h"
 
-/* Every API key Kafka 2.8 knows (ApiKeys), with Kafka's numbers. */
-enum sm_api_key {
-	SM_API_PRODUCE = 0,
-	SM_API_FETCH = 1,
-	SM_API_LIST_OFFSETS = 2,
-	SM_API_METADATA = 3,
-	SM_API_LEADER_AND_ISR = 4,
-	SM_API_STOP_REPLICA = 5,
-	SM_API_UPDATE_METADATA = 6,
-	SM_API_CONTROLLED_SHUTDOWN = 7,
-	SM_API_OFFSET_COMMIT = 8,
-	SM_API_OFFSET_FETCH = 9,
-	SM_API_FIND_COORDINATOR = 10,
-	SM_API_JOIN_GROUP = 11,
-	SM_API_HEARTBEAT = 12,
-	SM_API_LEAVE_GROUP = 13,
-	SM_API_SYNC_GROUP = 14,
-	SM_API_DESCRIBE_GROUPS = 15,
-	SM_API_LIST_GROUPS = 16,
-	SM_API_SASL_HANDSHAKE = 17,
-	SM_API_API_VERSIONS = 18,
-	SM_API_CREATE_TOPICS = 19,
-	SM_API_DELETE_TOPICS = 20,
-	SM_API_DELETE_RECORDS = 21,
-	SM_API_INIT_PRODUCER_ID = 22,
-	SM_API_OFFSET_FOR_LEADER_EPOCH = 23,
-	SM_API_ADD_PARTITIONS_TO_TXN = 24,
-	SM_API_ADD_OFFSETS_TO_TXN = 25,
-	SM_API_END_TXN = 26,
-	SM_API_WRITE_TXN_MARKERS = 27,
-	SM_API_TXN_OFFSET_COMMIT = 28,
-	SM_API_DESCRIBE_ACLS = 29,
-	SM_API_CREATE_ACLS = 30,
-	SM_API_DELETE_ACLS = 31,
-	SM_API_DESCRIBE_CONFIGS = 32,
-	SM_API_ALTER_CONFIGS = 33,
-	SM_API_ALTER_REPLICA_LOG_DIRS = 34,
-	SM_API_DESCRIBE_LOG_DIRS = 35,
-	SM_API_SASL_AUTHENTICATE = 36,
-	SM_API_CREATE_PARTITIONS = 37,
-	SM_API_CREATE_DELEGATION_TOKEN = 38,
-	SM_API_RENEW_DELEGATION_TOKEN = 39,
-	SM_API_EXPIRE_DELEGATION_TOKEN = 40,
-	SM_API_DESCRIBE_DELEGATION_TOKEN = 41,
-	SM_API_DELETE_GROUPS = 42,
-	SM_API_ELECT_LEADERS = 43,
-	SM_API_INCREMENTAL_ALTER_CONFIGS = 44,
-	SM_API_ALTER_PARTITION_REASSIGNMENTS = 45,
-	SM_API_LIST_PARTITION_REASSIGNMENTS = 46,
-	SM_API_OFFSET_DELETE = 47,
-	SM_API_DESCRIBE_CLIENT_QUOTAS = 48,
-	SM_API_ALTER_CLIENT_QUOTAS = 49,
-	SM_API_DESCRIBE_USER_SCRAM_CREDENTIALS = 50,
-	SM_API_ALTER_USER_SCRAM_CREDENTIALS = 51,
+/* API keys: the specs' come from the generated table (proto_gen.h); these
+ * KRaft-only APIs of Kafka 2.8 have no spec. */
+enum {
 	SM_API_VOTE = 52,
 	SM_API_BEGIN_QUORUM_EPOCH = 53,
 	SM_API_END_QUORUM_EPOCH = 54,
 	SM_API_DESCRIBE_QUORUM = 55,
-	SM_API_ALTER_ISR = 56,
-	SM_API_UPDATE_FEATURES = 57,
-	SM_API_ENVELOPE = 58,
 	SM_API_FETCH_SNAPSHOT = 59,
-	SM_API_DESCRIBE_CLUSTER = 60,
-	SM_API_DESCRIBE_PRODUCERS = 61,
-	SM_API__COUNT = 62
 };
 
 /* Values with a meaning beyond their type, used by several codecs' callers. */
@@ -142,6 +87,11 @@ enum sm_api_key {
 /* ListOffsets request timestamps asking for the log end and start. */
 #define SM_LIST_OFFSETS_LATEST_TIMESTAMP (-1)
 #define SM_LIST_OFFSETS_EARLIEST_TIMESTAMP (-2)
+/* LeaderAndIsr request 'type' (v5+, KIP-516): whether the request lists
+ * every partition the broker hosts. */
+#define SM_LEADER_AND_ISR_TYPE_UNKNOWN 0
+#define SM_LEADER_AND_ISR_TYPE_INCREMENTAL 1
+#define SM_LEADER_AND_ISR_TYPE_FULL 2
 
 /* What Kafka 2.8 knows about one API. */
 typedef struct sm_api_info {
@@ -213,11 +163,6 @@ void *sm_proto_array_alloc(sm_arena_t *a, int32_t cnt, size_t elem_size);
 void *sm_proto_array_ralloc(sm_rbuf_t *rb, sm_arena_t *a, int32_t cnt, size_t elem_size);
 /* A non-nullable array given as cnt -1 is written as empty. */
 void sm_proto_array_write(sm_wbuf_t *w, int32_t cnt, int flex, int nullable);
-/* []int32 fields. */
-int32_t *sm_proto_i32s_read(sm_rbuf_t *rb, int flex, int nullable, sm_arena_t *a,
-			    int32_t *cnt);
-void sm_proto_i32s_write(sm_wbuf_t *w, const int32_t *v, int32_t cnt, int flex,
-			 int nullable);
 /* An arena copy of "" (schema default of an absent string). */
 char *sm_proto_empty_str(sm_arena_t *a);
 
@@ -228,9 +173,6 @@ char *sm_proto_empty_str(sm_arena_t *a);
 typedef int (*sm_proto_tag_fn)(void *arg, uint32_t tag, sm_rbuf_t *val,
 			       sm_arena_t *a);
 void sm_proto_tags_read(sm_rbuf_t *rb, sm_arena_t *a, sm_proto_tag_fn fn, void *arg);
-/* Appends one tagged field (tag, size, value bytes); the caller writes the
- * field count first and calls this in increasing tag order. */
-void sm_proto_tag_write(sm_wbuf_t *w, uint32_t tag, const sm_wbuf_t *val);
 
 /* ---- request rules beyond the wire format ---- */
 
@@ -262,14 +204,34 @@ void sm_proto_rctx_init(sm_proto_rctx_t *cx, const sm_rbuf_t *rb, sm_arena_t *a)
  * cnt <= 0. Overflow or an exhausted budget fails rb and returns NULL. */
 void *sm_proto_array_alloc_checked(sm_rbuf_t *rb, sm_proto_rctx_t *cx, int32_t cnt,
 				   size_t elem_size);
+/*
+ * A `records` field (Produce request, Fetch response): record batches (v3+
+ * message format) or a legacy message set, opaque to the codec; the log
+ * layer validates them. Read: ptr/len point into the request buffer (no
+ * copy, so the buffer must outlive the decoded message), file is NULL.
+ * Write: a non-NULL file splices [file_pos, file_pos + len) of that file
+ * into the output (the zero-copy fetch path, sendfile) and ptr is ignored;
+ * otherwise ptr/len are copied. len -1 is null. The writer takes its own
+ * reference to file.
+ */
+typedef struct sm_records {
+	const uint8_t *ptr;
+	int32_t len; /* -1 = null */
+	sm_fileref_t *file;
+	off_t file_pos;
+} sm_records_t;
+
 /* bytes/records fields: a null in a non-nullable field fails the reader. */
 sm_bytes_t sm_proto_bytes_read(sm_rbuf_t *rb, int flex, int nullable);
 /* A non-nullable value given as null (len -1) is written empty. */
 void sm_proto_bytes_write(sm_wbuf_t *w, sm_bytes_t b, int flex, int nullable);
+sm_records_t sm_proto_records_read(sm_rbuf_t *rb, int flex, int nullable);
+void sm_proto_records_write(sm_wbuf_t *w, const sm_records_t *r, int flex, int nullable);
 /* Encoded sizes, matching the writers above. */
 size_t sm_proto_uvarint_size(uint32_t v);
 size_t sm_proto_str_size(const char *s, int flex, int nullable);
 size_t sm_proto_bytes_size(sm_bytes_t b, int flex, int nullable);
+size_t sm_proto_records_size(const sm_records_t *r, int flex, int nullable);
 size_t sm_proto_array_hdr_size(int32_t cnt, int flex, int nullable);
 int sm_proto_uuid_is_zero(const uint8_t id[16]);
 
@@ -292,7 +254,7 @@ void sm_proto_json_i64(sm_wbuf_t *w, int64_t v);
 void sm_proto_json_f64(sm_wbuf_t *w, double v);
 void sm_proto_json_str(sm_wbuf_t *w, const char *s, int nullable);
 void sm_proto_json_bytes(sm_wbuf_t *w, sm_bytes_t b);
-void sm_proto_json_records(sm_wbuf_t *w, sm_bytes_t b);
+void sm_proto_json_records(sm_wbuf_t *w, const sm_records_t *r);
 void sm_proto_json_uuid(sm_wbuf_t *w, const uint8_t id[16]);
 
 #endif /* SM_PROTOCOL_H */

@@ -326,12 +326,12 @@ static void sm_rf_apply_partition(sm_rf_thread_t *t, sm_rf_part_t *part, const s
 static void sm_rf_handle_fetch_resp(sm_rf_thread_t *t, const sm_fetch_resp_t *resp,
 				    const sm_rf_snap_t *snap, int n)
 {
-	for (int i = 0; i < resp->topic_count; i++)
-		for (int j = 0; j < resp->topics[i].partition_count; j++) {
-			const sm_fetch_resp_partition_t *rp = &resp->topics[i].partitions[j];
+	for (int i = 0; i < resp->responses_cnt; i++)
+		for (int j = 0; j < resp->responses[i].partitions_cnt; j++) {
+			const sm_fetch_resp_partition_t *rp = &resp->responses[i].partitions[j];
 			for (int k = 0; k < n; k++) {
 				if (sm_partition_id(snap[k].p) != rp->partition_index ||
-				    strcmp(sm_partition_topic(snap[k].p), resp->topics[i].topic))
+				    strcmp(sm_partition_topic(snap[k].p), resp->responses[i].topic))
 					continue;
 				sm_rf_part_t *part = sm_rf_current(t, &snap[k], 0);
 				if (part)
@@ -357,13 +357,13 @@ static void sm_rf_build_fetch(sm_rf_thread_t *t, sm_rf_snap_t *snap, int n, sm_a
 	req->topics = sm_arena_alloc(a, sizeof(*req->topics) * (size_t)n);
 	for (int i = 0; i < n; i++) {
 		const sm_rf_snap_t *s = &snap[order[i]];
-		sm_fetch_req_topic_t *tp = req->topic_count ? &req->topics[req->topic_count - 1] : NULL;
+		sm_fetch_req_topic_t *tp = req->topics_cnt ? &req->topics[req->topics_cnt - 1] : NULL;
 		if (!tp || strcmp(tp->topic, sm_partition_topic(s->p))) {
-			tp = &req->topics[req->topic_count++];
+			tp = &req->topics[req->topics_cnt++];
 			tp->topic = (char *)sm_partition_topic(s->p);
 			tp->partitions = sm_arena_alloc(a, sizeof(*tp->partitions) * (size_t)n);
 		}
-		sm_fetch_req_partition_t *fp = &tp->partitions[tp->partition_count++];
+		sm_fetch_req_partition_t *fp = &tp->partitions[tp->partitions_cnt++];
 		fp->partition = sm_partition_id(s->p);
 		fp->current_leader_epoch = s->leader_epoch;
 		fp->fetch_offset = s->offset;

@@ -892,8 +892,8 @@ static int sm_rm_mark_offline(sm_replica_manager_t *rm, sm_partition_t *p)
 }
 
 /* Host and port of leader in the request's live leaders, or NULL. */
-static const sm_leader_and_isr_leader_t *sm_rm_live_leader(const sm_leader_and_isr_req_t *req,
-							    int32_t leader)
+static const sm_leader_and_isr_req_live_leader_t *sm_rm_live_leader(const sm_leader_and_isr_req_t *req,
+								    int32_t leader)
 {
 	for (int i = 0; i < req->live_leaders_cnt; i++)
 		if (req->live_leaders[i].broker_id == leader)
@@ -904,25 +904,25 @@ static const sm_leader_and_isr_leader_t *sm_rm_live_leader(const sm_leader_and_i
 /* Starts or stops fetching for p after a leadership change. */
 static void sm_rm_update_fetcher(sm_replica_manager_t *rm, sm_partition_t *p,
 				 const sm_leader_and_isr_req_t *req,
-				 const sm_leader_and_isr_partition_t *st)
+				 const sm_leader_and_isr_req_partition_state_t *st)
 {
 	if (st->leader == rm->broker_id || st->leader < 0) {
 		sm_fetcher_manager_remove(rm->fetchers, p->topic, p->partition);
 		return;
 	}
-	const sm_leader_and_isr_leader_t *ll = sm_rm_live_leader(req, st->leader);
-	if (!ll || !ll->host) {
+	const sm_leader_and_isr_req_live_leader_t *ll = sm_rm_live_leader(req, st->leader);
+	if (!ll || !ll->host_name) {
 		sm_log_warn(NULL, SM_RM_LOGGER,
 			    "[ReplicaManager broker=%d] No endpoint for leader %d of %s-%d; not fetching",
 			    rm->broker_id, st->leader, p->topic, p->partition);
 		sm_fetcher_manager_remove(rm->fetchers, p->topic, p->partition);
 		return;
 	}
-	sm_fetcher_manager_add(rm->fetchers, p, st->leader, st->leader_epoch, ll->host, ll->port);
+	sm_fetcher_manager_add(rm->fetchers, p, st->leader, st->leader_epoch, ll->host_name, ll->port);
 }
 
 static sm_err_t sm_rm_apply_state(sm_replica_manager_t *rm, const sm_leader_and_isr_req_t *req,
-				  const sm_leader_and_isr_partition_t *st)
+				  const sm_leader_and_isr_req_partition_state_t *st)
 {
 	int mine = 0;
 	for (int i = 0; i < st->replicas_cnt; i++)
@@ -930,7 +930,7 @@ static sm_err_t sm_rm_apply_state(sm_replica_manager_t *rm, const sm_leader_and_
 	if (!mine)
 		return SM_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 	sm_partition_t *p;
-	sm_err_t e = sm_rm_get_or_create(rm, st->topic, st->partition, &p);
+	sm_err_t e = sm_rm_get_or_create(rm, st->topic_name, st->partition_index, &p);
 	if (e)
 		return e == SM_ERR__IO || e == SM_ERR__FULL ? SM_ERR_KAFKA_STORAGE_ERROR : e;
 	if (sm_log_is_offline(p->log)) { /* never comes back online */
@@ -938,13 +938,13 @@ static sm_err_t sm_rm_apply_state(sm_replica_manager_t *rm, const sm_leader_and_
 		sm_partition_release(p);
 		sm_log(SM_LOGFILE_STATE_CHANGE, SM_LOG_WARN, NULL, SM_SC_LOGGER,
 		       "[Broker id=%d] Ignoring LeaderAndIsr request from controller %d epoch %d for partition %s-%d as the local replica for the partition is in an offline log directory",
-		       rm->broker_id, req->controller_id, req->controller_epoch, st->topic, st->partition);
+		       rm->broker_id, req->controller_id, req->controller_epoch, st->topic_name, st->partition_index);
 		return SM_ERR_KAFKA_STORAGE_ERROR;
 	}
 	/* A new leader stops fetching before it takes appends, so no
 	 * follower append lands after its epoch's start offset. */
 	if (st->leader == rm->broker_id && st->leader_epoch > sm_partition_leader_epoch(p))
-		sm_fetcher_manager_remove(rm->fetchers, st->topic, st->partition);
+		sm_fetcher_manager_remove(rm->fetchers, st->topic_name, st->partition_index);
 	pthread_mutex_lock(&p->lock);
 	if (st->leader_epoch <= p->leader_epoch) {
 		int32_t cur = p->leader_epoch;
@@ -952,14 +952,14 @@ static sm_err_t sm_rm_apply_state(sm_replica_manager_t *rm, const sm_leader_and_
 		sm_partition_release(p);
 		sm_log(SM_LOGFILE_STATE_CHANGE, SM_LOG_INFO, NULL, SM_SC_LOGGER,
 		       "[Broker id=%d] Ignoring LeaderAndIsr request for partition %s-%d: leader epoch %d is not newer than the current leader epoch %d",
-		       rm->broker_id, st->topic, st->partition, st->leader_epoch, cur);
+		       rm->broker_id, st->topic_name, st->partition_index, st->leader_epoch, cur);
 		return SM_ERR_STALE_CONTROLLER_EPOCH;
 	}
 	int was_leader = p->is_leader;
 	p->is_leader = st->leader == rm->broker_id;
 	p->leader_id = st->leader;
 	p->leader_epoch = st->leader_epoch;
-	p->zk_version = st->zk_version;
+	p->zk_version = st->partition_epoch;
 	p->controller_epoch = st->controller_epoch;
 	sm_rm_set_i32s(&p->replicas, &p->n_replicas, st->replicas, st->replicas_cnt);
 	sm_rm_set_i32s(&p->isr, &p->n_isr, st->isr, st->isr_cnt);
@@ -979,7 +979,7 @@ static sm_err_t sm_rm_apply_state(sm_replica_manager_t *rm, const sm_leader_and_
 	sm_log(SM_LOGFILE_STATE_CHANGE, SM_LOG_INFO, NULL, SM_SC_LOGGER,
 	       "[Broker id=%d] %s partition %s-%d with leader %d, leader epoch %d, high watermark %lld",
 	       rm->broker_id, p->is_leader ? (was_leader ? "Stayed leader of" : "Leader of") : "Follower of",
-	       st->topic, st->partition, st->leader, st->leader_epoch, (long long)sm_partition_high_watermark(p));
+	       st->topic_name, st->partition_index, st->leader, st->leader_epoch, (long long)sm_partition_high_watermark(p));
 	sm_rm_notify(p);
 	sm_partition_release(p);
 	return SM_ERR_NONE;
@@ -988,7 +988,7 @@ static sm_err_t sm_rm_apply_state(sm_replica_manager_t *rm, const sm_leader_and_
 void sm_replica_manager_leader_and_isr(sm_replica_manager_t *rm, const sm_leader_and_isr_req_t *req,
 				       sm_arena_t *a, sm_leader_and_isr_resp_t *resp)
 {
-	memset(resp, 0, sizeof(*resp));
+	sm_leader_and_isr_resp_init(resp);
 	pthread_mutex_lock(&rm->lock);
 	int stale = req->controller_epoch < rm->controller_epoch;
 	if (!stale)
@@ -1001,19 +1001,17 @@ void sm_replica_manager_leader_and_isr(sm_replica_manager_t *rm, const sm_leader
 		resp->error_code = SM_ERR_STALE_CONTROLLER_EPOCH;
 		return;
 	}
-	resp->partitions = sm_arena_alloc(a, sizeof(*resp->partitions) * (size_t)(req->partitions_cnt + 1));
-	resp->partitions_cnt = req->partitions_cnt;
-	for (int i = 0; i < req->partitions_cnt; i++) {
-		const sm_leader_and_isr_partition_t *st = &req->partitions[i];
-		sm_leader_and_isr_partition_err_t *pe = &resp->partitions[i];
-		pe->topic = st->topic;
-		pe->partition = st->partition;
-		for (int t = 0; t < req->topic_ids_cnt; t++)
-			if (!strcmp(req->topic_ids[t].topic, st->topic))
-				memcpy(pe->topic_id, req->topic_ids[t].id, 16);
+	int32_t n = req->ungrouped_partition_states_cnt;
+	resp->partition_errors = sm_arena_alloc(a, sizeof(*resp->partition_errors) * (size_t)(n + 1));
+	resp->partition_errors_cnt = n;
+	for (int i = 0; i < n; i++) {
+		const sm_leader_and_isr_req_partition_state_t *st = &req->ungrouped_partition_states[i];
+		sm_leader_and_isr_resp_partition_error_t *pe = &resp->partition_errors[i];
+		pe->topic_name = st->topic_name;
+		pe->partition_index = st->partition_index;
 		pe->error_code = (int16_t)sm_rm_apply_state(rm, req, st);
 		if (pe->error_code == SM_ERR_NONE)
-			sm_rm_notify_leadership(rm, st->topic, st->partition,
+			sm_rm_notify_leadership(rm, st->topic_name, st->partition_index,
 						st->leader == rm->broker_id);
 	}
 }

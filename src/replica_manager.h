@@ -84,7 +84,8 @@ void sm_replica_manager_stop_fetchers(sm_replica_manager_t *rm);
 void sm_replica_manager_shutdown(sm_replica_manager_t *rm);
 void sm_replica_manager_destroy(sm_replica_manager_t *rm);
 
-/* LeaderAndIsr: fills resp (partition errors, allocated in a). */
+/* LeaderAndIsr of a normalized request (msg_interbroker.h): fills resp's
+ * flat partition errors, allocated in a. */
 void sm_replica_manager_leader_and_isr(sm_replica_manager_t *rm, const sm_leader_and_isr_req_t *req,
 				       sm_arena_t *a, sm_leader_and_isr_resp_t *resp);
 /* StopReplica of n partitions (the request's flat view) from a controller

@@ -194,10 +194,10 @@ static void sm_rv_fetch_broker(sm_rv_t *rv, sm_rv_broker_t *b)
 		for (int r = 0; r < x->n_replicas; r++) {
 			if (x->replicas[r] != b->id)
 				continue;
-			sm_fetch_req_topic_t *t = &req.topics[req.topic_count++];
+			sm_fetch_req_topic_t *t = &req.topics[req.topics_cnt++];
 			t->topic = x->topic;
 			t->partitions = sm_arena_alloc(&a, sizeof(*t->partitions));
-			t->partition_count = 1;
+			t->partitions_cnt = 1;
 			t->partitions[0] = (sm_fetch_req_partition_t){
 				.partition = x->partition, .current_leader_epoch = -1, .fetch_offset = x->offset,
 				.last_fetched_epoch = -1, .log_start_offset = -1,
@@ -210,17 +210,17 @@ static void sm_rv_fetch_broker(sm_rv_t *rv, sm_rv_broker_t *b)
 	sm_fetch_req_write(&body, SM_RV_FETCH_VERSION, &req);
 	sm_fetch_resp_t resp;
 	sm_rbuf_t rb;
-	if (req.topic_count > 0 &&
+	if (req.topics_cnt > 0 &&
 	    !sm_net_client_request(b->client, SM_API_FETCH, SM_RV_FETCH_VERSION, &body, 0, &out,
 				   rv->max_wait_ms + 30000)) {
 		sm_rbuf_init(&rb, out.p, out.len);
 		if (!sm_fetch_resp_read(&rb, SM_RV_FETCH_VERSION, &a, &resp))
-			for (int t = 0; t < resp.topic_count; t++)
-				for (int j = 0; j < resp.topics[t].partition_count; j++) {
-					const sm_fetch_resp_partition_t *rp = &resp.topics[t].partitions[j];
+			for (int t = 0; t < resp.responses_cnt; t++)
+				for (int j = 0; j < resp.responses[t].partitions_cnt; j++) {
+					const sm_fetch_resp_partition_t *rp = &resp.responses[t].partitions[j];
 					for (int i = 0; i < rv->n_parts; i++) {
 						sm_rv_part_t *x = &rv->parts[i];
-						if (x->partition != rp->partition_index || strcmp(x->topic, resp.topics[t].topic))
+						if (x->partition != rp->partition_index || strcmp(x->topic, resp.responses[t].topic))
 							continue;
 						for (int r = 0; r < x->n_replicas; r++)
 							if (x->replicas[r] == b->id && !rp->error_code) {

@@ -237,8 +237,10 @@ class Gen:
             return PRIM[f.base][0]
         if f.base == 'string':
             return 'char *'
-        if f.base in ('bytes', 'records'):
+        if f.base == 'bytes':
             return 'sm_bytes_t'
+        if f.base == 'records':
+            return 'sm_records_t'
         return 'uint8_t'
 
     def cdefault(self, f):
@@ -368,8 +370,10 @@ class Gen:
             return ['%s%s = %s(rb);' % (ind, dst, PRIM[b][2])]
         if b == 'string':
             return ['%s%s = sm_proto_str_read(rb, %s, %s, cx->a);' % (ind, dst, fc, nullable)]
-        if b in ('bytes', 'records'):
+        if b == 'bytes':
             return ['%s%s = sm_proto_bytes_read(rb, %s, %s);' % (ind, dst, fc, nullable)]
+        if b == 'records':
+            return ['%s%s = sm_proto_records_read(rb, %s, %s);' % (ind, dst, fc, nullable)]
         if b == 'uuid':
             return ['%ssm_rbuf_uuid(rb, %s);' % (ind, dst)]
         raise SystemExit(b)
@@ -384,8 +388,10 @@ class Gen:
                 e = '%d' % PRIM[b][1]
             elif b == 'string':
                 e = 'sm_proto_str_size(%s, %s, %s)' % (src, fc, nullable)
-            elif b in ('bytes', 'records'):
+            elif b == 'bytes':
                 e = 'sm_proto_bytes_size(%s, %s, %s)' % (src, fc, nullable)
+            elif b == 'records':
+                e = 'sm_proto_records_size(&%s, %s, %s)' % (src, fc, nullable)
             else:
                 e = '16'
             return ['%s%s += %s;' % (ind, acc, e)]
@@ -395,8 +401,10 @@ class Gen:
             return ['%s%s(w, %s);' % (ind, PRIM[b][3], src)]
         if b == 'string':
             return ['%ssm_proto_str_write(w, %s, %s, %s);' % (ind, src, fc, nullable)]
-        if b in ('bytes', 'records'):
+        if b == 'bytes':
             return ['%ssm_proto_bytes_write(w, %s, %s, %s);' % (ind, src, fc, nullable)]
+        if b == 'records':
+            return ['%ssm_proto_records_write(w, &%s, %s, %s);' % (ind, src, fc, nullable)]
         return ['%ssm_wbuf_uuid(w, %s);' % (ind, src)]
 
     def json_one(self, m, f, src, ind):
@@ -416,7 +424,7 @@ class Gen:
         if b == 'bytes':
             return ['%ssm_proto_json_bytes(w, %s);' % (ind, src)]
         if b == 'records':
-            return ['%ssm_proto_json_records(w, %s);' % (ind, src)]
+            return ['%ssm_proto_json_records(w, &%s);' % (ind, src)]
         return ['%ssm_proto_json_uuid(w, %s);' % (ind, src)]
 
     def nullable_expr(self, m, f):
@@ -883,8 +891,10 @@ class TestGen:
             return ['%s%s = (%s)(1000 + (*seed)++);' % (ind, dst, t)]
         if b == 'string':
             return ['%s%s = fill_str(a, seed);' % (ind, dst)]
-        if b in ('bytes', 'records'):
+        if b == 'bytes':
             return ['%s%s = fill_bytes(a, seed);' % (ind, dst)]
+        if b == 'records':
+            return ['%s%s = fill_records(a, seed);' % (ind, dst)]
         return ['%sfill_uuid(%s, seed);' % (ind, dst)]
 
     def add(self, g, stem):
@@ -941,6 +951,14 @@ static sm_bytes_t fill_bytes(sm_arena_t *a, int *seed)
 	b.ptr = p;
 	b.len = 5;
 	return b;
+}
+
+static sm_records_t fill_records(sm_arena_t *a, int *seed)
+{
+	sm_bytes_t b = fill_bytes(a, seed);
+	sm_records_t r = { b.ptr, b.len, NULL, 0 };
+
+	return r;
 }
 
 static void fill_uuid(uint8_t id[16], int *seed)
@@ -1048,6 +1066,9 @@ def main():
          'typedef struct sm_proto_version {', '\tint16_t key;', '\tconst char *name;',
          '\tint16_t min_ver;', '\tint16_t max_ver;', '\tint16_t flex_ver;',
          '} sm_proto_version_t;', '',
+         '/* Kafka\'s key of every API with a spec (ApiKeys). */', 'enum sm_api_key {']
+    h += ['\tSM_API_%s = %d,' % (st.upper(), k) for k, _, _, _, _, st in apis]
+    h += ['\tSM_API__COUNT = %d' % (apis[-1][0] + 1), '};', '',
          '#define SM_PROTO_VERSIONS_CNT %d' % len(apis),
          'extern const sm_proto_version_t sm_proto_versions[SM_PROTO_VERSIONS_CNT];', '',
          '#endif /* SM_PROTO_GEN_H */']

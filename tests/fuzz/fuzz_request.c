@@ -71,11 +71,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			sm_produce_req_t r;
 			memset(&r, 0, sizeof(r));
 			if (sm_produce_req_read(&rb, h.api_version, &a, &r) == 0)
-				for (int32_t t = 0; t < r.topic_count; t++)
-					for (int32_t p = 0; p < r.topics[t].partition_count; p++)
+				for (int32_t t = 0; t < r.topic_data_cnt; t++)
+					for (int32_t p = 0; p < r.topic_data[t].partition_data_cnt; p++)
 						sm_fuzz_produce_records(
 							h.api_version,
-							&r.topics[t].partitions[p].records);
+							&r.topic_data[t].partition_data[p].records);
 		} else {
 			(void)sm_fuzz_decode(h.api_key, h.api_version, &rb, &a);
 		}

@@ -47,10 +47,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			sm_fetch_resp_t r;
 			memset(&r, 0, sizeof(r));
 			if (sm_fetch_resp_read(&rb, ver, &a, &r) == 0)
-				for (int32_t t = 0; t < r.topic_count; t++)
-					for (int32_t p = 0; p < r.topics[t].partition_count; p++) {
+				for (int32_t t = 0; t < r.responses_cnt; t++)
+					for (int32_t p = 0; p < r.responses[t].partitions_cnt; p++) {
 						const sm_records_t *rec =
-							&r.topics[t].partitions[p].records;
+							&r.responses[t].partitions[p].records;
 						if (rec->len > 0)
 							sm_fuzz_walk_log(rec->ptr, (size_t)rec->len);
 					}

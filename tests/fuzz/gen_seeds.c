@@ -122,8 +122,8 @@ static void sm_seed_protocol(void)
 					sm_batch_sample(&recs, SM_CODEC_NONE, 0);
 				else
 					sm_msgset_sample(&recs, ver >= 2 ? 1 : 0, SM_CODEC_NONE);
-				sm_produce_req_partition_t pp = { 0, { recs.p, (int32_t)recs.len, NULL, 0 } };
-				sm_produce_req_topic_t pt = { (char *)"t", &pp, 1 };
+				sm_produce_req_partition_data_t pp = { 0, { recs.p, (int32_t)recs.len, NULL, 0 } };
+				sm_produce_req_topic_data_t pt = { (char *)"t", &pp, 1 };
 				sm_produce_req_t r = { NULL, 1, 30000, &pt, 1 };
 				sm_produce_req_write(w, ver, &r);
 			} else {
@@ -147,11 +147,11 @@ static void sm_seed_protocol(void)
 				fp.high_watermark = 6;
 				fp.records.ptr = recs.p;
 				fp.records.len = (int32_t)recs.len;
-				sm_fetch_resp_topic_t ft = { (char *)"t", &fp, 1 };
+				sm_fetch_resp_response_t ft = { (char *)"t", &fp, 1 };
 				sm_fetch_resp_t r;
 				memset(&r, 0, sizeof(r));
-				r.topics = &ft;
-				r.topic_count = 1;
+				r.responses = &ft;
+				r.responses_cnt = 1;
 				sm_fetch_resp_write(w, ver, &r);
 			} else {
 				switch (key) {

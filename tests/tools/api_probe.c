@@ -196,11 +196,12 @@ static int probe_produce(int16_t ver, char *why_out)
 	sm_wbuf_init(&recs, 256);
 	sm_arena_init(&a);
 	probe_records(ver, &recs);
-	sm_produce_req_partition_t p = { .index = 0 };
+	sm_produce_req_partition_data_t p = { .index = 0 };
 	p.records.ptr = recs.p;
 	p.records.len = (int32_t)recs.len;
-	sm_produce_req_topic_t t = { .name = (char *)probe_topic, .partitions = &p, .partition_count = 1 };
-	sm_produce_req_t req = { .acks = 1, .timeout_ms = 10000, .topics = &t, .topic_count = 1 };
+	sm_produce_req_topic_data_t t = { .name = (char *)probe_topic, .partition_data = &p,
+					  .partition_data_cnt = 1 };
+	sm_produce_req_t req = { .acks = 1, .timeout_ms = 10000, .topic_data = &t, .topic_data_cnt = 1 };
 	sm_produce_req_write(&body, ver, &req);
 	if (probe_call(SM_API_PRODUCE, ver, &body, &resp, why, sizeof(why)))
 		goto done;
@@ -209,9 +210,9 @@ static int probe_produce(int16_t ver, char *why_out)
 	sm_rbuf_init(&rb, resp.p, resp.len);
 	if (sm_produce_resp_read(&rb, ver, &a, &r))
 		PROBE_FAIL("response does not parse");
-	if (r.topic_count != 1 || r.topics[0].partition_count != 1)
+	if (r.responses_cnt != 1 || r.responses[0].partition_responses_cnt != 1)
 		PROBE_FAIL("wrong response shape");
-	const sm_produce_resp_partition_t *rp = &r.topics[0].partitions[0];
+	const sm_produce_resp_partition_response_t *rp = &r.responses[0].partition_responses[0];
 	if (rp->error_code)
 		PROBE_FAIL("error %s", sm_err_name(rp->error_code));
 	if (rp->base_offset != probe_produced)
@@ -278,10 +279,10 @@ static int probe_fetch(int16_t ver, char *why_out)
 		{ .partition = 99, .current_leader_epoch = -1, .fetch_offset = 0,
 		  .last_fetched_epoch = -1, .log_start_offset = -1, .partition_max_bytes = 1 << 20 },
 	};
-	sm_fetch_req_topic_t t = { .topic = (char *)probe_topic, .partitions = p, .partition_count = 2 };
+	sm_fetch_req_topic_t t = { .topic = (char *)probe_topic, .partitions = p, .partitions_cnt = 2 };
 	sm_fetch_req_t req = { .replica_id = -1, .max_wait_ms = 0, .min_bytes = 1,
 			       .max_bytes = 1 << 24, .session_epoch = -1, .topics = &t,
-			       .topic_count = 1, .rack_id = "" };
+			       .topics_cnt = 1, .rack_id = "" };
 	sm_fetch_req_write(&body, ver, &req);
 	if (probe_call(SM_API_FETCH, ver, &body, &resp, why, sizeof(why)))
 		goto done;
@@ -290,10 +291,10 @@ static int probe_fetch(int16_t ver, char *why_out)
 	sm_rbuf_init(&rb, resp.p, resp.len);
 	if (sm_fetch_resp_read(&rb, ver, &a, &r))
 		PROBE_FAIL("response does not parse");
-	if (r.topic_count != 1 || r.topics[0].partition_count != 2)
+	if (r.responses_cnt != 1 || r.responses[0].partitions_cnt != 2)
 		PROBE_FAIL("wrong response shape");
-	const sm_fetch_resp_partition_t *rp = &r.topics[0].partitions[0];
-	const sm_fetch_resp_partition_t *missing = &r.topics[0].partitions[1];
+	const sm_fetch_resp_partition_t *rp = &r.responses[0].partitions[0];
+	const sm_fetch_resp_partition_t *missing = &r.responses[0].partitions[1];
 	if (rp->partition_index != 0 || missing->partition_index != 99)
 		PROBE_FAIL("partitions answered in the wrong order");
 	if (missing->error_code != SM_ERR_UNKNOWN_TOPIC_OR_PARTITION || missing->records.len != 0)
@@ -537,11 +538,16 @@ static int probe_interbroker(int16_t key, int16_t ver, char *why_out)
 	int16_t err = 0;
 	sm_rbuf_t rb;
 	if (key == SM_API_LEADER_AND_ISR) {
-		sm_leader_and_isr_partition_t p = { .topic = (char *)probe_topic, .leader = 0,
-						    .isr = replicas, .isr_cnt = 1,
-						    .replicas = replicas, .replicas_cnt = 1 };
-		sm_leader_and_isr_req_t req = { .controller_id = 0, .controller_epoch = 0,
-						.broker_epoch = -1, .partitions = &p, .partitions_cnt = 1 };
+		sm_leader_and_isr_req_partition_state_t p;
+		sm_leader_and_isr_req_partition_state_init(&p);
+		p.topic_name = (char *)probe_topic;
+		p.isr = p.replicas = replicas;
+		p.isr_cnt = p.replicas_cnt = 1;
+		sm_leader_and_isr_req_t req;
+		sm_leader_and_isr_req_init(&req);
+		req.ungrouped_partition_states = &p;
+		req.ungrouped_partition_states_cnt = 1;
+		sm_leader_and_isr_nest(&req, ver, NULL, 0, &a);
 		sm_leader_and_isr_req_write(&body, ver, &req);
 		if (probe_call(key, ver, &body, &resp, why, sizeof(why)))
 			goto done;

@@ -100,20 +100,20 @@ static void produce_req_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 	r->transactional_id = ver >= 3 && !variant ? "txn-éé" : NULL;
 	r->acks = variant ? 0 : -1;
 	r->timeout_ms = 30000 + ver;
-	r->topic_count = 2;
-	r->topics = arr(a, 2, sizeof(*r->topics));
-	r->topics[0].name = "orders";
-	r->topics[0].partition_count = 3;
-	r->topics[0].partitions = arr(a, 3, sizeof(sm_produce_req_partition_t));
+	r->topic_data_cnt = 2;
+	r->topic_data = arr(a, 2, sizeof(*r->topic_data));
+	r->topic_data[0].name = "orders";
+	r->topic_data[0].partition_data_cnt = 3;
+	r->topic_data[0].partition_data = arr(a, 3, sizeof(sm_produce_req_partition_data_t));
 	for (int i = 0; i < 3; i++) {
-		r->topics[0].partitions[i].index = i * 7;
-		r->topics[0].partitions[i].records = recs(variant ? 3 - i : i + 1);
+		r->topic_data[0].partition_data[i].index = i * 7;
+		r->topic_data[0].partition_data[i].records = recs(variant ? 3 - i : i + 1);
 	}
-	r->topics[1].name = variant ? "" : "x";
-	r->topics[1].partition_count = variant ? 0 : 1;
-	r->topics[1].partitions = arr(a, 1, sizeof(sm_produce_req_partition_t));
-	r->topics[1].partitions[0].index = 65536;
-	r->topics[1].partitions[0].records = recs(2);
+	r->topic_data[1].name = variant ? "" : "x";
+	r->topic_data[1].partition_data_cnt = variant ? 0 : 1;
+	r->topic_data[1].partition_data = arr(a, 1, sizeof(sm_produce_req_partition_data_t));
+	r->topic_data[1].partition_data[0].index = 65536;
+	r->topic_data[1].partition_data[0].records = recs(2);
 }
 
 static void produce_req_check(int16_t ver, const void *e, const void *g)
@@ -123,14 +123,14 @@ static void produce_req_check(int16_t ver, const void *e, const void *g)
 	str_eq(exp->transactional_id, got->transactional_id);
 	CU_ASSERT_EQUAL(exp->acks, got->acks);
 	CU_ASSERT_EQUAL(exp->timeout_ms, got->timeout_ms);
-	CU_ASSERT_EQUAL_FATAL(exp->topic_count, got->topic_count);
-	for (int32_t i = 0; i < exp->topic_count; i++) {
-		const sm_produce_req_topic_t *et = &exp->topics[i], *gt = &got->topics[i];
+	CU_ASSERT_EQUAL_FATAL(exp->topic_data_cnt, got->topic_data_cnt);
+	for (int32_t i = 0; i < exp->topic_data_cnt; i++) {
+		const sm_produce_req_topic_data_t *et = &exp->topic_data[i], *gt = &got->topic_data[i];
 		str_eq(et->name, gt->name);
-		CU_ASSERT_EQUAL_FATAL(et->partition_count, gt->partition_count);
-		for (int32_t j = 0; j < et->partition_count; j++) {
-			CU_ASSERT_EQUAL(et->partitions[j].index, gt->partitions[j].index);
-			records_eq(&et->partitions[j].records, &gt->partitions[j].records);
+		CU_ASSERT_EQUAL_FATAL(et->partition_data_cnt, gt->partition_data_cnt);
+		for (int32_t j = 0; j < et->partition_data_cnt; j++) {
+			CU_ASSERT_EQUAL(et->partition_data[j].index, gt->partition_data[j].index);
+			records_eq(&et->partition_data[j].records, &gt->partition_data[j].records);
 		}
 	}
 }
@@ -139,22 +139,22 @@ static void produce_resp_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 {
 	sm_produce_resp_t *r = o;
 	r->throttle_time_ms = ver >= 1 ? 250 : 0;
-	r->topic_count = 2;
-	r->topics = arr(a, 2, sizeof(*r->topics));
+	r->responses_cnt = 2;
+	r->responses = arr(a, 2, sizeof(*r->responses));
 	for (int t = 0; t < 2; t++) {
-		sm_produce_resp_topic_t *tp = &r->topics[t];
+		sm_produce_resp_response_t *tp = &r->responses[t];
 		tp->name = t ? "second" : "first";
-		tp->partition_count = t + 1;
-		tp->partitions = arr(a, t + 1, sizeof(*tp->partitions));
+		tp->partition_responses_cnt = t + 1;
+		tp->partition_responses = arr(a, t + 1, sizeof(*tp->partition_responses));
 		for (int i = 0; i <= t; i++) {
-			sm_produce_resp_partition_t *p = &tp->partitions[i];
+			sm_produce_resp_partition_response_t *p = &tp->partition_responses[i];
 			p->index = i + 1;
 			p->error_code = (int16_t)(variant ? 6 : 0);
 			p->base_offset = 1000000000000LL + i;
 			p->log_append_time_ms = ver >= 2 ? 1600000000000LL : -1;
 			p->log_start_offset = ver >= 5 ? 42 : -1;
 			if (ver >= 8 && !variant) {
-				p->record_error_count = 2;
+				p->record_errors_cnt = 2;
 				p->record_errors = arr(a, 2, sizeof(*p->record_errors));
 				p->record_errors[0].batch_index = 3;
 				p->record_errors[0].batch_index_error_message = "bad record";
@@ -171,22 +171,22 @@ static void produce_resp_check(int16_t ver, const void *e, const void *g)
 	const sm_produce_resp_t *exp = e, *got = g;
 	(void)ver;
 	CU_ASSERT_EQUAL(exp->throttle_time_ms, got->throttle_time_ms);
-	CU_ASSERT_EQUAL_FATAL(exp->topic_count, got->topic_count);
-	for (int32_t i = 0; i < exp->topic_count; i++) {
-		const sm_produce_resp_topic_t *et = &exp->topics[i], *gt = &got->topics[i];
+	CU_ASSERT_EQUAL_FATAL(exp->responses_cnt, got->responses_cnt);
+	for (int32_t i = 0; i < exp->responses_cnt; i++) {
+		const sm_produce_resp_response_t *et = &exp->responses[i], *gt = &got->responses[i];
 		str_eq(et->name, gt->name);
-		CU_ASSERT_EQUAL_FATAL(et->partition_count, gt->partition_count);
-		for (int32_t j = 0; j < et->partition_count; j++) {
-			const sm_produce_resp_partition_t *ep = &et->partitions[j];
-			const sm_produce_resp_partition_t *gp = &gt->partitions[j];
+		CU_ASSERT_EQUAL_FATAL(et->partition_responses_cnt, gt->partition_responses_cnt);
+		for (int32_t j = 0; j < et->partition_responses_cnt; j++) {
+			const sm_produce_resp_partition_response_t *ep = &et->partition_responses[j];
+			const sm_produce_resp_partition_response_t *gp = &gt->partition_responses[j];
 			CU_ASSERT_EQUAL(ep->index, gp->index);
 			CU_ASSERT_EQUAL(ep->error_code, gp->error_code);
 			CU_ASSERT_EQUAL(ep->base_offset, gp->base_offset);
 			CU_ASSERT_EQUAL(ep->log_append_time_ms, gp->log_append_time_ms);
 			CU_ASSERT_EQUAL(ep->log_start_offset, gp->log_start_offset);
 			str_eq(ep->error_message, gp->error_message);
-			CU_ASSERT_EQUAL_FATAL(ep->record_error_count, gp->record_error_count);
-			for (int32_t k = 0; k < ep->record_error_count; k++) {
+			CU_ASSERT_EQUAL_FATAL(ep->record_errors_cnt, gp->record_errors_cnt);
+			for (int32_t k = 0; k < ep->record_errors_cnt; k++) {
 				CU_ASSERT_EQUAL(ep->record_errors[k].batch_index,
 						gp->record_errors[k].batch_index);
 				str_eq(ep->record_errors[k].batch_index_error_message,
@@ -210,12 +210,12 @@ static void fetch_req_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 	r->session_id = ver >= 7 ? 123456 : 0;
 	r->session_epoch = ver >= 7 ? 7 : -1;
 	r->rack_id = ver >= 11 && !variant ? "rack-1" : "";
-	r->topic_count = variant ? 1 : 2;
+	r->topics_cnt = variant ? 1 : 2;
 	r->topics = arr(a, 2, sizeof(*r->topics));
 	for (int t = 0; t < 2; t++) {
 		sm_fetch_req_topic_t *tp = &r->topics[t];
 		tp->topic = t ? "beta" : "alpha";
-		tp->partition_count = 2;
+		tp->partitions_cnt = 2;
 		tp->partitions = arr(a, 2, sizeof(*tp->partitions));
 		for (int i = 0; i < 2; i++) {
 			sm_fetch_req_partition_t *p = &tp->partitions[i];
@@ -228,15 +228,15 @@ static void fetch_req_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 		}
 	}
 	if (ver >= 7 && !variant) {
-		r->forgotten_topic_count = 2;
-		r->forgotten_topics = arr(a, 2, sizeof(*r->forgotten_topics));
-		r->forgotten_topics[0].topic = "gone";
-		r->forgotten_topics[0].partition_count = 3;
-		r->forgotten_topics[0].partitions = arr(a, 3, sizeof(int32_t));
+		r->forgotten_topics_data_cnt = 2;
+		r->forgotten_topics_data = arr(a, 2, sizeof(*r->forgotten_topics_data));
+		r->forgotten_topics_data[0].topic = "gone";
+		r->forgotten_topics_data[0].partitions_cnt = 3;
+		r->forgotten_topics_data[0].partitions = arr(a, 3, sizeof(int32_t));
 		for (int i = 0; i < 3; i++)
-			r->forgotten_topics[0].partitions[i] = i * 2;
-		r->forgotten_topics[1].topic = "also-gone";
-		r->forgotten_topics[1].partition_count = 0;
+			r->forgotten_topics_data[0].partitions[i] = i * 2;
+		r->forgotten_topics_data[1].topic = "also-gone";
+		r->forgotten_topics_data[1].partitions_cnt = 0;
 	}
 }
 
@@ -253,12 +253,12 @@ static void fetch_req_check(int16_t ver, const void *e, const void *g)
 	CU_ASSERT_EQUAL(exp->session_id, got->session_id);
 	CU_ASSERT_EQUAL(exp->session_epoch, got->session_epoch);
 	str_eq(exp->rack_id, got->rack_id);
-	CU_ASSERT_EQUAL_FATAL(exp->topic_count, got->topic_count);
-	for (int32_t i = 0; i < exp->topic_count; i++) {
+	CU_ASSERT_EQUAL_FATAL(exp->topics_cnt, got->topics_cnt);
+	for (int32_t i = 0; i < exp->topics_cnt; i++) {
 		const sm_fetch_req_topic_t *et = &exp->topics[i], *gt = &got->topics[i];
 		str_eq(et->topic, gt->topic);
-		CU_ASSERT_EQUAL_FATAL(et->partition_count, gt->partition_count);
-		for (int32_t j = 0; j < et->partition_count; j++) {
+		CU_ASSERT_EQUAL_FATAL(et->partitions_cnt, gt->partitions_cnt);
+		for (int32_t j = 0; j < et->partitions_cnt; j++) {
 			const sm_fetch_req_partition_t *ep = &et->partitions[j];
 			const sm_fetch_req_partition_t *gp = &gt->partitions[j];
 			CU_ASSERT_EQUAL(ep->partition, gp->partition);
@@ -269,13 +269,13 @@ static void fetch_req_check(int16_t ver, const void *e, const void *g)
 			CU_ASSERT_EQUAL(ep->partition_max_bytes, gp->partition_max_bytes);
 		}
 	}
-	CU_ASSERT_EQUAL_FATAL(exp->forgotten_topic_count, got->forgotten_topic_count);
-	for (int32_t i = 0; i < exp->forgotten_topic_count; i++) {
-		const sm_fetch_forgotten_topic_t *ef = &exp->forgotten_topics[i];
-		const sm_fetch_forgotten_topic_t *gf = &got->forgotten_topics[i];
+	CU_ASSERT_EQUAL_FATAL(exp->forgotten_topics_data_cnt, got->forgotten_topics_data_cnt);
+	for (int32_t i = 0; i < exp->forgotten_topics_data_cnt; i++) {
+		const sm_fetch_req_forgotten_topics_data_t *ef = &exp->forgotten_topics_data[i];
+		const sm_fetch_req_forgotten_topics_data_t *gf = &got->forgotten_topics_data[i];
 		str_eq(ef->topic, gf->topic);
-		CU_ASSERT_EQUAL_FATAL(ef->partition_count, gf->partition_count);
-		for (int32_t j = 0; j < ef->partition_count; j++)
+		CU_ASSERT_EQUAL_FATAL(ef->partitions_cnt, gf->partitions_cnt);
+		for (int32_t j = 0; j < ef->partitions_cnt; j++)
 			CU_ASSERT_EQUAL(ef->partitions[j], gf->partitions[j]);
 	}
 }
@@ -302,12 +302,12 @@ static void fetch_resp_part_fill(sm_arena_t *a, int16_t ver, int variant, int i,
 		p->current_leader.leader_epoch = i == 0 ? -1 : 8; /* partly default */
 	}
 	if (ver >= 4 && variant) {
-		p->aborted_transaction_count = -1;
+		p->aborted_transactions_cnt = -1;
 	} else if (ver >= 4) {
-		p->aborted_transaction_count = 2;
+		p->aborted_transactions_cnt = 2;
 		p->aborted_transactions = arr(a, 2, sizeof(*p->aborted_transactions));
-		p->aborted_transactions[0] = (sm_fetch_aborted_txn_t){ 4000, 99000 };
-		p->aborted_transactions[1] = (sm_fetch_aborted_txn_t){ -5, 99500 };
+		p->aborted_transactions[0] = (sm_fetch_resp_aborted_transaction_t){ 4000, 99000 };
+		p->aborted_transactions[1] = (sm_fetch_resp_aborted_transaction_t){ -5, 99500 };
 	}
 	if (ver >= 11)
 		p->preferred_read_replica = 3;
@@ -320,15 +320,15 @@ static void fetch_resp_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 	r->throttle_time_ms = ver >= 1 ? 10 : 0;
 	r->error_code = ver >= 7 && variant ? 70 : 0;
 	r->session_id = ver >= 7 ? 777 : 0;
-	r->topic_count = 2;
-	r->topics = arr(a, 2, sizeof(*r->topics));
-	r->topics[0].topic = "alpha";
-	r->topics[0].partition_count = 3;
-	r->topics[0].partitions = arr(a, 3, sizeof(sm_fetch_resp_partition_t));
+	r->responses_cnt = 2;
+	r->responses = arr(a, 2, sizeof(*r->responses));
+	r->responses[0].topic = "alpha";
+	r->responses[0].partitions_cnt = 3;
+	r->responses[0].partitions = arr(a, 3, sizeof(sm_fetch_resp_partition_t));
 	for (int i = 0; i < 3; i++)
-		fetch_resp_part_fill(a, ver, variant, i, &r->topics[0].partitions[i]);
-	r->topics[1].topic = "beta";
-	r->topics[1].partition_count = 0;
+		fetch_resp_part_fill(a, ver, variant, i, &r->responses[0].partitions[i]);
+	r->responses[1].topic = "beta";
+	r->responses[1].partitions_cnt = 0;
 }
 
 static void fetch_resp_part_check(const sm_fetch_resp_partition_t *ep,
@@ -346,8 +346,8 @@ static void fetch_resp_part_check(const sm_fetch_resp_partition_t *ep,
 	CU_ASSERT_EQUAL(ep->snapshot_id.end_offset, gp->snapshot_id.end_offset);
 	CU_ASSERT_EQUAL(ep->snapshot_id.epoch, gp->snapshot_id.epoch);
 	CU_ASSERT_EQUAL(ep->preferred_read_replica, gp->preferred_read_replica);
-	CU_ASSERT_EQUAL_FATAL(ep->aborted_transaction_count, gp->aborted_transaction_count);
-	for (int32_t k = 0; k < ep->aborted_transaction_count; k++) {
+	CU_ASSERT_EQUAL_FATAL(ep->aborted_transactions_cnt, gp->aborted_transactions_cnt);
+	for (int32_t k = 0; k < ep->aborted_transactions_cnt; k++) {
 		CU_ASSERT_EQUAL(ep->aborted_transactions[k].producer_id,
 				gp->aborted_transactions[k].producer_id);
 		CU_ASSERT_EQUAL(ep->aborted_transactions[k].first_offset,
@@ -363,12 +363,12 @@ static void fetch_resp_check(int16_t ver, const void *e, const void *g)
 	CU_ASSERT_EQUAL(exp->throttle_time_ms, got->throttle_time_ms);
 	CU_ASSERT_EQUAL(exp->error_code, got->error_code);
 	CU_ASSERT_EQUAL(exp->session_id, got->session_id);
-	CU_ASSERT_EQUAL_FATAL(exp->topic_count, got->topic_count);
-	for (int32_t i = 0; i < exp->topic_count; i++) {
-		const sm_fetch_resp_topic_t *et = &exp->topics[i], *gt = &got->topics[i];
+	CU_ASSERT_EQUAL_FATAL(exp->responses_cnt, got->responses_cnt);
+	for (int32_t i = 0; i < exp->responses_cnt; i++) {
+		const sm_fetch_resp_response_t *et = &exp->responses[i], *gt = &got->responses[i];
 		str_eq(et->topic, gt->topic);
-		CU_ASSERT_EQUAL_FATAL(et->partition_count, gt->partition_count);
-		for (int32_t j = 0; j < et->partition_count; j++)
+		CU_ASSERT_EQUAL_FATAL(et->partitions_cnt, gt->partitions_cnt);
+		for (int32_t j = 0; j < et->partitions_cnt; j++)
 			fetch_resp_part_check(&et->partitions[j], &gt->partitions[j]);
 	}
 }
@@ -558,28 +558,6 @@ static void test_fetch_resp(void) { run_codec(&codecs[3]); }
 static void test_lo_req(void) { run_codec(&codecs[4]); }
 static void test_lo_resp(void) { run_codec(&codecs[5]); }
 
-static void test_bad_versions(void)
-{
-	static const uint8_t body[64];
-	for (size_t i = 0; i < sizeof(codecs) / sizeof(codecs[0]); i++) {
-		const codec_t *c = &codecs[i];
-		/* Generated codecs leave the version range to dispatch
-		 * (sm_proto_versions); only the hand-written ones check it. */
-		if (!strncmp(c->name, "ListOffsets", 11))
-			continue;
-		int16_t bad[] = { -1, (int16_t)(c->max_ver + 1), 1000 };
-		for (size_t j = 0; j < 3; j++) {
-			sm_arena_t a;
-			sm_arena_init(&a);
-			sm_rbuf_t rb;
-			sm_rbuf_init(&rb, body, sizeof(body));
-			void *out = sm_arena_alloc(&a, c->size);
-			CU_ASSERT_EQUAL(c->read(&rb, bad[j], &a, out), -1);
-			sm_arena_destroy(&a);
-		}
-	}
-}
-
 /* ---- file-backed records ---- */
 
 static void fetch_file_backed(int16_t ver)
@@ -601,13 +579,13 @@ static void fetch_file_backed(int16_t ver)
 	fetch_resp_fill(&a, ver, 0, &mem);
 	/* partition 1 carries rec_big, partition 0 rec_small */
 	sm_fetch_resp_t filed = mem;
-	filed.topics = arr(&a, 2, sizeof(*filed.topics));
-	memcpy(filed.topics, mem.topics, 2 * sizeof(*filed.topics));
-	filed.topics[0].partitions = arr(&a, 3, sizeof(sm_fetch_resp_partition_t));
-	memcpy(filed.topics[0].partitions, mem.topics[0].partitions,
+	filed.responses = arr(&a, 2, sizeof(*filed.responses));
+	memcpy(filed.responses, mem.responses, 2 * sizeof(*filed.responses));
+	filed.responses[0].partitions = arr(&a, 3, sizeof(sm_fetch_resp_partition_t));
+	memcpy(filed.responses[0].partitions, mem.responses[0].partitions,
 	       3 * sizeof(sm_fetch_resp_partition_t));
-	sm_records_t *r0 = &filed.topics[0].partitions[0].records;
-	sm_records_t *r1 = &filed.topics[0].partitions[1].records;
+	sm_records_t *r0 = &filed.responses[0].partitions[0].records;
+	sm_records_t *r1 = &filed.responses[0].partitions[1].records;
 	*r0 = (sm_records_t){ NULL, sizeof(rec_small), f,
 			      (off_t)(sizeof(junk) + sizeof(rec_big)) };
 	*r1 = (sm_records_t){ NULL, sizeof(rec_big), f, (off_t)sizeof(junk) };
@@ -642,7 +620,7 @@ static void fetch_file_backed(int16_t ver)
 
 static void test_fetch_file_backed(void)
 {
-	for (int16_t v = 0; v <= SM_FETCH_MAX_VERSION; v++)
+	for (int16_t v = 0; v <= 12; v++)
 		fetch_file_backed(v);
 }
 
@@ -656,8 +634,8 @@ static void test_fetch_v12_default_tags(void)
 	sm_fetch_resp_partition_init(&p);
 	p.partition_index = 1;
 	p.high_watermark = 2;
-	p.aborted_transaction_count = -1;
-	sm_fetch_resp_topic_t t = { "t", &p, 1 };
+	p.aborted_transactions_cnt = -1;
+	sm_fetch_resp_response_t t = { "t", &p, 1 };
 	sm_fetch_resp_t r = { 0, 0, 0, &t, 1 };
 	static const uint8_t exp[] = {
 		0, 0, 0, 0,             /* throttle_time_ms */
@@ -691,8 +669,8 @@ static void test_fetch_v12_default_tags(void)
 
 static void test_produce_v3_exact(void)
 {
-	sm_produce_req_partition_t p = { 4, { rec_small, 3, NULL, 0 } };
-	sm_produce_req_topic_t t = { "ab", &p, 1 };
+	sm_produce_req_partition_data_t p = { 4, { rec_small, 3, NULL, 0 } };
+	sm_produce_req_topic_data_t t = { "ab", &p, 1 };
 	sm_produce_req_t r = { NULL, 1, 1000, &t, 1 };
 	static const uint8_t exp[] = {
 		0xff, 0xff, 0, 1, 0, 0, 0x03, 0xe8, /* null txn id, acks 1, timeout */
@@ -711,7 +689,7 @@ static void test_produce_v3_exact(void)
 	sm_rbuf_t rb;
 	sm_rbuf_init(&rb, w.p, w.len);
 	CU_ASSERT_EQUAL_FATAL(sm_produce_req_read(&rb, 3, &a, &got), 0);
-	CU_ASSERT_PTR_EQUAL(got.topics[0].partitions[0].records.ptr, w.p + sizeof(exp) - 3);
+	CU_ASSERT_PTR_EQUAL(got.topic_data[0].partition_data[0].records.ptr, w.p + sizeof(exp) - 3);
 	sm_arena_destroy(&a);
 	sm_wbuf_free(&w);
 }
@@ -721,7 +699,7 @@ static void test_fetch_v11_lo_exact(void)
 	sm_fetch_req_partition_t fp = { 1, 2, 3, -1, 4, 5 };
 	sm_fetch_req_topic_t ft = { "t", &fp, 1 };
 	int32_t gone = 7;
-	sm_fetch_forgotten_topic_t fg = { "g", &gone, 1 };
+	sm_fetch_req_forgotten_topics_data_t fg = { "g", &gone, 1 };
 	sm_fetch_req_t fr = { NULL, -1, 100, 1, 9, 1, 11, 12, &ft, 1, &fg, 1, "r" };
 	static const uint8_t fexp[] = {
 		0xff, 0xff, 0xff, 0xff, 0, 0, 0, 100, 0, 0, 0, 1, 0, 0, 0, 9, /* ..max_bytes */
@@ -775,7 +753,7 @@ static sm_fetch_req_t one_topic_req(void)
 	static sm_fetch_req_partition_t p = { 0, -1, 5, -1, -1, 1024 };
 	static sm_fetch_req_topic_t t = { "t", &p, 1 };
 	return (sm_fetch_req_t){ .replica_id = -1, .max_bytes = 1000, .session_epoch = -1,
-				 .topics = &t, .topic_count = 1, .rack_id = "" };
+				 .topics = &t, .topics_cnt = 1, .rack_id = "" };
 }
 
 static int parse_fetch_req_with_tags(const uint8_t *tags, size_t tlen, sm_arena_t *a,
@@ -812,7 +790,7 @@ static void test_fetch_tags(void)
 	static const uint8_t t2[] = { 1, 30, 2, 0xaa, 0xbb };
 	CU_ASSERT_EQUAL(parse_fetch_req_with_tags(t2, sizeof(t2), &a, &got), 0);
 	CU_ASSERT_PTR_NULL(got.cluster_id);
-	CU_ASSERT_EQUAL(got.topic_count, 1);
+	CU_ASSERT_EQUAL(got.topics_cnt, 1);
 	/* A value longer than its declared size must not run into what follows. */
 	static const uint8_t t3[] = { 2, 0, 2, 4, 'a', 9, 1, 'c' };
 	CU_ASSERT_EQUAL(parse_fetch_req_with_tags(t3, sizeof(t3), &a, &got), -1);
@@ -954,7 +932,6 @@ int main(void)
 	CU_add_test(s, "Fetch response v0-12 round trip", test_fetch_resp);
 	CU_add_test(s, "ListOffsets request v0-6 round trip", test_lo_req);
 	CU_add_test(s, "ListOffsets response v0-6 round trip", test_lo_resp);
-	CU_add_test(s, "unsupported versions", test_bad_versions);
 	CU_add_test(s, "Fetch file-backed records", test_fetch_file_backed);
 	CU_add_test(s, "Fetch v12 exact bytes and tags", test_fetch_v12_default_tags);
 	CU_add_test(s, "Produce v3 exact bytes", test_produce_v3_exact);

@@ -1,8 +1,9 @@
 /*
- * test_msg_interbroker.c - unit tests of the controller-to-broker message
- * codecs: LeaderAndIsr 0-5, UpdateMetadata 0-7, StopReplica 0-3, requests and
- * responses. Every version is written, read back, compared field by field and
- * rewritten byte-identically; every truncation must fail cleanly.
+ * test_msg_interbroker.c - unit tests of the controller-to-broker messages:
+ * LeaderAndIsr 0-5, UpdateMetadata 0-7, StopReplica 0-3, requests and
+ * responses, through the generated codecs and the normalized forms of
+ * msg_interbroker.h. Every version is written, read back, compared field by
+ * field and rewritten byte-identically; every truncation must fail cleanly.
  */
 #include <CUnit/Basic.h>
 #include <CUnit/CUnit.h>
@@ -12,6 +13,7 @@
 #include "buf.h"
 #include "msg_interbroker.h"
 #include "msg_leader_and_isr.h"
+#include "protocol.h"
 #include "msg_stop_replica.h"
 #include "msg_update_metadata.h"
 
@@ -76,7 +78,7 @@ static int str_eq(const char *a, const char *b)
 static int32_t isr1[] = { 1, 2 }, reps1[] = { 1, 2, 3 }, add1[] = { 3 }, rem1[] = { 4, 5 };
 static int32_t isr2[] = { 2 }, reps2[] = { 2, 7 };
 
-static sm_leader_and_isr_partition_t lai_parts[] = {
+static sm_leader_and_isr_req_partition_state_t lai_parts[] = {
 	{ "alpha", 0, 7, 1, 11, isr1, 2, 33, reps1, 3, add1, 1, rem1, 2, 1 },
 	{ "alpha", 3, 8, 2, 12, isr2, 1, 34, reps2, 2, NULL, 0, NULL, 0, 0 },
 	{ "beta", 1, 9, 2, 13, isr2, 1, 35, reps2, 2, rem1, 2, add1, 1, 1 },
@@ -85,10 +87,25 @@ static sm_msg_topic_id_t lai_ids[] = {
 	{ "alpha", { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 } },
 	{ "beta", { 0xff, 0xee, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0x42 } },
 };
-static sm_leader_and_isr_leader_t lai_leaders[] = {
+static sm_leader_and_isr_req_live_leader_t lai_leaders[] = {
 	{ 1, "broker-1.example", 9092 },
 	{ 2, "b2", 19092 },
 };
+
+/* A request in the normalized form over parts (n of them). */
+static void lai_req_fill(sm_leader_and_isr_req_t *in, sm_leader_and_isr_req_partition_state_t *parts,
+			 int32_t n)
+{
+	sm_leader_and_isr_req_init(in);
+	in->controller_id = 3;
+	in->controller_epoch = 42;
+	in->broker_epoch = 0x123456789LL;
+	in->type = SM_LEADER_AND_ISR_TYPE_FULL;
+	in->ungrouped_partition_states = parts;
+	in->ungrouped_partition_states_cnt = n;
+	in->live_leaders = lai_leaders;
+	in->live_leaders_cnt = 2;
+}
 
 static void lai_req_check(int16_t ver, const sm_leader_and_isr_req_t *in,
 			  const sm_leader_and_isr_req_t *o)
@@ -97,16 +114,17 @@ static void lai_req_check(int16_t ver, const sm_leader_and_isr_req_t *in,
 	CU_ASSERT_EQUAL(o->controller_epoch, in->controller_epoch);
 	CU_ASSERT_EQUAL(o->broker_epoch, ver >= 2 ? in->broker_epoch : -1);
 	CU_ASSERT_EQUAL(o->type, ver >= 5 ? in->type : 0);
-	CU_ASSERT_EQUAL_FATAL(o->partitions_cnt, in->partitions_cnt);
-	for (int32_t i = 0; i < o->partitions_cnt; i++) {
-		const sm_leader_and_isr_partition_t *p = &in->partitions[i], *q = &o->partitions[i];
-		CU_ASSERT(str_eq(p->topic, q->topic));
-		CU_ASSERT_EQUAL(q->partition, p->partition);
+	CU_ASSERT_EQUAL_FATAL(o->ungrouped_partition_states_cnt, in->ungrouped_partition_states_cnt);
+	for (int32_t i = 0; i < o->ungrouped_partition_states_cnt; i++) {
+		const sm_leader_and_isr_req_partition_state_t *p = &in->ungrouped_partition_states[i];
+		const sm_leader_and_isr_req_partition_state_t *q = &o->ungrouped_partition_states[i];
+		CU_ASSERT(str_eq(p->topic_name, q->topic_name));
+		CU_ASSERT_EQUAL(q->partition_index, p->partition_index);
 		CU_ASSERT_EQUAL(q->controller_epoch, p->controller_epoch);
 		CU_ASSERT_EQUAL(q->leader, p->leader);
 		CU_ASSERT_EQUAL(q->leader_epoch, p->leader_epoch);
 		CU_ASSERT(i32s_eq(q->isr, q->isr_cnt, p->isr, p->isr_cnt));
-		CU_ASSERT_EQUAL(q->zk_version, p->zk_version);
+		CU_ASSERT_EQUAL(q->partition_epoch, p->partition_epoch);
 		CU_ASSERT(i32s_eq(q->replicas, q->replicas_cnt, p->replicas, p->replicas_cnt));
 		if (ver >= 3) {
 			CU_ASSERT(i32s_eq(q->adding_replicas, q->adding_replicas_cnt,
@@ -118,36 +136,35 @@ static void lai_req_check(int16_t ver, const sm_leader_and_isr_req_t *in,
 		}
 		CU_ASSERT_EQUAL(q->is_new, ver >= 1 ? p->is_new : 0);
 	}
+	/* v2+ nest by topic; from v5 each topic carries its id. */
+	CU_ASSERT_EQUAL_FATAL(o->topic_states_cnt, ver >= 2 ? 2 : 0);
+	if (ver >= 2)
+		CU_ASSERT(str_eq(o->topic_states[1].topic_name, "beta"));
 	if (ver >= 5) {
-		CU_ASSERT_EQUAL_FATAL(o->topic_ids_cnt, 2);
-		CU_ASSERT(str_eq(o->topic_ids[1].topic, "beta"));
-		CU_ASSERT(memcmp(o->topic_ids[1].id, lai_ids[1].id, 16) == 0);
-		CU_ASSERT(memcmp(o->topic_ids[0].id, lai_ids[0].id, 16) == 0);
-	} else {
-		CU_ASSERT_EQUAL(o->topic_ids_cnt, 0);
+		CU_ASSERT(memcmp(o->topic_states[1].topic_id, lai_ids[1].id, 16) == 0);
+		CU_ASSERT(memcmp(o->topic_states[0].topic_id, lai_ids[0].id, 16) == 0);
 	}
 	CU_ASSERT_EQUAL_FATAL(o->live_leaders_cnt, in->live_leaders_cnt);
 	for (int32_t i = 0; i < o->live_leaders_cnt; i++) {
 		CU_ASSERT_EQUAL(o->live_leaders[i].broker_id, in->live_leaders[i].broker_id);
-		CU_ASSERT(str_eq(o->live_leaders[i].host, in->live_leaders[i].host));
+		CU_ASSERT(str_eq(o->live_leaders[i].host_name, in->live_leaders[i].host_name));
 		CU_ASSERT_EQUAL(o->live_leaders[i].port, in->live_leaders[i].port);
 	}
 }
 
 static void test_lai_req_all_versions(void)
 {
-	sm_leader_and_isr_req_t in = {
-		.controller_id = 3, .controller_epoch = 42, .broker_epoch = 0x123456789LL,
-		.type = SM_LEADER_AND_ISR_TYPE_FULL, .partitions = lai_parts, .partitions_cnt = 3,
-		.topic_ids = lai_ids, .topic_ids_cnt = 2, .live_leaders = lai_leaders,
-		.live_leaders_cnt = 2,
-	};
-	for (int16_t v = 0; v <= SM_LEADER_AND_ISR_VMAX; v++) {
+	/* The topic id table in reverse order exercises the lookup. */
+	sm_msg_topic_id_t ids[] = { lai_ids[1], lai_ids[0] };
+	for (int16_t v = 0; v <= 5; v++) {
 		sm_arena_t a;
-		sm_leader_and_isr_req_t out;
+		sm_leader_and_isr_req_t in, out;
 		sm_arena_init(&a);
+		lai_req_fill(&in, lai_parts, 3);
+		sm_leader_and_isr_nest(&in, v, ids, 2, &a);
 		roundtrip((wr_fn)sm_leader_and_isr_req_write, (rd_fn)sm_leader_and_isr_req_read, v,
 			  &in, &out, &a);
+		sm_leader_and_isr_normalize(&out, v, &a);
 		lai_req_check(v, &in, &out);
 		sm_arena_destroy(&a);
 	}
@@ -156,28 +173,32 @@ static void test_lai_req_all_versions(void)
 /* Interleaved topics are nested in order of first appearance. */
 static void test_lai_req_grouping(void)
 {
-	sm_leader_and_isr_partition_t parts[] = { lai_parts[2], lai_parts[0], lai_parts[2],
-						  lai_parts[1] };
-	parts[2].partition = 9;
-	sm_leader_and_isr_req_t in = { .partitions = parts, .partitions_cnt = 4 };
-	sm_leader_and_isr_req_t out;
+	sm_leader_and_isr_req_partition_state_t parts[] = { lai_parts[2], lai_parts[0], lai_parts[2],
+							    lai_parts[1] };
+	parts[2].partition_index = 9;
+	sm_leader_and_isr_req_t in, out;
 	sm_arena_t a;
 	sm_arena_init(&a);
+	lai_req_fill(&in, parts, 4);
+	sm_leader_and_isr_nest(&in, 4, NULL, 0, &a);
 	roundtrip((wr_fn)sm_leader_and_isr_req_write, (rd_fn)sm_leader_and_isr_req_read, 4, &in,
 		  &out, &a);
-	CU_ASSERT_EQUAL_FATAL(out.partitions_cnt, 4);
-	CU_ASSERT(str_eq(out.partitions[0].topic, "beta"));
-	CU_ASSERT_EQUAL(out.partitions[0].partition, 1);
-	CU_ASSERT(str_eq(out.partitions[1].topic, "beta"));
-	CU_ASSERT_EQUAL(out.partitions[1].partition, 9);
-	CU_ASSERT(str_eq(out.partitions[2].topic, "alpha"));
-	CU_ASSERT_EQUAL(out.partitions[2].partition, 0);
-	CU_ASSERT_EQUAL(out.partitions[3].partition, 3);
+	sm_leader_and_isr_normalize(&out, 4, &a);
+	const sm_leader_and_isr_req_partition_state_t *o = out.ungrouped_partition_states;
+	CU_ASSERT_EQUAL_FATAL(out.ungrouped_partition_states_cnt, 4);
+	CU_ASSERT(str_eq(o[0].topic_name, "beta"));
+	CU_ASSERT_EQUAL(o[0].partition_index, 1);
+	CU_ASSERT(str_eq(o[1].topic_name, "beta"));
+	CU_ASSERT_EQUAL(o[1].partition_index, 9);
+	CU_ASSERT(str_eq(o[2].topic_name, "alpha"));
+	CU_ASSERT_EQUAL(o[2].partition_index, 0);
+	CU_ASSERT_EQUAL(o[3].partition_index, 3);
 	/* v0 keeps the flat order untouched. */
+	lai_req_fill(&in, parts, 4);
 	roundtrip((wr_fn)sm_leader_and_isr_req_write, (rd_fn)sm_leader_and_isr_req_read, 0, &in,
 		  &out, &a);
-	CU_ASSERT_EQUAL(out.partitions[1].partition, 0);
-	CU_ASSERT_EQUAL(out.partitions[2].partition, 9);
+	CU_ASSERT_EQUAL(out.ungrouped_partition_states[1].partition_index, 0);
+	CU_ASSERT_EQUAL(out.ungrouped_partition_states[2].partition_index, 9);
 	sm_arena_destroy(&a);
 }
 
@@ -196,7 +217,7 @@ static void test_lai_req_v4_bytes(void)
 		0, 0, 0, 1,             /* leader */
 		0, 0, 0, 5,             /* leader_epoch */
 		2, 0, 0, 0, 1,          /* isr [1] */
-		0, 0, 0, 6,             /* zk_version */
+		0, 0, 0, 6,             /* partition epoch (zk_version) */
 		2, 0, 0, 0, 1,          /* replicas [1] */
 		1, 1,                   /* adding, removing: empty */
 		1,                      /* is_new */
@@ -214,13 +235,15 @@ static void test_lai_req_v4_bytes(void)
 	sm_arena_init(&a);
 	sm_rbuf_init(&rb, wire, sizeof(wire));
 	CU_ASSERT_EQUAL_FATAL(sm_leader_and_isr_req_read(&rb, 4, &a, &r), 0);
+	sm_leader_and_isr_normalize(&r, 4, &a);
 	CU_ASSERT_EQUAL(r.broker_epoch, 9);
-	CU_ASSERT_EQUAL_FATAL(r.partitions_cnt, 1);
-	CU_ASSERT(str_eq(r.partitions[0].topic, "t"));
-	CU_ASSERT_EQUAL(r.partitions[0].zk_version, 6);
-	CU_ASSERT_EQUAL(r.partitions[0].is_new, 1);
+	CU_ASSERT_EQUAL_FATAL(r.ungrouped_partition_states_cnt, 1);
+	CU_ASSERT(str_eq(r.ungrouped_partition_states[0].topic_name, "t"));
+	CU_ASSERT_EQUAL(r.ungrouped_partition_states[0].partition_epoch, 6);
+	CU_ASSERT_EQUAL(r.ungrouped_partition_states[0].is_new, 1);
 	CU_ASSERT_EQUAL(r.live_leaders[0].port, 9092);
 	sm_wbuf_init(&w, 16);
+	sm_leader_and_isr_nest(&r, 4, NULL, 0, &a);
 	sm_leader_and_isr_req_write(&w, 4, &r);
 	CU_ASSERT(w.len == sizeof(wire) && memcmp(w.p, wire, w.len) == 0);
 	sm_wbuf_free(&w);
@@ -229,34 +252,43 @@ static void test_lai_req_v4_bytes(void)
 
 static void test_lai_resp_all_versions(void)
 {
-	sm_leader_and_isr_partition_err_t errs[] = {
-		{ "alpha", { 1, 2, 3 }, 0, 6 },
-		{ "beta", { 9, 9, 9 }, 4, 0 },
-		{ "alpha", { 1, 2, 3 }, 1, 75 },
+	sm_leader_and_isr_resp_partition_error_t errs[] = {
+		{ "alpha", 0, 6 },
+		{ "beta", 4, 0 },
+		{ "alpha", 1, 75 },
 	};
-	sm_leader_and_isr_resp_t in = { 11, errs, 3 };
-	for (int16_t v = 0; v <= SM_LEADER_AND_ISR_VMAX; v++) {
+	for (int16_t v = 0; v <= 5; v++) {
 		sm_arena_t a;
-		sm_leader_and_isr_resp_t o;
+		sm_leader_and_isr_req_t req;
+		sm_leader_and_isr_resp_t in, o;
 		sm_arena_init(&a);
+		/* The request the response answers gives the topic ids. */
+		lai_req_fill(&req, lai_parts, 3);
+		sm_leader_and_isr_nest(&req, 5, lai_ids, 2, &a);
+		sm_leader_and_isr_resp_init(&in);
+		in.error_code = 11;
+		in.partition_errors = errs;
+		in.partition_errors_cnt = 3;
+		sm_leader_and_isr_resp_nest(&in, v, &req, &a);
 		roundtrip((wr_fn)sm_leader_and_isr_resp_write, (rd_fn)sm_leader_and_isr_resp_read, v,
 			  &in, &o, &a);
 		CU_ASSERT_EQUAL(o.error_code, 11);
-		CU_ASSERT_EQUAL_FATAL(o.partitions_cnt, 3);
 		if (v < 5) {
+			CU_ASSERT_EQUAL_FATAL(o.partition_errors_cnt, 3);
 			for (int i = 0; i < 3; i++) {
-				CU_ASSERT(str_eq(o.partitions[i].topic, errs[i].topic));
-				CU_ASSERT_EQUAL(o.partitions[i].partition, errs[i].partition);
-				CU_ASSERT_EQUAL(o.partitions[i].error_code, errs[i].error_code);
+				CU_ASSERT(str_eq(o.partition_errors[i].topic_name, errs[i].topic_name));
+				CU_ASSERT_EQUAL(o.partition_errors[i].partition_index, errs[i].partition_index);
+				CU_ASSERT_EQUAL(o.partition_errors[i].error_code, errs[i].error_code);
 			}
 		} else {
 			/* Nested by topic id: alpha's two partitions first. */
-			CU_ASSERT_PTR_NULL(o.partitions[0].topic);
-			CU_ASSERT(memcmp(o.partitions[1].topic_id, errs[0].topic_id, 16) == 0);
-			CU_ASSERT_EQUAL(o.partitions[1].partition, 1);
-			CU_ASSERT_EQUAL(o.partitions[1].error_code, 75);
-			CU_ASSERT(memcmp(o.partitions[2].topic_id, errs[1].topic_id, 16) == 0);
-			CU_ASSERT_EQUAL(o.partitions[2].partition, 4);
+			CU_ASSERT_EQUAL_FATAL(o.topics_cnt, 2);
+			CU_ASSERT(memcmp(o.topics[0].topic_id, lai_ids[0].id, 16) == 0);
+			CU_ASSERT_EQUAL_FATAL(o.topics[0].partition_errors_cnt, 2);
+			CU_ASSERT_EQUAL(o.topics[0].partition_errors[1].partition_index, 1);
+			CU_ASSERT_EQUAL(o.topics[0].partition_errors[1].error_code, 75);
+			CU_ASSERT(memcmp(o.topics[1].topic_id, lai_ids[1].id, 16) == 0);
+			CU_ASSERT_EQUAL(o.topics[1].partition_errors[0].partition_index, 4);
 		}
 		sm_arena_destroy(&a);
 	}

@@ -236,21 +236,23 @@ static void rm_teardown(void)
 static void rm_lai(int32_t leader, int32_t epoch, const int32_t *isr, int n_isr, int port)
 {
 	static const int32_t replicas[] = { 1, 2, 3 };
-	sm_leader_and_isr_partition_t st = {
-		.topic = (char *)"t", .partition = 0, .controller_epoch = 1, .leader = leader,
-		.leader_epoch = epoch, .isr = (int32_t *)isr, .isr_cnt = n_isr, .zk_version = epoch,
+	sm_leader_and_isr_req_partition_state_t st = {
+		.topic_name = (char *)"t", .partition_index = 0, .controller_epoch = 1, .leader = leader,
+		.leader_epoch = epoch, .isr = (int32_t *)isr, .isr_cnt = n_isr, .partition_epoch = epoch,
 		.replicas = (int32_t *)replicas, .replicas_cnt = 3,
 	};
-	sm_leader_and_isr_leader_t ll = { .broker_id = leader, .host = (char *)"127.0.0.1", .port = port };
-	sm_leader_and_isr_req_t req = { .controller_id = 9, .controller_epoch = 1, .partitions = &st,
-					.partitions_cnt = 1, .live_leaders = &ll, .live_leaders_cnt = 1 };
+	sm_leader_and_isr_req_live_leader_t ll = { .broker_id = leader, .host_name = (char *)"127.0.0.1",
+						   .port = port };
+	sm_leader_and_isr_req_t req = { .controller_id = 9, .controller_epoch = 1,
+					.ungrouped_partition_states = &st, .ungrouped_partition_states_cnt = 1,
+					.live_leaders = &ll, .live_leaders_cnt = 1 };
 	sm_arena_t a;
 	sm_arena_init(&a);
 	sm_leader_and_isr_resp_t resp;
 	sm_replica_manager_leader_and_isr(rm, &req, &a, &resp);
 	CU_ASSERT_EQUAL(resp.error_code, 0);
-	CU_ASSERT_EQUAL(resp.partitions_cnt, 1);
-	CU_ASSERT_EQUAL(resp.partitions[0].error_code, 0);
+	CU_ASSERT_EQUAL(resp.partition_errors_cnt, 1);
+	CU_ASSERT_EQUAL(resp.partition_errors[0].error_code, 0);
 	sm_arena_destroy(&a);
 }
 

@@ -37,6 +37,7 @@ typedef struct sm_kafka_apis_deps {
 	sm_zk_t *zk;
 	sm_controller_t *controller;
 	sm_group_coordinator_t *group_coordinator;
+	struct sm_authorizer *authorizer; /* NULL: every request is allowed */
 } sm_kafka_apis_deps_t;
 
 sm_kafka_apis_t *sm_kafka_apis_new(const sm_kafka_apis_deps_t *deps);

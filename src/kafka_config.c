@@ -96,6 +96,9 @@ static const sm_cfg_def_t sm_cfg_defs[] = {
 	STR("max.connections.per.ip.overrides", max_connections_per_ip_overrides, "", "Per-address limits host:count,host:count"),
 	/* Samsa only (docs/metrics.md): empty serves no metrics endpoint. */
 	STR("metrics.listener", metrics_listener, "", "Prometheus endpoint http://host:port serving GET /metrics; empty disables it"),
+	STR("authorizer.class.name", authorizer_class_name, "", "kafka.security.authorizer.AclAuthorizer turns ACL authorization on"),
+	STR("super.users", super_users, NULL, "Principals allowed everything, separated by ';'"),
+	BOOL("allow.everyone.if.no.acl.found", allow_everyone_if_no_acl_found, "false", "Allow a resource without ACLs to everyone"),
 	INT("max.connection.creation.rate", max_connection_creation_rate, "2147483647", 0, IMAX, "New connections per second, broker-wide (listener.name.X.max.connection.creation.rate per listener)"),
 	LONG("queued.max.request.bytes", queued_max_request_bytes, "536870912", -1, LMAX, "Bytes of requests read but not yet answered before processors stop reading (-1: unbounded)"),
 	INT("request.timeout.ms", request_timeout_ms, "30000", 0, IMAX, "Timeout of the broker's own requests"),

@@ -57,6 +57,10 @@ typedef struct sm_kafka_config {
 	int32_t max_connections_per_ip;
 	char *max_connections_per_ip_overrides;
 	char *metrics_listener;          /* Samsa: "" or http://host:port */
+	/* authorization (authorizer.h) */
+	char *authorizer_class_name;
+	char *super_users;
+	int allow_everyone_if_no_acl_found;
 	int32_t max_connection_creation_rate;
 	int64_t queued_max_request_bytes;
 	int32_t request_timeout_ms;

@@ -16,7 +16,7 @@ static __thread int sm_thread_tid_cached;
 static const char *const sm_role_names[] = {
 	"main", "acceptor", "processor", "handler", "scheduler", "purgatory",
 	"group-coord", "fetcher", "isr-expiration", "config-change", "cleaner",
-	"controller", "controller-sender", "zk-callback", "metrics",
+	"controller", "controller-sender", "zk-callback", "metrics", "acl-change",
 };
 
 unsigned sm_thread_role_set(unsigned role)

@@ -41,11 +41,13 @@ typedef enum sm_thread_role {
 	SM_ROLE_CONTROLLER_SENDER = 1 << 12, /* ctrl-send-<id> */
 	SM_ROLE_ZK_CALLBACK       = 1 << 13, /* libzookeeper_mt, inside our callbacks */
 	SM_ROLE_METRICS           = 1 << 14, /* metrics-http */
+	SM_ROLE_ACL_CHANGE        = 1 << 15, /* acl-change */
 } sm_thread_role_t;
 
 /* Threads that may make synchronous ZooKeeper calls (threads.md). */
 #define SM_ROLES_ZK_CALLERS (SM_ROLE_MAIN | SM_ROLE_HANDLER | SM_ROLE_SCHEDULER | \
-			     SM_ROLE_ISR_EXPIRATION | SM_ROLE_CONFIG_CHANGE | SM_ROLE_CONTROLLER)
+			     SM_ROLE_ISR_EXPIRATION | SM_ROLE_CONFIG_CHANGE | SM_ROLE_CONTROLLER | \
+			     SM_ROLE_ACL_CHANGE)
 
 extern __thread unsigned sm_thread_role_cur;
 

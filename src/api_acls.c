@@ -47,7 +47,7 @@ static void sm_apis_host(const sm_req_ctx_t *ctx, char *out, size_t outlen)
 	out[l] = 0;
 }
 
-int sm_apis_authorized(sm_req_ctx_t *ctx, int op, int res_type, const char *name)
+static int sm_apis_check(sm_req_ctx_t *ctx, int op, int res_type, const char *name, int log)
 {
 	sm_authorizer_t *a = ctx->apis->d.authorizer;
 	if (!a)
@@ -55,7 +55,17 @@ int sm_apis_authorized(sm_req_ctx_t *ctx, int op, int res_type, const char *name
 	char host[64];
 	sm_apis_host(ctx, host, sizeof(host));
 	return sm_authorizer_authorize(a, ctx->req->principal, host, op, res_type,
-				       res_type == SM_ACL_RES_CLUSTER ? SM_ACL_CLUSTER_NAME : name);
+				       res_type == SM_ACL_RES_CLUSTER ? SM_ACL_CLUSTER_NAME : name, log);
+}
+
+int sm_apis_authorized(sm_req_ctx_t *ctx, int op, int res_type, const char *name)
+{
+	return sm_apis_check(ctx, op, res_type, name, 1);
+}
+
+int sm_apis_authorized_quiet(sm_req_ctx_t *ctx, int op, int res_type, const char *name)
+{
+	return sm_apis_check(ctx, op, res_type, name, 0);
 }
 
 int sm_apis_authorized_any(sm_req_ctx_t *ctx, int op, int res_type)

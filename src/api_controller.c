@@ -25,7 +25,12 @@ void sm_api_leader_and_isr(sm_req_ctx_t *ctx)
 		return;
 	}
 	sm_leader_and_isr_resp_t resp = { 0 };
-	sm_replica_manager_leader_and_isr(ctx->apis->d.replica_manager, &req, &ctx->arena, &resp);
+	/* controller requests need ClusterAction (brokers are super users) */
+	if (!sm_apis_authorized(ctx, SM_ACL_OP_CLUSTER_ACTION, SM_ACL_RES_CLUSTER, NULL))
+		resp.error_code = SM_ERR_CLUSTER_AUTHORIZATION_FAILED;
+	else
+		sm_replica_manager_leader_and_isr(ctx->apis->d.replica_manager, &req, &ctx->arena,
+						  &resp);
 	sm_leader_and_isr_resp_write(sm_apis_resp_begin(ctx), ctx->hdr.api_version, &resp);
 	sm_apis_resp_send(ctx);
 }
@@ -41,7 +46,11 @@ void sm_api_update_metadata(sm_req_ctx_t *ctx)
 	}
 	sm_update_metadata_resp_t resp;
 	sm_update_metadata_resp_init(&resp);
-	resp.error_code = (int16_t)sm_metadata_cache_update(ctx->apis->d.metadata_cache, &req);
+	if (!sm_apis_authorized(ctx, SM_ACL_OP_CLUSTER_ACTION, SM_ACL_RES_CLUSTER, NULL))
+		resp.error_code = SM_ERR_CLUSTER_AUTHORIZATION_FAILED;
+	else
+		resp.error_code =
+			(int16_t)sm_metadata_cache_update(ctx->apis->d.metadata_cache, &req);
 	/* Topic-admin requests parked until the metadata shows their result. */
 	if (resp.error_code == SM_ERR_NONE)
 		sm_fetch_purgatory_notify(ctx->apis->fetch_purgatory, NULL);
@@ -66,8 +75,11 @@ void sm_api_stop_replica(sm_req_ctx_t *ctx)
 								     &ctx->arena, &n);
 	sm_stop_replica_resp_t resp;
 	sm_stop_replica_resp_init(&resp);
-	sm_replica_manager_stop_replica(ctx->apis->d.replica_manager, req.controller_epoch, parts, n,
-					&ctx->arena, &resp);
+	if (!sm_apis_authorized(ctx, SM_ACL_OP_CLUSTER_ACTION, SM_ACL_RES_CLUSTER, NULL))
+		resp.error_code = SM_ERR_CLUSTER_AUTHORIZATION_FAILED;
+	else
+		sm_replica_manager_stop_replica(ctx->apis->d.replica_manager, req.controller_epoch,
+						parts, n, &ctx->arena, &resp);
 	sm_stop_replica_resp_write(sm_apis_resp_begin(ctx), ctx->hdr.api_version, &resp);
 	sm_apis_resp_send(ctx);
 }

@@ -192,7 +192,11 @@ void sm_api_produce(sm_req_ctx_t *ctx)
 	resp.topic_count = req.topic_count;
 	resp.topics = sm_arena_alloc(&ctx->arena, sizeof(*resp.topics) * (size_t)(req.topic_count + 1));
 	int failed = 0, nw = 0;
-	int acks_ok = req.acks == 0 || req.acks == 1 || req.acks == -1;
+	int16_t all_err = req.acks == 0 || req.acks == 1 || req.acks == -1 ? 0 :
+			  SM_ERR_INVALID_REQUIRED_ACKS;
+	if (req.transactional_id &&
+	    !sm_apis_authorized(ctx, SM_ACL_OP_WRITE, SM_ACL_RES_TXN_ID, req.transactional_id))
+		all_err = SM_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
 	for (int t = 0; t < req.topic_count; t++)
 		nw += req.topics[t].partition_count;
 	sm_acks_wait_t *waits = sm_calloc((size_t)nw + 1, sizeof(*waits));
@@ -203,11 +207,14 @@ void sm_api_produce(sm_req_ctx_t *ctx)
 		ot->name = rt->name;
 		ot->partition_count = rt->partition_count;
 		ot->partitions = sm_arena_alloc(&ctx->arena, sizeof(*ot->partitions) * (size_t)(rt->partition_count + 1));
+		int16_t topic_err = all_err;
+		if (!topic_err && !sm_apis_authorized(ctx, SM_ACL_OP_WRITE, SM_ACL_RES_TOPIC, rt->name))
+			topic_err = SM_ERR_TOPIC_AUTHORIZATION_FAILED;
 		for (int i = 0; i < rt->partition_count; i++) {
 			sm_produce_resp_partition_t *rp = &ot->partitions[i];
-			if (!acks_ok) {
+			if (topic_err) {
 				rp->index = rt->partitions[i].index;
-				rp->error_code = SM_ERR_INVALID_REQUIRED_ACKS;
+				rp->error_code = topic_err;
 				rp->base_offset = rp->log_append_time_ms = rp->log_start_offset = -1;
 			} else {
 				sm_produce_partition(ctx, &req, rt->name, &rt->partitions[i], rp,

@@ -440,7 +440,7 @@ static int sm_auth_check(const sm_authorizer_t *a, const char *principal, const 
 }
 
 int sm_authorizer_authorize(sm_authorizer_t *a, const char *principal, const char *host, int op,
-			    int res_type, const char *name)
+			    int res_type, const char *name, int log_denied)
 {
 	if (!a || sm_auth_super(a, principal))
 		return 1;
@@ -449,7 +449,7 @@ int sm_authorizer_authorize(sm_authorizer_t *a, const char *principal, const cha
 	pthread_rwlock_rdlock(&a->rw);
 	int ok = sm_auth_check(a, principal, host, op, res_type, name);
 	pthread_rwlock_unlock(&a->rw);
-	if (!ok)
+	if (!ok && log_denied)
 		sm_log_info(NULL, SM_AUTH_LOGGER,
 			    "Principal = %s is Denied Operation = %s from host = %s on resource = %s:LITERAL:%s",
 			    principal, sm_acl_op_name(op), host, sm_acl_res_name(res_type), name);

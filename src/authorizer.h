@@ -79,9 +79,10 @@ void sm_authorizer_shutdown(sm_authorizer_t *a);
 void sm_authorizer_destroy(sm_authorizer_t *a);
 
 /* Whether principal ("User:x") connecting from host may do op on the
- * resource. */
+ * resource; a refusal is logged (kafka.authorizer.logger) when log_denied,
+ * as Kafka logs all but the checks that only filter lists. */
 int sm_authorizer_authorize(sm_authorizer_t *a, const char *principal, const char *host, int op,
-			    int res_type, const char *name);
+			    int res_type, const char *name, int log_denied);
 /* Kafka's authorizeByResourceType: whether some resource of the type allows
  * op without a deny covering it (InitProducerId for idempotent producers
  * without IdempotentWrite on the cluster). */

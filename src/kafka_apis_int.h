@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "kafka_apis.h"
 #include "protocol.h"
+#include "zk_data.h"
 
 typedef struct sm_fetch_purgatory sm_fetch_purgatory_t;
 
@@ -88,6 +89,8 @@ int64_t sm_apis_mono_ms(void);     /* monotonic */
  * cluster). Always 1 without an authorizer. One call per check, so
  * handlers stay as Kafka's KafkaApis reads. */
 int sm_apis_authorized(sm_req_ctx_t *ctx, int op, int res_type, const char *name);
+/* The same without logging a refusal (checks that filter a listing). */
+int sm_apis_authorized_quiet(sm_req_ctx_t *ctx, int op, int res_type, const char *name);
 /* Kafka's authorizeByResourceType. */
 int sm_apis_authorized_any(sm_req_ctx_t *ctx, int op, int res_type);
 /* Allowed operations as a bitfield (include_*_authorized_operations). */

@@ -1,0 +1,295 @@
+#!/usr/bin/python3
+"""Proves ACL authorization (AclAuthorizer): 3 brokers with authorizer.class.name set, allow.everyone.if.no.acl.found=false, a PLAINTEXT and an SSL listener (ssl.client.auth=required, inter-broker traffic on SSL) and the brokers' certificate principal in super.users, as operators configure Kafka. Clients authenticate with their own certificates (User:CN=alice, User:CN=bob).
+- inter-broker traffic keeps working: an RF=3 topic reaches a full ISR;
+- ACLs added with kafka-acls.sh (--authorizer-properties zookeeper.connect) land in /kafka-acl and /kafka-acl-extended in Kafka's JSON with change notifications, and take effect on every broker (each broker, asked alone, shows alice the topic in Metadata);
+- alice with --producer ACLs produces; bob without Write gets TOPIC_AUTHORIZATION_FAILED;
+- alice with Read on the topic but not the group gets GROUP_AUTHORIZATION_FAILED, and consumes once --consumer grants the group;
+- Metadata hides the topics a client may not Describe;
+- a PREFIXED ACL grants bob the family fam-* and nothing else;
+- the super user (broker certificate) bypasses ACLs;
+- kafka-acls.sh --bootstrap-server --add/--list/--remove through CreateAcls, DescribeAcls and DeleteAcls, with Kafka's --list output."""
+import json
+import os
+import socket
+import ssl
+import struct
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ctlutil  # noqa: E402
+import harness  # noqa: E402
+import tlsutil  # noqa: E402
+from harness import BIN, check, free_port, log, run, wait_until  # noqa: E402
+
+from confluent_kafka import Consumer, KafkaError, Producer  # noqa: E402
+
+BROKER_PRINCIPAL = "User:CN=localhost,OU=Brokers,O=Samsa"
+TOPIC = "acl-t"
+TOPIC_AUTHORIZATION_FAILED = 29
+GROUP_AUTHORIZATION_FAILED = 30
+
+
+def acls(c, *args, bootstrap=None, check_rc=True):
+    cmd = [os.path.join(BIN, "kafka-acls.sh")]
+    if bootstrap:
+        cmd += ["--bootstrap-server", bootstrap]
+    else:
+        cmd += ["--authorizer-properties", "zookeeper.connect=" + c.zk_connect]
+    p = run(cmd + list(args), check_rc=check_rc, what="kafka-acls.sh " + " ".join(args[:4]))
+    return p.stdout.decode()
+
+
+def ssl_ctx(certs, who):
+    ctx = ssl.create_default_context(cafile=certs["ca_crt"])
+    ctx.load_cert_chain(certs[who + "_crt"], certs[who + "_key"])
+    return ctx
+
+
+def metadata(port, ctx, topics):
+    """Metadata v1 sent to one broker alone over TLS: {topic: error code}."""
+    if topics is None:
+        body = struct.pack(">i", -1)
+    else:
+        body = struct.pack(">i", len(topics))
+        for t in topics:
+            body += struct.pack(">h", len(t)) + t.encode()
+    req = struct.pack(">hhih", 3, 1, 7, 4) + b"test" + body
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as s:
+            s.sendall(struct.pack(">i", len(req)) + req)
+            buf = b""
+            while len(buf) < 4 or len(buf) < 4 + struct.unpack(">i", buf[:4])[0]:
+                chunk = s.recv(65536)
+                check(chunk, "broker closed the connection")
+                buf += chunk
+    pos = 8  # size, correlation id
+
+    def i32():
+        nonlocal pos
+        v = struct.unpack(">i", buf[pos:pos + 4])[0]
+        pos += 4
+        return v
+
+    def i16():
+        nonlocal pos
+        v = struct.unpack(">h", buf[pos:pos + 2])[0]
+        pos += 2
+        return v
+
+    def string():
+        nonlocal pos
+        n = i16()
+        if n < 0:
+            return None
+        v = buf[pos:pos + n].decode()
+        pos += n
+        return v
+    for _ in range(i32()):
+        i32(), string(), i32(), string()
+    i32()  # controller
+    out = {}
+    for _ in range(i32()):
+        err, name = i16(), string()
+        pos += 1  # is_internal
+        for _ in range(i32()):
+            i16(), i32(), i32()
+            for _ in range(i32()):
+                i32()
+            for _ in range(i32()):
+                i32()
+        out[name] = err
+    return out
+
+
+def client_conf(c, certs, who):
+    return {"bootstrap.servers": ",".join("127.0.0.1:%d" % b.ssl_port for b in c.brokers),
+            "security.protocol": "SSL", "ssl.ca.location": certs["ca_crt"],
+            "ssl.certificate.location": certs[who + "_crt"],
+            "ssl.key.location": certs[who + "_key"]}
+
+
+def produce(c, certs, who, topic, n=20):
+    """Produces n records; the error codes of the delivery reports."""
+    p = Producer(dict(client_conf(c, certs, who), **{"acks": "all",
+                                                     "message.timeout.ms": 20000}))
+    errors = []
+
+    def cb(err, msg):
+        errors.append(err.code() if err else 0)
+    for i in range(n):
+        p.produce(topic, ("%s-%d" % (who, i)).encode(), on_delivery=cb)
+    p.flush(60)
+    check(len(errors) == n, "%d of %d delivery reports" % (len(errors), n))
+    return errors
+
+
+def consume(c, certs, who, topic, group, want):
+    """Polls until want records or a group/topic error; (records, error codes)."""
+    cons = Consumer(dict(client_conf(c, certs, who), **{"group.id": group,
+                                                        "auto.offset.reset": "earliest"}))
+    cons.subscribe([topic])
+    got, errs = [], []
+
+    def done():
+        m = cons.poll(0.5)
+        if m is None:
+            return False
+        if m.error():
+            if m.error().code() != KafkaError._PARTITION_EOF:
+                errs.append(m.error().code())
+        else:
+            got.append(m.value().decode())
+        return len(got) >= want or bool(errs)
+    wait_until(done, 60, "%s consuming %s in group %s" % (who, topic, group))
+    cons.close()
+    return got, errs
+
+
+def test(c):
+    certs = tlsutil.make(os.path.join(c.root, "certs"))
+    d = os.path.join(c.root, "certs")
+    for who in ("alice", "bob"):
+        tlsutil._leaf(d, who, "/CN=" + who, None)
+        certs[who + "_crt"] = os.path.join(d, who + ".crt")
+        certs[who + "_key"] = os.path.join(d, who + ".key")
+    certs["broker_key"] = os.path.join(d, "broker.key")
+    certs["broker_crt"] = os.path.join(d, "broker.crt")
+    props = {"inter.broker.listener.name": "SSL",
+             "ssl.client.auth": "required",
+             "authorizer.class.name": "kafka.security.authorizer.AclAuthorizer",
+             "super.users": BROKER_PRINCIPAL,
+             "allow.everyone.if.no.acl.found": "false",
+             "auto.create.topics.enable": "false"}
+    props.update(tlsutil.broker_pem_props(certs))
+    for i in range(3):
+        b = c.add_broker(props=props, start=False)
+        b.ssl_port = free_port()
+        b.props["listeners"] = "PLAINTEXT://127.0.0.1:%d,SSL://127.0.0.1:%d" % (b.port, b.ssl_port)
+        b.write_props()
+    for b in c.brokers:
+        b.start()
+    zk = c.kazoo()
+    for t, rf in ((TOPIC, 3), ("secret", 1), ("fam-a", 1), ("fam-b", 1)):
+        c.topics("--zookeeper", c.zk_connect, "--create", "--topic", t, "--partitions", "1",
+                 "--replication-factor", str(rf))
+    # Inter-broker traffic (LeaderAndIsr, follower Fetch) goes on with the
+    # authorizer on: the brokers' principal is a super user.
+    wait_until(lambda: sorted(ctlutil.state(zk, TOPIC, 0)["isr"]) == [0, 1, 2], 60,
+               "full ISR of %s with the authorizer on" % TOPIC)
+    for t in ("secret", "fam-a", "fam-b"):
+        wait_until(lambda: ctlutil.state(zk, t, 0)["leader"] >= 0, 60, "a leader for " + t)
+    alice, bob, root = (ssl_ctx(certs, w) for w in ("alice", "bob", "broker"))
+
+    # No ACL at all: nothing is allowed, and Metadata discloses nothing.
+    md = metadata(c.brokers[0].ssl_port, alice, None)
+    check(md == {}, "alice sees %r without any ACL" % md)
+    md = metadata(c.brokers[0].ssl_port, alice, [TOPIC])
+    check(md == {TOPIC: TOPIC_AUTHORIZATION_FAILED}, "named topic without ACLs: %r" % md)
+    errs = produce(c, certs, "bob", TOPIC, n=5)
+    check(set(errs) == {TOPIC_AUTHORIZATION_FAILED}, "bob's produce without ACLs: %r" % errs)
+
+    # The super user bypasses the ACLs.
+    md = metadata(c.brokers[1].ssl_port, root, None)
+    check({TOPIC, "secret", "fam-a", "fam-b"} <= set(md) and not any(md.values()),
+          "super user metadata %r" % md)
+    check(produce(c, certs, "broker", "secret", n=5) == [0] * 5, "super user produce refused")
+
+    out = acls(c, "--add", "--allow-principal", "User:CN=alice", "--producer", "--topic", TOPIC)
+    log(out)
+    check("Adding ACLs for resource `ResourcePattern(resourceType=TOPIC, name=%s, "
+          "patternType=LITERAL)`: \n" % TOPIC in out, "kafka-acls --add output: %r" % out)
+    for op in ("WRITE", "DESCRIBE", "CREATE"):
+        check("\t(principal=User:CN=alice, host=*, operation=%s, permissionType=ALLOW)" % op
+              in out, "kafka-acls --add output lacks %s: %r" % (op, out))
+    data, _ = zk.get("/kafka-acl/Topic/" + TOPIC)
+    node = json.loads(data)
+    check(node["version"] == 1 and sorted(a["operation"] for a in node["acls"]) ==
+          ["Create", "Describe", "Write"] and
+          all(a["principal"] == "User:CN=alice" and a["host"] == "*" and
+              a["permissionType"] == "Allow" for a in node["acls"]), "znode %r" % node)
+    changes = zk.get_children("/kafka-acl-changes")
+    check(changes and all(n.startswith("acl_changes_") for n in changes), "changes %r" % changes)
+    check(any(zk.get("/kafka-acl-changes/" + n)[0] == ("TOPIC:" + TOPIC).encode()
+              for n in changes), "no literal change notification for %s" % TOPIC)
+
+    # Every broker follows the notification: asked alone, each shows alice
+    # the topic (Describe implied by Write) and still hides the rest.
+    for b in c.brokers:
+        wait_until(lambda: metadata(b.ssl_port, alice, None) == {TOPIC: 0}, 30,
+                   "broker %d applying alice's ACLs" % b.id)
+    check(produce(c, certs, "alice", TOPIC) == [0] * 20, "alice's produce refused")
+    errs = produce(c, certs, "bob", TOPIC, n=5)
+    check(set(errs) == {TOPIC_AUTHORIZATION_FAILED}, "bob without Write: %r" % errs)
+
+    # Read on the topic but not on the group.
+    acls(c, "--add", "--allow-principal", "User:CN=alice", "--operation", "Read", "--topic", TOPIC)
+    for b in c.brokers:
+        wait_until(lambda: metadata(b.ssl_port, alice, None) == {TOPIC: 0}, 30, "broker up")
+    got, errs = consume(c, certs, "alice", TOPIC, "g1", 20)
+    check(errs and errs[0] == GROUP_AUTHORIZATION_FAILED,
+          "alice without Read on the group: %r / %d records" % (errs, len(got)))
+    acls(c, "--add", "--allow-principal", "User:CN=alice", "--consumer", "--topic", TOPIC,
+         "--group", "g1")
+    check(zk.exists("/kafka-acl/Group/g1"), "no znode for group g1")
+    got, errs = consume(c, certs, "alice", TOPIC, "g1", 20)
+    check(not errs and sorted(got) == sorted("alice-%d" % i for i in range(20)),
+          "alice consuming with the group ACL: %r / %r" % (errs, got[:5]))
+
+    # A prefixed ACL grants a family of topics.
+    acls(c, "--add", "--allow-principal", "User:CN=bob", "--operation", "Write",
+         "--resource-pattern-type", "PREFIXED", "--topic", "fam-")
+    data, _ = zk.get("/kafka-acl-extended/prefixed/Topic/fam-")
+    check(json.loads(data)["acls"][0]["operation"] == "Write", "prefixed znode %r" % data)
+    ext = zk.get_children("/kafka-acl-extended-changes")
+    evs = [json.loads(zk.get("/kafka-acl-extended-changes/" + n)[0]) for n in ext]
+    check({"version": 1, "resourceType": "TOPIC", "name": "fam-", "patternType": "PREFIXED"}
+          in evs, "extended change notifications %r" % evs)
+    for b in c.brokers:
+        wait_until(lambda: metadata(b.ssl_port, bob, None) == {"fam-a": 0, "fam-b": 0}, 30,
+                   "broker %d applying bob's prefixed ACL" % b.id)
+    check(produce(c, certs, "bob", "fam-a", n=5) == [0] * 5, "bob to fam-a refused")
+    check(produce(c, certs, "bob", "fam-b", n=5) == [0] * 5, "bob to fam-b refused")
+    check(set(produce(c, certs, "bob", "secret", n=3)) == {TOPIC_AUTHORIZATION_FAILED},
+          "bob to secret allowed")
+
+    # kafka-acls.sh over --bootstrap-server (CreateAcls / DescribeAcls /
+    # DeleteAcls): the plaintext listener's ANONYMOUS principal first needs
+    # Alter and Describe on the cluster.
+    plain = c.brokers[2].bootstrap
+    out = acls(c, "--list", bootstrap=plain, check_rc=False)
+    check("Error while executing ACL command" in out, "list without Describe on the cluster: %r"
+          % out)
+    acls(c, "--add", "--allow-principal", "User:ANONYMOUS", "--operation", "Alter",
+         "--operation", "Describe", "--cluster")
+    wait_until(lambda: "Error" not in acls(c, "--list", bootstrap=plain, check_rc=False), 30,
+               "broker 2 allowing ANONYMOUS to describe ACLs")
+    out = acls(c, "--add", "--deny-principal", "User:CN=bob", "--operation", "Write", "--topic",
+               "fam-b", bootstrap=plain)
+    check("(principal=User:CN=bob, host=*, operation=WRITE, permissionType=DENY)" in out,
+          "add over bootstrap: %r" % out)
+    out = acls(c, "--list", "--topic", TOPIC, bootstrap=plain)
+    want = ("Current ACLs for resource `ResourcePattern(resourceType=TOPIC, name=%s, "
+            "patternType=LITERAL)`: \n" % TOPIC)
+    check(out.startswith(want), "--list output %r" % out)
+    entries = [l for l in out.splitlines() if "(principal=" in l]
+    check(sorted(e.strip() for e in entries) == sorted(
+        "(principal=User:CN=alice, host=*, operation=%s, permissionType=ALLOW)" % op
+        for op in ("WRITE", "DESCRIBE", "CREATE", "READ")), "--list entries %r" % entries)
+    out = acls(c, "--list", "--principal", "User:CN=bob", bootstrap=plain)
+    check("ACLs for principal `User:CN=bob`" in out and "name=fam-, patternType=PREFIXED" in out
+          and "alice" not in out, "--list --principal %r" % out)
+    # Deny wins over the prefixed allow, on every broker.
+    for b in c.brokers:
+        wait_until(lambda: metadata(b.ssl_port, bob, None) == {"fam-a": 0, "fam-b": 0} and
+                   zk.exists("/kafka-acl/Topic/fam-b"), 30, "deny znode")
+    wait_until(lambda: set(produce(c, certs, "bob", "fam-b", n=2)) ==
+               {TOPIC_AUTHORIZATION_FAILED}, 30, "bob denied on fam-b")
+    check(produce(c, certs, "bob", "fam-a", n=2) == [0, 0], "bob still writes fam-a")
+    acls(c, "--remove", "--force", "--topic", "fam-b", bootstrap=plain)
+    check(not zk.exists("/kafka-acl/Topic/fam-b"), "fam-b ACLs left after --remove")
+    wait_until(lambda: produce(c, certs, "bob", "fam-b", n=2) == [0, 0], 30,
+               "bob writing fam-b again after the deny is removed")
+
+
+if __name__ == "__main__":
+    harness.main(test, brokers=0)

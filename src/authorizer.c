@@ -631,26 +631,18 @@ static void *sm_auth_main(void *arg)
 	return NULL;
 }
 
-sm_authorizer_t *sm_authorizer_new(const sm_kafka_config_t *cfg, sm_zk_t *zk, char *err,
-				   size_t errlen)
+/* The authorizer's state without its ACLs. */
+static sm_authorizer_t *sm_auth_alloc(int allow_if_no_acl, const char *super_users)
 {
-	if (sm_authorizer_configured(cfg, err, errlen) != 1)
-		return NULL;
-	sm_err_t e = sm_kzk_create_acl_paths(zk);
-	if (e) {
-		snprintf(err, errlen, "cannot create the ACL paths: %s", sm_err_name(e));
-		return NULL;
-	}
 	sm_authorizer_t *a = sm_calloc(1, sizeof(*a));
-	a->zk = zk;
-	a->allow_if_no_acl = cfg->allow_everyone_if_no_acl_found;
+	a->allow_if_no_acl = allow_if_no_acl;
 	a->last_seq[0] = a->last_seq[1] = -1;
 	pthread_rwlock_init(&a->rw, NULL);
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_cond_init(&a->cond, NULL);
 	/* super.users: principals separated by ';' (Kafka's format, since a
 	 * principal may hold commas) */
-	const char *s = cfg->super_users ? cfg->super_users : "";
+	const char *s = super_users ? super_users : "";
 	while (*s) {
 		const char *semi = strchr(s, ';');
 		size_t l = semi ? (size_t)(semi - s) : strlen(s);
@@ -667,6 +659,30 @@ sm_authorizer_t *sm_authorizer_new(const sm_kafka_config_t *cfg, sm_zk_t *zk, ch
 			break;
 		s = semi + 1;
 	}
+	return a;
+}
+
+sm_authorizer_t *sm_authorizer_new_static(int allow_if_no_acl, const char *super_users,
+					  sm_acl_resource_t *res, int n)
+{
+	sm_authorizer_t *a = sm_auth_alloc(allow_if_no_acl, super_users);
+	a->res = res;
+	a->n_res = n;
+	return a;
+}
+
+sm_authorizer_t *sm_authorizer_new(const sm_kafka_config_t *cfg, sm_zk_t *zk, char *err,
+				   size_t errlen)
+{
+	if (sm_authorizer_configured(cfg, err, errlen) != 1)
+		return NULL;
+	sm_err_t e = sm_kzk_create_acl_paths(zk);
+	if (e) {
+		snprintf(err, errlen, "cannot create the ACL paths: %s", sm_err_name(e));
+		return NULL;
+	}
+	sm_authorizer_t *a = sm_auth_alloc(cfg->allow_everyone_if_no_acl_found, cfg->super_users);
+	a->zk = zk;
 	/* The change paths are listed (watches armed, history skipped) before
 	 * the load, so a change made in between is seen by the thread. */
 	sm_auth_process(a, 0, 1);

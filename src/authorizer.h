@@ -71,6 +71,11 @@ int sm_authorizer_configured(const sm_kafka_config_t *cfg, char *err, size_t err
  * with a message on failure. */
 sm_authorizer_t *sm_authorizer_new(const sm_kafka_config_t *cfg, sm_zk_t *zk, char *err,
 				   size_t errlen);
+/* An authorizer over the given ACLs (taken over) with no ZooKeeper behind
+ * it: the unit tests' way to exercise the matching rules. super_users is
+ * super.users' format. */
+sm_authorizer_t *sm_authorizer_new_static(int allow_if_no_acl, const char *super_users,
+					  sm_acl_resource_t *res, int n);
 /* Starts the acl-change thread. */
 void sm_authorizer_startup(sm_authorizer_t *a);
 /* Feeds a ZooKeeper watch event (from the session watcher callback). */

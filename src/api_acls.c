@@ -218,7 +218,8 @@ void sm_api_describe_acls(sm_req_ctx_t *ctx)
 		};
 		n = sm_authorizer_describe(ctx->apis->d.authorizer, &f, &found);
 		/* grouped by resource pattern: sorted so each group is a run */
-		qsort(found, (size_t)n, sizeof(*found), sm_acls_binding_cmp);
+		if (n > 1)
+			qsort(found, (size_t)n, sizeof(*found), sm_acls_binding_cmp);
 		int groups = 0;
 		for (int i = 0; i < n; i++)
 			groups += !i || sm_acls_binding_cmp(&found[i - 1], &found[i]);

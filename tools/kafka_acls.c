@@ -494,11 +494,13 @@ static void ka_list(const ka_opts_t *o, ka_backend_t *b)
 		sm_acl_binding_t *got;
 		int ng = ka_backend_describe(b, &f, &got);
 		all = realloc(all, (size_t)(n + ng + 1) * sizeof(*all));
-		memcpy(all + n, got, (size_t)ng * sizeof(*got));
+		if (ng)
+			memcpy(all + n, got, (size_t)ng * sizeof(*got));
 		n += ng;
 		free(got);
 	}
-	qsort(all, (size_t)n, sizeof(*all), ka_binding_cmp);
+	if (n > 1)
+		qsort(all, (size_t)n, sizeof(*all), ka_binding_cmp);
 	int np = o->list_p.n ? o->list_p.n : 1;
 	for (int p = 0; p < np; p++) {
 		const char *who = o->list_p.n ? o->list_p.v[p] : NULL;

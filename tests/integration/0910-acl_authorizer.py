@@ -22,11 +22,20 @@ import tlsutil  # noqa: E402
 from harness import BIN, check, free_port, log, run, wait_until  # noqa: E402
 
 from confluent_kafka import Consumer, KafkaError, Producer  # noqa: E402
+from kazoo.exceptions import NoNodeError  # noqa: E402
 
 BROKER_PRINCIPAL = "User:CN=localhost,OU=Brokers,O=Samsa"
 TOPIC = "acl-t"
 TOPIC_AUTHORIZATION_FAILED = 29
 GROUP_AUTHORIZATION_FAILED = 30
+
+
+def state(zk, topic):
+    """Partition 0's state znode, {} until the controller has written it."""
+    try:
+        return ctlutil.state(zk, topic, 0)
+    except NoNodeError:
+        return {}
 
 
 def acls(c, *args, bootstrap=None, check_rc=True):
@@ -45,6 +54,27 @@ def ssl_ctx(certs, who):
     return ctx
 
 
+def call(port, ctx, key, ver, body):
+    """One request (header v1) to one broker, over TLS when ctx is given;
+    the response after its correlation id."""
+    req = struct.pack(">hhih", key, ver, 7, 4) + b"test" + body
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        s = ctx.wrap_socket(raw, server_hostname="127.0.0.1") if ctx else raw
+        s.sendall(struct.pack(">i", len(req)) + req)
+        buf = b""
+        while len(buf) < 4 or len(buf) < 4 + struct.unpack(">i", buf[:4])[0]:
+            chunk = s.recv(65536)
+            check(chunk, "broker closed the connection")
+            buf += chunk
+    return buf[8:]
+
+
+def string(v):
+    if v is None:
+        return struct.pack(">h", -1)
+    return struct.pack(">h", len(v)) + v.encode()
+
+
 def metadata(port, ctx, topics):
     """Metadata v1 sent to one broker alone over TLS: {topic: error code}."""
     if topics is None:
@@ -53,16 +83,8 @@ def metadata(port, ctx, topics):
         body = struct.pack(">i", len(topics))
         for t in topics:
             body += struct.pack(">h", len(t)) + t.encode()
-    req = struct.pack(">hhih", 3, 1, 7, 4) + b"test" + body
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
-        with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as s:
-            s.sendall(struct.pack(">i", len(req)) + req)
-            buf = b""
-            while len(buf) < 4 or len(buf) < 4 + struct.unpack(">i", buf[:4])[0]:
-                chunk = s.recv(65536)
-                check(chunk, "broker closed the connection")
-                buf += chunk
-    pos = 8  # size, correlation id
+    buf = call(port, ctx, 3, 1, body)
+    pos = 0
 
     def i32():
         nonlocal pos
@@ -145,6 +167,41 @@ def consume(c, certs, who, topic, group, want):
     return got, errs
 
 
+def check_create_acls_errors(c, bob):
+    """CreateAcls v1 validation answers each creation with Kafka's error and
+    message; DescribeAcls without Describe on the cluster is refused."""
+    def creation(rtype, name, pattern, principal, op, perm):
+        return (struct.pack(">b", rtype) + string(name) + struct.pack(">b", pattern) +
+                string(principal) + string("*") + struct.pack(">bb", op, perm))
+    items = [creation(4, "other", 3, "User:x", 7, 3),     # cluster not kafka-cluster
+             creation(2, "", 3, "User:x", 3, 3),          # empty name
+             creation(2, "t", 3, "User:x", 0, 3),         # UNKNOWN operation
+             creation(2, "t", 2, "User:x", 3, 3),         # MATCH pattern
+             creation(3, "a/b", 3, "User:x", 3, 3),       # not a znode name
+             creation(2, "t", 3, "nocolon", 3, 3),        # principal without a type
+             creation(3, "grp", 3, "User:x", 3, 3)]       # fine
+    buf = call(c.brokers[0].port, None, 30, 1, struct.pack(">i", len(items)) + b"".join(items))
+    pos, res = 4, []
+    n = struct.unpack(">i", buf[pos:pos + 4])[0]
+    pos += 4
+    for _ in range(n):
+        code, ml = struct.unpack(">hh", buf[pos:pos + 4])
+        pos += 4
+        msg = buf[pos:pos + ml].decode() if ml >= 0 else None
+        pos += max(ml, 0)
+        res.append((code, msg))
+    check(res == [(42, "The only valid name for the CLUSTER resource is kafka-cluster"),
+                  (42, "Invalid empty resource name"), (42, "Failed to create ACL"),
+                  (42, "Failed to create ACL"), (42, "Failed to create ACL"),
+                  (42, "Failed to create ACL"), (0, None)], "CreateAcls results %r" % res)
+    check(json.loads(c.kazoo().get("/kafka-acl/Group/grp")[0])["acls"][0]["principal"] ==
+          "User:x", "the valid creation was not stored")
+    body = (struct.pack(">b", 1) + string(None) + struct.pack(">b", 1) + string(None) +
+            string(None) + struct.pack(">bb", 1, 1))
+    buf = call(c.brokers[0].ssl_port, bob, 29, 1, body)
+    check(struct.unpack(">h", buf[4:6])[0] == 31, "bob's DescribeAcls answered %r" % buf[:8])
+
+
 def test(c):
     certs = tlsutil.make(os.path.join(c.root, "certs"))
     d = os.path.join(c.root, "certs")
@@ -174,10 +231,10 @@ def test(c):
                  "--replication-factor", str(rf))
     # Inter-broker traffic (LeaderAndIsr, follower Fetch) goes on with the
     # authorizer on: the brokers' principal is a super user.
-    wait_until(lambda: sorted(ctlutil.state(zk, TOPIC, 0)["isr"]) == [0, 1, 2], 60,
+    wait_until(lambda: sorted(state(zk, TOPIC).get("isr", [])) == [0, 1, 2], 60,
                "full ISR of %s with the authorizer on" % TOPIC)
     for t in ("secret", "fam-a", "fam-b"):
-        wait_until(lambda: ctlutil.state(zk, t, 0)["leader"] >= 0, 60, "a leader for " + t)
+        wait_until(lambda: state(zk, t).get("leader", -1) >= 0, 60, "a leader for " + t)
     alice, bob, root = (ssl_ctx(certs, w) for w in ("alice", "bob", "broker"))
 
     # No ACL at all: nothing is allowed, and Metadata discloses nothing.
@@ -286,6 +343,7 @@ def test(c):
                {TOPIC_AUTHORIZATION_FAILED}, 30, "bob denied on fam-b")
     check(produce(c, certs, "bob", "fam-a", n=2) == [0, 0], "bob still writes fam-a")
     acls(c, "--remove", "--force", "--topic", "fam-b", bootstrap=plain)
+    check_create_acls_errors(c, bob)
     check(not zk.exists("/kafka-acl/Topic/fam-b"), "fam-b ACLs left after --remove")
     wait_until(lambda: produce(c, certs, "bob", "fam-b", n=2) == [0, 0], 30,
                "bob writing fam-b again after the deny is removed")

@@ -437,6 +437,16 @@ void sm_api_create_topics(sm_req_ctx_t *ctx)
 		} else {
 			sm_admin_create_one(ctx, &req, &req.topics[i], rt, &budget);
 		}
+		/* KIP-525's configs and metadata only for a client that may
+		 * DescribeConfigs the topic (Kafka) */
+		if (ctx->hdr.api_version >= 5 && rt->name &&
+		    !sm_apis_authorized_quiet(ctx, SM_ACL_OP_DESCRIBE_CONFIGS, SM_ACL_RES_TOPIC,
+					      rt->name)) {
+			rt->topic_config_error_code = SM_ERR_TOPIC_AUTHORIZATION_FAILED;
+			rt->num_partitions = -1;
+			rt->replication_factor = -1;
+			rt->configs_cnt = 0;
+		}
 		d->waiting[i] = !req.validate_only && !rt->error_code;
 	}
 	if (ndup)

@@ -470,37 +470,78 @@ int32_t sm_authorizer_ops(sm_authorizer_t *a, const char *principal, const char 
 	return out;
 }
 
+/* An entry of r that counts for authorizeByResourceType: the principal or
+ * User:*, the host or "*", the operation itself or All (no implied
+ * operations), with the permission. */
+static int sm_auth_entry_exact(const sm_acl_resource_t *r, const char *principal,
+			       const char *host, int op, int perm)
+{
+	for (int j = 0; j < r->n; j++)
+		if (r->acls[j].perm == perm && (r->acls[j].op == op || r->acls[j].op == SM_ACL_OP_ALL) &&
+		    sm_auth_entry_applies(&r->acls[j], principal, host))
+			return 1;
+	return 0;
+}
+
+/* Caller holds a->rw: a prefixed deny (for the principal) that is a prefix
+ * of name, or name itself (Kafka's hasDominantPrefixedDeny). */
+static int sm_auth_prefix_denied(const sm_authorizer_t *a, const char *principal,
+				 const char *host, int op, int res_type, const char *name)
+{
+	for (int i = 0; i < a->n_res; i++) {
+		const sm_acl_resource_t *r = &a->res[i];
+		if (r->res_type == res_type && r->pattern == SM_ACL_PAT_PREFIXED &&
+		    !strncmp(name, r->name, strlen(r->name)) &&
+		    sm_auth_entry_exact(r, principal, host, op, SM_ACL_PERM_DENY))
+			return 1;
+	}
+	return 0;
+}
+
 int sm_authorizer_authorize_any(sm_authorizer_t *a, const char *principal, const char *host,
 				int op, int res_type)
 {
 	if (!a || sm_auth_super(a, principal))
 		return 1;
-	int ok = 0, wildcard_deny = 0;
+	int deny_all = 0, any_deny = 0, ok = 0;
 	pthread_rwlock_rdlock(&a->rw);
-	/* A deny on the literal wildcard refuses every resource of the type. */
-	for (int i = 0; i < a->n_res && !wildcard_deny; i++) {
+	for (int i = 0; i < a->n_res; i++) {
 		const sm_acl_resource_t *r = &a->res[i];
-		if (r->res_type != res_type || r->pattern != SM_ACL_PAT_LITERAL || strcmp(r->name, "*"))
+		if (r->res_type != res_type ||
+		    !sm_auth_entry_exact(r, principal, host, op, SM_ACL_PERM_DENY))
 			continue;
-		for (int j = 0; j < r->n; j++)
-			if (r->acls[j].perm == SM_ACL_PERM_DENY &&
-			    (r->acls[j].op == op || r->acls[j].op == SM_ACL_OP_ALL) &&
-			    sm_auth_entry_applies(&r->acls[j], principal, host))
-				wildcard_deny = 1;
+		any_deny = 1;
+		deny_all |= r->pattern == SM_ACL_PAT_LITERAL && !strcmp(r->name, "*");
 	}
-	if (!wildcard_deny && a->allow_if_no_acl)
+	if (deny_all) {
+		ok = 0;
+	} else if (a->allow_if_no_acl) {
 		ok = 1;
-	/* Otherwise some resource whose allow is not overridden by a deny:
-	 * checked as a real request for that resource's name would be. */
-	for (int i = 0; i < a->n_res && !ok && !wildcard_deny; i++) {
-		const sm_acl_resource_t *r = &a->res[i];
-		if (r->res_type != res_type)
-			continue;
-		for (int j = 0; j < r->n && !ok; j++)
-			if (r->acls[j].perm == SM_ACL_PERM_ALLOW &&
-			    (r->acls[j].op == op || r->acls[j].op == SM_ACL_OP_ALL) &&
-			    sm_auth_entry_applies(&r->acls[j], principal, host))
-				ok = sm_auth_check(a, principal, host, op, res_type, r->name);
+	} else {
+		/* Kafka's allowAny: an allowed prefix no prefixed deny dominates,
+		 * or an allowed literal neither denied as such nor under a
+		 * prefixed deny (the wildcard always counts) */
+		for (int i = 0; i < a->n_res && !ok; i++) {
+			const sm_acl_resource_t *r = &a->res[i];
+			if (r->res_type != res_type ||
+			    !sm_auth_entry_exact(r, principal, host, op, SM_ACL_PERM_ALLOW))
+				continue;
+			if (!any_deny || (r->pattern == SM_ACL_PAT_LITERAL && !strcmp(r->name, "*"))) {
+				ok = 1;
+				continue;
+			}
+			if (sm_auth_prefix_denied(a, principal, host, op, res_type, r->name))
+				continue;
+			ok = 1;
+			if (r->pattern == SM_ACL_PAT_LITERAL)
+				for (int k = 0; k < a->n_res && ok; k++)
+					if (a->res[k].res_type == res_type &&
+					    a->res[k].pattern == SM_ACL_PAT_LITERAL &&
+					    !strcmp(a->res[k].name, r->name) &&
+					    sm_auth_entry_exact(&a->res[k], principal, host, op,
+								SM_ACL_PERM_DENY))
+						ok = 0;
+		}
 	}
 	pthread_rwlock_unlock(&a->rw);
 	return ok;

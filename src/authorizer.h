@@ -89,8 +89,11 @@ void sm_authorizer_destroy(sm_authorizer_t *a);
 int sm_authorizer_authorize(sm_authorizer_t *a, const char *principal, const char *host, int op,
 			    int res_type, const char *name, int log_denied);
 /* Kafka's authorizeByResourceType: whether some resource of the type allows
- * op without a deny covering it (InitProducerId for idempotent producers
- * without IdempotentWrite on the cluster). */
+ * op (itself or All) with no deny dominating it (InitProducerId for
+ * idempotent producers without IdempotentWrite on the cluster): a literal
+ * wildcard deny refuses, allow.everyone.if.no.acl.found allows, then an
+ * allowed prefix no prefixed deny covers, or an allowed literal neither
+ * denied nor under a prefixed deny. */
 int sm_authorizer_authorize_any(sm_authorizer_t *a, const char *principal, const char *host,
 				int op, int res_type);
 /* Bitfield (1 << code) of the operations valid for the resource type that

@@ -129,6 +129,28 @@ static void test_ops_and_any(void)
 	CU_ASSERT(!sm_authorizer_authorize_any(a, "User:bob", h, SM_ACL_OP_WRITE, T));
 	CU_ASSERT(sm_authorizer_authorize_any(a, "User:root", h, SM_ACL_OP_WRITE, T));
 	sm_authorizer_destroy(a);
+	/* a prefixed deny dominates the literals and prefixes under it, a
+	 * wildcard deny everything; implied operations do not count */
+	sm_acl_resource_t *r = NULL;
+	int n = 0;
+	add(&r, &n, L, T, "x-1", "User:frank", "*", SM_ACL_OP_WRITE, ALLOW);
+	add(&r, &n, P, T, "x-1-", "User:frank", "*", SM_ACL_OP_WRITE, ALLOW);
+	add(&r, &n, P, T, "x-", "User:frank", "*", SM_ACL_OP_ALL, DENY);
+	add(&r, &n, L, T, "t", "User:gina", "*", SM_ACL_OP_WRITE, ALLOW);
+	add(&r, &n, L, T, "*", "User:gina", "*", SM_ACL_OP_WRITE, DENY);
+	add(&r, &n, L, T, "t", "User:hank", "*", SM_ACL_OP_WRITE, ALLOW);
+	add(&r, &n, L, T, "u", "User:hank", "*", SM_ACL_OP_WRITE, DENY);
+	add(&r, &n, L, T, "t", "User:ivy", "*", SM_ACL_OP_READ, ALLOW);
+	a = sm_authorizer_new_static(0, NULL, r, n);
+	CU_ASSERT(!sm_authorizer_authorize_any(a, "User:frank", h, SM_ACL_OP_WRITE, T));
+	CU_ASSERT(!sm_authorizer_authorize_any(a, "User:gina", h, SM_ACL_OP_WRITE, T));
+	CU_ASSERT(sm_authorizer_authorize_any(a, "User:hank", h, SM_ACL_OP_WRITE, T));
+	CU_ASSERT(!sm_authorizer_authorize_any(a, "User:ivy", h, SM_ACL_OP_DESCRIBE, T));
+	CU_ASSERT(sm_authorizer_authorize_any(a, "User:ivy", h, SM_ACL_OP_READ, T));
+	sm_authorizer_destroy(a);
+	a = sm_authorizer_new_static(1, NULL, NULL, 0);
+	CU_ASSERT(sm_authorizer_authorize_any(a, "User:anyone", h, SM_ACL_OP_WRITE, T));
+	sm_authorizer_destroy(a);
 }
 
 static void test_filters(void)

@@ -20,14 +20,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "authorizer.h"
 #include "kafka_zk.h"
 #include "msg_create_acls.h"
 #include "msg_delete_acls.h"
 #include "msg_describe_acls.h"
+#include "properties.h"
 #include "proto_admin.h"
 #include "protocol.h"
+#include "tls.h"
 #include "zk_client.h"
 
 #define KA_MAX 64 /* values of one repeated flag */
@@ -561,6 +564,32 @@ static int ka_confirm(const ka_opts_t *o, const ka_entry_t *e)
 	return (line[0] == 'y' || line[0] == 'Y') && (line[1] == '\n' || !line[1]);
 }
 
+/* --command-config: PLAINTEXT, or SSL with Kafka's ssl.* client keys
+ * (truststore, keystore for a client certificate, endpoint
+ * identification). */
+static void ka_command_config(const char *path)
+{
+	sm_props_t props;
+	char err[512];
+	sm_props_init(&props);
+	if (sm_props_load(&props, path, err, sizeof(err)))
+		ka_fail(err);
+	const char *proto = sm_props_get(&props, "security.protocol");
+	if (proto && !strcasecmp(proto, "SSL")) {
+		int verify_host = 0;
+		SSL_CTX *ctx = sm_tls_client_ctx_new(&props, "client", &verify_host, err, sizeof(err));
+		if (!ctx)
+			ka_fail(err);
+		sm_tls_interbroker_set(ctx, verify_host);
+		sm_pa_use_tls(1);
+	} else if (proto && strcasecmp(proto, "PLAINTEXT")) {
+		snprintf(err, sizeof(err), "security.protocol=%s is not supported (PLAINTEXT or SSL)",
+			 proto);
+		ka_fail(err);
+	}
+	sm_props_free(&props);
+}
+
 static const char *ka_arg(int argc, char **argv, int *i)
 {
 	if (*i + 1 >= argc)
@@ -646,7 +675,7 @@ int main(int argc, char **argv)
 	if (o.authz_props.n && o.bootstrap)
 		ka_die("The --authorizer-properties option can only be used with --authorizer option");
 	if (o.command_config)
-		ka_die("--command-config is not supported by this tool: it connects over PLAINTEXT only");
+		ka_command_config(o.command_config);
 	if (o.authorizer && strcmp(o.authorizer, "kafka.security.authorizer.AclAuthorizer") &&
 	    strcmp(o.authorizer, "kafka.security.auth.SimpleAclAuthorizer"))
 		ka_die("Unsupported authorizer %s", o.authorizer);

@@ -7,7 +7,8 @@
 - Metadata hides the topics a client may not Describe;
 - a PREFIXED ACL grants bob the family fam-* and nothing else;
 - the super user (broker certificate) bypasses ACLs;
-- kafka-acls.sh --bootstrap-server --add/--list/--remove through CreateAcls, DescribeAcls and DeleteAcls, with Kafka's --list output."""
+- kafka-acls.sh --bootstrap-server --add/--list/--remove through CreateAcls, DescribeAcls and DeleteAcls, with Kafka's --list output, over PLAINTEXT and over SSL (--command-config);
+- CreateAcls answers each invalid creation with Kafka's error and message."""
 import json
 import os
 import socket
@@ -332,6 +333,15 @@ def test(c):
     check(sorted(e.strip() for e in entries) == sorted(
         "(principal=User:CN=alice, host=*, operation=%s, permissionType=ALLOW)" % op
         for op in ("WRITE", "DESCRIBE", "CREATE", "READ")), "--list entries %r" % entries)
+    # The same over SSL with the super user's certificate (--command-config).
+    admin = os.path.join(c.root, "admin.properties")
+    with open(admin, "w") as f:
+        f.write("security.protocol=SSL\nssl.truststore.type=PEM\nssl.truststore.location=%s\n"
+                "ssl.keystore.type=PEM\nssl.keystore.location=%s\n"
+                % (certs["ca_crt"], certs["broker_pem"]))
+    out2 = acls(c, "--list", "--topic", TOPIC, "--command-config", admin,
+                bootstrap="127.0.0.1:%d" % c.brokers[1].ssl_port)
+    check(out2 == out, "--list over SSL %r differs from %r" % (out2, out))
     out = acls(c, "--list", "--principal", "User:CN=bob", bootstrap=plain)
     check("ACLs for principal `User:CN=bob`" in out and "name=fam-, patternType=PREFIXED" in out
           and "alice" not in out, "--list --principal %r" % out)

@@ -22,6 +22,8 @@
 #define SM_AUTH_LOGGER "kafka.authorizer.logger"
 #define SM_AUTH_POLL_MS 5000
 #define SM_AUTH_RETRIES 10
+/* Notifications older than this are deleted (Kafka's changeExpirationMs). */
+#define SM_AUTH_CHANGE_EXPIRATION_MS (15 * 60 * 1000)
 
 struct sm_authorizer {
 	sm_zk_t *zk;
@@ -617,13 +619,27 @@ static void sm_auth_process(sm_authorizer_t *a, int extended, int first)
 	int n = 0;
 	if (sm_zk_get_children(a->zk, dir, 1, &kids, &n))
 		return;
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 	for (int i = 0; i < n; i++) {
 		if (strncmp(kids[i], SM_ZK_ACL_CHANGE_PREFIX, plen))
 			continue;
 		char *end;
 		long long seq = strtoll(kids[i] + plen, &end, 10);
-		if (*end || seq <= a->last_seq[extended])
+		if (*end)
 			continue;
+		if (seq <= a->last_seq[extended]) {
+			/* seen: purge it once expired, as Kafka's listener does
+			 * (every broker tries; a lost race is harmless) */
+			char path[512];
+			sm_zk_stat_t st;
+			snprintf(path, sizeof(path), "%s/%s", dir, kids[i]);
+			if (!sm_zk_exists(a->zk, path, 0, &st) &&
+			    now_ms - st.ctime > SM_AUTH_CHANGE_EXPIRATION_MS)
+				(void)sm_zk_delete(a->zk, path, -1);
+			continue;
+		}
 		a->last_seq[extended] = seq;
 		if (first)
 			continue;

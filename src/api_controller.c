@@ -11,11 +11,40 @@
  */
 #include "kafka_apis_int.h"
 
+#include <string.h>
+
 #include "logger.h"
 #include "msg_leader_and_isr.h"
 #include "msg_interbroker.h"
 #include "msg_stop_replica.h"
 #include "msg_update_metadata.h"
+
+/* Kafka's LeaderAndIsrRequest.getErrorResponse for a refused request: the
+ * error at the top and on every partition (v5 nests them by topic id). */
+static void sm_lai_refuse_all(sm_req_ctx_t *ctx, const sm_leader_and_isr_req_t *req,
+			      sm_leader_and_isr_resp_t *resp)
+{
+	resp->error_code = SM_ERR_CLUSTER_AUTHORIZATION_FAILED;
+	resp->partitions = sm_arena_alloc(&ctx->arena, sizeof(*resp->partitions) *
+							       (size_t)(req->partitions_cnt + 1));
+	/* v5 partitions come nested in their topic, in the order of
+	 * topic_ids: one forward walk finds each id (linear however many
+	 * topics a hostile request names) */
+	int32_t t = 0;
+	for (int32_t i = 0; i < req->partitions_cnt; i++) {
+		sm_leader_and_isr_partition_err_t *e = &resp->partitions[resp->partitions_cnt++];
+		e->topic = req->partitions[i].topic;
+		e->partition = req->partitions[i].partition;
+		e->error_code = SM_ERR_CLUSTER_AUTHORIZATION_FAILED;
+		while (t < req->topic_ids_cnt && e->topic &&
+		       (!req->topic_ids[t].topic || strcmp(req->topic_ids[t].topic, e->topic)))
+			t++;
+		if (t < req->topic_ids_cnt)
+			memcpy(e->topic_id, req->topic_ids[t].id, 16);
+		else
+			t = req->topic_ids_cnt; /* not found: no id, and stay at the end */
+	}
+}
 
 void sm_api_leader_and_isr(sm_req_ctx_t *ctx)
 {
@@ -27,7 +56,7 @@ void sm_api_leader_and_isr(sm_req_ctx_t *ctx)
 	sm_leader_and_isr_resp_t resp = { 0 };
 	/* controller requests need ClusterAction (brokers are super users) */
 	if (!sm_apis_authorized(ctx, SM_ACL_OP_CLUSTER_ACTION, SM_ACL_RES_CLUSTER, NULL))
-		resp.error_code = SM_ERR_CLUSTER_AUTHORIZATION_FAILED;
+		sm_lai_refuse_all(ctx, &req, &resp);
 	else
 		sm_replica_manager_leader_and_isr(ctx->apis->d.replica_manager, &req, &ctx->arena,
 						  &resp);
@@ -75,11 +104,22 @@ void sm_api_stop_replica(sm_req_ctx_t *ctx)
 								     &ctx->arena, &n);
 	sm_stop_replica_resp_t resp;
 	sm_stop_replica_resp_init(&resp);
-	if (!sm_apis_authorized(ctx, SM_ACL_OP_CLUSTER_ACTION, SM_ACL_RES_CLUSTER, NULL))
+	if (!sm_apis_authorized(ctx, SM_ACL_OP_CLUSTER_ACTION, SM_ACL_RES_CLUSTER, NULL)) {
+		/* Kafka's getErrorResponse: the error on every partition too */
 		resp.error_code = SM_ERR_CLUSTER_AUTHORIZATION_FAILED;
-	else
+		resp.partition_errors = sm_arena_alloc(&ctx->arena, sizeof(*resp.partition_errors) *
+									    (size_t)(n + 1));
+		for (int32_t i = 0; i < n; i++) {
+			sm_stop_replica_resp_partition_error_t *e = &resp.partition_errors[i];
+			e->topic_name = parts[i].topic;
+			e->partition_index = parts[i].partition;
+			e->error_code = SM_ERR_CLUSTER_AUTHORIZATION_FAILED;
+		}
+		resp.partition_errors_cnt = n;
+	} else {
 		sm_replica_manager_stop_replica(ctx->apis->d.replica_manager, req.controller_epoch,
 						parts, n, &ctx->arena, &resp);
+	}
 	sm_stop_replica_resp_write(sm_apis_resp_begin(ctx), ctx->hdr.api_version, &resp);
 	sm_apis_resp_send(ctx);
 }

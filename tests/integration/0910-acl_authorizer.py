@@ -201,6 +201,16 @@ def check_create_acls_errors(c, bob):
             string(None) + struct.pack(">bb", 1, 1))
     buf = call(c.brokers[0].ssl_port, bob, 29, 1, body)
     check(struct.unpack(">h", buf[4:6])[0] == 31, "bob's DescribeAcls answered %r" % buf[:8])
+    # Controller requests from a client without ClusterAction change nothing
+    # and are answered CLUSTER_AUTHORIZATION_FAILED (on every partition).
+    buf = call(c.brokers[0].ssl_port, bob, 6, 0, struct.pack(">iiii", 0, 99, 0, 0))
+    check(buf[:2] == struct.pack(">h", 31), "bob's UpdateMetadata answered %r" % buf[:8])
+    body = struct.pack(">iib", 0, 99, 1) + struct.pack(">i", 1) + string(TOPIC) + \
+        struct.pack(">i", 0)
+    buf = call(c.brokers[0].ssl_port, bob, 5, 0, body)
+    check(buf == struct.pack(">hi", 31, 1) + string(TOPIC) + struct.pack(">ih", 0, 31),
+          "bob's StopReplica answered %r" % buf)
+    check(sorted(state(c.kazoo(), TOPIC)["isr"]) == [0, 1, 2], "ISR changed")
 
 
 def test(c):

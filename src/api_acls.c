@@ -5,7 +5,9 @@
  * handleDeleteAcls), versions 0-2.
  *
  * Without an authorizer every check passes and the three ACL APIs answer
- * SECURITY_DISABLED, as Kafka does. CreateAcls and DeleteAcls need Alter on
+ * SECURITY_DISABLED, as Kafka does. A request naming an UNKNOWN resource
+ * type, pattern type, operation or permission (or a non-literal pattern at
+ * version 0) closes the connection: Kafka refuses it while parsing. CreateAcls and DeleteAcls need Alter on
  * the cluster, DescribeAcls Describe on it (CLUSTER_AUTHORIZATION_FAILED
  * otherwise). Changes are written to ZooKeeper by the handler (handlers may
  * call ZooKeeper) and this broker's cache is refreshed at once; the other
@@ -112,13 +114,47 @@ void sm_api_create_acls(sm_req_ctx_t *ctx)
 			      req.creations_cnt);
 		return;
 	}
+	/* Kafka refuses these while parsing the request, closing the
+	 * connection */
+	for (int i = 0; i < req.creations_cnt; i++) {
+		const sm_create_acls_req_creation_t *c = &req.creations[i];
+		if (!sm_acls_filter_known(c->resource_type, c->resource_pattern_type, c->operation,
+					  c->permission_type)) {
+			sm_apis_close(ctx, "CreateAcls creation %d contains UNKNOWN elements", i);
+			return;
+		}
+		if (ver == 0 && c->resource_pattern_type != SM_ACL_PAT_LITERAL) {
+			sm_apis_close(ctx, "CreateAcls version 0 only supports literal resource pattern types");
+			return;
+		}
+	}
 	int16_t all_err = 0;
 	const char *all_msg = NULL;
-	if (!ctx->apis->d.authorizer) {
+	if (!sm_apis_authorized(ctx, SM_ACL_OP_ALTER, SM_ACL_RES_CLUSTER, NULL)) {
+		all_err = SM_ERR_CLUSTER_AUTHORIZATION_FAILED;
+	} else if (!ctx->apis->d.authorizer) {
 		all_err = SM_ERR_SECURITY_DISABLED;
 		all_msg = SM_ACLS_NO_AUTHORIZER;
-	} else if (!sm_apis_authorized(ctx, SM_ACL_OP_ALTER, SM_ACL_RES_CLUSTER, NULL)) {
-		all_err = SM_ERR_CLUSTER_AUTHORIZATION_FAILED;
+	} else {
+		/* Kafka builds every binding first: a filter-only value (ANY,
+		 * MATCH) fails the whole request with its exception */
+		for (int i = 0; i < req.creations_cnt && !all_err; i++) {
+			const sm_create_acls_req_creation_t *c = &req.creations[i];
+			if (c->resource_type == SM_ACL_RES_ANY)
+				all_msg = "resourceType must not be ANY";
+			else if (c->resource_pattern_type == SM_ACL_PAT_ANY)
+				all_msg = "patternType must not be ANY";
+			else if (c->resource_pattern_type == SM_ACL_PAT_MATCH)
+				all_msg = "patternType must not be MATCH";
+			else if (c->operation == SM_ACL_OP_ANY)
+				all_msg = "operation must not be ANY";
+			else if (c->permission_type == SM_ACL_PERM_ANY)
+				all_msg = "permissionType must not be ANY";
+			if (all_msg) {
+				all_err = SM_ERR_UNKNOWN_SERVER_ERROR;
+				sm_apis_refused(ctx, "CreateAcls creation %d: %s", i, all_msg);
+			}
+		}
 	}
 	for (int i = 0; i < req.creations_cnt; i++) {
 		sm_create_acls_req_creation_t *c = &req.creations[i];
@@ -128,23 +164,17 @@ void sm_api_create_acls(sm_req_ctx_t *ctx)
 		if (all_err)
 			continue;
 		const char *bad = NULL;
-		if (ver == 0 && c->resource_pattern_type != SM_ACL_PAT_LITERAL)
-			bad = "Failed to create ACL";
-		else if (!sm_acls_filter_known(c->resource_type, c->resource_pattern_type,
-					       c->operation, c->permission_type) ||
-			 c->resource_type == SM_ACL_RES_ANY ||
-			 c->resource_pattern_type < SM_ACL_PAT_LITERAL ||
-			 c->operation == SM_ACL_OP_ANY || c->permission_type == SM_ACL_PERM_ANY ||
-			 !c->principal || !strchr(c->principal, ':') || !c->host)
-			bad = "Failed to create ACL";
-		else if (c->resource_type == SM_ACL_RES_CLUSTER &&
+		if (c->resource_type == SM_ACL_RES_CLUSTER &&
 			 strcmp(c->resource_name ? c->resource_name : "", SM_ACL_CLUSTER_NAME))
 			bad = "The only valid name for the CLUSTER resource is " SM_ACL_CLUSTER_NAME;
 		else if (!c->resource_name || !*c->resource_name)
 			bad = "Invalid empty resource name";
-		else if (strchr(c->resource_name, '/') || !strcmp(c->resource_name, ".") ||
+		else if (!c->principal || !strchr(c->principal, ':') || !c->host ||
+			 strchr(c->resource_name, '/') || !strcmp(c->resource_name, ".") ||
 			 !strcmp(c->resource_name, ".."))
-			/* not a znode name: Kafka's ZooKeeper write fails */
+			/* Kafka's authorizer: a principal without its type does
+			 * not parse; a name that is no znode name fails in
+			 * ZooKeeper */
 			bad = "Failed to create ACL";
 		if (bad) {
 			r->error_code = SM_ERR_INVALID_REQUEST;
@@ -199,17 +229,19 @@ void sm_api_describe_acls(sm_req_ctx_t *ctx)
 	sm_describe_acls_resp_init(&resp);
 	sm_acl_binding_t *found = NULL;
 	int n = 0;
-	if (!ctx->apis->d.authorizer) {
+	/* Kafka refuses these while parsing, closing the connection */
+	if (!sm_acls_filter_known(req.resource_type_filter, req.pattern_type_filter, req.operation,
+				  req.permission_type) ||
+	    (ver == 0 && req.pattern_type_filter != SM_ACL_PAT_LITERAL)) {
+		sm_apis_close(ctx, "DescribeAcls filter contains UNKNOWN elements or a pattern type "
+			      "version %d cannot carry", ver);
+		return;
+	}
+	if (!sm_apis_authorized(ctx, SM_ACL_OP_DESCRIBE, SM_ACL_RES_CLUSTER, NULL)) {
+		resp.error_code = SM_ERR_CLUSTER_AUTHORIZATION_FAILED;
+	} else if (!ctx->apis->d.authorizer) {
 		resp.error_code = SM_ERR_SECURITY_DISABLED;
 		resp.error_message = SM_ACLS_NO_AUTHORIZER;
-	} else if (!sm_apis_authorized(ctx, SM_ACL_OP_DESCRIBE, SM_ACL_RES_CLUSTER, NULL)) {
-		resp.error_code = SM_ERR_CLUSTER_AUTHORIZATION_FAILED;
-	} else if (!sm_acls_filter_known(req.resource_type_filter, req.pattern_type_filter,
-					 req.operation, req.permission_type) ||
-		   (ver == 0 && req.pattern_type_filter != SM_ACL_PAT_LITERAL)) {
-		resp.error_code = SM_ERR_INVALID_REQUEST;
-		resp.error_message = "Filter contain UNKNOWN elements";
-		sm_apis_refused(ctx, "DescribeAcls filter with unknown elements");
 	} else {
 		sm_acl_binding_t f = {
 			.res_type = req.resource_type_filter, .pattern = req.pattern_type_filter,
@@ -272,13 +304,24 @@ void sm_api_delete_acls(sm_req_ctx_t *ctx)
 			      req.filters_cnt);
 		return;
 	}
+	/* Kafka refuses these while parsing, closing the connection */
+	for (int i = 0; i < req.filters_cnt; i++) {
+		const sm_delete_acls_req_filter_t *q = &req.filters[i];
+		if (!sm_acls_filter_known(q->resource_type_filter, q->pattern_type_filter,
+					  q->operation, q->permission_type) ||
+		    (ver == 0 && q->pattern_type_filter != SM_ACL_PAT_LITERAL)) {
+			sm_apis_close(ctx, "DeleteAcls filter %d contains UNKNOWN elements or a "
+				      "pattern type version %d cannot carry", i, ver);
+			return;
+		}
+	}
 	int16_t all_err = 0;
 	const char *all_msg = NULL;
-	if (!ctx->apis->d.authorizer) {
+	if (!sm_apis_authorized(ctx, SM_ACL_OP_ALTER, SM_ACL_RES_CLUSTER, NULL)) {
+		all_err = SM_ERR_CLUSTER_AUTHORIZATION_FAILED;
+	} else if (!ctx->apis->d.authorizer) {
 		all_err = SM_ERR_SECURITY_DISABLED;
 		all_msg = SM_ACLS_NO_AUTHORIZER;
-	} else if (!sm_apis_authorized(ctx, SM_ACL_OP_ALTER, SM_ACL_RES_CLUSTER, NULL)) {
-		all_err = SM_ERR_CLUSTER_AUTHORIZATION_FAILED;
 	}
 	for (int i = 0; i < req.filters_cnt; i++) {
 		sm_delete_acls_req_filter_t *q = &req.filters[i];
@@ -288,14 +331,6 @@ void sm_api_delete_acls(sm_req_ctx_t *ctx)
 		r->error_message = (char *)all_msg;
 		if (all_err)
 			continue;
-		if (!sm_acls_filter_known(q->resource_type_filter, q->pattern_type_filter,
-					  q->operation, q->permission_type) ||
-		    (ver == 0 && q->pattern_type_filter != SM_ACL_PAT_LITERAL)) {
-			r->error_code = SM_ERR_INVALID_REQUEST;
-			r->error_message = "Filter contain UNKNOWN elements";
-			sm_apis_refused(ctx, "DeleteAcls filter %d with unknown elements", i);
-			continue;
-		}
 		sm_acl_binding_t f = {
 			.res_type = q->resource_type_filter, .pattern = q->pattern_type_filter,
 			.name = q->resource_name_filter, .principal = q->principal_filter,

@@ -8,7 +8,7 @@
 - a PREFIXED ACL grants bob the family fam-* and nothing else;
 - the super user (broker certificate) bypasses ACLs;
 - kafka-acls.sh --bootstrap-server --add/--list/--remove through CreateAcls, DescribeAcls and DeleteAcls, with Kafka's --list output, over PLAINTEXT and over SSL (--command-config);
-- CreateAcls answers each invalid creation with Kafka's error and message."""
+- CreateAcls answers each invalid creation with Kafka's error and message, fails a request holding a filter-only value and closes the connection on UNKNOWN elements, as Kafka does; controller requests from a client are refused."""
 import json
 import os
 import socket
@@ -174,29 +174,43 @@ def check_create_acls_errors(c, bob):
     def creation(rtype, name, pattern, principal, op, perm):
         return (struct.pack(">b", rtype) + string(name) + struct.pack(">b", pattern) +
                 string(principal) + string("*") + struct.pack(">bb", op, perm))
-    items = [creation(4, "other", 3, "User:x", 7, 3),     # cluster not kafka-cluster
-             creation(2, "", 3, "User:x", 3, 3),          # empty name
-             creation(2, "t", 3, "User:x", 0, 3),         # UNKNOWN operation
-             creation(2, "t", 2, "User:x", 3, 3),         # MATCH pattern
-             creation(3, "a/b", 3, "User:x", 3, 3),       # not a znode name
-             creation(2, "t", 3, "nocolon", 3, 3),        # principal without a type
-             creation(3, "grp", 3, "User:x", 3, 3)]       # fine
-    buf = call(c.brokers[0].port, None, 30, 1, struct.pack(">i", len(items)) + b"".join(items))
-    pos, res = 4, []
-    n = struct.unpack(">i", buf[pos:pos + 4])[0]
-    pos += 4
-    for _ in range(n):
-        code, ml = struct.unpack(">hh", buf[pos:pos + 4])
+    def create(port, items):
+        body = struct.pack(">i", len(items)) + b"".join(items)
+        try:
+            buf = call(port, None, 30, 1, body)
+        except (harness.TestFailure, OSError):
+            return None  # connection closed
+        pos, res = 4, []
+        n = struct.unpack(">i", buf[pos:pos + 4])[0]
         pos += 4
-        msg = buf[pos:pos + ml].decode() if ml >= 0 else None
-        pos += max(ml, 0)
-        res.append((code, msg))
+        for _ in range(n):
+            code, ml = struct.unpack(">hh", buf[pos:pos + 4])
+            pos += 4
+            msg = buf[pos:pos + ml].decode() if ml >= 0 else None
+            pos += max(ml, 0)
+            res.append((code, msg))
+        return res
+    port = c.brokers[0].port
+    res = create(port, [creation(4, "other", 3, "User:x", 7, 3),  # cluster not kafka-cluster
+                        creation(2, "", 3, "User:x", 3, 3),       # empty name
+                        creation(3, "a/b", 3, "User:x", 3, 3),    # not a znode name
+                        creation(2, "t", 3, "nocolon", 3, 3),     # principal without a type
+                        creation(3, "grp", 3, "User:x", 3, 3)])   # fine
     check(res == [(42, "The only valid name for the CLUSTER resource is kafka-cluster"),
                   (42, "Invalid empty resource name"), (42, "Failed to create ACL"),
-                  (42, "Failed to create ACL"), (42, "Failed to create ACL"),
                   (42, "Failed to create ACL"), (0, None)], "CreateAcls results %r" % res)
+    # A filter-only value fails every creation of the request.
+    res = create(port, [creation(3, "grp2", 3, "User:x", 3, 3),
+                        creation(2, "t", 2, "User:x", 3, 3)])
+    check(res == [(-1, "patternType must not be MATCH")] * 2, "MATCH creation: %r" % res)
+    # UNKNOWN elements: Kafka cannot parse the request and closes.
+    check(create(port, [creation(2, "t", 3, "User:x", 0, 3)]) is None,
+          "UNKNOWN operation answered")
+    check(create(port, [creation(2, "t", 3, "User:x", 3, 77)]) is None,
+          "out-of-range permission answered")
     check(json.loads(c.kazoo().get("/kafka-acl/Group/grp")[0])["acls"][0]["principal"] ==
           "User:x", "the valid creation was not stored")
+    check(not c.kazoo().exists("/kafka-acl/Group/grp2"), "a refused request stored an ACL")
     body = (struct.pack(">b", 1) + string(None) + struct.pack(">b", 1) + string(None) +
             string(None) + struct.pack(">bb", 1, 1))
     buf = call(c.brokers[0].ssl_port, bob, 29, 1, body)

@@ -339,7 +339,13 @@ void sm_api_delete_acls(sm_req_ctx_t *ctx)
 		sm_acl_binding_t *gone = NULL;
 		int n = 0;
 		char err[256] = "";
-		if (sm_acl_store_remove(ctx->apis->d.zk, &f, &gone, &n, err, sizeof(err))) {
+		/* the cache says which resources to look at (Kafka too) */
+		sm_acl_resource_t *cand;
+		int ncand = sm_authorizer_patterns(ctx->apis->d.authorizer, &f, &cand);
+		sm_err_t e = sm_acl_store_remove(ctx->apis->d.zk, &f, cand, ncand, &gone, &n, err,
+						 sizeof(err));
+		sm_acl_resources_free(cand, ncand);
+		if (e) {
 			r->error_code = SM_ERR_UNKNOWN_SERVER_ERROR;
 			r->error_message = SM_ACLS_DUP(ctx, err);
 			sm_apis_refused(ctx, "DeleteAcls filter %d: %s", i, err);

@@ -266,16 +266,21 @@ static void sm_acl_binding_push(sm_acl_binding_t **out, int *n, int *cap, int pa
 }
 
 sm_err_t sm_acl_store_remove(sm_zk_t *zk, const sm_acl_binding_t *filter,
-			     sm_acl_binding_t **outp, int *np, char *err, size_t errlen)
+			     const sm_acl_resource_t *cand, int ncand, sm_acl_binding_t **outp,
+			     int *np, char *err, size_t errlen)
 {
 	sm_acl_resource_t *res = NULL;
 	int nres = 0, n = 0, cap = 0;
 	sm_acl_binding_t *out = NULL;
 	*outp = NULL;
 	*np = 0;
-	sm_err_t e = sm_acl_store_load(zk, &res, &nres);
+	sm_err_t e = SM_ERR_NONE;
+	if (!cand)
+		e = sm_acl_store_load(zk, &res, &nres);
+	else
+		nres = ncand;
 	for (int r = 0; !e && r < nres; r++) {
-		sm_acl_resource_t *rs = &res[r];
+		const sm_acl_resource_t *rs = cand ? &cand[r] : &res[r];
 		for (int attempt = 0; attempt < SM_AUTH_RETRIES; attempt++) {
 			sm_zk_acl_t *acls;
 			int na, kept = 0, first = n;
@@ -547,6 +552,25 @@ int sm_authorizer_authorize_any(sm_authorizer_t *a, const char *principal, const
 	}
 	pthread_rwlock_unlock(&a->rw);
 	return ok;
+}
+
+int sm_authorizer_patterns(sm_authorizer_t *a, const sm_acl_binding_t *filter,
+			   sm_acl_resource_t **outp)
+{
+	int n = 0;
+	pthread_rwlock_rdlock(&a->rw);
+	sm_acl_resource_t *out = sm_calloc((size_t)a->n_res + 1, sizeof(*out));
+	for (int i = 0; i < a->n_res; i++)
+		if (sm_acl_filter_matches(filter, a->res[i].pattern, a->res[i].res_type,
+					  a->res[i].name, NULL)) {
+			out[n].pattern = a->res[i].pattern;
+			out[n].res_type = a->res[i].res_type;
+			out[n].name = sm_strdup(a->res[i].name);
+			n++;
+		}
+	pthread_rwlock_unlock(&a->rw);
+	*outp = out;
+	return n;
 }
 
 int sm_authorizer_describe(sm_authorizer_t *a, const sm_acl_binding_t *filter,

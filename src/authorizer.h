@@ -110,7 +110,8 @@ void sm_authorizer_refresh(sm_authorizer_t *a, int pattern, int res_type, const 
 
 /* Kafka's operations valid for a resource type, as a bitfield. */
 int32_t sm_acl_valid_ops(int res_type);
-/* Filter matching (AclBindingFilter.matches). */
+/* Filter matching (AclBindingFilter.matches); acl NULL matches the pattern
+ * part only. */
 int sm_acl_filter_matches(const sm_acl_binding_t *f, int pattern, int res_type, const char *name,
 			  const sm_zk_acl_t *acl);
 void sm_acl_bindings_free(sm_acl_binding_t *b, int n);
@@ -126,9 +127,15 @@ sm_err_t sm_acl_store_read(sm_zk_t *zk, int pattern, int res_type, const char *n
 /* Adds the ACLs (an ACL already there is not added twice), each resource
  * changed with one conditional write and a change notification. */
 sm_err_t sm_acl_store_add(sm_zk_t *zk, const sm_acl_binding_t *b, int n, char *err, size_t errlen);
-/* Removes every ACL matching the filter; the removed bindings in *outp
- * (malloc'd, sm_acl_bindings_free). */
+/* Removes every ACL matching the filter from the resources in cand[0..ncand)
+ * (their ACLs are re-read; cand NULL: every resource in ZooKeeper); the
+ * removed bindings in *outp (malloc'd, sm_acl_bindings_free). */
 sm_err_t sm_acl_store_remove(sm_zk_t *zk, const sm_acl_binding_t *filter,
-			     sm_acl_binding_t **outp, int *np, char *err, size_t errlen);
+			     const sm_acl_resource_t *cand, int ncand, sm_acl_binding_t **outp,
+			     int *np, char *err, size_t errlen);
+/* The resource patterns in the cache the filter's pattern part matches
+ * (names only, no ACLs; sm_acl_resources_free): where DeleteAcls looks. */
+int sm_authorizer_patterns(sm_authorizer_t *a, const sm_acl_binding_t *filter,
+			   sm_acl_resource_t **outp);
 
 #endif /* SM_AUTHORIZER_H */

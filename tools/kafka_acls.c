@@ -420,7 +420,7 @@ static void ka_backend_remove(ka_backend_t *b, const sm_acl_binding_t *f)
 		sm_acl_binding_t *gone;
 		int n;
 		char err[512] = "";
-		if (sm_acl_store_remove(b->zk, f, &gone, &n, err, sizeof(err))) {
+		if (sm_acl_store_remove(b->zk, f, NULL, 0, &gone, &n, err, sizeof(err))) {
 			printf("Error while removing ACLs: %s\n", err);
 			exit(1);
 		}

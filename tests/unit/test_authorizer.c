@@ -184,6 +184,18 @@ static void test_filters(void)
 	f.op = SM_ACL_OP_READ;
 	f.perm = DENY;
 	CU_ASSERT(!sm_acl_filter_matches(&f, L, T, "topic-1", &e));
+	/* the cache's patterns a filter selects (DeleteAcls) */
+	sm_authorizer_t *a = fixture(0);
+	sm_acl_binding_t m = { T, SM_ACL_PAT_MATCH, (char *)"fam-x", NULL, NULL, SM_ACL_OP_ANY,
+			       SM_ACL_PERM_ANY };
+	sm_acl_resource_t *pats;
+	int n = sm_authorizer_patterns(a, &m, &pats);
+	CU_ASSERT_EQUAL_FATAL(n, 2);
+	CU_ASSERT(pats[0].n == 0 && pats[1].n == 0);
+	CU_ASSERT((!strcmp(pats[0].name, "fam-") && !strcmp(pats[1].name, "*")) ||
+		  (!strcmp(pats[0].name, "*") && !strcmp(pats[1].name, "fam-")));
+	sm_acl_resources_free(pats, n);
+	sm_authorizer_destroy(a);
 }
 
 static void test_znodes(void)

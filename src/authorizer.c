@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "buf.h"
@@ -762,7 +763,18 @@ sm_authorizer_t *sm_authorizer_new(const sm_kafka_config_t *cfg, sm_zk_t *zk, ch
 		snprintf(err, errlen, "cannot create the ACL paths: %s", sm_err_name(e));
 		return NULL;
 	}
-	sm_authorizer_t *a = sm_auth_alloc(cfg->allow_everyone_if_no_acl_found, cfg->super_users);
+	/* the authorizer's own keys, as AclAuthorizer.configure reads them */
+	const char *everyone = sm_props_get(&cfg->given, "allow.everyone.if.no.acl.found");
+	int allow = 0;
+	if (everyone && !strcasecmp(everyone, "true")) {
+		allow = 1;
+	} else if (everyone && strcasecmp(everyone, "false")) {
+		snprintf(err, errlen, "Invalid value %s for configuration "
+			 "allow.everyone.if.no.acl.found: Expected value to be either true or false",
+			 everyone);
+		return NULL;
+	}
+	sm_authorizer_t *a = sm_auth_alloc(allow, sm_props_get(&cfg->given, "super.users"));
 	a->zk = zk;
 	/* The change paths are listed (watches armed, history skipped) before
 	 * the load, so a change made in between is seen by the thread. */

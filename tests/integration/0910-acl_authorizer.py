@@ -381,6 +381,13 @@ def test(c):
     check(not zk.exists("/kafka-acl/Topic/fam-b"), "fam-b ACLs left after --remove")
     wait_until(lambda: produce(c, certs, "bob", "fam-b", n=2) == [0, 0], 30,
                "bob writing fam-b again after the deny is removed")
+    # The authorizer's keys are known (no "isn't a known config" warning),
+    # and refusals are logged naming the principal.
+    text = "".join(b.log_text() for b in c.brokers)
+    check("isn't a known config" not in text, "a known key was warned about")
+    check("Principal = User:CN=bob is Denied Operation = Write from host = 127.0.0.1 on "
+          "resource = Topic:LITERAL:fam-b" in text, "no authorizer log line for bob's refused "
+          "produce to fam-b")
 
 
 if __name__ == "__main__":

@@ -195,7 +195,7 @@ void sm_api_create_acls(sm_req_ctx_t *ctx)
 			continue;
 		}
 		sm_authorizer_refresh(ctx->apis->d.authorizer, b.pattern, b.res_type, b.name);
-		sm_log_info(NULL, "kafka.authorizer.logger",
+		sm_log_info(NULL, "kafka.security.authorizer.AclAuthorizer",
 			    "Added ACL (principal=%s, host=%s, operation=%s, permissionType=%s) for "
 			    "ResourcePattern(resourceType=%s, name=%s, patternType=%s) from %s (%s)",
 			    b.principal, b.host, sm_acl_op_enum(b.op), sm_acl_perm_enum(b.perm),

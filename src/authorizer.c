@@ -20,7 +20,10 @@
 #include "logger.h"
 #include "thread_role.h"
 
-#define SM_AUTH_LOGGER "kafka.authorizer.logger"
+#define SM_AUTH_LOGGER "kafka.security.authorizer.AclAuthorizer"
+/* Decisions go to kafka-authorizer.log under this name, as in Kafka's
+ * log4j.properties. */
+#define SM_AUTH_DECISIONS "kafka.authorizer.logger"
 #define SM_AUTH_POLL_MS 5000
 #define SM_AUTH_RETRIES 10
 /* Notifications older than this are deleted (Kafka's changeExpirationMs). */
@@ -458,7 +461,7 @@ int sm_authorizer_authorize(sm_authorizer_t *a, const char *principal, const cha
 	int ok = sm_auth_check(a, principal, host, op, res_type, name);
 	pthread_rwlock_unlock(&a->rw);
 	if (!ok && log_denied)
-		sm_log_info(NULL, SM_AUTH_LOGGER,
+		sm_log(SM_LOGFILE_AUTHORIZER, SM_LOG_INFO, NULL, SM_AUTH_DECISIONS,
 			    "Principal = %s is Denied Operation = %s from host = %s on resource = %s:LITERAL:%s",
 			    principal, sm_acl_op_name(op), host, sm_acl_res_name(res_type), name);
 	return ok;

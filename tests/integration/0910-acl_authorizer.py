@@ -7,6 +7,7 @@
 - Metadata hides the topics a client may not Describe;
 - a PREFIXED ACL grants bob the family fam-* and nothing else;
 - the super user (broker certificate) bypasses ACLs;
+- Metadata auto-creates a topic only for a client allowed Create on it;
 - kafka-acls.sh --bootstrap-server --add/--list/--remove through CreateAcls, DescribeAcls and DeleteAcls, with Kafka's --list output, over PLAINTEXT and over SSL (--command-config);
 - CreateAcls answers each invalid creation with Kafka's error and message, fails a request holding a filter-only value and closes the connection on UNKNOWN elements, as Kafka does; controller requests from a client are refused."""
 import json
@@ -381,6 +382,32 @@ def test(c):
     check(not zk.exists("/kafka-acl/Topic/fam-b"), "fam-b ACLs left after --remove")
     wait_until(lambda: produce(c, certs, "bob", "fam-b", n=2) == [0, 0], 30,
                "bob writing fam-b again after the deny is removed")
+    # Auto-creation on Metadata needs Create on the cluster or the topic: a
+    # fourth broker with auto.create.topics.enable=true.
+    b3 = c.add_broker(props=dict(props, **{"auto.create.topics.enable": "true"}), start=False)
+    b3.ssl_port = free_port()
+    b3.props["listeners"] = "PLAINTEXT://127.0.0.1:%d,SSL://127.0.0.1:%d" % (b3.port, b3.ssl_port)
+    b3.write_props()
+    b3.start()
+    acls(c, "--add", "--allow-principal", "User:CN=alice", "--operation", "Describe",
+         "--resource-pattern-type", "PREFIXED", "--topic", "auto-")
+    authz_log = os.path.join(os.path.dirname(b3.server_log), "kafka-authorizer.log")
+
+    def refused_create():
+        check(metadata(b3.ssl_port, alice, ["auto-x"]) == {"auto-x": TOPIC_AUTHORIZATION_FAILED},
+              "auto-x not refused")
+        with open(authz_log) as f:
+            return ("User:CN=alice is Denied Operation = Create from host = 127.0.0.1 on "
+                    "resource = Topic:LITERAL:auto-x" in f.read())
+    # Describe allowed (it propagated), Create refused
+    wait_until(refused_create, 30, "auto-x refused for lack of Create")
+    check(not zk.exists("/brokers/topics/auto-x"), "auto-x created without Create")
+    acls(c, "--add", "--allow-principal", "User:CN=alice", "--operation", "Create",
+         "--resource-pattern-type", "PREFIXED", "--topic", "auto-")
+    wait_until(lambda: metadata(b3.ssl_port, alice, ["auto-x"]).get("auto-x") in (0, 5), 30,
+               "auto-x created once alice may Create it")
+    check(zk.exists("/brokers/topics/auto-x"), "auto-x not in ZooKeeper")
+
     # The authorizer's keys are known (no "isn't a known config" warning),
     # and refusals are logged in kafka-authorizer.log naming the principal.
     text = "".join(b.log_text() for b in c.brokers)

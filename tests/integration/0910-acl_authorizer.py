@@ -1,5 +1,6 @@
 #!/usr/bin/python3
 """Proves ACL authorization (AclAuthorizer): 3 brokers with authorizer.class.name set, allow.everyone.if.no.acl.found=false, a PLAINTEXT and an SSL listener (ssl.client.auth=required, inter-broker traffic on SSL) and the brokers' certificate principal in super.users, as operators configure Kafka. Clients authenticate with their own certificates (User:CN=alice, User:CN=bob).
+- an unknown authorizer.class.name or a bad allow.everyone.if.no.acl.found stops the broker naming the key;
 - inter-broker traffic keeps working: an RF=3 topic reaches a full ISR;
 - ACLs added with kafka-acls.sh (--authorizer-properties zookeeper.connect) land in /kafka-acl and /kafka-acl-extended in Kafka's JSON with change notifications, and take effect on every broker (each broker, asked alone, shows alice the topic in Metadata);
 - alice with --producer ACLs produces; bob without Write gets TOPIC_AUTHORIZATION_FAILED;
@@ -15,7 +16,9 @@ import os
 import socket
 import ssl
 import struct
+import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ctlutil  # noqa: E402
@@ -228,7 +231,26 @@ def check_create_acls_errors(c, bob):
     check(sorted(state(c.kazoo(), TOPIC)["isr"]) == [0, 1, 2], "ISR changed")
 
 
+def refuse_config(c, extra, must_mention):
+    """A broker with a bad authorizer setting exits non-zero naming the key."""
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "server.properties")
+        with open(path, "w") as f:
+            f.write("broker.id=77\nzookeeper.connect=%s\nlog.dirs=%s\nlisteners="
+                    "PLAINTEXT://127.0.0.1:%d\n%s\n" % (c.zk_connect, os.path.join(d, "data"),
+                                                       free_port(), extra))
+        p = subprocess.run([os.path.join(harness.BUILD, "src", "samsa-server"), path],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60,
+                           env=dict(os.environ, LOG_DIR=os.path.join(d, "logs")))
+        out = (p.stdout + p.stderr).decode(errors="replace")
+        check(p.returncode != 0, "broker accepted %r" % extra)
+        check(must_mention in out, "error output does not name %r:\n%s" % (must_mention, out))
+
+
 def test(c):
+    refuse_config(c, "authorizer.class.name=com.example.MyAuthorizer", "authorizer.class.name")
+    refuse_config(c, "authorizer.class.name=kafka.security.authorizer.AclAuthorizer\n"
+                  "allow.everyone.if.no.acl.found=maybe", "allow.everyone.if.no.acl.found")
     certs = tlsutil.make(os.path.join(c.root, "certs"))
     d = os.path.join(c.root, "certs")
     for who in ("alice", "bob"):

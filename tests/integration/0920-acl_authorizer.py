@@ -135,10 +135,11 @@ def client_conf(c, certs, who):
             "ssl.key.location": certs[who + "_key"]}
 
 
-def produce(c, certs, who, topic, n=20):
+def produce(c, certs, who, topic, n=20, idempotent=False):
     """Produces n records; the error codes of the delivery reports."""
     p = Producer(dict(client_conf(c, certs, who), **{"acks": "all",
-                                                     "message.timeout.ms": 20000}))
+                                                     "message.timeout.ms": 20000,
+                                                     "enable.idempotence": idempotent}))
     errors = []
 
     def cb(err, msg):
@@ -323,6 +324,10 @@ def test(c):
         wait_until(lambda: metadata(b.ssl_port, alice, None) == {TOPIC: 0}, 30,
                    "broker %d applying alice's ACLs" % b.id)
     check(produce(c, certs, "alice", TOPIC) == [0] * 20, "alice's produce refused")
+    # InitProducerId of an idempotent producer: alice has no IdempotentWrite
+    # on the cluster, but Write on a topic is enough (authorizeByResourceType).
+    check(produce(c, certs, "alice", TOPIC, n=5, idempotent=True) == [0] * 5,
+          "alice's idempotent produce refused")
     errs = produce(c, certs, "bob", TOPIC, n=5)
     check(set(errs) == {TOPIC_AUTHORIZATION_FAILED}, "bob without Write: %r" % errs)
 
@@ -336,8 +341,9 @@ def test(c):
     acls(c, "--add", "--allow-principal", "User:CN=alice", "--consumer", "--topic", TOPIC,
          "--group", "g1")
     check(zk.exists("/kafka-acl/Group/g1"), "no znode for group g1")
-    got, errs = consume(c, certs, "alice", TOPIC, "g1", 20)
-    check(not errs and sorted(got) == sorted("alice-%d" % i for i in range(20)),
+    got, errs = consume(c, certs, "alice", TOPIC, "g1", 25)
+    check(not errs and sorted(got) == sorted(["alice-%d" % i for i in range(20)] +
+                                             ["alice-%d" % i for i in range(5)]),
           "alice consuming with the group ACL: %r / %r" % (errs, got[:5]))
 
     # A prefixed ACL grants a family of topics.

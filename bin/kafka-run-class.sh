@@ -32,6 +32,7 @@ kafka.Kafka) script=kafka-server-start.sh ;;
 org.apache.zookeeper.server.quorum.QuorumPeerMain) script=zookeeper-server-start.sh ;;
 kafka.admin.TopicCommand) script=kafka-topics.sh ;;
 kafka.admin.ConfigCommand) script=kafka-configs.sh ;;
+kafka.admin.AclCommand) script=kafka-acls.sh ;;
 kafka.admin.ConsumerGroupCommand) script=kafka-consumer-groups.sh ;;
 kafka.admin.BrokerApiVersionsCommand) script=kafka-broker-api-versions.sh ;;
 kafka.admin.ReassignPartitionsCommand) script=kafka-reassign-partitions.sh ;;

@@ -418,6 +418,8 @@ void sm_api_create_topics(sm_req_ctx_t *ctx)
 	int ndup = 0;
 	sm_admin_delayed_t *d = sm_calloc(1, sizeof(*d));
 	d->waiting = sm_calloc((size_t)req.topics_cnt + 1, 1);
+	/* Kafka: Create on the cluster, or else on each topic */
+	int cluster_create = sm_apis_authorized_quiet(ctx, SM_ACL_OP_CREATE, SM_ACL_RES_CLUSTER, NULL);
 	for (int i = 0; i < req.topics_cnt; i++) {
 		sm_create_topics_resp_topic_t *rt = &resp->topics[i];
 		sm_create_topics_resp_topic_init(rt);
@@ -428,8 +430,22 @@ void sm_api_create_topics(sm_req_ctx_t *ctx)
 			rt->error_code = SM_ERR_INVALID_REQUEST;
 			rt->error_message = "Create topics request from client contains a duplicate topic.";
 			ndup++;
+		} else if (!cluster_create && !sm_apis_authorized(ctx, SM_ACL_OP_CREATE, SM_ACL_RES_TOPIC,
+								   rt->name)) {
+			rt->error_code = SM_ERR_TOPIC_AUTHORIZATION_FAILED;
+			rt->error_message = "Authorization failed.";
 		} else {
 			sm_admin_create_one(ctx, &req, &req.topics[i], rt, &budget);
+		}
+		/* KIP-525's configs and metadata only for a client that may
+		 * DescribeConfigs the topic (Kafka) */
+		if (ctx->hdr.api_version >= 5 && rt->name &&
+		    !sm_apis_authorized_quiet(ctx, SM_ACL_OP_DESCRIBE_CONFIGS, SM_ACL_RES_TOPIC,
+					      rt->name)) {
+			rt->topic_config_error_code = SM_ERR_TOPIC_AUTHORIZATION_FAILED;
+			rt->num_partitions = -1;
+			rt->replication_factor = -1;
+			rt->configs_cnt = 0;
 		}
 		d->waiting[i] = !req.validate_only && !rt->error_code;
 	}
@@ -542,9 +558,16 @@ void sm_api_delete_topics(sm_req_ctx_t *ctx)
 			}
 		}
 		rt->name = (char *)name;
-		if (!controller)
+		if (!controller) {
 			rt->error_code = SM_ERR_NOT_CONTROLLER;
-		else
+		} else if (ver >= 6 && !req.topics[i].name &&
+			   !sm_apis_authorized(ctx, SM_ACL_OP_DESCRIBE, SM_ACL_RES_TOPIC, name)) {
+			/* named by id and not describable: the name is not told */
+			rt->name = NULL;
+			rt->error_code = SM_ERR_TOPIC_AUTHORIZATION_FAILED;
+		} else if (!sm_apis_authorized(ctx, SM_ACL_OP_DELETE, SM_ACL_RES_TOPIC, name)) {
+			rt->error_code = SM_ERR_TOPIC_AUTHORIZATION_FAILED;
+		} else
 			rt->error_code = (int16_t)sm_admin_delete_one(ctx, name);
 	}
 	sm_mc_snapshot_release(s);

@@ -49,7 +49,9 @@ void sm_api_controlled_shutdown(sm_req_ctx_t *ctx)
 	sm_ctrl_tp_result_t *rem = NULL;
 	int n = 0;
 	sm_err_t e = SM_ERR_NOT_CONTROLLER;
-	if (sm_ca_is_controller(ctx->apis))
+	if (!sm_apis_authorized(ctx, SM_ACL_OP_CLUSTER_ACTION, SM_ACL_RES_CLUSTER, NULL))
+		e = SM_ERR_CLUSTER_AUTHORIZATION_FAILED;
+	else if (sm_ca_is_controller(ctx->apis))
 		e = sm_controller_controlled_shutdown(ctx->apis->d.controller, req.broker_id,
 						      req.broker_epoch,
 						      ctx->apis->d.cfg->controller_socket_timeout_ms,
@@ -131,7 +133,9 @@ void sm_api_elect_leaders(sm_req_ctx_t *ctx)
 	sm_ctrl_tp_result_t *res = NULL;
 	int nres = 0;
 	sm_err_t e = SM_ERR_NOT_CONTROLLER;
-	if (sm_ca_is_controller(ctx->apis))
+	if (!sm_apis_authorized(ctx, SM_ACL_OP_ALTER, SM_ACL_RES_CLUSTER, NULL))
+		e = SM_ERR_CLUSTER_AUTHORIZATION_FAILED;
+	else if (sm_ca_is_controller(ctx->apis))
 		e = sm_controller_elect_leaders(ctx->apis->d.controller, ver >= 1 ? req.election_type : 0,
 						req.topic_partitions_cnt < 0 ? NULL : tps, ntp,
 						req.timeout_ms, &res, &nres);
@@ -340,6 +344,8 @@ void sm_api_create_partitions(sm_req_ctx_t *ctx)
 			e = SM_ERR_NOT_CONTROLLER;
 		else if (dup[i])
 			e = SM_ERR_INVALID_REQUEST, snprintf(err, sizeof(err), "Duplicate topic in request.");
+		else if (!sm_apis_authorized(ctx, SM_ACL_OP_ALTER, SM_ACL_RES_TOPIC, t->name))
+			e = SM_ERR_TOPIC_AUTHORIZATION_FAILED;
 		else
 			e = sm_ca_create_partitions_one(ctx, t, req->validate_only, &budget, err, sizeof(err));
 		r->error_code = (int16_t)e;
@@ -390,7 +396,9 @@ void sm_api_alter_partition_reassignments(sm_req_ctx_t *ctx)
 	sm_ctrl_tp_result_t *res = NULL;
 	int nres = 0;
 	sm_err_t e = SM_ERR_NOT_CONTROLLER;
-	if (sm_ca_is_controller(ctx->apis))
+	if (!sm_apis_authorized(ctx, SM_ACL_OP_ALTER, SM_ACL_RES_CLUSTER, NULL))
+		e = SM_ERR_CLUSTER_AUTHORIZATION_FAILED;
+	else if (sm_ca_is_controller(ctx->apis))
 		e = sm_controller_alter_reassignments(ctx->apis->d.controller, tps, targets, ntargets, n,
 						      req.timeout_ms, &res, &nres);
 	resp.error_code = (int16_t)(e < 0 ? SM_ERR_UNKNOWN_SERVER_ERROR : e);
@@ -481,7 +489,9 @@ void sm_api_list_partition_reassignments(sm_req_ctx_t *ctx)
 	sm_list_partition_reassignments_resp_init(&resp);
 	char **topics = NULL;
 	int nt = 0;
-	if (!sm_ca_is_controller(ctx->apis)) {
+	if (!sm_apis_authorized(ctx, SM_ACL_OP_DESCRIBE, SM_ACL_RES_CLUSTER, NULL)) {
+		resp.error_code = SM_ERR_CLUSTER_AUTHORIZATION_FAILED;
+	} else if (!sm_ca_is_controller(ctx->apis)) {
 		resp.error_code = SM_ERR_NOT_CONTROLLER;
 	} else if (sm_kzk_get_topics(ctx->apis->d.zk, 0, &topics, &nt)) {
 		resp.error_code = SM_ERR_UNKNOWN_SERVER_ERROR;

@@ -367,6 +367,20 @@ static void sm_cfgapi_describe_logger(sm_req_ctx_t *ctx, sm_cfgapi_list_t *l)
 	c->config_source = SM_CONFIG_SOURCE_DYNAMIC_BROKER_LOGGER;
 }
 
+/* Kafka: a topic's configs need op on the topic, a broker's or a broker
+ * logger's on the cluster; the refusal's code (0 when allowed). Other
+ * resource types are refused later for what they are. */
+static int16_t sm_cfgapi_denied(sm_req_ctx_t *ctx, int op, int8_t type, const char *name)
+{
+	if (type == SM_CONFIG_RESOURCE_TOPIC)
+		return sm_apis_authorized(ctx, op, SM_ACL_RES_TOPIC, name)
+			       ? 0 : SM_ERR_TOPIC_AUTHORIZATION_FAILED;
+	if (type == SM_CONFIG_RESOURCE_BROKER || type == SM_CONFIG_RESOURCE_BROKER_LOGGER)
+		return sm_apis_authorized(ctx, op, SM_ACL_RES_CLUSTER, NULL)
+			       ? 0 : SM_ERR_CLUSTER_AUTHORIZATION_FAILED;
+	return 0;
+}
+
 void sm_api_describe_configs(sm_req_ctx_t *ctx)
 {
 	int16_t ver = ctx->hdr.api_version;
@@ -386,7 +400,10 @@ void sm_api_describe_configs(sm_req_ctx_t *ctx)
 		r->resource_name = q->resource_name;
 		sm_cfgapi_list_t l = { &ctx->arena, q, ver >= 1 && req.include_synonyms,
 				       ver >= 3 && req.include_documentation, r, 0 };
-		if (q->resource_type == SM_CONFIG_RESOURCE_TOPIC)
+		if ((r->error_code = sm_cfgapi_denied(ctx, SM_ACL_OP_DESCRIBE_CONFIGS,
+						      q->resource_type, q->resource_name)))
+			;
+		else if (q->resource_type == SM_CONFIG_RESOURCE_TOPIC)
 			sm_cfgapi_describe_topic(ctx, &l);
 		else if (q->resource_type == SM_CONFIG_RESOURCE_BROKER)
 			sm_cfgapi_describe_broker(ctx, &l);
@@ -659,6 +676,9 @@ static sm_err_t sm_cfgapi_alter_one(sm_req_ctx_t *ctx, int8_t type, const char *
 				    const sm_cfgapi_op_t *ops, int n, int incremental,
 				    int validate_only, char *err, size_t errlen)
 {
+	int16_t denied = sm_cfgapi_denied(ctx, SM_ACL_OP_ALTER_CONFIGS, type, name);
+	if (denied)
+		return (sm_err_t)denied;
 	sm_err_t e = sm_cfgapi_check_ops(ctx, ops, n, incremental, err, errlen);
 	if (e)
 		return e;
@@ -683,7 +703,7 @@ static void sm_cfgapi_result(sm_req_ctx_t *ctx, sm_alter_configs_resp_response_t
 	r->resource_type = type;
 	r->resource_name = name;
 	r->error_code = (int16_t)sm_err_to_wire(e);
-	r->error_message = e ? sm_cfgapi_dup(&ctx->arena, err) : NULL;
+	r->error_message = e && err[0] ? sm_cfgapi_dup(&ctx->arena, err) : NULL;
 	if (e)
 		sm_log_info(NULL, SM_CFGAPI_LOGGER,
 			    "Error processing alter configs request for resource ConfigResource(type=%s, name='%s'): %s",

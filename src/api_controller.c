@@ -11,12 +11,34 @@
  */
 #include "kafka_apis_int.h"
 
+#include <string.h>
+
 #include "logger.h"
 #include "msg_leader_and_isr.h"
 #include "msg_interbroker.h"
 #include "msg_stop_replica.h"
 #include "msg_update_metadata.h"
 #include "txn_marker_channel.h"
+
+/* Kafka's LeaderAndIsrRequest.getErrorResponse for a refused request: the
+ * error at the top and on every partition (nested by topic id for v5 by
+ * sm_leader_and_isr_resp_nest, as the replica manager's answer is). */
+static void sm_lai_refuse_all(sm_req_ctx_t *ctx, const sm_leader_and_isr_req_t *req,
+			      sm_leader_and_isr_resp_t *resp)
+{
+	int32_t n = req->ungrouped_partition_states_cnt;
+	resp->error_code = SM_ERR_CLUSTER_AUTHORIZATION_FAILED;
+	resp->partition_errors = sm_arena_alloc(&ctx->arena, sizeof(*resp->partition_errors) *
+								     (size_t)(n + 1));
+	resp->partition_errors_cnt = n;
+	for (int32_t i = 0; i < n; i++) {
+		const sm_leader_and_isr_req_partition_state_t *st = &req->ungrouped_partition_states[i];
+		sm_leader_and_isr_resp_partition_error_t *pe = &resp->partition_errors[i];
+		pe->topic_name = st->topic_name;
+		pe->partition_index = st->partition_index;
+		pe->error_code = SM_ERR_CLUSTER_AUTHORIZATION_FAILED;
+	}
+}
 
 void sm_api_leader_and_isr(sm_req_ctx_t *ctx)
 {
@@ -28,7 +50,13 @@ void sm_api_leader_and_isr(sm_req_ctx_t *ctx)
 	/* The replica manager reads the normalized form (msg_interbroker.h). */
 	sm_leader_and_isr_normalize(&req, ctx->hdr.api_version, &ctx->arena);
 	sm_leader_and_isr_resp_t resp;
-	sm_replica_manager_leader_and_isr(ctx->apis->d.replica_manager, &req, &ctx->arena, &resp);
+	sm_leader_and_isr_resp_init(&resp);
+	/* controller requests need ClusterAction (brokers are super users) */
+	if (!sm_apis_authorized(ctx, SM_ACL_OP_CLUSTER_ACTION, SM_ACL_RES_CLUSTER, NULL))
+		sm_lai_refuse_all(ctx, &req, &resp);
+	else
+		sm_replica_manager_leader_and_isr(ctx->apis->d.replica_manager, &req, &ctx->arena,
+						  &resp);
 	sm_leader_and_isr_resp_nest(&resp, ctx->hdr.api_version, &req, &ctx->arena);
 	sm_leader_and_isr_resp_write(sm_apis_resp_begin(ctx), ctx->hdr.api_version, &resp);
 	sm_apis_resp_send(ctx);
@@ -45,7 +73,11 @@ void sm_api_update_metadata(sm_req_ctx_t *ctx)
 	}
 	sm_update_metadata_resp_t resp;
 	sm_update_metadata_resp_init(&resp);
-	resp.error_code = (int16_t)sm_metadata_cache_update(ctx->apis->d.metadata_cache, &req);
+	if (!sm_apis_authorized(ctx, SM_ACL_OP_CLUSTER_ACTION, SM_ACL_RES_CLUSTER, NULL))
+		resp.error_code = SM_ERR_CLUSTER_AUTHORIZATION_FAILED;
+	else
+		resp.error_code =
+			(int16_t)sm_metadata_cache_update(ctx->apis->d.metadata_cache, &req);
 	/* Topic-admin requests parked until the metadata shows their result. */
 	if (resp.error_code == SM_ERR_NONE)
 		sm_fetch_purgatory_notify(ctx->apis->fetch_purgatory, NULL);
@@ -73,8 +105,22 @@ void sm_api_stop_replica(sm_req_ctx_t *ctx)
 								     &ctx->arena, &n);
 	sm_stop_replica_resp_t resp;
 	sm_stop_replica_resp_init(&resp);
-	sm_replica_manager_stop_replica(ctx->apis->d.replica_manager, req.controller_epoch, parts, n,
-					&ctx->arena, &resp);
+	if (!sm_apis_authorized(ctx, SM_ACL_OP_CLUSTER_ACTION, SM_ACL_RES_CLUSTER, NULL)) {
+		/* Kafka's getErrorResponse: the error on every partition too */
+		resp.error_code = SM_ERR_CLUSTER_AUTHORIZATION_FAILED;
+		resp.partition_errors = sm_arena_alloc(&ctx->arena, sizeof(*resp.partition_errors) *
+									    (size_t)(n + 1));
+		for (int32_t i = 0; i < n; i++) {
+			sm_stop_replica_resp_partition_error_t *e = &resp.partition_errors[i];
+			e->topic_name = parts[i].topic;
+			e->partition_index = parts[i].partition;
+			e->error_code = SM_ERR_CLUSTER_AUTHORIZATION_FAILED;
+		}
+		resp.partition_errors_cnt = n;
+	} else {
+		sm_replica_manager_stop_replica(ctx->apis->d.replica_manager, req.controller_epoch,
+						parts, n, &ctx->arena, &resp);
+	}
 	sm_stop_replica_resp_write(sm_apis_resp_begin(ctx), ctx->hdr.api_version, &resp);
 	sm_apis_resp_send(ctx);
 }

@@ -179,6 +179,14 @@ static size_t sm_fetch_partition(sm_req_ctx_t *ctx, const sm_fetch_req_t *req, c
 	/* null unless a read_committed read succeeds (Kafka sends null for
 	 * read_uncommitted and for every error partition) */
 	rp->aborted_transactions_cnt = -1;
+	/* Kafka's checks: a follower needs ClusterAction, a consumer Read on
+	 * the topic */
+	if (req->replica_id >= 0
+		    ? !sm_apis_authorized(ctx, SM_ACL_OP_CLUSTER_ACTION, SM_ACL_RES_CLUSTER, NULL)
+		    : !sm_apis_authorized(ctx, SM_ACL_OP_READ, SM_ACL_RES_TOPIC, topic)) {
+		rp->error_code = SM_ERR_TOPIC_AUTHORIZATION_FAILED;
+		return 0;
+	}
 	sm_partition_t *p;
 	sm_err_t e = sm_replica_manager_leader_partition(ctx->apis->d.replica_manager, topic,
 							 fp->partition, &p);

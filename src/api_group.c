@@ -80,6 +80,13 @@ static void sm_apig_find(sm_req_ctx_t *ctx, const sm_find_coordinator_req_t *req
 	resp->host = "";
 	resp->port = -1;
 	sm_group_coordinator_t *gc = sm_apig_gc(ctx);
+	if ((req->key_type == 0 || req->key_type == 1) &&
+	    !sm_apis_authorized(ctx, SM_ACL_OP_DESCRIBE,
+				req->key_type ? SM_ACL_RES_TXN_ID : SM_ACL_RES_GROUP, req->key)) {
+		resp->error_code = req->key_type ? SM_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+						 : SM_ERR_GROUP_AUTHORIZATION_FAILED;
+		return;
+	}
 	if (req->key_type == 1) {
 		const char *host = "";
 		resp->error_code = (int16_t)sm_api_txn_coordinator_node(ctx, req->key ? req->key : "",
@@ -178,6 +185,12 @@ void sm_api_join_group(sm_req_ctx_t *ctx)
 		.protocols = protos, .n_protocols = req.protocols_cnt,
 		.require_known_member_id = ver >= 4,
 	};
+	if (!sm_apis_authorized(ctx, SM_ACL_OP_READ, SM_ACL_RES_GROUP, req.group_id)) {
+		sm_gc_join_result_t r = { .error = SM_ERR_GROUP_AUTHORIZATION_FAILED,
+					  .generation_id = -1 };
+		sm_apig_join_done(ctx, &r);
+		return;
+	}
 	if (!sm_apig_gc(ctx)) {
 		sm_gc_join_result_t r = { .error = SM_ERR_NOT_COORDINATOR, .generation_id = -1 };
 		sm_apig_join_done(ctx, &r);
@@ -223,6 +236,11 @@ void sm_api_sync_group(sm_req_ctx_t *ctx)
 		.protocol_type = req.protocol_type, .protocol_name = req.protocol_name,
 		.assignments = as, .n_assignments = req.assignments_cnt,
 	};
+	if (!sm_apis_authorized(ctx, SM_ACL_OP_READ, SM_ACL_RES_GROUP, req.group_id)) {
+		sm_gc_sync_result_t r = { .error = SM_ERR_GROUP_AUTHORIZATION_FAILED };
+		sm_apig_sync_done(ctx, &r);
+		return;
+	}
 	if (!sm_apig_gc(ctx)) {
 		sm_gc_sync_result_t r = { .error = SM_ERR_NOT_COORDINATOR };
 		sm_apig_sync_done(ctx, &r);
@@ -243,7 +261,10 @@ void sm_api_heartbeat(sm_req_ctx_t *ctx)
 	}
 	sm_heartbeat_resp_t resp;
 	sm_heartbeat_resp_init(&resp);
-	resp.error_code = sm_apig_gc(ctx)
+	resp.error_code =
+		!sm_apis_authorized(ctx, SM_ACL_OP_READ, SM_ACL_RES_GROUP, req.group_id)
+		? SM_ERR_GROUP_AUTHORIZATION_FAILED
+		: sm_apig_gc(ctx)
 		? (int16_t)sm_group_coordinator_heartbeat(sm_apig_gc(ctx), req.group_id, req.member_id,
 							  req.group_instance_id, req.generation_id)
 		: SM_ERR_NOT_COORDINATOR;
@@ -276,7 +297,9 @@ void sm_api_leave_group(sm_req_ctx_t *ctx)
 	}
 	sm_leave_group_resp_t resp;
 	sm_leave_group_resp_init(&resp);
-	sm_err_t e = sm_apig_gc(ctx) ? sm_group_coordinator_leave(sm_apig_gc(ctx), req.group_id, lm, n)
+	sm_err_t e = !sm_apis_authorized(ctx, SM_ACL_OP_READ, SM_ACL_RES_GROUP, req.group_id)
+		? SM_ERR_GROUP_AUTHORIZATION_FAILED
+		: sm_apig_gc(ctx) ? sm_group_coordinator_leave(sm_apig_gc(ctx), req.group_id, lm, n)
 				     : SM_ERR_NOT_COORDINATOR;
 	resp.error_code = (int16_t)e;
 	if (ver < 3) {
@@ -319,6 +342,11 @@ static int sm_apig_split_unknown(sm_req_ctx_t *ctx, const char *what, sm_gc_offs
 	int nk = 0;
 	for (int i = 0; i < n; i++) {
 		e[i].error = SM_ERR_NONE;
+		/* both need Read on the topic (Kafka) */
+		if (!sm_apis_authorized(ctx, SM_ACL_OP_READ, SM_ACL_RES_TOPIC, e[i].topic)) {
+			e[i].error = SM_ERR_TOPIC_AUTHORIZATION_FAILED;
+			continue;
+		}
 		if (sm_apig_tp_exists(s, e[i].topic, e[i].partition)) {
 			(*known)[nk++] = i;
 			continue;
@@ -401,6 +429,12 @@ void sm_api_offset_commit(sm_req_ctx_t *ctx)
 			e[k].commit_ts = p->commit_timestamp;
 			e[k].expire_ts = expire;
 		}
+	}
+	if (!sm_apis_authorized(ctx, SM_ACL_OP_READ, SM_ACL_RES_GROUP, req->group_id)) {
+		for (k = 0; k < n; k++)
+			e[k].error = SM_ERR_GROUP_AUTHORIZATION_FAILED;
+		sm_apig_commit_done(oc, SM_ERR_GROUP_AUTHORIZATION_FAILED);
+		return;
 	}
 	oc->nk = sm_apig_split_unknown(ctx, "OffsetCommit", e, n, &oc->known);
 	oc->ek = sm_arena_alloc(&ctx->arena, sizeof(*oc->ek) * (size_t)(oc->nk + 1));
@@ -572,6 +606,10 @@ void sm_api_offset_fetch(sm_req_ctx_t *ctx)
 	sm_offset_fetch_resp_t resp;
 	sm_offset_fetch_resp_init(&resp);
 	sm_err_t err = SM_ERR_NOT_COORDINATOR;
+	if (!sm_apis_authorized(ctx, SM_ACL_OP_DESCRIBE, SM_ACL_RES_GROUP, req.group_id)) {
+		err = SM_ERR_GROUP_AUTHORIZATION_FAILED;
+		gc = NULL;
+	}
 	if (req.topics_cnt < 0) {
 		sm_gc_offset_t *all = NULL;
 		int n = 0;
@@ -579,6 +617,13 @@ void sm_api_offset_fetch(sm_req_ctx_t *ctx)
 			err = sm_group_coordinator_fetch_all_offsets(gc, req.group_id,
 								     ver >= 7 && req.require_stable,
 								     &ctx->arena, &all, &n);
+		/* topics the client may not Describe are left out */
+		int kept = 0;
+		for (int i = 0; i < n; i++)
+			if (sm_apis_authorized_quiet(ctx, SM_ACL_OP_DESCRIBE, SM_ACL_RES_TOPIC,
+						     all[i].topic))
+				all[kept++] = all[i];
+		n = kept;
 		sm_apig_fetch_all(ctx, all, n, &resp);
 	} else {
 		int n = 0;
@@ -594,8 +639,12 @@ void sm_api_offset_fetch(sm_req_ctx_t *ctx)
 		if (gc)
 			err = sm_group_coordinator_fetch_offsets(gc, req.group_id, e, n,
 								 ver >= 7 && req.require_stable, &ctx->arena);
-		for (int i = 0; i < n && err; i++) {
-			e[i].error = err;
+		for (int i = 0; i < n; i++) {
+			int denied = !err && !sm_apis_authorized(ctx, SM_ACL_OP_DESCRIBE,
+								 SM_ACL_RES_TOPIC, e[i].topic);
+			if (!err && !denied)
+				continue;
+			e[i].error = err ? err : SM_ERR_TOPIC_AUTHORIZATION_FAILED;
 			e[i].offset = -1;
 			e[i].leader_epoch = -1;
 			e[i].metadata = "";
@@ -638,7 +687,9 @@ void sm_api_offset_delete(sm_req_ctx_t *ctx)
 		ek[j] = e[known[j]];
 	/* The group is checked even when no partition is left (Kafka's
 	 * handleDeleteOffsets with an empty set). */
-	sm_err_t err = sm_apig_gc(ctx) ? sm_group_coordinator_delete_offsets(sm_apig_gc(ctx), req.group_id, ek, nk)
+	sm_err_t err = !sm_apis_authorized(ctx, SM_ACL_OP_DELETE, SM_ACL_RES_GROUP, req.group_id)
+		? SM_ERR_GROUP_AUTHORIZATION_FAILED
+		: sm_apig_gc(ctx) ? sm_group_coordinator_delete_offsets(sm_apig_gc(ctx), req.group_id, ek, nk)
 				       : SM_ERR_NOT_COORDINATOR;
 	for (int j = 0; j < nk; j++)
 		e[known[j]].error = ek[j].error;
@@ -672,9 +723,10 @@ static void sm_apig_describe_one(sm_req_ctx_t *ctx, const char *group_id,
 	sm_describe_groups_resp_group_init(rg);
 	rg->group_id = (char *)group_id;
 	sm_gc_group_desc_t d;
-	if (!sm_apig_gc(ctx)) {
+	int allowed = sm_apis_authorized(ctx, SM_ACL_OP_DESCRIBE, SM_ACL_RES_GROUP, group_id);
+	if (!allowed || !sm_apig_gc(ctx)) {
 		memset(&d, 0, sizeof(d));
-		d.error = SM_ERR_NOT_COORDINATOR;
+		d.error = allowed ? SM_ERR_NOT_COORDINATOR : SM_ERR_GROUP_AUTHORIZATION_FAILED;
 		d.state = d.protocol_type = d.protocol = "";
 	} else {
 		sm_group_coordinator_describe(sm_apig_gc(ctx), group_id, &ctx->arena, &d);
@@ -712,8 +764,9 @@ void sm_api_describe_groups(sm_req_ctx_t *ctx)
 	resp.groups = sm_arena_alloc(&ctx->arena, sizeof(*resp.groups) * (size_t)(req.groups_cnt + 1));
 	for (int i = 0; i < req.groups_cnt; i++) {
 		sm_apig_describe_one(ctx, req.groups[i] ? req.groups[i] : "", &resp.groups[i]);
-		if (req.include_authorized_operations)
-			resp.groups[i].authorized_operations = 0;
+		if (req.include_authorized_operations && !resp.groups[i].error_code)
+			resp.groups[i].authorized_operations =
+				sm_apis_authorized_ops(ctx, SM_ACL_RES_GROUP, resp.groups[i].group_id);
 	}
 	sm_describe_groups_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
 	sm_apis_resp_send(ctx);
@@ -737,12 +790,18 @@ void sm_api_list_groups(sm_req_ctx_t *ctx)
 					      req.states_filter_cnt > 0 ? req.states_filter_cnt : 0,
 					      &ctx->arena, &l, &n);
 	resp.error_code = (int16_t)e;
-	resp.groups_cnt = e ? 0 : n;
 	resp.groups = sm_arena_alloc(&ctx->arena, sizeof(*resp.groups) * (size_t)(n + 1));
-	for (int i = 0; i < resp.groups_cnt; i++) {
-		resp.groups[i].group_id = (char *)l[i].group_id;
-		resp.groups[i].protocol_type = (char *)l[i].protocol_type;
-		resp.groups[i].group_state = (char *)l[i].state;
+	/* Describe on the cluster lists every group, else those the client
+	 * may Describe (Kafka) */
+	int all = sm_apis_authorized_quiet(ctx, SM_ACL_OP_DESCRIBE, SM_ACL_RES_CLUSTER, NULL);
+	for (int i = 0; !e && i < n; i++) {
+		if (!all && !sm_apis_authorized_quiet(ctx, SM_ACL_OP_DESCRIBE, SM_ACL_RES_GROUP,
+						      l[i].group_id))
+			continue;
+		int k = resp.groups_cnt++;
+		resp.groups[k].group_id = (char *)l[i].group_id;
+		resp.groups[k].protocol_type = (char *)l[i].protocol_type;
+		resp.groups[k].group_state = (char *)l[i].state;
 	}
 	sm_list_groups_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
 	sm_apis_resp_send(ctx);
@@ -763,7 +822,10 @@ void sm_api_delete_groups(sm_req_ctx_t *ctx)
 	for (int i = 0; i < req.groups_names_cnt; i++) {
 		const char *g = req.groups_names[i] ? req.groups_names[i] : "";
 		resp.results[i].group_id = (char *)g;
-		resp.results[i].error_code = sm_apig_gc(ctx)
+		resp.results[i].error_code =
+			!sm_apis_authorized(ctx, SM_ACL_OP_DELETE, SM_ACL_RES_GROUP, g)
+			? SM_ERR_GROUP_AUTHORIZATION_FAILED
+			: sm_apig_gc(ctx)
 			? (int16_t)sm_group_coordinator_delete_group(sm_apig_gc(ctx), g)
 			: SM_ERR_NOT_COORDINATOR;
 	}

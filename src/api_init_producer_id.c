@@ -40,6 +40,14 @@ void sm_api_init_producer_id(sm_req_ctx_t *ctx)
 		resp.error_code = SM_ERR_INVALID_REQUEST;
 		sm_apis_refused(ctx, "producer id %" PRId64 " with epoch %d", req.producer_id,
 				req.producer_epoch);
+	} else if (req.transactional_id && *req.transactional_id &&
+		   !sm_apis_authorized(ctx, SM_ACL_OP_WRITE, SM_ACL_RES_TXN_ID, req.transactional_id)) {
+		resp.error_code = SM_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+	} else if (!req.transactional_id &&
+		   !sm_apis_authorized_quiet(ctx, SM_ACL_OP_IDEMPOTENT_WRITE, SM_ACL_RES_CLUSTER, NULL) &&
+		   !sm_apis_authorized_any(ctx, SM_ACL_OP_WRITE, SM_ACL_RES_TOPIC)) {
+		/* Kafka: IdempotentWrite on the cluster, or Write on some topic */
+		resp.error_code = SM_ERR_CLUSTER_AUTHORIZATION_FAILED;
 	} else if (req.transactional_id) {
 		if (!*req.transactional_id) {
 			resp.error_code = SM_ERR_INVALID_REQUEST;

@@ -134,16 +134,19 @@ void sm_api_list_offsets(sm_req_ctx_t *ctx)
 		ot->name = rt->name;
 		ot->partitions_cnt = rt->partitions_cnt;
 		ot->partitions = sm_arena_alloc(&ctx->arena, sizeof(*ot->partitions) * (size_t)(rt->partitions_cnt + 1));
+		int allowed = sm_apis_authorized(ctx, SM_ACL_OP_DESCRIBE, SM_ACL_RES_TOPIC, rt->name);
 		for (int i = 0; i < rt->partitions_cnt; i++) {
-			if (dup && dup[t][i]) {
+			if (!allowed || (dup && dup[t][i])) {
 				sm_list_offsets_resp_partition_t *op = &ot->partitions[i];
 				memset(op, 0, sizeof(*op));
 				op->partition_index = rt->partitions[i].partition_index;
 				op->timestamp = op->offset = -1;
 				op->leader_epoch = -1;
-				op->error_code = SM_ERR_INVALID_REQUEST;
-				sm_apis_refused(ctx, "ListOffsets names %s-%d more than once",
-						rt->name ? rt->name : "", op->partition_index);
+				op->error_code = allowed ? SM_ERR_INVALID_REQUEST
+							 : SM_ERR_TOPIC_AUTHORIZATION_FAILED;
+				if (allowed)
+					sm_apis_refused(ctx, "ListOffsets names %s-%d more than once",
+							rt->name ? rt->name : "", op->partition_index);
 				continue;
 			}
 			sm_list_offsets_partition(ctx, &req, rt->name, &rt->partitions[i], &ot->partitions[i]);

@@ -17,10 +17,14 @@
 #include "msg_describe_cluster.h"
 #include "msg_metadata.h"
 
-/* Bitfields of every operation, as Kafka reports them without an authorizer
- * (KIP-430): topic READ..ALTER_CONFIGS, cluster CREATE..IDEMPOTENT_WRITE. */
-#define SM_TOPIC_ALL_OPS 3576
-#define SM_CLUSTER_ALL_OPS 8096
+/* Kafka: the cluster's allowed operations when the client may Describe
+ * the cluster, none otherwise (all of them without an authorizer). */
+static int32_t sm_metadata_cluster_ops(sm_req_ctx_t *ctx)
+{
+	if (!sm_apis_authorized(ctx, SM_ACL_OP_DESCRIBE, SM_ACL_RES_CLUSTER, NULL))
+		return 0;
+	return sm_apis_authorized_ops(ctx, SM_ACL_RES_CLUSTER, NULL);
+}
 
 static int sm_metadata_is_internal(const char *topic)
 {
@@ -63,7 +67,7 @@ static void sm_metadata_fill_topic(sm_req_ctx_t *ctx, const sm_mc_snapshot_t *s,
 	memcpy(rt->topic_id, t->topic_id, 16);
 	rt->is_internal = sm_metadata_is_internal(t->name);
 	if (authz)
-		rt->topic_authorized_operations = SM_TOPIC_ALL_OPS;
+		rt->topic_authorized_operations = sm_apis_authorized_ops(ctx, SM_ACL_RES_TOPIC, t->name);
 	int n = sm_mc_partition_count(t);
 	rt->partitions = sm_arena_alloc(&ctx->arena, sizeof(*rt->partitions) * (size_t)(n + 1));
 	rt->partitions_cnt = 0;
@@ -110,6 +114,12 @@ static void sm_metadata_missing_topic(sm_req_ctx_t *ctx, const char *name, int a
 		rt->error_code = SM_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 		return;
 	}
+	/* Kafka: auto-creation needs Create on the cluster or the topic */
+	if (!sm_apis_authorized_quiet(ctx, SM_ACL_OP_CREATE, SM_ACL_RES_CLUSTER, NULL) &&
+	    !sm_apis_authorized(ctx, SM_ACL_OP_CREATE, SM_ACL_RES_TOPIC, name)) {
+		rt->error_code = SM_ERR_TOPIC_AUTHORIZATION_FAILED;
+		return;
+	}
 	sm_err_t e = sm_apis_create_topic(ctx->apis, name, cfg->num_partitions,
 					  (int16_t)cfg->default_replication_factor, NULL, 0, 0, NULL,
 					  NULL, 0, 0, err, sizeof(err));
@@ -150,14 +160,18 @@ void sm_api_metadata(sm_req_ctx_t *ctx)
 	resp.cluster_id = (char *)ctx->apis->d.cluster_id;
 	resp.controller_id = sm_mc_broker(s, s->controller_id) ? s->controller_id : -1;
 	if (ver >= 8 && ver <= 10 && req.include_cluster_authorized_operations)
-		resp.cluster_authorized_operations = SM_CLUSTER_ALL_OPS;
+		resp.cluster_authorized_operations = sm_metadata_cluster_ops(ctx);
 	int authz = ver >= 8 && req.include_topic_authorized_operations;
 	int allow_create = ver < 4 || req.allow_auto_topic_creation;
 
 	if (sm_metadata_req_all_topics(&req, ver)) {
 		resp.topics = sm_arena_alloc(&ctx->arena, sizeof(*resp.topics) * (size_t)(s->n_topics + 1));
+		/* topics the client may not Describe are left out */
 		for (int i = 0; i < s->n_topics; i++)
-			sm_metadata_fill_topic(ctx, s, &s->topics[i], ver, authz, &resp.topics[resp.topics_cnt++]);
+			if (sm_apis_authorized_quiet(ctx, SM_ACL_OP_DESCRIBE, SM_ACL_RES_TOPIC,
+						     s->topics[i].name))
+				sm_metadata_fill_topic(ctx, s, &s->topics[i], ver, authz,
+						       &resp.topics[resp.topics_cnt++]);
 	} else {
 		int n = req.topics_cnt > 0 ? req.topics_cnt : 0;
 		resp.topics = sm_arena_alloc(&ctx->arena, sizeof(*resp.topics) * (size_t)(n + 1));
@@ -166,7 +180,18 @@ void sm_api_metadata(sm_req_ctx_t *ctx)
 			sm_metadata_resp_topic_t *rt = &resp.topics[resp.topics_cnt++];
 			const sm_mc_topic_t *t = rq->name ? sm_mc_topic(s, rq->name)
 							  : sm_metadata_topic_by_id(s, rq->topic_id);
-			if (t)
+			if (rq->name && !sm_apis_authorized(ctx, SM_ACL_OP_DESCRIBE, SM_ACL_RES_TOPIC,
+							    rq->name)) {
+				/* existence is not disclosed */
+				sm_metadata_resp_topic_init(rt);
+				rt->name = rq->name;
+				rt->error_code = SM_ERR_TOPIC_AUTHORIZATION_FAILED;
+			} else if (t && !rq->name &&
+				   !sm_apis_authorized(ctx, SM_ACL_OP_DESCRIBE, SM_ACL_RES_TOPIC, t->name)) {
+				sm_metadata_resp_topic_init(rt);
+				memcpy(rt->topic_id, rq->topic_id, 16);
+				rt->error_code = SM_ERR_TOPIC_AUTHORIZATION_FAILED;
+			} else if (t)
 				sm_metadata_fill_topic(ctx, s, t, ver, authz, rt);
 			else if (!rq->name) {
 				sm_metadata_resp_topic_init(rt);
@@ -199,7 +224,7 @@ void sm_api_describe_cluster(sm_req_ctx_t *ctx)
 	resp.cluster_id = (char *)(ctx->apis->d.cluster_id ? ctx->apis->d.cluster_id : "");
 	resp.controller_id = sm_mc_broker(s, s->controller_id) ? s->controller_id : -1;
 	if (req.include_cluster_authorized_operations)
-		resp.cluster_authorized_operations = SM_CLUSTER_ALL_OPS;
+		resp.cluster_authorized_operations = sm_metadata_cluster_ops(ctx);
 	resp.brokers = sm_arena_alloc(&ctx->arena, sizeof(*resp.brokers) * (size_t)(s->n_brokers + 1));
 	resp.brokers_cnt = 0;
 	for (int i = 0; i < s->n_brokers; i++) {

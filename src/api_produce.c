@@ -193,7 +193,11 @@ void sm_api_produce(sm_req_ctx_t *ctx)
 	resp.responses_cnt = req.topic_data_cnt;
 	resp.responses = sm_arena_alloc(&ctx->arena, sizeof(*resp.responses) * (size_t)(req.topic_data_cnt + 1));
 	int failed = 0, nw = 0;
-	int acks_ok = req.acks == 0 || req.acks == 1 || req.acks == -1;
+	int16_t all_err = req.acks == 0 || req.acks == 1 || req.acks == -1 ? 0 :
+			  SM_ERR_INVALID_REQUIRED_ACKS;
+	if (!all_err && req.transactional_id &&
+	    !sm_apis_authorized(ctx, SM_ACL_OP_WRITE, SM_ACL_RES_TXN_ID, req.transactional_id))
+		all_err = SM_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
 	for (int t = 0; t < req.topic_data_cnt; t++)
 		nw += req.topic_data[t].partition_data_cnt;
 	sm_acks_wait_t *waits = sm_calloc((size_t)nw + 1, sizeof(*waits));
@@ -205,12 +209,15 @@ void sm_api_produce(sm_req_ctx_t *ctx)
 		ot->partition_responses_cnt = rt->partition_data_cnt;
 		ot->partition_responses = sm_arena_alloc(&ctx->arena, sizeof(*ot->partition_responses) *
 								      (size_t)(rt->partition_data_cnt + 1));
+		int16_t topic_err = all_err;
+		if (!topic_err && !sm_apis_authorized(ctx, SM_ACL_OP_WRITE, SM_ACL_RES_TOPIC, rt->name))
+			topic_err = SM_ERR_TOPIC_AUTHORIZATION_FAILED;
 		for (int i = 0; i < rt->partition_data_cnt; i++) {
 			sm_produce_resp_partition_response_t *rp = &ot->partition_responses[i];
 			sm_produce_resp_partition_response_init(rp);
-			if (!acks_ok) {
+			if (topic_err) {
 				rp->index = rt->partition_data[i].index;
-				rp->error_code = SM_ERR_INVALID_REQUIRED_ACKS;
+				rp->error_code = topic_err;
 				rp->base_offset = rp->log_append_time_ms = rp->log_start_offset = -1;
 			} else {
 				sm_produce_partition(ctx, &req, rt->name, &rt->partition_data[i], rp,

@@ -23,8 +23,14 @@ void sm_api_offset_for_leader_epoch(sm_req_ctx_t *ctx)
 	sm_offset_for_leader_epoch_resp_t resp = { 0 };
 	resp.topics_cnt = req.topics_cnt;
 	resp.topics = sm_arena_alloc(&ctx->arena, sizeof(*resp.topics) * (size_t)(req.topics_cnt + 1));
+	/* followers need ClusterAction, consumers (KIP-320) Describe on the
+	 * topic */
+	int cluster = sm_apis_authorized_quiet(ctx, SM_ACL_OP_CLUSTER_ACTION, SM_ACL_RES_CLUSTER,
+					       NULL);
 	for (int32_t i = 0; i < req.topics_cnt; i++) {
 		const sm_offset_for_leader_epoch_req_topic_t *rt = &req.topics[i];
+		int allowed = cluster || sm_apis_authorized(ctx, SM_ACL_OP_DESCRIBE, SM_ACL_RES_TOPIC,
+							    rt->topic);
 		sm_offset_for_leader_epoch_resp_topic_t *ot = &resp.topics[i];
 		ot->topic = rt->topic;
 		ot->partitions_cnt = rt->partitions_cnt;
@@ -34,6 +40,12 @@ void sm_api_offset_for_leader_epoch(sm_req_ctx_t *ctx)
 			const sm_offset_for_leader_epoch_req_partition_t *rp = &rt->partitions[j];
 			sm_offset_for_leader_epoch_resp_partition_t *op = &ot->partitions[j];
 			op->partition = rp->partition;
+			if (!allowed) {
+				op->error_code = SM_ERR_TOPIC_AUTHORIZATION_FAILED;
+				op->leader_epoch = -1;
+				op->end_offset = -1;
+				continue;
+			}
 			sm_err_t e = sm_replica_manager_epoch_end_offset(
 				ctx->apis->d.replica_manager, rt->topic, rp->partition,
 				rp->current_leader_epoch, rp->leader_epoch, &op->leader_epoch,

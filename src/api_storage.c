@@ -156,11 +156,14 @@ void sm_api_delete_records(sm_req_ctx_t *ctx)
 		rt->partitions_cnt = qt->partitions_cnt;
 		rt->partitions = sm_arena_alloc(&ctx->arena, sizeof(*rt->partitions) *
 							     (size_t)(qt->partitions_cnt + 1));
+		int allowed = sm_apis_authorized(ctx, SM_ACL_OP_DELETE, SM_ACL_RES_TOPIC, qt->name);
 		for (int32_t j = 0; j < qt->partitions_cnt; j++) {
 			sm_delete_records_resp_partition_t *rp = &rt->partitions[j];
 			int64_t required = -1;
 			rp->partition_index = qt->partitions[j].partition_index;
-			rp->error_code = sm_api_delete_records_one(ctx, s, qt->name, rp->partition_index,
+			rp->low_watermark = -1;
+			rp->error_code = !allowed ? SM_ERR_TOPIC_AUTHORIZATION_FAILED
+						  : sm_api_delete_records_one(ctx, s, qt->name, rp->partition_index,
 								   qt->partitions[j].offset, &required,
 								   &rp->low_watermark);
 			if (rp->error_code)
@@ -250,7 +253,9 @@ void sm_api_describe_log_dirs(sm_req_ctx_t *ctx)
 	sm_log_manager_t *lm = sm_replica_manager_log_manager(ctx->apis->d.replica_manager);
 	sm_describe_log_dirs_resp_t resp;
 	sm_describe_log_dirs_resp_init(&resp);
-	resp.results_cnt = sm_log_manager_dir_count(lm);
+	/* Kafka: without Describe on the cluster the answer lists no dir */
+	resp.results_cnt = sm_apis_authorized(ctx, SM_ACL_OP_DESCRIBE, SM_ACL_RES_CLUSTER, NULL)
+				   ? sm_log_manager_dir_count(lm) : 0;
 	resp.results = sm_arena_alloc(&ctx->arena,
 				      sizeof(*resp.results) * (size_t)(resp.results_cnt + 1));
 	for (int d = 0; d < resp.results_cnt; d++)

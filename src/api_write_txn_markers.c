@@ -126,6 +126,8 @@ void sm_api_write_txn_markers(sm_req_ctx_t *ctx)
 			nw += (size_t)req.markers[i].topics[j].partition_indexes_cnt;
 	dw->w = sm_calloc(nw + 1, sizeof(*dw->w));
 	dw->off = sm_calloc(nw + 1, sizeof(*dw->off));
+	/* sent by transaction coordinators only (Kafka: ClusterAction) */
+	int allowed = sm_apis_authorized(ctx, SM_ACL_OP_CLUSTER_ACTION, SM_ACL_RES_CLUSTER, NULL);
 	for (int32_t i = 0; i < req.markers_cnt; i++) {
 		const sm_write_txn_markers_req_marker_t *m = &req.markers[i];
 		sm_write_txn_markers_resp_marker_t *om = &resp->markers[i];
@@ -141,6 +143,11 @@ void sm_api_write_txn_markers(sm_req_ctx_t *ctx)
 			ot->partitions = sm_arena_alloc(&ctx->arena, sizeof(*ot->partitions) *
 								     (size_t)(t->partition_indexes_cnt + 1));
 			for (int32_t k = 0; k < t->partition_indexes_cnt; k++) {
+				if (!allowed) {
+					ot->partitions[k].partition_index = t->partition_indexes[k];
+					ot->partitions[k].error_code = SM_ERR_CLUSTER_AUTHORIZATION_FAILED;
+					continue;
+				}
 				sm_wtm_partition(ctx, m, t->name, t->partition_indexes[k],
 						 &ot->partitions[k], &dw->w[dw->n]);
 				if (dw->w[dw->n].p && !strcmp(t->name, SM_GC_OFFSETS_TOPIC)) {

@@ -26,7 +26,10 @@
 #include "thread_role.h"
 #include "producer_id_manager.h"
 #include "msg_controlled_shutdown.h"
+#include "msg_create_acls.h"
 #include "msg_create_partitions.h"
+#include "msg_delete_acls.h"
+#include "msg_describe_acls.h"
 #include "msg_create_topics.h"
 #include "msg_delete_groups.h"
 #include "msg_delete_records.h"
@@ -128,6 +131,9 @@ static const struct {
 	{ SM_API_LIST_PARTITION_REASSIGNMENTS, sm_api_list_partition_reassignments, &sm_list_partition_reassignments_req_codec },
 	{ SM_API_OFFSET_DELETE, sm_api_offset_delete, &sm_offset_delete_req_codec },
 	{ SM_API_DESCRIBE_CLUSTER, sm_api_describe_cluster, &sm_describe_cluster_req_codec },
+	{ SM_API_DESCRIBE_ACLS, sm_api_describe_acls, &sm_describe_acls_req_codec },
+	{ SM_API_CREATE_ACLS, sm_api_create_acls, &sm_create_acls_req_codec },
+	{ SM_API_DELETE_ACLS, sm_api_delete_acls, &sm_delete_acls_req_codec },
 };
 
 #define SM_API_TABLE_CNT ((int)(sizeof(sm_api_handlers) / sizeof(sm_api_handlers[0])))

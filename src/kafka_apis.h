@@ -41,6 +41,7 @@ typedef struct sm_kafka_apis_deps {
 	sm_group_coordinator_t *group_coordinator;
 	sm_txn_coordinator_t *txn_coordinator; /* NULL: transactions refused */
 	sm_txn_marker_channel_t *txn_markers;  /* told of metadata updates */
+	struct sm_authorizer *authorizer; /* NULL: every request is allowed */
 } sm_kafka_apis_deps_t;
 
 sm_kafka_apis_t *sm_kafka_apis_new(const sm_kafka_apis_deps_t *deps);

@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "kafka_apis.h"
 #include "protocol.h"
+#include "zk_data.h"
 
 typedef struct sm_fetch_purgatory sm_fetch_purgatory_t;
 
@@ -83,7 +84,22 @@ void sm_apis_ctx_free(sm_req_ctx_t *ctx);
 int64_t sm_apis_now_ms(void);      /* wall clock */
 int64_t sm_apis_mono_ms(void);     /* monotonic */
 
+/* Authorization (api_acls.c, authorizer.h): whether the request's principal
+ * may do op on the resource (codes of zk_data.h; the name is ignored for the
+ * cluster). Always 1 without an authorizer. One call per check, so
+ * handlers stay as Kafka's KafkaApis reads. */
+int sm_apis_authorized(sm_req_ctx_t *ctx, int op, int res_type, const char *name);
+/* The same without logging a refusal (checks that filter a listing). */
+int sm_apis_authorized_quiet(sm_req_ctx_t *ctx, int op, int res_type, const char *name);
+/* Kafka's authorizeByResourceType. */
+int sm_apis_authorized_any(sm_req_ctx_t *ctx, int op, int res_type);
+/* Allowed operations as a bitfield (include_*_authorized_operations). */
+int32_t sm_apis_authorized_ops(sm_req_ctx_t *ctx, int res_type, const char *name);
+
 /* Handlers (api_*.c). */
+sm_api_handler_t sm_api_create_acls;
+sm_api_handler_t sm_api_describe_acls;
+sm_api_handler_t sm_api_delete_acls;
 sm_api_handler_t sm_api_controlled_shutdown;
 sm_api_handler_t sm_api_describe_cluster;
 sm_api_handler_t sm_api_offset_commit;

@@ -95,6 +95,7 @@ static const sm_cfg_def_t sm_cfg_defs[] = {
 	STR("max.connections.per.ip.overrides", max_connections_per_ip_overrides, "", "Per-address limits host:count,host:count"),
 	/* Samsa only (docs/metrics.md): empty serves no metrics endpoint. */
 	STR("metrics.listener", metrics_listener, "", "Prometheus endpoint http://host:port serving GET /metrics; empty disables it"),
+	STR("authorizer.class.name", authorizer_class_name, "", "kafka.security.authorizer.AclAuthorizer turns ACL authorization on"),
 	INT("max.connection.creation.rate", max_connection_creation_rate, "2147483647", 0, IMAX, "New connections per second, broker-wide (listener.name.X.max.connection.creation.rate per listener)"),
 	LONG("queued.max.request.bytes", queued_max_request_bytes, "536870912", -1, LMAX, "Bytes of requests read but not yet answered before processors stop reading (-1: unbounded)"),
 	INT("request.timeout.ms", request_timeout_ms, "30000", 0, IMAX, "Timeout of the broker's own requests"),
@@ -472,10 +473,18 @@ static int sm_kafka_config_is_ssl_key(const char *key)
 	return 0;
 }
 
+/* The AclAuthorizer's own keys: not KafkaConfig keys (so DescribeConfigs
+ * lists them only when given, as Kafka does), read by authorizer.c. */
+static int sm_kafka_config_is_authorizer_key(const char *key)
+{
+	return !strcmp(key, "super.users") || !strcmp(key, "allow.everyone.if.no.acl.found");
+}
+
 void sm_kafka_config_warn_unknown(const sm_kafka_config_t *cfg)
 {
 	for (int i = 0; i < cfg->given.cnt; i++)
 		if (!sm_kafka_config_def(cfg->given.v[i].key) &&
+		    !sm_kafka_config_is_authorizer_key(cfg->given.v[i].key) &&
 		    !sm_kafka_config_is_listener_key(cfg->given.v[i].key) &&
 		    !sm_kafka_config_is_ssl_key(cfg->given.v[i].key))
 			sm_log_warn(NULL, "kafka.server.KafkaConfig",

@@ -69,6 +69,10 @@ typedef struct sm_kafka_config {
 	int32_t max_connections_per_ip;
 	char *max_connections_per_ip_overrides;
 	char *metrics_listener;          /* Samsa: "" or http://host:port */
+	/* authorization (authorizer.h) */
+	char *authorizer_class_name; /* super.users and
+	                              * allow.everyone.if.no.acl.found are the
+	                              * authorizer's keys, in given */
 	int32_t max_connection_creation_rate;
 	int64_t queued_max_request_bytes;
 	int32_t request_timeout_ms;

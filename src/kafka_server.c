@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "authorizer.h"
 #include "config_manager.h"
 #include "controller.h"
 #include "group_coordinator.h"
@@ -59,6 +60,7 @@ struct sm_kafka_server {
 	sm_socket_server_t *ss;
 	sm_controller_t *controller;
 	sm_config_manager_t *config_manager;
+	sm_authorizer_t *authorizer; /* NULL without authorizer.class.name */
 	sm_kafka_apis_t *apis;
 	sm_group_metadata_manager_t *gmm;
 	sm_group_coordinator_t *gc;
@@ -98,6 +100,7 @@ static void sm_server_zk_watcher(void *opaque, int type, const char *path)
 		sm_controller_zk_event(s->controller, type, path);
 	if (s->config_manager)
 		sm_config_manager_zk_event(s->config_manager, type, path);
+	sm_authorizer_zk_event(s->authorizer, type, path);
 }
 
 /* Scrape-time gauges (metrics-http thread): both sources take only their
@@ -572,6 +575,16 @@ int sm_kafka_server_startup(sm_kafka_server_t *s)
 	sm_log_info(NULL, SM_SRV_LOGGER, "Cluster ID = %s", s->cluster_id);
 	if (sm_server_resolve_broker_id(s))
 		return -1;
+	/* The ACL cache is loaded before any request can be handled. */
+	int acl = sm_authorizer_configured(s->cfg, err, sizeof(err));
+	if (acl) {
+		s->authorizer = acl > 0 ? sm_authorizer_new(s->cfg, s->zk, err, sizeof(err)) : NULL;
+		if (!s->authorizer) {
+			sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, s->comp, SM_SRV_LOGGER,
+			       "Fatal error during KafkaServer startup: %s", err);
+			return -1;
+		}
+	}
 	if (s->cfg->metrics_listener && *s->cfg->metrics_listener) {
 		s->metrics_http = sm_metrics_http_start(s->cfg->metrics_listener, err, sizeof(err));
 		if (!s->metrics_http) {
@@ -602,6 +615,7 @@ int sm_kafka_server_startup(sm_kafka_server_t *s)
 		.channel = s->channel, .metadata_cache = s->mc, .replica_manager = s->rm,
 		.zk = s->zk, .controller = s->controller, .group_coordinator = s->gc,
 		.txn_coordinator = s->tc, .txn_markers = s->txn_markers,
+		.authorizer = s->authorizer,
 	};
 	s->apis = sm_kafka_apis_new(&deps);
 	/* Offset commits and group metadata wait for the ISR in its purgatory. */
@@ -619,6 +633,7 @@ int sm_kafka_server_startup(sm_kafka_server_t *s)
 	sm_zk_set_watcher(s->zk, sm_server_zk_watcher, s);
 	sm_controller_startup(s->controller);
 	sm_config_manager_startup(s->config_manager);
+	sm_authorizer_startup(s->authorizer);
 	sm_metrics_set_gauge_source(sm_server_metrics_gauges, s);
 	sm_log_info(s->comp, SM_SRV_LOGGER, "started");
 	return 0;
@@ -809,6 +824,7 @@ void sm_kafka_server_shutdown(sm_kafka_server_t *s)
 	if (s->ss)
 		sm_socket_server_shutdown(s->ss);
 	sm_config_manager_shutdown(s->config_manager);
+	sm_authorizer_shutdown(s->authorizer);
 	if (s->controller)
 		sm_controller_shutdown(s->controller);
 	if (s->rm)
@@ -842,6 +858,7 @@ void sm_kafka_server_destroy(sm_kafka_server_t *s)
 	if (s->zk)
 		sm_zk_destroy(s->zk);
 	sm_config_manager_destroy(s->config_manager);
+	sm_authorizer_destroy(s->authorizer);
 	sm_controller_destroy(s->controller);
 	if (s->ss)
 		sm_socket_server_destroy(s->ss);

@@ -36,12 +36,13 @@
 #include <time.h>
 #include <unistd.h>
 
-static int sm_logger_fds[SM_LOGFILE__CNT] = { -1, -1, -1, -1 };
+static int sm_logger_fds[SM_LOGFILE__CNT] = { -1, -1, -1, -1, -1 };
 static int sm_logger_console;
 static volatile sm_log_level_t sm_logger_min = SM_LOG_INFO;
 
 static const char *const sm_logger_files[SM_LOGFILE__CNT] = {
 	"server.log", "controller.log", "state-change.log", "log-cleaner.log",
+	"kafka-authorizer.log",
 };
 
 enum { SM_ROLL_NONE, SM_ROLL_DATE, SM_ROLL_SIZE };

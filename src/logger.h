@@ -2,7 +2,8 @@
  * logger.h - diagnostic logging in Kafka's log4j layout:
  *   [yyyy-MM-dd HH:mm:ss,SSS] LEVEL [Component id=N] message (logger.name)
  * into the files Kafka operators grep: server.log, controller.log,
- * state-change.log, log-cleaner.log under the log directory (LOG_DIR), with
+ * state-change.log, log-cleaner.log, kafka-authorizer.log under the log
+ * directory (LOG_DIR), with
  * server.log lines also on stdout (Kafka's console appender).
  *
  * ("log" alone means the commit log in Samsa; diagnostics are "logger".)
@@ -28,6 +29,7 @@ typedef enum sm_logfile {
 	SM_LOGFILE_CONTROLLER,
 	SM_LOGFILE_STATE_CHANGE,
 	SM_LOGFILE_CLEANER,
+	SM_LOGFILE_AUTHORIZER,
 	SM_LOGFILE__CNT
 } sm_logfile_t;
 

@@ -43,11 +43,13 @@ typedef enum sm_thread_role {
 	SM_ROLE_METRICS           = 1 << 14, /* metrics-http */
 	SM_ROLE_TXN_MARKER        = 1 << 15, /* txn-marker-route, txn-marker-<id> */
 	SM_ROLE_TXN_COORD         = 1 << 16, /* txn-coord */
+	SM_ROLE_ACL_CHANGE        = 1 << 17, /* acl-change */
 } sm_thread_role_t;
 
 /* Threads that may make synchronous ZooKeeper calls (threads.md). */
 #define SM_ROLES_ZK_CALLERS (SM_ROLE_MAIN | SM_ROLE_HANDLER | SM_ROLE_SCHEDULER | \
-			     SM_ROLE_ISR_EXPIRATION | SM_ROLE_CONFIG_CHANGE | SM_ROLE_CONTROLLER)
+			     SM_ROLE_ISR_EXPIRATION | SM_ROLE_CONFIG_CHANGE | SM_ROLE_CONTROLLER | \
+			     SM_ROLE_ACL_CHANGE)
 
 extern __thread unsigned sm_thread_role_cur;
 

@@ -11,6 +11,22 @@
 #include "err.h"
 #include "protocol.h"
 
+/* Set by sm_pa_use_tls: every client connects over TLS. */
+static int sm_pa_tls;
+
+void sm_pa_use_tls(int on)
+{
+	sm_pa_tls = on;
+}
+
+static sm_net_client_t *sm_pa_client(const char *host, int port)
+{
+	sm_net_client_t *c = sm_net_client_new(host, port);
+	if (sm_pa_tls)
+		sm_net_client_use_interbroker_tls(c);
+	return c;
+}
+
 static sm_net_client_t *sm_pa_client_for(const char *hostport)
 {
 	char host[256];
@@ -22,7 +38,7 @@ static sm_net_client_t *sm_pa_client_for(const char *hostport)
 	int port = atoi(colon + 1);
 	if (port <= 0 || port > 65535)
 		return NULL;
-	return sm_net_client_new(host, port);
+	return sm_pa_client(host, port);
 }
 
 static int sm_pa_metadata_from(sm_net_client_t *c, const char *const *topics, int ntopics,
@@ -76,7 +92,7 @@ sm_net_client_t *sm_pa_broker_client(const sm_metadata_resp_t *md, int32_t id)
 	for (int32_t i = 0; i < md->brokers_cnt; i++) {
 		if (md->brokers[i].node_id != id)
 			continue;
-		sm_net_client_t *c = sm_net_client_new(md->brokers[i].host, md->brokers[i].port);
+		sm_net_client_t *c = sm_pa_client(md->brokers[i].host, md->brokers[i].port);
 		sm_net_client_set_client_id(c, "adminclient-1");
 		return c;
 	}

@@ -22,6 +22,10 @@
  * a message on stderr. */
 int sm_pa_metadata(const char *bootstrap, const char *const *topics, int ntopics,
 		   sm_arena_t *a, sm_metadata_resp_t *md);
+/* From now on every client connects over TLS with the context set by
+ * sm_tls_interbroker_set (a tool's --command-config with
+ * security.protocol=SSL). */
+void sm_pa_use_tls(int on);
 /* A client for broker id (NULL if the metadata does not list it). */
 sm_net_client_t *sm_pa_broker_client(const sm_metadata_resp_t *md, int32_t id);
 /* Kafka's exception message for a wire error code. */

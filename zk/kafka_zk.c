@@ -1143,3 +1143,32 @@ void sm_kzk_update_partition_states(sm_zk_t *zk, int n, const sm_kzk_tp_ref_t *t
 	free(set);
 	free(failed);
 }
+
+sm_err_t sm_kzk_create_acl_paths(sm_zk_t *zk)
+{
+	static const char *const paths[] = {
+		SM_ZKPATH_ACL, SM_ZKPATH_ACL_CHANGES, SM_ZKPATH_ACL_PREFIXED, SM_ZKPATH_ACL_EXT_CHANGES,
+	};
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		sm_err_t e = sm_zk_create_recursive(zk, paths[i], NULL, 0, SM_ZK_PERSISTENT);
+		if (e && e != SM_ERR__EXISTS)
+			return e;
+	}
+	return SM_ERR_NONE;
+}
+
+sm_err_t sm_kzk_write_acl_change(sm_zk_t *zk, int pattern, int res_type, const char *name)
+{
+	char *data = sm_zk_acl_change_encode(pattern, res_type, name);
+	char path[64];
+	snprintf(path, sizeof(path), "%s/%s",
+		 pattern == SM_ACL_PAT_LITERAL ? SM_ZKPATH_ACL_CHANGES : SM_ZKPATH_ACL_EXT_CHANGES,
+		 SM_ZK_ACL_CHANGE_PREFIX);
+	sm_err_t e = sm_zk_create(zk, path, data, strlen(data), SM_ZK_PERSISTENT | SM_ZK_SEQUENTIAL,
+				  NULL);
+	if (e == SM_ERR__NOENT)
+		e = sm_zk_create_recursive(zk, path, data, strlen(data),
+					   SM_ZK_PERSISTENT | SM_ZK_SEQUENTIAL);
+	free(data);
+	return e;
+}

@@ -256,4 +256,11 @@ sm_err_t sm_kzk_assign_replicas_live(sm_zk_t *zk, int n_partitions, int rf,
 				     int fixed_start_index, int start_partition,
 				     int32_t **out, char *err, size_t errlen);
 
+/* ACL paths (Kafka's createAclPaths): /kafka-acl, /kafka-acl-changes,
+ * /kafka-acl-extended/prefixed, /kafka-acl-extended-changes. */
+sm_err_t sm_kzk_create_acl_paths(sm_zk_t *zk);
+/* Announces a change of a resource's ACLs (zk_data.h): a sequential node
+ * under /kafka-acl-changes (literal) or /kafka-acl-extended-changes. */
+sm_err_t sm_kzk_write_acl_change(sm_zk_t *zk, int pattern, int res_type, const char *name);
+
 #endif /* SM_KAFKA_ZK_H */

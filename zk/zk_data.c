@@ -1145,3 +1145,254 @@ sm_err_t sm_zk_producer_id_block_decode(const char *json, size_t len, int32_t *b
 	json_decref(o);
 	return e;
 }
+
+/* ---- ACLs ---- */
+
+typedef struct sm_acl_name {
+	int code;
+	const char *name; /* znode / JSON form */
+	const char *en;   /* Java enum form */
+} sm_acl_name_t;
+
+static const sm_acl_name_t sm_acl_res_names[] = {
+	{ SM_ACL_RES_ANY, "Any", "ANY" },
+	{ SM_ACL_RES_TOPIC, "Topic", "TOPIC" },
+	{ SM_ACL_RES_GROUP, "Group", "GROUP" },
+	{ SM_ACL_RES_CLUSTER, "Cluster", "CLUSTER" },
+	{ SM_ACL_RES_TXN_ID, "TransactionalId", "TRANSACTIONAL_ID" },
+	{ SM_ACL_RES_DELEGATION_TOKEN, "DelegationToken", "DELEGATION_TOKEN" },
+	{ 0, NULL, NULL },
+};
+static const sm_acl_name_t sm_acl_op_names[] = {
+	{ SM_ACL_OP_ANY, "Any", "ANY" },
+	{ SM_ACL_OP_ALL, "All", "ALL" },
+	{ SM_ACL_OP_READ, "Read", "READ" },
+	{ SM_ACL_OP_WRITE, "Write", "WRITE" },
+	{ SM_ACL_OP_CREATE, "Create", "CREATE" },
+	{ SM_ACL_OP_DELETE, "Delete", "DELETE" },
+	{ SM_ACL_OP_ALTER, "Alter", "ALTER" },
+	{ SM_ACL_OP_DESCRIBE, "Describe", "DESCRIBE" },
+	{ SM_ACL_OP_CLUSTER_ACTION, "ClusterAction", "CLUSTER_ACTION" },
+	{ SM_ACL_OP_DESCRIBE_CONFIGS, "DescribeConfigs", "DESCRIBE_CONFIGS" },
+	{ SM_ACL_OP_ALTER_CONFIGS, "AlterConfigs", "ALTER_CONFIGS" },
+	{ SM_ACL_OP_IDEMPOTENT_WRITE, "IdempotentWrite", "IDEMPOTENT_WRITE" },
+	{ 0, NULL, NULL },
+};
+static const sm_acl_name_t sm_acl_perm_names[] = {
+	{ SM_ACL_PERM_ANY, "Any", "ANY" },
+	{ SM_ACL_PERM_DENY, "Deny", "DENY" },
+	{ SM_ACL_PERM_ALLOW, "Allow", "ALLOW" },
+	{ 0, NULL, NULL },
+};
+static const sm_acl_name_t sm_acl_pat_names[] = {
+	{ SM_ACL_PAT_ANY, "Any", "ANY" },
+	{ SM_ACL_PAT_MATCH, "Match", "MATCH" },
+	{ SM_ACL_PAT_LITERAL, "Literal", "LITERAL" },
+	{ SM_ACL_PAT_PREFIXED, "Prefixed", "PREFIXED" },
+	{ 0, NULL, NULL },
+};
+
+static const sm_acl_name_t *sm_acl_find(const sm_acl_name_t *t, int code)
+{
+	for (; t->name; t++)
+		if (t->code == code)
+			return t;
+	return NULL;
+}
+
+/* Compares ignoring case, '-' and '_'. */
+static int sm_acl_name_eq(const char *a, const char *b)
+{
+	for (;;) {
+		while (*a == '-' || *a == '_')
+			a++;
+		while (*b == '-' || *b == '_')
+			b++;
+		if (!*a || !*b)
+			return !*a && !*b;
+		if ((*a | 0x20) != (*b | 0x20))
+			return 0;
+		a++, b++;
+	}
+}
+
+static int sm_acl_parse(const sm_acl_name_t *t, const char *s)
+{
+	if (!s)
+		return 0;
+	for (; t->name; t++)
+		if (sm_acl_name_eq(s, t->name))
+			return t->code;
+	return 0;
+}
+
+#define SM_ACL_NAMER(fn, table, field) \
+	const char *fn(int code) \
+	{ \
+		const sm_acl_name_t *e = sm_acl_find(table, code); \
+		return e ? e->field : "UNKNOWN"; \
+	}
+SM_ACL_NAMER(sm_acl_res_name, sm_acl_res_names, name)
+SM_ACL_NAMER(sm_acl_res_enum, sm_acl_res_names, en)
+SM_ACL_NAMER(sm_acl_op_name, sm_acl_op_names, name)
+SM_ACL_NAMER(sm_acl_op_enum, sm_acl_op_names, en)
+SM_ACL_NAMER(sm_acl_perm_name, sm_acl_perm_names, name)
+SM_ACL_NAMER(sm_acl_perm_enum, sm_acl_perm_names, en)
+SM_ACL_NAMER(sm_acl_pat_enum, sm_acl_pat_names, en)
+
+int sm_acl_res_parse(const char *s) { return sm_acl_parse(sm_acl_res_names, s); }
+int sm_acl_op_parse(const char *s) { return sm_acl_parse(sm_acl_op_names, s); }
+int sm_acl_perm_parse(const char *s) { return sm_acl_parse(sm_acl_perm_names, s); }
+int sm_acl_pat_parse(const char *s) { return sm_acl_parse(sm_acl_pat_names, s); }
+
+char *sm_zkpath_acl(int pattern, int res_type, const char *name)
+{
+	if (res_type <= SM_ACL_RES_ANY || !sm_acl_find(sm_acl_res_names, res_type) || !name ||
+	    !*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+		return NULL;
+	if (pattern == SM_ACL_PAT_LITERAL)
+		return sm_zkd_fmt("%s/%s/%s", SM_ZKPATH_ACL, sm_acl_res_name(res_type), name);
+	if (pattern == SM_ACL_PAT_PREFIXED)
+		return sm_zkd_fmt("%s/%s/%s", SM_ZKPATH_ACL_PREFIXED, sm_acl_res_name(res_type), name);
+	return NULL;
+}
+
+char *sm_zk_acls_encode(const sm_zk_acl_t *acls, int n)
+{
+	json_t *o = json_object();
+	json_t *arr = json_array();
+	json_object_set_new(o, "version", json_integer(1));
+	for (int i = 0; i < n; i++) {
+		json_t *e = json_object();
+		json_object_set_new(e, "principal", json_string(acls[i].principal));
+		json_object_set_new(e, "permissionType", json_string(sm_acl_perm_name(acls[i].perm)));
+		json_object_set_new(e, "operation", json_string(sm_acl_op_name(acls[i].op)));
+		json_object_set_new(e, "host", json_string(acls[i].host));
+		json_array_append_new(arr, e);
+	}
+	json_object_set_new(o, "acls", arr);
+	return sm_zkd_dump(o);
+}
+
+void sm_zk_acls_free(sm_zk_acl_t *acls, int n)
+{
+	for (int i = 0; acls && i < n; i++) {
+		free(acls[i].principal);
+		free(acls[i].host);
+	}
+	free(acls);
+}
+
+sm_err_t sm_zk_acls_decode(const char *json, size_t len, sm_zk_acl_t **outp, int *np,
+			   char *err, size_t errlen)
+{
+	const char *what = "ACL znode";
+	*outp = NULL;
+	*np = 0;
+	json_t *o = sm_zkd_load(json, len, what, err, errlen);
+	if (!o)
+		return SM_ERR__PARSE;
+	int32_t version = 0;
+	sm_err_t r = SM_ERR__PARSE;
+	json_t *arr = json_object_get(o, "acls");
+	if (sm_zkd_int(o, "version", 1, &version, what, err, errlen))
+		goto out;
+	if (version != 1 || !json_is_array(arr)) {
+		sm_zkd_seterr(err, errlen, "%s: version %d or \"acls\" not an array", what, version);
+		goto out;
+	}
+	size_t cnt = json_array_size(arr);
+	sm_zk_acl_t *acls = sm_calloc(cnt + 1, sizeof(*acls));
+	int n = 0;
+	for (size_t i = 0; i < cnt; i++) {
+		json_t *e = json_array_get(arr, i);
+		json_t *pr = json_object_get(e, "principal"), *h = json_object_get(e, "host");
+		json_t *op = json_object_get(e, "operation"), *pt = json_object_get(e, "permissionType");
+		int opc = json_is_string(op) ? sm_acl_op_parse(json_string_value(op)) : 0;
+		int ptc = json_is_string(pt) ? sm_acl_perm_parse(json_string_value(pt)) : 0;
+		const char *prs = json_is_string(pr) ? json_string_value(pr) : NULL;
+		if (!prs || !strchr(prs, ':') || !json_is_string(h) || opc <= SM_ACL_OP_ANY ||
+		    ptc <= SM_ACL_PERM_ANY) {
+			sm_zkd_seterr(err, errlen, "%s: entry %zu is not a valid ACL", what, i);
+			sm_zk_acls_free(acls, n);
+			goto out;
+		}
+		acls[n].principal = sm_strdup(prs);
+		acls[n].host = sm_strdup(json_string_value(h));
+		acls[n].op = (int8_t)opc;
+		acls[n].perm = (int8_t)ptc;
+		n++;
+	}
+	*outp = acls;
+	*np = n;
+	r = SM_ERR_NONE;
+out:
+	json_decref(o);
+	return r;
+}
+
+char *sm_zk_acl_change_encode(int pattern, int res_type, const char *name)
+{
+	if (pattern == SM_ACL_PAT_LITERAL)
+		return sm_zkd_fmt("%s:%s", sm_acl_res_enum(res_type), name);
+	json_t *o = json_object();
+	json_object_set_new(o, "version", json_integer(1));
+	json_object_set_new(o, "resourceType", json_string(sm_acl_res_enum(res_type)));
+	json_object_set_new(o, "name", json_string(name));
+	json_object_set_new(o, "patternType", json_string(sm_acl_pat_enum(pattern)));
+	return sm_zkd_dump(o);
+}
+
+sm_err_t sm_zk_acl_change_decode(int extended, const char *data, size_t len, int *patternp,
+				 int *res_typep, char **namep, char *err, size_t errlen)
+{
+	const char *what = "ACL change notification";
+	*namep = NULL;
+	if (!extended) {
+		const char *colon = data ? memchr(data, ':', len) : NULL;
+		if (!colon) {
+			sm_zkd_seterr(err, errlen, "%s: expected ResourceType:ResourceName", what);
+			return SM_ERR__PARSE;
+		}
+		char type[32];
+		size_t tl = (size_t)(colon - data);
+		if (tl >= sizeof(type) || memchr(colon + 1, 0, len - tl - 1)) {
+			sm_zkd_seterr(err, errlen, "%s: bad resource type", what);
+			return SM_ERR__PARSE;
+		}
+		memcpy(type, data, tl);
+		type[tl] = 0;
+		*res_typep = sm_acl_res_parse(type);
+		if (*res_typep <= SM_ACL_RES_ANY) {
+			sm_zkd_seterr(err, errlen, "%s: unknown resource type %s", what, type);
+			return SM_ERR__PARSE;
+		}
+		*patternp = SM_ACL_PAT_LITERAL;
+		*namep = sm_strndup(colon + 1, len - tl - 1);
+		return SM_ERR_NONE;
+	}
+	json_t *o = sm_zkd_load(data, len, what, err, errlen);
+	if (!o)
+		return SM_ERR__PARSE;
+	int32_t version = 0;
+	sm_err_t r = SM_ERR__PARSE;
+	json_t *t = json_object_get(o, "resourceType"), *n = json_object_get(o, "name");
+	json_t *p = json_object_get(o, "patternType");
+	if (sm_zkd_int(o, "version", 1, &version, what, err, errlen))
+		goto out;
+	if (version != 1 || !json_is_string(t) || !json_is_string(n) || !json_is_string(p)) {
+		sm_zkd_seterr(err, errlen, "%s: version 1 with resourceType, name and patternType expected", what);
+		goto out;
+	}
+	*res_typep = sm_acl_res_parse(json_string_value(t));
+	*patternp = sm_acl_pat_parse(json_string_value(p));
+	if (*res_typep <= SM_ACL_RES_ANY || *patternp < SM_ACL_PAT_LITERAL) {
+		sm_zkd_seterr(err, errlen, "%s: unknown resource or pattern type", what);
+		goto out;
+	}
+	*namep = sm_strdup(json_string_value(n));
+	r = SM_ERR_NONE;
+out:
+	json_decref(o);
+	return r;
+}

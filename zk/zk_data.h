@@ -232,4 +232,79 @@ sm_err_t sm_zk_producer_id_block_decode(const char *json, size_t len, int32_t *b
 					int64_t *startp, int64_t *endp, char *err,
 					size_t errlen);
 
+/* ---- ACLs (Kafka's ZkAclStore and ZkAclChangeStore) ----
+ * Literal patterns: /kafka-acl/<Type>/<name>; prefixed patterns:
+ * /kafka-acl-extended/prefixed/<Type>/<name>; each holds
+ * {"version":1,"acls":[{"principal":"User:a","permissionType":"Allow",
+ * "operation":"Read","host":"*"}]}. A change to a literal resource is
+ * announced by /kafka-acl-changes/acl_changes_<seq> holding "TOPIC:<name>",
+ * to any other by /kafka-acl-extended-changes/acl_changes_<seq> holding
+ * {"version":1,"resourceType":"TOPIC","name":"x","patternType":"PREFIXED"}.
+ * The codes are the wire values of Kafka's enums. */
+
+#define SM_ZKPATH_ACL "/kafka-acl"
+#define SM_ZKPATH_ACL_EXT "/kafka-acl-extended"
+#define SM_ZKPATH_ACL_PREFIXED "/kafka-acl-extended/prefixed"
+#define SM_ZKPATH_ACL_CHANGES "/kafka-acl-changes"
+#define SM_ZKPATH_ACL_EXT_CHANGES "/kafka-acl-extended-changes"
+#define SM_ZK_ACL_CHANGE_PREFIX "acl_changes_"
+
+enum { /* ResourceType */
+	SM_ACL_RES_UNKNOWN = 0, SM_ACL_RES_ANY = 1, SM_ACL_RES_TOPIC = 2, SM_ACL_RES_GROUP = 3,
+	SM_ACL_RES_CLUSTER = 4, SM_ACL_RES_TXN_ID = 5, SM_ACL_RES_DELEGATION_TOKEN = 6,
+};
+enum { /* PatternType */
+	SM_ACL_PAT_UNKNOWN = 0, SM_ACL_PAT_ANY = 1, SM_ACL_PAT_MATCH = 2, SM_ACL_PAT_LITERAL = 3,
+	SM_ACL_PAT_PREFIXED = 4,
+};
+enum { /* AclOperation */
+	SM_ACL_OP_UNKNOWN = 0, SM_ACL_OP_ANY = 1, SM_ACL_OP_ALL = 2, SM_ACL_OP_READ = 3,
+	SM_ACL_OP_WRITE = 4, SM_ACL_OP_CREATE = 5, SM_ACL_OP_DELETE = 6, SM_ACL_OP_ALTER = 7,
+	SM_ACL_OP_DESCRIBE = 8, SM_ACL_OP_CLUSTER_ACTION = 9, SM_ACL_OP_DESCRIBE_CONFIGS = 10,
+	SM_ACL_OP_ALTER_CONFIGS = 11, SM_ACL_OP_IDEMPOTENT_WRITE = 12,
+};
+enum { /* AclPermissionType */
+	SM_ACL_PERM_UNKNOWN = 0, SM_ACL_PERM_ANY = 1, SM_ACL_PERM_DENY = 2, SM_ACL_PERM_ALLOW = 3,
+};
+#define SM_ACL_CLUSTER_NAME "kafka-cluster"
+
+/* Names of a code: the znode/JSON form ("Topic", "ClusterAction", "Allow")
+ * and the Java enum form ("TOPIC", "CLUSTER_ACTION", "ALLOW", "PREFIXED");
+ * "UNKNOWN" for codes outside the enum. */
+const char *sm_acl_res_name(int code);
+const char *sm_acl_res_enum(int code);
+const char *sm_acl_op_name(int code);
+const char *sm_acl_op_enum(int code);
+const char *sm_acl_perm_name(int code);
+const char *sm_acl_perm_enum(int code);
+const char *sm_acl_pat_enum(int code);
+/* Code of a name in either form, case-insensitive, '-' and '_' optional
+ * ("cluster-action", "ClusterAction", "CLUSTER_ACTION"); 0 when unknown. */
+int sm_acl_res_parse(const char *s);
+int sm_acl_op_parse(const char *s);
+int sm_acl_perm_parse(const char *s);
+int sm_acl_pat_parse(const char *s);
+
+typedef struct sm_zk_acl {
+	char *principal;
+	char *host;
+	int8_t op;
+	int8_t perm;
+} sm_zk_acl_t;
+
+/* Path of a resource's znode (malloc'd), or NULL when the pattern or type is
+ * not one that is stored or the name could not be a znode name (empty, ".",
+ * "..", or containing '/'). */
+char *sm_zkpath_acl(int pattern, int res_type, const char *name);
+char *sm_zk_acls_encode(const sm_zk_acl_t *acls, int n);
+/* Entries with an unknown operation or permission are refused. */
+sm_err_t sm_zk_acls_decode(const char *json, size_t len, sm_zk_acl_t **outp, int *np,
+			   char *err, size_t errlen);
+void sm_zk_acls_free(sm_zk_acl_t *acls, int n);
+/* The change notification's data for a resource (malloc'd). */
+char *sm_zk_acl_change_encode(int pattern, int res_type, const char *name);
+/* extended: which change path the data came from. *namep is malloc'd. */
+sm_err_t sm_zk_acl_change_decode(int extended, const char *data, size_t len, int *patternp,
+				 int *res_typep, char **namep, char *err, size_t errlen);
+
 #endif /* SM_ZK_DATA_H */

@@ -23,7 +23,10 @@
 #include "msg_alter_partition_reassignments.h"
 #include "msg_api_versions.h"
 #include "msg_controlled_shutdown.h"
+#include "msg_create_acls.h"
 #include "msg_create_partitions.h"
+#include "msg_delete_acls.h"
+#include "msg_describe_acls.h"
 #include "msg_create_topics.h"
 #include "msg_delete_groups.h"
 #include "msg_delete_records.h"
@@ -97,7 +100,10 @@
 	X(SM_API_INCREMENTAL_ALTER_CONFIGS, incremental_alter_configs)         \
 	X(SM_API_ALTER_PARTITION_REASSIGNMENTS, alter_partition_reassignments) \
 	X(SM_API_LIST_PARTITION_REASSIGNMENTS, list_partition_reassignments)  \
-	X(SM_API_OFFSET_DELETE, offset_delete)
+	X(SM_API_OFFSET_DELETE, offset_delete)                                 \
+	X(SM_API_DESCRIBE_ACLS, describe_acls)                                 \
+	X(SM_API_CREATE_ACLS, create_acls)                                     \
+	X(SM_API_DELETE_ACLS, delete_acls)
 
 /* Decompression budget of the harnesses: far below the broker's 256 MiB so
  * that a run stays inside -rss_limit_mb; the bound check itself is the same

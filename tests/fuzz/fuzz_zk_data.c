@@ -16,7 +16,7 @@
 #include "kafka_zk.h"
 #include "zk_data.h"
 
-#define SM_FUZZ_ZK_CNT 13
+#define SM_FUZZ_ZK_CNT 15
 
 static void sm_fuzz_must(int ok, const char *what)
 {
@@ -163,6 +163,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(void)sm_uuid_from_b64(s, id);
 		}
 		free(s);
+		break;
+	}
+	case 13: {
+		sm_zk_acl_t *acls = NULL;
+		int n = 0;
+		if (sm_zk_acls_decode(json, len, &acls, &n, err, sizeof(err)) == SM_ERR_NONE) {
+			enc = sm_zk_acls_encode(acls, n);
+			sm_zk_acl_t *acls2 = NULL;
+			int n2 = 0;
+			sm_fuzz_must(sm_zk_acls_decode(enc, strlen(enc), &acls2, &n2, err,
+						       sizeof(err)) == SM_ERR_NONE && n2 == n,
+				     "ACL znode does not round-trip");
+			sm_zk_acls_free(acls2, n2);
+			free(enc);
+			sm_zk_acls_free(acls, n);
+		}
+		break;
+	}
+	case 14: {
+		/* the selector's next bit picks the literal or extended form */
+		int pattern, type;
+		char *name = NULL;
+		if (sm_zk_acl_change_decode((data[0] / SM_FUZZ_ZK_CNT) & 1, json, len, &pattern,
+					    &type, &name, err, sizeof(err)) == SM_ERR_NONE) {
+			char *path = sm_zkpath_acl(pattern, type, name);
+			free(path);
+		}
+		free(name);
 		break;
 	}
 	}

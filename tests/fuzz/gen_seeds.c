@@ -310,6 +310,15 @@ static void sm_seed_zkdata(void)
 	sm_seed_zk_owned("reassignment", 10, sm_kzk_reassignment_encode(&ra, 1, 1));
 	sm_seed_zk("endpoint", 11, "SASL_PLAINTEXT://[fe80::1]:9092");
 	sm_seed_zk("uuid", 12, "AAAAAAAAAAAAAAAAAAAAAA");
+	sm_zk_acl_t acls[2] = { { (char *)"User:alice", (char *)"*", SM_ACL_OP_READ,
+				  SM_ACL_PERM_ALLOW },
+				{ (char *)"User:CN=b,O=x", (char *)"10.0.0.1",
+				  SM_ACL_OP_IDEMPOTENT_WRITE, SM_ACL_PERM_DENY } };
+	sm_seed_zk_owned("acls", 13, sm_zk_acls_encode(acls, 2));
+	sm_seed_zk_owned("acl-change-literal", 14,
+			 sm_zk_acl_change_encode(SM_ACL_PAT_LITERAL, SM_ACL_RES_TOPIC, "t"));
+	sm_seed_zk_owned("acl-change-extended", 14 + 15,
+			 sm_zk_acl_change_encode(SM_ACL_PAT_PREFIXED, SM_ACL_RES_GROUP, "g-"));
 }
 
 static void sm_seed_config(void)

@@ -51,6 +51,9 @@
 #include "msg_offset_delete.h"
 #include "msg_describe_cluster.h"
 #include "msg_offset_fetch.h"
+#include "msg_create_acls.h"
+#include "msg_delete_acls.h"
+#include "msg_describe_acls.h"
 #include "msg_sync_group.h"
 #include "msg_txn_offset_commit.h"
 #include "msg_write_txn_markers.h"
@@ -60,6 +63,7 @@
 #include "net_client.h"
 #include "protocol.h"
 #include "record_batch.h"
+#include "zk_data.h"
 
 static sm_net_client_t *probe_client;
 static const char *probe_topic;
@@ -1543,6 +1547,67 @@ static int probe_txn(int16_t key, int16_t ver, char *why)
 /* DescribeCluster: the probed broker itself in the broker list, a cluster
  * id, a controller, and the authorized-operations bitfield only when asked
  * for (Integer.MIN_VALUE otherwise, every cluster operation with it). */
+/* The broker runs without an authorizer: each ACL API answers
+ * SECURITY_DISABLED with Kafka's message, at every version. */
+static int probe_acls(int16_t key, int16_t ver, char *why)
+{
+	sm_wbuf_t body, resp;
+	sm_arena_t a;
+	sm_wbuf_init(&body, 64);
+	sm_wbuf_init(&resp, 256);
+	sm_arena_init(&a);
+	int16_t code = -1;
+	const char *msg = NULL;
+	int rc = -1;
+	if (key == SM_API_CREATE_ACLS) {
+		sm_create_acls_req_creation_t c = { SM_ACL_RES_TOPIC, (char *)"t", SM_ACL_PAT_LITERAL,
+						    (char *)"User:a", (char *)"*", SM_ACL_OP_READ,
+						    SM_ACL_PERM_ALLOW };
+		sm_create_acls_req_t req = { &c, 1 };
+		sm_create_acls_req_write(&body, ver, &req);
+	} else if (key == SM_API_DESCRIBE_ACLS) {
+		sm_describe_acls_req_t req = { SM_ACL_RES_ANY, NULL, SM_ACL_PAT_LITERAL, NULL, NULL,
+					       SM_ACL_OP_ANY, SM_ACL_PERM_ANY };
+		sm_describe_acls_req_write(&body, ver, &req);
+	} else {
+		sm_delete_acls_req_filter_t f = { SM_ACL_RES_ANY, NULL, SM_ACL_PAT_LITERAL, NULL, NULL,
+						  SM_ACL_OP_ANY, SM_ACL_PERM_ANY };
+		sm_delete_acls_req_t req = { &f, 1 };
+		sm_delete_acls_req_write(&body, ver, &req);
+	}
+	if (!probe_call(key, ver, &body, &resp, why, 256)) {
+		sm_rbuf_t rb;
+		sm_rbuf_init(&rb, resp.p, resp.len);
+		int bad = 1;
+		if (key == SM_API_CREATE_ACLS) {
+			sm_create_acls_resp_t r;
+			if (!(bad = sm_create_acls_resp_read(&rb, ver, &a, &r) || r.results_cnt != 1))
+				code = r.results[0].error_code, msg = r.results[0].error_message;
+		} else if (key == SM_API_DESCRIBE_ACLS) {
+			sm_describe_acls_resp_t r;
+			if (!(bad = sm_describe_acls_resp_read(&rb, ver, &a, &r)))
+				code = r.error_code, msg = r.error_message;
+		} else {
+			sm_delete_acls_resp_t r;
+			if (!(bad = sm_delete_acls_resp_read(&rb, ver, &a, &r) || r.filter_results_cnt != 1))
+				code = r.filter_results[0].error_code,
+				msg = r.filter_results[0].error_message;
+		}
+		if (bad)
+			snprintf(why, 256, "response does not parse");
+		else if (code != SM_ERR_SECURITY_DISABLED || !msg ||
+			 strcmp(msg, "No Authorizer is configured on the broker."))
+			snprintf(why, 256, "error %s (%s) without an authorizer", sm_err_name(code),
+				 msg ? msg : "null");
+		else
+			rc = 0;
+	}
+	sm_wbuf_free(&body);
+	sm_wbuf_free(&resp);
+	sm_arena_destroy(&a);
+	return rc;
+}
+
 static int probe_describe_cluster(int16_t ver, char *why)
 {
 	int rc = 0;
@@ -1707,6 +1772,9 @@ static int probe_one(int16_t key, int16_t ver, char *why)
 	case SM_API_ADD_PARTITIONS_TO_TXN:
 	case SM_API_ADD_OFFSETS_TO_TXN:
 	case SM_API_END_TXN: return probe_txn(key, ver, why);
+	case SM_API_DESCRIBE_ACLS:
+	case SM_API_CREATE_ACLS:
+	case SM_API_DELETE_ACLS: return probe_acls(key, ver, why);
 	}
 	snprintf(why, 256, "advertised, but the probe has no check for it");
 	return -1;
@@ -1727,6 +1795,7 @@ static const int16_t probe_order[] = {
 	SM_API_DESCRIBE_CONFIGS, SM_API_ALTER_CONFIGS, SM_API_INCREMENTAL_ALTER_CONFIGS,
 	SM_API_INIT_PRODUCER_ID, SM_API_DESCRIBE_CLUSTER, SM_API_WRITE_TXN_MARKERS,
 	SM_API_TXN_OFFSET_COMMIT,
+	SM_API_DESCRIBE_ACLS, SM_API_CREATE_ACLS, SM_API_DELETE_ACLS,
 	SM_API_DELETE_RECORDS, /* moves the log start: after every read of the probe data */
 	/* a commit marker lands in the probe topic: after DeleteRecords counted it */
 	SM_API_ADD_PARTITIONS_TO_TXN, SM_API_ADD_OFFSETS_TO_TXN, SM_API_END_TXN,

@@ -41,6 +41,8 @@
 #include "msg_incremental_alter_configs.h"
 #include "msg_init_producer_id.h"
 #include "msg_write_txn_markers.h"
+#include "msg_sasl_handshake.h"
+#include "msg_sasl_authenticate.h"
 #include "msg_join_group.h"
 #include "msg_leave_group.h"
 #include "msg_list_groups.h"
@@ -104,6 +106,8 @@ static const struct {
 	{ SM_API_DELETE_RECORDS, sm_api_delete_records, &sm_delete_records_req_codec },
 	{ SM_API_INIT_PRODUCER_ID, sm_api_init_producer_id, &sm_init_producer_id_req_codec },
 	{ SM_API_WRITE_TXN_MARKERS, sm_api_write_txn_markers, &sm_write_txn_markers_req_codec },
+	{ SM_API_SASL_HANDSHAKE, sm_api_sasl_handshake, &sm_sasl_handshake_req_codec },
+	{ SM_API_SASL_AUTHENTICATE, sm_api_sasl_authenticate, &sm_sasl_authenticate_req_codec },
 	{ SM_API_OFFSET_FOR_LEADER_EPOCH, sm_api_offset_for_leader_epoch, &sm_offset_for_leader_epoch_req_codec },
 	{ SM_API_DESCRIBE_CONFIGS, sm_api_describe_configs, &sm_describe_configs_req_codec },
 	{ SM_API_ALTER_CONFIGS, sm_api_alter_configs, &sm_alter_configs_req_codec },

@@ -38,6 +38,8 @@
 #include "msg_incremental_alter_configs.h"
 #include "msg_init_producer_id.h"
 #include "msg_write_txn_markers.h"
+#include "msg_sasl_handshake.h"
+#include "msg_sasl_authenticate.h"
 #include "msg_join_group.h"
 #include "msg_leader_and_isr.h"
 #include "msg_leave_group.h"
@@ -79,6 +81,8 @@
 	X(SM_API_DELETE_RECORDS, delete_records)                               \
 	X(SM_API_INIT_PRODUCER_ID, init_producer_id)                           \
 	X(SM_API_WRITE_TXN_MARKERS, write_txn_markers)                         \
+	X(SM_API_SASL_HANDSHAKE, sasl_handshake)                               \
+	X(SM_API_SASL_AUTHENTICATE, sasl_authenticate)                         \
 	X(SM_API_OFFSET_FOR_LEADER_EPOCH, offset_for_leader_epoch)             \
 	X(SM_API_DESCRIBE_CONFIGS, describe_configs)                           \
 	X(SM_API_ALTER_CONFIGS, alter_configs)                                 \

@@ -913,7 +913,11 @@ static int sm_scram_final(sm_sasl_server_t *s, const char *in, size_t n, uint8_t
 	c = sm_memchr_c(r, (size_t)(end - r), ',');
 	if (!c)
 		goto bad;
-	if ((size_t)(c - r) != strlen(s->nonce) || memcmp(r, s->nonce, (size_t)(c - r)))
+	/* The nonce must end with the one the server sent (librdkafka sends
+	 * its client nonce once more in front of it): the check Kafka
+	 * releases after 2.8 make, which 2.8 itself skips. */
+	size_t nl = strlen(s->nonce), rl = (size_t)(c - r);
+	if (rl < nl || memcmp(r + rl - nl, s->nonce, nl))
 		return sm_sasl_fail(s, msg, msglen, NULL, why, whylen, "SCRAM: invalid client "
 				    "nonce in the final client message (user %.100s)", s->user);
 	/* the proof is the last attribute */

@@ -7,11 +7,16 @@
  * DescribeConfigs, IncrementalAlterConfigs (topics, broker-loggers) and
  * AlterConfigs (brokers), as Kafka's AdminClient path does. Same options and
  * output lines as Kafka's tool; client quotas (users, clients) are only
- * available through --zookeeper.
+ * available through --zookeeper. With --zookeeper, a user's
+ * SCRAM-SHA-256/512=[iterations=N,password=P] is turned into Kafka's stored
+ * credential (salt, stored and server keys, iterations) before it is
+ * written, as ConfigCommand does.
  *
  * Thread-safety: a single-threaded command-line program.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +30,7 @@
 #include "msg_incremental_alter_configs.h"
 #include "proto_admin.h"
 #include "protocol.h"
+#include "sasl.h"
 
 typedef struct sm_kc_opts {
 	int describe, alter;
@@ -148,12 +154,57 @@ static int sm_kc_delete_keys(sm_zk_config_t *cfg, const char *del, char *err, si
 	return rc;
 }
 
+/* ConfigCommand.preProcessScramCredentials: a SCRAM-SHA-256/512 entry
+ * "[iterations=N,]password=P" becomes the stored credential (salt, keys,
+ * iterations; the password itself is never written). */
+static int sm_kc_scram_preprocess(sm_zk_config_t *add, char *err, size_t errlen)
+{
+	for (int i = 0; i < add->n; i++) {
+		int mech = sm_sasl_mech_from_name(add->keys[i]);
+		if (mech != SM_SASL_SCRAM_SHA_256 && mech != SM_SASL_SCRAM_SHA_512)
+			continue;
+		const char *v = add->values[i], *pw;
+		long it = 4096;
+		if (!strncmp(v, "iterations=", 11)) {
+			char *end;
+			const char *num = v + 11;
+			errno = 0;
+			it = strtol(num, &end, 10);
+			if (end == num || *end != ',' || errno || it > INT32_MAX)
+				goto bad;
+			v = end + 1;
+		}
+		if (strncmp(v, "password=", 9))
+			goto bad;
+		pw = v + 9;
+		if (it < SM_SCRAM_MIN_ITERATIONS) {
+			snprintf(err, errlen, "Iterations %ld is less than the minimum %d required for %s",
+				 it, SM_SCRAM_MIN_ITERATIONS, add->keys[i]);
+			return -1;
+		}
+		sm_scram_cred_t cred;
+		if (sm_scram_cred_make(mech, pw, (int)it, NULL, 0, &cred)) {
+			snprintf(err, errlen, "Cannot derive the %s credential", add->keys[i]);
+			return -1;
+		}
+		free(add->values[i]);
+		add->values[i] = sm_scram_cred_format(&cred);
+		continue;
+bad:
+		snprintf(err, errlen, "Invalid credential property %s=%s", add->keys[i], add->values[i]);
+		return -1;
+	}
+	return 0;
+}
+
 static int sm_kc_alter(sm_zk_t *zk, const sm_kc_opts_t *o, const char *name)
 {
 	char err[512] = "";
 	sm_zk_config_t add = { 0 }, cfg = { 0 };
 	int rc = 1;
 	if (o->add && sm_kc_parse_add(o->add, &add, err, sizeof(err)))
+		goto out;
+	if (!strcmp(o->type, "users") && sm_kc_scram_preprocess(&add, err, sizeof(err)))
 		goto out;
 	if (!strcmp(o->type, "topics")) {
 		if (sm_kzk_topic_exists(zk, name) != 1) {

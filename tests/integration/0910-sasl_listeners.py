@@ -281,6 +281,33 @@ def test(c):
     kcat(saslp, "SCRAM-SHA-512", "bob", "bob-secret", "-L", "-m", "10")
     log("SCRAM user added through a change notification logs in")
 
+    # kafka-configs.sh --zookeeper creates a SCRAM user that then logs in.
+    p = run([os.path.join(harness.BIN, "kafka-configs.sh"), "--zookeeper", c.zk_connect,
+             "--alter", "--add-config", "SCRAM-SHA-512=[iterations=8192,password=carol-secret]",
+             "--entity-type", "users", "--entity-name", "carol"], what="kafka-configs.sh SCRAM")
+    check(p.stdout.decode().strip() ==
+          "Completed updating config for entity: user-principal 'carol'.",
+          "kafka-configs said %r" % p.stdout)
+    p = run([os.path.join(harness.BIN, "kafka-configs.sh"), "--zookeeper", c.zk_connect,
+             "--describe", "--entity-type", "users", "--entity-name", "carol"],
+            what="kafka-configs.sh --describe")
+    check(re.match(r"Configs for user-principal 'carol' are SCRAM-SHA-512=salt=[A-Za-z0-9+/=]+,"
+                   r"stored_key=[A-Za-z0-9+/=]+,server_key=[A-Za-z0-9+/=]+,iterations=8192$",
+                   p.stdout.decode().strip()), "describe said %r" % p.stdout)
+    check(b"carol-secret" not in zk.get("/config/users/carol")[0], "password stored in clear")
+    wait_until(lambda: "Processing override for entityPath: users/carol" in b.log_text(), 30,
+               "the users/carol notification processed")
+    kcat(saslp, "SCRAM-SHA-512", "carol", "carol-secret", "-L", "-m", "10")
+    p = kcat(saslp, "SCRAM-SHA-512", "carol", "wrong", "-L", "-m", "5", check_rc=False, timeout=30)
+    check(p.returncode != 0, "carol with a wrong password got metadata")
+    p = run([os.path.join(harness.BIN, "kafka-configs.sh"), "--zookeeper", c.zk_connect,
+             "--alter", "--add-config", "SCRAM-SHA-256=[iterations=100,password=x]",
+             "--entity-type", "users", "--entity-name", "carol"], check_rc=False,
+            what="kafka-configs.sh SCRAM too few iterations")
+    check(p.returncode != 0 and b"Iterations 100 is less than the minimum 4096 required for "
+          b"SCRAM-SHA-256" in p.stderr, "too few iterations: %r" % p.stderr)
+    log("kafka-configs.sh --zookeeper SCRAM user logs in")
+
     wrong_password(b, saslp)
     hostile(b, saslp)
     v0_framing(saslp)

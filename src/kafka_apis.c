@@ -43,6 +43,8 @@
 #include "msg_write_txn_markers.h"
 #include "msg_sasl_handshake.h"
 #include "msg_sasl_authenticate.h"
+#include "msg_describe_user_scram_credentials.h"
+#include "msg_alter_user_scram_credentials.h"
 #include "msg_join_group.h"
 #include "msg_leave_group.h"
 #include "msg_list_groups.h"
@@ -108,6 +110,8 @@ static const struct {
 	{ SM_API_WRITE_TXN_MARKERS, sm_api_write_txn_markers, &sm_write_txn_markers_req_codec },
 	{ SM_API_SASL_HANDSHAKE, sm_api_sasl_handshake, &sm_sasl_handshake_req_codec },
 	{ SM_API_SASL_AUTHENTICATE, sm_api_sasl_authenticate, &sm_sasl_authenticate_req_codec },
+	{ SM_API_DESCRIBE_USER_SCRAM_CREDENTIALS, sm_api_describe_user_scram_credentials, &sm_describe_user_scram_credentials_req_codec },
+	{ SM_API_ALTER_USER_SCRAM_CREDENTIALS, sm_api_alter_user_scram_credentials, &sm_alter_user_scram_credentials_req_codec },
 	{ SM_API_OFFSET_FOR_LEADER_EPOCH, sm_api_offset_for_leader_epoch, &sm_offset_for_leader_epoch_req_codec },
 	{ SM_API_DESCRIBE_CONFIGS, sm_api_describe_configs, &sm_describe_configs_req_codec },
 	{ SM_API_ALTER_CONFIGS, sm_api_alter_configs, &sm_alter_configs_req_codec },

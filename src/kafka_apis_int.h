@@ -119,6 +119,8 @@ sm_api_handler_t sm_api_delete_topics;
 sm_api_handler_t sm_api_init_producer_id;
 sm_api_handler_t sm_api_sasl_handshake;
 sm_api_handler_t sm_api_sasl_authenticate;
+sm_api_handler_t sm_api_describe_user_scram_credentials;
+sm_api_handler_t sm_api_alter_user_scram_credentials;
 sm_api_handler_t sm_api_write_txn_markers;
 
 /* Fetch purgatory (api_fetch.c). */

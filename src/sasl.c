@@ -458,6 +458,85 @@ int sm_scram_cred_make(int mech, const char *password, int iterations,
 	return 0;
 }
 
+int sm_scram_cred_from_salted(int mech, const uint8_t *salt, size_t salt_len,
+			      const uint8_t *salted, size_t salted_len, int iterations,
+			      sm_scram_cred_t *out)
+{
+	uint8_t client_key[64];
+	size_t kl = mech == SM_SASL_SCRAM_SHA_512 ? 64 : 32;
+
+	memset(out, 0, sizeof(out[0]));
+	if ((mech != SM_SASL_SCRAM_SHA_256 && mech != SM_SASL_SCRAM_SHA_512) || salt_len == 0 ||
+	    salt_len > sizeof(out->salt) || salted_len == 0 || salted_len > INT32_MAX)
+		return -1;
+	memcpy(out->salt, salt, salt_len);
+	out->salt_len = salt_len;
+	sm_scram_hmac(mech, salted, salted_len, "Client Key", 10, client_key);
+	sm_scram_hash(mech, client_key, kl, out->stored_key);
+	sm_scram_hmac(mech, salted, salted_len, "Server Key", 10, out->server_key);
+	out->key_len = kl;
+	out->iterations = iterations;
+	OPENSSL_cleanse(client_key, sizeof(client_key));
+	return 0;
+}
+
+size_t sm_scram_salted_password(int mech, const char *password, const uint8_t *salt,
+				size_t salt_len, int iterations, uint8_t *out)
+{
+	size_t kl = mech == SM_SASL_SCRAM_SHA_512 ? 64 : 32;
+	if (PKCS5_PBKDF2_HMAC(password, (int)strlen(password), salt, (int)salt_len, iterations,
+			      sm_scram_md(mech), (int)kl, out) != 1)
+		return 0;
+	return kl;
+}
+
+char *sm_sasl_sanitize(const char *name)
+{
+	size_t n = strlen(name);
+	char *out = sm_malloc(n * 3 + 1), *o = out;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (isalnum(c) || c == '.' || c == '-' || c == '_')
+			*o++ = (char)c;
+		else
+			o += sprintf(o, "%%%02X", c);
+	}
+	*o = '\0';
+	return out;
+}
+
+static int sm_sasl_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+char *sm_sasl_desanitize(const char *name)
+{
+	size_t n = strlen(name), o = 0;
+	char *out = sm_malloc(n + 1);
+
+	for (size_t i = 0; i < n; i++) {
+		if (name[i] == '%' && i + 2 < n && sm_sasl_hex(name[i + 1]) >= 0 &&
+		    sm_sasl_hex(name[i + 2]) >= 0) {
+			out[o++] = (char)(sm_sasl_hex(name[i + 1]) * 16 + sm_sasl_hex(name[i + 2]));
+			i += 2;
+		} else if (name[i] == '+') {
+			out[o++] = ' ';
+		} else {
+			out[o++] = name[i];
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
 int sm_scram_cred_parse(const char *s, int mech, sm_scram_cred_t *out, char *err, size_t errlen)
 {
 	size_t kl = mech == SM_SASL_SCRAM_SHA_512 ? 64 : 32;
@@ -767,7 +846,7 @@ static char *sm_scram_saslname(const char *p, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)p[i];
 		if (c == '=') {
-			if (i + 2 < n + 0 && p[i + 1] == '2' && p[i + 2] == 'C')
+			if (i + 2 < n && p[i + 1] == '2' && p[i + 2] == 'C')
 				out[o++] = ',';
 			else if (i + 2 < n && p[i + 1] == '3' && p[i + 2] == 'D')
 				out[o++] = '=';

@@ -162,6 +162,22 @@ int sm_scram_store_get(const char *user, int mech, sm_scram_cred_t *out);
 /* Forgets every credential (tests, shutdown). */
 void sm_scram_store_clear(void);
 
+/* A credential from a client-salted password (AlterUserScramCredentials:
+ * the keys are derived from SaltedPassword, as Kafka's ScramFormatter). */
+int sm_scram_cred_from_salted(int mech, const uint8_t *salt, size_t salt_len,
+			      const uint8_t *salted, size_t salted_len, int iterations,
+			      sm_scram_cred_t *out);
+
+/* SaltedPassword = Hi(password, salt, iterations) into out (64 bytes of
+ * room); its length, or 0 on failure. */
+size_t sm_scram_salted_password(int mech, const char *password, const uint8_t *salt,
+				size_t salt_len, int iterations, uint8_t *out);
+
+/* Kafka's Sanitizer: a user name as a znode name (URL-encoded, with space
+ * as %20 and '*' as %2A) and back; malloc'd. */
+char *sm_sasl_sanitize(const char *name);
+char *sm_sasl_desanitize(const char *name);
+
 /* ---- base64 (RFC 4648, padding optional on input) ---- */
 
 /* Decodes at most outcap bytes; -1 on a bad character, bad length or an

@@ -40,6 +40,8 @@
 #include "msg_write_txn_markers.h"
 #include "msg_sasl_handshake.h"
 #include "msg_sasl_authenticate.h"
+#include "msg_describe_user_scram_credentials.h"
+#include "msg_alter_user_scram_credentials.h"
 #include "msg_join_group.h"
 #include "msg_leader_and_isr.h"
 #include "msg_leave_group.h"
@@ -83,6 +85,8 @@
 	X(SM_API_WRITE_TXN_MARKERS, write_txn_markers)                         \
 	X(SM_API_SASL_HANDSHAKE, sasl_handshake)                               \
 	X(SM_API_SASL_AUTHENTICATE, sasl_authenticate)                         \
+	X(SM_API_DESCRIBE_USER_SCRAM_CREDENTIALS, describe_user_scram_credentials) \
+	X(SM_API_ALTER_USER_SCRAM_CREDENTIALS, alter_user_scram_credentials)   \
 	X(SM_API_OFFSET_FOR_LEADER_EPOCH, offset_for_leader_epoch)             \
 	X(SM_API_DESCRIBE_CONFIGS, describe_configs)                           \
 	X(SM_API_ALTER_CONFIGS, alter_configs)                                 \

@@ -308,6 +308,47 @@ def test(c):
           b"SCRAM-SHA-256" in p.stderr, "too few iterations: %r" % p.stderr)
     log("kafka-configs.sh --zookeeper SCRAM user logs in")
 
+    # kafka-configs.sh --bootstrap-server: AlterUserScramCredentials and
+    # DescribeUserScramCredentials.
+    kc = [os.path.join(harness.BIN, "kafka-configs.sh"), "--bootstrap-server", b.bootstrap]
+    p = run(kc + ["--alter", "--add-config", "SCRAM-SHA-256=[iterations=8192,password=dave-secret],"
+                  "SCRAM-SHA-512=[password=dave-secret]", "--entity-type", "users",
+                  "--entity-name", "dave"], what="kafka-configs.sh --bootstrap-server SCRAM")
+    check(p.stdout.decode().strip() == "Completed updating config for user dave.",
+          "alter said %r" % p.stdout)
+    p = run(kc + ["--describe", "--entity-type", "users", "--entity-name", "dave"],
+            what="kafka-configs.sh --bootstrap-server --describe")
+    check(p.stdout.decode().strip() == "SCRAM credential configs for user-principal 'dave' are "
+          "SCRAM-SHA-256=iterations=8192, SCRAM-SHA-512=iterations=4096",
+          "describe said %r" % p.stdout)
+    wait_until(lambda: "Processing override for entityPath: users/dave" in b.log_text(), 30,
+               "the users/dave notification processed")
+    kcat(sslp, "SCRAM-SHA-256", "dave", "dave-secret", "-L", "-m", "10", certs=certs)
+    kcat(saslp, "SCRAM-SHA-512", "dave", "dave-secret", "-L", "-m", "10")
+    p = run(kc + ["--describe", "--entity-type", "users"], what="describe all users")
+    out = p.stdout.decode().splitlines()
+    check([l.split("'")[1] for l in out] == ["alice", "bob", "carol", "dave"],
+          "describe all users said %r" % out)
+    p = run(kc + ["--alter", "--delete-config", "SCRAM-SHA-256", "--entity-type", "users",
+                  "--entity-name", "dave"], what="delete SCRAM-SHA-256 of dave")
+    p = run(kc + ["--describe", "--entity-type", "users", "--entity-name", "dave"],
+            what="describe dave again")
+    check(p.stdout.decode().strip() == "SCRAM credential configs for user-principal 'dave' are "
+          "SCRAM-SHA-512=iterations=4096", "describe after delete said %r" % p.stdout)
+    p = run(kc + ["--alter", "--delete-config", "SCRAM-SHA-256", "--entity-type", "users",
+                  "--entity-name", "dave"], check_rc=False, what="delete a missing credential")
+    check(p.returncode != 0 and b"Attempt to delete a user credential that does not exist"
+          in p.stderr, "deleting a missing credential: %r" % p.stderr)
+    p = run(kc + ["--describe", "--entity-type", "users", "--entity-name", "nobody"],
+            what="describe a user without credentials")
+    check(p.stdout.decode().strip() == "Error retrieving SCRAM credential configs for "
+          "user-principal 'nobody': ResourceNotFoundException: Attempt to describe a user "
+          "credential that does not exist: nobody", "describe nobody said %r" % p.stdout)
+    wait_until(lambda: kcat(sslp, "SCRAM-SHA-256", "dave", "dave-secret", "-L", "-m", "5",
+                            certs=certs, check_rc=False, timeout=30).returncode != 0, 30,
+               "the deleted SCRAM-SHA-256 credential refused", interval=0.5)
+    log("kafka-configs.sh --bootstrap-server SCRAM alter/describe/delete ok")
+
     wrong_password(b, saslp)
     hostile(b, saslp)
     v0_framing(saslp)

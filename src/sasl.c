@@ -941,11 +941,10 @@ static int sm_scram_first(sm_sasl_server_t *s, const char *in, size_t n, uint8_t
 		return sm_sasl_fail(s, msg, msglen, "Authentication failed: Client requested an "
 				    "authorization id that is different from username", why, whylen,
 				    "SCRAM: authorization id differs from user %.100s", user);
-	if (s->cred.iterations < SM_SCRAM_MIN_ITERATIONS ||
-	    s->cred.iterations > SM_SCRAM_MAX_ITERATIONS)
-		return sm_sasl_fail(s, msg, msglen, NULL, why, whylen, "SCRAM: iterations %d of "
-				    "user %.100s outside %d..%d", s->cred.iterations, user,
-				    SM_SCRAM_MIN_ITERATIONS, SM_SCRAM_MAX_ITERATIONS);
+	if (s->cred.iterations < SM_SCRAM_MIN_ITERATIONS)
+		return sm_sasl_fail(s, msg, msglen, NULL, why, whylen, "SCRAM: Iterations %d is less "
+				    "than the minimum %d for %s (user %.100s)", s->cred.iterations,
+				    SM_SCRAM_MIN_ITERATIONS, sm_sasl_mech_name(s->mech), user);
 	/* server nonce: 32 characters of [0-9a-z] */
 	uint8_t rnd[32];
 	char snonce[33];
@@ -1173,7 +1172,7 @@ int sm_sasl_client_step(sm_sasl_client_t *c, const uint8_t *in, size_t inlen,
 		uint8_t salt[128];
 		long sl = sm_b64_decode(s + 3, (size_t)(i - s - 3), salt, sizeof(salt));
 		long it = strtol(i + 3, NULL, 10);
-		if (sl <= 0 || it < SM_SCRAM_MIN_ITERATIONS || it > SM_SCRAM_MAX_ITERATIONS) {
+		if (sl <= 0 || it < SM_SCRAM_MIN_ITERATIONS || it > SM_SCRAM_CLIENT_MAX_ITERATIONS) {
 			snprintf(why, whylen, "invalid salt or iterations in SCRAM server-first message");
 			free(sf);
 			return SM_SASL_FAIL;

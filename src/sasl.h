@@ -43,10 +43,13 @@
  * send before it has authenticated. */
 #define SM_SASL_MAX_RECEIVE 524288
 
-/* Kafka's minimum SCRAM iteration count (ScramMechanism.minIterations) and
- * the most we accept, so a stored credential cannot stall a processor. */
+/* Kafka's minimum SCRAM iteration count (ScramMechanism.minIterations), the
+ * most AlterUserScramCredentials accepts, and the most the client side
+ * computes for a server (librdkafka's bound), so a hostile broker cannot
+ * stall an inter-broker connection in PBKDF2 for long. */
 #define SM_SCRAM_MIN_ITERATIONS 4096
 #define SM_SCRAM_MAX_ITERATIONS 16384
+#define SM_SCRAM_CLIENT_MAX_ITERATIONS 1000000
 
 /* The mechanism bit of a name ("PLAIN", "SCRAM-SHA-256", ...), or 0. */
 int sm_sasl_mech_from_name(const char *name);

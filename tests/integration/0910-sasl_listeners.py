@@ -349,6 +349,24 @@ def test(c):
                "the deleted SCRAM-SHA-256 credential refused", interval=0.5)
     log("kafka-configs.sh --bootstrap-server SCRAM alter/describe/delete ok")
 
+    # bin tools with a Kafka client config (sasl.mechanism, sasl.jaas.config).
+    cc = os.path.join(c.root, "client-scram.properties")
+    with open(cc, "w") as f:
+        f.write("security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-256\n"
+                "sasl.jaas.config=%s\nssl.truststore.type=PEM\nssl.truststore.location=%s\n"
+                % (su.jaas(su.SCRAM_MODULE, "alice", "alice-secret"), certs["ca_crt"]))
+    boot = "127.0.0.1:%d" % sslp
+    vals = ["tool-%04d" % i for i in range(100)]
+    run([os.path.join(harness.BIN, "kafka-console-producer.sh"), "--bootstrap-server", boot,
+         "--topic", "sasl-tools", "--producer.config", cc],
+        input=("\n".join(vals) + "\n").encode(), what="kafka-console-producer.sh over SASL_SSL")
+    out = run([os.path.join(harness.BIN, "kafka-console-consumer.sh"), "--bootstrap-server", boot,
+               "--topic", "sasl-tools", "--from-beginning", "--max-messages", "100",
+               "--consumer.config", cc], timeout=60, what="kafka-console-consumer.sh over SASL_SSL")
+    check(out.stdout.decode().split() == vals, "console consumer over SASL_SSL read %r" %
+          out.stdout[:200])
+    log("console tools over SASL_SSL SCRAM-SHA-256 ok")
+
     wrong_password(b, saslp)
     hostile(b, saslp)
     v0_framing(saslp)

@@ -462,7 +462,7 @@ static int sm_kafka_config_is_sasl_key(const char *key)
 	static const char *const keys[] = {
 		"sasl.enabled.mechanisms", "sasl.mechanism.inter.broker.protocol",
 		"sasl.jaas.config", "plain.sasl.jaas.config", "scram-sha-256.sasl.jaas.config",
-		"scram-sha-512.sasl.jaas.config",
+		"scram-sha-512.sasl.jaas.config", "connections.max.reauth.ms",
 	};
 	if (!strncmp(key, "listener.name.", 14)) {
 		const char *dot = strchr(key + 14, '.');

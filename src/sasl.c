@@ -347,6 +347,18 @@ sm_sasl_listener_t *sm_sasl_listener_new(const sm_props_t *given, const char *li
 			 "(sasl.enabled.mechanisms)", listener);
 		goto fail;
 	}
+	const char *ra = sm_sasl_get(given, listener, "connections.max.reauth.ms");
+	if (ra) {
+		char *end;
+		errno = 0;
+		long long v = strtoll(ra, &end, 10);
+		if (!*ra || *end || errno || v < 0) {
+			snprintf(err, errlen, "Invalid value %s for configuration "
+				 "connections.max.reauth.ms of listener %s", ra, listener);
+			goto fail;
+		}
+		l->reauth_ms = v;
+	}
 	if (inter_mech && !(l->mechs & inter_mech)) {
 		snprintf(err, errlen, "sasl.mechanism.inter.broker.protocol %s must be included "
 			 "in sasl.enabled.mechanisms of the inter-broker listener %s",

@@ -87,6 +87,7 @@ typedef struct sm_sasl_listener {
 	int n_plain;
 	char *username;         /* this broker's own identity for the */
 	char *password;         /* inter-broker mechanism, or NULL */
+	int64_t reauth_ms;      /* connections.max.reauth.ms; 0: sessions never expire */
 } sm_sasl_listener_t;
 
 /* Reads the listener's mechanisms and JAAS options. inter_mech: the

@@ -184,6 +184,13 @@ struct sm_ss_conn {
 	sm_sasl_server_t *sasl; /* the mechanism's session during it */
 	int close_after_write; /* a failure answer is queued: close once sent */
 	char close_why[256];
+	int sasl_mech;         /* the mechanism it authenticated with */
+	int reauth_capable;    /* it sent a SaslAuthenticate v1+ (KIP-368) */
+	int reauth;            /* re-authenticating: the principal must not change */
+	char *reauth_bad;      /* a re-authentication handshake named another
+	                          mechanism: the next token fails with this */
+	int64_t session_expiry_ms; /* 0: none (connections.max.reauth.ms unset) */
+	int64_t last_reauth_ms;
 	int64_t last_active_ms;
 	sm_ss_conn_t *hnext;
 	sm_ss_conn_t *prev, *next;
@@ -517,6 +524,7 @@ static void sm_ss_conn_free(sm_ss_conn_t *c)
 	bufferevent_free(c->bev);
 	sm_request_free(c->partial);
 	sm_sasl_server_free(c->sasl);
+	free(c->reauth_bad);
 	sm_ss_conn_gone(p->ss, c->listener, c->ip);
 	free(c);
 }
@@ -600,6 +608,7 @@ static int sm_ss_conn_reserve(sm_ss_conn_t *c)
 }
 
 static int sm_ss_sasl_frame(sm_ss_conn_t *c, sm_request_t *req);
+static int sm_ss_sasl_session_check(sm_ss_conn_t *c, sm_request_t *req);
 
 /* Takes at most one complete frame out of the input buffer. May free c.
  * Body bytes move from the input buffer into the request as they arrive, so
@@ -682,6 +691,9 @@ static void sm_ss_conn_read(sm_ss_conn_t *c)
 	SM_SS_COUNT(ss, requests_received);
 	c->inflight = 1;
 	bufferevent_disable(c->bev, EV_READ);
+	if (c->sasl_state == SM_SS_SASL_OFF && c->session_expiry_ms &&
+	    sm_ss_sasl_session_check(c, req))
+		return;
 	if (c->sasl_state != SM_SS_SASL_OFF && sm_ss_sasl_frame(c, req))
 		return;
 	sm_ss_conn_submit(c, req);
@@ -995,7 +1007,12 @@ static void sm_ss_sasl_failed(sm_ss_conn_t *c, sm_wbuf_t *answer, const char *wh
 static void sm_ss_sasl_authenticated(sm_ss_conn_t *c)
 {
 	const char *user = sm_sasl_server_user(c->sasl);
+	int64_t reauth = c->listener->cfg.sasl->reauth_ms;
 	snprintf(c->principal, sizeof(c->principal), "User:%s", user);
+	/* KIP-368: the session ends after connections.max.reauth.ms; a
+	 * request after that closes the connection unless it re-authenticates */
+	c->session_expiry_ms = reauth > 0 ? sm_ss_now_ms() + reauth : 0;
+	c->reauth = 0;
 	sm_log_debug(NULL, SM_SS_SASL_LOGGER, "Successfully authenticated with %s on listener "
 		     "%s as %s (connection id %llu)", c->peer, c->listener->cfg.name,
 		     c->principal, (unsigned long long)c->id);
@@ -1015,8 +1032,27 @@ static void sm_ss_sasl_token(sm_ss_conn_t *c, const sm_req_header_t *hdr,
 	sm_wbuf_t *w = sm_malloc(sizeof(*w));
 
 	sm_wbuf_init(w, 256);
-	int rc = sm_sasl_server_step(c->sasl, tok, len, &out, &outlen, msg, sizeof(msg),
-				     why, sizeof(why));
+	int rc;
+	if (c->reauth_bad) {
+		snprintf(msg, sizeof(msg), "%s", c->reauth_bad);
+		snprintf(why, sizeof(why), "%s", c->reauth_bad);
+		rc = SM_SASL_FAIL;
+	} else {
+		rc = sm_sasl_server_step(c->sasl, tok, len, &out, &outlen, msg, sizeof(msg),
+					 why, sizeof(why));
+	}
+	if (hdr && hdr->api_version > 0)
+		c->reauth_capable = 1;
+	if (rc == SM_SASL_DONE && c->reauth) {
+		char p[300];
+		snprintf(p, sizeof(p), "User:%s", sm_sasl_server_user(c->sasl));
+		if (strcmp(p, c->principal)) {
+			snprintf(msg, sizeof(msg), "Cannot change principals during re-authentication "
+				 "from User.%.80s: User.%.80s", c->principal + 5, p + 5);
+			snprintf(why, sizeof(why), "%s", msg);
+			rc = SM_SASL_FAIL;
+		}
+	}
 	if (!hdr) {
 		if (rc == SM_SASL_FAIL) {
 			/* v0 framing has no error answer: the peer sees the close */
@@ -1038,6 +1074,8 @@ static void sm_ss_sasl_token(sm_ss_conn_t *c, const sm_req_header_t *hdr,
 		} else {
 			resp.auth_bytes.ptr = out;
 			resp.auth_bytes.len = (int32_t)outlen;
+			if (rc == SM_SASL_DONE && c->reauth_capable)
+				resp.session_lifetime_ms = c->listener->cfg.sasl->reauth_ms;
 		}
 		sm_sasl_authenticate_resp_write(w, hdr->api_version, &resp);
 	}
@@ -1089,6 +1127,16 @@ static void sm_ss_sasl_handshake(sm_ss_conn_t *c, const sm_req_header_t *hdr, sm
 		return;
 	}
 	sm_sasl_handshake_resp_write(w, ver, &resp);
+	if (c->reauth && mech != c->sasl_mech) {
+		/* Kafka accepts the handshake and fails the next token */
+		char bad[256];
+		snprintf(bad, sizeof(bad), "SASL mechanism '%s' requested by client is not "
+			 "supported for re-authentication of mechanism '%s'", req.mechanism,
+			 sm_sasl_mech_name(c->sasl_mech));
+		free(c->reauth_bad);
+		c->reauth_bad = sm_strdup(bad);
+	}
+	c->sasl_mech = mech;
 	c->sasl = sm_sasl_server_new(l, mech);
 	c->sasl_state = ver == 0 ? SM_SS_SASL_RAW : SM_SS_SASL_AUTH;
 	sm_log_debug(NULL, SM_SS_SASL_LOGGER, "Using SASL mechanism '%s' provided by client %s",
@@ -1188,6 +1236,36 @@ consumed:
 	sm_arena_destroy(&a);
 	sm_request_free(req);
 	return 1;
+}
+
+/* A request on an authenticated connection whose session can expire
+ * (KIP-368, Kafka's SocketServer and KafkaChannel): a SaslHandshake from a
+ * client that re-authenticates starts the exchange again (at most once a
+ * second); any other request after the session ended closes the
+ * connection. Returns 1 when req was consumed (c may be freed). */
+static int sm_ss_sasl_session_check(sm_ss_conn_t *c, sm_request_t *req)
+{
+	int64_t now = sm_ss_now_ms();
+	int16_t key = req->len >= 2 ? (int16_t)sm_be16(req->data) : -1;
+
+	if (key == SM_API_SASL_HANDSHAKE && c->reauth_capable &&
+	    (c->last_reauth_ms == 0 || now - c->last_reauth_ms >= 1000)) {
+		c->last_reauth_ms = now;
+		c->reauth = 1;
+		c->sasl_state = SM_SS_SASL_HANDSHAKE;
+		sm_log_debug(NULL, SM_SS_SASL_LOGGER, "Begin re-authentication of %s (%s) on "
+			     "listener %s", c->peer, c->principal, c->listener->cfg.name);
+		return sm_ss_sasl_frame(c, req);
+	}
+	if (now > c->session_expiry_ms) {
+		sm_log_debug(NULL, SM_SS_PROC_LOGGER, "Disconnecting expired channel %s (%s, "
+			     "listener %s): its SASL session ended", c->peer, c->principal,
+			     c->listener->cfg.name);
+		sm_request_free(req);
+		sm_ss_conn_close(c, "SASL session expired (connections.max.reauth.ms)");
+		return 1;
+	}
+	return 0;
 }
 
 /* ---- processor thread ---- */

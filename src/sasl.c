@@ -374,15 +374,18 @@ sm_sasl_listener_t *sm_sasl_listener_new(const sm_props_t *given, const char *li
 		const char *text = sm_sasl_jaas_text(given, listener, m, key, sizeof(key));
 		if (!text) {
 			if (m == SM_SASL_PLAIN || m == inter_mech) {
-				char mk[64];
-				sm_sasl_jaas_text(given, listener, m, mk, sizeof(mk));
+				char ll[64], ml[32];
+				size_t k;
+				for (k = 0; listener[k] && k + 1 < sizeof(ll); k++)
+					ll[k] = (char)tolower((unsigned char)listener[k]);
+				ll[k] = '\0';
+				const char *mn = sm_sasl_mech_name(m);
+				for (k = 0; mn[k] && k + 1 < sizeof(ml); k++)
+					ml[k] = (char)tolower((unsigned char)mn[k]);
+				ml[k] = '\0';
 				snprintf(err, errlen, "No JAAS configuration for SASL mechanism %s "
-					 "on listener %s: set listener.name.%s.%s", sm_sasl_mech_name(m),
-					 listener, listener, "<mechanism>.sasl.jaas.config");
-				for (char *c = err; *c; c++)
-					if (!strncmp(c, "listener.name.", 14))
-						for (char *d = c + 14; *d && *d != '.'; d++)
-							*d = (char)tolower((unsigned char)*d);
+					 "on listener %s: set listener.name.%s.%s.sasl.jaas.config",
+					 mn, listener, ll, ml);
 				goto fail;
 			}
 			continue;

@@ -6,12 +6,14 @@
  * thread alone touches last_seq.
  */
 #include "config_manager.h"
+#include "sasl.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
 #include "kafka_zk.h"
 #include "logger.h"
 #include "thread_role.h"
@@ -85,8 +87,48 @@ static void sm_cm_unclean_election(sm_config_manager_t *cm, const char *topic)
 	sm_zk_topic_clear(&a);
 }
 
+static int sm_cm_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+void sm_config_manager_load_user(sm_zk_t *zk, const char *sanitized)
+{
+	/* Kafka's Sanitizer URL-encodes the principal name in the znode name */
+	size_t n = strlen(sanitized), o = 0;
+	char *user = sm_malloc(n + 1);
+	for (size_t i = 0; i < n; i++) {
+		if (sanitized[i] == '%' && i + 2 < n && sm_cm_hex(sanitized[i + 1]) >= 0 &&
+		    sm_cm_hex(sanitized[i + 2]) >= 0) {
+			user[o++] = (char)(sm_cm_hex(sanitized[i + 1]) * 16 + sm_cm_hex(sanitized[i + 2]));
+			i += 2;
+		} else {
+			user[o++] = sanitized[i];
+		}
+	}
+	user[o] = '\0';
+	sm_zk_config_t zc = { 0 };
+	if (sm_kzk_get_entity_config(zk, "users", sanitized, &zc) == SM_ERR_NONE) {
+		sm_scram_store_put(user, zc.keys, zc.values, zc.n);
+		sm_log_debug(NULL, SM_CM_LOGGER, "Loaded the SCRAM credentials of user %s", user);
+	}
+	sm_zk_config_clear(&zc);
+	free(user);
+}
+
 static void sm_cm_apply(sm_config_manager_t *cm, const char *entity_path)
 {
+	if (!strncmp(entity_path, "users/", 6) && entity_path[6] && !strchr(entity_path + 6, '/')) {
+		sm_log_info(NULL, SM_CM_LOGGER, "Processing override for entityPath: %s", entity_path);
+		sm_config_manager_load_user(cm->zk, entity_path + 6);
+		return;
+	}
 	if (strncmp(entity_path, "topics/", 7) || !entity_path[7]) {
 		sm_log_debug(NULL, SM_CM_LOGGER, "Ignoring config change for %s", entity_path);
 		return;

@@ -8,7 +8,8 @@
  * election for the topic's offline partitions (Kafka's
  * TopicUncleanLeaderElectionEnable event). Notifications present at startup
  * are already reflected in what the broker read while starting, so only
- * later ones are processed. Other entity types are ignored.
+ * later ones are processed. "users/<u>" reloads the user's SCRAM
+ * credentials (sasl.h). Other entity types are ignored.
  *
  * Threads: "config-change-listener" does all ZooKeeper work; the watch
  * callback only wakes it. It also re-lists the children every few seconds,
@@ -35,6 +36,10 @@ void sm_config_manager_startup(sm_config_manager_t *cm);
 void sm_config_manager_zk_event(sm_config_manager_t *cm, int type, const char *path);
 void sm_config_manager_shutdown(sm_config_manager_t *cm);
 void sm_config_manager_destroy(sm_config_manager_t *cm);
+
+/* Re-reads /config/users/<sanitized user> into the SCRAM credential store
+ * (sasl.h); a missing node removes the user's credentials. */
+void sm_config_manager_load_user(sm_zk_t *zk, const char *sanitized);
 
 /* The sequence number of a "config_change_<seq>" node name, or -1. */
 int64_t sm_config_change_seq(const char *name);

@@ -48,6 +48,10 @@
 #include "msg_add_partitions_to_txn.h"
 #include "msg_add_offsets_to_txn.h"
 #include "msg_end_txn.h"
+#include "msg_sasl_handshake.h"
+#include "msg_sasl_authenticate.h"
+#include "msg_describe_user_scram_credentials.h"
+#include "msg_alter_user_scram_credentials.h"
 #include "msg_join_group.h"
 #include "msg_leader_and_isr.h"
 #include "msg_leave_group.h"
@@ -118,6 +122,10 @@ static const struct {
 	{ SM_API_ADD_OFFSETS_TO_TXN, sm_api_add_offsets_to_txn, &sm_add_offsets_to_txn_req_codec },
 	{ SM_API_END_TXN, sm_api_end_txn, &sm_end_txn_req_codec },
 	{ SM_API_TXN_OFFSET_COMMIT, sm_api_txn_offset_commit, &sm_txn_offset_commit_req_codec },
+	{ SM_API_SASL_HANDSHAKE, sm_api_sasl_handshake, &sm_sasl_handshake_req_codec },
+	{ SM_API_SASL_AUTHENTICATE, sm_api_sasl_authenticate, &sm_sasl_authenticate_req_codec },
+	{ SM_API_DESCRIBE_USER_SCRAM_CREDENTIALS, sm_api_describe_user_scram_credentials, &sm_describe_user_scram_credentials_req_codec },
+	{ SM_API_ALTER_USER_SCRAM_CREDENTIALS, sm_api_alter_user_scram_credentials, &sm_alter_user_scram_credentials_req_codec },
 	{ SM_API_OFFSET_FOR_LEADER_EPOCH, sm_api_offset_for_leader_epoch, &sm_offset_for_leader_epoch_req_codec },
 	{ SM_API_DESCRIBE_CONFIGS, sm_api_describe_configs, &sm_describe_configs_req_codec },
 	{ SM_API_ALTER_CONFIGS, sm_api_alter_configs, &sm_alter_configs_req_codec },

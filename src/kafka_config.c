@@ -480,13 +480,34 @@ static int sm_kafka_config_is_authorizer_key(const char *key)
 	return !strcmp(key, "super.users") || !strcmp(key, "allow.everyone.if.no.acl.found");
 }
 
+/* SASL keys, bare or per listener; read by sasl.c. */
+static int sm_kafka_config_is_sasl_key(const char *key)
+{
+	static const char *const keys[] = {
+		"sasl.enabled.mechanisms", "sasl.mechanism.inter.broker.protocol",
+		"sasl.jaas.config", "plain.sasl.jaas.config", "scram-sha-256.sasl.jaas.config",
+		"scram-sha-512.sasl.jaas.config", "connections.max.reauth.ms",
+	};
+	if (!strncmp(key, "listener.name.", 14)) {
+		const char *dot = strchr(key + 14, '.');
+		if (!dot || dot == key + 14)
+			return 0;
+		key = dot + 1;
+	}
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(key, keys[i]))
+			return 1;
+	return 0;
+}
+
 void sm_kafka_config_warn_unknown(const sm_kafka_config_t *cfg)
 {
 	for (int i = 0; i < cfg->given.cnt; i++)
 		if (!sm_kafka_config_def(cfg->given.v[i].key) &&
 		    !sm_kafka_config_is_authorizer_key(cfg->given.v[i].key) &&
 		    !sm_kafka_config_is_listener_key(cfg->given.v[i].key) &&
-		    !sm_kafka_config_is_ssl_key(cfg->given.v[i].key))
+		    !sm_kafka_config_is_ssl_key(cfg->given.v[i].key) &&
+		    !sm_kafka_config_is_sasl_key(cfg->given.v[i].key))
 			sm_log_warn(NULL, "kafka.server.KafkaConfig",
 				    "The configuration '%s' was supplied but isn't a known config.",
 				    cfg->given.v[i].key);

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,6 +43,7 @@
 #include "socket_server.h"
 #include "thread_role.h"
 #include "tls.h"
+#include "sasl.h"
 
 #define SM_SRV_LOGGER "kafka.server.KafkaServer"
 
@@ -76,6 +78,8 @@ struct sm_kafka_server {
 	SSL_CTX **tls_ctx;   /* one per SSL listener */
 	int n_tls_ctx;
 	SSL_CTX *tls_client; /* to the inter-broker listener, if it is SSL */
+	sm_sasl_listener_t **sasl; /* one per SASL listener */
+	int n_sasl;
 	sm_metrics_http_t *metrics_http;
 };
 
@@ -352,6 +356,39 @@ static void sm_server_ip_rates(sm_kafka_server_t *s, sm_ip_rate_t **out, int *n)
 
 static char *sm_server_protocol(const sm_kafka_config_t *cfg, const char *listener);
 
+/* The SASL settings of a SASL_PLAINTEXT or SASL_SSL listener; on the
+ * inter-broker listener also what this broker authenticates with
+ * (sasl.mechanism.inter.broker.protocol and the JAAS username/password). */
+static int sm_server_sasl_setup(sm_kafka_server_t *s, sm_listener_cfg_t *l, int n)
+{
+	char err[768];
+	int inter = 0;
+	if (s->inter_broker_listener && !strcasecmp(l->name, s->inter_broker_listener)) {
+		const char *m = sm_props_get(&s->cfg->given, "sasl.mechanism.inter.broker.protocol");
+		inter = sm_sasl_mech_from_name(m ? m : "GSSAPI");
+		if (!inter) {
+			sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, NULL, SM_SRV_LOGGER,
+			       "Invalid value %s for configuration sasl.mechanism.inter.broker.protocol: "
+			       "SASL mechanism %s is not supported (PLAIN, SCRAM-SHA-256 and "
+			       "SCRAM-SHA-512 are)", m ? m : "GSSAPI (the default)",
+			       m ? m : "GSSAPI");
+			return -1;
+		}
+	}
+	sm_sasl_listener_t *sl = sm_sasl_listener_new(&s->cfg->given, l->name, inter, err, sizeof(err));
+	if (!sl) {
+		sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, NULL, SM_SRV_LOGGER, "%s", err);
+		return -1;
+	}
+	if (!s->sasl)
+		s->sasl = sm_calloc((size_t)(n > 0 ? n : 1), sizeof(*s->sasl));
+	s->sasl[s->n_sasl++] = sl;
+	l->sasl = sl;
+	if (inter)
+		sm_sasl_interbroker_set(inter, sl->username, sl->password);
+	return 0;
+}
+
 /* The TLS contexts: one per SSL listener and the inter-broker client's.
  * A bad ssl.* setting (or a JKS store) stops the broker naming the key. */
 static int sm_server_tls_setup(sm_kafka_server_t *s, sm_listener_cfg_t *ls, int n)
@@ -367,7 +404,10 @@ static int sm_server_tls_setup(sm_kafka_server_t *s, sm_listener_cfg_t *ls, int 
 			return -1;
 		}
 		int ssl = !strcmp(proto, "SSL") || !strcmp(proto, "SASL_SSL");
+		int sasl = !strncmp(proto, "SASL_", 5);
 		free(proto);
+		if (sasl && sm_server_sasl_setup(s, &ls[i], n) < 0)
+			return -1;
 		if (!ssl)
 			continue;
 		SSL_CTX *ctx = sm_tls_server_ctx_new(&s->cfg->given, ls[i].name, err, sizeof(err));
@@ -395,6 +435,20 @@ static int sm_server_tls_setup(sm_kafka_server_t *s, sm_listener_cfg_t *ls, int 
 	return 0;
 }
 
+/* The SCRAM credentials under /config/users, into the store SASL
+ * listeners read (later changes arrive through the config manager). */
+static void sm_server_scram_load(sm_kafka_server_t *s)
+{
+	char **kids = NULL;
+	int nkids = 0;
+
+	if (sm_zk_get_children(s->zk, "/config/users", 0, &kids, &nkids) != SM_ERR_NONE)
+		return;
+	for (int i = 0; i < nkids; i++)
+		sm_config_manager_load_user(s->zk, kids[i]);
+	sm_zk_strings_free(kids, nkids);
+}
+
 static int sm_server_start_network(sm_kafka_server_t *s, sm_listener_cfg_t **bound, int *nbound)
 {
 	char err[512];
@@ -413,6 +467,8 @@ static int sm_server_start_network(sm_kafka_server_t *s, sm_listener_cfg_t **bou
 	}
 	if (sm_server_tls_setup(s, *bound, *nbound))
 		return -1;
+	if (s->n_sasl)
+		sm_server_scram_load(s);
 	s->channel = sm_request_channel_new(s->cfg->queued_max_requests);
 	sm_socket_server_config_t sc;
 	sm_socket_server_config_defaults(&sc);
@@ -876,5 +932,9 @@ void sm_kafka_server_destroy(sm_kafka_server_t *s)
 		SSL_CTX_free(s->tls_ctx[i]);
 	free(s->tls_ctx);
 	SSL_CTX_free(s->tls_client);
+	sm_sasl_interbroker_set(0, NULL, NULL);
+	for (int i = 0; i < s->n_sasl; i++)
+		sm_sasl_listener_free(s->sasl[i]);
+	free(s->sasl);
 	free(s);
 }

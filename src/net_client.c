@@ -36,6 +36,10 @@
 #include <openssl/x509v3.h>
 
 #include "tls.h"
+#include "sasl.h"
+#include "protocol.h"
+#include "msg_sasl_authenticate.h"
+#include "msg_sasl_handshake.h"
 
 #define SM_NET_CLIENT_API_VERSIONS 18
 
@@ -50,6 +54,9 @@ struct sm_net_client {
 	SSL_CTX *tls_ctx;  /* NULL: plaintext */
 	int verify_host;
 	SSL *ssl;          /* the connection's, while connected over TLS */
+	int sasl_mech;     /* SASL mechanism bit (sasl.h); 0: none */
+	char *sasl_user;
+	char *sasl_password;
 };
 
 static int64_t sm_net_client_now_ms(void)
@@ -75,6 +82,8 @@ void sm_net_client_destroy(sm_net_client_t *c)
 	if (!c)
 		return;
 	sm_net_client_close(c);
+	free(c->sasl_user);
+	free(c->sasl_password);
 	free(c->host);
 	free(c->client_id);
 	free(c);
@@ -98,7 +107,21 @@ int sm_net_client_is_connected(const sm_net_client_t *c)
 
 void sm_net_client_use_interbroker_tls(sm_net_client_t *c)
 {
+	const char *user, *password;
+
 	c->tls_ctx = sm_tls_interbroker_ctx(&c->verify_host);
+	c->sasl_mech = sm_sasl_interbroker(&user, &password);
+	if (c->sasl_mech)
+		sm_net_client_use_sasl(c, c->sasl_mech, user, password);
+}
+
+void sm_net_client_use_sasl(sm_net_client_t *c, int mech, const char *user, const char *password)
+{
+	free(c->sasl_user);
+	free(c->sasl_password);
+	c->sasl_mech = mech;
+	c->sasl_user = user ? sm_strdup(user) : NULL;
+	c->sasl_password = password ? sm_strdup(password) : NULL;
 }
 
 void sm_net_client_close(sm_net_client_t *c)
@@ -241,6 +264,8 @@ static int sm_net_client_tls_handshake(sm_net_client_t *c, int64_t deadline)
 	}
 }
 
+static int sm_net_client_sasl(sm_net_client_t *c, int64_t deadline);
+
 int sm_net_client_connect(sm_net_client_t *c, int timeout_ms)
 {
 	struct addrinfo hints, *res = NULL;
@@ -267,6 +292,8 @@ int sm_net_client_connect(sm_net_client_t *c, int timeout_ms)
 	freeaddrinfo(res);
 	if (!err && c->tls_ctx)
 		err = sm_net_client_tls_handshake(c, deadline);
+	if (!err && c->sasl_mech)
+		err = sm_net_client_sasl(c, deadline);
 	return err;
 }
 
@@ -443,4 +470,91 @@ int sm_net_client_request(sm_net_client_t *c, int16_t api_key, int16_t api_versi
 	int resp_hdr_ver = flexible_header && api_key != SM_NET_CLIENT_API_VERSIONS;
 	return sm_net_client_request_hdr(c, api_key, api_version, body, flexible_header ? 2 : 1,
 					 resp_hdr_ver, resp_body_out, timeout_ms);
+}
+
+/* SASL on a fresh connection: SaslHandshake v1, then SaslAuthenticate v1
+ * requests until the mechanism is done (Kafka's SaslClientAuthenticator). */
+static int sm_net_client_sasl(sm_net_client_t *c, int64_t deadline)
+{
+	const char *mech = sm_sasl_mech_name(c->sasl_mech);
+	sm_wbuf_t body, resp;
+	sm_arena_t a;
+	sm_rbuf_t rb;
+	int err = 0;
+	char why[256];
+
+	if (!c->sasl_user || !c->sasl_password)
+		return sm_net_client_fail(c, SM_ERR_SASL_AUTHENTICATION_FAILED,
+					  "no SASL username/password for", 0);
+	sm_wbuf_init(&body, 64);
+	sm_wbuf_init(&resp, 256);
+	sm_arena_init(&a);
+	sm_sasl_handshake_req_t hreq = { .mechanism = (char *)mech };
+	sm_sasl_handshake_req_write(&body, 1, &hreq);
+	int64_t left = deadline - sm_net_client_now_ms();
+	err = sm_net_client_request(c, SM_API_SASL_HANDSHAKE, 1, &body, 0, &resp,
+				    left > 0 ? (int)left : 1);
+	if (!err) {
+		sm_sasl_handshake_resp_t hresp;
+		sm_rbuf_init(&rb, resp.p, resp.len);
+		if (sm_sasl_handshake_resp_read(&rb, 1, &a, &hresp))
+			err = sm_net_client_fail(c, SM_ERR__PARSE, "bad SaslHandshake response from", 0);
+		else if (hresp.error_code) {
+			snprintf(why, sizeof(why), "SASL mechanism %s refused (%s) by", mech,
+				 sm_err_name(hresp.error_code));
+			err = sm_net_client_fail(c, hresp.error_code, why, 0);
+		}
+	}
+	sm_sasl_client_t *sc = err ? NULL : sm_sasl_client_new(c->sasl_mech, c->sasl_user,
+								c->sasl_password);
+	uint8_t *in = NULL;
+	size_t inlen = 0;
+	while (sc) {
+		uint8_t *out = NULL;
+		size_t outlen = 0;
+		int rc = sm_sasl_client_step(sc, in, inlen, &out, &outlen, why, sizeof(why));
+		free(in);
+		in = NULL;
+		if (rc == SM_SASL_DONE)
+			break;
+		if (rc == SM_SASL_FAIL) {
+			char what[300];
+			snprintf(what, sizeof(what), "SASL %s: %s with", mech, why);
+			err = sm_net_client_fail(c, SM_ERR_SASL_AUTHENTICATION_FAILED, what, 0);
+			break;
+		}
+		sm_wbuf_reset(&body);
+		sm_sasl_authenticate_req_t areq = { .auth_bytes = { out, (int32_t)outlen } };
+		sm_sasl_authenticate_req_write(&body, 1, &areq);
+		free(out);
+		left = deadline - sm_net_client_now_ms();
+		err = sm_net_client_request(c, SM_API_SASL_AUTHENTICATE, 1, &body, 0, &resp,
+					    left > 0 ? (int)left : 1);
+		if (err)
+			break;
+		sm_sasl_authenticate_resp_t aresp;
+		sm_rbuf_init(&rb, resp.p, resp.len);
+		if (sm_sasl_authenticate_resp_read(&rb, 1, &a, &aresp) || aresp.auth_bytes.len < 0) {
+			err = sm_net_client_fail(c, SM_ERR__PARSE, "bad SaslAuthenticate response from", 0);
+			break;
+		}
+		if (aresp.error_code) {
+			char what[400];
+			snprintf(what, sizeof(what), "SASL authentication (%s: %.200s) failed with",
+				 sm_err_name(aresp.error_code),
+				 aresp.error_message ? aresp.error_message : "");
+			err = sm_net_client_fail(c, aresp.error_code, what, 0);
+			break;
+		}
+		inlen = (size_t)aresp.auth_bytes.len;
+		in = sm_malloc(inlen + 1);
+		if (inlen)
+			memcpy(in, aresp.auth_bytes.ptr, inlen);
+	}
+	free(in);
+	sm_sasl_client_free(sc);
+	sm_arena_destroy(&a);
+	sm_wbuf_free(&body);
+	sm_wbuf_free(&resp);
+	return err;
 }

@@ -51,6 +51,13 @@ void sm_net_client_set_cancel_fd(sm_net_client_t *c, int fd);
 /* Connects over TLS from now on when the inter-broker listener's protocol
  * is SSL (the context tls.c holds); plaintext otherwise. */
 void sm_net_client_use_interbroker_tls(sm_net_client_t *c);
+/* Authenticates every new connection with SASL (mech: a sasl.h bit) before
+ * its first request: SaslHandshake v1, then SaslAuthenticate v1. The
+ * inter-broker call above does this too when the inter-broker listener is
+ * SASL_PLAINTEXT or SASL_SSL (sasl.mechanism.inter.broker.protocol and the
+ * listener's JAAS username/password). A refusal fails the connect with
+ * SASL_AUTHENTICATION_FAILED (or the handshake's error) and the reason. */
+void sm_net_client_use_sasl(sm_net_client_t *c, int mech, const char *user, const char *password);
 
 /* Connects if not connected. Returns 0 or an sm_err_t. */
 int sm_net_client_connect(sm_net_client_t *c, int timeout_ms);

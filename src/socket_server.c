@@ -90,6 +90,10 @@
 #include "socket_server.h"
 #include "thread_role.h"
 #include "tls.h"
+#include "sasl.h"
+#include "err.h"
+#include "msg_sasl_authenticate.h"
+#include "msg_sasl_handshake.h"
 
 #define SM_SS_LOGGER "kafka.network.SocketServer"
 #define SM_SS_ACC_LOGGER "kafka.network.Acceptor"
@@ -146,6 +150,17 @@ typedef struct sm_ss_item {
 	struct sm_ss_item *next;
 } sm_ss_item_t;
 
+/* Kafka's SaslServerAuthenticator states; OFF once authenticated and on
+ * listeners without SASL. */
+enum {
+	SM_SS_SASL_OFF = 0,
+	SM_SS_SASL_VERSIONS,  /* ApiVersions or SaslHandshake expected */
+	SM_SS_SASL_HANDSHAKE, /* ApiVersions answered: SaslHandshake expected */
+	SM_SS_SASL_RAW,       /* handshake v0: raw size-prefixed tokens */
+	SM_SS_SASL_AUTH,      /* handshake v1: SaslAuthenticate requests */
+	SM_SS_SASL_FAILED     /* the failure answer is on its way */
+};
+
 typedef struct sm_ss_conn sm_ss_conn_t;
 struct sm_ss_conn {
 	uint64_t id;
@@ -165,6 +180,17 @@ struct sm_ss_conn {
 	int tls;               /* an SSL listener's connection */
 	int handshaken;        /* its TLS handshake completed */
 	char principal[256];   /* "User:..." once authenticated */
+	int sasl_state;        /* SM_SS_SASL_*: where its SASL exchange is */
+	sm_sasl_server_t *sasl; /* the mechanism's session during it */
+	int close_after_write; /* a failure answer is queued: close once sent */
+	char close_why[256];
+	int sasl_mech;         /* the mechanism it authenticated with */
+	int reauth_capable;    /* it sent a SaslAuthenticate v1+ (KIP-368) */
+	int reauth;            /* re-authenticating: the principal must not change */
+	char *reauth_bad;      /* a re-authentication handshake named another
+	                          mechanism: the next token fails with this */
+	int64_t session_expiry_ms; /* 0: none (connections.max.reauth.ms unset) */
+	int64_t last_reauth_ms;
 	int64_t last_active_ms;
 	sm_ss_conn_t *hnext;
 	sm_ss_conn_t *prev, *next;
@@ -497,6 +523,8 @@ static void sm_ss_conn_free(sm_ss_conn_t *c)
 		p->nmemwait--;
 	bufferevent_free(c->bev);
 	sm_request_free(c->partial);
+	sm_sasl_server_free(c->sasl);
+	free(c->reauth_bad);
 	sm_ss_conn_gone(p->ss, c->listener, c->ip);
 	free(c);
 }
@@ -579,6 +607,9 @@ static int sm_ss_conn_reserve(sm_ss_conn_t *c)
 	return 0;
 }
 
+static int sm_ss_sasl_frame(sm_ss_conn_t *c, sm_request_t *req);
+static int sm_ss_sasl_session_check(sm_ss_conn_t *c, sm_request_t *req);
+
 /* Takes at most one complete frame out of the input buffer. May free c.
  * Body bytes move from the input buffer into the request as they arrive, so
  * the buffer never holds more than a read's worth: the frame is in memory
@@ -608,7 +639,14 @@ static void sm_ss_conn_read(sm_ss_conn_t *c)
 			sm_ss_conn_reject(c, why);
 			return;
 		}
-		if (size < SM_SS_MIN_FRAME) {
+		if (c->sasl_state != SM_SS_SASL_OFF && size > SM_SASL_MAX_RECEIVE) {
+			snprintf(why, sizeof(why), "Failing SASL authentication due to invalid "
+				 "receive size: %d bytes before authentication (at most %d)", size,
+				 SM_SASL_MAX_RECEIVE);
+			sm_ss_conn_reject(c, why);
+			return;
+		}
+		if (size < (c->sasl_state == SM_SS_SASL_RAW ? 1 : SM_SS_MIN_FRAME)) {
 			snprintf(why, sizeof(why), "request size %d is smaller than a request "
 				 "header (%d bytes)", size, SM_SS_MIN_FRAME);
 			sm_ss_conn_reject(c, why);
@@ -653,6 +691,11 @@ static void sm_ss_conn_read(sm_ss_conn_t *c)
 	SM_SS_COUNT(ss, requests_received);
 	c->inflight = 1;
 	bufferevent_disable(c->bev, EV_READ);
+	if (c->sasl_state == SM_SS_SASL_OFF && c->session_expiry_ms &&
+	    sm_ss_sasl_session_check(c, req))
+		return;
+	if (c->sasl_state != SM_SS_SASL_OFF && sm_ss_sasl_frame(c, req))
+		return;
 	sm_ss_conn_submit(c, req);
 }
 
@@ -678,8 +721,12 @@ static void sm_ss_write_cb(struct bufferevent *bev, void *arg)
 	sm_ss_conn_t *c = arg;
 
 	c->last_active_ms = sm_ss_now_ms();
-	if (c->writing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		sm_ss_conn_unmute(c);
+	if (c->writing && evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+		if (c->close_after_write)
+			sm_ss_conn_close(c, c->close_why);
+		else
+			sm_ss_conn_unmute(c);
+	}
 }
 
 /* The TLS handshake completed: the principal of the client certificate
@@ -795,6 +842,8 @@ static void sm_ss_conn_open(sm_ss_proc_t *p, sm_ss_newconn_t *nc)
 	c->listener = nc->listener;
 	c->tls = nc->listener->cfg.ssl_ctx != NULL;
 	snprintf(c->principal, sizeof(c->principal), "User:ANONYMOUS");
+	if (nc->listener->cfg.sasl)
+		c->sasl_state = SM_SS_SASL_VERSIONS;
 	memcpy(c->peer, nc->peer, sizeof(c->peer));
 	memcpy(c->ip, nc->ip, sizeof(c->ip));
 	c->frame_size = -1;
@@ -914,6 +963,309 @@ static void sm_ss_deliver(sm_ss_proc_t *p, sm_ss_item_t *it)
 	sm_request_free(it->req);
 	sm_ss_free_resp(it->resp);
 	free(it);
+}
+
+/* ---- SASL authentication (processor thread) ---- */
+
+#define SM_SS_SASL_LOGGER "org.apache.kafka.common.network.Selector"
+
+/* Queues an answer written by the processor itself; c stays muted until
+ * it is sent, then unmutes (or closes, after a failure). */
+static void sm_ss_sasl_send(sm_ss_conn_t *c, sm_wbuf_t *w)
+{
+	if (sm_ss_write_response(c, w) < 0) {
+		sm_wbuf_free(w);
+		sm_ss_conn_close(c, "SASL response could not be queued");
+		return;
+	}
+	sm_wbuf_free(w);
+	SM_SS_COUNT(c->proc->ss, responses_sent);
+	c->writing = 1;
+}
+
+/* The exchange failed: Kafka's INFO line, then the answer (if any) and the
+ * close. */
+static void sm_ss_sasl_failed(sm_ss_conn_t *c, sm_wbuf_t *answer, const char *why)
+{
+	if (sm_ss_loglim_ok(&c->proc->ll_tls))
+		sm_log_info(NULL, SM_SS_SASL_LOGGER, "[SocketServer listenerType=ZK_BROKER, "
+			    "nodeId=%d] Failed authentication with %s on listener %s (%s)%s",
+			    c->proc->ss->cfg.broker_id, c->peer, c->listener->cfg.name, why,
+			    c->proc->ll_tls.note);
+	c->sasl_state = SM_SS_SASL_FAILED;
+	sm_sasl_server_free(c->sasl);
+	c->sasl = NULL;
+	if (!answer) {
+		sm_ss_conn_close(c, why);
+		return;
+	}
+	c->close_after_write = 1;
+	snprintf(c->close_why, sizeof(c->close_why), "SASL authentication failed: %s", why);
+	sm_ss_sasl_send(c, answer);
+}
+
+static void sm_ss_sasl_authenticated(sm_ss_conn_t *c)
+{
+	const char *user = sm_sasl_server_user(c->sasl);
+	int64_t reauth = c->listener->cfg.sasl->reauth_ms;
+	snprintf(c->principal, sizeof(c->principal), "User:%s", user);
+	/* KIP-368: the session ends after connections.max.reauth.ms; a
+	 * request after that closes the connection unless it re-authenticates */
+	c->session_expiry_ms = reauth > 0 ? sm_ss_now_ms() + reauth : 0;
+	c->reauth = 0;
+	sm_log_debug(NULL, SM_SS_SASL_LOGGER, "Successfully authenticated with %s on listener "
+		     "%s as %s (connection id %llu)", c->peer, c->listener->cfg.name,
+		     c->principal, (unsigned long long)c->id);
+	c->sasl_state = SM_SS_SASL_OFF;
+	sm_sasl_server_free(c->sasl);
+	c->sasl = NULL;
+}
+
+/* One token of the exchange. hdr NULL: a raw token (handshake v0), answered
+ * with a raw size-prefixed token; else a SaslAuthenticate request. */
+static void sm_ss_sasl_token(sm_ss_conn_t *c, const sm_req_header_t *hdr,
+			     const uint8_t *tok, size_t len)
+{
+	uint8_t *out = NULL;
+	size_t outlen = 0;
+	char msg[256], why[256];
+	sm_wbuf_t *w = sm_malloc(sizeof(*w));
+
+	sm_wbuf_init(w, 256);
+	int rc;
+	if (c->reauth_bad) {
+		snprintf(msg, sizeof(msg), "%s", c->reauth_bad);
+		snprintf(why, sizeof(why), "%s", c->reauth_bad);
+		rc = SM_SASL_FAIL;
+	} else {
+		rc = sm_sasl_server_step(c->sasl, tok, len, &out, &outlen, msg, sizeof(msg),
+					 why, sizeof(why));
+	}
+	if (hdr && hdr->api_version > 0)
+		c->reauth_capable = 1;
+	if (rc == SM_SASL_DONE && c->reauth) {
+		char p[300];
+		snprintf(p, sizeof(p), "User:%s", sm_sasl_server_user(c->sasl));
+		if (strcmp(p, c->principal)) {
+			snprintf(msg, sizeof(msg), "Cannot change principals during re-authentication "
+				 "from User.%.80s: User.%.80s", c->principal + 5, p + 5);
+			snprintf(why, sizeof(why), "%s", msg);
+			rc = SM_SASL_FAIL;
+		}
+	}
+	if (!hdr) {
+		if (rc == SM_SASL_FAIL) {
+			/* v0 framing has no error answer: the peer sees the close */
+			sm_wbuf_free(w);
+			free(w);
+			sm_ss_sasl_failed(c, NULL, why);
+			return;
+		}
+		if (outlen)
+			sm_wbuf_append(w, out, outlen);
+	} else {
+		sm_sasl_authenticate_resp_t resp;
+		sm_sasl_authenticate_resp_init(&resp);
+		sm_proto_resp_header_write(w, SM_API_SASL_AUTHENTICATE, hdr->api_version,
+					   hdr->correlation_id);
+		if (rc == SM_SASL_FAIL) {
+			resp.error_code = SM_ERR_SASL_AUTHENTICATION_FAILED;
+			resp.error_message = msg;
+		} else {
+			resp.auth_bytes.ptr = out;
+			resp.auth_bytes.len = (int32_t)outlen;
+			if (rc == SM_SASL_DONE && c->reauth_capable)
+				resp.session_lifetime_ms = c->listener->cfg.sasl->reauth_ms;
+		}
+		sm_sasl_authenticate_resp_write(w, hdr->api_version, &resp);
+	}
+	free(out);
+	if (rc == SM_SASL_FAIL) {
+		sm_ss_sasl_failed(c, w, why);
+		free(w);
+		return;
+	}
+	if (rc == SM_SASL_DONE)
+		sm_ss_sasl_authenticated(c);
+	sm_ss_sasl_send(c, w);
+	free(w);
+}
+
+static void sm_ss_sasl_handshake(sm_ss_conn_t *c, const sm_req_header_t *hdr, sm_rbuf_t *rb,
+				 sm_arena_t *a)
+{
+	const sm_sasl_listener_t *l = c->listener->cfg.sasl;
+	sm_sasl_handshake_req_t req;
+	sm_sasl_handshake_resp_t resp;
+	char why[256];
+	int16_t ver = hdr->api_version;
+	sm_wbuf_t *w;
+
+	if (ver < 0 || ver > 1) {
+		snprintf(why, sizeof(why), "Version %d is not supported for apiKey "
+			 "SASL_HANDSHAKE", ver);
+		sm_ss_sasl_failed(c, NULL, why);
+		return;
+	}
+	if (sm_sasl_handshake_req_read(rb, ver, a, &req) || !req.mechanism) {
+		sm_ss_sasl_failed(c, NULL, "malformed SaslHandshake request");
+		return;
+	}
+	w = sm_malloc(sizeof(*w));
+	sm_wbuf_init(w, 128);
+	sm_sasl_handshake_resp_init(&resp);
+	resp.mechanisms = (char **)l->names;
+	resp.mechanisms_cnt = l->n_names;
+	sm_proto_resp_header_write(w, SM_API_SASL_HANDSHAKE, ver, hdr->correlation_id);
+	int mech = sm_sasl_mech_from_name(req.mechanism);
+	if (!(mech & l->mechs)) {
+		resp.error_code = SM_ERR_UNSUPPORTED_SASL_MECHANISM;
+		sm_sasl_handshake_resp_write(w, ver, &resp);
+		snprintf(why, sizeof(why), "Unsupported SASL mechanism %.100s", req.mechanism);
+		sm_ss_sasl_failed(c, w, why);
+		free(w);
+		return;
+	}
+	sm_sasl_handshake_resp_write(w, ver, &resp);
+	if (c->reauth && mech != c->sasl_mech) {
+		/* Kafka accepts the handshake and fails the next token */
+		char bad[256];
+		snprintf(bad, sizeof(bad), "SASL mechanism '%s' requested by client is not "
+			 "supported for re-authentication of mechanism '%s'", req.mechanism,
+			 sm_sasl_mech_name(c->sasl_mech));
+		free(c->reauth_bad);
+		c->reauth_bad = sm_strdup(bad);
+	}
+	c->sasl_mech = mech;
+	c->sasl = sm_sasl_server_new(l, mech);
+	c->sasl_state = ver == 0 ? SM_SS_SASL_RAW : SM_SS_SASL_AUTH;
+	sm_log_debug(NULL, SM_SS_SASL_LOGGER, "Using SASL mechanism '%s' provided by client %s",
+		     req.mechanism, c->peer);
+	sm_ss_sasl_send(c, w);
+	free(w);
+}
+
+static const char *sm_ss_api_name(int16_t key)
+{
+	const char *n = sm_proto_api_name(key);
+	return n ? n : "UNKNOWN";
+}
+
+/* A frame of a connection that has not authenticated yet. Returns 1 when
+ * it was consumed here (answered, or c closed and freed), 0 when it goes to
+ * the handlers (ApiVersions). */
+static int sm_ss_sasl_frame(sm_ss_conn_t *c, sm_request_t *req)
+{
+	sm_rbuf_t rb;
+	sm_arena_t a;
+	sm_req_header_t hdr;
+	char why[256];
+
+	if (c->sasl_state == SM_SS_SASL_RAW) {
+		sm_ss_sasl_token(c, NULL, req->data, req->len);
+		sm_request_free(req);
+		return 1;
+	}
+	if (c->sasl_state == SM_SS_SASL_FAILED) {
+		sm_request_free(req);
+		return 1;
+	}
+	sm_arena_init(&a);
+	sm_arena_set_budget(&a, (size_t)SM_SASL_MAX_RECEIVE * 4);
+	sm_rbuf_init(&rb, req->data, req->len);
+	if (sm_proto_req_header_read(&rb, &a, &hdr) < 0) {
+		/* Kafka falls back to GSSAPI here, which is never enabled */
+		sm_ss_sasl_failed(c, NULL, "Exception handling first SASL packet from client, "
+				  "GSSAPI is not supported by server (not a Kafka request header)");
+		goto consumed;
+	}
+	switch (hdr.api_key) {
+	case SM_API_API_VERSIONS:
+		if (c->sasl_state != SM_SS_SASL_VERSIONS) {
+			snprintf(why, sizeof(why), "Unexpected ApiVersions request received during "
+				 "SASL authentication state %s", c->sasl_state == SM_SS_SASL_AUTH ?
+				 "AUTHENTICATE" : "HANDSHAKE_REQUEST");
+			sm_ss_sasl_failed(c, NULL, why);
+			goto consumed;
+		}
+		/* Answered by the handlers; a supported version moves on to
+		 * the handshake, an unsupported one is answered and may retry. */
+		if (hdr.api_version >= 0 && hdr.api_version <= 3)
+			c->sasl_state = SM_SS_SASL_HANDSHAKE;
+		sm_arena_destroy(&a);
+		return 0;
+	case SM_API_SASL_HANDSHAKE:
+		if (c->sasl_state == SM_SS_SASL_AUTH) {
+			snprintf(why, sizeof(why), "Unexpected Kafka request of type "
+				 "SASL_HANDSHAKE during SASL authentication.");
+			sm_ss_sasl_failed(c, NULL, why);
+			goto consumed;
+		}
+		sm_ss_sasl_handshake(c, &hdr, &rb, &a);
+		goto consumed;
+	case SM_API_SASL_AUTHENTICATE:
+		if (c->sasl_state != SM_SS_SASL_AUTH) {
+			sm_ss_sasl_failed(c, NULL, "Unexpected Kafka request of type "
+					  "SASL_AUTHENTICATE during SASL handshake.");
+			goto consumed;
+		}
+		if (hdr.api_version < 0 || hdr.api_version > 2) {
+			snprintf(why, sizeof(why), "Version %d is not supported for apiKey "
+				 "SASL_AUTHENTICATE", hdr.api_version);
+			sm_ss_sasl_failed(c, NULL, why);
+			goto consumed;
+		}
+		{
+			sm_sasl_authenticate_req_t ar;
+			if (sm_sasl_authenticate_req_read(&rb, hdr.api_version, &a, &ar) ||
+			    ar.auth_bytes.len < 0) {
+				sm_ss_sasl_failed(c, NULL, "malformed SaslAuthenticate request");
+				goto consumed;
+			}
+			sm_ss_sasl_token(c, &hdr, ar.auth_bytes.ptr, (size_t)ar.auth_bytes.len);
+		}
+		goto consumed;
+	default:
+		snprintf(why, sizeof(why), "Unexpected Kafka request of type %s during SASL %s.",
+			 sm_ss_api_name(hdr.api_key),
+			 c->sasl_state == SM_SS_SASL_AUTH ? "authentication" : "handshake");
+		sm_ss_sasl_failed(c, NULL, why);
+		goto consumed;
+	}
+consumed:
+	sm_arena_destroy(&a);
+	sm_request_free(req);
+	return 1;
+}
+
+/* A request on an authenticated connection whose session can expire
+ * (KIP-368, Kafka's SocketServer and KafkaChannel): a SaslHandshake from a
+ * client that re-authenticates starts the exchange again (at most once a
+ * second); any other request after the session ended closes the
+ * connection. Returns 1 when req was consumed (c may be freed). */
+static int sm_ss_sasl_session_check(sm_ss_conn_t *c, sm_request_t *req)
+{
+	int64_t now = sm_ss_now_ms();
+	int16_t key = req->len >= 2 ? (int16_t)sm_be16(req->data) : -1;
+
+	if (key == SM_API_SASL_HANDSHAKE && c->reauth_capable &&
+	    (c->last_reauth_ms == 0 || now - c->last_reauth_ms >= 1000)) {
+		c->last_reauth_ms = now;
+		c->reauth = 1;
+		c->sasl_state = SM_SS_SASL_HANDSHAKE;
+		sm_log_debug(NULL, SM_SS_SASL_LOGGER, "Begin re-authentication of %s (%s) on "
+			     "listener %s", c->peer, c->principal, c->listener->cfg.name);
+		return sm_ss_sasl_frame(c, req);
+	}
+	if (now > c->session_expiry_ms) {
+		sm_log_debug(NULL, SM_SS_PROC_LOGGER, "Disconnecting expired channel %s (%s, "
+			     "listener %s): its SASL session ended", c->peer, c->principal,
+			     c->listener->cfg.name);
+		sm_request_free(req);
+		sm_ss_conn_close(c, "SASL session expired (connections.max.reauth.ms)");
+		return 1;
+	}
+	return 0;
 }
 
 /* ---- processor thread ---- */

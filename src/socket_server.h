@@ -16,6 +16,16 @@
  * every request, and file fragments are copied through SSL_write instead of
  * sendfile (requests from it carry zero_copy_ok = 0).
  *
+ * On a SASL listener (sasl set) the processor runs Kafka's
+ * SaslServerAuthenticator state machine before any request reaches a
+ * handler: ApiVersions (passed to the handlers) and SaslHandshake first,
+ * then SaslAuthenticate requests (handshake v1) or raw size-prefixed tokens
+ * (handshake v0); any other request closes the connection. The principal
+ * becomes "User:<name>" once the mechanism (sasl.h) accepts the client; a
+ * failure is answered with Kafka's error and the connection is closed once
+ * the answer is written. Frames larger than sasl.server.max.receive.size
+ * (512 KiB) are refused until then.
+ *
  * Bounds (Kafka's ConnectionQuotas and request MemoryPool): a frame body is
  * read only after queued.max.request.bytes granted its size (until then the
  * connection is muted and only its 4-byte size prefix has been read); the
@@ -54,6 +64,9 @@ typedef struct sm_listener_cfg {
 	                                     plaintext */
 	const char *principal_rules;      /* ssl.principal.mapping.rules (caller's);
 	                                     NULL = DEFAULT */
+	const struct sm_sasl_listener *sasl; /* SASL_PLAINTEXT/SASL_SSL listener's
+	                                     mechanisms (caller's, outlives the
+	                                     server); NULL: no SASL */
 } sm_listener_cfg_t;
 
 /* Parses Kafka's listeners syntax `NAME://host:port[,NAME://host:port...]`

@@ -7,11 +7,18 @@
  * DescribeConfigs, IncrementalAlterConfigs (topics, broker-loggers) and
  * AlterConfigs (brokers), as Kafka's AdminClient path does. Same options and
  * output lines as Kafka's tool; client quotas (users, clients) are only
- * available through --zookeeper.
+ * available through --zookeeper. With --zookeeper, a user's
+ * SCRAM-SHA-256/512=[iterations=N,password=P] is turned into Kafka's stored
+ * credential (salt, stored and server keys, iterations) before it is
+ * written, as ConfigCommand does; with --bootstrap-server, users' SCRAM
+ * credentials go through DescribeUserScramCredentials and
+ * AlterUserScramCredentials (the client salts and hashes the password).
  *
  * Thread-safety: a single-threaded command-line program.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,10 +28,13 @@
 #include "log_config.h"
 #include "logger.h"
 #include "msg_alter_configs.h"
+#include "msg_alter_user_scram_credentials.h"
+#include "msg_describe_user_scram_credentials.h"
 #include "msg_describe_configs.h"
 #include "msg_incremental_alter_configs.h"
 #include "proto_admin.h"
 #include "protocol.h"
+#include "sasl.h"
 
 typedef struct sm_kc_opts {
 	int describe, alter;
@@ -148,12 +158,57 @@ static int sm_kc_delete_keys(sm_zk_config_t *cfg, const char *del, char *err, si
 	return rc;
 }
 
+/* ConfigCommand.preProcessScramCredentials: a SCRAM-SHA-256/512 entry
+ * "[iterations=N,]password=P" becomes the stored credential (salt, keys,
+ * iterations; the password itself is never written). */
+static int sm_kc_scram_preprocess(sm_zk_config_t *add, char *err, size_t errlen)
+{
+	for (int i = 0; i < add->n; i++) {
+		int mech = sm_sasl_mech_from_name(add->keys[i]);
+		if (mech != SM_SASL_SCRAM_SHA_256 && mech != SM_SASL_SCRAM_SHA_512)
+			continue;
+		const char *v = add->values[i], *pw;
+		long it = 4096;
+		if (!strncmp(v, "iterations=", 11)) {
+			char *end;
+			const char *num = v + 11;
+			errno = 0;
+			it = strtol(num, &end, 10);
+			if (end == num || *end != ',' || errno || it > INT32_MAX)
+				goto bad;
+			v = end + 1;
+		}
+		if (strncmp(v, "password=", 9))
+			goto bad;
+		pw = v + 9;
+		if (it < SM_SCRAM_MIN_ITERATIONS) {
+			snprintf(err, errlen, "Iterations %ld is less than the minimum %d required for %s",
+				 it, SM_SCRAM_MIN_ITERATIONS, add->keys[i]);
+			return -1;
+		}
+		sm_scram_cred_t cred;
+		if (sm_scram_cred_make(mech, pw, (int)it, NULL, 0, &cred)) {
+			snprintf(err, errlen, "Cannot derive the %s credential", add->keys[i]);
+			return -1;
+		}
+		free(add->values[i]);
+		add->values[i] = sm_scram_cred_format(&cred);
+		continue;
+bad:
+		snprintf(err, errlen, "Invalid credential property %s=%s", add->keys[i], add->values[i]);
+		return -1;
+	}
+	return 0;
+}
+
 static int sm_kc_alter(sm_zk_t *zk, const sm_kc_opts_t *o, const char *name)
 {
 	char err[512] = "";
 	sm_zk_config_t add = { 0 }, cfg = { 0 };
 	int rc = 1;
 	if (o->add && sm_kc_parse_add(o->add, &add, err, sizeof(err)))
+		goto out;
+	if (!strcmp(o->type, "users") && sm_kc_scram_preprocess(&add, err, sizeof(err)))
 		goto out;
 	if (!strcmp(o->type, "topics")) {
 		if (sm_kzk_topic_exists(zk, name) != 1) {
@@ -568,8 +623,199 @@ out:
 	return rc;
 }
 
+/* The simple class name of an error's exception, as Kafka prints it. */
+static const char *sm_kc_exc(int16_t code)
+{
+	switch (code) {
+	case SM_ERR_RESOURCE_NOT_FOUND: return "ResourceNotFoundException";
+	case SM_ERR_DUPLICATE_RESOURCE: return "DuplicateResourceException";
+	case SM_ERR_UNACCEPTABLE_CREDENTIAL: return "UnacceptableCredentialException";
+	case SM_ERR_UNSUPPORTED_SASL_MECHANISM: return "UnsupportedSaslMechanismException";
+	case SM_ERR_NOT_CONTROLLER: return "NotControllerException";
+	default: {
+		const char *c = sm_pa_error_class(code), *dot = strrchr(c, '.');
+		return dot ? dot + 1 : c;
+	}
+	}
+}
+
+/* "[iterations=N,]password=P" of a SCRAM mechanism (iterations -1 or
+ * absent: 4096), as ConfigCommand reads it for --bootstrap-server. */
+static int sm_kc_scram_value(const char *mech, const char *v, int *it, const char **pw)
+{
+	*it = 4096;
+	if (!strncmp(v, "iterations=", 11)) {
+		char *end;
+		errno = 0;
+		long n = strtol(v + 11, &end, 10);
+		if (end == v + 11 || *end != ',' || errno || n < INT32_MIN || n > INT32_MAX)
+			goto bad;
+		if (n != -1)
+			*it = (int)n;
+		v = end + 1;
+	}
+	if (strncmp(v, "password=", 9))
+		goto bad;
+	*pw = v + 9;
+	if (*it < SM_SCRAM_MIN_ITERATIONS) {
+		fprintf(stderr, "Error while executing config command with args: Iterations %d is "
+			"less than the minimum %d required for %s\n", *it, SM_SCRAM_MIN_ITERATIONS, mech);
+		return -1;
+	}
+	return 0;
+bad:
+	fprintf(stderr, "Error while executing config command with args: Invalid credential "
+		"property %s=%s\n", mech, v);
+	return -1;
+}
+
+/* Users through a broker: SCRAM credentials with DescribeUserScramCredentials
+ * and AlterUserScramCredentials (to the controller), as Kafka's AdminClient
+ * path of ConfigCommand. Quotas are not served this way. */
+static int sm_kc_bs_users(const sm_kc_opts_t *o, const sm_metadata_resp_t *md)
+{
+	sm_arena_t a;
+	sm_wbuf_t body, out;
+	sm_rbuf_t rb;
+	int rc = 1;
+
+	sm_arena_init(&a);
+	sm_wbuf_init(&body, 256);
+	sm_wbuf_init(&out, 256);
+	if (o->describe) {
+		sm_describe_user_scram_credentials_req_user_t un = { (char *)o->name };
+		sm_describe_user_scram_credentials_req_t req = { o->name ? &un : NULL, o->name ? 1 : 0 };
+		sm_describe_user_scram_credentials_resp_t r;
+		sm_describe_user_scram_credentials_req_write(&body, 0, &req);
+		if (sm_kc_call(md, SM_CONFIG_RESOURCE_TOPIC, "", SM_API_DESCRIBE_USER_SCRAM_CREDENTIALS,
+			       0, &body, &out))
+			goto out;
+		sm_rbuf_init(&rb, out.p, out.len);
+		if (sm_describe_user_scram_credentials_resp_read(&rb, 0, &a, &r)) {
+			fprintf(stderr, "Error while executing config command: malformed response\n");
+			goto out;
+		}
+		if (r.error_code) {
+			fprintf(stderr, "Error while executing config command with args: %s: %s\n",
+				sm_kc_exc(r.error_code),
+				r.error_message ? r.error_message : sm_pa_error_message(r.error_code));
+			goto out;
+		}
+		for (int32_t i = 0; i < r.results_cnt; i++) {
+			const sm_describe_user_scram_credentials_resp_result_t *u = &r.results[i];
+			if (u->error_code) {
+				printf("Error retrieving SCRAM credential configs for user-principal '%s': "
+				       "%s: %s\n", u->user, sm_kc_exc(u->error_code),
+				       u->error_message ? u->error_message
+							: sm_pa_error_message(u->error_code));
+				continue;
+			}
+			printf("SCRAM credential configs for user-principal '%s' are ", u->user);
+			for (int32_t k = 0; k < u->credential_infos_cnt; k++)
+				printf("%s%s=iterations=%d", k ? ", " : "",
+				       u->credential_infos[k].mechanism == 1 ? "SCRAM-SHA-256"
+									     : "SCRAM-SHA-512",
+				       u->credential_infos[k].iterations);
+			printf("\n");
+		}
+		rc = 0;
+		goto out;
+	}
+	if (!o->name) {
+		fprintf(stderr, "SCRAM credentials of users are altered one user at a time: give "
+			"--entity-name\n");
+		goto out;
+	}
+	sm_kc_change_t c;
+	if (sm_kc_parse_change(o, &c))
+		goto out;
+	char unknown[512] = "";
+	size_t ul = 0;
+	for (int i = 0; i < c.add.n; i++)
+		if (!(sm_sasl_mech_from_name(c.add.keys[i]) & (SM_SASL_SCRAM_SHA_256 | SM_SASL_SCRAM_SHA_512)))
+			ul += (size_t)snprintf(unknown + ul, ul < sizeof(unknown) ? sizeof(unknown) - ul : 0,
+					       "%s%s", ul ? "," : "", c.add.keys[i]);
+	if (ul) {
+		fprintf(stderr, "Error while executing config command with args: Only quota and SCRAM "
+			"credential configs can be added for 'users' using --bootstrap-server. "
+			"Unexpected config names: %s (quotas are not served through "
+			"--bootstrap-server by Samsa; use --zookeeper)\n", unknown);
+		sm_kc_change_clear(&c);
+		goto out;
+	}
+	sm_alter_user_scram_credentials_req_t req = { 0 };
+	req.deletions = sm_arena_alloc(&a, sizeof(*req.deletions) * (size_t)(c.ndel + 1));
+	req.upsertions = sm_arena_alloc(&a, sizeof(*req.upsertions) * (size_t)(c.add.n + 1));
+	for (int i = 0; i < c.ndel; i++) {
+		int m = sm_sasl_mech_from_name(c.del[i]);
+		if (!(m & (SM_SASL_SCRAM_SHA_256 | SM_SASL_SCRAM_SHA_512))) {
+			fprintf(stderr, "Error while executing config command with args: Only quota and "
+				"SCRAM credential configs can be deleted for 'users' using "
+				"--bootstrap-server. Unexpected config names: %s\n", c.del[i]);
+			sm_kc_change_clear(&c);
+			goto out;
+		}
+		req.deletions[req.deletions_cnt++] = (sm_alter_user_scram_credentials_req_deletion_t){
+			(char *)o->name, (int8_t)(m == SM_SASL_SCRAM_SHA_256 ? 1 : 2) };
+	}
+	for (int i = 0; i < c.add.n; i++) {
+		int m = sm_sasl_mech_from_name(c.add.keys[i]), it;
+		const char *pw;
+		if (sm_kc_scram_value(c.add.keys[i], c.add.values[i], &it, &pw)) {
+			sm_kc_change_clear(&c);
+			goto out;
+		}
+		uint8_t *salt = sm_arena_alloc(&a, 32), *salted = sm_arena_alloc(&a, 64);
+		sm_scram_cred_t tmp;
+		/* a random salt, as the AdminClient's ScramFormatter */
+		sm_scram_cred_make(m, "", 1, NULL, 0, &tmp);
+		memcpy(salt, tmp.salt, 32);
+		size_t sl = sm_scram_salted_password(m, pw, salt, 32, it, salted);
+		req.upsertions[req.upsertions_cnt++] = (sm_alter_user_scram_credentials_req_upsertion_t){
+			(char *)o->name, (int8_t)(m == SM_SASL_SCRAM_SHA_256 ? 1 : 2), it,
+			{ salt, 32 }, { salted, (int32_t)sl } };
+	}
+	sm_alter_user_scram_credentials_req_write(&body, 0, &req);
+	sm_kc_change_clear(&c);
+	if (sm_kc_call(md, SM_CONFIG_RESOURCE_TOPIC, "", SM_API_ALTER_USER_SCRAM_CREDENTIALS, 0,
+		       &body, &out))
+		goto out;
+	sm_alter_user_scram_credentials_resp_t r;
+	sm_rbuf_init(&rb, out.p, out.len);
+	if (sm_alter_user_scram_credentials_resp_read(&rb, 0, &a, &r)) {
+		fprintf(stderr, "Error while executing config command: malformed response\n");
+		goto out;
+	}
+	for (int32_t i = 0; i < r.results_cnt; i++) {
+		if (r.results[i].error_code) {
+			fprintf(stderr, "Error while executing config command with args: %s: %s\n",
+				sm_kc_exc(r.results[i].error_code),
+				r.results[i].error_message ? r.results[i].error_message
+							   : sm_pa_error_message(r.results[i].error_code));
+			goto out;
+		}
+	}
+	printf("Completed updating config for user %s.\n", o->name);
+	rc = 0;
+out:
+	sm_wbuf_free(&body);
+	sm_wbuf_free(&out);
+	sm_arena_destroy(&a);
+	return rc;
+}
+
 static int sm_kc_bootstrap(const sm_kc_opts_t *o)
 {
+	if (!strcmp(o->type, "users") && !o->entity_default) {
+		sm_arena_t a;
+		sm_metadata_resp_t md;
+		int rc = 1;
+		sm_arena_init(&a);
+		if (!sm_pa_metadata(o->bootstrap, NULL, 0, &a, &md))
+			rc = sm_kc_bs_users(o, &md);
+		sm_arena_destroy(&a);
+		return rc;
+	}
 	if (!strcmp(o->type, "users") || !strcmp(o->type, "clients")) {
 		fprintf(stderr, "Client quotas are not served through --bootstrap-server by Samsa; use --zookeeper\n");
 		return 1;

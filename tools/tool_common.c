@@ -10,6 +10,7 @@
 #include "tool_common.h"
 
 #include "buf.h"
+#include "sasl.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -268,6 +269,36 @@ static int sm_tool_ssl_translate(sm_tool_props_t *p, char *err, size_t errlen)
 	return 0;
 }
 
+/* A Kafka client config's SASL keys in librdkafka's terms: sasl.mechanism
+ * becomes sasl.mechanisms, and the PlainLoginModule / ScramLoginModule
+ * entry of sasl.jaas.config gives sasl.username and sasl.password. */
+static int sm_tool_sasl_translate(sm_tool_props_t *p, char *err, size_t errlen)
+{
+	const char *v;
+	if ((v = sm_tool_props_get(p, "sasl.mechanism")) != NULL) {
+		char *c = sm_strdup(v);
+		sm_tool_props_set(p, "sasl.mechanisms", c);
+		free(c);
+		sm_tool_props_del(p, "sasl.mechanism");
+	}
+	if ((v = sm_tool_props_get(p, "sasl.jaas.config")) != NULL) {
+		sm_jaas_t j;
+		char jerr[256];
+		if (sm_jaas_parse(v, &j, jerr, sizeof(jerr))) {
+			snprintf(err, errlen, "Invalid sasl.jaas.config: %s", jerr);
+			return -1;
+		}
+		const char *u = sm_jaas_get(&j, "username"), *pw = sm_jaas_get(&j, "password");
+		if (u)
+			sm_tool_props_set(p, "sasl.username", u);
+		if (pw)
+			sm_tool_props_set(p, "sasl.password", pw);
+		sm_jaas_clear(&j);
+		sm_tool_props_del(p, "sasl.jaas.config");
+	}
+	return 0;
+}
+
 int sm_tool_props_load(sm_tool_props_t *p, const char *path, char *err,
 		       size_t errlen)
 {
@@ -284,6 +315,8 @@ int sm_tool_props_load(sm_tool_props_t *p, const char *path, char *err,
 		sm_tool_props_line(p, line);
 	free(line);
 	fclose(fp);
+	if (sm_tool_sasl_translate(p, err, errlen))
+		return -1;
 	return sm_tool_ssl_translate(p, err, errlen);
 }
 

@@ -44,6 +44,10 @@
 #include "msg_add_partitions_to_txn.h"
 #include "msg_add_offsets_to_txn.h"
 #include "msg_end_txn.h"
+#include "msg_sasl_handshake.h"
+#include "msg_sasl_authenticate.h"
+#include "msg_describe_user_scram_credentials.h"
+#include "msg_alter_user_scram_credentials.h"
 #include "msg_join_group.h"
 #include "msg_leader_and_isr.h"
 #include "msg_leave_group.h"
@@ -90,6 +94,10 @@
 	X(SM_API_ADD_OFFSETS_TO_TXN, add_offsets_to_txn)                       \
 	X(SM_API_END_TXN, end_txn)                                             \
 	X(SM_API_TXN_OFFSET_COMMIT, txn_offset_commit)                         \
+	X(SM_API_SASL_HANDSHAKE, sasl_handshake)                               \
+	X(SM_API_SASL_AUTHENTICATE, sasl_authenticate)                         \
+	X(SM_API_DESCRIBE_USER_SCRAM_CREDENTIALS, describe_user_scram_credentials) \
+	X(SM_API_ALTER_USER_SCRAM_CREDENTIALS, alter_user_scram_credentials)   \
 	X(SM_API_OFFSET_FOR_LEADER_EPOCH, offset_for_leader_epoch)             \
 	X(SM_API_DESCRIBE_CONFIGS, describe_configs)                           \
 	X(SM_API_ALTER_CONFIGS, alter_configs)                                 \

@@ -29,6 +29,10 @@
 #include "msg_describe_log_dirs.h"
 #include "msg_incremental_alter_configs.h"
 #include "msg_init_producer_id.h"
+#include "msg_alter_user_scram_credentials.h"
+#include "msg_describe_user_scram_credentials.h"
+#include "msg_sasl_authenticate.h"
+#include "msg_sasl_handshake.h"
 #include "msg_elect_leaders.h"
 #include "msg_fetch.h"
 #include "msg_leader_and_isr.h"
@@ -1544,6 +1548,95 @@ static int probe_txn(int16_t key, int16_t ver, char *why)
 	return 0;
 }
 
+/* SaslHandshake / SaslAuthenticate on the (PLAINTEXT) probe connection:
+ * ILLEGAL_SASL_STATE, as Kafka answers them outside an exchange, and the
+ * connection stays open. */
+static int probe_sasl(int16_t key, int16_t ver, char *why)
+{
+	sm_wbuf_t body, resp;
+	sm_arena_t a;
+	sm_rbuf_t rb;
+	int16_t code = -1;
+	int bad;
+	why[0] = '\0';
+	sm_wbuf_init(&body, 64);
+	sm_wbuf_init(&resp, 64);
+	sm_arena_init(&a);
+	if (key == SM_API_SASL_HANDSHAKE) {
+		sm_sasl_handshake_req_t req = { "PLAIN" };
+		sm_sasl_handshake_resp_t r;
+		sm_sasl_handshake_req_write(&body, ver, &req);
+		bad = probe_call(key, ver, &body, &resp, why, 256);
+		sm_rbuf_init(&rb, resp.p, resp.len);
+		if (!bad && !sm_sasl_handshake_resp_read(&rb, ver, &a, &r))
+			code = r.error_code;
+	} else {
+		sm_sasl_authenticate_req_t req = { { (const uint8_t *)"\0u\0p", 4 } };
+		sm_sasl_authenticate_resp_t r;
+		sm_sasl_authenticate_req_write(&body, ver, &req);
+		bad = probe_call(key, ver, &body, &resp, why, 256);
+		sm_rbuf_init(&rb, resp.p, resp.len);
+		if (!bad && !sm_sasl_authenticate_resp_read(&rb, ver, &a, &r))
+			code = r.error_code;
+	}
+	if (!bad && code != SM_ERR_ILLEGAL_SASL_STATE) {
+		snprintf(why, 256, "answered %d, expected ILLEGAL_SASL_STATE", code);
+		bad = 1;
+	}
+	sm_wbuf_free(&body);
+	sm_wbuf_free(&resp);
+	sm_arena_destroy(&a);
+	return bad ? -1 : 0;
+}
+
+/* AlterUserScramCredentials then DescribeUserScramCredentials: a
+ * SCRAM-SHA-256 credential with 4096 iterations is stored and described. */
+static int probe_scram(int16_t key, int16_t ver, char *why)
+{
+	sm_wbuf_t body, resp;
+	sm_arena_t a;
+	sm_rbuf_t rb;
+	int bad;
+	why[0] = '\0';
+	sm_wbuf_init(&body, 64);
+	sm_wbuf_init(&resp, 64);
+	sm_arena_init(&a);
+	if (key == SM_API_ALTER_USER_SCRAM_CREDENTIALS) {
+		static const uint8_t salt[16] = "0123456789abcdef", salted[32] = "0123456789abcdef";
+		sm_alter_user_scram_credentials_req_upsertion_t up = {
+			"api-probe-user", 1, 4096, { salt, 16 }, { salted, 32 } };
+		sm_alter_user_scram_credentials_req_t req = { NULL, 0, &up, 1 };
+		sm_alter_user_scram_credentials_resp_t r;
+		sm_alter_user_scram_credentials_req_write(&body, ver, &req);
+		bad = probe_call(key, ver, &body, &resp, why, 256);
+		sm_rbuf_init(&rb, resp.p, resp.len);
+		if (!bad && (sm_alter_user_scram_credentials_resp_read(&rb, ver, &a, &r) ||
+			     r.results_cnt != 1 || r.results[0].error_code)) {
+			snprintf(why, 256, "alteration not accepted");
+			bad = 1;
+		}
+	} else {
+		sm_describe_user_scram_credentials_req_user_t u = { "api-probe-user" };
+		sm_describe_user_scram_credentials_req_t req = { &u, 1 };
+		sm_describe_user_scram_credentials_resp_t r;
+		sm_describe_user_scram_credentials_req_write(&body, ver, &req);
+		bad = probe_call(key, ver, &body, &resp, why, 256);
+		sm_rbuf_init(&rb, resp.p, resp.len);
+		if (!bad && (sm_describe_user_scram_credentials_resp_read(&rb, ver, &a, &r) ||
+			     r.results_cnt != 1 || r.results[0].error_code ||
+			     r.results[0].credential_infos_cnt != 1 ||
+			     r.results[0].credential_infos[0].mechanism != 1 ||
+			     r.results[0].credential_infos[0].iterations != 4096)) {
+			snprintf(why, 256, "the stored credential was not described");
+			bad = 1;
+		}
+	}
+	sm_wbuf_free(&body);
+	sm_wbuf_free(&resp);
+	sm_arena_destroy(&a);
+	return bad ? -1 : 0;
+}
+
 /* DescribeCluster: the probed broker itself in the broker list, a cluster
  * id, a controller, and the authorized-operations bitfield only when asked
  * for (Integer.MIN_VALUE otherwise, every cluster operation with it). */
@@ -1775,6 +1868,10 @@ static int probe_one(int16_t key, int16_t ver, char *why)
 	case SM_API_DESCRIBE_ACLS:
 	case SM_API_CREATE_ACLS:
 	case SM_API_DELETE_ACLS: return probe_acls(key, ver, why);
+	case SM_API_SASL_HANDSHAKE:
+	case SM_API_SASL_AUTHENTICATE: return probe_sasl(key, ver, why);
+	case SM_API_ALTER_USER_SCRAM_CREDENTIALS:
+	case SM_API_DESCRIBE_USER_SCRAM_CREDENTIALS: return probe_scram(key, ver, why);
 	}
 	snprintf(why, 256, "advertised, but the probe has no check for it");
 	return -1;
@@ -1796,6 +1893,8 @@ static const int16_t probe_order[] = {
 	SM_API_INIT_PRODUCER_ID, SM_API_DESCRIBE_CLUSTER, SM_API_WRITE_TXN_MARKERS,
 	SM_API_TXN_OFFSET_COMMIT,
 	SM_API_DESCRIBE_ACLS, SM_API_CREATE_ACLS, SM_API_DELETE_ACLS,
+	SM_API_SASL_HANDSHAKE, SM_API_SASL_AUTHENTICATE,
+	SM_API_ALTER_USER_SCRAM_CREDENTIALS, SM_API_DESCRIBE_USER_SCRAM_CREDENTIALS,
 	SM_API_DELETE_RECORDS, /* moves the log start: after every read of the probe data */
 	/* a commit marker lands in the probe topic: after DeleteRecords counted it */
 	SM_API_ADD_PARTITIONS_TO_TXN, SM_API_ADD_OFFSETS_TO_TXN, SM_API_END_TXN,

@@ -752,7 +752,7 @@ static void test_per_ip_overrides(void)
 	fx_tweak = tweak_overrides;
 	{
 		sm_socket_server_config_t cfg;
-		sm_listener_cfg_t l = { "PLAINTEXT", "127.0.0.1", 0, 0, 0, NULL, NULL };
+		sm_listener_cfg_t l = { "PLAINTEXT", "127.0.0.1", 0, 0, 0, NULL, NULL, NULL };
 		sm_request_channel_t *ch = sm_request_channel_new(4);
 		sm_socket_server_t *ss;
 		char err[256] = "";
@@ -907,7 +907,7 @@ static void test_bind_conflict(void)
 {
 	fixture_t fx;
 	sm_socket_server_config_t cfg;
-	sm_listener_cfg_t l = { "PLAINTEXT", "127.0.0.1", 0, 0, 0, NULL, NULL };
+	sm_listener_cfg_t l = { "PLAINTEXT", "127.0.0.1", 0, 0, 0, NULL, NULL, NULL };
 	sm_request_channel_t *ch2 = sm_request_channel_new(4);
 	sm_socket_server_t *ss2;
 	char err[256] = "";

@@ -19,7 +19,6 @@
 #include "controller.h"
 #include "kafka_zk.h"
 #include "log_config.h"
-#include "purgatory.h"
 #include "logger.h"
 #include "msg_create_topics.h"
 #include "msg_delete_topics.h"
@@ -173,8 +172,8 @@ void sm_apis_admin_await(sm_admin_delayed_t *d, int32_t timeout_ms)
 	if (timeout_ms <= 0)
 		sm_admin_await_finish(d);
 	else if (!sm_admin_await_try(d, 0))
-		sm_purgatory_add(d->ctx->apis->fetch_purgatory, sm_apis_mono_ms() + timeout_ms,
-				 sm_admin_await_try, d);
+		sm_purgatory_watch(d->ctx->apis->purgatory, sm_apis_mono_ms() + timeout_ms,
+				   sm_admin_await_try, d, &SM_OP_KEY_METADATA, 1);
 }
 
 static int sm_admin_is_controller(sm_kafka_apis_t *apis)

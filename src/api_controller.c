@@ -80,7 +80,7 @@ void sm_api_update_metadata(sm_req_ctx_t *ctx)
 			(int16_t)sm_metadata_cache_update(ctx->apis->d.metadata_cache, &req);
 	/* Topic-admin requests parked until the metadata shows their result. */
 	if (resp.error_code == SM_ERR_NONE)
-		sm_fetch_purgatory_notify(ctx->apis->fetch_purgatory, NULL);
+		sm_purgatory_check(ctx->apis->purgatory, SM_OP_KEY_METADATA.name, SM_OP_KEY_METADATA.id);
 	/* Markers waiting for a partition's new leader go out now. */
 	if (resp.error_code == SM_ERR_NONE && ctx->apis->d.txn_markers)
 		sm_txn_marker_channel_metadata_changed(ctx->apis->d.txn_markers);

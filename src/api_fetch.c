@@ -15,9 +15,9 @@
  * epoch ends before its fetch offset on this leader. A follower's fetch is
  * also answered at once when the leader's high watermark moved past what it
  * last told that follower, so followers learn it within one round trip.
- * The purgatory is woken by appends, high watermark advances (on leaders
- * and followers) and ISR changes alike, and also holds delayed produces
- * (purgatory.h).
+ * A parked fetch watches its partitions in the broker's purgatory
+ * (delayed_op.h): an append, a high watermark advance (on leaders and
+ * followers) or an ISR change on one of them tries it again.
  *
  * Fetching from the closest replica (KIP-392): with replica.selector.class
  * set, a consumer's Fetch v11+ carrying a rack id gets, from the leader, the
@@ -27,8 +27,8 @@
  * high watermark, with the same leader epoch checks as on the leader.
  *
  * Thread-safety: handlers run on request handler threads; parked fetches are
- * completed on the purgatory thread ("fetch-purgatory"). The purgatory list is
- * guarded by fp->lock, which is never held while completing a fetch.
+ * completed on the purgatory thread ("fetch-purgatory"), which holds no
+ * purgatory lock while completing one.
  */
 #include "kafka_apis_int.h"
 
@@ -44,38 +44,18 @@
 #include "message_set.h"
 #include "metrics.h"
 #include "msg_fetch.h"
-#include "purgatory.h"
 #include "record_batch.h"
 #include "replica_selector.h"
 #include "thread_role.h"
 
 typedef struct sm_delayed_fetch {
-	struct sm_delayed_fetch *next;
 	sm_req_ctx_t *ctx;
 	sm_fetch_req_t req;
-	int64_t deadline; /* monotonic ms */
 } sm_delayed_fetch_t;
 
 /* Kafka's DebuggingConsumerId. */
 #define SM_FETCH_DEBUG_REPLICA (-2)
 
-typedef struct sm_delayed_op {
-	struct sm_delayed_op *next;
-	sm_delayed_op_fn *fn;
-	void *arg;
-	int64_t deadline; /* monotonic ms */
-} sm_delayed_op_t;
-
-struct sm_fetch_purgatory {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	pthread_t thread;
-	int running;
-	int dirty; /* an append happened since the last check */
-	sm_delayed_fetch_t *head;
-	sm_delayed_op_t *ops;
-	sm_kafka_apis_t *apis;
-};
 
 /* Releases the file references a fetch response holds. */
 static void sm_fetch_release_files(sm_fetch_resp_t *resp)
@@ -416,9 +396,11 @@ static void sm_fetch_respond(sm_req_ctx_t *ctx, sm_fetch_resp_t *resp, int consu
 	sm_apis_resp_send(ctx);
 }
 
-/* Completes a parked fetch if it can (or must, when expired). */
-static int sm_fetch_try_complete(sm_delayed_fetch_t *df, int expired)
+/* Completes a parked fetch if it can (or must, when expired); a
+ * sm_delayed_op_fn. */
+static int sm_fetch_try_complete(void *arg, int expired)
 {
+	sm_delayed_fetch_t *df = arg;
 	sm_fetch_resp_t resp;
 	int errors;
 	size_t n = sm_fetch_run(df->ctx, &df->req, &resp, &errors);
@@ -427,147 +409,8 @@ static int sm_fetch_try_complete(sm_delayed_fetch_t *df, int expired)
 		return 0;
 	}
 	sm_fetch_respond(df->ctx, &resp, df->req.replica_id < 0);
+	free(df);
 	return 1;
-}
-
-/* Runs the parked operations once (dirty: something changed since the last
- * pass); puts back those still waiting. Called without fp->lock. */
-static void sm_fetch_purgatory_run_ops(sm_fetch_purgatory_t *fp, sm_delayed_op_t *list, int dirty,
-				       int64_t now, int stopping)
-{
-	sm_delayed_op_t *keep = NULL, *last = NULL;
-	while (list) {
-		sm_delayed_op_t *d = list;
-		list = d->next;
-		int expired = d->deadline <= now || stopping;
-		if ((dirty || expired) && d->fn(d->arg, expired)) {
-			free(d);
-			continue;
-		}
-		d->next = keep;
-		keep = d;
-		if (!last)
-			last = d;
-	}
-	if (!keep)
-		return;
-	pthread_mutex_lock(&fp->lock);
-	last->next = fp->ops;
-	fp->ops = keep;
-	pthread_mutex_unlock(&fp->lock);
-}
-
-void sm_purgatory_add(sm_fetch_purgatory_t *fp, int64_t deadline, sm_delayed_op_fn *fn, void *arg)
-{
-	sm_delayed_op_t *d = sm_calloc(1, sizeof(*d));
-	d->fn = fn;
-	d->arg = arg;
-	d->deadline = deadline;
-	pthread_mutex_lock(&fp->lock);
-	d->next = fp->ops;
-	fp->ops = d;
-	/* The caller checked before parking; a change in between must not be
-	 * missed, so look once more. */
-	fp->dirty = 1;
-	pthread_cond_signal(&fp->cond);
-	pthread_mutex_unlock(&fp->lock);
-}
-
-static void *sm_fetch_purgatory_main(void *arg)
-{
-	sm_fetch_purgatory_t *fp = arg;
-	pthread_setname_np(pthread_self(), "fetch-purgatory");
-	sm_thread_role_set(SM_ROLE_PURGATORY);
-	pthread_mutex_lock(&fp->lock);
-	while (fp->running || fp->head || fp->ops) {
-		int64_t now = sm_apis_mono_ms(), next = now + 1000;
-		for (sm_delayed_fetch_t *d = fp->head; d; d = d->next)
-			if (d->deadline < next)
-				next = d->deadline;
-		for (sm_delayed_op_t *d = fp->ops; d; d = d->next)
-			if (d->deadline < next)
-				next = d->deadline;
-		if (fp->running && !fp->dirty && next > now) {
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			int64_t wait = next - now;
-			ts.tv_sec += wait / 1000;
-			ts.tv_nsec += (wait % 1000) * 1000000L;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
-			pthread_cond_timedwait(&fp->cond, &fp->lock, &ts);
-		}
-		int dirty = fp->dirty || !fp->running, stopping = !fp->running;
-		fp->dirty = 0;
-		sm_delayed_fetch_t *list = fp->head;
-		fp->head = NULL;
-		sm_delayed_op_t *ops = fp->ops;
-		fp->ops = NULL;
-		pthread_mutex_unlock(&fp->lock);
-		now = sm_apis_mono_ms();
-		sm_fetch_purgatory_run_ops(fp, ops, dirty, now, stopping);
-		sm_delayed_fetch_t *keep = NULL;
-		while (list) {
-			sm_delayed_fetch_t *d = list;
-			list = d->next;
-			int expired = d->deadline <= now || stopping;
-			if ((dirty || expired) && sm_fetch_try_complete(d, expired)) {
-				free(d);
-				continue;
-			}
-			d->next = keep;
-			keep = d;
-		}
-		pthread_mutex_lock(&fp->lock);
-		while (keep) {
-			sm_delayed_fetch_t *d = keep;
-			keep = d->next;
-			d->next = fp->head;
-			fp->head = d;
-		}
-	}
-	pthread_mutex_unlock(&fp->lock);
-	return NULL;
-}
-
-sm_fetch_purgatory_t *sm_fetch_purgatory_new(sm_kafka_apis_t *apis)
-{
-	sm_fetch_purgatory_t *fp = sm_calloc(1, sizeof(*fp));
-	pthread_mutex_init(&fp->lock, NULL);
-	pthread_cond_init(&fp->cond, NULL);
-	fp->apis = apis;
-	fp->running = 1;
-	pthread_create(&fp->thread, NULL, sm_fetch_purgatory_main, fp);
-	return fp;
-}
-
-void sm_fetch_purgatory_destroy(sm_fetch_purgatory_t *fp)
-{
-	if (!fp)
-		return;
-	pthread_mutex_lock(&fp->lock);
-	fp->running = 0;
-	pthread_cond_signal(&fp->cond);
-	pthread_mutex_unlock(&fp->lock);
-	pthread_join(fp->thread, NULL);
-	pthread_cond_destroy(&fp->cond);
-	pthread_mutex_destroy(&fp->lock);
-	free(fp);
-}
-
-void sm_fetch_purgatory_notify(void *opaque, sm_partition_t *p)
-{
-	sm_fetch_purgatory_t *fp = opaque;
-	(void)p;
-	/* Always marked: the purgatory thread may be between taking its
-	 * list and putting back what it could not complete, and that pass
-	 * must be repeated. */
-	pthread_mutex_lock(&fp->lock);
-	fp->dirty = 1;
-	pthread_cond_signal(&fp->cond);
-	pthread_mutex_unlock(&fp->lock);
 }
 
 void sm_api_fetch(sm_req_ctx_t *ctx)
@@ -590,14 +433,20 @@ void sm_api_fetch(sm_req_ctx_t *ctx)
 	}
 	sm_fetch_release_files(&resp);
 	df->ctx = ctx;
-	df->deadline = sm_apis_mono_ms() + df->req.max_wait_ms;
-	sm_fetch_purgatory_t *fp = ctx->apis->fetch_purgatory;
-	pthread_mutex_lock(&fp->lock);
-	df->next = fp->head;
-	fp->head = df;
-	/* Data may have arrived between the read above and parking: look
-	 * once more (DelayedOperation's tryComplete after watching). */
-	fp->dirty = 1;
-	pthread_cond_signal(&fp->cond);
-	pthread_mutex_unlock(&fp->lock);
+	/* Parked until data arrives on one of its partitions (their appends,
+	 * high watermark and ISR changes check them) or max_wait_ms passes;
+	 * tried once more right away, for data that arrived between the read
+	 * above and parking (DelayedOperation's tryComplete after watching). */
+	int nkeys = 0;
+	for (int t = 0; t < df->req.topics_cnt; t++)
+		nkeys += df->req.topics[t].partitions_cnt;
+	sm_op_key_t *keys = sm_calloc((size_t)nkeys + 1, sizeof(*keys));
+	nkeys = 0;
+	for (int t = 0; t < df->req.topics_cnt; t++)
+		for (int i = 0; i < df->req.topics[t].partitions_cnt; i++)
+			keys[nkeys++] = (sm_op_key_t){ df->req.topics[t].topic,
+						       df->req.topics[t].partitions[i].partition };
+	sm_purgatory_watch(ctx->apis->purgatory, sm_apis_mono_ms() + df->req.max_wait_ms,
+			   sm_fetch_try_complete, df, keys, nkeys);
+	free(keys);
 }

@@ -8,7 +8,7 @@
  * acks=0 gets no response; if any partition failed the connection is closed
  * instead, the only signal such a producer gets (as Kafka does). acks=1 is
  * answered after the leader's append. acks=-1 waits (DelayedProduce in the
- * purgatory, purgatory.h) until the high watermark passes every appended
+ * purgatory, delayed_op.h) until the high watermark passes every appended
  * batch, i.e. every ISR member has it, or the request's timeout_ms passes
  * (REQUEST_TIMED_OUT); an ISR that shrank below min.insync.replicas meanwhile
  * gives NOT_ENOUGH_REPLICAS_AFTER_APPEND.
@@ -25,7 +25,6 @@
 #include "message_set.h"
 #include "metrics.h"
 #include "msg_produce.h"
-#include "purgatory.h"
 #include "record_batch.h"
 
 typedef struct sm_delayed_produce {
@@ -176,8 +175,7 @@ static void sm_produce_await(sm_req_ctx_t *ctx, const sm_produce_req_t *req,
 	if (sm_produce_try_complete(dp, 0))
 		return;
 	int64_t timeout = req->timeout_ms > 0 ? req->timeout_ms : 0;
-	sm_purgatory_add(ctx->apis->fetch_purgatory, sm_apis_mono_ms() + timeout,
-			 sm_produce_try_complete, dp);
+	sm_apis_park_acks(ctx, sm_apis_mono_ms() + timeout, sm_produce_try_complete, dp, w, n);
 }
 
 void sm_api_produce(sm_req_ctx_t *ctx)

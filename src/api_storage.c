@@ -19,7 +19,6 @@
 #include "metadata_cache.h"
 #include "msg_delete_records.h"
 #include "msg_describe_log_dirs.h"
-#include "purgatory.h"
 #include "replica_manager.h"
 
 /* One partition a DeleteRecords request still waits for. */
@@ -180,8 +179,14 @@ void sm_api_delete_records(sm_req_ctx_t *ctx)
 	/* Park until the followers' log start offsets catch up, re-checked on
 	 * every follower fetch that moves one (ReplicaManager.deleteRecords). */
 	int64_t timeout = req.timeout_ms > 0 ? req.timeout_ms : 0;
-	sm_purgatory_add(ctx->apis->fetch_purgatory, sm_apis_mono_ms() + timeout,
-			 sm_api_dr_try_complete, dd);
+	sm_op_key_t *keys = sm_calloc((size_t)dd->n + 1, sizeof(*keys));
+	int k = 0;
+	for (int i = 0; i < dd->n; i++)
+		if (dd->w[i].topic)
+			keys[k++] = (sm_op_key_t){ dd->w[i].topic, dd->w[i].rp->partition_index };
+	sm_purgatory_watch(ctx->apis->purgatory, sm_apis_mono_ms() + timeout, sm_api_dr_try_complete,
+			   dd, keys, k);
+	free(keys);
 }
 
 /* ---- DescribeLogDirs ---- */

@@ -30,7 +30,6 @@
 #include "logger.h"
 #include "msg_write_txn_markers.h"
 #include "producer_state.h"
-#include "purgatory.h"
 
 /* A marker appended to an offsets partition, for the group coordinator. */
 typedef struct sm_wtm_offsets {
@@ -164,6 +163,5 @@ void sm_api_write_txn_markers(sm_req_ctx_t *ctx)
 	if (sm_wtm_try_complete(dw, 0))
 		return;
 	int64_t timeout = ctx->apis->d.cfg ? ctx->apis->d.cfg->request_timeout_ms : 30000;
-	sm_purgatory_add(ctx->apis->fetch_purgatory, sm_apis_mono_ms() + timeout,
-			 sm_wtm_try_complete, dw);
+	sm_apis_park_acks(ctx, sm_apis_mono_ms() + timeout, sm_wtm_try_complete, dw, dw->w, dw->n);
 }

@@ -28,7 +28,7 @@
 
 #include "log.h"
 #include "producer_state.h"
-#include "purgatory.h"
+#include "delayed_op.h"
 #include "record_batch.h"
 #include "replica_manager.h"
 
@@ -38,7 +38,7 @@ struct sm_group_metadata_manager {
 	char *topic;
 	int16_t required_acks;
 	int32_t timeout_ms;
-	sm_fetch_purgatory_t *purgatory; /* atomic */
+	sm_purgatory_t *purgatory; /* atomic */
 };
 
 /* An acks=-1 write waiting for the ISR (Kafka's DelayedProduce of one
@@ -100,7 +100,7 @@ static int sm_gmm_rm_append(void *opaque, int32_t partition, uint8_t *batch, siz
 		sm_partition_release(p);
 		return 0;
 	}
-	sm_fetch_purgatory_t *fp = __atomic_load_n(&gmm->purgatory, __ATOMIC_ACQUIRE);
+	sm_purgatory_t *fp = __atomic_load_n(&gmm->purgatory, __ATOMIC_ACQUIRE);
 	if (!fp) {
 		sm_partition_release(p);
 		*err = SM_ERR_REQUEST_TIMED_OUT;
@@ -111,7 +111,8 @@ static int sm_gmm_rm_append(void *opaque, int32_t partition, uint8_t *batch, siz
 	w->required = required;
 	w->done = done;
 	w->arg = arg;
-	sm_purgatory_add(fp, sm_gmm_mono_ms() + gmm->timeout_ms, sm_gmm_wait_try, w);
+	sm_op_key_t key = { gmm->topic, partition };
+	sm_purgatory_watch(fp, sm_gmm_mono_ms() + gmm->timeout_ms, sm_gmm_wait_try, w, &key, 1);
 	return 1;
 }
 
@@ -195,7 +196,7 @@ sm_group_metadata_manager_t *sm_gmm_new_ops(const sm_gmm_ops_t *ops)
 	return gmm;
 }
 
-void sm_gmm_set_purgatory(sm_group_metadata_manager_t *gmm, sm_fetch_purgatory_t *fp)
+void sm_gmm_set_purgatory(sm_group_metadata_manager_t *gmm, sm_purgatory_t *fp)
 {
 	__atomic_store_n(&gmm->purgatory, fp, __ATOMIC_RELEASE);
 }

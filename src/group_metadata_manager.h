@@ -10,7 +10,7 @@
  * so a write ends once every ISR member has the batch (the high watermark
  * passed it), the ISR fell below min.insync.replicas, leadership moved, or
  * the timeout passed. The wait is a delayed operation in the broker's
- * purgatory (purgatory.h): nothing blocks. Tombstones end with the leader
+ * purgatory (delayed_op.h): nothing blocks. Tombstones end with the leader
  * append, as Kafka's cleanup writes do.
  *
  * The partition I/O goes through an ops table: the broker's uses the
@@ -31,7 +31,7 @@
 #include "group_records.h"
 
 typedef struct sm_replica_manager sm_replica_manager_t;
-typedef struct sm_fetch_purgatory sm_fetch_purgatory_t;
+typedef struct sm_purgatory sm_purgatory_t;
 typedef struct sm_group_metadata_manager sm_group_metadata_manager_t;
 
 /* How a parked write ended: e is the replica manager's error (NONE once the
@@ -64,7 +64,7 @@ void sm_gmm_destroy(sm_group_metadata_manager_t *gmm);
 /* The purgatory acks=-1 writes wait in (borrowed; NULL before it exists and
  * once it is being destroyed: a write that would wait then ends at once
  * with REQUEST_TIMED_OUT). */
-void sm_gmm_set_purgatory(sm_group_metadata_manager_t *gmm, sm_fetch_purgatory_t *fp);
+void sm_gmm_set_purgatory(sm_group_metadata_manager_t *gmm, sm_purgatory_t *fp);
 
 /* The stores below follow the ops' append contract: 0 and *err when the
  * write ended at once, 1 when done(arg, e) reports it later; done == NULL

@@ -259,7 +259,7 @@ sm_kafka_apis_t *sm_kafka_apis_new(const sm_kafka_apis_deps_t *deps)
 			    "SM_REQUEST_CAPTURE_DIR is set: writing request and response frames to %s "
 			    "(a test setting, never for production)",
 			    apis->capture_dir);
-	apis->fetch_purgatory = sm_fetch_purgatory_new(apis);
+	apis->purgatory = sm_purgatory_new("fetch-purgatory");
 	/* Kafka's transaction coordinator claims its first producer id block
 	 * at startup; the idempotent path needs nothing else from it */
 	if (deps->zk)
@@ -268,14 +268,31 @@ sm_kafka_apis_t *sm_kafka_apis_new(const sm_kafka_apis_deps_t *deps)
 		sm_log_set_producer_expiration_ms(deps->cfg->transactional_id_expiration_ms);
 	if (deps->replica_manager)
 		sm_replica_manager_set_append_listener(deps->replica_manager,
-						       sm_fetch_purgatory_notify,
-						       apis->fetch_purgatory);
+						       sm_apis_partition_changed,
+						       apis->purgatory);
 	return apis;
 }
 
-sm_fetch_purgatory_t *sm_kafka_apis_purgatory(sm_kafka_apis_t *apis)
+sm_purgatory_t *sm_kafka_apis_purgatory(sm_kafka_apis_t *apis)
 {
-	return apis->fetch_purgatory;
+	return apis->purgatory;
+}
+
+void sm_apis_partition_changed(void *opaque, sm_partition_t *p)
+{
+	sm_purgatory_check(opaque, sm_partition_topic(p), sm_partition_id(p));
+}
+
+void sm_apis_park_acks(sm_req_ctx_t *ctx, int64_t deadline, sm_delayed_op_fn *fn, void *arg,
+		       const sm_acks_wait_t *w, int n)
+{
+	sm_op_key_t *keys = sm_calloc((size_t)n + 1, sizeof(*keys));
+	int k = 0;
+	for (int i = 0; i < n; i++)
+		if (w[i].p)
+			keys[k++] = (sm_op_key_t){ sm_partition_topic(w[i].p), sm_partition_id(w[i].p) };
+	sm_purgatory_watch(ctx->apis->purgatory, deadline, fn, arg, keys, k);
+	free(keys);
 }
 
 void sm_kafka_apis_destroy(sm_kafka_apis_t *apis)
@@ -284,7 +301,7 @@ void sm_kafka_apis_destroy(sm_kafka_apis_t *apis)
 		return;
 	if (apis->d.replica_manager)
 		sm_replica_manager_set_append_listener(apis->d.replica_manager, NULL, NULL);
-	sm_fetch_purgatory_destroy(apis->fetch_purgatory);
+	sm_purgatory_destroy(apis->purgatory);
 	sm_pid_manager_destroy(apis->pid_manager);
 	free(apis);
 }

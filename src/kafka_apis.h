@@ -27,7 +27,7 @@ typedef struct sm_controller sm_controller_t;
 typedef struct sm_group_coordinator sm_group_coordinator_t;
 typedef struct sm_txn_coordinator sm_txn_coordinator_t;
 typedef struct sm_txn_marker_channel sm_txn_marker_channel_t;
-typedef struct sm_fetch_purgatory sm_fetch_purgatory_t;
+typedef struct sm_purgatory sm_purgatory_t;
 
 typedef struct sm_kafka_apis_deps {
 	const sm_kafka_config_t *cfg;
@@ -49,9 +49,9 @@ sm_kafka_apis_t *sm_kafka_apis_new(const sm_kafka_apis_deps_t *deps);
 void sm_kafka_apis_destroy(sm_kafka_apis_t *apis);
 /* Handles one request; consumes it (answers, parks it, or closes it). */
 void sm_kafka_apis_handle(sm_kafka_apis_t *apis, sm_request_t *req);
-/* The purgatory of delayed operations (purgatory.h), for the coordinators'
+/* The purgatory of delayed operations (delayed_op.h), for the coordinators'
  * acks=-1 writes; valid until sm_kafka_apis_destroy. */
-sm_fetch_purgatory_t *sm_kafka_apis_purgatory(sm_kafka_apis_t *apis);
+sm_purgatory_t *sm_kafka_apis_purgatory(sm_kafka_apis_t *apis);
 
 /* Advertised APIs for ApiVersions (and tests): fills up to max entries. */
 typedef struct sm_api_range {

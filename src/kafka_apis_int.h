@@ -6,16 +6,16 @@
 #define SM_KAFKA_APIS_INT_H
 
 #include "buf.h"
+#include "delayed_op.h"
 #include "kafka_apis.h"
 #include "protocol.h"
 #include "zk_data.h"
 
-typedef struct sm_fetch_purgatory sm_fetch_purgatory_t;
 
 struct sm_kafka_apis {
 	sm_kafka_apis_deps_t d;
 	const char *inter_broker_listener; /* listener the controller uses */
-	sm_fetch_purgatory_t *fetch_purgatory;
+	sm_purgatory_t *purgatory; /* delayed_op.h: parked fetches, acks=-1 waits, admin waits */
 	struct sm_pid_manager *pid_manager; /* NULL without ZooKeeper (tests) */
 	const char *capture_dir; /* SM_REQUEST_CAPTURE_DIR (tests), or NULL */
 };
@@ -73,6 +73,10 @@ typedef struct sm_acks_wait {
  * expiry the rest with REQUEST_TIMED_OUT, releasing their partitions.
  * Returns 1 when none is left waiting. */
 int sm_apis_acks_settle(sm_acks_wait_t *w, int n, int expired);
+/* Parks an operation in the purgatory until deadline, watching the
+ * partitions of the n waits (those not yet settled). */
+void sm_apis_park_acks(sm_req_ctx_t *ctx, int64_t deadline, sm_delayed_op_fn *fn, void *arg,
+		       const sm_acks_wait_t *w, int n);
 /* Flags (arena array of n bytes) marking every name that occurs more than
  * once in names[0..n) (NULL names never match); sorts, so a request with
  * many names costs O(n log n). NULL when over the arena's budget. */
@@ -153,9 +157,10 @@ sm_err_t sm_api_txn_coordinator_node(sm_req_ctx_t *ctx, const char *tid, int32_t
 				     const char **host, int32_t *port);
 
 /* Fetch purgatory (api_fetch.c). */
-sm_fetch_purgatory_t *sm_fetch_purgatory_new(sm_kafka_apis_t *apis);
-void sm_fetch_purgatory_destroy(sm_fetch_purgatory_t *fp);
-void sm_fetch_purgatory_notify(void *opaque, sm_partition_t *p);
+/* The replica manager's append listener: something changed on partition p
+ * (append, high watermark, ISR, a follower's log start): its watchers in
+ * the purgatory are tried again. */
+void sm_apis_partition_changed(void *opaque, sm_partition_t *p);
 
 /* A topic-admin request (CreateTopics, DeleteTopics, CreatePartitions)
  * waiting until the metadata cache shows each item's result (Kafka's

@@ -1046,6 +1046,8 @@ static sm_err_t sm_rm_stop_one(sm_replica_manager_t *rm, const sm_stop_replica_p
 		pthread_mutex_lock(&p->lock);
 		p->is_leader = 0;
 		pthread_mutex_unlock(&p->lock);
+		/* operations parked on it end now (NOT_LEADER_OR_FOLLOWER) */
+		sm_rm_notify(p);
 		sm_partition_release(p);
 	}
 	if (delete) {

@@ -1067,6 +1067,13 @@ void sm_controller_zk_event(sm_controller_t *c, int type, const char *path)
 	}
 }
 
+void sm_controller_broker_config_changed(sm_controller_t *c, const sm_kafka_config_t *cfg)
+{
+	/* a pointer store: the event thread reads the old or the new config,
+	 * both kept alive by dynamic_config.c */
+	__atomic_store_n(&c->cfg, cfg, __ATOMIC_RELEASE);
+}
+
 int sm_controller_is_active(sm_controller_t *c)
 {
 	return __atomic_load_n(&c->active, __ATOMIC_ACQUIRE);

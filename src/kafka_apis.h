@@ -14,6 +14,7 @@
 #ifndef SM_KAFKA_APIS_H
 #define SM_KAFKA_APIS_H
 
+#include "dynamic_config.h"
 #include <stdint.h>
 
 #include "kafka_config.h"
@@ -37,6 +38,7 @@ typedef struct sm_kafka_apis_deps {
 	sm_zk_t *zk;
 	sm_controller_t *controller;
 	sm_group_coordinator_t *group_coordinator;
+	sm_dyn_config_t *dyn_config; /* dynamic broker configs; NULL: static only */
 } sm_kafka_apis_deps_t;
 
 sm_kafka_apis_t *sm_kafka_apis_new(const sm_kafka_apis_deps_t *deps);

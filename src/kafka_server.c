@@ -5,6 +5,11 @@
  * checkpoints, ZooKeeper session re-establishment); "req-handler-N" threads
  * take requests from the request channel; the socket server, controller,
  * fetch purgatory and controller channel have their own threads.
+ *
+ * The handler pool follows num.io.threads at run time (dynamic broker
+ * configs): the config-change thread starts new handlers in the free slots,
+ * or lowers the target so that the handlers in the slots above it leave
+ * after their current request, and joins them.
  */
 #include "kafka_server.h"
 #include "metrics.h"
@@ -24,6 +29,7 @@
 
 #include "config_manager.h"
 #include "controller.h"
+#include "dynamic_config.h"
 #include "group_coordinator.h"
 #include "kafka_apis.h"
 #include "kafka_zk.h"
@@ -58,9 +64,12 @@ struct sm_kafka_server {
 	sm_kafka_apis_t *apis;
 	sm_group_metadata_manager_t *gmm;
 	sm_group_coordinator_t *gc;
-	pthread_t *handlers;
+	pthread_t *handlers;  /* slots 0..n_handlers-1 run */
 	int n_handlers;
+	int handlers_target;  /* atomic: handlers in slots >= this one leave */
 	int handlers_stop;
+	pthread_mutex_t handlers_lock; /* resizes (config-change thread, shutdown) */
+	sm_dyn_config_t *dyn;
 	int session_expired; /* atomic: set by the ZooKeeper watcher */
 	sm_zk_broker_info_t reg;
 	int registered;
@@ -75,6 +84,7 @@ sm_kafka_server_t *sm_kafka_server_new(sm_kafka_config_t *cfg)
 	sm_kafka_server_t *s = sm_calloc(1, sizeof(*s));
 	s->cfg = cfg;
 	s->broker_id = cfg->broker_id;
+	pthread_mutex_init(&s->handlers_lock, NULL);
 	return s;
 }
 
@@ -104,20 +114,71 @@ static void sm_server_metrics_gauges(void *opaque, sm_metrics_gauges_t *g)
 		sm_controller_metrics(s->controller, g);
 }
 
+typedef struct sm_server_handler_arg {
+	sm_kafka_server_t *s;
+	int slot;
+} sm_server_handler_arg_t;
+
 static void *sm_server_handler_main(void *arg)
 {
-	sm_kafka_server_t *s = arg;
-	static int next_id;
+	sm_server_handler_arg_t a = *(sm_server_handler_arg_t *)arg;
+	sm_kafka_server_t *s = a.s;
+	free(arg);
 	char name[16];
-	snprintf(name, sizeof(name), "req-handler-%d", __atomic_fetch_add(&next_id, 1, __ATOMIC_RELAXED));
+	snprintf(name, sizeof(name), "req-handler-%d", a.slot);
 	pthread_setname_np(pthread_self(), name);
 	sm_thread_role_set(SM_ROLE_HANDLER);
-	while (!__atomic_load_n(&s->handlers_stop, __ATOMIC_ACQUIRE)) {
+	while (!__atomic_load_n(&s->handlers_stop, __ATOMIC_ACQUIRE) &&
+	       a.slot < __atomic_load_n(&s->handlers_target, __ATOMIC_ACQUIRE)) {
 		sm_request_t *req = sm_request_channel_receive(s->channel, 300);
 		if (req)
 			sm_kafka_apis_handle(s->apis, req);
 	}
 	return NULL;
+}
+
+/* Grows or shrinks the handler pool to n threads (Kafka's
+ * KafkaRequestHandlerPool.resizeThreadPool). */
+static void sm_server_resize_handlers(sm_kafka_server_t *s, int n)
+{
+	pthread_mutex_lock(&s->handlers_lock);
+	if (__atomic_load_n(&s->handlers_stop, __ATOMIC_ACQUIRE) || n < 1 || n == s->n_handlers) {
+		pthread_mutex_unlock(&s->handlers_lock);
+		return;
+	}
+	int old = s->n_handlers;
+	__atomic_store_n(&s->handlers_target, n, __ATOMIC_RELEASE);
+	if (n > old) {
+		s->handlers = sm_realloc(s->handlers, sizeof(pthread_t) * (size_t)n);
+		for (int i = old; i < n; i++) {
+			sm_server_handler_arg_t *a = sm_malloc(sizeof(*a));
+			a->s = s;
+			a->slot = i;
+			pthread_create(&s->handlers[i], NULL, sm_server_handler_main, a);
+		}
+	} else {
+		/* each leaves within one receive timeout */
+		for (int i = n; i < old; i++)
+			pthread_join(s->handlers[i], NULL);
+	}
+	s->n_handlers = n;
+	pthread_mutex_unlock(&s->handlers_lock);
+	sm_log_info(NULL, "kafka.server.KafkaRequestHandlerPool",
+		    "Resized the request handler pool from %d to %d threads", old, n);
+}
+
+/* Applies a new effective config (dynamic_config.h), on the config-change
+ * thread or during start-up. */
+static void sm_server_apply_config(void *opaque, const sm_kafka_config_t *old,
+				   const sm_kafka_config_t *cur)
+{
+	sm_kafka_server_t *s = opaque;
+	if (s->rm)
+		sm_replica_manager_broker_config_changed(s->rm, cur);
+	if (s->controller)
+		sm_controller_broker_config_changed(s->controller, cur);
+	if (s->handlers && cur->num_io_threads != old->num_io_threads)
+		sm_server_resize_handlers(s, cur->num_io_threads);
 }
 
 /* broker.id -1: the id in meta.properties, or one generated from the
@@ -482,9 +543,10 @@ static int sm_server_start_storage(sm_kafka_server_t *s)
 {
 	sm_log_config_t defaults;
 	sm_log_config_defaults(&defaults);
-	defaults.segment_bytes = s->cfg->log_segment_bytes;
-	defaults.segment_index_bytes = s->cfg->log_index_size_max_bytes;
-	defaults.index_interval_bytes = s->cfg->log_index_interval_bytes;
+	const sm_kafka_config_t *eff = sm_dyn_config_current(s->dyn);
+	defaults.segment_bytes = eff->log_segment_bytes;
+	defaults.segment_index_bytes = eff->log_index_size_max_bytes;
+	defaults.index_interval_bytes = eff->log_index_interval_bytes;
 	s->lm = sm_log_manager_new((const char *const *)s->cfg->log_dir_list, s->cfg->log_dir_cnt, &defaults);
 	sm_err_t e = sm_log_manager_startup(s->lm, s->cluster_id, s->broker_id);
 	if (e) {
@@ -493,7 +555,7 @@ static int sm_server_start_storage(sm_kafka_server_t *s)
 		       sm_err_name(e));
 		return -1;
 	}
-	s->rm = sm_replica_manager_new(s->cfg, s->lm, s->zk, s->broker_id);
+	s->rm = sm_replica_manager_new(sm_dyn_config_current(s->dyn), s->lm, s->zk, s->broker_id);
 	sm_server_start_group_coordinator(s);
 	sm_replica_manager_startup(s->rm);
 	sm_log_manager_start_scheduler(s->lm, s->cfg->log_retention_check_interval_ms,
@@ -529,6 +591,11 @@ int sm_kafka_server_startup(sm_kafka_server_t *s)
 	sm_log_info(NULL, SM_SRV_LOGGER, "Cluster ID = %s", s->cluster_id);
 	if (sm_server_resolve_broker_id(s))
 		return -1;
+	/* Dynamic configs count from here on: the log defaults, the handler
+	 * pool size and the controller read the effective config. */
+	s->dyn = sm_dyn_config_new(s->cfg, s->broker_id);
+	sm_dyn_config_set_apply(s->dyn, sm_server_apply_config, s);
+	(void)sm_dyn_config_reload(s->dyn, s->zk);
 	if (s->cfg->metrics_listener && *s->cfg->metrics_listener) {
 		s->metrics_http = sm_metrics_http_start(s->cfg->metrics_listener, err, sizeof(err));
 		if (!s->metrics_http) {
@@ -552,23 +619,22 @@ int sm_kafka_server_startup(sm_kafka_server_t *s)
 	if (r)
 		return -1;
 	s->mc = sm_metadata_cache_new(s->broker_id);
-	s->controller = sm_controller_new(s->cfg, s->broker_id, s->zk, s->inter_broker_listener);
+	s->controller = sm_controller_new(sm_dyn_config_current(s->dyn), s->broker_id, s->zk,
+					  s->inter_broker_listener);
 	sm_kafka_apis_deps_t deps = {
 		.cfg = s->cfg, .broker_id = s->broker_id, .cluster_id = s->cluster_id,
 		.channel = s->channel, .metadata_cache = s->mc, .replica_manager = s->rm,
 		.zk = s->zk, .controller = s->controller, .group_coordinator = s->gc,
+		.dyn_config = s->dyn,
 	};
 	s->apis = sm_kafka_apis_new(&deps);
 	/* Offset commits and group metadata wait for the ISR in its purgatory. */
 	if (s->gmm)
 		sm_gmm_set_purgatory(s->gmm, sm_kafka_apis_purgatory(s->apis));
-	s->n_handlers = s->cfg->num_io_threads;
-	s->handlers = sm_calloc((size_t)s->n_handlers, sizeof(pthread_t));
-	for (int i = 0; i < s->n_handlers; i++)
-		pthread_create(&s->handlers[i], NULL, sm_server_handler_main, s);
+	sm_server_resize_handlers(s, sm_dyn_config_current(s->dyn)->num_io_threads);
 	if (sm_server_register(s))
 		return -1;
-	s->config_manager = sm_config_manager_new(s->zk, s->rm, s->controller);
+	s->config_manager = sm_config_manager_new(s->zk, s->rm, s->controller, s->dyn);
 	sm_zk_set_watcher(s->zk, sm_server_zk_watcher, s);
 	sm_controller_startup(s->controller);
 	sm_config_manager_startup(s->config_manager);
@@ -637,10 +703,14 @@ void sm_kafka_server_shutdown(sm_kafka_server_t *s)
 		sm_socket_server_stop_accepting(s->ss);
 	if (s->channel)
 		sm_request_channel_shutdown(s->channel);
+	/* The config-change thread may resize the pool until it stops below;
+	 * after handlers_stop is set under the lock it no longer does. */
+	pthread_mutex_lock(&s->handlers_lock);
 	__atomic_store_n(&s->handlers_stop, 1, __ATOMIC_RELEASE);
 	for (int i = 0; i < s->n_handlers; i++)
 		pthread_join(s->handlers[i], NULL);
 	s->n_handlers = 0;
+	pthread_mutex_unlock(&s->handlers_lock);
 	/* Parked JoinGroup/SyncGroup requests are answered while the
 	 * request channel still exists. */
 	if (s->gc)
@@ -693,6 +763,8 @@ void sm_kafka_server_destroy(sm_kafka_server_t *s)
 	sm_metadata_cache_destroy(s->mc);
 	sm_zk_broker_clear(&s->reg);
 	free(s->handlers);
+	pthread_mutex_destroy(&s->handlers_lock);
+	sm_dyn_config_destroy(s->dyn);
 	free(s->inter_broker_listener);
 	sm_tls_interbroker_set(NULL, 0);
 	for (int i = 0; i < s->n_tls_ctx; i++)

@@ -1140,6 +1140,29 @@ void sm_replica_manager_topic_config_changed(sm_replica_manager_t *rm, const cha
 	free(v);
 }
 
+void sm_replica_manager_broker_config_changed(sm_replica_manager_t *rm,
+					      const sm_kafka_config_t *cfg)
+{
+	/* a pointer store: readers see the old or the new config, both live */
+	__atomic_store_n(&rm->cfg, cfg, __ATOMIC_RELEASE);
+	sm_partition_t **v;
+	int n = sm_rm_leaders(rm, &v);
+	sm_topic_config_t tc;
+	const char *last = NULL;
+	for (int i = 0; i < n; i++) {
+		sm_partition_t *p = v[i];
+		/* one ZooKeeper read per topic when partitions come in topic runs */
+		if (!last || strcmp(last, p->topic))
+			sm_rm_topic_config(rm, p->topic, &tc);
+		last = p->topic;
+		sm_partition_config_publish(p, &tc);
+		sm_log_set_config(p->log, &tc.log);
+	}
+	for (int i = 0; i < n; i++)
+		sm_partition_release(v[i]);
+	free(v);
+}
+
 /* ---- replication accessors ---- */
 
 int32_t sm_replica_manager_broker_id(const sm_replica_manager_t *rm) { return rm->broker_id; }

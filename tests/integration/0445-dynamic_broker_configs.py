@@ -1,0 +1,219 @@
+#!/usr/bin/python3
+"""Proves dynamic broker configs on a two-broker cluster: kafka-configs.sh --entity-type brokers --entity-default --alter --add-config log.retention.ms=... writes Kafka's /config/brokers/<default> znode and change notification and every broker applies it without a restart (old segments deleted), a per-broker value (/config/brokers/<id>) wins over the default until it is deleted, num.io.threads resizes the request handler pool live (the req-handler-N threads in /proc/<pid>/task) while the broker keeps serving, a read-only key and a thread count beyond double are refused with Kafka's messages, validate_only changes nothing, DescribeConfigs reports DYNAMIC_BROKER_CONFIG / DYNAMIC_DEFAULT_BROKER_CONFIG / STATIC_BROKER_CONFIG / DEFAULT_CONFIG sources, synonyms and read_only flags (confluent-kafka's AdminClient), and a restarted broker reads its dynamic configs at start-up."""
+import glob
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import BIN, check, log, run, wait_until  # noqa: E402
+
+TOPIC = "dyn"
+# Small segments so that a few hundred records make several; retention runs
+# every second so that a change shows quickly.
+PROPS = {"log.segment.bytes": "2048", "log.retention.check.interval.ms": "500",
+         "log.segment.delete.delay.ms": "0", "num.io.threads": "4",
+         "log.retention.hours": "100", "offsets.topic.replication.factor": "2"}
+
+
+def configs(c, *args, check_rc=True):
+    p = run([os.path.join(BIN, "kafka-configs.sh"), "--bootstrap-server", c.bootstrap] + list(args),
+            check_rc=check_rc, what="kafka-configs.sh " + " ".join(args))
+    return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+
+def brokers_alter(c, entity, *args, check_rc=True):
+    ent = ["--entity-default"] if entity is None else ["--entity-name", str(entity)]
+    return configs(c, "--entity-type", "brokers", *ent, "--alter", *args, check_rc=check_rc)
+
+
+def segments(b):
+    return sorted(glob.glob(os.path.join(b.data_dir, TOPIC + "-0", "*.log")))
+
+
+def handlers(b):
+    n = 0
+    for path in glob.glob("/proc/%d/task/*/comm" % b.proc.pid):
+        try:
+            with open(path) as f:
+                n += f.read().startswith("req-handler-")
+        except OSError:
+            pass                     # a thread that just left
+    return n
+
+
+def produce(c, n, tag):
+    from confluent_kafka import Producer
+    prod = Producer({"bootstrap.servers": c.bootstrap, "acks": "all", "linger.ms": 0,
+                     "batch.num.messages": 1})
+    errs = []
+    for i in range(n):
+        prod.produce(TOPIC, value=("%s-%04d-" % (tag, i)).encode() + b"x" * 100,
+                     on_delivery=lambda err, m: errs.append(err))
+        prod.poll(0)
+    prod.flush(30)
+    check(len(errs) == n and not any(errs), "produce %s: %d reports, errors %r" %
+          (tag, len(errs), [e for e in errs if e][:3]))
+
+
+def consume_all(c):
+    p = c.kcat("-C", "-t", TOPIC, "-o", "beginning", "-e", "-q", "-f", "%s\n")
+    return p.stdout.decode().splitlines()
+
+
+def describe(c, name):
+    from confluent_kafka.admin import AdminClient, ConfigResource
+    a = AdminClient({"bootstrap.servers": c.bootstrap})
+    r = ConfigResource("broker", name)
+    return a.describe_configs([r])[r].result(15)
+
+
+def test_default_retention(c, zk):
+    from confluent_kafka.admin import ConfigSource
+    b0, b1 = c.brokers
+    produce(c, 200, "a")
+    for b in c.brokers:
+        wait_until(lambda: len(segments(b)) >= 4, 30, "broker %d to hold several segments" % b.id)
+    # broker 1 keeps a day of data whatever the default says
+    rc, out, err = brokers_alter(c, 1, "--add-config", "log.retention.ms=86400000")
+    check(out == "Completed updating config for broker 1.\n", "per-broker alter said %r %r" % (out, err))
+    data, _ = zk.get("/config/brokers/1")
+    check(json.loads(data) == {"version": 1, "config": {"log.retention.ms": "86400000"}},
+          "/config/brokers/1 is %r" % data)
+    wait_until(lambda: describe(c, "1")["log.retention.ms"].value == "86400000", 30,
+               "broker 1 to apply its per-broker log.retention.ms")
+    n1 = len(segments(b1))
+
+    rc, out, err = brokers_alter(c, None, "--add-config", "log.retention.ms=1000")
+    check(out == "Completed updating default config for brokers in the cluster.\n",
+          "default alter said %r %r" % (out, err))
+    data, _ = zk.get("/config/brokers/<default>")
+    check(json.loads(data) == {"version": 1, "config": {"log.retention.ms": "1000"}},
+          "/config/brokers/<default> is %r" % data)
+    changes = sorted(zk.get_children("/config/changes"))
+    data, _ = zk.get("/config/changes/" + changes[-1])
+    check(json.loads(data) == {"version": 2, "entity_path": "brokers/<default>"},
+          "last notification is %r" % data)
+    wait_until(lambda: len(segments(b0)) == 1, 60, "broker 0 to delete its old segments")
+    log("--entity-default log.retention.ms=1000: broker 0 deleted its old segments without a restart")
+
+    # sources as Kafka reports them
+    d0, d1 = describe(c, "0"), describe(c, "1")
+    e = d0["log.retention.ms"]
+    check(e.value == "1000" and e.source == ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG.value and
+          not e.is_read_only, "broker 0 log.retention.ms: %r" % e)
+    e = d1["log.retention.ms"]
+    check(e.value == "86400000" and e.source == ConfigSource.DYNAMIC_BROKER_CONFIG.value,
+          "broker 1 log.retention.ms: %r" % e)
+    # confluent-kafka keys synonyms by name; the tool below prints the chain
+    check(set(e.synonyms) == {"log.retention.ms", "log.retention.hours"},
+          "broker 1 log.retention.ms synonyms: %r" % e.synonyms)
+    e = d0["log.retention.hours"]
+    check(e.value == "100" and e.source == ConfigSource.STATIC_BROKER_CONFIG.value and e.is_read_only,
+          "log.retention.hours: %r" % e)
+    e = d0["log.cleaner.backoff.ms"]
+    check(e.source == ConfigSource.DEFAULT_CONFIG.value and e.is_read_only,
+          "log.cleaner.backoff.ms: %r" % e)
+    e = d0["num.io.threads"]
+    check(e.value == "4" and e.source == ConfigSource.STATIC_BROKER_CONFIG.value and not e.is_read_only,
+          "num.io.threads: %r" % e)
+    # the default entity lists only its own keys, without per-broker synonyms
+    rc, out, err = configs(c, "--entity-type", "brokers", "--entity-default", "--describe")
+    check(out == "Default configs for brokers in the cluster are:\n  log.retention.ms=1000 sensitive=false "
+          "synonyms={DYNAMIC_DEFAULT_BROKER_CONFIG:log.retention.ms=1000, "
+          "STATIC_BROKER_CONFIG:log.retention.hours=100, DEFAULT_CONFIG:log.retention.hours=168}\n",
+          "--entity-default --describe printed %r" % out)
+    rc, out, err = configs(c, "--entity-type", "brokers", "--entity-name", "1", "--describe")
+    check(out.startswith("Dynamic configs for broker 1 are:\n  log.retention.ms=86400000 sensitive=false "
+                         "synonyms={DYNAMIC_BROKER_CONFIG:log.retention.ms=86400000, "
+                         "DYNAMIC_DEFAULT_BROKER_CONFIG:log.retention.ms=1000, "
+                         "STATIC_BROKER_CONFIG:log.retention.hours=100, "
+                         "DEFAULT_CONFIG:log.retention.hours=168}"),
+          "broker 1 --describe printed %r" % out)
+    check(len(segments(b1)) >= n1, "broker 1 lost segments while its own retention is a day")
+    log("DescribeConfigs sources, synonyms and read_only flags are Kafka's")
+
+    # deleting the per-broker value lets the default apply on broker 1 too
+    rc, out, err = brokers_alter(c, 1, "--delete-config", "log.retention.ms")
+    check(out == "Completed updating config for broker 1.\n", "per-broker delete said %r %r" % (out, err))
+    wait_until(lambda: len(segments(b1)) == 1, 60, "broker 1 to delete its old segments")
+    log("a per-broker value wins over the default until it is deleted")
+
+
+def test_handler_pool(c):
+    b0, b1 = c.brokers
+    check(handlers(b0) == 4 and handlers(b1) == 4, "start: %d/%d handlers" % (handlers(b0), handlers(b1)))
+    rc, out, err = brokers_alter(c, None, "--add-config", "num.io.threads=8")
+    check(rc == 0, "num.io.threads=8: %r" % err)
+    for b in c.brokers:
+        wait_until(lambda: handlers(b) == 8, 30, "broker %d to run 8 handlers" % b.id)
+    produce(c, 20, "b")
+    rc, out, err = brokers_alter(c, 0, "--add-config", "num.io.threads=5")
+    check(rc == 0, "num.io.threads=5 on broker 0: %r" % err)
+    wait_until(lambda: handlers(b0) == 5, 30, "broker 0 to run 5 handlers")
+    check(handlers(b1) == 8, "broker 1 followed broker 0's own value: %d" % handlers(b1))
+    produce(c, 20, "c")
+    got = consume_all(c)
+    check(sum(1 for v in got if v.startswith(("b-", "c-"))) == 40,
+          "consumed %d of the 40 records produced after the resizes" % len(got))
+    rc, out, err = brokers_alter(c, 0, "--add-config", "num.io.threads=11", check_rc=False)
+    check(rc == 1 and "InvalidRequestException: Invalid config value for resource ConfigResource(type=BROKER, "
+          "name='0'): Dynamic thread count update validation failed for num.io.threads=11, value should "
+          "not be greater than double the current value 5" in err, "num.io.threads=11: rc %d %r" % (rc, err))
+    check(handlers(b0) == 5, "a refused resize changed the pool")
+    log("num.io.threads resizes the handler pool live (4 -> 8 -> 5), brokers keep serving")
+
+
+def test_refusals(c, zk):
+    from confluent_kafka.admin import AdminClient, ConfigResource
+    rc, out, err = brokers_alter(c, None, "--add-config", "log.retention.hours=1", check_rc=False)
+    check(rc == 1 and "org.apache.kafka.common.errors.InvalidRequestException: Invalid config value for "
+          "resource ConfigResource(type=BROKER, name=''): Cannot update these configs dynamically: "
+          "Set(log.retention.hours)" in err, "read-only key: rc %d %r" % (rc, err))
+    rc, out, err = brokers_alter(c, 0, "--add-config", "log.retention.bytes=abc", check_rc=False)
+    check(rc == 1 and "Invalid value abc for configuration log.retention.bytes" in err,
+          "bad value: rc %d %r" % (rc, err))
+    before, _ = zk.get("/config/brokers/0")
+    a = AdminClient({"bootstrap.servers": c.bootstrap})
+    r = ConfigResource("broker", "0", set_config={"log.retention.ms": "5", "num.io.threads": "8"})
+    a.alter_configs([r], validate_only=True)[r].result(15)
+    after, _ = zk.get("/config/brokers/0")
+    check(before == after, "validate_only wrote %r" % after)
+    r = ConfigResource("broker", "1", set_config={"log.retention.ms": "5"})
+    try:
+        a.alter_configs([r], request_timeout=15)[r].result(15)
+        fail = None
+    except Exception as e:           # noqa: B902 - the client's KafkaException
+        fail = e
+    # the client routes a per-broker resource to that broker, which accepts it
+    check(fail is None, "per-broker alter through confluent-kafka: %r" % fail)
+    log("read-only keys and bad values are refused with Kafka's messages; validate_only writes nothing")
+
+
+def test_restart(c):
+    from confluent_kafka.admin import ConfigSource
+    b1 = c.brokers[1]
+    b1.restart()
+    d = describe(c, "1")
+    check(d["log.retention.ms"].value == "5" and
+          d["log.retention.ms"].source == ConfigSource.DYNAMIC_BROKER_CONFIG.value,
+          "after restart: %r" % d["log.retention.ms"])
+    check(d["num.io.threads"].value == "8" and
+          d["num.io.threads"].source == ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG.value,
+          "after restart: %r" % d["num.io.threads"])
+    wait_until(lambda: handlers(b1) == 8, 30, "restarted broker 1 to start 8 handlers")
+    log("a restarted broker starts with its dynamic configs")
+
+
+def test(c):
+    zk = c.kazoo()
+    c.create_topic(TOPIC, partitions=1, rf=2)
+    test_default_retention(c, zk)
+    test_handler_pool(c)
+    test_refusals(c, zk)
+    test_restart(c)
+
+
+if __name__ == "__main__":
+    harness.main(test, brokers=2, broker_props=PROPS)

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "connection_quotas.h"
 #include "kafka_zk.h"
 #include "logger.h"
 
@@ -37,7 +38,8 @@ struct sm_dyn_config {
 /*
  * The keys Samsa changes at run time: Kafka 2.8's DynamicLogConfig set
  * (the broker synonyms of topic configs, applied to every log without a
- * topic override), and the request handler pool. Kafka's other dynamic keys
+ * topic override), the request handler pool and the broker-wide connection
+ * limits (socket_server.h). Kafka's other dynamic keys
  * are refused as not dynamic (docs/deviations.md).
  */
 static const char *const sm_dyn_keys[] = {
@@ -50,6 +52,8 @@ static const char *const sm_dyn_keys[] = {
 	"log.preallocate", "log.message.timestamp.type", "log.message.timestamp.difference.max.ms",
 	"log.message.downconversion.enable",
 	"num.io.threads",
+	"max.connections", "max.connections.per.ip", "max.connections.per.ip.overrides",
+	"max.connection.creation.rate",
 	NULL
 };
 
@@ -325,6 +329,19 @@ int sm_dyn_config_validate(sm_dyn_config_t *d, int per_broker, const sm_zk_confi
 	const sm_kafka_config_t *cur = sm_dyn_config_current(d);
 	const char *v = sm_zk_config_get(set, "num.io.threads");
 	int r = v ? sm_dyn_check_threads("num.io.threads", cur->num_io_threads, v, why, whylen) : 0;
+	v = sm_zk_config_get(set, "max.connections.per.ip.overrides");
+	if (!r && v) {
+		/* the socket server's parser (names are resolved, as at start-up) */
+		sm_ip_override_t *ov = NULL;
+		int nov = 0;
+		char perr[256];
+		if (sm_ip_overrides_parse(v, &ov, &nov, perr, sizeof(perr)) < 0) {
+			snprintf(why, whylen, "Invalid value %s for configuration max.connections.per.ip.overrides: %s",
+				 v, perr);
+			r = -1;
+		}
+		free(ov);
+	}
 	if (!r) {
 		sm_kafka_config_t trial;
 		r = per_broker ? sm_dyn_build(d->static_cfg, &dflt, set, &trial, why, whylen)

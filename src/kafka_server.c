@@ -179,6 +179,25 @@ static void sm_server_apply_config(void *opaque, const sm_kafka_config_t *old,
 		sm_controller_broker_config_changed(s->controller, cur);
 	if (s->handlers && cur->num_io_threads != old->num_io_threads)
 		sm_server_resize_handlers(s, cur->num_io_threads);
+	const char *oo = old->max_connections_per_ip_overrides ? old->max_connections_per_ip_overrides : "";
+	const char *co = cur->max_connections_per_ip_overrides ? cur->max_connections_per_ip_overrides : "";
+	if (s->ss && (cur->max_connections != old->max_connections ||
+		      cur->max_connections_per_ip != old->max_connections_per_ip ||
+		      cur->max_connection_creation_rate != old->max_connection_creation_rate ||
+		      strcmp(oo, co))) {
+		char err[256];
+		if (sm_socket_server_set_connection_limits(s->ss, cur->max_connections,
+							   cur->max_connections_per_ip, co,
+							   cur->max_connection_creation_rate, err,
+							   sizeof(err)))
+			sm_log_error(NULL, "kafka.network.SocketServer",
+				     "Connection limits not updated: %s", err);
+		else
+			sm_log_info(NULL, "kafka.network.SocketServer",
+				    "Connection limits: max.connections=%d, max.connections.per.ip=%d, max.connections.per.ip.overrides=%s, max.connection.creation.rate=%d",
+				    (int)cur->max_connections, (int)cur->max_connections_per_ip, co,
+				    (int)cur->max_connection_creation_rate);
+	}
 }
 
 /* broker.id -1: the id in meta.properties, or one generated from the
@@ -476,10 +495,12 @@ static int sm_server_start_network(sm_kafka_server_t *s, sm_listener_cfg_t **bou
 	sc.socket_receive_buffer_bytes = s->cfg->socket_receive_buffer_bytes;
 	sc.connections_max_idle_ms = s->cfg->connections_max_idle_ms;
 	sc.socket_listen_backlog_size = s->cfg->socket_listen_backlog_size;
-	sc.max_connections = s->cfg->max_connections == INT32_MAX ? 0 : s->cfg->max_connections;
-	sc.max_connections_per_ip = s->cfg->max_connections_per_ip;
-	sc.max_connections_per_ip_overrides = s->cfg->max_connections_per_ip_overrides;
-	sc.max_connection_creation_rate = s->cfg->max_connection_creation_rate;
+	/* the connection limits may be dynamic (read before the listeners open) */
+	const sm_kafka_config_t *eff = sm_dyn_config_current(s->dyn);
+	sc.max_connections = eff->max_connections == INT32_MAX ? 0 : eff->max_connections;
+	sc.max_connections_per_ip = eff->max_connections_per_ip;
+	sc.max_connections_per_ip_overrides = eff->max_connections_per_ip_overrides;
+	sc.max_connection_creation_rate = eff->max_connection_creation_rate;
 	sc.queued_max_request_bytes = s->cfg->queued_max_request_bytes;
 	sc.inter_broker_listener = s->inter_broker_listener;
 	sm_ip_rate_t *ip_rates;

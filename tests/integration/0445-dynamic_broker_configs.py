@@ -1,8 +1,10 @@
 #!/usr/bin/python3
-"""Proves dynamic broker configs on a two-broker cluster: kafka-configs.sh --entity-type brokers --entity-default --alter --add-config log.retention.ms=... writes Kafka's /config/brokers/<default> znode and change notification and every broker applies it without a restart (old segments deleted), a per-broker value (/config/brokers/<id>) wins over the default until it is deleted, num.io.threads resizes the request handler pool live (the req-handler-N threads in /proc/<pid>/task) while the broker keeps serving, a read-only key and a thread count beyond double are refused with Kafka's messages, validate_only changes nothing, DescribeConfigs reports DYNAMIC_BROKER_CONFIG / DYNAMIC_DEFAULT_BROKER_CONFIG / STATIC_BROKER_CONFIG / DEFAULT_CONFIG sources, synonyms and read_only flags (confluent-kafka's AdminClient), and a restarted broker reads its dynamic configs at start-up."""
+"""Proves dynamic broker configs on a two-broker cluster: kafka-configs.sh --entity-type brokers --entity-default --alter --add-config log.retention.ms=... writes Kafka's /config/brokers/<default> znode and change notification and every broker applies it without a restart (old segments deleted), a per-broker value (/config/brokers/<id>) wins over the default until it is deleted, num.io.threads resizes the request handler pool live (the req-handler-N threads in /proc/<pid>/task) while the broker keeps serving, a read-only key and a thread count beyond double are refused with Kafka's messages, max.connections.per.ip changes at run time, validate_only changes nothing, DescribeConfigs reports DYNAMIC_BROKER_CONFIG / DYNAMIC_DEFAULT_BROKER_CONFIG / STATIC_BROKER_CONFIG / DEFAULT_CONFIG sources, synonyms and read_only flags (confluent-kafka's AdminClient), and a restarted broker reads its dynamic configs at start-up."""
 import glob
 import json
 import os
+import socket
+import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -10,6 +12,7 @@ import harness  # noqa: E402
 from harness import BIN, check, log, run, wait_until  # noqa: E402
 
 TOPIC = "dyn"
+TOPIC1 = "dyn1"   # on broker 1 only: its retention is broker 1's alone
 # Small segments so that a few hundred records make several; retention runs
 # every second so that a change shows quickly.
 PROPS = {"log.segment.bytes": "2048", "log.retention.check.interval.ms": "500",
@@ -28,8 +31,8 @@ def brokers_alter(c, entity, *args, check_rc=True):
     return configs(c, "--entity-type", "brokers", *ent, "--alter", *args, check_rc=check_rc)
 
 
-def segments(b):
-    return sorted(glob.glob(os.path.join(b.data_dir, TOPIC + "-0", "*.log")))
+def segments(b, topic=TOPIC):
+    return sorted(glob.glob(os.path.join(b.data_dir, topic + "-0", "*.log")))
 
 
 def handlers(b):
@@ -43,13 +46,13 @@ def handlers(b):
     return n
 
 
-def produce(c, n, tag):
+def produce(c, n, tag, topic=TOPIC):
     from confluent_kafka import Producer
     prod = Producer({"bootstrap.servers": c.bootstrap, "acks": "all", "linger.ms": 0,
                      "batch.num.messages": 1})
     errs = []
     for i in range(n):
-        prod.produce(TOPIC, value=("%s-%04d-" % (tag, i)).encode() + b"x" * 100,
+        prod.produce(topic, value=("%s-%04d-" % (tag, i)).encode() + b"x" * 100,
                      on_delivery=lambda err, m: errs.append(err))
         prod.poll(0)
     prod.flush(30)
@@ -73,8 +76,10 @@ def test_default_retention(c, zk):
     from confluent_kafka.admin import ConfigSource
     b0, b1 = c.brokers
     produce(c, 200, "a")
+    produce(c, 200, "a", TOPIC1)
     for b in c.brokers:
         wait_until(lambda: len(segments(b)) >= 4, 30, "broker %d to hold several segments" % b.id)
+    check(len(segments(b1, TOPIC1)) >= 4, "broker 1 holds %d segments of %s" % (len(segments(b1, TOPIC1)), TOPIC1))
     # broker 1 keeps a day of data whatever the default says
     rc, out, err = brokers_alter(c, 1, "--add-config", "log.retention.ms=86400000")
     check(out == "Completed updating config for broker 1.\n", "per-broker alter said %r %r" % (out, err))
@@ -83,7 +88,7 @@ def test_default_retention(c, zk):
           "/config/brokers/1 is %r" % data)
     wait_until(lambda: describe(c, "1")["log.retention.ms"].value == "86400000", 30,
                "broker 1 to apply its per-broker log.retention.ms")
-    n1 = len(segments(b1))
+    n1 = len(segments(b1, TOPIC1))
 
     rc, out, err = brokers_alter(c, None, "--add-config", "log.retention.ms=1000")
     check(out == "Completed updating default config for brokers in the cluster.\n",
@@ -131,13 +136,13 @@ def test_default_retention(c, zk):
                          "STATIC_BROKER_CONFIG:log.retention.hours=100, "
                          "DEFAULT_CONFIG:log.retention.hours=168}"),
           "broker 1 --describe printed %r" % out)
-    check(len(segments(b1)) >= n1, "broker 1 lost segments while its own retention is a day")
+    check(len(segments(b1, TOPIC1)) >= n1, "broker 1 lost segments while its own retention is a day")
     log("DescribeConfigs sources, synonyms and read_only flags are Kafka's")
 
     # deleting the per-broker value lets the default apply on broker 1 too
     rc, out, err = brokers_alter(c, 1, "--delete-config", "log.retention.ms")
     check(out == "Completed updating config for broker 1.\n", "per-broker delete said %r %r" % (out, err))
-    wait_until(lambda: len(segments(b1)) == 1, 60, "broker 1 to delete its old segments")
+    wait_until(lambda: len(segments(b1, TOPIC1)) == 1, 60, "broker 1 to delete its old segments")
     log("a per-broker value wins over the default until it is deleted")
 
 
@@ -163,6 +168,58 @@ def test_handler_pool(c):
           "not be greater than double the current value 5" in err, "num.io.threads=11: rc %d %r" % (rc, err))
     check(handlers(b0) == 5, "a refused resize changed the pool")
     log("num.io.threads resizes the handler pool live (4 -> 8 -> 5), brokers keep serving")
+
+
+def api_versions_ok(port):
+    """One ApiVersions v0 round trip on a new connection."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            body = struct.pack(">hhih", 18, 0, 7, 4) + b"test"
+            s.sendall(struct.pack(">i", len(body)) + body)
+            hdr = s.recv(8)
+            return len(hdr) == 8 and struct.unpack(">ii", hdr)[1] == 7
+    except OSError:
+        return False
+
+
+def closed_by_peer(s):
+    s.setblocking(False)             # a socket timeout would make recv wait first
+    try:
+        return s.recv(1) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+
+
+def test_connections(c):
+    b0 = c.brokers[0]
+    rc, out, err = brokers_alter(c, 0, "--add-config", "max.connections.per.ip=20")
+    check(rc == 0, "max.connections.per.ip=20: %r" % err)
+    wait_until(lambda: "max.connections.per.ip=20," in b0.log_text(), 30,
+               "broker 0 to apply max.connections.per.ip=20")
+    socks = [socket.create_connection(("127.0.0.1", b0.port), timeout=10) for _ in range(40)]
+    try:
+        # at most 20 from 127.0.0.1 stay open, counting the brokers' own
+        wait_until(lambda: sum(closed_by_peer(s) for s in socks) >= 20, 30,
+                   "broker 0 to refuse the connections over max.connections.per.ip")
+    finally:
+        for s in socks:
+            s.close()
+    # the closes give the address its slots back
+    wait_until(lambda: api_versions_ok(b0.port), 30, "broker 0 to accept a connection again")
+    rc, out, err = brokers_alter(c, 0, "--delete-config", "max.connections.per.ip")
+    check(rc == 0, "deleting max.connections.per.ip: %r" % err)
+    wait_until(lambda: "max.connections.per.ip=2147483647," in b0.log_text(), 30,
+               "broker 0 to lift max.connections.per.ip")
+    socks = [socket.create_connection(("127.0.0.1", b0.port), timeout=10) for _ in range(40)]
+    try:
+        check(api_versions_ok(b0.port), "broker 0 refuses a connection after the limit was lifted")
+        check(not any(closed_by_peer(s) for s in socks), "a connection was closed after the limit was lifted")
+    finally:
+        for s in socks:
+            s.close()
+    log("max.connections.per.ip changes at run time (20 refuses the 40-connection burst, deleting it lifts it)")
 
 
 def test_refusals(c, zk):
@@ -209,8 +266,11 @@ def test_restart(c):
 def test(c):
     zk = c.kazoo()
     c.create_topic(TOPIC, partitions=1, rf=2)
+    c.topics("--zookeeper", c.zk_connect, "--create", "--topic", TOPIC1, "--replica-assignment", "1")
+    c.wait_for_leaders(TOPIC1, 1)
     test_default_retention(c, zk)
     test_handler_pool(c)
+    test_connections(c)
     test_refusals(c, zk)
     test_restart(c)
 

@@ -20,6 +20,9 @@
 
 #define SM_DYN_LOGGER "kafka.server.DynamicBrokerConfig"
 #define SM_DYN_DEFAULT "<default>"
+/* Keys one entity may hold: every reload and alter merges them all, so a
+ * client must not be able to make that unbounded. */
+#define SM_DYN_MAX_KEYS 1000
 
 struct sm_dyn_config {
 	const sm_kafka_config_t *static_cfg;
@@ -192,7 +195,15 @@ static void sm_dyn_filter(sm_dyn_config_t *d, const char *entity, const sm_zk_co
 				    in->keys[i], entity);
 			continue;
 		}
+		if (out->n >= SM_DYN_MAX_KEYS) {
+			sm_log_warn(NULL, SM_DYN_LOGGER,
+				    "Dynamic config %s in /config/brokers/%s ignored: more than %d keys",
+				    in->keys[i], entity, SM_DYN_MAX_KEYS);
+			continue;
+		}
 		sm_zk_config_set(out, in->keys[i], in->values[i]);
+		if (!sm_kafka_config_def(in->keys[i]))
+			continue; /* a custom key: nothing to parse */
 		sm_kafka_config_t trial;
 		if (sm_dyn_build(d->static_cfg, lo, out, &trial, err, sizeof(err))) {
 			sm_log_warn(NULL, SM_DYN_LOGGER,
@@ -316,6 +327,11 @@ int sm_dyn_config_validate(sm_dyn_config_t *d, int per_broker, const sm_zk_confi
 			   char *why, size_t whylen)
 {
 	char list[512] = "";
+	if (set->n > SM_DYN_MAX_KEYS) {
+		snprintf(why, whylen, "Too many dynamic configs: %d, at most %d per entity", set->n,
+			 SM_DYN_MAX_KEYS);
+		return -1;
+	}
 	for (int i = 0; i < set->n; i++)
 		if (sm_dyn_refused(set->keys[i]))
 			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",

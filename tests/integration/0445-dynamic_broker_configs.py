@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Proves dynamic broker configs on a two-broker cluster: kafka-configs.sh --entity-type brokers --entity-default --alter --add-config log.retention.ms=... writes Kafka's /config/brokers/<default> znode and change notification and every broker applies it without a restart (old segments deleted), a per-broker value (/config/brokers/<id>) wins over the default until it is deleted, num.io.threads resizes the request handler pool live (the req-handler-N threads in /proc/<pid>/task) while the broker keeps serving, a read-only key and a thread count beyond double are refused with Kafka's messages, max.connections.per.ip changes at run time, validate_only changes nothing, DescribeConfigs reports DYNAMIC_BROKER_CONFIG / DYNAMIC_DEFAULT_BROKER_CONFIG / STATIC_BROKER_CONFIG / DEFAULT_CONFIG sources, synonyms and read_only flags (confluent-kafka's AdminClient), and a restarted broker reads its dynamic configs at start-up."""
+"""Proves dynamic broker configs on a two-broker cluster: kafka-configs.sh --entity-type brokers --entity-default --alter --add-config log.retention.ms=... writes Kafka's /config/brokers/<default> znode and change notification and every broker applies it without a restart (old segments deleted), a per-broker value (/config/brokers/<id>) wins over the default until it is deleted, num.io.threads resizes the request handler pool live (the req-handler-N threads in /proc/<pid>/task) while the broker keeps serving, a read-only key and a thread count beyond double are refused with Kafka's messages, max.connections.per.ip changes at run time, validate_only changes nothing, IncrementalAlterConfigs SET/DELETE/APPEND/SUBTRACT work on BROKER resources, DescribeConfigs reports DYNAMIC_BROKER_CONFIG / DYNAMIC_DEFAULT_BROKER_CONFIG / STATIC_BROKER_CONFIG / DEFAULT_CONFIG sources, synonyms and read_only flags (confluent-kafka's AdminClient), and a restarted broker reads its dynamic configs at start-up."""
 import glob
 import json
 import os
@@ -222,6 +222,75 @@ def test_connections(c):
     log("max.connections.per.ip changes at run time (20 refuses the 40-connection burst, deleting it lifts it)")
 
 
+def kstr(v):
+    if v is None:
+        return struct.pack(">h", -1)
+    return struct.pack(">h", len(v)) + v.encode()
+
+
+def incremental_alter(port, name, ops, validate_only=False):
+    """IncrementalAlterConfigs v0 on BROKER resource name; ops are
+    (key, op, value) with op 0 SET, 1 DELETE, 2 APPEND, 3 SUBTRACT. Returns
+    (error_code, error_message)."""
+    body = struct.pack(">hhi", 44, 0, 11) + kstr("test")
+    body += struct.pack(">ib", 1, 4) + kstr(name) + struct.pack(">i", len(ops))
+    for k, op, v in ops:
+        body += kstr(k) + struct.pack(">b", op) + kstr(v)
+    body += struct.pack(">b", 1 if validate_only else 0)
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        s.sendall(struct.pack(">i", len(body)) + body)
+        buf = b""
+        while len(buf) < 4 or len(buf) < 4 + struct.unpack(">i", buf[:4])[0]:
+            chunk = s.recv(65536)
+            check(chunk, "connection closed before the IncrementalAlterConfigs response")
+            buf += chunk
+    pos = 4 + 4 + 4                                  # size, correlation id, throttle
+    (n,) = struct.unpack(">i", buf[pos:pos + 4])
+    check(n == 1, "IncrementalAlterConfigs answered %d resources" % n)
+    code, mlen = struct.unpack(">hh", buf[pos + 4:pos + 8])
+    msg = None if mlen < 0 else buf[pos + 8:pos + 8 + mlen].decode()
+    return code, msg
+
+
+def dyn_znode(zk, entity):
+    data, _ = zk.get("/config/brokers/%s" % entity)
+    return json.loads(data)["config"]
+
+
+def test_incremental(c, zk):
+    b0 = c.brokers[0]
+    before = dyn_znode(zk, "0")
+    code, msg = incremental_alter(b0.port, "0", [("log.retention.bytes", 0, "123456789"),
+                                                  ("log.cleanup.policy", 2, "compact")])
+    check(code == 0, "incremental SET/APPEND: %d %r" % (code, msg))
+    want = dict(before, **{"log.retention.bytes": "123456789", "log.cleanup.policy": "delete,compact"})
+    check(dyn_znode(zk, "0") == want, "after SET/APPEND: %r" % dyn_znode(zk, "0"))
+    wait_until(lambda: describe(c, "0")["log.cleanup.policy"].value == "delete,compact", 30,
+               "broker 0 to apply log.cleanup.policy=delete,compact")
+    code, msg = incremental_alter(b0.port, "0", [("log.retention.bytes", 2, "1")])
+    check(code == 42 and msg == "Config value append is not allowed for config key: log.retention.bytes",
+          "APPEND on a long: %d %r" % (code, msg))
+    code, msg = incremental_alter(b0.port, "1", [("log.retention.bytes", 0, "1")])
+    check(code == 42 and msg == "Unexpected broker id, expected 0, but received 1",
+          "resource of another broker: %d %r" % (code, msg))
+    code, msg = incremental_alter(b0.port, "", [("num.network.threads", 0, "4")])
+    check(code == 42 and msg == "Invalid config value for resource ConfigResource(type=BROKER, name=''): "
+          "Cannot update these configs dynamically: Set(num.network.threads)",
+          "read-only key: %d %r" % (code, msg))
+    code, msg = incremental_alter(b0.port, "0", [("log.cleanup.policy", 3, "compact"),
+                                                  ("log.retention.bytes", 1, None)], validate_only=True)
+    check(code == 0 and dyn_znode(zk, "0") == want, "validate_only: %d %r %r" % (code, msg, dyn_znode(zk, "0")))
+    code, msg = incremental_alter(b0.port, "0", [("log.cleanup.policy", 3, "compact"),
+                                                  ("log.retention.bytes", 1, None)])
+    check(code == 0, "incremental SUBTRACT/DELETE: %d %r" % (code, msg))
+    check(dyn_znode(zk, "0") == dict(before, **{"log.cleanup.policy": "delete"}),
+          "after SUBTRACT/DELETE: %r" % dyn_znode(zk, "0"))
+    code, msg = incremental_alter(b0.port, "0", [("log.cleanup.policy", 1, None)])
+    check(code == 0 and dyn_znode(zk, "0") == before, "DELETE: %d %r" % (code, msg))
+    log("IncrementalAlterConfigs SET/DELETE/APPEND/SUBTRACT on a BROKER resource, validate_only, "
+        "Kafka's refusals")
+
+
 def test_refusals(c, zk):
     from confluent_kafka.admin import AdminClient, ConfigResource
     rc, out, err = brokers_alter(c, None, "--add-config", "log.retention.hours=1", check_rc=False)
@@ -272,6 +341,7 @@ def test(c):
     test_handler_pool(c)
     test_connections(c)
     test_refusals(c, zk)
+    test_incremental(c, zk)
     test_restart(c)
 
 

@@ -41,8 +41,9 @@ struct sm_dyn_config {
 /*
  * The keys Samsa changes at run time: Kafka 2.8's DynamicLogConfig set
  * (the broker synonyms of topic configs, applied to every log without a
- * topic override), the request handler pool and the broker-wide connection
- * limits (socket_server.h). Kafka's other dynamic keys
+ * topic override), the request handler pool, the log cleaner's threads,
+ * buffer and backoff, and the broker-wide connection limits
+ * (socket_server.h). Kafka's other dynamic keys
  * are refused as not dynamic (docs/deviations.md).
  */
 static const char *const sm_dyn_keys[] = {
@@ -55,6 +56,7 @@ static const char *const sm_dyn_keys[] = {
 	"log.preallocate", "log.message.timestamp.type", "log.message.timestamp.difference.max.ms",
 	"log.message.downconversion.enable",
 	"num.io.threads",
+	"log.cleaner.threads", "log.cleaner.dedupe.buffer.size", "log.cleaner.backoff.ms",
 	"max.connections", "max.connections.per.ip", "max.connections.per.ip.overrides",
 	"max.connection.creation.rate",
 	NULL
@@ -345,6 +347,22 @@ int sm_dyn_config_validate(sm_dyn_config_t *d, int per_broker, const sm_zk_confi
 	const sm_kafka_config_t *cur = sm_dyn_config_current(d);
 	const char *v = sm_zk_config_get(set, "num.io.threads");
 	int r = v ? sm_dyn_check_threads("num.io.threads", cur->num_io_threads, v, why, whylen) : 0;
+	v = sm_zk_config_get(set, "log.cleaner.threads");
+	if (!r && v) {
+		/* Kafka's LogCleaner.validateReconfiguration */
+		char *end;
+		long n = strtol(v, &end, 10);
+		int32_t c = cur->log_cleaner_threads;
+		if (!*end && end != v) {
+			if (n < 1)
+				snprintf(why, whylen, "Log cleaner threads should be at least 1");
+			else if (n < c / 2)
+				snprintf(why, whylen, "Log cleaner threads cannot be reduced to less than half the current value %d", (int)c);
+			else if (n > (long)c * 2)
+				snprintf(why, whylen, "Log cleaner threads cannot be increased to more than double the current value %d", (int)c);
+			r = n < 1 || n < c / 2 || n > (long)c * 2 ? -1 : 0;
+		}
+	}
 	v = sm_zk_config_get(set, "max.connections.per.ip.overrides");
 	if (!r && v) {
 		/* the socket server's parser (names are resolved, as at start-up) */

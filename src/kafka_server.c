@@ -179,6 +179,21 @@ static void sm_server_apply_config(void *opaque, const sm_kafka_config_t *old,
 		sm_controller_broker_config_changed(s->controller, cur);
 	if (s->handlers && cur->num_io_threads != old->num_io_threads)
 		sm_server_resize_handlers(s, cur->num_io_threads);
+	if (s->cleaner && (cur->log_cleaner_threads != old->log_cleaner_threads ||
+			   cur->log_cleaner_dedupe_buffer_size != old->log_cleaner_dedupe_buffer_size ||
+			   cur->log_cleaner_backoff_ms != old->log_cleaner_backoff_ms)) {
+		sm_log_cleaner_config_t cc;
+		sm_log_cleaner_config_defaults(&cc);
+		cc.threads = cur->log_cleaner_threads;
+		cc.dedupe_buffer_size = cur->log_cleaner_dedupe_buffer_size;
+		cc.backoff_ms = cur->log_cleaner_backoff_ms;
+		sm_log_cleaner_reconfigure(s->cleaner, &cc);
+		sm_log_info(NULL, "kafka.log.LogCleaner",
+			    "Reconfigured the log cleaner: log.cleaner.threads=%d, log.cleaner.dedupe.buffer.size=%lld, log.cleaner.backoff.ms=%lld",
+			    (int)cur->log_cleaner_threads,
+			    (long long)cur->log_cleaner_dedupe_buffer_size,
+			    (long long)cur->log_cleaner_backoff_ms);
+	}
 	const char *oo = old->max_connections_per_ip_overrides ? old->max_connections_per_ip_overrides : "";
 	const char *co = cur->max_connections_per_ip_overrides ? cur->max_connections_per_ip_overrides : "";
 	if (s->ss && (cur->max_connections != old->max_connections ||
@@ -584,10 +599,10 @@ static int sm_server_start_storage(sm_kafka_server_t *s)
 				       sm_server_on_log_dir_failure, s);
 	sm_log_cleaner_config_t ccfg;
 	sm_log_cleaner_config_defaults(&ccfg);
-	ccfg.enable = s->cfg->log_cleaner_enable;
-	ccfg.threads = s->cfg->log_cleaner_threads;
-	ccfg.dedupe_buffer_size = s->cfg->log_cleaner_dedupe_buffer_size;
-	ccfg.backoff_ms = s->cfg->log_cleaner_backoff_ms;
+	ccfg.enable = eff->log_cleaner_enable;
+	ccfg.threads = eff->log_cleaner_threads;
+	ccfg.dedupe_buffer_size = eff->log_cleaner_dedupe_buffer_size;
+	ccfg.backoff_ms = eff->log_cleaner_backoff_ms;
 	s->cleaner = sm_log_cleaner_new(&ccfg, s->lm);
 	sm_log_cleaner_startup(s->cleaner);
 	return 0;

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Proves dynamic broker configs on a two-broker cluster: kafka-configs.sh --entity-type brokers --entity-default --alter --add-config log.retention.ms=... writes Kafka's /config/brokers/<default> znode and change notification and every broker applies it without a restart (old segments deleted), a per-broker value (/config/brokers/<id>) wins over the default until it is deleted, num.io.threads resizes the request handler pool live (the req-handler-N threads in /proc/<pid>/task) while the broker keeps serving, a read-only key and a thread count beyond double are refused with Kafka's messages, max.connections.per.ip changes at run time, validate_only changes nothing, IncrementalAlterConfigs SET/DELETE/APPEND/SUBTRACT work on BROKER resources, DescribeConfigs reports DYNAMIC_BROKER_CONFIG / DYNAMIC_DEFAULT_BROKER_CONFIG / STATIC_BROKER_CONFIG / DEFAULT_CONFIG sources, synonyms and read_only flags (confluent-kafka's AdminClient), and a restarted broker reads its dynamic configs at start-up."""
+"""Proves dynamic broker configs on a two-broker cluster: kafka-configs.sh --entity-type brokers --entity-default --alter --add-config log.retention.ms=... writes Kafka's /config/brokers/<default> znode and change notification and every broker applies it without a restart (old segments deleted), a per-broker value (/config/brokers/<id>) wins over the default until it is deleted, num.io.threads resizes the request handler pool live (the req-handler-N threads in /proc/<pid>/task) while the broker keeps serving, log.cleaner.threads restarts the cleaner with the new count, a read-only key and a thread count beyond double are refused with Kafka's messages, max.connections.per.ip changes at run time, validate_only changes nothing, IncrementalAlterConfigs SET/DELETE/APPEND/SUBTRACT work on BROKER resources, DescribeConfigs reports DYNAMIC_BROKER_CONFIG / DYNAMIC_DEFAULT_BROKER_CONFIG / STATIC_BROKER_CONFIG / DEFAULT_CONFIG sources, synonyms and read_only flags (confluent-kafka's AdminClient), and a restarted broker reads its dynamic configs at start-up."""
 import glob
 import json
 import os
@@ -35,15 +35,19 @@ def segments(b, topic=TOPIC):
     return sorted(glob.glob(os.path.join(b.data_dir, topic + "-0", "*.log")))
 
 
-def handlers(b):
+def threads(b, prefix):
     n = 0
     for path in glob.glob("/proc/%d/task/*/comm" % b.proc.pid):
         try:
             with open(path) as f:
-                n += f.read().startswith("req-handler-")
+                n += f.read().startswith(prefix)
         except OSError:
             pass                     # a thread that just left
     return n
+
+
+def handlers(b):
+    return threads(b, "req-handler-")
 
 
 def produce(c, n, tag, topic=TOPIC):
@@ -117,9 +121,9 @@ def test_default_retention(c, zk):
     e = d0["log.retention.hours"]
     check(e.value == "100" and e.source == ConfigSource.STATIC_BROKER_CONFIG.value and e.is_read_only,
           "log.retention.hours: %r" % e)
-    e = d0["log.cleaner.backoff.ms"]
+    e = d0["replica.fetch.max.bytes"]
     check(e.source == ConfigSource.DEFAULT_CONFIG.value and e.is_read_only,
-          "log.cleaner.backoff.ms: %r" % e)
+          "replica.fetch.max.bytes: %r" % e)
     e = d0["num.io.threads"]
     check(e.value == "4" and e.source == ConfigSource.STATIC_BROKER_CONFIG.value and not e.is_read_only,
           "num.io.threads: %r" % e)
@@ -168,6 +172,16 @@ def test_handler_pool(c):
           "not be greater than double the current value 5" in err, "num.io.threads=11: rc %d %r" % (rc, err))
     check(handlers(b0) == 5, "a refused resize changed the pool")
     log("num.io.threads resizes the handler pool live (4 -> 8 -> 5), brokers keep serving")
+    check(threads(b0, "log-cleaner-") == 1, "%d log cleaner threads" % threads(b0, "log-cleaner-"))
+    rc, out, err = brokers_alter(c, None, "--add-config", "log.cleaner.threads=2,log.cleaner.backoff.ms=1000")
+    check(rc == 0, "log.cleaner.threads=2: %r" % err)
+    for b in c.brokers:
+        wait_until(lambda: threads(b, "log-cleaner-") == 2, 30, "broker %d to run 2 cleaner threads" % b.id)
+    rc, out, err = brokers_alter(c, None, "--delete-config", "log.cleaner.threads,log.cleaner.backoff.ms")
+    check(rc == 0, "deleting log.cleaner.threads: %r" % err)
+    for b in c.brokers:
+        wait_until(lambda: threads(b, "log-cleaner-") == 1, 30, "broker %d to run 1 cleaner thread" % b.id)
+    log("log.cleaner.threads restarts the cleaner with 2 threads, then 1 again")
 
 
 def api_versions_ok(port):

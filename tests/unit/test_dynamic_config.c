@@ -74,6 +74,12 @@ static void test_validate(void)
 	CU_ASSERT_STRING_EQUAL(why, "Dynamic thread count update validation failed for num.io.threads=1, value should be at least half the current value 4");
 	CU_ASSERT_EQUAL(validate(d, 0, "num.io.threads", "0", why, sizeof(why)), -1);
 	CU_ASSERT_STRING_EQUAL(why, "Dynamic thread count update validation failed for num.io.threads=0, value should be at least 1");
+	/* log cleaner threads (1 by default): Kafka's half/double rule */
+	CU_ASSERT_EQUAL(validate(d, 0, "log.cleaner.threads", "2", why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(validate(d, 0, "log.cleaner.threads", "3", why, sizeof(why)), -1);
+	CU_ASSERT_STRING_EQUAL(why, "Log cleaner threads cannot be increased to more than double the current value 1");
+	CU_ASSERT_EQUAL(validate(d, 0, "log.cleaner.threads", "0", why, sizeof(why)), -1);
+	CU_ASSERT_STRING_EQUAL(why, "Log cleaner threads should be at least 1");
 	CU_ASSERT_EQUAL(validate(d, 0, "max.connections.per.ip.overrides", "127.0.0.1:x", why,
 				 sizeof(why)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "max.connections.per.ip.overrides"));

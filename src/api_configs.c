@@ -276,16 +276,23 @@ static void sm_cfgapi_describe_topic(sm_req_ctx_t *ctx, sm_cfgapi_list_t *l)
 	sm_zk_config_clear(&over);
 }
 
-int sm_apis_topic_configs(const sm_kafka_config_t *cfg, const sm_zk_config_t *over, sm_arena_t *a,
-			  sm_apis_topic_config_t **out)
+int sm_apis_topic_configs(const sm_kafka_config_t *cfg, sm_dyn_config_t *dyn,
+			  const sm_zk_config_t *over, sm_arena_t *a, sm_apis_topic_config_t **out)
 {
 	sm_describe_configs_resp_result_t r = { 0 };
-	sm_cfgapi_layers_t ly = { NULL, NULL, &cfg->given };
+	sm_zk_config_t dflt = { 0 }, broker = { 0 };
+	if (dyn) {
+		sm_dyn_config_layers(dyn, &dflt, &broker);
+		cfg = sm_dyn_config_current(dyn);
+	}
+	sm_cfgapi_layers_t ly = { &broker, &dflt, dyn ? &sm_dyn_config_static(dyn)->given : &cfg->given };
 	sm_cfgapi_list_t l = { a, NULL, 0, 0, &r, 0, &ly };
 	int n;
 	const sm_log_config_def_t *defs = sm_log_config_defs(&n);
 	for (int i = 0; i < n; i++)
 		sm_cfgapi_topic_entry(&l, cfg, &defs[i], over);
+	sm_zk_config_clear(&dflt);
+	sm_zk_config_clear(&broker);
 	*out = sm_arena_alloc(a, sizeof(**out) * (size_t)(r.configs_cnt + 1));
 	for (int i = 0; i < r.configs_cnt; i++) {
 		const sm_describe_configs_resp_config_t *e = &r.configs[i];

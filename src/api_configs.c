@@ -344,6 +344,23 @@ static void sm_cfgapi_broker_entry(sm_cfgapi_list_t *l, const sm_kafka_config_t 
 	const char *names[5];
 	sm_describe_configs_resp_config_t *e = sm_cfgapi_add(l, name);
 	e->read_only = !sm_dyn_config_is_dynamic(name);
+	if (!d && !e->read_only) {
+		/* a listener's keystore/truststore location or type: a string */
+		e->config_source = sm_cfgapi_custom_source(l->ly, name);
+		const char *v = e->config_source == SM_CONFIG_SOURCE_DYNAMIC_BROKER ? sm_zk_config_get(l->ly->broker, name)
+			      : e->config_source == SM_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER ? sm_zk_config_get(l->ly->dflt, name)
+			      : sm_props_get(l->ly->given, name);
+		e->value = sm_cfgapi_dup(l->a, value ? value : v);
+		e->config_type = SM_CONFIG_TYPE_STRING;
+		if (l->include_synonyms) {
+			e->synonyms = sm_arena_alloc(l->a, sizeof(*e->synonyms));
+			e->synonyms[0].name = e->name;
+			e->synonyms[0].value = e->value;
+			e->synonyms[0].source = e->config_source;
+			e->synonyms_cnt = 1;
+		}
+		return;
+	}
 	if (!d) {
 		/* a key KafkaConfig does not define: sensitive, value hidden */
 		e->is_sensitive = 1;

@@ -17,6 +17,7 @@
 #include "connection_quotas.h"
 #include "kafka_zk.h"
 #include "logger.h"
+#include "tls.h"
 
 #define SM_DYN_LOGGER "kafka.server.DynamicBrokerConfig"
 #define SM_DYN_DEFAULT "<default>"
@@ -62,12 +63,14 @@ static const char *const sm_dyn_keys[] = {
 	NULL
 };
 
+static int sm_dyn_store_key(const char *key, char **listener);
+
 int sm_dyn_config_is_dynamic(const char *key)
 {
 	for (int i = 0; sm_dyn_keys[i]; i++)
 		if (!strcmp(sm_dyn_keys[i], key))
 			return 1;
-	return 0;
+	return sm_dyn_store_key(key, NULL);
 }
 
 /* Listener-prefixed and security keys: dynamic in Kafka for some listeners,
@@ -81,11 +84,42 @@ static int sm_dyn_is_security_or_listener(const char *key)
 	       !strncmp(key, "password.encoder.", 17);
 }
 
+static const char *const sm_dyn_store_keys[] = {
+	"ssl.keystore.location", "ssl.keystore.type", "ssl.truststore.location",
+	"ssl.truststore.type", NULL
+};
+
+/* listener.name.<l>.ssl.{keystore,truststore}.{location,type}: a keystore
+ * reload, per broker only. *listener (may be NULL) gets a malloc'd <l>. */
+static int sm_dyn_store_key(const char *key, char **listener)
+{
+	if (strncmp(key, "listener.name.", 14))
+		return 0;
+	const char *dot = strchr(key + 14, '.');
+	if (!dot || dot == key + 14)
+		return 0;
+	for (int i = 0; sm_dyn_store_keys[i]; i++)
+		if (!strcmp(dot + 1, sm_dyn_store_keys[i])) {
+			if (listener)
+				*listener = sm_strndup(key + 14, (size_t)(dot - key - 14));
+			return 1;
+		}
+	return 0;
+}
+
+/* Kafka's security configs that are dynamic only with a listener prefix. */
+static int sm_dyn_bare_security_key(const char *key)
+{
+	return !strncmp(key, "ssl.keystore.", 13) || !strncmp(key, "ssl.truststore.", 15) ||
+	       !strcmp(key, "ssl.key.password");
+}
+
 /* A key that may not be set dynamically: a known non-dynamic config. Keys
  * the broker does not define are kept, as Kafka keeps custom configs. */
 static int sm_dyn_refused(const char *key)
 {
-	if (sm_dyn_config_is_dynamic(key))
+	if (sm_dyn_config_is_dynamic(key) || sm_dyn_store_key(key, NULL) ||
+	    sm_dyn_bare_security_key(key))
 		return 0;
 	return sm_kafka_config_def(key) != NULL || sm_dyn_is_security_or_listener(key);
 }
@@ -189,9 +223,11 @@ static int sm_dyn_build(const sm_kafka_config_t *st, const sm_zk_config_t *lo,
 static void sm_dyn_filter(sm_dyn_config_t *d, const char *entity, const sm_zk_config_t *lo,
 			  const sm_zk_config_t *in, sm_zk_config_t *out)
 {
+	int per_broker = strcmp(entity, SM_DYN_DEFAULT) != 0;
 	for (int i = 0; i < in->n; i++) {
 		char err[512];
-		if (sm_dyn_refused(in->keys[i])) {
+		if (sm_dyn_refused(in->keys[i]) || sm_dyn_bare_security_key(in->keys[i]) ||
+		    (!per_broker && sm_dyn_store_key(in->keys[i], NULL))) {
 			sm_log_warn(NULL, SM_DYN_LOGGER,
 				    "Dynamic config %s in /config/brokers/%s cannot be updated dynamically; ignored",
 				    in->keys[i], entity);
@@ -342,6 +378,20 @@ int sm_dyn_config_validate(sm_dyn_config_t *d, int per_broker, const sm_zk_confi
 		snprintf(why, whylen, "Cannot update these configs dynamically: Set(%s)", list);
 		return -1;
 	}
+	for (int i = 0; i < set->n; i++)
+		if (sm_dyn_bare_security_key(set->keys[i])) {
+			snprintf(why, whylen, "These security configs can be dynamically updated only per-listener using the listener prefix");
+			return -1;
+		}
+	for (int i = 0; !per_broker && i < set->n; i++)
+		if (sm_dyn_store_key(set->keys[i], NULL))
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+				 list[0] ? ", " : "", set->keys[i]);
+	if (list[0]) {
+		snprintf(why, whylen, "Cannot update these configs at default cluster level, broker id must be specified: Set(%s)",
+			 list);
+		return -1;
+	}
 	sm_zk_config_t dflt = { 0 }, broker = { 0 };
 	sm_dyn_config_layers(d, &dflt, &broker);
 	const sm_kafka_config_t *cur = sm_dyn_config_current(d);
@@ -380,7 +430,20 @@ int sm_dyn_config_validate(sm_dyn_config_t *d, int per_broker, const sm_zk_confi
 		sm_kafka_config_t trial;
 		r = per_broker ? sm_dyn_build(d->static_cfg, &dflt, set, &trial, why, whylen)
 			       : sm_dyn_build(d->static_cfg, set, &broker, &trial, why, whylen);
-		if (!r)
+		int built = !r; /* sm_dyn_build freed a failed one */
+		/* a new keystore must load (Kafka's SslFactory validation) */
+		for (int i = 0; !r && i < set->n; i++) {
+			char *l = NULL;
+			if (!sm_dyn_store_key(set->keys[i], &l))
+				continue;
+			SSL_CTX *ctx = sm_tls_server_ctx_new(&trial.given, l, why, whylen);
+			if (ctx)
+				SSL_CTX_free(ctx);
+			else
+				r = -1;
+			free(l);
+		}
+		if (built)
 			sm_kafka_config_free(&trial);
 	}
 	sm_zk_config_clear(&dflt);

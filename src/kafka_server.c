@@ -73,8 +73,10 @@ struct sm_kafka_server {
 	int session_expired; /* atomic: set by the ZooKeeper watcher */
 	sm_zk_broker_info_t reg;
 	int registered;
-	SSL_CTX **tls_ctx;   /* one per SSL listener */
+	SSL_CTX **tls_ctx;   /* one per SSL listener, then those of keystore reloads */
 	int n_tls_ctx;
+	char **tls_listeners; /* the SSL listeners' names */
+	int n_tls_listeners;
 	SSL_CTX *tls_client; /* to the inter-broker listener, if it is SSL */
 	sm_metrics_http_t *metrics_http;
 };
@@ -167,6 +169,41 @@ static void sm_server_resize_handlers(sm_kafka_server_t *s, int n)
 		    "Resized the request handler pool from %d to %d threads", old, n);
 }
 
+/* Kafka's keystore reload: an SSL listener whose keystore or truststore
+ * settings changed gets a new context for its new connections; the old one
+ * is kept until the server is destroyed. */
+static void sm_server_reload_tls(sm_kafka_server_t *s, const sm_kafka_config_t *old,
+				 const sm_kafka_config_t *cur)
+{
+	static const char *const keys[] = { "ssl.keystore.location", "ssl.keystore.type",
+					    "ssl.truststore.location", "ssl.truststore.type" };
+	for (int i = 0; s->ss && i < s->n_tls_listeners; i++) {
+		const char *l = s->tls_listeners[i];
+		int changed = 0;
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+			const char *a = sm_tls_get(&old->given, l, keys[k]);
+			const char *b = sm_tls_get(&cur->given, l, keys[k]);
+			changed |= (a == NULL) != (b == NULL) || (a && strcmp(a, b));
+		}
+		if (!changed)
+			continue;
+		char err[768];
+		SSL_CTX *ctx = sm_tls_server_ctx_new(&cur->given, l, err, sizeof(err));
+		if (!ctx) {
+			sm_log_error(NULL, "kafka.network.SocketServer",
+				     "Keystore of listener %s not reloaded: %s", l, err);
+			continue;
+		}
+		s->tls_ctx = sm_realloc(s->tls_ctx, sizeof(*s->tls_ctx) * (size_t)(s->n_tls_ctx + 1));
+		s->tls_ctx[s->n_tls_ctx++] = ctx;
+		sm_socket_server_set_ssl_ctx(s->ss, l, ctx);
+		sm_log_info(NULL, "kafka.network.SocketServer",
+			    "Reloaded the keystore of listener %s (%s)", l,
+			    sm_tls_get(&cur->given, l, "ssl.keystore.location") ?
+			    sm_tls_get(&cur->given, l, "ssl.keystore.location") : "no keystore file");
+	}
+}
+
 /* Applies a new effective config (dynamic_config.h), on the config-change
  * thread or during start-up. */
 static void sm_server_apply_config(void *opaque, const sm_kafka_config_t *old,
@@ -179,6 +216,7 @@ static void sm_server_apply_config(void *opaque, const sm_kafka_config_t *old,
 		sm_controller_broker_config_changed(s->controller, cur);
 	if (s->handlers && cur->num_io_threads != old->num_io_threads)
 		sm_server_resize_handlers(s, cur->num_io_threads);
+	sm_server_reload_tls(s, old, cur);
 	if (s->cleaner && (cur->log_cleaner_threads != old->log_cleaner_threads ||
 			   cur->log_cleaner_dedupe_buffer_size != old->log_cleaner_dedupe_buffer_size ||
 			   cur->log_cleaner_backoff_ms != old->log_cleaner_backoff_ms)) {
@@ -455,14 +493,19 @@ static int sm_server_tls_setup(sm_kafka_server_t *s, sm_listener_cfg_t *ls, int 
 		free(proto);
 		if (!ssl)
 			continue;
-		SSL_CTX *ctx = sm_tls_server_ctx_new(&s->cfg->given, ls[i].name, err, sizeof(err));
+		/* a per-broker dynamic keystore counts from the start */
+		const sm_props_t *given = &sm_dyn_config_current(s->dyn)->given;
+		SSL_CTX *ctx = sm_tls_server_ctx_new(given, ls[i].name, err, sizeof(err));
 		if (!ctx) {
 			sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, NULL, SM_SRV_LOGGER, "%s", err);
 			return -1;
 		}
 		s->tls_ctx[s->n_tls_ctx++] = ctx;
+		s->tls_listeners = sm_realloc(s->tls_listeners,
+					      sizeof(char *) * (size_t)(s->n_tls_listeners + 1));
+		s->tls_listeners[s->n_tls_listeners++] = sm_strdup(ls[i].name);
 		ls[i].ssl_ctx = ctx;
-		ls[i].principal_rules = sm_tls_get(&s->cfg->given, ls[i].name, "ssl.principal.mapping.rules");
+		ls[i].principal_rules = sm_tls_get(given, ls[i].name, "ssl.principal.mapping.rules");
 	}
 	char *ibp = sm_server_protocol(s->cfg, s->inter_broker_listener);
 	if (ibp && (!strcmp(ibp, "SSL") || !strcmp(ibp, "SASL_SSL"))) {
@@ -806,6 +849,9 @@ void sm_kafka_server_destroy(sm_kafka_server_t *s)
 	for (int i = 0; i < s->n_tls_ctx; i++)
 		SSL_CTX_free(s->tls_ctx[i]);
 	free(s->tls_ctx);
+	for (int i = 0; i < s->n_tls_listeners; i++)
+		free(s->tls_listeners[i]);
+	free(s->tls_listeners);
 	SSL_CTX_free(s->tls_client);
 	free(s);
 }

@@ -770,8 +770,11 @@ static void sm_ss_conn_open(sm_ss_proc_t *p, sm_ss_newconn_t *nc)
 	struct bufferevent *bev;
 	sm_ss_conn_t **b;
 
-	if (nc->listener->cfg.ssl_ctx) {
-		SSL *ssl = SSL_new(nc->listener->cfg.ssl_ctx);
+	/* the context may be replaced at run time (a keystore reload); the old
+	 * one stays valid, and SSL_new takes its own reference */
+	SSL_CTX *ssl_ctx = __atomic_load_n(&nc->listener->cfg.ssl_ctx, __ATOMIC_ACQUIRE);
+	if (ssl_ctx) {
+		SSL *ssl = SSL_new(ssl_ctx);
 		bev = ssl ? bufferevent_openssl_socket_new(p->base, nc->fd, ssl,
 							 BUFFEREVENT_SSL_ACCEPTING,
 							 BEV_OPT_CLOSE_ON_FREE) : NULL;
@@ -794,7 +797,7 @@ static void sm_ss_conn_open(sm_ss_proc_t *p, sm_ss_newconn_t *nc)
 	c->proc = p;
 	c->bev = bev;
 	c->listener = nc->listener;
-	c->tls = nc->listener->cfg.ssl_ctx != NULL;
+	c->tls = ssl_ctx != NULL;
 	snprintf(c->principal, sizeof(c->principal), "User:ANONYMOUS");
 	memcpy(c->peer, nc->peer, sizeof(c->peer));
 	memcpy(c->ip, nc->ip, sizeof(c->ip));
@@ -1262,6 +1265,18 @@ static void sm_ss_wake_acceptor(sm_socket_server_t *ss)
 	if (ss->acc_wake && !ss->acc_stopped)
 		event_active(ss->acc_wake, EV_READ, 0);
 	pthread_mutex_unlock(&ss->state_lock);
+}
+
+int sm_socket_server_set_ssl_ctx(sm_socket_server_t *ss, const char *listener, void *ssl_ctx)
+{
+	for (int i = 0; i < ss->nlisteners; i++) {
+		sm_ss_listener_t *l = &ss->listeners[i];
+		if (strcasecmp(l->cfg.name, listener) || !l->cfg.ssl_ctx)
+			continue;
+		__atomic_store_n(&l->cfg.ssl_ctx, ssl_ctx, __ATOMIC_RELEASE);
+		return 0;
+	}
+	return -1;
 }
 
 int sm_socket_server_set_connection_limits(sm_socket_server_t *ss, int32_t max_connections,

@@ -130,6 +130,11 @@ void sm_socket_server_stats(sm_socket_server_t *ss, sm_socket_server_stats_t *ou
 int sm_socket_server_set_connection_limits(sm_socket_server_t *ss, int32_t max_connections,
 					   int32_t per_ip, const char *overrides,
 					   int32_t creation_rate, char *err, size_t errlen);
+/* Replaces the SSL_CTX of an SSL listener (a keystore reload): new
+ * connections use it, open ones keep theirs. The old context stays owned by
+ * the caller and must stay valid until the server is destroyed. -1 when no
+ * SSL listener has that name. Any thread. */
+int sm_socket_server_set_ssl_ctx(sm_socket_server_t *ss, const char *listener, void *ssl_ctx);
 /* Request bytes currently granted by queued.max.request.bytes. */
 int64_t sm_socket_server_queued_bytes(sm_socket_server_t *ss);
 

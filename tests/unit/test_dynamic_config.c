@@ -58,8 +58,18 @@ static void test_validate(void)
 	CU_ASSERT_EQUAL(validate(d, 1, "log.retention.ms", "1000", why, sizeof(why)), 0);
 	CU_ASSERT_EQUAL(validate(d, 0, "log.retention.hours", "1", why, sizeof(why)), -1);
 	CU_ASSERT_STRING_EQUAL(why, "Cannot update these configs dynamically: Set(log.retention.hours)");
-	CU_ASSERT_EQUAL(validate(d, 1, "listener.name.plaintext.ssl.keystore.location", "/k", why,
+	/* keystores: per listener, per broker, and the new one must load */
+	CU_ASSERT_EQUAL(validate(d, 1, "ssl.keystore.location", "/k", why, sizeof(why)), -1);
+	CU_ASSERT_STRING_EQUAL(why, "These security configs can be dynamically updated only per-listener using the listener prefix");
+	CU_ASSERT_EQUAL(validate(d, 0, "listener.name.ssl.ssl.keystore.location", "/k", why,
 				 sizeof(why)), -1);
+	CU_ASSERT_STRING_EQUAL(why, "Cannot update these configs at default cluster level, broker id must be specified: Set(listener.name.ssl.ssl.keystore.location)");
+	CU_ASSERT_EQUAL(validate(d, 1, "listener.name.ssl.ssl.keystore.location", "/nonexistent/k.p12",
+				 why, sizeof(why)), -1);
+	CU_ASSERT_PTR_NULL(strstr(why, "Cannot update"));
+	CU_ASSERT_TRUE(sm_dyn_config_is_dynamic("listener.name.ssl.ssl.keystore.location"));
+	CU_ASSERT_FALSE(sm_dyn_config_is_dynamic("listener.name.ssl.ssl.key.password"));
+	CU_ASSERT_EQUAL(validate(d, 1, "listener.name.ssl.ssl.key.password", "x", why, sizeof(why)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "Cannot update these configs dynamically"));
 	CU_ASSERT_EQUAL(validate(d, 0, "log.retention.bytes", "abc", why, sizeof(why)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "log.retention.bytes"));

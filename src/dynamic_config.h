@@ -7,8 +7,9 @@
  *
  * A reload (at start-up before the listeners open, and on every
  * /config/changes notification naming brokers/<default> or brokers/<id>)
- * re-reads both znodes, drops the keys that are not dynamic or whose value
- * does not parse (logged, as Kafka ignores them), builds a new effective
+ * re-reads both znodes, drops the keys that are not dynamic (or per-broker
+ * only and found in <default>) or whose value does not parse (logged, as
+ * Kafka ignores them), builds a new effective
  * config and hands the old and the new one to the apply callback.
  *
  * Lifetime: an effective config is published by pointer and never freed
@@ -17,8 +18,8 @@
  * are few: one per operator change).
  *
  * Thread-safety: all functions are thread-safe; the apply callback runs on
- * the reloading thread with no lock of this module held, one reload at a
- * time.
+ * the reloading thread holding only the lock that serialises reloads (it
+ * must not reload or alter configs itself); readers never wait for it.
  */
 #ifndef SM_DYNAMIC_CONFIG_H
 #define SM_DYNAMIC_CONFIG_H

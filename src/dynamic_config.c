@@ -56,7 +56,7 @@ static const char *const sm_dyn_keys[] = {
 	"unclean.leader.election.enable", "min.insync.replicas", "compression.type",
 	"log.preallocate", "log.message.timestamp.type", "log.message.timestamp.difference.max.ms",
 	"log.message.downconversion.enable",
-	"num.io.threads",
+	"num.io.threads", "num.replica.fetchers",
 	"log.cleaner.threads", "log.cleaner.dedupe.buffer.size", "log.cleaner.backoff.ms",
 	"max.connections", "max.connections.per.ip", "max.connections.per.ip.overrides",
 	"max.connection.creation.rate",
@@ -397,6 +397,9 @@ int sm_dyn_config_validate(sm_dyn_config_t *d, int per_broker, const sm_zk_confi
 	const sm_kafka_config_t *cur = sm_dyn_config_current(d);
 	const char *v = sm_zk_config_get(set, "num.io.threads");
 	int r = v ? sm_dyn_check_threads("num.io.threads", cur->num_io_threads, v, why, whylen) : 0;
+	v = sm_zk_config_get(set, "num.replica.fetchers");
+	if (!r && v)
+		r = sm_dyn_check_threads("num.replica.fetchers", cur->num_replica_fetchers, v, why, whylen);
 	v = sm_zk_config_get(set, "log.cleaner.threads");
 	if (!r && v) {
 		/* Kafka's LogCleaner.validateReconfiguration */

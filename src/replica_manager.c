@@ -1152,6 +1152,7 @@ void sm_replica_manager_broker_config_changed(sm_replica_manager_t *rm,
 {
 	/* a pointer store: readers see the old or the new config, both live */
 	__atomic_store_n(&rm->cfg, cfg, __ATOMIC_RELEASE);
+	sm_fetcher_manager_resize(rm->fetchers, cfg->num_replica_fetchers);
 	sm_partition_t **v;
 	int n = sm_rm_leaders(rm, &v);
 	sm_topic_config_t tc;

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Proves dynamic broker configs on a two-broker cluster: kafka-configs.sh --entity-type brokers --entity-default --alter --add-config log.retention.ms=... writes Kafka's /config/brokers/<default> znode and change notification and every broker applies it without a restart (old segments deleted), a per-broker value (/config/brokers/<id>) wins over the default until it is deleted, num.io.threads resizes the request handler pool live (the req-handler-N threads in /proc/<pid>/task) while the broker keeps serving, log.cleaner.threads restarts the cleaner with the new count, a read-only key and a thread count beyond double are refused with Kafka's messages, max.connections.per.ip changes at run time, validate_only changes nothing, IncrementalAlterConfigs SET/DELETE/APPEND/SUBTRACT work on BROKER resources, DescribeConfigs reports DYNAMIC_BROKER_CONFIG / DYNAMIC_DEFAULT_BROKER_CONFIG / STATIC_BROKER_CONFIG / DEFAULT_CONFIG sources, synonyms and read_only flags (confluent-kafka's AdminClient), and a restarted broker reads its dynamic configs at start-up."""
+"""Proves dynamic broker configs on a two-broker cluster: kafka-configs.sh --entity-type brokers --entity-default --alter --add-config log.retention.ms=... writes Kafka's /config/brokers/<default> znode and change notification and every broker applies it without a restart (old segments deleted), a per-broker value (/config/brokers/<id>) wins over the default until it is deleted, num.io.threads resizes the request handler pool live (the req-handler-N threads in /proc/<pid>/task) while the broker keeps serving, log.cleaner.threads restarts the cleaner with the new count, num.replica.fetchers moves partitions to new fetcher threads, a read-only key and a thread count beyond double are refused with Kafka's messages, max.connections.per.ip changes at run time, validate_only changes nothing, IncrementalAlterConfigs SET/DELETE/APPEND/SUBTRACT work on BROKER resources, DescribeConfigs reports DYNAMIC_BROKER_CONFIG / DYNAMIC_DEFAULT_BROKER_CONFIG / STATIC_BROKER_CONFIG / DEFAULT_CONFIG sources, synonyms and read_only flags (confluent-kafka's AdminClient), and a restarted broker reads its dynamic configs at start-up."""
 import glob
 import json
 import os
@@ -12,6 +12,7 @@ import harness  # noqa: E402
 from harness import BIN, check, log, run, wait_until  # noqa: E402
 
 TOPIC = "dyn"
+FETCH = "fetch"   # 6 partitions on both brokers, for the fetcher threads
 TOPIC1 = "dyn1"   # on broker 1 only: its retention is broker 1's alone
 # Small segments so that a few hundred records make several; retention runs
 # every second so that a change shows quickly.
@@ -183,6 +184,21 @@ def test_handler_pool(c):
         wait_until(lambda: threads(b, "log-cleaner-") == 1, 30, "broker %d to run 1 cleaner thread" % b.id)
     log("log.cleaner.threads restarts the cleaner with 2 threads, then 1 again")
 
+    # num.replica.fetchers: partitions move to their new fetcher threads
+    check(sum(threads(b, "fetcher-1-") for b in c.brokers) == 0, "a second fetcher thread before the change")
+    rc, out, err = brokers_alter(c, None, "--add-config", "num.replica.fetchers=2")
+    check(rc == 0, "num.replica.fetchers=2: %r" % err)
+    wait_until(lambda: sum(threads(b, "fetcher-1-") for b in c.brokers) >= 1, 30,
+               "a broker to start fetcher thread 1")
+    produce(c, 60, "f", FETCH)
+    p = c.kcat("-C", "-t", FETCH, "-o", "beginning", "-e", "-q", "-f", "%s\n")
+    check(len(p.stdout.decode().splitlines()) == 60, "consumed %d of 60 from %s after the resize" %
+          (len(p.stdout.decode().splitlines()), FETCH))
+    rc, out, err = brokers_alter(c, None, "--add-config", "num.replica.fetchers=5", check_rc=False)
+    check(rc == 1 and "value should not be greater than double the current value 2" in err,
+          "num.replica.fetchers=5: rc %d %r" % (rc, err))
+    log("num.replica.fetchers=2 moves partitions to a second fetcher thread; acks=all produce still works")
+
 
 def api_versions_ok(port):
     """One ApiVersions v0 round trip on a new connection."""
@@ -350,6 +366,7 @@ def test(c):
     zk = c.kazoo()
     c.create_topic(TOPIC, partitions=1, rf=2)
     c.topics("--zookeeper", c.zk_connect, "--create", "--topic", TOPIC1, "--replica-assignment", "1")
+    c.create_topic(FETCH, partitions=6, rf=2)
     c.wait_for_leaders(TOPIC1, 1)
     test_default_retention(c, zk)
     test_handler_pool(c)

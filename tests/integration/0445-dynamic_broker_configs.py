@@ -149,6 +149,12 @@ def test_default_retention(c, zk):
     check(out == "Completed updating config for broker 1.\n", "per-broker delete said %r %r" % (out, err))
     wait_until(lambda: len(segments(b1, TOPIC1)) == 1, 60, "broker 1 to delete its old segments")
     log("a per-broker value wins over the default until it is deleted")
+    # the data of the tests below must stay
+    rc, out, err = brokers_alter(c, None, "--delete-config", "log.retention.ms")
+    check(rc == 0, "deleting the default log.retention.ms: %r" % err)
+    for b in c.brokers:
+        wait_until(lambda: describe(c, str(b.id))["log.retention.ms"].value is None, 30,
+                   "broker %d to drop the default log.retention.ms" % b.id)
 
 
 def test_handler_pool(c):

@@ -466,6 +466,29 @@ static int sm_kc_send_incremental(const sm_kc_opts_t *o, const sm_metadata_resp_
 	return rc;
 }
 
+/* ConfigCommand's check before a broker --alter: AlterConfigs replaces the
+ * whole dynamic set, and a sensitive entry comes back from DescribeConfigs
+ * without its value, so every such entry that stays must be given again.
+ * Writes "Set(a, b)" of the missing keys to out, or "" when none is. */
+static void sm_kc_broker_sensitive_missing(const sm_describe_configs_resp_result_t *cur, int want,
+					   const sm_kc_change_t *c, char *out, size_t len)
+{
+	out[0] = '\0';
+	for (int32_t i = 0; i < cur->configs_cnt; i++) {
+		const sm_describe_configs_resp_config_t *e = &cur->configs[i];
+		if (e->config_source != want || e->value)
+			continue;
+		int given = sm_zk_config_get(&c->add, e->name) != NULL;
+		for (int k = 0; !given && k < c->ndel; k++)
+			given = !strcmp(c->del[k], e->name);
+		if (!given)
+			snprintf(out + strlen(out), len - strlen(out), "%s%s", out[0] ? ", " : "Set(",
+				 e->name);
+	}
+	if (out[0])
+		snprintf(out + strlen(out), len - strlen(out), ")");
+}
+
 /* AlterConfigs v2 (brokers): the whole new dynamic set, as ConfigCommand
  * sends it: the current dynamic entries plus added minus deleted. */
 static int sm_kc_send_broker(const sm_kc_opts_t *o, const sm_metadata_resp_t *md,
@@ -551,6 +574,13 @@ static int sm_kc_bs_alter(const sm_kc_opts_t *o, const sm_metadata_resp_t *md)
 	if (missing[0]) {
 		fprintf(stderr, "Invalid %s: %s\n",
 			rtype == SM_CONFIG_RESOURCE_BROKER_LOGGER ? "broker logger(s)" : "config(s)",
+			missing);
+		goto out;
+	}
+	if (rtype == SM_CONFIG_RESOURCE_BROKER)
+		sm_kc_broker_sensitive_missing(cur, want, &c, missing, sizeof(missing));
+	if (missing[0]) {
+		fprintf(stderr, "All sensitive broker config entries must be specified for --alter, missing entries: %s\n",
 			missing);
 		goto out;
 	}

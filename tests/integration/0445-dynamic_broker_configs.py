@@ -327,6 +327,24 @@ def test_incremental(c, zk):
         "Kafka's refusals")
 
 
+def test_sensitive(c, zk):
+    from confluent_kafka.admin import AdminClient, ConfigResource
+    before = dyn_znode(zk, "0")
+    a = AdminClient({"bootstrap.servers": c.bootstrap})
+    r = ConfigResource("broker", "0", set_config=dict(before, **{"my.custom.key": "x"}))
+    a.alter_configs([r])[r].result(15)
+    check(dyn_znode(zk, "0") == dict(before, **{"my.custom.key": "x"}), "custom key: %r" % dyn_znode(zk, "0"))
+    e = describe(c, "0")["my.custom.key"]
+    check(e.is_sensitive and e.value is None, "a custom key is described as %r" % e)
+    rc, out, err = brokers_alter(c, 0, "--add-config", "log.retention.bytes=1000000000", check_rc=False)
+    check(rc == 1 and err == "All sensitive broker config entries must be specified for --alter, missing "
+          "entries: Set(my.custom.key)\n", "alter over a sensitive entry: rc %d %r" % (rc, err))
+    check(dyn_znode(zk, "0") == dict(before, **{"my.custom.key": "x"}), "a refused alter wrote the znode")
+    rc, out, err = brokers_alter(c, 0, "--delete-config", "my.custom.key")
+    check(rc == 0 and dyn_znode(zk, "0") == before, "deleting the custom key: %r %r" % (err, dyn_znode(zk, "0")))
+    log("custom broker keys are kept and hidden; kafka-configs will not drop a sensitive entry")
+
+
 def test_refusals(c, zk):
     from confluent_kafka.admin import AdminClient, ConfigResource
     rc, out, err = brokers_alter(c, None, "--add-config", "log.retention.hours=1", check_rc=False)
@@ -379,6 +397,7 @@ def test(c):
     test_connections(c)
     test_refusals(c, zk)
     test_incremental(c, zk)
+    test_sensitive(c, zk)
     test_restart(c)
 
 

@@ -344,7 +344,7 @@ static void sm_cfgapi_broker_entry(sm_cfgapi_list_t *l, const sm_kafka_config_t 
 	const char *names[5];
 	sm_describe_configs_resp_config_t *e = sm_cfgapi_add(l, name);
 	e->read_only = !sm_dyn_config_is_dynamic(name);
-	if (!d && !e->read_only) {
+	if (!d && !e->read_only && !sm_dyn_config_is_password(name)) {
 		/* a listener's keystore/truststore location or type: a string */
 		e->config_source = sm_cfgapi_custom_source(l->ly, name);
 		const char *v = e->config_source == SM_CONFIG_SOURCE_DYNAMIC_BROKER ? sm_zk_config_get(l->ly->broker, name)
@@ -765,6 +765,12 @@ static sm_err_t sm_cfgapi_alter_broker(sm_req_ctx_t *ctx, const char *name,
 		snprintf(err, errlen, "Failed to read the broker's dynamic configs from ZooKeeper");
 		return SM_ERR_UNKNOWN_SERVER_ERROR;
 	}
+	char why[SM_CFGAPI_WHYLEN];
+	/* stored passwords are encoded; validation needs them in clear */
+	if (incremental && sm_dyn_config_passwords(dyn, &set, 0, why, sizeof(why))) {
+		sm_zk_config_clear(&set);
+		return sm_cfgapi_invalid_value(SM_CONFIG_RESOURCE_BROKER, name, why, err, errlen);
+	}
 	for (int i = 0; i < n && !e; i++) {
 		if (ops[i].op == SM_CONFIG_OP_SET)
 			sm_zk_config_set(&set, ops[i].name, ops[i].value);
@@ -773,14 +779,16 @@ static sm_err_t sm_cfgapi_alter_broker(sm_req_ctx_t *ctx, const char *name,
 		else
 			e = sm_cfgapi_broker_list_op(&set, &ops[i], err, errlen);
 	}
-	char why[SM_CFGAPI_WHYLEN];
 	if (!e && sm_dyn_config_validate(dyn, *name != '\0', &set, why, sizeof(why)))
+		e = sm_cfgapi_invalid_value(SM_CONFIG_RESOURCE_BROKER, name, why, err, errlen);
+	if (!e && !validate_only && sm_dyn_config_passwords(dyn, &set, 1, why, sizeof(why)))
 		e = sm_cfgapi_invalid_value(SM_CONFIG_RESOURCE_BROKER, name, why, err, errlen);
 	if (!e && !validate_only) {
 		char desc[SM_CFGAPI_ERRLEN] = "";
 		for (int i = 0; i < set.n; i++)
 			snprintf(desc + strlen(desc), sizeof(desc) - strlen(desc), "%s%s=%s",
-				 i ? "," : "", set.keys[i], set.values[i]);
+				 i ? "," : "", set.keys[i],
+				 sm_dyn_config_is_password(set.keys[i]) ? "[hidden]" : set.values[i]);
 		sm_log_info(NULL, SM_CFGAPI_LOGGER, "Updating broker %s with new configuration : %s",
 			    entity, desc);
 		if (sm_kzk_set_entity_config(ctx->apis->d.zk, "brokers", entity, &set)) {

@@ -17,6 +17,7 @@
 #include "connection_quotas.h"
 #include "kafka_zk.h"
 #include "logger.h"
+#include "password_encoder.h"
 #include "tls.h"
 
 #define SM_DYN_LOGGER "kafka.server.DynamicBrokerConfig"
@@ -86,8 +87,48 @@ static int sm_dyn_is_security_or_listener(const char *key)
 
 static const char *const sm_dyn_store_keys[] = {
 	"ssl.keystore.location", "ssl.keystore.type", "ssl.truststore.location",
-	"ssl.truststore.type", NULL
+	"ssl.truststore.type", "ssl.keystore.password", "ssl.key.password",
+	"ssl.truststore.password", NULL
 };
+
+int sm_dyn_config_is_password(const char *key)
+{
+	const char *dot = !strncmp(key, "listener.name.", 14) ? strchr(key + 14, '.') : NULL;
+	if (!dot || dot == key + 14)
+		return 0;
+	return !strcmp(dot + 1, "ssl.keystore.password") || !strcmp(dot + 1, "ssl.key.password") ||
+	       !strcmp(dot + 1, "ssl.truststore.password");
+}
+
+static const char *sm_dyn_secret(sm_dyn_config_t *d)
+{
+	const char *s = sm_props_get(&d->static_cfg->given, "password.encoder.secret");
+	return s && *s ? s : NULL;
+}
+
+int sm_dyn_config_passwords(sm_dyn_config_t *d, sm_zk_config_t *set, int encode, char *why,
+			    size_t whylen)
+{
+	for (int i = 0; i < set->n; i++) {
+		if (!sm_dyn_config_is_password(set->keys[i]))
+			continue;
+		const char *secret = sm_dyn_secret(d);
+		if (!secret) {
+			snprintf(why, whylen, "Password encoder secret not configured");
+			return -1;
+		}
+		char err[256];
+		char *v = encode ? sm_password_encode(secret, set->values[i], err, sizeof(err))
+				 : sm_password_decode(secret, set->values[i], err, sizeof(err));
+		if (!v) {
+			snprintf(why, whylen, "%s: %s", set->keys[i], err);
+			return -1;
+		}
+		free(set->values[i]);
+		set->values[i] = v;
+	}
+	return 0;
+}
 
 /* listener.name.<l>.ssl.{keystore,truststore}.{location,type}: a keystore
  * reload, per broker only. *listener (may be NULL) gets a malloc'd <l>. */
@@ -226,6 +267,8 @@ static void sm_dyn_filter(sm_dyn_config_t *d, const char *entity, const sm_zk_co
 	int per_broker = strcmp(entity, SM_DYN_DEFAULT) != 0;
 	for (int i = 0; i < in->n; i++) {
 		char err[512];
+		if (!in->keys[i][0])
+			continue; /* a password that did not decode */
 		if (sm_dyn_refused(in->keys[i]) || sm_dyn_bare_security_key(in->keys[i]) ||
 		    (!per_broker && sm_dyn_store_key(in->keys[i], NULL))) {
 			sm_log_warn(NULL, SM_DYN_LOGGER,
@@ -286,6 +329,25 @@ int sm_dyn_config_reload(sm_dyn_config_t *d, sm_zk_t *zk)
 		pthread_mutex_unlock(&d->reload_lock);
 		return -1;
 	}
+	/* stored passwords are encoded; one that does not decode is dropped */
+	for (int i = 0; i < raw_b.n; i++) {
+		if (!sm_dyn_config_is_password(raw_b.keys[i]))
+			continue;
+		sm_zk_config_t one = { 0 };
+		char why[512];
+		sm_zk_config_set(&one, raw_b.keys[i], raw_b.values[i]);
+		if (sm_dyn_config_passwords(d, &one, 0, why, sizeof(why))) {
+			sm_log_warn(NULL, SM_DYN_LOGGER, "Dynamic password config in /config/brokers/%s ignored: %s",
+				    id, why);
+			free(raw_b.values[i]);
+			raw_b.values[i] = sm_strdup(""); /* dropped below */
+			raw_b.keys[i][0] = '\0';
+		} else {
+			free(raw_b.values[i]);
+			raw_b.values[i] = sm_strdup(one.values[0]);
+		}
+		sm_zk_config_clear(&one);
+	}
 	sm_dyn_filter(d, SM_DYN_DEFAULT, NULL, &raw_d, &nd);
 	sm_dyn_filter(d, id, &nd, &raw_b, &nb);
 	sm_zk_config_clear(&raw_d);
@@ -317,7 +379,7 @@ int sm_dyn_config_reload(sm_dyn_config_t *d, sm_zk_t *zk)
 		sm_log_info(NULL, SM_DYN_LOGGER, "Dynamic default broker config %s=%s", nd.keys[i], nd.values[i]);
 	for (int i = 0; i < nb.n; i++)
 		sm_log_info(NULL, SM_DYN_LOGGER, "Dynamic broker config %s=%s (broker %s)", nb.keys[i],
-			    nb.values[i], id);
+			    sm_dyn_config_is_password(nb.keys[i]) ? "[hidden]" : nb.values[i], id);
 
 	pthread_mutex_lock(&d->lock);
 	const sm_kafka_config_t *old = d->cur ? d->cur : d->static_cfg;
@@ -392,6 +454,11 @@ int sm_dyn_config_validate(sm_dyn_config_t *d, int per_broker, const sm_zk_confi
 			 list);
 		return -1;
 	}
+	for (int i = 0; i < set->n; i++)
+		if (sm_dyn_config_is_password(set->keys[i]) && !sm_dyn_secret(d)) {
+			snprintf(why, whylen, "Password encoder secret not configured");
+			return -1;
+		}
 	sm_zk_config_t dflt = { 0 }, broker = { 0 };
 	sm_dyn_config_layers(d, &dflt, &broker);
 	const sm_kafka_config_t *cur = sm_dyn_config_current(d);

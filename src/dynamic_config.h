@@ -57,6 +57,14 @@ void sm_dyn_config_layers(sm_dyn_config_t *d, sm_zk_config_t *dflt, sm_zk_config
 /* 1 when Samsa changes key at run time (DescribeConfigs' read_only is its
  * negation). */
 int sm_dyn_config_is_dynamic(const char *key);
+/* 1 for a dynamic password config (listener.name.<l>.ssl.keystore.password,
+ * .ssl.key.password, .ssl.truststore.password): stored encoded with
+ * password.encoder.secret (password_encoder.h), described without value. */
+int sm_dyn_config_is_password(const char *key);
+/* Encodes (encode 1) or decodes (0) the password values of set in place
+ * with this broker's password.encoder.secret. 0, or -1 with why. */
+int sm_dyn_config_passwords(sm_dyn_config_t *d, sm_zk_config_t *set, int encode, char *why,
+			    size_t whylen);
 
 /* Validates a proposed complete dynamic set for the default entity
  * (per_broker 0) or for this broker (1), as Kafka's

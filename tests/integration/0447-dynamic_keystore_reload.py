@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Proves the SSL keystore reload of dynamic broker configs: kafka-configs.sh --entity-type brokers --entity-name 0 --alter --add-config listener.name.ssl.ssl.keystore.location=<new PEM keystore> makes the broker's SSL listener serve the new certificate to new connections without a restart (clients still produce and consume over SSL), DescribeConfigs shows the key as a writable DYNAMIC_BROKER_CONFIG, and Kafka's refusals hold: the default entity ("broker id must be specified"), a key without the listener prefix ("only per-listener"), a keystore that does not load; a restarted broker serves the dynamic keystore from the start."""
+"""Proves the SSL keystore reload of dynamic broker configs: kafka-configs.sh --entity-type brokers --entity-name 0 --alter --add-config listener.name.ssl.ssl.keystore.location=<new PEM keystore> makes the broker's SSL listener serve the new certificate to new connections without a restart (clients still produce and consume over SSL), DescribeConfigs shows the key as a writable DYNAMIC_BROKER_CONFIG, and Kafka's refusals hold: the default entity ("broker id must be specified"), a key without the listener prefix ("only per-listener"), a keystore that does not load; a keystore password is stored encoded with password.encoder.secret in Kafka's PasswordEncoder format (PBKDF2WithHmacSHA512, AES/CBC/PKCS5Padding) and described as sensitive; a restarted broker decodes it and serves the dynamic keystore from the start."""
+import json
 import os
 import socket
 import ssl
@@ -45,7 +46,8 @@ def test(c):
     tlsutil._leaf(d, "broker2", "/O=Samsa/OU=Brokers/CN=localhost", "IP:127.0.0.1,DNS:localhost")
     new_pem, new_crt = os.path.join(d, "broker2.pem"), os.path.join(d, "broker2.crt")
     sslp = free_port()
-    props = {"listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,SSL:SSL"}
+    props = {"listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,SSL:SSL",
+             "password.encoder.secret": "encoder-secret"}
     props.update(tlsutil.broker_pem_props(certs))
     b = c.add_broker(props=props, start=False)
     b.props["listeners"] = "PLAINTEXT://127.0.0.1:%d,SSL://127.0.0.1:%d" % (b.port, sslp)
@@ -83,9 +85,39 @@ def test(c):
           "synonyms={DYNAMIC_BROKER_CONFIG:listener.name.ssl.ssl.keystore.location=%s}\n" % (new_pem, new_pem),
           "--describe printed %r" % out)
 
+    # a PKCS12 keystore with another password: the password is a dynamic
+    # password config, stored encoded with password.encoder.secret
+    tlsutil._leaf(d, "broker3", "/O=Samsa/OU=Brokers/CN=localhost", "IP:127.0.0.1,DNS:localhost")
+    p12 = os.path.join(d, "broker3-other.p12")
+    tlsutil._ssl("pkcs12", "-export", "-in", "broker3.crt", "-inkey", "broker3.key", "-certfile", "ca.crt",
+                 "-passout", "pass:other-pass", "-out", p12, cwd=d)
+    b3_crt = os.path.join(d, "broker3.crt")
+    rc, out, err = configs(b, "--entity-name", "0", "--alter", "--add-config",
+                           "listener.name.ssl.ssl.keystore.type=PKCS12,listener.name.ssl.ssl.keystore.location=%s,"
+                           "listener.name.ssl.ssl.keystore.password=other-pass" % p12)
+    check(rc == 0, "PKCS12 alter: %r" % err)
+    wait_until(lambda: served_cert(sslp, certs) == der(b3_crt), 30, "the SSL listener to serve the PKCS12 keystore")
+    zk = c.kazoo()
+    stored = json.loads(zk.get("/config/brokers/0")[0])["config"]["listener.name.ssl.ssl.keystore.password"]
+    fields = dict(kv.split(":", 1) for kv in stored.split(","))
+    check(set(fields) == {"keyFactoryAlgorithm", "cipherAlgorithm", "keyLength", "salt", "iterations",
+                          "encryptedPassword", "passwordLength", "initializationVector"} and
+          fields["keyFactoryAlgorithm"] == "PBKDF2WithHmacSHA512" and
+          fields["cipherAlgorithm"] == "AES/CBC/PKCS5Padding" and fields["keyLength"] == "128" and
+          fields["iterations"] == "4096" and fields["passwordLength"] == "10" and "other-pass" not in stored,
+          "stored password is %r" % stored)
+    rc, out, err = configs(b, "--entity-name", "0", "--describe")
+    check("  listener.name.ssl.ssl.keystore.password=null sensitive=true " in out,
+          "--describe shows the password as %r" % out)
+    rc, out, err = configs(b, "--entity-name", "0", "--alter", "--add-config",
+                           "listener.name.ssl.ssl.keystore.type=PEM", check_rc=False)
+    check(rc == 1 and "All sensitive broker config entries must be specified for --alter, missing entries: "
+          "Set(listener.name.ssl.ssl.keystore.password)" in err, "alter without the password: rc %d %r" % (rc, err))
+    log("a keystore password is stored encoded as Kafka's PasswordEncoder does, and described as sensitive")
+
     b.restart()
-    check(served_cert(sslp, certs) == der(new_crt), "a restarted broker serves the old certificate")
-    log("a restarted broker starts with the dynamic keystore")
+    check(served_cert(sslp, certs) == der(b3_crt), "a restarted broker serves the old certificate")
+    log("a restarted broker decodes its dynamic keystore password and serves that keystore")
 
 
 if __name__ == "__main__":

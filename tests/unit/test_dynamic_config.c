@@ -9,6 +9,7 @@
 
 #include "dynamic_config.h"
 #include "kafka_config.h"
+#include "password_encoder.h"
 
 static sm_kafka_config_t st;
 
@@ -68,8 +69,12 @@ static void test_validate(void)
 				 why, sizeof(why)), -1);
 	CU_ASSERT_PTR_NULL(strstr(why, "Cannot update"));
 	CU_ASSERT_TRUE(sm_dyn_config_is_dynamic("listener.name.ssl.ssl.keystore.location"));
-	CU_ASSERT_FALSE(sm_dyn_config_is_dynamic("listener.name.ssl.ssl.key.password"));
+	/* passwords: dynamic per listener, but only with password.encoder.secret */
+	CU_ASSERT_TRUE(sm_dyn_config_is_dynamic("listener.name.ssl.ssl.key.password"));
+	CU_ASSERT_TRUE(sm_dyn_config_is_password("listener.name.ssl.ssl.key.password"));
 	CU_ASSERT_EQUAL(validate(d, 1, "listener.name.ssl.ssl.key.password", "x", why, sizeof(why)), -1);
+	CU_ASSERT_STRING_EQUAL(why, "Password encoder secret not configured");
+	CU_ASSERT_EQUAL(validate(d, 1, "listener.name.ssl.sasl.jaas.config", "x", why, sizeof(why)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "Cannot update these configs dynamically"));
 	CU_ASSERT_EQUAL(validate(d, 0, "log.retention.bytes", "abc", why, sizeof(why)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "log.retention.bytes"));
@@ -113,6 +118,38 @@ static void test_key_budget(void)
 	done(d);
 }
 
+/* Encoded with Python's hashlib.pbkdf2_hmac and the openssl CLI (salt
+ * i*7+3, IV 0..15), pairs reordered: Kafka parses them by name. */
+static const char vector[] =
+	"encryptedPassword:3xp0frhND4/yd161skdveg==,passwordLength:9,"
+	"initializationVector:AAECAwQFBgcICQoLDA0ODw==,keyFactoryAlgorithm:PBKDF2WithHmacSHA512,"
+	"cipherAlgorithm:AES/CBC/PKCS5Padding,keyLength:128,"
+	"salt:AwoRGB8mLTQ7QklQV15lbHN6gYiPlp2kq7K5wMfO1dzj6vH4/wYNFBsiKTA3PkVMU1phaG92fYSLkpmgp661vMPK0djf5u30+wIJEBceJSwzOkFIT1ZdZGtyeYCHjpWco6qxuL/GzdTb4unw9/4FDBMaISgvNj1ES1JZYGdudXyDipGYn6attLvCydDX3uXs8/oBCA8WHSQrMjlAR05VXGNqcXh/ho2Um6KpsLe+xczT2uHo7/b9BAsSGSAnLjU8Q0pRWF9mbXR7gomQl56lrLO6wcjP1t3k6/L5AAcOFRwjKjE4P0ZNVFtiaXB3foWMk5qhqK+2vcTL0tng5+71/A==,"
+	"iterations:4096";
+
+static void test_password_encoder(void)
+{
+	char err[256];
+	char *pw = sm_password_decode("enc-secret", vector, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pw);
+	CU_ASSERT_STRING_EQUAL(pw, "test-pass");
+	free(pw);
+	CU_ASSERT_PTR_NULL(sm_password_decode("other-secret", vector, err, sizeof(err)));
+	CU_ASSERT_PTR_NULL(sm_password_decode("enc-secret", "keyLength:128,salt:AAAA", err, sizeof(err)));
+	CU_ASSERT_PTR_NULL(sm_password_decode("enc-secret", "", err, sizeof(err)));
+	char *enc = sm_password_encode("enc-secret", "p\xc3\xa4ss", err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(enc);
+	CU_ASSERT_PTR_NOT_NULL(strstr(enc, "keyFactoryAlgorithm:PBKDF2WithHmacSHA512,"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(enc, "cipherAlgorithm:AES/CBC/PKCS5Padding,keyLength:128,"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(enc, ",iterations:4096,"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(enc, ",passwordLength:4,")); /* Java's String.length */
+	pw = sm_password_decode("enc-secret", enc, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pw);
+	CU_ASSERT_STRING_EQUAL(pw, "p\xc3\xa4ss");
+	free(pw);
+	free(enc);
+}
+
 int main(void)
 {
 	CU_initialize_registry();
@@ -120,6 +157,7 @@ int main(void)
 	CU_add_test(s, "dynamic keys", test_dynamic_keys);
 	CU_add_test(s, "validate", test_validate);
 	CU_add_test(s, "key budget", test_key_budget);
+	CU_add_test(s, "password encoder", test_password_encoder);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

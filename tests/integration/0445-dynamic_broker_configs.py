@@ -108,7 +108,10 @@ def test_default_retention(c, zk):
     wait_until(lambda: len(segments(b0)) == 1, 60, "broker 0 to delete its old segments")
     log("--entity-default log.retention.ms=1000: broker 0 deleted its old segments without a restart")
 
-    # sources as Kafka reports them
+    # sources as Kafka reports them, once broker 1 applied the default too
+    wait_until(lambda: "DYNAMIC_DEFAULT_BROKER_CONFIG:log.retention.ms=1000" in
+               configs(c, "--entity-type", "brokers", "--entity-name", "1", "--describe")[1], 30,
+               "broker 1 to apply the default log.retention.ms")
     d0, d1 = describe(c, "0"), describe(c, "1")
     e = d0["log.retention.ms"]
     check(e.value == "1000" and e.source == ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG.value and
@@ -196,6 +199,9 @@ def test_handler_pool(c):
     check(rc == 0, "num.replica.fetchers=2: %r" % err)
     wait_until(lambda: sum(threads(b, "fetcher-1-") for b in c.brokers) >= 1, 30,
                "a broker to start fetcher thread 1")
+    for b in c.brokers:
+        wait_until(lambda: describe(c, str(b.id))["num.replica.fetchers"].value == "2", 30,
+                   "broker %d to apply num.replica.fetchers=2" % b.id)
     produce(c, 60, "f", FETCH)
     p = c.kcat("-C", "-t", FETCH, "-o", "beginning", "-e", "-q", "-f", "%s\n")
     check(len(p.stdout.decode().splitlines()) == 60, "consumed %d of 60 from %s after the resize" %
@@ -334,6 +340,8 @@ def test_sensitive(c, zk):
     r = ConfigResource("broker", "0", set_config=dict(before, **{"my.custom.key": "x"}))
     a.alter_configs([r])[r].result(15)
     check(dyn_znode(zk, "0") == dict(before, **{"my.custom.key": "x"}), "custom key: %r" % dyn_znode(zk, "0"))
+    # the broker describes what it applied from the change notification
+    wait_until(lambda: "my.custom.key" in describe(c, "0"), 30, "broker 0 to apply my.custom.key")
     e = describe(c, "0")["my.custom.key"]
     check(e.is_sensitive and e.value is None, "a custom key is described as %r" % e)
     rc, out, err = brokers_alter(c, 0, "--add-config", "log.retention.bytes=1000000000", check_rc=False)

@@ -15,7 +15,7 @@
 #define SM_PE_SALT_LEN 256
 #define SM_PE_IV_LEN 16
 #define SM_PE_ITERATIONS 4096
-#define SM_PE_MAX_ITERATIONS 10000000 /* a stored string must not stall the broker */
+#define SM_PE_MAX_ITERATIONS 1000000 /* a stored string must not stall the broker */
 #define SM_PE_MAX_LEN 65536
 
 static char *sm_pe_b64(const unsigned char *p, size_t n)
@@ -137,6 +137,7 @@ char *sm_password_decode(const char *secret, const char *encoded, char *err, siz
 	char *sa = sm_pe_field(encoded, "salt"), *iv = sm_pe_field(encoded, "initializationVector");
 	char *ep = sm_pe_field(encoded, "encryptedPassword"), *pl = sm_pe_field(encoded, "passwordLength");
 	unsigned char *salt = NULL, *ivb = NULL, *ct = NULL, *pt = NULL;
+	size_t ptcap = 0;
 	char *res = NULL;
 	snprintf(err, errlen, "Malformed encoded password");
 	if (!kf || !ca || !kl || !it || !sa || !iv || !ep || !pl)
@@ -158,7 +159,8 @@ char *sm_password_decode(const char *secret, const char *encoded, char *err, siz
 	if (PKCS5_PBKDF2_HMAC(secret, (int)strlen(secret), salt, sl, (int)iters, md,
 			      (int)(key_bits / 8), key) != 1)
 		goto out;
-	pt = sm_malloc((size_t)cl + SM_PE_IV_LEN + 1);
+	ptcap = (size_t)cl + SM_PE_IV_LEN + 1;
+	pt = sm_calloc(1, ptcap);
 	int n = sm_pe_crypt(c, key, ivb, ct, cl, pt, 0);
 	if (n < 0) {
 		snprintf(err, errlen, "Password decoding failed (wrong password.encoder.secret?)");
@@ -180,7 +182,8 @@ out:
 	free(kf); free(ca); free(kl); free(it); free(sa); free(iv); free(ep); free(pl);
 	free(salt); free(ivb); free(ct);
 	if (pt) {
-		OPENSSL_cleanse(pt, strlen((char *)pt));
+		/* the whole buffer: a failed decryption leaves no terminator */
+		OPENSSL_cleanse(pt, ptcap);
 		free(pt);
 	}
 	return res;

@@ -43,10 +43,11 @@ struct sm_dyn_config {
 /*
  * The keys Samsa changes at run time: Kafka 2.8's DynamicLogConfig set
  * (the broker synonyms of topic configs, applied to every log without a
- * topic override), the request handler pool, the log cleaner's threads,
- * buffer and backoff, and the broker-wide connection limits
- * (socket_server.h). Kafka's other dynamic keys
- * are refused as not dynamic (docs/deviations.md).
+ * topic override), the request handler and replica fetcher pools, the log
+ * cleaner's threads, buffer and backoff, and the broker-wide connection
+ * limits (socket_server.h); plus, per broker, an SSL listener's keystore
+ * and truststore (sm_dyn_store_keys). Kafka's other dynamic keys that
+ * Samsa defines are refused as not dynamic (docs/deviations.md).
  */
 static const char *const sm_dyn_keys[] = {
 	"log.segment.bytes", "log.roll.ms", "log.roll.jitter.ms", "log.index.size.max.bytes",
@@ -130,8 +131,9 @@ int sm_dyn_config_passwords(sm_dyn_config_t *d, sm_zk_config_t *set, int encode,
 	return 0;
 }
 
-/* listener.name.<l>.ssl.{keystore,truststore}.{location,type}: a keystore
- * reload, per broker only. *listener (may be NULL) gets a malloc'd <l>. */
+/* listener.name.<l>.ssl.{keystore,truststore}.{location,type,password} and
+ * .ssl.key.password: a keystore reload, per broker only. *listener (may be
+ * NULL) gets a malloc'd <l>. */
 static int sm_dyn_store_key(const char *key, char **listener)
 {
 	if (strncmp(key, "listener.name.", 14))

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Proves dynamic broker configs on a two-broker cluster: kafka-configs.sh --entity-type brokers --entity-default --alter --add-config log.retention.ms=... writes Kafka's /config/brokers/<default> znode and change notification and every broker applies it without a restart (old segments deleted), a per-broker value (/config/brokers/<id>) wins over the default until it is deleted, num.io.threads resizes the request handler pool live (the req-handler-N threads in /proc/<pid>/task) while the broker keeps serving, log.cleaner.threads restarts the cleaner with the new count, num.replica.fetchers moves partitions to new fetcher threads, a read-only key and a thread count beyond double are refused with Kafka's messages, max.connections.per.ip changes at run time, validate_only changes nothing, IncrementalAlterConfigs SET/DELETE/APPEND/SUBTRACT work on BROKER resources, DescribeConfigs reports DYNAMIC_BROKER_CONFIG / DYNAMIC_DEFAULT_BROKER_CONFIG / STATIC_BROKER_CONFIG / DEFAULT_CONFIG sources, synonyms and read_only flags (confluent-kafka's AdminClient), and a restarted broker reads its dynamic configs at start-up."""
+"""Proves dynamic broker configs on a two-broker cluster: kafka-configs.sh --entity-type brokers --entity-default --alter --add-config log.retention.ms=... writes Kafka's /config/brokers/<default> znode and change notification and every broker applies it without a restart (old segments deleted), a per-broker value (/config/brokers/<id>) wins over the default until it is deleted, num.io.threads resizes the request handler pool live (the req-handler-N threads in /proc/<pid>/task) while the broker keeps serving, log.cleaner.threads restarts the cleaner with the new count, num.replica.fetchers moves partitions to new fetcher threads, a read-only key and a thread count beyond double are refused with Kafka's messages, max.connections.per.ip changes at run time, validate_only changes nothing, IncrementalAlterConfigs SET/DELETE/APPEND/SUBTRACT work on BROKER resources, kafka-configs.sh --zookeeper refuses dynamic broker configs for running brokers and encodes passwords when bootstrapping, DescribeConfigs reports DYNAMIC_BROKER_CONFIG / DYNAMIC_DEFAULT_BROKER_CONFIG / STATIC_BROKER_CONFIG / DEFAULT_CONFIG sources, synonyms and read_only flags (confluent-kafka's AdminClient), and a restarted broker reads its dynamic configs at start-up."""
 import glob
 import json
 import os
@@ -353,6 +353,45 @@ def test_sensitive(c, zk):
     log("custom broker keys are kept and hidden; kafka-configs will not drop a sensitive entry")
 
 
+def zk_configs(c, *args, check_rc=True):
+    p = run([os.path.join(BIN, "kafka-configs.sh"), "--zookeeper", c.zk_connect, "--entity-type", "brokers"] +
+            list(args), check_rc=check_rc, what="kafka-configs.sh --zookeeper " + " ".join(args))
+    return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+
+def test_zookeeper(c, zk):
+    info = ("Broker configuration updates using ZooKeeper are supported for bootstrapping before brokers "
+            "are started to enable encrypted password configs to be stored in ZooKeeper.\n")
+    rc, out, err = zk_configs(c, "--entity-name", "0", "--alter", "--add-config", "log.retention.ms=5",
+                              check_rc=False)
+    check(rc == 1 and err == "requirement failed: --bootstrap-server option must be specified to update broker "
+          "configs Set(log.retention.ms). when broker 0 is running. " + info, "running broker: rc %d %r" % (rc, err))
+    rc, out, err = zk_configs(c, "--entity-default", "--alter", "--add-config", "log.retention.ms=5",
+                              check_rc=False)
+    check(rc == 1 and err == "requirement failed: --bootstrap-server option must be specified to update broker "
+          "configs Set(log.retention.ms). for default cluster if any broker is running. " + info,
+          "default entity: rc %d %r" % (rc, err))
+    # the replication throttles may change through ZooKeeper at any time
+    rc, out, err = zk_configs(c, "--entity-name", "0", "--alter", "--add-config",
+                              "leader.replication.throttled.rate=1000000")
+    check(rc == 0 and dyn_znode(zk, "0").get("leader.replication.throttled.rate") == "1000000",
+          "throttle through ZooKeeper: %r %r" % (err, dyn_znode(zk, "0")))
+    zk_configs(c, "--entity-name", "0", "--alter", "--delete-config", "leader.replication.throttled.rate")
+    # bootstrapping a broker that is not running: passwords are encoded
+    rc, out, err = zk_configs(c, "--entity-name", "7", "--alter", "--add-config",
+                              "listener.name.ssl.ssl.keystore.password=secret-pw", check_rc=False)
+    check(rc == 1 and err.startswith("requirement failed: password.encoder.secret must be specified to update "
+                                     "Set(listener.name.ssl.ssl.keystore.password)."), "no secret: %r" % err)
+    rc, out, err = zk_configs(c, "--entity-name", "7", "--alter", "--add-config",
+                              "listener.name.ssl.ssl.keystore.password=secret-pw,password.encoder.secret=enc")
+    stored = dyn_znode(zk, "7")
+    check(rc == 0 and set(stored) == {"listener.name.ssl.ssl.keystore.password"} and
+          stored["listener.name.ssl.ssl.keystore.password"].startswith("keyFactoryAlgorithm:PBKDF2WithHmacSHA512,") and
+          "secret-pw" not in stored["listener.name.ssl.ssl.keystore.password"],
+          "bootstrapped password: %r %r" % (err, stored))
+    log("--zookeeper: refused for running brokers (throttles excepted), passwords encoded when bootstrapping")
+
+
 def test_refusals(c, zk):
     from confluent_kafka.admin import AdminClient, ConfigResource
     rc, out, err = brokers_alter(c, None, "--add-config", "log.retention.hours=1", check_rc=False)
@@ -406,6 +445,7 @@ def test(c):
     test_refusals(c, zk)
     test_incremental(c, zk)
     test_sensitive(c, zk)
+    test_zookeeper(c, zk)
     test_restart(c)
 
 

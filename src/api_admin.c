@@ -218,7 +218,8 @@ static void sm_admin_resp_configs(sm_req_ctx_t *ctx, char *const *keys, char *co
 	for (int i = 0; i < n; i++)
 		sm_zk_config_set(&over, keys[i], vals[i]);
 	sm_apis_topic_config_t *tc;
-	int cnt = sm_apis_topic_configs(ctx->apis->d.cfg, &over, &ctx->arena, &tc);
+	int cnt = sm_apis_topic_configs(ctx->apis->d.cfg, ctx->apis->d.dyn_config, &over,
+					&ctx->arena, &tc);
 	sm_zk_config_clear(&over);
 	rt->configs_cnt = cnt;
 	rt->configs = sm_arena_alloc(&ctx->arena, sizeof(*rt->configs) * (size_t)(cnt + 1));

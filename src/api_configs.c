@@ -11,11 +11,16 @@
  * /config/changes notification, as AdminZkClient.changeTopicConfig does;
  * every broker's config manager then applies it. Any broker may serve them.
  *
- * BROKER resources: DescribeConfigs reports this broker's configs with their
- * static/default sources (the default entity has no dynamic configs, so it
- * is empty). Samsa applies no dynamic broker configs, so an alter that would
- * set one is refused the way Kafka refuses a config it cannot update
- * dynamically (INVALID_REQUEST, "Cannot update these configs dynamically").
+ * BROKER resources (dynamic broker configs, dynamic_config.h): DescribeConfigs
+ * reports this broker's effective configs with their sources
+ * (DYNAMIC_BROKER_CONFIG, DYNAMIC_DEFAULT_BROKER_CONFIG, STATIC_BROKER_CONFIG,
+ * DEFAULT_CONFIG), synonyms and read_only flags; for the default entity ("")
+ * only the keys set in /config/brokers/<default>. The Alter APIs validate the
+ * new dynamic set (non-dynamic keys refused with Kafka's message, values
+ * parsed, thread counts within half and double) and write
+ * /config/brokers/<id|<default>> plus a /config/changes notification; every
+ * broker's config manager applies it. A per-broker resource must name the
+ * receiving broker.
  *
  * BROKER_LOGGER resources: the root logger, whose level can be described and
  * set (Samsa has one level for all its loggers).
@@ -29,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dynamic_config.h"
 #include "kafka_zk.h"
 #include "log_config.h"
 #include "logger.h"
@@ -99,7 +105,21 @@ static int sm_cfgapi_topic_known(sm_req_ctx_t *ctx, const char *topic)
 	return known;
 }
 
+/* The effective broker config: the dynamic one when the broker has it. */
+static const sm_kafka_config_t *sm_cfgapi_cfg(sm_req_ctx_t *ctx)
+{
+	sm_dyn_config_t *dyn = ctx->apis->d.dyn_config;
+	return dyn ? sm_dyn_config_current(dyn) : ctx->apis->d.cfg;
+}
+
 /* ---- DescribeConfigs ---- */
+
+/* The levels a broker config's synonyms come from, highest first. */
+typedef struct sm_cfgapi_layers {
+	const sm_zk_config_t *broker; /* DYNAMIC_BROKER_CONFIG, or NULL */
+	const sm_zk_config_t *dflt;   /* DYNAMIC_DEFAULT_BROKER_CONFIG, or NULL */
+	const sm_props_t *given;      /* STATIC_BROKER_CONFIG */
+} sm_cfgapi_layers_t;
 
 typedef struct sm_cfgapi_list {
 	sm_arena_t *a;
@@ -107,6 +127,7 @@ typedef struct sm_cfgapi_list {
 	int include_synonyms, include_doc;
 	sm_describe_configs_resp_result_t *out;
 	int cap;
+	const sm_cfgapi_layers_t *ly;
 } sm_cfgapi_list_t;
 
 static int sm_cfgapi_wanted(const sm_describe_configs_req_resource_t *res, const char *name)
@@ -119,26 +140,36 @@ static int sm_cfgapi_wanted(const sm_describe_configs_req_resource_t *res, const
 	return 0;
 }
 
-/* Kafka's configSynonyms: the static then default values of the broker
- * configs in names, from the entry named names[0] on. */
-static int sm_cfgapi_synonyms(const sm_kafka_config_t *cfg, const char *const *names,
+/* Kafka's configSynonyms: the per-broker dynamic, default dynamic, static
+ * then default values of the broker configs in names, from the entry named
+ * names[0] on. out has room for 4 levels of every name. */
+static int sm_cfgapi_synonyms(const sm_cfgapi_layers_t *ly, const char *const *names,
 			      const char *fallback_dflt, sm_arena_t *a,
 			      sm_describe_configs_resp_synonym_t *out, int n)
 {
+	static const int8_t src[] = { SM_CONFIG_SOURCE_DYNAMIC_BROKER,
+				      SM_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER,
+				      SM_CONFIG_SOURCE_STATIC_BROKER, SM_CONFIG_SOURCE_DEFAULT };
 	int n0 = n;
-	for (int pass = 0; pass < 2; pass++) {
+	for (int pass = 0; pass < 4; pass++) {
 		for (int i = 0; names[i]; i++) {
 			const sm_cfg_def_t *d = sm_kafka_config_def(names[i]);
-			const char *v = pass == 0 ? sm_props_get(&cfg->given, names[i])
-				      : d ? d->dflt : (i == 0 ? fallback_dflt : NULL);
+			const char *v = NULL;
+			if (pass == 0)
+				v = ly->broker ? sm_zk_config_get(ly->broker, names[i]) : NULL;
+			else if (pass == 1)
+				v = ly->dflt ? sm_zk_config_get(ly->dflt, names[i]) : NULL;
+			else if (pass == 2)
+				v = sm_props_get(ly->given, names[i]);
+			else
+				v = d ? d->dflt : (i == 0 ? fallback_dflt : NULL);
 			if (!v)
 				continue;
 			if (n == n0 && strcmp(names[i], names[0]))
 				continue; /* dropWhile(name != names[0]) */
 			out[n].name = sm_cfgapi_dup(a, names[i]);
 			out[n].value = sm_cfgapi_dup(a, v);
-			out[n].source = pass == 0 ? SM_CONFIG_SOURCE_STATIC_BROKER
-						  : SM_CONFIG_SOURCE_DEFAULT;
+			out[n].source = src[pass];
 			n++;
 		}
 	}
@@ -178,7 +209,7 @@ static void sm_cfgapi_finish(sm_cfgapi_list_t *l, sm_describe_configs_resp_confi
 static void sm_cfgapi_topic_entry(sm_cfgapi_list_t *l, const sm_kafka_config_t *cfg,
 				  const sm_log_config_def_t *d, const sm_zk_config_t *over)
 {
-	sm_describe_configs_resp_synonym_t syn[8];
+	sm_describe_configs_resp_synonym_t syn[20];
 	int nsyn = 0;
 	const char *ov = sm_zk_config_get(over, d->name);
 	char *canon = NULL, err[256];
@@ -197,7 +228,7 @@ static void sm_cfgapi_topic_entry(sm_cfgapi_list_t *l, const sm_kafka_config_t *
 	}
 	free(canon);
 	if (d->synonyms[0])
-		nsyn = sm_cfgapi_synonyms(cfg, d->synonyms, d->dflt, l->a, syn, nsyn);
+		nsyn = sm_cfgapi_synonyms(l->ly, d->synonyms, d->dflt, l->a, syn, nsyn);
 	sm_cfgapi_finish(l, e, syn, nsyn);
 	e->config_type = sm_cfgapi_wire_type(d->type);
 	if (l->include_doc)
@@ -225,23 +256,43 @@ static void sm_cfgapi_describe_topic(sm_req_ctx_t *ctx, sm_cfgapi_list_t *l)
 		l->out->error_message = sm_cfgapi_dup(l->a, "Failed to read the topic's configs from ZooKeeper");
 		return;
 	}
+	/* a topic without an override follows the broker's synonyms, whose
+	 * values may be dynamic */
+	sm_dyn_config_t *dyn = ctx->apis->d.dyn_config;
+	const sm_kafka_config_t *cfg = sm_cfgapi_cfg(ctx);
+	sm_zk_config_t dflt = { 0 }, broker = { 0 };
+	if (dyn)
+		sm_dyn_config_layers(dyn, &dflt, &broker);
+	sm_cfgapi_layers_t ly = { &broker, &dflt, dyn ? &sm_dyn_config_static(dyn)->given : &cfg->given };
+	l->ly = &ly;
 	int n;
 	const sm_log_config_def_t *defs = sm_log_config_defs(&n);
 	for (int i = 0; i < n; i++)
 		if (sm_cfgapi_wanted(l->res, defs[i].name))
-			sm_cfgapi_topic_entry(l, ctx->apis->d.cfg, &defs[i], &over);
+			sm_cfgapi_topic_entry(l, cfg, &defs[i], &over);
+	l->ly = NULL;
+	sm_zk_config_clear(&dflt);
+	sm_zk_config_clear(&broker);
 	sm_zk_config_clear(&over);
 }
 
-int sm_apis_topic_configs(const sm_kafka_config_t *cfg, const sm_zk_config_t *over, sm_arena_t *a,
-			  sm_apis_topic_config_t **out)
+int sm_apis_topic_configs(const sm_kafka_config_t *cfg, sm_dyn_config_t *dyn,
+			  const sm_zk_config_t *over, sm_arena_t *a, sm_apis_topic_config_t **out)
 {
 	sm_describe_configs_resp_result_t r = { 0 };
-	sm_cfgapi_list_t l = { a, NULL, 0, 0, &r, 0 };
+	sm_zk_config_t dflt = { 0 }, broker = { 0 };
+	if (dyn) {
+		sm_dyn_config_layers(dyn, &dflt, &broker);
+		cfg = sm_dyn_config_current(dyn);
+	}
+	sm_cfgapi_layers_t ly = { &broker, &dflt, dyn ? &sm_dyn_config_static(dyn)->given : &cfg->given };
+	sm_cfgapi_list_t l = { a, NULL, 0, 0, &r, 0, &ly };
 	int n;
 	const sm_log_config_def_t *defs = sm_log_config_defs(&n);
 	for (int i = 0; i < n; i++)
 		sm_cfgapi_topic_entry(&l, cfg, &defs[i], over);
+	sm_zk_config_clear(&dflt);
+	sm_zk_config_clear(&broker);
 	*out = sm_arena_alloc(a, sizeof(**out) * (size_t)(r.configs_cnt + 1));
 	for (int i = 0; i < r.configs_cnt; i++) {
 		const sm_describe_configs_resp_config_t *e = &r.configs[i];
@@ -274,28 +325,58 @@ static void sm_cfgapi_broker_names(const char *name, const char **names)
 	names[1] = NULL;
 }
 
-/* Samsa changes no broker config at run time: every one is read-only. */
-static void sm_cfgapi_broker_entry(sm_cfgapi_list_t *l, const sm_kafka_config_t *cfg,
-				   const char *name, const sm_cfg_def_t *d)
+/* The level a key without a definition (a custom key) comes from. */
+static int8_t sm_cfgapi_custom_source(const sm_cfgapi_layers_t *ly, const char *name)
 {
-	sm_describe_configs_resp_synonym_t syn[8];
+	if (ly->broker && sm_zk_config_get(ly->broker, name))
+		return SM_CONFIG_SOURCE_DYNAMIC_BROKER;
+	if (ly->dflt && sm_zk_config_get(ly->dflt, name))
+		return SM_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER;
+	return SM_CONFIG_SOURCE_STATIC_BROKER;
+}
+
+/* Kafka's createBrokerConfigEntry. value: the effective value (NULL: from
+ * cfg). read_only unless Samsa updates the key at run time. */
+static void sm_cfgapi_broker_entry(sm_cfgapi_list_t *l, const sm_kafka_config_t *cfg,
+				   const char *name, const sm_cfg_def_t *d, const char *value)
+{
+	sm_describe_configs_resp_synonym_t syn[16];
 	const char *names[5];
 	sm_describe_configs_resp_config_t *e = sm_cfgapi_add(l, name);
-	e->read_only = 1;
-	if (!d) {
-		/* a key KafkaConfig does not define: sensitive, value hidden */
-		e->is_sensitive = 1;
-		e->config_source = SM_CONFIG_SOURCE_STATIC_BROKER;
+	e->read_only = !sm_dyn_config_is_dynamic(name);
+	if (!d && !e->read_only && !sm_dyn_config_is_password(name)) {
+		/* a listener's keystore/truststore location or type: a string */
+		e->config_source = sm_cfgapi_custom_source(l->ly, name);
+		const char *v = e->config_source == SM_CONFIG_SOURCE_DYNAMIC_BROKER ? sm_zk_config_get(l->ly->broker, name)
+			      : e->config_source == SM_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER ? sm_zk_config_get(l->ly->dflt, name)
+			      : sm_props_get(l->ly->given, name);
+		e->value = sm_cfgapi_dup(l->a, value ? value : v);
+		e->config_type = SM_CONFIG_TYPE_STRING;
 		if (l->include_synonyms) {
 			e->synonyms = sm_arena_alloc(l->a, sizeof(*e->synonyms));
 			e->synonyms[0].name = e->name;
-			e->synonyms[0].source = SM_CONFIG_SOURCE_STATIC_BROKER;
+			e->synonyms[0].value = e->value;
+			e->synonyms[0].source = e->config_source;
+			e->synonyms_cnt = 1;
+		}
+		return;
+	}
+	if (!d) {
+		/* a key KafkaConfig does not define: sensitive, value hidden */
+		e->is_sensitive = 1;
+		e->config_source = sm_cfgapi_custom_source(l->ly, name);
+		if (l->include_synonyms) {
+			e->synonyms = sm_arena_alloc(l->a, sizeof(*e->synonyms));
+			e->synonyms[0].name = e->name;
+			e->synonyms[0].source = e->config_source;
 			e->synonyms_cnt = 1;
 		}
 		return;
 	}
 	char *v;
-	if (d->type == SM_CFG_DOUBLE) {
+	if (value) {
+		v = sm_strdup(value);
+	} else if (d->type == SM_CFG_DOUBLE) {
 		char buf[64];
 		sm_log_config_format_double(*(const double *)((const char *)cfg + d->offset), buf,
 					    sizeof(buf));
@@ -306,36 +387,73 @@ static void sm_cfgapi_broker_entry(sm_cfgapi_list_t *l, const sm_kafka_config_t 
 	e->value = sm_cfgapi_dup(l->a, v);
 	free(v);
 	sm_cfgapi_broker_names(name, names);
-	int nsyn = sm_cfgapi_synonyms(cfg, names, NULL, l->a, syn, 0);
+	int nsyn = sm_cfgapi_synonyms(l->ly, names, NULL, l->a, syn, 0);
 	sm_cfgapi_finish(l, e, syn, nsyn);
 	e->config_type = sm_cfgapi_wire_type(d->type);
 	if (l->include_doc)
 		e->documentation = (char *)d->doc;
 }
 
+static int sm_cfgapi_listed(const sm_cfgapi_list_t *l, const char *name)
+{
+	for (int32_t i = 0; i < l->out->configs_cnt; i++)
+		if (!strcmp(l->out->configs[i].name, name))
+			return 1;
+	return 0;
+}
+
 static void sm_cfgapi_describe_broker(sm_req_ctx_t *ctx, sm_cfgapi_list_t *l)
 {
 	char err[SM_CFGAPI_ERRLEN];
 	const char *name = l->res->resource_name;
-	if (!*name)
-		return; /* cluster default: Samsa keeps no dynamic defaults */
-	sm_err_t e = sm_cfgapi_broker_id(ctx, name, " or empty string", err, sizeof(err));
-	if (e) {
-		l->out->error_code = (int16_t)e;
-		l->out->error_message = sm_cfgapi_dup(l->a, err);
-		return;
+	sm_dyn_config_t *dyn = ctx->apis->d.dyn_config;
+	if (*name) {
+		sm_err_t e = sm_cfgapi_broker_id(ctx, name, " or empty string", err, sizeof(err));
+		if (e) {
+			l->out->error_code = (int16_t)e;
+			l->out->error_message = sm_cfgapi_dup(l->a, err);
+			return;
+		}
 	}
-	const sm_kafka_config_t *cfg = ctx->apis->d.cfg;
-	int n;
-	const sm_cfg_def_t *defs = sm_kafka_config_defs(&n);
-	for (int i = 0; i < n; i++)
-		if (sm_cfgapi_wanted(l->res, defs[i].name))
-			sm_cfgapi_broker_entry(l, cfg, defs[i].name, &defs[i]);
-	for (int i = 0; i < cfg->given.cnt; i++) {
-		const char *k = cfg->given.v[i].key;
-		if (!sm_kafka_config_def(k) && sm_cfgapi_wanted(l->res, k))
-			sm_cfgapi_broker_entry(l, cfg, k, NULL);
+	sm_zk_config_t dflt = { 0 }, broker = { 0 };
+	if (dyn)
+		sm_dyn_config_layers(dyn, &dflt, &broker);
+	const sm_kafka_config_t *cfg = sm_cfgapi_cfg(ctx);
+	const sm_kafka_config_t *st = dyn ? sm_dyn_config_static(dyn) : cfg;
+	/* the default entity: its own keys, without per-broker synonyms */
+	sm_cfgapi_layers_t ly = { *name ? &broker : NULL, &dflt, &st->given };
+	l->ly = &ly;
+	if (!*name) {
+		for (int i = 0; i < dflt.n; i++)
+			if (sm_cfgapi_wanted(l->res, dflt.keys[i]))
+				sm_cfgapi_broker_entry(l, cfg, dflt.keys[i],
+						       sm_kafka_config_def(dflt.keys[i]), dflt.values[i]);
+	} else {
+		int n;
+		const sm_cfg_def_t *defs = sm_kafka_config_defs(&n);
+		for (int i = 0; i < n; i++)
+			if (sm_cfgapi_wanted(l->res, defs[i].name))
+				sm_cfgapi_broker_entry(l, cfg, defs[i].name, &defs[i], NULL);
+		/* custom keys: static, then dynamic ones not seen yet */
+		const sm_props_t *g = &st->given;
+		for (int i = 0; i < g->cnt; i++) {
+			const char *k = g->v[i].key;
+			if (!sm_kafka_config_def(k) && sm_cfgapi_wanted(l->res, k))
+				sm_cfgapi_broker_entry(l, cfg, k, NULL, NULL);
+		}
+		const sm_zk_config_t *dyns[] = { &dflt, &broker };
+		for (int j = 0; j < 2; j++)
+			for (int i = 0; i < dyns[j]->n; i++) {
+				const char *k = dyns[j]->keys[i];
+				if (!sm_kafka_config_def(k) && sm_cfgapi_wanted(l->res, k) &&
+				    !sm_cfgapi_listed(l, k))
+					sm_cfgapi_broker_entry(l, cfg, k, NULL, NULL);
+			}
 	}
+	/* entries point into the arena, not into the layers */
+	sm_zk_config_clear(&dflt);
+	sm_zk_config_clear(&broker);
+	l->ly = NULL;
 }
 
 static const char *sm_cfgapi_root_level(void)
@@ -399,7 +517,7 @@ void sm_api_describe_configs(sm_req_ctx_t *ctx)
 		r->resource_type = q->resource_type;
 		r->resource_name = q->resource_name;
 		sm_cfgapi_list_t l = { &ctx->arena, q, ver >= 1 && req.include_synonyms,
-				       ver >= 3 && req.include_documentation, r, 0 };
+				       ver >= 3 && req.include_documentation, r, 0, NULL };
 		if ((r->error_code = sm_cfgapi_denied(ctx, SM_ACL_OP_DESCRIBE_CONFIGS,
 						      q->resource_type, q->resource_name)))
 			;
@@ -489,6 +607,8 @@ static sm_err_t sm_cfgapi_check_ops(sm_req_ctx_t *ctx, const sm_cfgapi_op_t *ops
 	return SM_ERR_NONE;
 }
 
+static void sm_cfgapi_list_edit(sm_zk_config_t *cfg, const sm_cfgapi_op_t *op, const char *old);
+
 /* APPEND / SUBTRACT on a list config (Kafka's prepareIncrementalConfigs):
  * the current override, else LogConfig's default, split on commas. */
 static sm_err_t sm_cfgapi_list_op(sm_zk_config_t *cfg, const sm_cfgapi_op_t *op, char *err,
@@ -507,6 +627,29 @@ static sm_err_t sm_cfgapi_list_op(sm_zk_config_t *cfg, const sm_cfgapi_op_t *op,
 	const char *old = sm_zk_config_get(cfg, op->name);
 	if (!old)
 		old = !strcmp(op->name, "cleanup.policy") ? "delete" : "";
+	sm_cfgapi_list_edit(cfg, op, old);
+	return SM_ERR_NONE;
+}
+
+/* The same on a broker list config: the dynamic value, else KafkaConfig's
+ * default. */
+static sm_err_t sm_cfgapi_broker_list_op(sm_zk_config_t *cfg, const sm_cfgapi_op_t *op,
+					 char *err, size_t errlen)
+{
+	const sm_cfg_def_t *d = sm_kafka_config_def(op->name);
+	if (!d || d->type != SM_CFG_LIST) {
+		snprintf(err, errlen, "Config value %s is not allowed for config key: %s",
+			 op->op == SM_CONFIG_OP_APPEND ? "append" : "subtract", op->name);
+		return SM_ERR_INVALID_REQUEST;
+	}
+	const char *old = sm_zk_config_get(cfg, op->name);
+	sm_cfgapi_list_edit(cfg, op, old ? old : d->dflt ? d->dflt : "");
+	return SM_ERR_NONE;
+}
+
+/* old's comma-separated items with op's applied, stored under op's name. */
+static void sm_cfgapi_list_edit(sm_zk_config_t *cfg, const sm_cfgapi_op_t *op, const char *old)
+{
 	sm_wbuf_t w;
 	sm_wbuf_init(&w, 64);
 	char *copy = sm_strdup(old), *p = copy;
@@ -539,7 +682,6 @@ static sm_err_t sm_cfgapi_list_op(sm_zk_config_t *cfg, const sm_cfgapi_op_t *op,
 	sm_zk_config_set(cfg, op->name, (const char *)w.p);
 	free(copy);
 	sm_wbuf_free(&w);
-	return SM_ERR_NONE;
 }
 
 static void sm_cfgapi_remove(sm_zk_config_t *cfg, const char *key)
@@ -615,26 +757,64 @@ static sm_err_t sm_cfgapi_alter_topic(sm_req_ctx_t *ctx, const char *topic,
 	return e;
 }
 
-/* Samsa applies no dynamic broker configs: any config a SET/APPEND/SUBTRACT
- * would leave behind is one it "cannot update dynamically". */
+/* Kafka's alterBrokerConfigs / incrementalAlterConfigs for BROKER: the new
+ * dynamic set of the entity (AlterConfigs: the request's entries replace
+ * it; incremental: applied to what ZooKeeper holds), validated, then written
+ * with its change notification. */
 static sm_err_t sm_cfgapi_alter_broker(sm_req_ctx_t *ctx, const char *name,
-				       const sm_cfgapi_op_t *ops, int n, char *err, size_t errlen)
+				       const sm_cfgapi_op_t *ops, int n, int incremental,
+				       int validate_only, char *err, size_t errlen)
 {
 	if (*name) {
 		sm_err_t e = sm_cfgapi_broker_id(ctx, name, "", err, errlen);
 		if (e)
 			return e;
 	}
-	char set[SM_CFGAPI_WHYLEN / 2] = "";
-	for (int i = 0; i < n; i++)
-		if (ops[i].op != SM_CONFIG_OP_DELETE)
-			snprintf(set + strlen(set), sizeof(set) - strlen(set), "%s%s",
-				 set[0] ? ", " : "", ops[i].name);
-	if (!set[0])
-		return SM_ERR_NONE;
+	sm_dyn_config_t *dyn = ctx->apis->d.dyn_config;
+	if (!dyn) {
+		snprintf(err, errlen, "Dynamic broker configs are not available on this broker");
+		return SM_ERR_INVALID_REQUEST;
+	}
+	const char *entity = *name ? name : "<default>";
+	sm_zk_config_t set = { 0 };
+	sm_err_t e = SM_ERR_NONE;
+	if (incremental && sm_kzk_get_entity_config(ctx->apis->d.zk, "brokers", entity, &set)) {
+		snprintf(err, errlen, "Failed to read the broker's dynamic configs from ZooKeeper");
+		return SM_ERR_UNKNOWN_SERVER_ERROR;
+	}
 	char why[SM_CFGAPI_WHYLEN];
-	snprintf(why, sizeof(why), "Cannot update these configs dynamically: Set(%s)", set);
-	return sm_cfgapi_invalid_value(SM_CONFIG_RESOURCE_BROKER, name, why, err, errlen);
+	/* stored passwords are encoded; validation needs them in clear */
+	if (incremental && sm_dyn_config_passwords(dyn, &set, 0, why, sizeof(why))) {
+		sm_zk_config_clear(&set);
+		return sm_cfgapi_invalid_value(SM_CONFIG_RESOURCE_BROKER, name, why, err, errlen);
+	}
+	for (int i = 0; i < n && !e; i++) {
+		if (ops[i].op == SM_CONFIG_OP_SET)
+			sm_zk_config_set(&set, ops[i].name, ops[i].value);
+		else if (ops[i].op == SM_CONFIG_OP_DELETE)
+			sm_cfgapi_remove(&set, ops[i].name);
+		else
+			e = sm_cfgapi_broker_list_op(&set, &ops[i], err, errlen);
+	}
+	if (!e && sm_dyn_config_validate(dyn, *name != '\0', &set, why, sizeof(why)))
+		e = sm_cfgapi_invalid_value(SM_CONFIG_RESOURCE_BROKER, name, why, err, errlen);
+	if (!e && !validate_only && sm_dyn_config_passwords(dyn, &set, 1, why, sizeof(why)))
+		e = sm_cfgapi_invalid_value(SM_CONFIG_RESOURCE_BROKER, name, why, err, errlen);
+	if (!e && !validate_only) {
+		char desc[SM_CFGAPI_ERRLEN] = "";
+		for (int i = 0; i < set.n; i++)
+			snprintf(desc + strlen(desc), sizeof(desc) - strlen(desc), "%s%s=%s",
+				 i ? "," : "", set.keys[i],
+				 sm_dyn_config_is_password(set.keys[i]) ? "[hidden]" : set.values[i]);
+		sm_log_info(NULL, SM_CFGAPI_LOGGER, "Updating broker %s with new configuration : %s",
+			    entity, desc);
+		if (sm_kzk_set_entity_config(ctx->apis->d.zk, "brokers", entity, &set)) {
+			snprintf(err, errlen, "Failed to write the broker's dynamic configs to ZooKeeper");
+			e = SM_ERR_UNKNOWN_SERVER_ERROR;
+		}
+	}
+	sm_zk_config_clear(&set);
+	return e;
 }
 
 /* BROKER_LOGGER (IncrementalAlterConfigs only): Samsa's single "root". */
@@ -685,7 +865,8 @@ static sm_err_t sm_cfgapi_alter_one(sm_req_ctx_t *ctx, int8_t type, const char *
 	if (type == SM_CONFIG_RESOURCE_TOPIC)
 		return sm_cfgapi_alter_topic(ctx, name, ops, n, incremental, validate_only, err, errlen);
 	if (type == SM_CONFIG_RESOURCE_BROKER)
-		return sm_cfgapi_alter_broker(ctx, name, ops, n, err, errlen);
+		return sm_cfgapi_alter_broker(ctx, name, ops, n, incremental, validate_only, err,
+					      errlen);
 	if (type == SM_CONFIG_RESOURCE_BROKER_LOGGER && incremental)
 		return sm_cfgapi_alter_logger(ctx, name, ops, n, validate_only, err, errlen);
 	snprintf(err, errlen, "AlterConfigs is only supported for topics and brokers, but resource type is %s",

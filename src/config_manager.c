@@ -28,6 +28,8 @@ struct sm_config_manager {
 	sm_zk_t *zk;
 	sm_replica_manager_t *rm;
 	sm_controller_t *controller;
+	sm_dyn_config_t *dyn;
+	int32_t broker_id;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	pthread_t thread;
@@ -48,10 +50,12 @@ int64_t sm_config_change_seq(const char *name)
 }
 
 sm_config_manager_t *sm_config_manager_new(sm_zk_t *zk, sm_replica_manager_t *rm,
-					   sm_controller_t *controller)
+					   sm_controller_t *controller, sm_dyn_config_t *dyn)
 {
 	sm_config_manager_t *cm = sm_calloc(1, sizeof(*cm));
 	cm->zk = zk;
+	cm->dyn = dyn;
+	cm->broker_id = rm ? sm_replica_manager_broker_id(rm) : -1;
 	cm->rm = rm;
 	cm->controller = controller;
 	cm->last_seq = -1;
@@ -122,11 +126,40 @@ void sm_config_manager_load_user(sm_zk_t *zk, const char *sanitized)
 	free(user);
 }
 
+/* brokers/<default> or brokers/<id>: Kafka's BrokerConfigHandler. A change
+ * that turns unclean.leader.election.enable on lets the controller elect
+ * leaders for every offline partition, as a topic-level change does. */
+static void sm_cm_apply_broker(sm_config_manager_t *cm, const char *entity)
+{
+	char id[16];
+	snprintf(id, sizeof(id), "%d", (int)cm->broker_id);
+	if (!cm->dyn || (strcmp(entity, "<default>") && strcmp(entity, id)))
+		return;
+	sm_log_info(NULL, SM_CM_LOGGER, "Processing override for entityPath: brokers/%s", entity);
+	int was = sm_dyn_config_current(cm->dyn)->unclean_leader_election_enable;
+	(void)sm_dyn_config_reload(cm->dyn, cm->zk);
+	if (was || !sm_dyn_config_current(cm->dyn)->unclean_leader_election_enable)
+		return;
+	if (!cm->controller || !sm_controller_is_active(cm->controller))
+		return;
+	char **topics = NULL;
+	int n = 0;
+	if (sm_kzk_get_topics(cm->zk, 0, &topics, &n) != SM_ERR_NONE)
+		return;
+	for (int i = 0; i < n; i++)
+		sm_cm_unclean_election(cm, topics[i]);
+	sm_zk_strings_free(topics, n);
+}
+
 static void sm_cm_apply(sm_config_manager_t *cm, const char *entity_path)
 {
 	if (!strncmp(entity_path, "users/", 6) && entity_path[6] && !strchr(entity_path + 6, '/')) {
 		sm_log_info(NULL, SM_CM_LOGGER, "Processing override for entityPath: %s", entity_path);
 		sm_config_manager_load_user(cm->zk, entity_path + 6);
+		return;
+	}
+	if (!strncmp(entity_path, "brokers/", 8) && entity_path[8]) {
+		sm_cm_apply_broker(cm, entity_path + 8);
 		return;
 	}
 	if (strncmp(entity_path, "topics/", 7) || !entity_path[7]) {

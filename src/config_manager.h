@@ -8,8 +8,10 @@
  * election for the topic's offline partitions (Kafka's
  * TopicUncleanLeaderElectionEnable event). Notifications present at startup
  * are already reflected in what the broker read while starting, so only
- * later ones are processed. "users/<u>" reloads the user's SCRAM
- * credentials (sasl.h). Other entity types are ignored.
+ * later ones are processed. A notification naming "brokers/<default>" or
+ * "brokers/<this broker's id>" reloads the dynamic broker configs
+ * (dynamic_config.h); "users/<u>" reloads the user's SCRAM credentials
+ * (sasl.h). Other entity types are ignored.
  *
  * Threads: "config-change-listener" does all ZooKeeper work; the watch
  * callback only wakes it. It also re-lists the children every few seconds,
@@ -23,13 +25,15 @@
 #include <stdint.h>
 
 #include "controller.h"
+#include "dynamic_config.h"
 #include "replica_manager.h"
 #include "zk_client.h"
 
 typedef struct sm_config_manager sm_config_manager_t;
 
+/* dyn may be NULL (no dynamic broker configs). */
 sm_config_manager_t *sm_config_manager_new(sm_zk_t *zk, sm_replica_manager_t *rm,
-					   sm_controller_t *controller);
+					   sm_controller_t *controller, sm_dyn_config_t *dyn);
 /* Starts the thread (which arms the watch). */
 void sm_config_manager_startup(sm_config_manager_t *cm);
 /* Feeds a ZooKeeper watch event (from the session watcher callback). */

@@ -467,14 +467,32 @@ int sm_ip_quotas_limit(const sm_ip_quotas_t *q, const char *ip)
 	return q->per_ip;
 }
 
+void sm_ip_quotas_set_limits(sm_ip_quotas_t *q, int per_ip, const sm_ip_override_t *ov, int nov)
+{
+	sm_ip_override_t *copy = NULL;
+
+	if (nov > 0) {
+		copy = sm_calloc((size_t)nov, sizeof(*ov));
+		memcpy(copy, ov, sizeof(*ov) * (size_t)nov);
+	}
+	pthread_mutex_lock(&q->lock);
+	free(q->ov);
+	q->ov = copy;
+	q->nov = nov > 0 ? nov : 0;
+	q->per_ip = per_ip < 0 ? INT32_MAX : per_ip;
+	pthread_mutex_unlock(&q->lock);
+}
+
 int sm_ip_quotas_inc(sm_ip_quotas_t *q, const char *ip, int *limit)
 {
-	int lim = sm_ip_quotas_limit(q, ip), ok = 1;
+	int lim, ok = 1;
 	sm_ipq_entry_t **b = &q->buckets[sm_ipq_hash(ip)], *e;
 
+	/* under the lock: the limits may change at run time */
+	pthread_mutex_lock(&q->lock);
+	lim = sm_ip_quotas_limit(q, ip);
 	if (limit)
 		*limit = lim;
-	pthread_mutex_lock(&q->lock);
 	for (e = *b; e && strcmp(e->ip, ip); e = e->next)
 		;
 	if (e && e->count >= lim) {

@@ -109,7 +109,12 @@ typedef struct sm_ip_quotas sm_ip_quotas_t;
  * INT32_MAX: unlimited; 0 refuses them). The overrides are copied. */
 sm_ip_quotas_t *sm_ip_quotas_new(int per_ip, const sm_ip_override_t *ov, int nov);
 void sm_ip_quotas_free(sm_ip_quotas_t *q);
-/* The limit for one address (INT32_MAX: unlimited). */
+/* Replaces the limits (dynamic broker configs); the counts are kept, so an
+ * address already over a lowered limit keeps its connections but gets no
+ * new one. Any thread. */
+void sm_ip_quotas_set_limits(sm_ip_quotas_t *q, int per_ip, const sm_ip_override_t *ov, int nov);
+/* The limit for one address (INT32_MAX: unlimited); not synchronised with
+ * sm_ip_quotas_set_limits. */
 int sm_ip_quotas_limit(const sm_ip_quotas_t *q, const char *ip);
 /* Counts a new connection from ip; returns 1, or 0 without counting it when
  * ip already has its limit (*limit gets the limit). */

@@ -34,6 +34,9 @@ void sm_controller_startup(sm_controller_t *c);
 void sm_controller_session_reestablished(sm_controller_t *c);
 /* Feeds a ZooKeeper watch event (from the session's watcher callback). */
 void sm_controller_zk_event(sm_controller_t *c, int type, const char *path);
+/* A new effective broker config (dynamic broker configs): later elections
+ * take unclean.leader.election.enable from it. */
+void sm_controller_broker_config_changed(sm_controller_t *c, const sm_kafka_config_t *cfg);
 /* 1 while this broker is the active controller. */
 int sm_controller_is_active(sm_controller_t *c);
 /* KafkaController gauges (ActiveControllerCount, OfflinePartitionsCount,

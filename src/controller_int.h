@@ -161,7 +161,8 @@ typedef struct sm_ctrl_sync {
 } sm_ctrl_sync_t;
 
 struct sm_controller {
-	const sm_kafka_config_t *cfg;
+	const sm_kafka_config_t *cfg;   /* the start-up config */
+	int unclean_default;            /* atomic: unclean.leader.election.enable in effect (dynamic) */
 	int32_t broker_id;
 	sm_zk_t *zk;
 	char *listener;

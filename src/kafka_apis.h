@@ -14,6 +14,7 @@
 #ifndef SM_KAFKA_APIS_H
 #define SM_KAFKA_APIS_H
 
+#include "dynamic_config.h"
 #include <stdint.h>
 
 #include "kafka_config.h"
@@ -42,6 +43,7 @@ typedef struct sm_kafka_apis_deps {
 	sm_txn_coordinator_t *txn_coordinator; /* NULL: transactions refused */
 	sm_txn_marker_channel_t *txn_markers;  /* told of metadata updates */
 	struct sm_authorizer *authorizer; /* NULL: every request is allowed */
+	sm_dyn_config_t *dyn_config; /* dynamic broker configs; NULL: static only */
 } sm_kafka_apis_deps_t;
 
 sm_kafka_apis_t *sm_kafka_apis_new(const sm_kafka_apis_deps_t *deps);

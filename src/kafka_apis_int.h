@@ -203,7 +203,10 @@ typedef struct sm_apis_topic_config {
 	int8_t source; /* SM_CONFIG_SOURCE_* */
 	int read_only, is_sensitive;
 } sm_apis_topic_config_t;
-int sm_apis_topic_configs(const sm_kafka_config_t *cfg, const struct sm_zk_config *over,
-			  sm_arena_t *a, sm_apis_topic_config_t **out);
+/* dyn (may be NULL): the dynamic broker configs, whose values and sources
+ * topics without an override follow; cfg is used without it. */
+int sm_apis_topic_configs(const sm_kafka_config_t *cfg, sm_dyn_config_t *dyn,
+			  const struct sm_zk_config *over, sm_arena_t *a,
+			  sm_apis_topic_config_t **out);
 
 #endif /* SM_KAFKA_APIS_INT_H */

@@ -507,7 +507,9 @@ void sm_kafka_config_warn_unknown(const sm_kafka_config_t *cfg)
 		    !sm_kafka_config_is_authorizer_key(cfg->given.v[i].key) &&
 		    !sm_kafka_config_is_listener_key(cfg->given.v[i].key) &&
 		    !sm_kafka_config_is_ssl_key(cfg->given.v[i].key) &&
-		    !sm_kafka_config_is_sasl_key(cfg->given.v[i].key))
+		    !sm_kafka_config_is_sasl_key(cfg->given.v[i].key) &&
+		    /* read by the dynamic broker configs (dynamic_config.c) */
+		    strncmp(cfg->given.v[i].key, "password.encoder.", 17))
 			sm_log_warn(NULL, "kafka.server.KafkaConfig",
 				    "The configuration '%s' was supplied but isn't a known config.",
 				    cfg->given.v[i].key);

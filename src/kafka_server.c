@@ -5,6 +5,11 @@
  * checkpoints, ZooKeeper session re-establishment); "req-handler-N" threads
  * take requests from the request channel; the socket server, controller,
  * fetch purgatory and controller channel have their own threads.
+ *
+ * The handler pool follows num.io.threads at run time (dynamic broker
+ * configs): the config-change thread starts new handlers in the free slots,
+ * or lowers the target so that the handlers in the slots above it leave
+ * after their current request, and joins them.
  */
 #include "kafka_server.h"
 #include "metrics.h"
@@ -26,6 +31,7 @@
 #include "authorizer.h"
 #include "config_manager.h"
 #include "controller.h"
+#include "dynamic_config.h"
 #include "group_coordinator.h"
 #include "txn_coordinator.h"
 #include "txn_marker_channel.h"
@@ -69,14 +75,19 @@ struct sm_kafka_server {
 	sm_group_metadata_manager_t *txn_log; /* __transaction_state writer */
 	sm_txn_marker_channel_t *txn_markers;
 	sm_txn_coordinator_t *tc;
-	pthread_t *handlers;
+	pthread_t *handlers;  /* slots 0..n_handlers-1 run */
 	int n_handlers;
+	int handlers_target;  /* atomic: handlers in slots >= this one leave */
 	int handlers_stop;
+	pthread_mutex_t handlers_lock; /* resizes (config-change thread, shutdown) */
+	sm_dyn_config_t *dyn;
 	int session_expired; /* atomic: set by the ZooKeeper watcher */
 	sm_zk_broker_info_t reg;
 	int registered;
-	SSL_CTX **tls_ctx;   /* one per SSL listener */
+	SSL_CTX **tls_ctx;   /* one per SSL listener, then those of keystore reloads */
 	int n_tls_ctx;
+	char **tls_listeners; /* the SSL listeners' names */
+	int n_tls_listeners;
 	SSL_CTX *tls_client; /* to the inter-broker listener, if it is SSL */
 	sm_sasl_listener_t **sasl; /* one per SASL listener */
 	int n_sasl;
@@ -88,6 +99,7 @@ sm_kafka_server_t *sm_kafka_server_new(sm_kafka_config_t *cfg)
 	sm_kafka_server_t *s = sm_calloc(1, sizeof(*s));
 	s->cfg = cfg;
 	s->broker_id = cfg->broker_id;
+	pthread_mutex_init(&s->handlers_lock, NULL);
 	return s;
 }
 
@@ -118,20 +130,141 @@ static void sm_server_metrics_gauges(void *opaque, sm_metrics_gauges_t *g)
 		sm_controller_metrics(s->controller, g);
 }
 
+typedef struct sm_server_handler_arg {
+	sm_kafka_server_t *s;
+	int slot;
+} sm_server_handler_arg_t;
+
 static void *sm_server_handler_main(void *arg)
 {
-	sm_kafka_server_t *s = arg;
-	static int next_id;
+	sm_server_handler_arg_t a = *(sm_server_handler_arg_t *)arg;
+	sm_kafka_server_t *s = a.s;
+	free(arg);
 	char name[16];
-	snprintf(name, sizeof(name), "req-handler-%d", __atomic_fetch_add(&next_id, 1, __ATOMIC_RELAXED));
+	snprintf(name, sizeof(name), "req-handler-%d", a.slot);
 	pthread_setname_np(pthread_self(), name);
 	sm_thread_role_set(SM_ROLE_HANDLER);
-	while (!__atomic_load_n(&s->handlers_stop, __ATOMIC_ACQUIRE)) {
+	while (!__atomic_load_n(&s->handlers_stop, __ATOMIC_ACQUIRE) &&
+	       a.slot < __atomic_load_n(&s->handlers_target, __ATOMIC_ACQUIRE)) {
 		sm_request_t *req = sm_request_channel_receive(s->channel, 300);
 		if (req)
 			sm_kafka_apis_handle(s->apis, req);
 	}
 	return NULL;
+}
+
+/* Grows or shrinks the handler pool to n threads (Kafka's
+ * KafkaRequestHandlerPool.resizeThreadPool). */
+static void sm_server_resize_handlers(sm_kafka_server_t *s, int n)
+{
+	pthread_mutex_lock(&s->handlers_lock);
+	if (__atomic_load_n(&s->handlers_stop, __ATOMIC_ACQUIRE) || n < 1 || n == s->n_handlers) {
+		pthread_mutex_unlock(&s->handlers_lock);
+		return;
+	}
+	int old = s->n_handlers;
+	__atomic_store_n(&s->handlers_target, n, __ATOMIC_RELEASE);
+	if (n > old) {
+		s->handlers = sm_realloc(s->handlers, sizeof(pthread_t) * (size_t)n);
+		for (int i = old; i < n; i++) {
+			sm_server_handler_arg_t *a = sm_malloc(sizeof(*a));
+			a->s = s;
+			a->slot = i;
+			pthread_create(&s->handlers[i], NULL, sm_server_handler_main, a);
+		}
+	} else {
+		/* each leaves within one receive timeout */
+		for (int i = n; i < old; i++)
+			pthread_join(s->handlers[i], NULL);
+	}
+	s->n_handlers = n;
+	pthread_mutex_unlock(&s->handlers_lock);
+	sm_log_info(NULL, "kafka.server.KafkaRequestHandlerPool",
+		    "Resized the request handler pool from %d to %d threads", old, n);
+}
+
+/* Kafka's keystore reload: an SSL listener whose keystore or truststore
+ * settings changed gets a new context for its new connections; the old one
+ * is kept until the server is destroyed. */
+static void sm_server_reload_tls(sm_kafka_server_t *s, const sm_kafka_config_t *old,
+				 const sm_kafka_config_t *cur)
+{
+	static const char *const keys[] = { "ssl.keystore.location", "ssl.keystore.type",
+					    "ssl.truststore.location", "ssl.truststore.type" };
+	for (int i = 0; s->ss && i < s->n_tls_listeners; i++) {
+		const char *l = s->tls_listeners[i];
+		int changed = 0;
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+			const char *a = sm_tls_get(&old->given, l, keys[k]);
+			const char *b = sm_tls_get(&cur->given, l, keys[k]);
+			changed |= (a == NULL) != (b == NULL) || (a && strcmp(a, b));
+		}
+		if (!changed)
+			continue;
+		char err[768];
+		SSL_CTX *ctx = sm_tls_server_ctx_new(&cur->given, l, err, sizeof(err));
+		if (!ctx) {
+			sm_log_error(NULL, "kafka.network.SocketServer",
+				     "Keystore of listener %s not reloaded: %s", l, err);
+			continue;
+		}
+		s->tls_ctx = sm_realloc(s->tls_ctx, sizeof(*s->tls_ctx) * (size_t)(s->n_tls_ctx + 1));
+		s->tls_ctx[s->n_tls_ctx++] = ctx;
+		sm_socket_server_set_ssl_ctx(s->ss, l, ctx);
+		sm_log_info(NULL, "kafka.network.SocketServer",
+			    "Reloaded the keystore of listener %s (%s)", l,
+			    sm_tls_get(&cur->given, l, "ssl.keystore.location") ?
+			    sm_tls_get(&cur->given, l, "ssl.keystore.location") : "no keystore file");
+	}
+}
+
+/* Applies a new effective config (dynamic_config.h), on the config-change
+ * thread or during start-up. */
+static void sm_server_apply_config(void *opaque, const sm_kafka_config_t *old,
+				   const sm_kafka_config_t *cur)
+{
+	sm_kafka_server_t *s = opaque;
+	if (s->rm)
+		sm_replica_manager_broker_config_changed(s->rm, cur);
+	if (s->controller)
+		sm_controller_broker_config_changed(s->controller, cur);
+	if (s->handlers && cur->num_io_threads != old->num_io_threads)
+		sm_server_resize_handlers(s, cur->num_io_threads);
+	sm_server_reload_tls(s, old, cur);
+	if (s->cleaner && (cur->log_cleaner_threads != old->log_cleaner_threads ||
+			   cur->log_cleaner_dedupe_buffer_size != old->log_cleaner_dedupe_buffer_size ||
+			   cur->log_cleaner_backoff_ms != old->log_cleaner_backoff_ms)) {
+		sm_log_cleaner_config_t cc;
+		sm_log_cleaner_config_defaults(&cc);
+		cc.threads = cur->log_cleaner_threads;
+		cc.dedupe_buffer_size = cur->log_cleaner_dedupe_buffer_size;
+		cc.backoff_ms = cur->log_cleaner_backoff_ms;
+		sm_log_cleaner_reconfigure(s->cleaner, &cc);
+		sm_log_info(NULL, "kafka.log.LogCleaner",
+			    "Reconfigured the log cleaner: log.cleaner.threads=%d, log.cleaner.dedupe.buffer.size=%lld, log.cleaner.backoff.ms=%lld",
+			    (int)cur->log_cleaner_threads,
+			    (long long)cur->log_cleaner_dedupe_buffer_size,
+			    (long long)cur->log_cleaner_backoff_ms);
+	}
+	const char *oo = old->max_connections_per_ip_overrides ? old->max_connections_per_ip_overrides : "";
+	const char *co = cur->max_connections_per_ip_overrides ? cur->max_connections_per_ip_overrides : "";
+	if (s->ss && (cur->max_connections != old->max_connections ||
+		      cur->max_connections_per_ip != old->max_connections_per_ip ||
+		      cur->max_connection_creation_rate != old->max_connection_creation_rate ||
+		      strcmp(oo, co))) {
+		char err[256];
+		if (sm_socket_server_set_connection_limits(s->ss, cur->max_connections,
+							   cur->max_connections_per_ip, co,
+							   cur->max_connection_creation_rate, err,
+							   sizeof(err)))
+			sm_log_error(NULL, "kafka.network.SocketServer",
+				     "Connection limits not updated: %s", err);
+		else
+			sm_log_info(NULL, "kafka.network.SocketServer",
+				    "Connection limits: max.connections=%d, max.connections.per.ip=%d, max.connections.per.ip.overrides=%s, max.connection.creation.rate=%d",
+				    (int)cur->max_connections, (int)cur->max_connections_per_ip, co,
+				    (int)cur->max_connection_creation_rate);
+	}
 }
 
 /* broker.id -1: the id in meta.properties, or one generated from the
@@ -410,14 +543,19 @@ static int sm_server_tls_setup(sm_kafka_server_t *s, sm_listener_cfg_t *ls, int 
 			return -1;
 		if (!ssl)
 			continue;
-		SSL_CTX *ctx = sm_tls_server_ctx_new(&s->cfg->given, ls[i].name, err, sizeof(err));
+		/* a per-broker dynamic keystore counts from the start */
+		const sm_props_t *given = &sm_dyn_config_current(s->dyn)->given;
+		SSL_CTX *ctx = sm_tls_server_ctx_new(given, ls[i].name, err, sizeof(err));
 		if (!ctx) {
 			sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, NULL, SM_SRV_LOGGER, "%s", err);
 			return -1;
 		}
 		s->tls_ctx[s->n_tls_ctx++] = ctx;
+		s->tls_listeners = sm_realloc(s->tls_listeners,
+					      sizeof(char *) * (size_t)(s->n_tls_listeners + 1));
+		s->tls_listeners[s->n_tls_listeners++] = sm_strdup(ls[i].name);
 		ls[i].ssl_ctx = ctx;
-		ls[i].principal_rules = sm_tls_get(&s->cfg->given, ls[i].name, "ssl.principal.mapping.rules");
+		ls[i].principal_rules = sm_tls_get(given, ls[i].name, "ssl.principal.mapping.rules");
 	}
 	char *ibp = sm_server_protocol(s->cfg, s->inter_broker_listener);
 	if (ibp && (!strcmp(ibp, "SSL") || !strcmp(ibp, "SASL_SSL"))) {
@@ -481,10 +619,12 @@ static int sm_server_start_network(sm_kafka_server_t *s, sm_listener_cfg_t **bou
 	sc.socket_receive_buffer_bytes = s->cfg->socket_receive_buffer_bytes;
 	sc.connections_max_idle_ms = s->cfg->connections_max_idle_ms;
 	sc.socket_listen_backlog_size = s->cfg->socket_listen_backlog_size;
-	sc.max_connections = s->cfg->max_connections == INT32_MAX ? 0 : s->cfg->max_connections;
-	sc.max_connections_per_ip = s->cfg->max_connections_per_ip;
-	sc.max_connections_per_ip_overrides = s->cfg->max_connections_per_ip_overrides;
-	sc.max_connection_creation_rate = s->cfg->max_connection_creation_rate;
+	/* the connection limits may be dynamic (read before the listeners open) */
+	const sm_kafka_config_t *eff = sm_dyn_config_current(s->dyn);
+	sc.max_connections = eff->max_connections == INT32_MAX ? 0 : eff->max_connections;
+	sc.max_connections_per_ip = eff->max_connections_per_ip;
+	sc.max_connections_per_ip_overrides = eff->max_connections_per_ip_overrides;
+	sc.max_connection_creation_rate = eff->max_connection_creation_rate;
 	sc.queued_max_request_bytes = s->cfg->queued_max_request_bytes;
 	sc.inter_broker_listener = s->inter_broker_listener;
 	sm_ip_rate_t *ip_rates;
@@ -584,9 +724,10 @@ static int sm_server_start_storage(sm_kafka_server_t *s)
 {
 	sm_log_config_t defaults;
 	sm_log_config_defaults(&defaults);
-	defaults.segment_bytes = s->cfg->log_segment_bytes;
-	defaults.segment_index_bytes = s->cfg->log_index_size_max_bytes;
-	defaults.index_interval_bytes = s->cfg->log_index_interval_bytes;
+	const sm_kafka_config_t *eff = sm_dyn_config_current(s->dyn);
+	defaults.segment_bytes = eff->log_segment_bytes;
+	defaults.segment_index_bytes = eff->log_index_size_max_bytes;
+	defaults.index_interval_bytes = eff->log_index_interval_bytes;
 	s->lm = sm_log_manager_new((const char *const *)s->cfg->log_dir_list, s->cfg->log_dir_cnt, &defaults);
 	sm_err_t e = sm_log_manager_startup(s->lm, s->cluster_id, s->broker_id);
 	if (e) {
@@ -595,7 +736,7 @@ static int sm_server_start_storage(sm_kafka_server_t *s)
 		       sm_err_name(e));
 		return -1;
 	}
-	s->rm = sm_replica_manager_new(s->cfg, s->lm, s->zk, s->broker_id);
+	s->rm = sm_replica_manager_new(sm_dyn_config_current(s->dyn), s->lm, s->zk, s->broker_id);
 	sm_server_start_group_coordinator(s);
 	sm_replica_manager_startup(s->rm);
 	sm_log_manager_start_scheduler(s->lm, s->cfg->log_retention_check_interval_ms,
@@ -603,10 +744,10 @@ static int sm_server_start_storage(sm_kafka_server_t *s)
 				       sm_server_on_log_dir_failure, s);
 	sm_log_cleaner_config_t ccfg;
 	sm_log_cleaner_config_defaults(&ccfg);
-	ccfg.enable = s->cfg->log_cleaner_enable;
-	ccfg.threads = s->cfg->log_cleaner_threads;
-	ccfg.dedupe_buffer_size = s->cfg->log_cleaner_dedupe_buffer_size;
-	ccfg.backoff_ms = s->cfg->log_cleaner_backoff_ms;
+	ccfg.enable = eff->log_cleaner_enable;
+	ccfg.threads = eff->log_cleaner_threads;
+	ccfg.dedupe_buffer_size = eff->log_cleaner_dedupe_buffer_size;
+	ccfg.backoff_ms = eff->log_cleaner_backoff_ms;
 	s->cleaner = sm_log_cleaner_new(&ccfg, s->lm);
 	sm_log_cleaner_startup(s->cleaner);
 	return 0;
@@ -641,6 +782,11 @@ int sm_kafka_server_startup(sm_kafka_server_t *s)
 			return -1;
 		}
 	}
+	/* Dynamic configs count from here on: the log defaults, the handler
+	 * pool size and the controller read the effective config. */
+	s->dyn = sm_dyn_config_new(s->cfg, s->broker_id);
+	sm_dyn_config_set_apply(s->dyn, sm_server_apply_config, s);
+	(void)sm_dyn_config_reload(s->dyn, s->zk);
 	if (s->cfg->metrics_listener && *s->cfg->metrics_listener) {
 		s->metrics_http = sm_metrics_http_start(s->cfg->metrics_listener, err, sizeof(err));
 		if (!s->metrics_http) {
@@ -665,13 +811,15 @@ int sm_kafka_server_startup(sm_kafka_server_t *s)
 		return -1;
 	s->mc = sm_metadata_cache_new(s->broker_id);
 	sm_server_start_txn_coordinator(s);
-	s->controller = sm_controller_new(s->cfg, s->broker_id, s->zk, s->inter_broker_listener);
+	s->controller = sm_controller_new(sm_dyn_config_current(s->dyn), s->broker_id, s->zk,
+					  s->inter_broker_listener);
 	sm_kafka_apis_deps_t deps = {
 		.cfg = s->cfg, .broker_id = s->broker_id, .cluster_id = s->cluster_id,
 		.channel = s->channel, .metadata_cache = s->mc, .replica_manager = s->rm,
 		.zk = s->zk, .controller = s->controller, .group_coordinator = s->gc,
 		.txn_coordinator = s->tc, .txn_markers = s->txn_markers,
 		.authorizer = s->authorizer,
+		.dyn_config = s->dyn,
 	};
 	s->apis = sm_kafka_apis_new(&deps);
 	/* Offset commits and group metadata wait for the ISR in its purgatory. */
@@ -679,13 +827,10 @@ int sm_kafka_server_startup(sm_kafka_server_t *s)
 		sm_gmm_set_purgatory(s->gmm, sm_kafka_apis_purgatory(s->apis));
 	if (s->txn_log)
 		sm_gmm_set_purgatory(s->txn_log, sm_kafka_apis_purgatory(s->apis));
-	s->n_handlers = s->cfg->num_io_threads;
-	s->handlers = sm_calloc((size_t)s->n_handlers, sizeof(pthread_t));
-	for (int i = 0; i < s->n_handlers; i++)
-		pthread_create(&s->handlers[i], NULL, sm_server_handler_main, s);
+	sm_server_resize_handlers(s, sm_dyn_config_current(s->dyn)->num_io_threads);
 	if (sm_server_register(s))
 		return -1;
-	s->config_manager = sm_config_manager_new(s->zk, s->rm, s->controller);
+	s->config_manager = sm_config_manager_new(s->zk, s->rm, s->controller, s->dyn);
 	sm_zk_set_watcher(s->zk, sm_server_zk_watcher, s);
 	sm_controller_startup(s->controller);
 	sm_config_manager_startup(s->config_manager);
@@ -857,10 +1002,14 @@ void sm_kafka_server_shutdown(sm_kafka_server_t *s)
 		sm_socket_server_stop_accepting(s->ss);
 	if (s->channel)
 		sm_request_channel_shutdown(s->channel);
+	/* The config-change thread may resize the pool until it stops below;
+	 * after handlers_stop is set under the lock it no longer does. */
+	pthread_mutex_lock(&s->handlers_lock);
 	__atomic_store_n(&s->handlers_stop, 1, __ATOMIC_RELEASE);
 	for (int i = 0; i < s->n_handlers; i++)
 		pthread_join(s->handlers[i], NULL);
 	s->n_handlers = 0;
+	pthread_mutex_unlock(&s->handlers_lock);
 	/* Parked JoinGroup/SyncGroup requests are answered while the
 	 * request channel still exists. */
 	if (s->gc)
@@ -926,11 +1075,16 @@ void sm_kafka_server_destroy(sm_kafka_server_t *s)
 	sm_metadata_cache_destroy(s->mc);
 	sm_zk_broker_clear(&s->reg);
 	free(s->handlers);
+	pthread_mutex_destroy(&s->handlers_lock);
+	sm_dyn_config_destroy(s->dyn);
 	free(s->inter_broker_listener);
 	sm_tls_interbroker_set(NULL, 0);
 	for (int i = 0; i < s->n_tls_ctx; i++)
 		SSL_CTX_free(s->tls_ctx[i]);
 	free(s->tls_ctx);
+	for (int i = 0; i < s->n_tls_listeners; i++)
+		free(s->tls_listeners[i]);
+	free(s->tls_listeners);
 	SSL_CTX_free(s->tls_client);
 	sm_sasl_interbroker_set(0, NULL, NULL);
 	for (int i = 0; i < s->n_sasl; i++)

@@ -1124,6 +1124,23 @@ void sm_log_cleaner_startup(sm_log_cleaner_t *lc)
 	}
 }
 
+void sm_log_cleaner_reconfigure(sm_log_cleaner_t *lc, const sm_log_cleaner_config_t *cfg)
+{
+	if (!lc)
+		return;
+	int running = lc->nthreads > 0;
+	sm_log_cleaner_shutdown(lc);
+	/* no cleaner thread runs: the config may change under them */
+	lc->cfg.threads = cfg->threads < 1 ? 1 : cfg->threads;
+	lc->cfg.dedupe_buffer_size = cfg->dedupe_buffer_size;
+	lc->cfg.backoff_ms = cfg->backoff_ms;
+	pthread_mutex_lock(&lc->lock);
+	lc->stop = 0;
+	pthread_mutex_unlock(&lc->lock);
+	if (running)
+		sm_log_cleaner_startup(lc);
+}
+
 void sm_log_cleaner_shutdown(sm_log_cleaner_t *lc)
 {
 	if (!lc || !lc->nthreads)

@@ -80,6 +80,11 @@ void sm_log_cleaner_startup(sm_log_cleaner_t *lc);
 /* Stops and joins the threads (a cleaning in progress finishes its current
  * segment group first). */
 void sm_log_cleaner_shutdown(sm_log_cleaner_t *lc);
+/* New threads / dedupe buffer / backoff (dynamic broker configs), as
+ * Kafka's LogCleaner.reconfigure: the threads stop after their current
+ * cleaning and start again with the new config. Not concurrently with
+ * startup or shutdown. */
+void sm_log_cleaner_reconfigure(sm_log_cleaner_t *lc, const sm_log_cleaner_config_t *cfg);
 void sm_log_cleaner_destroy(sm_log_cleaner_t *lc);
 
 /* Cleans one compacted log once, whatever its dirty ratio, as cleaner

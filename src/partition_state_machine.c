@@ -243,7 +243,7 @@ static int sm_psm_elect_leader(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_p
 			leader = p->replicas[i];
 	int unclean = 0;
 	if (leader < 0) {
-		int enabled = c->cfg->unclean_leader_election_enable;
+		int enabled = __atomic_load_n(&c->unclean_default, __ATOMIC_ACQUIRE);
 		sm_zk_config_t zc = { 0 };
 		if (sm_kzk_get_topic_config(c->zk, t->name, &zc) == SM_ERR_NONE) {
 			const char *v = sm_zk_config_get(&zc, "unclean.leader.election.enable");

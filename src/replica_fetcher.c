@@ -62,6 +62,7 @@ struct sm_fetcher_manager {
 	pthread_mutex_t lock;
 	const sm_kafka_config_t *cfg;
 	int32_t broker_id;
+	int num_fetchers;   /* num.replica.fetchers in effect (dynamic); under lock */
 	sm_rf_thread_t *threads;
 	int shut;
 };
@@ -526,6 +527,7 @@ sm_fetcher_manager_t *sm_fetcher_manager_new(const sm_kafka_config_t *cfg, int32
 	pthread_mutex_init(&fm->lock, NULL);
 	fm->cfg = cfg;
 	fm->broker_id = broker_id;
+	fm->num_fetchers = cfg->num_replica_fetchers > 0 ? cfg->num_replica_fetchers : 1;
 	return fm;
 }
 
@@ -587,8 +589,8 @@ void sm_fetcher_manager_add(sm_fetcher_manager_t *fm, sm_partition_t *p, int32_t
 {
 	const char *topic = sm_partition_topic(p);
 	int32_t partition = sm_partition_id(p);
-	int id = sm_fetcher_id(topic, partition, fm->cfg->num_replica_fetchers);
 	pthread_mutex_lock(&fm->lock);
+	int id = sm_fetcher_id(topic, partition, fm->num_fetchers);
 	if (fm->shut) {
 		pthread_mutex_unlock(&fm->lock);
 		return;
@@ -612,6 +614,68 @@ void sm_fetcher_manager_add(sm_fetcher_manager_t *fm, sm_partition_t *p, int32_t
 	sm_log_info(NULL, "kafka.server.ReplicaFetcherManager",
 		    "[ReplicaFetcherManager on broker %d] Added fetcher to broker %d for partitions %s-%d (leader epoch %d)",
 		    fm->broker_id, leader, topic, partition, leader_epoch);
+}
+
+/* One partition on its way to another fetcher thread. */
+typedef struct sm_rf_move {
+	sm_partition_t *p;
+	int32_t leader, leader_epoch;
+	char *host;
+	int port;
+} sm_rf_move_t;
+
+void sm_fetcher_manager_resize(sm_fetcher_manager_t *fm, int num_fetchers)
+{
+	if (num_fetchers < 1)
+		return;
+	pthread_mutex_lock(&fm->lock);
+	if (fm->shut || num_fetchers == fm->num_fetchers) {
+		pthread_mutex_unlock(&fm->lock);
+		return;
+	}
+	int old = fm->num_fetchers, n = 0, cap = 0;
+	fm->num_fetchers = num_fetchers;
+	sm_rf_move_t *mv = NULL;
+	/* take every partition whose fetcher id changes (as a remove would) */
+	for (sm_rf_thread_t *t = fm->threads; t; t = t->next) {
+		pthread_mutex_lock(&t->lock);
+		for (sm_rf_part_t **pp = &t->parts; *pp;) {
+			sm_rf_part_t *x = *pp;
+			if (sm_fetcher_id(sm_partition_topic(x->p), sm_partition_id(x->p), num_fetchers) ==
+			    t->fetcher_id) {
+				pp = &x->next;
+				continue;
+			}
+			if (n == cap) {
+				cap = cap ? cap * 2 : 16;
+				mv = sm_realloc(mv, sizeof(*mv) * (size_t)cap);
+			}
+			mv[n++] = (sm_rf_move_t){ sm_partition_keep(x->p), t->leader, x->leader_epoch,
+						  sm_strdup(t->host), t->port };
+			sm_rf_take(t, sm_partition_topic(x->p), sm_partition_id(x->p));
+		}
+		pthread_mutex_unlock(&t->lock);
+	}
+	/* and add it to its new thread, truncating first as after any add */
+	for (int i = 0; i < n; i++) {
+		int id = sm_fetcher_id(sm_partition_topic(mv[i].p), sm_partition_id(mv[i].p), num_fetchers);
+		sm_rf_thread_t *t = sm_rf_thread_get(fm, mv[i].leader, id, mv[i].host, mv[i].port);
+		sm_rf_part_t *x = sm_calloc(1, sizeof(*x));
+		x->p = mv[i].p;
+		x->leader_epoch = mv[i].leader_epoch;
+		x->truncating = 1;
+		pthread_mutex_lock(&t->lock);
+		x->next = t->parts;
+		t->parts = x;
+		pthread_cond_signal(&t->cond);
+		pthread_mutex_unlock(&t->lock);
+		free(mv[i].host);
+	}
+	free(mv);
+	pthread_mutex_unlock(&fm->lock);
+	sm_log_info(NULL, "kafka.server.ReplicaFetcherManager",
+		    "[ReplicaFetcherManager on broker %d] Resizing fetcher thread pool size from %d to %d (%d partitions moved)",
+		    fm->broker_id, old, num_fetchers, n);
 }
 
 void sm_fetcher_manager_remove(sm_fetcher_manager_t *fm, const char *topic, int32_t partition)

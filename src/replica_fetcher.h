@@ -32,6 +32,10 @@ sm_fetcher_manager_t *sm_fetcher_manager_new(const sm_kafka_config_t *cfg, int32
 void sm_fetcher_manager_add(sm_fetcher_manager_t *fm, struct sm_partition *p, int32_t leader,
 			    int32_t leader_epoch, const char *host, int port);
 void sm_fetcher_manager_remove(sm_fetcher_manager_t *fm, const char *topic, int32_t partition);
+/* num.replica.fetchers changed (dynamic broker configs): every partition
+ * whose fetcher id changes moves to its new thread (and truncates first, as
+ * after any add). Threads left without partitions stay idle. */
+void sm_fetcher_manager_resize(sm_fetcher_manager_t *fm, int num_fetchers);
 /* Number of partitions being fetched (all threads). */
 int sm_fetcher_manager_count(sm_fetcher_manager_t *fm);
 /* Stops and joins every thread; later adds are ignored. */

@@ -134,6 +134,13 @@ struct sm_replica_manager {
 
 static int sm_rm_leaders(sm_replica_manager_t *rm, sm_partition_t ***out);
 
+/* The broker config in effect: dynamic broker configs replace the pointer
+ * (sm_replica_manager_broker_config_changed); both configs stay valid. */
+static const sm_kafka_config_t *sm_rm_cfg(const sm_replica_manager_t *rm)
+{
+	return __atomic_load_n(&rm->cfg, __ATOMIC_ACQUIRE);
+}
+
 static int64_t sm_rm_mono_ms(void)
 {
 	struct timespec ts;
@@ -472,7 +479,7 @@ static void sm_rm_apply_override(sm_topic_config_t *tc, const char *k, const cha
 
 static void sm_rm_topic_config(sm_replica_manager_t *rm, const char *topic, sm_topic_config_t *tc)
 {
-	sm_rm_default_config(rm->cfg, tc);
+	sm_rm_default_config(sm_rm_cfg(rm), tc);
 	if (!rm->zk)
 		return;
 	sm_zk_config_t zc = { 0 };
@@ -1175,6 +1182,30 @@ void sm_replica_manager_topic_config_changed(sm_replica_manager_t *rm, const cha
 	free(v);
 }
 
+void sm_replica_manager_broker_config_changed(sm_replica_manager_t *rm,
+					      const sm_kafka_config_t *cfg)
+{
+	/* a pointer store: readers see the old or the new config, both live */
+	__atomic_store_n(&rm->cfg, cfg, __ATOMIC_RELEASE);
+	sm_fetcher_manager_resize(rm->fetchers, cfg->num_replica_fetchers);
+	sm_partition_t **v;
+	int n = sm_rm_leaders(rm, &v);
+	sm_topic_config_t tc;
+	const char *last = NULL;
+	for (int i = 0; i < n; i++) {
+		sm_partition_t *p = v[i];
+		/* one ZooKeeper read per topic when partitions come in topic runs */
+		if (!last || strcmp(last, p->topic))
+			sm_rm_topic_config(rm, p->topic, &tc);
+		last = p->topic;
+		sm_partition_config_publish(p, &tc);
+		sm_log_set_config(p->log, &tc.log);
+	}
+	for (int i = 0; i < n; i++)
+		sm_partition_release(v[i]);
+	free(v);
+}
+
 /* ---- replication accessors ---- */
 
 int32_t sm_replica_manager_broker_id(const sm_replica_manager_t *rm) { return rm->broker_id; }
@@ -1427,7 +1458,7 @@ static void *sm_rm_sched_main(void *arg)
 	sm_replica_manager_t *rm = arg;
 	pthread_setname_np(pthread_self(), "isr-expiration");
 	sm_thread_role_set(SM_ROLE_ISR_EXPIRATION);
-	int64_t lag = rm->cfg->replica_lag_time_max_ms;
+	int64_t lag = sm_rm_cfg(rm)->replica_lag_time_max_ms;
 	int64_t last_shrink = sm_rm_mono_ms(), last_prop = 0;
 	pthread_mutex_lock(&rm->sched_lock);
 	while (rm->sched_running) {
@@ -1522,10 +1553,10 @@ void sm_replica_manager_startup(sm_replica_manager_t *rm)
 {
 	sm_checkpoint_t hws;
 	sm_checkpoint_init(&hws);
-	for (int d = 0; d < rm->cfg->log_dir_cnt; d++) {
+	for (int d = 0; d < sm_rm_cfg(rm)->log_dir_cnt; d++) {
 		char path[4096];
 		sm_checkpoint_t one;
-		snprintf(path, sizeof(path), "%s/%s", rm->cfg->log_dir_list[d], SM_RM_HW_FILE);
+		snprintf(path, sizeof(path), "%s/%s", sm_rm_cfg(rm)->log_dir_list[d], SM_RM_HW_FILE);
 		if (sm_checkpoint_read(path, &one) == SM_ERR_NONE)
 			for (int i = 0; i < one.cnt; i++)
 				sm_checkpoint_add(&hws, one.entries[i].topic, one.entries[i].partition,
@@ -1546,7 +1577,7 @@ void sm_replica_manager_startup(sm_replica_manager_t *rm)
 /* Writes replication-offset-checkpoint (high watermarks) in every log dir. */
 void sm_replica_manager_checkpoint_hw(sm_replica_manager_t *rm)
 {
-	int nd = rm->cfg->log_dir_cnt;
+	int nd = sm_rm_cfg(rm)->log_dir_cnt;
 	sm_checkpoint_t *cps = sm_calloc((size_t)nd, sizeof(*cps));
 	for (int d = 0; d < nd; d++)
 		sm_checkpoint_init(&cps[d]);
@@ -1559,13 +1590,13 @@ void sm_replica_manager_checkpoint_hw(sm_replica_manager_t *rm)
 			int64_t hw = p->hw;
 			pthread_mutex_unlock(&p->lock);
 			for (int d = 0; d < nd; d++)
-				if (!strcmp(parent, rm->cfg->log_dir_list[d]))
+				if (!strcmp(parent, sm_rm_cfg(rm)->log_dir_list[d]))
 					sm_checkpoint_add(&cps[d], p->topic, p->partition, hw);
 		}
 	pthread_mutex_unlock(&rm->lock);
 	for (int d = 0; d < nd; d++) {
 		char path[4096];
-		snprintf(path, sizeof(path), "%s/%s", rm->cfg->log_dir_list[d], SM_RM_HW_FILE);
+		snprintf(path, sizeof(path), "%s/%s", sm_rm_cfg(rm)->log_dir_list[d], SM_RM_HW_FILE);
 		if (rm->lm && d < sm_log_manager_dir_count(rm->lm) &&
 		    sm_log_manager_dir_offline(rm->lm, d)) {
 			sm_checkpoint_clear(&cps[d]);

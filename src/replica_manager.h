@@ -137,6 +137,12 @@ sm_err_t sm_partition_append_coordinator(sm_partition_t *p, uint8_t *batch, size
 /* Re-reads /config/topics/<topic> and applies it to the hosted partitions
  * of topic (a ZooKeeper read: call without locks). */
 void sm_replica_manager_topic_config_changed(sm_replica_manager_t *rm, const char *topic);
+/* A new effective broker config (dynamic_config.h): later reads of the
+ * broker config use it and every hosted partition gets its topic config
+ * recomputed, so logs without a topic override follow the new log.*
+ * defaults. cfg must stay valid until the replica manager is destroyed. */
+void sm_replica_manager_broker_config_changed(sm_replica_manager_t *rm,
+					      const sm_kafka_config_t *cfg);
 
 int32_t sm_replica_manager_broker_id(const sm_replica_manager_t *rm);
 sm_lec_t *sm_partition_epoch_cache(sm_partition_t *p); /* borrowed */

@@ -249,6 +249,7 @@ struct sm_socket_server {
 	sm_ip_quotas_t *ipq;       /* max.connections.per.ip(.overrides) */
 	/* Acceptor thread only: */
 	sm_rate_limiter_t broker_rate; /* max.connection.creation.rate */
+	int64_t new_broker_rate;       /* atomic: a rate for the acceptor to adopt, or -1 */
 	sm_ss_loglim_t ll_ip, ll_blocked, ll_rate, ll_iprate;
 	sm_ip_rates_t *ip_rates;   /* connection_creation_rate per address */
 	sm_ss_delayed_t *delayed;  /* sorted by close_at_ms */
@@ -816,8 +817,11 @@ static void sm_ss_conn_open(sm_ss_proc_t *p, sm_ss_newconn_t *nc)
 	struct bufferevent *bev;
 	sm_ss_conn_t **b;
 
-	if (nc->listener->cfg.ssl_ctx) {
-		SSL *ssl = SSL_new(nc->listener->cfg.ssl_ctx);
+	/* the context may be replaced at run time (a keystore reload); the old
+	 * one stays valid, and SSL_new takes its own reference */
+	SSL_CTX *ssl_ctx = __atomic_load_n(&nc->listener->cfg.ssl_ctx, __ATOMIC_ACQUIRE);
+	if (ssl_ctx) {
+		SSL *ssl = SSL_new(ssl_ctx);
 		bev = ssl ? bufferevent_openssl_socket_new(p->base, nc->fd, ssl,
 							 BUFFEREVENT_SSL_ACCEPTING,
 							 BEV_OPT_CLOSE_ON_FREE) : NULL;
@@ -840,7 +844,7 @@ static void sm_ss_conn_open(sm_ss_proc_t *p, sm_ss_newconn_t *nc)
 	c->proc = p;
 	c->bev = bev;
 	c->listener = nc->listener;
-	c->tls = nc->listener->cfg.ssl_ctx != NULL;
+	c->tls = ssl_ctx != NULL;
 	snprintf(c->principal, sizeof(c->principal), "User:ANONYMOUS");
 	if (nc->listener->cfg.sasl)
 		c->sasl_state = SM_SS_SASL_VERSIONS;
@@ -1600,10 +1604,51 @@ static int sm_ss_slot_free(sm_socket_server_t *ss, sm_ss_listener_t *l)
 	if (l->cfg.max_connections > 0 &&
 	    __atomic_load_n(&l->open_conns, __ATOMIC_SEQ_CST) >= l->cfg.max_connections)
 		return 0;
-	if (!l->exempt && ss->cfg.max_connections > 0 &&
-	    __atomic_load_n(&ss->open_conns, __ATOMIC_SEQ_CST) >= ss->cfg.max_connections)
+	int32_t max = __atomic_load_n(&ss->cfg.max_connections, __ATOMIC_RELAXED);
+	if (!l->exempt && max > 0 && __atomic_load_n(&ss->open_conns, __ATOMIC_SEQ_CST) >= max)
 		return 0;
 	return 1;
+}
+
+/* Wakes the acceptor so that a held connection is looked at again. */
+static void sm_ss_wake_acceptor(sm_socket_server_t *ss)
+{
+	pthread_mutex_lock(&ss->state_lock);
+	if (ss->acc_wake && !ss->acc_stopped)
+		event_active(ss->acc_wake, EV_READ, 0);
+	pthread_mutex_unlock(&ss->state_lock);
+}
+
+int sm_socket_server_set_ssl_ctx(sm_socket_server_t *ss, const char *listener, void *ssl_ctx)
+{
+	for (int i = 0; i < ss->nlisteners; i++) {
+		sm_ss_listener_t *l = &ss->listeners[i];
+		if (strcasecmp(l->cfg.name, listener) || !l->cfg.ssl_ctx)
+			continue;
+		__atomic_store_n(&l->cfg.ssl_ctx, ssl_ctx, __ATOMIC_RELEASE);
+		return 0;
+	}
+	return -1;
+}
+
+int sm_socket_server_set_connection_limits(sm_socket_server_t *ss, int32_t max_connections,
+					   int32_t per_ip, const char *overrides,
+					   int32_t creation_rate, char *err, size_t errlen)
+{
+	sm_ip_override_t *ov = NULL;
+	int nov = 0;
+
+	if (sm_ip_overrides_parse(overrides ? overrides : "", &ov, &nov, err, errlen) < 0)
+		return -1;
+	if (ss->ipq)
+		sm_ip_quotas_set_limits(ss->ipq, per_ip, ov, nov);
+	free(ov);
+	__atomic_store_n(&ss->cfg.max_connections,
+			 max_connections == INT32_MAX ? 0 : max_connections, __ATOMIC_RELAXED);
+	/* the acceptor thread owns the bucket; it re-initialises it */
+	__atomic_store_n(&ss->new_broker_rate, (int64_t)creation_rate, __ATOMIC_RELEASE);
+	sm_ss_wake_acceptor(ss);
+	return 0;
 }
 
 /* Tries to pass l's held connection to a processor: 1 when done, 0 while it
@@ -1633,7 +1678,11 @@ static int sm_ss_admit_pending(sm_socket_server_t *ss, sm_ss_listener_t *l)
 		return 0;
 	}
 	if (!l->pend_rated) {
-		int64_t now = sm_ss_now_ms(), delay = sm_rate_limiter_record(&l->rate, now);
+		int64_t now = sm_ss_now_ms();
+		int64_t nr = __atomic_exchange_n(&ss->new_broker_rate, -1, __ATOMIC_ACQ_REL);
+		if (nr >= 0)
+			sm_rate_limiter_init(&ss->broker_rate, (double)nr, now);
+		int64_t delay = sm_rate_limiter_record(&l->rate, now);
 
 		if (!l->exempt) {
 			int64_t bd = sm_rate_limiter_record(&ss->broker_rate, now);
@@ -1877,6 +1926,7 @@ sm_socket_server_t *sm_socket_server_new(const sm_socket_server_config_t *cfg,
 	ss->cfg.ip_rates = NULL;
 	ss->cfg.num_ip_rates = 0;
 	sm_rate_limiter_init(&ss->broker_rate, cfg->max_connection_creation_rate, sm_ss_now_ms());
+	ss->new_broker_rate = -1;
 	ss->nprocs = cfg->num_network_threads > 0 ? cfg->num_network_threads : 1;
 	pthread_mutex_init(&ss->state_lock, NULL);
 	snprintf(ss->comp, sizeof(ss->comp), "SocketServer listenerType=ZK_BROKER, nodeId=%d",

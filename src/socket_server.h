@@ -135,6 +135,19 @@ void sm_socket_server_shutdown(sm_socket_server_t *ss);
 /* Shuts down if needed and frees the server. */
 void sm_socket_server_destroy(sm_socket_server_t *ss);
 void sm_socket_server_stats(sm_socket_server_t *ss, sm_socket_server_stats_t *out);
+/* New connection limits (dynamic broker configs): max.connections (0: none),
+ * max.connections.per.ip and its overrides (as in the config), and
+ * max.connection.creation.rate. Connections over a lowered limit stay open;
+ * held accepts are retried at once. Any thread, after startup. Returns 0,
+ * or -1 with err when the overrides do not parse (nothing changed). */
+int sm_socket_server_set_connection_limits(sm_socket_server_t *ss, int32_t max_connections,
+					   int32_t per_ip, const char *overrides,
+					   int32_t creation_rate, char *err, size_t errlen);
+/* Replaces the SSL_CTX of an SSL listener (a keystore reload): new
+ * connections use it, open ones keep theirs. The old context stays owned by
+ * the caller and must stay valid until the server is destroyed. -1 when no
+ * SSL listener has that name. Any thread. */
+int sm_socket_server_set_ssl_ctx(sm_socket_server_t *ss, const char *listener, void *ssl_ctx);
 /* Request bytes currently granted by queued.max.request.bytes. */
 int64_t sm_socket_server_queued_bytes(sm_socket_server_t *ss);
 

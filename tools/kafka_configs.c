@@ -24,9 +24,11 @@
 #include <string.h>
 
 #include "buf.h"
+#include "dynamic_config.h"
 #include "kafka_zk.h"
 #include "log_config.h"
 #include "logger.h"
+#include "password_encoder.h"
 #include "msg_alter_configs.h"
 #include "msg_alter_user_scram_credentials.h"
 #include "msg_describe_user_scram_credentials.h"
@@ -201,15 +203,107 @@ bad:
 	return 0;
 }
 
+/* Kafka 2.8's ConfigCommand for --zookeeper --entity-type brokers: only the
+ * replication throttles may change while the broker (per-broker entity) or
+ * any broker (default entity) runs; other dynamic configs are for
+ * bootstrapping a cluster, with password configs encoded with the
+ * password.encoder.secret given alongside (which is not stored). Prints
+ * Kafka's message and returns -1 when refused. */
+static int sm_kc_zk_broker_configs(sm_zk_t *zk, const char *name, sm_zk_config_t *add)
+{
+	static const char *const running_ok[] = { "leader.replication.throttled.rate",
+						  "follower.replication.throttled.rate",
+						  "replica.alter.log.dirs.io.max.bytes.per.second", NULL };
+	char set[1024] = "";
+	for (int i = 0; i < add->n; i++) {
+		int ok = 0;
+		for (int k = 0; running_ok[k]; k++)
+			ok |= !strcmp(add->keys[i], running_ok[k]);
+		if (!ok)
+			snprintf(set + strlen(set), sizeof(set) - strlen(set), "%s%s",
+				 set[0] ? ", " : "", add->keys[i]);
+	}
+	if (!set[0])
+		return 0;
+	int per_broker = strcmp(name, "<default>") != 0, running = 0;
+	if (per_broker) {
+		sm_zk_broker_info_t info;
+		memset(&info, 0, sizeof(info));
+		if (sm_kzk_get_broker(zk, (int32_t)strtol(name, NULL, 10), 0, &info) == SM_ERR_NONE) {
+			running = 1;
+			sm_zk_broker_clear(&info);
+		}
+	} else {
+		int32_t *ids = NULL;
+		int n = 0;
+		if (sm_kzk_get_broker_ids(zk, 0, &ids, &n) == SM_ERR_NONE)
+			running = n > 0;
+		free(ids);
+	}
+	if (running) {
+		char where[64];
+		if (per_broker)
+			snprintf(where, sizeof(where), "when broker %s is running", name);
+		else
+			snprintf(where, sizeof(where), "for default cluster if any broker is running");
+		fprintf(stderr, "requirement failed: --bootstrap-server option must be specified to update broker configs Set(%s). %s. Broker configuration updates using ZooKeeper are supported for bootstrapping before brokers are started to enable encrypted password configs to be stored in ZooKeeper.\n",
+			set, where);
+		return -1;
+	}
+	/* password.encoder.* are used here and not stored */
+	char *secret = NULL;
+	sm_zk_config_t keep = { 0 };
+	for (int i = 0; i < add->n; i++) {
+		if (!strcmp(add->keys[i], "password.encoder.secret")) {
+			free(secret);
+			secret = sm_strdup(add->values[i]);
+		}
+		if (strncmp(add->keys[i], "password.encoder.", 17))
+			sm_zk_config_set(&keep, add->keys[i], add->values[i]);
+	}
+	char pw[512] = "";
+	for (int i = 0; i < keep.n; i++)
+		if (sm_dyn_config_is_password(keep.keys[i]))
+			snprintf(pw + strlen(pw), sizeof(pw) - strlen(pw), "%s%s", pw[0] ? ", " : "",
+				 keep.keys[i]);
+	int rc = 0;
+	if (pw[0] && !secret) {
+		fprintf(stderr, "requirement failed: password.encoder.secret must be specified to update Set(%s). Other password encoder configs like cipher algorithm and iterations may also be specified to override the default encoding parameters. Password encoder configs will not be persisted in ZooKeeper.\n",
+			pw);
+		rc = -1;
+	}
+	for (int i = 0; !rc && i < keep.n; i++) {
+		if (!sm_dyn_config_is_password(keep.keys[i]))
+			continue;
+		char err[256];
+		char *enc = sm_password_encode(secret, keep.values[i], err, sizeof(err));
+		if (!enc) {
+			fprintf(stderr, "%s\n", err);
+			rc = -1;
+			break;
+		}
+		free(keep.values[i]);
+		keep.values[i] = enc;
+	}
+	free(secret);
+	sm_zk_config_clear(add);
+	*add = keep;
+	return rc;
+}
+
 static int sm_kc_alter(sm_zk_t *zk, const sm_kc_opts_t *o, const char *name)
 {
 	char err[512] = "";
 	sm_zk_config_t add = { 0 }, cfg = { 0 };
-	int rc = 1;
+	int rc = 1, quiet = 0;
 	if (o->add && sm_kc_parse_add(o->add, &add, err, sizeof(err)))
 		goto out;
 	if (!strcmp(o->type, "users") && sm_kc_scram_preprocess(&add, err, sizeof(err)))
 		goto out;
+	if (!strcmp(o->type, "brokers") && sm_kc_zk_broker_configs(zk, name, &add)) {
+		quiet = 1; /* the message is printed */
+		goto out;
+	}
 	if (!strcmp(o->type, "topics")) {
 		if (sm_kzk_topic_exists(zk, name) != 1) {
 			snprintf(err, sizeof(err), "Topic %s does not exist.", name);
@@ -238,7 +332,7 @@ static int sm_kc_alter(sm_zk_t *zk, const sm_kc_opts_t *o, const char *name)
 	printf("Completed updating config for entity: %s.\n", desc);
 	rc = 0;
 out:
-	if (rc)
+	if (rc && !quiet)
 		fprintf(stderr, "Error while executing config command with args '%s'\n%s\n",
 			o->add ? o->add : (o->del ? o->del : ""), err);
 	sm_zk_config_clear(&add);
@@ -521,6 +615,29 @@ static int sm_kc_send_incremental(const sm_kc_opts_t *o, const sm_metadata_resp_
 	return rc;
 }
 
+/* ConfigCommand's check before a broker --alter: AlterConfigs replaces the
+ * whole dynamic set, and a sensitive entry comes back from DescribeConfigs
+ * without its value, so every such entry that stays must be given again.
+ * Writes "Set(a, b)" of the missing keys to out, or "" when none is. */
+static void sm_kc_broker_sensitive_missing(const sm_describe_configs_resp_result_t *cur, int want,
+					   const sm_kc_change_t *c, char *out, size_t len)
+{
+	out[0] = '\0';
+	for (int32_t i = 0; i < cur->configs_cnt; i++) {
+		const sm_describe_configs_resp_config_t *e = &cur->configs[i];
+		if (e->config_source != want || e->value)
+			continue;
+		int given = sm_zk_config_get(&c->add, e->name) != NULL;
+		for (int k = 0; !given && k < c->ndel; k++)
+			given = !strcmp(c->del[k], e->name);
+		if (!given)
+			snprintf(out + strlen(out), len - strlen(out), "%s%s", out[0] ? ", " : "Set(",
+				 e->name);
+	}
+	if (out[0])
+		snprintf(out + strlen(out), len - strlen(out), ")");
+}
+
 /* AlterConfigs v2 (brokers): the whole new dynamic set, as ConfigCommand
  * sends it: the current dynamic entries plus added minus deleted. */
 static int sm_kc_send_broker(const sm_kc_opts_t *o, const sm_metadata_resp_t *md,
@@ -606,6 +723,13 @@ static int sm_kc_bs_alter(const sm_kc_opts_t *o, const sm_metadata_resp_t *md)
 	if (missing[0]) {
 		fprintf(stderr, "Invalid %s: %s\n",
 			rtype == SM_CONFIG_RESOURCE_BROKER_LOGGER ? "broker logger(s)" : "config(s)",
+			missing);
+		goto out;
+	}
+	if (rtype == SM_CONFIG_RESOURCE_BROKER)
+		sm_kc_broker_sensitive_missing(cur, want, &c, missing, sizeof(missing));
+	if (missing[0]) {
+		fprintf(stderr, "All sensitive broker config entries must be specified for --alter, missing entries: %s\n",
 			missing);
 		goto out;
 	}

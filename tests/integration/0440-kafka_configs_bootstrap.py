@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Proves the config APIs end to end: kafka-configs.sh --bootstrap-server --alter sets topic overrides through IncrementalAlterConfigs (Kafka's /config/topics znode and /config/changes notification) and the broker applies them (max.message.bytes rejects a large record, and accepts it again after --delete-config), --describe prints Kafka's lines with sources and synonyms, bad names and values are refused naming the key (INVALID_CONFIG / INVALID_REQUEST as Kafka answers them), broker configs are described but not dynamically alterable, and confluent-kafka's and kafka-python's admin clients describe and alter configs."""
+"""Proves the config APIs end to end: kafka-configs.sh --bootstrap-server --alter sets topic overrides through IncrementalAlterConfigs (Kafka's /config/topics znode and /config/changes notification) and the broker applies them (max.message.bytes rejects a large record, and accepts it again after --delete-config), --describe prints Kafka's lines with sources and synonyms, bad names and values are refused naming the key (INVALID_CONFIG / INVALID_REQUEST as Kafka answers them), read-only broker configs are refused, and confluent-kafka's and kafka-python's admin clients describe and alter configs."""
 import json
 import os
 import sys
@@ -104,9 +104,9 @@ def test_tool_errors(c):
     rc, out, err = topic_configs(c, "--alter", "--delete-config", "segment.ms", check_rc=False)
     check(rc == 1 and err == "Invalid config(s): segment.ms\n", "absent delete: rc %d %r" % (rc, err))
     rc, out, err = configs(c, "--entity-type", "brokers", "--entity-name", "0", "--alter",
-                           "--add-config", "log.retention.ms=1000", check_rc=False)
+                           "--add-config", "log.retention.hours=1000", check_rc=False)
     check(rc == 1 and "InvalidRequestException: Invalid config value for resource ConfigResource(type=BROKER, "
-          "name='0'): Cannot update these configs dynamically: Set(log.retention.ms)" in err,
+          "name='0'): Cannot update these configs dynamically: Set(log.retention.hours)" in err,
           "broker alter: rc %d %r" % (rc, err))
     rc, out, err = configs(c, "--entity-type", "topics", "--entity-name", "nope", "--describe", check_rc=False)
     check(rc == 1 and "UnknownTopicOrPartitionException" in err, "unknown topic: rc %d %r" % (rc, err))

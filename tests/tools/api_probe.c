@@ -998,9 +998,10 @@ static int probe_alter_configs(int16_t key, int16_t ver, char *why_out)
 	if (probe_alter(key, ver, SM_CONFIG_RESOURCE_TOPIC, probe_topic, k, set, "abc", 0, &err,
 			cw, sizeof(cw)) || err != SM_ERR_INVALID_REQUEST)
 		PROBE_FAIL("%sbad value: error %d", cw, err);
-	if (probe_alter(key, ver, SM_CONFIG_RESOURCE_BROKER, "", "log.retention.ms", set, "1", 0,
+	/* a broker config that cannot change at run time is refused */
+	if (probe_alter(key, ver, SM_CONFIG_RESOURCE_BROKER, "", "log.dirs", set, "/x", 0,
 			&err, cw, sizeof(cw)) || err != SM_ERR_INVALID_REQUEST)
-		PROBE_FAIL("%sdynamic broker config: error %d", cw, err);
+		PROBE_FAIL("%sread-only broker config: error %d", cw, err);
 	if (probe_dc_value(k, val, sizeof(val), &src, why, sizeof(why)))
 		goto done;
 	if (!strcmp(val, "1") || src == SM_CONFIG_SOURCE_DYNAMIC_TOPIC)

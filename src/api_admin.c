@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "controller.h"
 #include "kafka_zk.h"
 #include "log_config.h"
@@ -172,7 +173,7 @@ void sm_apis_admin_await(sm_admin_delayed_t *d, int32_t timeout_ms)
 	if (timeout_ms <= 0)
 		sm_admin_await_finish(d);
 	else if (!sm_admin_await_try(d, 0))
-		sm_purgatory_watch(d->ctx->apis->purgatory, sm_apis_mono_ms() + timeout_ms,
+		sm_purgatory_watch(d->ctx->apis->purgatory, sm_clock_mono_ms() + timeout_ms,
 				   sm_admin_await_try, d, &SM_OP_KEY_METADATA, 1);
 }
 

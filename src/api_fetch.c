@@ -39,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "compression.h"
 #include "logger.h"
 #include "message_set.h"
@@ -446,7 +447,7 @@ void sm_api_fetch(sm_req_ctx_t *ctx)
 		for (int i = 0; i < df->req.topics[t].partitions_cnt; i++)
 			keys[nkeys++] = (sm_op_key_t){ df->req.topics[t].topic,
 						       df->req.topics[t].partitions[i].partition };
-	sm_purgatory_watch(ctx->apis->purgatory, sm_apis_mono_ms() + df->req.max_wait_ms,
+	sm_purgatory_watch(ctx->apis->purgatory, sm_clock_mono_ms() + df->req.max_wait_ms,
 			   sm_fetch_try_complete, df, keys, nkeys);
 	free(keys);
 }

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "group_coordinator.h"
+#include "clock.h"
 #include "kafka_apis_int.h"
 #include "logger.h"
 #include "metadata_cache.h"
@@ -416,7 +417,7 @@ void sm_api_offset_commit(sm_req_ctx_t *ctx)
 	oc->e = e;
 	int64_t expire = -1;
 	if (req->retention_time_ms >= 0)
-		expire = sm_i64_sat_add(sm_apis_now_ms(), req->retention_time_ms);
+		expire = sm_i64_sat_add(sm_clock_wall_ms(), req->retention_time_ms);
 	int k = 0;
 	for (int t = 0; t < req->topics_cnt; t++) {
 		for (int i = 0; i < req->topics[t].partitions_cnt; i++, k++) {

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "logger.h"
 #include "message_set.h"
 #include "metrics.h"
@@ -67,7 +68,7 @@ static void sm_produce_partition(sm_req_ctx_t *ctx, const sm_produce_req_t *req,
 	size_t len = pp->records.len > 0 ? (size_t)pp->records.len : 0;
 	sm_batch_info_t info = { 0 };
 	sm_batch_validate_opts_t o = {
-		.now = sm_apis_now_ms(),
+		.now = sm_clock_wall_ms(),
 		.max_timestamp_diff_ms = tc->timestamp_difference_max_ms,
 		.log_append_time = tc->log.message_timestamp_type == SM_LOG_TIMESTAMP_LOG_APPEND_TIME,
 		.compacted = tc->compact,
@@ -175,7 +176,7 @@ static void sm_produce_await(sm_req_ctx_t *ctx, const sm_produce_req_t *req,
 	if (sm_produce_try_complete(dp, 0))
 		return;
 	int64_t timeout = req->timeout_ms > 0 ? req->timeout_ms : 0;
-	sm_apis_park_acks(ctx, sm_apis_mono_ms() + timeout, sm_produce_try_complete, dp, w, n);
+	sm_apis_park_acks(ctx, sm_clock_mono_ms() + timeout, sm_produce_try_complete, dp, w, n);
 }
 
 void sm_api_produce(sm_req_ctx_t *ctx)

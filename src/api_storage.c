@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "kafka_apis_int.h"
+#include "clock.h"
 #include "log.h"
 #include "log_manager.h"
 #include "metadata_cache.h"
@@ -184,7 +185,7 @@ void sm_api_delete_records(sm_req_ctx_t *ctx)
 	for (int i = 0; i < dd->n; i++)
 		if (dd->w[i].topic)
 			keys[k++] = (sm_op_key_t){ dd->w[i].topic, dd->w[i].rp->partition_index };
-	sm_purgatory_watch(ctx->apis->purgatory, sm_apis_mono_ms() + timeout, sm_api_dr_try_complete,
+	sm_purgatory_watch(ctx->apis->purgatory, sm_clock_mono_ms() + timeout, sm_api_dr_try_complete,
 			   dd, keys, k);
 	free(keys);
 }

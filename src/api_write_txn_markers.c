@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "group_coordinator.h"
 #include "logger.h"
 #include "msg_write_txn_markers.h"
@@ -163,5 +164,5 @@ void sm_api_write_txn_markers(sm_req_ctx_t *ctx)
 	if (sm_wtm_try_complete(dw, 0))
 		return;
 	int64_t timeout = ctx->apis->d.cfg ? ctx->apis->d.cfg->request_timeout_ms : 30000;
-	sm_apis_park_acks(ctx, sm_apis_mono_ms() + timeout, sm_wtm_try_complete, dw, dw->w, dw->n);
+	sm_apis_park_acks(ctx, sm_clock_mono_ms() + timeout, sm_wtm_try_complete, dw, dw->w, dw->n);
 }

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "kafka_zk.h"
 #include "logger.h"
 #include "thread_role.h"
@@ -647,9 +648,7 @@ static void sm_auth_process(sm_authorizer_t *a, int extended, int first)
 	int n = 0;
 	if (sm_zk_get_children(a->zk, dir, 1, &kids, &n))
 		return;
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	int64_t now_ms = sm_clock_wall_ms();
 	for (int i = 0; i < n; i++) {
 		if (strncmp(kids[i], SM_ZK_ACL_CHANGE_PREFIX, plen))
 			continue;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "logger.h"
 #include "thread_role.h"
 
@@ -62,13 +63,6 @@ typedef struct sm_ctrl_event {
 	sm_ctrl_lai_result_t *results; /* LeaderAndIsrResponseReceived */
 	int n_results;
 } sm_ctrl_event_t;
-
-int64_t sm_ctrl_mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void sm_ctrl_event_free(sm_ctrl_event_t *ev)
 {
@@ -398,7 +392,7 @@ static void sm_ctrl_process_deletions(sm_controller_t *c);
 static void sm_ctrl_on_failover(sm_controller_t *c)
 {
 	CLOG(c, SM_LOG_INFO, "Starting become controller state transition (epoch %d)", c->ctx.epoch);
-	int64_t t0 = sm_ctrl_mono_ms();
+	int64_t t0 = sm_clock_mono_ms();
 	uint64_t rt0 = sm_zk_round_trips(c->zk);
 	c->channel = sm_controller_channel_new(c->broker_id);
 	sm_controller_channel_set_timeout(c->channel, c->cfg->controller_socket_timeout_ms);
@@ -467,13 +461,13 @@ static void sm_ctrl_on_failover(sm_controller_t *c)
 	sm_ctrl_reassign_resume(c);
 	sm_ctrl_on_reassign_znode(c);
 	if (c->cfg->auto_leader_rebalance_enable)
-		c->next_rebalance_ms = sm_ctrl_mono_ms() + 5000;
+		c->next_rebalance_ms = sm_clock_mono_ms() + 5000;
 	int np = 0;
 	for (int i = 0; i < c->ctx.n_topics; i++)
 		np += c->ctx.topics[i]->n_partitions;
 	/* The figures the failover benchmark reads. */
 	CLOG(c, SM_LOG_INFO, "Ready to serve as the new controller with epoch %d (%d partitions, %lld ms, %llu ZooKeeper requests)",
-	     c->ctx.epoch, np, (long long)(sm_ctrl_mono_ms() - t0),
+	     c->ctx.epoch, np, (long long)(sm_clock_mono_ms() - t0),
 	     (unsigned long long)(sm_zk_round_trips(c->zk) - rt0));
 }
 
@@ -514,7 +508,7 @@ static void sm_ctrl_elect(sm_controller_t *c)
 
 static void sm_ctrl_on_broker_change(sm_controller_t *c)
 {
-	int64_t t0 = sm_ctrl_mono_ms();
+	int64_t t0 = sm_clock_mono_ms();
 	uint64_t rt0 = sm_zk_round_trips(c->zk);
 	int32_t *ids = NULL;
 	int n = 0;
@@ -598,7 +592,7 @@ static void sm_ctrl_on_broker_change(sm_controller_t *c)
 		sm_psm_flush(c);
 		sm_ctrl_process_deletions(c);
 		CLOG(c, SM_LOG_INFO, "Handled broker change (%d failed, %d new) in %lld ms with %llu ZooKeeper requests",
-		     ndead, nadded, (long long)(sm_ctrl_mono_ms() - t0),
+		     ndead, nadded, (long long)(sm_clock_mono_ms() - t0),
 		     (unsigned long long)(sm_zk_round_trips(c->zk) - rt0));
 	}
 	free(dead);
@@ -968,7 +962,7 @@ static void *sm_ctrl_main(void *arg)
 				pthread_cond_wait(&c->cond, &c->lock);
 				continue;
 			}
-			int64_t now = sm_ctrl_mono_ms();
+			int64_t now = sm_clock_mono_ms();
 			if (now >= due) {
 				c->next_rebalance_ms = 0;
 				pthread_mutex_unlock(&c->lock);

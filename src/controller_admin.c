@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "logger.h"
 #include "msg_controlled_shutdown.h"
 #include "net_client.h"
@@ -352,7 +353,7 @@ void sm_ctrl_on_preferred_znode(sm_controller_t *c)
 void sm_ctrl_auto_rebalance(sm_controller_t *c)
 {
 	if (c->cfg->auto_leader_rebalance_enable)
-		c->next_rebalance_ms = sm_ctrl_mono_ms() +
+		c->next_rebalance_ms = sm_clock_mono_ms() +
 				       c->cfg->leader_imbalance_check_interval_seconds * 1000;
 	sm_ctrl_sync_t *s = sm_ctrl_sync_new();
 	s->refs = 1;

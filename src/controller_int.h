@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "controller.h"
+#include "clock.h"
 #include "controller_channel.h"
 #include "kafka_zk.h"
 #include "msg_leader_and_isr.h"
@@ -303,7 +304,6 @@ void sm_ctrl_auto_rebalance(sm_controller_t *c);
 #define SM_CTRL_SYNC_SHUTDOWN 1
 #define SM_CTRL_SYNC_REASSIGN 2
 void sm_ctrl_enqueue_sync(sm_controller_t *c, int kind, sm_ctrl_sync_t *s);
-int64_t sm_ctrl_mono_ms(void);
 
 void sm_ctrl_state_log(sm_controller_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

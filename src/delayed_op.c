@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "gc_timer.h"
 #include "logger.h"
 #include "thread_role.h"
@@ -62,13 +63,6 @@ struct sm_purgatory {
 	sm_op_watch_t **buckets;
 	size_t nbuckets, nwatches;
 };
-
-static int64_t sm_op_mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static uint32_t sm_op_hash(const char *name, int32_t id)
 {
@@ -265,7 +259,7 @@ static void *sm_purgatory_main(void *arg)
 	sm_thread_role_set(SM_ROLE_PURGATORY);
 	pthread_mutex_lock(&pg->lock);
 	for (;;) {
-		int64_t now = sm_op_mono_ms();
+		int64_t now = sm_clock_mono_ms();
 		sm_op_expire_locked(pg, now);
 		sm_op_t *op = pg->qhead;
 		if (!op) {

@@ -82,6 +82,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "clock.h"
 #include "group_records.h"
 #include "logger.h"
 #include "thread_role.h"
@@ -152,20 +153,6 @@ typedef struct sm_gc_write {
 	sm_group_member_t *old_protocols; /* holds only the protocols */
 } sm_gc_write_t;
 
-static int64_t sm_gc_default_mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t sm_gc_default_wall(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 sm_group_coordinator_t *sm_group_coordinator_new(const sm_gc_config_t *cfg,
 						 sm_group_metadata_manager_t *gmm)
 {
@@ -187,8 +174,8 @@ sm_group_coordinator_t *sm_group_coordinator_new(const sm_gc_config_t *cfg,
 	gc->wait_until = INT64_MIN; /* the thread is not waiting */
 	gc->pstate = sm_calloc((size_t)gc->cfg.num_partitions, 1);
 	gc->pload = sm_calloc((size_t)gc->cfg.num_partitions, 1);
-	gc->mono = sm_gc_default_mono;
-	gc->wall = sm_gc_default_wall;
+	gc->mono = sm_clock_mono_ms;
+	gc->wall = sm_clock_wall_ms;
 	snprintf(gc->comp, sizeof(gc->comp), "GroupCoordinator %d", cfg->broker_id);
 	return gc;
 }
@@ -196,8 +183,8 @@ sm_group_coordinator_t *sm_group_coordinator_new(const sm_gc_config_t *cfg,
 void sm_group_coordinator_set_clock(sm_group_coordinator_t *gc, sm_gc_clock_t *mono,
 				    sm_gc_clock_t *wall)
 {
-	gc->mono = mono ? mono : sm_gc_default_mono;
-	gc->wall = wall ? wall : sm_gc_default_wall;
+	gc->mono = mono ? mono : sm_clock_mono_ms;
+	gc->wall = wall ? wall : sm_clock_wall_ms;
 }
 
 int32_t sm_group_coordinator_partition_for(const sm_group_coordinator_t *gc, const char *group_id)
@@ -340,7 +327,7 @@ static char *sm_gc_member_id(const char *client_id)
 	uint8_t u[16];
 	if (getrandom(u, sizeof(u), 0) != (ssize_t)sizeof(u)) {
 		static unsigned seq;
-		uint64_t t = (uint64_t)sm_gc_default_mono() + __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED);
+		uint64_t t = (uint64_t)sm_clock_mono_ms() + __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED);
 		memset(u, 0, sizeof(u));
 		memcpy(u, &t, sizeof(t));
 	}

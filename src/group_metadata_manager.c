@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "producer_state.h"
 #include "delayed_op.h"
@@ -49,20 +50,6 @@ typedef struct sm_gmm_wait {
 	sm_gmm_done_fn *done;
 	void *arg;
 } sm_gmm_wait_t;
-
-static int64_t sm_gmm_wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t sm_gmm_mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* sm_delayed_op_fn: ends the write once the ISR has it or time is up. */
 static int sm_gmm_wait_try(void *arg, int expired)
@@ -112,7 +99,7 @@ static int sm_gmm_rm_append(void *opaque, int32_t partition, uint8_t *batch, siz
 	w->done = done;
 	w->arg = arg;
 	sm_op_key_t key = { gmm->topic, partition };
-	sm_purgatory_watch(fp, sm_gmm_mono_ms() + gmm->timeout_ms, sm_gmm_wait_try, w, &key, 1);
+	sm_purgatory_watch(fp, sm_clock_mono_ms() + gmm->timeout_ms, sm_gmm_wait_try, w, &key, 1);
 	return 1;
 }
 
@@ -228,7 +215,7 @@ static int sm_gmm_append_pid(sm_group_metadata_manager_t *gmm, int32_t partition
 			     int16_t epoch, sm_gmm_done_fn *done, void *arg, sm_err_t *err)
 {
 	sm_record_t *recs = sm_calloc((size_t)n, sizeof(*recs));
-	int64_t now = sm_gmm_wall_ms();
+	int64_t now = sm_clock_wall_ms();
 	for (int i = 0; i < n; i++) {
 		size_t k0 = offs[4 * i], k1 = offs[4 * i + 1], v0 = offs[4 * i + 2], v1 = offs[4 * i + 3];
 		recs[i].timestamp = now;

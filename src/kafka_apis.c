@@ -7,6 +7,7 @@
  * do.
  */
 #include "kafka_apis_int.h"
+#include "clock.h"
 #include "metrics.h"
 
 #include <pthread.h>
@@ -197,20 +198,6 @@ int sm_kafka_apis_supported(sm_api_range_t *out, int max)
 	return n;
 }
 
-int64_t sm_apis_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t sm_apis_mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- frame capture (fuzz seed corpus, tests only) ----
  *
  * With SM_REQUEST_CAPTURE_DIR set, the first request frame of each
@@ -328,7 +315,7 @@ void sm_apis_resp_send(sm_req_ctx_t *ctx)
 				  (uint8_t)(ctx->hdr.api_version >> 8), (uint8_t)ctx->hdr.api_version };
 		sm_apis_capture(ctx, "resp", kv, sizeof(kv), ctx->resp.p, ctx->resp.len);
 	}
-	sm_metrics_request_done(ctx->hdr.api_key, sm_apis_mono_ms() - ctx->req->recv_time_ms);
+	sm_metrics_request_done(ctx->hdr.api_key, sm_clock_mono_ms() - ctx->req->recv_time_ms);
 	sm_wbuf_t *w = sm_malloc(sizeof(*w));
 	*w = ctx->resp;
 	memset(&ctx->resp, 0, sizeof(ctx->resp));
@@ -339,7 +326,7 @@ void sm_apis_resp_send(sm_req_ctx_t *ctx)
 
 void sm_apis_resp_none(sm_req_ctx_t *ctx)
 {
-	sm_metrics_request_done(ctx->hdr.api_key, sm_apis_mono_ms() - ctx->req->recv_time_ms);
+	sm_metrics_request_done(ctx->hdr.api_key, sm_clock_mono_ms() - ctx->req->recv_time_ms);
 	sm_request_channel_send_response(ctx->apis->d.channel, ctx->req, NULL);
 	ctx->req = NULL;
 	sm_apis_ctx_free(ctx);

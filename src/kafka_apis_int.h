@@ -6,6 +6,7 @@
 #define SM_KAFKA_APIS_INT_H
 
 #include "buf.h"
+#include "clock.h"
 #include "delayed_op.h"
 #include "kafka_apis.h"
 #include "protocol.h"
@@ -85,8 +86,8 @@ uint8_t *sm_apis_duplicates(sm_arena_t *a, const char *const *names, int n);
 void sm_apis_parse_error(sm_req_ctx_t *ctx);
 void sm_apis_ctx_free(sm_req_ctx_t *ctx);
 
-int64_t sm_apis_now_ms(void);      /* wall clock */
-int64_t sm_apis_mono_ms(void);     /* monotonic */
+int64_t sm_clock_wall_ms(void);      /* wall clock */
+int64_t sm_clock_mono_ms(void);     /* monotonic */
 
 /* Authorization (api_acls.c, authorizer.h): whether the request's principal
  * may do op on the resource (codes of zk_data.h; the name is ignored for the

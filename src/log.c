@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "crc32c.h"
 #include "log_segment.h"
 #include "logger.h"
@@ -97,13 +98,6 @@ void sm_log_config_defaults(sm_log_config_t *cfg)
 	cfg->cleanup_delete = 1;
 	cfg->delete_retention_ms = 86400000;
 	cfg->min_cleanable_ratio = 0.5;
-}
-
-static int64_t sm_log_wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int64_t sm_log_jitter(const sm_log_config_t *cfg)
@@ -656,7 +650,7 @@ static void sm_log_take_snapshot(sm_log_t *log)
 static sm_err_t sm_log_load(sm_log_t *log, int64_t recovery_point, int64_t ckpt_start,
 			    int clean)
 {
-	int64_t now = sm_log_wall_ms();
+	int64_t now = sm_clock_wall_ms();
 	sm_err_t err = sm_log_load_segments(log, now);
 	if (!err && !clean && log->nsegs > 0)
 		err = sm_log_recover_unflushed(log, recovery_point);
@@ -718,7 +712,7 @@ sm_err_t sm_log_open(const char *dir, const char *topic, int32_t partition,
 	pthread_rwlock_init(&log->seg_lock, NULL);
 	pthread_rwlock_init(&log->txn_lock, NULL);
 	log->first_unstable = INT64_MAX;
-	int64_t t0 = sm_log_wall_ms();
+	int64_t t0 = sm_clock_wall_ms();
 	sm_err_t err = sm_log_load(log, recovery_point, log_start_offset, clean_shutdown);
 	if (err) {
 		sm_log_error(log->component, SM_LOG_LOGGER, "Failed to load log: %s",
@@ -729,7 +723,7 @@ sm_err_t sm_log_open(const char *dir, const char *topic, int32_t partition,
 	sm_log_info(log->component, SM_LOG_LOGGER,
 		    "Completed load of log with %d segments, log start offset %" PRId64
 		    " and log end offset %" PRId64 " in %" PRId64 " ms",
-		    log->nsegs, log->log_start_offset, log->leo, sm_log_wall_ms() - t0);
+		    log->nsegs, log->log_start_offset, log->leo, sm_clock_wall_ms() - t0);
 	*out = log;
 	return SM_ERR_NONE;
 }
@@ -778,13 +772,13 @@ static sm_err_t sm_log_flush_locked(sm_log_t *log, int64_t upto)
 		__atomic_store_n(&log->recovery_point, upto, __ATOMIC_RELEASE);
 	else
 		sm_log_fail(log, "flushing the log");
-	log->last_flush_ms = sm_log_wall_ms();
+	log->last_flush_ms = sm_clock_wall_ms();
 	return err;
 }
 
 static sm_err_t sm_log_roll_locked(sm_log_t *log, int64_t now_ms)
 {
-	int64_t t0 = sm_log_wall_ms();
+	int64_t t0 = sm_clock_wall_ms();
 	sm_log_segment_t *old = sm_log_active(log), *seg;
 	int64_t base = log->leo;
 	if (old->base_offset == base && sm_log_segment_size(old) == 0)
@@ -810,7 +804,7 @@ static sm_err_t sm_log_roll_locked(sm_log_t *log, int64_t now_ms)
 	sm_log_flush_locked(log, base);
 	sm_log_info(log->component, SM_LOG_LOGGER,
 		    "Rolled new log segment at offset %" PRId64 " in %" PRId64 " ms.", base,
-		    sm_log_wall_ms() - t0);
+		    sm_clock_wall_ms() - t0);
 	return SM_ERR_NONE;
 }
 
@@ -1162,7 +1156,7 @@ static sm_err_t sm_log_truncate_fully(sm_log_t *log, int64_t offset)
 {
 	sm_log_segment_t *seg;
 	sm_log_segs_delete_from(log, 0);
-	sm_err_t err = sm_log_new_segment(log, offset, sm_log_wall_ms(), &seg);
+	sm_err_t err = sm_log_new_segment(log, offset, sm_clock_wall_ms(), &seg);
 	if (err)
 		return err;
 	sm_log_segs_push(log, seg);
@@ -1207,7 +1201,7 @@ sm_err_t sm_log_truncate_to(sm_log_t *log, int64_t offset)
 	/* the producer state forgets the truncated batches: snapshots above the
 	 * new end go, the rest is reloaded (Kafka's truncateAndReload) */
 	if (!err)
-		sm_log_load_producer_state(log, sm_log_wall_ms());
+		sm_log_load_producer_state(log, sm_clock_wall_ms());
 	pthread_rwlock_unlock(&log->seg_lock);
 	pthread_mutex_unlock(&log->lock);
 	return err;
@@ -1284,7 +1278,7 @@ static int sm_log_delete_first(sm_log_t *log, int n, const char *reason)
 	if (n <= 0 || sm_log_offline(log))
 		return 0;
 	if (n >= log->nsegs) {
-		if (sm_log_roll_locked(log, sm_log_wall_ms()))
+		if (sm_log_roll_locked(log, sm_clock_wall_ms()))
 			return 0;
 		n = log->nsegs - 1;
 	}
@@ -1310,7 +1304,7 @@ static int sm_log_delete_first(sm_log_t *log, int n, const char *reason)
 			    log->segs[0]->base_offset);
 	}
 	pthread_rwlock_unlock(&log->seg_lock);
-	int64_t due = sm_log_wall_ms() + log->cfg.file_delete_delay_ms;
+	int64_t due = sm_clock_wall_ms() + log->cfg.file_delete_delay_ms;
 	for (int i = 0; i < n; i++) {
 		if (sm_log_segment_rename_deleted(gone[i]))
 			sm_log_fail(log, "renaming a deleted segment");
@@ -1638,7 +1632,7 @@ sm_err_t sm_log_replace_segments(sm_log_t *log, const int64_t *bases, int n,
 	int needs = 0;
 	int64_t truncated = 0;
 	err = sm_log_segment_open(log->dir, bases[0], log->cfg.segment_index_bytes,
-				  log->cfg.index_interval_bytes, SM_SEG_OPEN_REBUILD, sm_log_wall_ms(), 0,
+				  log->cfg.index_interval_bytes, SM_SEG_OPEN_REBUILD, sm_clock_wall_ms(), 0,
 				  &seg, &needs);
 	if (!err)
 		err = sm_log_segment_recover(seg, log->cfg.segment_index_bytes, &truncated);

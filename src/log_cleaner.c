@@ -42,6 +42,7 @@
 
 #include "buf.h"
 #include "checkpoint.h"
+#include "clock.h"
 #include "logger.h"
 #include "record_batch.h"
 #include "thread_role.h"
@@ -887,13 +888,6 @@ static void sm_lc_job_destroy(sm_lc_job_t *j)
 	sm_wbuf_free(&j->recs);
 }
 
-static int64_t sm_lc_mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Map memory for this cleaning: the thread's share of the dedupe buffer,
  * but no more than the dirty bytes could need (a record takes at least 8
  * bytes), so a small log does not clear 128 MiB. */
@@ -929,7 +923,7 @@ sm_err_t sm_log_cleaner_clean(sm_log_cleaner_t *lc, int cleaner_id, sm_log_t *lo
 			      int64_t now_ms, sm_log_clean_stats_t *st)
 {
 	sm_lc_job_t j;
-	int64_t t0 = sm_lc_mono_ms();
+	int64_t t0 = sm_clock_mono_ms();
 	sm_lc_job_init(&j, cleaner_id, log);
 	sm_err_t err = SM_ERR__NOENT;
 	if (!j.cfg.cleanup_compact || !sm_lc_bounds(lc, &j, now_ms))
@@ -960,7 +954,7 @@ sm_err_t sm_log_cleaner_clean(sm_log_cleaner_t *lc, int cleaner_id, sm_log_t *lo
 	if ((err = sm_lc_clean_segments(&j)))
 		goto out;
 	sm_lc_checkpoint_update(lc, log, j.end);
-	sm_lc_log_stats(&j, sm_lc_mono_ms() - t0);
+	sm_lc_log_stats(&j, sm_clock_mono_ms() - t0);
 out:
 	if (err && err != SM_ERR__NOENT)
 		sm_log(SM_LOGFILE_CLEANER, SM_LOG_WARN, NULL, SM_LC_LOGGER,
@@ -1065,13 +1059,6 @@ typedef struct sm_lc_thread_arg {
 	int id;
 } sm_lc_thread_arg_t;
 
-static int64_t sm_lc_wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void *sm_lc_thread_main(void *arg)
 {
 	sm_lc_thread_arg_t a = *(sm_lc_thread_arg_t *)arg;
@@ -1090,7 +1077,7 @@ static void *sm_lc_thread_main(void *arg)
 		pthread_mutex_unlock(&lc->lock);
 		if (stop)
 			break;
-		if (sm_log_cleaner_clean_dirtiest(lc, a.id, sm_lc_wall_ms()))
+		if (sm_log_cleaner_clean_dirtiest(lc, a.id, sm_clock_wall_ms()))
 			continue;
 		struct timespec until;
 		clock_gettime(CLOCK_REALTIME, &until);

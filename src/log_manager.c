@@ -22,6 +22,7 @@
 
 #include "buf.h"
 #include "checkpoint.h"
+#include "clock.h"
 #include "logger.h"
 #include "thread_role.h"
 
@@ -77,7 +78,6 @@ struct sm_log_manager {
 };
 
 static void sm_lm_on_log_failure(void *opaque, sm_log_t *log);
-static int64_t sm_lm_wall_ms(void);
 static void sm_lm_stop_scheduler(sm_log_manager_t *lm);
 
 sm_log_manager_t *sm_log_manager_new(const char *const *dirs, int ndirs,
@@ -584,7 +584,7 @@ static void sm_lm_enter_full_locked(sm_log_manager_t *lm, int d, int64_t now_ms)
 static void sm_lm_handle_failures(sm_log_manager_t *lm)
 {
 	int newly = 0, online = 0;
-	int64_t now = sm_lm_wall_ms();
+	int64_t now = sm_clock_wall_ms();
 	pthread_mutex_lock(&lm->lock);
 	for (int d = 0; d < lm->ndirs; d++) {
 		if (__atomic_exchange_n(&lm->dirs[d].failed, 0, __ATOMIC_ACQ_REL))
@@ -702,13 +702,6 @@ int sm_log_manager_list_dir(sm_log_manager_t *lm, int dir, sm_log_t ***logsp)
 
 /* ---- kafka-scheduler ---- */
 
-static int64_t sm_lm_wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int sm_log_manager_run_once(sm_log_manager_t *lm, int64_t now_ms, int force_retention)
 {
 	sm_lm_handle_failures(lm);
@@ -762,7 +755,7 @@ static void *sm_lm_sched_main(void *arg)
 		if (lm->sched_stop)
 			break;
 		pthread_mutex_unlock(&lm->sched_lock);
-		sm_log_manager_run_once(lm, sm_lm_wall_ms(), 0);
+		sm_log_manager_run_once(lm, sm_clock_wall_ms(), 0);
 		pthread_mutex_lock(&lm->sched_lock);
 	}
 	pthread_mutex_unlock(&lm->sched_lock);
@@ -779,7 +772,7 @@ void sm_log_manager_start_scheduler(sm_log_manager_t *lm, int64_t retention_chec
 	lm->on_failure_opaque = opaque;
 	lm->retention_check_ms = retention_check_ms > 0 ? retention_check_ms : 300000;
 	lm->flush_check_ms = flush_check_ms;
-	lm->last_retention_ms = lm->last_flush_check_ms = sm_lm_wall_ms();
+	lm->last_retention_ms = lm->last_flush_check_ms = sm_clock_wall_ms();
 	lm->sched_stop = 0;
 	sm_log_info(NULL, SM_LM_LOGGER, "Starting log cleanup with a period of %lld ms.",
 		    (long long)lm->retention_check_ms);

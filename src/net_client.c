@@ -35,6 +35,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "clock.h"
 #include "tls.h"
 #include "sasl.h"
 #include "protocol.h"
@@ -58,13 +59,6 @@ struct sm_net_client {
 	char *sasl_user;
 	char *sasl_password;
 };
-
-static int64_t sm_net_client_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 sm_net_client_t *sm_net_client_new(const char *host, int port)
 {
@@ -159,7 +153,7 @@ static int sm_net_client_wait(sm_net_client_t *c, int fd, short events, int64_t 
 {
 	for (;;) {
 		struct pollfd pfd[2] = { { fd, events, 0 }, { c->cancel_fd, POLLIN, 0 } };
-		int64_t left = deadline - sm_net_client_now_ms();
+		int64_t left = deadline - sm_clock_mono_ms();
 		if (left <= 0)
 			return SM_ERR_REQUEST_TIMED_OUT;
 		int n = poll(pfd, c->cancel_fd >= 0 ? 2 : 1, (int)(left > 1000000 ? 1000000 : left));
@@ -270,7 +264,7 @@ int sm_net_client_connect(sm_net_client_t *c, int timeout_ms)
 {
 	struct addrinfo hints, *res = NULL;
 	char port[16];
-	int64_t deadline = sm_net_client_now_ms() + timeout_ms;
+	int64_t deadline = sm_clock_mono_ms() + timeout_ms;
 	int err = SM_ERR_NETWORK_EXCEPTION;
 
 	if (c->fd >= 0)
@@ -436,7 +430,7 @@ int sm_net_client_request_hdr(sm_net_client_t *c, int16_t api_key, int16_t api_v
 			      const sm_wbuf_t *body, int req_hdr_ver, int resp_hdr_ver,
 			      sm_wbuf_t *resp_body_out, int timeout_ms)
 {
-	int64_t deadline = sm_net_client_now_ms() + timeout_ms;
+	int64_t deadline = sm_clock_mono_ms() + timeout_ms;
 	uint8_t *flat = NULL;
 	const uint8_t *bp = body ? body->p : NULL;
 	size_t blen = body ? body->len : 0;
@@ -491,7 +485,7 @@ static int sm_net_client_sasl(sm_net_client_t *c, int64_t deadline)
 	sm_arena_init(&a);
 	sm_sasl_handshake_req_t hreq = { .mechanism = (char *)mech };
 	sm_sasl_handshake_req_write(&body, 1, &hreq);
-	int64_t left = deadline - sm_net_client_now_ms();
+	int64_t left = deadline - sm_clock_mono_ms();
 	err = sm_net_client_request(c, SM_API_SASL_HANDSHAKE, 1, &body, 0, &resp,
 				    left > 0 ? (int)left : 1);
 	if (!err) {
@@ -527,7 +521,7 @@ static int sm_net_client_sasl(sm_net_client_t *c, int64_t deadline)
 		sm_sasl_authenticate_req_t areq = { .auth_bytes = { out, (int32_t)outlen } };
 		sm_sasl_authenticate_req_write(&body, 1, &areq);
 		free(out);
-		left = deadline - sm_net_client_now_ms();
+		left = deadline - sm_clock_mono_ms();
 		err = sm_net_client_request(c, SM_API_SASL_AUTHENTICATE, 1, &body, 0, &resp,
 					    left > 0 ? (int)left : 1);
 		if (err)

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "logger.h"
 #include "msg_fetch.h"
 #include "msg_offset_for_leader_epoch.h"
@@ -75,13 +76,6 @@ typedef struct sm_rf_snap {
 	int32_t last_epoch;  /* latest epoch in the cache */
 } sm_rf_snap_t;
 
-static int64_t sm_rf_mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int sm_fetcher_id(const char *topic, int32_t partition, int num_fetchers)
 {
 	uint32_t h = 0;
@@ -107,7 +101,7 @@ static sm_rf_part_t **sm_rf_find(sm_rf_thread_t *t, const char *topic, int32_t p
 
 static void sm_rf_backoff(sm_rf_thread_t *t, sm_rf_part_t *part)
 {
-	part->delay_until = sm_rf_mono_ms() + t->fm->cfg->replica_fetch_backoff_ms;
+	part->delay_until = sm_clock_mono_ms() + t->fm->cfg->replica_fetch_backoff_ms;
 }
 
 /* The part for a snapshot entry if it is still followed in the same epoch
@@ -416,7 +410,7 @@ static void sm_rf_fetch_round(sm_rf_thread_t *t, sm_rf_snap_t *snap, int n)
 static int sm_rf_snapshot(sm_rf_thread_t *t, int truncating, sm_rf_snap_t **out, int64_t *next_ms)
 {
 	SM_ASSERT_HELD(&t->lock);
-	int64_t now = sm_rf_mono_ms();
+	int64_t now = sm_clock_mono_ms();
 	int cnt = 0;
 	for (sm_rf_part_t *x = t->parts; x; x = x->next)
 		cnt++;
@@ -459,7 +453,7 @@ static void sm_rf_truncate_without_epochs(sm_rf_thread_t *t)
 
 static void sm_rf_wait(sm_rf_thread_t *t, int64_t until)
 {
-	int64_t wait = until - sm_rf_mono_ms();
+	int64_t wait = until - sm_clock_mono_ms();
 	if (wait <= 0)
 		return;
 	struct timespec ts;
@@ -492,7 +486,7 @@ static void *sm_rf_main(void *arg)
 			t->endpoint_changed = 0;
 		}
 		sm_rf_truncate_without_epochs(t);
-		int64_t next = sm_rf_mono_ms() + 1000;
+		int64_t next = sm_clock_mono_ms() + 1000;
 		sm_rf_snap_t *snap;
 		int truncating = 1;
 		int n = sm_rf_snapshot(t, 1, &snap, &next);

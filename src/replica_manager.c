@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "checkpoint.h"
+#include "clock.h"
 #include "compression.h"
 #include "kafka_zk.h"
 #include "producer_state.h"
@@ -139,13 +140,6 @@ static int sm_rm_leaders(sm_replica_manager_t *rm, sm_partition_t ***out);
 static const sm_kafka_config_t *sm_rm_cfg(const sm_replica_manager_t *rm)
 {
 	return __atomic_load_n(&rm->cfg, __ATOMIC_ACQUIRE);
-}
-
-static int64_t sm_rm_mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static unsigned sm_rm_hash(const char *topic, int32_t partition)
@@ -762,7 +756,7 @@ static void sm_rm_queue_expand(sm_partition_t *p)
 void sm_partition_update_follower(sm_partition_t *p, int32_t replica_id, int64_t fetch_offset,
 				  int64_t log_start_offset)
 {
-	int64_t now = sm_rm_mono_ms();
+	int64_t now = sm_clock_mono_ms();
 	pthread_mutex_lock(&p->lock);
 	int idx = sm_partition_replica_index(p, replica_id);
 	int64_t leo = sm_log_end_offset(p->log);
@@ -973,7 +967,7 @@ static sm_err_t sm_rm_apply_state(sm_replica_manager_t *rm, const sm_leader_and_
 	int64_t leo = sm_log_end_offset(p->log);
 	if (p->hw > leo)
 		sm_partition_set_hw(p, leo);
-	sm_partition_reset_followers(p, sm_rm_mono_ms());
+	sm_partition_reset_followers(p, sm_clock_mono_ms());
 	if (p->is_leader) {
 		/* The new epoch starts at the current end: followers truncate to
 		 * it, and OffsetForLeaderEpoch answers from it. */
@@ -1343,7 +1337,7 @@ int sm_partition_follower_hw_news(sm_partition_t *p, int32_t replica_id, int64_t
 int sm_partition_follower_views(sm_partition_t *p, sm_replica_view_t *out, int max,
 				int64_t *leader_leo)
 {
-	int64_t now = sm_rm_mono_ms();
+	int64_t now = sm_clock_mono_ms();
 	pthread_mutex_lock(&p->lock);
 	if (!p->is_leader || p->offline || !p->r_leo) {
 		pthread_mutex_unlock(&p->lock);
@@ -1459,7 +1453,7 @@ static void *sm_rm_sched_main(void *arg)
 	pthread_setname_np(pthread_self(), "isr-expiration");
 	sm_thread_role_set(SM_ROLE_ISR_EXPIRATION);
 	int64_t lag = sm_rm_cfg(rm)->replica_lag_time_max_ms;
-	int64_t last_shrink = sm_rm_mono_ms(), last_prop = 0;
+	int64_t last_shrink = sm_clock_mono_ms(), last_prop = 0;
 	pthread_mutex_lock(&rm->sched_lock);
 	while (rm->sched_running) {
 		struct timespec ts;
@@ -1487,7 +1481,7 @@ static void *sm_rm_sched_main(void *arg)
 		int pending = rm->n_isr_changes > 0;
 		pthread_mutex_unlock(&rm->sched_lock);
 		sm_rm_handle_offline_logs(rm);
-		int64_t now = sm_rm_mono_ms();
+		int64_t now = sm_clock_mono_ms();
 		if (now - last_shrink >= lag / 2) {
 			last_shrink = now;
 			sm_partition_t **v;

@@ -86,6 +86,7 @@
 #include <openssl/ssl.h>
 
 #include "connection_quotas.h"
+#include "clock.h"
 #include "logger.h"
 #include "socket_server.h"
 #include "thread_role.h"
@@ -269,18 +270,11 @@ static void sm_ss_global_init(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-static int64_t sm_ss_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* 1 when a line of this kind may be logged now (then ll->note is the
  * suffix to append). Owner thread only. */
 static int sm_ss_loglim_ok(sm_ss_loglim_t *ll)
 {
-	int64_t now = sm_ss_now_ms();
+	int64_t now = sm_clock_mono_ms();
 
 	if (now - ll->window_ms >= 1000) {
 		ll->window_ms = now;
@@ -685,7 +679,7 @@ static void sm_ss_conn_read(sm_ss_conn_t *c)
 	req->processor = c->proc->id;
 	snprintf(req->peer, sizeof(req->peer), "%s", c->peer);
 	req->listener = c->listener->cfg.name;
-	req->recv_time_ms = sm_ss_now_ms();
+	req->recv_time_ms = sm_clock_mono_ms();
 	/* sendfile would bypass SSL_write: TLS responses copy file bytes. */
 	req->zero_copy_ok = !c->tls;
 	snprintf(req->principal, sizeof(req->principal), "%s", c->principal);
@@ -713,7 +707,7 @@ static void sm_ss_read_cb(struct bufferevent *bev, void *arg)
 	sm_ss_conn_t *c = arg;
 
 	(void)bev;
-	c->last_active_ms = sm_ss_now_ms();
+	c->last_active_ms = sm_clock_mono_ms();
 	sm_ss_conn_read(c);
 }
 
@@ -721,7 +715,7 @@ static void sm_ss_write_cb(struct bufferevent *bev, void *arg)
 {
 	sm_ss_conn_t *c = arg;
 
-	c->last_active_ms = sm_ss_now_ms();
+	c->last_active_ms = sm_clock_mono_ms();
 	if (c->writing && evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
 		if (c->close_after_write)
 			sm_ss_conn_close(c, c->close_why);
@@ -851,7 +845,7 @@ static void sm_ss_conn_open(sm_ss_proc_t *p, sm_ss_newconn_t *nc)
 	memcpy(c->peer, nc->peer, sizeof(c->peer));
 	memcpy(c->ip, nc->ip, sizeof(c->ip));
 	c->frame_size = -1;
-	c->last_active_ms = sm_ss_now_ms();
+	c->last_active_ms = sm_clock_mono_ms();
 	b = sm_ss_bucket(p, c->id);
 	c->hnext = *b;
 	*b = c;
@@ -1015,7 +1009,7 @@ static void sm_ss_sasl_authenticated(sm_ss_conn_t *c)
 	snprintf(c->principal, sizeof(c->principal), "User:%s", user);
 	/* KIP-368: the session ends after connections.max.reauth.ms; a
 	 * request after that closes the connection unless it re-authenticates */
-	c->session_expiry_ms = reauth > 0 ? sm_ss_now_ms() + reauth : 0;
+	c->session_expiry_ms = reauth > 0 ? sm_clock_mono_ms() + reauth : 0;
 	c->reauth = 0;
 	sm_log_debug(NULL, SM_SS_SASL_LOGGER, "Successfully authenticated with %s on listener "
 		     "%s as %s (connection id %llu)", c->peer, c->listener->cfg.name,
@@ -1249,7 +1243,7 @@ consumed:
  * connection. Returns 1 when req was consumed (c may be freed). */
 static int sm_ss_sasl_session_check(sm_ss_conn_t *c, sm_request_t *req)
 {
-	int64_t now = sm_ss_now_ms();
+	int64_t now = sm_clock_mono_ms();
 	int16_t key = req->len >= 2 ? (int16_t)sm_be16(req->data) : -1;
 
 	if (key == SM_API_SASL_HANDSHAKE && c->reauth_capable &&
@@ -1362,7 +1356,7 @@ static void sm_ss_mem_available(void *arg)
 static void sm_ss_idle_cb(evutil_socket_t fd, short what, void *arg)
 {
 	sm_ss_proc_t *p = arg;
-	int64_t now = sm_ss_now_ms(), limit = p->ss->cfg.connections_max_idle_ms;
+	int64_t now = sm_clock_mono_ms(), limit = p->ss->cfg.connections_max_idle_ms;
 	sm_ss_conn_t *c = p->conns, *next;
 
 	(void)fd;
@@ -1522,7 +1516,7 @@ static void sm_ss_delay_timer_arm(sm_socket_server_t *ss)
 
 	if (!ss->delayed)
 		return;
-	d = ss->delayed->close_at_ms - sm_ss_now_ms();
+	d = ss->delayed->close_at_ms - sm_clock_mono_ms();
 	if (d < 0)
 		d = 0;
 	tv.tv_sec = (time_t)(d / 1000);
@@ -1533,7 +1527,7 @@ static void sm_ss_delay_timer_arm(sm_socket_server_t *ss)
 static void sm_ss_delay_cb(evutil_socket_t fd, short what, void *arg)
 {
 	sm_socket_server_t *ss = arg;
-	int64_t now = sm_ss_now_ms();
+	int64_t now = sm_clock_mono_ms();
 
 	(void)fd;
 	(void)what;
@@ -1553,7 +1547,7 @@ static void sm_ss_close_later(sm_socket_server_t *ss, int fd, int64_t delay_ms)
 	sm_ss_delayed_t *d = sm_calloc(1, sizeof(*d)), **pp = &ss->delayed;
 
 	d->fd = fd;
-	d->close_at_ms = sm_ss_now_ms() + delay_ms;
+	d->close_at_ms = sm_clock_mono_ms() + delay_ms;
 	while (*pp && (*pp)->close_at_ms <= d->close_at_ms)
 		pp = &(*pp)->next;
 	d->next = *pp;
@@ -1567,7 +1561,7 @@ static void sm_ss_close_later(sm_socket_server_t *ss, int fd, int64_t delay_ms)
  * closed (now or after the throttle time) and 0 returned. */
 static int sm_ss_admit_ip(sm_socket_server_t *ss, sm_ss_listener_t *l, int fd)
 {
-	int64_t delay = sm_ip_rates_record(ss->ip_rates, l->pend_ip, sm_ss_now_ms());
+	int64_t delay = sm_ip_rates_record(ss->ip_rates, l->pend_ip, sm_clock_mono_ms());
 	int limit;
 
 	if (delay > 0) {
@@ -1678,7 +1672,7 @@ static int sm_ss_admit_pending(sm_socket_server_t *ss, sm_ss_listener_t *l)
 		return 0;
 	}
 	if (!l->pend_rated) {
-		int64_t now = sm_ss_now_ms();
+		int64_t now = sm_clock_mono_ms();
 		int64_t nr = __atomic_exchange_n(&ss->new_broker_rate, -1, __ATOMIC_ACQ_REL);
 		if (nr >= 0)
 			sm_rate_limiter_init(&ss->broker_rate, (double)nr, now);
@@ -1915,17 +1909,17 @@ sm_socket_server_t *sm_socket_server_new(const sm_socket_server_config_t *cfg,
 		ss->listeners[i].exempt = cfg->inter_broker_listener && cfg->num_listeners > 1 &&
 			!strcasecmp(cfg->inter_broker_listener, cfg->listeners[i].name);
 		sm_rate_limiter_init(&ss->listeners[i].rate,
-				     cfg->listeners[i].max_connection_creation_rate, sm_ss_now_ms());
+				     cfg->listeners[i].max_connection_creation_rate, sm_clock_mono_ms());
 	}
 	ss->cfg.max_connections_per_ip_overrides = NULL;
 	ss->cfg.inter_broker_listener = NULL;
 	ss->overrides = sm_strdup(cfg->max_connections_per_ip_overrides ?
 				  cfg->max_connections_per_ip_overrides : "");
 	ss->pool = sm_mempool_new(cfg->queued_max_request_bytes);
-	ss->ip_rates = sm_ip_rates_new(cfg->ip_rates, cfg->num_ip_rates, sm_ss_now_ms());
+	ss->ip_rates = sm_ip_rates_new(cfg->ip_rates, cfg->num_ip_rates, sm_clock_mono_ms());
 	ss->cfg.ip_rates = NULL;
 	ss->cfg.num_ip_rates = 0;
-	sm_rate_limiter_init(&ss->broker_rate, cfg->max_connection_creation_rate, sm_ss_now_ms());
+	sm_rate_limiter_init(&ss->broker_rate, cfg->max_connection_creation_rate, sm_clock_mono_ms());
 	ss->new_broker_rate = -1;
 	ss->nprocs = cfg->num_network_threads > 0 ? cfg->num_network_threads : 1;
 	pthread_mutex_init(&ss->state_lock, NULL);

@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "group_metadata_manager.h"
 #include "group_records.h"
 #include "logger.h"
@@ -96,20 +97,6 @@ struct sm_txn_coordinator {
 	int load_wanted;
 	char comp[64];
 };
-
-static int64_t sm_txn_wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t sm_txn_mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static const char *sm_txn_state_name(int8_t s)
 {
@@ -336,7 +323,7 @@ static void sm_txn_build_batch(sm_wbuf_t *out, const char *tid, const sm_txn_met
 		sm_wbuf_i16(&kv, 0);
 		sm_rec_transaction_log_value_write(&kv, 0, &v);
 	}
-	int64_t now = sm_txn_wall_ms();
+	int64_t now = sm_clock_wall_ms();
 	sm_record_t r = { 0 };
 	r.timestamp = now;
 	r.key = kv.p;
@@ -438,7 +425,7 @@ static void sm_txn_complete(sm_txn_coordinator_t *tc, sm_txn_meta_t *m, int32_t 
 	sm_txn_tps_free(op->target.tps, op->target.n_tps);
 	op->target.tps = NULL;
 	op->target.n_tps = 0;
-	op->target.update_ms = sm_txn_wall_ms();
+	op->target.update_ms = sm_clock_wall_ms();
 	if (!sm_txn_write(tc, m, op)) {
 		op->next_post = *post;
 		*post = op;
@@ -573,7 +560,7 @@ static sm_txn_op_t *sm_txn_prepare(sm_txn_coordinator_t *tc, sm_txn_meta_t *m, i
 		op->target.last_epoch = -1;
 		op->target.epoch = epoch;
 	}
-	op->target.update_ms = sm_txn_wall_ms();
+	op->target.update_ms = sm_clock_wall_ms();
 	*parked = sm_txn_write(tc, m, op);
 	return op;
 }
@@ -619,7 +606,7 @@ void sm_txn_coordinator_init_pid(sm_txn_coordinator_t *tc, const char *tid, int3
 			m->timeout_ms = timeout_ms;
 			m->state = SM_TXN_EMPTY;
 			m->start_ms = -1;
-			m->update_ms = sm_txn_wall_ms();
+			m->update_ms = sm_clock_wall_ms();
 			m->tps = sm_calloc(1, sizeof(*m->tps));
 			m->next = tc->metas[partition];
 			tc->metas[partition] = m;
@@ -688,7 +675,7 @@ void sm_txn_coordinator_init_pid(sm_txn_coordinator_t *tc, const char *tid, int3
 		t->tps = NULL;
 		t->n_tps = 0;
 		t->start_ms = -1;
-		t->update_ms = sm_txn_wall_ms();
+		t->update_ms = sm_clock_wall_ms();
 		int parked = sm_txn_write(tc, m, op);
 		pthread_mutex_unlock(&tc->lock);
 		if (!parked)
@@ -768,7 +755,7 @@ void sm_txn_coordinator_add_partitions(sm_txn_coordinator_t *tc, const char *tid
 			t->n_tps++;
 		}
 	free(fresh);
-	t->update_ms = sm_txn_wall_ms();
+	t->update_ms = sm_clock_wall_ms();
 	if (m->state != SM_TXN_ONGOING)
 		t->start_ms = t->update_ms;
 	t->state = SM_TXN_ONGOING;
@@ -998,7 +985,7 @@ static void sm_txn_resend_prepared(sm_txn_coordinator_t *tc, int32_t partition,
 static void sm_txn_load(sm_txn_coordinator_t *tc, int32_t partition, sm_txn_op_t **post)
 {
 	int32_t epoch = tc->pepoch[partition];
-	int64_t t0 = sm_txn_mono_ms();
+	int64_t t0 = sm_clock_mono_ms();
 	sm_log_info(tc->comp, SM_TXN_SM_LOGGER,
 		    "Loading transaction metadata from %s-%d at coordinator epoch %d",
 		    SM_TXN_STATE_TOPIC, partition, epoch);
@@ -1029,7 +1016,7 @@ static void sm_txn_load(sm_txn_coordinator_t *tc, int32_t partition, sm_txn_op_t
 	sm_txn_resend_prepared(tc, partition, post);
 	sm_log_info(tc->comp, SM_TXN_SM_LOGGER,
 		    "Finished loading %d transaction metadata from %s-%d in %lld milliseconds",
-		    l.n, SM_TXN_STATE_TOPIC, partition, (long long)(sm_txn_mono_ms() - t0));
+		    l.n, SM_TXN_STATE_TOPIC, partition, (long long)(sm_clock_mono_ms() - t0));
 }
 
 void sm_txn_coordinator_on_leadership(void *opaque, const char *topic, int32_t partition,
@@ -1115,7 +1102,7 @@ int sm_txn_coordinator_describe(sm_txn_coordinator_t *tc, const char *tid, int8_
 static void sm_txn_abort_timed_out(sm_txn_coordinator_t *tc, sm_txn_op_t **post)
 {
 	SM_ASSERT_HELD(&tc->lock);
-	int64_t now = sm_txn_wall_ms();
+	int64_t now = sm_clock_wall_ms();
 	for (int32_t p = 0; p < tc->cfg.num_partitions; p++) {
 		if (tc->pstate[p] != SM_TXN_P_LOADED)
 			continue;
@@ -1143,7 +1130,7 @@ static void sm_txn_abort_timed_out(sm_txn_coordinator_t *tc, sm_txn_op_t **post)
 static void sm_txn_remove_expired(sm_txn_coordinator_t *tc, sm_txn_op_t **post)
 {
 	SM_ASSERT_HELD(&tc->lock);
-	int64_t now = sm_txn_wall_ms();
+	int64_t now = sm_clock_wall_ms();
 	for (int32_t p = 0; p < tc->cfg.num_partitions; p++) {
 		if (tc->pstate[p] != SM_TXN_P_LOADED)
 			continue;
@@ -1171,8 +1158,8 @@ static void *sm_txn_thread_main(void *arg)
 	sm_txn_coordinator_t *tc = arg;
 	sm_thread_role_set(SM_ROLE_TXN_COORD);
 	pthread_setname_np(pthread_self(), "txn-coord");
-	int64_t next_abort = sm_txn_mono_ms() + tc->cfg.abort_interval_ms;
-	int64_t next_remove = sm_txn_mono_ms() + tc->cfg.remove_interval_ms;
+	int64_t next_abort = sm_clock_mono_ms() + tc->cfg.abort_interval_ms;
+	int64_t next_remove = sm_clock_mono_ms() + tc->cfg.remove_interval_ms;
 	pthread_mutex_lock(&tc->lock);
 	while (!tc->stop) {
 		sm_txn_op_t *post = NULL;
@@ -1182,7 +1169,7 @@ static void *sm_txn_thread_main(void *arg)
 				if (tc->pstate[p] == SM_TXN_P_LOADING)
 					sm_txn_load(tc, p, &post);
 		}
-		int64_t now = sm_txn_mono_ms();
+		int64_t now = sm_clock_mono_ms();
 		if (now >= next_abort) {
 			sm_txn_abort_timed_out(tc, &post);
 			next_abort = now + tc->cfg.abort_interval_ms;

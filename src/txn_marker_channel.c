@@ -71,6 +71,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "logger.h"
 #include "metadata_cache.h"
 #include "msg_write_txn_markers.h"
@@ -163,13 +164,6 @@ typedef struct sm_tm_item {
 	size_t *idx; /* indexes into txn->parts */
 	size_t n;
 } sm_tm_item_t;
-
-static int64_t sm_tm_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void sm_tm_abstime(int64_t mono_ms, struct timespec *ts)
 {
@@ -551,7 +545,7 @@ static void sm_tm_sleep(sm_txn_marker_channel_t *ch, sm_tm_dest_t *d, int64_t un
 {
 	struct timespec ts;
 	sm_tm_abstime(until, &ts);
-	while (!ch->stop && sm_tm_now() < until &&
+	while (!ch->stop && sm_clock_mono_ms() < until &&
 	       pthread_cond_timedwait(&d->cond, &ch->lock, &ts) != ETIMEDOUT)
 		;
 }
@@ -664,7 +658,7 @@ static void *sm_tm_sender_main(void *arg)
 		}
 
 		pthread_mutex_lock(&ch->lock);
-		int64_t now = sm_tm_now();
+		int64_t now = sm_clock_mono_ms();
 		if (err) {
 			sm_net_client_close(nc);
 			sm_tm_requeue_all(ch, items, n_items, now + backoff);
@@ -793,7 +787,7 @@ static void *sm_tm_router_main(void *arg)
 		int64_t next = INT64_MAX;
 		if (ch->n_unrouted > 0) {
 			sm_mc_snapshot_t *s = sm_metadata_cache_get(ch->mc);
-			next = sm_tm_route(ch, s, sm_tm_now());
+			next = sm_tm_route(ch, s, sm_clock_mono_ms());
 			sm_mc_snapshot_release(s);
 		}
 		if (ch->fin_head || ch->kick)

@@ -5,7 +5,7 @@
  * files, the producers of .snapshot files and the aborted transactions of
  * .txnindex files, in Kafka 2.8's output
  * format. With --offsets-decoder the records of __consumer_offsets
- * segments are decoded (src/group_records.h) and printed as Kafka's
+ * segments are decoded (src/protocol/group_records.h) and printed as Kafka's
  * GroupMetadataManager.formatRecordKeyAndValue prints them. Reads the
  * files directly; no broker needed.
  *

@@ -1,4 +1,4 @@
-"""The __consumer_offsets segments on disk decode as Kafka's OffsetCommitKey/Value and GroupMetadataKey/Value records (tests/tools/offsets_dump over src/group_records.h): committed offsets, the group's generation/protocol/members, and the tombstones a group deletion writes."""
+"""The __consumer_offsets segments on disk decode as Kafka's OffsetCommitKey/Value and GroupMetadataKey/Value records (tests/tools/offsets_dump over src/protocol/group_records.h): committed offsets, the group's generation/protocol/members, and the tombstones a group deletion writes."""
 
 import glob
 import json

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The transaction marker channel (src/txn_marker_channel.h) against three
+"""The transaction marker channel (src/coordinator/transaction/txn_marker_channel.h) against three
 real brokers, driven by tests/tools/txn_markers_send as the transaction
 coordinator will drive it: two producers' transactions, opened with raw
 transactional Produce batches on the three partitions of an RF=3 topic, are

@@ -1,6 +1,6 @@
 /*
  * offsets_dump.c - test tool: decodes the records of __consumer_offsets
- * segment files with src/group_records.h (Kafka's OffsetCommitKey/Value and
+ * segment files with src/protocol/group_records.h (Kafka's OffsetCommitKey/Value and
  * GroupMetadataKey/Value schemas, as kafka-dump-log --offsets-decoder reads
  * them) and prints one JSON object per record:
  *

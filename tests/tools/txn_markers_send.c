@@ -1,6 +1,6 @@
 /*
  * txn_markers_send.c - drives the transaction marker channel
- * (src/txn_marker_channel.h) against real brokers, the way the transaction
+ * (src/coordinator/transaction/txn_marker_channel.h) against real brokers, the way the transaction
  * coordinator will: a metadata cache fed one UpdateMetadata built from the
  * command line, then one sm_txn_marker_channel_send per --txn, all at once.
  * Prints "txn PID ERROR_NAME" per transaction in command-line order once

@@ -25,6 +25,7 @@
 #include <zookeeper/zookeeper.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "logger.h"
 #include "thread_role.h"
 #include "zk_client.h"
@@ -206,13 +207,7 @@ static zhandle_t *sm_zk_open(sm_zk_t *zk, const char *conn, char *err,
 	}
 
 	struct timespec deadline;
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += zk->connection_timeout_ms / 1000;
-	deadline.tv_nsec += (long)(zk->connection_timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	sm_clock_deadline_ts(CLOCK_REALTIME, zk->connection_timeout_ms, &deadline);
 	pthread_mutex_lock(&zk->lock);
 	int rc = 0;
 	while (zk->state == SM_ZK_SESSION_CONNECTING && rc != ETIMEDOUT)

@@ -242,13 +242,7 @@ static void sm_op_wait_locked(sm_purgatory_t *pg, int64_t now)
 	if (wait > 60000)
 		wait = 60000;
 	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += wait / 1000;
-	ts.tv_nsec += (wait % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	sm_clock_deadline_ts(CLOCK_REALTIME, wait, &ts);
 	pthread_cond_timedwait(&pg->cond, &pg->lock, &ts);
 }
 

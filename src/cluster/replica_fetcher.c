@@ -457,13 +457,7 @@ static void sm_rf_wait(sm_rf_thread_t *t, int64_t until)
 	if (wait <= 0)
 		return;
 	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += wait / 1000;
-	ts.tv_nsec += (wait % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	sm_clock_deadline_ts(CLOCK_REALTIME, wait, &ts);
 	pthread_cond_timedwait(&t->cond, &t->lock, &ts);
 }
 

@@ -1457,12 +1457,7 @@ static void *sm_rm_sched_main(void *arg)
 	pthread_mutex_lock(&rm->sched_lock);
 	while (rm->sched_running) {
 		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += SM_RM_TICK_MS * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		sm_clock_deadline_ts(CLOCK_REALTIME, SM_RM_TICK_MS, &ts);
 		if (!rm->n_isr_expand)
 			pthread_cond_timedwait(&rm->sched_cond, &rm->sched_lock, &ts);
 		if (!rm->sched_running)

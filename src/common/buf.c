@@ -608,3 +608,14 @@ uint8_t *sm_wbuf_flatten(const sm_wbuf_t *w, size_t *lenp)
 	*lenp = total;
 	return out;
 }
+
+int sm_hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

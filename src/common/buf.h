@@ -231,6 +231,8 @@ void *sm_malloc(size_t n);
 void *sm_calloc(size_t n, size_t size);
 void *sm_realloc(void *p, size_t n);
 char *sm_strdup(const char *s);
+/* The value of hex digit c (either case), or -1. */
+int sm_hex_digit(int c);
 char *sm_strndup(const char *s, size_t n);
 
 #endif /* SM_BUF_H */

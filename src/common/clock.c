@@ -29,3 +29,16 @@ void sm_clock_advance_for_test(int64_t ms)
 {
 	__atomic_add_fetch(&sm_clock_offset_ms, ms, __ATOMIC_RELAXED);
 }
+
+void sm_clock_deadline_ts(clockid_t id, int64_t ms, struct timespec *ts)
+{
+	if (ms < 0)
+		ms = 0;
+	clock_gettime(id, ts);
+	ts->tv_sec += (time_t)(ms / 1000);
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}

@@ -10,11 +10,17 @@
 #define SM_CLOCK_H
 
 #include <stdint.h>
+#include <time.h>
 
 /* CLOCK_MONOTONIC in ms (plus the test offset). */
 int64_t sm_clock_mono_ms(void);
 /* CLOCK_REALTIME in ms since the epoch (plus the test offset). */
 int64_t sm_clock_wall_ms(void);
+
+/* The absolute time ms from now on clock id (CLOCK_MONOTONIC or
+ * CLOCK_REALTIME, whichever the condition variable waits on), for
+ * pthread_cond_timedwait. Real time: the test seam does not move it. */
+void sm_clock_deadline_ts(clockid_t id, int64_t ms, struct timespec *ts);
 
 /* Test seam: moves both clocks forward by ms from now on (cumulative), so
  * a test can pass a deadline or age a segment without sleeping. Never

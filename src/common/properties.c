@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf.h"
 
@@ -56,17 +57,6 @@ const char *sm_props_get(const sm_props_t *p, const char *key)
 		if (!strcmp(p->v[i].key, key))
 			return p->v[i].value;
 	return NULL;
-}
-
-static int sm_props_hex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* Appends the UTF-8 encoding of code point cp. */
@@ -120,7 +110,7 @@ static int sm_props_line(sm_props_t *p, const char *s, size_t n, int lineno,
 			if (e == 'u') {
 				unsigned cp = 0;
 				for (int k = 0; k < 4; k++) {
-					int h = i < n ? sm_props_hex(s[i]) : -1;
+					int h = i < n ? sm_hex_digit(s[i]) : -1;
 					if (h < 0) {
 						snprintf(err, errlen, "line %d: malformed \\uxxxx escape", lineno);
 						sm_wbuf_free(&key);
@@ -231,4 +221,18 @@ int sm_props_load(sm_props_t *p, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, perr);
 	sm_wbuf_free(&w);
 	return r;
+}
+
+const char *sm_props_listener_get(const sm_props_t *given, const char *listener, const char *key)
+{
+	size_t ll = listener ? strlen(listener) : 0;
+	for (int i = 0; listener && i < given->cnt; i++) {
+		const char *k = given->v[i].key;
+		if (strncmp(k, "listener.name.", 14) || strncasecmp(k + 14, listener, ll) ||
+		    k[14 + ll] != '.')
+			continue;
+		if (!strcmp(k + 15 + ll, key))
+			return given->v[i].value;
+	}
+	return sm_props_get(given, key);
 }

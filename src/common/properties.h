@@ -31,5 +31,9 @@ int sm_props_load(sm_props_t *p, const char *path, char *err, size_t errlen);
 void sm_props_set(sm_props_t *p, const char *key, const char *value);
 /* The value of key, or NULL. */
 const char *sm_props_get(const sm_props_t *p, const char *key);
+/* listener.name.<listener>.<key> (the listener part in any case) when
+ * given, else <key>: how Kafka reads a per-listener setting. listener may
+ * be NULL. */
+const char *sm_props_listener_get(const sm_props_t *given, const char *listener, const char *key);
 
 #endif /* SM_PROPERTIES_H */

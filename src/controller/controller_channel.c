@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "logger.h"
 #include "net_client.h"
 #include "thread_role.h"
@@ -113,13 +114,7 @@ void sm_controller_channel_set_timeout(sm_controller_channel_t *ch, int timeout_
 static int sm_cc_backoff(sm_cc_broker_t *b, int ms)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	sm_clock_deadline_ts(CLOCK_MONOTONIC, ms, &ts);
 	pthread_mutex_lock(&b->lock);
 	while (!b->stop && pthread_cond_timedwait(&b->cond, &b->lock, &ts) != ETIMEDOUT)
 		;

@@ -744,13 +744,7 @@ static void *sm_lm_sched_main(void *arg)
 	pthread_mutex_lock(&lm->sched_lock);
 	while (!lm->sched_stop) {
 		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += tick / 1000;
-		ts.tv_nsec += (tick % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		sm_clock_deadline_ts(CLOCK_REALTIME, tick, &ts);
 		pthread_cond_timedwait(&lm->sched_cond, &lm->sched_lock, &ts);
 		if (lm->sched_stop)
 			break;

@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "request_channel.h"
+#include "clock.h"
 
 struct sm_request_channel {
 	pthread_mutex_t lock;
@@ -116,13 +117,7 @@ int sm_request_channel_put(sm_request_channel_t *ch, sm_request_t *req, int nonb
 
 static void sm_request_channel_deadline(struct timespec *ts, int timeout_ms)
 {
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += timeout_ms / 1000;
-	ts->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
+	sm_clock_deadline_ts(CLOCK_MONOTONIC, timeout_ms, ts);
 }
 
 sm_request_t *sm_request_channel_receive(sm_request_channel_t *ch, int timeout_ms)

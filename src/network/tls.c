@@ -54,18 +54,7 @@ void sm_tls_errors(char *out, size_t outlen)
 
 const char *sm_tls_get(const sm_props_t *given, const char *listener, const char *key)
 {
-	size_t ll = listener ? strlen(listener) : 0;
-
-	/* listener.name.<l>.<key>, the listener part in any case. */
-	for (int i = 0; listener && i < given->cnt; i++) {
-		const char *k = given->v[i].key;
-		if (strncmp(k, "listener.name.", 14) || strncasecmp(k + 14, listener, ll) ||
-		    k[14 + ll] != '.')
-			continue;
-		if (!strcmp(k + 15 + ll, key))
-			return given->v[i].value;
-	}
-	return sm_props_get(given, key);
+	return sm_props_listener_get(given, listener, key);
 }
 
 /* ---- reading keys and certificates ---- */

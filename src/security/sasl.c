@@ -256,17 +256,7 @@ void sm_jaas_clear(sm_jaas_t *j)
 /* listener.name.<l>.<key> (listener part in any case), else <key>. */
 static const char *sm_sasl_get(const sm_props_t *given, const char *listener, const char *key)
 {
-	size_t ll = strlen(listener);
-
-	for (int i = 0; i < given->cnt; i++) {
-		const char *k = given->v[i].key;
-		if (strncmp(k, "listener.name.", 14) || strncasecmp(k + 14, listener, ll) ||
-		    k[14 + ll] != '.')
-			continue;
-		if (!strcmp(k + 15 + ll, key))
-			return given->v[i].value;
-	}
-	return sm_props_get(given, key);
+	return sm_props_listener_get(given, listener, key);
 }
 
 /* The JAAS entry of one mechanism: listener.name.<l>.<mech>.sasl.jaas.config,
@@ -521,26 +511,15 @@ char *sm_sasl_sanitize(const char *name)
 	return out;
 }
 
-static int sm_sasl_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 char *sm_sasl_desanitize(const char *name)
 {
 	size_t n = strlen(name), o = 0;
 	char *out = sm_malloc(n + 1);
 
 	for (size_t i = 0; i < n; i++) {
-		if (name[i] == '%' && i + 2 < n && sm_sasl_hex(name[i + 1]) >= 0 &&
-		    sm_sasl_hex(name[i + 2]) >= 0) {
-			out[o++] = (char)(sm_sasl_hex(name[i + 1]) * 16 + sm_sasl_hex(name[i + 2]));
+		if (name[i] == '%' && i + 2 < n && sm_hex_digit(name[i + 1]) >= 0 &&
+		    sm_hex_digit(name[i + 2]) >= 0) {
+			out[o++] = (char)(sm_hex_digit(name[i + 1]) * 16 + sm_hex_digit(name[i + 2]));
 			i += 2;
 		} else if (name[i] == '+') {
 			out[o++] = ' ';

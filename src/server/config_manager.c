@@ -91,32 +91,10 @@ static void sm_cm_unclean_election(sm_config_manager_t *cm, const char *topic)
 	sm_zk_topic_clear(&a);
 }
 
-static int sm_cm_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 void sm_config_manager_load_user(sm_zk_t *zk, const char *sanitized)
 {
 	/* Kafka's Sanitizer URL-encodes the principal name in the znode name */
-	size_t n = strlen(sanitized), o = 0;
-	char *user = sm_malloc(n + 1);
-	for (size_t i = 0; i < n; i++) {
-		if (sanitized[i] == '%' && i + 2 < n && sm_cm_hex(sanitized[i + 1]) >= 0 &&
-		    sm_cm_hex(sanitized[i + 2]) >= 0) {
-			user[o++] = (char)(sm_cm_hex(sanitized[i + 1]) * 16 + sm_cm_hex(sanitized[i + 2]));
-			i += 2;
-		} else {
-			user[o++] = sanitized[i];
-		}
-	}
-	user[o] = '\0';
+	char *user = sm_sasl_desanitize(sanitized);
 	sm_zk_config_t zc = { 0 };
 	if (sm_kzk_get_entity_config(zk, "users", sanitized, &zc) == SM_ERR_NONE) {
 		sm_scram_store_put(user, zc.keys, zc.values, zc.n);

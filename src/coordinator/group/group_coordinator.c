@@ -2036,13 +2036,7 @@ static void *sm_gc_main(void *arg)
 			load = gc->pload[p];
 		if (wait_ms > 0 && !load) {
 			struct timespec ts;
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			ts.tv_sec += (time_t)(wait_ms / 1000);
-			ts.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
+			sm_clock_deadline_ts(CLOCK_MONOTONIC, wait_ms, &ts);
 			pthread_cond_timedwait(&gc->cond, &gc->lock, &ts);
 		}
 		gc->wait_until = INT64_MIN;

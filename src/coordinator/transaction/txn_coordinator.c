@@ -1188,16 +1188,10 @@ static void *sm_txn_thread_main(void *arg)
 			continue;
 		int64_t until = next_abort < next_remove ? next_abort : next_remove;
 		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
 		int64_t wait = until - now;
 		if (wait < 1)
 			wait = 1;
-		ts.tv_sec += wait / 1000;
-		ts.tv_nsec += (wait % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		sm_clock_deadline_ts(CLOCK_MONOTONIC, wait, &ts);
 		pthread_cond_timedwait(&tc->cond, &tc->lock, &ts);
 	}
 	pthread_mutex_unlock(&tc->lock);

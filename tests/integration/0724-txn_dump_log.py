@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Proves kafka-dump-log.sh --transaction-log-decoder prints __transaction_state records as Kafka 2.8's DumpLogSegments (TransactionLog.formatRecordKeyAndValue) does: a transaction committed with confluent-kafka on one broker shows up in the __transaction_state segment as "key: transaction_metadata::transactionalId=<id> payload: producerId:<id>,producerEpoch:<e>,state=<State>,partitions=[...],txnLastUpdateTimestamp=<ms>,txnTimeoutMs=<ms>" lines going Empty, Ongoing, PrepareCommit, CompleteCommit, with the transaction's partitions in the order Kafka's (Scala 2.13) HashSet lists them, one producer id throughout; once the id expires (transactional.id.expiration.ms) its tombstone prints "<DELETE>"; without the decoder the same segment prints no decoded keys; a segment that is not a transaction log stops the tool with Kafka's message."""
+"""Proves kafka-dump-log.sh --transaction-log-decoder prints __transaction_state records as Kafka 2.8's DumpLogSegments (TransactionLog.formatRecordKeyAndValue) does: a transaction committed with confluent-kafka on one broker shows up in the __transaction_state segment as "key: transaction_metadata::transactionalId=<id> payload: producerId:<id>,producerEpoch:<e>,state=<State>,partitions=[...],txnLastUpdateTimestamp=<ms>,txnTimeoutMs=<ms>" lines going Empty, Ongoing, PrepareCommit, CompleteCommit, with the transaction's partitions in the order Kafka's (Scala 2.13) HashSet lists them, one producer id throughout; once the id expires (transactional.id.expiration.ms) its tombstone prints "<DELETE>"; without the decoder the same segment prints no decoded keys; a record whose partition list claims more ids than it holds stops the tool with a message (no crash); a segment that is not a transaction log stops the tool with Kafka's message."""
 import glob
 import os
 import re
@@ -105,6 +105,21 @@ def test(c):
     # Without the decoder no record is decoded.
     out = dump(c, seg, "--print-data-log").stdout.decode(errors="replace")
     check("transaction_metadata::" not in out and "| offset: 0" in out, "plain dump %r" % out)
+    # A record whose partition list claims 2^31-1 ids it does not hold:
+    # refused with a message, no crash, the tool stops there.
+    with open(seg, "rb") as f:
+        data = bytearray(f.read())
+    at = data.find(b"\x00\x03" + TOPIC.encode())
+    check(at > 0, "no partition list in %s" % seg)
+    data[at + 5:at + 9] = b"\x7f\xff\xff\xff"
+    bad = os.path.join(c.root, "%020d.log" % 0)
+    with open(bad, "wb") as f:
+        f.write(data)
+    p = dump(c, bad, "--transaction-log-decoder")
+    err = p.stderr.decode(errors="replace")
+    check(p.returncode == 1 and "Failed to decode message using transaction log decoder "
+          "(malformed value at offset" in err, "damaged record: rc %d %r" % (p.returncode, err))
+    check("state=Empty" in p.stdout.decode(errors="replace"), "records before the damaged one")
     # A segment of another topic is not a transaction log: Kafka's
     # decoder fails on its key and the tool stops.
     c.kcat("-P", "-t", TOPIC, "-p", "1", "-K:", input=b"k:v\n")

@@ -38,8 +38,12 @@ def scala_set_order(tps):
 
 def dump(c, seg, *flags):
     env = dict(os.environ, SAMSA_BUILD_DIR=harness.BUILD)
-    return harness.run([os.path.join(harness.BIN, "kafka-dump-log.sh"), "--files", seg] +
-                       list(flags), env=env, check_rc=False)
+    p = harness.run([os.path.join(harness.BIN, "kafka-dump-log.sh"), "--files", seg] +
+                    list(flags), env=env, check_rc=False)
+    err = p.stderr.decode(errors="replace")
+    # a sanitizer build reports on stderr; the tool must stay clean
+    check(not any(m in err for m in harness.SANITIZER_MARKERS), "sanitizer report: %s" % err)
+    return p
 
 
 LINE = re.compile(r"^\| offset: \d+ .* key: transaction_metadata::transactionalId=(\S+) "

@@ -28,6 +28,12 @@ fi
 if [ "${SM_BENCH_IDEM:-1}" != 0 ] && [ -x "$BUILD/tools/kafka-producer-perf-test" ]; then
 	SM_TOP_BUILDDIR="$BUILD" /usr/bin/python3 "$(dirname "$0")/idempotence.py"
 fi
+# Transactions: a transactional producer committing every 100 ms against
+# an idempotent one (confluent-kafka, one broker, about a minute; see
+# bench/README.md). SM_BENCH_TXN=0 skips it; SM_BENCH_TXN_SECS sizes it.
+if [ "${SM_BENCH_TXN:-1}" != 0 ] && /usr/bin/python3 -c "import confluent_kafka" 2>/dev/null; then
+	SM_TOP_BUILDDIR="$BUILD" /usr/bin/python3 "$(dirname "$0")/transactions.py"
+fi
 # Replication: acks=all at RF 3 vs acks=1 at RF 1 with the producer perf
 # tool (3 brokers, about half a minute; see bench/README.md).
 # SM_BENCH_REPL=0 skips it; SM_BENCH_REPL_RECORDS sizes it.

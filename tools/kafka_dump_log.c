@@ -6,7 +6,10 @@
  * .txnindex files, in Kafka 2.8's output
  * format. With --offsets-decoder the records of __consumer_offsets
  * segments are decoded (src/protocol/group_records.h) and printed as Kafka's
- * GroupMetadataManager.formatRecordKeyAndValue prints them. Reads the
+ * GroupMetadataManager.formatRecordKeyAndValue prints them; with
+ * --transaction-log-decoder those of __transaction_state segments
+ * (src/protocol/specs/transaction_state.spec) as Kafka's
+ * TransactionLog.formatRecordKeyAndValue prints them. Reads the
  * files directly; no broker needed.
  *
  * Thread-safety: single-threaded program.
@@ -22,6 +25,7 @@
 #include "crc32c.h"
 #include "group_records.h"
 #include "log.h"
+#include "msg_transaction_state.h"
 #include "record_batch.h"
 
 typedef struct dl_opts {
@@ -31,6 +35,7 @@ typedef struct dl_opts {
 	int sanity_only;
 	int64_t max_message_size;
 	int offsets_decoder;
+	int txn_decoder;	/* --transaction-log-decoder */
 	int decode_failed;	/* set when a record cannot be decoded */
 } dl_opts_t;
 
@@ -298,6 +303,193 @@ out:
 	return rc;
 }
 
+/* ---- --transaction-log-decoder ---- */
+
+/* TransactionState names by status byte (Kafka's case objects). */
+static const char *dl_txn_states[] = { "Empty", "Ongoing", "PrepareCommit", "PrepareAbort",
+				       "CompleteCommit", "CompleteAbort", "Dead",
+				       "PrepareEpochFence" };
+
+/* One partition of a transaction with the hash Kafka's set files it by. */
+typedef struct dl_txn_tp {
+	const char *topic;
+	int32_t partition;
+	int32_t hash;	/* Scala's improved TopicPartition.hashCode */
+	int seq;	/* order in the record, for equal hashes */
+	uint32_t mask;	/* table size - 1, the same for all */
+} dl_txn_tp_t;
+
+/* Java's String.hashCode (topic names are ASCII, so bytes are chars). */
+static int32_t dl_java_str_hash(const char *s)
+{
+	uint32_t h = 0;
+	for (; *s; s++)
+		h = 31 * h + (unsigned char)*s;
+	return (int32_t)h;
+}
+
+static int dl_txn_tp_cmp(const void *x, const void *y)
+{
+	const dl_txn_tp_t *a = x, *b = y;
+	uint32_t ia = (uint32_t)a->hash & a->mask, ib = (uint32_t)b->hash & b->mask;
+	if (ia != ib)
+		return ia < ib ? -1 : 1;
+	if (a->hash != b->hash)
+		return a->hash < b->hash ? -1 : 1;
+	return a->seq - b->seq;
+}
+
+/* Scala 2.13's HashSet.tableSizeFor. */
+static uint32_t dl_table_size_for(int64_t cap)
+{
+	int64_t c = cap - 1 > 4 ? cap - 1 : 4;
+	uint32_t hb = 1;
+	while ((int64_t)hb * 2 <= c && hb < (1u << 30))
+		hb *= 2;
+	return hb * 2 > (1u << 30) ? (1u << 30) : hb * 2;
+}
+
+/*
+ * Kafka prints a transaction's partitions from a Scala 2.13 mutable
+ * HashSet filled topic by topic (TransactionMetadata.addPartitions), so
+ * the order is the set's iteration order: by bucket (improved hash masked
+ * by the table size), then by hash within a bucket. The table size is
+ * followed as the set grows (16, doubled at 3/4 load or to the size hint
+ * of each topic's batch). Duplicates are dropped, as the set does
+ * (only equal hashes are compared, so hostile input stays cheap unless
+ * its hashes collide).
+ */
+static void dl_txn_partitions(FILE *f, const sm_rec_transaction_log_value_t *v, sm_arena_t *a)
+{
+	int64_t n = 0;
+	for (int32_t i = 0; i < v->transaction_partitions_cnt; i++)
+		n += v->transaction_partitions[i].partition_ids_cnt;
+	dl_txn_tp_t *tps = sm_arena_alloc_array(a, n > 0 ? n : 1, sizeof(*tps));
+	int cnt = 0;
+	uint32_t size = 16;
+	for (int32_t i = 0; tps && i < v->transaction_partitions_cnt; i++) {
+		const sm_rec_transaction_log_value_transaction_partition_t *t =
+			&v->transaction_partitions[i];
+		const char *topic = t->topic ? t->topic : "null";
+		int32_t th = t->topic ? dl_java_str_hash(topic) : 0;
+		uint32_t hint = dl_table_size_for((int64_t)((double)(t->partition_ids_cnt + cnt) / 0.75));
+		if (hint > size)
+			size = hint;
+		for (int32_t j = 0; j < t->partition_ids_cnt; j++) {
+			int32_t part = t->partition_ids[j];
+			if ((int64_t)cnt + 1 >= (int64_t)(size * 0.75) && size < (1u << 30))
+				size *= 2;
+			uint32_t h = 31u * (31u + (uint32_t)part) + (uint32_t)th;
+			tps[cnt] = (dl_txn_tp_t){ .topic = topic, .partition = part,
+						  .hash = (int32_t)(h ^ (h >> 16)), .seq = cnt };
+			cnt++;
+		}
+	}
+	for (int k = 0; k < cnt; k++)
+		tps[k].mask = size - 1;
+	if (cnt > 1)
+		qsort(tps, (size_t)cnt, sizeof(*tps), dl_txn_tp_cmp);
+	/* a duplicate sorts into the run of its own hash, after the first */
+	fputc('[', f);
+	for (int k = 0, run = 0, out = 0; k < cnt; k++) {
+		if (k && tps[k].hash != tps[k - 1].hash)
+			run = k;
+		int dup = 0;
+		for (int m = run; m < k && !dup; m++)
+			dup = tps[m].partition == tps[k].partition && !strcmp(tps[m].topic, tps[k].topic);
+		if (dup)
+			continue;
+		fprintf(f, "%s%s-%d", out++ ? "," : "", tps[k].topic, (int)tps[k].partition);
+	}
+	fputc(']', f);
+}
+
+/*
+ * Key and payload strings of one __transaction_state record (malloc'ed),
+ * as Kafka 2.8's TransactionLog.formatRecordKeyAndValue makes them.
+ * Returns 0, or -1 with the message of Kafka's exception in err (Kafka's
+ * tool stops there).
+ */
+static int dl_txn_format(const sm_record_t *r, char **key, char **payload, char *err,
+			 size_t errlen)
+{
+	sm_arena_t a;
+	sm_rbuf_t rb;
+	size_t klen = 0, plen = 0;
+	int rc = -1;
+	*key = *payload = NULL;
+	if (r->key_len < 0) {
+		snprintf(err, errlen, "Failed to decode message using transaction log decoder "
+			 "(message had a missing key at offset %" PRId64 ")", r->offset);
+		return -1;
+	}
+	sm_arena_init(&a);
+	FILE *kf = open_memstream(key, &klen), *pf = open_memstream(payload, &plen);
+	if (!kf || !pf) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	sm_rbuf_init(&rb, r->key, (size_t)r->key_len);
+	int16_t ver = sm_rbuf_i16(&rb);
+	sm_rec_transaction_log_key_t k;
+	if (rb.err || ver != 0) {
+		snprintf(err, errlen, "Unknown version %d from the transaction log message",
+			 rb.err ? -1 : (int)ver);
+		goto out;
+	}
+	if (sm_rec_transaction_log_key_read(&rb, 0, &a, &k) || !k.transactional_id) {
+		snprintf(err, errlen, "Failed to decode message using transaction log decoder "
+			 "(malformed key at offset %" PRId64 ")", r->offset);
+		goto out;
+	}
+	fprintf(kf, "transaction_metadata::transactionalId=%s", k.transactional_id);
+	if (r->value_len < 0) {
+		fputs("<DELETE>", pf);
+		rc = 0;
+		goto out;
+	}
+	sm_rbuf_init(&rb, r->value, (size_t)r->value_len);
+	ver = sm_rbuf_i16(&rb);
+	if (rb.err || ver != 0) {
+		snprintf(err, errlen, "Unknown version %d from the transaction log message value",
+			 rb.err ? -1 : (int)ver);
+		goto out;
+	}
+	sm_rec_transaction_log_value_t v;
+	if (sm_rec_transaction_log_value_read(&rb, 0, &a, &v)) {
+		snprintf(err, errlen, "Failed to decode message using transaction log decoder "
+			 "(malformed value at offset %" PRId64 ")", r->offset);
+		goto out;
+	}
+	if (v.transaction_status < 0 || v.transaction_status > 7) {
+		snprintf(err, errlen, "Unknown transaction state byte %d from the transaction status "
+			 "message", (int)v.transaction_status);
+		goto out;
+	}
+	fprintf(pf, "producerId:%" PRId64 ",producerEpoch:%d,state=%s,partitions=", v.producer_id,
+		(int)v.producer_epoch, dl_txn_states[v.transaction_status]);
+	/* Kafka keeps no partitions for an Empty transaction */
+	if (v.transaction_status == 0)
+		fputs("[]", pf);
+	else
+		dl_txn_partitions(pf, &v, &a);
+	fprintf(pf, ",txnLastUpdateTimestamp=%" PRId64 ",txnTimeoutMs=%d",
+		v.transaction_last_update_timestamp_ms, (int)v.transaction_timeout_ms);
+	rc = 0;
+out:
+	if (kf)
+		fclose(kf);
+	if (pf)
+		fclose(pf);
+	if (rc) {
+		free(*key);
+		free(*payload);
+		*key = *payload = NULL;
+	}
+	sm_arena_destroy(&a);
+	return rc;
+}
+
 /*
  * One record of a deep iteration. Kafka 2.8 repeats the batch's fields on
  * every record line (3.1 dropped them); a v2 record has no CRC of its own,
@@ -336,9 +528,11 @@ static void dl_print_record(const sm_batch_hdr_t *h, size_t batch_size, int64_t 
 			       (int)(int32_t)sm_be32(r->value + 2));
 		else
 			printf(" controlType: %s(%d)", "UNKNOWN", (int)type);
-	} else if (o->offsets_decoder) {
+	} else if (o->offsets_decoder || o->txn_decoder) {
 		char *k, *v, err[512];
-		if (dl_offsets_format(r, &k, &v, err, sizeof(err))) {
+		/* --offsets-decoder wins when both are given, as in Kafka */
+		if (o->offsets_decoder ? dl_offsets_format(r, &k, &v, err, sizeof(err))
+				       : dl_txn_format(r, &k, &v, err, sizeof(err))) {
 			putchar('\n');
 			fflush(stdout);
 			fprintf(stderr, "%s\n", err);
@@ -557,6 +751,8 @@ static void dl_usage(FILE *f)
 		"__consumer_offsets topic.\n"
 		"--print-data-log        if set, printing the messages content when dumping data "
 		"logs.\n"
+		"--transaction-log-decoder  if set, log data will be parsed as transaction metadata "
+		"from the __transaction_state topic.\n"
 		"--verify-index-only     if set, just verify the index log without printing its "
 		"content.\n");
 }
@@ -678,6 +874,8 @@ int main(int argc, char **argv)
 			o.verify_only = 1;
 		else if (!strcmp(a, "--offsets-decoder"))
 			o.offsets_decoder = 1;
+		else if (!strcmp(a, "--transaction-log-decoder"))
+			o.txn_decoder = 1;
 		else if (!strcmp(a, "--index-sanity-check"))
 			o.sanity_only = 1;
 		else if (!strcmp(a, "--max-message-size") && i + 1 < argc)
@@ -697,7 +895,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* A decoder implies --print-data-log, which implies deep iteration. */
-	if (o.offsets_decoder)
+	if (o.offsets_decoder || o.txn_decoder)
 		o.print_data = 1;
 	if (o.print_data)
 		o.deep = 1;

@@ -536,6 +536,22 @@ void sm_api_txn_offset_commit(sm_req_ctx_t *ctx)
 			e[k].expire_ts = -1;
 		}
 	}
+	/* Kafka: Write on the transactional id, then Read on the group,
+	 * each failing every partition; then Read on each topic */
+	sm_err_t denied = SM_ERR_NONE;
+	if (!sm_apis_authorized(ctx, SM_ACL_OP_WRITE, SM_ACL_RES_TXN_ID,
+				req->transactional_id ? req->transactional_id : ""))
+		denied = SM_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+	else if (!sm_apis_authorized(ctx, SM_ACL_OP_READ, SM_ACL_RES_GROUP,
+				     req->group_id ? req->group_id : ""))
+		denied = SM_ERR_GROUP_AUTHORIZATION_FAILED;
+	if (denied) {
+		for (k = 0; k < n; k++)
+			e[k].error = denied;
+		oc->nk = 0;
+		sm_apig_txn_commit_done(oc, denied);
+		return;
+	}
 	oc->nk = sm_apig_split_unknown(ctx, "TxnOffsetCommit", e, n, &oc->known);
 	oc->ek = sm_arena_alloc(&ctx->arena, sizeof(*oc->ek) * (size_t)(oc->nk + 1));
 	for (int j = 0; j < oc->nk; j++)

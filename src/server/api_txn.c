@@ -7,6 +7,11 @@
  * through a callback, possibly later from fetch-purgatory once its
  * __transaction_state write is replicated; the request context waits for it.
  *
+ * Authorization is KafkaApis': Write on the transactional id for all
+ * three, then Write on each topic (AddPartitionsToTxn) or Read on the
+ * group (AddOffsetsToTxn); the transactional InitProducerId is checked in
+ * api_init_producer_id.c.
+ *
  * Since KIP-588 (2.7) the coordinator says PRODUCER_FENCED for a stale
  * epoch; requests older than the version that knows that code get
  * INVALID_PRODUCER_EPOCH instead, as Kafka maps it.
@@ -211,22 +216,35 @@ void sm_api_add_partitions_to_txn(sm_req_ctx_t *ctx)
 		sm_apis_close(ctx, "AddPartitionsToTxn with %" PRId64 " partitions over budget", n);
 		return;
 	}
-	/* Kafka checks the partitions against the metadata first: any
-	 * unknown one fails the request before the coordinator sees it. */
+	const char *tid = r->v3_and_below_transactional_id;
+	/* Kafka's order: Write on the transactional id fails every
+	 * partition; then Write on each topic and the metadata, where any
+	 * failed partition fails the request before the coordinator sees
+	 * it (the others get OPERATION_NOT_ATTEMPTED). */
+	if (!sm_apis_authorized(ctx, SM_ACL_OP_WRITE, SM_ACL_RES_TXN_ID, tid ? tid : "")) {
+		for (int64_t i = 0; i < n; i++)
+			a->errs[i] = -1;
+		sm_apit_add_respond(a, SM_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+		return;
+	}
 	int unknown = 0, k = 0;
 	sm_mc_snapshot_t *s = sm_metadata_cache_get(ctx->apis->d.metadata_cache);
 	for (int i = 0; i < r->v3_and_below_topics_cnt; i++) {
 		const sm_add_partitions_to_txn_req_topic_t *t = &r->v3_and_below_topics[i];
 		const sm_mc_topic_t *mt = t->name ? sm_mc_topic(s, t->name) : NULL;
+		/* internal topics are never authorised for a producer's
+		 * writes; the others need Write (asked once per topic) */
+		int internal = t->name && (!strcmp(t->name, SM_TXN_OFFSETS_TOPIC) ||
+					   !strcmp(t->name, SM_TXN_STATE_TOPIC));
+		int allowed = !internal && t->partitions_cnt > 0 &&
+			      sm_apis_authorized(ctx, SM_ACL_OP_WRITE, SM_ACL_RES_TOPIC,
+						 t->name ? t->name : "");
 		for (int j = 0; j < t->partitions_cnt; j++, k++) {
 			const sm_mc_partition_t *mp = mt ? sm_mc_partition(mt, t->partitions[j]) : NULL;
 			a->errs[k] = -1;
 			tps[k].topic = t->name;
 			tps[k].partition = t->partitions[j];
-			/* internal topics are never authorised for a
-			 * producer's writes */
-			if (t->name && (!strcmp(t->name, SM_TXN_OFFSETS_TOPIC) ||
-					!strcmp(t->name, SM_TXN_STATE_TOPIC))) {
+			if (!allowed) {
 				a->errs[k] = SM_ERR_TOPIC_AUTHORIZATION_FAILED;
 				unknown++;
 			} else if (!mp) {
@@ -236,9 +254,8 @@ void sm_api_add_partitions_to_txn(sm_req_ctx_t *ctx)
 		}
 	}
 	sm_mc_snapshot_release(s);
-	const char *tid = r->v3_and_below_transactional_id;
 	if (unknown) {
-		sm_apis_refused(ctx, "AddPartitionsToTxn for \"%.100s\": %d unknown or internal partitions",
+		sm_apis_refused(ctx, "AddPartitionsToTxn for \"%.100s\": %d unknown or unauthorized partitions",
 				tid ? tid : "", unknown);
 		sm_apit_add_respond(a, SM_ERR_OPERATION_NOT_ATTEMPTED);
 		return;
@@ -286,6 +303,17 @@ void sm_api_add_offsets_to_txn(sm_req_ctx_t *ctx)
 	sm_add_offsets_to_txn_req_t req;
 	if (sm_add_offsets_to_txn_req_read(&ctx->body, ver, &ctx->arena, &req)) {
 		sm_apis_parse_error(ctx);
+		return;
+	}
+	/* Kafka: Write on the transactional id, then Read on the group */
+	if (!sm_apis_authorized(ctx, SM_ACL_OP_WRITE, SM_ACL_RES_TXN_ID,
+				req.transactional_id ? req.transactional_id : "")) {
+		sm_apit_offsets_respond(ctx, SM_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+		return;
+	}
+	if (!sm_apis_authorized(ctx, SM_ACL_OP_READ, SM_ACL_RES_GROUP,
+				req.group_id ? req.group_id : "")) {
+		sm_apit_offsets_respond(ctx, SM_ERR_GROUP_AUTHORIZATION_FAILED);
 		return;
 	}
 	if (!req.transactional_id || !*req.transactional_id || !req.group_id) {
@@ -337,6 +365,11 @@ void sm_api_end_txn(sm_req_ctx_t *ctx)
 	sm_end_txn_req_t req;
 	if (sm_end_txn_req_read(&ctx->body, ver, &ctx->arena, &req)) {
 		sm_apis_parse_error(ctx);
+		return;
+	}
+	if (!sm_apis_authorized(ctx, SM_ACL_OP_WRITE, SM_ACL_RES_TXN_ID,
+				req.transactional_id ? req.transactional_id : "")) {
+		sm_apit_end_respond(ctx, SM_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
 		return;
 	}
 	if (!req.transactional_id || !*req.transactional_id) {

@@ -29,6 +29,8 @@ PRIM = {
     'float64': ('double', 8, 'sm_rbuf_f64', 'sm_wbuf_f64'),
 }
 VARLEN = ('string', 'bytes', 'records')
+# sm_proto_<name>_read/_write/_size/json_ helpers and how a value is passed.
+VARFN = {'string': ('str', ''), 'bytes': ('bytes', ''), 'records': ('records', '&')}
 TOP = 10 ** 6
 
 
@@ -44,7 +46,6 @@ class Range:
             self.lo, self.hi = int(a), int(b)
         else:
             self.lo = self.hi = int(text)
-        self.msg_hi = hi
 
     def empty(self):
         return self.lo > self.hi
@@ -60,9 +61,6 @@ class Range:
         if self.hi < hi:
             parts.append('%s <= %d' % (var, self.hi))
         return ' && '.join(parts) if parts else None
-
-    def has(self, v):
-        return self.lo <= v <= self.hi
 
 
 def snake(n):
@@ -260,9 +258,6 @@ class Gen:
             return str(v)
         return None
 
-    def nullable_default_null(self, f):
-        return f.default == 'null'
-
     # ---- struct declarations ----
     def emit_structs(self, m):
         for s in m.structs:
@@ -362,70 +357,48 @@ class Gen:
     # ---- field value code (read / write / size / json) ----
     def read_one(self, m, f, dst, ind, nullable):
         """Statements reading one (non-array) value of f into lvalue dst."""
-        fc = self.flexc(m, f)
         b = f.base
         if f.struct:
             return ['%s%s_read(rb, ver, cx, &%s);' % (ind, f.struct.cname, dst)]
         if b in PRIM:
             return ['%s%s = %s(rb);' % (ind, dst, PRIM[b][2])]
-        if b == 'string':
-            return ['%s%s = sm_proto_str_read(rb, %s, %s, cx->a);' % (ind, dst, fc, nullable)]
-        if b == 'bytes':
-            return ['%s%s = sm_proto_bytes_read(rb, %s, %s);' % (ind, dst, fc, nullable)]
-        if b == 'records':
-            return ['%s%s = sm_proto_records_read(rb, %s, %s);' % (ind, dst, fc, nullable)]
-        if b == 'uuid':
-            return ['%ssm_rbuf_uuid(rb, %s);' % (ind, dst)]
-        raise SystemExit(b)
+        if b in VARLEN:
+            return ['%s%s = sm_proto_%s_read(rb, %s, %s%s);' % (ind, dst, VARFN[b][0], self.flexc(m, f), nullable,
+                                                               ', cx->a' if b == 'string' else '')]
+        return ['%ssm_rbuf_uuid(rb, %s);' % (ind, dst)]
 
     def write_one(self, m, f, src, ind, nullable, mode, acc='n'):
-        fc = self.flexc(m, f)
+        """Statements adding one (non-array) value's size to acc, or writing it."""
         b = f.base
+        if b in VARLEN:
+            call = 'sm_proto_%s_%s(%s%s%s, %s, %s)' % (VARFN[b][0], mode, '' if mode == 'size' else 'w, ',
+                                                      VARFN[b][1], src, self.flexc(m, f), nullable)
         if mode == 'size':
             if f.struct:
                 e = '%s_size(ver, &%s)' % (f.struct.cname, src)
             elif b in PRIM:
                 e = '%d' % PRIM[b][1]
-            elif b == 'string':
-                e = 'sm_proto_str_size(%s, %s, %s)' % (src, fc, nullable)
-            elif b == 'bytes':
-                e = 'sm_proto_bytes_size(%s, %s, %s)' % (src, fc, nullable)
-            elif b == 'records':
-                e = 'sm_proto_records_size(&%s, %s, %s)' % (src, fc, nullable)
             else:
-                e = '16'
+                e = call if b in VARLEN else '16'
             return ['%s%s += %s;' % (ind, acc, e)]
         if f.struct:
             return ['%s%s_write(w, ver, &%s);' % (ind, f.struct.cname, src)]
         if b in PRIM:
             return ['%s%s(w, %s);' % (ind, PRIM[b][3], src)]
-        if b == 'string':
-            return ['%ssm_proto_str_write(w, %s, %s, %s);' % (ind, src, fc, nullable)]
-        if b == 'bytes':
-            return ['%ssm_proto_bytes_write(w, %s, %s, %s);' % (ind, src, fc, nullable)]
-        if b == 'records':
-            return ['%ssm_proto_records_write(w, &%s, %s, %s);' % (ind, src, fc, nullable)]
-        return ['%ssm_wbuf_uuid(w, %s);' % (ind, src)]
+        return ['%s%s;' % (ind, call if b in VARLEN else 'sm_wbuf_uuid(w, %s)' % src)]
 
     def json_one(self, m, f, src, ind):
         b = f.base
         if f.struct:
             return ['%s%s_json(w, ver, &%s);' % (ind, f.struct.cname, src)]
-        if b == 'bool':
-            return ['%ssm_proto_json_bool(w, %s);' % (ind, src)]
-        if b in ('int64',):
-            return ['%ssm_proto_json_i64(w, %s);' % (ind, src)]
-        if b == 'float64':
-            return ['%ssm_proto_json_f64(w, %s);' % (ind, src)]
-        if b in PRIM:
-            return ['%ssm_proto_json_i64(w, (int64_t)%s);' % (ind, src)]
         if b == 'string':
             return ['%ssm_proto_json_str(w, %s, %s);' % (ind, src, '1' if f.null != 'none' else '0')]
-        if b == 'bytes':
-            return ['%ssm_proto_json_bytes(w, %s);' % (ind, src)]
-        if b == 'records':
-            return ['%ssm_proto_json_records(w, &%s);' % (ind, src)]
-        return ['%ssm_proto_json_uuid(w, %s);' % (ind, src)]
+        if b in PRIM and b not in ('bool', 'int64', 'float64'):
+            return ['%ssm_proto_json_i64(w, (int64_t)%s);' % (ind, src)]
+        fn, ref = {'bool': 'bool', 'int64': 'i64', 'float64': 'f64'}.get(b), ''
+        if not fn:
+            fn, ref = VARFN.get(b, ('uuid', ''))
+        return ['%ssm_proto_json_%s(w, %s%s);' % (ind, fn, ref, src)]
 
     def nullable_expr(self, m, f):
         r = Range(f.null, m.hi)

@@ -328,16 +328,7 @@ class Gen:
             if tagged.lo <= m.hi and not tagged.empty():
                 tc = tagged.cond(m.lo, m.hi)
                 cond = '(%s) && !(%s)' % (cond or '1', tc or '1')
-            fc = self.flexc(m, f)
-            if f.is_array or f.base in VARLEN:
-                small = {'string': 2}.get(f.base, 4) if not f.is_array else 4
-                e = '(%s ? 1 : %d)' % (fc, small) if fc != '0' else str(small)
-            elif f.struct:
-                e = '%s_min_size(ver)' % f.struct.cname
-            elif f.base == 'uuid':
-                e = '16'
-            else:
-                e = str(PRIM[f.base][1])
+            e = self.min_size(m, f, True)
             if cond:
                 c.append('\tif (%s)' % cond)
                 c.append('\t\tn += %s;' % e)
@@ -346,6 +337,19 @@ class Gen:
         c.append('\treturn n;')
         c.append('}')
         c.append('')
+
+    def min_size(self, m, f, whole):
+        """C expression: fewest wire bytes of field f (whole) or of one
+        element of array f; an array field is its count prefix."""
+        fc = self.flexc(m, f)
+        if (whole and f.is_array) or f.base in VARLEN:
+            small = 2 if f.base == 'string' and not (whole and f.is_array) else 4
+            if fc == '0':
+                return str(small)
+            return '%s(%s ? 1 : %d)' % ('' if whole else '(size_t)', fc, small)
+        if f.struct:
+            return '%s_min_size(ver)' % f.struct.cname
+        return '16' if f.base == 'uuid' else str(PRIM[f.base][1])
 
     def flexexpr(self, m):
         if m.flex is None:
@@ -411,14 +415,7 @@ class Gen:
         nul = self.nullable_expr(m, f)
         if f.is_array:
             fc = self.flexc(m, f)
-            if f.struct:
-                minsz = '%s_min_size(ver)' % f.struct.cname
-            elif f.base == 'uuid':
-                minsz = '16'
-            elif f.base in PRIM:
-                minsz = str(PRIM[f.base][1])
-            else:
-                minsz = '(size_t)(%s ? 1 : %d)' % (fc, 2 if f.base == 'string' else 4) if fc != '0' else str(2 if f.base == 'string' else 4)
+            minsz = self.min_size(m, f, False)
             out.append('%s{' % ind)
             out.append('%s\tint32_t n = sm_proto_array_read(rb, %s, %s, %s);' % (ind, fc, nul, minsz))
             out.append('%s\tout->%s = sm_proto_array_alloc_checked(rb, cx, n, sizeof(*out->%s));' % (ind, f.name, f.name))
@@ -793,12 +790,12 @@ def tidy(lines):
             j += 1
         body = lines[i:j + 1]
         voids = [l for l in body if re.match(r'^\t\(void\)\w+;$', l)]
-        rest = '\n'.join(l for l in body if l not in voids)
         for v in voids:
+            # Used: named in a line that neither declares nor initializes it.
             name = v.strip()[6:-1]
-            if re.search(r'\b%s\b' % name, rest.split('\n', 2)[-1] if False else
-                         '\n'.join(l for l in body if l not in voids and not l.startswith('\t%s ' % name)
-                                    and not re.match(r'^\t[\w ]+\*?%s = ' % name, l))):
+            uses = [l for l in body if l not in voids and not l.startswith('\t%s ' % name)
+                    and not re.match(r'^\t[\w ]+\*?%s = ' % name, l)]
+            if re.search(r'\b%s\b' % name, '\n'.join(uses)):
                 body.remove(v)
         out += body
         i = j + 1

@@ -277,8 +277,7 @@ class Gen:
                 ct = self.ctype(f)
                 if f.is_array:
                     star = '*' if ct.endswith('*') else ' *'
-                    self.h.append('\t%s%s%s;%s' % (ct, star, f.name, note))
-                    self.h.append('\tint32_t %s_cnt;' % f.name)
+                    self.h += ['\t%s%s%s;%s' % (ct, star, f.name, note), '\tint32_t %s_cnt;' % f.name]
                 elif f.base == 'uuid':
                     self.h.append('\tuint8_t %s[16];%s' % (f.name, note))
                 elif ct.endswith('*'):
@@ -287,16 +286,13 @@ class Gen:
                     self.h.append('\t%s %s;%s' % (ct, f.name, note))
             if not s.fields:
                 self.h.append('\tint unused_; /* no fields */')
-            self.h.append('} %s_t;' % s.cname)
-            self.h.append('')
+            self.h += ['} %s_t;' % s.cname, '']
 
     # ---- init ----
     def emit_init(self, m, s):
         self.h.append('void %s_init(%s_t *r);' % (s.cname, s.cname))
         c = self.c
-        c.append('void %s_init(%s_t *r)' % (s.cname, s.cname))
-        c.append('{')
-        c.append('\tmemset(r, 0, sizeof(*r));')
+        c += ['void %s_init(%s_t *r)' % (s.cname, s.cname), '{', '\tmemset(r, 0, sizeof(*r));']
         for f in s.fields:
             if f.is_array and f.default == 'null':
                 c.append('\tr->%s_cnt = -1;' % f.name)
@@ -308,19 +304,14 @@ class Gen:
                 d = self.cdefault(f)
                 if d is not None:
                     c.append('\tr->%s = %s;' % (f.name, d))
-        c.append('}')
-        c.append('')
+        c += ['}', '']
 
     # ---- min wire size ----
     def emit_min(self, m, s):
         c = self.c
-        c.append('/* Fewest bytes one %s takes on the wire at ver. */' % s.kname)
-        c.append('static inline size_t %s_min_size(int16_t ver)' % s.cname)
-        c.append('{')
-        c.append('\tint flex = %s;' % self.flexexpr(m))
-        c.append('\tsize_t n = flex ? 1 : 0;')
-        c.append('')
-        c.append('\t(void)ver;')
+        c += ['/* Fewest bytes one %s takes on the wire at ver. */' % s.kname,
+              'static inline size_t %s_min_size(int16_t ver)' % s.cname, '{',
+              '\tint flex = %s;' % self.flexexpr(m), '\tsize_t n = flex ? 1 : 0;', '', '\t(void)ver;']
         for f in s.fields:
             r = self.present(m, f)
             cond = r.cond(m.lo, m.hi)
@@ -330,13 +321,10 @@ class Gen:
                 cond = '(%s) && !(%s)' % (cond or '1', tc or '1')
             e = self.min_size(m, f, True)
             if cond:
-                c.append('\tif (%s)' % cond)
-                c.append('\t\tn += %s;' % e)
+                c += ['\tif (%s)' % cond, '\t\tn += %s;' % e]
             else:
                 c.append('\tn += %s;' % e)
-        c.append('\treturn n;')
-        c.append('}')
-        c.append('')
+        c += ['\treturn n;', '}', '']
 
     def min_size(self, m, f, whole):
         """C expression: fewest wire bytes of field f (whole) or of one
@@ -416,10 +404,10 @@ class Gen:
         if f.is_array:
             fc = self.flexc(m, f)
             minsz = self.min_size(m, f, False)
-            out.append('%s{' % ind)
-            out.append('%s\tint32_t n = sm_proto_array_read(rb, %s, %s, %s);' % (ind, fc, nul, minsz))
-            out.append('%s\tout->%s = sm_proto_array_alloc_checked(rb, cx, n, sizeof(*out->%s));' % (ind, f.name, f.name))
-            out.append('%s\tfor (int32_t i = 0; i < n && !rb->err; i++)' % ind)
+            out += ['%s{' % ind,
+                    '%s\tint32_t n = sm_proto_array_read(rb, %s, %s, %s);' % (ind, fc, nul, minsz),
+                    '%s\tout->%s = sm_proto_array_alloc_checked(rb, cx, n, sizeof(*out->%s));' % (ind, f.name, f.name),
+                    '%s\tfor (int32_t i = 0; i < n && !rb->err; i++)' % ind]
             dst = 'out->%s[i]' % f.name
             if f.base == 'uuid':
                 out += ['%s\t\tsm_rbuf_uuid(rb, out->%s[i]);' % (ind, f.name)]
@@ -431,8 +419,7 @@ class Gen:
                     out.append('%s\t}' % ind)
                 else:
                     out += self.read_one(m, f, dst, ind + '\t\t', '0')
-            out.append('%s\tout->%s_cnt = rb->err ? 0 : n;' % (ind, f.name))
-            out.append('%s}' % ind)
+            out += ['%s\tout->%s_cnt = rb->err ? 0 : n;' % (ind, f.name), '%s}' % ind]
         else:
             dst = 'out->%s' % f.name
             out += self.read_one(m, f, dst, ind, nul)
@@ -498,56 +485,29 @@ class Gen:
         flex = self.flexexpr(m)
         # is_default (needed by tagged struct fields)
         if getattr(s, 'need_is_default', False):
-            c.append('static int %s_is_default(int16_t ver, const %s_t *in)' % (cn, cn))
-            c.append('{')
-            c.append('\t(void)ver;')
+            c += ['static int %s_is_default(int16_t ver, const %s_t *in)' % (cn, cn), '{', '\t(void)ver;']
             exprs = [self.is_default_expr(m, f, 'in') for f in s.fields] or ['1']
-            c.append('\treturn ' + ' &&\n\t       '.join(exprs) + ';')
-            c.append('}')
-            c.append('')
+            c += ['\treturn ' + ' &&\n\t       '.join(exprs) + ';', '}', '']
         # tag callback
         if tagged:
-            c.append('typedef struct %s_tagarg {' % cn)
-            c.append('\tint16_t ver;')
-            c.append('\tsm_proto_rctx_t *cx;')
-            c.append('\t%s_t *out;' % cn)
-            c.append('} %s_tagarg_t;' % cn)
-            c.append('')
-            c.append('static int %s_tag(void *arg, uint32_t tag, sm_rbuf_t *rb, sm_arena_t *a)' % cn)
-            c.append('{')
-            c.append('\t%s_tagarg_t *t = arg;' % cn)
-            c.append('\tint16_t ver = t->ver;')
-            c.append('\tsm_proto_rctx_t *cx = t->cx;')
-            c.append('\t%s_t *out = t->out;' % cn)
-            c.append('\tint flex = 1; /* tagged fields exist only in flexible versions */')
-            c.append('')
-            c.append('\t(void)a;')
-            c.append('\t(void)cx;')
-            c.append('\t(void)flex;')
-            c.append('\t(void)ver;')
-            c.append('\tswitch (tag) {')
+            c += ['typedef struct %s_tagarg {' % cn, '\tint16_t ver;', '\tsm_proto_rctx_t *cx;',
+                  '\t%s_t *out;' % cn, '} %s_tagarg_t;' % cn, '',
+                  'static int %s_tag(void *arg, uint32_t tag, sm_rbuf_t *rb, sm_arena_t *a)' % cn, '{',
+                  '\t%s_tagarg_t *t = arg;' % cn, '\tint16_t ver = t->ver;',
+                  '\tsm_proto_rctx_t *cx = t->cx;', '\t%s_t *out = t->out;' % cn,
+                  '\tint flex = 1; /* tagged fields exist only in flexible versions */', '', '\t(void)a;',
+                  '\t(void)cx;', '\t(void)flex;', '\t(void)ver;', '\tswitch (tag) {']
             for f in tagged:
-                c.append('\tcase %d:' % f.tag)
-                c.append('\t\tif (!(%s))' % self.tag_present(m, f))
-                c.append('\t\t\treturn 0;')
+                c += ['\tcase %d:' % f.tag, '\t\tif (!(%s))' % self.tag_present(m, f), '\t\t\treturn 0;']
                 c += self.field_read(m, f, '\t\t')
                 c.append('\t\treturn 0;')
-            c.append('\tdefault:')
-            c.append('\t\treturn 0; /* unknown tags are skipped */')
-            c.append('\t}')
-            c.append('}')
-            c.append('')
+            c += ['\tdefault:', '\t\treturn 0; /* unknown tags are skipped */', '\t}', '}', '']
         # read
         if top:
             c.append('static void %s_read_body(sm_rbuf_t *rb, int16_t ver, sm_proto_rctx_t *cx, %s_t *out)' % (cn, cn))
         else:
             c.append('static void %s_read(sm_rbuf_t *rb, int16_t ver, sm_proto_rctx_t *cx, %s_t *out)' % (cn, cn))
-        c.append('{')
-        c.append('\tint flex = %s;' % flex)
-        c.append('')
-        c.append('\t(void)flex;')
-        c.append('\t(void)ver;')
-        c.append('\t(void)cx;')
+        c += ['{', '\tint flex = %s;' % flex, '', '\t(void)flex;', '\t(void)ver;', '\t(void)cx;']
         for f in s.fields:
             cond = self.positional(m, f)
             # An absent string reads as its default: "" unless the spec
@@ -560,35 +520,22 @@ class Gen:
                 c.append('\tif (%s) {' % cond)
                 c += self.field_read(m, f, '\t\t')
                 if empty:
-                    c.append('\t} else {')
-                    c.append('\t\tout->%s = sm_proto_empty_str(cx->a);' % f.name)
+                    c += ['\t} else {', '\t\tout->%s = sm_proto_empty_str(cx->a);' % f.name]
                 c.append('\t}')
             else:
                 c += self.field_read(m, f, '\t')
         if tagged:
-            c.append('\tif (flex) {')
-            c.append('\t\t%s_tagarg_t t = { ver, cx, out };' % cn)
-            c.append('\t\tsm_proto_tags_read(rb, cx->a, %s_tag, &t);' % cn)
-            c.append('\t}')
+            c += ['\tif (flex) {', '\t\t%s_tagarg_t t = { ver, cx, out };' % cn,
+                  '\t\tsm_proto_tags_read(rb, cx->a, %s_tag, &t);' % cn, '\t}']
         else:
-            c.append('\tif (flex)')
-            c.append('\t\tsm_proto_tags_read(rb, cx->a, NULL, NULL);')
-        c.append('}')
-        c.append('')
-        c.append('')
+            c += ['\tif (flex)', '\t\tsm_proto_tags_read(rb, cx->a, NULL, NULL);']
+        c += ['}', '', '']
         if top:
-            self.h.append('/* 0, or -1 on malformed, truncated or over-budget input. */')
-            self.h.append('int %s_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, %s_t *out);' % (cn, cn))
-            c.append('int %s_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, %s_t *out)' % (cn, cn))
-            c.append('{')
-            c.append('\tsm_proto_rctx_t cx;')
-            c.append('')
-            c.append('\tsm_proto_rctx_init(&cx, rb, a);')
-            c.append('\t%s_init(out);' % cn)
-            c.append('\t%s_read_body(rb, ver, &cx, out);' % cn)
-            c.append('\treturn rb->err ? -1 : 0;')
-            c.append('}')
-            c.append('')
+            self.h += ['/* 0, or -1 on malformed, truncated or over-budget input. */',
+                       'int %s_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, %s_t *out);' % (cn, cn)]
+            c += ['int %s_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, %s_t *out)' % (cn, cn), '{',
+                  '\tsm_proto_rctx_t cx;', '', '\tsm_proto_rctx_init(&cx, rb, a);', '\t%s_init(out);' % cn,
+                  '\t%s_read_body(rb, ver, &cx, out);' % cn, '\treturn rb->err ? -1 : 0;', '}', '']
         # write and size
         for mode in ('size', 'write'):
             if mode == 'size':
@@ -599,14 +546,10 @@ class Gen:
                 if top:
                     self.h.append('void %s_write(sm_wbuf_t *w, int16_t ver, const %s_t *in);' % (cn, cn))
                 c.append('%svoid %s_write(sm_wbuf_t *w, int16_t ver, const %s_t *in)' % (stat, cn, cn))
-            c.append('{')
-            c.append('\tint flex = %s;' % flex)
+            c += ['{', '\tint flex = %s;' % flex]
             if mode == 'size':
                 c.append('\tsize_t n = 0;')
-            c.append('')
-            c.append('\t(void)flex;')
-            c.append('\t(void)ver;')
-            c.append('\t(void)in;')
+            c += ['', '\t(void)flex;', '\t(void)ver;', '\t(void)in;']
             for f in s.fields:
                 cond = self.positional(m, f)
                 if cond == '0':
@@ -618,47 +561,37 @@ class Gen:
                 else:
                     c += self.field_write(m, f, '\t', mode)
             if tagged:
-                c.append('\tif (flex) {')
-                c.append('\t\tuint32_t ntags = 0;')
-                c.append('')
+                c += ['\tif (flex) {', '\t\tuint32_t ntags = 0;', '']
                 for f in tagged:
-                    c.append('\t\tif ((%s) && !(%s))' % (self.tag_present(m, f), self.is_default_expr(m, f, 'in')))
-                    c.append('\t\t\tntags++;')
+                    c += ['\t\tif ((%s) && !(%s))' % (self.tag_present(m, f), self.is_default_expr(m, f, 'in')),
+                          '\t\t\tntags++;']
                 if mode == 'size':
                     c.append('\t\tn += sm_proto_uvarint_size(ntags);')
                 else:
                     c.append('\t\tsm_wbuf_uvarint(w, ntags);')
                 for f in sorted(tagged, key=lambda f: f.tag):
-                    c.append('\t\tif ((%s) && !(%s)) {' % (self.tag_present(m, f), self.is_default_expr(m, f, 'in')))
-                    c.append('\t\t\tsize_t fsz = 0;')
-                    c.append('')
+                    c += ['\t\tif ((%s) && !(%s)) {' % (self.tag_present(m, f), self.is_default_expr(m, f, 'in')),
+                          '\t\t\tsize_t fsz = 0;', '']
                     c += self.field_write(m, f, '\t\t\t', 'size', acc='fsz')
                     if mode == 'size':
                         c.append('\t\t\tn += sm_proto_uvarint_size(%d) + sm_proto_uvarint_size((uint32_t)fsz) + fsz;' % f.tag)
                     else:
-                        c.append('\t\t\tsm_wbuf_uvarint(w, %d);' % f.tag)
-                        c.append('\t\t\tsm_wbuf_uvarint(w, (uint32_t)fsz);')
+                        c += ['\t\t\tsm_wbuf_uvarint(w, %d);' % f.tag,
+                              '\t\t\tsm_wbuf_uvarint(w, (uint32_t)fsz);']
                         c += self.field_write(m, f, '\t\t\t', 'write')
                     c.append('\t\t}')
                 c.append('\t}')
             else:
-                c.append('\tif (flex)')
-                c.append('\t\t%s' % ('n += 1;' if mode == 'size' else 'sm_wbuf_tags_empty(w);'))
+                c += ['\tif (flex)', '\t\t%s' % ('n += 1;' if mode == 'size' else 'sm_wbuf_tags_empty(w);')]
             if mode == 'size':
                 c.append('\treturn n;')
-            c.append('}')
-            c.append('')
+            c += ['}', '']
         # json
         if top:
-            self.h.append('/* Appends a JSON object with the fields present at ver. */')
-            self.h.append('void %s_json(sm_wbuf_t *w, int16_t ver, const %s_t *in);' % (cn, cn))
-        c.append('%svoid %s_json(sm_wbuf_t *w, int16_t ver, const %s_t *in)' % (stat, cn, cn))
-        c.append('{')
-        c.append('\tint first = 1;')
-        c.append('')
-        c.append('\t(void)ver;')
-        c.append('\t(void)in;')
-        c.append('\tsm_wbuf_append(w, "{", 1);')
+            self.h += ['/* Appends a JSON object with the fields present at ver. */',
+                       'void %s_json(sm_wbuf_t *w, int16_t ver, const %s_t *in);' % (cn, cn)]
+        c += ['%svoid %s_json(sm_wbuf_t *w, int16_t ver, const %s_t *in)' % (stat, cn, cn), '{',
+              '\tint first = 1;', '', '\t(void)ver;', '\t(void)in;', '\tsm_wbuf_append(w, "{", 1);']
         for f in s.fields:
             cond = self.present(m, f).cond(m.lo, m.hi)
             ind = '\t'
@@ -668,24 +601,17 @@ class Gen:
             jname = f.kname[0].lower() + f.kname[1:]
             c.append('%ssm_proto_json_key(w, "%s", &first);' % (ind, jname))
             if f.is_array:
-                c.append('%sif (in->%s_cnt < 0) {' % (ind, f.name))
-                c.append('%s\tsm_wbuf_append(w, "null", 4);' % ind)
-                c.append('%s} else {' % ind)
-                c.append('%s\tsm_wbuf_append(w, "[", 1);' % ind)
-                c.append('%s\tfor (int32_t i = 0; i < in->%s_cnt; i++) {' % (ind, f.name))
-                c.append('%s\t\tif (i)' % ind)
-                c.append('%s\t\t\tsm_wbuf_append(w, ",", 1);' % ind)
+                c += ['%sif (in->%s_cnt < 0) {' % (ind, f.name), '%s\tsm_wbuf_append(w, "null", 4);' % ind,
+                      '%s} else {' % ind, '%s\tsm_wbuf_append(w, "[", 1);' % ind,
+                      '%s\tfor (int32_t i = 0; i < in->%s_cnt; i++) {' % (ind, f.name),
+                      '%s\t\tif (i)' % ind, '%s\t\t\tsm_wbuf_append(w, ",", 1);' % ind]
                 c += self.json_one(m, f, 'in->%s[i]' % f.name, ind + '\t\t')
-                c.append('%s\t}' % ind)
-                c.append('%s\tsm_wbuf_append(w, "]", 1);' % ind)
-                c.append('%s}' % ind)
+                c += ['%s\t}' % ind, '%s\tsm_wbuf_append(w, "]", 1);' % ind, '%s}' % ind]
             else:
                 c += self.json_one(m, f, 'in->%s' % f.name, ind)
             if cond:
                 c.append('\t}')
-        c.append('\tsm_wbuf_append(w, "}", 1);')
-        c.append('}')
-        c.append('')
+        c += ['\tsm_wbuf_append(w, "}", 1);', '}', '']
 
     def emit_codec(self, m):
         """A descriptor with type-erased read/json, so a table keyed by API
@@ -693,20 +619,11 @@ class Gen:
         cn = m.root.cname
         c = self.c
         self.h.append('extern const sm_proto_codec_t %s_codec;' % cn)
-        c.append('static int %s_read_any(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out)' % cn)
-        c.append('{')
-        c.append('\treturn %s_read(rb, ver, a, out);' % cn)
-        c.append('}')
-        c.append('')
-        c.append('static void %s_json_any(sm_wbuf_t *w, int16_t ver, const void *in)' % cn)
-        c.append('{')
-        c.append('\t%s_json(w, ver, in);' % cn)
-        c.append('}')
-        c.append('')
-        c.append('const sm_proto_codec_t %s_codec = {' % cn)
-        c.append('\t%d, "%s", sizeof(%s_t), %s_read_any, %s_json_any' % (m.key, m.kname, cn, cn, cn))
-        c.append('};')
-        c.append('')
+        c += ['static int %s_read_any(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out)' % cn, '{',
+              '\treturn %s_read(rb, ver, a, out);' % cn, '}', '',
+              'static void %s_json_any(sm_wbuf_t *w, int16_t ver, const void *in)' % cn, '{',
+              '\t%s_json(w, ver, in);' % cn, '}', '', 'const sm_proto_codec_t %s_codec = {' % cn,
+              '\t%d, "%s", sizeof(%s_t), %s_read_any, %s_json_any' % (m.key, m.kname, cn, cn, cn), '};', '']
 
     def mark_is_default(self, m):
         def walk(s):
@@ -727,28 +644,13 @@ class Gen:
         guard = 'SM_MSG_%s_H' % self.stem.upper()
         h, c = self.h, self.c
         desc = ', '.join('%s v%d-%d' % (m.kname, m.lo, m.hi) for m in self.msgs)
-        h.append('/*')
-        h.append(' * msg_%s.h - generated by src/protocol/gen.py from' % self.stem)
-        h.append(' * src/protocol/specs/%s.spec; do not edit.' % self.stem)
-        h.append(' * %s.' % desc)
-        h.append(' *')
-        h.append(' * Thread-safety: reentrant; decoded structures live in the caller\'s arena.')
-        h.append(' */')
-        h.append('#ifndef %s' % guard)
-        h.append('#define %s' % guard)
-        h.append('')
-        h.append('#include <stddef.h>')
-        h.append('#include <stdint.h>')
-        h.append('')
-        h.append('#include "buf.h"')
-        h.append('#include "protocol.h"')
-        h.append('')
-        c.append('/* msg_%s.c - generated by src/protocol/gen.py from src/protocol/specs/%s.spec; do not edit. */' % (self.stem, self.stem))
-        c.append('#include <string.h>')
-        c.append('')
-        c.append('#include "msg_%s.h"' % self.stem)
-        c.append('#include "protocol.h"')
-        c.append('')
+        h += ['/*', ' * msg_%s.h - generated by src/protocol/gen.py from' % self.stem,
+              ' * src/protocol/specs/%s.spec; do not edit.' % self.stem, ' * %s.' % desc, ' *',
+              ' * Thread-safety: reentrant; decoded structures live in the caller\'s arena.', ' */',
+              '#ifndef %s' % guard, '#define %s' % guard, '', '#include <stddef.h>', '#include <stdint.h>',
+              '', '#include "buf.h"', '#include "protocol.h"', '']
+        c += ['/* msg_%s.c - generated by src/protocol/gen.py from src/protocol/specs/%s.spec; do not edit. */' % (self.stem, self.stem),
+              '#include <string.h>', '', '#include "msg_%s.h"' % self.stem, '#include "protocol.h"', '']
         for m in self.msgs:
             self.name_structs(m)
             self.mark_is_default(m)
@@ -761,10 +663,10 @@ class Gen:
                 self.emit_min(m, s)
             for s in m.structs[:-1]:
                 # prototypes for the static helpers (common structs may recurse)
-                c.append('static void %s_read(sm_rbuf_t *rb, int16_t ver, sm_proto_rctx_t *cx, %s_t *out);' % (s.cname, s.cname))
-                c.append('static size_t %s_size(int16_t ver, const %s_t *in);' % (s.cname, s.cname))
-                c.append('static void %s_write(sm_wbuf_t *w, int16_t ver, const %s_t *in);' % (s.cname, s.cname))
-                c.append('static void %s_json(sm_wbuf_t *w, int16_t ver, const %s_t *in);' % (s.cname, s.cname))
+                c += ['static void %s_read(sm_rbuf_t *rb, int16_t ver, sm_proto_rctx_t *cx, %s_t *out);' % (s.cname, s.cname),
+                      'static size_t %s_size(int16_t ver, const %s_t *in);' % (s.cname, s.cname),
+                      'static void %s_write(sm_wbuf_t *w, int16_t ver, const %s_t *in);' % (s.cname, s.cname),
+                      'static void %s_json(sm_wbuf_t *w, int16_t ver, const %s_t *in);' % (s.cname, s.cname)]
             c.append('')
             for s in m.structs:
                 self.emit_struct_funcs(m, s, s is m.root)
@@ -821,12 +723,8 @@ class TestGen:
     def fill(self, g, m, s):
         c = self.c
         cn = s.cname
-        c.append('static void fill_%s(%s_t *v, int16_t ver, sm_arena_t *a, int *seed)' % (cn, cn))
-        c.append('{')
-        c.append('\t(void)ver;')
-        c.append('\t(void)a;')
-        c.append('\t(void)seed;')
-        c.append('\t%s_init(v);' % cn)
+        c += ['static void fill_%s(%s_t *v, int16_t ver, sm_arena_t *a, int *seed)' % (cn, cn), '{',
+              '\t(void)ver;', '\t(void)a;', '\t(void)seed;', '\t%s_init(v);' % cn]
         for f in s.fields:
             r = Range(f.vtext, m.hi)
             cond = r.cond(m.lo, m.hi)
@@ -835,16 +733,15 @@ class TestGen:
                 c.append('\tif (%s) {' % cond)
                 ind = '\t\t'
             if f.is_array:
-                c.append('%sv->%s_cnt = 2;' % (ind, f.name))
-                c.append('%sv->%s = sm_arena_alloc(a, 2 * sizeof(*v->%s));' % (ind, f.name, f.name))
-                c.append('%sfor (int i = 0; i < 2; i++)' % ind)
+                c += ['%sv->%s_cnt = 2;' % (ind, f.name),
+                      '%sv->%s = sm_arena_alloc(a, 2 * sizeof(*v->%s));' % (ind, f.name, f.name),
+                      '%sfor (int i = 0; i < 2; i++)' % ind]
                 c += self.fill_one(g, m, f, 'v->%s[i]' % f.name, ind + '\t', True)
             else:
                 c += self.fill_one(g, m, f, 'v->%s' % f.name, ind, False)
             if cond:
                 c.append('\t}')
-        c.append('}')
-        c.append('')
+        c += ['}', '']
 
     def fill_one(self, g, m, f, dst, ind, elem):
         b = f.base
@@ -872,13 +769,9 @@ class TestGen:
             for s in m.structs:
                 self.fill(g, m, s)
             cn = m.root.cname
-            self.c.append('static void rt_%s(void)' % cn)
-            self.c.append('{')
-            self.c.append('\tfor (int16_t ver = %d; ver <= %d; ver++) {' % (m.lo, m.hi))
-            self.c.append('\t\tRT_CASE(%s, ver);' % cn)
-            self.c.append('\t}')
-            self.c.append('}')
-            self.c.append('')
+            self.c += ['static void rt_%s(void)' % cn, '{',
+                       '\tfor (int16_t ver = %d; ver <= %d; ver++) {' % (m.lo, m.hi),
+                       '\t\tRT_CASE(%s, ver);' % cn, '\t}', '}', '']
             self.cases.append((cn, '%s v%d-%d' % (m.kname, m.lo, m.hi)))
 
 

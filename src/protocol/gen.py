@@ -63,6 +63,14 @@ class Range:
         return ' && '.join(parts) if parts else None
 
 
+def guarded(cond, body, ind='\t'):
+    """The lines body(indent) returns, inside 'if (cond) { }' unless cond is
+    None (always true)."""
+    if not cond:
+        return body(ind)
+    return ['%sif (%s) {' % (ind, cond)] + body(ind + '\t') + ['%s}' % ind]
+
+
 def snake(n):
     n = re.sub(r'(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])', '_', n)
     return n.lower()
@@ -514,16 +522,9 @@ class Gen:
             # says null, as in Kafka's generated classes.
             empty = (f.base == 'string' and not f.is_array and
                      f.tag is None and f.default != 'null')
-            if cond == '0':
-                continue
-            if cond:
-                c.append('\tif (%s) {' % cond)
-                c += self.field_read(m, f, '\t\t')
-                if empty:
-                    c += ['\t} else {', '\t\tout->%s = sm_proto_empty_str(cx->a);' % f.name]
-                c.append('\t}')
-            else:
-                c += self.field_read(m, f, '\t')
+            if cond != '0':
+                els = ['\t} else {', '\t\tout->%s = sm_proto_empty_str(cx->a);' % f.name] if cond and empty else []
+                c += guarded(cond, lambda ind: self.field_read(m, f, ind) + els)
         if tagged:
             c += ['\tif (flex) {', '\t\t%s_tagarg_t t = { ver, cx, out };' % cn,
                   '\t\tsm_proto_tags_read(rb, cx->a, %s_tag, &t);' % cn, '\t}']
@@ -552,14 +553,8 @@ class Gen:
             c += ['', '\t(void)flex;', '\t(void)ver;', '\t(void)in;']
             for f in s.fields:
                 cond = self.positional(m, f)
-                if cond == '0':
-                    continue
-                if cond:
-                    c.append('\tif (%s) {' % cond)
-                    c += self.field_write(m, f, '\t\t', mode)
-                    c.append('\t}')
-                else:
-                    c += self.field_write(m, f, '\t', mode)
+                if cond != '0':
+                    c += guarded(cond, lambda ind: self.field_write(m, f, ind, mode))
             if tagged:
                 c += ['\tif (flex) {', '\t\tuint32_t ntags = 0;', '']
                 for f in tagged:
@@ -593,25 +588,19 @@ class Gen:
         c += ['%svoid %s_json(sm_wbuf_t *w, int16_t ver, const %s_t *in)' % (stat, cn, cn), '{',
               '\tint first = 1;', '', '\t(void)ver;', '\t(void)in;', '\tsm_wbuf_append(w, "{", 1);']
         for f in s.fields:
-            cond = self.present(m, f).cond(m.lo, m.hi)
-            ind = '\t'
-            if cond:
-                c.append('\tif (%s) {' % cond)
-                ind = '\t\t'
-            jname = f.kname[0].lower() + f.kname[1:]
-            c.append('%ssm_proto_json_key(w, "%s", &first);' % (ind, jname))
-            if f.is_array:
-                c += ['%sif (in->%s_cnt < 0) {' % (ind, f.name), '%s\tsm_wbuf_append(w, "null", 4);' % ind,
-                      '%s} else {' % ind, '%s\tsm_wbuf_append(w, "[", 1);' % ind,
-                      '%s\tfor (int32_t i = 0; i < in->%s_cnt; i++) {' % (ind, f.name),
-                      '%s\t\tif (i)' % ind, '%s\t\t\tsm_wbuf_append(w, ",", 1);' % ind]
-                c += self.json_one(m, f, 'in->%s[i]' % f.name, ind + '\t\t')
-                c += ['%s\t}' % ind, '%s\tsm_wbuf_append(w, "]", 1);' % ind, '%s}' % ind]
-            else:
-                c += self.json_one(m, f, 'in->%s' % f.name, ind)
-            if cond:
-                c.append('\t}')
+            c += guarded(self.present(m, f).cond(m.lo, m.hi), lambda ind: self.json_field(m, f, ind))
         c += ['\tsm_wbuf_append(w, "}", 1);', '}', '']
+
+    def json_field(self, m, f, ind):
+        c = ['%ssm_proto_json_key(w, "%s", &first);' % (ind, f.kname[0].lower() + f.kname[1:])]
+        if not f.is_array:
+            return c + self.json_one(m, f, 'in->%s' % f.name, ind)
+        c += ['%sif (in->%s_cnt < 0) {' % (ind, f.name), '%s\tsm_wbuf_append(w, "null", 4);' % ind,
+              '%s} else {' % ind, '%s\tsm_wbuf_append(w, "[", 1);' % ind,
+              '%s\tfor (int32_t i = 0; i < in->%s_cnt; i++) {' % (ind, f.name),
+              '%s\t\tif (i)' % ind, '%s\t\t\tsm_wbuf_append(w, ",", 1);' % ind]
+        c += self.json_one(m, f, 'in->%s[i]' % f.name, ind + '\t\t')
+        return c + ['%s\t}' % ind, '%s\tsm_wbuf_append(w, "]", 1);' % ind, '%s}' % ind]
 
     def emit_codec(self, m):
         """A descriptor with type-erased read/json, so a table keyed by API
@@ -726,22 +715,15 @@ class TestGen:
         c += ['static void fill_%s(%s_t *v, int16_t ver, sm_arena_t *a, int *seed)' % (cn, cn), '{',
               '\t(void)ver;', '\t(void)a;', '\t(void)seed;', '\t%s_init(v);' % cn]
         for f in s.fields:
-            r = Range(f.vtext, m.hi)
-            cond = r.cond(m.lo, m.hi)
-            ind = '\t'
-            if cond:
-                c.append('\tif (%s) {' % cond)
-                ind = '\t\t'
-            if f.is_array:
-                c += ['%sv->%s_cnt = 2;' % (ind, f.name),
-                      '%sv->%s = sm_arena_alloc(a, 2 * sizeof(*v->%s));' % (ind, f.name, f.name),
-                      '%sfor (int i = 0; i < 2; i++)' % ind]
-                c += self.fill_one(g, m, f, 'v->%s[i]' % f.name, ind + '\t', True)
-            else:
-                c += self.fill_one(g, m, f, 'v->%s' % f.name, ind, False)
-            if cond:
-                c.append('\t}')
+            c += guarded(Range(f.vtext, m.hi).cond(m.lo, m.hi), lambda ind: self.fill_field(g, m, f, ind))
         c += ['}', '']
+
+    def fill_field(self, g, m, f, ind):
+        if not f.is_array:
+            return self.fill_one(g, m, f, 'v->%s' % f.name, ind, False)
+        return ['%sv->%s_cnt = 2;' % (ind, f.name),
+                '%sv->%s = sm_arena_alloc(a, 2 * sizeof(*v->%s));' % (ind, f.name, f.name),
+                '%sfor (int i = 0; i < 2; i++)' % ind] + self.fill_one(g, m, f, 'v->%s[i]' % f.name, ind + '\t', True)
 
     def fill_one(self, g, m, f, dst, ind, elem):
         b = f.base
@@ -756,12 +738,8 @@ class TestGen:
             if b == 'int8':
                 return ['%s%s = (int8_t)(10 + (*seed)++ %% 100);' % (ind, dst)]
             return ['%s%s = (%s)(1000 + (*seed)++);' % (ind, dst, t)]
-        if b == 'string':
-            return ['%s%s = fill_str(a, seed);' % (ind, dst)]
-        if b == 'bytes':
-            return ['%s%s = fill_bytes(a, seed);' % (ind, dst)]
-        if b == 'records':
-            return ['%s%s = fill_records(a, seed);' % (ind, dst)]
+        if b in VARLEN:
+            return ['%s%s = fill_%s(a, seed);' % (ind, dst, VARFN[b][0])]
         return ['%sfill_uuid(%s, seed);' % (ind, dst)]
 
     def add(self, g, stem):

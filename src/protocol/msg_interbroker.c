@@ -9,6 +9,7 @@
 #endif
 #include "msg_interbroker.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,18 @@ static int sm_msg_strcmp0(const char *a, const char *b)
 {
 	return strcmp(a ? a : "", b ? b : "");
 }
+
+/* Orders items by topic name, the first member of every item type grouped
+ * here (asserted below). */
+static int sm_msg_topic_cmp(const void *x, const void *y)
+{
+	return sm_msg_strcmp0(*(char *const *)x, *(char *const *)y);
+}
+_Static_assert(offsetof(sm_stop_replica_partition_t, topic) == 0 &&
+		       offsetof(sm_update_metadata_req_partition_state_t, topic_name) == 0 &&
+		       offsetof(sm_leader_and_isr_req_partition_state_t, topic_name) == 0 &&
+		       offsetof(sm_leader_and_isr_resp_partition_error_t, topic_name) == 0,
+	       "grouped items start with their topic name");
 
 typedef struct sm_msg_sortctx {
 	const uint8_t *base;
@@ -137,10 +150,10 @@ static void sm_msg_topic_id_find(const sm_msg_topic_id_t *tab, int32_t n, const 
 
 /* Ungrouped -> nested by topic in order of first appearance, each topic
  * with its id from ids (all zero when absent); init: the topic's init. */
-#define SM_MSG_NEST(req, ids, nids, a, cmp, init) do { \
+#define SM_MSG_NEST(req, ids, nids, a, init) do { \
 	__typeof__((req)->ungrouped_partition_states) p_ = (req)->ungrouped_partition_states; \
 	sm_msg_groups_t g_; \
-	sm_msg_groups_build(&g_, p_, sizeof(*p_), (req)->ungrouped_partition_states_cnt, (cmp)); \
+	sm_msg_groups_build(&g_, p_, sizeof(*p_), (req)->ungrouped_partition_states_cnt, sm_msg_topic_cmp); \
 	(req)->topic_states = sm_arena_alloc((a), sizeof(*(req)->topic_states) * (size_t)(g_.ngroups + 1)); \
 	for (int32_t t = 0; t < g_.ngroups; t++) { \
 		__typeof__((req)->topic_states) o_ = &(req)->topic_states[t]; \
@@ -207,12 +220,6 @@ sm_stop_replica_partition_t *sm_stop_replica_flatten(const sm_stop_replica_req_t
 	return out;
 }
 
-static int sm_sr_topic_cmp(const void *x, const void *y)
-{
-	const sm_stop_replica_partition_t *a = x, *b = y;
-	return sm_msg_strcmp0(a->topic, b->topic);
-}
-
 void sm_stop_replica_nest(sm_stop_replica_req_t *req, int16_t ver,
 			  const sm_stop_replica_partition_t *p, int32_t n, sm_arena_t *a)
 {
@@ -228,7 +235,7 @@ void sm_stop_replica_nest(sm_stop_replica_req_t *req, int16_t ver,
 		return;
 	}
 	sm_msg_groups_t g;
-	sm_msg_groups_build(&g, p, sizeof(*p), n, sm_sr_topic_cmp);
+	sm_msg_groups_build(&g, p, sizeof(*p), n, sm_msg_topic_cmp);
 	if (ver <= 2)
 		req->topics = sm_arena_alloc(a, sizeof(*req->topics) * (size_t)(g.ngroups + 1));
 	else
@@ -304,12 +311,6 @@ int sm_update_metadata_normalize(sm_update_metadata_req_t *req, int16_t ver, sm_
 	return 0;
 }
 
-static int sm_um_topic_cmp(const void *x, const void *y)
-{
-	const sm_update_metadata_req_partition_state_t *a = x, *b = y;
-	return sm_msg_strcmp0(a->topic_name, b->topic_name);
-}
-
 void sm_update_metadata_nest(sm_update_metadata_req_t *req, int16_t ver, const sm_msg_topic_id_t *ids,
 			     int32_t nids, sm_arena_t *a)
 {
@@ -329,7 +330,7 @@ void sm_update_metadata_nest(sm_update_metadata_req_t *req, int16_t ver, const s
 	}
 	if (ver < 5)
 		return;
-	SM_MSG_NEST(req, ids, nids, a, sm_um_topic_cmp, sm_update_metadata_req_topic_state_init);
+	SM_MSG_NEST(req, ids, nids, a, sm_update_metadata_req_topic_state_init);
 }
 
 /* ---- LeaderAndIsr normalized form ---- */
@@ -340,24 +341,12 @@ void sm_leader_and_isr_normalize(sm_leader_and_isr_req_t *req, int16_t ver, sm_a
 		SM_MSG_UNGROUP(req, a);
 }
 
-static int sm_lai_topic_cmp(const void *x, const void *y)
-{
-	const sm_leader_and_isr_req_partition_state_t *a = x, *b = y;
-	return sm_msg_strcmp0(a->topic_name, b->topic_name);
-}
-
 void sm_leader_and_isr_nest(sm_leader_and_isr_req_t *req, int16_t ver, const sm_msg_topic_id_t *ids,
 			    int32_t nids, sm_arena_t *a)
 {
 	if (ver < 2)
 		return;
-	SM_MSG_NEST(req, ids, nids, a, sm_lai_topic_cmp, sm_leader_and_isr_req_topic_state_init);
-}
-
-static int sm_lai_err_topic_cmp(const void *x, const void *y)
-{
-	const sm_leader_and_isr_resp_partition_error_t *a = x, *b = y;
-	return sm_msg_strcmp0(a->topic_name, b->topic_name);
+	SM_MSG_NEST(req, ids, nids, a, sm_leader_and_isr_req_topic_state_init);
 }
 
 void sm_leader_and_isr_resp_nest(sm_leader_and_isr_resp_t *resp, int16_t ver,
@@ -367,7 +356,7 @@ void sm_leader_and_isr_resp_nest(sm_leader_and_isr_resp_t *resp, int16_t ver,
 		return;
 	const sm_leader_and_isr_resp_partition_error_t *p = resp->partition_errors;
 	sm_msg_groups_t g;
-	sm_msg_groups_build(&g, p, sizeof(*p), resp->partition_errors_cnt, sm_lai_err_topic_cmp);
+	sm_msg_groups_build(&g, p, sizeof(*p), resp->partition_errors_cnt, sm_msg_topic_cmp);
 	resp->topics = sm_arena_alloc(a, sizeof(*resp->topics) * (size_t)(g.ngroups + 1));
 	for (int32_t t = 0; t < g.ngroups; t++) {
 		sm_leader_and_isr_resp_topic_t *o = &resp->topics[t];

@@ -272,26 +272,19 @@ class Gen:
             self.h.append('typedef struct %s {' % s.cname)
             for f in s.fields:
                 r = self.present(m, f)
-                notes = []
-                if r.lo > m.lo or r.hi < m.hi:
-                    notes.append('v%s' % f.vtext)
-                if f.null != 'none':
-                    notes.append('nullable v%s' % f.null)
-                if f.tag is not None:
-                    notes.append('tag %d' % f.tag)
-                if f.default is not None:
-                    notes.append('default %s' % f.default)
+                notes = [t for cond, t in ((r.lo > m.lo or r.hi < m.hi, 'v%s' % f.vtext),
+                                           (f.null != 'none', 'nullable v%s' % f.null),
+                                           (f.tag is not None, 'tag %s' % f.tag),
+                                           (f.default is not None, 'default %s' % f.default)) if cond]
                 note = ' /* %s */' % ', '.join(notes) if notes else ''
                 ct = self.ctype(f)
+                sep = '' if ct.endswith('*') else ' '
                 if f.is_array:
-                    star = '*' if ct.endswith('*') else ' *'
-                    self.h += ['\t%s%s%s;%s' % (ct, star, f.name, note), '\tint32_t %s_cnt;' % f.name]
+                    self.h += ['\t%s%s*%s;%s' % (ct, sep, f.name, note), '\tint32_t %s_cnt;' % f.name]
                 elif f.base == 'uuid':
                     self.h.append('\tuint8_t %s[16];%s' % (f.name, note))
-                elif ct.endswith('*'):
-                    self.h.append('\t%s%s;%s' % (ct, f.name, note))
                 else:
-                    self.h.append('\t%s %s;%s' % (ct, f.name, note))
+                    self.h.append('\t%s%s%s;%s' % (ct, sep, f.name, note))
             if not s.fields:
                 self.h.append('\tint unused_; /* no fields */')
             self.h += ['} %s_t;' % s.cname, '']
@@ -465,9 +458,6 @@ class Gen:
         d = self.cdefault(f) or '0'
         return '%s == %s' % (v, d)
 
-    def tagged_fields(self, m, s):
-        return [f for f in s.fields if f.tag is not None]
-
     def tag_present(self, m, f):
         """Condition for f being in the tagged section at ver."""
         return Range(f.tagv, m.hi).cond(m.lo, m.hi) or '1'
@@ -489,7 +479,7 @@ class Gen:
         c = self.c
         cn = s.cname
         stat = '' if top else 'static '
-        tagged = self.tagged_fields(m, s)
+        tagged = [f for f in s.fields if f.tag is not None]
         flex = self.flexexpr(m)
         # is_default (needed by tagged struct fields)
         if getattr(s, 'need_is_default', False):
@@ -538,35 +528,26 @@ class Gen:
                   '\tsm_proto_rctx_t cx;', '', '\tsm_proto_rctx_init(&cx, rb, a);', '\t%s_init(out);' % cn,
                   '\t%s_read_body(rb, ver, &cx, out);' % cn, '\treturn rb->err ? -1 : 0;', '}', '']
         # write and size
-        for mode in ('size', 'write'):
-            if mode == 'size':
-                if top:
-                    self.h.append('size_t %s_size(int16_t ver, const %s_t *in);' % (cn, cn))
-                c.append('%ssize_t %s_size(int16_t ver, const %s_t *in)' % (stat, cn, cn))
-            else:
-                if top:
-                    self.h.append('void %s_write(sm_wbuf_t *w, int16_t ver, const %s_t *in);' % (cn, cn))
-                c.append('%svoid %s_write(sm_wbuf_t *w, int16_t ver, const %s_t *in)' % (stat, cn, cn))
-            c += ['{', '\tint flex = %s;' % flex]
-            if mode == 'size':
-                c.append('\tsize_t n = 0;')
+        for mode, sig in (('size', 'size_t %s_size(int16_t ver, const %s_t *in)'),
+                          ('write', 'void %s_write(sm_wbuf_t *w, int16_t ver, const %s_t *in)')):
+            sig = sig % (cn, cn)
+            if top:
+                self.h.append(sig + ';')
+            c += [stat + sig, '{', '\tint flex = %s;' % flex] + (['\tsize_t n = 0;'] if mode == 'size' else [])
             c += ['', '\t(void)flex;', '\t(void)ver;', '\t(void)in;']
             for f in s.fields:
                 cond = self.positional(m, f)
                 if cond != '0':
                     c += guarded(cond, lambda ind: self.field_write(m, f, ind, mode))
             if tagged:
+                # A tagged field is sent when present at ver and not at its default.
+                sent = {f: '(%s) && !(%s)' % (self.tag_present(m, f), self.is_default_expr(m, f, 'in')) for f in tagged}
                 c += ['\tif (flex) {', '\t\tuint32_t ntags = 0;', '']
                 for f in tagged:
-                    c += ['\t\tif ((%s) && !(%s))' % (self.tag_present(m, f), self.is_default_expr(m, f, 'in')),
-                          '\t\t\tntags++;']
-                if mode == 'size':
-                    c.append('\t\tn += sm_proto_uvarint_size(ntags);')
-                else:
-                    c.append('\t\tsm_wbuf_uvarint(w, ntags);')
+                    c += ['\t\tif (%s)' % sent[f], '\t\t\tntags++;']
+                c.append('\t\tn += sm_proto_uvarint_size(ntags);' if mode == 'size' else '\t\tsm_wbuf_uvarint(w, ntags);')
                 for f in sorted(tagged, key=lambda f: f.tag):
-                    c += ['\t\tif ((%s) && !(%s)) {' % (self.tag_present(m, f), self.is_default_expr(m, f, 'in')),
-                          '\t\t\tsize_t fsz = 0;', '']
+                    c += ['\t\tif (%s) {' % sent[f], '\t\t\tsize_t fsz = 0;', '']
                     c += self.field_write(m, f, '\t\t\t', 'size', acc='fsz')
                     if mode == 'size':
                         c.append('\t\t\tn += sm_proto_uvarint_size(%d) + sm_proto_uvarint_size((uint32_t)fsz) + fsz;' % f.tag)

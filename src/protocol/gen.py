@@ -35,7 +35,7 @@ TOP = 10 ** 6
 
 
 class Range:
-    def __init__(self, text, hi):
+    def __init__(self, text):
         self.text = text
         if text == 'none':
             self.lo, self.hi = 1, 0
@@ -164,7 +164,7 @@ def parse_spec(path):
                 if k == 'key':
                     m.key = int(v)
                 elif k == 'versions':
-                    r = Range(v, 0)
+                    r = Range(v)
                     m.lo, m.hi = r.lo, (r.hi if r.hi != TOP else r.lo)
                 elif k == 'flexible':
                     m.flex = None if v == 'none' else int(v[:-1])
@@ -234,7 +234,7 @@ class Gen:
         return 'flex'
 
     def present(self, m, f):
-        return Range(f.vtext, m.hi)
+        return Range(f.vtext)
 
     def ctype(self, f):
         if f.struct:
@@ -316,7 +316,7 @@ class Gen:
         for f in s.fields:
             r = self.present(m, f)
             cond = r.cond(m.lo, m.hi)
-            tagged = Range(f.tagv, m.hi)
+            tagged = Range(f.tagv)
             if tagged.lo <= m.hi and not tagged.empty():
                 tc = tagged.cond(m.lo, m.hi)
                 cond = '(%s) && !(%s)' % (cond or '1', tc or '1')
@@ -394,10 +394,8 @@ class Gen:
         return ['%ssm_proto_json_%s(w, %s%s);' % (ind, fn, ref, src)]
 
     def nullable_expr(self, m, f):
-        r = Range(f.null, m.hi)
-        if r.empty():
-            return '0'
-        return r.cond(m.lo, m.hi) and '(%s)' % r.cond(m.lo, m.hi) or '1'
+        c = Range(f.null).cond(m.lo, m.hi)  # '0' when never nullable
+        return c if c == '0' else '(%s)' % c if c else '1'
 
     def field_read(self, m, f, ind):
         out = []
@@ -460,14 +458,14 @@ class Gen:
 
     def tag_present(self, m, f):
         """Condition for f being in the tagged section at ver."""
-        return Range(f.tagv, m.hi).cond(m.lo, m.hi) or '1'
+        return Range(f.tagv).cond(m.lo, m.hi) or '1'
 
     def positional(self, m, f):
         """Condition for f being read/written positionally, or None."""
         r = self.present(m, f)
         cond = r.cond(m.lo, m.hi)
         if f.tag is not None:
-            t = Range(f.tagv, m.hi)
+            t = Range(f.tagv)
             if t.lo <= r.lo and t.hi >= r.hi:
                 return '0'
             tc = t.cond(m.lo, m.hi)
@@ -696,7 +694,7 @@ class TestGen:
         c += ['static void fill_%s(%s_t *v, int16_t ver, sm_arena_t *a, int *seed)' % (cn, cn), '{',
               '\t(void)ver;', '\t(void)a;', '\t(void)seed;', '\t%s_init(v);' % cn]
         for f in s.fields:
-            c += guarded(Range(f.vtext, m.hi).cond(m.lo, m.hi), lambda ind: self.fill_field(g, m, f, ind))
+            c += guarded(Range(f.vtext).cond(m.lo, m.hi), lambda ind: self.fill_field(g, m, f, ind))
         c += ['}', '']
 
     def fill_field(self, g, m, f, ind):

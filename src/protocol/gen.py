@@ -101,43 +101,37 @@ class Message:
     pass
 
 
+def depth(line):
+    return (len(line) - len(line.lstrip(' '))) // 2
+
+
+def options(toks):
+    """{'k': 'v'} of k=v tokens."""
+    return dict(t.partition('=')[::2] for t in toks)
+
+
 def parse_fields(lines, i, indent, parent, common_refs):
     while i < len(lines):
         raw = lines[i]
-        depth = (len(raw) - len(raw.lstrip(' '))) // 2
-        if depth < indent:
+        if depth(raw) < indent:
             return i
-        if depth > indent:
+        if depth(raw) > indent:
             raise SystemExit('bad indentation: %r' % raw)
         body, _, about = raw.strip().partition(' -- ')
         tok = body.split()
+        opts = options(tok[3:])
         f = Field()
-        f.kname, f.type, f.about = tok[0], tok[1], about
-        f.vtext = tok[2][1:]
-        f.null = 'none'
-        f.tag = None
-        f.tagv = 'none'
-        f.flex = None
-        f.default = None
-        for t in tok[3:]:
-            k, _, v = t.partition('=')
-            if k == 'null':
-                f.null = v
-            elif k == 'tag':
-                n, _, r = v.partition('@')
-                f.tag, f.tagv = int(n), r
-            elif k == 'flex':
-                f.flex = v
-            elif k == 'default':
-                f.default = v
+        f.kname, f.type, f.about, f.vtext = tok[0], tok[1], about, tok[2][1:]
+        f.null, f.flex, f.default = opts.get('null', 'none'), opts.get('flex'), opts.get('default')
+        n, _, f.tagv = opts.get('tag', '@none').partition('@')  # tag=N@VERSIONS
+        f.tag = int(n) if n else None
         f.name = snake(f.kname)
-        base = f.type[2:] if f.type.startswith('[]') else f.type
         f.is_array = f.type.startswith('[]')
-        f.base = base
+        f.base = base = f.type[2:] if f.is_array else f.type
         f.struct = None
         i += 1
         if base not in PRIM and base not in VARLEN and base != 'uuid':
-            if i < len(lines) and (len(lines[i]) - len(lines[i].lstrip(' '))) // 2 > indent:
+            if i < len(lines) and depth(lines[i]) > indent:
                 f.struct = Struct(base)
                 i = parse_fields(lines, i, indent + 1, f.struct, common_refs)
             else:
@@ -156,18 +150,14 @@ def parse_spec(path):
         l = lines[i]
         tok = l.split()
         if tok[0] in ('request', 'response', 'header', 'data'):
+            opts = options(tok[2:])
             m = Message()
             m.kind, m.kname = tok[0], tok[1]
-            m.key = None
-            for t in tok[2:]:
-                k, _, v = t.partition('=')
-                if k == 'key':
-                    m.key = int(v)
-                elif k == 'versions':
-                    r = Range(v)
-                    m.lo, m.hi = r.lo, (r.hi if r.hi != TOP else r.lo)
-                elif k == 'flexible':
-                    m.flex = None if v == 'none' else int(v[:-1])
+            m.key = int(opts['key']) if 'key' in opts else None
+            r = Range(opts['versions'])
+            m.lo, m.hi = r.lo, (r.hi if r.hi != TOP else r.lo)
+            fl = opts.get('flexible', 'none')
+            m.flex = None if fl == 'none' else int(fl[:-1])
             m.root = Struct(m.kname)
             m.refs = []
             m.common = {}

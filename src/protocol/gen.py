@@ -29,8 +29,10 @@ PRIM = {
     'float64': ('double', 8, 'sm_rbuf_f64', 'sm_wbuf_f64'),
 }
 VARLEN = ('string', 'bytes', 'records')
-# sm_proto_<name>_read/_write/_size/json_ helpers and how a value is passed.
-VARFN = {'string': ('str', ''), 'bytes': ('bytes', ''), 'records': ('records', '&')}
+# sm_proto_<name>_read/_write/_size/json_ helpers, how a value is passed to
+# them, and the C type.
+VARFN = {'string': ('str', '', 'char *'), 'bytes': ('bytes', '', 'sm_bytes_t'),
+         'records': ('records', '&', 'sm_records_t')}
 TOP = 10 ** 6
 
 
@@ -185,12 +187,8 @@ class Gen:
 
     # ---- naming ----
     def name_structs(self, m):
-        if m.kind in ('request', 'response'):
-            m.prefix = 'sm_%s_%s' % (self.stem, 'req' if m.kind == 'request' else 'resp')
-        elif m.kind == 'header':
-            m.prefix = 'sm_%s' % snake(m.kname)
-        else:
-            m.prefix = 'sm_rec_%s' % snake(m.kname)
+        m.prefix = {'request': 'sm_%s_req' % self.stem, 'response': 'sm_%s_resp' % self.stem,
+                    'header': 'sm_%s' % snake(m.kname)}.get(m.kind, 'sm_rec_%s' % snake(m.kname))
         m.root.cname = m.prefix
         m.structs = []
         taken = {}
@@ -219,9 +217,7 @@ class Gen:
     # ---- helpers ----
     def flexc(self, m, f):
         """C expression: is field f compact-encoded."""
-        if f.flex == 'none' or m.flex is None:
-            return '0'
-        return 'flex'
+        return '0' if f.flex == 'none' or m.flex is None else 'flex'
 
     def present(self, m, f):
         return Range(f.vtext)
@@ -231,13 +227,7 @@ class Gen:
             return f.struct.cname + '_t'
         if f.base in PRIM:
             return PRIM[f.base][0]
-        if f.base == 'string':
-            return 'char *'
-        if f.base == 'bytes':
-            return 'sm_bytes_t'
-        if f.base == 'records':
-            return 'sm_records_t'
-        return 'uint8_t'
+        return VARFN[f.base][2] if f.base in VARFN else 'uint8_t'
 
     def cdefault(self, f):
         d = f.default
@@ -380,7 +370,7 @@ class Gen:
             return ['%ssm_proto_json_i64(w, (int64_t)%s);' % (ind, src)]
         fn, ref = {'bool': 'bool', 'int64': 'i64', 'float64': 'f64'}.get(b), ''
         if not fn:
-            fn, ref = VARFN.get(b, ('uuid', ''))
+            fn, ref = VARFN[b][:2] if b in VARFN else ('uuid', '')
         return ['%ssm_proto_json_%s(w, %s%s);' % (ind, fn, ref, src)]
 
     def nullable_expr(self, m, f):

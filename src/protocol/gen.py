@@ -29,11 +29,15 @@ PRIM = {
     'float64': ('double', 8, 'sm_rbuf_f64', 'sm_wbuf_f64'),
 }
 VARLEN = ('string', 'bytes', 'records')
+# sm_proto_<name>_read/_write/_size/json_ helpers, how a value is passed to
+# them, and the C type.
+VARFN = {'string': ('str', '', 'char *'), 'bytes': ('bytes', '', 'sm_bytes_t'),
+         'records': ('records', '&', 'sm_records_t')}
 TOP = 10 ** 6
 
 
 class Range:
-    def __init__(self, text, hi):
+    def __init__(self, text):
         self.text = text
         if text == 'none':
             self.lo, self.hi = 1, 0
@@ -44,7 +48,6 @@ class Range:
             self.lo, self.hi = int(a), int(b)
         else:
             self.lo = self.hi = int(text)
-        self.msg_hi = hi
 
     def empty(self):
         return self.lo > self.hi
@@ -61,8 +64,13 @@ class Range:
             parts.append('%s <= %d' % (var, self.hi))
         return ' && '.join(parts) if parts else None
 
-    def has(self, v):
-        return self.lo <= v <= self.hi
+
+def guarded(cond, body, ind='\t'):
+    """The lines body(indent) returns, inside 'if (cond) { }' unless cond is
+    None (always true)."""
+    if not cond:
+        return body(ind)
+    return ['%sif (%s) {' % (ind, cond)] + body(ind + '\t') + ['%s}' % ind]
 
 
 def snake(n):
@@ -95,43 +103,37 @@ class Message:
     pass
 
 
+def depth(line):
+    return (len(line) - len(line.lstrip(' '))) // 2
+
+
+def options(toks):
+    """{'k': 'v'} of k=v tokens."""
+    return dict(t.partition('=')[::2] for t in toks)
+
+
 def parse_fields(lines, i, indent, parent, common_refs):
     while i < len(lines):
         raw = lines[i]
-        depth = (len(raw) - len(raw.lstrip(' '))) // 2
-        if depth < indent:
+        if depth(raw) < indent:
             return i
-        if depth > indent:
+        if depth(raw) > indent:
             raise SystemExit('bad indentation: %r' % raw)
         body, _, about = raw.strip().partition(' -- ')
         tok = body.split()
+        opts = options(tok[3:])
         f = Field()
-        f.kname, f.type, f.about = tok[0], tok[1], about
-        f.vtext = tok[2][1:]
-        f.null = 'none'
-        f.tag = None
-        f.tagv = 'none'
-        f.flex = None
-        f.default = None
-        for t in tok[3:]:
-            k, _, v = t.partition('=')
-            if k == 'null':
-                f.null = v
-            elif k == 'tag':
-                n, _, r = v.partition('@')
-                f.tag, f.tagv = int(n), r
-            elif k == 'flex':
-                f.flex = v
-            elif k == 'default':
-                f.default = v
+        f.kname, f.type, f.about, f.vtext = tok[0], tok[1], about, tok[2][1:]
+        f.null, f.flex, f.default = opts.get('null', 'none'), opts.get('flex'), opts.get('default')
+        n, _, f.tagv = opts.get('tag', '@none').partition('@')  # tag=N@VERSIONS
+        f.tag = int(n) if n else None
         f.name = snake(f.kname)
-        base = f.type[2:] if f.type.startswith('[]') else f.type
         f.is_array = f.type.startswith('[]')
-        f.base = base
+        f.base = base = f.type[2:] if f.is_array else f.type
         f.struct = None
         i += 1
         if base not in PRIM and base not in VARLEN and base != 'uuid':
-            if i < len(lines) and (len(lines[i]) - len(lines[i].lstrip(' '))) // 2 > indent:
+            if i < len(lines) and depth(lines[i]) > indent:
                 f.struct = Struct(base)
                 i = parse_fields(lines, i, indent + 1, f.struct, common_refs)
             else:
@@ -150,18 +152,14 @@ def parse_spec(path):
         l = lines[i]
         tok = l.split()
         if tok[0] in ('request', 'response', 'header', 'data'):
+            opts = options(tok[2:])
             m = Message()
             m.kind, m.kname = tok[0], tok[1]
-            m.key = None
-            for t in tok[2:]:
-                k, _, v = t.partition('=')
-                if k == 'key':
-                    m.key = int(v)
-                elif k == 'versions':
-                    r = Range(v, 0)
-                    m.lo, m.hi = r.lo, (r.hi if r.hi != TOP else r.lo)
-                elif k == 'flexible':
-                    m.flex = None if v == 'none' else int(v[:-1])
+            m.key = int(opts['key']) if 'key' in opts else None
+            r = Range(opts['versions'])
+            m.lo, m.hi = r.lo, (r.hi if r.hi != TOP else r.lo)
+            fl = opts.get('flexible', 'none')
+            m.flex = None if fl == 'none' else int(fl[:-1])
             m.root = Struct(m.kname)
             m.refs = []
             m.common = {}
@@ -189,12 +187,8 @@ class Gen:
 
     # ---- naming ----
     def name_structs(self, m):
-        if m.kind in ('request', 'response'):
-            m.prefix = 'sm_%s_%s' % (self.stem, 'req' if m.kind == 'request' else 'resp')
-        elif m.kind == 'header':
-            m.prefix = 'sm_%s' % snake(m.kname)
-        else:
-            m.prefix = 'sm_rec_%s' % snake(m.kname)
+        m.prefix = {'request': 'sm_%s_req' % self.stem, 'response': 'sm_%s_resp' % self.stem,
+                    'header': 'sm_%s' % snake(m.kname)}.get(m.kind, 'sm_rec_%s' % snake(m.kname))
         m.root.cname = m.prefix
         m.structs = []
         taken = {}
@@ -223,25 +217,17 @@ class Gen:
     # ---- helpers ----
     def flexc(self, m, f):
         """C expression: is field f compact-encoded."""
-        if f.flex == 'none' or m.flex is None:
-            return '0'
-        return 'flex'
+        return '0' if f.flex == 'none' or m.flex is None else 'flex'
 
     def present(self, m, f):
-        return Range(f.vtext, m.hi)
+        return Range(f.vtext)
 
     def ctype(self, f):
         if f.struct:
             return f.struct.cname + '_t'
         if f.base in PRIM:
             return PRIM[f.base][0]
-        if f.base == 'string':
-            return 'char *'
-        if f.base == 'bytes':
-            return 'sm_bytes_t'
-        if f.base == 'records':
-            return 'sm_records_t'
-        return 'uint8_t'
+        return VARFN[f.base][2] if f.base in VARFN else 'uint8_t'
 
     def cdefault(self, f):
         d = f.default
@@ -260,48 +246,34 @@ class Gen:
             return str(v)
         return None
 
-    def nullable_default_null(self, f):
-        return f.default == 'null'
-
     # ---- struct declarations ----
     def emit_structs(self, m):
         for s in m.structs:
             self.h.append('typedef struct %s {' % s.cname)
             for f in s.fields:
                 r = self.present(m, f)
-                notes = []
-                if r.lo > m.lo or r.hi < m.hi:
-                    notes.append('v%s' % f.vtext)
-                if f.null != 'none':
-                    notes.append('nullable v%s' % f.null)
-                if f.tag is not None:
-                    notes.append('tag %d' % f.tag)
-                if f.default is not None:
-                    notes.append('default %s' % f.default)
+                notes = [t for cond, t in ((r.lo > m.lo or r.hi < m.hi, 'v%s' % f.vtext),
+                                           (f.null != 'none', 'nullable v%s' % f.null),
+                                           (f.tag is not None, 'tag %s' % f.tag),
+                                           (f.default is not None, 'default %s' % f.default)) if cond]
                 note = ' /* %s */' % ', '.join(notes) if notes else ''
                 ct = self.ctype(f)
+                sep = '' if ct.endswith('*') else ' '
                 if f.is_array:
-                    star = '*' if ct.endswith('*') else ' *'
-                    self.h.append('\t%s%s%s;%s' % (ct, star, f.name, note))
-                    self.h.append('\tint32_t %s_cnt;' % f.name)
+                    self.h += ['\t%s%s*%s;%s' % (ct, sep, f.name, note), '\tint32_t %s_cnt;' % f.name]
                 elif f.base == 'uuid':
                     self.h.append('\tuint8_t %s[16];%s' % (f.name, note))
-                elif ct.endswith('*'):
-                    self.h.append('\t%s%s;%s' % (ct, f.name, note))
                 else:
-                    self.h.append('\t%s %s;%s' % (ct, f.name, note))
+                    self.h.append('\t%s%s%s;%s' % (ct, sep, f.name, note))
             if not s.fields:
                 self.h.append('\tint unused_; /* no fields */')
-            self.h.append('} %s_t;' % s.cname)
-            self.h.append('')
+            self.h += ['} %s_t;' % s.cname, '']
 
     # ---- init ----
     def emit_init(self, m, s):
         self.h.append('void %s_init(%s_t *r);' % (s.cname, s.cname))
         c = self.c
-        c.append('void %s_init(%s_t *r)' % (s.cname, s.cname))
-        c.append('{')
-        c.append('\tmemset(r, 0, sizeof(*r));')
+        c += ['void %s_init(%s_t *r)' % (s.cname, s.cname), '{', '\tmemset(r, 0, sizeof(*r));']
         for f in s.fields:
             if f.is_array and f.default == 'null':
                 c.append('\tr->%s_cnt = -1;' % f.name)
@@ -313,44 +285,40 @@ class Gen:
                 d = self.cdefault(f)
                 if d is not None:
                     c.append('\tr->%s = %s;' % (f.name, d))
-        c.append('}')
-        c.append('')
+        c += ['}', '']
 
     # ---- min wire size ----
     def emit_min(self, m, s):
         c = self.c
-        c.append('/* Fewest bytes one %s takes on the wire at ver. */' % s.kname)
-        c.append('static inline size_t %s_min_size(int16_t ver)' % s.cname)
-        c.append('{')
-        c.append('\tint flex = %s;' % self.flexexpr(m))
-        c.append('\tsize_t n = flex ? 1 : 0;')
-        c.append('')
-        c.append('\t(void)ver;')
+        c += ['/* Fewest bytes one %s takes on the wire at ver. */' % s.kname,
+              'static inline size_t %s_min_size(int16_t ver)' % s.cname, '{',
+              '\tint flex = %s;' % self.flexexpr(m), '\tsize_t n = flex ? 1 : 0;', '', '\t(void)ver;']
         for f in s.fields:
             r = self.present(m, f)
             cond = r.cond(m.lo, m.hi)
-            tagged = Range(f.tagv, m.hi)
+            tagged = Range(f.tagv)
             if tagged.lo <= m.hi and not tagged.empty():
                 tc = tagged.cond(m.lo, m.hi)
                 cond = '(%s) && !(%s)' % (cond or '1', tc or '1')
-            fc = self.flexc(m, f)
-            if f.is_array or f.base in VARLEN:
-                small = {'string': 2}.get(f.base, 4) if not f.is_array else 4
-                e = '(%s ? 1 : %d)' % (fc, small) if fc != '0' else str(small)
-            elif f.struct:
-                e = '%s_min_size(ver)' % f.struct.cname
-            elif f.base == 'uuid':
-                e = '16'
-            else:
-                e = str(PRIM[f.base][1])
+            e = self.min_size(m, f, True)
             if cond:
-                c.append('\tif (%s)' % cond)
-                c.append('\t\tn += %s;' % e)
+                c += ['\tif (%s)' % cond, '\t\tn += %s;' % e]
             else:
                 c.append('\tn += %s;' % e)
-        c.append('\treturn n;')
-        c.append('}')
-        c.append('')
+        c += ['\treturn n;', '}', '']
+
+    def min_size(self, m, f, whole):
+        """C expression: fewest wire bytes of field f (whole) or of one
+        element of array f; an array field is its count prefix."""
+        fc = self.flexc(m, f)
+        if (whole and f.is_array) or f.base in VARLEN:
+            small = 2 if f.base == 'string' and not (whole and f.is_array) else 4
+            if fc == '0':
+                return str(small)
+            return '%s(%s ? 1 : %d)' % ('' if whole else '(size_t)', fc, small)
+        if f.struct:
+            return '%s_min_size(ver)' % f.struct.cname
+        return '16' if f.base == 'uuid' else str(PRIM[f.base][1])
 
     def flexexpr(self, m):
         if m.flex is None:
@@ -362,94 +330,63 @@ class Gen:
     # ---- field value code (read / write / size / json) ----
     def read_one(self, m, f, dst, ind, nullable):
         """Statements reading one (non-array) value of f into lvalue dst."""
-        fc = self.flexc(m, f)
         b = f.base
         if f.struct:
             return ['%s%s_read(rb, ver, cx, &%s);' % (ind, f.struct.cname, dst)]
         if b in PRIM:
             return ['%s%s = %s(rb);' % (ind, dst, PRIM[b][2])]
-        if b == 'string':
-            return ['%s%s = sm_proto_str_read(rb, %s, %s, cx->a);' % (ind, dst, fc, nullable)]
-        if b == 'bytes':
-            return ['%s%s = sm_proto_bytes_read(rb, %s, %s);' % (ind, dst, fc, nullable)]
-        if b == 'records':
-            return ['%s%s = sm_proto_records_read(rb, %s, %s);' % (ind, dst, fc, nullable)]
-        if b == 'uuid':
-            return ['%ssm_rbuf_uuid(rb, %s);' % (ind, dst)]
-        raise SystemExit(b)
+        if b in VARLEN:
+            return ['%s%s = sm_proto_%s_read(rb, %s, %s%s);' % (ind, dst, VARFN[b][0], self.flexc(m, f), nullable,
+                                                               ', cx->a' if b == 'string' else '')]
+        return ['%ssm_rbuf_uuid(rb, %s);' % (ind, dst)]
 
     def write_one(self, m, f, src, ind, nullable, mode, acc='n'):
-        fc = self.flexc(m, f)
+        """Statements adding one (non-array) value's size to acc, or writing it."""
         b = f.base
+        if b in VARLEN:
+            call = 'sm_proto_%s_%s(%s%s%s, %s, %s)' % (VARFN[b][0], mode, '' if mode == 'size' else 'w, ',
+                                                      VARFN[b][1], src, self.flexc(m, f), nullable)
         if mode == 'size':
             if f.struct:
                 e = '%s_size(ver, &%s)' % (f.struct.cname, src)
             elif b in PRIM:
                 e = '%d' % PRIM[b][1]
-            elif b == 'string':
-                e = 'sm_proto_str_size(%s, %s, %s)' % (src, fc, nullable)
-            elif b == 'bytes':
-                e = 'sm_proto_bytes_size(%s, %s, %s)' % (src, fc, nullable)
-            elif b == 'records':
-                e = 'sm_proto_records_size(&%s, %s, %s)' % (src, fc, nullable)
             else:
-                e = '16'
+                e = call if b in VARLEN else '16'
             return ['%s%s += %s;' % (ind, acc, e)]
         if f.struct:
             return ['%s%s_write(w, ver, &%s);' % (ind, f.struct.cname, src)]
         if b in PRIM:
             return ['%s%s(w, %s);' % (ind, PRIM[b][3], src)]
-        if b == 'string':
-            return ['%ssm_proto_str_write(w, %s, %s, %s);' % (ind, src, fc, nullable)]
-        if b == 'bytes':
-            return ['%ssm_proto_bytes_write(w, %s, %s, %s);' % (ind, src, fc, nullable)]
-        if b == 'records':
-            return ['%ssm_proto_records_write(w, &%s, %s, %s);' % (ind, src, fc, nullable)]
-        return ['%ssm_wbuf_uuid(w, %s);' % (ind, src)]
+        return ['%s%s;' % (ind, call if b in VARLEN else 'sm_wbuf_uuid(w, %s)' % src)]
 
     def json_one(self, m, f, src, ind):
         b = f.base
         if f.struct:
             return ['%s%s_json(w, ver, &%s);' % (ind, f.struct.cname, src)]
-        if b == 'bool':
-            return ['%ssm_proto_json_bool(w, %s);' % (ind, src)]
-        if b in ('int64',):
-            return ['%ssm_proto_json_i64(w, %s);' % (ind, src)]
-        if b == 'float64':
-            return ['%ssm_proto_json_f64(w, %s);' % (ind, src)]
-        if b in PRIM:
-            return ['%ssm_proto_json_i64(w, (int64_t)%s);' % (ind, src)]
         if b == 'string':
             return ['%ssm_proto_json_str(w, %s, %s);' % (ind, src, '1' if f.null != 'none' else '0')]
-        if b == 'bytes':
-            return ['%ssm_proto_json_bytes(w, %s);' % (ind, src)]
-        if b == 'records':
-            return ['%ssm_proto_json_records(w, &%s);' % (ind, src)]
-        return ['%ssm_proto_json_uuid(w, %s);' % (ind, src)]
+        if b in PRIM and b not in ('bool', 'int64', 'float64'):
+            return ['%ssm_proto_json_i64(w, (int64_t)%s);' % (ind, src)]
+        fn, ref = {'bool': 'bool', 'int64': 'i64', 'float64': 'f64'}.get(b), ''
+        if not fn:
+            fn, ref = VARFN[b][:2] if b in VARFN else ('uuid', '')
+        return ['%ssm_proto_json_%s(w, %s%s);' % (ind, fn, ref, src)]
 
     def nullable_expr(self, m, f):
-        r = Range(f.null, m.hi)
-        if r.empty():
-            return '0'
-        return r.cond(m.lo, m.hi) and '(%s)' % r.cond(m.lo, m.hi) or '1'
+        c = Range(f.null).cond(m.lo, m.hi)  # '0' when never nullable
+        return c if c == '0' else '(%s)' % c if c else '1'
 
     def field_read(self, m, f, ind):
         out = []
         nul = self.nullable_expr(m, f)
         if f.is_array:
             fc = self.flexc(m, f)
-            if f.struct:
-                minsz = '%s_min_size(ver)' % f.struct.cname
-            elif f.base == 'uuid':
-                minsz = '16'
-            elif f.base in PRIM:
-                minsz = str(PRIM[f.base][1])
-            else:
-                minsz = '(size_t)(%s ? 1 : %d)' % (fc, 2 if f.base == 'string' else 4) if fc != '0' else str(2 if f.base == 'string' else 4)
-            out.append('%s{' % ind)
-            out.append('%s\tint32_t n = sm_proto_array_read(rb, %s, %s, %s);' % (ind, fc, nul, minsz))
-            out.append('%s\tout->%s = sm_proto_array_alloc_checked(rb, cx, n, sizeof(*out->%s));' % (ind, f.name, f.name))
-            out.append('%s\tfor (int32_t i = 0; i < n && !rb->err; i++)' % ind)
+            minsz = self.min_size(m, f, False)
+            out += ['%s{' % ind,
+                    '%s\tint32_t n = sm_proto_array_read(rb, %s, %s, %s);' % (ind, fc, nul, minsz),
+                    '%s\tout->%s = sm_proto_array_alloc_checked(rb, cx, n, sizeof(*out->%s));' % (ind, f.name, f.name),
+                    '%s\tfor (int32_t i = 0; i < n && !rb->err; i++)' % ind]
             dst = 'out->%s[i]' % f.name
             if f.base == 'uuid':
                 out += ['%s\t\tsm_rbuf_uuid(rb, out->%s[i]);' % (ind, f.name)]
@@ -461,8 +398,7 @@ class Gen:
                     out.append('%s\t}' % ind)
                 else:
                     out += self.read_one(m, f, dst, ind + '\t\t', '0')
-            out.append('%s\tout->%s_cnt = rb->err ? 0 : n;' % (ind, f.name))
-            out.append('%s}' % ind)
+            out += ['%s\tout->%s_cnt = rb->err ? 0 : n;' % (ind, f.name), '%s}' % ind]
         else:
             dst = 'out->%s' % f.name
             out += self.read_one(m, f, dst, ind, nul)
@@ -500,19 +436,16 @@ class Gen:
         d = self.cdefault(f) or '0'
         return '%s == %s' % (v, d)
 
-    def tagged_fields(self, m, s):
-        return [f for f in s.fields if f.tag is not None]
-
     def tag_present(self, m, f):
         """Condition for f being in the tagged section at ver."""
-        return Range(f.tagv, m.hi).cond(m.lo, m.hi) or '1'
+        return Range(f.tagv).cond(m.lo, m.hi) or '1'
 
     def positional(self, m, f):
         """Condition for f being read/written positionally, or None."""
         r = self.present(m, f)
         cond = r.cond(m.lo, m.hi)
         if f.tag is not None:
-            t = Range(f.tagv, m.hi)
+            t = Range(f.tagv)
             if t.lo <= r.lo and t.hi >= r.hi:
                 return '0'
             tc = t.cond(m.lo, m.hi)
@@ -524,198 +457,109 @@ class Gen:
         c = self.c
         cn = s.cname
         stat = '' if top else 'static '
-        tagged = self.tagged_fields(m, s)
+        tagged = [f for f in s.fields if f.tag is not None]
         flex = self.flexexpr(m)
         # is_default (needed by tagged struct fields)
         if getattr(s, 'need_is_default', False):
-            c.append('static int %s_is_default(int16_t ver, const %s_t *in)' % (cn, cn))
-            c.append('{')
-            c.append('\t(void)ver;')
+            c += ['static int %s_is_default(int16_t ver, const %s_t *in)' % (cn, cn), '{', '\t(void)ver;']
             exprs = [self.is_default_expr(m, f, 'in') for f in s.fields] or ['1']
-            c.append('\treturn ' + ' &&\n\t       '.join(exprs) + ';')
-            c.append('}')
-            c.append('')
+            c += ['\treturn ' + ' &&\n\t       '.join(exprs) + ';', '}', '']
         # tag callback
         if tagged:
-            c.append('typedef struct %s_tagarg {' % cn)
-            c.append('\tint16_t ver;')
-            c.append('\tsm_proto_rctx_t *cx;')
-            c.append('\t%s_t *out;' % cn)
-            c.append('} %s_tagarg_t;' % cn)
-            c.append('')
-            c.append('static int %s_tag(void *arg, uint32_t tag, sm_rbuf_t *rb, sm_arena_t *a)' % cn)
-            c.append('{')
-            c.append('\t%s_tagarg_t *t = arg;' % cn)
-            c.append('\tint16_t ver = t->ver;')
-            c.append('\tsm_proto_rctx_t *cx = t->cx;')
-            c.append('\t%s_t *out = t->out;' % cn)
-            c.append('\tint flex = 1; /* tagged fields exist only in flexible versions */')
-            c.append('')
-            c.append('\t(void)a;')
-            c.append('\t(void)cx;')
-            c.append('\t(void)flex;')
-            c.append('\t(void)ver;')
-            c.append('\tswitch (tag) {')
+            c += ['typedef struct %s_tagarg {' % cn, '\tint16_t ver;', '\tsm_proto_rctx_t *cx;',
+                  '\t%s_t *out;' % cn, '} %s_tagarg_t;' % cn, '',
+                  'static int %s_tag(void *arg, uint32_t tag, sm_rbuf_t *rb, sm_arena_t *a)' % cn, '{',
+                  '\t%s_tagarg_t *t = arg;' % cn, '\tint16_t ver = t->ver;',
+                  '\tsm_proto_rctx_t *cx = t->cx;', '\t%s_t *out = t->out;' % cn,
+                  '\tint flex = 1; /* tagged fields exist only in flexible versions */', '', '\t(void)a;',
+                  '\t(void)cx;', '\t(void)flex;', '\t(void)ver;', '\tswitch (tag) {']
             for f in tagged:
-                c.append('\tcase %d:' % f.tag)
-                c.append('\t\tif (!(%s))' % self.tag_present(m, f))
-                c.append('\t\t\treturn 0;')
+                c += ['\tcase %d:' % f.tag, '\t\tif (!(%s))' % self.tag_present(m, f), '\t\t\treturn 0;']
                 c += self.field_read(m, f, '\t\t')
                 c.append('\t\treturn 0;')
-            c.append('\tdefault:')
-            c.append('\t\treturn 0; /* unknown tags are skipped */')
-            c.append('\t}')
-            c.append('}')
-            c.append('')
+            c += ['\tdefault:', '\t\treturn 0; /* unknown tags are skipped */', '\t}', '}', '']
         # read
         if top:
             c.append('static void %s_read_body(sm_rbuf_t *rb, int16_t ver, sm_proto_rctx_t *cx, %s_t *out)' % (cn, cn))
         else:
             c.append('static void %s_read(sm_rbuf_t *rb, int16_t ver, sm_proto_rctx_t *cx, %s_t *out)' % (cn, cn))
-        c.append('{')
-        c.append('\tint flex = %s;' % flex)
-        c.append('')
-        c.append('\t(void)flex;')
-        c.append('\t(void)ver;')
-        c.append('\t(void)cx;')
+        c += ['{', '\tint flex = %s;' % flex, '', '\t(void)flex;', '\t(void)ver;', '\t(void)cx;']
         for f in s.fields:
             cond = self.positional(m, f)
             # An absent string reads as its default: "" unless the spec
             # says null, as in Kafka's generated classes.
             empty = (f.base == 'string' and not f.is_array and
                      f.tag is None and f.default != 'null')
-            if cond == '0':
-                continue
-            if cond:
-                c.append('\tif (%s) {' % cond)
-                c += self.field_read(m, f, '\t\t')
-                if empty:
-                    c.append('\t} else {')
-                    c.append('\t\tout->%s = sm_proto_empty_str(cx->a);' % f.name)
-                c.append('\t}')
-            else:
-                c += self.field_read(m, f, '\t')
+            if cond != '0':
+                els = ['\t} else {', '\t\tout->%s = sm_proto_empty_str(cx->a);' % f.name] if cond and empty else []
+                c += guarded(cond, lambda ind: self.field_read(m, f, ind) + els)
         if tagged:
-            c.append('\tif (flex) {')
-            c.append('\t\t%s_tagarg_t t = { ver, cx, out };' % cn)
-            c.append('\t\tsm_proto_tags_read(rb, cx->a, %s_tag, &t);' % cn)
-            c.append('\t}')
+            c += ['\tif (flex) {', '\t\t%s_tagarg_t t = { ver, cx, out };' % cn,
+                  '\t\tsm_proto_tags_read(rb, cx->a, %s_tag, &t);' % cn, '\t}']
         else:
-            c.append('\tif (flex)')
-            c.append('\t\tsm_proto_tags_read(rb, cx->a, NULL, NULL);')
-        c.append('}')
-        c.append('')
-        c.append('')
+            c += ['\tif (flex)', '\t\tsm_proto_tags_read(rb, cx->a, NULL, NULL);']
+        c += ['}', '', '']
         if top:
-            self.h.append('/* 0, or -1 on malformed, truncated or over-budget input. */')
-            self.h.append('int %s_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, %s_t *out);' % (cn, cn))
-            c.append('int %s_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, %s_t *out)' % (cn, cn))
-            c.append('{')
-            c.append('\tsm_proto_rctx_t cx;')
-            c.append('')
-            c.append('\tsm_proto_rctx_init(&cx, rb, a);')
-            c.append('\t%s_init(out);' % cn)
-            c.append('\t%s_read_body(rb, ver, &cx, out);' % cn)
-            c.append('\treturn rb->err ? -1 : 0;')
-            c.append('}')
-            c.append('')
+            self.h += ['/* 0, or -1 on malformed, truncated or over-budget input. */',
+                       'int %s_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, %s_t *out);' % (cn, cn)]
+            c += ['int %s_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, %s_t *out)' % (cn, cn), '{',
+                  '\tsm_proto_rctx_t cx;', '', '\tsm_proto_rctx_init(&cx, rb, a);', '\t%s_init(out);' % cn,
+                  '\t%s_read_body(rb, ver, &cx, out);' % cn, '\treturn rb->err ? -1 : 0;', '}', '']
         # write and size
-        for mode in ('size', 'write'):
-            if mode == 'size':
-                if top:
-                    self.h.append('size_t %s_size(int16_t ver, const %s_t *in);' % (cn, cn))
-                c.append('%ssize_t %s_size(int16_t ver, const %s_t *in)' % (stat, cn, cn))
-            else:
-                if top:
-                    self.h.append('void %s_write(sm_wbuf_t *w, int16_t ver, const %s_t *in);' % (cn, cn))
-                c.append('%svoid %s_write(sm_wbuf_t *w, int16_t ver, const %s_t *in)' % (stat, cn, cn))
-            c.append('{')
-            c.append('\tint flex = %s;' % flex)
-            if mode == 'size':
-                c.append('\tsize_t n = 0;')
-            c.append('')
-            c.append('\t(void)flex;')
-            c.append('\t(void)ver;')
-            c.append('\t(void)in;')
+        for mode, sig in (('size', 'size_t %s_size(int16_t ver, const %s_t *in)'),
+                          ('write', 'void %s_write(sm_wbuf_t *w, int16_t ver, const %s_t *in)')):
+            sig = sig % (cn, cn)
+            if top:
+                self.h.append(sig + ';')
+            c += [stat + sig, '{', '\tint flex = %s;' % flex] + (['\tsize_t n = 0;'] if mode == 'size' else [])
+            c += ['', '\t(void)flex;', '\t(void)ver;', '\t(void)in;']
             for f in s.fields:
                 cond = self.positional(m, f)
-                if cond == '0':
-                    continue
-                if cond:
-                    c.append('\tif (%s) {' % cond)
-                    c += self.field_write(m, f, '\t\t', mode)
-                    c.append('\t}')
-                else:
-                    c += self.field_write(m, f, '\t', mode)
+                if cond != '0':
+                    c += guarded(cond, lambda ind: self.field_write(m, f, ind, mode))
             if tagged:
-                c.append('\tif (flex) {')
-                c.append('\t\tuint32_t ntags = 0;')
-                c.append('')
+                # A tagged field is sent when present at ver and not at its default.
+                sent = {f: '(%s) && !(%s)' % (self.tag_present(m, f), self.is_default_expr(m, f, 'in')) for f in tagged}
+                c += ['\tif (flex) {', '\t\tuint32_t ntags = 0;', '']
                 for f in tagged:
-                    c.append('\t\tif ((%s) && !(%s))' % (self.tag_present(m, f), self.is_default_expr(m, f, 'in')))
-                    c.append('\t\t\tntags++;')
-                if mode == 'size':
-                    c.append('\t\tn += sm_proto_uvarint_size(ntags);')
-                else:
-                    c.append('\t\tsm_wbuf_uvarint(w, ntags);')
+                    c += ['\t\tif (%s)' % sent[f], '\t\t\tntags++;']
+                c.append('\t\tn += sm_proto_uvarint_size(ntags);' if mode == 'size' else '\t\tsm_wbuf_uvarint(w, ntags);')
                 for f in sorted(tagged, key=lambda f: f.tag):
-                    c.append('\t\tif ((%s) && !(%s)) {' % (self.tag_present(m, f), self.is_default_expr(m, f, 'in')))
-                    c.append('\t\t\tsize_t fsz = 0;')
-                    c.append('')
+                    c += ['\t\tif (%s) {' % sent[f], '\t\t\tsize_t fsz = 0;', '']
                     c += self.field_write(m, f, '\t\t\t', 'size', acc='fsz')
                     if mode == 'size':
                         c.append('\t\t\tn += sm_proto_uvarint_size(%d) + sm_proto_uvarint_size((uint32_t)fsz) + fsz;' % f.tag)
                     else:
-                        c.append('\t\t\tsm_wbuf_uvarint(w, %d);' % f.tag)
-                        c.append('\t\t\tsm_wbuf_uvarint(w, (uint32_t)fsz);')
+                        c += ['\t\t\tsm_wbuf_uvarint(w, %d);' % f.tag,
+                              '\t\t\tsm_wbuf_uvarint(w, (uint32_t)fsz);']
                         c += self.field_write(m, f, '\t\t\t', 'write')
                     c.append('\t\t}')
                 c.append('\t}')
             else:
-                c.append('\tif (flex)')
-                c.append('\t\t%s' % ('n += 1;' if mode == 'size' else 'sm_wbuf_tags_empty(w);'))
+                c += ['\tif (flex)', '\t\t%s' % ('n += 1;' if mode == 'size' else 'sm_wbuf_tags_empty(w);')]
             if mode == 'size':
                 c.append('\treturn n;')
-            c.append('}')
-            c.append('')
+            c += ['}', '']
         # json
         if top:
-            self.h.append('/* Appends a JSON object with the fields present at ver. */')
-            self.h.append('void %s_json(sm_wbuf_t *w, int16_t ver, const %s_t *in);' % (cn, cn))
-        c.append('%svoid %s_json(sm_wbuf_t *w, int16_t ver, const %s_t *in)' % (stat, cn, cn))
-        c.append('{')
-        c.append('\tint first = 1;')
-        c.append('')
-        c.append('\t(void)ver;')
-        c.append('\t(void)in;')
-        c.append('\tsm_wbuf_append(w, "{", 1);')
+            self.h += ['/* Appends a JSON object with the fields present at ver. */',
+                       'void %s_json(sm_wbuf_t *w, int16_t ver, const %s_t *in);' % (cn, cn)]
+        c += ['%svoid %s_json(sm_wbuf_t *w, int16_t ver, const %s_t *in)' % (stat, cn, cn), '{',
+              '\tint first = 1;', '', '\t(void)ver;', '\t(void)in;', '\tsm_wbuf_append(w, "{", 1);']
         for f in s.fields:
-            cond = self.present(m, f).cond(m.lo, m.hi)
-            ind = '\t'
-            if cond:
-                c.append('\tif (%s) {' % cond)
-                ind = '\t\t'
-            jname = f.kname[0].lower() + f.kname[1:]
-            c.append('%ssm_proto_json_key(w, "%s", &first);' % (ind, jname))
-            if f.is_array:
-                c.append('%sif (in->%s_cnt < 0) {' % (ind, f.name))
-                c.append('%s\tsm_wbuf_append(w, "null", 4);' % ind)
-                c.append('%s} else {' % ind)
-                c.append('%s\tsm_wbuf_append(w, "[", 1);' % ind)
-                c.append('%s\tfor (int32_t i = 0; i < in->%s_cnt; i++) {' % (ind, f.name))
-                c.append('%s\t\tif (i)' % ind)
-                c.append('%s\t\t\tsm_wbuf_append(w, ",", 1);' % ind)
-                c += self.json_one(m, f, 'in->%s[i]' % f.name, ind + '\t\t')
-                c.append('%s\t}' % ind)
-                c.append('%s\tsm_wbuf_append(w, "]", 1);' % ind)
-                c.append('%s}' % ind)
-            else:
-                c += self.json_one(m, f, 'in->%s' % f.name, ind)
-            if cond:
-                c.append('\t}')
-        c.append('\tsm_wbuf_append(w, "}", 1);')
-        c.append('}')
-        c.append('')
+            c += guarded(self.present(m, f).cond(m.lo, m.hi), lambda ind: self.json_field(m, f, ind))
+        c += ['\tsm_wbuf_append(w, "}", 1);', '}', '']
+
+    def json_field(self, m, f, ind):
+        c = ['%ssm_proto_json_key(w, "%s", &first);' % (ind, f.kname[0].lower() + f.kname[1:])]
+        if not f.is_array:
+            return c + self.json_one(m, f, 'in->%s' % f.name, ind)
+        c += ['%sif (in->%s_cnt < 0) {' % (ind, f.name), '%s\tsm_wbuf_append(w, "null", 4);' % ind,
+              '%s} else {' % ind, '%s\tsm_wbuf_append(w, "[", 1);' % ind,
+              '%s\tfor (int32_t i = 0; i < in->%s_cnt; i++) {' % (ind, f.name),
+              '%s\t\tif (i)' % ind, '%s\t\t\tsm_wbuf_append(w, ",", 1);' % ind]
+        c += self.json_one(m, f, 'in->%s[i]' % f.name, ind + '\t\t')
+        return c + ['%s\t}' % ind, '%s\tsm_wbuf_append(w, "]", 1);' % ind, '%s}' % ind]
 
     def emit_codec(self, m):
         """A descriptor with type-erased read/json, so a table keyed by API
@@ -723,20 +567,11 @@ class Gen:
         cn = m.root.cname
         c = self.c
         self.h.append('extern const sm_proto_codec_t %s_codec;' % cn)
-        c.append('static int %s_read_any(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out)' % cn)
-        c.append('{')
-        c.append('\treturn %s_read(rb, ver, a, out);' % cn)
-        c.append('}')
-        c.append('')
-        c.append('static void %s_json_any(sm_wbuf_t *w, int16_t ver, const void *in)' % cn)
-        c.append('{')
-        c.append('\t%s_json(w, ver, in);' % cn)
-        c.append('}')
-        c.append('')
-        c.append('const sm_proto_codec_t %s_codec = {' % cn)
-        c.append('\t%d, "%s", sizeof(%s_t), %s_read_any, %s_json_any' % (m.key, m.kname, cn, cn, cn))
-        c.append('};')
-        c.append('')
+        c += ['static int %s_read_any(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out)' % cn, '{',
+              '\treturn %s_read(rb, ver, a, out);' % cn, '}', '',
+              'static void %s_json_any(sm_wbuf_t *w, int16_t ver, const void *in)' % cn, '{',
+              '\t%s_json(w, ver, in);' % cn, '}', '', 'const sm_proto_codec_t %s_codec = {' % cn,
+              '\t%d, "%s", sizeof(%s_t), %s_read_any, %s_json_any' % (m.key, m.kname, cn, cn, cn), '};', '']
 
     def mark_is_default(self, m):
         def walk(s):
@@ -757,28 +592,13 @@ class Gen:
         guard = 'SM_MSG_%s_H' % self.stem.upper()
         h, c = self.h, self.c
         desc = ', '.join('%s v%d-%d' % (m.kname, m.lo, m.hi) for m in self.msgs)
-        h.append('/*')
-        h.append(' * msg_%s.h - generated by src/protocol/gen.py from' % self.stem)
-        h.append(' * src/protocol/specs/%s.spec; do not edit.' % self.stem)
-        h.append(' * %s.' % desc)
-        h.append(' *')
-        h.append(' * Thread-safety: reentrant; decoded structures live in the caller\'s arena.')
-        h.append(' */')
-        h.append('#ifndef %s' % guard)
-        h.append('#define %s' % guard)
-        h.append('')
-        h.append('#include <stddef.h>')
-        h.append('#include <stdint.h>')
-        h.append('')
-        h.append('#include "buf.h"')
-        h.append('#include "protocol.h"')
-        h.append('')
-        c.append('/* msg_%s.c - generated by src/protocol/gen.py from src/protocol/specs/%s.spec; do not edit. */' % (self.stem, self.stem))
-        c.append('#include <string.h>')
-        c.append('')
-        c.append('#include "msg_%s.h"' % self.stem)
-        c.append('#include "protocol.h"')
-        c.append('')
+        h += ['/*', ' * msg_%s.h - generated by src/protocol/gen.py from' % self.stem,
+              ' * src/protocol/specs/%s.spec; do not edit.' % self.stem, ' * %s.' % desc, ' *',
+              ' * Thread-safety: reentrant; decoded structures live in the caller\'s arena.', ' */',
+              '#ifndef %s' % guard, '#define %s' % guard, '', '#include <stddef.h>', '#include <stdint.h>',
+              '', '#include "buf.h"', '#include "protocol.h"', '']
+        c += ['/* msg_%s.c - generated by src/protocol/gen.py from src/protocol/specs/%s.spec; do not edit. */' % (self.stem, self.stem),
+              '#include <string.h>', '', '#include "msg_%s.h"' % self.stem, '#include "protocol.h"', '']
         for m in self.msgs:
             self.name_structs(m)
             self.mark_is_default(m)
@@ -791,10 +611,10 @@ class Gen:
                 self.emit_min(m, s)
             for s in m.structs[:-1]:
                 # prototypes for the static helpers (common structs may recurse)
-                c.append('static void %s_read(sm_rbuf_t *rb, int16_t ver, sm_proto_rctx_t *cx, %s_t *out);' % (s.cname, s.cname))
-                c.append('static size_t %s_size(int16_t ver, const %s_t *in);' % (s.cname, s.cname))
-                c.append('static void %s_write(sm_wbuf_t *w, int16_t ver, const %s_t *in);' % (s.cname, s.cname))
-                c.append('static void %s_json(sm_wbuf_t *w, int16_t ver, const %s_t *in);' % (s.cname, s.cname))
+                c += ['static void %s_read(sm_rbuf_t *rb, int16_t ver, sm_proto_rctx_t *cx, %s_t *out);' % (s.cname, s.cname),
+                      'static size_t %s_size(int16_t ver, const %s_t *in);' % (s.cname, s.cname),
+                      'static void %s_write(sm_wbuf_t *w, int16_t ver, const %s_t *in);' % (s.cname, s.cname),
+                      'static void %s_json(sm_wbuf_t *w, int16_t ver, const %s_t *in);' % (s.cname, s.cname)]
             c.append('')
             for s in m.structs:
                 self.emit_struct_funcs(m, s, s is m.root)
@@ -820,12 +640,12 @@ def tidy(lines):
             j += 1
         body = lines[i:j + 1]
         voids = [l for l in body if re.match(r'^\t\(void\)\w+;$', l)]
-        rest = '\n'.join(l for l in body if l not in voids)
         for v in voids:
+            # Used: named in a line that neither declares nor initializes it.
             name = v.strip()[6:-1]
-            if re.search(r'\b%s\b' % name, rest.split('\n', 2)[-1] if False else
-                         '\n'.join(l for l in body if l not in voids and not l.startswith('\t%s ' % name)
-                                    and not re.match(r'^\t[\w ]+\*?%s = ' % name, l))):
+            uses = [l for l in body if l not in voids and not l.startswith('\t%s ' % name)
+                    and not re.match(r'^\t[\w ]+\*?%s = ' % name, l)]
+            if re.search(r'\b%s\b' % name, '\n'.join(uses)):
                 body.remove(v)
         out += body
         i = j + 1
@@ -851,30 +671,18 @@ class TestGen:
     def fill(self, g, m, s):
         c = self.c
         cn = s.cname
-        c.append('static void fill_%s(%s_t *v, int16_t ver, sm_arena_t *a, int *seed)' % (cn, cn))
-        c.append('{')
-        c.append('\t(void)ver;')
-        c.append('\t(void)a;')
-        c.append('\t(void)seed;')
-        c.append('\t%s_init(v);' % cn)
+        c += ['static void fill_%s(%s_t *v, int16_t ver, sm_arena_t *a, int *seed)' % (cn, cn), '{',
+              '\t(void)ver;', '\t(void)a;', '\t(void)seed;', '\t%s_init(v);' % cn]
         for f in s.fields:
-            r = Range(f.vtext, m.hi)
-            cond = r.cond(m.lo, m.hi)
-            ind = '\t'
-            if cond:
-                c.append('\tif (%s) {' % cond)
-                ind = '\t\t'
-            if f.is_array:
-                c.append('%sv->%s_cnt = 2;' % (ind, f.name))
-                c.append('%sv->%s = sm_arena_alloc(a, 2 * sizeof(*v->%s));' % (ind, f.name, f.name))
-                c.append('%sfor (int i = 0; i < 2; i++)' % ind)
-                c += self.fill_one(g, m, f, 'v->%s[i]' % f.name, ind + '\t', True)
-            else:
-                c += self.fill_one(g, m, f, 'v->%s' % f.name, ind, False)
-            if cond:
-                c.append('\t}')
-        c.append('}')
-        c.append('')
+            c += guarded(Range(f.vtext).cond(m.lo, m.hi), lambda ind: self.fill_field(g, m, f, ind))
+        c += ['}', '']
+
+    def fill_field(self, g, m, f, ind):
+        if not f.is_array:
+            return self.fill_one(g, m, f, 'v->%s' % f.name, ind, False)
+        return ['%sv->%s_cnt = 2;' % (ind, f.name),
+                '%sv->%s = sm_arena_alloc(a, 2 * sizeof(*v->%s));' % (ind, f.name, f.name),
+                '%sfor (int i = 0; i < 2; i++)' % ind] + self.fill_one(g, m, f, 'v->%s[i]' % f.name, ind + '\t', True)
 
     def fill_one(self, g, m, f, dst, ind, elem):
         b = f.base
@@ -889,12 +697,8 @@ class TestGen:
             if b == 'int8':
                 return ['%s%s = (int8_t)(10 + (*seed)++ %% 100);' % (ind, dst)]
             return ['%s%s = (%s)(1000 + (*seed)++);' % (ind, dst, t)]
-        if b == 'string':
-            return ['%s%s = fill_str(a, seed);' % (ind, dst)]
-        if b == 'bytes':
-            return ['%s%s = fill_bytes(a, seed);' % (ind, dst)]
-        if b == 'records':
-            return ['%s%s = fill_records(a, seed);' % (ind, dst)]
+        if b in VARLEN:
+            return ['%s%s = fill_%s(a, seed);' % (ind, dst, VARFN[b][0])]
         return ['%sfill_uuid(%s, seed);' % (ind, dst)]
 
     def add(self, g, stem):
@@ -902,13 +706,9 @@ class TestGen:
             for s in m.structs:
                 self.fill(g, m, s)
             cn = m.root.cname
-            self.c.append('static void rt_%s(void)' % cn)
-            self.c.append('{')
-            self.c.append('\tfor (int16_t ver = %d; ver <= %d; ver++) {' % (m.lo, m.hi))
-            self.c.append('\t\tRT_CASE(%s, ver);' % cn)
-            self.c.append('\t}')
-            self.c.append('}')
-            self.c.append('')
+            self.c += ['static void rt_%s(void)' % cn, '{',
+                       '\tfor (int16_t ver = %d; ver <= %d; ver++) {' % (m.lo, m.hi),
+                       '\t\tRT_CASE(%s, ver);' % cn, '\t}', '}', '']
             self.cases.append((cn, '%s v%d-%d' % (m.kname, m.lo, m.hi)))
 
 

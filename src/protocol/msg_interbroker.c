@@ -9,15 +9,29 @@
 #endif
 #include "msg_interbroker.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "protocol.h"
 
-int sm_msg_strcmp0(const char *a, const char *b)
+/* strcmp that orders NULL like "". */
+static int sm_msg_strcmp0(const char *a, const char *b)
 {
 	return strcmp(a ? a : "", b ? b : "");
 }
+
+/* Orders items by topic name, the first member of every item type grouped
+ * here (asserted below). */
+static int sm_msg_topic_cmp(const void *x, const void *y)
+{
+	return sm_msg_strcmp0(*(char *const *)x, *(char *const *)y);
+}
+_Static_assert(offsetof(sm_stop_replica_partition_t, topic) == 0 &&
+		       offsetof(sm_update_metadata_req_partition_state_t, topic_name) == 0 &&
+		       offsetof(sm_leader_and_isr_req_partition_state_t, topic_name) == 0 &&
+		       offsetof(sm_leader_and_isr_resp_partition_error_t, topic_name) == 0,
+	       "grouped items start with their topic name");
 
 typedef struct sm_msg_sortctx {
 	const uint8_t *base;
@@ -95,8 +109,11 @@ void sm_msg_groups_free(sm_msg_groups_t *g)
 	g->ngroups = 0;
 }
 
-void sm_msg_topic_id_find(const sm_msg_topic_id_t *tab, int32_t n, const char *topic,
-			  int32_t hint, uint8_t out[16])
+/* Topic id lookup in a table of n entries; all-zero id when absent. Entry
+ * hint is tried first: the nesting passes the group number, which matches
+ * the table order whenever the table was built from the same message. */
+static void sm_msg_topic_id_find(const sm_msg_topic_id_t *tab, int32_t n, const char *topic,
+				 int32_t hint, uint8_t out[16])
 {
 	if (hint >= 0 && hint < n && !sm_msg_strcmp0(tab[hint].topic, topic)) {
 		memcpy(out, tab[hint].id, 16);
@@ -110,6 +127,49 @@ void sm_msg_topic_id_find(const sm_msg_topic_id_t *tab, int32_t n, const char *t
 	}
 	memset(out, 0, 16);
 }
+
+/* LeaderAndIsr v2+ and UpdateMetadata v5+ nest partition states by topic
+ * (topic_states[].partition_states, each topic with a name and an id); the
+ * normalized form lists them in ungrouped_partition_states with topic_name.
+ * The generated types differ but have the same shape, hence macros.
+ * Nested -> ungrouped: counts were checked by the reader against the bytes
+ * sent, so the sum fits the read budget. */
+#define SM_MSG_UNGROUP(req, a) do { \
+	size_t n_ = 0; \
+	int32_t k_ = 0; \
+	for (int32_t t = 0; t < (req)->topic_states_cnt; t++) \
+		n_ += (size_t)((req)->topic_states[t].partition_states_cnt > 0 ? (req)->topic_states[t].partition_states_cnt : 0); \
+	(req)->ungrouped_partition_states = sm_arena_alloc((a), sizeof(*(req)->ungrouped_partition_states) * (n_ + 1)); \
+	for (int32_t t = 0; t < (req)->topic_states_cnt; t++) \
+		for (int32_t i = 0; i < (req)->topic_states[t].partition_states_cnt; i++) { \
+			(req)->ungrouped_partition_states[k_] = (req)->topic_states[t].partition_states[i]; \
+			(req)->ungrouped_partition_states[k_++].topic_name = (req)->topic_states[t].topic_name; \
+		} \
+	(req)->ungrouped_partition_states_cnt = k_; \
+} while (0)
+
+/* Ungrouped -> nested by topic in order of first appearance, each topic
+ * with its id from ids (all zero when absent); init: the topic's init. */
+#define SM_MSG_NEST(req, ids, nids, a, init) do { \
+	__typeof__((req)->ungrouped_partition_states) p_ = (req)->ungrouped_partition_states; \
+	sm_msg_groups_t g_; \
+	sm_msg_groups_build(&g_, p_, sizeof(*p_), (req)->ungrouped_partition_states_cnt, sm_msg_topic_cmp); \
+	(req)->topic_states = sm_arena_alloc((a), sizeof(*(req)->topic_states) * (size_t)(g_.ngroups + 1)); \
+	for (int32_t t = 0; t < g_.ngroups; t++) { \
+		__typeof__((req)->topic_states) o_ = &(req)->topic_states[t]; \
+		int32_t m_ = g_.start[t + 1] - g_.start[t]; \
+		const char *topic_ = p_[g_.order[g_.start[t]]].topic_name; \
+		init(o_); \
+		o_->topic_name = (char *)(topic_ ? topic_ : ""); \
+		sm_msg_topic_id_find((ids), (nids), o_->topic_name, t, o_->topic_id); \
+		o_->partition_states = sm_arena_alloc((a), sizeof(*p_) * (size_t)m_); \
+		o_->partition_states_cnt = m_; \
+		for (int32_t i = 0; i < m_; i++) \
+			o_->partition_states[i] = p_[g_.order[g_.start[t] + i]]; \
+	} \
+	(req)->topic_states_cnt = g_.ngroups; \
+	sm_msg_groups_free(&g_); \
+} while (0)
 
 /* ---- StopReplica flat view ---- */
 
@@ -160,12 +220,6 @@ sm_stop_replica_partition_t *sm_stop_replica_flatten(const sm_stop_replica_req_t
 	return out;
 }
 
-static int sm_sr_topic_cmp(const void *x, const void *y)
-{
-	const sm_stop_replica_partition_t *a = x, *b = y;
-	return sm_msg_strcmp0(a->topic, b->topic);
-}
-
 void sm_stop_replica_nest(sm_stop_replica_req_t *req, int16_t ver,
 			  const sm_stop_replica_partition_t *p, int32_t n, sm_arena_t *a)
 {
@@ -181,7 +235,7 @@ void sm_stop_replica_nest(sm_stop_replica_req_t *req, int16_t ver,
 		return;
 	}
 	sm_msg_groups_t g;
-	sm_msg_groups_build(&g, p, sizeof(*p), n, sm_sr_topic_cmp);
+	sm_msg_groups_build(&g, p, sizeof(*p), n, sm_msg_topic_cmp);
 	if (ver <= 2)
 		req->topics = sm_arena_alloc(a, sizeof(*req->topics) * (size_t)(g.ngroups + 1));
 	else
@@ -231,26 +285,8 @@ const char *sm_update_metadata_protocol_name(int16_t security_protocol)
 
 int sm_update_metadata_normalize(sm_update_metadata_req_t *req, int16_t ver, sm_arena_t *a)
 {
-	if (ver >= 5) {
-		/* Counts were checked by the reader against the bytes sent. */
-		size_t n = 0;
-		for (int32_t t = 0; t < req->topic_states_cnt; t++)
-			n += (size_t)(req->topic_states[t].partition_states_cnt > 0
-					      ? req->topic_states[t].partition_states_cnt : 0);
-		req->ungrouped_partition_states =
-			sm_arena_alloc(a, sizeof(*req->ungrouped_partition_states) * (n + 1));
-		int32_t k = 0;
-		for (int32_t t = 0; t < req->topic_states_cnt; t++) {
-			const sm_update_metadata_req_topic_state_t *ts = &req->topic_states[t];
-			for (int32_t i = 0; i < ts->partition_states_cnt; i++) {
-				sm_update_metadata_req_partition_state_t *p =
-					&req->ungrouped_partition_states[k++];
-				*p = ts->partition_states[i];
-				p->topic_name = ts->topic_name;
-			}
-		}
-		req->ungrouped_partition_states_cnt = k;
-	}
+	if (ver >= 5)
+		SM_MSG_UNGROUP(req, a);
 	for (int32_t b = 0; b < req->live_brokers_cnt; b++) {
 		sm_update_metadata_req_live_broker_t *br = &req->live_brokers[b];
 		if (ver == 0) {
@@ -275,12 +311,6 @@ int sm_update_metadata_normalize(sm_update_metadata_req_t *req, int16_t ver, sm_
 	return 0;
 }
 
-static int sm_um_topic_cmp(const void *x, const void *y)
-{
-	const sm_update_metadata_req_partition_state_t *a = x, *b = y;
-	return sm_msg_strcmp0(a->topic_name, b->topic_name);
-}
-
 void sm_update_metadata_nest(sm_update_metadata_req_t *req, int16_t ver, const sm_msg_topic_id_t *ids,
 			     int32_t nids, sm_arena_t *a)
 {
@@ -300,54 +330,15 @@ void sm_update_metadata_nest(sm_update_metadata_req_t *req, int16_t ver, const s
 	}
 	if (ver < 5)
 		return;
-	const sm_update_metadata_req_partition_state_t *p = req->ungrouped_partition_states;
-	sm_msg_groups_t g;
-	sm_msg_groups_build(&g, p, sizeof(*p), req->ungrouped_partition_states_cnt, sm_um_topic_cmp);
-	req->topic_states = sm_arena_alloc(a, sizeof(*req->topic_states) * (size_t)(g.ngroups + 1));
-	for (int32_t t = 0; t < g.ngroups; t++) {
-		sm_update_metadata_req_topic_state_t *o = &req->topic_states[t];
-		int32_t m = g.start[t + 1] - g.start[t];
-		const char *topic = p[g.order[g.start[t]]].topic_name;
-		sm_update_metadata_req_topic_state_init(o);
-		o->topic_name = (char *)(topic ? topic : "");
-		sm_msg_topic_id_find(ids, nids, o->topic_name, t, o->topic_id);
-		o->partition_states = sm_arena_alloc(a, sizeof(*o->partition_states) * (size_t)m);
-		o->partition_states_cnt = m;
-		for (int32_t i = 0; i < m; i++)
-			o->partition_states[i] = p[g.order[g.start[t] + i]];
-	}
-	req->topic_states_cnt = g.ngroups;
-	sm_msg_groups_free(&g);
+	SM_MSG_NEST(req, ids, nids, a, sm_update_metadata_req_topic_state_init);
 }
 
 /* ---- LeaderAndIsr normalized form ---- */
 
 void sm_leader_and_isr_normalize(sm_leader_and_isr_req_t *req, int16_t ver, sm_arena_t *a)
 {
-	if (ver < 2)
-		return;
-	/* Counts were checked by the reader against the bytes sent. */
-	size_t n = 0;
-	for (int32_t t = 0; t < req->topic_states_cnt; t++)
-		n += (size_t)(req->topic_states[t].partition_states_cnt > 0
-				      ? req->topic_states[t].partition_states_cnt : 0);
-	req->ungrouped_partition_states = sm_arena_alloc(a, sizeof(*req->ungrouped_partition_states) * (n + 1));
-	int32_t k = 0;
-	for (int32_t t = 0; t < req->topic_states_cnt; t++) {
-		const sm_leader_and_isr_req_topic_state_t *ts = &req->topic_states[t];
-		for (int32_t i = 0; i < ts->partition_states_cnt; i++) {
-			sm_leader_and_isr_req_partition_state_t *p = &req->ungrouped_partition_states[k++];
-			*p = ts->partition_states[i];
-			p->topic_name = ts->topic_name;
-		}
-	}
-	req->ungrouped_partition_states_cnt = k;
-}
-
-static int sm_lai_topic_cmp(const void *x, const void *y)
-{
-	const sm_leader_and_isr_req_partition_state_t *a = x, *b = y;
-	return sm_msg_strcmp0(a->topic_name, b->topic_name);
+	if (ver >= 2)
+		SM_MSG_UNGROUP(req, a);
 }
 
 void sm_leader_and_isr_nest(sm_leader_and_isr_req_t *req, int16_t ver, const sm_msg_topic_id_t *ids,
@@ -355,30 +346,7 @@ void sm_leader_and_isr_nest(sm_leader_and_isr_req_t *req, int16_t ver, const sm_
 {
 	if (ver < 2)
 		return;
-	const sm_leader_and_isr_req_partition_state_t *p = req->ungrouped_partition_states;
-	sm_msg_groups_t g;
-	sm_msg_groups_build(&g, p, sizeof(*p), req->ungrouped_partition_states_cnt, sm_lai_topic_cmp);
-	req->topic_states = sm_arena_alloc(a, sizeof(*req->topic_states) * (size_t)(g.ngroups + 1));
-	for (int32_t t = 0; t < g.ngroups; t++) {
-		sm_leader_and_isr_req_topic_state_t *o = &req->topic_states[t];
-		int32_t m = g.start[t + 1] - g.start[t];
-		const char *topic = p[g.order[g.start[t]]].topic_name;
-		sm_leader_and_isr_req_topic_state_init(o);
-		o->topic_name = (char *)(topic ? topic : "");
-		sm_msg_topic_id_find(ids, nids, o->topic_name, t, o->topic_id);
-		o->partition_states = sm_arena_alloc(a, sizeof(*o->partition_states) * (size_t)m);
-		o->partition_states_cnt = m;
-		for (int32_t i = 0; i < m; i++)
-			o->partition_states[i] = p[g.order[g.start[t] + i]];
-	}
-	req->topic_states_cnt = g.ngroups;
-	sm_msg_groups_free(&g);
-}
-
-static int sm_lai_err_topic_cmp(const void *x, const void *y)
-{
-	const sm_leader_and_isr_resp_partition_error_t *a = x, *b = y;
-	return sm_msg_strcmp0(a->topic_name, b->topic_name);
+	SM_MSG_NEST(req, ids, nids, a, sm_leader_and_isr_req_topic_state_init);
 }
 
 void sm_leader_and_isr_resp_nest(sm_leader_and_isr_resp_t *resp, int16_t ver,
@@ -388,7 +356,7 @@ void sm_leader_and_isr_resp_nest(sm_leader_and_isr_resp_t *resp, int16_t ver,
 		return;
 	const sm_leader_and_isr_resp_partition_error_t *p = resp->partition_errors;
 	sm_msg_groups_t g;
-	sm_msg_groups_build(&g, p, sizeof(*p), resp->partition_errors_cnt, sm_lai_err_topic_cmp);
+	sm_msg_groups_build(&g, p, sizeof(*p), resp->partition_errors_cnt, sm_msg_topic_cmp);
 	resp->topics = sm_arena_alloc(a, sizeof(*resp->topics) * (size_t)(g.ngroups + 1));
 	for (int32_t t = 0; t < g.ngroups; t++) {
 		sm_leader_and_isr_resp_topic_t *o = &resp->topics[t];

@@ -40,15 +40,6 @@ void sm_msg_groups_build(sm_msg_groups_t *g, const void *base, size_t stride, in
 			 int (*cmp)(const void *a, const void *b));
 void sm_msg_groups_free(sm_msg_groups_t *g);
 
-/* strcmp that orders NULL like "". */
-int sm_msg_strcmp0(const char *a, const char *b);
-
-/* Topic id lookup in a table of n entries; all-zero id when absent. Entry
- * 'hint' is tried first: writers pass the group number, which matches the
- * table order whenever the table was built from the same message. */
-void sm_msg_topic_id_find(const sm_msg_topic_id_t *tab, int32_t n, const char *topic,
-			  int32_t hint, uint8_t out[16]);
-
 /* ---- StopReplica flat view ----
  * The generated StopReplica request keeps Kafka's three layouts (v0
  * ungrouped partitions, v1-2 partitions nested by topic with one

@@ -352,10 +352,7 @@ void sm_proto_json_key(sm_wbuf_t *w, const char *name, int *first)
 
 void sm_proto_json_bool(sm_wbuf_t *w, int v)
 {
-	if (v)
-		sm_wbuf_append(w, "true", 4);
-	else
-		sm_wbuf_append(w, "false", 5);
+	sm_wbuf_append(w, v ? "true" : "false", v ? 4 : 5);
 }
 
 void sm_proto_json_i64(sm_wbuf_t *w, int64_t v)
@@ -395,12 +392,10 @@ void sm_proto_json_str(sm_wbuf_t *w, const char *s, int nullable)
 			esc[0] = '\\';
 			esc[1] = (char)*p;
 			sm_wbuf_append(w, esc, 2);
-		} else if (*p < 0x20 || *p == 0x7f) {
-			int n = snprintf(esc, sizeof(esc), "\\u%04x", *p);
-			sm_wbuf_append(w, esc, (size_t)n);
-		} else if (*p >= 0x80) {
-			/* Peers may send any bytes; keep the document valid UTF-8
-			 * by escaping non-ASCII bytes one by one. */
+		} else if (*p < 0x20 || *p >= 0x7f) {
+			/* Control bytes; and since peers may send any bytes, the
+			 * document stays valid UTF-8 by escaping non-ASCII bytes
+			 * one by one. */
 			int n = snprintf(esc, sizeof(esc), "\\u%04x", *p);
 			sm_wbuf_append(w, esc, (size_t)n);
 		} else {
@@ -412,11 +407,9 @@ void sm_proto_json_str(sm_wbuf_t *w, const char *s, int nullable)
 
 static void sm_proto_base64(sm_wbuf_t *w, const uint8_t *p, size_t len, int url)
 {
-	static const char std[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	static const char urls[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	const char *tab = url ? urls : std;
+	/* Kafka's Uuid form: the URL-safe alphabet (-_ for +/). */
+	const char *tab = url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+			      : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 	for (size_t i = 0; i < len; i += 3) {
 		uint32_t v = (uint32_t)p[i] << 16;

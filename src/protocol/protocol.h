@@ -25,16 +25,6 @@
 #include "buf.h"
 #include "proto_gen.h"
 
-/* API keys: the specs' come from the generated table (proto_gen.h); these
- * KRaft-only APIs of Kafka 2.8 have no spec. */
-enum {
-	SM_API_VOTE = 52,
-	SM_API_BEGIN_QUORUM_EPOCH = 53,
-	SM_API_END_QUORUM_EPOCH = 54,
-	SM_API_DESCRIBE_QUORUM = 55,
-	SM_API_FETCH_SNAPSHOT = 59,
-};
-
 /* Values with a meaning beyond their type, used by several codecs' callers. */
 #define SM_COORDINATOR_TYPE_GROUP 0       /* FindCoordinator key_type */
 #define SM_COORDINATOR_TYPE_TRANSACTION 1
@@ -45,13 +35,11 @@ enum {
  * DescribeConfigsResponse.ConfigSource and .ConfigType), shared by the
  * config APIs. */
 /* ConfigResource.Type */
-#define SM_CONFIG_RESOURCE_UNKNOWN 0
 #define SM_CONFIG_RESOURCE_TOPIC 2
 #define SM_CONFIG_RESOURCE_BROKER 4
 #define SM_CONFIG_RESOURCE_BROKER_LOGGER 8
 
 /* ConfigSource */
-#define SM_CONFIG_SOURCE_UNKNOWN 0
 #define SM_CONFIG_SOURCE_DYNAMIC_TOPIC 1
 #define SM_CONFIG_SOURCE_DYNAMIC_BROKER 2
 #define SM_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER 3
@@ -64,12 +52,9 @@ enum {
 #define SM_CONFIG_TYPE_BOOLEAN 1
 #define SM_CONFIG_TYPE_STRING 2
 #define SM_CONFIG_TYPE_INT 3
-#define SM_CONFIG_TYPE_SHORT 4
 #define SM_CONFIG_TYPE_LONG 5
 #define SM_CONFIG_TYPE_DOUBLE 6
 #define SM_CONFIG_TYPE_LIST 7
-#define SM_CONFIG_TYPE_CLASS 8
-#define SM_CONFIG_TYPE_PASSWORD 9
 
 /* IncrementalAlterConfigs config_operation (AlterConfigOp.OpType). */
 #define SM_CONFIG_OP_SET 0
@@ -82,14 +67,11 @@ enum {
 #define SM_ELECTION_UNCLEAN 1
 /* DeleteRecords offset meaning "up to the high watermark". */
 #define SM_DELETE_RECORDS_HIGH_WATERMARK (-1)
-/* Metadata authorized operations when not requested (KIP-430). */
-#define SM_METADATA_AUTHZ_OPS_UNSET INT32_MIN
 /* ListOffsets request timestamps asking for the log end and start. */
 #define SM_LIST_OFFSETS_LATEST_TIMESTAMP (-1)
 #define SM_LIST_OFFSETS_EARLIEST_TIMESTAMP (-2)
 /* LeaderAndIsr request 'type' (v5+, KIP-516): whether the request lists
  * every partition the broker hosts. */
-#define SM_LEADER_AND_ISR_TYPE_UNKNOWN 0
 #define SM_LEADER_AND_ISR_TYPE_INCREMENTAL 1
 #define SM_LEADER_AND_ISR_TYPE_FULL 2
 

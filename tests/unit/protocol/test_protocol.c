@@ -48,7 +48,7 @@ static void test_table(void)
 	CU_ASSERT(p->max_ver == 1 && p->flex_ver == -1);
 	p = sm_proto_api(SM_API_OFFSET_DELETE);
 	CU_ASSERT(p->max_ver == 0 && p->flex_ver == -1);
-	CU_ASSERT(!sm_proto_api(SM_API_VOTE)->zk_broker);
+	CU_ASSERT(!sm_proto_api(52 /* Vote, KRaft only */)->zk_broker);
 	CU_ASSERT(!sm_proto_api(SM_API_ENVELOPE)->zk_broker);
 	CU_ASSERT(sm_proto_api(SM_API_ALTER_ISR)->zk_broker);
 }
@@ -58,7 +58,7 @@ static void test_versions_and_flex(void)
 	CU_ASSERT(sm_proto_version_supported(SM_API_API_VERSIONS, 3));
 	CU_ASSERT(!sm_proto_version_supported(SM_API_API_VERSIONS, 4));
 	CU_ASSERT(!sm_proto_version_supported(SM_API_API_VERSIONS, -1));
-	CU_ASSERT(!sm_proto_version_supported(SM_API_VOTE, 0));
+	CU_ASSERT(!sm_proto_version_supported(52 /* Vote, KRaft only */, 0));
 	CU_ASSERT(!sm_proto_version_supported(77, 0));
 	CU_ASSERT(sm_proto_version_supported(SM_API_METADATA, 11));
 	CU_ASSERT(!sm_proto_version_supported(SM_API_METADATA, 12));
@@ -353,8 +353,8 @@ static void test_version_table(void)
 	}
 	/* 2.8: keys 0-51, 56-58, 60, 61 have specs. */
 	CU_ASSERT_EQUAL(SM_PROTO_VERSIONS_CNT, 57);
-	CU_ASSERT_PTR_NOT_NULL(sm_proto_api(SM_API_VOTE));
-	CU_ASSERT_FALSE(sm_proto_api(SM_API_VOTE)->zk_broker);
+	CU_ASSERT_PTR_NOT_NULL(sm_proto_api(52 /* Vote, KRaft only */));
+	CU_ASSERT_FALSE(sm_proto_api(52 /* Vote, KRaft only */)->zk_broker);
 	CU_ASSERT_FALSE(sm_proto_api(SM_API_ENVELOPE)->zk_broker);
 	CU_ASSERT_PTR_NULL(sm_proto_api(62));
 }

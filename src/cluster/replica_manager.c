@@ -412,12 +412,13 @@ static sm_err_t sm_rm_write_isr(void *opaque, const sm_partition_t *p, int32_t e
 		return SM_ERR_NONE;
 	sm_zk_partition_state_t st = { .leader = rm->broker_id, .leader_epoch = epoch,
 				       .controller_epoch = ctrl_epoch, .n_isr = n, .isr = isr };
-	sm_err_t e = sm_kzk_update_partition_state(rm->zk, sm_partition_topic(p), sm_partition_id(p), &st, zkv, -1,
-						   new_zkv);
+	const char *topic = sm_partition_topic(p);
+	int32_t partition = sm_partition_id(p);
+	sm_err_t e = sm_kzk_update_partition_state(rm->zk, topic, partition, &st, zkv, -1, new_zkv);
 	if (e != SM_ERR__BADVERSION)
 		return e;
 	sm_zk_partition_state_t cur = { 0 };
-	if (sm_kzk_get_partition_state(rm->zk, sm_partition_topic(p), sm_partition_id(p), 0, &cur) == SM_ERR_NONE &&
+	if (sm_kzk_get_partition_state(rm->zk, topic, partition, 0, &cur) == SM_ERR_NONE &&
 	    cur.leader == rm->broker_id && cur.leader_epoch == epoch && cur.n_isr == n &&
 	    !memcmp(cur.isr, isr, sizeof(int32_t) * (size_t)n)) {
 		*new_zkv = cur.zk_version;
@@ -900,7 +901,8 @@ void sm_replica_manager_checkpoint_hw(sm_replica_manager_t *rm)
 			int64_t hw = sm_partition_high_watermark(p);
 			for (int d = 0; d < nd; d++)
 				if (!strcmp(parent, sm_rm_cfg(rm)->log_dir_list[d]))
-					sm_checkpoint_add(&cps[d], sm_partition_topic(p), sm_partition_id(p), hw);
+					sm_checkpoint_add(&cps[d], sm_partition_topic(p),
+							  sm_partition_id(p), hw);
 		}
 	pthread_mutex_unlock(&rm->lock);
 	for (int d = 0; d < nd; d++) {

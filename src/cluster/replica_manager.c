@@ -1,22 +1,18 @@
 /*
- * replica_manager.c - hosted partitions, leadership changes from the
- * controller, leader appends, follower tracking, the ISR and the high
- * watermark (Kafka's ReplicaManager and Partition). See replica_manager.h.
+ * replica_manager.c - the partitions this broker hosts (Kafka's
+ * ReplicaManager): the partition table, LeaderAndIsr and StopReplica from
+ * the controller, the "isr-expiration" thread, the replica fetchers, topic
+ * configs and the HW checkpoint. One partition's state is partition.c's.
+ * See replica_manager.h.
  *
  * Partitions live in a chained hash table keyed by (topic, partition) under
- * rm->lock; each partition guards its leadership fields with its own mutex.
- * An ISR change is computed under the partition mutex, written to ZooKeeper
- * without it (isr_inflight keeps a second change from racing the first) and
- * applied only if the leader epoch did not move meanwhile. Every ISR write
- * happens on the "isr-expiration" thread: a follower fetch that qualifies a
- * replica for the ISR (handled on a request handler or completed on the
- * fetch purgatory, which must not block on ZooKeeper) only queues the
- * partition for expansion and wakes that thread.
- *
- * A partition's topic config is an immutable refcounted snapshot: readers
- * take a reference under the leaf mutex cfg_lock (a pointer copy and an
- * increment), the config-change thread builds a new snapshot and swaps the
- * pointer; the old one is freed when its last reader drops it.
+ * rm->lock. Each partition is created with this file's hooks: the ISR write
+ * to the partition state znode (the only ZooKeeper write a partition
+ * causes), the queue of /isr_change_notification entries, the queue of ISR
+ * expansions for the "isr-expiration" thread (the only thread that writes
+ * an ISR: a follower fetch that qualifies a replica for the ISR is handled
+ * on a request handler or completed on the fetch purgatory, which must not
+ * block on ZooKeeper) and the append listener.
  */
 #include "replica_manager.h"
 
@@ -28,9 +24,7 @@
 
 #include "checkpoint.h"
 #include "clock.h"
-#include "compression.h"
 #include "kafka_zk.h"
-#include "producer_state.h"
 #include "logger.h"
 #include "replica_fetcher.h"
 #include "thread_role.h"
@@ -39,71 +33,15 @@
 #define SM_RM_LOGGER "kafka.server.ReplicaManager"
 #define SM_SC_LOGGER "state.change.logger"
 
-/* One published topic config; cfg first so that a reader's pointer to it
- * leads back to the snapshot. */
-typedef struct sm_tcfg_snap {
-	sm_topic_config_t cfg;
-	int refcnt;
-} sm_tcfg_snap_t;
-
-static sm_tcfg_snap_t *sm_tcfg_snap_new(const sm_topic_config_t *tc)
-{
-	sm_tcfg_snap_t *s = sm_calloc(1, sizeof(*s));
-	s->cfg = *tc;
-	s->refcnt = 1;
-	return s;
-}
-
-void sm_topic_config_release(const sm_topic_config_t *tc)
-{
-	if (!tc)
-		return;
-	sm_tcfg_snap_t *s = (sm_tcfg_snap_t *)(void *)tc;
-	if (__atomic_sub_fetch(&s->refcnt, 1, __ATOMIC_ACQ_REL) == 0)
-		free(s);
-}
-
-struct sm_partition {
-	sm_partition_t *next; /* hash chain */
-	int refcnt;
-	char *topic;
-	int32_t partition;
-	pthread_mutex_t lock;
-	int is_leader;
-	int32_t leader_id;
-	int32_t leader_epoch;       /* -1 until the controller says */
-	int32_t zk_version;
-	int32_t controller_epoch;
-	int n_replicas;
-	int32_t *replicas;
-	int n_isr;
-	int32_t *isr;
-	int64_t hw;                 /* guarded by lock */
-	/* Leader's view of each replica, parallel to replicas[] (Kafka's
-	 * Replica): LEO and log start offset (-1 unknown), when it was last
-	 * caught up, and the leader's LEO and time at its previous fetch.
-	 * Monotonic ms. */
-	int64_t *r_leo;
-	int64_t *r_log_start_offset;
-	int64_t *r_caught_up_ms;
-	int64_t *r_fetch_ms;
-	int64_t *r_fetch_leader_leo;
-	int64_t *r_sent_hw;         /* HW last answered to it (-1 none) */
-	int64_t epoch_start_offset; /* leader LEO when this epoch began */
-	int isr_inflight;           /* an ISR write is in progress */
-	int isr_expand_queued;      /* on rm->isr_expand, not yet looked at */
-	int offline;                /* its log dir failed (HostedPartition.Offline);
-				     * set once, under lock, after its log went offline */
-	sm_lec_t *lec;
-	sm_log_t *log;
-	pthread_mutex_t cfg_lock;   /* leaf: guards the tcfg pointer only */
-	sm_tcfg_snap_t *tcfg;       /* never NULL; immutable */
-	sm_replica_manager_t *rm;
-};
+/* A hash chain link of the partition table (holds one reference). */
+typedef struct sm_rm_entry {
+	struct sm_rm_entry *next;
+	sm_partition_t *p;
+} sm_rm_entry_t;
 
 struct sm_replica_manager {
 	pthread_mutex_t lock;
-	sm_partition_t *buckets[SM_RM_BUCKETS];
+	sm_rm_entry_t *buckets[SM_RM_BUCKETS];
 	int count;
 	int32_t controller_epoch;
 	const sm_kafka_config_t *cfg;
@@ -134,6 +72,7 @@ struct sm_replica_manager {
 };
 
 static int sm_rm_leaders(sm_replica_manager_t *rm, sm_partition_t ***out);
+static const sm_partition_hooks_t sm_rm_partition_hooks;
 
 /* The broker config in effect: dynamic broker configs replace the pointer
  * (sm_replica_manager_broker_config_changed); both configs stay valid. */
@@ -216,101 +155,27 @@ static void sm_rm_notify_leadership(sm_replica_manager_t *rm, const char *topic,
 		cb[i](opaque[i], topic, partition, is_leader);
 }
 
-sm_partition_t *sm_partition_keep(sm_partition_t *p)
-{
-	__atomic_add_fetch(&p->refcnt, 1, __ATOMIC_RELAXED);
-	return p;
-}
-
-void sm_partition_release(sm_partition_t *p)
-{
-	if (!p || __atomic_sub_fetch(&p->refcnt, 1, __ATOMIC_ACQ_REL) != 0)
-		return;
-	if (p->log)
-		sm_log_release(p->log);
-	sm_lec_destroy(p->lec);
-	pthread_mutex_destroy(&p->lock);
-	pthread_mutex_destroy(&p->cfg_lock);
-	if (p->tcfg)
-		sm_topic_config_release(&p->tcfg->cfg);
-	free(p->r_leo);
-	free(p->r_log_start_offset);
-	free(p->r_caught_up_ms);
-	free(p->r_fetch_ms);
-	free(p->r_fetch_leader_leo);
-	free(p->r_sent_hw);
-	free(p->replicas);
-	free(p->isr);
-	free(p->topic);
-	free(p);
-}
-
-const char *sm_partition_topic(const sm_partition_t *p) { return p->topic; }
-int32_t sm_partition_id(const sm_partition_t *p) { return p->partition; }
-const sm_topic_config_t *sm_partition_config_acquire(sm_partition_t *p)
-{
-	pthread_mutex_lock(&p->cfg_lock);
-	sm_tcfg_snap_t *s = p->tcfg;
-	__atomic_add_fetch(&s->refcnt, 1, __ATOMIC_RELAXED);
-	pthread_mutex_unlock(&p->cfg_lock);
-	return &s->cfg;
-}
-
-/* Publishes a new snapshot; the previous one lives on until its last
- * reader releases it. */
-static void sm_partition_config_publish(sm_partition_t *p, const sm_topic_config_t *tc)
-{
-	sm_tcfg_snap_t *s = sm_tcfg_snap_new(tc), *old;
-	pthread_mutex_lock(&p->cfg_lock);
-	old = p->tcfg;
-	p->tcfg = s;
-	pthread_mutex_unlock(&p->cfg_lock);
-	if (old)
-		sm_topic_config_release(&old->cfg);
-}
-
-/* min.insync.replicas of the current snapshot. */
-static int32_t sm_partition_min_isr(sm_partition_t *p)
-{
-	const sm_topic_config_t *tc = sm_partition_config_acquire(p);
-	int32_t v = tc->min_insync_replicas;
-	sm_topic_config_release(tc);
-	return v;
-}
-sm_log_t *sm_partition_log(sm_partition_t *p) { return p->log; }
-
-int64_t sm_partition_high_watermark(sm_partition_t *p)
-{
-	pthread_mutex_lock(&p->lock);
-	int64_t hw = p->hw;
-	pthread_mutex_unlock(&p->lock);
-	return hw;
-}
-
-int32_t sm_partition_leader_epoch(sm_partition_t *p)
-{
-	pthread_mutex_lock(&p->lock);
-	int32_t e = p->leader_epoch;
-	pthread_mutex_unlock(&p->lock);
-	return e;
-}
-
-int sm_partition_isr_size(sm_partition_t *p)
-{
-	pthread_mutex_lock(&p->lock);
-	int n = p->n_isr;
-	pthread_mutex_unlock(&p->lock);
-	return n;
-}
-
 /* Caller holds rm->lock. */
 static sm_partition_t *sm_rm_find(sm_replica_manager_t *rm, const char *topic, int32_t partition)
 {
 	SM_ASSERT_HELD(&rm->lock);
-	for (sm_partition_t *p = rm->buckets[sm_rm_hash(topic, partition)]; p; p = p->next)
-		if (p->partition == partition && !strcmp(p->topic, topic))
-			return p;
+	for (sm_rm_entry_t *e = rm->buckets[sm_rm_hash(topic, partition)]; e; e = e->next)
+		if (sm_partition_id(e->p) == partition && !strcmp(sm_partition_topic(e->p), topic))
+			return e->p;
 	return NULL;
+}
+
+/* Adds p to the table, which takes over the caller's reference. Caller
+ * holds rm->lock. */
+static void sm_rm_insert(sm_replica_manager_t *rm, sm_partition_t *p)
+{
+	SM_ASSERT_HELD(&rm->lock);
+	unsigned h = sm_rm_hash(sm_partition_topic(p), sm_partition_id(p));
+	sm_rm_entry_t *e = sm_malloc(sizeof(*e));
+	e->p = p;
+	e->next = rm->buckets[h];
+	rm->buckets[h] = e;
+	rm->count++;
 }
 
 sm_partition_t *sm_replica_manager_partition(sm_replica_manager_t *rm, const char *topic,
@@ -338,23 +203,8 @@ void sm_replica_manager_metrics(sm_replica_manager_t *rm, sm_metrics_gauges_t *g
 	 * partition lock, as everywhere. A scrape walks every partition once. */
 	pthread_mutex_lock(&rm->lock);
 	for (int b = 0; b < SM_RM_BUCKETS; b++)
-		for (sm_partition_t *p = rm->buckets[b]; p; p = p->next) {
-			int32_t min_isr = sm_partition_min_isr(p);
-			pthread_mutex_lock(&p->lock);
-			g->partition_count++;
-			if (p->offline)
-				g->offline_replicas++;
-			else if (p->is_leader) {
-				g->leader_count++;
-				if (p->n_isr < p->n_replicas)
-					g->under_replicated++;
-				if (p->n_isr < min_isr)
-					g->under_min_isr++;
-				else if (p->n_isr == min_isr)
-					g->at_min_isr++;
-			}
-			pthread_mutex_unlock(&p->lock);
-		}
+		for (sm_rm_entry_t *e = rm->buckets[b]; e; e = e->next)
+			sm_partition_add_gauges(e->p, g);
 	pthread_mutex_unlock(&rm->lock);
 }
 
@@ -370,12 +220,10 @@ sm_err_t sm_replica_manager_leader_partition(sm_replica_manager_t *rm, const cha
 	sm_partition_t *p = sm_replica_manager_partition(rm, topic, partition);
 	if (!p)
 		return SM_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-	pthread_mutex_lock(&p->lock);
-	int leader = p->is_leader, offline = p->offline;
-	pthread_mutex_unlock(&p->lock);
-	if (!leader || offline) {
+	sm_err_t e = sm_partition_leader_status(p);
+	if (e) {
 		sm_partition_release(p);
-		return offline ? SM_ERR_KAFKA_STORAGE_ERROR : SM_ERR_NOT_LEADER_OR_FOLLOWER;
+		return e;
 	}
 	*out = p;
 	return SM_ERR_NONE;
@@ -499,19 +347,7 @@ static sm_err_t sm_rm_get_or_create(sm_replica_manager_t *rm, const char *topic,
 	sm_log_t *log = sm_log_manager_get_or_create(rm->lm, topic, partition, &tc.log);
 	if (!log)
 		return SM_ERR_KAFKA_STORAGE_ERROR;
-	p = sm_calloc(1, sizeof(*p));
-	p->refcnt = 1;
-	p->topic = sm_strdup(topic);
-	p->partition = partition;
-	pthread_mutex_init(&p->lock, NULL);
-	p->leader_id = -1;
-	p->leader_epoch = -1;
-	p->log = log;
-	p->lec = sm_lec_open(sm_log_dir(log));
-	pthread_mutex_init(&p->cfg_lock, NULL);
-	p->tcfg = sm_tcfg_snap_new(&tc);
-	p->rm = rm;
-	p->hw = sm_log_high_watermark(log); /* a log kept from before keeps its HW */
+	p = sm_partition_new(topic, partition, log, &tc, rm->broker_id, &sm_rm_partition_hooks, rm);
 	pthread_mutex_lock(&rm->lock);
 	sm_partition_t *raced = sm_rm_find(rm, topic, partition);
 	if (raced) {
@@ -521,104 +357,17 @@ static sm_err_t sm_rm_get_or_create(sm_replica_manager_t *rm, const char *topic,
 		*out = raced;
 		return SM_ERR_NONE;
 	}
-	unsigned h = sm_rm_hash(topic, partition);
-	p->next = rm->buckets[h];
-	rm->buckets[h] = sm_partition_keep(p);
-	rm->count++;
+	sm_rm_insert(rm, sm_partition_keep(p));
 	pthread_mutex_unlock(&rm->lock);
 	*out = p;
 	return SM_ERR_NONE;
 }
 
-static void sm_rm_set_i32s(int32_t **dst, int *n, const int32_t *src, int cnt)
-{
-	free(*dst);
-	*dst = cnt > 0 ? sm_malloc(sizeof(int32_t) * (size_t)cnt) : NULL;
-	if (cnt > 0)
-		memcpy(*dst, src, sizeof(int32_t) * (size_t)cnt);
-	*n = cnt;
-}
-
-/* Index of broker in p->replicas, or -1. Caller holds p->lock. */
-static int sm_partition_replica_index(const sm_partition_t *p, int32_t broker)
-{
-	SM_ASSERT_HELD(&p->lock);
-	for (int i = 0; i < p->n_replicas; i++)
-		if (p->replicas[i] == broker)
-			return i;
-	return -1;
-}
-
-static int sm_partition_in_isr(const sm_partition_t *p, int32_t broker)
-{
-	for (int i = 0; i < p->n_isr; i++)
-		if (p->isr[i] == broker)
-			return 1;
-	return 0;
-}
-
-/* Fresh follower state for a new leader epoch: LEOs unknown, ISR members
- * count as caught up now so they get a full lag period (Kafka's makeLeader).
- * Caller holds p->lock. */
-static void sm_partition_reset_followers(sm_partition_t *p, int64_t now)
-{
-	SM_ASSERT_HELD(&p->lock);
-	size_t n = (size_t)(p->n_replicas > 0 ? p->n_replicas : 1);
-	p->r_leo = sm_realloc(p->r_leo, n * sizeof(int64_t));
-	p->r_log_start_offset = sm_realloc(p->r_log_start_offset, n * sizeof(int64_t));
-	p->r_caught_up_ms = sm_realloc(p->r_caught_up_ms, n * sizeof(int64_t));
-	p->r_fetch_ms = sm_realloc(p->r_fetch_ms, n * sizeof(int64_t));
-	p->r_fetch_leader_leo = sm_realloc(p->r_fetch_leader_leo, n * sizeof(int64_t));
-	p->r_sent_hw = sm_realloc(p->r_sent_hw, n * sizeof(int64_t));
-	for (int i = 0; i < p->n_replicas; i++) {
-		p->r_leo[i] = -1;
-		p->r_log_start_offset[i] = -1;
-		p->r_caught_up_ms[i] = sm_partition_in_isr(p, p->replicas[i]) ? now : 0;
-		p->r_fetch_ms[i] = 0;
-		p->r_fetch_leader_leo[i] = -1;
-		p->r_sent_hw[i] = -1;
-	}
-}
-
-/* Every HW change goes through here: the log keeps a copy for retention and
- * DeleteRecords (Kafka's Log.highWatermark). Caller holds p->lock, or owns p
- * alone. */
-static void sm_partition_set_hw(sm_partition_t *p, int64_t hw)
-{
-	p->hw = hw;
-	sm_log_set_high_watermark(p->log, hw);
-}
-
-/* The leader's HW is the smallest LEO over the ISR; a follower whose LEO is
- * not known yet holds it where it is. It never moves back. Caller holds
- * p->lock. Returns 1 if it moved. */
-static int sm_partition_maybe_advance_hw(sm_partition_t *p)
-{
-	SM_ASSERT_HELD(&p->lock);
-	if (!p->is_leader)
-		return 0;
-	int64_t hw = sm_log_end_offset(p->log);
-	for (int i = 0; i < p->n_isr; i++) {
-		if (p->isr[i] == p->rm->broker_id)
-			continue;
-		int idx = sm_partition_replica_index(p, p->isr[i]);
-		if (idx < 0 || !p->r_leo || p->r_leo[idx] < 0)
-			return 0;
-		if (p->r_leo[idx] < hw)
-			hw = p->r_leo[idx];
-	}
-	if (hw <= p->hw)
-		return 0;
-	sm_partition_set_hw(p, hw);
-	return 1;
-}
-
 /* The listener runs under rm->lock so that once
  * sm_replica_manager_set_append_listener(NULL) returns no call is still in
  * flight (the listener only signals a condition variable). */
-static void sm_rm_notify(sm_partition_t *p)
+static void sm_rm_notify(sm_replica_manager_t *rm, sm_partition_t *p)
 {
-	sm_replica_manager_t *rm = p->rm;
 	pthread_mutex_lock(&rm->lock);
 	if (rm->listener)
 		rm->listener(rm->listener_opaque, p);
@@ -626,12 +375,13 @@ static void sm_rm_notify(sm_partition_t *p)
 }
 
 /* Queues p for the next /isr_change_notification. */
-static void sm_rm_record_isr_change(sm_replica_manager_t *rm, const sm_partition_t *p)
+static void sm_rm_record_isr_change(void *opaque, const sm_partition_t *p)
 {
+	sm_replica_manager_t *rm = opaque;
 	pthread_mutex_lock(&rm->sched_lock);
 	for (int i = 0; i < rm->n_isr_changes; i++)
-		if (rm->isr_changes[i].partition == p->partition &&
-		    !strcmp(rm->isr_changes[i].topic, p->topic)) {
+		if (rm->isr_changes[i].partition == sm_partition_id(p) &&
+		    !strcmp(rm->isr_changes[i].topic, sm_partition_topic(p))) {
 			pthread_mutex_unlock(&rm->sched_lock);
 			return;
 		}
@@ -640,39 +390,35 @@ static void sm_rm_record_isr_change(sm_replica_manager_t *rm, const sm_partition
 		rm->isr_changes = sm_realloc(rm->isr_changes,
 					     sizeof(*rm->isr_changes) * (size_t)rm->cap_isr_changes);
 	}
-	rm->isr_changes[rm->n_isr_changes].topic = sm_strdup(p->topic);
-	rm->isr_changes[rm->n_isr_changes].partition = p->partition;
+	rm->isr_changes[rm->n_isr_changes].topic = sm_strdup(sm_partition_topic(p));
+	rm->isr_changes[rm->n_isr_changes].partition = sm_partition_id(p);
 	rm->n_isr_changes++;
 	pthread_mutex_unlock(&rm->sched_lock);
 }
 
-static void sm_rm_fmt_isr(char *out, size_t len, const int32_t *isr, int n)
-{
-	size_t o = 0;
-	out[0] = '\0';
-	for (int i = 0; i < n && o + 12 < len; i++)
-		o += (size_t)snprintf(out + o, len - o, "%s%d", i ? "," : "", isr[i]);
-}
-
-/* Conditional write of the state znode with a new ISR (the classic path of
+/* The partitions' write_isr hook: the conditional write of the state znode
+ * with a new ISR (the classic path of
  * a leader at inter.broker.protocol.version < 2.7-IV2). On BADVERSION the
  * node is re-read: if it already holds exactly this state (a retried write
  * that did land) its version is adopted, otherwise the controller changed
  * the partition and the leader gives up until the next LeaderAndIsr. */
-static sm_err_t sm_rm_write_isr(sm_replica_manager_t *rm, const sm_partition_t *p, int32_t epoch,
+static sm_err_t sm_rm_write_isr(void *opaque, const sm_partition_t *p, int32_t epoch,
 				int32_t zkv, int32_t ctrl_epoch, int32_t *isr, int n, int32_t *new_zkv)
 {
+	SM_ASSERT_ROLE(SM_ROLE_ISR_EXPIRATION);
+	sm_replica_manager_t *rm = opaque;
 	*new_zkv = zkv + 1;
 	if (!rm->zk)
 		return SM_ERR_NONE;
 	sm_zk_partition_state_t st = { .leader = rm->broker_id, .leader_epoch = epoch,
 				       .controller_epoch = ctrl_epoch, .n_isr = n, .isr = isr };
-	sm_err_t e = sm_kzk_update_partition_state(rm->zk, p->topic, p->partition, &st, zkv, -1,
-						   new_zkv);
+	const char *topic = sm_partition_topic(p);
+	int32_t partition = sm_partition_id(p);
+	sm_err_t e = sm_kzk_update_partition_state(rm->zk, topic, partition, &st, zkv, -1, new_zkv);
 	if (e != SM_ERR__BADVERSION)
 		return e;
 	sm_zk_partition_state_t cur = { 0 };
-	if (sm_kzk_get_partition_state(rm->zk, p->topic, p->partition, 0, &cur) == SM_ERR_NONE &&
+	if (sm_kzk_get_partition_state(rm->zk, topic, partition, 0, &cur) == SM_ERR_NONE &&
 	    cur.leader == rm->broker_id && cur.leader_epoch == epoch && cur.n_isr == n &&
 	    !memcmp(cur.isr, isr, sizeof(int32_t) * (size_t)n)) {
 		*new_zkv = cur.zk_version;
@@ -682,66 +428,11 @@ static sm_err_t sm_rm_write_isr(sm_replica_manager_t *rm, const sm_partition_t *
 	return e;
 }
 
-/* Replaces the ISR of a partition this broker leads (Partition.shrinkIsr /
- * expandIsr). */
-static void sm_rm_update_isr(sm_partition_t *p, int32_t *isr, int n, const char *what)
-{
-	SM_ASSERT_ROLE(SM_ROLE_ISR_EXPIRATION);
-	sm_replica_manager_t *rm = p->rm;
-	pthread_mutex_lock(&p->lock);
-	if (!p->is_leader || p->isr_inflight) {
-		pthread_mutex_unlock(&p->lock);
-		return;
-	}
-	p->isr_inflight = 1;
-	int32_t epoch = p->leader_epoch, zkv = p->zk_version, cepoch = p->controller_epoch;
-	char from[256], to[256];
-	sm_rm_fmt_isr(from, sizeof(from), p->isr, p->n_isr);
-	pthread_mutex_unlock(&p->lock);
-	sm_rm_fmt_isr(to, sizeof(to), isr, n);
-	int32_t new_zkv;
-	sm_err_t e = sm_rm_write_isr(rm, p, epoch, zkv, cepoch, isr, n, &new_zkv);
-	int applied = 0;
-	pthread_mutex_lock(&p->lock);
-	p->isr_inflight = 0;
-	if (!e && p->is_leader && p->leader_epoch == epoch) {
-		sm_rm_set_i32s(&p->isr, &p->n_isr, isr, n);
-		p->zk_version = new_zkv;
-		sm_partition_maybe_advance_hw(p);
-		applied = 1;
-	}
-	pthread_mutex_unlock(&p->lock);
-	if (!applied) {
-		sm_log_info(NULL, "kafka.cluster.Partition",
-			    "[Partition %s-%d broker=%d] Cached zkVersion %d not equal to that in zookeeper, skip updating ISR (%s)",
-			    p->topic, p->partition, rm->broker_id, zkv, e ? sm_err_name(e) : "leader changed");
-		return;
-	}
-	sm_log_info(NULL, "kafka.cluster.Partition",
-		    "[Partition %s-%d broker=%d] %s ISR from %s to %s. Leader: (highWatermark: %lld, endOffset: %lld). Out of sync replicas: see above.",
-		    p->topic, p->partition, rm->broker_id, what, from, to,
-		    (long long)sm_partition_high_watermark(p), (long long)sm_log_end_offset(p->log));
-	sm_rm_record_isr_change(rm, p);
-	sm_rm_notify(p);
-}
-
-/* Whether replicas[idx], a follower outside the ISR, has caught up to the
- * high watermark and to the start of this leader epoch (Kafka's
- * isFollowerInSync). Caller holds p->lock. */
-static int sm_partition_can_join_isr(const sm_partition_t *p, int idx)
-{
-	SM_ASSERT_HELD(&p->lock);
-	int32_t r = p->replicas[idx];
-	int64_t leo = p->r_leo ? p->r_leo[idx] : -1;
-	return r != p->rm->broker_id && !sm_partition_in_isr(p, r) && leo >= 0 && leo >= p->hw &&
-	       leo >= p->epoch_start_offset;
-}
-
 /* Hands p to the "isr-expiration" thread for an ISR expansion (the only
  * thread that writes ISRs to ZooKeeper) and wakes it. */
-static void sm_rm_queue_expand(sm_partition_t *p)
+static void sm_rm_queue_expand(void *opaque, sm_partition_t *p)
 {
-	sm_replica_manager_t *rm = p->rm;
+	sm_replica_manager_t *rm = opaque;
 	pthread_mutex_lock(&rm->sched_lock);
 	if (rm->n_isr_expand == rm->cap_isr_expand) {
 		rm->cap_isr_expand = rm->cap_isr_expand ? rm->cap_isr_expand * 2 : 16;
@@ -753,142 +444,30 @@ static void sm_rm_queue_expand(sm_partition_t *p)
 	pthread_mutex_unlock(&rm->sched_lock);
 }
 
-void sm_partition_update_follower(sm_partition_t *p, int32_t replica_id, int64_t fetch_offset,
-				  int64_t log_start_offset)
+static void sm_rm_partition_changed(void *opaque, sm_partition_t *p)
 {
-	int64_t now = sm_clock_mono_ms();
-	pthread_mutex_lock(&p->lock);
-	int idx = sm_partition_replica_index(p, replica_id);
-	int64_t leo = sm_log_end_offset(p->log);
-	if (!p->is_leader || idx < 0 || replica_id == p->rm->broker_id || !p->r_leo ||
-	    fetch_offset < 0 || fetch_offset > leo) {
-		pthread_mutex_unlock(&p->lock);
-		return;
-	}
-	if (fetch_offset >= leo)
-		p->r_caught_up_ms[idx] = now;
-	else if (p->r_fetch_leader_leo[idx] >= 0 && fetch_offset >= p->r_fetch_leader_leo[idx])
-		p->r_caught_up_ms[idx] = p->r_fetch_ms[idx];
-	p->r_fetch_leader_leo[idx] = leo;
-	p->r_fetch_ms[idx] = now;
-	p->r_leo[idx] = fetch_offset;
-	/* A follower's log start offset can raise the low watermark that a
-	 * parked DeleteRecords waits for (Partition.updateFollowerFetchState). */
-	int lso_moved = p->r_log_start_offset[idx] != log_start_offset;
-	p->r_log_start_offset[idx] = log_start_offset;
-	int moved = sm_partition_maybe_advance_hw(p);
-	int expand = 0;
-	if (!p->isr_expand_queued && sm_partition_can_join_isr(p, idx)) {
-		p->isr_expand_queued = 1;
-		expand = 1;
-	}
-	pthread_mutex_unlock(&p->lock);
-	if (moved || lso_moved)
-		sm_rm_notify(p);
-	if (expand)
-		sm_rm_queue_expand(p);
+	sm_rm_notify(opaque, p);
 }
 
-/* Partition.maybeExpandIsr on the "isr-expiration" thread: adds every
- * follower that is (still) caught up to the high watermark of this leader
- * epoch, writes the new ISR to ZooKeeper and only then uses it. */
-static void sm_partition_maybe_expand_isr(sm_partition_t *p)
-{
-	pthread_mutex_lock(&p->lock);
-	p->isr_expand_queued = 0;
-	if (!p->is_leader || p->isr_inflight || !p->r_leo) {
-		pthread_mutex_unlock(&p->lock);
-		return;
-	}
-	int32_t *isr = sm_malloc(sizeof(int32_t) * (size_t)(p->n_isr + p->n_replicas + 1));
-	int n = 0, added = 0;
-	for (int i = 0; i < p->n_isr; i++)
-		isr[n++] = p->isr[i];
-	for (int i = 0; i < p->n_replicas; i++)
-		if (sm_partition_can_join_isr(p, i)) {
-			isr[n++] = p->replicas[i];
-			added = 1;
-		}
-	pthread_mutex_unlock(&p->lock);
-	if (added)
-		sm_rm_update_isr(p, isr, n, "Expanding");
-	free(isr);
-}
-
-sm_err_t sm_partition_low_watermark(sm_partition_t *p, sm_broker_alive_fn *alive, void *opaque,
-				     int64_t *out)
-{
-	*out = -1;
-	pthread_mutex_lock(&p->lock);
-	if (p->offline || !p->is_leader) {
-		sm_err_t e = p->offline ? SM_ERR_KAFKA_STORAGE_ERROR : SM_ERR_NOT_LEADER_OR_FOLLOWER;
-		pthread_mutex_unlock(&p->lock);
-		return e;
-	}
-	/* Partition.lowWatermarkIfLeader: every assigned replica on a live
-	 * broker counts, in the ISR or not; one not heard from yet (-1) holds
-	 * the low watermark at -1. */
-	int64_t lw = sm_log_start_offset(p->log);
-	for (int i = 0; i < p->n_replicas && p->r_log_start_offset; i++) {
-		if (p->replicas[i] == p->rm->broker_id || !alive(opaque, p->replicas[i]))
-			continue;
-		if (p->r_log_start_offset[i] < lw)
-			lw = p->r_log_start_offset[i];
-	}
-	pthread_mutex_unlock(&p->lock);
-	*out = lw;
-	return SM_ERR_NONE;
-}
-
-/* Drops ISR followers that have not caught up within lag_ms
- * (Partition.maybeShrinkIsr); a follower at the leader's LEO is never out
- * of sync, even if it stopped fetching. */
-static void sm_partition_maybe_shrink_isr(sm_partition_t *p, int64_t now, int64_t lag_ms)
-{
-	pthread_mutex_lock(&p->lock);
-	if (!p->is_leader || p->isr_inflight || !p->r_leo) {
-		pthread_mutex_unlock(&p->lock);
-		return;
-	}
-	int64_t leo = sm_log_end_offset(p->log);
-	int32_t *isr = sm_malloc(sizeof(int32_t) * (size_t)(p->n_isr + 1));
-	int n = 0, removed = 0;
-	for (int i = 0; i < p->n_isr; i++) {
-		int idx = sm_partition_replica_index(p, p->isr[i]);
-		if (p->isr[i] != p->rm->broker_id && idx >= 0 && p->r_leo[idx] != leo &&
-		    now - p->r_caught_up_ms[idx] > lag_ms) {
-			sm_log_info(NULL, "kafka.cluster.Partition",
-				    "[Partition %s-%d broker=%d] Shrinking ISR: replica %d is out of sync (end offset %lld, leader end offset %lld, last caught up %lld ms ago)",
-				    p->topic, p->partition, p->rm->broker_id, p->isr[i],
-				    (long long)p->r_leo[idx], (long long)leo,
-				    (long long)(now - p->r_caught_up_ms[idx]));
-			removed = 1;
-			continue;
-		}
-		isr[n++] = p->isr[i];
-	}
-	pthread_mutex_unlock(&p->lock);
-	if (removed)
-		sm_rm_update_isr(p, isr, n, "Shrinking");
-	free(isr);
-}
+static const sm_partition_hooks_t sm_rm_partition_hooks = {
+	.write_isr = sm_rm_write_isr,
+	.isr_changed = sm_rm_record_isr_change,
+	.queue_expand = sm_rm_queue_expand,
+	.changed = sm_rm_partition_changed,
+};
 
 /* A partition whose log dir failed stops fetching and leading, and stays
  * so until the broker restarts (ReplicaManager.handleLogDirFailure marks it
  * HostedPartition.Offline). Returns 1 the first time. */
 static int sm_rm_mark_offline(sm_replica_manager_t *rm, sm_partition_t *p)
 {
-	pthread_mutex_lock(&p->lock);
-	int newly = !p->offline, was_leader = p->is_leader;
-	p->offline = 1;
-	p->is_leader = 0;
-	pthread_mutex_unlock(&p->lock);
-	if (!newly)
+	int was_leader;
+	if (!sm_partition_mark_offline(p, &was_leader))
 		return 0;
-	sm_fetcher_manager_remove(rm->fetchers, p->topic, p->partition);
+	sm_fetcher_manager_remove(rm->fetchers, sm_partition_topic(p), sm_partition_id(p));
 	if (was_leader)
-		sm_rm_notify_leadership(rm, p->topic, p->partition, 0);
-	sm_rm_notify(p);
+		sm_rm_notify_leadership(rm, sm_partition_topic(p), sm_partition_id(p), 0);
+	sm_rm_notify(rm, p);
 	return 1;
 }
 
@@ -907,16 +486,18 @@ static void sm_rm_update_fetcher(sm_replica_manager_t *rm, sm_partition_t *p,
 				 const sm_leader_and_isr_req_t *req,
 				 const sm_leader_and_isr_req_partition_state_t *st)
 {
+	const char *topic = sm_partition_topic(p);
+	int32_t partition = sm_partition_id(p);
 	if (st->leader == rm->broker_id || st->leader < 0) {
-		sm_fetcher_manager_remove(rm->fetchers, p->topic, p->partition);
+		sm_fetcher_manager_remove(rm->fetchers, topic, partition);
 		return;
 	}
 	const sm_leader_and_isr_req_live_leader_t *ll = sm_rm_live_leader(req, st->leader);
 	if (!ll || !ll->host_name) {
 		sm_log_warn(NULL, SM_RM_LOGGER,
 			    "[ReplicaManager broker=%d] No endpoint for leader %d of %s-%d; not fetching",
-			    rm->broker_id, st->leader, p->topic, p->partition);
-		sm_fetcher_manager_remove(rm->fetchers, p->topic, p->partition);
+			    rm->broker_id, st->leader, topic, partition);
+		sm_fetcher_manager_remove(rm->fetchers, topic, partition);
 		return;
 	}
 	sm_fetcher_manager_add(rm->fetchers, p, st->leader, st->leader_epoch, ll->host_name, ll->port);
@@ -934,7 +515,7 @@ static sm_err_t sm_rm_apply_state(sm_replica_manager_t *rm, const sm_leader_and_
 	sm_err_t e = sm_rm_get_or_create(rm, st->topic_name, st->partition_index, &p);
 	if (e)
 		return e == SM_ERR__IO || e == SM_ERR__FULL ? SM_ERR_KAFKA_STORAGE_ERROR : e;
-	if (sm_log_is_offline(p->log)) { /* never comes back online */
+	if (sm_log_is_offline(sm_partition_log(p))) { /* never comes back online */
 		sm_rm_mark_offline(rm, p);
 		sm_partition_release(p);
 		sm_log(SM_LOGFILE_STATE_CHANGE, SM_LOG_WARN, NULL, SM_SC_LOGGER,
@@ -946,42 +527,21 @@ static sm_err_t sm_rm_apply_state(sm_replica_manager_t *rm, const sm_leader_and_
 	 * follower append lands after its epoch's start offset. */
 	if (st->leader == rm->broker_id && st->leader_epoch > sm_partition_leader_epoch(p))
 		sm_fetcher_manager_remove(rm->fetchers, st->topic_name, st->partition_index);
-	pthread_mutex_lock(&p->lock);
-	if (st->leader_epoch <= p->leader_epoch) {
-		int32_t cur = p->leader_epoch;
-		pthread_mutex_unlock(&p->lock);
+	int was_leader = 0, is_leader = 0;
+	int32_t cur;
+	if (sm_partition_make_leader_or_follower(p, st, &was_leader, &is_leader, &cur)) {
 		sm_partition_release(p);
 		sm_log(SM_LOGFILE_STATE_CHANGE, SM_LOG_INFO, NULL, SM_SC_LOGGER,
 		       "[Broker id=%d] Ignoring LeaderAndIsr request for partition %s-%d: leader epoch %d is not newer than the current leader epoch %d",
 		       rm->broker_id, st->topic_name, st->partition_index, st->leader_epoch, cur);
 		return SM_ERR_STALE_CONTROLLER_EPOCH;
 	}
-	int was_leader = p->is_leader;
-	p->is_leader = st->leader == rm->broker_id;
-	p->leader_id = st->leader;
-	p->leader_epoch = st->leader_epoch;
-	p->zk_version = st->partition_epoch;
-	p->controller_epoch = st->controller_epoch;
-	sm_rm_set_i32s(&p->replicas, &p->n_replicas, st->replicas, st->replicas_cnt);
-	sm_rm_set_i32s(&p->isr, &p->n_isr, st->isr, st->isr_cnt);
-	int64_t leo = sm_log_end_offset(p->log);
-	if (p->hw > leo)
-		sm_partition_set_hw(p, leo);
-	sm_partition_reset_followers(p, sm_clock_mono_ms());
-	if (p->is_leader) {
-		/* The new epoch starts at the current end: followers truncate to
-		 * it, and OffsetForLeaderEpoch answers from it. */
-		p->epoch_start_offset = leo;
-		sm_lec_assign(p->lec, st->leader_epoch, leo);
-	}
-	sm_partition_maybe_advance_hw(p);
-	pthread_mutex_unlock(&p->lock);
 	sm_rm_update_fetcher(rm, p, req, st);
 	sm_log(SM_LOGFILE_STATE_CHANGE, SM_LOG_INFO, NULL, SM_SC_LOGGER,
 	       "[Broker id=%d] %s partition %s-%d with leader %d, leader epoch %d, high watermark %lld",
-	       rm->broker_id, p->is_leader ? (was_leader ? "Stayed leader of" : "Leader of") : "Follower of",
+	       rm->broker_id, is_leader ? (was_leader ? "Stayed leader of" : "Leader of") : "Follower of",
 	       st->topic_name, st->partition_index, st->leader, st->leader_epoch, (long long)sm_partition_high_watermark(p));
-	sm_rm_notify(p);
+	sm_rm_notify(rm, p);
 	sm_partition_release(p);
 	return SM_ERR_NONE;
 }
@@ -1022,9 +582,9 @@ static sm_err_t sm_rm_stop_one(sm_replica_manager_t *rm, const sm_stop_replica_p
 {
 	pthread_mutex_lock(&rm->lock);
 	unsigned h = sm_rm_hash(sp->topic, sp->partition);
-	sm_partition_t **pp = &rm->buckets[h], *p = NULL;
-	sm_partition_t *found = sm_rm_find(rm, sp->topic, sp->partition);
-	if (found && sm_log_is_offline(found->log)) {
+	sm_rm_entry_t **pp = &rm->buckets[h], *ent = NULL;
+	sm_partition_t *found = sm_rm_find(rm, sp->topic, sp->partition), *p = NULL;
+	if (found && sm_log_is_offline(sm_partition_log(found))) {
 		/* An offline replica stays known (and offline): its files
 		 * cannot be touched until the broker restarts. */
 		sm_partition_keep(found);
@@ -1034,9 +594,12 @@ static sm_err_t sm_rm_stop_one(sm_replica_manager_t *rm, const sm_stop_replica_p
 		return SM_ERR_KAFKA_STORAGE_ERROR;
 	}
 	for (; *pp; pp = &(*pp)->next)
-		if ((*pp)->partition == sp->partition && !strcmp((*pp)->topic, sp->topic)) {
-			p = *pp;
-			*pp = p->next;
+		if (sm_partition_id((*pp)->p) == sp->partition &&
+		    !strcmp(sm_partition_topic((*pp)->p), sp->topic)) {
+			ent = *pp;
+			*pp = ent->next;
+			p = ent->p; /* the table's reference */
+			free(ent);
 			rm->count--;
 			break;
 		}
@@ -1044,11 +607,9 @@ static sm_err_t sm_rm_stop_one(sm_replica_manager_t *rm, const sm_stop_replica_p
 	/* The fetcher must let go before the log may be deleted. */
 	sm_fetcher_manager_remove(rm->fetchers, sp->topic, sp->partition);
 	if (p) {
-		pthread_mutex_lock(&p->lock);
-		p->is_leader = 0;
-		pthread_mutex_unlock(&p->lock);
+		sm_partition_stop(p);
 		/* operations parked on it end now (NOT_LEADER_OR_FOLLOWER) */
-		sm_rm_notify(p);
+		sm_rm_notify(rm, p);
 		sm_partition_release(p);
 	}
 	if (delete) {
@@ -1087,76 +648,6 @@ void sm_replica_manager_stop_replica(sm_replica_manager_t *rm, int32_t controlle
 	}
 }
 
-static sm_err_t sm_partition_append_origin(sm_partition_t *p, uint8_t *batch, size_t len,
-					   int16_t required_acks, int coordinator,
-					   sm_log_append_info_t *info)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	int32_t min_isr = sm_partition_min_isr(p);
-	pthread_mutex_lock(&p->lock);
-	if (!p->is_leader) {
-		pthread_mutex_unlock(&p->lock);
-		return SM_ERR_NOT_LEADER_OR_FOLLOWER;
-	}
-	if (required_acks == -1 && p->n_isr < min_isr) {
-		pthread_mutex_unlock(&p->lock);
-		return SM_ERR_NOT_ENOUGH_REPLICAS;
-	}
-	int32_t epoch = p->leader_epoch;
-	/* The partition lock orders appends with leadership changes; the log
-	 * serializes appends itself. */
-	sm_err_t e = coordinator ? sm_log_append_coordinator(p->log, batch, len, epoch, now, info)
-				 : sm_log_append_leader(p->log, batch, len, epoch, now, info);
-	if (!e)
-		sm_partition_maybe_advance_hw(p);
-	pthread_mutex_unlock(&p->lock);
-	if (e)
-		return e == SM_ERR__IO || e == SM_ERR__FULL ? SM_ERR_KAFKA_STORAGE_ERROR : e;
-	sm_rm_notify(p);
-	return SM_ERR_NONE;
-}
-
-sm_err_t sm_partition_append_leader(sm_partition_t *p, uint8_t *batch, size_t len,
-				    int16_t required_acks, sm_log_append_info_t *info)
-{
-	return sm_partition_append_origin(p, batch, len, required_acks, 0, info);
-}
-
-sm_err_t sm_partition_append_coordinator(sm_partition_t *p, uint8_t *batch, size_t len,
-					 int16_t required_acks, sm_log_append_info_t *info)
-{
-	return sm_partition_append_origin(p, batch, len, required_acks, 1, info);
-}
-
-sm_err_t sm_partition_append_marker(sm_partition_t *p, const sm_ps_marker_t *marker,
-				    sm_log_append_info_t *info)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	int32_t min_isr = sm_partition_min_isr(p);
-	pthread_mutex_lock(&p->lock);
-	if (!p->is_leader) {
-		pthread_mutex_unlock(&p->lock);
-		return SM_ERR_NOT_LEADER_OR_FOLLOWER;
-	}
-	/* markers are written with acks=-1, so min.insync.replicas applies */
-	if (p->n_isr < min_isr) {
-		pthread_mutex_unlock(&p->lock);
-		return SM_ERR_NOT_ENOUGH_REPLICAS;
-	}
-	sm_err_t e = sm_log_append_marker(p->log, marker, p->leader_epoch, now, info);
-	if (!e)
-		sm_partition_maybe_advance_hw(p);
-	pthread_mutex_unlock(&p->lock);
-	if (e)
-		return e == SM_ERR__IO || e == SM_ERR__FULL ? SM_ERR_KAFKA_STORAGE_ERROR : e;
-	sm_rm_notify(p);
-	return SM_ERR_NONE;
-}
-
 /* ---- dynamic topic configs ---- */
 
 void sm_replica_manager_topic_config_changed(sm_replica_manager_t *rm, const char *topic)
@@ -1167,10 +658,8 @@ void sm_replica_manager_topic_config_changed(sm_replica_manager_t *rm, const cha
 	int n = sm_rm_leaders(rm, &v);
 	for (int i = 0; i < n; i++) {
 		sm_partition_t *p = v[i];
-		if (!strcmp(p->topic, topic)) {
-			sm_partition_config_publish(p, &tc);
-			sm_log_set_config(p->log, &tc.log);
-		}
+		if (!strcmp(sm_partition_topic(p), topic))
+			sm_partition_set_config(p, &tc);
 		sm_partition_release(p);
 	}
 	free(v);
@@ -1189,11 +678,10 @@ void sm_replica_manager_broker_config_changed(sm_replica_manager_t *rm,
 	for (int i = 0; i < n; i++) {
 		sm_partition_t *p = v[i];
 		/* one ZooKeeper read per topic when partitions come in topic runs */
-		if (!last || strcmp(last, p->topic))
-			sm_rm_topic_config(rm, p->topic, &tc);
-		last = p->topic;
-		sm_partition_config_publish(p, &tc);
-		sm_log_set_config(p->log, &tc.log);
+		if (!last || strcmp(last, sm_partition_topic(p)))
+			sm_rm_topic_config(rm, sm_partition_topic(p), &tc);
+		last = sm_partition_topic(p);
+		sm_partition_set_config(p, &tc);
 	}
 	for (int i = 0; i < n; i++)
 		sm_partition_release(v[i]);
@@ -1203,27 +691,6 @@ void sm_replica_manager_broker_config_changed(sm_replica_manager_t *rm,
 /* ---- replication accessors ---- */
 
 int32_t sm_replica_manager_broker_id(const sm_replica_manager_t *rm) { return rm->broker_id; }
-sm_lec_t *sm_partition_epoch_cache(sm_partition_t *p) { return p->lec; }
-
-int sm_partition_isr(sm_partition_t *p, int32_t *out, int max)
-{
-	pthread_mutex_lock(&p->lock);
-	int n = p->n_isr;
-	for (int i = 0; i < n && i < max; i++)
-		out[i] = p->isr[i];
-	pthread_mutex_unlock(&p->lock);
-	return n;
-}
-
-int sm_partition_diverging(sm_partition_t *p, int32_t last_fetched_epoch, int64_t fetch_offset,
-			   int32_t *epoch, int64_t *end_offset)
-{
-	if (last_fetched_epoch < 0)
-		return 0;
-	sm_lec_end_offset_for(p->lec, last_fetched_epoch, sm_log_end_offset(p->log), epoch, end_offset);
-	return *epoch < last_fetched_epoch || *end_offset < fetch_offset;
-}
-
 sm_err_t sm_replica_manager_epoch_end_offset(sm_replica_manager_t *rm, const char *topic,
 					     int32_t partition, int32_t current_leader_epoch,
 					     int32_t requested, int32_t *epoch_out,
@@ -1235,145 +702,10 @@ sm_err_t sm_replica_manager_epoch_end_offset(sm_replica_manager_t *rm, const cha
 	sm_err_t e = sm_replica_manager_leader_partition(rm, topic, partition, &p);
 	if (e)
 		return e;
-	int32_t cur = sm_partition_leader_epoch(p);
-	if (current_leader_epoch >= 0 && current_leader_epoch != cur)
-		e = current_leader_epoch < cur ? SM_ERR_FENCED_LEADER_EPOCH : SM_ERR_UNKNOWN_LEADER_EPOCH;
-	else
-		sm_lec_end_offset_for(p->lec, requested, sm_log_end_offset(p->log), epoch_out,
-				      end_offset_out);
+	e = sm_partition_epoch_end_offset(p, current_leader_epoch, requested, epoch_out,
+					  end_offset_out);
 	sm_partition_release(p);
 	return e;
-}
-
-int sm_partition_check_acks(sm_partition_t *p, int64_t required_offset, sm_err_t *err)
-{
-	int32_t min_isr = sm_partition_min_isr(p);
-	pthread_mutex_lock(&p->lock);
-	int done = 1;
-	*err = SM_ERR_NONE;
-	if (!p->is_leader)
-		*err = SM_ERR_NOT_LEADER_OR_FOLLOWER;
-	else if (p->hw < required_offset)
-		done = 0;
-	else if (p->n_isr < min_isr)
-		*err = SM_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND;
-	pthread_mutex_unlock(&p->lock);
-	return done;
-}
-
-/* ---- follower side ---- */
-
-int sm_partition_is_follower_of(sm_partition_t *p, int32_t leader, int32_t leader_epoch)
-{
-	pthread_mutex_lock(&p->lock);
-	int r = !p->is_leader && p->leader_id == leader && p->leader_epoch == leader_epoch;
-	pthread_mutex_unlock(&p->lock);
-	return r;
-}
-
-sm_err_t sm_partition_append_follower(sm_partition_t *p, const uint8_t *batches, size_t len)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	sm_err_t e = sm_log_append_follower(p->log, batches, len, now, NULL);
-	if (e)
-		return e;
-	/* v2 batch header: baseOffset(8) batchLength(4) partitionLeaderEpoch(4)
-	 * magic(1); the log has validated the framing. */
-	for (size_t pos = 0; pos + 17 <= len;) {
-		sm_rbuf_t rb;
-		sm_rbuf_init(&rb, batches + pos, len - pos);
-		int64_t base = sm_rbuf_i64(&rb);
-		int32_t blen = sm_rbuf_i32(&rb);
-		int32_t epoch = sm_rbuf_i32(&rb);
-		if (rb.err || blen <= 0 || (size_t)blen + 12 > len - pos)
-			break;
-		sm_lec_assign(p->lec, epoch, base);
-		pos += (size_t)blen + 12;
-	}
-	return SM_ERR_NONE;
-}
-
-sm_err_t sm_partition_truncate_to(sm_partition_t *p, int64_t offset)
-{
-	sm_err_t e = SM_ERR_NONE;
-	if (offset < sm_log_end_offset(p->log))
-		e = sm_log_truncate_to(p->log, offset);
-	sm_lec_truncate_from_end(p->lec, offset);
-	pthread_mutex_lock(&p->lock);
-	if (p->hw > offset)
-		sm_partition_set_hw(p, offset);
-	pthread_mutex_unlock(&p->lock);
-	return e;
-}
-
-void sm_partition_follower_set_hw(sm_partition_t *p, int64_t leader_hw)
-{
-	int64_t leo = sm_log_end_offset(p->log);
-	int64_t hw = leader_hw < leo ? leader_hw : leo;
-	pthread_mutex_lock(&p->lock);
-	int moved = !p->is_leader && hw != p->hw;
-	if (moved)
-		sm_partition_set_hw(p, hw);
-	pthread_mutex_unlock(&p->lock);
-	/* Consumers fetching from this follower (KIP-392) read up to its HW:
-	 * wake those parked in the purgatory. */
-	if (moved)
-		sm_rm_notify(p);
-}
-
-int sm_partition_follower_hw_news(sm_partition_t *p, int32_t replica_id, int64_t hw)
-{
-	pthread_mutex_lock(&p->lock);
-	int idx = sm_partition_replica_index(p, replica_id);
-	int news = p->is_leader && idx >= 0 && p->r_sent_hw && hw > p->r_sent_hw[idx];
-	if (news)
-		p->r_sent_hw[idx] = hw;
-	pthread_mutex_unlock(&p->lock);
-	return news;
-}
-
-int sm_partition_follower_views(sm_partition_t *p, sm_replica_view_t *out, int max,
-				int64_t *leader_leo)
-{
-	int64_t now = sm_clock_mono_ms();
-	pthread_mutex_lock(&p->lock);
-	if (!p->is_leader || p->offline || !p->r_leo) {
-		pthread_mutex_unlock(&p->lock);
-		return -1;
-	}
-	*leader_leo = sm_log_end_offset(p->log);
-	int n = 0;
-	for (int i = 0; i < p->n_replicas && n < max; i++) {
-		if (p->replicas[i] == p->rm->broker_id)
-			continue;
-		sm_replica_view_t *v = &out[n++];
-		memset(v, 0, sizeof(*v));
-		v->id = p->replicas[i];
-		v->log_start_offset = p->r_log_start_offset[i];
-		v->log_end_offset = p->r_leo[i];
-		/* Never caught up: as long ago as the clock goes. */
-		v->time_since_caught_up_ms = now - p->r_caught_up_ms[i];
-	}
-	pthread_mutex_unlock(&p->lock);
-	return n;
-}
-
-void sm_partition_follower_set_log_start(sm_partition_t *p, int64_t leader_log_start_offset)
-{
-	/* Most fetch responses bring no change: no lock taken for them. */
-	if (leader_log_start_offset <= sm_log_start_offset(p->log))
-		return;
-	pthread_mutex_lock(&p->lock);
-	int leader = p->is_leader;
-	int64_t hw = p->hw;
-	pthread_mutex_unlock(&p->lock);
-	/* Never past this replica's own HW (Log.maybeIncrementLogStartOffset);
-	 * a later fetch brings it the rest of the way. */
-	if (!leader && leader_log_start_offset <= hw)
-		sm_log_increment_log_start_offset(p->log, leader_log_start_offset,
-						  SM_LOG_START_LEADER_INCREMENT);
 }
 
 /* ---- "isr-expiration": ISR shrink checks and change propagation ---- */
@@ -1388,9 +720,9 @@ static int sm_rm_leaders(sm_replica_manager_t *rm, sm_partition_t ***out)
 	sm_partition_t **v = sm_calloc((size_t)rm->count + 1, sizeof(*v));
 	int n = 0;
 	for (int b = 0; b < SM_RM_BUCKETS; b++)
-		for (sm_partition_t *p = rm->buckets[b]; p; p = p->next)
+		for (sm_rm_entry_t *e = rm->buckets[b]; e; e = e->next)
 			if (n < rm->count)
-				v[n++] = sm_partition_keep(p);
+				v[n++] = sm_partition_keep(e->p);
 	pthread_mutex_unlock(&rm->lock);
 	*out = v;
 	return n;
@@ -1414,9 +746,11 @@ static void sm_rm_handle_offline_logs(sm_replica_manager_t *rm)
 	names[0] = '\0';
 	for (int i = 0; i < n; i++) {
 		sm_partition_t *p = v[i];
-		if (sm_log_is_offline(p->log) && sm_rm_mark_offline(rm, p) && used + 2 < sizeof(names))
+		if (sm_log_is_offline(sm_partition_log(p)) && sm_rm_mark_offline(rm, p) &&
+		    used + 2 < sizeof(names))
 			used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s-%d",
-						 used ? "," : "", p->topic, (int)p->partition);
+						 used ? "," : "", sm_partition_topic(p),
+						 (int)sm_partition_id(p));
 		sm_partition_release(p);
 	}
 	free(v);
@@ -1512,29 +846,17 @@ static void sm_rm_parent_dir(const sm_log_t *log, char *out, size_t outlen)
 
 static void sm_rm_load_one(sm_replica_manager_t *rm, sm_log_t *log, const sm_checkpoint_t *hws)
 {
-	sm_partition_t *p = sm_calloc(1, sizeof(*p));
-	p->refcnt = 1;
-	p->topic = sm_strdup(sm_log_topic(log));
-	p->partition = sm_log_partition(log);
-	pthread_mutex_init(&p->lock, NULL);
-	p->leader_id = -1;
-	p->leader_epoch = -1;
-	p->log = log; /* takes the list's reference */
-	p->lec = sm_lec_open(sm_log_dir(log));
-	p->rm = rm;
+	const char *topic = sm_log_topic(log);
+	int32_t partition = sm_log_partition(log);
 	sm_topic_config_t tc;
-	sm_rm_topic_config(rm, p->topic, &tc);
-	pthread_mutex_init(&p->cfg_lock, NULL);
-	p->tcfg = sm_tcfg_snap_new(&tc);
+	sm_rm_topic_config(rm, topic, &tc);
+	/* takes the list's reference to log */
+	sm_partition_t *p = sm_partition_new(topic, partition, log, &tc, rm->broker_id,
+					     &sm_rm_partition_hooks, rm);
 	sm_log_set_config(log, &tc.log);
-	int64_t hw = sm_checkpoint_get(hws, p->topic, p->partition, 0);
-	int64_t leo = sm_log_end_offset(log);
-	sm_partition_set_hw(p, hw > leo ? leo : hw);
-	unsigned h = sm_rm_hash(p->topic, p->partition);
+	sm_partition_restore_hw(p, sm_checkpoint_get(hws, topic, partition, 0));
 	pthread_mutex_lock(&rm->lock);
-	p->next = rm->buckets[h];
-	rm->buckets[h] = p;
-	rm->count++;
+	sm_rm_insert(rm, p);
 	pthread_mutex_unlock(&rm->lock);
 }
 
@@ -1572,15 +894,15 @@ void sm_replica_manager_checkpoint_hw(sm_replica_manager_t *rm)
 		sm_checkpoint_init(&cps[d]);
 	pthread_mutex_lock(&rm->lock);
 	for (int b = 0; b < SM_RM_BUCKETS; b++)
-		for (sm_partition_t *p = rm->buckets[b]; p; p = p->next) {
+		for (sm_rm_entry_t *e = rm->buckets[b]; e; e = e->next) {
+			sm_partition_t *p = e->p;
 			char parent[4096];
-			sm_rm_parent_dir(p->log, parent, sizeof(parent));
-			pthread_mutex_lock(&p->lock);
-			int64_t hw = p->hw;
-			pthread_mutex_unlock(&p->lock);
+			sm_rm_parent_dir(sm_partition_log(p), parent, sizeof(parent));
+			int64_t hw = sm_partition_high_watermark(p);
 			for (int d = 0; d < nd; d++)
 				if (!strcmp(parent, sm_rm_cfg(rm)->log_dir_list[d]))
-					sm_checkpoint_add(&cps[d], p->topic, p->partition, hw);
+					sm_checkpoint_add(&cps[d], sm_partition_topic(p),
+							  sm_partition_id(p), hw);
 		}
 	pthread_mutex_unlock(&rm->lock);
 	for (int d = 0; d < nd; d++) {
@@ -1621,11 +943,12 @@ void sm_replica_manager_destroy(sm_replica_manager_t *rm)
 	if (!rm)
 		return;
 	for (int b = 0; b < SM_RM_BUCKETS; b++) {
-		sm_partition_t *p = rm->buckets[b];
-		while (p) {
-			sm_partition_t *n = p->next;
-			sm_partition_release(p);
-			p = n;
+		sm_rm_entry_t *e = rm->buckets[b];
+		while (e) {
+			sm_rm_entry_t *n = e->next;
+			sm_partition_release(e->p);
+			free(e);
+			e = n;
 		}
 	}
 	sm_fetcher_manager_destroy(rm->fetchers);

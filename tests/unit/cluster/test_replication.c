@@ -4,7 +4,8 @@
  * the replica manager's leader side (high watermark over the ISR, acks=-1
  * completion, ISR expansion and shrink, divergence, the follower views and
  * HW news of KIP-392) and follower side
- * (truncation, epoch tracking on follower appends).
+ * (truncation, epoch tracking on follower appends), and a partition on its
+ * own, whose ISR changes reach ZooKeeper only through its owner's hooks.
  */
 #include <CUnit/Basic.h>
 #include <pthread.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "kafka_config.h"
 #include "leader_epoch_cache.h"
 #include "log_manager.h"
@@ -405,6 +407,137 @@ static void test_rm_leader(void)
 	rm_teardown();
 }
 
+/* A partition's owner as the replica manager is one: what each hook saw. */
+typedef struct hook_rec {
+	int writes, isr_changes, expands, changes;
+	int32_t isr[8];
+	int n_isr;
+	int32_t epoch, zkv, cepoch;
+	sm_err_t fail; /* what write_isr answers */
+} hook_rec_t;
+
+static sm_err_t hk_write_isr(void *opaque, const sm_partition_t *p, int32_t leader_epoch,
+			     int32_t zk_version, int32_t controller_epoch, int32_t *isr, int n,
+			     int32_t *new_zk_version)
+{
+	hook_rec_t *r = opaque;
+	CU_ASSERT_STRING_EQUAL(sm_partition_topic(p), "solo");
+	r->writes++;
+	r->epoch = leader_epoch;
+	r->zkv = zk_version;
+	r->cepoch = controller_epoch;
+	r->n_isr = n < 8 ? n : 8;
+	memcpy(r->isr, isr, sizeof(int32_t) * (size_t)r->n_isr);
+	*new_zk_version = zk_version + 1;
+	return r->fail;
+}
+
+static void hk_isr_changed(void *opaque, const sm_partition_t *p)
+{
+	(void)p;
+	((hook_rec_t *)opaque)->isr_changes++;
+}
+
+static void hk_queue_expand(void *opaque, sm_partition_t *p)
+{
+	(void)p;
+	((hook_rec_t *)opaque)->expands++;
+}
+
+static void hk_changed(void *opaque, sm_partition_t *p)
+{
+	(void)p;
+	((hook_rec_t *)opaque)->changes++;
+}
+
+static const sm_partition_hooks_t test_hooks = {
+	.write_isr = hk_write_isr,
+	.isr_changed = hk_isr_changed,
+	.queue_expand = hk_queue_expand,
+	.changed = hk_changed,
+};
+
+static void test_partition_hooks(void)
+{
+	rm_setup();
+	sm_topic_config_t tc;
+	memset(&tc, 0, sizeof(tc));
+	sm_log_config_defaults(&tc.log);
+	tc.max_message_bytes = 1000012;
+	tc.min_insync_replicas = 2;
+	tc.compression_type = -1;
+	sm_log_t *log = sm_log_manager_get_or_create(rm_lm, "solo", 0, &tc.log);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+	hook_rec_t rec;
+	memset(&rec, 0, sizeof(rec));
+	sm_partition_t *p = sm_partition_new("solo", 0, log, &tc, 1, &test_hooks, &rec);
+	/* A follower without a leader until the controller speaks. */
+	CU_ASSERT_EQUAL(sm_partition_leader_status(p), SM_ERR_NOT_LEADER_OR_FOLLOWER);
+	rm_append(p, 1, 1, SM_ERR_NOT_LEADER_OR_FOLLOWER);
+
+	static const int32_t replicas[] = { 1, 2, 3 }, isr12[] = { 1, 2 };
+	sm_leader_and_isr_req_partition_state_t st = {
+		.topic_name = (char *)"solo", .partition_index = 0, .controller_epoch = 4, .leader = 1,
+		.leader_epoch = 5, .isr = (int32_t *)isr12, .isr_cnt = 2, .partition_epoch = 7,
+		.replicas = (int32_t *)replicas, .replicas_cnt = 3,
+	};
+	int was = -1, is = -1;
+	int32_t cur = 0;
+	CU_ASSERT_EQUAL(sm_partition_make_leader_or_follower(p, &st, &was, &is, &cur), SM_ERR_NONE);
+	CU_ASSERT(was == 0 && is == 1 && cur == -1);
+	CU_ASSERT_EQUAL(sm_partition_leader_status(p), SM_ERR_NONE);
+	/* The same leader epoch again is stale. */
+	CU_ASSERT_EQUAL(sm_partition_make_leader_or_follower(p, &st, &was, &is, &cur),
+			SM_ERR_STALE_CONTROLLER_EPOCH);
+	CU_ASSERT_EQUAL(cur, 5);
+
+	rm_append(p, 2, -1, SM_ERR_NONE);
+	CU_ASSERT_EQUAL(rec.changes, 1);
+	sm_partition_update_follower(p, 2, 2, 0);
+	CU_ASSERT_EQUAL(sm_partition_high_watermark(p), 2);
+	CU_ASSERT_EQUAL(rec.changes, 2);
+	/* Replica 3 caught up: the fetch only hands the partition over; no
+	 * write yet, the ISR is unchanged. */
+	sm_partition_update_follower(p, 3, 2, 0);
+	CU_ASSERT_EQUAL(rec.expands, 1);
+	CU_ASSERT_EQUAL(rec.writes, 0);
+	CU_ASSERT_EQUAL(sm_partition_isr_size(p), 2);
+	/* The expansion is written through the hook with the cached state, and
+	 * used only after the write succeeded. */
+	sm_partition_maybe_expand_isr(p);
+	CU_ASSERT_EQUAL(rec.writes, 1);
+	CU_ASSERT(rec.epoch == 5 && rec.zkv == 7 && rec.cepoch == 4);
+	CU_ASSERT_EQUAL_FATAL(rec.n_isr, 3);
+	CU_ASSERT(rec.isr[0] == 1 && rec.isr[1] == 2 && rec.isr[2] == 3);
+	CU_ASSERT_EQUAL(rec.isr_changes, 1);
+	int32_t isr[4];
+	CU_ASSERT_EQUAL(sm_partition_isr(p, isr, 4), 3);
+
+	/* Followers behind the leader's end past the lag: a shrink whose
+	 * write fails leaves the ISR as it was and announces nothing. */
+	rm_append(p, 1, 1, SM_ERR_NONE);
+	int64_t later = sm_clock_mono_ms() + 60000;
+	rec.fail = SM_ERR__BADVERSION;
+	sm_partition_maybe_shrink_isr(p, later, 1000);
+	CU_ASSERT_EQUAL(rec.writes, 2);
+	CU_ASSERT(rec.n_isr == 1 && rec.isr[0] == 1 && rec.zkv == 8);
+	CU_ASSERT_EQUAL(sm_partition_isr_size(p), 3);
+	CU_ASSERT_EQUAL(rec.isr_changes, 1);
+	rec.fail = SM_ERR_NONE;
+	sm_partition_maybe_shrink_isr(p, later, 1000);
+	CU_ASSERT_EQUAL(rec.writes, 3);
+	CU_ASSERT_EQUAL(sm_partition_isr_size(p), 1);
+	CU_ASSERT_EQUAL(rec.isr_changes, 2);
+	/* With the leader alone in the ISR the HW reaches its end. */
+	CU_ASSERT_EQUAL(sm_partition_high_watermark(p), 3);
+
+	/* StopReplica: appends are refused from now on. */
+	sm_partition_stop(p);
+	rm_append(p, 1, 1, SM_ERR_NOT_LEADER_OR_FOLLOWER);
+	sm_partition_release(p);
+	rm_teardown();
+}
+
 /* Fake liveness: a bit per broker id. */
 static int lw_alive(void *opaque, int32_t broker_id)
 {
@@ -519,6 +652,8 @@ int main(void)
 	CU_add_test(s, "leader: topic config snapshots under concurrent changes", test_rm_config_snapshots);
 	CU_add_test(s, "leader: low watermark for DeleteRecords", test_rm_low_watermark);
 	CU_add_test(s, "follower: truncation, epochs, log start", test_rm_follower);
+	CU_add_test(s, "partition alone: ISR writes only through its owner's hooks",
+		    test_partition_hooks);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

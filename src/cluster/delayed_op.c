@@ -204,18 +204,12 @@ void sm_purgatory_check(sm_purgatory_t *pg, const char *name, int32_t id)
 
 size_t sm_purgatory_size(sm_purgatory_t *pg)
 {
-	pthread_mutex_lock(&pg->lock);
-	size_t n = pg->nops;
-	pthread_mutex_unlock(&pg->lock);
-	return n;
+	return SM_LOCKED_READ(&pg->lock, size_t, pg->nops);
 }
 
 uint64_t sm_purgatory_tries(sm_purgatory_t *pg)
 {
-	pthread_mutex_lock(&pg->lock);
-	uint64_t n = pg->tries;
-	pthread_mutex_unlock(&pg->lock);
-	return n;
+	return SM_LOCKED_READ(&pg->lock, uint64_t, pg->tries);
 }
 
 /* Queues every operation whose deadline passed (every one when stopping). */

@@ -188,26 +188,17 @@ sm_log_t *sm_partition_log(sm_partition_t *p) { return p->log; }
 
 int64_t sm_partition_high_watermark(sm_partition_t *p)
 {
-	pthread_mutex_lock(&p->lock);
-	int64_t hw = p->hw;
-	pthread_mutex_unlock(&p->lock);
-	return hw;
+	return SM_LOCKED_READ(&p->lock, int64_t, p->hw);
 }
 
 int32_t sm_partition_leader_epoch(sm_partition_t *p)
 {
-	pthread_mutex_lock(&p->lock);
-	int32_t e = p->leader_epoch;
-	pthread_mutex_unlock(&p->lock);
-	return e;
+	return SM_LOCKED_READ(&p->lock, int32_t, p->leader_epoch);
 }
 
 int sm_partition_isr_size(sm_partition_t *p)
 {
-	pthread_mutex_lock(&p->lock);
-	int n = p->n_isr;
-	pthread_mutex_unlock(&p->lock);
-	return n;
+	return SM_LOCKED_READ(&p->lock, int, p->n_isr);
 }
 
 static void sm_partition_set_i32s(int32_t **dst, int *n, const int32_t *src, int cnt)
@@ -703,10 +694,7 @@ int sm_partition_check_acks(sm_partition_t *p, int64_t required_offset, sm_err_t
 
 int sm_partition_is_follower_of(sm_partition_t *p, int32_t leader, int32_t leader_epoch)
 {
-	pthread_mutex_lock(&p->lock);
-	int r = !p->is_leader && p->leader_id == leader && p->leader_epoch == leader_epoch;
-	pthread_mutex_unlock(&p->lock);
-	return r;
+	return SM_LOCKED_READ(&p->lock, int, !p->is_leader && p->leader_id == leader && p->leader_epoch == leader_epoch);
 }
 
 sm_err_t sm_partition_append_follower(sm_partition_t *p, const uint8_t *batches, size_t len)

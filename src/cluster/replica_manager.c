@@ -191,10 +191,7 @@ sm_partition_t *sm_replica_manager_partition(sm_replica_manager_t *rm, const cha
 
 int sm_replica_manager_partition_count(sm_replica_manager_t *rm)
 {
-	pthread_mutex_lock(&rm->lock);
-	int n = rm->count;
-	pthread_mutex_unlock(&rm->lock);
-	return n;
+	return SM_LOCKED_READ(&rm->lock, int, rm->count);
 }
 
 void sm_replica_manager_metrics(sm_replica_manager_t *rm, sm_metrics_gauges_t *g)

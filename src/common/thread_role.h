@@ -95,4 +95,14 @@ int sm_thread_tid(void);
 			sm_thread_lock_fail(__func__, #m);			\
 	} while (0)
 
+/* The value of expr (of type type) read with mutex m held: the short
+ * getters of lock-guarded fields. */
+#define SM_LOCKED_READ(m, type, expr)                                          \
+	({                                                                    \
+		pthread_mutex_lock(m);                                        \
+		type sm_locked_v_ = (expr);                                   \
+		pthread_mutex_unlock(m);                                      \
+		sm_locked_v_;                                                 \
+	})
+
 #endif

@@ -988,17 +988,11 @@ void sm_txn_marker_channel_metadata_changed(sm_txn_marker_channel_t *ch)
 
 size_t sm_txn_marker_channel_unknown_dest_count(sm_txn_marker_channel_t *ch)
 {
-	pthread_mutex_lock(&ch->lock);
-	size_t n = ch->n_unrouted;
-	pthread_mutex_unlock(&ch->lock);
-	return n;
+	return SM_LOCKED_READ(&ch->lock, size_t, ch->n_unrouted);
 }
 
 /* Counts a transaction until its callback is about to run. */
 size_t sm_txn_marker_channel_pending_count(sm_txn_marker_channel_t *ch)
 {
-	pthread_mutex_lock(&ch->lock);
-	size_t n = ch->n_active + ch->n_finished;
-	pthread_mutex_unlock(&ch->lock);
-	return n;
+	return SM_LOCKED_READ(&ch->lock, size_t, ch->n_active + ch->n_finished);
 }

@@ -36,7 +36,8 @@ def test(c):
                      "\tApiVersions(18): 0 to 3 [usable: 3],",
                      "\tAlterPartitionReassignments(45): 0 [usable: 0],",
                      "\tDescribeCluster(60): 0 [usable: 0],",
-                     "\tSaslHandshake(17): UNSUPPORTED,",
+                     "\tSaslHandshake(17): 0 to 1 [usable: 1],",
+                     "\tAlterClientQuotas(49): UNSUPPORTED,",
                      "\tDescribeProducers(61): UNSUPPORTED"):
             check(want in text, "%r missing from broker %s's block" % (want, b[2]))
         keys = [int(m) for m in re.findall(r"^\t\w+\((\d+)\):", text, re.M)]

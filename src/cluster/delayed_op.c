@@ -75,6 +75,7 @@ static uint32_t sm_op_hash(const char *name, int32_t id)
 
 static void sm_op_rehash_locked(sm_purgatory_t *pg, size_t nb)
 {
+	SM_ASSERT_HELD(&pg->lock);
 	sm_op_watch_t **b = sm_calloc(nb, sizeof(*b));
 	for (size_t i = 0; i < pg->nbuckets; i++)
 		while (pg->buckets[i]) {
@@ -91,6 +92,7 @@ static void sm_op_rehash_locked(sm_purgatory_t *pg, size_t nb)
 static sm_op_watch_t *sm_op_find_locked(sm_purgatory_t *pg, const char *name, int32_t id,
 					int create)
 {
+	SM_ASSERT_HELD(&pg->lock);
 	uint32_t h = sm_op_hash(name, id);
 	for (sm_op_watch_t *w = pg->buckets[h & (pg->nbuckets - 1)]; w; w = w->next)
 		if (w->hash == h && w->id == id && !strcmp(w->name, name))
@@ -111,6 +113,7 @@ static sm_op_watch_t *sm_op_find_locked(sm_purgatory_t *pg, const char *name, in
 
 static void sm_op_watch_remove_locked(sm_purgatory_t *pg, sm_op_watch_t *w, sm_op_t *op)
 {
+	SM_ASSERT_HELD(&pg->lock);
 	for (int i = 0; i < w->n; i++)
 		if (w->ops[i] == op) {
 			w->ops[i] = w->ops[--w->n];
@@ -130,6 +133,7 @@ static void sm_op_watch_remove_locked(sm_purgatory_t *pg, sm_op_watch_t *w, sm_o
 
 static void sm_op_enqueue_locked(sm_purgatory_t *pg, sm_op_t *op)
 {
+	SM_ASSERT_HELD(&pg->lock);
 	op->state = SM_OP_QUEUED;
 	op->qnext = NULL;
 	if (pg->qtail)
@@ -143,6 +147,7 @@ static void sm_op_enqueue_locked(sm_purgatory_t *pg, sm_op_t *op)
 /* A check or a deadline for op: try it (again). */
 static void sm_op_poke_locked(sm_purgatory_t *pg, sm_op_t *op)
 {
+	SM_ASSERT_HELD(&pg->lock);
 	if (op->state == SM_OP_WATCHING)
 		sm_op_enqueue_locked(pg, op);
 	else if (op->state == SM_OP_RUNNING)
@@ -151,6 +156,7 @@ static void sm_op_poke_locked(sm_purgatory_t *pg, sm_op_t *op)
 
 static void sm_op_free_locked(sm_purgatory_t *pg, sm_op_t *op)
 {
+	SM_ASSERT_HELD(&pg->lock);
 	for (int i = 0; i < op->nkeys; i++)
 		sm_op_watch_remove_locked(pg, op->keys[i], op);
 	sm_gc_timer_cancel(&pg->timers, &op->timer);
@@ -215,6 +221,7 @@ uint64_t sm_purgatory_tries(sm_purgatory_t *pg)
 /* Queues every operation whose deadline passed (every one when stopping). */
 static void sm_op_expire_locked(sm_purgatory_t *pg, int64_t now)
 {
+	SM_ASSERT_HELD(&pg->lock);
 	sm_gc_timer_t *t;
 	while ((t = sm_gc_timer_pop_due(&pg->timers, pg->stopping ? INT64_MAX : now))) {
 		sm_op_t *op = t->owner;
@@ -225,6 +232,7 @@ static void sm_op_expire_locked(sm_purgatory_t *pg, int64_t now)
 
 static void sm_op_wait_locked(sm_purgatory_t *pg, int64_t now)
 {
+	SM_ASSERT_HELD(&pg->lock);
 	sm_gc_timer_t *t = sm_gc_timer_peek(&pg->timers);
 	if (!t) {
 		pthread_cond_wait(&pg->cond, &pg->lock);

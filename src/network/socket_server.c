@@ -1434,6 +1434,15 @@ static void sm_ss_proc_cleanup(sm_ss_proc_t *p)
 	p->memwake = NULL;
 	if (p->wake)
 		event_free(p->wake);
+	/* A TLS bufferevent runs its write callback deferred, holding a
+	 * reference until the loop gets to it; a connection that has just
+	 * written when the loop stopped would otherwise never be finalized
+	 * (event_base_free cancels that callback without dropping the
+	 * reference). With our own events gone, one more pass over the active
+	 * queue runs those callbacks (the connections' callbacks are cleared)
+	 * and the finalizers they leave. */
+	if (p->base)
+		event_base_loop(p->base, EVLOOP_NONBLOCK);
 	if (p->base)
 		event_base_free(p->base);
 	pthread_mutex_destroy(&p->lock);

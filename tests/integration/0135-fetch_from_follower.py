@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Proves fetching from the closest replica (KIP-392): three brokers in racks r1, r2 and r3 with replica.selector.class=RackAwareReplicaSelector and an RF=3 topic. A confluent-kafka consumer with client.rack=r2 gets more than 95% of its bytes (librdkafka's per-broker rxbytes statistics, counted once its first fetches are answered) from the r2 broker, including partitions led elsewhere, and reads every record exactly once; a consumer without client.rack reads a partition from its leader. After kill -9 of the r2 broker the rack consumer carries on from the remaining replicas and still reads every record, old and new, exactly once. A broker refuses to start with an unknown replica.selector.class, naming the key."""
+"""Proves fetching from the closest replica (KIP-392): three brokers in racks r1, r2 and r3 with replica.selector.class=RackAwareReplicaSelector and an RF=3 topic. A confluent-kafka consumer with client.rack=r2 gets more than 95% of its bytes (librdkafka's per-broker rxbytes statistics, counted once its first fetches are answered) from the r2 broker, including partitions led elsewhere, and reads every record exactly once; a consumer without client.rack reads a partition from its leader. After the r2 broker becomes the leader of every partition (reordered replicas, preferred election) and is killed with kill -9, the rack consumer carries on from the remaining replicas and still reads every record, old and new, exactly once. A broker refuses to start with an unknown replica.selector.class, naming the key."""
 import json
 import os
 import sys
@@ -193,19 +193,42 @@ def test(c):
     plain.close()
 
     # kill -9 the r2 broker: the rack consumer carries on from the others.
+    # librdkafka keeps a partition on its preferred replica until a fetch
+    # there fails with an error, its leader changes, or its 5-minute lease on
+    # that replica runs out (a client-side constant); a dead follower answers
+    # nothing. So that the test shows the brokers' part (new leaders elected
+    # without the r2 broker serve the rack consumer, and name no dead replica
+    # as its preferred one) without waiting out that lease, the r2 broker
+    # first becomes the preferred leader of every partition: reordered
+    # replica lists, then a preferred election.
+    plan = {"version": 1, "partitions": [
+        {"topic": TOPIC, "partition": p,
+         "replicas": [NEAR] + [b for b in sorted(RACKS) if b != NEAR]}
+        for p in range(PARTITIONS)]}
+    plan_path = os.path.join(c.root, "near-first.json")
+    with open(plan_path, "w") as f:
+        json.dump(plan, f)
+    harness.run([os.path.join(harness.BIN, "kafka-reassign-partitions.sh"),
+                 "--bootstrap-server", c.bootstrap, "--execute",
+                 "--reassignment-json-file", plan_path], timeout=60,
+                what="reassignment putting broker %d first" % NEAR)
+    wait_until(lambda: "is complete" in harness.run(
+        [os.path.join(harness.BIN, "kafka-reassign-partitions.sh"), "--bootstrap-server",
+         c.bootstrap, "--verify", "--reassignment-json-file", plan_path],
+        timeout=60, check_rc=False, what="reassignment verify").stdout.decode(), 60,
+        "the reordering reassignment to complete")
+    harness.run([os.path.join(harness.BIN, "kafka-leader-election.sh"), "--bootstrap-server",
+                 c.bootstrap, "--election-type", "preferred", "--all-topic-partitions"],
+                timeout=60, check_rc=False, what="preferred leader election")
+    wait_until(lambda: set(leaders(c).values()) == {NEAR}, 60,
+               "broker %d leading every partition" % NEAR)
     c.brokers[NEAR].kill9()
-    log("killed broker %d" % NEAR)
+    log("killed broker %d, the leader of every partition" % NEAR)
     near.fresh_stats()
     kbase = near.rxbytes()
     n2 = 1500
     produce(c, n1, n2)
-    # librdkafka keeps a partition on its preferred replica until a fetch
-    # there fails with an error or its 5-minute lease on that replica runs
-    # out; a dead follower answers nothing, so the partitions led elsewhere
-    # return to their leaders (which, with the r2 broker gone from their
-    # metadata, serve them) when the lease ends. The partition the r2 broker
-    # led moves at once with its new leader.
-    near.read_until(n1 + n2, 420)
+    near.read_until(n1 + n2, 120)
     near.fresh_stats()
     kdelta = diff(kbase, near.rxbytes())
     log("after the kill: per broker %r" % kdelta)

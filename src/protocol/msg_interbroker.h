@@ -44,7 +44,8 @@ void sm_msg_groups_free(sm_msg_groups_t *g);
  * The generated StopReplica request keeps Kafka's three layouts (v0
  * ungrouped partitions, v1-2 partitions nested by topic with one
  * delete_partitions flag, v3 partition states nested by topic). The
- * controller and the replica manager work on one flat list instead. */
+ * controller and the replica manager work on one flat list instead. After
+ * the topic, the fields mirror the v3 partition state (asserted). */
 typedef struct sm_stop_replica_partition {
 	char *topic;
 	int32_t partition;

@@ -179,13 +179,6 @@ int32_t sm_proto_array_read(sm_rbuf_t *rb, int flex, int nullable, size_t min_el
 	return rb->err ? 0 : n;
 }
 
-void *sm_proto_array_alloc(sm_arena_t *a, int32_t cnt, size_t elem_size)
-{
-	if (cnt <= 0)
-		return NULL;
-	return sm_arena_alloc(a, (size_t)cnt * elem_size);
-}
-
 void *sm_proto_array_ralloc(sm_rbuf_t *rb, sm_arena_t *a, int32_t cnt, size_t elem_size)
 {
 	if (cnt <= 0 || rb->err)

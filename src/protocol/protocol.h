@@ -135,9 +135,6 @@ void sm_proto_str_write(sm_wbuf_t *w, const char *s, int flex, int nullable);
 /* Element count, -1 for null. min_elem: the fewest bytes one element can
  * take, so that a hostile count fails before anything is allocated. */
 int32_t sm_proto_array_read(sm_rbuf_t *rb, int flex, int nullable, size_t min_elem);
-/* Zeroed arena array of cnt elements; NULL when cnt <= 0. For building
- * messages locally; decoders use sm_proto_array_ralloc. */
-void *sm_proto_array_alloc(sm_arena_t *a, int32_t cnt, size_t elem_size);
 /* Decoder side: the array for a count just read from rb, taken with
  * sm_arena_alloc_array so the request's arena budget bounds what a peer's
  * counts can cost in memory (a decoded element is larger than its smallest

@@ -53,7 +53,7 @@ static void ck_i32s(const int32_t *x, int32_t xn, const int32_t *y, int32_t yn)
 
 static int32_t *i32s(sm_arena_t *a, int n, int base)
 {
-	int32_t *v = sm_proto_array_alloc(a, n, sizeof(*v));
+	int32_t *v = sm_arena_alloc_array(a, n, sizeof(*v));
 	for (int i = 0; i < n; i++)
 		v[i] = base + i * 7;
 	return v;
@@ -143,7 +143,7 @@ static void av_resp_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 	sm_api_versions_resp_init(r);
 	r->error_code = variant ? 0 : 35;
 	r->api_keys_cnt = variant ? 0 : 3;
-	r->api_keys = sm_proto_array_alloc(a, 3, sizeof(*r->api_keys));
+	r->api_keys = sm_arena_alloc_array(a, 3, sizeof(*r->api_keys));
 	for (int i = 0; i < r->api_keys_cnt; i++) {
 		r->api_keys[i].api_key = (int16_t)(i * 5);
 		r->api_keys[i].min_version = (int16_t)i;
@@ -153,7 +153,7 @@ static void av_resp_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 		r->throttle_time_ms = 1234;
 	if (ver >= 3 && variant == 0) {
 		r->supported_features_cnt = 2;
-		r->supported_features = sm_proto_array_alloc(a, 2, sizeof(*r->supported_features));
+		r->supported_features = sm_arena_alloc_array(a, 2, sizeof(*r->supported_features));
 		for (int i = 0; i < 2; i++) {
 			r->supported_features[i].name = S(a, "feat", i);
 			r->supported_features[i].min_version = (int16_t)(i + 1);
@@ -161,7 +161,7 @@ static void av_resp_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 		}
 		r->finalized_features_epoch = 77;
 		r->finalized_features_cnt = 1;
-		r->finalized_features = sm_proto_array_alloc(a, 1, sizeof(*r->finalized_features));
+		r->finalized_features = sm_arena_alloc_array(a, 1, sizeof(*r->finalized_features));
 		r->finalized_features[0].name = "metadata.version";
 		r->finalized_features[0].max_version_level = 8;
 		r->finalized_features[0].min_version_level = 2;
@@ -212,7 +212,7 @@ static void md_req_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 		r->topics_cnt = ver >= 1 ? -1 : 0;
 	} else {
 		r->topics_cnt = 3;
-		r->topics = sm_proto_array_alloc(a, 3, sizeof(*r->topics));
+		r->topics = sm_arena_alloc_array(a, 3, sizeof(*r->topics));
 		for (int i = 0; i < 3; i++) {
 			if (ver >= 10)
 				uuid_fill(r->topics[i].topic_id, i);
@@ -271,7 +271,7 @@ static void md_topic_fill(sm_arena_t *a, int16_t ver, int i, sm_metadata_resp_to
 	if (ver >= 1)
 		t->is_internal = i == 0;
 	t->partitions_cnt = i ? 0 : 2;
-	t->partitions = sm_proto_array_alloc(a, 2, sizeof(*t->partitions));
+	t->partitions = sm_arena_alloc_array(a, 2, sizeof(*t->partitions));
 	for (int j = 0; j < t->partitions_cnt; j++)
 		md_part_fill(a, ver, j, &t->partitions[j]);
 	if (ver >= 8)
@@ -285,7 +285,7 @@ static void md_resp_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 	if (ver >= 3)
 		r->throttle_time_ms = 17;
 	r->brokers_cnt = 2;
-	r->brokers = sm_proto_array_alloc(a, 2, sizeof(*r->brokers));
+	r->brokers = sm_arena_alloc_array(a, 2, sizeof(*r->brokers));
 	for (int i = 0; i < 2; i++) {
 		r->brokers[i].node_id = i + 1;
 		r->brokers[i].host = S(a, "host", i);
@@ -298,7 +298,7 @@ static void md_resp_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 	if (ver >= 1)
 		r->controller_id = 2;
 	r->topics_cnt = variant ? 0 : 2;
-	r->topics = sm_proto_array_alloc(a, 2, sizeof(*r->topics));
+	r->topics = sm_arena_alloc_array(a, 2, sizeof(*r->topics));
 	for (int i = 0; i < r->topics_cnt; i++)
 		md_topic_fill(a, ver, i, &r->topics[i]);
 	if (ver >= 8 && ver <= 10)
@@ -352,21 +352,21 @@ static void ct_req_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 	sm_create_topics_req_t *r = o;
 	sm_create_topics_req_init(r);
 	r->topics_cnt = variant ? 0 : 2;
-	r->topics = sm_proto_array_alloc(a, 2, sizeof(*r->topics));
+	r->topics = sm_arena_alloc_array(a, 2, sizeof(*r->topics));
 	for (int i = 0; i < r->topics_cnt; i++) {
 		sm_create_topics_req_topic_t *t = &r->topics[i];
 		t->name = S(a, "new", i);
 		t->num_partitions = i ? -1 : 6;
 		t->replication_factor = (int16_t)(i ? -1 : 3);
 		t->assignments_cnt = i ? 2 : 0;
-		t->assignments = sm_proto_array_alloc(a, 2, sizeof(*t->assignments));
+		t->assignments = sm_arena_alloc_array(a, 2, sizeof(*t->assignments));
 		for (int j = 0; j < t->assignments_cnt; j++) {
 			t->assignments[j].partition_index = j;
 			t->assignments[j].broker_ids_cnt = 2;
 			t->assignments[j].broker_ids = i32s(a, 2, j);
 		}
 		t->configs_cnt = 2;
-		t->configs = sm_proto_array_alloc(a, 2, sizeof(*t->configs));
+		t->configs = sm_arena_alloc_array(a, 2, sizeof(*t->configs));
 		t->configs[0].name = "cleanup.policy";
 		t->configs[0].value = "compact";
 		t->configs[1].name = "retention.ms";
@@ -420,7 +420,7 @@ static void ct_resp_topic_fill(sm_arena_t *a, int16_t ver, int variant, int i,
 	t->num_partitions = 6;
 	t->replication_factor = 3;
 	t->configs_cnt = variant ? -1 : 2;
-	t->configs = sm_proto_array_alloc(a, 2, sizeof(*t->configs));
+	t->configs = sm_arena_alloc_array(a, 2, sizeof(*t->configs));
 	for (int j = 0; j < t->configs_cnt; j++) {
 		sm_create_topics_resp_config_init(&t->configs[j]);
 		t->configs[j].name = S(a, "conf", j);
@@ -438,7 +438,7 @@ static void ct_resp_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 	if (ver >= 2)
 		r->throttle_time_ms = 250;
 	r->topics_cnt = 2;
-	r->topics = sm_proto_array_alloc(a, 2, sizeof(*r->topics));
+	r->topics = sm_arena_alloc_array(a, 2, sizeof(*r->topics));
 	for (int i = 0; i < 2; i++)
 		ct_resp_topic_fill(a, ver, variant, i, &r->topics[i]);
 }
@@ -480,14 +480,14 @@ static void dt_req_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 	int n = variant ? 0 : 3;
 	if (ver >= 6) {
 		r->topics_cnt = n;
-		r->topics = sm_proto_array_alloc(a, n, sizeof(*r->topics));
+		r->topics = sm_arena_alloc_array(a, n, sizeof(*r->topics));
 		for (int i = 0; i < n; i++) {
 			r->topics[i].name = i == 2 ? NULL : S(a, "old", i);
 			uuid_fill(r->topics[i].topic_id, i + 20);
 		}
 	} else {
 		r->topic_names_cnt = n;
-		r->topic_names = sm_proto_array_alloc(a, n, sizeof(*r->topic_names));
+		r->topic_names = sm_arena_alloc_array(a, n, sizeof(*r->topic_names));
 		for (int i = 0; i < n; i++)
 			r->topic_names[i] = S(a, "old", i);
 	}
@@ -516,7 +516,7 @@ static void dt_resp_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 	if (ver >= 1)
 		r->throttle_time_ms = 5;
 	r->responses_cnt = variant ? 0 : 2;
-	r->responses = sm_proto_array_alloc(a, 2, sizeof(*r->responses));
+	r->responses = sm_arena_alloc_array(a, 2, sizeof(*r->responses));
 	for (int i = 0; i < r->responses_cnt; i++) {
 		sm_delete_topics_resp_response_t *t = &r->responses[i];
 		t->name = (ver >= 6 && i) ? NULL : S(a, "old", i);

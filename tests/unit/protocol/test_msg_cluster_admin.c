@@ -55,7 +55,7 @@ static void ck_i32s(const int32_t *x, int32_t xn, const int32_t *y, int32_t yn)
 
 static int32_t *i32s(sm_arena_t *a, int n, int base)
 {
-	int32_t *v = sm_proto_array_alloc(a, n, sizeof(*v));
+	int32_t *v = sm_arena_alloc_array(a, n, sizeof(*v));
 	for (int i = 0; i < n; i++)
 		v[i] = base + i * 7;
 	return v;
@@ -119,7 +119,7 @@ static void cp_req_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 	(void)ver;
 	sm_create_partitions_req_init(r);
 	r->topics_cnt = 2;
-	r->topics = sm_proto_array_alloc(a, 2, sizeof(*r->topics));
+	r->topics = sm_arena_alloc_array(a, 2, sizeof(*r->topics));
 	for (int i = 0; i < 2; i++) {
 		sm_create_partitions_req_topic_t *t = &r->topics[i];
 		t->name = S(a, "topic", i);
@@ -129,7 +129,7 @@ static void cp_req_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 			continue;
 		}
 		t->assignments_cnt = 2;
-		t->assignments = sm_proto_array_alloc(a, 2, sizeof(*t->assignments));
+		t->assignments = sm_arena_alloc_array(a, 2, sizeof(*t->assignments));
 		for (int j = 0; j < 2; j++) {
 			t->assignments[j].broker_ids_cnt = 3;
 			t->assignments[j].broker_ids = i32s(a, 3, j + i);
@@ -163,7 +163,7 @@ static void cp_resp_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 	sm_create_partitions_resp_init(r);
 	r->throttle_time_ms = 77;
 	r->results_cnt = 2;
-	r->results = sm_proto_array_alloc(a, 2, sizeof(*r->results));
+	r->results = sm_arena_alloc_array(a, 2, sizeof(*r->results));
 	for (int i = 0; i < 2; i++) {
 		r->results[i].name = S(a, "t", i);
 		r->results[i].error_code = (int16_t)(i ? 37 : 0);
@@ -196,7 +196,7 @@ static void el_req_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 		r->topic_partitions_cnt = -1;
 	} else {
 		r->topic_partitions_cnt = 2;
-		r->topic_partitions = sm_proto_array_alloc(a, 2, sizeof(*r->topic_partitions));
+		r->topic_partitions = sm_arena_alloc_array(a, 2, sizeof(*r->topic_partitions));
 		for (int i = 0; i < 2; i++) {
 			r->topic_partitions[i].topic = S(a, "el", i);
 			r->topic_partitions[i].partitions_cnt = 3;
@@ -228,12 +228,12 @@ static void el_resp_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 	if (ver >= 1)
 		r->error_code = (int16_t)(variant ? 0 : 29);
 	r->replica_election_results_cnt = variant ? 2 : 0;
-	r->replica_election_results = sm_proto_array_alloc(a, r->replica_election_results_cnt, sizeof(*r->replica_election_results));
+	r->replica_election_results = sm_arena_alloc_array(a, r->replica_election_results_cnt, sizeof(*r->replica_election_results));
 	for (int i = 0; i < r->replica_election_results_cnt; i++) {
 		sm_elect_leaders_resp_replica_election_result_t *t = &r->replica_election_results[i];
 		t->topic = S(a, "r", i);
 		t->partition_result_cnt = 2;
-		t->partition_result = sm_proto_array_alloc(a, 2, sizeof(*t->partition_result));
+		t->partition_result = sm_arena_alloc_array(a, 2, sizeof(*t->partition_result));
 		for (int j = 0; j < 2; j++) {
 			t->partition_result[j].partition_id = j * 3;
 			t->partition_result[j].error_code = (int16_t)(j ? 84 : 0);
@@ -289,7 +289,7 @@ static void cs_resp_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 	sm_controlled_shutdown_resp_init(r);
 	r->error_code = (int16_t)(variant ? 0 : 41);
 	r->remaining_partitions_cnt = variant ? 3 : 0;
-	r->remaining_partitions = sm_proto_array_alloc(a, r->remaining_partitions_cnt, sizeof(*r->remaining_partitions));
+	r->remaining_partitions = sm_arena_alloc_array(a, r->remaining_partitions_cnt, sizeof(*r->remaining_partitions));
 	for (int i = 0; i < r->remaining_partitions_cnt; i++) {
 		r->remaining_partitions[i].topic_name = S(a, "left", i);
 		r->remaining_partitions[i].partition_index = i * 2;
@@ -317,11 +317,11 @@ static void apr_req_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 	sm_alter_partition_reassignments_req_init(r);
 	r->timeout_ms = 4321;
 	r->topics_cnt = 2;
-	r->topics = sm_proto_array_alloc(a, 2, sizeof(*r->topics));
+	r->topics = sm_arena_alloc_array(a, 2, sizeof(*r->topics));
 	for (int i = 0; i < 2; i++) {
 		r->topics[i].name = S(a, "ra", i);
 		r->topics[i].partitions_cnt = 2;
-		r->topics[i].partitions = sm_proto_array_alloc(a, 2, sizeof(*r->topics[i].partitions));
+		r->topics[i].partitions = sm_arena_alloc_array(a, 2, sizeof(*r->topics[i].partitions));
 		for (int j = 0; j < 2; j++) {
 			sm_alter_partition_reassignments_req_partition_t *p = &r->topics[i].partitions[j];
 			p->partition_index = j + 10 * i;
@@ -361,11 +361,11 @@ static void apr_resp_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 	r->error_code = (int16_t)(variant ? 0 : 41);
 	r->error_message = variant ? NULL : S(a, "top", 0);
 	r->responses_cnt = variant ? 2 : 0;
-	r->responses = sm_proto_array_alloc(a, r->responses_cnt, sizeof(*r->responses));
+	r->responses = sm_arena_alloc_array(a, r->responses_cnt, sizeof(*r->responses));
 	for (int i = 0; i < r->responses_cnt; i++) {
 		r->responses[i].name = S(a, "rr", i);
 		r->responses[i].partitions_cnt = 2;
-		r->responses[i].partitions = sm_proto_array_alloc(a, 2, sizeof(*r->responses[i].partitions));
+		r->responses[i].partitions = sm_arena_alloc_array(a, 2, sizeof(*r->responses[i].partitions));
 		for (int j = 0; j < 2; j++) {
 			r->responses[i].partitions[j].partition_index = j;
 			r->responses[i].partitions[j].error_code = (int16_t)(j ? 85 : 0);
@@ -405,7 +405,7 @@ static void lpr_req_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 	if (!variant)
 		return; /* null topics: every reassignment */
 	r->topics_cnt = 2;
-	r->topics = sm_proto_array_alloc(a, 2, sizeof(*r->topics));
+	r->topics = sm_arena_alloc_array(a, 2, sizeof(*r->topics));
 	for (int i = 0; i < 2; i++) {
 		r->topics[i].name = S(a, "l", i);
 		r->topics[i].partition_indexes_cnt = 2;
@@ -434,11 +434,11 @@ static void lpr_resp_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 	r->throttle_time_ms = 9;
 	r->error_code = (int16_t)(variant ? 0 : 41);
 	r->topics_cnt = variant ? 1 : 0;
-	r->topics = sm_proto_array_alloc(a, r->topics_cnt, sizeof(*r->topics));
+	r->topics = sm_arena_alloc_array(a, r->topics_cnt, sizeof(*r->topics));
 	for (int i = 0; i < r->topics_cnt; i++) {
 		r->topics[i].name = S(a, "o", i);
 		r->topics[i].partitions_cnt = 2;
-		r->topics[i].partitions = sm_proto_array_alloc(a, 2, sizeof(*r->topics[i].partitions));
+		r->topics[i].partitions = sm_arena_alloc_array(a, 2, sizeof(*r->topics[i].partitions));
 		for (int j = 0; j < 2; j++) {
 			sm_list_partition_reassignments_resp_partition_t *p = &r->topics[i].partitions[j];
 			p->partition_index = j;

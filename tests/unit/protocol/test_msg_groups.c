@@ -189,7 +189,7 @@ static void jg_req_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 		r->group_instance_id = "instance-7";
 	r->protocol_type = "consumer";
 	r->protocols_cnt = variant ? 0 : 2;
-	r->protocols = sm_proto_array_alloc(a, 2, sizeof(*r->protocols));
+	r->protocols = sm_arena_alloc_array(a, 2, sizeof(*r->protocols));
 	for (int i = 0; i < r->protocols_cnt; i++) {
 		r->protocols[i].name = S(a, "range", i);
 		r->protocols[i].metadata = i ? EMPTY_BYTES() : B(a, i);
@@ -227,7 +227,7 @@ static void jg_resp_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 	r->leader = variant ? sm_proto_empty_str(a) : "m-0";
 	r->member_id = variant ? sm_proto_empty_str(a) : "m-1";
 	r->members_cnt = variant ? 0 : 3;
-	r->members = sm_proto_array_alloc(a, 3, sizeof(*r->members));
+	r->members = sm_arena_alloc_array(a, 3, sizeof(*r->members));
 	for (int i = 0; i < r->members_cnt; i++) {
 		r->members[i].member_id = S(a, "m", i);
 		if (ver >= 5 && i != 1)
@@ -309,7 +309,7 @@ static void lg_req_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 		return;
 	}
 	r->members_cnt = variant ? 0 : 3;
-	r->members = sm_proto_array_alloc(a, 3, sizeof(*r->members));
+	r->members = sm_arena_alloc_array(a, 3, sizeof(*r->members));
 	for (int i = 0; i < r->members_cnt; i++) {
 		r->members[i].member_id = S(a, "m", i);
 		if (i != 1)
@@ -341,7 +341,7 @@ static void lg_resp_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 	if (ver < 3 || variant)
 		return;
 	r->members_cnt = 2;
-	r->members = sm_proto_array_alloc(a, 2, sizeof(*r->members));
+	r->members = sm_arena_alloc_array(a, 2, sizeof(*r->members));
 	for (int i = 0; i < 2; i++) {
 		r->members[i].member_id = S(a, "m", i);
 		r->members[i].group_instance_id = i ? NULL : "inst";
@@ -379,7 +379,7 @@ static void sg_req_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 		r->protocol_name = "roundrobin";
 	}
 	r->assignments_cnt = variant ? 0 : 2;
-	r->assignments = sm_proto_array_alloc(a, 2, sizeof(*r->assignments));
+	r->assignments = sm_arena_alloc_array(a, 2, sizeof(*r->assignments));
 	for (int i = 0; i < r->assignments_cnt; i++) {
 		r->assignments[i].member_id = S(a, "m", i);
 		r->assignments[i].assignment = i ? EMPTY_BYTES() : B(a, 4);
@@ -435,7 +435,7 @@ static void dg_req_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 	sm_describe_groups_req_t *r = o;
 	sm_describe_groups_req_init(r);
 	r->groups_cnt = variant ? 0 : 3;
-	r->groups = sm_proto_array_alloc(a, 3, sizeof(*r->groups));
+	r->groups = sm_arena_alloc_array(a, 3, sizeof(*r->groups));
 	for (int i = 0; i < r->groups_cnt; i++)
 		r->groups[i] = i == 1 ? sm_proto_empty_str(a) : S(a, "group", i);
 	if (ver >= 3 && !variant)
@@ -461,7 +461,7 @@ static void dg_group_fill(sm_arena_t *a, int16_t ver, int i, sm_describe_groups_
 	g->protocol_type = i ? sm_proto_empty_str(a) : "consumer";
 	g->protocol_data = i ? sm_proto_empty_str(a) : "range";
 	g->members_cnt = i ? 0 : 2;
-	g->members = sm_proto_array_alloc(a, 2, sizeof(*g->members));
+	g->members = sm_arena_alloc_array(a, 2, sizeof(*g->members));
 	for (int k = 0; k < g->members_cnt; k++) {
 		sm_describe_groups_resp_member_t *m = &g->members[k];
 		m->member_id = S(a, "m", k);
@@ -483,7 +483,7 @@ static void dg_resp_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 	if (ver >= 1 && !variant)
 		r->throttle_time_ms = 100;
 	r->groups_cnt = variant ? 0 : 2;
-	r->groups = sm_proto_array_alloc(a, 2, sizeof(*r->groups));
+	r->groups = sm_arena_alloc_array(a, 2, sizeof(*r->groups));
 	for (int i = 0; i < r->groups_cnt; i++)
 		dg_group_fill(a, ver, i, &r->groups[i]);
 }
@@ -525,7 +525,7 @@ static void lsg_req_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 	if (ver < 4 || variant)
 		return;
 	r->states_filter_cnt = 2;
-	r->states_filter = sm_proto_array_alloc(a, 2, sizeof(*r->states_filter));
+	r->states_filter = sm_arena_alloc_array(a, 2, sizeof(*r->states_filter));
 	r->states_filter[0] = "Stable";
 	r->states_filter[1] = "PreparingRebalance";
 }
@@ -547,7 +547,7 @@ static void lsg_resp_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 		r->throttle_time_ms = 8;
 	r->error_code = variant ? 0 : 15;
 	r->groups_cnt = variant ? 0 : 2;
-	r->groups = sm_proto_array_alloc(a, 2, sizeof(*r->groups));
+	r->groups = sm_arena_alloc_array(a, 2, sizeof(*r->groups));
 	for (int i = 0; i < r->groups_cnt; i++) {
 		r->groups[i].group_id = S(a, "g", i);
 		r->groups[i].protocol_type = i ? sm_proto_empty_str(a) : "consumer";
@@ -586,12 +586,12 @@ static void oc_req_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 	if (ver >= 2 && ver <= 4 && !variant)
 		r->retention_time_ms = 86400000;
 	r->topics_cnt = variant ? 0 : 2;
-	r->topics = sm_proto_array_alloc(a, 2, sizeof(*r->topics));
+	r->topics = sm_arena_alloc_array(a, 2, sizeof(*r->topics));
 	for (int i = 0; i < r->topics_cnt; i++) {
 		sm_offset_commit_req_topic_t *t = &r->topics[i];
 		t->name = S(a, "topic", i);
 		t->partitions_cnt = i ? 0 : 2;
-		t->partitions = sm_proto_array_alloc(a, 2, sizeof(*t->partitions));
+		t->partitions = sm_arena_alloc_array(a, 2, sizeof(*t->partitions));
 		for (int k = 0; k < t->partitions_cnt; k++) {
 			sm_offset_commit_req_partition_t *p = &t->partitions[k];
 			sm_offset_commit_req_partition_init(p);
@@ -638,12 +638,12 @@ static void oc_resp_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 	if (ver >= 3 && !variant)
 		r->throttle_time_ms = 44;
 	r->topics_cnt = variant ? 0 : 2;
-	r->topics = sm_proto_array_alloc(a, 2, sizeof(*r->topics));
+	r->topics = sm_arena_alloc_array(a, 2, sizeof(*r->topics));
 	for (int i = 0; i < r->topics_cnt; i++) {
 		sm_offset_commit_resp_topic_t *t = &r->topics[i];
 		t->name = S(a, "topic", i);
 		t->partitions_cnt = i ? 0 : 3;
-		t->partitions = sm_proto_array_alloc(a, 3, sizeof(*t->partitions));
+		t->partitions = sm_arena_alloc_array(a, 3, sizeof(*t->partitions));
 		for (int k = 0; k < t->partitions_cnt; k++) {
 			t->partitions[k].partition_index = k;
 			t->partitions[k].error_code = (int16_t)(k * 11);
@@ -681,11 +681,11 @@ static void of_req_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 		return;
 	}
 	r->topics_cnt = 2;
-	r->topics = sm_proto_array_alloc(a, 2, sizeof(*r->topics));
+	r->topics = sm_arena_alloc_array(a, 2, sizeof(*r->topics));
 	for (int i = 0; i < 2; i++) {
 		r->topics[i].name = S(a, "topic", i);
 		r->topics[i].partition_indexes_cnt = i ? 0 : 3;
-		r->topics[i].partition_indexes = sm_proto_array_alloc(a, 3, sizeof(int32_t));
+		r->topics[i].partition_indexes = sm_arena_alloc_array(a, 3, sizeof(int32_t));
 		for (int k = 0; k < r->topics[i].partition_indexes_cnt; k++)
 			r->topics[i].partition_indexes[k] = k * 2 + 1;
 	}
@@ -718,12 +718,12 @@ static void of_resp_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 	if (ver >= 2 && !variant)
 		r->error_code = 14;
 	r->topics_cnt = variant ? 0 : 2;
-	r->topics = sm_proto_array_alloc(a, 2, sizeof(*r->topics));
+	r->topics = sm_arena_alloc_array(a, 2, sizeof(*r->topics));
 	for (int i = 0; i < r->topics_cnt; i++) {
 		sm_offset_fetch_resp_topic_t *t = &r->topics[i];
 		t->name = S(a, "topic", i);
 		t->partitions_cnt = i ? 0 : 2;
-		t->partitions = sm_proto_array_alloc(a, 2, sizeof(*t->partitions));
+		t->partitions = sm_arena_alloc_array(a, 2, sizeof(*t->partitions));
 		for (int k = 0; k < t->partitions_cnt; k++) {
 			sm_offset_fetch_resp_partition_t *p = &t->partitions[k];
 			sm_offset_fetch_resp_partition_init(p);
@@ -767,7 +767,7 @@ static void dlg_req_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 	(void)ver;
 	sm_delete_groups_req_init(r);
 	r->groups_names_cnt = variant ? 0 : 2;
-	r->groups_names = sm_proto_array_alloc(a, 2, sizeof(*r->groups_names));
+	r->groups_names = sm_arena_alloc_array(a, 2, sizeof(*r->groups_names));
 	for (int i = 0; i < r->groups_names_cnt; i++)
 		r->groups_names[i] = S(a, "g", i);
 }
@@ -788,7 +788,7 @@ static void dlg_resp_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 	sm_delete_groups_resp_init(r);
 	r->throttle_time_ms = variant ? 0 : 7;
 	r->results_cnt = variant ? 0 : 2;
-	r->results = sm_proto_array_alloc(a, 2, sizeof(*r->results));
+	r->results = sm_arena_alloc_array(a, 2, sizeof(*r->results));
 	for (int i = 0; i < r->results_cnt; i++) {
 		r->results[i].group_id = S(a, "g", i);
 		r->results[i].error_code = (int16_t)(i ? 68 : 0);
@@ -816,11 +816,11 @@ static void od_req_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 	sm_offset_delete_req_init(r);
 	r->group_id = variant ? sm_proto_empty_str(a) : "g1";
 	r->topics_cnt = variant ? 0 : 2;
-	r->topics = sm_proto_array_alloc(a, 2, sizeof(*r->topics));
+	r->topics = sm_arena_alloc_array(a, 2, sizeof(*r->topics));
 	for (int i = 0; i < r->topics_cnt; i++) {
 		r->topics[i].name = S(a, "topic", i);
 		r->topics[i].partitions_cnt = i ? 0 : 2;
-		r->topics[i].partitions = sm_proto_array_alloc(a, 2, sizeof(int32_t));
+		r->topics[i].partitions = sm_arena_alloc_array(a, 2, sizeof(int32_t));
 		for (int k = 0; k < r->topics[i].partitions_cnt; k++)
 			r->topics[i].partitions[k].partition_index = 10 + k;
 	}
@@ -849,11 +849,11 @@ static void od_resp_fill(sm_arena_t *a, int16_t ver, int variant, void *o)
 	r->error_code = variant ? 0 : 69;
 	r->throttle_time_ms = variant ? 0 : 5;
 	r->topics_cnt = variant ? 0 : 2;
-	r->topics = sm_proto_array_alloc(a, 2, sizeof(*r->topics));
+	r->topics = sm_arena_alloc_array(a, 2, sizeof(*r->topics));
 	for (int i = 0; i < r->topics_cnt; i++) {
 		r->topics[i].name = S(a, "topic", i);
 		r->topics[i].partitions_cnt = i ? 0 : 2;
-		r->topics[i].partitions = sm_proto_array_alloc(a, 2, sizeof(*r->topics[i].partitions));
+		r->topics[i].partitions = sm_arena_alloc_array(a, 2, sizeof(*r->topics[i].partitions));
 		for (int k = 0; k < r->topics[i].partitions_cnt; k++) {
 			r->topics[i].partitions[k].partition_index = k;
 			r->topics[i].partitions[k].error_code = (int16_t)(k ? 86 : 0);

@@ -24,7 +24,7 @@
 #include <string.h>
 
 #include "buf.h"
-#include "dynamic_config.h"
+#include "config_keys.h"
 #include "kafka_zk.h"
 #include "log_config.h"
 #include "logger.h"
@@ -263,7 +263,7 @@ static int sm_kc_zk_broker_configs(sm_zk_t *zk, const char *name, sm_zk_config_t
 	}
 	char pw[512] = "";
 	for (int i = 0; i < keep.n; i++)
-		if (sm_dyn_config_is_password(keep.keys[i]))
+		if (sm_kafka_config_is_password(keep.keys[i]))
 			snprintf(pw + strlen(pw), sizeof(pw) - strlen(pw), "%s%s", pw[0] ? ", " : "",
 				 keep.keys[i]);
 	int rc = 0;
@@ -273,7 +273,7 @@ static int sm_kc_zk_broker_configs(sm_zk_t *zk, const char *name, sm_zk_config_t
 		rc = -1;
 	}
 	for (int i = 0; !rc && i < keep.n; i++) {
-		if (!sm_dyn_config_is_password(keep.keys[i]))
+		if (!sm_kafka_config_is_password(keep.keys[i]))
 			continue;
 		char err[256];
 		char *enc = sm_password_encode(secret, keep.values[i], err, sizeof(err));

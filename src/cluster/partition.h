@@ -26,22 +26,12 @@
 #include "err.h"
 #include "leader_epoch_cache.h"
 #include "log.h"
+#include "log_config.h"
 #include "metrics.h"
 #include "msg_leader_and_isr.h"
 #include "replica_selector.h"
 
-/* Effective per-topic settings: broker defaults overlaid with
- * /config/topics/<t> overrides (Kafka's LogConfig). */
-typedef struct sm_topic_config {
-	sm_log_config_t log;
-	int32_t max_message_bytes;
-	int32_t min_insync_replicas;
-	int compression_type;           /* -1 producer, else sm_codec_t */
-	int compact;                    /* cleanup.policy contains compact */
-	int64_t timestamp_difference_max_ms;
-	int downconversion_enable;
-	int unclean_leader_election_enable;
-} sm_topic_config_t;
+/* sm_topic_config_t, a topic's effective settings, is log_config.h's. */
 
 typedef struct sm_partition sm_partition_t;
 

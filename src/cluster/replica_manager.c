@@ -228,103 +228,15 @@ sm_err_t sm_replica_manager_leader_partition(sm_replica_manager_t *rm, const cha
 
 /* ---- topic configuration (LogConfig) ---- */
 
-static int sm_rm_codec(const char *s)
-{
-	static const char *const names[] = { "uncompressed", "gzip", "snappy", "lz4", "zstd" };
-	for (int i = 0; i < 5; i++)
-		if (!strcmp(s, names[i]))
-			return i;
-	return -1; /* producer */
-}
-
-static void sm_rm_default_config(const sm_kafka_config_t *cfg, sm_topic_config_t *tc)
-{
-	memset(tc, 0, sizeof(*tc));
-	sm_log_config_defaults(&tc->log);
-	tc->log.segment_bytes = cfg->log_segment_bytes;
-	tc->log.segment_ms = cfg->eff_roll_ms;
-	tc->log.segment_jitter_ms = cfg->eff_roll_jitter_ms;
-	tc->log.segment_index_bytes = cfg->log_index_size_max_bytes;
-	tc->log.index_interval_bytes = cfg->log_index_interval_bytes;
-	tc->log.flush_messages = cfg->log_flush_interval_messages;
-	tc->log.flush_ms = cfg->log_flush_interval_ms ? cfg->log_flush_interval_ms : INT64_MAX;
-	tc->log.retention_bytes = cfg->log_retention_bytes;
-	tc->log.retention_ms = cfg->eff_retention_ms;
-	tc->log.file_delete_delay_ms = cfg->log_segment_delete_delay_ms;
-	tc->log.max_message_bytes = cfg->message_max_bytes;
-	tc->log.message_timestamp_type = cfg->timestamp_log_append ? SM_LOG_TIMESTAMP_LOG_APPEND_TIME
-								   : SM_LOG_TIMESTAMP_CREATE_TIME;
-	tc->max_message_bytes = cfg->message_max_bytes;
-	tc->min_insync_replicas = cfg->min_insync_replicas;
-	tc->compression_type = sm_rm_codec(cfg->compression_type);
-	tc->compact = strstr(cfg->log_cleanup_policy, "compact") != NULL;
-	tc->log.cleanup_compact = tc->compact;
-	tc->log.cleanup_delete = strstr(cfg->log_cleanup_policy, "delete") != NULL;
-	tc->log.delete_retention_ms = cfg->log_cleaner_delete_retention_ms;
-	tc->log.min_compaction_lag_ms = cfg->log_cleaner_min_compaction_lag_ms;
-	tc->log.min_cleanable_ratio = cfg->log_cleaner_min_cleanable_ratio;
-	tc->timestamp_difference_max_ms = cfg->log_message_timestamp_difference_max_ms;
-	tc->downconversion_enable = cfg->log_message_downconversion_enable;
-	tc->unclean_leader_election_enable = cfg->unclean_leader_election_enable;
-}
-
-static void sm_rm_apply_override(sm_topic_config_t *tc, const char *k, const char *v)
-{
-	long long n = strtoll(v, NULL, 10);
-	if (!strcmp(k, "segment.bytes"))
-		tc->log.segment_bytes = n;
-	else if (!strcmp(k, "segment.ms"))
-		tc->log.segment_ms = n;
-	else if (!strcmp(k, "segment.jitter.ms"))
-		tc->log.segment_jitter_ms = n;
-	else if (!strcmp(k, "segment.index.bytes"))
-		tc->log.segment_index_bytes = (int32_t)n;
-	else if (!strcmp(k, "index.interval.bytes"))
-		tc->log.index_interval_bytes = (int32_t)n;
-	else if (!strcmp(k, "flush.messages"))
-		tc->log.flush_messages = n;
-	else if (!strcmp(k, "flush.ms"))
-		tc->log.flush_ms = n;
-	else if (!strcmp(k, "retention.bytes"))
-		tc->log.retention_bytes = n;
-	else if (!strcmp(k, "retention.ms"))
-		tc->log.retention_ms = n;
-	else if (!strcmp(k, "file.delete.delay.ms"))
-		tc->log.file_delete_delay_ms = n;
-	else if (!strcmp(k, "max.message.bytes"))
-		tc->log.max_message_bytes = tc->max_message_bytes = (int32_t)n;
-	else if (!strcmp(k, "message.timestamp.type"))
-		tc->log.message_timestamp_type = !strcmp(v, "LogAppendTime");
-	else if (!strcmp(k, "min.insync.replicas"))
-		tc->min_insync_replicas = (int32_t)n;
-	else if (!strcmp(k, "compression.type"))
-		tc->compression_type = sm_rm_codec(v);
-	else if (!strcmp(k, "cleanup.policy")) {
-		tc->compact = tc->log.cleanup_compact = strstr(v, "compact") != NULL;
-		tc->log.cleanup_delete = strstr(v, "delete") != NULL;
-	} else if (!strcmp(k, "delete.retention.ms"))
-		tc->log.delete_retention_ms = n;
-	else if (!strcmp(k, "min.compaction.lag.ms"))
-		tc->log.min_compaction_lag_ms = n;
-	else if (!strcmp(k, "min.cleanable.dirty.ratio"))
-		tc->log.min_cleanable_ratio = strtod(v, NULL);
-	else if (!strcmp(k, "message.timestamp.difference.max.ms"))
-		tc->timestamp_difference_max_ms = n;
-	else if (!strcmp(k, "message.downconversion.enable"))
-		tc->downconversion_enable = !strcmp(v, "true");
-	else if (!strcmp(k, "unclean.leader.election.enable"))
-		tc->unclean_leader_election_enable = !strcmp(v, "true");
-}
-
 static void sm_rm_topic_config(sm_replica_manager_t *rm, const char *topic, sm_topic_config_t *tc)
 {
-	sm_rm_default_config(sm_rm_cfg(rm), tc);
-	if (!rm->zk)
-		return;
+	/* the log layer's defaults for what no table row sets */
+	memset(tc, 0, sizeof(*tc));
+	sm_log_config_defaults(&tc->log);
 	sm_zk_config_t zc = { 0 };
-	if (sm_kzk_get_topic_config(rm->zk, topic, &zc) == SM_ERR_NONE)
-		for (int i = 0; i < zc.n; i++)
-			sm_rm_apply_override(tc, zc.keys[i], zc.values[i]);
+	if (rm->zk && sm_kzk_get_topic_config(rm->zk, topic, &zc) != SM_ERR_NONE)
+		sm_zk_config_clear(&zc);
+	sm_topic_config_build(tc, sm_rm_cfg(rm), topic, zc.keys, zc.values, zc.n);
 	sm_zk_config_clear(&zc);
 }
 

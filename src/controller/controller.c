@@ -1007,7 +1007,7 @@ sm_controller_t *sm_controller_new(const sm_kafka_config_t *cfg, int32_t broker_
 {
 	sm_controller_t *c = sm_calloc(1, sizeof(*c));
 	c->cfg = cfg;
-	c->unclean_default = cfg->unclean_leader_election_enable;
+	c->eff_cfg = cfg;
 	c->broker_id = broker_id;
 	c->zk = zk;
 	c->listener = sm_strdup(inter_broker_listener);
@@ -1065,7 +1065,7 @@ void sm_controller_zk_event(sm_controller_t *c, int type, const char *path)
 void sm_controller_broker_config_changed(sm_controller_t *c, const sm_kafka_config_t *cfg)
 {
 	/* only the unclean election default is read from the dynamic config */
-	__atomic_store_n(&c->unclean_default, cfg->unclean_leader_election_enable, __ATOMIC_RELEASE);
+	__atomic_store_n(&c->eff_cfg, cfg, __ATOMIC_RELEASE);
 }
 
 int sm_controller_is_active(sm_controller_t *c)

@@ -163,7 +163,10 @@ typedef struct sm_ctrl_sync {
 
 struct sm_controller {
 	const sm_kafka_config_t *cfg;   /* the start-up config */
-	int unclean_default;            /* atomic: unclean.leader.election.enable in effect (dynamic) */
+	/* atomic: the effective broker config (static overlaid with the
+	 * dynamic ones; each stays live while the broker runs), whose
+	 * unclean.leader.election.enable a topic without an override takes */
+	const sm_kafka_config_t *eff_cfg;
 	int32_t broker_id;
 	sm_zk_t *zk;
 	char *listener;

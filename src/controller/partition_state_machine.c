@@ -39,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log_config.h"
 #include "logger.h"
 #include "thread_role.h"
 
@@ -243,13 +244,13 @@ static int sm_psm_elect_leader(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_p
 			leader = p->replicas[i];
 	int unclean = 0;
 	if (leader < 0) {
-		int enabled = __atomic_load_n(&c->unclean_default, __ATOMIC_ACQUIRE);
+		/* the topic's override, else the broker's effective value */
 		sm_zk_config_t zc = { 0 };
-		if (sm_kzk_get_topic_config(c->zk, t->name, &zc) == SM_ERR_NONE) {
-			const char *v = sm_zk_config_get(&zc, "unclean.leader.election.enable");
-			if (v)
-				enabled = !strcmp(v, "true");
-		}
+		if (sm_kzk_get_topic_config(c->zk, t->name, &zc) != SM_ERR_NONE)
+			sm_zk_config_clear(&zc);
+		int enabled = sm_topic_config_unclean_election(
+			__atomic_load_n(&c->eff_cfg, __ATOMIC_ACQUIRE), t->name, zc.keys, zc.values,
+			zc.n);
 		sm_zk_config_clear(&zc);
 		for (int i = 0; enabled && i < p->n_replicas && leader < 0; i++)
 			if (sm_ctrl_replica_online(c, t->name, p->id, p->replicas[i]))

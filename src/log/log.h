@@ -21,35 +21,14 @@
 
 #include "buf.h"
 #include "err.h"
-
-#define SM_LOG_TIMESTAMP_CREATE_TIME 0
-#define SM_LOG_TIMESTAMP_LOG_APPEND_TIME 1
+#include "log_config.h"
 
 /* ListOffsets sentinels. */
 #define SM_LOG_LATEST_TIMESTAMP (-1)
 #define SM_LOG_EARLIEST_TIMESTAMP (-2)
 
-/* Per-log settings (topic-level names in comments). */
-typedef struct sm_log_config {
-	int64_t segment_bytes;        /* segment.bytes */
-	int64_t segment_ms;           /* segment.ms */
-	int64_t segment_jitter_ms;    /* segment.jitter.ms */
-	int32_t segment_index_bytes;  /* segment.index.bytes */
-	int32_t index_interval_bytes; /* index.interval.bytes */
-	int64_t flush_messages;       /* flush.messages */
-	int64_t flush_ms;             /* flush.ms */
-	int64_t retention_bytes;      /* retention.bytes, -1 unlimited */
-	int64_t retention_ms;         /* retention.ms, -1 unlimited */
-	int64_t file_delete_delay_ms; /* file.delete.delay.ms */
-	int32_t max_message_bytes;    /* max.message.bytes */
-	int message_timestamp_type;   /* message.timestamp.type: SM_LOG_TIMESTAMP_* */
-	/* cleanup.policy and the log cleaner's per-topic settings */
-	int cleanup_compact;          /* cleanup.policy has "compact" */
-	int cleanup_delete;           /* cleanup.policy has "delete" */
-	int64_t delete_retention_ms;  /* delete.retention.ms */
-	int64_t min_compaction_lag_ms;/* min.compaction.lag.ms */
-	double min_cleanable_ratio;   /* min.cleanable.dirty.ratio */
-} sm_log_config_t;
+/* sm_log_config_t, the per-log settings, is defined with the topic config
+ * table in log_config.h. */
 
 /* Kafka's defaults (1 GiB segments, 7 days, 10 MiB indexes, 4096 interval,
  * never flush on count/time, CreateTime, deleted files kept one minute). */

@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_keys.h"
 #include "dynamic_config.h"
 #include "kafka_zk.h"
 #include "log_config.h"
@@ -343,8 +344,8 @@ static void sm_cfgapi_broker_entry(sm_cfgapi_list_t *l, const sm_kafka_config_t 
 	sm_describe_configs_resp_synonym_t syn[16];
 	const char *names[5];
 	sm_describe_configs_resp_config_t *e = sm_cfgapi_add(l, name);
-	e->read_only = !sm_dyn_config_is_dynamic(name);
-	if (!d && !e->read_only && !sm_dyn_config_is_password(name)) {
+	e->read_only = !sm_kafka_config_is_dynamic(name);
+	if (!d && !e->read_only && !sm_kafka_config_is_password(name)) {
 		/* a listener's keystore/truststore location or type: a string */
 		e->config_source = sm_cfgapi_custom_source(l->ly, name);
 		const char *v = e->config_source == SM_CONFIG_SOURCE_DYNAMIC_BROKER ? sm_zk_config_get(l->ly->broker, name)
@@ -805,7 +806,7 @@ static sm_err_t sm_cfgapi_alter_broker(sm_req_ctx_t *ctx, const char *name,
 		for (int i = 0; i < set.n; i++)
 			snprintf(desc + strlen(desc), sizeof(desc) - strlen(desc), "%s%s=%s",
 				 i ? "," : "", set.keys[i],
-				 sm_dyn_config_is_password(set.keys[i]) ? "[hidden]" : set.values[i]);
+				 sm_kafka_config_is_password(set.keys[i]) ? "[hidden]" : set.values[i]);
 		sm_log_info(NULL, SM_CFGAPI_LOGGER, "Updating broker %s with new configuration : %s",
 			    entity, desc);
 		if (sm_kzk_set_entity_config(ctx->apis->d.zk, "brokers", entity, &set)) {

@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "kafka_zk.h"
+#include "log_config.h"
 #include "logger.h"
 #include "thread_role.h"
 
@@ -147,12 +148,15 @@ static void sm_cm_apply(sm_config_manager_t *cm, const char *entity_path)
 	const char *topic = entity_path + 7;
 	sm_log_info(NULL, SM_CM_LOGGER, "Processing override for entityPath: %s", entity_path);
 	sm_replica_manager_topic_config_changed(cm->rm, topic);
+	/* Kafka's TopicConfigHandler elects for a topic whose override turns
+	 * unclean election on; the value is resolved as the controller's
+	 * election resolves it (topic, then dynamic default, then static). */
 	sm_zk_config_t zc = { 0 };
-	if (sm_kzk_get_topic_config(cm->zk, topic, &zc) == SM_ERR_NONE) {
-		const char *v = sm_zk_config_get(&zc, "unclean.leader.election.enable");
-		if (v && !strcmp(v, "true"))
-			sm_cm_unclean_election(cm, topic);
-	}
+	if (sm_kzk_get_topic_config(cm->zk, topic, &zc) == SM_ERR_NONE &&
+	    sm_zk_config_get(&zc, "unclean.leader.election.enable") &&
+	    sm_topic_config_unclean_election(cm->dyn ? sm_dyn_config_current(cm->dyn) : NULL,
+					     topic, zc.keys, zc.values, zc.n))
+		sm_cm_unclean_election(cm, topic);
 	sm_zk_config_clear(&zc);
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "config_keys.h"
 #include "connection_quotas.h"
 #include "kafka_zk.h"
 #include "logger.h"
@@ -40,41 +41,6 @@ struct sm_dyn_config {
 	void *apply_opaque;
 };
 
-/*
- * The keys Samsa changes at run time: Kafka 2.8's DynamicLogConfig set
- * (the broker synonyms of topic configs, applied to every log without a
- * topic override), the request handler and replica fetcher pools, the log
- * cleaner's threads, buffer and backoff, and the broker-wide connection
- * limits (socket_server.h); plus, per broker, an SSL listener's keystore
- * and truststore (sm_dyn_store_keys). Kafka's other dynamic keys that
- * Samsa defines are refused as not dynamic (docs/deviations.md).
- */
-static const char *const sm_dyn_keys[] = {
-	"log.segment.bytes", "log.roll.ms", "log.roll.jitter.ms", "log.index.size.max.bytes",
-	"log.flush.interval.messages", "log.flush.interval.ms", "log.retention.bytes",
-	"log.retention.ms", "message.max.bytes", "log.index.interval.bytes",
-	"log.cleaner.delete.retention.ms", "log.cleaner.min.compaction.lag.ms",
-	"log.segment.delete.delay.ms", "log.cleaner.min.cleanable.ratio", "log.cleanup.policy",
-	"unclean.leader.election.enable", "min.insync.replicas", "compression.type",
-	"log.preallocate", "log.message.timestamp.type", "log.message.timestamp.difference.max.ms",
-	"log.message.downconversion.enable",
-	"num.io.threads", "num.replica.fetchers",
-	"log.cleaner.threads", "log.cleaner.dedupe.buffer.size", "log.cleaner.backoff.ms",
-	"max.connections", "max.connections.per.ip", "max.connections.per.ip.overrides",
-	"max.connection.creation.rate",
-	NULL
-};
-
-static int sm_dyn_store_key(const char *key, char **listener);
-
-int sm_dyn_config_is_dynamic(const char *key)
-{
-	for (int i = 0; sm_dyn_keys[i]; i++)
-		if (!strcmp(sm_dyn_keys[i], key))
-			return 1;
-	return sm_dyn_store_key(key, NULL);
-}
-
 /* Listener-prefixed and security keys: dynamic in Kafka for some listeners,
  * never in Samsa; refused as "cannot update dynamically". */
 static int sm_dyn_is_security_or_listener(const char *key)
@@ -84,21 +50,6 @@ static int sm_dyn_is_security_or_listener(const char *key)
 	       !strcmp(key, "advertised.listeners") ||
 	       !strcmp(key, "listener.security.protocol.map") ||
 	       !strncmp(key, "password.encoder.", 17);
-}
-
-static const char *const sm_dyn_store_keys[] = {
-	"ssl.keystore.location", "ssl.keystore.type", "ssl.truststore.location",
-	"ssl.truststore.type", "ssl.keystore.password", "ssl.key.password",
-	"ssl.truststore.password", NULL
-};
-
-int sm_dyn_config_is_password(const char *key)
-{
-	const char *dot = !strncmp(key, "listener.name.", 14) ? strchr(key + 14, '.') : NULL;
-	if (!dot || dot == key + 14)
-		return 0;
-	return !strcmp(dot + 1, "ssl.keystore.password") || !strcmp(dot + 1, "ssl.key.password") ||
-	       !strcmp(dot + 1, "ssl.truststore.password");
 }
 
 static const char *sm_dyn_secret(sm_dyn_config_t *d)
@@ -111,7 +62,7 @@ int sm_dyn_config_passwords(sm_dyn_config_t *d, sm_zk_config_t *set, int encode,
 			    size_t whylen)
 {
 	for (int i = 0; i < set->n; i++) {
-		if (!sm_dyn_config_is_password(set->keys[i]))
+		if (!sm_kafka_config_is_password(set->keys[i]))
 			continue;
 		const char *secret = sm_dyn_secret(d);
 		if (!secret) {
@@ -131,25 +82,6 @@ int sm_dyn_config_passwords(sm_dyn_config_t *d, sm_zk_config_t *set, int encode,
 	return 0;
 }
 
-/* listener.name.<l>.ssl.{keystore,truststore}.{location,type,password} and
- * .ssl.key.password: a keystore reload, per broker only. *listener (may be
- * NULL) gets a malloc'd <l>. */
-static int sm_dyn_store_key(const char *key, char **listener)
-{
-	if (strncmp(key, "listener.name.", 14))
-		return 0;
-	const char *dot = strchr(key + 14, '.');
-	if (!dot || dot == key + 14)
-		return 0;
-	for (int i = 0; sm_dyn_store_keys[i]; i++)
-		if (!strcmp(dot + 1, sm_dyn_store_keys[i])) {
-			if (listener)
-				*listener = sm_strndup(key + 14, (size_t)(dot - key - 14));
-			return 1;
-		}
-	return 0;
-}
-
 /* Kafka's security configs that are dynamic only with a listener prefix. */
 static int sm_dyn_bare_security_key(const char *key)
 {
@@ -161,7 +93,7 @@ static int sm_dyn_bare_security_key(const char *key)
  * the broker does not define are kept, as Kafka keeps custom configs. */
 static int sm_dyn_refused(const char *key)
 {
-	if (sm_dyn_config_is_dynamic(key) || sm_dyn_store_key(key, NULL) ||
+	if (sm_kafka_config_is_dynamic(key) || sm_kafka_config_store_key(key, NULL) ||
 	    sm_dyn_bare_security_key(key))
 		return 0;
 	return sm_kafka_config_def(key) != NULL || sm_dyn_is_security_or_listener(key);
@@ -272,7 +204,7 @@ static void sm_dyn_filter(sm_dyn_config_t *d, const char *entity, const sm_zk_co
 		if (!in->keys[i][0])
 			continue; /* a password that did not decode */
 		if (sm_dyn_refused(in->keys[i]) || sm_dyn_bare_security_key(in->keys[i]) ||
-		    (!per_broker && sm_dyn_store_key(in->keys[i], NULL))) {
+		    (!per_broker && sm_kafka_config_store_key(in->keys[i], NULL))) {
 			sm_log_warn(NULL, SM_DYN_LOGGER,
 				    "Dynamic config %s in /config/brokers/%s cannot be updated dynamically; ignored",
 				    in->keys[i], entity);
@@ -333,7 +265,7 @@ int sm_dyn_config_reload(sm_dyn_config_t *d, sm_zk_t *zk)
 	}
 	/* stored passwords are encoded; one that does not decode is dropped */
 	for (int i = 0; i < raw_b.n; i++) {
-		if (!sm_dyn_config_is_password(raw_b.keys[i]))
+		if (!sm_kafka_config_is_password(raw_b.keys[i]))
 			continue;
 		sm_zk_config_t one = { 0 };
 		char why[512];
@@ -381,7 +313,7 @@ int sm_dyn_config_reload(sm_dyn_config_t *d, sm_zk_t *zk)
 		sm_log_info(NULL, SM_DYN_LOGGER, "Dynamic default broker config %s=%s", nd.keys[i], nd.values[i]);
 	for (int i = 0; i < nb.n; i++)
 		sm_log_info(NULL, SM_DYN_LOGGER, "Dynamic broker config %s=%s (broker %s)", nb.keys[i],
-			    sm_dyn_config_is_password(nb.keys[i]) ? "[hidden]" : nb.values[i], id);
+			    sm_kafka_config_is_password(nb.keys[i]) ? "[hidden]" : nb.values[i], id);
 
 	pthread_mutex_lock(&d->lock);
 	const sm_kafka_config_t *old = d->cur ? d->cur : d->static_cfg;
@@ -448,7 +380,7 @@ int sm_dyn_config_validate(sm_dyn_config_t *d, int per_broker, const sm_zk_confi
 			return -1;
 		}
 	for (int i = 0; !per_broker && i < set->n; i++)
-		if (sm_dyn_store_key(set->keys[i], NULL))
+		if (sm_kafka_config_store_key(set->keys[i], NULL))
 			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
 				 list[0] ? ", " : "", set->keys[i]);
 	if (list[0]) {
@@ -457,7 +389,7 @@ int sm_dyn_config_validate(sm_dyn_config_t *d, int per_broker, const sm_zk_confi
 		return -1;
 	}
 	for (int i = 0; i < set->n; i++)
-		if (sm_dyn_config_is_password(set->keys[i]) && !sm_dyn_secret(d)) {
+		if (sm_kafka_config_is_password(set->keys[i]) && !sm_dyn_secret(d)) {
 			snprintf(why, whylen, "Password encoder secret not configured");
 			return -1;
 		}
@@ -506,7 +438,7 @@ int sm_dyn_config_validate(sm_dyn_config_t *d, int per_broker, const sm_zk_confi
 		/* a new keystore must load (Kafka's SslFactory validation) */
 		for (int i = 0; !r && i < set->n; i++) {
 			char *l = NULL;
-			if (!sm_dyn_store_key(set->keys[i], &l))
+			if (!sm_kafka_config_store_key(set->keys[i], &l))
 				continue;
 			SSL_CTX *ctx = sm_tls_server_ctx_new(&trial.given, l, why, whylen);
 			if (ctx)

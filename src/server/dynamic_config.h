@@ -54,13 +54,7 @@ const sm_kafka_config_t *sm_dyn_config_static(sm_dyn_config_t *d);
 /* Copies of the dynamic layers in effect (for DescribeConfigs). */
 void sm_dyn_config_layers(sm_dyn_config_t *d, sm_zk_config_t *dflt, sm_zk_config_t *broker);
 
-/* 1 when Samsa changes key at run time (DescribeConfigs' read_only is its
- * negation). */
-int sm_dyn_config_is_dynamic(const char *key);
-/* 1 for a dynamic password config (listener.name.<l>.ssl.keystore.password,
- * .ssl.key.password, .ssl.truststore.password): stored encoded with
- * password.encoder.secret (password_encoder.h), described without value. */
-int sm_dyn_config_is_password(const char *key);
+/* Which keys are dynamic or passwords: config_keys.h. */
 /* Encodes (encode 1) or decodes (0) the password values of set in place
  * with this broker's password.encoder.secret. 0, or -1 with why. */
 int sm_dyn_config_passwords(sm_dyn_config_t *d, sm_zk_config_t *set, int encode, char *why,

@@ -99,10 +99,16 @@ def self_check():
     with tempfile.TemporaryDirectory() as tmp:
         copy_tree(tmp)
         _, allow = load_rules(tmp)
-        f, h = sorted(allow)[0]
-        path = os.path.join(tmp, f)
-        text = open(path).read()
-        open(path, "w").write(re.sub(r'#\s*include\s+"%s"' % re.escape(h), "", text))
+        if allow:
+            f, h = sorted(allow)[0]
+            path = os.path.join(tmp, f)
+            text = open(path).read()
+            open(path, "w").write(re.sub(r'#\s*include\s+"%s"' % re.escape(h), "", text))
+        else:
+            # no crossing is left: list one that does not occur
+            f, h = "src/log/log.c", "kafka_apis.h"
+            with open(os.path.join(tmp, "src", "LAYERS"), "a") as lf:
+                lf.write("allow %s %s\n" % (f, h))
         got = [p for p in check(tmp) if "no longer occurs" in p]
         if len(got) != 1:
             return "a stale exception (%s -> %s) was reported as %r" % (f, h, got)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_keys.h"
 #include "dynamic_config.h"
 #include "kafka_config.h"
 #include "password_encoder.h"
@@ -40,15 +41,15 @@ static int validate(sm_dyn_config_t *d, int per_broker, const char *k, const cha
 
 static void test_dynamic_keys(void)
 {
-	CU_ASSERT_TRUE(sm_dyn_config_is_dynamic("log.retention.ms"));
-	CU_ASSERT_TRUE(sm_dyn_config_is_dynamic("num.io.threads"));
-	CU_ASSERT_TRUE(sm_dyn_config_is_dynamic("max.connections.per.ip.overrides"));
-	CU_ASSERT_TRUE(sm_dyn_config_is_dynamic("unclean.leader.election.enable"));
+	CU_ASSERT_TRUE(sm_kafka_config_is_dynamic("log.retention.ms"));
+	CU_ASSERT_TRUE(sm_kafka_config_is_dynamic("num.io.threads"));
+	CU_ASSERT_TRUE(sm_kafka_config_is_dynamic("max.connections.per.ip.overrides"));
+	CU_ASSERT_TRUE(sm_kafka_config_is_dynamic("unclean.leader.election.enable"));
 	/* Kafka's DynamicLogConfig takes only the ms forms */
-	CU_ASSERT_FALSE(sm_dyn_config_is_dynamic("log.retention.hours"));
-	CU_ASSERT_FALSE(sm_dyn_config_is_dynamic("log.message.format.version"));
-	CU_ASSERT_FALSE(sm_dyn_config_is_dynamic("broker.id"));
-	CU_ASSERT_FALSE(sm_dyn_config_is_dynamic("zookeeper.connect"));
+	CU_ASSERT_FALSE(sm_kafka_config_is_dynamic("log.retention.hours"));
+	CU_ASSERT_FALSE(sm_kafka_config_is_dynamic("log.message.format.version"));
+	CU_ASSERT_FALSE(sm_kafka_config_is_dynamic("broker.id"));
+	CU_ASSERT_FALSE(sm_kafka_config_is_dynamic("zookeeper.connect"));
 }
 
 static void test_validate(void)
@@ -68,10 +69,10 @@ static void test_validate(void)
 	CU_ASSERT_EQUAL(validate(d, 1, "listener.name.ssl.ssl.keystore.location", "/nonexistent/k.p12",
 				 why, sizeof(why)), -1);
 	CU_ASSERT_PTR_NULL(strstr(why, "Cannot update"));
-	CU_ASSERT_TRUE(sm_dyn_config_is_dynamic("listener.name.ssl.ssl.keystore.location"));
+	CU_ASSERT_TRUE(sm_kafka_config_is_dynamic("listener.name.ssl.ssl.keystore.location"));
 	/* passwords: dynamic per listener, but only with password.encoder.secret */
-	CU_ASSERT_TRUE(sm_dyn_config_is_dynamic("listener.name.ssl.ssl.key.password"));
-	CU_ASSERT_TRUE(sm_dyn_config_is_password("listener.name.ssl.ssl.key.password"));
+	CU_ASSERT_TRUE(sm_kafka_config_is_dynamic("listener.name.ssl.ssl.key.password"));
+	CU_ASSERT_TRUE(sm_kafka_config_is_password("listener.name.ssl.ssl.key.password"));
 	CU_ASSERT_EQUAL(validate(d, 1, "listener.name.ssl.ssl.key.password", "x", why, sizeof(why)), -1);
 	CU_ASSERT_STRING_EQUAL(why, "Password encoder secret not configured");
 	CU_ASSERT_EQUAL(validate(d, 1, "listener.name.ssl.sasl.jaas.config", "x", why, sizeof(why)), -1);

@@ -1,6 +1,7 @@
 /*
- * log_config.c - the topic config table and its validators (Kafka's
- * LogConfig); see log_config.h. Messages are ConfigDef's.
+ * log_config.c - the topic config table, its validators and the builder of
+ * a topic's effective config (Kafka's LogConfig); see log_config.h.
+ * Messages are ConfigDef's.
  */
 #include "log_config.h"
 
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "logger.h"
 
 #define LMAXS "9223372036854775807"
 
@@ -20,69 +22,138 @@ static const char *const sm_lc_codecs[] = { "uncompressed", "zstd", "lz4", "snap
 					    "producer", NULL };
 static const char *const sm_lc_ts_types[] = { "CreateTime", "LogAppendTime", NULL };
 
-#define NUM(n, t, lo, syn, doc) { n, t, 1, 0, lo, 0, NULL, syn, NULL, doc }
-#define NUMD(n, t, lo, syn, d, doc) { n, t, 1, 0, lo, 0, NULL, syn, d, doc }
-#define PLAIN(n, t, syn, doc) { n, t, 0, 0, 0, 0, NULL, syn, NULL, doc }
-#define CHOICE(n, t, ch, syn, doc) { n, t, 0, 0, 0, 0, ch, syn, NULL, doc }
+static int sm_lc_codec(const char *s)
+{
+	static const char *const names[] = { "uncompressed", "gzip", "snappy", "lz4", "zstd" };
+	for (int i = 0; i < 5; i++)
+		if (!strcmp(s, names[i]))
+			return i;
+	return -1; /* producer */
+}
+
+/* cleanup.policy: a list of "compact" and "delete". */
+static void sm_lc_apply_policy(sm_topic_config_t *tc, const char *v)
+{
+	tc->compact = tc->log.cleanup_compact = strstr(v, "compact") != NULL;
+	tc->log.cleanup_delete = strstr(v, "delete") != NULL;
+}
+
+static void sm_lc_apply_codec(sm_topic_config_t *tc, const char *v)
+{
+	tc->compression_type = sm_lc_codec(v);
+}
+
+static void sm_lc_apply_ts_type(sm_topic_config_t *tc, const char *v)
+{
+	tc->log.message_timestamp_type = !strcmp(v, "LogAppendTime")
+						 ? SM_LOG_TIMESTAMP_LOG_APPEND_TIME
+						 : SM_LOG_TIMESTAMP_CREATE_TIME;
+}
+
+/* The produce path and the log both check the batch size. */
+static void sm_lc_apply_max_message(sm_topic_config_t *tc, const char *v)
+{
+	tc->log.max_message_bytes = tc->max_message_bytes = (int32_t)strtol(v, NULL, 10);
+}
+
+/* Where a row's value goes (the last member group of a row). */
+#define TO(kind, field) SM_LC_APPLY_##kind, offsetof(sm_topic_config_t, field), NULL
+#define FN(fn) SM_LC_APPLY_FN, 0, fn
+/* Samsa does not throttle replication: the lists are stored and
+ * described, and nothing applies them. */
+#define STORED SM_LC_APPLY_NONE, 0, NULL
+/* No field for it yet: the topic keeps the log layer's default. */
+#define UNSET SM_LC_APPLY_UNSET, 0, NULL
+
+#define NUM(n, t, lo, syn, doc, to) { n, t, 1, 0, lo, 0, NULL, syn, NULL, doc, to }
+#define NUMD(n, t, lo, syn, d, doc, to) { n, t, 1, 0, lo, 0, NULL, syn, d, doc, to }
+#define PLAIN(n, t, syn, doc, to) { n, t, 0, 0, 0, 0, NULL, syn, NULL, doc, to }
+#define CHOICE(n, t, ch, syn, doc, to) { n, t, 0, 0, 0, 0, ch, syn, NULL, doc, to }
 #define SYN(...) { __VA_ARGS__, NULL }
 
 static const sm_log_config_def_t sm_lc_defs[] = {
 	CHOICE("cleanup.policy", SM_CFG_LIST, sm_lc_policies, SYN("log.cleanup.policy"),
-	       "Retention policy of old segments: \"delete\" removes them by time or size, \"compact\" keeps the latest value of each key; both may be given."),
+	       "Retention policy of old segments: \"delete\" removes them by time or size, \"compact\" keeps the latest value of each key; both may be given.",
+	       FN(sm_lc_apply_policy)),
 	CHOICE("compression.type", SM_CFG_STRING, sm_lc_codecs, SYN("compression.type"),
-	       "Codec the topic's batches are stored with; \"producer\" keeps the producer's codec, \"uncompressed\" none."),
+	       "Codec the topic's batches are stored with; \"producer\" keeps the producer's codec, \"uncompressed\" none.",
+	       FN(sm_lc_apply_codec)),
 	NUM("delete.retention.ms", SM_CFG_LONG, 0, SYN("log.cleaner.delete.retention.ms"),
-	    "How long tombstones are kept in a compacted topic after cleaning."),
+	    "How long tombstones are kept in a compacted topic after cleaning.",
+	    TO(I64, log.delete_retention_ms)),
 	NUM("file.delete.delay.ms", SM_CFG_LONG, 0, SYN("log.segment.delete.delay.ms"),
-	    "Delay before the files of a deleted segment are removed."),
+	    "Delay before the files of a deleted segment are removed.",
+	    TO(I64, log.file_delete_delay_ms)),
 	NUM("flush.messages", SM_CFG_LONG, 0, SYN("log.flush.interval.messages"),
-	    "Number of messages after which the log is forced to disk."),
+	    "Number of messages after which the log is forced to disk.",
+	    TO(I64, log.flush_messages)),
 	NUM("flush.ms", SM_CFG_LONG, 0, SYN("log.flush.interval.ms", "log.flush.scheduler.interval.ms"),
-	    "Time after which the log is forced to disk."),
+	    "Time after which the log is forced to disk.",
+	    TO(I64, log.flush_ms)),
 	{ "follower.replication.throttled.replicas", SM_CFG_LIST, 0, 0, 0, 0, NULL, SYN(NULL), "",
-	  "Replicas whose follower-side replication is throttled: partitionId:brokerId pairs, or * for all." },
+	  "Replicas whose follower-side replication is throttled: partitionId:brokerId pairs, or * for all.",
+	  STORED },
 	NUM("index.interval.bytes", SM_CFG_INT, 0, SYN("log.index.interval.bytes"),
-	    "Bytes of messages between two offset index entries."),
+	    "Bytes of messages between two offset index entries.",
+	    TO(I32, log.index_interval_bytes)),
 	{ "leader.replication.throttled.replicas", SM_CFG_LIST, 0, 0, 0, 0, NULL, SYN(NULL), "",
-	  "Replicas whose leader-side replication is throttled: partitionId:brokerId pairs, or * for all." },
+	  "Replicas whose leader-side replication is throttled: partitionId:brokerId pairs, or * for all.",
+	  STORED },
 	NUMD("max.compaction.lag.ms", SM_CFG_LONG, 1, SYN("log.cleaner.max.compaction.lag.ms"), LMAXS,
-	     "Longest time a message stays ineligible for compaction."),
+	     "Longest time a message stays ineligible for compaction.",
+	     UNSET),
 	NUM("max.message.bytes", SM_CFG_INT, 0, SYN("message.max.bytes"),
-	    "Largest record batch size the topic accepts, after compression."),
+	    "Largest record batch size the topic accepts, after compression.",
+	    FN(sm_lc_apply_max_message)),
 	PLAIN("message.downconversion.enable", SM_CFG_BOOL, SYN("log.message.downconversion.enable"),
-	      "Whether batches are down-converted for consumers of older fetch versions."),
+	      "Whether batches are down-converted for consumers of older fetch versions.",
+	      TO(BOOL, downconversion_enable)),
 	PLAIN("message.format.version", SM_CFG_STRING, SYN("log.message.format.version"),
-	      "Message format version the broker appends to the log with."),
+	      "Message format version the broker appends to the log with.",
+	      UNSET),
 	NUM("message.timestamp.difference.max.ms", SM_CFG_LONG, 0,
 	    SYN("log.message.timestamp.difference.max.ms"),
-	    "Largest allowed distance between a CreateTime timestamp and the broker's clock."),
+	    "Largest allowed distance between a CreateTime timestamp and the broker's clock.",
+	    TO(I64, timestamp_difference_max_ms)),
 	CHOICE("message.timestamp.type", SM_CFG_STRING, sm_lc_ts_types,
 	       SYN("log.message.timestamp.type"),
-	       "Whether record timestamps are the producer's (CreateTime) or the broker's (LogAppendTime)."),
+	       "Whether record timestamps are the producer's (CreateTime) or the broker's (LogAppendTime).",
+	       FN(sm_lc_apply_ts_type)),
 	{ "min.cleanable.dirty.ratio", SM_CFG_DOUBLE, 1, 1, 0, 1, NULL,
 	  SYN("log.cleaner.min.cleanable.ratio"), NULL,
-	  "Dirty share of the log above which the cleaner compacts it." },
+	  "Dirty share of the log above which the cleaner compacts it.",
+	  TO(DOUBLE, log.min_cleanable_ratio) },
 	NUM("min.compaction.lag.ms", SM_CFG_LONG, 0, SYN("log.cleaner.min.compaction.lag.ms"),
-	    "Shortest time a message stays uncompacted in the log."),
+	    "Shortest time a message stays uncompacted in the log.",
+	    TO(I64, log.min_compaction_lag_ms)),
 	NUM("min.insync.replicas", SM_CFG_INT, 1, SYN("min.insync.replicas"),
-	    "Fewest in-sync replicas that must acknowledge an acks=all write."),
+	    "Fewest in-sync replicas that must acknowledge an acks=all write.",
+	    TO(I32, min_insync_replicas)),
 	PLAIN("preallocate", SM_CFG_BOOL, SYN("log.preallocate"),
-	      "Whether segment files are preallocated on disk."),
+	      "Whether segment files are preallocated on disk.",
+	      UNSET),
 	PLAIN("retention.bytes", SM_CFG_LONG, SYN("log.retention.bytes"),
-	      "Size a partition may grow to before old segments are deleted; -1 for no limit."),
+	      "Size a partition may grow to before old segments are deleted; -1 for no limit.",
+	      TO(I64, log.retention_bytes)),
 	NUM("retention.ms", SM_CFG_LONG, -1,
 	    SYN("log.retention.ms", "log.retention.minutes", "log.retention.hours"),
-	    "Time a segment is kept before it is deleted; -1 for no limit."),
+	    "Time a segment is kept before it is deleted; -1 for no limit.",
+	    TO(I64, log.retention_ms)),
 	NUM("segment.bytes", SM_CFG_INT, 14, SYN("log.segment.bytes"),
-	    "Size of one segment file."),
+	    "Size of one segment file.",
+	    TO(I64, log.segment_bytes)),
 	NUM("segment.index.bytes", SM_CFG_INT, 0, SYN("log.index.size.max.bytes"),
-	    "Size of the index that maps offsets to file positions."),
+	    "Size of the index that maps offsets to file positions.",
+	    TO(I32, log.segment_index_bytes)),
 	NUM("segment.jitter.ms", SM_CFG_LONG, 0, SYN("log.roll.jitter.ms", "log.roll.jitter.hours"),
-	    "Largest random jitter subtracted from segment.ms."),
+	    "Largest random jitter subtracted from segment.ms.",
+	    TO(I64, log.segment_jitter_ms)),
 	NUM("segment.ms", SM_CFG_LONG, 1, SYN("log.roll.ms", "log.roll.hours"),
-	    "Time after which a segment is rolled even if it is not full."),
+	    "Time after which a segment is rolled even if it is not full.",
+	    TO(I64, log.segment_ms)),
 	PLAIN("unclean.leader.election.enable", SM_CFG_BOOL, SYN("unclean.leader.election.enable"),
-	      "Whether an out-of-sync replica may become leader as a last resort, at the risk of data loss."),
+	      "Whether an out-of-sync replica may become leader as a last resort, at the risk of data loss.",
+	      TO(BOOL, unclean_leader_election_enable)),
 };
 
 #define SM_LC_CNT ((int)(sizeof(sm_lc_defs) / sizeof(sm_lc_defs[0])))
@@ -375,4 +446,84 @@ char *sm_log_config_broker_value(const sm_kafka_config_t *cfg, const sm_log_conf
 	}
 	char *v = sm_kafka_config_value_string(cfg, bd);
 	return v ? v : sm_strdup(d->dflt ? d->dflt : "");
+}
+
+/* Writes one row's value (validated, or the broker's rendering) into tc. */
+static void sm_lc_apply(const sm_log_config_def_t *d, sm_topic_config_t *tc, const char *v)
+{
+	char *field = (char *)tc + d->offset;
+	switch (d->apply_kind) {
+	case SM_LC_APPLY_I32: {
+		int32_t x = (int32_t)strtol(v, NULL, 10);
+		memcpy(field, &x, sizeof(x));
+		break;
+	}
+	case SM_LC_APPLY_I64: {
+		int64_t x = strtoll(v, NULL, 10);
+		memcpy(field, &x, sizeof(x));
+		break;
+	}
+	case SM_LC_APPLY_BOOL: {
+		int x = !strcasecmp(v, "true");
+		memcpy(field, &x, sizeof(x));
+		break;
+	}
+	case SM_LC_APPLY_DOUBLE: {
+		double x = strtod(v, NULL);
+		memcpy(field, &x, sizeof(x));
+		break;
+	}
+	case SM_LC_APPLY_FN:
+		d->apply(tc, v);
+		break;
+	case SM_LC_APPLY_UNSET:
+	case SM_LC_APPLY_NONE:
+		break;
+	}
+}
+
+/* Resolves and applies row d: the topic's last valid override, else the
+ * broker's value. */
+static void sm_lc_resolve(const sm_log_config_def_t *d, sm_topic_config_t *tc,
+			  const sm_kafka_config_t *cfg, const char *topic, char *const *keys,
+			  char *const *values, int n)
+{
+	if (d->apply_kind == SM_LC_APPLY_UNSET || d->apply_kind == SM_LC_APPLY_NONE)
+		return;
+	char *v = NULL;
+	for (int i = n - 1; i >= 0 && !v; i--) {
+		if (!keys[i] || strcmp(keys[i], d->name))
+			continue;
+		char err[512];
+		if (sm_log_config_validate(d->name, values[i], &v, err, sizeof(err)) != SM_ERR_NONE) {
+			/* only a hand-written znode gets here: the Alter APIs,
+			 * CreateTopics and kafka-configs validate first */
+			sm_log_warn(NULL, "kafka.log.LogConfig",
+				    "Ignoring the override of %s for topic %s, using the broker's value: %s",
+				    d->name, topic ? topic : "?", err);
+			v = NULL;
+			break;
+		}
+	}
+	if (!v) /* no broker config: Kafka's default, as LogConfig's own */
+		v = cfg ? sm_log_config_broker_value(cfg, d) : sm_strdup(d->dflt ? d->dflt : "");
+	sm_lc_apply(d, tc, v);
+	free(v);
+}
+
+void sm_topic_config_build(sm_topic_config_t *tc, const sm_kafka_config_t *cfg, const char *topic,
+			   char *const *keys, char *const *values, int n)
+{
+	for (int i = 0; i < SM_LC_CNT; i++)
+		sm_lc_resolve(&sm_lc_defs[i], tc, cfg, topic, keys, values, n);
+}
+
+int sm_topic_config_unclean_election(const sm_kafka_config_t *cfg, const char *topic,
+				     char *const *keys, char *const *values, int n)
+{
+	sm_topic_config_t tc;
+	memset(&tc, 0, sizeof(tc));
+	sm_lc_resolve(sm_log_config_def("unclean.leader.election.enable"), &tc, cfg, topic, keys,
+		      values, n);
+	return tc.unclean_leader_election_enable;
 }

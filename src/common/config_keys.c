@@ -1,0 +1,68 @@
+/*
+ * config_keys.c - the dynamic and password broker config keys; see
+ * config_keys.h.
+ */
+#include "config_keys.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#include "buf.h"
+
+/* Kafka's dynamic keys that Samsa defines but does not change at run time
+ * are left out, and so refused as not dynamic (docs/deviations.md). */
+static const char *const sm_ck_dynamic[] = {
+	"log.segment.bytes", "log.roll.ms", "log.roll.jitter.ms", "log.index.size.max.bytes",
+	"log.flush.interval.messages", "log.flush.interval.ms", "log.retention.bytes",
+	"log.retention.ms", "message.max.bytes", "log.index.interval.bytes",
+	"log.cleaner.delete.retention.ms", "log.cleaner.min.compaction.lag.ms",
+	"log.segment.delete.delay.ms", "log.cleaner.min.cleanable.ratio", "log.cleanup.policy",
+	"unclean.leader.election.enable", "min.insync.replicas", "compression.type",
+	"log.preallocate", "log.message.timestamp.type", "log.message.timestamp.difference.max.ms",
+	"log.message.downconversion.enable",
+	"num.io.threads", "num.replica.fetchers",
+	"log.cleaner.threads", "log.cleaner.dedupe.buffer.size", "log.cleaner.backoff.ms",
+	"max.connections", "max.connections.per.ip", "max.connections.per.ip.overrides",
+	"max.connection.creation.rate",
+	NULL
+};
+
+/* The listener-prefixed keystore and truststore keys. */
+static const char *const sm_ck_store[] = {
+	"ssl.keystore.location", "ssl.keystore.type", "ssl.truststore.location",
+	"ssl.truststore.type", "ssl.keystore.password", "ssl.key.password",
+	"ssl.truststore.password", NULL
+};
+
+int sm_kafka_config_is_dynamic(const char *key)
+{
+	for (int i = 0; sm_ck_dynamic[i]; i++)
+		if (!strcmp(sm_ck_dynamic[i], key))
+			return 1;
+	return sm_kafka_config_store_key(key, NULL);
+}
+
+int sm_kafka_config_is_password(const char *key)
+{
+	const char *dot = !strncmp(key, "listener.name.", 14) ? strchr(key + 14, '.') : NULL;
+	if (!dot || dot == key + 14)
+		return 0;
+	return !strcmp(dot + 1, "ssl.keystore.password") || !strcmp(dot + 1, "ssl.key.password") ||
+	       !strcmp(dot + 1, "ssl.truststore.password");
+}
+
+int sm_kafka_config_store_key(const char *key, char **listener)
+{
+	if (strncmp(key, "listener.name.", 14))
+		return 0;
+	const char *dot = strchr(key + 14, '.');
+	if (!dot || dot == key + 14)
+		return 0;
+	for (int i = 0; sm_ck_store[i]; i++)
+		if (!strcmp(dot + 1, sm_ck_store[i])) {
+			if (listener)
+				*listener = sm_strndup(key + 14, (size_t)(dot - key - 14));
+			return 1;
+		}
+	return 0;
+}

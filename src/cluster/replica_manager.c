@@ -263,6 +263,10 @@ static void sm_rm_default_config(const sm_kafka_config_t *cfg, sm_topic_config_t
 	tc->log.delete_retention_ms = cfg->log_cleaner_delete_retention_ms;
 	tc->log.min_compaction_lag_ms = cfg->log_cleaner_min_compaction_lag_ms;
 	tc->log.min_cleanable_ratio = cfg->log_cleaner_min_cleanable_ratio;
+	tc->log.max_compaction_lag_ms = cfg->log_cleaner_max_compaction_lag_ms;
+	tc->log.preallocate = cfg->log_preallocate;
+	snprintf(tc->log.message_format_version, sizeof(tc->log.message_format_version), "%s",
+		 cfg->log_message_format_version);
 	tc->timestamp_difference_max_ms = cfg->log_message_timestamp_difference_max_ms;
 	tc->downconversion_enable = cfg->log_message_downconversion_enable;
 	tc->unclean_leader_election_enable = cfg->unclean_leader_election_enable;
@@ -308,6 +312,12 @@ static void sm_rm_apply_override(sm_topic_config_t *tc, const char *k, const cha
 		tc->log.min_compaction_lag_ms = n;
 	else if (!strcmp(k, "min.cleanable.dirty.ratio"))
 		tc->log.min_cleanable_ratio = strtod(v, NULL);
+	else if (!strcmp(k, "max.compaction.lag.ms"))
+		tc->log.max_compaction_lag_ms = n;
+	else if (!strcmp(k, "preallocate"))
+		tc->log.preallocate = !strcasecmp(v, "true");
+	else if (!strcmp(k, "message.format.version"))
+		snprintf(tc->log.message_format_version, sizeof(tc->log.message_format_version), "%s", v);
 	else if (!strcmp(k, "message.timestamp.difference.max.ms"))
 		tc->timestamp_difference_max_ms = n;
 	else if (!strcmp(k, "message.downconversion.enable"))

@@ -49,6 +49,15 @@ typedef struct sm_log_config {
 	int64_t delete_retention_ms;  /* delete.retention.ms */
 	int64_t min_compaction_lag_ms;/* min.compaction.lag.ms */
 	double min_cleanable_ratio;   /* min.cleanable.dirty.ratio */
+	/* max.compaction.lag.ms: a compacted log whose dirty section holds a
+	 * batch older than this is cleaned whatever its dirty ratio, and its
+	 * active segment is rolled after this long (Kafka's maxSegmentMs) */
+	int64_t max_compaction_lag_ms;
+	int preallocate;              /* preallocate: new segment files get
+				       * segment.bytes up front, trimmed on roll */
+	/* message.format.version; only 0.11.0 and later (record batch v2) are
+	 * accepted (log_config.c), so the value needs no conversion */
+	char message_format_version[16];
 } sm_log_config_t;
 
 /* Kafka's defaults (1 GiB segments, 7 days, 10 MiB indexes, 4096 interval,
@@ -251,6 +260,8 @@ typedef struct sm_log_seg_view {
 	int64_t size;
 	int64_t largest_timestamp; /* greatest batch timestamp, else mtime */
 	int64_t last_modified_ms;  /* the .log file's mtime */
+	int64_t first_batch_timestamp; /* max timestamp of its first batch, -1
+					* none (Kafka's getFirstBatchTimestamp) */
 	sm_fileref_t *file;        /* own reference */
 } sm_log_seg_view_t;
 

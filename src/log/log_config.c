@@ -296,6 +296,16 @@ sm_err_t sm_log_config_validate(const char *name, const char *value, char **cano
 	char msg[512] = "", *c = NULL;
 	char *v = sm_lc_trim(value);
 	int ok = sm_lc_check(d, v, &c, msg, sizeof(msg));
+	sm_err_t e = ok ? SM_ERR_NONE : SM_ERR__CONFIG;
+	/* Kafka accepts a pre-0.11.0 format and appends converted batches;
+	 * Samsa stores record batch v2 only, so it refuses such a value as a
+	 * config the broker cannot apply (docs/deviations.md) */
+	if (ok && !strcmp(name, "message.format.version") && sm_kafka_message_format_before_v2(c)) {
+		snprintf(msg, sizeof(msg),
+			 "Samsa stores record batch v2 only (message format 0.11.0 and later)");
+		ok = 0;
+		e = SM_ERR_INVALID_CONFIG;
+	}
 	if (!ok)
 		snprintf(err, errlen, "Invalid value %s for configuration %s: %s", value, name, msg);
 	free(v);
@@ -303,7 +313,7 @@ sm_err_t sm_log_config_validate(const char *name, const char *value, char **cano
 		*canon = c;
 	else
 		free(c);
-	return ok ? SM_ERR_NONE : SM_ERR__CONFIG;
+	return e;
 }
 
 /* 1 when names[i] is repeated later (a Properties keeps the last value). */

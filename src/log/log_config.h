@@ -9,7 +9,9 @@
  * SM_ERR_INVALID_CONFIG ("Unknown topic config name: k"); a value that does
  * not parse or fails its validator is SM_ERR__CONFIG with ConfigException's
  * text ("Invalid value v for configuration k: ..."), which the Alter APIs
- * answer as INVALID_REQUEST, as Kafka does.
+ * answer as INVALID_REQUEST, as Kafka does. A message.format.version before
+ * 0.11.0 is valid in Kafka but refused by Samsa, which stores record batch
+ * v2 only: SM_ERR_INVALID_CONFIG with the same "Invalid value" text.
  *
  * Thread-safety: the table is immutable; all functions are reentrant.
  */

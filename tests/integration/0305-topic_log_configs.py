@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Proves three topic configs are applied: max.compaction.lag.ms rolls a compacted topic's active segment and gets its duplicates cleaned although its dirty ratio stays below min.cleanable.dirty.ratio=0.99; preallocate=true creates the active segment file at segment.bytes, and after kill -9 the broker recovers every acknowledged record from the zero-tailed file and appends after them; message.format.version before 0.11.0 is refused (INVALID_CONFIG naming the key, through kafka-configs.sh --alter and kafka-topics.sh --create) while 2.0 is accepted."""
+"""Proves three topic configs are applied: max.compaction.lag.ms rolls a compacted topic's active segment and gets its duplicates cleaned although its dirty ratio stays below min.cleanable.dirty.ratio=0.99 (the same writes to a topic without the lag stay uncleaned); preallocate=true creates the active segment file at segment.bytes, and after kill -9 the broker recovers every acknowledged record from the zero-tailed file and appends after them; message.format.version before 0.11.0 is refused (INVALID_CONFIG naming the key, through kafka-configs.sh --alter and kafka-topics.sh --create) while 2.0 is accepted."""
 import glob
 import os
 import struct
@@ -10,6 +10,7 @@ import harness  # noqa: E402
 from harness import BIN, check, log, run, wait_until  # noqa: E402
 
 COMPACT = "lagged"
+CONTROL = "unlagged"
 PREALLOC = "prealloc"
 KEYS = 10
 SEGMENT_BYTES = 1048576
@@ -79,43 +80,58 @@ def produce(p, topic, records):
 
 
 def test_max_compaction_lag(c):
+    # CONTROL differs only in having no max.compaction.lag.ms (segment.ms
+    # rolls it as often): it shows the dirty ratio stays below 0.99.
     c.create_topic(COMPACT, extra=["--config", "cleanup.policy=compact",
                                    "--config", "min.cleanable.dirty.ratio=0.99",
                                    "--config", "max.compaction.lag.ms=500"])
+    c.create_topic(CONTROL, extra=["--config", "cleanup.policy=compact",
+                                   "--config", "min.cleanable.dirty.ratio=0.99",
+                                   "--config", "segment.ms=500"])
     p = producer(c)
     ckpt = os.path.join(c.brokers[0].data_dir, "cleaner-offset-checkpoint")
 
-    def first_dirty():
+    def first_dirty(topic):
         if not os.path.exists(ckpt):
             return -1
         for line in open(ckpt).read().split("\n"):
             f = line.split()
-            if len(f) == 3 and f[0] == COMPACT and f[1] == "0":
+            if len(f) == 3 and f[0] == topic and f[1] == "0":
                 return int(f[2])
         return -1
 
-    def cleaned_past(offset):
-        """A tick record (its appends roll the active segment once it holds
-        data older than the lag), then: has the cleaner got past offset and
-        do the inactive segments hold each key once?"""
+    def cleaned_past(topic, offset):
+        """A tick record to both topics (their appends roll the active
+        segment once it holds data older than the lag / segment.ms), then:
+        has the cleaner got past offset in topic and do its inactive
+        segments hold each key once?"""
         produce(p, COMPACT, [(b"tick", b"t")])
-        if first_dirty() <= offset:
+        produce(p, CONTROL, [(b"tick", b"t")])
+        if first_dirty(topic) <= offset:
             return False
         # the ticks' own duplicates come and go with each roll
-        keys = [k for s in segments(c, COMPACT)[:-1] for k in segment_keys(s)
+        keys = [k for s in segments(c, topic)[:-1] for k in segment_keys(s)
                 if k != b"tick"]
         return len(keys) == len(set(keys))
 
     # Round 1: never cleaned, so the whole log is dirty (ratio 1.0).
-    last = produce(p, COMPACT, [(b"key-%d" % (i % KEYS), b"r1-%d" % i) for i in range(KEYS * 20)])
-    wait_until(lambda: cleaned_past(last[-1]), 60, "the first cleaning of %s" % COMPACT,
-               interval=0.1)
+    last = {}
+    for t in (COMPACT, CONTROL):
+        last[t] = produce(p, t, [(b"key-%d" % (i % KEYS), b"r1-%d" % i)
+                                 for i in range(KEYS * 20)])
+    for t in (COMPACT, CONTROL):
+        wait_until(lambda: cleaned_past(t, last[t][-1]), 60, "the first cleaning of %s" % t,
+                   interval=0.1)
     # Round 2: a few duplicates over a cleaned head keep the dirty ratio well
     # below 0.99; only max.compaction.lag.ms makes the log cleanable.
-    last = produce(p, COMPACT, [(b"key-%d" % (i % KEYS), b"r2-%d" % i) for i in range(KEYS * 2)])
-    wait_until(lambda: cleaned_past(last[-1]), 60,
+    for t in (COMPACT, CONTROL):
+        last[t] = produce(p, t, [(b"key-%d" % (i % KEYS), b"r2-%d" % i)
+                                 for i in range(KEYS * 2)])
+    wait_until(lambda: cleaned_past(COMPACT, last[COMPACT][-1]), 60,
                "the cleaning of %s's new duplicates past max.compaction.lag.ms" % COMPACT,
                interval=0.1)
+    check(first_dirty(CONTROL) <= last[CONTROL][-1],
+          "%s was cleaned by its dirty ratio: the test's premise does not hold" % CONTROL)
     got = c.read_partition(COMPACT, 0)
     latest = {}
     for k, v, o in got:
@@ -127,7 +143,8 @@ def test_max_compaction_lag(c):
     cleaner_log = open(os.path.join(c.brokers[0].log_dir, "log-cleaner.log")).read()
     check(cleaner_log.count("Beginning cleaning of log %s-0." % COMPACT) >= 2,
           "log-cleaner.log lacks the second cleaning")
-    log("max.compaction.lag.ms: rolled and cleaned below min.cleanable.dirty.ratio")
+    log("max.compaction.lag.ms: rolled and cleaned below min.cleanable.dirty.ratio "
+        "(%s, without the lag, was not)" % CONTROL)
 
 
 def test_preallocate(c):

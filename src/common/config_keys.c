@@ -16,6 +16,7 @@ static const char *const sm_ck_dynamic[] = {
 	"log.flush.interval.messages", "log.flush.interval.ms", "log.retention.bytes",
 	"log.retention.ms", "message.max.bytes", "log.index.interval.bytes",
 	"log.cleaner.delete.retention.ms", "log.cleaner.min.compaction.lag.ms",
+	"log.cleaner.max.compaction.lag.ms",
 	"log.segment.delete.delay.ms", "log.cleaner.min.cleanable.ratio", "log.cleanup.policy",
 	"unclean.leader.election.enable", "min.insync.replicas", "compression.type",
 	"log.preallocate", "log.message.timestamp.type", "log.message.timestamp.difference.max.ms",

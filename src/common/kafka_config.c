@@ -141,6 +141,7 @@ static const sm_cfg_def_t sm_cfg_defs[] = {
 	DBL("log.cleaner.min.cleanable.ratio", log_cleaner_min_cleanable_ratio, "0.5", "Dirty ratio that triggers cleaning"),
 	LONG("log.cleaner.delete.retention.ms", log_cleaner_delete_retention_ms, "86400000", 0, LMAX, "Tombstone retention"),
 	LONG("log.cleaner.min.compaction.lag.ms", log_cleaner_min_compaction_lag_ms, "0", 0, LMAX, "Min age before compaction"),
+	LONG("log.cleaner.max.compaction.lag.ms", log_cleaner_max_compaction_lag_ms, "9223372036854775807", INT64_MIN, LMAX, "Max age before a dirty record must be compacted"),
 	INT("num.replica.fetchers", num_replica_fetchers, "1", 1, IMAX, "Fetcher threads per source broker"),
 	INT("replica.fetch.max.bytes", replica_fetch_max_bytes, "1048576", 0, IMAX, "Follower per-partition fetch size"),
 	INT("replica.fetch.response.max.bytes", replica_fetch_response_max_bytes, "10485760", 0, IMAX, "Follower fetch response cap"),
@@ -295,6 +296,17 @@ static void sm_cfg_split_dirs(sm_kafka_config_t *cfg)
 	free(copy);
 }
 
+int sm_kafka_message_format_before_v2(const char *version)
+{
+	/* "0.8.x", "0.9.0", "0.10.x" (with any -IVn suffix); "0.11.0" and the
+	 * two-part versions ("1.0" .. "2.8") store record batch v2 */
+	if (strncmp(version, "0.", 2))
+		return 0;
+	char *end;
+	long minor = strtol(version + 2, &end, 10);
+	return end != version + 2 && minor < 11;
+}
+
 /* Synonyms and cross-key rules, as KafkaConfig resolves them. */
 int sm_replica_selector_parse(const char *cls, sm_replica_selector_t *out)
 {
@@ -360,6 +372,13 @@ static int sm_cfg_derive(sm_kafka_config_t *cfg, char *err, size_t errlen)
 		return -1;
 	}
 	cfg->replica_selector = (int)sel;
+	/* Kafka would append batches converted to magic 0/1; Samsa stores
+	 * record batch v2 only (docs/deviations.md) */
+	if (sm_kafka_message_format_before_v2(cfg->log_message_format_version)) {
+		snprintf(err, errlen, "Invalid value %s for configuration log.message.format.version: Samsa stores record batch v2 only (message format 0.11.0 and later)",
+			 cfg->log_message_format_version);
+		return -1;
+	}
 	if (cfg->offsets_commit_required_acks > cfg->offsets_topic_replication_factor) {
 		snprintf(err, errlen, "offsets.commit.required.acks must be greater or equal -1 and less or equal to offsets.topic.replication.factor");
 		return -1;

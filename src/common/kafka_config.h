@@ -120,6 +120,7 @@ typedef struct sm_kafka_config {
 	double log_cleaner_min_cleanable_ratio;
 	int64_t log_cleaner_delete_retention_ms;
 	int64_t log_cleaner_min_compaction_lag_ms;
+	int64_t log_cleaner_max_compaction_lag_ms;
 	/* replication and controller */
 	int32_t num_replica_fetchers;
 	int32_t replica_fetch_max_bytes;
@@ -182,6 +183,10 @@ void sm_kafka_config_free(sm_kafka_config_t *cfg);
 /* 1 for a listener-prefixed key Samsa reads (listener.name.<l>.max.connections,
  * listener.name.<l>.max.connection.creation.rate). */
 int sm_kafka_config_is_listener_key(const char *key);
+/* 1 when a message.format.version / log.message.format.version value
+ * names a format before 0.11.0 (magic 0 or 1): Samsa stores record batch v2
+ * only and refuses those values. */
+int sm_kafka_message_format_before_v2(const char *version);
 /* Logs a WARN for every supplied key Samsa does not know (as Kafka does). */
 void sm_kafka_config_warn_unknown(const sm_kafka_config_t *cfg);
 /* Logs every config value at INFO ("KafkaConfig values:" block). */

@@ -56,14 +56,19 @@ static void sm_lc_apply_max_message(sm_topic_config_t *tc, const char *v)
 	tc->log.max_message_bytes = tc->max_message_bytes = (int32_t)strtol(v, NULL, 10);
 }
 
+/* Only record batch v2 versions pass validation: kept for DescribeConfigs'
+ * sake, nothing to convert. */
+static void sm_lc_apply_format_version(sm_topic_config_t *tc, const char *v)
+{
+	snprintf(tc->log.message_format_version, sizeof(tc->log.message_format_version), "%s", v);
+}
+
 /* Where a row's value goes (the last member group of a row). */
 #define TO(kind, field) SM_LC_APPLY_##kind, offsetof(sm_topic_config_t, field), NULL
 #define FN(fn) SM_LC_APPLY_FN, 0, fn
 /* Samsa does not throttle replication: the lists are stored and
  * described, and nothing applies them. */
 #define STORED SM_LC_APPLY_NONE, 0, NULL
-/* No field for it yet: the topic keeps the log layer's default. */
-#define UNSET SM_LC_APPLY_UNSET, 0, NULL
 
 #define NUM(n, t, lo, syn, doc, to) { n, t, 1, 0, lo, 0, NULL, syn, NULL, doc, to }
 #define NUMD(n, t, lo, syn, d, doc, to) { n, t, 1, 0, lo, 0, NULL, syn, d, doc, to }
@@ -101,7 +106,7 @@ static const sm_log_config_def_t sm_lc_defs[] = {
 	  STORED },
 	NUMD("max.compaction.lag.ms", SM_CFG_LONG, 1, SYN("log.cleaner.max.compaction.lag.ms"), LMAXS,
 	     "Longest time a message stays ineligible for compaction.",
-	     UNSET),
+	     TO(I64, log.max_compaction_lag_ms)),
 	NUM("max.message.bytes", SM_CFG_INT, 0, SYN("message.max.bytes"),
 	    "Largest record batch size the topic accepts, after compression.",
 	    FN(sm_lc_apply_max_message)),
@@ -110,7 +115,7 @@ static const sm_log_config_def_t sm_lc_defs[] = {
 	      TO(BOOL, downconversion_enable)),
 	PLAIN("message.format.version", SM_CFG_STRING, SYN("log.message.format.version"),
 	      "Message format version the broker appends to the log with.",
-	      UNSET),
+	      FN(sm_lc_apply_format_version)),
 	NUM("message.timestamp.difference.max.ms", SM_CFG_LONG, 0,
 	    SYN("log.message.timestamp.difference.max.ms"),
 	    "Largest allowed distance between a CreateTime timestamp and the broker's clock.",
@@ -131,7 +136,7 @@ static const sm_log_config_def_t sm_lc_defs[] = {
 	    TO(I32, min_insync_replicas)),
 	PLAIN("preallocate", SM_CFG_BOOL, SYN("log.preallocate"),
 	      "Whether segment files are preallocated on disk.",
-	      UNSET),
+	      TO(BOOL, log.preallocate)),
 	PLAIN("retention.bytes", SM_CFG_LONG, SYN("log.retention.bytes"),
 	      "Size a partition may grow to before old segments are deleted; -1 for no limit.",
 	      TO(I64, log.retention_bytes)),
@@ -367,6 +372,16 @@ sm_err_t sm_log_config_validate(const char *name, const char *value, char **cano
 	char msg[512] = "", *c = NULL;
 	char *v = sm_lc_trim(value);
 	int ok = sm_lc_check(d, v, &c, msg, sizeof(msg));
+	sm_err_t e = ok ? SM_ERR_NONE : SM_ERR__CONFIG;
+	/* Kafka accepts a pre-0.11.0 format and appends converted batches;
+	 * Samsa stores record batch v2 only, so it refuses such a value as a
+	 * config the broker cannot apply (docs/deviations.md) */
+	if (ok && !strcmp(name, "message.format.version") && sm_kafka_message_format_before_v2(c)) {
+		snprintf(msg, sizeof(msg),
+			 "Samsa stores record batch v2 only (message format 0.11.0 and later)");
+		ok = 0;
+		e = SM_ERR_INVALID_CONFIG;
+	}
 	if (!ok)
 		snprintf(err, errlen, "Invalid value %s for configuration %s: %s", value, name, msg);
 	free(v);
@@ -374,7 +389,7 @@ sm_err_t sm_log_config_validate(const char *name, const char *value, char **cano
 		*canon = c;
 	else
 		free(c);
-	return ok ? SM_ERR_NONE : SM_ERR__CONFIG;
+	return e;
 }
 
 /* 1 when names[i] is repeated later (a Properties keeps the last value). */

@@ -14,7 +14,9 @@
  * SM_ERR_INVALID_CONFIG ("Unknown topic config name: k"); a value that does
  * not parse or fails its validator is SM_ERR__CONFIG with ConfigException's
  * text ("Invalid value v for configuration k: ..."), which the Alter APIs
- * answer as INVALID_REQUEST, as Kafka does.
+ * answer as INVALID_REQUEST, as Kafka does. A message.format.version before
+ * 0.11.0 is valid in Kafka but refused by Samsa, which stores record batch
+ * v2 only: SM_ERR_INVALID_CONFIG with the same "Invalid value" text.
  *
  * The table lives in common because the controller (unclean leader
  * election) reads it as well as the log and cluster layers.
@@ -54,6 +56,15 @@ typedef struct sm_log_config {
 	int64_t delete_retention_ms;  /* delete.retention.ms */
 	int64_t min_compaction_lag_ms;/* min.compaction.lag.ms */
 	double min_cleanable_ratio;   /* min.cleanable.dirty.ratio */
+	/* max.compaction.lag.ms: a compacted log whose dirty section holds a
+	 * batch older than this is cleaned whatever its dirty ratio, and its
+	 * active segment is rolled after this long (Kafka's maxSegmentMs) */
+	int64_t max_compaction_lag_ms;
+	int preallocate;              /* preallocate: new segment files get
+				       * segment.bytes up front, trimmed on roll */
+	/* message.format.version; only 0.11.0 and later (record batch v2) are
+	 * accepted, so the value needs no conversion */
+	char message_format_version[16];
 } sm_log_config_t;
 
 /* Effective per-topic settings: broker defaults overlaid with

@@ -98,6 +98,9 @@ void sm_log_config_defaults(sm_log_config_t *cfg)
 	cfg->cleanup_delete = 1;
 	cfg->delete_retention_ms = 86400000;
 	cfg->min_cleanable_ratio = 0.5;
+	cfg->max_compaction_lag_ms = INT64_MAX;
+	cfg->preallocate = 0;
+	snprintf(cfg->message_format_version, sizeof(cfg->message_format_version), "2.8-IV1");
 }
 
 static int64_t sm_log_jitter(const sm_log_config_t *cfg)
@@ -200,9 +203,23 @@ static int sm_log_floor(const sm_log_t *log, int64_t offset)
 static sm_err_t sm_log_new_segment(sm_log_t *log, int64_t base, int64_t now_ms,
 				   sm_log_segment_t **out)
 {
-	return sm_log_segment_open(log->dir, base, log->cfg.segment_index_bytes,
-				   log->cfg.index_interval_bytes, SM_SEG_OPEN_CREATE, now_ms, sm_log_jitter(&log->cfg),
-				   out, NULL);
+	sm_err_t err = sm_log_segment_open(log->dir, base, log->cfg.segment_index_bytes,
+					   log->cfg.index_interval_bytes, SM_SEG_OPEN_CREATE, now_ms,
+					   sm_log_jitter(&log->cfg), out, NULL);
+	if (!err && log->cfg.preallocate)
+		sm_log_segment_preallocate(*out, log->cfg.segment_bytes);
+	return err;
+}
+
+/* Kafka's LogConfig.maxSegmentMs: a compacted log rolls its active segment
+ * once it holds data older than max.compaction.lag.ms, so that the cleaner
+ * (which never touches the active segment) can honour that lag. */
+static int64_t sm_log_max_segment_ms(const sm_log_config_t *cfg)
+{
+	if (cfg->cleanup_compact && cfg->max_compaction_lag_ms > 0 &&
+	    cfg->max_compaction_lag_ms < cfg->segment_ms)
+		return cfg->max_compaction_lag_ms;
+	return cfg->segment_ms;
 }
 
 /* ---- loading ---- */
@@ -863,8 +880,9 @@ static sm_err_t sm_log_append_locked(sm_log_t *log, const uint8_t *data, size_t 
 		return SM_ERR_MESSAGE_TOO_LARGE;
 	}
 	sm_log_segment_t *active = sm_log_active(log);
-	if (sm_log_segment_should_roll(active, log->cfg.segment_bytes, log->cfg.segment_ms, len,
-				       max_ts, last_offset, now_ms)) {
+	if (sm_log_segment_should_roll(active, log->cfg.segment_bytes,
+				       sm_log_max_segment_ms(&log->cfg), len, max_ts, last_offset,
+				       now_ms)) {
 		sm_err_t err = sm_log_roll_locked(log, now_ms);
 		if (err)
 			return err;
@@ -1568,6 +1586,12 @@ int sm_log_cleanable_segments(sm_log_t *log, sm_log_seg_view_t **out)
 			? (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000 : 0;
 		if (v[i].largest_timestamp < 0)
 			v[i].largest_timestamp = v[i].last_modified_ms;
+		/* read from the file rather than the segment's cached
+		 * rolling timestamp, which only the append lock may touch */
+		sm_seg_batch_t bi;
+		v[i].first_batch_timestamp =
+			v[i].size > 0 && !sm_log_segment_read_batch(seg, 0, v[i].size, 0, &bi)
+				? bi.max_timestamp : -1;
 	}
 	pthread_rwlock_unlock(&log->seg_lock);
 	*out = v;

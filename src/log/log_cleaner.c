@@ -867,6 +867,34 @@ static double sm_lc_dirty_ratio(const sm_lc_job_t *j)
 	return clean + dirty ? (double)dirty / (double)(clean + dirty) : 0.0;
 }
 
+/* Bytes the cleaner would read: the segments from the one holding the
+ * first dirty offset up to the first uncleanable one (Kafka's
+ * calculateCleanableBytes). */
+static int64_t sm_lc_cleanable_bytes(const sm_lc_job_t *j)
+{
+	int64_t n = 0;
+	for (int i = 0; i < j->nv && j->v[i].base_offset < j->first_uncleanable; i++)
+		if (j->v[i].next_base > j->first_dirty)
+			n += j->v[i].size;
+	return n;
+}
+
+/* Kafka's LogCleanerManager.maxCompactionDelay: how long ago the earliest
+ * first-batch timestamp of the dirty inactive segments passed
+ * max.compaction.lag.ms; 0 when none has (or none has a timestamp). */
+static int64_t sm_lc_max_compaction_delay(const sm_lc_job_t *j, int64_t now_ms)
+{
+	int64_t earliest = INT64_MAX;
+	for (int i = 0; i < j->nv; i++)
+		if (j->v[i].next_base > j->first_dirty && j->v[i].first_batch_timestamp > 0 &&
+		    j->v[i].first_batch_timestamp < earliest)
+			earliest = j->v[i].first_batch_timestamp;
+	int64_t lag = j->cfg.max_compaction_lag_ms > 0 ? j->cfg.max_compaction_lag_ms : 0;
+	/* now_ms >= 0 and lag >= 0: no overflow */
+	int64_t clean_until = now_ms - lag;
+	return earliest < clean_until ? clean_until - earliest : 0;
+}
+
 static void sm_lc_job_init(sm_lc_job_t *j, int id, sm_log_t *log)
 {
 	memset(j, 0, sizeof(*j));
@@ -976,6 +1004,27 @@ static int sm_lc_is_listed(char **names, int n, const char *dir)
 	return 0;
 }
 
+int sm_log_cleaner_is_cleanable(sm_log_cleaner_t *lc, sm_log_t *log, int64_t now_ms,
+				double *ratio, int64_t *delay_ms)
+{
+	sm_lc_job_t j;
+	int ok = 0;
+	double r = 0;
+	int64_t delay = 0;
+	sm_lc_job_init(&j, 0, log);
+	if (j.cfg.cleanup_compact && sm_lc_bounds(lc, &j, now_ms)) {
+		r = sm_lc_dirty_ratio(&j);
+		delay = sm_lc_max_compaction_delay(&j, now_ms);
+		ok = r >= j.cfg.min_cleanable_ratio || (delay > 0 && sm_lc_cleanable_bytes(&j) > 0);
+	}
+	sm_lc_job_destroy(&j);
+	if (ratio)
+		*ratio = r;
+	if (delay_ms)
+		*delay_ms = delay;
+	return ok;
+}
+
 /* The eligible log with the highest dirty ratio (a new reference), marked in
  * progress; NULL if none. */
 static sm_log_t *sm_lc_grab_filthiest(sm_log_cleaner_t *lc, int64_t now_ms)
@@ -997,16 +1046,15 @@ static sm_log_t *sm_lc_grab_filthiest(sm_log_cleaner_t *lc, int64_t now_ms)
 		pthread_mutex_unlock(&lc->lock);
 		if (skip)
 			continue;
-		sm_lc_job_t j;
-		sm_lc_job_init(&j, 0, logs[i]);
-		if (sm_lc_bounds(lc, &j, now_ms)) {
-			double ratio = sm_lc_dirty_ratio(&j);
-			if (ratio >= cfg.min_cleanable_ratio && ratio > best_ratio) {
-				best_ratio = ratio;
-				best = logs[i];
-			}
+		double ratio;
+		if (sm_log_cleaner_is_cleanable(lc, logs[i], now_ms, &ratio, NULL) &&
+		    ratio > best_ratio) {
+			/* Kafka 2.8 orders the cleanable logs by dirty ratio
+			 * alone (LogToClean.compare), those past their max
+			 * compaction lag included */
+			best_ratio = ratio;
+			best = logs[i];
 		}
-		sm_lc_job_destroy(&j);
 	}
 	if (best) {
 		sm_log_keep(best);

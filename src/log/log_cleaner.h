@@ -94,9 +94,16 @@ void sm_log_cleaner_destroy(sm_log_cleaner_t *lc);
  * SM_ERR_CORRUPT_MESSAGE on a corrupt batch. st may be NULL. */
 sm_err_t sm_log_cleaner_clean(sm_log_cleaner_t *lc, int cleaner_id, sm_log_t *log,
 			      int64_t now_ms, sm_log_clean_stats_t *st);
-/* LogCleanerManager.grabFilthiestCompactedLog + clean: picks the log with
- * the highest dirty ratio at or above its min.cleanable.dirty.ratio and
- * cleans it. Returns 1 if a log was cleaned. */
+/* LogCleanerManager's test for one log: 1 when it is compacted and its
+ * dirty ratio (*ratio, may be NULL) reaches min.cleanable.dirty.ratio, or
+ * when it has cleanable bytes and the first batch of its dirty section is
+ * older than max.compaction.lag.ms (*delay_ms, may be NULL: by how much;
+ * Kafka's maxCompactionDelay). */
+int sm_log_cleaner_is_cleanable(sm_log_cleaner_t *lc, sm_log_t *log, int64_t now_ms,
+				double *ratio, int64_t *delay_ms);
+/* LogCleanerManager.grabFilthiestCompactedLog + clean: picks, among the
+ * cleanable logs (sm_log_cleaner_is_cleanable), the one with the highest
+ * dirty ratio and cleans it. Returns 1 if a log was cleaned. */
 int sm_log_cleaner_clean_dirtiest(sm_log_cleaner_t *lc, int cleaner_id, int64_t now_ms);
 /* Checkpointed first dirty offset of a log, or -1. */
 int64_t sm_log_cleaner_first_dirty(sm_log_cleaner_t *lc, sm_log_t *log);

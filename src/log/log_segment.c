@@ -575,6 +575,28 @@ void sm_log_segment_on_become_inactive(sm_log_segment_t *seg)
 				   seg->offset_of_max_timestamp, 1);
 	sm_index_trim(&seg->oidx);
 	sm_index_trim(&seg->tidx);
+	/* Kafka's FileRecords.trim: a preallocated file loses its unused
+	 * tail, so that only the active segment ever has one */
+	struct stat st;
+	int64_t size = sm_log_segment_size(seg);
+	if (fstat(seg->file->fd, &st) == 0 && st.st_size > size &&
+	    ftruncate(seg->file->fd, (off_t)size) < 0)
+		sm_log_warn(NULL, SM_SEG_LOGGER, "Failed to trim %s to %" PRId64 " bytes: %s",
+			    seg->log_path, size, strerror(errno));
+}
+
+void sm_log_segment_preallocate(sm_log_segment_t *seg, int64_t bytes)
+{
+	if (bytes <= 0 || sm_log_segment_size(seg) != 0)
+		return;
+	/* real blocks where the file system has them; otherwise (or when the
+	 * disk is short of room) a sparse file of the same length, as Java's
+	 * RandomAccessFile.setLength gives Kafka: a write that later finds no
+	 * space takes the disk-full path as without preallocation */
+	int e = posix_fallocate(seg->file->fd, 0, (off_t)bytes);
+	if (e && ftruncate(seg->file->fd, (off_t)bytes) < 0)
+		sm_log_warn(NULL, SM_SEG_LOGGER, "Failed to preallocate %s to %" PRId64
+			    " bytes: %s", seg->log_path, bytes, strerror(errno));
 }
 
 /* ---- timestamp search ---- */

@@ -149,8 +149,14 @@ sm_err_t sm_log_segment_recover(sm_log_segment_t *seg, int32_t max_index_bytes,
  * it). Returns bytes removed, or -1 on I/O error. */
 int64_t sm_log_segment_truncate_to(sm_log_segment_t *seg, int64_t offset);
 
-/* Segment stops being active: final time-index entry, trimmed indexes. */
+/* Segment stops being active: final time-index entry, trimmed indexes, and
+ * the .log file cut to its valid bytes (a preallocated file's tail goes). */
 void sm_log_segment_on_become_inactive(sm_log_segment_t *seg);
+/* preallocate: gives the (new, empty) segment's .log file bytes on disk up
+ * front, as Kafka's FileRecords.openChannel does with preallocate=true.
+ * The segment's size stays 0; the zero tail is never read (reads stop at
+ * the size) and recovery cuts it (the zeros are not a valid batch). */
+void sm_log_segment_preallocate(sm_log_segment_t *seg, int64_t bytes);
 
 /* First (offset, timestamp) with timestamp >= ts and offset >= start_offset. */
 sm_err_t sm_log_segment_find_offset_by_timestamp(const sm_log_segment_t *seg, int64_t ts,

@@ -716,7 +716,17 @@ static sm_err_t sm_cfgapi_commit_topic(sm_req_ctx_t *ctx, const char *topic,
 		}
 	for (int i = 0; i < cfg->n; i++) {
 		char why[SM_CFGAPI_WHYLEN];
-		if (sm_log_config_validate(cfg->keys[i], cfg->values[i], NULL, why, sizeof(why)))
+		sm_err_t ve = sm_log_config_validate(cfg->keys[i], cfg->values[i], NULL, why,
+						     sizeof(why));
+		if (ve == SM_ERR_INVALID_CONFIG) {
+			/* a value Kafka takes but Samsa cannot apply
+			 * (message.format.version before 0.11.0) */
+			snprintf(err, errlen, "%s", why);
+			sm_log_info(NULL, SM_CFGAPI_LOGGER, "Refused config of topic %s: %s", topic,
+				    why);
+			return SM_ERR_INVALID_CONFIG;
+		}
+		if (ve)
 			return sm_cfgapi_invalid_value(SM_CONFIG_RESOURCE_TOPIC, topic, why, err, errlen);
 	}
 	if (validate_only)

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Proves the broker refuses an invalid config value, a malformed --override and a missing required key with a message naming the key, exits non-zero, and leaves no process behind."""
+"""Proves the broker refuses an invalid config value (a pre-0.11.0 log.message.format.version among them), a malformed --override and a missing required key with a message naming the key, exits non-zero, and leaves no process behind."""
 import os
 import subprocess
 import sys
@@ -41,6 +41,8 @@ def test(c):
     refuse(base + "log.cleanup.policy=nonsense\n", [], "log.cleanup.policy")
     refuse(base, ["log.cleanup.policy=compact,bogus"], "log.cleanup.policy")
     refuse(base + "listeners=PLAINTEXT://127.0.0.1:notaport\n", [], "listeners")
+    # Samsa stores record batch v2 only: no pre-0.11.0 message format
+    refuse(base + "log.message.format.version=0.10.2\n", [], "log.message.format.version")
     # A missing properties file is named too.
     p = subprocess.run([SERVER, "/nonexistent/server.properties"], stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, timeout=30)

@@ -107,6 +107,20 @@ static void test_errors_name_the_key(void)
 	CU_ASSERT_EQUAL(load(&cfg, "zookeeper.connect=x:1\nbroker.id=99999999999\n", err, sizeof(err)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "broker.id"));
 	sm_kafka_config_free(&cfg);
+	/* record batch v2 only: message formats before 0.11.0 are refused */
+	CU_ASSERT_EQUAL(load(&cfg, "zookeeper.connect=x:1\nlog.message.format.version=0.10.2-IV0\n", err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "log.message.format.version"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "record batch v2 only"));
+	sm_kafka_config_free(&cfg);
+	CU_ASSERT_EQUAL(load(&cfg, "zookeeper.connect=x:1\nlog.message.format.version=0.11.0\n", err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(cfg.log_cleaner_max_compaction_lag_ms, INT64_MAX);
+	sm_kafka_config_free(&cfg);
+	CU_ASSERT(sm_kafka_message_format_before_v2("0.8.0"));
+	CU_ASSERT(sm_kafka_message_format_before_v2("0.9.0"));
+	CU_ASSERT(sm_kafka_message_format_before_v2("0.10.1-IV2"));
+	CU_ASSERT(!sm_kafka_message_format_before_v2("0.11.0-IV0"));
+	CU_ASSERT(!sm_kafka_message_format_before_v2("1.0"));
+	CU_ASSERT(!sm_kafka_message_format_before_v2("2.8-IV1"));
 }
 
 /* The network bounds' keys: defaults and Kafka's cross-key rules. */

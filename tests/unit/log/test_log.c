@@ -306,6 +306,129 @@ static void test_roll_time_and_timestamps(void)
 	sm_log_release(log);
 }
 
+/* max.compaction.lag.ms rolls a compacted log's active segment like a
+ * shorter segment.ms (Kafka's LogConfig.maxSegmentMs), and only a compacted
+ * one. */
+static void test_roll_max_compaction_lag(void)
+{
+	char dir[512];
+	sm_log_config_t cfg;
+	sm_log_t *log;
+	for (int compact = 0; compact <= 1; compact++) {
+		tmpdir(dir, sizeof(dir), "maxlag-0");
+		sm_log_config_defaults(&cfg);
+		cfg.cleanup_compact = compact;
+		cfg.max_compaction_lag_ms = 1000;
+		CU_ASSERT_EQUAL_FATAL(sm_log_open(dir, "maxlag", 0, &cfg, 0, -1, 1, &log),
+				      SM_ERR_NONE);
+		for (int i = 0; i < 10; i++)
+			CU_ASSERT_EQUAL_FATAL(append_n(log, 4, 10000 + 400 * i, 8, NULL),
+					      SM_ERR_NONE);
+		/* as segment.ms = 1000 in test_roll_time_and_timestamps */
+		CU_ASSERT_EQUAL(sm_log_segment_count(log), compact ? 4 : 1);
+		sm_log_close(log);
+		sm_log_release(log);
+	}
+}
+
+static int64_t seg_file_size(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? (int64_t)st.st_size : -1;
+}
+
+/* Bytes of whole valid batches at the start of the file. */
+static int64_t valid_bytes(const char *path)
+{
+	size_t len = 0, pos = 0;
+	uint8_t *p = slurp(path, &len);
+	sm_seg_batch_t bi;
+	while (p && pos < len && !sm_seg_batch_parse(p + pos, len - pos, 1, &bi))
+		pos += (size_t)bi.size;
+	free(p);
+	return (int64_t)pos;
+}
+
+/* preallocate: the active segment file has segment.bytes from its creation,
+ * a rolled or closed segment is cut to its data, and a log whose active file
+ * still has its zero tail (a crash) recovers to its last whole batch. */
+static void test_preallocate(void)
+{
+	char dir[512], p0[700], p1[700];
+	sm_log_config_t cfg;
+	sm_log_t *log;
+	tmpdir(dir, sizeof(dir), "prealloc-0");
+	small_config(&cfg);
+	cfg.preallocate = 1;
+	CU_ASSERT_EQUAL_FATAL(sm_log_open(dir, "prealloc", 0, &cfg, 0, -1, 1, &log), SM_ERR_NONE);
+	snprintf(p0, sizeof(p0), "%s/00000000000000000000.log", dir);
+	CU_ASSERT_EQUAL(seg_file_size(p0), 4000);
+	CU_ASSERT_EQUAL(sm_log_size_bytes(log), 0);
+	/* a crash with the empty preallocated segment */
+	sm_log_release(log);
+	CU_ASSERT_EQUAL_FATAL(sm_log_open(dir, "prealloc", 0, &cfg, 0, -1, 0, &log), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(sm_log_end_offset(log), 0);
+	for (int i = 0; i < 30; i++)
+		CU_ASSERT_EQUAL_FATAL(append_n(log, 2, 5000 + i, 30, NULL), SM_ERR_NONE);
+	CU_ASSERT_FATAL(sm_log_segment_count(log) >= 2);
+	int64_t leo = sm_log_end_offset(log), size = sm_log_size_bytes(log);
+	/* the first segment was rolled: cut to its batches */
+	CU_ASSERT(seg_file_size(p0) > 0 && seg_file_size(p0) < 4000);
+	CU_ASSERT_EQUAL(seg_file_size(p0), valid_bytes(p0));
+	int64_t rp = sm_log_recovery_point(log);
+	CU_ASSERT(rp > 0 && rp < leo);
+	snprintf(p1, sizeof(p1), "%s/%020lld.log", dir, (long long)rp);
+	CU_ASSERT_EQUAL(seg_file_size(p1), 4000);
+	CU_ASSERT(valid_bytes(p1) > 0 && valid_bytes(p1) < 4000);
+	sm_log_read_t rd;
+	CU_ASSERT_EQUAL_FATAL(sm_log_read(log, rp, 1 << 20, 1, INT64_MAX, &rd), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(rd.len, (size_t)valid_bytes(p1)); /* never the zero tail */
+	check_read(&rd, rp);
+	sm_fileref_release(rd.file);
+	/* kill -9: no flush, no trim; recovery from the recovery point */
+	sm_log_release(log);
+	CU_ASSERT_EQUAL(seg_file_size(p1), 4000);
+	CU_ASSERT_EQUAL_FATAL(sm_log_open(dir, "prealloc", 0, &cfg, rp, -1, 0, &log), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(sm_log_end_offset(log), leo);
+	CU_ASSERT_EQUAL(sm_log_size_bytes(log), size);
+	CU_ASSERT_EQUAL(seg_file_size(p1), valid_bytes(p1));
+	CU_ASSERT_EQUAL(append_n(log, 2, 6000, 30, NULL), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(sm_log_end_offset(log), leo + 2);
+	for (int64_t off = 0; off < leo + 2; off++) {
+		CU_ASSERT_EQUAL_FATAL(sm_log_read(log, off, 1 << 20, 1, INT64_MAX, &rd),
+				      SM_ERR_NONE);
+		CU_ASSERT(rd.len > 0);
+		check_read(&rd, off);
+		sm_fileref_release(rd.file);
+	}
+	/* a clean close trims the active segment too */
+	for (int i = 0; i < 100 && sm_log_segment_count(log) < 4; i++)
+		CU_ASSERT_EQUAL_FATAL(append_n(log, 2, 7000 + i, 30, NULL), SM_ERR_NONE);
+	int nseg = sm_log_segment_count(log);
+	CU_ASSERT(nseg >= 4);
+	sm_log_close(log);
+	sm_log_release(log);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int logs = 0;
+	while (d && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		if (n < 4 || strcmp(de->d_name + n - 4, ".log"))
+			continue;
+		char path[1200];
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		CU_ASSERT_EQUAL(seg_file_size(path), valid_bytes(path));
+		logs++;
+	}
+	if (d)
+		closedir(d);
+	CU_ASSERT_EQUAL(logs, nseg);
+	CU_ASSERT_EQUAL_FATAL(sm_log_open(dir, "prealloc", 0, &cfg, 0, -1, 1, &log), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(sm_log_segment_count(log), nseg);
+	sm_log_close(log);
+	sm_log_release(log);
+}
+
 static void test_log_append_time_and_follower(void)
 {
 	char dir[512];
@@ -826,6 +949,8 @@ int main(void)
 	CU_add_test(s, "segment file names and index contents", test_segment_files);
 	CU_add_test(s, "roll on full index", test_roll_full_index);
 	CU_add_test(s, "roll on segment.ms and offset for timestamp", test_roll_time_and_timestamps);
+	CU_add_test(s, "roll on max.compaction.lag.ms", test_roll_max_compaction_lag);
+	CU_add_test(s, "preallocate: full-size files, trim, zero-tail recovery", test_preallocate);
 	CU_add_test(s, "LogAppendTime, follower append, truncation",
 		    test_log_append_time_and_follower);
 	CU_add_test(s, "checkpoint file format", test_checkpoint_file);

@@ -2,7 +2,8 @@
  * test_log_cleaner.c - unit tests for log compaction: MD5, the offset map,
  * and cleaning real logs built in a temporary directory (overwritten keys,
  * tombstones and the delete horizon, compressed batches, segment grouping,
- * producer batch headers, cleaner-offset-checkpoint).
+ * producer batch headers, cleaner-offset-checkpoint) and the choice of
+ * cleanable logs (min.cleanable.dirty.ratio, max.compaction.lag.ms).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -506,6 +507,65 @@ static void test_reopen_after_clean(void)
 	sm_log_release(log);
 }
 
+/* max.compaction.lag.ms: a log below min.cleanable.dirty.ratio becomes
+ * cleanable once the first batch of its dirty section is older than the lag
+ * (Kafka's maxCompactionDelay), and only then. */
+static void test_max_compaction_lag(void)
+{
+	const int64_t t0 = 1700000000000LL;
+	sm_log_t *log = open_log("maxlag", 1024);
+	for (int round = 0; round < 20; round++)
+		append_batch(log, SM_CODEC_NONE, 10, 0, 10, round, 0, -1);
+	sm_log_cleaner_t *lc = new_cleaner(1 << 20);
+	CU_ASSERT_EQUAL(sm_log_cleaner_clean(lc, 0, log, t0, NULL), SM_ERR_NONE);
+	/* new duplicates, some of them in inactive segments */
+	for (int round = 20; round < 26; round++)
+		append_batch(log, SM_CODEC_NONE, 10, 0, 10, round, 0, -1);
+	sm_log_config_t cfg;
+	sm_log_get_config(log, &cfg);
+	cfg.min_cleanable_ratio = 0.99;
+	sm_log_set_config(log, &cfg);
+	double ratio = -1;
+	int64_t delay = -1;
+	/* default lag (Long.MaxValue): the ratio alone decides */
+	CU_ASSERT_EQUAL(sm_log_cleaner_is_cleanable(lc, log, t0 + 5000, &ratio, &delay), 0);
+	CU_ASSERT(ratio > 0 && ratio < 0.99);
+	CU_ASSERT_EQUAL(delay, 0);
+	cfg.max_compaction_lag_ms = 1000;
+	sm_log_set_config(log, &cfg);
+	/* the dirty batches' timestamps are t0 + 9: not yet past the lag */
+	CU_ASSERT_EQUAL(sm_log_cleaner_is_cleanable(lc, log, t0 + 1009, NULL, &delay), 0);
+	CU_ASSERT_EQUAL(delay, 0);
+	CU_ASSERT_EQUAL(sm_log_cleaner_is_cleanable(lc, log, t0 + 5000, NULL, &delay), 1);
+	CU_ASSERT_EQUAL(delay, 5000 - 1000 - 9);
+	/* not compacted: never cleanable */
+	cfg.cleanup_compact = 0;
+	sm_log_set_config(log, &cfg);
+	CU_ASSERT_EQUAL(sm_log_cleaner_is_cleanable(lc, log, t0 + 5000, NULL, NULL), 0);
+	cfg.cleanup_compact = 1;
+	sm_log_set_config(log, &cfg);
+	sm_log_clean_stats_t st;
+	CU_ASSERT_EQUAL(sm_log_cleaner_clean(lc, 0, log, t0 + 5000, &st), SM_ERR_NONE);
+	CU_ASSERT(st.records_retained < st.records_read);
+	/* everything inactive is clean now */
+	CU_ASSERT_EQUAL(sm_log_cleaner_is_cleanable(lc, log, t0 + 5000, NULL, &delay), 0);
+	readback_t rb;
+	read_all(log, &rb);
+	for (int k = 0; k < 10; k++) {
+		char key[32], want[64];
+		snprintf(key, sizeof(key), "key-%d", k);
+		snprintf(want, sizeof(want), "value-25-of-%s", key);
+		const kv_t *e = last_of(&rb, key);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+		CU_ASSERT_STRING_EQUAL(e->value, want);
+		CU_ASSERT(count_key(&rb, key, st.end_offset) <= 1);
+	}
+	free(rb.recs);
+	sm_log_cleaner_destroy(lc);
+	sm_log_close(log);
+	sm_log_release(log);
+}
+
 int main(void)
 {
 	snprintf(test_root, sizeof(test_root), "/tmp/sm-test-log-cleaner-%d", (int)getpid());
@@ -522,6 +582,7 @@ int main(void)
 	CU_add_test(s, "small map, policy", test_small_map_and_policy);
 	CU_add_test(s, "aborted transactions, first unstable offset", test_aborted_transactions);
 	CU_add_test(s, "reopen after clean", test_reopen_after_clean);
+	CU_add_test(s, "max.compaction.lag.ms", test_max_compaction_lag);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -351,7 +351,9 @@ static void test_log_config_validate(void)
 	expect_valid("preallocate", "TRUE", "true");
 	expect_valid("min.cleanable.dirty.ratio", "1", "1.0");
 	expect_valid("message.format.version", "2.8-IV1", "2.8-IV1");
-	expect_valid("message.format.version", "0.10.2", "0.10.2");
+	expect_valid("message.format.version", "0.11.0", "0.11.0");
+	expect_valid("message.format.version", "2.0", "2.0");
+	expect_valid("max.compaction.lag.ms", "1", "1");
 	expect_valid("leader.replication.throttled.replicas", "0:1,1:2", "0:1,1:2");
 	expect_valid("follower.replication.throttled.replicas", "*", "*");
 	expect_invalid("retention.msx", "1", SM_ERR_INVALID_CONFIG,
@@ -370,6 +372,11 @@ static void test_log_config_validate(void)
 		       "Invalid value yes for configuration unclean.leader.election.enable: Expected value to be either true or false");
 	expect_invalid("message.format.version", "9.9", SM_ERR__CONFIG,
 		       "Invalid value 9.9 for configuration message.format.version: Version `9.9` is not a valid version");
+	/* Samsa stores record batch v2 only */
+	expect_invalid("message.format.version", "0.10.2", SM_ERR_INVALID_CONFIG,
+		       "Invalid value 0.10.2 for configuration message.format.version: Samsa stores record batch v2 only (message format 0.11.0 and later)");
+	expect_invalid("message.format.version", "0.8.2", SM_ERR_INVALID_CONFIG,
+		       "Invalid value 0.8.2 for configuration message.format.version: Samsa stores record batch v2 only (message format 0.11.0 and later)");
 	int n;
 	const sm_log_config_def_t *defs = sm_log_config_defs(&n);
 	CU_ASSERT_EQUAL(n, 26);

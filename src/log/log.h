@@ -230,6 +230,8 @@ typedef struct sm_log_seg_view {
 	int64_t size;
 	int64_t largest_timestamp; /* greatest batch timestamp, else mtime */
 	int64_t last_modified_ms;  /* the .log file's mtime */
+	int64_t first_batch_timestamp; /* max timestamp of its first batch, -1
+					* none (Kafka's getFirstBatchTimestamp) */
 	sm_fileref_t *file;        /* own reference */
 } sm_log_seg_view_t;
 

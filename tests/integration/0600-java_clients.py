@@ -3,7 +3,8 @@
 3.9 and the newest 4.x) with default settings against ZooKeeper + 3 Samsa
 brokers -- producer, consumer groups (range, cooperative-sticky with a member
 killed by SIGKILL, static membership), AdminClient and a Kafka Streams word
-count. The Java side is tests/java (org.samsa.interop.Interop); Maven only
+count (exactly_once_v2 also across kill -9 of a broker mid-run: the JVM prints
+KILL-BROKER, this driver kills broker 2 and restarts it after that check). The Java side is tests/java (org.samsa.interop.Interop); Maven only
 resolves each version's classpath (downloading into ~/.m2 on a first run),
 javac and java do the rest in the run's temp directory.
 
@@ -35,6 +36,7 @@ NAME = "0600-java_clients"
 VERSIONS = os.environ.get("SM_JAVA_KAFKA_VERSIONS", "3.9.2 4.4.0").split()
 PARTS = os.environ.get("SM_JAVA_PARTS", "producer consumer admin streams").split()
 MAIN = "org.samsa.interop.Interop"
+KILLED = 2  # the broker the Streams check has killed mid-run
 
 
 def run_java(c, version, cp, work, results):
@@ -46,6 +48,7 @@ def run_java(c, version, cp, work, results):
     log("kafka %s: %s" % (version, " ".join(cmd[3:])))
     t0 = time.monotonic()
     seen = 0
+    killed = None
     with open(errlog, "wb") as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL,
                                 preexec_fn=harness._die_with_parent)
@@ -60,8 +63,22 @@ def run_java(c, version, cp, work, results):
                                                         m.group(4) or ""), flush=True)
                 elif line.startswith("PART "):
                     log("kafka %s %s" % (version, line))
+                elif line.startswith("KILL-BROKER "):
+                    # the Streams exactly-once check, mid-run: kill -9 a
+                    # broker, say so through the file it names
+                    victim = c.brokers[KILLED]
+                    victim.kill9()
+                    log("kafka %s: killed broker %d (kill -9)" % (version, victim.id))
+                    open(line.split(" ", 1)[1], "w").close()
+                    killed = victim
+                if killed is not None and m and m.group(3).endswith("-broker-killed"):
+                    killed.start()
+                    log("kafka %s: restarted broker %d" % (version, killed.id))
+                    killed = None
             rc = proc.wait(timeout=600)
         finally:
+            if killed is not None:  # the JVM ended before that check's result
+                killed.start()
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
@@ -91,7 +108,12 @@ def main():
         t_ready = time.monotonic()
         if not classpaths:
             javautil.skip("no Kafka client version could be fetched")
-        cluster = harness.Cluster(brokers=3, name=NAME)
+        # Kafka's replication of its internal topics, so that the brokers
+        # that stay up after the Streams check's kill -9 take over its
+        # transaction and group coordinators.
+        cluster = harness.Cluster(brokers=3, name=NAME, broker_props={
+            "offsets.topic.replication.factor": "3",
+            "transaction.state.log.replication.factor": "3"})
         with cluster as c:
             for v, cp in classpaths:
                 run_java(c, v, cp, work, results)

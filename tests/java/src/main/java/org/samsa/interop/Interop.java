@@ -850,8 +850,18 @@ public final class Interop {
 
 	/** Latest count per word in the output topic. */
 	private static Map<String, Long> latestCounts(String topic) throws Exception {
+		return latestCounts(topic, "read_uncommitted");
+	}
+
+	/**
+	 * Latest count per word in the output topic, read at the isolation
+	 * level given (read_committed: up to the last stable offset, aborted
+	 * transactions left out).
+	 */
+	private static Map<String, Long> latestCounts(String topic, String isolation) throws Exception {
 		Map<String, Long> m = new TreeMap<>();
 		Properties p = base();
+		p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation);
 		try (KafkaConsumer<String, Long> c = new KafkaConsumer<>(p, new StringDeserializer(), new LongDeserializer())) {
 			List<TopicPartition> tps = new ArrayList<>();
 			c.partitionsFor(topic, Duration.ofSeconds(30)).forEach(pi -> tps.add(new TopicPartition(topic, pi.partition())));
@@ -973,6 +983,53 @@ public final class Interop {
 			String why = runWordCount(prefix + "wce", in, prefix + "words-out-eos", "exactly_once_v2",
 				new Properties(), expected, 120000, 20000);
 			require(why == null, why);
+		});
+
+		check(part, "word-count-exactly-once-v2-broker-killed", () -> {
+			// Exactly once across kill -9 of a broker mid-run: half the
+			// input is counted, the driver kills a broker (it answers the
+			// KILL-BROKER line by creating the file named there), the other
+			// half is produced, and the committed output must hold the
+			// exact counts of both halves (a duplicate would inflate them).
+			String in2 = prefix + "words-in-kill", out2 = prefix + "words-out-eos-kill";
+			try (Admin a = admin()) {
+				createTopic(a, in2, 3, 3, null);
+				createTopic(a, out2, 3, 3, null);
+			}
+			Map<String, Long> want = new TreeMap<>(produceLines(in2));
+			AtomicReference<Throwable> err = new AtomicReference<>();
+			// its repartition and changelog topics replicated, so they survive the kill
+			KafkaStreams ks = wordCount(prefix + "wck", in2, out2, "exactly_once_v2",
+				props(StreamsConfig.REPLICATION_FACTOR_CONFIG, "3"), err);
+			ks.start();
+			try {
+				long deadline = System.currentTimeMillis() + 120000;
+				while (latestCounts(out2, "read_committed").isEmpty()) {
+					require(err.get() == null, "stream thread died: " + (err.get() == null ? "" : describe(err.get())));
+					require(System.currentTimeMillis() < deadline, "no committed output within 120s (state " + ks.state() + ")");
+					Thread.sleep(200);
+				}
+				File killed = new File(workDir, prefix + "broker-killed");
+				System.out.println("KILL-BROKER " + killed.getPath());
+				System.out.flush();
+				deadline = System.currentTimeMillis() + 60000;
+				while (!killed.exists()) {
+					require(System.currentTimeMillis() < deadline, "the driver did not kill a broker within 60s");
+					Thread.sleep(100);
+				}
+				produceLines(in2).forEach((w, n) -> want.merge(w, n, Long::sum));
+				deadline = System.currentTimeMillis() + 180000;
+				Map<String, Long> last;
+				while (!(last = latestCounts(out2, "read_committed")).equals(want)) {
+					require(err.get() == null, "stream thread died: " + (err.get() == null ? "" : describe(err.get())));
+					require(ks.state() != KafkaStreams.State.ERROR, "state ERROR");
+					require(System.currentTimeMillis() < deadline, "no exact output within 180s after the kill (state "
+						+ ks.state() + "); last counts " + last + ", want " + want);
+					Thread.sleep(500);
+				}
+			} finally {
+				ks.close(Duration.ofSeconds(20));
+			}
 		});
 	}
 

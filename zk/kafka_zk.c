@@ -1114,6 +1114,88 @@ void sm_kzk_get_partition_states(sm_zk_t *zk, int n, const sm_kzk_tp_ref_t *tps,
 	free(stats);
 }
 
+/* Runs one fenced create per path, all in flight together; errs[i] as
+ * sm_kzk_run maps them (NOT_CONTROLLER on a failed epoch check). Entries
+ * with errs[i] already set on entry, or a NULL path, are skipped. */
+static void sm_kzk_create_many(sm_zk_t *zk, int n, char *const *paths, char *const *datas,
+			       int32_t controller_epoch_zkv, sm_err_t *errs)
+{
+	sm_zk_multi_t **ms = sm_calloc((size_t)n + 1, sizeof(*ms));
+	int *failed = sm_calloc((size_t)n + 1, sizeof(int));
+	sm_err_t *res = sm_calloc((size_t)n + 1, sizeof(sm_err_t));
+	int *idx = sm_calloc((size_t)n + 1, sizeof(int));
+	int k = 0;
+	for (int i = 0; i < n; i++) {
+		if (errs[i] || !paths[i])
+			continue;
+		ms[k] = sm_kzk_multi(controller_epoch_zkv);
+		sm_zk_multi_create(ms[k], paths[i], datas ? datas[i] : NULL,
+				   datas && datas[i] ? strlen(datas[i]) : 0, SM_ZK_PERSISTENT);
+		idx[k++] = i;
+	}
+	sm_zk_multi_run_many(zk, ms, k, res, failed);
+	for (int j = 0; j < k; j++) {
+		sm_err_t e = res[j];
+		if (e && failed[j] == 0 && controller_epoch_zkv >= 0 &&
+		    (e == SM_ERR__BADVERSION || e == SM_ERR__NOENT))
+			e = SM_ERR_NOT_CONTROLLER;
+		errs[idx[j]] = e;
+		sm_zk_multi_destroy(ms[j]);
+	}
+	free(ms);
+	free(failed);
+	free(res);
+	free(idx);
+}
+
+void sm_kzk_create_partition_states(sm_zk_t *zk, int n, const sm_kzk_tp_ref_t *tps,
+				    const sm_zk_partition_state_t *states,
+				    int32_t controller_epoch_zkv, sm_err_t *errs)
+{
+	/* Kafka's createTopicPartitionStatesRaw: the partitions/ parent of
+	 * each topic, then every partitions/<p>, then every state node, each
+	 * step pipelined. A parent that exists is fine. */
+	char **paths = sm_calloc((size_t)n + 1, sizeof(char *));
+	char **datas = sm_calloc((size_t)n + 1, sizeof(char *));
+	sm_err_t *step = sm_calloc((size_t)n + 1, sizeof(sm_err_t));
+	for (int i = 0; i < n; i++) {
+		errs[i] = SM_ERR_NONE;
+		int first = 1;
+		for (int j = 0; j < i && first; j++)
+			first = strcmp(tps[j].topic, tps[i].topic) != 0;
+		paths[i] = first ? sm_zkpath_topic_partitions(tps[i].topic) : NULL;
+	}
+	sm_kzk_create_many(zk, n, paths, NULL, controller_epoch_zkv, step);
+	for (int i = 0; i < n; i++) {
+		if (step[i] && step[i] != SM_ERR__EXISTS)
+			for (int j = i; j < n; j++)
+				if (!strcmp(tps[j].topic, tps[i].topic))
+					errs[j] = step[i];
+		free(paths[i]);
+		paths[i] = errs[i] ? NULL : sm_zkpath_partition(tps[i].topic, tps[i].partition);
+		step[i] = SM_ERR_NONE;
+	}
+	sm_kzk_create_many(zk, n, paths, NULL, controller_epoch_zkv, step);
+	for (int i = 0; i < n; i++) {
+		if (step[i] && step[i] != SM_ERR__EXISTS)
+			errs[i] = step[i];
+		free(paths[i]);
+		paths[i] = NULL;
+		if (!errs[i]) {
+			paths[i] = sm_zkpath_partition_state(tps[i].topic, tps[i].partition);
+			datas[i] = sm_zk_partition_state_encode(&states[i]);
+		}
+	}
+	sm_kzk_create_many(zk, n, paths, datas, controller_epoch_zkv, errs);
+	for (int i = 0; i < n; i++) {
+		free(paths[i]);
+		free(datas[i]);
+	}
+	free(paths);
+	free(datas);
+	free(step);
+}
+
 void sm_kzk_update_partition_states(sm_zk_t *zk, int n, const sm_kzk_tp_ref_t *tps,
 				    const sm_zk_partition_state_t *states, const int32_t *expected_zkv,
 				    int32_t controller_epoch_zkv, int32_t *new_zkv, sm_err_t *errs)

@@ -146,6 +146,12 @@ typedef struct sm_kzk_tp_ref {
 } sm_kzk_tp_ref_t;
 void sm_kzk_get_partition_states(sm_zk_t *zk, int n, const sm_kzk_tp_ref_t *tps,
 				 sm_zk_partition_state_t *out, sm_err_t *errs);
+/* Pipelined sm_kzk_create_partition_state for many partitions (new topics
+ * and partitions): errs[i] as that call returns it for tps[i]; the
+ * version of a created node is 0. */
+void sm_kzk_create_partition_states(sm_zk_t *zk, int n, const sm_kzk_tp_ref_t *tps,
+				    const sm_zk_partition_state_t *states,
+				    int32_t controller_epoch_zkv, sm_err_t *errs);
 void sm_kzk_update_partition_states(sm_zk_t *zk, int n, const sm_kzk_tp_ref_t *tps,
 				    const sm_zk_partition_state_t *states,
 				    const int32_t *expected_zkv,

@@ -205,6 +205,11 @@ static zhandle_t *sm_zk_open(sm_zk_t *zk, const char *conn, char *err,
 			 "'%s': %s", conn, strerror(errno));
 		return NULL;
 	}
+	/* The C client resolves the server list again each time it polls
+	 * its socket (a getaddrinfo, with its netlink round trip, per
+	 * request); resolve on (re)connection only, as the Java client's
+	 * StaticHostProvider does. */
+	zoo_set_servers_resolution_delay(zh, -1);
 
 	struct timespec deadline;
 	sm_clock_deadline_ts(CLOCK_REALTIME, zk->connection_timeout_ms, &deadline);

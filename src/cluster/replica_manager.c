@@ -240,11 +240,20 @@ static void sm_rm_topic_config(sm_replica_manager_t *rm, const char *topic, sm_t
 	sm_zk_config_clear(&zc);
 }
 
+/* The config of the last topic read within one LeaderAndIsr request: a
+ * request creating a topic's thousand partitions reads its znode once, as
+ * Kafka fetches the configs of a request's topics together. */
+typedef struct sm_rm_tc_cache {
+	const char *topic; /* NULL: empty; points into the request */
+	sm_topic_config_t tc;
+} sm_rm_tc_cache_t;
+
 /* ---- partitions ---- */
 
-/* Finds or creates the partition and its log. Caller holds nothing. */
+/* Finds or creates the partition and its log; cache may be NULL. Caller
+ * holds nothing. */
 static sm_err_t sm_rm_get_or_create(sm_replica_manager_t *rm, const char *topic, int32_t partition,
-				    sm_partition_t **out)
+				    sm_rm_tc_cache_t *cache, sm_partition_t **out)
 {
 	sm_partition_t *p = sm_replica_manager_partition(rm, topic, partition);
 	if (p) {
@@ -252,7 +261,15 @@ static sm_err_t sm_rm_get_or_create(sm_replica_manager_t *rm, const char *topic,
 		return SM_ERR_NONE;
 	}
 	sm_topic_config_t tc;
-	sm_rm_topic_config(rm, topic, &tc);
+	if (cache && cache->topic && !strcmp(cache->topic, topic)) {
+		tc = cache->tc;
+	} else {
+		sm_rm_topic_config(rm, topic, &tc);
+		if (cache) {
+			cache->topic = topic;
+			cache->tc = tc;
+		}
+	}
 	sm_log_t *log = sm_log_manager_get_or_create(rm->lm, topic, partition, &tc.log);
 	if (!log)
 		return SM_ERR_KAFKA_STORAGE_ERROR;
@@ -413,7 +430,8 @@ static void sm_rm_update_fetcher(sm_replica_manager_t *rm, sm_partition_t *p,
 }
 
 static sm_err_t sm_rm_apply_state(sm_replica_manager_t *rm, const sm_leader_and_isr_req_t *req,
-				  const sm_leader_and_isr_req_partition_state_t *st)
+				  const sm_leader_and_isr_req_partition_state_t *st,
+				  sm_rm_tc_cache_t *cache)
 {
 	int mine = 0;
 	for (int i = 0; i < st->replicas_cnt; i++)
@@ -421,7 +439,7 @@ static sm_err_t sm_rm_apply_state(sm_replica_manager_t *rm, const sm_leader_and_
 	if (!mine)
 		return SM_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 	sm_partition_t *p;
-	sm_err_t e = sm_rm_get_or_create(rm, st->topic_name, st->partition_index, &p);
+	sm_err_t e = sm_rm_get_or_create(rm, st->topic_name, st->partition_index, cache, &p);
 	if (e)
 		return e == SM_ERR__IO || e == SM_ERR__FULL ? SM_ERR_KAFKA_STORAGE_ERROR : e;
 	if (sm_log_is_offline(sm_partition_log(p))) { /* never comes back online */
@@ -474,12 +492,13 @@ void sm_replica_manager_leader_and_isr(sm_replica_manager_t *rm, const sm_leader
 	int32_t n = req->ungrouped_partition_states_cnt;
 	resp->partition_errors = sm_arena_alloc(a, sizeof(*resp->partition_errors) * (size_t)(n + 1));
 	resp->partition_errors_cnt = n;
+	sm_rm_tc_cache_t cache = { 0 };
 	for (int i = 0; i < n; i++) {
 		const sm_leader_and_isr_req_partition_state_t *st = &req->ungrouped_partition_states[i];
 		sm_leader_and_isr_resp_partition_error_t *pe = &resp->partition_errors[i];
 		pe->topic_name = st->topic_name;
 		pe->partition_index = st->partition_index;
-		pe->error_code = (int16_t)sm_rm_apply_state(rm, req, st);
+		pe->error_code = (int16_t)sm_rm_apply_state(rm, req, st, &cache);
 		if (pe->error_code == SM_ERR_NONE)
 			sm_rm_notify_leadership(rm, st->topic_name, st->partition_index,
 						st->leader == rm->broker_id);

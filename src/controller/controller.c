@@ -620,6 +620,7 @@ static void sm_ctrl_on_broker_modifications(sm_controller_t *c, int32_t id)
 static void sm_ctrl_new_partitions(sm_controller_t *c, sm_ctrl_topic_t *t, int from)
 {
 	sm_ctrl_init_partition_states(c, t, from);
+	sm_psm_prepare_new(c, t, from);
 	for (int j = from; j < t->n_partitions && c->active; j++) {
 		sm_ctrl_partition_t *p = &t->partitions[j];
 		if (p->pstate == SM_PSM_NEW) {

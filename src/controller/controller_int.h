@@ -67,6 +67,7 @@ typedef struct sm_ctrl_partition {
 	int32_t *replicas;         /* assignment order; first = preferred */
 	sm_rsm_state_t *rstate;    /* per replica, aligned with replicas */
 	int has_state;             /* the state znode exists */
+	int init_done;             /* state created by sm_psm_prepare_new */
 	sm_zk_partition_state_t st;/* leader, epochs, isr, zk_version */
 	sm_psm_state_t pstate;
 	/* Ongoing reassignment (KIP-455): replicas = target + removing. */
@@ -216,6 +217,11 @@ const char *sm_psm_state_name(sm_psm_state_t s);
  * -> Online). Illegal transitions are logged and refused (-1). */
 int sm_psm_transition(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_partition_t *p,
 		      sm_psm_state_t target);
+/* Creates the state znodes of t's NewPartitions from index `from` on in
+ * one pipelined batch (Kafka's initializeLeaderAndIsrForPartitions), so
+ * that their New -> Online transitions that follow in the same event
+ * write nothing more. */
+void sm_psm_prepare_new(sm_controller_t *c, sm_ctrl_topic_t *t, int from);
 /* triggerOnlinePartitionStateChange: every New/Offline partition -> Online. */
 void sm_psm_trigger_online(sm_controller_t *c);
 /* Removes broker from the ISR of p (OfflineReplica side effect): a leader

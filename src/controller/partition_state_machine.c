@@ -190,7 +190,10 @@ static int sm_psm_write(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_partitio
 	return 0;
 }
 
-static int sm_psm_init_leader(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_partition_t *p)
+/* The first state of a NewPartition: leader = first live replica, ISR =
+ * the live replicas, epoch 0. Returns -1 (logged) when none is alive. */
+static int sm_psm_initial_state(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_partition_t *p,
+				sm_zk_partition_state_t *st, int quiet)
 {
 	int32_t *live = sm_calloc((size_t)(p->n_replicas + 1), sizeof(int32_t));
 	int n = 0;
@@ -199,18 +202,26 @@ static int sm_psm_init_leader(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_pa
 			live[n++] = p->replicas[i];
 	if (n == 0) {
 		free(live);
-		sm_ctrl_state_log(c, "Controller %d epoch %d failed to change state for partition %s-%d from NewPartition to OnlinePartition: no assigned replica is alive",
+		if (!quiet)
+			sm_ctrl_state_log(c, "Controller %d epoch %d failed to change state for partition %s-%d from NewPartition to OnlinePartition: no assigned replica is alive",
 				  c->broker_id, c->ctx.epoch, t->name, p->id);
 		return -1;
 	}
-	sm_zk_partition_state_t st = { 0 };
-	st.leader = live[0];
-	st.leader_epoch = 0;
-	st.controller_epoch = c->ctx.epoch;
-	sm_zk_partition_state_set_isr(&st, live, n);
+	memset(st, 0, sizeof(*st));
+	st->leader = live[0];
+	st->leader_epoch = 0;
+	st->controller_epoch = c->ctx.epoch;
+	sm_zk_partition_state_set_isr(st, live, n);
 	free(live);
-	int32_t zkv;
-	sm_err_t e = sm_kzk_create_partition_state(c->zk, t->name, p->id, &st, c->ctx.epoch_zkv, &zkv);
+	return 0;
+}
+
+/* Takes the outcome e of creating p's first state st (consumed): the
+ * state itself, or the one an earlier controller wrote. Returns 0 or -1. */
+static int sm_psm_init_created(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_partition_t *p,
+			       sm_zk_partition_state_t st, sm_err_t e)
+{
+	int32_t zkv = 0;
 	if (e == SM_ERR_NOT_CONTROLLER) {
 		sm_zk_partition_state_clear(&st);
 		sm_ctrl_fenced(c);
@@ -232,6 +243,61 @@ static int sm_psm_init_leader(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_pa
 	p->st.zk_version = zkv;
 	p->has_state = 1;
 	return 0;
+}
+
+static int sm_psm_init_leader(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_partition_t *p)
+{
+	if (p->init_done) {
+		p->init_done = 0;
+		return 0;
+	}
+	sm_zk_partition_state_t st;
+	if (sm_psm_initial_state(c, t, p, &st, 0))
+		return -1;
+	sm_err_t e = sm_kzk_create_partition_state(c->zk, t->name, p->id, &st, c->ctx.epoch_zkv, NULL);
+	return sm_psm_init_created(c, t, p, st, e);
+}
+
+void sm_psm_prepare_new(sm_controller_t *c, sm_ctrl_topic_t *t, int from)
+{
+	SM_ASSERT_ROLE(SM_ROLE_CONTROLLER);
+	int n = t->n_partitions - from;
+	if (n <= 1)
+		return; /* one partition: the transition writes it itself */
+	sm_kzk_tp_ref_t *tps = sm_calloc((size_t)n, sizeof(*tps));
+	sm_zk_partition_state_t *sts = sm_calloc((size_t)n, sizeof(*sts));
+	sm_ctrl_partition_t **ps = sm_calloc((size_t)n, sizeof(*ps));
+	sm_err_t *errs = sm_calloc((size_t)n, sizeof(sm_err_t));
+	int k = 0;
+	for (int j = from; j < t->n_partitions; j++) {
+		sm_ctrl_partition_t *p = &t->partitions[j];
+		p->init_done = 0;
+		/* no live replica: left to the transition, which logs it */
+		if (p->pstate != SM_PSM_NEW || sm_psm_initial_state(c, t, p, &sts[k], 1))
+			continue;
+		tps[k] = (sm_kzk_tp_ref_t){ t->name, p->id };
+		ps[k++] = p;
+	}
+	sm_kzk_create_partition_states(c->zk, k, tps, sts, c->ctx.epoch_zkv, errs);
+	for (int i = 0; i < k; i++) {
+		if (errs[i] == SM_ERR_NOT_CONTROLLER || !c->active) {
+			sm_zk_partition_state_clear(&sts[i]);
+			continue;
+		}
+		/* the earlier-controller case reads its znode here, one by
+		 * one: rare, and only after a failover in mid-creation */
+		if (sm_psm_init_created(c, t, ps[i], sts[i], errs[i]) == 0)
+			ps[i]->init_done = 1;
+	}
+	int fenced = 0;
+	for (int i = 0; i < k; i++)
+		fenced |= errs[i] == SM_ERR_NOT_CONTROLLER;
+	free(tps);
+	free(sts);
+	free(ps);
+	free(errs);
+	if (fenced && c->active)
+		sm_ctrl_fenced(c);
 }
 
 /* Offline partition election (Kafka's offlinePartitionLeaderElection). */

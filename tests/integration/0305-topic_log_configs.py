@@ -2,12 +2,12 @@
 """Proves three topic configs are applied: max.compaction.lag.ms rolls a compacted topic's active segment and gets its duplicates cleaned although its dirty ratio stays below min.cleanable.dirty.ratio=0.99 (the same writes to a topic without the lag stay uncleaned); preallocate=true creates the active segment file at segment.bytes, and after kill -9 the broker recovers every acknowledged record from the zero-tailed file and appends after them; message.format.version before 0.11.0 is refused (INVALID_CONFIG naming the key, through kafka-configs.sh --alter and kafka-topics.sh --create) while 2.0 is accepted."""
 import glob
 import os
-import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import BIN, check, log, run, wait_until  # noqa: E402
+from segmentutil import segment_records  # noqa: E402
 
 COMPACT = "lagged"
 CONTROL = "unlagged"
@@ -16,44 +16,9 @@ KEYS = 10
 SEGMENT_BYTES = 1048576
 
 
-def varint(buf, pos):
-    shift = raw = 0
-    while True:
-        b = buf[pos]
-        pos += 1
-        raw |= (b & 0x7F) << shift
-        if not b & 0x80:
-            break
-        shift += 7
-    return (raw >> 1) ^ -(raw & 1), pos
-
-
 def segment_keys(path):
     """Keys of every record in an uncompressed .log file, in order."""
-    with open(path, "rb") as f:
-        data = f.read()
-    out, pos = [], 0
-    while pos + 61 <= len(data):
-        length = struct.unpack_from(">i", data, pos + 8)[0]
-        if length <= 0:
-            break
-        attrs = struct.unpack_from(">h", data, pos + 21)[0]
-        count = struct.unpack_from(">i", data, pos + 57)[0]
-        check(attrs & 7 == 0, "%s: unexpected compressed batch" % path)
-        rp = pos + 61
-        for _ in range(count):
-            _, rp = varint(data, rp)
-            rp += 1
-            _, rp = varint(data, rp)
-            _, rp = varint(data, rp)
-            klen, rp = varint(data, rp)
-            out.append(data[rp:rp + klen] if klen >= 0 else None)
-            rp += max(klen, 0)
-            vlen, rp = varint(data, rp)
-            rp += max(vlen, 0)
-            nh, rp = varint(data, rp)
-        pos += 12 + length
-    return out
+    return [k for k, _, _ in segment_records(path)]
 
 
 def segments(c, topic):

@@ -44,9 +44,10 @@ if [ "${SM_BENCH_REPL:-1}" != 0 ]; then
 		echo "== replication: skipped ($BUILD/tools/kafka-producer-perf-test not built; run make first)"
 	fi
 fi
-# TLS: producer and consumer perf tools over an SSL listener vs PLAINTEXT on
-# the same broker (about half a minute; see bench/README.md).
-# SM_BENCH_TLS=0 skips it; SM_BENCH_TLS_RECORDS sizes it.
+# TLS and SASL: producer and consumer perf tools over SSL, SASL_PLAINTEXT and
+# SASL_SSL listeners vs PLAINTEXT on the same broker, interleaved (a few
+# minutes; see bench/README.md). SM_BENCH_TLS=0 skips it;
+# SM_BENCH_TLS_RECORDS and SM_BENCH_TLS_ROUNDS size it.
 if [ "${SM_BENCH_TLS:-1}" != 0 ] && [ -x "$BUILD/tools/kafka-consumer-perf-test" ]; then
 	SM_TOP_BUILDDIR="$BUILD" /usr/bin/python3 "$(dirname "$0")/tls.py"
 fi

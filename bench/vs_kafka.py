@@ -20,14 +20,16 @@ Each run, on the same cluster:
   brokers 1 and 2 are started);
 - produce: bin/kafka-producer-perf-test.sh (librdkafka, its defaults),
   SM_BENCH_KAFKA_RECORDS records of 100 B, unthrottled, acks=1, to a topic
-  of 6 partitions all on broker 0 (RF 1), with broker 0's CPU seconds
-  (utime+stime from /proc/PID/stat before and after) per GB (10^9 bytes
-  of record values) and records per broker CPU-second;
+  of 6 partitions (RF 1, leaders spread over the 3 brokers), with the
+  brokers' CPU seconds (utime+stime of the 3 processes from
+  /proc/PID/stat before and after) per GB (10^9 bytes of record values)
+  and records per broker CPU-second;
 - consume: bin/kafka-consumer-perf-test.sh reading those records back
   (its fetch.nMsg.sec, i.e. without the group join);
 - replication: acks=all to a topic of RF 3 (min.insync.replicas=2, 6
-  partitions over the 3 brokers), SM_BENCH_KAFKA_RF3_RECORDS records, as a
-  ratio to the acks=1 RF 1 rate; CPU of all three brokers;
+  partitions over the 3 brokers, the same leader layout as RF 1),
+  SM_BENCH_KAFKA_RF3_RECORDS records, as a ratio to the acks=1 RF 1 rate,
+  and its CPU seconds per GB;
 - latency: SM_BENCH_KAFKA_RATE records/s (default 20,000) for
   SM_BENCH_KAFKA_LAT_SECS seconds, linger.ms=0 and 5 requests in flight
   per connection (the Java producer's), acks=all, RF 3: the perf
@@ -198,10 +200,11 @@ def wait_leaders(boot, topic, n):
 # ------------------------------------------------------------ one run
 
 def workload(boot, pids):
-    """The measured figures of one run on a started cluster; pids[0] is
-    broker 0, which holds the RF 1 topic."""
+    """The measured figures of one run on a started cluster of the
+    brokers `pids`."""
     r = {}
-    topics(boot, "--create", "--topic", "rf1", "--replica-assignment", ",".join(["0"] * PARTITIONS))
+    topics(boot, "--create", "--topic", "rf1", "--partitions", str(PARTITIONS),
+           "--replication-factor", "1")
     for t in ("rf3", "lat"):
         topics(boot, "--create", "--topic", t, "--partitions", str(PARTITIONS),
                "--replication-factor", str(BROKERS), "--config", "min.insync.replicas=2")
@@ -212,9 +215,10 @@ def workload(boot, pids):
     produce(boot, "lat", "all", WARMUP, LAT_PROPS)
     consume(boot, "rf1", WARMUP)
 
-    c0 = cpu_seconds(pids[0])
+    r["load"] = os.getloadavg()[0]
+    c0 = sum(cpu_seconds(x) for x in pids)
     p = produce(boot, "rf1", "1", RECORDS)
-    cpu = cpu_seconds(pids[0]) - c0
+    cpu = sum(cpu_seconds(x) for x in pids) - c0
     gb = RECORDS * SIZE / 1e9
     r["produce"] = p["rps"]
     r["cpu_gb"] = cpu / gb
@@ -282,7 +286,7 @@ def run_kafka(c, n, cp):
 
 # ------------------------------------------------------------ report
 
-# (key, title, unit, format, higher is better)
+# (key, title, unit, format, higher is better; None: not a figure of merit)
 FIGURES = (
     ("produce", "produce, acks=1 RF 1, 100 B", "msg/s", "%.0f", True),
     ("consume", "consume of the same records (fetch.nMsg.sec)", "msg/s", "%.0f", True),
@@ -292,12 +296,13 @@ FIGURES = (
     ("p99", "p99 latency at the fixed rate", "ms", "%.0f", False),
     ("p999", "p99.9 latency at the fixed rate", "ms", "%.0f", False),
     ("lat_rps", "rate achieved in the latency case", "msg/s", "%.0f", True),
-    ("cpu_gb", "broker CPU seconds per GB produced (acks=1 RF 1, broker 0)", "s/GB", "%.2f", False),
+    ("cpu_gb", "broker CPU seconds per GB produced (acks=1 RF 1, 3 brokers)", "s/GB", "%.2f", False),
     ("rf3_cpu_gb", "broker CPU seconds per GB produced (acks=all RF 3, 3 brokers)", "s/GB", "%.2f",
      False),
     ("rec_cpu", "produce msg per broker CPU-second (acks=1 RF 1)", "msg/s", "%.0f", True),
     ("rss", "peak RSS of a broker (largest VmHWM of 3)", "MiB", "%.0f", False),
     ("start", "start-to-serving (spawn to Metadata answered)", "s", "%.2f", False),
+    ("load", "load average (1 min) when the measured produce began", "", "%.1f", None),
 )
 
 
@@ -323,7 +328,7 @@ def report(res):
         ratio = "%.2f" % (ma / mb) if mb else "-"
         print("%-62s %-6s %10s %10s %8s  %s | %s%s" % (
             title, unit, fmt % ma, fmt % mb, ratio, " ".join(fmt % x for x in a),
-            " ".join(fmt % x for x in b), "" if higher else "  (lower is better)"))
+            " ".join(fmt % x for x in b), "  (lower is better)" if higher is False else ""))
     s, k = res["samsa"], res["kafka"]
     per_cpu = statistics.median(r["rec_cpu"] for r in s) / statistics.median(r["rec_cpu"] for r in k)
     p99 = statistics.median(r["p99"] for r in s) / max(statistics.median(r["p99"] for r in k), 1e-9)

@@ -326,7 +326,7 @@ def report(res):
         a = [r[key] for r in res["samsa"]]
         b = [r[key] for r in res["kafka"]]
         ma, mb = statistics.median(a), statistics.median(b)
-        ratio = "%.2f" % (ma / mb) if mb else "-"
+        ratio = "%.2f" % (ma / mb) if mb and higher is not None else "-"
         print("%-62s %-6s %10s %10s %8s  %s | %s%s" % (
             title, unit, fmt % ma, fmt % mb, ratio, " ".join(fmt % x for x in a),
             " ".join(fmt % x for x in b), "  (lower is better)" if higher is False else ""))

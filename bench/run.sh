@@ -58,3 +58,11 @@ fi
 if [ "${SM_BENCH_METRICS:-1}" != 0 ] && [ -x "$BUILD/tools/kafka-consumer-perf-test" ]; then
 	SM_TOP_BUILDDIR="$BUILD" /usr/bin/python3 "$(dirname "$0")/metrics_overhead.py"
 fi
+# Against Apache Kafka 3.9: the same workloads and perf tools on 3 Samsa and
+# 3 Kafka brokers (kafka.Kafka through Maven), interleaved runs, Samsa's
+# figures as ratios to Kafka's (several minutes; see bench/README.md).
+# SM_BENCH_KAFKA=0 skips it; SM_BENCH_KAFKA_PAIRS and _RECORDS size it.
+# It prints why it skips when Java, Maven or the Kafka jars are missing.
+if [ "${SM_BENCH_KAFKA:-1}" != 0 ]; then
+	SM_TOP_BUILDDIR="$BUILD" /usr/bin/python3 "$(dirname "$0")/vs_kafka.py"
+fi

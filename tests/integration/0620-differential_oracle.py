@@ -25,7 +25,6 @@ import re
 import shutil
 import socket
 import struct
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +32,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 import javautil  # noqa: E402
+import kafkautil  # noqa: E402
 from harness import check, fail, log  # noqa: E402
 from produceutil import crc32c, record_batch  # noqa: E402
 
@@ -416,62 +416,9 @@ def both(conns, what, key, ver, body, schema, flexible=False, sort=None, expect=
 
 def start_kafka(c, work):
     """kafka.Kafka on a free port, chroot /oracle of the harness's ZooKeeper."""
-    port = harness.free_port()
-    d = os.path.join(work, "kafka")
-    os.makedirs(os.path.join(d, "data"))
-    props = {
-        "broker.id": "0", "listeners": "PLAINTEXT://127.0.0.1:%d" % port,
-        "log.dirs": os.path.join(d, "data"), "zookeeper.connect": c.zk.connect + "/oracle",
-        "inter.broker.protocol.version": "2.8", "log.message.format.version": "2.8",
-        "num.partitions": "1", "auto.create.topics.enable": "true",
-        "offsets.topic.replication.factor": "1", "offsets.topic.num.partitions": "50",
-        "transaction.state.log.replication.factor": "1", "transaction.state.log.min.isr": "1",
-        "group.initial.rebalance.delay.ms": "0", "zookeeper.connection.timeout.ms": "18000",
-    }
-    with open(os.path.join(d, "server.properties"), "w") as f:
-        f.write("".join("%s=%s\n" % kv for kv in props.items()))
-    with open(os.path.join(d, "log4j.properties"), "w") as f:
-        f.write("log4j.rootLogger=INFO, F\nlog4j.appender.F=org.apache.log4j.FileAppender\n"
-                "log4j.appender.F.File=%s\nlog4j.appender.F.layout=org.apache.log4j.PatternLayout\n"
-                "log4j.appender.F.layout.ConversionPattern=[%%d] %%p %%m (%%c)%%n\n"
-                % os.path.join(d, "server.log"))
-    out = open(os.path.join(d, "kafka.out"), "wb")
-    proc = subprocess.Popen(["java", "-Xmx512m", "-Xms128m", "-XX:+UseSerialGC",
-                             "-Dlog4j.configuration=file:" + os.path.join(d, "log4j.properties"),
-                             "-cp", CP, "kafka.Kafka", os.path.join(d, "server.properties")],
-                            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            preexec_fn=harness._die_with_parent)
-    out.close()
-    t0 = time.monotonic()
-
-    def started():
-        if proc.poll() is not None:
-            fail("kafka.Kafka exited with %s:\n%s" % (proc.returncode,
-                                                       harness.tail(os.path.join(d, "kafka.out"))
-                                                       + harness.tail(os.path.join(d, "server.log"))))
-        try:
-            with open(os.path.join(d, "server.log")) as f:
-                return "started (kafka.server.KafkaServer)" in f.read()
-        except OSError:
-            return False
-    try:
-        harness.wait_until(started, 90, "kafka.Kafka to start", interval=0.2)
-    except BaseException:
-        stop_kafka(proc)
-        print("---- kafka server.log (tail)\n" + harness.tail(os.path.join(d, "server.log"), 60))
-        raise
-    log("kafka.Kafka %s up on %d in %.1fs" % (VERSION, port, time.monotonic() - t0))
-    return proc, port, d
-
-
-def stop_kafka(proc):
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    k = kafkautil.start_kafka(CP, c.zk.connect + "/oracle", 0, work, jvm=kafkautil.JVM_SMALL)
+    log("kafka.Kafka %s up on %d" % (VERSION, k.port))
+    return k
 
 
 # ---------------------------------------------------------------- the script
@@ -762,17 +709,17 @@ def znodes(c):
 
 def test(c):
     work = tempfile.mkdtemp(prefix="samsa-oracle-", dir=c.root)
-    proc, port, kdir = start_kafka(c, work)
+    k = start_kafka(c, work)
     ok = False
     try:
-        conns = [Conn(c.brokers[0].port), Conn(port)]
+        conns = [Conn(c.brokers[0].port), Conn(k.port)]
         script(conns)
         znodes(c)
         ok = True
     finally:
-        stop_kafka(proc)
+        kafkautil.stop_kafka(k)
         if not ok:
-            print("---- kafka server.log (tail)\n" + harness.tail(os.path.join(kdir, "server.log"), 60))
+            print("---- kafka server.log (tail)\n" + k.log_tail(60))
     bad = [line for line, why in found if why is None]
     log("%d comparisons, %d differences (%d allowed)" % (compared[0], len(found), len(found) - len(bad)))
     check(not bad, "%d differences from Kafka %s not in the allow-list:\n  %s"

@@ -13,7 +13,10 @@ ZooKeeper with the digest scheme and creates every znode with Kafka's ACLs (ZkDa
 - produce and consume work;
 - the --zookeeper tools (kafka-topics, kafka-configs, kafka-acls --authorizer-properties with
   zookeeper.set.acl=true) log in from the same KAFKA_OPTS and write with the secure ACLs; without
-  the login they fail with an error and write nothing."""
+  the login they fail with an error and write nothing;
+- zookeeper-security-migration.sh (Kafka's ZkSecurityMigrator) refuses to run without the login,
+  opens every ACL below Kafka's root paths with --zookeeper.acl=unsecure (an anonymous client can
+  then write) and restores the secure ones with --zookeeper.acl=secure."""
 import base64
 import hashlib
 import os
@@ -198,6 +201,40 @@ def test(c):
     check(b"zookeeper.set.acl is true" in p.stdout + p.stderr,
           "kafka-acls did not name the problem: %r" % (p.stdout + p.stderr))
     log("the tools without the login fail and write nothing")
+
+    # zookeeper-security-migration.sh: unsecure, then secure again.
+    mig = ["--zookeeper.connect=" + c.zk_connect]
+    p = tool("zookeeper-security-migration.sh", mig + ["--zookeeper.acl=unsecure"], env_none,
+             check_rc=False)
+    check(p.returncode == 1 and b"No JAAS configuration file has been specified" in p.stderr,
+          "migration without login: rc %d %r" % (p.returncode, p.stderr))
+    p = tool("zookeeper-security-migration.sh", mig + ["--zookeeper.acl=maybe"], env_auth,
+             check_rc=False)
+    check(p.returncode == 1, "migration with a bad --zookeeper.acl: rc %d" % p.returncode)
+    checked = [("/brokers/topics/%s" % TOPIC, PUBLIC), ("/brokers/topics/%s/partitions/0/state" % TOPIC, PUBLIC),
+               ("/config/users/alice", PRIVATE), ("/config/users", PRIVATE),
+               ("/kafka-acl/Topic/%s" % TOPIC, PUBLIC), ("/brokers/ids/0", PUBLIC),
+               ("/controller", PUBLIC)]
+    tool("zookeeper-security-migration.sh", mig + ["--zookeeper.acl", "unsecure"], env_auth)
+    for path, _ in checked:
+        expect_acls(zka, path, OPEN, "after --zookeeper.acl=unsecure")
+    expect_acls(zkr, CHROOT, OPEN, "chroot after --zookeeper.acl=unsecure")
+    anon.create("/brokers/topics/%s/anon" % TOPIC, b"")
+    anon.delete("/brokers/topics/%s/anon" % TOPIC)
+    tool("zookeeper-security-migration.sh", mig + ["--zookeeper.acl=secure", "--enable.path.check"],
+         env_auth)
+    for path, want in checked:
+        expect_acls(zka, path, want, "after --zookeeper.acl=secure")
+    expect_acls(zkr, CHROOT, PUBLIC, "chroot after --zookeeper.acl=secure")
+    try:
+        anon.create("/brokers/topics/%s/anon" % TOPIC, b"")
+        check(False, "an unauthenticated client could write after --zookeeper.acl=secure")
+    except NoAuthError:
+        pass
+    # The broker still works with the ACLs it did not create itself.
+    c.kcat("-P", "-t", TOPIC, "-p", "0", input=b"four\n")
+    check([r[1] for r in c.read_partition(TOPIC, 0)][-1] == b"four", "no record after migration")
+    log("zookeeper-security-migration.sh opens and re-secures Kafka's znodes")
 
 
 harness.main(test, brokers=0, chroot=CHROOT)

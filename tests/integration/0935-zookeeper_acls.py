@@ -10,7 +10,8 @@ ZooKeeper with the digest scheme and creates every znode with Kafka's ACLs (ZkDa
   below them) carry creator-all only; /consumers stays open to all;
 - an unauthenticated client reads /brokers/topics/<t> but can neither change, delete nor add
   below it, and cannot read /config/users;
-- produce and consume work;
+- produce and consume work; after its session expired the broker logs in again and its
+  ephemerals come back with the secure ACLs;
 - the --zookeeper tools (kafka-topics, kafka-configs, kafka-acls --authorizer-properties with
   zookeeper.set.acl=true) log in from the same KAFKA_OPTS and write with the secure ACLs; without
   the login they fail with an error and write nothing;
@@ -32,6 +33,7 @@ from kazoo.exceptions import NoAuthError  # noqa: E402
 CHROOT = "/samsa-acl"
 USER, PASSWORD = "kafka", "kafka-secret"
 TOPIC = "zkacl-t"
+SESSION_MS = 6000
 DIGEST_ID = "%s:%s" % (USER, base64.b64encode(
     hashlib.sha1(("%s:%s" % (USER, PASSWORD)).encode()).digest()).decode())
 PUBLIC = {(31, "digest", DIGEST_ID), (1, "world", "anyone")}
@@ -100,7 +102,8 @@ def test(c):
 
     os.environ["KAFKA_OPTS"] = opts
     try:
-        b = c.add_broker(broker_id=0, props={"zookeeper.set.acl": "true"})
+        b = c.add_broker(broker_id=0, props={"zookeeper.set.acl": "true",
+                                             "zookeeper.session.timeout.ms": str(SESSION_MS)})
     finally:
         del os.environ["KAFKA_OPTS"]
     check("Authenticating to zookeeper as kafka (digest scheme)" in b.log_text(),
@@ -201,6 +204,23 @@ def test(c):
     check(b"zookeeper.set.acl is true" in p.stdout + p.stderr,
           "kafka-acls did not name the problem: %r" % (p.stdout + p.stderr))
     log("the tools without the login fail and write nothing")
+
+    # A new session after expiry logs in again: the ephemerals come back
+    # with the secure ACLs (an unauthenticated create with them would fail).
+    owner = zka.exists("/brokers/ids/0").ephemeralOwner
+    b.pause()
+    try:
+        wait_until(lambda: zka.exists("/brokers/ids/0") is None, SESSION_MS / 1000.0 + 30,
+                   "/brokers/ids/0 to vanish while the broker is stopped")
+    finally:
+        b.resume()
+    st = wait_until(lambda: zka.exists("/brokers/ids/0"), 60, "/brokers/ids/0 after expiry")
+    check(st.ephemeralOwner != owner, "re-registration kept the expired session")
+    expect_acls(zka, "/brokers/ids/0", PUBLIC, "re-registration after session expiry")
+    wait_until(lambda: zka.exists("/controller"), 60, "/controller after session expiry")
+    expect_acls(zka, "/controller", PUBLIC, "controller after session expiry")
+    check(b.alive(), "broker died after its ZooKeeper session expired")
+    log("after session expiry the broker logs in again and re-registers with the secure ACLs")
 
     # zookeeper-security-migration.sh: unsecure, then secure again.
     mig = ["--zookeeper.connect=" + c.zk_connect]

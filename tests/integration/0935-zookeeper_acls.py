@@ -190,11 +190,13 @@ def test(c):
              check_rc=False)
     check(p.returncode > 0, "kafka-topics without login: rc %d" % p.returncode)
     check(b"Created topic" not in p.stdout, "kafka-topics without login said %r" % p.stdout)
+    check(b"not authenticated" in p.stderr, "kafka-topics did not name the problem: %r" % p.stderr)
     check(zka.exists("/brokers/topics/zkacl-anon") is None, "topic created without login")
     p = tool("kafka-configs.sh", ["--zookeeper", c.zk_connect, "--alter", "--entity-type", "topics",
                                   "--entity-name", TOPIC, "--add-config", "retention.ms=999"],
              env_none, check_rc=False)
     check(p.returncode > 0, "kafka-configs without login: rc %d" % p.returncode)
+    check(b"not authenticated" in p.stderr, "kafka-configs did not name the problem: %r" % p.stderr)
     check(b"999" not in zka.get("/config/topics/%s" % TOPIC)[0], "config changed without login")
     p = tool("kafka-acls.sh", ["--authorizer-properties", "zookeeper.connect=" + c.zk_connect,
                                "--authorizer-properties", "zookeeper.set.acl=true", "--add",

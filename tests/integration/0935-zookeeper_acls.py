@@ -13,7 +13,7 @@ ZooKeeper with the digest scheme and creates every znode with Kafka's ACLs (ZkDa
 - produce and consume work; after its session expired the broker logs in again and its
   ephemerals come back with the secure ACLs;
 - the --zookeeper tools (kafka-topics, kafka-configs, kafka-acls --authorizer-properties with
-  zookeeper.set.acl=true) log in from the same KAFKA_OPTS and write with the secure ACLs; without
+  zookeeper.set.acl=true, preferred election, reassignment) log in from the same KAFKA_OPTS and write with the secure ACLs; without
   the login they fail with an error and write nothing;
 - zookeeper-security-migration.sh (Kafka's ZkSecurityMigrator) refuses to run without the login,
   opens every ACL below Kafka's root paths with --zookeeper.acl=unsecure (an anonymous client can
@@ -28,7 +28,7 @@ import harness  # noqa: E402
 from harness import BIN, check, log, run, wait_until  # noqa: E402
 
 from kazoo.client import KazooClient  # noqa: E402
-from kazoo.exceptions import NoAuthError  # noqa: E402
+from kazoo.exceptions import NoAuthError, NoNodeError  # noqa: E402
 
 CHROOT = "/samsa-acl"
 USER, PASSWORD = "kafka", "kafka-secret"
@@ -183,6 +183,26 @@ def test(c):
                            "--topic", TOPIC], env_auth)
     expect_acls(zka, "/kafka-acl/Topic/%s" % TOPIC, PUBLIC, "kafka-acls")
     log("kafka-configs and kafka-acls write with the secure ACLs")
+
+    # The admin znodes the tools write are taken and deleted by the
+    # controller: it can, as the same identity.
+    p = tool("kafka-preferred-replica-election.sh", ["--zookeeper", c.zk_connect], env_auth)
+    check(b"Successfully started preferred replica election" in p.stdout,
+          "kafka-preferred-replica-election said %r" % p.stdout)
+    wait_until(lambda: zka.exists("/admin/preferred_replica_election") is None, 30,
+               "the controller to consume /admin/preferred_replica_election")
+    plan = os.path.join(c.root, "reassign.json")
+    with open(plan, "w") as f:
+        f.write('{"version":1,"partitions":[{"topic":"%s","partition":0,"replicas":[0]}]}' % TOPIC)
+    # (Creating it below /admin needs the login: the tool succeeding shows it.)
+    tool("kafka-reassign-partitions.sh", ["--zookeeper", c.zk_connect, "--execute",
+                                          "--reassignment-json-file", plan], env_auth)
+    try:
+        expect_acls(zka, "/admin/reassign_partitions", PUBLIC, "reassignment")
+        zka.delete("/admin/reassign_partitions")
+    except NoNodeError:
+        pass  # the controller already completed this no-op move
+    log("preferred election and reassignment through secured znodes")
 
     # Without the login the tools fail cleanly and write nothing.
     p = tool("kafka-topics.sh", ["--zookeeper", c.zk_connect, "--create", "--topic", "zkacl-anon",

@@ -57,7 +57,7 @@ struct sm_zk {
 	uint64_t round_trips; /* atomic: requests sent (benchmarks count them) */
 	char *auth;           /* "user:password" for the digest scheme, or NULL */
 	int secure_acls;      /* create znodes with Kafka's secure ACLs */
-	int auth_rc;          /* result of zoo_add_auth; INT32_MIN while waiting */
+	int auth_rc;          /* result of zoo_add_auth; INT_MIN while waiting */
 };
 
 #define SM_ZK_COUNT(zk) __atomic_add_fetch(&(zk)->round_trips, 1, __ATOMIC_RELAXED)

@@ -2,8 +2,9 @@
 """Proves zookeeper.set.acl: a broker (ZooKeeper chroot /samsa-acl) whose KAFKA_OPTS names a
 JAAS login file with a Client section (DigestLoginModule username/password) logs in to
 ZooKeeper with the digest scheme and creates every znode with Kafka's ACLs (ZkData.defaultAcls).
-- zookeeper.set.acl=true without a JAAS login refuses to start with Kafka's message, and
-  zookeeper.ssl.client.enable=true refuses to start naming the key;
+- zookeeper.set.acl=true without a JAAS login refuses to start with Kafka's message, a login
+  file without the section -Dzookeeper.sasl.clientconfig names and
+  zookeeper.ssl.client.enable=true refuse to start naming the problem;
 - the chroot, /brokers/topics/<t>, its partition state, /brokers/ids/<id> and /controller
   (ephemeral), /config/topics/<t>, /cluster/id carry creator-all (digest:<user>:<hash>) plus
   world READ; the sensitive paths (/config/users, /config/brokers and what the tools write
@@ -13,8 +14,9 @@ ZooKeeper with the digest scheme and creates every znode with Kafka's ACLs (ZkDa
 - produce and consume work; after its session expired the broker logs in again and its
   ephemerals come back with the secure ACLs;
 - the --zookeeper tools (kafka-topics, kafka-configs, kafka-acls --authorizer-properties with
-  zookeeper.set.acl=true, preferred election, reassignment) log in from the same KAFKA_OPTS and write with the secure ACLs; without
-  the login they fail with an error and write nothing;
+  zookeeper.set.acl=true, preferred election, reassignment) log in from the same KAFKA_OPTS
+  and write with the secure ACLs; without the login they fail naming ZooKeeper's refusal and
+  write nothing;
 - zookeeper-security-migration.sh (Kafka's ZkSecurityMigrator) refuses to run without the login,
   opens every ACL below Kafka's root paths with --zookeeper.acl=unsecure (an anonymous client can
   then write) and restores the secure ones with --zookeeper.acl=secure."""

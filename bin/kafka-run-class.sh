@@ -37,6 +37,7 @@ kafka.admin.ConsumerGroupCommand) script=kafka-consumer-groups.sh ;;
 kafka.admin.BrokerApiVersionsCommand) script=kafka-broker-api-versions.sh ;;
 kafka.admin.ReassignPartitionsCommand) script=kafka-reassign-partitions.sh ;;
 kafka.admin.LeaderElectionCommand) script=kafka-leader-election.sh ;;
+kafka.admin.ZkSecurityMigrator) script=zookeeper-security-migration.sh ;;
 kafka.admin.PreferredReplicaLeaderElectionCommand) script=kafka-preferred-replica-election.sh ;;
 kafka.admin.DeleteRecordsCommand) script=kafka-delete-records.sh ;;
 kafka.admin.LogDirsCommand) script=kafka-log-dirs.sh ;;

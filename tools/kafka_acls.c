@@ -32,6 +32,7 @@
 #include "protocol.h"
 #include "tls.h"
 #include "zk_client.h"
+#include "zk_login.h"
 
 #define KA_MAX 64 /* values of one repeated flag */
 
@@ -280,13 +281,19 @@ static void ka_open(const ka_opts_t *o, ka_backend_t *b)
 		return;
 	}
 	const char *connect = NULL;
-	for (int i = 0; i < o->authz_props.n; i++)
+	int secure = 0;
+	for (int i = 0; i < o->authz_props.n; i++) {
 		if (!strncmp(o->authz_props.v[i], "zookeeper.connect=", 18))
 			connect = o->authz_props.v[i] + 18;
+		/* AclAuthorizer creates its znodes with the secure ACLs when
+		 * its zookeeper.set.acl is true. */
+		if (!strncmp(o->authz_props.v[i], "zookeeper.set.acl=", 18))
+			secure = !strcasecmp(o->authz_props.v[i] + 18, "true");
+	}
 	if (!connect)
 		ka_die("Missing required argument \"[authorizer-properties]\" with zookeeper.connect");
 	char err[512];
-	b->zk = sm_zk_new(connect, 30000, 30000, err, sizeof(err));
+	b->zk = sm_zk_login_connect(connect, secure, err, sizeof(err));
 	if (!b->zk)
 		ka_fail(err);
 	if (sm_kzk_create_acl_paths(b->zk))

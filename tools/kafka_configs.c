@@ -26,6 +26,7 @@
 #include "buf.h"
 #include "config_keys.h"
 #include "kafka_zk.h"
+#include "zk_login.h"
 #include "log_config.h"
 #include "logger.h"
 #include "password_encoder.h"
@@ -1027,7 +1028,7 @@ int main(int argc, char **argv)
 		return brc;
 	}
 	char err[256];
-	sm_zk_t *zk = sm_zk_new(o.zookeeper, 30000, 30000, err, sizeof(err));
+	sm_zk_t *zk = sm_zk_login_connect(o.zookeeper, -1, err, sizeof(err));
 	if (!zk) {
 		fprintf(stderr, "Error while executing config command: %s\n", err);
 		return 1;

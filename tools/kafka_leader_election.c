@@ -19,6 +19,7 @@
 #include "net_client.h"
 #include "protocol.h"
 #include "zk_client.h"
+#include "zk_login.h"
 
 typedef struct sm_le_opts {
 	const char *bootstrap, *zookeeper, *topic;
@@ -172,7 +173,7 @@ static int sm_le_bootstrap(const sm_le_opts_t *o)
 static int sm_le_zookeeper(const sm_le_opts_t *o)
 {
 	char err[256];
-	sm_zk_t *zk = sm_zk_new(o->zookeeper, 30000, 30000, err, sizeof(err));
+	sm_zk_t *zk = sm_zk_login_connect(o->zookeeper, -1, err, sizeof(err));
 	if (!zk)
 		sm_le_fail(err);
 	char **topics = NULL;

@@ -23,6 +23,7 @@
 #include "net_client.h"
 #include "protocol.h"
 #include "zk_client.h"
+#include "zk_login.h"
 
 typedef struct sm_rp {
 	const char *bootstrap, *zookeeper, *file, *topics_file, *broker_list;
@@ -535,7 +536,7 @@ int main(int argc, char **argv)
 		sm_rp_fail("%s", "--zookeeper can only be used with --generate, --execute and --verify");
 	if (o.zookeeper) {
 		char err[256];
-		if (!(o.zk = sm_zk_new(o.zookeeper, 30000, 30000, err, sizeof(err))))
+		if (!(o.zk = sm_zk_login_connect(o.zookeeper, -1, err, sizeof(err))))
 			sm_rp_fail("%s", err);
 	} else {
 		o.boot = sm_rp_client(o.bootstrap);

@@ -19,6 +19,7 @@
 
 #include "buf.h"
 #include "kafka_zk.h"
+#include "zk_login.h"
 #include "logger.h"
 #include "tool_common.h"
 
@@ -504,7 +505,7 @@ bad:
 static sm_zk_t *sm_kt_zk_connect(const char *connect)
 {
 	char err[512];
-	sm_zk_t *zk = sm_zk_new(connect, 30000, 30000, err, sizeof(err));
+	sm_zk_t *zk = sm_zk_login_connect(connect, -1, err, sizeof(err));
 	if (!zk)
 		sm_kt_fail("%s", err);
 	return zk;

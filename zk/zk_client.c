@@ -10,8 +10,17 @@
  * The synchronous entry points assert that the caller's thread role may
  * block on ZooKeeper (SM_ROLES_ZK_CALLERS, docs/design/threads.md); the
  * watcher callback runs in the zk-callback role, so it cannot call them.
+ *
+ * Security (zookeeper.set.acl): a handle opened with sm_zk_new_auth() adds
+ * digest credentials to every session it opens (the chroot-creating one,
+ * the main one and each re-connection) before any request, and with
+ * secure_acls creates every znode with Kafka's ZkData.defaultAcls: all
+ * rights for the creator's authenticated identity (ZooKeeper's "auth"
+ * scheme) plus world READ, except that Kafka's sensitive paths get no world
+ * access and /consumers stays open to all.
  */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +55,9 @@ struct sm_zk {
 	sm_zk_watcher_cb_t *cb;
 	void *opaque;
 	uint64_t round_trips; /* atomic: requests sent (benchmarks count them) */
+	char *auth;           /* "user:password" for the digest scheme, or NULL */
+	int secure_acls;      /* create znodes with Kafka's secure ACLs */
+	int auth_rc;          /* result of zoo_add_auth; INT_MIN while waiting */
 };
 
 #define SM_ZK_COUNT(zk) __atomic_add_fetch(&(zk)->round_trips, 1, __ATOMIC_RELAXED)
@@ -190,7 +202,48 @@ static void sm_zk_global_watcher(zhandle_t *zh, int type, int zstate,
 	}
 }
 
-/* Opens a handle on conn and waits for SyncConnected. */
+static void sm_zk_auth_done(int rc, const void *data)
+{
+	sm_zk_t *zk = (sm_zk_t *)data;
+	pthread_mutex_lock(&zk->lock);
+	zk->auth_rc = rc;
+	pthread_cond_broadcast(&zk->cond);
+	pthread_mutex_unlock(&zk->lock);
+}
+
+/* Adds the digest credentials to a connected session and waits for the
+ * answer: requests sent before it would run unauthenticated. ZooKeeper
+ * answers a refused authentication by closing the session (AUTH_FAILED). */
+static int sm_zk_add_auth(sm_zk_t *zk, zhandle_t *zh, const char *conn, char *err,
+			  size_t errlen)
+{
+	pthread_mutex_lock(&zk->lock);
+	zk->auth_rc = INT_MIN;
+	pthread_mutex_unlock(&zk->lock);
+	int rc = zoo_add_auth(zh, "digest", zk->auth, (int)strlen(zk->auth), sm_zk_auth_done,
+			      zk);
+	if (rc == ZOK) {
+		struct timespec deadline;
+		sm_clock_deadline_ts(CLOCK_REALTIME, zk->connection_timeout_ms, &deadline);
+		int w = 0;
+		pthread_mutex_lock(&zk->lock);
+		while (zk->auth_rc == INT_MIN && w != ETIMEDOUT)
+			w = pthread_cond_timedwait(&zk->cond, &zk->lock, &deadline);
+		rc = zk->auth_rc == INT_MIN ? ZOPERATIONTIMEOUT : zk->auth_rc;
+		if (zk->state == SM_ZK_SESSION_AUTH_FAILED)
+			rc = ZAUTHFAILED;
+		pthread_mutex_unlock(&zk->lock);
+	}
+	if (rc != ZOK) {
+		snprintf(err, errlen, "Authentication (digest scheme) to zookeeper server "
+			 "'%s' failed: %s", conn, zerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* Opens a handle on conn and waits for SyncConnected (and, with
+ * credentials, for their acceptance). */
 static zhandle_t *sm_zk_open(sm_zk_t *zk, const char *conn, char *err,
 			     size_t errlen)
 {
@@ -227,6 +280,10 @@ static zhandle_t *sm_zk_open(sm_zk_t *zk, const char *conn, char *err,
 		zookeeper_close(zh);
 		return NULL;
 	}
+	if (zk->auth && sm_zk_add_auth(zk, zh, conn, err, errlen) == -1) {
+		zookeeper_close(zh);
+		return NULL;
+	}
 	return zh;
 }
 
@@ -255,6 +312,26 @@ static int sm_zk_make_chroot(sm_zk_t *zk, char *err, size_t errlen)
 sm_zk_t *sm_zk_new(const char *connect, int session_timeout_ms,
 		   int connection_timeout_ms, char *err, size_t errlen)
 {
+	return sm_zk_new_auth(connect, session_timeout_ms, connection_timeout_ms, NULL, err,
+			      errlen);
+}
+
+sm_zk_t *sm_zk_new_auth(const char *connect, int session_timeout_ms,
+			int connection_timeout_ms, const sm_zk_auth_t *auth, char *err,
+			size_t errlen)
+{
+	if (auth && auth->secure_acls && !auth->digest_user) {
+		/* Creator-only ACLs need an authenticated identity. */
+		snprintf(err, errlen, "Secure znode ACLs need zookeeper credentials");
+		return NULL;
+	}
+	if (auth && auth->digest_user && (!auth->digest_password ||
+					  strchr(auth->digest_user, ':'))) {
+		/* The digest scheme splits "user:password" at the first ':'. */
+		snprintf(err, errlen, "Invalid zookeeper credentials: the user name must not "
+			 "contain ':' and a password is required");
+		return NULL;
+	}
 	char *hosts, *chroot;
 	if (sm_zk_parse_connect(connect, &hosts, &chroot) == -1) {
 		snprintf(err, errlen, "Invalid zookeeper connect string '%s'",
@@ -277,6 +354,12 @@ sm_zk_t *sm_zk_new(const char *connect, int session_timeout_ms,
 	zk->connection_timeout_ms = connection_timeout_ms > 0
 					    ? connection_timeout_ms
 					    : zk->session_timeout_ms;
+	if (auth && auth->digest_user) {
+		size_t an = strlen(auth->digest_user) + strlen(auth->digest_password) + 2;
+		zk->auth = sm_malloc(an);
+		snprintf(zk->auth, an, "%s:%s", auth->digest_user, auth->digest_password);
+		zk->secure_acls = auth->secure_acls;
+	}
 
 	sm_log_info(SM_ZK_COMP, SM_ZK_LOGGER, "Initializing a new session to %s.",
 		    zk->full);
@@ -304,6 +387,13 @@ void sm_zk_destroy(sm_zk_t *zk)
 	free(zk->hosts);
 	free(zk->chroot);
 	free(zk->full);
+	if (zk->auth) {
+		/* The password should not linger in freed memory. */
+		volatile char *a = zk->auth;
+		while (*a)
+			*a++ = '\0';
+		free(zk->auth);
+	}
 	free(zk);
 }
 
@@ -357,6 +447,77 @@ const char *sm_zk_hosts(const sm_zk_t *zk)
 const char *sm_zk_chroot(const sm_zk_t *zk)
 {
 	return zk->chroot;
+}
+
+int sm_zk_secure_acls(const sm_zk_t *zk)
+{
+	return zk->secure_acls;
+}
+
+/* ---- ACLs (Kafka's ZkData.defaultAcls) ---- */
+
+/* Paths below these carry credentials or broker secrets: no world READ
+ * (ZkData.SensitiveRootPaths; a prefix match, as Kafka's startsWith). */
+static const char *const sm_zk_sensitive_roots[] = {
+	"/config/users", "/config/brokers", "/delegation_token/tokens",
+};
+
+int sm_zk_sensitive_path(const char *path)
+{
+	for (size_t i = 0; path && i < sizeof(sm_zk_sensitive_roots) / sizeof(char *); i++)
+		if (!strncmp(path, sm_zk_sensitive_roots[i], strlen(sm_zk_sensitive_roots[i])))
+			return 1;
+	return 0;
+}
+
+static char sm_zk_s_auth[] = "auth", sm_zk_s_empty[] = "", sm_zk_s_world[] = "world",
+	    sm_zk_s_anyone[] = "anyone";
+/* ZooKeeper's permission bits (ZooDefs.Perms); libzookeeper exports them
+ * only as variables, which a static initialiser cannot use. */
+#define SM_ZK_PERM_READ 1
+#define SM_ZK_PERM_ALL 31
+static struct ACL sm_zk_acl_secure[] = {
+	{ SM_ZK_PERM_ALL, { sm_zk_s_auth, sm_zk_s_empty } },
+	{ SM_ZK_PERM_READ, { sm_zk_s_world, sm_zk_s_anyone } },
+};
+static struct ACL sm_zk_acl_open[] = {
+	{ SM_ZK_PERM_ALL, { sm_zk_s_world, sm_zk_s_anyone } },
+};
+/* Creator-all + world-read, creator-all alone, and world-all: libzookeeper
+ * keeps a pointer to the vector until a multi is sent, so they are static. */
+static struct ACL_vector sm_zk_aclv_public = { 2, sm_zk_acl_secure };
+static struct ACL_vector sm_zk_aclv_private = { 1, sm_zk_acl_secure };
+static struct ACL_vector sm_zk_aclv_open = { 1, sm_zk_acl_open };
+
+int sm_zk_acl_kind(int secure, const char *path)
+{
+	/* The old consumers' path stays open: consumers of any identity wrote
+	 * under it. */
+	if (!secure || !strcmp(path, "/consumers"))
+		return SM_ZK_ACL_OPEN;
+	return sm_zk_sensitive_path(path) ? SM_ZK_ACL_PRIVATE : SM_ZK_ACL_PUBLIC;
+}
+
+static struct ACL_vector *sm_zk_acls_for(const sm_zk_t *zk, const char *path)
+{
+	switch (sm_zk_acl_kind(zk->secure_acls, path)) {
+	case SM_ZK_ACL_PUBLIC:
+		return &sm_zk_aclv_public;
+	case SM_ZK_ACL_PRIVATE:
+		return &sm_zk_aclv_private;
+	default:
+		return &sm_zk_aclv_open;
+	}
+}
+
+sm_err_t sm_zk_set_acl_kind(sm_zk_t *zk, const char *path, int kind)
+{
+	SM_ASSERT_ROLE(SM_ROLES_ZK_CALLERS);
+	struct ACL_vector *v = kind == SM_ZK_ACL_PUBLIC	 ? &sm_zk_aclv_public
+			       : kind == SM_ZK_ACL_PRIVATE ? &sm_zk_aclv_private
+							   : &sm_zk_aclv_open;
+	SM_ZK_COUNT(zk);
+	return sm_zk_map(zoo_set_acl(zk->zh, path, -1, v), "setAcl", path);
 }
 
 /* ---- operations ---- */
@@ -466,7 +627,7 @@ sm_err_t sm_zk_create(sm_zk_t *zk, const char *path, const char *data,
 	char *out = sm_malloc(plen);
 	SM_ZK_COUNT(zk);
 	int rc = zoo_create(zk->zh, path, data, data ? (int)len : -1,
-			    &ZOO_OPEN_ACL_UNSAFE, sm_zk_zmode(mode), out,
+			    sm_zk_acls_for(zk, path), sm_zk_zmode(mode), out,
 			    (int)plen);
 	if (rc == ZOK && created_path)
 		*created_path = out;
@@ -640,13 +801,13 @@ int sm_zk_multi_count(const sm_zk_multi_t *m)
 	return m->n;
 }
 
-static void sm_zk_multi_init_op(zoo_op_t *zo, sm_zk_mop_t *op)
+static void sm_zk_multi_init_op(const sm_zk_t *zk, zoo_op_t *zo, sm_zk_mop_t *op)
 {
 	int dlen = op->data ? (int)op->len : -1;
 	switch (op->type) {
 	case ZOO_CREATE_OP:
 		zoo_create_op_init(zo, op->path, op->data, dlen,
-				   &ZOO_OPEN_ACL_UNSAFE, sm_zk_zmode(op->mode),
+				   sm_zk_acls_for(zk, op->path), sm_zk_zmode(op->mode),
 				   op->created, (int)strlen(op->path) + 16);
 		break;
 	case ZOO_SETDATA_OP:
@@ -704,7 +865,7 @@ sm_err_t sm_zk_multi_run(sm_zk_t *zk, sm_zk_multi_t *m, int *failed_op)
 	zoo_op_t *zops = sm_calloc((size_t)m->n, sizeof(*zops));
 	zoo_op_result_t *res = sm_calloc((size_t)m->n, sizeof(*res));
 	for (int i = 0; i < m->n; i++)
-		sm_zk_multi_init_op(&zops[i], &m->ops[i]);
+		sm_zk_multi_init_op(zk, &zops[i], &m->ops[i]);
 	SM_ZK_COUNT(zk);
 	int rc = zoo_multi(zk->zh, m->n, zops, res);
 	sm_err_t first = sm_zk_multi_finish(m, rc, res, failed_op);
@@ -790,7 +951,7 @@ void sm_zk_multi_run_many(sm_zk_t *zk, sm_zk_multi_t *const *ms, int n, sm_err_t
 		ax[i].zops = sm_calloc((size_t)m->n + 1, sizeof(zoo_op_t));
 		ax[i].res = sm_calloc((size_t)m->n + 1, sizeof(zoo_op_result_t));
 		for (int k = 0; k < m->n; k++)
-			sm_zk_multi_init_op(&ax[i].zops[k], &m->ops[k]);
+			sm_zk_multi_init_op(zk, &ax[i].zops[k], &m->ops[k]);
 		sm_zk_waiter_wait(&w, SM_ZK_PIPELINE - 1);
 		pthread_mutex_lock(&w.m);
 		w.pending++;

@@ -76,6 +76,38 @@ typedef void (sm_zk_watcher_cb_t)(void *opaque, int type, const char *path);
  * err naming the connect string. */
 sm_zk_t *sm_zk_new(const char *connect, int session_timeout_ms,
 		   int connection_timeout_ms, char *err, size_t errlen);
+
+/* Credentials and ACL policy of a handle (zookeeper.set.acl). ZooKeeper's C
+ * client has no SASL, so the identity is proven with the digest scheme. */
+typedef struct sm_zk_auth {
+	const char *digest_user;     /* NULL: an unauthenticated session */
+	const char *digest_password;
+	int secure_acls;             /* create znodes with Kafka's secure ACLs
+				      * (needs digest_user) */
+} sm_zk_auth_t;
+
+/* sm_zk_new() whose sessions authenticate with auth (may be NULL) before
+ * any request; a refused authentication fails like a refused connection.
+ * The strings are copied. */
+sm_zk_t *sm_zk_new_auth(const char *connect, int session_timeout_ms,
+			int connection_timeout_ms, const sm_zk_auth_t *auth, char *err,
+			size_t errlen);
+/* Whether znodes are created with secure ACLs. */
+int sm_zk_secure_acls(const sm_zk_t *zk);
+
+/* The ACLs Kafka gives a znode (ZkData.defaultAcls): */
+#define SM_ZK_ACL_OPEN 0    /* world: all (unsecured, and /consumers) */
+#define SM_ZK_ACL_PUBLIC 1  /* creator: all, world: read */
+#define SM_ZK_ACL_PRIVATE 2 /* creator: all (sensitive paths) */
+/* The kind for path (relative to the chroot) under secure or open ACLs. */
+int sm_zk_acl_kind(int secure, const char *path);
+/* 1 if path is under one of Kafka's sensitive roots (/config/users,
+ * /config/brokers, /delegation_token/tokens). */
+int sm_zk_sensitive_path(const char *path);
+/* Sets path's ACL to kind (any version). "creator" means the identities
+ * this session authenticated as. */
+sm_err_t sm_zk_set_acl_kind(sm_zk_t *zk, const char *path, int kind);
+
 /* Closes the session (ephemeral nodes vanish) and frees everything. */
 void sm_zk_destroy(sm_zk_t *zk);
 /* Requests sent to ZooKeeper so far on this handle (benchmarks). */

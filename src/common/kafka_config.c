@@ -74,6 +74,7 @@ static const sm_cfg_def_t sm_cfg_defs[] = {
 	INT("zookeeper.session.timeout.ms", zookeeper_session_timeout_ms, "18000", 1, IMAX, "ZooKeeper session timeout"),
 	INT("zookeeper.connection.timeout.ms", zookeeper_connection_timeout_ms, NULL, 1, IMAX, "Max wait for the ZooKeeper connection (default: the session timeout)"),
 	BOOL("zookeeper.set.acl", zookeeper_set_acl, "false", "Create znodes with secure ACLs"),
+	BOOL("zookeeper.ssl.client.enable", zookeeper_ssl_client_enable, "false", "TLS to ZooKeeper (true is refused: the ZooKeeper C client has no TLS)"),
 	STR("listeners", listeners, "PLAINTEXT://:9092", "Listeners NAME://host:port, comma separated"),
 	STR("advertised.listeners", advertised_listeners, NULL, "Listeners published in ZooKeeper (default: listeners)"),
 	STR("listener.security.protocol.map", listener_security_protocol_map, "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL", "Listener name to security protocol"),

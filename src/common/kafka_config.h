@@ -48,6 +48,7 @@ typedef struct sm_kafka_config {
 	int32_t zookeeper_session_timeout_ms;
 	int32_t zookeeper_connection_timeout_ms;
 	int zookeeper_set_acl;
+	int zookeeper_ssl_client_enable; /* refused at start-up: no TLS in the ZK C client */
 	char *listeners;
 	char *advertised_listeners;
 	char *listener_security_protocol_map;

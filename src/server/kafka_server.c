@@ -50,6 +50,8 @@
 #include "thread_role.h"
 #include "tls.h"
 #include "sasl.h"
+#include "zk_client.h"
+#include "zk_login.h"
 
 #define SM_SRV_LOGGER "kafka.server.KafkaServer"
 
@@ -753,15 +755,50 @@ static int sm_server_start_storage(sm_kafka_server_t *s)
 	return 0;
 }
 
+/*
+ * Opens the ZooKeeper session as KafkaServer.initZkClient does: the client
+ * logs in when the JAAS login file (KAFKA_OPTS'
+ * -Djava.security.auth.login.config) has a Client section, and
+ * zookeeper.set.acl=true without such a login is refused with Kafka's
+ * message. The login is ZooKeeper's digest scheme (zk_login.h). TLS to
+ * ZooKeeper is refused: the C client has none.
+ */
+static int sm_server_zk_connect(sm_kafka_server_t *s, char *err, size_t errlen)
+{
+	if (s->cfg->zookeeper_ssl_client_enable) {
+		snprintf(err, errlen, "zookeeper.ssl.client.enable is true, but TLS to ZooKeeper "
+			 "is not supported: the ZooKeeper C client Samsa uses has no TLS");
+		return -1;
+	}
+	sm_zk_login_t login;
+	if (sm_zk_login_from_env(&login, err, errlen))
+		return -1;
+	if (s->cfg->zookeeper_set_acl && !login.username) {
+		snprintf(err, errlen, "zookeeper.set.acl is true, but ZooKeeper client TLS "
+			 "configuration identifying at least zookeeper.ssl.client.enable, "
+			 "zookeeper.clientCnxnSocket, and zookeeper.ssl.keystore.location was not "
+			 "present and the verification of the JAAS login file failed %.300s",
+			 login.desc);
+		return -1;
+	}
+	if (login.username)
+		sm_log_info(s->comp, SM_SRV_LOGGER, "Authenticating to zookeeper as %s (digest "
+			    "scheme)%s", login.username,
+			    s->cfg->zookeeper_set_acl ? "; znodes get secure ACLs" : "");
+	sm_zk_auth_t auth = { login.username, login.password, s->cfg->zookeeper_set_acl };
+	s->zk = sm_zk_new_auth(s->cfg->zookeeper_connect, s->cfg->zookeeper_session_timeout_ms,
+			       s->cfg->zookeeper_connection_timeout_ms, &auth, err, errlen);
+	sm_zk_login_clear(&login);
+	return s->zk ? 0 : -1;
+}
+
 int sm_kafka_server_startup(sm_kafka_server_t *s)
 {
-	char err[512];
+	char err[1024];
 	snprintf(s->comp, sizeof(s->comp), "KafkaServer id=%d", s->broker_id);
 	sm_log_info(s->comp, SM_SRV_LOGGER, "starting");
 	sm_log_info(s->comp, SM_SRV_LOGGER, "Connecting to zookeeper on %s", s->cfg->zookeeper_connect);
-	s->zk = sm_zk_new(s->cfg->zookeeper_connect, s->cfg->zookeeper_session_timeout_ms,
-			  s->cfg->zookeeper_connection_timeout_ms, err, sizeof(err));
-	if (!s->zk) {
+	if (sm_server_zk_connect(s, err, sizeof(err))) {
 		sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, s->comp, SM_SRV_LOGGER, "Fatal error during KafkaServer startup: %s", err);
 		return -1;
 	}

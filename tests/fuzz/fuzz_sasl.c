@@ -10,7 +10,8 @@
  *     client's. In the second token the first "@@" is replaced by the nonce
  *     of the server-first message, so the fuzzer reaches the proof check.
  *   mode & 3 == 3: the JAAS parser on the first token, then the SCRAM
- *     credential parser on the second.
+ *     credential parser on the second, the JAAS login-file parser
+ *     (zk_login.c) on the third.
  *   mode & 0x80 with SCRAM: the client side instead (user alice), the
  *     tokens are the server's answers.
  */
@@ -20,6 +21,7 @@
 #include "fuzz.h"
 #include "logger.h"
 #include "sasl.h"
+#include "zk_login.h"
 
 static sm_sasl_listener_t *sm_fz_listener(void)
 {
@@ -97,6 +99,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (sm_scram_cred_parse(s, SM_SASL_SCRAM_SHA_512, &c, why, sizeof(why)) == 0)
 				free(sm_scram_cred_format(&c));
 			free(s);
+		}
+		/* A JAAS login file (zk_login.h): length-bounded, NULs allowed. */
+		if (sm_fz_token(&p, end, &tok, &len)) {
+			char *u, *pw;
+			if (sm_zk_login_parse((const char *)tok, len, "Client", &u, &pw, why,
+					      sizeof(why)) == 1) {
+				free(u);
+				free(pw);
+			}
 		}
 		return 0;
 	}

@@ -74,6 +74,9 @@ typedef struct sm_ctrl_partition {
 	int n_adding, n_removing;
 	int32_t *adding, *removing;
 	int zk_reassign;           /* started from /admin/reassign_partitions */
+	int reassigning;           /* a reassignment started and not completed
+				    * (one to the current replicas has no
+				    * adding/removing and still completes) */
 } sm_ctrl_partition_t;
 
 typedef struct sm_ctrl_topic {

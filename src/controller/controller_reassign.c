@@ -176,7 +176,7 @@ static void sm_ra_drop_replicas(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_
 
 void sm_ctrl_reassign_check(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_partition_t *p)
 {
-	if (!p->n_adding && !p->n_removing)
+	if (!p->n_adding && !p->n_removing && !p->reassigning)
 		return;
 	sm_ra_refresh(c, t, p);
 	int32_t *trs = sm_calloc((size_t)p->n_replicas + 1, sizeof(int32_t));
@@ -213,6 +213,7 @@ void sm_ctrl_reassign_check(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_part
 		sm_psm_move_leader(c, t, p, leader, isr, nisr, "reassignment");
 	sm_ra_drop_replicas(c, t, p, gone, ngone);
 	if (c->active && sm_ra_write_topic(c, t) == 0) {
+		p->reassigning = 0;
 		sm_log(SM_LOGFILE_CONTROLLER, SM_LOG_INFO, NULL, SM_RA_LOGGER,
 		       "Completed reassignment of partition %s-%d", t->name, p->id);
 		if (p->zk_reassign)
@@ -247,7 +248,7 @@ sm_err_t sm_ctrl_reassign(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_partit
 			  const int32_t *target, int n_target, int zk_triggered, const char **msg)
 {
 	*msg = NULL;
-	int ongoing = p->n_adding || p->n_removing;
+	int ongoing = p->n_adding || p->n_removing || p->reassigning;
 	if (!target && !ongoing) {
 		*msg = "No reassignment in progress for this partition.";
 		return SM_ERR_NO_REASSIGNMENT_IN_PROGRESS;
@@ -288,6 +289,7 @@ sm_err_t sm_ctrl_reassign(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_partit
 	sm_ra_set_list(&p->adding, &p->n_adding, add, nadd);
 	sm_ra_set_list(&p->removing, &p->n_removing, rem, nrem);
 	p->zk_reassign = zk_triggered;
+	p->reassigning = 1;
 	if (sm_ra_write_topic(c, t) == 0) {
 		/* A new leader epoch makes every replica (new ones included)
 		 * act on the new replica set. */

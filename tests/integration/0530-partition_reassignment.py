@@ -119,6 +119,14 @@ def test(c):
     out = tool(c, "--bootstrap-server", c.bootstrap, "--cancel", "--reassignment-json-file", plan)
     check("None of the specified partition reassignments are active." in out, "second --cancel said %r" % out)
 
+    # A reassignment that adds and removes nothing (here it only reorders
+    # the replicas) completes at once, as Kafka's does: through the API and
+    # through /admin/reassign_partitions, which the controller then deletes.
+    move(c, zk, "broker", 0, [3, 2])
+    move(c, zk, "zookeeper", 1, [0, 3])
+    wait_until(lambda: not zk.exists("/admin/reassign_partitions"), 10,
+               "/admin/reassign_partitions removed after a reordering")
+
 
 harness.main(test, brokers=4, broker_props={"zookeeper.session.timeout.ms": SESSION_MS,
                                             "controlled.shutdown.retry.backoff.ms": 500})

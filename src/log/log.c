@@ -1700,6 +1700,33 @@ sm_err_t sm_log_replace_segments(sm_log_t *log, const int64_t *bases, int n,
 
 /* ---- moving a log between log dirs (AlterReplicaLogDirs) ---- */
 
+/* The 61-byte v2 header of the batch holding offset; -1 if none. */
+static int sm_log_batch_header_at(sm_log_t *log, int64_t offset, uint8_t hdr[61])
+{
+	sm_log_read_t rd;
+	if (sm_log_read(log, offset, 1, 1, INT64_MAX, &rd) || !rd.file)
+		return -1;
+	ssize_t r = rd.len >= 61 ? pread(rd.file->fd, hdr, 61, rd.pos) : -1;
+	sm_fileref_release(rd.file);
+	return r == 61 ? 0 : -1;
+}
+
+/* 1 when dst's last batch is not the batch src holds at the same offsets
+ * (same base offset, last offset delta and CRC): src was truncated and
+ * written again since that batch was copied. Kafka's future replica finds
+ * that through leader epochs; the batch itself tells it here. */
+static int sm_log_copy_diverged(sm_log_t *src, sm_log_t *dst, int64_t dst_leo)
+{
+	uint8_t a[61], b[61];
+	if (dst_leo <= __atomic_load_n(&dst->log_start_offset, __ATOMIC_ACQUIRE))
+		return 0;
+	if (sm_log_batch_header_at(dst, dst_leo - 1, a))
+		return 0; /* nothing to compare (e.g. a fresh segment) */
+	if (sm_log_batch_header_at(src, dst_leo - 1, b))
+		return 1;
+	return memcmp(a, b, 12) || memcmp(a + 17, b + 17, 4) || memcmp(a + 23, b + 23, 4);
+}
+
 /* One copy step, src's append lock held or not: batches from dst's log end
  * on, read from src's segments (whole batches, at least one) and appended to
  * dst as a follower would. dst first follows src's truncation and log start
@@ -1712,12 +1739,14 @@ static sm_err_t sm_log_copy_step(sm_log_t *src, sm_log_t *dst, int32_t max_bytes
 	int64_t src_start = __atomic_load_n(&src->log_start_offset, __ATOMIC_ACQUIRE);
 	int64_t dst_leo = __atomic_load_n(&dst->leo, __ATOMIC_ACQUIRE);
 	sm_err_t err;
-	if (dst_leo > src_leo || dst_leo < src_start) {
-		/* the current log was truncated below the copy, or its start
-		 * passed it (retention, DeleteRecords): start again there */
-		int64_t to = dst_leo > src_leo ? src_leo : src_start;
-		if (to < src_start)
-			to = src_start;
+	if (dst_leo > src_leo || dst_leo < src_start || sm_log_copy_diverged(src, dst, dst_leo)) {
+		/* the current log was truncated below the copy or rewritten
+		 * since, or its start passed the copy (retention,
+		 * DeleteRecords): copy again from its start */
+		int64_t to = src_start;
+		sm_log_info(dst->component, SM_LOG_LOGGER, "The current log moved away from this "
+			    "copy at offset %" PRId64 ": copying again from offset %" PRId64,
+			    dst_leo, to);
 		pthread_mutex_lock(&dst->lock);
 		pthread_rwlock_wrlock(&dst->seg_lock);
 		err = sm_log_truncate_fully(dst, to);

@@ -542,6 +542,8 @@ static void sm_lm_add_future(sm_log_manager_t *lm, sm_log_t *fut, int dir)
 	}
 	lm->futures[lm->nfutures].log = fut;
 	lm->futures[lm->nfutures].dir = dir;
+	/* an I/O error in a future log takes its dir offline, as in Kafka */
+	sm_log_set_failure_handler(fut, sm_lm_on_log_failure, lm);
 	lm->nfutures++;
 }
 
@@ -1042,6 +1044,10 @@ static int sm_lm_take_offline_locked(sm_log_manager_t *lm, int d)
 	}
 	sm_log_error(NULL, SM_LM_LOGGER, "Logs for partitions %s are offline due to failure "
 		     "on log directory %s", names, lm->dirs[d].path);
+	/* future logs there go offline too: the mover drops their moves */
+	for (int i = 0; i < lm->nfutures; i++)
+		if (lm->futures[i].dir == d)
+			sm_log_set_offline(lm->futures[i].log);
 	return 1;
 }
 

@@ -1892,6 +1892,7 @@ sm_err_t sm_log_swap_future(sm_log_t *log, sm_log_t *fut, const char *final_dir,
 	free(log->prev_dir);
 	log->prev_dir = log->dir;
 	log->dir = sm_strdup(final_dir);
+	free(nl->dir);
 	nl->dir = sm_strdup(delete_dir);
 	snprintf(log->component, sizeof(log->component), "Log partition=%s-%d, dir=%s",
 		 log->topic, (int)log->partition, final_dir);

@@ -740,6 +740,14 @@ static int sm_lm_complete_move(sm_log_manager_t *lm, sm_log_t *cur, sm_log_t *fu
 	sm_err_t err = sm_log_swap_future(cur, fut, final, del);
 	if (err == SM_ERR__STATE)
 		return 0; /* try again on the next pass */
+	if (!err) {
+		/* the old files go before the table says the move is over, so
+		 * whoever sees it done finds the partition in one dir only */
+		sm_log_info(NULL, SM_LM_LOGGER, "The current replica of %s-%d is replaced with the "
+			    "future replica in %s; deleting %s", topic, (int)part, lm->dirs[to].path,
+			    del);
+		sm_lm_rmtree(del);
+	}
 	pthread_mutex_lock(&lm->lock);
 	fi = sm_lm_find_future(lm, topic, part);
 	sm_log_t *taken = fi >= 0 && lm->futures[fi].log == fut
@@ -757,10 +765,6 @@ static int sm_lm_complete_move(sm_log_manager_t *lm, sm_log_t *cur, sm_log_t *fu
 		return 1;
 	}
 	sm_log_release(taken);
-	sm_log_info(NULL, SM_LM_LOGGER, "The current replica of %s-%d is replaced with the "
-		    "future replica in %s; %s is scheduled for deletion", topic, (int)part,
-		    lm->dirs[to].path, del);
-	sm_lm_rmtree(del);
 	if (lm->on_moved)
 		lm->on_moved(lm->on_moved_opaque, cur);
 	sm_log_manager_checkpoint(lm);

@@ -234,50 +234,33 @@ static void sm_api_dld_fill(sm_req_ctx_t *ctx, sm_log_manager_t *lm, int dir,
 		r->error_code = SM_ERR_KAFKA_STORAGE_ERROR;
 		return;
 	}
-	sm_log_t **logs;
+	sm_log_t **logs, **futs;
+	int64_t *lags;
+	/* the current logs, then the future logs of replicas moving into this
+	 * dir with how far they are behind (Kafka lists both, isFutureKey
+	 * telling them apart) */
 	int n = sm_log_manager_list_dir(lm, dir, &logs);
-	r->topics = sm_arena_alloc(&ctx->arena, sizeof(*r->topics) * (size_t)(n + 1));
-	for (int i = 0; i < n; i++) {
-		const char *topic = sm_log_topic(logs[i]);
-		int32_t part = sm_log_partition(logs[i]);
+	int nf = sm_log_manager_list_future_dir(lm, dir, &futs, &lags);
+	int max = n + nf;
+	r->topics = sm_arena_alloc(&ctx->arena, sizeof(*r->topics) * (size_t)(max + 1));
+	for (int i = 0; i < max; i++) {
+		sm_log_t *log = i < n ? logs[i] : futs[i - n];
+		const char *topic = sm_log_topic(log);
+		int32_t part = sm_log_partition(log);
 		if (sm_api_dld_wanted(req, topic, part)) {
-			sm_describe_log_dirs_resp_topic_t *t = sm_api_dld_topic(&ctx->arena, r, topic, n);
+			sm_describe_log_dirs_resp_topic_t *t = sm_api_dld_topic(&ctx->arena, r, topic, max);
 			sm_describe_log_dirs_resp_partition_t *p = &t->partitions[t->partitions_cnt++];
 			p->partition_index = part;
-			p->partition_size = sm_log_size_bytes(logs[i]);
-			p->offset_lag = 0; /* max(HW - LEO, 0) for a current log */
-			p->is_future_key = 0;
+			p->partition_size = sm_log_size_bytes(log);
+			/* max(HW - LEO, 0) for a current log; the current log's
+			 * LEO - the future's for a future log */
+			p->offset_lag = i < n ? 0 : lags[i - n];
+			p->is_future_key = i >= n;
 		}
-		sm_log_release(logs[i]);
+		sm_log_release(log);
 	}
 	free(logs);
-	/* future replicas moving into this dir, with how far they are behind
-	 * their current log (Kafka's getLogEndOffsetLag for a future log) */
-	int64_t *lags;
-	int nf = sm_log_manager_list_future_dir(lm, dir, &logs, &lags);
-	if (nf > 0) {
-		sm_describe_log_dirs_resp_topic_t *old = r->topics;
-		r->topics = sm_arena_alloc(&ctx->arena, sizeof(*r->topics) * (size_t)(n + nf + 1));
-		memcpy(r->topics, old, sizeof(*r->topics) * (size_t)r->topics_cnt);
-	}
-	for (int i = 0; i < nf; i++) {
-		const char *topic = sm_log_topic(logs[i]);
-		int32_t part = sm_log_partition(logs[i]);
-		if (sm_api_dld_wanted(req, topic, part)) {
-			/* a topic entry of its own: the current replica of the same
-			 * partition may be listed under this dir's entry too */
-			sm_describe_log_dirs_resp_topic_t *t = &r->topics[r->topics_cnt++];
-			t->name = sm_arena_strndup(&ctx->arena, topic, strlen(topic));
-			t->partitions = sm_arena_alloc(&ctx->arena, sizeof(*t->partitions));
-			t->partitions_cnt = 1;
-			t->partitions[0].partition_index = part;
-			t->partitions[0].partition_size = sm_log_size_bytes(logs[i]);
-			t->partitions[0].offset_lag = lags[i];
-			t->partitions[0].is_future_key = 1;
-		}
-		sm_log_release(logs[i]);
-	}
-	free(logs);
+	free(futs);
 	free(lags);
 }
 

@@ -157,6 +157,7 @@ class Writer:
     def finish(self):
         self.stop.set()
         self.t.join(60)
+        self.p = None  # closes its connections before the broker restarts
         check(not self.errors, "producer errors: %r" % self.errors[:3])
         return self.acked
 
@@ -241,9 +242,11 @@ def test(c):
 
     def mid_move():
         cur, fut, dd = where(b, dirs)
-        if fut == [src] and dd[src][(TOPIC, 0, True)][1] > 0:
-            state["lag"] = dd[src][(TOPIC, 0, True)][1]
-            return True
+        if fut == [src]:
+            size, lag = dd[src][(TOPIC, 0, True)]
+            if size > 0 and lag > 0:  # part copied, part not
+                state["lag"] = lag
+                return True
         check(fut or cur != [src], "the second move ended before it was seen in progress")
         return False
     wait_until(mid_move, 30, "the second move in progress", interval=0.005)

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Proves a replica moves between a broker's two log dirs (AlterReplicaLogDirs, Kafka's future log and ReplicaAlterLogDirsThread): a raw request naming a dir that is not configured (absolute or relative) answers LOG_DIR_NOT_FOUND and one for a partition the broker does not host REPLICA_NOT_AVAILABLE; kafka-reassign-partitions.sh --execute with "log_dirs" starts the move while an idempotent producer keeps writing, --verify reports it in progress or completed as Kafka prints it, DescribeLogDirs shows the future replica with its lag until the swap; afterwards every acknowledged record is readable exactly once and in order, the partition dir exists only in the new log dir, and all of that survives a restart. Then a broker killed with -9 in the middle of a second move (many small segments, replica.fetch.max.bytes tiny so each copy step moves one batch) restarts with nothing lost and finishes the move."""
+"""Proves a replica moves between a broker's two log dirs (AlterReplicaLogDirs, Kafka's future log and ReplicaAlterLogDirsThread): a raw request naming a dir that is not configured (absolute or relative) answers LOG_DIR_NOT_FOUND and one for a partition the broker does not host REPLICA_NOT_AVAILABLE; kafka-reassign-partitions.sh --execute with "log_dirs" starts the move while an idempotent producer keeps writing, --verify reports it in progress or completed as Kafka prints it, DescribeLogDirs shows the future replica with its lag until the swap; afterwards every acknowledged record is readable exactly once and in order, the partition dir exists only in the new log dir, and all of that survives a restart. Then a broker killed with -9 in the middle of a second move (many small segments, replica.fetch.max.bytes tiny so each copy step moves one batch) restarts with nothing lost and finishes the move. Last, with an ACL denying Alter on the cluster, every partition of a request answers CLUSTER_AUTHORIZATION_FAILED and nothing moves."""
 import json
 import os
 import socket
@@ -16,6 +16,7 @@ DIRS = ("data-a", "data-b")
 LOG_DIR_NOT_FOUND = 57
 REPLICA_NOT_AVAILABLE = 9
 NONE = 0
+CLUSTER_AUTHORIZATION_FAILED = 31
 
 
 def kstr(s):
@@ -187,8 +188,10 @@ def test(c):
     check(errs == {(TOPIC, 0): LOG_DIR_NOT_FOUND}, "relative dir: %r" % errs)
     errs = alter_dirs(b, [(dst, "no-such-topic", [3])])
     check(errs == {("no-such-topic", 3): REPLICA_NOT_AVAILABLE}, "unhosted replica: %r" % errs)
-    check("LOG_DIR_NOT_FOUND" in b.log_text() and "it-0216" in b.log_text() or
-          "LOG_DIR_NOT_FOUND" in b.log_text(), "no log line for the refused dir")
+    line = ("cannot move %s-0 to log dir %s: LOG_DIR_NOT_FOUND" %
+            (TOPIC, os.path.join(b.dir, "nowhere")))
+    check(any("Refused part of AlterReplicaLogDirs request from 127.0.0.1:" in l and line in l
+              for l in b.log_text().splitlines()), "no log line naming the peer and the dir")
     check(where(b, dirs)[0] == [src] and on_disk(dirs) == [os.path.join(os.path.basename(src),
                                                                          TOPIC + "-0")],
           "a refused request moved something: %r" % on_disk(dirs))
@@ -264,6 +267,20 @@ def test(c):
     check_records(c, acked, "after the resumed move")
     check("Resuming the move of %s-0" % TOPIC in b.log_text(), "no resume line in server.log")
 
+    # without Alter on the cluster every partition is refused (the
+    # authorizer allows everything else: no other ACL exists)
+    p = harness.run([os.path.join(harness.BIN, "kafka-acls.sh"), "--authorizer-properties",
+                     "zookeeper.connect=" + c.zk_connect, "--add", "--deny-principal",
+                     "User:ANONYMOUS", "--operation", "Alter", "--cluster"],
+                    what="kafka-acls.sh --add")
+    wait_until(lambda: alter_dirs(b, [(dst, TOPIC, [0]), (src, "other", [1])]) ==
+               {(TOPIC, 0): CLUSTER_AUTHORIZATION_FAILED,
+                ("other", 1): CLUSTER_AUTHORIZATION_FAILED}, 30,
+               "AlterReplicaLogDirs refused without Alter on the cluster")
+    # (DescribeLogDirs is refused too now: Describe on the cluster has an ACL)
+    check(on_disk(dirs) == [os.path.join(os.path.basename(src), TOPIC + "-0")],
+          "a refused request moved the replica: %r" % on_disk(dirs))
+
 
 def _main():
     orig = harness.Broker.__init__
@@ -273,6 +290,8 @@ def _main():
         self.props["log.dirs"] = ",".join(os.path.join(self.dir, d) for d in DIRS)
         # one batch per copy step, so the kill -9 lands mid-move
         self.props["replica.fetch.max.bytes"] = "1"
+        self.props["authorizer.class.name"] = "kafka.security.authorizer.AclAuthorizer"
+        self.props["allow.everyone.if.no.acl.found"] = "true"
         # the restart after kill -9 waits for the old session to expire
         self.props["zookeeper.session.timeout.ms"] = "6000"
         self.write_props()

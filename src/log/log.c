@@ -1567,7 +1567,9 @@ int32_t sm_log_partition(const sm_log_t *log)
 
 const char *sm_log_dir(const sm_log_t *log)
 {
-	return log->dir;
+	/* atomic: a move between log dirs replaces it (the old string stays
+	 * valid until the next move, prev_dir) */
+	return __atomic_load_n(&log->dir, __ATOMIC_ACQUIRE);
 }
 
 /* ---- log cleaner hooks ---- */
@@ -1891,7 +1893,7 @@ sm_err_t sm_log_swap_future(sm_log_t *log, sm_log_t *fut, const char *final_dir,
 #undef SM_LOG_SWAP
 	free(log->prev_dir);
 	log->prev_dir = log->dir;
-	log->dir = sm_strdup(final_dir);
+	__atomic_store_n(&log->dir, sm_strdup(final_dir), __ATOMIC_RELEASE);
 	free(nl->dir);
 	nl->dir = sm_strdup(delete_dir);
 	snprintf(log->component, sizeof(log->component), "Log partition=%s-%d, dir=%s",

@@ -819,8 +819,7 @@ int sm_log_manager_move_once(sm_log_manager_t *lm, int *progress)
 				done = 1;
 			} else if (copied) {
 				*progress = 1;
-			} else {
-				done = sm_lm_complete_move(lm, cur, fut);
+			} else if ((done = sm_lm_complete_move(lm, cur, fut))) {
 				*progress = 1;
 			}
 		}

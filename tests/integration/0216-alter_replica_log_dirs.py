@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Proves a replica moves between a broker's two log dirs (AlterReplicaLogDirs, Kafka's future log and ReplicaAlterLogDirsThread): a raw request naming a dir that is not configured (absolute or relative) answers LOG_DIR_NOT_FOUND and one for a partition the broker does not host REPLICA_NOT_AVAILABLE; kafka-reassign-partitions.sh --execute with "log_dirs" starts the move while an idempotent producer keeps writing, --verify reports it in progress or completed as Kafka prints it, DescribeLogDirs shows the future replica with its lag until the swap; afterwards every acknowledged record is readable exactly once and in order, the partition dir exists only in the new log dir, and all of that survives a restart. Then a broker killed with -9 in the middle of a second move (many small segments, replica.fetch.max.bytes tiny so each copy step moves one batch) restarts with nothing lost and finishes the move. Last, with an ACL denying Alter on the cluster, every partition of a request answers CLUSTER_AUTHORIZATION_FAILED and nothing moves."""
+"""Proves a reassignment to another broker with "log_dirs" lands the replica in the named dir there, and a replica moves between a broker's two log dirs (AlterReplicaLogDirs, Kafka's future log and ReplicaAlterLogDirsThread): a raw request naming a dir that is not configured (absolute or relative) answers LOG_DIR_NOT_FOUND and one for a partition the broker does not host REPLICA_NOT_AVAILABLE; kafka-reassign-partitions.sh --execute with "log_dirs" starts the move while an idempotent producer keeps writing, --verify reports it in progress or completed as Kafka prints it, DescribeLogDirs shows the future replica with its lag until the swap; afterwards every acknowledged record is readable exactly once and in order, the partition dir exists only in the new log dir, and all of that survives a restart. Then a broker killed with -9 in the middle of a second move (many small segments, replica.fetch.max.bytes tiny so each copy step moves one batch) restarts with nothing lost and finishes the move. Last, with an ACL denying Alter on the cluster, every partition of a request answers CLUSTER_AUTHORIZATION_FAILED and nothing moves."""
 import json
 import os
 import socket
@@ -171,10 +171,44 @@ def reassign(c, action, path, *extra):
     return p.returncode, p.stdout.decode(), p.stderr.decode()
 
 
+def cross_broker(c):
+    """A reassignment to another broker naming the dir there: --execute
+    retries AlterReplicaLogDirs until broker 1 hosts the replica, and the
+    replica ends in that dir."""
+    b1 = c.brokers[1]
+    dirs1 = [os.path.join(b1.dir, d) for d in DIRS]
+    c.topics("--zookeeper", c.zk_connect, "--create", "--topic", "ard2", "--replica-assignment", "0")
+    c.wait_for_leaders("ard2", 1)
+    c.kcat("-P", "-t", "ard2", "-p", "0", input=b"x1\nx2\nx3\n")
+    js = os.path.join(c.root, "cross.json")
+    with open(js, "w") as f:
+        json.dump({"version": 1, "partitions": [{"topic": "ard2", "partition": 0,
+                                                  "replicas": [1], "log_dirs": [dirs1[1]]}]}, f)
+    rc, out, err = reassign(c, "--execute", js)
+    check(rc == 0 and "Successfully started log directory move for: ard2-0-1" in out,
+          "cross-broker --execute rc %d: %s %s" % (rc, out, err))
+
+    def done():
+        rc, out, _ = reassign(c, "--verify", js)
+        return (rc == 0 and "Reassignment of partition ard2-0 is complete." in out and
+                "Reassignment of replica ard2-0-1 completed successfully." in out)
+    wait_until(done, 60, "the cross-broker reassignment with its log dir")
+    dd = describe_dirs(b1)
+    check(("ard2", 0, False) in dd[dirs1[1]] and not any(("ard2", 0, True) in v for v in dd.values()),
+          "broker 1 log dirs %r" % dd)
+    c.wait_for_leaders("ard2", 1)
+    got = [v for _k, v, _o in c.read_partition("ard2", 0)]
+    check(got == [b"x1", b"x2", b"x3"], "ard2 after the reassignment: %r" % got)
+    b1.stop()  # the rest runs on broker 0 alone
+
+
 def test(c):
+    cross_broker(c)
     b = c.brokers[0]
     dirs = [os.path.join(b.dir, d) for d in DIRS]
-    c.create_topic(TOPIC, partitions=1, rf=1, extra=["--config", "segment.bytes=1024"])
+    c.topics("--zookeeper", c.zk_connect, "--create", "--topic", TOPIC, "--replica-assignment",
+             "0", "--config", "segment.bytes=1024")
+    c.wait_for_leaders(TOPIC, 1)
     cur, fut, _ = where(b, dirs)
     check(len(cur) == 1 and not fut, "%s-0 in %r, futures %r" % (TOPIC, cur, fut))
     src = cur[0]
@@ -296,7 +330,7 @@ def _main():
         self.props["zookeeper.session.timeout.ms"] = "6000"
         self.write_props()
     harness.Broker.__init__ = init
-    harness.main(test, brokers=1)
+    harness.main(test, brokers=2)
 
 
 if __name__ == "__main__":

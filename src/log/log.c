@@ -81,6 +81,7 @@ struct sm_log {
 	int naborted, aborted_cap;
 	char *prev_dir;             /* the dir before the last move, kept until
 				     * release for callers of sm_log_dir */
+	int cleaning_paused;        /* atomic: moving to another log dir */
 };
 
 void sm_log_config_defaults(sm_log_config_t *cfg)
@@ -1637,7 +1638,8 @@ sm_err_t sm_log_replace_segments(sm_log_t *log, const int64_t *bases, int n,
 {
 	sm_err_t err = SM_ERR_NONE;
 	pthread_mutex_lock(&log->lock);
-	int i = log->closed || n <= 0 ? -1 : sm_log_find_run(log, bases, n);
+	int i = log->closed || n <= 0 || sm_log_cleaning_paused(log) ? -1
+									 : sm_log_find_run(log, bases, n);
 	/* a cleaned file made before the log moved to another dir
 	 * (sm_log_swap_future) was made from segments the log no longer has */
 	size_t dl = strlen(log->dir);
@@ -1789,6 +1791,16 @@ static sm_err_t sm_log_copy_step(sm_log_t *src, sm_log_t *dst, int32_t max_bytes
 	if (!err)
 		*copied = (int64_t)rd.len;
 	return err;
+}
+
+void sm_log_set_cleaning_paused(sm_log_t *log, int paused)
+{
+	__atomic_store_n(&log->cleaning_paused, paused, __ATOMIC_RELEASE);
+}
+
+int sm_log_cleaning_paused(sm_log_t *log)
+{
+	return __atomic_load_n(&log->cleaning_paused, __ATOMIC_ACQUIRE);
 }
 
 sm_err_t sm_log_copy_to(sm_log_t *src, sm_log_t *dst, int32_t max_bytes, int64_t *copied)

@@ -257,6 +257,12 @@ sm_err_t sm_log_replace_segments(sm_log_t *log, const int64_t *bases, int n,
  * offsets. dst first follows src's truncation or a log start offset that
  * passed it. *copied: bytes appended (0 when dst has caught up). */
 sm_err_t sm_log_copy_to(sm_log_t *src, sm_log_t *dst, int32_t max_bytes, int64_t *copied);
+/* Kafka's abortAndPauseCleaning while a log moves: the cleaner skips a
+ * paused log, and sm_log_replace_segments refuses (SM_ERR__STATE) a
+ * cleaning pass that was already running, so the copy is never rewritten
+ * under it. */
+void sm_log_set_cleaning_paused(sm_log_t *log, int paused);
+int sm_log_cleaning_paused(sm_log_t *log);
 /* Kafka's replaceCurrentWithFutureLog: under log's append lock (appends
  * wait) copies what fut still lacks, closes fut, renames log's dir to
  * delete_dir and fut's to final_dir, and from then on log (the same object:

@@ -643,8 +643,10 @@ sm_err_t sm_log_manager_alter_dir(sm_log_manager_t *lm, const char *topic, int32
 	sm_log_t *old = fi >= 0 ? sm_lm_take_future_locked(lm, topic, partition) : NULL;
 	if (lm->logs[i].dir == d) {
 		pthread_mutex_unlock(&lm->lock);
-		if (old)
+		if (old) {
 			sm_lm_drop_future(old, "the replica stays in its current log dir");
+			sm_log_set_cleaning_paused(cur, 0);
+		}
 		return SM_ERR_NONE;
 	}
 	/* no future log while a dir is offline, so one partition never gets
@@ -652,6 +654,8 @@ sm_err_t sm_log_manager_alter_dir(sm_log_manager_t *lm, const char *topic, int32
 	for (int k = 0; k < lm->ndirs; k++) {
 		if (!__atomic_load_n(&lm->dirs[k].offline, __ATOMIC_ACQUIRE))
 			continue;
+		if (old)
+			sm_log_set_cleaning_paused(cur, 0);
 		pthread_mutex_unlock(&lm->lock);
 		if (old)
 			sm_lm_drop_future(old, "a log dir is offline");
@@ -665,6 +669,8 @@ sm_err_t sm_log_manager_alter_dir(sm_log_manager_t *lm, const char *topic, int32
 	sm_err_t err = sm_log_open(fpath, topic, partition, &cfg, 0, sm_log_start_offset(cur), 1,
 				   &fut);
 	if (err) {
+		if (old)
+			sm_log_set_cleaning_paused(cur, 0);
 		pthread_mutex_unlock(&lm->lock);
 		if (old)
 			sm_lm_drop_future(old, "a new move failed");
@@ -673,6 +679,7 @@ sm_err_t sm_log_manager_alter_dir(sm_log_manager_t *lm, const char *topic, int32
 		return SM_ERR_KAFKA_STORAGE_ERROR;
 	}
 	sm_lm_add_future(lm, fut, d);
+	sm_log_set_cleaning_paused(cur, 1);
 	pthread_mutex_unlock(&lm->lock);
 	if (old)
 		sm_lm_drop_future(old, "the replica moves to another log dir");
@@ -758,6 +765,8 @@ static int sm_lm_complete_move(sm_log_manager_t *lm, sm_log_t *cur, sm_log_t *fu
 		lm->logs[ci].dir = to;
 		lm->dirs[to].nlogs++;
 	}
+	if (sm_lm_find_future(lm, topic, part) < 0)
+		sm_log_set_cleaning_paused(cur, 0);
 	pthread_mutex_unlock(&lm->lock);
 	if (err) {
 		if (taken)
@@ -809,6 +818,8 @@ int sm_log_manager_move_once(sm_log_manager_t *lm, int *progress)
 						      ? sm_lm_take_future_locked(lm, sm_log_topic(fut),
 										 sm_log_partition(fut))
 						      : NULL;
+				if (t)
+					sm_log_set_cleaning_paused(cur, 0);
 				pthread_mutex_unlock(&lm->lock);
 				if (t) {
 					sm_log_warn(NULL, SM_LM_LOGGER, "Copying %s-%d into %s failed: %s",
@@ -946,6 +957,7 @@ static sm_err_t sm_lm_load_futures(sm_log_manager_t *lm, int di)
 		sm_log_info(NULL, SM_LM_LOGGER, "Resuming the move of %s-%d into %s", topic, (int)part,
 			    d->path);
 		sm_lm_add_future(lm, fut, di);
+		sm_log_set_cleaning_paused(lm->logs[c].log, 1);
 	}
 	if (dh)
 		closedir(dh);

@@ -332,6 +332,8 @@ static void test_manager_move(void)
 	CU_ASSERT_EQUAL(sm_log_manager_alter_dir(lm, "mt", 0, dst_path), SM_ERR_NONE);
 	CU_ASSERT_EQUAL(sm_log_manager_future_count(lm), 1);
 	CU_ASSERT_EQUAL(count_suffix(dst_path, "-future"), 1);
+	/* no cleaning of a moving log (Kafka's abortAndPauseCleaning) */
+	CU_ASSERT(sm_log_cleaning_paused(log));
 	sm_log_t **futs;
 	int64_t *lags;
 	CU_ASSERT_EQUAL(sm_log_manager_list_future_dir(lm, dst, &futs, &lags), 1);
@@ -341,6 +343,7 @@ static void test_manager_move(void)
 	free(lags);
 	CU_ASSERT_EQUAL(run_moves(lm), 0);
 	CU_ASSERT_EQUAL(sm_log_manager_future_count(lm), 0);
+	CU_ASSERT(!sm_log_cleaning_paused(log));
 	CU_ASSERT(in_dir(lm, dst, "mt"));
 	CU_ASSERT(!in_dir(lm, src, "mt"));
 	CU_ASSERT_EQUAL(count_suffix(dst_path, "-future"), 0);
@@ -356,8 +359,10 @@ static void test_manager_move(void)
 	CU_ASSERT_EQUAL(sm_log_manager_alter_dir(lm, "mt", 0, sm_log_manager_dir_path(lm, src)),
 			SM_ERR_NONE);
 	CU_ASSERT_EQUAL(sm_log_manager_future_count(lm), 1);
+	CU_ASSERT(sm_log_cleaning_paused(log));
 	CU_ASSERT_EQUAL(sm_log_manager_alter_dir(lm, "mt", 0, dst_path), SM_ERR_NONE);
 	CU_ASSERT_EQUAL(sm_log_manager_future_count(lm), 0);
+	CU_ASSERT(!sm_log_cleaning_paused(log));
 	CU_ASSERT_EQUAL(count_suffix(sm_log_manager_dir_path(lm, src), "-future"), 0);
 	/* an offline dir: no future log anywhere */
 	sm_log_manager_fail_dir(lm, src);

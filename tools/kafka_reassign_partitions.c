@@ -879,6 +879,10 @@ int main(int argc, char **argv)
 					 : sm_rp_cancel(&o, r, n);
 		if (o.action == 'E' && !rc && nm)
 			rc = sm_rp_execute_moves(&o, moves, nm);
+		/* Kafka prints the replica moves' lines after the partitions',
+		 * an empty line when there are none (through a broker) */
+		if (o.action == 'V' && !o.zk && !nm)
+			printf("\n");
 		if (o.action == 'V' && nm && sm_rp_verify_moves(&o, moves, nm))
 			rc = 1;
 		sm_rp_moves_free(moves, nm);

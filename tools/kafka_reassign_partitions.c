@@ -6,6 +6,15 @@
  * /admin/reassign_partitions and the topic znodes), plus --list and
  * --cancel through a broker. Input and output JSON are Kafka's.
  *
+ * A reassignment's "log_dirs" (per partition, aligned with "replicas",
+ * "any" for no preference) are replica moves between log dirs: after the
+ * partition reassignment --execute sends AlterReplicaLogDirs to each
+ * broker, again every 100 ms while a broker answers REPLICA_NOT_AVAILABLE
+ * (the replica is not there yet) until --timeout, as Kafka's executeMoves;
+ * --verify reads each broker's DescribeLogDirs (current and future
+ * replicas). --replica-alter-log-dirs-throttle is accepted and not applied
+ * (docs/deviations.md).
+ *
  * Thread-safety: a single-threaded program.
  */
 #include <getopt.h>
@@ -13,11 +22,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "kafka_zk.h"
 #include "msg_alter_partition_reassignments.h"
+#include "msg_alter_replica_log_dirs.h"
+#include "msg_describe_log_dirs.h"
 #include "msg_list_partition_reassignments.h"
 #include "msg_metadata.h"
 #include "net_client.h"
@@ -25,8 +38,19 @@
 #include "zk_client.h"
 #include "zk_login.h"
 
+/* One replica to move between log dirs (Kafka's TopicPartitionReplica ->
+ * log dir). */
+typedef struct sm_rp_move {
+	char *topic;
+	int32_t partition;
+	int32_t broker;
+	char *dir;
+	int done;
+} sm_rp_move_t;
+
 typedef struct sm_rp {
 	const char *bootstrap, *zookeeper, *file, *topics_file, *broker_list;
+	long timeout_ms;
 	char action;
 	sm_net_client_t *boot, *ctl;
 	sm_zk_t *zk;
@@ -449,6 +473,281 @@ static int sm_rp_generate(sm_rp_t *o)
 	return 0;
 }
 
+/* ---- replica moves between log dirs ("log_dirs") ---- */
+
+static void sm_rp_moves_free(sm_rp_move_t *m, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free(m[i].topic);
+		free(m[i].dir);
+	}
+	free(m);
+}
+
+/* The replica moves of a reassignment JSON (already validated by
+ * sm_kzk_reassignment_decode): every log_dirs entry other than "any". */
+static sm_rp_move_t *sm_rp_parse_moves(const char *txt, size_t len, int *np)
+{
+	json_error_t je;
+	json_t *root = json_loadb(txt, len, 0, &je);
+	json_t *parts = root ? json_object_get(root, "partitions") : NULL;
+	size_t cap = 0;
+	int n = 0;
+	sm_rp_move_t *m = NULL;
+	for (size_t i = 0; json_is_array(parts) && i < json_array_size(parts); i++) {
+		json_t *p = json_array_get(parts, i);
+		json_t *dirs = json_object_get(p, "log_dirs"), *reps = json_object_get(p, "replicas");
+		const char *topic = json_string_value(json_object_get(p, "topic"));
+		if (!dirs || !topic || !json_is_array(reps))
+			continue;
+		int32_t part = (int32_t)json_integer_value(json_object_get(p, "partition"));
+		if (!json_is_array(dirs))
+			sm_rp_fail("Malformed log_dirs for partition %s-%d", topic, part);
+		if (json_array_size(dirs) != json_array_size(reps))
+			sm_rp_fail("Size of replicas list %s is different from size of log dirs list %s "
+				   "for partition %s-%d", json_dumps(reps, JSON_COMPACT),
+				   json_dumps(dirs, JSON_COMPACT), topic, part);
+		for (size_t k = 0; k < json_array_size(dirs); k++) {
+			const char *d = json_string_value(json_array_get(dirs, k));
+			if (!d)
+				sm_rp_fail("Malformed log_dirs for partition %s-%d", topic, part);
+			if (!strcmp(d, "any"))
+				continue;
+			if ((size_t)n == cap) {
+				cap = cap ? cap * 2 : 8;
+				m = sm_realloc(m, sizeof(*m) * cap);
+			}
+			m[n] = (sm_rp_move_t){ sm_strdup(topic), part,
+					       (int32_t)json_integer_value(json_array_get(reps, k)),
+					       sm_strdup(d), 0 };
+			n++;
+		}
+	}
+	json_decref(root);
+	*np = n;
+	return m;
+}
+
+/* Kafka's compareTopicPartitionReplicas: topic, partition, broker. */
+static int sm_rp_move_cmp(const void *a, const void *b)
+{
+	const sm_rp_move_t *x = a, *y = b;
+	int c = strcmp(x->topic, y->topic);
+	if (c)
+		return c;
+	if (x->partition != y->partition)
+		return x->partition < y->partition ? -1 : 1;
+	return x->broker < y->broker ? -1 : x->broker > y->broker;
+}
+
+/* A client for broker id, or NULL when it is not in the metadata. */
+static sm_net_client_t *sm_rp_broker(sm_rp_t *o, int32_t id)
+{
+	sm_arena_t a;
+	sm_arena_init(&a);
+	sm_metadata_resp_t md;
+	sm_rp_metadata(o, &a, &md);
+	sm_net_client_t *c = NULL;
+	for (int i = 0; i < md.brokers_cnt; i++)
+		if (md.brokers[i].node_id == id) {
+			char hp[300];
+			snprintf(hp, sizeof(hp), "%s:%d", md.brokers[i].host, md.brokers[i].port);
+			c = sm_rp_client(hp);
+		}
+	sm_arena_destroy(&a);
+	return c;
+}
+
+/* AlterReplicaLogDirs for every move not done yet, one request per broker.
+ * Marks the started ones done and returns how many were started; fails on
+ * any error but REPLICA_NOT_AVAILABLE (Kafka's alterReplicaLogDirs). */
+static int sm_rp_alter_log_dirs(sm_rp_t *o, sm_rp_move_t *m, int n)
+{
+	int started = 0;
+	for (int i = 0; i < n; i++) {
+		if (m[i].done)
+			continue;
+		int32_t broker = m[i].broker;
+		int first = 1;
+		for (int k = 0; k < i; k++)
+			if (!m[k].done && m[k].broker == broker)
+				first = 0;
+		if (!first)
+			continue;
+		sm_arena_t a;
+		sm_arena_init(&a);
+		sm_alter_replica_log_dirs_req_t req;
+		sm_alter_replica_log_dirs_req_init(&req);
+		req.dirs = sm_arena_alloc(&a, sizeof(*req.dirs) * (size_t)(n + 1));
+		for (int k = i; k < n; k++) {
+			if (m[k].done || m[k].broker != broker)
+				continue;
+			sm_alter_replica_log_dirs_req_topic_t *t = sm_arena_alloc(&a, sizeof(*t));
+			t->name = m[k].topic;
+			t->partitions = &m[k].partition;
+			t->partitions_cnt = 1;
+			req.dirs[req.dirs_cnt++] = (sm_alter_replica_log_dirs_req_dir_t){ m[k].dir, t, 1 };
+		}
+		sm_net_client_t *c = sm_rp_broker(o, broker);
+		if (!c)
+			sm_rp_fail("Failed to alter dir for %s-%d-%d: broker %d is not available", m[i].topic,
+				   m[i].partition, broker, broker);
+		sm_wbuf_t body, resp;
+		sm_wbuf_init(&body, 256);
+		sm_wbuf_init(&resp, 256);
+		sm_alter_replica_log_dirs_req_write(&body, 1, &req);
+		if (sm_net_client_request(c, SM_API_ALTER_REPLICA_LOG_DIRS, 1, &body, 0, &resp, 30000))
+			sm_rp_fail("AlterReplicaLogDirs to broker %d failed: %s", broker,
+				   sm_net_client_last_error(c));
+		sm_rbuf_t rb;
+		sm_rbuf_init(&rb, resp.p, resp.len);
+		sm_alter_replica_log_dirs_resp_t ar;
+		if (sm_alter_replica_log_dirs_resp_read(&rb, 1, &a, &ar))
+			sm_rp_fail("Bad AlterReplicaLogDirs response from broker %d", broker);
+		for (int r = 0; r < ar.results_cnt; r++)
+			for (int q = 0; q < ar.results[r].partitions_cnt; q++) {
+				const sm_alter_replica_log_dirs_resp_partition_t *rp = &ar.results[r].partitions[q];
+				for (int k = i; k < n; k++) {
+					if (m[k].done || m[k].broker != broker || m[k].partition != rp->partition_index ||
+					    strcmp(m[k].topic, ar.results[r].topic_name))
+						continue;
+					if (rp->error_code == SM_ERR_NONE) {
+						m[k].done = 1;
+						started++;
+					} else if (rp->error_code != SM_ERR_REPLICA_NOT_AVAILABLE) {
+						sm_rp_fail("Failed to alter dir for %s-%d-%d: %s", m[k].topic,
+							   m[k].partition, broker, sm_err_name(rp->error_code));
+					}
+				}
+			}
+		sm_wbuf_free(&body);
+		sm_wbuf_free(&resp);
+		sm_net_client_destroy(c);
+		sm_arena_destroy(&a);
+	}
+	return started;
+}
+
+/* Kafka's executeMoves: retries the moves whose replica is not there yet
+ * every 100 ms until timeout_ms. */
+static int sm_rp_execute_moves(sm_rp_t *o, sm_rp_move_t *m, int n)
+{
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		int before[n > 0 ? n : 1];
+		for (int i = 0; i < n; i++)
+			before[i] = m[i].done;
+		int started = sm_rp_alter_log_dirs(o, m, n);
+		if (started) {
+			printf("Successfully started log directory move%s for: ", started == 1 ? "" : "s");
+			int k = 0;
+			for (int i = 0; i < n; i++)
+				if (m[i].done && !before[i])
+					printf("%s%s-%d-%d", k++ ? "," : "", m[i].topic, m[i].partition, m[i].broker);
+			printf("\n");
+		}
+		int left = 0;
+		for (int i = 0; i < n; i++)
+			left += !m[i].done;
+		if (!left)
+			return 0;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long el = (long)((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000);
+		if (el >= o->timeout_ms) {
+			fprintf(stderr, "Timed out before log directory move%s could be started for: ",
+				left == 1 ? "" : "s");
+			int k = 0;
+			for (int i = 0; i < n; i++)
+				if (!m[i].done)
+					fprintf(stderr, "%s%s-%d-%d", k++ ? "," : "", m[i].topic, m[i].partition,
+						m[i].broker);
+			fprintf(stderr, "\n");
+			return 1;
+		}
+		usleep(100000);
+	}
+}
+
+/* Kafka's findLogDirMoveStates and replicaMoveStatesToString: one line per
+ * replica; returns the number not done. */
+static int sm_rp_verify_moves(sm_rp_t *o, sm_rp_move_t *m, int n)
+{
+	int pending = 0;
+	for (int i = 0; i < n; i++) {
+		const char *cur = NULL, *fut = NULL;
+		sm_arena_t a;
+		sm_arena_init(&a);
+		sm_net_client_t *c = sm_rp_broker(o, m[i].broker);
+		sm_describe_log_dirs_resp_t dr;
+		sm_describe_log_dirs_resp_init(&dr);
+		if (c) {
+			sm_describe_log_dirs_req_t req;
+			sm_describe_log_dirs_req_init(&req);
+			req.topics_cnt = -1;
+			sm_wbuf_t body, resp;
+			sm_wbuf_init(&body, 16);
+			sm_wbuf_init(&resp, 1024);
+			sm_describe_log_dirs_req_write(&body, 1, &req);
+			if (!sm_net_client_request(c, SM_API_DESCRIBE_LOG_DIRS, 1, &body, 0, &resp, 30000)) {
+				sm_rbuf_t rb;
+				sm_rbuf_init(&rb, resp.p, resp.len);
+				if (sm_describe_log_dirs_resp_read(&rb, 1, &a, &dr))
+					sm_rp_fail("Bad DescribeLogDirs response from broker %d", m[i].broker);
+			}
+			sm_wbuf_free(&body);
+			sm_wbuf_free(&resp);
+			sm_net_client_destroy(c);
+		}
+		int found = 0;
+		for (int d = 0; d < dr.results_cnt; d++) {
+			if (dr.results[d].error_code)
+				continue;
+			for (int t = 0; t < dr.results[d].topics_cnt; t++) {
+				if (strcmp(dr.results[d].topics[t].name, m[i].topic))
+					continue;
+				for (int q = 0; q < dr.results[d].topics[t].partitions_cnt; q++) {
+					const sm_describe_log_dirs_resp_partition_t *p =
+						&dr.results[d].topics[t].partitions[q];
+					if (p->partition_index != m[i].partition)
+						continue;
+					found = 1;
+					if (p->is_future_key)
+						fut = dr.results[d].log_dir;
+					else
+						cur = dr.results[d].log_dir;
+				}
+			}
+		}
+		if (!found && dr.results_cnt == 0) {
+			printf("Partition %s-%d cannot be found in any live log directory on broker %d.\n",
+			       m[i].topic, m[i].partition, m[i].broker);
+			pending++;
+		} else if (!cur) {
+			printf("Partition %s-%d is not found in any live log dir on broker %d. There is likely "
+			       "an offline log directory on the broker.\n", m[i].topic, m[i].partition,
+			       m[i].broker);
+			pending++;
+		} else if (fut) {
+			if (!strcmp(fut, m[i].dir))
+				printf("Reassignment of replica %s-%d-%d is still in progress.\n", m[i].topic,
+				       m[i].partition, m[i].broker);
+			else
+				printf("Partition %s-%d on broker %d is being moved to log dir %s instead of %s.\n",
+				       m[i].topic, m[i].partition, m[i].broker, fut, m[i].dir);
+			pending++;
+		} else if (!strcmp(cur, m[i].dir)) {
+			printf("Reassignment of replica %s-%d-%d completed successfully.\n", m[i].topic,
+			       m[i].partition, m[i].broker);
+		} else {
+			printf("Partition %s-%d on broker %d is not being moved from log dir %s to %s.\n",
+			       m[i].topic, m[i].partition, m[i].broker, cur, m[i].dir);
+		}
+		sm_arena_destroy(&a);
+	}
+	return pending;
+}
+
 static int sm_rp_execute(sm_rp_t *o, const sm_kzk_reassignment_t *r, int n)
 {
 	sm_rp_print_current(o, r, n);
@@ -493,6 +792,9 @@ static const char *const sm_rp_usage_text =
 	"--generate                              Generate a candidate partition reassignment configuration.\n"
 	"--list                                  List all active partition reassignments.\n"
 	"--reassignment-json-file <String>       The JSON file with the partition reassignment configuration.\n"
+	"--replica-alter-log-dirs-throttle <Long: replicaAlterLogDirsThrottle>\n"
+	"                                        Accepted for compatibility; not applied (moves between log dirs are not throttled).\n"
+	"--timeout <Long>                        The maximum time in ms to wait for log directory replica assignment to begin. (default: 10000)\n"
 	"--topics-to-move-json-file <String>     Generate a reassignment configuration to move the partitions of the specified topics.\n"
 	"--verify                                Verify if the reassignment completed as specified by the --reassignment-json-file option.\n"
 	"--zookeeper <String>                    DEPRECATED: the connection string for the zookeeper connection.\n";
@@ -500,6 +802,7 @@ static const char *const sm_rp_usage_text =
 int main(int argc, char **argv)
 {
 	sm_rp_t o = { 0 };
+	o.timeout_ms = 10000;
 	static const struct option opts[] = {
 		{ "bootstrap-server", required_argument, NULL, 'b' },
 		{ "zookeeper", required_argument, NULL, 'z' },
@@ -509,6 +812,8 @@ int main(int argc, char **argv)
 		{ "generate", no_argument, NULL, 'G' }, { "execute", no_argument, NULL, 'E' },
 		{ "verify", no_argument, NULL, 'V' }, { "list", no_argument, NULL, 'L' },
 		{ "cancel", no_argument, NULL, 'C' }, { "help", no_argument, NULL, 'h' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "replica-alter-log-dirs-throttle", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -519,6 +824,13 @@ int main(int argc, char **argv)
 		case 'f': o.file = optarg; break;
 		case 't': o.topics_file = optarg; break;
 		case 'l': o.broker_list = optarg; break;
+		case 'T': o.timeout_ms = atol(optarg); break;
+		case 'R':
+			/* accepted as Kafka does; the broker applies no log dir
+			 * move throttle (docs/deviations.md) */
+			fprintf(stderr, "Warning: --replica-alter-log-dirs-throttle %s is not applied: "
+				"moves between log dirs are not throttled\n", optarg);
+			break;
 		case 'G': case 'E': case 'V': case 'L': case 'C':
 			if (o.action)
 				sm_rp_fail("%s", "Command must include exactly one action: --generate, --execute, --verify, --cancel, --list");
@@ -555,9 +867,26 @@ int main(int argc, char **argv)
 		int n = 0;
 		if (sm_kzk_reassignment_decode(txt, len, &r, &n, err, sizeof(err)))
 			sm_rp_fail("%s", err);
+		int nm = 0;
+		sm_rp_move_t *moves = o.action == 'C' ? NULL : sm_rp_parse_moves(txt, len, &nm);
+		if (nm)
+			qsort(moves, (size_t)nm, sizeof(*moves), sm_rp_move_cmp);
+		if (nm && o.zk)
+			sm_rp_fail("%s", o.action == 'E'
+				   ? "bootstrap-server needs to be provided in order to reassign replica to the specified log directory"
+				   : "bootstrap-server needs to be provided when replica reassignments are present.");
 		rc = o.action == 'E' ? sm_rp_execute(&o, r, n)
 		     : o.action == 'V' ? sm_rp_verify(&o, r, n)
 					 : sm_rp_cancel(&o, r, n);
+		if (o.action == 'E' && !rc && nm)
+			rc = sm_rp_execute_moves(&o, moves, nm);
+		/* Kafka prints the replica moves' lines after the partitions',
+		 * an empty line when there are none (through a broker) */
+		if (o.action == 'V' && !o.zk && !nm)
+			printf("\n");
+		if (o.action == 'V' && nm && sm_rp_verify_moves(&o, moves, nm))
+			rc = 1;
+		sm_rp_moves_free(moves, nm);
 		sm_kzk_reassignments_free(r, n);
 		free(txt);
 	}

@@ -17,7 +17,7 @@ static const char *const sm_role_names[] = {
 	"main", "acceptor", "processor", "handler", "scheduler", "purgatory",
 	"group-coord", "fetcher", "isr-expiration", "config-change", "cleaner",
 	"controller", "controller-sender", "zk-callback", "metrics",
-	"txn-marker", "txn-coord", "acl-change",
+	"txn-marker", "txn-coord", "acl-change", "alter-log-dirs",
 };
 
 unsigned sm_thread_role_set(unsigned role)

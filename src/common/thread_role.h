@@ -44,6 +44,7 @@ typedef enum sm_thread_role {
 	SM_ROLE_TXN_MARKER        = 1 << 15, /* txn-marker-route, txn-marker-<id> */
 	SM_ROLE_TXN_COORD         = 1 << 16, /* txn-coord */
 	SM_ROLE_ACL_CHANGE        = 1 << 17, /* acl-change */
+	SM_ROLE_ALTER_LOG_DIRS    = 1 << 18, /* alter-log-dirs */
 } sm_thread_role_t;
 
 /* Threads that may make synchronous ZooKeeper calls (threads.md). */

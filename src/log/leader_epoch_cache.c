@@ -161,6 +161,19 @@ sm_lec_t *sm_lec_open(const char *dir)
 	return c;
 }
 
+void sm_lec_move_dir(sm_lec_t *c, const char *dir)
+{
+	pthread_mutex_lock(&c->lock);
+	if (c->path) {
+		size_t n = strlen(dir) + sizeof(SM_LEC_FILE) + 2;
+		free(c->path);
+		c->path = sm_malloc(n);
+		snprintf(c->path, n, "%s/%s", dir, SM_LEC_FILE);
+		sm_lec_flush(c);
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
 void sm_lec_destroy(sm_lec_t *c)
 {
 	if (!c)

@@ -33,6 +33,10 @@ typedef struct sm_lec_entry {
  * memory only. Never NULL. */
 sm_lec_t *sm_lec_open(const char *dir);
 void sm_lec_destroy(sm_lec_t *c);
+/* The partition's log moved to dir (AlterReplicaLogDirs): the checkpoint is
+ * written there from now on, starting at once. No-op for a memory-only
+ * cache. */
+void sm_lec_move_dir(sm_lec_t *c, const char *dir);
 
 /* Records that epoch starts at start_offset when epoch is newer than the
  * latest one (entries starting at or after start_offset are dropped first,

@@ -22,6 +22,7 @@
 #include "log_segment.h"
 #include "logger.h"
 #include "producer_state.h"
+#include "checkpoint.h"
 
 #define SM_LOG_LOGGER "kafka.log.Log"
 #define SM_PS_CONTROL_ATTR 0x20
@@ -78,6 +79,9 @@ struct sm_log {
 	sm_log_aborted_txn_t *aborted; /* every .txnindex entry, ascending last
 					* offset */
 	int naborted, aborted_cap;
+	char *prev_dir;             /* the dir before the last move, kept until
+				     * release for callers of sm_log_dir */
+	int cleaning_paused;        /* atomic: moving to another log dir */
 };
 
 void sm_log_config_defaults(sm_log_config_t *cfg)
@@ -767,6 +771,7 @@ void sm_log_release(sm_log_t *log)
 	pthread_rwlock_destroy(&log->seg_lock);
 	pthread_rwlock_destroy(&log->txn_lock);
 	free(log->dir);
+	free(log->prev_dir);
 	free(log->topic);
 	free(log);
 }
@@ -1563,7 +1568,9 @@ int32_t sm_log_partition(const sm_log_t *log)
 
 const char *sm_log_dir(const sm_log_t *log)
 {
-	return log->dir;
+	/* atomic: a move between log dirs replaces it (the old string stays
+	 * valid until the next move, prev_dir) */
+	return __atomic_load_n(&log->dir, __ATOMIC_ACQUIRE);
 }
 
 /* ---- log cleaner hooks ---- */
@@ -1631,7 +1638,13 @@ sm_err_t sm_log_replace_segments(sm_log_t *log, const int64_t *bases, int n,
 {
 	sm_err_t err = SM_ERR_NONE;
 	pthread_mutex_lock(&log->lock);
-	int i = log->closed || n <= 0 ? -1 : sm_log_find_run(log, bases, n);
+	int i = log->closed || n <= 0 || sm_log_cleaning_paused(log) ? -1
+									 : sm_log_find_run(log, bases, n);
+	/* a cleaned file made before the log moved to another dir
+	 * (sm_log_swap_future) was made from segments the log no longer has */
+	size_t dl = strlen(log->dir);
+	if (strncmp(swap_path, log->dir, dl) || swap_path[dl] != '/')
+		i = -1;
 	if (i < 0) {
 		pthread_mutex_unlock(&log->lock);
 		return SM_ERR__STATE;
@@ -1687,4 +1700,227 @@ sm_err_t sm_log_replace_segments(sm_log_t *log, const int64_t *bases, int n,
 		sm_log_segment_delete(old[k]);
 	free(old);
 	return SM_ERR_NONE;
+}
+
+/* ---- moving a log between log dirs (AlterReplicaLogDirs) ---- */
+
+/* The 61-byte v2 header of the batch holding offset; -1 if none. */
+static int sm_log_batch_header_at(sm_log_t *log, int64_t offset, uint8_t hdr[61])
+{
+	sm_log_read_t rd;
+	if (sm_log_read(log, offset, 1, 1, INT64_MAX, &rd) || !rd.file)
+		return -1;
+	ssize_t r = rd.len >= 61 ? pread(rd.file->fd, hdr, 61, rd.pos) : -1;
+	sm_fileref_release(rd.file);
+	return r == 61 ? 0 : -1;
+}
+
+/* 1 when dst's last batch is not the batch src holds at the same offsets
+ * (same base offset, last offset delta and CRC): src was truncated and
+ * written again since that batch was copied. Kafka's future replica finds
+ * that through leader epochs; the batch itself tells it here. */
+static int sm_log_copy_diverged(sm_log_t *src, sm_log_t *dst, int64_t dst_leo)
+{
+	uint8_t a[61], b[61];
+	if (dst_leo <= __atomic_load_n(&dst->log_start_offset, __ATOMIC_ACQUIRE))
+		return 0;
+	if (sm_log_batch_header_at(dst, dst_leo - 1, a))
+		return 0; /* nothing to compare (e.g. a fresh segment) */
+	if (sm_log_batch_header_at(src, dst_leo - 1, b))
+		return 1;
+	return memcmp(a, b, 12) || memcmp(a + 17, b + 17, 4) || memcmp(a + 23, b + 23, 4);
+}
+
+/* One copy step, src's append lock held or not: batches from dst's log end
+ * on, read from src's segments (whole batches, at least one) and appended to
+ * dst as a follower would. dst first follows src's truncation and log start
+ * offset. */
+static sm_err_t sm_log_copy_step(sm_log_t *src, sm_log_t *dst, int32_t max_bytes,
+				 int64_t *copied)
+{
+	*copied = 0;
+	int64_t src_leo = __atomic_load_n(&src->leo, __ATOMIC_ACQUIRE);
+	int64_t src_start = __atomic_load_n(&src->log_start_offset, __ATOMIC_ACQUIRE);
+	int64_t dst_leo = __atomic_load_n(&dst->leo, __ATOMIC_ACQUIRE);
+	sm_err_t err;
+	if (dst_leo > src_leo || dst_leo < src_start || sm_log_copy_diverged(src, dst, dst_leo)) {
+		/* the current log was truncated below the copy or rewritten
+		 * since, or its start passed the copy (retention,
+		 * DeleteRecords): copy again from its start */
+		int64_t to = src_start;
+		sm_log_info(dst->component, SM_LOG_LOGGER, "The current log moved away from this "
+			    "copy at offset %" PRId64 ": copying again from offset %" PRId64,
+			    dst_leo, to);
+		pthread_mutex_lock(&dst->lock);
+		pthread_rwlock_wrlock(&dst->seg_lock);
+		err = sm_log_truncate_fully(dst, to);
+		if (!err) {
+			__atomic_store_n(&dst->leo, to, __ATOMIC_RELEASE);
+			dst->recovery_point = to;
+			sm_log_load_producer_state(dst, sm_clock_wall_ms());
+		}
+		pthread_rwlock_unlock(&dst->seg_lock);
+		pthread_mutex_unlock(&dst->lock);
+		if (err)
+			return err;
+		dst_leo = to;
+	}
+	if (dst_leo == src_leo)
+		return SM_ERR_NONE;
+	sm_log_read_t rd;
+	err = sm_log_read(src, dst_leo, max_bytes, 1, INT64_MAX, &rd);
+	if (err || !rd.file)
+		return err;
+	uint8_t *buf = sm_malloc(rd.len ? rd.len : 1);
+	size_t got = 0;
+	while (got < rd.len) {
+		ssize_t r = pread(rd.file->fd, buf + got, rd.len - got, rd.pos + (off_t)got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	sm_fileref_release(rd.file);
+	if (got != rd.len) {
+		free(buf);
+		return SM_ERR_KAFKA_STORAGE_ERROR;
+	}
+	err = sm_log_append_follower(dst, buf, rd.len, sm_clock_wall_ms(), NULL);
+	free(buf);
+	if (!err)
+		*copied = (int64_t)rd.len;
+	return err;
+}
+
+void sm_log_set_cleaning_paused(sm_log_t *log, int paused)
+{
+	__atomic_store_n(&log->cleaning_paused, paused, __ATOMIC_RELEASE);
+}
+
+int sm_log_cleaning_paused(sm_log_t *log)
+{
+	return __atomic_load_n(&log->cleaning_paused, __ATOMIC_ACQUIRE);
+}
+
+sm_err_t sm_log_copy_to(sm_log_t *src, sm_log_t *dst, int32_t max_bytes, int64_t *copied)
+{
+	if (sm_log_offline(src) || sm_log_offline(dst))
+		return SM_ERR_KAFKA_STORAGE_ERROR;
+	return sm_log_copy_step(src, dst, max_bytes, copied);
+}
+
+/* Copies dir/leader-epoch-checkpoint next to the future log, so that a
+ * future promoted at restart keeps the epochs (the partition rewrites it in
+ * the new dir right after the swap). */
+static void sm_log_copy_epochs(const char *from_dir, const char *to_dir)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/leader-epoch-checkpoint", from_dir);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	char buf[65536];
+	size_t n = 0;
+	ssize_t r;
+	while (n < sizeof(buf) && ((r = read(fd, buf + n, sizeof(buf) - n)) > 0 ||
+				   (r < 0 && errno == EINTR)))
+		if (r > 0)
+			n += (size_t)r;
+	close(fd);
+	snprintf(path, sizeof(path), "%s/leader-epoch-checkpoint", to_dir);
+	sm_checkpoint_write_file(path, buf, n);
+}
+
+sm_err_t sm_log_swap_future(sm_log_t *log, sm_log_t *fut, const char *final_dir,
+			    const char *delete_dir)
+{
+	sm_err_t err = SM_ERR_NONE;
+	pthread_mutex_lock(&log->lock);
+	if (log->closed || sm_log_offline(log) || sm_log_offline(fut)) {
+		err = log->closed ? SM_ERR__STATE : SM_ERR_KAFKA_STORAGE_ERROR;
+		goto out;
+	}
+	/* appends wait on the append lock meanwhile: copy the last batches so
+	 * the future log ends exactly where the current one does */
+	for (;;) {
+		int64_t copied;
+		if ((err = sm_log_copy_step(log, fut, 1 << 20, &copied)))
+			goto out;
+		if (__atomic_load_n(&fut->leo, __ATOMIC_ACQUIRE) == log->leo)
+			break;
+		if (!copied) {
+			err = SM_ERR__STATE;
+			goto out;
+		}
+	}
+	/* the future log is flushed and closed before it becomes the log: a
+	 * crash from here on finds either the old dir or a complete future */
+	sm_log_close(fut);
+	if (sm_log_offline(fut)) {
+		err = SM_ERR_KAFKA_STORAGE_ERROR;
+		goto out;
+	}
+	sm_log_flush_locked(log, log->leo);
+	sm_log_copy_epochs(log->dir, fut->dir);
+	if (rename(log->dir, delete_dir) < 0) {
+		sm_log_error(log->component, SM_LOG_LOGGER, "Failed to rename %s to %s: %s",
+			     log->dir, delete_dir, strerror(errno));
+		err = SM_ERR__IO;
+		goto out;
+	}
+	if (rename(fut->dir, final_dir) < 0) {
+		sm_log_error(log->component, SM_LOG_LOGGER, "Failed to rename %s to %s: %s",
+			     fut->dir, final_dir, strerror(errno));
+		if (rename(delete_dir, log->dir) < 0)
+			sm_log_write_failed(log, SM_ERR__IO, "restoring the log dir");
+		err = SM_ERR__IO;
+		goto out;
+	}
+	sm_log_t *nl;
+	err = sm_log_open(final_dir, log->topic, log->partition, &log->cfg, log->leo,
+			  log->log_start_offset, 1, &nl);
+	if (err) {
+		/* put both back: the move failed, the current log goes on */
+		if (rename(final_dir, fut->dir) < 0 || rename(delete_dir, log->dir) < 0)
+			sm_log_write_failed(log, SM_ERR__IO, "restoring the log dir");
+		goto out;
+	}
+	/* the reopened future log takes the current log's place: every field
+	 * that describes the files moves, the offsets and the high watermark stay */
+	pthread_rwlock_wrlock(&log->seg_lock);
+	pthread_rwlock_wrlock(&log->txn_lock);
+#define SM_LOG_SWAP(f) do { __typeof__(log->f) t_ = log->f; log->f = nl->f; nl->f = t_; } while (0)
+	SM_LOG_SWAP(segs);
+	SM_LOG_SWAP(nsegs);
+	SM_LOG_SWAP(segs_cap);
+	SM_LOG_SWAP(pending);
+	SM_LOG_SWAP(npending);
+	SM_LOG_SWAP(pending_cap);
+	SM_LOG_SWAP(ps);
+	SM_LOG_SWAP(last_snapshot);
+	SM_LOG_SWAP(aborted);
+	SM_LOG_SWAP(naborted);
+	SM_LOG_SWAP(aborted_cap);
+#undef SM_LOG_SWAP
+	free(log->prev_dir);
+	log->prev_dir = log->dir;
+	__atomic_store_n(&log->dir, sm_strdup(final_dir), __ATOMIC_RELEASE);
+	free(nl->dir);
+	nl->dir = sm_strdup(delete_dir);
+	snprintf(log->component, sizeof(log->component), "Log partition=%s-%d, dir=%s",
+		 log->topic, (int)log->partition, final_dir);
+	__atomic_store_n(&log->recovery_point, log->leo, __ATOMIC_RELEASE);
+	pthread_rwlock_unlock(&log->txn_lock);
+	pthread_rwlock_unlock(&log->seg_lock);
+	sm_log_info(log->component, SM_LOG_LOGGER, "Replaced the log in %s with its future "
+		    "log at log end offset %" PRId64, delete_dir, log->leo);
+	pthread_mutex_unlock(&log->lock);
+	/* frees the old segments (their files stay readable by in-flight reads
+	 * holding a file reference); the caller removes delete_dir */
+	sm_log_release(nl);
+	return SM_ERR_NONE;
+out:
+	pthread_mutex_unlock(&log->lock);
+	return err;
 }

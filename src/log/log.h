@@ -249,4 +249,27 @@ void sm_log_get_config(sm_log_t *log, sm_log_config_t *out);
 sm_err_t sm_log_replace_segments(sm_log_t *log, const int64_t *bases, int n,
 				 const char *swap_path);
 
+/* ---- moving a log between log dirs (AlterReplicaLogDirs) ---- */
+
+/* One step of the copy into a future log (Kafka's ReplicaAlterLogDirsThread
+ * fetching from the local current log): whole batches from dst's log end
+ * on, at most max_bytes (at least one batch), appended to dst with their
+ * offsets. dst first follows src's truncation or a log start offset that
+ * passed it. *copied: bytes appended (0 when dst has caught up). */
+sm_err_t sm_log_copy_to(sm_log_t *src, sm_log_t *dst, int32_t max_bytes, int64_t *copied);
+/* Kafka's abortAndPauseCleaning while a log moves: the cleaner skips a
+ * paused log, and sm_log_replace_segments refuses (SM_ERR__STATE) a
+ * cleaning pass that was already running, so the copy is never rewritten
+ * under it. */
+void sm_log_set_cleaning_paused(sm_log_t *log, int paused);
+int sm_log_cleaning_paused(sm_log_t *log);
+/* Kafka's replaceCurrentWithFutureLog: under log's append lock (appends
+ * wait) copies what fut still lacks, closes fut, renames log's dir to
+ * delete_dir and fut's to final_dir, and from then on log (the same object:
+ * partitions and readers keep their references) serves the files in
+ * final_dir. fut is left closed; the caller releases it and removes
+ * delete_dir. On error nothing has moved and log goes on as before. */
+sm_err_t sm_log_swap_future(sm_log_t *log, sm_log_t *fut, const char *final_dir,
+			    const char *delete_dir);
+
 #endif /* SM_LOG_H */

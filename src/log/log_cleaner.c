@@ -1039,7 +1039,7 @@ static sm_log_t *sm_lc_grab_filthiest(sm_log_cleaner_t *lc, int64_t now_ms)
 			continue;
 		pthread_mutex_lock(&lc->lock);
 		/* a full dir has no room for the cleaned copy */
-		int skip = sm_log_is_full(logs[i]) ||
+		int skip = sm_log_is_full(logs[i]) || sm_log_cleaning_paused(logs[i]) ||
 			   sm_lc_is_listed(lc->uncleanable, lc->n_uncleanable, sm_log_dir(logs[i]));
 		for (int k = 0; k < lc->n_in_progress && !skip; k++)
 			skip = lc->in_progress[k] == logs[i];

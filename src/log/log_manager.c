@@ -37,6 +37,9 @@
 #define SM_LM_PROBE_FILE ".log-dir-space-probe"
 #define SM_LM_PROBE_INTERVAL_MS 2000
 #define SM_LM_PROBE_BYTES (1024 * 1024)
+/* Dirs remembered for partitions not hosted yet: a bound, so requests
+ * naming made-up partitions cannot grow the table without limit. */
+#define SM_LM_MAX_PREFERRED 65536
 
 typedef struct sm_lm_dir {
 	char *path;
@@ -54,6 +57,19 @@ typedef struct sm_lm_entry {
 	sm_log_t *log;
 	int dir;
 } sm_lm_entry_t;
+
+/* A replica being moved to another log dir (Kafka's future log). */
+typedef struct sm_lm_future {
+	sm_log_t *log;  /* <dir>/<topic>-<partition>.<uuid>-future */
+	int dir;
+} sm_lm_future_t;
+
+/* Kafka's preferredLogDirs: where a partition not hosted yet is created. */
+typedef struct sm_lm_preferred {
+	char *topic;
+	int32_t partition;
+	int dir;
+} sm_lm_preferred_t;
 
 struct sm_log_manager {
 	pthread_mutex_t lock;
@@ -75,9 +91,25 @@ struct sm_log_manager {
 	int64_t flush_check_ms;
 	int64_t last_retention_ms;
 	int64_t last_flush_check_ms;
+	/* replica moves (manager lock) */
+	sm_lm_future_t *futures;
+	int nfutures, futures_cap;
+	sm_lm_preferred_t *preferred;
+	int npreferred, preferred_cap;
+	/* alter-log-dirs thread */
+	pthread_t mover;
+	int mover_running;
+	int mover_stop;               /* under mover_lock */
+	int mover_kick;               /* under mover_lock: new work */
+	pthread_mutex_t mover_lock;   /* leaf lock */
+	pthread_cond_t mover_cond;
+	int32_t move_max_bytes;
+	sm_log_moved_fn *on_moved;
+	void *on_moved_opaque;
 };
 
 static void sm_lm_on_log_failure(void *opaque, sm_log_t *log);
+static sm_err_t sm_lm_load_futures(sm_log_manager_t *lm, int di);
 static void sm_lm_stop_scheduler(sm_log_manager_t *lm);
 
 sm_log_manager_t *sm_log_manager_new(const char *const *dirs, int ndirs,
@@ -87,6 +119,9 @@ sm_log_manager_t *sm_log_manager_new(const char *const *dirs, int ndirs,
 	pthread_mutex_init(&lm->lock, NULL);
 	pthread_mutex_init(&lm->sched_lock, NULL);
 	pthread_cond_init(&lm->sched_cond, NULL);
+	pthread_mutex_init(&lm->mover_lock, NULL);
+	pthread_cond_init(&lm->mover_cond, NULL);
+	lm->move_max_bytes = 1048576;
 	lm->retention_check_ms = 300000;
 	lm->flush_check_ms = INT64_MAX;
 	lm->dirs = sm_calloc((size_t)ndirs, sizeof(*lm->dirs));
@@ -374,6 +409,8 @@ sm_err_t sm_log_manager_startup(sm_log_manager_t *lm, const char *cluster_id, in
 		sm_log_info(NULL, SM_LM_LOGGER, "Loading logs from log dir %s", d->path);
 		err = sm_lm_load_dir(lm, i);
 	}
+	for (int i = 0; i < lm->ndirs && !err; i++)
+		err = sm_lm_load_futures(lm, i);
 	pthread_mutex_unlock(&lm->lock);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (!err)
@@ -417,6 +454,18 @@ sm_log_t *sm_log_manager_get_or_create(sm_log_manager_t *lm, const char *topic,
 			    (full == best_full && lm->dirs[d].nlogs < lm->dirs[best].nlogs))
 				best = d;
 		}
+		/* a dir an AlterReplicaLogDirs named before the replica existed
+		 * (Kafka's preferredLogDirs), used once */
+		for (int k = 0; k < lm->npreferred; k++) {
+			sm_lm_preferred_t *pr = &lm->preferred[k];
+			if (pr->partition != partition || strcmp(pr->topic, topic))
+				continue;
+			if (!__atomic_load_n(&lm->dirs[pr->dir].offline, __ATOMIC_ACQUIRE))
+				best = pr->dir;
+			free(pr->topic);
+			lm->preferred[k] = lm->preferred[--lm->npreferred];
+			break;
+		}
 		if (best < 0) {
 			pthread_mutex_unlock(&lm->lock);
 			sm_log_error(NULL, SM_LM_LOGGER, "Can not create log for %s-%d because "
@@ -450,6 +499,471 @@ static void sm_lm_uuid_hex(char out[33])
 		snprintf(out + i * 2, 3, "%02x", b[i]);
 }
 
+/* ---- replica moves between log dirs (AlterReplicaLogDirs) ---- */
+
+static int sm_lm_find_future(sm_log_manager_t *lm, const char *topic, int32_t partition)
+{
+	for (int i = 0; i < lm->nfutures; i++)
+		if (sm_log_partition(lm->futures[i].log) == partition &&
+		    !strcmp(sm_log_topic(lm->futures[i].log), topic))
+			return i;
+	return -1;
+}
+
+/* Removes the future log of topic-partition from the table (manager lock
+ * held); returns it (the table's reference) or NULL. */
+static sm_log_t *sm_lm_take_future_locked(sm_log_manager_t *lm, const char *topic,
+					  int32_t partition)
+{
+	SM_ASSERT_HELD(&lm->lock);
+	int i = sm_lm_find_future(lm, topic, partition);
+	if (i < 0)
+		return NULL;
+	sm_log_t *fut = lm->futures[i].log;
+	lm->futures[i] = lm->futures[--lm->nfutures];
+	return fut;
+}
+
+/* Closes a future log taken out of the table and removes its dir. */
+static void sm_lm_drop_future(sm_log_t *fut, const char *why)
+{
+	sm_log_info(NULL, SM_LM_LOGGER, "Removing the future log %s of %s-%d: %s", sm_log_dir(fut),
+		    sm_log_topic(fut), (int)sm_log_partition(fut), why);
+	sm_log_close(fut);
+	sm_lm_rmtree(sm_log_dir(fut));
+	sm_log_release(fut);
+}
+
+static void sm_lm_add_future(sm_log_manager_t *lm, sm_log_t *fut, int dir)
+{
+	if (lm->nfutures == lm->futures_cap) {
+		lm->futures_cap = lm->futures_cap ? lm->futures_cap * 2 : 8;
+		lm->futures = sm_realloc(lm->futures, sizeof(*lm->futures) * (size_t)lm->futures_cap);
+	}
+	lm->futures[lm->nfutures].log = fut;
+	lm->futures[lm->nfutures].dir = dir;
+	/* an I/O error in a future log takes its dir offline, as in Kafka */
+	sm_log_set_failure_handler(fut, sm_lm_on_log_failure, lm);
+	lm->nfutures++;
+}
+
+static void sm_lm_uuid_hex(char out[33]);
+
+/* "<dir>/<topic>-<partition>.<uuid><suffix>", the topic cut so the name
+ * stays within NAME_MAX (as for deletion). */
+static void sm_lm_suffixed_path(char *path, size_t size, const char *dir, const char *topic,
+				int32_t partition, const char *suffix)
+{
+	char uuid[33], tail[80];
+	sm_lm_uuid_hex(uuid);
+	snprintf(tail, sizeof(tail), "-%d.%s%s", (int)partition, uuid, suffix);
+	int room = 255 - (int)strlen(tail);
+	snprintf(path, size, "%s/%.*s%s", dir, room, topic, tail);
+}
+
+/* Index of the configured log dir path names, -1 if none. Only a
+ * comparison: the path is never opened. Trailing slashes are ignored, as
+ * java.io.File does. */
+int sm_log_manager_dir_index(sm_log_manager_t *lm, const char *path)
+{
+	size_t n = strlen(path);
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	for (int d = 0; d < lm->ndirs; d++) {
+		const char *c = lm->dirs[d].path;
+		size_t m = strlen(c);
+		while (m > 1 && c[m - 1] == '/')
+			m--;
+		if (m == n && !memcmp(c, path, n))
+			return d;
+	}
+	return -1;
+}
+
+static void sm_lm_kick_mover(sm_log_manager_t *lm)
+{
+	pthread_mutex_lock(&lm->mover_lock);
+	lm->mover_kick = 1;
+	pthread_cond_signal(&lm->mover_cond);
+	pthread_mutex_unlock(&lm->mover_lock);
+}
+
+sm_err_t sm_log_manager_alter_dir(sm_log_manager_t *lm, const char *topic, int32_t partition,
+				  const char *path)
+{
+	/* Kafka refuses a topic whose future dir name would not fit
+	 * (Log.logFutureDirName(tp).size > 255) */
+	char probe[64];
+	int tail = snprintf(probe, sizeof(probe), "-%d.%032d-future", (int)partition, 0);
+	if (strlen(topic) + (size_t)tail > 255 || !sm_log_manager_valid_topic(topic))
+		return SM_ERR_INVALID_TOPIC_EXCEPTION;
+	if (path[0] != '/')
+		return SM_ERR_LOG_DIR_NOT_FOUND; /* Kafka compares absolute paths */
+	int d = sm_log_manager_dir_index(lm, path);
+	if (d < 0)
+		return SM_ERR_LOG_DIR_NOT_FOUND;
+	if (__atomic_load_n(&lm->dirs[d].offline, __ATOMIC_ACQUIRE))
+		return SM_ERR_KAFKA_STORAGE_ERROR;
+	pthread_mutex_lock(&lm->lock);
+	int i = sm_lm_find(lm, topic, partition);
+	if (i < 0) {
+		/* not hosted yet: remember the dir for its creation and answer
+		 * REPLICA_NOT_AVAILABLE, as Kafka does */
+		int k;
+		for (k = 0; k < lm->npreferred; k++)
+			if (lm->preferred[k].partition == partition &&
+			    !strcmp(lm->preferred[k].topic, topic))
+				break;
+		if (k == lm->npreferred && lm->npreferred < SM_LM_MAX_PREFERRED) {
+			if (lm->npreferred == lm->preferred_cap) {
+				lm->preferred_cap = lm->preferred_cap ? lm->preferred_cap * 2 : 8;
+				lm->preferred = sm_realloc(lm->preferred, sizeof(*lm->preferred) *
+								  (size_t)lm->preferred_cap);
+			}
+			lm->preferred[k].topic = sm_strdup(topic);
+			lm->preferred[k].partition = partition;
+			lm->npreferred++;
+		}
+		if (k < lm->npreferred)
+			lm->preferred[k].dir = d;
+		pthread_mutex_unlock(&lm->lock);
+		return SM_ERR_REPLICA_NOT_AVAILABLE;
+	}
+	sm_log_t *cur = lm->logs[i].log;
+	if (sm_log_is_offline(cur)) {
+		pthread_mutex_unlock(&lm->lock);
+		return SM_ERR_KAFKA_STORAGE_ERROR;
+	}
+	/* a move elsewhere stops first (Partition.futureReplicaDirChanged) */
+	int fi = sm_lm_find_future(lm, topic, partition);
+	if (fi >= 0 && lm->futures[fi].dir == d) {
+		pthread_mutex_unlock(&lm->lock);
+		return SM_ERR_NONE;
+	}
+	sm_log_t *old = fi >= 0 ? sm_lm_take_future_locked(lm, topic, partition) : NULL;
+	if (lm->logs[i].dir == d) {
+		pthread_mutex_unlock(&lm->lock);
+		if (old) {
+			sm_lm_drop_future(old, "the replica stays in its current log dir");
+			sm_log_set_cleaning_paused(cur, 0);
+		}
+		return SM_ERR_NONE;
+	}
+	/* no future log while a dir is offline, so one partition never gets
+	 * future logs in two dirs (Kafka's rule) */
+	for (int k = 0; k < lm->ndirs; k++) {
+		if (!__atomic_load_n(&lm->dirs[k].offline, __ATOMIC_ACQUIRE))
+			continue;
+		if (old)
+			sm_log_set_cleaning_paused(cur, 0);
+		pthread_mutex_unlock(&lm->lock);
+		if (old)
+			sm_lm_drop_future(old, "a log dir is offline");
+		return SM_ERR_KAFKA_STORAGE_ERROR;
+	}
+	char fpath[4096];
+	sm_lm_suffixed_path(fpath, sizeof(fpath), lm->dirs[d].path, topic, partition, "-future");
+	sm_log_config_t cfg;
+	sm_log_get_config(cur, &cfg);
+	sm_log_t *fut = NULL;
+	sm_err_t err = sm_log_open(fpath, topic, partition, &cfg, 0, sm_log_start_offset(cur), 1,
+				   &fut);
+	if (err) {
+		if (old)
+			sm_log_set_cleaning_paused(cur, 0);
+		pthread_mutex_unlock(&lm->lock);
+		if (old)
+			sm_lm_drop_future(old, "a new move failed");
+		sm_log_error(NULL, SM_LM_LOGGER, "Failed to create the future log %s: %s", fpath,
+			     sm_err_name(err));
+		return SM_ERR_KAFKA_STORAGE_ERROR;
+	}
+	sm_lm_add_future(lm, fut, d);
+	sm_log_set_cleaning_paused(cur, 1);
+	pthread_mutex_unlock(&lm->lock);
+	if (old)
+		sm_lm_drop_future(old, "the replica moves to another log dir");
+	sm_log_info(NULL, SM_LM_LOGGER, "Created log for partition %s-%d in %s (future log of a "
+		    "replica moving there)", topic, (int)partition, fpath);
+	sm_lm_kick_mover(lm);
+	return SM_ERR_NONE;
+}
+
+int sm_log_manager_list_future_dir(sm_log_manager_t *lm, int dir, sm_log_t ***logsp,
+				   int64_t **lagsp)
+{
+	pthread_mutex_lock(&lm->lock);
+	sm_log_t **logs = sm_calloc((size_t)lm->nfutures + 1, sizeof(*logs));
+	int64_t *lags = sm_calloc((size_t)lm->nfutures + 1, sizeof(*lags));
+	int n = 0;
+	for (int i = 0; i < lm->nfutures; i++) {
+		sm_log_t *fut = lm->futures[i].log;
+		if (lm->futures[i].dir != dir)
+			continue;
+		int c = sm_lm_find(lm, sm_log_topic(fut), sm_log_partition(fut));
+		int64_t lag = c >= 0 ? sm_log_end_offset(lm->logs[c].log) - sm_log_end_offset(fut) : 0;
+		lags[n] = lag > 0 ? lag : 0;
+		logs[n++] = sm_log_keep(fut);
+	}
+	pthread_mutex_unlock(&lm->lock);
+	*logsp = logs;
+	*lagsp = lags;
+	return n;
+}
+
+int sm_log_manager_future_count(sm_log_manager_t *lm)
+{
+	pthread_mutex_lock(&lm->lock);
+	int n = lm->nfutures;
+	pthread_mutex_unlock(&lm->lock);
+	return n;
+}
+
+void sm_log_manager_set_move_options(sm_log_manager_t *lm, int32_t max_bytes,
+				     sm_log_moved_fn *on_moved, void *opaque)
+{
+	lm->move_max_bytes = max_bytes > 0 ? max_bytes : 1048576;
+	lm->on_moved = on_moved;
+	lm->on_moved_opaque = opaque;
+}
+
+/* The future log has caught up: swap it in (sm_log_swap_future), then the
+ * table follows. Returns 1 when the move is over (done or dropped). */
+static int sm_lm_complete_move(sm_log_manager_t *lm, sm_log_t *cur, sm_log_t *fut)
+{
+	const char *topic = sm_log_topic(cur);
+	int32_t part = sm_log_partition(cur);
+	char del[4096], final[4096];
+	pthread_mutex_lock(&lm->lock);
+	int ci = sm_lm_find(lm, topic, part), fi = sm_lm_find_future(lm, topic, part);
+	if (ci < 0 || fi < 0 || lm->logs[ci].log != cur || lm->futures[fi].log != fut) {
+		pthread_mutex_unlock(&lm->lock);
+		return 1; /* cancelled or deleted meanwhile */
+	}
+	int from = lm->logs[ci].dir, to = lm->futures[fi].dir;
+	pthread_mutex_unlock(&lm->lock);
+	sm_lm_suffixed_path(del, sizeof(del), lm->dirs[from].path, topic, part, "-delete");
+	snprintf(final, sizeof(final), "%s/%s-%d", lm->dirs[to].path, topic, (int)part);
+	sm_err_t err = sm_log_swap_future(cur, fut, final, del);
+	if (err == SM_ERR__STATE)
+		return 0; /* try again on the next pass */
+	if (!err) {
+		/* the old files go before the table says the move is over, so
+		 * whoever sees it done finds the partition in one dir only */
+		sm_log_info(NULL, SM_LM_LOGGER, "The current replica of %s-%d is replaced with the "
+			    "future replica in %s; deleting %s", topic, (int)part, lm->dirs[to].path,
+			    del);
+		sm_lm_rmtree(del);
+	}
+	pthread_mutex_lock(&lm->lock);
+	fi = sm_lm_find_future(lm, topic, part);
+	sm_log_t *taken = fi >= 0 && lm->futures[fi].log == fut
+				  ? sm_lm_take_future_locked(lm, topic, part) : NULL;
+	ci = sm_lm_find(lm, topic, part);
+	if (!err && ci >= 0 && lm->logs[ci].log == cur) {
+		lm->dirs[lm->logs[ci].dir].nlogs--;
+		lm->logs[ci].dir = to;
+		lm->dirs[to].nlogs++;
+	}
+	if (sm_lm_find_future(lm, topic, part) < 0)
+		sm_log_set_cleaning_paused(cur, 0);
+	pthread_mutex_unlock(&lm->lock);
+	if (err) {
+		if (taken)
+			sm_lm_drop_future(taken, sm_err_name(err));
+		return 1;
+	}
+	sm_log_release(taken);
+	if (lm->on_moved)
+		lm->on_moved(lm->on_moved_opaque, cur);
+	sm_log_manager_checkpoint(lm);
+	return 1;
+}
+
+int sm_log_manager_move_once(sm_log_manager_t *lm, int *progress)
+{
+	*progress = 0;
+	pthread_mutex_lock(&lm->lock);
+	int n = lm->nfutures;
+	sm_log_t **futs = sm_calloc((size_t)n + 1, sizeof(*futs));
+	sm_log_t **curs = sm_calloc((size_t)n + 1, sizeof(*curs));
+	for (int i = 0; i < n; i++) {
+		futs[i] = sm_log_keep(lm->futures[i].log);
+		int c = sm_lm_find(lm, sm_log_topic(futs[i]), sm_log_partition(futs[i]));
+		curs[i] = c >= 0 ? sm_log_keep(lm->logs[c].log) : NULL;
+	}
+	pthread_mutex_unlock(&lm->lock);
+	int left = 0;
+	for (int i = 0; i < n; i++) {
+		sm_log_t *fut = futs[i], *cur = curs[i];
+		int done = 0;
+		if (!cur) {
+			/* the current log is gone: the move has nothing to copy */
+			pthread_mutex_lock(&lm->lock);
+			int fi = sm_lm_find_future(lm, sm_log_topic(fut), sm_log_partition(fut));
+			sm_log_t *t = fi >= 0 && lm->futures[fi].log == fut
+					      ? sm_lm_take_future_locked(lm, sm_log_topic(fut),
+									 sm_log_partition(fut)) : NULL;
+			pthread_mutex_unlock(&lm->lock);
+			if (t)
+				sm_lm_drop_future(t, "its current log is gone");
+			done = 1;
+		} else {
+			int64_t copied = 0;
+			sm_err_t err = sm_log_copy_to(cur, fut, lm->move_max_bytes, &copied);
+			if (err) {
+				pthread_mutex_lock(&lm->lock);
+				int fi = sm_lm_find_future(lm, sm_log_topic(fut), sm_log_partition(fut));
+				sm_log_t *t = fi >= 0 && lm->futures[fi].log == fut
+						      ? sm_lm_take_future_locked(lm, sm_log_topic(fut),
+										 sm_log_partition(fut))
+						      : NULL;
+				if (t)
+					sm_log_set_cleaning_paused(cur, 0);
+				pthread_mutex_unlock(&lm->lock);
+				if (t) {
+					sm_log_warn(NULL, SM_LM_LOGGER, "Copying %s-%d into %s failed: %s",
+						    sm_log_topic(fut), (int)sm_log_partition(fut),
+						    sm_log_dir(fut), sm_err_name(err));
+					sm_lm_drop_future(t, sm_err_name(err));
+				}
+				done = 1;
+			} else if (copied) {
+				*progress = 1;
+			} else if ((done = sm_lm_complete_move(lm, cur, fut))) {
+				*progress = 1;
+			}
+		}
+		if (!done)
+			left++;
+		sm_log_release(fut);
+		sm_log_release(cur);
+	}
+	free(futs);
+	free(curs);
+	return left;
+}
+
+static void *sm_lm_mover_main(void *arg)
+{
+	sm_log_manager_t *lm = arg;
+	sm_thread_role_set(SM_ROLE_ALTER_LOG_DIRS);
+	pthread_mutex_lock(&lm->mover_lock);
+	while (!lm->mover_stop) {
+		lm->mover_kick = 0;
+		pthread_mutex_unlock(&lm->mover_lock);
+		int progress;
+		int left = sm_log_manager_move_once(lm, &progress);
+		pthread_mutex_lock(&lm->mover_lock);
+		if (lm->mover_stop)
+			break;
+		if (left && progress)
+			continue;
+		if (lm->mover_kick)
+			continue;
+		if (left) {
+			/* nothing to copy right now: look again soon (appends to
+			 * the current logs do not wake this thread) */
+			struct timespec ts;
+			sm_clock_deadline_ts(CLOCK_REALTIME, 100, &ts);
+			pthread_cond_timedwait(&lm->mover_cond, &lm->mover_lock, &ts);
+		} else {
+			pthread_cond_wait(&lm->mover_cond, &lm->mover_lock);
+		}
+	}
+	pthread_mutex_unlock(&lm->mover_lock);
+	return NULL;
+}
+
+static void sm_lm_start_mover(sm_log_manager_t *lm)
+{
+	if (lm->mover_running)
+		return;
+	lm->mover_stop = 0;
+	if (pthread_create(&lm->mover, NULL, sm_lm_mover_main, lm) == 0) {
+		pthread_setname_np(lm->mover, "alter-log-dirs");
+		lm->mover_running = 1;
+	}
+}
+
+static void sm_lm_stop_mover(sm_log_manager_t *lm)
+{
+	if (!lm->mover_running)
+		return;
+	pthread_mutex_lock(&lm->mover_lock);
+	lm->mover_stop = 1;
+	pthread_cond_signal(&lm->mover_cond);
+	pthread_mutex_unlock(&lm->mover_lock);
+	pthread_join(lm->mover, NULL);
+	lm->mover_running = 0;
+}
+
+/* Startup, after every current log is loaded: a <topic>-<partition>.<uuid>
+ * -future dir resumes its move when the current log exists, and becomes the
+ * log when it does not (a crash between the two renames of a swap: the old
+ * dir was already renamed -delete and removed). */
+static sm_err_t sm_lm_load_futures(sm_log_manager_t *lm, int di)
+{
+	sm_lm_dir_t *d = &lm->dirs[di];
+	DIR *dh = opendir(d->path);
+	struct dirent *de;
+	sm_err_t err = SM_ERR_NONE;
+	while (!err && dh && (de = readdir(dh))) {
+		size_t n = strlen(de->d_name);
+		if (de->d_name[0] == '.' || n <= 7 || strcmp(de->d_name + n - 7, "-future"))
+			continue;
+		char base[256], topic[256], path[4096];
+		int32_t part;
+		snprintf(path, sizeof(path), "%s/%s", d->path, de->d_name);
+		snprintf(base, sizeof(base), "%.*s", (int)(n - 7), de->d_name);
+		char *dot = strrchr(base, '.');
+		if (dot)
+			*dot = '\0';
+		if (!dot || !sm_lm_parse_dir_name(base, topic, sizeof(topic), &part)) {
+			sm_log_warn(NULL, SM_LM_LOGGER, "Skipping %s: not a future log directory", path);
+			continue;
+		}
+		int c = sm_lm_find(lm, topic, part);
+		if (c < 0) {
+			char final[4096];
+			snprintf(final, sizeof(final), "%s/%s", d->path, base);
+			sm_log_info(NULL, SM_LM_LOGGER, "Future log %s has no current log: it becomes "
+				    "the log of %s-%d", path, topic, (int)part);
+			if (rename(path, final) < 0) {
+				sm_log_error(NULL, SM_LM_LOGGER, "Failed to rename %s to %s: %s", path,
+					     final, strerror(errno));
+				err = SM_ERR__IO;
+				break;
+			}
+			sm_checkpoint_t none;
+			sm_checkpoint_init(&none);
+			err = sm_lm_load_one(lm, di, base, &none, &none);
+			sm_checkpoint_clear(&none);
+			continue;
+		}
+		if (sm_lm_find_future(lm, topic, part) >= 0 || lm->logs[c].dir == di) {
+			sm_log_info(NULL, SM_LM_LOGGER, "Deleting stale future log %s", path);
+			sm_lm_rmtree(path);
+			continue;
+		}
+		sm_log_config_t cfg;
+		sm_log_get_config(lm->logs[c].log, &cfg);
+		sm_log_t *fut;
+		if (sm_log_open(path, topic, part, &cfg, 0, -1, d->clean, &fut)) {
+			sm_log_warn(NULL, SM_LM_LOGGER, "Deleting future log %s that does not load", path);
+			sm_lm_rmtree(path);
+			continue;
+		}
+		sm_log_info(NULL, SM_LM_LOGGER, "Resuming the move of %s-%d into %s", topic, (int)part,
+			    d->path);
+		sm_lm_add_future(lm, fut, di);
+		sm_log_set_cleaning_paused(lm->logs[c].log, 1);
+	}
+	if (dh)
+		closedir(dh);
+	return err;
+}
+
 sm_err_t sm_log_manager_delete(sm_log_manager_t *lm, const char *topic, int32_t partition)
 {
 	pthread_mutex_lock(&lm->lock);
@@ -461,7 +975,10 @@ sm_err_t sm_log_manager_delete(sm_log_manager_t *lm, const char *topic, int32_t 
 	sm_lm_entry_t e = lm->logs[i];
 	lm->logs[i] = lm->logs[--lm->nlogs];
 	lm->dirs[e.dir].nlogs--;
+	sm_log_t *fut = sm_lm_take_future_locked(lm, topic, partition);
 	pthread_mutex_unlock(&lm->lock);
+	if (fut)
+		sm_lm_drop_future(fut, "its partition is deleted");
 
 	sm_log_close(e.log);
 	char uuid[33], suffix[80], path[4096];
@@ -542,6 +1059,10 @@ static int sm_lm_take_offline_locked(sm_log_manager_t *lm, int d)
 	}
 	sm_log_error(NULL, SM_LM_LOGGER, "Logs for partitions %s are offline due to failure "
 		     "on log directory %s", names, lm->dirs[d].path);
+	/* future logs there go offline too: the mover drops their moves */
+	for (int i = 0; i < lm->nfutures; i++)
+		if (lm->futures[i].dir == d)
+			sm_log_set_offline(lm->futures[i].log);
 	return 1;
 }
 
@@ -774,6 +1295,7 @@ void sm_log_manager_start_scheduler(sm_log_manager_t *lm, int64_t retention_chec
 		pthread_setname_np(lm->sched, "kafka-scheduler");
 		lm->sched_running = 1;
 	}
+	sm_lm_start_mover(lm);
 }
 
 static void sm_lm_stop_scheduler(sm_log_manager_t *lm)
@@ -829,8 +1351,11 @@ void sm_log_manager_checkpoint(sm_log_manager_t *lm)
 void sm_log_manager_shutdown(sm_log_manager_t *lm)
 {
 	sm_log_info(NULL, SM_LM_LOGGER, "Shutting down.");
+	sm_lm_stop_mover(lm);
 	sm_lm_stop_scheduler(lm);
 	pthread_mutex_lock(&lm->lock);
+	for (int i = 0; i < lm->nfutures; i++)
+		sm_log_close(lm->futures[i].log);
 	for (int i = 0; i < lm->nlogs; i++)
 		sm_log_close(lm->logs[i].log);
 	sm_lm_checkpoint_locked(lm);
@@ -853,10 +1378,19 @@ void sm_log_manager_destroy(sm_log_manager_t *lm)
 {
 	if (!lm)
 		return;
+	sm_lm_stop_mover(lm);
 	sm_lm_stop_scheduler(lm);
 	for (int i = 0; i < lm->nlogs; i++)
 		sm_log_release(lm->logs[i].log);
 	free(lm->logs);
+	for (int i = 0; i < lm->nfutures; i++)
+		sm_log_release(lm->futures[i].log);
+	free(lm->futures);
+	for (int i = 0; i < lm->npreferred; i++)
+		free(lm->preferred[i].topic);
+	free(lm->preferred);
+	pthread_mutex_destroy(&lm->mover_lock);
+	pthread_cond_destroy(&lm->mover_cond);
 	for (int d = 0; d < lm->ndirs; d++) {
 		if (lm->dirs[d].lock_fd >= 0)
 			close(lm->dirs[d].lock_fd);

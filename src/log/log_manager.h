@@ -95,6 +95,46 @@ int sm_log_manager_list_dir(sm_log_manager_t *lm, int dir, sm_log_t ***logsp);
 /* Marks a dir offline as an I/O error in it would (tests, operators). */
 void sm_log_manager_fail_dir(sm_log_manager_t *lm, int dir);
 
+/* ---- moving replicas between log dirs (AlterReplicaLogDirs) ----
+ *
+ * Kafka's future logs: a replica moving to another dir gets a future log
+ * <dir>/<topic>-<partition>.<uuid>-future, which the "alter-log-dirs"
+ * thread (started with the scheduler) fills from the current log while
+ * appends go on, as Kafka's ReplicaAlterLogDirsThread does; once caught up
+ * the current log's append lock is taken, the last batches copied and the
+ * future log's files take the current log's place (sm_log_swap_future):
+ * the old dir is renamed <topic>-<partition>.<uuid>-delete and removed. A
+ * -future dir found at startup resumes its move (or becomes the log when
+ * no current log is left). */
+
+/* Index of the configured dir path names (a string comparison only), or -1. */
+int sm_log_manager_dir_index(sm_log_manager_t *lm, const char *path);
+/* Starts moving topic-partition's replica to the log dir path. Kafka's
+ * answers: SM_ERR_LOG_DIR_NOT_FOUND (not absolute, not a configured dir),
+ * SM_ERR_KAFKA_STORAGE_ERROR (that dir, the replica or any dir offline),
+ * SM_ERR_REPLICA_NOT_AVAILABLE (not hosted: the dir is remembered and the
+ * replica created there later), SM_ERR_INVALID_TOPIC_EXCEPTION (the future
+ * dir name would be too long). A replica already there, or already moving
+ * there, is SM_ERR_NONE; a move to another dir is cancelled first. */
+sm_err_t sm_log_manager_alter_dir(sm_log_manager_t *lm, const char *topic, int32_t partition,
+				  const char *path);
+/* The future logs in one dir (new references in *logsp, and in *lagsp how
+ * far each is behind its current log); caller frees both arrays. */
+int sm_log_manager_list_future_dir(sm_log_manager_t *lm, int dir, sm_log_t ***logsp,
+				   int64_t **lagsp);
+int sm_log_manager_future_count(sm_log_manager_t *lm);
+/* Told after a move, on the alter-log-dirs thread with no manager or log
+ * lock held: log (the same object as before) now lives in sm_log_dir(log). */
+typedef void (sm_log_moved_fn)(void *opaque, sm_log_t *log);
+/* max_bytes per copy step (replica.fetch.max.bytes, as Kafka's future
+ * replica fetches); on_moved may be NULL. Set before the scheduler starts. */
+void sm_log_manager_set_move_options(sm_log_manager_t *lm, int32_t max_bytes,
+				     sm_log_moved_fn *on_moved, void *opaque);
+/* One pass of the alter-log-dirs thread (tests call it directly): a copy
+ * step for every moving replica, the swap for those caught up. *progress is
+ * set when anything was copied or swapped; returns the moves still going. */
+int sm_log_manager_move_once(sm_log_manager_t *lm, int *progress);
+
 /* Validates a Kafka topic name: 1..249 of [a-zA-Z0-9._-], not "." or "..". */
 int sm_log_manager_valid_topic(const char *topic);
 

@@ -1,9 +1,12 @@
 /*
  * api_storage.c - request handlers for the storage admin APIs (Kafka's
- * KafkaApis.handleDeleteRecordsRequest / handleDescribeLogDirsRequest):
+ * KafkaApis.handleDeleteRecordsRequest / handleDescribeLogDirsRequest /
+ * handleAlterReplicaLogDirsRequest):
  * DeleteRecords moves a leader's log start offset and answers once every
  * live replica's log start offset has followed (DelayedDeleteRecords);
- * DescribeLogDirs lists every log dir with its partitions' sizes.
+ * DescribeLogDirs lists every log dir with its partitions' sizes, future
+ * replicas (moving there) included; AlterReplicaLogDirs starts moving
+ * replicas between this broker's log dirs (log_manager.h).
  *
  * Thread-safety: handlers run on any request handler thread; they touch only
  * the request context, the replica manager, the metadata cache and the log
@@ -17,9 +20,11 @@
 #include "clock.h"
 #include "log.h"
 #include "log_manager.h"
+#include "logger.h"
 #include "metadata_cache.h"
 #include "msg_delete_records.h"
 #include "msg_describe_log_dirs.h"
+#include "msg_alter_replica_log_dirs.h"
 #include "replica_manager.h"
 
 /* One partition a DeleteRecords request still waits for. */
@@ -229,23 +234,34 @@ static void sm_api_dld_fill(sm_req_ctx_t *ctx, sm_log_manager_t *lm, int dir,
 		r->error_code = SM_ERR_KAFKA_STORAGE_ERROR;
 		return;
 	}
-	sm_log_t **logs;
+	sm_log_t **logs, **futs;
+	int64_t *lags;
+	/* the current logs, then the future logs of replicas moving into this
+	 * dir with how far they are behind (Kafka lists both, isFutureKey
+	 * telling them apart) */
 	int n = sm_log_manager_list_dir(lm, dir, &logs);
-	r->topics = sm_arena_alloc(&ctx->arena, sizeof(*r->topics) * (size_t)(n + 1));
-	for (int i = 0; i < n; i++) {
-		const char *topic = sm_log_topic(logs[i]);
-		int32_t part = sm_log_partition(logs[i]);
+	int nf = sm_log_manager_list_future_dir(lm, dir, &futs, &lags);
+	int max = n + nf;
+	r->topics = sm_arena_alloc(&ctx->arena, sizeof(*r->topics) * (size_t)(max + 1));
+	for (int i = 0; i < max; i++) {
+		sm_log_t *log = i < n ? logs[i] : futs[i - n];
+		const char *topic = sm_log_topic(log);
+		int32_t part = sm_log_partition(log);
 		if (sm_api_dld_wanted(req, topic, part)) {
-			sm_describe_log_dirs_resp_topic_t *t = sm_api_dld_topic(&ctx->arena, r, topic, n);
+			sm_describe_log_dirs_resp_topic_t *t = sm_api_dld_topic(&ctx->arena, r, topic, max);
 			sm_describe_log_dirs_resp_partition_t *p = &t->partitions[t->partitions_cnt++];
 			p->partition_index = part;
-			p->partition_size = sm_log_size_bytes(logs[i]);
-			p->offset_lag = 0; /* max(HW - LEO, 0) for a current log */
-			p->is_future_key = 0;
+			p->partition_size = sm_log_size_bytes(log);
+			/* max(HW - LEO, 0) for a current log; the current log's
+			 * LEO - the future's for a future log */
+			p->offset_lag = i < n ? 0 : lags[i - n];
+			p->is_future_key = i >= n;
 		}
-		sm_log_release(logs[i]);
+		sm_log_release(log);
 	}
 	free(logs);
+	free(futs);
+	free(lags);
 }
 
 void sm_api_describe_log_dirs(sm_req_ctx_t *ctx)
@@ -267,5 +283,104 @@ void sm_api_describe_log_dirs(sm_req_ctx_t *ctx)
 	for (int d = 0; d < resp.results_cnt; d++)
 		sm_api_dld_fill(ctx, lm, d, &req, &resp.results[d]);
 	sm_describe_log_dirs_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
+	sm_apis_resp_send(ctx);
+}
+
+/* ---- AlterReplicaLogDirs ---- */
+
+/* One (topic, partition, dir) of the request; a partition named twice keeps
+ * its last dir, as Kafka's partitionDirs map does. */
+typedef struct sm_ard_item {
+	const char *topic;
+	const char *path;
+	int32_t partition;
+	int32_t seq;
+} sm_ard_item_t;
+
+static int sm_ard_cmp(const void *a, const void *b)
+{
+	const sm_ard_item_t *x = a, *y = b;
+	int c = strcmp(x->topic, y->topic);
+	if (c)
+		return c;
+	if (x->partition != y->partition)
+		return x->partition < y->partition ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+void sm_api_alter_replica_log_dirs(sm_req_ctx_t *ctx)
+{
+	int16_t ver = ctx->hdr.api_version;
+	sm_alter_replica_log_dirs_req_t req;
+	if (sm_alter_replica_log_dirs_req_read(&ctx->body, ver, &ctx->arena, &req)) {
+		sm_apis_parse_error(ctx);
+		return;
+	}
+	/* the codec bounded every count by the bytes sent; the sum is bounded
+	 * by the request size too, so it fits in size_t without overflow */
+	size_t n = 0;
+	for (int32_t d = 0; d < req.dirs_cnt; d++)
+		for (int32_t t = 0; t < req.dirs[d].topics_cnt; t++)
+			n += req.dirs[d].topics[t].partitions_cnt > 0
+				     ? (size_t)req.dirs[d].topics[t].partitions_cnt : 0;
+	sm_ard_item_t *it = sm_arena_alloc(&ctx->arena, sizeof(*it) * (n + 1));
+	size_t k = 0;
+	for (int32_t d = 0; d < req.dirs_cnt; d++)
+		for (int32_t t = 0; t < req.dirs[d].topics_cnt; t++)
+			for (int32_t p = 0; p < req.dirs[d].topics[t].partitions_cnt; p++) {
+				it[k].topic = req.dirs[d].topics[t].name ? req.dirs[d].topics[t].name : "";
+				it[k].path = req.dirs[d].path ? req.dirs[d].path : "";
+				it[k].partition = req.dirs[d].topics[t].partitions[p];
+				it[k].seq = (int32_t)k;
+				k++;
+			}
+	qsort(it, n, sizeof(*it), sm_ard_cmp);
+	/* keep the last of each partition, count the topics */
+	size_t m = 0;
+	int32_t ntopics = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i + 1 < n && it[i + 1].partition == it[i].partition &&
+		    !strcmp(it[i + 1].topic, it[i].topic))
+			continue;
+		if (!m || strcmp(it[m - 1].topic, it[i].topic))
+			ntopics++;
+		it[m++] = it[i];
+	}
+	sm_alter_replica_log_dirs_resp_t resp;
+	sm_alter_replica_log_dirs_resp_init(&resp);
+	resp.results = sm_arena_alloc(&ctx->arena, sizeof(*resp.results) * (size_t)(ntopics + 1));
+	/* Kafka: Alter on the cluster, else every partition fails */
+	int allowed = sm_apis_authorized(ctx, SM_ACL_OP_ALTER, SM_ACL_RES_CLUSTER, NULL);
+	sm_log_manager_t *lm = sm_replica_manager_log_manager(ctx->apis->d.replica_manager);
+	for (size_t i = 0; i < m;) {
+		size_t j = i;
+		while (j < m && !strcmp(it[j].topic, it[i].topic))
+			j++;
+		sm_alter_replica_log_dirs_resp_result_t *r = &resp.results[resp.results_cnt++];
+		r->topic_name = (char *)it[i].topic;
+		r->partitions = sm_arena_alloc(&ctx->arena, sizeof(*r->partitions) * (j - i));
+		for (size_t q = i; q < j; q++) {
+			sm_alter_replica_log_dirs_resp_partition_t *rp = &r->partitions[r->partitions_cnt++];
+			rp->partition_index = it[q].partition;
+			if (!allowed) {
+				rp->error_code = SM_ERR_CLUSTER_AUTHORIZATION_FAILED;
+				continue;
+			}
+			sm_err_t e = it[q].partition < 0 ? SM_ERR_REPLICA_NOT_AVAILABLE
+				   : sm_log_manager_alter_dir(lm, it[q].topic, it[q].partition, it[q].path);
+			rp->error_code = (int16_t)e;
+			if (e)
+				sm_apis_refused(ctx, "cannot move %.255s-%d to log dir %.1024s: %s",
+						it[q].topic, (int)it[q].partition, it[q].path,
+						sm_err_name(e));
+			else
+				sm_log_info(NULL, "kafka.server.ReplicaManager",
+					    "Moving %.255s-%d to log dir %.1024s (requested by %s)",
+					    it[q].topic, (int)it[q].partition, it[q].path,
+					    ctx->req->peer);
+		}
+		i = j;
+	}
+	sm_alter_replica_log_dirs_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
 	sm_apis_resp_send(ctx);
 }

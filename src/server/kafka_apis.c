@@ -39,6 +39,7 @@
 #include "msg_describe_configs.h"
 #include "msg_describe_groups.h"
 #include "msg_describe_log_dirs.h"
+#include "msg_alter_replica_log_dirs.h"
 #include "msg_elect_leaders.h"
 #include "msg_fetch.h"
 #include "msg_find_coordinator.h"
@@ -131,6 +132,8 @@ static const struct {
 	{ SM_API_DESCRIBE_CONFIGS, sm_api_describe_configs, &sm_describe_configs_req_codec },
 	{ SM_API_ALTER_CONFIGS, sm_api_alter_configs, &sm_alter_configs_req_codec },
 	{ SM_API_DESCRIBE_LOG_DIRS, sm_api_describe_log_dirs, &sm_describe_log_dirs_req_codec },
+	{ SM_API_ALTER_REPLICA_LOG_DIRS, sm_api_alter_replica_log_dirs,
+	  &sm_alter_replica_log_dirs_req_codec },
 	{ SM_API_CREATE_PARTITIONS, sm_api_create_partitions, &sm_create_partitions_req_codec },
 	{ SM_API_DELETE_GROUPS, sm_api_delete_groups, &sm_delete_groups_req_codec },
 	{ SM_API_ELECT_LEADERS, sm_api_elect_leaders, &sm_elect_leaders_req_codec },

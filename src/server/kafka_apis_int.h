@@ -121,6 +121,7 @@ sm_api_handler_t sm_api_offset_for_leader_epoch;
 sm_api_handler_t sm_api_describe_configs;
 sm_api_handler_t sm_api_alter_configs;
 sm_api_handler_t sm_api_describe_log_dirs;
+sm_api_handler_t sm_api_alter_replica_log_dirs;
 sm_api_handler_t sm_api_create_partitions;
 sm_api_handler_t sm_api_delete_groups;
 sm_api_handler_t sm_api_elect_leaders;

@@ -664,6 +664,20 @@ static void sm_server_start_group_coordinator(sm_kafka_server_t *s)
 /* The log manager took a log dir offline (kafka-scheduler thread): tell the
  * controller through /log_dir_event_notification, as Kafka's
  * LogDirFailureHandler does, and stop when no dir is left. */
+/* A replica moved to another log dir (AlterReplicaLogDirs): its partition's
+ * leader-epoch-checkpoint follows the log there. On alter-log-dirs. */
+static void sm_server_on_log_moved(void *opaque, sm_log_t *log)
+{
+	sm_kafka_server_t *s = opaque;
+	sm_partition_t *p = sm_replica_manager_partition(s->rm, sm_log_topic(log),
+							 sm_log_partition(log));
+	if (!p)
+		return;
+	if (sm_partition_log(p) == log)
+		sm_lec_move_dir(sm_partition_epoch_cache(p), sm_log_dir(log));
+	sm_partition_release(p);
+}
+
 static void sm_server_on_log_dir_failure(void *opaque, int online)
 {
 	sm_kafka_server_t *s = opaque;
@@ -741,6 +755,7 @@ static int sm_server_start_storage(sm_kafka_server_t *s)
 	s->rm = sm_replica_manager_new(sm_dyn_config_current(s->dyn), s->lm, s->zk, s->broker_id);
 	sm_server_start_group_coordinator(s);
 	sm_replica_manager_startup(s->rm);
+	sm_log_manager_set_move_options(s->lm, eff->replica_fetch_max_bytes, sm_server_on_log_moved, s);
 	sm_log_manager_start_scheduler(s->lm, s->cfg->log_retention_check_interval_ms,
 				       s->cfg->log_flush_scheduler_interval_ms,
 				       sm_server_on_log_dir_failure, s);

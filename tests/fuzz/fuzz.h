@@ -34,6 +34,7 @@
 #include "msg_describe_configs.h"
 #include "msg_describe_groups.h"
 #include "msg_describe_log_dirs.h"
+#include "msg_alter_replica_log_dirs.h"
 #include "msg_elect_leaders.h"
 #include "msg_fetch.h"
 #include "msg_find_coordinator.h"
@@ -102,6 +103,7 @@
 	X(SM_API_DESCRIBE_CONFIGS, describe_configs)                           \
 	X(SM_API_ALTER_CONFIGS, alter_configs)                                 \
 	X(SM_API_DESCRIBE_LOG_DIRS, describe_log_dirs)                         \
+	X(SM_API_ALTER_REPLICA_LOG_DIRS, alter_replica_log_dirs)               \
 	X(SM_API_CREATE_PARTITIONS, create_partitions)                         \
 	X(SM_API_DELETE_GROUPS, delete_groups)                                 \
 	X(SM_API_ELECT_LEADERS, elect_leaders)                                 \

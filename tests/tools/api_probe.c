@@ -27,6 +27,7 @@
 #include "msg_alter_configs.h"
 #include "msg_describe_configs.h"
 #include "msg_describe_log_dirs.h"
+#include "msg_alter_replica_log_dirs.h"
 #include "msg_incremental_alter_configs.h"
 #include "msg_init_producer_id.h"
 #include "msg_alter_user_scram_credentials.h"
@@ -772,6 +773,74 @@ static int probe_delete_records(int16_t ver, char *why_out)
 			   (long long)want);
 done:
 	strcpy(why_out, why);
+	return why[0] ? -1 : 0;
+}
+
+/* Moves the probe partition to the dir it is in (nothing to do: NONE) and
+ * partition 1 to a dir the broker does not have (LOG_DIR_NOT_FOUND); the
+ * dir comes from DescribeLogDirs v1. */
+static int probe_alter_replica_log_dirs(int16_t ver, char *why_out)
+{
+	char why[256] = "";
+	sm_wbuf_t body, resp;
+	sm_arena_t a;
+	sm_wbuf_init(&body, 64);
+	sm_wbuf_init(&resp, 1024);
+	sm_arena_init(&a);
+	sm_describe_log_dirs_req_t dq = { .topics = NULL, .topics_cnt = -1 };
+	sm_describe_log_dirs_req_write(&body, 1, &dq);
+	if (probe_call(SM_API_DESCRIBE_LOG_DIRS, 1, &body, &resp, why, sizeof(why)))
+		goto done;
+	sm_describe_log_dirs_resp_t dr;
+	sm_rbuf_t rb;
+	sm_rbuf_init(&rb, resp.p, resp.len);
+	if (sm_describe_log_dirs_resp_read(&rb, 1, &a, &dr))
+		PROBE_FAIL("DescribeLogDirs response does not parse");
+	char *dir = NULL;
+	for (int32_t d = 0; d < dr.results_cnt; d++)
+		for (int32_t t = 0; t < dr.results[d].topics_cnt; t++)
+			for (int32_t k = 0; k < dr.results[d].topics[t].partitions_cnt; k++)
+				if (!strcmp(dr.results[d].topics[t].name, probe_topic) &&
+				    dr.results[d].topics[t].partitions[k].partition_index == 0 &&
+				    !dr.results[d].topics[t].partitions[k].is_future_key)
+					dir = dr.results[d].log_dir;
+	if (!dir)
+		PROBE_FAIL("the probe partition is in no log dir");
+	int32_t p0 = 0, p1 = 1;
+	sm_alter_replica_log_dirs_req_topic_t t0 = { .name = (char *)probe_topic, .partitions = &p0,
+						     .partitions_cnt = 1 };
+	sm_alter_replica_log_dirs_req_topic_t t1 = { .name = (char *)probe_topic, .partitions = &p1,
+						     .partitions_cnt = 1 };
+	sm_alter_replica_log_dirs_req_dir_t dirs[2] = {
+		{ .path = dir, .topics = &t0, .topics_cnt = 1 },
+		{ .path = (char *)"/nonexistent-probe-dir", .topics = &t1, .topics_cnt = 1 },
+	};
+	sm_alter_replica_log_dirs_req_t req = { .dirs = dirs, .dirs_cnt = 2 };
+	sm_wbuf_reset(&body);
+	sm_alter_replica_log_dirs_req_write(&body, ver, &req);
+	if (probe_call(SM_API_ALTER_REPLICA_LOG_DIRS, ver, &body, &resp, why, sizeof(why)))
+		goto done;
+	sm_alter_replica_log_dirs_resp_t r;
+	sm_rbuf_init(&rb, resp.p, resp.len);
+	if (sm_alter_replica_log_dirs_resp_read(&rb, ver, &a, &r))
+		PROBE_FAIL("response does not parse");
+	int16_t e0 = -1, e1 = -1;
+	for (int32_t i = 0; i < r.results_cnt; i++)
+		for (int32_t k = 0; k < r.results[i].partitions_cnt; k++) {
+			if (strcmp(r.results[i].topic_name, probe_topic))
+				PROBE_FAIL("unexpected topic %s", r.results[i].topic_name);
+			if (r.results[i].partitions[k].partition_index == 0)
+				e0 = r.results[i].partitions[k].error_code;
+			else if (r.results[i].partitions[k].partition_index == 1)
+				e1 = r.results[i].partitions[k].error_code;
+		}
+	if (e0 != SM_ERR_NONE || e1 != SM_ERR_LOG_DIR_NOT_FOUND)
+		PROBE_FAIL("errors %d (same dir) and %d (unknown dir), expected 0 and 57", e0, e1);
+done:
+	strcpy(why_out, why);
+	sm_wbuf_free(&body);
+	sm_wbuf_free(&resp);
+	sm_arena_destroy(&a);
 	return why[0] ? -1 : 0;
 }
 
@@ -1856,6 +1925,7 @@ static int probe_one(int16_t key, int16_t ver, char *why)
 	case SM_API_CREATE_PARTITIONS: return probe_cluster_admin(key, ver, why);
 	case SM_API_DELETE_RECORDS: return probe_delete_records(ver, why);
 	case SM_API_DESCRIBE_LOG_DIRS: return probe_describe_log_dirs(ver, why);
+	case SM_API_ALTER_REPLICA_LOG_DIRS: return probe_alter_replica_log_dirs(ver, why);
 	case SM_API_DESCRIBE_CONFIGS: return probe_describe_configs(ver, why);
 	case SM_API_ALTER_CONFIGS:
 	case SM_API_INCREMENTAL_ALTER_CONFIGS: return probe_alter_configs(key, ver, why);
@@ -1889,7 +1959,7 @@ static const int16_t probe_order[] = {
 	SM_API_FIND_COORDINATOR, SM_API_JOIN_GROUP, SM_API_SYNC_GROUP, SM_API_HEARTBEAT,
 	SM_API_LEAVE_GROUP, SM_API_OFFSET_COMMIT, SM_API_OFFSET_FETCH, SM_API_DESCRIBE_GROUPS,
 	SM_API_LIST_GROUPS, SM_API_OFFSET_DELETE, SM_API_DELETE_GROUPS,
-	SM_API_DESCRIBE_LOG_DIRS,
+	SM_API_DESCRIBE_LOG_DIRS, SM_API_ALTER_REPLICA_LOG_DIRS,
 	SM_API_DESCRIBE_CONFIGS, SM_API_ALTER_CONFIGS, SM_API_INCREMENTAL_ALTER_CONFIGS,
 	SM_API_INIT_PRODUCER_ID, SM_API_DESCRIBE_CLUSTER, SM_API_WRITE_TXN_MARKERS,
 	SM_API_TXN_OFFSET_COMMIT,

@@ -43,6 +43,11 @@ typedef struct sm_kc_opts {
 	const char *zookeeper, *bootstrap;
 	const char *type, *name;
 	int entity_default;
+	/* a users entity's clients child (--entity-type users --entity-name u
+	 * --entity-type clients --entity-name c): a (user, client id) quota */
+	const char *ctype, *cname;
+	int cdefault;
+	int ntypes, nnames;
 	int all;
 	const char *add, *del;
 	char *args; /* the command line, for error messages */
@@ -106,15 +111,65 @@ static int sm_kc_parse_add(const char *s, sm_zk_config_t *cfg, char *err, size_t
 }
 
 /* "topic 'x'", "brokers 'x'", ... as ConfigCommand prints entities. */
-static void sm_kc_entity_desc(const sm_kc_opts_t *o, char *out, size_t len)
+static void sm_kc_one_desc(const char *t, const char *name, int dflt, char *out, size_t len)
 {
-	const char *t = o->type;
 	const char *word = !strcmp(t, "topics") ? "topic" : !strcmp(t, "users") ? "user-principal"
 			 : !strcmp(t, "clients") ? "client-id" : t;
-	if (o->entity_default)
+	if (dflt || (name && !strcmp(name, "<default>")))
 		snprintf(out, len, "default %s", word);
 	else
-		snprintf(out, len, "%s '%s'", word, o->name);
+		snprintf(out, len, "%s '%s'", word, name);
+}
+
+/* The root entity, then ", " and the clients child if there is one. */
+static void sm_kc_entity_desc(const sm_kc_opts_t *o, char *out, size_t len)
+{
+	sm_kc_one_desc(o->type, o->name, o->entity_default, out, len);
+	if (o->ctype) {
+		size_t l = strlen(out);
+		if (l + 2 < len) {
+			snprintf(out + l, len - l, ", ");
+			sm_kc_one_desc(o->ctype, o->cname, o->cdefault, out + l + 2, len - l - 2);
+		}
+	}
+}
+
+/* DynamicConfig.User / DynamicConfig.Client: the keys a users or clients
+ * entity accepts (quotas, and SCRAM credentials on a user alone), each
+ * value of its type. */
+static int sm_kc_quota_validate(const sm_kc_opts_t *o, const sm_zk_config_t *add, char *err,
+				size_t errlen)
+{
+	static const char *const quota_keys[] = { "producer_byte_rate", "consumer_byte_rate",
+						  "request_percentage", "controller_mutation_rate" };
+	int user_only = !strcmp(o->type, "users") && !o->ctype && !o->entity_default;
+	for (int i = 0; i < add->n; i++) {
+		int q = -1;
+		for (int k = 0; k < 4; k++)
+			if (!strcmp(add->keys[i], quota_keys[k]))
+				q = k;
+		if (q < 0) {
+			int mech = user_only ? sm_sasl_mech_from_name(add->keys[i]) : -1;
+			if (mech == SM_SASL_SCRAM_SHA_256 || mech == SM_SASL_SCRAM_SHA_512)
+				continue;
+			snprintf(err, errlen, "requirement failed: Unknown Dynamic Configuration '%s'.",
+				 add->keys[i]);
+			return -1;
+		}
+		const char *v = add->values[i];
+		char *end;
+		errno = 0;
+		if (q < 2)
+			(void)strtoll(v, &end, 10);
+		else
+			(void)strtod(v, &end);
+		if (end == v || *end || errno) {
+			snprintf(err, errlen, "Invalid value %s for configuration %s: Not a number of type %s",
+				 v, add->keys[i], q < 2 ? "LONG" : "DOUBLE");
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static int sm_kc_describe(sm_zk_t *zk, const sm_kc_opts_t *o, const char *name)
@@ -297,6 +352,9 @@ static int sm_kc_alter(sm_zk_t *zk, const sm_kc_opts_t *o, const char *name)
 	sm_zk_config_t add = { 0 }, cfg = { 0 };
 	int rc = 1, quiet = 0;
 	if (o->add && sm_kc_parse_add(o->add, &add, err, sizeof(err)))
+		goto out;
+	if ((!strcmp(o->type, "users") || !strcmp(o->type, "clients")) &&
+	    sm_kc_quota_validate(o, &add, err, sizeof(err)))
 		goto out;
 	if (!strcmp(o->type, "users") && sm_kc_scram_preprocess(&add, err, sizeof(err)))
 		goto out;
@@ -983,9 +1041,24 @@ static int sm_kc_parse(int argc, char **argv, sm_kc_opts_t *o)
 		case 'a': o->alter = 1; break;
 		case 'z': o->zookeeper = optarg; break;
 		case 'b': o->bootstrap = optarg; break;
-		case 't': o->type = optarg; break;
-		case 'n': o->name = optarg; break;
-		case 'D': o->entity_default = 1; break;
+		case 't':
+			if (o->ntypes++ == 0)
+				o->type = optarg;
+			else
+				o->ctype = optarg;
+			break;
+		case 'n':
+			if (o->nnames++ == 0)
+				o->name = optarg;
+			else
+				o->cname = optarg;
+			break;
+		case 'D':
+			if (o->nnames++ == 0)
+				o->entity_default = 1;
+			else
+				o->cdefault = 1;
+			break;
 		case 'T': o->type = "topics"; o->name = optarg; break;
 		case 'B': o->type = "brokers"; o->name = optarg; break;
 		case 'A': o->add = optarg; break;
@@ -1005,6 +1078,12 @@ static int sm_kc_parse(int argc, char **argv, sm_kc_opts_t *o)
 	    strcmp(o->type, "clients") && (!o->bootstrap || strcmp(o->type, "broker-loggers")))
 		return sm_kc_usage(o->bootstrap ? "Invalid entity type; --entity-type must be one of topics, clients, users, brokers, broker-loggers"
 						 : "Invalid entity type; --entity-type must be one of topics, clients, users, brokers");
+	if (o->ctype && (o->ntypes > 2 || strcmp(o->type, "users") || strcmp(o->ctype, "clients")))
+		return sm_kc_usage("Only one entity type may be specified, except for 'users' followed by 'clients' to describe or alter the quotas of a client id of a user");
+	if (o->nnames > o->ntypes)
+		return sm_kc_usage("An entity name or --entity-default was given without its --entity-type");
+	if (o->ctype && !o->cname && !o->cdefault && o->alter)
+		return sm_kc_usage("An entity name must be specified with --alter");
 	if (o->all && (!o->describe || !o->bootstrap))
 		return sm_kc_usage("--all can only be used with --describe and --bootstrap-server");
 	if (!o->name && !o->entity_default && o->alter)
@@ -1032,7 +1111,24 @@ int main(int argc, char **argv)
 		fprintf(stderr, "Error while executing config command: %s\n", err);
 		return 1;
 	}
-	const char *name = o.entity_default ? "<default>" : o.name;
+	/* Kafka's Sanitizer: user and client id names are URL-encoded in the
+	 * znode names ("<default>" is kept). */
+	char *zname = NULL;
+	if (o.name || o.entity_default) {
+		int san = !o.entity_default && (!strcmp(o.type, "users") || !strcmp(o.type, "clients"));
+		char *root = san ? sm_sasl_sanitize(o.name) : sm_strdup(o.entity_default ? "<default>" : o.name);
+		if (o.ctype && (o.cname || o.cdefault)) {
+			char *child = o.cdefault ? sm_strdup("<default>") : sm_sasl_sanitize(o.cname);
+			size_t l = strlen(root) + strlen(child) + 10;
+			zname = sm_malloc(l);
+			snprintf(zname, l, "%s/clients/%s", root, child);
+			free(child);
+			free(root);
+		} else {
+			zname = root;
+		}
+	}
+	const char *name = zname;
 	int rc = 0;
 	if (o.describe && !name) {
 		char **kids = NULL;
@@ -1049,5 +1145,6 @@ int main(int argc, char **argv)
 		rc = o.describe ? sm_kc_describe(zk, &o, name) : sm_kc_alter(zk, &o, name);
 	}
 	sm_zk_destroy(zk);
+	free(zname);
 	return rc;
 }

@@ -8,6 +8,7 @@
  */
 #include "kafka_apis_int.h"
 #include "clock.h"
+#include "client_quota.h"
 #include "metrics.h"
 
 #include <pthread.h>
@@ -322,6 +323,30 @@ void sm_apis_resp_send(sm_req_ctx_t *ctx)
 	sm_request_channel_send_response(ctx->apis->d.channel, ctx->req, w);
 	ctx->req = NULL;
 	sm_apis_ctx_free(ctx);
+}
+
+const char *sm_apis_quota_user(const sm_req_ctx_t *ctx)
+{
+	const char *p = ctx->req->principal;
+	const char *colon = strchr(p, ':');
+	return colon ? colon + 1 : p;
+}
+
+int32_t sm_apis_quota_record(sm_req_ctx_t *ctx, int t, double value)
+{
+	sm_client_quotas_t *q = sm_client_quotas_global();
+	if (!q)
+		return 0;
+	int32_t ms = sm_client_quotas_record(q, (sm_quota_type_t)t, sm_apis_quota_user(ctx),
+					     ctx->hdr.client_id, value, sm_clock_mono_ms());
+	if (ms > ctx->req->throttle_ms)
+		ctx->req->throttle_ms = ms;
+	if (ms > 0)
+		sm_log_debug(NULL, "kafka.server.ClientQuotaManager",
+			     "Quota violated for %s by %s (client id %s, %s): throttling %d ms",
+			     sm_quota_key((sm_quota_type_t)t), ctx->req->principal,
+			     ctx->hdr.client_id, ctx->req->peer, (int)ms);
+	return ms;
 }
 
 void sm_apis_resp_none(sm_req_ctx_t *ctx)

@@ -82,6 +82,13 @@ void sm_apis_park_acks(sm_req_ctx_t *ctx, int64_t deadline, sm_delayed_op_fn *fn
  * once in names[0..n) (NULL names never match); sorts, so a request with
  * many names costs O(n log n). NULL when over the arena's budget. */
 uint8_t *sm_apis_duplicates(sm_arena_t *a, const char *const *names, int n);
+/* Client quotas (client_quota.h): records value against the request's
+ * (user, client id) quota of type t and returns the throttle time in ms (0
+ * when within quota); the connection is then kept muted that long after
+ * the response is sent (the largest throttle asked for wins). */
+int32_t sm_apis_quota_record(sm_req_ctx_t *ctx, int t, double value);
+/* The quota user of the request: its principal's name ("ANONYMOUS"). */
+const char *sm_apis_quota_user(const sm_req_ctx_t *ctx);
 /* For a body that failed to parse. */
 void sm_apis_parse_error(sm_req_ctx_t *ctx);
 void sm_apis_ctx_free(sm_req_ctx_t *ctx);

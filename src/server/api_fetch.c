@@ -450,6 +450,8 @@ void sm_api_fetch(sm_req_ctx_t *ctx)
 		sm_apis_parse_error(ctx);
 		return;
 	}
+	/* Replication is never held by client quotas. */
+	ctx->quota_exempt = df->req.replica_id >= 0;
 	sm_fetch_resp_t resp;
 	int errors;
 	size_t n = sm_fetch_run(ctx, &df->req, &resp, &errors);

@@ -309,8 +309,44 @@ sm_wbuf_t *sm_apis_resp_begin(sm_req_ctx_t *ctx)
 	return &ctx->resp;
 }
 
+/* The request this handler thread is handling now and when it began, for
+ * request_percentage: the handler time of a request answered during its
+ * handling is what is charged (Kafka's requestThreadTimeNanos). */
+static __thread const sm_req_ctx_t *sm_apis_cur;
+static __thread int64_t sm_apis_cur_start_ns;
+
+/* Cluster actions (controller and inter-broker requests) are exempt from
+ * the request quota, as Kafka exempts ClusterAction-authorized requests. */
+static int sm_apis_request_quota_exempt(const sm_req_ctx_t *ctx)
+{
+	switch (ctx->hdr.api_key) {
+	case SM_API_LEADER_AND_ISR:
+	case SM_API_STOP_REPLICA:
+	case SM_API_UPDATE_METADATA:
+	case SM_API_CONTROLLED_SHUTDOWN:
+	case SM_API_WRITE_TXN_MARKERS:
+		return 1;
+	default:
+		return ctx->quota_exempt;
+	}
+}
+
+/* request_percentage: the handler time so far, as a percentage of one
+ * second, recorded just before the response goes out. */
+static void sm_apis_request_quota(sm_req_ctx_t *ctx)
+{
+	if (ctx != sm_apis_cur || sm_apis_request_quota_exempt(ctx))
+		return;
+	int64_t ns = sm_clock_mono_ns() - sm_apis_cur_start_ns;
+	if (sm_client_quotas_bound(sm_client_quotas_global(), SM_QUOTA_REQUEST,
+				   sm_apis_quota_user(ctx), ctx->hdr.client_id) < 0)
+		return;
+	(void)sm_apis_quota_record(ctx, SM_QUOTA_REQUEST, (double)ns * 100.0 / 1e9);
+}
+
 void sm_apis_resp_send(sm_req_ctx_t *ctx)
 {
+	sm_apis_request_quota(ctx);
 	if (ctx->apis->capture_dir && !ctx->resp.nfrags) {
 		uint8_t kv[4] = { (uint8_t)(ctx->hdr.api_key >> 8), (uint8_t)ctx->hdr.api_key,
 				  (uint8_t)(ctx->hdr.api_version >> 8), (uint8_t)ctx->hdr.api_version };
@@ -351,6 +387,7 @@ int32_t sm_apis_quota_record(sm_req_ctx_t *ctx, int t, double value)
 
 void sm_apis_resp_none(sm_req_ctx_t *ctx)
 {
+	sm_apis_request_quota(ctx);
 	sm_metrics_request_done(ctx->hdr.api_key, sm_clock_mono_ms() - ctx->req->recv_time_ms);
 	sm_request_channel_send_response(ctx->apis->d.channel, ctx->req, NULL);
 	ctx->req = NULL;
@@ -568,5 +605,8 @@ void sm_kafka_apis_handle(sm_kafka_apis_t *apis, sm_request_t *req)
 	}
 	sm_apis_log_request(ctx, e);
 	sm_metrics_request(ctx->hdr.api_key, ctx->hdr.api_version);
+	sm_apis_cur = ctx;
+	sm_apis_cur_start_ns = sm_clock_mono_ns();
 	e->handler(ctx);
+	sm_apis_cur = NULL;
 }

@@ -31,6 +31,7 @@ typedef struct sm_req_ctx {
 	sm_rbuf_t body;    /* reader positioned at the request body */
 	sm_wbuf_t resp;    /* response header + body being written */
 	int n_refused;     /* sm_apis_refused calls so far */
+	int quota_exempt;  /* replication: never counted against client quotas */
 } sm_req_ctx_t;
 
 typedef void (sm_api_handler_t)(sm_req_ctx_t *ctx);

@@ -46,6 +46,8 @@
 #include "msg_heartbeat.h"
 #include "msg_incremental_alter_configs.h"
 #include "msg_init_producer_id.h"
+#include "msg_describe_client_quotas.h"
+#include "msg_alter_client_quotas.h"
 #include "msg_write_txn_markers.h"
 #include "msg_add_partitions_to_txn.h"
 #include "msg_add_offsets_to_txn.h"
@@ -144,6 +146,9 @@ static const struct {
 	{ SM_API_DESCRIBE_ACLS, sm_api_describe_acls, &sm_describe_acls_req_codec },
 	{ SM_API_CREATE_ACLS, sm_api_create_acls, &sm_create_acls_req_codec },
 	{ SM_API_DELETE_ACLS, sm_api_delete_acls, &sm_delete_acls_req_codec },
+	{ SM_API_DESCRIBE_CLIENT_QUOTAS, sm_api_describe_client_quotas,
+	  &sm_describe_client_quotas_req_codec },
+	{ SM_API_ALTER_CLIENT_QUOTAS, sm_api_alter_client_quotas, &sm_alter_client_quotas_req_codec },
 };
 
 #define SM_API_TABLE_CNT ((int)(sizeof(sm_api_handlers) / sizeof(sm_api_handlers[0])))

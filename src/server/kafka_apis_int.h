@@ -111,6 +111,8 @@ int32_t sm_apis_authorized_ops(sm_req_ctx_t *ctx, int res_type, const char *name
 
 /* Handlers (api_*.c). */
 sm_api_handler_t sm_api_create_acls;
+sm_api_handler_t sm_api_describe_client_quotas;
+sm_api_handler_t sm_api_alter_client_quotas;
 sm_api_handler_t sm_api_describe_acls;
 sm_api_handler_t sm_api_delete_acls;
 sm_api_handler_t sm_api_controlled_shutdown;

@@ -41,6 +41,12 @@ def configs(c, *args, check_rc=True):
     return p.stdout.decode(errors="replace") + p.stderr.decode(errors="replace")
 
 
+def bs_configs(b, *args, check_rc=True):
+    p = run([os.path.join(harness.BIN, "kafka-configs.sh"), "--bootstrap-server", b.bootstrap] +
+            list(args), timeout=60, check_rc=check_rc, what="kafka-configs.sh " + " ".join(args))
+    return p.stdout.decode(errors="replace") + p.stderr.decode(errors="replace")
+
+
 def wait_applied(b, entity_path, count):
     """The broker logged its count-th processing of entity_path."""
     line = "Processing override for entityPath: %s" % entity_path
@@ -104,9 +110,10 @@ class Consumer(threading.Thread):
     def __init__(self, conf, client_id, seconds, max_bytes=None):
         super().__init__()
         self.conf = dict(conf, **{"client.id": client_id, "group.id": "g-" + client_id,
-                                  "enable.auto.commit": False,
-                                  "queued.max.messages.kbytes": 2048,
-                                  "throttle_cb": self._throttle})
+                                  "enable.auto.commit": False, "throttle_cb": self._throttle})
+        if max_bytes is None:
+            # a small prefetch queue: what the application sees is what was fetched
+            self.conf["queued.max.messages.kbytes"] = 2048
         self.seconds, self.max_bytes = seconds, max_bytes
         self.got, self.throttles = [], []
 
@@ -250,6 +257,38 @@ def test(c):
     out = configs(c, "--describe", "--entity-type", "users", "--entity-name", "alice")
     check("Configs for user-principal 'alice' are " in out and "producer_byte_rate=131072" in out,
           out)
+
+    # --- --bootstrap-server: DescribeClientQuotas / AlterClientQuotas ---
+    out = bs_configs(b, "--describe", "--entity-type", "users", "--entity-name", "alice")
+    check("Quota configs for user-principal 'alice' are producer_byte_rate=131072.0" in out and
+          "SCRAM credential configs for user-principal 'alice' are SCRAM-SHA-512=iterations=4096"
+          in out, out)
+    out = bs_configs(b, "--alter", "--entity-type", "users", "--entity-name", "carol",
+                     "--entity-type", "clients", "--entity-default",
+                     "--add-config", "consumer_byte_rate=4096,request_percentage=12.5")
+    check("Completed updating config for user carol." in out, out)
+    check(json.loads(zk.get("/config/users/carol/clients/<default>")[0])["config"] ==
+          {"consumer_byte_rate": "4096", "request_percentage": "12.5"}, "carol's znode")
+    wait_applied(b, "users/carol/clients/<default>", 1)
+    out = bs_configs(b, "--describe", "--entity-type", "users", "--entity-name", "carol",
+                     "--entity-type", "clients", "--entity-default")
+    check("Quota configs for user-principal 'carol', the default client-id are "
+          "consumer_byte_rate=4096.0, request_percentage=12.5" in out, out)
+    out = bs_configs(b, "--describe", "--entity-type", "clients")
+    check("Quota configs for client-id 'cslow' are consumer_byte_rate=1048576.0" in out and
+          "client-id 'sasl-c'" in out and "user-principal" not in out, out)
+    out = bs_configs(b, "--alter", "--entity-type", "clients", "--entity-name", "cslow",
+                     "--delete-config", "producer_byte_rate", check_rc=False)
+    check("Invalid config(s): producer_byte_rate" in out, out)
+    out = bs_configs(b, "--alter", "--entity-type", "clients", "--entity-name", "cslow",
+                     "--add-config", "producer_byte_rate=1.5", check_rc=False)
+    check("InvalidRequestException: Configuration producer_byte_rate must be a LONG value" in out,
+          out)
+    out = bs_configs(b, "--alter", "--entity-type", "clients", "--entity-name", "cslow",
+                     "--delete-config", "consumer_byte_rate")
+    check("Completed updating config for client cslow." in out, out)
+    check(json.loads(zk.get("/config/clients/cslow")[0])["config"] == {}, "cslow emptied")
+    wait_applied(b, "clients/cslow", 2)
 
 
 harness.main(test, brokers=0)

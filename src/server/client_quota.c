@@ -367,10 +367,11 @@ static int32_t sm_quota_apply(sm_client_quotas_t *q, sm_quota_type_t t, const ch
 	pthread_rwlock_rdlock(&q->cfg_lock);
 	sm_quota_tags(q, t, user, client, &tu, &tc);
 	double bound = sm_quota_limit(q, t, tu, tc);
+	/* tu and tc point into user and client, never into the table */
+	pthread_rwlock_unlock(&q->cfg_lock);
 	uint64_t h = sm_quota_hash(t, tu, tc);
 	sm_quota_shard_t *sh = &q->shards[h % SM_QUOTA_SHARDS];
 	pthread_mutex_lock(&sh->lock);
-	pthread_rwlock_unlock(&q->cfg_lock); /* tu/tc point into user/client */
 	sm_quota_sensor_t *s = sm_quota_sensor(q, sh, t, tu, tc, h, now);
 	s->last_ms = now;
 	int32_t throttle = 0;

@@ -409,7 +409,10 @@ static void sm_fetch_respond(sm_req_ctx_t *ctx, sm_fetch_resp_t *resp, int consu
 		 * is empty, carrying only the throttle time (Kafka's
 		 * getThrottledResponse). */
 		double size = (double)sm_fetch_resp_size(ctx->hdr.api_version, resp);
+		int32_t rq = sm_apis_request_quota_now(ctx);
 		int32_t ms = sm_apis_quota_record(ctx, SM_QUOTA_FETCH, size);
+		if (rq > ms)
+			ms = rq;
 		if (ms > 0) {
 			sm_client_quotas_unrecord(sm_client_quotas_global(), SM_QUOTA_FETCH,
 						  sm_apis_quota_user(ctx), ctx->hdr.client_id,

@@ -229,7 +229,9 @@ void sm_api_produce(sm_req_ctx_t *ctx)
 	}
 	/* Kafka records the produce quota on the whole request's size, throttled
 	 * or not, for every acks. */
-	resp.throttle_time_ms = sm_apis_quota_record(ctx, SM_QUOTA_PRODUCE, (double)ctx->req->len);
+	int32_t bw = sm_apis_quota_record(ctx, SM_QUOTA_PRODUCE, (double)ctx->req->len);
+	int32_t rq = sm_apis_request_quota_now(ctx);
+	resp.throttle_time_ms = bw > rq ? bw : rq;
 	if (req.acks == -1) {
 		sm_produce_await(ctx, &req, &resp, waits, nw);
 		return;

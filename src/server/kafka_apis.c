@@ -338,15 +338,21 @@ static int sm_apis_request_quota_exempt(const sm_req_ctx_t *ctx)
 
 /* request_percentage: the handler time so far, as a percentage of one
  * second, recorded just before the response goes out. */
-static void sm_apis_request_quota(sm_req_ctx_t *ctx)
+int32_t sm_apis_request_quota_now(sm_req_ctx_t *ctx)
 {
-	if (ctx != sm_apis_cur || sm_apis_request_quota_exempt(ctx))
-		return;
+	if (ctx != sm_apis_cur || ctx->request_quota_done || sm_apis_request_quota_exempt(ctx))
+		return 0;
+	ctx->request_quota_done = 1;
 	int64_t ns = sm_clock_mono_ns() - sm_apis_cur_start_ns;
 	if (sm_client_quotas_bound(sm_client_quotas_global(), SM_QUOTA_REQUEST,
 				   sm_apis_quota_user(ctx), ctx->hdr.client_id) < 0)
-		return;
-	(void)sm_apis_quota_record(ctx, SM_QUOTA_REQUEST, (double)ns * 100.0 / 1e9);
+		return 0;
+	return sm_apis_quota_record(ctx, SM_QUOTA_REQUEST, (double)ns * 100.0 / 1e9);
+}
+
+static void sm_apis_request_quota(sm_req_ctx_t *ctx)
+{
+	(void)sm_apis_request_quota_now(ctx);
 }
 
 void sm_apis_resp_send(sm_req_ctx_t *ctx)

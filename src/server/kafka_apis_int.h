@@ -32,6 +32,7 @@ typedef struct sm_req_ctx {
 	sm_wbuf_t resp;    /* response header + body being written */
 	int n_refused;     /* sm_apis_refused calls so far */
 	int quota_exempt;  /* replication: never counted against client quotas */
+	int request_quota_done; /* its handler time was already recorded */
 } sm_req_ctx_t;
 
 typedef void (sm_api_handler_t)(sm_req_ctx_t *ctx);
@@ -88,6 +89,12 @@ uint8_t *sm_apis_duplicates(sm_arena_t *a, const char *const *names, int n);
  * when within quota); the connection is then kept muted that long after
  * the response is sent (the largest throttle asked for wins). */
 int32_t sm_apis_quota_record(sm_req_ctx_t *ctx, int t, double value);
+/* request_percentage: records the handler time of the request so far and
+ * returns the throttle time (0 unless this handler thread is handling ctx
+ * now); done once per request, before its response is written, so that
+ * Produce and Fetch carry it in throttle_time_ms. Otherwise it is recorded
+ * when the response is sent. */
+int32_t sm_apis_request_quota_now(sm_req_ctx_t *ctx);
 /* The quota user of the request: its principal's name ("ANONYMOUS"). */
 const char *sm_apis_quota_user(const sm_req_ctx_t *ctx);
 /* For a body that failed to parse. */

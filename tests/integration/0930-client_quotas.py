@@ -13,6 +13,8 @@ and a SASL_PLAINTEXT listener:
   measured after the first burst, with throttle_time_ms > 0, while another client id reads at
   full speed unthrottled.
 - deleting the quota (--delete-config) lifts it at once: "slow" then produces unthrottled.
+- request_percentage=0.01 for client id "rq": its handler time soon takes it over, its Produce
+  responses carry throttle_time_ms > 0, at most one quota window.
 - over SASL_PLAINTEXT (SCRAM-SHA-512) a quota on user alice beats a larger one on her client id
   (Kafka's precedence), and adding it to /config/users/alice keeps her SCRAM credentials
   (they are merged into the same znode): she still authenticates afterwards.
@@ -306,6 +308,24 @@ def test(c):
     check(again.total() >= 8 * MB and not again.throttles,
           "after --delete-config: %d MB, throttles %s" % (again.total() // MB,
                                                           again.throttles[:3]))
+
+    # --- request_percentage: handler time; the throttle is at most one window (1 s) ---
+    configs(c, "--alter", "--entity-type", "clients", "--entity-name", "rq",
+            "--add-config", "request_percentage=0.01")
+    wait_applied(b, "clients/rq", 1)
+    from confluent_kafka import Producer as P
+    rq_throttles = []
+    rp = P({"bootstrap.servers": b.bootstrap, "client.id": "rq", "linger.ms": 0, "acks": "1",
+            "throttle_cb": lambda ev: ev.throttle_time > 0 and rq_throttles.append(ev.throttle_time)})
+    t0 = time.monotonic()
+    while not rq_throttles and time.monotonic() - t0 < 30:
+        rp.produce(TOPIC, value=b"r")
+        rp.flush(10)
+    rp.purge()
+    rp.flush(10)
+    log("request_percentage=0.01: throttled %s s" % rq_throttles[:3])
+    check(rq_throttles, "a client over request_percentage was never told throttle_time_ms > 0")
+    check(max(rq_throttles) <= 1.0, "request throttle over one window: %s" % rq_throttles)
 
     # --- a user quota beats the client id's over SASL; SCRAM credentials survive ---
     configs(c, "--alter", "--entity-type", "clients", "--entity-name", "sasl-c",

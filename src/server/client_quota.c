@@ -14,12 +14,15 @@
 #include "buf.h"
 
 #define SM_QUOTA_SHARDS 64
-/* A sensor idle this long is dropped (Kafka's
- * InactiveSensorExpirationTimeSeconds), so client ids that come and go do
- * not accumulate. */
-#define SM_QUOTA_SENSOR_IDLE_MS (3600 * 1000)
-/* A shard is swept for idle sensors every this many insertions. */
+/* Sensors one shard holds at most: client ids are chosen by clients, so a
+ * client cycling through them must not grow the table without bound. */
+#define SM_QUOTA_SHARD_MAX 4096
+/* A shard is swept for idle sensors every this many insertions. A sensor
+ * idle for the whole quota window has only expired samples, so dropping it
+ * changes no rate (Kafka keeps them an hour; the effect is the same). */
 #define SM_QUOTA_SWEEP_EVERY 256
+/* Hash buckets per shard (chains stay short up to SM_QUOTA_SHARD_MAX). */
+#define SM_QUOTA_BUCKETS 256
 
 typedef struct sm_quota_entity {
 	char *user;   /* NULL: not part of the entity */
@@ -46,8 +49,9 @@ typedef struct sm_quota_sensor {
 
 typedef struct {
 	pthread_mutex_t lock;
-	sm_quota_sensor_t *head;
+	sm_quota_sensor_t *b[SM_QUOTA_BUCKETS]; /* chains, newest first */
 	unsigned inserts;
+	int n;
 } sm_quota_shard_t;
 
 struct sm_client_quotas {
@@ -117,10 +121,11 @@ void sm_client_quotas_destroy(sm_client_quotas_t *q)
 		free(e);
 	}
 	for (int i = 0; i < SM_QUOTA_SHARDS; i++) {
-		for (sm_quota_sensor_t *s = q->shards[i].head, *n; s; s = n) {
-			n = s->next;
-			sm_quota_sensor_free(s);
-		}
+		for (int j = 0; j < SM_QUOTA_BUCKETS; j++)
+			for (sm_quota_sensor_t *s = q->shards[i].b[j], *n; s; s = n) {
+				n = s->next;
+				sm_quota_sensor_free(s);
+			}
 		pthread_mutex_destroy(&q->shards[i].lock);
 	}
 	pthread_rwlock_destroy(&q->cfg_lock);
@@ -321,36 +326,61 @@ static void sm_quota_add(const sm_client_quotas_t *q, sm_quota_sensor_t *s, doub
 	s->s[s->cur].value += v;
 }
 
-/* Caller holds the shard lock: drops sensors idle for an hour. */
-static void sm_quota_sweep(sm_quota_shard_t *sh, int64_t now)
+/* Caller holds the shard lock: drops the sensors idle for the whole
+ * window; when the shard is full, also those created longest ago beyond
+ * (SM_QUOTA_SHARD_MAX - SM_QUOTA_SWEEP_EVERY) / SM_QUOTA_BUCKETS per chain
+ * (their clients start afresh, as with a new client id), so a flood of
+ * client ids costs one walk per SM_QUOTA_SWEEP_EVERY insertions. */
+static void sm_quota_sweep(const sm_client_quotas_t *q, sm_quota_shard_t *sh, int64_t now)
 {
-	for (sm_quota_sensor_t **pp = &sh->head; *pp;) {
-		sm_quota_sensor_t *s = *pp;
-		if (now - s->last_ms >= SM_QUOTA_SENSOR_IDLE_MS) {
-			*pp = s->next;
-			sm_quota_sensor_free(s);
-		} else {
-			pp = &s->next;
+	int64_t idle = q->window_ms * q->window_num;
+	int keep = sh->n >= SM_QUOTA_SHARD_MAX ?
+		   (SM_QUOTA_SHARD_MAX - SM_QUOTA_SWEEP_EVERY) / SM_QUOTA_BUCKETS : SM_QUOTA_SHARD_MAX;
+	for (int j = 0; j < SM_QUOTA_BUCKETS; j++) {
+		int i = 0;
+		for (sm_quota_sensor_t **pp = &sh->b[j]; *pp;) {
+			sm_quota_sensor_t *s = *pp;
+			if (now - s->last_ms >= idle || i >= keep) {
+				*pp = s->next;
+				sm_quota_sensor_free(s);
+				sh->n--;
+			} else {
+				i++;
+				pp = &s->next;
+			}
 		}
 	}
+}
+
+int sm_client_quotas_sensor_count(sm_client_quotas_t *q)
+{
+	int n = 0;
+	for (int i = 0; i < SM_QUOTA_SHARDS; i++) {
+		pthread_mutex_lock(&q->shards[i].lock);
+		n += q->shards[i].n;
+		pthread_mutex_unlock(&q->shards[i].lock);
+	}
+	return n;
 }
 
 /* Caller holds the shard lock. */
 static sm_quota_sensor_t *sm_quota_sensor(sm_client_quotas_t *q, sm_quota_shard_t *sh, int t,
 					  const char *tu, const char *tc, uint64_t h, int64_t now)
 {
-	for (sm_quota_sensor_t *s = sh->head; s; s = s->next)
+	sm_quota_sensor_t **head = &sh->b[(h / SM_QUOTA_SHARDS) % SM_QUOTA_BUCKETS];
+	for (sm_quota_sensor_t *s = *head; s; s = s->next)
 		if (s->hash == h && s->type == t && !strcmp(s->user, tu) && !strcmp(s->client, tc))
 			return s;
-	if (++sh->inserts % SM_QUOTA_SWEEP_EVERY == 0)
-		sm_quota_sweep(sh, now);
+	if (++sh->inserts % SM_QUOTA_SWEEP_EVERY == 0 || sh->n >= SM_QUOTA_SHARD_MAX)
+		sm_quota_sweep(q, sh, now);
 	sm_quota_sensor_t *s = sm_calloc(1, sizeof(*s) + sizeof(s->s[0]) * (size_t)q->window_num);
 	s->type = t;
 	s->user = sm_strdup(tu);
 	s->client = sm_strdup(tc);
 	s->hash = h;
-	s->next = sh->head;
-	sh->head = s;
+	s->next = *head;
+	*head = s;
+	sh->n++;
 	return s;
 }
 

@@ -83,6 +83,10 @@ void sm_client_quotas_unrecord(sm_client_quotas_t *q, sm_quota_type_t t, const c
 double sm_client_quotas_max_in_window(sm_client_quotas_t *q, sm_quota_type_t t,
 				      const char *user, const char *client);
 
+/* Rates being measured (for tests): bounded however many client ids come
+ * and go. */
+int sm_client_quotas_sensor_count(sm_client_quotas_t *q);
+
 /* Kafka's throttle time for a rate over its bound measured over span_ms. */
 int64_t sm_quota_throttle_ms(double rate, double bound, int64_t span_ms);
 

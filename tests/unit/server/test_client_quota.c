@@ -2,7 +2,8 @@
  * precedence between user, client id and <default> entities, who shares
  * a measured rate, the windowed rate and the throttle time formula
  * (round((rate - bound) / bound * span)), the request quota's one-window
- * bound, taking a recording back, and no throttling without quotas. */
+ * bound, taking a recording back, no throttling without quotas, and a
+ * bounded sensor table under a flood of client ids. */
 #include <CUnit/Basic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,6 +132,32 @@ static void test_sharing(void)
 	sm_client_quotas_destroy(q);
 }
 
+/* A client cycling through client ids under a <default> client quota: the
+ * sensors stay bounded, idle ones go once their samples have expired, and
+ * a sensor still in use keeps its rate. */
+static void test_sensor_bound(void)
+{
+	sm_client_quotas_t *q = sm_client_quotas_new(11, 1000);
+	set1(q, NULL, D, SM_QUOTA_PRODUCE, 1000);
+	char id[32];
+	for (int i = 0; i < 400000; i++) {
+		snprintf(id, sizeof(id), "c%d", i);
+		(void)sm_client_quotas_record(q, SM_QUOTA_PRODUCE, "u", id, 1, 1000);
+	}
+	CU_ASSERT(sm_client_quotas_sensor_count(q) <= 64 * 4096);
+	/* a busy client over its quota */
+	CU_ASSERT(sm_client_quotas_record(q, SM_QUOTA_PRODUCE, "u", "busy", 20000, 5000) > 0);
+	/* 11.5 s after the flood its sensors are idle: new insertions sweep
+	 * them, the busy one stays and is still over its quota */
+	for (int i = 0; i < 64 * 256; i++) {
+		snprintf(id, sizeof(id), "n%d", i);
+		(void)sm_client_quotas_record(q, SM_QUOTA_PRODUCE, "u", id, 1, 12500);
+	}
+	CU_ASSERT(sm_client_quotas_sensor_count(q) < 64 * 4096 / 2);
+	CU_ASSERT(sm_client_quotas_record(q, SM_QUOTA_PRODUCE, "u", "busy", 1, 12500) > 0);
+	sm_client_quotas_destroy(q);
+}
+
 static void test_request_bounded(void)
 {
 	sm_client_quotas_t *q = sm_client_quotas_new(11, 1000);
@@ -152,6 +179,7 @@ int main(void)
 	CU_add_test(s, "rate and throttle", test_rate_and_throttle);
 	CU_add_test(s, "sharing", test_sharing);
 	CU_add_test(s, "request quota bounded", test_request_bounded);
+	CU_add_test(s, "sensor bound", test_sensor_bound);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -18,7 +18,10 @@
  * "no response"; then it unmutes and looks at bytes already buffered. That is
  * Kafka's one-request-at-a-time rule: pipelined requests wait in our input
  * buffer or in the kernel. If the channel is full the frame is parked on the
- * connection and a short timer retries, so the loop never blocks.
+ * connection and a short timer retries, so the loop never blocks. A
+ * response whose request carries a throttle time (client quotas, KIP-219)
+ * is written at once, but the connection stays muted until that time has
+ * passed too (a per-connection timer).
  *
  * Responses and closes come from handler threads through the channel's sink
  * (sm_ss_sink_send/close): they go on the processor's locked response queue

@@ -455,6 +455,15 @@ void sm_api_fetch(sm_req_ctx_t *ctx)
 	}
 	/* Replication is never held by client quotas. */
 	ctx->quota_exempt = df->req.replica_id >= 0;
+	if (!ctx->quota_exempt) {
+		/* Kafka's fetchMinBytes: never more than one response may hold
+		 * under the consumer quota (sm_fetch_run caps the size). */
+		double qmax = sm_client_quotas_max_in_window(sm_client_quotas_global(),
+							     SM_QUOTA_FETCH, sm_apis_quota_user(ctx),
+							     ctx->hdr.client_id);
+		if (qmax >= 0 && (double)df->req.min_bytes > qmax)
+			df->req.min_bytes = (int32_t)qmax;
+	}
 	sm_fetch_resp_t resp;
 	int errors;
 	size_t n = sm_fetch_run(ctx, &df->req, &resp, &errors);

@@ -92,7 +92,7 @@ void sm_client_quotas_set_global(sm_client_quotas_t *q)
 	__atomic_store_n(&sm_quota_global, q, __ATOMIC_RELEASE);
 }
 
-sm_client_quotas_t *sm_client_quotas_new(int window_num, int window_size_ms)
+sm_client_quotas_t *sm_client_quotas_new(int window_num, int64_t window_size_ms)
 {
 	sm_client_quotas_t *q = sm_calloc(1, sizeof(*q));
 	q->window_num = window_num > 0 ? window_num : 11;

@@ -46,7 +46,7 @@ typedef enum {
 
 typedef struct sm_client_quotas sm_client_quotas_t;
 
-sm_client_quotas_t *sm_client_quotas_new(int window_num, int window_size_ms);
+sm_client_quotas_t *sm_client_quotas_new(int window_num, int64_t window_size_ms);
 void sm_client_quotas_destroy(sm_client_quotas_t *q);
 
 /* The process-wide instance the request handlers and the config manager

@@ -596,7 +596,7 @@ static int sm_server_start_network(sm_kafka_server_t *s, sm_listener_cfg_t **bou
 	 * read before the listeners open (later changes arrive through the
 	 * config manager). */
 	sm_client_quotas_set_global(sm_client_quotas_new(s->cfg->quota_window_num,
-							 s->cfg->quota_window_size_seconds * 1000));
+							 (int64_t)s->cfg->quota_window_size_seconds * 1000));
 	sm_config_manager_load_all_quotas(s->zk);
 	s->channel = sm_request_channel_new(s->cfg->queued_max_requests);
 	sm_socket_server_config_t sc;

@@ -1675,6 +1675,7 @@ static int probe_client_quotas(int16_t key, int16_t ver, char *why)
 		sm_rbuf_init(&rb, resp.p, resp.len);
 		if (!bad && (sm_describe_client_quotas_resp_read(&rb, ver, &a, &r) ||
 			     r.error_code || r.entries_cnt != 1 || r.entries[0].entity_cnt != 1 ||
+			     !r.entries[0].entity[0].entity_name ||
 			     strcmp(r.entries[0].entity[0].entity_name, "api-probe-quota") ||
 			     r.entries[0].values_cnt != 1 ||
 			     strcmp(r.entries[0].values[0].key, "producer_byte_rate") ||

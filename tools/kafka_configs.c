@@ -5,9 +5,10 @@
  * notification so brokers apply the change at run time; or through a broker
  * (--bootstrap-server) for topics, brokers and broker-loggers with
  * DescribeConfigs, IncrementalAlterConfigs (topics, broker-loggers) and
- * AlterConfigs (brokers), as Kafka's AdminClient path does. Same options and
- * output lines as Kafka's tool; client quotas (users, clients) are only
- * available through --zookeeper. With --zookeeper, a user's
+ * AlterConfigs (brokers), as Kafka's AdminClient path does, and for client
+ * quotas (users, clients, users with clients) with DescribeClientQuotas and
+ * AlterClientQuotas. Same options and output lines as Kafka's tool. With
+ * --zookeeper, a user's
  * SCRAM-SHA-256/512=[iterations=N,password=P] is turned into Kafka's stored
  * credential (salt, stored and server keys, iterations) before it is
  * written, as ConfigCommand does; with --bootstrap-server, users' SCRAM
@@ -30,7 +31,9 @@
 #include "log_config.h"
 #include "logger.h"
 #include "password_encoder.h"
+#include "msg_alter_client_quotas.h"
 #include "msg_alter_configs.h"
+#include "msg_describe_client_quotas.h"
 #include "msg_alter_user_scram_credentials.h"
 #include "msg_describe_user_scram_credentials.h"
 #include "msg_describe_configs.h"
@@ -44,6 +47,11 @@ typedef struct sm_kc_opts {
 	const char *zookeeper, *bootstrap;
 	const char *type, *name;
 	int entity_default;
+	/* a users entity's clients child (--entity-type users --entity-name u
+	 * --entity-type clients --entity-name c): a (user, client id) quota */
+	const char *ctype, *cname;
+	int cdefault;
+	int ntypes, nnames;
 	int all;
 	const char *add, *del;
 	char *args; /* the command line, for error messages */
@@ -107,15 +115,65 @@ static int sm_kc_parse_add(const char *s, sm_zk_config_t *cfg, char *err, size_t
 }
 
 /* "topic 'x'", "brokers 'x'", ... as ConfigCommand prints entities. */
-static void sm_kc_entity_desc(const sm_kc_opts_t *o, char *out, size_t len)
+static void sm_kc_one_desc(const char *t, const char *name, int dflt, char *out, size_t len)
 {
-	const char *t = o->type;
 	const char *word = !strcmp(t, "topics") ? "topic" : !strcmp(t, "users") ? "user-principal"
 			 : !strcmp(t, "clients") ? "client-id" : t;
-	if (o->entity_default)
+	if (dflt || (name && !strcmp(name, "<default>")))
 		snprintf(out, len, "default %s", word);
 	else
-		snprintf(out, len, "%s '%s'", word, o->name);
+		snprintf(out, len, "%s '%s'", word, name);
+}
+
+/* The root entity, then ", " and the clients child if there is one. */
+static void sm_kc_entity_desc(const sm_kc_opts_t *o, char *out, size_t len)
+{
+	sm_kc_one_desc(o->type, o->name, o->entity_default, out, len);
+	if (o->ctype) {
+		size_t l = strlen(out);
+		if (l + 2 < len) {
+			snprintf(out + l, len - l, ", ");
+			sm_kc_one_desc(o->ctype, o->cname, o->cdefault, out + l + 2, len - l - 2);
+		}
+	}
+}
+
+/* DynamicConfig.User / DynamicConfig.Client: the keys a users or clients
+ * entity accepts (quotas, and SCRAM credentials on a user alone), each
+ * value of its type. */
+static int sm_kc_quota_validate(const sm_kc_opts_t *o, const sm_zk_config_t *add, char *err,
+				size_t errlen)
+{
+	static const char *const quota_keys[] = { "producer_byte_rate", "consumer_byte_rate",
+						  "request_percentage", "controller_mutation_rate" };
+	int user_only = !strcmp(o->type, "users") && !o->ctype && !o->entity_default;
+	for (int i = 0; i < add->n; i++) {
+		int q = -1;
+		for (int k = 0; k < 4; k++)
+			if (!strcmp(add->keys[i], quota_keys[k]))
+				q = k;
+		if (q < 0) {
+			int mech = user_only ? sm_sasl_mech_from_name(add->keys[i]) : -1;
+			if (mech == SM_SASL_SCRAM_SHA_256 || mech == SM_SASL_SCRAM_SHA_512)
+				continue;
+			snprintf(err, errlen, "requirement failed: Unknown Dynamic Configuration '%s'.",
+				 add->keys[i]);
+			return -1;
+		}
+		const char *v = add->values[i];
+		char *end;
+		errno = 0;
+		if (q < 2)
+			(void)strtoll(v, &end, 10);
+		else
+			(void)strtod(v, &end);
+		if (end == v || *end || errno) {
+			snprintf(err, errlen, "Invalid value %s for configuration %s: Not a number of type %s",
+				 v, add->keys[i], q < 2 ? "LONG" : "DOUBLE");
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static int sm_kc_describe(sm_zk_t *zk, const sm_kc_opts_t *o, const char *name)
@@ -298,6 +356,9 @@ static int sm_kc_alter(sm_zk_t *zk, const sm_kc_opts_t *o, const char *name)
 	sm_zk_config_t add = { 0 }, cfg = { 0 };
 	int rc = 1, quiet = 0;
 	if (o->add && sm_kc_parse_add(o->add, &add, err, sizeof(err)))
+		goto out;
+	if ((!strcmp(o->type, "users") || !strcmp(o->type, "clients")) &&
+	    sm_kc_quota_validate(o, &add, err, sizeof(err)))
 		goto out;
 	if (!strcmp(o->type, "users") && sm_kc_scram_preprocess(&add, err, sizeof(err)))
 		goto out;
@@ -929,21 +990,238 @@ out:
 	return rc;
 }
 
+/* Java's Double.toString for quota values: "1048576.0", "0.5". */
+static void sm_kc_double_str(double v, char *out, size_t len)
+{
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(out, len, "%.*g", prec, v);
+		if (strtod(out, NULL) == v)
+			break;
+	}
+	if (!strpbrk(out, ".eEn"))
+		strncat(out, ".0", len - strlen(out) - 1);
+}
+
+static int sm_kc_is_quota_key(const char *k)
+{
+	return !strcmp(k, "producer_byte_rate") || !strcmp(k, "consumer_byte_rate") ||
+	       !strcmp(k, "request_percentage") || !strcmp(k, "controller_mutation_rate");
+}
+
+/* DescribeClientQuotas with ConfigCommand's strict filter: the entity
+ * types given, each with its name, the default, or any name. */
+static int sm_kc_bs_quota_describe(const sm_kc_opts_t *o, const sm_metadata_resp_t *md,
+				   sm_arena_t *a, sm_describe_client_quotas_resp_t *r)
+{
+	sm_describe_client_quotas_req_component_t comp[2];
+	sm_describe_client_quotas_req_t req = { comp, 0, 1 };
+	const char *types[2] = { o->type, o->ctype };
+	const char *names[2] = { o->name, o->cname };
+	int dflt[2] = { o->entity_default, o->cdefault };
+	for (int i = 0; i < 2 && types[i]; i++) {
+		comp[i].entity_type = !strcmp(types[i], "users") ? "user" : "client-id";
+		comp[i].match_type = dflt[i] ? 1 : names[i] ? 0 : 2;
+		comp[i].match = dflt[i] ? NULL : (char *)names[i];
+		req.components_cnt++;
+	}
+	sm_wbuf_t body, out;
+	sm_wbuf_init(&body, 128);
+	sm_wbuf_init(&out, 256);
+	sm_describe_client_quotas_req_write(&body, 0, &req);
+	int rc = -1;
+	if (sm_kc_call(md, SM_CONFIG_RESOURCE_TOPIC, "", SM_API_DESCRIBE_CLIENT_QUOTAS, 0, &body,
+		       &out))
+		goto done;
+	sm_rbuf_t rb;
+	/* the strings point into the response: keep it in the arena */
+	uint8_t *keep = sm_arena_alloc(a, out.len + 1);
+	memcpy(keep, out.p, out.len);
+	sm_rbuf_init(&rb, keep, out.len);
+	if (sm_describe_client_quotas_resp_read(&rb, 0, a, r)) {
+		fprintf(stderr, "Error while executing config command: malformed response\n");
+		goto done;
+	}
+	if (r->error_code) {
+		fprintf(stderr, "Error while executing config command with args: %s: %s\n",
+			sm_kc_exc(r->error_code),
+			r->error_message ? r->error_message : sm_pa_error_message(r->error_code));
+		goto done;
+	}
+	rc = 0;
+done:
+	sm_wbuf_free(&body);
+	sm_wbuf_free(&out);
+	return rc;
+}
+
+/* ConfigCommand's --bootstrap-server path for users and clients: quotas
+ * through DescribeClientQuotas / AlterClientQuotas, users' SCRAM
+ * credentials through their own APIs (sm_kc_bs_users). */
+static int sm_kc_bs_quotas(const sm_kc_opts_t *o, const sm_metadata_resp_t *md)
+{
+	sm_arena_t a;
+	sm_arena_init(&a);
+	int rc = 1;
+	int user_alone = !strcmp(o->type, "users") && !o->ctype;
+	if (o->describe) {
+		sm_describe_client_quotas_resp_t r;
+		if (sm_kc_bs_quota_describe(o, md, &a, &r))
+			goto out;
+		for (int32_t i = 0; r.entries && i < r.entries_cnt; i++) {
+			const sm_describe_client_quotas_resp_entry_t *e = &r.entries[i];
+			printf("Quota configs for ");
+			static const char *const order[] = { "user", "client-id", "ip" };
+			int n = 0;
+			for (int k = 0; k < 3; k++)
+				for (int32_t j = 0; j < e->entity_cnt; j++) {
+					if (strcmp(e->entity[j].entity_type, order[k]))
+						continue;
+					const char *t = k == 0 ? "user-principal" : order[k];
+					if (e->entity[j].entity_name)
+						printf("%s%s '%s'", n++ ? ", " : "", t,
+						       e->entity[j].entity_name);
+					else
+						printf("%sthe default %s", n++ ? ", " : "", t);
+				}
+			printf(" are ");
+			for (int32_t j = 0; j < e->values_cnt; j++) {
+				char v[64];
+				sm_kc_double_str(e->values[j].value, v, sizeof(v));
+				printf("%s%s=%s", j ? ", " : "", e->values[j].key, v);
+			}
+			printf("\n");
+		}
+		/* SCRAM credentials only for users, never for the default one */
+		rc = user_alone && !o->entity_default ? sm_kc_bs_users(o, md) : 0;
+		goto out;
+	}
+	sm_kc_change_t c;
+	if (sm_kc_parse_change(o, &c))
+		goto out;
+	int quota = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		char unknown[512] = "";
+		size_t ul = 0;
+		int n = pass ? c.ndel : c.add.n;
+		for (int i = 0; i < n; i++) {
+			const char *k = pass ? c.del[i] : c.add.keys[i];
+			int scram = sm_sasl_mech_from_name(k) &
+				    (SM_SASL_SCRAM_SHA_256 | SM_SASL_SCRAM_SHA_512);
+			if (sm_kc_is_quota_key(k))
+				quota = 1;
+			else if (!scram || !user_alone)
+				ul += (size_t)snprintf(unknown + ul,
+						       ul < sizeof(unknown) ? sizeof(unknown) - ul : 0,
+						       "%s%s", ul ? "," : "", k);
+		}
+		if (ul) {
+			fprintf(stderr, "Error while executing config command with args: Only quota%s "
+				"configs can be %s for '%s' using --bootstrap-server. Unexpected "
+				"config names: %s\n", user_alone ? " and SCRAM credential" : "",
+				pass ? "deleted" : "added", user_alone ? "users" : "clients", unknown);
+			sm_kc_change_clear(&c);
+			goto out;
+		}
+	}
+	if (!quota) {
+		sm_kc_change_clear(&c);
+		if (o->entity_default) {
+			fprintf(stderr, "Error while executing config command with args: The use of "
+				"--entity-default or --user-defaults is not allowed with User SCRAM "
+				"Credentials using --bootstrap-server.\n");
+			goto out;
+		}
+		rc = sm_kc_bs_users(o, md);
+		goto out;
+	}
+	/* deleting a quota the entity does not have is refused first */
+	sm_describe_client_quotas_resp_t cur;
+	if (c.ndel && sm_kc_bs_quota_describe(o, md, &a, &cur)) {
+		sm_kc_change_clear(&c);
+		goto out;
+	}
+	for (int i = 0; i < c.ndel; i++) {
+		int found = 0;
+		for (int32_t j = 0; j < cur.entries_cnt && !found; j++)
+			for (int32_t k = 0; k < cur.entries[j].values_cnt; k++)
+				found |= !strcmp(cur.entries[j].values[k].key, c.del[i]);
+		if (!found) {
+			fprintf(stderr, "Error while executing config command with args: Invalid "
+				"config(s): %s\n", c.del[i]);
+			sm_kc_change_clear(&c);
+			goto out;
+		}
+	}
+	sm_alter_client_quotas_req_entity_t ent[2];
+	sm_alter_client_quotas_req_entry_t en = { ent, 0, NULL, 0 };
+	const char *types[2] = { o->type, o->ctype };
+	const char *names[2] = { o->name, o->cname };
+	int dflt[2] = { o->entity_default, o->cdefault };
+	for (int i = 0; i < 2 && types[i]; i++) {
+		ent[i].entity_type = !strcmp(types[i], "users") ? "user" : "client-id";
+		ent[i].entity_name = dflt[i] ? NULL : (char *)names[i];
+		en.entity_cnt++;
+	}
+	en.ops = sm_arena_alloc(&a, sizeof(*en.ops) * (size_t)(c.add.n + c.ndel + 1));
+	for (int i = 0; i < c.add.n; i++) {
+		char *end;
+		double v = strtod(c.add.values[i], &end);
+		if (end == c.add.values[i] || *end) {
+			fprintf(stderr, "Error while executing config command with args: Cannot parse "
+				"quota configuration value for %s: %s\n", c.add.keys[i], c.add.values[i]);
+			sm_kc_change_clear(&c);
+			goto out;
+		}
+		en.ops[en.ops_cnt++] = (sm_alter_client_quotas_req_op_t){ c.add.keys[i], v, 0 };
+	}
+	for (int i = 0; i < c.ndel; i++)
+		en.ops[en.ops_cnt++] = (sm_alter_client_quotas_req_op_t){ c.del[i], 0, 1 };
+	sm_alter_client_quotas_req_t req = { &en, 1, 0 };
+	sm_wbuf_t body, outb;
+	sm_wbuf_init(&body, 128);
+	sm_wbuf_init(&outb, 128);
+	sm_alter_client_quotas_req_write(&body, 0, &req);
+	sm_kc_change_clear(&c);
+	if (!sm_kc_call(md, SM_CONFIG_RESOURCE_TOPIC, "", SM_API_ALTER_CLIENT_QUOTAS, 0, &body,
+			&outb)) {
+		sm_alter_client_quotas_resp_t r;
+		sm_rbuf_t rb;
+		sm_rbuf_init(&rb, outb.p, outb.len);
+		if (sm_alter_client_quotas_resp_read(&rb, 0, &a, &r) || r.entries_cnt != 1) {
+			fprintf(stderr, "Error while executing config command: malformed response\n");
+		} else if (r.entries[0].error_code) {
+			fprintf(stderr, "Error while executing config command with args: %s: %s\n",
+				sm_kc_exc(r.entries[0].error_code),
+				r.entries[0].error_message ? r.entries[0].error_message
+							   : sm_pa_error_message(r.entries[0].error_code));
+		} else {
+			/* ConfigCommand names the first entity type and name */
+			if (o->entity_default)
+				printf("Completed updating default config for %s in the cluster.\n", o->type);
+			else
+				printf("Completed updating config for %.*s %s.\n",
+				       (int)strlen(o->type) - 1, o->type, o->name);
+			rc = 0;
+		}
+	}
+	sm_wbuf_free(&body);
+	sm_wbuf_free(&outb);
+out:
+	sm_arena_destroy(&a);
+	return rc;
+}
+
 static int sm_kc_bootstrap(const sm_kc_opts_t *o)
 {
-	if (!strcmp(o->type, "users") && !o->entity_default) {
+	if (!strcmp(o->type, "users") || !strcmp(o->type, "clients")) {
 		sm_arena_t a;
 		sm_metadata_resp_t md;
 		int rc = 1;
 		sm_arena_init(&a);
 		if (!sm_pa_metadata(o->bootstrap, NULL, 0, &a, &md))
-			rc = sm_kc_bs_users(o, &md);
+			rc = sm_kc_bs_quotas(o, &md);
 		sm_arena_destroy(&a);
 		return rc;
-	}
-	if (!strcmp(o->type, "users") || !strcmp(o->type, "clients")) {
-		fprintf(stderr, "Client quotas are not served through --bootstrap-server by Samsa; use --zookeeper\n");
-		return 1;
 	}
 	if (o->entity_default && strcmp(o->type, "brokers")) {
 		fprintf(stderr, "--entity-default is only valid with --entity-type brokers for --bootstrap-server\n");
@@ -984,9 +1262,24 @@ static int sm_kc_parse(int argc, char **argv, sm_kc_opts_t *o)
 		case 'a': o->alter = 1; break;
 		case 'z': o->zookeeper = optarg; break;
 		case 'b': o->bootstrap = optarg; break;
-		case 't': o->type = optarg; break;
-		case 'n': o->name = optarg; break;
-		case 'D': o->entity_default = 1; break;
+		case 't':
+			if (o->ntypes++ == 0)
+				o->type = optarg;
+			else
+				o->ctype = optarg;
+			break;
+		case 'n':
+			if (o->nnames++ == 0)
+				o->name = optarg;
+			else
+				o->cname = optarg;
+			break;
+		case 'D':
+			if (o->nnames++ == 0)
+				o->entity_default = 1;
+			else
+				o->cdefault = 1;
+			break;
 		case 'T': o->type = "topics"; o->name = optarg; break;
 		case 'B': o->type = "brokers"; o->name = optarg; break;
 		case 'A': o->add = optarg; break;
@@ -1006,6 +1299,12 @@ static int sm_kc_parse(int argc, char **argv, sm_kc_opts_t *o)
 	    strcmp(o->type, "clients") && (!o->bootstrap || strcmp(o->type, "broker-loggers")))
 		return sm_kc_usage(o->bootstrap ? "Invalid entity type; --entity-type must be one of topics, clients, users, brokers, broker-loggers"
 						 : "Invalid entity type; --entity-type must be one of topics, clients, users, brokers");
+	if (o->ctype && (o->ntypes > 2 || strcmp(o->type, "users") || strcmp(o->ctype, "clients")))
+		return sm_kc_usage("Only one entity type may be specified, except for 'users' followed by 'clients' to describe or alter the quotas of a client id of a user");
+	if (o->nnames > o->ntypes)
+		return sm_kc_usage("An entity name or --entity-default was given without its --entity-type");
+	if (o->ctype && !o->cname && !o->cdefault && o->alter)
+		return sm_kc_usage("An entity name must be specified with --alter");
 	if (o->all && (!o->describe || !o->bootstrap))
 		return sm_kc_usage("--all can only be used with --describe and --bootstrap-server");
 	if (!o->name && !o->entity_default && o->alter)
@@ -1033,7 +1332,24 @@ int main(int argc, char **argv)
 		fprintf(stderr, "Error while executing config command: %s\n", err);
 		return 1;
 	}
-	const char *name = o.entity_default ? "<default>" : o.name;
+	/* Kafka's Sanitizer: user and client id names are URL-encoded in the
+	 * znode names ("<default>" is kept). */
+	char *zname = NULL;
+	if (o.name || o.entity_default) {
+		int san = !o.entity_default && (!strcmp(o.type, "users") || !strcmp(o.type, "clients"));
+		char *root = san ? sm_sasl_sanitize(o.name) : sm_strdup(o.entity_default ? "<default>" : o.name);
+		if (o.ctype && (o.cname || o.cdefault)) {
+			char *child = o.cdefault ? sm_strdup("<default>") : sm_sasl_sanitize(o.cname);
+			size_t l = strlen(root) + strlen(child) + 10;
+			zname = sm_malloc(l);
+			snprintf(zname, l, "%s/clients/%s", root, child);
+			free(child);
+			free(root);
+		} else {
+			zname = root;
+		}
+	}
+	const char *name = zname;
 	int rc = 0;
 	if (o.describe && !name) {
 		char **kids = NULL;
@@ -1050,5 +1366,6 @@ int main(int argc, char **argv)
 		rc = o.describe ? sm_kc_describe(zk, &o, name) : sm_kc_alter(zk, &o, name);
 	}
 	sm_zk_destroy(zk);
+	free(zname);
 	return rc;
 }

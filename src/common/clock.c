@@ -20,6 +20,13 @@ int64_t sm_clock_mono_ms(void)
 	return sm_clock_read(CLOCK_MONOTONIC);
 }
 
+int64_t sm_clock_mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 int64_t sm_clock_wall_ms(void)
 {
 	return sm_clock_read(CLOCK_REALTIME);

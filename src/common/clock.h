@@ -14,6 +14,9 @@
 
 /* CLOCK_MONOTONIC in ms (plus the test offset). */
 int64_t sm_clock_mono_ms(void);
+/* CLOCK_MONOTONIC in ns, for measuring short intervals (request handler
+ * time for client request quotas); the test offset is not applied. */
+int64_t sm_clock_mono_ns(void);
 /* CLOCK_REALTIME in ms since the epoch (plus the test offset). */
 int64_t sm_clock_wall_ms(void);
 

@@ -94,6 +94,8 @@ static const sm_cfg_def_t sm_cfg_defs[] = {
 	INT("max.connections", max_connections, "2147483647", 0, IMAX, "Broker-wide connection limit; the acceptor waits for a free slot (listener.name.X.max.connections per listener)"),
 	INT("max.connections.per.ip", max_connections_per_ip, "2147483647", 0, IMAX, "Connections allowed from one address; more are closed at once"),
 	STR("max.connections.per.ip.overrides", max_connections_per_ip_overrides, "", "Per-address limits host:count,host:count"),
+	INT("quota.window.num", quota_window_num, "11", 1, 10000, "Samples a client quota rate is measured over (at most 10000: each measured client holds them)"),
+	INT("quota.window.size.seconds", quota_window_size_seconds, "1", 1, 86400, "Length of one client quota sample (at most a day)"),
 	/* Samsa only (docs/metrics.md): empty serves no metrics endpoint. */
 	STR("metrics.listener", metrics_listener, "", "Prometheus endpoint http://host:port serving GET /metrics; empty disables it"),
 	STR("authorizer.class.name", authorizer_class_name, "", "kafka.security.authorizer.AclAuthorizer turns ACL authorization on"),

@@ -44,6 +44,9 @@ typedef struct sm_request {
 	sm_mempool_t *pool;         /* queued.max.request.bytes grant (a
 	                               reference), returned by sm_request_free */
 	int64_t pool_bytes;
+	int32_t throttle_ms;        /* set by the handler: after its response
+	                               is sent the connection stays muted this
+	                               long (client quotas, KIP-219) */
 } sm_request_t;
 
 sm_request_channel_t *sm_request_channel_new(int queue_size);

@@ -18,7 +18,10 @@
  * "no response"; then it unmutes and looks at bytes already buffered. That is
  * Kafka's one-request-at-a-time rule: pipelined requests wait in our input
  * buffer or in the kernel. If the channel is full the frame is parked on the
- * connection and a short timer retries, so the loop never blocks.
+ * connection and a short timer retries, so the loop never blocks. A
+ * response whose request carries a throttle time (client quotas, KIP-219)
+ * is written at once, but the connection stays muted until that time has
+ * passed too (a per-connection timer).
  *
  * Responses and closes come from handler threads through the channel's sink
  * (sm_ss_sink_send/close): they go on the processor's locked response queue
@@ -172,6 +175,10 @@ struct sm_ss_conn {
 	char ip[64];           /* per-address count key */
 	int inflight;          /* muted: a request is out, or its response unsent */
 	int writing;           /* response queued; unmute once output drains */
+	int64_t throttle_until; /* client quota (KIP-219): stay muted until
+	                           then (monotonic ms), even once the response
+	                           is sent; 0: not throttled */
+	struct event *throttle_ev; /* fires at throttle_until */
 	sm_request_t *blocked; /* read while the request queue was full */
 	int32_t frame_size;    /* size prefix read and checked; -1: none yet */
 	int mem_wait;          /* muted until the pool can grant frame_size */
@@ -516,6 +523,8 @@ static void sm_ss_conn_free(sm_ss_conn_t *c)
 	}
 	if (c->mem_wait)
 		p->nmemwait--;
+	if (c->throttle_ev)
+		event_free(c->throttle_ev);
 	bufferevent_free(c->bev);
 	sm_request_free(c->partial);
 	sm_sasl_server_free(c->sasl);
@@ -694,12 +703,37 @@ static void sm_ss_conn_read(sm_ss_conn_t *c)
 	sm_ss_conn_submit(c, req);
 }
 
+static void sm_ss_throttle_cb(evutil_socket_t fd, short what, void *arg);
+
 static void sm_ss_conn_unmute(sm_ss_conn_t *c)
 {
+	/* A throttled client's response went out at once; its next request is
+	 * not read before the throttle time ends (Kafka's channel muting for
+	 * quotas). */
+	int64_t left = c->throttle_until ? c->throttle_until - sm_clock_mono_ms() : 0;
+	if (left > 0) {
+		struct timeval tv = { (time_t)(left / 1000), (suseconds_t)(left % 1000) * 1000 };
+		if (!c->throttle_ev)
+			c->throttle_ev = evtimer_new(c->proc->base, sm_ss_throttle_cb, c);
+		c->writing = 0;
+		evtimer_add(c->throttle_ev, &tv);
+		return;
+	}
+	c->throttle_until = 0;
 	c->inflight = 0;
 	c->writing = 0;
 	bufferevent_enable(c->bev, EV_READ);
 	sm_ss_conn_read(c);
+}
+
+static void sm_ss_throttle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	sm_ss_conn_t *c = arg;
+
+	(void)fd;
+	(void)what;
+	c->throttle_until = 0;
+	sm_ss_conn_unmute(c);
 }
 
 static void sm_ss_read_cb(struct bufferevent *bev, void *arg)
@@ -943,6 +977,8 @@ static void sm_ss_deliver(sm_ss_proc_t *p, sm_ss_item_t *it)
 {
 	sm_ss_conn_t *c = sm_ss_conn_find(p, it->req->conn_id);
 
+	if (c && it->req->throttle_ms > 0 && !it->close)
+		c->throttle_until = sm_clock_mono_ms() + it->req->throttle_ms;
 	if (!c) {
 		/* The peer left while the request was being handled. */
 	} else if (it->close) {

@@ -30,6 +30,7 @@
  * completed on the purgatory thread ("fetch-purgatory"), which holds no
  * purgatory lock while completing one.
  */
+#include "client_quota.h"
 #include "kafka_apis_int.h"
 
 #include <errno.h>
@@ -298,6 +299,16 @@ static size_t sm_fetch_run(sm_req_ctx_t *ctx, const sm_fetch_req_t *req, sm_fetc
 	int64_t budget = ver >= 3 ? req->max_bytes : INT32_MAX;
 	if (budget > ctx->apis->d.cfg->fetch_max_bytes && req->replica_id < 0)
 		budget = ctx->apis->d.cfg->fetch_max_bytes;
+	if (req->replica_id < 0) {
+		/* Kafka's getMaxValueInQuotaWindow: one response never holds more
+		 * than the consumer quota allows over the quota window. */
+		double qmax = sm_client_quotas_max_in_window(sm_client_quotas_global(),
+							     SM_QUOTA_FETCH,
+							     sm_apis_quota_user(ctx),
+							     ctx->hdr.client_id);
+		if (qmax >= 0 && qmax < (double)budget)
+			budget = (int64_t)qmax;
+	}
 	int min_one = ver >= 3;
 	size_t total = 0;
 	*errors = 0;
@@ -392,6 +403,26 @@ static void sm_fetch_respond(sm_req_ctx_t *ctx, sm_fetch_resp_t *resp, int consu
 				sm_fileref_release(r->file);
 				r->file = NULL;
 			}
+	if (consumer) {
+		/* Consumer fetches count against consumer_byte_rate, replication
+		 * never does. Over quota, the bytes are taken back and the answer
+		 * is empty, carrying only the throttle time (Kafka's
+		 * getThrottledResponse). */
+		double size = (double)sm_fetch_resp_size(ctx->hdr.api_version, resp);
+		int32_t rq = sm_apis_request_quota_now(ctx);
+		int32_t ms = sm_apis_quota_record(ctx, SM_QUOTA_FETCH, size);
+		if (rq > ms)
+			ms = rq;
+		if (ms > 0) {
+			sm_client_quotas_unrecord(sm_client_quotas_global(), SM_QUOTA_FETCH,
+						  sm_apis_quota_user(ctx), ctx->hdr.client_id,
+						  size, sm_clock_mono_ms());
+			sm_fetch_release_files(resp);
+			resp->responses_cnt = 0;
+			resp->error_code = 0;
+			resp->throttle_time_ms = ms;
+		}
+	}
 	sm_fetch_resp_write(sm_apis_resp_begin(ctx), ctx->hdr.api_version, resp);
 	sm_fetch_release_files(resp);
 	sm_apis_resp_send(ctx);
@@ -421,6 +452,17 @@ void sm_api_fetch(sm_req_ctx_t *ctx)
 		free(df);
 		sm_apis_parse_error(ctx);
 		return;
+	}
+	/* Replication is never held by client quotas. */
+	ctx->quota_exempt = df->req.replica_id >= 0;
+	if (!ctx->quota_exempt) {
+		/* Kafka's fetchMinBytes: never more than one response may hold
+		 * under the consumer quota (sm_fetch_run caps the size). */
+		double qmax = sm_client_quotas_max_in_window(sm_client_quotas_global(),
+							     SM_QUOTA_FETCH, sm_apis_quota_user(ctx),
+							     ctx->hdr.client_id);
+		if (qmax >= 0 && (double)df->req.min_bytes > qmax)
+			df->req.min_bytes = (int32_t)qmax;
 	}
 	sm_fetch_resp_t resp;
 	int errors;

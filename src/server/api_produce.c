@@ -16,6 +16,7 @@
  * Thread-safety: runs on request handler threads; delayed produces complete
  * on the purgatory thread.
  */
+#include "client_quota.h"
 #include "kafka_apis_int.h"
 
 #include <stdlib.h>
@@ -226,6 +227,11 @@ void sm_api_produce(sm_req_ctx_t *ctx)
 			failed |= rp->error_code != 0;
 		}
 	}
+	/* Kafka records the produce quota on the whole request's size, throttled
+	 * or not, for every acks. */
+	int32_t bw = sm_apis_quota_record(ctx, SM_QUOTA_PRODUCE, (double)ctx->req->len);
+	int32_t rq = sm_apis_request_quota_now(ctx);
+	resp.throttle_time_ms = bw > rq ? bw : rq;
 	if (req.acks == -1) {
 		sm_produce_await(ctx, &req, &resp, waits, nw);
 		return;

@@ -8,12 +8,16 @@
 #include "config_manager.h"
 #include "sasl.h"
 
+#include <errno.h>
+#include <stdio.h>
+
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "buf.h"
+#include "client_quota.h"
 #include "kafka_zk.h"
 #include "log_config.h"
 #include "logger.h"
@@ -92,6 +96,37 @@ static void sm_cm_unclean_election(sm_config_manager_t *cm, const char *topic)
 	sm_zk_topic_clear(&a);
 }
 
+/* The quota keys of one entity's config into the client quota table
+ * (Kafka's QuotaConfigHandler): producer_byte_rate and consumer_byte_rate
+ * are longs, request_percentage a double; an unparsable or negative value
+ * is logged and left out, the other keys are not quotas. */
+static void sm_cm_apply_quotas(const char *entity_path, const char *user, const char *client,
+			       const sm_zk_config_t *zc)
+{
+	sm_client_quotas_t *q = sm_client_quotas_global();
+	if (!q)
+		return;
+	double v[SM_QUOTA_TYPES];
+	for (int t = 0; t < SM_QUOTA_TYPES; t++)
+		v[t] = -1;
+	for (int i = 0; i < zc->n; i++) {
+		int t = sm_quota_type_of(zc->keys[i]);
+		if (t < 0)
+			continue;
+		char *end;
+		errno = 0;
+		double d = t == SM_QUOTA_REQUEST ? strtod(zc->values[i], &end)
+						 : (double)strtoll(zc->values[i], &end, 10);
+		if (end == zc->values[i] || *end || errno || !(d >= 0)) {
+			sm_log_warn(NULL, SM_CM_LOGGER, "Ignoring invalid quota %s=%s of %s",
+				    zc->keys[i], zc->values[i], entity_path);
+			continue;
+		}
+		v[t] = d;
+	}
+	sm_client_quotas_update(q, user, client, v);
+}
+
 void sm_config_manager_load_user(sm_zk_t *zk, const char *sanitized)
 {
 	/* Kafka's Sanitizer URL-encodes the principal name in the znode name */
@@ -100,9 +135,76 @@ void sm_config_manager_load_user(sm_zk_t *zk, const char *sanitized)
 	if (sm_kzk_get_entity_config(zk, "users", sanitized, &zc) == SM_ERR_NONE) {
 		sm_scram_store_put(user, zc.keys, zc.values, zc.n);
 		sm_log_debug(NULL, SM_CM_LOGGER, "Loaded the SCRAM credentials of user %s", user);
+		/* The same node holds the user's quotas. */
+		char path[600];
+		snprintf(path, sizeof(path), "users/%s", sanitized);
+		sm_cm_apply_quotas(path, user, NULL, &zc);
 	}
 	sm_zk_config_clear(&zc);
 	free(user);
+}
+
+int sm_config_manager_load_quota(sm_zk_t *zk, const char *entity_path)
+{
+	char *copy = sm_strdup(entity_path), *parts[4] = { 0 }, *save = NULL;
+	int n = 0;
+	for (char *tok = strtok_r(copy, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
+		if (n == 4) {
+			n = 5;
+			break;
+		}
+		parts[n++] = tok;
+	}
+	char *user = NULL, *client = NULL;
+	int rc = -1;
+	if (n == 2 && !strcmp(parts[0], "clients"))
+		client = sm_sasl_desanitize(parts[1]);
+	else if (n == 4 && !strcmp(parts[0], "users") && !strcmp(parts[2], "clients"))
+		user = sm_sasl_desanitize(parts[1]), client = sm_sasl_desanitize(parts[3]);
+	else
+		goto out;
+	sm_zk_config_t zc = { 0 };
+	const char *slash = strchr(entity_path, '/');
+	char type[16];
+	snprintf(type, sizeof(type), "%.*s", (int)(slash - entity_path), entity_path);
+	if (sm_kzk_get_entity_config(zk, type, slash + 1, &zc) == SM_ERR_NONE) {
+		sm_cm_apply_quotas(entity_path, user, client, &zc);
+		rc = 0;
+	}
+	sm_zk_config_clear(&zc);
+out:
+	free(user);
+	free(client);
+	free(copy);
+	return rc;
+}
+
+void sm_config_manager_load_all_quotas(sm_zk_t *zk)
+{
+	char **users = NULL, **kids = NULL;
+	int nu = 0, nk = 0;
+	char path[600];
+	if (sm_zk_get_children(zk, "/config/users", 0, &users, &nu) == SM_ERR_NONE)
+		for (int i = 0; i < nu; i++) {
+			sm_config_manager_load_user(zk, users[i]);
+			snprintf(path, sizeof(path), "/config/users/%s/clients", users[i]);
+			if (sm_zk_get_children(zk, path, 0, &kids, &nk) != SM_ERR_NONE)
+				continue;
+			for (int j = 0; j < nk; j++) {
+				snprintf(path, sizeof(path), "users/%s/clients/%s", users[i], kids[j]);
+				sm_config_manager_load_quota(zk, path);
+			}
+			sm_zk_strings_free(kids, nk);
+			kids = NULL;
+		}
+	sm_zk_strings_free(users, nu);
+	if (sm_zk_get_children(zk, "/config/clients", 0, &kids, &nk) == SM_ERR_NONE) {
+		for (int j = 0; j < nk; j++) {
+			snprintf(path, sizeof(path), "clients/%s", kids[j]);
+			sm_config_manager_load_quota(zk, path);
+		}
+		sm_zk_strings_free(kids, nk);
+	}
 }
 
 /* brokers/<default> or brokers/<id>: Kafka's BrokerConfigHandler. A change
@@ -135,6 +237,14 @@ static void sm_cm_apply(sm_config_manager_t *cm, const char *entity_path)
 	if (!strncmp(entity_path, "users/", 6) && entity_path[6] && !strchr(entity_path + 6, '/')) {
 		sm_log_info(NULL, SM_CM_LOGGER, "Processing override for entityPath: %s", entity_path);
 		sm_config_manager_load_user(cm->zk, entity_path + 6);
+		return;
+	}
+	if (!strncmp(entity_path, "users/", 6) || !strncmp(entity_path, "clients/", 8)) {
+		if (sm_config_manager_load_quota(cm->zk, entity_path))
+			sm_log_warn(NULL, SM_CM_LOGGER, "Ignoring config change for %s", entity_path);
+		else
+			sm_log_info(NULL, SM_CM_LOGGER, "Processing override for entityPath: %s",
+				    entity_path);
 		return;
 	}
 	if (!strncmp(entity_path, "brokers/", 8) && entity_path[8]) {

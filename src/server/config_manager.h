@@ -11,7 +11,8 @@
  * later ones are processed. A notification naming "brokers/<default>" or
  * "brokers/<this broker's id>" reloads the dynamic broker configs
  * (dynamic_config.h); "users/<u>" reloads the user's SCRAM credentials
- * (sasl.h). Other entity types are ignored.
+ * (sasl.h) and quotas, "clients/<c>" and "users/<u>/clients/<c>" client
+ * quotas (client_quota.h). Other entity types are ignored.
  *
  * Threads: "config-change-listener" does all ZooKeeper work; the watch
  * callback only wakes it. It also re-lists the children every few seconds,
@@ -44,6 +45,16 @@ void sm_config_manager_destroy(sm_config_manager_t *cm);
 /* Re-reads /config/users/<sanitized user> into the SCRAM credential store
  * (sasl.h); a missing node removes the user's credentials. */
 void sm_config_manager_load_user(sm_zk_t *zk, const char *sanitized);
+
+/* Client quotas (client_quota.h) of "clients/<c>" or
+ * "users/<u>/clients/<c>" (sanitized names, "<default>" allowed) into the
+ * process-wide quota table; a missing node removes them. "users/<u>" goes
+ * through sm_config_manager_load_user, whose node holds both SCRAM
+ * credentials and quotas. -1 for another path or a ZooKeeper failure. */
+int sm_config_manager_load_quota(sm_zk_t *zk, const char *entity_path);
+/* Every user's SCRAM credentials and quotas and every client quota, at
+ * startup. */
+void sm_config_manager_load_all_quotas(sm_zk_t *zk);
 
 /* The sequence number of a "config_change_<seq>" node name, or -1. */
 int64_t sm_config_change_seq(const char *name);

@@ -8,6 +8,7 @@
  */
 #include "kafka_apis_int.h"
 #include "clock.h"
+#include "client_quota.h"
 #include "metrics.h"
 
 #include <pthread.h>
@@ -46,6 +47,8 @@
 #include "msg_heartbeat.h"
 #include "msg_incremental_alter_configs.h"
 #include "msg_init_producer_id.h"
+#include "msg_describe_client_quotas.h"
+#include "msg_alter_client_quotas.h"
 #include "msg_write_txn_markers.h"
 #include "msg_add_partitions_to_txn.h"
 #include "msg_add_offsets_to_txn.h"
@@ -146,6 +149,9 @@ static const struct {
 	{ SM_API_DESCRIBE_ACLS, sm_api_describe_acls, &sm_describe_acls_req_codec },
 	{ SM_API_CREATE_ACLS, sm_api_create_acls, &sm_create_acls_req_codec },
 	{ SM_API_DELETE_ACLS, sm_api_delete_acls, &sm_delete_acls_req_codec },
+	{ SM_API_DESCRIBE_CLIENT_QUOTAS, sm_api_describe_client_quotas,
+	  &sm_describe_client_quotas_req_codec },
+	{ SM_API_ALTER_CLIENT_QUOTAS, sm_api_alter_client_quotas, &sm_alter_client_quotas_req_codec },
 };
 
 #define SM_API_TABLE_CNT ((int)(sizeof(sm_api_handlers) / sizeof(sm_api_handlers[0])))
@@ -311,8 +317,50 @@ sm_wbuf_t *sm_apis_resp_begin(sm_req_ctx_t *ctx)
 	return &ctx->resp;
 }
 
+/* The request this handler thread is handling now and when it began, for
+ * request_percentage: the handler time of a request answered during its
+ * handling is what is charged (Kafka's requestThreadTimeNanos). */
+static __thread const sm_req_ctx_t *sm_apis_cur;
+static __thread int64_t sm_apis_cur_start_ns;
+
+/* Cluster actions (controller and inter-broker requests) are exempt from
+ * the request quota, as Kafka exempts ClusterAction-authorized requests. */
+static int sm_apis_request_quota_exempt(const sm_req_ctx_t *ctx)
+{
+	switch (ctx->hdr.api_key) {
+	case SM_API_LEADER_AND_ISR:
+	case SM_API_STOP_REPLICA:
+	case SM_API_UPDATE_METADATA:
+	case SM_API_CONTROLLED_SHUTDOWN:
+	case SM_API_WRITE_TXN_MARKERS:
+		return 1;
+	default:
+		return ctx->quota_exempt;
+	}
+}
+
+/* request_percentage: the handler time so far, as a percentage of one
+ * second, recorded just before the response goes out. */
+int32_t sm_apis_request_quota_now(sm_req_ctx_t *ctx)
+{
+	if (ctx != sm_apis_cur || ctx->request_quota_done || sm_apis_request_quota_exempt(ctx))
+		return 0;
+	ctx->request_quota_done = 1;
+	int64_t ns = sm_clock_mono_ns() - sm_apis_cur_start_ns;
+	if (sm_client_quotas_bound(sm_client_quotas_global(), SM_QUOTA_REQUEST,
+				   sm_apis_quota_user(ctx), ctx->hdr.client_id) < 0)
+		return 0;
+	return sm_apis_quota_record(ctx, SM_QUOTA_REQUEST, (double)ns * 100.0 / 1e9);
+}
+
+static void sm_apis_request_quota(sm_req_ctx_t *ctx)
+{
+	(void)sm_apis_request_quota_now(ctx);
+}
+
 void sm_apis_resp_send(sm_req_ctx_t *ctx)
 {
+	sm_apis_request_quota(ctx);
 	if (ctx->apis->capture_dir && !ctx->resp.nfrags) {
 		uint8_t kv[4] = { (uint8_t)(ctx->hdr.api_key >> 8), (uint8_t)ctx->hdr.api_key,
 				  (uint8_t)(ctx->hdr.api_version >> 8), (uint8_t)ctx->hdr.api_version };
@@ -327,8 +375,33 @@ void sm_apis_resp_send(sm_req_ctx_t *ctx)
 	sm_apis_ctx_free(ctx);
 }
 
+const char *sm_apis_quota_user(const sm_req_ctx_t *ctx)
+{
+	const char *p = ctx->req->principal;
+	const char *colon = strchr(p, ':');
+	return colon ? colon + 1 : p;
+}
+
+int32_t sm_apis_quota_record(sm_req_ctx_t *ctx, int t, double value)
+{
+	sm_client_quotas_t *q = sm_client_quotas_global();
+	if (!q)
+		return 0;
+	int32_t ms = sm_client_quotas_record(q, (sm_quota_type_t)t, sm_apis_quota_user(ctx),
+					     ctx->hdr.client_id, value, sm_clock_mono_ms());
+	if (ms > ctx->req->throttle_ms)
+		ctx->req->throttle_ms = ms;
+	if (ms > 0)
+		sm_log_debug(NULL, "kafka.server.ClientQuotaManager",
+			     "Quota violated for %s by %s (client id %s, %s): throttling %d ms",
+			     sm_quota_key((sm_quota_type_t)t), ctx->req->principal,
+			     ctx->hdr.client_id, ctx->req->peer, (int)ms);
+	return ms;
+}
+
 void sm_apis_resp_none(sm_req_ctx_t *ctx)
 {
+	sm_apis_request_quota(ctx);
 	sm_metrics_request_done(ctx->hdr.api_key, sm_clock_mono_ms() - ctx->req->recv_time_ms);
 	sm_request_channel_send_response(ctx->apis->d.channel, ctx->req, NULL);
 	ctx->req = NULL;
@@ -546,5 +619,8 @@ void sm_kafka_apis_handle(sm_kafka_apis_t *apis, sm_request_t *req)
 	}
 	sm_apis_log_request(ctx, e);
 	sm_metrics_request(ctx->hdr.api_key, ctx->hdr.api_version);
+	sm_apis_cur = ctx;
+	sm_apis_cur_start_ns = sm_clock_mono_ns();
 	e->handler(ctx);
+	sm_apis_cur = NULL;
 }

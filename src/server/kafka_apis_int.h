@@ -31,6 +31,8 @@ typedef struct sm_req_ctx {
 	sm_rbuf_t body;    /* reader positioned at the request body */
 	sm_wbuf_t resp;    /* response header + body being written */
 	int n_refused;     /* sm_apis_refused calls so far */
+	int quota_exempt;  /* replication: never counted against client quotas */
+	int request_quota_done; /* its handler time was already recorded */
 } sm_req_ctx_t;
 
 typedef void (sm_api_handler_t)(sm_req_ctx_t *ctx);
@@ -82,6 +84,19 @@ void sm_apis_park_acks(sm_req_ctx_t *ctx, int64_t deadline, sm_delayed_op_fn *fn
  * once in names[0..n) (NULL names never match); sorts, so a request with
  * many names costs O(n log n). NULL when over the arena's budget. */
 uint8_t *sm_apis_duplicates(sm_arena_t *a, const char *const *names, int n);
+/* Client quotas (client_quota.h): records value against the request's
+ * (user, client id) quota of type t and returns the throttle time in ms (0
+ * when within quota); the connection is then kept muted that long after
+ * the response is sent (the largest throttle asked for wins). */
+int32_t sm_apis_quota_record(sm_req_ctx_t *ctx, int t, double value);
+/* request_percentage: records the handler time of the request so far and
+ * returns the throttle time (0 unless this handler thread is handling ctx
+ * now); done once per request, before its response is written, so that
+ * Produce and Fetch carry it in throttle_time_ms. Otherwise it is recorded
+ * when the response is sent. */
+int32_t sm_apis_request_quota_now(sm_req_ctx_t *ctx);
+/* The quota user of the request: its principal's name ("ANONYMOUS"). */
+const char *sm_apis_quota_user(const sm_req_ctx_t *ctx);
 /* For a body that failed to parse. */
 void sm_apis_parse_error(sm_req_ctx_t *ctx);
 void sm_apis_ctx_free(sm_req_ctx_t *ctx);
@@ -103,6 +118,8 @@ int32_t sm_apis_authorized_ops(sm_req_ctx_t *ctx, int res_type, const char *name
 
 /* Handlers (api_*.c). */
 sm_api_handler_t sm_api_create_acls;
+sm_api_handler_t sm_api_describe_client_quotas;
+sm_api_handler_t sm_api_alter_client_quotas;
 sm_api_handler_t sm_api_describe_acls;
 sm_api_handler_t sm_api_delete_acls;
 sm_api_handler_t sm_api_controlled_shutdown;

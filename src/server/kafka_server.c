@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "authorizer.h"
+#include "client_quota.h"
 #include "config_manager.h"
 #include "controller.h"
 #include "dynamic_config.h"
@@ -575,20 +576,6 @@ static int sm_server_tls_setup(sm_kafka_server_t *s, sm_listener_cfg_t *ls, int 
 	return 0;
 }
 
-/* The SCRAM credentials under /config/users, into the store SASL
- * listeners read (later changes arrive through the config manager). */
-static void sm_server_scram_load(sm_kafka_server_t *s)
-{
-	char **kids = NULL;
-	int nkids = 0;
-
-	if (sm_zk_get_children(s->zk, "/config/users", 0, &kids, &nkids) != SM_ERR_NONE)
-		return;
-	for (int i = 0; i < nkids; i++)
-		sm_config_manager_load_user(s->zk, kids[i]);
-	sm_zk_strings_free(kids, nkids);
-}
-
 static int sm_server_start_network(sm_kafka_server_t *s, sm_listener_cfg_t **bound, int *nbound)
 {
 	char err[512];
@@ -607,8 +594,12 @@ static int sm_server_start_network(sm_kafka_server_t *s, sm_listener_cfg_t **bou
 	}
 	if (sm_server_tls_setup(s, *bound, *nbound))
 		return -1;
-	if (s->n_sasl)
-		sm_server_scram_load(s);
+	/* Client quotas and SCRAM credentials share /config/users; both are
+	 * read before the listeners open (later changes arrive through the
+	 * config manager). */
+	sm_client_quotas_set_global(sm_client_quotas_new(s->cfg->quota_window_num,
+							 (int64_t)s->cfg->quota_window_size_seconds * 1000));
+	sm_config_manager_load_all_quotas(s->zk);
 	s->channel = sm_request_channel_new(s->cfg->queued_max_requests);
 	sm_socket_server_config_t sc;
 	sm_socket_server_config_defaults(&sc);
@@ -1142,5 +1133,8 @@ void sm_kafka_server_destroy(sm_kafka_server_t *s)
 	for (int i = 0; i < s->n_sasl; i++)
 		sm_sasl_listener_free(s->sasl[i]);
 	free(s->sasl);
+	sm_client_quotas_t *q = sm_client_quotas_global();
+	sm_client_quotas_set_global(NULL);
+	sm_client_quotas_destroy(q);
 	free(s);
 }

@@ -41,6 +41,8 @@
 #include "msg_heartbeat.h"
 #include "msg_incremental_alter_configs.h"
 #include "msg_init_producer_id.h"
+#include "msg_describe_client_quotas.h"
+#include "msg_alter_client_quotas.h"
 #include "msg_write_txn_markers.h"
 #include "msg_add_partitions_to_txn.h"
 #include "msg_add_offsets_to_txn.h"
@@ -90,6 +92,8 @@
 	X(SM_API_DELETE_TOPICS, delete_topics)                                 \
 	X(SM_API_DELETE_RECORDS, delete_records)                               \
 	X(SM_API_INIT_PRODUCER_ID, init_producer_id)                           \
+	X(SM_API_DESCRIBE_CLIENT_QUOTAS, describe_client_quotas)               \
+	X(SM_API_ALTER_CLIENT_QUOTAS, alter_client_quotas)                     \
 	X(SM_API_WRITE_TXN_MARKERS, write_txn_markers)                         \
 	X(SM_API_ADD_PARTITIONS_TO_TXN, add_partitions_to_txn)                 \
 	X(SM_API_ADD_OFFSETS_TO_TXN, add_offsets_to_txn)                       \

@@ -30,7 +30,9 @@
 #include "msg_alter_replica_log_dirs.h"
 #include "msg_incremental_alter_configs.h"
 #include "msg_init_producer_id.h"
+#include "msg_alter_client_quotas.h"
 #include "msg_alter_user_scram_credentials.h"
+#include "msg_describe_client_quotas.h"
 #include "msg_describe_user_scram_credentials.h"
 #include "msg_sasl_authenticate.h"
 #include "msg_sasl_handshake.h"
@@ -1707,6 +1709,56 @@ static int probe_scram(int16_t key, int16_t ver, char *why)
 	return bad ? -1 : 0;
 }
 
+/* AlterClientQuotas then DescribeClientQuotas: producer_byte_rate of user
+ * api-probe-quota is set and described back, exactly, at every version. */
+static int probe_client_quotas(int16_t key, int16_t ver, char *why)
+{
+	sm_wbuf_t body, resp;
+	sm_arena_t a;
+	sm_rbuf_t rb;
+	int bad;
+	why[0] = '\0';
+	sm_wbuf_init(&body, 64);
+	sm_wbuf_init(&resp, 64);
+	sm_arena_init(&a);
+	if (key == SM_API_ALTER_CLIENT_QUOTAS) {
+		sm_alter_client_quotas_req_entity_t ent = { "user", "api-probe-quota" };
+		sm_alter_client_quotas_req_op_t op = { "producer_byte_rate", 1048576.0 + ver, 0 };
+		sm_alter_client_quotas_req_entry_t en = { &ent, 1, &op, 1 };
+		sm_alter_client_quotas_req_t req = { &en, 1, 0 };
+		sm_alter_client_quotas_resp_t r;
+		sm_alter_client_quotas_req_write(&body, ver, &req);
+		bad = probe_call(key, ver, &body, &resp, why, 256);
+		sm_rbuf_init(&rb, resp.p, resp.len);
+		if (!bad && (sm_alter_client_quotas_resp_read(&rb, ver, &a, &r) ||
+			     r.entries_cnt != 1 || r.entries[0].error_code)) {
+			snprintf(why, 256, "alteration not accepted");
+			bad = 1;
+		}
+	} else {
+		sm_describe_client_quotas_req_component_t c = { "user", 0, "api-probe-quota" };
+		sm_describe_client_quotas_req_t req = { &c, 1, 1 };
+		sm_describe_client_quotas_resp_t r;
+		sm_describe_client_quotas_req_write(&body, ver, &req);
+		bad = probe_call(key, ver, &body, &resp, why, 256);
+		sm_rbuf_init(&rb, resp.p, resp.len);
+		if (!bad && (sm_describe_client_quotas_resp_read(&rb, ver, &a, &r) ||
+			     r.error_code || r.entries_cnt != 1 || r.entries[0].entity_cnt != 1 ||
+			     !r.entries[0].entity[0].entity_name ||
+			     strcmp(r.entries[0].entity[0].entity_name, "api-probe-quota") ||
+			     r.entries[0].values_cnt != 1 ||
+			     strcmp(r.entries[0].values[0].key, "producer_byte_rate") ||
+			     r.entries[0].values[0].value < 1048576.0)) {
+			snprintf(why, 256, "the quota set was not described");
+			bad = 1;
+		}
+	}
+	sm_wbuf_free(&body);
+	sm_wbuf_free(&resp);
+	sm_arena_destroy(&a);
+	return bad ? -1 : 0;
+}
+
 /* DescribeCluster: the probed broker itself in the broker list, a cluster
  * id, a controller, and the authorized-operations bitfield only when asked
  * for (Integer.MIN_VALUE otherwise, every cluster operation with it). */
@@ -1943,6 +1995,8 @@ static int probe_one(int16_t key, int16_t ver, char *why)
 	case SM_API_SASL_AUTHENTICATE: return probe_sasl(key, ver, why);
 	case SM_API_ALTER_USER_SCRAM_CREDENTIALS:
 	case SM_API_DESCRIBE_USER_SCRAM_CREDENTIALS: return probe_scram(key, ver, why);
+	case SM_API_ALTER_CLIENT_QUOTAS:
+	case SM_API_DESCRIBE_CLIENT_QUOTAS: return probe_client_quotas(key, ver, why);
 	}
 	snprintf(why, 256, "advertised, but the probe has no check for it");
 	return -1;
@@ -1966,6 +2020,7 @@ static const int16_t probe_order[] = {
 	SM_API_DESCRIBE_ACLS, SM_API_CREATE_ACLS, SM_API_DELETE_ACLS,
 	SM_API_SASL_HANDSHAKE, SM_API_SASL_AUTHENTICATE,
 	SM_API_ALTER_USER_SCRAM_CREDENTIALS, SM_API_DESCRIBE_USER_SCRAM_CREDENTIALS,
+	SM_API_ALTER_CLIENT_QUOTAS, SM_API_DESCRIBE_CLIENT_QUOTAS,
 	SM_API_DELETE_RECORDS, /* moves the log start: after every read of the probe data */
 	/* a commit marker lands in the probe topic: after DeleteRecords counted it */
 	SM_API_ADD_PARTITIONS_TO_TXN, SM_API_ADD_OFFSETS_TO_TXN, SM_API_END_TXN,

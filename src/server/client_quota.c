@@ -1,0 +1,437 @@
+/*
+ * client_quota.c - client quotas: the configured quotas, the precedence
+ * that picks one for a (user, client id), and the windowed rates
+ * ("sensors") they are checked against; see client_quota.h.
+ */
+#include "client_quota.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+
+#define SM_QUOTA_SHARDS 64
+/* Sensors one shard holds at most: client ids are chosen by clients, so a
+ * client cycling through them must not grow the table without bound. */
+#define SM_QUOTA_SHARD_MAX 4096
+/* A shard is swept for idle sensors every this many insertions. A sensor
+ * idle for the whole quota window has only expired samples, so dropping it
+ * changes no rate (Kafka keeps them an hour; the effect is the same). */
+#define SM_QUOTA_SWEEP_EVERY 256
+/* Hash buckets per shard (chains stay short up to SM_QUOTA_SHARD_MAX). */
+#define SM_QUOTA_BUCKETS 256
+
+typedef struct sm_quota_entity {
+	char *user;   /* NULL: not part of the entity */
+	char *client;
+	double v[SM_QUOTA_TYPES];
+	struct sm_quota_entity *next;
+} sm_quota_entity_t;
+
+typedef struct sm_quota_sample {
+	int64_t start_ms;
+	double value;
+} sm_quota_sample_t;
+
+typedef struct sm_quota_sensor {
+	int type;
+	char *user;   /* metric tags: "" when not part of the key */
+	char *client;
+	uint64_t hash;
+	int n, cur;   /* samples in use, the current one */
+	int64_t last_ms;
+	struct sm_quota_sensor *next;
+	sm_quota_sample_t s[];
+} sm_quota_sensor_t;
+
+typedef struct {
+	pthread_mutex_t lock;
+	sm_quota_sensor_t *b[SM_QUOTA_BUCKETS]; /* chains, newest first */
+	unsigned inserts;
+	int n;
+} sm_quota_shard_t;
+
+struct sm_client_quotas {
+	int window_num;
+	int64_t window_ms;
+	pthread_rwlock_t cfg_lock;
+	sm_quota_entity_t *entities;
+	atomic_int enabled[SM_QUOTA_TYPES]; /* entities with that type set */
+	sm_quota_shard_t shards[SM_QUOTA_SHARDS];
+};
+
+static sm_client_quotas_t *sm_quota_global;
+
+static const char *const sm_quota_keys[SM_QUOTA_TYPES] = {
+	"producer_byte_rate", "consumer_byte_rate", "request_percentage"
+};
+
+const char *sm_quota_key(sm_quota_type_t t)
+{
+	return (unsigned)t < SM_QUOTA_TYPES ? sm_quota_keys[t] : NULL;
+}
+
+int sm_quota_type_of(const char *key)
+{
+	for (int t = 0; t < SM_QUOTA_TYPES; t++)
+		if (!strcmp(key, sm_quota_keys[t]))
+			return t;
+	return -1;
+}
+
+sm_client_quotas_t *sm_client_quotas_global(void)
+{
+	return __atomic_load_n(&sm_quota_global, __ATOMIC_ACQUIRE);
+}
+
+void sm_client_quotas_set_global(sm_client_quotas_t *q)
+{
+	__atomic_store_n(&sm_quota_global, q, __ATOMIC_RELEASE);
+}
+
+sm_client_quotas_t *sm_client_quotas_new(int window_num, int64_t window_size_ms)
+{
+	sm_client_quotas_t *q = sm_calloc(1, sizeof(*q));
+	q->window_num = window_num > 0 ? window_num : 11;
+	q->window_ms = window_size_ms > 0 ? window_size_ms : 1000;
+	pthread_rwlock_init(&q->cfg_lock, NULL);
+	for (int i = 0; i < SM_QUOTA_SHARDS; i++)
+		pthread_mutex_init(&q->shards[i].lock, NULL);
+	return q;
+}
+
+static void sm_quota_sensor_free(sm_quota_sensor_t *s)
+{
+	free(s->user);
+	free(s->client);
+	free(s);
+}
+
+void sm_client_quotas_destroy(sm_client_quotas_t *q)
+{
+	if (!q)
+		return;
+	for (sm_quota_entity_t *e = q->entities, *n; e; e = n) {
+		n = e->next;
+		free(e->user);
+		free(e->client);
+		free(e);
+	}
+	for (int i = 0; i < SM_QUOTA_SHARDS; i++) {
+		for (int j = 0; j < SM_QUOTA_BUCKETS; j++)
+			for (sm_quota_sensor_t *s = q->shards[i].b[j], *n; s; s = n) {
+				n = s->next;
+				sm_quota_sensor_free(s);
+			}
+		pthread_mutex_destroy(&q->shards[i].lock);
+	}
+	pthread_rwlock_destroy(&q->cfg_lock);
+	free(q);
+}
+
+static int sm_quota_streq(const char *a, const char *b)
+{
+	return a ? b && !strcmp(a, b) : !b;
+}
+
+/* Caller holds cfg_lock. */
+static sm_quota_entity_t **sm_quota_entity_find(sm_client_quotas_t *q, const char *user,
+						const char *client)
+{
+	sm_quota_entity_t **pp = &q->entities;
+	while (*pp && !(sm_quota_streq((*pp)->user, user) && sm_quota_streq((*pp)->client, client)))
+		pp = &(*pp)->next;
+	return pp;
+}
+
+void sm_client_quotas_update(sm_client_quotas_t *q, const char *user, const char *client,
+			     const double values[SM_QUOTA_TYPES])
+{
+	if (!user && !client)
+		return;
+	int any = 0;
+	for (int t = 0; t < SM_QUOTA_TYPES; t++)
+		any |= values[t] >= 0;
+	pthread_rwlock_wrlock(&q->cfg_lock);
+	sm_quota_entity_t **pp = sm_quota_entity_find(q, user, client), *e = *pp;
+	if (e) {
+		for (int t = 0; t < SM_QUOTA_TYPES; t++)
+			if (e->v[t] >= 0)
+				atomic_fetch_sub(&q->enabled[t], 1);
+		if (!any) {
+			*pp = e->next;
+			free(e->user);
+			free(e->client);
+			free(e);
+		}
+	} else if (any) {
+		e = sm_calloc(1, sizeof(*e));
+		e->user = user ? sm_strdup(user) : NULL;
+		e->client = client ? sm_strdup(client) : NULL;
+		e->next = q->entities;
+		q->entities = e;
+	}
+	if (any)
+		for (int t = 0; t < SM_QUOTA_TYPES; t++) {
+			e->v[t] = values[t];
+			if (values[t] >= 0)
+				atomic_fetch_add(&q->enabled[t], 1);
+		}
+	pthread_rwlock_unlock(&q->cfg_lock);
+}
+
+/* Caller holds cfg_lock. The value of type t set on (user, client), or -1. */
+static double sm_quota_get(sm_client_quotas_t *q, int t, const char *user, const char *client)
+{
+	sm_quota_entity_t *e = *sm_quota_entity_find(q, user, client);
+	return e ? e->v[t] : -1;
+}
+
+/* Caller holds cfg_lock. Kafka's DefaultQuotaCallback.quotaMetricTags:
+ * which entity applies, expressed as the metric tags (*tu, *tc) that key
+ * the shared rate ("" for a side that is not part of the key). */
+static void sm_quota_tags(sm_client_quotas_t *q, int t, const char *user, const char *client,
+			  const char **tu, const char **tc)
+{
+	const char *D = SM_QUOTA_DEFAULT;
+	if (sm_quota_get(q, t, user, client) >= 0 || sm_quota_get(q, t, user, D) >= 0) {
+		*tu = user, *tc = client;
+	} else if (sm_quota_get(q, t, user, NULL) >= 0) {
+		*tu = user, *tc = "";
+	} else if (sm_quota_get(q, t, D, client) >= 0 || sm_quota_get(q, t, D, D) >= 0) {
+		*tu = user, *tc = client;
+	} else if (sm_quota_get(q, t, D, NULL) >= 0) {
+		*tu = user, *tc = "";
+	} else if (sm_quota_get(q, t, NULL, client) >= 0 || sm_quota_get(q, t, NULL, D) >= 0) {
+		*tu = "", *tc = client;
+	} else {
+		*tu = "", *tc = "";
+	}
+}
+
+/* Caller holds cfg_lock. Kafka's DefaultQuotaCallback.quotaLimit: the
+ * bound for the metric tags, or -1 (unlimited). */
+static double sm_quota_limit(sm_client_quotas_t *q, int t, const char *tu, const char *tc)
+{
+	const char *D = SM_QUOTA_DEFAULT;
+	double v = -1;
+	if (*tu && *tc) {
+		if ((v = sm_quota_get(q, t, tu, tc)) < 0 && (v = sm_quota_get(q, t, tu, D)) < 0 &&
+		    (v = sm_quota_get(q, t, D, tc)) < 0)
+			v = sm_quota_get(q, t, D, D);
+	} else if (*tu) {
+		if ((v = sm_quota_get(q, t, tu, NULL)) < 0)
+			v = sm_quota_get(q, t, D, NULL);
+	} else if (*tc) {
+		if ((v = sm_quota_get(q, t, NULL, tc)) < 0)
+			v = sm_quota_get(q, t, NULL, D);
+	}
+	return v;
+}
+
+double sm_client_quotas_bound(sm_client_quotas_t *q, sm_quota_type_t t, const char *user,
+			      const char *client)
+{
+	if (!q || (unsigned)t >= SM_QUOTA_TYPES || !atomic_load(&q->enabled[t]))
+		return -1;
+	const char *tu, *tc;
+	pthread_rwlock_rdlock(&q->cfg_lock);
+	sm_quota_tags(q, t, user, client, &tu, &tc);
+	double b = sm_quota_limit(q, t, tu, tc);
+	pthread_rwlock_unlock(&q->cfg_lock);
+	return b;
+}
+
+double sm_client_quotas_max_in_window(sm_client_quotas_t *q, sm_quota_type_t t,
+				      const char *user, const char *client)
+{
+	double b = sm_client_quotas_bound(q, t, user, client);
+	if (b < 0)
+		return -1;
+	return b * (q->window_num - 1) * ((double)q->window_ms / 1000.0);
+}
+
+int64_t sm_quota_throttle_ms(double rate, double bound, int64_t span_ms)
+{
+	if (bound <= 0)
+		return span_ms;
+	if (rate <= bound)
+		return 0;
+	return llround((rate - bound) / bound * (double)span_ms);
+}
+
+static uint64_t sm_quota_hash(int t, const char *u, const char *c)
+{
+	uint64_t h = 1469598103934665603ULL ^ (uint64_t)t;
+	for (const char *p = u; *p; p++)
+		h = (h ^ (uint8_t)*p) * 1099511628211ULL;
+	h = (h ^ 0xff) * 1099511628211ULL;
+	for (const char *p = c; *p; p++)
+		h = (h ^ (uint8_t)*p) * 1099511628211ULL;
+	return h;
+}
+
+/* Kafka's SampledStat.purgeObsoleteSamples: samples older than the whole
+ * window restart at now. */
+static void sm_quota_purge(const sm_client_quotas_t *q, sm_quota_sensor_t *s, int64_t now)
+{
+	int64_t expire = q->window_ms * q->window_num;
+	for (int i = 0; i < s->n; i++)
+		if (now - s->s[i].start_ms >= expire) {
+			s->s[i].start_ms = now;
+			s->s[i].value = 0;
+		}
+}
+
+/* Kafka's Rate: the windowed sum over the time the samples span, that
+ * span counted as at least window_num - 1 full windows. *span gets it. */
+static double sm_quota_rate(const sm_client_quotas_t *q, sm_quota_sensor_t *s, int64_t now,
+			    int64_t *span)
+{
+	sm_quota_purge(q, s, now);
+	double total = 0;
+	int64_t oldest = now;
+	for (int i = 0; i < s->n; i++) {
+		total += s->s[i].value;
+		if (s->s[i].start_ms < oldest)
+			oldest = s->s[i].start_ms;
+	}
+	int64_t elapsed = now - oldest;
+	int64_t full = elapsed / q->window_ms, min_full = q->window_num - 1;
+	if (full < min_full)
+		elapsed += (min_full - full) * q->window_ms;
+	*span = elapsed;
+	return elapsed > 0 ? total / ((double)elapsed / 1000.0) : 0;
+}
+
+/* Kafka's SampledStat.record: a new sample once the current one is a
+ * window old, reusing the oldest when all are in use. */
+static void sm_quota_add(const sm_client_quotas_t *q, sm_quota_sensor_t *s, double v, int64_t now)
+{
+	if (s->n == 0) {
+		s->n = 1;
+		s->cur = 0;
+		s->s[0].start_ms = now;
+		s->s[0].value = 0;
+	} else if (now - s->s[s->cur].start_ms >= q->window_ms) {
+		s->cur = (s->cur + 1) % q->window_num;
+		if (s->cur >= s->n)
+			s->n = s->cur + 1;
+		s->s[s->cur].start_ms = now;
+		s->s[s->cur].value = 0;
+	}
+	s->s[s->cur].value += v;
+}
+
+/* Caller holds the shard lock: drops the sensors idle for the whole
+ * window; when the shard is full, also those created longest ago beyond
+ * (SM_QUOTA_SHARD_MAX - SM_QUOTA_SWEEP_EVERY) / SM_QUOTA_BUCKETS per chain
+ * (their clients start afresh, as with a new client id), so a flood of
+ * client ids costs one walk per SM_QUOTA_SWEEP_EVERY insertions. */
+static void sm_quota_sweep(const sm_client_quotas_t *q, sm_quota_shard_t *sh, int64_t now)
+{
+	int64_t idle = q->window_ms * q->window_num;
+	int keep = sh->n >= SM_QUOTA_SHARD_MAX ?
+		   (SM_QUOTA_SHARD_MAX - SM_QUOTA_SWEEP_EVERY) / SM_QUOTA_BUCKETS : SM_QUOTA_SHARD_MAX;
+	for (int j = 0; j < SM_QUOTA_BUCKETS; j++) {
+		int i = 0;
+		for (sm_quota_sensor_t **pp = &sh->b[j]; *pp;) {
+			sm_quota_sensor_t *s = *pp;
+			if (now - s->last_ms >= idle || i >= keep) {
+				*pp = s->next;
+				sm_quota_sensor_free(s);
+				sh->n--;
+			} else {
+				i++;
+				pp = &s->next;
+			}
+		}
+	}
+}
+
+int sm_client_quotas_sensor_count(sm_client_quotas_t *q)
+{
+	int n = 0;
+	for (int i = 0; i < SM_QUOTA_SHARDS; i++) {
+		pthread_mutex_lock(&q->shards[i].lock);
+		n += q->shards[i].n;
+		pthread_mutex_unlock(&q->shards[i].lock);
+	}
+	return n;
+}
+
+/* Caller holds the shard lock. */
+static sm_quota_sensor_t *sm_quota_sensor(sm_client_quotas_t *q, sm_quota_shard_t *sh, int t,
+					  const char *tu, const char *tc, uint64_t h, int64_t now)
+{
+	sm_quota_sensor_t **head = &sh->b[(h / SM_QUOTA_SHARDS) % SM_QUOTA_BUCKETS];
+	for (sm_quota_sensor_t *s = *head; s; s = s->next)
+		if (s->hash == h && s->type == t && !strcmp(s->user, tu) && !strcmp(s->client, tc))
+			return s;
+	if (++sh->inserts % SM_QUOTA_SWEEP_EVERY == 0 || sh->n >= SM_QUOTA_SHARD_MAX)
+		sm_quota_sweep(q, sh, now);
+	sm_quota_sensor_t *s = sm_calloc(1, sizeof(*s) + sizeof(s->s[0]) * (size_t)q->window_num);
+	s->type = t;
+	s->user = sm_strdup(tu);
+	s->client = sm_strdup(tc);
+	s->hash = h;
+	s->next = *head;
+	*head = s;
+	sh->n++;
+	return s;
+}
+
+static int32_t sm_quota_apply(sm_client_quotas_t *q, sm_quota_type_t t, const char *user,
+			      const char *client, double value, int64_t now, int unrecord)
+{
+	if (!q || (unsigned)t >= SM_QUOTA_TYPES || !atomic_load(&q->enabled[t]))
+		return 0;
+	if (!user)
+		user = "";
+	if (!client)
+		client = "";
+	const char *tu, *tc;
+	pthread_rwlock_rdlock(&q->cfg_lock);
+	sm_quota_tags(q, t, user, client, &tu, &tc);
+	double bound = sm_quota_limit(q, t, tu, tc);
+	/* tu and tc point into user and client, never into the table */
+	pthread_rwlock_unlock(&q->cfg_lock);
+	uint64_t h = sm_quota_hash(t, tu, tc);
+	sm_quota_shard_t *sh = &q->shards[h % SM_QUOTA_SHARDS];
+	pthread_mutex_lock(&sh->lock);
+	sm_quota_sensor_t *s = sm_quota_sensor(q, sh, t, tu, tc, h, now);
+	s->last_ms = now;
+	int32_t throttle = 0;
+	if (unrecord) {
+		sm_quota_add(q, s, -value, now);
+	} else {
+		sm_quota_add(q, s, value, now);
+		int64_t span;
+		double rate = sm_quota_rate(q, s, now, &span);
+		if (bound >= 0 && rate > bound) {
+			int64_t ms = sm_quota_throttle_ms(rate, bound, span);
+			/* ClientRequestQuotaManager bounds its throttle by one
+			 * window (QuotaUtils.boundedThrottleTime). */
+			if (t == SM_QUOTA_REQUEST && ms > q->window_ms)
+				ms = q->window_ms;
+			throttle = ms > INT32_MAX ? INT32_MAX : (int32_t)ms;
+		}
+	}
+	pthread_mutex_unlock(&sh->lock);
+	return throttle;
+}
+
+int32_t sm_client_quotas_record(sm_client_quotas_t *q, sm_quota_type_t t, const char *user,
+				const char *client, double value, int64_t now_ms)
+{
+	return sm_quota_apply(q, t, user, client, value, now_ms, 0);
+}
+
+void sm_client_quotas_unrecord(sm_client_quotas_t *q, sm_quota_type_t t, const char *user,
+			       const char *client, double value, int64_t now_ms)
+{
+	(void)sm_quota_apply(q, t, user, client, value, now_ms, 1);
+}

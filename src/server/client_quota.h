@@ -1,0 +1,93 @@
+/*
+ * client_quota.h - client quotas (Kafka's ClientQuotaManager and
+ * ClientRequestQuotaManager with the default quota callback, KIP-13,
+ * KIP-55, KIP-124, KIP-219).
+ *
+ * Quota values come from /config/users/<user>, /config/clients/<client-id>
+ * and /config/users/<user>/clients/<client-id> (each side may be
+ * "<default>"): producer_byte_rate, consumer_byte_rate (bytes/s) and
+ * request_percentage (percent of one handler thread). For a (user,
+ * client-id) pair the entity that applies is the first that exists of
+ *   user+client, user+<default> client, user, <default> user+client,
+ *   <default> user+<default> client, <default> user, client,
+ *   <default> client
+ * and it also decides who shares the measured rate: a quota from a user
+ * entity alone is shared by every client id of that user, one from a
+ * client entity alone by every user of that client id, and the others
+ * are per (user, client id), as Kafka's metric tags do.
+ *
+ * A rate is the sum of the values recorded in the last quota.window.num
+ * windows of quota.window.size.seconds, divided by the time they span
+ * (counted as at least window.num - 1 full windows, Kafka's Rate). A
+ * recording that takes the rate over the bound asks for
+ *   round((rate - bound) / bound * span_ms)
+ * of throttle (bounded by one window for request_percentage).
+ *
+ * Thread-safety: all functions are thread-safe. The configured quotas are
+ * under a rwlock taken for reading per recording only when a quota of that
+ * kind exists anywhere (an atomic count is checked first, so brokers
+ * without quotas pay one load); the sensors are in hash shards, each with
+ * its own mutex (leaf locks).
+ */
+#ifndef SM_CLIENT_QUOTA_H
+#define SM_CLIENT_QUOTA_H
+
+#include <stdint.h>
+
+typedef enum {
+	SM_QUOTA_PRODUCE = 0, /* producer_byte_rate */
+	SM_QUOTA_FETCH,       /* consumer_byte_rate */
+	SM_QUOTA_REQUEST,     /* request_percentage */
+	SM_QUOTA_TYPES
+} sm_quota_type_t;
+
+/* The entity name meaning "every user / client id without its own". */
+#define SM_QUOTA_DEFAULT "<default>"
+
+typedef struct sm_client_quotas sm_client_quotas_t;
+
+sm_client_quotas_t *sm_client_quotas_new(int window_num, int64_t window_size_ms);
+void sm_client_quotas_destroy(sm_client_quotas_t *q);
+
+/* The process-wide instance the request handlers and the config manager
+ * use (created by the server at startup; NULL before). */
+sm_client_quotas_t *sm_client_quotas_global(void);
+void sm_client_quotas_set_global(sm_client_quotas_t *q);
+
+/* The quota config key of a type ("producer_byte_rate", ...), or the type
+ * of a key (-1 when it is not a quota key). */
+const char *sm_quota_key(sm_quota_type_t t);
+int sm_quota_type_of(const char *key);
+
+/* Replaces the quotas of one entity: user and client are names,
+ * SM_QUOTA_DEFAULT or NULL (that side not part of the entity; not both).
+ * values[t] < 0 means "not set". */
+void sm_client_quotas_update(sm_client_quotas_t *q, const char *user, const char *client,
+			     const double values[SM_QUOTA_TYPES]);
+
+/* The bound for a (user, client id) pair, or -1 when unlimited. */
+double sm_client_quotas_bound(sm_client_quotas_t *q, sm_quota_type_t t, const char *user,
+			      const char *client);
+
+/* Records value for (user, client id) at now_ms (monotonic) and returns the
+ * throttle time in ms (0 when within quota or none applies). */
+int32_t sm_client_quotas_record(sm_client_quotas_t *q, sm_quota_type_t t, const char *user,
+				const char *client, double value, int64_t now_ms);
+
+/* Takes back a recorded value (a throttled fetch is answered empty). */
+void sm_client_quotas_unrecord(sm_client_quotas_t *q, sm_quota_type_t t, const char *user,
+			       const char *client, double value, int64_t now_ms);
+
+/* Kafka's getMaxValueInQuotaWindow: what the quota allows over
+ * window.num - 1 windows; -1 when unlimited. */
+double sm_client_quotas_max_in_window(sm_client_quotas_t *q, sm_quota_type_t t,
+				      const char *user, const char *client);
+
+/* Rates being measured (for tests): bounded however many client ids come
+ * and go. */
+int sm_client_quotas_sensor_count(sm_client_quotas_t *q);
+
+/* Kafka's throttle time for a rate over its bound measured over span_ms. */
+int64_t sm_quota_throttle_ms(double rate, double bound, int64_t span_ms);
+
+#endif /* SM_CLIENT_QUOTA_H */

@@ -1,0 +1,188 @@
+/* test_client_quota.c - client quotas (client_quota.h): Kafka's
+ * precedence between user, client id and <default> entities, who shares
+ * a measured rate, the windowed rate and the throttle time formula
+ * (round((rate - bound) / bound * span)), the request quota's one-window
+ * bound, taking a recording back, no throttling without quotas, and a
+ * bounded sensor table under a flood of client ids. */
+#include <CUnit/Basic.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "client_quota.h"
+
+#define D SM_QUOTA_DEFAULT
+
+static void set1(sm_client_quotas_t *q, const char *u, const char *c, int t, double v)
+{
+	double vals[SM_QUOTA_TYPES] = { -1, -1, -1 };
+	vals[t] = v;
+	sm_client_quotas_update(q, u, c, vals);
+}
+
+static double bound(sm_client_quotas_t *q, const char *u, const char *c)
+{
+	return sm_client_quotas_bound(q, SM_QUOTA_PRODUCE, u, c);
+}
+
+static void test_throttle_formula(void)
+{
+	CU_ASSERT_EQUAL(sm_quota_throttle_ms(1.5e6, 1e6, 11000), 5500);
+	CU_ASSERT_EQUAL(sm_quota_throttle_ms(2e6, 1e6, 10000), 10000);
+	CU_ASSERT_EQUAL(sm_quota_throttle_ms(1e6, 1e6, 10000), 0);
+	CU_ASSERT_EQUAL(sm_quota_throttle_ms(5e5, 1e6, 10000), 0);
+	/* rounded, not truncated */
+	CU_ASSERT_EQUAL(sm_quota_throttle_ms(1000.16, 1000, 10000), 2);
+}
+
+static void test_precedence(void)
+{
+	sm_client_quotas_t *q = sm_client_quotas_new(11, 1000);
+	CU_ASSERT_EQUAL(bound(q, "alice", "c1"), -1);
+	set1(q, NULL, D, SM_QUOTA_PRODUCE, 10);
+	CU_ASSERT_EQUAL(bound(q, "alice", "c1"), 10);
+	set1(q, NULL, "c1", SM_QUOTA_PRODUCE, 20);
+	CU_ASSERT_EQUAL(bound(q, "alice", "c1"), 20);
+	CU_ASSERT_EQUAL(bound(q, "alice", "c2"), 10);
+	set1(q, D, NULL, SM_QUOTA_PRODUCE, 30);
+	CU_ASSERT_EQUAL(bound(q, "alice", "c1"), 30);
+	set1(q, D, D, SM_QUOTA_PRODUCE, 40);
+	CU_ASSERT_EQUAL(bound(q, "alice", "c1"), 40);
+	set1(q, D, "c1", SM_QUOTA_PRODUCE, 50);
+	CU_ASSERT_EQUAL(bound(q, "alice", "c1"), 50);
+	CU_ASSERT_EQUAL(bound(q, "alice", "c2"), 40);
+	set1(q, "alice", NULL, SM_QUOTA_PRODUCE, 60);
+	CU_ASSERT_EQUAL(bound(q, "alice", "c1"), 60);
+	CU_ASSERT_EQUAL(bound(q, "bob", "c1"), 50);
+	set1(q, "alice", D, SM_QUOTA_PRODUCE, 70);
+	CU_ASSERT_EQUAL(bound(q, "alice", "c1"), 70);
+	set1(q, "alice", "c1", SM_QUOTA_PRODUCE, 80);
+	CU_ASSERT_EQUAL(bound(q, "alice", "c1"), 80);
+	CU_ASSERT_EQUAL(bound(q, "alice", "c2"), 70);
+	CU_ASSERT_EQUAL(bound(q, "bob", "c2"), 40);
+	/* other quota types are separate */
+	CU_ASSERT_EQUAL(sm_client_quotas_bound(q, SM_QUOTA_FETCH, "alice", "c1"), -1);
+	/* removing an entity falls back along the same order */
+	set1(q, "alice", "c1", SM_QUOTA_PRODUCE, -1);
+	CU_ASSERT_EQUAL(bound(q, "alice", "c1"), 70);
+	set1(q, "alice", D, SM_QUOTA_PRODUCE, -1);
+	CU_ASSERT_EQUAL(bound(q, "alice", "c1"), 60);
+	set1(q, "alice", NULL, SM_QUOTA_PRODUCE, -1);
+	set1(q, D, "c1", SM_QUOTA_PRODUCE, -1);
+	set1(q, D, D, SM_QUOTA_PRODUCE, -1);
+	set1(q, D, NULL, SM_QUOTA_PRODUCE, -1);
+	CU_ASSERT_EQUAL(bound(q, "alice", "c1"), 20);
+	set1(q, NULL, "c1", SM_QUOTA_PRODUCE, -1);
+	set1(q, NULL, D, SM_QUOTA_PRODUCE, -1);
+	CU_ASSERT_EQUAL(bound(q, "alice", "c1"), -1);
+	sm_client_quotas_destroy(q);
+}
+
+static void test_rate_and_throttle(void)
+{
+	sm_client_quotas_t *q = sm_client_quotas_new(11, 1000);
+	/* no quota: nothing is throttled */
+	CU_ASSERT_EQUAL(sm_client_quotas_record(q, SM_QUOTA_PRODUCE, "u", "c", 1e9, 1000), 0);
+	set1(q, NULL, "c", SM_QUOTA_PRODUCE, 1000);
+	/* one sample: the span counts as 10 full windows, 10000 B in 10 s is
+	 * exactly the bound */
+	CU_ASSERT_EQUAL(sm_client_quotas_record(q, SM_QUOTA_PRODUCE, "u", "c", 10000, 1000), 0);
+	/* 10001 B: 0.1 B/s over, 0.1/1000 * 10000 ms = 1 ms */
+	CU_ASSERT_EQUAL(sm_client_quotas_record(q, SM_QUOTA_PRODUCE, "u", "c", 1, 1000), 1);
+	/* 20001 B in 10 s: 2000.1 B/s, (1000.1 / 1000) * 10000 = 10001 ms */
+	CU_ASSERT_EQUAL(sm_client_quotas_record(q, SM_QUOTA_PRODUCE, "u", "c", 10000, 1000), 10001);
+	/* taken back: within quota again */
+	sm_client_quotas_unrecord(q, SM_QUOTA_PRODUCE, "u", "c", 10001, 1000);
+	CU_ASSERT_EQUAL(sm_client_quotas_record(q, SM_QUOTA_PRODUCE, "u", "c", 0, 1000), 0);
+	/* 16 s later every sample is past the 11 s window: a fresh start */
+	CU_ASSERT_EQUAL(sm_client_quotas_record(q, SM_QUOTA_PRODUCE, "u", "c", 10000, 17000), 0);
+	/* the span grows with the samples: 11 samples 1 s apart span 10 s+ */
+	sm_client_quotas_t *r = sm_client_quotas_new(11, 1000);
+	set1(r, NULL, "c", SM_QUOTA_PRODUCE, 1000);
+	int32_t ms = 0;
+	for (int i = 0; i < 15; i++)
+		ms = sm_client_quotas_record(r, SM_QUOTA_PRODUCE, "u", "c", 1000, 1000 + i * 1000);
+	/* steady at the bound: 11 samples of 1000 B over 10 s is 1100 B/s:
+	 * 100/1000 * 10000 = 1000 ms */
+	CU_ASSERT_EQUAL(ms, 1000);
+	sm_client_quotas_destroy(r);
+	sm_client_quotas_destroy(q);
+}
+
+static void test_sharing(void)
+{
+	sm_client_quotas_t *q = sm_client_quotas_new(11, 1000);
+	/* a user quota is shared by the user's client ids */
+	set1(q, "alice", NULL, SM_QUOTA_PRODUCE, 1000);
+	CU_ASSERT_EQUAL(sm_client_quotas_record(q, SM_QUOTA_PRODUCE, "alice", "c1", 10000, 1000), 0);
+	CU_ASSERT(sm_client_quotas_record(q, SM_QUOTA_PRODUCE, "alice", "c2", 5000, 1000) > 0);
+	/* but not by another user */
+	CU_ASSERT_EQUAL(sm_client_quotas_record(q, SM_QUOTA_PRODUCE, "bob", "c2", 5000, 1000), 0);
+	/* a <default> client quota is per client id */
+	set1(q, NULL, D, SM_QUOTA_FETCH, 1000);
+	CU_ASSERT_EQUAL(sm_client_quotas_record(q, SM_QUOTA_FETCH, "bob", "c1", 10000, 1000), 0);
+	CU_ASSERT_EQUAL(sm_client_quotas_record(q, SM_QUOTA_FETCH, "bob", "c2", 10000, 1000), 0);
+	CU_ASSERT(sm_client_quotas_record(q, SM_QUOTA_FETCH, "bob", "c2", 10000, 1000) > 0);
+	/* a client quota is shared by the users of that client id */
+	set1(q, NULL, "c9", SM_QUOTA_FETCH, 1000);
+	CU_ASSERT_EQUAL(sm_client_quotas_record(q, SM_QUOTA_FETCH, "bob", "c9", 10000, 1000), 0);
+	CU_ASSERT(sm_client_quotas_record(q, SM_QUOTA_FETCH, "carol", "c9", 10000, 1000) > 0);
+	/* the window cap for a fetch: bound over window.num - 1 windows */
+	CU_ASSERT_EQUAL(sm_client_quotas_max_in_window(q, SM_QUOTA_FETCH, "x", "c9"), 10000);
+	CU_ASSERT_EQUAL(sm_client_quotas_max_in_window(q, SM_QUOTA_REQUEST, "x", "c9"), -1);
+	sm_client_quotas_destroy(q);
+}
+
+/* A client cycling through client ids under a <default> client quota: the
+ * sensors stay bounded, idle ones go once their samples have expired, and
+ * a sensor still in use keeps its rate. */
+static void test_sensor_bound(void)
+{
+	sm_client_quotas_t *q = sm_client_quotas_new(11, 1000);
+	set1(q, NULL, D, SM_QUOTA_PRODUCE, 1000);
+	char id[32];
+	for (int i = 0; i < 400000; i++) {
+		snprintf(id, sizeof(id), "c%d", i);
+		(void)sm_client_quotas_record(q, SM_QUOTA_PRODUCE, "u", id, 1, 1000);
+	}
+	CU_ASSERT(sm_client_quotas_sensor_count(q) <= 64 * 4096);
+	/* a busy client over its quota */
+	CU_ASSERT(sm_client_quotas_record(q, SM_QUOTA_PRODUCE, "u", "busy", 20000, 5000) > 0);
+	/* 11.5 s after the flood its sensors are idle: new insertions sweep
+	 * them, the busy one stays and is still over its quota */
+	for (int i = 0; i < 64 * 256; i++) {
+		snprintf(id, sizeof(id), "n%d", i);
+		(void)sm_client_quotas_record(q, SM_QUOTA_PRODUCE, "u", id, 1, 12500);
+	}
+	CU_ASSERT(sm_client_quotas_sensor_count(q) < 64 * 4096 / 2);
+	CU_ASSERT(sm_client_quotas_record(q, SM_QUOTA_PRODUCE, "u", "busy", 1, 12500) > 0);
+	sm_client_quotas_destroy(q);
+}
+
+static void test_request_bounded(void)
+{
+	sm_client_quotas_t *q = sm_client_quotas_new(11, 1000);
+	set1(q, D, NULL, SM_QUOTA_REQUEST, 1);
+	/* far over: throttled for at most one window */
+	CU_ASSERT_EQUAL(sm_client_quotas_record(q, SM_QUOTA_REQUEST, "u", "c", 500, 1000), 1000);
+	CU_ASSERT_EQUAL(sm_quota_type_of("request_percentage"), SM_QUOTA_REQUEST);
+	CU_ASSERT_EQUAL(sm_quota_type_of("SCRAM-SHA-256"), -1);
+	sm_client_quotas_destroy(q);
+}
+
+int main(void)
+{
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	CU_pSuite s = CU_add_suite("client_quota", NULL, NULL);
+	CU_add_test(s, "throttle formula", test_throttle_formula);
+	CU_add_test(s, "precedence", test_precedence);
+	CU_add_test(s, "rate and throttle", test_rate_and_throttle);
+	CU_add_test(s, "sharing", test_sharing);
+	CU_add_test(s, "request quota bounded", test_request_bounded);
+	CU_add_test(s, "sensor bound", test_sensor_bound);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}

@@ -278,8 +278,9 @@ static size_t sm_rf_whole_batches(const uint8_t *data, size_t len)
 	return pos;
 }
 
+/* *throttled accumulates the record bytes of follower-throttled partitions. */
 static void sm_rf_apply_partition(sm_rf_thread_t *t, sm_rf_part_t *part, const sm_rf_snap_t *s,
-				  const sm_fetch_resp_partition_t *rp)
+				  const sm_fetch_resp_partition_t *rp, int64_t *throttled)
 {
 	sm_partition_t *p = part->p;
 	if (rp->error_code == SM_ERR_OFFSET_OUT_OF_RANGE ||
@@ -300,8 +301,8 @@ static void sm_rf_apply_partition(sm_rf_thread_t *t, sm_rf_part_t *part, const s
 	if (!sm_partition_is_follower_of(p, t->leader, part->leader_epoch))
 		return; /* a LeaderAndIsr is about to remove it */
 	/* Kafka counts what a throttled replica fetched, in sync or not */
-	if (t->fm->quota && sm_partition_follower_throttled(p) && rp->records.len > 0)
-		sm_repl_quota_record(t->fm->quota, rp->records.len);
+	if (sm_partition_follower_throttled(p) && rp->records.len > 0)
+		*throttled += rp->records.len;
 	if (rp->records.ptr && rp->records.len > 0) {
 		if (sm_log_end_offset(sm_partition_log(p)) != s->offset)
 			return; /* the log moved meanwhile: fetch again */
@@ -330,6 +331,7 @@ static void sm_rf_apply_partition(sm_rf_thread_t *t, sm_rf_part_t *part, const s
 static void sm_rf_handle_fetch_resp(sm_rf_thread_t *t, const sm_fetch_resp_t *resp,
 				    const sm_rf_snap_t *snap, int n)
 {
+	int64_t throttled = 0;
 	for (int i = 0; i < resp->responses_cnt; i++)
 		for (int j = 0; j < resp->responses[i].partitions_cnt; j++) {
 			const sm_fetch_resp_partition_t *rp = &resp->responses[i].partitions[j];
@@ -339,10 +341,13 @@ static void sm_rf_handle_fetch_resp(sm_rf_thread_t *t, const sm_fetch_resp_t *re
 					continue;
 				sm_rf_part_t *part = sm_rf_current(t, &snap[k], 0);
 				if (part)
-					sm_rf_apply_partition(t, part, &snap[k], rp);
+					sm_rf_apply_partition(t, part, &snap[k], rp, &throttled);
 				break;
 			}
 		}
+	/* one quota update per response, never per partition or record */
+	if (throttled > 0 && t->fm->quota)
+		sm_repl_quota_record(t->fm->quota, throttled);
 }
 
 static void sm_rf_build_fetch(sm_rf_thread_t *t, sm_rf_snap_t *snap, int n, sm_arena_t *a,
@@ -542,12 +547,12 @@ sm_fetcher_manager_t *sm_fetcher_manager_new(const sm_kafka_config_t *cfg, int32
 	return fm;
 }
 
-/* Caller holds fm->lock. */
 void sm_fetcher_manager_set_quota(sm_fetcher_manager_t *fm, sm_repl_quota_t *q)
 {
 	fm->quota = q;
 }
 
+/* Caller holds fm->lock. */
 static sm_rf_thread_t *sm_rf_thread_get(sm_fetcher_manager_t *fm, int32_t leader, int id,
 					const char *host, int port)
 {

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Proves reassignment throttles on 2 brokers: kafka-reassign-partitions --execute --throttle 200000 writes the topic's leader/follower.replication.throttled.replicas and both brokers' leader/follower.replication.throttled.rate as Kafka 2.8 does, the new replica then grows at no more than about the throttle (a behaviour bound: under 2x the rate over at least 5 s), and --verify removes every throttle once the reassignment completed, through a broker and through ZooKeeper."""
+"""Proves reassignment throttles on 2 brokers: kafka-reassign-partitions --execute --throttle 200000 writes the topic's leader/follower.replication.throttled.replicas and both brokers' leader/follower.replication.throttled.rate as Kafka 2.8 does, the new replica then grows at no more than about the throttle (a behaviour bound: under 2x the rate over at least 5 s), and --verify removes every throttle once the reassignment completed, through a broker and through ZooKeeper. Then each side alone, with rates set live by kafka-configs.sh: a partition throttled only on the leader's side and one throttled only on the follower's side both grow at about the rate."""
 import json
 import os
 import sys
@@ -38,8 +38,8 @@ def zk_config(zk, kind, name):
     return json.loads(zk.get("/config/%s/%s" % (kind, name))[0].decode())["config"]
 
 
-def replica_bytes(b):
-    d = os.path.join(b.data_dir, TOPIC + "-0")
+def replica_bytes(b, tp=TOPIC + "-0"):
+    d = os.path.join(b.data_dir, tp)
     if not os.path.isdir(d):
         return 0
     return sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d) if f.endswith(".log"))
@@ -50,7 +50,7 @@ def verify_until_done(conn, path):
 
     def done():
         out[0] = tool(*(conn + ["--verify", "--reassignment-json-file", path]), check_rc=False)
-        return "is complete." in out[0]
+        return "is complete." in out[0] and "still in progress" not in out[0]
     wait_until(done, 60, "the reassignment to complete")
     return out[0]
 
@@ -132,6 +132,59 @@ def test(c):
                "--reassignment-json-file", p2, check_rc=False).find("not supported") >= 0,
           "--replica-alter-log-dirs-throttle was not refused")
     log("throttles set and removed through ZooKeeper")
+    test_one_side_each(c)
+
+
+def test_one_side_each(c):
+    """Partition 0 of t2 is throttled on its leader only (0:0 in the leader
+    list), partition 1 on its new follower only (1:1 in the follower list),
+    partition 2 not at all; the rates are set on the running brokers with
+    kafka-configs.sh."""
+    # different rates, so that each partition shows its own side's limit
+    rates = {0: 100000, 1: 200000}  # leader rate of broker 0, follower rate of broker 1
+    t2 = "t2"
+    c.topics("--zookeeper", c.zk_connect, "--create", "--topic", t2, "--replica-assignment", "0,0,0",
+             "--config", "leader.replication.throttled.replicas=0:0",
+             "--config", "follower.replication.throttled.replicas=1:1")
+    c.wait_for_leaders(t2, 3)
+    payload = "".join("%06d-%s\n" % (i, "y" * 993) for i in range(2000))
+    for part in (0, 1, 2):
+        c.kcat("-P", "-t", t2, "-p", str(part), "-X", "acks=all", "-z", "none", "-X", "batch.num.messages=32",
+               input=payload)
+    total = [replica_bytes(c.brokers[0], "%s-%d" % (t2, part)) for part in (0, 1, 2)]
+    for b in (0, 1):
+        harness.run([os.path.join(harness.BIN, "kafka-configs.sh"), "--bootstrap-server", c.brokers[b].bootstrap,
+                     "--entity-type", "brokers", "--entity-name", str(b), "--alter", "--add-config",
+                     "leader.replication.throttled.rate=%d,follower.replication.throttled.rate=%d"
+                     % (rates[b], rates[b])],
+                    timeout=60)
+    path = os.path.join(c.root, "t2.json")
+    with open(path, "w") as f:
+        json.dump({"version": 1, "partitions": [{"topic": t2, "partition": p, "replicas": [0, 1]} for p in (0, 1, 2)]}, f)
+    tool("--bootstrap-server", c.bootstrap, "--execute", "--reassignment-json-file", path)
+    b1 = c.brokers[1]
+
+    def size(part):
+        return replica_bytes(b1, "%s-%d" % (t2, part))
+    # the unlisted partition is copied at full speed, ahead of the others
+    wait_until(lambda: size(2) >= total[2], 30, "broker 1 to copy the unthrottled partition")
+    check(size(0) < total[0] and size(1) < total[1],
+          "the throttled partitions were copied as fast as the unthrottled one")
+    wait_until(lambda: size(0) > 0 and size(1) > 0, 30, "broker 1 to start copying both partitions")
+    t0, s0 = time.monotonic(), [size(0), size(1)]
+    wait_until(lambda: time.monotonic() - t0 >= 5 or size(0) >= total[0] or size(1) >= total[1], 30,
+               "5 s of copying")
+    t1, s1 = time.monotonic(), [size(0), size(1)]
+    for part, side in ((0, "leader"), (1, "follower")):
+        r = (s1[part] - s0[part]) / (t1 - t0)
+        log("%s-%d (%s side throttled): %d bytes in %.1f s, %.0f B/s (throttle %d B/s)"
+            % (t2, part, side, s1[part] - s0[part], t1 - t0, r, rates[part]))
+        check(s1[part] < total[part], "%s-%d copied within %.1f s: not throttled" % (t2, part, t1 - t0))
+        check(s1[part] > s0[part], "%s-%d made no progress" % (t2, part))
+        check(r < 2 * rates[part], "%s-%d grew at %.0f B/s, over twice the throttle" % (t2, part, r))
+    out = verify_until_done(["--bootstrap-server", c.bootstrap], path)
+    check(out.count("is complete.") == 3, "--verify said %r" % out)
+    log("leader-side and follower-side throttles each hold a partition to about the rate")
 
 
 harness.main(test, brokers=2, broker_props=PROPS)

@@ -220,8 +220,10 @@ static size_t sm_fetch_partition(sm_req_ctx_t *ctx, const sm_fetch_req_t *req, c
 	int committed = req->isolation_level == 1 && ver >= 4 && req->replica_id < 0;
 	int64_t max_offset = req->replica_id >= 0 ? sm_log_end_offset(log) : committed ? lso : hw;
 	int leader_thr = req->replica_id >= 0 && sm_partition_leader_throttled(p);
-	if (leader_thr && !sm_partition_replica_in_isr(p, req->replica_id) &&
-	    sm_repl_quota_exceeded(sm_replica_manager_leader_quota(ctx->apis->d.replica_manager))) {
+	sm_repl_quota_t *lq = sm_replica_manager_leader_quota(ctx->apis->d.replica_manager);
+	/* no lock at all while no leader rate is set */
+	if (leader_thr && sm_repl_quota_rate(lq) != INT64_MAX &&
+	    !sm_partition_replica_in_isr(p, req->replica_id) && sm_repl_quota_exceeded(lq)) {
 		/* Kafka's shouldLeaderThrottle: a throttled replica outside the
 		 * ISR gets no data while the leader quota is exceeded, only
 		 * the offsets (and the fetch waits for max_wait_ms) */

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Proves reassignment throttles on 2 brokers: kafka-reassign-partitions --execute --throttle 200000 writes the topic's leader/follower.replication.throttled.replicas and both brokers' leader/follower.replication.throttled.rate as Kafka 2.8 does, the new replica then grows at no more than about the throttle (a behaviour bound: under 2x the rate over at least 5 s), and --verify removes every throttle once the reassignment completed, through a broker and through ZooKeeper. Then each side alone, with rates set live by kafka-configs.sh: a partition throttled only on the leader's side and one throttled only on the follower's side both grow at about the rate."""
+"""Proves reassignment throttles on 2 brokers: kafka-reassign-partitions --execute --throttle 200000 writes the topic's leader/follower.replication.throttled.replicas and both brokers' leader/follower.replication.throttled.rate as Kafka 2.8 does, the new replica then grows at no more than about the throttle (a behaviour bound: under 2x the rate over at least 5 s), and --verify removes every throttle once the reassignment completed, through a broker and through ZooKeeper. Then each side alone, with rates set live by kafka-configs.sh: a partition throttled only on the leader's side and one throttled only on the follower's side both grow at about the rate. Last, a replica in the ISR is never throttled: with both rates at 1 B/s and "*" in both lists, an in-sync follower copies 600 KB without ever leaving the ISR."""
 import json
 import os
 import sys
@@ -8,7 +8,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import check, log, wait_until  # noqa: E402
-from ctlutil import assignment, replication_present  # noqa: E402
+from ctlutil import assignment, replication_present, state  # noqa: E402
 
 TOPIC = "thr"
 RATE = 200000
@@ -17,7 +17,9 @@ TOOL = os.path.join(harness.BIN, "kafka-reassign-partitions.sh")
 # first seconds of the move are throttled too (Kafka's default 11 windows
 # let the first 10 s worth of the rate through at once).
 PROPS = {"replication.quota.window.num": "2", "replication.quota.window.size.seconds": "1",
-         "replica.fetch.max.bytes": "65536", "replica.fetch.backoff.ms": "100"}
+         "replica.fetch.max.bytes": "65536", "replica.fetch.backoff.ms": "100",
+         # a throttled in-sync follower would leave the ISR soon (last phase)
+         "replica.lag.time.max.ms": "8000"}
 
 
 def tool(*args, check_rc=True):
@@ -185,6 +187,43 @@ def test_one_side_each(c):
     out = verify_until_done(["--bootstrap-server", c.bootstrap], path)
     check(out.count("is complete.") == 3, "--verify said %r" % out)
     log("leader-side and follower-side throttles each hold a partition to about the rate")
+    test_isr_never_throttled(c)
+
+
+def set_rates(c, rate):
+    for b in (0, 1):
+        harness.run([os.path.join(harness.BIN, "kafka-configs.sh"), "--bootstrap-server", c.brokers[b].bootstrap,
+                     "--entity-type", "brokers", "--entity-name", str(b), "--alter", "--add-config",
+                     "leader.replication.throttled.rate=%d,follower.replication.throttled.rate=%d" % (rate, rate)],
+                    timeout=60)
+
+
+def test_isr_never_throttled(c):
+    """Were an in-sync follower throttled at 1 B/s (in effect one 64 KB
+    fetch every two windows), 600 KB written with acks=1 would take it about
+    20 s to copy, and the leader would drop it from the ISR after
+    replica.lag.time.max.ms (8 s): the partition state znode would change."""
+    zk = c.kazoo()
+    set_rates(c, 1)
+    t3 = "t3"
+    c.topics("--zookeeper", c.zk_connect, "--create", "--topic", t3, "--replica-assignment", "0:1",
+             "--config", "leader.replication.throttled.replicas=*",
+             "--config", "follower.replication.throttled.replicas=*")
+    c.wait_for_leaders(t3, 1)
+    wait_until(lambda: sorted(state(zk, t3, 0)["isr"]) == [0, 1], 30, "both replicas of t3-0 in the ISR")
+    spath = "/brokers/topics/%s/partitions/0/state" % t3
+    version = zk.get(spath)[1].version
+    payload = "".join("%06d-%s\n" % (i, "z" * 993) for i in range(600))
+    c.kcat("-P", "-t", t3, "-p", "0", "-X", "acks=1", "-z", "none", "-X", "batch.num.messages=32",
+           input=payload)
+    n0 = replica_bytes(c.brokers[0], t3 + "-0")
+    check(n0 >= 600 * 1000, "t3-0 holds only %d bytes" % n0)
+    wait_until(lambda: replica_bytes(c.brokers[1], t3 + "-0") == n0, 60, "the follower to copy t3-0")
+    data, st = zk.get(spath)
+    check(st.version == version and sorted(json.loads(data.decode())["isr"]) == [0, 1],
+          "the ISR of t3-0 changed while its in-sync follower copied: %s (version %d, was %d)"
+          % (data.decode(), st.version, version))
+    log("an in-sync replica listed in both throttles kept up at 1 B/s rates")
 
 
 harness.main(test, brokers=2, broker_props=PROPS)

@@ -76,11 +76,10 @@ static void sm_rq_purge(sm_repl_quota_t *q, int64_t now)
 			q->s[i] = (sm_rq_sample_t){ 0, 0 };
 }
 
-void sm_repl_quota_record(sm_repl_quota_t *q, int64_t bytes)
+void sm_repl_quota_record_at(sm_repl_quota_t *q, int64_t bytes, int64_t now)
 {
 	if (bytes <= 0)
 		return;
-	int64_t now = sm_clock_mono_ms();
 	pthread_mutex_lock(&q->lock);
 	sm_rq_sample_t *c = &q->s[q->cur];
 	if (!c->start_ms || now - c->start_ms >= q->window_ms) {
@@ -94,9 +93,13 @@ void sm_repl_quota_record(sm_repl_quota_t *q, int64_t bytes)
 	pthread_mutex_unlock(&q->lock);
 }
 
-double sm_repl_quota_measure(sm_repl_quota_t *q)
+void sm_repl_quota_record(sm_repl_quota_t *q, int64_t bytes)
 {
-	int64_t now = sm_clock_mono_ms();
+	sm_repl_quota_record_at(q, bytes, sm_clock_mono_ms());
+}
+
+double sm_repl_quota_measure_at(sm_repl_quota_t *q, int64_t now)
+{
 	pthread_mutex_lock(&q->lock);
 	sm_rq_purge(q, now);
 	double sum = 0;
@@ -117,12 +120,22 @@ double sm_repl_quota_measure(sm_repl_quota_t *q)
 	return sum * 1000.0 / (double)elapsed;
 }
 
-int sm_repl_quota_exceeded(sm_repl_quota_t *q)
+double sm_repl_quota_measure(sm_repl_quota_t *q)
+{
+	return sm_repl_quota_measure_at(q, sm_clock_mono_ms());
+}
+
+int sm_repl_quota_exceeded_at(sm_repl_quota_t *q, int64_t now)
 {
 	int64_t bound = sm_repl_quota_rate(q);
 	if (bound == INT64_MAX)
 		return 0;
-	return sm_repl_quota_measure(q) > (double)bound;
+	return sm_repl_quota_measure_at(q, now) > (double)bound;
+}
+
+int sm_repl_quota_exceeded(sm_repl_quota_t *q)
+{
+	return sm_repl_quota_exceeded_at(q, sm_clock_mono_ms());
 }
 
 int sm_repl_quota_listed(const char *list, int32_t partition, int32_t broker)

@@ -37,6 +37,11 @@ int sm_repl_quota_exceeded(sm_repl_quota_t *q);
 /* The measured rate in bytes per second. */
 double sm_repl_quota_measure(sm_repl_quota_t *q);
 
+/* The same at a given sm_clock_mono_ms() time (unit tests). */
+void sm_repl_quota_record_at(sm_repl_quota_t *q, int64_t bytes, int64_t now_ms);
+double sm_repl_quota_measure_at(sm_repl_quota_t *q, int64_t now_ms);
+int sm_repl_quota_exceeded_at(sm_repl_quota_t *q, int64_t now_ms);
+
 /* 1 if the throttled-replica list (a topic config value: "*" or
  * "partition:broker,...") names this partition on this broker. */
 int sm_repl_quota_listed(const char *list, int32_t partition, int32_t broker);

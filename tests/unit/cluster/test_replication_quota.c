@@ -43,38 +43,48 @@ static void test_unbounded(void)
 
 static void test_rate(void)
 {
+	/* time is given explicitly: the checks do not depend on how fast
+	 * the test runs */
+	int64_t t = 1000000;
 	/* 11 windows of 1 s: the rate divides by at least 10 s */
 	sm_repl_quota_t *q = sm_repl_quota_new(11, 1);
 	sm_repl_quota_set_rate(q, 1000);
-	sm_repl_quota_record(q, 9000);
-	CU_ASSERT(!sm_repl_quota_exceeded(q)); /* 900 B/s */
-	sm_repl_quota_record(q, 2000);
-	CU_ASSERT(sm_repl_quota_exceeded(q)); /* 1100 B/s */
+	sm_repl_quota_record_at(q, 9000, t);
+	CU_ASSERT(!sm_repl_quota_exceeded_at(q, t)); /* 900 B/s */
+	sm_repl_quota_record_at(q, 2000, t);
+	CU_ASSERT(sm_repl_quota_exceeded_at(q, t)); /* 1100 B/s */
 	/* live change of the bound */
 	sm_repl_quota_set_rate(q, 2000);
-	CU_ASSERT(!sm_repl_quota_exceeded(q));
+	CU_ASSERT(!sm_repl_quota_exceeded_at(q, t));
 	sm_repl_quota_set_rate(q, 1000);
 	/* the samples age out after 11 windows */
-	sm_clock_advance_for_test(11000);
-	CU_ASSERT(!sm_repl_quota_exceeded(q));
-	CU_ASSERT(sm_repl_quota_measure(q) == 0);
+	CU_ASSERT(!sm_repl_quota_exceeded_at(q, t + 11000));
+	CU_ASSERT_DOUBLE_EQUAL(sm_repl_quota_measure_at(q, t + 11000), 0.0, 0.001);
 	sm_repl_quota_destroy(q);
 
 	/* 2 windows of 1 s: bytes over the time since the oldest kept
 	 * sample started, at least 1 s */
 	q = sm_repl_quota_new(2, 1);
 	sm_repl_quota_set_rate(q, 1500);
-	sm_repl_quota_record(q, 1000);
-	CU_ASSERT_DOUBLE_EQUAL(sm_repl_quota_measure(q), 1000.0, 0.01);
-	sm_clock_advance_for_test(1000);
-	CU_ASSERT_DOUBLE_EQUAL(sm_repl_quota_measure(q), 1000.0, 0.01);
-	sm_repl_quota_record(q, 1000); /* a second sample: 2000 B over 1 s */
+	sm_repl_quota_record_at(q, 1000, t);
+	CU_ASSERT_DOUBLE_EQUAL(sm_repl_quota_measure_at(q, t), 1000.0, 0.01);
+	CU_ASSERT_DOUBLE_EQUAL(sm_repl_quota_measure_at(q, t + 1000), 1000.0, 0.01);
+	sm_repl_quota_record_at(q, 1000, t + 1000); /* a second sample: 2000 B over 1 s */
+	CU_ASSERT(sm_repl_quota_exceeded_at(q, t + 1000));
+	/* 2000 B over 2 s */
+	CU_ASSERT_DOUBLE_EQUAL(sm_repl_quota_measure_at(q, t + 2000), 1000.0, 0.01);
+	CU_ASSERT(!sm_repl_quota_exceeded_at(q, t + 2000));
+	/* the first sample aged out: 1000 B over 1.5 s */
+	CU_ASSERT_DOUBLE_EQUAL(sm_repl_quota_measure_at(q, t + 2500), 1000.0 * 1000 / 1500, 0.01);
+	sm_repl_quota_destroy(q);
+
+	/* the public calls read the broker's clock */
+	q = sm_repl_quota_new(11, 1);
+	sm_repl_quota_set_rate(q, 1);
+	sm_repl_quota_record(q, 1000000);
 	CU_ASSERT(sm_repl_quota_exceeded(q));
-	sm_clock_advance_for_test(1000); /* 2000 B over 2 s */
-	CU_ASSERT_DOUBLE_EQUAL(sm_repl_quota_measure(q), 1000.0, 0.01);
+	sm_clock_advance_for_test(11000);
 	CU_ASSERT(!sm_repl_quota_exceeded(q));
-	sm_clock_advance_for_test(500); /* the first sample aged out */
-	CU_ASSERT_DOUBLE_EQUAL(sm_repl_quota_measure(q), 1000.0 * 1000 / 1500, 0.01);
 	sm_repl_quota_destroy(q);
 }
 

@@ -32,7 +32,25 @@ listener runs, so both brokers pay for them; what the listener adds is the
 metrics-http thread and the scrapes (the gauges walk the partition table
 under the replica manager's lock). Each case first gets 10,000 unmeasured
 records.
+
+With SM_BENCH_METRICS_CALLGRIND=1 the cost is also counted rather than
+timed, which no other load on the machine can move: each case's broker
+runs under valgrind --tool=callgrind, gets 2,000 unmeasured records, has
+its counters zeroed (callgrind_control -z), moves
+SM_BENCH_METRICS_CALLGRIND_RECORDS (1,000,000) records in and out with the
+same perf tools, and is dumped (callgrind_control -d): the instructions
+executed (Ir, every thread) per record moved, for both cases, and their
+ratio. No scrape runs during that workload (its cost would scale with the
+slowed-down wall time); instead the "on" broker's Ir for
+SM_BENCH_METRICS_CALLGRIND_SCRAPES (20) scrapes is counted on its own and
+compared with the Ir per record: a scrape costs the same at any load, so
+the load above which one scrape a second costs under 2 % is printed (and
+the cost at the time-based part's median produce rate, unless
+SM_BENCH_METRICS_ROUNDS=0 skips that part). The dumps stay in the clusters' directories
+(SM_KEEP_TMP=1) for callgrind_annotate.
 """
+import glob
+import subprocess
 import os
 import re
 import statistics
@@ -92,12 +110,115 @@ class Via:
         self.bootstrap = boot
 
 
+def callgrind_spawn(b, out_dir):
+    """Replaces b.spawn: the broker binary itself under callgrind (the
+    start script would exec it, but valgrind must be the process)."""
+    def spawn(extra_args=()):
+        env = dict(os.environ, SAMSA_BUILD_DIR=harness.BUILD, LOG_DIR=b.log_dir,
+                   KAFKA_LOG4J_OPTS=os.environ.get("KAFKA_LOG4J_OPTS", ""))
+        cmd = ["valgrind", "--tool=callgrind", "--quiet",
+               "--callgrind-out-file=" + os.path.join(out_dir, "callgrind.out.%p"),
+               os.path.join(harness.BUILD, "src", "samsa-server"), b.props_path] + list(extra_args)
+        with open(b.out_path, "ab") as out:
+            b.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
+                                      stdin=subprocess.DEVNULL, cwd=b.dir, env=env)
+        return b.proc
+    b.spawn = spawn
+
+
+def callgrind_ctl(pid, flag, out_dir):
+    """callgrind_control -z (zero) or -d (dump); for a dump returns the Ir
+    total of the new dump file(s)."""
+    before = set(glob.glob(os.path.join(out_dir, "callgrind.out.%d*" % pid)))
+    harness.run(["callgrind_control", flag, str(pid)], timeout=600, what="callgrind_control " + flag)
+    if flag != "-d":
+        return None
+    total = 0
+    for path in sorted(set(glob.glob(os.path.join(out_dir, "callgrind.out.%d*" % pid))) - before):
+        with open(path, errors="replace") as f:
+            for line in f:
+                if line.startswith("totals:") or line.startswith("summary:"):
+                    total += int(line.split()[1])
+                    break
+    if not total:
+        harness.fail("no callgrind dump for pid %d in %s" % (pid, out_dir))
+    return total
+
+
+def callgrind_figures(size, parts):
+    """Ir per record moved with metrics.listener on and off, and Ir per
+    scrape; see the module comment."""
+    records = int(os.environ.get("SM_BENCH_METRICS_CALLGRIND_RECORDS", "1000000"))
+    n_scrapes = int(os.environ.get("SM_BENCH_METRICS_CALLGRIND_SCRAPES", "20"))
+    warm = 2000
+    harness.START_TIMEOUT = max(harness.START_TIMEOUT, 300)
+    res = {}
+    for name in ("off", "on"):
+        with harness.Cluster(brokers=0, name="bench-metrics-cg-" + name) as c:
+            props = {"metrics.listener": "http://127.0.0.1:0"} if name == "on" else {}
+            b = c.add_broker(props=props, start=False)
+            callgrind_spawn(b, c.root)
+            b.start()
+            c.create_topic(name, partitions=parts)
+            via = Via(b.bootstrap)
+            perf(via, name, "1", warm, size)
+            consume(via.bootstrap, name, warm, None)
+            pid = b.proc.pid
+            callgrind_ctl(pid, "-z", c.root)
+            t0 = time.monotonic()
+            p = perf(via, name, "1", records, size)
+            consume(via.bootstrap, name, warm + records, None)
+            secs = time.monotonic() - t0
+            ir = callgrind_ctl(pid, "-d", c.root)
+            moved = records + warm + records
+            res[name] = {"ir": ir, "per": ir / moved, "rps": p["rps"], "secs": secs}
+            log("callgrind %s: %d Ir for %d records in+out (%.0f per record, %.0f s)"
+                % (name, ir, moved, ir / moved, secs))
+            if name == "on":
+                url = "http://127.0.0.1:%d/metrics" % metrics_port(b)
+                callgrind_ctl(pid, "-z", c.root)
+                for _ in range(n_scrapes):
+                    with urllib.request.urlopen(url, timeout=120) as r:
+                        r.read()
+                res["scrape"] = callgrind_ctl(pid, "-d", c.root) / n_scrapes
+    return records, n_scrapes, res
+
+
+def print_callgrind(records, size, parts, n_scrapes, res, native_rps):
+    off, on = res["off"]["per"], res["on"]["per"]
+    print("== metrics overhead counted by callgrind (instructions executed by the broker, all threads; "
+          "%d partitions, %d x %d B records produced (acks=1) then consumed from the start)"
+          % (parts, records, size))
+    print("%-18s %-20s %-20s" % ("metrics.listener", "Ir total", "Ir per record in+out"))
+    for name in ("off", "on"):
+        print("%-18s %-20d %-20.0f" % (name, res[name]["ir"], res[name]["per"]))
+    print("on / off Ir per record: %.4f (cost %.2f %%; goal < 2 %%)" % (on / off, 100 * (on / off - 1)))
+    # A scrape costs the same whatever the load, so its share of the
+    # broker's work depends on the load: the break-even load is printed.
+    even = res["scrape"] / (0.02 * off)
+    print("one scrape: %.0f Ir (mean of %d), the work of %.0f records in+out; one scrape a second costs "
+          "under 2 %% above %.0f records/s in+out (at Prometheus' usual 15 s, above %.0f)"
+          % (res["scrape"], n_scrapes, res["scrape"] / off, even, even / 15))
+    if native_rps:
+        per_rec = res["scrape"] / (2 * native_rps)
+        print("at one scrape a second and the time-based median of %.0f records/s produced (and as many "
+              "consumed) that is %.1f Ir per record, %.2f %% of the off case's Ir per record"
+              % (native_rps, per_rec, 100 * per_rec / off))
+
+
 def main():
     records = int(os.environ.get("SM_BENCH_METRICS_RECORDS", "2000000"))
     size = int(os.environ.get("SM_BENCH_METRICS_SIZE", "100"))
     rounds = int(os.environ.get("SM_BENCH_METRICS_ROUNDS", "3"))
     parts = int(os.environ.get("SM_BENCH_METRICS_PARTITIONS", "6"))
     scrape_ms = int(os.environ.get("SM_BENCH_METRICS_SCRAPE_MS", "1000"))
+    cg = None
+    if os.environ.get("SM_BENCH_METRICS_CALLGRIND") == "1":
+        cg = callgrind_figures(size, parts)
+        if rounds <= 0:
+            rec, n_scrapes, r = cg
+            print_callgrind(rec, size, parts, n_scrapes, r, None)
+            return
     res = {"on": {"p": [], "c": [], "cpu": []}, "off": {"p": [], "c": [], "cpu": []}}
     scraper = None
     # Two clusters, so that each broker is its own group coordinator and
@@ -174,6 +295,9 @@ def main():
           "at one scrape per %d ms that is %.3f %% of one core, at Prometheus' usual 15 s %.4f %%"
           % (scrape_cpu_ms, n_alone, scrape_ms, scrape_cpu_ms / scrape_ms * 100,
              scrape_cpu_ms / 15000 * 100))
+    if cg:
+        rec, n_scrapes, r = cg
+        print_callgrind(rec, size, parts, n_scrapes, r, statistics.median(res["off"]["p"]))
     print("rerun: SM_BENCH_METRICS_RECORDS=%d SM_BENCH_METRICS_SIZE=%d SM_BENCH_METRICS_ROUNDS=%d "
           "SM_BENCH_METRICS_SCRAPE_MS=%d SM_TOP_BUILDDIR=%s /usr/bin/python3 %s"
           % (records, size, rounds, scrape_ms, harness.BUILD, os.path.abspath(__file__)))

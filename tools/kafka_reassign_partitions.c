@@ -15,8 +15,16 @@
  * replicas). --replica-alter-log-dirs-throttle is accepted and not applied
  * (docs/deviations.md).
  *
+ * --execute --throttle N sets the replication throttles as Kafka 2.8 does:
+ * leader.replication.throttled.replicas lists every current replica of a
+ * moving partition, follower.replication.throttled.replicas every replica
+ * being added, and leader/follower.replication.throttled.rate = N go on
+ * every broker of either list. --verify clears them once no partition of
+ * the file is still moving (unless --preserve-throttles).
+ *
  * Thread-safety: a single-threaded program.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,6 +35,7 @@
 
 #include <jansson.h>
 
+#include "msg_incremental_alter_configs.h"
 #include "kafka_zk.h"
 #include "msg_alter_partition_reassignments.h"
 #include "msg_alter_replica_log_dirs.h"
@@ -52,6 +61,8 @@ typedef struct sm_rp {
 	const char *bootstrap, *zookeeper, *file, *topics_file, *broker_list;
 	long timeout_ms;
 	char action;
+	int64_t throttle;      /* --throttle, -1 unset */
+	int preserve_throttles;
 	sm_net_client_t *boot, *ctl;
 	sm_zk_t *zk;
 } sm_rp_t;
@@ -302,14 +313,17 @@ static void sm_rp_ints(const int32_t *v, int n)
 		printf("%s%d", i ? "," : "", v[i]);
 }
 
+static void sm_rp_clear_throttles(sm_rp_t *o, const sm_kzk_reassignment_t *r, int n);
+
 static int sm_rp_verify(sm_rp_t *o, const sm_kzk_reassignment_t *r, int n)
 {
-	int pending = 0;
+	int pending = 0, ongoing = 0;
 	printf("Status of partition reassignment:\n");
 	for (int i = 0; i < n; i++) {
 		if (sm_rp_ongoing(o, r[i].topic, r[i].partition)) {
 			printf("Reassignment of partition %s-%d is still in progress.\n", r[i].topic, r[i].partition);
 			pending++;
+			ongoing++;
 			continue;
 		}
 		int nc;
@@ -329,6 +343,12 @@ static int sm_rp_verify(sm_rp_t *o, const sm_kzk_reassignment_t *r, int n)
 			pending++;
 		}
 		free(cur);
+	}
+	/* as Kafka: throttles go once nothing moves any more, whether or not
+	 * the replica sets are the ones the file asked for */
+	if (!ongoing && !o->preserve_throttles) {
+		fflush(stdout);
+		sm_rp_clear_throttles(o, r, n);
 	}
 	return pending ? 1 : 0;
 }
@@ -748,9 +768,320 @@ static int sm_rp_verify_moves(sm_rp_t *o, sm_rp_move_t *m, int n)
 	return pending;
 }
 
+/* ---- throttles ---- */
+
+#define SM_RP_LEADER_RATE "leader.replication.throttled.rate"
+#define SM_RP_FOLLOWER_RATE "follower.replication.throttled.rate"
+#define SM_RP_LOGDIR_RATE "replica.alter.log.dirs.io.max.bytes.per.second"
+#define SM_RP_LEADER_REPLICAS "leader.replication.throttled.replicas"
+#define SM_RP_FOLLOWER_REPLICAS "follower.replication.throttled.replicas"
+
+/* A set of strings kept sorted (Kafka builds the throttle lists in a
+ * TreeSet[String]) or of broker ids. */
+typedef struct sm_rp_set {
+	char **v;
+	int n;
+} sm_rp_set_t;
+
+static void sm_rp_set_add(sm_rp_set_t *s, const char *x)
+{
+	int i = 0;
+	while (i < s->n && strcmp(s->v[i], x) < 0)
+		i++;
+	if (i < s->n && !strcmp(s->v[i], x))
+		return;
+	s->v = sm_realloc(s->v, sizeof(*s->v) * (size_t)(s->n + 1));
+	memmove(s->v + i + 1, s->v + i, sizeof(*s->v) * (size_t)(s->n - i));
+	s->v[i] = sm_strdup(x);
+	s->n++;
+}
+
+/* The members joined with ",", malloc'd. */
+static char *sm_rp_set_join(const sm_rp_set_t *s)
+{
+	size_t len = 1;
+	for (int i = 0; i < s->n; i++)
+		len += strlen(s->v[i]) + 1;
+	char *out = sm_calloc(len, 1);
+	for (int i = 0; i < s->n; i++) {
+		if (i)
+			strcat(out, ",");
+		strcat(out, s->v[i]);
+	}
+	return out;
+}
+
+static void sm_rp_set_free(sm_rp_set_t *s)
+{
+	for (int i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+static int sm_rp_ids_has(const int32_t *v, int n, int32_t x)
+{
+	for (int i = 0; i < n; i++)
+		if (v[i] == x)
+			return 1;
+	return 0;
+}
+
+static void sm_rp_ids_add(int32_t **v, int *n, int32_t x)
+{
+	if (sm_rp_ids_has(*v, *n, x))
+		return;
+	int i = *n;
+	*v = sm_realloc(*v, sizeof(**v) * (size_t)(*n + 1));
+	while (i > 0 && (*v)[i - 1] > x) {
+		(*v)[i] = (*v)[i - 1];
+		i--;
+	}
+	(*v)[i] = x;
+	(*n)++;
+}
+
+/* IncrementalAlterConfigs v1 on one resource: SET keys[i] to values[i], or
+ * DELETE it when values[i] is NULL. A broker resource goes to that broker,
+ * a topic to the bootstrap broker. Exits on failure. */
+static void sm_rp_incremental(sm_rp_t *o, int8_t rtype, const char *name, const char *const *keys,
+			      const char *const *values, int n)
+{
+	sm_arena_t a;
+	sm_arena_init(&a);
+	sm_metadata_resp_t md;
+	sm_rp_metadata(o, &a, &md);
+	sm_net_client_t *c = NULL;
+	if (rtype == SM_CONFIG_RESOURCE_BROKER) {
+		int32_t id = (int32_t)strtol(name, NULL, 10);
+		for (int i = 0; i < md.brokers_cnt && !c; i++)
+			if (md.brokers[i].node_id == id) {
+				char hp[300];
+				snprintf(hp, sizeof(hp), "%s:%d", md.brokers[i].host, md.brokers[i].port);
+				c = sm_rp_client(hp);
+			}
+		if (!c) {
+			/* Kafka fails the whole change for a broker that is down */
+			sm_rp_fail("Error while setting throttles: broker %s is not available", name);
+		}
+	}
+	sm_incremental_alter_configs_req_resource_t res = { rtype, (char *)name, NULL, n };
+	res.configs = sm_arena_alloc(&a, sizeof(*res.configs) * (size_t)(n + 1));
+	for (int i = 0; i < n; i++)
+		res.configs[i] = (sm_incremental_alter_configs_req_config_t){
+			(char *)keys[i], values[i] ? SM_CONFIG_OP_SET : SM_CONFIG_OP_DELETE,
+			(char *)(values[i] ? values[i] : "") };
+	sm_incremental_alter_configs_req_t req = { &res, 1, 0 };
+	sm_wbuf_t body, out;
+	sm_wbuf_init(&body, 256);
+	sm_wbuf_init(&out, 256);
+	sm_incremental_alter_configs_req_write(&body, 1, &req);
+	sm_net_client_t *via = c ? c : o->boot;
+	if (sm_net_client_request(via, SM_API_INCREMENTAL_ALTER_CONFIGS, 1, &body,
+				  sm_proto_is_flexible(SM_API_INCREMENTAL_ALTER_CONFIGS, 1), &out, 30000))
+		sm_rp_fail("IncrementalAlterConfigs failed: %s", sm_net_client_last_error(via));
+	sm_rbuf_t rb;
+	sm_rbuf_init(&rb, out.p, out.len);
+	sm_incremental_alter_configs_resp_t r;
+	if (sm_incremental_alter_configs_resp_read(&rb, 1, &a, &r) || r.responses_cnt != 1)
+		sm_rp_fail("%s", "Bad IncrementalAlterConfigs response");
+	if (r.responses[0].error_code)
+		sm_rp_fail("Error while changing the configs of %s %s: %s",
+			   rtype == SM_CONFIG_RESOURCE_BROKER ? "broker" : "topic", name,
+			   r.responses[0].error_message ? r.responses[0].error_message
+							: sm_err_name(r.responses[0].error_code));
+	if (c)
+		sm_net_client_destroy(c);
+	sm_wbuf_free(&body);
+	sm_wbuf_free(&out);
+	sm_arena_destroy(&a);
+}
+
+/* Drops key from cfg; 1 if it was there. */
+static int sm_rp_zk_config_del(sm_zk_config_t *cfg, const char *key)
+{
+	int found = 0;
+	for (int i = 0; i < cfg->n; i++) {
+		if (strcmp(cfg->keys[i], key))
+			continue;
+		free(cfg->keys[i]);
+		free(cfg->values[i]);
+		memmove(cfg->keys + i, cfg->keys + i + 1, sizeof(*cfg->keys) * (size_t)(cfg->n - i - 1));
+		memmove(cfg->values + i, cfg->values + i + 1,
+			sizeof(*cfg->values) * (size_t)(cfg->n - i - 1));
+		cfg->n--;
+		i--;
+		found = 1;
+	}
+	return found;
+}
+
+/* The same change through ZooKeeper (AdminZkClient.changeTopicConfig /
+ * changeBrokerConfig: the entity znode, then a change notification). With
+ * only_if_changed, nothing is written unless a deleted key was there. */
+static void sm_rp_zk_change(sm_rp_t *o, const char *type, const char *name, const char *const *keys,
+			    const char *const *values, int n, int only_if_changed)
+{
+	sm_zk_config_t cfg = { 0 };
+	if (sm_kzk_get_entity_config(o->zk, type, name, &cfg) != SM_ERR_NONE)
+		sm_rp_fail("Cannot read /config/%s/%s", type, name);
+	int changed = 0;
+	for (int i = 0; i < n; i++) {
+		if (values[i]) {
+			sm_zk_config_set(&cfg, keys[i], values[i]);
+			changed = 1;
+		} else {
+			changed |= sm_rp_zk_config_del(&cfg, keys[i]);
+		}
+	}
+	if ((changed || !only_if_changed) && sm_kzk_set_entity_config(o->zk, type, name, &cfg) != SM_ERR_NONE)
+		sm_rp_fail("Cannot write /config/%s/%s", type, name);
+	sm_zk_config_clear(&cfg);
+}
+
+static void sm_rp_change(sm_rp_t *o, int8_t rtype, const char *name, const char *const *keys,
+			 const char *const *values, int n, int only_if_changed)
+{
+	if (o->zk)
+		sm_rp_zk_change(o, rtype == SM_CONFIG_RESOURCE_BROKER ? "brokers" : "topics", name, keys,
+				values, n, only_if_changed);
+	else
+		sm_rp_incremental(o, rtype, name, keys, values, n);
+}
+
+/* Kafka's calculateProposedMoveMap, calculateLeaderThrottles,
+ * calculateFollowerThrottles and calculateReassigningBrokers, then the
+ * topic and broker throttle configs. */
+static void sm_rp_set_throttles(sm_rp_t *o, const sm_kzk_reassignment_t *r, int n)
+{
+	int32_t *brokers = NULL;
+	int nb = 0;
+	for (int i = 0; i < n; i++) {
+		int first = 1;
+		for (int k = 0; k < i; k++)
+			first &= strcmp(r[k].topic, r[i].topic) != 0;
+		if (!first)
+			continue;
+		sm_rp_set_t leaders = { 0 }, followers = { 0 };
+		for (int j = i; j < n; j++) {
+			if (strcmp(r[j].topic, r[i].topic))
+				continue;
+			int nc;
+			int32_t *cur = sm_rp_current(o, r[j].topic, r[j].partition, &nc);
+			if (nc < 0)
+				sm_rp_fail("Topic-partition %s-%d does not exist", r[j].topic, r[j].partition);
+			char pair[32];
+			for (int k = 0; k < nc; k++) {
+				snprintf(pair, sizeof(pair), "%d:%d", r[j].partition, cur[k]);
+				sm_rp_set_add(&leaders, pair);
+				sm_rp_ids_add(&brokers, &nb, cur[k]);
+			}
+			for (int k = 0; k < r[j].n_replicas; k++) {
+				if (sm_rp_ids_has(cur, nc, r[j].replicas[k]))
+					continue;
+				snprintf(pair, sizeof(pair), "%d:%d", r[j].partition, r[j].replicas[k]);
+				sm_rp_set_add(&followers, pair);
+				sm_rp_ids_add(&brokers, &nb, r[j].replicas[k]);
+			}
+			free(cur);
+		}
+		char *l = sm_rp_set_join(&leaders), *f = sm_rp_set_join(&followers);
+		const char *keys[] = { SM_RP_LEADER_REPLICAS, SM_RP_FOLLOWER_REPLICAS };
+		const char *values[] = { l, f };
+		sm_rp_change(o, SM_CONFIG_RESOURCE_TOPIC, r[i].topic, keys, values, 2, 0);
+		free(l);
+		free(f);
+		sm_rp_set_free(&leaders);
+		sm_rp_set_free(&followers);
+	}
+	char rate[32];
+	snprintf(rate, sizeof(rate), "%lld", (long long)o->throttle);
+	for (int i = 0; i < nb; i++) {
+		char id[16];
+		snprintf(id, sizeof(id), "%d", brokers[i]);
+		const char *keys[] = { SM_RP_LEADER_RATE, SM_RP_FOLLOWER_RATE };
+		const char *values[] = { rate, rate };
+		sm_rp_change(o, SM_CONFIG_RESOURCE_BROKER, id, keys, values, 2, 0);
+	}
+	free(brokers);
+	printf("The inter-broker throttle limit was set to %lld B/s\n", (long long)o->throttle);
+}
+
+/* Kafka's clearAllThrottles: the broker-level throttles of every live broker
+ * and every replica of the file, the topic-level ones of every topic of the
+ * file. */
+static void sm_rp_clear_throttles(sm_rp_t *o, const sm_kzk_reassignment_t *r, int n)
+{
+	int32_t *brokers = NULL;
+	int nb = 0;
+	if (o->zk) {
+		int32_t *ids = NULL;
+		int ni = 0;
+		if (sm_kzk_get_broker_ids(o->zk, 0, &ids, &ni) == SM_ERR_NONE)
+			for (int i = 0; i < ni; i++)
+				sm_rp_ids_add(&brokers, &nb, ids[i]);
+		free(ids);
+	} else {
+		sm_arena_t a;
+		sm_arena_init(&a);
+		sm_metadata_resp_t md;
+		sm_rp_metadata(o, &a, &md);
+		for (int i = 0; i < md.brokers_cnt; i++)
+			sm_rp_ids_add(&brokers, &nb, md.brokers[i].node_id);
+		sm_arena_destroy(&a);
+	}
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < r[i].n_replicas; k++)
+			sm_rp_ids_add(&brokers, &nb, r[i].replicas[k]);
+	printf("Clearing broker-level throttles on broker%s ", nb == 1 ? "" : "s");
+	sm_rp_ints(brokers, nb);
+	printf("\n");
+	fflush(stdout);
+	for (int i = 0; i < nb; i++) {
+		char id[16];
+		snprintf(id, sizeof(id), "%d", brokers[i]);
+		const char *keys[] = { SM_RP_LEADER_RATE, SM_RP_FOLLOWER_RATE, SM_RP_LOGDIR_RATE };
+		const char *values[] = { NULL, NULL, NULL };
+		/* a broker that is down keeps its throttle in bootstrap mode:
+		 * it cannot be asked, as with Kafka's admin client */
+		if (!o->zk) {
+			int up = 0;
+			sm_arena_t a;
+			sm_arena_init(&a);
+			sm_metadata_resp_t md;
+			sm_rp_metadata(o, &a, &md);
+			for (int b = 0; b < md.brokers_cnt; b++)
+				up |= md.brokers[b].node_id == brokers[i];
+			sm_arena_destroy(&a);
+			if (!up)
+				continue;
+		}
+		sm_rp_change(o, SM_CONFIG_RESOURCE_BROKER, id, keys, values, 3, 1);
+	}
+	free(brokers);
+	sm_rp_set_t topics = { 0 };
+	for (int i = 0; i < n; i++)
+		sm_rp_set_add(&topics, r[i].topic);
+	char *names = sm_rp_set_join(&topics);
+	printf("Clearing topic-level throttles on topic%s %s\n", topics.n == 1 ? "" : "s", names);
+	free(names);
+	for (int i = 0; i < topics.n; i++) {
+		const char *keys[] = { SM_RP_LEADER_REPLICAS, SM_RP_FOLLOWER_REPLICAS };
+		const char *values[] = { NULL, NULL };
+		sm_rp_change(o, SM_CONFIG_RESOURCE_TOPIC, topics.v[i], keys, values, 2, 1);
+	}
+	sm_rp_set_free(&topics);
+}
+
 static int sm_rp_execute(sm_rp_t *o, const sm_kzk_reassignment_t *r, int n)
 {
 	sm_rp_print_current(o, r, n);
+	if (o->throttle >= 0) {
+		printf("Warning: You must run --verify periodically, until the reassignment completes, "
+		       "to ensure the throttle is removed.\n");
+		sm_rp_set_throttles(o, r, n);
+	}
 	if (o->zk) {
 		char *js = sm_kzk_reassignment_encode(r, n, 0);
 		sm_err_t e = sm_zk_create(o->zk, SM_ZKPATH_REASSIGN_PARTITIONS, js, strlen(js), 0, NULL);
@@ -791,7 +1122,9 @@ static const char *const sm_rp_usage_text =
 	"--execute                               Kick off the reassignment as specified by the --reassignment-json-file option.\n"
 	"--generate                              Generate a candidate partition reassignment configuration.\n"
 	"--list                                  List all active partition reassignments.\n"
+	"--preserve-throttles                    Do not modify broker or topic throttles.\n"
 	"--reassignment-json-file <String>       The JSON file with the partition reassignment configuration.\n"
+	"--throttle <Long: throttle>             The movement of partitions between brokers will be throttled to this value (bytes/sec).\n"
 	"--replica-alter-log-dirs-throttle <Long: replicaAlterLogDirsThrottle>\n"
 	"                                        Accepted for compatibility; not applied (moves between log dirs are not throttled).\n"
 	"--timeout <Long>                        The maximum time in ms to wait for log directory replica assignment to begin. (default: 10000)\n"
@@ -803,11 +1136,14 @@ int main(int argc, char **argv)
 {
 	sm_rp_t o = { 0 };
 	o.timeout_ms = 10000;
+	o.throttle = -1;
 	static const struct option opts[] = {
 		{ "bootstrap-server", required_argument, NULL, 'b' },
 		{ "zookeeper", required_argument, NULL, 'z' },
 		{ "reassignment-json-file", required_argument, NULL, 'f' },
 		{ "topics-to-move-json-file", required_argument, NULL, 't' },
+		{ "throttle", required_argument, NULL, 'X' },
+		{ "preserve-throttles", no_argument, NULL, 'P' },
 		{ "broker-list", required_argument, NULL, 'l' },
 		{ "generate", no_argument, NULL, 'G' }, { "execute", no_argument, NULL, 'E' },
 		{ "verify", no_argument, NULL, 'V' }, { "list", no_argument, NULL, 'L' },
@@ -819,6 +1155,16 @@ int main(int argc, char **argv)
 	int ch;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
+		case 'X': {
+			char *end;
+			errno = 0;
+			long long v = strtoll(optarg, &end, 10);
+			if (end == optarg || *end || errno)
+				sm_rp_fail("Cannot parse --throttle %s as a number of bytes/sec", optarg);
+			o.throttle = v;
+			break;
+		}
+		case 'P': o.preserve_throttles = 1; break;
 		case 'b': o.bootstrap = optarg; break;
 		case 'z': o.zookeeper = optarg; break;
 		case 'f': o.file = optarg; break;
@@ -842,6 +1188,8 @@ int main(int argc, char **argv)
 	}
 	if (!o.action)
 		sm_rp_fail("%s", "Command must include exactly one action: --generate, --execute, --verify, --cancel, --list");
+	if (o.throttle >= 0 && o.action != 'E')
+		sm_rp_fail("%s", "Option \"[throttle]\" can only be used with option \"[execute]\"");
 	if (!!o.bootstrap == !!o.zookeeper)
 		sm_rp_fail("%s", "Please specify --bootstrap-server");
 	if (o.zookeeper && (o.action == 'L' || o.action == 'C'))

@@ -70,6 +70,9 @@ struct sm_partition {
 	int32_t *replicas;
 	int n_isr;
 	int32_t *isr;
+	/* replication throttles of this replica (topic configs
+	 * *.replication.throttled.replicas naming it); relaxed atomics */
+	int thr_leader, thr_follower;
 	int64_t hw;                 /* guarded by lock */
 	/* Leader's view of each replica, parallel to replicas[] (Kafka's
 	 * Replica): LEO and log start offset (-1 unknown), when it was last
@@ -691,6 +694,27 @@ int sm_partition_check_acks(sm_partition_t *p, int64_t required_offset, sm_err_t
 }
 
 /* ---- follower side ---- */
+
+void sm_partition_set_throttled(sm_partition_t *p, int leader, int follower)
+{
+	__atomic_store_n(&p->thr_leader, leader, __ATOMIC_RELAXED);
+	__atomic_store_n(&p->thr_follower, follower, __ATOMIC_RELAXED);
+}
+
+int sm_partition_leader_throttled(const sm_partition_t *p)
+{
+	return __atomic_load_n(&p->thr_leader, __ATOMIC_RELAXED);
+}
+
+int sm_partition_follower_throttled(const sm_partition_t *p)
+{
+	return __atomic_load_n(&p->thr_follower, __ATOMIC_RELAXED);
+}
+
+int sm_partition_replica_in_isr(sm_partition_t *p, int32_t replica)
+{
+	return SM_LOCKED_READ(&p->lock, int, sm_partition_in_isr(p, replica));
+}
 
 int sm_partition_is_follower_of(sm_partition_t *p, int32_t leader, int32_t leader_epoch)
 {

@@ -183,6 +183,14 @@ int sm_partition_follower_views(sm_partition_t *p, sm_replica_view_t *out, int m
 
 /* 1 if this broker follows leader in leader_epoch. */
 int sm_partition_is_follower_of(sm_partition_t *p, int32_t leader, int32_t leader_epoch);
+/* Replication throttles (replication_quota.h): whether this replica is
+ * listed in its topic's leader / follower throttled-replica configs. Set by
+ * the replica manager, read without a lock. */
+void sm_partition_set_throttled(sm_partition_t *p, int leader, int follower);
+int sm_partition_leader_throttled(const sm_partition_t *p);
+int sm_partition_follower_throttled(const sm_partition_t *p);
+/* 1 if replica is in the partition's ISR. */
+int sm_partition_replica_in_isr(sm_partition_t *p, int32_t replica);
 /* Appends fetched batches, recording new leader epochs in the cache. */
 sm_err_t sm_partition_append_follower(sm_partition_t *p, const uint8_t *batches, size_t len);
 /* Truncates the log and the epoch cache to offset; the HW follows. */

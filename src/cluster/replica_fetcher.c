@@ -38,6 +38,9 @@ typedef struct sm_rf_part {
 	int32_t leader_epoch;
 	int truncating;
 	int64_t delay_until; /* monotonic ms */
+	/* caught up with the leader's high watermark at the last fetch
+	 * (Kafka's PartitionFetchState.isReplicaInSync): never throttled */
+	int in_sync;
 } sm_rf_part_t;
 
 typedef struct sm_rf_thread {
@@ -64,6 +67,7 @@ struct sm_fetcher_manager {
 	const sm_kafka_config_t *cfg;
 	int32_t broker_id;
 	int num_fetchers;   /* num.replica.fetchers in effect (dynamic); under lock */
+	sm_repl_quota_t *quota; /* follower throttle; set before the first add */
 	sm_rf_thread_t *threads;
 	int shut;
 };
@@ -274,8 +278,9 @@ static size_t sm_rf_whole_batches(const uint8_t *data, size_t len)
 	return pos;
 }
 
+/* *throttled accumulates the record bytes of follower-throttled partitions. */
 static void sm_rf_apply_partition(sm_rf_thread_t *t, sm_rf_part_t *part, const sm_rf_snap_t *s,
-				  const sm_fetch_resp_partition_t *rp)
+				  const sm_fetch_resp_partition_t *rp, int64_t *throttled)
 {
 	sm_partition_t *p = part->p;
 	if (rp->error_code == SM_ERR_OFFSET_OUT_OF_RANGE ||
@@ -295,6 +300,9 @@ static void sm_rf_apply_partition(sm_rf_thread_t *t, sm_rf_part_t *part, const s
 	}
 	if (!sm_partition_is_follower_of(p, t->leader, part->leader_epoch))
 		return; /* a LeaderAndIsr is about to remove it */
+	/* Kafka counts what a throttled replica fetched, in sync or not */
+	if (sm_partition_follower_throttled(p) && rp->records.len > 0)
+		*throttled += rp->records.len;
 	if (rp->records.ptr && rp->records.len > 0) {
 		if (sm_log_end_offset(sm_partition_log(p)) != s->offset)
 			return; /* the log moved meanwhile: fetch again */
@@ -310,8 +318,10 @@ static void sm_rf_apply_partition(sm_rf_thread_t *t, sm_rf_part_t *part, const s
 			return;
 		}
 	}
-	if (rp->high_watermark >= 0)
+	if (rp->high_watermark >= 0) {
 		sm_partition_follower_set_hw(p, rp->high_watermark);
+		part->in_sync = sm_log_end_offset(sm_partition_log(p)) >= rp->high_watermark;
+	}
 	/* After the HW: the leader's log start offset (DeleteRecords, retention)
 	 * moves this replica's too, which the leader learns from the next fetch
 	 * and counts in its low watermark. */
@@ -321,6 +331,7 @@ static void sm_rf_apply_partition(sm_rf_thread_t *t, sm_rf_part_t *part, const s
 static void sm_rf_handle_fetch_resp(sm_rf_thread_t *t, const sm_fetch_resp_t *resp,
 				    const sm_rf_snap_t *snap, int n)
 {
+	int64_t throttled = 0;
 	for (int i = 0; i < resp->responses_cnt; i++)
 		for (int j = 0; j < resp->responses[i].partitions_cnt; j++) {
 			const sm_fetch_resp_partition_t *rp = &resp->responses[i].partitions[j];
@@ -330,10 +341,13 @@ static void sm_rf_handle_fetch_resp(sm_rf_thread_t *t, const sm_fetch_resp_t *re
 					continue;
 				sm_rf_part_t *part = sm_rf_current(t, &snap[k], 0);
 				if (part)
-					sm_rf_apply_partition(t, part, &snap[k], rp);
+					sm_rf_apply_partition(t, part, &snap[k], rp, &throttled);
 				break;
 			}
 		}
+	/* one quota update per response, never per partition or record */
+	if (throttled > 0 && t->fm->quota)
+		sm_repl_quota_record(t->fm->quota, throttled);
 }
 
 static void sm_rf_build_fetch(sm_rf_thread_t *t, sm_rf_snap_t *snap, int n, sm_arena_t *a,
@@ -414,6 +428,10 @@ static int sm_rf_snapshot(sm_rf_thread_t *t, int truncating, sm_rf_snap_t **out,
 	int cnt = 0;
 	for (sm_rf_part_t *x = t->parts; x; x = x->next)
 		cnt++;
+	/* Kafka's shouldFollowerThrottle: a throttled replica out of sync is
+	 * left out of the fetch while the follower quota is exceeded (the
+	 * quota is measured once per round, not per partition) */
+	int exceeded = -1;
 	sm_rf_snap_t *v = sm_calloc((size_t)cnt + 1, sizeof(*v));
 	int n = 0;
 	for (sm_rf_part_t *x = t->parts; x; x = x->next) {
@@ -424,6 +442,16 @@ static int sm_rf_snapshot(sm_rf_thread_t *t, int truncating, sm_rf_snap_t **out,
 		}
 		if (x->truncating != truncating)
 			continue;
+		if (!truncating && !x->in_sync && t->fm->quota && sm_partition_follower_throttled(x->p)) {
+			if (exceeded < 0)
+				exceeded = sm_repl_quota_exceeded(t->fm->quota);
+			if (exceeded) {
+				int64_t retry = now + t->fm->cfg->replica_fetch_backoff_ms;
+				if (retry < *next_ms)
+					*next_ms = retry;
+				continue;
+			}
+		}
 		v[n].p = sm_partition_keep(x->p);
 		v[n].leader_epoch = x->leader_epoch;
 		v[n].offset = sm_log_end_offset(sm_partition_log(x->p));
@@ -517,6 +545,11 @@ sm_fetcher_manager_t *sm_fetcher_manager_new(const sm_kafka_config_t *cfg, int32
 	fm->broker_id = broker_id;
 	fm->num_fetchers = cfg->num_replica_fetchers > 0 ? cfg->num_replica_fetchers : 1;
 	return fm;
+}
+
+void sm_fetcher_manager_set_quota(sm_fetcher_manager_t *fm, sm_repl_quota_t *q)
+{
+	fm->quota = q;
 }
 
 /* Caller holds fm->lock. */

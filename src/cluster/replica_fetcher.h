@@ -22,11 +22,15 @@
 #include <stdint.h>
 
 #include "kafka_config.h"
+#include "replication_quota.h"
 
 typedef struct sm_fetcher_manager sm_fetcher_manager_t;
 struct sm_partition;
 
 sm_fetcher_manager_t *sm_fetcher_manager_new(const sm_kafka_config_t *cfg, int32_t broker_id);
+/* The follower replication throttle (follower.replication.throttled.rate);
+ * set once, before any partition is added. */
+void sm_fetcher_manager_set_quota(sm_fetcher_manager_t *fm, sm_repl_quota_t *q);
 /* Follows p's leader from now on (a new leader epoch restarts truncation);
  * moves it between threads if the leader changed. */
 void sm_fetcher_manager_add(sm_fetcher_manager_t *fm, struct sm_partition *p, int32_t leader,

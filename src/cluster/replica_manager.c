@@ -27,6 +27,7 @@
 #include "kafka_zk.h"
 #include "logger.h"
 #include "replica_fetcher.h"
+#include "replication_quota.h"
 #include "thread_role.h"
 
 #define SM_RM_BUCKETS 4096
@@ -55,6 +56,9 @@ struct sm_replica_manager {
 	void *lead_listener_opaque[SM_RM_LEAD_LISTENERS];
 	int n_lead_listeners;
 	sm_fetcher_manager_t *fetchers;
+	/* leader.replication.throttled.rate and follower.replication.throttled.rate
+	 * (Kafka's quotaManagers.leader / .follower) */
+	sm_repl_quota_t *leader_quota, *follower_quota;
 	/* "isr-expiration" thread and pending ISR change notifications,
 	 * guarded by sched_lock. */
 	pthread_mutex_t sched_lock;
@@ -103,6 +107,13 @@ sm_replica_manager_t *sm_replica_manager_new(const sm_kafka_config_t *cfg, sm_lo
 	pthread_mutex_init(&rm->sched_lock, NULL);
 	pthread_cond_init(&rm->sched_cond, NULL);
 	rm->fetchers = sm_fetcher_manager_new(cfg, broker_id);
+	rm->leader_quota = sm_repl_quota_new(cfg->replication_quota_window_num,
+					     cfg->replication_quota_window_size_seconds);
+	rm->follower_quota = sm_repl_quota_new(cfg->replication_quota_window_num,
+					       cfg->replication_quota_window_size_seconds);
+	sm_repl_quota_set_rate(rm->leader_quota, cfg->leader_replication_throttled_rate);
+	sm_repl_quota_set_rate(rm->follower_quota, cfg->follower_replication_throttled_rate);
+	sm_fetcher_manager_set_quota(rm->fetchers, rm->follower_quota);
 	return rm;
 }
 
@@ -228,7 +239,30 @@ sm_err_t sm_replica_manager_leader_partition(sm_replica_manager_t *rm, const cha
 
 /* ---- topic configuration (LogConfig) ---- */
 
-static void sm_rm_topic_config(sm_replica_manager_t *rm, const char *topic, sm_topic_config_t *tc)
+/* A topic's throttled-replica lists (the topic configs
+ * leader/follower.replication.throttled.replicas; NULL when not set). */
+typedef struct sm_rm_thr {
+	char *leader, *follower;
+} sm_rm_thr_t;
+
+static void sm_rm_thr_clear(sm_rm_thr_t *t)
+{
+	free(t->leader);
+	free(t->follower);
+	t->leader = t->follower = NULL;
+}
+
+/* Marks p throttled as its topic's lists say for this broker (Kafka's
+ * ConfigHandler: the pairs naming this broker id, or "*"). */
+static void sm_rm_set_throttled(sm_replica_manager_t *rm, sm_partition_t *p, const sm_rm_thr_t *t)
+{
+	int32_t id = sm_partition_id(p);
+	sm_partition_set_throttled(p, sm_repl_quota_listed(t->leader, id, rm->broker_id),
+				   sm_repl_quota_listed(t->follower, id, rm->broker_id));
+}
+
+static void sm_rm_topic_config(sm_replica_manager_t *rm, const char *topic, sm_topic_config_t *tc,
+			       sm_rm_thr_t *thr)
 {
 	/* the log layer's defaults for what no table row sets */
 	memset(tc, 0, sizeof(*tc));
@@ -237,6 +271,14 @@ static void sm_rm_topic_config(sm_replica_manager_t *rm, const char *topic, sm_t
 	if (rm->zk && sm_kzk_get_topic_config(rm->zk, topic, &zc) != SM_ERR_NONE)
 		sm_zk_config_clear(&zc);
 	sm_topic_config_build(tc, sm_rm_cfg(rm), topic, zc.keys, zc.values, zc.n);
+	if (thr) {
+		/* per replica, not per topic: read here rather than through
+		 * sm_topic_config_t (SM_LC_APPLY_REPLICA rows) */
+		const char *l = sm_zk_config_get(&zc, "leader.replication.throttled.replicas");
+		const char *f = sm_zk_config_get(&zc, "follower.replication.throttled.replicas");
+		thr->leader = l ? sm_strdup(l) : NULL;
+		thr->follower = f ? sm_strdup(f) : NULL;
+	}
 	sm_zk_config_clear(&zc);
 }
 
@@ -246,6 +288,7 @@ static void sm_rm_topic_config(sm_replica_manager_t *rm, const char *topic, sm_t
 typedef struct sm_rm_tc_cache {
 	const char *topic; /* NULL: empty; points into the request */
 	sm_topic_config_t tc;
+	sm_rm_thr_t thr;   /* owned; sm_rm_thr_clear when done */
 } sm_rm_tc_cache_t;
 
 /* ---- partitions ---- */
@@ -261,19 +304,27 @@ static sm_err_t sm_rm_get_or_create(sm_replica_manager_t *rm, const char *topic,
 		return SM_ERR_NONE;
 	}
 	sm_topic_config_t tc;
+	sm_rm_thr_t own = { 0 }, *thr = &own;
 	if (cache && cache->topic && !strcmp(cache->topic, topic)) {
 		tc = cache->tc;
+		thr = &cache->thr;
+	} else if (cache) {
+		sm_rm_thr_clear(&cache->thr);
+		sm_rm_topic_config(rm, topic, &cache->tc, &cache->thr);
+		cache->topic = topic;
+		tc = cache->tc;
+		thr = &cache->thr;
 	} else {
-		sm_rm_topic_config(rm, topic, &tc);
-		if (cache) {
-			cache->topic = topic;
-			cache->tc = tc;
-		}
+		sm_rm_topic_config(rm, topic, &tc, &own);
 	}
 	sm_log_t *log = sm_log_manager_get_or_create(rm->lm, topic, partition, &tc.log);
-	if (!log)
+	if (!log) {
+		sm_rm_thr_clear(&own);
 		return SM_ERR_KAFKA_STORAGE_ERROR;
+	}
 	p = sm_partition_new(topic, partition, log, &tc, rm->broker_id, &sm_rm_partition_hooks, rm);
+	sm_rm_set_throttled(rm, p, thr);
+	sm_rm_thr_clear(&own);
 	pthread_mutex_lock(&rm->lock);
 	sm_partition_t *raced = sm_rm_find(rm, topic, partition);
 	if (raced) {
@@ -503,6 +554,7 @@ void sm_replica_manager_leader_and_isr(sm_replica_manager_t *rm, const sm_leader
 			sm_rm_notify_leadership(rm, st->topic_name, st->partition_index,
 						st->leader == rm->broker_id);
 	}
+	sm_rm_thr_clear(&cache.thr);
 }
 
 static sm_err_t sm_rm_stop_one(sm_replica_manager_t *rm, const sm_stop_replica_partition_t *sp,
@@ -581,15 +633,19 @@ void sm_replica_manager_stop_replica(sm_replica_manager_t *rm, int32_t controlle
 void sm_replica_manager_topic_config_changed(sm_replica_manager_t *rm, const char *topic)
 {
 	sm_topic_config_t tc;
-	sm_rm_topic_config(rm, topic, &tc);
+	sm_rm_thr_t thr = { 0 };
+	sm_rm_topic_config(rm, topic, &tc, &thr);
 	sm_partition_t **v;
 	int n = sm_rm_leaders(rm, &v);
 	for (int i = 0; i < n; i++) {
 		sm_partition_t *p = v[i];
-		if (!strcmp(sm_partition_topic(p), topic))
+		if (!strcmp(sm_partition_topic(p), topic)) {
 			sm_partition_set_config(p, &tc);
+			sm_rm_set_throttled(rm, p, &thr);
+		}
 		sm_partition_release(p);
 	}
+	sm_rm_thr_clear(&thr);
 	free(v);
 }
 
@@ -599,6 +655,9 @@ void sm_replica_manager_broker_config_changed(sm_replica_manager_t *rm,
 	/* a pointer store: readers see the old or the new config, both live */
 	__atomic_store_n(&rm->cfg, cfg, __ATOMIC_RELEASE);
 	sm_fetcher_manager_resize(rm->fetchers, cfg->num_replica_fetchers);
+	/* Kafka's BrokerConfigHandler: the throttle rates apply at once */
+	sm_repl_quota_set_rate(rm->leader_quota, cfg->leader_replication_throttled_rate);
+	sm_repl_quota_set_rate(rm->follower_quota, cfg->follower_replication_throttled_rate);
 	sm_partition_t **v;
 	int n = sm_rm_leaders(rm, &v);
 	sm_topic_config_t tc;
@@ -607,7 +666,7 @@ void sm_replica_manager_broker_config_changed(sm_replica_manager_t *rm,
 		sm_partition_t *p = v[i];
 		/* one ZooKeeper read per topic when partitions come in topic runs */
 		if (!last || strcmp(last, sm_partition_topic(p)))
-			sm_rm_topic_config(rm, sm_partition_topic(p), &tc);
+			sm_rm_topic_config(rm, sm_partition_topic(p), &tc, NULL);
 		last = sm_partition_topic(p);
 		sm_partition_set_config(p, &tc);
 	}
@@ -619,6 +678,7 @@ void sm_replica_manager_broker_config_changed(sm_replica_manager_t *rm,
 /* ---- replication accessors ---- */
 
 int32_t sm_replica_manager_broker_id(const sm_replica_manager_t *rm) { return rm->broker_id; }
+sm_repl_quota_t *sm_replica_manager_leader_quota(sm_replica_manager_t *rm) { return rm->leader_quota; }
 sm_err_t sm_replica_manager_epoch_end_offset(sm_replica_manager_t *rm, const char *topic,
 					     int32_t partition, int32_t current_leader_epoch,
 					     int32_t requested, int32_t *epoch_out,
@@ -777,10 +837,13 @@ static void sm_rm_load_one(sm_replica_manager_t *rm, sm_log_t *log, const sm_che
 	const char *topic = sm_log_topic(log);
 	int32_t partition = sm_log_partition(log);
 	sm_topic_config_t tc;
-	sm_rm_topic_config(rm, topic, &tc);
+	sm_rm_thr_t thr = { 0 };
+	sm_rm_topic_config(rm, topic, &tc, &thr);
 	/* takes the list's reference to log */
 	sm_partition_t *p = sm_partition_new(topic, partition, log, &tc, rm->broker_id,
 					     &sm_rm_partition_hooks, rm);
+	sm_rm_set_throttled(rm, p, &thr);
+	sm_rm_thr_clear(&thr);
 	sm_log_set_config(log, &tc.log);
 	sm_partition_restore_hw(p, sm_checkpoint_get(hws, topic, partition, 0));
 	pthread_mutex_lock(&rm->lock);
@@ -880,6 +943,8 @@ void sm_replica_manager_destroy(sm_replica_manager_t *rm)
 		}
 	}
 	sm_fetcher_manager_destroy(rm->fetchers);
+	sm_repl_quota_destroy(rm->leader_quota);
+	sm_repl_quota_destroy(rm->follower_quota);
 	sm_zk_topic_partitions_free(rm->isr_changes, rm->n_isr_changes);
 	for (int i = 0; i < rm->n_isr_expand; i++)
 		sm_partition_release(rm->isr_expand[i]);

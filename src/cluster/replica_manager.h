@@ -30,6 +30,7 @@
 #include "msg_interbroker.h"
 #include "msg_stop_replica.h"
 #include "partition.h"
+#include "replication_quota.h"
 #include "zk_client.h"
 
 typedef struct sm_replica_manager sm_replica_manager_t;
@@ -105,6 +106,8 @@ void sm_replica_manager_broker_config_changed(sm_replica_manager_t *rm,
 					      const sm_kafka_config_t *cfg);
 
 int32_t sm_replica_manager_broker_id(const sm_replica_manager_t *rm);
+/* The leader replication throttle (leader.replication.throttled.rate). */
+sm_repl_quota_t *sm_replica_manager_leader_quota(sm_replica_manager_t *rm);
 /* OffsetForLeaderEpoch on the leader: epoch/end offset for requested.
  * current_leader_epoch (-1 = unchecked) fences stale callers. */
 sm_err_t sm_replica_manager_epoch_end_offset(sm_replica_manager_t *rm, const char *topic,

@@ -25,6 +25,7 @@ static const char *const sm_ck_dynamic[] = {
 	"log.cleaner.threads", "log.cleaner.dedupe.buffer.size", "log.cleaner.backoff.ms",
 	"max.connections", "max.connections.per.ip", "max.connections.per.ip.overrides",
 	"max.connection.creation.rate",
+	"leader.replication.throttled.rate", "follower.replication.throttled.rate",
 	NULL
 };
 

@@ -131,6 +131,11 @@ typedef struct sm_kafka_config {
 	int32_t replica_fetch_min_bytes;
 	int32_t replica_fetch_wait_max_ms;
 	int32_t replica_fetch_backoff_ms;
+	/* replication throttles: the rates are dynamic per-broker configs */
+	int64_t leader_replication_throttled_rate;
+	int64_t follower_replication_throttled_rate;
+	int32_t replication_quota_window_num;
+	int32_t replication_quota_window_size_seconds;
 	int32_t replica_socket_timeout_ms;
 	int64_t replica_lag_time_max_ms;
 	int64_t replica_high_watermark_checkpoint_interval_ms;

@@ -68,7 +68,7 @@ static void sm_lc_apply_format_version(sm_topic_config_t *tc, const char *v)
 #define FN(fn) SM_LC_APPLY_FN, 0, fn
 /* Samsa does not throttle replication: the lists are stored and
  * described, and nothing applies them. */
-#define STORED SM_LC_APPLY_NONE, 0, NULL
+#define PER_REPLICA SM_LC_APPLY_REPLICA, 0, NULL
 
 #define NUM(n, t, lo, syn, doc, to) { n, t, 1, 0, lo, 0, NULL, syn, NULL, doc, to }
 #define NUMD(n, t, lo, syn, d, doc, to) { n, t, 1, 0, lo, 0, NULL, syn, d, doc, to }
@@ -97,13 +97,13 @@ static const sm_log_config_def_t sm_lc_defs[] = {
 	    TO(I64, log.flush_ms)),
 	{ "follower.replication.throttled.replicas", SM_CFG_LIST, 0, 0, 0, 0, NULL, SYN(NULL), "",
 	  "Replicas whose follower-side replication is throttled: partitionId:brokerId pairs, or * for all.",
-	  STORED },
+	  PER_REPLICA },
 	NUM("index.interval.bytes", SM_CFG_INT, 0, SYN("log.index.interval.bytes"),
 	    "Bytes of messages between two offset index entries.",
 	    TO(I32, log.index_interval_bytes)),
 	{ "leader.replication.throttled.replicas", SM_CFG_LIST, 0, 0, 0, 0, NULL, SYN(NULL), "",
 	  "Replicas whose leader-side replication is throttled: partitionId:brokerId pairs, or * for all.",
-	  STORED },
+	  PER_REPLICA },
 	NUMD("max.compaction.lag.ms", SM_CFG_LONG, 1, SYN("log.cleaner.max.compaction.lag.ms"), LMAXS,
 	     "Longest time a message stays ineligible for compaction.",
 	     TO(I64, log.max_compaction_lag_ms)),
@@ -492,7 +492,7 @@ static void sm_lc_apply(const sm_log_config_def_t *d, sm_topic_config_t *tc, con
 		d->apply(tc, v);
 		break;
 	case SM_LC_APPLY_UNSET:
-	case SM_LC_APPLY_NONE:
+	case SM_LC_APPLY_REPLICA:
 		break;
 	}
 }
@@ -503,7 +503,7 @@ static void sm_lc_resolve(const sm_log_config_def_t *d, sm_topic_config_t *tc,
 			  const sm_kafka_config_t *cfg, const char *topic, char *const *keys,
 			  char *const *values, int n)
 {
-	if (d->apply_kind == SM_LC_APPLY_UNSET || d->apply_kind == SM_LC_APPLY_NONE)
+	if (d->apply_kind == SM_LC_APPLY_UNSET || d->apply_kind == SM_LC_APPLY_REPLICA)
 		return;
 	char *v = NULL;
 	for (int i = n - 1; i >= 0 && !v; i--) {

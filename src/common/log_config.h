@@ -90,7 +90,9 @@ typedef enum sm_lc_apply_kind {
 	SM_LC_APPLY_BOOL,   /* int field at offset: 1 for "true" */
 	SM_LC_APPLY_DOUBLE, /* double field at offset */
 	SM_LC_APPLY_FN,     /* apply() */
-	SM_LC_APPLY_NONE,   /* described and stored only: nothing on this broker reads it */
+	SM_LC_APPLY_REPLICA, /* per replica, not per topic: the replica manager reads
+			      * the override and flags each hosted partition (the
+			      * replication throttles' partition:broker lists) */
 } sm_lc_apply_kind_t;
 
 typedef struct sm_log_config_def {

@@ -192,21 +192,99 @@ void sm_metrics_fetch_partition(const char *topic, int failed)
 
 /* ---- rendering ---- */
 
-static void sm_metrics_head(struct evbuffer *o, const char *name, const char *type, const char *help)
+/* The text is built line by line in a local buffer and handed to the
+ * evbuffer once per line, with the numbers converted by hand: a scrape
+ * formats a few hundred lines, and evbuffer_add_printf (vsnprintf plus an
+ * evbuffer call for every piece) was most of its cost. */
+typedef struct sm_mx_line {
+	struct evbuffer *o;
+	size_t n;
+	char b[1024];
+} sm_mx_line_t;
+
+static void sm_mx_flush(sm_mx_line_t *l)
 {
-	evbuffer_add_printf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	if (l->n)
+		evbuffer_add(l->o, l->b, l->n);
+	l->n = 0;
+}
+
+static void sm_mx_mem(sm_mx_line_t *l, const char *s, size_t k)
+{
+	if (k > sizeof(l->b) - l->n) {
+		/* only an oversized label (a client's topic name) gets here */
+		sm_mx_flush(l);
+		if (k > sizeof(l->b)) {
+			evbuffer_add(l->o, s, k);
+			return;
+		}
+	}
+	memcpy(l->b + l->n, s, k);
+	l->n += k;
+}
+
+static void sm_mx_str(sm_mx_line_t *l, const char *s)
+{
+	sm_mx_mem(l, s, strlen(s));
+}
+
+static void sm_mx_u64(sm_mx_line_t *l, uint64_t v)
+{
+	char d[24];
+	size_t i = sizeof(d);
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	sm_mx_mem(l, d + i, sizeof(d) - i);
+}
+
+static void sm_mx_i64(sm_mx_line_t *l, int64_t v)
+{
+	if (v < 0) {
+		sm_mx_mem(l, "-", 1);
+		sm_mx_u64(l, (uint64_t)0 - (uint64_t)v);
+	} else {
+		sm_mx_u64(l, (uint64_t)v);
+	}
+}
+
+/* "name value\n" */
+static void sm_mx_sample(sm_mx_line_t *l, const char *name, uint64_t v)
+{
+	sm_mx_str(l, name);
+	sm_mx_mem(l, " ", 1);
+	sm_mx_u64(l, v);
+	sm_mx_mem(l, "\n", 1);
+	sm_mx_flush(l);
+}
+
+static void sm_metrics_head(sm_mx_line_t *l, const char *name, const char *type, const char *help)
+{
+	sm_mx_str(l, "# HELP ");
+	sm_mx_str(l, name);
+	sm_mx_mem(l, " ", 1);
+	sm_mx_str(l, help);
+	sm_mx_str(l, "\n# TYPE ");
+	sm_mx_str(l, name);
+	sm_mx_mem(l, " ", 1);
+	sm_mx_str(l, type);
+	sm_mx_mem(l, "\n", 1);
+	sm_mx_flush(l);
 }
 
 /* Label values escaped as the text format requires. */
-static void sm_metrics_label(struct evbuffer *o, const char *v)
+static void sm_metrics_label(sm_mx_line_t *l, const char *v)
 {
 	for (; *v; v++) {
-		if (*v == '\\' || *v == '"')
-			evbuffer_add_printf(o, "\\%c", *v);
-		else if (*v == '\n')
-			evbuffer_add(o, "\\n", 2);
-		else
-			evbuffer_add(o, v, 1);
+		if (*v == '\\' || *v == '"') {
+			char e[2] = { '\\', *v };
+			sm_mx_mem(l, e, 2);
+		} else if (*v == '\n') {
+			sm_mx_mem(l, "\\n", 2);
+		} else {
+			sm_mx_mem(l, v, 1);
+		}
 	}
 }
 
@@ -238,7 +316,7 @@ static const sm_metrics_topic_counter_t sm_metrics_topic_counters[] = {
 	  "Partitions in consumer fetch requests that failed (FailedFetchRequestsPerSec)", TOFF(fetch_failed) },
 };
 
-static void sm_metrics_render_topics(struct evbuffer *o)
+static void sm_metrics_render_topics(sm_mx_line_t *l)
 {
 	pthread_mutex_lock(&sm_m.insert_lock);
 	size_t n = (size_t)sm_m.n_topics, i = 0;
@@ -251,32 +329,50 @@ static void sm_metrics_render_topics(struct evbuffer *o)
 	qsort(v, i, sizeof(*v), sm_metrics_topic_cmp);
 	for (size_t c = 0; c < sizeof(sm_metrics_topic_counters) / sizeof(sm_metrics_topic_counters[0]); c++) {
 		const sm_metrics_topic_counter_t *tc = &sm_metrics_topic_counters[c];
-		sm_metrics_head(o, tc->name, "counter", tc->help);
-		evbuffer_add_printf(o, "%s %llu\n", tc->name,
-				    (unsigned long long)GET(*(uint64_t *)((char *)&sm_m.all + tc->off)));
+		sm_metrics_head(l, tc->name, "counter", tc->help);
+		sm_mx_sample(l, tc->name, GET(*(uint64_t *)((char *)&sm_m.all + tc->off)));
 		for (size_t k = 0; k < i; k++) {
-			evbuffer_add_printf(o, "%s{topic=\"", tc->name);
-			sm_metrics_label(o, v[k]->name);
-			evbuffer_add_printf(o, "\"} %llu\n",
-					    (unsigned long long)GET(*(uint64_t *)((char *)v[k] + tc->off)));
+			sm_mx_str(l, tc->name);
+			sm_mx_str(l, "{topic=\"");
+			sm_metrics_label(l, v[k]->name);
+			sm_mx_str(l, "\"} ");
+			sm_mx_u64(l, GET(*(uint64_t *)((char *)v[k] + tc->off)));
+			sm_mx_mem(l, "\n", 1);
+			sm_mx_flush(l);
 		}
 	}
 	free(v);
 }
 
-static void sm_metrics_render_requests(struct evbuffer *o)
+/* name_suffix{request="r"<more>} */
+static void sm_mx_request(sm_mx_line_t *l, const char *n, const char *suffix, const char *r)
+{
+	sm_mx_str(l, n);
+	sm_mx_str(l, suffix);
+	sm_mx_str(l, "{request=\"");
+	sm_mx_str(l, r);
+	sm_mx_mem(l, "\"", 1);
+}
+
+static void sm_metrics_render_requests(sm_mx_line_t *l)
 {
 	const char *n = "kafka_network_requestmetrics_requests_total";
-	sm_metrics_head(o, n, "counter", "Requests received, by API and version (RequestsPerSec)");
+	sm_metrics_head(l, n, "counter", "Requests received, by API and version (RequestsPerSec)");
 	for (int k = 0; k < SM_METRICS_APIS; k++)
 		for (int v = 0; v < SM_METRICS_VERS; v++) {
 			uint64_t c = GET(sm_m.requests[k][v]);
-			if (c)
-				evbuffer_add_printf(o, "%s{request=\"%s\",version=\"%d\"} %llu\n", n,
-						    sm_proto_api_name((int16_t)k), v, (unsigned long long)c);
+			if (!c)
+				continue;
+			sm_mx_request(l, n, "", sm_proto_api_name((int16_t)k));
+			sm_mx_str(l, ",version=\"");
+			sm_mx_i64(l, v);
+			sm_mx_str(l, "\"} ");
+			sm_mx_u64(l, c);
+			sm_mx_mem(l, "\n", 1);
+			sm_mx_flush(l);
 		}
 	n = "kafka_network_requestmetrics_totaltimems";
-	sm_metrics_head(o, n, "histogram",
+	sm_metrics_head(l, n, "histogram",
 			"Milliseconds from a request's arrival to its response being queued for sending (TotalTimeMs)");
 	for (int k = 0; k < SM_METRICS_APIS; k++) {
 		uint64_t count = GET(sm_m.time_count[k]);
@@ -286,28 +382,45 @@ static void sm_metrics_render_requests(struct evbuffer *o)
 		uint64_t cum = 0;
 		for (int b = 0; b < SM_METRICS_NLE; b++) {
 			cum += GET(sm_m.time_bucket[k][b]);
-			evbuffer_add_printf(o, "%s_bucket{request=\"%s\",le=\"%lld\"} %llu\n", n, r,
-					    (long long)sm_metrics_le_ms[b], (unsigned long long)cum);
+			sm_mx_request(l, n, "_bucket", r);
+			sm_mx_str(l, ",le=\"");
+			sm_mx_i64(l, sm_metrics_le_ms[b]);
+			sm_mx_str(l, "\"} ");
+			sm_mx_u64(l, cum);
+			sm_mx_mem(l, "\n", 1);
+			sm_mx_flush(l);
 		}
 		/* The buckets are read before count, and count is added last:
 		 * keep +Inf >= every bucket. */
 		if (count < cum)
 			count = cum;
-		evbuffer_add_printf(o, "%s_bucket{request=\"%s\",le=\"+Inf\"} %llu\n", n, r,
-				    (unsigned long long)count);
-		evbuffer_add_printf(o, "%s_sum{request=\"%s\"} %llu\n", n, r,
-				    (unsigned long long)GET(sm_m.time_sum_ms[k]));
-		evbuffer_add_printf(o, "%s_count{request=\"%s\"} %llu\n", n, r, (unsigned long long)count);
+		sm_mx_request(l, n, "_bucket", r);
+		sm_mx_str(l, ",le=\"+Inf\"} ");
+		sm_mx_u64(l, count);
+		sm_mx_mem(l, "\n", 1);
+		sm_mx_request(l, n, "_sum", r);
+		sm_mx_str(l, "} ");
+		sm_mx_u64(l, GET(sm_m.time_sum_ms[k]));
+		sm_mx_mem(l, "\n", 1);
+		sm_mx_request(l, n, "_count", r);
+		sm_mx_str(l, "} ");
+		sm_mx_u64(l, count);
+		sm_mx_mem(l, "\n", 1);
+		sm_mx_flush(l);
 	}
 }
 
-static void sm_metrics_gauge(struct evbuffer *o, const char *name, const char *help, int64_t v)
+static void sm_metrics_gauge(sm_mx_line_t *l, const char *name, const char *help, int64_t v)
 {
-	sm_metrics_head(o, name, "gauge", help);
-	evbuffer_add_printf(o, "%s %lld\n", name, (long long)v);
+	sm_metrics_head(l, name, "gauge", help);
+	sm_mx_str(l, name);
+	sm_mx_mem(l, " ", 1);
+	sm_mx_i64(l, v);
+	sm_mx_mem(l, "\n", 1);
+	sm_mx_flush(l);
 }
 
-static void sm_metrics_render_gauges(struct evbuffer *o)
+static void sm_metrics_render_gauges(sm_mx_line_t *l)
 {
 	sm_metrics_gauges_t g;
 	memset(&g, 0, sizeof(g));
@@ -315,47 +428,50 @@ static void sm_metrics_render_gauges(struct evbuffer *o)
 	if (sm_m.gauge_fn)
 		sm_m.gauge_fn(sm_m.gauge_opaque, &g);
 	pthread_mutex_unlock(&sm_m.gauge_lock);
-	sm_metrics_gauge(o, "kafka_server_replicamanager_partitioncount",
+	sm_metrics_gauge(l, "kafka_server_replicamanager_partitioncount",
 			 "Partitions hosted by this broker", g.partition_count);
-	sm_metrics_gauge(o, "kafka_server_replicamanager_leadercount",
+	sm_metrics_gauge(l, "kafka_server_replicamanager_leadercount",
 			 "Partitions this broker leads", g.leader_count);
-	sm_metrics_gauge(o, "kafka_server_replicamanager_underreplicatedpartitions",
+	sm_metrics_gauge(l, "kafka_server_replicamanager_underreplicatedpartitions",
 			 "Led partitions whose ISR is smaller than their replica set", g.under_replicated);
-	sm_metrics_gauge(o, "kafka_server_replicamanager_underminisrpartitioncount",
+	sm_metrics_gauge(l, "kafka_server_replicamanager_underminisrpartitioncount",
 			 "Led partitions whose ISR is smaller than min.insync.replicas", g.under_min_isr);
-	sm_metrics_gauge(o, "kafka_server_replicamanager_atminisrpartitioncount",
+	sm_metrics_gauge(l, "kafka_server_replicamanager_atminisrpartitioncount",
 			 "Led partitions whose ISR size equals min.insync.replicas", g.at_min_isr);
-	sm_metrics_gauge(o, "kafka_server_replicamanager_offlinereplicacount",
+	sm_metrics_gauge(l, "kafka_server_replicamanager_offlinereplicacount",
 			 "Hosted partitions whose log directory is offline", g.offline_replicas);
-	sm_metrics_gauge(o, "kafka_controller_kafkacontroller_activecontrollercount",
+	sm_metrics_gauge(l, "kafka_controller_kafkacontroller_activecontrollercount",
 			 "1 on the active controller, 0 elsewhere", g.active_controller);
-	sm_metrics_gauge(o, "kafka_controller_kafkacontroller_offlinepartitionscount",
+	sm_metrics_gauge(l, "kafka_controller_kafkacontroller_offlinepartitionscount",
 			 "Partitions without an online leader (controller only)", g.offline_partitions);
-	sm_metrics_gauge(o, "kafka_controller_kafkacontroller_globaltopiccount",
+	sm_metrics_gauge(l, "kafka_controller_kafkacontroller_globaltopiccount",
 			 "Topics in the cluster (controller only)", g.global_topic_count);
-	sm_metrics_gauge(o, "kafka_controller_kafkacontroller_globalpartitioncount",
+	sm_metrics_gauge(l, "kafka_controller_kafkacontroller_globalpartitioncount",
 			 "Partitions in the cluster (controller only)", g.global_partition_count);
 }
 
 /* process_* as the Prometheus client libraries define them, from /proc. */
-static void sm_metrics_render_process(struct evbuffer *o)
+static void sm_metrics_render_process(sm_mx_line_t *l)
 {
 	struct rusage ru;
 	if (getrusage(RUSAGE_SELF, &ru) == 0) {
 		double s = (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
 			   ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
-		sm_metrics_head(o, "process_cpu_seconds_total", "counter",
+		sm_metrics_head(l, "process_cpu_seconds_total", "counter",
 				"Total user and system CPU time spent in seconds.");
-		evbuffer_add_printf(o, "process_cpu_seconds_total %.6f\n", s);
+		char v[64];
+		int k = snprintf(v, sizeof(v), "process_cpu_seconds_total %.6f\n", s);
+		sm_mx_mem(l, v, k > 0 && (size_t)k < sizeof(v) ? (size_t)k : 0);
+		sm_mx_flush(l);
 	}
 	FILE *f = fopen("/proc/self/statm", "r");
 	if (f) {
 		unsigned long long size, rss;
 		if (fscanf(f, "%llu %llu", &size, &rss) == 2) {
 			long page = sysconf(_SC_PAGESIZE);
-			sm_metrics_gauge(o, "process_virtual_memory_bytes", "Virtual memory size in bytes.",
+			sm_metrics_gauge(l, "process_virtual_memory_bytes", "Virtual memory size in bytes.",
 					 (int64_t)(size * (unsigned long long)page));
-			sm_metrics_gauge(o, "process_resident_memory_bytes", "Resident memory size in bytes.",
+			sm_metrics_gauge(l, "process_resident_memory_bytes", "Resident memory size in bytes.",
 					 (int64_t)(rss * (unsigned long long)page));
 		}
 		fclose(f);
@@ -369,18 +485,23 @@ static void sm_metrics_render_process(struct evbuffer *o)
 				n++;
 		closedir(d);
 		/* The directory handle itself is one of them. */
-		sm_metrics_gauge(o, "process_open_fds", "Number of open file descriptors.", n - 1);
+		sm_metrics_gauge(l, "process_open_fds", "Number of open file descriptors.", n - 1);
 	}
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
-		sm_metrics_gauge(o, "process_max_fds", "Maximum number of open file descriptors.",
+		sm_metrics_gauge(l, "process_max_fds", "Maximum number of open file descriptors.",
 				 (int64_t)rl.rlim_cur);
 }
 
 void sm_metrics_render(struct evbuffer *out)
 {
-	sm_metrics_render_topics(out);
-	sm_metrics_render_requests(out);
-	sm_metrics_render_gauges(out);
-	sm_metrics_render_process(out);
+	sm_mx_line_t *l = sm_malloc(sizeof(*l));
+	l->o = out;
+	l->n = 0;
+	sm_metrics_render_topics(l);
+	sm_metrics_render_requests(l);
+	sm_metrics_render_gauges(l);
+	sm_metrics_render_process(l);
+	sm_mx_flush(l);
+	free(l);
 }

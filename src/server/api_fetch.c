@@ -148,7 +148,7 @@ static int32_t sm_fetch_preferred_replica(sm_req_ctx_t *ctx, const sm_fetch_req_
  * a follower). */
 static size_t sm_fetch_partition(sm_req_ctx_t *ctx, const sm_fetch_req_t *req, const char *topic,
 				 const sm_fetch_req_partition_t *fp, int32_t limit, int min_one,
-				 sm_fetch_resp_partition_t *rp, int *urgent)
+				 sm_fetch_resp_partition_t *rp, int *urgent, int64_t *throttled)
 {
 	int16_t ver = ctx->hdr.api_version;
 	sm_fetch_resp_partition_init(rp);
@@ -220,6 +220,20 @@ static size_t sm_fetch_partition(sm_req_ctx_t *ctx, const sm_fetch_req_t *req, c
 	/* read_committed (v4+) stops at the last stable offset */
 	int committed = req->isolation_level == 1 && ver >= 4 && req->replica_id < 0;
 	int64_t max_offset = req->replica_id >= 0 ? sm_log_end_offset(log) : committed ? lso : hw;
+	int leader_thr = req->replica_id >= 0 && sm_partition_leader_throttled(p);
+	sm_repl_quota_t *lq = sm_replica_manager_leader_quota(ctx->apis->d.replica_manager);
+	/* no lock at all while no leader rate is set */
+	if (leader_thr && sm_repl_quota_rate(lq) != INT64_MAX &&
+	    !sm_partition_replica_in_isr(p, req->replica_id) && sm_repl_quota_exceeded(lq)) {
+		/* Kafka's shouldLeaderThrottle: a throttled replica outside the
+		 * ISR gets no data while the leader quota is exceeded, only
+		 * the offsets (and the fetch waits for max_wait_ms) */
+		rp->high_watermark = hw;
+		rp->last_stable_offset = lso;
+		rp->log_start_offset = sm_log_start_offset(log);
+		sm_partition_release(p);
+		return 0;
+	}
 	sm_log_read_t rd = { 0 };
 	e = sm_log_read(log, fp->fetch_offset, limit, min_one, max_offset, &rd);
 	rp->high_watermark = hw;
@@ -286,6 +300,8 @@ static size_t sm_fetch_partition(sm_req_ctx_t *ctx, const sm_fetch_req_t *req, c
 	}
 	if (rd.file)
 		sm_fileref_release(rd.file);
+	if (leader_thr)
+		*throttled += (int64_t)n; /* counted once the response is sent */
 	sm_partition_release(p);
 	return n;
 }
@@ -293,7 +309,7 @@ static size_t sm_fetch_partition(sm_req_ctx_t *ctx, const sm_fetch_req_t *req, c
 /* One full pass over the request. Returns the bytes read; *errors is set if
  * any partition failed or must be answered at once anyway. */
 static size_t sm_fetch_run(sm_req_ctx_t *ctx, const sm_fetch_req_t *req, sm_fetch_resp_t *resp,
-			   int *errors)
+			   int *errors, int64_t *throttled)
 {
 	int16_t ver = ctx->hdr.api_version;
 	int64_t budget = ver >= 3 ? req->max_bytes : INT32_MAX;
@@ -312,6 +328,7 @@ static size_t sm_fetch_run(sm_req_ctx_t *ctx, const sm_fetch_req_t *req, sm_fetc
 	int min_one = ver >= 3;
 	size_t total = 0;
 	*errors = 0;
+	*throttled = 0;
 	memset(resp, 0, sizeof(*resp));
 	resp->responses_cnt = req->topics_cnt;
 	resp->responses = sm_arena_alloc(&ctx->arena, sizeof(*resp->responses) * (size_t)(req->topics_cnt + 1));
@@ -329,7 +346,7 @@ static size_t sm_fetch_run(sm_req_ctx_t *ctx, const sm_fetch_req_t *req, sm_fetc
 			if (limit < 0)
 				limit = 0;
 			size_t n = sm_fetch_partition(ctx, req, rt->topic, fp, (int32_t)limit, min_one,
-						      &ot->partitions[i], errors);
+						      &ot->partitions[i], errors, throttled);
 			if (ot->partitions[i].error_code)
 				*errors = 1;
 			if (n > 0)
@@ -378,8 +395,14 @@ static void sm_fetch_refuse_zstd(sm_req_ctx_t *ctx, sm_fetch_resp_t *resp)
 	}
 }
 
-static void sm_fetch_respond(sm_req_ctx_t *ctx, sm_fetch_resp_t *resp, int consumer)
+/* throttled: the record bytes of leader-throttled partitions in resp, which
+ * the leader quota counts (Kafka's sizeOfThrottledPartitions). */
+static void sm_fetch_respond(sm_req_ctx_t *ctx, sm_fetch_resp_t *resp, int consumer,
+			     int64_t throttled)
 {
+	if (throttled > 0)
+		sm_repl_quota_record(sm_replica_manager_leader_quota(ctx->apis->d.replica_manager),
+				     throttled);
 	if (ctx->hdr.api_version < 10)
 		sm_fetch_refuse_zstd(ctx, resp);
 	/* BytesOutPerSec counts what consumers are sent, not followers. */
@@ -435,12 +458,13 @@ static int sm_fetch_try_complete(void *arg, int expired)
 	sm_delayed_fetch_t *df = arg;
 	sm_fetch_resp_t resp;
 	int errors;
-	size_t n = sm_fetch_run(df->ctx, &df->req, &resp, &errors);
+	int64_t throttled;
+	size_t n = sm_fetch_run(df->ctx, &df->req, &resp, &errors, &throttled);
 	if (!expired && !errors && (int64_t)n < df->req.min_bytes) {
 		sm_fetch_release_files(&resp);
 		return 0;
 	}
-	sm_fetch_respond(df->ctx, &resp, df->req.replica_id < 0);
+	sm_fetch_respond(df->ctx, &resp, df->req.replica_id < 0, throttled);
 	free(df);
 	return 1;
 }
@@ -466,12 +490,13 @@ void sm_api_fetch(sm_req_ctx_t *ctx)
 	}
 	sm_fetch_resp_t resp;
 	int errors;
-	size_t n = sm_fetch_run(ctx, &df->req, &resp, &errors);
+	int64_t throttled;
+	size_t n = sm_fetch_run(ctx, &df->req, &resp, &errors, &throttled);
 	if (errors || df->req.max_wait_ms <= 0 || (int64_t)n >= df->req.min_bytes ||
 	    df->req.topics_cnt == 0) {
 		int consumer = df->req.replica_id < 0;
 		free(df);
-		sm_fetch_respond(ctx, &resp, consumer);
+		sm_fetch_respond(ctx, &resp, consumer, throttled);
 		return;
 	}
 	sm_fetch_release_files(&resp);

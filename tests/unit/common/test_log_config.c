@@ -104,9 +104,9 @@ static void test_every_row_applies(void)
 		if (d->apply_kind == SM_LC_APPLY_UNSET)
 			fprintf(stderr, "row %s has no apply\n", d->name);
 		CU_ASSERT_NOT_EQUAL(d->apply_kind, SM_LC_APPLY_UNSET);
-		if (d->apply_kind == SM_LC_APPLY_NONE) {
-			/* replication throttling is not implemented: the two
-			 * throttled-replica lists are only stored and described */
+		if (d->apply_kind == SM_LC_APPLY_REPLICA) {
+			/* the two throttled-replica lists name partition:broker
+			 * pairs: the replica manager applies them per replica */
 			CU_ASSERT_PTR_NOT_NULL(strstr(d->name, ".replication.throttled.replicas"));
 			stored++;
 			continue;
@@ -196,7 +196,7 @@ static void test_broker_synonyms(void)
 	const sm_log_config_def_t *defs = sm_log_config_defs(&cnt);
 	for (int i = 0; i < cnt; i++) {
 		const sm_log_config_def_t *d = &defs[i];
-		if (d->apply_kind == SM_LC_APPLY_FN || d->apply_kind == SM_LC_APPLY_NONE ||
+		if (d->apply_kind == SM_LC_APPLY_FN || d->apply_kind == SM_LC_APPLY_REPLICA ||
 		    d->apply_kind == SM_LC_APPLY_UNSET)
 			continue;
 		char *v = sm_log_config_broker_value(&cfg, d);

@@ -425,6 +425,9 @@ def check_requests():
         cases.append((2, v, list_offsets_body(v, "t", [(0, -2), (1, ts)]),
                       {"replica_id": -1, "topics": [{"name": "t", "partitions": [{"partition_index": 0, "timestamp": -2},
                                                               {"partition_index": 1, "timestamp": ts}]}]}))
+    # arrays of strings: each string keeps its own (int16 or compact) length
+    cases.append((15, 0, array([string("abc"), string("de")]), {"groups": ["abc", "de"]}))
+    cases.append((20, 4, uvarint(2) + uvarint(4) + b"abc" + s32(5) + b"\0", {"topic_names": ["abc"], "timeout_ms": 5}))
     for key, v, old, value in cases:
         new = specutil.REQUESTS[key].encode(v, value)
         check(new == old, "%s v%d: specutil %s, by hand %s" % (specutil.NAMES[key], v, new.hex(), old.hex()))

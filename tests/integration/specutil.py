@@ -129,10 +129,12 @@ class Message:
             for t, b in tags:
                 out += uvarint(t) + uvarint(len(b)) + b
 
-    def _len(self, out, f, v, n):
+    def _len(self, out, f, v, n, elem=False):
+        """A length prefix: of the array f (elem false) or of one string,
+        bytes or records value of f."""
         if self.compact(f, v):
             out += uvarint(n + 1)
-        elif f.is_array or f.base in ("bytes", "records"):
+        elif (f.is_array and not elem) or f.base in ("bytes", "records"):
             out += struct.pack(">i", n)
         else:
             out += struct.pack(">h", n)
@@ -160,10 +162,10 @@ class Message:
             out += b
         else:
             if val is None:
-                self._len(out, f, v, -1)
+                self._len(out, f, v, -1, elem=True)
                 return
             b = val.encode() if f.base == "string" else bytes(val)
-            self._len(out, f, v, len(b))
+            self._len(out, f, v, len(b), elem=True)
             out += b
 
     # ---- decoding ----
@@ -197,10 +199,10 @@ class Message:
                     d.setdefault("_tags", {})[t] = raw.hex()
         return d
 
-    def _rlen(self, r, f, v):
+    def _rlen(self, r, f, v, elem=False):
         if self.compact(f, v):
             return r.uvarint() - 1
-        if f.is_array or f.base in ("bytes", "records"):
+        if (f.is_array and not elem) or f.base in ("bytes", "records"):
             return r.fixed(">i")
         return r.fixed(">h")
 
@@ -221,7 +223,7 @@ class Message:
             return r.fixed(FIXED[f.base])
         if f.base == "uuid":
             return r.raw(16).hex()
-        b = r.raw(self._rlen(r, f, v))
+        b = r.raw(self._rlen(r, f, v, elem=True))
         if b is None:
             return None
         return b.decode() if f.base == "string" else b

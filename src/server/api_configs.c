@@ -194,12 +194,15 @@ static sm_describe_configs_resp_config_t *sm_cfgapi_add(sm_cfgapi_list_t *l, con
 	return e;
 }
 
-/* Source, synonyms (when asked) and is_default from the full synonym list. */
+/* Source and synonyms (when asked) from the full synonym list. */
 static void sm_cfgapi_finish(sm_cfgapi_list_t *l, sm_describe_configs_resp_config_t *e,
 			     sm_describe_configs_resp_synonym_t *syn, int nsyn)
 {
 	e->config_source = nsyn ? syn[0].source : SM_CONFIG_SOURCE_DEFAULT;
-	e->is_default = e->config_source == SM_CONFIG_SOURCE_DEFAULT;
+	/* v0's IsDefault: Kafka 2.8's broker never sets it, so it answers
+	 * false for every entry (its clients derive "default" from the
+	 * source from v1 on); a client sees the same here. */
+	e->is_default = 0;
 	if (l->include_synonyms && nsyn) {
 		e->synonyms = sm_arena_alloc(l->a, sizeof(*syn) * (size_t)nsyn);
 		memcpy(e->synonyms, syn, sizeof(*syn) * (size_t)nsyn);

@@ -53,6 +53,19 @@ static int sm_produce_error_has_log_start(sm_err_t e)
 	       e != SM_ERR_RECORD_LIST_TOO_LARGE && e != SM_ERR_KAFKA_STORAGE_ERROR;
 }
 
+/* Whether the records of Produce v3+ are one whole v2 batch: what Kafka's
+ * ProduceRequest checks while parsing (no batch, a partial one, several, or
+ * an older magic fail the partition there, before any log is involved, so
+ * with log start offset -1). */
+static int sm_produce_one_batch(const sm_produce_req_partition_data_t *pp)
+{
+	const uint8_t *b = (const uint8_t *)pp->records.ptr;
+	if (pp->records.len <= SM_PRODUCE_MAGIC_OFFSET || b[SM_PRODUCE_MAGIC_OFFSET] != 2)
+		return 0;
+	uint32_t blen = (uint32_t)b[8] << 24 | (uint32_t)b[9] << 16 | (uint32_t)b[10] << 8 | b[11];
+	return (uint64_t)blen + 12 == (uint64_t)pp->records.len;
+}
+
 /* Validates and appends one partition's records; fills rp. */
 static void sm_produce_partition(sm_req_ctx_t *ctx, const sm_produce_req_t *req, const char *topic,
 				 const sm_produce_req_partition_data_t *pp,
@@ -143,7 +156,7 @@ static void sm_produce_partition(sm_req_ctx_t *ctx, const sm_produce_req_t *req,
 			}
 		}
 	}
-	if (e && sm_produce_error_has_log_start(e))
+	if (e && sm_produce_error_has_log_start(e) && (ver < 3 || sm_produce_one_batch(pp)))
 		rp->log_start_offset = sm_log_start_offset(sm_partition_log(p));
 	if (e == SM_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER || e == SM_ERR_INVALID_PRODUCER_EPOCH ||
 	    e == SM_ERR_INVALID_TXN_STATE || e == SM_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED)

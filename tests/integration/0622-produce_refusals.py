@@ -1,0 +1,108 @@
+#!/usr/bin/python3
+"""Produce answers as Kafka 2.8 does at the edges the differential oracle
+(0620) found, without a JVM: a v2 record batch in Produce v0-v2 is taken as
+it is (2.8's ProduceRequest checks the magic only from v3 on); a partition
+refused after parsing (here a batch whose record count exceeds its records,
+INVALID_RECORD) answers the partition's log start offset, while records
+refused while parsing (a partial batch) answer -1; DescribeConfigs v0 never
+sets IsDefault. Requests are encoded by specutil from Samsa's specs.
+"""
+import os
+import socket
+import struct
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+import specutil  # noqa: E402
+from harness import check, log  # noqa: E402
+from produceutil import crc32c, record_batch  # noqa: E402
+
+TOPIC = "refusals"
+
+
+class Conn:
+    def __init__(self, port):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.corr = 0
+
+    def _recv(self, n):
+        out = b""
+        while len(out) < n:
+            b = self.s.recv(n - len(out))
+            check(b, "the broker closed the connection")
+            out += b
+        return out
+
+    def call(self, key, v, value):
+        self.corr += 1
+        frame = specutil.encode_request(key, v, self.corr, value)
+        self.s.sendall(struct.pack(">i", len(frame)) + frame)
+        corr, body = specutil.decode_response(key, v, self._recv(struct.unpack(">i", self._recv(4))[0]))
+        check(corr == self.corr, "wrong correlation id")
+        return body
+
+
+def produce(c, v, part, batch):
+    r = c.call(0, v, {"acks": 1, "timeout_ms": 30000, "topic_data": [
+        {"name": TOPIC, "partition_data": [{"index": part, "records": batch}]}]})
+    return r["responses"][0]["partition_responses"][0]
+
+
+def test(c):
+    conn = Conn(c.brokers[0].port)
+
+    def created():
+        # NOT_CONTROLLER until the broker has won the election
+        r = conn.call(19, 4, {"topics": [{"name": TOPIC, "num_partitions": 2, "replication_factor": 1}],
+                              "timeout_ms": 30000})
+        e = r["topics"][0]["error_code"]
+        check(e in (0, 36, 41), "CreateTopics: %r" % r)
+        return e != 41
+    harness.wait_until(created, 60, "CreateTopics %s" % TOPIC, interval=0.1)
+
+    def ready():
+        m = conn.call(3, 4, {"topics": [{"name": TOPIC}], "allow_auto_topic_creation": False})
+        t = m["topics"][0]
+        return t["error_code"] == 0 and len(t["partitions"]) == 2 and all(p["leader_id"] >= 0 for p in t["partitions"])
+    harness.wait_until(ready, 60, "%s to have leaders" % TOPIC, interval=0.1)
+    good = record_batch([b"a", b"bb", b"ccc"], ts=int(time.time() * 1000))
+
+    # A v2 batch in the legacy versions: appended as it is.
+    for i, v in enumerate((0, 1, 2)):
+        p = produce(conn, v, 0, good)
+        log("Produce v%d of a v2 batch: %r" % (v, p))
+        check(p["error_code"] == 0 and p["base_offset"] == 3 * i,
+              "Produce v%d of a v2 batch: %r (expected offset %d)" % (v, p, 3 * i))
+    f = conn.call(1, 4, {"replica_id": -1, "max_wait_ms": 0, "min_bytes": 1, "max_bytes": 1 << 20,
+                         "topics": [{"topic": TOPIC, "partitions": [
+                             {"partition": 0, "fetch_offset": 0, "partition_max_bytes": 1 << 20}]}]})
+    check(f["responses"][0]["partitions"][0]["high_watermark"] == 9, "fetch after: %r" % f)
+
+    # Refused after parsing: the log start offset; while parsing: -1.
+    miscount = bytearray(good)
+    struct.pack_into(">i", miscount, 57, 5)
+    struct.pack_into(">I", miscount, 17, crc32c(bytes(miscount[21:])))
+    for v in (5, 8):
+        p = produce(conn, v, 1, bytes(miscount))
+        check(p["error_code"] == 87 and p["log_start_offset"] == 0,
+              "Produce v%d record count above the records: %r" % (v, p))
+        p = produce(conn, v, 1, good[:-5])
+        check(p["error_code"] == 87 and p["log_start_offset"] == -1, "Produce v%d partial batch: %r" % (v, p))
+        p = produce(conn, v, 1, good + good)
+        check(p["error_code"] == 87 and p["log_start_offset"] == -1, "Produce v%d two batches: %r" % (v, p))
+
+    # DescribeConfigs v0: IsDefault is never set (v1+ carry the source).
+    r = conn.call(32, 0, {"resources": [{"resource_type": 2, "resource_name": TOPIC, "configuration_keys": None}]})
+    cfgs = r["results"][0]["configs"]
+    check(r["results"][0]["error_code"] == 0 and len(cfgs) > 20, "DescribeConfigs v0: %r" % r)
+    check(not any(e["is_default"] for e in cfgs), "DescribeConfigs v0 sets IsDefault: %r"
+          % [e["name"] for e in cfgs if e["is_default"]])
+    r = conn.call(32, 1, {"resources": [{"resource_type": 2, "resource_name": TOPIC,
+                                          "configuration_keys": ["cleanup.policy"]}]})
+    check(r["results"][0]["configs"][0]["config_source"] == 5, "DescribeConfigs v1 source: %r" % r)
+
+
+if __name__ == "__main__":
+    harness.main(test, brokers=1)

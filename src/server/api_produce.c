@@ -46,11 +46,13 @@ static int sm_produce_internal_topic(const char *t)
 /* Whether a refused partition answers its log start offset: Kafka's
  * ReplicaManager gives -1 for the errors it expects (too large, corrupt,
  * storage) and the partition's log start offset for every other failure of
- * an append (invalid records, timestamps, producer state). */
+ * an append (invalid records, timestamps, producer state). zstd before v7
+ * is refused while the request is parsed, before any log: -1 too. */
 static int sm_produce_error_has_log_start(sm_err_t e)
 {
 	return e != SM_ERR_CORRUPT_MESSAGE && e != SM_ERR_MESSAGE_TOO_LARGE &&
-	       e != SM_ERR_RECORD_LIST_TOO_LARGE && e != SM_ERR_KAFKA_STORAGE_ERROR;
+	       e != SM_ERR_RECORD_LIST_TOO_LARGE && e != SM_ERR_KAFKA_STORAGE_ERROR &&
+	       e != SM_ERR_UNSUPPORTED_COMPRESSION_TYPE;
 }
 
 /* Whether the records of Produce v3+ are one whole v2 batch: what Kafka's

@@ -529,6 +529,10 @@ def script(conns):
     struct.pack_into(">i", miscount, 57, 5)
     struct.pack_into(">I", miscount, 17, crc32c(bytes(miscount[21:])))
 
+    zstd = bytearray(good)                   # the zstd bit (only the codec is looked at)
+    struct.pack_into(">h", zstd, 21, 4)
+    struct.pack_into(">I", zstd, 17, crc32c(bytes(zstd[21:])))
+
     def produce(topic, part, batch, acks=1):
         return {"acks": acks, "timeout_ms": 30000,
                 "topic_data": [{"name": topic, "partition_data": [{"index": part, "records": batch}]}]}
@@ -541,6 +545,11 @@ def script(conns):
         both(conns, "acks 2", 0, v, produce(TOPIC, 0, good, acks=2), expect=[21])
         both(conns, "unknown topic", 0, v, produce("oracle-nowhere", 0, good))
         both(conns, "record count above the records", 0, v, produce(TOPIC, 1, bytes(miscount)))
+        both(conns, "two batches", 0, v, produce(TOPIC, 1, good + good))
+        if 3 <= v < 7:
+            # refused while parsing; v0-v2 would go on to decompress the
+            # uncompressed payload, which says nothing about either broker
+            both(conns, "zstd", 0, v, produce(TOPIC, 1, bytes(zstd)))
 
     # Fetch
     def fetch(topic, part, offset, isolation=0, session=(0, -1)):

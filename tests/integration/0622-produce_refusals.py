@@ -4,8 +4,9 @@
 it is (2.8's ProduceRequest checks the magic only from v3 on); a partition
 refused after parsing (here a batch whose record count exceeds its records,
 INVALID_RECORD) answers the partition's log start offset, while records
-refused while parsing (a partial batch) answer -1; DescribeConfigs v0 never
-sets IsDefault. Requests are encoded by specutil from Samsa's specs.
+refused while parsing (a partial batch, two batches, zstd before v7)
+answer -1; DescribeConfigs v0 never sets IsDefault. Requests are encoded by
+specutil from Samsa's specs.
 """
 import os
 import socket
@@ -92,6 +93,14 @@ def test(c):
         check(p["error_code"] == 87 and p["log_start_offset"] == -1, "Produce v%d partial batch: %r" % (v, p))
         p = produce(conn, v, 1, good + good)
         check(p["error_code"] == 87 and p["log_start_offset"] == -1, "Produce v%d two batches: %r" % (v, p))
+
+    # zstd before Produce v7 is refused while parsing too (the codec bit is
+    # all that is looked at).
+    zstd = bytearray(good)
+    struct.pack_into(">h", zstd, 21, 4)
+    struct.pack_into(">I", zstd, 17, crc32c(bytes(zstd[21:])))
+    p = produce(conn, 5, 1, bytes(zstd))
+    check(p["error_code"] == 76 and p["log_start_offset"] == -1, "Produce v5 zstd: %r" % p)
 
     # DescribeConfigs v0: IsDefault is never set (v1+ carry the source).
     r = conn.call(32, 0, {"resources": [{"resource_type": 2, "resource_name": TOPIC, "configuration_keys": None}]})

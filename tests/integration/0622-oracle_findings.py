@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""Produce answers as Kafka 2.8 does at the edges the differential oracle
-(0620) found, without a JVM: a v2 record batch in Produce v0-v2 is taken as
+"""Samsa answers as Kafka 2.8 does where the differential oracle (0620)
+found it did not, checked without a JVM: FindCoordinator v1+ carries
+Errors.message() ("NONE" on success); a v2 record batch in Produce v0-v2 is taken as
 it is (2.8's ProduceRequest checks the magic only from v3 on); a partition
 refused after parsing (here a batch whose record count exceeds its records,
 INVALID_RECORD) answers the partition's log start offset, while records
@@ -101,6 +102,16 @@ def test(c):
     struct.pack_into(">I", zstd, 17, crc32c(bytes(zstd[21:])))
     p = produce(conn, 5, 1, bytes(zstd))
     check(p["error_code"] == 76 and p["log_start_offset"] == -1, "Produce v5 zstd: %r" % p)
+
+    # FindCoordinator v1+: the message is set on success too.
+    def coordinator():
+        r = conn.call(10, 1, {"key": "findings", "key_type": 0})
+        return r if r["error_code"] == 0 else None
+    r = harness.wait_until(coordinator, 60, "a group coordinator", interval=0.1)
+    r = conn.call(10, 3, {"key": "findings", "key_type": 0})
+    check(r["error_code"] == 0 and r["error_message"] == "NONE", "FindCoordinator v3: %r" % r)
+    r = conn.call(10, 0, {"key": "findings"})
+    check(r["error_code"] == 0 and "error_message" not in r, "FindCoordinator v0: %r" % r)
 
     # DescribeConfigs v0: IsDefault is never set (v1+ carry the source).
     r = conn.call(32, 0, {"resources": [{"resource_type": 2, "resource_name": TOPIC, "configuration_keys": None}]})

@@ -100,8 +100,6 @@ ALLOWED = [
     # Differences from Kafka 2.8 too, documented.
     (r"^Fetch v[0-3] offset \d+: responses\[0\]\.partitions\[0\]\.records: samsa has \d+ entries",
      "docs/deviations.md, Wire protocol: differential oracle findings (down-conversion)"),
-    (r"^Fetch v\d+ unknown fetch session: ",
-     "docs/deviations.md, Wire protocol: differential oracle findings (fetch sessions)"),
     (r"^(LeaderAndIsr|UpdateMetadata|StopReplica) v\d+ stale epochs: error_code: samsa=11 kafka=77$",
      "docs/deviations.md, Wire protocol: differential oracle findings (broker epoch)"),
     (r"^ControlledShutdown v[23] unknown broker, stale epoch: error_code: samsa=8 kafka=-1$",

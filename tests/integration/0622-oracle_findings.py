@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Samsa answers as Kafka 2.8 does where the differential oracle (0620)
 found it did not, checked without a JVM: FindCoordinator v1+ carries
-Errors.message() ("NONE" on success); a v2 record batch in Produce v0-v2 is taken as
+Errors.message() ("NONE" on success); an incremental Fetch (session epoch
+above 0) answers FETCH_SESSION_ID_NOT_FOUND, as Samsa creates no sessions; a v2 record batch in Produce v0-v2 is taken as
 it is (2.8's ProduceRequest checks the magic only from v3 on); a partition
 refused after parsing (here a batch whose record count exceeds its records,
 INVALID_RECORD) answers the partition's log start offset, while records
@@ -102,6 +103,18 @@ def test(c):
     struct.pack_into(">I", zstd, 17, crc32c(bytes(zstd[21:])))
     p = produce(conn, 5, 1, bytes(zstd))
     check(p["error_code"] == 76 and p["log_start_offset"] == -1, "Produce v5 zstd: %r" % p)
+
+    # An incremental Fetch names a session Samsa never created.
+    for v in (7, 12):
+        f = conn.call(1, v, {"replica_id": -1, "max_wait_ms": 0, "min_bytes": 1, "session_id": 12345,
+                             "session_epoch": 3, "topics": [{"topic": TOPIC, "partitions": [
+                                 {"partition": 0, "fetch_offset": 0, "partition_max_bytes": 1 << 20}]}]})
+        check(f["error_code"] == 70 and f["responses"] == [] and f["session_id"] == 0,
+              "Fetch v%d in an unknown session: %r" % (v, f))
+        f = conn.call(1, v, {"replica_id": -1, "max_wait_ms": 0, "min_bytes": 1, "session_id": 0,
+                             "session_epoch": -1, "topics": [{"topic": TOPIC, "partitions": [
+                                 {"partition": 0, "fetch_offset": 0, "partition_max_bytes": 1 << 20}]}]})
+        check(f["error_code"] == 0 and len(f["responses"]) == 1, "Fetch v%d without a session: %r" % (v, f))
 
     # FindCoordinator v1+: the message is set on success too.
     def coordinator():

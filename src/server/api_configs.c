@@ -80,6 +80,20 @@ static int8_t sm_cfgapi_wire_type(sm_cfg_type_t t)
 	return SM_CONFIG_TYPE_UNKNOWN;
 }
 
+/* The broker configs KafkaConfig defines as SHORT (held as int here). */
+static int8_t sm_cfgapi_broker_wire_type(const sm_cfg_def_t *d)
+{
+	static const char *const shorts[] = {
+		"offsets.topic.replication.factor", "offsets.commit.required.acks",
+		"transaction.state.log.replication.factor", "sasl.login.refresh.min.period.seconds",
+		"sasl.login.refresh.buffer.seconds",
+	};
+	for (size_t i = 0; i < sizeof(shorts) / sizeof(shorts[0]); i++)
+		if (!strcmp(d->name, shorts[i]))
+			return SM_CONFIG_TYPE_SHORT;
+	return sm_cfgapi_wire_type(d->type);
+}
+
 /* Kafka's resourceNameToBrokerId plus the "is it me" check. */
 static sm_err_t sm_cfgapi_broker_id(sm_req_ctx_t *ctx, const char *name, const char *sep,
 				    char *err, size_t errlen)
@@ -393,7 +407,7 @@ static void sm_cfgapi_broker_entry(sm_cfgapi_list_t *l, const sm_kafka_config_t 
 	sm_cfgapi_broker_names(name, names);
 	int nsyn = sm_cfgapi_synonyms(l->ly, names, NULL, l->a, syn, 0);
 	sm_cfgapi_finish(l, e, syn, nsyn);
-	e->config_type = sm_cfgapi_wire_type(d->type);
+	e->config_type = sm_cfgapi_broker_wire_type(d);
 	if (l->include_doc)
 		e->documentation = (char *)d->doc;
 }

@@ -112,8 +112,6 @@ ALLOWED = [
      "(offsets v0 in ZooKeeper)"),
     (r"^ListOffsets v0 .*\.old_style_offsets: ",
      "docs/deviations.md, Wire protocol: differential oracle findings (ListOffsets v0 by timestamp)"),
-    (r"^DescribeConfigs v\d+ broker: .*(offsets|transaction\.state\.log)\.topic\.replication\.factor\.config_type: "
-     r"samsa=3 kafka=4$", "docs/deviations.md, Wire protocol: differential oracle findings (SHORT configs)"),
     (r"^ApiVersions v3: (supported_features|finalized_features|finalized_features_epoch)",
      "feature tagged fields of Kafka 3.x (KIP-584 finalized features)"),
 ]
@@ -799,7 +797,9 @@ def configs(conns):
                                      "include_synonyms": True})
         both(conns, "unknown topic", 32, v, {"resources": [res(2, "oracle-none", None)]})
         both(conns, "broker", 32, v, {"resources": [res(4, "0", ["num.partitions", "auto.create.topics.enable",
-                                                                  "offsets.topic.replication.factor"])]})
+                                                                  "offsets.topic.replication.factor",
+                                                                  "transaction.state.log.replication.factor",
+                                                                  "offsets.commit.required.acks"])]})
         both(conns, "other broker", 32, v, {"resources": [res(4, "7", ["num.partitions"])]})
         both(conns, "bad broker id", 32, v, {"resources": [res(4, "zero", None)]})
         both(conns, "bad resource type", 32, v, {"resources": [res(9, "x", None)]})

@@ -2,13 +2,14 @@
 """Samsa answers as Kafka 2.8 does where the differential oracle (0620)
 found it did not, checked without a JVM: FindCoordinator v1+ carries
 Errors.message() ("NONE" on success); an incremental Fetch (session epoch
-above 0) answers FETCH_SESSION_ID_NOT_FOUND, as Samsa creates no sessions; a v2 record batch in Produce v0-v2 is taken as
-it is (2.8's ProduceRequest checks the magic only from v3 on); a partition
-refused after parsing (here a batch whose record count exceeds its records,
-INVALID_RECORD) answers the partition's log start offset, while records
-refused while parsing (a partial batch, two batches, zstd before v7)
-answer -1; DescribeConfigs v0 never sets IsDefault. Requests are encoded by
-specutil from Samsa's specs.
+above 0) answers FETCH_SESSION_ID_NOT_FOUND, as Samsa creates no sessions;
+a v2 record batch in Produce v0-v2 is taken as it is (2.8's ProduceRequest
+checks the magic only from v3 on); a partition refused after parsing (here
+a batch whose record count exceeds its records, INVALID_RECORD) answers the
+partition's log start offset, while records refused while parsing (a
+partial batch, two batches, zstd before v7) answer -1; DescribeConfigs v0
+never sets IsDefault, and v3+ type KafkaConfig's SHORT configs SHORT.
+Requests are encoded by specutil from Samsa's specs.
 """
 import os
 import socket
@@ -135,6 +136,11 @@ def test(c):
     r = conn.call(32, 1, {"resources": [{"resource_type": 2, "resource_name": TOPIC,
                                           "configuration_keys": ["cleanup.policy"]}]})
     check(r["results"][0]["configs"][0]["config_source"] == 5, "DescribeConfigs v1 source: %r" % r)
+    # KafkaConfig's SHORT configs are typed SHORT (4), not INT (3).
+    r = conn.call(32, 3, {"resources": [{"resource_type": 4, "resource_name": "0", "configuration_keys": [
+        "offsets.topic.replication.factor", "num.partitions"]}]})
+    types = {e["name"]: e["config_type"] for e in r["results"][0]["configs"]}
+    check(types == {"offsets.topic.replication.factor": 4, "num.partitions": 3}, "DescribeConfigs v3 types: %r" % r)
 
 
 if __name__ == "__main__":

@@ -617,27 +617,29 @@ def groups(conns, ts):
             both(conns, "bad key type", 10, v, {"key": "oracle-group", "key_type": 5})
     proto = [{"name": "range", "metadata": b"\0\1\0\0\0\1\0\6oracle\0\0\0\0"}]
 
-    def join(c, group, member, v, session=10000):
+    # Sessions outlast the run, so no member expires between the two
+    # brokers' answers (group states and DeleteGroups stay comparable).
+    def join(c, group, member, v, session=60000):
         return c.call(11, v, {"group_id": group, "session_timeout_ms": session, "rebalance_timeout_ms": 10000,
                               "member_id": member, "protocol_type": "consumer", "protocols": proto})
     for v in versions(11):
         g = "oracle-g%d" % v
-        res = both(conns, "new member", 11, v, {"group_id": g, "session_timeout_ms": 10000,
+        res = both(conns, "new member", 11, v, {"group_id": g, "session_timeout_ms": 60000,
                                                 "rebalance_timeout_ms": 10000, "member_id": "",
                                                 "protocol_type": "consumer", "protocols": proto})
         for c, r in zip(conns, res):
             c.state["member"] = r.get("member_id", "")
         if v >= 4:
             both(conns, "member id given", 11, v, lambda c: {
-                "group_id": g, "session_timeout_ms": 10000, "rebalance_timeout_ms": 10000,
+                "group_id": g, "session_timeout_ms": 60000, "rebalance_timeout_ms": 10000,
                 "member_id": c.state["member"], "protocol_type": "consumer", "protocols": proto})
         both(conns, "session timeout too small", 11, v, {"group_id": g + "x", "session_timeout_ms": 1,
                                                         "member_id": "", "protocol_type": "consumer",
                                                         "protocols": proto}, expect=[26])
-        both(conns, "unknown member", 11, v, {"group_id": g, "session_timeout_ms": 10000,
+        both(conns, "unknown member", 11, v, {"group_id": g, "session_timeout_ms": 60000,
                                              "rebalance_timeout_ms": 10000, "member_id": "nobody",
                                              "protocol_type": "consumer", "protocols": proto})
-        both(conns, "empty group id", 11, v, {"group_id": "", "session_timeout_ms": 10000, "member_id": "",
+        both(conns, "empty group id", 11, v, {"group_id": "", "session_timeout_ms": 60000, "member_id": "",
                                              "protocol_type": "consumer", "protocols": proto})
     # One group with a member in a stable generation on each broker.
     for c in conns:

@@ -97,6 +97,10 @@ ALLOWED = [
      "Kafka 3.x verifies the producer of a transactional offset commit (KIP-890); 2.8 does not"),
     (r"^Produce v[0-2] truncated batch: .*\.error_code: samsa=87 kafka=0$",
      "docs/deviations.md, Wire protocol: differential oracle findings (partial batch in Produce v0-v2)"),
+    (r"^CreateAcls v\d+ unknown resource type: (<closed>: samsa='EOFError' kafka='<absent>'|results: samsa='<absent>')",
+     "2.8's CreateAclsRequest refuses UNKNOWN elements while parsing (the connection is closed); 3.x answers them"),
+    (r"^CreateAcls v\d+ principal without a type: results\[0\]\.error_code: samsa=42 kafka=-1$",
+     "2.8's AclAuthorizer wraps a principal that does not parse in INVALID_REQUEST; 3.x answers UNKNOWN_SERVER_ERROR"),
     # Differences from Kafka 2.8 too, documented.
     (r"^Fetch v[0-3] offset \d+: responses\[0\]\.partitions\[0\]\.records: samsa has \d+ entries",
      "docs/deviations.md, Wire protocol: differential oracle findings (down-conversion)"),
@@ -115,6 +119,11 @@ ALLOWED = [
     (r"^ApiVersions v3: (supported_features|finalized_features|finalized_features_epoch)",
      "feature tagged fields of Kafka 3.x (KIP-584 finalized features)"),
 ]
+
+# Both brokers run the ACL authorizer, open to everyone without an ACL, the
+# test's PLAINTEXT principal a super user (see acls()).
+AUTHORIZER = {"authorizer.class.name": "kafka.security.authorizer.AclAuthorizer",
+              "allow.everyone.if.no.acl.found": "true", "super.users": "User:ANONYMOUS"}
 
 # The last API key Kafka 2.8 defines (DescribeProducers).
 LAST_28_KEY = 61
@@ -195,7 +204,8 @@ def sort_key(x):
               "partition", "index", "api_key", "key", "config_key"):
         if k in x and isinstance(x[k], (int, str)):
             return (0, str(x[k]).zfill(12) if isinstance(x[k], int) else x[k])
-    return (1, "")
+    # no naming field (ACL entries: a set in Kafka): the whole entry
+    return (1, json.dumps(x, sort_keys=True, default=str))
 
 
 def normalise(v):
@@ -916,20 +926,7 @@ def admin(conns):
         both(conns, "on plaintext", 40, v, {"hmac": b"x", "expiry_time_period_ms": 1000})
     for v in versions(41):
         both(conns, "on plaintext", 41, v, {"owners": None})
-    # ACLs: no authorizer on either (see the module comment).
-    print("SKIP ACL success paths and /kafka-acl znodes: start_kafka sets no authorizer.class.name", flush=True)
-    acl = {"resource_type": 2, "resource_name": TOPIC, "resource_pattern_type": 3, "principal": "User:oracle",
-           "host": "*", "operation": 3, "permission_type": 3}
-    for v in versions(29):
-        both(conns, "no authorizer", 29, v, {"resource_type_filter": 1, "resource_name_filter": None,
-                                             "pattern_type_filter": 1, "principal_filter": None,
-                                             "host_filter": None, "operation": 1, "permission_type": 1})
-    for v in versions(30):
-        both(conns, "no authorizer", 30, v, {"creations": [acl]})
-    for v in versions(31):
-        both(conns, "no authorizer", 31, v, {"filters": [
-            {"resource_type_filter": 1, "resource_name_filter": None, "pattern_type_filter": 1,
-             "principal_filter": None, "host_filter": None, "operation": 1, "permission_type": 1}]})
+    acls(conns)
     # SASL on a PLAINTEXT listener (a fresh connection each: a broker may
     # close it).
     for v in versions(17):
@@ -937,6 +934,47 @@ def admin(conns):
         both(conns, "unknown mechanism", 17, v, {"mechanism": "NOPE"}, fresh=True)
     for v in versions(36):
         both(conns, "without handshake", 36, v, {"auth_bytes": b"\0u\0p"}, fresh=True)
+
+
+def acl(name, op=3, perm=3, pattern=3, principal="User:oracle", rtype=2):
+    return {"resource_type": rtype, "resource_name": name, "resource_pattern_type": pattern,
+            "principal": principal, "host": "*", "operation": op, "permission_type": perm}
+
+
+def acl_filter(name=None, pattern=1, rtype=1, principal=None, op=1, perm=1):
+    return {"resource_type_filter": rtype, "resource_name_filter": name, "pattern_type_filter": pattern,
+            "principal_filter": principal, "host_filter": None, "operation": op, "permission_type": perm}
+
+
+def acls(conns):
+    """Both run AclAuthorizer with allow.everyone.if.no.acl.found and the
+    test's principal (ANONYMOUS on PLAINTEXT) a super user, so the ACLs
+    created here never refuse the script."""
+    for v in versions(30):
+        both(conns, "literal and prefixed", 30, v, {"creations": [
+            acl("acl-v%d" % v), acl("acl-v%d" % v, op=4, perm=2)] + (
+            [acl("acl-p%d-" % v, pattern=4)] if v >= 1 else [])})
+        both(conns, "group and cluster", 30, v, {"creations": [
+            acl("acl-g%d" % v, rtype=3), acl("kafka-cluster", op=7, rtype=4)]})
+        both(conns, "principal without a type", 30, v, {"creations": [acl("acl-bad%d" % v, principal="oracle")]})
+        both(conns, "operation ANY", 30, v, {"creations": [acl("acl-bad%d" % v, op=1)]})
+        both(conns, "permission ANY", 30, v, {"creations": [acl("acl-bad%d" % v, perm=1)]})
+        both(conns, "unknown resource type", 30, v, {"creations": [acl("acl-bad%d" % v, rtype=9)]}, fresh=True)
+        if v >= 1:
+            both(conns, "pattern MATCH", 30, v, {"creations": [acl("acl-bad%d" % v, pattern=2)]})
+    for v in versions(29):
+        both(conns, "all", 29, v, acl_filter())       # v0 has no pattern filter: literal
+        both(conns, "one topic", 29, v, acl_filter("acl-v0", pattern=3, rtype=2))
+        if v >= 1:
+            both(conns, "matching a topic name", 29, v, acl_filter("acl-p1-x", pattern=2, rtype=2))
+            both(conns, "invalid pattern filter", 29, v, acl_filter(pattern=0))
+        both(conns, "unknown resource type", 29, v, acl_filter(rtype=0))
+    for v in versions(31):
+        both(conns, "one topic's deny", 31, v, {"filters": [
+            acl_filter("acl-v%d" % v, pattern=3, rtype=2, perm=2), acl_filter("acl-none", pattern=3, rtype=2)]})
+        both(conns, "invalid filter", 31, v, {"filters": [acl_filter(op=0)]})
+    for v in versions(29):
+        both(conns, "after deletes", 29, v, acl_filter())
 
 
 def inter_broker(conns):
@@ -1011,6 +1049,33 @@ def znodes(c):
     log("config changes: samsa %s, kafka %s" % (res[0], res[1]))
     compare("znode /config/changes/*", {"changes": [list(x) for x in res[0]]},
             {"changes": [list(x) for x in res[1]]}, api="znodes")
+    # ACLs: the resources' znodes and the change notifications, in order.
+    for base in ("/kafka-acl", "/kafka-acl-extended/prefixed", "/kafka-acl-changes",
+                 "/kafka-acl-extended-changes"):
+        res = []
+        for chroot in ("/samsa", "/oracle"):
+            out = {}
+            if zk.exists(chroot + base):
+                for kid in sorted(zk.get_children(chroot + base)):
+                    path = "%s/%s" % (base, kid)
+                    if base.endswith("changes"):
+                        # Kafka announces a request's resources in a hash
+                        # order: the notifications are compared as a set
+                        # (with their number), not by sequence number
+                        note = zk.get(chroot + path)[0].decode(errors="replace")
+                        out[note] = out.get(note, 0) + 1
+                        continue
+                    if kid == "prefixed" or kid.endswith("changes"):
+                        continue
+                    for name in sorted(zk.get_children(chroot + path)):
+                        acls_ = get(chroot, "%s/%s" % (path, name))
+                        if isinstance(acls_, dict):
+                            acls_["acls"] = sorted(acls_.get("acls", []), key=lambda a: json.dumps(a, sort_keys=True))
+                        out["%s/%s" % (kid, name)] = acls_
+            res.append(out)
+        log("znodes under %s: samsa %s, kafka %s" % (base, json.dumps(res[0], sort_keys=True),
+                                                     json.dumps(res[1], sort_keys=True)))
+        compare("znode %s" % base, {"z": res[0]}, {"z": res[1]}, api="znodes")
     # Reassignment: both completed it (one broker each: the target is the
     # current replica), so the admin znode is gone and the topic unchanged.
     compare("znode /admin/reassign_partitions after", {"z": get("/samsa", "/admin/reassign_partitions")},
@@ -1025,9 +1090,25 @@ def summary():
     check(not missing, "advertised but never sent: %s" % ", ".join(missing))
 
 
+def start_kafka_with(c, work, overrides):
+    """start_kafka, with kafka.Kafka's --override arguments for the
+    settings it does not write."""
+    real = subprocess.Popen
+
+    def popen(cmd, *a, **kw):
+        if "kafka.Kafka" in cmd:
+            cmd = cmd + [x for k, v in sorted(overrides.items()) for x in ("--override", "%s=%s" % (k, v))]
+        return real(cmd, *a, **kw)
+    subprocess.Popen = popen
+    try:
+        return start_kafka(c, work)
+    finally:
+        subprocess.Popen = real
+
+
 def test(c):
     work = tempfile.mkdtemp(prefix="samsa-oracle-", dir=c.root)
-    proc, port, kdir = start_kafka(c, work)
+    proc, port, kdir = start_kafka_with(c, work, AUTHORIZER)
     ok = False
     try:
         conns = [Conn(c.brokers[0].port, "samsa"), Conn(port, "kafka")]
@@ -1065,8 +1146,8 @@ def main():
             sys.exit(0)
         # The same static settings as Kafka's (config sources compare too).
         harness.main(test, brokers=1, chroot="/samsa", name=NAME,
-                     broker_props={"inter.broker.protocol.version": "2.8",
-                                   "log.message.format.version": "2.8"})
+                     broker_props=dict({"inter.broker.protocol.version": "2.8",
+                                        "log.message.format.version": "2.8"}, **AUTHORIZER))
     finally:
         shutil.rmtree(work, ignore_errors=True)
         print("==== %.0fs" % (time.monotonic() - t0), flush=True)

@@ -10,7 +10,8 @@ order that builds state (topics, records, a group, transactions, configs).
 Requests and responses are encoded and decoded by specutil, which reads
 Samsa's own message specs (src/protocol/specs), and compared field by field;
 so are the znodes each wrote (topics, partition state, topic configs and
-their change notifications, partition reassignment).
+their change notifications, partition reassignment, ACLs and their change
+notifications).
 
 Fields that must differ between two clusters (cluster id, hosts, ports,
 timestamps, throttle times, log directory paths) are dropped before
@@ -22,9 +23,10 @@ is printed; the test fails on any that ALLOWED (each entry citing
 docs/deviations.md, or naming what Kafka 3.x changed after 2.8) does not
 cover. A summary line per API gives what was compared.
 
-The ACL part needs an authorizer on both brokers; start_kafka sets none, so
-CreateAcls/DescribeAcls/DeleteAcls are compared as the error path both take
-without one (SECURITY_DISABLED), and the ACL znodes are skipped with a line.
+Both brokers run the ACL authorizer (allow.everyone.if.no.acl.found, the
+test's PLAINTEXT principal ANONYMOUS a super user; Kafka gets it through
+kafka.Kafka's --override arguments), so CreateAcls/DescribeAcls/DeleteAcls
+are compared on their success paths and the ACL znodes with the rest.
 
 Environment: SM_ORACLE_KAFKA_VERSION (default 3.9.2). See
 docs/testing-java.md, "Differential oracle".

@@ -8,7 +8,8 @@ checks the magic only from v3 on); a partition refused after parsing (here
 a batch whose record count exceeds its records, INVALID_RECORD) answers the
 partition's log start offset, while records refused while parsing (a
 partial batch, two batches, zstd before v7) answer -1; DescribeConfigs v0
-never sets IsDefault, and v3+ type KafkaConfig's SHORT configs SHORT.
+never sets IsDefault, and v3+ type KafkaConfig's SHORT configs SHORT;
+CreateAcls writes one change notification per resource of a request.
 Requests are encoded by specutil from Samsa's specs.
 """
 import os
@@ -127,6 +128,26 @@ def test(c):
     r = conn.call(10, 0, {"key": "findings"})
     check(r["error_code"] == 0 and "error_message" not in r, "FindCoordinator v0: %r" % r)
 
+    # CreateAcls: one change notification per resource of a request.
+    zk = c.kazoo()
+    before = len(zk.get_children("/kafka-acl-changes")) if zk.exists("/kafka-acl-changes") else 0
+    acl = {"resource_type": 2, "resource_name": TOPIC, "resource_pattern_type": 3, "principal": "User:findings",
+           "host": "*", "operation": 3, "permission_type": 3}
+    r = conn.call(30, 1, {"creations": [acl, dict(acl, operation=4), dict(acl, resource_type=3)]})
+    check([x["error_code"] for x in r["results"]] == [0, 0, 0], "CreateAcls: %r" % r)
+    notes = sorted(zk.get(path)[0].decode() for path in ["/kafka-acl-changes/" + k for k in
+                                                          zk.get_children("/kafka-acl-changes")])
+    check(len(notes) == before + 2 and notes.count("TOPIC:%s" % TOPIC) == 1,
+          "ACL change notifications after one request for two resources: %r" % notes)
+
+    def described():
+        r = conn.call(29, 1, {"resource_type_filter": 2, "resource_name_filter": TOPIC, "pattern_type_filter": 3,
+                              "principal_filter": None, "host_filter": None, "operation": 1,
+                              "permission_type": 1})
+        return r if r["resources"] else None
+    r = harness.wait_until(described, 30, "the ACLs of %s to be described" % TOPIC, interval=0.1)
+    check(len(r["resources"]) == 1 and len(r["resources"][0]["acls"]) == 2, "DescribeAcls: %r" % r)
+
     # DescribeConfigs v0: IsDefault is never set (v1+ carry the source).
     r = conn.call(32, 0, {"resources": [{"resource_type": 2, "resource_name": TOPIC, "configuration_keys": None}]})
     cfgs = r["results"][0]["configs"]
@@ -144,4 +165,8 @@ def test(c):
 
 
 if __name__ == "__main__":
-    harness.main(test, brokers=1)
+    # The ACL authorizer, open to everyone without an ACL (the test's
+    # PLAINTEXT principal a super user).
+    harness.main(test, brokers=1, broker_props={
+        "authorizer.class.name": "kafka.security.authorizer.AclAuthorizer",
+        "allow.everyone.if.no.acl.found": "true", "super.users": "User:ANONYMOUS"})

@@ -9,7 +9,9 @@ a batch whose record count exceeds its records, INVALID_RECORD) answers the
 partition's log start offset, while records refused while parsing (a
 partial batch, two batches, zstd before v7) answer -1; DescribeConfigs v0
 never sets IsDefault, and v3+ type KafkaConfig's SHORT configs SHORT;
-CreateAcls writes one change notification per resource of a request.
+CreateAcls writes one change notification per resource of a request;
+LeaderAndIsr, UpdateMetadata and StopReplica naming an older broker epoch
+answer STALE_BROKER_EPOCH.
 Requests are encoded by specutil from Samsa's specs.
 """
 import os
@@ -117,6 +119,11 @@ def test(c):
                              "session_epoch": -1, "topics": [{"topic": TOPIC, "partitions": [
                                  {"partition": 0, "fetch_offset": 0, "partition_max_bytes": 1 << 20}]}]})
         check(f["error_code"] == 0 and len(f["responses"]) == 1, "Fetch v%d without a session: %r" % (v, f))
+
+    # Control requests naming an older registration of this broker.
+    for key, v, what in ((4, 2, "LeaderAndIsr"), (6, 5, "UpdateMetadata"), (5, 1, "StopReplica")):
+        r = conn.call(key, v, {"controller_id": 0, "controller_epoch": 0, "broker_epoch": 0})
+        check(r["error_code"] == 77, "%s v%d with broker epoch 0: %r" % (what, v, r))
 
     # FindCoordinator v1+: the message is set on success too.
     def coordinator():

@@ -11,7 +11,8 @@ partial batch, two batches, zstd before v7) answer -1; DescribeConfigs v0
 never sets IsDefault, and v3+ type KafkaConfig's SHORT configs SHORT;
 CreateAcls writes one change notification per resource of a request;
 LeaderAndIsr, UpdateMetadata and StopReplica naming an older broker epoch
-answer STALE_BROKER_EPOCH.
+answer STALE_BROKER_EPOCH; ControlledShutdown v2+ of an unregistered broker
+fails as 2.8's does (UNKNOWN_SERVER_ERROR).
 Requests are encoded by specutil from Samsa's specs.
 """
 import os
@@ -124,6 +125,13 @@ def test(c):
     for key, v, what in ((4, 2, "LeaderAndIsr"), (6, 5, "UpdateMetadata"), (5, 1, "StopReplica")):
         r = conn.call(key, v, {"controller_id": 0, "controller_epoch": 0, "broker_epoch": 0})
         check(r["error_code"] == 77, "%s v%d with broker epoch 0: %r" % (what, v, r))
+
+    # ControlledShutdown of a broker that is not registered: with an epoch
+    # (v2+) 2.8's lookup fails unhandled, without one BROKER_NOT_AVAILABLE.
+    r = conn.call(7, 3, {"broker_id": 7, "broker_epoch": 0})
+    check(r["error_code"] == -1, "ControlledShutdown v3 of broker 7: %r" % r)
+    r = conn.call(7, 1, {"broker_id": 7})
+    check(r["error_code"] == 8, "ControlledShutdown v1 of broker 7: %r" % r)
 
     # FindCoordinator v1+: the message is set on success too.
     def coordinator():

@@ -605,9 +605,12 @@ static sm_err_t sm_cfgapi_check_ops(sm_req_ctx_t *ctx, const sm_cfgapi_op_t *ops
 	}
 	for (int i = 0; i < n; i++) {
 		if (ops[i].op < SM_CONFIG_OP_SET || ops[i].op > SM_CONFIG_OP_SUBTRACT) {
+			/* Kafka 2.8's OpType.forId gives null, on which its
+			 * config update fails unhandled: the resource answers
+			 * UNKNOWN_SERVER_ERROR */
 			snprintf(err, errlen, "Unknown config operation %d for config key: %s",
 				 ops[i].op, ops[i].name);
-			return SM_ERR_INVALID_REQUEST;
+			return SM_ERR_UNKNOWN_SERVER_ERROR;
 		}
 		if (ops[i].value || ops[i].op == SM_CONFIG_OP_DELETE)
 			continue;

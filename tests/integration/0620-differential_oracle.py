@@ -106,10 +106,6 @@ ALLOWED = [
     # Differences from Kafka 2.8 too, documented.
     (r"^Fetch v[0-3] offset \d+: responses\[0\]\.partitions\[0\]\.records: samsa has \d+ entries",
      "docs/deviations.md, Wire protocol: differential oracle findings (down-conversion)"),
-    (r"^ElectLeaders v\d+ bad election type: .*error_code: samsa=(0|42) kafka=-1$",
-     "docs/deviations.md, Wire protocol: differential oracle findings (unhandled exceptions)"),
-    (r"^IncrementalAlterConfigs v\d+ bad operation: responses\[0\]\.error_code: samsa=42 kafka=-1$",
-     "docs/deviations.md, Wire protocol: differential oracle findings (unhandled exceptions)"),
     (r"^(OffsetCommit|OffsetFetch) v0 ", "docs/deviations.md, Wire protocol: differential oracle findings "
      "(offsets v0 in ZooKeeper)"),
     (r"^ListOffsets v0 .*\.old_style_offsets: ",

@@ -12,7 +12,8 @@ never sets IsDefault, and v3+ type KafkaConfig's SHORT configs SHORT;
 CreateAcls writes one change notification per resource of a request;
 LeaderAndIsr, UpdateMetadata and StopReplica naming an older broker epoch
 answer STALE_BROKER_EPOCH; ControlledShutdown v2+ of an unregistered broker
-fails as 2.8's does (UNKNOWN_SERVER_ERROR).
+fails as 2.8's does (UNKNOWN_SERVER_ERROR), and so do ElectLeaders with an
+unknown election type and IncrementalAlterConfigs with an unknown operation.
 Requests are encoded by specutil from Samsa's specs.
 """
 import os
@@ -132,6 +133,16 @@ def test(c):
     check(r["error_code"] == -1, "ControlledShutdown v3 of broker 7: %r" % r)
     r = conn.call(7, 1, {"broker_id": 7})
     check(r["error_code"] == 8, "ControlledShutdown v1 of broker 7: %r" % r)
+
+    # An unknown election type and an unknown config operation fail as
+    # 2.8's unhandled exceptions do (UNKNOWN_SERVER_ERROR).
+    r = conn.call(43, 1, {"election_type": 5, "topic_partitions": [{"topic": TOPIC, "partitions": [0, 1]}],
+                          "timeout_ms": 30000})
+    check(r["error_code"] == -1 and [p["error_code"] for t in r["replica_election_results"]
+                                     for p in t["partition_result"]] == [-1, -1], "ElectLeaders type 5: %r" % r)
+    r = conn.call(44, 1, {"resources": [{"resource_type": 2, "resource_name": TOPIC, "configs": [
+        {"name": "retention.ms", "config_operation": 9, "value": "5"}]}]})
+    check(r["responses"][0]["error_code"] == -1, "IncrementalAlterConfigs operation 9: %r" % r)
 
     # FindCoordinator v1+: the message is set on success too.
     def coordinator():

@@ -449,7 +449,12 @@ void sm_ctrl_do_controlled_shutdown(sm_controller_t *c, sm_ctrl_sync_t *s)
 	sm_log(SM_LOGFILE_CONTROLLER, SM_LOG_INFO, NULL, SM_CTRLA_LOGGER,
 	       "Shutting down broker %d", s->broker);
 	if (!b) {
-		sm_ctrl_sync_finish(s, SM_ERR_BROKER_NOT_AVAILABLE);
+		/* Kafka 2.8 looks a given broker epoch up among the live brokers
+		 * first, and that lookup of an unknown id fails unhandled
+		 * (UNKNOWN_SERVER_ERROR); without an epoch (v0-v1) it answers
+		 * BROKER_NOT_AVAILABLE */
+		sm_ctrl_sync_finish(s, s->broker_epoch != -1 ? SM_ERR_UNKNOWN_SERVER_ERROR
+							     : SM_ERR_BROKER_NOT_AVAILABLE);
 		return;
 	}
 	if (s->broker_epoch != -1 && s->broker_epoch < b->epoch) {

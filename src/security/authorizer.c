@@ -213,42 +213,48 @@ static int sm_acl_retry(sm_err_t e)
 
 sm_err_t sm_acl_store_add(sm_zk_t *zk, const sm_acl_binding_t *b, int n, char *err, size_t errlen)
 {
-	for (int i = 0; i < n; i++) {
-		sm_err_t e = SM_ERR_NONE;
-		for (int attempt = 0; attempt < SM_AUTH_RETRIES; attempt++) {
-			sm_zk_acl_t *acls;
-			int na;
-			int32_t ver;
-			e = sm_acl_store_read(zk, b[i].pattern, b[i].res_type, b[i].name, &acls, &na,
-					      &ver);
-			if (e) {
-				sm_zk_acls_free(acls, na);
-				break;
-			}
+	/* All of b names b[0]'s resource: one conditional write and one change
+	 * notification for the lot, as Kafka's AclAuthorizer updates each
+	 * resource of a request once; nothing is written when every ACL is
+	 * already there. */
+	sm_err_t e = SM_ERR_NONE;
+	for (int attempt = 0; n > 0 && attempt < SM_AUTH_RETRIES; attempt++) {
+		sm_zk_acl_t *acls;
+		int na;
+		int32_t ver;
+		e = sm_acl_store_read(zk, b[0].pattern, b[0].res_type, b[0].name, &acls, &na, &ver);
+		if (e) {
+			sm_zk_acls_free(acls, na);
+			break;
+		}
+		int before = na;
+		for (int i = 0; i < n; i++) {
 			sm_zk_acl_t add = { b[i].principal, b[i].host, b[i].op, b[i].perm };
 			int have = 0;
 			for (int j = 0; j < na && !have; j++)
 				have = sm_acl_same(&acls[j], &add);
-			if (have) {
-				sm_zk_acls_free(acls, na);
-				break;
-			}
+			if (have)
+				continue;
 			acls = sm_realloc(acls, (size_t)(na + 1) * sizeof(*acls));
 			acls[na].principal = sm_strdup(add.principal);
 			acls[na].host = sm_strdup(add.host);
 			acls[na].op = add.op;
 			acls[na].perm = add.perm;
-			e = sm_acl_store_write(zk, b[i].pattern, b[i].res_type, b[i].name, acls, na + 1,
-					       ver);
-			sm_zk_acls_free(acls, na + 1);
-			if (!sm_acl_retry(e))
-				break;
+			na++;
 		}
-		if (e) {
-			snprintf(err, errlen, "Failed to update ACLs of %s %s: %s",
-				 sm_acl_res_enum(b[i].res_type), b[i].name, sm_err_name(e));
-			return e;
+		if (na == before) {
+			sm_zk_acls_free(acls, na);
+			break;
 		}
+		e = sm_acl_store_write(zk, b[0].pattern, b[0].res_type, b[0].name, acls, na, ver);
+		sm_zk_acls_free(acls, na);
+		if (!sm_acl_retry(e))
+			break;
+	}
+	if (e) {
+		snprintf(err, errlen, "Failed to update ACLs of %s %s: %s",
+			 sm_acl_res_enum(b[0].res_type), b[0].name, sm_err_name(e));
+		return e;
 	}
 	return SM_ERR_NONE;
 }

@@ -124,8 +124,9 @@ void sm_acl_resources_free(sm_acl_resource_t *r, int n);
 /* Reads one resource's ACLs (none when the znode is absent). */
 sm_err_t sm_acl_store_read(sm_zk_t *zk, int pattern, int res_type, const char *name,
 			   sm_zk_acl_t **aclsp, int *np, int32_t *versionp);
-/* Adds the ACLs (an ACL already there is not added twice), each resource
- * changed with one conditional write and a change notification. */
+/* Adds the ACLs b[0..n), which all name b[0]'s resource (an ACL already
+ * there is not added twice): one conditional write and one change
+ * notification, none when nothing is new. */
 sm_err_t sm_acl_store_add(sm_zk_t *zk, const sm_acl_binding_t *b, int n, char *err, size_t errlen);
 /* Removes every ACL matching the filter from the resources in cand[0..ncand)
  * (their ACLs are re-read; cand NULL: every resource in ZooKeeper); the

@@ -130,6 +130,18 @@ void sm_api_create_acls(sm_req_ctx_t *ctx)
 	}
 	int16_t all_err = 0;
 	const char *all_msg = NULL;
+	/* valid[i]: entry i still to be stored; group/members: one resource's
+	 * entries at a time */
+	char *valid = sm_arena_alloc_array(&ctx->arena, req.creations_cnt, 1);
+	sm_acl_binding_t *group = sm_arena_alloc_array(&ctx->arena, req.creations_cnt, sizeof(*group));
+	int *members = sm_arena_alloc_array(&ctx->arena, req.creations_cnt, sizeof(*members));
+	if (req.creations_cnt && (!valid || !group || !members)) {
+		sm_apis_close(ctx, "CreateAcls with %d creations is over the request budget",
+			      req.creations_cnt);
+		return;
+	}
+	if (valid)
+		memset(valid, 0, (size_t)req.creations_cnt);
 	if (!sm_apis_authorized(ctx, SM_ACL_OP_ALTER, SM_ACL_RES_CLUSTER, NULL)) {
 		all_err = SM_ERR_CLUSTER_AUTHORIZATION_FAILED;
 	} else if (!ctx->apis->d.authorizer) {
@@ -182,25 +194,49 @@ void sm_api_create_acls(sm_req_ctx_t *ctx)
 			sm_apis_refused(ctx, "CreateAcls entry %d: %s", i, bad);
 			continue;
 		}
-		sm_acl_binding_t b = {
-			.res_type = c->resource_type, .pattern = c->resource_pattern_type,
-			.name = c->resource_name, .principal = c->principal, .host = c->host,
-			.op = c->operation, .perm = c->permission_type,
-		};
+		valid[i] = 1;
+	}
+	/* Kafka's AclAuthorizer groups a request's ACLs by resource and updates
+	 * each resource once (one write, one change notification). */
+	for (int i = 0; i < req.creations_cnt; i++) {
+		if (!valid[i])
+			continue;
+		const sm_create_acls_req_creation_t *ci = &req.creations[i];
+		int k = 0;
+		for (int j = i; j < req.creations_cnt; j++) {
+			const sm_create_acls_req_creation_t *c = &req.creations[j];
+			if (!valid[j] || c->resource_type != ci->resource_type ||
+			    c->resource_pattern_type != ci->resource_pattern_type ||
+			    strcmp(c->resource_name, ci->resource_name))
+				continue;
+			valid[j] = 0;
+			members[k] = j;
+			group[k++] = (sm_acl_binding_t){
+				.res_type = c->resource_type, .pattern = c->resource_pattern_type,
+				.name = c->resource_name, .principal = c->principal, .host = c->host,
+				.op = c->operation, .perm = c->permission_type,
+			};
+		}
 		char err[256] = "";
-		if (sm_acl_store_add(ctx->apis->d.zk, &b, 1, err, sizeof(err))) {
-			r->error_code = SM_ERR_UNKNOWN_SERVER_ERROR;
-			r->error_message = SM_ACLS_DUP(ctx, err);
+		if (sm_acl_store_add(ctx->apis->d.zk, group, k, err, sizeof(err))) {
+			for (int m = 0; m < k; m++) {
+				resp.results[members[m]].error_code = SM_ERR_UNKNOWN_SERVER_ERROR;
+				resp.results[members[m]].error_message = SM_ACLS_DUP(ctx, err);
+			}
 			sm_apis_refused(ctx, "CreateAcls entry %d: %s", i, err);
 			continue;
 		}
-		sm_authorizer_refresh(ctx->apis->d.authorizer, b.pattern, b.res_type, b.name);
-		sm_log_info(NULL, "kafka.security.authorizer.AclAuthorizer",
-			    "Added ACL (principal=%s, host=%s, operation=%s, permissionType=%s) for "
-			    "ResourcePattern(resourceType=%s, name=%s, patternType=%s) from %s (%s)",
-			    b.principal, b.host, sm_acl_op_enum(b.op), sm_acl_perm_enum(b.perm),
-			    sm_acl_res_enum(b.res_type), b.name, sm_acl_pat_enum(b.pattern),
-			    ctx->req->peer, ctx->req->principal);
+		sm_authorizer_refresh(ctx->apis->d.authorizer, group[0].pattern, group[0].res_type,
+				      group[0].name);
+		for (int m = 0; m < k; m++) {
+			const sm_acl_binding_t *b = &group[m];
+			sm_log_info(NULL, "kafka.security.authorizer.AclAuthorizer",
+				    "Added ACL (principal=%s, host=%s, operation=%s, permissionType=%s) for "
+				    "ResourcePattern(resourceType=%s, name=%s, patternType=%s) from %s (%s)",
+				    b->principal, b->host, sm_acl_op_enum(b->op), sm_acl_perm_enum(b->perm),
+				    sm_acl_res_enum(b->res_type), b->name, sm_acl_pat_enum(b->pattern),
+				    ctx->req->peer, ctx->req->principal);
+		}
 	}
 	sm_create_acls_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
 	sm_apis_resp_send(ctx);

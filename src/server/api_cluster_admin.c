@@ -133,9 +133,16 @@ void sm_api_elect_leaders(sm_req_ctx_t *ctx)
 	sm_ctrl_tp_result_t *res = NULL;
 	int nres = 0;
 	sm_err_t e = SM_ERR_NOT_CONTROLLER;
-	if (!sm_apis_authorized(ctx, SM_ACL_OP_ALTER, SM_ACL_RES_CLUSTER, NULL))
+	if (!sm_apis_authorized(ctx, SM_ACL_OP_ALTER, SM_ACL_RES_CLUSTER, NULL)) {
 		e = SM_ERR_CLUSTER_AUTHORIZATION_FAILED;
-	else if (sm_ca_is_controller(ctx->apis))
+	} else if (ver >= 1 && req.election_type != 0 && req.election_type != 1) {
+		/* Kafka 2.8's ElectionType.valueOf throws: the request fails
+		 * unhandled, UNKNOWN_SERVER_ERROR at the top and on every
+		 * partition (ElectLeadersRequest.getErrorResponse) */
+		sm_apis_refused(ctx, "ElectLeaders with unknown election type %d", req.election_type);
+		e = SM_ERR_UNKNOWN_SERVER_ERROR;
+		resp.error_code = SM_ERR_UNKNOWN_SERVER_ERROR;
+	} else if (sm_ca_is_controller(ctx->apis))
 		e = sm_controller_elect_leaders(ctx->apis->d.controller, ver >= 1 ? req.election_type : 0,
 						req.topic_partitions_cnt < 0 ? NULL : tps, ntp,
 						req.timeout_ms, &res, &nres);

@@ -80,6 +80,20 @@ static int8_t sm_cfgapi_wire_type(sm_cfg_type_t t)
 	return SM_CONFIG_TYPE_UNKNOWN;
 }
 
+/* The broker configs KafkaConfig defines as SHORT (held as int here). */
+static int8_t sm_cfgapi_broker_wire_type(const sm_cfg_def_t *d)
+{
+	static const char *const shorts[] = {
+		"offsets.topic.replication.factor", "offsets.commit.required.acks",
+		"transaction.state.log.replication.factor", "sasl.login.refresh.min.period.seconds",
+		"sasl.login.refresh.buffer.seconds",
+	};
+	for (size_t i = 0; i < sizeof(shorts) / sizeof(shorts[0]); i++)
+		if (!strcmp(d->name, shorts[i]))
+			return SM_CONFIG_TYPE_SHORT;
+	return sm_cfgapi_wire_type(d->type);
+}
+
 /* Kafka's resourceNameToBrokerId plus the "is it me" check. */
 static sm_err_t sm_cfgapi_broker_id(sm_req_ctx_t *ctx, const char *name, const char *sep,
 				    char *err, size_t errlen)
@@ -194,12 +208,15 @@ static sm_describe_configs_resp_config_t *sm_cfgapi_add(sm_cfgapi_list_t *l, con
 	return e;
 }
 
-/* Source, synonyms (when asked) and is_default from the full synonym list. */
+/* Source and synonyms (when asked) from the full synonym list. */
 static void sm_cfgapi_finish(sm_cfgapi_list_t *l, sm_describe_configs_resp_config_t *e,
 			     sm_describe_configs_resp_synonym_t *syn, int nsyn)
 {
 	e->config_source = nsyn ? syn[0].source : SM_CONFIG_SOURCE_DEFAULT;
-	e->is_default = e->config_source == SM_CONFIG_SOURCE_DEFAULT;
+	/* v0's IsDefault: Kafka 2.8's broker never sets it, so it answers
+	 * false for every entry (its clients derive "default" from the
+	 * source from v1 on); a client sees the same here. */
+	e->is_default = 0;
 	if (l->include_synonyms && nsyn) {
 		e->synonyms = sm_arena_alloc(l->a, sizeof(*syn) * (size_t)nsyn);
 		memcpy(e->synonyms, syn, sizeof(*syn) * (size_t)nsyn);
@@ -390,7 +407,7 @@ static void sm_cfgapi_broker_entry(sm_cfgapi_list_t *l, const sm_kafka_config_t 
 	sm_cfgapi_broker_names(name, names);
 	int nsyn = sm_cfgapi_synonyms(l->ly, names, NULL, l->a, syn, 0);
 	sm_cfgapi_finish(l, e, syn, nsyn);
-	e->config_type = sm_cfgapi_wire_type(d->type);
+	e->config_type = sm_cfgapi_broker_wire_type(d);
 	if (l->include_doc)
 		e->documentation = (char *)d->doc;
 }
@@ -588,9 +605,12 @@ static sm_err_t sm_cfgapi_check_ops(sm_req_ctx_t *ctx, const sm_cfgapi_op_t *ops
 	}
 	for (int i = 0; i < n; i++) {
 		if (ops[i].op < SM_CONFIG_OP_SET || ops[i].op > SM_CONFIG_OP_SUBTRACT) {
+			/* Kafka 2.8's OpType.forId gives null, on which its
+			 * config update fails unhandled: the resource answers
+			 * UNKNOWN_SERVER_ERROR */
 			snprintf(err, errlen, "Unknown config operation %d for config key: %s",
 				 ops[i].op, ops[i].name);
-			return SM_ERR_INVALID_REQUEST;
+			return SM_ERR_UNKNOWN_SERVER_ERROR;
 		}
 		if (ops[i].value || ops[i].op == SM_CONFIG_OP_DELETE)
 			continue;

@@ -3,8 +3,9 @@
  * LeaderAndIsr, UpdateMetadata and StopReplica (Kafka's
  * KafkaApis.handleLeaderAndIsrRequest / handleUpdateMetadataRequest /
  * handleStopReplicaRequest). The broker applies them to its replica manager
- * and metadata cache; a request from a controller with a stale epoch is
- * refused with STALE_CONTROLLER_EPOCH.
+ * and metadata cache; a request naming an older registration of this broker
+ * is refused with STALE_BROKER_EPOCH, one from a controller with a stale
+ * epoch with STALE_CONTROLLER_EPOCH.
  *
  * Thread-safety: runs on request handler threads; the replica manager and the
  * metadata cache are thread-safe.
@@ -20,14 +21,30 @@
 #include "msg_update_metadata.h"
 #include "txn_marker_channel.h"
 
+/* Kafka's isBrokerEpochStale: a control request from a controller that
+ * knew an older registration of this broker (KIP-380); -1 (a request
+ * version without the field) is never stale. */
+static int sm_apic_stale_broker_epoch(sm_req_ctx_t *ctx, const char *what, int64_t epoch)
+{
+	const int64_t *cur = ctx->apis->d.broker_epoch;
+	if (epoch == -1 || !cur)
+		return 0;
+	int64_t mine = __atomic_load_n(cur, __ATOMIC_ACQUIRE);
+	if (epoch >= mine)
+		return 0;
+	sm_apis_refused(ctx, "%s with broker epoch %lld, older than this broker's %lld", what,
+			(long long)epoch, (long long)mine);
+	return 1;
+}
+
 /* Kafka's LeaderAndIsrRequest.getErrorResponse for a refused request: the
  * error at the top and on every partition (nested by topic id for v5 by
  * sm_leader_and_isr_resp_nest, as the replica manager's answer is). */
 static void sm_lai_refuse_all(sm_req_ctx_t *ctx, const sm_leader_and_isr_req_t *req,
-			      sm_leader_and_isr_resp_t *resp)
+			      sm_leader_and_isr_resp_t *resp, int16_t err)
 {
 	int32_t n = req->ungrouped_partition_states_cnt;
-	resp->error_code = SM_ERR_CLUSTER_AUTHORIZATION_FAILED;
+	resp->error_code = err;
 	resp->partition_errors = sm_arena_alloc(&ctx->arena, sizeof(*resp->partition_errors) *
 								     (size_t)(n + 1));
 	resp->partition_errors_cnt = n;
@@ -36,7 +53,7 @@ static void sm_lai_refuse_all(sm_req_ctx_t *ctx, const sm_leader_and_isr_req_t *
 		sm_leader_and_isr_resp_partition_error_t *pe = &resp->partition_errors[i];
 		pe->topic_name = st->topic_name;
 		pe->partition_index = st->partition_index;
-		pe->error_code = SM_ERR_CLUSTER_AUTHORIZATION_FAILED;
+		pe->error_code = err;
 	}
 }
 
@@ -53,7 +70,9 @@ void sm_api_leader_and_isr(sm_req_ctx_t *ctx)
 	sm_leader_and_isr_resp_init(&resp);
 	/* controller requests need ClusterAction (brokers are super users) */
 	if (!sm_apis_authorized(ctx, SM_ACL_OP_CLUSTER_ACTION, SM_ACL_RES_CLUSTER, NULL))
-		sm_lai_refuse_all(ctx, &req, &resp);
+		sm_lai_refuse_all(ctx, &req, &resp, SM_ERR_CLUSTER_AUTHORIZATION_FAILED);
+	else if (sm_apic_stale_broker_epoch(ctx, "LeaderAndIsr", req.broker_epoch))
+		sm_lai_refuse_all(ctx, &req, &resp, SM_ERR_STALE_BROKER_EPOCH);
 	else
 		sm_replica_manager_leader_and_isr(ctx->apis->d.replica_manager, &req, &ctx->arena,
 						  &resp);
@@ -75,6 +94,8 @@ void sm_api_update_metadata(sm_req_ctx_t *ctx)
 	sm_update_metadata_resp_init(&resp);
 	if (!sm_apis_authorized(ctx, SM_ACL_OP_CLUSTER_ACTION, SM_ACL_RES_CLUSTER, NULL))
 		resp.error_code = SM_ERR_CLUSTER_AUTHORIZATION_FAILED;
+	else if (sm_apic_stale_broker_epoch(ctx, "UpdateMetadata", req.broker_epoch))
+		resp.error_code = SM_ERR_STALE_BROKER_EPOCH;
 	else
 		resp.error_code =
 			(int16_t)sm_metadata_cache_update(ctx->apis->d.metadata_cache, &req);
@@ -105,16 +126,21 @@ void sm_api_stop_replica(sm_req_ctx_t *ctx)
 								     &ctx->arena, &n);
 	sm_stop_replica_resp_t resp;
 	sm_stop_replica_resp_init(&resp);
-	if (!sm_apis_authorized(ctx, SM_ACL_OP_CLUSTER_ACTION, SM_ACL_RES_CLUSTER, NULL)) {
+	int16_t refused = 0;
+	if (!sm_apis_authorized(ctx, SM_ACL_OP_CLUSTER_ACTION, SM_ACL_RES_CLUSTER, NULL))
+		refused = SM_ERR_CLUSTER_AUTHORIZATION_FAILED;
+	else if (sm_apic_stale_broker_epoch(ctx, "StopReplica", req.broker_epoch))
+		refused = SM_ERR_STALE_BROKER_EPOCH;
+	if (refused) {
 		/* Kafka's getErrorResponse: the error on every partition too */
-		resp.error_code = SM_ERR_CLUSTER_AUTHORIZATION_FAILED;
+		resp.error_code = refused;
 		resp.partition_errors = sm_arena_alloc(&ctx->arena, sizeof(*resp.partition_errors) *
 									    (size_t)(n + 1));
 		for (int32_t i = 0; i < n; i++) {
 			sm_stop_replica_resp_partition_error_t *e = &resp.partition_errors[i];
 			e->topic_name = parts[i].topic;
 			e->partition_index = parts[i].partition;
-			e->error_code = SM_ERR_CLUSTER_AUTHORIZATION_FAILED;
+			e->error_code = refused;
 		}
 		resp.partition_errors_cnt = n;
 	} else {

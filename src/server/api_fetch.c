@@ -489,6 +489,19 @@ void sm_api_fetch(sm_req_ctx_t *ctx)
 			df->req.min_bytes = (int32_t)qmax;
 	}
 	sm_fetch_resp_t resp;
+	if (ctx->hdr.api_version >= 7 && df->req.session_epoch > 0) {
+		/* An incremental fetch names a session; Samsa creates none (it
+		 * answers session id 0), so the session is unknown: Kafka's
+		 * FetchManager answers FETCH_SESSION_ID_NOT_FOUND and no
+		 * partitions, and the client starts over with a full fetch. */
+		sm_apis_refused(ctx, "Fetch names session %d epoch %d, which does not exist",
+				df->req.session_id, df->req.session_epoch);
+		free(df);
+		sm_fetch_resp_init(&resp);
+		resp.error_code = SM_ERR_FETCH_SESSION_ID_NOT_FOUND;
+		sm_fetch_respond(ctx, &resp, 0);
+		return;
+	}
 	int errors;
 	int64_t throttled;
 	size_t n = sm_fetch_run(ctx, &df->req, &resp, &errors, &throttled);

@@ -120,6 +120,27 @@ static void sm_apig_find(sm_req_ctx_t *ctx, const sm_find_coordinator_req_t *req
 	sm_mc_snapshot_release(s);
 }
 
+/* Errors.message() of the errors FindCoordinator answers. */
+static const char *sm_apig_find_message(int16_t err)
+{
+	switch (err) {
+	case SM_ERR_NONE:
+		return "NONE";
+	case SM_ERR_COORDINATOR_NOT_AVAILABLE:
+		return "The coordinator is not available.";
+	case SM_ERR_INVALID_REQUEST:
+		return "This most likely occurs because of a request being malformed by the client "
+		       "library or the message was sent to an incompatible broker. See the broker "
+		       "logs for more details.";
+	case SM_ERR_GROUP_AUTHORIZATION_FAILED:
+		return "Group authorization failed.";
+	case SM_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED:
+		return "Transactional Id authorization failed.";
+	default:
+		return NULL;
+	}
+}
+
 void sm_api_find_coordinator(sm_req_ctx_t *ctx)
 {
 	int16_t ver = ctx->hdr.api_version;
@@ -131,8 +152,10 @@ void sm_api_find_coordinator(sm_req_ctx_t *ctx)
 	sm_find_coordinator_resp_t resp;
 	sm_find_coordinator_resp_init(&resp);
 	sm_apig_find(ctx, &req, &resp);
-	if (resp.error_code == SM_ERR_COORDINATOR_NOT_AVAILABLE && ver >= 1)
-		resp.error_message = "The coordinator is not available.";
+	/* v1+: Kafka 2.8 always sets the message, to its Errors.message():
+	 * the error's default exception text, or "NONE" on success. */
+	if (ver >= 1)
+		resp.error_message = (char *)sm_apig_find_message(resp.error_code);
 	sm_find_coordinator_resp_write(sm_apis_resp_begin(ctx), ver, &resp);
 	sm_apis_resp_send(ctx);
 }

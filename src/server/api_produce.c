@@ -41,6 +41,34 @@ static int sm_produce_internal_topic(const char *t)
 	return !strcmp(t, "__consumer_offsets") || !strcmp(t, "__transaction_state");
 }
 
+/* Where a v0/v1 message set and a v2 batch keep their magic byte. */
+#define SM_PRODUCE_MAGIC_OFFSET 16
+
+/* Whether a refused partition answers its log start offset: Kafka's
+ * ReplicaManager gives -1 for the errors it expects (too large, corrupt,
+ * storage) and the partition's log start offset for every other failure of
+ * an append (invalid records, timestamps, producer state). zstd before v7
+ * is refused while the request is parsed, before any log: -1 too. */
+static int sm_produce_error_has_log_start(sm_err_t e)
+{
+	return e != SM_ERR_CORRUPT_MESSAGE && e != SM_ERR_MESSAGE_TOO_LARGE &&
+	       e != SM_ERR_RECORD_LIST_TOO_LARGE && e != SM_ERR_KAFKA_STORAGE_ERROR &&
+	       e != SM_ERR_UNSUPPORTED_COMPRESSION_TYPE;
+}
+
+/* Whether the records of Produce v3+ are one whole v2 batch: what Kafka's
+ * ProduceRequest checks while parsing (no batch, a partial one, several, or
+ * an older magic fail the partition there, before any log is involved, so
+ * with log start offset -1). */
+static int sm_produce_one_batch(const sm_produce_req_partition_data_t *pp)
+{
+	const uint8_t *b = (const uint8_t *)pp->records.ptr;
+	if (pp->records.len <= SM_PRODUCE_MAGIC_OFFSET || b[SM_PRODUCE_MAGIC_OFFSET] != 2)
+		return 0;
+	uint32_t blen = (uint32_t)b[8] << 24 | (uint32_t)b[9] << 16 | (uint32_t)b[10] << 8 | b[11];
+	return (uint64_t)blen + 12 == (uint64_t)pp->records.len;
+}
+
 /* Validates and appends one partition's records; fills rp. */
 static void sm_produce_partition(sm_req_ctx_t *ctx, const sm_produce_req_t *req, const char *topic,
 				 const sm_produce_req_partition_data_t *pp,
@@ -78,9 +106,11 @@ static void sm_produce_partition(sm_req_ctx_t *ctx, const sm_produce_req_t *req,
 	};
 	if (len == 0) {
 		e = SM_ERR_INVALID_RECORD;
-	} else if (ver < 3) {
+	} else if (ver < 3 && !(len > SM_PRODUCE_MAGIC_OFFSET && batch[SM_PRODUCE_MAGIC_OFFSET] >= 2)) {
 		/* Legacy message set: up-convert to one v2 batch, then hold it
-		 * to the same rules as a batch a new client sends. */
+		 * to the same rules as a batch a new client sends. A v2 batch
+		 * in Produce v0-v2 is taken as it is, as Kafka 2.8 does (its
+		 * ProduceRequest checks the magic only from v3 on). */
 		e = sm_msgset_to_batch(batch, len, o.now, &conv, &info);
 		if (!e && info.count == 0)
 			e = SM_ERR_INVALID_RECORD;
@@ -129,6 +159,8 @@ static void sm_produce_partition(sm_req_ctx_t *ctx, const sm_produce_req_t *req,
 			}
 		}
 	}
+	if (e && sm_produce_error_has_log_start(e) && (ver < 3 || sm_produce_one_batch(pp)))
+		rp->log_start_offset = sm_log_start_offset(sm_partition_log(p));
 	if (e == SM_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER || e == SM_ERR_INVALID_PRODUCER_EPOCH ||
 	    e == SM_ERR_INVALID_TXN_STATE || e == SM_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
 		sm_log_info(NULL, "kafka.server.ReplicaManager",

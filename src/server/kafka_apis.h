@@ -44,6 +44,9 @@ typedef struct sm_kafka_apis_deps {
 	sm_txn_marker_channel_t *txn_markers;  /* told of metadata updates */
 	struct sm_authorizer *authorizer; /* NULL: every request is allowed */
 	sm_dyn_config_t *dyn_config; /* dynamic broker configs; NULL: static only */
+	/* This broker's epoch (registration czxid), read atomically: control
+	 * requests naming an older one are refused; NULL: not checked. */
+	const int64_t *broker_epoch;
 } sm_kafka_apis_deps_t;
 
 sm_kafka_apis_t *sm_kafka_apis_new(const sm_kafka_apis_deps_t *deps);

@@ -87,6 +87,9 @@ struct sm_kafka_server {
 	int session_expired; /* atomic: set by the ZooKeeper watcher */
 	sm_zk_broker_info_t reg;
 	int registered;
+	/* czxid of this broker's /brokers/ids/<id> (KIP-380 broker epoch),
+	 * read atomically by request threads; 0 before registering */
+	int64_t broker_epoch;
 	SSL_CTX **tls_ctx;   /* one per SSL listener, then those of keystore reloads */
 	int n_tls_ctx;
 	char **tls_listeners; /* the SSL listeners' names */
@@ -393,6 +396,7 @@ static int sm_server_register(sm_kafka_server_t *s)
 		       "Failed to register broker %d in ZooKeeper: %s", s->broker_id, sm_err_name(e));
 		return -1;
 	}
+	__atomic_store_n(&s->broker_epoch, epoch, __ATOMIC_RELEASE);
 	s->registered = 1;
 	return 0;
 }
@@ -862,7 +866,7 @@ int sm_kafka_server_startup(sm_kafka_server_t *s)
 		.zk = s->zk, .controller = s->controller, .group_coordinator = s->gc,
 		.txn_coordinator = s->tc, .txn_markers = s->txn_markers,
 		.authorizer = s->authorizer,
-		.dyn_config = s->dyn,
+		.dyn_config = s->dyn, .broker_epoch = &s->broker_epoch,
 	};
 	s->apis = sm_kafka_apis_new(&deps);
 	/* Offset commits and group metadata wait for the ISR in its purgatory. */
@@ -893,8 +897,11 @@ static void sm_server_reestablish(sm_kafka_server_t *s)
 		return;
 	}
 	__atomic_store_n(&s->session_expired, 0, __ATOMIC_RELEASE);
-	if (sm_kzk_register_broker(s->zk, &s->reg, &(int64_t){ 0 }) == SM_ERR_NONE)
+	int64_t epoch;
+	if (sm_kzk_register_broker(s->zk, &s->reg, &epoch) == SM_ERR_NONE) {
+		__atomic_store_n(&s->broker_epoch, epoch, __ATOMIC_RELEASE);
 		sm_log_info(NULL, "kafka.zk.KafkaZkClient", "Re-registered broker %d after session expiry", s->broker_id);
+	}
 	else
 		sm_log_error(NULL, "kafka.zk.KafkaZkClient", "Failed to re-register broker %d after session expiry", s->broker_id);
 	sm_controller_session_reestablished(s->controller);

@@ -499,7 +499,7 @@ void sm_api_fetch(sm_req_ctx_t *ctx)
 		free(df);
 		sm_fetch_resp_init(&resp);
 		resp.error_code = SM_ERR_FETCH_SESSION_ID_NOT_FOUND;
-		sm_fetch_respond(ctx, &resp, 0);
+		sm_fetch_respond(ctx, &resp, 0, 0);
 		return;
 	}
 	int errors;

@@ -299,7 +299,13 @@ sm_err_t sm_ctrl_reassign(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_partit
 		for (int i = 0; i < p->st.n_isr; i++)
 			if (sm_ra_in(rs, nrs, p->st.isr[i]))
 				isr[nisr++] = p->st.isr[i];
-		if (p->has_state && p->st.leader >= 0)
+		/* Kafka's onPartitionReassignment: a reassignment complete from
+		 * the start (every target replica in the ISR) skips the first
+		 * epoch bump and only gets the completion's. */
+		int complete = 1;
+		for (int i = 0; i < n_target && complete; i++)
+			complete = sm_ra_in(p->st.isr, p->st.n_isr, target[i]);
+		if (p->has_state && p->st.leader >= 0 && !complete)
 			sm_psm_move_leader(c, t, p, p->st.leader, isr, nisr, "reassignment start");
 		free(isr);
 		sm_ra_drop_replicas(c, t, p, dropped, ndropped);

@@ -329,9 +329,10 @@ void sm_api_describe_client_quotas(sm_req_ctx_t *ctx)
 	}
 send:
 	if (resp.error_code) {
+		/* Kafka answers a null entries array with an error */
 		resp.error_message = (char *)msg;
 		resp.entries = NULL;
-		resp.entries_cnt = 0;
+		resp.entries_cnt = -1;
 		sm_apis_refused(ctx, "DescribeClientQuotas answered %s%s%s", sm_err_name(resp.error_code),
 				msg ? ": " : "", msg ? msg : "");
 	}

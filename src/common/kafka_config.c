@@ -96,6 +96,8 @@ static const sm_cfg_def_t sm_cfg_defs[] = {
 	STR("max.connections.per.ip.overrides", max_connections_per_ip_overrides, "", "Per-address limits host:count,host:count"),
 	INT("quota.window.num", quota_window_num, "11", 1, 10000, "Samples a client quota rate is measured over (at most 10000: each measured client holds them)"),
 	INT("quota.window.size.seconds", quota_window_size_seconds, "1", 1, 86400, "Length of one client quota sample (at most a day)"),
+	INT("controller.quota.window.num", controller_quota_window_num, "11", 1, IMAX, "controller_mutation_rate: the bucket holds the rate times window.num - 1 windows"),
+	INT("controller.quota.window.size.seconds", controller_quota_window_size_seconds, "1", 1, IMAX, "controller_mutation_rate: length of one window"),
 	/* Samsa only (docs/metrics.md): empty serves no metrics endpoint. */
 	STR("metrics.listener", metrics_listener, "", "Prometheus endpoint http://host:port serving GET /metrics; empty disables it"),
 	STR("authorizer.class.name", authorizer_class_name, "", "kafka.security.authorizer.AclAuthorizer turns ACL authorization on"),

@@ -71,6 +71,8 @@ typedef struct sm_kafka_config {
 	char *max_connections_per_ip_overrides;
 	int32_t quota_window_num;         /* client quotas (client_quota.h) */
 	int32_t quota_window_size_seconds;
+	int32_t controller_quota_window_num; /* controller_mutation_rate */
+	int32_t controller_quota_window_size_seconds;
 	char *metrics_listener;          /* Samsa: "" or http://host:port */
 	/* authorization (authorizer.h) */
 	char *authorizer_class_name; /* super.users and

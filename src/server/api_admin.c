@@ -349,6 +349,15 @@ static void sm_admin_create_one(sm_req_ctx_t *ctx, const sm_create_topics_req_t 
 		keys[i] = t->configs[i].name;
 		vals[i] = t->configs[i].value;
 	}
+	if (!e && !req->validate_only && sm_apis_mutation_quota_applies(ctx)) {
+		/* Kafka validates, takes the partitions from the
+		 * controller_mutation_rate bucket, and only then creates */
+		e = sm_apis_create_topic(ctx->apis, t->name, np, rf, assign, np, arf, keys, vals,
+					 t->configs_cnt, 1, err, sizeof(err));
+		if (!e)
+			e = sm_apis_mutation_record(ctx, ctx->hdr.api_version >= 6, np, err,
+						    sizeof(err));
+	}
 	if (!e)
 		e = sm_apis_create_topic(ctx->apis, t->name, np, rf, assign, np, arf, keys, vals,
 					 t->configs_cnt, req->validate_only, err, sizeof(err));
@@ -390,6 +399,7 @@ static void sm_admin_create_respond(sm_admin_delayed_t *d)
 			memcpy(resp->topics[i].topic_id, t->topic_id, 16);
 	}
 	sm_mc_snapshot_release(s);
+	resp->throttle_time_ms = sm_apis_mutation_throttle(d->ctx);
 	sm_create_topics_resp_write(sm_apis_resp_begin(d->ctx), d->ctx->hdr.api_version, resp);
 	sm_apis_resp_send(d->ctx);
 }
@@ -488,6 +498,7 @@ static void sm_admin_delete_timed_out(sm_admin_delayed_t *d, int i)
 
 static void sm_admin_delete_respond(sm_admin_delayed_t *d)
 {
+	((sm_delete_topics_resp_t *)d->resp)->throttle_time_ms = sm_apis_mutation_throttle(d->ctx);
 	sm_delete_topics_resp_write(sm_apis_resp_begin(d->ctx), d->ctx->hdr.api_version, d->resp);
 	sm_apis_resp_send(d->ctx);
 }
@@ -568,8 +579,25 @@ void sm_api_delete_topics(sm_req_ctx_t *ctx)
 			rt->error_code = SM_ERR_TOPIC_AUTHORIZATION_FAILED;
 		} else if (!sm_apis_authorized(ctx, SM_ACL_OP_DELETE, SM_ACL_RES_TOPIC, name)) {
 			rt->error_code = SM_ERR_TOPIC_AUTHORIZATION_FAILED;
-		} else
-			rt->error_code = (int16_t)sm_admin_delete_one(ctx, name);
+		} else {
+			/* controller_mutation_rate counts the topic's partitions
+			 * (a topic the cache does not know costs nothing) */
+			const sm_mc_topic_t *mt = ctx->apis->d.cfg->delete_topic_enable &&
+						  sm_apis_mutation_quota_applies(ctx) ?
+						  sm_mc_topic(s, name) : NULL;
+			sm_err_t e = mt ? sm_apis_mutation_record(ctx, ver >= 5,
+								  sm_mc_partition_count(mt), NULL, 0)
+					: SM_ERR_NONE;
+			if (e) {
+				rt->error_code = (int16_t)e;
+				if (ver >= 5)
+					rt->error_message = "The throttling quota has been exceeded.";
+				sm_apis_refused(ctx, "topic %s: controller mutation quota exceeded "
+						"(error %d)", name, e);
+			} else {
+				rt->error_code = (int16_t)sm_admin_delete_one(ctx, name);
+			}
+		}
 	}
 	sm_mc_snapshot_release(s);
 	sm_admin_delayed_t *d = sm_calloc(1, sizeof(*d));

@@ -281,6 +281,9 @@ static sm_err_t sm_ca_create_partitions_one(sm_req_ctx_t *ctx, const sm_create_p
 		*budget -= (int64_t)(t->count - old) * (old ? cur.partitions[0].n_replicas : 1);
 		e = sm_ca_extend(zk, t, &cur, old, err, errlen);
 	}
+	if (!e && !validate_only)
+		e = sm_apis_mutation_record(ctx, ctx->hdr.api_version >= 3, t->count - old, err,
+					    errlen);
 	if (!e && !validate_only) {
 		e = sm_kzk_set_topic_assignment(zk, t->name, &cur, zkv, -1, NULL);
 		if (e == SM_ERR__BADVERSION) {
@@ -311,6 +314,7 @@ static void sm_ca_create_timed_out(sm_admin_delayed_t *d, int i)
 
 static void sm_ca_create_respond(sm_admin_delayed_t *d)
 {
+	((sm_create_partitions_resp_t *)d->resp)->throttle_time_ms = sm_apis_mutation_throttle(d->ctx);
 	sm_create_partitions_resp_write(sm_apis_resp_begin(d->ctx), d->ctx->hdr.api_version, d->resp);
 	sm_apis_resp_send(d->ctx);
 }

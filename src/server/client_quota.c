@@ -43,6 +43,7 @@ typedef struct sm_quota_sensor {
 	uint64_t hash;
 	int n, cur;   /* samples in use, the current one */
 	int64_t last_ms;
+	int64_t idle_ms; /* unused this long, it can be dropped unchanged */
 	struct sm_quota_sensor *next;
 	sm_quota_sample_t s[];
 } sm_quota_sensor_t;
@@ -57,6 +58,8 @@ typedef struct {
 struct sm_client_quotas {
 	int window_num;
 	int64_t window_ms;
+	int mut_window_num;     /* controller_mutation_rate's bucket */
+	int64_t mut_window_ms;
 	pthread_rwlock_t cfg_lock;
 	sm_quota_entity_t *entities;
 	atomic_int enabled[SM_QUOTA_TYPES]; /* entities with that type set */
@@ -66,7 +69,8 @@ struct sm_client_quotas {
 static sm_client_quotas_t *sm_quota_global;
 
 static const char *const sm_quota_keys[SM_QUOTA_TYPES] = {
-	"producer_byte_rate", "consumer_byte_rate", "request_percentage"
+	"producer_byte_rate", "consumer_byte_rate", "request_percentage",
+	"controller_mutation_rate"
 };
 
 const char *sm_quota_key(sm_quota_type_t t)
@@ -97,6 +101,8 @@ sm_client_quotas_t *sm_client_quotas_new(int window_num, int64_t window_size_ms)
 	sm_client_quotas_t *q = sm_calloc(1, sizeof(*q));
 	q->window_num = window_num > 0 ? window_num : 11;
 	q->window_ms = window_size_ms > 0 ? window_size_ms : 1000;
+	q->mut_window_num = q->window_num;
+	q->mut_window_ms = q->window_ms;
 	pthread_rwlock_init(&q->cfg_lock, NULL);
 	for (int i = 0; i < SM_QUOTA_SHARDS; i++)
 		pthread_mutex_init(&q->shards[i].lock, NULL);
@@ -340,7 +346,7 @@ static void sm_quota_sweep(const sm_client_quotas_t *q, sm_quota_shard_t *sh, in
 		int i = 0;
 		for (sm_quota_sensor_t **pp = &sh->b[j]; *pp;) {
 			sm_quota_sensor_t *s = *pp;
-			if (now - s->last_ms >= idle || i >= keep) {
+			if (now - s->last_ms >= (s->idle_ms > idle ? s->idle_ms : idle) || i >= keep) {
 				*pp = s->next;
 				sm_quota_sensor_free(s);
 				sh->n--;
@@ -384,11 +390,15 @@ static sm_quota_sensor_t *sm_quota_sensor(sm_client_quotas_t *q, sm_quota_shard_
 	return s;
 }
 
-static int32_t sm_quota_apply(sm_client_quotas_t *q, sm_quota_type_t t, const char *user,
-			      const char *client, double value, int64_t now, int unrecord)
+/* The sensor of (user, client id) for type t, returned with its shard
+ * locked (*shp), and the bound that applies (-1: none). NULL when type t is
+ * configured nowhere. */
+static sm_quota_sensor_t *sm_quota_lookup(sm_client_quotas_t *q, sm_quota_type_t t, const char *user,
+					  const char *client, int64_t now, double *bound,
+					  sm_quota_shard_t **shp)
 {
 	if (!q || (unsigned)t >= SM_QUOTA_TYPES || !atomic_load(&q->enabled[t]))
-		return 0;
+		return NULL;
 	if (!user)
 		user = "";
 	if (!client)
@@ -396,7 +406,7 @@ static int32_t sm_quota_apply(sm_client_quotas_t *q, sm_quota_type_t t, const ch
 	const char *tu, *tc;
 	pthread_rwlock_rdlock(&q->cfg_lock);
 	sm_quota_tags(q, t, user, client, &tu, &tc);
-	double bound = sm_quota_limit(q, t, tu, tc);
+	*bound = sm_quota_limit(q, t, tu, tc);
 	/* tu and tc point into user and client, never into the table */
 	pthread_rwlock_unlock(&q->cfg_lock);
 	uint64_t h = sm_quota_hash(t, tu, tc);
@@ -404,6 +414,20 @@ static int32_t sm_quota_apply(sm_client_quotas_t *q, sm_quota_type_t t, const ch
 	pthread_mutex_lock(&sh->lock);
 	sm_quota_sensor_t *s = sm_quota_sensor(q, sh, t, tu, tc, h, now);
 	s->last_ms = now;
+	*shp = sh;
+	return s;
+}
+
+static int32_t sm_quota_apply(sm_client_quotas_t *q, sm_quota_type_t t, const char *user,
+			      const char *client, double value, int64_t now, int unrecord)
+{
+	double bound;
+	sm_quota_shard_t *sh;
+	if (t == SM_QUOTA_MUTATION)
+		return 0; /* a token bucket: sm_client_quotas_mutation_record */
+	sm_quota_sensor_t *s = sm_quota_lookup(q, t, user, client, now, &bound, &sh);
+	if (!s)
+		return 0;
 	int32_t throttle = 0;
 	if (unrecord) {
 		sm_quota_add(q, s, -value, now);
@@ -420,6 +444,74 @@ static int32_t sm_quota_apply(sm_client_quotas_t *q, sm_quota_type_t t, const ch
 			throttle = ms > INT32_MAX ? INT32_MAX : (int32_t)ms;
 		}
 	}
+	pthread_mutex_unlock(&sh->lock);
+	return throttle;
+}
+
+void sm_client_quotas_set_mutation_window(sm_client_quotas_t *q, int window_num,
+					  int64_t window_size_ms)
+{
+	q->mut_window_num = window_num > 0 ? window_num : 11;
+	q->mut_window_ms = window_size_ms > 0 ? window_size_ms : 1000;
+}
+
+/* Kafka's controller mutation throttle: the time the bucket needs to
+ * refill from tokens (< 0) to zero at bound per second. With a quota of 0
+ * it never refills; the throttle is then one whole window, so a client is
+ * slowed down without its connection being muted for ever. */
+static int32_t sm_quota_bucket_throttle(const sm_client_quotas_t *q, double tokens, double bound)
+{
+	if (tokens >= 0)
+		return 0;
+	double ms = bound > 0 ? -tokens / bound * 1000.0
+			      : (double)q->mut_window_ms * q->mut_window_num;
+	return ms >= INT32_MAX ? INT32_MAX : (int32_t)llround(ms);
+}
+
+int32_t sm_client_quotas_mutation_record(sm_client_quotas_t *q, const char *user,
+					 const char *client, double permits, int strict,
+					 int64_t now_ms, int *refused)
+{
+	double bound;
+	sm_quota_shard_t *sh;
+	*refused = 0;
+	sm_quota_sensor_t *s = sm_quota_lookup(q, SM_QUOTA_MUTATION, user, client, now_ms, &bound,
+					       &sh);
+	if (!s)
+		return 0;
+	if (bound < 0) {
+		pthread_mutex_unlock(&sh->lock);
+		return 0;
+	}
+	/* Kafka's TokenBucket: s->s[0] holds the tokens and when they were
+	 * last refilled; a new bucket starts full. */
+	double burst = bound * (q->mut_window_num - 1) * ((double)q->mut_window_ms / 1000.0);
+	sm_quota_sample_t *b = &s->s[0];
+	if (s->n == 0) {
+		s->n = 1;
+		b->value = burst;
+		b->start_ms = now_ms;
+	} else if (now_ms > b->start_ms) {
+		b->value += bound * (double)(now_ms - b->start_ms) / 1000.0;
+		b->start_ms = now_ms;
+	}
+	if (b->value > burst)
+		b->value = burst;
+	int32_t throttle = 0;
+	if (strict && b->value < 0) {
+		/* checked before recording: the mutation is refused */
+		*refused = 1;
+		throttle = sm_quota_bucket_throttle(q, b->value, bound);
+	} else {
+		b->value -= permits;
+		if (b->value > burst)
+			b->value = burst;
+		if (!strict)
+			throttle = sm_quota_bucket_throttle(q, b->value, bound);
+	}
+	/* dropped once idle long enough to be full again (as a new one is) */
+	double refill = bound > 0 ? (burst - b->value) / bound * 1000.0 + 1 : (double)(INT64_MAX / 4);
+	s->idle_ms = refill < (double)(INT64_MAX / 4) ? (int64_t)refill : INT64_MAX / 4;
 	pthread_mutex_unlock(&sh->lock);
 	return throttle;
 }

@@ -23,6 +23,16 @@
  *   round((rate - bound) / bound * span_ms)
  * of throttle (bounded by one window for request_percentage).
  *
+ * controller_mutation_rate (KIP-599) is measured differently, as Kafka's
+ * ControllerMutationQuotaManager does: a token bucket per entity holding at
+ * most rate * (controller.quota.window.num - 1) *
+ * controller.quota.window.size.seconds partitions, full when first used,
+ * refilled at the rate. Each partition created or deleted takes one token;
+ * the bucket may go negative. A strict request (CreateTopics v6+,
+ * CreatePartitions v3+, DeleteTopics v5+) is refused a mutation while the
+ * bucket is below zero; a permissive one is never refused. Either way a
+ * bucket below zero asks for the time it takes to refill to zero.
+ *
  * Thread-safety: all functions are thread-safe. The configured quotas are
  * under a rwlock taken for reading per recording only when a quota of that
  * kind exists anywhere (an atomic count is checked first, so brokers
@@ -38,6 +48,7 @@ typedef enum {
 	SM_QUOTA_PRODUCE = 0, /* producer_byte_rate */
 	SM_QUOTA_FETCH,       /* consumer_byte_rate */
 	SM_QUOTA_REQUEST,     /* request_percentage */
+	SM_QUOTA_MUTATION,    /* controller_mutation_rate (partitions/s) */
 	SM_QUOTA_TYPES
 } sm_quota_type_t;
 
@@ -86,6 +97,22 @@ double sm_client_quotas_max_in_window(sm_client_quotas_t *q, sm_quota_type_t t,
 /* Rates being measured (for tests): bounded however many client ids come
  * and go. */
 int sm_client_quotas_sensor_count(sm_client_quotas_t *q);
+
+/* The token bucket of controller_mutation_rate is sized by these (Kafka's
+ * controller.quota.window.num and .size.seconds); call before use. */
+void sm_client_quotas_set_mutation_window(sm_client_quotas_t *q, int window_num,
+					  int64_t window_size_ms);
+
+/* controller_mutation_rate: takes permits (partitions) from the bucket of
+ * (user, client id) at now_ms. Strict: when the bucket is already below
+ * zero nothing is taken, *refused is set and the throttle time returned;
+ * otherwise 0 is returned even when the bucket goes below zero (Kafka's
+ * StrictControllerMutationQuota). Permissive: always taken, and the time
+ * until the bucket is back at zero returned. 0 and not refused when no
+ * quota applies. */
+int32_t sm_client_quotas_mutation_record(sm_client_quotas_t *q, const char *user,
+					 const char *client, double permits, int strict,
+					 int64_t now_ms, int *refused);
 
 /* Kafka's throttle time for a rate over its bound measured over span_ms. */
 int64_t sm_quota_throttle_ms(double rate, double bound, int64_t span_ms);

@@ -98,7 +98,7 @@ static void sm_cm_unclean_election(sm_config_manager_t *cm, const char *topic)
 
 /* The quota keys of one entity's config into the client quota table
  * (Kafka's QuotaConfigHandler): producer_byte_rate and consumer_byte_rate
- * are longs, request_percentage a double; an unparsable or negative value
+ * are longs, request_percentage and controller_mutation_rate doubles; an unparsable or negative value
  * is logged and left out, the other keys are not quotas. */
 static void sm_cm_apply_quotas(const char *entity_path, const char *user, const char *client,
 			       const sm_zk_config_t *zc)
@@ -115,7 +115,7 @@ static void sm_cm_apply_quotas(const char *entity_path, const char *user, const 
 			continue;
 		char *end;
 		errno = 0;
-		double d = t == SM_QUOTA_REQUEST ? strtod(zc->values[i], &end)
+		double d = t == SM_QUOTA_REQUEST || t == SM_QUOTA_MUTATION ? strtod(zc->values[i], &end)
 						 : (double)strtoll(zc->values[i], &end, 10);
 		if (end == zc->values[i] || *end || errno || !(d >= 0)) {
 			sm_log_warn(NULL, SM_CM_LOGGER, "Ignoring invalid quota %s=%s of %s",

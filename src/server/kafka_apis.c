@@ -399,6 +399,51 @@ int32_t sm_apis_quota_record(sm_req_ctx_t *ctx, int t, double value)
 	return ms;
 }
 
+int sm_apis_mutation_quota_applies(sm_req_ctx_t *ctx)
+{
+	return sm_client_quotas_bound(sm_client_quotas_global(), SM_QUOTA_MUTATION,
+				      sm_apis_quota_user(ctx), ctx->hdr.client_id) >= 0;
+}
+
+sm_err_t sm_apis_mutation_record(sm_req_ctx_t *ctx, int strict, double partitions, char *errmsg,
+				 size_t errlen)
+{
+	int refused = 0;
+	int64_t now = sm_clock_mono_ms();
+	int32_t ms = sm_client_quotas_mutation_record(sm_client_quotas_global(),
+						      sm_apis_quota_user(ctx), ctx->hdr.client_id,
+						      partitions, strict, now, &refused);
+	if (ms > 0) {
+		/* Kafka keeps the last violation's throttle, not the largest */
+		ctx->mutation_throttle_ms = ms;
+		ctx->mutation_throttle_at = now;
+		sm_log_debug(NULL, "kafka.server.ControllerMutationQuotaManager",
+			     "Quota violated for controller_mutation_rate by %s (client id %s, %s): "
+			     "throttling %d ms", ctx->req->principal, ctx->hdr.client_id,
+			     ctx->req->peer, (int)ms);
+	}
+	if (!refused)
+		return SM_ERR_NONE;
+	if (errmsg)
+		snprintf(errmsg, errlen, "The throttling quota has been exceeded.");
+	return SM_ERR_THROTTLING_QUOTA_EXCEEDED;
+}
+
+int32_t sm_apis_mutation_throttle(sm_req_ctx_t *ctx)
+{
+	int64_t left = 0;
+	if (ctx->mutation_throttle_ms > 0) {
+		left = ctx->mutation_throttle_ms - (sm_clock_mono_ms() - ctx->mutation_throttle_at);
+		if (left < 0)
+			left = 0;
+	}
+	int32_t rq = sm_apis_request_quota_now(ctx);
+	int32_t ms = left > rq ? (int32_t)left : rq;
+	if (ms > ctx->req->throttle_ms)
+		ctx->req->throttle_ms = ms;
+	return ms;
+}
+
 void sm_apis_resp_none(sm_req_ctx_t *ctx)
 {
 	sm_apis_request_quota(ctx);

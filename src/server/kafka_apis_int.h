@@ -33,6 +33,8 @@ typedef struct sm_req_ctx {
 	int n_refused;     /* sm_apis_refused calls so far */
 	int quota_exempt;  /* replication: never counted against client quotas */
 	int request_quota_done; /* its handler time was already recorded */
+	int32_t mutation_throttle_ms;  /* controller_mutation_rate: the last */
+	int64_t mutation_throttle_at;  /* throttle asked for, and when */
 } sm_req_ctx_t;
 
 typedef void (sm_api_handler_t)(sm_req_ctx_t *ctx);
@@ -95,6 +97,20 @@ int32_t sm_apis_quota_record(sm_req_ctx_t *ctx, int t, double value);
  * Produce and Fetch carry it in throttle_time_ms. Otherwise it is recorded
  * when the response is sent. */
 int32_t sm_apis_request_quota_now(sm_req_ctx_t *ctx);
+/* controller_mutation_rate (KIP-599) for CreateTopics, CreatePartitions
+ * and DeleteTopics: 1 when a quota applies to the request's (user, client
+ * id), so a handler only splits validation from the mutation then. */
+int sm_apis_mutation_quota_applies(sm_req_ctx_t *ctx);
+/* Takes partitions (created or deleted) from the request's bucket; strict
+ * (the newer versions) refuses with SM_ERR_THROTTLING_QUOTA_EXCEEDED, and
+ * errmsg (may be NULL) gets Kafka's message. */
+sm_err_t sm_apis_mutation_record(sm_req_ctx_t *ctx, int strict, double partitions, char *errmsg,
+				 size_t errlen);
+/* For the response: the larger of what is left of the last mutation
+ * throttle asked for (Kafka deducts the time the request waited) and the
+ * request_percentage throttle; the connection is muted that long after the
+ * response goes out. */
+int32_t sm_apis_mutation_throttle(sm_req_ctx_t *ctx);
 /* The quota user of the request: its principal's name ("ANONYMOUS"). */
 const char *sm_apis_quota_user(const sm_req_ctx_t *ctx);
 /* For a body that failed to parse. */

@@ -601,8 +601,11 @@ static int sm_server_start_network(sm_kafka_server_t *s, sm_listener_cfg_t **bou
 	/* Client quotas and SCRAM credentials share /config/users; both are
 	 * read before the listeners open (later changes arrive through the
 	 * config manager). */
-	sm_client_quotas_set_global(sm_client_quotas_new(s->cfg->quota_window_num,
-							 (int64_t)s->cfg->quota_window_size_seconds * 1000));
+	sm_client_quotas_t *cq = sm_client_quotas_new(s->cfg->quota_window_num,
+						      (int64_t)s->cfg->quota_window_size_seconds * 1000);
+	sm_client_quotas_set_mutation_window(cq, s->cfg->controller_quota_window_num,
+					     (int64_t)s->cfg->controller_quota_window_size_seconds * 1000);
+	sm_client_quotas_set_global(cq);
 	sm_config_manager_load_all_quotas(s->zk);
 	s->channel = sm_request_channel_new(s->cfg->queued_max_requests);
 	sm_socket_server_config_t sc;

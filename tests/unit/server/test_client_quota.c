@@ -2,8 +2,10 @@
  * precedence between user, client id and <default> entities, who shares
  * a measured rate, the windowed rate and the throttle time formula
  * (round((rate - bound) / bound * span)), the request quota's one-window
- * bound, taking a recording back, no throttling without quotas, and a
- * bounded sensor table under a flood of client ids. */
+ * bound, taking a recording back, no throttling without quotas, a
+ * bounded sensor table under a flood of client ids, and the
+ * controller_mutation_rate token bucket with its strict and permissive
+ * decisions. */
 #include <CUnit/Basic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +16,9 @@
 
 static void set1(sm_client_quotas_t *q, const char *u, const char *c, int t, double v)
 {
-	double vals[SM_QUOTA_TYPES] = { -1, -1, -1 };
+	double vals[SM_QUOTA_TYPES];
+	for (int i = 0; i < SM_QUOTA_TYPES; i++)
+		vals[i] = -1;
 	vals[t] = v;
 	sm_client_quotas_update(q, u, c, vals);
 }
@@ -169,6 +173,85 @@ static void test_request_bounded(void)
 	sm_client_quotas_destroy(q);
 }
 
+/* controller_mutation_rate with 2 windows of 1 s: the bucket holds
+ * rate * 1 s. */
+static int32_t mut(sm_client_quotas_t *q, const char *c, double n, int strict, int64_t now,
+		   int *refused)
+{
+	return sm_client_quotas_mutation_record(q, "alice", c, n, strict, now, refused);
+}
+
+static void test_mutation_strict(void)
+{
+	sm_client_quotas_t *q = sm_client_quotas_new(11, 1000);
+	sm_client_quotas_set_mutation_window(q, 2, 1000);
+	int refused = -1;
+	/* no quota: never refused, never throttled */
+	CU_ASSERT_EQUAL(mut(q, "c1", 100, 1, 1000, &refused), 0);
+	CU_ASSERT_EQUAL(refused, 0);
+	set1(q, NULL, "c1", SM_QUOTA_MUTATION, 2);
+	/* a full bucket (2) admits 5 and goes to -3, without a throttle */
+	CU_ASSERT_EQUAL(mut(q, "c1", 5, 1, 1000, &refused), 0);
+	CU_ASSERT_EQUAL(refused, 0);
+	/* below zero: refused, throttled for the refill to zero */
+	CU_ASSERT_EQUAL(mut(q, "c1", 5, 1, 1000, &refused), 1500);
+	CU_ASSERT_EQUAL(refused, 1);
+	/* refusing took nothing: 1 s later 1000 ms are left */
+	CU_ASSERT_EQUAL(mut(q, "c1", 5, 1, 2000, &refused), 500);
+	CU_ASSERT_EQUAL(refused, 1);
+	/* back at zero: admitted again */
+	CU_ASSERT_EQUAL(mut(q, "c1", 1, 1, 2500, &refused), 0);
+	CU_ASSERT_EQUAL(refused, 0);
+	CU_ASSERT_EQUAL(mut(q, "c1", 1, 1, 2500, &refused), 500);
+	CU_ASSERT_EQUAL(refused, 1);
+	/* another client id has no quota */
+	CU_ASSERT_EQUAL(mut(q, "c2", 50, 1, 2500, &refused), 0);
+	CU_ASSERT_EQUAL(refused, 0);
+	/* refilled, but never above the bucket's size (2) */
+	CU_ASSERT_EQUAL(mut(q, "c1", 2, 1, 100000, &refused), 0);
+	CU_ASSERT_EQUAL(mut(q, "c1", 1, 1, 100000, &refused), 0);
+	CU_ASSERT_EQUAL(refused, 0);
+	CU_ASSERT_EQUAL(mut(q, "c1", 1, 1, 100000, &refused), 500);
+	CU_ASSERT_EQUAL(refused, 1);
+	/* the windowed-rate entry point leaves the bucket alone */
+	CU_ASSERT_EQUAL(sm_client_quotas_record(q, SM_QUOTA_MUTATION, "alice", "c1", 1000, 100000), 0);
+	CU_ASSERT_EQUAL(mut(q, "c1", 1, 1, 100000, &refused), 500);
+	sm_client_quotas_destroy(q);
+}
+
+static void test_mutation_permissive(void)
+{
+	sm_client_quotas_t *q = sm_client_quotas_new(11, 1000);
+	sm_client_quotas_set_mutation_window(q, 2, 1000);
+	set1(q, "alice", NULL, SM_QUOTA_MUTATION, 2);
+	int refused = -1;
+	CU_ASSERT_EQUAL(mut(q, "c1", 2, 0, 1000, &refused), 0);
+	CU_ASSERT_EQUAL(refused, 0);
+	/* never refused; throttled for the time back to zero */
+	CU_ASSERT_EQUAL(mut(q, "c1", 5, 0, 1000, &refused), 2500);
+	CU_ASSERT_EQUAL(refused, 0);
+	/* a user quota: every client id of the user shares the bucket */
+	CU_ASSERT_EQUAL(mut(q, "c2", 1, 0, 1000, &refused), 3000);
+	CU_ASSERT_EQUAL(refused, 0);
+	CU_ASSERT_EQUAL(mut(q, "c2", 1, 1, 1000, &refused), 3000);
+	CU_ASSERT_EQUAL(refused, 1);
+	/* the default window: 11 windows of 1 s hold 10 s worth */
+	sm_client_quotas_t *q2 = sm_client_quotas_new(11, 1000);
+	set1(q2, NULL, D, SM_QUOTA_MUTATION, 2);
+	CU_ASSERT_EQUAL(mut(q2, "x", 20, 1, 0, &refused), 0);
+	CU_ASSERT_EQUAL(mut(q2, "x", 1, 1, 0, &refused), 0);
+	CU_ASSERT_EQUAL(refused, 0);
+	CU_ASSERT_EQUAL(mut(q2, "x", 1, 1, 0, &refused), 500);
+	CU_ASSERT_EQUAL(refused, 1);
+	/* a quota of 0 never refills: throttled one whole window (11 s) */
+	set1(q2, NULL, "zero", SM_QUOTA_MUTATION, 0);
+	CU_ASSERT_EQUAL(mut(q2, "zero", 1, 1, 0, &refused), 0);
+	CU_ASSERT_EQUAL(mut(q2, "zero", 1, 1, 5000, &refused), 11000);
+	CU_ASSERT_EQUAL(refused, 1);
+	sm_client_quotas_destroy(q2);
+	sm_client_quotas_destroy(q);
+}
+
 int main(void)
 {
 	if (CU_initialize_registry() != CUE_SUCCESS)
@@ -180,6 +263,8 @@ int main(void)
 	CU_add_test(s, "sharing", test_sharing);
 	CU_add_test(s, "request quota bounded", test_request_bounded);
 	CU_add_test(s, "sensor bound", test_sensor_bound);
+	CU_add_test(s, "mutation strict", test_mutation_strict);
+	CU_add_test(s, "mutation permissive", test_mutation_permissive);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

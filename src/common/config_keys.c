@@ -23,6 +23,7 @@ static const char *const sm_ck_dynamic[] = {
 	"log.message.downconversion.enable",
 	"num.io.threads", "num.replica.fetchers",
 	"log.cleaner.threads", "log.cleaner.dedupe.buffer.size", "log.cleaner.backoff.ms",
+	"log.cleaner.io.max.bytes.per.second", "replica.alter.log.dirs.io.max.bytes.per.second",
 	"max.connections", "max.connections.per.ip", "max.connections.per.ip.overrides",
 	"max.connection.creation.rate",
 	"leader.replication.throttled.rate", "follower.replication.throttled.rate",

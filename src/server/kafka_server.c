@@ -249,6 +249,21 @@ static void sm_server_apply_config(void *opaque, const sm_kafka_config_t *old,
 			    (long long)cur->log_cleaner_dedupe_buffer_size,
 			    (long long)cur->log_cleaner_backoff_ms);
 	}
+	if (s->cleaner && cur->log_cleaner_io_max_bytes_per_second !=
+			  old->log_cleaner_io_max_bytes_per_second) {
+		sm_log_cleaner_set_io_rate(s->cleaner, cur->log_cleaner_io_max_bytes_per_second);
+		sm_log_info(NULL, "kafka.log.LogCleaner",
+			    "Log cleaner I/O limit: log.cleaner.io.max.bytes.per.second=%g",
+			    cur->log_cleaner_io_max_bytes_per_second);
+	}
+	if (s->lm && cur->replica_alter_log_dirs_io_max_bytes_per_second !=
+		     old->replica_alter_log_dirs_io_max_bytes_per_second) {
+		sm_log_manager_set_move_rate(s->lm,
+					     cur->replica_alter_log_dirs_io_max_bytes_per_second);
+		sm_log_info(NULL, "kafka.server.ReplicaAlterLogDirsManager",
+			    "Log dir moves limited to replica.alter.log.dirs.io.max.bytes.per.second=%lld",
+			    (long long)cur->replica_alter_log_dirs_io_max_bytes_per_second);
+	}
 	const char *oo = old->max_connections_per_ip_overrides ? old->max_connections_per_ip_overrides : "";
 	const char *co = cur->max_connections_per_ip_overrides ? cur->max_connections_per_ip_overrides : "";
 	if (s->ss && (cur->max_connections != old->max_connections ||
@@ -747,6 +762,7 @@ static int sm_server_start_storage(sm_kafka_server_t *s)
 	sm_server_start_group_coordinator(s);
 	sm_replica_manager_startup(s->rm);
 	sm_log_manager_set_move_options(s->lm, eff->replica_fetch_max_bytes, sm_server_on_log_moved, s);
+	sm_log_manager_set_move_rate(s->lm, eff->replica_alter_log_dirs_io_max_bytes_per_second);
 	sm_log_manager_start_scheduler(s->lm, s->cfg->log_retention_check_interval_ms,
 				       s->cfg->log_flush_scheduler_interval_ms,
 				       sm_server_on_log_dir_failure, s);
@@ -756,6 +772,7 @@ static int sm_server_start_storage(sm_kafka_server_t *s)
 	ccfg.threads = eff->log_cleaner_threads;
 	ccfg.dedupe_buffer_size = eff->log_cleaner_dedupe_buffer_size;
 	ccfg.backoff_ms = eff->log_cleaner_backoff_ms;
+	ccfg.io_max_bytes_per_second = eff->log_cleaner_io_max_bytes_per_second;
 	s->cleaner = sm_log_cleaner_new(&ccfg, s->lm);
 	sm_log_cleaner_startup(s->cleaner);
 	return 0;

@@ -65,8 +65,14 @@ int64_t sm_throttler_note(sm_throttler_t *t, double bytes, int64_t now_ms)
 		pthread_mutex_unlock(&t->lock);
 		return 0;
 	}
-	if (elapsed >= t->check_ms) {
-		if (sm_throttler_limits(t->rate)) {
+	/* Checked once the interval has passed (Kafka's rule) or, earlier,
+	 * once the bytes exceed what the rate allows in one interval: a burst
+	 * shorter than the interval (a small cleaning on a fast disk) is
+	 * throttled too, where Kafka would let it through. */
+	int limits = sm_throttler_limits(t->rate);
+	if (elapsed >= t->check_ms ||
+	    (limits && t->observed >= t->rate * (double)t->check_ms / 1000.0)) {
+		if (limits) {
 			/* time the observed bytes should have taken at the rate */
 			double want = t->observed * 1000.0 / t->rate;
 			if (want > (double)elapsed) {

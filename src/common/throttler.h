@@ -2,7 +2,8 @@
  * throttler.h - a byte-rate throttle for background I/O (Kafka's
  * kafka.utils.Throttler): the log cleaner and the alter-log-dirs thread
  * report the bytes they read and write, and once a check interval has passed
- * the throttler says how long to sleep so that the bytes of the interval
+ * (or once the bytes exceed one interval's worth at the rate) the
+ * throttler says how long to sleep so that the bytes of the interval
  * average out at the wanted rate. The rate can change at any time (dynamic
  * broker configs); the next check uses it.
  *

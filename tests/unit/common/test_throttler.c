@@ -1,5 +1,6 @@
 /* test_throttler.c - the byte-rate throttle's arithmetic, driven with
- * explicit times: no sleep before the check interval, a sleep that brings
+ * explicit times: no sleep before the check interval (unless the bytes
+ * exceed one interval's worth), a sleep that brings
  * the period's average down to the rate, no sleep under the rate or when
  * unthrottled, a new rate used at the next check, and the sleep bounded. */
 #include <CUnit/Basic.h>
@@ -11,17 +12,20 @@
 static void test_sleep_to_rate(void)
 {
 	sm_throttler_t t;
-	sm_throttler_init(&t, 1000.0, 100, 0);
+	/* 10000 B/s checked every 100 ms: one interval allows 1000 bytes */
+	sm_throttler_init(&t, 10000.0, 100, 0);
 	CU_ASSERT_TRUE(sm_throttler_active(&t));
-	/* before the check interval: bytes are only counted */
+	/* before the interval and under its bytes: only counted */
 	CU_ASSERT_EQUAL(sm_throttler_note(&t, 500, 10), 0);
-	/* 1000 bytes at 1000 B/s take 1000 ms; 100 have passed */
-	CU_ASSERT_EQUAL(sm_throttler_note(&t, 500, 100), 900);
-	/* the next period starts after the sleep: 100 bytes at 1100 + 100
-	 * ms is exactly the rate, so no sleep */
-	CU_ASSERT_EQUAL(sm_throttler_note(&t, 100, 1200), 0);
-	/* a period under the rate never sleeps */
-	CU_ASSERT_EQUAL(sm_throttler_note(&t, 10, 1400), 0);
+	/* the interval passed: 900 bytes take 90 ms at the rate, 100 passed */
+	CU_ASSERT_EQUAL(sm_throttler_note(&t, 400, 100), 0);
+	CU_ASSERT_EQUAL(sm_throttler_note(&t, 900, 150), 0);
+	/* a burst over one interval's bytes is checked at once: 1500 bytes
+	 * take 150 ms, 60 passed */
+	CU_ASSERT_EQUAL(sm_throttler_note(&t, 600, 160), 90);
+	/* the next period starts after the sleep */
+	CU_ASSERT_EQUAL(sm_throttler_note(&t, 100, 260), 0);
+	CU_ASSERT_EQUAL(sm_throttler_note(&t, 1000, 270), 90);
 	sm_throttler_destroy(&t);
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Proves the background I/O throttles Kafka 2.8 changes at run time: kafka-configs.sh --entity-default sets log.cleaner.io.max.bytes.per.second on a running broker (DescribeConfigs: DYNAMIC_DEFAULT_BROKER_CONFIG) and the cleaner's next pass over about 1.5 MB takes at least the bytes it read divided by the rate (its own "MB of log processed in N seconds" line in log-cleaner.log); kafka-reassign-partitions.sh --execute --replica-alter-log-dirs-throttle 200000 sets replica.alter.log.dirs.io.max.bytes.per.second on the broker with the log dir move (DescribeConfigs: DYNAMIC_BROKER_CONFIG; the cluster default holds the same rate beforehand, so the move is throttled from its first step whenever the tool's change arrives) and the future replica of a 2 MB partition grows at no more than about that rate (DescribeLogDirs samples: under 2x the rate, and the whole move takes at least half of size/rate), then --verify clears the broker's value (the default stays). Behaviour bounds, not benchmarks: only lower bounds on time are asserted."""
+"""Proves the background I/O throttles Kafka 2.8 changes at run time: kafka-configs.sh --entity-default sets log.cleaner.io.max.bytes.per.second on a running broker (DescribeConfigs: DYNAMIC_DEFAULT_BROKER_CONFIG) and the cleaner's next pass over about 1.5 MB takes at least the bytes it read divided by the rate (its own "MB of log processed in N seconds" line in log-cleaner.log); kafka-reassign-partitions.sh --execute --replica-alter-log-dirs-throttle 200000 sets replica.alter.log.dirs.io.max.bytes.per.second on the broker with the log dir move (DescribeConfigs: DYNAMIC_BROKER_CONFIG; the cluster default holds the same rate beforehand, so the move is throttled from its first step whenever the tool's change arrives) and the future replica of a 2 MB partition grows at no more than about that rate (DescribeLogDirs samples: under 2x the rate, and the whole move takes at least half of size/rate), then --verify clears the broker's value (the default stays). num.recovery.threads.per.data.dir is accepted per broker within Kafka's half/double bounds; background.threads stays read-only. Behaviour bounds, not benchmarks: only lower bounds on time are asserted."""
 import json
 import os
 import re
@@ -194,7 +194,25 @@ def move(c):
           % (MOVE_KEY, e.value, e.source))
 
 
+def recovery_threads(c):
+    """Accepted at run time as Kafka does (within half and double of the
+    current count); only log loading uses it, so it is stored."""
+    out = configs(c, "--entity-type", "brokers", "--entity-name", "0", "--alter", "--add-config",
+                  "num.recovery.threads.per.data.dir=3", check_rc=False)
+    check("Dynamic thread count update validation failed for num.recovery.threads.per.data.dir=3, "
+          "value should not be greater than double the current value 1" in out, "triple: %r" % out)
+    configs(c, "--entity-type", "brokers", "--entity-name", "0", "--alter", "--add-config",
+            "num.recovery.threads.per.data.dir=2")
+    wait_until(lambda: describe(c, "num.recovery.threads.per.data.dir").source == DYNAMIC_BROKER_CONFIG, 30,
+               "num.recovery.threads.per.data.dir to be a per-broker value", interval=0.2)
+    e = describe(c, "num.recovery.threads.per.data.dir")
+    check(e.value == "2" and not e.is_read_only, "num.recovery.threads.per.data.dir: %r" % e)
+    e = describe(c, "background.threads")
+    check(e.is_read_only, "background.threads is described as dynamic: %r" % e)
+
+
 def test(c):
+    recovery_threads(c)
     cleaner(c)
     log("log.cleaner.io.max.bytes.per.second applies live")
     move(c)

@@ -1096,7 +1096,8 @@ static void sm_rp_set_logdir_throttle(sm_rp_t *o, const sm_rp_move_t *m, int n)
 		       (long long)o->logdir_throttle);
 }
 
-static int sm_rp_execute(sm_rp_t *o, const sm_kzk_reassignment_t *r, int n)
+static int sm_rp_execute(sm_rp_t *o, const sm_kzk_reassignment_t *r, int n,
+			 const sm_rp_move_t *moves, int nm)
 {
 	sm_rp_print_current(o, r, n);
 	if (o->throttle >= 0 || o->logdir_throttle >= 0)
@@ -1104,6 +1105,9 @@ static int sm_rp_execute(sm_rp_t *o, const sm_kzk_reassignment_t *r, int n)
 		       "to ensure the throttle is removed.\n");
 	if (o->throttle >= 0)
 		sm_rp_set_throttles(o, r, n);
+	/* as Kafka: the throttles go on before anything starts moving */
+	if (o->logdir_throttle >= 0)
+		sm_rp_set_logdir_throttle(o, moves, nm);
 	if (o->zk) {
 		char *js = sm_kzk_reassignment_encode(r, n, 0);
 		sm_err_t e = sm_zk_create(o->zk, SM_ZKPATH_REASSIGN_PARTITIONS, js, strlen(js), 0, NULL);
@@ -1253,11 +1257,9 @@ int main(int argc, char **argv)
 				   ? "bootstrap-server needs to be provided in order to reassign replica to the specified log directory"
 				   : "bootstrap-server needs to be provided when replica reassignments are present.");
 		int ongoing = 0;
-		rc = o.action == 'E' ? sm_rp_execute(&o, r, n)
+		rc = o.action == 'E' ? sm_rp_execute(&o, r, n, moves, nm)
 		     : o.action == 'V' ? sm_rp_verify(&o, r, n, &ongoing)
 					 : sm_rp_cancel(&o, r, n);
-		if (o.action == 'E' && !rc && o.logdir_throttle >= 0)
-			sm_rp_set_logdir_throttle(&o, moves, nm);
 		if (o.action == 'E' && !rc && nm)
 			rc = sm_rp_execute_moves(&o, moves, nm);
 		/* Kafka prints the replica moves' lines after the partitions',

@@ -751,6 +751,8 @@ static int sm_server_start_storage(sm_kafka_server_t *s)
 	defaults.segment_index_bytes = eff->log_index_size_max_bytes;
 	defaults.index_interval_bytes = eff->log_index_interval_bytes;
 	s->lm = sm_log_manager_new((const char *const *)s->cfg->log_dir_list, s->cfg->log_dir_cnt, &defaults);
+	/* before start-up, which may resume moves between log dirs */
+	sm_log_manager_set_move_rate(s->lm, eff->replica_alter_log_dirs_io_max_bytes_per_second);
 	sm_err_t e = sm_log_manager_startup(s->lm, s->cluster_id, s->broker_id);
 	if (e) {
 		sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, s->comp, SM_SRV_LOGGER,
@@ -762,7 +764,6 @@ static int sm_server_start_storage(sm_kafka_server_t *s)
 	sm_server_start_group_coordinator(s);
 	sm_replica_manager_startup(s->rm);
 	sm_log_manager_set_move_options(s->lm, eff->replica_fetch_max_bytes, sm_server_on_log_moved, s);
-	sm_log_manager_set_move_rate(s->lm, eff->replica_alter_log_dirs_io_max_bytes_per_second);
 	sm_log_manager_start_scheduler(s->lm, s->cfg->log_retention_check_interval_ms,
 				       s->cfg->log_flush_scheduler_interval_ms,
 				       sm_server_on_log_dir_failure, s);

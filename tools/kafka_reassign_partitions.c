@@ -1225,6 +1225,10 @@ int main(int argc, char **argv)
 		sm_rp_fail("%s", "Option \"[replica-alter-log-dirs-throttle]\" can only be used with option \"[execute]\"");
 	if (!!o.bootstrap == !!o.zookeeper)
 		sm_rp_fail("%s", "Please specify --bootstrap-server");
+	/* Kafka's bootstrapServerOnlyArgs: the throttle goes to the brokers
+	 * with log dir moves, which only --bootstrap-server can start */
+	if (o.zookeeper && o.logdir_throttle >= 0)
+		sm_rp_fail("%s", "You must specify --bootstrap-server when using \"[replica-alter-log-dirs-throttle]\"");
 	if (o.zookeeper && (o.action == 'L' || o.action == 'C'))
 		sm_rp_fail("%s", "--zookeeper can only be used with --generate, --execute and --verify");
 	if (o.zookeeper) {

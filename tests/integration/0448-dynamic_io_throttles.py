@@ -154,6 +154,11 @@ def move(c):
         json.dump({"version": 1, "partitions": [{"topic": "mv", "partition": 0, "replicas": [0],
                                                   "log_dirs": [dst]}]}, f)
     tool = os.path.join(harness.BIN, "kafka-reassign-partitions.sh")
+    # as Kafka 2.8: the option needs the brokers' API
+    p = harness.run([tool, "--zookeeper", c.zk_connect, "--reassignment-json-file", js, "--execute",
+                     "--replica-alter-log-dirs-throttle", str(MOVE_RATE)], check_rc=False, timeout=60)
+    check(p.returncode == 1 and p.stderr.decode() == 'You must specify --bootstrap-server when using '
+          '"[replica-alter-log-dirs-throttle]"\n', "--zookeeper: rc %d %r" % (p.returncode, p.stderr))
     t0 = time.monotonic()
     p = harness.run([tool, "--bootstrap-server", c.bootstrap, "--reassignment-json-file", js, "--execute",
                      "--replica-alter-log-dirs-throttle", str(MOVE_RATE)], check_rc=False, timeout=60)

@@ -12,8 +12,9 @@
  * broker, again every 100 ms while a broker answers REPLICA_NOT_AVAILABLE
  * (the replica is not there yet) until --timeout, as Kafka's executeMoves;
  * --verify reads each broker's DescribeLogDirs (current and future
- * replicas). --replica-alter-log-dirs-throttle is accepted and not applied
- * (docs/deviations.md).
+ * replicas). --execute --replica-alter-log-dirs-throttle N sets
+ * replica.alter.log.dirs.io.max.bytes.per.second = N on every broker with a
+ * log dir move in the file; --verify clears it with the other throttles.
  *
  * --execute --throttle N sets the replication throttles as Kafka 2.8 does:
  * leader.replication.throttled.replicas lists every current replica of a
@@ -62,6 +63,7 @@ typedef struct sm_rp {
 	long timeout_ms;
 	char action;
 	int64_t throttle;      /* --throttle, -1 unset */
+	int64_t logdir_throttle; /* --replica-alter-log-dirs-throttle, -1 unset */
 	int preserve_throttles;
 	sm_net_client_t *boot, *ctl;
 	sm_zk_t *zk;
@@ -315,7 +317,9 @@ static void sm_rp_ints(const int32_t *v, int n)
 
 static void sm_rp_clear_throttles(sm_rp_t *o, const sm_kzk_reassignment_t *r, int n);
 
-static int sm_rp_verify(sm_rp_t *o, const sm_kzk_reassignment_t *r, int n)
+/* *ongoing: partitions still being reassigned (the caller clears the
+ * throttles once nothing moves, log dir moves included). */
+static int sm_rp_verify(sm_rp_t *o, const sm_kzk_reassignment_t *r, int n, int *ongoing_out)
 {
 	int pending = 0, ongoing = 0;
 	printf("Status of partition reassignment:\n");
@@ -344,12 +348,7 @@ static int sm_rp_verify(sm_rp_t *o, const sm_kzk_reassignment_t *r, int n)
 		}
 		free(cur);
 	}
-	/* as Kafka: throttles go once nothing moves any more, whether or not
-	 * the replica sets are the ones the file asked for */
-	if (!ongoing && !o->preserve_throttles) {
-		fflush(stdout);
-		sm_rp_clear_throttles(o, r, n);
-	}
+	*ongoing_out = ongoing;
 	return pending ? 1 : 0;
 }
 
@@ -1074,14 +1073,41 @@ static void sm_rp_clear_throttles(sm_rp_t *o, const sm_kzk_reassignment_t *r, in
 	sm_rp_set_free(&topics);
 }
 
-static int sm_rp_execute(sm_rp_t *o, const sm_kzk_reassignment_t *r, int n)
+/* Kafka's calculateMovingBrokers and modifyLogDirThrottle:
+ * replica.alter.log.dirs.io.max.bytes.per.second on every broker with a
+ * log dir move in the file. */
+static void sm_rp_set_logdir_throttle(sm_rp_t *o, const sm_rp_move_t *m, int n)
+{
+	int32_t *brokers = NULL;
+	int nb = 0;
+	for (int i = 0; i < n; i++)
+		sm_rp_ids_add(&brokers, &nb, m[i].broker);
+	char rate[32];
+	snprintf(rate, sizeof(rate), "%lld", (long long)o->logdir_throttle);
+	for (int i = 0; i < nb; i++) {
+		char id[16];
+		snprintf(id, sizeof(id), "%d", brokers[i]);
+		const char *keys[] = { SM_RP_LOGDIR_RATE };
+		const char *values[] = { rate };
+		sm_rp_change(o, SM_CONFIG_RESOURCE_BROKER, id, keys, values, 1, 0);
+	}
+	free(brokers);
+	printf("The replica-alter-dir throttle limit was set to %lld B/s\n",
+		       (long long)o->logdir_throttle);
+}
+
+static int sm_rp_execute(sm_rp_t *o, const sm_kzk_reassignment_t *r, int n,
+			 const sm_rp_move_t *moves, int nm)
 {
 	sm_rp_print_current(o, r, n);
-	if (o->throttle >= 0) {
+	if (o->throttle >= 0 || o->logdir_throttle >= 0)
 		printf("Warning: You must run --verify periodically, until the reassignment completes, "
 		       "to ensure the throttle is removed.\n");
+	if (o->throttle >= 0)
 		sm_rp_set_throttles(o, r, n);
-	}
+	/* as Kafka: the throttles go on before anything starts moving */
+	if (o->logdir_throttle >= 0)
+		sm_rp_set_logdir_throttle(o, moves, nm);
 	if (o->zk) {
 		char *js = sm_kzk_reassignment_encode(r, n, 0);
 		sm_err_t e = sm_zk_create(o->zk, SM_ZKPATH_REASSIGN_PARTITIONS, js, strlen(js), 0, NULL);
@@ -1126,7 +1152,7 @@ static const char *const sm_rp_usage_text =
 	"--reassignment-json-file <String>       The JSON file with the partition reassignment configuration.\n"
 	"--throttle <Long: throttle>             The movement of partitions between brokers will be throttled to this value (bytes/sec).\n"
 	"--replica-alter-log-dirs-throttle <Long: replicaAlterLogDirsThrottle>\n"
-	"                                        Accepted for compatibility; not applied (moves between log dirs are not throttled).\n"
+	"                                        The movement of replicas between log directories on the same broker will be throttled to this value (bytes/sec).\n"
 	"--timeout <Long>                        The maximum time in ms to wait for log directory replica assignment to begin. (default: 10000)\n"
 	"--topics-to-move-json-file <String>     Generate a reassignment configuration to move the partitions of the specified topics.\n"
 	"--verify                                Verify if the reassignment completed as specified by the --reassignment-json-file option.\n"
@@ -1137,6 +1163,7 @@ int main(int argc, char **argv)
 	sm_rp_t o = { 0 };
 	o.timeout_ms = 10000;
 	o.throttle = -1;
+	o.logdir_throttle = -1;
 	static const struct option opts[] = {
 		{ "bootstrap-server", required_argument, NULL, 'b' },
 		{ "zookeeper", required_argument, NULL, 'z' },
@@ -1171,12 +1198,16 @@ int main(int argc, char **argv)
 		case 't': o.topics_file = optarg; break;
 		case 'l': o.broker_list = optarg; break;
 		case 'T': o.timeout_ms = atol(optarg); break;
-		case 'R':
-			/* accepted as Kafka does; the broker applies no log dir
-			 * move throttle (docs/deviations.md) */
-			fprintf(stderr, "Warning: --replica-alter-log-dirs-throttle %s is not applied: "
-				"moves between log dirs are not throttled\n", optarg);
+		case 'R': {
+			char *end;
+			errno = 0;
+			long long v = strtoll(optarg, &end, 10);
+			if (end == optarg || *end || errno)
+				sm_rp_fail("Cannot parse --replica-alter-log-dirs-throttle %s as a number of bytes/sec",
+					   optarg);
+			o.logdir_throttle = v;
 			break;
+		}
 		case 'G': case 'E': case 'V': case 'L': case 'C':
 			if (o.action)
 				sm_rp_fail("%s", "Command must include exactly one action: --generate, --execute, --verify, --cancel, --list");
@@ -1190,8 +1221,14 @@ int main(int argc, char **argv)
 		sm_rp_fail("%s", "Command must include exactly one action: --generate, --execute, --verify, --cancel, --list");
 	if (o.throttle >= 0 && o.action != 'E')
 		sm_rp_fail("%s", "Option \"[throttle]\" can only be used with option \"[execute]\"");
+	if (o.logdir_throttle >= 0 && o.action != 'E')
+		sm_rp_fail("%s", "Option \"[replica-alter-log-dirs-throttle]\" can only be used with option \"[execute]\"");
 	if (!!o.bootstrap == !!o.zookeeper)
 		sm_rp_fail("%s", "Please specify --bootstrap-server");
+	/* Kafka's bootstrapServerOnlyArgs: the throttle goes to the brokers
+	 * with log dir moves, which only --bootstrap-server can start */
+	if (o.zookeeper && o.logdir_throttle >= 0)
+		sm_rp_fail("%s", "You must specify --bootstrap-server when using \"[replica-alter-log-dirs-throttle]\"");
 	if (o.zookeeper && (o.action == 'L' || o.action == 'C'))
 		sm_rp_fail("%s", "--zookeeper can only be used with --generate, --execute and --verify");
 	if (o.zookeeper) {
@@ -1223,8 +1260,9 @@ int main(int argc, char **argv)
 			sm_rp_fail("%s", o.action == 'E'
 				   ? "bootstrap-server needs to be provided in order to reassign replica to the specified log directory"
 				   : "bootstrap-server needs to be provided when replica reassignments are present.");
-		rc = o.action == 'E' ? sm_rp_execute(&o, r, n)
-		     : o.action == 'V' ? sm_rp_verify(&o, r, n)
+		int ongoing = 0;
+		rc = o.action == 'E' ? sm_rp_execute(&o, r, n, moves, nm)
+		     : o.action == 'V' ? sm_rp_verify(&o, r, n, &ongoing)
 					 : sm_rp_cancel(&o, r, n);
 		if (o.action == 'E' && !rc && nm)
 			rc = sm_rp_execute_moves(&o, moves, nm);
@@ -1232,8 +1270,17 @@ int main(int argc, char **argv)
 		 * an empty line when there are none (through a broker) */
 		if (o.action == 'V' && !o.zk && !nm)
 			printf("\n");
-		if (o.action == 'V' && nm && sm_rp_verify_moves(&o, moves, nm))
+		if (o.action == 'V' && nm && sm_rp_verify_moves(&o, moves, nm)) {
 			rc = 1;
+			ongoing = 1;
+		}
+		/* as Kafka: throttles go once nothing moves any more (partitions
+		 * and log dir moves), whether or not the replica sets are the
+		 * ones the file asked for */
+		if (o.action == 'V' && !ongoing && !o.preserve_throttles) {
+			fflush(stdout);
+			sm_rp_clear_throttles(&o, r, n);
+		}
 		sm_rp_moves_free(moves, nm);
 		sm_kzk_reassignments_free(r, n);
 		free(txt);

@@ -22,7 +22,11 @@ static const char *const sm_ck_dynamic[] = {
 	"log.preallocate", "log.message.timestamp.type", "log.message.timestamp.difference.max.ms",
 	"log.message.downconversion.enable",
 	"num.io.threads", "num.replica.fetchers",
+	/* used only when logs are loaded (start-up), so a new value is only
+	 * stored, as in Kafka, where it applies to the next log loading */
+	"num.recovery.threads.per.data.dir",
 	"log.cleaner.threads", "log.cleaner.dedupe.buffer.size", "log.cleaner.backoff.ms",
+	"log.cleaner.io.max.bytes.per.second", "replica.alter.log.dirs.io.max.bytes.per.second",
 	"max.connections", "max.connections.per.ip", "max.connections.per.ip.overrides",
 	"max.connection.creation.rate",
 	"leader.replication.throttled.rate", "follower.replication.throttled.rate",

@@ -5,6 +5,7 @@
 #include "kafka_config.h"
 
 #include <errno.h>
+#include <float.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -143,6 +144,7 @@ static const sm_cfg_def_t sm_cfg_defs[] = {
 	INT("log.cleaner.threads", log_cleaner_threads, "1", 0, IMAX, "Cleaner threads"),
 	LONG("log.cleaner.dedupe.buffer.size", log_cleaner_dedupe_buffer_size, "134217728", 0, LMAX, "Cleaner offset map memory"),
 	LONG("log.cleaner.backoff.ms", log_cleaner_backoff_ms, "15000", 0, LMAX, "Cleaner sleep when idle"),
+	DBL("log.cleaner.io.max.bytes.per.second", log_cleaner_io_max_bytes_per_second, "1.7976931348623157E308", "Bytes/s the log cleaner reads and writes, all threads together (dynamic)"),
 	DBL("log.cleaner.min.cleanable.ratio", log_cleaner_min_cleanable_ratio, "0.5", "Dirty ratio that triggers cleaning"),
 	LONG("log.cleaner.delete.retention.ms", log_cleaner_delete_retention_ms, "86400000", 0, LMAX, "Tombstone retention"),
 	LONG("log.cleaner.min.compaction.lag.ms", log_cleaner_min_compaction_lag_ms, "0", 0, LMAX, "Min age before compaction"),
@@ -155,6 +157,7 @@ static const sm_cfg_def_t sm_cfg_defs[] = {
 	INT("replica.fetch.backoff.ms", replica_fetch_backoff_ms, "1000", 0, IMAX, "Back-off after a fetch error"),
 	LONG("leader.replication.throttled.rate", leader_replication_throttled_rate, "9223372036854775807", 0, LMAX, "Bytes/s a leader sends for throttled replicas (dynamic, per broker)"),
 	LONG("follower.replication.throttled.rate", follower_replication_throttled_rate, "9223372036854775807", 0, LMAX, "Bytes/s a follower fetches for throttled replicas (dynamic, per broker)"),
+	LONG("replica.alter.log.dirs.io.max.bytes.per.second", replica_alter_log_dirs_io_max_bytes_per_second, "9223372036854775807", 0, LMAX, "Bytes/s copied when moving replicas between log dirs (dynamic)"),
 	INT("replication.quota.window.num", replication_quota_window_num, "11", 1, IMAX, "Samples the replication throttles keep"),
 	INT("replication.quota.window.size.seconds", replication_quota_window_size_seconds, "1", 1, IMAX, "Length of one replication throttle sample"),
 	INT("replica.socket.timeout.ms", replica_socket_timeout_ms, "30000", 1, IMAX, "Follower socket timeout"),
@@ -566,6 +569,9 @@ char *sm_kafka_config_value_string(const sm_kafka_config_t *cfg, const sm_cfg_de
 		snprintf(buf, sizeof(buf), "%" PRId64, *(const int64_t *)field);
 		return sm_strdup(buf);
 	case SM_CFG_DOUBLE:
+		/* Double.MaxValue as Java prints it, so a default reads back */
+		if (*(const double *)field == DBL_MAX)
+			return sm_strdup("1.7976931348623157E308");
 		snprintf(buf, sizeof(buf), "%g", *(const double *)field);
 		return sm_strdup(buf);
 	}

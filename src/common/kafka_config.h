@@ -123,6 +123,8 @@ typedef struct sm_kafka_config {
 	int64_t log_cleaner_dedupe_buffer_size;
 	int64_t log_cleaner_backoff_ms;
 	double log_cleaner_min_cleanable_ratio;
+	double log_cleaner_io_max_bytes_per_second;
+	int64_t replica_alter_log_dirs_io_max_bytes_per_second;
 	int64_t log_cleaner_delete_retention_ms;
 	int64_t log_cleaner_min_compaction_lag_ms;
 	int64_t log_cleaner_max_compaction_lag_ms;

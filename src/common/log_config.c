@@ -179,13 +179,31 @@ const sm_log_config_def_t *sm_log_config_def(const char *name)
 
 void sm_log_config_format_double(double v, char *buf, size_t len)
 {
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(buf, len, "%.*g", prec, v);
+	double m = fabs(v);
+	if (isfinite(v) && (m >= 1e7 || (m > 0 && m < 1e-3))) {
+		/* Java's Double.toString: "1.7976931348623157E308", "1.0E-4" */
+		char e[64];
+		for (int prec = 0; prec <= 16; prec++) {
+			snprintf(e, sizeof(e), "%.*e", prec, v);
+			if (strtod(e, NULL) == v)
+				break;
+		}
+		char *x = strchr(e, 'e');
+		*x++ = '\0';
+		int exp = atoi(x);
+		snprintf(buf, len, "%s%sE%d", e, strchr(e, '.') ? "" : ".0", exp);
+		return;
+	}
+	if (!isfinite(v)) {
+		snprintf(buf, len, "%s", isnan(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
+		return;
+	}
+	/* between 1e-3 and 1e7 Java prints plain decimals: "1000000.0" */
+	for (int prec = 1; prec <= 20; prec++) {
+		snprintf(buf, len, "%.*f", prec, v);
 		if (strtod(buf, NULL) == v)
 			break;
 	}
-	if (isfinite(v) && !strpbrk(buf, ".e"))
-		snprintf(buf + strlen(buf), len - strlen(buf), ".0");
 }
 
 static char *sm_lc_trim(const char *s)

@@ -29,6 +29,7 @@
 #include "log_cleaner.h"
 
 #include <errno.h>
+#include <float.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
@@ -46,6 +47,7 @@
 #include "logger.h"
 #include "record_batch.h"
 #include "thread_role.h"
+#include "throttler.h"
 
 #define SM_LC_LOGGER "kafka.log.LogCleaner"
 #define SM_LC_CHECKPOINT "cleaner-offset-checkpoint"
@@ -335,7 +337,13 @@ struct sm_log_cleaner {
 	int n_in_progress;
 	char **uncleanable; /* "<dir>" of logs that failed with corruption */
 	int n_uncleanable;
+	/* log.cleaner.io.max.bytes.per.second over every thread's reads and
+	 * writes, as Kafka's one Throttler shared by its cleaner threads */
+	sm_throttler_t throttler;
 };
+
+/* Kafka's cleaner checks its rate every 300 ms. */
+#define SM_LC_THROTTLE_CHECK_MS 300
 
 void sm_log_cleaner_config_defaults(sm_log_cleaner_config_t *cfg)
 {
@@ -344,6 +352,7 @@ void sm_log_cleaner_config_defaults(sm_log_cleaner_config_t *cfg)
 	cfg->dedupe_buffer_size = 128LL * 1024 * 1024;
 	cfg->io_buffer_load_factor = 0.9;
 	cfg->backoff_ms = 15000;
+	cfg->io_max_bytes_per_second = DBL_MAX;
 }
 
 sm_log_cleaner_t *sm_log_cleaner_new(const sm_log_cleaner_config_t *cfg, sm_log_manager_t *lm)
@@ -355,6 +364,8 @@ sm_log_cleaner_t *sm_log_cleaner_new(const sm_log_cleaner_config_t *cfg, sm_log_
 	lc->lm = lm;
 	pthread_mutex_init(&lc->lock, NULL);
 	pthread_cond_init(&lc->cond, NULL);
+	sm_throttler_init(&lc->throttler, cfg->io_max_bytes_per_second, SM_LC_THROTTLE_CHECK_MS,
+			  sm_clock_mono_ms());
 	return lc;
 }
 
@@ -374,6 +385,7 @@ void sm_log_cleaner_destroy(sm_log_cleaner_t *lc)
 	free(lc->uncleanable);
 	pthread_mutex_destroy(&lc->lock);
 	pthread_cond_destroy(&lc->cond);
+	sm_throttler_destroy(&lc->throttler);
 	free(lc);
 }
 
@@ -450,6 +462,7 @@ typedef struct sm_lc_pid {
 
 typedef struct sm_lc_job {
 	int id;
+	sm_log_cleaner_t *lc;
 	sm_log_t *log;
 	char name[300]; /* "<topic>-<partition>" */
 	sm_log_config_t cfg;
@@ -469,6 +482,14 @@ typedef struct sm_lc_job {
 	sm_wbuf_t recs; /* records of the batch being rebuilt */
 	sm_log_clean_stats_t st;
 } sm_lc_job_t;
+
+/* Sleeps as log.cleaner.io.max.bytes.per.second asks after bytes of I/O;
+ * a stopping cleaner is not held. Tests without a cleaner object skip it. */
+static void sm_lc_throttle(sm_lc_job_t *j, double bytes)
+{
+	if (j->lc)
+		sm_throttler_maybe_throttle(&j->lc->throttler, bytes, &j->lc->stop);
+}
 
 /* Whether a data batch belongs to an aborted transaction (Kafka's
  * AbortedTransactionMetadata): transactional, and its producer has an
@@ -521,6 +542,7 @@ static sm_err_t sm_lc_map_segment(sm_lc_job_t *j, const sm_log_seg_view_t *v, in
 	int rc = 0;
 	sm_lc_reader_init(&r, v->file->fd, v->size);
 	while (!*full && (rc = sm_lc_reader_next(&r, &p, &len, &why)) > 0) {
+		sm_lc_throttle(j, (double)len);
 		sm_batch_hdr_t h;
 		sm_batch_hdr_parse(p, len, &h);
 		if (h.magic != SM_BATCH_MAGIC || sm_batch_last_offset(&h) < j->first_dirty)
@@ -721,7 +743,10 @@ static sm_err_t sm_lc_clean_segment(sm_lc_job_t *j, const sm_log_seg_view_t *v, 
 			rc = -1;
 			break;
 		}
+		size_t out0 = j->out.len;
 		err = sm_lc_filter_batch(j, p, len, retain_deletes);
+		/* bytes read plus bytes this batch adds to the cleaned file */
+		sm_lc_throttle(j, (double)len + (double)(j->out.len > out0 ? j->out.len - out0 : 0));
 		if (!err && j->out.len >= SM_LC_WINDOW && sm_lc_write_all(fd, &j->out))
 			err = sm_lc_io_err();
 	}
@@ -953,6 +978,7 @@ sm_err_t sm_log_cleaner_clean(sm_log_cleaner_t *lc, int cleaner_id, sm_log_t *lo
 	sm_lc_job_t j;
 	int64_t t0 = sm_clock_mono_ms();
 	sm_lc_job_init(&j, cleaner_id, log);
+	j.lc = lc;
 	sm_err_t err = SM_ERR__NOENT;
 	if (!j.cfg.cleanup_compact || !sm_lc_bounds(lc, &j, now_ms))
 		goto out;
@@ -1174,6 +1200,16 @@ void sm_log_cleaner_reconfigure(sm_log_cleaner_t *lc, const sm_log_cleaner_confi
 	pthread_mutex_unlock(&lc->lock);
 	if (running)
 		sm_log_cleaner_startup(lc);
+}
+
+void sm_log_cleaner_set_io_rate(sm_log_cleaner_t *lc, double bytes_per_second)
+{
+	if (!lc)
+		return;
+	pthread_mutex_lock(&lc->lock);
+	lc->cfg.io_max_bytes_per_second = bytes_per_second;
+	pthread_mutex_unlock(&lc->lock);
+	sm_throttler_set_rate(&lc->throttler, bytes_per_second);
 }
 
 void sm_log_cleaner_shutdown(sm_log_cleaner_t *lc)

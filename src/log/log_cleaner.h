@@ -55,9 +55,11 @@ typedef struct sm_log_cleaner_config {
 	int64_t dedupe_buffer_size; /* log.cleaner.dedupe.buffer.size (all threads) */
 	double io_buffer_load_factor; /* log.cleaner.io.buffer.load.factor */
 	int64_t backoff_ms;         /* log.cleaner.backoff.ms */
+	double io_max_bytes_per_second; /* log.cleaner.io.max.bytes.per.second */
 } sm_log_cleaner_config_t;
 
-/* Kafka's defaults: enabled, 1 thread, 128 MiB, 0.9, 15 s. */
+/* Kafka's defaults: enabled, 1 thread, 128 MiB, 0.9, 15 s, no I/O limit
+ * (Double.MaxValue). */
 void sm_log_cleaner_config_defaults(sm_log_cleaner_config_t *cfg);
 
 typedef struct sm_log_clean_stats {
@@ -79,6 +81,11 @@ sm_log_cleaner_t *sm_log_cleaner_new(const sm_log_cleaner_config_t *cfg, sm_log_
 void sm_log_cleaner_startup(sm_log_cleaner_t *lc);
 /* Stops and joins the threads (a cleaning in progress finishes its current
  * segment group first). */
+/* log.cleaner.io.max.bytes.per.second changed: the cleaner threads share
+ * one throttle over the bytes they read and write, and a cleaning in
+ * progress uses the new rate from its next check on (no restart). */
+void sm_log_cleaner_set_io_rate(sm_log_cleaner_t *lc, double bytes_per_second);
+
 void sm_log_cleaner_shutdown(sm_log_cleaner_t *lc);
 /* New threads / dedupe buffer / backoff (dynamic broker configs), as
  * Kafka's LogCleaner.reconfigure: the threads stop after their current

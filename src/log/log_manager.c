@@ -25,6 +25,7 @@
 #include "clock.h"
 #include "logger.h"
 #include "thread_role.h"
+#include "throttler.h"
 
 #define SM_LM_LOGGER "kafka.log.LogManager"
 #define SM_LM_RECOVERY_CKPT "recovery-point-offset-checkpoint"
@@ -104,11 +105,16 @@ struct sm_log_manager {
 	pthread_mutex_t mover_lock;   /* leaf lock */
 	pthread_cond_t mover_cond;
 	int32_t move_max_bytes;
+	/* replica.alter.log.dirs.io.max.bytes.per.second over every copy */
+	sm_throttler_t move_throttler;
 	sm_log_moved_fn *on_moved;
 	void *on_moved_opaque;
 };
 
 static void sm_lm_on_log_failure(void *opaque, sm_log_t *log);
+
+/* How often the alter-log-dirs throttle checks its rate. */
+#define SM_LM_MOVE_CHECK_MS 100
 static sm_err_t sm_lm_load_futures(sm_log_manager_t *lm, int di);
 static void sm_lm_stop_scheduler(sm_log_manager_t *lm);
 
@@ -122,6 +128,8 @@ sm_log_manager_t *sm_log_manager_new(const char *const *dirs, int ndirs,
 	pthread_mutex_init(&lm->mover_lock, NULL);
 	pthread_cond_init(&lm->mover_cond, NULL);
 	lm->move_max_bytes = 1048576;
+	sm_throttler_init(&lm->move_throttler, (double)INT64_MAX, SM_LM_MOVE_CHECK_MS,
+			  sm_clock_mono_ms());
 	lm->retention_check_ms = 300000;
 	lm->flush_check_ms = INT64_MAX;
 	lm->dirs = sm_calloc((size_t)ndirs, sizeof(*lm->dirs));
@@ -780,6 +788,25 @@ static int sm_lm_complete_move(sm_log_manager_t *lm, sm_log_t *cur, sm_log_t *fu
 	return 1;
 }
 
+/* Bytes of one copy step: replica.fetch.max.bytes, but under a throttle
+ * no more than a tenth of a second's worth, so the copy proceeds evenly at
+ * the rate rather than in bursts of a megabyte and long sleeps. A step
+ * still takes at least one whole batch (sm_log_copy_to). */
+static int32_t sm_lm_move_step(sm_log_manager_t *lm)
+{
+	if (!sm_throttler_active(&lm->move_throttler))
+		return lm->move_max_bytes;
+	double tenth = sm_throttler_rate(&lm->move_throttler) / 10.0;
+	if (tenth < 1)
+		tenth = 1;
+	return tenth < (double)lm->move_max_bytes ? (int32_t)tenth : lm->move_max_bytes;
+}
+
+void sm_log_manager_set_move_rate(sm_log_manager_t *lm, int64_t bytes_per_second)
+{
+	sm_throttler_set_rate(&lm->move_throttler, (double)bytes_per_second);
+}
+
 int sm_log_manager_move_once(sm_log_manager_t *lm, int *progress)
 {
 	*progress = 0;
@@ -810,7 +837,10 @@ int sm_log_manager_move_once(sm_log_manager_t *lm, int *progress)
 			done = 1;
 		} else {
 			int64_t copied = 0;
-			sm_err_t err = sm_log_copy_to(cur, fut, lm->move_max_bytes, &copied);
+			sm_err_t err = sm_log_copy_to(cur, fut, sm_lm_move_step(lm), &copied);
+			if (!err && copied)
+				sm_throttler_maybe_throttle(&lm->move_throttler, (double)copied,
+							    &lm->mover_stop);
 			if (err) {
 				pthread_mutex_lock(&lm->lock);
 				int fi = sm_lm_find_future(lm, sm_log_topic(fut), sm_log_partition(fut));
@@ -1391,6 +1421,7 @@ void sm_log_manager_destroy(sm_log_manager_t *lm)
 	free(lm->preferred);
 	pthread_mutex_destroy(&lm->mover_lock);
 	pthread_cond_destroy(&lm->mover_cond);
+	sm_throttler_destroy(&lm->move_throttler);
 	for (int d = 0; d < lm->ndirs; d++) {
 		if (lm->dirs[d].lock_fd >= 0)
 			close(lm->dirs[d].lock_fd);

@@ -130,6 +130,10 @@ typedef void (sm_log_moved_fn)(void *opaque, sm_log_t *log);
  * replica fetches); on_moved may be NULL. Set before the scheduler starts. */
 void sm_log_manager_set_move_options(sm_log_manager_t *lm, int32_t max_bytes,
 				     sm_log_moved_fn *on_moved, void *opaque);
+/* replica.alter.log.dirs.io.max.bytes.per.second: the copy steps of every
+ * move together proceed at most at this rate, from the next step on (the
+ * alter-log-dirs thread sleeps between steps). Any time, any thread. */
+void sm_log_manager_set_move_rate(sm_log_manager_t *lm, int64_t bytes_per_second);
 /* One pass of the alter-log-dirs thread (tests call it directly): a copy
  * step for every moving replica, the swap for those caught up. *progress is
  * set when anything was copied or swapped; returns the moves still going. */

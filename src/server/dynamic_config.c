@@ -401,6 +401,10 @@ int sm_dyn_config_validate(sm_dyn_config_t *d, int per_broker, const sm_zk_confi
 	v = sm_zk_config_get(set, "num.replica.fetchers");
 	if (!r && v)
 		r = sm_dyn_check_threads("num.replica.fetchers", cur->num_replica_fetchers, v, why, whylen);
+	v = sm_zk_config_get(set, "num.recovery.threads.per.data.dir");
+	if (!r && v)
+		r = sm_dyn_check_threads("num.recovery.threads.per.data.dir",
+					 cur->num_recovery_threads_per_data_dir, v, why, whylen);
 	v = sm_zk_config_get(set, "log.cleaner.threads");
 	if (!r && v) {
 		/* Kafka's LogCleaner.validateReconfiguration */

@@ -252,6 +252,21 @@ static void sm_server_apply_config(void *opaque, const sm_kafka_config_t *old,
 			    (long long)cur->log_cleaner_dedupe_buffer_size,
 			    (long long)cur->log_cleaner_backoff_ms);
 	}
+	if (s->cleaner && cur->log_cleaner_io_max_bytes_per_second !=
+			  old->log_cleaner_io_max_bytes_per_second) {
+		sm_log_cleaner_set_io_rate(s->cleaner, cur->log_cleaner_io_max_bytes_per_second);
+		sm_log_info(NULL, "kafka.log.LogCleaner",
+			    "Log cleaner I/O limit: log.cleaner.io.max.bytes.per.second=%g",
+			    cur->log_cleaner_io_max_bytes_per_second);
+	}
+	if (s->lm && cur->replica_alter_log_dirs_io_max_bytes_per_second !=
+		     old->replica_alter_log_dirs_io_max_bytes_per_second) {
+		sm_log_manager_set_move_rate(s->lm,
+					     cur->replica_alter_log_dirs_io_max_bytes_per_second);
+		sm_log_info(NULL, "kafka.server.ReplicaAlterLogDirsManager",
+			    "Log dir moves limited to replica.alter.log.dirs.io.max.bytes.per.second=%lld",
+			    (long long)cur->replica_alter_log_dirs_io_max_bytes_per_second);
+	}
 	const char *oo = old->max_connections_per_ip_overrides ? old->max_connections_per_ip_overrides : "";
 	const char *co = cur->max_connections_per_ip_overrides ? cur->max_connections_per_ip_overrides : "";
 	if (s->ss && (cur->max_connections != old->max_connections ||
@@ -743,6 +758,8 @@ static int sm_server_start_storage(sm_kafka_server_t *s)
 	defaults.segment_index_bytes = eff->log_index_size_max_bytes;
 	defaults.index_interval_bytes = eff->log_index_interval_bytes;
 	s->lm = sm_log_manager_new((const char *const *)s->cfg->log_dir_list, s->cfg->log_dir_cnt, &defaults);
+	/* before start-up, which may resume moves between log dirs */
+	sm_log_manager_set_move_rate(s->lm, eff->replica_alter_log_dirs_io_max_bytes_per_second);
 	sm_err_t e = sm_log_manager_startup(s->lm, s->cluster_id, s->broker_id);
 	if (e) {
 		sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, s->comp, SM_SRV_LOGGER,
@@ -763,6 +780,7 @@ static int sm_server_start_storage(sm_kafka_server_t *s)
 	ccfg.threads = eff->log_cleaner_threads;
 	ccfg.dedupe_buffer_size = eff->log_cleaner_dedupe_buffer_size;
 	ccfg.backoff_ms = eff->log_cleaner_backoff_ms;
+	ccfg.io_max_bytes_per_second = eff->log_cleaner_io_max_bytes_per_second;
 	s->cleaner = sm_log_cleaner_new(&ccfg, s->lm);
 	sm_log_cleaner_startup(s->cleaner);
 	return 0;

@@ -130,13 +130,17 @@ def test(c):
     for b in (0, 1):
         bc = zk_config(zk, "brokers", str(b))
         check(not any(k.endswith(".replication.throttled.rate") for k in bc), "broker %d left %r" % (b, bc))
-    # Moves between log dirs are not throttled: the option is accepted with
-    # a warning saying so (docs/deviations.md). p2's replicas are the
-    # current ones, so this reassignment completes at once.
+    # --replica-alter-log-dirs-throttle goes only to brokers with a log dir
+    # move in the file (0448 throttles a real one): p2 has none, so no
+    # broker config changes. p2's replicas are the current ones, so this
+    # reassignment completes at once.
     out = tool("--bootstrap-server", c.bootstrap, "--execute", "--replica-alter-log-dirs-throttle", "1",
                "--reassignment-json-file", p2)
-    check("--replica-alter-log-dirs-throttle 1 is not applied" in out,
-          "--replica-alter-log-dirs-throttle: no warning in %r" % out)
+    check("The replica-alter-dir throttle limit was set to 1 B/s" in out and "not applied" not in out,
+          "--replica-alter-log-dirs-throttle: %r" % out)
+    for b in (0, 1):
+        bc = zk_config(zk, "brokers", str(b))
+        check("replica.alter.log.dirs.io.max.bytes.per.second" not in bc, "broker %d configs %r" % (b, bc))
     log("throttles set and removed through ZooKeeper")
     test_one_side_each(c)
 

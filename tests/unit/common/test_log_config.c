@@ -91,6 +91,21 @@ static int field_holds(const sm_log_config_def_t *d, const sm_topic_config_t *tc
 /* Walks the table: a non-default value set as a topic override lands in
  * the effective config for every row, so a row added without an apply
  * fails here. */
+/* Doubles read back as Java's Double.toString prints them. */
+static void test_format_double(void)
+{
+	static const struct { double v; const char *want; } cases[] = {
+		{ 0.5, "0.5" }, { 1.0, "1.0" }, { 1000000.0, "1000000.0" },
+		{ 1e7, "1.0E7" }, { 1.7976931348623157e308, "1.7976931348623157E308" },
+		{ 1e-4, "1.0E-4" }, { 0.001, "0.001" }, { 2.5e-5, "2.5E-5" },
+	};
+	char buf[64];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sm_log_config_format_double(cases[i].v, buf, sizeof(buf));
+		CU_ASSERT_STRING_EQUAL(buf, cases[i].want);
+	}
+}
+
 static void test_every_row_applies(void)
 {
 	sm_kafka_config_t cfg;
@@ -277,6 +292,7 @@ int main(void)
 	CU_initialize_registry();
 	CU_pSuite s = CU_add_suite("log_config", NULL, NULL);
 	CU_add_test(s, "every row applies", test_every_row_applies);
+	CU_add_test(s, "doubles as Java prints them", test_format_double);
 	CU_add_test(s, "broker defaults through synonyms", test_broker_synonyms);
 	CU_add_test(s, "overrides", test_overrides);
 	CU_add_test(s, "unclean election resolution", test_unclean_resolution);

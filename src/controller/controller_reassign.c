@@ -367,6 +367,40 @@ void sm_ctrl_reassign_resume(sm_controller_t *c)
 	}
 }
 
+void sm_ctrl_reassign_on_brokers_added(sm_controller_t *c, const int32_t *added, int n)
+{
+	for (int i = 0; i < c->ctx.n_topics && c->active; i++) {
+		sm_ctrl_topic_t *t = c->ctx.topics[i];
+		for (int j = 0; j < t->n_partitions && c->active; j++) {
+			sm_ctrl_partition_t *p = &t->partitions[j];
+			if (!p->n_adding && !p->n_removing)
+				continue;
+			int hit = 0, complete = 1;
+			for (int r = 0; r < p->n_replicas; r++)
+				if (!sm_ra_in(p->removing, p->n_removing, p->replicas[r]))
+					hit |= sm_ra_in(added, n, p->replicas[r]);
+			if (!hit)
+				continue;
+			/* As Kafka's onPartitionReassignment run again: while a
+			 * target replica is missing from the ISR the leader gets a
+			 * new epoch (so the returning replica acts on the current
+			 * replica set), then the completion is checked. */
+			sm_ra_refresh(c, t, p);
+			for (int r = 0; r < p->n_replicas; r++)
+				if (!sm_ra_in(p->removing, p->n_removing, p->replicas[r]))
+					complete &= sm_ra_in(p->st.isr, p->st.n_isr, p->replicas[r]);
+			if (!complete && p->has_state && p->st.leader >= 0) {
+				int32_t *isr = sm_calloc((size_t)p->st.n_isr + 1, sizeof(int32_t));
+				int nisr = p->st.n_isr;
+				memcpy(isr, p->st.isr, sizeof(int32_t) * (size_t)nisr);
+				sm_psm_move_leader(c, t, p, p->st.leader, isr, nisr, "reassignment resumed");
+				free(isr);
+			}
+			sm_ctrl_reassign_check(c, t, p);
+		}
+	}
+}
+
 void sm_ctrl_on_reassign_znode(sm_controller_t *c)
 {
 	char *data = NULL;

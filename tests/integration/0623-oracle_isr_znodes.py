@@ -180,15 +180,13 @@ def create_topics(side):
 
 def test(c):
     work = tempfile.mkdtemp(prefix="samsa-oracle-isr-", dir=c.root)
-    runs = [0]
     kafka = {}
 
     def kstart(bid):
-        runs[0] += 1
-        d = os.path.join(work, "run%d" % runs[0])
-        os.makedirs(d)
-        # a new data dir: a restarted broker 1 catches up from the leader
-        kafka[bid] = kafkautil.start_kafka(CP, c.zk.connect + "/oracle", bid, d, props=PROPS,
+        # a restart reuses the broker's directory (its data), as Samsa's does
+        if bid in kafka:
+            os.rename(kafka[bid].server_log, kafka[bid].server_log + ".%d" % kafka[bid].pid)
+        kafka[bid] = kafkautil.start_kafka(CP, c.zk.connect + "/oracle", bid, work, props=PROPS,
                                            jvm=kafkautil.JVM_SMALL)
 
     def kkill9(bid):
@@ -241,6 +239,7 @@ def test(c):
         for s in sides:
             s.kill9()
         wait_state(zk, sides, "isr", isr_is([0]), "ISR [0] after kill -9 of broker 1")
+        wait_state(zk, sides, "ra", isr_is([0]), "ISR [0] after kill -9 of broker 1")
         compare_step(zk, sides, "broker 1 killed", ["isr", "ra"])
         for s in sides:
             harness.wait_until(lambda: zk.zk.exists(s.chroot + "/brokers/ids/1") is None, 60,

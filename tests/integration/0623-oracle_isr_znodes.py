@@ -7,13 +7,16 @@ ISR changes and while a reassignment is in flight: two Apache Kafka brokers
 znodes of one broker per system; an ISR change needs a follower.
 
 The same steps on each system, broker 0 the controller on both:
-  - CreateTopics (confluent-kafka AdminClient) of "isr" with the explicit
-    assignment [0,1] and of "ra" with [0]; wait for the ISR [0,1] of "isr";
+  - CreateTopics (confluent-kafka AdminClient) of "isr" and "rb" with the
+    explicit assignment [0,1] and of "ra" with [0]; wait for the ISR [0,1] of "isr";
   - stop broker 1 (SIGTERM, controlled shutdown), wait for the ISR [0];
   - reassign "ra" to [0,1] through /admin/reassign_partitions: broker 1 is
     down, so the reassignment stays in flight;
+  - AlterPartitionReassignments (to broker 0) of "isr" to [0,2] (refused:
+    the added broker 2 is not alive) and of "rb" (created with [0,1]) to
+    [1,0] (accepted: it adds no replica; in flight while broker 1 is down);
   - start broker 1 again: wait for the ISR [0,1] of "isr" and for the
-    reassignment to complete (admin znode gone, ISR [0,1]);
+    reassignments to complete (admin znode gone, ISR [0,1]);
   - kill -9 broker 1 (its ZooKeeper session expires), wait for the ISR [0]
     of "isr", start it again and wait for the ISR [0,1].
 After each step the topic znodes (topic_id compared by shape), the partition
@@ -33,6 +36,8 @@ import json
 import os
 import re
 import shutil
+import socket
+import struct
 import sys
 import tempfile
 import threading
@@ -42,6 +47,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 import javautil  # noqa: E402
 import kafkautil  # noqa: E402
+import specutil  # noqa: E402
 from harness import check, log  # noqa: E402
 
 NAME = "0623-oracle_isr_znodes"
@@ -95,10 +101,11 @@ def compare(step, what, a, b):
 class Side:
     """One system: its brokers 0 and 1 and how to stop and start them."""
 
-    def __init__(self, name, chroot, bootstrap, stop, kill9, start):
+    def __init__(self, name, chroot, port0, stop, kill9, start):
         self.name = name
         self.chroot = chroot
-        self.bootstrap = bootstrap
+        self.port0 = port0              # broker 0, the controller
+        self.bootstrap = "127.0.0.1:%d" % port0
         self.stop = stop
         self.kill9 = kill9
         self.start = start
@@ -168,10 +175,44 @@ def isr_is(isr):
     return lambda st: isinstance(st, dict) and sorted(st.get("isr", [])) == isr
 
 
+def call(port, key, v, value):
+    """One request to the broker on `port` (a new connection); the decoded
+    response body."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        frame = specutil.encode_request(key, v, 1, value)
+        s.sendall(struct.pack(">i", len(frame)) + frame)
+
+        def recv(n):
+            b = b""
+            while len(b) < n:
+                x = s.recv(n - len(b))
+                check(x, "port %d closed the connection" % port)
+                b += x
+            return b
+        corr, body = specutil.decode_response(key, v, recv(struct.unpack(">i", recv(4))[0]))
+    check(corr == 1, "wrong correlation id")
+    return body
+
+
+def alter_reassignments(step, sides, topic, replicas):
+    """AlterPartitionReassignments v0 of partition 0 of `topic` on each
+    system's controller (broker 0); compares the error codes."""
+    codes = []
+    for s in sides:
+        r = call(s.port0, 45, 0, {"timeout_ms": 30000, "topics": [
+            {"name": topic, "partitions": [{"partition_index": 0, "replicas": replicas}]}]})
+        codes.append([r["error_code"]] + [p["error_code"] for t in r["responses"] for p in t["partitions"]])
+        log("%s: AlterPartitionReassignments %s -> %s: %s" % (s.name, topic, replicas, r))
+    compare(step, "AlterPartitionReassignments %s %s error codes" % (topic, replicas),
+            {"codes": codes[0]}, {"codes": codes[1]})
+    return codes[0]
+
+
 def create_topics(side):
     from confluent_kafka.admin import AdminClient, NewTopic
     a = AdminClient({"bootstrap.servers": side.bootstrap})
     fs = a.create_topics([NewTopic("isr", 1, replica_assignment=[[0, 1]]),
+                          NewTopic("rb", 1, replica_assignment=[[0, 1]]),
                           NewTopic("ra", 1, replica_assignment=[[0]])], operation_timeout=30)
     for t, f in fs.items():
         f.result(timeout=60)
@@ -198,9 +239,9 @@ def test(c):
     try:
         kstart(0)
         kstart(1)
-        samsa = Side("samsa", "/samsa", c.bootstrap, lambda: c.brokers[1].stop(),
+        samsa = Side("samsa", "/samsa", c.brokers[0].port, lambda: c.brokers[1].stop(),
                      lambda: c.brokers[1].kill9(), lambda: c.brokers[1].start())
-        oracle = Side("kafka", "/oracle", kafka[0].bootstrap, lambda: kafkautil.stop_kafka(kafka[1]),
+        oracle = Side("kafka", "/oracle", kafka[0].port, lambda: kafkautil.stop_kafka(kafka[1]),
                       lambda: kkill9(1), lambda: kstart(1))
         sides = (samsa, oracle)
         for s in sides:
@@ -209,12 +250,14 @@ def test(c):
             zk.watch_notifications(s)
             create_topics(s)
         wait_state(zk, sides, "isr", isr_is([0, 1]), "ISR [0,1]")
+        wait_state(zk, sides, "rb", isr_is([0, 1]), "ISR [0,1]")
         wait_state(zk, sides, "ra", isr_is([0]), "ISR [0]")
-        compare_step(zk, sides, "created", ["isr", "ra"])
+        compare_step(zk, sides, "created", ["isr", "ra", "rb"])
 
         for s in sides:
             s.stop()
         wait_state(zk, sides, "isr", isr_is([0]), "ISR [0] after SIGTERM of broker 1")
+        wait_state(zk, sides, "rb", isr_is([0]), "ISR [0] after SIGTERM of broker 1")
         compare_step(zk, sides, "broker 1 stopped", ["isr"])
 
         # Reassign "ra" [0] -> [0,1] with broker 1 down: stays in flight.
@@ -226,6 +269,17 @@ def test(c):
             harness.wait_until(lambda: (zk.get(s, "/brokers/topics/ra").get("adding_replicas") or {}) != {},
                                60, "%s: the reassignment of ra to start" % s.name, interval=0.1)
         compare_step(zk, sides, "reassignment in flight", ["ra"])
+        # The API path: an added replica must be alive (Kafka 2.8's
+        # validateReplicas); reordering onto a dead replica adds none, so it
+        # starts and stays in flight until broker 1 is back.
+        check(alter_reassignments("api", sides, "isr", [0, 2])[1] == 39,
+              "a reassignment adding the dead broker 2 was not refused")
+        check(alter_reassignments("api", sides, "rb", [1, 0]) == [0, 0],
+              "a reassignment to [1,0] with broker 1 down was refused")
+        for s in sides:
+            harness.wait_until(lambda: zk.get(s, "/brokers/topics/rb").get("partitions", {}).get("0") == [1, 0],
+                               60, "%s: the reassignment of rb to start" % s.name, interval=0.1)
+        compare_step(zk, sides, "API reassignment in flight", ["isr", "rb"])
 
         for s in sides:
             s.start()
@@ -234,20 +288,26 @@ def test(c):
             harness.wait_until(lambda: zk.zk.exists(s.chroot + "/admin/reassign_partitions") is None, 60,
                                "%s: the reassignment of ra to complete" % s.name, interval=0.1)
         wait_state(zk, sides, "ra", isr_is([0, 1]), "ISR [0,1] after the reassignment")
-        compare_step(zk, sides, "broker 1 back, reassignment done", ["isr", "ra"])
+        for s in sides:
+            harness.wait_until(lambda: zk.get(s, "/brokers/topics/rb").get("adding_replicas") == {} and
+                               isr_is([0, 1])(zk.get(s, "/brokers/topics/rb/partitions/0/state")),
+                               60, "%s: the reassignment of rb to complete" % s.name, interval=0.1)
+        compare_step(zk, sides, "broker 1 back, reassignment done", ["isr", "ra", "rb"])
 
         for s in sides:
             s.kill9()
         wait_state(zk, sides, "isr", isr_is([0]), "ISR [0] after kill -9 of broker 1")
         wait_state(zk, sides, "ra", isr_is([0]), "ISR [0] after kill -9 of broker 1")
-        compare_step(zk, sides, "broker 1 killed", ["isr", "ra"])
+        wait_state(zk, sides, "rb", isr_is([0]), "ISR [0] after kill -9 of broker 1")
+        compare_step(zk, sides, "broker 1 killed", ["isr", "ra", "rb"])
         for s in sides:
             harness.wait_until(lambda: zk.zk.exists(s.chroot + "/brokers/ids/1") is None, 60,
                                "%s: the session of the killed broker 1 to expire" % s.name)
             s.start()
         wait_state(zk, sides, "isr", isr_is([0, 1]), "ISR [0,1] after broker 1 restarted")
         wait_state(zk, sides, "ra", isr_is([0, 1]), "ISR [0,1] after broker 1 restarted")
-        compare_step(zk, sides, "broker 1 back after kill -9", ["isr", "ra"])
+        wait_state(zk, sides, "rb", isr_is([0, 1]), "ISR [0,1] after broker 1 restarted")
+        compare_step(zk, sides, "broker 1 back after kill -9", ["isr", "ra", "rb"])
 
         # The notifications each system wrote, by content (sequence numbers
         # are per cluster). The controller deletes them once read.
@@ -258,7 +318,7 @@ def test(c):
                 if isinstance(v, str):
                     continue
                 check(re.match(r"^isr_change_\d{10}$", k) and v.get("version") == 1 and
-                      all(p in ({"topic": "isr", "partition": 0}, {"topic": "ra", "partition": 0})
+                      all(p in [{"topic": t, "partition": 0} for t in ("isr", "ra", "rb")]
                           for p in v.get("partitions", [None])),
                       "%s: unexpected /isr_change_notification/%s: %r" % (s.name, k, v))
         seen = [sorted(set(json.dumps(v, sort_keys=True) for v in s.notes.values() if not isinstance(v, str)))

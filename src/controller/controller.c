@@ -590,6 +590,8 @@ static void sm_ctrl_on_broker_change(sm_controller_t *c)
 		sm_ctrl_batch_um_all(c);
 		sm_psm_trigger_online(c);
 		sm_psm_flush(c);
+		if (nadded)
+			sm_ctrl_reassign_on_brokers_added(c, added, nadded);
 		sm_ctrl_process_deletions(c);
 		CLOG(c, SM_LOG_INFO, "Handled broker change (%d failed, %d new) in %lld ms with %llu ZooKeeper requests",
 		     ndead, nadded, (long long)(sm_clock_mono_ms() - t0),

@@ -297,6 +297,9 @@ void sm_ctrl_reassign_check(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_part
 void sm_ctrl_on_reassign_znode(sm_controller_t *c);
 /* After failover: resume reassignments found in the topic znodes. */
 void sm_ctrl_reassign_resume(sm_controller_t *c);
+/* Kafka's onBrokerStartup: restarts the reassignments whose target
+ * replicas include one of the `n` brokers in `added`. */
+void sm_ctrl_reassign_on_brokers_added(sm_controller_t *c, const int32_t *added, int n);
 void sm_ctrl_do_alter_reassignments(sm_controller_t *c, sm_ctrl_sync_t *s);
 
 /* ---- admin operations (controller_admin.c) ---- */

@@ -224,7 +224,17 @@ void sm_ctrl_reassign_check(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_part
 	free(trs);
 }
 
-static sm_err_t sm_ra_validate(sm_controller_t *c, const int32_t *target, int n, const char **msg)
+/*
+ * Checks a target replica list. As Kafka 2.8's validateReplicas, only the
+ * replicas a reassignment adds must be alive, and only for
+ * AlterPartitionReassignments: a reassignment written to
+ * /admin/reassign_partitions starts whatever brokers are up (the new
+ * replicas join once they come back), so zk_triggered skips that check.
+ * Empty and duplicate lists are refused on both paths (the znode is as
+ * untrusted as a request).
+ */
+static sm_err_t sm_ra_validate(sm_controller_t *c, const int32_t *target, int n,
+			       const int32_t *current, int ncurrent, int zk_triggered, const char **msg)
 {
 	if (n <= 0) {
 		*msg = "The replica set cannot be empty.";
@@ -236,7 +246,12 @@ static sm_err_t sm_ra_validate(sm_controller_t *c, const int32_t *target, int n,
 				*msg = "The proposed assignment contains duplicate replicas.";
 				return SM_ERR_INVALID_REPLICA_ASSIGNMENT;
 			}
-		if (!sm_ctrl_broker_alive(c, target[i])) {
+		if (target[i] < 0) {
+			*msg = "Invalid broker id in replica list.";
+			return SM_ERR_INVALID_REPLICA_ASSIGNMENT;
+		}
+		if (!zk_triggered && !sm_ra_in(current, ncurrent, target[i]) &&
+		    !sm_ctrl_broker_alive(c, target[i])) {
 			*msg = "Replica assignment has brokers that are not alive.";
 			return SM_ERR_INVALID_REPLICA_ASSIGNMENT;
 		}
@@ -260,7 +275,8 @@ sm_err_t sm_ctrl_reassign(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_partit
 		/* Cancel: back to the original replicas. */
 		target = ors;
 		n_target = nors;
-	} else if ((e = sm_ra_validate(c, target, n_target, msg))) {
+	} else if ((e = sm_ra_validate(c, target, n_target, ors, nors,
+				       zk_triggered, msg))) {
 		free(ors);
 		return e;
 	}
@@ -348,6 +364,40 @@ void sm_ctrl_reassign_resume(sm_controller_t *c)
 		for (int j = 0; j < t->n_partitions && c->active; j++)
 			if (t->partitions[j].n_adding || t->partitions[j].n_removing)
 				sm_ctrl_reassign_check(c, t, &t->partitions[j]);
+	}
+}
+
+void sm_ctrl_reassign_on_brokers_added(sm_controller_t *c, const int32_t *added, int n)
+{
+	for (int i = 0; i < c->ctx.n_topics && c->active; i++) {
+		sm_ctrl_topic_t *t = c->ctx.topics[i];
+		for (int j = 0; j < t->n_partitions && c->active; j++) {
+			sm_ctrl_partition_t *p = &t->partitions[j];
+			if (!p->n_adding && !p->n_removing)
+				continue;
+			int hit = 0, complete = 1;
+			for (int r = 0; r < p->n_replicas; r++)
+				if (!sm_ra_in(p->removing, p->n_removing, p->replicas[r]))
+					hit |= sm_ra_in(added, n, p->replicas[r]);
+			if (!hit)
+				continue;
+			/* As Kafka's onPartitionReassignment run again: while a
+			 * target replica is missing from the ISR the leader gets a
+			 * new epoch (so the returning replica acts on the current
+			 * replica set), then the completion is checked. */
+			sm_ra_refresh(c, t, p);
+			for (int r = 0; r < p->n_replicas; r++)
+				if (!sm_ra_in(p->removing, p->n_removing, p->replicas[r]))
+					complete &= sm_ra_in(p->st.isr, p->st.n_isr, p->replicas[r]);
+			if (!complete && p->has_state && p->st.leader >= 0) {
+				int32_t *isr = sm_calloc((size_t)p->st.n_isr + 1, sizeof(int32_t));
+				int nisr = p->st.n_isr;
+				memcpy(isr, p->st.isr, sizeof(int32_t) * (size_t)nisr);
+				sm_psm_move_leader(c, t, p, p->st.leader, isr, nisr, "reassignment resumed");
+				free(isr);
+			}
+			sm_ctrl_reassign_check(c, t, p);
+		}
 	}
 }
 

@@ -87,11 +87,12 @@ def start_kafka(cp, zk_connect, broker_id, work, props=None, jvm=None, wait=True
     ZooKeeper `zk_connect` (host:port plus chroot, e.g. "127.0.0.1:2181/kafka";
     Kafka creates the chroot), in `work`/kafka-<id>. `props` override the
     defaults below; `jvm` is the JVM flags (default JVM_DEFAULT, i.e.
-    kafka-server-start.sh's). With wait, returns once the broker logged
+    kafka-server-start.sh's). Starting the same id in the same `work` again
+    restarts it on its data (on a new port). With wait, returns once the broker logged
     that it started (failing after 90 s); the KafkaBroker either way."""
     port = harness.free_port()
     d = os.path.join(work, "kafka-%d" % broker_id)
-    os.makedirs(os.path.join(d, "data"))
+    os.makedirs(os.path.join(d, "data"), exist_ok=True)   # a restart keeps its data
     conf = {
         "broker.id": str(broker_id), "listeners": "PLAINTEXT://127.0.0.1:%d" % port,
         "log.dirs": os.path.join(d, "data"), "zookeeper.connect": zk_connect,

@@ -990,18 +990,6 @@ out:
 	return rc;
 }
 
-/* Java's Double.toString for quota values: "1048576.0", "0.5". */
-static void sm_kc_double_str(double v, char *out, size_t len)
-{
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(out, len, "%.*g", prec, v);
-		if (strtod(out, NULL) == v)
-			break;
-	}
-	if (!strpbrk(out, ".eEn"))
-		strncat(out, ".0", len - strlen(out) - 1);
-}
-
 static int sm_kc_is_quota_key(const char *k)
 {
 	return !strcmp(k, "producer_byte_rate") || !strcmp(k, "consumer_byte_rate") ||
@@ -1086,7 +1074,7 @@ static int sm_kc_bs_quotas(const sm_kc_opts_t *o, const sm_metadata_resp_t *md)
 			printf(" are ");
 			for (int32_t j = 0; j < e->values_cnt; j++) {
 				char v[64];
-				sm_kc_double_str(e->values[j].value, v, sizeof(v));
+				sm_log_config_format_double(e->values[j].value, v, sizeof(v));
 				printf("%s%s=%s", j ? ", " : "", e->values[j].key, v);
 			}
 			printf("\n");

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "kafka_zk.h"
+#include "log_config.h"
 #include "logger.h"
 #include "msg_alter_client_quotas.h"
 #include "msg_describe_client_quotas.h"
@@ -342,19 +343,6 @@ send:
 
 /* ---- AlterClientQuotas ---- */
 
-/* Java's Double.toString for the values quotas take: the shortest form
- * that reads back, with ".0" on whole numbers ("50.0", "0.5"). */
-static void sm_cq_double_str(double v, char *out, size_t len)
-{
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(out, len, "%.*g", prec, v);
-		if (strtod(out, NULL) == v)
-			break;
-	}
-	if (!strpbrk(out, ".eEn"))
-		strncat(out, ".0", len - strlen(out) - 1);
-}
-
 /* Applies one entry; returns the error code and sets *msg. */
 static int16_t sm_cq_alter_one(sm_req_ctx_t *ctx, const sm_alter_client_quotas_req_entry_t *en,
 			       int validate_only, char *msg, size_t msglen)
@@ -452,7 +440,7 @@ static int16_t sm_cq_alter_one(sm_req_ctx_t *ctx, const sm_alter_client_quotas_r
 			}
 			snprintf(val, sizeof(val), "%lld", (long long)t);
 		} else {
-			sm_cq_double_str(op->value, val, sizeof(val));
+			sm_log_config_format_double(op->value, val, sizeof(val));
 		}
 		sm_zk_config_set(&cfg, op->key, val);
 	}

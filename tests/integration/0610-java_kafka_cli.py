@@ -6,8 +6,9 @@ line for line after the normalisations listed in NORMALISE (what Kafka 3.9's
 tools print differently from 2.8's); GetOffsetShell prints the offsets the
 topic really has; DumpLogSegments --deep-iteration reads Samsa's .log,
 .index and .timeindex files of a plain, a gzip-compressed and a compacted
-topic without a mismatch or error, and its record lines equal
-bin/kafka-dump-log.sh's.
+topic and the .txnindex and .snapshot files of a transactional one (a
+committed and an aborted transaction, snapshots from the clean shutdown)
+without a mismatch or error, and its lines equal bin/kafka-dump-log.sh's.
 
 Any other difference fails the test and prints a unified diff.
 Environment: SM_JAVA_CLI_VERSION (default 3.9.2).
@@ -29,6 +30,7 @@ from harness import check, fail, log  # noqa: E402
 NAME = "0610-java_kafka_cli"
 VERSION = os.environ.get("SM_JAVA_CLI_VERSION", "3.9.2")
 TOPIC, GZ, COMPACT, GROUP = "cmp", "cmpz", "cmpc", "cmpg"
+TXN = "cmpt"
 CP = None
 
 TOPIC_CMD = "org.apache.kafka.tools.TopicCommand"
@@ -60,6 +62,11 @@ NORMALISE = [
     (re.compile(r"^Log starting offset: "), "Starting offset: "),
     (re.compile(r" deleteHorizonMs: OptionalLong\.empty"), ""),
     (re.compile(r" compresscodec: (\w+)"), lambda m: " compresscodec: " + m.group(1).upper()),
+    # DumpLogSegments 3.x on a .snapshot: the transaction's first offset as
+    # a Java OptionalLong (2.8: a Scala Option) and the producer's
+    # lastTimestamp, which 2.8 does not print
+    (re.compile(r" currentTxnFirstOffset: OptionalLong(?:\.empty|\[(\d+)\]) lastTimestamp: -?\d+ "),
+     lambda m: " currentTxnFirstOffset: %s " % ("Some(%s)" % m.group(1) if m.group(1) else "None")),
     (re.compile(r"^\| offset: (\d+) isValid: true crc: null keySize: (-?\d+) valueSize: (-?\d+) "
                 r"(CreateTime|LogAppendTime): (-?\d+) baseOffset: .*? position: \d+ sequence: "),
      r"| offset: \1 \4: \5 keySize: \2 valueSize: \3 sequence: "),
@@ -145,6 +152,23 @@ def live_group(c):
         proc.wait(timeout=30)
 
 
+def transactions(c):
+    """A committed and an aborted transaction on TXN: the abort lands in the
+    segment's .txnindex, the producer in the .snapshot files."""
+    from confluent_kafka import Producer
+    c.create_topic(TXN, partitions=1, rf=1)
+    c.wait_for_leaders(TXN, 1)
+    p = Producer({"bootstrap.servers": c.bootstrap, "transactional.id": "cmp-txn",
+                  "linger.ms": 5})
+    p.init_transactions(30)
+    for i, end in enumerate((p.commit_transaction, p.abort_transaction, p.commit_transaction)):
+        p.begin_transaction()
+        for k in range(10):
+            p.produce(TXN, key=b"t%d" % i, value=b"v%d-%d" % (i, k))
+        p.flush(30)
+        end(30)
+
+
 def test(c):
     b = c.bootstrap
     samsa("kafka-topics.sh", "--bootstrap-server", b, "--create", "--topic", TOPIC,
@@ -163,6 +187,7 @@ def test(c):
            input="".join("key-%d:value-%d\n" % (i % 10, i) for i in range(3000)))
     samsa("kafka-console-consumer.sh", "--bootstrap-server", b, "--topic", TOPIC, "--group", GROUP,
           "--from-beginning", "--max-messages", "300")
+    transactions(c)
 
     # -- topics, configs, groups: Samsa's tool and Kafka's on one cluster
     compare("topics --list", samsa("kafka-topics.sh", "--bootstrap-server", b, "--list"),
@@ -247,6 +272,22 @@ def test(c):
             check_result("DumpLogSegments %s" % os.path.relpath(idx, c.root), not bad, "; ".join(bad[:5]))
             ours = samsa("kafka-dump-log.sh", "--deep-iteration", "--files", idx)
             compare("dump " + os.path.relpath(idx, c.root), ours, theirs)
+
+    # .txnindex (the aborted transaction) and .snapshot (the producer)
+    td = part_dir(c, TXN)
+    extra = files(td, ".txnindex") + files(td, ".snapshot")
+    check(any(f.endswith(".txnindex") and os.path.getsize(f) > 0 for f in extra),
+          "no aborted transaction in %s: %s" % (td, os.listdir(td)))
+    check(any(f.endswith(".snapshot") for f in extra), "no producer snapshot in %s" % td)
+    segs = files(td, ".log")
+    for f in segs + extra:
+        label = os.path.relpath(f, c.root)
+        theirs, err = kafka(DUMP, "--deep-iteration", "--print-data-log", "--files", f, stderr=True)
+        bad = [x for x in (theirs + err).splitlines() if not x.startswith(("SLF4J", "log4j:"))
+               and re.search(r"mismatch|corrupt|Exception|error|invalid", x, re.I)]
+        check_result("DumpLogSegments " + label, not bad, "; ".join(bad[:5]))
+        ours = samsa("kafka-dump-log.sh", "--deep-iteration", "--print-data-log", "--files", f)
+        compare("dump " + label, ours, theirs)
 
     bad = [name for name, ok, _ in results if not ok]
     log("%d checks, %d differ or failed" % (len(results), len(bad)))

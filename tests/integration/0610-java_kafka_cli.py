@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """Kafka's own command-line tools (org.apache.kafka:kafka_2.13 and kafka-tools
 3.9) against two Samsa brokers, beside Samsa's bin/*.sh on the same cluster:
-TopicCommand, ConfigCommand and ConsumerGroupCommand outputs equal Samsa's
-line for line after the normalisations listed in NORMALISE (what Kafka 3.9's
-tools print differently from 2.8's); GetOffsetShell prints the offsets the
+TopicCommand, ConfigCommand, ConsumerGroupCommand, ConsoleProducer/
+ConsoleConsumer, ReassignPartitionsCommand and AclCommand (ZooKeeper mode)
+outputs equal Samsa's line for line after the normalisations listed in
+NORMALISE (what Kafka 3.9's tools print differently from 2.8's); GetOffsetShell prints the offsets the
 topic really has; DumpLogSegments --deep-iteration reads Samsa's .log,
 .index and .timeindex files of a plain, a gzip-compressed and a compacted
 topic and the .txnindex and .snapshot files of a transactional one (a
@@ -38,6 +39,10 @@ GROUP_CMD = "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand"
 CONFIG_CMD = "kafka.admin.ConfigCommand"
 OFFSET_SHELL = "org.apache.kafka.tools.GetOffsetShell"
 DUMP = "kafka.tools.DumpLogSegments"
+PRODUCER = "kafka.tools.ConsoleProducer"
+CONSUMER = "org.apache.kafka.tools.consumer.ConsoleConsumer"
+REASSIGN = "org.apache.kafka.tools.reassign.ReassignPartitionsCommand"
+ACLS = "kafka.admin.AclCommand"
 
 results = []     # (name, ok, detail)
 
@@ -62,6 +67,11 @@ NORMALISE = [
     (re.compile(r"^Log starting offset: "), "Starting offset: "),
     (re.compile(r" deleteHorizonMs: OptionalLong\.empty"), ""),
     (re.compile(r" compresscodec: (\w+)"), lambda m: " compresscodec: " + m.group(1).upper()),
+    # ReassignPartitionsCommand 3.x: "is completed." (2.8: "is complete.")
+    (re.compile(r"^(Reassignment of partition \S+) is completed\.$"), r"\1 is complete."),
+    # AclCommand prints a resource's ACLs from a hash set: the first after a
+    # space, the last before one; compared as sets (sort=True) without them
+    (re.compile(r"^ ?(\t\(principal=.*\)) ?$"), r"\1"),
     # DumpLogSegments 3.x on a .snapshot: the transaction's first offset as
     # a Java OptionalLong (2.8: a Scala Option) and the producer's
     # lastTimestamp, which 2.8 does not print
@@ -79,16 +89,16 @@ def normalise(line):
     return line
 
 
-def kafka(cls, *args, stderr=False):
+def kafka(cls, *args, stderr=False, input=None):
     """Runs one of Kafka's tools; its stdout (and stderr when asked)."""
-    p = harness.run(["java", "-Xmx256m", "-cp", CP, cls] + list(args), timeout=120,
+    p = harness.run(["java", "-Xmx256m", "-cp", CP, cls] + list(args), timeout=120, input=input,
                     what="%s %s" % (cls.rsplit(".", 1)[1], " ".join(args[:4])))
     out = p.stdout.decode(errors="replace")
     return (out, p.stderr.decode(errors="replace")) if stderr else out
 
 
-def samsa(script, *args):
-    p = harness.run([os.path.join(harness.BIN, script)] + list(args), timeout=60,
+def samsa(script, *args, input=None):
+    p = harness.run([os.path.join(harness.BIN, script)] + list(args), timeout=60, input=input,
                     what="%s %s" % (script, " ".join(args[:4])))
     return p.stdout.decode(errors="replace")
 
@@ -169,6 +179,66 @@ def transactions(c):
         end(30)
 
 
+def console(c):
+    """Kafka's console producer and Samsa's write to one topic; both console
+    consumers print the same four records."""
+    t = "cmpk"
+    c.create_topic(t, partitions=1, rf=2)
+    c.wait_for_leaders(t, 1)
+    b = c.bootstrap
+    props = ["--property", "parse.key=true", "--property", "key.separator=:"]
+    kafka(PRODUCER, "--bootstrap-server", b, "--topic", t, *props, input=b"a:1\nb:2\n")
+    samsa("kafka-console-producer.sh", "--bootstrap-server", b, "--topic", t, *props, input=b"c:3\nd:4\n")
+    args = ["--bootstrap-server", b, "--topic", t, "--from-beginning", "--max-messages", "4",
+            "--property", "print.key=true", "--property", "print.partition=true",
+            "--property", "print.offset=true"]
+    ours, theirs = samsa("kafka-console-consumer.sh", *args), kafka(CONSUMER, *args)
+    check_result("console round trip", ours.count("\n") == 4, repr(ours))
+    compare("console-consumer (Kafka's and Samsa's producers)", ours, theirs)
+
+
+def reassign(c):
+    """The same move of two like topics, one by each tool: --execute and
+    --verify print the same (topic names aside)."""
+    b = c.bootstrap
+    out = {}
+    for who, t in (("samsa", "cmpr1"), ("kafka", "cmpr2")):
+        c.topics("--zookeeper", c.zk_connect, "--create", "--topic", t, "--replica-assignment", "0")
+        c.wait_for_leaders(t, 1)
+        plan = os.path.join(c.root, t + ".json")
+        with open(plan, "w") as f:
+            f.write('{"version":1,"partitions":[{"topic":"%s","partition":0,"replicas":[1],'
+                    '"log_dirs":["any"]}]}' % t)
+        run = (lambda *a: samsa("kafka-reassign-partitions.sh", *a)) if who == "samsa" \
+            else (lambda *a: kafka(REASSIGN, *a))
+        ex = run("--bootstrap-server", b, "--execute", "--reassignment-json-file", plan)
+
+        def done():
+            return "is complete" in run("--bootstrap-server", b, "--verify", "--reassignment-json-file",
+                                         plan)
+        harness.wait_until(done, 60, "the %s tool's reassignment of %s" % (who, t))
+        out[who] = (ex.replace(t, "T"),
+                    run("--bootstrap-server", b, "--verify", "--reassignment-json-file", plan).replace(t, "T"))
+    compare("reassign-partitions --execute", out["samsa"][0], out["kafka"][0])
+    compare("reassign-partitions --verify", out["samsa"][1], out["kafka"][1])
+
+
+def acls(c):
+    """ACLs written by either tool through ZooKeeper, listed by both."""
+    zk = ["--authorizer-properties", "zookeeper.connect=" + c.zk_connect]
+    kafka(ACLS, *zk, "--add", "--allow-principal", "User:alice", "--operation", "Read",
+          "--operation", "Describe", "--topic", TOPIC)
+    samsa("kafka-acls.sh", *zk, "--add", "--allow-principal", "User:bob", "--operation", "Write",
+          "--topic", "cmp-", "--resource-pattern-type", "prefixed")
+    kafka(ACLS, *zk, "--add", "--deny-principal", "User:eve", "--operation", "All", "--group", GROUP)
+    for what in ((), ("--topic", TOPIC), ("--group", GROUP)):
+        args = zk + ["--list"] + list(what)
+        compare("acls --list %s" % " ".join(what), samsa("kafka-acls.sh", *args), kafka(ACLS, *args),
+                sort=True)
+    args = zk + ["--list", "--topic", "cmp-", "--resource-pattern-type", "prefixed"]
+    compare("acls --list prefixed", samsa("kafka-acls.sh", *args), kafka(ACLS, *args), sort=True)
+
+
 def test(c):
     b = c.bootstrap
     samsa("kafka-topics.sh", "--bootstrap-server", b, "--create", "--topic", TOPIC,
@@ -226,6 +296,9 @@ def test(c):
             kafka(GROUP_CMD, "--bootstrap-server", b, "--describe", "--group", GROUP, "--state"))
     # (--members of an empty group: 2.8 prints nothing, 3.x a header.)
     live_group(c)
+    console(c)
+    reassign(c)
+    acls(c)
 
     # -- GetOffsetShell: the end offsets the partitions really have
     ends = {p: len(c.read_partition(TOPIC, p)) for p in range(3)}

@@ -37,7 +37,9 @@ def test(c):
                      "\tAlterPartitionReassignments(45): 0 [usable: 0],",
                      "\tDescribeCluster(60): 0 [usable: 0],",
                      "\tSaslHandshake(17): 0 to 1 [usable: 1],",
-                     "\tAlterClientQuotas(49): UNSUPPORTED,",
+                     "\tAlterReplicaLogDirs(34): 0 to 2 [usable: 2],",
+                     "\tAlterClientQuotas(49): 0 to 1 [usable: 1],",
+                     "\tCreateDelegationToken(38): UNSUPPORTED,",
                      "\tDescribeProducers(61): UNSUPPORTED"):
             check(want in text, "%r missing from broker %s's block" % (want, b[2]))
         keys = [int(m) for m in re.findall(r"^\t\w+\((\d+)\):", text, re.M)]

@@ -300,8 +300,14 @@ static sm_err_t msgset_down_batch(const uint8_t *p, size_t len, int to_magic,
 		last = rec.offset;
 		if (rec.timestamp > max_ts)
 			max_ts = rec.timestamp;
-		int64_t off = codec != SM_CODEC_NONE && to_magic >= 1 ?
-				      rec.offset - first : rec.offset;
+		int64_t off = rec.offset;
+		/* inner offsets are relative to the first: a batch whose
+		 * offsets run backwards past the range is corrupt */
+		if (codec != SM_CODEC_NONE && to_magic >= 1 &&
+		    __builtin_sub_overflow(rec.offset, first, &off)) {
+			err = SM_ERR_CORRUPT_MESSAGE;
+			goto done;
+		}
 		sm_msgset_append(dst, off, to_magic, attrs, rec.timestamp,
 				 rec.key, rec.key_len, rec.value, rec.value_len);
 		/* The wrapper is compressed whole: bound what it holds. */

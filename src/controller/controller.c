@@ -506,6 +506,58 @@ static void sm_ctrl_elect(sm_controller_t *c)
 
 /* ---- event handlers ---- */
 
+/* Rereads, in one pipelined batch, the state znodes of every partition with
+ * a replica on one of the brokers: leaders change ISRs themselves and the
+ * controller hears of it only through /isr_change_notification, so before
+ * taking failed brokers out of ISRs (a deferred, conditional write) the
+ * controller starts from ZooKeeper's copy, as Kafka's removeReplicasFromIsr
+ * does. A leader may even have added a broker back after the controlled
+ * shutdown took it out (its last fetch was answered after the
+ * LeaderAndIsr): without this the ISR would keep a dead broker for good. */
+static void sm_ctrl_refresh_states_on(sm_controller_t *c, const int32_t *brokers, int nb)
+{
+	int n = 0, cap = 0;
+	sm_kzk_tp_ref_t *tps = NULL;
+	sm_ctrl_partition_t **ps = NULL;
+	for (int i = 0; i < c->ctx.n_topics; i++) {
+		sm_ctrl_topic_t *t = c->ctx.topics[i];
+		for (int j = 0; j < t->n_partitions; j++) {
+			sm_ctrl_partition_t *p = &t->partitions[j];
+			int hit = 0;
+			for (int r = 0; r < p->n_replicas && !hit; r++)
+				for (int b = 0; b < nb && !hit; b++)
+					hit = p->replicas[r] == brokers[b];
+			if (!hit || !p->has_state)
+				continue;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 64;
+				tps = sm_realloc(tps, sizeof(*tps) * (size_t)cap);
+				ps = sm_realloc(ps, sizeof(*ps) * (size_t)cap);
+			}
+			tps[n] = (sm_kzk_tp_ref_t){ t->name, p->id };
+			ps[n++] = p;
+		}
+	}
+	if (n > 0) {
+		sm_zk_partition_state_t *sts = sm_calloc((size_t)n, sizeof(*sts));
+		sm_err_t *errs = sm_calloc((size_t)n, sizeof(sm_err_t));
+		sm_kzk_get_partition_states(c->zk, n, tps, sts, errs);
+		for (int i = 0; i < n; i++) {
+			if (errs[i] == SM_ERR_NONE) {
+				sm_zk_partition_state_clear(&ps[i]->st);
+				ps[i]->st = sts[i];
+			} else {
+				sm_zk_partition_state_clear(&sts[i]);
+			}
+		}
+		free(sts);
+		free(errs);
+	}
+	free(tps);
+	free(ps);
+}
+
+
 static void sm_ctrl_on_broker_change(sm_controller_t *c)
 {
 	int64_t t0 = sm_clock_mono_ms();
@@ -554,6 +606,8 @@ static void sm_ctrl_on_broker_change(sm_controller_t *c)
 	free(ids);
 	/* onBrokerFailure: replicas offline, leaders re-elected, ISRs shrunk;
 	 * the state writes go out pipelined. */
+	if (ndead)
+		sm_ctrl_refresh_states_on(c, dead, ndead);
 	c->defer = 1;
 	for (int i = 0; i < c->ctx.n_topics && c->active; i++) {
 		sm_ctrl_topic_t *t = c->ctx.topics[i];
@@ -566,10 +620,16 @@ static void sm_ctrl_on_broker_change(sm_controller_t *c)
 					is_dead |= dead[d] == b;
 				for (int d = 0; d < nadded; d++)
 					is_new |= added[d] == b;
-				if (is_dead && p->rstate[r] != SM_RSM_OFFLINE) {
-					sm_rsm_transition(c, t, p, r, SM_RSM_OFFLINE);
-					if (p->st.leader == b && p->pstate == SM_PSM_ONLINE)
-						sm_psm_transition(c, t, p, SM_PSM_OFFLINE);
+				if (is_dead) {
+					/* Already offline after a controlled shutdown:
+					 * still taken out of the ISR (OfflineReplica to
+					 * OfflineReplica, as Kafka's replica state machine
+					 * does), should a leader have added it back. */
+					if (p->rstate[r] != SM_RSM_OFFLINE) {
+						sm_rsm_transition(c, t, p, r, SM_RSM_OFFLINE);
+						if (p->st.leader == b && p->pstate == SM_PSM_ONLINE)
+							sm_psm_transition(c, t, p, SM_PSM_OFFLINE);
+					}
 					sm_psm_remove_from_isr(c, t, p, b);
 				}
 				if (is_new) {

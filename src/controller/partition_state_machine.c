@@ -418,6 +418,8 @@ int sm_psm_move_leader(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_partition
 	return 0;
 }
 
+#define SM_PSM_ISR_ATTEMPTS 5
+
 void sm_psm_remove_from_isr(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_partition_t *p,
 			    int32_t broker)
 {
@@ -433,30 +435,39 @@ void sm_psm_remove_from_isr(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_part
 	} else {
 		sm_zk_partition_state_clear(&cur);
 	}
-	if (!p->has_state || !sm_psm_in(p->st.isr, p->st.n_isr, broker))
-		return;
-	sm_zk_partition_state_t st = { 0 };
-	st.leader = p->st.leader == broker ? -1 : p->st.leader;
-	st.leader_epoch = p->st.leader_epoch + 1;
-	st.controller_epoch = c->ctx.epoch;
-	if (p->st.n_isr == 1 && p->st.leader == broker) {
-		/* Keep the last ISR member: it is the only replica known to
-		 * hold everything, and clean election will wait for it. */
-		sm_zk_partition_state_set_isr(&st, p->st.isr, p->st.n_isr);
-	} else {
-		int32_t *isr = sm_calloc((size_t)p->st.n_isr, sizeof(int32_t));
-		int n = 0;
-		for (int i = 0; i < p->st.n_isr; i++)
-			if (p->st.isr[i] != broker)
-				isr[n++] = p->st.isr[i];
-		sm_zk_partition_state_set_isr(&st, isr, n);
-		free(isr);
+	/* A write that loses its race with the leader's own ISR write re-reads
+	 * (sm_psm_write) and tries again, as Kafka's removeReplicasFromIsr
+	 * loops until the broker is out; bounded, since a leader cannot keep
+	 * adding a broker that no longer fetches. */
+	for (int attempt = 0; attempt < SM_PSM_ISR_ATTEMPTS; attempt++) {
+		if (!p->has_state || !sm_psm_in(p->st.isr, p->st.n_isr, broker))
+			return;
+		sm_zk_partition_state_t st = { 0 };
+		st.leader = p->st.leader == broker ? -1 : p->st.leader;
+		st.leader_epoch = p->st.leader_epoch + 1;
+		st.controller_epoch = c->ctx.epoch;
+		if (p->st.n_isr == 1 && p->st.leader == broker) {
+			/* Keep the last ISR member: it is the only replica known
+			 * to hold everything, and clean election will wait for it. */
+			sm_zk_partition_state_set_isr(&st, p->st.isr, p->st.n_isr);
+		} else {
+			int32_t *isr = sm_calloc((size_t)p->st.n_isr, sizeof(int32_t));
+			int n = 0;
+			for (int i = 0; i < p->st.n_isr; i++)
+				if (p->st.isr[i] != broker)
+					isr[n++] = p->st.isr[i];
+			sm_zk_partition_state_set_isr(&st, isr, n);
+			free(isr);
+		}
+		int rc = sm_psm_write(c, t, p, &st);
+		if (rc == 0) {
+			sm_ctrl_batch_lai_all_replicas(c, t, p, 0);
+			sm_ctrl_batch_um_partition(c, t, p->id, 0);
+			if (st.leader < 0)
+				p->pstate = SM_PSM_OFFLINE;
+		}
+		sm_zk_partition_state_clear(&st);
+		if (rc == 0 || !c->active || c->defer)
+			return;
 	}
-	if (sm_psm_write(c, t, p, &st) == 0) {
-		sm_ctrl_batch_lai_all_replicas(c, t, p, 0);
-		sm_ctrl_batch_um_partition(c, t, p->id, 0);
-		if (st.leader < 0)
-			p->pstate = SM_PSM_OFFLINE;
-	}
-	sm_zk_partition_state_clear(&st);
 }

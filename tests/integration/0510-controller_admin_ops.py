@@ -124,8 +124,9 @@ def test_controlled_shutdown(c, zk):
     check(all(s["leader"] not in (victim, -1) for s in st),
           "partitions left leaderless or on the stopped broker: %r" % st)
     # (The ISRs lose it too, but a leader may briefly re-add a follower
-    # whose last fetch raced with its StopReplica, as in Kafka; the leader
-    # shrinks it again after replica.lag.time.max.ms.)
+    # whose last fetch raced with its StopReplica, as in Kafka; the
+    # controller takes it out again when the broker's registration goes:
+    # 0511-controlled_shutdown_isr.)
     text = c.brokers[victim].log_text()
     check("Controlled shutdown succeeded" in text, "broker log lacks 'Controlled shutdown succeeded'")
     log("controlled shutdown took %.1fs" % took)

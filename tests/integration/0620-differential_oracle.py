@@ -149,46 +149,10 @@ def decode_records(b):
 
 # ---------------------------------------------------------------- transport
 
-class Conn:
+class Conn(specutil.Conn):
     def __init__(self, port, who):
-        self.port = port
-        self.who = who
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=20)
-        self.corr = 0
+        super().__init__(port, who)
         self.state = {}          # what this broker answered that later requests use
-
-    def close(self):
-        self.s.close()
-
-    def reconnect(self):
-        self.s.close()
-        self.s = socket.create_connection(("127.0.0.1", self.port), timeout=20)
-
-    def _recv(self, n):
-        chunks = []
-        while n > 0:
-            b = self.s.recv(n)
-            if not b:
-                raise EOFError("%s closed the connection" % self.who)
-            chunks.append(b)
-            n -= len(b)
-        return b"".join(chunks)
-
-    def call(self, key, ver, value, header_ver=None):
-        """Sends a request; returns the decoded response body. header_ver
-        overrides the version the header names (the body is still encoded
-        at ver), for a version the broker does not support."""
-        self.corr += 1
-        frame = specutil.encode_request(key, ver, self.corr, value)
-        if header_ver is not None:
-            frame = frame[:2] + struct.pack(">h", header_ver) + frame[4:]
-        self.s.sendall(struct.pack(">i", len(frame)) + frame)
-        data = self._recv(struct.unpack(">i", self._recv(4))[0])
-        if header_ver is not None:
-            ver = 0
-        corr, body = specutil.decode_response(key, ver, data)
-        check(corr == self.corr, "%s: wrong correlation id" % self.who)
-        return body
 
 
 # ---------------------------------------------------------------- comparing

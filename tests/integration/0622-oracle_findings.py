@@ -17,7 +17,6 @@ unknown election type and IncrementalAlterConfigs with an unknown operation.
 Requests are encoded by specutil from Samsa's specs.
 """
 import os
-import socket
 import struct
 import sys
 import time
@@ -31,28 +30,6 @@ from produceutil import crc32c, record_batch  # noqa: E402
 TOPIC = "refusals"
 
 
-class Conn:
-    def __init__(self, port):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=30)
-        self.corr = 0
-
-    def _recv(self, n):
-        out = b""
-        while len(out) < n:
-            b = self.s.recv(n - len(out))
-            check(b, "the broker closed the connection")
-            out += b
-        return out
-
-    def call(self, key, v, value):
-        self.corr += 1
-        frame = specutil.encode_request(key, v, self.corr, value)
-        self.s.sendall(struct.pack(">i", len(frame)) + frame)
-        corr, body = specutil.decode_response(key, v, self._recv(struct.unpack(">i", self._recv(4))[0]))
-        check(corr == self.corr, "wrong correlation id")
-        return body
-
-
 def produce(c, v, part, batch):
     r = c.call(0, v, {"acks": 1, "timeout_ms": 30000, "topic_data": [
         {"name": TOPIC, "partition_data": [{"index": part, "records": batch}]}]})
@@ -60,7 +37,7 @@ def produce(c, v, part, batch):
 
 
 def test(c):
-    conn = Conn(c.brokers[0].port)
+    conn = specutil.Conn(c.brokers[0].port, timeout=30)
 
     def created():
         # NOT_CONTROLLER until the broker has won the election

@@ -18,12 +18,14 @@ Headers: request header v1 (v2 in flexible versions, the client id never
 compact); response header v0 (v1 in flexible versions, except ApiVersions,
 whose response header is always v0 so that any client can read it).
 
-Standard library only; used by tests/integration/0620-differential_oracle.py
-and checked by tests/integration/0621-specutil.py.
+Conn speaks it over one connection to a broker. Standard library only; used
+by the oracle tests (0620, 0622, 0623) and 0511, checked by
+tests/integration/0621-specutil.py.
 """
 import glob
 import json
 import os
+import socket
 import struct
 import sys
 
@@ -318,3 +320,49 @@ def decode_response(key, v, frame):
     if end != len(frame):
         raise CodecError("%s v%d: %d bytes left after decoding" % (NAMES[key], v, len(frame) - end))
     return corr, val
+
+
+class Conn:
+    """One connection to a broker at 127.0.0.1:port, requests one at a time;
+    `who` names it in errors."""
+
+    def __init__(self, port, who="broker", timeout=20):
+        self.port = port
+        self.who = who
+        self.timeout = timeout
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.corr = 0
+
+    def close(self):
+        self.s.close()
+
+    def reconnect(self):
+        self.s.close()
+        self.s = socket.create_connection(("127.0.0.1", self.port), timeout=self.timeout)
+
+    def _recv(self, n):
+        chunks = []
+        while n > 0:
+            b = self.s.recv(n)
+            if not b:
+                raise EOFError("%s closed the connection" % self.who)
+            chunks.append(b)
+            n -= len(b)
+        return b"".join(chunks)
+
+    def call(self, key, ver, value, header_ver=None):
+        """Sends a request; returns the decoded response body. header_ver
+        overrides the version the header names (the body is still encoded
+        at ver), for a version the broker does not support."""
+        self.corr += 1
+        frame = encode_request(key, ver, self.corr, value)
+        if header_ver is not None:
+            frame = frame[:2] + struct.pack(">h", header_ver) + frame[4:]
+        self.s.sendall(struct.pack(">i", len(frame)) + frame)
+        data = self._recv(struct.unpack(">i", self._recv(4))[0])
+        if header_ver is not None:
+            ver = 0
+        corr, body = decode_response(key, ver, data)
+        if corr != self.corr:
+            raise CodecError("%s: wrong correlation id %d (sent %d)" % (self.who, corr, self.corr))
+        return body

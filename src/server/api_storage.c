@@ -316,14 +316,21 @@ void sm_api_alter_replica_log_dirs(sm_req_ctx_t *ctx)
 		sm_apis_parse_error(ctx);
 		return;
 	}
-	/* the codec bounded every count by the bytes sent; the sum is bounded
-	 * by the request size too, so it fits in size_t without overflow */
-	size_t n = 0;
+	/* the codec bounded every count by the bytes sent (4 bytes a
+	 * partition), so the sum fits in int64; the array is checked against
+	 * the request's budget like any count a client chose */
+	int64_t total = 0;
 	for (int32_t d = 0; d < req.dirs_cnt; d++)
 		for (int32_t t = 0; t < req.dirs[d].topics_cnt; t++)
-			n += req.dirs[d].topics[t].partitions_cnt > 0
-				     ? (size_t)req.dirs[d].topics[t].partitions_cnt : 0;
-	sm_ard_item_t *it = sm_arena_alloc(&ctx->arena, sizeof(*it) * (n + 1));
+			total += req.dirs[d].topics[t].partitions_cnt > 0
+					 ? req.dirs[d].topics[t].partitions_cnt : 0;
+	sm_ard_item_t *it = sm_arena_alloc_array(&ctx->arena, total, sizeof(*it));
+	if (!it) {
+		sm_apis_close(ctx, "AlterReplicaLogDirs with %lld partitions is over the request budget",
+			      (long long)total);
+		return;
+	}
+	size_t n = (size_t)total;
 	size_t k = 0;
 	for (int32_t d = 0; d < req.dirs_cnt; d++)
 		for (int32_t t = 0; t < req.dirs[d].topics_cnt; t++)

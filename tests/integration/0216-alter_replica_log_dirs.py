@@ -307,10 +307,15 @@ def test(c):
                      "zookeeper.connect=" + c.zk_connect, "--add", "--deny-principal",
                      "User:ANONYMOUS", "--operation", "Alter", "--cluster"],
                     what="kafka-acls.sh --add")
-    wait_until(lambda: alter_dirs(b, [(dst, TOPIC, [0]), (src, "other", [1])]) ==
-               {(TOPIC, 0): CLUSTER_AUTHORIZATION_FAILED,
-                ("other", 1): CLUSTER_AUTHORIZATION_FAILED}, 30,
-               "AlterReplicaLogDirs refused without Alter on the cluster")
+    # wait for the ACL with a replica the broker does not host (a request
+    # sent before the ACL reaches the broker is served, and must not move
+    # anything), then ask for the real move once
+    wait_until(lambda: alter_dirs(b, [(dst, "no-such-topic", [3])]) ==
+               {("no-such-topic", 3): CLUSTER_AUTHORIZATION_FAILED}, 30,
+               "the deny ACL in effect")
+    errs = alter_dirs(b, [(dst, TOPIC, [0]), (src, "other", [1])])
+    check(errs == {(TOPIC, 0): CLUSTER_AUTHORIZATION_FAILED, ("other", 1): CLUSTER_AUTHORIZATION_FAILED},
+          "AlterReplicaLogDirs without Alter on the cluster: %r" % errs)
     # (DescribeLogDirs is refused too now: Describe on the cluster has an ACL)
     check(on_disk(dirs) == [os.path.join(os.path.basename(src), TOPIC + "-0")],
           "a refused request moved the replica: %r" % on_disk(dirs))

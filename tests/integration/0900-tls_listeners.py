@@ -54,7 +54,7 @@ def confluent_roundtrip(port, certs, topic):
 
 
 def kafka_python_roundtrip(port, certs, topic):
-    from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+    from kafka import KafkaProducer
     conf = dict(bootstrap_servers="127.0.0.1:%d" % port, security_protocol="SSL",
                 ssl_cafile=certs["ca_crt"], ssl_certfile=certs["client_crt"],
                 ssl_keyfile=certs["client_key"], api_version=(2, 5, 0))
@@ -63,12 +63,7 @@ def kafka_python_roundtrip(port, certs, topic):
     for f in futs:
         f.get(timeout=60)
     prod.close()
-    cons = KafkaConsumer(consumer_timeout_ms=10000, **conf)
-    tp = TopicPartition(topic, 0)
-    cons.assign([tp])
-    cons.seek_to_beginning(tp)
-    got = [m.value for m in cons]
-    cons.close()
+    got = harness.kafka_python_read_all(conf, topic, N)
     check(got == [b"kp-%05d" % i for i in range(N)], "kafka-python read back %d records" % len(got))
 
 

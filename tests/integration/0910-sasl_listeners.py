@@ -74,7 +74,7 @@ def confluent_roundtrip(port, mech, user, pw, topic, certs=None):
 
 
 def kafka_python_roundtrip(port, mech, user, pw, topic, certs=None):
-    from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+    from kafka import KafkaProducer
     conf = dict(bootstrap_servers="127.0.0.1:%d" % port,
                 security_protocol="SASL_SSL" if certs else "SASL_PLAINTEXT",
                 sasl_mechanism=mech, sasl_plain_username=user, sasl_plain_password=pw,
@@ -87,19 +87,14 @@ def kafka_python_roundtrip(port, mech, user, pw, topic, certs=None):
     for f in futs:
         f.get(timeout=60)
     prod.close()
-    cons = KafkaConsumer(consumer_timeout_ms=10000, **conf)
-    tp = TopicPartition(topic, 0)
-    cons.assign([tp])
-    cons.seek_to_beginning(tp)
-    got = [m.value for m in cons]
-    cons.close()
+    got = harness.kafka_python_read_all(conf, topic, N)
     check(got == [b"kp-%05d" % i for i in range(N)], "kafka-python %s read back %d records" %
           (mech, len(got)))
 
 
 def wrong_password(b, port):
     # kcat: the client gives up with the broker's message.
-    p = kcat(port, "PLAIN", "alice", "nope", "-L", "-m", "10", check_rc=False, timeout=30)
+    p = kcat(port, "PLAIN", "alice", "nope", "-L", "-m", "3", check_rc=False, timeout=30)
     check(p.returncode != 0, "kcat with a wrong password got metadata")
     err = p.stderr.decode(errors="replace")
     check("Authentication failed: Invalid username or password" in err or
@@ -272,7 +267,7 @@ def test(c):
     log("confluent-kafka and kafka-python round trips ok")
 
     # A user added while the broker runs (change notification).
-    p = kcat(saslp, "SCRAM-SHA-512", "bob", "bob-secret", "-L", "-m", "5", check_rc=False,
+    p = kcat(saslp, "SCRAM-SHA-512", "bob", "bob-secret", "-L", "-m", "3", check_rc=False,
              timeout=30)
     check(p.returncode != 0, "unknown SCRAM user bob got metadata")
     su.put_scram_user(zk, "bob", {"SCRAM-SHA-512": "bob-secret"})
@@ -298,7 +293,7 @@ def test(c):
     wait_until(lambda: "Processing override for entityPath: users/carol" in b.log_text(), 30,
                "the users/carol notification processed")
     kcat(saslp, "SCRAM-SHA-512", "carol", "carol-secret", "-L", "-m", "10")
-    p = kcat(saslp, "SCRAM-SHA-512", "carol", "wrong", "-L", "-m", "5", check_rc=False, timeout=30)
+    p = kcat(saslp, "SCRAM-SHA-512", "carol", "wrong", "-L", "-m", "3", check_rc=False, timeout=30)
     check(p.returncode != 0, "carol with a wrong password got metadata")
     p = run([os.path.join(harness.BIN, "kafka-configs.sh"), "--zookeeper", c.zk_connect,
              "--alter", "--add-config", "SCRAM-SHA-256=[iterations=100,password=x]",

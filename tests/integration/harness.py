@@ -618,3 +618,25 @@ def unique_lines(prefix, n, sep=":"):
     return ["%sk%05d%s%sv%07d-%s" % (prefix, i % 997, sep, prefix, i, "x" * (i % 50))
             for i in range(n)]
 
+
+
+def kafka_python_read_all(conf, topic, n):
+    """The values of partition 0 of `topic` from the beginning, read with a
+    kafka-python consumer (`conf`: its connection settings) until n records
+    came, then checked to be all there is (the partition's end offset is
+    the consumer's position), so no idle timeout ends the read."""
+    from kafka import KafkaConsumer, TopicPartition
+    cons = KafkaConsumer(consumer_timeout_ms=10000, **conf)
+    tp = TopicPartition(topic, 0)
+    cons.assign([tp])
+    cons.seek_to_beginning(tp)
+    got = []
+    for m in cons:
+        got.append(m.value)
+        if len(got) == n:
+            break
+    end = cons.end_offsets([tp])[tp]
+    pos = cons.position(tp)
+    cons.close()
+    check(end == pos, "kafka-python: %s-0 ends at %d, read up to %d" % (topic, end, pos))
+    return got

@@ -30,6 +30,12 @@ static const char *const sm_ck_dynamic[] = {
 	"max.connections", "max.connections.per.ip", "max.connections.per.ip.overrides",
 	"max.connection.creation.rate",
 	"leader.replication.throttled.rate", "follower.replication.throttled.rate",
+	/* the network processors are resized; background.threads is kept and
+	 * reported (Samsa has no shared background pool to resize) */
+	"num.network.threads", "background.threads",
+	/* per broker only: listeners bound and closed, the registration
+	 * rewritten */
+	"listeners", "advertised.listeners", "listener.security.protocol.map",
 	NULL
 };
 

@@ -14,7 +14,9 @@
 /* 1 when Samsa changes key at run time: Kafka 2.8's DynamicLogConfig set
  * (the broker synonyms of topic configs), the request handler and replica
  * fetcher pools, the log cleaner's threads, buffer and backoff, the
- * broker-wide connection limits, and a listener's keystore and truststore
+ * broker-wide connection limits, the network processors, background.threads,
+ * the listeners (listeners, advertised.listeners,
+ * listener.security.protocol.map) and a listener's keystore and truststore
  * (sm_kafka_config_store_key). */
 int sm_kafka_config_is_dynamic(const char *key);
 

@@ -1,0 +1,205 @@
+#!/usr/bin/python3
+"""Proves the dynamic listener and network-thread broker configs without a restart: kafka-configs.sh --entity-type brokers --entity-name 0 --alter --add-config listeners=[...],listener.security.protocol.map=[...] adds a second PLAINTEXT listener (bound and served; kcat produces through it and its Metadata names the new advertised endpoint; /brokers/ids/0 is rewritten with both endpoints) while a confluent-kafka producer keeps producing on the old one; deleting the keys removes it again (an open connection on it is dropped, new ones are refused, the registration loses the endpoint); Kafka's refusals hold (removing the inter-broker listener, a listeners change at the cluster-default level, a new protocol for an existing listener, a listener missing from the protocol map); num.network.threads is raised and lowered live (the net-proc-N threads in /proc/<pid>/task follow, a cut below half is refused) with the producer delivering every message exactly once; background.threads is accepted within Kafka's bounds; DescribeConfigs reports these keys as writable DYNAMIC_BROKER_CONFIG entries."""
+import glob
+import json
+import os
+import socket
+import sys
+import threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import BIN, KCAT, check, free_port, log, run, wait_until  # noqa: E402
+
+TOPIC = "dl"
+
+
+def configs(c, *args, check_rc=True):
+    p = run([os.path.join(BIN, "kafka-configs.sh"), "--bootstrap-server", c.bootstrap,
+             "--entity-type", "brokers"] + list(args), check_rc=check_rc,
+            what="kafka-configs.sh " + " ".join(args))
+    return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+
+def threads(b, prefix):
+    n = 0
+    for path in glob.glob("/proc/%d/task/*/comm" % b.proc.pid):
+        try:
+            with open(path) as f:
+                n += f.read().startswith(prefix)
+        except OSError:
+            pass
+    return n
+
+
+def registration(zk):
+    return json.loads(zk.get("/brokers/ids/0")[0])
+
+
+def refused(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+        return False
+    except ConnectionRefusedError:
+        return True
+
+
+class Producer(threading.Thread):
+    """Produces numbered messages through the first listener until stopped,
+    counting what was acknowledged and what failed."""
+
+    def __init__(self, bootstrap):
+        super().__init__(daemon=True)
+        from confluent_kafka import Producer as P
+        self.p = P({"bootstrap.servers": bootstrap, "enable.idempotence": True, "acks": "all",
+                    "linger.ms": 5, "message.timeout.ms": 60000})
+        self.stop = threading.Event()
+        self.sent = 0
+        self.acked = 0
+        self.failed = []
+
+    def _cb(self, err, msg):
+        if err:
+            self.failed.append(str(err))
+        else:
+            self.acked += 1
+
+    def run(self):
+        while not self.stop.is_set():
+            self.p.produce(TOPIC, b"m-%d" % self.sent, callback=self._cb)
+            self.sent += 1
+            self.p.poll(0.01)
+        self.p.flush(60)
+
+    def progress(self, n):
+        """Waits until n more messages than now are acknowledged."""
+        want = self.acked + n
+        wait_until(lambda: self.acked >= want, 30, "%d more acknowledged messages" % n)
+
+
+def describe(c):
+    from confluent_kafka.admin import AdminClient, ConfigResource
+    a = AdminClient({"bootstrap.servers": c.bootstrap})
+    r = ConfigResource("broker", "0")
+    return a.describe_configs([r])[r].result(15)
+
+
+def test(c):
+    from confluent_kafka.admin import ConfigSource
+    b = c.brokers[0]
+    zk = c.kazoo()
+    c.create_topic(TOPIC, partitions=2)
+    prod = Producer(b.bootstrap)
+    prod.start()
+    prod.progress(20)
+
+    # -- a second listener, added and served
+    ext = free_port()
+    lst = "listeners=[PLAINTEXT://127.0.0.1:%d,EXTERNAL://127.0.0.1:%d]" % (b.port, ext)
+    pmap = "listener.security.protocol.map=[PLAINTEXT:PLAINTEXT,EXTERNAL:PLAINTEXT]"
+    rc, out, err = configs(c, "--entity-default", "--alter", "--add-config", lst, check_rc=False)
+    check(rc == 1 and "Invalid config value for resource ConfigResource(type=BROKER, name=''): Cannot update "
+          "these configs at default cluster level, broker id must be specified: Set(listeners)" in err,
+          "cluster-default listeners: rc %d %r" % (rc, err))
+    rc, out, err = configs(c, "--entity-name", "0", "--alter", "--add-config", lst, check_rc=False)
+    check(rc == 1 and "Listeners 'PLAINTEXT://127.0.0.1:%d,EXTERNAL://127.0.0.1:%d' must be subset of "
+          "listener map" % (b.port, ext) in err, "listener without a protocol: rc %d %r" % (rc, err))
+    rc, out, err = configs(c, "--entity-name", "0", "--alter", "--add-config", lst + "," + pmap)
+    check(out == "Completed updating config for broker 0.\n", "alter said %r %r" % (out, err))
+    wait_until(lambda: not refused(ext), 30, "the EXTERNAL listener to accept connections")
+    wait_until(lambda: len(registration(zk)["endpoints"]) == 2, 30, "/brokers/ids/0 with two endpoints")
+    reg = registration(zk)
+    check(reg["endpoints"] == ["PLAINTEXT://127.0.0.1:%d" % b.port, "EXTERNAL://127.0.0.1:%d" % ext] and
+          reg["listener_security_protocol_map"] == {"PLAINTEXT": "PLAINTEXT", "EXTERNAL": "PLAINTEXT"},
+          "registration %r" % reg)
+    run([KCAT, "-b", "127.0.0.1:%d" % ext, "-P", "-t", TOPIC, "-p", "0"], input=b"via-external\n",
+        what="kcat produce via EXTERNAL")
+    md = json.loads(run([KCAT, "-b", "127.0.0.1:%d" % ext, "-L", "-J"], what="kcat -L via EXTERNAL").stdout)
+    check([(x["id"], x["name"]) for x in md["brokers"]] == [(0, "127.0.0.1:%d" % ext)],
+          "Metadata through EXTERNAL names %r" % md["brokers"])
+    md = json.loads(run([KCAT, "-b", b.bootstrap, "-L", "-J"], what="kcat -L via PLAINTEXT").stdout)
+    check([x["name"] for x in md["brokers"]] == ["127.0.0.1:%d" % b.port],
+          "Metadata through PLAINTEXT names %r" % md["brokers"])
+    prod.progress(20)
+    log("a second listener added live: served, advertised in Metadata and /brokers/ids/0; producing went on")
+
+    # -- Kafka's refusals
+    rc, out, err = configs(c, "--entity-name", "0", "--alter", "--add-config",
+                           "listeners=[EXTERNAL://127.0.0.1:%d]" % ext, check_rc=False)
+    check(rc == 1 and "requirement failed: inter.broker.listener.name must be a listener name defined in "
+          "advertised.listeners. The valid options based on currently configured listeners are EXTERNAL" in err,
+          "removing the inter-broker listener: rc %d %r" % (rc, err))
+    rc, out, err = configs(c, "--entity-name", "0", "--alter", "--add-config",
+                           "listener.security.protocol.map=[PLAINTEXT:PLAINTEXT,EXTERNAL:SSL]", check_rc=False)
+    check(rc == 1 and "Security protocol cannot be updated for existing listener EXTERNAL" in err,
+          "a new protocol for EXTERNAL: rc %d %r" % (rc, err))
+    check(not refused(ext) and len(registration(zk)["endpoints"]) == 2, "a refused alter changed the listeners")
+    log("removing the inter-broker listener, cluster-default listeners and protocol changes are refused")
+
+    # -- DescribeConfigs
+    d = describe(c)
+    for k in ("listeners", "listener.security.protocol.map"):
+        check(d[k].source == ConfigSource.DYNAMIC_BROKER_CONFIG.value and not d[k].is_read_only,
+              "%s described as %r" % (k, d[k]))
+    e = d["num.network.threads"]
+    check(e.value == "3" and e.source == ConfigSource.DEFAULT_CONFIG.value and not e.is_read_only,
+          "num.network.threads described as %r" % e)
+    check(not d["background.threads"].is_read_only and not d["advertised.listeners"].is_read_only,
+          "background.threads / advertised.listeners read-only: %r %r" %
+          (d["background.threads"], d["advertised.listeners"]))
+
+    # -- the listener removed: its connections dropped, new ones refused
+    held = socket.create_connection(("127.0.0.1", ext), timeout=30)
+    configs(c, "--entity-name", "0", "--alter", "--delete-config",
+            "listeners,listener.security.protocol.map")
+    wait_until(lambda: refused(ext), 30, "the EXTERNAL listener to refuse connections")
+    check(held.recv(1) == b"", "a connection on the removed listener stayed open")
+    held.close()
+    wait_until(lambda: len(registration(zk)["endpoints"]) == 1, 30, "/brokers/ids/0 with one endpoint")
+    check(registration(zk)["endpoints"] == ["PLAINTEXT://127.0.0.1:%d" % b.port],
+          "registration after the removal: %r" % registration(zk))
+    prod.progress(20)
+    log("the listener removed live: its connection dropped, new ones refused, its endpoint unregistered")
+
+    # -- num.network.threads up and down while producing
+    check(threads(b, "net-proc-") == 3, "net-proc threads at start: %d" % threads(b, "net-proc-"))
+    configs(c, "--entity-name", "0", "--alter", "--add-config", "num.network.threads=6")
+    wait_until(lambda: threads(b, "net-proc-") == 6, 30, "six net-proc threads")
+    prod.progress(50)
+    rc, out, err = configs(c, "--entity-name", "0", "--alter", "--add-config", "num.network.threads=2",
+                           check_rc=False)
+    check(rc == 1 and "Dynamic thread count update validation failed for num.network.threads=2, value should "
+          "be at least half the current value 6" in err, "a cut below half: rc %d %r" % (rc, err))
+    configs(c, "--entity-name", "0", "--alter", "--add-config", "num.network.threads=3")
+    wait_until(lambda: threads(b, "net-proc-") == 3, 30, "three net-proc threads")
+    prod.progress(50)
+    # the cluster default counts once the per-broker value is deleted
+    configs(c, "--entity-default", "--alter", "--add-config", "num.network.threads=4")
+    configs(c, "--entity-name", "0", "--alter", "--delete-config", "num.network.threads")
+    wait_until(lambda: threads(b, "net-proc-") == 4, 30, "four net-proc threads (cluster default)")
+    prod.progress(50)
+    log("num.network.threads 3 -> 6 -> 3 -> 4 live, a cut below half refused")
+
+    # -- background.threads
+    rc, out, err = configs(c, "--entity-name", "0", "--alter", "--add-config", "background.threads=25",
+                           check_rc=False)
+    check(rc == 1 and "value should not be greater than double the current value 10" in err,
+          "background.threads beyond double: rc %d %r" % (rc, err))
+    configs(c, "--entity-name", "0", "--alter", "--add-config", "background.threads=20")
+    wait_until(lambda: describe(c)["background.threads"].value == "20", 30, "background.threads=20 described")
+    log("background.threads accepted within half and double")
+
+    prod.stop.set()
+    prod.join(90)
+    check(not prod.is_alive() and not prod.failed and prod.acked == prod.sent,
+          "producer: sent %d acked %d failed %r" % (prod.sent, prod.acked, prod.failed[:3]))
+    got = run([KCAT, "-b", b.bootstrap, "-C", "-t", TOPIC, "-o", "beginning", "-e", "-q"],
+              what="kcat consume").stdout.decode().split()
+    want = ["m-%d" % i for i in range(prod.sent)] + ["via-external"]
+    check(sorted(got) == sorted(want), "consumed %d messages, %d distinct, want %d" %
+          (len(got), len(set(got)), len(want)))
+    log("all %d produced messages read back exactly once" % prod.sent)
+
+
+if __name__ == "__main__":
+    harness.main(test)

@@ -17,11 +17,18 @@
  * broker-wide connection limits, the network processors, background.threads,
  * the listeners (listeners, advertised.listeners,
  * listener.security.protocol.map) and a listener's keystore and truststore
- * (sm_kafka_config_store_key). */
+ * (sm_kafka_config_store_key) and the other listener.name.<l>.* keys
+ * (sm_kafka_config_is_listener_setting). */
 int sm_kafka_config_is_dynamic(const char *key);
 
+/* 1 for listener.name.<l>.<key> other than the listener's connection
+ * limits: per broker only; they set up a listener added at run time, and
+ * of an existing listener only the keystore and truststore change. */
+int sm_kafka_config_is_listener_setting(const char *key);
+
 /* 1 for a dynamic password config (listener.name.<l>.ssl.keystore.password,
- * .ssl.key.password, .ssl.truststore.password). */
+ * .ssl.key.password, .ssl.truststore.password, .sasl.jaas.config and
+ * .<mechanism>.sasl.jaas.config). */
 int sm_kafka_config_is_password(const char *key);
 
 /* 1 for listener.name.<l>.ssl.{keystore,truststore}.{location,type,password}

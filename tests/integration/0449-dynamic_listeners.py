@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Proves the dynamic listener and network-thread broker configs without a restart: kafka-configs.sh --entity-type brokers --entity-name 0 --alter --add-config listeners=[...],listener.security.protocol.map=[...] adds a second PLAINTEXT listener (bound and served; kcat produces through it and its Metadata names the new advertised endpoint; /brokers/ids/0 is rewritten with both endpoints) while a confluent-kafka producer keeps producing on the old one; deleting the keys removes it again (an open connection on it is dropped, new ones are refused, the registration loses the endpoint); Kafka's refusals hold (removing the inter-broker listener, a listeners change at the cluster-default level, a new protocol for an existing listener, a listener missing from the protocol map); num.network.threads is raised and lowered live (the net-proc-N threads in /proc/<pid>/task follow, a cut below half is refused) with the producer delivering every message exactly once; background.threads is accepted within Kafka's bounds; DescribeConfigs reports these keys as writable DYNAMIC_BROKER_CONFIG entries."""
+"""Proves the dynamic listener and network-thread broker configs without a restart: kafka-configs.sh --entity-type brokers --entity-name 0 --alter --add-config listeners=[...],listener.security.protocol.map=[...] adds a second PLAINTEXT listener and a SASL_PLAINTEXT one set up by the listener.name.sasl_plaintext.* keys of the same alter (bound and served; kcat produces through both, PLAIN with a wrong password is refused, Metadata names the new advertised endpoint; /brokers/ids/0 is rewritten with the three endpoints) while a confluent-kafka producer keeps producing on the old one; deleting the keys removes it again (an open connection on it is dropped, new ones are refused, the registration loses the endpoint); Kafka's refusals hold (removing the inter-broker listener, a listeners change at the cluster-default level, a new protocol or new SASL settings for an existing listener, a listener missing from the protocol map); num.network.threads is raised and lowered live (the net-proc-N threads in /proc/<pid>/task follow, a cut below half is refused) with the producer delivering every message exactly once; background.threads is accepted within Kafka's bounds; DescribeConfigs reports these keys as writable DYNAMIC_BROKER_CONFIG entries."""
 import glob
 import json
 import os
@@ -9,6 +9,7 @@ import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import saslutil as su  # noqa: E402
 from harness import BIN, KCAT, check, free_port, log, run, wait_until  # noqa: E402
 
 TOPIC = "dl"
@@ -94,26 +95,43 @@ def test(c):
     prod.progress(20)
 
     # -- a second listener, added and served
-    ext = free_port()
-    lst = "listeners=[PLAINTEXT://127.0.0.1:%d,EXTERNAL://127.0.0.1:%d]" % (b.port, ext)
-    pmap = "listener.security.protocol.map=[PLAINTEXT:PLAINTEXT,EXTERNAL:PLAINTEXT]"
+    ext, sp = free_port(), free_port()
+    lst = "listeners=[PLAINTEXT://127.0.0.1:%d,EXTERNAL://127.0.0.1:%d,SASL_PLAINTEXT://127.0.0.1:%d]" % (
+        b.port, ext, sp)
+    pmap = "listener.security.protocol.map=[PLAINTEXT:PLAINTEXT,EXTERNAL:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT]"
+    # the JAAS entry is a password config: stored encoded, and (as with
+    # Kafka's tool) given again with every later alter of broker 0
+    jaas = "listener.name.sasl_plaintext.plain.sasl.jaas.config=" + su.jaas(su.PLAIN_MODULE,
+                                                                          users={"alice": "alice-secret"})
+    sasl = "listener.name.sasl_plaintext.sasl.enabled.mechanisms=PLAIN," + jaas
     rc, out, err = configs(c, "--entity-default", "--alter", "--add-config", lst, check_rc=False)
     check(rc == 1 and "Invalid config value for resource ConfigResource(type=BROKER, name=''): Cannot update "
           "these configs at default cluster level, broker id must be specified: Set(listeners)" in err,
           "cluster-default listeners: rc %d %r" % (rc, err))
     rc, out, err = configs(c, "--entity-name", "0", "--alter", "--add-config", lst, check_rc=False)
-    check(rc == 1 and "Listeners 'PLAINTEXT://127.0.0.1:%d,EXTERNAL://127.0.0.1:%d' must be subset of "
-          "listener map" % (b.port, ext) in err, "listener without a protocol: rc %d %r" % (rc, err))
-    rc, out, err = configs(c, "--entity-name", "0", "--alter", "--add-config", lst + "," + pmap)
+    check(rc == 1 and "Listeners 'PLAINTEXT://127.0.0.1:%d,EXTERNAL://127.0.0.1:%d,SASL_PLAINTEXT://127.0.0.1:%d' "
+          "must be subset of listener map" % (b.port, ext, sp) in err,
+          "listener without a protocol: rc %d %r" % (rc, err))
+    rc, out, err = configs(c, "--entity-name", "0", "--alter", "--add-config", ",".join([lst, pmap, sasl]))
     check(out == "Completed updating config for broker 0.\n", "alter said %r %r" % (out, err))
-    wait_until(lambda: not refused(ext), 30, "the EXTERNAL listener to accept connections")
-    wait_until(lambda: len(registration(zk)["endpoints"]) == 2, 30, "/brokers/ids/0 with two endpoints")
+    wait_until(lambda: not refused(ext) and not refused(sp), 30, "the new listeners to accept connections")
+    wait_until(lambda: len(registration(zk)["endpoints"]) == 3, 30, "/brokers/ids/0 with three endpoints")
     reg = registration(zk)
-    check(reg["endpoints"] == ["PLAINTEXT://127.0.0.1:%d" % b.port, "EXTERNAL://127.0.0.1:%d" % ext] and
-          reg["listener_security_protocol_map"] == {"PLAINTEXT": "PLAINTEXT", "EXTERNAL": "PLAINTEXT"},
+    check(reg["endpoints"] == ["PLAINTEXT://127.0.0.1:%d" % b.port, "EXTERNAL://127.0.0.1:%d" % ext,
+                               "SASL_PLAINTEXT://127.0.0.1:%d" % sp] and
+          reg["listener_security_protocol_map"] == {"PLAINTEXT": "PLAINTEXT", "EXTERNAL": "PLAINTEXT",
+                                                    "SASL_PLAINTEXT": "SASL_PLAINTEXT"},
           "registration %r" % reg)
     run([KCAT, "-b", "127.0.0.1:%d" % ext, "-P", "-t", TOPIC, "-p", "0"], input=b"via-external\n",
         what="kcat produce via EXTERNAL")
+    kc_sasl = [KCAT, "-b", "127.0.0.1:%d" % sp, "-X", "security.protocol=SASL_PLAINTEXT",
+               "-X", "sasl.mechanisms=PLAIN", "-X", "sasl.username=alice"]
+    run(kc_sasl + ["-X", "sasl.password=alice-secret", "-P", "-t", TOPIC, "-p", "1"], input=b"via-sasl\n",
+        what="kcat produce via SASL_PLAINTEXT")
+    p = run(kc_sasl + ["-X", "sasl.password=wrong", "-L", "-m", "3"], check_rc=False,
+            what="kcat -L via SASL_PLAINTEXT with a wrong password")
+    check(p.returncode != 0 and b"Authentication failed" in p.stderr,
+          "a wrong PLAIN password: rc %d %r" % (p.returncode, p.stderr[-300:]))
     md = json.loads(run([KCAT, "-b", "127.0.0.1:%d" % ext, "-L", "-J"], what="kcat -L via EXTERNAL").stdout)
     check([(x["id"], x["name"]) for x in md["brokers"]] == [(0, "127.0.0.1:%d" % ext)],
           "Metadata through EXTERNAL names %r" % md["brokers"])
@@ -124,16 +142,25 @@ def test(c):
     log("a second listener added live: served, advertised in Metadata and /brokers/ids/0; producing went on")
 
     # -- Kafka's refusals
+    stored = json.loads(zk.get("/config/brokers/0")[0])["config"]
+    check("alice-secret" not in stored["listener.name.sasl_plaintext.plain.sasl.jaas.config"],
+          "the JAAS entry is stored as %r" % stored)
     rc, out, err = configs(c, "--entity-name", "0", "--alter", "--add-config",
-                           "listeners=[EXTERNAL://127.0.0.1:%d]" % ext, check_rc=False)
+                           "listeners=[EXTERNAL://127.0.0.1:%d]," % ext + jaas, check_rc=False)
     check(rc == 1 and "requirement failed: inter.broker.listener.name must be a listener name defined in "
           "advertised.listeners. The valid options based on currently configured listeners are EXTERNAL" in err,
           "removing the inter-broker listener: rc %d %r" % (rc, err))
     rc, out, err = configs(c, "--entity-name", "0", "--alter", "--add-config",
-                           "listener.security.protocol.map=[PLAINTEXT:PLAINTEXT,EXTERNAL:SSL]", check_rc=False)
+                           "listener.security.protocol.map=[PLAINTEXT:PLAINTEXT,EXTERNAL:SSL,"
+                           "SASL_PLAINTEXT:SASL_PLAINTEXT]," + jaas, check_rc=False)
     check(rc == 1 and "Security protocol cannot be updated for existing listener EXTERNAL" in err,
           "a new protocol for EXTERNAL: rc %d %r" % (rc, err))
-    check(not refused(ext) and len(registration(zk)["endpoints"]) == 2, "a refused alter changed the listeners")
+    rc, out, err = configs(c, "--entity-name", "0", "--alter", "--add-config",
+                           "listener.name.sasl_plaintext.sasl.enabled.mechanisms=SCRAM-SHA-256," + jaas,
+                           check_rc=False)
+    check(rc == 1 and "Configs cannot be updated dynamically for existing listener SASL_PLAINTEXT, restart broker "
+          "or create a new listener for update" in err, "new SASL settings for SASL_PLAINTEXT: rc %d %r" % (rc, err))
+    check(not refused(ext) and len(registration(zk)["endpoints"]) == 3, "a refused alter changed the listeners")
     log("removing the inter-broker listener, cluster-default listeners and protocol changes are refused")
 
     # -- DescribeConfigs
@@ -151,8 +178,9 @@ def test(c):
     # -- the listener removed: its connections dropped, new ones refused
     held = socket.create_connection(("127.0.0.1", ext), timeout=30)
     configs(c, "--entity-name", "0", "--alter", "--delete-config",
-            "listeners,listener.security.protocol.map")
-    wait_until(lambda: refused(ext), 30, "the EXTERNAL listener to refuse connections")
+            "listeners,listener.security.protocol.map,listener.name.sasl_plaintext.sasl.enabled.mechanisms,"
+            "listener.name.sasl_plaintext.plain.sasl.jaas.config")
+    wait_until(lambda: refused(ext) and refused(sp), 30, "the removed listeners to refuse connections")
     check(held.recv(1) == b"", "a connection on the removed listener stayed open")
     held.close()
     wait_until(lambda: len(registration(zk)["endpoints"]) == 1, 30, "/brokers/ids/0 with one endpoint")
@@ -195,11 +223,11 @@ def test(c):
           "producer: sent %d acked %d failed %r" % (prod.sent, prod.acked, prod.failed[:3]))
     got = run([KCAT, "-b", b.bootstrap, "-C", "-t", TOPIC, "-o", "beginning", "-e", "-q"],
               what="kcat consume").stdout.decode().split()
-    want = ["m-%d" % i for i in range(prod.sent)] + ["via-external"]
+    want = ["m-%d" % i for i in range(prod.sent)] + ["via-external", "via-sasl"]
     check(sorted(got) == sorted(want), "consumed %d messages, %d distinct, want %d" %
           (len(got), len(set(got)), len(want)))
     log("all %d produced messages read back exactly once" % prod.sent)
 
 
 if __name__ == "__main__":
-    harness.main(test)
+    harness.main(test, broker_props={"password.encoder.secret": "encoder-secret"})

@@ -1434,14 +1434,16 @@ static void sm_ss_memwake_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* Pool callback (any thread, pool lock held): wake every processor. A
- * processor's lock is taken under the pool's (never the other way round)
- * so that a retired one's event is not used after it is freed. */
+/* Pool callback (any thread, pool lock held): wake every processor in the
+ * rotation (one leaving it has its connections closed). A processor's lock
+ * is taken under the pool's (never the other way round) so that a retired
+ * one's event is not used after it is freed. */
 static void sm_ss_mem_available(void *arg)
 {
 	sm_socket_server_t *ss = arg;
+	int n = __atomic_load_n(&ss->nprocs, __ATOMIC_ACQUIRE);
 
-	for (int i = 0; i < SM_SS_MAX_PROCS; i++) {
+	for (int i = 0; i < n; i++) {
 		sm_ss_proc_t *p = __atomic_load_n(&ss->procs[i], __ATOMIC_ACQUIRE);
 		if (!p)
 			continue;

@@ -430,6 +430,12 @@ static int sm_dyn_check_listeners(const sm_kafka_config_t *old, const sm_kafka_c
 			 adv, err);
 		goto out;
 	}
+	if (nn > 64) {
+		/* the socket server's listener table */
+		snprintf(why, whylen, "Invalid value %s for configuration listeners: at most 64 "
+			 "listeners", nw->listeners);
+		goto out;
+	}
 	if (sm_listeners_parse(old->listeners, &ol, &on, err, sizeof(err)))
 		on = 0;
 	for (int i = 0; i < nn; i++) {

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Proves the dynamic listener and network-thread broker configs without a restart: kafka-configs.sh --entity-type brokers --entity-name 0 --alter --add-config listeners=[...],listener.security.protocol.map=[...] adds a second PLAINTEXT listener and a SASL_PLAINTEXT one set up by the listener.name.sasl_plaintext.* keys of the same alter (bound and served; kcat produces through both, PLAIN with a wrong password is refused, Metadata names the new advertised endpoint; /brokers/ids/0 is rewritten with the three endpoints) while a confluent-kafka producer keeps producing on the old one; deleting the keys removes it again (an open connection on it is dropped, new ones are refused, the registration loses the endpoint); Kafka's refusals hold (removing the inter-broker listener, a listeners change at the cluster-default level, a new protocol or new SASL settings for an existing listener, a listener missing from the protocol map); num.network.threads is raised and lowered live (the net-proc-N threads in /proc/<pid>/task follow, a cut below half is refused) with the producer delivering every message exactly once; background.threads is accepted within Kafka's bounds; DescribeConfigs reports these keys as writable DYNAMIC_BROKER_CONFIG entries."""
+"""Proves the dynamic listener and network-thread broker configs without a restart: kafka-configs.sh --entity-type brokers --entity-name 0 --alter --add-config listeners=[...],listener.security.protocol.map=[...] adds a second PLAINTEXT listener and a SASL_PLAINTEXT one set up by the listener.name.sasl_plaintext.* keys of the same alter (bound and served; kcat produces through both, PLAIN with a wrong password is refused, Metadata names the new advertised endpoint; /brokers/ids/0 is rewritten with the three endpoints) while a confluent-kafka producer keeps producing on the old one; deleting the keys removes it again (an open connection on it is dropped, new ones are refused, the registration loses the endpoint); advertised.listeners alone rewrites the registration and Metadata; Kafka's refusals hold (removing the inter-broker listener, a listeners change at the cluster-default level, a new protocol or new SASL settings for an existing listener, a listener missing from the protocol map); num.network.threads is raised and lowered live (the net-proc-N threads in /proc/<pid>/task follow, a cut below half is refused) with the producer delivering every message exactly once; background.threads is accepted within Kafka's bounds; DescribeConfigs reports these keys as writable DYNAMIC_BROKER_CONFIG entries."""
 import glob
 import json
 import os
@@ -188,6 +188,21 @@ def test(c):
           "registration after the removal: %r" % registration(zk))
     prod.progress(20)
     log("the listener removed live: its connection dropped, new ones refused, its endpoint unregistered")
+
+    # -- advertised.listeners alone: the registration and Metadata follow
+    configs(c, "--entity-name", "0", "--alter", "--add-config",
+            "advertised.listeners=[PLAINTEXT://localhost:%d]" % b.port)
+    wait_until(lambda: registration(zk)["endpoints"] == ["PLAINTEXT://localhost:%d" % b.port], 30,
+               "/brokers/ids/0 advertising localhost")
+
+    def advertised():
+        p = run([KCAT, "-b", b.bootstrap, "-L", "-J"], check_rc=False, what="kcat -L")
+        return p.returncode == 0 and [x["name"] for x in json.loads(p.stdout)["brokers"]]
+    wait_until(lambda: advertised() == ["localhost:%d" % b.port], 30, "Metadata naming localhost")
+    configs(c, "--entity-name", "0", "--alter", "--delete-config", "advertised.listeners")
+    wait_until(lambda: advertised() == ["127.0.0.1:%d" % b.port], 30, "Metadata naming 127.0.0.1 again")
+    prod.progress(20)
+    log("advertised.listeners changed live: /brokers/ids/0 and Metadata follow")
 
     # -- num.network.threads up and down while producing
     check(threads(b, "net-proc-") == 3, "net-proc threads at start: %d" % threads(b, "net-proc-"))

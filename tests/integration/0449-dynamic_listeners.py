@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Proves the dynamic listener and network-thread broker configs without a restart: kafka-configs.sh --entity-type brokers --entity-name 0 --alter --add-config listeners=[...],listener.security.protocol.map=[...] adds a second PLAINTEXT listener and a SASL_PLAINTEXT one set up by the listener.name.sasl_plaintext.* keys of the same alter (bound and served; kcat produces through both, PLAIN with a wrong password is refused, Metadata names the new advertised endpoint; /brokers/ids/0 is rewritten with the three endpoints) while a confluent-kafka producer keeps producing on the old one; deleting the keys removes it again (an open connection on it is dropped, new ones are refused, the registration loses the endpoint); advertised.listeners alone rewrites the registration and Metadata; Kafka's refusals hold (removing the inter-broker listener, a listeners change at the cluster-default level, a new protocol or new SASL settings for an existing listener, a listener missing from the protocol map); num.network.threads is raised and lowered live (the net-proc-N threads in /proc/<pid>/task follow, a cut below half is refused) with the producer delivering every message exactly once; background.threads is accepted within Kafka's bounds; DescribeConfigs reports these keys as writable DYNAMIC_BROKER_CONFIG entries."""
+"""Proves the dynamic listener and network-thread broker configs without a restart: kafka-configs.sh --entity-type brokers --entity-name 0 --alter --add-config listeners=[...],listener.security.protocol.map=[...] adds a second PLAINTEXT listener, a SASL_PLAINTEXT one and an SSL one (ssl.client.auth=required) set up by the listener.name.<l>.* keys of the same alter (bound and served; kcat produces through all three, PLAIN with a wrong password and TLS without a client certificate are refused, Metadata names the new advertised endpoint; /brokers/ids/0 is rewritten with the four endpoints) while a confluent-kafka producer keeps producing on the old one; deleting the keys removes it again (an open connection on it is dropped, new ones are refused, the registration loses the endpoint); advertised.listeners alone rewrites the registration and Metadata; Kafka's refusals hold (removing the inter-broker listener, a listeners change at the cluster-default level, a new protocol or new SASL settings for an existing listener, a listener missing from the protocol map); num.network.threads is raised and lowered live (the net-proc-N threads in /proc/<pid>/task follow, a cut below half is refused) with the producer delivering every message exactly once; background.threads is accepted within Kafka's bounds; DescribeConfigs reports these keys as writable DYNAMIC_BROKER_CONFIG entries."""
 import glob
 import json
 import os
@@ -10,6 +10,7 @@ import threading
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 import saslutil as su  # noqa: E402
+import tlsutil  # noqa: E402
 from harness import BIN, KCAT, check, free_port, log, run, wait_until  # noqa: E402
 
 TOPIC = "dl"
@@ -95,10 +96,15 @@ def test(c):
     prod.progress(20)
 
     # -- a second listener, added and served
-    ext, sp = free_port(), free_port()
-    lst = "listeners=[PLAINTEXT://127.0.0.1:%d,EXTERNAL://127.0.0.1:%d,SASL_PLAINTEXT://127.0.0.1:%d]" % (
-        b.port, ext, sp)
-    pmap = "listener.security.protocol.map=[PLAINTEXT:PLAINTEXT,EXTERNAL:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT]"
+    ext, sp, sec = free_port(), free_port(), free_port()
+    lst = ("listeners=[PLAINTEXT://127.0.0.1:%d,EXTERNAL://127.0.0.1:%d,SASL_PLAINTEXT://127.0.0.1:%d,"
+           "SECURE://127.0.0.1:%d]" % (b.port, ext, sp, sec))
+    pmap = ("listener.security.protocol.map=[PLAINTEXT:PLAINTEXT,EXTERNAL:PLAINTEXT,"
+            "SASL_PLAINTEXT:SASL_PLAINTEXT,SECURE:SSL]")
+    certs = tlsutil.make(os.path.join(c.root, "certs"))
+    tls_keys = dict(tlsutil.broker_pem_props(certs, "listener.name.secure."))
+    tls_keys["listener.name.secure.ssl.client.auth"] = "required"
+    tls = ",".join("%s=%s" % kv for kv in tls_keys.items())
     # the JAAS entry is a password config: stored encoded, and (as with
     # Kafka's tool) given again with every later alter of broker 0
     jaas = "listener.name.sasl_plaintext.plain.sasl.jaas.config=" + su.jaas(su.PLAIN_MODULE,
@@ -109,19 +115,27 @@ def test(c):
           "these configs at default cluster level, broker id must be specified: Set(listeners)" in err,
           "cluster-default listeners: rc %d %r" % (rc, err))
     rc, out, err = configs(c, "--entity-name", "0", "--alter", "--add-config", lst, check_rc=False)
-    check(rc == 1 and "Listeners 'PLAINTEXT://127.0.0.1:%d,EXTERNAL://127.0.0.1:%d,SASL_PLAINTEXT://127.0.0.1:%d' "
-          "must be subset of listener map" % (b.port, ext, sp) in err,
+    check(rc == 1 and "Listeners 'PLAINTEXT://127.0.0.1:%d,EXTERNAL://127.0.0.1:%d,SASL_PLAINTEXT://127.0.0.1:%d,"
+          "SECURE://127.0.0.1:%d' must be subset of listener map" % (b.port, ext, sp, sec) in err,
           "listener without a protocol: rc %d %r" % (rc, err))
-    rc, out, err = configs(c, "--entity-name", "0", "--alter", "--add-config", ",".join([lst, pmap, sasl]))
+    rc, out, err = configs(c, "--entity-name", "0", "--alter", "--add-config", ",".join([lst, pmap, sasl, tls]))
     check(out == "Completed updating config for broker 0.\n", "alter said %r %r" % (out, err))
-    wait_until(lambda: not refused(ext) and not refused(sp), 30, "the new listeners to accept connections")
-    wait_until(lambda: len(registration(zk)["endpoints"]) == 3, 30, "/brokers/ids/0 with three endpoints")
+    wait_until(lambda: not refused(ext) and not refused(sp) and not refused(sec), 30,
+               "the new listeners to accept connections")
+    wait_until(lambda: len(registration(zk)["endpoints"]) == 4, 30, "/brokers/ids/0 with four endpoints")
     reg = registration(zk)
     check(reg["endpoints"] == ["PLAINTEXT://127.0.0.1:%d" % b.port, "EXTERNAL://127.0.0.1:%d" % ext,
-                               "SASL_PLAINTEXT://127.0.0.1:%d" % sp] and
+                               "SASL_PLAINTEXT://127.0.0.1:%d" % sp, "SECURE://127.0.0.1:%d" % sec] and
           reg["listener_security_protocol_map"] == {"PLAINTEXT": "PLAINTEXT", "EXTERNAL": "PLAINTEXT",
-                                                    "SASL_PLAINTEXT": "SASL_PLAINTEXT"},
+                                                    "SASL_PLAINTEXT": "SASL_PLAINTEXT", "SECURE": "SSL"},
           "registration %r" % reg)
+    kc_tls = [KCAT, "-b", "127.0.0.1:%d" % sec, "-X", "security.protocol=SSL",
+              "-X", "ssl.ca.location=" + certs["ca_crt"]]
+    run(kc_tls + ["-X", "ssl.certificate.location=" + certs["client_crt"],
+                  "-X", "ssl.key.location=" + certs["client_key"], "-P", "-t", TOPIC, "-p", "0"],
+        input=b"via-tls\n", what="kcat produce via SECURE with a client certificate")
+    p = run(kc_tls + ["-L", "-m", "3"], check_rc=False, what="kcat -L via SECURE without a certificate")
+    check(p.returncode != 0, "ssl.client.auth=required let a client without a certificate in: %r" % p.stdout[:200])
     run([KCAT, "-b", "127.0.0.1:%d" % ext, "-P", "-t", TOPIC, "-p", "0"], input=b"via-external\n",
         what="kcat produce via EXTERNAL")
     kc_sasl = [KCAT, "-b", "127.0.0.1:%d" % sp, "-X", "security.protocol=SASL_PLAINTEXT",
@@ -152,7 +166,7 @@ def test(c):
           "removing the inter-broker listener: rc %d %r" % (rc, err))
     rc, out, err = configs(c, "--entity-name", "0", "--alter", "--add-config",
                            "listener.security.protocol.map=[PLAINTEXT:PLAINTEXT,EXTERNAL:SSL,"
-                           "SASL_PLAINTEXT:SASL_PLAINTEXT]," + jaas, check_rc=False)
+                           "SASL_PLAINTEXT:SASL_PLAINTEXT,SECURE:SSL]," + jaas, check_rc=False)
     check(rc == 1 and "Security protocol cannot be updated for existing listener EXTERNAL" in err,
           "a new protocol for EXTERNAL: rc %d %r" % (rc, err))
     rc, out, err = configs(c, "--entity-name", "0", "--alter", "--add-config",
@@ -160,7 +174,7 @@ def test(c):
                            check_rc=False)
     check(rc == 1 and "Configs cannot be updated dynamically for existing listener SASL_PLAINTEXT, restart broker "
           "or create a new listener for update" in err, "new SASL settings for SASL_PLAINTEXT: rc %d %r" % (rc, err))
-    check(not refused(ext) and len(registration(zk)["endpoints"]) == 3, "a refused alter changed the listeners")
+    check(not refused(ext) and len(registration(zk)["endpoints"]) == 4, "a refused alter changed the listeners")
     log("removing the inter-broker listener, cluster-default listeners and protocol changes are refused")
 
     # -- DescribeConfigs
@@ -179,8 +193,9 @@ def test(c):
     held = socket.create_connection(("127.0.0.1", ext), timeout=30)
     configs(c, "--entity-name", "0", "--alter", "--delete-config",
             "listeners,listener.security.protocol.map,listener.name.sasl_plaintext.sasl.enabled.mechanisms,"
-            "listener.name.sasl_plaintext.plain.sasl.jaas.config")
-    wait_until(lambda: refused(ext) and refused(sp), 30, "the removed listeners to refuse connections")
+            "listener.name.sasl_plaintext.plain.sasl.jaas.config," + ",".join(tls_keys))
+    wait_until(lambda: refused(ext) and refused(sp) and refused(sec), 30,
+               "the removed listeners to refuse connections")
     check(held.recv(1) == b"", "a connection on the removed listener stayed open")
     held.close()
     wait_until(lambda: len(registration(zk)["endpoints"]) == 1, 30, "/brokers/ids/0 with one endpoint")
@@ -238,7 +253,7 @@ def test(c):
           "producer: sent %d acked %d failed %r" % (prod.sent, prod.acked, prod.failed[:3]))
     got = run([KCAT, "-b", b.bootstrap, "-C", "-t", TOPIC, "-o", "beginning", "-e", "-q"],
               what="kcat consume").stdout.decode().split()
-    want = ["m-%d" % i for i in range(prod.sent)] + ["via-external", "via-sasl"]
+    want = ["m-%d" % i for i in range(prod.sent)] + ["via-external", "via-sasl", "via-tls"]
     check(sorted(got) == sorted(want), "consumed %d messages, %d distinct, want %d" %
           (len(got), len(set(got)), len(want)))
     log("all %d produced messages read back exactly once" % prod.sent)

@@ -9,7 +9,13 @@
  * The handler pool follows num.io.threads at run time (dynamic broker
  * configs): the config-change thread starts new handlers in the free slots,
  * or lowers the target so that the handlers in the slots above it leave
- * after their current request, and joins them.
+ * after their current request, and joins them. The same thread resizes the
+ * network processors (num.network.threads) and applies listener changes
+ * (listeners, advertised.listeners, listener.security.protocol.map): removed
+ * listeners closed, added ones set up from the new config's
+ * listener.name.<l>.* keys and bound, then /brokers/ids/<id> rewritten in
+ * place (Kafka's DynamicListenerConfig.reconfigure and updateBrokerInfo).
+ * Listeners, their map and keys stored per broker count from start-up.
  */
 #include "kafka_server.h"
 #include "metrics.h"
@@ -292,11 +298,14 @@ static void sm_server_apply_listeners(sm_kafka_server_t *s, const sm_kafka_confi
 		if (sm_server_has_listener(ol, on, l->name))
 			continue;
 		err[0] = '\0';
-		if (sm_server_listener_int(&cur->given, l->name, "max.connections",
-					   &l->max_connections) ||
-		    sm_server_listener_int(&cur->given, l->name, "max.connection.creation.rate",
-					   &l->max_connection_creation_rate) ||
-		    sm_server_listener_security(s, cur, l, err, sizeof(err)) ||
+		int bad = sm_server_listener_int(&cur->given, l->name, "max.connections",
+						 &l->max_connections) ||
+			  sm_server_listener_int(&cur->given, l->name,
+						 "max.connection.creation.rate",
+						 &l->max_connection_creation_rate);
+		if (l->max_connections == INT32_MAX)
+			l->max_connections = 0;
+		if (bad || sm_server_listener_security(s, cur, l, err, sizeof(err)) ||
 		    sm_socket_server_add_listener(s->ss, l, err, sizeof(err))) {
 			if (!err[0])
 				snprintf(err, sizeof(err), "invalid listener.name settings");
@@ -304,8 +313,6 @@ static void sm_server_apply_listeners(sm_kafka_server_t *s, const sm_kafka_confi
 				     "Listener %s not added: %s", l->name, err);
 			continue;
 		}
-		if (l->max_connections == INT32_MAX)
-			l->max_connections = 0;
 		sm_log_info(NULL, "kafka.server.DynamicListenerConfig", "Added listener %s on port %d",
 			    l->name, sm_socket_server_bound_port(s->ss, l->name));
 	}

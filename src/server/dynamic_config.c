@@ -419,7 +419,20 @@ static int sm_dyn_check_listeners(const sm_kafka_config_t *old, const sm_kafka_c
 	int nn = 0, an = 0, on = 0, r = -1;
 	char err[512], names[1024], valid[1024];
 	const char *adv = nw->advertised_listeners ? nw->advertised_listeners : nw->listeners;
+	const char *specs[2] = { nw->listeners, adv };
 
+	/* counted before parsing: a client's value may hold very many
+	 * entries, and the parser checks names pairwise */
+	for (int k = 0; k < 2; k++) {
+		int commas = 0;
+		for (const char *c = specs[k]; c && *c; c++)
+			commas += *c == ',';
+		if (commas >= 64) {
+			snprintf(why, whylen, "Invalid value for configuration %s: at most 64 listeners",
+				 k ? "advertised.listeners" : "listeners");
+			goto out;
+		}
+	}
 	if (sm_listeners_parse(nw->listeners, &nl, &nn, err, sizeof(err))) {
 		snprintf(why, whylen, "Invalid value %s for configuration listeners: %s",
 			 nw->listeners, err);
@@ -428,12 +441,6 @@ static int sm_dyn_check_listeners(const sm_kafka_config_t *old, const sm_kafka_c
 	if (sm_listeners_parse(adv, &al, &an, err, sizeof(err))) {
 		snprintf(why, whylen, "Invalid value %s for configuration advertised.listeners: %s",
 			 adv, err);
-		goto out;
-	}
-	if (nn > 64) {
-		/* the socket server's listener table */
-		snprintf(why, whylen, "Invalid value %s for configuration listeners: at most 64 "
-			 "listeners", nw->listeners);
 		goto out;
 	}
 	if (sm_listeners_parse(old->listeners, &ol, &on, err, sizeof(err)))

@@ -108,6 +108,12 @@ static void test_validate(void)
 				 why, sizeof(why)), -1); /* GSSAPI, the default mechanism */
 	CU_ASSERT_EQUAL(validate(d, 1, "listeners", "PLAINTEXT://:9092,EXTRA_PLAIN://:9093", why,
 				 sizeof(why)), -1);
+	/* a flood of entries is refused before it is parsed */
+	char many[65 * 16] = "PLAINTEXT://:9092";
+	for (int i = 0; i < 64; i++)
+		snprintf(many + strlen(many), sizeof(many) - strlen(many), ",L%d://:%d", i, 10000 + i);
+	CU_ASSERT_EQUAL(validate(d, 1, "listeners", many, why, sizeof(why)), -1);
+	CU_ASSERT_STRING_EQUAL(why, "Invalid value for configuration listeners: at most 64 listeners");
 	/* network and background threads: Kafka's half/double rule (3, 10) */
 	CU_ASSERT_EQUAL(validate(d, 0, "num.network.threads", "6", why, sizeof(why)), 0);
 	CU_ASSERT_EQUAL(validate(d, 0, "num.network.threads", "7", why, sizeof(why)), -1);

@@ -475,6 +475,13 @@ static int sm_dyn_check_listeners(const sm_kafka_config_t *old, const sm_kafka_c
 	for (int i = 0; i < nn; i++) {
 		const char *l = nl[i].name;
 		if (sm_dyn_in(ol, on, l)) {
+			/* in Kafka's order: the settings, then the protocol */
+			if (!sm_dyn_same_listener_keys(&old->given, &nw->given, l)) {
+				snprintf(why, whylen, "Configs cannot be updated dynamically for existing "
+					 "listener %s, restart broker or create a new listener for update",
+					 l);
+				goto out;
+			}
 			char *a = sm_dyn_protocol(old->listener_security_protocol_map, l);
 			char *b = sm_dyn_protocol(nw->listener_security_protocol_map, l);
 			int same = a && b && !strcasecmp(a, b);
@@ -483,12 +490,6 @@ static int sm_dyn_check_listeners(const sm_kafka_config_t *old, const sm_kafka_c
 			if (!same) {
 				snprintf(why, whylen, "Security protocol cannot be updated for existing "
 					 "listener %s", l);
-				goto out;
-			}
-			if (!sm_dyn_same_listener_keys(&old->given, &nw->given, l)) {
-				snprintf(why, whylen, "Configs cannot be updated dynamically for existing "
-					 "listener %s, restart broker or create a new listener for update",
-					 l);
 				goto out;
 			}
 			continue;

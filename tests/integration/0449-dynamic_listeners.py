@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Proves the dynamic listener and network-thread broker configs without a restart: kafka-configs.sh --entity-type brokers --entity-name 0 --alter --add-config listeners=[...],listener.security.protocol.map=[...] adds a second PLAINTEXT listener, a SASL_PLAINTEXT one and an SSL one (ssl.client.auth=required) set up by the listener.name.<l>.* keys of the same alter (bound and served; kcat produces through all three, PLAIN with a wrong password and TLS without a client certificate are refused, Metadata names the new advertised endpoint; /brokers/ids/0 is rewritten with the four endpoints) while a confluent-kafka producer keeps producing on the old one; deleting the keys removes it again (an open connection on it is dropped, new ones are refused, the registration loses the endpoint); advertised.listeners alone rewrites the registration and Metadata; Kafka's refusals hold (removing the inter-broker listener, a listeners change at the cluster-default level, a new protocol or new SASL settings for an existing listener, a listener missing from the protocol map); num.network.threads is raised and lowered live (the net-proc-N threads in /proc/<pid>/task follow, a cut below half is refused) with the producer delivering every message exactly once; background.threads is accepted within Kafka's bounds; DescribeConfigs reports these keys as writable DYNAMIC_BROKER_CONFIG entries."""
+"""Proves the dynamic listener and network-thread broker configs without a restart: kafka-configs.sh --entity-type brokers --entity-name 0 --alter --add-config listeners=[...],listener.security.protocol.map=[...] adds a second PLAINTEXT listener, a SASL_PLAINTEXT one and an SSL one (ssl.client.auth=required) set up by the listener.name.<l>.* keys of the same alter (bound and served; kcat produces through all three, PLAIN with a wrong password and TLS without a client certificate are refused, Metadata names the new advertised endpoint; /brokers/ids/0 is rewritten with the four endpoints) while a confluent-kafka producer keeps producing on the old one; deleting the keys removes it again (an open connection on it is dropped, new ones are refused, the registration loses the endpoint); advertised.listeners alone rewrites the registration and Metadata; Kafka's refusals hold (removing the inter-broker listener, a listeners change at the cluster-default level, a new protocol or new SASL settings for an existing listener, a listener missing from the protocol map); num.network.threads is raised and lowered live (the net-proc-N threads in /proc/<pid>/task follow, a cut below half is refused) with the producer delivering every message exactly once; background.threads is accepted within Kafka's bounds; DescribeConfigs reports these keys as writable DYNAMIC_BROKER_CONFIG entries; a restarted broker binds its dynamic listeners and runs its dynamic processor count."""
 import glob
 import json
 import os
@@ -257,6 +257,18 @@ def test(c):
     check(sorted(got) == sorted(want), "consumed %d messages, %d distinct, want %d" %
           (len(got), len(set(got)), len(want)))
     log("all %d produced messages read back exactly once" % prod.sent)
+
+    # -- dynamic listeners count from start-up
+    ext2 = free_port()
+    configs(c, "--entity-name", "0", "--alter", "--add-config",
+            "listeners=[PLAINTEXT://127.0.0.1:%d,EXTERNAL://127.0.0.1:%d],%s" % (b.port, ext2, pmap))
+    wait_until(lambda: not refused(ext2), 30, "the EXTERNAL listener to accept connections")
+    b.restart()
+    check(not refused(ext2) and registration(zk)["endpoints"] == [
+        "PLAINTEXT://127.0.0.1:%d" % b.port, "EXTERNAL://127.0.0.1:%d" % ext2],
+        "after a restart: %r" % registration(zk))
+    check(threads(b, "net-proc-") == 4, "net-proc threads after a restart: %d" % threads(b, "net-proc-"))
+    log("a restarted broker binds its dynamic listeners and runs its dynamic processor count")
 
 
 if __name__ == "__main__":

@@ -103,6 +103,19 @@ static sm_err_t sm_kzk_register_once(sm_zk_t *zk, const char *path,
 	return e;
 }
 
+sm_err_t sm_kzk_update_broker(sm_zk_t *zk, const sm_zk_broker_info_t *info)
+{
+	char *path = sm_zkpath_broker(info->id);
+	char *json = sm_zk_broker_encode(info);
+	sm_err_t e = sm_zk_set(zk, path, json, strlen(json), -1, NULL);
+	if (e == SM_ERR_NONE)
+		sm_log_info(SM_KZK_COMP, SM_KZK_LOGGER, "Updated broker %" PRId32
+			    " at path %s with addresses: %s", info->id, path, json);
+	free(path);
+	free(json);
+	return e;
+}
+
 sm_err_t sm_kzk_register_broker(sm_zk_t *zk, const sm_zk_broker_info_t *info,
 				int64_t *broker_epoch)
 {

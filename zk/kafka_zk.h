@@ -50,6 +50,12 @@ sm_err_t sm_kzk_get_or_create_cluster_id(sm_zk_t *zk,
  * SM_ERR__EXISTS. *broker_epoch receives the node's czxid. */
 sm_err_t sm_kzk_register_broker(sm_zk_t *zk, const sm_zk_broker_info_t *info,
 				int64_t *broker_epoch);
+/* Rewrites this broker's registration in place (Kafka's
+ * KafkaZkClient.updateBrokerInfo, after a dynamic listeners change): setData
+ * of the version 5 JSON; the node keeps its czxid, so the broker epoch and
+ * the session's ownership stay, and the controller's data watch sees a
+ * BrokerModifications. */
+sm_err_t sm_kzk_update_broker(sm_zk_t *zk, const sm_zk_broker_info_t *info);
 /* Sorted broker ids (children of /brokers/ids, non-numeric names skipped);
  * watch sets a child watch. *idsp is malloc'd. */
 sm_err_t sm_kzk_get_broker_ids(sm_zk_t *zk, int watch, int32_t **idsp,

@@ -30,6 +30,12 @@ static const char *const sm_ck_dynamic[] = {
 	"max.connections", "max.connections.per.ip", "max.connections.per.ip.overrides",
 	"max.connection.creation.rate",
 	"leader.replication.throttled.rate", "follower.replication.throttled.rate",
+	/* the network processors are resized; background.threads is kept and
+	 * reported (Samsa has no shared background pool to resize) */
+	"num.network.threads", "background.threads",
+	/* per broker only: listeners bound and closed, the registration
+	 * rewritten */
+	"listeners", "advertised.listeners", "listener.security.protocol.map",
 	NULL
 };
 
@@ -40,21 +46,36 @@ static const char *const sm_ck_store[] = {
 	"ssl.truststore.password", NULL
 };
 
+/* The <base> of listener.name.<l>.<base>, or NULL. */
+static const char *sm_ck_listener_base(const char *key)
+{
+	const char *dot = !strncmp(key, "listener.name.", 14) ? strchr(key + 14, '.') : NULL;
+	return dot && dot != key + 14 && dot[1] ? dot + 1 : NULL;
+}
+
+int sm_kafka_config_is_listener_setting(const char *key)
+{
+	const char *base = sm_ck_listener_base(key);
+	return base && strcmp(base, "max.connections") && strcmp(base, "max.connection.creation.rate");
+}
+
 int sm_kafka_config_is_dynamic(const char *key)
 {
 	for (int i = 0; sm_ck_dynamic[i]; i++)
 		if (!strcmp(sm_ck_dynamic[i], key))
 			return 1;
-	return sm_kafka_config_store_key(key, NULL);
+	return sm_kafka_config_is_listener_setting(key);
 }
 
 int sm_kafka_config_is_password(const char *key)
 {
-	const char *dot = !strncmp(key, "listener.name.", 14) ? strchr(key + 14, '.') : NULL;
-	if (!dot || dot == key + 14)
+	const char *base = sm_ck_listener_base(key);
+	if (!base)
 		return 0;
-	return !strcmp(dot + 1, "ssl.keystore.password") || !strcmp(dot + 1, "ssl.key.password") ||
-	       !strcmp(dot + 1, "ssl.truststore.password");
+	size_t n = strlen(base), j = strlen(".sasl.jaas.config");
+	return !strcmp(base, "ssl.keystore.password") || !strcmp(base, "ssl.key.password") ||
+	       !strcmp(base, "ssl.truststore.password") || !strcmp(base, "sasl.jaas.config") ||
+	       (n > j && !strcmp(base + n - j, ".sasl.jaas.config"));
 }
 
 int sm_kafka_config_store_key(const char *key, char **listener)

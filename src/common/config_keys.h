@@ -14,12 +14,21 @@
 /* 1 when Samsa changes key at run time: Kafka 2.8's DynamicLogConfig set
  * (the broker synonyms of topic configs), the request handler and replica
  * fetcher pools, the log cleaner's threads, buffer and backoff, the
- * broker-wide connection limits, and a listener's keystore and truststore
- * (sm_kafka_config_store_key). */
+ * broker-wide connection limits, the network processors, background.threads,
+ * the listeners (listeners, advertised.listeners,
+ * listener.security.protocol.map) and a listener's keystore and truststore
+ * (sm_kafka_config_store_key) and the other listener.name.<l>.* keys
+ * (sm_kafka_config_is_listener_setting). */
 int sm_kafka_config_is_dynamic(const char *key);
 
+/* 1 for listener.name.<l>.<key> other than the listener's connection
+ * limits: per broker only; they set up a listener added at run time, and
+ * of an existing listener only the keystore and truststore change. */
+int sm_kafka_config_is_listener_setting(const char *key);
+
 /* 1 for a dynamic password config (listener.name.<l>.ssl.keystore.password,
- * .ssl.key.password, .ssl.truststore.password). */
+ * .ssl.key.password, .ssl.truststore.password, .sasl.jaas.config and
+ * .<mechanism>.sasl.jaas.config). */
 int sm_kafka_config_is_password(const char *key);
 
 /* 1 for listener.name.<l>.ssl.{keystore,truststore}.{location,type,password}

@@ -106,6 +106,11 @@
 #define SM_SS_RETRY_MS 5
 /* Smallest request: api_key + api_version + correlation_id. */
 #define SM_SS_MIN_FRAME 8
+/* Slots of the listener and processor tables. They are fixed so that a
+ * thread holding a slot's pointer never sees the table move; dynamic
+ * `listeners` and num.network.threads changes stay within them. */
+#define SM_SS_MAX_LISTENERS 64
+#define SM_SS_MAX_PROCS 1024
 
 /* At most SM_SS_LOG_BURST lines a second of a kind that a flood could
  * repeat; the next line after a quiet spell says how many were dropped. */
@@ -136,7 +141,26 @@ typedef struct sm_ss_listener {
 	char pend_ip[64];
 	int pend_rated;         /* its creation has been recorded */
 	int pend_blocked;       /* it waits for a connection slot */
+	int removed;            /* closed by a dynamic `listeners` change */
+	struct sm_ss_listener *retired_next;
 } sm_ss_listener_t;
+
+/* A listener to close the connections of, on its way to a processor. */
+typedef struct sm_ss_drop {
+	sm_ss_listener_t *listener;
+	struct sm_ss_drop *next;
+} sm_ss_drop_t;
+
+/* A change of the listener set, run by the acceptor thread (the only one
+ * that touches a listener's accept state) while the caller waits. */
+typedef struct sm_ss_cmd {
+	sm_ss_listener_t *add;    /* bound, to be served */
+	const char *remove;       /* name of a listener to close */
+	sm_ss_listener_t *closed; /* out: the listener removed */
+	int ok;                   /* out: done (0: the acceptor had stopped) */
+	int done;
+	struct sm_ss_cmd *next;
+} sm_ss_cmd_t;
 
 typedef struct sm_ss_newconn {
 	int fd;
@@ -216,6 +240,8 @@ struct sm_ss_proc {
 	struct event *memwake;
 	pthread_mutex_t lock;
 	int stopping;                       /* under lock */
+	sm_ss_drop_t *drops;                /* under lock */
+	sm_ss_proc_t *retired_next;         /* retired by a num.network.threads cut */
 	sm_ss_newconn_t *newq, **newq_tail; /* under lock */
 	sm_ss_item_t *respq, **respq_tail;  /* under lock */
 	sm_ss_conn_t *buckets[SM_SS_HASH_SIZE];
@@ -234,11 +260,24 @@ typedef struct sm_ss_delayed {
 
 struct sm_socket_server {
 	sm_socket_server_config_t cfg;
-	sm_ss_listener_t *listeners;
-	int nlisteners;
+	/* Slots written by the acceptor thread (and before startup), read
+	 * with atomic loads elsewhere; a NULL slot is free. A listener or
+	 * processor is never freed before sm_socket_server_destroy, so a
+	 * pointer read from a slot stays valid. */
+	sm_ss_listener_t *listeners[SM_SS_MAX_LISTENERS];
+	int nlisteners;            /* atomic: slots in use so far */
+	sm_ss_listener_t *retired_listeners;
+	char ibl[64];              /* the inter-broker listener's name */
 	sm_request_channel_t *ch;
-	sm_ss_proc_t *procs;
-	int nprocs;
+	sm_ss_proc_t **procs;      /* SM_SS_MAX_PROCS slots */
+	int nprocs;                /* atomic: slots 0..nprocs-1 take connections */
+	sm_ss_proc_t *retired_procs;
+	pthread_mutex_t resize_lock; /* serialises listener and processor changes */
+	pthread_mutex_t cmd_lock;  /* the acceptor's command queue (a leaf lock) */
+	pthread_cond_t cmd_cond;
+	sm_ss_cmd_t *cmds;         /* under cmd_lock */
+	int acc_gone;              /* under cmd_lock: the acceptor loop has ended */
+	struct event *acc_cmd;
 	unsigned next_proc;        /* acceptor thread only */
 	struct event_base *acc_base;
 	struct event *acc_stop;
@@ -1309,6 +1348,7 @@ static void sm_ss_wake_cb(evutil_socket_t fd, short what, void *arg)
 	sm_ss_proc_t *p = arg;
 	sm_ss_newconn_t *nq;
 	sm_ss_item_t *rq;
+	sm_ss_drop_t *dq;
 
 	(void)fd;
 	(void)what;
@@ -1324,6 +1364,8 @@ static void sm_ss_wake_cb(evutil_socket_t fd, short what, void *arg)
 	rq = p->respq;
 	p->respq = NULL;
 	p->respq_tail = &p->respq;
+	dq = p->drops;
+	p->drops = NULL;
 	pthread_mutex_unlock(&p->lock);
 	while (nq) {
 		sm_ss_newconn_t *next = nq->next;
@@ -1335,6 +1377,19 @@ static void sm_ss_wake_cb(evutil_socket_t fd, short what, void *arg)
 		sm_ss_item_t *next = rq->next;
 		sm_ss_deliver(p, rq);
 		rq = next;
+	}
+	/* After the new connections: one handed off before its listener was
+	 * removed is opened above and closed here. */
+	while (dq) {
+		sm_ss_drop_t *next = dq->next;
+		sm_ss_conn_t *c = p->conns, *cn;
+		for (; c; c = cn) {
+			cn = c->next;
+			if (c->listener == dq->listener)
+				sm_ss_conn_close(c, "its listener was removed");
+		}
+		free(dq);
+		dq = next;
 	}
 }
 
@@ -1379,14 +1434,24 @@ static void sm_ss_memwake_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* Pool callback (any thread, pool lock held): wake every processor. */
+/* Pool callback (any thread, pool lock held): wake every processor in the
+ * rotation (one leaving it has its connections closed). A processor's lock
+ * is taken under the pool's (never the other way round) so that a retired
+ * one's event is not used after it is freed. */
 static void sm_ss_mem_available(void *arg)
 {
 	sm_socket_server_t *ss = arg;
+	int n = __atomic_load_n(&ss->nprocs, __ATOMIC_ACQUIRE);
 
-	for (int i = 0; i < ss->nprocs; i++)
-		if (ss->procs[i].memwake)
-			event_active(ss->procs[i].memwake, EV_READ, 0);
+	for (int i = 0; i < n; i++) {
+		sm_ss_proc_t *p = __atomic_load_n(&ss->procs[i], __ATOMIC_ACQUIRE);
+		if (!p)
+			continue;
+		pthread_mutex_lock(&p->lock);
+		if (p->memwake && !p->stopping)
+			event_active(p->memwake, EV_READ, 0);
+		pthread_mutex_unlock(&p->lock);
+	}
 }
 
 static void sm_ss_idle_cb(evutil_socket_t fd, short what, void *arg)
@@ -1442,7 +1507,9 @@ static void sm_ss_proc_init(sm_socket_server_t *ss, sm_ss_proc_t *p, int id)
 	}
 }
 
-/* After the thread is joined: drop everything still owned by p. */
+/* After the thread is joined: drop everything still owned by p. Its lock
+ * stays (other threads may still look at a retired processor's stopping
+ * flag); sm_socket_server_destroy destroys it. */
 static void sm_ss_proc_cleanup(sm_ss_proc_t *p)
 {
 	while (p->conns)
@@ -1465,11 +1532,19 @@ static void sm_ss_proc_cleanup(sm_ss_proc_t *p)
 		event_free(p->idle);
 	if (p->retry)
 		event_free(p->retry);
+	while (p->drops) {
+		sm_ss_drop_t *d = p->drops;
+		p->drops = d->next;
+		free(d);
+	}
+	pthread_mutex_lock(&p->lock);
 	if (p->memwake)
 		event_free(p->memwake);
 	p->memwake = NULL;
+	pthread_mutex_unlock(&p->lock);
 	if (p->wake)
 		event_free(p->wake);
+	p->wake = NULL;
 	/* A TLS bufferevent runs its write callback deferred, holding a
 	 * reference until the loop gets to it; a connection that has just
 	 * written when the loop stopped would otherwise never be finalized
@@ -1481,16 +1556,26 @@ static void sm_ss_proc_cleanup(sm_ss_proc_t *p)
 		event_base_loop(p->base, EVLOOP_NONBLOCK);
 	if (p->base)
 		event_base_free(p->base);
-	pthread_mutex_destroy(&p->lock);
+	p->base = NULL;
 }
 
+/* The wake-up is signalled under p->lock: a processor retired by a
+ * num.network.threads cut is stopping before its events are freed, and
+ * what is queued for it then is dropped (its connections are closed). */
 static void sm_ss_proc_enqueue(sm_ss_proc_t *p, sm_ss_item_t *it)
 {
 	pthread_mutex_lock(&p->lock);
+	if (p->stopping) {
+		pthread_mutex_unlock(&p->lock);
+		sm_request_free(it->req);
+		sm_ss_free_resp(it->resp);
+		free(it);
+		return;
+	}
 	*p->respq_tail = it;
 	p->respq_tail = &it->next;
-	pthread_mutex_unlock(&p->lock);
 	event_active(p->wake, EV_READ, 0);
+	pthread_mutex_unlock(&p->lock);
 }
 
 /* ---- response sink (any thread) ---- */
@@ -1499,8 +1584,12 @@ static void sm_ss_sink_item(sm_socket_server_t *ss, sm_request_t *req, sm_wbuf_t
 			    int close_conn)
 {
 	sm_ss_item_t *it;
+	sm_ss_proc_t *p = req->processor >= 0 && req->processor < SM_SS_MAX_PROCS ?
+		__atomic_load_n(&ss->procs[req->processor], __ATOMIC_ACQUIRE) : NULL;
 
-	if (req->processor < 0 || req->processor >= ss->nprocs) {
+	/* A slot refilled after a cut holds another processor: it does not
+	 * know the connection id and drops the answer. */
+	if (!p) {
 		sm_request_free(req);
 		sm_ss_free_resp(resp);
 		return;
@@ -1509,7 +1598,7 @@ static void sm_ss_sink_item(sm_socket_server_t *ss, sm_request_t *req, sm_wbuf_t
 	it->req = req;
 	it->resp = resp;
 	it->close = close_conn;
-	sm_ss_proc_enqueue(&ss->procs[req->processor], it);
+	sm_ss_proc_enqueue(p, it);
 }
 
 static void sm_ss_sink_send(void *opaque, sm_request_t *req, sm_wbuf_t *resp)
@@ -1540,18 +1629,34 @@ static void sm_ss_tune_socket(sm_socket_server_t *ss, int fd)
 static void sm_ss_hand_off(sm_socket_server_t *ss, sm_ss_listener_t *l, int fd,
 			   const char *peer, const char *ip)
 {
-	sm_ss_proc_t *p = &ss->procs[ss->next_proc++ % (unsigned)ss->nprocs];
+	unsigned n = (unsigned)__atomic_load_n(&ss->nprocs, __ATOMIC_ACQUIRE);
+	sm_ss_proc_t *p = __atomic_load_n(&ss->procs[ss->next_proc++ % n], __ATOMIC_ACQUIRE);
 	sm_ss_newconn_t *nc = sm_calloc(1, sizeof(*nc));
 
 	nc->fd = fd;
 	nc->listener = l;
 	snprintf(nc->peer, sizeof(nc->peer), "%s", peer);
 	snprintf(nc->ip, sizeof(nc->ip), "%s", ip);
-	pthread_mutex_lock(&p->lock);
-	*p->newq_tail = nc;
-	p->newq_tail = &nc->next;
-	pthread_mutex_unlock(&p->lock);
-	event_active(p->wake, EV_READ, 0);
+	if (p) {
+		pthread_mutex_lock(&p->lock);
+		if (!p->stopping) {
+			*p->newq_tail = nc;
+			p->newq_tail = &nc->next;
+			event_active(p->wake, EV_READ, 0);
+			nc = NULL;
+		}
+		pthread_mutex_unlock(&p->lock);
+	}
+	if (nc) {
+		/* Its processor is being retired by a num.network.threads cut:
+		 * the first one is never retired. */
+		p = __atomic_load_n(&ss->procs[0], __ATOMIC_ACQUIRE);
+		pthread_mutex_lock(&p->lock);
+		*p->newq_tail = nc;
+		p->newq_tail = &nc->next;
+		event_active(p->wake, EV_READ, 0);
+		pthread_mutex_unlock(&p->lock);
+	}
 }
 
 static void sm_ss_delay_timer_arm(sm_socket_server_t *ss)
@@ -1660,9 +1765,10 @@ static void sm_ss_wake_acceptor(sm_socket_server_t *ss)
 
 int sm_socket_server_set_ssl_ctx(sm_socket_server_t *ss, const char *listener, void *ssl_ctx)
 {
-	for (int i = 0; i < ss->nlisteners; i++) {
-		sm_ss_listener_t *l = &ss->listeners[i];
-		if (strcasecmp(l->cfg.name, listener) || !l->cfg.ssl_ctx)
+	int n = __atomic_load_n(&ss->nlisteners, __ATOMIC_ACQUIRE);
+	for (int i = 0; i < n; i++) {
+		sm_ss_listener_t *l = __atomic_load_n(&ss->listeners[i], __ATOMIC_ACQUIRE);
+		if (!l || strcasecmp(l->cfg.name, listener) || !l->cfg.ssl_ctx)
 			continue;
 		__atomic_store_n(&l->cfg.ssl_ctx, ssl_ctx, __ATOMIC_RELEASE);
 		return 0;
@@ -1816,8 +1922,8 @@ static void sm_ss_acc_retry_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	__atomic_store_n(&ss->acc_blocked, 0, __ATOMIC_SEQ_CST);
 	for (int i = 0; i < ss->nlisteners; i++) {
-		sm_ss_listener_t *l = &ss->listeners[i];
-		if (l->pend_fd < 0 || evtimer_pending(l->timer, NULL))
+		sm_ss_listener_t *l = ss->listeners[i];
+		if (!l || l->pend_fd < 0 || evtimer_pending(l->timer, NULL))
 			continue;
 		if (sm_ss_admit_pending(ss, l))
 			sm_ss_resume(l);
@@ -1838,6 +1944,14 @@ static void *sm_ss_acc_main(void *arg)
 	pthread_setname_np(pthread_self(), "net-acceptor");
 	sm_thread_role_set(SM_ROLE_ACCEPTOR);
 	event_base_loop(ss->acc_base, EVLOOP_NO_EXIT_ON_EMPTY);
+	/* Commands still queued fail: their callers stop waiting. */
+	pthread_mutex_lock(&ss->cmd_lock);
+	ss->acc_gone = 1;
+	for (sm_ss_cmd_t *c = ss->cmds; c; c = c->next)
+		c->done = 1;
+	ss->cmds = NULL;
+	pthread_cond_broadcast(&ss->cmd_cond);
+	pthread_mutex_unlock(&ss->cmd_lock);
 	return NULL;
 }
 
@@ -1933,29 +2047,49 @@ static int sm_ss_bind(sm_socket_server_t *ss, sm_ss_listener_t *l, char *err, si
 
 /* ---- lifecycle ---- */
 
+static sm_ss_listener_t *sm_ss_listener_new(sm_socket_server_t *ss, const sm_listener_cfg_t *cfg)
+{
+	sm_ss_listener_t *l = sm_calloc(1, sizeof(*l));
+
+	l->cfg = *cfg;
+	l->ss = ss;
+	l->fd = -1;
+	l->pend_fd = -1;
+	sm_rate_limiter_init(&l->rate, cfg->max_connection_creation_rate, sm_clock_mono_ms());
+	return l;
+}
+
+/* Kafka protects the inter-broker listener only when there are others to
+ * starve it. Before startup, or on the acceptor thread (the flag is read
+ * only there). */
+static void sm_ss_update_exempt(sm_socket_server_t *ss)
+{
+	int live = 0;
+
+	for (int i = 0; i < ss->nlisteners; i++)
+		live += ss->listeners[i] != NULL;
+	for (int i = 0; i < ss->nlisteners; i++) {
+		sm_ss_listener_t *l = ss->listeners[i];
+		if (l)
+			l->exempt = ss->ibl[0] && live > 1 && !strcasecmp(ss->ibl, l->cfg.name);
+	}
+}
+
 sm_socket_server_t *sm_socket_server_new(const sm_socket_server_config_t *cfg,
 					 sm_request_channel_t *ch)
 {
 	sm_socket_server_t *ss = sm_calloc(1, sizeof(*ss));
+	int nl = cfg->num_listeners < SM_SS_MAX_LISTENERS ? cfg->num_listeners : SM_SS_MAX_LISTENERS;
 
 	ss->cfg = *cfg;
 	ss->cfg.listeners = NULL;
 	ss->ch = ch;
-	ss->nlisteners = cfg->num_listeners;
-	ss->listeners = sm_calloc((size_t)(cfg->num_listeners > 0 ? cfg->num_listeners : 1),
-				  sizeof(*ss->listeners));
-	for (int i = 0; i < cfg->num_listeners; i++) {
-		ss->listeners[i].cfg = cfg->listeners[i];
-		ss->listeners[i].ss = ss;
-		ss->listeners[i].fd = -1;
-		ss->listeners[i].pend_fd = -1;
-		/* Kafka protects the inter-broker listener only when there are
-		 * others to starve it. */
-		ss->listeners[i].exempt = cfg->inter_broker_listener && cfg->num_listeners > 1 &&
-			!strcasecmp(cfg->inter_broker_listener, cfg->listeners[i].name);
-		sm_rate_limiter_init(&ss->listeners[i].rate,
-				     cfg->listeners[i].max_connection_creation_rate, sm_clock_mono_ms());
-	}
+	if (cfg->inter_broker_listener)
+		snprintf(ss->ibl, sizeof(ss->ibl), "%s", cfg->inter_broker_listener);
+	for (int i = 0; i < nl; i++)
+		ss->listeners[i] = sm_ss_listener_new(ss, &cfg->listeners[i]);
+	ss->nlisteners = nl;
+	sm_ss_update_exempt(ss);
 	ss->cfg.max_connections_per_ip_overrides = NULL;
 	ss->cfg.inter_broker_listener = NULL;
 	ss->overrides = sm_strdup(cfg->max_connections_per_ip_overrides ?
@@ -1966,11 +2100,110 @@ sm_socket_server_t *sm_socket_server_new(const sm_socket_server_config_t *cfg,
 	ss->cfg.num_ip_rates = 0;
 	sm_rate_limiter_init(&ss->broker_rate, cfg->max_connection_creation_rate, sm_clock_mono_ms());
 	ss->new_broker_rate = -1;
-	ss->nprocs = cfg->num_network_threads > 0 ? cfg->num_network_threads : 1;
+	ss->nprocs = cfg->num_network_threads < 1 ? 1 :
+		     cfg->num_network_threads > SM_SS_MAX_PROCS ? SM_SS_MAX_PROCS :
+		     cfg->num_network_threads;
+	ss->procs = sm_calloc(SM_SS_MAX_PROCS, sizeof(*ss->procs));
 	pthread_mutex_init(&ss->state_lock, NULL);
+	pthread_mutex_init(&ss->resize_lock, NULL);
+	pthread_mutex_init(&ss->cmd_lock, NULL);
+	pthread_cond_init(&ss->cmd_cond, NULL);
 	snprintf(ss->comp, sizeof(ss->comp), "SocketServer listenerType=ZK_BROKER, nodeId=%d",
 		 cfg->broker_id);
 	return ss;
+}
+
+/* Acceptor thread (or before it starts): l watched for connections. */
+static void sm_ss_acc_serve(sm_socket_server_t *ss, sm_ss_listener_t *l)
+{
+	l->ev = event_new(ss->acc_base, l->fd, EV_READ | EV_PERSIST, sm_ss_accept_cb, l);
+	l->timer = evtimer_new(ss->acc_base, sm_ss_acc_retry_cb, ss);
+	event_add(l->ev, NULL);
+}
+
+/* Acceptor thread, or after it is joined: l's socket and held connection
+ * closed. Its served connections are the processors' business. */
+static void sm_ss_acc_close(sm_ss_listener_t *l)
+{
+	if (l->ev)
+		event_free(l->ev);
+	l->ev = NULL;
+	if (l->timer)
+		event_free(l->timer);
+	l->timer = NULL;
+	if (l->fd >= 0)
+		close(l->fd);
+	l->fd = -1;
+	if (l->pend_fd >= 0)
+		close(l->pend_fd);  /* not yet counted: it was never admitted */
+	l->pend_fd = -1;
+}
+
+/* Runs the queued listener-set changes (Kafka's addListeners and
+ * removeListeners, whose Acceptor threads are ours). */
+static void sm_ss_acc_cmd_cb(evutil_socket_t fd, short what, void *arg)
+{
+	sm_socket_server_t *ss = arg;
+	sm_ss_cmd_t *cmds;
+
+	(void)fd;
+	(void)what;
+	SM_ASSERT_ROLE(SM_ROLE_ACCEPTOR);
+	pthread_mutex_lock(&ss->cmd_lock);
+	cmds = ss->cmds;
+	ss->cmds = NULL;
+	pthread_mutex_unlock(&ss->cmd_lock);
+	for (sm_ss_cmd_t *c = cmds; c; c = c->next) {
+		if (c->add) {
+			int slot = -1;
+			for (int i = 0; i < ss->nlisteners && slot < 0; i++)
+				if (!ss->listeners[i])
+					slot = i;
+			if (slot < 0 && ss->nlisteners < SM_SS_MAX_LISTENERS)
+				slot = ss->nlisteners;
+			if (slot < 0)
+				continue;
+			sm_ss_acc_serve(ss, c->add);
+			__atomic_store_n(&ss->listeners[slot], c->add, __ATOMIC_RELEASE);
+			if (slot == ss->nlisteners)
+				__atomic_store_n(&ss->nlisteners, slot + 1, __ATOMIC_RELEASE);
+			c->ok = 1;
+		} else {
+			for (int i = 0; i < ss->nlisteners; i++) {
+				sm_ss_listener_t *l = ss->listeners[i];
+				if (!l || strcasecmp(l->cfg.name, c->remove))
+					continue;
+				sm_ss_acc_close(l);
+				l->removed = 1;
+				__atomic_store_n(&ss->listeners[i], NULL, __ATOMIC_RELEASE);
+				c->closed = l;
+				break;
+			}
+			c->ok = 1;
+		}
+	}
+	sm_ss_update_exempt(ss);
+	pthread_mutex_lock(&ss->cmd_lock);
+	for (sm_ss_cmd_t *c = cmds; c; c = c->next)
+		c->done = 1;
+	pthread_cond_broadcast(&ss->cmd_cond);
+	pthread_mutex_unlock(&ss->cmd_lock);
+}
+
+/* Hands c to the acceptor and waits until it ran (or the acceptor ended). */
+static void sm_ss_acc_run(sm_socket_server_t *ss, sm_ss_cmd_t *c)
+{
+	pthread_mutex_lock(&ss->cmd_lock);
+	if (ss->acc_gone || !ss->acc_cmd) {
+		pthread_mutex_unlock(&ss->cmd_lock);
+		return;
+	}
+	c->next = ss->cmds;
+	ss->cmds = c;
+	event_active(ss->acc_cmd, EV_READ, 0);
+	while (!c->done)
+		pthread_cond_wait(&ss->cmd_cond, &ss->cmd_lock);
+	pthread_mutex_unlock(&ss->cmd_lock);
 }
 
 static int sm_ss_start_acceptor(sm_socket_server_t *ss)
@@ -1979,20 +2212,49 @@ static int sm_ss_start_acceptor(sm_socket_server_t *ss)
 	if (!ss->acc_base)
 		abort();
 	ss->acc_stop = event_new(ss->acc_base, -1, 0, sm_ss_acc_stop_cb, ss->acc_base);
-	for (int i = 0; i < ss->nlisteners; i++) {
-		sm_ss_listener_t *l = &ss->listeners[i];
-		l->ev = event_new(ss->acc_base, l->fd, EV_READ | EV_PERSIST, sm_ss_accept_cb, l);
-		l->timer = evtimer_new(ss->acc_base, sm_ss_acc_retry_cb, ss);
-		event_add(l->ev, NULL);
-	}
+	for (int i = 0; i < ss->nlisteners; i++)
+		sm_ss_acc_serve(ss, ss->listeners[i]);
 	pthread_mutex_lock(&ss->state_lock);
 	ss->acc_wake = event_new(ss->acc_base, -1, 0, sm_ss_acc_retry_cb, ss);
 	ss->delay_timer = evtimer_new(ss->acc_base, sm_ss_delay_cb, ss);
 	pthread_mutex_unlock(&ss->state_lock);
+	pthread_mutex_lock(&ss->cmd_lock);
+	ss->acc_cmd = event_new(ss->acc_base, -1, 0, sm_ss_acc_cmd_cb, ss);
+	pthread_mutex_unlock(&ss->cmd_lock);
 	if (pthread_create(&ss->acc_thread, NULL, sm_ss_acc_main, ss) != 0)
 		return -1;
 	ss->acc_started = 1;
 	return 0;
+}
+
+/* A processor in slot id, its thread running; NULL when it cannot start. */
+static sm_ss_proc_t *sm_ss_proc_start(sm_socket_server_t *ss, int id)
+{
+	sm_ss_proc_t *p = sm_calloc(1, sizeof(*p));
+
+	sm_ss_proc_init(ss, p, id);
+	if (pthread_create(&p->thread, NULL, sm_ss_proc_main, p) != 0) {
+		sm_ss_proc_cleanup(p);
+		pthread_mutex_destroy(&p->lock);
+		free(p);
+		return NULL;
+	}
+	p->started = 1;
+	return p;
+}
+
+/* Stops p's thread and closes its connections (the caller has taken it out
+ * of the acceptor's rotation). */
+static void sm_ss_proc_stop(sm_ss_proc_t *p)
+{
+	pthread_mutex_lock(&p->lock);
+	p->stopping = 1;
+	if (p->wake)
+		event_active(p->wake, EV_READ, 0);
+	pthread_mutex_unlock(&p->lock);
+	if (p->started)
+		pthread_join(p->thread, NULL);
+	p->started = 0;
 }
 
 int sm_socket_server_startup(sm_socket_server_t *ss, char *err, size_t errlen)
@@ -2018,24 +2280,21 @@ int sm_socket_server_startup(sm_socket_server_t *ss, char *err, size_t errlen)
 		free(ov);
 	}
 	for (int i = 0; i < ss->nlisteners; i++) {
-		if (sm_ss_bind(ss, &ss->listeners[i], err, errlen) < 0) {
+		if (sm_ss_bind(ss, ss->listeners[i], err, errlen) < 0) {
 			for (int j = 0; j < i; j++) {
-				close(ss->listeners[j].fd);
-				ss->listeners[j].fd = -1;
+				close(ss->listeners[j]->fd);
+				ss->listeners[j]->fd = -1;
 			}
 			return -1;
 		}
 	}
 	ss->started = 1;
-	ss->procs = sm_calloc((size_t)ss->nprocs, sizeof(*ss->procs));
-	for (int i = 0; i < ss->nprocs; i++)
-		sm_ss_proc_init(ss, &ss->procs[i], i);
 	sm_mempool_set_callback(ss->pool, sm_ss_mem_available, ss);
 	for (int i = 0; i < ss->nprocs; i++) {
-		if (pthread_create(&ss->procs[i].thread, NULL, sm_ss_proc_main,
-				   &ss->procs[i]) != 0)
+		sm_ss_proc_t *p = sm_ss_proc_start(ss, i);
+		if (!p)
 			goto fail;
-		ss->procs[i].started = 1;
+		__atomic_store_n(&ss->procs[i], p, __ATOMIC_RELEASE);
 	}
 	sm_request_channel_set_sink(ss->ch, &sink);
 	if (sm_ss_start_acceptor(ss) < 0)
@@ -2043,7 +2302,7 @@ int sm_socket_server_startup(sm_socket_server_t *ss, char *err, size_t errlen)
 	for (int i = 0; i < ss->nlisteners; i++)
 		sm_log_info(ss->comp, SM_SS_LOGGER, "Started data-plane acceptor and "
 			    "processor(s) for endpoint : ListenerName(%s) on port %d",
-			    ss->listeners[i].cfg.name, ss->listeners[i].bound_port);
+			    ss->listeners[i]->cfg.name, ss->listeners[i]->bound_port);
 	sm_log_info(ss->comp, SM_SS_LOGGER, "Started socket server acceptors and processors");
 	return 0;
 fail:
@@ -2052,11 +2311,151 @@ fail:
 	return -1;
 }
 
+int sm_socket_server_add_listener(sm_socket_server_t *ss, const sm_listener_cfg_t *cfg,
+				  char *err, size_t errlen)
+{
+	sm_ss_cmd_t cmd = { 0 };
+	sm_ss_listener_t *l;
+	int rc = -1;
+
+	SM_ASSERT_ROLE(SM_ROLE_MAIN | SM_ROLE_CONFIG_CHANGE);
+	pthread_mutex_lock(&ss->resize_lock);
+	if (!ss->started || ss->shut || ss->acc_stopped) {
+		snprintf(err, errlen, "Socket server is not accepting connections");
+		goto out;
+	}
+	if (sm_socket_server_bound_port(ss, cfg->name) >= 0) {
+		snprintf(err, errlen, "Listener %s already exists", cfg->name);
+		goto out;
+	}
+	l = sm_ss_listener_new(ss, cfg);
+	if (sm_ss_bind(ss, l, err, errlen) < 0) {
+		free(l);
+		goto out;
+	}
+	cmd.add = l;
+	sm_ss_acc_run(ss, &cmd);
+	if (!cmd.ok) {
+		snprintf(err, errlen, "Listener %s not added: at most %d listeners, or the "
+			 "socket server is stopping", cfg->name, SM_SS_MAX_LISTENERS);
+		close(l->fd);
+		free(l);
+		goto out;
+	}
+	sm_log_info(ss->comp, SM_SS_LOGGER, "Started data-plane acceptor and processor(s) for "
+		    "endpoint : ListenerName(%s) on port %d", l->cfg.name, l->bound_port);
+	rc = 0;
+out:
+	pthread_mutex_unlock(&ss->resize_lock);
+	return rc;
+}
+
+int sm_socket_server_remove_listener(sm_socket_server_t *ss, const char *name)
+{
+	sm_ss_cmd_t cmd = { 0 };
+	int rc = -1;
+
+	SM_ASSERT_ROLE(SM_ROLE_MAIN | SM_ROLE_CONFIG_CHANGE);
+	pthread_mutex_lock(&ss->resize_lock);
+	if (!ss->started || ss->shut)
+		goto out;
+	cmd.remove = name;
+	sm_ss_acc_run(ss, &cmd);
+	if (!cmd.closed)
+		goto out;
+	/* The acceptor hands it nothing more: every processor now closes the
+	 * connections it has on it. */
+	for (int i = 0; i < SM_SS_MAX_PROCS; i++) {
+		sm_ss_proc_t *p = __atomic_load_n(&ss->procs[i], __ATOMIC_ACQUIRE);
+		if (!p)
+			continue;
+		sm_ss_drop_t *d = sm_calloc(1, sizeof(*d));
+		d->listener = cmd.closed;
+		pthread_mutex_lock(&p->lock);
+		if (!p->stopping) {
+			d->next = p->drops;
+			p->drops = d;
+			event_active(p->wake, EV_READ, 0);
+			d = NULL;
+		}
+		pthread_mutex_unlock(&p->lock);
+		free(d);
+	}
+	cmd.closed->retired_next = ss->retired_listeners;
+	ss->retired_listeners = cmd.closed;
+	sm_log_info(ss->comp, SM_SS_LOGGER, "Stopped data-plane acceptor and processor(s) for "
+		    "endpoint : ListenerName(%s)", name);
+	rc = 0;
+out:
+	pthread_mutex_unlock(&ss->resize_lock);
+	return rc;
+}
+
+int sm_socket_server_resize_processors(sm_socket_server_t *ss, int n, char *err, size_t errlen)
+{
+	int rc = -1, old, failed = 0;
+
+	SM_ASSERT_ROLE(SM_ROLE_MAIN | SM_ROLE_CONFIG_CHANGE);
+	if (n < 1 || n > SM_SS_MAX_PROCS) {
+		snprintf(err, errlen, "num.network.threads must be between 1 and %d", SM_SS_MAX_PROCS);
+		return -1;
+	}
+	pthread_mutex_lock(&ss->resize_lock);
+	if (!ss->started || ss->shut) {
+		snprintf(err, errlen, "Socket server is not running");
+		goto out;
+	}
+	old = ss->nprocs;
+	if (n > old) {
+		for (int i = old; i < n; i++) {
+			sm_ss_proc_t *p = sm_ss_proc_start(ss, i);
+			if (!p) {
+				snprintf(err, errlen, "Cannot start processor %d: %s", i,
+					 strerror(errno));
+				n = i;
+				failed = 1;
+				break;
+			}
+			__atomic_store_n(&ss->procs[i], p, __ATOMIC_RELEASE);
+		}
+		/* published after the slots: the acceptor's rotation grows */
+		__atomic_store_n(&ss->nprocs, n, __ATOMIC_RELEASE);
+	} else if (n < old) {
+		/* Out of the rotation first; a connection the acceptor was
+		 * handing to one of them goes to the first processor. */
+		__atomic_store_n(&ss->nprocs, n, __ATOMIC_RELEASE);
+		for (int i = n; i < old; i++) {
+			sm_ss_proc_t *p = ss->procs[i];
+			sm_ss_proc_stop(p);
+			__atomic_store_n(&ss->procs[i], NULL, __ATOMIC_RELEASE);
+			sm_ss_proc_cleanup(p); /* closes its connections, as Kafka does */
+			p->retired_next = ss->retired_procs;
+			ss->retired_procs = p;
+		}
+	}
+	if (n != old)
+		sm_log_info(ss->comp, SM_SS_LOGGER, "Resized the network processors from %d to %d "
+			    "(num.network.threads)", old, n);
+	rc = failed ? -1 : 0;
+out:
+	pthread_mutex_unlock(&ss->resize_lock);
+	return rc;
+}
+
+int sm_socket_server_num_processors(sm_socket_server_t *ss)
+{
+	return __atomic_load_n(&ss->nprocs, __ATOMIC_ACQUIRE);
+}
+
 int sm_socket_server_bound_port(sm_socket_server_t *ss, const char *listener_name)
 {
-	for (int i = 0; i < ss->nlisteners; i++)
-		if (!strcasecmp(ss->listeners[i].cfg.name, listener_name))
-			return ss->listeners[i].bound_port > 0 ? ss->listeners[i].bound_port : -1;
+	int n = __atomic_load_n(&ss->nlisteners, __ATOMIC_ACQUIRE);
+
+	for (int i = 0; i < n; i++) {
+		sm_ss_listener_t *l = __atomic_load_n(&ss->listeners[i], __ATOMIC_ACQUIRE);
+		if (l && !strcasecmp(l->cfg.name, listener_name))
+			return l->bound_port > 0 ? l->bound_port : -1;
+	}
 	return -1;
 }
 
@@ -2072,21 +2471,9 @@ void sm_socket_server_stop_accepting(sm_socket_server_t *ss)
 		event_active(ss->acc_stop, EV_READ, 0);
 		pthread_join(ss->acc_thread, NULL);
 	}
-	for (int i = 0; i < ss->nlisteners; i++) {
-		sm_ss_listener_t *l = &ss->listeners[i];
-		if (l->ev)
-			event_free(l->ev);
-		l->ev = NULL;
-		if (l->timer)
-			event_free(l->timer);
-		l->timer = NULL;
-		if (l->fd >= 0)
-			close(l->fd);
-		l->fd = -1;
-		if (l->pend_fd >= 0)
-			close(l->pend_fd);
-		l->pend_fd = -1;
-	}
+	for (int i = 0; i < ss->nlisteners; i++)
+		if (ss->listeners[i])
+			sm_ss_acc_close(ss->listeners[i]);
 	if (ss->acc_wake)
 		event_free(ss->acc_wake);
 	ss->acc_wake = NULL;
@@ -2099,6 +2486,12 @@ void sm_socket_server_stop_accepting(sm_socket_server_t *ss)
 		close(d->fd);
 		free(d);
 	}
+	pthread_mutex_lock(&ss->cmd_lock);
+	ss->acc_gone = 1;
+	if (ss->acc_cmd)
+		event_free(ss->acc_cmd);
+	ss->acc_cmd = NULL;
+	pthread_mutex_unlock(&ss->cmd_lock);
 	if (ss->acc_stop)
 		event_free(ss->acc_stop);
 	if (ss->acc_base)
@@ -2110,29 +2503,36 @@ void sm_socket_server_stop_accepting(sm_socket_server_t *ss)
 
 void sm_socket_server_shutdown(sm_socket_server_t *ss)
 {
+	int n;
+
 	if (!ss->started || ss->shut)
 		return;
+	/* no listener or processor change runs past this point */
+	pthread_mutex_lock(&ss->resize_lock);
 	ss->shut = 1;
+	pthread_mutex_unlock(&ss->resize_lock);
 	sm_log_info(ss->comp, SM_SS_LOGGER, "Shutting down socket server");
 	sm_socket_server_stop_accepting(ss);
 	/* From here on handlers finishing requests only free them. */
 	sm_request_channel_set_sink(ss->ch, NULL);
-	for (int i = 0; i < ss->nprocs; i++) {
-		sm_ss_proc_t *p = &ss->procs[i];
-		if (!p->started)
+	n = ss->nprocs;
+	for (int i = 0; i < n; i++) {
+		sm_ss_proc_t *p = ss->procs[i];
+		if (!p || !p->started)
 			continue;
 		pthread_mutex_lock(&p->lock);
 		p->stopping = 1;
-		pthread_mutex_unlock(&p->lock);
 		event_active(p->wake, EV_READ, 0);
+		pthread_mutex_unlock(&p->lock);
 	}
-	for (int i = 0; i < ss->nprocs; i++)
-		if (ss->procs[i].started)
-			pthread_join(ss->procs[i].thread, NULL);
+	for (int i = 0; i < n; i++)
+		if (ss->procs[i] && ss->procs[i]->started)
+			pthread_join(ss->procs[i]->thread, NULL);
 	/* Handlers may still free requests (and their grants): no more wakes. */
 	sm_mempool_set_callback(ss->pool, NULL, NULL);
-	for (int i = 0; i < ss->nprocs; i++)
-		sm_ss_proc_cleanup(&ss->procs[i]);
+	for (int i = 0; i < n; i++)
+		if (ss->procs[i])
+			sm_ss_proc_cleanup(ss->procs[i]);
 	sm_log_info(ss->comp, SM_SS_LOGGER, "Shutdown completed");
 }
 
@@ -2141,12 +2541,33 @@ void sm_socket_server_destroy(sm_socket_server_t *ss)
 	if (!ss)
 		return;
 	sm_socket_server_shutdown(ss);
+	for (int i = 0; i < SM_SS_MAX_PROCS; i++) {
+		if (!ss->procs[i])
+			continue;
+		pthread_mutex_destroy(&ss->procs[i]->lock);
+		free(ss->procs[i]);
+	}
+	while (ss->retired_procs) {
+		sm_ss_proc_t *p = ss->retired_procs;
+		ss->retired_procs = p->retired_next;
+		pthread_mutex_destroy(&p->lock);
+		free(p);
+	}
 	free(ss->procs);
-	free(ss->listeners);
+	for (int i = 0; i < ss->nlisteners; i++)
+		free(ss->listeners[i]);
+	while (ss->retired_listeners) {
+		sm_ss_listener_t *l = ss->retired_listeners;
+		ss->retired_listeners = l->retired_next;
+		free(l);
+	}
 	free(ss->overrides);
 	sm_ip_quotas_free(ss->ipq);
 	sm_ip_rates_free(ss->ip_rates);
 	sm_mempool_unref(ss->pool);
+	pthread_cond_destroy(&ss->cmd_cond);
+	pthread_mutex_destroy(&ss->cmd_lock);
+	pthread_mutex_destroy(&ss->resize_lock);
 	pthread_mutex_destroy(&ss->state_lock);
 	free(ss);
 }

@@ -39,6 +39,11 @@
  * once the time it would have had to wait has passed (Kafka's delayed
  * close), without being served.
  *
+ * Listeners and processors can be added and removed at run time (dynamic
+ * `listeners` and num.network.threads); their tables have fixed slots and
+ * an entry is freed only by destroy, so the threads that look one up
+ * (response sink, memory pool wake-ups) never see it go away.
+ *
  * Thread-safety: new/startup/shutdown/destroy are called by the owner thread;
  * bound_port, stats and stop_accepting from any thread after startup.
  */
@@ -148,6 +153,24 @@ int sm_socket_server_set_connection_limits(sm_socket_server_t *ss, int32_t max_c
  * the caller and must stay valid until the server is destroyed. -1 when no
  * SSL listener has that name. Any thread. */
 int sm_socket_server_set_ssl_ctx(sm_socket_server_t *ss, const char *listener, void *ssl_ctx);
+/* Dynamic `listeners` (Kafka's SocketServer.addListeners/removeListeners).
+ * Called by the config-change thread (or main); the change itself runs on
+ * the acceptor thread while the caller waits.
+ * add: binds cfg (copied; its ssl_ctx and sasl as in the config, owned by
+ * the caller until destroy) and accepts on it; 0, or -1 with err (nothing
+ * changed: the name exists, the bind failed, 64 listeners are in use).
+ * remove: stops accepting on the listener and has every processor close the
+ * connections made through it; -1 when no listener has that name. */
+int sm_socket_server_add_listener(sm_socket_server_t *ss, const sm_listener_cfg_t *cfg,
+				  char *err, size_t errlen);
+int sm_socket_server_remove_listener(sm_socket_server_t *ss, const char *name);
+/* num.network.threads at run time (Kafka's resizeThreadPool): new processors
+ * join the acceptor's rotation; removed ones (the highest slots) leave it,
+ * their threads stop and their connections are closed (clients reconnect).
+ * Config-change thread (or main). 0, or -1 with err (n outside 1..1024, or a
+ * thread could not start: the processors that did start stay). */
+int sm_socket_server_resize_processors(sm_socket_server_t *ss, int n, char *err, size_t errlen);
+int sm_socket_server_num_processors(sm_socket_server_t *ss);
 /* Request bytes currently granted by queued.max.request.bytes. */
 int64_t sm_socket_server_queued_bytes(sm_socket_server_t *ss);
 

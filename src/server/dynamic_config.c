@@ -19,6 +19,8 @@
 #include "kafka_zk.h"
 #include "logger.h"
 #include "password_encoder.h"
+#include "sasl.h"
+#include "socket_server.h"
 #include "tls.h"
 
 #define SM_DYN_LOGGER "kafka.server.DynamicBrokerConfig"
@@ -41,15 +43,32 @@ struct sm_dyn_config {
 	void *apply_opaque;
 };
 
-/* Listener-prefixed and security keys: dynamic in Kafka for some listeners,
- * never in Samsa; refused as "cannot update dynamically". */
+/* A listener.name.<l>.<base> key's base ("" for other keys). */
+static const char *sm_dyn_listener_base(const char *key)
+{
+	const char *dot = !strncmp(key, "listener.name.", 14) ? strchr(key + 14, '.') : NULL;
+	return dot && dot != key + 14 ? dot + 1 : "";
+}
+
+/* Security keys without a listener prefix and the listeners' connection
+ * limits (Kafka's ListenerReconfigurable configs, which Samsa does not
+ * change at run time): refused as "cannot update dynamically". Other
+ * listener.name.<l>.* keys are taken (as Kafka keeps them): they set up a
+ * listener added in the same change, and for an existing listener only its
+ * keystore and truststore may change (sm_dyn_check_listeners). */
 static int sm_dyn_is_security_or_listener(const char *key)
 {
-	return !strncmp(key, "listener.name.", 14) || !strncmp(key, "ssl.", 4) ||
-	       !strncmp(key, "sasl.", 5) || !strcmp(key, "listeners") ||
-	       !strcmp(key, "advertised.listeners") ||
-	       !strcmp(key, "listener.security.protocol.map") ||
+	const char *base = sm_dyn_listener_base(key);
+	return !strncmp(key, "ssl.", 4) || !strncmp(key, "sasl.", 5) ||
+	       !strcmp(base, "max.connections") || !strcmp(base, "max.connection.creation.rate") ||
 	       !strncmp(key, "password.encoder.", 17);
+}
+
+/* Kafka's PerBrokerConfigs: refused at the <default> entity. */
+static int sm_dyn_per_broker_only(const char *key)
+{
+	return !strcmp(key, "listeners") || !strcmp(key, "advertised.listeners") ||
+	       !strcmp(key, "listener.security.protocol.map") || *sm_dyn_listener_base(key);
 }
 
 static const char *sm_dyn_secret(sm_dyn_config_t *d)
@@ -204,7 +223,7 @@ static void sm_dyn_filter(sm_dyn_config_t *d, const char *entity, const sm_zk_co
 		if (!in->keys[i][0])
 			continue; /* a password that did not decode */
 		if (sm_dyn_refused(in->keys[i]) || sm_dyn_bare_security_key(in->keys[i]) ||
-		    (!per_broker && sm_kafka_config_store_key(in->keys[i], NULL))) {
+		    (!per_broker && sm_dyn_per_broker_only(in->keys[i]))) {
 			sm_log_warn(NULL, SM_DYN_LOGGER,
 				    "Dynamic config %s in /config/brokers/%s cannot be updated dynamically; ignored",
 				    in->keys[i], entity);
@@ -335,6 +354,171 @@ int sm_dyn_config_reload(sm_dyn_config_t *d, sm_zk_t *zk)
 	return 0;
 }
 
+/* The security protocol of listener in map, or NULL (malloc'd). */
+static char *sm_dyn_protocol(const char *map, const char *listener)
+{
+	char *m = sm_strdup(map ? map : ""), *save = NULL, *res = NULL;
+	for (char *tok = strtok_r(m, ",", &save); tok && !res; tok = strtok_r(NULL, ",", &save)) {
+		while (*tok == ' ')
+			tok++;
+		char *colon = strchr(tok, ':');
+		if (colon && (size_t)(colon - tok) == strlen(listener) &&
+		    !strncasecmp(tok, listener, (size_t)(colon - tok)))
+			res = sm_strdup(colon + 1);
+	}
+	free(m);
+	return res;
+}
+
+static int sm_dyn_in(const sm_listener_cfg_t *ls, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcasecmp(ls[i].name, name))
+			return 1;
+	return 0;
+}
+
+static void sm_dyn_names(const sm_listener_cfg_t *ls, int n, char *out, size_t outlen)
+{
+	out[0] = '\0';
+	for (int i = 0; i < n; i++)
+		snprintf(out + strlen(out), outlen - strlen(out), "%s%s", i ? "," : "", ls[i].name);
+}
+
+/* Whether the listener.name.<l>.* keys of l, other than its keystore and
+ * truststore, are the same in a and b. */
+static int sm_dyn_same_listener_keys(const sm_props_t *a, const sm_props_t *b, const char *l)
+{
+	const sm_props_t *sets[2] = { a, b };
+	size_t ln = strlen(l);
+	for (int s = 0; s < 2; s++) {
+		const sm_props_t *p = sets[s], *o = sets[1 - s];
+		for (int i = 0; i < p->cnt; i++) {
+			const char *k = p->v[i].key;
+			if (strncmp(k, "listener.name.", 14) || strncasecmp(k + 14, l, ln) ||
+			    k[14 + ln] != '.' || sm_kafka_config_store_key(k, NULL))
+				continue;
+			const char *ov = sm_props_get(o, k);
+			if (!ov || strcmp(ov, p->v[i].value))
+				return 0;
+		}
+	}
+	return 1;
+}
+
+/* Kafka's checks of a listeners change: the KafkaConfig requirements
+ * (advertised listeners among the listeners, the inter-broker listener
+ * advertised) and DynamicListenerConfig.validateReconfiguration (an
+ * existing listener keeps its protocol and its settings but the
+ * keystores); a new SSL listener's keystore must load and a new SASL
+ * listener's mechanisms must be served. */
+static int sm_dyn_check_listeners(const sm_kafka_config_t *old, const sm_kafka_config_t *nw,
+				  char *why, size_t whylen)
+{
+	sm_listener_cfg_t *nl = NULL, *al = NULL, *ol = NULL;
+	int nn = 0, an = 0, on = 0, r = -1;
+	char err[512], names[1024], valid[1024];
+	const char *adv = nw->advertised_listeners ? nw->advertised_listeners : nw->listeners;
+	const char *specs[2] = { nw->listeners, adv };
+
+	/* counted before parsing: a client's value may hold very many
+	 * entries, and the parser checks names pairwise */
+	for (int k = 0; k < 2; k++) {
+		int commas = 0;
+		for (const char *c = specs[k]; c && *c; c++)
+			commas += *c == ',';
+		if (commas >= 64) {
+			snprintf(why, whylen, "Invalid value for configuration %s: at most 64 listeners",
+				 k ? "advertised.listeners" : "listeners");
+			goto out;
+		}
+	}
+	if (sm_listeners_parse(nw->listeners, &nl, &nn, err, sizeof(err))) {
+		snprintf(why, whylen, "Invalid value %s for configuration listeners: %s",
+			 nw->listeners, err);
+		goto out;
+	}
+	if (sm_listeners_parse(adv, &al, &an, err, sizeof(err))) {
+		snprintf(why, whylen, "Invalid value %s for configuration advertised.listeners: %s",
+			 adv, err);
+		goto out;
+	}
+	if (sm_listeners_parse(old->listeners, &ol, &on, err, sizeof(err)))
+		on = 0;
+	for (int i = 0; i < nn; i++) {
+		char *p = sm_dyn_protocol(nw->listener_security_protocol_map, nl[i].name);
+		if (!p) {
+			snprintf(why, whylen, "Listeners '%s' must be subset of listener map '%s'",
+				 nw->listeners, nw->listener_security_protocol_map);
+			goto out;
+		}
+		free(p);
+	}
+	sm_dyn_names(al, an, names, sizeof(names));
+	sm_dyn_names(nl, nn, valid, sizeof(valid));
+	for (int i = 0; i < an; i++)
+		if (!sm_dyn_in(nl, nn, al[i].name)) {
+			snprintf(why, whylen, "requirement failed: advertised.listeners listener names "
+				 "must be equal to or a subset of the ones defined in listeners. Found "
+				 "%s. The valid options based on the current configuration are %s",
+				 names, valid);
+			goto out;
+		}
+	const char *ibl = nw->inter_broker_listener_name ? nw->inter_broker_listener_name
+							 : nw->security_inter_broker_protocol;
+	if (!sm_dyn_in(al, an, ibl)) {
+		snprintf(why, whylen, "requirement failed: inter.broker.listener.name must be a "
+			 "listener name defined in advertised.listeners. The valid options based on "
+			 "currently configured listeners are %s", names);
+		goto out;
+	}
+	for (int i = 0; i < nn; i++) {
+		const char *l = nl[i].name;
+		if (sm_dyn_in(ol, on, l)) {
+			/* in Kafka's order: the settings, then the protocol */
+			if (!sm_dyn_same_listener_keys(&old->given, &nw->given, l)) {
+				snprintf(why, whylen, "Configs cannot be updated dynamically for existing "
+					 "listener %s, restart broker or create a new listener for update",
+					 l);
+				goto out;
+			}
+			char *a = sm_dyn_protocol(old->listener_security_protocol_map, l);
+			char *b = sm_dyn_protocol(nw->listener_security_protocol_map, l);
+			int same = a && b && !strcasecmp(a, b);
+			free(a);
+			free(b);
+			if (!same) {
+				snprintf(why, whylen, "Security protocol cannot be updated for existing "
+					 "listener %s", l);
+				goto out;
+			}
+			continue;
+		}
+		char *p = sm_dyn_protocol(nw->listener_security_protocol_map, l);
+		int ssl = !strcmp(p, "SSL") || !strcmp(p, "SASL_SSL");
+		int sasl = !strncmp(p, "SASL_", 5);
+		free(p);
+		if (ssl) {
+			SSL_CTX *ctx = sm_tls_server_ctx_new(&nw->given, l, why, whylen);
+			if (!ctx)
+				goto out;
+			SSL_CTX_free(ctx);
+		}
+		if (sasl) {
+			sm_sasl_listener_t *sl = sm_sasl_listener_new(&nw->given, l, 0, why, whylen);
+			if (!sl)
+				goto out;
+			sm_sasl_listener_free(sl);
+		}
+	}
+	r = 0;
+out:
+	free(nl);
+	free(al);
+	free(ol);
+	return r;
+}
+
 /* Kafka's DynamicThreadPool.validateReconfiguration. */
 static int sm_dyn_check_threads(const char *key, int32_t cur, const char *v, char *why,
 				size_t whylen)
@@ -380,7 +564,7 @@ int sm_dyn_config_validate(sm_dyn_config_t *d, int per_broker, const sm_zk_confi
 			return -1;
 		}
 	for (int i = 0; !per_broker && i < set->n; i++)
-		if (sm_kafka_config_store_key(set->keys[i], NULL))
+		if (sm_dyn_per_broker_only(set->keys[i]))
 			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
 				 list[0] ? ", " : "", set->keys[i]);
 	if (list[0]) {
@@ -401,6 +585,20 @@ int sm_dyn_config_validate(sm_dyn_config_t *d, int per_broker, const sm_zk_confi
 	v = sm_zk_config_get(set, "num.replica.fetchers");
 	if (!r && v)
 		r = sm_dyn_check_threads("num.replica.fetchers", cur->num_replica_fetchers, v, why, whylen);
+	v = sm_zk_config_get(set, "num.network.threads");
+	if (!r && v)
+		r = sm_dyn_check_threads("num.network.threads", cur->num_network_threads, v, why,
+					 whylen);
+	if (!r && v && atol(v) > 1024) {
+		/* the socket server's processor table */
+		snprintf(why, whylen, "Invalid value %s for configuration num.network.threads: "
+			 "at most 1024 processors", v);
+		r = -1;
+	}
+	v = sm_zk_config_get(set, "background.threads");
+	if (!r && v)
+		r = sm_dyn_check_threads("background.threads", cur->background_threads, v, why,
+					 whylen);
 	v = sm_zk_config_get(set, "num.recovery.threads.per.data.dir");
 	if (!r && v)
 		r = sm_dyn_check_threads("num.recovery.threads.per.data.dir",
@@ -439,6 +637,8 @@ int sm_dyn_config_validate(sm_dyn_config_t *d, int per_broker, const sm_zk_confi
 		r = per_broker ? sm_dyn_build(d->static_cfg, &dflt, set, &trial, why, whylen)
 			       : sm_dyn_build(d->static_cfg, set, &broker, &trial, why, whylen);
 		int built = !r; /* sm_dyn_build freed a failed one */
+		if (!r)
+			r = sm_dyn_check_listeners(cur, &trial, why, whylen);
 		/* a new keystore must load (Kafka's SslFactory validation) */
 		for (int i = 0; !r && i < set->n; i++) {
 			char *l = NULL;

@@ -9,7 +9,13 @@
  * The handler pool follows num.io.threads at run time (dynamic broker
  * configs): the config-change thread starts new handlers in the free slots,
  * or lowers the target so that the handlers in the slots above it leave
- * after their current request, and joins them.
+ * after their current request, and joins them. The same thread resizes the
+ * network processors (num.network.threads) and applies listener changes
+ * (listeners, advertised.listeners, listener.security.protocol.map): removed
+ * listeners closed, added ones set up from the new config's
+ * listener.name.<l>.* keys and bound, then /brokers/ids/<id> rewritten in
+ * place (Kafka's DynamicListenerConfig.reconfigure and updateBrokerInfo).
+ * Listeners, their map and keys stored per broker count from start-up.
  */
 #include "kafka_server.h"
 #include "metrics.h"
@@ -85,7 +91,10 @@ struct sm_kafka_server {
 	pthread_mutex_t handlers_lock; /* resizes (config-change thread, shutdown) */
 	sm_dyn_config_t *dyn;
 	int session_expired; /* atomic: set by the ZooKeeper watcher */
-	sm_zk_broker_info_t reg;
+	sm_zk_broker_info_t reg; /* under reg_lock: rewritten by config-change
+	                            (dynamic listeners), read by main (a
+	                            re-registration after session expiry) */
+	pthread_mutex_t reg_lock; /* a leaf lock, never held across ZooKeeper */
 	int registered;
 	/* czxid of this broker's /brokers/ids/<id> (KIP-380 broker epoch),
 	 * read atomically by request threads; 0 before registering */
@@ -106,6 +115,7 @@ sm_kafka_server_t *sm_kafka_server_new(sm_kafka_config_t *cfg)
 	s->cfg = cfg;
 	s->broker_id = cfg->broker_id;
 	pthread_mutex_init(&s->handlers_lock, NULL);
+	pthread_mutex_init(&s->reg_lock, NULL);
 	return s;
 }
 
@@ -224,6 +234,108 @@ static void sm_server_reload_tls(sm_kafka_server_t *s, const sm_kafka_config_t *
 	}
 }
 
+static char *sm_server_protocol(const sm_kafka_config_t *cfg, const char *listener);
+static int sm_server_build_registration(sm_kafka_server_t *s, const sm_kafka_config_t *cfg,
+					sm_zk_broker_info_t *out, char *why, size_t whylen);
+static int sm_server_listener_security(sm_kafka_server_t *s, const sm_kafka_config_t *cfg,
+				       sm_listener_cfg_t *l, char *why, size_t whylen);
+static int sm_server_listener_int(const sm_props_t *given, const char *listener,
+				  const char *key, int *out);
+
+static int sm_server_str_differ(const char *a, const char *b)
+{
+	return (a == NULL) != (b == NULL) || (a && strcmp(a, b));
+}
+
+static int sm_server_has_listener(const sm_listener_cfg_t *ls, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcasecmp(ls[i].name, name))
+			return 1;
+	return 0;
+}
+
+/* Kafka's DynamicListenerConfig.reconfigure (validated beforehand by
+ * dynamic_config.c): removed listeners closed with their connections, added
+ * ones bound with the TLS/SASL settings of the new config, and the
+ * registration rewritten with the new endpoints so that the controller sends
+ * UpdateMetadata (BrokerModifications). Config-change thread. */
+static void sm_server_apply_listeners(sm_kafka_server_t *s, const sm_kafka_config_t *old,
+				      const sm_kafka_config_t *cur)
+{
+	if (!s->ss || (!sm_server_str_differ(old->listeners, cur->listeners) &&
+		       !sm_server_str_differ(old->advertised_listeners, cur->advertised_listeners) &&
+		       !sm_server_str_differ(old->listener_security_protocol_map,
+					     cur->listener_security_protocol_map)))
+		return;
+	sm_listener_cfg_t *ol = NULL, *nl = NULL;
+	int on = 0, nn = 0;
+	char err[768];
+	if (sm_listeners_parse(old->listeners, &ol, &on, err, sizeof(err)) ||
+	    sm_listeners_parse(cur->listeners, &nl, &nn, err, sizeof(err))) {
+		sm_log_error(NULL, "kafka.server.DynamicListenerConfig",
+			     "Listeners not reconfigured: %s", err);
+		free(ol);
+		free(nl);
+		return;
+	}
+	for (int i = 0; i < on; i++) {
+		if (sm_server_has_listener(nl, nn, ol[i].name))
+			continue;
+		if (sm_socket_server_remove_listener(s->ss, ol[i].name) == 0) {
+			for (int t = 0; t < s->n_tls_listeners; t++)
+				if (!strcasecmp(s->tls_listeners[t], ol[i].name)) {
+					free(s->tls_listeners[t]);
+					s->tls_listeners[t] = s->tls_listeners[--s->n_tls_listeners];
+					break;
+				}
+			sm_log_info(NULL, "kafka.server.DynamicListenerConfig",
+				    "Removed listener %s", ol[i].name);
+		}
+	}
+	for (int i = 0; i < nn; i++) {
+		sm_listener_cfg_t *l = &nl[i];
+		if (sm_server_has_listener(ol, on, l->name))
+			continue;
+		err[0] = '\0';
+		int bad = sm_server_listener_int(&cur->given, l->name, "max.connections",
+						 &l->max_connections) ||
+			  sm_server_listener_int(&cur->given, l->name,
+						 "max.connection.creation.rate",
+						 &l->max_connection_creation_rate);
+		if (l->max_connections == INT32_MAX)
+			l->max_connections = 0;
+		if (bad || sm_server_listener_security(s, cur, l, err, sizeof(err)) ||
+		    sm_socket_server_add_listener(s->ss, l, err, sizeof(err))) {
+			if (!err[0])
+				snprintf(err, sizeof(err), "invalid listener.name settings");
+			sm_log_error(NULL, "kafka.server.DynamicListenerConfig",
+				     "Listener %s not added: %s", l->name, err);
+			continue;
+		}
+		sm_log_info(NULL, "kafka.server.DynamicListenerConfig", "Added listener %s on port %d",
+			    l->name, sm_socket_server_bound_port(s->ss, l->name));
+	}
+	free(ol);
+	free(nl);
+	sm_zk_broker_info_t reg;
+	if (sm_server_build_registration(s, cur, &reg, err, sizeof(err))) {
+		sm_log_error(NULL, "kafka.server.DynamicListenerConfig",
+			     "Registration not updated: %s", err);
+		return;
+	}
+	/* the registration is written before it is kept, with no lock held */
+	if (s->registered && sm_kzk_update_broker(s->zk, &reg) != SM_ERR_NONE)
+		sm_log_error(NULL, "kafka.zk.KafkaZkClient",
+			     "Failed to update broker %d's registration with the new endpoints",
+			     s->broker_id);
+	pthread_mutex_lock(&s->reg_lock);
+	sm_zk_broker_info_t prev = s->reg;
+	s->reg = reg;
+	pthread_mutex_unlock(&s->reg_lock);
+	sm_zk_broker_clear(&prev);
+}
+
 /* Applies a new effective config (dynamic_config.h), on the config-change
  * thread or during start-up. */
 static void sm_server_apply_config(void *opaque, const sm_kafka_config_t *old,
@@ -236,7 +348,24 @@ static void sm_server_apply_config(void *opaque, const sm_kafka_config_t *old,
 		sm_controller_broker_config_changed(s->controller, cur);
 	if (s->handlers && cur->num_io_threads != old->num_io_threads)
 		sm_server_resize_handlers(s, cur->num_io_threads);
+	if (s->ss && cur->num_network_threads != old->num_network_threads) {
+		char err[256];
+		if (sm_socket_server_resize_processors(s->ss, cur->num_network_threads, err,
+						       sizeof(err)))
+			sm_log_error(NULL, "kafka.network.SocketServer",
+				     "num.network.threads not fully applied: %s", err);
+	}
+	if (cur->background_threads != old->background_threads)
+		/* Samsa's background work runs on dedicated threads, one per
+		 * kind (kafka-scheduler and the others in docs/design/threads.md),
+		 * not on a shared pool: the value is kept and reported only. */
+		sm_log_info(NULL, "kafka.utils.KafkaScheduler",
+			    "background.threads=%d (stored; the scheduler keeps its one thread)",
+			    (int)cur->background_threads);
 	sm_server_reload_tls(s, old, cur);
+	/* after the keystore reloads: an added SSL listener gets its context
+	 * once, from the new config */
+	sm_server_apply_listeners(s, old, cur);
 	if (s->cleaner && (cur->log_cleaner_threads != old->log_cleaner_threads ||
 			   cur->log_cleaner_dedupe_buffer_size != old->log_cleaner_dedupe_buffer_size ||
 			   cur->log_cleaner_backoff_ms != old->log_cleaner_backoff_ms)) {
@@ -343,26 +472,28 @@ static char *sm_server_protocol(const sm_kafka_config_t *cfg, const char *listen
 	return res;
 }
 
-/* Builds the registration from advertised.listeners (default: listeners),
- * filling a blank host with the host name and port 0 with the bound port. */
-static int sm_server_build_registration(sm_kafka_server_t *s, const sm_listener_cfg_t *bound, int nbound)
+/* Builds a registration from cfg's advertised.listeners (default:
+ * listeners), filling a blank host with the host name and port 0 with the
+ * bound port. 0, or -1 with why (out cleared). */
+static int sm_server_build_registration(sm_kafka_server_t *s, const sm_kafka_config_t *cfg,
+					sm_zk_broker_info_t *out, char *why, size_t whylen)
 {
-	const char *spec = s->cfg->advertised_listeners ? s->cfg->advertised_listeners : s->cfg->listeners;
+	const char *spec = cfg->advertised_listeners ? cfg->advertised_listeners : cfg->listeners;
 	sm_listener_cfg_t *adv = NULL;
 	int n = 0;
 	char err[256];
+	memset(out, 0, sizeof(*out));
 	if (sm_listeners_parse(spec, &adv, &n, err, sizeof(err))) {
-		sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, NULL, SM_SRV_LOGGER, "Invalid advertised.listeners: %s", err);
+		snprintf(why, whylen, "Invalid advertised.listeners: %s", err);
 		return -1;
 	}
-	memset(&s->reg, 0, sizeof(s->reg));
-	s->reg.id = s->broker_id;
-	s->reg.jmx_port = -1;
-	s->reg.port = -1;
-	s->reg.rack = s->cfg->broker_rack ? sm_strdup(s->cfg->broker_rack) : NULL;
+	out->id = s->broker_id;
+	out->jmx_port = -1;
+	out->port = -1;
+	out->rack = cfg->broker_rack ? sm_strdup(cfg->broker_rack) : NULL;
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	s->reg.timestamp = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	out->timestamp = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	for (int i = 0; i < n; i++) {
 		char host[256];
 		if (adv[i].host[0])
@@ -370,23 +501,36 @@ static int sm_server_build_registration(sm_kafka_server_t *s, const sm_listener_
 		else if (gethostname(host, sizeof(host)) != 0)
 			snprintf(host, sizeof(host), "localhost");
 		int port = adv[i].port;
-		if (port == 0) {
-			for (int b = 0; b < nbound; b++)
-				if (!strcmp(bound[b].name, adv[i].name))
-					port = sm_socket_server_bound_port(s->ss, bound[b].name);
-		}
-		char *proto = sm_server_protocol(s->cfg, adv[i].name);
+		if (port == 0)
+			port = sm_socket_server_bound_port(s->ss, adv[i].name);
+		char *proto = sm_server_protocol(cfg, adv[i].name);
 		if (!proto) {
-			sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, NULL, SM_SRV_LOGGER,
-			       "No security protocol defined for listener %s in listener.security.protocol.map", adv[i].name);
+			snprintf(why, whylen, "No security protocol defined for listener %s in "
+				 "listener.security.protocol.map", adv[i].name);
 			free(adv);
+			sm_zk_broker_clear(out);
 			return -1;
 		}
-		sm_zk_broker_add_endpoint(&s->reg, adv[i].name, host, port, proto);
+		sm_zk_broker_add_endpoint(out, adv[i].name, host, port, proto);
 		free(proto);
 	}
 	free(adv);
 	return 0;
+}
+
+/* A copy of the registration (under reg_lock), to write with no lock held. */
+static void sm_server_reg_copy(sm_kafka_server_t *s, sm_zk_broker_info_t *out)
+{
+	char err[128];
+	pthread_mutex_lock(&s->reg_lock);
+	char *json = sm_zk_broker_encode(&s->reg);
+	int32_t id = s->reg.id;
+	pthread_mutex_unlock(&s->reg_lock);
+	memset(out, 0, sizeof(*out));
+	if (sm_zk_broker_decode(json, strlen(json), out, err, sizeof(err)) != SM_ERR_NONE)
+		abort(); /* our own encoding */
+	out->id = id;
+	free(json);
 }
 
 static char *sm_server_inter_broker_listener(const sm_kafka_config_t *cfg)
@@ -399,7 +543,10 @@ static char *sm_server_inter_broker_listener(const sm_kafka_config_t *cfg)
 static int sm_server_register(sm_kafka_server_t *s)
 {
 	int64_t epoch;
-	sm_err_t e = sm_kzk_register_broker(s->zk, &s->reg, &epoch);
+	sm_zk_broker_info_t reg;
+	sm_server_reg_copy(s, &reg);
+	sm_err_t e = sm_kzk_register_broker(s->zk, &reg, &epoch);
+	sm_zk_broker_clear(&reg);
 	if (e == SM_ERR__EXISTS) {
 		sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, s->comp, SM_SRV_LOGGER,
 		       "Error while creating ephemeral at /brokers/ids/%d, node already exists and is owned by another live session: broker.id %d is already registered by a running broker",
@@ -418,7 +565,7 @@ static int sm_server_register(sm_kafka_server_t *s)
 
 /* listener.name.<name>.<key> (the name lower-cased, as Kafka prefixes
  * listener configs): an int >= 0, *out unchanged when absent. */
-static int sm_server_listener_int(const sm_kafka_server_t *s, const char *listener,
+static int sm_server_listener_int(const sm_props_t *given, const char *listener,
 				  const char *key, int *out)
 {
 	char name[160], *end;
@@ -428,7 +575,7 @@ static int sm_server_listener_int(const sm_kafka_server_t *s, const char *listen
 
 	for (int i = 14; i < n && name[i] != '.'; i++)
 		name[i] = (char)tolower((unsigned char)name[i]);
-	v = sm_props_get(&s->cfg->given, name);
+	v = sm_props_get(given, name);
 	if (!v)
 		return 0;
 	errno = 0;
@@ -514,29 +661,28 @@ static char *sm_server_protocol(const sm_kafka_config_t *cfg, const char *listen
 /* The SASL settings of a SASL_PLAINTEXT or SASL_SSL listener; on the
  * inter-broker listener also what this broker authenticates with
  * (sasl.mechanism.inter.broker.protocol and the JAAS username/password). */
-static int sm_server_sasl_setup(sm_kafka_server_t *s, sm_listener_cfg_t *l, int n)
+static int sm_server_sasl_setup(sm_kafka_server_t *s, const sm_props_t *given,
+				sm_listener_cfg_t *l, char *why, size_t whylen)
 {
-	char err[768];
 	int inter = 0;
 	if (s->inter_broker_listener && !strcasecmp(l->name, s->inter_broker_listener)) {
-		const char *m = sm_props_get(&s->cfg->given, "sasl.mechanism.inter.broker.protocol");
+		const char *m = sm_props_get(given, "sasl.mechanism.inter.broker.protocol");
 		inter = sm_sasl_mech_from_name(m ? m : "GSSAPI");
 		if (!inter) {
-			sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, NULL, SM_SRV_LOGGER,
-			       "Invalid value %s for configuration sasl.mechanism.inter.broker.protocol: "
-			       "SASL mechanism %s is not supported (PLAIN, SCRAM-SHA-256 and "
-			       "SCRAM-SHA-512 are)", m ? m : "GSSAPI (the default)",
-			       m ? m : "GSSAPI");
+			snprintf(why, whylen,
+				 "Invalid value %s for configuration sasl.mechanism.inter.broker.protocol: "
+				 "SASL mechanism %s is not supported (PLAIN, SCRAM-SHA-256 and "
+				 "SCRAM-SHA-512 are)", m ? m : "GSSAPI (the default)",
+				 m ? m : "GSSAPI");
 			return -1;
 		}
 	}
-	sm_sasl_listener_t *sl = sm_sasl_listener_new(&s->cfg->given, l->name, inter, err, sizeof(err));
-	if (!sl) {
-		sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, NULL, SM_SRV_LOGGER, "%s", err);
+	sm_sasl_listener_t *sl = sm_sasl_listener_new(given, l->name, inter, why, whylen);
+	if (!sl)
 		return -1;
-	}
-	if (!s->sasl)
-		s->sasl = sm_calloc((size_t)(n > 0 ? n : 1), sizeof(*s->sasl));
+	/* kept until the server is destroyed, also after its listener is
+	 * removed (its connections may still be closing) */
+	s->sasl = sm_realloc(s->sasl, sizeof(*s->sasl) * (size_t)(s->n_sasl + 1));
 	s->sasl[s->n_sasl++] = sl;
 	l->sasl = sl;
 	if (inter)
@@ -544,42 +690,53 @@ static int sm_server_sasl_setup(sm_kafka_server_t *s, sm_listener_cfg_t *l, int 
 	return 0;
 }
 
-/* The TLS contexts: one per SSL listener and the inter-broker client's.
- * A bad ssl.* setting (or a JKS store) stops the broker naming the key. */
-static int sm_server_tls_setup(sm_kafka_server_t *s, sm_listener_cfg_t *ls, int n)
+/* TLS and SASL of one listener, per cfg's listener.security.protocol.map and
+ * listener.name.<l>.* keys (a per-broker dynamic keystore counts from the
+ * start, and a listener added at run time takes the keys given with it).
+ * 0, or -1 with why naming the key. */
+static int sm_server_listener_security(sm_kafka_server_t *s, const sm_kafka_config_t *cfg,
+				       sm_listener_cfg_t *l, char *why, size_t whylen)
+{
+	char *proto = sm_server_protocol(cfg, l->name);
+	if (!proto) {
+		snprintf(why, whylen, "No security protocol defined for listener %s in "
+			 "listener.security.protocol.map", l->name);
+		return -1;
+	}
+	int ssl = !strcmp(proto, "SSL") || !strcmp(proto, "SASL_SSL");
+	int sasl = !strncmp(proto, "SASL_", 5);
+	free(proto);
+	if (sasl && sm_server_sasl_setup(s, &cfg->given, l, why, whylen) < 0)
+		return -1;
+	if (!ssl)
+		return 0;
+	SSL_CTX *ctx = sm_tls_server_ctx_new(&cfg->given, l->name, why, whylen);
+	if (!ctx)
+		return -1;
+	s->tls_ctx = sm_realloc(s->tls_ctx, sizeof(*s->tls_ctx) * (size_t)(s->n_tls_ctx + 1));
+	s->tls_ctx[s->n_tls_ctx++] = ctx;
+	s->tls_listeners = sm_realloc(s->tls_listeners,
+				      sizeof(char *) * (size_t)(s->n_tls_listeners + 1));
+	s->tls_listeners[s->n_tls_listeners++] = sm_strdup(l->name);
+	l->ssl_ctx = ctx;
+	l->principal_rules = sm_tls_get(&cfg->given, l->name, "ssl.principal.mapping.rules");
+	return 0;
+}
+
+/* The TLS contexts and SASL settings of the listeners and the inter-broker
+ * client's context. A bad ssl.* setting (or a JKS store) stops the broker
+ * naming the key. */
+static int sm_server_tls_setup(sm_kafka_server_t *s, const sm_kafka_config_t *cfg,
+			       sm_listener_cfg_t *ls, int n)
 {
 	char err[768];
-	s->tls_ctx = sm_calloc((size_t)(n > 0 ? n : 1), sizeof(*s->tls_ctx));
 	for (int i = 0; i < n; i++) {
-		char *proto = sm_server_protocol(s->cfg, ls[i].name);
-		if (!proto) {
-			sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, NULL, SM_SRV_LOGGER,
-			       "No security protocol defined for listener %s in listener.security.protocol.map",
-			       ls[i].name);
-			return -1;
-		}
-		int ssl = !strcmp(proto, "SSL") || !strcmp(proto, "SASL_SSL");
-		int sasl = !strncmp(proto, "SASL_", 5);
-		free(proto);
-		if (sasl && sm_server_sasl_setup(s, &ls[i], n) < 0)
-			return -1;
-		if (!ssl)
-			continue;
-		/* a per-broker dynamic keystore counts from the start */
-		const sm_props_t *given = &sm_dyn_config_current(s->dyn)->given;
-		SSL_CTX *ctx = sm_tls_server_ctx_new(given, ls[i].name, err, sizeof(err));
-		if (!ctx) {
+		if (sm_server_listener_security(s, cfg, &ls[i], err, sizeof(err)) < 0) {
 			sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, NULL, SM_SRV_LOGGER, "%s", err);
 			return -1;
 		}
-		s->tls_ctx[s->n_tls_ctx++] = ctx;
-		s->tls_listeners = sm_realloc(s->tls_listeners,
-					      sizeof(char *) * (size_t)(s->n_tls_listeners + 1));
-		s->tls_listeners[s->n_tls_listeners++] = sm_strdup(ls[i].name);
-		ls[i].ssl_ctx = ctx;
-		ls[i].principal_rules = sm_tls_get(given, ls[i].name, "ssl.principal.mapping.rules");
 	}
-	char *ibp = sm_server_protocol(s->cfg, s->inter_broker_listener);
+	char *ibp = sm_server_protocol(cfg, s->inter_broker_listener);
 	if (ibp && (!strcmp(ibp, "SSL") || !strcmp(ibp, "SASL_SSL"))) {
 		int verify_host = 0;
 		s->tls_client = sm_tls_client_ctx_new(&s->cfg->given, s->inter_broker_listener,
@@ -598,20 +755,24 @@ static int sm_server_tls_setup(sm_kafka_server_t *s, sm_listener_cfg_t *ls, int 
 static int sm_server_start_network(sm_kafka_server_t *s, sm_listener_cfg_t **bound, int *nbound)
 {
 	char err[512];
-	if (sm_listeners_parse(s->cfg->listeners, bound, nbound, err, sizeof(err))) {
+	/* per-broker dynamic listeners (and their map and keys) count from the
+	 * start, as in Kafka */
+	const sm_kafka_config_t *eff = sm_dyn_config_current(s->dyn);
+	if (sm_listeners_parse(eff->listeners, bound, nbound, err, sizeof(err))) {
 		sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, NULL, SM_SRV_LOGGER, "Invalid value for configuration listeners: %s", err);
 		return -1;
 	}
 	for (int i = 0; i < *nbound; i++) {
 		sm_listener_cfg_t *l = &(*bound)[i];
-		if (sm_server_listener_int(s, l->name, "max.connections", &l->max_connections) ||
-		    sm_server_listener_int(s, l->name, "max.connection.creation.rate",
+		if (sm_server_listener_int(&eff->given, l->name, "max.connections",
+					   &l->max_connections) ||
+		    sm_server_listener_int(&eff->given, l->name, "max.connection.creation.rate",
 					   &l->max_connection_creation_rate))
 			return -1;
 		if (l->max_connections == INT32_MAX)
 			l->max_connections = 0;
 	}
-	if (sm_server_tls_setup(s, *bound, *nbound))
+	if (sm_server_tls_setup(s, eff, *bound, *nbound))
 		return -1;
 	/* Client quotas and SCRAM credentials share /config/users; both are
 	 * read before the listeners open (later changes arrive through the
@@ -628,14 +789,13 @@ static int sm_server_start_network(sm_kafka_server_t *s, sm_listener_cfg_t **bou
 	sc.broker_id = s->broker_id;
 	sc.listeners = *bound;
 	sc.num_listeners = *nbound;
-	sc.num_network_threads = s->cfg->num_network_threads;
+	sc.num_network_threads = eff->num_network_threads;
 	sc.socket_request_max_bytes = s->cfg->socket_request_max_bytes;
 	sc.socket_send_buffer_bytes = s->cfg->socket_send_buffer_bytes;
 	sc.socket_receive_buffer_bytes = s->cfg->socket_receive_buffer_bytes;
 	sc.connections_max_idle_ms = s->cfg->connections_max_idle_ms;
 	sc.socket_listen_backlog_size = s->cfg->socket_listen_backlog_size;
 	/* the connection limits may be dynamic (read before the listeners open) */
-	const sm_kafka_config_t *eff = sm_dyn_config_current(s->dyn);
 	sc.max_connections = eff->max_connections == INT32_MAX ? 0 : eff->max_connections;
 	sc.max_connections_per_ip = eff->max_connections_per_ip;
 	sc.max_connections_per_ip_overrides = eff->max_connections_per_ip_overrides;
@@ -872,8 +1032,14 @@ int sm_kafka_server_startup(sm_kafka_server_t *s)
 	 * broker-wide connection limits. */
 	s->inter_broker_listener = sm_server_inter_broker_listener(s->cfg);
 	int r = sm_server_start_network(s, &bound, &nbound);
-	if (!r)
-		r = sm_server_build_registration(s, bound, nbound);
+	if (!r) {
+		pthread_mutex_lock(&s->reg_lock);
+		r = sm_server_build_registration(s, sm_dyn_config_current(s->dyn), &s->reg, err,
+						 sizeof(err));
+		pthread_mutex_unlock(&s->reg_lock);
+		if (r)
+			sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, NULL, SM_SRV_LOGGER, "%s", err);
+	}
 	free(bound);
 	if (r)
 		return -1;
@@ -919,7 +1085,11 @@ static void sm_server_reestablish(sm_kafka_server_t *s)
 	}
 	__atomic_store_n(&s->session_expired, 0, __ATOMIC_RELEASE);
 	int64_t epoch;
-	if (sm_kzk_register_broker(s->zk, &s->reg, &epoch) == SM_ERR_NONE) {
+	sm_zk_broker_info_t reg;
+	sm_server_reg_copy(s, &reg);
+	sm_err_t re = sm_kzk_register_broker(s->zk, &reg, &epoch);
+	sm_zk_broker_clear(&reg);
+	if (re == SM_ERR_NONE) {
 		__atomic_store_n(&s->broker_epoch, epoch, __ATOMIC_RELEASE);
 		sm_log_info(NULL, "kafka.zk.KafkaZkClient", "Re-registered broker %d after session expiry", s->broker_id);
 	}

@@ -315,9 +315,9 @@ def test_incremental(c, zk):
     code, msg = incremental_alter(b0.port, "1", [("log.retention.bytes", 0, "1")])
     check(code == 42 and msg == "Unexpected broker id, expected 0, but received 1",
           "resource of another broker: %d %r" % (code, msg))
-    code, msg = incremental_alter(b0.port, "", [("num.network.threads", 0, "4")])
+    code, msg = incremental_alter(b0.port, "", [("socket.request.max.bytes", 0, "200000")])
     check(code == 42 and msg == "Invalid config value for resource ConfigResource(type=BROKER, name=''): "
-          "Cannot update these configs dynamically: Set(num.network.threads)",
+          "Cannot update these configs dynamically: Set(socket.request.max.bytes)",
           "read-only key: %d %r" % (code, msg))
     code, msg = incremental_alter(b0.port, "0", [("log.cleanup.policy", 3, "compact"),
                                                   ("log.retention.bytes", 1, None)], validate_only=True)

@@ -1025,6 +1025,92 @@ static void test_two_listeners_any_host(void)
 	sm_request_channel_destroy(ch);
 }
 
+/* num.network.threads at run time: connections made before and after a
+ * grow and a cut are served; a cut closes the retired processors'
+ * connections (some of the three below land on them) and never the
+ * surviving ones. */
+static void test_resize_processors(void)
+{
+	fixture_t fx;
+	char err[256];
+	int fds[6];
+
+	CU_ASSERT_FATAL(fx_start(&fx, 16, 2, 1, 600000, 0) == 0);
+	CU_ASSERT_EQUAL(sm_socket_server_num_processors(fx.ss), 1);
+	CU_ASSERT_EQUAL(sm_socket_server_resize_processors(fx.ss, 0, err, sizeof(err)), -1);
+	CU_ASSERT_EQUAL(sm_socket_server_resize_processors(fx.ss, 1025, err, sizeof(err)), -1);
+	fds[0] = cli_connect(fx.port);
+	CU_ASSERT_FATAL(fds[0] >= 0);
+	CU_ASSERT(cli_echo(fds[0], 1, "before"));
+	CU_ASSERT_EQUAL(sm_socket_server_resize_processors(fx.ss, 3, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(sm_socket_server_num_processors(fx.ss), 3);
+	/* round-robin: the next connections reach the new processors too */
+	for (int i = 1; i < 6; i++) {
+		fds[i] = cli_connect(fx.port);
+		CU_ASSERT_FATAL(fds[i] >= 0);
+		CU_ASSERT(cli_echo(fds[i], 10 + i, "grown"));
+	}
+	CU_ASSERT(cli_echo(fds[0], 2, "still"));
+	CU_ASSERT_EQUAL(sm_socket_server_resize_processors(fx.ss, 1, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(sm_socket_server_num_processors(fx.ss), 1);
+	/* the first connection was on processor 0, which stays */
+	CU_ASSERT(cli_echo(fds[0], 3, "after cut"));
+	int closed = 0;
+	for (int i = 1; i < 6; i++) {
+		if (!cli_echo(fds[i], 20 + i, "x"))
+			closed++;
+		close(fds[i]);
+	}
+	CU_ASSERT(closed >= 3);
+	int fd = cli_connect(fx.port);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT(cli_echo(fd, 30, "new after cut"));
+	close(fd);
+	close(fds[0]);
+	fx_stop(&fx);
+}
+
+/* Dynamic listeners: one added is served, one removed refuses new
+ * connections and its open connection is closed; the first one is not
+ * touched; a duplicate name and an unknown one are refused. */
+static void test_add_remove_listener(void)
+{
+	fixture_t fx;
+	char err[256];
+	sm_listener_cfg_t *ls;
+	int n;
+
+	CU_ASSERT_FATAL(fx_start(&fx, 16, 2, 2, 600000, 0) == 0);
+	CU_ASSERT_FATAL(sm_listeners_parse("EXTERNAL://127.0.0.1:0", &ls, &n, err, sizeof(err)) == 0);
+	CU_ASSERT_EQUAL(sm_socket_server_add_listener(fx.ss, ls, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(sm_socket_server_add_listener(fx.ss, ls, err, sizeof(err)), -1);
+	CU_ASSERT(strstr(err, "already exists") != NULL);
+	free(ls);
+	int ext = sm_socket_server_bound_port(fx.ss, "EXTERNAL");
+	CU_ASSERT_FATAL(ext > 0);
+	int a = cli_connect(fx.port), b = cli_connect(ext);
+	CU_ASSERT_FATAL(a >= 0 && b >= 0);
+	CU_ASSERT(cli_echo(a, 1, "old"));
+	CU_ASSERT(cli_echo(b, 2, "new"));
+	CU_ASSERT_EQUAL(sm_socket_server_remove_listener(fx.ss, "NOPE"), -1);
+	CU_ASSERT_EQUAL(sm_socket_server_remove_listener(fx.ss, "EXTERNAL"), 0);
+	CU_ASSERT_EQUAL(sm_socket_server_bound_port(fx.ss, "EXTERNAL"), -1);
+	CU_ASSERT(cli_closed(b));
+	close(b);
+	CU_ASSERT(cli_connect(ext) < 0);
+	CU_ASSERT(cli_echo(a, 3, "old still"));
+	close(a);
+	/* the name can come back */
+	CU_ASSERT_FATAL(sm_listeners_parse("EXTERNAL://127.0.0.1:0", &ls, &n, err, sizeof(err)) == 0);
+	CU_ASSERT_EQUAL(sm_socket_server_add_listener(fx.ss, ls, err, sizeof(err)), 0);
+	free(ls);
+	b = cli_connect(sm_socket_server_bound_port(fx.ss, "EXTERNAL"));
+	CU_ASSERT_FATAL(b >= 0);
+	CU_ASSERT(cli_echo(b, 4, "again"));
+	close(b);
+	fx_stop(&fx);
+}
+
 static int make_test_file(void)
 {
 	char path[] = "/tmp/test_socket_server_XXXXXX";
@@ -1055,6 +1141,8 @@ int main(void)
 	CU_add_test(s, "listeners parse", test_listeners_parse);
 	CU_add_test(s, "request channel basics", test_channel_basics);
 	CU_add_test(s, "echo and stats", test_echo_and_stats);
+	CU_add_test(s, "processors resized at run time", test_resize_processors);
+	CU_add_test(s, "listeners added and removed at run time", test_add_remove_listener);
 	CU_add_test(s, "many concurrent clients", test_many_clients);
 	CU_add_test(s, "pipelined requests answered in order", test_pipelined_in_order);
 	CU_add_test(s, "bad sizes close only that connection", test_bad_sizes);

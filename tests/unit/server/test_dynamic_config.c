@@ -75,8 +75,52 @@ static void test_validate(void)
 	CU_ASSERT_TRUE(sm_kafka_config_is_password("listener.name.ssl.ssl.key.password"));
 	CU_ASSERT_EQUAL(validate(d, 1, "listener.name.ssl.ssl.key.password", "x", why, sizeof(why)), -1);
 	CU_ASSERT_STRING_EQUAL(why, "Password encoder secret not configured");
+	/* a listener's JAAS entry is a password config too */
+	CU_ASSERT_TRUE(sm_kafka_config_is_password("listener.name.sasl_ssl.plain.sasl.jaas.config"));
+	CU_ASSERT_TRUE(sm_kafka_config_is_password("listener.name.sasl_ssl.sasl.jaas.config"));
+	CU_ASSERT_FALSE(sm_kafka_config_is_password("listener.name.sasl_ssl.sasl.enabled.mechanisms"));
 	CU_ASSERT_EQUAL(validate(d, 1, "listener.name.ssl.sasl.jaas.config", "x", why, sizeof(why)), -1);
+	CU_ASSERT_STRING_EQUAL(why, "Password encoder secret not configured");
+	/* listeners and the listener.name.* keys: per broker only; the
+	 * listeners' connection limits and bare security keys stay read-only */
+	CU_ASSERT_TRUE(sm_kafka_config_is_dynamic("listeners"));
+	CU_ASSERT_TRUE(sm_kafka_config_is_dynamic("advertised.listeners"));
+	CU_ASSERT_TRUE(sm_kafka_config_is_dynamic("listener.security.protocol.map"));
+	CU_ASSERT_TRUE(sm_kafka_config_is_dynamic("listener.name.ext.ssl.client.auth"));
+	CU_ASSERT_FALSE(sm_kafka_config_is_dynamic("listener.name.ext.max.connections"));
+	CU_ASSERT_EQUAL(validate(d, 0, "listeners", "PLAINTEXT://:9092", why, sizeof(why)), -1);
+	CU_ASSERT_STRING_EQUAL(why, "Cannot update these configs at default cluster level, broker id must be specified: Set(listeners)");
+	CU_ASSERT_EQUAL(validate(d, 0, "listener.name.ext.ssl.client.auth", "required", why,
+				 sizeof(why)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "broker id must be specified"));
+	CU_ASSERT_EQUAL(validate(d, 1, "listener.name.ext.max.connections", "5", why, sizeof(why)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "Cannot update these configs dynamically"));
+	CU_ASSERT_EQUAL(validate(d, 1, "ssl.client.auth", "required", why, sizeof(why)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "Cannot update these configs dynamically"));
+	CU_ASSERT_EQUAL(validate(d, 1, "listeners", "PLAINTEXT://:9092,EXT://:9093", why,
+				 sizeof(why)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "must be subset of listener map"));
+	CU_ASSERT_EQUAL(validate(d, 1, "listeners", "SSL://:9093", why, sizeof(why)), -1);
+	CU_ASSERT_STRING_EQUAL(why, "requirement failed: inter.broker.listener.name must be a listener name defined in advertised.listeners. The valid options based on currently configured listeners are SSL");
+	CU_ASSERT_EQUAL(validate(d, 1, "advertised.listeners", "SSL://:9093", why, sizeof(why)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "advertised.listeners listener names must be equal to or a subset"));
+	CU_ASSERT_EQUAL(validate(d, 1, "listeners", "PLAINTEXT://:9092,SASL_PLAINTEXT://:9093",
+				 why, sizeof(why)), -1); /* GSSAPI, the default mechanism */
+	CU_ASSERT_EQUAL(validate(d, 1, "listeners", "PLAINTEXT://:9092,EXTRA_PLAIN://:9093", why,
+				 sizeof(why)), -1);
+	/* a flood of entries is refused before it is parsed */
+	char many[65 * 16] = "PLAINTEXT://:9092";
+	for (int i = 0; i < 64; i++)
+		snprintf(many + strlen(many), sizeof(many) - strlen(many), ",L%d://:%d", i, 10000 + i);
+	CU_ASSERT_EQUAL(validate(d, 1, "listeners", many, why, sizeof(why)), -1);
+	CU_ASSERT_STRING_EQUAL(why, "Invalid value for configuration listeners: at most 64 listeners");
+	/* network and background threads: Kafka's half/double rule (3, 10) */
+	CU_ASSERT_EQUAL(validate(d, 0, "num.network.threads", "6", why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(validate(d, 0, "num.network.threads", "7", why, sizeof(why)), -1);
+	CU_ASSERT_STRING_EQUAL(why, "Dynamic thread count update validation failed for num.network.threads=7, value should not be greater than double the current value 3");
+	CU_ASSERT_EQUAL(validate(d, 0, "background.threads", "5", why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(validate(d, 0, "background.threads", "4", why, sizeof(why)), -1);
+	CU_ASSERT_STRING_EQUAL(why, "Dynamic thread count update validation failed for background.threads=4, value should be at least half the current value 10");
 	CU_ASSERT_EQUAL(validate(d, 0, "log.retention.bytes", "abc", why, sizeof(why)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "log.retention.bytes"));
 	/* a custom key is kept, as Kafka keeps it */

@@ -55,8 +55,7 @@ static const char *sm_ck_listener_base(const char *key)
 
 int sm_kafka_config_is_listener_setting(const char *key)
 {
-	const char *base = sm_ck_listener_base(key);
-	return base && strcmp(base, "max.connections") && strcmp(base, "max.connection.creation.rate");
+	return sm_ck_listener_base(key) != NULL;
 }
 
 int sm_kafka_config_is_dynamic(const char *key)

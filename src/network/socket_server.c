@@ -134,6 +134,7 @@ typedef struct sm_ss_listener {
 	int open_conns;         /* atomic */
 	/* Acceptor thread only: */
 	sm_rate_limiter_t rate; /* listener.name.X.max.connection.creation.rate */
+	int64_t new_rate;       /* atomic: a rate for the acceptor to adopt, or -1 */
 	struct event *timer;    /* end of a creation-rate delay */
 	int paused;             /* ev removed while a connection is held */
 	int pend_fd;            /* the held connection, -1: none */
@@ -1743,10 +1744,16 @@ static int sm_ss_admit_ip(sm_socket_server_t *ss, sm_ss_listener_t *l, int fd)
 	return 1;
 }
 
+/* The listener's max.connections (0: none); changed at run time. */
+static int32_t sm_ss_listener_max(const sm_ss_listener_t *l)
+{
+	return __atomic_load_n(&l->cfg.max_connections, __ATOMIC_RELAXED);
+}
+
 static int sm_ss_slot_free(sm_socket_server_t *ss, sm_ss_listener_t *l)
 {
-	if (l->cfg.max_connections > 0 &&
-	    __atomic_load_n(&l->open_conns, __ATOMIC_SEQ_CST) >= l->cfg.max_connections)
+	int32_t lmax = sm_ss_listener_max(l);
+	if (lmax > 0 && __atomic_load_n(&l->open_conns, __ATOMIC_SEQ_CST) >= lmax)
 		return 0;
 	int32_t max = __atomic_load_n(&ss->cfg.max_connections, __ATOMIC_RELAXED);
 	if (!l->exempt && max > 0 && __atomic_load_n(&ss->open_conns, __ATOMIC_SEQ_CST) >= max)
@@ -1796,6 +1803,27 @@ int sm_socket_server_set_connection_limits(sm_socket_server_t *ss, int32_t max_c
 	return 0;
 }
 
+int sm_socket_server_set_listener_limits(sm_socket_server_t *ss, const char *listener,
+					 int32_t max_connections, int32_t creation_rate)
+{
+	int n = __atomic_load_n(&ss->nlisteners, __ATOMIC_ACQUIRE), found = 0;
+	/* every slot of that name: a removed listener's slot stays, and its
+	 * name may have been added again in a later one */
+	for (int i = 0; i < n; i++) {
+		sm_ss_listener_t *l = __atomic_load_n(&ss->listeners[i], __ATOMIC_ACQUIRE);
+		if (!l || strcasecmp(l->cfg.name, listener))
+			continue;
+		__atomic_store_n(&l->cfg.max_connections,
+				 max_connections == INT32_MAX ? 0 : max_connections, __ATOMIC_RELAXED);
+		/* the acceptor thread owns the bucket; it re-initialises it */
+		__atomic_store_n(&l->new_rate, (int64_t)creation_rate, __ATOMIC_RELEASE);
+		found = 1;
+	}
+	if (found)
+		sm_ss_wake_acceptor(ss);
+	return found ? 0 : -1;
+}
+
 /* Tries to pass l's held connection to a processor: 1 when done, 0 while it
  * must wait for a slot (acc_wake) or for its creation-rate delay (l->timer).
  * Kafka's Acceptor blocks in ConnectionQuotas.inc the same way. */
@@ -1815,9 +1843,9 @@ static int sm_ss_admit_pending(sm_socket_server_t *ss, sm_ss_listener_t *l)
 				sm_log_info(ss->comp, SM_SS_ACC_LOGGER, "Connection from %s on "
 					    "listener %s waits for a slot: %s reached; not "
 					    "accepting on %s until a connection closes%s",
-					    l->pend_peer, l->cfg.name, l->cfg.max_connections > 0 &&
+					    l->pend_peer, l->cfg.name, sm_ss_listener_max(l) > 0 &&
 					    __atomic_load_n(&l->open_conns, __ATOMIC_SEQ_CST) >=
-					    l->cfg.max_connections ? "the listener's max.connections"
+					    sm_ss_listener_max(l) ? "the listener's max.connections"
 					    : "max.connections", l->cfg.name, ss->ll_blocked.note);
 		}
 		return 0;
@@ -1827,6 +1855,9 @@ static int sm_ss_admit_pending(sm_socket_server_t *ss, sm_ss_listener_t *l)
 		int64_t nr = __atomic_exchange_n(&ss->new_broker_rate, -1, __ATOMIC_ACQ_REL);
 		if (nr >= 0)
 			sm_rate_limiter_init(&ss->broker_rate, (double)nr, now);
+		nr = __atomic_exchange_n(&l->new_rate, -1, __ATOMIC_ACQ_REL);
+		if (nr >= 0)
+			sm_rate_limiter_init(&l->rate, (double)nr, now);
 		int64_t delay = sm_rate_limiter_record(&l->rate, now);
 
 		if (!l->exempt) {
@@ -2055,6 +2086,7 @@ static sm_ss_listener_t *sm_ss_listener_new(sm_socket_server_t *ss, const sm_lis
 	l->ss = ss;
 	l->fd = -1;
 	l->pend_fd = -1;
+	l->new_rate = -1;
 	sm_rate_limiter_init(&l->rate, cfg->max_connection_creation_rate, sm_clock_mono_ms());
 	return l;
 }

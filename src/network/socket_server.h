@@ -148,6 +148,12 @@ void sm_socket_server_stats(sm_socket_server_t *ss, sm_socket_server_stats_t *ou
 int sm_socket_server_set_connection_limits(sm_socket_server_t *ss, int32_t max_connections,
 					   int32_t per_ip, const char *overrides,
 					   int32_t creation_rate, char *err, size_t errlen);
+/* A listener's own limits (listener.name.X.max.connections, 0 or INT32_MAX:
+ * none, and listener.name.X.max.connection.creation.rate), as
+ * sm_socket_server_set_connection_limits does for the broker's. -1 when no
+ * listener has that name. Any thread, after startup. */
+int sm_socket_server_set_listener_limits(sm_socket_server_t *ss, const char *listener,
+					 int32_t max_connections, int32_t creation_rate);
 /* Replaces the SSL_CTX of an SSL listener (a keystore reload): new
  * connections use it, open ones keep theirs. The old context stays owned by
  * the caller and must stay valid until the server is destroyed. -1 when no

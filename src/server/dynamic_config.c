@@ -8,6 +8,7 @@
  */
 #include "dynamic_config.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,25 +51,32 @@ static const char *sm_dyn_listener_base(const char *key)
 	return dot && dot != key + 14 ? dot + 1 : "";
 }
 
-/* Security keys without a listener prefix and the listeners' connection
- * limits (Kafka's ListenerReconfigurable configs, which Samsa does not
- * change at run time): refused as "cannot update dynamically". Other
- * listener.name.<l>.* keys are taken (as Kafka keeps them): they set up a
- * listener added in the same change, and for an existing listener only its
- * keystore and truststore may change (sm_dyn_check_listeners). */
+/* Security keys without a listener prefix: refused as "cannot update
+ * dynamically". listener.name.<l>.* keys are taken (as Kafka keeps them):
+ * they set up a listener added in the same change; for an existing listener
+ * only its keystore and truststore (sm_dyn_check_listeners) and its
+ * connection limits (sm_dyn_listener_limit) may change. */
 static int sm_dyn_is_security_or_listener(const char *key)
 {
-	const char *base = sm_dyn_listener_base(key);
 	return !strncmp(key, "ssl.", 4) || !strncmp(key, "sasl.", 5) ||
-	       !strcmp(base, "max.connections") || !strcmp(base, "max.connection.creation.rate") ||
 	       !strncmp(key, "password.encoder.", 17);
 }
 
-/* Kafka's PerBrokerConfigs: refused at the <default> entity. */
+/* listener.name.<l>.max.connections / .max.connection.creation.rate
+ * (Kafka's ListenerConnectionQuota, ClusterLevelListenerConfigs). */
+static int sm_dyn_listener_limit(const char *key)
+{
+	const char *base = sm_dyn_listener_base(key);
+	return !strcmp(base, "max.connections") || !strcmp(base, "max.connection.creation.rate");
+}
+
+/* Kafka's PerBrokerConfigs: refused at the <default> entity; of the
+ * listener.name.<l>.* keys, all but the connection limits. */
 static int sm_dyn_per_broker_only(const char *key)
 {
 	return !strcmp(key, "listeners") || !strcmp(key, "advertised.listeners") ||
-	       !strcmp(key, "listener.security.protocol.map") || *sm_dyn_listener_base(key);
+	       !strcmp(key, "listener.security.protocol.map") ||
+	       (*sm_dyn_listener_base(key) && !sm_dyn_listener_limit(key));
 }
 
 static const char *sm_dyn_secret(sm_dyn_config_t *d)
@@ -385,8 +393,8 @@ static void sm_dyn_names(const sm_listener_cfg_t *ls, int n, char *out, size_t o
 		snprintf(out + strlen(out), outlen - strlen(out), "%s%s", i ? "," : "", ls[i].name);
 }
 
-/* Whether the listener.name.<l>.* keys of l, other than its keystore and
- * truststore, are the same in a and b. */
+/* Whether the listener.name.<l>.* keys of l, other than its keystore,
+ * truststore and connection limits, are the same in a and b. */
 static int sm_dyn_same_listener_keys(const sm_props_t *a, const sm_props_t *b, const char *l)
 {
 	const sm_props_t *sets[2] = { a, b };
@@ -396,7 +404,8 @@ static int sm_dyn_same_listener_keys(const sm_props_t *a, const sm_props_t *b, c
 		for (int i = 0; i < p->cnt; i++) {
 			const char *k = p->v[i].key;
 			if (strncmp(k, "listener.name.", 14) || strncasecmp(k + 14, l, ln) ||
-			    k[14 + ln] != '.' || sm_kafka_config_store_key(k, NULL))
+			    k[14 + ln] != '.' || sm_kafka_config_store_key(k, NULL) ||
+			    sm_dyn_listener_limit(k))
 				continue;
 			const char *ov = sm_props_get(o, k);
 			if (!ov || strcmp(ov, p->v[i].value))
@@ -617,6 +626,19 @@ int sm_dyn_config_validate(sm_dyn_config_t *d, int per_broker, const sm_zk_confi
 			else if (n > (long)c * 2)
 				snprintf(why, whylen, "Log cleaner threads cannot be increased to more than double the current value %d", (int)c);
 			r = n < 1 || n < c / 2 || n > (long)c * 2 ? -1 : 0;
+		}
+	}
+	/* ListenerConnectionQuota.validateReconfiguration: positive values */
+	for (int i = 0; !r && i < set->n; i++) {
+		if (!sm_dyn_listener_limit(set->keys[i]))
+			continue;
+		char *end;
+		errno = 0;
+		long long x = strtoll(set->values[i], &end, 10);
+		if (!set->values[i][0] || *end || errno || x <= 0 || x > INT32_MAX) {
+			snprintf(why, whylen, "Invalid %s %s", sm_dyn_listener_base(set->keys[i]),
+				 set->values[i]);
+			r = -1;
 		}
 	}
 	v = sm_zk_config_get(set, "max.connections.per.ip.overrides");

@@ -255,6 +255,40 @@ static int sm_server_has_listener(const sm_listener_cfg_t *ls, int n, const char
 	return 0;
 }
 
+/* Kafka's ListenerConnectionQuota.reconfigure: a listener's
+ * listener.name.<l>.max.connections / .max.connection.creation.rate changed
+ * (per broker or at the cluster default) apply to its next connections.
+ * Listeners added by the same change already started with them.
+ * Config-change thread. */
+static void sm_server_apply_listener_limits(sm_kafka_server_t *s, const sm_kafka_config_t *old,
+					    const sm_kafka_config_t *cur)
+{
+	sm_listener_cfg_t *nl = NULL;
+	int nn = 0;
+	char err[768];
+	if (!s->ss || sm_listeners_parse(cur->listeners, &nl, &nn, err, sizeof(err))) {
+		free(nl);
+		return;
+	}
+	for (int i = 0; i < nn; i++) {
+		int om = INT32_MAX, orate = INT32_MAX, nm = INT32_MAX, nrate = INT32_MAX;
+		const char *name = nl[i].name;
+		if (sm_server_listener_int(&old->given, name, "max.connections", &om) ||
+		    sm_server_listener_int(&old->given, name, "max.connection.creation.rate", &orate))
+			om = orate = -1; /* an old value that did not parse: apply the new ones */
+		if (sm_server_listener_int(&cur->given, name, "max.connections", &nm) ||
+		    sm_server_listener_int(&cur->given, name, "max.connection.creation.rate", &nrate))
+			continue; /* validated before it was stored; logged */
+		if (om == nm && orate == nrate)
+			continue;
+		if (sm_socket_server_set_listener_limits(s->ss, name, nm, nrate) == 0)
+			sm_log_info(NULL, "kafka.network.SocketServer",
+				    "Listener %s connection limits: max.connections=%d, max.connection.creation.rate=%d",
+				    name, nm, nrate);
+	}
+	free(nl);
+}
+
 /* Kafka's DynamicListenerConfig.reconfigure (validated beforehand by
  * dynamic_config.c): removed listeners closed with their connections, added
  * ones bound with the TLS/SASL settings of the new config, and the
@@ -415,6 +449,7 @@ static void sm_server_apply_config(void *opaque, const sm_kafka_config_t *old,
 				    (int)cur->max_connections, (int)cur->max_connections_per_ip, co,
 				    (int)cur->max_connection_creation_rate);
 	}
+	sm_server_apply_listener_limits(s, old, cur);
 }
 
 /* broker.id -1: the id in meta.properties, or one generated from the

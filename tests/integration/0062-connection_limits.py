@@ -4,7 +4,9 @@ client keeps working: max.connections.per.ip closes the connection over the
 limit at once and max.connections.per.ip.overrides gives an address more;
 max.connections makes the acceptor wait for a free slot (the held connection
 is served once another closes) while the inter-broker listener stays
-reachable; max.connection.creation.rate slows accepting down without refusing
+reachable; listener.name.<l>.max.connections set and deleted at run time
+(a dynamic cluster default) holds and then serves a listener's connections;
+max.connection.creation.rate slows accepting down without refusing
 anyone; a connection_creation_rate quota in /config/ips/<ip> closes the
 connections of that address over it, unserved; connections.max.idle.ms
 closes idle connections.
@@ -161,6 +163,40 @@ def phase_max_connections(c, b, ext_port, maxc):
         s.close()
 
 
+def configs(c, *args):
+    return harness.run([os.path.join(harness.BIN, "kafka-configs.sh"), "--bootstrap-server", c.bootstrap,
+                        "--entity-type", "brokers", "--entity-default", "--alter"] + list(args),
+                       what="kafka-configs.sh " + " ".join(args))
+
+
+def phase_dynamic_listener_limit(c, b, ext_port):
+    log("listener.name.external.max.connections=3 at the cluster default, at run time")
+    configs(c, "--add-config", "listener.name.external.max.connections=3")
+    wait_until(lambda: log_has(b, "Listener EXTERNAL connection limits: max.connections=3,"), 60,
+               "broker 0 to apply the listener's max.connections")
+    socks = [connect(ext_port) for _ in range(4)]
+    for i, s in enumerate(socks):
+        s.sendall(api_versions_v0(400 + i))
+    wait_until(lambda: log_has(b, "waits for a slot: the listener's max.connections reached"), 60,
+               "the acceptor to hold the fourth connection")
+    pending = {s: 400 + i for i, s in enumerate(socks)}
+    r, _, _ = select.select(list(pending), [], [], 5)
+    while r and len(pending) > 1:
+        for s in r:
+            read_response(s, pending.pop(s))
+        r, _, _ = select.select(list(pending), [], [], 2)
+    check(len(pending) == 1, "%d connections waiting under a limit of 3 (expected 1)" % len(pending))
+    # Deleting the key lifts the limit: the held connection is served with
+    # no other connection closed.
+    configs(c, "--delete-config", "listener.name.external.max.connections")
+    (s, corr), = pending.items()
+    read_response(s, corr)
+    for s in socks:
+        s.close()
+    check(log_has(b, "Listener EXTERNAL connection limits: max.connections=2147483647,"),
+          "no log line for the lifted limit")
+
+
 def phase_rate(c, b, ext_port, rate, n):
     log("max.connection.creation.rate=%d: %d connections on EXTERNAL" % (rate, n))
     t0 = time.monotonic()
@@ -239,6 +275,7 @@ def test(c):
     roundtrip(c, "start")
     phase_per_ip(c, b)
     phase_max_connections(c, b, ext_port, 12)
+    phase_dynamic_listener_limit(c, b, ext_port)
 
     zk = c.kazoo()
     zk.create("/config/ips/127.0.0.2",

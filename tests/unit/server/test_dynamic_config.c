@@ -81,20 +81,30 @@ static void test_validate(void)
 	CU_ASSERT_FALSE(sm_kafka_config_is_password("listener.name.sasl_ssl.sasl.enabled.mechanisms"));
 	CU_ASSERT_EQUAL(validate(d, 1, "listener.name.ssl.sasl.jaas.config", "x", why, sizeof(why)), -1);
 	CU_ASSERT_STRING_EQUAL(why, "Password encoder secret not configured");
-	/* listeners and the listener.name.* keys: per broker only; the
-	 * listeners' connection limits and bare security keys stay read-only */
+	/* listeners and the listener.name.* keys: per broker only, but for the
+	 * listeners' connection limits (also at the default, positive values);
+	 * bare security keys stay read-only */
 	CU_ASSERT_TRUE(sm_kafka_config_is_dynamic("listeners"));
 	CU_ASSERT_TRUE(sm_kafka_config_is_dynamic("advertised.listeners"));
 	CU_ASSERT_TRUE(sm_kafka_config_is_dynamic("listener.security.protocol.map"));
 	CU_ASSERT_TRUE(sm_kafka_config_is_dynamic("listener.name.ext.ssl.client.auth"));
-	CU_ASSERT_FALSE(sm_kafka_config_is_dynamic("listener.name.ext.max.connections"));
+	CU_ASSERT_TRUE(sm_kafka_config_is_dynamic("listener.name.ext.max.connections"));
+	CU_ASSERT_TRUE(sm_kafka_config_is_dynamic("listener.name.ext.max.connection.creation.rate"));
 	CU_ASSERT_EQUAL(validate(d, 0, "listeners", "PLAINTEXT://:9092", why, sizeof(why)), -1);
 	CU_ASSERT_STRING_EQUAL(why, "Cannot update these configs at default cluster level, broker id must be specified: Set(listeners)");
 	CU_ASSERT_EQUAL(validate(d, 0, "listener.name.ext.ssl.client.auth", "required", why,
 				 sizeof(why)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "broker id must be specified"));
-	CU_ASSERT_EQUAL(validate(d, 1, "listener.name.ext.max.connections", "5", why, sizeof(why)), -1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(why, "Cannot update these configs dynamically"));
+	CU_ASSERT_EQUAL(validate(d, 1, "listener.name.plaintext.max.connections", "5", why,
+				 sizeof(why)), 0);
+	CU_ASSERT_EQUAL(validate(d, 0, "listener.name.plaintext.max.connection.creation.rate", "7",
+				 why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(validate(d, 1, "listener.name.plaintext.max.connections", "0", why,
+				 sizeof(why)), -1);
+	CU_ASSERT_STRING_EQUAL(why, "Invalid max.connections 0");
+	CU_ASSERT_EQUAL(validate(d, 0, "listener.name.plaintext.max.connection.creation.rate", "x",
+				 why, sizeof(why)), -1);
+	CU_ASSERT_STRING_EQUAL(why, "Invalid max.connection.creation.rate x");
 	CU_ASSERT_EQUAL(validate(d, 1, "ssl.client.auth", "required", why, sizeof(why)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "Cannot update these configs dynamically"));
 	CU_ASSERT_EQUAL(validate(d, 1, "listeners", "PLAINTEXT://:9092,EXT://:9093", why,

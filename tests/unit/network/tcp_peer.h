@@ -27,9 +27,9 @@
 #include "buf.h"
 #include "clock.h"
 
-/* A listening TCP socket on 127.0.0.1 and a free port (*port); aborts the
- * test program when the machine has none. */
-static inline int tp_listen(int *port)
+/* A TCP socket bound to 127.0.0.1 on a free port (*port), not listening
+ * (connects to it are refused); -1 when none could be had. */
+static inline int tp_bind(int *port)
 {
 	struct sockaddr_in sa;
 	socklen_t sl = sizeof(sa);
@@ -37,22 +37,37 @@ static inline int tp_listen(int *port)
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0)
-		abort();
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -1;
+	}
 	getsockname(fd, (struct sockaddr *)&sa, &sl);
 	*port = ntohs(sa.sin_port);
 	return fd;
 }
 
-/* Reads n bytes, polling so that stop is noticed. 0, or -1 on EOF/stop. */
-static inline int tp_read(atomic_int *stop, int fd, uint8_t *p, size_t n)
+/* A listening TCP socket on 127.0.0.1 and a free port (*port); aborts the
+ * test program when the machine has none. */
+static inline int tp_listen(int *port)
 {
+	int fd = tp_bind(port);
+	if (fd < 0 || listen(fd, 16) < 0)
+		abort();
+	return fd;
+}
+
+/* Reads exactly n bytes. Before each recv, ready(ctx, fd) (when given)
+ * waits for data and returns 0, or -1 to give up. 0, or -1 on EOF, an
+ * error (a receive timeout of the socket included) or giving up. */
+static inline int tp_recv_all(int fd, void *buf, size_t n, int (*ready)(void *ctx, int fd),
+			      void *ctx)
+{
+	uint8_t *p = buf;
 	while (n > 0) {
-		struct pollfd pfd = { fd, POLLIN, 0 };
-		if (atomic_load(stop))
+		if (ready && ready(ctx, fd) < 0)
 			return -1;
-		if (poll(&pfd, 1, 20) <= 0)
-			continue;
 		ssize_t r = recv(fd, p, n, 0);
 		if (r <= 0)
 			return -1;
@@ -60,6 +75,22 @@ static inline int tp_read(atomic_int *stop, int fd, uint8_t *p, size_t n)
 		n -= (size_t)r;
 	}
 	return 0;
+}
+
+/* Waits for data on fd in poll ticks of 20 ms; -1 once *stop is set. */
+static inline int tp_ready_unless_stopped(void *stop, int fd)
+{
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	while (poll(&pfd, 1, 20) <= 0)
+		if (atomic_load((atomic_int *)stop))
+			return -1;
+	return atomic_load((atomic_int *)stop) ? -1 : 0;
+}
+
+/* Reads n bytes, polling so that stop is noticed. 0, or -1 on EOF/stop. */
+static inline int tp_read(atomic_int *stop, int fd, uint8_t *p, size_t n)
+{
+	return tp_recv_all(fd, p, n, tp_ready_unless_stopped, stop);
 }
 
 /* One request frame (what follows its 4-byte size, at most 1 MiB), malloc'd;

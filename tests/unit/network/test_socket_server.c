@@ -32,6 +32,7 @@
 #include "logger.h"
 #include "request_channel.h"
 #include "socket_server.h"
+#include "tcp_peer.h"
 
 #define MAX_HANDLERS 8
 #define FILE_OFF 100
@@ -212,19 +213,6 @@ static int write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
-static int read_all(int fd, void *p, size_t n)
-{
-	uint8_t *b = p;
-	while (n > 0) {
-		ssize_t r = recv(fd, b, n, 0);
-		if (r <= 0)
-			return -1;
-		b += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
 /* One write per frame, so Nagle plus delayed ACKs cannot stall the test. */
 static int cli_send(int fd, int32_t corr, const void *payload, size_t plen)
 {
@@ -246,13 +234,13 @@ static long cli_recv(int fd, int32_t *corr, uint8_t *buf, size_t cap)
 	uint8_t hdr[8];
 	uint32_t size;
 
-	if (read_all(fd, hdr, 8) < 0)
+	if (tp_recv_all(fd, hdr, 8, NULL, NULL) < 0)
 		return -1;
 	size = sm_be32(hdr);
 	*corr = (int32_t)sm_be32(hdr + 4);
 	if (size < 4 || size - 4 > cap)
 		return -1;
-	if (read_all(fd, buf, size - 4) < 0)
+	if (tp_recv_all(fd, buf, size - 4, NULL, NULL) < 0)
 		return -1;
 	return (long)(size - 4);
 }

@@ -692,15 +692,8 @@ static void test_destroy_pending(void)
 	done_init(&d2);
 	/* Broker 1's address: a port bound but never listening, so connects
 	 * are refused and nothing else can take it meanwhile. */
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof(sa);
-	int hold = socket(AF_INET, SOCK_STREAM, 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	CU_ASSERT_FATAL(hold >= 0 && bind(hold, (struct sockaddr *)&sa, sizeof(sa)) == 0);
-	getsockname(hold, (struct sockaddr *)&sa, &sl);
-	f.ports[0] = ntohs(sa.sin_port);
+	int hold = tp_bind(&f.ports[0]);
+	CU_ASSERT_FATAL(hold >= 0);
 	fx_meta(&f, std_parts, 4);
 	sm_txn_tp_t tps1[] = { { "t", 0 } };
 	sm_txn_tp_t tps2[] = { { "t", 1 } };

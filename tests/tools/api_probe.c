@@ -1050,31 +1050,22 @@ static int probe_grp_call(int16_t key, int16_t ver, probe_x_t *x, probe_grp_err_
 	return -1;
 }
 
-static int probe_rd_find(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out)
-{
-	sm_find_coordinator_resp_t *r = out;
-	return sm_find_coordinator_resp_read(rb, ver, a, r) ? -1 : r->error_code;
-}
-static int probe_rd_join(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out)
-{
-	sm_join_group_resp_t *r = out;
-	return sm_join_group_resp_read(rb, ver, a, r) ? -1 : r->error_code;
-}
-static int probe_rd_sync(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out)
-{
-	sm_sync_group_resp_t *r = out;
-	return sm_sync_group_resp_read(rb, ver, a, r) ? -1 : r->error_code;
-}
-static int probe_rd_hb(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out)
-{
-	sm_heartbeat_resp_t *r = out;
-	return sm_heartbeat_resp_read(rb, ver, a, r) ? -1 : r->error_code;
-}
-static int probe_rd_leave(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out)
-{
-	sm_leave_group_resp_t *r = out;
-	return sm_leave_group_resp_read(rb, ver, a, r) ? -1 : r->error_code;
-}
+/* Readers for probe_grp_call: -1 when the response does not parse, else
+ * the error that decides a retry. Most answers carry one top-level error. */
+#define PROBE_RD_TOP(name, msg)                                                  \
+	static int probe_rd_##name(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out) \
+	{                                                                        \
+		sm_##msg##_resp_t *r = out;                                      \
+		return sm_##msg##_resp_read(rb, ver, a, r) ? -1 : r->error_code; \
+	}
+PROBE_RD_TOP(find, find_coordinator)
+PROBE_RD_TOP(join, join_group)
+PROBE_RD_TOP(sync, sync_group)
+PROBE_RD_TOP(hb, heartbeat)
+PROBE_RD_TOP(leave, leave_group)
+PROBE_RD_TOP(list, list_groups)
+PROBE_RD_TOP(odelete, offset_delete)
+
 static int probe_rd_commit(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out)
 {
 	sm_offset_commit_resp_t *r = out;
@@ -1098,22 +1089,12 @@ static int probe_rd_describe(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *ou
 		return -1;
 	return r->groups_cnt == 1 ? r->groups[0].error_code : -1;
 }
-static int probe_rd_list(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out)
-{
-	sm_list_groups_resp_t *r = out;
-	return sm_list_groups_resp_read(rb, ver, a, r) ? -1 : r->error_code;
-}
 static int probe_rd_delete(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out)
 {
 	sm_delete_groups_resp_t *r = out;
 	if (sm_delete_groups_resp_read(rb, ver, a, r))
 		return -1;
 	return r->results_cnt == 1 ? r->results[0].error_code : -1;
-}
-static int probe_rd_odelete(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out)
-{
-	sm_offset_delete_resp_t *r = out;
-	return sm_offset_delete_resp_read(rb, ver, a, r) ? -1 : r->error_code;
 }
 
 /* JoinGroup at ver (v4+: after MEMBER_ID_REQUIRED) as the only member of

@@ -18,10 +18,10 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "log_fixture.h"
 #include "checkpoint.h"
 #include "log.h"
 #include "log_cleaner.h"
+#include "log_fixture.h"
 #include "logger.h"
 #include "producer_state.h"
 #include "record_batch.h"

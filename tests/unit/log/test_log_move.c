@@ -18,9 +18,9 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "log_fixture.h"
 #include "crc32c.h"
 #include "log.h"
+#include "log_fixture.h"
 #include "log_manager.h"
 
 /* An empty directory test_root/name. */

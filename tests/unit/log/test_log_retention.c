@@ -17,10 +17,10 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "log_fixture.h"
 #include "checkpoint.h"
 #include "crc32c.h"
 #include "log.h"
+#include "log_fixture.h"
 #include "log_manager.h"
 #include "log_segment.h"
 

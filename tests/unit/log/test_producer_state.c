@@ -18,9 +18,9 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "log_fixture.h"
 #include "crc32c.h"
 #include "log.h"
+#include "log_fixture.h"
 #include "msg_init_producer_id.h"
 #include "producer_state.h"
 #include "zk_data.h"

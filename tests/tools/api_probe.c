@@ -97,25 +97,63 @@ static int probe_call(int16_t key, int16_t ver, sm_wbuf_t *body, sm_wbuf_t *resp
 	return 0;
 }
 
+/* One exchange of a probe: the request body it writes, the response body
+ * the broker sends back, the arena the response is read into and a reader
+ * over the response. A probe states its request and its check; the rest is
+ * px_init, px_call and px_free (or px_done). */
+typedef struct probe_x {
+	sm_wbuf_t body, resp;
+	sm_arena_t a;
+	sm_rbuf_t rb;
+} probe_x_t;
+
+static void px_init(probe_x_t *x)
+{
+	sm_wbuf_init(&x->body, 128);
+	sm_wbuf_init(&x->resp, 1024);
+	sm_arena_init(&x->a);
+	sm_rbuf_init(&x->rb, NULL, 0);
+}
+
+/* Sends x->body at (key, ver) and points x->rb at the response body; -1
+ * (why says why) when the request failed. */
+static int px_call(probe_x_t *x, int16_t key, int16_t ver, char *why, size_t whylen)
+{
+	int rc = probe_call(key, ver, &x->body, &x->resp, why, whylen);
+	sm_rbuf_init(&x->rb, x->resp.p, x->resp.len);
+	return rc;
+}
+
+static void px_free(probe_x_t *x)
+{
+	sm_wbuf_free(&x->body);
+	sm_wbuf_free(&x->resp);
+	sm_arena_destroy(&x->a);
+}
+
+/* The end of a probe that fails through PROBE_FAIL: hands why out, frees
+ * the exchange; -1 when the probe failed. */
+static int px_done(probe_x_t *x, const char *why, char *why_out)
+{
+	strcpy(why_out, why);
+	px_free(x);
+	return why[0] ? -1 : 0;
+}
+
 static int probe_api_versions(int16_t ver, char *why_out)
 {
 	char why[256] = "";
-	sm_wbuf_t body, resp;
-	sm_arena_t a;
-	sm_wbuf_init(&body, 64);
-	sm_wbuf_init(&resp, 1024);
-	sm_arena_init(&a);
+	probe_x_t x;
+	px_init(&x);
 	sm_api_versions_req_t req;
 	sm_api_versions_req_init(&req);
 	req.client_software_name = "samsa-api-probe";
 	req.client_software_version = "1.0";
-	sm_api_versions_req_write(&body, ver, &req);
-	if (probe_call(SM_API_API_VERSIONS, ver, &body, &resp, why, sizeof(why)))
+	sm_api_versions_req_write(&x.body, ver, &req);
+	if (px_call(&x, SM_API_API_VERSIONS, ver, why, sizeof(why)))
 		goto done;
 	sm_api_versions_resp_t r;
-	sm_rbuf_t rb;
-	sm_rbuf_init(&rb, resp.p, resp.len);
-	if (sm_api_versions_resp_read(&rb, ver, &a, &r))
+	if (sm_api_versions_resp_read(&x.rb, ver, &x.a, &r))
 		PROBE_FAIL("response does not parse");
 	if (r.error_code)
 		PROBE_FAIL("error %s", sm_err_name(r.error_code));
@@ -125,34 +163,25 @@ static int probe_api_versions(int16_t ver, char *why_out)
 	if (!found)
 		PROBE_FAIL("ApiVersions missing from its own list");
 done:
-	strcpy(why_out, why);
-	sm_wbuf_free(&body);
-	sm_wbuf_free(&resp);
-	sm_arena_destroy(&a);
-	return why[0] ? -1 : 0;
+	return px_done(&x, why, why_out);
 }
 
 static int probe_metadata(int16_t ver, char *why_out)
 {
 	char why[256] = "";
-	sm_wbuf_t body, resp;
-	sm_arena_t a;
-	sm_wbuf_init(&body, 64);
-	sm_wbuf_init(&resp, 1024);
-	sm_arena_init(&a);
+	probe_x_t x;
+	px_init(&x);
 	sm_metadata_req_t req;
 	sm_metadata_req_init(&req);
 	sm_metadata_req_topic_t t = { .name = (char *)probe_topic };
 	req.topics = &t;
 	req.topics_cnt = 1;
 	req.allow_auto_topic_creation = 0;
-	sm_metadata_req_write(&body, ver, &req);
-	if (probe_call(SM_API_METADATA, ver, &body, &resp, why, sizeof(why)))
+	sm_metadata_req_write(&x.body, ver, &req);
+	if (px_call(&x, SM_API_METADATA, ver, why, sizeof(why)))
 		goto done;
 	sm_metadata_resp_t r;
-	sm_rbuf_t rb;
-	sm_rbuf_init(&rb, resp.p, resp.len);
-	if (sm_metadata_resp_read(&rb, ver, &a, &r))
+	if (sm_metadata_resp_read(&x.rb, ver, &x.a, &r))
 		PROBE_FAIL("response does not parse");
 	if (r.brokers_cnt < 1)
 		PROBE_FAIL("no brokers listed");
@@ -165,11 +194,7 @@ static int probe_metadata(int16_t ver, char *why_out)
 	if (ver >= 2 && (!r.cluster_id || strlen(r.cluster_id) != 22))
 		PROBE_FAIL("cluster id missing");
 done:
-	strcpy(why_out, why);
-	sm_wbuf_free(&body);
-	sm_wbuf_free(&resp);
-	sm_arena_destroy(&a);
-	return why[0] ? -1 : 0;
+	return px_done(&x, why, why_out);
 }
 
 /* Two records in the message format Produce version ver carries. */
@@ -200,12 +225,10 @@ static void probe_records(int16_t ver, sm_wbuf_t *out)
 static int probe_produce(int16_t ver, char *why_out)
 {
 	char why[256] = "";
-	sm_wbuf_t body, resp, recs;
-	sm_arena_t a;
-	sm_wbuf_init(&body, 256);
-	sm_wbuf_init(&resp, 256);
+	probe_x_t x;
+	sm_wbuf_t recs;
+	px_init(&x);
 	sm_wbuf_init(&recs, 256);
-	sm_arena_init(&a);
 	probe_records(ver, &recs);
 	sm_produce_req_partition_data_t p = { .index = 0 };
 	p.records.ptr = recs.p;
@@ -213,13 +236,11 @@ static int probe_produce(int16_t ver, char *why_out)
 	sm_produce_req_topic_data_t t = { .name = (char *)probe_topic, .partition_data = &p,
 					  .partition_data_cnt = 1 };
 	sm_produce_req_t req = { .acks = 1, .timeout_ms = 10000, .topic_data = &t, .topic_data_cnt = 1 };
-	sm_produce_req_write(&body, ver, &req);
-	if (probe_call(SM_API_PRODUCE, ver, &body, &resp, why, sizeof(why)))
+	sm_produce_req_write(&x.body, ver, &req);
+	if (px_call(&x, SM_API_PRODUCE, ver, why, sizeof(why)))
 		goto done;
 	sm_produce_resp_t r;
-	sm_rbuf_t rb;
-	sm_rbuf_init(&rb, resp.p, resp.len);
-	if (sm_produce_resp_read(&rb, ver, &a, &r))
+	if (sm_produce_resp_read(&x.rb, ver, &x.a, &r))
 		PROBE_FAIL("response does not parse");
 	if (r.responses_cnt != 1 || r.responses[0].partition_responses_cnt != 1)
 		PROBE_FAIL("wrong response shape");
@@ -231,12 +252,8 @@ static int probe_produce(int16_t ver, char *why_out)
 			   (long long)probe_produced);
 	probe_produced += 2;
 done:
-	strcpy(why_out, why);
-	sm_wbuf_free(&body);
-	sm_wbuf_free(&resp);
 	sm_wbuf_free(&recs);
-	sm_arena_destroy(&a);
-	return why[0] ? -1 : 0;
+	return px_done(&x, why, why_out);
 }
 
 /* Counts the records of a fetched record set in the format of version ver
@@ -277,11 +294,8 @@ static int probe_count_records(int16_t ver, const uint8_t *p, size_t len, int *c
 static int probe_fetch(int16_t ver, char *why_out)
 {
 	char why[256] = "";
-	sm_wbuf_t body, resp;
-	sm_arena_t a;
-	sm_wbuf_init(&body, 256);
-	sm_wbuf_init(&resp, 4096);
-	sm_arena_init(&a);
+	probe_x_t x;
+	px_init(&x);
 	/* Partition 99 does not exist: its error answer must carry an empty
 	 * record set (Kafka's MemoryRecords.EMPTY), not a null one. */
 	sm_fetch_req_partition_t p[2] = {
@@ -294,13 +308,11 @@ static int probe_fetch(int16_t ver, char *why_out)
 	sm_fetch_req_t req = { .replica_id = -1, .max_wait_ms = 0, .min_bytes = 1,
 			       .max_bytes = 1 << 24, .session_epoch = -1, .topics = &t,
 			       .topics_cnt = 1, .rack_id = "" };
-	sm_fetch_req_write(&body, ver, &req);
-	if (probe_call(SM_API_FETCH, ver, &body, &resp, why, sizeof(why)))
+	sm_fetch_req_write(&x.body, ver, &req);
+	if (px_call(&x, SM_API_FETCH, ver, why, sizeof(why)))
 		goto done;
 	sm_fetch_resp_t r;
-	sm_rbuf_t rb;
-	sm_rbuf_init(&rb, resp.p, resp.len);
-	if (sm_fetch_resp_read(&rb, ver, &a, &r))
+	if (sm_fetch_resp_read(&x.rb, ver, &x.a, &r))
 		PROBE_FAIL("response does not parse");
 	if (r.responses_cnt != 1 || r.responses[0].partitions_cnt != 2)
 		PROBE_FAIL("wrong response shape");
@@ -325,33 +337,24 @@ static int probe_fetch(int16_t ver, char *why_out)
 	if (n != probe_produced)
 		PROBE_FAIL("%d records, expected %lld", n, (long long)probe_produced);
 done:
-	strcpy(why_out, why);
-	sm_wbuf_free(&body);
-	sm_wbuf_free(&resp);
-	sm_arena_destroy(&a);
-	return why[0] ? -1 : 0;
+	return px_done(&x, why, why_out);
 }
 
 static int probe_list_offsets(int16_t ver, char *why_out)
 {
 	char why[256] = "";
-	sm_wbuf_t body, resp;
-	sm_arena_t a;
-	sm_wbuf_init(&body, 128);
-	sm_wbuf_init(&resp, 256);
-	sm_arena_init(&a);
+	probe_x_t x;
+	px_init(&x);
 	sm_list_offsets_req_partition_t p = { .partition_index = 0, .current_leader_epoch = -1,
 					      .timestamp = SM_LIST_OFFSETS_LATEST_TIMESTAMP,
 					      .max_num_offsets = 1 };
 	sm_list_offsets_req_topic_t t = { .name = (char *)probe_topic, .partitions = &p, .partitions_cnt = 1 };
 	sm_list_offsets_req_t req = { .replica_id = -1, .topics = &t, .topics_cnt = 1 };
-	sm_list_offsets_req_write(&body, ver, &req);
-	if (probe_call(SM_API_LIST_OFFSETS, ver, &body, &resp, why, sizeof(why)))
+	sm_list_offsets_req_write(&x.body, ver, &req);
+	if (px_call(&x, SM_API_LIST_OFFSETS, ver, why, sizeof(why)))
 		goto done;
 	sm_list_offsets_resp_t r;
-	sm_rbuf_t rb;
-	sm_rbuf_init(&rb, resp.p, resp.len);
-	if (sm_list_offsets_resp_read(&rb, ver, &a, &r))
+	if (sm_list_offsets_resp_read(&x.rb, ver, &x.a, &r))
 		PROBE_FAIL("response does not parse");
 	if (r.topics_cnt != 1 || r.topics[0].partitions_cnt != 1)
 		PROBE_FAIL("wrong response shape");
@@ -363,11 +366,7 @@ static int probe_list_offsets(int16_t ver, char *why_out)
 	if (off != probe_produced)
 		PROBE_FAIL("latest offset %lld, expected %lld", (long long)off, (long long)probe_produced);
 done:
-	strcpy(why_out, why);
-	sm_wbuf_free(&body);
-	sm_wbuf_free(&resp);
-	sm_arena_destroy(&a);
-	return why[0] ? -1 : 0;
+	return px_done(&x, why, why_out);
 }
 
 /* The probe topic was created on this broker, so its only leader epoch is 0
@@ -375,21 +374,16 @@ done:
 static int probe_offset_for_leader_epoch(int16_t ver, char *why_out)
 {
 	char why[256] = "";
-	sm_wbuf_t body, resp;
-	sm_arena_t a;
-	sm_wbuf_init(&body, 128);
-	sm_wbuf_init(&resp, 256);
-	sm_arena_init(&a);
+	probe_x_t x;
+	px_init(&x);
 	sm_offset_for_leader_epoch_req_partition_t p = { .partition = 0, .current_leader_epoch = -1, .leader_epoch = 0 };
 	sm_offset_for_leader_epoch_req_topic_t t = { .topic = (char *)probe_topic, .partitions = &p, .partitions_cnt = 1 };
 	sm_offset_for_leader_epoch_req_t req = { .replica_id = -1, .topics = &t, .topics_cnt = 1 };
-	sm_offset_for_leader_epoch_req_write(&body, ver, &req);
-	if (probe_call(SM_API_OFFSET_FOR_LEADER_EPOCH, ver, &body, &resp, why, sizeof(why)))
+	sm_offset_for_leader_epoch_req_write(&x.body, ver, &req);
+	if (px_call(&x, SM_API_OFFSET_FOR_LEADER_EPOCH, ver, why, sizeof(why)))
 		goto done;
 	sm_offset_for_leader_epoch_resp_t r;
-	sm_rbuf_t rb;
-	sm_rbuf_init(&rb, resp.p, resp.len);
-	if (sm_offset_for_leader_epoch_resp_read(&rb, ver, &a, &r))
+	if (sm_offset_for_leader_epoch_resp_read(&x.rb, ver, &x.a, &r))
 		PROBE_FAIL("response does not parse");
 	if (r.topics_cnt != 1 || r.topics[0].partitions_cnt != 1)
 		PROBE_FAIL("wrong response shape");
@@ -402,11 +396,7 @@ static int probe_offset_for_leader_epoch(int16_t ver, char *why_out)
 	if (ver >= 1 && rp->leader_epoch != 0)
 		PROBE_FAIL("leader epoch %d, expected 0", rp->leader_epoch);
 done:
-	strcpy(why_out, why);
-	sm_wbuf_free(&body);
-	sm_wbuf_free(&resp);
-	sm_arena_destroy(&a);
-	return why[0] ? -1 : 0;
+	return px_done(&x, why, why_out);
 }
 
 /* KIP-525: a v5+ CreateTopics answer lists every topic config; the override
@@ -461,13 +451,9 @@ static int probe_create_configs(const sm_create_topics_resp_topic_t *t, char *wh
 static int probe_create_delete(int16_t key, int16_t ver, char *why_out)
 {
 	char why[256] = "", name[64];
-	sm_wbuf_t body, resp;
-	sm_arena_t a;
-	sm_wbuf_init(&body, 128);
-	sm_wbuf_init(&resp, 256);
-	sm_arena_init(&a);
+	probe_x_t x;
+	px_init(&x);
 	snprintf(name, sizeof(name), "probe-topic-v%d", ver);
-	sm_rbuf_t rb;
 	if (key == SM_API_CREATE_TOPICS) {
 		sm_create_topics_req_t req;
 		sm_create_topics_req_init(&req);
@@ -477,12 +463,11 @@ static int probe_create_delete(int16_t key, int16_t ver, char *why_out)
 		req.topics = &t;
 		req.topics_cnt = 1;
 		req.timeout_ms = 10000;
-		sm_create_topics_req_write(&body, ver, &req);
-		if (probe_call(key, ver, &body, &resp, why, sizeof(why)))
+		sm_create_topics_req_write(&x.body, ver, &req);
+		if (px_call(&x, key, ver, why, sizeof(why)))
 			goto done;
 		sm_create_topics_resp_t r;
-		sm_rbuf_init(&rb, resp.p, resp.len);
-		if (sm_create_topics_resp_read(&rb, ver, &a, &r))
+		if (sm_create_topics_resp_read(&x.rb, ver, &x.a, &r))
 			PROBE_FAIL("response does not parse");
 		if (r.topics_cnt != 1 || strcmp(r.topics[0].name, name))
 			PROBE_FAIL("wrong response shape");
@@ -494,13 +479,12 @@ static int probe_create_delete(int16_t key, int16_t ver, char *why_out)
 		 * with REQUEST_TIMED_OUT (clients treat it as under way). */
 		snprintf(name, sizeof(name), "probe-topic-t0-v%d", ver);
 		req.timeout_ms = 0;
-		sm_wbuf_reset(&body);
-		sm_wbuf_reset(&resp);
-		sm_create_topics_req_write(&body, ver, &req);
-		if (probe_call(key, ver, &body, &resp, why, sizeof(why)))
+		sm_wbuf_reset(&x.body);
+		sm_wbuf_reset(&x.resp);
+		sm_create_topics_req_write(&x.body, ver, &req);
+		if (px_call(&x, key, ver, why, sizeof(why)))
 			goto done;
-		sm_rbuf_init(&rb, resp.p, resp.len);
-		if (sm_create_topics_resp_read(&rb, ver, &a, &r))
+		if (sm_create_topics_resp_read(&x.rb, ver, &x.a, &r))
 			PROBE_FAIL("timeout 0: response does not parse");
 		if (r.topics_cnt != 1 || r.topics[0].error_code != SM_ERR_REQUEST_TIMED_OUT)
 			PROBE_FAIL("timeout 0: error %s, expected REQUEST_TIMED_OUT",
@@ -515,12 +499,11 @@ static int probe_create_delete(int16_t key, int16_t ver, char *why_out)
 		req.topic_names = names;
 		req.topic_names_cnt = 1;
 		req.timeout_ms = 10000;
-		sm_delete_topics_req_write(&body, ver, &req);
-		if (probe_call(key, ver, &body, &resp, why, sizeof(why)))
+		sm_delete_topics_req_write(&x.body, ver, &req);
+		if (px_call(&x, key, ver, why, sizeof(why)))
 			goto done;
 		sm_delete_topics_resp_t r;
-		sm_rbuf_init(&rb, resp.p, resp.len);
-		if (sm_delete_topics_resp_read(&rb, ver, &a, &r))
+		if (sm_delete_topics_resp_read(&x.rb, ver, &x.a, &r))
 			PROBE_FAIL("response does not parse");
 		if (r.responses_cnt != 1)
 			PROBE_FAIL("wrong response shape");
@@ -528,11 +511,7 @@ static int probe_create_delete(int16_t key, int16_t ver, char *why_out)
 			PROBE_FAIL("error %s", sm_err_name(r.responses[0].error_code));
 	}
 done:
-	strcpy(why_out, why);
-	sm_wbuf_free(&body);
-	sm_wbuf_free(&resp);
-	sm_arena_destroy(&a);
-	return why[0] ? -1 : 0;
+	return px_done(&x, why, why_out);
 }
 
 /* Inter-broker APIs from a "controller" with epoch 0: a broker that has seen
@@ -540,14 +519,10 @@ done:
 static int probe_interbroker(int16_t key, int16_t ver, char *why_out)
 {
 	char why[256] = "";
-	sm_wbuf_t body, resp;
-	sm_arena_t a;
-	sm_wbuf_init(&body, 128);
-	sm_wbuf_init(&resp, 256);
-	sm_arena_init(&a);
+	probe_x_t x;
+	px_init(&x);
 	int32_t replicas[1] = { 0 };
 	int16_t err = 0;
-	sm_rbuf_t rb;
 	if (key == SM_API_LEADER_AND_ISR) {
 		sm_leader_and_isr_req_partition_state_t p;
 		sm_leader_and_isr_req_partition_state_init(&p);
@@ -558,24 +533,22 @@ static int probe_interbroker(int16_t key, int16_t ver, char *why_out)
 		sm_leader_and_isr_req_init(&req);
 		req.ungrouped_partition_states = &p;
 		req.ungrouped_partition_states_cnt = 1;
-		sm_leader_and_isr_nest(&req, ver, NULL, 0, &a);
-		sm_leader_and_isr_req_write(&body, ver, &req);
-		if (probe_call(key, ver, &body, &resp, why, sizeof(why)))
+		sm_leader_and_isr_nest(&req, ver, NULL, 0, &x.a);
+		sm_leader_and_isr_req_write(&x.body, ver, &req);
+		if (px_call(&x, key, ver, why, sizeof(why)))
 			goto done;
 		sm_leader_and_isr_resp_t r;
-		sm_rbuf_init(&rb, resp.p, resp.len);
-		if (sm_leader_and_isr_resp_read(&rb, ver, &a, &r))
+		if (sm_leader_and_isr_resp_read(&x.rb, ver, &x.a, &r))
 			PROBE_FAIL("response does not parse");
 		err = r.error_code;
 	} else if (key == SM_API_UPDATE_METADATA) {
 		sm_update_metadata_req_t req;
 		sm_update_metadata_req_init(&req);
-		sm_update_metadata_req_write(&body, ver, &req);
-		if (probe_call(key, ver, &body, &resp, why, sizeof(why)))
+		sm_update_metadata_req_write(&x.body, ver, &req);
+		if (px_call(&x, key, ver, why, sizeof(why)))
 			goto done;
 		sm_update_metadata_resp_t r;
-		sm_rbuf_init(&rb, resp.p, resp.len);
-		if (sm_update_metadata_resp_read(&rb, ver, &a, &r))
+		if (sm_update_metadata_resp_read(&x.rb, ver, &x.a, &r))
 			PROBE_FAIL("response does not parse");
 		err = r.error_code;
 	} else {
@@ -583,24 +556,19 @@ static int probe_interbroker(int16_t key, int16_t ver, char *why_out)
 						  .leader_epoch = -1 };
 		sm_stop_replica_req_t req;
 		sm_stop_replica_req_init(&req);
-		sm_stop_replica_nest(&req, ver, &p, 1, &a);
-		sm_stop_replica_req_write(&body, ver, &req);
-		if (probe_call(key, ver, &body, &resp, why, sizeof(why)))
+		sm_stop_replica_nest(&req, ver, &p, 1, &x.a);
+		sm_stop_replica_req_write(&x.body, ver, &req);
+		if (px_call(&x, key, ver, why, sizeof(why)))
 			goto done;
 		sm_stop_replica_resp_t r;
-		sm_rbuf_init(&rb, resp.p, resp.len);
-		if (sm_stop_replica_resp_read(&rb, ver, &a, &r))
+		if (sm_stop_replica_resp_read(&x.rb, ver, &x.a, &r))
 			PROBE_FAIL("response does not parse");
 		err = r.error_code;
 	}
 	if (err != SM_ERR_STALE_CONTROLLER_EPOCH)
 		PROBE_FAIL("error %s, expected STALE_CONTROLLER_EPOCH", sm_err_name(err));
 done:
-	strcpy(why_out, why);
-	sm_wbuf_free(&body);
-	sm_wbuf_free(&resp);
-	sm_arena_destroy(&a);
-	return why[0] ? -1 : 0;
+	return px_done(&x, why, why_out);
 }
 
 /* Controller admin APIs, non-destructively: ControlledShutdown for an
@@ -611,25 +579,21 @@ done:
 static int probe_cluster_admin(int16_t key, int16_t ver, char *why_out)
 {
 	char why[256] = "";
-	sm_wbuf_t body, resp;
-	sm_arena_t a;
-	sm_wbuf_init(&body, 128);
-	sm_wbuf_init(&resp, 256);
-	sm_arena_init(&a);
-	sm_rbuf_t rb;
+	probe_x_t x;
+	px_init(&x);
 	int16_t err = -1, want;
 	if (key == SM_API_CONTROLLED_SHUTDOWN) {
 		want = SM_ERR_BROKER_NOT_AVAILABLE;
 		sm_controlled_shutdown_req_t req = { .broker_id = 999, .broker_epoch = -1 };
-		sm_controlled_shutdown_req_write(&body, ver, &req);
+		sm_controlled_shutdown_req_write(&x.body, ver, &req);
 		/* v0 has a header without client id. */
-		int e = sm_net_client_request_hdr(probe_client, key, ver, &body, ver == 0 ? 0 : ver >= 3 ? 2 : 1,
-						  ver >= 3, &resp, 10000);
+		int e = sm_net_client_request_hdr(probe_client, key, ver, &x.body, ver == 0 ? 0 : ver >= 3 ? 2 : 1,
+						  ver >= 3, &x.resp, 10000);
 		if (e)
 			PROBE_FAIL("request failed: %s", sm_err_name(e));
 		sm_controlled_shutdown_resp_t r;
-		sm_rbuf_init(&rb, resp.p, resp.len);
-		if (sm_controlled_shutdown_resp_read(&rb, ver, &a, &r))
+		sm_rbuf_init(&x.rb, x.resp.p, x.resp.len);
+		if (sm_controlled_shutdown_resp_read(&x.rb, ver, &x.a, &r))
 			PROBE_FAIL("response does not parse");
 		err = r.error_code;
 	} else if (key == SM_API_ELECT_LEADERS) {
@@ -640,12 +604,11 @@ static int probe_cluster_admin(int16_t key, int16_t ver, char *why_out)
 		sm_elect_leaders_req_init(&req);
 		req.topic_partitions = &tp;
 		req.topic_partitions_cnt = 1;
-		sm_elect_leaders_req_write(&body, ver, &req);
-		if (probe_call(key, ver, &body, &resp, why, sizeof(why)))
+		sm_elect_leaders_req_write(&x.body, ver, &req);
+		if (px_call(&x, key, ver, why, sizeof(why)))
 			goto done;
 		sm_elect_leaders_resp_t r;
-		sm_rbuf_init(&rb, resp.p, resp.len);
-		if (sm_elect_leaders_resp_read(&rb, ver, &a, &r))
+		if (sm_elect_leaders_resp_read(&x.rb, ver, &x.a, &r))
 			PROBE_FAIL("response does not parse");
 		if (r.error_code || r.replica_election_results_cnt != 1 || r.replica_election_results[0].partition_result_cnt != 1)
 			PROBE_FAIL("wrong response shape (error %s)", sm_err_name(r.error_code));
@@ -659,12 +622,11 @@ static int probe_cluster_admin(int16_t key, int16_t ver, char *why_out)
 		sm_alter_partition_reassignments_req_init(&req);
 		req.topics = &t;
 		req.topics_cnt = 1;
-		sm_alter_partition_reassignments_req_write(&body, ver, &req);
-		if (probe_call(key, ver, &body, &resp, why, sizeof(why)))
+		sm_alter_partition_reassignments_req_write(&x.body, ver, &req);
+		if (px_call(&x, key, ver, why, sizeof(why)))
 			goto done;
 		sm_alter_partition_reassignments_resp_t r;
-		sm_rbuf_init(&rb, resp.p, resp.len);
-		if (sm_alter_partition_reassignments_resp_read(&rb, ver, &a, &r))
+		if (sm_alter_partition_reassignments_resp_read(&x.rb, ver, &x.a, &r))
 			PROBE_FAIL("response does not parse");
 		if (r.error_code || r.responses_cnt != 1 || r.responses[0].partitions_cnt != 1)
 			PROBE_FAIL("wrong response shape (error %s)", sm_err_name(r.error_code));
@@ -673,12 +635,11 @@ static int probe_cluster_admin(int16_t key, int16_t ver, char *why_out)
 		want = SM_ERR_NONE;
 		sm_list_partition_reassignments_req_t req;
 		sm_list_partition_reassignments_req_init(&req);
-		sm_list_partition_reassignments_req_write(&body, ver, &req);
-		if (probe_call(key, ver, &body, &resp, why, sizeof(why)))
+		sm_list_partition_reassignments_req_write(&x.body, ver, &req);
+		if (px_call(&x, key, ver, why, sizeof(why)))
 			goto done;
 		sm_list_partition_reassignments_resp_t r;
-		sm_rbuf_init(&rb, resp.p, resp.len);
-		if (sm_list_partition_reassignments_resp_read(&rb, ver, &a, &r))
+		if (sm_list_partition_reassignments_resp_read(&x.rb, ver, &x.a, &r))
 			PROBE_FAIL("response does not parse");
 		if (r.topics_cnt != 0)
 			PROBE_FAIL("%d topics under reassignment, expected none", r.topics_cnt);
@@ -688,12 +649,11 @@ static int probe_cluster_admin(int16_t key, int16_t ver, char *why_out)
 		sm_create_partitions_req_topic_t t = { .name = (char *)probe_topic, .count = 1,
 						   .assignments_cnt = -1 };
 		sm_create_partitions_req_t req = { .topics = &t, .topics_cnt = 1, .timeout_ms = 10000 };
-		sm_create_partitions_req_write(&body, ver, &req);
-		if (probe_call(key, ver, &body, &resp, why, sizeof(why)))
+		sm_create_partitions_req_write(&x.body, ver, &req);
+		if (px_call(&x, key, ver, why, sizeof(why)))
 			goto done;
 		sm_create_partitions_resp_t r;
-		sm_rbuf_init(&rb, resp.p, resp.len);
-		if (sm_create_partitions_resp_read(&rb, ver, &a, &r))
+		if (sm_create_partitions_resp_read(&x.rb, ver, &x.a, &r))
 			PROBE_FAIL("response does not parse");
 		if (r.results_cnt != 1)
 			PROBE_FAIL("wrong response shape");
@@ -702,11 +662,7 @@ static int probe_cluster_admin(int16_t key, int16_t ver, char *why_out)
 	if (err != want)
 		PROBE_FAIL("error %s, expected %s", sm_err_name(err), sm_err_name(want));
 done:
-	strcpy(why_out, why);
-	sm_wbuf_free(&body);
-	sm_wbuf_free(&resp);
-	sm_arena_destroy(&a);
-	return why[0] ? -1 : 0;
+	return px_done(&x, why, why_out);
 }
 
 /* One DeleteRecords round: (topic, partition 0, offset) plus an unknown
@@ -714,12 +670,9 @@ done:
 static int probe_delete_records_call(int16_t ver, int64_t offset, int16_t *err, int64_t *low,
 				     char *why, size_t whylen)
 {
-	sm_wbuf_t body, resp;
-	sm_arena_t a;
+	probe_x_t x;
 	int rc = -1;
-	sm_wbuf_init(&body, 128);
-	sm_wbuf_init(&resp, 256);
-	sm_arena_init(&a);
+	px_init(&x);
 	sm_delete_records_req_partition_t p0 = { .partition_index = 0, .offset = offset };
 	sm_delete_records_req_partition_t p1 = { .partition_index = 0, .offset = 5 };
 	sm_delete_records_req_topic_t t[2] = {
@@ -727,13 +680,11 @@ static int probe_delete_records_call(int16_t ver, int64_t offset, int16_t *err, 
 		{ .name = "api-probe-no-such-topic", .partitions = &p1, .partitions_cnt = 1 },
 	};
 	sm_delete_records_req_t req = { .topics = t, .topics_cnt = 2, .timeout_ms = 10000 };
-	sm_delete_records_req_write(&body, ver, &req);
-	if (probe_call(SM_API_DELETE_RECORDS, ver, &body, &resp, why, whylen))
+	sm_delete_records_req_write(&x.body, ver, &req);
+	if (px_call(&x, SM_API_DELETE_RECORDS, ver, why, whylen))
 		goto out;
 	sm_delete_records_resp_t r;
-	sm_rbuf_t rb;
-	sm_rbuf_init(&rb, resp.p, resp.len);
-	if (sm_delete_records_resp_read(&rb, ver, &a, &r) || r.topics_cnt != 2 ||
+	if (sm_delete_records_resp_read(&x.rb, ver, &x.a, &r) || r.topics_cnt != 2 ||
 	    r.topics[0].partitions_cnt != 1 || r.topics[1].partitions_cnt != 1) {
 		snprintf(why, whylen, "response does not parse or has the wrong shape");
 		goto out;
@@ -747,9 +698,7 @@ static int probe_delete_records_call(int16_t ver, int64_t offset, int16_t *err, 
 	*low = r.topics[0].partitions[0].low_watermark;
 	rc = 0;
 out:
-	sm_wbuf_free(&body);
-	sm_wbuf_free(&resp);
-	sm_arena_destroy(&a);
+	px_free(&x);
 	return rc;
 }
 
@@ -784,19 +733,14 @@ done:
 static int probe_alter_replica_log_dirs(int16_t ver, char *why_out)
 {
 	char why[256] = "";
-	sm_wbuf_t body, resp;
-	sm_arena_t a;
-	sm_wbuf_init(&body, 64);
-	sm_wbuf_init(&resp, 1024);
-	sm_arena_init(&a);
+	probe_x_t x;
+	px_init(&x);
 	sm_describe_log_dirs_req_t dq = { .topics = NULL, .topics_cnt = -1 };
-	sm_describe_log_dirs_req_write(&body, 1, &dq);
-	if (probe_call(SM_API_DESCRIBE_LOG_DIRS, 1, &body, &resp, why, sizeof(why)))
+	sm_describe_log_dirs_req_write(&x.body, 1, &dq);
+	if (px_call(&x, SM_API_DESCRIBE_LOG_DIRS, 1, why, sizeof(why)))
 		goto done;
 	sm_describe_log_dirs_resp_t dr;
-	sm_rbuf_t rb;
-	sm_rbuf_init(&rb, resp.p, resp.len);
-	if (sm_describe_log_dirs_resp_read(&rb, 1, &a, &dr))
+	if (sm_describe_log_dirs_resp_read(&x.rb, 1, &x.a, &dr))
 		PROBE_FAIL("DescribeLogDirs response does not parse");
 	char *dir = NULL;
 	for (int32_t d = 0; d < dr.results_cnt; d++)
@@ -818,13 +762,12 @@ static int probe_alter_replica_log_dirs(int16_t ver, char *why_out)
 		{ .path = (char *)"/nonexistent-probe-dir", .topics = &t1, .topics_cnt = 1 },
 	};
 	sm_alter_replica_log_dirs_req_t req = { .dirs = dirs, .dirs_cnt = 2 };
-	sm_wbuf_reset(&body);
-	sm_alter_replica_log_dirs_req_write(&body, ver, &req);
-	if (probe_call(SM_API_ALTER_REPLICA_LOG_DIRS, ver, &body, &resp, why, sizeof(why)))
+	sm_wbuf_reset(&x.body);
+	sm_alter_replica_log_dirs_req_write(&x.body, ver, &req);
+	if (px_call(&x, SM_API_ALTER_REPLICA_LOG_DIRS, ver, why, sizeof(why)))
 		goto done;
 	sm_alter_replica_log_dirs_resp_t r;
-	sm_rbuf_init(&rb, resp.p, resp.len);
-	if (sm_alter_replica_log_dirs_resp_read(&rb, ver, &a, &r))
+	if (sm_alter_replica_log_dirs_resp_read(&x.rb, ver, &x.a, &r))
 		PROBE_FAIL("response does not parse");
 	int16_t e0 = -1, e1 = -1;
 	for (int32_t i = 0; i < r.results_cnt; i++)
@@ -839,11 +782,7 @@ static int probe_alter_replica_log_dirs(int16_t ver, char *why_out)
 	if (e0 != SM_ERR_NONE || e1 != SM_ERR_LOG_DIR_NOT_FOUND)
 		PROBE_FAIL("errors %d (same dir) and %d (unknown dir), expected 0 and 57", e0, e1);
 done:
-	strcpy(why_out, why);
-	sm_wbuf_free(&body);
-	sm_wbuf_free(&resp);
-	sm_arena_destroy(&a);
-	return why[0] ? -1 : 0;
+	return px_done(&x, why, why_out);
 }
 
 /* Every partition (a null topic list) and then only the probe partition: the
@@ -851,25 +790,20 @@ done:
 static int probe_describe_log_dirs(int16_t ver, char *why_out)
 {
 	char why[256] = "";
-	sm_wbuf_t body, resp;
-	sm_arena_t a;
-	sm_wbuf_init(&body, 64);
-	sm_wbuf_init(&resp, 1024);
-	sm_arena_init(&a);
+	probe_x_t x;
+	px_init(&x);
 	int32_t part0 = 0;
 	sm_describe_log_dirs_req_topic_t qt = { .topic = (char *)probe_topic, .partitions = &part0,
 						 .partitions_cnt = 1 };
 	for (int pass = 0; pass < 2; pass++) {
 		sm_describe_log_dirs_req_t req = { .topics = pass ? &qt : NULL,
 						   .topics_cnt = pass ? 1 : -1 };
-		sm_wbuf_reset(&body);
-		sm_describe_log_dirs_req_write(&body, ver, &req);
-		if (probe_call(SM_API_DESCRIBE_LOG_DIRS, ver, &body, &resp, why, sizeof(why)))
+		sm_wbuf_reset(&x.body);
+		sm_describe_log_dirs_req_write(&x.body, ver, &req);
+		if (px_call(&x, SM_API_DESCRIBE_LOG_DIRS, ver, why, sizeof(why)))
 			goto done;
 		sm_describe_log_dirs_resp_t r;
-		sm_rbuf_t rb;
-		sm_rbuf_init(&rb, resp.p, resp.len);
-		if (sm_describe_log_dirs_resp_read(&rb, ver, &a, &r) || r.results_cnt < 1)
+		if (sm_describe_log_dirs_resp_read(&x.rb, ver, &x.a, &r) || r.results_cnt < 1)
 			PROBE_FAIL("response does not parse or lists no log dir");
 		int found = 0, others = 0;
 		for (int32_t d = 0; d < r.results_cnt; d++) {
@@ -893,11 +827,7 @@ static int probe_describe_log_dirs(int16_t ver, char *why_out)
 				   others);
 	}
 done:
-	strcpy(why_out, why);
-	sm_wbuf_free(&body);
-	sm_wbuf_free(&resp);
-	sm_arena_destroy(&a);
-	return why[0] ? -1 : 0;
+	return px_done(&x, why, why_out);
 }
 
 /* ---- config APIs: describe, then alter and read back ---- */
@@ -906,24 +836,20 @@ done:
 static int probe_dc(int16_t ver, int8_t rtype, const char *name, char **keys, int32_t nkeys,
 		    sm_arena_t *a, sm_describe_configs_resp_result_t *out, char *why, size_t whylen)
 {
-	sm_wbuf_t body, resp;
-	sm_wbuf_init(&body, 64);
-	sm_wbuf_init(&resp, 4096);
+	probe_x_t x;
+	px_init(&x);
 	sm_describe_configs_req_resource_t res = { rtype, (char *)name, keys, nkeys };
 	sm_describe_configs_req_t req = { &res, 1, 1, 1 };
-	sm_describe_configs_req_write(&body, ver, &req);
-	int rc = probe_call(SM_API_DESCRIBE_CONFIGS, ver, &body, &resp, why, whylen);
+	sm_describe_configs_req_write(&x.body, ver, &req);
+	int rc = px_call(&x, SM_API_DESCRIBE_CONFIGS, ver, why, whylen);
 	sm_describe_configs_resp_t r;
-	sm_rbuf_t rb;
-	sm_rbuf_init(&rb, resp.p, resp.len);
-	if (!rc && (sm_describe_configs_resp_read(&rb, ver, a, &r) || r.results_cnt != 1)) {
+	if (!rc && (sm_describe_configs_resp_read(&x.rb, ver, a, &r) || r.results_cnt != 1)) {
 		snprintf(why, whylen, "DescribeConfigs response does not parse");
 		rc = -1;
 	}
 	if (!rc)
 		*out = r.results[0];
-	sm_wbuf_free(&body);
-	sm_wbuf_free(&resp);
+	px_free(&x);
 	return rc;
 }
 
@@ -985,36 +911,31 @@ static int probe_alter(int16_t key, int16_t ver, int8_t rtype, const char *name,
 		       int8_t op, const char *v, int validate_only, int16_t *err, char *why,
 		       size_t whylen)
 {
-	sm_wbuf_t body, resp;
-	sm_arena_t a;
-	sm_wbuf_init(&body, 64);
-	sm_wbuf_init(&resp, 256);
-	sm_arena_init(&a);
+	probe_x_t x;
+	px_init(&x);
 	if (key == SM_API_ALTER_CONFIGS) {
 		sm_alter_configs_req_config_t c = { (char *)k, (char *)v };
 		sm_alter_configs_req_resource_t res = { rtype, (char *)name, &c, k ? 1 : 0 };
 		sm_alter_configs_req_t req = { &res, 1, validate_only };
-		sm_alter_configs_req_write(&body, ver, &req);
+		sm_alter_configs_req_write(&x.body, ver, &req);
 	} else {
 		sm_incremental_alter_configs_req_config_t c = { (char *)k, op, (char *)v };
 		sm_incremental_alter_configs_req_resource_t res = { rtype, (char *)name, &c, 1 };
 		sm_incremental_alter_configs_req_t req = { &res, 1, validate_only };
-		sm_incremental_alter_configs_req_write(&body, ver, &req);
+		sm_incremental_alter_configs_req_write(&x.body, ver, &req);
 	}
-	int rc = probe_call(key, ver, &body, &resp, why, whylen);
+	int rc = px_call(&x, key, ver, why, whylen);
 	sm_alter_configs_resp_t r;
 	sm_incremental_alter_configs_resp_t ri;
-	sm_rbuf_t rb;
 	int32_t cnt = 0;
 	const char *rname = NULL;
 	int16_t code = 0;
-	sm_rbuf_init(&rb, resp.p, resp.len);
-	if (!rc && key == SM_API_ALTER_CONFIGS && !sm_alter_configs_resp_read(&rb, ver, &a, &r)) {
+	if (!rc && key == SM_API_ALTER_CONFIGS && !sm_alter_configs_resp_read(&x.rb, ver, &x.a, &r)) {
 		cnt = r.responses_cnt;
 		rname = cnt ? r.responses[0].resource_name : NULL;
 		code = cnt ? r.responses[0].error_code : 0;
 	} else if (!rc && key != SM_API_ALTER_CONFIGS &&
-		   !sm_incremental_alter_configs_resp_read(&rb, ver, &a, &ri)) {
+		   !sm_incremental_alter_configs_resp_read(&x.rb, ver, &x.a, &ri)) {
 		cnt = ri.responses_cnt;
 		rname = cnt ? ri.responses[0].resource_name : NULL;
 		code = cnt ? ri.responses[0].error_code : 0;
@@ -1025,9 +946,7 @@ static int probe_alter(int16_t key, int16_t ver, int8_t rtype, const char *name,
 	}
 	if (!rc)
 		*err = code;
-	sm_wbuf_free(&body);
-	sm_wbuf_free(&resp);
-	sm_arena_destroy(&a);
+	px_free(&x);
 	return rc;
 }
 
@@ -1105,20 +1024,18 @@ done:
 
 /* ---- group APIs: each version works against a fresh group ---- */
 
-/* Sends, retrying while the coordinator is loading or being created; the
- * decoded response body is left in resp. */
+/* Sends x->body, retrying while the coordinator is loading or being created;
+ * the response is read into out with rd. */
 typedef int (probe_grp_err_fn)(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out);
 
-static int probe_grp_call(int16_t key, int16_t ver, sm_wbuf_t *body, sm_wbuf_t *resp,
-			  probe_grp_err_fn *rd, void *out, sm_arena_t *a, char *why, size_t whylen)
+static int probe_grp_call(int16_t key, int16_t ver, probe_x_t *x, probe_grp_err_fn *rd,
+			  void *out, sm_arena_t *a, char *why, size_t whylen)
 {
 	for (int tries = 0; tries < 100; tries++) {
-		sm_wbuf_reset(resp);
-		if (probe_call(key, ver, body, resp, why, whylen))
+		sm_wbuf_reset(&x->resp);
+		if (px_call(x, key, ver, why, whylen))
 			return -1;
-		sm_rbuf_t rb;
-		sm_rbuf_init(&rb, resp->p, resp->len);
-		int e = rd(&rb, ver, a, out);
+		int e = rd(&x->rb, ver, a, out);
 		if (e < 0) {
 			snprintf(why, whylen, "response does not parse");
 			return -1;
@@ -1133,31 +1050,22 @@ static int probe_grp_call(int16_t key, int16_t ver, sm_wbuf_t *body, sm_wbuf_t *
 	return -1;
 }
 
-static int probe_rd_find(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out)
-{
-	sm_find_coordinator_resp_t *r = out;
-	return sm_find_coordinator_resp_read(rb, ver, a, r) ? -1 : r->error_code;
-}
-static int probe_rd_join(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out)
-{
-	sm_join_group_resp_t *r = out;
-	return sm_join_group_resp_read(rb, ver, a, r) ? -1 : r->error_code;
-}
-static int probe_rd_sync(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out)
-{
-	sm_sync_group_resp_t *r = out;
-	return sm_sync_group_resp_read(rb, ver, a, r) ? -1 : r->error_code;
-}
-static int probe_rd_hb(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out)
-{
-	sm_heartbeat_resp_t *r = out;
-	return sm_heartbeat_resp_read(rb, ver, a, r) ? -1 : r->error_code;
-}
-static int probe_rd_leave(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out)
-{
-	sm_leave_group_resp_t *r = out;
-	return sm_leave_group_resp_read(rb, ver, a, r) ? -1 : r->error_code;
-}
+/* Readers for probe_grp_call: -1 when the response does not parse, else
+ * the error that decides a retry. Most answers carry one top-level error. */
+#define PROBE_RD_TOP(name, msg)                                                  \
+	static int probe_rd_##name(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out) \
+	{                                                                        \
+		sm_##msg##_resp_t *r = out;                                      \
+		return sm_##msg##_resp_read(rb, ver, a, r) ? -1 : r->error_code; \
+	}
+PROBE_RD_TOP(find, find_coordinator)
+PROBE_RD_TOP(join, join_group)
+PROBE_RD_TOP(sync, sync_group)
+PROBE_RD_TOP(hb, heartbeat)
+PROBE_RD_TOP(leave, leave_group)
+PROBE_RD_TOP(list, list_groups)
+PROBE_RD_TOP(odelete, offset_delete)
+
 static int probe_rd_commit(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out)
 {
 	sm_offset_commit_resp_t *r = out;
@@ -1181,11 +1089,6 @@ static int probe_rd_describe(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *ou
 		return -1;
 	return r->groups_cnt == 1 ? r->groups[0].error_code : -1;
 }
-static int probe_rd_list(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out)
-{
-	sm_list_groups_resp_t *r = out;
-	return sm_list_groups_resp_read(rb, ver, a, r) ? -1 : r->error_code;
-}
 static int probe_rd_delete(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out)
 {
 	sm_delete_groups_resp_t *r = out;
@@ -1193,20 +1096,14 @@ static int probe_rd_delete(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out)
 		return -1;
 	return r->results_cnt == 1 ? r->results[0].error_code : -1;
 }
-static int probe_rd_odelete(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out)
-{
-	sm_offset_delete_resp_t *r = out;
-	return sm_offset_delete_resp_read(rb, ver, a, r) ? -1 : r->error_code;
-}
 
 /* JoinGroup at ver (v4+: after MEMBER_ID_REQUIRED) as the only member of
  * group; the member id lands in a. */
 static int probe_grp_join(const char *group, int16_t ver, sm_arena_t *a, sm_join_group_resp_t *r,
 			  char *why, size_t whylen)
 {
-	sm_wbuf_t body, resp;
-	sm_wbuf_init(&body, 128);
-	sm_wbuf_init(&resp, 256);
+	probe_x_t x;
+	px_init(&x);
 	sm_join_group_req_protocol_t p = { .name = "range", .metadata = { (const uint8_t *)"\0\0\0\0\0\0", 6 } };
 	sm_join_group_req_t req;
 	sm_join_group_req_init(&req);
@@ -1219,9 +1116,9 @@ static int probe_grp_join(const char *group, int16_t ver, sm_arena_t *a, sm_join
 	req.protocols_cnt = 1;
 	int rc = -1;
 	for (int round = 0; round < 2; round++) {
-		sm_wbuf_reset(&body);
-		sm_join_group_req_write(&body, ver, &req);
-		if (probe_grp_call(SM_API_JOIN_GROUP, ver, &body, &resp, probe_rd_join, r, a, why, whylen))
+		sm_wbuf_reset(&x.body);
+		sm_join_group_req_write(&x.body, ver, &req);
+		if (probe_grp_call(SM_API_JOIN_GROUP, ver, &x, probe_rd_join, r, a, why, whylen))
 			goto out;
 		if (r->error_code == SM_ERR_MEMBER_ID_REQUIRED && ver >= 4 && round == 0) {
 			req.member_id = r->member_id;
@@ -1237,39 +1134,35 @@ static int probe_grp_join(const char *group, int16_t ver, sm_arena_t *a, sm_join
 	else
 		rc = 0;
 out:
-	sm_wbuf_free(&body);
-	sm_wbuf_free(&resp);
+	px_free(&x);
 	return rc;
 }
 
 static int probe_group(int16_t key, int16_t ver, char *why_out)
 {
 	char why[256] = "", group[64];
-	sm_wbuf_t body, resp;
-	sm_arena_t a;
-	sm_wbuf_init(&body, 128);
-	sm_wbuf_init(&resp, 256);
-	sm_arena_init(&a);
+	probe_x_t x;
+	px_init(&x);
 	snprintf(group, sizeof(group), "probe-%d-v%d", key, ver);
 	sm_join_group_resp_t jr;
 	switch (key) {
 	case SM_API_FIND_COORDINATOR: {
 		sm_find_coordinator_req_t req = { .key = group, .key_type = 0 };
 		sm_find_coordinator_resp_t r;
-		sm_find_coordinator_req_write(&body, ver, &req);
-		if (probe_grp_call(key, ver, &body, &resp, probe_rd_find, &r, &a, why, sizeof(why)))
+		sm_find_coordinator_req_write(&x.body, ver, &req);
+		if (probe_grp_call(key, ver, &x, probe_rd_find, &r, &x.a, why, sizeof(why)))
 			goto done;
 		if (r.error_code || r.node_id < 0 || r.port <= 0)
 			PROBE_FAIL("error %s, node %d", sm_err_name(r.error_code), r.node_id);
 		break;
 	}
 	case SM_API_JOIN_GROUP:
-		probe_grp_join(group, ver, &a, &jr, why, sizeof(why));
+		probe_grp_join(group, ver, &x.a, &jr, why, sizeof(why));
 		break;
 	case SM_API_SYNC_GROUP:
 	case SM_API_HEARTBEAT:
 	case SM_API_LEAVE_GROUP: {
-		if (probe_grp_join(group, 1, &a, &jr, why, sizeof(why)))
+		if (probe_grp_join(group, 1, &x.a, &jr, why, sizeof(why)))
 			goto done;
 		int e;
 		if (key == SM_API_SYNC_GROUP) {
@@ -1283,8 +1176,8 @@ static int probe_group(int16_t key, int16_t ver, char *why_out)
 			req.assignments = &as;
 			req.assignments_cnt = 1;
 			sm_sync_group_resp_t r;
-			sm_sync_group_req_write(&body, ver, &req);
-			if (probe_grp_call(key, ver, &body, &resp, probe_rd_sync, &r, &a, why, sizeof(why)))
+			sm_sync_group_req_write(&x.body, ver, &req);
+			if (probe_grp_call(key, ver, &x, probe_rd_sync, &r, &x.a, why, sizeof(why)))
 				goto done;
 			if (!r.error_code && (r.assignment.len != 3 || memcmp(r.assignment.ptr, "abc", 3)))
 				PROBE_FAIL("assignment not echoed");
@@ -1296,8 +1189,8 @@ static int probe_group(int16_t key, int16_t ver, char *why_out)
 			req.generation_id = jr.generation_id;
 			req.member_id = jr.member_id;
 			sm_heartbeat_resp_t r;
-			sm_heartbeat_req_write(&body, ver, &req);
-			if (probe_grp_call(key, ver, &body, &resp, probe_rd_hb, &r, &a, why, sizeof(why)))
+			sm_heartbeat_req_write(&x.body, ver, &req);
+			if (probe_grp_call(key, ver, &x, probe_rd_hb, &r, &x.a, why, sizeof(why)))
 				goto done;
 			e = r.error_code;
 		} else {
@@ -1312,8 +1205,8 @@ static int probe_group(int16_t key, int16_t ver, char *why_out)
 				req.members_cnt = 1;
 			}
 			sm_leave_group_resp_t r;
-			sm_leave_group_req_write(&body, ver, &req);
-			if (probe_grp_call(key, ver, &body, &resp, probe_rd_leave, &r, &a, why, sizeof(why)))
+			sm_leave_group_req_write(&x.body, ver, &req);
+			if (probe_grp_call(key, ver, &x, probe_rd_leave, &r, &x.a, why, sizeof(why)))
 				goto done;
 			e = r.error_code;
 			if (!e && ver >= 3 && (r.members_cnt != 1 || r.members[0].error_code))
@@ -1338,8 +1231,8 @@ static int probe_group(int16_t key, int16_t ver, char *why_out)
 		req.topics = &t;
 		req.topics_cnt = 1;
 		sm_offset_commit_resp_t r;
-		sm_offset_commit_req_write(&body, ver, &req);
-		if (probe_grp_call(key, ver, &body, &resp, probe_rd_commit, &r, &a, why, sizeof(why)))
+		sm_offset_commit_req_write(&x.body, ver, &req);
+		if (probe_grp_call(key, ver, &x, probe_rd_commit, &r, &x.a, why, sizeof(why)))
 			goto done;
 		if (r.topics_cnt != 1 || r.topics[0].partitions_cnt != 1 || r.topics[0].partitions[0].error_code)
 			PROBE_FAIL("commit failed");
@@ -1357,8 +1250,8 @@ static int probe_group(int16_t key, int16_t ver, char *why_out)
 		req.topics = &t;
 		req.topics_cnt = 1;
 		sm_offset_fetch_resp_t r;
-		sm_offset_fetch_req_write(&body, ver, &req);
-		if (probe_grp_call(key, ver, &body, &resp, probe_rd_fetch, &r, &a, why, sizeof(why)))
+		sm_offset_fetch_req_write(&x.body, ver, &req);
+		if (probe_grp_call(key, ver, &x, probe_rd_fetch, &r, &x.a, why, sizeof(why)))
 			goto done;
 		if (r.topics_cnt != 1 || r.topics[0].partitions_cnt != 1)
 			PROBE_FAIL("wrong response shape");
@@ -1374,8 +1267,8 @@ static int probe_group(int16_t key, int16_t ver, char *why_out)
 		req.groups = &g;
 		req.groups_cnt = 1;
 		sm_describe_groups_resp_t r;
-		sm_describe_groups_req_write(&body, ver, &req);
-		if (probe_grp_call(key, ver, &body, &resp, probe_rd_describe, &r, &a, why, sizeof(why)))
+		sm_describe_groups_req_write(&x.body, ver, &req);
+		if (probe_grp_call(key, ver, &x, probe_rd_describe, &r, &x.a, why, sizeof(why)))
 			goto done;
 		if (r.groups_cnt != 1 || r.groups[0].error_code || strcmp(r.groups[0].group_state, "Empty"))
 			PROBE_FAIL("group state '%s'", r.groups_cnt == 1 ? r.groups[0].group_state : "?");
@@ -1385,8 +1278,8 @@ static int probe_group(int16_t key, int16_t ver, char *why_out)
 		sm_list_groups_req_t req;
 		sm_list_groups_req_init(&req);
 		sm_list_groups_resp_t r;
-		sm_list_groups_req_write(&body, ver, &req);
-		if (probe_grp_call(key, ver, &body, &resp, probe_rd_list, &r, &a, why, sizeof(why)))
+		sm_list_groups_req_write(&x.body, ver, &req);
+		if (probe_grp_call(key, ver, &x, probe_rd_list, &r, &x.a, why, sizeof(why)))
 			goto done;
 		if (r.error_code || r.groups_cnt < 1)
 			PROBE_FAIL("error %s, %d groups", sm_err_name(r.error_code), r.groups_cnt);
@@ -1400,8 +1293,8 @@ static int probe_group(int16_t key, int16_t ver, char *why_out)
 			char *g = group;
 			sm_delete_groups_req_t req = { .groups_names = &g, .groups_names_cnt = 1 };
 			sm_delete_groups_resp_t r;
-			sm_delete_groups_req_write(&body, ver, &req);
-			if (probe_grp_call(key, ver, &body, &resp, probe_rd_delete, &r, &a, why, sizeof(why)))
+			sm_delete_groups_req_write(&x.body, ver, &req);
+			if (probe_grp_call(key, ver, &x, probe_rd_delete, &r, &x.a, why, sizeof(why)))
 				goto done;
 			e = r.results_cnt == 1 ? r.results[0].error_code : -1;
 		} else {
@@ -1409,8 +1302,8 @@ static int probe_group(int16_t key, int16_t ver, char *why_out)
 			sm_offset_delete_req_topic_t t = { .name = (char *)probe_topic, .partitions = &p, .partitions_cnt = 1 };
 			sm_offset_delete_req_t req = { .group_id = group, .topics = &t, .topics_cnt = 1 };
 			sm_offset_delete_resp_t r;
-			sm_offset_delete_req_write(&body, ver, &req);
-			if (probe_grp_call(key, ver, &body, &resp, probe_rd_odelete, &r, &a, why, sizeof(why)))
+			sm_offset_delete_req_write(&x.body, ver, &req);
+			if (probe_grp_call(key, ver, &x, probe_rd_odelete, &r, &x.a, why, sizeof(why)))
 				goto done;
 			e = r.error_code;
 			if (!e && (r.topics_cnt != 1 || r.topics[0].partitions[0].error_code))
@@ -1422,11 +1315,7 @@ static int probe_group(int16_t key, int16_t ver, char *why_out)
 	}
 	}
 done:
-	strcpy(why_out, why);
-	sm_wbuf_free(&body);
-	sm_wbuf_free(&resp);
-	sm_arena_destroy(&a);
-	return why[0] ? -1 : 0;
+	return px_done(&x, why, why_out);
 }
 
 /* The transactional producer the transaction probes share (set by the
@@ -1453,15 +1342,13 @@ static int probe_txn_retriable(int16_t e)
 /* FindCoordinator key type 1 (v1): creates __transaction_state. */
 static void probe_find_txn_coordinator(void)
 {
-	sm_wbuf_t body, resp;
-	sm_wbuf_init(&body, 64);
-	sm_wbuf_init(&resp, 64);
+	probe_x_t x;
+	px_init(&x);
 	sm_find_coordinator_req_t req = { .key = PROBE_TXN_ID, .key_type = 1 };
-	sm_find_coordinator_req_write(&body, 1, &req);
+	sm_find_coordinator_req_write(&x.body, 1, &req);
 	char why[256];
-	(void)probe_call(SM_API_FIND_COORDINATOR, 1, &body, &resp, why, sizeof(why));
-	sm_wbuf_free(&body);
-	sm_wbuf_free(&resp);
+	(void)px_call(&x, SM_API_FIND_COORDINATOR, 1, why, sizeof(why));
+	px_free(&x);
 }
 
 /* InitProducerId: an idempotent request gets a producer id (a new one each
@@ -1470,27 +1357,22 @@ static void probe_find_txn_coordinator(void)
 static int probe_init_producer_id(int16_t ver, char *why)
 {
 	static int64_t last_pid = -1;
-	sm_wbuf_t body, resp;
-	sm_arena_t a;
+	probe_x_t x;
 	int rc = -1;
 	why[0] = '\0';
 	probe_find_txn_coordinator();
 	for (int txn = 0, tries = 0; txn < 2; tries++) {
-		sm_wbuf_init(&body, 64);
-		sm_wbuf_init(&resp, 64);
-		sm_arena_init(&a);
+		px_init(&x);
 		sm_init_producer_id_req_t req;
 		sm_init_producer_id_req_init(&req);
 		req.transactional_id = txn ? PROBE_TXN_ID : NULL;
 		req.transaction_timeout_ms = txn ? 60000 : -1;
-		sm_init_producer_id_req_write(&body, ver, &req);
+		sm_init_producer_id_req_write(&x.body, ver, &req);
 		sm_init_producer_id_resp_t r;
-		sm_rbuf_t rb;
 		int retry = 0;
-		int bad = probe_call(SM_API_INIT_PRODUCER_ID, ver, &body, &resp, why, 256);
+		int bad = px_call(&x, SM_API_INIT_PRODUCER_ID, ver, why, 256);
 		if (!bad) {
-			sm_rbuf_init(&rb, resp.p, resp.len);
-			if (sm_init_producer_id_resp_read(&rb, ver, &a, &r)) {
+			if (sm_init_producer_id_resp_read(&x.rb, ver, &x.a, &r)) {
 				snprintf(why, 256, "response does not parse");
 				bad = 1;
 			} else if (!txn && (r.error_code || r.producer_id <= last_pid ||
@@ -1515,9 +1397,7 @@ static int probe_init_producer_id(int16_t ver, char *why)
 				probe_txn_epoch = r.producer_epoch;
 			}
 		}
-		sm_wbuf_free(&body);
-		sm_wbuf_free(&resp);
-		sm_arena_destroy(&a);
+		px_free(&x);
 		if (bad)
 			return rc;
 		if (retry)
@@ -1545,11 +1425,8 @@ static int probe_txn(int16_t key, int16_t ver, char *why)
 		int16_t want = !fenced ? SM_ERR_NONE
 			: ver >= 2 ? SM_ERR_PRODUCER_FENCED : SM_ERR_INVALID_PRODUCER_EPOCH;
 		for (int tries = 0;; tries++) {
-			sm_wbuf_t body, resp;
-			sm_arena_t a;
-			sm_wbuf_init(&body, 64);
-			sm_wbuf_init(&resp, 64);
-			sm_arena_init(&a);
+			probe_x_t x;
+			px_init(&x);
 			int32_t part = 0;
 			if (key == SM_API_ADD_PARTITIONS_TO_TXN) {
 				sm_add_partitions_to_txn_req_topic_t t = {
@@ -1559,26 +1436,24 @@ static int probe_txn(int16_t key, int16_t ver, char *why)
 					.v3_and_below_producer_id = probe_txn_pid,
 					.v3_and_below_producer_epoch = epoch,
 					.v3_and_below_topics = &t, .v3_and_below_topics_cnt = 1 };
-				sm_add_partitions_to_txn_req_write(&body, ver, &req);
+				sm_add_partitions_to_txn_req_write(&x.body, ver, &req);
 			} else if (key == SM_API_ADD_OFFSETS_TO_TXN) {
 				sm_add_offsets_to_txn_req_t req = {
 					.transactional_id = PROBE_TXN_ID, .producer_id = probe_txn_pid,
 					.producer_epoch = epoch, .group_id = "api-probe-txn-group" };
-				sm_add_offsets_to_txn_req_write(&body, ver, &req);
+				sm_add_offsets_to_txn_req_write(&x.body, ver, &req);
 			} else {
 				sm_end_txn_req_t req = { .transactional_id = PROBE_TXN_ID,
 							 .producer_id = probe_txn_pid,
 							 .producer_epoch = epoch, .committed = 1 };
-				sm_end_txn_req_write(&body, ver, &req);
+				sm_end_txn_req_write(&x.body, ver, &req);
 			}
-			int bad = probe_call(key, ver, &body, &resp, why, 256);
+			int bad = px_call(&x, key, ver, why, 256);
 			int16_t e = -1;
 			if (!bad) {
-				sm_rbuf_t rb;
-				sm_rbuf_init(&rb, resp.p, resp.len);
 				if (key == SM_API_ADD_PARTITIONS_TO_TXN) {
 					sm_add_partitions_to_txn_resp_t r;
-					if (sm_add_partitions_to_txn_resp_read(&rb, ver, &a, &r) ||
+					if (sm_add_partitions_to_txn_resp_read(&x.rb, ver, &x.a, &r) ||
 					    r.results_by_topic_v3_and_below_cnt != 1 ||
 					    r.results_by_topic_v3_and_below[0].results_by_partition_cnt != 1)
 						bad = 1;
@@ -1587,13 +1462,13 @@ static int probe_txn(int16_t key, int16_t ver, char *why)
 							    .results_by_partition[0].partition_error_code;
 				} else if (key == SM_API_ADD_OFFSETS_TO_TXN) {
 					sm_add_offsets_to_txn_resp_t r;
-					if (sm_add_offsets_to_txn_resp_read(&rb, ver, &a, &r))
+					if (sm_add_offsets_to_txn_resp_read(&x.rb, ver, &x.a, &r))
 						bad = 1;
 					else
 						e = r.error_code;
 				} else {
 					sm_end_txn_resp_t r;
-					if (sm_end_txn_resp_read(&rb, ver, &a, &r))
+					if (sm_end_txn_resp_read(&x.rb, ver, &x.a, &r))
 						bad = 1;
 					else
 						e = r.error_code;
@@ -1601,9 +1476,7 @@ static int probe_txn(int16_t key, int16_t ver, char *why)
 				if (bad)
 					snprintf(why, 256, "response does not parse");
 			}
-			sm_wbuf_free(&body);
-			sm_wbuf_free(&resp);
-			sm_arena_destroy(&a);
+			px_free(&x);
 			if (bad)
 				return -1;
 			if (e == want)
@@ -1625,39 +1498,31 @@ static int probe_txn(int16_t key, int16_t ver, char *why)
  * connection stays open. */
 static int probe_sasl(int16_t key, int16_t ver, char *why)
 {
-	sm_wbuf_t body, resp;
-	sm_arena_t a;
-	sm_rbuf_t rb;
+	probe_x_t x;
 	int16_t code = -1;
 	int bad;
 	why[0] = '\0';
-	sm_wbuf_init(&body, 64);
-	sm_wbuf_init(&resp, 64);
-	sm_arena_init(&a);
+	px_init(&x);
 	if (key == SM_API_SASL_HANDSHAKE) {
 		sm_sasl_handshake_req_t req = { "PLAIN" };
 		sm_sasl_handshake_resp_t r;
-		sm_sasl_handshake_req_write(&body, ver, &req);
-		bad = probe_call(key, ver, &body, &resp, why, 256);
-		sm_rbuf_init(&rb, resp.p, resp.len);
-		if (!bad && !sm_sasl_handshake_resp_read(&rb, ver, &a, &r))
+		sm_sasl_handshake_req_write(&x.body, ver, &req);
+		bad = px_call(&x, key, ver, why, 256);
+		if (!bad && !sm_sasl_handshake_resp_read(&x.rb, ver, &x.a, &r))
 			code = r.error_code;
 	} else {
 		sm_sasl_authenticate_req_t req = { { (const uint8_t *)"\0u\0p", 4 } };
 		sm_sasl_authenticate_resp_t r;
-		sm_sasl_authenticate_req_write(&body, ver, &req);
-		bad = probe_call(key, ver, &body, &resp, why, 256);
-		sm_rbuf_init(&rb, resp.p, resp.len);
-		if (!bad && !sm_sasl_authenticate_resp_read(&rb, ver, &a, &r))
+		sm_sasl_authenticate_req_write(&x.body, ver, &req);
+		bad = px_call(&x, key, ver, why, 256);
+		if (!bad && !sm_sasl_authenticate_resp_read(&x.rb, ver, &x.a, &r))
 			code = r.error_code;
 	}
 	if (!bad && code != SM_ERR_ILLEGAL_SASL_STATE) {
 		snprintf(why, 256, "answered %d, expected ILLEGAL_SASL_STATE", code);
 		bad = 1;
 	}
-	sm_wbuf_free(&body);
-	sm_wbuf_free(&resp);
-	sm_arena_destroy(&a);
+	px_free(&x);
 	return bad ? -1 : 0;
 }
 
@@ -1665,24 +1530,19 @@ static int probe_sasl(int16_t key, int16_t ver, char *why)
  * SCRAM-SHA-256 credential with 4096 iterations is stored and described. */
 static int probe_scram(int16_t key, int16_t ver, char *why)
 {
-	sm_wbuf_t body, resp;
-	sm_arena_t a;
-	sm_rbuf_t rb;
+	probe_x_t x;
 	int bad;
 	why[0] = '\0';
-	sm_wbuf_init(&body, 64);
-	sm_wbuf_init(&resp, 64);
-	sm_arena_init(&a);
+	px_init(&x);
 	if (key == SM_API_ALTER_USER_SCRAM_CREDENTIALS) {
 		static const uint8_t salt[16] = "0123456789abcdef", salted[32] = "0123456789abcdef";
 		sm_alter_user_scram_credentials_req_upsertion_t up = {
 			"api-probe-user", 1, 4096, { salt, 16 }, { salted, 32 } };
 		sm_alter_user_scram_credentials_req_t req = { NULL, 0, &up, 1 };
 		sm_alter_user_scram_credentials_resp_t r;
-		sm_alter_user_scram_credentials_req_write(&body, ver, &req);
-		bad = probe_call(key, ver, &body, &resp, why, 256);
-		sm_rbuf_init(&rb, resp.p, resp.len);
-		if (!bad && (sm_alter_user_scram_credentials_resp_read(&rb, ver, &a, &r) ||
+		sm_alter_user_scram_credentials_req_write(&x.body, ver, &req);
+		bad = px_call(&x, key, ver, why, 256);
+		if (!bad && (sm_alter_user_scram_credentials_resp_read(&x.rb, ver, &x.a, &r) ||
 			     r.results_cnt != 1 || r.results[0].error_code)) {
 			snprintf(why, 256, "alteration not accepted");
 			bad = 1;
@@ -1691,10 +1551,9 @@ static int probe_scram(int16_t key, int16_t ver, char *why)
 		sm_describe_user_scram_credentials_req_user_t u = { "api-probe-user" };
 		sm_describe_user_scram_credentials_req_t req = { &u, 1 };
 		sm_describe_user_scram_credentials_resp_t r;
-		sm_describe_user_scram_credentials_req_write(&body, ver, &req);
-		bad = probe_call(key, ver, &body, &resp, why, 256);
-		sm_rbuf_init(&rb, resp.p, resp.len);
-		if (!bad && (sm_describe_user_scram_credentials_resp_read(&rb, ver, &a, &r) ||
+		sm_describe_user_scram_credentials_req_write(&x.body, ver, &req);
+		bad = px_call(&x, key, ver, why, 256);
+		if (!bad && (sm_describe_user_scram_credentials_resp_read(&x.rb, ver, &x.a, &r) ||
 			     r.results_cnt != 1 || r.results[0].error_code ||
 			     r.results[0].credential_infos_cnt != 1 ||
 			     r.results[0].credential_infos[0].mechanism != 1 ||
@@ -1703,9 +1562,7 @@ static int probe_scram(int16_t key, int16_t ver, char *why)
 			bad = 1;
 		}
 	}
-	sm_wbuf_free(&body);
-	sm_wbuf_free(&resp);
-	sm_arena_destroy(&a);
+	px_free(&x);
 	return bad ? -1 : 0;
 }
 
@@ -1713,24 +1570,19 @@ static int probe_scram(int16_t key, int16_t ver, char *why)
  * api-probe-quota is set and described back, exactly, at every version. */
 static int probe_client_quotas(int16_t key, int16_t ver, char *why)
 {
-	sm_wbuf_t body, resp;
-	sm_arena_t a;
-	sm_rbuf_t rb;
+	probe_x_t x;
 	int bad;
 	why[0] = '\0';
-	sm_wbuf_init(&body, 64);
-	sm_wbuf_init(&resp, 64);
-	sm_arena_init(&a);
+	px_init(&x);
 	if (key == SM_API_ALTER_CLIENT_QUOTAS) {
 		sm_alter_client_quotas_req_entity_t ent = { "user", "api-probe-quota" };
 		sm_alter_client_quotas_req_op_t op = { "producer_byte_rate", 1048576.0 + ver, 0 };
 		sm_alter_client_quotas_req_entry_t en = { &ent, 1, &op, 1 };
 		sm_alter_client_quotas_req_t req = { &en, 1, 0 };
 		sm_alter_client_quotas_resp_t r;
-		sm_alter_client_quotas_req_write(&body, ver, &req);
-		bad = probe_call(key, ver, &body, &resp, why, 256);
-		sm_rbuf_init(&rb, resp.p, resp.len);
-		if (!bad && (sm_alter_client_quotas_resp_read(&rb, ver, &a, &r) ||
+		sm_alter_client_quotas_req_write(&x.body, ver, &req);
+		bad = px_call(&x, key, ver, why, 256);
+		if (!bad && (sm_alter_client_quotas_resp_read(&x.rb, ver, &x.a, &r) ||
 			     r.entries_cnt != 1 || r.entries[0].error_code)) {
 			snprintf(why, 256, "alteration not accepted");
 			bad = 1;
@@ -1739,10 +1591,9 @@ static int probe_client_quotas(int16_t key, int16_t ver, char *why)
 		sm_describe_client_quotas_req_component_t c = { "user", 0, "api-probe-quota" };
 		sm_describe_client_quotas_req_t req = { &c, 1, 1 };
 		sm_describe_client_quotas_resp_t r;
-		sm_describe_client_quotas_req_write(&body, ver, &req);
-		bad = probe_call(key, ver, &body, &resp, why, 256);
-		sm_rbuf_init(&rb, resp.p, resp.len);
-		if (!bad && (sm_describe_client_quotas_resp_read(&rb, ver, &a, &r) ||
+		sm_describe_client_quotas_req_write(&x.body, ver, &req);
+		bad = px_call(&x, key, ver, why, 256);
+		if (!bad && (sm_describe_client_quotas_resp_read(&x.rb, ver, &x.a, &r) ||
 			     r.error_code || r.entries_cnt != 1 || r.entries[0].entity_cnt != 1 ||
 			     !r.entries[0].entity[0].entity_name ||
 			     strcmp(r.entries[0].entity[0].entity_name, "api-probe-quota") ||
@@ -1753,9 +1604,7 @@ static int probe_client_quotas(int16_t key, int16_t ver, char *why)
 			bad = 1;
 		}
 	}
-	sm_wbuf_free(&body);
-	sm_wbuf_free(&resp);
-	sm_arena_destroy(&a);
+	px_free(&x);
 	return bad ? -1 : 0;
 }
 
@@ -1766,11 +1615,8 @@ static int probe_client_quotas(int16_t key, int16_t ver, char *why)
  * SECURITY_DISABLED with Kafka's message, at every version. */
 static int probe_acls(int16_t key, int16_t ver, char *why)
 {
-	sm_wbuf_t body, resp;
-	sm_arena_t a;
-	sm_wbuf_init(&body, 64);
-	sm_wbuf_init(&resp, 256);
-	sm_arena_init(&a);
+	probe_x_t x;
+	px_init(&x);
 	int16_t code = -1;
 	const char *msg = NULL;
 	int rc = -1;
@@ -1779,32 +1625,30 @@ static int probe_acls(int16_t key, int16_t ver, char *why)
 						    (char *)"User:a", (char *)"*", SM_ACL_OP_READ,
 						    SM_ACL_PERM_ALLOW };
 		sm_create_acls_req_t req = { &c, 1 };
-		sm_create_acls_req_write(&body, ver, &req);
+		sm_create_acls_req_write(&x.body, ver, &req);
 	} else if (key == SM_API_DESCRIBE_ACLS) {
 		sm_describe_acls_req_t req = { SM_ACL_RES_ANY, NULL, SM_ACL_PAT_LITERAL, NULL, NULL,
 					       SM_ACL_OP_ANY, SM_ACL_PERM_ANY };
-		sm_describe_acls_req_write(&body, ver, &req);
+		sm_describe_acls_req_write(&x.body, ver, &req);
 	} else {
 		sm_delete_acls_req_filter_t f = { SM_ACL_RES_ANY, NULL, SM_ACL_PAT_LITERAL, NULL, NULL,
 						  SM_ACL_OP_ANY, SM_ACL_PERM_ANY };
 		sm_delete_acls_req_t req = { &f, 1 };
-		sm_delete_acls_req_write(&body, ver, &req);
+		sm_delete_acls_req_write(&x.body, ver, &req);
 	}
-	if (!probe_call(key, ver, &body, &resp, why, 256)) {
-		sm_rbuf_t rb;
-		sm_rbuf_init(&rb, resp.p, resp.len);
+	if (!px_call(&x, key, ver, why, 256)) {
 		int bad = 1;
 		if (key == SM_API_CREATE_ACLS) {
 			sm_create_acls_resp_t r;
-			if (!(bad = sm_create_acls_resp_read(&rb, ver, &a, &r) || r.results_cnt != 1))
+			if (!(bad = sm_create_acls_resp_read(&x.rb, ver, &x.a, &r) || r.results_cnt != 1))
 				code = r.results[0].error_code, msg = r.results[0].error_message;
 		} else if (key == SM_API_DESCRIBE_ACLS) {
 			sm_describe_acls_resp_t r;
-			if (!(bad = sm_describe_acls_resp_read(&rb, ver, &a, &r)))
+			if (!(bad = sm_describe_acls_resp_read(&x.rb, ver, &x.a, &r)))
 				code = r.error_code, msg = r.error_message;
 		} else {
 			sm_delete_acls_resp_t r;
-			if (!(bad = sm_delete_acls_resp_read(&rb, ver, &a, &r) || r.filter_results_cnt != 1))
+			if (!(bad = sm_delete_acls_resp_read(&x.rb, ver, &x.a, &r) || r.filter_results_cnt != 1))
 				code = r.filter_results[0].error_code,
 				msg = r.filter_results[0].error_message;
 		}
@@ -1817,9 +1661,7 @@ static int probe_acls(int16_t key, int16_t ver, char *why)
 		else
 			rc = 0;
 	}
-	sm_wbuf_free(&body);
-	sm_wbuf_free(&resp);
-	sm_arena_destroy(&a);
+	px_free(&x);
 	return rc;
 }
 
@@ -1828,22 +1670,17 @@ static int probe_describe_cluster(int16_t ver, char *why)
 	int rc = 0;
 	why[0] = '\0';
 	for (int ask = 0; ask < 2 && !rc; ask++) {
-		sm_wbuf_t body, resp;
-		sm_arena_t a;
-		sm_wbuf_init(&body, 16);
-		sm_wbuf_init(&resp, 256);
-		sm_arena_init(&a);
+		probe_x_t x;
+		px_init(&x);
 		sm_describe_cluster_req_t req;
 		sm_describe_cluster_req_init(&req);
 		req.include_cluster_authorized_operations = ask;
-		sm_describe_cluster_req_write(&body, ver, &req);
+		sm_describe_cluster_req_write(&x.body, ver, &req);
 		sm_describe_cluster_resp_t r;
-		sm_rbuf_t rb;
-		if (probe_call(SM_API_DESCRIBE_CLUSTER, ver, &body, &resp, why, 256)) {
+		if (px_call(&x, SM_API_DESCRIBE_CLUSTER, ver, why, 256)) {
 			rc = -1;
 		} else {
-			sm_rbuf_init(&rb, resp.p, resp.len);
-			if (sm_describe_cluster_resp_read(&rb, ver, &a, &r)) {
+			if (sm_describe_cluster_resp_read(&x.rb, ver, &x.a, &r)) {
 				snprintf(why, 256, "response does not parse");
 				rc = -1;
 			} else if (r.error_code || !r.cluster_id || !*r.cluster_id ||
@@ -1859,9 +1696,7 @@ static int probe_describe_cluster(int16_t ver, char *why)
 				rc = -1;
 			}
 		}
-		sm_wbuf_free(&body);
-		sm_wbuf_free(&resp);
-		sm_arena_destroy(&a);
+		px_free(&x);
 	}
 	return rc;
 }
@@ -1870,11 +1705,8 @@ static int probe_describe_cluster(int16_t ver, char *why)
  * UNKNOWN_TOPIC_OR_PARTITION, nothing appended. */
 static int probe_write_txn_markers(int16_t ver, char *why)
 {
-	sm_wbuf_t body, resp;
-	sm_arena_t a;
-	sm_wbuf_init(&body, 64);
-	sm_wbuf_init(&resp, 64);
-	sm_arena_init(&a);
+	probe_x_t x;
+	px_init(&x);
 	int32_t part = 0;
 	sm_write_txn_markers_req_topic_t t = { .name = "api-probe-no-such-topic",
 						.partition_indexes = &part,
@@ -1883,13 +1715,11 @@ static int probe_write_txn_markers(int16_t ver, char *why)
 						 .transaction_result = 1, .topics = &t,
 						 .topics_cnt = 1, .coordinator_epoch = 0 };
 	sm_write_txn_markers_req_t req = { .markers = &m, .markers_cnt = 1 };
-	sm_write_txn_markers_req_write(&body, ver, &req);
-	int bad = probe_call(SM_API_WRITE_TXN_MARKERS, ver, &body, &resp, why, 256);
+	sm_write_txn_markers_req_write(&x.body, ver, &req);
+	int bad = px_call(&x, SM_API_WRITE_TXN_MARKERS, ver, why, 256);
 	if (!bad) {
 		sm_write_txn_markers_resp_t r;
-		sm_rbuf_t rb;
-		sm_rbuf_init(&rb, resp.p, resp.len);
-		if (sm_write_txn_markers_resp_read(&rb, ver, &a, &r)) {
+		if (sm_write_txn_markers_resp_read(&x.rb, ver, &x.a, &r)) {
 			snprintf(why, 256, "response does not parse");
 			bad = 1;
 		} else if (r.markers_cnt != 1 || r.markers[0].producer_id != 4242 ||
@@ -1900,9 +1730,7 @@ static int probe_write_txn_markers(int16_t ver, char *why)
 			bad = 1;
 		}
 	}
-	sm_wbuf_free(&body);
-	sm_wbuf_free(&resp);
-	sm_arena_destroy(&a);
+	px_free(&x);
 	return bad ? -1 : 0;
 }
 
@@ -1910,11 +1738,8 @@ static int probe_write_txn_markers(int16_t ver, char *why)
  * for the partition, before the group is looked at. */
 static int probe_txn_offset_commit(int16_t ver, char *why)
 {
-	sm_wbuf_t body, resp;
-	sm_arena_t a;
-	sm_wbuf_init(&body, 64);
-	sm_wbuf_init(&resp, 64);
-	sm_arena_init(&a);
+	probe_x_t x;
+	px_init(&x);
 	sm_txn_offset_commit_req_partition_t p = { .partition_index = 0, .committed_offset = 1,
 						     .committed_leader_epoch = -1,
 						     .committed_metadata = "" };
@@ -1924,13 +1749,11 @@ static int probe_txn_offset_commit(int16_t ver, char *why)
 					   .producer_id = 4242, .producer_epoch = 0,
 					   .generation_id = -1, .member_id = "",
 					   .topics = &t, .topics_cnt = 1 };
-	sm_txn_offset_commit_req_write(&body, ver, &req);
-	int bad = probe_call(SM_API_TXN_OFFSET_COMMIT, ver, &body, &resp, why, 256);
+	sm_txn_offset_commit_req_write(&x.body, ver, &req);
+	int bad = px_call(&x, SM_API_TXN_OFFSET_COMMIT, ver, why, 256);
 	if (!bad) {
 		sm_txn_offset_commit_resp_t r;
-		sm_rbuf_t rb;
-		sm_rbuf_init(&rb, resp.p, resp.len);
-		if (sm_txn_offset_commit_resp_read(&rb, ver, &a, &r)) {
+		if (sm_txn_offset_commit_resp_read(&x.rb, ver, &x.a, &r)) {
 			snprintf(why, 256, "response does not parse");
 			bad = 1;
 		} else if (r.topics_cnt != 1 || r.topics[0].partitions_cnt != 1 ||
@@ -1939,9 +1762,7 @@ static int probe_txn_offset_commit(int16_t ver, char *why)
 			bad = 1;
 		}
 	}
-	sm_wbuf_free(&body);
-	sm_wbuf_free(&resp);
-	sm_arena_destroy(&a);
+	px_free(&x);
 	return bad ? -1 : 0;
 }
 
@@ -2036,22 +1857,18 @@ int main(int argc, char **argv)
 	probe_client = sm_net_client_new(argv[1], atoi(argv[2]));
 	sm_net_client_set_client_id(probe_client, "api-probe");
 	/* What does the broker advertise? */
-	sm_wbuf_t body, resp;
-	sm_wbuf_init(&body, 64);
-	sm_wbuf_init(&resp, 1024);
+	probe_x_t x;
+	px_init(&x);
 	sm_api_versions_req_t avreq;
 	sm_api_versions_req_init(&avreq);
-	sm_api_versions_req_write(&body, 0, &avreq);
-	if (sm_net_client_request(probe_client, SM_API_API_VERSIONS, 0, &body, 0, &resp, 10000)) {
+	sm_api_versions_req_write(&x.body, 0, &avreq);
+	if (sm_net_client_request(probe_client, SM_API_API_VERSIONS, 0, &x.body, 0, &x.resp, 10000)) {
 		fprintf(stderr, "api_probe: no ApiVersions answer: %s\n", sm_net_client_last_error(probe_client));
 		return 1;
 	}
-	sm_arena_t a;
-	sm_arena_init(&a);
 	sm_api_versions_resp_t av;
-	sm_rbuf_t rb;
-	sm_rbuf_init(&rb, resp.p, resp.len);
-	if (sm_api_versions_resp_read(&rb, 0, &a, &av) || av.error_code) {
+	sm_rbuf_init(&x.rb, x.resp.p, x.resp.len);
+	if (sm_api_versions_resp_read(&x.rb, 0, &x.a, &av) || av.error_code) {
 		fprintf(stderr, "api_probe: bad ApiVersions v0 answer\n");
 		return 1;
 	}
@@ -2072,13 +1889,13 @@ int main(int argc, char **argv)
 	}
 	/* KIP-511: a too-new ApiVersions gets a v0 answer with
 	 * UNSUPPORTED_VERSION and the ApiVersions range. */
-	sm_wbuf_reset(&body);
-	sm_wbuf_reset(&resp);
-	sm_api_versions_req_write(&body, 3, &avreq);
+	sm_wbuf_reset(&x.body);
+	sm_wbuf_reset(&x.resp);
+	sm_api_versions_req_write(&x.body, 3, &avreq);
 	sm_api_versions_resp_t fb;
-	int fr = sm_net_client_request_hdr(probe_client, SM_API_API_VERSIONS, 4, &body, 2, 0, &resp, 10000);
-	sm_rbuf_init(&rb, resp.p, resp.len);
-	int fb_ok = !fr && !sm_api_versions_resp_read(&rb, 0, &a, &fb) &&
+	int fr = sm_net_client_request_hdr(probe_client, SM_API_API_VERSIONS, 4, &x.body, 2, 0, &x.resp, 10000);
+	sm_rbuf_init(&x.rb, x.resp.p, x.resp.len);
+	int fb_ok = !fr && !sm_api_versions_resp_read(&x.rb, 0, &x.a, &fb) &&
 		    fb.error_code == SM_ERR_UNSUPPORTED_VERSION && fb.api_keys_cnt == 1 &&
 		    fb.api_keys[0].api_key == SM_API_API_VERSIONS && fb.api_keys[0].max_version == 3;
 	printf("%-4s ApiVersions v4 (unsupported) answered in v0 with UNSUPPORTED_VERSION\n",
@@ -2089,9 +1906,7 @@ int main(int argc, char **argv)
 		       advertised_checked);
 		probe_failures++;
 	}
-	sm_arena_destroy(&a);
-	sm_wbuf_free(&body);
-	sm_wbuf_free(&resp);
+	px_free(&x);
 	sm_net_client_destroy(probe_client);
 	printf("%s: %d failures\n", probe_failures ? "FAILED" : "all advertised versions work", probe_failures);
 	return probe_failures ? 1 : 0;

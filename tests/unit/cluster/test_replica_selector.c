@@ -6,6 +6,7 @@
 #include <CUnit/Basic.h>
 #include <string.h>
 
+#include "../common/config_fixture.h"
 #include "kafka_config.h"
 #include "properties.h"
 #include "replica_selector.h"
@@ -31,31 +32,18 @@ static void test_parse(void)
 	CU_ASSERT_EQUAL(sm_replica_selector_parse("com.example.Nearest", &s), -1);
 }
 
-static int load(sm_kafka_config_t *cfg, const char *text, char *err, size_t errlen)
-{
-	sm_props_t p;
-	sm_props_init(&p);
-	if (sm_props_parse(&p, text, strlen(text), err, errlen)) {
-		sm_props_free(&p);
-		return -1;
-	}
-	int r = sm_kafka_config_from_props(cfg, &p, err, errlen);
-	sm_props_free(&p);
-	return r;
-}
-
 static void test_config(void)
 {
 	sm_kafka_config_t cfg;
 	char err[512] = "";
-	CU_ASSERT_EQUAL_FATAL(load(&cfg, "zookeeper.connect=x:1\n", err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(cf_load(&cfg, "zookeeper.connect=x:1\n", err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(cfg.replica_selector, SM_REPLICA_SELECTOR_NONE);
 	sm_kafka_config_free(&cfg);
-	CU_ASSERT_EQUAL_FATAL(load(&cfg, "zookeeper.connect=x:1\nreplica.selector.class="
+	CU_ASSERT_EQUAL_FATAL(cf_load(&cfg, "zookeeper.connect=x:1\nreplica.selector.class="
 				  "org.apache.kafka.common.replica.RackAwareReplicaSelector\n", err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(cfg.replica_selector, RA);
 	sm_kafka_config_free(&cfg);
-	CU_ASSERT_EQUAL(load(&cfg, "zookeeper.connect=x:1\nreplica.selector.class=com.example.Nearest\n",
+	CU_ASSERT_EQUAL(cf_load(&cfg, "zookeeper.connect=x:1\nreplica.selector.class=com.example.Nearest\n",
 			     err, sizeof(err)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "replica.selector.class"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "com.example.Nearest"));

@@ -20,22 +20,13 @@
 #include "clock.h"
 #include "kafka_config.h"
 #include "leader_epoch_cache.h"
+#include "../log/log_fixture.h"
 #include "log_manager.h"
 #include "msg_offset_for_leader_epoch.h"
 #include "properties.h"
 #include "record_batch.h"
 #include "replica_fetcher.h"
 #include "replica_manager.h"
-
-static char test_root[256];
-
-static int rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 /* ---- OffsetForLeaderEpoch codec ---- */
 
@@ -207,8 +198,7 @@ static sm_replica_manager_t *rm;
 static void rm_setup(void)
 {
 	char dir[300], text[600], err[256];
-	snprintf(dir, sizeof(dir), "%s/logs", test_root);
-	nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	lf_tmpdir(dir, sizeof(dir), "logs");
 	snprintf(text, sizeof(text),
 		 "zookeeper.connect=localhost:1\nbroker.id=1\nlog.dirs=%s\nmin.insync.replicas=2\n"
 		 "replica.lag.time.max.ms=200\nreplica.fetch.wait.max.ms=50\nreplica.fetch.backoff.ms=50\n",
@@ -636,28 +626,21 @@ static void test_rm_follower(void)
 	rm_teardown();
 }
 
+static const lf_test_t tests[] = {
+	{ "OffsetForLeaderEpoch round trip, every version", test_ofle_roundtrip },
+	{ "OffsetForLeaderEpoch hostile input", test_ofle_hostile },
+	{ "leader epoch cache semantics", test_lec_semantics },
+	{ "leader-epoch-checkpoint file", test_lec_file },
+	{ "fetcher ids", test_fetcher_id },
+	{ "leader: HW, acks, ISR expand/shrink, epochs", test_rm_leader },
+	{ "leader: topic config snapshots under concurrent changes", test_rm_config_snapshots },
+	{ "leader: low watermark for DeleteRecords", test_rm_low_watermark },
+	{ "follower: truncation, epochs, log start", test_rm_follower },
+	{ "partition alone: ISR writes only through its owner's hooks", test_partition_hooks },
+};
+
 int main(void)
 {
-	snprintf(test_root, sizeof(test_root), "/tmp/sm_test_replication_%d", (int)getpid());
-	nftw(test_root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-	mkdir(test_root, 0755);
-	CU_initialize_registry();
-	CU_pSuite s = CU_add_suite("replication", NULL, NULL);
-	CU_add_test(s, "OffsetForLeaderEpoch round trip, every version", test_ofle_roundtrip);
-	CU_add_test(s, "OffsetForLeaderEpoch hostile input", test_ofle_hostile);
-	CU_add_test(s, "leader epoch cache semantics", test_lec_semantics);
-	CU_add_test(s, "leader-epoch-checkpoint file", test_lec_file);
-	CU_add_test(s, "fetcher ids", test_fetcher_id);
-	CU_add_test(s, "leader: HW, acks, ISR expand/shrink, epochs", test_rm_leader);
-	CU_add_test(s, "leader: topic config snapshots under concurrent changes", test_rm_config_snapshots);
-	CU_add_test(s, "leader: low watermark for DeleteRecords", test_rm_low_watermark);
-	CU_add_test(s, "follower: truncation, epochs, log start", test_rm_follower);
-	CU_add_test(s, "partition alone: ISR writes only through its owner's hooks",
-		    test_partition_hooks);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	nftw(test_root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-	return failed ? 1 : 0;
+	return lf_run("/tmp/sm_test_replication", "replication", tests,
+		      sizeof(tests) / sizeof(tests[0]));
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config_fixture.h"
 #include "kafka_config.h"
 #include "properties.h"
 
@@ -38,24 +39,11 @@ static void test_props_syntax(void)
 	sm_props_free(&p);
 }
 
-static int load(sm_kafka_config_t *cfg, const char *text, char *err, size_t errlen)
-{
-	sm_props_t p;
-	sm_props_init(&p);
-	if (sm_props_parse(&p, text, strlen(text), err, errlen)) {
-		sm_props_free(&p);
-		return -1;
-	}
-	int r = sm_kafka_config_from_props(cfg, &p, err, errlen);
-	sm_props_free(&p);
-	return r;
-}
-
 static void test_defaults(void)
 {
 	sm_kafka_config_t cfg;
 	char err[256] = "";
-	CU_ASSERT_EQUAL_FATAL(load(&cfg, "zookeeper.connect=localhost:2181\n", err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(cf_load(&cfg, "zookeeper.connect=localhost:2181\n", err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(cfg.broker_id, -1);
 	CU_ASSERT_EQUAL(cfg.num_network_threads, 3);
 	CU_ASSERT_EQUAL(cfg.num_io_threads, 8);
@@ -77,42 +65,42 @@ static void test_errors_name_the_key(void)
 {
 	sm_kafka_config_t cfg;
 	char err[256] = "";
-	CU_ASSERT_EQUAL(load(&cfg, "broker.id=0\n", err, sizeof(err)), -1);
+	CU_ASSERT_EQUAL(cf_load(&cfg, "broker.id=0\n", err, sizeof(err)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "zookeeper.connect"));
 	sm_kafka_config_free(&cfg);
-	CU_ASSERT_EQUAL(load(&cfg, "zookeeper.connect=x:1\nnum.io.threads=zero\n", err, sizeof(err)), -1);
+	CU_ASSERT_EQUAL(cf_load(&cfg, "zookeeper.connect=x:1\nnum.io.threads=zero\n", err, sizeof(err)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "num.io.threads"));
 	sm_kafka_config_free(&cfg);
-	CU_ASSERT_EQUAL(load(&cfg, "zookeeper.connect=x:1\nnum.io.threads=0\n", err, sizeof(err)), -1);
+	CU_ASSERT_EQUAL(cf_load(&cfg, "zookeeper.connect=x:1\nnum.io.threads=0\n", err, sizeof(err)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "at least 1"));
 	sm_kafka_config_free(&cfg);
-	CU_ASSERT_EQUAL(load(&cfg, "zookeeper.connect=x:1\nauto.create.topics.enable=maybe\n", err, sizeof(err)), -1);
+	CU_ASSERT_EQUAL(cf_load(&cfg, "zookeeper.connect=x:1\nauto.create.topics.enable=maybe\n", err, sizeof(err)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "auto.create.topics.enable"));
 	sm_kafka_config_free(&cfg);
-	CU_ASSERT_EQUAL(load(&cfg, "zookeeper.connect=x:1\ncompression.type=brotli\n", err, sizeof(err)), -1);
+	CU_ASSERT_EQUAL(cf_load(&cfg, "zookeeper.connect=x:1\ncompression.type=brotli\n", err, sizeof(err)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "compression.type"));
 	sm_kafka_config_free(&cfg);
 	/* log.cleanup.policy is a list of known policies, like Kafka's ValidList */
-	CU_ASSERT_EQUAL(load(&cfg, "zookeeper.connect=x:1\nlog.cleanup.policy=nonsense\n", err, sizeof(err)), -1);
+	CU_ASSERT_EQUAL(cf_load(&cfg, "zookeeper.connect=x:1\nlog.cleanup.policy=nonsense\n", err, sizeof(err)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "log.cleanup.policy"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "compact, delete"));
 	sm_kafka_config_free(&cfg);
-	CU_ASSERT_EQUAL(load(&cfg, "zookeeper.connect=x:1\nlog.cleanup.policy=compact,bogus\n", err, sizeof(err)), -1);
+	CU_ASSERT_EQUAL(cf_load(&cfg, "zookeeper.connect=x:1\nlog.cleanup.policy=compact,bogus\n", err, sizeof(err)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "log.cleanup.policy"));
 	sm_kafka_config_free(&cfg);
-	CU_ASSERT_EQUAL(load(&cfg, "zookeeper.connect=x:1\nlog.cleanup.policy=compact, delete\n", err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(cf_load(&cfg, "zookeeper.connect=x:1\nlog.cleanup.policy=compact, delete\n", err, sizeof(err)), 0);
 	sm_kafka_config_free(&cfg);
-	CU_ASSERT_EQUAL(load(&cfg, "zookeeper.connect=x:1\nlog.cleanup.policy=compact,\n", err, sizeof(err)), -1);
+	CU_ASSERT_EQUAL(cf_load(&cfg, "zookeeper.connect=x:1\nlog.cleanup.policy=compact,\n", err, sizeof(err)), -1);
 	sm_kafka_config_free(&cfg);
-	CU_ASSERT_EQUAL(load(&cfg, "zookeeper.connect=x:1\nbroker.id=99999999999\n", err, sizeof(err)), -1);
+	CU_ASSERT_EQUAL(cf_load(&cfg, "zookeeper.connect=x:1\nbroker.id=99999999999\n", err, sizeof(err)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "broker.id"));
 	sm_kafka_config_free(&cfg);
 	/* record batch v2 only: message formats before 0.11.0 are refused */
-	CU_ASSERT_EQUAL(load(&cfg, "zookeeper.connect=x:1\nlog.message.format.version=0.10.2-IV0\n", err, sizeof(err)), -1);
+	CU_ASSERT_EQUAL(cf_load(&cfg, "zookeeper.connect=x:1\nlog.message.format.version=0.10.2-IV0\n", err, sizeof(err)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "log.message.format.version"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "record batch v2 only"));
 	sm_kafka_config_free(&cfg);
-	CU_ASSERT_EQUAL(load(&cfg, "zookeeper.connect=x:1\nlog.message.format.version=0.11.0\n", err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(cf_load(&cfg, "zookeeper.connect=x:1\nlog.message.format.version=0.11.0\n", err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(cfg.log_cleaner_max_compaction_lag_ms, INT64_MAX);
 	sm_kafka_config_free(&cfg);
 	CU_ASSERT(sm_kafka_message_format_before_v2("0.8.0"));
@@ -128,30 +116,30 @@ static void test_network_bounds(void)
 {
 	sm_kafka_config_t cfg;
 	char err[256] = "";
-	CU_ASSERT_EQUAL_FATAL(load(&cfg, "zookeeper.connect=x:1\n", err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(cf_load(&cfg, "zookeeper.connect=x:1\n", err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(cfg.max_connections_per_ip, 2147483647);
 	CU_ASSERT_STRING_EQUAL(cfg.max_connections_per_ip_overrides, "");
 	CU_ASSERT_EQUAL(cfg.max_connection_creation_rate, 2147483647);
 	CU_ASSERT_EQUAL(cfg.queued_max_request_bytes, 536870912);
 	CU_ASSERT_EQUAL(cfg.connections_max_idle_ms, 600000);
 	sm_kafka_config_free(&cfg);
-	CU_ASSERT_EQUAL(load(&cfg, "zookeeper.connect=x:1\nqueued.max.request.bytes=1000\n", err,
+	CU_ASSERT_EQUAL(cf_load(&cfg, "zookeeper.connect=x:1\nqueued.max.request.bytes=1000\n", err,
 			     sizeof(err)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "queued.max.request.bytes must be larger or equal to "
 				      "socket.request.max.bytes"));
 	sm_kafka_config_free(&cfg);
-	CU_ASSERT_EQUAL(load(&cfg, "zookeeper.connect=x:1\nqueued.max.request.bytes=-1\n"
+	CU_ASSERT_EQUAL(cf_load(&cfg, "zookeeper.connect=x:1\nqueued.max.request.bytes=-1\n"
 			     "socket.request.max.bytes=2000000000\n", err, sizeof(err)), 0);
 	sm_kafka_config_free(&cfg);
-	CU_ASSERT_EQUAL(load(&cfg, "zookeeper.connect=x:1\nqueued.max.request.bytes=-2\n", err,
+	CU_ASSERT_EQUAL(cf_load(&cfg, "zookeeper.connect=x:1\nqueued.max.request.bytes=-2\n", err,
 			     sizeof(err)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "queued.max.request.bytes"));
 	sm_kafka_config_free(&cfg);
-	CU_ASSERT_EQUAL(load(&cfg, "zookeeper.connect=x:1\nmax.connections.per.ip=0\n", err,
+	CU_ASSERT_EQUAL(cf_load(&cfg, "zookeeper.connect=x:1\nmax.connections.per.ip=0\n", err,
 			     sizeof(err)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "max.connections.per.ip.overrides"));
 	sm_kafka_config_free(&cfg);
-	CU_ASSERT_EQUAL(load(&cfg, "zookeeper.connect=x:1\nmax.connections.per.ip=0\n"
+	CU_ASSERT_EQUAL(cf_load(&cfg, "zookeeper.connect=x:1\nmax.connections.per.ip=0\n"
 			     "max.connections.per.ip.overrides=127.0.0.1:5\n", err, sizeof(err)), 0);
 	sm_kafka_config_free(&cfg);
 	CU_ASSERT(sm_kafka_config_is_listener_key("listener.name.external.max.connections"));
@@ -159,7 +147,7 @@ static void test_network_bounds(void)
 	CU_ASSERT_FALSE(sm_kafka_config_is_listener_key("listener.name..max.connections"));
 	CU_ASSERT_FALSE(sm_kafka_config_is_listener_key("listener.name.a.max.connections.x"));
 	CU_ASSERT_FALSE(sm_kafka_config_is_listener_key("max.connections"));
-	CU_ASSERT_EQUAL(load(&cfg, "zookeeper.connect=x:1\nmax.connection.creation.rate=-1\n", err,
+	CU_ASSERT_EQUAL(cf_load(&cfg, "zookeeper.connect=x:1\nmax.connection.creation.rate=-1\n", err,
 			     sizeof(err)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "max.connection.creation.rate"));
 	sm_kafka_config_free(&cfg);

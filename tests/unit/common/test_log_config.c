@@ -8,21 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_fixture.h"
 #include "kafka_config.h"
 #include "log_config.h"
 #include "properties.h"
 
 static int load(sm_kafka_config_t *cfg, const char *text)
 {
-	sm_props_t p;
 	char err[256] = "";
-	sm_props_init(&p);
-	int r = sm_props_parse(&p, text, strlen(text), err, sizeof(err));
-	if (!r)
-		r = sm_kafka_config_from_props(cfg, &p, err, sizeof(err));
+	int r = cf_load(cfg, text, err, sizeof(err));
 	if (r)
 		fprintf(stderr, "config: %s\n", err);
-	sm_props_free(&p);
 	return r;
 }
 

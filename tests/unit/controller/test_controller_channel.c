@@ -19,7 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../network/tcp_peer.h"
 #include "buf.h"
+#include "clock.h"
 #include "controller_channel.h"
 #include "err.h"
 #include "logger.h"
@@ -41,23 +43,11 @@ typedef struct srv_req {
 } srv_req_t;
 
 typedef struct srv {
-	int lfd;
-	int port;
-	pthread_t th;
-	atomic_int stop;
+	tp_peer_t peer; /* peer.lock also guards nreq and reqs */
 	atomic_int mode;
-	pthread_mutex_t lock;
 	int nreq;
-	int nconn;
 	srv_req_t reqs[SRV_MAX];
 } srv_t;
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int req_flexible(int16_t key, int16_t ver)
 {
@@ -65,38 +55,13 @@ static int req_flexible(int16_t key, int16_t ver)
 	       (key == 18 && ver >= 3);
 }
 
-/* Reads n bytes, polling so that stop is noticed. 0, or -1 on EOF/stop. */
-static int srv_read(srv_t *s, int fd, uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		struct pollfd pfd = { fd, POLLIN, 0 };
-		if (atomic_load(&s->stop))
-			return -1;
-		if (poll(&pfd, 1, 20) <= 0)
-			continue;
-		ssize_t r = recv(fd, p, n, 0);
-		if (r <= 0)
-			return -1;
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
 /* Parses and records one request frame; returns its index or -1. */
 static int srv_read_request(srv_t *s, int fd)
 {
-	uint8_t szb[4];
-	if (srv_read(s, fd, szb, 4) < 0)
+	uint32_t size;
+	uint8_t *frame = tp_read_frame(&s->peer.stop, fd, &size);
+	if (!frame)
 		return -1;
-	uint32_t size = sm_be32(szb);
-	if (size > 1 << 20)
-		return -1;
-	uint8_t *frame = malloc(size ? size : 1);
-	if (srv_read(s, fd, frame, size) < 0) {
-		free(frame);
-		return -1;
-	}
 	srv_req_t q;
 	memset(&q, 0, sizeof(q));
 	sm_rbuf_t rb;
@@ -116,11 +81,11 @@ static int srv_read_request(srv_t *s, int fd)
 		q.body_len = sizeof(q.body);
 	memcpy(q.body, frame + rb.pos, q.body_len);
 	free(frame);
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->peer.lock);
 	int idx = s->nreq < SRV_MAX ? s->nreq++ : -1;
 	if (idx >= 0)
 		s->reqs[idx] = q;
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->peer.lock);
 	return idx;
 }
 
@@ -153,74 +118,39 @@ static void srv_serve_conn(srv_t *s, int fd)
 		if (mode == SRV_CLOSE_FIRST && idx == 0)
 			return;
 		srv_req_t q;
-		pthread_mutex_lock(&s->lock);
+		pthread_mutex_lock(&s->peer.lock);
 		q = s->reqs[idx];
-		pthread_mutex_unlock(&s->lock);
+		pthread_mutex_unlock(&s->peer.lock);
 		srv_respond(s, fd, &q);
 	}
 }
 
-static void *srv_main(void *arg)
+static void srv_conn(void *arg, int fd)
 {
-	srv_t *s = arg;
-	while (!atomic_load(&s->stop)) {
-		struct pollfd pfd = { s->lfd, POLLIN, 0 };
-		if (poll(&pfd, 1, 20) <= 0)
-			continue;
-		int fd = accept(s->lfd, NULL, NULL);
-		if (fd < 0)
-			continue;
-		pthread_mutex_lock(&s->lock);
-		s->nconn++;
-		pthread_mutex_unlock(&s->lock);
-		srv_serve_conn(s, fd);
-		close(fd);
-	}
-	return NULL;
-}
-
-static int listen_any(int *port)
-{
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0)
-		abort();
-	getsockname(fd, (struct sockaddr *)&sa, &sl);
-	*port = ntohs(sa.sin_port);
-	return fd;
+	srv_serve_conn(arg, fd);
 }
 
 static srv_t *srv_start(int mode)
 {
 	srv_t *s = calloc(1, sizeof(*s));
-	s->lfd = listen_any(&s->port);
-	atomic_init(&s->stop, 0);
 	atomic_init(&s->mode, mode);
-	pthread_mutex_init(&s->lock, NULL);
-	pthread_create(&s->th, NULL, srv_main, s);
+	tp_peer_start(&s->peer, srv_conn, s);
 	return s;
 }
 
 static void srv_stop(srv_t *s)
 {
-	atomic_store(&s->stop, 1);
-	pthread_join(s->th, NULL);
-	close(s->lfd);
-	pthread_mutex_destroy(&s->lock);
+	tp_peer_stop(&s->peer);
 	free(s);
 }
 
 static int srv_count(srv_t *s, int *nconn)
 {
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->peer.lock);
 	int n = s->nreq;
 	if (nconn)
-		*nconn = s->nconn;
-	pthread_mutex_unlock(&s->lock);
+		*nconn = s->peer.nconn;
+	pthread_mutex_unlock(&s->peer.lock);
 	return n;
 }
 
@@ -228,20 +158,8 @@ static int srv_count(srv_t *s, int *nconn)
 static int closed_port(void)
 {
 	int port;
-	close(listen_any(&port));
+	close(tp_listen(&port));
 	return port;
-}
-
-/* Polls cond() until true or timeout; no fixed sleeps. */
-static int wait_until(int (*cond)(void *), void *arg, int timeout_ms)
-{
-	int64_t end = now_ms() + timeout_ms;
-	while (!cond(arg)) {
-		if (now_ms() > end)
-			return 0;
-		usleep(2000);
-	}
-	return 1;
 }
 
 /* ---- callback sink ---- */
@@ -322,7 +240,7 @@ static void body_of(sm_wbuf_t *w, const char *s)
 static void test_net_client_request(void)
 {
 	srv_t *s = srv_start(SRV_ECHO);
-	sm_net_client_t *c = sm_net_client_new("127.0.0.1", s->port);
+	sm_net_client_t *c = sm_net_client_new("127.0.0.1", s->peer.port);
 	sm_wbuf_t body, resp;
 
 	sm_net_client_set_client_id(c, "tester");
@@ -374,11 +292,11 @@ static void test_net_client_errors(void)
 
 	/* A peer that never answers: the deadline holds. */
 	srv_t *s = srv_start(SRV_SILENT);
-	c = sm_net_client_new("127.0.0.1", s->port);
-	int64_t t0 = now_ms();
+	c = sm_net_client_new("127.0.0.1", s->peer.port);
+	int64_t t0 = sm_clock_mono_ms();
 	CU_ASSERT_EQUAL(sm_net_client_request(c, 6, 0, &body, 0, &resp, 150),
 			SM_ERR_REQUEST_TIMED_OUT);
-	CU_ASSERT(now_ms() - t0 < 1000);
+	CU_ASSERT(sm_clock_mono_ms() - t0 < 1000);
 	CU_ASSERT_FALSE(sm_net_client_is_connected(c));
 
 	/* A wrong correlation id is a parse error and drops the connection;
@@ -396,9 +314,9 @@ static void test_net_client_errors(void)
 	atomic_store(&s->mode, SRV_SILENT);
 	sm_net_client_set_cancel_fd(c, pfd[0]);
 	CU_ASSERT_EQUAL(write(pfd[1], "x", 1), 1);
-	t0 = now_ms();
+	t0 = sm_clock_mono_ms();
 	CU_ASSERT_EQUAL(sm_net_client_request(c, 6, 0, &body, 0, &resp, 5000), SM_ERR__STATE);
-	CU_ASSERT(now_ms() - t0 < 1000);
+	CU_ASSERT(sm_clock_mono_ms() - t0 < 1000);
 	close(pfd[0]);
 	close(pfd[1]);
 
@@ -417,14 +335,14 @@ static void test_channel_callback(void)
 	sm_wbuf_t body;
 
 	sink_reset();
-	sm_controller_channel_add_broker(ch, 1, "127.0.0.1", s->port);
+	sm_controller_channel_add_broker(ch, 1, "127.0.0.1", s->peer.port);
 	CU_ASSERT(sm_controller_channel_has_broker(ch, 1));
 	CU_ASSERT_FALSE(sm_controller_channel_has_broker(ch, 2));
 	body_of(&body, "lai-v5");
 	sm_controller_channel_send(ch, 1, 4, 5, &body, sink_cb, (void *)(intptr_t)42);
 	CU_ASSERT_PTR_NULL(body.p); /* consumed */
 	sm_wbuf_free(&body);        /* harmless */
-	CU_ASSERT_FATAL(wait_until(sink_has, (void *)1, 5000));
+	CU_ASSERT_FATAL(tp_wait_until(sink_has, (void *)1, 5000));
 	CU_ASSERT_EQUAL(sink[0].broker_id, 1);
 	CU_ASSERT_EQUAL(sink[0].api_key, 4);
 	CU_ASSERT_EQUAL(sink[0].api_version, 5);
@@ -447,7 +365,7 @@ static void test_channel_order(void)
 	enum { N = 100 };
 
 	sink_reset();
-	sm_controller_channel_add_broker(ch, 3, "127.0.0.1", s->port);
+	sm_controller_channel_add_broker(ch, 3, "127.0.0.1", s->peer.port);
 	for (int i = 0; i < N; i++) {
 		char buf[16];
 		sm_wbuf_t body;
@@ -456,7 +374,7 @@ static void test_channel_order(void)
 		sm_controller_channel_send(ch, 3, 6, (int16_t)(i % 8), &body, sink_cb,
 					   (void *)(intptr_t)i);
 	}
-	CU_ASSERT_FATAL(wait_until(sink_has, (void *)N, 10000));
+	CU_ASSERT_FATAL(tp_wait_until(sink_has, (void *)N, 10000));
 	CU_ASSERT_EQUAL_FATAL(srv_count(s, NULL), N);
 	for (int i = 0; i < N; i++) {
 		char want[16];
@@ -479,10 +397,10 @@ static void test_channel_retry(void)
 	sm_wbuf_t body;
 
 	sink_reset();
-	sm_controller_channel_add_broker(ch, 1, "127.0.0.1", s->port);
+	sm_controller_channel_add_broker(ch, 1, "127.0.0.1", s->peer.port);
 	body_of(&body, "again");
 	sm_controller_channel_send(ch, 1, 5, 3, &body, sink_cb, NULL);
-	CU_ASSERT_FATAL(wait_until(sink_has, (void *)1, 5000));
+	CU_ASSERT_FATAL(tp_wait_until(sink_has, (void *)1, 5000));
 	CU_ASSERT_EQUAL(sink[0].err, SM_ERR_NONE);
 	CU_ASSERT(sink[0].len == 7 && memcmp(sink[0].body, "R:again", 7) == 0);
 	int nconn;
@@ -500,7 +418,7 @@ static void test_channel_remove_queued(void)
 	sm_controller_channel_t *ch = sm_controller_channel_new(0);
 
 	sink_reset();
-	sm_controller_channel_add_broker(ch, 1, "127.0.0.1", s->port);
+	sm_controller_channel_add_broker(ch, 1, "127.0.0.1", s->peer.port);
 	sm_controller_channel_add_broker(ch, 2, "127.0.0.1", closed_port());
 	for (int i = 0; i < 5; i++) {
 		sm_wbuf_t b1, b2;
@@ -511,13 +429,13 @@ static void test_channel_remove_queued(void)
 	}
 	CU_ASSERT_EQUAL(sm_controller_channel_queue_size(ch, 1), 5);
 	srv_t *sp[1] = { s };
-	CU_ASSERT(wait_until(srv_has, sp, 5000)); /* first request in flight */
+	CU_ASSERT(tp_wait_until(srv_has, sp, 5000)); /* first request in flight */
 	usleep(150 * 1000); /* let broker 2 fail a connect and back off */
 
-	int64_t t0 = now_ms();
+	int64_t t0 = sm_clock_mono_ms();
 	sm_controller_channel_remove_broker(ch, 1);
 	sm_controller_channel_remove_broker(ch, 2);
-	CU_ASSERT(now_ms() - t0 < 2000);
+	CU_ASSERT(sm_clock_mono_ms() - t0 < 2000);
 	CU_ASSERT_EQUAL_FATAL(sink_count(), 10);
 	for (int i = 0; i < 10; i++)
 		CU_ASSERT_EQUAL(sink[i].err, SM_ERR_BROKER_NOT_AVAILABLE);
@@ -542,7 +460,7 @@ static void test_channel_destroy_busy(void)
 
 	sink_reset();
 	for (int id = 0; id < 3; id++) {
-		sm_controller_channel_add_broker(ch, id, "127.0.0.1", s->port);
+		sm_controller_channel_add_broker(ch, id, "127.0.0.1", s->peer.port);
 		sm_controller_channel_add_broker(ch, id, "ignored", 1); /* duplicate: kept */
 		for (int i = 0; i < 4; i++) {
 			sm_wbuf_t b;
@@ -550,9 +468,9 @@ static void test_channel_destroy_busy(void)
 			sm_controller_channel_send(ch, id, 4, 4, &b, free_cb, sm_malloc(16));
 		}
 	}
-	int64_t t0 = now_ms();
+	int64_t t0 = sm_clock_mono_ms();
 	sm_controller_channel_destroy(ch);
-	CU_ASSERT(now_ms() - t0 < 2000);
+	CU_ASSERT(sm_clock_mono_ms() - t0 < 2000);
 	CU_ASSERT_EQUAL(sink_count(), 12);
 	srv_stop(s);
 }

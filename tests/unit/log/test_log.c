@@ -22,63 +22,22 @@
 #include "checkpoint.h"
 #include "crc32c.h"
 #include "log.h"
+#include "log_fixture.h"
 #include "log_manager.h"
 #include "log_segment.h"
 #include "logger.h"
 
-static char test_root[256];
-
-static int rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void tmpdir(char *out, size_t size, const char *name)
-{
-	snprintf(out, size, "%s/%s", test_root, name);
-	nftw(out, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* A v2 batch of n uncompressed records, timestamps base_ts + i. */
+/* A v2 batch of n uncompressed records, timestamps base_ts + i, values of
+ * vlen letters. */
 static uint8_t *make_batch(int n, int64_t base_ts, size_t vlen, size_t *lenp)
 {
-	sm_wbuf_t w;
-	sm_wbuf_init(&w, 256);
-	sm_wbuf_i64(&w, 0);
-	sm_wbuf_i32(&w, 0);
-	sm_wbuf_i32(&w, -1);
-	sm_wbuf_i8(&w, 2);
-	sm_wbuf_u32(&w, 0);
-	sm_wbuf_i16(&w, 0);
-	sm_wbuf_i32(&w, n - 1);
-	sm_wbuf_i64(&w, base_ts);
-	sm_wbuf_i64(&w, base_ts + n - 1);
-	sm_wbuf_i64(&w, -1);
-	sm_wbuf_i16(&w, -1);
-	sm_wbuf_i32(&w, -1);
-	sm_wbuf_i32(&w, n);
-	for (int i = 0; i < n; i++) {
-		sm_wbuf_t r;
-		sm_wbuf_init(&r, 64);
-		sm_wbuf_i8(&r, 0);
-		sm_wbuf_varlong(&r, i);
-		sm_wbuf_varint(&r, i);
-		sm_wbuf_varint(&r, -1);
-		sm_wbuf_varint(&r, (int32_t)vlen);
-		for (size_t k = 0; k < vlen; k++)
-			sm_wbuf_i8(&r, (int8_t)('a' + k % 26));
-		sm_wbuf_varint(&r, 0);
-		sm_wbuf_varint(&w, (int32_t)r.len);
-		sm_wbuf_append(&w, r.p, r.len);
-		sm_wbuf_free(&r);
-	}
-	sm_put_be32(w.p + 8, (uint32_t)(w.len - 12));
-	sm_put_be32(w.p + 17, sm_crc32c(0, w.p + 21, w.len - 21));
-	*lenp = w.len;
-	return w.p;
+	uint8_t *v = malloc(vlen ? vlen : 1);
+	for (size_t k = 0; k < vlen; k++)
+		v[k] = (uint8_t)('a' + k % 26);
+	lf_batch_t b = LF_BATCH(n, base_ts, base_ts + n - 1, 1, v, vlen);
+	uint8_t *p = lf_make_batch(&b, lenp);
+	free(v);
+	return p;
 }
 
 static sm_err_t append_n(sm_log_t *log, int records, int64_t ts, size_t vlen,
@@ -89,14 +48,6 @@ static sm_err_t append_n(sm_log_t *log, int records, int64_t ts, size_t vlen,
 	sm_err_t err = sm_log_append_leader(log, b, len, 5, ts, info);
 	free(b);
 	return err;
-}
-
-static void small_config(sm_log_config_t *cfg)
-{
-	sm_log_config_defaults(cfg);
-	cfg->segment_bytes = 4000;
-	cfg->segment_index_bytes = 4096;
-	cfg->index_interval_bytes = 300;
 }
 
 /* Reads the whole returned range and checks it is whole batches starting at
@@ -126,8 +77,8 @@ static void test_append_read(void)
 	char dir[512];
 	sm_log_config_t cfg;
 	sm_log_t *log;
-	tmpdir(dir, sizeof(dir), "ar-0");
-	small_config(&cfg);
+	lf_tmpdir(dir, sizeof(dir), "ar-0");
+	lf_small_config(&cfg, 4000, 300);
 	CU_ASSERT_EQUAL_FATAL(sm_log_open(dir, "ar", 0, &cfg, 0, -1, 1, &log), SM_ERR_NONE);
 	for (int i = 0; i < 200; i++) {
 		sm_log_append_info_t info;
@@ -190,8 +141,8 @@ static void test_segment_files(void)
 	char dir[512], path[700];
 	sm_log_config_t cfg;
 	sm_log_t *log;
-	tmpdir(dir, sizeof(dir), "files-3");
-	small_config(&cfg);
+	lf_tmpdir(dir, sizeof(dir), "files-3");
+	lf_small_config(&cfg, 4000, 300);
 	CU_ASSERT_EQUAL_FATAL(sm_log_open(dir, "files", 3, &cfg, 0, -1, 1, &log), SM_ERR_NONE);
 	for (int i = 0; i < 60; i++)
 		CU_ASSERT_EQUAL_FATAL(append_n(log, 2, 5000 + i, 30, NULL), SM_ERR_NONE);
@@ -250,7 +201,7 @@ static void test_roll_full_index(void)
 	char dir[512];
 	sm_log_config_t cfg;
 	sm_log_t *log;
-	tmpdir(dir, sizeof(dir), "full-0");
+	lf_tmpdir(dir, sizeof(dir), "full-0");
 	sm_log_config_defaults(&cfg);
 	cfg.segment_index_bytes = 36; /* 4 offset entries, 3 time entries */
 	cfg.index_interval_bytes = 1;
@@ -280,7 +231,7 @@ static void test_roll_time_and_timestamps(void)
 	char dir[512];
 	sm_log_config_t cfg;
 	sm_log_t *log;
-	tmpdir(dir, sizeof(dir), "ts-0");
+	lf_tmpdir(dir, sizeof(dir), "ts-0");
 	sm_log_config_defaults(&cfg);
 	cfg.segment_ms = 1000;
 	cfg.index_interval_bytes = 1;
@@ -315,7 +266,7 @@ static void test_roll_max_compaction_lag(void)
 	sm_log_config_t cfg;
 	sm_log_t *log;
 	for (int compact = 0; compact <= 1; compact++) {
-		tmpdir(dir, sizeof(dir), "maxlag-0");
+		lf_tmpdir(dir, sizeof(dir), "maxlag-0");
 		sm_log_config_defaults(&cfg);
 		cfg.cleanup_compact = compact;
 		cfg.max_compaction_lag_ms = 1000;
@@ -357,8 +308,8 @@ static void test_preallocate(void)
 	char dir[512], p0[700], p1[700];
 	sm_log_config_t cfg;
 	sm_log_t *log;
-	tmpdir(dir, sizeof(dir), "prealloc-0");
-	small_config(&cfg);
+	lf_tmpdir(dir, sizeof(dir), "prealloc-0");
+	lf_small_config(&cfg, 4000, 300);
 	cfg.preallocate = 1;
 	CU_ASSERT_EQUAL_FATAL(sm_log_open(dir, "prealloc", 0, &cfg, 0, -1, 1, &log), SM_ERR_NONE);
 	snprintf(p0, sizeof(p0), "%s/00000000000000000000.log", dir);
@@ -434,7 +385,7 @@ static void test_log_append_time_and_follower(void)
 	char dir[512];
 	sm_log_config_t cfg;
 	sm_log_t *log;
-	tmpdir(dir, sizeof(dir), "lat-0");
+	lf_tmpdir(dir, sizeof(dir), "lat-0");
 	sm_log_config_defaults(&cfg);
 	cfg.message_timestamp_type = SM_LOG_TIMESTAMP_LOG_APPEND_TIME;
 	CU_ASSERT_EQUAL_FATAL(sm_log_open(dir, "lat", 0, &cfg, 0, -1, 1, &log), SM_ERR_NONE);
@@ -475,7 +426,7 @@ static sm_log_manager_t *start_lm(const char *d1, const char *d2, const char *cl
 {
 	const char *dirs[2] = {d1, d2};
 	sm_log_config_t cfg;
-	small_config(&cfg);
+	lf_small_config(&cfg, 4000, 300);
 	sm_log_manager_t *lm = sm_log_manager_new(dirs, d2 ? 2 : 1, &cfg);
 	*errp = sm_log_manager_startup(lm, cluster, 1);
 	return lm;
@@ -495,8 +446,8 @@ static void test_manager_clean_restart(void)
 {
 	char d1[512], d2[512], path[700];
 	sm_err_t err;
-	tmpdir(d1, sizeof(d1), "lm-a");
-	tmpdir(d2, sizeof(d2), "lm-b");
+	lf_tmpdir(d1, sizeof(d1), "lm-a");
+	lf_tmpdir(d2, sizeof(d2), "lm-b");
 	sm_log_manager_t *lm = start_lm(d1, d2, "Wq4Wm2dZR1i3F0c8xZ1HkA", &err);
 	CU_ASSERT_EQUAL_FATAL(err, SM_ERR_NONE);
 	sm_log_t *a = sm_log_manager_get_or_create(lm, "my-topic", 0, NULL);
@@ -583,7 +534,7 @@ static void test_manager_crash_recovery(void)
 {
 	char d1[512], path[1200];
 	sm_err_t err;
-	tmpdir(d1, sizeof(d1), "crash");
+	lf_tmpdir(d1, sizeof(d1), "crash");
 	sm_log_manager_t *lm = start_lm(d1, NULL, "cid", &err);
 	CU_ASSERT_EQUAL_FATAL(err, SM_ERR_NONE);
 	sm_log_t *log = sm_log_manager_get_or_create(lm, "orders.v2", 7, NULL);
@@ -688,8 +639,8 @@ static void test_no_space_rollback(void)
 	sm_log_config_t cfg;
 	sm_log_t *log;
 	sm_log_append_info_t info;
-	tmpdir(dir, sizeof(dir), "nospace-0");
-	small_config(&cfg);
+	lf_tmpdir(dir, sizeof(dir), "nospace-0");
+	lf_small_config(&cfg, 4000, 300);
 	cfg.segment_bytes = 1 << 20;
 	CU_ASSERT_EQUAL_FATAL(sm_log_open(dir, "nospace", 0, &cfg, 0, -1, 1, &log), SM_ERR_NONE);
 	for (int i = 0; i < 10; i++)
@@ -755,7 +706,7 @@ static void test_eio_offline(void)
 {
 	char d1[512];
 	sm_err_t err;
-	tmpdir(d1, sizeof(d1), "eio");
+	lf_tmpdir(d1, sizeof(d1), "eio");
 	sm_log_manager_t *lm = start_lm(d1, NULL, "cid", &err);
 	CU_ASSERT_EQUAL_FATAL(err, SM_ERR_NONE);
 	sm_log_t *log = sm_log_manager_get_or_create(lm, "eio", 0, NULL);
@@ -784,7 +735,7 @@ static void test_manager_dir_full(void)
 {
 	char d1[512];
 	sm_err_t err;
-	tmpdir(d1, sizeof(d1), "dirfull");
+	lf_tmpdir(d1, sizeof(d1), "dirfull");
 	sm_log_manager_t *lm = start_lm(d1, NULL, "cid", &err);
 	CU_ASSERT_EQUAL_FATAL(err, SM_ERR_NONE);
 	sm_log_t *a = sm_log_manager_get_or_create(lm, "full", 0, NULL);
@@ -831,7 +782,7 @@ static void test_cluster_id_mismatch(void)
 {
 	char d1[512];
 	sm_err_t err;
-	tmpdir(d1, sizeof(d1), "mismatch");
+	lf_tmpdir(d1, sizeof(d1), "mismatch");
 	sm_log_manager_t *lm = start_lm(d1, NULL, "clusterA", &err);
 	CU_ASSERT_EQUAL(err, SM_ERR_NONE);
 	sm_log_manager_shutdown(lm);
@@ -851,7 +802,7 @@ static void test_cluster_id_mismatch(void)
 static void test_checkpoint_file(void)
 {
 	char d[512], path[700];
-	tmpdir(d, sizeof(d), "ckpt");
+	lf_tmpdir(d, sizeof(d), "ckpt");
 	mkdir(d, 0755);
 	snprintf(path, sizeof(path), "%s/replication-offset-checkpoint", d);
 	sm_checkpoint_t cp;
@@ -884,7 +835,7 @@ static void test_checkpoint_file(void)
 static void test_index_primitives(void)
 {
 	char d[512], path[700];
-	tmpdir(d, sizeof(d), "idx");
+	lf_tmpdir(d, sizeof(d), "idx");
 	mkdir(d, 0755);
 	snprintf(path, sizeof(path), "%s/00000000000000000100.index", d);
 	sm_index_t ix;
@@ -938,34 +889,26 @@ static void test_index_primitives(void)
 	free(b);
 }
 
+static const lf_test_t tests[] = {
+	{ "index primitives and byte formats", test_index_primitives },
+	{ "append and read by offset", test_append_read },
+	{ "segment file names and index contents", test_segment_files },
+	{ "roll on full index", test_roll_full_index },
+	{ "roll on segment.ms and offset for timestamp", test_roll_time_and_timestamps },
+	{ "roll on max.compaction.lag.ms", test_roll_max_compaction_lag },
+	{ "preallocate: full-size files, trim, zero-tail recovery", test_preallocate },
+	{ "LogAppendTime, follower append, truncation", test_log_append_time_and_follower },
+	{ "checkpoint file format", test_checkpoint_file },
+	{ "log manager clean restart", test_manager_clean_restart },
+	{ "log manager crash recovery", test_manager_crash_recovery },
+	{ "meta.properties identity mismatch", test_cluster_id_mismatch },
+	{ "no space: partial write rolled back, log full, then resumes", test_no_space_rollback },
+	{ "no space: the dir is full until the probe finds space", test_manager_dir_full },
+	{ "EIO on a write still takes the dir offline", test_eio_offline },
+};
+
 int main(void)
 {
-	snprintf(test_root, sizeof(test_root), "/tmp/samsa-test-log-%d", (int)getpid());
-	mkdir(test_root, 0755);
-	CU_initialize_registry();
-	CU_pSuite s = CU_add_suite("log", NULL, NULL);
-	CU_add_test(s, "index primitives and byte formats", test_index_primitives);
-	CU_add_test(s, "append and read by offset", test_append_read);
-	CU_add_test(s, "segment file names and index contents", test_segment_files);
-	CU_add_test(s, "roll on full index", test_roll_full_index);
-	CU_add_test(s, "roll on segment.ms and offset for timestamp", test_roll_time_and_timestamps);
-	CU_add_test(s, "roll on max.compaction.lag.ms", test_roll_max_compaction_lag);
-	CU_add_test(s, "preallocate: full-size files, trim, zero-tail recovery", test_preallocate);
-	CU_add_test(s, "LogAppendTime, follower append, truncation",
-		    test_log_append_time_and_follower);
-	CU_add_test(s, "checkpoint file format", test_checkpoint_file);
-	CU_add_test(s, "log manager clean restart", test_manager_clean_restart);
-	CU_add_test(s, "log manager crash recovery", test_manager_crash_recovery);
-	CU_add_test(s, "meta.properties identity mismatch", test_cluster_id_mismatch);
-	CU_add_test(s, "no space: partial write rolled back, log full, then resumes",
-		    test_no_space_rollback);
-	CU_add_test(s, "no space: the dir is full until the probe finds space",
-		    test_manager_dir_full);
-	CU_add_test(s, "EIO on a write still takes the dir offline", test_eio_offline);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	nftw(test_root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-	return failed ? 1 : 0;
+	return lf_run("/tmp/samsa-test-log", "log", tests,
+		      sizeof(tests) / sizeof(tests[0]));
 }

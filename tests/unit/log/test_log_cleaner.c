@@ -21,19 +21,10 @@
 #include "checkpoint.h"
 #include "log.h"
 #include "log_cleaner.h"
+#include "log_fixture.h"
 #include "logger.h"
 #include "producer_state.h"
 #include "record_batch.h"
-
-static char test_root[256];
-
-static int rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 /* ---- helpers ---- */
 
@@ -56,13 +47,11 @@ typedef struct readback {
 static sm_log_t *open_log(const char *name, int64_t segment_bytes)
 {
 	char dir[512];
-	snprintf(dir, sizeof(dir), "%s/%s-0", test_root, name);
-	nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	char sub[128];
+	snprintf(sub, sizeof(sub), "%s-0", name);
+	lf_tmpdir(dir, sizeof(dir), sub);
 	sm_log_config_t cfg;
-	sm_log_config_defaults(&cfg);
-	cfg.segment_bytes = segment_bytes;
-	cfg.segment_index_bytes = 4096;
-	cfg.index_interval_bytes = 256;
+	lf_small_config(&cfg, segment_bytes, 256);
 	cfg.cleanup_compact = 1;
 	cfg.delete_retention_ms = 0;
 	sm_log_t *log = NULL;
@@ -566,28 +555,24 @@ static void test_max_compaction_lag(void)
 	sm_log_release(log);
 }
 
+static const lf_test_t tests[] = {
+	{ "md5", test_md5 },
+	{ "offset map", test_offset_map },
+	{ "overwritten keys", test_clean_overwritten_keys },
+	{ "tombstones and delete horizon", test_tombstones },
+	{ "compressed batches", test_compressed },
+	{ "producer empty batch", test_producer_empty_batch },
+	{ "small map, policy", test_small_map_and_policy },
+	{ "aborted transactions, first unstable offset", test_aborted_transactions },
+	{ "reopen after clean", test_reopen_after_clean },
+	{ "max.compaction.lag.ms", test_max_compaction_lag },
+};
+
 int main(void)
 {
-	snprintf(test_root, sizeof(test_root), "/tmp/sm-test-log-cleaner-%d", (int)getpid());
-	mkdir(test_root, 0755);
 	sm_logger_init(NULL, SM_LOG_ERROR, 0);
-	CU_initialize_registry();
-	CU_pSuite s = CU_add_suite("log_cleaner", NULL, NULL);
-	CU_add_test(s, "md5", test_md5);
-	CU_add_test(s, "offset map", test_offset_map);
-	CU_add_test(s, "overwritten keys", test_clean_overwritten_keys);
-	CU_add_test(s, "tombstones and delete horizon", test_tombstones);
-	CU_add_test(s, "compressed batches", test_compressed);
-	CU_add_test(s, "producer empty batch", test_producer_empty_batch);
-	CU_add_test(s, "small map, policy", test_small_map_and_policy);
-	CU_add_test(s, "aborted transactions, first unstable offset", test_aborted_transactions);
-	CU_add_test(s, "reopen after clean", test_reopen_after_clean);
-	CU_add_test(s, "max.compaction.lag.ms", test_max_compaction_lag);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	nftw(test_root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	int rc = lf_run("/tmp/sm-test-log-cleaner", "log_cleaner", tests,
+			sizeof(tests) / sizeof(tests[0]));
 	sm_logger_close();
-	return failed ? 1 : 0;
+	return rc;
 }

@@ -20,27 +20,13 @@
 #include "buf.h"
 #include "crc32c.h"
 #include "log.h"
+#include "log_fixture.h"
 #include "log_manager.h"
 
-static char test_root[256];
-
-static int rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void rmtree(const char *path)
-{
-	nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-}
-
+/* An empty directory test_root/name. */
 static void tmpdir(char *out, size_t size, const char *name)
 {
-	snprintf(out, size, "%s/%s", test_root, name);
-	rmtree(out);
+	lf_tmpdir(out, size, name);
 	mkdir(out, 0755);
 }
 
@@ -50,60 +36,14 @@ static int exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
-/* Number of entries of dir whose name ends with suffix. */
-static int count_suffix(const char *dir, const char *suffix)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int n = 0;
-	size_t sl = strlen(suffix);
-	while (d && (de = readdir(d))) {
-		size_t len = strlen(de->d_name);
-		if (len >= sl && !strcmp(de->d_name + len - sl, suffix))
-			n++;
-	}
-	if (d)
-		closedir(d);
-	return n;
-}
-
 /* A v2 batch of n 40-byte records whose first value byte is tag. */
 static uint8_t *make_batch(int n, char tag, size_t *lenp)
 {
-	sm_wbuf_t w;
-	sm_wbuf_init(&w, 256);
-	sm_wbuf_i64(&w, 0);
-	sm_wbuf_i32(&w, 0);
-	sm_wbuf_i32(&w, -1);
-	sm_wbuf_i8(&w, 2);
-	sm_wbuf_u32(&w, 0);
-	sm_wbuf_i16(&w, 0);
-	sm_wbuf_i32(&w, n - 1);
-	sm_wbuf_i64(&w, 1000);
-	sm_wbuf_i64(&w, 1000);
-	sm_wbuf_i64(&w, -1);
-	sm_wbuf_i16(&w, -1);
-	sm_wbuf_i32(&w, -1);
-	sm_wbuf_i32(&w, n);
-	for (int i = 0; i < n; i++) {
-		sm_wbuf_t r;
-		sm_wbuf_init(&r, 64);
-		sm_wbuf_i8(&r, 0);
-		sm_wbuf_varlong(&r, 0);
-		sm_wbuf_varint(&r, i);
-		sm_wbuf_varint(&r, -1);
-		sm_wbuf_varint(&r, 40);
-		for (int k = 0; k < 40; k++)
-			sm_wbuf_i8(&r, k ? 'v' : tag);
-		sm_wbuf_varint(&r, 0);
-		sm_wbuf_varint(&w, (int32_t)r.len);
-		sm_wbuf_append(&w, r.p, r.len);
-		sm_wbuf_free(&r);
-	}
-	sm_put_be32(w.p + 8, (uint32_t)(w.len - 12));
-	sm_put_be32(w.p + 17, sm_crc32c(0, w.p + 21, w.len - 21));
-	*lenp = w.len;
-	return w.p;
+	uint8_t v[40];
+	memset(v, 'v', sizeof(v));
+	v[0] = (uint8_t)tag;
+	lf_batch_t b = LF_BATCH(n, 1000, 1000, 0, v, sizeof(v));
+	return lf_make_batch(&b, lenp);
 }
 
 static void append(sm_log_t *log, int batches)
@@ -114,14 +54,6 @@ static void append(sm_log_t *log, int batches)
 		CU_ASSERT_EQUAL(sm_log_append_leader(log, b, len, 0, 1000, NULL), SM_ERR_NONE);
 		free(b);
 	}
-}
-
-static void cfg_small(sm_log_config_t *cfg)
-{
-	sm_log_config_defaults(cfg);
-	cfg->segment_bytes = 600; /* a few 3-record batches per segment */
-	cfg->segment_index_bytes = 4096;
-	cfg->index_interval_bytes = 100;
 }
 
 /* Every offset from 0 to the log end can be read back. */
@@ -176,7 +108,7 @@ static void test_copy_and_swap(void)
 	snprintf(fut_dir, sizeof(fut_dir), "%s/mv-0.00ff-future", b);
 	snprintf(final_dir, sizeof(final_dir), "%s/mv-0", b);
 	snprintf(del_dir, sizeof(del_dir), "%s/mv-0.00ee-delete", a);
-	cfg_small(&cfg);
+	lf_small_config(&cfg, 600, 100); /* a few batches a segment */
 	CU_ASSERT_EQUAL_FATAL(sm_log_open(cur_dir, "mv", 0, &cfg, 0, -1, 1, &log), SM_ERR_NONE);
 	append(log, 20);
 	CU_ASSERT_FATAL(sm_log_segment_count(log) > 3);
@@ -203,7 +135,7 @@ static void test_copy_and_swap(void)
 	CU_ASSERT(!exists(fut_dir));
 	CU_ASSERT(!exists(cur_dir));
 	CU_ASSERT(exists(del_dir)); /* the caller removes it */
-	CU_ASSERT(count_suffix(final_dir, ".log") == sm_log_segment_count(log));
+	CU_ASSERT(lf_count_suffix(final_dir, ".log") == sm_log_segment_count(log));
 	check_readable(log);
 	/* appends after the swap go to the new dir */
 	append(log, 5);
@@ -227,7 +159,7 @@ static void test_copy_follows_truncation(void)
 	tmpdir(a, sizeof(a), "tr");
 	snprintf(d1, sizeof(d1), "%s/tr-0", a);
 	snprintf(d2, sizeof(d2), "%s/tr-0.01-future", a);
-	cfg_small(&cfg);
+	lf_small_config(&cfg, 600, 100); /* a few batches a segment */
 	CU_ASSERT_EQUAL_FATAL(sm_log_open(d1, "tr", 0, &cfg, 0, -1, 1, &log), SM_ERR_NONE);
 	CU_ASSERT_EQUAL_FATAL(sm_log_open(d2, "tr", 0, &cfg, 0, 0, 1, &fut), SM_ERR_NONE);
 	append(log, 10);
@@ -268,7 +200,7 @@ static sm_log_manager_t *manager(const char *a, const char *b)
 {
 	const char *dirs[2] = { a, b };
 	sm_log_config_t cfg;
-	cfg_small(&cfg);
+	lf_small_config(&cfg, 600, 100); /* a few batches a segment */
 	sm_log_manager_t *lm = sm_log_manager_new(dirs, 2, &cfg);
 	CU_ASSERT_EQUAL_FATAL(sm_log_manager_startup(lm, "cluster", 1), SM_ERR_NONE);
 	return lm;
@@ -331,7 +263,7 @@ static void test_manager_move(void)
 	CU_ASSERT_EQUAL(sm_log_manager_alter_dir(lm, "mt", 0, slash), SM_ERR_NONE);
 	CU_ASSERT_EQUAL(sm_log_manager_alter_dir(lm, "mt", 0, dst_path), SM_ERR_NONE);
 	CU_ASSERT_EQUAL(sm_log_manager_future_count(lm), 1);
-	CU_ASSERT_EQUAL(count_suffix(dst_path, "-future"), 1);
+	CU_ASSERT_EQUAL(lf_count_suffix(dst_path, "-future"), 1);
 	/* no cleaning of a moving log (Kafka's abortAndPauseCleaning) */
 	CU_ASSERT(sm_log_cleaning_paused(log));
 	sm_log_t **futs;
@@ -346,8 +278,8 @@ static void test_manager_move(void)
 	CU_ASSERT(!sm_log_cleaning_paused(log));
 	CU_ASSERT(in_dir(lm, dst, "mt"));
 	CU_ASSERT(!in_dir(lm, src, "mt"));
-	CU_ASSERT_EQUAL(count_suffix(dst_path, "-future"), 0);
-	CU_ASSERT_EQUAL(count_suffix(sm_log_manager_dir_path(lm, src), "-delete"), 0);
+	CU_ASSERT_EQUAL(lf_count_suffix(dst_path, "-future"), 0);
+	CU_ASSERT_EQUAL(lf_count_suffix(sm_log_manager_dir_path(lm, src), "-delete"), 0);
 	char path[600];
 	snprintf(path, sizeof(path), "%s/mt-0", sm_log_manager_dir_path(lm, src));
 	CU_ASSERT(!exists(path));
@@ -363,7 +295,7 @@ static void test_manager_move(void)
 	CU_ASSERT_EQUAL(sm_log_manager_alter_dir(lm, "mt", 0, dst_path), SM_ERR_NONE);
 	CU_ASSERT_EQUAL(sm_log_manager_future_count(lm), 0);
 	CU_ASSERT(!sm_log_cleaning_paused(log));
-	CU_ASSERT_EQUAL(count_suffix(sm_log_manager_dir_path(lm, src), "-future"), 0);
+	CU_ASSERT_EQUAL(lf_count_suffix(sm_log_manager_dir_path(lm, src), "-future"), 0);
 	/* an offline dir: no future log anywhere */
 	sm_log_manager_fail_dir(lm, src);
 	sm_log_manager_run_once(lm, 0, 0);
@@ -410,7 +342,7 @@ static void test_restart_mid_move(void)
 	char lone[600];
 	snprintf(lone, sizeof(lone), "%s/lone-1.0123-future", sm_log_manager_dir_path(lm, src));
 	sm_log_config_t cfg;
-	cfg_small(&cfg);
+	lf_small_config(&cfg, 600, 100); /* a few batches a segment */
 	sm_log_t *f;
 	CU_ASSERT_EQUAL_FATAL(sm_log_open(lone, "lone", 1, &cfg, 0, -1, 1, &f), SM_ERR_NONE);
 	append(f, 2);
@@ -430,20 +362,15 @@ static void test_restart_mid_move(void)
 	sm_log_manager_destroy(lm);
 }
 
+static const lf_test_t tests[] = {
+	{ "copy into a future log and swap it in", test_copy_and_swap },
+	{ "the copy follows truncation", test_copy_follows_truncation },
+	{ "log manager: errors, preferred dir, move, cancel", test_manager_move },
+	{ "restart in the middle of a move", test_restart_mid_move },
+};
+
 int main(void)
 {
-	snprintf(test_root, sizeof(test_root), "/tmp/samsa-test-logmove-%d", (int)getpid());
-	mkdir(test_root, 0755);
-	CU_initialize_registry();
-	CU_pSuite s = CU_add_suite("log_move", NULL, NULL);
-	CU_add_test(s, "copy into a future log and swap it in", test_copy_and_swap);
-	CU_add_test(s, "the copy follows truncation", test_copy_follows_truncation);
-	CU_add_test(s, "log manager: errors, preferred dir, move, cancel", test_manager_move);
-	CU_add_test(s, "restart in the middle of a move", test_restart_mid_move);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	rmtree(test_root);
-	return failed ? 1 : 0;
+	return lf_run("/tmp/samsa-test-logmove", "log_move", tests,
+		      sizeof(tests) / sizeof(tests[0]));
 }

@@ -20,102 +20,25 @@
 #include "checkpoint.h"
 #include "crc32c.h"
 #include "log.h"
+#include "log_fixture.h"
 #include "log_manager.h"
 #include "log_segment.h"
 
-static char test_root[256];
+/* One 5-record batch (about 650 bytes) per segment. */
+#define SEGMENT_BYTES 1200
 
-static int rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void tmpdir(char *out, size_t size, const char *name)
-{
-	snprintf(out, size, "%s/%s", test_root, name);
-	nftw(out, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* A v2 batch of n uncompressed 100-byte records with timestamp ts. */
-static uint8_t *make_batch(int n, int64_t ts, size_t *lenp)
-{
-	sm_wbuf_t w;
-	sm_wbuf_init(&w, 256);
-	sm_wbuf_i64(&w, 0);
-	sm_wbuf_i32(&w, 0);
-	sm_wbuf_i32(&w, -1);
-	sm_wbuf_i8(&w, 2);
-	sm_wbuf_u32(&w, 0);
-	sm_wbuf_i16(&w, 0);
-	sm_wbuf_i32(&w, n - 1);
-	sm_wbuf_i64(&w, ts);
-	sm_wbuf_i64(&w, ts);
-	sm_wbuf_i64(&w, -1);
-	sm_wbuf_i16(&w, -1);
-	sm_wbuf_i32(&w, -1);
-	sm_wbuf_i32(&w, n);
-	for (int i = 0; i < n; i++) {
-		sm_wbuf_t r;
-		sm_wbuf_init(&r, 128);
-		sm_wbuf_i8(&r, 0);
-		sm_wbuf_varlong(&r, 0);
-		sm_wbuf_varint(&r, i);
-		sm_wbuf_varint(&r, -1);
-		sm_wbuf_varint(&r, 100);
-		for (int k = 0; k < 100; k++)
-			sm_wbuf_i8(&r, 'v');
-		sm_wbuf_varint(&r, 0);
-		sm_wbuf_varint(&w, (int32_t)r.len);
-		sm_wbuf_append(&w, r.p, r.len);
-		sm_wbuf_free(&r);
-	}
-	sm_put_be32(w.p + 8, (uint32_t)(w.len - 12));
-	sm_put_be32(w.p + 17, sm_crc32c(0, w.p + 21, w.len - 21));
-	*lenp = w.len;
-	return w.p;
-}
-
+/* Appends a v2 batch of records uncompressed 100-byte records with
+ * timestamp ts. */
 static sm_err_t append(sm_log_t *log, int records, int64_t ts)
 {
+	uint8_t v[100];
+	memset(v, 'v', sizeof(v));
+	lf_batch_t lb = LF_BATCH(records, ts, ts, 0, v, sizeof(v));
 	size_t len;
-	uint8_t *b = make_batch(records, ts, &len);
+	uint8_t *b = lf_make_batch(&lb, &len);
 	sm_err_t err = sm_log_append_leader(log, b, len, 0, ts, NULL);
 	free(b);
 	return err;
-}
-
-static void cfg_small(sm_log_config_t *cfg)
-{
-	sm_log_config_defaults(cfg);
-	cfg->segment_bytes = 1200; /* one 5-record batch (about 650 bytes) per segment */
-	cfg->segment_index_bytes = 4096;
-	cfg->index_interval_bytes = 300;
-}
-
-static int count_suffix(const char *dir, const char *suffix)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int n = 0;
-	size_t sl = strlen(suffix);
-	while (d && (de = readdir(d))) {
-		size_t len = strlen(de->d_name);
-		if (len >= sl && !strcmp(de->d_name + len - sl, suffix))
-			n++;
-	}
-	if (d)
-		closedir(d);
-	return n;
 }
 
 static void test_retention_time(void)
@@ -123,9 +46,9 @@ static void test_retention_time(void)
 	char dir[512];
 	sm_log_config_t cfg;
 	sm_log_t *log;
-	int64_t now = now_ms(), old = now - 10 * 3600 * 1000;
-	tmpdir(dir, sizeof(dir), "rt-0");
-	cfg_small(&cfg);
+	int64_t now = sm_clock_wall_ms(), old = now - 10 * 3600 * 1000;
+	lf_tmpdir(dir, sizeof(dir), "rt-0");
+	lf_small_config(&cfg, SEGMENT_BYTES, 300);
 	cfg.retention_ms = 3600 * 1000;
 	CU_ASSERT_EQUAL_FATAL(sm_log_open(dir, "rt", 0, &cfg, 0, -1, 1, &log), SM_ERR_NONE);
 	for (int i = 0; i < 6; i++)
@@ -140,9 +63,9 @@ static void test_retention_time(void)
 	CU_ASSERT_EQUAL(n, 6); /* one 5-record batch per segment */
 	CU_ASSERT_EQUAL(sm_log_start_offset(log), 30);
 	CU_ASSERT_EQUAL(sm_log_first_segment_base(log), 30);
-	CU_ASSERT_EQUAL(count_suffix(dir, ".log.deleted"), 6);
-	CU_ASSERT_EQUAL(count_suffix(dir, ".index.deleted"), 6);
-	CU_ASSERT_EQUAL(count_suffix(dir, ".timeindex.deleted"), 6);
+	CU_ASSERT_EQUAL(lf_count_suffix(dir, ".log.deleted"), 6);
+	CU_ASSERT_EQUAL(lf_count_suffix(dir, ".index.deleted"), 6);
+	CU_ASSERT_EQUAL(lf_count_suffix(dir, ".timeindex.deleted"), 6);
 	sm_log_read_t rd;
 	CU_ASSERT_EQUAL(sm_log_read(log, 29, 1 << 20, 1, INT64_MAX, &rd),
 			SM_ERR_OFFSET_OUT_OF_RANGE);
@@ -154,7 +77,7 @@ static void test_retention_time(void)
 	CU_ASSERT_EQUAL(sm_log_pending_deletes(log), 6);
 	sm_log_delete_pending(log, now + 120000, 0);
 	CU_ASSERT_EQUAL(sm_log_pending_deletes(log), 0);
-	CU_ASSERT_EQUAL(count_suffix(dir, ".deleted"), 0);
+	CU_ASSERT_EQUAL(lf_count_suffix(dir, ".deleted"), 0);
 	/* everything expired: the active segment is rolled and deleted too */
 	n = sm_log_delete_old_segments(log, now + 2 * 3600 * 1000);
 	CU_ASSERT(n >= 2);
@@ -167,7 +90,7 @@ static void test_retention_time(void)
 	CU_ASSERT_EQUAL(sm_log_delete_old_segments(log, now), 0);
 	sm_log_close(log);
 	sm_log_release(log);
-	CU_ASSERT_EQUAL(count_suffix(dir, ".deleted"), 0);
+	CU_ASSERT_EQUAL(lf_count_suffix(dir, ".deleted"), 0);
 }
 
 static void test_retention_size(void)
@@ -175,9 +98,9 @@ static void test_retention_size(void)
 	char dir[512];
 	sm_log_config_t cfg;
 	sm_log_t *log;
-	int64_t now = now_ms();
-	tmpdir(dir, sizeof(dir), "rs-0");
-	cfg_small(&cfg);
+	int64_t now = sm_clock_wall_ms();
+	lf_tmpdir(dir, sizeof(dir), "rs-0");
+	lf_small_config(&cfg, SEGMENT_BYTES, 300);
 	cfg.file_delete_delay_ms = 0;
 	CU_ASSERT_EQUAL_FATAL(sm_log_open(dir, "rs", 0, &cfg, 0, -1, 1, &log), SM_ERR_NONE);
 	for (int i = 0; i < 10; i++)
@@ -195,8 +118,8 @@ static void test_retention_size(void)
 	CU_ASSERT(sm_log_size_bytes(log) >= size / 2);
 	CU_ASSERT_EQUAL(sm_log_start_offset(log), sm_log_first_segment_base(log));
 	CU_ASSERT(sm_log_start_offset(log) > 0);
-	sm_log_delete_pending(log, now_ms(), 0); /* delay 0: gone now */
-	CU_ASSERT_EQUAL(count_suffix(dir, ".deleted"), 0);
+	sm_log_delete_pending(log, sm_clock_wall_ms(), 0); /* delay 0: gone now */
+	CU_ASSERT_EQUAL(lf_count_suffix(dir, ".deleted"), 0);
 	sm_log_close(log);
 	sm_log_release(log);
 }
@@ -206,9 +129,9 @@ static void test_delete_records(void)
 	char dir[512];
 	sm_log_config_t cfg;
 	sm_log_t *log;
-	int64_t now = now_ms(), low = -1, off = -1, ts;
-	tmpdir(dir, sizeof(dir), "dr-0");
-	cfg_small(&cfg);
+	int64_t now = sm_clock_wall_ms(), low = -1, off = -1, ts;
+	lf_tmpdir(dir, sizeof(dir), "dr-0");
+	lf_small_config(&cfg, SEGMENT_BYTES, 300);
 	CU_ASSERT_EQUAL_FATAL(sm_log_open(dir, "dr", 0, &cfg, 0, -1, 1, &log), SM_ERR_NONE);
 	for (int i = 0; i < 8; i++)
 		CU_ASSERT_EQUAL(append(log, 5, now), SM_ERR_NONE);
@@ -245,9 +168,9 @@ static void test_retention_waits_for_hw(void)
 	char dir[512];
 	sm_log_config_t cfg;
 	sm_log_t *log;
-	int64_t now = now_ms(), old = now - 10 * 3600 * 1000;
-	tmpdir(dir, sizeof(dir), "hw-0");
-	cfg_small(&cfg);
+	int64_t now = sm_clock_wall_ms(), old = now - 10 * 3600 * 1000;
+	lf_tmpdir(dir, sizeof(dir), "hw-0");
+	lf_small_config(&cfg, SEGMENT_BYTES, 300);
 	cfg.retention_ms = 3600 * 1000;
 	CU_ASSERT_EQUAL_FATAL(sm_log_open(dir, "hw", 0, &cfg, 0, -1, 1, &log), SM_ERR_NONE);
 	for (int i = 0; i < 6; i++) /* segments 0, 5, .., 25, all expired */
@@ -309,14 +232,14 @@ static void test_deleted_files_removed_on_open(void)
 	char dir[512], path[700];
 	sm_log_config_t cfg;
 	sm_log_t *log;
-	tmpdir(dir, sizeof(dir), "do-0");
+	lf_tmpdir(dir, sizeof(dir), "do-0");
 	mkdir(dir, 0755);
 	snprintf(path, sizeof(path), "%s/00000000000000000000.log.deleted", dir);
 	FILE *f = fopen(path, "w");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	fputs("junk", f);
 	fclose(f);
-	cfg_small(&cfg);
+	lf_small_config(&cfg, SEGMENT_BYTES, 300);
 	CU_ASSERT_EQUAL_FATAL(sm_log_open(dir, "do", 0, &cfg, 0, -1, 0, &log), SM_ERR_NONE);
 	CU_ASSERT_EQUAL(access(path, F_OK), -1);
 	sm_log_close(log);
@@ -328,9 +251,9 @@ static void test_flush_ms(void)
 	char dir[512];
 	sm_log_config_t cfg;
 	sm_log_t *log;
-	int64_t now = now_ms();
-	tmpdir(dir, sizeof(dir), "fl-0");
-	cfg_small(&cfg);
+	int64_t now = sm_clock_wall_ms();
+	lf_tmpdir(dir, sizeof(dir), "fl-0");
+	lf_small_config(&cfg, SEGMENT_BYTES, 300);
 	cfg.segment_bytes = 1 << 20;
 	cfg.flush_ms = 1000;
 	CU_ASSERT_EQUAL_FATAL(sm_log_open(dir, "fl", 0, &cfg, 0, -1, 1, &log), SM_ERR_NONE);
@@ -345,20 +268,15 @@ static void test_flush_ms(void)
 	sm_log_release(log);
 }
 
-static int rmtree(const char *p)
-{
-	return nftw(p, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 static void test_manager_retention_and_failure(void)
 {
 	char d1[512], d2[512], path[700];
 	const char *dirs[2] = { d1, d2 };
 	sm_log_config_t cfg;
-	int64_t now = now_ms();
-	tmpdir(d1, sizeof(d1), "lm-a");
-	tmpdir(d2, sizeof(d2), "lm-b");
-	cfg_small(&cfg);
+	int64_t now = sm_clock_wall_ms();
+	lf_tmpdir(d1, sizeof(d1), "lm-a");
+	lf_tmpdir(d2, sizeof(d2), "lm-b");
+	lf_small_config(&cfg, SEGMENT_BYTES, 300);
 	sm_log_manager_t *lm = sm_log_manager_new(dirs, 2, &cfg);
 	CU_ASSERT_EQUAL_FATAL(sm_log_manager_startup(lm, "cid", 1), SM_ERR_NONE);
 	sm_log_t *a = sm_log_manager_get_or_create(lm, "t", 0, NULL);
@@ -391,7 +309,7 @@ static void test_manager_retention_and_failure(void)
 	sm_checkpoint_clear(&cp);
 
 	/* a partition dir that vanishes makes the roll fail: d1 goes offline */
-	rmtree(sm_log_dir(c));
+	lf_rmtree(sm_log_dir(c));
 	sm_err_t err = SM_ERR_NONE;
 	for (int i = 0; i < 5 && !err; i++)
 		err = append(c, 5, now);
@@ -427,8 +345,8 @@ static void test_manager_scheduler_thread(void)
 	char d1[512];
 	const char *dirs[1] = { d1 };
 	sm_log_config_t cfg;
-	tmpdir(d1, sizeof(d1), "sch");
-	cfg_small(&cfg);
+	lf_tmpdir(d1, sizeof(d1), "sch");
+	lf_small_config(&cfg, SEGMENT_BYTES, 300);
 	cfg.retention_ms = 1000;
 	cfg.file_delete_delay_ms = 0;
 	sm_log_manager_t *lm = sm_log_manager_new(dirs, 1, &cfg);
@@ -436,39 +354,33 @@ static void test_manager_scheduler_thread(void)
 	sm_log_t *a = sm_log_manager_get_or_create(lm, "s", 0, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
 	for (int i = 0; i < 4; i++)
-		CU_ASSERT_EQUAL(append(a, 5, now_ms() - 5000), SM_ERR_NONE);
+		CU_ASSERT_EQUAL(append(a, 5, sm_clock_wall_ms() - 5000), SM_ERR_NONE);
 	sm_log_set_high_watermark(a, sm_log_end_offset(a));
 	sm_log_manager_start_scheduler(lm, 50, 0, NULL, NULL);
 	for (int i = 0; i < 100 && sm_log_start_offset(a) < 20; i++)
 		usleep(20000);
 	CU_ASSERT_EQUAL(sm_log_start_offset(a), 20);
-	for (int i = 0; i < 100 && count_suffix(sm_log_dir(a), ".deleted") > 0; i++)
+	for (int i = 0; i < 100 && lf_count_suffix(sm_log_dir(a), ".deleted") > 0; i++)
 		usleep(20000);
-	CU_ASSERT_EQUAL(count_suffix(sm_log_dir(a), ".deleted"), 0);
+	CU_ASSERT_EQUAL(lf_count_suffix(sm_log_dir(a), ".deleted"), 0);
 	sm_log_release(a);
 	sm_log_manager_shutdown(lm);
 	sm_log_manager_destroy(lm);
 }
 
+static const lf_test_t tests[] = {
+	{ "retention by time, .deleted files and their delay", test_retention_time },
+	{ "retention by size", test_retention_size },
+	{ "DeleteRecords moves the log start offset", test_delete_records },
+	{ "retention waits for the high watermark", test_retention_waits_for_hw },
+	{ ".deleted files removed at load", test_deleted_files_removed_on_open },
+	{ "flush.ms", test_flush_ms },
+	{ "log manager: dirs, start checkpoint, dir failure", test_manager_retention_and_failure },
+	{ "kafka-scheduler thread enforces retention", test_manager_scheduler_thread },
+};
+
 int main(void)
 {
-	snprintf(test_root, sizeof(test_root), "/tmp/samsa-test-logret-%d", (int)getpid());
-	mkdir(test_root, 0755);
-	CU_initialize_registry();
-	CU_pSuite s = CU_add_suite("log retention", NULL, NULL);
-	CU_add_test(s, "retention by time, .deleted files and their delay", test_retention_time);
-	CU_add_test(s, "retention by size", test_retention_size);
-	CU_add_test(s, "DeleteRecords moves the log start offset", test_delete_records);
-	CU_add_test(s, "retention waits for the high watermark", test_retention_waits_for_hw);
-	CU_add_test(s, ".deleted files removed at load", test_deleted_files_removed_on_open);
-	CU_add_test(s, "flush.ms", test_flush_ms);
-	CU_add_test(s, "log manager: dirs, start checkpoint, dir failure",
-		    test_manager_retention_and_failure);
-	CU_add_test(s, "kafka-scheduler thread enforces retention", test_manager_scheduler_thread);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	rmtree(test_root);
-	return failed ? 1 : 0;
+	return lf_run("/tmp/samsa-test-logret", "log retention", tests,
+		      sizeof(tests) / sizeof(tests[0]));
 }

@@ -20,26 +20,10 @@
 #include "buf.h"
 #include "crc32c.h"
 #include "log.h"
+#include "log_fixture.h"
 #include "msg_init_producer_id.h"
 #include "producer_state.h"
 #include "zk_data.h"
-
-static char test_root[256];
-
-static int rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static sm_ps_append_t ap(int64_t pid, int16_t epoch, int32_t seq, int n, int64_t off)
 {
@@ -215,31 +199,11 @@ static void test_snapshot_format(void)
 /* A v2 batch of n records from producer pid (epoch, base sequence seq). */
 static uint8_t *pbatch(int64_t pid, int16_t epoch, int32_t seq, int n, size_t *lenp)
 {
-	sm_wbuf_t w;
-	sm_wbuf_init(&w, 256);
-	int64_t ts = now_ms();
-	sm_wbuf_i64(&w, 0);
-	sm_wbuf_i32(&w, 0);
-	sm_wbuf_i32(&w, -1);
-	sm_wbuf_i8(&w, 2);
-	sm_wbuf_u32(&w, 0);
-	sm_wbuf_i16(&w, 0);
-	sm_wbuf_i32(&w, n - 1);
-	sm_wbuf_i64(&w, ts);
-	sm_wbuf_i64(&w, ts);
-	sm_wbuf_i64(&w, pid);
-	sm_wbuf_i16(&w, epoch);
-	sm_wbuf_i32(&w, seq);
-	sm_wbuf_i32(&w, n);
-	for (int i = 0; i < n; i++) {
-		uint8_t rec[] = { 0, 0, (uint8_t)(2 * i), 1, 2, 'x', 0 };
-		sm_wbuf_varint(&w, (int32_t)sizeof(rec));
-		sm_wbuf_append(&w, rec, sizeof(rec));
-	}
-	sm_put_be32(w.p + 8, (uint32_t)(w.len - 12));
-	sm_put_be32(w.p + 17, sm_crc32c(0, w.p + 21, w.len - 21));
-	*lenp = w.len;
-	return w.p;
+	int64_t ts = sm_clock_wall_ms();
+	lf_batch_t b = { .records = n, .first_ts = ts, .max_ts = ts, .producer_id = pid,
+			 .producer_epoch = epoch, .base_sequence = seq,
+			 .value = (const uint8_t *)"x", .value_len = 1 };
+	return lf_make_batch(&b, lenp);
 }
 
 static sm_err_t append(sm_log_t *log, int64_t pid, int16_t epoch, int32_t seq, int n,
@@ -247,7 +211,7 @@ static sm_err_t append(sm_log_t *log, int64_t pid, int16_t epoch, int32_t seq, i
 {
 	size_t len;
 	uint8_t *b = pbatch(pid, epoch, seq, n, &len);
-	sm_err_t e = sm_log_append_leader(log, b, len, 0, now_ms(), ai);
+	sm_err_t e = sm_log_append_leader(log, b, len, 0, sm_clock_wall_ms(), ai);
 	free(b);
 	return e;
 }
@@ -260,7 +224,7 @@ static sm_err_t append_txn(sm_log_t *log, int64_t pid, int16_t epoch, int32_t se
 	uint8_t *b = pbatch(pid, epoch, seq, n, &len);
 	sm_put_be16(b + 21, 0x10);
 	sm_put_be32(b + 17, sm_crc32c(0, b + 21, len - 21));
-	sm_err_t e = sm_log_append_leader(log, b, len, 0, now_ms(), ai);
+	sm_err_t e = sm_log_append_leader(log, b, len, 0, sm_clock_wall_ms(), ai);
 	free(b);
 	return e;
 }
@@ -270,7 +234,7 @@ static sm_err_t marker(sm_log_t *log, int64_t pid, int16_t epoch, int32_t coord,
 {
 	sm_ps_marker_t m = { .pid = pid, .epoch = epoch, .coord_epoch = coord, .aborted = abort };
 	sm_log_append_info_t ai;
-	sm_err_t e = sm_log_append_marker(log, &m, 0, now_ms(), &ai);
+	sm_err_t e = sm_log_append_marker(log, &m, 0, sm_clock_wall_ms(), &ai);
 	*off = ai.base_offset;
 	return e;
 }
@@ -454,7 +418,7 @@ static void test_log_recovery(void)
 	CU_ASSERT_EQUAL_FATAL(sm_log_open(dir, "idem", 1, &cfg, 0, -1, 1, &log), SM_ERR_NONE);
 	size_t len;
 	uint8_t *b = pbatch(77, 3, 500, 2, &len);
-	CU_ASSERT_EQUAL(sm_log_append_follower(log, b, len, now_ms(), NULL), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(sm_log_append_follower(log, b, len, sm_clock_wall_ms(), NULL), SM_ERR_NONE);
 	free(b);
 	CU_ASSERT_EQUAL(append(log, 77, 3, 500, 2, &ai), SM_ERR_NONE);
 	CU_ASSERT(ai.duplicate && ai.base_offset == 0);
@@ -560,25 +524,19 @@ static void test_init_producer_id_codec(void)
 	}
 }
 
+static const lf_test_t tests[] = {
+	{ "sequence rules, duplicates, epochs, wrap, expiry", test_sequence_rules },
+	{ "coordinator origin: epoch only", test_coordinator_origin },
+	{ "snapshot format byte-exact, round trip, damage", test_snapshot_format },
+	{ "log: roll snapshots, recovery, truncation, follower", test_log_recovery },
+	{ "log: snapshots deleted with their segments", test_snapshots_follow_segments },
+	{ "log: LSO, end markers, fencing, .txnindex, recovery", test_txn_lso_and_index },
+	{ "producer id block JSON", test_pid_block_json },
+	{ "InitProducerId codec, versions 0-4", test_init_producer_id_codec },
+};
+
 int main(void)
 {
-	snprintf(test_root, sizeof(test_root), "/tmp/samsa-test-ps-%d", (int)getpid());
-	mkdir(test_root, 0755);
-	CU_initialize_registry();
-	CU_pSuite s = CU_add_suite("producer_state", NULL, NULL);
-	CU_add_test(s, "sequence rules, duplicates, epochs, wrap, expiry", test_sequence_rules);
-	CU_add_test(s, "coordinator origin: epoch only", test_coordinator_origin);
-	CU_add_test(s, "snapshot format byte-exact, round trip, damage", test_snapshot_format);
-	CU_add_test(s, "log: roll snapshots, recovery, truncation, follower", test_log_recovery);
-	CU_add_test(s, "log: snapshots deleted with their segments", test_snapshots_follow_segments);
-	CU_add_test(s, "log: LSO, end markers, fencing, .txnindex, recovery",
-		    test_txn_lso_and_index);
-	CU_add_test(s, "producer id block JSON", test_pid_block_json);
-	CU_add_test(s, "InitProducerId codec, versions 0-4", test_init_producer_id_codec);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	nftw(test_root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-	return failed ? 1 : 0;
+	return lf_run("/tmp/samsa-test-ps", "producer_state", tests,
+		      sizeof(tests) / sizeof(tests[0]));
 }

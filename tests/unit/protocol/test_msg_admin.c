@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "codec_roundtrip.h"
 #include "msg_api_versions.h"
 #include "msg_create_topics.h"
 #include "msg_delete_topics.h"
@@ -17,102 +18,10 @@
 
 /* ---- generic harness ---- */
 
-typedef struct codec {
-	const char *name;
-	int16_t max_ver;
-	size_t size;
-	void (*fill)(sm_arena_t *a, int16_t ver, int variant, void *out);
-	void (*write)(sm_wbuf_t *w, int16_t ver, const void *in);
-	int (*read)(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out);
-	void (*cmp)(int16_t ver, const void *x, const void *y);
-} codec_t;
-
-static char *S(sm_arena_t *a, const char *prefix, int i)
-{
-	char tmp[64];
-	int n = snprintf(tmp, sizeof(tmp), "%s-%d", prefix, i);
-	return sm_arena_strndup(a, tmp, (size_t)n);
-}
-
-static int str_eq(const char *x, const char *y)
-{
-	if (!x || !y)
-		return x == y;
-	return strcmp(x, y) == 0;
-}
-
-#define CK_STR(x, y) CU_ASSERT(str_eq((x), (y)))
-#define CK_UUID(x, y) CU_ASSERT(memcmp((x), (y), 16) == 0)
-
-static void ck_i32s(const int32_t *x, int32_t xn, const int32_t *y, int32_t yn)
-{
-	CU_ASSERT_EQUAL(xn, yn);
-	if (xn == yn && xn > 0)
-		CU_ASSERT(memcmp(x, y, sizeof(*x) * (size_t)xn) == 0);
-}
-
-static int32_t *i32s(sm_arena_t *a, int n, int base)
-{
-	int32_t *v = sm_arena_alloc_array(a, n, sizeof(*v));
-	for (int i = 0; i < n; i++)
-		v[i] = base + i * 7;
-	return v;
-}
-
 static void uuid_fill(uint8_t id[16], int seed)
 {
 	for (int i = 0; i < 16; i++)
 		id[i] = (uint8_t)(seed * 31 + i + 1);
-}
-
-static void roundtrip_one(const codec_t *c, int16_t ver, int variant)
-{
-	sm_arena_t a;
-	sm_wbuf_t w1, w2;
-	sm_rbuf_t rb;
-	uint8_t in[512], out[512];
-
-	CU_ASSERT_FATAL(c->size <= sizeof(in));
-	memset(in, 0, sizeof(in));
-	sm_arena_init(&a);
-	sm_wbuf_init(&w1, 64);
-	sm_wbuf_init(&w2, 64);
-	c->fill(&a, ver, variant, in);
-	c->write(&w1, ver, in);
-
-	sm_rbuf_init(&rb, w1.p, w1.len);
-	int rc = c->read(&rb, ver, &a, out);
-	CU_ASSERT_EQUAL(rc, 0);
-	CU_ASSERT_EQUAL(rb.pos, w1.len);
-	if (rc != 0)
-		fprintf(stderr, "\n%s v%d variant %d: read failed\n", c->name, ver, variant);
-	if (rc == 0) {
-		c->cmp(ver, in, out);
-		c->write(&w2, ver, out);
-		CU_ASSERT_EQUAL(w1.len, w2.len);
-		CU_ASSERT(w1.len == w2.len && memcmp(w1.p, w2.p, w1.len) == 0);
-	}
-
-	/* Every truncation must fail cleanly (the tag section or an array
-	 * count is always last, so no prefix is a complete body). */
-	for (size_t len = 0; len < w1.len; len++) {
-		sm_rbuf_init(&rb, w1.p, len);
-		if (c->read(&rb, ver, &a, out) != -1) {
-			fprintf(stderr, "\n%s v%d: truncation at %zu/%zu accepted\n", c->name, ver,
-				len, w1.len);
-			CU_FAIL("truncated body accepted");
-		}
-	}
-	sm_wbuf_free(&w1);
-	sm_wbuf_free(&w2);
-	sm_arena_destroy(&a);
-}
-
-static void roundtrip_all(const codec_t *c)
-{
-	for (int16_t v = 0; v <= c->max_ver; v++)
-		for (int variant = 0; variant < 2; variant++)
-			roundtrip_one(c, v, variant);
 }
 
 /* ---- ApiVersions ---- */
@@ -543,16 +452,6 @@ static void dt_resp_cmp(int16_t ver, const void *xp, const void *yp)
 }
 
 /* Typed codec functions adapted to the harness's void * signatures. */
-#define CODEC_GLUE(pfx, fn, type)                                                          \
-	static void pfx##_write(sm_wbuf_t *w, int16_t ver, const void *in)                 \
-	{                                                                                   \
-		fn##_write(w, ver, (const type *)in);                                       \
-	}                                                                                   \
-	static int pfx##_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out)        \
-	{                                                                                   \
-		return fn##_read(rb, ver, a, (type *)out);                                  \
-	}
-
 CODEC_GLUE(av_req, sm_api_versions_req, sm_api_versions_req_t)
 CODEC_GLUE(av_resp, sm_api_versions_resp, sm_api_versions_resp_t)
 CODEC_GLUE(md_req, sm_metadata_req, sm_metadata_req_t)
@@ -562,8 +461,9 @@ CODEC_GLUE(ct_resp, sm_create_topics_resp, sm_create_topics_resp_t)
 CODEC_GLUE(dt_req, sm_delete_topics_req, sm_delete_topics_req_t)
 CODEC_GLUE(dt_resp, sm_delete_topics_resp, sm_delete_topics_resp_t)
 
-#define CODEC(pfx, label, maxv, type) \
-	{ label, maxv, sizeof(type), pfx##_fill, pfx##_write, pfx##_read, pfx##_cmp }
+#define CODEC(pfx, label, maxv, type)                                                   \
+	{ .name = label, .max_ver = maxv, .size = sizeof(type), .fill = pfx##_fill,      \
+	  .write = pfx##_write, .read = pfx##_read, .cmp = pfx##_cmp }
 
 static const codec_t codecs[] = {
 	CODEC(av_req, "ApiVersionsRequest", 3, sm_api_versions_req_t),

@@ -10,106 +10,13 @@
 #include <string.h>
 
 #include "buf.h"
+#include "codec_roundtrip.h"
 #include "msg_alter_partition_reassignments.h"
 #include "msg_controlled_shutdown.h"
 #include "msg_create_partitions.h"
 #include "msg_elect_leaders.h"
 #include "msg_list_partition_reassignments.h"
 #include "protocol.h"
-
-/* ---- generic harness ---- */
-
-typedef struct codec {
-	const char *name;
-	int16_t max_ver;
-	size_t size;
-	void (*fill)(sm_arena_t *a, int16_t ver, int variant, void *out);
-	void (*write)(sm_wbuf_t *w, int16_t ver, const void *in);
-	int (*read)(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out);
-	void (*cmp)(int16_t ver, const void *x, const void *y);
-} codec_t;
-
-static char *S(sm_arena_t *a, const char *prefix, int i)
-{
-	char tmp[64];
-	int n = snprintf(tmp, sizeof(tmp), "%s-%d", prefix, i);
-	return sm_arena_strndup(a, tmp, (size_t)n);
-}
-
-static int str_eq(const char *x, const char *y)
-{
-	if (!x || !y)
-		return x == y;
-	return strcmp(x, y) == 0;
-}
-
-#define CK_STR(x, y) CU_ASSERT(str_eq((x), (y)))
-#define CK_UUID(x, y) CU_ASSERT(memcmp((x), (y), 16) == 0)
-
-static void ck_i32s(const int32_t *x, int32_t xn, const int32_t *y, int32_t yn)
-{
-	CU_ASSERT_EQUAL(xn, yn);
-	if (xn == yn && xn > 0)
-		CU_ASSERT(memcmp(x, y, sizeof(*x) * (size_t)xn) == 0);
-}
-
-static int32_t *i32s(sm_arena_t *a, int n, int base)
-{
-	int32_t *v = sm_arena_alloc_array(a, n, sizeof(*v));
-	for (int i = 0; i < n; i++)
-		v[i] = base + i * 7;
-	return v;
-}
-
-static void roundtrip_one(const codec_t *c, int16_t ver, int variant)
-{
-	sm_arena_t a;
-	sm_wbuf_t w1, w2;
-	sm_rbuf_t rb;
-	uint8_t in[512], out[512];
-
-	CU_ASSERT_FATAL(c->size <= sizeof(in));
-	memset(in, 0, sizeof(in));
-	sm_arena_init(&a);
-	sm_wbuf_init(&w1, 64);
-	sm_wbuf_init(&w2, 64);
-	c->fill(&a, ver, variant, in);
-	c->write(&w1, ver, in);
-
-	sm_rbuf_init(&rb, w1.p, w1.len);
-	int rc = c->read(&rb, ver, &a, out);
-	CU_ASSERT_EQUAL(rc, 0);
-	CU_ASSERT_EQUAL(rb.pos, w1.len);
-	if (rc != 0)
-		fprintf(stderr, "\n%s v%d variant %d: read failed\n", c->name, ver, variant);
-	if (rc == 0) {
-		c->cmp(ver, in, out);
-		c->write(&w2, ver, out);
-		CU_ASSERT_EQUAL(w1.len, w2.len);
-		CU_ASSERT(w1.len == w2.len && memcmp(w1.p, w2.p, w1.len) == 0);
-	}
-
-	/* Every truncation must fail cleanly (the tag section or an array
-	 * count is always last, so no prefix is a complete body). */
-	for (size_t len = 0; len < w1.len; len++) {
-		sm_rbuf_init(&rb, w1.p, len);
-		if (c->read(&rb, ver, &a, out) != -1) {
-			fprintf(stderr, "\n%s v%d: truncation at %zu/%zu accepted\n", c->name, ver,
-				len, w1.len);
-			CU_FAIL("truncated body accepted");
-		}
-	}
-	sm_wbuf_free(&w1);
-	sm_wbuf_free(&w2);
-	sm_arena_destroy(&a);
-}
-
-static void roundtrip_all(const codec_t *c)
-{
-	for (int16_t v = 0; v <= c->max_ver; v++)
-		for (int variant = 0; variant < 2; variant++)
-			roundtrip_one(c, v, variant);
-}
 
 /* ---- CreatePartitions ---- */
 
@@ -474,10 +381,11 @@ static void lpr_resp_cmp(int16_t ver, const void *xp, const void *yp)
 }
 
 #define CODEC(nm, pfx, maxv, type, fn)                                                          \
-	static const codec_t nm = { #fn, maxv, sizeof(type), pfx##_fill,                         \
-				    (void (*)(sm_wbuf_t *, int16_t, const void *))sm_##fn##_write, \
-				    (int (*)(sm_rbuf_t *, int16_t, sm_arena_t *, void *))sm_##fn##_read, \
-				    pfx##_cmp }
+	static const codec_t nm = {                                                              \
+		.name = #fn, .max_ver = maxv, .size = sizeof(type), .fill = pfx##_fill,          \
+		.write = (void (*)(sm_wbuf_t *, int16_t, const void *))sm_##fn##_write,          \
+		.read = (int (*)(sm_rbuf_t *, int16_t, sm_arena_t *, void *))sm_##fn##_read,     \
+		.cmp = pfx##_cmp }
 
 CODEC(cp_req, cp_req, 3, sm_create_partitions_req_t, create_partitions_req);
 CODEC(cp_resp, cp_resp, 3, sm_create_partitions_resp_t, create_partitions_resp);

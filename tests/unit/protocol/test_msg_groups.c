@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "codec_roundtrip.h"
 #include "msg_delete_groups.h"
 #include "msg_describe_groups.h"
 #include "msg_find_coordinator.h"
@@ -27,24 +28,6 @@
 
 /* ---- generic harness ---- */
 
-typedef struct codec {
-	const char *name;
-	int16_t api_key;
-	int16_t max_ver;
-	size_t size;
-	void (*fill)(sm_arena_t *a, int16_t ver, int variant, void *out);
-	void (*write)(sm_wbuf_t *w, int16_t ver, const void *in);
-	int (*read)(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out);
-	void (*cmp)(int16_t ver, const void *x, const void *y);
-} codec_t;
-
-static char *S(sm_arena_t *a, const char *prefix, int i)
-{
-	char tmp[64];
-	int n = snprintf(tmp, sizeof(tmp), "%s-%d", prefix, i);
-	return sm_arena_strndup(a, tmp, (size_t)n);
-}
-
 /* Opaque bytes whose content depends on i (length 3 + i). */
 static sm_bytes_t B(sm_arena_t *a, int i)
 {
@@ -59,13 +42,6 @@ static sm_bytes_t EMPTY_BYTES(void)
 	return (sm_bytes_t){ NULL, 0 };
 }
 
-static int str_eq(const char *x, const char *y)
-{
-	if (!x || !y)
-		return x == y;
-	return strcmp(x, y) == 0;
-}
-
 static int bytes_eq(sm_bytes_t x, sm_bytes_t y)
 {
 	if (x.len != y.len)
@@ -73,58 +49,7 @@ static int bytes_eq(sm_bytes_t x, sm_bytes_t y)
 	return x.len <= 0 || memcmp(x.ptr, y.ptr, (size_t)x.len) == 0;
 }
 
-#define CK_STR(x, y) CU_ASSERT(str_eq((x), (y)))
 #define CK_BYTES(x, y) CU_ASSERT(bytes_eq((x), (y)))
-
-static void roundtrip_one(const codec_t *c, int16_t ver, int variant)
-{
-	sm_arena_t a;
-	sm_wbuf_t w1, w2;
-	sm_rbuf_t rb;
-	uint8_t in[512], out[512];
-
-	CU_ASSERT_FATAL(c->size <= sizeof(in));
-	memset(in, 0, sizeof(in));
-	sm_arena_init(&a);
-	sm_wbuf_init(&w1, 64);
-	sm_wbuf_init(&w2, 64);
-	c->fill(&a, ver, variant, in);
-	c->write(&w1, ver, in);
-
-	sm_rbuf_init(&rb, w1.p, w1.len);
-	int rc = c->read(&rb, ver, &a, out);
-	CU_ASSERT_EQUAL(rc, 0);
-	CU_ASSERT_EQUAL(rb.pos, w1.len);
-	if (rc != 0)
-		fprintf(stderr, "\n%s v%d variant %d: read failed\n", c->name, ver, variant);
-	if (rc == 0) {
-		c->cmp(ver, in, out);
-		c->write(&w2, ver, out);
-		CU_ASSERT_EQUAL(w1.len, w2.len);
-		CU_ASSERT(w1.len == w2.len && memcmp(w1.p, w2.p, w1.len) == 0);
-	}
-
-	/* Every truncation must fail cleanly: the last field of every body
-	 * (a count, an int, a string or the tag section) is never empty. */
-	for (size_t len = 0; len < w1.len; len++) {
-		sm_rbuf_init(&rb, w1.p, len);
-		if (c->read(&rb, ver, &a, out) != -1) {
-			fprintf(stderr, "\n%s v%d: truncation at %zu/%zu accepted\n", c->name, ver,
-				len, w1.len);
-			CU_FAIL("truncated body accepted");
-		}
-	}
-	sm_wbuf_free(&w1);
-	sm_wbuf_free(&w2);
-	sm_arena_destroy(&a);
-}
-
-static void roundtrip_all(const codec_t *c)
-{
-	for (int16_t v = 0; v <= c->max_ver; v++)
-		for (int variant = 0; variant < 2; variant++)
-			roundtrip_one(c, v, variant);
-}
 
 /* ---- FindCoordinator ---- */
 
@@ -881,16 +806,6 @@ static void od_resp_cmp(int16_t ver, const void *xp, const void *yp)
 }
 
 /* Typed codec functions adapted to the harness's void * signatures. */
-#define CODEC_GLUE(pfx, fn, type)                                                          \
-	static void pfx##_write(sm_wbuf_t *w, int16_t ver, const void *in)                 \
-	{                                                                                   \
-		fn##_write(w, ver, (const type *)in);                                       \
-	}                                                                                   \
-	static int pfx##_read(sm_rbuf_t *rb, int16_t ver, sm_arena_t *a, void *out)        \
-	{                                                                                   \
-		return fn##_read(rb, ver, a, (type *)out);                                  \
-	}
-
 CODEC_GLUE(fc_req, sm_find_coordinator_req, sm_find_coordinator_req_t)
 CODEC_GLUE(fc_resp, sm_find_coordinator_resp, sm_find_coordinator_resp_t)
 CODEC_GLUE(jg_req, sm_join_group_req, sm_join_group_req_t)

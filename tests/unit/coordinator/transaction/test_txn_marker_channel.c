@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../network/tcp_peer.h"
 #include "buf.h"
 #include "err.h"
 #include "logger.h"
@@ -33,13 +34,6 @@
 
 /* Generous bound on waits for the channel: failing, not pacing, the test. */
 #define WAIT_MS 30000
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- a WriteTxnMarkers server ---- */
 
@@ -69,38 +63,16 @@ typedef struct script {
 } script_t;
 
 typedef struct srv {
-	int lfd;
-	int port;
-	pthread_t th;
-	atomic_int stop;
+	tp_peer_t peer; /* peer.lock also guards the rest */
 	int mode;
-	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	int nreq;
-	int nconn;
 	int dup_pid; /* a request carried one producer id twice */
 	int nseen;
 	seen_t seen[SEEN_MAX];
 	int nscript;
 	script_t script[SCRIPT_MAX];
 } srv_t;
-
-static int srv_read(srv_t *s, int fd, uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		struct pollfd pfd = { fd, POLLIN, 0 };
-		if (atomic_load(&s->stop))
-			return -1;
-		if (poll(&pfd, 1, 20) <= 0)
-			continue;
-		ssize_t r = recv(fd, p, n, 0);
-		if (r <= 0)
-			return -1;
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
 
 static void srv_send(int fd, sm_wbuf_t *w)
 {
@@ -125,17 +97,10 @@ static int16_t srv_error_for(srv_t *s, const char *topic, int32_t partition)
 /* Serves one request; -1 closes the connection. */
 static int srv_serve_one(srv_t *s, int fd)
 {
-	uint8_t szb[4];
-	if (srv_read(s, fd, szb, 4) < 0)
+	uint32_t size;
+	uint8_t *frame = tp_read_frame(&s->peer.stop, fd, &size);
+	if (!frame)
 		return -1;
-	uint32_t size = sm_be32(szb);
-	if (size > 1 << 20)
-		return -1;
-	uint8_t *frame = malloc(size ? size : 1);
-	if (srv_read(s, fd, frame, size) < 0) {
-		free(frame);
-		return -1;
-	}
 	sm_rbuf_t rb;
 	sm_arena_t a;
 	sm_write_txn_markers_req_t req;
@@ -152,7 +117,7 @@ static int srv_serve_one(srv_t *s, int fd)
 	int bad = !hdr_ok || sm_write_txn_markers_req_read(&rb, ver, &a, &req) < 0 ||
 		  sm_rbuf_remaining(&rb) != 0;
 
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->peer.lock);
 	int req_no = s->nreq++;
 	int mode = s->mode;
 	sm_write_txn_markers_resp_t resp;
@@ -207,7 +172,7 @@ static int srv_serve_one(srv_t *s, int fd)
 		}
 	}
 	pthread_cond_broadcast(&s->cond);
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->peer.lock);
 	free(frame);
 	if (bad || (mode == MODE_CLOSE_FIRST && req_no == 0)) {
 		sm_arena_destroy(&a);
@@ -234,92 +199,71 @@ static int srv_serve_one(srv_t *s, int fd)
 	return 0;
 }
 
-static void *srv_main(void *arg)
+static void srv_conn(void *arg, int fd)
 {
-	srv_t *s = arg;
-	while (!atomic_load(&s->stop)) {
-		struct pollfd pfd = { s->lfd, POLLIN, 0 };
-		if (poll(&pfd, 1, 20) <= 0)
-			continue;
-		int fd = accept(s->lfd, NULL, NULL);
-		if (fd < 0)
-			continue;
-		pthread_mutex_lock(&s->lock);
-		s->nconn++;
-		pthread_mutex_unlock(&s->lock);
-		while (srv_serve_one(s, fd) == 0)
-			;
-		close(fd);
-	}
-	return NULL;
+	while (srv_serve_one(arg, fd) == 0)
+		;
 }
 
 static srv_t *srv_start(int mode)
 {
 	srv_t *s = calloc(1, sizeof(*s));
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof(sa);
-	s->lfd = socket(AF_INET, SOCK_STREAM, 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (s->lfd < 0 || bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(s->lfd, 16) < 0)
-		abort();
-	getsockname(s->lfd, (struct sockaddr *)&sa, &sl);
-	s->port = ntohs(sa.sin_port);
 	s->mode = mode;
-	atomic_init(&s->stop, 0);
-	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
-	pthread_create(&s->th, NULL, srv_main, s);
+	tp_peer_start(&s->peer, srv_conn, s);
 	return s;
 }
 
 static void srv_stop(srv_t *s)
 {
-	atomic_store(&s->stop, 1);
-	pthread_join(s->th, NULL);
-	close(s->lfd);
-	pthread_mutex_destroy(&s->lock);
+	tp_peer_stop(&s->peer);
 	pthread_cond_destroy(&s->cond);
 	free(s);
 }
 
 static void srv_script(srv_t *s, const char *topic, int32_t partition, int16_t error, int count)
 {
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->peer.lock);
 	script_t *sc = &s->script[s->nscript++];
 	snprintf(sc->topic, sizeof(sc->topic), "%s", topic);
 	sc->partition = partition;
 	sc->error = error;
 	sc->count = count;
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->peer.lock);
 }
 
 /* How many times s was asked for pid's topic-partition. */
 static int srv_seen(srv_t *s, int64_t pid, const char *topic, int32_t partition)
 {
 	int n = 0;
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->peer.lock);
 	for (int i = 0; i < s->nseen; i++)
 		if (s->seen[i].pid == pid && !strcmp(s->seen[i].topic, topic) &&
 		    s->seen[i].partition == partition)
 			n++;
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->peer.lock);
 	return n;
+}
+
+typedef struct seen_q {
+	srv_t *s;
+	int64_t pid;
+	const char *topic;
+	int32_t partition;
+	int n;
+} seen_q_t;
+
+static int seen_enough(void *arg)
+{
+	const seen_q_t *q = arg;
+	return srv_seen(q->s, q->pid, q->topic, q->partition) >= q->n;
 }
 
 /* Waits until s was asked for the partition at least n times. */
 static int srv_wait_seen(srv_t *s, int64_t pid, const char *topic, int32_t partition, int n)
 {
-	int64_t end = now_ms() + WAIT_MS;
-	while (srv_seen(s, pid, topic, partition) < n) {
-		if (now_ms() > end)
-			return 0;
-		usleep(2000);
-	}
-	return 1;
+	seen_q_t q = { s, pid, topic, partition, n };
+	return tp_wait_until(seen_enough, &q, WAIT_MS);
 }
 
 /* ---- metadata ---- */
@@ -447,8 +391,8 @@ static void fx_init(fx_t *f, int mode_a, int mode_b)
 	f->b = srv_start(mode_b);
 	f->ids[0] = 1;
 	f->ids[1] = 2;
-	f->ports[0] = f->a->port;
-	f->ports[1] = f->b->port;
+	f->ports[0] = f->a->peer.port;
+	f->ports[1] = f->b->peer.port;
 	f->mc = sm_metadata_cache_new(1);
 	f->ch = sm_txn_marker_channel_new(1, f->mc);
 }
@@ -504,7 +448,7 @@ static void test_grouping(void)
 	CU_ASSERT_EQUAL(srv_seen(f.b, 1000, "t", 1), 1);
 	CU_ASSERT_EQUAL(srv_seen(f.b, 1000, "u", 0), 1);
 	CU_ASSERT_EQUAL(srv_seen(f.b, 1000, "t", 0), 0);
-	pthread_mutex_lock(&f.a->lock);
+	pthread_mutex_lock(&f.a->peer.lock);
 	/* Both of broker 1's partitions in one request. */
 	CU_ASSERT_EQUAL(f.a->nreq, 1);
 	for (int i = 0; i < f.a->nseen; i++) {
@@ -514,7 +458,7 @@ static void test_grouping(void)
 		CU_ASSERT_EQUAL(f.a->seen[i].version, 1);
 		CU_ASSERT(f.a->seen[i].hdr_ok);
 	}
-	pthread_mutex_unlock(&f.a->lock);
+	pthread_mutex_unlock(&f.a->peer.lock);
 	CU_ASSERT_EQUAL(sm_txn_marker_channel_pending_count(f.ch), 0);
 	fx_destroy(&f);
 	done_destroy(&d);
@@ -556,10 +500,10 @@ static void test_retriable(void)
 	CU_ASSERT_EQUAL(srv_seen(f.a, 2000, "t", 2), 3);
 	CU_ASSERT_EQUAL(srv_seen(f.b, 2000, "t", 1), 3);
 	CU_ASSERT_EQUAL(srv_seen(f.b, 2000, "u", 0), 2);
-	pthread_mutex_lock(&f.a->lock);
+	pthread_mutex_lock(&f.a->peer.lock);
 	for (int i = 0; i < f.a->nseen; i++)
 		CU_ASSERT_EQUAL(f.a->seen[i].result, 0); /* abort */
-	pthread_mutex_unlock(&f.a->lock);
+	pthread_mutex_unlock(&f.a->peer.lock);
 	fx_destroy(&f);
 	done_destroy(&d);
 }
@@ -729,9 +673,9 @@ static void test_network_and_bad_responses(void)
 			CU_ASSERT_EQUAL(a0, 2);
 			CU_ASSERT_EQUAL(a2, 2);
 		}
-		pthread_mutex_lock(&f.a->lock);
-		CU_ASSERT_EQUAL(f.a->nconn, modes[i] == MODE_OMIT_FIRST ? 1 : 2);
-		pthread_mutex_unlock(&f.a->lock);
+		pthread_mutex_lock(&f.a->peer.lock);
+		CU_ASSERT_EQUAL(f.a->peer.nconn, modes[i] == MODE_OMIT_FIRST ? 1 : 2);
+		pthread_mutex_unlock(&f.a->peer.lock);
 		fx_destroy(&f);
 		done_destroy(&d);
 	}
@@ -748,15 +692,8 @@ static void test_destroy_pending(void)
 	done_init(&d2);
 	/* Broker 1's address: a port bound but never listening, so connects
 	 * are refused and nothing else can take it meanwhile. */
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof(sa);
-	int hold = socket(AF_INET, SOCK_STREAM, 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	CU_ASSERT_FATAL(hold >= 0 && bind(hold, (struct sockaddr *)&sa, sizeof(sa)) == 0);
-	getsockname(hold, (struct sockaddr *)&sa, &sl);
-	f.ports[0] = ntohs(sa.sin_port);
+	int hold = tp_bind(&f.ports[0]);
+	CU_ASSERT_FATAL(hold >= 0);
 	fx_meta(&f, std_parts, 4);
 	sm_txn_tp_t tps1[] = { { "t", 0 } };
 	sm_txn_tp_t tps2[] = { { "t", 1 } };
@@ -821,16 +758,16 @@ static void test_many_and_v0(void)
 		CU_ASSERT_EQUAL(done_wait(&d[i]), SM_ERR_NONE);
 		CU_ASSERT_EQUAL(done_calls(&d[i]), 1);
 	}
-	pthread_mutex_lock(&f.a->lock);
+	pthread_mutex_lock(&f.a->peer.lock);
 	CU_ASSERT_EQUAL(f.a->dup_pid, 0);
 	for (int i = 0; i < f.a->nseen; i++) {
 		CU_ASSERT_EQUAL(f.a->seen[i].version, 0);
 		CU_ASSERT(f.a->seen[i].hdr_ok);
 	}
-	pthread_mutex_unlock(&f.a->lock);
-	pthread_mutex_lock(&f.b->lock);
+	pthread_mutex_unlock(&f.a->peer.lock);
+	pthread_mutex_lock(&f.b->peer.lock);
 	CU_ASSERT_EQUAL(f.b->dup_pid, 0);
-	pthread_mutex_unlock(&f.b->lock);
+	pthread_mutex_unlock(&f.b->peer.lock);
 	CU_ASSERT_EQUAL(sm_txn_marker_channel_pending_count(f.ch), 0);
 	fx_destroy(&f);
 	for (int i = 0; i < N; i++)

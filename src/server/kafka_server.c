@@ -30,6 +30,7 @@
 
 #include "authorizer.h"
 #include "client_quota.h"
+#include "clock.h"
 #include "config_manager.h"
 #include "controller.h"
 #include "dynamic_config.h"
@@ -134,6 +135,23 @@ static void sm_server_metrics_gauges(void *opaque, sm_metrics_gauges_t *g)
 		sm_replica_manager_metrics(s->rm, g);
 	if (s->controller)
 		sm_controller_metrics(s->controller, g);
+	/* client quota sensors: each shard's lock, briefly, per scrape */
+	sm_quota_metric_t *qm;
+	int n = sm_client_quotas_metrics(sm_client_quotas_global(), sm_clock_mono_ms(), &qm);
+	if (n > 0) {
+		static const char *const res[] = { "Produce", "Fetch", "Request" };
+		g->quotas = sm_calloc((size_t)n, sizeof(*g->quotas));
+		for (int i = 0; i < n; i++) {
+			sm_metrics_quota_t *m = &g->quotas[g->nquotas++];
+			m->resource = res[qm[i].type];
+			m->user = qm[i].user;   /* ownership moves */
+			m->client = qm[i].client;
+			m->value = qm[i].rate;
+			m->throttle_ms = qm[i].throttle_ms;
+			qm[i].user = qm[i].client = NULL;
+		}
+	}
+	sm_client_quotas_metrics_free(qm, n);
 }
 
 typedef struct sm_server_handler_arg {

@@ -12,7 +12,7 @@ client-quota series on the Prometheus endpoint, on one broker:
   (null name), any (the default included), no component non-strict (ips with the rest),
   strict (nothing), an ip component with a user or client-id one, a duplicate ip component.
 - Kafka's errors for ip alterations: ip with user, an unresolvable name, a key other than
-  connection_creation_rate, a non-INT value; validate_only writes nothing.
+  connection_creation_rate, a non-INT value, a 30000-byte name; validate_only writes nothing.
 - kafka-configs.sh --entity-type ips with --zookeeper and --bootstrap-server: Kafka's output
   lines and errors; the quota is lifted with --delete-config and 127.0.0.2 connects freely.
 - a producer over its producer_byte_rate shows kafka_server_quota_byte_rate and
@@ -220,6 +220,12 @@ def admin_api(c, b):
         check(got == (INVALID_REQUEST, want), "AlterClientQuotas %s %s: %s" % (entity, ops, got))
     check(alter(port, [("ip", "127.0.0.4")], [(rate, 3.0, 0)], validate_only=True) == (0, None),
           "validate_only ip alteration")
+    # hostile sizes: a long name is looked up (nothing there) or refused without a lookup
+    long_name = "a" * 30000
+    check(describe(port, [("ip", 0, long_name)], True) == (0, None, {}), "long exact ip filter")
+    err, msg = alter(port, [("ip", long_name)], [(rate, 3.0, 0)])
+    check(err == INVALID_REQUEST and msg.endswith("is not a valid IP or resolvable host."),
+          "long ip name: %s %.80s" % (err, msg))
     check(not zk.exists("/config/ips/127.0.0.4"), "validate_only wrote /config/ips/127.0.0.4")
 
 

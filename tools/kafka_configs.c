@@ -74,6 +74,8 @@ static int sm_kc_usage(const char *msg)
 		"--entity-name <name>        Name of entity\n"
 		"--entity-default            Default entity name for clients/users/brokers/ips\n"
 		"--topic <topic>             The topic's name (--entity-type topics --entity-name <topic>)\n"
+		"--ip <ip>                   The IP address (--entity-type ips --entity-name <ip>)\n"
+		"--ip-defaults               The config defaults for all IPs (--entity-type ips --entity-default)\n"
 		"--add-config <k=v,...>      Key Value pairs of configs to add (lists in square brackets)\n"
 		"--delete-config <k,...>     Config keys to remove\n"
 		"--all                       List all configs for the given entity (with --bootstrap-server)\n");
@@ -1293,6 +1295,8 @@ static int sm_kc_parse(int argc, char **argv, sm_kc_opts_t *o)
 		{ "entity-default", no_argument, NULL, 'D' },
 		{ "topic", required_argument, NULL, 'T' },
 		{ "broker", required_argument, NULL, 'B' },
+		{ "ip", required_argument, NULL, 'I' },
+		{ "ip-defaults", no_argument, NULL, 'J' },
 		{ "add-config", required_argument, NULL, 'A' },
 		{ "delete-config", required_argument, NULL, 'X' },
 		{ "force", no_argument, NULL, 'f' },
@@ -1327,6 +1331,8 @@ static int sm_kc_parse(int argc, char **argv, sm_kc_opts_t *o)
 			break;
 		case 'T': o->type = "topics"; o->name = optarg; break;
 		case 'B': o->type = "brokers"; o->name = optarg; break;
+		case 'I': o->type = "ips"; o->name = optarg; break;
+		case 'J': o->type = "ips"; o->entity_default = 1; break;
 		case 'A': o->add = optarg; break;
 		case 'X': o->del = optarg; break;
 		case 'f': break;

@@ -215,7 +215,9 @@ def admin_api(c, b):
              "Invalid configuration key producer_byte_rate"),
             ([("ip", "127.0.0.4")], [(rate, 2.5, 0)],
              "Configuration connection_creation_rate must be a INT value"),
-            ([("ip", "")], [(rate, 1.0, 0)], "Empty ip not supported")):
+            ([("ip", "")], [(rate, 1.0, 0)], "Empty ip not supported"),
+            # Kafka 2.8 checks the sanitized name, which an IPv6 address is not
+            ([("ip", "::1")], [(rate, 1.0, 0)], "%3A%3A1 is not a valid IP or resolvable host.")):
         got = alter(port, entity, ops, validate_only=True)
         check(got == (INVALID_REQUEST, want), "AlterClientQuotas %s %s: %s" % (entity, ops, got))
     check(alter(port, [("ip", "127.0.0.4")], [(rate, 3.0, 0)], validate_only=True) == (0, None),
@@ -255,9 +257,13 @@ def tool(c, b):
     check(json.loads(zk.get("/config/ips/127.0.0.3")[0])["config"] ==
           {"connection_creation_rate": "7"}, "zk-mode znode")
     applied(b, "ips/127.0.0.3", 1)
-    rc, out = configs(c, "--zookeeper", "--describe", "--entity-type", "ips", "--entity-name",
-                      "127.0.0.3")
+    rc, out = configs(c, "--zookeeper", "--describe", "--ip", "127.0.0.3")
     check(out.strip() == "Configs for ips '127.0.0.3' are connection_creation_rate=7", out)
+    # --zookeeper writes an IPv6 address as given, and the broker applies it
+    rc, out = configs(c, "--zookeeper", "--alter", "--entity-type", "ips", "--entity-name", "::1",
+                      "--add-config", "connection_creation_rate=9")
+    check("Completed updating config for entity: ips '::1'." in out, out)
+    applied(b, "ips/::1", 1)
     rc, out = configs(c, "--zookeeper", "--describe", "--entity-type", "ips")
     for line in ("Configs for ips '127.0.0.2' are connection_creation_rate=1",
                  "Configs for default ips are connection_creation_rate=500"):
@@ -273,8 +279,8 @@ def tool(c, b):
                  "Quota configs for ip '127.0.0.3' are connection_creation_rate=7.0",
                  "Quota configs for the default ip are connection_creation_rate=500.0"):
         check(line in out.splitlines(), "%r not in %r" % (line, out))
-    rc, out = configs(c, "--bootstrap-server", "--alter", "--entity-type", "ips",
-                      "--entity-default", "--add-config", "connection_creation_rate=600")
+    rc, out = configs(c, "--bootstrap-server", "--alter", "--ip-defaults",
+                      "--add-config", "connection_creation_rate=600")
     check(out.strip() == "Completed updating default config for ips in the cluster.", out)
     applied(b, "ips/<default>", 2)
     rc, out = configs(c, "--bootstrap-server", "--alter", "--entity-type", "ips",

@@ -103,6 +103,28 @@ static char *sm_cq_out_name(sm_arena_t *a, const char *sanitized)
 	return r;
 }
 
+/* A new, initialised response entry (the array grows in the arena), or
+ * NULL with d->failed set. */
+static sm_describe_client_quotas_resp_entry_t *sm_cq_desc_entry(sm_cq_desc_t *d)
+{
+	if (d->resp->entries_cnt == d->cap) {
+		int ncap = d->cap ? d->cap * 2 : 16;
+		sm_describe_client_quotas_resp_entry_t *n =
+			sm_arena_alloc_array(&d->ctx->arena, ncap, sizeof(*n));
+		if (!n) {
+			d->failed = 1;
+			return NULL;
+		}
+		if (d->cap)
+			memcpy(n, d->resp->entries, sizeof(*n) * (size_t)d->cap);
+		d->resp->entries = n;
+		d->cap = ncap;
+	}
+	sm_describe_client_quotas_resp_entry_t *e = &d->resp->entries[d->resp->entries_cnt++];
+	sm_describe_client_quotas_resp_entry_init(e);
+	return e;
+}
+
 /* Reads /config/<type>/<path> and adds an entry for (user, client)
  * (sanitized names or NULL) if it holds quotas and matches the filter. */
 static void sm_cq_desc_add(sm_cq_desc_t *d, const char *type, const char *path, const char *user,
@@ -130,22 +152,11 @@ static void sm_cq_desc_add(sm_cq_desc_t *d, const char *type, const char *path, 
 		sm_zk_config_clear(&cfg);
 		return;
 	}
-	if (d->resp->entries_cnt == d->cap) {
-		int ncap = d->cap ? d->cap * 2 : 16;
-		sm_describe_client_quotas_resp_entry_t *n =
-			sm_arena_alloc_array(a, ncap, sizeof(*n));
-		if (!n) {
-			d->failed = 1;
-			sm_zk_config_clear(&cfg);
-			return;
-		}
-		if (d->cap)
-			memcpy(n, d->resp->entries, sizeof(*n) * (size_t)d->cap);
-		d->resp->entries = n;
-		d->cap = ncap;
+	sm_describe_client_quotas_resp_entry_t *e = sm_cq_desc_entry(d);
+	if (!e) {
+		sm_zk_config_clear(&cfg);
+		return;
 	}
-	sm_describe_client_quotas_resp_entry_t *e = &d->resp->entries[d->resp->entries_cnt++];
-	sm_describe_client_quotas_resp_entry_init(e);
 	e->entity = sm_arena_alloc(a, sizeof(*e->entity) * 2);
 	if (user) {
 		e->entity[e->entity_cnt].entity_type = SM_CQ_USER;
@@ -248,22 +259,11 @@ static void sm_cq_desc_ip(sm_cq_desc_t *d, const char *sanitized, const char *na
 		sm_zk_config_clear(&cfg);
 		return;
 	}
-	if (d->resp->entries_cnt == d->cap) {
-		int ncap = d->cap ? d->cap * 2 : 16;
-		sm_describe_client_quotas_resp_entry_t *n =
-			sm_arena_alloc_array(a, ncap, sizeof(*n));
-		if (!n) {
-			d->failed = 1;
-			sm_zk_config_clear(&cfg);
-			return;
-		}
-		if (d->cap)
-			memcpy(n, d->resp->entries, sizeof(*n) * (size_t)d->cap);
-		d->resp->entries = n;
-		d->cap = ncap;
+	sm_describe_client_quotas_resp_entry_t *e = sm_cq_desc_entry(d);
+	if (!e) {
+		sm_zk_config_clear(&cfg);
+		return;
 	}
-	sm_describe_client_quotas_resp_entry_t *e = &d->resp->entries[d->resp->entries_cnt++];
-	sm_describe_client_quotas_resp_entry_init(e);
 	e->entity = sm_arena_alloc(a, sizeof(*e->entity));
 	e->entity[0].entity_type = SM_CQ_IP;
 	e->entity[0].entity_name = name ? sm_arena_strndup(a, name, strlen(name)) : NULL;

@@ -144,11 +144,12 @@ static void sm_server_metrics_gauges(void *opaque, sm_metrics_gauges_t *g)
 		for (int i = 0; i < n; i++) {
 			sm_metrics_quota_t *m = &g->quotas[g->nquotas++];
 			m->resource = res[qm[i].type];
-			m->user = qm[i].user;   /* ownership moves */
+			/* Kafka tags its sensors with the sanitized user */
+			m->user = *qm[i].user ? sm_sasl_sanitize(qm[i].user) : sm_strdup("");
 			m->client = qm[i].client;
 			m->value = qm[i].rate;
 			m->throttle_ms = qm[i].throttle_ms;
-			qm[i].user = qm[i].client = NULL;
+			qm[i].client = NULL; /* ownership moves */
 		}
 	}
 	sm_client_quotas_metrics_free(qm, n);

@@ -450,12 +450,26 @@ static int32_t sm_quota_apply(sm_client_quotas_t *q, sm_quota_type_t t, const ch
 			if (t == SM_QUOTA_REQUEST && ms > q->window_ms)
 				ms = q->window_ms;
 			throttle = ms > INT32_MAX ? INT32_MAX : (int32_t)ms;
-			s->s[s->cur].tsum += (double)throttle;
-			s->s[s->cur].tcount++;
 		}
 	}
 	pthread_mutex_unlock(&sh->lock);
 	return throttle;
+}
+
+void sm_client_quotas_throttled(sm_client_quotas_t *q, sm_quota_type_t t, const char *user,
+				const char *client, int32_t ms, int64_t now_ms)
+{
+	double bound;
+	sm_quota_shard_t *sh;
+	if (ms <= 0 || t == SM_QUOTA_MUTATION)
+		return;
+	sm_quota_sensor_t *s = sm_quota_lookup(q, t, user, client, now_ms, &bound, &sh);
+	if (!s)
+		return;
+	sm_quota_add(q, s, 0, now_ms); /* the sample of the current window */
+	s->s[s->cur].tsum += (double)ms;
+	s->s[s->cur].tcount++;
+	pthread_mutex_unlock(&sh->lock);
 }
 
 void sm_client_quotas_set_mutation_window(sm_client_quotas_t *q, int window_num,

@@ -33,7 +33,7 @@
  * bucket is below zero; a permissive one is never refused. Either way a
  * bucket below zero asks for the time it takes to refill to zero.
  *
- * Each rate's sensor also keeps the throttle times it gave, so the metrics
+ * Each rate's sensor also keeps the throttle times charged to it, so the metrics
  * endpoint can show Kafka's per-entity byte-rate / request-time and
  * throttle-time (sm_client_quotas_metrics).
  *
@@ -117,6 +117,13 @@ void sm_client_quotas_set_mutation_window(sm_client_quotas_t *q, int window_num,
 int32_t sm_client_quotas_mutation_record(sm_client_quotas_t *q, const char *user,
 					 const char *client, double permits, int strict,
 					 int64_t now_ms, int *refused);
+
+/* A response of (user, client id) was throttled ms because of quota type t
+ * (Kafka's ClientQuotaManager.throttle): counted in that sensor's
+ * throttle-time. Kafka charges only the quota that asked for the longer
+ * time (the request quota on a tie); callers do the same. */
+void sm_client_quotas_throttled(sm_client_quotas_t *q, sm_quota_type_t t, const char *user,
+				const char *client, int32_t ms, int64_t now_ms);
 
 /* What Kafka exposes per quota sensor (kafka.server:type=Produce|Fetch|
  * Request,user=..,client-id=..): the measured rate (byte-rate, or

@@ -283,6 +283,14 @@ static void test_metrics(void)
 	int32_t t1 = sm_client_quotas_record(q, SM_QUOTA_PRODUCE, "u", "c", 10000, 1000);
 	int32_t t2 = sm_client_quotas_record(q, SM_QUOTA_PRODUCE, "u", "c", 10000, 1500);
 	CU_ASSERT(t1 > 0 && t2 > t1);
+	/* only throttles charged to the sensor count */
+	n = sm_client_quotas_metrics(q, 1500, &m);
+	CU_ASSERT_EQUAL_FATAL(n, 2);
+	CU_ASSERT(isnan(m[0].throttle_ms));
+	sm_client_quotas_metrics_free(m, n);
+	sm_client_quotas_throttled(q, SM_QUOTA_PRODUCE, "u", "c", t1, 1000);
+	sm_client_quotas_throttled(q, SM_QUOTA_PRODUCE, "u", "c", t2, 1500);
+	sm_client_quotas_throttled(q, SM_QUOTA_PRODUCE, "u", "c", 0, 1500);
 	n = sm_client_quotas_metrics(q, 1500, &m);
 	CU_ASSERT_EQUAL_FATAL(n, 2);
 	CU_ASSERT_DOUBLE_EQUAL(m[0].throttle_ms, (t1 + t2) / 2.0, 1e-9);

@@ -6,8 +6,9 @@
  * (--bootstrap-server) for topics, brokers and broker-loggers with
  * DescribeConfigs, IncrementalAlterConfigs (topics, broker-loggers) and
  * AlterConfigs (brokers), as Kafka's AdminClient path does, and for client
- * quotas (users, clients, users with clients) with DescribeClientQuotas and
- * AlterClientQuotas. Same options and output lines as Kafka's tool. With
+ * quotas (users, clients, users with clients, ips) with DescribeClientQuotas
+ * and AlterClientQuotas. An ips entity (KIP-612 connection_creation_rate)
+ * must name an IP address or a resolvable host, as ConfigCommand checks. Same options and output lines as Kafka's tool. With
  * --zookeeper, a user's
  * SCRAM-SHA-256/512=[iterations=N,password=P] is turned into Kafka's stored
  * credential (salt, stored and server keys, iterations) before it is
@@ -26,6 +27,7 @@
 
 #include "buf.h"
 #include "config_keys.h"
+#include "connection_quotas.h"
 #include "kafka_zk.h"
 #include "zk_login.h"
 #include "log_config.h"
@@ -62,16 +64,18 @@ static int sm_kc_usage(const char *msg)
 	if (msg)
 		fprintf(stderr, "%s\n", msg);
 	fprintf(stderr,
-		"This tool helps to manipulate and describe entity config for a topic, client, user or broker\n"
+		"This tool helps to manipulate and describe entity config for a topic, client, user, broker or ip\n"
 		"Option                      Description\n"
 		"--alter                     Alter the configuration for the entity.\n"
 		"--describe                  List configs for the given entity.\n"
 		"--zookeeper <urls>          The connection string for the zookeeper connection.\n"
 		"--bootstrap-server <server> The Kafka server to connect to.\n"
-		"--entity-type <type>        topics/clients/users/brokers\n"
+		"--entity-type <type>        topics/clients/users/brokers/ips\n"
 		"--entity-name <name>        Name of entity\n"
-		"--entity-default            Default entity name for clients/users/brokers\n"
+		"--entity-default            Default entity name for clients/users/brokers/ips\n"
 		"--topic <topic>             The topic's name (--entity-type topics --entity-name <topic>)\n"
+		"--ip <ip>                   The IP address (--entity-type ips --entity-name <ip>)\n"
+		"--ip-defaults               The config defaults for all IPs (--entity-type ips --entity-default)\n"
 		"--add-config <k=v,...>      Key Value pairs of configs to add (lists in square brackets)\n"
 		"--delete-config <k,...>     Config keys to remove\n"
 		"--all                       List all configs for the given entity (with --bootstrap-server)\n");
@@ -170,6 +174,33 @@ static int sm_kc_quota_validate(const sm_kc_opts_t *o, const sm_zk_config_t *add
 		if (end == v || *end || errno) {
 			snprintf(err, errlen, "Invalid value %s for configuration %s: Not a number of type %s",
 				 v, add->keys[i], q < 2 ? "LONG" : "DOUBLE");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* DynamicConfig.Ip.validate: connection_creation_rate alone, an INT >= 0. */
+static int sm_kc_ip_validate(const sm_zk_config_t *add, char *err, size_t errlen)
+{
+	for (int i = 0; i < add->n; i++) {
+		if (strcmp(add->keys[i], "connection_creation_rate")) {
+			snprintf(err, errlen, "requirement failed: Unknown Dynamic Configuration: "
+				 "Set(%s).", add->keys[i]);
+			return -1;
+		}
+		const char *v = add->values[i];
+		char *end;
+		errno = 0;
+		long long x = strtoll(v, &end, 10);
+		if (end == v || *end || errno || x > INT32_MAX || x < INT32_MIN) {
+			snprintf(err, errlen, "Invalid value %s for configuration %s: Not a number "
+				 "of type INT", v, add->keys[i]);
+			return -1;
+		}
+		if (x < 0) {
+			snprintf(err, errlen, "Invalid value %s for configuration %s: Value must be "
+				 "at least 0", v, add->keys[i]);
 			return -1;
 		}
 	}
@@ -361,6 +392,8 @@ static int sm_kc_alter(sm_zk_t *zk, const sm_kc_opts_t *o, const char *name)
 	    sm_kc_quota_validate(o, &add, err, sizeof(err)))
 		goto out;
 	if (!strcmp(o->type, "users") && sm_kc_scram_preprocess(&add, err, sizeof(err)))
+		goto out;
+	if (!strcmp(o->type, "ips") && sm_kc_ip_validate(&add, err, sizeof(err)))
 		goto out;
 	if (!strcmp(o->type, "brokers") && sm_kc_zk_broker_configs(zk, name, &add)) {
 		quiet = 1; /* the message is printed */
@@ -990,6 +1023,12 @@ out:
 	return rc;
 }
 
+/* The ClientQuotaEntity type of a --entity-type. */
+static const char *sm_kc_quota_entity(const char *type)
+{
+	return !strcmp(type, "users") ? "user" : !strcmp(type, "clients") ? "client-id" : "ip";
+}
+
 static int sm_kc_is_quota_key(const char *k)
 {
 	return !strcmp(k, "producer_byte_rate") || !strcmp(k, "consumer_byte_rate") ||
@@ -1007,7 +1046,7 @@ static int sm_kc_bs_quota_describe(const sm_kc_opts_t *o, const sm_metadata_resp
 	const char *names[2] = { o->name, o->cname };
 	int dflt[2] = { o->entity_default, o->cdefault };
 	for (int i = 0; i < 2 && types[i]; i++) {
-		comp[i].entity_type = !strcmp(types[i], "users") ? "user" : "client-id";
+		comp[i].entity_type = (char *)sm_kc_quota_entity(types[i]);
 		comp[i].match_type = dflt[i] ? 1 : names[i] ? 0 : 2;
 		comp[i].match = dflt[i] ? NULL : (char *)names[i];
 		req.components_cnt++;
@@ -1087,7 +1126,27 @@ static int sm_kc_bs_quotas(const sm_kc_opts_t *o, const sm_metadata_resp_t *md)
 	if (sm_kc_parse_change(o, &c))
 		goto out;
 	int quota = 0;
-	for (int pass = 0; pass < 2; pass++) {
+	if (!strcmp(o->type, "ips")) {
+		/* ConfigCommand: added and deleted keys alike, one message */
+		char unknown[512] = "";
+		size_t ul = 0;
+		for (int i = 0; i < c.add.n + c.ndel; i++) {
+			const char *k = i < c.add.n ? c.add.keys[i] : c.del[i - c.add.n];
+			if (strcmp(k, "connection_creation_rate"))
+				ul += (size_t)snprintf(unknown + ul,
+						       ul < sizeof(unknown) ? sizeof(unknown) - ul : 0,
+						       "%s%s", ul ? "," : "", k);
+		}
+		if (ul) {
+			fprintf(stderr, "Error while executing config command with args: Only "
+				"connection quota configs can be added for 'ips' using "
+				"--bootstrap-server. Unexpected config names: %s\n", unknown);
+			sm_kc_change_clear(&c);
+			goto out;
+		}
+		quota = 1;
+	}
+	for (int pass = 0; pass < 2 && !quota; pass++) {
 		char unknown[512] = "";
 		size_t ul = 0;
 		int n = pass ? c.ndel : c.add.n;
@@ -1146,7 +1205,7 @@ static int sm_kc_bs_quotas(const sm_kc_opts_t *o, const sm_metadata_resp_t *md)
 	const char *names[2] = { o->name, o->cname };
 	int dflt[2] = { o->entity_default, o->cdefault };
 	for (int i = 0; i < 2 && types[i]; i++) {
-		ent[i].entity_type = !strcmp(types[i], "users") ? "user" : "client-id";
+		ent[i].entity_type = (char *)sm_kc_quota_entity(types[i]);
 		ent[i].entity_name = dflt[i] ? NULL : (char *)names[i];
 		en.entity_cnt++;
 	}
@@ -1201,7 +1260,7 @@ out:
 
 static int sm_kc_bootstrap(const sm_kc_opts_t *o)
 {
-	if (!strcmp(o->type, "users") || !strcmp(o->type, "clients")) {
+	if (!strcmp(o->type, "users") || !strcmp(o->type, "clients") || !strcmp(o->type, "ips")) {
 		sm_arena_t a;
 		sm_metadata_resp_t md;
 		int rc = 1;
@@ -1236,6 +1295,8 @@ static int sm_kc_parse(int argc, char **argv, sm_kc_opts_t *o)
 		{ "entity-default", no_argument, NULL, 'D' },
 		{ "topic", required_argument, NULL, 'T' },
 		{ "broker", required_argument, NULL, 'B' },
+		{ "ip", required_argument, NULL, 'I' },
+		{ "ip-defaults", no_argument, NULL, 'J' },
 		{ "add-config", required_argument, NULL, 'A' },
 		{ "delete-config", required_argument, NULL, 'X' },
 		{ "force", no_argument, NULL, 'f' },
@@ -1270,6 +1331,8 @@ static int sm_kc_parse(int argc, char **argv, sm_kc_opts_t *o)
 			break;
 		case 'T': o->type = "topics"; o->name = optarg; break;
 		case 'B': o->type = "brokers"; o->name = optarg; break;
+		case 'I': o->type = "ips"; o->name = optarg; break;
+		case 'J': o->type = "ips"; o->entity_default = 1; break;
 		case 'A': o->add = optarg; break;
 		case 'X': o->del = optarg; break;
 		case 'f': break;
@@ -1284,9 +1347,10 @@ static int sm_kc_parse(int argc, char **argv, sm_kc_opts_t *o)
 	if (!o->type)
 		return sm_kc_usage("Missing required argument \"[entity-type]\"");
 	if (strcmp(o->type, "topics") && strcmp(o->type, "brokers") && strcmp(o->type, "users") &&
-	    strcmp(o->type, "clients") && (!o->bootstrap || strcmp(o->type, "broker-loggers")))
-		return sm_kc_usage(o->bootstrap ? "Invalid entity type; --entity-type must be one of topics, clients, users, brokers, broker-loggers"
-						 : "Invalid entity type; --entity-type must be one of topics, clients, users, brokers");
+	    strcmp(o->type, "clients") && strcmp(o->type, "ips") &&
+	    (!o->bootstrap || strcmp(o->type, "broker-loggers")))
+		return sm_kc_usage(o->bootstrap ? "Invalid entity type; --entity-type must be one of topics, clients, users, brokers, ips, broker-loggers"
+						 : "Invalid entity type; --entity-type must be one of topics, clients, users, brokers, ips");
 	if (o->ctype && (o->ntypes > 2 || strcmp(o->type, "users") || strcmp(o->ctype, "clients")))
 		return sm_kc_usage("Only one entity type may be specified, except for 'users' followed by 'clients' to describe or alter the quotas of a client id of a user");
 	if (o->nnames > o->ntypes)
@@ -1299,6 +1363,12 @@ static int sm_kc_parse(int argc, char **argv, sm_kc_opts_t *o)
 		return sm_kc_usage("An entity name must be specified with --alter");
 	if (o->alter && !o->add && !o->del)
 		return sm_kc_usage("At least one of --add-config or --delete-config must be specified with --alter");
+	char ipbuf[64];
+	if (!strcmp(o->type, "ips") && o->name && sm_ip_entity_address(o->name, 1, ipbuf, sizeof(ipbuf))) {
+		fprintf(stderr, "The entity name for ips must be a valid IP or resolvable host, but it is: %s\n",
+			o->name);
+		return 1;
+	}
 	return 0;
 }
 

@@ -313,6 +313,82 @@ static void sm_cq_numeric(const struct sockaddr *sa, char *out, size_t outlen)
 	}
 }
 
+void sm_ip_rates_set(sm_ip_rates_t *q, const char *ip, double rate, int64_t now_ms)
+{
+	if (!strcmp(ip, "<default>")) {
+		/* Entries made for the old default are dropped: the next
+		 * connection from their address starts a bucket at the new one. */
+		q->dflt = rate < 0 || rate >= (double)INT32_MAX ? -1 : rate;
+		for (int i = 0; i < SM_IPR_BUCKETS; i++) {
+			sm_ipr_entry_t **pp = &q->buckets[i], *e;
+			while ((e = *pp) != NULL) {
+				if (!e->configured) {
+					*pp = e->next;
+					free(e);
+					q->ndynamic--;
+				} else {
+					pp = &e->next;
+				}
+			}
+		}
+		return;
+	}
+	unsigned b = sm_ipr_hash(ip);
+	for (sm_ipr_entry_t **pp = &q->buckets[b]; *pp; pp = &(*pp)->next) {
+		sm_ipr_entry_t *e = *pp;
+		if (strcmp(e->ip, ip))
+			continue;
+		if (!e->configured)
+			q->ndynamic--;
+		*pp = e->next;
+		free(e);
+		break;
+	}
+	/* removed: the address falls back to the default (a fresh entry on
+	 * its next connection) */
+	if (rate >= 0)
+		sm_ipr_add(q, ip, rate, now_ms)->configured = 1;
+}
+
+sm_ip_rates_t *sm_ip_rates_empty(int64_t now_ms)
+{
+	sm_ip_rates_t *q = sm_calloc(1, sizeof(*q));
+	q->created_ms = now_ms;
+	q->dflt = -1;
+	return q;
+}
+
+int sm_ip_entity_address(const char *name, int resolve, char *out, size_t outlen)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (inet_pton(AF_INET, name, &a4) == 1)
+		return inet_ntop(AF_INET, &a4, out, (socklen_t)outlen) ? 0 : -1;
+	if (inet_pton(AF_INET6, name, &a6) == 1) {
+		if (IN6_IS_ADDR_V4MAPPED(&a6))
+			return inet_ntop(AF_INET, &a6.s6_addr[12], out, (socklen_t)outlen) ? 0 : -1;
+		return inet_ntop(AF_INET6, &a6, out, (socklen_t)outlen) ? 0 : -1;
+	}
+	if (!resolve || !*name || strlen(name) > 253)
+		return -1;
+	/* a host name: only what DNS can carry, so no lookup is made for
+	 * bytes no resolver would accept */
+	for (const char *p = name; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.' && *p != '_')
+			return -1;
+	struct addrinfo hints, *res = NULL;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(name, NULL, &hints, &res) != 0 || !res)
+		return -1;
+	char tmp[64];
+	sm_cq_numeric(res->ai_addr, tmp, sizeof(tmp));
+	freeaddrinfo(res);
+	snprintf(out, outlen, "%s", tmp);
+	return 0;
+}
+
 static int sm_cq_add_host(const char *host, int limit, sm_ip_override_t **ov, int *n,
 			  char *err, size_t errlen)
 {

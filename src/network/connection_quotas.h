@@ -86,6 +86,19 @@ void sm_ip_rates_free(sm_ip_rates_t *q);
  * is recorded), else the ms it would have to wait (nothing recorded: the
  * caller closes it). Acceptor thread only. */
 int64_t sm_ip_rates_record(sm_ip_rates_t *q, const char *ip, int64_t now_ms);
+/* A table with no quota yet (for quotas set later). */
+sm_ip_rates_t *sm_ip_rates_empty(int64_t now_ms);
+/* Sets the connection_creation_rate of ip (numeric, or "<default>");
+ * rate < 0 removes it (the address falls back to the default). The caller
+ * serialises this with sm_ip_rates_record. */
+void sm_ip_rates_set(sm_ip_rates_t *q, const char *ip, double rate, int64_t now_ms);
+
+/* The address an ip quota entity names, in the numeric form the acceptor
+ * uses for peers (IPv4-mapped IPv6 as IPv4): a numeric IPv4 or IPv6
+ * address, or, when resolve is set, a host name's first address (Kafka's
+ * InetAddress.getByName; this blocks on the resolver). 0 on success, -1
+ * for a name that is neither. */
+int sm_ip_entity_address(const char *name, int resolve, char *out, size_t outlen);
 
 /* ---- per-address connection counts ---- */
 

@@ -13,6 +13,7 @@
 #include "protocol.h"
 
 #include <event2/buffer.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -420,6 +421,56 @@ static void sm_metrics_gauge(sm_mx_line_t *l, const char *name, const char *help
 	sm_mx_flush(l);
 }
 
+/* A double as the text format writes it (NaN for Kafka's empty Avg). */
+static void sm_mx_double(sm_mx_line_t *l, double v)
+{
+	char d[40];
+	int k = isnan(v) ? snprintf(d, sizeof(d), "NaN") : snprintf(d, sizeof(d), "%.10g", v);
+	sm_mx_mem(l, d, k > 0 && (size_t)k < sizeof(d) ? (size_t)k : 0);
+}
+
+/* Client quota sensors as the JMX exporter's quota rules name them:
+ * kafka_server_quota_<attribute> with resource, user and clientId labels
+ * (a tag Kafka leaves empty is absent from the MBean name, so its label
+ * is absent too; a sensor with neither tag matches no quota rule and is
+ * left out). which: 0 byte-rate, 1 request-time, 2 throttle-time. */
+static void sm_metrics_render_quota_family(sm_mx_line_t *l, const sm_metrics_gauges_t *g,
+					   int which)
+{
+	static const char *const names[] = { "kafka_server_quota_byte_rate",
+					     "kafka_server_quota_request_time",
+					     "kafka_server_quota_throttle_time" };
+	static const char *const helps[] = {
+		"Bytes per second a quota entity produces or fetches, over the quota window",
+		"Request handler time a quota entity uses, in percent of one thread",
+		"Average throttle time given to a quota entity over the quota window, ms"
+	};
+	int head = 0;
+	for (int i = 0; i < g->nquotas; i++) {
+		const sm_metrics_quota_t *q = &g->quotas[i];
+		int req = !strcmp(q->resource, "Request");
+		if ((which == 0 && req) || (which == 1 && !req) || (!*q->user && !*q->client))
+			continue;
+		if (!head++)
+			sm_metrics_head(l, names[which], "gauge", helps[which]);
+		sm_mx_str(l, names[which]);
+		sm_mx_str(l, "{resource=\"");
+		sm_mx_str(l, q->resource);
+		if (*q->user) {
+			sm_mx_str(l, "\",user=\"");
+			sm_metrics_label(l, q->user);
+		}
+		if (*q->client) {
+			sm_mx_str(l, "\",clientId=\"");
+			sm_metrics_label(l, q->client);
+		}
+		sm_mx_str(l, "\"} ");
+		sm_mx_double(l, which == 2 ? q->throttle_ms : q->value);
+		sm_mx_mem(l, "\n", 1);
+		sm_mx_flush(l);
+	}
+}
+
 static void sm_metrics_render_gauges(sm_mx_line_t *l)
 {
 	sm_metrics_gauges_t g;
@@ -448,6 +499,13 @@ static void sm_metrics_render_gauges(sm_mx_line_t *l)
 			 "Topics in the cluster (controller only)", g.global_topic_count);
 	sm_metrics_gauge(l, "kafka_controller_kafkacontroller_globalpartitioncount",
 			 "Partitions in the cluster (controller only)", g.global_partition_count);
+	for (int w = 0; w < 3; w++)
+		sm_metrics_render_quota_family(l, &g, w);
+	for (int i = 0; i < g.nquotas; i++) {
+		free(g.quotas[i].user);
+		free(g.quotas[i].client);
+	}
+	free(g.quotas);
 }
 
 /* process_* as the Prometheus client libraries define them, from /proc. */

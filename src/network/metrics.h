@@ -23,6 +23,16 @@
 
 struct evbuffer;
 
+/* One client quota sensor (Kafka's kafka.server:type=<resource>,
+ * user=..,client-id=.. MBean). */
+typedef struct sm_metrics_quota {
+	const char *resource; /* "Produce", "Fetch" or "Request" (static) */
+	char *user;           /* malloc'd; "" when not part of the entity */
+	char *client;         /* malloc'd; "" likewise */
+	double value;         /* byte-rate (Produce, Fetch) or request-time */
+	double throttle_ms;   /* throttle-time; NaN when none was given */
+} sm_metrics_quota_t;
+
 /* Broker gauges, filled at scrape time by the registered source. */
 typedef struct sm_metrics_gauges {
 	int64_t partition_count;
@@ -35,6 +45,10 @@ typedef struct sm_metrics_gauges {
 	int64_t offline_partitions;  /* controller's count; 0 elsewhere */
 	int64_t global_topic_count;  /* controller only */
 	int64_t global_partition_count;
+	/* client quota sensors, malloc'd by the source (freed by the
+	 * renderer, strings included) */
+	sm_metrics_quota_t *quotas;
+	int nquotas;
 } sm_metrics_gauges_t;
 
 typedef void sm_metrics_gauge_fn(void *opaque, sm_metrics_gauges_t *out);

@@ -299,7 +299,11 @@ struct sm_socket_server {
 	sm_rate_limiter_t broker_rate; /* max.connection.creation.rate */
 	int64_t new_broker_rate;       /* atomic: a rate for the acceptor to adopt, or -1 */
 	sm_ss_loglim_t ll_ip, ll_blocked, ll_rate, ll_iprate;
-	sm_ip_rates_t *ip_rates;   /* connection_creation_rate per address */
+	/* connection_creation_rate per address: used by the acceptor, changed
+	 * by the config manager (/config/ips); a leaf lock, taken once per
+	 * accepted connection */
+	pthread_mutex_t ip_rates_lock;
+	sm_ip_rates_t *ip_rates;
 	sm_ss_delayed_t *delayed;  /* sorted by close_at_ms */
 	struct event *delay_timer;
 	struct event *acc_wake;    /* a slot freed up: retry held connections */
@@ -1712,8 +1716,12 @@ static void sm_ss_close_later(sm_socket_server_t *ss, int fd, int64_t delay_ms)
  * closed (now or after the throttle time) and 0 returned. */
 static int sm_ss_admit_ip(sm_socket_server_t *ss, sm_ss_listener_t *l, int fd)
 {
-	int64_t delay = sm_ip_rates_record(ss->ip_rates, l->pend_ip, sm_clock_mono_ms());
+	int64_t delay;
 	int limit;
+
+	pthread_mutex_lock(&ss->ip_rates_lock);
+	delay = sm_ip_rates_record(ss->ip_rates, l->pend_ip, sm_clock_mono_ms());
+	pthread_mutex_unlock(&ss->ip_rates_lock);
 
 	if (delay > 0) {
 		/* Not counted against the listener and broker rates either. */
@@ -1822,6 +1830,13 @@ int sm_socket_server_set_listener_limits(sm_socket_server_t *ss, const char *lis
 	if (found)
 		sm_ss_wake_acceptor(ss);
 	return found ? 0 : -1;
+}
+
+void sm_socket_server_set_ip_rate(sm_socket_server_t *ss, const char *ip, double rate)
+{
+	pthread_mutex_lock(&ss->ip_rates_lock);
+	sm_ip_rates_set(ss->ip_rates, ip, rate, sm_clock_mono_ms());
+	pthread_mutex_unlock(&ss->ip_rates_lock);
 }
 
 /* Tries to pass l's held connection to a processor: 1 when done, 0 while it
@@ -2128,6 +2143,9 @@ sm_socket_server_t *sm_socket_server_new(const sm_socket_server_config_t *cfg,
 				  cfg->max_connections_per_ip_overrides : "");
 	ss->pool = sm_mempool_new(cfg->queued_max_request_bytes);
 	ss->ip_rates = sm_ip_rates_new(cfg->ip_rates, cfg->num_ip_rates, sm_clock_mono_ms());
+	if (!ss->ip_rates)
+		ss->ip_rates = sm_ip_rates_empty(sm_clock_mono_ms());
+	pthread_mutex_init(&ss->ip_rates_lock, NULL);
 	ss->cfg.ip_rates = NULL;
 	ss->cfg.num_ip_rates = 0;
 	sm_rate_limiter_init(&ss->broker_rate, cfg->max_connection_creation_rate, sm_clock_mono_ms());
@@ -2596,6 +2614,7 @@ void sm_socket_server_destroy(sm_socket_server_t *ss)
 	free(ss->overrides);
 	sm_ip_quotas_free(ss->ipq);
 	sm_ip_rates_free(ss->ip_rates);
+	pthread_mutex_destroy(&ss->ip_rates_lock);
 	sm_mempool_unref(ss->pool);
 	pthread_cond_destroy(&ss->cmd_cond);
 	pthread_mutex_destroy(&ss->cmd_lock);

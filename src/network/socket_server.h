@@ -140,6 +140,11 @@ void sm_socket_server_shutdown(sm_socket_server_t *ss);
 /* Shuts down if needed and frees the server. */
 void sm_socket_server_destroy(sm_socket_server_t *ss);
 void sm_socket_server_stats(sm_socket_server_t *ss, sm_socket_server_stats_t *out);
+/* Sets the connection_creation_rate quota of an address (numeric, as
+ * sm_ip_entity_address writes it, or "<default>"); rate < 0 removes it.
+ * Any thread (the config manager applies /config/ips changes). */
+void sm_socket_server_set_ip_rate(sm_socket_server_t *ss, const char *ip, double rate);
+
 /* New connection limits (dynamic broker configs): max.connections (0: none),
  * max.connections.per.ip and its overrides (as in the config), and
  * max.connection.creation.rate. Connections over a lowered limit stay open;

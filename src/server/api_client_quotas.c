@@ -7,10 +7,14 @@
  * alteration keeps. A change is written with its /config/changes
  * notification, so every broker (config_manager.c) applies it.
  *
+ * IP entities (KIP-612) live in /config/ips/<ip> (sanitized, as Kafka's
+ * ZkAdminManager writes them; "<default>" for the default), hold only
+ * connection_creation_rate, and are never combined with a user or client
+ * id; a filter without any component describes them along with the rest.
+ *
  * Client-visible errors follow Kafka: a bad filter or alteration is
  * INVALID_REQUEST with Kafka's message, an unknown entity type in a filter
- * UNSUPPORTED_VERSION. IP entities (KIP-612) are not served here; see
- * docs/deviations.md.
+ * UNSUPPORTED_VERSION.
  */
 #include "kafka_apis_int.h"
 
@@ -19,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "connection_quotas.h"
 #include "kafka_zk.h"
 #include "log_config.h"
 #include "logger.h"
@@ -42,6 +47,9 @@ static const struct {
 	{ "controller_mutation_rate", 0 },
 };
 #define SM_CQ_NKEYS ((int)(sizeof(sm_cq_keys) / sizeof(sm_cq_keys[0])))
+
+/* DynamicConfig.Ip: the one key of an ip entity, an INT. */
+#define SM_CQ_IP_KEY "connection_creation_rate"
 
 static int sm_cq_key(const char *k)
 {
@@ -95,6 +103,28 @@ static char *sm_cq_out_name(sm_arena_t *a, const char *sanitized)
 	return r;
 }
 
+/* A new, initialised response entry (the array grows in the arena), or
+ * NULL with d->failed set. */
+static sm_describe_client_quotas_resp_entry_t *sm_cq_desc_entry(sm_cq_desc_t *d)
+{
+	if (d->resp->entries_cnt == d->cap) {
+		int ncap = d->cap ? d->cap * 2 : 16;
+		sm_describe_client_quotas_resp_entry_t *n =
+			sm_arena_alloc_array(&d->ctx->arena, ncap, sizeof(*n));
+		if (!n) {
+			d->failed = 1;
+			return NULL;
+		}
+		if (d->cap)
+			memcpy(n, d->resp->entries, sizeof(*n) * (size_t)d->cap);
+		d->resp->entries = n;
+		d->cap = ncap;
+	}
+	sm_describe_client_quotas_resp_entry_t *e = &d->resp->entries[d->resp->entries_cnt++];
+	sm_describe_client_quotas_resp_entry_init(e);
+	return e;
+}
+
 /* Reads /config/<type>/<path> and adds an entry for (user, client)
  * (sanitized names or NULL) if it holds quotas and matches the filter. */
 static void sm_cq_desc_add(sm_cq_desc_t *d, const char *type, const char *path, const char *user,
@@ -122,22 +152,11 @@ static void sm_cq_desc_add(sm_cq_desc_t *d, const char *type, const char *path, 
 		sm_zk_config_clear(&cfg);
 		return;
 	}
-	if (d->resp->entries_cnt == d->cap) {
-		int ncap = d->cap ? d->cap * 2 : 16;
-		sm_describe_client_quotas_resp_entry_t *n =
-			sm_arena_alloc_array(a, ncap, sizeof(*n));
-		if (!n) {
-			d->failed = 1;
-			sm_zk_config_clear(&cfg);
-			return;
-		}
-		if (d->cap)
-			memcpy(n, d->resp->entries, sizeof(*n) * (size_t)d->cap);
-		d->resp->entries = n;
-		d->cap = ncap;
+	sm_describe_client_quotas_resp_entry_t *e = sm_cq_desc_entry(d);
+	if (!e) {
+		sm_zk_config_clear(&cfg);
+		return;
 	}
-	sm_describe_client_quotas_resp_entry_t *e = &d->resp->entries[d->resp->entries_cnt++];
-	sm_describe_client_quotas_resp_entry_init(e);
 	e->entity = sm_arena_alloc(a, sizeof(*e->entity) * 2);
 	if (user) {
 		e->entity[e->entity_cnt].entity_type = SM_CQ_USER;
@@ -223,6 +242,70 @@ static char *sm_cq_filter_sanitized(const sm_cq_filter_t *f)
 	return f->kind == 1 ? sm_strdup(SM_CQ_DEFAULT) : sm_sasl_sanitize(f->name);
 }
 
+/* Adds the entry of /config/ips/<sanitized> if it holds the ip quota;
+ * name is the entity name the response carries (NULL: the default). */
+static void sm_cq_desc_ip(sm_cq_desc_t *d, const char *sanitized, const char *name)
+{
+	if (d->failed)
+		return;
+	sm_arena_t *a = &d->ctx->arena;
+	sm_zk_config_t cfg = { 0 };
+	if (sm_kzk_get_entity_config(d->ctx->apis->d.zk, "ips", sanitized, &cfg) != SM_ERR_NONE) {
+		d->failed = 1;
+		return;
+	}
+	const char *v = sm_zk_config_get(&cfg, SM_CQ_IP_KEY);
+	if (!v) {
+		sm_zk_config_clear(&cfg);
+		return;
+	}
+	sm_describe_client_quotas_resp_entry_t *e = sm_cq_desc_entry(d);
+	if (!e) {
+		sm_zk_config_clear(&cfg);
+		return;
+	}
+	e->entity = sm_arena_alloc(a, sizeof(*e->entity));
+	e->entity[0].entity_type = SM_CQ_IP;
+	e->entity[0].entity_name = name ? sm_arena_strndup(a, name, strlen(name)) : NULL;
+	e->entity_cnt = 1;
+	e->values = sm_arena_alloc(a, sizeof(*e->values));
+	e->values[0].key = SM_CQ_IP_KEY;
+	e->values[0].value = strtod(v, NULL);
+	e->values_cnt = 1;
+	sm_zk_config_clear(&cfg);
+}
+
+/* Kafka's handleDescribeIpQuotas: an exact or default component reads that
+ * entity; "any" (or no component, unless strict) reads them all, the
+ * default included. */
+static void sm_cq_desc_ips(sm_cq_desc_t *d, const sm_cq_filter_t *ip, int strict)
+{
+	if (ip->present && ip->kind != 2) {
+		char *san = sm_cq_filter_sanitized(ip);
+		sm_cq_desc_ip(d, san, ip->kind == 1 ? NULL : ip->name);
+		free(san);
+		return;
+	}
+	if (!ip->present && strict)
+		return;
+	char **kids;
+	int n;
+	if (sm_cq_children(d->ctx->apis->d.zk, "/config/ips", &kids, &n)) {
+		d->failed = 1;
+		return;
+	}
+	for (int i = 0; i < n && !d->failed; i++) {
+		if (!strcmp(kids[i], SM_CQ_DEFAULT)) {
+			sm_cq_desc_ip(d, kids[i], NULL);
+		} else {
+			char *name = sm_sasl_desanitize(kids[i]);
+			sm_cq_desc_ip(d, kids[i], name);
+			free(name);
+		}
+	}
+	sm_zk_strings_free(kids, n);
+}
+
 void sm_api_describe_client_quotas(sm_req_ctx_t *ctx)
 {
 	int16_t ver = ctx->hdr.api_version;
@@ -233,8 +316,7 @@ void sm_api_describe_client_quotas(sm_req_ctx_t *ctx)
 	}
 	sm_describe_client_quotas_resp_t resp;
 	sm_describe_client_quotas_resp_init(&resp);
-	sm_cq_filter_t user = { 0 }, client = { 0 };
-	int ip = 0;
+	sm_cq_filter_t user = { 0 }, client = { 0 }, ip = { 0 };
 	const char *msg = NULL;
 	char buf[512];
 	if (!sm_apis_authorized(ctx, SM_ACL_OP_DESCRIBE_CONFIGS, SM_ACL_RES_CLUSTER, NULL)) {
@@ -261,11 +343,8 @@ void sm_api_describe_client_quotas(sm_req_ctx_t *ctx)
 			f = &client;
 			msg = "Duplicate client filter component entity type";
 		} else if (!strcmp(c->entity_type, SM_CQ_IP)) {
-			if (ip) {
-				resp.error_code = SM_ERR_INVALID_REQUEST;
-				msg = "Duplicate ip filter component entity type";
-			}
-			ip = 1;
+			f = &ip;
+			msg = "Duplicate ip filter component entity type";
 		} else if (!*c->entity_type) {
 			resp.error_code = SM_ERR_INVALID_REQUEST;
 			msg = "Unexpected empty filter component entity type";
@@ -286,7 +365,7 @@ void sm_api_describe_client_quotas(sm_req_ctx_t *ctx)
 		f->kind = c->match_type;
 		f->name = c->match;
 	}
-	if (!resp.error_code && ip && (user.present || client.present)) {
+	if (!resp.error_code && ip.present && (user.present || client.present)) {
 		resp.error_code = SM_ERR_INVALID_REQUEST;
 		msg = "Invalid entity filter component combination, IP filter component should not be "
 		      "used with user or clientId filter component.";
@@ -295,10 +374,12 @@ void sm_api_describe_client_quotas(sm_req_ctx_t *ctx)
 		goto send;
 	resp.error_message = NULL;
 	resp.entries = sm_arena_alloc(&ctx->arena, sizeof(*resp.entries));
-	if (ip)
-		goto send; /* IP quotas: none described (docs/deviations.md) */
 	sm_cq_desc_t d = { .ctx = ctx, .resp = &resp, .user = &user, .client = &client,
 			   .strict = req.strict };
+	if (!user.present && !client.present)
+		sm_cq_desc_ips(&d, &ip, req.strict);
+	if (ip.present)
+		goto done;
 	/* Kafka's handleDescribeClientQuotas: which znodes can match. */
 	int exact_user = user.present && user.kind != 2, exact_client = client.present && client.kind != 2;
 	int excl_user = req.strict && !user.present, excl_client = req.strict && !client.present;
@@ -323,6 +404,7 @@ void sm_api_describe_client_quotas(sm_req_ctx_t *ctx)
 	}
 	free(su);
 	free(sc);
+done:
 	if (d.failed) {
 		resp.error_code = SM_ERR_UNKNOWN_SERVER_ERROR;
 		resp.entries = NULL;
@@ -343,11 +425,92 @@ send:
 
 /* ---- AlterClientQuotas ---- */
 
+/* An ip entity (name NULL: the default): only connection_creation_rate, an
+ * INT, in /config/ips/<sanitized ip> (Kafka's alterEntityQuotas and
+ * AdminZkClient.changeIpConfig). */
+static int16_t sm_cq_alter_ip(sm_req_ctx_t *ctx, const char *ip,
+			      const sm_alter_client_quotas_req_entry_t *en, int validate_only,
+			      char *msg, size_t msglen)
+{
+	char *san = ip ? sm_sasl_sanitize(ip) : sm_strdup(SM_CQ_DEFAULT);
+	char addr[64];
+	int16_t err = 0;
+	sm_zk_config_t cfg = { 0 };
+	/* Kafka checks the sanitized name: an IPv6 address ("%3A%3A1") is
+	 * refused as it is there */
+	if (ip && sm_ip_entity_address(san, 1, addr, sizeof(addr))) {
+		snprintf(msg, msglen, "%.300s is not a valid IP or resolvable host.", san);
+		err = SM_ERR_INVALID_REQUEST;
+		goto out;
+	}
+	if (sm_kzk_get_entity_config(ctx->apis->d.zk, "ips", san, &cfg) != SM_ERR_NONE) {
+		snprintf(msg, msglen, "Could not read the quotas of ips/%.300s", san);
+		err = SM_ERR_UNKNOWN_SERVER_ERROR;
+		goto out;
+	}
+	for (int i = 0; i < en->ops_cnt && !err; i++) {
+		const sm_alter_client_quotas_req_op_t *op = &en->ops[i];
+		if (op->remove) {
+			sm_zk_config_t one = { 0 };
+			for (int j = 0; j < cfg.n; j++)
+				if (strcmp(cfg.keys[j], op->key))
+					sm_zk_config_set(&one, cfg.keys[j], cfg.values[j]);
+			sm_zk_config_clear(&cfg);
+			cfg = one;
+			continue;
+		}
+		if (strcmp(op->key, SM_CQ_IP_KEY)) {
+			snprintf(msg, msglen, "Invalid configuration key %.400s", op->key);
+			err = SM_ERR_INVALID_REQUEST;
+			break;
+		}
+		/* Scala's (value + epsilon).toInt: NaN is 0, the rest saturates */
+		const double eps = 1e-6;
+		double t = op->value + eps;
+		long long iv = isnan(t) ? 0 : t >= 2147483647.0 ? 2147483647LL
+				  : t <= -2147483648.0 ? -2147483648LL : (long long)t;
+		if (!(fabs((double)iv - op->value) <= eps)) {
+			snprintf(msg, msglen, "Configuration %s must be a INT value", op->key);
+			err = SM_ERR_INVALID_REQUEST;
+			break;
+		}
+		char val[32];
+		snprintf(val, sizeof(val), "%lld", iv);
+		sm_zk_config_set(&cfg, op->key, val);
+	}
+	if (err || validate_only)
+		goto out;
+	/* DynamicConfig.Ip.validate, as changeIpConfig runs it before writing */
+	const char *v = sm_zk_config_get(&cfg, SM_CQ_IP_KEY);
+	for (int j = 0; j < cfg.n; j++) {
+		if (strcmp(cfg.keys[j], SM_CQ_IP_KEY)) {
+			snprintf(msg, msglen, "requirement failed: Unknown Dynamic Configuration: "
+				 "Set(%.300s).", cfg.keys[j]);
+			err = SM_ERR_UNKNOWN_SERVER_ERROR;
+			goto out;
+		}
+	}
+	if (v && v[0] == '-') {
+		snprintf(msg, msglen, "Invalid value %.40s for configuration %s: Value must be at "
+			 "least 0", v, SM_CQ_IP_KEY);
+		err = SM_ERR_UNKNOWN_SERVER_ERROR;
+		goto out;
+	}
+	if (sm_kzk_set_entity_config(ctx->apis->d.zk, "ips", san, &cfg) != SM_ERR_NONE) {
+		snprintf(msg, msglen, "Could not write the quotas of ips/%.300s", san);
+		err = SM_ERR_UNKNOWN_SERVER_ERROR;
+	}
+out:
+	sm_zk_config_clear(&cfg);
+	free(san);
+	return err;
+}
+
 /* Applies one entry; returns the error code and sets *msg. */
 static int16_t sm_cq_alter_one(sm_req_ctx_t *ctx, const sm_alter_client_quotas_req_entry_t *en,
 			       int validate_only, char *msg, size_t msglen)
 {
-	const char *user = NULL, *client = NULL;
+	const char *user = NULL, *client = NULL, *ip = NULL;
 	int has_user = 0, has_client = 0, has_ip = 0;
 	if (en->entity_cnt == 0) {
 		snprintf(msg, msglen, "Invalid empty client quota entity");
@@ -363,6 +526,7 @@ static int16_t sm_cq_alter_one(sm_req_ctx_t *ctx, const sm_alter_client_quotas_r
 			client = e->entity_name;
 		} else if (!strcmp(e->entity_type, SM_CQ_IP)) {
 			has_ip = 1;
+			ip = e->entity_name;
 		} else {
 			snprintf(msg, msglen, "Unhandled client quota entity type: %.400s",
 				 e->entity_type);
@@ -373,11 +537,13 @@ static int16_t sm_cq_alter_one(sm_req_ctx_t *ctx, const sm_alter_client_quotas_r
 			return SM_ERR_INVALID_REQUEST;
 		}
 	}
-	if (has_ip) {
-		snprintf(msg, msglen, "IP quotas are not altered through AlterClientQuotas by this "
-			 "broker; use kafka-configs.sh --zookeeper --entity-type ips");
+	if (has_ip && (has_user || has_client)) {
+		snprintf(msg, msglen, "Invalid quota entity combination, IP entity should not be "
+			 "used with user/client ID entity.");
 		return SM_ERR_INVALID_REQUEST;
 	}
+	if (has_ip)
+		return sm_cq_alter_ip(ctx, ip, en, validate_only, msg, msglen);
 	char *su = has_user ? (user ? sm_sasl_sanitize(user) : sm_strdup(SM_CQ_DEFAULT)) : NULL;
 	char *sc = has_client ? (client ? sm_sasl_sanitize(client) : sm_strdup(SM_CQ_DEFAULT)) : NULL;
 	char *path;

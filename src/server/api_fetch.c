@@ -434,6 +434,8 @@ static void sm_fetch_respond(sm_req_ctx_t *ctx, sm_fetch_resp_t *resp, int consu
 		double size = (double)sm_fetch_resp_size(ctx->hdr.api_version, resp);
 		int32_t rq = sm_apis_request_quota_now(ctx);
 		int32_t ms = sm_apis_quota_record(ctx, SM_QUOTA_FETCH, size);
+		sm_apis_quota_throttled(ctx, ms > rq ? SM_QUOTA_FETCH : SM_QUOTA_REQUEST,
+					ms > rq ? ms : rq);
 		if (rq > ms)
 			ms = rq;
 		if (ms > 0) {

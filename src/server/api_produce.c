@@ -264,6 +264,8 @@ void sm_api_produce(sm_req_ctx_t *ctx)
 	int32_t bw = sm_apis_quota_record(ctx, SM_QUOTA_PRODUCE, (double)ctx->req->len);
 	int32_t rq = sm_apis_request_quota_now(ctx);
 	resp.throttle_time_ms = bw > rq ? bw : rq;
+	sm_apis_quota_throttled(ctx, bw > rq ? SM_QUOTA_PRODUCE : SM_QUOTA_REQUEST,
+				resp.throttle_time_ms);
 	if (req.acks == -1) {
 		sm_produce_await(ctx, &req, &resp, waits, nw);
 		return;

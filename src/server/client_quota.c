@@ -34,6 +34,10 @@ typedef struct sm_quota_entity {
 typedef struct sm_quota_sample {
 	int64_t start_ms;
 	double value;
+	/* throttle times given in this window (Kafka's throttle-time sensor,
+	 * an Avg over the same windows): their sum and count */
+	double tsum;
+	int64_t tcount;
 } sm_quota_sample_t;
 
 typedef struct sm_quota_sensor {
@@ -289,6 +293,8 @@ static void sm_quota_purge(const sm_client_quotas_t *q, sm_quota_sensor_t *s, in
 		if (now - s->s[i].start_ms >= expire) {
 			s->s[i].start_ms = now;
 			s->s[i].value = 0;
+			s->s[i].tsum = 0;
+			s->s[i].tcount = 0;
 		}
 }
 
@@ -328,6 +334,8 @@ static void sm_quota_add(const sm_client_quotas_t *q, sm_quota_sensor_t *s, doub
 			s->n = s->cur + 1;
 		s->s[s->cur].start_ms = now;
 		s->s[s->cur].value = 0;
+		s->s[s->cur].tsum = 0;
+		s->s[s->cur].tcount = 0;
 	}
 	s->s[s->cur].value += v;
 }
@@ -448,6 +456,22 @@ static int32_t sm_quota_apply(sm_client_quotas_t *q, sm_quota_type_t t, const ch
 	return throttle;
 }
 
+void sm_client_quotas_throttled(sm_client_quotas_t *q, sm_quota_type_t t, const char *user,
+				const char *client, int32_t ms, int64_t now_ms)
+{
+	double bound;
+	sm_quota_shard_t *sh;
+	if (ms <= 0 || t == SM_QUOTA_MUTATION)
+		return;
+	sm_quota_sensor_t *s = sm_quota_lookup(q, t, user, client, now_ms, &bound, &sh);
+	if (!s)
+		return;
+	sm_quota_add(q, s, 0, now_ms); /* the sample of the current window */
+	s->s[s->cur].tsum += (double)ms;
+	s->s[s->cur].tcount++;
+	pthread_mutex_unlock(&sh->lock);
+}
+
 void sm_client_quotas_set_mutation_window(sm_client_quotas_t *q, int window_num,
 					  int64_t window_size_ms)
 {
@@ -526,4 +550,60 @@ void sm_client_quotas_unrecord(sm_client_quotas_t *q, sm_quota_type_t t, const c
 			       const char *client, double value, int64_t now_ms)
 {
 	(void)sm_quota_apply(q, t, user, client, value, now_ms, 1);
+}
+
+static int sm_quota_metric_cmp(const void *a, const void *b)
+{
+	const sm_quota_metric_t *x = a, *y = b;
+	if (x->type != y->type)
+		return x->type < y->type ? -1 : 1;
+	int c = strcmp(x->user, y->user);
+	return c ? c : strcmp(x->client, y->client);
+}
+
+int sm_client_quotas_metrics(sm_client_quotas_t *q, int64_t now_ms, sm_quota_metric_t **out)
+{
+	int n = 0, cap = 0;
+	*out = NULL;
+	if (!q)
+		return 0;
+	for (int i = 0; i < SM_QUOTA_SHARDS; i++) {
+		sm_quota_shard_t *sh = &q->shards[i];
+		pthread_mutex_lock(&sh->lock);
+		for (int j = 0; j < SM_QUOTA_BUCKETS; j++)
+			for (sm_quota_sensor_t *s = sh->b[j]; s; s = s->next) {
+				if (s->type == SM_QUOTA_MUTATION || s->n == 0)
+					continue;
+				if (n == cap) {
+					cap = cap ? cap * 2 : 16;
+					*out = sm_realloc(*out, sizeof(**out) * (size_t)cap);
+				}
+				sm_quota_metric_t *m = &(*out)[n++];
+				int64_t span;
+				m->type = (sm_quota_type_t)s->type;
+				m->user = sm_strdup(s->user);
+				m->client = sm_strdup(s->client);
+				m->rate = sm_quota_rate(q, s, now_ms, &span);
+				double sum = 0;
+				int64_t cnt = 0;
+				for (int k = 0; k < s->n; k++) {
+					sum += s->s[k].tsum;
+					cnt += s->s[k].tcount;
+				}
+				m->throttle_ms = cnt ? sum / (double)cnt : NAN;
+			}
+		pthread_mutex_unlock(&sh->lock);
+	}
+	if (n > 1)
+		qsort(*out, (size_t)n, sizeof(**out), sm_quota_metric_cmp);
+	return n;
+}
+
+void sm_client_quotas_metrics_free(sm_quota_metric_t *m, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free(m[i].user);
+		free(m[i].client);
+	}
+	free(m);
 }

@@ -33,6 +33,10 @@
  * bucket is below zero; a permissive one is never refused. Either way a
  * bucket below zero asks for the time it takes to refill to zero.
  *
+ * Each rate's sensor also keeps the throttle times charged to it, so the metrics
+ * endpoint can show Kafka's per-entity byte-rate / request-time and
+ * throttle-time (sm_client_quotas_metrics).
+ *
  * Thread-safety: all functions are thread-safe. The configured quotas are
  * under a rwlock taken for reading per recording only when a quota of that
  * kind exists anywhere (an atomic count is checked first, so brokers
@@ -113,6 +117,31 @@ void sm_client_quotas_set_mutation_window(sm_client_quotas_t *q, int window_num,
 int32_t sm_client_quotas_mutation_record(sm_client_quotas_t *q, const char *user,
 					 const char *client, double permits, int strict,
 					 int64_t now_ms, int *refused);
+
+/* A response of (user, client id) was throttled ms because of quota type t
+ * (Kafka's ClientQuotaManager.throttle): counted in that sensor's
+ * throttle-time. Kafka charges only the quota that asked for the longer
+ * time (the request quota on a tie); callers do the same. */
+void sm_client_quotas_throttled(sm_client_quotas_t *q, sm_quota_type_t t, const char *user,
+				const char *client, int32_t ms, int64_t now_ms);
+
+/* What Kafka exposes per quota sensor (kafka.server:type=Produce|Fetch|
+ * Request,user=..,client-id=..): the measured rate (byte-rate, or
+ * request-time in percent of a thread) and the average throttle time given
+ * within the quota window (NaN when none, as Kafka's Avg). */
+typedef struct sm_quota_metric {
+	sm_quota_type_t type; /* PRODUCE, FETCH or REQUEST */
+	char *user;           /* metric tags: "" when not part of the key */
+	char *client;
+	double rate;
+	double throttle_ms;
+} sm_quota_metric_t;
+
+/* Every sensor measured now (controller mutation buckets excepted), sorted
+ * by type, user, client id; bounded as the sensors are. Takes each shard
+ * lock in turn, briefly. Returns the count; *out is malloc'd. */
+int sm_client_quotas_metrics(sm_client_quotas_t *q, int64_t now_ms, sm_quota_metric_t **out);
+void sm_client_quotas_metrics_free(sm_quota_metric_t *m, int n);
 
 /* Kafka's throttle time for a rate over its bound measured over span_ms. */
 int64_t sm_quota_throttle_ms(double rate, double bound, int64_t span_ms);

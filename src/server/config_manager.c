@@ -21,6 +21,7 @@
 #include "kafka_zk.h"
 #include "log_config.h"
 #include "logger.h"
+#include "socket_server.h"
 #include "thread_role.h"
 
 #define SM_CM_LOGGER "kafka.server.DynamicConfigManager"
@@ -34,6 +35,7 @@ struct sm_config_manager {
 	sm_replica_manager_t *rm;
 	sm_controller_t *controller;
 	sm_dyn_config_t *dyn;
+	sm_socket_server_t *ss; /* applies ips/<ip> changes; may be NULL */
 	int32_t broker_id;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -232,8 +234,67 @@ static void sm_cm_apply_broker(sm_config_manager_t *cm, const char *entity)
 	sm_zk_strings_free(topics, n);
 }
 
+void sm_config_manager_set_socket_server(sm_config_manager_t *cm, sm_socket_server_t *ss)
+{
+	cm->ss = ss;
+}
+
+int sm_config_manager_ip_rate(sm_zk_t *zk, const char *name, char *ip, size_t iplen,
+			      double *rate)
+{
+	*rate = -1;
+	if (!strcmp(name, "<default>")) {
+		snprintf(ip, iplen, "<default>");
+	} else {
+		/* AlterClientQuotas writes the sanitized name ("%3A%3A1" for
+		 * ::1), kafka-configs --zookeeper the name as given */
+		char *d = sm_sasl_desanitize(name);
+		int bad = sm_ip_entity_address(d, 1, ip, iplen);
+		free(d);
+		if (bad)
+			return -1;
+	}
+	sm_zk_config_t zc = { 0 };
+	if (sm_kzk_get_entity_config(zk, "ips", name, &zc) != SM_ERR_NONE)
+		return -1;
+	const char *v = sm_zk_config_get(&zc, "connection_creation_rate");
+	int rc = 0;
+	if (v) {
+		char *end;
+		errno = 0;
+		long long x = strtoll(v, &end, 10);
+		if (!*v || *end || errno || x < 0 || x > INT32_MAX)
+			rc = -1;
+		else
+			*rate = (double)x;
+	}
+	sm_zk_config_clear(&zc);
+	return rc;
+}
+
+/* ips/<ip> or ips/<default>: Kafka's IpConfigHandler. */
+static void sm_cm_apply_ip(sm_config_manager_t *cm, const char *name)
+{
+	char ip[64];
+	double rate;
+	if (!cm->ss)
+		return;
+	if (sm_config_manager_ip_rate(cm->zk, name, ip, sizeof(ip), &rate)) {
+		sm_log_warn(NULL, SM_CM_LOGGER, "Ignoring config change for ips/%s: not an IP "
+			    "address, resolvable host or <default>, or an invalid "
+			    "connection_creation_rate", name);
+		return;
+	}
+	sm_log_info(NULL, SM_CM_LOGGER, "Processing override for entityPath: ips/%s", name);
+	sm_socket_server_set_ip_rate(cm->ss, ip, rate);
+}
+
 static void sm_cm_apply(sm_config_manager_t *cm, const char *entity_path)
 {
+	if (!strncmp(entity_path, "ips/", 4) && entity_path[4] && !strchr(entity_path + 4, '/')) {
+		sm_cm_apply_ip(cm, entity_path + 4);
+		return;
+	}
 	if (!strncmp(entity_path, "users/", 6) && entity_path[6] && !strchr(entity_path + 6, '/')) {
 		sm_log_info(NULL, SM_CM_LOGGER, "Processing override for entityPath: %s", entity_path);
 		sm_config_manager_load_user(cm->zk, entity_path + 6);

@@ -28,6 +28,7 @@
 #include "controller.h"
 #include "dynamic_config.h"
 #include "replica_manager.h"
+#include "socket_server.h"
 #include "zk_client.h"
 
 typedef struct sm_config_manager sm_config_manager_t;
@@ -55,6 +56,16 @@ int sm_config_manager_load_quota(sm_zk_t *zk, const char *entity_path);
 /* Every user's SCRAM credentials and quotas and every client quota, at
  * startup. */
 void sm_config_manager_load_all_quotas(sm_zk_t *zk);
+
+/* Where ips/<ip> changes are applied (before startup). */
+void sm_config_manager_set_socket_server(sm_config_manager_t *cm, sm_socket_server_t *ss);
+
+/* The connection_creation_rate quota of /config/ips/<name> (sanitized
+ * znode name or "<default>"): *ip is the address as the acceptor names
+ * peers (or "<default>"), *rate the quota or -1 when none is set. -1 for a
+ * name that is no address or a value that is not an INT >= 0. */
+int sm_config_manager_ip_rate(sm_zk_t *zk, const char *name, char *ip, size_t iplen,
+			      double *rate);
 
 /* The sequence number of a "config_change_<seq>" node name, or -1. */
 int64_t sm_config_change_seq(const char *name);

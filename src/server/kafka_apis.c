@@ -355,7 +355,15 @@ int32_t sm_apis_request_quota_now(sm_req_ctx_t *ctx)
 
 static void sm_apis_request_quota(sm_req_ctx_t *ctx)
 {
-	(void)sm_apis_request_quota_now(ctx);
+	sm_apis_quota_throttled(ctx, SM_QUOTA_REQUEST, sm_apis_request_quota_now(ctx));
+}
+
+void sm_apis_quota_throttled(sm_req_ctx_t *ctx, int t, int32_t ms)
+{
+	if (ms <= 0)
+		return; /* the common case: nothing to charge, no clock read */
+	sm_client_quotas_throttled(sm_client_quotas_global(), (sm_quota_type_t)t,
+				   sm_apis_quota_user(ctx), ctx->hdr.client_id, ms, sm_clock_mono_ms());
 }
 
 void sm_apis_resp_send(sm_req_ctx_t *ctx)
@@ -439,6 +447,8 @@ int32_t sm_apis_mutation_throttle(sm_req_ctx_t *ctx)
 	}
 	int32_t rq = sm_apis_request_quota_now(ctx);
 	int32_t ms = left > rq ? (int32_t)left : rq;
+	if (left <= rq)
+		sm_apis_quota_throttled(ctx, SM_QUOTA_REQUEST, rq);
 	if (ms > ctx->req->throttle_ms)
 		ctx->req->throttle_ms = ms;
 	return ms;

@@ -91,6 +91,11 @@ uint8_t *sm_apis_duplicates(sm_arena_t *a, const char *const *names, int n);
  * when within quota); the connection is then kept muted that long after
  * the response is sent (the largest throttle asked for wins). */
 int32_t sm_apis_quota_record(sm_req_ctx_t *ctx, int t, double value);
+/* The response is throttled ms (> 0) because of quota type t: charged to
+ * that sensor's throttle-time metric (Kafka's ClientQuotaManager.throttle,
+ * called for the quota asking the longer time, the request quota on a
+ * tie). */
+void sm_apis_quota_throttled(sm_req_ctx_t *ctx, int t, int32_t ms);
 /* request_percentage: records the handler time of the request so far and
  * returns the throttle time (0 unless this handler thread is handling ctx
  * now); done once per request, before its response is written, so that

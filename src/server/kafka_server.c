@@ -36,6 +36,7 @@
 
 #include "authorizer.h"
 #include "client_quota.h"
+#include "clock.h"
 #include "config_manager.h"
 #include "controller.h"
 #include "dynamic_config.h"
@@ -144,6 +145,24 @@ static void sm_server_metrics_gauges(void *opaque, sm_metrics_gauges_t *g)
 		sm_replica_manager_metrics(s->rm, g);
 	if (s->controller)
 		sm_controller_metrics(s->controller, g);
+	/* client quota sensors: each shard's lock, briefly, per scrape */
+	sm_quota_metric_t *qm;
+	int n = sm_client_quotas_metrics(sm_client_quotas_global(), sm_clock_mono_ms(), &qm);
+	if (n > 0) {
+		static const char *const res[] = { "Produce", "Fetch", "Request" };
+		g->quotas = sm_calloc((size_t)n, sizeof(*g->quotas));
+		for (int i = 0; i < n; i++) {
+			sm_metrics_quota_t *m = &g->quotas[g->nquotas++];
+			m->resource = res[qm[i].type];
+			/* Kafka tags its sensors with the sanitized user */
+			m->user = *qm[i].user ? sm_sasl_sanitize(qm[i].user) : sm_strdup("");
+			m->client = qm[i].client;
+			m->value = qm[i].rate;
+			m->throttle_ms = qm[i].throttle_ms;
+			qm[i].client = NULL; /* ownership moves */
+		}
+	}
+	sm_client_quotas_metrics_free(qm, n);
 }
 
 typedef struct sm_server_handler_arg {
@@ -624,25 +643,9 @@ static int sm_server_listener_int(const sm_props_t *given, const char *listener,
 	return 0;
 }
 
-/* The numeric form the acceptor names peers with, or -1 for a name that is
- * not an IP address. */
-static int sm_server_numeric_ip(const char *name, char *out, size_t outlen)
-{
-	struct in6_addr a6;
-	struct in_addr a4;
-
-	if (inet_pton(AF_INET, name, &a4) == 1)
-		return inet_ntop(AF_INET, &a4, out, (socklen_t)outlen) ? 0 : -1;
-	if (inet_pton(AF_INET6, name, &a6) != 1)
-		return -1;
-	if (IN6_IS_ADDR_V4MAPPED(&a6))
-		return inet_ntop(AF_INET, &a6.s6_addr[12], out, (socklen_t)outlen) ? 0 : -1;
-	return inet_ntop(AF_INET6, &a6, out, (socklen_t)outlen) ? 0 : -1;
-}
-
 /* KIP-612 IP quotas: connection_creation_rate of every /config/ips/<ip> and
- * /config/ips/<default>, read once at startup (changes made later are not
- * applied until a restart). */
+ * /config/ips/<default> at startup; later changes arrive through
+ * /config/changes (config_manager.c). */
 static void sm_server_ip_rates(sm_kafka_server_t *s, sm_ip_rate_t **out, int *n)
 {
 	char **kids = NULL;
@@ -653,40 +656,24 @@ static void sm_server_ip_rates(sm_kafka_server_t *s, sm_ip_rate_t **out, int *n)
 	if (sm_zk_get_children(s->zk, "/config/ips", 0, &kids, &nkids) != SM_ERR_NONE)
 		return;
 	for (int i = 0; i < nkids; i++) {
-		sm_zk_config_t zc = { 0 };
-		const char *v;
-		char ip[64], *end;
-		long long rate;
+		char ip[64];
+		double rate;
 
-		if (strcmp(kids[i], "<default>") &&
-		    sm_server_numeric_ip(kids[i], ip, sizeof(ip)) < 0) {
+		if (sm_config_manager_ip_rate(s->zk, kids[i], ip, sizeof(ip), &rate)) {
 			sm_log_warn(s->comp, SM_SRV_LOGGER, "Ignoring /config/ips/%s: not an IP "
-				    "address or <default>", kids[i]);
+				    "address, resolvable host or <default>, or an invalid "
+				    "connection_creation_rate", kids[i]);
 			continue;
 		}
-		if (!strcmp(kids[i], "<default>"))
-			snprintf(ip, sizeof(ip), "<default>");
-		if (sm_kzk_get_entity_config(s->zk, "ips", kids[i], &zc) != SM_ERR_NONE)
+		if (rate < 0)
 			continue;
-		v = sm_zk_config_get(&zc, "connection_creation_rate");
-		if (v) {
-			errno = 0;
-			rate = strtoll(v, &end, 10);
-			if (!*v || *end || errno || rate < 0 || rate > INT32_MAX) {
-				sm_log_warn(s->comp, SM_SRV_LOGGER, "Ignoring invalid "
-					    "connection_creation_rate %s of /config/ips/%s", v,
-					    kids[i]);
-			} else {
-				*out = sm_realloc(*out, sizeof(**out) * (size_t)(*n + 1));
-				memset(&(*out)[*n], 0, sizeof(**out));
-				snprintf((*out)[*n].ip, sizeof((*out)[*n].ip), "%s", ip);
-				(*out)[*n].rate = (double)rate;
-				(*n)++;
-				sm_log_info(s->comp, SM_SRV_LOGGER, "Connection creation rate "
-					    "quota of %s: %lld per second", kids[i], rate);
-			}
-		}
-		sm_zk_config_clear(&zc);
+		*out = sm_realloc(*out, sizeof(**out) * (size_t)(*n + 1));
+		memset(&(*out)[*n], 0, sizeof(**out));
+		snprintf((*out)[*n].ip, sizeof((*out)[*n].ip), "%s", ip);
+		(*out)[*n].rate = rate;
+		(*n)++;
+		sm_log_info(s->comp, SM_SRV_LOGGER, "Connection creation rate quota of %s: %.0f "
+			    "per second", kids[i], rate);
 	}
 	sm_zk_strings_free(kids, nkids);
 }
@@ -1100,6 +1087,7 @@ int sm_kafka_server_startup(sm_kafka_server_t *s)
 	if (sm_server_register(s))
 		return -1;
 	s->config_manager = sm_config_manager_new(s->zk, s->rm, s->controller, s->dyn);
+	sm_config_manager_set_socket_server(s->config_manager, s->ss);
 	sm_zk_set_watcher(s->zk, sm_server_zk_watcher, s);
 	sm_controller_startup(s->controller);
 	sm_config_manager_startup(s->config_manager);

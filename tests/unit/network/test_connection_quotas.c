@@ -148,6 +148,54 @@ static void test_rate_try_and_ip_rates(void)
 	}
 }
 
+static void test_ip_rates_set(void)
+{
+	int64_t now = 1000;
+	char ip[64];
+	sm_ip_rates_t *q = sm_ip_rates_empty(now);
+	/* no quota anywhere */
+	CU_ASSERT_EQUAL(sm_ip_rates_record(q, "10.0.0.1", now), 0);
+	CU_ASSERT_EQUAL(sm_ip_rates_record(q, "10.0.0.1", now), 0);
+	/* an address's own quota: one a second */
+	sm_ip_rates_set(q, "10.0.0.1", 1, now);
+	CU_ASSERT_EQUAL(sm_ip_rates_record(q, "10.0.0.1", now), 0);
+	CU_ASSERT(sm_ip_rates_record(q, "10.0.0.1", now) > 0);
+	CU_ASSERT_EQUAL(sm_ip_rates_record(q, "10.0.0.2", now), 0);
+	/* a default: the others share nothing but the rate */
+	sm_ip_rates_set(q, "<default>", 0, now);
+	CU_ASSERT_EQUAL(sm_ip_rates_record(q, "10.0.0.2", now), 1000);
+	CU_ASSERT(sm_ip_rates_record(q, "10.0.0.1", now) > 0);
+	/* the address's quota removed: it falls back to the default (0) */
+	sm_ip_rates_set(q, "10.0.0.1", -1, now);
+	CU_ASSERT_EQUAL(sm_ip_rates_record(q, "10.0.0.1", now), 1000);
+	/* a new default replaces the entries made for the old one */
+	sm_ip_rates_set(q, "<default>", 1000, now);
+	CU_ASSERT_EQUAL(sm_ip_rates_record(q, "10.0.0.1", now), 0);
+	CU_ASSERT_EQUAL(sm_ip_rates_record(q, "10.0.0.2", now), 0);
+	/* no default: unlimited again, Kafka's INT32_MAX too */
+	sm_ip_rates_set(q, "<default>", 2147483647.0, now);
+	for (int i = 0; i < 5000; i++)
+		CU_ASSERT_EQUAL(sm_ip_rates_record(q, "10.0.0.3", now), 0);
+	sm_ip_rates_set(q, "<default>", -1, now);
+	sm_ip_rates_free(q);
+
+	CU_ASSERT_EQUAL(sm_ip_entity_address("10.1.2.3", 0, ip, sizeof(ip)), 0);
+	CU_ASSERT_STRING_EQUAL(ip, "10.1.2.3");
+	CU_ASSERT_EQUAL(sm_ip_entity_address("::FFFF:10.1.2.3", 0, ip, sizeof(ip)), 0);
+	CU_ASSERT_STRING_EQUAL(ip, "10.1.2.3");
+	CU_ASSERT_EQUAL(sm_ip_entity_address("0:0::1", 0, ip, sizeof(ip)), 0);
+	CU_ASSERT_STRING_EQUAL(ip, "::1");
+	CU_ASSERT_EQUAL(sm_ip_entity_address("localhost", 0, ip, sizeof(ip)), -1);
+	CU_ASSERT_EQUAL(sm_ip_entity_address("localhost", 1, ip, sizeof(ip)), 0);
+	/* no lookup for what no resolver takes */
+	CU_ASSERT_EQUAL(sm_ip_entity_address("no%20such", 1, ip, sizeof(ip)), -1);
+	CU_ASSERT_EQUAL(sm_ip_entity_address("", 1, ip, sizeof(ip)), -1);
+	char longname[300];
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	CU_ASSERT_EQUAL(sm_ip_entity_address(longname, 1, ip, sizeof(ip)), -1);
+}
+
 static void test_overrides_parse(void)
 {
 	sm_ip_override_t *ov = NULL;
@@ -231,6 +279,7 @@ int main(void)
 	CU_add_test(s, "pool unbounded, references", test_pool_unbounded_and_refs);
 	CU_add_test(s, "creation rate token bucket", test_rate_limiter);
 	CU_add_test(s, "creation rate try, per-address quotas", test_rate_try_and_ip_rates);
+	CU_add_test(s, "per-address quotas set at run time", test_ip_rates_set);
 	CU_add_test(s, "per-ip overrides parse", test_overrides_parse);
 	CU_add_test(s, "per-ip counting", test_ip_counts);
 	CU_basic_set_mode(CU_BRM_VERBOSE);

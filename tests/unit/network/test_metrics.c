@@ -5,6 +5,7 @@
  * string is parsed strictly, and the HTTP endpoint serves /metrics on a real
  * socket (404 elsewhere). */
 #include <CUnit/Basic.h>
+#include <math.h>
 #include <arpa/inet.h>
 #include <event2/buffer.h>
 #include <netinet/in.h>
@@ -130,6 +131,50 @@ static void test_gauges_and_process(void)
 	free(t);
 }
 
+static void quota_gauges(void *opaque, sm_metrics_gauges_t *g)
+{
+	(void)opaque;
+	static const struct {
+		const char *res, *user, *client;
+		double v, t;
+	} in[] = {
+		{ "Produce", "", "c\"1", 2048, 120 },
+		{ "Fetch", "alice", "c2", 10.5, NAN },
+		{ "Request", "bob", "", 3, 7 },
+		{ "Produce", "", "", 1, 1 }, /* no tag: matches no quota rule */
+	};
+	g->nquotas = 4;
+	g->quotas = calloc(4, sizeof(*g->quotas));
+	for (int i = 0; i < 4; i++) {
+		g->quotas[i].resource = in[i].res;
+		g->quotas[i].user = strdup(in[i].user);
+		g->quotas[i].client = strdup(in[i].client);
+		g->quotas[i].value = in[i].v;
+		g->quotas[i].throttle_ms = in[i].t;
+	}
+}
+
+static void test_quota_series(void)
+{
+	sm_metrics_set_gauge_source(quota_gauges, NULL);
+	char *t = render();
+	CU_ASSERT_EQUAL(value_of(t, "kafka_server_quota_byte_rate{resource=\"Produce\",clientId=\"c\\\"1\"}"), 2048);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_server_quota_throttle_time{resource=\"Produce\",clientId=\"c\\\"1\"}"), 120);
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "kafka_server_quota_byte_rate{resource=\"Fetch\",user=\"alice\",clientId=\"c2\"} 10.5\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "kafka_server_quota_throttle_time{resource=\"Fetch\",user=\"alice\",clientId=\"c2\"} NaN\n"));
+	CU_ASSERT_EQUAL(value_of(t, "kafka_server_quota_request_time{resource=\"Request\",user=\"bob\"}"), 3);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_server_quota_throttle_time{resource=\"Request\",user=\"bob\"}"), 7);
+	/* request time is not a byte rate, and an untagged sensor is left out */
+	CU_ASSERT_PTR_NULL(strstr(t, "kafka_server_quota_byte_rate{resource=\"Request\""));
+	CU_ASSERT_PTR_NULL(strstr(t, "{resource=\"Produce\"}"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "# TYPE kafka_server_quota_throttle_time gauge\n"));
+	free(t);
+	sm_metrics_set_gauge_source(NULL, NULL);
+	t = render();
+	CU_ASSERT_PTR_NULL(strstr(t, "kafka_server_quota_"));
+	free(t);
+}
+
 static void test_parse_listener(void)
 {
 	char host[64], err[256];
@@ -234,6 +279,7 @@ int main(void)
 	CU_add_test(s, "topic counters", test_topic_counters);
 	CU_add_test(s, "requests and histogram", test_requests_histogram);
 	CU_add_test(s, "gauges and process", test_gauges_and_process);
+	CU_add_test(s, "client quota series", test_quota_series);
 	CU_add_test(s, "parse listener", test_parse_listener);
 	CU_add_test(s, "http endpoint", test_http);
 	CU_basic_set_mode(CU_BRM_VERBOSE);

@@ -5,10 +5,12 @@
  * bound, taking a recording back, no throttling without quotas, a
  * bounded sensor table under a flood of client ids, and the
  * controller_mutation_rate token bucket with its strict and permissive
- * decisions. */
+ * decisions, and the per-sensor metrics (rate, average throttle time). */
 #include <CUnit/Basic.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "client_quota.h"
 
@@ -252,6 +254,65 @@ static void test_mutation_permissive(void)
 	sm_client_quotas_destroy(q);
 }
 
+static void test_metrics(void)
+{
+	sm_client_quotas_t *q = sm_client_quotas_new(11, 1000);
+	sm_quota_metric_t *m;
+	/* nothing measured: no series */
+	CU_ASSERT_EQUAL(sm_client_quotas_metrics(q, 1000, &m), 0);
+	sm_client_quotas_metrics_free(m, 0);
+	CU_ASSERT_EQUAL(sm_client_quotas_metrics(NULL, 1000, &m), 0);
+	set1(q, NULL, "c", SM_QUOTA_PRODUCE, 1000);
+	set1(q, "u", NULL, SM_QUOTA_REQUEST, 50);
+	/* within quota: a rate, no throttle time (NaN, Kafka's empty Avg) */
+	CU_ASSERT_EQUAL(sm_client_quotas_record(q, SM_QUOTA_PRODUCE, "u", "c", 5000, 1000), 0);
+	CU_ASSERT_EQUAL(sm_client_quotas_record(q, SM_QUOTA_REQUEST, "u", "c", 1, 1000), 0);
+	int n = sm_client_quotas_metrics(q, 1000, &m);
+	CU_ASSERT_EQUAL_FATAL(n, 2);
+	/* sorted by type: Produce keyed by client id, Request by user */
+	CU_ASSERT_EQUAL(m[0].type, SM_QUOTA_PRODUCE);
+	CU_ASSERT_STRING_EQUAL(m[0].user, "");
+	CU_ASSERT_STRING_EQUAL(m[0].client, "c");
+	CU_ASSERT_DOUBLE_EQUAL(m[0].rate, 500, 1e-9); /* 5000 B over 10 s */
+	CU_ASSERT(isnan(m[0].throttle_ms));
+	CU_ASSERT_EQUAL(m[1].type, SM_QUOTA_REQUEST);
+	CU_ASSERT_STRING_EQUAL(m[1].user, "u");
+	CU_ASSERT_STRING_EQUAL(m[1].client, "");
+	sm_client_quotas_metrics_free(m, n);
+	/* two throttled recordings: the average of their throttle times */
+	int32_t t1 = sm_client_quotas_record(q, SM_QUOTA_PRODUCE, "u", "c", 10000, 1000);
+	int32_t t2 = sm_client_quotas_record(q, SM_QUOTA_PRODUCE, "u", "c", 10000, 1500);
+	CU_ASSERT(t1 > 0 && t2 > t1);
+	/* only throttles charged to the sensor count */
+	n = sm_client_quotas_metrics(q, 1500, &m);
+	CU_ASSERT_EQUAL_FATAL(n, 2);
+	CU_ASSERT(isnan(m[0].throttle_ms));
+	sm_client_quotas_metrics_free(m, n);
+	sm_client_quotas_throttled(q, SM_QUOTA_PRODUCE, "u", "c", t1, 1000);
+	sm_client_quotas_throttled(q, SM_QUOTA_PRODUCE, "u", "c", t2, 1500);
+	sm_client_quotas_throttled(q, SM_QUOTA_PRODUCE, "u", "c", 0, 1500);
+	n = sm_client_quotas_metrics(q, 1500, &m);
+	CU_ASSERT_EQUAL_FATAL(n, 2);
+	CU_ASSERT_DOUBLE_EQUAL(m[0].throttle_ms, (t1 + t2) / 2.0, 1e-9);
+	/* 25000 B over 0.5 s plus the 10 windows counted at least */
+	CU_ASSERT_DOUBLE_EQUAL(m[0].rate, 25000 / 10.5, 1e-9);
+	sm_client_quotas_metrics_free(m, n);
+	/* past the whole window the samples are gone: rate 0, no throttle */
+	n = sm_client_quotas_metrics(q, 30000, &m);
+	CU_ASSERT_EQUAL_FATAL(n, 2);
+	CU_ASSERT_DOUBLE_EQUAL(m[0].rate, 0, 1e-9);
+	CU_ASSERT(isnan(m[0].throttle_ms));
+	sm_client_quotas_metrics_free(m, n);
+	/* mutation buckets are not among them */
+	set1(q, "u", NULL, SM_QUOTA_MUTATION, 5);
+	int refused;
+	sm_client_quotas_mutation_record(q, "u", "c", 1, 0, 30000, &refused);
+	n = sm_client_quotas_metrics(q, 30000, &m);
+	CU_ASSERT_EQUAL(n, 2);
+	sm_client_quotas_metrics_free(m, n);
+	sm_client_quotas_destroy(q);
+}
+
 int main(void)
 {
 	if (CU_initialize_registry() != CUE_SUCCESS)
@@ -265,6 +326,7 @@ int main(void)
 	CU_add_test(s, "sensor bound", test_sensor_bound);
 	CU_add_test(s, "mutation strict", test_mutation_strict);
 	CU_add_test(s, "mutation permissive", test_mutation_permissive);
+	CU_add_test(s, "metrics", test_metrics);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

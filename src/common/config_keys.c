@@ -46,6 +46,31 @@ static const char *const sm_ck_store[] = {
 	"ssl.truststore.password", NULL
 };
 
+/* Kafka 2.8's DynamicListenerConfig SSL and SASL keys other than the
+ * keystore/truststore ones and sasl.mechanism.inter.broker.protocol (which
+ * Samsa's replica fetchers read only at start-up). */
+static const char *const sm_ck_fallback[] = {
+	"ssl.protocol", "ssl.provider", "ssl.cipher.suites", "ssl.enabled.protocols",
+	"ssl.keymanager.algorithm", "ssl.trustmanager.algorithm",
+	"ssl.endpoint.identification.algorithm", "ssl.secure.random.implementation",
+	"ssl.client.auth", "ssl.engine.factory.class",
+	"sasl.jaas.config", "sasl.enabled.mechanisms", "sasl.kerberos.service.name",
+	"sasl.kerberos.kinit.cmd", "sasl.kerberos.ticket.renew.window.factor",
+	"sasl.kerberos.ticket.renew.jitter", "sasl.kerberos.min.time.before.relogin",
+	"sasl.kerberos.principal.to.local.rules", "sasl.login.refresh.window.factor",
+	"sasl.login.refresh.window.jitter", "sasl.login.refresh.min.period.seconds",
+	"sasl.login.refresh.buffer.seconds",
+	NULL
+};
+
+int sm_kafka_config_is_listener_fallback(const char *key)
+{
+	for (int i = 0; sm_ck_fallback[i]; i++)
+		if (!strcmp(sm_ck_fallback[i], key))
+			return 1;
+	return 0;
+}
+
 /* The <base> of listener.name.<l>.<base>, or NULL. */
 static const char *sm_ck_listener_base(const char *key)
 {
@@ -63,14 +88,14 @@ int sm_kafka_config_is_dynamic(const char *key)
 	for (int i = 0; sm_ck_dynamic[i]; i++)
 		if (!strcmp(sm_ck_dynamic[i], key))
 			return 1;
-	return sm_kafka_config_is_listener_setting(key);
+	return sm_kafka_config_is_listener_setting(key) || sm_kafka_config_is_listener_fallback(key);
 }
 
 int sm_kafka_config_is_password(const char *key)
 {
 	const char *base = sm_ck_listener_base(key);
 	if (!base)
-		return 0;
+		return !strcmp(key, "sasl.jaas.config");
 	size_t n = strlen(base), j = strlen(".sasl.jaas.config");
 	return !strcmp(base, "ssl.keystore.password") || !strcmp(base, "ssl.key.password") ||
 	       !strcmp(base, "ssl.truststore.password") || !strcmp(base, "sasl.jaas.config") ||

@@ -17,18 +17,26 @@
  * broker-wide connection limits, the network processors, background.threads,
  * the listeners (listeners, advertised.listeners,
  * listener.security.protocol.map) and a listener's keystore and truststore
- * (sm_kafka_config_store_key) and the other listener.name.<l>.* keys
- * (sm_kafka_config_is_listener_setting). */
+ * (sm_kafka_config_store_key), the other listener.name.<l>.* keys
+ * (sm_kafka_config_is_listener_setting) and their bare fallbacks
+ * (sm_kafka_config_is_listener_fallback). */
 int sm_kafka_config_is_dynamic(const char *key);
 
-/* 1 for listener.name.<l>.<key> other than the listener's connection
- * limits: per broker only; they set up a listener added at run time, and
- * of an existing listener only the keystore and truststore change. */
+/* 1 for listener.name.<l>.<key>: per broker only (but for the listener's
+ * connection limits); they set up a listener added at run time, and of an
+ * existing listener only the keystore, truststore and connection limits
+ * change. */
 int sm_kafka_config_is_listener_setting(const char *key);
+
+/* 1 for a bare ssl.* / sasl.* key that Kafka 2.8 changes per broker
+ * (DynamicListenerConfig) other than the keystore and truststore keys
+ * (which are dynamic only with a listener prefix): the fallback that
+ * listeners added later read when they have no prefixed value. */
+int sm_kafka_config_is_listener_fallback(const char *key);
 
 /* 1 for a dynamic password config (listener.name.<l>.ssl.keystore.password,
  * .ssl.key.password, .ssl.truststore.password, .sasl.jaas.config and
- * .<mechanism>.sasl.jaas.config). */
+ * .<mechanism>.sasl.jaas.config, and the bare sasl.jaas.config). */
 int sm_kafka_config_is_password(const char *key);
 
 /* 1 for listener.name.<l>.ssl.{keystore,truststore}.{location,type,password}

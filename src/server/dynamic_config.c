@@ -76,6 +76,7 @@ static int sm_dyn_per_broker_only(const char *key)
 {
 	return !strcmp(key, "listeners") || !strcmp(key, "advertised.listeners") ||
 	       !strcmp(key, "listener.security.protocol.map") ||
+	       sm_kafka_config_is_listener_fallback(key) ||
 	       (*sm_dyn_listener_base(key) && !sm_dyn_listener_limit(key));
 }
 

@@ -105,7 +105,16 @@ static void test_validate(void)
 	CU_ASSERT_EQUAL(validate(d, 0, "listener.name.plaintext.max.connection.creation.rate", "x",
 				 why, sizeof(why)), -1);
 	CU_ASSERT_STRING_EQUAL(why, "Invalid max.connection.creation.rate x");
-	CU_ASSERT_EQUAL(validate(d, 1, "ssl.client.auth", "required", why, sizeof(why)), -1);
+	/* bare SSL/SASL listener settings: per broker, fallbacks for listeners
+	 * added later; other ssl.* keys stay read-only */
+	CU_ASSERT_TRUE(sm_kafka_config_is_dynamic("ssl.client.auth"));
+	CU_ASSERT_TRUE(sm_kafka_config_is_password("sasl.jaas.config"));
+	CU_ASSERT_FALSE(sm_kafka_config_is_dynamic("sasl.mechanism.inter.broker.protocol"));
+	CU_ASSERT_EQUAL(validate(d, 1, "ssl.client.auth", "required", why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(validate(d, 1, "sasl.enabled.mechanisms", "PLAIN", why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(validate(d, 0, "ssl.client.auth", "required", why, sizeof(why)), -1);
+	CU_ASSERT_STRING_EQUAL(why, "Cannot update these configs at default cluster level, broker id must be specified: Set(ssl.client.auth)");
+	CU_ASSERT_EQUAL(validate(d, 1, "ssl.principal.mapping.rules", "DEFAULT", why, sizeof(why)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "Cannot update these configs dynamically"));
 	CU_ASSERT_EQUAL(validate(d, 1, "listeners", "PLAINTEXT://:9092,EXT://:9093", why,
 				 sizeof(why)), -1);

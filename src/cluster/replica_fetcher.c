@@ -5,8 +5,11 @@
  * A round of a thread: under its lock, snapshot the partitions that are
  * ready (not backing off); without the lock, talk to the leader; under the
  * lock again, apply the answer to the partitions still followed in the same
- * leader epoch. Lock order: manager lock -> thread lock -> partition ->
- * log.
+ * leader epoch. The next round starts as soon as the answer is applied;
+ * an idle follower waits at the leader (replica.fetch.wait.max.ms), never
+ * here. Adding a partition cuts short a round parked at the leader, so a
+ * new partition is fetched at once. Lock order: manager lock -> thread
+ * lock -> partition -> log.
  */
 #include "replica_fetcher.h"
 

@@ -26,9 +26,11 @@
  * consumer's Fetch v11+ is served by a follower too, up to that follower's
  * high watermark, with the same leader epoch checks as on the leader.
  *
- * Thread-safety: handlers run on request handler threads; parked fetches are
- * completed on the purgatory thread ("fetch-purgatory"), which holds no
- * purgatory lock while completing one.
+ * Thread-safety: handlers run on request handler threads; a parked fetch
+ * is completed, with no purgatory lock held, on the handler whose append
+ * or follower fetch changed one of its partitions (after that request is
+ * handled) or on the purgatory thread ("fetch-purgatory": its first try,
+ * max_wait_ms, changes made by other threads).
  */
 #include "client_quota.h"
 #include "kafka_apis_int.h"

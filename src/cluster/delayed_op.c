@@ -173,49 +173,6 @@ static void sm_op_free_locked(sm_purgatory_t *pg, sm_op_t *op)
 	pg->nops--;
 }
 
-void sm_purgatory_watch(sm_purgatory_t *pg, int64_t deadline, sm_delayed_op_fn *fn, void *arg,
-			const sm_op_key_t *keys, int nkeys)
-{
-	sm_op_t *op = sm_calloc(1, sizeof(*op));
-	op->fn = fn;
-	op->arg = arg;
-	op->deadline = deadline;
-	sm_gc_timer_init(&op->timer, 0, op, NULL);
-	if (nkeys < 0)
-		nkeys = 0;
-	op->keys = sm_calloc((size_t)nkeys + 1, sizeof(*op->keys));
-	pthread_mutex_lock(&pg->lock);
-	for (int i = 0; i < nkeys; i++) {
-		sm_op_watch_t *w = sm_op_find_locked(pg, keys[i].name ? keys[i].name : "", keys[i].id, 1);
-		int dup = 0;
-		for (int j = 0; j < op->nkeys; j++)
-			dup |= op->keys[j] == w;
-		if (dup)
-			continue; /* a key named twice is watched once */
-		if (w->n == w->cap) {
-			w->cap = w->cap ? w->cap * 2 : 4;
-			w->ops = sm_realloc(w->ops, (size_t)w->cap * sizeof(*w->ops));
-		}
-		w->ops[w->n++] = op;
-		op->keys[op->nkeys++] = w;
-	}
-	sm_gc_timer_arm(&pg->timers, &op->timer, deadline);
-	pg->nops++;
-	/* The caller looked before parking; whatever changed since is seen
-	 * by this first try (DelayedOperation's tryComplete after watch). */
-	sm_op_enqueue_locked(pg, op);
-	pthread_mutex_unlock(&pg->lock);
-}
-
-void sm_purgatory_check(sm_purgatory_t *pg, const char *name, int32_t id)
-{
-	pthread_mutex_lock(&pg->lock);
-	sm_op_watch_t *w = sm_op_find_locked(pg, name ? name : "", id, 0);
-	for (int i = 0; w && i < w->n; i++)
-		sm_op_poke_locked(pg, w->ops[i]);
-	pthread_mutex_unlock(&pg->lock);
-}
-
 /* Runs op (taken out of WATCHING by the caller, now RUNNING) on this thread
  * and settles it as the purgatory thread does. */
 static void sm_op_run_here(sm_purgatory_t *pg, sm_op_t *op)
@@ -234,6 +191,92 @@ static void sm_op_run_here(sm_purgatory_t *pg, sm_op_t *op)
 		op->state = SM_OP_WATCHING;
 		pg->nbusy--;
 	}
+	pthread_mutex_unlock(&pg->lock);
+}
+
+/* Registers op under its keys and arms its deadline; the caller holds
+ * pg->lock and sets its state. */
+static void sm_op_register_locked(sm_purgatory_t *pg, sm_op_t *op, const sm_op_key_t *keys,
+				  int nkeys)
+{
+	SM_ASSERT_HELD(&pg->lock);
+	for (int i = 0; i < nkeys; i++) {
+		sm_op_watch_t *w = sm_op_find_locked(pg, keys[i].name ? keys[i].name : "", keys[i].id, 1);
+		int dup = 0;
+		for (int j = 0; j < op->nkeys; j++)
+			dup |= op->keys[j] == w;
+		if (dup)
+			continue; /* a key named twice is watched once */
+		if (w->n == w->cap) {
+			w->cap = w->cap ? w->cap * 2 : 4;
+			w->ops = sm_realloc(w->ops, (size_t)w->cap * sizeof(*w->ops));
+		}
+		w->ops[w->n++] = op;
+		op->keys[op->nkeys++] = w;
+	}
+	sm_gc_timer_arm(&pg->timers, &op->timer, op->deadline);
+	pg->nops++;
+}
+
+static sm_op_t *sm_op_new(int64_t deadline, sm_delayed_op_fn *fn, void *arg, int nkeys)
+{
+	sm_op_t *op = sm_calloc(1, sizeof(*op));
+	op->fn = fn;
+	op->arg = arg;
+	op->deadline = deadline;
+	sm_gc_timer_init(&op->timer, 0, op, NULL);
+	op->keys = sm_calloc((size_t)(nkeys > 0 ? nkeys : 0) + 1, sizeof(*op->keys));
+	return op;
+}
+
+void sm_purgatory_watch(sm_purgatory_t *pg, int64_t deadline, sm_delayed_op_fn *fn, void *arg,
+			const sm_op_key_t *keys, int nkeys)
+{
+	if (nkeys < 0)
+		nkeys = 0;
+	sm_op_t *op = sm_op_new(deadline, fn, arg, nkeys);
+	pthread_mutex_lock(&pg->lock);
+	sm_op_register_locked(pg, op, keys, nkeys);
+	/* The caller looked before parking; whatever changed since is seen
+	 * by this first try (DelayedOperation's tryComplete after watch). */
+	sm_op_enqueue_locked(pg, op);
+	pthread_mutex_unlock(&pg->lock);
+}
+
+void sm_purgatory_watch_here(sm_purgatory_t *pg, int64_t deadline, sm_delayed_op_fn *fn, void *arg,
+			     const sm_op_key_t *keys, int nkeys)
+{
+	SM_ASSERT_ROLE(SM_ROLE_HANDLER);
+	if (nkeys < 0)
+		nkeys = 0;
+	sm_op_t *op = sm_op_new(deadline, fn, arg, nkeys);
+	pthread_mutex_lock(&pg->lock);
+	sm_op_register_locked(pg, op, keys, nkeys);
+	/* running here from the start: a check from now on makes it run
+	 * again, so nothing between the caller's look and this try is lost */
+	op->state = SM_OP_RUNNING;
+	pg->nbusy++;
+	pg->tries++;
+	/* the thread sleeps until the earliest deadline it knew of */
+	if (sm_gc_timer_peek(&pg->timers) == &op->timer)
+		pthread_cond_signal(&pg->cond);
+	int stopping = pg->stopping;
+	pthread_mutex_unlock(&pg->lock);
+	if (stopping) {
+		pthread_mutex_lock(&pg->lock);
+		sm_op_enqueue_locked(pg, op);
+		pthread_mutex_unlock(&pg->lock);
+		return;
+	}
+	sm_op_run_here(pg, op);
+}
+
+void sm_purgatory_check(sm_purgatory_t *pg, const char *name, int32_t id)
+{
+	pthread_mutex_lock(&pg->lock);
+	sm_op_watch_t *w = sm_op_find_locked(pg, name ? name : "", id, 0);
+	for (int i = 0; w && i < w->n; i++)
+		sm_op_poke_locked(pg, w->ops[i]);
 	pthread_mutex_unlock(&pg->lock);
 }
 

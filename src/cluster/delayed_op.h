@@ -67,6 +67,13 @@ void sm_purgatory_destroy(sm_purgatory_t *pg);
 void sm_purgatory_watch(sm_purgatory_t *pg, int64_t deadline, sm_delayed_op_fn *fn, void *arg,
 			const sm_op_key_t *keys, int nkeys);
 
+/* sm_purgatory_watch whose first try runs on the calling request handler,
+ * at once, rather than on the purgatory thread (Kafka's
+ * tryCompleteElseWatch): for a caller holding no lock fn might take. fn
+ * may complete (and free arg) before this returns. */
+void sm_purgatory_watch_here(sm_purgatory_t *pg, int64_t deadline, sm_delayed_op_fn *fn, void *arg,
+			     const sm_op_key_t *keys, int nkeys);
+
 /* Something changed for key (name, id): its watchers are tried again. */
 void sm_purgatory_check(sm_purgatory_t *pg, const char *name, int32_t id);
 

@@ -518,8 +518,9 @@ void sm_api_fetch(sm_req_ctx_t *ctx)
 	df->ctx = ctx;
 	/* Parked until data arrives on one of its partitions (their appends,
 	 * high watermark and ISR changes check them) or max_wait_ms passes;
-	 * tried once more right away, for data that arrived between the read
-	 * above and parking (DelayedOperation's tryComplete after watching). */
+	 * tried once more right away on this handler, for data that arrived
+	 * between the read above and parking (DelayedOperation's tryComplete
+	 * after watching). */
 	int nkeys = 0;
 	for (int t = 0; t < df->req.topics_cnt; t++)
 		nkeys += df->req.topics[t].partitions_cnt;
@@ -529,7 +530,7 @@ void sm_api_fetch(sm_req_ctx_t *ctx)
 		for (int i = 0; i < df->req.topics[t].partitions_cnt; i++)
 			keys[nkeys++] = (sm_op_key_t){ df->req.topics[t].topic,
 						       df->req.topics[t].partitions[i].partition };
-	sm_purgatory_watch(ctx->apis->purgatory, sm_clock_mono_ms() + df->req.max_wait_ms,
-			   sm_fetch_try_complete, df, keys, nkeys);
+	sm_purgatory_watch_here(ctx->apis->purgatory, sm_clock_mono_ms() + df->req.max_wait_ms,
+				sm_fetch_try_complete, df, keys, nkeys);
 	free(keys);
 }

@@ -290,7 +290,9 @@ void sm_apis_park_acks(sm_req_ctx_t *ctx, int64_t deadline, sm_delayed_op_fn *fn
 	for (int i = 0; i < n; i++)
 		if (w[i].p)
 			keys[k++] = (sm_op_key_t){ sm_partition_topic(w[i].p), sm_partition_id(w[i].p) };
-	sm_purgatory_watch(ctx->apis->purgatory, deadline, fn, arg, keys, k);
+	/* the handler holds no lock: the try after parking runs here rather
+	 * than waking the purgatory thread for it */
+	sm_purgatory_watch_here(ctx->apis->purgatory, deadline, fn, arg, keys, k);
 	free(keys);
 }
 

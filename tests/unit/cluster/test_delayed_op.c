@@ -290,6 +290,33 @@ static void test_check_while_running_here(void)
 	sm_purgatory_destroy(pg);
 }
 
+/* watch_here: the try after parking runs on the caller; a parked op that
+ * cannot complete yet stays parked for its key. */
+static void test_watch_here(void)
+{
+	sm_thread_role_set(SM_ROLE_HANDLER);
+	sm_purgatory_t *pg = sm_purgatory_new("test-purg");
+	iop_t a = { .pg = pg }, b = { .pg = pg, .ready = 1 };
+	sm_op_key_t ka = { "w", 0 }, kb = { "w", 1 };
+	sm_purgatory_watch_here(pg, mono_ms() + 600000, iop_fn, &a, &ka, 1);
+	CU_ASSERT_EQUAL(load(&a.runs), 1);
+	CU_ASSERT_TRUE(pthread_equal(a.ran_on, pthread_self()));
+	CU_ASSERT_EQUAL(sm_purgatory_busy(pg), 0);
+	CU_ASSERT_EQUAL(sm_purgatory_size(pg), 1);
+	sm_purgatory_watch_here(pg, mono_ms() + 600000, iop_fn, &b, &kb, 1);
+	CU_ASSERT_EQUAL(load(&b.done), 1); /* completed inside the call */
+	CU_ASSERT_EQUAL(sm_purgatory_size(pg), 1);
+	__atomic_store_n(&a.ready, 1, __ATOMIC_RELEASE);
+	sm_purgatory_check(pg, "w", 0);
+	CU_ASSERT_TRUE(wait_for(&a.done, 1));
+	CU_ASSERT_EQUAL(load(&a.on_purgatory), 1);
+	/* a deadline already past: completed expired on the purgatory thread */
+	iop_t c = { .pg = pg };
+	sm_purgatory_watch_here(pg, mono_ms() - 1, iop_fn, &c, &ka, 1);
+	CU_ASSERT_TRUE(wait_for(&c.done, 2));
+	sm_purgatory_destroy(pg);
+}
+
 int main(void)
 {
 	CU_initialize_registry();
@@ -302,6 +329,7 @@ int main(void)
 	CU_add_test(s, "complete on the caller's thread", test_complete_here);
 	CU_add_test(s, "deferred to the end of a request", test_deferred);
 	CU_add_test(s, "check while running on a handler", test_check_while_running_here);
+	CU_add_test(s, "first try on the caller", test_watch_here);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

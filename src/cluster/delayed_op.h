@@ -16,11 +16,11 @@
  *
  * Operations run without any purgatory lock held, so fn may park further
  * operations, and on one thread at a time: either the purgatory's own
- * thread (role SM_ROLE_PURGATORY), which runs first tries, deadlines and
- * the checks of callers that may hold locks (sm_purgatory_check), or a
- * request handler that changed the key and holds no lock
- * (sm_purgatory_check_and_complete, Kafka's checkAndComplete on the
- * caller's thread). A handler does not run them where the change happens
+ * thread (role SM_ROLE_PURGATORY), which runs first tries (but those of
+ * sm_purgatory_watch_here), deadlines and the checks of callers that may
+ * hold locks (sm_purgatory_check), or a request handler that changed the
+ * key and holds no lock (sm_purgatory_check_and_complete, Kafka's
+ * checkAndComplete on the caller's thread). A handler does not run them where the change happens
  * -- that may be under rm->lock, a partition's or a coordinator's mutex --
  * but notes the key (sm_purgatory_check_or_defer) and runs its watchers
  * when the request is handled (sm_purgatory_complete_deferred, Kafka's
@@ -31,8 +31,9 @@
  * it run again afterwards on the purgatory thread, so no change is lost.
  *
  * Thread-safety: every function but destroy may be called from any thread,
- * also from fn; sm_purgatory_check_and_complete and the defer functions
- * only from request handlers (asserted).
+ * also from fn; sm_purgatory_watch_here, sm_purgatory_check_and_complete,
+ * sm_purgatory_defer_begin and sm_purgatory_complete_deferred only from
+ * request handlers (asserted).
  */
 #ifndef SM_DELAYED_OP_H
 #define SM_DELAYED_OP_H

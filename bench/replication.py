@@ -31,10 +31,18 @@ SUMMARY = re.compile(r"^(\d+) records sent, ([\d.]+) records/sec \(([\d.]+) MB/s
                      r"([\d.]+) ms max latency, (\d+) ms 50th, (\d+) ms 95th, (\d+) ms 99th, (\d+) ms 99\.9th\.$")
 
 
-def perf(c, topic, acks, records, size, props=()):
+# The fixed-rate latency case: acks=all to RF 3 at SM_BENCH_REPL_RATE
+# records/s (0 skips it) for SM_BENCH_REPL_RATE_SECS seconds, linger 0 and
+# the Java producer's 5 requests in flight, whatever SM_BENCH_REPL_PROPS says.
+RATE = int(os.environ.get("SM_BENCH_REPL_RATE", "20000"))
+RATE_SECS = int(os.environ.get("SM_BENCH_REPL_RATE_SECS", "10"))
+RATE_PROPS = ["linger.ms=0", "max.in.flight.requests.per.connection=5"]
+
+
+def perf(c, topic, acks, records, size, props=(), throughput=-1, extra=True):
     cmd = [os.path.join(BIN, "kafka-producer-perf-test.sh"), "--topic", topic, "--num-records", str(records),
-           "--record-size", str(size), "--throughput", "-1", "--producer-props",
-           "bootstrap.servers=" + c.bootstrap, "acks=" + acks] + EXTRA_PROPS + list(props)
+           "--record-size", str(size), "--throughput", str(throughput), "--producer-props",
+           "bootstrap.servers=" + c.bootstrap, "acks=" + acks] + (EXTRA_PROPS if extra else []) + list(props)
     t0 = time.monotonic()
     p = run(cmd, timeout=1800, what="kafka-producer-perf-test.sh (%s, acks=%s)" % (topic, acks))
     secs = time.monotonic() - t0
@@ -59,10 +67,18 @@ def main():
     with cluster as c:
         c.create_topic("rf1", partitions=PARTITIONS, rf=1)
         c.create_topic("rf3", partitions=PARTITIONS, rf=3, extra=["--config", "min.insync.replicas=2"])
-        # Warm-up, not measured: the first acks=all records on a new topic
-        # wait for the followers' first fetches (about a second here).
+        if RATE > 0:
+            c.create_topic("lat", partitions=PARTITIONS, rf=3, extra=["--config", "min.insync.replicas=2"])
+        # Warm-up, not measured in the throughput figures: the first
+        # acks=all records on a new topic wait for the followers' first
+        # fetches; the warm-up's max latency shows how long.
         for topic, acks in (("rf1", "1"), ("rf3", "all")):
-            perf(c, topic, acks, 10000, size)
+            results["warm-" + topic] = perf(c, topic, acks, 10000, size)
+        if RATE > 0:
+            perf(c, "lat", "all", 10000, size)
+            log("replication benchmark: acks=all RF 3 at %d records/s for %d s" % (RATE, RATE_SECS))
+            results["lat"] = perf(c, "lat", "all", RATE * RATE_SECS, size, RATE_PROPS, throughput=RATE,
+                                  extra=False)
         log("replication benchmark: %d records of %d bytes, RF 1 acks=1" % (records, size))
         results["rf1"] = perf(c, "rf1", "1", records, size)
         log("replication benchmark: %d records of %d bytes, RF 3 acks=all" % (records, size))
@@ -75,10 +91,17 @@ def main():
         print("%-20s %14.1f %9.2f %8d %8d %8.1f" % (name, r["rps"], r["mbps"], r["p50"], r["p99"], r["secs"]))
     print("acks=all RF 3 / acks=1 RF 1 throughput ratio: %.2f (Kafka's published: ~0.5; goal >= 0.7)"
           % (b["rps"] / a["rps"]))
+    print("first acks=all records on a new RF 3 topic: max latency %d ms (warm-up of 10,000)"
+          % results["warm-rf3"]["max"])
+    if RATE > 0:
+        r = results["lat"]
+        print("acks=all RF 3 at a fixed %d records/s (linger 0, 5 in flight): %.1f records/s, "
+              "p50 %d ms, p99 %d ms, max %d ms" % (RATE, r["rps"], r["p50"], r["p99"], r["max"]))
     if EXTRA_PROPS:
         print("producer props: %s" % " ".join(EXTRA_PROPS))
-    print("rerun: SM_BENCH_REPL_RECORDS=%d SM_BENCH_REPL_SIZE=%d%s SM_TOP_BUILDDIR=%s /usr/bin/python3 %s"
-          % (records, size, " SM_BENCH_REPL_PROPS='%s'" % " ".join(EXTRA_PROPS) if EXTRA_PROPS else "",
+    print("rerun: SM_BENCH_REPL_RECORDS=%d SM_BENCH_REPL_SIZE=%d SM_BENCH_REPL_RATE=%d%s SM_TOP_BUILDDIR=%s "
+          "/usr/bin/python3 %s"
+          % (records, size, RATE, " SM_BENCH_REPL_PROPS='%s'" % " ".join(EXTRA_PROPS) if EXTRA_PROPS else "",
              harness.BUILD, os.path.abspath(__file__)))
 
 

@@ -7,7 +7,10 @@
  * QUEUED (waiting for the thread to try it), RUNNING (fn is running, lock
  * released) or gone. The thread takes one queued operation at a time, runs
  * it unlocked, and then frees it, queues it again (a check arrived while it
- * ran) or puts it back to watching.
+ * ran) or puts it back to watching. sm_purgatory_check_and_complete does
+ * the same on the calling thread for the WATCHING operations of one key:
+ * the RUNNING state is what keeps an operation on one thread at a time,
+ * wherever it runs.
  */
 #include "delayed_op.h"
 
@@ -57,6 +60,7 @@ struct sm_purgatory {
 	char thread_name[16];
 	int stopping;
 	size_t nops;
+	size_t nbusy; /* QUEUED or RUNNING */
 	uint64_t tries;
 	sm_op_t *qhead, *qtail;
 	sm_gc_timer_heap_t timers;
@@ -134,6 +138,8 @@ static void sm_op_watch_remove_locked(sm_purgatory_t *pg, sm_op_watch_t *w, sm_o
 static void sm_op_enqueue_locked(sm_purgatory_t *pg, sm_op_t *op)
 {
 	SM_ASSERT_HELD(&pg->lock);
+	if (op->state == SM_OP_WATCHING)
+		pg->nbusy++;
 	op->state = SM_OP_QUEUED;
 	op->qnext = NULL;
 	if (pg->qtail)
@@ -157,6 +163,8 @@ static void sm_op_poke_locked(sm_purgatory_t *pg, sm_op_t *op)
 static void sm_op_free_locked(sm_purgatory_t *pg, sm_op_t *op)
 {
 	SM_ASSERT_HELD(&pg->lock);
+	if (op->state != SM_OP_WATCHING)
+		pg->nbusy--;
 	for (int i = 0; i < op->nkeys; i++)
 		sm_op_watch_remove_locked(pg, op->keys[i], op);
 	sm_gc_timer_cancel(&pg->timers, &op->timer);
@@ -165,18 +173,33 @@ static void sm_op_free_locked(sm_purgatory_t *pg, sm_op_t *op)
 	pg->nops--;
 }
 
-void sm_purgatory_watch(sm_purgatory_t *pg, int64_t deadline, sm_delayed_op_fn *fn, void *arg,
-			const sm_op_key_t *keys, int nkeys)
+/* Runs op (taken out of WATCHING by the caller, now RUNNING) on this thread
+ * and settles it as the purgatory thread does. */
+static void sm_op_run_here(sm_purgatory_t *pg, sm_op_t *op)
 {
-	sm_op_t *op = sm_calloc(1, sizeof(*op));
-	op->fn = fn;
-	op->arg = arg;
-	op->deadline = deadline;
-	sm_gc_timer_init(&op->timer, 0, op, NULL);
-	if (nkeys < 0)
-		nkeys = 0;
-	op->keys = sm_calloc((size_t)nkeys + 1, sizeof(*op->keys));
+	int done = op->fn(op->arg, 0);
 	pthread_mutex_lock(&pg->lock);
+	if (done) {
+		sm_op_free_locked(pg, op);
+		if (pg->stopping) /* the thread waits for the last one */
+			pthread_cond_signal(&pg->cond);
+	} else if (op->again || op->expired || pg->stopping) {
+		/* a check or its deadline came while it ran here: the
+		 * purgatory thread tries it again */
+		sm_op_enqueue_locked(pg, op);
+	} else {
+		op->state = SM_OP_WATCHING;
+		pg->nbusy--;
+	}
+	pthread_mutex_unlock(&pg->lock);
+}
+
+/* Registers op under its keys and arms its deadline; the caller holds
+ * pg->lock and sets its state. */
+static void sm_op_register_locked(sm_purgatory_t *pg, sm_op_t *op, const sm_op_key_t *keys,
+				  int nkeys)
+{
+	SM_ASSERT_HELD(&pg->lock);
 	for (int i = 0; i < nkeys; i++) {
 		sm_op_watch_t *w = sm_op_find_locked(pg, keys[i].name ? keys[i].name : "", keys[i].id, 1);
 		int dup = 0;
@@ -191,12 +214,61 @@ void sm_purgatory_watch(sm_purgatory_t *pg, int64_t deadline, sm_delayed_op_fn *
 		w->ops[w->n++] = op;
 		op->keys[op->nkeys++] = w;
 	}
-	sm_gc_timer_arm(&pg->timers, &op->timer, deadline);
+	sm_gc_timer_arm(&pg->timers, &op->timer, op->deadline);
 	pg->nops++;
+}
+
+static sm_op_t *sm_op_new(int64_t deadline, sm_delayed_op_fn *fn, void *arg, int nkeys)
+{
+	sm_op_t *op = sm_calloc(1, sizeof(*op));
+	op->fn = fn;
+	op->arg = arg;
+	op->deadline = deadline;
+	sm_gc_timer_init(&op->timer, 0, op, NULL);
+	op->keys = sm_calloc((size_t)(nkeys > 0 ? nkeys : 0) + 1, sizeof(*op->keys));
+	return op;
+}
+
+void sm_purgatory_watch(sm_purgatory_t *pg, int64_t deadline, sm_delayed_op_fn *fn, void *arg,
+			const sm_op_key_t *keys, int nkeys)
+{
+	if (nkeys < 0)
+		nkeys = 0;
+	sm_op_t *op = sm_op_new(deadline, fn, arg, nkeys);
+	pthread_mutex_lock(&pg->lock);
+	sm_op_register_locked(pg, op, keys, nkeys);
 	/* The caller looked before parking; whatever changed since is seen
 	 * by this first try (DelayedOperation's tryComplete after watch). */
 	sm_op_enqueue_locked(pg, op);
 	pthread_mutex_unlock(&pg->lock);
+}
+
+void sm_purgatory_watch_here(sm_purgatory_t *pg, int64_t deadline, sm_delayed_op_fn *fn, void *arg,
+			     const sm_op_key_t *keys, int nkeys)
+{
+	SM_ASSERT_ROLE(SM_ROLE_HANDLER);
+	if (nkeys < 0)
+		nkeys = 0;
+	sm_op_t *op = sm_op_new(deadline, fn, arg, nkeys);
+	pthread_mutex_lock(&pg->lock);
+	sm_op_register_locked(pg, op, keys, nkeys);
+	/* running here from the start: a check from now on makes it run
+	 * again, so nothing between the caller's look and this try is lost */
+	op->state = SM_OP_RUNNING;
+	pg->nbusy++;
+	pg->tries++;
+	/* the thread sleeps until the earliest deadline it knew of */
+	if (sm_gc_timer_peek(&pg->timers) == &op->timer)
+		pthread_cond_signal(&pg->cond);
+	int stopping = pg->stopping;
+	pthread_mutex_unlock(&pg->lock);
+	if (stopping) {
+		pthread_mutex_lock(&pg->lock);
+		sm_op_enqueue_locked(pg, op);
+		pthread_mutex_unlock(&pg->lock);
+		return;
+	}
+	sm_op_run_here(pg, op);
 }
 
 void sm_purgatory_check(sm_purgatory_t *pg, const char *name, int32_t id)
@@ -208,9 +280,111 @@ void sm_purgatory_check(sm_purgatory_t *pg, const char *name, int32_t id)
 	pthread_mutex_unlock(&pg->lock);
 }
 
+void sm_purgatory_check_and_complete(sm_purgatory_t *pg, const char *name, int32_t id)
+{
+	SM_ASSERT_ROLE(SM_ROLE_HANDLER);
+	sm_op_t *mine[16];
+	sm_op_t **run = mine;
+	int n = 0;
+	pthread_mutex_lock(&pg->lock);
+	sm_op_watch_t *w = sm_op_find_locked(pg, name ? name : "", id, 0);
+	if (w && w->n > (int)(sizeof(mine) / sizeof(mine[0])))
+		run = sm_malloc(sizeof(*run) * (size_t)w->n);
+	for (int i = 0; w && i < w->n; i++) {
+		sm_op_t *op = w->ops[i];
+		if (op->state == SM_OP_WATCHING && !pg->stopping) {
+			/* ours until settled: no other thread runs it meanwhile */
+			op->state = SM_OP_RUNNING;
+			op->again = 0;
+			pg->nbusy++;
+			pg->tries++;
+			run[n++] = op;
+		} else {
+			/* queued for, or running on, another thread: it sees
+			 * the change there */
+			sm_op_poke_locked(pg, op);
+		}
+	}
+	pthread_mutex_unlock(&pg->lock);
+	for (int i = 0; i < n; i++)
+		sm_op_run_here(pg, run[i]);
+	if (run != mine)
+		free(run);
+}
+
+/* Keys a request handler changed while handling its current request, run
+ * by sm_purgatory_complete_deferred once it holds no lock. */
+typedef struct sm_op_deferred {
+	sm_purgatory_t *pg;
+	int32_t id;
+	char *name;
+} sm_op_deferred_t;
+
+static __thread int sm_op_defer_open;
+static __thread sm_op_deferred_t *sm_op_defer_v;
+static __thread int sm_op_defer_n, sm_op_defer_cap;
+
+/* Most keys one handler completes inline per request; the rest (a chain of
+ * changes that keeps growing) go to the purgatory thread. */
+#define SM_OP_DEFER_MAX 1024
+
+void sm_purgatory_defer_begin(void)
+{
+	SM_ASSERT_ROLE(SM_ROLE_HANDLER);
+	sm_op_defer_open = 1;
+}
+
+void sm_purgatory_check_or_defer(sm_purgatory_t *pg, const char *name, int32_t id)
+{
+	if (!sm_op_defer_open) {
+		sm_purgatory_check(pg, name, id);
+		return;
+	}
+	name = name ? name : "";
+	for (int i = 0; i < sm_op_defer_n; i++)
+		if (sm_op_defer_v[i].pg == pg && sm_op_defer_v[i].id == id &&
+		    sm_op_defer_v[i].name && !strcmp(sm_op_defer_v[i].name, name))
+			return; /* not run yet: it will see this change too */
+	if (sm_op_defer_n >= SM_OP_DEFER_MAX) {
+		sm_purgatory_check(pg, name, id);
+		return;
+	}
+	if (sm_op_defer_n == sm_op_defer_cap) {
+		sm_op_defer_cap = sm_op_defer_cap ? sm_op_defer_cap * 2 : 8;
+		sm_op_defer_v = sm_realloc(sm_op_defer_v, sizeof(*sm_op_defer_v) * (size_t)sm_op_defer_cap);
+	}
+	sm_op_defer_v[sm_op_defer_n++] = (sm_op_deferred_t){ pg, id, sm_strdup(name) };
+}
+
+void sm_purgatory_complete_deferred(void)
+{
+	SM_ASSERT_ROLE(SM_ROLE_HANDLER);
+	/* The scope stays open while the operations run, so the changes they
+	 * make (a completed follower fetch moving the high watermark) are
+	 * added to the list and run by this loop, never by recursion. A key
+	 * run once has its name freed and is not deduplicated any more. */
+	for (int i = 0; i < sm_op_defer_n; i++) {
+		char *name = sm_op_defer_v[i].name;
+		sm_op_defer_v[i].name = NULL;
+		sm_purgatory_check_and_complete(sm_op_defer_v[i].pg, name, sm_op_defer_v[i].id);
+		free(name);
+	}
+	sm_op_defer_n = 0;
+	sm_op_defer_open = 0;
+	/* nothing stays behind in a thread that may exit (a pool shrink) */
+	free(sm_op_defer_v);
+	sm_op_defer_v = NULL;
+	sm_op_defer_cap = 0;
+}
+
 size_t sm_purgatory_size(sm_purgatory_t *pg)
 {
 	return SM_LOCKED_READ(&pg->lock, size_t, pg->nops);
+}
+
+size_t sm_purgatory_busy(sm_purgatory_t *pg)
+{
+	return SM_LOCKED_READ(&pg->lock, size_t, pg->nbusy);
 }
 
 uint64_t sm_purgatory_tries(sm_purgatory_t *pg)
@@ -283,12 +457,14 @@ static void *sm_purgatory_main(void *arg)
 				     "%s: an expired operation did not complete; retrying in 100 ms",
 				     pg->thread_name);
 			op->state = SM_OP_WATCHING;
+			pg->nbusy--;
 			op->expired = 0;
 			sm_gc_timer_arm(&pg->timers, &op->timer, now + 100);
 		} else if (op->again) {
 			sm_op_enqueue_locked(pg, op);
 		} else {
 			op->state = SM_OP_WATCHING;
+			pg->nbusy--;
 		}
 	}
 	pthread_mutex_unlock(&pg->lock);

@@ -5,8 +5,11 @@
  * A round of a thread: under its lock, snapshot the partitions that are
  * ready (not backing off); without the lock, talk to the leader; under the
  * lock again, apply the answer to the partitions still followed in the same
- * leader epoch. Lock order: manager lock -> thread lock -> partition ->
- * log.
+ * leader epoch. The next round starts as soon as the answer is applied;
+ * an idle follower waits at the leader (replica.fetch.wait.max.ms), never
+ * here. Adding a partition cuts short a round parked at the leader, so a
+ * new partition is fetched at once. Lock order: manager lock -> thread
+ * lock -> partition -> log.
  */
 #include "replica_fetcher.h"
 
@@ -41,6 +44,9 @@ typedef struct sm_rf_part {
 	/* caught up with the leader's high watermark at the last fetch
 	 * (Kafka's PartitionFetchState.isReplicaInSync): never throttled */
 	int in_sync;
+	/* answers from this leader in this epoch without a "leader not there
+	 * yet" error (0: none so far), and short retries spent waiting for it */
+	int answered, early_retries;
 } sm_rf_part_t;
 
 typedef struct sm_rf_thread {
@@ -58,6 +64,10 @@ typedef struct sm_rf_thread {
 	pthread_cond_t cond;
 	sm_rf_part_t *parts;
 	int running;
+	/* a fetch round is in flight / was cut short to add partitions */
+	int in_fetch, interrupted;
+	/* earliest end of a partition's short retry (sm_rf_backoff_error) */
+	int64_t early_until;
 	int cancel[2];
 	sm_net_client_t *client;
 } sm_rf_thread_t;
@@ -106,6 +116,33 @@ static sm_rf_part_t **sm_rf_find(sm_rf_thread_t *t, const char *topic, int32_t p
 static void sm_rf_backoff(sm_rf_thread_t *t, sm_rf_part_t *part)
 {
 	part->delay_until = sm_clock_mono_ms() + t->fm->cfg->replica_fetch_backoff_ms;
+}
+
+/* A follower learns of a new leader (LeaderAndIsr) about when the leader
+ * does, and often first: its first requests may find the leader without
+ * the partition (UNKNOWN_TOPIC_OR_PARTITION), not leading it yet
+ * (NOT_LEADER_OR_FOLLOWER) or in an older epoch (UNKNOWN_LEADER_EPOCH).
+ * Until the leader has answered once, those are retried every
+ * SM_RF_EARLY_RETRY_MS, at most SM_RF_EARLY_RETRIES times, rather than
+ * after replica.fetch.backoff.ms: the first acks=all records of a new
+ * topic or after a leader change then wait a few milliseconds for the
+ * followers, not a second. Any other error, or one after the leader
+ * answered, backs off in full. */
+#define SM_RF_EARLY_RETRY_MS 20
+#define SM_RF_EARLY_RETRIES 50
+
+static void sm_rf_backoff_error(sm_rf_thread_t *t, sm_rf_part_t *part, int16_t error_code)
+{
+	int behind = error_code == SM_ERR_UNKNOWN_TOPIC_OR_PARTITION ||
+		     error_code == SM_ERR_NOT_LEADER_OR_FOLLOWER ||
+		     error_code == SM_ERR_UNKNOWN_LEADER_EPOCH;
+	if (behind && !part->answered && part->early_retries < SM_RF_EARLY_RETRIES &&
+	    t->fm->cfg->replica_fetch_backoff_ms > SM_RF_EARLY_RETRY_MS) {
+		part->early_retries++;
+		part->delay_until = sm_clock_mono_ms() + SM_RF_EARLY_RETRY_MS;
+		return;
+	}
+	sm_rf_backoff(t, part);
 }
 
 /* The part for a snapshot entry if it is still followed in the same epoch
@@ -185,8 +222,9 @@ static void sm_rf_handle_ofle_resp(sm_rf_thread_t *t, const sm_offset_for_leader
 						    "Error getting the end offset of %s-%d's leader epoch: %s",
 						    resp->topics[i].topic, rp->partition,
 						    sm_err_name(rp->error_code));
-					sm_rf_backoff(t, part);
+					sm_rf_backoff_error(t, part, rp->error_code);
 				} else {
+					part->answered = 1;
 					sm_rf_apply_truncation(t, part, rp->leader_epoch, rp->end_offset);
 				}
 				break;
@@ -295,9 +333,10 @@ static void sm_rf_apply_partition(sm_rf_thread_t *t, sm_rf_part_t *part, const s
 	if (rp->error_code) {
 		sm_log_warn(t->comp, SM_RF_LOGGER, "Error in response for fetch of %s-%d: %s",
 			    sm_partition_topic(p), sm_partition_id(p), sm_err_name(rp->error_code));
-		sm_rf_backoff(t, part);
+		sm_rf_backoff_error(t, part, rp->error_code);
 		return;
 	}
+	part->answered = 1;
 	if (!sm_partition_is_follower_of(p, t->leader, part->leader_epoch))
 		return; /* a LeaderAndIsr is about to remove it */
 	/* Kafka counts what a throttled replica fetched, in sync or not */
@@ -350,13 +389,13 @@ static void sm_rf_handle_fetch_resp(sm_rf_thread_t *t, const sm_fetch_resp_t *re
 		sm_repl_quota_record(t->fm->quota, throttled);
 }
 
-static void sm_rf_build_fetch(sm_rf_thread_t *t, sm_rf_snap_t *snap, int n, sm_arena_t *a,
+static void sm_rf_build_fetch(sm_rf_thread_t *t, sm_rf_snap_t *snap, int n, int32_t max_wait, sm_arena_t *a,
 			      sm_fetch_req_t *req)
 {
 	const sm_kafka_config_t *cfg = t->fm->cfg;
 	memset(req, 0, sizeof(*req));
 	req->replica_id = t->fm->broker_id;
-	req->max_wait_ms = cfg->replica_fetch_wait_max_ms;
+	req->max_wait_ms = max_wait;
 	req->min_bytes = cfg->replica_fetch_min_bytes;
 	req->max_bytes = cfg->replica_fetch_response_max_bytes;
 	req->session_epoch = -1;
@@ -383,12 +422,12 @@ static void sm_rf_build_fetch(sm_rf_thread_t *t, sm_rf_snap_t *snap, int n, sm_a
 	free(order);
 }
 
-static void sm_rf_fetch_round(sm_rf_thread_t *t, sm_rf_snap_t *snap, int n)
+static void sm_rf_fetch_round(sm_rf_thread_t *t, sm_rf_snap_t *snap, int n, int32_t max_wait)
 {
 	sm_arena_t a;
 	sm_arena_init(&a);
 	sm_fetch_req_t req;
-	sm_rf_build_fetch(t, snap, n, &a, &req);
+	sm_rf_build_fetch(t, snap, n, max_wait, &a, &req);
 	sm_wbuf_t body, out;
 	sm_wbuf_init(&body, 256);
 	sm_wbuf_init(&out, 4096);
@@ -399,8 +438,20 @@ static void sm_rf_fetch_round(sm_rf_thread_t *t, sm_rf_snap_t *snap, int n)
 	sm_rbuf_t rb;
 	sm_rbuf_init(&rb, out.p, out.len);
 	pthread_mutex_lock(&t->lock);
+	int interrupted = t->interrupted && t->running;
+	t->in_fetch = t->interrupted = 0;
+	if (interrupted) {
+		/* empty the pipe the add wrote to, or the next request would
+		 * be cancelled too (a shutdown writes only once running is 0) */
+		char drain[16];
+		while (read(t->cancel[0], drain, sizeof(drain)) > 0)
+			;
+	}
 	if (!e && sm_fetch_resp_read(&rb, SM_RF_FETCH_VERSION, &a, &resp) == 0 && !resp.error_code) {
 		sm_rf_handle_fetch_resp(t, &resp, snap, n);
+	} else if (interrupted && e) {
+		sm_log_info(t->comp, SM_RF_LOGGER,
+			    "Fetch from broker %d cut short to add partitions; fetching again", t->leader);
 	} else if (t->running) {
 		sm_log_warn(t->comp, SM_RF_LOGGER, "Error sending fetch request to broker %d at %s:%d: %s",
 			    t->leader, t->host, t->port,
@@ -438,6 +489,8 @@ static int sm_rf_snapshot(sm_rf_thread_t *t, int truncating, sm_rf_snap_t **out,
 		if (x->delay_until > now) {
 			if (x->delay_until < *next_ms)
 				*next_ms = x->delay_until;
+			if (x->early_retries && !x->answered && x->delay_until < t->early_until)
+				t->early_until = x->delay_until;
 			continue;
 		}
 		if (x->truncating != truncating)
@@ -509,6 +562,7 @@ static void *sm_rf_main(void *arg)
 		}
 		sm_rf_truncate_without_epochs(t);
 		int64_t next = sm_clock_mono_ms() + 1000;
+		t->early_until = INT64_MAX;
 		sm_rf_snap_t *snap;
 		int truncating = 1;
 		int n = sm_rf_snapshot(t, 1, &snap, &next);
@@ -522,11 +576,21 @@ static void *sm_rf_main(void *arg)
 			sm_rf_wait(t, next);
 			continue;
 		}
+		t->in_fetch = !truncating;
+		t->interrupted = 0;
+		/* a partition retrying shortly must not wait for a fetch of the
+		 * others parked at the leader for replica.fetch.wait.max.ms */
+		int32_t max_wait = t->fm->cfg->replica_fetch_wait_max_ms;
+		if (t->early_until != INT64_MAX) {
+			int64_t left = t->early_until - sm_clock_mono_ms();
+			if (left < max_wait)
+				max_wait = left > 0 ? (int32_t)left : 0;
+		}
 		pthread_mutex_unlock(&t->lock);
 		if (truncating)
 			sm_rf_truncate_round(t, snap, n);
 		else
-			sm_rf_fetch_round(t, snap, n);
+			sm_rf_fetch_round(t, snap, n, max_wait);
 		sm_rf_snap_free(snap, n);
 		pthread_mutex_lock(&t->lock);
 	}
@@ -605,6 +669,21 @@ static int sm_rf_take(sm_rf_thread_t *t, const char *topic, int32_t partition)
 	return 1;
 }
 
+/* A partition was added to t: a fetch round in flight may be parked at the
+ * leader for up to replica.fetch.wait.max.ms without it, so it is cut short
+ * (once per round; the connection is opened again) and the next round
+ * includes the new partition -- the first acks=all records of a new topic
+ * do not wait for the followers' previous fetch to time out. Caller holds
+ * t->lock. */
+static void sm_rf_interrupt_for_add(sm_rf_thread_t *t)
+{
+	SM_ASSERT_HELD(&t->lock);
+	if (!t->in_fetch || t->interrupted || t->cancel[1] < 0)
+		return;
+	if (write(t->cancel[1], "x", 1) == 1)
+		t->interrupted = 1;
+}
+
 void sm_fetcher_manager_add(sm_fetcher_manager_t *fm, sm_partition_t *p, int32_t leader,
 			    int32_t leader_epoch, const char *host, int port)
 {
@@ -630,6 +709,7 @@ void sm_fetcher_manager_add(sm_fetcher_manager_t *fm, sm_partition_t *p, int32_t
 	x->next = t->parts;
 	t->parts = x;
 	pthread_cond_signal(&t->cond);
+	sm_rf_interrupt_for_add(t);
 	pthread_mutex_unlock(&t->lock);
 	pthread_mutex_unlock(&fm->lock);
 	sm_log_info(NULL, "kafka.server.ReplicaFetcherManager",

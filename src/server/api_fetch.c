@@ -26,9 +26,11 @@
  * consumer's Fetch v11+ is served by a follower too, up to that follower's
  * high watermark, with the same leader epoch checks as on the leader.
  *
- * Thread-safety: handlers run on request handler threads; parked fetches are
- * completed on the purgatory thread ("fetch-purgatory"), which holds no
- * purgatory lock while completing one.
+ * Thread-safety: handlers run on request handler threads; a parked fetch
+ * is completed, with no purgatory lock held, on the handler whose append
+ * or follower fetch changed one of its partitions (after that request is
+ * handled) or on the purgatory thread ("fetch-purgatory": its first try,
+ * max_wait_ms, changes made by other threads).
  */
 #include "client_quota.h"
 #include "kafka_apis_int.h"
@@ -518,8 +520,9 @@ void sm_api_fetch(sm_req_ctx_t *ctx)
 	df->ctx = ctx;
 	/* Parked until data arrives on one of its partitions (their appends,
 	 * high watermark and ISR changes check them) or max_wait_ms passes;
-	 * tried once more right away, for data that arrived between the read
-	 * above and parking (DelayedOperation's tryComplete after watching). */
+	 * tried once more right away on this handler, for data that arrived
+	 * between the read above and parking (DelayedOperation's tryComplete
+	 * after watching). */
 	int nkeys = 0;
 	for (int t = 0; t < df->req.topics_cnt; t++)
 		nkeys += df->req.topics[t].partitions_cnt;
@@ -529,7 +532,7 @@ void sm_api_fetch(sm_req_ctx_t *ctx)
 		for (int i = 0; i < df->req.topics[t].partitions_cnt; i++)
 			keys[nkeys++] = (sm_op_key_t){ df->req.topics[t].topic,
 						       df->req.topics[t].partitions[i].partition };
-	sm_purgatory_watch(ctx->apis->purgatory, sm_clock_mono_ms() + df->req.max_wait_ms,
-			   sm_fetch_try_complete, df, keys, nkeys);
+	sm_purgatory_watch_here(ctx->apis->purgatory, sm_clock_mono_ms() + df->req.max_wait_ms,
+				sm_fetch_try_complete, df, keys, nkeys);
 	free(keys);
 }

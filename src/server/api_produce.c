@@ -13,8 +13,10 @@
  * (REQUEST_TIMED_OUT); an ISR that shrank below min.insync.replicas meanwhile
  * gives NOT_ENOUGH_REPLICAS_AFTER_APPEND.
  *
- * Thread-safety: runs on request handler threads; delayed produces complete
- * on the purgatory thread.
+ * Thread-safety: runs on request handler threads; a delayed produce
+ * completes on the handler whose follower fetch moved the high watermark
+ * (after that request is handled), or on the purgatory thread (its first
+ * try, its deadline, changes made by other threads).
  */
 #include "client_quota.h"
 #include "kafka_apis_int.h"

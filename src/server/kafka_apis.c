@@ -276,7 +276,10 @@ sm_purgatory_t *sm_kafka_apis_purgatory(sm_kafka_apis_t *apis)
 
 void sm_apis_partition_changed(void *opaque, sm_partition_t *p)
 {
-	sm_purgatory_check(opaque, sm_partition_topic(p), sm_partition_id(p));
+	/* Called under rm->lock (and maybe a coordinator's mutex): a handler
+	 * completes the watchers once its request is handled, any other
+	 * thread leaves them to the purgatory thread. */
+	sm_purgatory_check_or_defer(opaque, sm_partition_topic(p), sm_partition_id(p));
 }
 
 void sm_apis_park_acks(sm_req_ctx_t *ctx, int64_t deadline, sm_delayed_op_fn *fn, void *arg,
@@ -287,7 +290,9 @@ void sm_apis_park_acks(sm_req_ctx_t *ctx, int64_t deadline, sm_delayed_op_fn *fn
 	for (int i = 0; i < n; i++)
 		if (w[i].p)
 			keys[k++] = (sm_op_key_t){ sm_partition_topic(w[i].p), sm_partition_id(w[i].p) };
-	sm_purgatory_watch(ctx->apis->purgatory, deadline, fn, arg, keys, k);
+	/* the handler holds no lock: the try after parking runs here rather
+	 * than waking the purgatory thread for it */
+	sm_purgatory_watch_here(ctx->apis->purgatory, deadline, fn, arg, keys, k);
 	free(keys);
 }
 
@@ -676,6 +681,12 @@ void sm_kafka_apis_handle(sm_kafka_apis_t *apis, sm_request_t *req)
 	sm_metrics_request(ctx->hdr.api_key, ctx->hdr.api_version);
 	sm_apis_cur = ctx;
 	sm_apis_cur_start_ns = sm_clock_mono_ns();
+	sm_purgatory_defer_begin();
 	e->handler(ctx);
 	sm_apis_cur = NULL;
+	/* The handler holds no lock now: the operations parked on what it
+	 * changed (acks=-1 produces a follower's fetch unblocked, fetches
+	 * waiting for an append) are answered here rather than after a hop
+	 * to the purgatory thread (Kafka's tryCompleteActions). */
+	sm_purgatory_complete_deferred();
 }

@@ -79,7 +79,8 @@ typedef struct sm_acks_wait {
  * Returns 1 when none is left waiting. */
 int sm_apis_acks_settle(sm_acks_wait_t *w, int n, int expired);
 /* Parks an operation in the purgatory until deadline, watching the
- * partitions of the n waits (those not yet settled). */
+ * partitions of the n waits (those not yet settled); its try after parking
+ * runs on the calling handler, which holds no lock, and may complete it. */
 void sm_apis_park_acks(sm_req_ctx_t *ctx, int64_t deadline, sm_delayed_op_fn *fn, void *arg,
 		       const sm_acks_wait_t *w, int n);
 /* Flags (arena array of n bytes) marking every name that occurs more than

@@ -746,8 +746,9 @@ static void sm_ss_conn_read_bev(sm_ss_conn_t *c)
 /* One readv on a plaintext connection into a, then b (blen may be 0).
  * Returns the bytes read (> 0); 0 when the socket has nothing now
  * (rd_ready cleared: the next edge sets it); -1 when c was closed (freed):
- * end of stream, or an error. A short read also clears rd_ready: the socket
- * was empty at that moment, and bytes arriving later raise a new edge. */
+ * end of stream, or an error. Only EAGAIN clears rd_ready, not a short
+ * read: the peer's close or reset may have come with the last bytes, in the
+ * same edge, and no other edge follows it. */
 static ssize_t sm_ss_raw_recv(sm_ss_conn_t *c, void *a, size_t alen, void *b, size_t blen)
 {
 	struct iovec iov[2] = { { a, alen }, { b, blen } };
@@ -757,11 +758,8 @@ static ssize_t sm_ss_raw_recv(sm_ss_conn_t *c, void *a, size_t alen, void *b, si
 	do
 		n = readv(c->fd, iov, blen ? 2 : 1);
 	while (n < 0 && errno == EINTR);
-	if (n > 0) {
-		if ((size_t)n < alen + blen)
-			c->rd_ready = 0;
+	if (n > 0)
 		return n;
-	}
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 		c->rd_ready = 0;
 		return 0;

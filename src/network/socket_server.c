@@ -11,36 +11,52 @@
  * new-connection queue, then the processor's "wake" event is activated
  * (event_active is thread-safe once evthread_use_pthreads() ran).
  *
- * Processor ("net-proc-N"): one event_base and one bufferevent per
- * connection. The read path takes one complete frame, puts it on the request
- * channel without blocking and mutes the connection (reading disabled) until
- * the response has been fully written to the socket, or the handler said
- * "no response"; then it unmutes and looks at bytes already buffered. That is
- * Kafka's one-request-at-a-time rule: pipelined requests wait in our input
- * buffer or in the kernel. If the channel is full the frame is parked on the
- * connection and a short timer retries, so the loop never blocks. A
- * response whose request carries a throttle time (client quotas, KIP-219)
- * is written at once, but the connection stays muted until that time has
- * passed too (a per-connection timer).
+ * Processor ("net-proc-N"): one event_base. The read path takes one
+ * complete frame, puts it on the request channel without blocking and mutes
+ * the connection until the response has been fully written to the socket,
+ * or the handler said "no response"; then it unmutes and reads on. That is
+ * Kafka's one-request-at-a-time rule: pipelined requests wait in the kernel
+ * (or, on TLS connections, in the input buffer). If the channel is full the
+ * frame is parked on the connection and a short timer retries, so the loop
+ * never blocks. A response whose request carries a throttle time (client
+ * quotas, KIP-219) is written at once, but the connection stays muted until
+ * that time has passed too (a per-connection timer).
+ *
+ * Plaintext connections (PLAINTEXT, SASL_PLAINTEXT) have no bufferevent:
+ * their socket has one read and one write event, both edge-triggered,
+ * registered when the connection opens and removed when it closes. Muting
+ * only stops the reader from reading (an edge seen meanwhile is kept in
+ * rd_ready), so a request costs no epoll_ctl. The reader takes the 4-byte
+ * size prefix, then reads the body straight into the granted request's
+ * buffer with readv calls as large as the rest of the frame, the second
+ * iovec taking the next frame's size prefix and nothing more; a request that
+ * arrived whole is read with one readv. Responses go on an output evbuffer
+ * that references the handler's buffer (no copy) after a 4-byte prefix, and
+ * are written at once from the delivery: one writev for prefix and body,
+ * sendfile(2) for file fragments; the write event is only needed when the
+ * socket is full. TLS connections keep a libevent OpenSSL bufferevent each,
+ * which reads whole records into its input buffer.
  *
  * Responses and closes come from handler threads through the channel's sink
- * (sm_ss_sink_send/close): they go on the processor's locked response queue
- * and wake it. The processor looks the connection up by id; a connection that
- * has gone since is not an error, the response is dropped. File fragments of
- * a response are added as libevent file segments, which bufferevent output
- * sends with sendfile(2); each segment holds a reference on the sm_fileref_t
- * that libevent drops through the segment's cleanup callback.
+ * (sm_ss_sink_send/close): they go on the processor's locked response queue;
+ * the first one queued since the processor last emptied it wakes the
+ * processor (wake_pending), the others ride along, so a burst of responses
+ * costs one wake-up. The processor looks the connection up by id; a
+ * connection that has gone since is not an error, the response is dropped.
+ * File fragments of a response are added as libevent file segments, sent
+ * with sendfile(2) (copied through SSL_write on TLS); each segment holds a
+ * reference on the sm_fileref_t that libevent drops through the segment's
+ * cleanup callback.
  *
- * Request memory (queued.max.request.bytes, Kafka's MemoryPool): the read
- * high watermark of a connection is 4 bytes until its size prefix has been
+ * Request memory (queued.max.request.bytes, Kafka's MemoryPool): nothing
+ * beyond a frame's 4-byte size prefix is read before the prefix has been
  * checked against socket.request.max.bytes and the broker-wide pool granted
- * that many bytes, then exactly the frame; so nothing beyond a size prefix is
- * buffered for a frame the pool has not granted. A connection refused a grant
- * is muted (mem_wait) until a release wakes the processors ("memwake"). A
- * grant allocates the request and its body at once (untouched pages cost
- * nothing) and body bytes move into it as they arrive, so a frame is in
- * memory once. The request holds the grant and returns it to the pool when
- * it is freed: once its response is queued, or the connection is gone.
+ * that many bytes. A connection refused a grant is muted (mem_wait) until a
+ * release wakes the processors ("memwake"). A grant allocates the request and
+ * its body at once (untouched pages cost nothing) and body bytes go into it
+ * as they arrive, so a frame is in memory once. The request holds the grant
+ * and returns it to the pool when it is freed: once its response is queued,
+ * or the connection is gone.
  *
  * Connection bounds (Kafka's ConnectionQuotas.inc, in its order): the
  * acceptor holds the socket it accepted on its listener ("pending") and

@@ -1701,6 +1701,25 @@ static void *sm_ss_proc_main(void *arg)
 	return NULL;
 }
 
+/* A processor's event base: plaintext connections rely on edge-triggered
+ * events (a muted connection's pending bytes must not wake the loop again
+ * and again), so a backend without them (EVENT_NOEPOLL set) is refused. */
+static struct event_base *sm_ss_proc_base_new(void)
+{
+	struct event_config *cfg = event_config_new();
+	struct event_base *base;
+
+	if (!cfg)
+		return NULL;
+	event_config_require_features(cfg, EV_FEATURE_ET);
+	base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	if (!base)
+		sm_log_error(NULL, SM_SS_LOGGER, "No event backend with edge-triggered events "
+			     "(epoll) is available to the network threads");
+	return base;
+}
+
 static void sm_ss_proc_init(sm_socket_server_t *ss, sm_ss_proc_t *p, int id)
 {
 	int64_t idle = ss->cfg.connections_max_idle_ms;
@@ -1710,7 +1729,7 @@ static void sm_ss_proc_init(sm_socket_server_t *ss, sm_ss_proc_t *p, int id)
 	pthread_mutex_init(&p->lock, NULL);
 	p->newq_tail = &p->newq;
 	p->respq_tail = &p->respq;
-	p->base = event_base_new();
+	p->base = sm_ss_proc_base_new();
 	if (!p->base)
 		abort();
 	p->wake = event_new(p->base, -1, 0, sm_ss_wake_cb, p);

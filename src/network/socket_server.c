@@ -1255,6 +1255,10 @@ static void sm_ss_deliver(sm_ss_proc_t *p, sm_ss_item_t *it)
 
 	if (c && it->req->throttle_ms > 0 && !it->close)
 		c->throttle_until = sm_clock_mono_ms() + it->req->throttle_ms;
+	/* The request's grant goes back before its response is written (at
+	 * once, below): a client that has its answer finds the memory free. */
+	sm_request_free(it->req);
+	it->req = NULL;
 	if (!c) {
 		/* The peer left while the request was being handled. */
 	} else if (it->close) {
@@ -1278,7 +1282,6 @@ static void sm_ss_deliver(sm_ss_proc_t *p, sm_ss_item_t *it)
 				sm_ss_raw_flush(c);
 		}
 	}
-	sm_request_free(it->req);
 	sm_ss_free_resp(it->resp);
 	free(it);
 }

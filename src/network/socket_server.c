@@ -11,36 +11,52 @@
  * new-connection queue, then the processor's "wake" event is activated
  * (event_active is thread-safe once evthread_use_pthreads() ran).
  *
- * Processor ("net-proc-N"): one event_base and one bufferevent per
- * connection. The read path takes one complete frame, puts it on the request
- * channel without blocking and mutes the connection (reading disabled) until
- * the response has been fully written to the socket, or the handler said
- * "no response"; then it unmutes and looks at bytes already buffered. That is
- * Kafka's one-request-at-a-time rule: pipelined requests wait in our input
- * buffer or in the kernel. If the channel is full the frame is parked on the
- * connection and a short timer retries, so the loop never blocks. A
- * response whose request carries a throttle time (client quotas, KIP-219)
- * is written at once, but the connection stays muted until that time has
- * passed too (a per-connection timer).
+ * Processor ("net-proc-N"): one event_base. The read path takes one
+ * complete frame, puts it on the request channel without blocking and mutes
+ * the connection until the response has been fully written to the socket,
+ * or the handler said "no response"; then it unmutes and reads on. That is
+ * Kafka's one-request-at-a-time rule: pipelined requests wait in the kernel
+ * (or, on TLS connections, in the input buffer). If the channel is full the
+ * frame is parked on the connection and a short timer retries, so the loop
+ * never blocks. A response whose request carries a throttle time (client
+ * quotas, KIP-219) is written at once, but the connection stays muted until
+ * that time has passed too (a per-connection timer).
+ *
+ * Plaintext connections (PLAINTEXT, SASL_PLAINTEXT) have no bufferevent:
+ * their socket has one read and one write event, both edge-triggered,
+ * registered when the connection opens and removed when it closes. Muting
+ * only stops the reader from reading (an edge seen meanwhile is kept in
+ * rd_ready), so a request costs no epoll_ctl. The reader takes the 4-byte
+ * size prefix, then reads the body straight into the granted request's
+ * buffer with readv calls as large as the rest of the frame, the second
+ * iovec taking the next frame's size prefix and nothing more; a request that
+ * arrived whole is read with one readv. Responses go on an output evbuffer
+ * that references the handler's buffer (no copy) after a 4-byte prefix, and
+ * are written at once from the delivery: one writev for prefix and body,
+ * sendfile(2) for file fragments; the write event is only needed when the
+ * socket is full. TLS connections keep a libevent OpenSSL bufferevent each,
+ * which reads whole records into its input buffer.
  *
  * Responses and closes come from handler threads through the channel's sink
- * (sm_ss_sink_send/close): they go on the processor's locked response queue
- * and wake it. The processor looks the connection up by id; a connection that
- * has gone since is not an error, the response is dropped. File fragments of
- * a response are added as libevent file segments, which bufferevent output
- * sends with sendfile(2); each segment holds a reference on the sm_fileref_t
- * that libevent drops through the segment's cleanup callback.
+ * (sm_ss_sink_send/close): they go on the processor's locked response queue;
+ * the first one queued since the processor last emptied it wakes the
+ * processor (wake_pending), the others ride along, so a burst of responses
+ * costs one wake-up. The processor looks the connection up by id; a
+ * connection that has gone since is not an error, the response is dropped.
+ * File fragments of a response are added as libevent file segments, sent
+ * with sendfile(2) (copied through SSL_write on TLS); each segment holds a
+ * reference on the sm_fileref_t that libevent drops through the segment's
+ * cleanup callback.
  *
- * Request memory (queued.max.request.bytes, Kafka's MemoryPool): the read
- * high watermark of a connection is 4 bytes until its size prefix has been
+ * Request memory (queued.max.request.bytes, Kafka's MemoryPool): nothing
+ * beyond a frame's 4-byte size prefix is read before the prefix has been
  * checked against socket.request.max.bytes and the broker-wide pool granted
- * that many bytes, then exactly the frame; so nothing beyond a size prefix is
- * buffered for a frame the pool has not granted. A connection refused a grant
- * is muted (mem_wait) until a release wakes the processors ("memwake"). A
- * grant allocates the request and its body at once (untouched pages cost
- * nothing) and body bytes move into it as they arrive, so a frame is in
- * memory once. The request holds the grant and returns it to the pool when
- * it is freed: once its response is queued, or the connection is gone.
+ * that many bytes. A connection refused a grant is muted (mem_wait) until a
+ * release wakes the processors ("memwake"). A grant allocates the request and
+ * its body at once (untouched pages cost nothing) and body bytes go into it
+ * as they arrive, so a frame is in memory once. The request holds the grant
+ * and returns it to the pool when it is freed: once its response is queued,
+ * or the connection is gone.
  *
  * Connection bounds (Kafka's ConnectionQuotas.inc, in its order): the
  * acceptor holds the socket it accepted on its listener ("pending") and
@@ -225,6 +241,14 @@ struct sm_ss_conn {
 	int64_t session_expiry_ms; /* 0: none (connections.max.reauth.ms unset) */
 	int64_t last_reauth_ms;
 	int64_t last_active_ms;
+	/* Plaintext connections (bev NULL): the socket itself, read and
+	 * written without a bufferevent (see sm_ss_conn_read_raw). */
+	int fd;
+	struct event *rev, *wev; /* edge-triggered, added once, never toggled */
+	struct evbuffer *out;  /* response bytes not yet written */
+	int rd_ready;          /* the socket may hold unread bytes */
+	uint8_t hdr[4];        /* the next frame's size prefix as read so far */
+	int hdr_got;
 	sm_ss_conn_t *hnext;
 	sm_ss_conn_t *prev, *next;
 };
@@ -245,6 +269,9 @@ struct sm_ss_proc {
 	sm_ss_proc_t *retired_next;         /* retired by a num.network.threads cut */
 	sm_ss_newconn_t *newq, **newq_tail; /* under lock */
 	sm_ss_item_t *respq, **respq_tail;  /* under lock */
+	int wake_pending;                   /* under lock: wake is activated and
+	                                       its callback has not yet taken the
+	                                       queues */
 	sm_ss_conn_t *buckets[SM_SS_HASH_SIZE];
 	sm_ss_conn_t *conns;
 	int nblocked;
@@ -569,7 +596,14 @@ static void sm_ss_conn_free(sm_ss_conn_t *c)
 		p->nmemwait--;
 	if (c->throttle_ev)
 		event_free(c->throttle_ev);
-	bufferevent_free(c->bev);
+	if (c->bev) {
+		bufferevent_free(c->bev);
+	} else {
+		event_free(c->rev);
+		event_free(c->wev);
+		evbuffer_free(c->out);
+		close(c->fd);
+	}
 	sm_request_free(c->partial);
 	sm_sasl_server_free(c->sasl);
 	free(c->reauth_bad);
@@ -611,18 +645,28 @@ static void sm_ss_conn_submit(sm_ss_conn_t *c, sm_request_t *req)
 	sm_ss_arm_retry(c->proc);
 }
 
-/* Reads at most high bytes ahead. Not on TLS connections: an OpenSSL
- * bufferevent that stops short of a record's end leaves the rest decrypted
- * inside OpenSSL, and nothing wakes it until more bytes reach the socket.
- * They read whole records (16 KB at most) instead; reading still stops
- * while the connection is muted. */
-static void sm_ss_set_wm(sm_ss_conn_t *c, size_t high)
+/* Muting. A TLS connection's bufferevent stops reading; a plaintext
+ * connection keeps its edge-triggered read event registered (no epoll_ctl
+ * per request): while muted its reader simply does not read, and an edge
+ * that arrives meanwhile is remembered in rd_ready. */
+static void sm_ss_read_off(sm_ss_conn_t *c)
 {
-	bufferevent_setwatermark(c->bev, EV_READ, 0, c->tls ? 0 : high);
+	if (c->bev)
+		bufferevent_disable(c->bev, EV_READ);
+}
+
+static void sm_ss_read_on(sm_ss_conn_t *c)
+{
+	if (c->bev)
+		bufferevent_enable(c->bev, EV_READ);
 }
 
 /* The pool granted c's frame: allocate its body (pages are touched only as
- * bytes arrive) and read nothing beyond the frame from now on. */
+ * bytes arrive), which is read straight into it. TLS connections read whole
+ * records (an OpenSSL bufferevent that stops short of a record's end leaves
+ * the rest decrypted inside OpenSSL, and nothing wakes it until more bytes
+ * reach the socket), so their input buffer may hold up to a record more;
+ * reading still stops while the connection is muted. */
 static void sm_ss_conn_granted(sm_ss_conn_t *c)
 {
 	sm_socket_server_t *ss = c->proc->ss;
@@ -634,7 +678,6 @@ static void sm_ss_conn_granted(sm_ss_conn_t *c)
 	req->pool_bytes = c->frame_size;
 	c->partial = req;
 	c->got = 0;
-	sm_ss_set_wm(c, 4 + (size_t)c->frame_size);
 }
 
 /* Asks the pool for the frame announced by c's size prefix; mutes c until a
@@ -647,7 +690,7 @@ static int sm_ss_conn_reserve(sm_ss_conn_t *c)
 	}
 	c->mem_wait = 1;
 	c->proc->nmemwait++;
-	bufferevent_disable(c->bev, EV_READ);
+	sm_ss_read_off(c);
 	SM_SS_COUNT(c->proc->ss, memory_waits);
 	sm_log_debug(NULL, SM_SS_PROC_LOGGER, "Muting connection %s: queued.max.request.bytes "
 		     "%lld exhausted, its %d-byte request waits for memory", c->peer,
@@ -658,50 +701,87 @@ static int sm_ss_conn_reserve(sm_ss_conn_t *c)
 static int sm_ss_sasl_frame(sm_ss_conn_t *c, sm_request_t *req);
 static int sm_ss_sasl_session_check(sm_ss_conn_t *c, sm_request_t *req);
 
-/* Takes at most one complete frame out of the input buffer. May free c.
- * Body bytes move from the input buffer into the request as they arrive, so
- * the buffer never holds more than a read's worth: the frame is in memory
- * once, in the granted request. */
-static void sm_ss_conn_read(sm_ss_conn_t *c)
+/* Checks a size prefix before anything is allocated for its body; takes it
+ * (frame_size) and asks the pool for it. Returns 1 when granted, 0 when c
+ * waits for memory, -1 when c was closed (freed). */
+static int sm_ss_conn_take_size(sm_ss_conn_t *c, int32_t size)
 {
 	sm_socket_server_t *ss = c->proc->ss;
+	char why[128];
+
+	if (size < 0 || size > ss->cfg.socket_request_max_bytes) {
+		snprintf(why, sizeof(why), "request size %d exceeds "
+			 "socket.request.max.bytes %d", size,
+			 ss->cfg.socket_request_max_bytes);
+		sm_ss_conn_reject(c, why);
+		return -1;
+	}
+	if (c->sasl_state != SM_SS_SASL_OFF && size > SM_SASL_MAX_RECEIVE) {
+		snprintf(why, sizeof(why), "Failing SASL authentication due to invalid "
+			 "receive size: %d bytes before authentication (at most %d)", size,
+			 SM_SASL_MAX_RECEIVE);
+		sm_ss_conn_reject(c, why);
+		return -1;
+	}
+	if (size < (c->sasl_state == SM_SS_SASL_RAW ? 1 : SM_SS_MIN_FRAME)) {
+		snprintf(why, sizeof(why), "request size %d is smaller than a request "
+			 "header (%d bytes)", size, SM_SS_MIN_FRAME);
+		sm_ss_conn_reject(c, why);
+		return -1;
+	}
+	c->frame_size = size;
+	return sm_ss_conn_reserve(c);
+}
+
+/* c->partial is complete: mute c and hand the request on (to the SASL
+ * exchange or the request channel). May free c. */
+static void sm_ss_conn_frame_done(sm_ss_conn_t *c)
+{
+	sm_socket_server_t *ss = c->proc->ss;
+	sm_request_t *req = c->partial;
+
+	c->partial = NULL;
+	c->got = 0;
+	c->hdr_drained = 0;
+	c->frame_size = -1;
+	req->len = (size_t)req->pool_bytes;
+	req->conn_id = c->id;
+	req->processor = c->proc->id;
+	snprintf(req->peer, sizeof(req->peer), "%s", c->peer);
+	req->listener = c->listener->cfg.name;
+	req->recv_time_ms = sm_clock_mono_ms();
+	/* sendfile would bypass SSL_write: TLS responses copy file bytes. */
+	req->zero_copy_ok = !c->tls;
+	snprintf(req->principal, sizeof(req->principal), "%s", c->principal);
+	SM_SS_COUNT(ss, requests_received);
+	c->inflight = 1;
+	sm_ss_read_off(c);
+	if (c->sasl_state == SM_SS_SASL_OFF && c->session_expiry_ms &&
+	    sm_ss_sasl_session_check(c, req))
+		return;
+	if (c->sasl_state != SM_SS_SASL_OFF && sm_ss_sasl_frame(c, req))
+		return;
+	sm_ss_conn_submit(c, req);
+}
+
+/* TLS connections: takes at most one complete frame out of the
+ * bufferevent's input buffer. May free c. Body bytes move from the input
+ * buffer into the request as they arrive, so the buffer never holds more
+ * than a read's worth. */
+static void sm_ss_conn_read_bev(sm_ss_conn_t *c)
+{
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 	size_t avail = evbuffer_get_length(in), want;
 	uint8_t hdr[4];
-	int32_t size;
 	sm_request_t *req;
-	char why[128];
 
 	if (c->inflight || c->mem_wait)
 		return;
 	if (c->frame_size < 0) {
 		if (avail < 4)
 			return;
-		/* Checked before anything is allocated for the body. */
 		evbuffer_copyout(in, hdr, 4);
-		size = (int32_t)sm_be32(hdr);
-		if (size < 0 || size > ss->cfg.socket_request_max_bytes) {
-			snprintf(why, sizeof(why), "request size %d exceeds "
-				 "socket.request.max.bytes %d", size,
-				 ss->cfg.socket_request_max_bytes);
-			sm_ss_conn_reject(c, why);
-			return;
-		}
-		if (c->sasl_state != SM_SS_SASL_OFF && size > SM_SASL_MAX_RECEIVE) {
-			snprintf(why, sizeof(why), "Failing SASL authentication due to invalid "
-				 "receive size: %d bytes before authentication (at most %d)", size,
-				 SM_SASL_MAX_RECEIVE);
-			sm_ss_conn_reject(c, why);
-			return;
-		}
-		if (size < (c->sasl_state == SM_SS_SASL_RAW ? 1 : SM_SS_MIN_FRAME)) {
-			snprintf(why, sizeof(why), "request size %d is smaller than a request "
-				 "header (%d bytes)", size, SM_SS_MIN_FRAME);
-			sm_ss_conn_reject(c, why);
-			return;
-		}
-		c->frame_size = size;
-		if (!sm_ss_conn_reserve(c))
+		if (sm_ss_conn_take_size(c, (int32_t)sm_be32(hdr)) <= 0)
 			return;
 	}
 	req = c->partial;
@@ -718,33 +798,100 @@ static void sm_ss_conn_read(sm_ss_conn_t *c)
 			c->got += (size_t)r;
 		want = (size_t)c->frame_size - c->got;
 	}
-	if (want > 0) {
-		sm_ss_set_wm(c, want);
+	if (want > 0)
+		return;
+	sm_ss_conn_frame_done(c);
+}
+
+/* One readv on a plaintext connection into a, then b (blen may be 0).
+ * Returns the bytes read (> 0); 0 when the socket has nothing now
+ * (rd_ready cleared: the next edge sets it); -1 when c was closed (freed):
+ * end of stream, or an error. Only EAGAIN clears rd_ready, not a short
+ * read: the peer's close or reset may have come with the last bytes, in the
+ * same edge, and no other edge follows it. */
+static ssize_t sm_ss_raw_recv(sm_ss_conn_t *c, void *a, size_t alen, void *b, size_t blen)
+{
+	struct iovec iov[2] = { { a, alen }, { b, blen } };
+	char why[200];
+	ssize_t n;
+
+	do
+		n = readv(c->fd, iov, blen ? 2 : 1);
+	while (n < 0 && errno == EINTR);
+	if (n > 0)
+		return n;
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		c->rd_ready = 0;
+		return 0;
+	}
+	if (n == 0 && c->frame_size < 0 && c->hdr_got == 0)
+		snprintf(why, sizeof(why), "peer closed the connection");
+	else if (n == 0 && c->frame_size < 0)
+		snprintf(why, sizeof(why), "peer closed the connection after %d bytes of "
+			 "a request's size prefix", c->hdr_got);
+	else if (n == 0)
+		snprintf(why, sizeof(why), "peer closed the connection after %zu of the "
+			 "%d bytes of a request", c->got, (int)c->frame_size);
+	else
+		snprintf(why, sizeof(why), "%s while reading", strerror(errno));
+	sm_ss_conn_close(c, why);
+	return -1;
+}
+
+/* Plaintext connections: the 4-byte size prefix, then the body straight
+ * into the granted request's buffer with as large a read as the socket
+ * holds. The body's read also takes the next frame's size prefix (iov[1])
+ * but nothing beyond it, so a frame the pool has not granted is never
+ * buffered: pipelined requests wait in the kernel as they do in Kafka.
+ * At most one complete frame is taken, then c is muted. May free c. */
+static void sm_ss_conn_read_raw(sm_ss_conn_t *c)
+{
+	ssize_t n;
+
+	while (!c->inflight && !c->mem_wait) {
+		if (c->frame_size < 0) {
+			if (c->hdr_got < 4) {
+				if (!c->rd_ready)
+					return;
+				n = sm_ss_raw_recv(c, c->hdr + c->hdr_got,
+						   4 - (size_t)c->hdr_got, NULL, 0);
+				if (n <= 0)
+					return;
+				c->hdr_got += (int)n;
+				continue;
+			}
+			c->hdr_got = 0;
+			if (sm_ss_conn_take_size(c, (int32_t)sm_be32(c->hdr)) <= 0)
+				return;
+		}
+		if (c->got < (size_t)c->frame_size) {
+			size_t want = (size_t)c->frame_size - c->got;
+			if (!c->rd_ready)
+				return;
+			n = sm_ss_raw_recv(c, c->partial->data + c->got, want, c->hdr, 4);
+			if (n <= 0)
+				return;
+			if ((size_t)n > want) {
+				c->hdr_got = (int)((size_t)n - want);
+				n = (ssize_t)want;
+			}
+			c->got += (size_t)n;
+			if (c->got < (size_t)c->frame_size)
+				continue;
+		}
+		/* c may be gone afterwards; it is muted in any case. */
+		sm_ss_conn_frame_done(c);
 		return;
 	}
-	c->partial = NULL;
-	c->got = 0;
-	c->hdr_drained = 0;
-	c->frame_size = -1;
-	sm_ss_set_wm(c, 4);
-	req->len = (size_t)req->pool_bytes;
-	req->conn_id = c->id;
-	req->processor = c->proc->id;
-	snprintf(req->peer, sizeof(req->peer), "%s", c->peer);
-	req->listener = c->listener->cfg.name;
-	req->recv_time_ms = sm_clock_mono_ms();
-	/* sendfile would bypass SSL_write: TLS responses copy file bytes. */
-	req->zero_copy_ok = !c->tls;
-	snprintf(req->principal, sizeof(req->principal), "%s", c->principal);
-	SM_SS_COUNT(ss, requests_received);
-	c->inflight = 1;
-	bufferevent_disable(c->bev, EV_READ);
-	if (c->sasl_state == SM_SS_SASL_OFF && c->session_expiry_ms &&
-	    sm_ss_sasl_session_check(c, req))
-		return;
-	if (c->sasl_state != SM_SS_SASL_OFF && sm_ss_sasl_frame(c, req))
-		return;
-	sm_ss_conn_submit(c, req);
+}
+
+/* Takes at most one complete frame. May free c. */
+static void sm_ss_conn_read(sm_ss_conn_t *c)
+{
+	if (c->bev)
+		sm_ss_conn_read_bev(c);
+	else
+		sm_ss_conn_read_raw(c);
 }
 
 static void sm_ss_throttle_cb(evutil_socket_t fd, short what, void *arg);
@@ -766,7 +913,7 @@ static void sm_ss_conn_unmute(sm_ss_conn_t *c)
 	c->throttle_until = 0;
 	c->inflight = 0;
 	c->writing = 0;
-	bufferevent_enable(c->bev, EV_READ);
+	sm_ss_read_on(c);
 	sm_ss_conn_read(c);
 }
 
@@ -800,6 +947,68 @@ static void sm_ss_write_cb(struct bufferevent *bev, void *arg)
 		else
 			sm_ss_conn_unmute(c);
 	}
+}
+
+/* Plaintext connections: writes what c->out holds (memory with writev,
+ * file segments with sendfile, both inside evbuffer_write) until it is
+ * empty or the socket is full; the edge-triggered write event calls again
+ * once there is room. A response fully written unmutes c. Returns -1 when
+ * c was closed (freed). */
+static int sm_ss_raw_flush(sm_ss_conn_t *c)
+{
+	char why[200];
+
+	while (evbuffer_get_length(c->out) > 0) {
+		int n;
+		errno = 0;
+		n = evbuffer_write(c->out, c->fd);
+		if (n > 0) {
+			c->last_active_ms = sm_clock_mono_ms();
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		/* evbuffer_write returns 0 when sendfile would block */
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		if (n == 0)
+			snprintf(why, sizeof(why), "a file fragment of a response ended early");
+		else
+			snprintf(why, sizeof(why), "%s while writing", strerror(errno));
+		sm_ss_conn_close(c, why);
+		return -1;
+	}
+	if (c->writing) {
+		if (c->close_after_write) {
+			sm_ss_conn_close(c, c->close_why);
+			return -1;
+		}
+		sm_ss_conn_unmute(c);
+	}
+	return 0;
+}
+
+static void sm_ss_raw_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	sm_ss_conn_t *c = arg;
+
+	(void)fd;
+	(void)what;
+	c->rd_ready = 1;
+	c->last_active_ms = sm_clock_mono_ms();
+	sm_ss_conn_read_raw(c);
+}
+
+static void sm_ss_raw_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	sm_ss_conn_t *c = arg;
+
+	(void)fd;
+	(void)what;
+	/* Also reached with nothing to write: epoll reports the write edge
+	 * with read edges, and once when the event is added. */
+	if (evbuffer_get_length(c->out) > 0 || c->writing)
+		sm_ss_raw_flush(c);
 }
 
 /* The TLS handshake completed: the principal of the client certificate
@@ -886,7 +1095,9 @@ static void sm_ss_event_cb(struct bufferevent *bev, short what, void *arg)
 static void sm_ss_conn_open(sm_ss_proc_t *p, sm_ss_newconn_t *nc)
 {
 	sm_ss_conn_t *c;
-	struct bufferevent *bev;
+	struct bufferevent *bev = NULL;
+	struct event *rev = NULL, *wev = NULL;
+	struct evbuffer *out = NULL;
 	sm_ss_conn_t **b;
 
 	/* the context may be replaced at run time (a keystore reload); the old
@@ -902,11 +1113,22 @@ static void sm_ss_conn_open(sm_ss_proc_t *p, sm_ss_newconn_t *nc)
 		if (bev) /* a peer closing without close_notify is no error */
 			bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
 	} else {
-		bev = bufferevent_socket_new(p->base, nc->fd, BEV_OPT_CLOSE_ON_FREE);
+		/* Plaintext: no bufferevent. Both events are edge-triggered
+		 * and stay registered for the connection's life, so muting
+		 * costs no epoll_ctl (see sm_ss_conn_read_raw). */
+		out = evbuffer_new();
+		rev = event_new(p->base, nc->fd, EV_READ | EV_PERSIST | EV_ET, NULL, NULL);
+		wev = event_new(p->base, nc->fd, EV_WRITE | EV_PERSIST | EV_ET, NULL, NULL);
 	}
-	if (!bev) {
+	if (ssl_ctx ? !bev : (!out || !rev || !wev)) {
 		sm_log_warn(NULL, SM_SS_PROC_LOGGER, "Closing connection from %s: "
 			    "cannot set up its buffers", nc->peer);
+		if (out)
+			evbuffer_free(out);
+		if (rev)
+			event_free(rev);
+		if (wev)
+			event_free(wev);
 		close(nc->fd);
 		sm_ss_conn_gone(p->ss, nc->listener, nc->ip);
 		return;
@@ -915,6 +1137,10 @@ static void sm_ss_conn_open(sm_ss_proc_t *p, sm_ss_newconn_t *nc)
 	c->id = __atomic_add_fetch(&p->ss->next_conn_id, 1, __ATOMIC_RELAXED);
 	c->proc = p;
 	c->bev = bev;
+	c->fd = nc->fd;
+	c->rev = rev;
+	c->wev = wev;
+	c->out = out;
 	c->listener = nc->listener;
 	c->tls = ssl_ctx != NULL;
 	snprintf(c->principal, sizeof(c->principal), "User:ANONYMOUS");
@@ -931,10 +1157,17 @@ static void sm_ss_conn_open(sm_ss_proc_t *p, sm_ss_newconn_t *nc)
 	if (p->conns)
 		p->conns->prev = c;
 	p->conns = c;
-	bufferevent_setcb(bev, sm_ss_read_cb, sm_ss_write_cb, sm_ss_event_cb, c);
-	/* Only the size prefix until the pool grants the frame. */
-	sm_ss_set_wm(c, 4);
-	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	if (bev) {
+		bufferevent_setcb(bev, sm_ss_read_cb, sm_ss_write_cb, sm_ss_event_cb, c);
+		bufferevent_enable(bev, EV_READ | EV_WRITE);
+	} else {
+		event_assign(rev, p->base, c->fd, EV_READ | EV_PERSIST | EV_ET,
+			     sm_ss_raw_read_cb, c);
+		event_assign(wev, p->base, c->fd, EV_WRITE | EV_PERSIST | EV_ET,
+			     sm_ss_raw_write_cb, c);
+		event_add(rev, NULL);
+		event_add(wev, NULL);
+	}
 	sm_log_debug(NULL, SM_SS_PROC_LOGGER, "Processor %d listening to new connection "
 		     "from %s on %s (connection id %llu)", p->id, c->peer,
 		     c->listener->cfg.name, (unsigned long long)c->id);
@@ -984,31 +1217,6 @@ static int sm_ss_add_file(struct evbuffer *out, const sm_wfrag_t *f)
 	return 0;
 }
 
-/* Queues "int32 size" + resp (memory parts and file fragments in order). */
-static int sm_ss_write_response(sm_ss_conn_t *c, const sm_wbuf_t *resp)
-{
-	struct evbuffer *out = bufferevent_get_output(c->bev);
-	size_t total = sm_wbuf_size(resp), pos = 0;
-	uint8_t hdr[4];
-
-	if (total > INT32_MAX)
-		return -1;
-	sm_put_be32(hdr, (uint32_t)total);
-	evbuffer_add(out, hdr, 4);
-	for (int i = 0; i < resp->nfrags; i++) {
-		const sm_wfrag_t *f = &resp->frags[i];
-		if (f->at > pos) {
-			evbuffer_add(out, resp->p + pos, f->at - pos);
-			pos = f->at;
-		}
-		if (sm_ss_add_file(out, f) < 0)
-			return -1;
-	}
-	if (resp->len > pos)
-		evbuffer_add(out, resp->p + pos, resp->len - pos);
-	return 0;
-}
-
 static void sm_ss_free_resp(sm_wbuf_t *resp)
 {
 	if (!resp)
@@ -1017,28 +1225,107 @@ static void sm_ss_free_resp(sm_wbuf_t *resp)
 	free(resp);
 }
 
+/* A response whose memory parts the output buffer references instead of
+ * copying; freed when the buffer lets go of the last part (processor
+ * thread: the buffer is drained and freed only there). */
+typedef struct sm_ss_outref {
+	sm_wbuf_t *w;
+	int refs;
+} sm_ss_outref_t;
+
+static void sm_ss_outref_cleanup(const void *data, size_t len, void *arg)
+{
+	sm_ss_outref_t *r = arg;
+
+	(void)data;
+	(void)len;
+	if (--r->refs == 0) {
+		sm_ss_free_resp(r->w);
+		free(r);
+	}
+}
+
+static int sm_ss_add_ref(struct evbuffer *out, sm_ss_outref_t *r, size_t from, size_t to)
+{
+	if (to <= from)
+		return 0;
+	r->refs++;
+	if (evbuffer_add_reference(out, r->w->p + from, to - from, sm_ss_outref_cleanup, r) < 0) {
+		r->refs--;
+		return -1;
+	}
+	return 0;
+}
+
+/* Queues "int32 size" + resp (memory parts and file fragments in order) on
+ * c's output, taking resp (a heap sm_wbuf_t, freed in every case). The
+ * memory parts are referenced, not copied, so the size prefix and the body
+ * leave in one writev; file fragments go with sendfile (plaintext). */
+static int sm_ss_write_response(sm_ss_conn_t *c, sm_wbuf_t *resp)
+{
+	struct evbuffer *out = c->bev ? bufferevent_get_output(c->bev) : c->out;
+	size_t total = sm_wbuf_size(resp), pos = 0;
+	sm_ss_outref_t *r;
+	uint8_t hdr[4];
+	int rc = 0;
+
+	if (total > INT32_MAX) {
+		sm_ss_free_resp(resp);
+		return -1;
+	}
+	r = sm_calloc(1, sizeof(*r));
+	r->w = resp;
+	r->refs = 1; /* ours, until everything is queued */
+	sm_put_be32(hdr, (uint32_t)total);
+	evbuffer_add(out, hdr, 4);
+	for (int i = 0; i < resp->nfrags && rc == 0; i++) {
+		const sm_wfrag_t *f = &resp->frags[i];
+		if (f->at > pos) {
+			rc = sm_ss_add_ref(out, r, pos, f->at);
+			pos = f->at;
+		}
+		if (rc == 0)
+			rc = sm_ss_add_file(out, f);
+	}
+	if (rc == 0)
+		rc = sm_ss_add_ref(out, r, pos, resp->len);
+	sm_ss_outref_cleanup(NULL, 0, r);
+	return rc;
+}
+
 static void sm_ss_deliver(sm_ss_proc_t *p, sm_ss_item_t *it)
 {
 	sm_ss_conn_t *c = sm_ss_conn_find(p, it->req->conn_id);
 
 	if (c && it->req->throttle_ms > 0 && !it->close)
 		c->throttle_until = sm_clock_mono_ms() + it->req->throttle_ms;
+	/* The request's grant goes back before its response is written (at
+	 * once, below): a client that has its answer finds the memory free. */
+	sm_request_free(it->req);
+	it->req = NULL;
 	if (!c) {
 		/* The peer left while the request was being handled. */
 	} else if (it->close) {
 		sm_ss_conn_close(c, "closed by the request handler");
 	} else if (!it->resp) {
 		sm_ss_conn_unmute(c);
-	} else if (sm_ss_write_response(c, it->resp) < 0) {
-		sm_log_warn(NULL, SM_SS_PROC_LOGGER, "Closing connection from %s: "
-			    "failed to queue a %zu-byte response", c->peer,
-			    sm_wbuf_size(it->resp));
-		sm_ss_conn_close(c, "response could not be queued");
 	} else {
-		SM_SS_COUNT(p->ss, responses_sent);
-		c->writing = 1;
+		size_t size = sm_wbuf_size(it->resp);
+		sm_wbuf_t *resp = it->resp;
+		it->resp = NULL; /* the output buffer owns it now */
+		if (sm_ss_write_response(c, resp) < 0) {
+			sm_log_warn(NULL, SM_SS_PROC_LOGGER, "Closing connection from %s: "
+				    "failed to queue a %zu-byte response", c->peer, size);
+			sm_ss_conn_close(c, "response could not be queued");
+		} else {
+			SM_SS_COUNT(p->ss, responses_sent);
+			c->writing = 1;
+			/* Written at once: usually the socket takes it all and
+			 * no write event is needed (may free c). */
+			if (!c->bev)
+				sm_ss_raw_flush(c);
+		}
 	}
-	sm_request_free(it->req);
 	sm_ss_free_resp(it->resp);
 	free(it);
 }
@@ -1047,18 +1334,20 @@ static void sm_ss_deliver(sm_ss_proc_t *p, sm_ss_item_t *it)
 
 #define SM_SS_SASL_LOGGER "org.apache.kafka.common.network.Selector"
 
-/* Queues an answer written by the processor itself; c stays muted until
- * it is sent, then unmutes (or closes, after a failure). */
+/* Queues an answer written by the processor itself (w: heap, taken); c
+ * stays muted until it is sent, then unmutes (or closes, after a failure).
+ * A plaintext connection writes it from its write callback, made active
+ * here, so c is still there when this returns. */
 static void sm_ss_sasl_send(sm_ss_conn_t *c, sm_wbuf_t *w)
 {
 	if (sm_ss_write_response(c, w) < 0) {
-		sm_wbuf_free(w);
 		sm_ss_conn_close(c, "SASL response could not be queued");
 		return;
 	}
-	sm_wbuf_free(w);
 	SM_SS_COUNT(c->proc->ss, responses_sent);
 	c->writing = 1;
+	if (!c->bev)
+		event_active(c->wev, EV_WRITE, 1);
 }
 
 /* The exchange failed: Kafka's INFO line, then the answer (if any) and the
@@ -1160,13 +1449,11 @@ static void sm_ss_sasl_token(sm_ss_conn_t *c, const sm_req_header_t *hdr,
 	free(out);
 	if (rc == SM_SASL_FAIL) {
 		sm_ss_sasl_failed(c, w, why);
-		free(w);
 		return;
 	}
 	if (rc == SM_SASL_DONE)
 		sm_ss_sasl_authenticated(c);
 	sm_ss_sasl_send(c, w);
-	free(w);
 }
 
 static void sm_ss_sasl_handshake(sm_ss_conn_t *c, const sm_req_header_t *hdr, sm_rbuf_t *rb,
@@ -1201,7 +1488,6 @@ static void sm_ss_sasl_handshake(sm_ss_conn_t *c, const sm_req_header_t *hdr, sm
 		sm_sasl_handshake_resp_write(w, ver, &resp);
 		snprintf(why, sizeof(why), "Unsupported SASL mechanism %.100s", req.mechanism);
 		sm_ss_sasl_failed(c, w, why);
-		free(w);
 		return;
 	}
 	sm_sasl_handshake_resp_write(w, ver, &resp);
@@ -1220,7 +1506,6 @@ static void sm_ss_sasl_handshake(sm_ss_conn_t *c, const sm_req_header_t *hdr, sm
 	sm_log_debug(NULL, SM_SS_SASL_LOGGER, "Using SASL mechanism '%s' provided by client %s",
 		     req.mechanism, c->peer);
 	sm_ss_sasl_send(c, w);
-	free(w);
 }
 
 static const char *sm_ss_api_name(int16_t key)
@@ -1366,6 +1651,7 @@ static void sm_ss_wake_cb(evutil_socket_t fd, short what, void *arg)
 	nq = p->newq;
 	p->newq = NULL;
 	p->newq_tail = &p->newq;
+	p->wake_pending = 0;
 	rq = p->respq;
 	p->respq = NULL;
 	p->respq_tail = &p->respq;
@@ -1434,7 +1720,7 @@ static void sm_ss_memwake_cb(evutil_socket_t fd, short what, void *arg)
 		c->mem_wait = 0;
 		p->nmemwait--;
 		sm_ss_conn_granted(c);
-		bufferevent_enable(c->bev, EV_READ);
+		sm_ss_read_on(c);
 		sm_ss_conn_read(c);
 	}
 }
@@ -1488,6 +1774,25 @@ static void *sm_ss_proc_main(void *arg)
 	return NULL;
 }
 
+/* A processor's event base: plaintext connections rely on edge-triggered
+ * events (a muted connection's pending bytes must not wake the loop again
+ * and again), so a backend without them (EVENT_NOEPOLL set) is refused. */
+static struct event_base *sm_ss_proc_base_new(void)
+{
+	struct event_config *cfg = event_config_new();
+	struct event_base *base;
+
+	if (!cfg)
+		return NULL;
+	event_config_require_features(cfg, EV_FEATURE_ET);
+	base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	if (!base)
+		sm_log_error(NULL, SM_SS_LOGGER, "No event backend with edge-triggered events "
+			     "(epoll) is available to the network threads");
+	return base;
+}
+
 static void sm_ss_proc_init(sm_socket_server_t *ss, sm_ss_proc_t *p, int id)
 {
 	int64_t idle = ss->cfg.connections_max_idle_ms;
@@ -1497,7 +1802,7 @@ static void sm_ss_proc_init(sm_socket_server_t *ss, sm_ss_proc_t *p, int id)
 	pthread_mutex_init(&p->lock, NULL);
 	p->newq_tail = &p->newq;
 	p->respq_tail = &p->respq;
-	p->base = event_base_new();
+	p->base = sm_ss_proc_base_new();
 	if (!p->base)
 		abort();
 	p->wake = event_new(p->base, -1, 0, sm_ss_wake_cb, p);
@@ -1566,7 +1871,11 @@ static void sm_ss_proc_cleanup(sm_ss_proc_t *p)
 
 /* The wake-up is signalled under p->lock: a processor retired by a
  * num.network.threads cut is stopping before its events are freed, and
- * what is queued for it then is dropped (its connections are closed). */
+ * what is queued for it then is dropped (its connections are closed).
+ * One wake-up per batch: only the first item queued since the processor
+ * last took its queues activates the wake event (each activation from
+ * another thread takes the event base's lock and writes its notification
+ * fd); later ones ride along. */
 static void sm_ss_proc_enqueue(sm_ss_proc_t *p, sm_ss_item_t *it)
 {
 	pthread_mutex_lock(&p->lock);
@@ -1579,7 +1888,10 @@ static void sm_ss_proc_enqueue(sm_ss_proc_t *p, sm_ss_item_t *it)
 	}
 	*p->respq_tail = it;
 	p->respq_tail = &it->next;
-	event_active(p->wake, EV_READ, 0);
+	if (!p->wake_pending) {
+		p->wake_pending = 1;
+		event_active(p->wake, EV_READ, 0);
+	}
 	pthread_mutex_unlock(&p->lock);
 }
 

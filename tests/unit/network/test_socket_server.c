@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -885,6 +886,154 @@ static void test_request_memory_bound(void)
 	fx_stop(&fx);
 }
 
+/* ---- how frame bytes arrive (plaintext read path) ---- */
+
+/* A whole frame (size prefix included) echoing payload as corr. */
+static size_t mk_frame(uint8_t *out, int32_t corr, const uint8_t *payload, size_t plen)
+{
+	sm_put_be32(out, (uint32_t)(8 + plen));
+	sm_put_be16(out + 4, 18);
+	sm_put_be16(out + 6, 0);
+	sm_put_be32(out + 8, (uint32_t)corr);
+	memcpy(out + 12, payload, plen);
+	return 12 + plen;
+}
+
+static void fill_pattern(uint8_t *p, size_t n, unsigned seed)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)('a' + (i * 7 + seed) % 26);
+}
+
+static void test_split_writes(void)
+{
+	fixture_t fx;
+	static uint8_t payload[3000], frame[12 + 3000], back[3000];
+	size_t len, pos = 0;
+	int32_t corr = -1;
+	int fd, one = 1;
+
+	fill_pattern(payload, sizeof(payload), 1);
+	len = mk_frame(frame, 77, payload, sizeof(payload));
+	CU_ASSERT_FATAL(fx_start(&fx, 16, 2, 1, 600000, 0) == 0);
+	fd = cli_connect(fx.port);
+	CU_ASSERT_FATAL(fd >= 0);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* the size prefix byte by byte, then pieces of growing size */
+	for (size_t step = 1; pos < len; step = step < 1024 ? step * 2 + 1 : step) {
+		size_t n = pos < 4 ? 1 : step;
+		if (n > len - pos)
+			n = len - pos;
+		CU_ASSERT_FATAL(write_all(fd, frame + pos, n) == 0);
+		pos += n;
+		if (pos < 16)
+			usleep(1000); /* lets the broker read the prefix in pieces */
+	}
+	CU_ASSERT_EQUAL(cli_recv(fd, &corr, back, sizeof(back)), (long)sizeof(payload));
+	CU_ASSERT_EQUAL(corr, 77);
+	CU_ASSERT(!memcmp(back, payload, sizeof(payload)));
+	CU_ASSERT(cli_echo(fd, 78, "next"));
+	close(fd);
+	fx_stop(&fx);
+}
+
+static void test_many_in_one_write(void)
+{
+	fixture_t fx;
+	enum { N = 200 };
+	static uint8_t buf[N * (12 + 300)], payload[300], back[300];
+	size_t len = 0;
+	int fd, ok = 1;
+
+	CU_ASSERT_FATAL(fx_start(&fx, 16, 3, 2, 600000, 0) == 0);
+	fd = cli_connect(fx.port);
+	CU_ASSERT_FATAL(fd >= 0);
+	for (int i = 0; i < N; i++) {
+		fill_pattern(payload, (size_t)(i % 300), (unsigned)i);
+		len += mk_frame(buf + len, 1000 + i, payload, (size_t)(i % 300));
+	}
+	CU_ASSERT_FATAL(write_all(fd, buf, len) == 0);
+	for (int i = 0; i < N && ok; i++) {
+		int32_t corr = -1;
+		long n = cli_recv(fd, &corr, back, sizeof(back));
+		fill_pattern(payload, (size_t)(i % 300), (unsigned)i);
+		ok = corr == 1000 + i && n == i % 300 && !memcmp(back, payload, (size_t)n);
+	}
+	CU_ASSERT(ok);
+	CU_ASSERT_EQUAL(fx_stats(&fx).requests_received, N);
+	close(fd);
+	fx_stop(&fx);
+}
+
+static void tweak_small_max(sm_socket_server_config_t *cfg)
+{
+	cfg->socket_request_max_bytes = 4096;
+}
+
+static void test_frame_at_max(void)
+{
+	fixture_t fx;
+	static uint8_t payload[4096], frame[4 + 4096 + 1], back[4096];
+	int32_t corr = -1;
+	int fd;
+
+	fill_pattern(payload, sizeof(payload), 3);
+	fx_tweak = tweak_small_max;
+	CU_ASSERT_FATAL(fx_start(&fx, 16, 2, 1, 600000, 0) == 0);
+	fd = cli_connect(fx.port);
+	CU_ASSERT_FATAL(fd >= 0);
+	/* exactly socket.request.max.bytes: served */
+	CU_ASSERT_FATAL(write_all(fd, frame, mk_frame(frame, 5, payload, 4096 - 8)) == 0);
+	CU_ASSERT_EQUAL(cli_recv(fd, &corr, back, sizeof(back)), 4096 - 8);
+	CU_ASSERT_EQUAL(corr, 5);
+	CU_ASSERT(!memcmp(back, payload, 4096 - 8));
+	/* one byte more: closed, nothing read beyond the prefix (the write
+	 * may fail once the close is there) */
+	(void)write_all(fd, frame, mk_frame(frame, 6, payload, 4096 - 7));
+	CU_ASSERT(cli_closed(fd));
+	CU_ASSERT_EQUAL(fx_stats(&fx).requests_received, 1);
+	close(fd);
+	fx_stop(&fx);
+}
+
+static int wait_queued(fixture_t *fx, int64_t want)
+{
+	for (int i = 0; i < 1000 && sm_socket_server_queued_bytes(fx->ss) != want; i++)
+		usleep(5000);
+	return sm_socket_server_queued_bytes(fx->ss) == want;
+}
+
+/* A peer gone in the middle of a frame gives its grant back, also when its
+ * close or reset arrived together with its last bytes. */
+static void test_close_mid_frame(void)
+{
+	fixture_t fx;
+	uint8_t part[4 + 20];
+	struct linger lg = { 1, 0 };
+	int fd;
+
+	memset(part, 'z', sizeof(part));
+	sm_put_be32(part, 50);
+	fx_tweak = tweak_memory;
+	CU_ASSERT_FATAL(fx_start(&fx, 16, 2, 1, 600000, 0) == 0);
+	for (int round = 0; round < 20; round++) {
+		fd = cli_connect(fx.port);
+		CU_ASSERT_FATAL(fd >= 0);
+		if (round % 2)
+			setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)); /* reset */
+		/* prefix, 2 bytes of it, or prefix and part of the body */
+		CU_ASSERT(write_all(fd, part, round % 3 == 0 ? 4 : round % 3 == 1 ? 2 :
+				    sizeof(part)) == 0);
+		close(fd);
+	}
+	CU_ASSERT(WAIT_STAT(&fx, connections_closed, 20));
+	CU_ASSERT(wait_queued(&fx, 0));
+	fd = cli_connect(fx.port);
+	CU_ASSERT(cli_echo(fd, 9, "still granted"));
+	close(fd);
+	fx_stop(&fx);
+}
+
 static void test_bind_conflict(void)
 {
 	fixture_t fx;
@@ -1144,6 +1293,10 @@ int main(void)
 	CU_add_test(s, "per-address connection_creation_rate", test_ip_creation_rate);
 	CU_add_test(s, "queued.max.request.bytes", test_request_memory_bound);
 	CU_add_test(s, "bind conflict reported", test_bind_conflict);
+	CU_add_test(s, "a frame split into many writes", test_split_writes);
+	CU_add_test(s, "200 frames in one write", test_many_in_one_write);
+	CU_add_test(s, "a frame at socket.request.max.bytes", test_frame_at_max);
+	CU_add_test(s, "closes and resets mid-frame return the grant", test_close_mid_frame);
 	CU_add_test(s, "stop accepting", test_stop_accepting);
 	CU_add_test(s, "two listeners, any host", test_two_listeners_any_host);
 	CU_add_test(s, "shutdown with outstanding requests", test_shutdown_with_outstanding);

@@ -106,6 +106,9 @@
 #define SM_SS_RETRY_MS 5
 /* Smallest request: api_key + api_version + correlation_id. */
 #define SM_SS_MIN_FRAME 8
+/* A plaintext frame's body is read straight from the socket, at most this
+ * much per event-loop turn (sm_ss_conn_read_body). */
+#define SM_SS_READ_TURN_BYTES (1024 * 1024)
 
 /* At most SM_SS_LOG_BURST lines a second of a kind that a flood could
  * repeat; the next line after a quiet spell says how many were dropped. */
@@ -614,6 +617,33 @@ static int sm_ss_conn_reserve(sm_ss_conn_t *c)
 static int sm_ss_sasl_frame(sm_ss_conn_t *c, sm_request_t *req);
 static int sm_ss_sasl_session_check(sm_ss_conn_t *c, sm_request_t *req);
 
+/* Reads what the socket holds of a granted plaintext frame's body straight
+ * into the request; returns the bytes still wanted. libevent 2.1's
+ * bufferevent reads at most 4 KiB per read callback (evbuffer_read's fixed
+ * cap), so a 1 MB produce request took 256 event-loop turns, each a readv
+ * into the input buffer and a copy out of it. Only the granted frame is
+ * read, never beyond it, so the memory bound holds. EAGAIN, EOF and errors
+ * just stop here: the socket stays readable, and the bufferevent's next
+ * read sees the EOF or the error and reports it as before. TLS bodies go
+ * through OpenSSL and are not read here. At most SM_SS_READ_TURN_BYTES a
+ * turn, so one large frame does not hold the processor's other connections
+ * back (the rest is read on later turns: the socket stays readable). */
+static size_t sm_ss_conn_read_body(sm_ss_conn_t *c, sm_request_t *req, size_t want)
+{
+	evutil_socket_t fd = bufferevent_getfd(c->bev);
+	size_t budget = SM_SS_READ_TURN_BYTES;
+
+	while (want > 0 && budget > 0 && fd >= 0) {
+		ssize_t r = recv(fd, req->data + c->got, want < budget ? want : budget, MSG_DONTWAIT);
+		if (r <= 0)
+			break;
+		c->got += (size_t)r;
+		want -= (size_t)r;
+		budget -= (size_t)r;
+	}
+	return want;
+}
+
 /* Takes at most one complete frame out of the input buffer. May free c.
  * Body bytes move from the input buffer into the request as they arrive, so
  * the buffer never holds more than a read's worth: the frame is in memory
@@ -674,6 +704,8 @@ static void sm_ss_conn_read(sm_ss_conn_t *c)
 			c->got += (size_t)r;
 		want = (size_t)c->frame_size - c->got;
 	}
+	if (want > 0 && !c->tls)
+		want = sm_ss_conn_read_body(c, req, want);
 	if (want > 0) {
 		sm_ss_set_wm(c, want);
 		return;

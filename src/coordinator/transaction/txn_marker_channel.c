@@ -10,8 +10,9 @@
  *     QUEUED    assigned to the sender of broker 'dest'
  *     INFLIGHT  inside a WriteTxnMarkers request on the wire
  *     DONE      marker written, or dropped because the partition is gone
- *   The router thread ("txn-marker-route") looks UNROUTED partitions up in
- *   the metadata cache: a partition the cache no longer has is DONE (Kafka:
+ *   sm_txn_marker_channel_send, on the caller's thread, and then the router
+ *   thread ("txn-marker-route") look UNROUTED partitions up in the metadata
+ *   cache: a partition the cache no longer has is DONE (Kafka:
  *   "likely deleted already and hence can be skipped"); one whose leader is
  *   unknown, not alive or has no endpoint on the inter-broker listener stays
  *   UNROUTED (Kafka's queue for unknown brokers) until metadata_changed or
@@ -43,7 +44,11 @@
  *
  *   When a transaction's last partition is DONE, or it ends early (fenced,
  *   drop_epoch), it moves from the active list to the finished list and the
- *   router runs its callback with no lock held. A transaction is
+ *   sender whose answer finished it (else the router) runs its callback with
+ *   no lock held. A commit's path is thus caller -> sender -> callback, with
+ *   no router hop: on a loaded host each extra thread wake-up delays the
+ *   CompleteCommit, and clients' AddPartitionsToTxn for their next
+ *   transaction get CONCURRENT_TRANSACTIONS until it is written. A transaction is
  *   refcounted: the channel's lists hold one reference and each request
  *   carrying some of its partitions another, so an answer arriving for a
  *   transaction that ended meanwhile is simply ignored.
@@ -277,6 +282,8 @@ static void sm_tm_part_retry(sm_txn_marker_channel_t *ch, sm_tm_part_t *p, int64
 /* ---- senders ---- */
 
 static void *sm_tm_sender_main(void *arg);
+static void sm_tm_run_finished(sm_txn_marker_channel_t *ch);
+static int64_t sm_tm_route(sm_txn_marker_channel_t *ch, const sm_mc_snapshot_t *s, int64_t now);
 
 static void sm_tm_dest_wake(sm_tm_dest_t *d)
 {
@@ -681,6 +688,10 @@ static void *sm_tm_sender_main(void *arg)
 		}
 		sm_tm_items_free(ch, items, n_items);
 		sm_arena_destroy(&a);
+		/* The transactions this answer finished complete here (their
+		 * CompleteCommit/CompleteAbort is written from the callback)
+		 * instead of after one more hop through the router thread. */
+		sm_tm_run_finished(ch);
 	}
 	pthread_mutex_unlock(&ch->lock);
 	sm_net_client_destroy(nc);
@@ -868,8 +879,9 @@ void sm_txn_marker_channel_destroy(sm_txn_marker_channel_t *ch)
 	pthread_mutex_unlock(&ch->lock);
 	if (router)
 		pthread_join(ch->router, NULL);
-	/* No lock: only this thread touches ch->dests now (the router, the
-	 * only thread adding to it, is gone). */
+	/* No lock: only this thread touches ch->dests now (the router is
+	 * gone, and sm_txn_marker_channel_send adds nothing once stop is
+	 * set). */
 	for (sm_tm_dest_t *d = ch->dests; d; d = d->next)
 		pthread_join(d->thread, NULL);
 	pthread_mutex_lock(&ch->lock);
@@ -932,9 +944,11 @@ void sm_txn_marker_channel_send(sm_txn_marker_channel_t *ch, int64_t producer_id
 	for (size_t i = 0; i < m; i++)
 		t->parts[i].state = SM_TM_UNROUTED;
 
+	sm_mc_snapshot_t *s = sm_metadata_cache_get(ch->mc);
 	pthread_mutex_lock(&ch->lock);
 	if (ch->stop) {
 		pthread_mutex_unlock(&ch->lock);
+		sm_mc_snapshot_release(s);
 		sm_tm_txn_free(t);
 		done(opaque, SM_ERR_NOT_COORDINATOR);
 		return;
@@ -947,8 +961,14 @@ void sm_txn_marker_channel_send(sm_txn_marker_channel_t *ch, int64_t producer_id
 	ch->tail = t;
 	ch->n_active++;
 	ch->n_unrouted += m;
-	sm_tm_kick(ch);
+	/* Routed here rather than by the router thread: a commit's markers
+	 * reach their senders without waiting for one more thread to be
+	 * scheduled. What finds no leader waits for the router's recheck. */
+	sm_tm_route(ch, s, sm_clock_mono_ms());
+	if (ch->n_unrouted > 0 || !ch->router_started)
+		sm_tm_kick(ch);
 	pthread_mutex_unlock(&ch->lock);
+	sm_mc_snapshot_release(s);
 }
 
 void sm_txn_marker_channel_drop_epoch(sm_txn_marker_channel_t *ch, int32_t txn_partition,

@@ -21,9 +21,12 @@
  * completion record; the next coordinator resends them on load.
  *
  * Thread-safety: every function may be called from any thread; callbacks
- * run on a channel thread with no channel lock held and may call
- * sm_txn_marker_channel_send again. That thread (role txn-marker, see
- * docs/design/threads.md) runs every callback in turn: a callback must not
+ * run on a channel thread (the sender whose answer finished the
+ * transaction, or the router) with no channel lock held and may call
+ * sm_txn_marker_channel_send again; callbacks of different transactions
+ * may run at once on different channel threads. Such a thread (role
+ * txn-marker, see docs/design/threads.md) runs its callbacks in turn, and
+ * send queues markers from the calling thread: a callback must not
  * wait for long (e.g. for an acks=-1 append to be replicated: start it and
  * complete it elsewhere) and may not call ZooKeeper.
  */

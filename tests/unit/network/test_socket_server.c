@@ -435,6 +435,85 @@ static void test_pipelined_in_order(void)
 	fx_stop(&fx);
 }
 
+/* Frames larger than one read turn (the body is read straight from the
+ * socket, at most 1 MiB a turn), sent back to back with a small one behind
+ * them from a writer thread: each arrives whole and alone, in order, and
+ * nothing of the next frame is taken into the one before. */
+#define BIG_BODY (3 * 1024 * 1024 + 5)
+
+typedef struct big_writer {
+	int fd;
+	int ok;
+} big_writer_t;
+
+static uint8_t big_byte(int frame, size_t i)
+{
+	return (uint8_t)((i * 131u + (size_t)frame * 7u) >> 3);
+}
+
+static void *big_writer_main(void *arg)
+{
+	big_writer_t *w = arg;
+	uint8_t *f = sm_malloc(12 + BIG_BODY);
+
+	w->ok = 1;
+	for (int k = 0; k < 2; k++) {
+		sm_put_be32(f, (uint32_t)(8 + BIG_BODY));
+		sm_put_be16(f + 4, 18);
+		sm_put_be16(f + 6, 0);
+		sm_put_be32(f + 8, (uint32_t)(200 + k));
+		for (size_t i = 0; i < BIG_BODY; i++)
+			f[12 + i] = big_byte(k, i);
+		if (write_all(w->fd, f, 12 + BIG_BODY) < 0)
+			w->ok = 0;
+	}
+	free(f);
+	if (cli_send(w->fd, 202, "small", 5) < 0)
+		w->ok = 0;
+	return NULL;
+}
+
+static void tweak_big_frames(sm_socket_server_config_t *cfg)
+{
+	cfg->socket_request_max_bytes = 8 + BIG_BODY;
+}
+
+static void test_big_frames_pipelined(void)
+{
+	fixture_t fx;
+	big_writer_t w;
+	pthread_t th;
+	uint8_t *buf = sm_malloc(BIG_BODY);
+	int fd;
+
+	fx_tweak = tweak_big_frames;
+	CU_ASSERT_FATAL(fx_start(&fx, 16, 2, 1, 600000, 0) == 0);
+	fd = cli_connect(fx.port);
+	CU_ASSERT_FATAL(fd >= 0);
+	w.fd = fd;
+	pthread_create(&th, NULL, big_writer_main, &w);
+	for (int k = 0; k < 2; k++) {
+		int32_t corr = -1;
+		long n = cli_recv(fd, &corr, buf, BIG_BODY);
+		CU_ASSERT_EQUAL(n, BIG_BODY);
+		CU_ASSERT_EQUAL(corr, 200 + k);
+		size_t bad = 0;
+		for (size_t i = 0; n == BIG_BODY && i < BIG_BODY; i++)
+			bad += buf[i] != big_byte(k, i);
+		CU_ASSERT_EQUAL(bad, 0);
+	}
+	int32_t corr = -1;
+	CU_ASSERT_EQUAL(cli_recv(fd, &corr, buf, BIG_BODY), 5);
+	CU_ASSERT_EQUAL(corr, 202);
+	CU_ASSERT(!memcmp(buf, "small", 5));
+	pthread_join(th, NULL);
+	CU_ASSERT(w.ok);
+	CU_ASSERT_EQUAL(fx_stats(&fx).requests_received, 3);
+	close(fd);
+	fx_stop(&fx);
+	free(buf);
+}
+
 static void test_bad_sizes(void)
 {
 	fixture_t fx;
@@ -1276,6 +1355,7 @@ int main(void)
 	CU_add_test(s, "listeners added and removed at run time", test_add_remove_listener);
 	CU_add_test(s, "many concurrent clients", test_many_clients);
 	CU_add_test(s, "pipelined requests answered in order", test_pipelined_in_order);
+	CU_add_test(s, "big frames pipelined, read whole and alone", test_big_frames_pipelined);
 	CU_add_test(s, "bad sizes close only that connection", test_bad_sizes);
 	CU_add_test(s, "truncated frame then disconnect", test_truncated_frame);
 	CU_add_test(s, "file fragment response", test_file_fragment_response);

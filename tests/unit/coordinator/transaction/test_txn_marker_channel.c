@@ -327,6 +327,7 @@ typedef struct done {
 	pthread_cond_t cond;
 	int calls;
 	sm_err_t err;
+	char thread[16]; /* name of the thread the last call ran on */
 } done_t;
 
 static void done_init(done_t *d)
@@ -340,9 +341,12 @@ static void done_init(done_t *d)
 static void done_cb(void *opaque, sm_err_t e)
 {
 	done_t *d = opaque;
+	char name[16] = "";
+	pthread_getname_np(pthread_self(), name, sizeof(name));
 	pthread_mutex_lock(&d->lock);
 	d->calls++;
 	d->err = e;
+	memcpy(d->thread, name, sizeof(name));
 	pthread_cond_broadcast(&d->cond);
 	pthread_mutex_unlock(&d->lock);
 }
@@ -462,6 +466,32 @@ static void test_grouping(void)
 	CU_ASSERT_EQUAL(sm_txn_marker_channel_pending_count(f.ch), 0);
 	fx_destroy(&f);
 	done_destroy(&d);
+}
+
+/* A finished transaction's callback runs on the sender that got its last
+ * answer, not after a hop through the router thread: with one leader, on
+ * that leader's sender; with two, on one of theirs. */
+static void test_completes_on_sender(void)
+{
+	fx_t f;
+	done_t d1, d2;
+	fx_init(&f, MODE_OK, MODE_OK);
+	done_init(&d1);
+	done_init(&d2);
+	fx_meta(&f, std_parts, 4);
+	sm_txn_tp_t one[] = { { "t", 0 }, { "t", 2 } };
+	sm_txn_marker_channel_send(f.ch, 1000, 0, 0, 0, 1, one, 2, done_cb, &d1);
+	CU_ASSERT_EQUAL(done_wait(&d1), SM_ERR_NONE);
+	CU_ASSERT_STRING_EQUAL(d1.thread, "txn-marker-1");
+	sm_txn_tp_t two[] = { { "t", 0 }, { "t", 1 } };
+	sm_txn_marker_channel_send(f.ch, 1001, 0, 0, 0, 1, two, 2, done_cb, &d2);
+	CU_ASSERT_EQUAL(done_wait(&d2), SM_ERR_NONE);
+	CU_ASSERT(!strcmp(d2.thread, "txn-marker-1") || !strcmp(d2.thread, "txn-marker-2"));
+	CU_ASSERT_EQUAL(done_calls(&d1), 1);
+	CU_ASSERT_EQUAL(done_calls(&d2), 1);
+	fx_destroy(&f);
+	done_destroy(&d1);
+	done_destroy(&d2);
 }
 
 /* An empty transaction completes at once, on the caller's thread. */
@@ -812,6 +842,7 @@ int main(void)
 	CU_pSuite s = CU_add_suite("txn_marker_channel", NULL, NULL);
 	CU_add_test(s, "request version from IBP", test_request_version);
 	CU_add_test(s, "partitions grouped by leader", test_grouping);
+	CU_add_test(s, "completes on the sender", test_completes_on_sender);
 	CU_add_test(s, "empty transaction", test_empty);
 	CU_add_test(s, "retriable errors requeue", test_retriable);
 	CU_add_test(s, "leader moves", test_leader_moves);

@@ -167,9 +167,9 @@ def report(cases, kafka_why):
                         fmt(p["cpu_gb"], "%.1f"), p["load"]))
     print("cpu s/GB: CPU seconds of the case's broker processes per 10^9 B of record values "
           "(none for the mock, which runs inside the client)")
-    print("rerun: %s SM_TOP_BUILDDIR=%s /usr/bin/python3 %s" % (
-        " ".join("%s='%s'" % (n, os.environ[n]) for n in ENV_NAMES if n in os.environ),
-        harness.BUILD, os.path.abspath(__file__)))
+    env = ["%s='%s'" % (n, os.environ[n]) for n in ENV_NAMES if n in os.environ]
+    print("rerun: %s" % " ".join(env + ["SM_TOP_BUILDDIR=" + harness.BUILD, "/usr/bin/python3",
+                                        os.path.abspath(__file__)]))
 
 
 def chart(cases, kafka_why):

@@ -66,3 +66,11 @@ fi
 if [ "${SM_BENCH_KAFKA:-1}" != 0 ]; then
 	SM_TOP_BUILDDIR="$BUILD" /usr/bin/python3 "$(dirname "$0")/vs_kafka.py"
 fi
+# Latency against rate: p50/p99/p99.9 at SM_BENCH_CURVE_RATES (default 1k,
+# 5k, 20k, 50k, 100k msg/s, linger 0) for Samsa (acks=1 RF 1, acks=all RF 3),
+# librdkafka's mock cluster and Kafka 3.9 (when Maven provides it), one
+# interleaved run, a table and docs/bench/latency_curve.png (about ten
+# minutes; see bench/README.md). SM_BENCH_CURVE=0 skips it.
+if [ "${SM_BENCH_CURVE:-1}" != 0 ]; then
+	SM_TOP_BUILDDIR="$BUILD" /usr/bin/python3 "$(dirname "$0")/latency_curve.py"
+fi

@@ -51,6 +51,14 @@ fi
 if [ "${SM_BENCH_TLS:-1}" != 0 ] && [ -x "$BUILD/tools/kafka-consumer-perf-test" ]; then
 	SM_TOP_BUILDDIR="$BUILD" /usr/bin/python3 "$(dirname "$0")/tls.py"
 fi
+# Produce network path: system calls per MiB (strace -c) and broker CPU per
+# GiB for a raw producer and librdkafka (one broker, a few minutes; see
+# bench/README.md). SM_BENCH_SYSCALLS=0 skips it; SM_BENCH_PRODUCE_MB sizes
+# it. Needs strace.
+if [ "${SM_BENCH_SYSCALLS:-1}" != 0 ] && command -v strace >/dev/null 2>&1; then
+	SM_TOP_SRCDIR="$(cd "$(dirname "$0")/.." && pwd)" SM_TOP_BUILDDIR="$BUILD" \
+		/usr/bin/python3 "$(dirname "$0")/produce_syscalls.py"
+fi
 # Metrics: producer and consumer perf tools against a broker serving (and
 # scraped on) metrics.listener vs one without it (two one-broker clusters,
 # about a minute; see bench/README.md). SM_BENCH_METRICS=0 skips it;

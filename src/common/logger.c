@@ -38,7 +38,9 @@
 
 static int sm_logger_fds[SM_LOGFILE__CNT] = { -1, -1, -1, -1, -1 };
 static int sm_logger_console;
-static volatile sm_log_level_t sm_logger_min = SM_LOG_INFO;
+/* Changed at run time (DescribeConfigs/IncrementalAlterConfigs on
+ * BROKER_LOGGER) while every thread reads it: relaxed atomics. */
+static sm_log_level_t sm_logger_min = SM_LOG_INFO;
 
 static const char *const sm_logger_files[SM_LOGFILE__CNT] = {
 	"server.log", "controller.log", "state-change.log", "log-cleaner.log",
@@ -367,7 +369,7 @@ static const char *const sm_logger_levels[] = {
 
 int sm_logger_init(const char *log_dir, sm_log_level_t min_level, int console)
 {
-	sm_logger_min = min_level;
+	__atomic_store_n(&sm_logger_min, min_level, __ATOMIC_RELAXED);
 	sm_logger_console = console;
 	if (!log_dir)
 		return 0;
@@ -413,12 +415,12 @@ void sm_logger_close(void)
 
 void sm_logger_set_level(sm_log_level_t min_level)
 {
-	sm_logger_min = min_level;
+	__atomic_store_n(&sm_logger_min, min_level, __ATOMIC_RELAXED);
 }
 
 int sm_logger_enabled(sm_log_level_t level)
 {
-	return level >= sm_logger_min;
+	return level >= __atomic_load_n(&sm_logger_min, __ATOMIC_RELAXED);
 }
 
 static void sm_logger_write(int fd, const char *p, size_t n)
@@ -437,7 +439,7 @@ static void sm_logger_write(int fd, const char *p, size_t n)
 void sm_logv(sm_logfile_t file, sm_log_level_t level, const char *component,
 	     const char *name, const char *fmt, va_list ap)
 {
-	if (level < sm_logger_min)
+	if (!sm_logger_enabled(level))
 		return;
 	char line[8192];
 	struct timeval tv;

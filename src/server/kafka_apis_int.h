@@ -6,6 +6,7 @@
 #define SM_KAFKA_APIS_INT_H
 
 #include "buf.h"
+#include "client_quota.h"
 #include "clock.h"
 #include "delayed_op.h"
 #include "kafka_apis.h"
@@ -33,6 +34,11 @@ typedef struct sm_req_ctx {
 	int n_refused;     /* sm_apis_refused calls so far */
 	int quota_exempt;  /* replication: never counted against client quotas */
 	int request_quota_done; /* its handler time was already recorded */
+	/* request_percentage: the handler time (client_quota.h), and the
+	 * holders of this struct: the handler until it returns, and whoever
+	 * answers (sm_apis_ctx_free); the last frees it */
+	sm_req_thread_time_t thread_time;
+	atomic_int refs;
 	int32_t mutation_throttle_ms;  /* controller_mutation_rate: the last */
 	int64_t mutation_throttle_at;  /* throttle asked for, and when */
 } sm_req_ctx_t;

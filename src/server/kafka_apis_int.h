@@ -110,8 +110,9 @@ void sm_apis_quota_throttled(sm_req_ctx_t *ctx, int t, int32_t ms);
  * when the response is sent. */
 int32_t sm_apis_request_quota_now(sm_req_ctx_t *ctx);
 /* controller_mutation_rate (KIP-599) for CreateTopics, CreatePartitions
- * and DeleteTopics: 1 when a quota applies to the request's (user, client
- * id), so a handler only splits validation from the mutation then. */
+ * and DeleteTopics: 1 once client quotas are enabled (any quota entity
+ * configured), when every client's mutations are measured, so a handler
+ * only splits validation from the mutation then. */
 int sm_apis_mutation_quota_applies(sm_req_ctx_t *ctx);
 /* Takes partitions (created or deleted) from the request's bucket; strict
  * (the newer versions) refuses with SM_ERR_THROTTLING_QUOTA_EXCEEDED, and

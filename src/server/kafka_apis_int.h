@@ -103,11 +103,12 @@ int32_t sm_apis_quota_record(sm_req_ctx_t *ctx, int t, double value);
  * called for the quota asking the longer time, the request quota on a
  * tie). */
 void sm_apis_quota_throttled(sm_req_ctx_t *ctx, int t, int32_t ms);
-/* request_percentage: records the handler time of the request so far and
- * returns the throttle time (0 unless this handler thread is handling ctx
- * now); done once per request, before its response is written, so that
- * Produce and Fetch carry it in throttle_time_ms. Otherwise it is recorded
- * when the response is sent. */
+/* request_percentage: records the request's handler time (up to now, or
+ * up to the end of its handling when it was parked and is answered later,
+ * client_quota.h sm_req_thread_time_t) and returns the throttle time; done
+ * once per request, before its response is written, so that Produce and
+ * Fetch carry it in throttle_time_ms. Otherwise it is recorded when the
+ * response is sent. */
 int32_t sm_apis_request_quota_now(sm_req_ctx_t *ctx);
 /* controller_mutation_rate (KIP-599) for CreateTopics, CreatePartitions
  * and DeleteTopics: 1 once client quotas are enabled (any quota entity

@@ -23,6 +23,10 @@ first mutation of a request is admitted and the next ones see it below zero):
   CreateTopics responses are charged request handler time (kafka_server_quota_request_time
   > 0); the client id without a quota is measured too (Kafka keeps sensors for every client
   once quotas are enabled), with a mutation-rate and no token bucket.
+- a client id whose only requests are Fetches parked until their max_wait_ms (an empty
+  partition) and answered by the purgatory is charged their handler time: it has a
+  kafka_server_quota_request_time series > 0 (Kafka 2.8 charges a delayed response the
+  handler's time when it is sent).
 """
 import json
 import os
@@ -211,6 +215,34 @@ def mutation_metrics(b, port):
     check("kafka_server_quota_tokens{%s}" % free not in m, "a token bucket for cm-free")
 
 
+def parked_fetch_request_time(b, port, topic):
+    """Two Fetch v4 of an empty partition (min_bytes 1, max_wait_ms 300) on one connection
+    of client id cm-fetch, which sends nothing else: each is parked and answered at its
+    deadline, so any request time of cm-fetch is that of parked requests."""
+    hdr = struct.pack(">hhi", 1, 4, 7) + string("cm-fetch")
+    body = s32(-1) + s32(300) + s32(1) + s32(1 << 20) + b"\0" + \
+        s32(1) + string(topic) + s32(1) + s32(0) + struct.pack(">q", 0) + s32(1 << 20)
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as s:
+        for _ in range(2):
+            s.sendall(s32(len(hdr) + len(body)) + hdr + body)
+            buf = b""
+            while len(buf) < 4 or len(buf) < 4 + struct.unpack(">i", buf[:4])[0]:
+                d = s.recv(65536)
+                check(d, "broker closed the connection")
+                buf += d
+            check(struct.unpack_from(">i", buf, 4)[0] == 7, "fetch correlation id")
+            # response v4: throttle, topics(1): name, partitions(1): index, error, hw
+            p = 8 + 4 + 4
+            n = struct.unpack_from(">h", buf, p)[0]
+            p += 2 + n + 4
+            _idx, err, hw = struct.unpack_from(">ihq", buf, p)
+            check(err == 0 and hw == 0, "fetch of empty %s: error %d, hw %d" % (topic, err, hw))
+    _text, m = scrape(b)
+    rt = m.get('kafka_server_quota_request_time{resource="Request",clientId="cm-fetch"}')
+    log("cm-fetch (parked fetches only): request-time %s%%" % rt)
+    check(rt is not None and rt > 0, "parked fetches charged no request time: %s" % rt)
+
+
 def test(c):
     b = c.brokers[0]
     zk = c.kazoo()
@@ -249,6 +281,7 @@ def test(c):
           "unlimited client: %s, throttle %d" % (res, thr))
 
     mutation_metrics(b, port)
+    parked_fetch_request_time(b, port, "s1")
 
     # DeleteTopics v5 strict, v4 permissive
     thr, res = delete_topics(port, "cm-del", ["d1", "d2", "d3"])

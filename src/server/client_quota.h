@@ -38,10 +38,10 @@
  * mutation-rate, tokens and throttle-time (sm_client_quotas_metrics).
  *
  * Thread-safety: all functions are thread-safe. The configured quotas are
- * under a rwlock taken for reading per recording only when a quota of that
- * kind exists anywhere (an atomic count is checked first, so brokers
- * without quotas pay one load); the sensors are in hash shards, each with
- * its own mutex (leaf locks).
+ * under a rwlock taken for reading per recording only once a quota entity
+ * was ever configured (an atomic is checked first, so brokers that never
+ * had one pay one load); the sensors are in hash shards, each with its own
+ * mutex (leaf locks).
  */
 #ifndef SM_CLIENT_QUOTA_H
 #define SM_CLIENT_QUOTA_H

@@ -433,23 +433,35 @@ static void sm_mx_double(sm_mx_line_t *l, double v)
  * kafka_server_quota_<attribute> with resource, user and clientId labels
  * (a tag Kafka leaves empty is absent from the MBean name, so its label
  * is absent too; a sensor with neither tag matches no quota rule and is
- * left out). which: 0 byte-rate, 1 request-time, 2 throttle-time. */
+ * left out). which: 0 byte-rate (Produce, Fetch), 1 request-time
+ * (Request), 2 mutation-rate and 3 tokens (ControllerMutation; tokens only
+ * where a quota keeps a bucket), 4 throttle-time (all). */
+#define SM_METRICS_QUOTA_FAMILIES 5
 static void sm_metrics_render_quota_family(sm_mx_line_t *l, const sm_metrics_gauges_t *g,
 					   int which)
 {
-	static const char *const names[] = { "kafka_server_quota_byte_rate",
-					     "kafka_server_quota_request_time",
-					     "kafka_server_quota_throttle_time" };
-	static const char *const helps[] = {
+	static const char *const names[SM_METRICS_QUOTA_FAMILIES] = {
+		"kafka_server_quota_byte_rate", "kafka_server_quota_request_time",
+		"kafka_server_quota_mutation_rate", "kafka_server_quota_tokens",
+		"kafka_server_quota_throttle_time"
+	};
+	static const char *const helps[SM_METRICS_QUOTA_FAMILIES] = {
 		"Bytes per second a quota entity produces or fetches, over the quota window",
 		"Request handler time a quota entity uses, in percent of one thread",
+		"Partitions per second a quota entity creates or deletes, over the controller quota window",
+		"Tokens left in a quota entity's controller mutation token bucket",
 		"Average throttle time given to a quota entity over the quota window, ms"
 	};
 	int head = 0;
 	for (int i = 0; i < g->nquotas; i++) {
 		const sm_metrics_quota_t *q = &g->quotas[i];
-		int req = !strcmp(q->resource, "Request");
-		if ((which == 0 && req) || (which == 1 && !req) || (!*q->user && !*q->client))
+		int kind = !strcmp(q->resource, "Request") ? 1 :
+			   !strcmp(q->resource, "ControllerMutation") ? 2 : 0;
+		if (!*q->user && !*q->client)
+			continue;
+		if (which < 4 && kind != (which == 3 ? 2 : which))
+			continue;
+		if (which == 3 && isnan(q->tokens))
 			continue;
 		if (!head++)
 			sm_metrics_head(l, names[which], "gauge", helps[which]);
@@ -465,7 +477,7 @@ static void sm_metrics_render_quota_family(sm_mx_line_t *l, const sm_metrics_gau
 			sm_metrics_label(l, q->client);
 		}
 		sm_mx_str(l, "\"} ");
-		sm_mx_double(l, which == 2 ? q->throttle_ms : q->value);
+		sm_mx_double(l, which == 4 ? q->throttle_ms : which == 3 ? q->tokens : q->value);
 		sm_mx_mem(l, "\n", 1);
 		sm_mx_flush(l);
 	}
@@ -499,7 +511,7 @@ static void sm_metrics_render_gauges(sm_mx_line_t *l)
 			 "Topics in the cluster (controller only)", g.global_topic_count);
 	sm_metrics_gauge(l, "kafka_controller_kafkacontroller_globalpartitioncount",
 			 "Partitions in the cluster (controller only)", g.global_partition_count);
-	for (int w = 0; w < 3; w++)
+	for (int w = 0; w < SM_METRICS_QUOTA_FAMILIES; w++)
 		sm_metrics_render_quota_family(l, &g, w);
 	for (int i = 0; i < g.nquotas; i++) {
 		free(g.quotas[i].user);

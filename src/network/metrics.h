@@ -26,10 +26,13 @@ struct evbuffer;
 /* One client quota sensor (Kafka's kafka.server:type=<resource>,
  * user=..,client-id=.. MBean). */
 typedef struct sm_metrics_quota {
-	const char *resource; /* "Produce", "Fetch" or "Request" (static) */
+	const char *resource; /* "Produce", "Fetch", "Request" or
+			       * "ControllerMutation" (static) */
 	char *user;           /* malloc'd; "" when not part of the entity */
 	char *client;         /* malloc'd; "" likewise */
-	double value;         /* byte-rate (Produce, Fetch) or request-time */
+	double value;         /* byte-rate (Produce, Fetch), request-time or
+			       * mutation-rate */
+	double tokens;        /* ControllerMutation with a quota; else NaN */
 	double throttle_ms;   /* throttle-time; NaN when none was given */
 } sm_metrics_quota_t;
 

@@ -185,6 +185,21 @@ static void sm_produce_partition(sm_req_ctx_t *ctx, const sm_produce_req_t *req,
 	sm_partition_release(p);
 }
 
+/* Kafka's produce response callback records the produce quota on the whole
+ * request's size, throttled or not, and (but for acks=0) the request quota,
+ * when the response is ready: for acks=-1 after the wait, the request then
+ * charged its handler time only (sm_apis_request_quota_now). */
+static void sm_produce_quota(sm_req_ctx_t *ctx, int16_t acks, sm_produce_resp_t *resp)
+{
+	int32_t bw = sm_apis_quota_record(ctx, SM_QUOTA_PRODUCE, (double)ctx->req->len);
+	if (acks == 0)
+		ctx->request_quota_done = 1;
+	int32_t rq = sm_apis_request_quota_now(ctx);
+	resp->throttle_time_ms = bw > rq ? bw : rq;
+	sm_apis_quota_throttled(ctx, bw > rq ? SM_QUOTA_PRODUCE : SM_QUOTA_REQUEST,
+				resp->throttle_time_ms);
+}
+
 /* Settles what can be settled; answers when nothing is left or the
  * deadline passed (sm_delayed_op_fn). */
 static int sm_produce_try_complete(void *arg, int expired)
@@ -192,6 +207,7 @@ static int sm_produce_try_complete(void *arg, int expired)
 	sm_delayed_produce_t *dp = arg;
 	if (!sm_apis_acks_settle(dp->w, dp->n, expired))
 		return 0;
+	sm_produce_quota(dp->ctx, -1, &dp->resp);
 	sm_produce_resp_write(sm_apis_resp_begin(dp->ctx), dp->ctx->hdr.api_version, &dp->resp);
 	sm_apis_resp_send(dp->ctx);
 	free(dp->w);
@@ -261,18 +277,12 @@ void sm_api_produce(sm_req_ctx_t *ctx)
 			failed |= rp->error_code != 0;
 		}
 	}
-	/* Kafka records the produce quota on the whole request's size, throttled
-	 * or not, for every acks. */
-	int32_t bw = sm_apis_quota_record(ctx, SM_QUOTA_PRODUCE, (double)ctx->req->len);
-	int32_t rq = sm_apis_request_quota_now(ctx);
-	resp.throttle_time_ms = bw > rq ? bw : rq;
-	sm_apis_quota_throttled(ctx, bw > rq ? SM_QUOTA_PRODUCE : SM_QUOTA_REQUEST,
-				resp.throttle_time_ms);
 	if (req.acks == -1) {
 		sm_produce_await(ctx, &req, &resp, waits, nw);
 		return;
 	}
 	free(waits);
+	sm_produce_quota(ctx, req.acks, &resp);
 	if (req.acks == 0) {
 		if (failed)
 			sm_apis_close(ctx, "acks=0 produce request failed for at least one partition");

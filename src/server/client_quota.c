@@ -45,9 +45,17 @@ typedef struct sm_quota_sensor {
 	char *user;   /* metric tags: "" when not part of the key */
 	char *client;
 	uint64_t hash;
+	int wnum;     /* samples and their window: quota.window.*, or */
+	int64_t wms;  /* controller.quota.window.* for controller_mutation_rate */
 	int n, cur;   /* samples in use, the current one */
 	int64_t last_ms;
 	int64_t idle_ms; /* unused this long, it can be dropped unchanged */
+	/* controller_mutation_rate's token bucket (Kafka's TokenBucket): the
+	 * tokens at refill_ms and the bound it refills at (-1: unlimited,
+	 * no bucket kept); the samples measure its mutation-rate */
+	int bucket_init;
+	double tokens, bucket_bound;
+	int64_t refill_ms;
 	struct sm_quota_sensor *next;
 	sm_quota_sample_t s[];
 } sm_quota_sensor_t;
@@ -67,8 +75,16 @@ struct sm_client_quotas {
 	pthread_rwlock_t cfg_lock;
 	sm_quota_entity_t *entities;
 	atomic_int enabled[SM_QUOTA_TYPES]; /* entities with that type set */
+	/* Kafka's quotaTypesEnabled: the shapes of every quota entity ever
+	 * configured (SM_QUOTA_SHAPE_*), never cleared; sensors are kept for
+	 * every client once it is not 0 */
+	atomic_int shapes;
 	sm_quota_shard_t shards[SM_QUOTA_SHARDS];
 };
+
+#define SM_QUOTA_SHAPE_CLIENT 1      /* /config/clients/.. */
+#define SM_QUOTA_SHAPE_USER 2        /* /config/users/.. */
+#define SM_QUOTA_SHAPE_USER_CLIENT 4 /* /config/users/../clients/.. */
 
 static sm_client_quotas_t *sm_quota_global;
 
@@ -165,6 +181,11 @@ void sm_client_quotas_update(sm_client_quotas_t *q, const char *user, const char
 	int any = 0;
 	for (int t = 0; t < SM_QUOTA_TYPES; t++)
 		any |= values[t] >= 0;
+	/* Kafka's config handler updates every quota manager for each quota
+	 * entity it reads, with or without quota values, and each marks the
+	 * entity's shape enabled for good (until restart) */
+	atomic_fetch_or(&q->shapes, !user ? SM_QUOTA_SHAPE_CLIENT :
+				    !client ? SM_QUOTA_SHAPE_USER : SM_QUOTA_SHAPE_USER_CLIENT);
 	pthread_rwlock_wrlock(&q->cfg_lock);
 	sm_quota_entity_t **pp = sm_quota_entity_find(q, user, client), *e = *pp;
 	if (e) {
@@ -202,12 +223,22 @@ static double sm_quota_get(sm_client_quotas_t *q, int t, const char *user, const
 
 /* Caller holds cfg_lock. Kafka's DefaultQuotaCallback.quotaMetricTags:
  * which entity applies, expressed as the metric tags (*tu, *tc) that key
- * the shared rate ("" for a side that is not part of the key). */
+ * the shared rate ("" for a side that is not part of the key). With one
+ * shape of entity enabled the tags follow from it; otherwise the first
+ * entity of the precedence that exists decides, and a client none applies
+ * to is measured by its client id (Kafka's last case). */
 static void sm_quota_tags(sm_client_quotas_t *q, int t, const char *user, const char *client,
 			  const char **tu, const char **tc)
 {
 	const char *D = SM_QUOTA_DEFAULT;
-	if (sm_quota_get(q, t, user, client) >= 0 || sm_quota_get(q, t, user, D) >= 0) {
+	int shapes = atomic_load(&q->shapes);
+	if (shapes == 0 || shapes == SM_QUOTA_SHAPE_CLIENT) {
+		*tu = "", *tc = client;
+	} else if (shapes == SM_QUOTA_SHAPE_USER) {
+		*tu = user, *tc = "";
+	} else if (shapes == SM_QUOTA_SHAPE_USER_CLIENT) {
+		*tu = user, *tc = client;
+	} else if (sm_quota_get(q, t, user, client) >= 0 || sm_quota_get(q, t, user, D) >= 0) {
 		*tu = user, *tc = client;
 	} else if (sm_quota_get(q, t, user, NULL) >= 0) {
 		*tu = user, *tc = "";
@@ -215,10 +246,8 @@ static void sm_quota_tags(sm_client_quotas_t *q, int t, const char *user, const 
 		*tu = user, *tc = client;
 	} else if (sm_quota_get(q, t, D, NULL) >= 0) {
 		*tu = user, *tc = "";
-	} else if (sm_quota_get(q, t, NULL, client) >= 0 || sm_quota_get(q, t, NULL, D) >= 0) {
-		*tu = "", *tc = client;
 	} else {
-		*tu = "", *tc = "";
+		*tu = "", *tc = client;
 	}
 }
 
@@ -264,6 +293,25 @@ double sm_client_quotas_max_in_window(sm_client_quotas_t *q, sm_quota_type_t t,
 	return b * (q->window_num - 1) * ((double)q->window_ms / 1000.0);
 }
 
+void sm_req_thread_time_begin(sm_req_thread_time_t *t, int64_t now_ns)
+{
+	t->start_ns = now_ns;
+	atomic_init(&t->end_ns, -1);
+}
+
+void sm_req_thread_time_end(sm_req_thread_time_t *t, int64_t now_ns)
+{
+	int64_t unset = -1;
+	atomic_compare_exchange_strong(&t->end_ns, &unset, now_ns);
+}
+
+int64_t sm_req_thread_time_ns(sm_req_thread_time_t *t, int64_t now_ns)
+{
+	sm_req_thread_time_end(t, now_ns);
+	int64_t ns = atomic_load(&t->end_ns) - t->start_ns;
+	return ns > 0 ? ns : 0;
+}
+
 int64_t sm_quota_throttle_ms(double rate, double bound, int64_t span_ms)
 {
 	if (bound <= 0)
@@ -284,11 +332,16 @@ static uint64_t sm_quota_hash(int t, const char *u, const char *c)
 	return h;
 }
 
+int sm_client_quotas_enabled(sm_client_quotas_t *q)
+{
+	return q && atomic_load(&q->shapes) != 0;
+}
+
 /* Kafka's SampledStat.purgeObsoleteSamples: samples older than the whole
  * window restart at now. */
-static void sm_quota_purge(const sm_client_quotas_t *q, sm_quota_sensor_t *s, int64_t now)
+static void sm_quota_purge(sm_quota_sensor_t *s, int64_t now)
 {
-	int64_t expire = q->window_ms * q->window_num;
+	int64_t expire = s->wms * s->wnum;
 	for (int i = 0; i < s->n; i++)
 		if (now - s->s[i].start_ms >= expire) {
 			s->s[i].start_ms = now;
@@ -300,10 +353,9 @@ static void sm_quota_purge(const sm_client_quotas_t *q, sm_quota_sensor_t *s, in
 
 /* Kafka's Rate: the windowed sum over the time the samples span, that
  * span counted as at least window_num - 1 full windows. *span gets it. */
-static double sm_quota_rate(const sm_client_quotas_t *q, sm_quota_sensor_t *s, int64_t now,
-			    int64_t *span)
+static double sm_quota_rate(sm_quota_sensor_t *s, int64_t now, int64_t *span)
 {
-	sm_quota_purge(q, s, now);
+	sm_quota_purge(s, now);
 	double total = 0;
 	int64_t oldest = now;
 	for (int i = 0; i < s->n; i++) {
@@ -312,24 +364,24 @@ static double sm_quota_rate(const sm_client_quotas_t *q, sm_quota_sensor_t *s, i
 			oldest = s->s[i].start_ms;
 	}
 	int64_t elapsed = now - oldest;
-	int64_t full = elapsed / q->window_ms, min_full = q->window_num - 1;
+	int64_t full = elapsed / s->wms, min_full = s->wnum - 1;
 	if (full < min_full)
-		elapsed += (min_full - full) * q->window_ms;
+		elapsed += (min_full - full) * s->wms;
 	*span = elapsed;
 	return elapsed > 0 ? total / ((double)elapsed / 1000.0) : 0;
 }
 
 /* Kafka's SampledStat.record: a new sample once the current one is a
  * window old, reusing the oldest when all are in use. */
-static void sm_quota_add(const sm_client_quotas_t *q, sm_quota_sensor_t *s, double v, int64_t now)
+static void sm_quota_add(sm_quota_sensor_t *s, double v, int64_t now)
 {
 	if (s->n == 0) {
 		s->n = 1;
 		s->cur = 0;
 		s->s[0].start_ms = now;
 		s->s[0].value = 0;
-	} else if (now - s->s[s->cur].start_ms >= q->window_ms) {
-		s->cur = (s->cur + 1) % q->window_num;
+	} else if (now - s->s[s->cur].start_ms >= s->wms) {
+		s->cur = (s->cur + 1) % s->wnum;
 		if (s->cur >= s->n)
 			s->n = s->cur + 1;
 		s->s[s->cur].start_ms = now;
@@ -347,13 +399,13 @@ static void sm_quota_add(const sm_client_quotas_t *q, sm_quota_sensor_t *s, doub
  * client ids costs one walk per SM_QUOTA_SWEEP_EVERY insertions. */
 static void sm_quota_sweep(const sm_client_quotas_t *q, sm_quota_shard_t *sh, int64_t now)
 {
-	int64_t idle = q->window_ms * q->window_num;
 	int keep = sh->n >= SM_QUOTA_SHARD_MAX ?
 		   (SM_QUOTA_SHARD_MAX - SM_QUOTA_SWEEP_EVERY) / SM_QUOTA_BUCKETS : SM_QUOTA_SHARD_MAX;
 	for (int j = 0; j < SM_QUOTA_BUCKETS; j++) {
 		int i = 0;
 		for (sm_quota_sensor_t **pp = &sh->b[j]; *pp;) {
 			sm_quota_sensor_t *s = *pp;
+			int64_t idle = s->wms * s->wnum;
 			if (now - s->last_ms >= (s->idle_ms > idle ? s->idle_ms : idle) || i >= keep) {
 				*pp = s->next;
 				sm_quota_sensor_free(s);
@@ -387,8 +439,11 @@ static sm_quota_sensor_t *sm_quota_sensor(sm_client_quotas_t *q, sm_quota_shard_
 			return s;
 	if (++sh->inserts % SM_QUOTA_SWEEP_EVERY == 0 || sh->n >= SM_QUOTA_SHARD_MAX)
 		sm_quota_sweep(q, sh, now);
-	sm_quota_sensor_t *s = sm_calloc(1, sizeof(*s) + sizeof(s->s[0]) * (size_t)q->window_num);
+	int wnum = t == SM_QUOTA_MUTATION ? q->mut_window_num : q->window_num;
+	sm_quota_sensor_t *s = sm_calloc(1, sizeof(*s) + sizeof(s->s[0]) * (size_t)wnum);
 	s->type = t;
+	s->wnum = wnum;
+	s->wms = t == SM_QUOTA_MUTATION ? q->mut_window_ms : q->window_ms;
 	s->user = sm_strdup(tu);
 	s->client = sm_strdup(tc);
 	s->hash = h;
@@ -399,13 +454,13 @@ static sm_quota_sensor_t *sm_quota_sensor(sm_client_quotas_t *q, sm_quota_shard_
 }
 
 /* The sensor of (user, client id) for type t, returned with its shard
- * locked (*shp), and the bound that applies (-1: none). NULL when type t is
- * configured nowhere. */
+ * locked (*shp), and the bound that applies (-1: none). NULL while no
+ * quota entity was ever configured (Kafka's quotasEnabled). */
 static sm_quota_sensor_t *sm_quota_lookup(sm_client_quotas_t *q, sm_quota_type_t t, const char *user,
 					  const char *client, int64_t now, double *bound,
 					  sm_quota_shard_t **shp)
 {
-	if (!q || (unsigned)t >= SM_QUOTA_TYPES || !atomic_load(&q->enabled[t]))
+	if (!q || (unsigned)t >= SM_QUOTA_TYPES || !atomic_load(&q->shapes))
 		return NULL;
 	if (!user)
 		user = "";
@@ -438,11 +493,11 @@ static int32_t sm_quota_apply(sm_client_quotas_t *q, sm_quota_type_t t, const ch
 		return 0;
 	int32_t throttle = 0;
 	if (unrecord) {
-		sm_quota_add(q, s, -value, now);
+		sm_quota_add(s, -value, now);
 	} else {
-		sm_quota_add(q, s, value, now);
+		sm_quota_add(s, value, now);
 		int64_t span;
-		double rate = sm_quota_rate(q, s, now, &span);
+		double rate = sm_quota_rate(s, now, &span);
 		if (bound >= 0 && rate > bound) {
 			int64_t ms = sm_quota_throttle_ms(rate, bound, span);
 			/* ClientRequestQuotaManager bounds its throttle by one
@@ -461,12 +516,12 @@ void sm_client_quotas_throttled(sm_client_quotas_t *q, sm_quota_type_t t, const 
 {
 	double bound;
 	sm_quota_shard_t *sh;
-	if (ms <= 0 || t == SM_QUOTA_MUTATION)
+	if (ms <= 0)
 		return;
 	sm_quota_sensor_t *s = sm_quota_lookup(q, t, user, client, now_ms, &bound, &sh);
 	if (!s)
 		return;
-	sm_quota_add(q, s, 0, now_ms); /* the sample of the current window */
+	sm_quota_add(s, 0, now_ms); /* the sample of the current window */
 	s->s[s->cur].tsum += (double)ms;
 	s->s[s->cur].tcount++;
 	pthread_mutex_unlock(&sh->lock);
@@ -492,6 +547,17 @@ static int32_t sm_quota_bucket_throttle(const sm_client_quotas_t *q, double toke
 	return ms >= INT32_MAX ? INT32_MAX : (int32_t)llround(ms);
 }
 
+/* Caller holds the shard lock. Kafka's TokenBucket brought to now: the
+ * tokens refilled at the bound since the last refill, at most the burst. */
+static double sm_quota_bucket_now(const sm_client_quotas_t *q, sm_quota_sensor_t *s, int64_t now)
+{
+	double burst = s->bucket_bound * (q->mut_window_num - 1) * ((double)q->mut_window_ms / 1000.0);
+	double tokens = s->tokens;
+	if (now > s->refill_ms)
+		tokens += s->bucket_bound * (double)(now - s->refill_ms) / 1000.0;
+	return tokens > burst ? burst : tokens;
+}
+
 int32_t sm_client_quotas_mutation_record(sm_client_quotas_t *q, const char *user,
 					 const char *client, double permits, int strict,
 					 int64_t now_ms, int *refused)
@@ -504,37 +570,41 @@ int32_t sm_client_quotas_mutation_record(sm_client_quotas_t *q, const char *user
 	if (!s)
 		return 0;
 	if (bound < 0) {
+		/* no quota applies: only its mutation-rate is measured, as
+		 * Kafka's unlimited sensor does */
+		s->bucket_init = 0;
+		s->bucket_bound = -1;
+		sm_quota_add(s, permits, now_ms);
 		pthread_mutex_unlock(&sh->lock);
 		return 0;
 	}
-	/* Kafka's TokenBucket: s->s[0] holds the tokens and when they were
-	 * last refilled; a new bucket starts full. */
+	/* a new bucket starts full; a changed bound refills it from now on
+	 * (Kafka's TokenBucket reads the quota from its current config) */
 	double burst = bound * (q->mut_window_num - 1) * ((double)q->mut_window_ms / 1000.0);
-	sm_quota_sample_t *b = &s->s[0];
-	if (s->n == 0) {
-		s->n = 1;
-		b->value = burst;
-		b->start_ms = now_ms;
-	} else if (now_ms > b->start_ms) {
-		b->value += bound * (double)(now_ms - b->start_ms) / 1000.0;
-		b->start_ms = now_ms;
-	}
-	if (b->value > burst)
-		b->value = burst;
-	int32_t throttle = 0;
-	if (strict && b->value < 0) {
-		/* checked before recording: the mutation is refused */
-		*refused = 1;
-		throttle = sm_quota_bucket_throttle(q, b->value, bound);
+	s->bucket_bound = bound;
+	if (!s->bucket_init) {
+		s->bucket_init = 1;
+		s->tokens = burst;
 	} else {
-		b->value -= permits;
-		if (b->value > burst)
-			b->value = burst;
+		s->tokens = sm_quota_bucket_now(q, s, now_ms);
+	}
+	s->refill_ms = now_ms;
+	int32_t throttle = 0;
+	if (strict && s->tokens < 0) {
+		/* checked before recording: the mutation is refused (and not
+		 * counted in the mutation-rate either, as in Kafka) */
+		*refused = 1;
+		throttle = sm_quota_bucket_throttle(q, s->tokens, bound);
+	} else {
+		s->tokens -= permits;
+		if (s->tokens > burst)
+			s->tokens = burst;
+		sm_quota_add(s, permits, now_ms);
 		if (!strict)
-			throttle = sm_quota_bucket_throttle(q, b->value, bound);
+			throttle = sm_quota_bucket_throttle(q, s->tokens, bound);
 	}
 	/* dropped once idle long enough to be full again (as a new one is) */
-	double refill = bound > 0 ? (burst - b->value) / bound * 1000.0 + 1 : (double)(INT64_MAX / 4);
+	double refill = bound > 0 ? (burst - s->tokens) / bound * 1000.0 + 1 : (double)(INT64_MAX / 4);
 	s->idle_ms = refill < (double)(INT64_MAX / 4) ? (int64_t)refill : INT64_MAX / 4;
 	pthread_mutex_unlock(&sh->lock);
 	return throttle;
@@ -572,7 +642,7 @@ int sm_client_quotas_metrics(sm_client_quotas_t *q, int64_t now_ms, sm_quota_met
 		pthread_mutex_lock(&sh->lock);
 		for (int j = 0; j < SM_QUOTA_BUCKETS; j++)
 			for (sm_quota_sensor_t *s = sh->b[j]; s; s = s->next) {
-				if (s->type == SM_QUOTA_MUTATION || s->n == 0)
+				if (s->n == 0)
 					continue;
 				if (n == cap) {
 					cap = cap ? cap * 2 : 16;
@@ -583,7 +653,9 @@ int sm_client_quotas_metrics(sm_client_quotas_t *q, int64_t now_ms, sm_quota_met
 				m->type = (sm_quota_type_t)s->type;
 				m->user = sm_strdup(s->user);
 				m->client = sm_strdup(s->client);
-				m->rate = sm_quota_rate(q, s, now_ms, &span);
+				m->rate = sm_quota_rate(s, now_ms, &span);
+				m->tokens = s->type == SM_QUOTA_MUTATION && s->bucket_init ?
+					    sm_quota_bucket_now(q, s, now_ms) : NAN;
 				double sum = 0;
 				int64_t cnt = 0;
 				for (int k = 0; k < s->n; k++) {

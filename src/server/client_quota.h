@@ -34,18 +34,19 @@
  * bucket below zero asks for the time it takes to refill to zero.
  *
  * Each rate's sensor also keeps the throttle times charged to it, so the metrics
- * endpoint can show Kafka's per-entity byte-rate / request-time and
- * throttle-time (sm_client_quotas_metrics).
+ * endpoint can show Kafka's per-entity byte-rate / request-time /
+ * mutation-rate, tokens and throttle-time (sm_client_quotas_metrics).
  *
  * Thread-safety: all functions are thread-safe. The configured quotas are
- * under a rwlock taken for reading per recording only when a quota of that
- * kind exists anywhere (an atomic count is checked first, so brokers
- * without quotas pay one load); the sensors are in hash shards, each with
- * its own mutex (leaf locks).
+ * under a rwlock taken for reading per recording only once a quota entity
+ * was ever configured (an atomic is checked first, so brokers that never
+ * had one pay one load); the sensors are in hash shards, each with its own
+ * mutex (leaf locks).
  */
 #ifndef SM_CLIENT_QUOTA_H
 #define SM_CLIENT_QUOTA_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 typedef enum {
@@ -79,6 +80,14 @@ int sm_quota_type_of(const char *key);
  * values[t] < 0 means "not set". */
 void sm_client_quotas_update(sm_client_quotas_t *q, const char *user, const char *client,
 			     const double values[SM_QUOTA_TYPES]);
+
+/* Kafka's quotasEnabled: once any quota entity was configured (quota
+ * values or not, also a user's SCRAM credentials node, as Kafka's config
+ * handler passes every entity to every quota manager), until the broker
+ * restarts, every client is measured: rates and throttle times are kept
+ * for clients no quota applies to as well, tagged by client id (or by
+ * user when only user entities exist), for the metrics. */
+int sm_client_quotas_enabled(sm_client_quotas_t *q);
 
 /* The bound for a (user, client id) pair, or -1 when unlimited. */
 double sm_client_quotas_bound(sm_client_quotas_t *q, sm_quota_type_t t, const char *user,
@@ -119,29 +128,54 @@ int32_t sm_client_quotas_mutation_record(sm_client_quotas_t *q, const char *user
 					 int64_t now_ms, int *refused);
 
 /* A response of (user, client id) was throttled ms because of quota type t
- * (Kafka's ClientQuotaManager.throttle): counted in that sensor's
- * throttle-time. Kafka charges only the quota that asked for the longer
+ * (Kafka's ClientQuotaManager.throttle, the controller mutation quota
+ * included): counted in that sensor's throttle-time. Kafka charges only the quota that asked for the longer
  * time (the request quota on a tie); callers do the same. */
 void sm_client_quotas_throttled(sm_client_quotas_t *q, sm_quota_type_t t, const char *user,
 				const char *client, int32_t ms, int64_t now_ms);
 
 /* What Kafka exposes per quota sensor (kafka.server:type=Produce|Fetch|
- * Request,user=..,client-id=..): the measured rate (byte-rate, or
- * request-time in percent of a thread) and the average throttle time given
+ * Request|ControllerMutation,user=..,client-id=..): the measured rate
+ * (byte-rate, request-time in percent of a thread, or mutation-rate in
+ * partitions per second over the controller quota window), the tokens left
+ * in a controller mutation bucket, and the average throttle time given
  * within the quota window (NaN when none, as Kafka's Avg). */
 typedef struct sm_quota_metric {
-	sm_quota_type_t type; /* PRODUCE, FETCH or REQUEST */
+	sm_quota_type_t type;
 	char *user;           /* metric tags: "" when not part of the key */
 	char *client;
 	double rate;
+	double tokens;        /* MUTATION with a quota; else NaN */
 	double throttle_ms;
 } sm_quota_metric_t;
 
-/* Every sensor measured now (controller mutation buckets excepted), sorted
+/* Every sensor measured now, sorted
  * by type, user, client id; bounded as the sensors are. Takes each shard
  * lock in turn, briefly. Returns the count; *out is malloc'd. */
 int sm_client_quotas_metrics(sm_client_quotas_t *q, int64_t now_ms, sm_quota_metric_t **out);
 void sm_client_quotas_metrics_free(sm_quota_metric_t *m, int n);
+
+/* Kafka's requestThreadTimeNanos (2.8): the handler time a request is
+ * charged for request_percentage runs from a handler taking it to its
+ * local completion, which is the end of its handling (the parked
+ * operations completed after it included, Kafka's tryCompleteActions) or
+ * its response, whichever comes first. A request answered later (a parked
+ * fetch, an acks=-1 produce, a group join) is charged that handler time
+ * when its response goes out, on whichever thread completes it; neither
+ * its wait in the purgatory nor the completion itself is counted.
+ * begin is called by the handler before anything else can see t; end and
+ * ns may race (the first to run decides the end). */
+typedef struct sm_req_thread_time {
+	int64_t start_ns;
+	_Atomic int64_t end_ns; /* -1 until the local completion */
+} sm_req_thread_time_t;
+
+void sm_req_thread_time_begin(sm_req_thread_time_t *t, int64_t now_ns);
+/* The local completion at now_ns, unless it already happened. */
+void sm_req_thread_time_end(sm_req_thread_time_t *t, int64_t now_ns);
+/* The handler time in ns, the local completion set to now_ns first when it
+ * has not happened yet (as Kafka's requestThreadTimeNanos does). */
+int64_t sm_req_thread_time_ns(sm_req_thread_time_t *t, int64_t now_ns);
 
 /* Kafka's throttle time for a rate over its bound measured over span_ms. */
 int64_t sm_quota_throttle_ms(double rate, double bound, int64_t span_ms);

@@ -307,11 +307,19 @@ void sm_kafka_apis_destroy(sm_kafka_apis_t *apis)
 	free(apis);
 }
 
+static void sm_apis_ctx_unref(sm_req_ctx_t *ctx)
+{
+	if (atomic_fetch_sub_explicit(&ctx->refs, 1, memory_order_acq_rel) == 1)
+		free(ctx);
+}
+
 void sm_apis_ctx_free(sm_req_ctx_t *ctx)
 {
+	/* the request's memory goes now; the struct itself may still be held
+	 * by the handler that parked it, which ends its thread time */
 	sm_arena_destroy(&ctx->arena);
 	sm_wbuf_free(&ctx->resp);
-	free(ctx);
+	sm_apis_ctx_unref(ctx);
 }
 
 sm_wbuf_t *sm_apis_resp_begin(sm_req_ctx_t *ctx)
@@ -321,12 +329,6 @@ sm_wbuf_t *sm_apis_resp_begin(sm_req_ctx_t *ctx)
 				   ctx->hdr.correlation_id);
 	return &ctx->resp;
 }
-
-/* The request this handler thread is handling now and when it began, for
- * request_percentage: the handler time of a request answered during its
- * handling is what is charged (Kafka's requestThreadTimeNanos). */
-static __thread const sm_req_ctx_t *sm_apis_cur;
-static __thread int64_t sm_apis_cur_start_ns;
 
 /* Cluster actions (controller and inter-broker requests) are exempt from
  * the request quota, as Kafka exempts ClusterAction-authorized requests. */
@@ -344,16 +346,19 @@ static int sm_apis_request_quota_exempt(const sm_req_ctx_t *ctx)
 	}
 }
 
-/* request_percentage: the handler time so far, as a percentage of one
- * second, recorded just before the response goes out. */
+/* request_percentage: the request's handler time (Kafka's
+ * requestThreadTimeNanos, client_quota.h), as a percentage of one second,
+ * recorded once, just before the response goes out -- on the handler that
+ * took the request or on the thread answering it later. Recorded for every
+ * client once quotas are enabled, as Kafka's maybeRecordAndGetThrottleTimeMs
+ * does, so unquoted clients have their request-time too. */
 int32_t sm_apis_request_quota_now(sm_req_ctx_t *ctx)
 {
-	if (ctx != sm_apis_cur || ctx->request_quota_done || sm_apis_request_quota_exempt(ctx))
+	if (ctx->request_quota_done || sm_apis_request_quota_exempt(ctx))
 		return 0;
 	ctx->request_quota_done = 1;
-	int64_t ns = sm_clock_mono_ns() - sm_apis_cur_start_ns;
-	if (sm_client_quotas_bound(sm_client_quotas_global(), SM_QUOTA_REQUEST,
-				   sm_apis_quota_user(ctx), ctx->hdr.client_id) < 0)
+	int64_t ns = sm_req_thread_time_ns(&ctx->thread_time, sm_clock_mono_ns());
+	if (!sm_client_quotas_enabled(sm_client_quotas_global()))
 		return 0;
 	return sm_apis_quota_record(ctx, SM_QUOTA_REQUEST, (double)ns * 100.0 / 1e9);
 }
@@ -414,8 +419,11 @@ int32_t sm_apis_quota_record(sm_req_ctx_t *ctx, int t, double value)
 
 int sm_apis_mutation_quota_applies(sm_req_ctx_t *ctx)
 {
-	return sm_client_quotas_bound(sm_client_quotas_global(), SM_QUOTA_MUTATION,
-				      sm_apis_quota_user(ctx), ctx->hdr.client_id) >= 0;
+	/* Kafka's newStrictQuotaFor / newPermissiveQuotaFor: a sensor for
+	 * every client once quotas are enabled (its mutation-rate is measured
+	 * without a quota too), unbounded before */
+	(void)ctx;
+	return sm_client_quotas_enabled(sm_client_quotas_global());
 }
 
 sm_err_t sm_apis_mutation_record(sm_req_ctx_t *ctx, int strict, double partitions, char *errmsg,
@@ -452,8 +460,12 @@ int32_t sm_apis_mutation_throttle(sm_req_ctx_t *ctx)
 	}
 	int32_t rq = sm_apis_request_quota_now(ctx);
 	int32_t ms = left > rq ? (int32_t)left : rq;
+	/* charged to the quota asking the longer time, the request quota on
+	 * a tie (Kafka's sendResponseMaybeThrottleWithControllerQuota) */
 	if (left <= rq)
 		sm_apis_quota_throttled(ctx, SM_QUOTA_REQUEST, rq);
+	else
+		sm_apis_quota_throttled(ctx, SM_QUOTA_MUTATION, (int32_t)left);
 	if (ms > ctx->req->throttle_ms)
 		ctx->req->throttle_ms = ms;
 	return ms;
@@ -648,6 +660,7 @@ void sm_kafka_apis_handle(sm_kafka_apis_t *apis, sm_request_t *req)
 {
 	SM_ASSERT_ROLE(SM_ROLE_HANDLER);
 	sm_req_ctx_t *ctx = sm_calloc(1, sizeof(*ctx));
+	atomic_init(&ctx->refs, 1);
 	ctx->apis = apis;
 	ctx->req = req;
 	sm_arena_init(&ctx->arena);
@@ -679,14 +692,19 @@ void sm_kafka_apis_handle(sm_kafka_apis_t *apis, sm_request_t *req)
 	}
 	sm_apis_log_request(ctx, e);
 	sm_metrics_request(ctx->hdr.api_key, ctx->hdr.api_version);
-	sm_apis_cur = ctx;
-	sm_apis_cur_start_ns = sm_clock_mono_ns();
+	/* The handler holds ctx until it returns, even when it parks it and
+	 * another thread answers meanwhile: its thread time ends here. */
+	atomic_store_explicit(&ctx->refs, 2, memory_order_relaxed);
+	sm_req_thread_time_begin(&ctx->thread_time, sm_clock_mono_ns());
 	sm_purgatory_defer_begin();
 	e->handler(ctx);
-	sm_apis_cur = NULL;
 	/* The handler holds no lock now: the operations parked on what it
 	 * changed (acks=-1 produces a follower's fetch unblocked, fetches
 	 * waiting for an append) are answered here rather than after a hop
 	 * to the purgatory thread (Kafka's tryCompleteActions). */
 	sm_purgatory_complete_deferred();
+	/* Kafka sets apiLocalCompleteTimeNanos after tryCompleteActions: a
+	 * request still parked is charged its handling up to here. */
+	sm_req_thread_time_end(&ctx->thread_time, sm_clock_mono_ns());
+	sm_apis_ctx_unref(ctx);
 }

@@ -6,6 +6,7 @@
 #define SM_KAFKA_APIS_INT_H
 
 #include "buf.h"
+#include "client_quota.h"
 #include "clock.h"
 #include "delayed_op.h"
 #include "kafka_apis.h"
@@ -33,6 +34,11 @@ typedef struct sm_req_ctx {
 	int n_refused;     /* sm_apis_refused calls so far */
 	int quota_exempt;  /* replication: never counted against client quotas */
 	int request_quota_done; /* its handler time was already recorded */
+	/* request_percentage: the handler time (client_quota.h), and the
+	 * holders of this struct: the handler until it returns, and whoever
+	 * answers (sm_apis_ctx_free); the last frees it */
+	sm_req_thread_time_t thread_time;
+	atomic_int refs;
 	int32_t mutation_throttle_ms;  /* controller_mutation_rate: the last */
 	int64_t mutation_throttle_at;  /* throttle asked for, and when */
 } sm_req_ctx_t;
@@ -97,15 +103,17 @@ int32_t sm_apis_quota_record(sm_req_ctx_t *ctx, int t, double value);
  * called for the quota asking the longer time, the request quota on a
  * tie). */
 void sm_apis_quota_throttled(sm_req_ctx_t *ctx, int t, int32_t ms);
-/* request_percentage: records the handler time of the request so far and
- * returns the throttle time (0 unless this handler thread is handling ctx
- * now); done once per request, before its response is written, so that
- * Produce and Fetch carry it in throttle_time_ms. Otherwise it is recorded
- * when the response is sent. */
+/* request_percentage: records the request's handler time (up to now, or
+ * up to the end of its handling when it was parked and is answered later,
+ * client_quota.h sm_req_thread_time_t) and returns the throttle time; done
+ * once per request, before its response is written, so that Produce and
+ * Fetch carry it in throttle_time_ms. Otherwise it is recorded when the
+ * response is sent. */
 int32_t sm_apis_request_quota_now(sm_req_ctx_t *ctx);
 /* controller_mutation_rate (KIP-599) for CreateTopics, CreatePartitions
- * and DeleteTopics: 1 when a quota applies to the request's (user, client
- * id), so a handler only splits validation from the mutation then. */
+ * and DeleteTopics: 1 once client quotas are enabled (any quota entity
+ * configured), when every client's mutations are measured, so a handler
+ * only splits validation from the mutation then. */
 int sm_apis_mutation_quota_applies(sm_req_ctx_t *ctx);
 /* Takes partitions (created or deleted) from the request's bucket; strict
  * (the newer versions) refuses with SM_ERR_THROTTLING_QUOTA_EXCEEDED, and

@@ -149,7 +149,8 @@ static void sm_server_metrics_gauges(void *opaque, sm_metrics_gauges_t *g)
 	sm_quota_metric_t *qm;
 	int n = sm_client_quotas_metrics(sm_client_quotas_global(), sm_clock_mono_ms(), &qm);
 	if (n > 0) {
-		static const char *const res[] = { "Produce", "Fetch", "Request" };
+		static const char *const res[] = { "Produce", "Fetch", "Request",
+						   "ControllerMutation" };
 		g->quotas = sm_calloc((size_t)n, sizeof(*g->quotas));
 		for (int i = 0; i < n; i++) {
 			sm_metrics_quota_t *m = &g->quotas[g->nquotas++];
@@ -158,6 +159,7 @@ static void sm_server_metrics_gauges(void *opaque, sm_metrics_gauges_t *g)
 			m->user = *qm[i].user ? sm_sasl_sanitize(qm[i].user) : sm_strdup("");
 			m->client = qm[i].client;
 			m->value = qm[i].rate;
+			m->tokens = qm[i].tokens;
 			m->throttle_ms = qm[i].throttle_ms;
 			qm[i].client = NULL; /* ownership moves */
 		}

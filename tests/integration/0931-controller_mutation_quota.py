@@ -16,12 +16,25 @@ first mutation of a request is admitted and the next ones see it below zero):
   throttle_time_ms > 0; DeleteTopics v4 (permissive) deletes with throttle_time_ms > 0.
 - CreatePartitions v3 (strict): the first topic grows, the next one is refused.
 - deleting the quota (--delete-config) lifts it live: the refused topics are then created.
+- /metrics, scraped right after each CreateTopics of a limited client id (until it shows, as
+  the quota window is one second here), has Kafka's kafka.server:type=ControllerMutation
+  sensor of that client id as the JMX exporter names it: kafka_server_quota_mutation_rate > 0,
+  kafka_server_quota_tokens < 0 and kafka_server_quota_throttle_time > 0; its (delayed)
+  CreateTopics responses are charged request handler time (kafka_server_quota_request_time
+  > 0); the client id without a quota is measured too (Kafka keeps sensors for every client
+  once quotas are enabled), with a mutation-rate and no token bucket.
+- a client id whose only requests are Fetches parked until their max_wait_ms (an empty
+  partition) and answered by the purgatory is charged their handler time: it has a
+  kafka_server_quota_request_time series > 0 (Kafka 2.8 charges a delayed response the
+  handler's time when it is sent).
 """
 import json
 import os
+import re
 import socket
 import struct
 import sys
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -150,11 +163,91 @@ def exists(zk, topic):
     return zk.exists("/brokers/topics/" + topic) is not None
 
 
+def scrape(b):
+    ports = re.findall(r"Serving Prometheus metrics on http://127\.0\.0\.1:(\d+)/metrics",
+                       b.log_text())
+    check(ports, "no metrics endpoint logged")
+    url = "http://127.0.0.1:%d/metrics" % int(ports[-1])
+    with urllib.request.urlopen(url, timeout=30) as r:
+        check(r.status == 200, "GET /metrics answered %d" % r.status)
+        text = r.read().decode()
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            series, value = line.rsplit(" ", 1)
+            out[series] = float(value)
+    return text, out
+
+
+def mutation_metrics(b, port):
+    """Creates one 1-partition topic as cm-metrics (limited to 2 partitions/s, a bucket of 0)
+    and scrapes at once, until the series show it (a sample lives one 1 s window)."""
+    cm = 'resource="ControllerMutation",clientId="cm-metrics"'
+    seen = {"n": 0, "text": ""}
+
+    def once():
+        seen["n"] += 1
+        thr, res = create_topics(port, "cm-metrics", ["mq%d" % seen["n"]], ver=5, partitions=1)
+        check(list(res.values()) == [(0, None)] and thr > 0,
+              "cm-metrics CreateTopics: %s, throttle %d" % (res, thr))
+        text, m = scrape(b)
+        seen["text"], seen["m"] = text, m
+        return (m.get("kafka_server_quota_mutation_rate{%s}" % cm, 0) > 0 and
+                m.get("kafka_server_quota_tokens{%s}" % cm, 0) < 0 and
+                m.get("kafka_server_quota_throttle_time{%s}" % cm, 0) > 0)
+
+    try:
+        wait_until(once, 30, "the ControllerMutation series of cm-metrics")
+    finally:
+        log("\n".join(x for x in seen["text"].splitlines() if "quota" in x))
+    m = seen["m"]
+    log("cm-metrics after %d CreateTopics: mutation-rate %.2f/s, tokens %.2f, throttle-time "
+        "%.0f ms" % (seen["n"], m["kafka_server_quota_mutation_rate{%s}" % cm],
+                     m["kafka_server_quota_tokens{%s}" % cm],
+                     m["kafka_server_quota_throttle_time{%s}" % cm]))
+    for fam in ("mutation_rate", "tokens", "throttle_time"):
+        check("# TYPE kafka_server_quota_%s gauge" % fam in seen["text"], fam + " family type")
+    rt = m.get('kafka_server_quota_request_time{resource="Request",clientId="cm-metrics"}')
+    check(rt is not None and rt > 0, "request-time of cm-metrics: %s" % rt)
+    free = 'resource="ControllerMutation",clientId="cm-free"'
+    check("kafka_server_quota_mutation_rate{%s}" % free in m,
+          "no mutation-rate series for the unlimited client id cm-free")
+    check("kafka_server_quota_tokens{%s}" % free not in m, "a token bucket for cm-free")
+
+
+def parked_fetch_request_time(b, port, topic):
+    """Two Fetch v4 of an empty partition (min_bytes 1, max_wait_ms 300) on one connection
+    of client id cm-fetch, which sends nothing else: each is parked and answered at its
+    deadline, so any request time of cm-fetch is that of parked requests."""
+    hdr = struct.pack(">hhi", 1, 4, 7) + string("cm-fetch")
+    body = s32(-1) + s32(300) + s32(1) + s32(1 << 20) + b"\0" + \
+        s32(1) + string(topic) + s32(1) + s32(0) + struct.pack(">q", 0) + s32(1 << 20)
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as s:
+        for _ in range(2):
+            s.sendall(s32(len(hdr) + len(body)) + hdr + body)
+            buf = b""
+            while len(buf) < 4 or len(buf) < 4 + struct.unpack(">i", buf[:4])[0]:
+                d = s.recv(65536)
+                check(d, "broker closed the connection")
+                buf += d
+            check(struct.unpack_from(">i", buf, 4)[0] == 7, "fetch correlation id")
+            # response v4: throttle, topics(1): name, partitions(1): index, error, hw
+            p = 8 + 4 + 4
+            n = struct.unpack_from(">h", buf, p)[0]
+            p += 2 + n + 4
+            _idx, err, hw = struct.unpack_from(">ihq", buf, p)
+            check(err == 0 and hw == 0, "fetch of empty %s: error %d, hw %d" % (topic, err, hw))
+    _text, m = scrape(b)
+    rt = m.get('kafka_server_quota_request_time{resource="Request",clientId="cm-fetch"}')
+    log("cm-fetch (parked fetches only): request-time %s%%" % rt)
+    check(rt is not None and rt > 0, "parked fetches charged no request time: %s" % rt)
+
+
 def test(c):
     b = c.brokers[0]
     zk = c.kazoo()
     port = b.port
-    for cid in ("cm-strict", "cm-old", "cm-del", "cm-part"):
+    for cid in ("cm-strict", "cm-old", "cm-del", "cm-part", "cm-metrics"):
         out = configs(c, "--alter", "--entity-type", "clients", "--entity-name", cid,
                       "--add-config", "controller_mutation_rate=2")
         check("Completed updating config for entity: client-id '%s'." % cid in out, out)
@@ -187,6 +280,9 @@ def test(c):
     check(all(res[n][0] == 0 for n in res) and len(res) == 4 and thr == 0,
           "unlimited client: %s, throttle %d" % (res, thr))
 
+    mutation_metrics(b, port)
+    parked_fetch_request_time(b, port, "s1")
+
     # DeleteTopics v5 strict, v4 permissive
     thr, res = delete_topics(port, "cm-del", ["d1", "d2", "d3"])
     log("DeleteTopics v5: %s, throttle %d ms" % (res, thr))
@@ -218,4 +314,5 @@ def test(c):
           "after --delete-config: %s, throttle %d" % (res, thr))
 
 
-harness.main(test, brokers=1, broker_props={"controller.quota.window.num": 1})
+harness.main(test, brokers=1, broker_props={"controller.quota.window.num": 1,
+                                           "metrics.listener": "http://127.0.0.1:0"})

@@ -136,21 +136,25 @@ static void quota_gauges(void *opaque, sm_metrics_gauges_t *g)
 	(void)opaque;
 	static const struct {
 		const char *res, *user, *client;
-		double v, t;
+		double v, t, tokens;
 	} in[] = {
-		{ "Produce", "", "c\"1", 2048, 120 },
-		{ "Fetch", "alice", "c2", 10.5, NAN },
-		{ "Request", "bob", "", 3, 7 },
-		{ "Produce", "", "", 1, 1 }, /* no tag: matches no quota rule */
+		{ "Produce", "", "c\"1", 2048, 120, NAN },
+		{ "Fetch", "alice", "c2", 10.5, NAN, NAN },
+		{ "Request", "bob", "", 3, 7, NAN },
+		{ "Produce", "", "", 1, 1, NAN }, /* no tag: matches no quota rule */
+		{ "ControllerMutation", "alice", "", 1.5, 250, -2.5 },
+		{ "ControllerMutation", "", "c9", 4, NAN, NAN }, /* no quota: no bucket */
 	};
-	g->nquotas = 4;
-	g->quotas = calloc(4, sizeof(*g->quotas));
-	for (int i = 0; i < 4; i++) {
+	int nin = (int)(sizeof(in) / sizeof(in[0]));
+	g->nquotas = nin;
+	g->quotas = calloc((size_t)nin, sizeof(*g->quotas));
+	for (int i = 0; i < nin; i++) {
 		g->quotas[i].resource = in[i].res;
 		g->quotas[i].user = strdup(in[i].user);
 		g->quotas[i].client = strdup(in[i].client);
 		g->quotas[i].value = in[i].v;
 		g->quotas[i].throttle_ms = in[i].t;
+		g->quotas[i].tokens = in[i].tokens;
 	}
 }
 
@@ -168,6 +172,19 @@ static void test_quota_series(void)
 	CU_ASSERT_PTR_NULL(strstr(t, "kafka_server_quota_byte_rate{resource=\"Request\""));
 	CU_ASSERT_PTR_NULL(strstr(t, "{resource=\"Produce\"}"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(t, "# TYPE kafka_server_quota_throttle_time gauge\n"));
+	/* ControllerMutation: mutation-rate, tokens and throttle-time as the
+	 * exporter names kafka.server:type=ControllerMutation's attributes */
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "kafka_server_quota_mutation_rate{resource=\"ControllerMutation\",user=\"alice\"} 1.5\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "kafka_server_quota_tokens{resource=\"ControllerMutation\",user=\"alice\"} -2.5\n"));
+	CU_ASSERT_EQUAL(value_of(t, "kafka_server_quota_throttle_time{resource=\"ControllerMutation\",user=\"alice\"}"), 250);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_server_quota_mutation_rate{resource=\"ControllerMutation\",clientId=\"c9\"}"), 4);
+	CU_ASSERT_PTR_NULL(strstr(t, "kafka_server_quota_tokens{resource=\"ControllerMutation\",clientId"));
+	CU_ASSERT_PTR_NULL(strstr(t, "kafka_server_quota_byte_rate{resource=\"ControllerMutation\""));
+	CU_ASSERT_PTR_NULL(strstr(t, "kafka_server_quota_tokens{resource=\"Produce\""));
+	/* one TYPE line per family */
+	const char *ty = strstr(t, "# TYPE kafka_server_quota_mutation_rate gauge\n");
+	CU_ASSERT_PTR_NOT_NULL(ty);
+	CU_ASSERT_PTR_NULL(ty ? strstr(ty + 1, "# TYPE kafka_server_quota_mutation_rate") : NULL);
 	free(t);
 	sm_metrics_set_gauge_source(NULL, NULL);
 	t = render();

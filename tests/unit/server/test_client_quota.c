@@ -5,7 +5,10 @@
  * bound, taking a recording back, no throttling without quotas, a
  * bounded sensor table under a flood of client ids, and the
  * controller_mutation_rate token bucket with its strict and permissive
- * decisions, and the per-sensor metrics (rate, average throttle time). */
+ * decisions, and the per-sensor metrics (rate, average throttle time,
+ * the controller mutation rate and tokens), the sensors of clients no
+ * quota applies to (Kafka's quotasEnabled), and the handler time a
+ * request is charged (Kafka 2.8's requestThreadTimeNanos). */
 #include <CUnit/Basic.h>
 #include <math.h>
 #include <stdio.h>
@@ -303,12 +306,138 @@ static void test_metrics(void)
 	CU_ASSERT_DOUBLE_EQUAL(m[0].rate, 0, 1e-9);
 	CU_ASSERT(isnan(m[0].throttle_ms));
 	sm_client_quotas_metrics_free(m, n);
-	/* mutation buckets are not among them */
+	sm_client_quotas_destroy(q);
+}
+
+/* Kafka's ControllerMutation sensor: mutation-rate over the controller
+ * quota window, tokens, and the throttle-time charged to it. */
+static void test_mutation_metrics(void)
+{
+	sm_client_quotas_t *q = sm_client_quotas_new(11, 1000);
+	sm_client_quotas_set_mutation_window(q, 6, 2000);
 	set1(q, "u", NULL, SM_QUOTA_MUTATION, 5);
 	int refused;
-	sm_client_quotas_mutation_record(q, "u", "c", 1, 0, 30000, &refused);
-	n = sm_client_quotas_metrics(q, 30000, &m);
-	CU_ASSERT_EQUAL(n, 2);
+	/* a full bucket of 5 * 5 * 2 = 50 tokens: 60 permissive permits leave
+	 * -10, two seconds to refill at 5/s */
+	CU_ASSERT_EQUAL(sm_client_quotas_mutation_record(q, "u", "c", 60, 0, 1000, &refused), 2000);
+	CU_ASSERT_FALSE(refused);
+	/* strict and below zero: refused, and not counted in the rate */
+	CU_ASSERT(sm_client_quotas_mutation_record(q, "u", "c", 3, 1, 1000, &refused) > 0);
+	CU_ASSERT_TRUE(refused);
+	sm_client_quotas_throttled(q, SM_QUOTA_MUTATION, "u", "c", 2000, 1000);
+	sm_quota_metric_t *m;
+	int n = sm_client_quotas_metrics(q, 1000, &m);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT_EQUAL(m[0].type, SM_QUOTA_MUTATION);
+	CU_ASSERT_STRING_EQUAL(m[0].user, "u");
+	CU_ASSERT_STRING_EQUAL(m[0].client, "");
+	/* 60 partitions over at least 5 windows of 2 s */
+	CU_ASSERT_DOUBLE_EQUAL(m[0].rate, 6, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(m[0].tokens, -10, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(m[0].throttle_ms, 2000, 1e-9);
+	sm_client_quotas_metrics_free(m, n);
+	/* tokens refill when read, as Kafka's TokenBucket measures them */
+	n = sm_client_quotas_metrics(q, 3000, &m);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT_DOUBLE_EQUAL(m[0].tokens, 0, 1e-9);
+	sm_client_quotas_metrics_free(m, n);
+	/* another user no quota applies to: a rate, no bucket (NaN tokens),
+	 * never refused */
+	CU_ASSERT_EQUAL(sm_client_quotas_mutation_record(q, "v", "c", 100, 1, 3000, &refused), 0);
+	CU_ASSERT_FALSE(refused);
+	n = sm_client_quotas_metrics(q, 3000, &m);
+	CU_ASSERT_EQUAL_FATAL(n, 2);
+	CU_ASSERT_STRING_EQUAL(m[1].user, "v");
+	CU_ASSERT_DOUBLE_EQUAL(m[1].rate, 10, 1e-9);
+	CU_ASSERT(isnan(m[1].tokens));
+	sm_client_quotas_metrics_free(m, n);
+	sm_client_quotas_destroy(q);
+}
+
+/* Kafka's quotasEnabled and the tags of clients no quota applies to:
+ * nothing is measured before any quota entity exists; after, every client
+ * is, by client id (only client entities, or mixed shapes) or by user
+ * (only user entities), and that stays so when the quotas are deleted. */
+static void test_unquoted_sensors(void)
+{
+	sm_client_quotas_t *q = sm_client_quotas_new(11, 1000);
+	sm_quota_metric_t *m;
+	CU_ASSERT_FALSE(sm_client_quotas_enabled(q));
+	CU_ASSERT_EQUAL(sm_client_quotas_record(q, SM_QUOTA_PRODUCE, "u", "c", 100, 1000), 0);
+	CU_ASSERT_EQUAL(sm_client_quotas_sensor_count(q), 0);
+	/* a user's node without quota values (SCRAM credentials only) */
+	double none[SM_QUOTA_TYPES] = { -1, -1, -1, -1 };
+	sm_client_quotas_update(q, "alice", NULL, none);
+	CU_ASSERT_TRUE(sm_client_quotas_enabled(q));
+	CU_ASSERT_EQUAL(sm_client_quotas_record(q, SM_QUOTA_PRODUCE, "bob", "c1", 1000, 1000), 0);
+	CU_ASSERT_EQUAL(sm_client_quotas_record(q, SM_QUOTA_REQUEST, "bob", "c1", 2, 1000), 0);
+	int n = sm_client_quotas_metrics(q, 1000, &m);
+	CU_ASSERT_EQUAL_FATAL(n, 2);
+	/* only user entities: tagged by user */
+	CU_ASSERT_STRING_EQUAL(m[0].user, "bob");
+	CU_ASSERT_STRING_EQUAL(m[0].client, "");
+	CU_ASSERT_DOUBLE_EQUAL(m[0].rate, 100, 1e-9);
+	CU_ASSERT(isnan(m[0].throttle_ms));
+	CU_ASSERT_EQUAL(m[1].type, SM_QUOTA_REQUEST);
+	sm_client_quotas_metrics_free(m, n);
+	/* a client-id quota too: mixed shapes, the precedence decides, and a
+	 * client none applies to is tagged by its client id */
+	set1(q, NULL, "c2", SM_QUOTA_PRODUCE, 10);
+	set1(q, NULL, "c2", SM_QUOTA_PRODUCE, -1); /* deleted: still enabled */
+	CU_ASSERT_TRUE(sm_client_quotas_enabled(q));
+	CU_ASSERT_EQUAL(sm_client_quotas_record(q, SM_QUOTA_PRODUCE, "bob", "c3", 1000, 1000), 0);
+	n = sm_client_quotas_metrics(q, 1000, &m);
+	CU_ASSERT_EQUAL_FATAL(n, 3);
+	CU_ASSERT_STRING_EQUAL(m[0].user, "");
+	CU_ASSERT_STRING_EQUAL(m[0].client, "c3");
+	CU_ASSERT_EQUAL(m[2].type, SM_QUOTA_REQUEST);
+	sm_client_quotas_metrics_free(m, n);
+	/* bounded as quota'd clients are */
+	char id[32];
+	for (int i = 0; i < 300000; i++) {
+		snprintf(id, sizeof(id), "x%d", i);
+		(void)sm_client_quotas_record(q, SM_QUOTA_FETCH, "bob", id, 1, 2000);
+	}
+	CU_ASSERT(sm_client_quotas_sensor_count(q) <= 64 * 4096);
+	sm_client_quotas_destroy(q);
+}
+
+/* Kafka 2.8's requestThreadTimeNanos: what request_percentage charges. */
+static void test_request_thread_time(void)
+{
+	sm_req_thread_time_t t;
+	/* answered by its handler: the time up to the response */
+	sm_req_thread_time_begin(&t, 1000000);
+	CU_ASSERT_EQUAL(sm_req_thread_time_ns(&t, 4000000), 3000000);
+	sm_req_thread_time_end(&t, 9000000); /* the handler returns later */
+	CU_ASSERT_EQUAL(sm_req_thread_time_ns(&t, 9000000), 3000000);
+	/* parked: the handler's time up to its end (deferred completions
+	 * included); the wait in the purgatory and the completion on another
+	 * thread 5 s later are not counted */
+	sm_req_thread_time_begin(&t, 1000000);
+	sm_req_thread_time_end(&t, 3500000);
+	CU_ASSERT_EQUAL(sm_req_thread_time_ns(&t, 5003500000), 2500000);
+	/* answered by another thread before its handler returned: up to
+	 * that response */
+	sm_req_thread_time_begin(&t, 1000000);
+	CU_ASSERT_EQUAL(sm_req_thread_time_ns(&t, 2000000), 1000000);
+	sm_req_thread_time_end(&t, 7000000);
+	CU_ASSERT_EQUAL(sm_req_thread_time_ns(&t, 7000000), 1000000);
+	/* never negative */
+	sm_req_thread_time_begin(&t, 1000000);
+	CU_ASSERT_EQUAL(sm_req_thread_time_ns(&t, 500000), 0);
+	/* charged as request_percentage: 2.5 ms of handler time is 0.25% of
+	 * a second, over at least 10 s of windows */
+	sm_client_quotas_t *q = sm_client_quotas_new(11, 1000);
+	set1(q, "u", NULL, SM_QUOTA_REQUEST, 50);
+	sm_req_thread_time_begin(&t, 0);
+	sm_req_thread_time_end(&t, 2500000);
+	double pct = (double)sm_req_thread_time_ns(&t, 60000000000) * 100.0 / 1e9;
+	CU_ASSERT_EQUAL(sm_client_quotas_record(q, SM_QUOTA_REQUEST, "u", "c", pct, 60000), 0);
+	sm_quota_metric_t *m;
+	int n = sm_client_quotas_metrics(q, 60000, &m);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT_DOUBLE_EQUAL(m[0].rate, 0.025, 1e-12);
 	sm_client_quotas_metrics_free(m, n);
 	sm_client_quotas_destroy(q);
 }
@@ -327,6 +456,9 @@ int main(void)
 	CU_add_test(s, "mutation strict", test_mutation_strict);
 	CU_add_test(s, "mutation permissive", test_mutation_permissive);
 	CU_add_test(s, "metrics", test_metrics);
+	CU_add_test(s, "mutation metrics", test_mutation_metrics);
+	CU_add_test(s, "unquoted sensors", test_unquoted_sensors);
+	CU_add_test(s, "request thread time", test_request_thread_time);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -1177,6 +1177,8 @@ void sm_controller_destroy(sm_controller_t *c)
 	free(c->batch.lai);
 	free(c->batch.sr);
 	free(c->batch.um);
+	free(c->batch.lai_idx);
+	free(c->batch.um_idx);
 	pthread_cond_destroy(&c->cond);
 	pthread_mutex_destroy(&c->lock);
 	free(c->listener);

@@ -22,6 +22,21 @@ fi
 if [ "${SM_BENCH_CTRL:-1}" != 0 ]; then
 	SM_TOP_BUILDDIR="$BUILD" /usr/bin/python3 "$(dirname "$0")/controller_failover.py"
 fi
+# Topic creation: one topic of 1,000 and of 10,000 partitions created with
+# kafka-topics.sh --bootstrap-server until every broker's Metadata shows a
+# leader for each, with the time broken down (1 and 3 brokers, a few
+# minutes; see bench/README.md). SM_BENCH_TOPIC=0 skips it;
+# SM_BENCH_TOPIC_CASES picks the cases.
+if [ "${SM_BENCH_TOPIC:-1}" != 0 ]; then
+	SM_TOP_BUILDDIR="$BUILD" /usr/bin/python3 "$(dirname "$0")/topic_creation.py"
+fi
+# Many partitions: produce to 1,000 partitions against 1 partition with the
+# producer perf tool, with the broker's CPU per record and records per
+# request (one broker, about a minute; see bench/README.md).
+# SM_BENCH_PARTS=0 skips it; SM_BENCH_PARTS_RECORDS sizes it.
+if [ "${SM_BENCH_PARTS:-1}" != 0 ] && [ -x "$BUILD/tools/kafka-producer-perf-test" ]; then
+	SM_TOP_BUILDDIR="$BUILD" /usr/bin/python3 "$(dirname "$0")/partitions_produce.py"
+fi
 # Idempotence: enable.idempotence=true against false with the producer perf
 # tool (one broker, about half a minute; see bench/README.md).
 # SM_BENCH_IDEM=0 skips it; SM_BENCH_IDEM_RECORDS sizes it.

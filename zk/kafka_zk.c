@@ -1171,13 +1171,21 @@ void sm_kzk_create_partition_states(sm_zk_t *zk, int n, const sm_kzk_tp_ref_t *t
 	char **paths = sm_calloc((size_t)n + 1, sizeof(char *));
 	char **datas = sm_calloc((size_t)n + 1, sizeof(char *));
 	sm_err_t *step = sm_calloc((size_t)n + 1, sizeof(sm_err_t));
+	/* the first entry of each topic: compared with the topics seen so
+	 * far, not with every earlier entry (a request is usually one topic
+	 * of thousands of partitions) */
+	int *firsts = sm_calloc((size_t)n + 1, sizeof(int));
+	int nfirsts = 0;
 	for (int i = 0; i < n; i++) {
 		errs[i] = SM_ERR_NONE;
 		int first = 1;
-		for (int j = 0; j < i && first; j++)
-			first = strcmp(tps[j].topic, tps[i].topic) != 0;
+		for (int k = nfirsts - 1; k >= 0 && first; k--)
+			first = strcmp(tps[firsts[k]].topic, tps[i].topic) != 0;
+		if (first)
+			firsts[nfirsts++] = i;
 		paths[i] = first ? sm_zkpath_topic_partitions(tps[i].topic) : NULL;
 	}
+	free(firsts);
 	sm_kzk_create_many(zk, n, paths, NULL, controller_epoch_zkv, step);
 	for (int i = 0; i < n; i++) {
 		if (step[i] && step[i] != SM_ERR__EXISTS)

@@ -36,7 +36,8 @@
 #define SM_RF_OFLE_VERSION 3
 
 typedef struct sm_rf_part {
-	struct sm_rf_part *next;
+	struct sm_rf_part *next, *prev;
+	struct sm_rf_part *hnext; /* its chain in the thread's index */
 	sm_partition_t *p;
 	int32_t leader_epoch;
 	int truncating;
@@ -63,6 +64,11 @@ typedef struct sm_rf_thread {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	sm_rf_part_t *parts;
+	/* parts by topic-partition (chained through hnext): a fetch round
+	 * looks up each partition of a response, and a LeaderAndIsr each
+	 * partition it adds, without walking every part */
+	sm_rf_part_t **hbuckets;
+	int nbuckets, nparts; /* nbuckets: 0 or a power of two >= nparts */
 	int running;
 	/* a fetch round is in flight / was cut short to add partitions */
 	int in_fetch, interrupted;
@@ -103,13 +109,54 @@ int sm_fetcher_id(const char *topic, int32_t partition, int num_fetchers)
 	return num_fetchers > 0 ? v % num_fetchers : 0;
 }
 
-/* The part for p's topic-partition in t, with its predecessor link. Caller
- * holds t->lock. */
-static sm_rf_part_t **sm_rf_find(sm_rf_thread_t *t, const char *topic, int32_t partition)
+static unsigned sm_rf_hash(const char *topic, int32_t partition)
 {
-	for (sm_rf_part_t **pp = &t->parts; *pp; pp = &(*pp)->next)
-		if (sm_partition_id((*pp)->p) == partition && !strcmp(sm_partition_topic((*pp)->p), topic))
-			return pp;
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (const unsigned char *c = (const unsigned char *)topic; *c; c++)
+		h = (h ^ *c) * 16777619u;
+	return (h ^ (uint32_t)partition) * 16777619u;
+}
+
+static void sm_rf_index(sm_rf_thread_t *t, sm_rf_part_t *x)
+{
+	unsigned b = sm_rf_hash(sm_partition_topic(x->p), sm_partition_id(x->p)) & (unsigned)(t->nbuckets - 1);
+	x->hnext = t->hbuckets[b];
+	t->hbuckets[b] = x;
+}
+
+/* Adds x at the head of t's parts. Caller holds t->lock. */
+static void sm_rf_link(sm_rf_thread_t *t, sm_rf_part_t *x)
+{
+	SM_ASSERT_HELD(&t->lock);
+	x->prev = NULL;
+	x->next = t->parts;
+	if (t->parts)
+		t->parts->prev = x;
+	t->parts = x;
+	t->nparts++;
+	if (t->nparts > t->nbuckets) {
+		int nb = t->nbuckets ? t->nbuckets : 64;
+		while (nb < 2 * t->nparts)
+			nb *= 2;
+		free(t->hbuckets);
+		t->hbuckets = sm_calloc((size_t)nb, sizeof(*t->hbuckets));
+		t->nbuckets = nb;
+		for (sm_rf_part_t *y = t->parts; y; y = y->next)
+			sm_rf_index(t, y);
+	} else {
+		sm_rf_index(t, x);
+	}
+}
+
+/* The part for topic-partition in t, or NULL. Caller holds t->lock. */
+static sm_rf_part_t *sm_rf_find(sm_rf_thread_t *t, const char *topic, int32_t partition)
+{
+	if (!t->nbuckets)
+		return NULL;
+	unsigned b = sm_rf_hash(topic, partition) & (unsigned)(t->nbuckets - 1);
+	for (sm_rf_part_t *x = t->hbuckets[b]; x; x = x->hnext)
+		if (sm_partition_id(x->p) == partition && !strcmp(sm_partition_topic(x->p), topic))
+			return x;
 	return NULL;
 }
 
@@ -150,11 +197,10 @@ static void sm_rf_backoff_error(sm_rf_thread_t *t, sm_rf_part_t *part, int16_t e
 static sm_rf_part_t *sm_rf_current(sm_rf_thread_t *t, const sm_rf_snap_t *s, int truncating)
 {
 	SM_ASSERT_HELD(&t->lock);
-	sm_rf_part_t **pp = sm_rf_find(t, sm_partition_topic(s->p), sm_partition_id(s->p));
-	if (!pp || (*pp)->p != s->p || (*pp)->leader_epoch != s->leader_epoch ||
-	    (*pp)->truncating != truncating)
+	sm_rf_part_t *x = sm_rf_find(t, sm_partition_topic(s->p), sm_partition_id(s->p));
+	if (!x || x->p != s->p || x->leader_epoch != s->leader_epoch || x->truncating != truncating)
 		return NULL;
-	return *pp;
+	return x;
 }
 
 /* ---- truncation by leader epoch ---- */
@@ -659,11 +705,21 @@ static sm_rf_thread_t *sm_rf_thread_get(sm_fetcher_manager_t *fm, int32_t leader
 static int sm_rf_take(sm_rf_thread_t *t, const char *topic, int32_t partition)
 {
 	SM_ASSERT_HELD(&t->lock);
-	sm_rf_part_t **pp = sm_rf_find(t, topic, partition);
-	if (!pp)
+	sm_rf_part_t *x = sm_rf_find(t, topic, partition);
+	if (!x)
 		return 0;
-	sm_rf_part_t *x = *pp;
-	*pp = x->next;
+	unsigned b = sm_rf_hash(topic, partition) & (unsigned)(t->nbuckets - 1);
+	sm_rf_part_t **hp = &t->hbuckets[b];
+	while (*hp != x)
+		hp = &(*hp)->hnext;
+	*hp = x->hnext;
+	if (x->prev)
+		x->prev->next = x->next;
+	else
+		t->parts = x->next;
+	if (x->next)
+		x->next->prev = x->prev;
+	t->nparts--;
 	sm_partition_release(x->p);
 	free(x);
 	return 1;
@@ -706,8 +762,7 @@ void sm_fetcher_manager_add(sm_fetcher_manager_t *fm, sm_partition_t *p, int32_t
 	x->leader_epoch = leader_epoch;
 	x->truncating = 1;
 	pthread_mutex_lock(&t->lock);
-	x->next = t->parts;
-	t->parts = x;
+	sm_rf_link(t, x);
 	pthread_cond_signal(&t->cond);
 	sm_rf_interrupt_for_add(t);
 	pthread_mutex_unlock(&t->lock);
@@ -766,8 +821,7 @@ void sm_fetcher_manager_resize(sm_fetcher_manager_t *fm, int num_fetchers)
 		x->leader_epoch = mv[i].leader_epoch;
 		x->truncating = 1;
 		pthread_mutex_lock(&t->lock);
-		x->next = t->parts;
-		t->parts = x;
+		sm_rf_link(t, x);
 		pthread_cond_signal(&t->cond);
 		pthread_mutex_unlock(&t->lock);
 		free(mv[i].host);
@@ -851,6 +905,7 @@ void sm_fetcher_manager_destroy(sm_fetcher_manager_t *fm)
 		}
 		pthread_cond_destroy(&t->cond);
 		pthread_mutex_destroy(&t->lock);
+		free(t->hbuckets);
 		free(t->host);
 		free(t);
 		t = next;

@@ -681,6 +681,8 @@ static void sm_ctrl_on_broker_modifications(sm_controller_t *c, int32_t id)
 
 static void sm_ctrl_new_partitions(sm_controller_t *c, sm_ctrl_topic_t *t, int from)
 {
+	int64_t t0 = sm_clock_mono_ms();
+	uint64_t rt0 = sm_zk_round_trips(c->zk);
 	sm_ctrl_init_partition_states(c, t, from);
 	sm_psm_prepare_new(c, t, from);
 	for (int j = from; j < t->n_partitions && c->active; j++) {
@@ -697,6 +699,11 @@ static void sm_ctrl_new_partitions(sm_controller_t *c, sm_ctrl_topic_t *t, int f
 			sm_ctrl_batch_um_partition(c, t, p->id, 0);
 		}
 	}
+	/* The figures the topic creation benchmark reads (the requests to
+	 * the brokers go out when the event ends). */
+	CLOG(c, SM_LOG_INFO, "Started %d new partitions of topic %s in %lld ms with %llu ZooKeeper requests",
+	     t->n_partitions - from, t->name, (long long)(sm_clock_mono_ms() - t0),
+	     (unsigned long long)(sm_zk_round_trips(c->zk) - rt0));
 }
 
 static void sm_ctrl_on_topic_change(sm_controller_t *c)
@@ -1170,6 +1177,8 @@ void sm_controller_destroy(sm_controller_t *c)
 	free(c->batch.lai);
 	free(c->batch.sr);
 	free(c->batch.um);
+	free(c->batch.lai_idx);
+	free(c->batch.um_idx);
 	pthread_cond_destroy(&c->cond);
 	pthread_mutex_destroy(&c->lock);
 	free(c->listener);

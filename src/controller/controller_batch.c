@@ -24,17 +24,52 @@
 		}                                                              \
 	} while (0)
 
+static unsigned sm_ctrl_batch_hash(int32_t broker, const sm_ctrl_topic_t *t, int32_t partition)
+{
+	uint64_t h = (uint64_t)(uintptr_t)t * 0x9E3779B97F4A7C15ull;
+	h ^= (uint64_t)(uint32_t)partition * 0xC2B2AE3D27D4EB4Full;
+	h ^= (uint64_t)(uint32_t)broker * 0x165667B19E3779F9ull;
+	return (unsigned)(h ^ (h >> 29));
+}
+
+/* Rebuilds the index of the first n entries of b->lai (lai set) or b->um,
+ * with room for at least twice as many. */
+static void sm_ctrl_batch_reindex(int **idx, int *cap, int n, const sm_ctrl_batch_t *b, int lai)
+{
+	int nc = *cap ? *cap : 64;
+	while (nc < 2 * (n + 1))
+		nc *= 2;
+	free(*idx);
+	*idx = sm_calloc((size_t)nc, sizeof(int));
+	*cap = nc;
+	for (int i = 0; i < n; i++) {
+		unsigned h = lai ? sm_ctrl_batch_hash(b->lai[i].broker, b->lai[i].topic, b->lai[i].partition)
+				 : sm_ctrl_batch_hash(-1, b->um[i].topic, b->um[i].partition);
+		unsigned m = (unsigned)nc - 1;
+		while ((*idx)[h & m])
+			h++;
+		(*idx)[h & m] = i + 1;
+	}
+}
+
 void sm_ctrl_batch_lai(sm_controller_t *c, int32_t broker, sm_ctrl_topic_t *t, int32_t partition,
 		       int is_new)
 {
 	sm_ctrl_batch_t *b = &c->batch;
-	for (int i = 0; i < b->n_lai; i++)
-		if (b->lai[i].broker == broker && b->lai[i].topic == t && b->lai[i].partition == partition) {
-			b->lai[i].is_new |= is_new;
+	if (2 * (b->n_lai + 1) > b->lai_idx_cap)
+		sm_ctrl_batch_reindex(&b->lai_idx, &b->lai_idx_cap, b->n_lai, b, 1);
+	unsigned m = (unsigned)b->lai_idx_cap - 1;
+	unsigned h = sm_ctrl_batch_hash(broker, t, partition);
+	for (; b->lai_idx[h & m]; h++) {
+		sm_ctrl_lai_entry_t *e = &b->lai[b->lai_idx[h & m] - 1];
+		if (e->broker == broker && e->topic == t && e->partition == partition) {
+			e->is_new |= is_new;
 			return;
 		}
+	}
 	SM_GROW(b->lai, b->n_lai, b->cap_lai);
 	b->lai[b->n_lai++] = (sm_ctrl_lai_entry_t){ broker, t, partition, is_new };
+	b->lai_idx[h & m] = b->n_lai;
 }
 
 void sm_ctrl_batch_lai_all_replicas(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_partition_t *p,
@@ -58,16 +93,23 @@ void sm_ctrl_batch_um_partition(sm_controller_t *c, sm_ctrl_topic_t *t, int32_t 
 {
 	sm_ctrl_batch_t *b = &c->batch;
 	b->um_wanted = 1;
-	for (int i = 0; i < b->n_um; i++)
+	if (2 * (b->n_um + 1) > b->um_idx_cap)
+		sm_ctrl_batch_reindex(&b->um_idx, &b->um_idx_cap, b->n_um, b, 0);
+	unsigned m = (unsigned)b->um_idx_cap - 1;
+	unsigned h = sm_ctrl_batch_hash(-1, t, partition);
+	for (; b->um_idx[h & m]; h++) {
+		int i = b->um_idx[h & m] - 1;
 		if (b->um[i].topic == t && b->um[i].partition == partition) {
 			b->um[i].deleting |= deleting;
 			return;
 		}
+	}
 	SM_GROW(b->um, b->n_um, b->cap_um);
 	b->um[b->n_um].topic = t;
 	b->um[b->n_um].partition = partition;
 	b->um[b->n_um].deleting = deleting;
 	b->n_um++;
+	b->um_idx[h & m] = b->n_um;
 }
 
 void sm_ctrl_batch_um_all(sm_controller_t *c)
@@ -80,6 +122,10 @@ void sm_ctrl_batch_clear(sm_ctrl_batch_t *b)
 {
 	for (int i = 0; i < b->n_sr; i++)
 		free(b->sr[i].topic);
+	if (b->n_lai)
+		memset(b->lai_idx, 0, sizeof(int) * (size_t)b->lai_idx_cap);
+	if (b->n_um)
+		memset(b->um_idx, 0, sizeof(int) * (size_t)b->um_idx_cap);
 	b->n_lai = b->n_sr = b->n_um = 0;
 	b->um_all = b->um_wanted = 0;
 }

@@ -141,6 +141,11 @@ typedef struct sm_ctrl_batch {
 	int n_um, cap_um;          /* else: these partitions */
 	struct { sm_ctrl_topic_t *topic; int32_t partition; int deleting; } *um;
 	int um_wanted;             /* send UpdateMetadata at all */
+	/* Open-addressing indexes (entry index + 1, 0 = free) of lai and um
+	 * by their key, so queuing a partition does not compare it with
+	 * every partition already queued (new topics queue thousands). */
+	int *lai_idx, lai_idx_cap;
+	int *um_idx, um_idx_cap;
 } sm_ctrl_batch_t;
 
 /* A request-handler call waiting for the event thread (ElectLeaders,

@@ -123,6 +123,111 @@ sm_err_t sm_checkpoint_read(const char *path, sm_checkpoint_t *cp)
 	return SM_ERR__CORRUPT;
 }
 
+/* Deferred syncing (sm_checkpoint_defer_begin/end), per thread: the
+ * files written meanwhile, and one open file per filesystem they are on
+ * (syncfs needs a descriptor). */
+#define SM_CP_DEFER_FS 8
+typedef struct sm_cp_defer {
+	int depth;
+	char **paths;
+	int n, cap;
+	int fds[SM_CP_DEFER_FS];
+	dev_t devs[SM_CP_DEFER_FS];
+	int nfs;
+	int overflow; /* on more filesystems than slots: per-file syncs */
+} sm_cp_defer_t;
+static __thread sm_cp_defer_t sm_cp_defer;
+
+/* Below this many files a deferred batch is synced file by file: a
+ * syncfs also writes back whatever else is dirty on the filesystem (log
+ * segments), which only pays off against many small fsyncs. */
+#define SM_CP_DEFER_SYNCFS_MIN 64
+
+void sm_checkpoint_defer_begin(void)
+{
+	sm_cp_defer.depth++;
+}
+
+/* fsync of path and of its directory; logs a failure. */
+static int sm_cp_sync_path(const char *path)
+{
+	int ok = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ok = fsync(fd) == 0;
+		close(fd);
+	}
+	char *dcopy = sm_strdup(path);
+	int dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		ok &= fsync(dfd) == 0;
+		close(dfd);
+	} else {
+		ok = 0;
+	}
+	free(dcopy);
+	if (!ok)
+		sm_log_error(NULL, SM_CHECKPOINT_LOGGER, "Error while syncing checkpoint file %s: %s",
+			     path, strerror(errno));
+	return ok;
+}
+
+sm_err_t sm_checkpoint_defer_end(void)
+{
+	sm_cp_defer_t *d = &sm_cp_defer;
+	if (d->depth <= 0 || --d->depth > 0)
+		return SM_ERR_NONE;
+	int ok = 1;
+	int per_file = d->overflow || d->n < SM_CP_DEFER_SYNCFS_MIN;
+	for (int i = 0; i < d->nfs && !per_file; i++) {
+		if (syncfs(d->fds[i]) < 0) {
+			sm_log_error(NULL, SM_CHECKPOINT_LOGGER,
+				     "Error while syncing the filesystem of %d checkpoint files: %s; syncing them one by one",
+				     d->n, strerror(errno));
+			per_file = 1;
+		}
+	}
+	for (int i = 0; i < d->n; i++) {
+		if (per_file)
+			ok &= sm_cp_sync_path(d->paths[i]);
+		free(d->paths[i]);
+	}
+	for (int i = 0; i < d->nfs; i++)
+		close(d->fds[i]);
+	free(d->paths);
+	memset(d, 0, sizeof(*d));
+	return ok ? SM_ERR_NONE : SM_ERR__IO;
+}
+
+/* Records a file written while syncing is deferred (fd still open). */
+static void sm_cp_defer_add(const char *path, int fd)
+{
+	sm_cp_defer_t *d = &sm_cp_defer;
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		d->overflow = 1;
+	} else {
+		int k = 0;
+		while (k < d->nfs && d->devs[k] != st.st_dev)
+			k++;
+		if (k == d->nfs) {
+			int dup_fd = k < SM_CP_DEFER_FS ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
+			if (dup_fd < 0) {
+				d->overflow = 1;
+			} else {
+				d->fds[k] = dup_fd;
+				d->devs[k] = st.st_dev;
+				d->nfs++;
+			}
+		}
+	}
+	if (d->n == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 64;
+		d->paths = sm_realloc(d->paths, sizeof(*d->paths) * (size_t)d->cap);
+	}
+	d->paths[d->n++] = sm_strdup(path);
+}
+
 sm_err_t sm_checkpoint_write_file(const char *path, const void *data, size_t len)
 {
 	char tmp[4096];
@@ -140,6 +245,17 @@ sm_err_t sm_checkpoint_write_file(const char *path, const void *data, size_t len
 			goto err;
 		}
 		done += (size_t)r;
+	}
+	struct stat old;
+	if (sm_cp_defer.depth > 0 && stat(path, &old) < 0 && errno == ENOENT) {
+		/* A new file, synced with the batch by sm_checkpoint_defer_end:
+		 * a crash before then leaves it missing or empty, as if it had
+		 * not been written yet. A file replaced keeps the fsync before
+		 * the rename, so a crash never loses its durable contents. */
+		sm_cp_defer_add(path, fd);
+		if (close(fd) < 0 || rename(tmp, path) < 0)
+			goto err;
+		return SM_ERR_NONE;
 	}
 	if (fsync(fd) < 0 || close(fd) < 0 || rename(tmp, path) < 0)
 		goto err;

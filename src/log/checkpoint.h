@@ -49,4 +49,16 @@ sm_err_t sm_checkpoint_write(const char *path, const sm_checkpoint_t *cp);
 /* Replaces path with data atomically (tmp file, fsync, rename, dir fsync). */
 sm_err_t sm_checkpoint_write_file(const char *path, const void *data, size_t len);
 
+/* Defers the syncing of the files this thread writes with
+ * sm_checkpoint_write_file until the matching sm_checkpoint_defer_end
+ * (nestable): each new file (one replacing an existing file is synced
+ * at once, as always) is still written to a tmp file and renamed, and
+ * sm_checkpoint_defer_end makes them all durable before it returns, with
+ * one syncfs per filesystem when there are many (a LeaderAndIsr creating
+ * thousands of partitions writes a leader-epoch-checkpoint for each)
+ * instead of two fsyncs per file. SM_ERR__IO (logged per file) if some
+ * could not be synced. */
+void sm_checkpoint_defer_begin(void);
+sm_err_t sm_checkpoint_defer_end(void);
+
 #endif /* SM_CHECKPOINT_H */

@@ -57,6 +57,7 @@ typedef struct sm_lm_dir {
 typedef struct sm_lm_entry {
 	sm_log_t *log;
 	int dir;
+	int hnext; /* next entry of its hash chain, -1 at the end */
 } sm_lm_entry_t;
 
 /* A replica being moved to another log dir (Kafka's future log). */
@@ -80,6 +81,11 @@ struct sm_log_manager {
 	sm_lm_entry_t *logs;
 	int nlogs;
 	int logs_cap;
+	/* (topic, partition) -> index in logs: chains through hnext, so a
+	 * lookup does not walk every log (a LeaderAndIsr creating 10,000
+	 * partitions would otherwise compare 50 million names). */
+	int *hbuckets; /* first entry of each chain, -1 if none */
+	int nbuckets;  /* a power of two, >= nlogs */
 	/* kafka-scheduler */
 	pthread_t sched;
 	int sched_running;
@@ -150,6 +156,64 @@ int sm_log_manager_valid_topic(const char *topic)
 	return strspn(topic, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
 }
 
+/* ---- the (topic, partition) index of lm->logs; manager lock held ---- */
+
+static unsigned sm_lm_hash(const char *topic, int32_t partition)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (const unsigned char *c = (const unsigned char *)topic; *c; c++)
+		h = (h ^ *c) * 16777619u;
+	return (h ^ (uint32_t)partition) * 16777619u;
+}
+
+static void sm_lm_link(sm_log_manager_t *lm, int i)
+{
+	sm_lm_entry_t *e = &lm->logs[i];
+	unsigned b = sm_lm_hash(sm_log_topic(e->log), sm_log_partition(e->log)) &
+		     (unsigned)(lm->nbuckets - 1);
+	e->hnext = lm->hbuckets[b];
+	lm->hbuckets[b] = i;
+}
+
+static void sm_lm_unlink(sm_log_manager_t *lm, int i)
+{
+	sm_lm_entry_t *e = &lm->logs[i];
+	unsigned b = sm_lm_hash(sm_log_topic(e->log), sm_log_partition(e->log)) &
+		     (unsigned)(lm->nbuckets - 1);
+	for (int *pp = &lm->hbuckets[b]; *pp >= 0; pp = &lm->logs[*pp].hnext)
+		if (*pp == i) {
+			*pp = e->hnext;
+			return;
+		}
+}
+
+/* Sizes the buckets for n entries and relinks every entry. */
+static void sm_lm_rehash(sm_log_manager_t *lm, int n)
+{
+	int nb = 256;
+	while (nb < n && nb < (1 << 30))
+		nb *= 2;
+	lm->hbuckets = sm_realloc(lm->hbuckets, sizeof(int) * (size_t)nb);
+	lm->nbuckets = nb;
+	for (int b = 0; b < nb; b++)
+		lm->hbuckets[b] = -1;
+	for (int i = 0; i < lm->nlogs; i++)
+		sm_lm_link(lm, i);
+}
+
+/* Removes entry i; the last entry takes its place. */
+static void sm_lm_remove_at(sm_log_manager_t *lm, int i)
+{
+	int last = lm->nlogs - 1;
+	sm_lm_unlink(lm, i);
+	if (i != last) {
+		sm_lm_unlink(lm, last);
+		lm->logs[i] = lm->logs[last];
+		sm_lm_link(lm, i);
+	}
+	lm->nlogs--;
+}
+
 static void sm_lm_add(sm_log_manager_t *lm, sm_log_t *log, int dir)
 {
 	if (lm->nlogs == lm->logs_cap) {
@@ -161,11 +225,18 @@ static void sm_lm_add(sm_log_manager_t *lm, sm_log_t *log, int dir)
 	sm_log_set_failure_handler(log, sm_lm_on_log_failure, lm);
 	lm->nlogs++;
 	lm->dirs[dir].nlogs++;
+	if (lm->nlogs > lm->nbuckets)
+		sm_lm_rehash(lm, lm->nlogs * 2);
+	else
+		sm_lm_link(lm, lm->nlogs - 1);
 }
 
 static int sm_lm_find(sm_log_manager_t *lm, const char *topic, int32_t partition)
 {
-	for (int i = 0; i < lm->nlogs; i++)
+	if (lm->nbuckets == 0)
+		return -1;
+	unsigned b = sm_lm_hash(topic, partition) & (unsigned)(lm->nbuckets - 1);
+	for (int i = lm->hbuckets[b]; i >= 0; i = lm->logs[i].hnext)
 		if (sm_log_partition(lm->logs[i].log) == partition &&
 		    !strcmp(sm_log_topic(lm->logs[i].log), topic))
 			return i;
@@ -1003,7 +1074,7 @@ sm_err_t sm_log_manager_delete(sm_log_manager_t *lm, const char *topic, int32_t 
 		return SM_ERR__NOENT;
 	}
 	sm_lm_entry_t e = lm->logs[i];
-	lm->logs[i] = lm->logs[--lm->nlogs];
+	sm_lm_remove_at(lm, i);
 	lm->dirs[e.dir].nlogs--;
 	sm_log_t *fut = sm_lm_take_future_locked(lm, topic, partition);
 	pthread_mutex_unlock(&lm->lock);
@@ -1413,6 +1484,7 @@ void sm_log_manager_destroy(sm_log_manager_t *lm)
 	for (int i = 0; i < lm->nlogs; i++)
 		sm_log_release(lm->logs[i].log);
 	free(lm->logs);
+	free(lm->hbuckets);
 	for (int i = 0; i < lm->nfutures; i++)
 		sm_log_release(lm->futures[i].log);
 	free(lm->futures);

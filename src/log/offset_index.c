@@ -40,8 +40,33 @@ static sm_err_t sm_index_map(sm_index_t *idx, size_t len)
 	return SM_ERR_NONE;
 }
 
+/* The descriptor is held only while the index is written: a broker with
+ * 10,000 idle partitions then holds one descriptor per segment (its .log),
+ * as Kafka's (which closes an index file once it is mapped), not three.
+ * Renames of the file update idx->path; a log whose directory is renamed is
+ * closed or reopened first. */
+static int sm_index_fd(sm_index_t *idx)
+{
+	if (idx->fd < 0) {
+		idx->fd = open(idx->path, O_RDWR | O_CLOEXEC);
+		if (idx->fd < 0)
+			sm_log_error(NULL, SM_INDEX_LOGGER, "Failed to open index file %s: %s",
+				     idx->path, strerror(errno));
+	}
+	return idx->fd;
+}
+
+static void sm_index_drop_fd(sm_index_t *idx)
+{
+	if (idx->fd >= 0)
+		close(idx->fd);
+	idx->fd = -1;
+}
+
 sm_err_t sm_index_write_entry(sm_index_t *idx, int32_t n, const uint8_t *entry)
 {
+	if (sm_index_fd(idx) < 0)
+		return errno == ENOSPC || errno == EDQUOT ? SM_ERR__NOSPACE : SM_ERR__IO;
 	size_t left = (size_t)idx->entry_size;
 	off_t pos = (off_t)n * idx->entry_size;
 	while (left > 0) {
@@ -105,6 +130,7 @@ sm_err_t sm_index_open(sm_index_t *idx, const char *path, int64_t base_offset,
 		*created = is_new;
 	if (sm_index_map(idx, len))
 		goto err_io;
+	sm_index_drop_fd(idx);
 	idx->entries = is_new ? 0 : (int32_t)(len / (size_t)entry_size);
 	return SM_ERR_NONE;
 err_io:
@@ -119,6 +145,8 @@ sm_err_t sm_index_resize(sm_index_t *idx, int64_t max_index_bytes)
 	size_t len = (size_t)sm_index_round(max_index_bytes, idx->entry_size);
 	if (len == idx->map_len && (len == 0 || idx->map))
 		return SM_ERR_NONE;
+	if (sm_index_fd(idx) < 0)
+		return SM_ERR__IO;
 	if (idx->map) {
 		munmap(idx->map, idx->map_len);
 		idx->map = NULL;
@@ -126,9 +154,12 @@ sm_err_t sm_index_resize(sm_index_t *idx, int64_t max_index_bytes)
 	if (ftruncate(idx->fd, (off_t)len) < 0) {
 		sm_log_error(NULL, SM_INDEX_LOGGER, "Failed to resize index file %s: %s",
 			     idx->path, strerror(errno));
+		sm_index_drop_fd(idx);
 		return SM_ERR__IO;
 	}
 	sm_err_t err = sm_index_map(idx, len);
+	/* reopened by the next write, if any (a trimmed index has none) */
+	sm_index_drop_fd(idx);
 	if (idx->entries > idx->max_entries)
 		__atomic_store_n(&idx->entries, idx->max_entries, __ATOMIC_RELEASE);
 	return err;

@@ -8,6 +8,11 @@
  * entry size and trimmed to the valid entries when the segment stops being
  * active. An existing file is assumed trimmed: entries = length / entry size.
  *
+ * The file descriptor is open only while the index is being written (from
+ * the first sm_index_write_entry to the next resize, trim or close); the map
+ * alone serves reads, so an idle segment holds no descriptor for its
+ * indexes (as Kafka, which closes an index file once mapped).
+ *
  * Thread-safety: one writer (the log's append lock) at a time. The entry count
  * is published with release semantics after the entry bytes are written, so
  * lookups may run concurrently with appends. Resize/trim/truncate need the
@@ -25,7 +30,7 @@
 
 typedef struct sm_index {
 	char *path;
-	int fd;
+	int fd;              /* -1 unless being written (see above) */
 	uint8_t *map;        /* NULL when the file is empty */
 	size_t map_len;      /* == file length */
 	int entry_size;

@@ -889,6 +889,109 @@ static void test_index_primitives(void)
 	free(b);
 }
 
+/* Descriptors this process holds on files whose names end in suffix under
+ * dir. */
+static int fds_on(const char *dir, const char *suffix)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		return -1;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		char link[300], target[1024];
+		snprintf(link, sizeof(link), "/proc/self/fd/%s", e->d_name);
+		ssize_t len = readlink(link, target, sizeof(target) - 1);
+		if (len <= 0)
+			continue;
+		target[len] = '\0';
+		size_t sl = strlen(suffix);
+		if (!strncmp(target, dir, strlen(dir)) && (size_t)len >= sl &&
+		    !strcmp(target + len - sl, suffix))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* An index holds a descriptor only while written: a new or reopened log's
+ * segments hold one each (the .log), the active segment's indexes get one
+ * when written and drop it when the segment rolls; lookups work from the
+ * map alone throughout. */
+static void test_index_descriptors(void)
+{
+	char dir[512];
+	sm_log_config_t cfg;
+	sm_log_t *log;
+	lf_tmpdir(dir, sizeof(dir), "fds-0");
+	lf_small_config(&cfg, 4000, 300);
+	CU_ASSERT_EQUAL_FATAL(sm_log_open(dir, "fds", 0, &cfg, 0, -1, 1, &log), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(fds_on(dir, ".index"), 0);
+	CU_ASSERT_EQUAL(fds_on(dir, ".timeindex"), 0);
+	CU_ASSERT_EQUAL(fds_on(dir, ".log"), 1);
+	for (int i = 0; i < 60; i++)
+		CU_ASSERT_EQUAL_FATAL(append_n(log, 2, 5000 + i, 30, NULL), SM_ERR_NONE);
+	int nseg = sm_log_segment_count(log);
+	CU_ASSERT_FATAL(nseg >= 2);
+	/* at most the active segment's two indexes are open */
+	CU_ASSERT(fds_on(dir, ".index") <= 1);
+	CU_ASSERT(fds_on(dir, ".timeindex") <= 1);
+	sm_log_close(log);
+	sm_log_release(log);
+	CU_ASSERT_EQUAL(fds_on(dir, ".index"), 0);
+	CU_ASSERT_EQUAL_FATAL(sm_log_open(dir, "fds", 0, &cfg, 0, -1, 1, &log), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(fds_on(dir, ".index"), 0);
+	CU_ASSERT_EQUAL(fds_on(dir, ".timeindex"), 0);
+	CU_ASSERT_EQUAL(sm_log_segment_count(log), nseg);
+	/* appends after the reopen write the reopened active indexes */
+	for (int i = 0; i < 20; i++)
+		CU_ASSERT_EQUAL_FATAL(append_n(log, 2, 6000 + i, 30, NULL), SM_ERR_NONE);
+	sm_log_close(log);
+	sm_log_release(log);
+	CU_ASSERT_EQUAL(fds_on(dir, ".index"), 0);
+}
+
+/* Files written between sm_checkpoint_defer_begin and _end are complete at
+ * once (renamed into place), nesting defers to the outermost end, and a
+ * file replaced while deferred is written as always. */
+static void test_checkpoint_deferred(void)
+{
+	char d[512], path[700];
+	lf_tmpdir(d, sizeof(d), "ckpt-defer");
+	mkdir(d, 0755);
+	snprintf(path, sizeof(path), "%s/existing", d);
+	CU_ASSERT_EQUAL(sm_checkpoint_write_file(path, "0\n0\n", 4), SM_ERR_NONE);
+	sm_checkpoint_defer_begin();
+	sm_checkpoint_defer_begin();
+	for (int i = 0; i < 100; i++) { /* past the syncfs threshold */
+		char text[32];
+		int n = snprintf(text, sizeof(text), "0\n1\n%d 0\n", i);
+		snprintf(path, sizeof(path), "%s/p-%d", d, i);
+		CU_ASSERT_EQUAL(sm_checkpoint_write_file(path, text, (size_t)n), SM_ERR_NONE);
+		char *t = read_text(path);
+		CU_ASSERT_STRING_EQUAL(t ? t : "", text);
+		free(t);
+	}
+	snprintf(path, sizeof(path), "%s/existing", d);
+	CU_ASSERT_EQUAL(sm_checkpoint_write_file(path, "0\n1\n3 7\n", 8), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(sm_checkpoint_defer_end(), SM_ERR_NONE); /* inner */
+	CU_ASSERT_EQUAL(sm_checkpoint_defer_end(), SM_ERR_NONE); /* syncs */
+	CU_ASSERT_EQUAL(sm_checkpoint_defer_end(), SM_ERR_NONE); /* unbalanced: no-op */
+	char *t = read_text(path);
+	CU_ASSERT_STRING_EQUAL(t ? t : "", "0\n1\n3 7\n");
+	free(t);
+	snprintf(path, sizeof(path), "%s/p-99.tmp", d);
+	CU_ASSERT_NOT_EQUAL(access(path, F_OK), 0);
+	/* a short batch is synced file by file */
+	sm_checkpoint_defer_begin();
+	snprintf(path, sizeof(path), "%s/short", d);
+	CU_ASSERT_EQUAL(sm_checkpoint_write_file(path, "0\n0\n", 4), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(sm_checkpoint_defer_end(), SM_ERR_NONE);
+	t = read_text(path);
+	CU_ASSERT_STRING_EQUAL(t ? t : "", "0\n0\n");
+	free(t);
+}
+
 static const lf_test_t tests[] = {
 	{ "index primitives and byte formats", test_index_primitives },
 	{ "append and read by offset", test_append_read },
@@ -899,6 +1002,8 @@ static const lf_test_t tests[] = {
 	{ "preallocate: full-size files, trim, zero-tail recovery", test_preallocate },
 	{ "LogAppendTime, follower append, truncation", test_log_append_time_and_follower },
 	{ "checkpoint file format", test_checkpoint_file },
+	{ "checkpoint files synced together", test_checkpoint_deferred },
+	{ "index files hold no descriptor unless written", test_index_descriptors },
 	{ "log manager clean restart", test_manager_clean_restart },
 	{ "log manager crash recovery", test_manager_crash_recovery },
 	{ "meta.properties identity mismatch", test_cluster_id_mismatch },

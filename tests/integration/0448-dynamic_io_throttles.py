@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Proves the background I/O throttles Kafka 2.8 changes at run time: kafka-configs.sh --entity-default sets log.cleaner.io.max.bytes.per.second on a running broker (DescribeConfigs: DYNAMIC_DEFAULT_BROKER_CONFIG) and the cleaner's next pass over about 1.5 MB takes at least the bytes it read divided by the rate (its own "MB of log processed in N seconds" line in log-cleaner.log); kafka-reassign-partitions.sh --execute --replica-alter-log-dirs-throttle 200000 sets replica.alter.log.dirs.io.max.bytes.per.second on the broker with the log dir move (DescribeConfigs: DYNAMIC_BROKER_CONFIG; the cluster default holds the same rate beforehand, so the move is throttled from its first step whenever the tool's change arrives) and the future replica of a 2 MB partition grows at no more than about that rate (DescribeLogDirs samples: under 2x the rate, and the whole move takes at least half of size/rate), then --verify clears the broker's value (the default stays). num.recovery.threads.per.data.dir is accepted per broker within Kafka's half/double bounds; background.threads stays read-only. Behaviour bounds, not benchmarks: only lower bounds on time are asserted."""
+"""Proves the background I/O throttles Kafka 2.8 changes at run time: kafka-configs.sh --entity-default sets log.cleaner.io.max.bytes.per.second on a running broker (DescribeConfigs: DYNAMIC_DEFAULT_BROKER_CONFIG) and the cleaner's next pass over about 1.5 MB takes at least the bytes it read divided by the rate (its own "MB of log processed in N seconds" line in log-cleaner.log); kafka-reassign-partitions.sh --execute --replica-alter-log-dirs-throttle 200000 sets replica.alter.log.dirs.io.max.bytes.per.second on the broker with the log dir move (DescribeConfigs: DYNAMIC_BROKER_CONFIG; the cluster default holds the same rate beforehand, so the move is throttled from its first step whenever the tool's change arrives) and the future replica of a 2 MB partition grows at no more than about that rate (DescribeLogDirs samples: under 2x the rate, and the whole move takes at least half of size/rate), then --verify clears the broker's value (the default stays). num.recovery.threads.per.data.dir is accepted per broker within Kafka's half/double bounds; socket.request.max.bytes stays read-only. Behaviour bounds, not benchmarks: only lower bounds on time are asserted."""
 import json
 import os
 import re
@@ -212,8 +212,8 @@ def recovery_threads(c):
                "num.recovery.threads.per.data.dir to be a per-broker value", interval=0.2)
     e = describe(c, "num.recovery.threads.per.data.dir")
     check(e.value == "2" and not e.is_read_only, "num.recovery.threads.per.data.dir: %r" % e)
-    e = describe(c, "background.threads")
-    check(e.is_read_only, "background.threads is described as dynamic: %r" % e)
+    e = describe(c, "socket.request.max.bytes")
+    check(e.is_read_only, "socket.request.max.bytes is described as dynamic: %r" % e)
 
 
 def test(c):

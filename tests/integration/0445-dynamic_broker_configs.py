@@ -36,19 +36,8 @@ def segments(b, topic=TOPIC):
     return sorted(glob.glob(os.path.join(b.data_dir, topic + "-0", "*.log")))
 
 
-def threads(b, prefix):
-    n = 0
-    for path in glob.glob("/proc/%d/task/*/comm" % b.proc.pid):
-        try:
-            with open(path) as f:
-                n += f.read().startswith(prefix)
-        except OSError:
-            pass                     # a thread that just left
-    return n
-
-
 def handlers(b):
-    return threads(b, "req-handler-")
+    return b.threads("req-handler-")
 
 
 def produce(c, n, tag, topic=TOPIC):
@@ -182,22 +171,22 @@ def test_handler_pool(c):
           "not be greater than double the current value 5" in err, "num.io.threads=11: rc %d %r" % (rc, err))
     check(handlers(b0) == 5, "a refused resize changed the pool")
     log("num.io.threads resizes the handler pool live (4 -> 8 -> 5), brokers keep serving")
-    check(threads(b0, "log-cleaner-") == 1, "%d log cleaner threads" % threads(b0, "log-cleaner-"))
+    check(b0.threads("log-cleaner-") == 1, "%d log cleaner threads" % b0.threads("log-cleaner-"))
     rc, out, err = brokers_alter(c, None, "--add-config", "log.cleaner.threads=2,log.cleaner.backoff.ms=1000")
     check(rc == 0, "log.cleaner.threads=2: %r" % err)
     for b in c.brokers:
-        wait_until(lambda: threads(b, "log-cleaner-") == 2, 30, "broker %d to run 2 cleaner threads" % b.id)
+        wait_until(lambda: b.threads("log-cleaner-") == 2, 30, "broker %d to run 2 cleaner threads" % b.id)
     rc, out, err = brokers_alter(c, None, "--delete-config", "log.cleaner.threads,log.cleaner.backoff.ms")
     check(rc == 0, "deleting log.cleaner.threads: %r" % err)
     for b in c.brokers:
-        wait_until(lambda: threads(b, "log-cleaner-") == 1, 30, "broker %d to run 1 cleaner thread" % b.id)
+        wait_until(lambda: b.threads("log-cleaner-") == 1, 30, "broker %d to run 1 cleaner thread" % b.id)
     log("log.cleaner.threads restarts the cleaner with 2 threads, then 1 again")
 
     # num.replica.fetchers: partitions move to their new fetcher threads
-    check(sum(threads(b, "fetcher-1-") for b in c.brokers) == 0, "a second fetcher thread before the change")
+    check(sum(b.threads("fetcher-1-") for b in c.brokers) == 0, "a second fetcher thread before the change")
     rc, out, err = brokers_alter(c, None, "--add-config", "num.replica.fetchers=2")
     check(rc == 0, "num.replica.fetchers=2: %r" % err)
-    wait_until(lambda: sum(threads(b, "fetcher-1-") for b in c.brokers) >= 1, 30,
+    wait_until(lambda: sum(b.threads("fetcher-1-") for b in c.brokers) >= 1, 30,
                "a broker to start fetcher thread 1")
     for b in c.brokers:
         wait_until(lambda: describe(c, str(b.id))["num.replica.fetchers"].value == "2", 30,

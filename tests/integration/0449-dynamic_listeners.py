@@ -1,6 +1,5 @@
 #!/usr/bin/python3
 """Proves the dynamic listener and network-thread broker configs without a restart: kafka-configs.sh --entity-type brokers --entity-name 0 --alter --add-config listeners=[...],listener.security.protocol.map=[...] adds a second PLAINTEXT listener, a SASL_PLAINTEXT one and an SSL one set up by the listener.name.<l>.* keys of the same alter and the bare ssl.client.auth=required (a per-broker fallback) (bound and served; kcat produces through all three, PLAIN with a wrong password and TLS without a client certificate are refused, Metadata names the new advertised endpoint; /brokers/ids/0 is rewritten with the four endpoints) while a confluent-kafka producer keeps producing on the old one; deleting the keys removes it again (an open connection on it is dropped, new ones are refused, the registration loses the endpoint); advertised.listeners alone rewrites the registration and Metadata; Kafka's refusals hold (removing the inter-broker listener, a listeners change at the cluster-default level, a new protocol or new SASL settings for an existing listener, a listener missing from the protocol map); num.network.threads is raised and lowered live (the net-proc-N threads in /proc/<pid>/task follow, a cut below half is refused) with the producer delivering every message exactly once; background.threads is accepted within Kafka's bounds; DescribeConfigs reports these keys as writable DYNAMIC_BROKER_CONFIG entries; a restarted broker binds its dynamic listeners and runs its dynamic processor count."""
-import glob
 import json
 import os
 import socket
@@ -21,17 +20,6 @@ def configs(c, *args, check_rc=True):
              "--entity-type", "brokers"] + list(args), check_rc=check_rc,
             what="kafka-configs.sh " + " ".join(args))
     return p.returncode, p.stdout.decode(), p.stderr.decode()
-
-
-def threads(b, prefix):
-    n = 0
-    for path in glob.glob("/proc/%d/task/*/comm" % b.proc.pid):
-        try:
-            with open(path) as f:
-                n += f.read().startswith(prefix)
-        except OSError:
-            pass
-    return n
 
 
 def registration(zk):
@@ -221,21 +209,21 @@ def test(c):
     log("advertised.listeners changed live: /brokers/ids/0 and Metadata follow")
 
     # -- num.network.threads up and down while producing
-    check(threads(b, "net-proc-") == 3, "net-proc threads at start: %d" % threads(b, "net-proc-"))
+    check(b.threads("net-proc-") == 3, "net-proc threads at start: %d" % b.threads("net-proc-"))
     configs(c, "--entity-name", "0", "--alter", "--add-config", "num.network.threads=6")
-    wait_until(lambda: threads(b, "net-proc-") == 6, 30, "six net-proc threads")
+    wait_until(lambda: b.threads("net-proc-") == 6, 30, "six net-proc threads")
     prod.progress(50)
     rc, out, err = configs(c, "--entity-name", "0", "--alter", "--add-config", "num.network.threads=2",
                            check_rc=False)
     check(rc == 1 and "Dynamic thread count update validation failed for num.network.threads=2, value should "
           "be at least half the current value 6" in err, "a cut below half: rc %d %r" % (rc, err))
     configs(c, "--entity-name", "0", "--alter", "--add-config", "num.network.threads=3")
-    wait_until(lambda: threads(b, "net-proc-") == 3, 30, "three net-proc threads")
+    wait_until(lambda: b.threads("net-proc-") == 3, 30, "three net-proc threads")
     prod.progress(50)
     # the cluster default counts once the per-broker value is deleted
     configs(c, "--entity-default", "--alter", "--add-config", "num.network.threads=4")
     configs(c, "--entity-name", "0", "--alter", "--delete-config", "num.network.threads")
-    wait_until(lambda: threads(b, "net-proc-") == 4, 30, "four net-proc threads (cluster default)")
+    wait_until(lambda: b.threads("net-proc-") == 4, 30, "four net-proc threads (cluster default)")
     prod.progress(50)
     log("num.network.threads 3 -> 6 -> 3 -> 4 live, a cut below half refused")
 
@@ -268,7 +256,7 @@ def test(c):
     check(not refused(ext2) and registration(zk)["endpoints"] == [
         "PLAINTEXT://127.0.0.1:%d" % b.port, "EXTERNAL://127.0.0.1:%d" % ext2],
         "after a restart: %r" % registration(zk))
-    check(threads(b, "net-proc-") == 4, "net-proc threads after a restart: %d" % threads(b, "net-proc-"))
+    check(b.threads("net-proc-") == 4, "net-proc threads after a restart: %d" % b.threads("net-proc-"))
     log("a restarted broker binds its dynamic listeners and runs its dynamic processor count")
 
 

@@ -45,7 +45,7 @@ def kcat_roundtrip(port, mech, user, pw, topic, certs=None):
 
 
 def confluent_roundtrip(port, mech, user, pw, topic, certs=None):
-    from confluent_kafka import Consumer, Producer, TopicPartition, OFFSET_BEGINNING
+    from confluent_kafka import Consumer, Producer
     conf = {"bootstrap.servers": "127.0.0.1:%d" % port,
             "security.protocol": "SASL_SSL" if certs else "SASL_PLAINTEXT",
             "sasl.mechanisms": mech, "sasl.username": user, "sasl.password": pw}

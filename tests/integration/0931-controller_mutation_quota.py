@@ -30,11 +30,9 @@ first mutation of a request is admitted and the next ones see it below zero):
 """
 import json
 import os
-import re
 import socket
 import struct
 import sys
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -163,22 +161,6 @@ def exists(zk, topic):
     return zk.exists("/brokers/topics/" + topic) is not None
 
 
-def scrape(b):
-    ports = re.findall(r"Serving Prometheus metrics on http://127\.0\.0\.1:(\d+)/metrics",
-                       b.log_text())
-    check(ports, "no metrics endpoint logged")
-    url = "http://127.0.0.1:%d/metrics" % int(ports[-1])
-    with urllib.request.urlopen(url, timeout=30) as r:
-        check(r.status == 200, "GET /metrics answered %d" % r.status)
-        text = r.read().decode()
-    out = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            series, value = line.rsplit(" ", 1)
-            out[series] = float(value)
-    return text, out
-
-
 def mutation_metrics(b, port):
     """Creates one 1-partition topic as cm-metrics (limited to 2 partitions/s, a bucket of 0)
     and scrapes at once, until the series show it (a sample lives one 1 s window)."""
@@ -190,7 +172,7 @@ def mutation_metrics(b, port):
         thr, res = create_topics(port, "cm-metrics", ["mq%d" % seen["n"]], ver=5, partitions=1)
         check(list(res.values()) == [(0, None)] and thr > 0,
               "cm-metrics CreateTopics: %s, throttle %d" % (res, thr))
-        text, m = scrape(b)
+        text, m = b.scrape_metrics()
         seen["text"], seen["m"] = text, m
         return (m.get("kafka_server_quota_mutation_rate{%s}" % cm, 0) > 0 and
                 m.get("kafka_server_quota_tokens{%s}" % cm, 0) < 0 and
@@ -237,7 +219,7 @@ def parked_fetch_request_time(b, port, topic):
             p += 2 + n + 4
             _idx, err, hw = struct.unpack_from(">ihq", buf, p)
             check(err == 0 and hw == 0, "fetch of empty %s: error %d, hw %d" % (topic, err, hw))
-    _text, m = scrape(b)
+    _text, m = b.scrape_metrics()
     rt = m.get('kafka_server_quota_request_time{resource="Request",clientId="cm-fetch"}')
     log("cm-fetch (parked fetches only): request-time %s%%" % rt)
     check(rt is not None and rt > 0, "parked fetches charged no request time: %s" % rt)

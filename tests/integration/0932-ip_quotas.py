@@ -20,11 +20,9 @@ client-quota series on the Prometheus endpoint, on one broker:
 """
 import json
 import os
-import re
 import socket
 import struct
 import sys
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -138,25 +136,6 @@ def connect_from(src, port, n):
         s.connect(("127.0.0.1", port))
         socks.append(s)
     return socks
-
-
-def metrics_port(b):
-    ports = re.findall(r"Serving Prometheus metrics on http://127\.0\.0\.1:(\d+)/metrics",
-                       b.log_text())
-    check(ports, "no metrics endpoint logged")
-    return int(ports[-1])
-
-
-def scrape(b):
-    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % metrics_port(b), timeout=30) as r:
-        check(r.status == 200, "GET /metrics answered %d" % r.status)
-        text = r.read().decode()
-    out = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            series, value = line.rsplit(" ", 1)
-            out[series] = float(value)
-    return text, out
 
 
 def admin_api(c, b):
@@ -324,7 +303,7 @@ def metrics(c, b):
         check(err == 0, "produce answered %d" % err)
     finally:
         conn.close()
-    text, m = scrape(b)
+    text, m = b.scrape_metrics()
     rate = m.get('kafka_server_quota_byte_rate{resource="Produce",clientId="produceutil"}')
     thr = m.get('kafka_server_quota_throttle_time{resource="Produce",clientId="produceutil"}')
     check(rate is not None and rate > 0, "no byte-rate series for produceutil:\n%s" %

@@ -21,8 +21,10 @@ SM_KEEP_TMP=1 keeps the temp directory even on success.
 
 import atexit
 import ctypes
+import glob
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -31,6 +33,7 @@ import sys
 import tempfile
 import time
 import traceback
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.abspath(os.environ.get("SM_TOP_SRCDIR") or os.path.join(HERE, "..", ".."))
@@ -389,6 +392,33 @@ class Broker:
                 return f.read()
         except OSError:
             return ""
+
+    def threads(self, prefix):
+        """How many of the broker's threads have a name starting with prefix."""
+        n = 0
+        for path in glob.glob("/proc/%d/task/*/comm" % self.proc.pid):
+            try:
+                with open(path) as f:
+                    n += f.read().startswith(prefix)
+            except OSError:
+                pass                     # a thread that just left
+        return n
+
+    def scrape_metrics(self):
+        """GET /metrics of the broker's metrics.listener (its port as the
+        broker logged it): (text, {series: value})."""
+        ports = re.findall(r"Serving Prometheus metrics on http://127\.0\.0\.1:(\d+)/metrics",
+                           self.log_text())
+        check(ports, "no metrics endpoint logged")
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % int(ports[-1]), timeout=30) as r:
+            check(r.status == 200, "GET /metrics answered %d" % r.status)
+            text = r.read().decode()
+        out = {}
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                series, value = line.rsplit(" ", 1)
+                out[series] = float(value)
+        return text, out
 
     def sanitizer_reports(self):
         """Lines of broker.out (the process's stdout and stderr over all its

@@ -90,6 +90,54 @@ void sm_metrics_request_done(int16_t api_key, int64_t total_ms)
 	ADD(sm_m.time_count[api_key], 1);
 }
 
+/* ---- request phase histograms (RequestQueueTimeMs ... ResponseSendTimeMs) ----
+ * One histogram per phase and API with TotalTimeMs's buckets: five bucket
+ * adds, five sums and five counts per request, all relaxed, made by the
+ * network thread that finished the request. */
+typedef struct sm_metrics_hist {
+	uint64_t bucket[SM_METRICS_APIS][SM_METRICS_NLE]; /* not cumulative */
+	uint64_t count[SM_METRICS_APIS];
+	uint64_t sum_ms[SM_METRICS_APIS];
+} sm_metrics_hist_t;
+
+static sm_metrics_hist_t sm_metrics_phase[SM_METRICS_PH__COUNT];
+
+static const struct {
+	const char *name, *help;
+} sm_metrics_phase_names[SM_METRICS_PH__COUNT] = {
+	{ "kafka_network_requestmetrics_requestqueuetimems",
+	  "Milliseconds a request waited in the request queue for a handler thread (RequestQueueTimeMs)" },
+	{ "kafka_network_requestmetrics_localtimems",
+	  "Milliseconds a request was processed by its handler thread (LocalTimeMs)" },
+	{ "kafka_network_requestmetrics_remotetimems",
+	  "Milliseconds a request waited in a purgatory, 0 if it was answered at once (RemoteTimeMs)" },
+	{ "kafka_network_requestmetrics_responsequeuetimems",
+	  "Milliseconds a response waited for its network thread (ResponseQueueTimeMs)" },
+	{ "kafka_network_requestmetrics_responsesendtimems",
+	  "Milliseconds from a network thread taking a response to its last byte being written (ResponseSendTimeMs)" },
+};
+
+static void sm_metrics_hist_add(sm_metrics_hist_t *h, int k, int64_t ms)
+{
+	if (ms < 0)
+		ms = 0;
+	int b = 0;
+	while (b < SM_METRICS_NLE && ms > sm_metrics_le_ms[b])
+		b++;
+	if (b < SM_METRICS_NLE)
+		ADD(h->bucket[k][b], 1);
+	ADD(h->sum_ms[k], ms);
+	ADD(h->count[k], 1); /* last, as in sm_metrics_request_done */
+}
+
+void sm_metrics_request_phases(int16_t api_key, const int64_t ms[SM_METRICS_PH__COUNT])
+{
+	if (api_key < 0 || api_key >= SM_METRICS_APIS)
+		return;
+	for (int p = 0; p < SM_METRICS_PH__COUNT; p++)
+		sm_metrics_hist_add(&sm_metrics_phase[p], api_key, ms[p]);
+}
+
 static uint32_t sm_metrics_hash(const char *s)
 {
 	uint32_t h = 2166136261u;
@@ -411,6 +459,51 @@ static void sm_metrics_render_requests(sm_mx_line_t *l)
 	}
 }
 
+static void sm_metrics_render_hist(sm_mx_line_t *l, const char *n, const char *help,
+				   const sm_metrics_hist_t *h)
+{
+	sm_metrics_head(l, n, "histogram", help);
+	for (int k = 0; k < SM_METRICS_APIS; k++) {
+		uint64_t count = GET(h->count[k]);
+		if (!count)
+			continue;
+		const char *r = sm_proto_api_name((int16_t)k);
+		uint64_t cum = 0;
+		for (int b = 0; b < SM_METRICS_NLE; b++) {
+			cum += GET(h->bucket[k][b]);
+			sm_mx_request(l, n, "_bucket", r);
+			sm_mx_str(l, ",le=\"");
+			sm_mx_i64(l, sm_metrics_le_ms[b]);
+			sm_mx_str(l, "\"} ");
+			sm_mx_u64(l, cum);
+			sm_mx_mem(l, "\n", 1);
+			sm_mx_flush(l);
+		}
+		if (count < cum)
+			count = cum;
+		sm_mx_request(l, n, "_bucket", r);
+		sm_mx_str(l, ",le=\"+Inf\"} ");
+		sm_mx_u64(l, count);
+		sm_mx_mem(l, "\n", 1);
+		sm_mx_request(l, n, "_sum", r);
+		sm_mx_str(l, "} ");
+		sm_mx_u64(l, GET(h->sum_ms[k]));
+		sm_mx_mem(l, "\n", 1);
+		sm_mx_request(l, n, "_count", r);
+		sm_mx_str(l, "} ");
+		sm_mx_u64(l, count);
+		sm_mx_mem(l, "\n", 1);
+		sm_mx_flush(l);
+	}
+}
+
+static void sm_metrics_render_phases(sm_mx_line_t *l)
+{
+	for (int p = 0; p < SM_METRICS_PH__COUNT; p++)
+		sm_metrics_render_hist(l, sm_metrics_phase_names[p].name, sm_metrics_phase_names[p].help,
+				       &sm_metrics_phase[p]);
+}
+
 static void sm_metrics_gauge(sm_mx_line_t *l, const char *name, const char *help, int64_t v)
 {
 	sm_metrics_head(l, name, "gauge", help);
@@ -570,6 +663,7 @@ void sm_metrics_render(struct evbuffer *out)
 	l->n = 0;
 	sm_metrics_render_topics(l);
 	sm_metrics_render_requests(l);
+	sm_metrics_render_phases(l);
 	sm_metrics_render_gauges(l);
 	sm_metrics_render_process(l);
 	sm_mx_flush(l);

@@ -65,6 +65,22 @@ void sm_metrics_request(int16_t api_key, int16_t ver);
 /* Its response was handed to the network after total_ms (receive to send). */
 void sm_metrics_request_done(int16_t api_key, int64_t total_ms);
 
+/* The phases of one request's life, milliseconds, recorded once its
+ * response has been written (or dropped, for acks=0): Kafka's
+ * RequestQueueTimeMs (read -> taken by a handler), LocalTimeMs (handler),
+ * RemoteTimeMs (parked in a purgatory, 0 otherwise), ResponseQueueTimeMs
+ * (queued for the network thread -> taken by it) and ResponseSendTimeMs
+ * (taken -> last byte handed to the socket). */
+enum {
+	SM_METRICS_PH_REQUEST_QUEUE,
+	SM_METRICS_PH_LOCAL,
+	SM_METRICS_PH_REMOTE,
+	SM_METRICS_PH_RESPONSE_QUEUE,
+	SM_METRICS_PH_RESPONSE_SEND,
+	SM_METRICS_PH__COUNT
+};
+void sm_metrics_request_phases(int16_t api_key, const int64_t ms[SM_METRICS_PH__COUNT]);
+
 /* Records appended as leader from a client Produce (Kafka's MessagesInPerSec
  * and BytesInPerSec: the batch size as the client sent it). */
 void sm_metrics_produce(const char *topic, int64_t messages, int64_t bytes);

@@ -44,6 +44,13 @@ typedef struct sm_request {
 	sm_mempool_t *pool;         /* queued.max.request.bytes grant (a
 	                               reference), returned by sm_request_free */
 	int64_t pool_bytes;
+	/* Request phases (metrics.h), in ms: api_key is -1 until the header
+	 * is parsed; the handler fills the first three and resp_queued_ms when
+	 * it hands the response over, the network thread the rest. */
+	int16_t api_key;
+	int64_t taken_ms;           /* taken by a handler thread */
+	int64_t local_ms, remote_ms;
+	int64_t resp_queued_ms;
 	int32_t throttle_ms;        /* set by the handler: after its response
 	                               is sent the connection stays muted this
 	                               long (client quotas, KIP-219) */

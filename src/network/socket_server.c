@@ -105,6 +105,7 @@
 #include <openssl/ssl.h>
 
 #include "connection_quotas.h"
+#include "metrics.h"
 #include "clock.h"
 #include "logger.h"
 #include "socket_server.h"
@@ -216,6 +217,10 @@ struct sm_ss_conn {
 	char ip[64];           /* per-address count key */
 	int inflight;          /* muted: a request is out, or its response unsent */
 	int writing;           /* response queued; unmute once output drains */
+	/* the request phases of the response being written (metrics.h),
+	 * recorded when its last byte is; ph_api -1 when none */
+	int16_t ph_api;
+	int64_t ph_ms[SM_METRICS_PH__COUNT];
 	int64_t throttle_until; /* client quota (KIP-219): stay muted until
 	                           then (monotonic ms), even once the response
 	                           is sent; 0: not throttled */
@@ -750,6 +755,7 @@ static void sm_ss_conn_frame_done(sm_ss_conn_t *c)
 	snprintf(req->peer, sizeof(req->peer), "%s", c->peer);
 	req->listener = c->listener->cfg.name;
 	req->recv_time_ms = sm_clock_mono_ms();
+	req->api_key = -1;
 	/* sendfile would bypass SSL_write: TLS responses copy file bytes. */
 	req->zero_copy_ok = !c->tls;
 	snprintf(req->principal, sizeof(req->principal), "%s", c->principal);
@@ -896,6 +902,16 @@ static void sm_ss_conn_read(sm_ss_conn_t *c)
 
 static void sm_ss_throttle_cb(evutil_socket_t fd, short what, void *arg);
 
+/* The response being written is all out: its send time ends now. */
+static void sm_ss_phases_done(sm_ss_conn_t *c)
+{
+	if (c->ph_api < 0)
+		return;
+	c->ph_ms[SM_METRICS_PH_RESPONSE_SEND] = sm_clock_mono_ms() - c->ph_ms[SM_METRICS_PH_RESPONSE_SEND];
+	sm_metrics_request_phases(c->ph_api, c->ph_ms);
+	c->ph_api = -1;
+}
+
 static void sm_ss_conn_unmute(sm_ss_conn_t *c)
 {
 	/* A throttled client's response went out at once; its next request is
@@ -942,6 +958,7 @@ static void sm_ss_write_cb(struct bufferevent *bev, void *arg)
 
 	c->last_active_ms = sm_clock_mono_ms();
 	if (c->writing && evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+		sm_ss_phases_done(c);
 		if (c->close_after_write)
 			sm_ss_conn_close(c, c->close_why);
 		else
@@ -979,6 +996,7 @@ static int sm_ss_raw_flush(sm_ss_conn_t *c)
 		return -1;
 	}
 	if (c->writing) {
+		sm_ss_phases_done(c);
 		if (c->close_after_write) {
 			sm_ss_conn_close(c, c->close_why);
 			return -1;
@@ -1134,6 +1152,7 @@ static void sm_ss_conn_open(sm_ss_proc_t *p, sm_ss_newconn_t *nc)
 		return;
 	}
 	c = sm_calloc(1, sizeof(*c));
+	c->ph_api = -1;
 	c->id = __atomic_add_fetch(&p->ss->next_conn_id, 1, __ATOMIC_RELAXED);
 	c->proc = p;
 	c->bev = bev;
@@ -1299,6 +1318,19 @@ static void sm_ss_deliver(sm_ss_proc_t *p, sm_ss_item_t *it)
 
 	if (c && it->req->throttle_ms > 0 && !it->close)
 		c->throttle_until = sm_clock_mono_ms() + it->req->throttle_ms;
+	if (c && !it->close && it->req->api_key >= 0) {
+		/* Response queue time ends here; the send time starts (and
+		 * ends at once when there is nothing to send). */
+		int64_t now = sm_clock_mono_ms();
+		c->ph_api = it->req->api_key;
+		c->ph_ms[SM_METRICS_PH_REQUEST_QUEUE] = it->req->taken_ms - it->req->recv_time_ms;
+		c->ph_ms[SM_METRICS_PH_LOCAL] = it->req->local_ms;
+		c->ph_ms[SM_METRICS_PH_REMOTE] = it->req->remote_ms;
+		c->ph_ms[SM_METRICS_PH_RESPONSE_QUEUE] = now - it->req->resp_queued_ms;
+		c->ph_ms[SM_METRICS_PH_RESPONSE_SEND] = now;
+		if (!it->resp)
+			sm_ss_phases_done(c);
+	}
 	/* The request's grant goes back before its response is written (at
 	 * once, below): a client that has its answer finds the memory free. */
 	sm_request_free(it->req);

@@ -376,6 +376,21 @@ void sm_apis_quota_throttled(sm_req_ctx_t *ctx, int t, int32_t ms)
 				   sm_apis_quota_user(ctx), ctx->hdr.client_id, ms, sm_clock_mono_ms());
 }
 
+/* TotalTimeMs, and the handler's part of the request phases (metrics.h):
+ * local is the handler's thread time, remote the rest since the request was
+ * taken (its time parked in a purgatory). */
+static void sm_apis_phases(sm_req_ctx_t *ctx)
+{
+	int64_t now = sm_clock_mono_ms();
+	sm_request_t *r = ctx->req;
+	sm_metrics_request_done(ctx->hdr.api_key, now - r->recv_time_ms);
+	r->local_ms = sm_req_thread_time_ns(&ctx->thread_time, sm_clock_mono_ns()) / 1000000;
+	r->remote_ms = now - r->taken_ms - r->local_ms;
+	if (r->remote_ms < 0)
+		r->remote_ms = 0;
+	r->resp_queued_ms = now;
+}
+
 void sm_apis_resp_send(sm_req_ctx_t *ctx)
 {
 	sm_apis_request_quota(ctx);
@@ -384,7 +399,7 @@ void sm_apis_resp_send(sm_req_ctx_t *ctx)
 				  (uint8_t)(ctx->hdr.api_version >> 8), (uint8_t)ctx->hdr.api_version };
 		sm_apis_capture(ctx, "resp", kv, sizeof(kv), ctx->resp.p, ctx->resp.len);
 	}
-	sm_metrics_request_done(ctx->hdr.api_key, sm_clock_mono_ms() - ctx->req->recv_time_ms);
+	sm_apis_phases(ctx);
 	sm_wbuf_t *w = sm_malloc(sizeof(*w));
 	*w = ctx->resp;
 	memset(&ctx->resp, 0, sizeof(ctx->resp));
@@ -474,7 +489,7 @@ int32_t sm_apis_mutation_throttle(sm_req_ctx_t *ctx)
 void sm_apis_resp_none(sm_req_ctx_t *ctx)
 {
 	sm_apis_request_quota(ctx);
-	sm_metrics_request_done(ctx->hdr.api_key, sm_clock_mono_ms() - ctx->req->recv_time_ms);
+	sm_apis_phases(ctx);
 	sm_request_channel_send_response(ctx->apis->d.channel, ctx->req, NULL);
 	ctx->req = NULL;
 	sm_apis_ctx_free(ctx);
@@ -663,6 +678,7 @@ void sm_kafka_apis_handle(sm_kafka_apis_t *apis, sm_request_t *req)
 	atomic_init(&ctx->refs, 1);
 	ctx->apis = apis;
 	ctx->req = req;
+	req->taken_ms = sm_clock_mono_ms();
 	sm_arena_init(&ctx->arena);
 	sm_arena_set_budget(&ctx->arena, SM_REQ_ARENA_BASE + SM_REQ_ARENA_PER_BYTE * req->len);
 	sm_wbuf_init(&ctx->resp, 256);
@@ -692,6 +708,7 @@ void sm_kafka_apis_handle(sm_kafka_apis_t *apis, sm_request_t *req)
 	}
 	sm_apis_log_request(ctx, e);
 	sm_metrics_request(ctx->hdr.api_key, ctx->hdr.api_version);
+	req->api_key = ctx->hdr.api_key;
 	/* The handler holds ctx until it returns, even when it parks it and
 	 * another thread answers meanwhile: its thread time ends here. */
 	atomic_store_explicit(&ctx->refs, 2, memory_order_relaxed);

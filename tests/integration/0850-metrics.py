@@ -80,6 +80,13 @@ def promtool_check(c):
     log("promtool accepts the output of all %d brokers" % len(c.brokers))
 
 
+PHASES = ("requestqueuetimems", "localtimems", "remotetimems", "responsequeuetimems", "responsesendtimems")
+
+
+def phase_count(phase, request):
+    return 'kafka_network_requestmetrics_%s_count{request="%s"}' % (phase, request)
+
+
 def urp_sum(c):
     return sum(scrape(b).get("kafka_server_replicamanager_underreplicatedpartitions", 0)
                for b in c.brokers if b.alive())
@@ -127,14 +134,38 @@ def test(c):
         near(delta(b_all), n_bytes, b_all)
         check(delta(reqs) == n_req, "%s advanced by %s, %d requests were sent" % (reqs, delta(reqs), n_req))
         check(delta(hist) >= n_req, "%s advanced by %s < %d" % (hist, delta(hist), n_req))
+
+        def produce_phases(before=before, n_req=n_req):
+            now = scrape(b0)
+            return all(now.get(phase_count(p, "Produce"), 0) - before.get(phase_count(p, "Produce"), 0) == n_req
+                       for p in PHASES)
+        wait_until(produce_phases, 30, "%d Produce requests in every phase histogram" % n_req)
         total_bytes += n_bytes
-    # Another API, counted the same way.
+    # Another API, counted the same way; its phase histograms count each
+    # request once (recorded when the response's last byte is written, just
+    # after the client may have read it: waited for, not raced).
     lo = 'kafka_network_requestmetrics_requests_total{request="ListOffsets",version="1"}'
-    before = scrape(b0).get(lo, 0)
+    before = scrape(b0)
     for _ in range(11):
         conn.end_offset(TOPIC, 0)
-    got = scrape(b0).get(lo, 0) - before
+    after = scrape(b0)
+    got = after.get(lo, 0) - before.get(lo, 0)
     check(got == 11, "%s advanced by %s, 11 requests were sent" % (lo, got))
+
+    def phases_at(n):
+        now = scrape(b0)
+        d = {p: now.get(phase_count(p, "ListOffsets"), 0) - before.get(phase_count(p, "ListOffsets"), 0)
+             for p in PHASES}
+        return d if all(v == n for v in d.values()) else None
+    wait_until(lambda: phases_at(11), 30, "11 ListOffsets in every phase histogram")
+    now = scrape(b0)
+    for p in PHASES:
+        name = "kafka_network_requestmetrics_%s" % p
+        check(now.get('%s_bucket{request="ListOffsets",le="+Inf"}' % name) == now.get(phase_count(p, "ListOffsets")),
+              "%s: +Inf bucket differs from _count" % name)
+    # nothing parks a ListOffsets: no remote time
+    check(now.get('kafka_network_requestmetrics_remotetimems_sum{request="ListOffsets"}', -1) == 0,
+          "ListOffsets remote time sum %s" % now.get('kafka_network_requestmetrics_remotetimems_sum{request="ListOffsets"}'))
     conn.close()
 
     # --- consume: bytes out follow the stored bytes ---

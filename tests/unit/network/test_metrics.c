@@ -114,6 +114,50 @@ static void gauges(void *opaque, sm_metrics_gauges_t *g)
 	g->active_controller = 1;
 }
 
+/* The five request phases: one histogram each, per request type, with the
+ * total-time buckets; a phase's value lands in its own histogram only. */
+static void test_request_phases(void)
+{
+	static const char *const names[SM_METRICS_PH__COUNT] = {
+		"kafka_network_requestmetrics_requestqueuetimems",
+		"kafka_network_requestmetrics_localtimems",
+		"kafka_network_requestmetrics_remotetimems",
+		"kafka_network_requestmetrics_responsequeuetimems",
+		"kafka_network_requestmetrics_responsesendtimems",
+	};
+	int64_t a[SM_METRICS_PH__COUNT] = { 0, 3, 0, 30, 700 };
+	int64_t b[SM_METRICS_PH__COUNT] = { 1, 4, 40000, -5, 2 };
+	sm_metrics_request_phases(SM_API_SYNC_GROUP, a);
+	sm_metrics_request_phases(SM_API_SYNC_GROUP, b);
+	sm_metrics_request_phases(-1, a);             /* ignored */
+	sm_metrics_request_phases(SM_API__COUNT, a);  /* ignored */
+	char *t = render();
+	char k[256];
+	for (int p = 0; p < SM_METRICS_PH__COUNT; p++) {
+		snprintf(k, sizeof(k), "# TYPE %s histogram\n", names[p]);
+		CU_ASSERT_PTR_NOT_NULL(strstr(t, k));
+		snprintf(k, sizeof(k), "%s_count{request=\"SyncGroup\"}", names[p]);
+		CU_ASSERT_EQUAL(value_of(t, k), 2);
+		snprintf(k, sizeof(k), "%s_bucket{request=\"SyncGroup\",le=\"+Inf\"}", names[p]);
+		CU_ASSERT_EQUAL(value_of(t, k), 2);
+		/* nothing else was recorded for another API */
+		snprintf(k, sizeof(k), "%s_count{request=\"Heartbeat\"}", names[p]);
+		CU_ASSERT_EQUAL(value_of(t, k), -1);
+	}
+	CU_ASSERT_EQUAL(value_of(t, "kafka_network_requestmetrics_requestqueuetimems_bucket{request=\"SyncGroup\",le=\"1\"}"), 2);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_network_requestmetrics_localtimems_bucket{request=\"SyncGroup\",le=\"2\"}"), 0);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_network_requestmetrics_localtimems_bucket{request=\"SyncGroup\",le=\"5\"}"), 2);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_network_requestmetrics_localtimems_sum{request=\"SyncGroup\"}"), 7);
+	/* 40 s is past the last bucket: only +Inf holds it */
+	CU_ASSERT_EQUAL(value_of(t, "kafka_network_requestmetrics_remotetimems_bucket{request=\"SyncGroup\",le=\"30000\"}"), 1);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_network_requestmetrics_remotetimems_sum{request=\"SyncGroup\"}"), 40000);
+	/* a negative time (clock granularity) counts as 0 */
+	CU_ASSERT_EQUAL(value_of(t, "kafka_network_requestmetrics_responsequeuetimems_sum{request=\"SyncGroup\"}"), 30);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_network_requestmetrics_responsesendtimems_bucket{request=\"SyncGroup\",le=\"500\"}"), 1);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_network_requestmetrics_responsesendtimems_bucket{request=\"SyncGroup\",le=\"1000\"}"), 2);
+	free(t);
+}
+
 static void test_gauges_and_process(void)
 {
 	int urp = 4;
@@ -295,6 +339,7 @@ int main(void)
 	CU_pSuite s = CU_add_suite("metrics", NULL, NULL);
 	CU_add_test(s, "topic counters", test_topic_counters);
 	CU_add_test(s, "requests and histogram", test_requests_histogram);
+	CU_add_test(s, "request phases", test_request_phases);
 	CU_add_test(s, "gauges and process", test_gauges_and_process);
 	CU_add_test(s, "client quota series", test_quota_series);
 	CU_add_test(s, "parse listener", test_parse_listener);

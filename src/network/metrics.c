@@ -10,6 +10,7 @@
 #include "metrics.h"
 
 #include "buf.h"
+#include "clock.h"
 #include "protocol.h"
 
 #include <event2/buffer.h>
@@ -17,6 +18,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/resource.h>
 #include <dirent.h>
 #include <unistd.h>
@@ -136,6 +138,129 @@ void sm_metrics_request_phases(int16_t api_key, const int64_t ms[SM_METRICS_PH__
 		return;
 	for (int p = 0; p < SM_METRICS_PH__COUNT; p++)
 		sm_metrics_hist_add(&sm_metrics_phase[p], api_key, ms[p]);
+}
+
+/* ---- thread idle ratios ----
+ * A request handler's idle time is its time blocked waiting for a request:
+ * two stores per request, no lock. The scrape adds a wait in progress, so a
+ * thread idle for a whole interval counts as idle at once. A network
+ * thread blocks inside libevent, which (2.1) has no hook around its poll,
+ * so its busy time is its CPU time (CLOCK_THREAD_CPUTIME_ID read from the
+ * scraping thread through the thread's CPU clock id): idle is 1 - cpu/wall,
+ * with nothing added to the network loop. */
+typedef struct sm_metrics_idle_slot {
+	int live;
+	int64_t start_ns;   /* when this thread registered */
+	clockid_t cid;      /* network: the thread's CPU clock */
+	int64_t idle_ns;    /* handler: finished waits */
+	int64_t wait_since; /* handler: start of the wait in progress, or 0 */
+	/* scrape side, under sm_metrics_idle_lock */
+	int64_t seen_start, prev_at, prev_val;
+	double prev_frac;
+} sm_metrics_idle_slot_t;
+
+static sm_metrics_idle_slot_t sm_metrics_idle[SM_METRICS_POOL__COUNT][SM_METRICS_IDLE_SLOTS];
+static pthread_mutex_t sm_metrics_idle_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int64_t sm_metrics_ns(clockid_t c)
+{
+	struct timespec ts;
+	if (clock_gettime(c, &ts) != 0)
+		return -1;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void sm_metrics_thread_register(int pool, int slot)
+{
+	if (pool < 0 || pool >= SM_METRICS_POOL__COUNT || slot < 0 || slot >= SM_METRICS_IDLE_SLOTS)
+		return;
+	sm_metrics_idle_slot_t *t = &sm_metrics_idle[pool][slot];
+	clockid_t cid = CLOCK_THREAD_CPUTIME_ID;
+	if (pool == SM_METRICS_POOL_NETWORK && pthread_getcpuclockid(pthread_self(), &cid) != 0)
+		return;
+	pthread_mutex_lock(&sm_metrics_idle_lock);
+	t->cid = cid;
+	t->start_ns = sm_clock_mono_ns();
+	__atomic_store_n(&t->idle_ns, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->wait_since, 0, __ATOMIC_RELAXED);
+	t->live = 1;
+	pthread_mutex_unlock(&sm_metrics_idle_lock);
+}
+
+void sm_metrics_thread_unregister(int pool, int slot)
+{
+	if (pool < 0 || pool >= SM_METRICS_POOL__COUNT || slot < 0 || slot >= SM_METRICS_IDLE_SLOTS)
+		return;
+	pthread_mutex_lock(&sm_metrics_idle_lock);
+	sm_metrics_idle[pool][slot].live = 0;
+	pthread_mutex_unlock(&sm_metrics_idle_lock);
+}
+
+void sm_metrics_handler_wait(int slot, int waiting, int64_t now_ns)
+{
+	if (slot < 0 || slot >= SM_METRICS_IDLE_SLOTS)
+		return;
+	sm_metrics_idle_slot_t *t = &sm_metrics_idle[SM_METRICS_POOL_HANDLER][slot];
+	if (waiting) {
+		/* still waiting after a receive timeout: the wait goes on */
+		if (__atomic_load_n(&t->wait_since, __ATOMIC_RELAXED))
+			return;
+		__atomic_store_n(&t->wait_since, now_ns > 0 ? now_ns : 1, __ATOMIC_RELEASE);
+		return;
+	}
+	int64_t since = __atomic_load_n(&t->wait_since, __ATOMIC_RELAXED);
+	if (!since)
+		return;
+	/* Cleared before the total grows: a scrape that sees the new total
+	 * sees no wait in progress, so a wait is never counted twice. */
+	__atomic_store_n(&t->wait_since, 0, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&t->idle_ns, now_ns > since ? now_ns - since : 0, __ATOMIC_RELEASE);
+}
+
+/* The pool's average idle fraction since the previous scrape, or -1 when
+ * no thread of it is live. */
+static double sm_metrics_pool_idle(int pool)
+{
+	double sum = 0;
+	int n = 0;
+	pthread_mutex_lock(&sm_metrics_idle_lock);
+	int64_t now = sm_clock_mono_ns();
+	for (int i = 0; i < SM_METRICS_IDLE_SLOTS; i++) {
+		sm_metrics_idle_slot_t *t = &sm_metrics_idle[pool][i];
+		if (!t->live)
+			continue;
+		int64_t val; /* idle ns (handler) or CPU ns (network) */
+		if (pool == SM_METRICS_POOL_HANDLER) {
+			val = __atomic_load_n(&t->idle_ns, __ATOMIC_ACQUIRE);
+			int64_t since = __atomic_load_n(&t->wait_since, __ATOMIC_ACQUIRE);
+			if (since && now > since)
+				val += now - since;
+		} else {
+			val = sm_metrics_ns(t->cid);
+			if (val < 0)
+				continue; /* the thread is leaving */
+		}
+		if (t->seen_start != t->start_ns) {
+			/* a thread new in this slot: measured from its start */
+			t->seen_start = t->start_ns;
+			t->prev_at = t->start_ns;
+			t->prev_val = 0;
+			t->prev_frac = 1;
+		}
+		int64_t wall = now - t->prev_at, d = val - t->prev_val;
+		if (wall > 0) {
+			double f = (double)d / (double)wall;
+			if (pool == SM_METRICS_POOL_NETWORK)
+				f = 1 - f;
+			t->prev_frac = f < 0 ? 0 : f > 1 ? 1 : f;
+			t->prev_at = now;
+			t->prev_val = val;
+		}
+		sum += t->prev_frac;
+		n++;
+	}
+	pthread_mutex_unlock(&sm_metrics_idle_lock);
+	return n ? sum / n : -1;
 }
 
 static uint32_t sm_metrics_hash(const char *s)
@@ -497,6 +622,31 @@ static void sm_metrics_render_hist(sm_mx_line_t *l, const char *n, const char *h
 	}
 }
 
+static void sm_mx_double(sm_mx_line_t *l, double v);
+
+static void sm_metrics_render_idle(sm_mx_line_t *l)
+{
+	static const char *const names[SM_METRICS_POOL__COUNT] = {
+		"kafka_network_socketserver_networkprocessoravgidlepercent",
+		"kafka_server_kafkarequesthandlerpool_requesthandleravgidlepercent",
+	};
+	static const char *const helps[SM_METRICS_POOL__COUNT] = {
+		"Average fraction of time the network threads were idle since the previous scrape, 0..1 (NetworkProcessorAvgIdlePercent)",
+		"Average fraction of time the request handler threads were idle since the previous scrape, 0..1 (RequestHandlerAvgIdlePercent)",
+	};
+	for (int p = 0; p < SM_METRICS_POOL__COUNT; p++) {
+		double v = sm_metrics_pool_idle(p);
+		if (v < 0)
+			continue;
+		sm_metrics_head(l, names[p], "gauge", helps[p]);
+		sm_mx_str(l, names[p]);
+		sm_mx_mem(l, " ", 1);
+		sm_mx_double(l, v);
+		sm_mx_mem(l, "\n", 1);
+		sm_mx_flush(l);
+	}
+}
+
 static void sm_metrics_render_phases(sm_mx_line_t *l)
 {
 	for (int p = 0; p < SM_METRICS_PH__COUNT; p++)
@@ -664,6 +814,7 @@ void sm_metrics_render(struct evbuffer *out)
 	sm_metrics_render_topics(l);
 	sm_metrics_render_requests(l);
 	sm_metrics_render_phases(l);
+	sm_metrics_render_idle(l);
 	sm_metrics_render_gauges(l);
 	sm_metrics_render_process(l);
 	sm_mx_flush(l);

@@ -81,6 +81,21 @@ enum {
 };
 void sm_metrics_request_phases(int16_t api_key, const int64_t ms[SM_METRICS_PH__COUNT]);
 
+/* Thread idle ratios (Kafka's NetworkProcessorAvgIdlePercent and
+ * RequestHandlerAvgIdlePercent), averaged over the live threads of a pool
+ * at scrape time, over the interval since the previous scrape. Slots are
+ * the threads' indexes (at most SM_METRICS_IDLE_SLOTS per pool; threads
+ * beyond are not counted). A thread registers itself when it starts and
+ * unregisters before it exits. */
+#define SM_METRICS_IDLE_SLOTS 256
+enum { SM_METRICS_POOL_NETWORK, SM_METRICS_POOL_HANDLER, SM_METRICS_POOL__COUNT };
+void sm_metrics_thread_register(int pool, int slot);
+void sm_metrics_thread_unregister(int pool, int slot);
+/* Request handlers: the calling thread starts (waiting 1) or stops waiting
+ * for a request at now_ns (sm_clock_mono_ns). Network threads are measured
+ * by their CPU clock instead: nothing to call. */
+void sm_metrics_handler_wait(int slot, int waiting, int64_t now_ns);
+
 /* Records appended as leader from a client Produce (Kafka's MessagesInPerSec
  * and BytesInPerSec: the batch size as the client sent it). */
 void sm_metrics_produce(const char *topic, int64_t messages, int64_t bytes);

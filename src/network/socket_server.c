@@ -1802,7 +1802,9 @@ static void *sm_ss_proc_main(void *arg)
 	snprintf(name, sizeof(name), "net-proc-%d", p->id);
 	pthread_setname_np(pthread_self(), name);
 	sm_thread_role_set(SM_ROLE_PROCESSOR);
+	sm_metrics_thread_register(SM_METRICS_POOL_NETWORK, p->id);
 	event_base_loop(p->base, EVLOOP_NO_EXIT_ON_EMPTY);
+	sm_metrics_thread_unregister(SM_METRICS_POOL_NETWORK, p->id);
 	return NULL;
 }
 

@@ -181,12 +181,18 @@ static void *sm_server_handler_main(void *arg)
 	snprintf(name, sizeof(name), "req-handler-%d", a.slot);
 	pthread_setname_np(pthread_self(), name);
 	sm_thread_role_set(SM_ROLE_HANDLER);
+	sm_metrics_thread_register(SM_METRICS_POOL_HANDLER, a.slot);
 	while (!__atomic_load_n(&s->handlers_stop, __ATOMIC_ACQUIRE) &&
 	       a.slot < __atomic_load_n(&s->handlers_target, __ATOMIC_ACQUIRE)) {
+		/* RequestHandlerAvgIdlePercent: the time blocked here is idle */
+		sm_metrics_handler_wait(a.slot, 1, sm_clock_mono_ns());
 		sm_request_t *req = sm_request_channel_receive(s->channel, 300);
-		if (req)
+		if (req) {
+			sm_metrics_handler_wait(a.slot, 0, sm_clock_mono_ns());
 			sm_kafka_apis_handle(s->apis, req);
+		}
 	}
+	sm_metrics_thread_unregister(SM_METRICS_POOL_HANDLER, a.slot);
 	return NULL;
 }
 

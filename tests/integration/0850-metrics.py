@@ -182,6 +182,12 @@ def test(c):
         check(gauges.get(name, 0) > 0, "%s is %s" % (name, gauges.get(name)))
     check(gauges["kafka_server_replicamanager_partitioncount"] >= 4, "partitioncount %s"
           % gauges["kafka_server_replicamanager_partitioncount"])
+    # Thread idle ratios: present on every broker, fractions of 1.
+    for b in c.brokers:
+        g = scrape(b)
+        for name in ("kafka_network_socketserver_networkprocessoravgidlepercent",
+                     "kafka_server_kafkarequesthandlerpool_requesthandleravgidlepercent"):
+            check(name in g and 0 <= g[name] <= 1, "broker %d: %s is %s" % (b.id, name, g.get(name)))
 
     promtool_check(c)
 

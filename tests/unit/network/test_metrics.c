@@ -17,6 +17,7 @@
 
 #include "metrics.h"
 #include "protocol.h"
+#include "clock.h"
 
 static char *render(void)
 {
@@ -155,6 +156,50 @@ static void test_request_phases(void)
 	CU_ASSERT_EQUAL(value_of(t, "kafka_network_requestmetrics_responsequeuetimems_sum{request=\"SyncGroup\"}"), 30);
 	CU_ASSERT_EQUAL(value_of(t, "kafka_network_requestmetrics_responsesendtimems_bucket{request=\"SyncGroup\",le=\"500\"}"), 1);
 	CU_ASSERT_EQUAL(value_of(t, "kafka_network_requestmetrics_responsesendtimems_bucket{request=\"SyncGroup\",le=\"1000\"}"), 2);
+	free(t);
+}
+
+/* Idle ratios: absent while no thread of a pool is live; a handler's waits
+ * (given as clock values, so the ratio is exact after clamping) make its
+ * pool 0 or 1; a network thread's ratio (from its CPU clock) is in 0..1. */
+static void test_idle_ratios(void)
+{
+	const char *h = "kafka_server_kafkarequesthandlerpool_requesthandleravgidlepercent";
+	const char *n = "kafka_network_socketserver_networkprocessoravgidlepercent";
+	char *t = render();
+	CU_ASSERT_PTR_NULL(strstr(t, h));
+	CU_ASSERT_PTR_NULL(strstr(t, n));
+	free(t);
+	sm_metrics_thread_register(SM_METRICS_POOL_HANDLER, 3);
+	sm_metrics_thread_register(SM_METRICS_POOL_NETWORK, 0);
+	sm_metrics_thread_register(SM_METRICS_POOL_HANDLER, SM_METRICS_IDLE_SLOTS); /* ignored */
+	/* busy all along: a wait that took no time */
+	int64_t now = sm_clock_mono_ns();
+	sm_metrics_handler_wait(3, 1, now);
+	sm_metrics_handler_wait(3, 0, now);
+	t = render();
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "# TYPE kafka_server_kafkarequesthandlerpool_requesthandleravgidlepercent gauge\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "# TYPE kafka_network_socketserver_networkprocessoravgidlepercent gauge\n"));
+	CU_ASSERT_EQUAL(value_of(t, h), 0);
+	const char *v = strstr(t, "\nkafka_network_socketserver_networkprocessoravgidlepercent ");
+	CU_ASSERT_PTR_NOT_NULL(v);
+	if (v) {
+		double f = atof(v + strlen(n) + 2);
+		CU_ASSERT(f >= 0 && f <= 1);
+	}
+	free(t);
+	/* waiting since long before the previous scrape: idle the whole
+	 * interval (a wait in progress counts at once) */
+	sm_metrics_handler_wait(3, 1, 1);
+	sm_metrics_handler_wait(3, 1, now); /* still the same wait */
+	t = render();
+	CU_ASSERT_EQUAL(value_of(t, h), 1);
+	free(t);
+	sm_metrics_thread_unregister(SM_METRICS_POOL_HANDLER, 3);
+	sm_metrics_thread_unregister(SM_METRICS_POOL_NETWORK, 0);
+	t = render();
+	CU_ASSERT_PTR_NULL(strstr(t, h));
+	CU_ASSERT_PTR_NULL(strstr(t, n));
 	free(t);
 }
 
@@ -340,6 +385,7 @@ int main(void)
 	CU_add_test(s, "topic counters", test_topic_counters);
 	CU_add_test(s, "requests and histogram", test_requests_histogram);
 	CU_add_test(s, "request phases", test_request_phases);
+	CU_add_test(s, "idle ratios", test_idle_ratios);
 	CU_add_test(s, "gauges and process", test_gauges_and_process);
 	CU_add_test(s, "client quota series", test_quota_series);
 	CU_add_test(s, "parse listener", test_parse_listener);

@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "err.h"
 #include "protocol.h"
 
 #include <event2/buffer.h>
@@ -138,6 +139,25 @@ void sm_metrics_request_phases(int16_t api_key, const int64_t ms[SM_METRICS_PH__
 		return;
 	for (int p = 0; p < SM_METRICS_PH__COUNT; p++)
 		sm_metrics_hist_add(&sm_metrics_phase[p], api_key, ms[p]);
+}
+
+/* ---- ErrorsPerSec ----
+ * Per API and error code (-1 .. SM_METRICS_ERRS - 2; a code Samsa does not
+ * know counts as UNKNOWN_SERVER_ERROR, as Kafka's Errors.forCode maps it):
+ * one relaxed add per distinct code in a response. */
+#define SM_METRICS_ERRS 128
+static uint64_t sm_metrics_errors[SM_METRICS_APIS][SM_METRICS_ERRS];
+
+void sm_metrics_request_errors(int16_t api_key, const int16_t *codes, const uint32_t *counts, int n)
+{
+	if (api_key < 0 || api_key >= SM_METRICS_APIS)
+		return;
+	for (int i = 0; i < n; i++) {
+		int c = codes[i];
+		if (c < -1 || c > SM_METRICS_ERRS - 2 || !strcmp(sm_err_name((sm_err_t)c), "UNKNOWN"))
+			c = SM_ERR_UNKNOWN_SERVER_ERROR;
+		ADD(sm_metrics_errors[api_key][c + 1], counts[i]);
+	}
 }
 
 /* ---- thread idle ratios ----
@@ -647,6 +667,26 @@ static void sm_metrics_render_idle(sm_mx_line_t *l)
 	}
 }
 
+static void sm_metrics_render_errors(sm_mx_line_t *l)
+{
+	const char *n = "kafka_network_requestmetrics_errors_total";
+	sm_metrics_head(l, n, "counter",
+			"Error codes in responses, by API and error, NONE included (ErrorsPerSec)");
+	for (int k = 0; k < SM_METRICS_APIS; k++)
+		for (int e = 0; e < SM_METRICS_ERRS; e++) {
+			uint64_t c = GET(sm_metrics_errors[k][e]);
+			if (!c)
+				continue;
+			sm_mx_request(l, n, "", sm_proto_api_name((int16_t)k));
+			sm_mx_str(l, ",error=\"");
+			sm_mx_str(l, sm_err_name((sm_err_t)(e - 1)));
+			sm_mx_str(l, "\"} ");
+			sm_mx_u64(l, c);
+			sm_mx_mem(l, "\n", 1);
+			sm_mx_flush(l);
+		}
+}
+
 static void sm_metrics_render_phases(sm_mx_line_t *l)
 {
 	for (int p = 0; p < SM_METRICS_PH__COUNT; p++)
@@ -815,6 +855,7 @@ void sm_metrics_render(struct evbuffer *out)
 	sm_metrics_render_requests(l);
 	sm_metrics_render_phases(l);
 	sm_metrics_render_idle(l);
+	sm_metrics_render_errors(l);
 	sm_metrics_render_gauges(l);
 	sm_metrics_render_process(l);
 	sm_mx_flush(l);

@@ -81,6 +81,10 @@ enum {
 };
 void sm_metrics_request_phases(int16_t api_key, const int64_t ms[SM_METRICS_PH__COUNT]);
 
+/* The error codes of one response with their counts (Kafka's ErrorsPerSec,
+ * from the response's errorCounts; NONE included). */
+void sm_metrics_request_errors(int16_t api_key, const int16_t *codes, const uint32_t *counts, int n);
+
 /* Thread idle ratios (Kafka's NetworkProcessorAvgIdlePercent and
  * RequestHandlerAvgIdlePercent), averaged over the live threads of a pool
  * at scrape time, over the interval since the previous scrape. Slots are

@@ -349,6 +349,10 @@ class Gen:
             return ['%s%s += %s;' % (ind, acc, e)]
         if f.struct:
             return ['%s%s_write(w, ver, &%s);' % (ind, f.struct.cname, src)]
+        if b == 'int16' and m.kind == 'response' and f.name.endswith('error_code'):
+            # every error code a response carries is tallied for the
+            # request metrics (ErrorsPerSec), as Kafka's errorCounts
+            return ['%ssm_proto_err_seen(%s), %s(w, %s);' % (ind, src, PRIM[b][3], src)]
         if b in PRIM:
             return ['%s%s(w, %s);' % (ind, PRIM[b][3], src)]
         return ['%s%s;' % (ind, call if b in VARLEN else 'sm_wbuf_uuid(w, %s)' % src)]

@@ -18,6 +18,9 @@
 #include "msg_metadata.h"
 #include "proto_gen.h"
 
+/* protocol.h: the response error tally of this thread */
+__thread sm_proto_err_tally_t sm_proto_err_tally;
+
 /* Kafka 2.8 API keys a ZooKeeper-mode broker never serves, so they have no
  * message spec: validVersions / flexibleVersions of their 2.8 schemas. */
 static const sm_api_info_t sm_proto_kraft_apis[] = {

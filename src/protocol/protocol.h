@@ -237,4 +237,52 @@ void sm_proto_json_bytes(sm_wbuf_t *w, sm_bytes_t b);
 void sm_proto_json_records(sm_wbuf_t *w, const sm_records_t *r);
 void sm_proto_json_uuid(sm_wbuf_t *w, const uint8_t id[16]);
 
+/* The error codes a thread writes in responses (the generated response
+ * writers call sm_proto_err_seen for every error code field), tallied
+ * between sm_proto_err_tally_begin and _end: the request metrics count them
+ * per response as Kafka's errorCounts. Outside that window nothing is kept.
+ * At most SM_PROTO_ERR_TALLY_MAX distinct codes per response are kept; a
+ * response with more drops the rest. */
+#define SM_PROTO_ERR_TALLY_MAX 16
+typedef struct sm_proto_err_tally {
+	int active, n;
+	int16_t code[SM_PROTO_ERR_TALLY_MAX];
+	uint32_t count[SM_PROTO_ERR_TALLY_MAX];
+} sm_proto_err_tally_t;
+
+extern __thread sm_proto_err_tally_t sm_proto_err_tally;
+
+static inline void sm_proto_err_seen(int16_t code)
+{
+	sm_proto_err_tally_t *t = &sm_proto_err_tally;
+	if (!t->active)
+		return;
+	for (int i = 0; i < t->n; i++)
+		if (t->code[i] == code) {
+			t->count[i]++;
+			return;
+		}
+	if (t->n < SM_PROTO_ERR_TALLY_MAX) {
+		t->code[t->n] = code;
+		t->count[t->n++] = 1;
+	}
+}
+
+static inline void sm_proto_err_tally_begin(void)
+{
+	sm_proto_err_tally.active = 1;
+	sm_proto_err_tally.n = 0;
+}
+
+/* Stops tallying; the tally stays readable until the next begin. */
+static inline const sm_proto_err_tally_t *sm_proto_err_tally_end(void)
+{
+	/* nothing was begun (a response not written by a generated writer):
+	 * nothing to report, rather than the previous response's codes */
+	if (!sm_proto_err_tally.active)
+		sm_proto_err_tally.n = 0;
+	sm_proto_err_tally.active = 0;
+	return &sm_proto_err_tally;
+}
+
 #endif /* SM_PROTOCOL_H */

@@ -327,6 +327,8 @@ sm_wbuf_t *sm_apis_resp_begin(sm_req_ctx_t *ctx)
 	sm_wbuf_reset(&ctx->resp);
 	sm_proto_resp_header_write(&ctx->resp, ctx->hdr.api_key, ctx->hdr.api_version,
 				   ctx->hdr.correlation_id);
+	/* the response writer that follows tallies its error codes */
+	sm_proto_err_tally_begin();
 	return &ctx->resp;
 }
 
@@ -393,6 +395,8 @@ static void sm_apis_phases(sm_req_ctx_t *ctx)
 
 void sm_apis_resp_send(sm_req_ctx_t *ctx)
 {
+	const sm_proto_err_tally_t *t = sm_proto_err_tally_end();
+	sm_metrics_request_errors(ctx->hdr.api_key, t->code, t->count, t->n);
 	sm_apis_request_quota(ctx);
 	if (ctx->apis->capture_dir && !ctx->resp.nfrags) {
 		uint8_t kv[4] = { (uint8_t)(ctx->hdr.api_key >> 8), (uint8_t)ctx->hdr.api_key,

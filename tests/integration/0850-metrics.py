@@ -133,6 +133,9 @@ def test(c):
         near(delta(m_all), n_msg, m_all)
         near(delta(b_all), n_bytes, b_all)
         check(delta(reqs) == n_req, "%s advanced by %s, %d requests were sent" % (reqs, delta(reqs), n_req))
+        # each response carried one partition, without error
+        none = 'kafka_network_requestmetrics_errors_total{request="Produce",error="NONE"}'
+        check(delta(none) == n_req, "%s advanced by %s, %d requests were sent" % (none, delta(none), n_req))
         check(delta(hist) >= n_req, "%s advanced by %s < %d" % (hist, delta(hist), n_req))
 
         def produce_phases(before=before, n_req=n_req):
@@ -141,6 +144,14 @@ def test(c):
                        for p in PHASES)
         wait_until(produce_phases, 30, "%d Produce requests in every phase histogram" % n_req)
         total_bytes += n_bytes
+    # A Produce to a partition that does not exist: its error is counted.
+    unk = 'kafka_network_requestmetrics_errors_total{request="Produce",error="UNKNOWN_TOPIC_OR_PARTITION"}'
+    before = scrape(b0).get(unk, 0)
+    err, _ = conn.produce(TOPIC, 7, record_batch([b"nowhere"]), acks=1)
+    check(err == 3, "produce to partition 7: error %d, expected UNKNOWN_TOPIC_OR_PARTITION" % err)
+    got = scrape(b0).get(unk, 0) - before
+    check(got == 1, "%s advanced by %s, expected 1" % (unk, got))
+
     # Another API, counted the same way; its phase histograms count each
     # request once (recorded when the response's last byte is written, just
     # after the client may have read it: waited for, not raced).

@@ -203,6 +203,35 @@ static void test_idle_ratios(void)
 	free(t);
 }
 
+/* ErrorsPerSec: the tally of the codes a generated response writer wrote,
+ * counted per API and error name; codes Samsa does not know count as
+ * UNKNOWN_SERVER_ERROR. */
+static void test_errors(void)
+{
+	int16_t codes[] = { 0, 3, 6, 999, -1 };
+	uint32_t counts[] = { 5, 2, 1, 1, 1 };
+	sm_metrics_request_errors(SM_API_OFFSET_FETCH, codes, counts, 5);
+	sm_metrics_request_errors(SM_API_OFFSET_FETCH, codes, counts, 1);
+	sm_metrics_request_errors(-1, codes, counts, 5); /* ignored */
+	/* the tally a response writer keeps between begin and end */
+	sm_proto_err_seen(3); /* not begun: not kept */
+	sm_proto_err_tally_begin();
+	sm_proto_err_seen(0);
+	sm_proto_err_seen(3);
+	sm_proto_err_seen(0);
+	const sm_proto_err_tally_t *tt = sm_proto_err_tally_end();
+	CU_ASSERT_EQUAL(tt->n, 2);
+	sm_metrics_request_errors(SM_API_OFFSET_FETCH, tt->code, tt->count, tt->n);
+	CU_ASSERT_EQUAL(sm_proto_err_tally_end()->n, 0); /* ended twice: empty */
+	char *t = render();
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "# TYPE kafka_network_requestmetrics_errors_total counter\n"));
+	CU_ASSERT_EQUAL(value_of(t, "kafka_network_requestmetrics_errors_total{request=\"OffsetFetch\",error=\"NONE\"}"), 12);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_network_requestmetrics_errors_total{request=\"OffsetFetch\",error=\"UNKNOWN_TOPIC_OR_PARTITION\"}"), 3);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_network_requestmetrics_errors_total{request=\"OffsetFetch\",error=\"NOT_LEADER_OR_FOLLOWER\"}"), 1);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_network_requestmetrics_errors_total{request=\"OffsetFetch\",error=\"UNKNOWN_SERVER_ERROR\"}"), 2);
+	free(t);
+}
+
 static void test_gauges_and_process(void)
 {
 	int urp = 4;
@@ -386,6 +415,7 @@ int main(void)
 	CU_add_test(s, "requests and histogram", test_requests_histogram);
 	CU_add_test(s, "request phases", test_request_phases);
 	CU_add_test(s, "idle ratios", test_idle_ratios);
+	CU_add_test(s, "errors", test_errors);
 	CU_add_test(s, "gauges and process", test_gauges_and_process);
 	CU_add_test(s, "client quota series", test_quota_series);
 	CU_add_test(s, "parse listener", test_parse_listener);

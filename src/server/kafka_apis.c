@@ -386,10 +386,11 @@ static void sm_apis_phases(sm_req_ctx_t *ctx)
 	int64_t now = sm_clock_mono_ms();
 	sm_request_t *r = ctx->req;
 	sm_metrics_request_done(ctx->hdr.api_key, now - r->recv_time_ms);
-	r->local_ms = sm_req_thread_time_ns(&ctx->thread_time, sm_clock_mono_ns()) / 1000000;
-	r->remote_ms = now - r->taken_ms - r->local_ms;
-	if (r->remote_ms < 0)
-		r->remote_ms = 0;
+	int64_t now_ns = sm_clock_mono_ns();
+	int64_t local_ns = sm_req_thread_time_ns(&ctx->thread_time, now_ns);
+	int64_t remote_ns = now_ns - r->taken_ns - local_ns;
+	r->local_ms = local_ns / 1000000;
+	r->remote_ms = remote_ns > 0 ? remote_ns / 1000000 : 0;
 	r->resp_queued_ms = now;
 }
 
@@ -682,6 +683,7 @@ void sm_kafka_apis_handle(sm_kafka_apis_t *apis, sm_request_t *req)
 	atomic_init(&ctx->refs, 1);
 	ctx->apis = apis;
 	ctx->req = req;
+	req->taken_ns = sm_clock_mono_ns();
 	req->taken_ms = sm_clock_mono_ms();
 	sm_arena_init(&ctx->arena);
 	sm_arena_set_budget(&ctx->arena, SM_REQ_ARENA_BASE + SM_REQ_ARENA_PER_BYTE * req->len);

@@ -49,9 +49,6 @@ typedef struct sm_request {
 	 * it hands the response over, the network thread the rest. */
 	int16_t api_key;
 	int64_t taken_ms;           /* taken by a handler thread */
-	int64_t taken_ns;           /* the same, finer: remote time is what is
-	                               left of the handler's span after its
-	                               thread time, below a millisecond */
 	int64_t local_ms, remote_ms;
 	int64_t resp_queued_ms;
 	int32_t throttle_ms;        /* set by the handler: after its response

@@ -378,6 +378,10 @@ void sm_apis_quota_throttled(sm_req_ctx_t *ctx, int t, int32_t ms)
 				   sm_apis_quota_user(ctx), ctx->hdr.client_id, ms, sm_clock_mono_ms());
 }
 
+/* The request its handler thread is handling right now (the handler and
+ * the completions run after it), for the remote time. */
+static __thread sm_req_ctx_t *sm_apis_inline;
+
 /* TotalTimeMs, and the handler's part of the request phases (metrics.h):
  * local is the handler's thread time, remote the rest since the request was
  * taken (its time parked in a purgatory). */
@@ -388,7 +392,11 @@ static void sm_apis_phases(sm_req_ctx_t *ctx)
 	sm_metrics_request_done(ctx->hdr.api_key, now - r->recv_time_ms);
 	int64_t now_ns = sm_clock_mono_ns();
 	int64_t local_ns = sm_req_thread_time_ns(&ctx->thread_time, now_ns);
-	int64_t remote_ns = now_ns - r->taken_ns - local_ns;
+	/* Answered by its own handler (or by the completions run right after
+	 * it): no remote time, as Kafka, whose local completion is then the
+	 * response's. Otherwise remote is from the local completion to now. */
+	int64_t remote_ns = sm_apis_inline == ctx ? 0 :
+			    now_ns - atomic_load(&ctx->thread_time.end_ns);
 	r->local_ms = local_ns / 1000000;
 	r->remote_ms = remote_ns > 0 ? remote_ns / 1000000 : 0;
 	r->resp_queued_ms = now;
@@ -683,7 +691,6 @@ void sm_kafka_apis_handle(sm_kafka_apis_t *apis, sm_request_t *req)
 	atomic_init(&ctx->refs, 1);
 	ctx->apis = apis;
 	ctx->req = req;
-	req->taken_ns = sm_clock_mono_ns();
 	req->taken_ms = sm_clock_mono_ms();
 	sm_arena_init(&ctx->arena);
 	sm_arena_set_budget(&ctx->arena, SM_REQ_ARENA_BASE + SM_REQ_ARENA_PER_BYTE * req->len);
@@ -720,12 +727,14 @@ void sm_kafka_apis_handle(sm_kafka_apis_t *apis, sm_request_t *req)
 	atomic_store_explicit(&ctx->refs, 2, memory_order_relaxed);
 	sm_req_thread_time_begin(&ctx->thread_time, sm_clock_mono_ns());
 	sm_purgatory_defer_begin();
+	sm_apis_inline = ctx;
 	e->handler(ctx);
 	/* The handler holds no lock now: the operations parked on what it
 	 * changed (acks=-1 produces a follower's fetch unblocked, fetches
 	 * waiting for an append) are answered here rather than after a hop
 	 * to the purgatory thread (Kafka's tryCompleteActions). */
 	sm_purgatory_complete_deferred();
+	sm_apis_inline = NULL;
 	/* Kafka sets apiLocalCompleteTimeNanos after tryCompleteActions: a
 	 * request still parked is charged its handling up to here. */
 	sm_req_thread_time_end(&ctx->thread_time, sm_clock_mono_ns());

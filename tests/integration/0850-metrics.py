@@ -174,6 +174,10 @@ def test(c):
         name = "kafka_network_requestmetrics_%s" % p
         check(now.get('%s_bucket{request="ListOffsets",le="+Inf"}' % name) == now.get(phase_count(p, "ListOffsets")),
               "%s: +Inf bucket differs from _count" % name)
+    # Followers' fetches park in the fetch purgatory of a leader with nothing
+    # new: remote time shows up (every broker leads a metrics-urp partition).
+    wait_until(lambda: scrape(b0).get('kafka_network_requestmetrics_remotetimems_sum{request="Fetch"}', 0) > 0,
+               30, "remote time of parked Fetch requests")
     # nothing parks a ListOffsets: no remote time
     check(now.get('kafka_network_requestmetrics_remotetimems_sum{request="ListOffsets"}', -1) == 0,
           "ListOffsets remote time sum %s" % now.get('kafka_network_requestmetrics_remotetimems_sum{request="ListOffsets"}'))

@@ -170,6 +170,8 @@ void sm_metrics_request_errors(int16_t api_key, const int16_t *codes, const uint
  * with nothing added to the network loop. */
 typedef struct sm_metrics_idle_slot {
 	int live;
+	pthread_t owner;    /* a retiring thread leaves a slot its successor
+			     * may already hold: only the owner clears it */
 	int64_t start_ns;   /* when this thread registered */
 	clockid_t cid;      /* network: the thread's CPU clock */
 	int64_t idle_ns;    /* handler: finished waits */
@@ -200,6 +202,7 @@ void sm_metrics_thread_register(int pool, int slot)
 		return;
 	pthread_mutex_lock(&sm_metrics_idle_lock);
 	t->cid = cid;
+	t->owner = pthread_self();
 	t->start_ns = sm_clock_mono_ns();
 	__atomic_store_n(&t->idle_ns, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&t->wait_since, 0, __ATOMIC_RELAXED);
@@ -211,8 +214,10 @@ void sm_metrics_thread_unregister(int pool, int slot)
 {
 	if (pool < 0 || pool >= SM_METRICS_POOL__COUNT || slot < 0 || slot >= SM_METRICS_IDLE_SLOTS)
 		return;
+	sm_metrics_idle_slot_t *t = &sm_metrics_idle[pool][slot];
 	pthread_mutex_lock(&sm_metrics_idle_lock);
-	sm_metrics_idle[pool][slot].live = 0;
+	if (t->live && pthread_equal(t->owner, pthread_self()))
+		t->live = 0;
 	pthread_mutex_unlock(&sm_metrics_idle_lock);
 }
 

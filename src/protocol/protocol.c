@@ -18,8 +18,42 @@
 #include "msg_metadata.h"
 #include "proto_gen.h"
 
-/* protocol.h: the response error tally of this thread */
-__thread sm_proto_err_tally_t sm_proto_err_tally;
+/* protocol.h: the response error tally of this thread. Its members are
+ * reached directly and the tally is handed out as a copy: a pointer to it
+ * taken in an inline header function failed UBSan's null check under GCC
+ * (--enable-sanitizers). */
+static __thread sm_proto_err_tally_t sm_proto_err_tally;
+
+void sm_proto_err_seen(int16_t code)
+{
+	if (!sm_proto_err_tally.active)
+		return;
+	int n = sm_proto_err_tally.n;
+	for (int i = 0; i < n; i++)
+		if (sm_proto_err_tally.code[i] == code) {
+			sm_proto_err_tally.count[i]++;
+			return;
+		}
+	if (n < SM_PROTO_ERR_TALLY_MAX) {
+		sm_proto_err_tally.code[n] = code;
+		sm_proto_err_tally.count[n] = 1;
+		sm_proto_err_tally.n = n + 1;
+	}
+}
+
+void sm_proto_err_tally_begin(void)
+{
+	sm_proto_err_tally.active = 1;
+	sm_proto_err_tally.n = 0;
+}
+
+void sm_proto_err_tally_end(sm_proto_err_tally_t *out)
+{
+	if (!sm_proto_err_tally.active)
+		sm_proto_err_tally.n = 0;
+	sm_proto_err_tally.active = 0;
+	*out = sm_proto_err_tally;
+}
 
 /* Kafka 2.8 API keys a ZooKeeper-mode broker never serves, so they have no
  * message spec: validVersions / flexibleVersions of their 2.8 schemas. */

@@ -250,39 +250,11 @@ typedef struct sm_proto_err_tally {
 	uint32_t count[SM_PROTO_ERR_TALLY_MAX];
 } sm_proto_err_tally_t;
 
-extern __thread sm_proto_err_tally_t sm_proto_err_tally;
-
-static inline void sm_proto_err_seen(int16_t code)
-{
-	sm_proto_err_tally_t *t = &sm_proto_err_tally;
-	if (!t->active)
-		return;
-	for (int i = 0; i < t->n; i++)
-		if (t->code[i] == code) {
-			t->count[i]++;
-			return;
-		}
-	if (t->n < SM_PROTO_ERR_TALLY_MAX) {
-		t->code[t->n] = code;
-		t->count[t->n++] = 1;
-	}
-}
-
-static inline void sm_proto_err_tally_begin(void)
-{
-	sm_proto_err_tally.active = 1;
-	sm_proto_err_tally.n = 0;
-}
-
-/* Stops tallying; the tally stays readable until the next begin. */
-static inline const sm_proto_err_tally_t *sm_proto_err_tally_end(void)
-{
-	/* nothing was begun (a response not written by a generated writer):
-	 * nothing to report, rather than the previous response's codes */
-	if (!sm_proto_err_tally.active)
-		sm_proto_err_tally.n = 0;
-	sm_proto_err_tally.active = 0;
-	return &sm_proto_err_tally;
-}
+void sm_proto_err_seen(int16_t code);
+void sm_proto_err_tally_begin(void);
+/* Stops tallying and copies this thread's tally to out: empty when nothing
+ * was begun (a response not written by a generated writer), rather than
+ * the previous response's codes. */
+void sm_proto_err_tally_end(sm_proto_err_tally_t *out);
 
 #endif /* SM_PROTOCOL_H */

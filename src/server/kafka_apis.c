@@ -404,8 +404,9 @@ static void sm_apis_phases(sm_req_ctx_t *ctx)
 
 void sm_apis_resp_send(sm_req_ctx_t *ctx)
 {
-	const sm_proto_err_tally_t *t = sm_proto_err_tally_end();
-	sm_metrics_request_errors(ctx->hdr.api_key, t->code, t->count, t->n);
+	sm_proto_err_tally_t t;
+	sm_proto_err_tally_end(&t);
+	sm_metrics_request_errors(ctx->hdr.api_key, t.code, t.count, t.n);
 	sm_apis_request_quota(ctx);
 	if (ctx->apis->capture_dir && !ctx->resp.nfrags) {
 		uint8_t kv[4] = { (uint8_t)(ctx->hdr.api_key >> 8), (uint8_t)ctx->hdr.api_key,

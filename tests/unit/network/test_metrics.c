@@ -219,10 +219,12 @@ static void test_errors(void)
 	sm_proto_err_seen(0);
 	sm_proto_err_seen(3);
 	sm_proto_err_seen(0);
-	const sm_proto_err_tally_t *tt = sm_proto_err_tally_end();
-	CU_ASSERT_EQUAL(tt->n, 2);
-	sm_metrics_request_errors(SM_API_OFFSET_FETCH, tt->code, tt->count, tt->n);
-	CU_ASSERT_EQUAL(sm_proto_err_tally_end()->n, 0); /* ended twice: empty */
+	sm_proto_err_tally_t tt;
+	sm_proto_err_tally_end(&tt);
+	CU_ASSERT_EQUAL(tt.n, 2);
+	sm_metrics_request_errors(SM_API_OFFSET_FETCH, tt.code, tt.count, tt.n);
+	sm_proto_err_tally_end(&tt);
+	CU_ASSERT_EQUAL(tt.n, 0); /* ended twice: empty */
 	char *t = render();
 	CU_ASSERT_PTR_NOT_NULL(strstr(t, "# TYPE kafka_network_requestmetrics_errors_total counter\n"));
 	CU_ASSERT_EQUAL(value_of(t, "kafka_network_requestmetrics_errors_total{request=\"OffsetFetch\",error=\"NONE\"}"), 12);

@@ -53,6 +53,7 @@ static struct {
 	pthread_mutex_t gauge_lock;
 	sm_metrics_gauge_fn *gauge_fn;
 	void *gauge_opaque;
+	uint64_t isr_shrinks, isr_expands;
 } sm_m = { .insert_lock = PTHREAD_MUTEX_INITIALIZER, .gauge_lock = PTHREAD_MUTEX_INITIALIZER };
 
 #define ADD(var, n) __atomic_fetch_add(&(var), (uint64_t)(n), __ATOMIC_RELAXED)
@@ -88,6 +89,14 @@ void sm_metrics_request_done(int16_t api_key, int64_t total_ms)
 	/* Last, so that a scrape never sees a count above its +Inf bucket by
 	 * more than the requests finishing right now. */
 	ADD(sm_m.time_count[api_key], 1);
+}
+
+void sm_metrics_isr_change(int shrink)
+{
+	if (shrink)
+		ADD(sm_m.isr_shrinks, 1);
+	else
+		ADD(sm_m.isr_expands, 1);
 }
 
 static uint32_t sm_metrics_hash(const char *s)
@@ -483,6 +492,46 @@ static void sm_metrics_render_quota_family(sm_mx_line_t *l, const sm_metrics_gau
 	}
 }
 
+static void sm_metrics_counter(sm_mx_line_t *l, const char *name, const char *help, uint64_t v)
+{
+	sm_metrics_head(l, name, "counter", help);
+	sm_mx_str(l, name);
+	sm_mx_mem(l, " ", 1);
+	sm_mx_u64(l, v);
+	sm_mx_mem(l, "\n", 1);
+	sm_mx_flush(l);
+}
+
+/* ReplicaManager ISR meters and the KafkaController / ControllerStats
+ * series. LeaderElectionRateAndTimeMs is a Kafka timer; the exporter makes
+ * its Count kafka_..._count, which Prometheus expects of a summary, so it
+ * is one (no quantiles: _sum in ms and _count). */
+static void sm_metrics_render_replica_controller(sm_mx_line_t *l, const sm_metrics_gauges_t *g)
+{
+	sm_metrics_counter(l, "kafka_server_replicamanager_isrshrinks_total",
+			   "Times this broker as leader shrank a partition's ISR", GET(sm_m.isr_shrinks));
+	sm_metrics_counter(l, "kafka_server_replicamanager_isrexpands_total",
+			   "Times this broker as leader expanded a partition's ISR", GET(sm_m.isr_expands));
+	sm_metrics_gauge(l, "kafka_controller_kafkacontroller_preferredreplicaimbalancecount",
+			 "Partitions whose leader is not their preferred replica (controller only)",
+			 g->preferred_imbalance);
+	sm_metrics_counter(l, "kafka_controller_controllerstats_uncleanleaderelections_total",
+			   "Unclean leader elections made by this broker as controller",
+			   (uint64_t)g->unclean_elections);
+	const char *n = "kafka_controller_controllerstats_leaderelectionrateandtimems";
+	sm_metrics_head(l, n, "summary",
+			"Broker change events handled by this broker as controller (leader elections), ms");
+	sm_mx_str(l, n);
+	sm_mx_str(l, "_sum ");
+	sm_mx_i64(l, g->election_ms_sum);
+	sm_mx_mem(l, "\n", 1);
+	sm_mx_str(l, n);
+	sm_mx_str(l, "_count ");
+	sm_mx_i64(l, g->election_count);
+	sm_mx_mem(l, "\n", 1);
+	sm_mx_flush(l);
+}
+
 static void sm_metrics_render_gauges(sm_mx_line_t *l)
 {
 	sm_metrics_gauges_t g;
@@ -511,6 +560,7 @@ static void sm_metrics_render_gauges(sm_mx_line_t *l)
 			 "Topics in the cluster (controller only)", g.global_topic_count);
 	sm_metrics_gauge(l, "kafka_controller_kafkacontroller_globalpartitioncount",
 			 "Partitions in the cluster (controller only)", g.global_partition_count);
+	sm_metrics_render_replica_controller(l, &g);
 	for (int w = 0; w < SM_METRICS_QUOTA_FAMILIES; w++)
 		sm_metrics_render_quota_family(l, &g, w);
 	for (int i = 0; i < g.nquotas; i++) {

@@ -48,6 +48,13 @@ typedef struct sm_metrics_gauges {
 	int64_t offline_partitions;  /* controller's count; 0 elsewhere */
 	int64_t global_topic_count;  /* controller only */
 	int64_t global_partition_count;
+	int64_t preferred_imbalance;  /* controller only */
+	/* ControllerStats, kept by the controller since this broker started
+	 * (counters: they survive losing the controller role) */
+	int64_t election_count;      /* BrokerChange events handled
+				      * (LeaderElectionRateAndTimeMs) */
+	int64_t election_ms_sum;     /* their handling time, ms */
+	int64_t unclean_elections;   /* UncleanLeaderElectionsPerSec */
 	/* client quota sensors, malloc'd by the source (freed by the
 	 * renderer, strings included) */
 	sm_metrics_quota_t *quotas;
@@ -75,6 +82,10 @@ void sm_metrics_fetch_out(const char *topic, int64_t bytes);
  * TotalProduceRequestsPerSec / TotalFetchRequestsPerSec. */
 void sm_metrics_produce_partition(const char *topic, int failed);
 void sm_metrics_fetch_partition(const char *topic, int failed);
+
+/* The leader wrote a shrunk (shrink 1) or expanded (0) ISR to ZooKeeper
+ * (ReplicaManager IsrShrinksPerSec / IsrExpandsPerSec). */
+void sm_metrics_isr_change(int shrink);
 
 /* Appends the whole exposition (text format 0.0.4) to out. */
 void sm_metrics_render(struct evbuffer *out);

@@ -143,8 +143,10 @@ static void sm_server_metrics_gauges(void *opaque, sm_metrics_gauges_t *g)
 	sm_kafka_server_t *s = opaque;
 	if (s->rm)
 		sm_replica_manager_metrics(s->rm, g);
-	if (s->controller)
+	if (s->controller) {
 		sm_controller_metrics(s->controller, g);
+		sm_controller_stats(s->controller, g);
+	}
 	/* client quota sensors: each shard's lock, briefly, per scrape */
 	sm_quota_metric_t *qm;
 	int n = sm_client_quotas_metrics(sm_client_quotas_global(), sm_clock_mono_ms(), &qm);

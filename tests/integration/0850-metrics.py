@@ -15,6 +15,10 @@ server.log):
   brokers goes 0 -> 3 -> 0 for a 3-partition RF=3 topic when a broker is
   killed (kill -9) and restarted;
 * exactly one broker reports activecontrollercount 1;
+* the survivors' kafka_server_replicamanager_isrshrinks_total moves when the
+  follower dies and _isrexpands_total by >= 3 when it is back; the
+  controller's leaderelectionrateandtimems_count is > 0 and
+  preferredreplicaimbalancecount is 1 after the restart;
 * `promtool check metrics` accepts every broker's output. Without promtool
   the check says so loudly and fails when CI is set."""
 import os
@@ -78,6 +82,17 @@ def promtool_check(c):
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
         check(p.returncode == 0, "promtool check metrics on broker %d: %s" % (b.id, p.stdout.decode()))
     log("promtool accepts the output of all %d brokers" % len(c.brokers))
+
+
+ISR_SHRINKS = "kafka_server_replicamanager_isrshrinks_total"
+ISR_EXPANDS = "kafka_server_replicamanager_isrexpands_total"
+ELECTIONS = "kafka_controller_controllerstats_leaderelectionrateandtimems_count"
+IMBALANCE = "kafka_controller_kafkacontroller_preferredreplicaimbalancecount"
+UNCLEAN = "kafka_controller_controllerstats_uncleanleaderelections_total"
+
+
+def metric_sum(brokers, name):
+    return sum(scrape(b).get(name, 0) for b in brokers if b.alive())
 
 
 def urp_sum(c):
@@ -154,16 +169,44 @@ def test(c):
 
     promtool_check(c)
 
-    # --- UnderReplicatedPartitions 0 -> 3 -> 0 ---
+    # --- UnderReplicatedPartitions 0 -> 3 -> 0, ISR shrinks and expands ---
     wait_until(lambda: urp_sum(c) == 0, 60, "no under-replicated partitions")
     victim = c.brokers[2]
+    survivors = c.brokers[:2]
+    shrinks0 = metric_sum(survivors, ISR_SHRINKS)
+    expands0 = metric_sum(survivors, ISR_EXPANDS)
+    md = c.metadata(URP_TOPIC)
+    parts = [t for t in md["topics"] if t["topic"] == URP_TOPIC][0]["partitions"]
+    survivor_led = [p["partition"] for p in parts if p["leader"] != victim.id]
+    check(survivor_led, "no partition of %s is led by brokers 0 or 1" % URP_TOPIC)
     victim.kill9()
     log("killed broker %d" % victim.id)
+    # A follower at the leader's end offset is never out of sync: append to
+    # the partitions the survivors lead so that the dead one falls behind.
+    for p in survivor_led:
+        c.kcat("-P", "-t", URP_TOPIC, "-p", str(p), "-X", "acks=1", input=b"after-kill\n")
     wait_until(lambda: urp_sum(c) == 3, 120, "3 under-replicated partitions with broker 2 dead")
+    # The leaders drop the dead follower after replica.lag.time.max.ms (2 s),
+    # before its ZooKeeper session (6 s) expires and the controller would.
+    wait_until(lambda: metric_sum(survivors, ISR_SHRINKS) > shrinks0, 60,
+               "a leader counted an ISR shrink")
     victim.start()
     wait_until(lambda: urp_sum(c) == 0, 120, "no under-replicated partitions after broker 2 is back")
+    # Every partition took broker 2 back into its ISR through its leader,
+    # all of which are on the survivors now.
+    expands = metric_sum(survivors, ISR_EXPANDS) - expands0
+    check(expands >= 3, "%s advanced by %s on brokers 0 and 1, expected >= 3" % (ISR_EXPANDS, expands))
+    log("ISR shrinks +%d, expands +%d" % (metric_sum(survivors, ISR_SHRINKS) - shrinks0, expands))
     active = [scrape(b).get("kafka_controller_kafkacontroller_activecontrollercount") for b in c.brokers]
     check(sum(active) == 1, "activecontrollercount per broker after the restart: %s" % active)
+    # The controller handled broker 2's return (a BrokerChange event, Kafka's
+    # LeaderElectionRateAndTimeMs), and the partition broker 2 prefers is led
+    # elsewhere until a preferred election.
+    elections = metric_sum(c.brokers, ELECTIONS)
+    check(elections >= 1, "%s summed to %s" % (ELECTIONS, elections))
+    wait_until(lambda: metric_sum(c.brokers, IMBALANCE) == 1, 60,
+               "preferredreplicaimbalancecount 1 (the partition broker 2 prefers)")
+    check(metric_sum(c.brokers, UNCLEAN) == 0, "no unclean leader election was made")
     promtool_check(c)
 
 

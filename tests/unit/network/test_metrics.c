@@ -131,6 +131,42 @@ static void test_gauges_and_process(void)
 	free(t);
 }
 
+static void controller_stats(void *opaque, sm_metrics_gauges_t *g)
+{
+	(void)opaque;
+	g->preferred_imbalance = 2;
+	g->election_count = 3;
+	g->election_ms_sum = 17;
+	g->unclean_elections = 1;
+}
+
+/* ISR meters count from zero and move one per call; the controller's
+ * stats come through the gauge source. */
+static void test_isr_and_controller_stats(void)
+{
+	char *t = render();
+	long long shrinks = value_of(t, "kafka_server_replicamanager_isrshrinks_total");
+	long long expands = value_of(t, "kafka_server_replicamanager_isrexpands_total");
+	CU_ASSERT(shrinks >= 0 && expands >= 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "# TYPE kafka_server_replicamanager_isrshrinks_total counter\n"));
+	CU_ASSERT_EQUAL(value_of(t, "kafka_controller_controllerstats_leaderelectionrateandtimems_count"), 0);
+	free(t);
+	sm_metrics_isr_change(1);
+	sm_metrics_isr_change(1);
+	sm_metrics_isr_change(0);
+	sm_metrics_set_gauge_source(controller_stats, NULL);
+	t = render();
+	CU_ASSERT_EQUAL(value_of(t, "kafka_server_replicamanager_isrshrinks_total"), shrinks + 2);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_server_replicamanager_isrexpands_total"), expands + 1);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_controller_kafkacontroller_preferredreplicaimbalancecount"), 2);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_controller_controllerstats_leaderelectionrateandtimems_count"), 3);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_controller_controllerstats_leaderelectionrateandtimems_sum"), 17);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_controller_controllerstats_uncleanleaderelections_total"), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "# TYPE kafka_controller_controllerstats_leaderelectionrateandtimems summary\n"));
+	free(t);
+	sm_metrics_set_gauge_source(NULL, NULL);
+}
+
 static void quota_gauges(void *opaque, sm_metrics_gauges_t *g)
 {
 	(void)opaque;
@@ -296,6 +332,7 @@ int main(void)
 	CU_add_test(s, "topic counters", test_topic_counters);
 	CU_add_test(s, "requests and histogram", test_requests_histogram);
 	CU_add_test(s, "gauges and process", test_gauges_and_process);
+	CU_add_test(s, "isr and controller stats", test_isr_and_controller_stats);
 	CU_add_test(s, "client quota series", test_quota_series);
 	CU_add_test(s, "parse listener", test_parse_listener);
 	CU_add_test(s, "http endpoint", test_http);

@@ -54,6 +54,8 @@ static struct {
 	sm_metrics_gauge_fn *gauge_fn;
 	void *gauge_opaque;
 	uint64_t isr_shrinks, isr_expands;
+	uint64_t zk_bucket[SM_METRICS_NLE]; /* not cumulative */
+	uint64_t zk_count, zk_sum_ms, zk_expires, zk_disconnects;
 } sm_m = { .insert_lock = PTHREAD_MUTEX_INITIALIZER, .gauge_lock = PTHREAD_MUTEX_INITIALIZER };
 
 #define ADD(var, n) __atomic_fetch_add(&(var), (uint64_t)(n), __ATOMIC_RELAXED)
@@ -97,6 +99,27 @@ void sm_metrics_isr_change(int shrink)
 		ADD(sm_m.isr_shrinks, 1);
 	else
 		ADD(sm_m.isr_expands, 1);
+}
+
+void sm_metrics_zk_request(int64_t ms)
+{
+	if (ms < 0)
+		ms = 0;
+	int b = 0;
+	while (b < SM_METRICS_NLE && ms > sm_metrics_le_ms[b])
+		b++;
+	if (b < SM_METRICS_NLE)
+		ADD(sm_m.zk_bucket[b], 1);
+	ADD(sm_m.zk_sum_ms, ms);
+	ADD(sm_m.zk_count, 1); /* last, as in sm_metrics_request_done */
+}
+
+void sm_metrics_zk_session(int expired)
+{
+	if (expired)
+		ADD(sm_m.zk_expires, 1);
+	else
+		ADD(sm_m.zk_disconnects, 1);
 }
 
 static uint32_t sm_metrics_hash(const char *s)
@@ -532,6 +555,45 @@ static void sm_metrics_render_replica_controller(sm_mx_line_t *l, const sm_metri
 	sm_mx_flush(l);
 }
 
+/* ZooKeeperRequestLatencyMs as a histogram with the request time's
+ * buckets, and the session listener's meters. */
+static void sm_metrics_render_zk(sm_mx_line_t *l)
+{
+	const char *n = "kafka_server_zookeeperclientmetrics_zookeeperrequestlatencyms";
+	sm_metrics_head(l, n, "histogram", "ZooKeeper request round trips, ms");
+	uint64_t count = GET(sm_m.zk_count), cum = 0;
+	for (int b = 0; b < SM_METRICS_NLE; b++) {
+		cum += GET(sm_m.zk_bucket[b]);
+		sm_mx_str(l, n);
+		sm_mx_str(l, "_bucket{le=\"");
+		sm_mx_i64(l, sm_metrics_le_ms[b]);
+		sm_mx_str(l, "\"} ");
+		sm_mx_u64(l, cum);
+		sm_mx_mem(l, "\n", 1);
+		sm_mx_flush(l);
+	}
+	if (count < cum)
+		count = cum;
+	sm_mx_str(l, n);
+	sm_mx_str(l, "_bucket{le=\"+Inf\"} ");
+	sm_mx_u64(l, count);
+	sm_mx_mem(l, "\n", 1);
+	sm_mx_str(l, n);
+	sm_mx_str(l, "_sum ");
+	sm_mx_u64(l, GET(sm_m.zk_sum_ms));
+	sm_mx_mem(l, "\n", 1);
+	sm_mx_str(l, n);
+	sm_mx_str(l, "_count ");
+	sm_mx_u64(l, count);
+	sm_mx_mem(l, "\n", 1);
+	sm_mx_flush(l);
+	sm_metrics_counter(l, "kafka_server_sessionexpirelistener_zookeeperexpires_total",
+			   "ZooKeeper sessions of this broker that expired", GET(sm_m.zk_expires));
+	sm_metrics_counter(l, "kafka_server_sessionexpirelistener_zookeeperdisconnects_total",
+			   "Times a connected ZooKeeper session lost its connection",
+			   GET(sm_m.zk_disconnects));
+}
+
 static void sm_metrics_render_gauges(sm_mx_line_t *l)
 {
 	sm_metrics_gauges_t g;
@@ -621,6 +683,7 @@ void sm_metrics_render(struct evbuffer *out)
 	sm_metrics_render_topics(l);
 	sm_metrics_render_requests(l);
 	sm_metrics_render_gauges(l);
+	sm_metrics_render_zk(l);
 	sm_metrics_render_process(l);
 	sm_mx_flush(l);
 	free(l);

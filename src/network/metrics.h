@@ -87,6 +87,13 @@ void sm_metrics_fetch_partition(const char *topic, int failed);
  * (ReplicaManager IsrShrinksPerSec / IsrExpandsPerSec). */
 void sm_metrics_isr_change(int shrink);
 
+/* ZooKeeper client: a request's round trip took ms
+ * (ZooKeeperClientMetrics ZooKeeperRequestLatencyMs); the session expired
+ * (expired 1, SessionExpireListener ZooKeeperExpiresPerSec) or a connected
+ * session lost its connection (0, ZooKeeperDisconnectsPerSec). */
+void sm_metrics_zk_request(int64_t ms);
+void sm_metrics_zk_session(int expired);
+
 /* Appends the whole exposition (text format 0.0.4) to out. */
 void sm_metrics_render(struct evbuffer *out);
 

@@ -1009,12 +1009,23 @@ static int sm_server_zk_connect(sm_kafka_server_t *s, char *err, size_t errlen)
 	return s->zk ? 0 : -1;
 }
 
+/* ZooKeeper client events into the metrics (zk/ may not include network/). */
+static void sm_server_zk_observe(int what, int64_t ms)
+{
+	if (what == SM_ZK_OBS_REQUEST)
+		sm_metrics_zk_request(ms);
+	else
+		sm_metrics_zk_session(what == SM_ZK_OBS_EXPIRED);
+}
+
 int sm_kafka_server_startup(sm_kafka_server_t *s)
 {
 	char err[1024];
 	snprintf(s->comp, sizeof(s->comp), "KafkaServer id=%d", s->broker_id);
 	sm_log_info(s->comp, SM_SRV_LOGGER, "starting");
 	sm_log_info(s->comp, SM_SRV_LOGGER, "Connecting to zookeeper on %s", s->cfg->zookeeper_connect);
+	/* Process-wide and left in place: it only adds to static counters. */
+	sm_zk_set_observer(sm_server_zk_observe);
 	if (sm_server_zk_connect(s, err, sizeof(err))) {
 		sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, s->comp, SM_SRV_LOGGER, "Fatal error during KafkaServer startup: %s", err);
 		return -1;

@@ -19,6 +19,8 @@ server.log):
   follower dies and _isrexpands_total by >= 3 when it is back; the
   controller's leaderelectionrateandtimems_count is > 0 and
   preferredreplicaimbalancecount is 1 after the restart;
+* every broker's zookeeperrequestlatencyms_count is > 0 and no session
+  expired;
 * `promtool check metrics` accepts every broker's output. Without promtool
   the check says so loudly and fails when CI is set."""
 import os
@@ -89,6 +91,8 @@ ISR_EXPANDS = "kafka_server_replicamanager_isrexpands_total"
 ELECTIONS = "kafka_controller_controllerstats_leaderelectionrateandtimems_count"
 IMBALANCE = "kafka_controller_kafkacontroller_preferredreplicaimbalancecount"
 UNCLEAN = "kafka_controller_controllerstats_uncleanleaderelections_total"
+ZK_LATENCY = "kafka_server_zookeeperclientmetrics_zookeeperrequestlatencyms"
+ZK_EXPIRES = "kafka_server_sessionexpirelistener_zookeeperexpires_total"
 
 
 def metric_sum(brokers, name):
@@ -207,6 +211,14 @@ def test(c):
     wait_until(lambda: metric_sum(c.brokers, IMBALANCE) == 1, 60,
                "preferredreplicaimbalancecount 1 (the partition broker 2 prefers)")
     check(metric_sum(c.brokers, UNCLEAN) == 0, "no unclean leader election was made")
+    # Every broker talks to ZooKeeper from its start.
+    for b in c.brokers:
+        zk = scrape(b)
+        check(zk.get(ZK_LATENCY + "_count", 0) > 0, "broker %d: %s_count is %s"
+              % (b.id, ZK_LATENCY, zk.get(ZK_LATENCY + "_count")))
+        check(zk.get(ZK_LATENCY + '_bucket{le="+Inf"}') == zk[ZK_LATENCY + "_count"],
+              "broker %d: +Inf bucket differs from _count" % b.id)
+        check(zk.get(ZK_EXPIRES) == 0, "broker %d: %s is %s" % (b.id, ZK_EXPIRES, zk.get(ZK_EXPIRES)))
     promtool_check(c)
 
 

@@ -167,6 +167,38 @@ static void test_isr_and_controller_stats(void)
 	sm_metrics_set_gauge_source(NULL, NULL);
 }
 
+static void test_zookeeper(void)
+{
+	const char *h = "kafka_server_zookeeperclientmetrics_zookeeperrequestlatencyms";
+	char s[160];
+	char *t = render();
+	snprintf(s, sizeof(s), "%s_count", h);
+	long long count = value_of(t, s);
+	snprintf(s, sizeof(s), "%s_bucket{le=\"2\"}", h);
+	long long le2 = value_of(t, s);
+	long long exp = value_of(t, "kafka_server_sessionexpirelistener_zookeeperexpires_total");
+	long long dis = value_of(t, "kafka_server_sessionexpirelistener_zookeeperdisconnects_total");
+	CU_ASSERT(count >= 0 && le2 >= 0 && exp >= 0 && dis >= 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "# TYPE kafka_server_zookeeperclientmetrics_zookeeperrequestlatencyms histogram\n"));
+	free(t);
+	sm_metrics_zk_request(2);
+	sm_metrics_zk_request(-5); /* a clock step: counted as 0 */
+	sm_metrics_zk_request(99999);
+	sm_metrics_zk_session(1);
+	sm_metrics_zk_session(0);
+	sm_metrics_zk_session(0);
+	t = render();
+	snprintf(s, sizeof(s), "%s_count", h);
+	CU_ASSERT_EQUAL(value_of(t, s), count + 3);
+	snprintf(s, sizeof(s), "%s_bucket{le=\"2\"}", h);
+	CU_ASSERT_EQUAL(value_of(t, s), le2 + 2);
+	snprintf(s, sizeof(s), "%s_bucket{le=\"+Inf\"}", h);
+	CU_ASSERT_EQUAL(value_of(t, s), count + 3);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_server_sessionexpirelistener_zookeeperexpires_total"), exp + 1);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_server_sessionexpirelistener_zookeeperdisconnects_total"), dis + 2);
+	free(t);
+}
+
 static void quota_gauges(void *opaque, sm_metrics_gauges_t *g)
 {
 	(void)opaque;
@@ -333,6 +365,7 @@ int main(void)
 	CU_add_test(s, "requests and histogram", test_requests_histogram);
 	CU_add_test(s, "gauges and process", test_gauges_and_process);
 	CU_add_test(s, "isr and controller stats", test_isr_and_controller_stats);
+	CU_add_test(s, "zookeeper series", test_zookeeper);
 	CU_add_test(s, "client quota series", test_quota_series);
 	CU_add_test(s, "parse listener", test_parse_listener);
 	CU_add_test(s, "http endpoint", test_http);

@@ -568,6 +568,12 @@ void sm_partition_add_gauges(sm_partition_t *p, sm_metrics_gauges_t *g)
 		else if (p->n_isr == min_isr)
 			g->at_min_isr++;
 	}
+	/* Kafka's per-Log gauges, for every hosted log that is online; the
+	 * log's segment lock nests inside the partition lock as in appends. */
+	if (!p->offline && p->log)
+		sm_metrics_add_log(g, p->topic, p->partition, sm_log_size_bytes(p->log),
+				   sm_log_start_offset(p->log), sm_log_end_offset(p->log),
+				   sm_log_segment_count(p->log));
 	pthread_mutex_unlock(&p->lock);
 }
 

@@ -122,6 +122,22 @@ void sm_metrics_zk_session(int expired)
 		ADD(sm_m.zk_disconnects, 1);
 }
 
+void sm_metrics_add_log(sm_metrics_gauges_t *g, const char *topic, int32_t partition,
+			int64_t size, int64_t start_offset, int64_t end_offset, int64_t segments)
+{
+	if (g->nlogs == g->logs_cap) {
+		g->logs_cap = g->logs_cap ? g->logs_cap * 2 : 64;
+		g->logs = sm_realloc(g->logs, (size_t)g->logs_cap * sizeof(*g->logs));
+	}
+	sm_metrics_log_t *lg = &g->logs[g->nlogs++];
+	lg->topic = sm_strdup(topic);
+	lg->partition = partition;
+	lg->size = size;
+	lg->start_offset = start_offset;
+	lg->end_offset = end_offset;
+	lg->segments = segments;
+}
+
 static uint32_t sm_metrics_hash(const char *s)
 {
 	uint32_t h = 2166136261u;
@@ -594,6 +610,38 @@ static void sm_metrics_render_zk(sm_mx_line_t *l)
 			   GET(sm_m.zk_disconnects));
 }
 
+/* kafka_log_log_<name>{topic,partition}, one family at a time as the
+ * text format wants (which: 0 size, 1 start, 2 end offset, 3 segments). */
+static void sm_metrics_render_logs(sm_mx_line_t *l, const sm_metrics_gauges_t *g)
+{
+	static const char *const names[4] = {
+		"kafka_log_log_size", "kafka_log_log_logstartoffset", "kafka_log_log_logendoffset",
+		"kafka_log_log_numlogsegments"
+	};
+	static const char *const helps[4] = {
+		"Bytes in a hosted partition's log segments", "A hosted partition's log start offset",
+		"A hosted partition's log end offset", "Segments of a hosted partition's log"
+	};
+	if (!g->nlogs)
+		return;
+	for (int w = 0; w < 4; w++) {
+		sm_metrics_head(l, names[w], "gauge", helps[w]);
+		for (int i = 0; i < g->nlogs; i++) {
+			const sm_metrics_log_t *lg = &g->logs[i];
+			sm_mx_str(l, names[w]);
+			sm_mx_str(l, "{topic=\"");
+			sm_metrics_label(l, lg->topic);
+			sm_mx_str(l, "\",partition=\"");
+			sm_mx_i64(l, lg->partition);
+			sm_mx_str(l, "\"} ");
+			sm_mx_i64(l, w == 0 ? lg->size : w == 1 ? lg->start_offset :
+				  w == 2 ? lg->end_offset : lg->segments);
+			sm_mx_mem(l, "\n", 1);
+			sm_mx_flush(l);
+		}
+	}
+}
+
 static void sm_metrics_render_gauges(sm_mx_line_t *l)
 {
 	sm_metrics_gauges_t g;
@@ -630,6 +678,10 @@ static void sm_metrics_render_gauges(sm_mx_line_t *l)
 		free(g.quotas[i].client);
 	}
 	free(g.quotas);
+	sm_metrics_render_logs(l, &g);
+	for (int i = 0; i < g.nlogs; i++)
+		free(g.logs[i].topic);
+	free(g.logs);
 }
 
 /* process_* as the Prometheus client libraries define them, from /proc. */

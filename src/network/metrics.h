@@ -36,6 +36,16 @@ typedef struct sm_metrics_quota {
 	double throttle_ms;   /* throttle-time; NaN when none was given */
 } sm_metrics_quota_t;
 
+/* One hosted partition's log (Kafka's kafka.log:type=Log gauges). */
+typedef struct sm_metrics_log {
+	char *topic;          /* malloc'd */
+	int32_t partition;
+	int64_t size;         /* bytes in its segments */
+	int64_t start_offset;
+	int64_t end_offset;
+	int64_t segments;
+} sm_metrics_log_t;
+
 /* Broker gauges, filled at scrape time by the registered source. */
 typedef struct sm_metrics_gauges {
 	int64_t partition_count;
@@ -59,7 +69,15 @@ typedef struct sm_metrics_gauges {
 	 * renderer, strings included) */
 	sm_metrics_quota_t *quotas;
 	int nquotas;
+	/* hosted partitions' logs, grown by the source with
+	 * sm_metrics_add_log (freed by the renderer) */
+	sm_metrics_log_t *logs;
+	int nlogs, logs_cap;
 } sm_metrics_gauges_t;
+
+/* Appends one log's gauges to g (a copy of topic is taken). */
+void sm_metrics_add_log(sm_metrics_gauges_t *g, const char *topic, int32_t partition,
+			int64_t size, int64_t start_offset, int64_t end_offset, int64_t segments);
 
 typedef void sm_metrics_gauge_fn(void *opaque, sm_metrics_gauges_t *out);
 

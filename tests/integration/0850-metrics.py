@@ -19,6 +19,8 @@ server.log):
   follower dies and _isrexpands_total by >= 3 when it is back; the
   controller's leaderelectionrateandtimems_count is > 0 and
   preferredreplicaimbalancecount is 1 after the restart;
+* kafka_log_log_logendoffset of the single-replica partition equals the
+  records produced (size >= the bytes, start offset 0, >= 1 segment);
 * every broker's zookeeperrequestlatencyms_count is > 0 and no session
   expired;
 * `promtool check metrics` accepts every broker's output. Without promtool
@@ -124,7 +126,7 @@ def test(c):
     b_all = "kafka_server_brokertopicmetrics_bytesin_total"
     reqs = 'kafka_network_requestmetrics_requests_total{request="Produce",version="3"}'
     hist = 'kafka_network_requestmetrics_totaltimems_count{request="Produce"}'
-    total_bytes = 0
+    total_bytes = total_records = 0
     for rnd in range(3):
         before = scrape(b0)
         n_req, n_msg, n_bytes = 0, 0, 0
@@ -147,6 +149,7 @@ def test(c):
         check(delta(reqs) == n_req, "%s advanced by %s, %d requests were sent" % (reqs, delta(reqs), n_req))
         check(delta(hist) >= n_req, "%s advanced by %s < %d" % (hist, delta(hist), n_req))
         total_bytes += n_bytes
+        total_records += n_msg
     # Another API, counted the same way.
     lo = 'kafka_network_requestmetrics_requests_total{request="ListOffsets",version="1"}'
     before = scrape(b0).get(lo, 0)
@@ -170,6 +173,21 @@ def test(c):
         check(gauges.get(name, 0) > 0, "%s is %s" % (name, gauges.get(name)))
     check(gauges["kafka_server_replicamanager_partitioncount"] >= 4, "partitioncount %s"
           % gauges["kafka_server_replicamanager_partitioncount"])
+
+    # Log gauges of the single-replica partition: its end offset is the
+    # number of records produced into it.
+    lbl = '{topic="%s",partition="0"}' % TOPIC
+    check(gauges.get("kafka_log_log_logendoffset" + lbl) == total_records,
+          "logendoffset %s, %d records produced" % (gauges.get("kafka_log_log_logendoffset" + lbl), total_records))
+    check(gauges.get("kafka_log_log_logstartoffset" + lbl) == 0, "logstartoffset %s"
+          % gauges.get("kafka_log_log_logstartoffset" + lbl))
+    check(gauges.get("kafka_log_log_size" + lbl, 0) >= total_bytes, "log size %s < %d bytes produced"
+          % (gauges.get("kafka_log_log_size" + lbl), total_bytes))
+    check(gauges.get("kafka_log_log_numlogsegments" + lbl, 0) >= 1, "numlogsegments %s"
+          % gauges.get("kafka_log_log_numlogsegments" + lbl))
+    for p in range(3):
+        check('kafka_log_log_logendoffset{topic="%s",partition="%d"}' % (URP_TOPIC, p) in gauges,
+              "no log gauges for %s-%d on broker 0" % (URP_TOPIC, p))
 
     promtool_check(c)
 

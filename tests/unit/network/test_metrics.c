@@ -134,6 +134,9 @@ static void test_gauges_and_process(void)
 static void controller_stats(void *opaque, sm_metrics_gauges_t *g)
 {
 	(void)opaque;
+	/* enough logs to grow the array more than once */
+	for (int i = 0; i < 200; i++)
+		sm_metrics_add_log(g, i == 7 ? "we\"ird" : "orders", i, 1000 + i, i, 10 * i, 1 + i % 3);
 	g->preferred_imbalance = 2;
 	g->election_count = 3;
 	g->election_ms_sum = 17;
@@ -163,6 +166,15 @@ static void test_isr_and_controller_stats(void)
 	CU_ASSERT_EQUAL(value_of(t, "kafka_controller_controllerstats_leaderelectionrateandtimems_sum"), 17);
 	CU_ASSERT_EQUAL(value_of(t, "kafka_controller_controllerstats_uncleanleaderelections_total"), 1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(t, "# TYPE kafka_controller_controllerstats_leaderelectionrateandtimems summary\n"));
+	CU_ASSERT_EQUAL(value_of(t, "kafka_log_log_size{topic=\"orders\",partition=\"199\"}"), 1199);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_log_log_logstartoffset{topic=\"orders\",partition=\"3\"}"), 3);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_log_log_logendoffset{topic=\"orders\",partition=\"4\"}"), 40);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_log_log_numlogsegments{topic=\"orders\",partition=\"5\"}"), 3);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_log_log_logendoffset{topic=\"we\\\"ird\",partition=\"7\"}"), 70);
+	/* one TYPE line per family */
+	const char *ty = strstr(t, "# TYPE kafka_log_log_size gauge\n");
+	CU_ASSERT_PTR_NOT_NULL(ty);
+	CU_ASSERT_PTR_NULL(ty ? strstr(ty + 1, "# TYPE kafka_log_log_size gauge\n") : NULL);
 	free(t);
 	sm_metrics_set_gauge_source(NULL, NULL);
 }

@@ -610,6 +610,29 @@ static void sm_metrics_render_zk(sm_mx_line_t *l)
 			   GET(sm_m.zk_disconnects));
 }
 
+/* The group coordinator's GroupMetadataManager gauges. */
+static void sm_metrics_render_groups(sm_mx_line_t *l, const sm_metrics_gauges_t *g)
+{
+	static const char *const states[5] = { "empty", "preparingrebalance",
+						"completingrebalance", "stable", "dead" };
+	static const char *const helps[5] = {
+		"Groups in state Empty", "Groups in state PreparingRebalance",
+		"Groups in state CompletingRebalance", "Groups in state Stable",
+		"Groups in state Dead"
+	};
+	const char *p = "kafka_coordinator_group_groupmetadatamanager_";
+	char n[96];
+	snprintf(n, sizeof(n), "%snumgroups", p);
+	sm_metrics_gauge(l, n, "Groups this broker coordinates", g->num_groups);
+	snprintf(n, sizeof(n), "%snumoffsets", p);
+	sm_metrics_gauge(l, n, "Committed offsets of the groups this broker coordinates",
+			 g->num_offsets);
+	for (int i = 0; i < 5; i++) {
+		snprintf(n, sizeof(n), "%snumgroups%s", p, states[i]);
+		sm_metrics_gauge(l, n, helps[i], g->groups_by_state[i]);
+	}
+}
+
 /* kafka_log_log_<name>{topic,partition}, one family at a time as the
  * text format wants (which: 0 size, 1 start, 2 end offset, 3 segments). */
 static void sm_metrics_render_logs(sm_mx_line_t *l, const sm_metrics_gauges_t *g)
@@ -671,6 +694,7 @@ static void sm_metrics_render_gauges(sm_mx_line_t *l)
 	sm_metrics_gauge(l, "kafka_controller_kafkacontroller_globalpartitioncount",
 			 "Partitions in the cluster (controller only)", g.global_partition_count);
 	sm_metrics_render_replica_controller(l, &g);
+	sm_metrics_render_groups(l, &g);
 	for (int w = 0; w < SM_METRICS_QUOTA_FAMILIES; w++)
 		sm_metrics_render_quota_family(l, &g, w);
 	for (int i = 0; i < g.nquotas; i++) {

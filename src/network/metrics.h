@@ -69,6 +69,12 @@ typedef struct sm_metrics_gauges {
 	 * renderer, strings included) */
 	sm_metrics_quota_t *quotas;
 	int nquotas;
+	/* GroupMetadataManager: groups cached here, their offsets, groups by
+	 * state (Empty, PreparingRebalance, CompletingRebalance, Stable,
+	 * Dead) */
+	int64_t num_groups;
+	int64_t num_offsets;
+	int64_t groups_by_state[5];
 	/* hosted partitions' logs, grown by the source with
 	 * sm_metrics_add_log (freed by the renderer) */
 	sm_metrics_log_t *logs;

@@ -147,6 +147,13 @@ static void sm_server_metrics_gauges(void *opaque, sm_metrics_gauges_t *g)
 		sm_controller_metrics(s->controller, g);
 		sm_controller_stats(s->controller, g);
 	}
+	if (s->gc) {
+		sm_gc_metrics_t gm;
+		sm_group_coordinator_metrics(s->gc, &gm);
+		g->num_groups = gm.groups;
+		g->num_offsets = gm.offsets;
+		memcpy(g->groups_by_state, gm.by_state, sizeof(g->groups_by_state));
+	}
 	/* client quota sensors: each shard's lock, briefly, per scrape */
 	sm_quota_metric_t *qm;
 	int n = sm_client_quotas_metrics(sm_client_quotas_global(), sm_clock_mono_ms(), &qm);

@@ -23,6 +23,9 @@ server.log):
   records produced (size >= the bytes, start offset 0, >= 1 segment);
 * every broker's zookeeperrequestlatencyms_count is > 0 and no session
   expired;
+* a confluent-kafka consumer group that committed one partition shows as
+  numgroups 1, numoffsets 1 and numgroupsstable 1 (summed over the
+  brokers), then numgroupsempty 1 once it left;
 * `promtool check metrics` accepts every broker's output. Without promtool
   the check says so loudly and fails when CI is set."""
 import os
@@ -30,6 +33,8 @@ import re
 import shutil
 import subprocess
 import urllib.request
+
+from confluent_kafka import Consumer
 
 import harness
 from harness import check, log, wait_until
@@ -95,6 +100,8 @@ IMBALANCE = "kafka_controller_kafkacontroller_preferredreplicaimbalancecount"
 UNCLEAN = "kafka_controller_controllerstats_uncleanleaderelections_total"
 ZK_LATENCY = "kafka_server_zookeeperclientmetrics_zookeeperrequestlatencyms"
 ZK_EXPIRES = "kafka_server_sessionexpirelistener_zookeeperexpires_total"
+GM = "kafka_coordinator_group_groupmetadatamanager_"
+GROUP = "metrics-group"
 
 
 def metric_sum(brokers, name):
@@ -237,6 +244,31 @@ def test(c):
         check(zk.get(ZK_LATENCY + '_bucket{le="+Inf"}') == zk[ZK_LATENCY + "_count"],
               "broker %d: +Inf bucket differs from _count" % b.id)
         check(zk.get(ZK_EXPIRES) == 0, "broker %d: %s is %s" % (b.id, ZK_EXPIRES, zk.get(ZK_EXPIRES)))
+
+    # --- group coordinator gauges (last: __consumer_offsets would add
+    # under-replicated partitions to the count above) ---
+    k = Consumer({"bootstrap.servers": c.bootstrap, "group.id": GROUP, "session.timeout.ms": 6000,
+                  "enable.auto.commit": False, "auto.offset.reset": "earliest"})
+    k.subscribe([TOPIC])
+    got = []
+
+    def polled():
+        m = k.poll(0.2)
+        if m is not None and not m.error():
+            got.append(m)
+        return got
+    wait_until(polled, 60, "a record consumed in group %s" % GROUP)
+    k.commit(asynchronous=False)
+    wait_until(lambda: metric_sum(c.brokers, GM + "numgroupsstable") == 1, 60,
+               "one Stable group while the consumer is a member")
+    check(metric_sum(c.brokers, GM + "numgroups") == 1, "numgroups summed to %s"
+          % metric_sum(c.brokers, GM + "numgroups"))
+    check(metric_sum(c.brokers, GM + "numoffsets") == 1, "numoffsets summed to %s (one partition committed)"
+          % metric_sum(c.brokers, GM + "numoffsets"))
+    k.close()
+    wait_until(lambda: metric_sum(c.brokers, GM + "numgroupsempty") == 1, 60,
+               "the group Empty once its only member left")
+    check(metric_sum(c.brokers, GM + "numgroupsstable") == 0, "a Stable group is left")
     promtool_check(c)
 
 

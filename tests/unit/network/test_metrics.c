@@ -141,6 +141,10 @@ static void controller_stats(void *opaque, sm_metrics_gauges_t *g)
 	g->election_count = 3;
 	g->election_ms_sum = 17;
 	g->unclean_elections = 1;
+	g->num_groups = 4;
+	g->num_offsets = 9;
+	g->groups_by_state[3] = 3; /* Stable */
+	g->groups_by_state[4] = 1; /* Dead */
 }
 
 /* ISR meters count from zero and move one per call; the controller's
@@ -171,6 +175,18 @@ static void test_isr_and_controller_stats(void)
 	CU_ASSERT_EQUAL(value_of(t, "kafka_log_log_logendoffset{topic=\"orders\",partition=\"4\"}"), 40);
 	CU_ASSERT_EQUAL(value_of(t, "kafka_log_log_numlogsegments{topic=\"orders\",partition=\"5\"}"), 3);
 	CU_ASSERT_EQUAL(value_of(t, "kafka_log_log_logendoffset{topic=\"we\\\"ird\",partition=\"7\"}"), 70);
+	const char *gm = "kafka_coordinator_group_groupmetadatamanager_";
+	char n[128];
+	snprintf(n, sizeof(n), "%snumgroups", gm);
+	CU_ASSERT_EQUAL(value_of(t, n), 4);
+	snprintf(n, sizeof(n), "%snumoffsets", gm);
+	CU_ASSERT_EQUAL(value_of(t, n), 9);
+	snprintf(n, sizeof(n), "%snumgroupsstable", gm);
+	CU_ASSERT_EQUAL(value_of(t, n), 3);
+	snprintf(n, sizeof(n), "%snumgroupsdead", gm);
+	CU_ASSERT_EQUAL(value_of(t, n), 1);
+	snprintf(n, sizeof(n), "%snumgroupsempty", gm);
+	CU_ASSERT_EQUAL(value_of(t, n), 0);
 	/* one TYPE line per family */
 	const char *ty = strstr(t, "# TYPE kafka_log_log_size gauge\n");
 	CU_ASSERT_PTR_NOT_NULL(ty);

@@ -22,7 +22,8 @@ server.log):
 * kafka_log_log_logendoffset of the single-replica partition equals the
   records produced (size >= the bytes, start offset 0, >= 1 segment);
 * every broker's zookeeperrequestlatencyms_count is > 0 and no session
-  expired;
+  expired; broker 1, stopped (SIGSTOP) until its session expires and
+  resumed, counts zookeeperexpires_total 1;
 * a confluent-kafka consumer group that committed one partition shows as
   numgroups 1, numoffsets 1 and numgroupsstable 1 (summed over the
   brokers), then numgroupsempty 1 once it left;
@@ -269,6 +270,23 @@ def test(c):
     wait_until(lambda: metric_sum(c.brokers, GM + "numgroupsempty") == 1, 60,
                "the group Empty once its only member left")
     check(metric_sum(c.brokers, GM + "numgroupsstable") == 0, "a Stable group is left")
+
+    # --- a ZooKeeper session expiry: broker 1 stopped past its session
+    # timeout counts one when it resumes and learns of it ---
+    b1 = c.brokers[1]
+    path = "/brokers/ids/%d" % b1.id
+    zk = c.kazoo()
+    try:
+        b1.pause()
+        try:
+            wait_until(lambda: zk.exists(path) is None, 60, "%s to vanish while broker 1 is stopped" % path)
+        finally:
+            b1.resume()
+        wait_until(lambda: zk.exists(path), 60, "%s back after the session expiry" % path)
+    finally:
+        zk.stop()
+        zk.close()
+    wait_until(lambda: scrape(b1).get(ZK_EXPIRES) == 1, 60, "broker 1 counting its session expiry")
     promtool_check(c)
 
 

@@ -60,7 +60,34 @@ struct sm_zk {
 	int auth_rc;          /* result of zoo_add_auth; INT_MIN while waiting */
 };
 
-#define SM_ZK_COUNT(zk) __atomic_add_fetch(&(zk)->round_trips, 1, __ATOMIC_RELAXED)
+static sm_zk_observer_fn *sm_zk_observer;
+
+void sm_zk_set_observer(sm_zk_observer_fn *fn)
+{
+	__atomic_store_n(&sm_zk_observer, fn, __ATOMIC_RELEASE);
+}
+
+static void sm_zk_observe(int what, int64_t ms)
+{
+	sm_zk_observer_fn *fn = __atomic_load_n(&sm_zk_observer, __ATOMIC_ACQUIRE);
+	if (fn)
+		fn(what, ms);
+}
+
+/* Counts a request about to be sent; returns its start time for
+ * sm_zk_done (0 without an observer: no clock read then). */
+static int64_t sm_zk_begin(sm_zk_t *zk)
+{
+	__atomic_add_fetch(&zk->round_trips, 1, __ATOMIC_RELAXED);
+	return __atomic_load_n(&sm_zk_observer, __ATOMIC_ACQUIRE) ? sm_clock_mono_ms() : 0;
+}
+
+/* The request begun at t0 has its answer (or failed). */
+static void sm_zk_done(int64_t t0)
+{
+	if (t0)
+		sm_zk_observe(SM_ZK_OBS_REQUEST, sm_clock_mono_ms() - t0);
+}
 
 uint64_t sm_zk_round_trips(sm_zk_t *zk)
 {
@@ -170,15 +197,22 @@ static void sm_zk_global_watcher(zhandle_t *zh, int type, int zstate,
 				 const char *path, void *ctx)
 {
 	sm_zk_t *zk = ctx;
-	int ev = 0;
+	int ev = 0, obs = -1;
 	(void)zh;
 
 	pthread_mutex_lock(&zk->lock);
 	if (type == ZOO_SESSION_EVENT) {
 		/* Expiry is sticky until sm_zk_reconnect(). */
 		if (zk->state != SM_ZK_SESSION_EXPIRED &&
-		    zk->state != SM_ZK_SESSION_CLOSED)
-			zk->state = sm_zk_state_of(zstate);
+		    zk->state != SM_ZK_SESSION_CLOSED) {
+			int to = sm_zk_state_of(zstate);
+			if (to == SM_ZK_SESSION_EXPIRED)
+				obs = SM_ZK_OBS_EXPIRED;
+			else if (to == SM_ZK_SESSION_CONNECTING &&
+				 zk->state == SM_ZK_SESSION_CONNECTED)
+				obs = SM_ZK_OBS_DISCONNECTED;
+			zk->state = to;
+		}
 		pthread_cond_broadcast(&zk->cond);
 		ev = SM_ZK_EVENT_SESSION;
 		path = NULL;
@@ -194,6 +228,8 @@ static void sm_zk_global_watcher(zhandle_t *zh, int type, int zstate,
 	sm_zk_watcher_cb_t *cb = zk->cb;
 	void *opaque = zk->opaque;
 	pthread_mutex_unlock(&zk->lock);
+	if (obs >= 0)
+		sm_zk_observe(obs, 0);
 
 	if (ev && cb) {
 		unsigned prev = sm_thread_role_set(SM_ROLE_ZK_CALLBACK);
@@ -516,8 +552,10 @@ sm_err_t sm_zk_set_acl_kind(sm_zk_t *zk, const char *path, int kind)
 	struct ACL_vector *v = kind == SM_ZK_ACL_PUBLIC	 ? &sm_zk_aclv_public
 			       : kind == SM_ZK_ACL_PRIVATE ? &sm_zk_aclv_private
 							   : &sm_zk_aclv_open;
-	SM_ZK_COUNT(zk);
-	return sm_zk_map(zoo_set_acl(zk->zh, path, -1, v), "setAcl", path);
+	int64_t t0 = sm_zk_begin(zk);
+	int rc = zoo_set_acl(zk->zh, path, -1, v);
+	sm_zk_done(t0);
+	return sm_zk_map(rc, "setAcl", path);
 }
 
 /* ---- operations ---- */
@@ -545,8 +583,9 @@ sm_err_t sm_zk_get(sm_zk_t *zk, const char *path, int watch, char **datap,
 	for (;;) {
 		char *buf = sm_malloc((size_t)cap + 1);
 		int len = cap;
-		SM_ZK_COUNT(zk);
+		int64_t t0 = sm_zk_begin(zk);
 		int rc = zoo_get(zk->zh, path, watch, buf, &len, &st);
+		sm_zk_done(t0);
 		if (rc != ZOK) {
 			free(buf);
 			return sm_zk_map(rc, "get", path);
@@ -580,8 +619,9 @@ sm_err_t sm_zk_get_children(sm_zk_t *zk, const char *path, int watch,
 {
 	SM_ASSERT_ROLE(SM_ROLES_ZK_CALLERS);
 	struct String_vector sv = { 0, NULL };
-	SM_ZK_COUNT(zk);
+	int64_t t0 = sm_zk_begin(zk);
 	int rc = zoo_get_children(zk->zh, path, watch, &sv);
+	sm_zk_done(t0);
 	if (rc != ZOK)
 		return sm_zk_map(rc, "getChildren", path);
 	char **out = sm_calloc((size_t)sv.count + 1, sizeof(*out));
@@ -612,8 +652,9 @@ sm_err_t sm_zk_exists(sm_zk_t *zk, const char *path, int watch,
 {
 	SM_ASSERT_ROLE(SM_ROLES_ZK_CALLERS);
 	struct Stat st;
-	SM_ZK_COUNT(zk);
+	int64_t t0 = sm_zk_begin(zk);
 	int rc = zoo_exists(zk->zh, path, watch, &st);
+	sm_zk_done(t0);
 	if (rc == ZOK)
 		sm_zk_stat_copy(stat, &st);
 	return sm_zk_map(rc, "exists", path);
@@ -625,10 +666,11 @@ sm_err_t sm_zk_create(sm_zk_t *zk, const char *path, const char *data,
 	SM_ASSERT_ROLE(SM_ROLES_ZK_CALLERS);
 	size_t plen = strlen(path) + 16;
 	char *out = sm_malloc(plen);
-	SM_ZK_COUNT(zk);
+	int64_t t0 = sm_zk_begin(zk);
 	int rc = zoo_create(zk->zh, path, data, data ? (int)len : -1,
 			    sm_zk_acls_for(zk, path), sm_zk_zmode(mode), out,
 			    (int)plen);
+	sm_zk_done(t0);
 	if (rc == ZOK && created_path)
 		*created_path = out;
 	else
@@ -664,9 +706,10 @@ sm_err_t sm_zk_set(sm_zk_t *zk, const char *path, const char *data,
 {
 	SM_ASSERT_ROLE(SM_ROLES_ZK_CALLERS);
 	struct Stat st;
-	SM_ZK_COUNT(zk);
+	int64_t t0 = sm_zk_begin(zk);
 	int rc = zoo_set2(zk->zh, path, data, data ? (int)len : -1, version,
 			  &st);
+	sm_zk_done(t0);
 	if (rc == ZOK)
 		sm_zk_stat_copy(stat, &st);
 	return sm_zk_map(rc, "setData", path);
@@ -675,8 +718,10 @@ sm_err_t sm_zk_set(sm_zk_t *zk, const char *path, const char *data,
 sm_err_t sm_zk_delete(sm_zk_t *zk, const char *path, int32_t version)
 {
 	SM_ASSERT_ROLE(SM_ROLES_ZK_CALLERS);
-	SM_ZK_COUNT(zk);
-	return sm_zk_map(zoo_delete(zk->zh, path, version), "delete", path);
+	int64_t t0 = sm_zk_begin(zk);
+	int rc = zoo_delete(zk->zh, path, version);
+	sm_zk_done(t0);
+	return sm_zk_map(rc, "delete", path);
 }
 
 sm_err_t sm_zk_delete_recursive(sm_zk_t *zk, const char *path)
@@ -866,8 +911,9 @@ sm_err_t sm_zk_multi_run(sm_zk_t *zk, sm_zk_multi_t *m, int *failed_op)
 	zoo_op_result_t *res = sm_calloc((size_t)m->n, sizeof(*res));
 	for (int i = 0; i < m->n; i++)
 		sm_zk_multi_init_op(zk, &zops[i], &m->ops[i]);
-	SM_ZK_COUNT(zk);
+	int64_t t0 = sm_zk_begin(zk);
 	int rc = zoo_multi(zk->zh, m->n, zops, res);
+	sm_zk_done(t0);
 	sm_err_t first = sm_zk_multi_finish(m, rc, res, failed_op);
 	free(zops);
 	free(res);
@@ -894,6 +940,7 @@ typedef struct sm_zk_actx {
 	char *data;
 	int len;
 	struct Stat st;
+	int64_t t0; /* sm_zk_begin */
 } sm_zk_actx_t;
 
 static void sm_zk_waiter_done(sm_zk_waiter_t *w)
@@ -916,6 +963,7 @@ static void sm_zk_waiter_wait(sm_zk_waiter_t *w, int max)
 static void sm_zk_amulti_done(int rc, const void *data)
 {
 	sm_zk_actx_t *a = (sm_zk_actx_t *)data;
+	sm_zk_done(a->t0);
 	a->rc = rc;
 	sm_zk_waiter_done(a->w);
 }
@@ -924,6 +972,7 @@ static void sm_zk_aget_done(int rc, const char *value, int len, const struct Sta
 			    const void *data)
 {
 	sm_zk_actx_t *a = (sm_zk_actx_t *)data;
+	sm_zk_done(a->t0);
 	a->rc = rc;
 	if (rc == ZOK) {
 		a->len = len > 0 ? len : 0;
@@ -956,7 +1005,7 @@ void sm_zk_multi_run_many(sm_zk_t *zk, sm_zk_multi_t *const *ms, int n, sm_err_t
 		pthread_mutex_lock(&w.m);
 		w.pending++;
 		pthread_mutex_unlock(&w.m);
-		SM_ZK_COUNT(zk);
+		ax[i].t0 = sm_zk_begin(zk);
 		int rc = zoo_amulti(zk->zh, m->n, ax[i].zops, ax[i].res, sm_zk_amulti_done, &ax[i]);
 		if (rc != ZOK) {
 			ax[i].rc = rc;
@@ -991,7 +1040,7 @@ void sm_zk_get_many(sm_zk_t *zk, char *const *paths, int n, char **datas, size_t
 		pthread_mutex_lock(&w.m);
 		w.pending++;
 		pthread_mutex_unlock(&w.m);
-		SM_ZK_COUNT(zk);
+		ax[i].t0 = sm_zk_begin(zk);
 		int rc = zoo_aget(zk->zh, paths[i], 0, sm_zk_aget_done, &ax[i]);
 		if (rc != ZOK) {
 			ax[i].rc = rc;

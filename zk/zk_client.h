@@ -113,6 +113,19 @@ void sm_zk_destroy(sm_zk_t *zk);
 /* Requests sent to ZooKeeper so far on this handle (benchmarks). */
 uint64_t sm_zk_round_trips(sm_zk_t *zk);
 
+/* What the client reports to its observer (the broker's metrics: Kafka's
+ * ZooKeeperClientMetrics and SessionExpireListener meters). */
+enum {
+	SM_ZK_OBS_REQUEST = 0,   /* a request's round trip took ms */
+	SM_ZK_OBS_EXPIRED,       /* a session expired */
+	SM_ZK_OBS_DISCONNECTED   /* a connected session lost its connection */
+};
+typedef void sm_zk_observer_fn(int what, int64_t ms);
+/* One process-wide observer (NULL removes it); called from the requesting
+ * thread or libzookeeper's completion thread, so it must be cheap and
+ * thread-safe. */
+void sm_zk_set_observer(sm_zk_observer_fn *fn);
+
 /* Installs the single watcher callback (cb NULL removes it). */
 void sm_zk_set_watcher(sm_zk_t *zk, sm_zk_watcher_cb_t *cb, void *opaque);
 

@@ -309,7 +309,8 @@ static void sm_partition_fmt_isr(char *out, size_t len, const int32_t *isr, int 
 }
 
 /* Replaces the ISR of a partition this broker leads (Partition.shrinkIsr /
- * expandIsr). */
+ * expandIsr). what: "Shrinking" or "Expanding" (logged, and picks the
+ * IsrShrinks / IsrExpands meter). */
 static void sm_partition_update_isr(sm_partition_t *p, int32_t *isr, int n, const char *what)
 {
 	SM_ASSERT_ROLE(SM_ROLE_ISR_EXPIRATION);
@@ -342,6 +343,9 @@ static void sm_partition_update_isr(sm_partition_t *p, int32_t *isr, int n, cons
 			    p->topic, p->partition, p->broker_id, zkv, e ? sm_err_name(e) : "leader changed");
 		return;
 	}
+	/* Counted once ZooKeeper took the new ISR, as Kafka marks the
+	 * meter after its write succeeds. */
+	sm_metrics_isr_change(what[0] == 'S');
 	sm_log_info(NULL, SM_PARTITION_LOGGER,
 		    "[Partition %s-%d broker=%d] %s ISR from %s to %s. Leader: (highWatermark: %lld, endOffset: %lld). Out of sync replicas: see above.",
 		    p->topic, p->partition, p->broker_id, what, from, to,
@@ -564,6 +568,12 @@ void sm_partition_add_gauges(sm_partition_t *p, sm_metrics_gauges_t *g)
 		else if (p->n_isr == min_isr)
 			g->at_min_isr++;
 	}
+	/* Kafka's per-Log gauges, for every hosted log that is online; the
+	 * log's segment lock nests inside the partition lock as in appends. */
+	if (!p->offline && p->log)
+		sm_metrics_add_log(g, p->topic, p->partition, sm_log_size_bytes(p->log),
+				   sm_log_start_offset(p->log), sm_log_end_offset(p->log),
+				   sm_log_segment_count(p->log));
 	pthread_mutex_unlock(&p->lock);
 }
 

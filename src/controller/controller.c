@@ -935,7 +935,17 @@ static void sm_ctrl_process(sm_controller_t *c, sm_ctrl_event_t *ev)
 		if (!c->active)
 			break;
 		switch (ev->type) {
-		case SM_EV_BROKER_CHANGE: sm_ctrl_on_broker_change(c); break;
+		case SM_EV_BROKER_CHANGE: {
+			/* Kafka times BrokerChange events as its
+			 * LeaderElectionRateAndTimeMs (the name predates
+			 * ControllerState). */
+			int64_t t0 = sm_clock_mono_ms();
+			sm_ctrl_on_broker_change(c);
+			__atomic_store_n(&c->m_election_ms,
+					 c->m_election_ms + (sm_clock_mono_ms() - t0), __ATOMIC_RELAXED);
+			__atomic_store_n(&c->m_elections, c->m_elections + 1, __ATOMIC_RELAXED);
+			break;
+		}
 		case SM_EV_TOPIC_CHANGE: sm_ctrl_on_topic_change(c); break;
 		case SM_EV_PARTITION_MODIFICATIONS: sm_ctrl_on_partition_modifications(c, ev->topic); break;
 		case SM_EV_TOPIC_DELETION: {
@@ -990,7 +1000,7 @@ static void sm_ctrl_process(sm_controller_t *c, sm_ctrl_event_t *ev)
 static void sm_ctrl_publish_metrics(sm_controller_t *c)
 {
 	SM_ASSERT_ROLE(SM_ROLE_CONTROLLER);
-	int64_t offline = 0, topics = 0, partitions = 0;
+	int64_t offline = 0, topics = 0, partitions = 0, imbalance = 0;
 	if (__atomic_load_n(&c->active, __ATOMIC_ACQUIRE)) {
 		topics = c->ctx.n_topics;
 		for (int t = 0; t < c->ctx.n_topics; t++) {
@@ -998,11 +1008,19 @@ static void sm_ctrl_publish_metrics(sm_controller_t *c)
 			partitions += tp->n_partitions;
 			if (tp->deleting)
 				continue;
-			for (int i = 0; i < tp->n_partitions; i++)
-				if (tp->partitions[i].pstate == SM_PSM_OFFLINE)
+			for (int i = 0; i < tp->n_partitions; i++) {
+				const sm_ctrl_partition_t *p = &tp->partitions[i];
+				if (p->pstate == SM_PSM_OFFLINE)
 					offline++;
+				/* Kafka's preferredReplicaImbalanceCount: the
+				 * leader is not the first assigned replica */
+				if (p->has_state && p->n_replicas > 0 &&
+				    p->st.leader != p->replicas[0])
+					imbalance++;
+			}
 		}
 	}
+	__atomic_store_n(&c->m_imbalance, imbalance, __ATOMIC_RELAXED);
 	__atomic_store_n(&c->m_offline_partitions, offline, __ATOMIC_RELAXED);
 	__atomic_store_n(&c->m_topics, topics, __ATOMIC_RELAXED);
 	__atomic_store_n(&c->m_partitions, partitions, __ATOMIC_RELAXED);
@@ -1016,6 +1034,14 @@ void sm_controller_metrics(sm_controller_t *c, sm_metrics_gauges_t *g)
 	g->offline_partitions = __atomic_load_n(&c->m_offline_partitions, __ATOMIC_RELAXED);
 	g->global_topic_count = __atomic_load_n(&c->m_topics, __ATOMIC_RELAXED);
 	g->global_partition_count = __atomic_load_n(&c->m_partitions, __ATOMIC_RELAXED);
+	g->preferred_imbalance = __atomic_load_n(&c->m_imbalance, __ATOMIC_RELAXED);
+}
+
+void sm_controller_stats(sm_controller_t *c, sm_metrics_gauges_t *g)
+{
+	g->election_count = __atomic_load_n(&c->m_elections, __ATOMIC_RELAXED);
+	g->election_ms_sum = __atomic_load_n(&c->m_election_ms, __ATOMIC_RELAXED);
+	g->unclean_elections = __atomic_load_n(&c->m_unclean, __ATOMIC_RELAXED);
 }
 
 static void *sm_ctrl_main(void *arg)

@@ -42,6 +42,9 @@ int sm_controller_is_active(sm_controller_t *c);
 /* KafkaController gauges (ActiveControllerCount, OfflinePartitionsCount,
  * GlobalTopicCount, GlobalPartitionCount) into g; untouched when not active. */
 void sm_controller_metrics(sm_controller_t *c, sm_metrics_gauges_t *g);
+/* ControllerStats counters (leader elections and their time, unclean
+ * elections) into g, active or not: they count since startup. */
+void sm_controller_stats(sm_controller_t *c, sm_metrics_gauges_t *g);
 int32_t sm_controller_epoch(sm_controller_t *c);
 /* One partition's outcome of an admin operation. */
 typedef struct sm_ctrl_tp_result {

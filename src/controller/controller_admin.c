@@ -261,6 +261,8 @@ static sm_err_t sm_ctrla_elect_unclean(sm_controller_t *c, sm_ctrl_topic_t *t,
 		*msg = "Failed to write the new leader to ZooKeeper.";
 		return SM_ERR_ELIGIBLE_LEADERS_NOT_AVAILABLE;
 	}
+	if (unclean)
+		sm_ctrl_count_unclean(c);
 	*msg = NULL;
 	return SM_ERR_NONE;
 }

@@ -191,7 +191,9 @@ struct sm_controller {
 	int32_t active_epoch;     /* atomic */
 	/* KafkaController gauges, published by the event thread after each
 	 * event (atomic; 0 when not active). */
-	int64_t m_offline_partitions, m_topics, m_partitions;
+	int64_t m_offline_partitions, m_topics, m_partitions, m_imbalance;
+	/* ControllerStats: written by the event thread only, read by scrapes */
+	int64_t m_elections, m_election_ms, m_unclean;
 	/* event-thread state */
 	int32_t active_controller_id;
 	sm_ctrl_ctx_t ctx;
@@ -326,5 +328,12 @@ void sm_ctrl_auto_rebalance(sm_controller_t *c);
 void sm_ctrl_enqueue_sync(sm_controller_t *c, int kind, sm_ctrl_sync_t *s);
 
 void sm_ctrl_state_log(sm_controller_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ControllerStats UncleanLeaderElectionsPerSec; event thread only (the
+ * single writer), scrapes read it relaxed. */
+static inline void sm_ctrl_count_unclean(sm_controller_t *c)
+{
+	__atomic_store_n(&c->m_unclean, c->m_unclean + 1, __ATOMIC_RELAXED);
+}
 
 #endif /* SM_CONTROLLER_INT_H */

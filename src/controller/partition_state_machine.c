@@ -350,6 +350,8 @@ static int sm_psm_elect_leader(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_p
 	}
 	int r = sm_psm_write(c, t, p, &st);
 	sm_zk_partition_state_clear(&st);
+	if (!r && unclean)
+		sm_ctrl_count_unclean(c);
 	return r;
 }
 

@@ -56,6 +56,9 @@ static struct {
 	pthread_mutex_t gauge_lock;
 	sm_metrics_gauge_fn *gauge_fn;
 	void *gauge_opaque;
+	uint64_t isr_shrinks, isr_expands;
+	uint64_t zk_bucket[SM_METRICS_NLE]; /* not cumulative */
+	uint64_t zk_count, zk_sum_ms, zk_expires, zk_disconnects;
 } sm_m = { .insert_lock = PTHREAD_MUTEX_INITIALIZER, .gauge_lock = PTHREAD_MUTEX_INITIALIZER };
 
 #define ADD(var, n) __atomic_fetch_add(&(var), (uint64_t)(n), __ATOMIC_RELAXED)
@@ -286,6 +289,51 @@ static double sm_metrics_pool_idle(int pool)
 	}
 	pthread_mutex_unlock(&sm_metrics_idle_lock);
 	return n ? sum / n : -1;
+}
+
+void sm_metrics_isr_change(int shrink)
+{
+	if (shrink)
+		ADD(sm_m.isr_shrinks, 1);
+	else
+		ADD(sm_m.isr_expands, 1);
+}
+
+void sm_metrics_zk_request(int64_t ms)
+{
+	if (ms < 0)
+		ms = 0;
+	int b = 0;
+	while (b < SM_METRICS_NLE && ms > sm_metrics_le_ms[b])
+		b++;
+	if (b < SM_METRICS_NLE)
+		ADD(sm_m.zk_bucket[b], 1);
+	ADD(sm_m.zk_sum_ms, ms);
+	ADD(sm_m.zk_count, 1); /* last, as in sm_metrics_request_done */
+}
+
+void sm_metrics_zk_session(int expired)
+{
+	if (expired)
+		ADD(sm_m.zk_expires, 1);
+	else
+		ADD(sm_m.zk_disconnects, 1);
+}
+
+void sm_metrics_add_log(sm_metrics_gauges_t *g, const char *topic, int32_t partition,
+			int64_t size, int64_t start_offset, int64_t end_offset, int64_t segments)
+{
+	if (g->nlogs == g->logs_cap) {
+		g->logs_cap = g->logs_cap ? g->logs_cap * 2 : 64;
+		g->logs = sm_realloc(g->logs, (size_t)g->logs_cap * sizeof(*g->logs));
+	}
+	sm_metrics_log_t *lg = &g->logs[g->nlogs++];
+	lg->topic = sm_strdup(topic);
+	lg->partition = partition;
+	lg->size = size;
+	lg->start_offset = start_offset;
+	lg->end_offset = end_offset;
+	lg->segments = segments;
 }
 
 static uint32_t sm_metrics_hash(const char *s)
@@ -771,6 +819,140 @@ static void sm_metrics_render_quota_family(sm_mx_line_t *l, const sm_metrics_gau
 	}
 }
 
+static void sm_metrics_counter(sm_mx_line_t *l, const char *name, const char *help, uint64_t v)
+{
+	sm_metrics_head(l, name, "counter", help);
+	sm_mx_str(l, name);
+	sm_mx_mem(l, " ", 1);
+	sm_mx_u64(l, v);
+	sm_mx_mem(l, "\n", 1);
+	sm_mx_flush(l);
+}
+
+/* ReplicaManager ISR meters and the KafkaController / ControllerStats
+ * series. LeaderElectionRateAndTimeMs is a Kafka timer; the exporter makes
+ * its Count kafka_..._count, which Prometheus expects of a summary, so it
+ * is one (no quantiles: _sum in ms and _count). */
+static void sm_metrics_render_replica_controller(sm_mx_line_t *l, const sm_metrics_gauges_t *g)
+{
+	sm_metrics_counter(l, "kafka_server_replicamanager_isrshrinks_total",
+			   "Times this broker as leader shrank a partition's ISR", GET(sm_m.isr_shrinks));
+	sm_metrics_counter(l, "kafka_server_replicamanager_isrexpands_total",
+			   "Times this broker as leader expanded a partition's ISR", GET(sm_m.isr_expands));
+	sm_metrics_gauge(l, "kafka_controller_kafkacontroller_preferredreplicaimbalancecount",
+			 "Partitions whose leader is not their preferred replica (controller only)",
+			 g->preferred_imbalance);
+	sm_metrics_counter(l, "kafka_controller_controllerstats_uncleanleaderelections_total",
+			   "Unclean leader elections made by this broker as controller",
+			   (uint64_t)g->unclean_elections);
+	const char *n = "kafka_controller_controllerstats_leaderelectionrateandtimems";
+	sm_metrics_head(l, n, "summary",
+			"Broker change events handled by this broker as controller (leader elections), ms");
+	sm_mx_str(l, n);
+	sm_mx_str(l, "_sum ");
+	sm_mx_i64(l, g->election_ms_sum);
+	sm_mx_mem(l, "\n", 1);
+	sm_mx_str(l, n);
+	sm_mx_str(l, "_count ");
+	sm_mx_i64(l, g->election_count);
+	sm_mx_mem(l, "\n", 1);
+	sm_mx_flush(l);
+}
+
+/* ZooKeeperRequestLatencyMs as a histogram with the request time's
+ * buckets, and the session listener's meters. */
+static void sm_metrics_render_zk(sm_mx_line_t *l)
+{
+	const char *n = "kafka_server_zookeeperclientmetrics_zookeeperrequestlatencyms";
+	sm_metrics_head(l, n, "histogram", "ZooKeeper request round trips, ms");
+	uint64_t count = GET(sm_m.zk_count), cum = 0;
+	for (int b = 0; b < SM_METRICS_NLE; b++) {
+		cum += GET(sm_m.zk_bucket[b]);
+		sm_mx_str(l, n);
+		sm_mx_str(l, "_bucket{le=\"");
+		sm_mx_i64(l, sm_metrics_le_ms[b]);
+		sm_mx_str(l, "\"} ");
+		sm_mx_u64(l, cum);
+		sm_mx_mem(l, "\n", 1);
+		sm_mx_flush(l);
+	}
+	if (count < cum)
+		count = cum;
+	sm_mx_str(l, n);
+	sm_mx_str(l, "_bucket{le=\"+Inf\"} ");
+	sm_mx_u64(l, count);
+	sm_mx_mem(l, "\n", 1);
+	sm_mx_str(l, n);
+	sm_mx_str(l, "_sum ");
+	sm_mx_u64(l, GET(sm_m.zk_sum_ms));
+	sm_mx_mem(l, "\n", 1);
+	sm_mx_str(l, n);
+	sm_mx_str(l, "_count ");
+	sm_mx_u64(l, count);
+	sm_mx_mem(l, "\n", 1);
+	sm_mx_flush(l);
+	sm_metrics_counter(l, "kafka_server_sessionexpirelistener_zookeeperexpires_total",
+			   "ZooKeeper sessions of this broker that expired", GET(sm_m.zk_expires));
+	sm_metrics_counter(l, "kafka_server_sessionexpirelistener_zookeeperdisconnects_total",
+			   "Times a connected ZooKeeper session lost its connection",
+			   GET(sm_m.zk_disconnects));
+}
+
+/* The group coordinator's GroupMetadataManager gauges. */
+static void sm_metrics_render_groups(sm_mx_line_t *l, const sm_metrics_gauges_t *g)
+{
+	static const char *const states[5] = { "empty", "preparingrebalance",
+						"completingrebalance", "stable", "dead" };
+	static const char *const helps[5] = {
+		"Groups in state Empty", "Groups in state PreparingRebalance",
+		"Groups in state CompletingRebalance", "Groups in state Stable",
+		"Groups in state Dead"
+	};
+	const char *p = "kafka_coordinator_group_groupmetadatamanager_";
+	char n[96];
+	snprintf(n, sizeof(n), "%snumgroups", p);
+	sm_metrics_gauge(l, n, "Groups this broker coordinates", g->num_groups);
+	snprintf(n, sizeof(n), "%snumoffsets", p);
+	sm_metrics_gauge(l, n, "Committed offsets of the groups this broker coordinates",
+			 g->num_offsets);
+	for (int i = 0; i < 5; i++) {
+		snprintf(n, sizeof(n), "%snumgroups%s", p, states[i]);
+		sm_metrics_gauge(l, n, helps[i], g->groups_by_state[i]);
+	}
+}
+
+/* kafka_log_log_<name>{topic,partition}, one family at a time as the
+ * text format wants (which: 0 size, 1 start, 2 end offset, 3 segments). */
+static void sm_metrics_render_logs(sm_mx_line_t *l, const sm_metrics_gauges_t *g)
+{
+	static const char *const names[4] = {
+		"kafka_log_log_size", "kafka_log_log_logstartoffset", "kafka_log_log_logendoffset",
+		"kafka_log_log_numlogsegments"
+	};
+	static const char *const helps[4] = {
+		"Bytes in a hosted partition's log segments", "A hosted partition's log start offset",
+		"A hosted partition's log end offset", "Segments of a hosted partition's log"
+	};
+	if (!g->nlogs)
+		return;
+	for (int w = 0; w < 4; w++) {
+		sm_metrics_head(l, names[w], "gauge", helps[w]);
+		for (int i = 0; i < g->nlogs; i++) {
+			const sm_metrics_log_t *lg = &g->logs[i];
+			sm_mx_str(l, names[w]);
+			sm_mx_str(l, "{topic=\"");
+			sm_metrics_label(l, lg->topic);
+			sm_mx_str(l, "\",partition=\"");
+			sm_mx_i64(l, lg->partition);
+			sm_mx_str(l, "\"} ");
+			sm_mx_i64(l, w == 0 ? lg->size : w == 1 ? lg->start_offset :
+				  w == 2 ? lg->end_offset : lg->segments);
+			sm_mx_mem(l, "\n", 1);
+			sm_mx_flush(l);
+		}
+	}
+}
+
 static void sm_metrics_render_gauges(sm_mx_line_t *l)
 {
 	sm_metrics_gauges_t g;
@@ -799,6 +981,8 @@ static void sm_metrics_render_gauges(sm_mx_line_t *l)
 			 "Topics in the cluster (controller only)", g.global_topic_count);
 	sm_metrics_gauge(l, "kafka_controller_kafkacontroller_globalpartitioncount",
 			 "Partitions in the cluster (controller only)", g.global_partition_count);
+	sm_metrics_render_replica_controller(l, &g);
+	sm_metrics_render_groups(l, &g);
 	for (int w = 0; w < SM_METRICS_QUOTA_FAMILIES; w++)
 		sm_metrics_render_quota_family(l, &g, w);
 	for (int i = 0; i < g.nquotas; i++) {
@@ -806,6 +990,10 @@ static void sm_metrics_render_gauges(sm_mx_line_t *l)
 		free(g.quotas[i].client);
 	}
 	free(g.quotas);
+	sm_metrics_render_logs(l, &g);
+	for (int i = 0; i < g.nlogs; i++)
+		free(g.logs[i].topic);
+	free(g.logs);
 }
 
 /* process_* as the Prometheus client libraries define them, from /proc. */
@@ -862,6 +1050,7 @@ void sm_metrics_render(struct evbuffer *out)
 	sm_metrics_render_idle(l);
 	sm_metrics_render_errors(l);
 	sm_metrics_render_gauges(l);
+	sm_metrics_render_zk(l);
 	sm_metrics_render_process(l);
 	sm_mx_flush(l);
 	free(l);

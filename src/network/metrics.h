@@ -36,6 +36,16 @@ typedef struct sm_metrics_quota {
 	double throttle_ms;   /* throttle-time; NaN when none was given */
 } sm_metrics_quota_t;
 
+/* One hosted partition's log (Kafka's kafka.log:type=Log gauges). */
+typedef struct sm_metrics_log {
+	char *topic;          /* malloc'd */
+	int32_t partition;
+	int64_t size;         /* bytes in its segments */
+	int64_t start_offset;
+	int64_t end_offset;
+	int64_t segments;
+} sm_metrics_log_t;
+
 /* Broker gauges, filled at scrape time by the registered source. */
 typedef struct sm_metrics_gauges {
 	int64_t partition_count;
@@ -48,11 +58,32 @@ typedef struct sm_metrics_gauges {
 	int64_t offline_partitions;  /* controller's count; 0 elsewhere */
 	int64_t global_topic_count;  /* controller only */
 	int64_t global_partition_count;
+	int64_t preferred_imbalance;  /* controller only */
+	/* ControllerStats, kept by the controller since this broker started
+	 * (counters: they survive losing the controller role) */
+	int64_t election_count;      /* BrokerChange events handled
+				      * (LeaderElectionRateAndTimeMs) */
+	int64_t election_ms_sum;     /* their handling time, ms */
+	int64_t unclean_elections;   /* UncleanLeaderElectionsPerSec */
 	/* client quota sensors, malloc'd by the source (freed by the
 	 * renderer, strings included) */
 	sm_metrics_quota_t *quotas;
 	int nquotas;
+	/* GroupMetadataManager: groups cached here, their offsets, groups by
+	 * state (Empty, PreparingRebalance, CompletingRebalance, Stable,
+	 * Dead) */
+	int64_t num_groups;
+	int64_t num_offsets;
+	int64_t groups_by_state[5];
+	/* hosted partitions' logs, grown by the source with
+	 * sm_metrics_add_log (freed by the renderer) */
+	sm_metrics_log_t *logs;
+	int nlogs, logs_cap;
 } sm_metrics_gauges_t;
+
+/* Appends one log's gauges to g (a copy of topic is taken). */
+void sm_metrics_add_log(sm_metrics_gauges_t *g, const char *topic, int32_t partition,
+			int64_t size, int64_t start_offset, int64_t end_offset, int64_t segments);
 
 typedef void sm_metrics_gauge_fn(void *opaque, sm_metrics_gauges_t *out);
 
@@ -110,6 +141,17 @@ void sm_metrics_fetch_out(const char *topic, int64_t bytes);
  * TotalProduceRequestsPerSec / TotalFetchRequestsPerSec. */
 void sm_metrics_produce_partition(const char *topic, int failed);
 void sm_metrics_fetch_partition(const char *topic, int failed);
+
+/* The leader wrote a shrunk (shrink 1) or expanded (0) ISR to ZooKeeper
+ * (ReplicaManager IsrShrinksPerSec / IsrExpandsPerSec). */
+void sm_metrics_isr_change(int shrink);
+
+/* ZooKeeper client: a request's round trip took ms
+ * (ZooKeeperClientMetrics ZooKeeperRequestLatencyMs); the session expired
+ * (expired 1, SessionExpireListener ZooKeeperExpiresPerSec) or a connected
+ * session lost its connection (0, ZooKeeperDisconnectsPerSec). */
+void sm_metrics_zk_request(int64_t ms);
+void sm_metrics_zk_session(int expired);
 
 /* Appends the whole exposition (text format 0.0.4) to out. */
 void sm_metrics_render(struct evbuffer *out);

@@ -143,8 +143,17 @@ static void sm_server_metrics_gauges(void *opaque, sm_metrics_gauges_t *g)
 	sm_kafka_server_t *s = opaque;
 	if (s->rm)
 		sm_replica_manager_metrics(s->rm, g);
-	if (s->controller)
+	if (s->controller) {
 		sm_controller_metrics(s->controller, g);
+		sm_controller_stats(s->controller, g);
+	}
+	if (s->gc) {
+		sm_gc_metrics_t gm;
+		sm_group_coordinator_metrics(s->gc, &gm);
+		g->num_groups = gm.groups;
+		g->num_offsets = gm.offsets;
+		memcpy(g->groups_by_state, gm.by_state, sizeof(g->groups_by_state));
+	}
 	/* client quota sensors: each shard's lock, briefly, per scrape */
 	sm_quota_metric_t *qm;
 	int n = sm_client_quotas_metrics(sm_client_quotas_global(), sm_clock_mono_ms(), &qm);
@@ -1013,12 +1022,23 @@ static int sm_server_zk_connect(sm_kafka_server_t *s, char *err, size_t errlen)
 	return s->zk ? 0 : -1;
 }
 
+/* ZooKeeper client events into the metrics (zk/ may not include network/). */
+static void sm_server_zk_observe(int what, int64_t ms)
+{
+	if (what == SM_ZK_OBS_REQUEST)
+		sm_metrics_zk_request(ms);
+	else
+		sm_metrics_zk_session(what == SM_ZK_OBS_EXPIRED);
+}
+
 int sm_kafka_server_startup(sm_kafka_server_t *s)
 {
 	char err[1024];
 	snprintf(s->comp, sizeof(s->comp), "KafkaServer id=%d", s->broker_id);
 	sm_log_info(s->comp, SM_SRV_LOGGER, "starting");
 	sm_log_info(s->comp, SM_SRV_LOGGER, "Connecting to zookeeper on %s", s->cfg->zookeeper_connect);
+	/* Process-wide and left in place: it only adds to static counters. */
+	sm_zk_set_observer(sm_server_zk_observe);
 	if (sm_server_zk_connect(s, err, sizeof(err))) {
 		sm_log(SM_LOGFILE_SERVER, SM_LOG_FATAL, s->comp, SM_SRV_LOGGER, "Fatal error during KafkaServer startup: %s", err);
 		return -1;

@@ -15,6 +15,18 @@ server.log):
   brokers goes 0 -> 3 -> 0 for a 3-partition RF=3 topic when a broker is
   killed (kill -9) and restarted;
 * exactly one broker reports activecontrollercount 1;
+* the survivors' kafka_server_replicamanager_isrshrinks_total moves when the
+  follower dies and _isrexpands_total by >= 3 when it is back; the
+  controller's leaderelectionrateandtimems_count is > 0 and
+  preferredreplicaimbalancecount is 1 after the restart;
+* kafka_log_log_logendoffset of the single-replica partition equals the
+  records produced (size >= the bytes, start offset 0, >= 1 segment);
+* every broker's zookeeperrequestlatencyms_count is > 0 and no session
+  expired; broker 1, stopped (SIGSTOP) until its session expires and
+  resumed, counts zookeeperexpires_total 1;
+* a confluent-kafka consumer group that committed one partition shows as
+  numgroups 1, numoffsets 1 and numgroupsstable 1 (summed over the
+  brokers), then numgroupsempty 1 once it left;
 * `promtool check metrics` accepts every broker's output. Without promtool
   the check says so loudly and fails when CI is set."""
 import os
@@ -22,6 +34,8 @@ import re
 import shutil
 import subprocess
 import urllib.request
+
+from confluent_kafka import Consumer
 
 import harness
 from harness import check, log, wait_until
@@ -87,6 +101,21 @@ def phase_count(phase, request):
     return 'kafka_network_requestmetrics_%s_count{request="%s"}' % (phase, request)
 
 
+ISR_SHRINKS = "kafka_server_replicamanager_isrshrinks_total"
+ISR_EXPANDS = "kafka_server_replicamanager_isrexpands_total"
+ELECTIONS = "kafka_controller_controllerstats_leaderelectionrateandtimems_count"
+IMBALANCE = "kafka_controller_kafkacontroller_preferredreplicaimbalancecount"
+UNCLEAN = "kafka_controller_controllerstats_uncleanleaderelections_total"
+ZK_LATENCY = "kafka_server_zookeeperclientmetrics_zookeeperrequestlatencyms"
+ZK_EXPIRES = "kafka_server_sessionexpirelistener_zookeeperexpires_total"
+GM = "kafka_coordinator_group_groupmetadatamanager_"
+GROUP = "metrics-group"
+
+
+def metric_sum(brokers, name):
+    return sum(scrape(b).get(name, 0) for b in brokers if b.alive())
+
+
 def urp_sum(c):
     return sum(scrape(b).get("kafka_server_replicamanager_underreplicatedpartitions", 0)
                for b in c.brokers if b.alive())
@@ -112,7 +141,7 @@ def test(c):
     b_all = "kafka_server_brokertopicmetrics_bytesin_total"
     reqs = 'kafka_network_requestmetrics_requests_total{request="Produce",version="3"}'
     hist = 'kafka_network_requestmetrics_totaltimems_count{request="Produce"}'
-    total_bytes = 0
+    total_bytes = total_records = 0
     for rnd in range(3):
         before = scrape(b0)
         n_req, n_msg, n_bytes = 0, 0, 0
@@ -135,6 +164,7 @@ def test(c):
         check(delta(reqs) == n_req, "%s advanced by %s, %d requests were sent" % (reqs, delta(reqs), n_req))
         # each response carried one partition, without error
         none = 'kafka_network_requestmetrics_errors_total{request="Produce",error="NONE"}'
+        total_records += n_msg
         check(delta(none) == n_req, "%s advanced by %s, %d requests were sent" % (none, delta(none), n_req))
         check(delta(hist) >= n_req, "%s advanced by %s < %d" % (hist, delta(hist), n_req))
 
@@ -204,18 +234,111 @@ def test(c):
                      "kafka_server_kafkarequesthandlerpool_requesthandleravgidlepercent"):
             check(name in g and 0 <= g[name] <= 1, "broker %d: %s is %s" % (b.id, name, g.get(name)))
 
+    # Log gauges of the single-replica partition: its end offset is the
+    # number of records produced into it.
+    lbl = '{topic="%s",partition="0"}' % TOPIC
+    check(gauges.get("kafka_log_log_logendoffset" + lbl) == total_records,
+          "logendoffset %s, %d records produced" % (gauges.get("kafka_log_log_logendoffset" + lbl), total_records))
+    check(gauges.get("kafka_log_log_logstartoffset" + lbl) == 0, "logstartoffset %s"
+          % gauges.get("kafka_log_log_logstartoffset" + lbl))
+    check(gauges.get("kafka_log_log_size" + lbl, 0) >= total_bytes, "log size %s < %d bytes produced"
+          % (gauges.get("kafka_log_log_size" + lbl), total_bytes))
+    check(gauges.get("kafka_log_log_numlogsegments" + lbl, 0) >= 1, "numlogsegments %s"
+          % gauges.get("kafka_log_log_numlogsegments" + lbl))
+    for p in range(3):
+        check('kafka_log_log_logendoffset{topic="%s",partition="%d"}' % (URP_TOPIC, p) in gauges,
+              "no log gauges for %s-%d on broker 0" % (URP_TOPIC, p))
+
     promtool_check(c)
 
-    # --- UnderReplicatedPartitions 0 -> 3 -> 0 ---
+    # --- UnderReplicatedPartitions 0 -> 3 -> 0, ISR shrinks and expands ---
     wait_until(lambda: urp_sum(c) == 0, 60, "no under-replicated partitions")
     victim = c.brokers[2]
+    survivors = c.brokers[:2]
+    shrinks0 = metric_sum(survivors, ISR_SHRINKS)
+    expands0 = metric_sum(survivors, ISR_EXPANDS)
+    md = c.metadata(URP_TOPIC)
+    parts = [t for t in md["topics"] if t["topic"] == URP_TOPIC][0]["partitions"]
+    survivor_led = [p["partition"] for p in parts if p["leader"] != victim.id]
+    check(survivor_led, "no partition of %s is led by brokers 0 or 1" % URP_TOPIC)
     victim.kill9()
     log("killed broker %d" % victim.id)
+    # A follower at the leader's end offset is never out of sync: append to
+    # the partitions the survivors lead so that the dead one falls behind.
+    for p in survivor_led:
+        c.kcat("-P", "-t", URP_TOPIC, "-p", str(p), "-X", "acks=1", input=b"after-kill\n")
     wait_until(lambda: urp_sum(c) == 3, 120, "3 under-replicated partitions with broker 2 dead")
+    # The leaders drop the dead follower after replica.lag.time.max.ms (2 s),
+    # before its ZooKeeper session (6 s) expires and the controller would.
+    wait_until(lambda: metric_sum(survivors, ISR_SHRINKS) > shrinks0, 60,
+               "a leader counted an ISR shrink")
     victim.start()
     wait_until(lambda: urp_sum(c) == 0, 120, "no under-replicated partitions after broker 2 is back")
+    # Every partition took broker 2 back into its ISR through its leader,
+    # all of which are on the survivors now.
+    expands = metric_sum(survivors, ISR_EXPANDS) - expands0
+    check(expands >= 3, "%s advanced by %s on brokers 0 and 1, expected >= 3" % (ISR_EXPANDS, expands))
+    log("ISR shrinks +%d, expands +%d" % (metric_sum(survivors, ISR_SHRINKS) - shrinks0, expands))
     active = [scrape(b).get("kafka_controller_kafkacontroller_activecontrollercount") for b in c.brokers]
     check(sum(active) == 1, "activecontrollercount per broker after the restart: %s" % active)
+    # The controller handled broker 2's return (a BrokerChange event, Kafka's
+    # LeaderElectionRateAndTimeMs), and the partition broker 2 prefers is led
+    # elsewhere until a preferred election.
+    elections = metric_sum(c.brokers, ELECTIONS)
+    check(elections >= 1, "%s summed to %s" % (ELECTIONS, elections))
+    wait_until(lambda: metric_sum(c.brokers, IMBALANCE) == 1, 60,
+               "preferredreplicaimbalancecount 1 (the partition broker 2 prefers)")
+    check(metric_sum(c.brokers, UNCLEAN) == 0, "no unclean leader election was made")
+    # Every broker talks to ZooKeeper from its start.
+    for b in c.brokers:
+        zk = scrape(b)
+        check(zk.get(ZK_LATENCY + "_count", 0) > 0, "broker %d: %s_count is %s"
+              % (b.id, ZK_LATENCY, zk.get(ZK_LATENCY + "_count")))
+        check(zk.get(ZK_LATENCY + '_bucket{le="+Inf"}') == zk[ZK_LATENCY + "_count"],
+              "broker %d: +Inf bucket differs from _count" % b.id)
+        check(zk.get(ZK_EXPIRES) == 0, "broker %d: %s is %s" % (b.id, ZK_EXPIRES, zk.get(ZK_EXPIRES)))
+
+    # --- group coordinator gauges (last: __consumer_offsets would add
+    # under-replicated partitions to the count above) ---
+    k = Consumer({"bootstrap.servers": c.bootstrap, "group.id": GROUP, "session.timeout.ms": 6000,
+                  "enable.auto.commit": False, "auto.offset.reset": "earliest"})
+    k.subscribe([TOPIC])
+    got = []
+
+    def polled():
+        m = k.poll(0.2)
+        if m is not None and not m.error():
+            got.append(m)
+        return got
+    wait_until(polled, 60, "a record consumed in group %s" % GROUP)
+    k.commit(asynchronous=False)
+    wait_until(lambda: metric_sum(c.brokers, GM + "numgroupsstable") == 1, 60,
+               "one Stable group while the consumer is a member")
+    check(metric_sum(c.brokers, GM + "numgroups") == 1, "numgroups summed to %s"
+          % metric_sum(c.brokers, GM + "numgroups"))
+    check(metric_sum(c.brokers, GM + "numoffsets") == 1, "numoffsets summed to %s (one partition committed)"
+          % metric_sum(c.brokers, GM + "numoffsets"))
+    k.close()
+    wait_until(lambda: metric_sum(c.brokers, GM + "numgroupsempty") == 1, 60,
+               "the group Empty once its only member left")
+    check(metric_sum(c.brokers, GM + "numgroupsstable") == 0, "a Stable group is left")
+
+    # --- a ZooKeeper session expiry: broker 1 stopped past its session
+    # timeout counts one when it resumes and learns of it ---
+    b1 = c.brokers[1]
+    path = "/brokers/ids/%d" % b1.id
+    zk = c.kazoo()
+    try:
+        b1.pause()
+        try:
+            wait_until(lambda: zk.exists(path) is None, 60, "%s to vanish while broker 1 is stopped" % path)
+        finally:
+            b1.resume()
+        wait_until(lambda: zk.exists(path), 60, "%s back after the session expiry" % path)
+    finally:
+        zk.stop()
+        zk.close()
+    wait_until(lambda: scrape(b1).get(ZK_EXPIRES) == 1, 60, "broker 1 counting its session expiry")
     promtool_check(c)
 
 

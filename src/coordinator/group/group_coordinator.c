@@ -1580,6 +1580,22 @@ void sm_group_coordinator_describe(sm_group_coordinator_t *gc, const char *group
 	pthread_mutex_unlock(&gc->lock);
 }
 
+void sm_group_coordinator_metrics(sm_group_coordinator_t *gc, sm_gc_metrics_t *out)
+{
+	_Static_assert(SM_GROUP_STATE_CNT == 5, "sm_gc_metrics_t.by_state has one slot per state");
+	memset(out, 0, sizeof(*out));
+	/* Kafka's cache holds the groups of loaded partitions only. */
+	pthread_mutex_lock(&gc->lock);
+	for (sm_group_t *g = gc->groups; g; g = g->next) {
+		if (gc->pstate[g->partition] != SM_GC_P_LOADED)
+			continue;
+		out->groups++;
+		out->offsets += g->n_offsets;
+		out->by_state[g->state]++;
+	}
+	pthread_mutex_unlock(&gc->lock);
+}
+
 sm_err_t sm_group_coordinator_list(sm_group_coordinator_t *gc, const char *const *states,
 				   int n_states, sm_arena_t *a, sm_gc_group_listing_t **out, int *n)
 {

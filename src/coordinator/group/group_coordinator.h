@@ -244,6 +244,16 @@ typedef struct sm_gc_group_listing {
 sm_err_t sm_group_coordinator_list(sm_group_coordinator_t *gc, const char *const *states,
 				   int n_states, sm_arena_t *a, sm_gc_group_listing_t **out, int *n);
 
+/* GroupMetadataManager gauges: groups of loaded partitions, their committed
+ * offsets, and groups by state (indexed Empty, PreparingRebalance,
+ * CompletingRebalance, Stable, Dead). Takes the coordinator lock briefly. */
+typedef struct sm_gc_metrics {
+	int64_t groups;
+	int64_t offsets;
+	int64_t by_state[5];
+} sm_gc_metrics_t;
+void sm_group_coordinator_metrics(sm_group_coordinator_t *gc, sm_gc_metrics_t *out);
+
 /* DeleteGroups for one group: NON_EMPTY_GROUP, GROUP_ID_NOT_FOUND, ... */
 sm_err_t sm_group_coordinator_delete_group(sm_group_coordinator_t *gc, const char *group_id);
 

@@ -251,6 +251,102 @@ static void test_gauges_and_process(void)
 	free(t);
 }
 
+static void controller_stats(void *opaque, sm_metrics_gauges_t *g)
+{
+	(void)opaque;
+	/* enough logs to grow the array more than once */
+	for (int i = 0; i < 200; i++)
+		sm_metrics_add_log(g, i == 7 ? "we\"ird" : "orders", i, 1000 + i, i, 10 * i, 1 + i % 3);
+	g->preferred_imbalance = 2;
+	g->election_count = 3;
+	g->election_ms_sum = 17;
+	g->unclean_elections = 1;
+	g->num_groups = 4;
+	g->num_offsets = 9;
+	g->groups_by_state[3] = 3; /* Stable */
+	g->groups_by_state[4] = 1; /* Dead */
+}
+
+/* ISR meters count from zero and move one per call; the controller's
+ * stats come through the gauge source. */
+static void test_isr_and_controller_stats(void)
+{
+	char *t = render();
+	long long shrinks = value_of(t, "kafka_server_replicamanager_isrshrinks_total");
+	long long expands = value_of(t, "kafka_server_replicamanager_isrexpands_total");
+	CU_ASSERT(shrinks >= 0 && expands >= 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "# TYPE kafka_server_replicamanager_isrshrinks_total counter\n"));
+	CU_ASSERT_EQUAL(value_of(t, "kafka_controller_controllerstats_leaderelectionrateandtimems_count"), 0);
+	free(t);
+	sm_metrics_isr_change(1);
+	sm_metrics_isr_change(1);
+	sm_metrics_isr_change(0);
+	sm_metrics_set_gauge_source(controller_stats, NULL);
+	t = render();
+	CU_ASSERT_EQUAL(value_of(t, "kafka_server_replicamanager_isrshrinks_total"), shrinks + 2);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_server_replicamanager_isrexpands_total"), expands + 1);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_controller_kafkacontroller_preferredreplicaimbalancecount"), 2);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_controller_controllerstats_leaderelectionrateandtimems_count"), 3);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_controller_controllerstats_leaderelectionrateandtimems_sum"), 17);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_controller_controllerstats_uncleanleaderelections_total"), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "# TYPE kafka_controller_controllerstats_leaderelectionrateandtimems summary\n"));
+	CU_ASSERT_EQUAL(value_of(t, "kafka_log_log_size{topic=\"orders\",partition=\"199\"}"), 1199);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_log_log_logstartoffset{topic=\"orders\",partition=\"3\"}"), 3);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_log_log_logendoffset{topic=\"orders\",partition=\"4\"}"), 40);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_log_log_numlogsegments{topic=\"orders\",partition=\"5\"}"), 3);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_log_log_logendoffset{topic=\"we\\\"ird\",partition=\"7\"}"), 70);
+	const char *gm = "kafka_coordinator_group_groupmetadatamanager_";
+	char n[128];
+	snprintf(n, sizeof(n), "%snumgroups", gm);
+	CU_ASSERT_EQUAL(value_of(t, n), 4);
+	snprintf(n, sizeof(n), "%snumoffsets", gm);
+	CU_ASSERT_EQUAL(value_of(t, n), 9);
+	snprintf(n, sizeof(n), "%snumgroupsstable", gm);
+	CU_ASSERT_EQUAL(value_of(t, n), 3);
+	snprintf(n, sizeof(n), "%snumgroupsdead", gm);
+	CU_ASSERT_EQUAL(value_of(t, n), 1);
+	snprintf(n, sizeof(n), "%snumgroupsempty", gm);
+	CU_ASSERT_EQUAL(value_of(t, n), 0);
+	/* one TYPE line per family */
+	const char *ty = strstr(t, "# TYPE kafka_log_log_size gauge\n");
+	CU_ASSERT_PTR_NOT_NULL(ty);
+	CU_ASSERT_PTR_NULL(ty ? strstr(ty + 1, "# TYPE kafka_log_log_size gauge\n") : NULL);
+	free(t);
+	sm_metrics_set_gauge_source(NULL, NULL);
+}
+
+static void test_zookeeper(void)
+{
+	const char *h = "kafka_server_zookeeperclientmetrics_zookeeperrequestlatencyms";
+	char s[160];
+	char *t = render();
+	snprintf(s, sizeof(s), "%s_count", h);
+	long long count = value_of(t, s);
+	snprintf(s, sizeof(s), "%s_bucket{le=\"2\"}", h);
+	long long le2 = value_of(t, s);
+	long long exp = value_of(t, "kafka_server_sessionexpirelistener_zookeeperexpires_total");
+	long long dis = value_of(t, "kafka_server_sessionexpirelistener_zookeeperdisconnects_total");
+	CU_ASSERT(count >= 0 && le2 >= 0 && exp >= 0 && dis >= 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "# TYPE kafka_server_zookeeperclientmetrics_zookeeperrequestlatencyms histogram\n"));
+	free(t);
+	sm_metrics_zk_request(2);
+	sm_metrics_zk_request(-5); /* a clock step: counted as 0 */
+	sm_metrics_zk_request(99999);
+	sm_metrics_zk_session(1);
+	sm_metrics_zk_session(0);
+	sm_metrics_zk_session(0);
+	t = render();
+	snprintf(s, sizeof(s), "%s_count", h);
+	CU_ASSERT_EQUAL(value_of(t, s), count + 3);
+	snprintf(s, sizeof(s), "%s_bucket{le=\"2\"}", h);
+	CU_ASSERT_EQUAL(value_of(t, s), le2 + 2);
+	snprintf(s, sizeof(s), "%s_bucket{le=\"+Inf\"}", h);
+	CU_ASSERT_EQUAL(value_of(t, s), count + 3);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_server_sessionexpirelistener_zookeeperexpires_total"), exp + 1);
+	CU_ASSERT_EQUAL(value_of(t, "kafka_server_sessionexpirelistener_zookeeperdisconnects_total"), dis + 2);
+	free(t);
+}
+
 static void quota_gauges(void *opaque, sm_metrics_gauges_t *g)
 {
 	(void)opaque;
@@ -419,6 +515,8 @@ int main(void)
 	CU_add_test(s, "idle ratios", test_idle_ratios);
 	CU_add_test(s, "errors", test_errors);
 	CU_add_test(s, "gauges and process", test_gauges_and_process);
+	CU_add_test(s, "isr and controller stats", test_isr_and_controller_stats);
+	CU_add_test(s, "zookeeper series", test_zookeeper);
 	CU_add_test(s, "client quota series", test_quota_series);
 	CU_add_test(s, "parse listener", test_parse_listener);
 	CU_add_test(s, "http endpoint", test_http);

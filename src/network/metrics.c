@@ -37,7 +37,7 @@ static const int64_t sm_metrics_le_ms[] = { 1, 2, 5, 10, 25, 50, 100, 250, 500, 
 typedef struct sm_metrics_topic {
 	struct sm_metrics_topic *next; /* published with a release store */
 	char *name;
-	uint64_t messages_in, bytes_in, bytes_out;
+	uint64_t messages_in, bytes_in, bytes_out, bytes_rejected;
 	uint64_t produce_reqs, produce_failed, fetch_reqs, fetch_failed;
 } sm_metrics_topic_t;
 
@@ -399,6 +399,16 @@ void sm_metrics_produce(const char *topic, int64_t messages, int64_t bytes)
 	}
 }
 
+void sm_metrics_bytes_rejected(const char *topic, int64_t bytes)
+{
+	if (bytes <= 0)
+		return;
+	sm_metrics_topic_t *t = sm_metrics_topic(topic);
+	ADD(sm_m.all.bytes_rejected, bytes);
+	if (t)
+		ADD(t->bytes_rejected, bytes);
+}
+
 void sm_metrics_fetch_out(const char *topic, int64_t bytes)
 {
 	if (bytes <= 0)
@@ -551,6 +561,9 @@ static const sm_metrics_topic_counter_t sm_metrics_topic_counters[] = {
 	  "Records appended as leader from client produce requests (MessagesInPerSec)", TOFF(messages_in) },
 	{ "kafka_server_brokertopicmetrics_bytesin_total",
 	  "Bytes of record batches appended from client produce requests (BytesInPerSec)", TOFF(bytes_in) },
+	{ "kafka_server_brokertopicmetrics_bytesrejected_total",
+	  "Bytes of produce requests refused for a batch over max.message.bytes (BytesRejectedPerSec)",
+	  TOFF(bytes_rejected) },
 	{ "kafka_server_brokertopicmetrics_bytesout_total",
 	  "Record bytes sent in consumer fetch responses (BytesOutPerSec)", TOFF(bytes_out) },
 	{ "kafka_server_brokertopicmetrics_totalproducerequests_total",

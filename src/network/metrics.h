@@ -134,6 +134,9 @@ void sm_metrics_handler_wait(int slot, int waiting, int64_t now_ns);
 /* Records appended as leader from a client Produce (Kafka's MessagesInPerSec
  * and BytesInPerSec: the batch size as the client sent it). */
 void sm_metrics_produce(const char *topic, int64_t messages, int64_t bytes);
+/* BytesRejectedPerSec: the partition's record set, when one of its batches is
+ * over max.message.bytes (Kafka marks the whole set, as sent). */
+void sm_metrics_bytes_rejected(const char *topic, int64_t bytes);
 /* Record bytes in a consumer Fetch response (BytesOutPerSec; follower
  * fetches are not counted, as in Kafka). */
 void sm_metrics_fetch_out(const char *topic, int64_t bytes);

@@ -179,6 +179,8 @@ static void sm_produce_partition(sm_req_ctx_t *ctx, const sm_produce_req_t *req,
 			     "Produce to %s-%d from %s failed: %s", topic, pp->index,
 			     ctx->req->peer, sm_err_name(e));
 	rp->error_code = (int16_t)(e ? sm_err_to_wire(e) : 0);
+	if (e == SM_ERR_MESSAGE_TOO_LARGE)
+		sm_metrics_bytes_rejected(topic, (int64_t)pp->records.len);
 	sm_metrics_produce_partition(topic, e != SM_ERR_NONE);
 	sm_wbuf_free(&conv);
 	sm_topic_config_release(tc);

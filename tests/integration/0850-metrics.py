@@ -181,6 +181,16 @@ def test(c):
     check(err == 3, "produce to partition 7: error %d, expected UNKNOWN_TOPIC_OR_PARTITION" % err)
     got = scrape(b0).get(unk, 0) - before
     check(got == 1, "%s advanced by %s, expected 1" % (unk, got))
+    # A batch over max.message.bytes: MESSAGE_TOO_LARGE, its bytes rejected.
+    rej = 'kafka_server_brokertopicmetrics_bytesrejected_total{topic="%s"}' % TOPIC
+    before = scrape(b0)
+    big = record_batch([b"x" * 1100000])
+    err, _ = conn.produce(TOPIC, 0, big, acks=1)
+    check(err == 10, "an oversized batch: error %d, expected MESSAGE_TOO_LARGE" % err)
+    after = scrape(b0)
+    for name in (rej, "kafka_server_brokertopicmetrics_bytesrejected_total"):
+        got = after.get(name, 0) - before.get(name, 0)
+        check(got == len(big), "%s advanced by %s, expected %d" % (name, got, len(big)))
 
     # Another API, counted the same way; its phase histograms count each
     # request once (recorded when the response's last byte is written, just

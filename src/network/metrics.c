@@ -43,11 +43,16 @@ typedef struct sm_metrics_topic {
 
 #define SM_METRICS_TOPIC_BUCKETS 1024
 
+/* A histogram per API with TotalTimeMs's buckets. */
+typedef struct sm_metrics_hist {
+	uint64_t bucket[SM_METRICS_APIS][SM_METRICS_NLE]; /* not cumulative */
+	uint64_t count[SM_METRICS_APIS];
+	uint64_t sum_ms[SM_METRICS_APIS];
+} sm_metrics_hist_t;
+
 static struct {
 	uint64_t requests[SM_METRICS_APIS][SM_METRICS_VERS];
-	uint64_t time_bucket[SM_METRICS_APIS][SM_METRICS_NLE]; /* not cumulative */
-	uint64_t time_count[SM_METRICS_APIS];
-	uint64_t time_sum_ms[SM_METRICS_APIS];
+	sm_metrics_hist_t total; /* TotalTimeMs */
 	/* broker-wide totals (the label-less series) */
 	sm_metrics_topic_t all;
 	sm_metrics_topic_t *topics[SM_METRICS_TOPIC_BUCKETS];
@@ -79,33 +84,32 @@ void sm_metrics_request(int16_t api_key, int16_t ver)
 	ADD(sm_m.requests[api_key][ver], 1);
 }
 
+static void sm_metrics_hist_add(sm_metrics_hist_t *h, int k, int64_t ms)
+{
+	if (ms < 0)
+		ms = 0;
+	int b = 0;
+	while (b < SM_METRICS_NLE && ms > sm_metrics_le_ms[b])
+		b++;
+	if (b < SM_METRICS_NLE)
+		ADD(h->bucket[k][b], 1);
+	ADD(h->sum_ms[k], ms);
+	/* Last, so that a scrape never sees a count above its +Inf bucket
+	 * by more than the requests finishing right now. */
+	ADD(h->count[k], 1);
+}
+
 void sm_metrics_request_done(int16_t api_key, int64_t total_ms)
 {
 	if (api_key < 0 || api_key >= SM_METRICS_APIS)
 		return;
-	if (total_ms < 0)
-		total_ms = 0;
-	int b = 0;
-	while (b < SM_METRICS_NLE && total_ms > sm_metrics_le_ms[b])
-		b++;
-	if (b < SM_METRICS_NLE)
-		ADD(sm_m.time_bucket[api_key][b], 1);
-	ADD(sm_m.time_sum_ms[api_key], total_ms);
-	/* Last, so that a scrape never sees a count above its +Inf bucket by
-	 * more than the requests finishing right now. */
-	ADD(sm_m.time_count[api_key], 1);
+	sm_metrics_hist_add(&sm_m.total, api_key, total_ms);
 }
 
 /* ---- request phase histograms (RequestQueueTimeMs ... ResponseSendTimeMs) ----
  * One histogram per phase and API with TotalTimeMs's buckets: five bucket
  * adds, five sums and five counts per request, all relaxed, made by the
  * network thread that finished the request. */
-typedef struct sm_metrics_hist {
-	uint64_t bucket[SM_METRICS_APIS][SM_METRICS_NLE]; /* not cumulative */
-	uint64_t count[SM_METRICS_APIS];
-	uint64_t sum_ms[SM_METRICS_APIS];
-} sm_metrics_hist_t;
-
 static sm_metrics_hist_t sm_metrics_phase[SM_METRICS_PH__COUNT];
 
 static const struct {
@@ -123,18 +127,6 @@ static const struct {
 	  "Milliseconds from a network thread taking a response to its last byte being written (ResponseSendTimeMs)" },
 };
 
-static void sm_metrics_hist_add(sm_metrics_hist_t *h, int k, int64_t ms)
-{
-	if (ms < 0)
-		ms = 0;
-	int b = 0;
-	while (b < SM_METRICS_NLE && ms > sm_metrics_le_ms[b])
-		b++;
-	if (b < SM_METRICS_NLE)
-		ADD(h->bucket[k][b], 1);
-	ADD(h->sum_ms[k], ms);
-	ADD(h->count[k], 1); /* last, as in sm_metrics_request_done */
-}
 
 void sm_metrics_request_phases(int16_t api_key, const int64_t ms[SM_METRICS_PH__COUNT])
 {
@@ -614,6 +606,9 @@ static void sm_mx_request(sm_mx_line_t *l, const char *n, const char *suffix, co
 	sm_mx_mem(l, "\"", 1);
 }
 
+static void sm_metrics_render_hist(sm_mx_line_t *l, const char *n, const char *help,
+				   const sm_metrics_hist_t *h);
+
 static void sm_metrics_render_requests(sm_mx_line_t *l)
 {
 	const char *n = "kafka_network_requestmetrics_requests_total";
@@ -631,43 +626,9 @@ static void sm_metrics_render_requests(sm_mx_line_t *l)
 			sm_mx_mem(l, "\n", 1);
 			sm_mx_flush(l);
 		}
-	n = "kafka_network_requestmetrics_totaltimems";
-	sm_metrics_head(l, n, "histogram",
-			"Milliseconds from a request's arrival to its response being queued for sending (TotalTimeMs)");
-	for (int k = 0; k < SM_METRICS_APIS; k++) {
-		uint64_t count = GET(sm_m.time_count[k]);
-		if (!count)
-			continue;
-		const char *r = sm_proto_api_name((int16_t)k);
-		uint64_t cum = 0;
-		for (int b = 0; b < SM_METRICS_NLE; b++) {
-			cum += GET(sm_m.time_bucket[k][b]);
-			sm_mx_request(l, n, "_bucket", r);
-			sm_mx_str(l, ",le=\"");
-			sm_mx_i64(l, sm_metrics_le_ms[b]);
-			sm_mx_str(l, "\"} ");
-			sm_mx_u64(l, cum);
-			sm_mx_mem(l, "\n", 1);
-			sm_mx_flush(l);
-		}
-		/* The buckets are read before count, and count is added last:
-		 * keep +Inf >= every bucket. */
-		if (count < cum)
-			count = cum;
-		sm_mx_request(l, n, "_bucket", r);
-		sm_mx_str(l, ",le=\"+Inf\"} ");
-		sm_mx_u64(l, count);
-		sm_mx_mem(l, "\n", 1);
-		sm_mx_request(l, n, "_sum", r);
-		sm_mx_str(l, "} ");
-		sm_mx_u64(l, GET(sm_m.time_sum_ms[k]));
-		sm_mx_mem(l, "\n", 1);
-		sm_mx_request(l, n, "_count", r);
-		sm_mx_str(l, "} ");
-		sm_mx_u64(l, count);
-		sm_mx_mem(l, "\n", 1);
-		sm_mx_flush(l);
-	}
+	sm_metrics_render_hist(l, "kafka_network_requestmetrics_totaltimems",
+			       "Milliseconds from a request's arrival to its response being queued for sending (TotalTimeMs)",
+			       &sm_m.total);
 }
 
 static void sm_metrics_render_hist(sm_mx_line_t *l, const char *n, const char *help,

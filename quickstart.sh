@@ -24,10 +24,30 @@ for _ in $(seq 1 100); do
 done
 
 echo "== starting the broker (conf/server.properties, port 9092)"
-bin/kafka-server-start.sh -daemon conf/server.properties
-for _ in $(seq 1 100); do
-	grep -q "\] started (kafka.server.KafkaServer)" "$LOG_DIR/server.log" 2>/dev/null && break
-	sleep 0.2
+# A broker killed shortly before leaves its registration in ZooKeeper until
+# its session times out (zookeeper.session.timeout.ms, 18 s); ZooKeeper keeps
+# that session across its own restart. The broker then stops at once, as
+# Kafka's does ("already registered by a running broker"): start it again
+# once the old session is gone.
+touch "$LOG_DIR/server.log"
+for _ in $(seq 1 20); do
+	seen=$(wc -l < "$LOG_DIR/server.log")
+	bin/kafka-server-start.sh -daemon conf/server.properties
+	state=
+	for _ in $(seq 1 100); do
+		new=$(tail -n +"$((seen + 1))" "$LOG_DIR/server.log")
+		if grep -q "\] started (kafka.server.KafkaServer)" <<<"$new"; then
+			state=started
+		elif grep -q "already registered by a running broker" <<<"$new" &&
+			grep -q "shut down completed" <<<"$new"; then
+			state=registered
+		fi
+		[ -n "$state" ] && break
+		sleep 0.2
+	done
+	[ "$state" = registered ] || break
+	echo "   broker id still registered by an earlier session; starting again in 3 s"
+	sleep 3
 done
 
 echo "== creating topic quickstart-events"

@@ -894,6 +894,20 @@ void sm_zk_config_set(sm_zk_config_t *cfg, const char *key, const char *value)
 	cfg->n++;
 }
 
+void sm_zk_config_remove(sm_zk_config_t *cfg, const char *key)
+{
+	for (int i = 0; i < cfg->n; i++) {
+		if (strcmp(cfg->keys[i], key))
+			continue;
+		free(cfg->keys[i]);
+		free(cfg->values[i]);
+		memmove(&cfg->keys[i], &cfg->keys[i + 1], (size_t)(cfg->n - i - 1) * sizeof(char *));
+		memmove(&cfg->values[i], &cfg->values[i + 1], (size_t)(cfg->n - i - 1) * sizeof(char *));
+		cfg->n--;
+		return;
+	}
+}
+
 const char *sm_zk_config_get(const sm_zk_config_t *cfg, const char *key)
 {
 	for (int i = 0; i < cfg->n; i++)

@@ -182,6 +182,8 @@ sm_err_t sm_zk_config_decode(const char *json, size_t len, sm_zk_config_t *out,
 void sm_zk_config_clear(sm_zk_config_t *cfg);
 /* Sets (replacing an existing key) or appends key=value. */
 void sm_zk_config_set(sm_zk_config_t *cfg, const char *key, const char *value);
+/* Removes key (the others keep their order); nothing when absent. */
+void sm_zk_config_remove(sm_zk_config_t *cfg, const char *key);
 /* Value for key, or NULL. */
 const char *sm_zk_config_get(const sm_zk_config_t *cfg, const char *key);
 

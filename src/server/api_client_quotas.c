@@ -451,12 +451,7 @@ static int16_t sm_cq_alter_ip(sm_req_ctx_t *ctx, const char *ip,
 	for (int i = 0; i < en->ops_cnt && !err; i++) {
 		const sm_alter_client_quotas_req_op_t *op = &en->ops[i];
 		if (op->remove) {
-			sm_zk_config_t one = { 0 };
-			for (int j = 0; j < cfg.n; j++)
-				if (strcmp(cfg.keys[j], op->key))
-					sm_zk_config_set(&one, cfg.keys[j], cfg.values[j]);
-			sm_zk_config_clear(&cfg);
-			cfg = one;
+			sm_zk_config_remove(&cfg, op->key);
 			continue;
 		}
 		if (strcmp(op->key, SM_CQ_IP_KEY)) {
@@ -571,12 +566,7 @@ static int16_t sm_cq_alter_one(sm_req_ctx_t *ctx, const sm_alter_client_quotas_r
 					   sm_sasl_mech_from_name(op->key) == SM_SASL_SCRAM_SHA_512);
 		if (op->remove) {
 			/* Kafka removes whatever key is named */
-			sm_zk_config_t one = { 0 };
-			for (int j = 0; j < cfg.n; j++)
-				if (strcmp(cfg.keys[j], op->key))
-					sm_zk_config_set(&one, cfg.keys[j], cfg.values[j]);
-			sm_zk_config_clear(&cfg);
-			cfg = one;
+			sm_zk_config_remove(&cfg, op->key);
 			continue;
 		}
 		if (scram) {

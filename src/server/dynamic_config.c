@@ -253,12 +253,7 @@ static void sm_dyn_filter(sm_dyn_config_t *d, const char *entity, const sm_zk_co
 				    "Dynamic config %s=%s in /config/brokers/%s is invalid and ignored: %s",
 				    in->keys[i], in->values[i], entity, err);
 			/* drop the last key again */
-			sm_zk_config_t keep = { 0 };
-			for (int k = 0; k < out->n; k++)
-				if (strcmp(out->keys[k], in->keys[i]))
-					sm_zk_config_set(&keep, out->keys[k], out->values[k]);
-			sm_zk_config_clear(out);
-			*out = keep;
+			sm_zk_config_remove(out, in->keys[i]);
 			continue;
 		}
 		sm_kafka_config_free(&trial);

@@ -326,6 +326,13 @@ static void test_cluster_id_and_config(void)
 	CU_ASSERT_EQUAL(c.n, 2);
 	CU_ASSERT_STRING_EQUAL(sm_zk_config_get(&c, "retention.ms"), "86400000");
 	CU_ASSERT_PTR_NULL(sm_zk_config_get(&c, "nope"));
+	sm_zk_config_set(&c, "segment.ms", "5");
+	sm_zk_config_remove(&c, "retention.ms");
+	sm_zk_config_remove(&c, "nope");
+	CU_ASSERT_EQUAL(c.n, 2);
+	CU_ASSERT_PTR_NULL(sm_zk_config_get(&c, "retention.ms"));
+	CU_ASSERT_STRING_EQUAL(c.keys[0], "cleanup.policy");
+	CU_ASSERT_STRING_EQUAL(c.keys[1], "segment.ms");
 	sm_zk_config_clear(&c);
 	free(j);
 	CU_ASSERT_EQUAL(sm_zk_config_decode(S("{\"version\":1,\"config\":{\"a\":1}}"),

@@ -167,9 +167,10 @@ sm_err_t sm_partition_epoch_end_offset(sm_partition_t *p, int32_t current_leader
 /* ---- fetching from the closest replica (KIP-392) ---- */
 
 /* Leader: 1 if hw is newer than the HW last answered to follower
- * replica_id in this leader epoch, and records hw as answered. A follower's
- * fetch with such news is answered at once, so the follower's HW (and the
- * consumers reading from it) trail the leader's by one round trip. */
+ * replica_id in this leader epoch, and records hw as answered. With a
+ * replica selector, a follower's fetch with such news is answered at once,
+ * so the follower's HW (and the consumers reading from it) trail the
+ * leader's by one round trip. */
 int sm_partition_follower_hw_news(sm_partition_t *p, int32_t replica_id, int64_t hw);
 /* Leader's view of its followers (Kafka's remoteReplicas): id, log start
  * and log end offsets (-1 unknown) and time since last caught up, into out

@@ -214,7 +214,13 @@ static size_t sm_fetch_partition(sm_req_ctx_t *ctx, const sm_fetch_req_t *req, c
 		return 0;
 	}
 	int64_t hw = sm_partition_high_watermark(p);
-	if (req->replica_id >= 0 && sm_partition_follower_hw_news(p, req->replica_id, hw))
+	/* With a replica selector, consumers read from followers up to the
+	 * follower's HW, so a follower's fetch is answered as soon as the HW
+	 * moved. Without one (Kafka's default) it waits for data or
+	 * max_wait_ms as Kafka 2.8's does: answering each HW move would cost
+	 * every acks=all write a second fetch round trip per follower. */
+	if (req->replica_id >= 0 && ctx->apis->d.cfg->replica_selector != SM_REPLICA_SELECTOR_NONE &&
+	    sm_partition_follower_hw_news(p, req->replica_id, hw))
 		*urgent = 1;
 	int64_t lso = sm_log_last_stable_offset(log);
 	if (lso > hw)

@@ -23,8 +23,6 @@ and a SASL_PLAINTEXT listener:
 """
 import json
 import os
-import socket
-import struct
 import sys
 import threading
 import time
@@ -33,6 +31,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 import saslutil as su  # noqa: E402
 from harness import check, free_port, log, run, wait_until  # noqa: E402
+from quotautil import alter, describe  # noqa: E402
 
 MB = 1048576
 VALUE = b"q" * 4096
@@ -51,45 +50,6 @@ def bs_configs(b, *args, check_rc=True):
     return p.stdout.decode(errors="replace") + p.stderr.decode(errors="replace")
 
 
-def _s(v):
-    return su._str(v)
-
-
-def describe_raw(port, components, strict=True):
-    """DescribeClientQuotas v0: (error_code, error_message, entries or None)."""
-    body = struct.pack(">i", len(components))
-    for etype, mtype, match in components:
-        body += _s(etype) + struct.pack(">b", mtype) + _s(match)
-    body += struct.pack(">b", 1 if strict else 0)
-    with socket.create_connection(("127.0.0.1", port)) as sock:
-        sock.sendall(su.frame(48, 0, 7, body))
-        r = su.recv_frame(sock)
-    check(r is not None and struct.unpack(">i", r[:4])[0] == 7, "DescribeClientQuotas answer")
-    err = struct.unpack(">h", r[8:10])[0]
-    ln = struct.unpack(">h", r[10:12])[0]
-    msg = r[12:12 + ln].decode() if ln >= 0 else None
-    return err, msg
-
-
-def alter_raw(port, entity, ops, validate_only=False):
-    """AlterClientQuotas v0 with one entry: (error_code, error_message)."""
-    body = struct.pack(">i", 1) + struct.pack(">i", len(entity))
-    for etype, name in entity:
-        body += _s(etype) + _s(name)
-    body += struct.pack(">i", len(ops))
-    for key, value, remove in ops:
-        body += _s(key) + struct.pack(">d", value) + struct.pack(">b", remove)
-    body += struct.pack(">b", 1 if validate_only else 0)
-    with socket.create_connection(("127.0.0.1", port)) as sock:
-        sock.sendall(su.frame(49, 0, 9, body))
-        r = su.recv_frame(sock)
-    check(r is not None and struct.unpack(">i", r[:4])[0] == 9, "AlterClientQuotas answer")
-    check(struct.unpack(">i", r[8:12])[0] == 1, "one AlterClientQuotas entry")
-    err = struct.unpack(">h", r[12:14])[0]
-    ln = struct.unpack(">h", r[14:16])[0]
-    return err, (r[16:16 + ln].decode() if ln >= 0 else None)
-
-
 def bad_requests(b):
     """Kafka's answers to bad filters and alterations; the broker keeps serving."""
     INVALID_REQUEST, UNSUPPORTED_VERSION, UNKNOWN_SERVER_ERROR = 42, 35, -1
@@ -104,7 +64,7 @@ def bad_requests(b):
             ([("user", 2, None), ("ip", 2, None)],
              (INVALID_REQUEST, "Invalid entity filter component combination, IP filter component "
                                "should not be used with user or clientId filter component."))):
-        got = describe_raw(b.port, comps)
+        got = describe(b.port, comps)[:2]
         check(got == want, "DescribeClientQuotas %s: %s, want %s" % (comps, got, want))
     for entity, ops, want in (
             ([], [("producer_byte_rate", 1.0, 0)], (INVALID_REQUEST, "Invalid empty client quota entity")),
@@ -118,7 +78,7 @@ def bad_requests(b):
             ([("client-id", "x")], [("consumer_byte_rate", float("nan"), 0)],
              (INVALID_REQUEST, "Configuration consumer_byte_rate must be a LONG value")),
             ([("client-id", "x/../y")], [("request_percentage", 5.0, 0)], (0, None))):
-        got = alter_raw(b.port, entity, ops, validate_only=True)
+        got = alter(b.port, entity, ops, validate_only=True)
         check(got == want, "AlterClientQuotas %s %s: %s, want %s" % (entity, ops, got, want))
     # validate_only wrote nothing
     check(not b.cluster.kazoo().exists("/config/clients/x%2F..%2Fy"), "validate_only wrote")

@@ -21,7 +21,6 @@ client-quota series on the Prometheus endpoint, on one broker:
 import json
 import os
 import socket
-import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -29,73 +28,10 @@ import harness  # noqa: E402
 import saslutil as su  # noqa: E402
 from harness import check, log, run, wait_until  # noqa: E402
 from produceutil import Conn, record_batch  # noqa: E402
+from quotautil import alter, describe  # noqa: E402
 
 INVALID_REQUEST = 42
 TOPIC = "ipq"
-
-
-def _s(v):
-    return su._str(v)
-
-
-def call(port, key, body, corr):
-    with socket.create_connection(("127.0.0.1", port)) as sock:
-        sock.sendall(su.frame(key, 0, corr, body))
-        r = su.recv_frame(sock)
-    check(r is not None and struct.unpack(">i", r[:4])[0] == corr, "answer to API %d" % key)
-    return r[4:]
-
-
-class Reader:
-    def __init__(self, data):
-        self.d, self.p = data, 0
-
-    def take(self, fmt):
-        v = struct.unpack_from(fmt, self.d, self.p)
-        self.p += struct.calcsize(fmt)
-        return v[0]
-
-    def string(self):
-        n = self.take(">h")
-        if n < 0:
-            return None
-        v = self.d[self.p:self.p + n].decode()
-        self.p += n
-        return v
-
-
-def describe(port, components, strict):
-    """DescribeClientQuotas v0: (error, message, {((type, name), ...): {key: value}} or None)."""
-    body = struct.pack(">i", len(components))
-    for etype, mtype, match in components:
-        body += _s(etype) + struct.pack(">b", mtype) + _s(match)
-    body += struct.pack(">b", 1 if strict else 0)
-    r = Reader(call(port, 48, body, 11))
-    r.take(">i")  # throttle
-    err, msg = r.take(">h"), r.string()
-    n = r.take(">i")
-    if n < 0:
-        return err, msg, None
-    out = {}
-    for _ in range(n):
-        ent = tuple(sorted((r.string(), r.string()) for _ in range(r.take(">i"))))
-        out[ent] = {r.string(): r.take(">d") for _ in range(r.take(">i"))}
-    return err, msg, out
-
-
-def alter(port, entity, ops, validate_only=False):
-    """AlterClientQuotas v0 with one entry: (error, message)."""
-    body = struct.pack(">i", 1) + struct.pack(">i", len(entity))
-    for etype, name in entity:
-        body += _s(etype) + _s(name)
-    body += struct.pack(">i", len(ops))
-    for key, value, remove in ops:
-        body += _s(key) + struct.pack(">d", value) + struct.pack(">b", remove)
-    body += struct.pack(">b", 1 if validate_only else 0)
-    r = Reader(call(port, 49, body, 12))
-    r.take(">i")
-    check(r.take(">i") == 1, "one AlterClientQuotas entry")
-    return r.take(">h"), r.string()
 
 
 def configs(c, mode, *args, check_rc=True):

@@ -45,9 +45,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 sys.path.insert(0, HERE)
 import harness  # noqa: E402
-import javautil  # noqa: E402
 import kafkautil  # noqa: E402
 from harness import log  # noqa: E402
+import vs_kafka  # noqa: E402
 from vs_kafka import cpu_seconds, produce, topics, wait_leaders  # noqa: E402
 
 RATES = [int(x) for x in os.environ.get("SM_BENCH_CURVE_RATES", "1000 5000 20000 50000 100000").split()]
@@ -98,19 +98,7 @@ def kafka_classpath():
     """The kafka_2.13 classpath, or (None, why)."""
     if not WITH_KAFKA:
         return None, "SM_BENCH_CURVE_KAFKA=0"
-    missing = [t for t in ("mvn", "java") if not shutil.which(t)]
-    if missing:
-        return None, "%s missing (Debian packages maven, default-jdk-headless)" % ", ".join(missing)
-    cpdir = tempfile.mkdtemp(prefix="samsa-bench-curve-cp-")
-    try:
-        cp = javautil.resolve(VERSION, cpdir, profile="cli", what="kafka_2.13")
-    except harness.TestFailure as e:
-        return None, "cannot fetch org.apache.kafka:kafka_2.13:%s: %s" % (VERSION, str(e)[-300:])
-    finally:
-        shutil.rmtree(cpdir, ignore_errors=True)
-    if cp is None:
-        return None, "org.apache.kafka:kafka_2.13:%s is not served by the Maven repository" % VERSION
-    return cp, None
+    return vs_kafka.kafka_classpath(VERSION)
 
 
 def make_topic(boot, topic, rf):

@@ -37,9 +37,9 @@ fi
 if [ "${SM_BENCH_PARTS:-1}" != 0 ] && [ -x "$BUILD/tools/kafka-producer-perf-test" ]; then
 	SM_TOP_BUILDDIR="$BUILD" /usr/bin/python3 "$(dirname "$0")/partitions_produce.py"
 fi
-# Idempotence: enable.idempotence=true against false with the producer perf
-# tool (one broker, about half a minute; see bench/README.md).
-# SM_BENCH_IDEM=0 skips it; SM_BENCH_IDEM_RECORDS sizes it.
+# Idempotence: enable.idempotence=true against false with librdkafka's and
+# the Java producer (one broker, about three minutes; see bench/README.md).
+# SM_BENCH_IDEM=0 skips it; SM_BENCH_IDEM_RECORDS and _ROUNDS size it.
 if [ "${SM_BENCH_IDEM:-1}" != 0 ] && [ -x "$BUILD/tools/kafka-producer-perf-test" ]; then
 	SM_TOP_BUILDDIR="$BUILD" /usr/bin/python3 "$(dirname "$0")/idempotence.py"
 fi

@@ -145,9 +145,9 @@ def wait_serving(proc, port, t_spawn, what):
     return time.monotonic() - t_spawn
 
 
-def produce(boot, topic, acks, records, props=(), throughput=-1):
+def produce(boot, topic, acks, records, props=(), throughput=-1, size=SIZE):
     cmd = [os.path.join(BIN, "kafka-producer-perf-test.sh"), "--topic", topic, "--num-records",
-           str(records), "--record-size", str(SIZE), "--throughput", str(throughput),
+           str(records), "--record-size", str(size), "--throughput", str(throughput),
            "--producer-props", "bootstrap.servers=" + boot, "acks=" + acks] + list(props)
     p = run(cmd, timeout=1800, what="kafka-producer-perf-test.sh (%s, acks=%s)" % (topic, acks))
     lines = p.stdout.decode().splitlines()
@@ -340,23 +340,31 @@ def report(res):
         harness.BUILD, os.path.abspath(__file__)))
 
 
-def main():
+def kafka_classpath(version):
+    """Kafka's kafka_2.13 classpath at `version` with its tools (Maven
+    profile "cli"), or (None, why it is not to be had)."""
     missing = [t for t in ("mvn", "java") if not shutil.which(t)]
     if missing:
-        skip("%s missing (Debian packages maven, default-jdk-headless)" % ", ".join(missing))
-    for tool in ("kafka-producer-perf-test", "kafka-consumer-perf-test"):
-        if not os.access(os.path.join(harness.BUILD, "tools", tool), os.X_OK):
-            skip("%s/tools/%s not built; run make first" % (harness.BUILD, tool))
+        return None, "%s missing (Debian packages maven, default-jdk-headless)" % ", ".join(missing)
     cpdir = tempfile.mkdtemp(prefix="samsa-bench-kafka-cp-")
     try:
-        try:
-            cp = javautil.resolve(VERSION, cpdir, profile="cli", what="kafka_2.13")
-        except harness.TestFailure as e:
-            skip("cannot fetch org.apache.kafka:kafka_2.13:%s: %s" % (VERSION, str(e)[-300:]))
+        cp = javautil.resolve(version, cpdir, profile="cli", what="kafka_2.13")
+    except harness.TestFailure as e:
+        return None, "cannot fetch org.apache.kafka:kafka_2.13:%s: %s" % (version, str(e)[-300:])
     finally:
         shutil.rmtree(cpdir, ignore_errors=True)
     if cp is None:
-        skip("org.apache.kafka:kafka_2.13:%s is not served by the Maven repository" % VERSION)
+        return None, "org.apache.kafka:kafka_2.13:%s is not served by the Maven repository" % version
+    return cp, None
+
+
+def main():
+    for tool in ("kafka-producer-perf-test", "kafka-consumer-perf-test"):
+        if not os.access(os.path.join(harness.BUILD, "tools", tool), os.X_OK):
+            skip("%s/tools/%s not built; run make first" % (harness.BUILD, tool))
+    cp, why = kafka_classpath(VERSION)
+    if cp is None:
+        skip(why)
     res = {"samsa": [], "kafka": []}
     with harness.Cluster(brokers=0, name="bench-vs-kafka") as c:
         for n in range(PAIRS):

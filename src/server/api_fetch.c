@@ -12,9 +12,10 @@
  * instead of the high watermark, records the follower's log end offset (its
  * fetch offset) on the partition, which may advance the high watermark or
  * grow the ISR, and gets a diverging_epoch (v12) when its last fetched
- * epoch ends before its fetch offset on this leader. A follower's fetch is
- * also answered at once when the leader's high watermark moved past what it
- * last told that follower, so followers learn it within one round trip.
+ * epoch ends before its fetch offset on this leader. With a replica
+ * selector, a follower's fetch is also answered at once when the leader's
+ * high watermark moved past what it last told that follower, so followers
+ * (and the consumers reading from them) learn it within one round trip.
  * A parked fetch watches its partitions in the broker's purgatory
  * (delayed_op.h): an append, a high watermark advance (on leaders and
  * followers) or an ISR change on one of them tries it again.
@@ -89,10 +90,16 @@ static const uint8_t *sm_fetch_pread(sm_arena_t *a, const sm_log_read_t *rd)
 	return buf;
 }
 
-/* A follower's fetch: answers a diverging epoch (returns 1, rp filled) or
- * records the follower's log end and log start offsets (returns 0). */
+/* A follower's fetch: answers a diverging epoch (returns 1, rp filled) or,
+ * when the fetch has just arrived, records the follower's log end and log
+ * start offsets (returns 0). A parked fetch tried again records nothing:
+ * as in Kafka, the follower's position and its last caught-up time come
+ * from its fetches as they arrive, so a fetch parked at a follower's
+ * controlled shutdown cannot bring it back into the ISR after the
+ * controller took it out. */
 static int sm_fetch_follower(sm_partition_t *p, int32_t replica_id,
-			     const sm_fetch_req_partition_t *fp, sm_fetch_resp_partition_t *rp)
+			     const sm_fetch_req_partition_t *fp, sm_fetch_resp_partition_t *rp,
+			     int arrival)
 {
 	int32_t de;
 	int64_t dend;
@@ -103,7 +110,8 @@ static int sm_fetch_follower(sm_partition_t *p, int32_t replica_id,
 		rp->log_start_offset = sm_log_start_offset(sm_partition_log(p));
 		return 1;
 	}
-	sm_partition_update_follower(p, replica_id, fp->fetch_offset, fp->log_start_offset);
+	if (arrival)
+		sm_partition_update_follower(p, replica_id, fp->fetch_offset, fp->log_start_offset);
 	return 0;
 }
 
@@ -150,7 +158,8 @@ static int32_t sm_fetch_preferred_replica(sm_req_ctx_t *ctx, const sm_fetch_req_
  * a follower). */
 static size_t sm_fetch_partition(sm_req_ctx_t *ctx, const sm_fetch_req_t *req, const char *topic,
 				 const sm_fetch_req_partition_t *fp, int32_t limit, int min_one,
-				 sm_fetch_resp_partition_t *rp, int *urgent, int64_t *throttled)
+				 sm_fetch_resp_partition_t *rp, int *urgent, int64_t *throttled,
+				 int arrival)
 {
 	int16_t ver = ctx->hdr.api_version;
 	sm_fetch_resp_partition_init(rp);
@@ -194,7 +203,7 @@ static size_t sm_fetch_partition(sm_req_ctx_t *ctx, const sm_fetch_req_t *req, c
 		return 0;
 	}
 	sm_log_t *log = sm_partition_log(p);
-	if (req->replica_id >= 0 && sm_fetch_follower(p, req->replica_id, fp, rp)) {
+	if (req->replica_id >= 0 && sm_fetch_follower(p, req->replica_id, fp, rp, arrival)) {
 		*urgent = 1;
 		sm_partition_release(p);
 		return 0;
@@ -315,9 +324,10 @@ static size_t sm_fetch_partition(sm_req_ctx_t *ctx, const sm_fetch_req_t *req, c
 }
 
 /* One full pass over the request. Returns the bytes read; *errors is set if
- * any partition failed or must be answered at once anyway. */
+ * any partition failed or must be answered at once anyway. arrival: the
+ * first pass, as the request arrived (not a parked fetch tried again). */
 static size_t sm_fetch_run(sm_req_ctx_t *ctx, const sm_fetch_req_t *req, sm_fetch_resp_t *resp,
-			   int *errors, int64_t *throttled)
+			   int *errors, int64_t *throttled, int arrival)
 {
 	int16_t ver = ctx->hdr.api_version;
 	int64_t budget = ver >= 3 ? req->max_bytes : INT32_MAX;
@@ -354,7 +364,7 @@ static size_t sm_fetch_run(sm_req_ctx_t *ctx, const sm_fetch_req_t *req, sm_fetc
 			if (limit < 0)
 				limit = 0;
 			size_t n = sm_fetch_partition(ctx, req, rt->topic, fp, (int32_t)limit, min_one,
-						      &ot->partitions[i], errors, throttled);
+						      &ot->partitions[i], errors, throttled, arrival);
 			if (ot->partitions[i].error_code)
 				*errors = 1;
 			if (n > 0)
@@ -469,7 +479,7 @@ static int sm_fetch_try_complete(void *arg, int expired)
 	sm_fetch_resp_t resp;
 	int errors;
 	int64_t throttled;
-	size_t n = sm_fetch_run(df->ctx, &df->req, &resp, &errors, &throttled);
+	size_t n = sm_fetch_run(df->ctx, &df->req, &resp, &errors, &throttled, 0);
 	if (!expired && !errors && (int64_t)n < df->req.min_bytes) {
 		sm_fetch_release_files(&resp);
 		return 0;
@@ -514,7 +524,7 @@ void sm_api_fetch(sm_req_ctx_t *ctx)
 	}
 	int errors;
 	int64_t throttled;
-	size_t n = sm_fetch_run(ctx, &df->req, &resp, &errors, &throttled);
+	size_t n = sm_fetch_run(ctx, &df->req, &resp, &errors, &throttled, 1);
 	if (errors || df->req.max_wait_ms <= 0 || (int64_t)n >= df->req.min_bytes ||
 	    df->req.topics_cnt == 0) {
 		int consumer = df->req.replica_id < 0;

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Proves the controller creates a new topic's partition znodes in batches with Kafka 2.8's layout: a 200-partition topic made with kafka-topics.sh takes a handful of ZooKeeper requests (not one per znode) and every partitions/<p>/state holds leader 0, leader epoch 0, ISR [0]; a topic whose partitions/70/state an earlier controller already wrote (and partitions/199 without its state) still gets every partition, the existing state adopted as it is (leader epoch 5 kept), and the adopted partition and a fresh one take and serve records."""
+"""Proves the controller creates a new topic's partition znodes in batches with Kafka 2.8's layout: a 200-partition topic made with kafka-topics.sh takes a handful of ZooKeeper requests (not one per znode) and every partitions/<p>/state holds leader 0, leader epoch 0, ISR [0], and each partition directory (the logs made on several threads) holds a new partition's files with leader epoch 0 in its leader-epoch-checkpoint; a topic whose partitions/70/state an earlier controller already wrote (and partitions/199 without its state) still gets every partition, the existing state adopted as it is (leader epoch 5 kept), and the adopted partition and a fresh one take and serve records."""
 import base64
 import json
 import os
@@ -60,6 +60,18 @@ def test(c):
               st.get("isr") == [0] and isinstance(st.get("controller_epoch"), int),
               "plain-%d state %r" % (p, st))
     ctrl_epoch = sts[0]["controller_epoch"]
+    # the broker made the 200 logs on several threads: each directory holds
+    # what a new partition's holds, its leader epoch 0 checkpointed
+    data = c.brokers[0].data_dir
+    for p in range(N):
+        d = os.path.join(data, "plain-%d" % p)
+        files = sorted(os.listdir(d))
+        check(files == ["00000000000000000000.index", "00000000000000000000.log",
+                        "00000000000000000000.timeindex", "leader-epoch-checkpoint"],
+              "plain-%d holds %r" % (p, files))
+        with open(os.path.join(d, "leader-epoch-checkpoint")) as f:
+            lec = f.read()
+        check(lec == "0\n1\n0 0\n", "plain-%d leader-epoch-checkpoint %r" % (p, lec))
     log("plain: %d partitions with %d ZooKeeper requests" % (N, reqs))
 
     # 2. an earlier controller's partial work: the topic appears with

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Proves the controller creates a new topic's partition znodes in batches with Kafka 2.8's layout: a 200-partition topic made with kafka-topics.sh takes a handful of ZooKeeper requests (not one per znode) and every partitions/<p>/state holds leader 0, leader epoch 0, ISR [0], and each partition directory (the logs made on several threads) holds a new partition's files with leader epoch 0 in its leader-epoch-checkpoint; a topic whose partitions/70/state an earlier controller already wrote (and partitions/199 without its state) still gets every partition, the existing state adopted as it is (leader epoch 5 kept), and the adopted partition and a fresh one take and serve records."""
+"""Proves the controller creates a new topic's partition znodes in batches with Kafka 2.8's layout: a 200-partition topic made with kafka-topics.sh takes a handful of ZooKeeper requests (not one per znode) and every partitions/<p>/state holds leader 0, leader epoch 0, ISR [0], and each partition directory (the logs made on several threads) holds a new partition's files with leader epoch 0 in its leader-epoch-checkpoint; a topic whose partitions/70/state an earlier controller already wrote (and partitions/199 without its state) still gets every partition, the existing state adopted as it is (leader epoch 5 kept), and the adopted partition and a fresh one take and serve records, which a kill -9 and restart of the broker right after keeps."""
 import base64
 import json
 import os
@@ -104,6 +104,19 @@ def test(c):
     produce_and_read(c, "adopt", 199, "last")
     produce_and_read(c, "plain", 131, "plain")
 
+    # 3. a crash right after: every partition comes back with its records
+    c.brokers[0].kill9()
+    c.brokers[0].start()
+    c.wait_for_leaders("plain", N, timeout=60)
+    c.wait_for_leaders("adopt", N, timeout=60)
+    for topic, part, value in (("plain", 131, "plain"), ("adopt", 70, "adopted"), ("adopt", 199, "last")):
+        recs = c.read_partition(topic, part)
+        check([r[1] for r in recs] == [value.encode()],
+              "after kill -9, %s-%d holds %r, expected [%r]" % (topic, part, recs, value))
+    for p in range(N):
+        check(os.path.isdir(os.path.join(data, "plain-%d" % p)), "plain-%d's directory is gone after kill -9" % p)
+
 
 if __name__ == "__main__":
-    harness.main(test)
+    # a short session: the restart after kill -9 waits for it to expire
+    harness.main(test, broker_props={"zookeeper.session.timeout.ms": "6000"})

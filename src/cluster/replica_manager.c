@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "checkpoint.h"
 #include "clock.h"
@@ -295,6 +296,16 @@ typedef struct sm_rm_tc_cache {
 	int64_t create_ns;
 } sm_rm_tc_cache_t;
 
+/* Makes cache hold topic's config (read once per run of its partitions). */
+static void sm_rm_cached_config(sm_replica_manager_t *rm, sm_rm_tc_cache_t *cache, const char *topic)
+{
+	if (cache->topic && !strcmp(cache->topic, topic))
+		return;
+	sm_rm_thr_clear(&cache->thr);
+	sm_rm_topic_config(rm, topic, &cache->tc, &cache->thr);
+	cache->topic = topic;
+}
+
 /* ---- partitions ---- */
 
 /* Finds or creates the partition and its log; cache may be NULL. Caller
@@ -309,13 +320,8 @@ static sm_err_t sm_rm_get_or_create(sm_replica_manager_t *rm, const char *topic,
 	}
 	sm_topic_config_t tc;
 	sm_rm_thr_t own = { 0 }, *thr = &own;
-	if (cache && cache->topic && !strcmp(cache->topic, topic)) {
-		tc = cache->tc;
-		thr = &cache->thr;
-	} else if (cache) {
-		sm_rm_thr_clear(&cache->thr);
-		sm_rm_topic_config(rm, topic, &cache->tc, &cache->thr);
-		cache->topic = topic;
+	if (cache) {
+		sm_rm_cached_config(rm, cache, topic);
 		tc = cache->tc;
 		thr = &cache->thr;
 	} else {
@@ -533,6 +539,130 @@ static sm_err_t sm_rm_apply_state(sm_replica_manager_t *rm, const sm_leader_and_
 	return SM_ERR_NONE;
 }
 
+/* ---- new logs of a LeaderAndIsr created on several threads ----
+ *
+ * Creating a partition's directory and files is nearly all kernel time
+ * (ext4's inode allocation), spent one partition after the other on the
+ * request handler. A request bringing at least SM_RM_PAR_MIN new logs of
+ * one topic has them created first by the handler and up to
+ * SM_RM_PAR_THREADS - 1 short-lived helper threads (one per online CPU at
+ * most); the loop applying the states then finds the logs made. Each
+ * thread defers the syncing of the checkpoint files it writes and makes
+ * them durable before it ends, and all have ended before the request is
+ * answered, so a creation is as durable when acknowledged as before. A
+ * log that fails here is simply absent and fails again, reported, in the
+ * loop. */
+#define SM_RM_PAR_MIN 64
+#define SM_RM_PAR_THREADS 4
+
+typedef struct sm_rm_par {
+	sm_replica_manager_t *rm;
+	const char *topic;
+	const sm_leader_and_isr_req_partition_state_t *const *sts; /* topic's, to create */
+	int n;
+	int next; /* atomic: the next entry of sts to create */
+	const sm_log_config_t *cfg;
+} sm_rm_par_t;
+
+static void sm_rm_par_run(sm_rm_par_t *job)
+{
+	sm_checkpoint_defer_begin();
+	int i;
+	while ((i = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED)) < job->n) {
+		const sm_leader_and_isr_req_partition_state_t *st = job->sts[i];
+		sm_log_t *log = sm_log_manager_get_or_create(job->rm->lm, job->topic, st->partition_index,
+							     job->cfg);
+		if (!log)
+			continue;
+		if (st->leader == job->rm->broker_id) {
+			/* The leader-epoch-checkpoint the partition's becoming
+			 * leader writes (sm_partition_make_leader_or_follower:
+			 * the epoch starting at the log end), written here with
+			 * the log's other files: the partition reads it back
+			 * and finds the epoch assigned. Nothing appends to
+			 * the log before, as it is not hosted yet. */
+			sm_lec_t *lec = sm_lec_open(sm_log_dir(log));
+			sm_lec_assign(lec, st->leader_epoch, sm_log_end_offset(log));
+			sm_lec_destroy(lec);
+		}
+		sm_log_release(log);
+	}
+	sm_checkpoint_defer_end();
+}
+
+static void *sm_rm_par_main(void *arg)
+{
+	/* works for the request handler that waits for it */
+	sm_thread_role_set(SM_ROLE_HANDLER);
+	sm_rm_par_run(arg);
+	return NULL;
+}
+
+/* Creates the logs of sts (n of them, topic's) on several threads. */
+static void sm_rm_par_create(sm_replica_manager_t *rm, const char *topic,
+			     const sm_leader_and_isr_req_partition_state_t *const *sts, int n,
+			     const sm_log_config_t *cfg)
+{
+	sm_rm_par_t job = { rm, topic, sts, n, 0, cfg };
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int nthr = cpus < SM_RM_PAR_THREADS ? (int)(cpus > 1 ? cpus : 1) : SM_RM_PAR_THREADS;
+	pthread_t th[SM_RM_PAR_THREADS];
+	int started = 0;
+	for (int t = 0; t < nthr - 1; t++) {
+		if (pthread_create(&th[started], NULL, sm_rm_par_main, &job) != 0)
+			break; /* fewer helpers: the handler does the rest */
+		char name[16];
+		snprintf(name, sizeof(name), "lai-create-%d", t);
+		pthread_setname_np(th[started], name);
+		started++;
+	}
+	sm_rm_par_run(&job);
+	for (int t = 0; t < started; t++)
+		pthread_join(th[t], NULL);
+}
+
+/* Finds the runs of one topic's partitions in req that are this broker's
+ * and have no log yet, and creates the runs of at least SM_RM_PAR_MIN on
+ * several threads. */
+static void sm_rm_precreate_logs(sm_replica_manager_t *rm, const sm_leader_and_isr_req_t *req,
+				 sm_rm_tc_cache_t *cache)
+{
+	int32_t n = req->ungrouped_partition_states_cnt;
+	if (n < SM_RM_PAR_MIN)
+		return;
+	const sm_leader_and_isr_req_partition_state_t **sts = sm_calloc((size_t)n + 1, sizeof(*sts));
+	for (int32_t i = 0; i < n;) {
+		const char *topic = req->ungrouped_partition_states[i].topic_name;
+		int k = 0;
+		for (; i < n && !strcmp(req->ungrouped_partition_states[i].topic_name, topic); i++) {
+			const sm_leader_and_isr_req_partition_state_t *st = &req->ungrouped_partition_states[i];
+			int mine = 0;
+			for (int r = 0; r < st->replicas_cnt; r++)
+				mine |= st->replicas[r] == rm->broker_id;
+			if (!mine || st->partition_index < 0)
+				continue;
+			sm_partition_t *p = sm_replica_manager_partition(rm, topic, st->partition_index);
+			if (p) {
+				sm_partition_release(p);
+				continue;
+			}
+			sm_log_t *log = sm_log_manager_get(rm->lm, topic, st->partition_index);
+			if (log) {
+				sm_log_release(log);
+				continue;
+			}
+			sts[k++] = st;
+		}
+		if (k < SM_RM_PAR_MIN)
+			continue;
+		sm_rm_cached_config(rm, cache, topic);
+		int64_t t0 = sm_clock_mono_ns();
+		sm_rm_par_create(rm, topic, sts, k, &cache->tc.log);
+		cache->create_ns += sm_clock_mono_ns() - t0;
+	}
+	free(sts);
+}
+
 void sm_replica_manager_leader_and_isr(sm_replica_manager_t *rm, const sm_leader_and_isr_req_t *req,
 				       sm_arena_t *a, sm_leader_and_isr_resp_t *resp)
 {
@@ -557,6 +687,7 @@ void sm_replica_manager_leader_and_isr(sm_replica_manager_t *rm, const sm_leader
 	/* New partitions' leader-epoch-checkpoint files are made durable
 	 * together before the response, not with two fsyncs each. */
 	sm_checkpoint_defer_begin();
+	sm_rm_precreate_logs(rm, req, &cache);
 	for (int i = 0; i < n; i++) {
 		const sm_leader_and_isr_req_partition_state_t *st = &req->ungrouped_partition_states[i];
 		sm_leader_and_isr_resp_partition_error_t *pe = &resp->partition_errors[i];

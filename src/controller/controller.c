@@ -340,6 +340,24 @@ static void sm_ctrl_init_partition_states(sm_controller_t *c, sm_ctrl_topic_t *t
 	free(errs);
 }
 
+/* The initial states of partitions the controller sees appear (a new
+ * topic, partitions added to one): NewPartition, as Kafka's
+ * onNewPartitionCreation starts them, with no read of their state znodes.
+ * None can exist: an earlier controller only writes them behind the epoch
+ * check, before this controller's election, and this controller's startup
+ * read every topic there was then with its states. Should one exist all
+ * the same, creating it fails with NODEEXISTS and the state machine adopts
+ * it (sm_psm_prepare_new). */
+static void sm_ctrl_init_new_partition_states(sm_controller_t *c, sm_ctrl_topic_t *t, int from)
+{
+	for (int j = from; j < t->n_partitions; j++) {
+		sm_ctrl_partition_t *p = &t->partitions[j];
+		p->pstate = SM_PSM_NEW;
+		for (int r = 0; r < p->n_replicas; r++)
+			p->rstate[r] = sm_ctrl_broker_alive(c, p->replicas[r]) ? SM_RSM_ONLINE : SM_RSM_OFFLINE;
+	}
+}
+
 /* ---- election and failover ---- */
 
 void sm_ctrl_fenced(sm_controller_t *c)
@@ -683,7 +701,7 @@ static void sm_ctrl_new_partitions(sm_controller_t *c, sm_ctrl_topic_t *t, int f
 {
 	int64_t t0 = sm_clock_mono_ms();
 	uint64_t rt0 = sm_zk_round_trips(c->zk);
-	sm_ctrl_init_partition_states(c, t, from);
+	sm_ctrl_init_new_partition_states(c, t, from);
 	sm_psm_prepare_new(c, t, from);
 	for (int j = from; j < t->n_partitions && c->active; j++) {
 		sm_ctrl_partition_t *p = &t->partitions[j];

@@ -52,7 +52,16 @@ typedef struct sm_lm_dir {
 	int no_space;/* atomic: a write found no space, not yet handled */
 	int full;    /* atomic: appends refused until the probe finds space */
 	int64_t next_probe_ms; /* kafka-scheduler only */
+	int creating; /* logs being created here with the lock dropped */
 } sm_lm_dir_t;
+
+/* A partition whose new log a thread is creating with the manager's lock
+ * dropped (sm_log_manager_get_or_create); the topic points into that
+ * caller's argument. */
+typedef struct sm_lm_creating {
+	const char *topic;
+	int32_t partition;
+} sm_lm_creating_t;
 
 typedef struct sm_lm_entry {
 	sm_log_t *log;
@@ -103,6 +112,11 @@ struct sm_log_manager {
 	int nfutures, futures_cap;
 	sm_lm_preferred_t *preferred;
 	int npreferred, preferred_cap;
+	/* logs being created (manager lock): a second caller for the same
+	 * partition waits on create_cond until the first has added it */
+	sm_lm_creating_t *creating;
+	int ncreating, creating_cap;
+	pthread_cond_t create_cond;
 	/* alter-log-dirs thread */
 	pthread_t mover;
 	int mover_running;
@@ -129,6 +143,7 @@ sm_log_manager_t *sm_log_manager_new(const char *const *dirs, int ndirs,
 {
 	sm_log_manager_t *lm = sm_calloc(1, sizeof(*lm));
 	pthread_mutex_init(&lm->lock, NULL);
+	pthread_cond_init(&lm->create_cond, NULL);
 	pthread_mutex_init(&lm->sched_lock, NULL);
 	pthread_cond_init(&lm->sched_cond, NULL);
 	pthread_mutex_init(&lm->mover_lock, NULL);
@@ -510,57 +525,98 @@ sm_log_t *sm_log_manager_get(sm_log_manager_t *lm, const char *topic, int32_t pa
 	return log;
 }
 
+static int sm_lm_find_creating(const sm_log_manager_t *lm, const char *topic, int32_t partition)
+{
+	for (int k = 0; k < lm->ncreating; k++)
+		if (lm->creating[k].partition == partition && !strcmp(lm->creating[k].topic, topic))
+			return k;
+	return -1;
+}
+
 sm_log_t *sm_log_manager_get_or_create(sm_log_manager_t *lm, const char *topic,
 				       int32_t partition, const sm_log_config_t *cfg)
 {
 	if (!sm_log_manager_valid_topic(topic) || partition < 0 || lm->ndirs == 0)
 		return NULL;
 	pthread_mutex_lock(&lm->lock);
-	int i = sm_lm_find(lm, topic, partition);
-	sm_log_t *log = NULL;
+	int i;
+	/* another thread creating this partition's log: its outcome is ours */
+	while ((i = sm_lm_find(lm, topic, partition)) < 0 &&
+	       sm_lm_find_creating(lm, topic, partition) >= 0)
+		pthread_cond_wait(&lm->create_cond, &lm->lock);
 	if (i >= 0) {
-		log = sm_log_keep(lm->logs[i].log);
-	} else {
-		/* the online dir with the fewest logs, one with space first */
-		int best = -1;
-		for (int d = 0; d < lm->ndirs; d++) {
-			if (__atomic_load_n(&lm->dirs[d].offline, __ATOMIC_ACQUIRE))
-				continue;
-			int full = __atomic_load_n(&lm->dirs[d].full, __ATOMIC_ACQUIRE);
-			int best_full = best >= 0 && __atomic_load_n(&lm->dirs[best].full,
-								     __ATOMIC_ACQUIRE);
-			if (best < 0 || (best_full && !full) ||
-			    (full == best_full && lm->dirs[d].nlogs < lm->dirs[best].nlogs))
-				best = d;
-		}
-		/* a dir an AlterReplicaLogDirs named before the replica existed
-		 * (Kafka's preferredLogDirs), used once */
-		for (int k = 0; k < lm->npreferred; k++) {
-			sm_lm_preferred_t *pr = &lm->preferred[k];
-			if (pr->partition != partition || strcmp(pr->topic, topic))
-				continue;
-			if (!__atomic_load_n(&lm->dirs[pr->dir].offline, __ATOMIC_ACQUIRE))
-				best = pr->dir;
-			free(pr->topic);
-			lm->preferred[k] = lm->preferred[--lm->npreferred];
-			break;
-		}
-		if (best < 0) {
-			pthread_mutex_unlock(&lm->lock);
-			sm_log_error(NULL, SM_LM_LOGGER, "Can not create log for %s-%d because "
-				     "all log dirs are offline", topic, (int)partition);
-			return NULL;
-		}
-		char path[4096];
-		snprintf(path, sizeof(path), "%s/%s-%d", lm->dirs[best].path, topic, (int)partition);
-		if (!sm_log_open(path, topic, partition, cfg ? cfg : &lm->defaults, 0, -1, 1, &log)) {
-			sm_log_info(NULL, SM_LM_LOGGER, "Created log for partition %s-%d in %s",
-				    topic, (int)partition, path);
-			if (__atomic_load_n(&lm->dirs[best].full, __ATOMIC_ACQUIRE))
-				sm_log_set_full(log, 1);
-			sm_lm_add(lm, sm_log_keep(log), best);
-		}
+		sm_log_t *log = sm_log_keep(lm->logs[i].log);
+		pthread_mutex_unlock(&lm->lock);
+		return log;
 	}
+	/* the online dir with the fewest logs (those being created
+	 * included), one with space first */
+	int best = -1;
+	for (int d = 0; d < lm->ndirs; d++) {
+		if (__atomic_load_n(&lm->dirs[d].offline, __ATOMIC_ACQUIRE))
+			continue;
+		int full = __atomic_load_n(&lm->dirs[d].full, __ATOMIC_ACQUIRE);
+		int best_full = best >= 0 && __atomic_load_n(&lm->dirs[best].full,
+							     __ATOMIC_ACQUIRE);
+		if (best < 0 || (best_full && !full) ||
+		    (full == best_full && lm->dirs[d].nlogs + lm->dirs[d].creating <
+					  lm->dirs[best].nlogs + lm->dirs[best].creating))
+			best = d;
+	}
+	/* a dir an AlterReplicaLogDirs named before the replica existed
+	 * (Kafka's preferredLogDirs), used once */
+	for (int k = 0; k < lm->npreferred; k++) {
+		sm_lm_preferred_t *pr = &lm->preferred[k];
+		if (pr->partition != partition || strcmp(pr->topic, topic))
+			continue;
+		if (!__atomic_load_n(&lm->dirs[pr->dir].offline, __ATOMIC_ACQUIRE))
+			best = pr->dir;
+		free(pr->topic);
+		lm->preferred[k] = lm->preferred[--lm->npreferred];
+		break;
+	}
+	if (best < 0) {
+		pthread_mutex_unlock(&lm->lock);
+		sm_log_error(NULL, SM_LM_LOGGER, "Can not create log for %s-%d because "
+			     "all log dirs are offline", topic, (int)partition);
+		return NULL;
+	}
+	/* The directory and its files are made with the lock dropped, so
+	 * that several threads can create logs at once (a LeaderAndIsr of
+	 * thousands of new partitions: sm_replica_manager_leader_and_isr);
+	 * the partition is marked as being created meanwhile. */
+	if (lm->ncreating == lm->creating_cap) {
+		lm->creating_cap = lm->creating_cap ? lm->creating_cap * 2 : 8;
+		lm->creating = sm_realloc(lm->creating, sizeof(*lm->creating) * (size_t)lm->creating_cap);
+	}
+	lm->creating[lm->ncreating++] = (sm_lm_creating_t){ topic, partition };
+	lm->dirs[best].creating++;
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s-%d", lm->dirs[best].path, topic, (int)partition);
+	pthread_mutex_unlock(&lm->lock);
+
+	sm_log_t *log = NULL;
+	sm_err_t err = sm_log_open(path, topic, partition, cfg ? cfg : &lm->defaults, 0, -1, 1, &log);
+
+	pthread_mutex_lock(&lm->lock);
+	lm->dirs[best].creating--;
+	int k = sm_lm_find_creating(lm, topic, partition);
+	lm->creating[k] = lm->creating[--lm->ncreating];
+	if (!err && __atomic_load_n(&lm->dirs[best].offline, __ATOMIC_ACQUIRE)) {
+		/* the dir went offline meanwhile: its logs were closed
+		 * without this one, which is not added either */
+		sm_log_release(log);
+		log = NULL;
+		sm_log_error(NULL, SM_LM_LOGGER, "Can not create log for %s-%d because "
+			     "log dir %s went offline", topic, (int)partition, lm->dirs[best].path);
+	} else if (!err) {
+		sm_log_info(NULL, SM_LM_LOGGER, "Created log for partition %s-%d in %s",
+			    topic, (int)partition, path);
+		if (__atomic_load_n(&lm->dirs[best].full, __ATOMIC_ACQUIRE))
+			sm_log_set_full(log, 1);
+		sm_lm_add(lm, sm_log_keep(log), best);
+	}
+	pthread_cond_broadcast(&lm->create_cond);
 	pthread_mutex_unlock(&lm->lock);
 	return log;
 }
@@ -1501,6 +1557,8 @@ void sm_log_manager_destroy(sm_log_manager_t *lm)
 	}
 	free(lm->dirs);
 	pthread_mutex_destroy(&lm->lock);
+	pthread_cond_destroy(&lm->create_cond);
+	free(lm->creating);
 	pthread_mutex_destroy(&lm->sched_lock);
 	pthread_cond_destroy(&lm->sched_cond);
 	free(lm);

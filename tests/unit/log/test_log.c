@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -440,6 +441,62 @@ static char *read_text(const char *path)
 		return NULL;
 	b[n] = 0;
 	return (char *)b;
+}
+
+/* Several threads creating overlapping sets of logs at once (the log
+ * manager drops its lock while it creates one): each partition is created
+ * once, every caller gets that log, and the logs spread over both dirs. */
+#define CC_THREADS 4
+#define CC_PARTS 48
+typedef struct cc_arg {
+	sm_log_manager_t *lm;
+	int first;
+	sm_log_t *got[CC_PARTS];
+} cc_arg_t;
+
+static void *cc_main(void *arg)
+{
+	cc_arg_t *a = arg;
+	for (int i = 0; i < CC_PARTS; i++) {
+		int part = (a->first + i) % CC_PARTS;
+		a->got[part] = sm_log_manager_get_or_create(a->lm, "concurrent", part, NULL);
+	}
+	return NULL;
+}
+
+static void test_manager_concurrent_create(void)
+{
+	char d1[512], d2[512];
+	sm_err_t err;
+	lf_tmpdir(d1, sizeof(d1), "lm-cc-a");
+	lf_tmpdir(d2, sizeof(d2), "lm-cc-b");
+	sm_log_manager_t *lm = start_lm(d1, d2, "Wq4Wm2dZR1i3F0c8xZ1HkA", &err);
+	CU_ASSERT_EQUAL_FATAL(err, SM_ERR_NONE);
+	cc_arg_t args[CC_THREADS];
+	pthread_t th[CC_THREADS];
+	for (int t = 0; t < CC_THREADS; t++) {
+		memset(&args[t], 0, sizeof(args[t]));
+		args[t].lm = lm;
+		args[t].first = t * CC_PARTS / CC_THREADS / 2; /* overlapping orders */
+		CU_ASSERT_EQUAL_FATAL(pthread_create(&th[t], NULL, cc_main, &args[t]), 0);
+	}
+	for (int t = 0; t < CC_THREADS; t++)
+		pthread_join(th[t], NULL);
+	int in_d1 = 0;
+	for (int i = 0; i < CC_PARTS; i++) {
+		sm_log_t *log = args[0].got[i];
+		CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+		for (int t = 1; t < CC_THREADS; t++)
+			CU_ASSERT_PTR_EQUAL(args[t].got[i], log);
+		in_d1 += !strncmp(sm_log_dir(log), d1, strlen(d1)) && sm_log_dir(log)[strlen(d1)] == '/';
+		CU_ASSERT_EQUAL(append_n(log, 1, 1000 + i, 10, NULL), SM_ERR_NONE);
+	}
+	CU_ASSERT_EQUAL(in_d1, CC_PARTS / 2);
+	for (int t = 0; t < CC_THREADS; t++)
+		for (int i = 0; i < CC_PARTS; i++)
+			sm_log_release(args[t].got[i]);
+	sm_log_manager_shutdown(lm);
+	sm_log_manager_destroy(lm);
 }
 
 static void test_manager_clean_restart(void)
@@ -1005,6 +1062,7 @@ static const lf_test_t tests[] = {
 	{ "checkpoint files synced together", test_checkpoint_deferred },
 	{ "index files hold no descriptor unless written", test_index_descriptors },
 	{ "log manager clean restart", test_manager_clean_restart },
+	{ "log manager: logs created by several threads at once", test_manager_concurrent_create },
 	{ "log manager crash recovery", test_manager_crash_recovery },
 	{ "meta.properties identity mismatch", test_cluster_id_mismatch },
 	{ "no space: partial write rolled back, log full, then resumes", test_no_space_rollback },

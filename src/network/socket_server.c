@@ -129,6 +129,17 @@
 #define SM_SS_MAX_LISTENERS 64
 #define SM_SS_MAX_PROCS 1024
 
+/* TLS responses are staged into chunks that SSL_write encrypts (see
+ * sm_ss_tls_stage): 64 KB is four full 16 KB TLS records, so the records
+ * leave packed; a connection keeps about SM_SS_TLS_AHEAD bytes staged ahead
+ * of the socket and stages more once its output falls below
+ * SM_SS_TLS_LOWAT; a processor keeps SM_SS_TLS_KEEP idle chunks for reuse
+ * (warm memory, no page faults), frees the others. */
+#define SM_SS_TLS_CHUNK (64 * 1024)
+#define SM_SS_TLS_AHEAD (256 * 1024)
+#define SM_SS_TLS_LOWAT (128 * 1024)
+#define SM_SS_TLS_KEEP 16
+
 /* At most SM_SS_LOG_BURST lines a second of a kind that a flood could
  * repeat; the next line after a quiet spell says how many were dropped. */
 #define SM_SS_LOG_BURST 10
@@ -207,6 +218,15 @@ enum {
 	SM_SS_SASL_FAILED     /* the failure answer is on its way */
 };
 
+/* A staged piece of a TLS response, referenced (not copied) by the
+ * bufferevent's output; back on its processor's free list once sent. */
+typedef struct sm_ss_chunk {
+	sm_ss_proc_t *proc;
+	struct sm_ss_chunk *next;
+	size_t used;
+	uint8_t data[SM_SS_TLS_CHUNK];
+} sm_ss_chunk_t;
+
 typedef struct sm_ss_conn sm_ss_conn_t;
 struct sm_ss_conn {
 	uint64_t id;
@@ -243,6 +263,15 @@ struct sm_ss_conn {
 	int reauth;            /* re-authenticating: the principal must not change */
 	char *reauth_bad;      /* a re-authentication handshake named another
 	                          mechanism: the next token fails with this */
+	/* TLS connections: the response being staged (sm_ss_tls_stage), NULL
+	 * once all of it is in the output; its cursor: the size prefix still
+	 * to stage, the memory position, the fragment and the offset in it. */
+	sm_wbuf_t *tls_resp;
+	uint8_t tls_hdr[4];
+	int tls_hdr_left;
+	size_t tls_mem;
+	int tls_frag;
+	size_t tls_foff;
 	int64_t session_expiry_ms; /* 0: none (connections.max.reauth.ms unset) */
 	int64_t last_reauth_ms;
 	int64_t last_active_ms;
@@ -282,6 +311,9 @@ struct sm_ss_proc {
 	int nblocked;
 	int nmemwait;
 	sm_ss_loglim_t ll_tls;              /* failed handshakes */
+	sm_ss_chunk_t *chunks;              /* idle TLS staging chunks */
+	int nchunks;
+	int chunks_closed;                  /* cleaned up: returned chunks are freed */
 };
 
 /* A connection refused by its address's creation rate, closed later. */
@@ -579,6 +611,8 @@ static void sm_ss_conn_gone(sm_socket_server_t *ss, sm_ss_listener_t *l, const c
 	}
 }
 
+static void sm_ss_free_resp(sm_wbuf_t *resp);
+
 static void sm_ss_conn_free(sm_ss_conn_t *c)
 {
 	sm_ss_proc_t *p = c->proc;
@@ -610,6 +644,7 @@ static void sm_ss_conn_free(sm_ss_conn_t *c)
 		close(c->fd);
 	}
 	sm_request_free(c->partial);
+	sm_ss_free_resp(c->tls_resp);
 	sm_sasl_server_free(c->sasl);
 	free(c->reauth_bad);
 	sm_ss_conn_gone(p->ss, c->listener, c->ip);
@@ -756,8 +791,11 @@ static void sm_ss_conn_frame_done(sm_ss_conn_t *c)
 	req->listener = c->listener->cfg.name;
 	req->recv_time_ms = sm_clock_mono_ms();
 	req->api_key = -1;
-	/* sendfile would bypass SSL_write: TLS responses copy file bytes. */
-	req->zero_copy_ok = !c->tls;
+	/* File fragments stay file references on every listener: plaintext
+	 * ones leave with sendfile, TLS ones are read into the processor's
+	 * reused staging chunks as the socket takes them (sm_ss_tls_stage),
+	 * so the handler never copies record bytes. */
+	req->zero_copy_ok = 1;
 	snprintf(req->principal, sizeof(req->principal), "%s", c->principal);
 	SM_SS_COUNT(ss, requests_received);
 	c->inflight = 1;
@@ -952,12 +990,23 @@ static void sm_ss_read_cb(struct bufferevent *bev, void *arg)
 	sm_ss_conn_read(c);
 }
 
+static int sm_ss_tls_stage(sm_ss_conn_t *c, size_t ahead, char *why, size_t whylen);
+
+/* Also called (deferred) each time the output falls to SM_SS_TLS_LOWAT or
+ * below: the rest of a large response is staged then. */
 static void sm_ss_write_cb(struct bufferevent *bev, void *arg)
 {
 	sm_ss_conn_t *c = arg;
+	char why[200];
 
 	c->last_active_ms = sm_clock_mono_ms();
-	if (c->writing && evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+	if (c->tls_resp && sm_ss_tls_stage(c, SM_SS_TLS_AHEAD, why, sizeof(why)) < 0) {
+		sm_log_warn(NULL, SM_SS_PROC_LOGGER, "Closing connection from %s: %s",
+			    c->peer, why);
+		sm_ss_conn_close(c, why);
+		return;
+	}
+	if (c->writing && !c->tls_resp && evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
 		sm_ss_phases_done(c);
 		if (c->close_after_write)
 			sm_ss_conn_close(c, c->close_why);
@@ -1128,8 +1177,12 @@ static void sm_ss_conn_open(sm_ss_proc_t *p, sm_ss_newconn_t *nc)
 							 BEV_OPT_CLOSE_ON_FREE) : NULL;
 		if (!bev && ssl)
 			SSL_free(ssl);
-		if (bev) /* a peer closing without close_notify is no error */
+		if (bev) { /* a peer closing without close_notify is no error */
 			bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+			/* the write callback stages more of a response
+			 * before the output runs dry */
+			bufferevent_setwatermark(bev, EV_WRITE, SM_SS_TLS_LOWAT, 0);
+		}
 	} else {
 		/* Plaintext: no bufferevent. Both events are edge-triggered
 		 * and stay registered for the connection's life, so muting
@@ -1276,10 +1329,149 @@ static int sm_ss_add_ref(struct evbuffer *out, sm_ss_outref_t *r, size_t from, s
 	return 0;
 }
 
+/* ---- TLS response staging (processor thread) ----
+ *
+ * SSL_write needs the plaintext in memory. A TLS response is copied, in
+ * order (size prefix, memory parts, file fragments read with pread), into
+ * 64 KB chunks that the output references: SSL_write then cuts each chunk
+ * into full 16 KB records (bufferevent_openssl writes at most 16 KB per
+ * SSL_write, one record). Only about SM_SS_TLS_AHEAD bytes of a response
+ * are staged ahead of the socket, the rest as the output drains, so a
+ * large fetch response costs the connection no more memory than that and
+ * its bytes are encrypted while still in cache. The chunks come from a
+ * per-processor free list: reused memory, no malloc, no page faults on
+ * fresh pages. pread also means a log segment truncated meanwhile only
+ * shortens the read (the connection is closed), where a mapping would
+ * fault. */
+
+static sm_ss_chunk_t *sm_ss_chunk_get(sm_ss_proc_t *p)
+{
+	sm_ss_chunk_t *ch = p->chunks;
+
+	if (ch) {
+		p->chunks = ch->next;
+		p->nchunks--;
+	} else {
+		ch = sm_malloc(sizeof(*ch));
+		ch->proc = p;
+	}
+	ch->next = NULL;
+	ch->used = 0;
+	return ch;
+}
+
+/* Runs on the processor thread (its output buffers are drained and freed
+ * only there), or at shutdown once the thread has stopped. */
+static void sm_ss_chunk_put(sm_ss_chunk_t *ch)
+{
+	sm_ss_proc_t *p = ch->proc;
+
+	if (p->chunks_closed || p->nchunks >= SM_SS_TLS_KEEP) {
+		free(ch);
+		return;
+	}
+	ch->next = p->chunks;
+	p->chunks = ch;
+	p->nchunks++;
+}
+
+static void sm_ss_chunk_cleanup(const void *data, size_t len, void *arg)
+{
+	(void)data;
+	(void)len;
+	sm_ss_chunk_put(arg);
+}
+
+/* Copies what c's staged response has next into ch, as much as fits.
+ * Returns 1 when the response is all staged, 0 when ch is full, -1 on a
+ * failed or short file read (why says which). */
+static int sm_ss_tls_fill(sm_ss_conn_t *c, sm_ss_chunk_t *ch, char *why, size_t whylen)
+{
+	const sm_wbuf_t *w = c->tls_resp;
+
+	if (c->tls_hdr_left > 0) {
+		memcpy(ch->data, c->tls_hdr + 4 - c->tls_hdr_left, (size_t)c->tls_hdr_left);
+		ch->used = (size_t)c->tls_hdr_left;
+		c->tls_hdr_left = 0;
+	}
+	while (ch->used < SM_SS_TLS_CHUNK) {
+		size_t room = SM_SS_TLS_CHUNK - ch->used, n;
+		if (c->tls_frag < w->nfrags && c->tls_mem == w->frags[c->tls_frag].at) {
+			const sm_wfrag_t *f = &w->frags[c->tls_frag];
+			ssize_t r;
+			n = f->len - c->tls_foff;
+			if (n > room)
+				n = room;
+			if (n == 0) {
+				c->tls_frag++;
+				c->tls_foff = 0;
+				continue;
+			}
+			do
+				r = pread(f->file->fd, ch->data + ch->used, n,
+					  f->offset + (off_t)c->tls_foff);
+			while (r < 0 && errno == EINTR);
+			if (r <= 0) {
+				if (r < 0)
+					snprintf(why, whylen, "%s while reading a file fragment "
+						 "of a response", strerror(errno));
+				else
+					snprintf(why, whylen, "a file fragment of a response "
+						 "ended early");
+				return -1;
+			}
+			ch->used += (size_t)r;
+			c->tls_foff += (size_t)r;
+			continue;
+		}
+		n = (c->tls_frag < w->nfrags ? w->frags[c->tls_frag].at : w->len) - c->tls_mem;
+		if (n == 0)
+			return 1; /* past the last fragment and memory part */
+		if (n > room)
+			n = room;
+		memcpy(ch->data + ch->used, w->p + c->tls_mem, n);
+		ch->used += n;
+		c->tls_mem += n;
+	}
+	return c->tls_frag == w->nfrags && c->tls_mem == w->len;
+}
+
+/* Stages c's response until its output holds at least ahead bytes or all
+ * of the response is in it (then frees the response and clears
+ * c->tls_resp). Returns -1 on a failed read (why says which; the response
+ * is freed; the caller closes c). */
+static int sm_ss_tls_stage(sm_ss_conn_t *c, size_t ahead, char *why, size_t whylen)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	while (c->tls_resp && evbuffer_get_length(out) < ahead) {
+		sm_ss_chunk_t *ch = sm_ss_chunk_get(c->proc);
+		int done = sm_ss_tls_fill(c, ch, why, whylen);
+		if (done >= 0 && ch->used > 0) {
+			if (evbuffer_add_reference(out, ch->data, ch->used,
+						   sm_ss_chunk_cleanup, ch) < 0) {
+				snprintf(why, whylen, "no memory to queue a response");
+				sm_ss_chunk_put(ch);
+				done = -1;
+			}
+		} else {
+			sm_ss_chunk_put(ch);
+		}
+		if (done != 0) {
+			sm_ss_free_resp(c->tls_resp);
+			c->tls_resp = NULL;
+		}
+		if (done < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Queues "int32 size" + resp (memory parts and file fragments in order) on
  * c's output, taking resp (a heap sm_wbuf_t, freed in every case). The
  * memory parts are referenced, not copied, so the size prefix and the body
- * leave in one writev; file fragments go with sendfile (plaintext). */
+ * leave in one writev; file fragments go with sendfile (plaintext). TLS
+ * connections stage the response instead (sm_ss_tls_stage). */
 static int sm_ss_write_response(sm_ss_conn_t *c, sm_wbuf_t *resp)
 {
 	struct evbuffer *out = c->bev ? bufferevent_get_output(c->bev) : c->out;
@@ -1291,6 +1483,29 @@ static int sm_ss_write_response(sm_ss_conn_t *c, sm_wbuf_t *resp)
 	if (total > INT32_MAX) {
 		sm_ss_free_resp(resp);
 		return -1;
+	}
+	if (c->bev) {
+		char why[200];
+		/* One response at a time: one still being staged goes out
+		 * whole first, so the order holds. */
+		if (c->tls_resp && sm_ss_tls_stage(c, SIZE_MAX, why, sizeof(why)) < 0) {
+			sm_log_warn(NULL, SM_SS_PROC_LOGGER, "Connection from %s: %s",
+				    c->peer, why);
+			sm_ss_free_resp(resp);
+			return -1;
+		}
+		c->tls_resp = resp;
+		sm_put_be32(c->tls_hdr, (uint32_t)total);
+		c->tls_hdr_left = 4;
+		c->tls_mem = 0;
+		c->tls_frag = 0;
+		c->tls_foff = 0;
+		if (sm_ss_tls_stage(c, SM_SS_TLS_AHEAD, why, sizeof(why)) < 0) {
+			sm_log_warn(NULL, SM_SS_PROC_LOGGER, "Connection from %s: %s",
+				    c->peer, why);
+			return -1;
+		}
+		return 0;
 	}
 	r = sm_calloc(1, sizeof(*r));
 	r->w = resp;
@@ -1901,6 +2116,14 @@ static void sm_ss_proc_cleanup(sm_ss_proc_t *p)
 	if (p->base)
 		event_base_free(p->base);
 	p->base = NULL;
+	/* every output buffer is gone and gave its chunks back */
+	p->chunks_closed = 1;
+	while (p->chunks) {
+		sm_ss_chunk_t *ch = p->chunks;
+		p->chunks = ch->next;
+		free(ch);
+	}
+	p->nchunks = 0;
 }
 
 /* The wake-up is signalled under p->lock: a processor retired by a

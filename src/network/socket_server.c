@@ -35,7 +35,9 @@
  * are written at once from the delivery: one writev for prefix and body,
  * sendfile(2) for file fragments; the write event is only needed when the
  * socket is full. TLS connections keep a libevent OpenSSL bufferevent each,
- * which reads whole records into its input buffer.
+ * which reads whole records into its input buffer; their responses are
+ * staged into reused 64 KB chunks that SSL_write encrypts in full 16 KB
+ * records (sm_ss_tls_stage), a few hundred KB ahead of the socket.
  *
  * Responses and closes come from handler threads through the channel's sink
  * (sm_ss_sink_send/close): they go on the processor's locked response queue;
@@ -44,9 +46,10 @@
  * costs one wake-up. The processor looks the connection up by id; a
  * connection that has gone since is not an error, the response is dropped.
  * File fragments of a response are added as libevent file segments, sent
- * with sendfile(2) (copied through SSL_write on TLS); each segment holds a
- * reference on the sm_fileref_t that libevent drops through the segment's
- * cleanup callback.
+ * with sendfile(2); each segment holds a reference on the sm_fileref_t that
+ * libevent drops through the segment's cleanup callback. On TLS they stay
+ * in the response (which holds the references) and are read with pread as
+ * they are staged.
  *
  * Request memory (queued.max.request.bytes, Kafka's MemoryPool): nothing
  * beyond a frame's 4-byte size prefix is read before the prefix has been

@@ -35,9 +35,13 @@
  * are written at once from the delivery: one writev for prefix and body,
  * sendfile(2) for file fragments; the write event is only needed when the
  * socket is full. TLS connections keep a libevent OpenSSL bufferevent each,
- * which reads whole records into its input buffer; their responses are
+ * for the handshake and writing; once its input buffer is empty the reader
+ * calls SSL_read itself, straight into the request's buffer, with OpenSSL
+ * reading ahead (one read(2) per record or fewer). Their responses are
  * staged into reused 64 KB chunks that SSL_write encrypts in full 16 KB
- * records (sm_ss_tls_stage), a few hundred KB ahead of the socket.
+ * records (sm_ss_tls_stage), a few hundred KB ahead of the socket, with
+ * TCP_CORK set while a response of several records is written so that they
+ * leave in full segments.
  *
  * Responses and closes come from handler threads through the channel's sink
  * (sm_ss_sink_send/close): they go on the processor's locked response queue;
@@ -253,7 +257,6 @@ struct sm_ss_conn {
 	int mem_wait;          /* muted until the pool can grant frame_size */
 	sm_request_t *partial; /* granted frame being read (holds the grant) */
 	size_t got;            /* body bytes of it read so far */
-	int hdr_drained;       /* its size prefix is out of the input buffer */
 	int tls;               /* an SSL listener's connection */
 	int handshaken;        /* its TLS handshake completed */
 	char principal[256];   /* "User:..." once authenticated */
@@ -275,6 +278,8 @@ struct sm_ss_conn {
 	size_t tls_mem;
 	int tls_frag;
 	size_t tls_foff;
+	int corked;            /* TCP_CORK set for the response being written */
+	struct event *tls_wwait; /* a read that must write first waits for room */
 	int64_t session_expiry_ms; /* 0: none (connections.max.reauth.ms unset) */
 	int64_t last_reauth_ms;
 	int64_t last_active_ms;
@@ -638,6 +643,8 @@ static void sm_ss_conn_free(sm_ss_conn_t *c)
 		p->nmemwait--;
 	if (c->throttle_ev)
 		event_free(c->throttle_ev);
+	if (c->tls_wwait)
+		event_free(c->tls_wwait);
 	if (c->bev) {
 		bufferevent_free(c->bev);
 	} else {
@@ -705,11 +712,11 @@ static void sm_ss_read_on(sm_ss_conn_t *c)
 }
 
 /* The pool granted c's frame: allocate its body (pages are touched only as
- * bytes arrive), which is read straight into it. TLS connections read whole
- * records (an OpenSSL bufferevent that stops short of a record's end leaves
- * the rest decrypted inside OpenSSL, and nothing wakes it until more bytes
- * reach the socket), so their input buffer may hold up to a record more;
- * reading still stops while the connection is muted. */
+ * bytes arrive), which is read straight into it. On TLS connections the
+ * bufferevent's input buffer may hold up to a record more (it reads whole
+ * records when the socket becomes readable) and OpenSSL its read-ahead
+ * buffer; both are taken first by the next read (sm_ss_conn_read_bev), and
+ * nothing is read while the connection is muted. */
 static void sm_ss_conn_granted(sm_ss_conn_t *c)
 {
 	sm_socket_server_t *ss = c->proc->ss;
@@ -785,7 +792,6 @@ static void sm_ss_conn_frame_done(sm_ss_conn_t *c)
 
 	c->partial = NULL;
 	c->got = 0;
-	c->hdr_drained = 0;
 	c->frame_size = -1;
 	req->len = (size_t)req->pool_bytes;
 	req->conn_id = c->id;
@@ -811,43 +817,116 @@ static void sm_ss_conn_frame_done(sm_ss_conn_t *c)
 	sm_ss_conn_submit(c, req);
 }
 
-/* TLS connections: takes at most one complete frame out of the
- * bufferevent's input buffer. May free c. Body bytes move from the input
- * buffer into the request as they arrive, so the buffer never holds more
- * than a read's worth. */
+static void sm_ss_tls_wwait_cb(evutil_socket_t fd, short what, void *arg);
+
+/* One SSL_read on a TLS connection straight into buf, past the
+ * bufferevent's input buffer (see sm_ss_conn_read_bev). Returns the bytes
+ * read (> 0); 0 when OpenSSL needs more from the socket (the bufferevent's
+ * read event brings the reader back; after a WANT_WRITE, c->tls_wwait once
+ * the socket takes bytes); -1 when c was closed (freed). */
+static ssize_t sm_ss_tls_recv(sm_ss_conn_t *c, void *buf, size_t len)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+	char why[400];
+	unsigned long e;
+	int n, err;
+
+	if (len > INT32_MAX)
+		len = INT32_MAX;
+	ERR_clear_error();
+	errno = 0;
+	n = SSL_read(ssl, buf, (int)len);
+	if (n > 0)
+		return n;
+	err = SSL_get_error(ssl, n);
+	if (err == SSL_ERROR_WANT_READ)
+		return 0;
+	if (err == SSL_ERROR_WANT_WRITE) {
+		/* OpenSSL has a post-handshake message to send first and the
+		 * socket is full */
+		if (!c->tls_wwait)
+			c->tls_wwait = event_new(c->proc->base, c->fd, EV_WRITE,
+						 sm_ss_tls_wwait_cb, c);
+		if (c->tls_wwait && event_add(c->tls_wwait, NULL) == 0)
+			return 0;
+		snprintf(why, sizeof(why), "cannot wait for the socket to take bytes");
+		sm_ss_conn_close(c, why);
+		return -1;
+	}
+	e = ERR_peek_error();
+	if (err == SSL_ERROR_ZERO_RETURN || (err == SSL_ERROR_SYSCALL && e == 0 && errno == 0) ||
+	    (err == SSL_ERROR_SSL && ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING)) {
+		/* close_notify, or a peer closing without it: no error */
+		if (c->frame_size < 0 && c->hdr_got == 0)
+			snprintf(why, sizeof(why), "peer closed the connection");
+		else if (c->frame_size < 0)
+			snprintf(why, sizeof(why), "peer closed the connection after %d bytes of "
+				 "a request's size prefix", c->hdr_got);
+		else
+			snprintf(why, sizeof(why), "peer closed the connection after %zu of the "
+				 "%d bytes of a request", c->got, (int)c->frame_size);
+	} else if (err == SSL_ERROR_SYSCALL && e == 0) {
+		snprintf(why, sizeof(why), "%s while reading", strerror(errno));
+	} else {
+		size_t l = (size_t)snprintf(why, sizeof(why), "TLS error while reading:");
+		while ((e = ERR_get_error()) != 0 && l < sizeof(why) - 2) {
+			why[l++] = ' ';
+			ERR_error_string_n(e, why + l, sizeof(why) - l);
+			l += strlen(why + l);
+		}
+	}
+	ERR_clear_error();
+	sm_ss_conn_close(c, why);
+	return -1;
+}
+
+/* TLS connections: at most one complete frame, as on plaintext ones: the
+ * 4-byte size prefix, then the body straight into the granted request.
+ * Bytes the bufferevent already decrypted into its input buffer (it reads
+ * when the socket becomes readable) come first; then SSL_read goes
+ * straight into the request with reads as large as the rest of the frame,
+ * until OpenSSL needs more from the socket. OpenSSL reads ahead (set once
+ * the handshake is done), so a record's header and body, and often the
+ * next records, come in one read(2); whatever it holds beyond this frame
+ * is taken by the next call (after unmuting, a grant, or the next read
+ * event), never left waiting for bytes that may not come. May free c. */
 static void sm_ss_conn_read_bev(sm_ss_conn_t *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
-	size_t avail = evbuffer_get_length(in), want;
-	uint8_t hdr[4];
-	sm_request_t *req;
+	ssize_t n;
 
-	if (c->inflight || c->mem_wait)
-		return;
-	if (c->frame_size < 0) {
-		if (avail < 4)
+	while (!c->inflight && !c->mem_wait) {
+		uint8_t *to;
+		size_t want;
+		if (c->frame_size < 0 && c->hdr_got == 4) {
+			c->hdr_got = 0;
+			if (sm_ss_conn_take_size(c, (int32_t)sm_be32(c->hdr)) <= 0)
+				return;
+			continue;
+		}
+		if (c->frame_size < 0) {
+			to = c->hdr + c->hdr_got;
+			want = 4 - (size_t)c->hdr_got;
+		} else if (c->got < (size_t)c->frame_size) {
+			to = c->partial->data + c->got;
+			want = (size_t)c->frame_size - c->got;
+		} else {
+			sm_ss_conn_frame_done(c); /* c may be gone; it is muted */
 			return;
-		evbuffer_copyout(in, hdr, 4);
-		if (sm_ss_conn_take_size(c, (int32_t)sm_be32(hdr)) <= 0)
+		}
+		if (evbuffer_get_length(in) > 0)
+			n = evbuffer_remove(in, to, want);
+		else if (c->handshaken)
+			n = sm_ss_tls_recv(c, to, want);
+		else
 			return;
+		if (n <= 0)
+			return;
+		if (c->frame_size < 0)
+			c->hdr_got += (int)n;
+		else
+			c->got += (size_t)n;
 	}
-	req = c->partial;
-	if (!c->hdr_drained) {
-		evbuffer_drain(in, 4);
-		c->hdr_drained = 1;
-	}
-	want = (size_t)c->frame_size - c->got;
-	avail = evbuffer_get_length(in);
-	if (avail > 0) {
-		size_t n = avail < want ? avail : want;
-		int r = evbuffer_remove(in, req->data + c->got, n);
-		if (r > 0)
-			c->got += (size_t)r;
-		want = (size_t)c->frame_size - c->got;
-	}
-	if (want > 0)
-		return;
-	sm_ss_conn_frame_done(c);
 }
 
 /* One readv on a plaintext connection into a, then b (blen may be 0).
@@ -984,6 +1063,15 @@ static void sm_ss_throttle_cb(evutil_socket_t fd, short what, void *arg)
 	sm_ss_conn_unmute(c);
 }
 
+static void sm_ss_tls_wwait_cb(evutil_socket_t fd, short what, void *arg)
+{
+	sm_ss_conn_t *c = arg;
+
+	(void)fd;
+	(void)what;
+	sm_ss_conn_read(c);
+}
+
 static void sm_ss_read_cb(struct bufferevent *bev, void *arg)
 {
 	sm_ss_conn_t *c = arg;
@@ -1010,6 +1098,11 @@ static void sm_ss_write_cb(struct bufferevent *bev, void *arg)
 		return;
 	}
 	if (c->writing && !c->tls_resp && evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+		if (c->corked) { /* the response's last record leaves now */
+			int off = 0;
+			setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &off, sizeof(off));
+			c->corked = 0;
+		}
 		sm_ss_phases_done(c);
 		if (c->close_after_write)
 			sm_ss_conn_close(c, c->close_why);
@@ -1130,8 +1223,14 @@ static void sm_ss_event_cb(struct bufferevent *bev, short what, void *arg)
 
 	(void)bev;
 	if (what & BEV_EVENT_CONNECTED) {
-		if (c->tls && !c->handshaken)
-			sm_ss_tls_connected(c);
+		if (c->tls && !c->handshaken && sm_ss_tls_connected(c) == 0) {
+			/* Read ahead from now on (not during the handshake,
+			 * where a client's first request could be read with
+			 * its Finished message while no read event follows):
+			 * the reader takes what OpenSSL holds. */
+			SSL_set_read_ahead(bufferevent_openssl_get_ssl(c->bev), 1);
+			sm_ss_conn_read(c);
+		}
 		return;
 	}
 	if (c->tls && !c->handshaken && (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))) {
@@ -1496,6 +1595,16 @@ static int sm_ss_write_response(sm_ss_conn_t *c, sm_wbuf_t *resp)
 				    c->peer, why);
 			sm_ss_free_resp(resp);
 			return -1;
+		}
+		/* bufferevent_openssl hands the kernel one 16 KB record per
+		 * write(2); with TCP_NODELAY each would leave as a segment of
+		 * its own. Corked, a response of several records leaves in
+		 * full segments, and the last partial one when the write
+		 * callback finds the output empty and uncorks. */
+		if (total > 16 * 1024 && !c->corked) {
+			int on = 1;
+			if (setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on)) == 0)
+				c->corked = 1;
 		}
 		c->tls_resp = resp;
 		sm_put_be32(c->tls_hdr, (uint32_t)total);

@@ -115,6 +115,7 @@
 #include "metrics.h"
 #include "clock.h"
 #include "logger.h"
+#include "resp_stage.h"
 #include "socket_server.h"
 #include "thread_role.h"
 #include "tls.h"
@@ -270,14 +271,9 @@ struct sm_ss_conn {
 	char *reauth_bad;      /* a re-authentication handshake named another
 	                          mechanism: the next token fails with this */
 	/* TLS connections: the response being staged (sm_ss_tls_stage), NULL
-	 * once all of it is in the output; its cursor: the size prefix still
-	 * to stage, the memory position, the fragment and the offset in it. */
+	 * once all of it is in the output, and where its staging is */
 	sm_wbuf_t *tls_resp;
-	uint8_t tls_hdr[4];
-	int tls_hdr_left;
-	size_t tls_mem;
-	int tls_frag;
-	size_t tls_foff;
+	sm_resp_cursor_t tls_cur;
 	int corked;            /* TCP_CORK set for the response being written */
 	struct event *tls_wwait; /* a read that must write first waits for room */
 	int64_t session_expiry_ms; /* 0: none (connections.max.reauth.ms unset) */
@@ -1434,10 +1430,10 @@ static int sm_ss_add_ref(struct evbuffer *out, sm_ss_outref_t *r, size_t from, s
 /* ---- TLS response staging (processor thread) ----
  *
  * SSL_write needs the plaintext in memory. A TLS response is copied, in
- * order (size prefix, memory parts, file fragments read with pread), into
- * 64 KB chunks that the output references: SSL_write then cuts each chunk
- * into full 16 KB records (bufferevent_openssl writes at most 16 KB per
- * SSL_write, one record). Only about SM_SS_TLS_AHEAD bytes of a response
+ * order (size prefix, memory parts, file fragments read with pread: the
+ * cursor of resp_stage.h), into 64 KB chunks that the output references:
+ * SSL_write then cuts each chunk into full 16 KB records
+ * (bufferevent_openssl writes at most 16 KB per SSL_write, one record). Only about SM_SS_TLS_AHEAD bytes of a response
  * are staged ahead of the socket, the rest as the output drains, so a
  * large fetch response costs the connection no more memory than that and
  * its bytes are encrypted while still in cache. The chunks come from a
@@ -1484,60 +1480,6 @@ static void sm_ss_chunk_cleanup(const void *data, size_t len, void *arg)
 	sm_ss_chunk_put(arg);
 }
 
-/* Copies what c's staged response has next into ch, as much as fits.
- * Returns 1 when the response is all staged, 0 when ch is full, -1 on a
- * failed or short file read (why says which). */
-static int sm_ss_tls_fill(sm_ss_conn_t *c, sm_ss_chunk_t *ch, char *why, size_t whylen)
-{
-	const sm_wbuf_t *w = c->tls_resp;
-
-	if (c->tls_hdr_left > 0) {
-		memcpy(ch->data, c->tls_hdr + 4 - c->tls_hdr_left, (size_t)c->tls_hdr_left);
-		ch->used = (size_t)c->tls_hdr_left;
-		c->tls_hdr_left = 0;
-	}
-	while (ch->used < SM_SS_TLS_CHUNK) {
-		size_t room = SM_SS_TLS_CHUNK - ch->used, n;
-		if (c->tls_frag < w->nfrags && c->tls_mem == w->frags[c->tls_frag].at) {
-			const sm_wfrag_t *f = &w->frags[c->tls_frag];
-			ssize_t r;
-			n = f->len - c->tls_foff;
-			if (n > room)
-				n = room;
-			if (n == 0) {
-				c->tls_frag++;
-				c->tls_foff = 0;
-				continue;
-			}
-			do
-				r = pread(f->file->fd, ch->data + ch->used, n,
-					  f->offset + (off_t)c->tls_foff);
-			while (r < 0 && errno == EINTR);
-			if (r <= 0) {
-				if (r < 0)
-					snprintf(why, whylen, "%s while reading a file fragment "
-						 "of a response", strerror(errno));
-				else
-					snprintf(why, whylen, "a file fragment of a response "
-						 "ended early");
-				return -1;
-			}
-			ch->used += (size_t)r;
-			c->tls_foff += (size_t)r;
-			continue;
-		}
-		n = (c->tls_frag < w->nfrags ? w->frags[c->tls_frag].at : w->len) - c->tls_mem;
-		if (n == 0)
-			return 1; /* past the last fragment and memory part */
-		if (n > room)
-			n = room;
-		memcpy(ch->data + ch->used, w->p + c->tls_mem, n);
-		ch->used += n;
-		c->tls_mem += n;
-	}
-	return c->tls_frag == w->nfrags && c->tls_mem == w->len;
-}
-
 /* Stages c's response until its output holds at least ahead bytes or all
  * of the response is in it (then frees the response and clears
  * c->tls_resp). Returns -1 on a failed read (why says which; the response
@@ -1548,7 +1490,8 @@ static int sm_ss_tls_stage(sm_ss_conn_t *c, size_t ahead, char *why, size_t whyl
 
 	while (c->tls_resp && evbuffer_get_length(out) < ahead) {
 		sm_ss_chunk_t *ch = sm_ss_chunk_get(c->proc);
-		int done = sm_ss_tls_fill(c, ch, why, whylen);
+		int done = sm_resp_cursor_fill(&c->tls_cur, ch->data, SM_SS_TLS_CHUNK, &ch->used,
+					       why, whylen);
 		if (done >= 0 && ch->used > 0) {
 			if (evbuffer_add_reference(out, ch->data, ch->used,
 						   sm_ss_chunk_cleanup, ch) < 0) {
@@ -1607,11 +1550,7 @@ static int sm_ss_write_response(sm_ss_conn_t *c, sm_wbuf_t *resp)
 				c->corked = 1;
 		}
 		c->tls_resp = resp;
-		sm_put_be32(c->tls_hdr, (uint32_t)total);
-		c->tls_hdr_left = 4;
-		c->tls_mem = 0;
-		c->tls_frag = 0;
-		c->tls_foff = 0;
+		sm_resp_cursor_init(&c->tls_cur, resp);
 		if (sm_ss_tls_stage(c, SM_SS_TLS_AHEAD, why, sizeof(why)) < 0) {
 			sm_log_warn(NULL, SM_SS_PROC_LOGGER, "Connection from %s: %s",
 				    c->peer, why);

@@ -1433,10 +1433,11 @@ static int sm_ss_add_ref(struct evbuffer *out, sm_ss_outref_t *r, size_t from, s
  * order (size prefix, memory parts, file fragments read with pread: the
  * cursor of resp_stage.h), into 64 KB chunks that the output references:
  * SSL_write then cuts each chunk into full 16 KB records
- * (bufferevent_openssl writes at most 16 KB per SSL_write, one record). Only about SM_SS_TLS_AHEAD bytes of a response
- * are staged ahead of the socket, the rest as the output drains, so a
- * large fetch response costs the connection no more memory than that and
- * its bytes are encrypted while still in cache. The chunks come from a
+ * (bufferevent_openssl writes at most 16 KB per SSL_write, one record).
+ * Only about SM_SS_TLS_AHEAD bytes of a response are staged ahead of the
+ * socket, the rest as the output drains, so a large fetch response costs
+ * the connection no more memory than that and its bytes are encrypted
+ * while still in cache. The chunks come from a
  * per-processor free list: reused memory, no malloc, no page faults on
  * fresh pages. pread also means a log segment truncated meanwhile only
  * shortens the read (the connection is closed), where a mapping would

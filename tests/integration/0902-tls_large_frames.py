@@ -1,13 +1,16 @@
 #!/usr/bin/python3
-"""Proves the TLS data path with frames far larger than a TLS record and than the broker's staging of a response: over an SSL listener confluent-kafka produces records from 1 byte to 900 KB (produce requests of several MB, each split across hundreds of 16 KB TLS records) to three partitions, then confluent-kafka (librdkafka, CRC checks on) and kafka-python (CRC checks on) read every partition back from offset 0 with a partition fetch size above the partition's size, so one fetch response carries several MB of log file bytes (many times the 64 KB chunks and the 256 KB a connection stages ahead of the socket, refilled as the socket drains); every value comes back byte for byte in order, the broker logs no closed connection and keeps serving."""
+"""Proves the TLS data path with frames far larger than a TLS record and than the broker's staging of a response: over an SSL listener confluent-kafka produces records from 1 byte to 900 KB (produce requests of several MB, each split across hundreds of 16 KB TLS records) to three partitions, then confluent-kafka (librdkafka, CRC checks on) and kafka-python (CRC checks on) read every partition back from offset 0 with a partition fetch size above the partition's size, so one fetch response carries several MB of log file bytes (many times the 64 KB chunks and the 256 KB a connection stages ahead of the socket, refilled as the socket drains); every value comes back byte for byte in order, the broker logs no closed connection and keeps serving. Over a raw TLS socket: 20 ApiVersions requests pipelined in one write, then 20 in a record each, are all answered in order (the requests after the first wait decrypted or read ahead inside the broker while it is muted, and are taken when it unmutes), a request sent one byte per TLS record is answered, and a size prefix over socket.request.max.bytes sent over TLS closes the connection with a WARN line naming the peer and the size while the broker keeps serving."""
 import os
 import random
+import socket
+import ssl
+import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 import tlsutil  # noqa: E402
-from harness import check, free_port, log  # noqa: E402
+from harness import check, free_port, log, wait_until  # noqa: E402
 
 TOPIC = "tls-large"
 PARTITIONS = 3
@@ -82,6 +85,71 @@ def kafka_python_read(port, certs, n):
     return got
 
 
+def api_versions(corr):
+    """An ApiVersions v0 request frame (size prefix included)."""
+    client = b"tls-raw"
+    body = struct.pack(">hhih", 18, 0, corr, len(client)) + client
+    return struct.pack(">i", len(body)) + body
+
+
+def tls_socket(port, certs):
+    ctx = ssl.create_default_context(cafile=certs["ca_crt"])
+    ctx.check_hostname = False
+    raw = socket.create_connection(("127.0.0.1", port), timeout=30)
+    return ctx.wrap_socket(raw)
+
+
+def read_exact(sock, n):
+    out = b""
+    while len(out) < n:
+        chunk = sock.recv(n - len(out))
+        check(chunk, "the broker closed the TLS connection after %d of %d bytes" % (len(out), n))
+        out += chunk
+    return out
+
+
+def read_response(sock):
+    size = struct.unpack(">i", read_exact(sock, 4))[0]
+    body = read_exact(sock, size)
+    return struct.unpack(">i", body[:4])[0], struct.unpack(">h", body[4:6])[0]
+
+
+def raw_tls_checks(b, port, certs):
+    s = tls_socket(port, certs)
+    s.sendall(b"".join(api_versions(1000 + i) for i in range(20)))
+    for i in range(20):
+        corr, err = read_response(s)
+        check(corr == 1000 + i and err == 0,
+              "pipelined ApiVersions %d answered as correlation id %d error %d" % (i, corr, err))
+    # one TLS record each, back to back: OpenSSL reads the later ones ahead
+    for i in range(20):
+        s.sendall(api_versions(2000 + i))
+    for i in range(20):
+        corr, err = read_response(s)
+        check(corr == 2000 + i and err == 0,
+              "ApiVersions %d (own record) answered as correlation id %d error %d" % (i, corr, err))
+    # one byte per TLS record: the size prefix and the body in pieces
+    for byte in api_versions(77):
+        s.sendall(bytes([byte]))
+    check(read_response(s) == (77, 0), "ApiVersions sent one byte per record answered")
+    s.close()
+    log("pipelined and byte-per-record requests over TLS answered")
+    s = tls_socket(port, certs)
+    s.sendall(struct.pack(">i", 0x7fffffff))
+    try:
+        got = s.recv(10)
+    except (ConnectionError, ssl.SSLError):
+        got = b""
+    check(got == b"", "an oversized size prefix over TLS got %r instead of a close" % got)
+    s.close()
+    wait_until(lambda: "request size 2147483647 exceeds socket.request.max.bytes" in b.log_text(),
+               20, "the oversized TLS frame's WARN line in server.log")
+    s = tls_socket(port, certs)
+    s.sendall(api_versions(5))
+    check(read_response(s) == (5, 0), "the broker serves TLS after the oversized frame")
+    s.close()
+
+
 def main():
     with harness.Cluster(brokers=0, name="tls-large") as c:
         certs = tlsutil.make(os.path.join(c.root, "certs"))
@@ -106,6 +174,7 @@ def main():
                           "written)" % (name, p, i, len(g), len(w)))
             log("%s read all %d records back intact" % (name, n))
         text = b.log_text()
+        raw_tls_checks(b, port, certs)
         check("Closing connection from" not in text,
               "server.log has a closed connection: %s" % [
                   ln for ln in text.splitlines() if "Closing connection from" in ln][:3])

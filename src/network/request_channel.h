@@ -37,8 +37,10 @@ typedef struct sm_request {
 	char peer[64];              /* "127.0.0.1:53211" for log lines */
 	const char *listener;       /* listener name, e.g. "PLAINTEXT" */
 	int64_t recv_time_ms;       /* monotonic clock when fully read */
-	int zero_copy_ok;           /* the listener can send file fragments
-	                               with sendfile(2) (plaintext) */
+	int zero_copy_ok;           /* the sink takes file fragments (every
+	                               listener: sendfile(2) on plaintext,
+	                               pread + SSL_write on TLS); 0: copy
+	                               record bytes into the response */
 	char principal[256];        /* authenticated principal of the
 	                               connection, "User:ANONYMOUS" if none */
 	sm_mempool_t *pool;         /* queued.max.request.bytes grant (a

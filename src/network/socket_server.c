@@ -35,7 +35,13 @@
  * are written at once from the delivery: one writev for prefix and body,
  * sendfile(2) for file fragments; the write event is only needed when the
  * socket is full. TLS connections keep a libevent OpenSSL bufferevent each,
- * which reads whole records into its input buffer.
+ * for the handshake and writing; once its input buffer is empty the reader
+ * calls SSL_read itself, straight into the request's buffer, with OpenSSL
+ * reading ahead (one read(2) per record or fewer). Their responses are
+ * staged into reused 64 KB chunks that SSL_write encrypts in full 16 KB
+ * records (sm_ss_tls_stage), a few hundred KB ahead of the socket, with
+ * TCP_CORK set while a response of several records is written so that they
+ * leave in full segments.
  *
  * Responses and closes come from handler threads through the channel's sink
  * (sm_ss_sink_send/close): they go on the processor's locked response queue;
@@ -44,9 +50,10 @@
  * costs one wake-up. The processor looks the connection up by id; a
  * connection that has gone since is not an error, the response is dropped.
  * File fragments of a response are added as libevent file segments, sent
- * with sendfile(2) (copied through SSL_write on TLS); each segment holds a
- * reference on the sm_fileref_t that libevent drops through the segment's
- * cleanup callback.
+ * with sendfile(2); each segment holds a reference on the sm_fileref_t that
+ * libevent drops through the segment's cleanup callback. On TLS they stay
+ * in the response (which holds the references) and are read with pread as
+ * they are staged.
  *
  * Request memory (queued.max.request.bytes, Kafka's MemoryPool): nothing
  * beyond a frame's 4-byte size prefix is read before the prefix has been
@@ -108,6 +115,7 @@
 #include "metrics.h"
 #include "clock.h"
 #include "logger.h"
+#include "resp_stage.h"
 #include "socket_server.h"
 #include "thread_role.h"
 #include "tls.h"
@@ -128,6 +136,17 @@
  * `listeners` and num.network.threads changes stay within them. */
 #define SM_SS_MAX_LISTENERS 64
 #define SM_SS_MAX_PROCS 1024
+
+/* TLS responses are staged into chunks that SSL_write encrypts (see
+ * sm_ss_tls_stage): 64 KB is four full 16 KB TLS records, so the records
+ * leave packed; a connection keeps about SM_SS_TLS_AHEAD bytes staged ahead
+ * of the socket and stages more once its output falls below
+ * SM_SS_TLS_LOWAT; a processor keeps SM_SS_TLS_KEEP idle chunks for reuse
+ * (warm memory, no page faults), frees the others. */
+#define SM_SS_TLS_CHUNK (64 * 1024)
+#define SM_SS_TLS_AHEAD (256 * 1024)
+#define SM_SS_TLS_LOWAT (128 * 1024)
+#define SM_SS_TLS_KEEP 16
 
 /* At most SM_SS_LOG_BURST lines a second of a kind that a flood could
  * repeat; the next line after a quiet spell says how many were dropped. */
@@ -207,6 +226,15 @@ enum {
 	SM_SS_SASL_FAILED     /* the failure answer is on its way */
 };
 
+/* A staged piece of a TLS response, referenced (not copied) by the
+ * bufferevent's output; back on its processor's free list once sent. */
+typedef struct sm_ss_chunk {
+	sm_ss_proc_t *proc;
+	struct sm_ss_chunk *next;
+	size_t used;
+	uint8_t data[SM_SS_TLS_CHUNK];
+} sm_ss_chunk_t;
+
 typedef struct sm_ss_conn sm_ss_conn_t;
 struct sm_ss_conn {
 	uint64_t id;
@@ -230,7 +258,6 @@ struct sm_ss_conn {
 	int mem_wait;          /* muted until the pool can grant frame_size */
 	sm_request_t *partial; /* granted frame being read (holds the grant) */
 	size_t got;            /* body bytes of it read so far */
-	int hdr_drained;       /* its size prefix is out of the input buffer */
 	int tls;               /* an SSL listener's connection */
 	int handshaken;        /* its TLS handshake completed */
 	char principal[256];   /* "User:..." once authenticated */
@@ -243,6 +270,12 @@ struct sm_ss_conn {
 	int reauth;            /* re-authenticating: the principal must not change */
 	char *reauth_bad;      /* a re-authentication handshake named another
 	                          mechanism: the next token fails with this */
+	/* TLS connections: the response being staged (sm_ss_tls_stage), NULL
+	 * once all of it is in the output, and where its staging is */
+	sm_wbuf_t *tls_resp;
+	sm_resp_cursor_t tls_cur;
+	int corked;            /* TCP_CORK set for the response being written */
+	struct event *tls_wwait; /* a read that must write first waits for room */
 	int64_t session_expiry_ms; /* 0: none (connections.max.reauth.ms unset) */
 	int64_t last_reauth_ms;
 	int64_t last_active_ms;
@@ -282,6 +315,9 @@ struct sm_ss_proc {
 	int nblocked;
 	int nmemwait;
 	sm_ss_loglim_t ll_tls;              /* failed handshakes */
+	sm_ss_chunk_t *chunks;              /* idle TLS staging chunks */
+	int nchunks;
+	int chunks_closed;                  /* cleaned up: returned chunks are freed */
 };
 
 /* A connection refused by its address's creation rate, closed later. */
@@ -579,6 +615,8 @@ static void sm_ss_conn_gone(sm_socket_server_t *ss, sm_ss_listener_t *l, const c
 	}
 }
 
+static void sm_ss_free_resp(sm_wbuf_t *resp);
+
 static void sm_ss_conn_free(sm_ss_conn_t *c)
 {
 	sm_ss_proc_t *p = c->proc;
@@ -601,6 +639,8 @@ static void sm_ss_conn_free(sm_ss_conn_t *c)
 		p->nmemwait--;
 	if (c->throttle_ev)
 		event_free(c->throttle_ev);
+	if (c->tls_wwait)
+		event_free(c->tls_wwait);
 	if (c->bev) {
 		bufferevent_free(c->bev);
 	} else {
@@ -610,6 +650,7 @@ static void sm_ss_conn_free(sm_ss_conn_t *c)
 		close(c->fd);
 	}
 	sm_request_free(c->partial);
+	sm_ss_free_resp(c->tls_resp);
 	sm_sasl_server_free(c->sasl);
 	free(c->reauth_bad);
 	sm_ss_conn_gone(p->ss, c->listener, c->ip);
@@ -667,11 +708,11 @@ static void sm_ss_read_on(sm_ss_conn_t *c)
 }
 
 /* The pool granted c's frame: allocate its body (pages are touched only as
- * bytes arrive), which is read straight into it. TLS connections read whole
- * records (an OpenSSL bufferevent that stops short of a record's end leaves
- * the rest decrypted inside OpenSSL, and nothing wakes it until more bytes
- * reach the socket), so their input buffer may hold up to a record more;
- * reading still stops while the connection is muted. */
+ * bytes arrive), which is read straight into it. On TLS connections the
+ * bufferevent's input buffer may hold up to a record more (it reads whole
+ * records when the socket becomes readable) and OpenSSL its read-ahead
+ * buffer; both are taken first by the next read (sm_ss_conn_read_bev), and
+ * nothing is read while the connection is muted. */
 static void sm_ss_conn_granted(sm_ss_conn_t *c)
 {
 	sm_socket_server_t *ss = c->proc->ss;
@@ -747,7 +788,6 @@ static void sm_ss_conn_frame_done(sm_ss_conn_t *c)
 
 	c->partial = NULL;
 	c->got = 0;
-	c->hdr_drained = 0;
 	c->frame_size = -1;
 	req->len = (size_t)req->pool_bytes;
 	req->conn_id = c->id;
@@ -756,8 +796,11 @@ static void sm_ss_conn_frame_done(sm_ss_conn_t *c)
 	req->listener = c->listener->cfg.name;
 	req->recv_time_ms = sm_clock_mono_ms();
 	req->api_key = -1;
-	/* sendfile would bypass SSL_write: TLS responses copy file bytes. */
-	req->zero_copy_ok = !c->tls;
+	/* File fragments stay file references on every listener: plaintext
+	 * ones leave with sendfile, TLS ones are read into the processor's
+	 * reused staging chunks as the socket takes them (sm_ss_tls_stage),
+	 * so the handler never copies record bytes. */
+	req->zero_copy_ok = 1;
 	snprintf(req->principal, sizeof(req->principal), "%s", c->principal);
 	SM_SS_COUNT(ss, requests_received);
 	c->inflight = 1;
@@ -770,43 +813,116 @@ static void sm_ss_conn_frame_done(sm_ss_conn_t *c)
 	sm_ss_conn_submit(c, req);
 }
 
-/* TLS connections: takes at most one complete frame out of the
- * bufferevent's input buffer. May free c. Body bytes move from the input
- * buffer into the request as they arrive, so the buffer never holds more
- * than a read's worth. */
+static void sm_ss_tls_wwait_cb(evutil_socket_t fd, short what, void *arg);
+
+/* One SSL_read on a TLS connection straight into buf, past the
+ * bufferevent's input buffer (see sm_ss_conn_read_bev). Returns the bytes
+ * read (> 0); 0 when OpenSSL needs more from the socket (the bufferevent's
+ * read event brings the reader back; after a WANT_WRITE, c->tls_wwait once
+ * the socket takes bytes); -1 when c was closed (freed). */
+static ssize_t sm_ss_tls_recv(sm_ss_conn_t *c, void *buf, size_t len)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+	char why[400];
+	unsigned long e;
+	int n, err;
+
+	if (len > INT32_MAX)
+		len = INT32_MAX;
+	ERR_clear_error();
+	errno = 0;
+	n = SSL_read(ssl, buf, (int)len);
+	if (n > 0)
+		return n;
+	err = SSL_get_error(ssl, n);
+	if (err == SSL_ERROR_WANT_READ)
+		return 0;
+	if (err == SSL_ERROR_WANT_WRITE) {
+		/* OpenSSL has a post-handshake message to send first and the
+		 * socket is full */
+		if (!c->tls_wwait)
+			c->tls_wwait = event_new(c->proc->base, c->fd, EV_WRITE,
+						 sm_ss_tls_wwait_cb, c);
+		if (c->tls_wwait && event_add(c->tls_wwait, NULL) == 0)
+			return 0;
+		snprintf(why, sizeof(why), "cannot wait for the socket to take bytes");
+		sm_ss_conn_close(c, why);
+		return -1;
+	}
+	e = ERR_peek_error();
+	if (err == SSL_ERROR_ZERO_RETURN || (err == SSL_ERROR_SYSCALL && e == 0 && errno == 0) ||
+	    (err == SSL_ERROR_SSL && ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING)) {
+		/* close_notify, or a peer closing without it: no error */
+		if (c->frame_size < 0 && c->hdr_got == 0)
+			snprintf(why, sizeof(why), "peer closed the connection");
+		else if (c->frame_size < 0)
+			snprintf(why, sizeof(why), "peer closed the connection after %d bytes of "
+				 "a request's size prefix", c->hdr_got);
+		else
+			snprintf(why, sizeof(why), "peer closed the connection after %zu of the "
+				 "%d bytes of a request", c->got, (int)c->frame_size);
+	} else if (err == SSL_ERROR_SYSCALL && e == 0) {
+		snprintf(why, sizeof(why), "%s while reading", strerror(errno));
+	} else {
+		size_t l = (size_t)snprintf(why, sizeof(why), "TLS error while reading:");
+		while ((e = ERR_get_error()) != 0 && l < sizeof(why) - 2) {
+			why[l++] = ' ';
+			ERR_error_string_n(e, why + l, sizeof(why) - l);
+			l += strlen(why + l);
+		}
+	}
+	ERR_clear_error();
+	sm_ss_conn_close(c, why);
+	return -1;
+}
+
+/* TLS connections: at most one complete frame, as on plaintext ones: the
+ * 4-byte size prefix, then the body straight into the granted request.
+ * Bytes the bufferevent already decrypted into its input buffer (it reads
+ * when the socket becomes readable) come first; then SSL_read goes
+ * straight into the request with reads as large as the rest of the frame,
+ * until OpenSSL needs more from the socket. OpenSSL reads ahead (set once
+ * the handshake is done), so a record's header and body, and often the
+ * next records, come in one read(2); whatever it holds beyond this frame
+ * is taken by the next call (after unmuting, a grant, or the next read
+ * event), never left waiting for bytes that may not come. May free c. */
 static void sm_ss_conn_read_bev(sm_ss_conn_t *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
-	size_t avail = evbuffer_get_length(in), want;
-	uint8_t hdr[4];
-	sm_request_t *req;
+	ssize_t n;
 
-	if (c->inflight || c->mem_wait)
-		return;
-	if (c->frame_size < 0) {
-		if (avail < 4)
+	while (!c->inflight && !c->mem_wait) {
+		uint8_t *to;
+		size_t want;
+		if (c->frame_size < 0 && c->hdr_got == 4) {
+			c->hdr_got = 0;
+			if (sm_ss_conn_take_size(c, (int32_t)sm_be32(c->hdr)) <= 0)
+				return;
+			continue;
+		}
+		if (c->frame_size < 0) {
+			to = c->hdr + c->hdr_got;
+			want = 4 - (size_t)c->hdr_got;
+		} else if (c->got < (size_t)c->frame_size) {
+			to = c->partial->data + c->got;
+			want = (size_t)c->frame_size - c->got;
+		} else {
+			sm_ss_conn_frame_done(c); /* c may be gone; it is muted */
 			return;
-		evbuffer_copyout(in, hdr, 4);
-		if (sm_ss_conn_take_size(c, (int32_t)sm_be32(hdr)) <= 0)
+		}
+		if (evbuffer_get_length(in) > 0)
+			n = evbuffer_remove(in, to, want);
+		else if (c->handshaken)
+			n = sm_ss_tls_recv(c, to, want);
+		else
 			return;
+		if (n <= 0)
+			return;
+		if (c->frame_size < 0)
+			c->hdr_got += (int)n;
+		else
+			c->got += (size_t)n;
 	}
-	req = c->partial;
-	if (!c->hdr_drained) {
-		evbuffer_drain(in, 4);
-		c->hdr_drained = 1;
-	}
-	want = (size_t)c->frame_size - c->got;
-	avail = evbuffer_get_length(in);
-	if (avail > 0) {
-		size_t n = avail < want ? avail : want;
-		int r = evbuffer_remove(in, req->data + c->got, n);
-		if (r > 0)
-			c->got += (size_t)r;
-		want = (size_t)c->frame_size - c->got;
-	}
-	if (want > 0)
-		return;
-	sm_ss_conn_frame_done(c);
 }
 
 /* One readv on a plaintext connection into a, then b (blen may be 0).
@@ -943,6 +1059,15 @@ static void sm_ss_throttle_cb(evutil_socket_t fd, short what, void *arg)
 	sm_ss_conn_unmute(c);
 }
 
+static void sm_ss_tls_wwait_cb(evutil_socket_t fd, short what, void *arg)
+{
+	sm_ss_conn_t *c = arg;
+
+	(void)fd;
+	(void)what;
+	sm_ss_conn_read(c);
+}
+
 static void sm_ss_read_cb(struct bufferevent *bev, void *arg)
 {
 	sm_ss_conn_t *c = arg;
@@ -952,12 +1077,28 @@ static void sm_ss_read_cb(struct bufferevent *bev, void *arg)
 	sm_ss_conn_read(c);
 }
 
+static int sm_ss_tls_stage(sm_ss_conn_t *c, size_t ahead, char *why, size_t whylen);
+
+/* Also called (deferred) each time the output falls to SM_SS_TLS_LOWAT or
+ * below: the rest of a large response is staged then. */
 static void sm_ss_write_cb(struct bufferevent *bev, void *arg)
 {
 	sm_ss_conn_t *c = arg;
+	char why[200];
 
 	c->last_active_ms = sm_clock_mono_ms();
-	if (c->writing && evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+	if (c->tls_resp && sm_ss_tls_stage(c, SM_SS_TLS_AHEAD, why, sizeof(why)) < 0) {
+		sm_log_warn(NULL, SM_SS_PROC_LOGGER, "Closing connection from %s: %s",
+			    c->peer, why);
+		sm_ss_conn_close(c, why);
+		return;
+	}
+	if (c->writing && !c->tls_resp && evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+		if (c->corked) { /* the response's last record leaves now */
+			int off = 0;
+			setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &off, sizeof(off));
+			c->corked = 0;
+		}
 		sm_ss_phases_done(c);
 		if (c->close_after_write)
 			sm_ss_conn_close(c, c->close_why);
@@ -1078,8 +1219,14 @@ static void sm_ss_event_cb(struct bufferevent *bev, short what, void *arg)
 
 	(void)bev;
 	if (what & BEV_EVENT_CONNECTED) {
-		if (c->tls && !c->handshaken)
-			sm_ss_tls_connected(c);
+		if (c->tls && !c->handshaken && sm_ss_tls_connected(c) == 0) {
+			/* Read ahead from now on (not during the handshake,
+			 * where a client's first request could be read with
+			 * its Finished message while no read event follows):
+			 * the reader takes what OpenSSL holds. */
+			SSL_set_read_ahead(bufferevent_openssl_get_ssl(c->bev), 1);
+			sm_ss_conn_read(c);
+		}
 		return;
 	}
 	if (c->tls && !c->handshaken && (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))) {
@@ -1128,8 +1275,12 @@ static void sm_ss_conn_open(sm_ss_proc_t *p, sm_ss_newconn_t *nc)
 							 BEV_OPT_CLOSE_ON_FREE) : NULL;
 		if (!bev && ssl)
 			SSL_free(ssl);
-		if (bev) /* a peer closing without close_notify is no error */
+		if (bev) { /* a peer closing without close_notify is no error */
 			bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+			/* the write callback stages more of a response
+			 * before the output runs dry */
+			bufferevent_setwatermark(bev, EV_WRITE, SM_SS_TLS_LOWAT, 0);
+		}
 	} else {
 		/* Plaintext: no bufferevent. Both events are edge-triggered
 		 * and stay registered for the connection's life, so muting
@@ -1276,10 +1427,97 @@ static int sm_ss_add_ref(struct evbuffer *out, sm_ss_outref_t *r, size_t from, s
 	return 0;
 }
 
+/* ---- TLS response staging (processor thread) ----
+ *
+ * SSL_write needs the plaintext in memory. A TLS response is copied, in
+ * order (size prefix, memory parts, file fragments read with pread: the
+ * cursor of resp_stage.h), into 64 KB chunks that the output references:
+ * SSL_write then cuts each chunk into full 16 KB records
+ * (bufferevent_openssl writes at most 16 KB per SSL_write, one record).
+ * Only about SM_SS_TLS_AHEAD bytes of a response are staged ahead of the
+ * socket, the rest as the output drains, so a large fetch response costs
+ * the connection no more memory than that and its bytes are encrypted
+ * while still in cache. The chunks come from a
+ * per-processor free list: reused memory, no malloc, no page faults on
+ * fresh pages. pread also means a log segment truncated meanwhile only
+ * shortens the read (the connection is closed), where a mapping would
+ * fault. */
+
+static sm_ss_chunk_t *sm_ss_chunk_get(sm_ss_proc_t *p)
+{
+	sm_ss_chunk_t *ch = p->chunks;
+
+	if (ch) {
+		p->chunks = ch->next;
+		p->nchunks--;
+	} else {
+		ch = sm_malloc(sizeof(*ch));
+		ch->proc = p;
+	}
+	ch->next = NULL;
+	ch->used = 0;
+	return ch;
+}
+
+/* Runs on the processor thread (its output buffers are drained and freed
+ * only there), or at shutdown once the thread has stopped. */
+static void sm_ss_chunk_put(sm_ss_chunk_t *ch)
+{
+	sm_ss_proc_t *p = ch->proc;
+
+	if (p->chunks_closed || p->nchunks >= SM_SS_TLS_KEEP) {
+		free(ch);
+		return;
+	}
+	ch->next = p->chunks;
+	p->chunks = ch;
+	p->nchunks++;
+}
+
+static void sm_ss_chunk_cleanup(const void *data, size_t len, void *arg)
+{
+	(void)data;
+	(void)len;
+	sm_ss_chunk_put(arg);
+}
+
+/* Stages c's response until its output holds at least ahead bytes or all
+ * of the response is in it (then frees the response and clears
+ * c->tls_resp). Returns -1 on a failed read (why says which; the response
+ * is freed; the caller closes c). */
+static int sm_ss_tls_stage(sm_ss_conn_t *c, size_t ahead, char *why, size_t whylen)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	while (c->tls_resp && evbuffer_get_length(out) < ahead) {
+		sm_ss_chunk_t *ch = sm_ss_chunk_get(c->proc);
+		int done = sm_resp_cursor_fill(&c->tls_cur, ch->data, SM_SS_TLS_CHUNK, &ch->used,
+					       why, whylen);
+		if (done >= 0 && ch->used > 0) {
+			if (evbuffer_add_reference(out, ch->data, ch->used,
+						   sm_ss_chunk_cleanup, ch) < 0) {
+				snprintf(why, whylen, "no memory to queue a response");
+				sm_ss_chunk_put(ch);
+				done = -1;
+			}
+		} else {
+			sm_ss_chunk_put(ch);
+		}
+		if (done != 0) {
+			sm_ss_free_resp(c->tls_resp);
+			c->tls_resp = NULL;
+		}
+		if (done < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Queues "int32 size" + resp (memory parts and file fragments in order) on
  * c's output, taking resp (a heap sm_wbuf_t, freed in every case). The
  * memory parts are referenced, not copied, so the size prefix and the body
- * leave in one writev; file fragments go with sendfile (plaintext). */
+ * leave in one writev; file fragments go with sendfile (plaintext). TLS
+ * connections stage the response instead (sm_ss_tls_stage). */
 static int sm_ss_write_response(sm_ss_conn_t *c, sm_wbuf_t *resp)
 {
 	struct evbuffer *out = c->bev ? bufferevent_get_output(c->bev) : c->out;
@@ -1291,6 +1529,35 @@ static int sm_ss_write_response(sm_ss_conn_t *c, sm_wbuf_t *resp)
 	if (total > INT32_MAX) {
 		sm_ss_free_resp(resp);
 		return -1;
+	}
+	if (c->bev) {
+		char why[200];
+		/* One response at a time: one still being staged goes out
+		 * whole first, so the order holds. */
+		if (c->tls_resp && sm_ss_tls_stage(c, SIZE_MAX, why, sizeof(why)) < 0) {
+			sm_log_warn(NULL, SM_SS_PROC_LOGGER, "Connection from %s: %s",
+				    c->peer, why);
+			sm_ss_free_resp(resp);
+			return -1;
+		}
+		/* bufferevent_openssl hands the kernel one 16 KB record per
+		 * write(2); with TCP_NODELAY each would leave as a segment of
+		 * its own. Corked, a response of several records leaves in
+		 * full segments, and the last partial one when the write
+		 * callback finds the output empty and uncorks. */
+		if (total > 16 * 1024 && !c->corked) {
+			int on = 1;
+			if (setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on)) == 0)
+				c->corked = 1;
+		}
+		c->tls_resp = resp;
+		sm_resp_cursor_init(&c->tls_cur, resp);
+		if (sm_ss_tls_stage(c, SM_SS_TLS_AHEAD, why, sizeof(why)) < 0) {
+			sm_log_warn(NULL, SM_SS_PROC_LOGGER, "Connection from %s: %s",
+				    c->peer, why);
+			return -1;
+		}
+		return 0;
 	}
 	r = sm_calloc(1, sizeof(*r));
 	r->w = resp;
@@ -1901,6 +2168,14 @@ static void sm_ss_proc_cleanup(sm_ss_proc_t *p)
 	if (p->base)
 		event_base_free(p->base);
 	p->base = NULL;
+	/* every output buffer is gone and gave its chunks back */
+	p->chunks_closed = 1;
+	while (p->chunks) {
+		sm_ss_chunk_t *ch = p->chunks;
+		p->chunks = ch->next;
+		free(ch);
+	}
+	p->nchunks = 0;
 }
 
 /* The wake-up is signalled under p->lock: a processor retired by a

@@ -13,8 +13,10 @@
  * An SSL listener (ssl_ctx set) runs each connection through a libevent
  * OpenSSL bufferevent: the handshake happens before the first frame is read,
  * the peer's principal (tls.h) is taken when it completes and travels with
- * every request, and file fragments are copied through SSL_write instead of
- * sendfile (requests from it carry zero_copy_ok = 0).
+ * every request, and file fragments are read (pread) into the processor's
+ * reused staging chunks as the socket drains and encrypted by SSL_write
+ * instead of going out with sendfile; the handler leaves them file
+ * references as on plaintext listeners (zero_copy_ok = 1 on both).
  *
  * On a SASL listener (sasl set) the processor runs Kafka's
  * SaslServerAuthenticator state machine before any request reaches a

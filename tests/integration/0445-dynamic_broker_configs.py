@@ -411,6 +411,22 @@ def test_restart(c):
     from confluent_kafka.admin import ConfigSource
     b1 = c.brokers[1]
     b1.restart()
+
+    def every_broker_known():
+        # An admin client asked right after the restart may get its
+        # metadata from a broker the controller has not yet told of broker
+        # 1's return (an empty or partial broker list), and then waits for
+        # broker 1 past the describe's timeout: Kafka's brokers answer so too.
+        for b in c.brokers:
+            p = run([harness.KCAT, "-b", b.bootstrap, "-L", "-J", "-m", "5"], timeout=30,
+                    check_rc=False, what="kcat -L")
+            try:
+                if p.returncode != 0 or len(json.loads(p.stdout).get("brokers", [])) != 2:
+                    return False
+            except ValueError:
+                return False
+        return True
+    wait_until(every_broker_known, 30, "both brokers in each broker's metadata after the restart")
     d = describe(c, "1")
     check(d["log.retention.ms"].value == "5" and
           d["log.retention.ms"].source == ConfigSource.DYNAMIC_BROKER_CONFIG.value,

@@ -463,7 +463,16 @@ void sm_psm_remove_from_isr(sm_controller_t *c, sm_ctrl_topic_t *t, sm_ctrl_part
 		}
 		int rc = sm_psm_write(c, t, p, &st);
 		if (rc == 0) {
-			sm_ctrl_batch_lai_all_replicas(c, t, p, 0);
+			/* To the other replicas only, as Kafka's OfflineReplica
+			 * transition does: the broker taken out gets StopReplica
+			 * (a live one: controlled shutdown, a failed log dir). A
+			 * LeaderAndIsr would restart its fetcher at the new leader
+			 * epoch until the StopReplica came, and a fetch sent in
+			 * between puts it back into the ISR. */
+			for (int i = 0; i < p->n_replicas; i++)
+				if (p->replicas[i] != broker &&
+				    sm_ctrl_replica_online(c, t->name, p->id, p->replicas[i]))
+					sm_ctrl_batch_lai(c, p->replicas[i], t, p->id, 0);
 			sm_ctrl_batch_um_partition(c, t, p->id, 0);
 			if (st.leader < 0)
 				p->pstate = SM_PSM_OFFLINE;

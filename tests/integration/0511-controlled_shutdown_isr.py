@@ -20,6 +20,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from kazoo.exceptions import BadVersionError  # noqa: E402
 import specutil  # noqa: E402
 from harness import check, log  # noqa: E402
 
@@ -52,7 +53,16 @@ def test(c):
     st, version = state()
     log("after the controlled shutdown: %r (version %d)" % (st, version))
     raced = dict(st, isr=[0, 1])
-    zk.set(STATE, json.dumps(raced, separators=(",", ":")).encode(), version=version)
+    try:
+        zk.set(STATE, json.dumps(raced, separators=(",", ":")).encode(), version=version)
+    except BadVersionError:
+        # the leader wrote first: it may have raced for real
+        st, version = state()
+        log("the state changed under the write: %r (version %d)" % (st, version))
+        check(sorted(st["isr"]) == [0, 1] or st["isr"] == [0], "state after the race: %r" % st)
+        if st["isr"] == [0]:
+            zk.set(STATE, json.dumps(dict(st, isr=[0, 1]), separators=(",", ":")).encode(),
+                   version=version)
 
     rc = c.brokers[1].stop()
     check(rc == 0, "broker 1 exited with %s" % rc)

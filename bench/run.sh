@@ -59,6 +59,14 @@ if [ "${SM_BENCH_REPL:-1}" != 0 ]; then
 		echo "== replication: skipped ($BUILD/tools/kafka-producer-perf-test not built; run make first)"
 	fi
 fi
+# librdkafka's mock broker: produce throughput, CPU per GB and latency at
+# 100,000 msg/s, one Samsa broker against the mock in a process of its own,
+# with dd into a new file as the page cache's limit (a few minutes; see
+# bench/README.md). SM_BENCH_MOCK=0 skips it; SM_BENCH_MOCK_MB and
+# SM_BENCH_MOCK_ROUNDS size it, SM_BENCH_MOCK_RECYCLE=1 reuses freed pages.
+if [ "${SM_BENCH_MOCK:-1}" != 0 ] && [ -x "$BUILD/tools/kafka-producer-perf-test" ]; then
+	SM_TOP_BUILDDIR="$BUILD" /usr/bin/python3 "$(dirname "$0")/vs_mock.py"
+fi
 # TLS and SASL: producer and consumer perf tools over SSL, SASL_PLAINTEXT and
 # SASL_SSL listeners vs PLAINTEXT on the same broker, interleaved (a few
 # minutes; see bench/README.md). SM_BENCH_TLS=0 skips it;

@@ -435,7 +435,7 @@ void sm_zk_destroy(sm_zk_t *zk)
 
 sm_err_t sm_zk_reconnect(sm_zk_t *zk)
 {
-	SM_ASSERT_ROLE(SM_ROLES_ZK_CALLERS);
+	SM_ASSERT_ZK_CALLER();
 	char err[512];
 	if (zk->zh) {
 		zookeeper_close(zk->zh);
@@ -548,7 +548,7 @@ static struct ACL_vector *sm_zk_acls_for(const sm_zk_t *zk, const char *path)
 
 sm_err_t sm_zk_set_acl_kind(sm_zk_t *zk, const char *path, int kind)
 {
-	SM_ASSERT_ROLE(SM_ROLES_ZK_CALLERS);
+	SM_ASSERT_ZK_CALLER();
 	struct ACL_vector *v = kind == SM_ZK_ACL_PUBLIC	 ? &sm_zk_aclv_public
 			       : kind == SM_ZK_ACL_PRIVATE ? &sm_zk_aclv_private
 							   : &sm_zk_aclv_open;
@@ -575,7 +575,7 @@ static int sm_zk_zmode(int mode)
 sm_err_t sm_zk_get(sm_zk_t *zk, const char *path, int watch, char **datap,
 		   size_t *lenp, sm_zk_stat_t *stat)
 {
-	SM_ASSERT_ROLE(SM_ROLES_ZK_CALLERS);
+	SM_ASSERT_ZK_CALLER();
 	struct Stat st;
 	int cap = 1024;
 
@@ -617,7 +617,7 @@ static int sm_zk_strcmp(const void *a, const void *b)
 sm_err_t sm_zk_get_children(sm_zk_t *zk, const char *path, int watch,
 			    char ***childrenp, int *countp)
 {
-	SM_ASSERT_ROLE(SM_ROLES_ZK_CALLERS);
+	SM_ASSERT_ZK_CALLER();
 	struct String_vector sv = { 0, NULL };
 	int64_t t0 = sm_zk_begin(zk);
 	int rc = zoo_get_children(zk->zh, path, watch, &sv);
@@ -650,7 +650,7 @@ void sm_zk_strings_free(char **strs, int count)
 sm_err_t sm_zk_exists(sm_zk_t *zk, const char *path, int watch,
 		      sm_zk_stat_t *stat)
 {
-	SM_ASSERT_ROLE(SM_ROLES_ZK_CALLERS);
+	SM_ASSERT_ZK_CALLER();
 	struct Stat st;
 	int64_t t0 = sm_zk_begin(zk);
 	int rc = zoo_exists(zk->zh, path, watch, &st);
@@ -663,7 +663,7 @@ sm_err_t sm_zk_exists(sm_zk_t *zk, const char *path, int watch,
 sm_err_t sm_zk_create(sm_zk_t *zk, const char *path, const char *data,
 		      size_t len, int mode, char **created_path)
 {
-	SM_ASSERT_ROLE(SM_ROLES_ZK_CALLERS);
+	SM_ASSERT_ZK_CALLER();
 	size_t plen = strlen(path) + 16;
 	char *out = sm_malloc(plen);
 	int64_t t0 = sm_zk_begin(zk);
@@ -681,7 +681,7 @@ sm_err_t sm_zk_create(sm_zk_t *zk, const char *path, const char *data,
 sm_err_t sm_zk_create_recursive(sm_zk_t *zk, const char *path,
 				const char *data, size_t len, int mode)
 {
-	SM_ASSERT_ROLE(SM_ROLES_ZK_CALLERS);
+	SM_ASSERT_ZK_CALLER();
 	sm_err_t e = sm_zk_create(zk, path, data, len, mode, NULL);
 	if (e != SM_ERR__NOENT)
 		return e;
@@ -704,7 +704,7 @@ sm_err_t sm_zk_create_recursive(sm_zk_t *zk, const char *path,
 sm_err_t sm_zk_set(sm_zk_t *zk, const char *path, const char *data,
 		   size_t len, int32_t version, sm_zk_stat_t *stat)
 {
-	SM_ASSERT_ROLE(SM_ROLES_ZK_CALLERS);
+	SM_ASSERT_ZK_CALLER();
 	struct Stat st;
 	int64_t t0 = sm_zk_begin(zk);
 	int rc = zoo_set2(zk->zh, path, data, data ? (int)len : -1, version,
@@ -717,7 +717,7 @@ sm_err_t sm_zk_set(sm_zk_t *zk, const char *path, const char *data,
 
 sm_err_t sm_zk_delete(sm_zk_t *zk, const char *path, int32_t version)
 {
-	SM_ASSERT_ROLE(SM_ROLES_ZK_CALLERS);
+	SM_ASSERT_ZK_CALLER();
 	int64_t t0 = sm_zk_begin(zk);
 	int rc = zoo_delete(zk->zh, path, version);
 	sm_zk_done(t0);
@@ -726,7 +726,7 @@ sm_err_t sm_zk_delete(sm_zk_t *zk, const char *path, int32_t version)
 
 sm_err_t sm_zk_delete_recursive(sm_zk_t *zk, const char *path)
 {
-	SM_ASSERT_ROLE(SM_ROLES_ZK_CALLERS);
+	SM_ASSERT_ZK_CALLER();
 	char **kids;
 	int n;
 	sm_err_t e = sm_zk_get_children(zk, path, 0, &kids, &n);
@@ -902,7 +902,7 @@ static sm_err_t sm_zk_multi_finish(sm_zk_multi_t *m, int rc, const zoo_op_result
 
 sm_err_t sm_zk_multi_run(sm_zk_t *zk, sm_zk_multi_t *m, int *failed_op)
 {
-	SM_ASSERT_ROLE(SM_ROLES_ZK_CALLERS);
+	SM_ASSERT_ZK_CALLER();
 	if (failed_op)
 		*failed_op = -1;
 	if (m->n == 0)
@@ -989,7 +989,7 @@ static void sm_zk_aget_done(int rc, const char *value, int len, const struct Sta
 void sm_zk_multi_run_many(sm_zk_t *zk, sm_zk_multi_t *const *ms, int n, sm_err_t *errs,
 			  int *failed_ops)
 {
-	SM_ASSERT_ROLE(SM_ROLES_ZK_CALLERS);
+	SM_ASSERT_ZK_CALLER();
 	sm_zk_waiter_t w = { .pending = 0 };
 	pthread_mutex_init(&w.m, NULL);
 	pthread_cond_init(&w.cv, NULL);
@@ -1029,7 +1029,7 @@ void sm_zk_multi_run_many(sm_zk_t *zk, sm_zk_multi_t *const *ms, int n, sm_err_t
 void sm_zk_get_many(sm_zk_t *zk, char *const *paths, int n, char **datas, size_t *lens,
 		    sm_zk_stat_t *stats, sm_err_t *errs)
 {
-	SM_ASSERT_ROLE(SM_ROLES_ZK_CALLERS);
+	SM_ASSERT_ZK_CALLER();
 	sm_zk_waiter_t w = { .pending = 0 };
 	pthread_mutex_init(&w.m, NULL);
 	pthread_cond_init(&w.cv, NULL);

@@ -56,10 +56,12 @@ static void sm_role_mask_fmt(unsigned mask, char *out, size_t len)
 
 void sm_thread_role_fail(const char *func, const char *what, unsigned mask)
 {
-	char roles[256];
+	char roles[256], cur[256];
 	sm_role_mask_fmt(mask, roles, sizeof(roles));
+	/* a network thread running a request to completion is "processor|handler" */
+	sm_role_mask_fmt(sm_thread_role_cur, cur, sizeof(cur));
 	fprintf(stderr, "samsa: thread rule violated: %s() called on a %s thread (%s: %s)\n",
-		func, sm_thread_role_name(sm_thread_role_cur), what, roles);
+		func, cur[0] ? cur : "none", what, roles);
 	fflush(stderr);
 	abort();
 }

@@ -52,6 +52,14 @@ typedef enum sm_thread_role {
 			     SM_ROLE_ISR_EXPIRATION | SM_ROLE_CONFIG_CHANGE | SM_ROLE_CONTROLLER | \
 			     SM_ROLE_ACL_CHANGE)
 
+/* Threads that never call ZooKeeper (threads.md), checked besides
+ * SM_ROLES_ZK_CALLERS so that a network thread running a request to
+ * completion (role "processor|handler") is refused too. */
+#define SM_ROLES_NEVER_ZK (SM_ROLE_ACCEPTOR | SM_ROLE_PROCESSOR | SM_ROLE_PURGATORY | \
+			   SM_ROLE_GROUP_COORD | SM_ROLE_TXN_COORD | SM_ROLE_FETCHER | \
+			   SM_ROLE_CLEANER | SM_ROLE_CONTROLLER_SENDER | SM_ROLE_TXN_MARKER | \
+			   SM_ROLE_ZK_CALLBACK)
+
 extern __thread unsigned sm_thread_role_cur;
 
 /* Declares the calling thread's role; returns the previous one (so that a
@@ -82,6 +90,13 @@ int sm_thread_tid(void);
 	do {									\
 		if (sm_thread_role_cur & (unsigned)(mask))			\
 			sm_thread_role_fail(__func__, "forbidden", (mask));	\
+	} while (0)
+
+/* A synchronous ZooKeeper call is allowed here. */
+#define SM_ASSERT_ZK_CALLER()							\
+	do {									\
+		SM_ASSERT_ROLE(SM_ROLES_ZK_CALLERS);				\
+		SM_ASSERT_NOT_ROLE(SM_ROLES_NEVER_ZK);				\
 	} while (0)
 
 #if defined(__GLIBC__)

@@ -63,6 +63,12 @@ struct sm_log {
 	int full;                   /* atomic: appends refused, dir out of space */
 	sm_log_failure_cb_t *failure_cb;
 	void *failure_opaque;
+	sm_log_roll_cb_t *roll_cb;  /* append lock */
+	void *roll_opaque;
+	int64_t roll_flush_upto;    /* atomic: base offset of the newest roll
+				     * whose flush was left to the roll hook */
+	unsigned trunc_gen;         /* append lock: segments removed or cut
+				     * below their end (not from the start) */
 	struct sm_log_pending {     /* renamed to .deleted, removed when due */
 		sm_log_segment_t *seg;
 		int64_t due_ms;
@@ -131,6 +137,7 @@ static void sm_log_segs_push(sm_log_t *log, sm_log_segment_t *seg)
 /* Deletes segments [from, nsegs). */
 static void sm_log_segs_delete_from(sm_log_t *log, int from)
 {
+	log->trunc_gen++;
 	while (log->nsegs > from)
 		sm_log_segment_delete(log->segs[--log->nsegs]);
 }
@@ -821,9 +828,17 @@ static sm_err_t sm_log_roll_locked(sm_log_t *log, int64_t now_ms)
 	sm_log_segment_on_become_inactive(old);
 	sm_log_segs_push(log, seg);
 	pthread_rwlock_unlock(&log->seg_lock);
-	/* Kafka flushes the rolled segment in the background; doing it here keeps
-	 * the recovery point exact at the cost of one fsync per roll. */
-	sm_log_flush_locked(log, base);
+	/* As Kafka's roll, which schedules "flush-log": the rolled segments
+	 * are flushed by the log manager's scheduler, never by the thread
+	 * appending (a request handler, or a network thread running a
+	 * produce to completion); without a hook, here. */
+	if (log->roll_cb) {
+		int64_t upto = __atomic_load_n(&log->roll_flush_upto, __ATOMIC_RELAXED);
+		if (base > upto)
+			__atomic_store_n(&log->roll_flush_upto, base, __ATOMIC_RELEASE);
+	}
+	if (!log->roll_cb || !log->roll_cb(log->roll_opaque, log))
+		sm_log_flush_locked(log, base);
 	sm_log_info(log->component, SM_LOG_LOGGER,
 		    "Rolled new log segment at offset %" PRId64 " in %" PRId64 " ms.", base,
 		    sm_clock_wall_ms() - t0);
@@ -1200,6 +1215,7 @@ sm_err_t sm_log_truncate_to(sm_log_t *log, int64_t offset)
 		return err;
 	}
 	sm_log_info(log->component, SM_LOG_LOGGER, "Truncating to offset %" PRId64, offset);
+	log->trunc_gen++;
 	pthread_rwlock_wrlock(&log->seg_lock);
 	if (offset <= log->segs[0]->base_offset) {
 		err = sm_log_truncate_fully(log, offset);
@@ -1452,6 +1468,76 @@ sm_err_t sm_log_flush_if_due(sm_log_t *log, int64_t now_ms)
 		err = sm_log_flush_locked(log, log->leo);
 	pthread_mutex_unlock(&log->lock);
 	return err;
+}
+
+sm_err_t sm_log_flush_rolled(sm_log_t *log)
+{
+	int64_t upto = __atomic_load_n(&log->roll_flush_upto, __ATOMIC_ACQUIRE);
+	if (upto <= __atomic_load_n(&log->recovery_point, __ATOMIC_ACQUIRE))
+		return SM_ERR_NONE;
+	pthread_mutex_lock(&log->lock);
+	int64_t rp = log->recovery_point;
+	if (upto > log->leo)
+		upto = log->leo;
+	if (log->closed || sm_log_offline(log) || upto <= rp) {
+		pthread_mutex_unlock(&log->lock);
+		return SM_ERR_NONE;
+	}
+	/* Under the lock: a reference to each segment file below upto and a
+	 * descriptor of each of its index files (opened by path: their maps
+	 * go with the segment); every byte below upto was written before
+	 * this, so fsyncs made after it cover them. */
+	int first = sm_log_floor(log, rp), n = 0;
+	first = first < 0 ? 0 : first;
+	for (int i = first; i < log->nsegs && log->segs[i]->base_offset < upto; i++)
+		n++;
+	sm_fileref_t **files = sm_calloc((size_t)(n ? n : 1), sizeof(*files));
+	int *ifd = sm_calloc((size_t)(n ? 2 * n : 1), sizeof(*ifd));
+	for (int k = 0; k < n; k++) {
+		sm_log_segment_t *seg = log->segs[first + k];
+		files[k] = sm_fileref_keep(seg->file);
+		ifd[2 * k] = open(seg->oidx.path, O_RDONLY | O_CLOEXEC);
+		ifd[2 * k + 1] = open(seg->tidx.path, O_RDONLY | O_CLOEXEC);
+	}
+	unsigned gen = log->trunc_gen;
+	pthread_mutex_unlock(&log->lock);
+	int failed = 0;
+	for (int k = 0; k < n; k++) {
+		if (fsync(files[k]->fd) < 0) {
+			sm_log_error(log->component, SM_LOG_LOGGER, "Failed to flush a rolled "
+				     "segment of %s: %s", log->dir, strerror(errno));
+			failed = 1;
+		}
+		for (int j = 2 * k; j < 2 * k + 2; j++)
+			if (ifd[j] >= 0) {
+				if (fsync(ifd[j]) < 0)
+					failed = 1;
+				close(ifd[j]);
+			}
+		sm_fileref_release(files[k]);
+	}
+	free(files);
+	free(ifd);
+	pthread_mutex_lock(&log->lock);
+	sm_err_t err = SM_ERR_NONE;
+	if (failed) {
+		sm_log_fail(log, "flushing the log");
+		err = SM_ERR_KAFKA_STORAGE_ERROR;
+	} else if (gen == log->trunc_gen && !log->closed && upto > log->recovery_point) {
+		/* no segment below upto was removed or cut meanwhile */
+		__atomic_store_n(&log->recovery_point, upto, __ATOMIC_RELEASE);
+		log->last_flush_ms = sm_clock_wall_ms();
+	}
+	pthread_mutex_unlock(&log->lock);
+	return err;
+}
+
+void sm_log_set_roll_handler(sm_log_t *log, sm_log_roll_cb_t *cb, void *opaque)
+{
+	pthread_mutex_lock(&log->lock);
+	log->roll_cb = cb;
+	log->roll_opaque = opaque;
+	pthread_mutex_unlock(&log->lock);
 }
 
 /* ---- log directory failure ---- */
@@ -1911,6 +1997,7 @@ sm_err_t sm_log_swap_future(sm_log_t *log, sm_log_t *fut, const char *final_dir,
 	snprintf(log->component, sizeof(log->component), "Log partition=%s-%d, dir=%s",
 		 log->topic, (int)log->partition, final_dir);
 	__atomic_store_n(&log->recovery_point, log->leo, __ATOMIC_RELEASE);
+	log->trunc_gen++; /* every segment was replaced */
 	pthread_rwlock_unlock(&log->txn_lock);
 	pthread_rwlock_unlock(&log->seg_lock);
 	sm_log_info(log->component, SM_LOG_LOGGER, "Replaced the log in %s with its future "

@@ -159,6 +159,18 @@ int sm_log_pending_deletes(sm_log_t *log);
 /* flush.ms: flushes when the last flush is at least flush.ms old and there is
  * unflushed data. */
 sm_err_t sm_log_flush_if_due(sm_log_t *log, int64_t now_ms);
+/* Kafka's "flush-log" task after a roll: flushes the segments below the
+ * newest roll's base offset and moves the recovery point there, with the
+ * fsyncs made while no lock is held (appends go on meanwhile). Does
+ * nothing when nothing rolled since the last flush. Called by the log
+ * manager's scheduler after the roll hook asked for it. */
+sm_err_t sm_log_flush_rolled(sm_log_t *log);
+/* Called under the log's append lock when a segment rolled; returns 1 if
+ * sm_log_flush_rolled will be called for the log soon (the hook only
+ * records that and wakes its thread), 0 to have the roll flush at once.
+ * Without a hook (tools, tests) the roll flushes at once. */
+typedef int (sm_log_roll_cb_t)(void *opaque, sm_log_t *log);
+void sm_log_set_roll_handler(sm_log_t *log, sm_log_roll_cb_t *cb, void *opaque);
 
 /* transactional.id.expiration.ms: producers idle this long (and with no
  * open transaction) are forgotten by every log, as Kafka 2.8 does. */

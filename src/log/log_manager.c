@@ -97,7 +97,7 @@ struct sm_log_manager {
 	int nbuckets;  /* a power of two, >= nlogs */
 	/* kafka-scheduler */
 	pthread_t sched;
-	int sched_running;
+	int sched_running;            /* under sched_lock */
 	int sched_stop;               /* under sched_lock */
 	pthread_mutex_t sched_lock;   /* leaf lock */
 	pthread_cond_t sched_cond;
@@ -132,6 +132,7 @@ struct sm_log_manager {
 };
 
 static void sm_lm_on_log_failure(void *opaque, sm_log_t *log);
+static int sm_lm_on_log_roll(void *opaque, sm_log_t *log);
 
 /* How often the alter-log-dirs throttle checks its rate. */
 #define SM_LM_MOVE_CHECK_MS 100
@@ -238,6 +239,7 @@ static void sm_lm_add(sm_log_manager_t *lm, sm_log_t *log, int dir)
 	lm->logs[lm->nlogs].log = log;
 	lm->logs[lm->nlogs].dir = dir;
 	sm_log_set_failure_handler(log, sm_lm_on_log_failure, lm);
+	sm_log_set_roll_handler(log, sm_lm_on_log_roll, lm);
 	lm->nlogs++;
 	lm->dirs[dir].nlogs++;
 	if (lm->nlogs > lm->nbuckets)
@@ -1193,6 +1195,23 @@ static void sm_lm_on_log_failure(void *opaque, sm_log_t *log)
 	pthread_mutex_unlock(&lm->sched_lock);
 }
 
+/* A log rolled (its append lock held): kafka-scheduler flushes the rolled
+ * segments (sm_log_flush_rolled from sm_log_manager_run_once), as Kafka's
+ * scheduled "flush-log" task; while no scheduler runs, the roll flushes. */
+static int sm_lm_on_log_roll(void *opaque, sm_log_t *log)
+{
+	sm_log_manager_t *lm = opaque;
+	int queued;
+
+	(void)log;
+	pthread_mutex_lock(&lm->sched_lock);
+	queued = lm->sched_running && !lm->sched_stop;
+	if (queued)
+		pthread_cond_signal(&lm->sched_cond);
+	pthread_mutex_unlock(&lm->sched_lock);
+	return queued;
+}
+
 /* Takes dir d offline (manager lock held). Returns 1 if it was online. */
 static int sm_lm_take_offline_locked(sm_log_manager_t *lm, int d)
 {
@@ -1397,6 +1416,7 @@ int sm_log_manager_run_once(sm_log_manager_t *lm, int64_t now_ms, int force_rete
 		if (retention)
 			deleted += sm_log_delete_old_segments(logs[i], now_ms);
 		sm_log_delete_pending(logs[i], now_ms, 0);
+		sm_log_flush_rolled(logs[i]);
 		if (flush)
 			sm_log_flush_if_due(logs[i], now_ms);
 		sm_log_release(logs[i]);
@@ -1448,10 +1468,12 @@ void sm_log_manager_start_scheduler(sm_log_manager_t *lm, int64_t retention_chec
 	lm->sched_stop = 0;
 	sm_log_info(NULL, SM_LM_LOGGER, "Starting log cleanup with a period of %lld ms.",
 		    (long long)lm->retention_check_ms);
+	pthread_mutex_lock(&lm->sched_lock);
 	if (pthread_create(&lm->sched, NULL, sm_lm_sched_main, lm) == 0) {
 		pthread_setname_np(lm->sched, "kafka-scheduler");
 		lm->sched_running = 1;
 	}
+	pthread_mutex_unlock(&lm->sched_lock);
 	sm_lm_start_mover(lm);
 }
 
@@ -1464,7 +1486,18 @@ static void sm_lm_stop_scheduler(sm_log_manager_t *lm)
 	pthread_cond_signal(&lm->sched_cond);
 	pthread_mutex_unlock(&lm->sched_lock);
 	pthread_join(lm->sched, NULL);
+	pthread_mutex_lock(&lm->sched_lock);
 	lm->sched_running = 0;
+	pthread_mutex_unlock(&lm->sched_lock);
+	/* rolls from now on flush themselves; what rolled before is flushed
+	 * here, so no recovery point is left behind */
+	sm_log_t **logs;
+	int n = sm_log_manager_list(lm, &logs);
+	for (int i = 0; i < n; i++) {
+		sm_log_flush_rolled(logs[i]);
+		sm_log_release(logs[i]);
+	}
+	free(logs);
 }
 
 /* ---- checkpoints and shutdown ---- */

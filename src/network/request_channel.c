@@ -37,6 +37,12 @@ struct sm_request_channel {
 	pthread_rwlock_t sink_lock;
 	sm_response_sink_t sink;
 	int has_sink;
+
+	/* the inline handler, read-locked by a processor for each call */
+	pthread_rwlock_t inline_lock;
+	sm_request_inline_fn *inline_fn;
+	void *inline_opaque;
+	int has_inline;  /* relaxed copy of inline_fn != NULL: no lock when unset */
 };
 
 void sm_request_free(sm_request_t *req)
@@ -80,6 +86,7 @@ sm_request_channel_t *sm_request_channel_new(int queue_size)
 	pthread_rwlockattr_init(&ra);
 	pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	pthread_rwlock_init(&ch->sink_lock, &ra);
+	pthread_rwlock_init(&ch->inline_lock, &ra);
 	pthread_rwlockattr_destroy(&ra);
 	return ch;
 }
@@ -96,6 +103,7 @@ void sm_request_channel_destroy(sm_request_channel_t *ch)
 	pthread_cond_destroy(&ch->not_empty);
 	pthread_cond_destroy(&ch->not_full);
 	pthread_rwlock_destroy(&ch->sink_lock);
+	pthread_rwlock_destroy(&ch->inline_lock);
 	free(ch);
 }
 
@@ -167,6 +175,28 @@ void sm_request_channel_set_sink(sm_request_channel_t *ch, const sm_response_sin
 		ch->has_sink = 0;
 	}
 	pthread_rwlock_unlock(&ch->sink_lock);
+}
+
+void sm_request_channel_set_inline(sm_request_channel_t *ch, sm_request_inline_fn *fn, void *opaque)
+{
+	pthread_rwlock_wrlock(&ch->inline_lock);
+	ch->inline_fn = fn;
+	ch->inline_opaque = opaque;
+	__atomic_store_n(&ch->has_inline, fn != NULL, __ATOMIC_RELAXED);
+	pthread_rwlock_unlock(&ch->inline_lock);
+}
+
+int sm_request_channel_try_inline(sm_request_channel_t *ch, sm_request_t *req)
+{
+	int took = 0;
+
+	if (!__atomic_load_n(&ch->has_inline, __ATOMIC_RELAXED))
+		return 0;
+	pthread_rwlock_rdlock(&ch->inline_lock);
+	if (ch->inline_fn)
+		took = ch->inline_fn(ch->inline_opaque, req);
+	pthread_rwlock_unlock(&ch->inline_lock);
+	return took;
 }
 
 void sm_request_channel_send_response(sm_request_channel_t *ch, sm_request_t *req,

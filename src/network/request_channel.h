@@ -96,6 +96,17 @@ typedef struct sm_response_sink {
  * already in progress, so the sink's owner may be freed afterwards. */
 void sm_request_channel_set_sink(sm_request_channel_t *ch, const sm_response_sink_t *sink);
 
+/* Run to completion (docs/design/threads.md): before queueing a complete
+ * request a processor offers it to the inline handler, which returns 1 when
+ * it handled the request on the calling thread (finishing it through the
+ * sink, as a handler thread does) and 0 when the request is to be queued.
+ * NULL detaches the handler; detaching waits for every inline call already
+ * in progress, so the handler's owner may be freed afterwards. */
+typedef int sm_request_inline_fn(void *opaque, sm_request_t *req);
+void sm_request_channel_set_inline(sm_request_channel_t *ch, sm_request_inline_fn *fn, void *opaque);
+/* 1 if the inline handler (if any) took req. */
+int sm_request_channel_try_inline(sm_request_channel_t *ch, sm_request_t *req);
+
 /* Frees a request's memory (for the processor / sink implementations). */
 void sm_request_free(sm_request_t *req);
 

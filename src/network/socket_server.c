@@ -43,6 +43,12 @@
  * TCP_CORK set while a response of several records is written so that they
  * leave in full segments.
  *
+ * Run to completion: before queueing a complete request the processor
+ * offers it to the channel's inline handler (sm_request_channel_try_inline),
+ * which the broker sets to handle small acks=0/1 Produce requests on the
+ * processor itself; the answer comes back through the sink like a handler
+ * thread's, onto this processor's own queue, with no cross-thread wake-up.
+ *
  * Responses and closes come from handler threads through the channel's sink
  * (sm_ss_sink_send/close): they go on the processor's locked response queue;
  * the first one queued since the processor last emptied it wakes the
@@ -82,8 +88,10 @@
  *
  * Thread-safety: a processor's connections and event_base are touched only on
  * its thread (and by shutdown after the thread is joined); its two queues
- * under proc->lock. Counters are atomics. Lock order: channel sink lock ->
- * proc->lock (sink calls enqueue); processors never take the sink lock.
+ * under proc->lock. Counters are atomics. Lock order: channel inline lock ->
+ * channel sink lock -> proc->lock (sink calls enqueue); a processor takes the
+ * inline and sink locks only while handling a request inline, never with
+ * its proc->lock held.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -682,6 +690,13 @@ static void sm_ss_arm_retry(sm_ss_proc_t *p)
 
 static void sm_ss_conn_submit(sm_ss_conn_t *c, sm_request_t *req)
 {
+	/* Run to completion: a request the server handles on this thread
+	 * (a small Produce with acks 0 or 1) is answered through the sink
+	 * like any other; the connection stays muted until then. */
+	if (sm_request_channel_try_inline(c->proc->ss->ch, req)) {
+		SM_SS_COUNT(c->proc->ss, requests_inline);
+		return;
+	}
 	if (sm_request_channel_put(c->proc->ss->ch, req, 1) == 0)
 		return;
 	/* Queue full: keep the frame and stay muted; the retry timer puts it. */
@@ -3252,6 +3267,7 @@ void sm_socket_server_stats(sm_socket_server_t *ss, sm_socket_server_stats_t *ou
 	out->requests_received = __atomic_load_n(&ss->stats.requests_received, __ATOMIC_RELAXED);
 	out->responses_sent = __atomic_load_n(&ss->stats.responses_sent, __ATOMIC_RELAXED);
 	out->requests_parked = __atomic_load_n(&ss->stats.requests_parked, __ATOMIC_RELAXED);
+	out->requests_inline = __atomic_load_n(&ss->stats.requests_inline, __ATOMIC_RELAXED);
 	out->connections_blocked = __atomic_load_n(&ss->stats.connections_blocked, __ATOMIC_RELAXED);
 	out->connections_throttled = __atomic_load_n(&ss->stats.connections_throttled,
 						     __ATOMIC_RELAXED);

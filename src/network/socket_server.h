@@ -120,6 +120,7 @@ typedef struct sm_socket_server_stats {
 	uint64_t requests_received;     /* complete frames read */
 	uint64_t responses_sent;        /* frames queued to a socket */
 	uint64_t requests_parked;       /* frames held back: request queue full */
+	uint64_t requests_inline;       /* handled on the processor (run to completion) */
 } sm_socket_server_stats_t;
 
 /* ch stays owned by the caller and must outlive the server. */

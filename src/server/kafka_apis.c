@@ -685,6 +685,41 @@ static void sm_apis_log_request(sm_req_ctx_t *ctx, const sm_api_entry_t *e)
 	sm_wbuf_free(&w);
 }
 
+int sm_kafka_apis_runs_inline(const sm_request_t *req)
+{
+	sm_rbuf_t rb;
+	int16_t key, ver;
+	int32_t n;
+
+	if (req->len > SM_APIS_INLINE_MAX_BYTES)
+		return 0;
+	sm_rbuf_init(&rb, req->data, req->len);
+	key = sm_rbuf_i16(&rb);
+	ver = sm_rbuf_i16(&rb);
+	if (rb.err || key != SM_API_PRODUCE || ver < 3 || ver > 9)
+		return 0;
+	sm_rbuf_i32(&rb); /* correlation id */
+	n = sm_rbuf_i16(&rb); /* client id, a nullable string in every header */
+	if (n > 0)
+		sm_rbuf_skip(&rb, (size_t)n);
+	if (ver >= 9) /* flexible: header v2's tagged fields, compact strings */
+		sm_rbuf_skip_tags(&rb);
+	/* transactional_id: only requests without one */
+	n = ver >= 9 ? (int32_t)sm_rbuf_uvarint(&rb) - 1 : sm_rbuf_i16(&rb);
+	if (rb.err || n != -1)
+		return 0;
+	int16_t acks = sm_rbuf_i16(&rb);
+	return !rb.err && (acks == 0 || acks == 1);
+}
+
+void sm_kafka_apis_handle_inline(sm_kafka_apis_t *apis, sm_request_t *req)
+{
+	SM_ASSERT_ROLE(SM_ROLE_PROCESSOR);
+	unsigned prev = sm_thread_role_set(sm_thread_role() | SM_ROLE_HANDLER);
+	sm_kafka_apis_handle(apis, req);
+	sm_thread_role_set(prev);
+}
+
 void sm_kafka_apis_handle(sm_kafka_apis_t *apis, sm_request_t *req)
 {
 	SM_ASSERT_ROLE(SM_ROLE_HANDLER);

@@ -9,7 +9,9 @@
  * v0 "UNSUPPORTED_VERSION" answer instead (KIP-511).
  *
  * Thread-safety: sm_kafka_apis_handle is called concurrently by the request
- * handler threads; everything it touches is thread-safe.
+ * handler threads (and, through sm_kafka_apis_handle_inline, by network
+ * threads for small acks=0/1 produces); everything it touches is
+ * thread-safe.
  */
 #ifndef SM_KAFKA_APIS_H
 #define SM_KAFKA_APIS_H
@@ -54,6 +56,20 @@ sm_kafka_apis_t *sm_kafka_apis_new(const sm_kafka_apis_deps_t *deps);
 void sm_kafka_apis_destroy(sm_kafka_apis_t *apis);
 /* Handles one request; consumes it (answers, parks it, or closes it). */
 void sm_kafka_apis_handle(sm_kafka_apis_t *apis, sm_request_t *req);
+/* Largest request a network thread handles itself (run to completion). */
+#define SM_APIS_INLINE_MAX_BYTES (64 * 1024)
+/* 1 if req may be handled to completion on the network thread that read
+ * it: a Produce of at most SM_APIS_INLINE_MAX_BYTES with acks 0 or 1 and
+ * no transactional id, which appends to the page cache and never waits
+ * for another broker, ZooKeeper or a coordinator. Reads only the request's
+ * bytes (header and the first fields of the body); 0 for anything it
+ * cannot read, which then goes to the handler threads as usual. */
+int sm_kafka_apis_runs_inline(const sm_request_t *req);
+/* Handles req on the calling network thread (docs/design/threads.md, run
+ * to completion): the thread takes the request handler's role on top of
+ * its own for the call, so every handler-only rule holds and every rule
+ * that forbids network threads still does. */
+void sm_kafka_apis_handle_inline(sm_kafka_apis_t *apis, sm_request_t *req);
 /* The purgatory of delayed operations (delayed_op.h), for the coordinators'
  * acks=-1 writes; valid until sm_kafka_apis_destroy. */
 sm_purgatory_t *sm_kafka_apis_purgatory(sm_kafka_apis_t *apis);

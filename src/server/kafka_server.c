@@ -205,6 +205,18 @@ static void *sm_server_handler_main(void *arg)
 	return NULL;
 }
 
+/* The request channel's inline handler (run to completion): a network
+ * thread handles the requests sm_kafka_apis_runs_inline accepts itself. */
+static int sm_server_inline(void *opaque, sm_request_t *req)
+{
+	sm_kafka_server_t *s = opaque;
+
+	if (!sm_kafka_apis_runs_inline(req))
+		return 0;
+	sm_kafka_apis_handle_inline(s->apis, req);
+	return 1;
+}
+
 /* Grows or shrinks the handler pool to n threads (Kafka's
  * KafkaRequestHandlerPool.resizeThreadPool). */
 static void sm_server_resize_handlers(sm_kafka_server_t *s, int n)
@@ -1112,6 +1124,9 @@ int sm_kafka_server_startup(sm_kafka_server_t *s)
 	if (s->txn_log)
 		sm_gmm_set_purgatory(s->txn_log, sm_kafka_apis_purgatory(s->apis));
 	sm_server_resize_handlers(s, sm_dyn_config_current(s->dyn)->num_io_threads);
+	/* Small acks=0/1 produces run to completion on the network thread
+	 * that read them (docs/design/threads.md). */
+	sm_request_channel_set_inline(s->channel, sm_server_inline, s);
 	if (sm_server_register(s))
 		return -1;
 	s->config_manager = sm_config_manager_new(s->zk, s->rm, s->controller, s->dyn);
@@ -1292,8 +1307,11 @@ void sm_kafka_server_shutdown(sm_kafka_server_t *s)
 	s->metrics_http = NULL;
 	if (s->ss)
 		sm_socket_server_stop_accepting(s->ss);
-	if (s->channel)
+	if (s->channel) {
 		sm_request_channel_shutdown(s->channel);
+		/* waits for the network threads handling a request inline */
+		sm_request_channel_set_inline(s->channel, NULL, NULL);
+	}
 	/* The config-change thread may resize the pool until it stops below;
 	 * after handlers_stop is set under the lock it no longer does. */
 	pthread_mutex_lock(&s->handlers_lock);

@@ -135,9 +135,21 @@ static void zk_on_processor(void)
 	sm_zk_create(NULL, "/x", "", 0, 0, NULL);
 }
 
+/* A network thread running a request to completion has both roles: it
+ * passes the handler's rules and is still refused ZooKeeper. */
+static void zk_on_inline_processor(void)
+{
+	sm_thread_role_set(SM_ROLE_PROCESSOR | SM_ROLE_HANDLER);
+	SM_ASSERT_ROLE(SM_ROLE_HANDLER);
+	sm_zk_create(NULL, "/x", "", 0, 0, NULL);
+}
+
 static void test_zk_callers(void)
 {
 	char err[1024];
+	CU_ASSERT_EQUAL(run_child(zk_on_inline_processor, err, sizeof(err)), SIGABRT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "sm_zk_create() called on a processor|handler thread "
+				      "(forbidden: "));
 	CU_ASSERT_EQUAL(run_child(zk_on_purgatory, err, sizeof(err)), SIGABRT);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "sm_zk_get() called on a purgatory thread"));
 	CU_ASSERT_EQUAL(run_child(zk_on_processor, err, sizeof(err)), SIGABRT);

@@ -381,6 +381,69 @@ static void test_preallocate(void)
 	sm_log_release(log);
 }
 
+/* A roll with a roll hook that queues the flush leaves the recovery point
+ * alone; sm_log_flush_rolled then moves it to the newest roll's base
+ * offset, never past the log end after a truncation; a hook that declines
+ * (no scheduler running) has the roll flush at once, as without a hook. */
+static int roll_calls, roll_queues;
+
+static int roll_hook(void *opaque, sm_log_t *log)
+{
+	(void)opaque;
+	(void)log;
+	roll_calls++;
+	return roll_queues;
+}
+
+static void test_roll_flush_deferred(void)
+{
+	char dir[512];
+	sm_log_config_t cfg;
+	sm_log_t *log;
+	lf_tmpdir(dir, sizeof(dir), "rollflush-0");
+	lf_small_config(&cfg, 4000, 300);
+	CU_ASSERT_EQUAL_FATAL(sm_log_open(dir, "rollflush", 0, &cfg, 0, -1, 1, &log), SM_ERR_NONE);
+	roll_calls = 0;
+	roll_queues = 1;
+	sm_log_set_roll_handler(log, roll_hook, NULL);
+	for (int i = 0; i < 100 && sm_log_segment_count(log) < 3; i++)
+		CU_ASSERT_EQUAL_FATAL(append_n(log, 2, 5000 + i, 30, NULL), SM_ERR_NONE);
+	CU_ASSERT_FATAL(sm_log_segment_count(log) >= 3);
+	CU_ASSERT_EQUAL(roll_calls, sm_log_segment_count(log) - 1);
+	CU_ASSERT_EQUAL(sm_log_recovery_point(log), 0);
+	int64_t leo = sm_log_end_offset(log);
+	CU_ASSERT_EQUAL(sm_log_flush_rolled(log), SM_ERR_NONE);
+	int64_t rp = sm_log_recovery_point(log);
+	CU_ASSERT(rp > 0 && rp < leo);
+	/* rp is the active segment's base: a read there starts a segment */
+	sm_log_read_t rd;
+	CU_ASSERT_EQUAL_FATAL(sm_log_read(log, rp, 1 << 20, 1, INT64_MAX, &rd), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(rd.pos, 0);
+	sm_fileref_release(rd.file);
+	/* nothing rolled since: nothing to do */
+	CU_ASSERT_EQUAL(append_n(log, 2, 6000, 30, NULL), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(sm_log_flush_rolled(log), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(sm_log_recovery_point(log), rp);
+	/* roll again, then truncate below that roll before the flush runs */
+	int64_t segs = sm_log_segment_count(log);
+	for (int i = 0; i < 100 && sm_log_segment_count(log) == segs; i++)
+		CU_ASSERT_EQUAL_FATAL(append_n(log, 2, 6100 + i, 30, NULL), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(sm_log_recovery_point(log), rp);
+	CU_ASSERT_EQUAL(sm_log_truncate_to(log, rp + 1), SM_ERR_NONE);
+	CU_ASSERT_EQUAL(sm_log_flush_rolled(log), SM_ERR_NONE);
+	CU_ASSERT(sm_log_recovery_point(log) <= sm_log_end_offset(log));
+	CU_ASSERT(sm_log_recovery_point(log) >= rp);
+	/* a declining hook: the roll flushes at once */
+	roll_queues = 0;
+	segs = sm_log_segment_count(log);
+	for (int i = 0; i < 100 && sm_log_segment_count(log) == segs; i++)
+		CU_ASSERT_EQUAL_FATAL(append_n(log, 2, 7000 + i, 30, NULL), SM_ERR_NONE);
+	CU_ASSERT(sm_log_recovery_point(log) > rp);
+	CU_ASSERT_EQUAL(sm_log_flush_rolled(log), SM_ERR_NONE);
+	sm_log_close(log);
+	sm_log_release(log);
+}
+
 static void test_log_append_time_and_follower(void)
 {
 	char dir[512];
@@ -1057,6 +1120,7 @@ static const lf_test_t tests[] = {
 	{ "roll on segment.ms and offset for timestamp", test_roll_time_and_timestamps },
 	{ "roll on max.compaction.lag.ms", test_roll_max_compaction_lag },
 	{ "preallocate: full-size files, trim, zero-tail recovery", test_preallocate },
+	{ "roll flush left to the roll hook", test_roll_flush_deferred },
 	{ "LogAppendTime, follower append, truncation", test_log_append_time_and_follower },
 	{ "checkpoint file format", test_checkpoint_file },
 	{ "checkpoint files synced together", test_checkpoint_deferred },

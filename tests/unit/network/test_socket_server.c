@@ -435,6 +435,68 @@ static void test_pipelined_in_order(void)
 	fx_stop(&fx);
 }
 
+/* Run to completion: the channel's inline handler takes requests whose
+ * payload starts with "INL" on the processor that read them (answering
+ * through the sink, as a handler thread does) and leaves the rest to the
+ * handler pool. Pipelined mixes come back whole and in request order, the
+ * inline ones never reach a handler thread, and none is taken once the
+ * inline handler is detached. */
+static int inline_taken; /* atomic */
+
+static int inline_take(void *opaque, sm_request_t *req)
+{
+	sm_request_channel_t *ch = opaque;
+
+	if (!payload_is(req, "INL"))
+		return 0;
+	__atomic_add_fetch(&inline_taken, 1, __ATOMIC_RELAXED);
+	if (payload_is(req, "INLNORESP"))
+		sm_request_channel_send_response(ch, req, NULL);
+	else
+		handle(ch, req);
+	return 1;
+}
+
+static void test_inline_requests(void)
+{
+	fixture_t fx;
+	uint8_t buf[64];
+	char msg[32];
+	int fd, in_order = 1;
+
+	CU_ASSERT_FATAL(fx_start(&fx, 64, 2, 2, 600000, 0) == 0);
+	__atomic_store_n(&inline_taken, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&handled, 0, __ATOMIC_RELAXED);
+	sm_request_channel_set_inline(fx.ch, inline_take, fx.ch);
+	fd = cli_connect(fx.port);
+	CU_ASSERT_FATAL(fd >= 0);
+	for (int i = 0; i < 30; i++) {
+		snprintf(msg, sizeof(msg), "%s%d", i % 3 ? "INL" : i % 2 ? "SLOW" : "queue", i);
+		CU_ASSERT_EQUAL(cli_send(fd, 300 + i, msg, strlen(msg)), 0);
+	}
+	for (int i = 0; i < 30; i++) {
+		int32_t corr;
+		long n = cli_recv(fd, &corr, buf, sizeof(buf));
+		snprintf(msg, sizeof(msg), "%s%d", i % 3 ? "INL" : i % 2 ? "SLOW" : "queue", i);
+		if (corr != 300 + i || n != (long)strlen(msg) || memcmp(buf, msg, (size_t)n))
+			in_order = 0;
+	}
+	CU_ASSERT(in_order);
+	CU_ASSERT_EQUAL(__atomic_load_n(&inline_taken, __ATOMIC_RELAXED), 20);
+	CU_ASSERT_EQUAL(__atomic_load_n(&handled, __ATOMIC_RELAXED), 10);
+	CU_ASSERT_EQUAL(fx_stats(&fx).requests_inline, 20);
+	/* an inline request with no response unmutes the connection too */
+	CU_ASSERT_EQUAL(cli_send(fd, 400, "INLNORESP", 9), 0);
+	CU_ASSERT(cli_echo(fd, 401, "INL after"));
+	/* detached: everything goes to the handler threads */
+	sm_request_channel_set_inline(fx.ch, NULL, NULL);
+	CU_ASSERT(cli_echo(fd, 402, "INL detached"));
+	CU_ASSERT_EQUAL(__atomic_load_n(&inline_taken, __ATOMIC_RELAXED), 22);
+	CU_ASSERT_EQUAL(fx_stats(&fx).requests_inline, 22);
+	close(fd);
+	fx_stop(&fx);
+}
+
 /* Frames larger than one read turn (the body is read straight from the
  * socket, at most 1 MiB a turn), sent back to back with a small one behind
  * them from a writer thread: each arrives whole and alone, in order, and
@@ -1355,6 +1417,7 @@ int main(void)
 	CU_add_test(s, "listeners added and removed at run time", test_add_remove_listener);
 	CU_add_test(s, "many concurrent clients", test_many_clients);
 	CU_add_test(s, "pipelined requests answered in order", test_pipelined_in_order);
+	CU_add_test(s, "requests run to completion on the processor", test_inline_requests);
 	CU_add_test(s, "big frames pipelined, read whole and alone", test_big_frames_pipelined);
 	CU_add_test(s, "bad sizes close only that connection", test_bad_sizes);
 	CU_add_test(s, "truncated frame then disconnect", test_truncated_frame);

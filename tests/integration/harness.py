@@ -87,11 +87,22 @@ def wait_until(pred, timeout, what, interval=0.05):
         interval = min(interval * 1.5, 0.5)
 
 
+_handed_ports = set()
+
+
 def free_port():
-    """A loopback port nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port nobody listens on right now, and not one this process
+    was handed before (the kernel may give a just-released ephemeral port
+    again, and two listeners of one broker asked for together would then
+    share it)."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _handed_ports:
+            break
+    _handed_ports.add(port)
+    return port
 
 
 def port_is_open(port, host="127.0.0.1"):

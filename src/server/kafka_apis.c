@@ -704,9 +704,10 @@ int sm_kafka_apis_runs_inline(const sm_request_t *req)
 		sm_rbuf_skip(&rb, (size_t)n);
 	if (ver >= 9) /* flexible: header v2's tagged fields, compact strings */
 		sm_rbuf_skip_tags(&rb);
-	/* transactional_id: only requests without one */
-	n = ver >= 9 ? (int32_t)sm_rbuf_uvarint(&rb) - 1 : sm_rbuf_i16(&rb);
-	if (rb.err || n != -1)
+	/* transactional_id: only requests without one (null: compact length
+	 * 0, or int16 -1) */
+	int null_txn = ver >= 9 ? sm_rbuf_uvarint(&rb) == 0 : sm_rbuf_i16(&rb) == -1;
+	if (rb.err || !null_txn)
 		return 0;
 	int16_t acks = sm_rbuf_i16(&rb);
 	return !rb.err && (acks == 0 || acks == 1);

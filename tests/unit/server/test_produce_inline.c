@@ -151,6 +151,23 @@ static void test_truncated(void)
 	sm_wbuf_i16(&w, 1);
 	CU_ASSERT_FALSE(runs_inline(&w, w.len));
 	sm_wbuf_free(&w);
+	/* v9: a compact transactional id length at the top of the uvarint
+	 * range (no arithmetic on it may overflow) */
+	static const uint8_t lens[][5] = { { 0x80, 0x80, 0x80, 0x80, 0x08 },
+					   { 0xff, 0xff, 0xff, 0xff, 0x0f },
+					   { 0x81, 0x80, 0x80, 0x80, 0x08 } };
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		sm_wbuf_init(&w, 32);
+		sm_wbuf_i16(&w, SM_API_PRODUCE);
+		sm_wbuf_i16(&w, 9);
+		sm_wbuf_i32(&w, 1);
+		sm_wbuf_i16(&w, -1);
+		sm_wbuf_append(&w, "\0", 1); /* no tagged fields */
+		sm_wbuf_append(&w, lens[i], 5);
+		sm_wbuf_i16(&w, 1);
+		CU_ASSERT_FALSE(runs_inline(&w, w.len));
+		sm_wbuf_free(&w);
+	}
 }
 
 int main(void)

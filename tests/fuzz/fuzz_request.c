@@ -8,11 +8,14 @@
  * version (ApiVersions bodies past v3 are not parsed, as in kafka_apis.c),
  * then for Produce the per-partition record checks api_produce.c makes
  * (legacy up-conversion below v3, batch validation), with the CRC and the
- * rest of the batch as sent.
+ * rest of the batch as sent. Every input also goes through the network
+ * thread's run-to-completion check (sm_kafka_apis_runs_inline), which
+ * reads the header and the first body fields of any frame a client sends.
  */
 #include <string.h>
 
 #include "fuzz.h"
+#include "kafka_apis.h"
 #include "message_set.h"
 #include "record_batch.h"
 
@@ -62,6 +65,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sm_arena_t a;
 	sm_rbuf_t rb;
 	sm_req_header_t h;
+	sm_request_t req;
+	memset(&req, 0, sizeof(req));
+	req.data = (uint8_t *)data;
+	req.len = size;
+	(void)sm_kafka_apis_runs_inline(&req);
 	sm_arena_init(&a);
 	sm_rbuf_init(&rb, data, size);
 	if (sm_proto_req_header_read(&rb, &a, &h) == 0 &&

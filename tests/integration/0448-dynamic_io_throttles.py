@@ -217,6 +217,11 @@ def recovery_threads(c):
 
 
 def test(c):
+    # The "started" line can come before the controller's first
+    # UpdateMetadata reaches the broker (slow under TSan): the tool below
+    # looks broker 0 up in the broker's own metadata.
+    wait_until(lambda: any(b.get("id") == 0 for b in (c.metadata() or {}).get("brokers", [])), 30,
+               "broker 0 in its own metadata", interval=0.2)
     recovery_threads(c)
     cleaner(c)
     log("log.cleaner.io.max.bytes.per.second applies live")
